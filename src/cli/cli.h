@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Shared pieces of the thin CLI: the subcommand entry points, exit codes, and error rendering.
+ * Each subcommand lives in cmd_<name>.c, parses its own flags (getopt_long), fills a module's
+ * options struct, calls the module and renders the result.
+ */
+#ifndef VG_CLI_H
+#define VG_CLI_H
+
+#include "core/core.h"
+
+/* Exit codes (documented in docs/exit-codes.md). */
+enum vg_exit {
+    VG_EXIT_OK = 0,
+    VG_EXIT_NEGATIVE = 1, /* findings over the threshold, or verification failed */
+    VG_EXIT_USAGE = 2,
+    VG_EXIT_RUNTIME = 3,  /* I/O, database, internal errors */
+    VG_EXIT_NOTFOUND = 4, /* image, tag, blob or file not found */
+    VG_EXIT_AUTH = 5,     /* authentication or authorization refused */
+    VG_EXIT_CORRUPT = 6,  /* malformed, oversized, unsupported or digest-mismatched input */
+    VG_EXIT_NETWORK = 7,  /* registry unreachable, timeout, unexpected HTTP status */
+};
+
+/* Prints "vigil: error: <context>: <chain>" on stderr, frees err, returns the exit code that
+ * the root cause maps to. */
+int vg_cli_fail(struct vg_err **err, const char *context);
+int vg_cli_exit_for(const struct vg_err *err);
+/* Prints "vigil: <cmd>: <msg>\nTry 'vigil <cmd> --help'." and returns VG_EXIT_USAGE. */
+int vg_cli_usage(const char *cmd, const char *fmt, ...) VG_PRINTF(2, 3);
+/* Opens --output FILE (or stdout for NULL/"-"). Output files are written to a temp name and
+ * renamed by vg_cli_output_close, so a failed run never leaves a half-written file. */
+struct vg_cli_out {
+    FILE *f;
+    char *path;
+    char *tmp;
+};
+int vg_cli_output_open(struct vg_cli_out *o, const char *path, struct vg_err **err);
+int vg_cli_output_close(struct vg_cli_out *o, bool commit, struct vg_err **err);
+
+/* Subcommands; weak so that a command whose file is not built is simply absent. */
+#define VG_CMD(name) int cmd_##name(int argc, char **argv) __attribute__((weak))
+VG_CMD(inspect);
+VG_CMD(sbom);
+VG_CMD(scan);
+VG_CMD(vercmp);
+VG_CMD(db);
+VG_CMD(generate_key_pair);
+VG_CMD(import_key_pair);
+VG_CMD(sign);
+VG_CMD(verify);
+VG_CMD(attest);
+VG_CMD(verify_attestation);
+VG_CMD(sign_blob);
+VG_CMD(verify_blob);
+VG_CMD(tree);
+#undef VG_CMD
+
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * vigil's entry point: global initialisation (before any thread starts), then dispatch to one
+ * subcommand from a table. Commands whose implementation is not linked are absent.
+ */
+#include "cli.h"
+
+#include <string.h>
+
+#include <curl/curl.h>
+
+#ifndef VG_VERSION
+#define VG_VERSION "0.0.0"
+#endif
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"inspect", cmd_inspect, "show an image's manifest, config and layers"},
+    {"sbom", cmd_sbom, "list every package in an image (CycloneDX, SPDX, JSON)"},
+    {"scan", cmd_scan, "scan an image for vulnerabilities, secrets, config and model risks"},
+    {"vercmp", cmd_vercmp, "compare two versions with an ecosystem's rules"},
+    {"db", cmd_db, "build, update and inspect the vulnerability database"},
+    {"generate-key-pair", cmd_generate_key_pair, "create a cosign-compatible key pair"},
+    {"import-key-pair", cmd_import_key_pair, "encrypt an existing PEM key in cosign's format"},
+    {"sign", cmd_sign, "sign an image in a registry (cosign layout)"},
+    {"verify", cmd_verify, "verify an image's signatures"},
+    {"attest", cmd_attest, "attach a signed in-toto attestation to an image"},
+    {"verify-attestation", cmd_verify_attestation, "verify an image's attestations"},
+    {"sign-blob", cmd_sign_blob, "sign a file"},
+    {"verify-blob", cmd_verify_blob, "verify a file's signature"},
+    {"tree", cmd_tree, "list signatures, attestations and SBOMs attached to an image"},
+};
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "vigil %s — container image supply-chain security\n\n"
+               "Usage: vigil COMMAND [OPTIONS]\n\nCommands:\n",
+            VG_VERSION);
+    for (size_t i = 0; i < VG_ARRAY_LEN(commands); i++) {
+        if (commands[i].fn) {
+            fprintf(f, "  %-20s %s\n", commands[i].name, commands[i].summary);
+        }
+    }
+    fprintf(f, "  %-20s %s\n", "version", "print the version");
+    fprintf(f, "\nRun 'vigil COMMAND --help' for a command's options and examples.\n"
+               "Exit codes: 0 ok, 1 findings/verification failed, 2 usage, 3 runtime error,\n"
+               "4 not found, 5 auth refused, 6 corrupt input, 7 network error.\n"
+               "Logging: VG_LOG=debug or VG_LOG=warn,oci=trace.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    vg_log_init(NULL);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+        fprintf(stderr, "vigil: error: libcurl initialisation failed\n");
+        return VG_EXIT_RUNTIME;
+    }
+    int rc;
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        rc = argc < 2 ? VG_EXIT_USAGE : VG_EXIT_OK;
+    } else if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("vigil %s\n", VG_VERSION);
+        rc = VG_EXIT_OK;
+    } else {
+        rc = -1;
+        for (size_t i = 0; i < VG_ARRAY_LEN(commands); i++) {
+            if (commands[i].fn && strcmp(argv[1], commands[i].name) == 0) {
+                rc = commands[i].fn(argc - 1, argv + 1);
+                break;
+            }
+        }
+        if (rc < 0) {
+            fprintf(stderr, "vigil: unknown command '%s'\n", argv[1]);
+            usage(stderr);
+            rc = VG_EXIT_USAGE;
+        }
+    }
+    curl_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * core: the pieces every vigil module builds on — the error type, growable bounded buffers,
+ * borrowed string slices, checked arithmetic, a bounded reader cursor, number parsing,
+ * structured logging, jansson helpers, streaming digests, and small filesystem helpers.
+ *
+ * It deliberately owns no policy: limits live in limits.h, and nothing here prints except the
+ * logger (which writes to stderr only).
+ *
+ * Thread safety: every function is safe to call from several threads on distinct objects.
+ * The log level table is set once in main() before threads start.
+ */
+#ifndef VG_CORE_H
+#define VG_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "limits.h"
+
+#define VG_PRINTF(a, b)  __attribute__((format(printf, a, b)))
+#define VG_NODISCARD     __attribute__((warn_unused_result))
+#define VG_UNUSED        __attribute__((unused))
+#define VG_ARRAY_LEN(a)  (sizeof(a) / sizeof((a)[0]))
+#define VG_CLEANUP(f)    __attribute__((cleanup(f)))
+
+/* ---------------------------------------------------------------- errors */
+
+enum vg_errc {
+    VG_E_IO = 1,   /* local filesystem or OS failure */
+    VG_E_PARSE,    /* malformed input (corrupt data) */
+    VG_E_LIMIT,    /* input exceeded a bound from limits.h */
+    VG_E_NOTFOUND, /* the named thing does not exist */
+    VG_E_AUTH,     /* authentication or authorization refused */
+    VG_E_VERIFY,   /* digest, size or signature mismatch */
+    VG_E_NET,      /* network unreachable, timeout, unexpected HTTP status */
+    VG_E_DB,       /* database failure */
+    VG_E_USAGE,    /* caller supplied invalid arguments */
+    VG_E_UNSUPPORTED, /* well-formed but not supported (schema1, unknown algorithm) */
+    VG_E_INTERNAL,
+};
+
+struct vg_err {
+    enum vg_errc code;
+    int sys_errno;
+    char *msg;            /* owned; this layer's context only */
+    struct vg_err *cause; /* owned; lower-level error or NULL */
+};
+
+/* Each returns -(int)code so a failure site is one `return`. If *err is already set, the old
+ * error becomes the cause of the new one (so a set after a failed call keeps context). */
+int vg_err_set(struct vg_err **err, enum vg_errc c, const char *fmt, ...) VG_PRINTF(3, 4);
+int vg_err_sys(struct vg_err **err, enum vg_errc c, const char *fmt, ...) VG_PRINTF(3, 4);
+/* Adds "fmt: " context around the existing error, keeping its code. */
+int vg_err_wrap(struct vg_err **err, const char *fmt, ...) VG_PRINTF(2, 3);
+bool vg_err_is(const struct vg_err *err, enum vg_errc c);
+/* Code of the innermost (root) cause; what the CLI maps to an exit status. */
+enum vg_errc vg_err_root_code(const struct vg_err *err);
+/* "outer: inner: root (errno text)" — caller frees. */
+char *vg_err_format(const struct vg_err *err);
+void vg_err_free(struct vg_err **err);
+const char *vg_errc_name(enum vg_errc c);
+
+/* ---------------------------------------------------------------- memory */
+
+void *vg_malloc(size_t n);            /* aborts on OOM */
+void *vg_calloc(size_t n, size_t sz); /* aborts on OOM or overflow */
+void *vg_realloc(void *p, size_t n);  /* aborts on OOM */
+char *vg_strdup(const char *s);       /* NULL in, NULL out */
+char *vg_strndup(const char *s, size_t n);
+void *vg_memdup(const void *p, size_t n);
+
+static inline void *
+vg_steal_ptr(void *pp)
+{
+    void **p = (void **)pp;
+    void *v = *p;
+    *p = NULL;
+    return v;
+}
+
+static inline void
+vg_freep(void *pp)
+{
+    free(*(void **)pp);
+}
+static inline void
+vg_fclosep(FILE **f)
+{
+    if (*f) {
+        fclose(*f);
+    }
+}
+void vg_closep(int *fd);
+static inline void
+vg_json_decrefp(json_t **j)
+{
+    json_decref(*j);
+}
+
+#define vg_autofree  VG_CLEANUP(vg_freep)
+#define vg_autofile  VG_CLEANUP(vg_fclosep)
+#define vg_autoclose VG_CLEANUP(vg_closep)
+#define vg_autojson  VG_CLEANUP(vg_json_decrefp)
+#define vg_autobuf   VG_CLEANUP(vg_buf_dispose)
+#define vg_autoerr   VG_CLEANUP(vg_err_free)
+
+/* ---------------------------------------------------------------- checked math */
+
+#define vg_ckd_add(r, a, b) __builtin_add_overflow((a), (b), (r))
+#define vg_ckd_sub(r, a, b) __builtin_sub_overflow((a), (b), (r))
+#define vg_ckd_mul(r, a, b) __builtin_mul_overflow((a), (b), (r))
+
+/* ---------------------------------------------------------------- slices */
+
+struct vg_str {
+    const char *ptr;
+    size_t len;
+};
+#define VG_STR(lit)  ((struct vg_str){(lit), sizeof(lit) - 1})
+#define VG_STR_NULL  ((struct vg_str){NULL, 0})
+struct vg_str vg_str_c(const char *s);
+char *vg_str_dup(struct vg_str s);
+bool vg_str_eq(struct vg_str a, struct vg_str b);
+bool vg_str_eq_c(struct vg_str a, const char *b);
+bool vg_str_startswith(struct vg_str s, const char *prefix);
+bool vg_str_endswith(struct vg_str s, const char *suffix);
+struct vg_str vg_str_trim(struct vg_str s);
+/* Splits s at the first `c`: *head gets the part before, *tail the part after. False if absent
+ * (then head = s, tail empty). */
+bool vg_str_cut(struct vg_str s, char c, struct vg_str *head, struct vg_str *tail);
+
+bool vg_cstr_startswith(const char *s, const char *prefix);
+bool vg_cstr_endswith(const char *s, const char *suffix);
+
+/* Digits only, at least one, no sign, no whitespace; overflow and > max are errors. */
+VG_NODISCARD int vg_parse_u64(struct vg_str s, uint64_t max, uint64_t *out);
+VG_NODISCARD int vg_parse_i64(struct vg_str s, int64_t *out);
+
+/* ---------------------------------------------------------------- buffers */
+
+/* Growable byte buffer with a hard ceiling; data is always NUL-terminated at data[len]. */
+struct vg_buf {
+    uint8_t *data;
+    size_t len, cap, max;
+};
+#define VG_BUF_INIT(maxbytes) ((struct vg_buf){NULL, 0, 0, (maxbytes)})
+void vg_buf_init(struct vg_buf *b, size_t max);
+void vg_buf_dispose(struct vg_buf *b);
+void vg_buf_reset(struct vg_buf *b);
+/* Each fails with VG_E_LIMIT (leaving the buffer unchanged) when max would be exceeded. */
+VG_NODISCARD int vg_buf_reserve(struct vg_buf *b, size_t extra, struct vg_err **err);
+VG_NODISCARD int vg_buf_append(struct vg_buf *b, const void *p, size_t n, struct vg_err **err);
+VG_NODISCARD int vg_buf_append_str(struct vg_buf *b, const char *s, struct vg_err **err);
+VG_NODISCARD int vg_buf_appendc(struct vg_buf *b, char c, struct vg_err **err);
+VG_NODISCARD int vg_buf_appendf(struct vg_buf *b, struct vg_err **err, const char *fmt, ...)
+    VG_PRINTF(3, 4);
+/* Hands the memory out (NUL-terminated, caller frees) and resets the buffer. */
+char *vg_buf_take(struct vg_buf *b, size_t *len);
+const char *vg_buf_cstr(const struct vg_buf *b); /* "" when empty */
+
+/* Formats into a fresh string; aborts on OOM. */
+char *vg_fmt(const char *fmt, ...) VG_PRINTF(1, 2);
+char *vg_vfmt(const char *fmt, va_list ap) VG_PRINTF(1, 0);
+
+/* ---------------------------------------------------------------- reader cursor */
+
+struct vg_reader {
+    const uint8_t *p;
+    size_t left;
+    uint64_t off; /* bytes consumed so far, for error messages */
+};
+void vg_reader_init(struct vg_reader *r, const void *data, size_t len);
+VG_NODISCARD int vg_reader_take(struct vg_reader *r, size_t n, const uint8_t **out,
+                                struct vg_err **err);
+VG_NODISCARD int vg_reader_skip(struct vg_reader *r, size_t n, struct vg_err **err);
+VG_NODISCARD int vg_reader_u8(struct vg_reader *r, uint8_t *out, struct vg_err **err);
+VG_NODISCARD int vg_reader_le16(struct vg_reader *r, uint16_t *out, struct vg_err **err);
+VG_NODISCARD int vg_reader_le32(struct vg_reader *r, uint32_t *out, struct vg_err **err);
+VG_NODISCARD int vg_reader_le64(struct vg_reader *r, uint64_t *out, struct vg_err **err);
+VG_NODISCARD int vg_reader_be16(struct vg_reader *r, uint16_t *out, struct vg_err **err);
+VG_NODISCARD int vg_reader_be32(struct vg_reader *r, uint32_t *out, struct vg_err **err);
+VG_NODISCARD int vg_reader_be64(struct vg_reader *r, uint64_t *out, struct vg_err **err);
+/* Reads one line (without the '\n'); false at end of input. A line longer than max is an
+ * error (VG_E_LIMIT). */
+VG_NODISCARD int vg_reader_line(struct vg_reader *r, size_t max, struct vg_str *line,
+                                struct vg_err **err);
+
+/* ---------------------------------------------------------------- logging */
+
+enum vg_log_level { VG_LOG_ERROR = 0, VG_LOG_WARN, VG_LOG_INFO, VG_LOG_DEBUG, VG_LOG_TRACE };
+
+/* Parses a spec such as "info,registry=trace" (also read from $VG_LOG by vg_log_init). */
+void vg_log_init(const char *spec);
+void vg_log_set_json(bool json);
+bool vg_log_enabled(enum vg_log_level lvl, const char *component);
+void vg_log_write(enum vg_log_level lvl, const char *component, const char *fmt, ...)
+    VG_PRINTF(3, 4);
+/* Checks the level before evaluating any argument. */
+#define VG_LOG(lvl, comp, ...)                                                                   \
+    do {                                                                                         \
+        if (vg_log_enabled((lvl), (comp))) {                                                     \
+            vg_log_write((lvl), (comp), __VA_ARGS__);                                            \
+        }                                                                                        \
+    } while (0)
+#define VG_WARN(comp, ...)  VG_LOG(VG_LOG_WARN, comp, __VA_ARGS__)
+#define VG_INFO(comp, ...)  VG_LOG(VG_LOG_INFO, comp, __VA_ARGS__)
+#define VG_DEBUG(comp, ...) VG_LOG(VG_LOG_DEBUG, comp, __VA_ARGS__)
+
+/* Copies s with control characters and non-UTF-8-safe bytes escaped (\xNN); caller frees.
+ * For putting input-derived text into messages and logs. */
+char *vg_escape(const char *s, size_t len, size_t maxlen);
+
+/* ---------------------------------------------------------------- JSON helpers */
+
+/* Parses with JSON_REJECT_DUPLICATES; input over max bytes is VG_E_LIMIT. `what` names the
+ * document in error messages ("manifest sha256:..."). */
+VG_NODISCARD int vg_json_parse(json_t **out, const void *data, size_t len, size_t max,
+                               const char *what, struct vg_err **err);
+/* Typed getters: NULL / default when absent or of another type. */
+const char *vg_json_str(const json_t *obj, const char *key);
+json_t *vg_json_obj(const json_t *obj, const char *key);
+json_t *vg_json_arr(const json_t *obj, const char *key);
+bool vg_json_u64(const json_t *obj, const char *key, uint64_t *out);
+/* Builders that take ownership of `v`; silently ignore NULL values. */
+void vg_json_set_take(json_t *obj, const char *key, json_t *v);
+void vg_json_set_str(json_t *obj, const char *key, const char *s); /* NULL s: not set */
+void vg_json_append_take(json_t *arr, json_t *v);
+/* Serialises with sorted-or-ordered keys as given by flags plus JSON_COMPACT when compact. */
+char *vg_json_dump(const json_t *j, bool pretty);
+VG_NODISCARD int vg_json_write_file(const json_t *j, FILE *f, bool pretty, struct vg_err **err);
+
+/* ---------------------------------------------------------------- digests */
+
+enum vg_digest_alg { VG_DIGEST_SHA256 = 1, VG_DIGEST_SHA512 };
+
+/* A validated digest "alg:hex" (lowercase hex of the exact length). */
+struct vg_digest {
+    enum vg_digest_alg alg;
+    char text[7 + 1 + 128 + 1]; /* "sha512:" + 128 hex + NUL */
+};
+
+/* Strict parse: known algorithm, lowercase hex, exact length. */
+VG_NODISCARD int vg_digest_parse(struct vg_digest *out, const char *s, struct vg_err **err);
+bool vg_digest_valid(const char *s);
+bool vg_digest_eq(const struct vg_digest *a, const struct vg_digest *b); /* constant time */
+const char *vg_digest_hex(const struct vg_digest *d);                     /* part after ':' */
+
+struct vg_hasher; /* opaque streaming hasher (OpenSSL EVP) */
+struct vg_hasher *vg_hasher_new(enum vg_digest_alg alg);
+void vg_hasher_update(struct vg_hasher *h, const void *data, size_t n);
+void vg_hasher_final(struct vg_hasher *h, struct vg_digest *out);
+void vg_hasher_free(struct vg_hasher *h);
+/* One-shot. */
+void vg_digest_of(struct vg_digest *out, enum vg_digest_alg alg, const void *data, size_t n);
+/* Raw 32-byte SHA-256. */
+void vg_sha256_raw(uint8_t out[32], const void *data, size_t n);
+
+/* ---------------------------------------------------------------- base64 / hex */
+
+/* Standard alphabet with padding. Decoding rejects invalid characters; whitespace is skipped
+ * when skip_ws. Caller frees. */
+char *vg_base64_encode(const void *data, size_t n);
+VG_NODISCARD int vg_base64_decode(uint8_t **out, size_t *outlen, const char *s, size_t n,
+                                  bool skip_ws, struct vg_err **err);
+void vg_hex_encode(char *out, const uint8_t *data, size_t n); /* out holds 2n+1 */
+
+/* ---------------------------------------------------------------- filesystem */
+
+/* Reads a whole file; more than max bytes is VG_E_LIMIT. Missing file is VG_E_NOTFOUND. */
+VG_NODISCARD int vg_file_read(struct vg_buf *out, const char *path, size_t max,
+                              struct vg_err **err);
+/* Reads from a dir fd (openat, no symlink follow for the last component when nofollow). */
+VG_NODISCARD int vg_file_read_at(struct vg_buf *out, int dirfd, const char *path, size_t max,
+                                 struct vg_err **err);
+/* Writes atomically: temp file in the same dir, fsync, rename, fsync dir. */
+VG_NODISCARD int vg_file_write_atomic(const char *path, const void *data, size_t n,
+                                      unsigned mode, struct vg_err **err);
+/* mkdir -p with mode. */
+VG_NODISCARD int vg_mkdir_p(const char *path, unsigned mode, struct vg_err **err);
+bool vg_path_exists(const char *path);
+/* $XDG_CACHE_HOME/vigil or ~/.cache/vigil (caller frees). */
+char *vg_cache_dir(void);
+
+/* ---------------------------------------------------------------- time, tty */
+
+int64_t vg_now_unix(void);
+uint64_t vg_now_ns(void); /* monotonic */
+/* RFC 3339 UTC "2006-01-02T15:04:05Z" into out (>= 21 bytes). */
+void vg_time_rfc3339(char *out, size_t outlen, int64_t unix_secs);
+bool vg_isatty_stderr(void);
+
+/* Progress line on stderr, only when stderr is a TTY and not quiet. */
+struct vg_progress {
+    const char *label;
+    uint64_t total, done;
+    uint64_t last_draw_ns;
+    bool active;
+};
+void vg_progress_start(struct vg_progress *p, const char *label, uint64_t total, bool quiet);
+void vg_progress_update(struct vg_progress *p, uint64_t done);
+void vg_progress_finish(struct vg_progress *p);
+
+#endif

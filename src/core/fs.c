@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Small filesystem helpers: bounded whole-file reads, atomic writes (temp file, fsync,
+ * rename, fsync of the directory: what servers and database swaps rely on), mkdir -p, the XDG
+ * cache location, time and TTY progress.
+ */
+#include "core.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int
+read_fd(struct vg_buf *out, int fd, const char *path, size_t max, struct vg_err **err)
+{
+    uint8_t chunk[65536];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return vg_err_sys(err, VG_E_IO, "read %s", path);
+        }
+        if (n == 0) {
+            return 0;
+        }
+        if (out->len + (size_t)n > max) {
+            return vg_err_set(err, VG_E_LIMIT, "%s is larger than the limit of %zu bytes",
+                              path, max);
+        }
+        if (vg_buf_append(out, chunk, (size_t)n, err) < 0) {
+            return vg_err_wrap(err, "read %s", path);
+        }
+    }
+}
+
+static int
+open_err(const char *path, struct vg_err **err)
+{
+    if (errno == ENOENT || errno == ENOTDIR) {
+        return vg_err_sys(err, VG_E_NOTFOUND, "open %s", path);
+    }
+    return vg_err_sys(err, VG_E_IO, "open %s", path);
+}
+
+int
+vg_file_read(struct vg_buf *out, const char *path, size_t max, struct vg_err **err)
+{
+    return vg_file_read_at(out, AT_FDCWD, path, max, err);
+}
+
+int
+vg_file_read_at(struct vg_buf *out, int dirfd, const char *path, size_t max,
+                struct vg_err **err)
+{
+    vg_autoclose int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return open_err(path, err);
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        return vg_err_set(err, VG_E_IO, "%s is a directory", path);
+    }
+    if (out->max < max) {
+        out->max = max;
+    }
+    return read_fd(out, fd, path, max, err);
+}
+
+static int
+fsync_dir_of(const char *path)
+{
+    char *dir = vg_strdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir) {
+        slash[1] = '\0';
+    } else if (slash) {
+        *slash = '\0';
+    } else {
+        free(dir);
+        dir = vg_strdup(".");
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0) {
+        return -1;
+    }
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int
+vg_file_write_atomic(const char *path, const void *data, size_t n, unsigned mode,
+                     struct vg_err **err)
+{
+    vg_autofree char *tmp = vg_fmt("%s.tmp.%ld.XXXXXX", path, (long)getpid());
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        return vg_err_sys(err, VG_E_IO, "create temporary file for %s", path);
+    }
+    const uint8_t *p = data;
+    size_t left = n;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            int rc = vg_err_sys(err, VG_E_IO, "write %s", tmp);
+            close(fd);
+            unlink(tmp);
+            return rc;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0) {
+        int rc = vg_err_sys(err, VG_E_IO, "sync %s", tmp);
+        close(fd);
+        unlink(tmp);
+        return rc;
+    }
+    close(fd);
+    if (rename(tmp, path) < 0) {
+        int rc = vg_err_sys(err, VG_E_IO, "rename %s to %s", tmp, path);
+        unlink(tmp);
+        return rc;
+    }
+    (void)fsync_dir_of(path); /* durability best effort: the data itself is already synced */
+    return 0;
+}
+
+int
+vg_mkdir_p(const char *path, unsigned mode, struct vg_err **err)
+{
+    vg_autofree char *p = vg_strdup(path);
+    size_t n = strlen(p);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] == '/' || p[i] == '\0') {
+            char saved = p[i];
+            p[i] = '\0';
+            if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST) {
+                return vg_err_sys(err, VG_E_IO, "create directory %s", p);
+            }
+            p[i] = saved;
+        }
+    }
+    return 0;
+}
+
+bool
+vg_path_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+char *
+vg_cache_dir(void)
+{
+    const char *x = getenv("XDG_CACHE_HOME");
+    if (x && x[0] == '/') {
+        return vg_fmt("%s/vigil", x);
+    }
+    const char *home = getenv("HOME");
+    return vg_fmt("%s/.cache/vigil", home && home[0] ? home : "/tmp");
+}
+
+int64_t
+vg_now_unix(void)
+{
+    return (int64_t)time(NULL);
+}
+
+uint64_t
+vg_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void
+vg_time_rfc3339(char *out, size_t outlen, int64_t unix_secs)
+{
+    time_t t = (time_t)unix_secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    if (strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 && outlen) {
+        out[0] = '\0';
+    }
+}
+
+bool
+vg_isatty_stderr(void)
+{
+    return isatty(2) == 1;
+}
+
+void
+vg_progress_start(struct vg_progress *p, const char *label, uint64_t total, bool quiet)
+{
+    *p = (struct vg_progress){.label = label, .total = total};
+    p->active = !quiet && vg_isatty_stderr();
+}
+
+void
+vg_progress_update(struct vg_progress *p, uint64_t done)
+{
+    p->done = done;
+    if (!p->active) {
+        return;
+    }
+    uint64_t now = vg_now_ns();
+    if (now - p->last_draw_ns < 100000000ull) {
+        return;
+    }
+    p->last_draw_ns = now;
+    if (p->total) {
+        unsigned pct = (unsigned)(done * 100 / (p->total ? p->total : 1));
+        fprintf(stderr, "\r%s %3u%% (%llu/%llu)", p->label, pct > 100 ? 100 : pct,
+                (unsigned long long)done, (unsigned long long)p->total);
+    } else {
+        fprintf(stderr, "\r%s %llu", p->label, (unsigned long long)done);
+    }
+    fflush(stderr);
+}
+
+void
+vg_progress_finish(struct vg_progress *p)
+{
+    if (p->active) {
+        fprintf(stderr, "\r\033[K");
+        fflush(stderr);
+    }
+    p->active = false;
+}

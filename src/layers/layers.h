@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * layers: one streaming pass over each layer tar (gzip, zstd or plain, detected by magic)
+ * through libarchive, verifying the layer blob while it reads; whiteouts (.wh.NAME) and
+ * opaque directories (.wh..wh..opq) applied across layers; and the analyzer interface: a
+ * consumer registers which paths it wants, receives those files' bytes and metadata with the
+ * layer they come from, and afterwards learns which of them the final merged filesystem still
+ * contains.
+ *
+ * Paths handed to consumers are normalized, relative, without a leading "./" or "/" (e.g.
+ * "var/lib/dpkg/status"). Entries whose names contain ".." components or that would escape
+ * the root are skipped with a warning and counted; links are data, never followed.
+ *
+ * Memory stays bounded: file contents are delivered either whole (up to the consumer's
+ * per-file limit) or as a stream of chunks; nothing is extracted to disk.
+ *
+ * Thread safety: layers may be walked in parallel (opts.jobs); consumer callbacks for
+ * different layers can then run concurrently on different threads, so consumers keep
+ * per-layer state or lock. Results are merged deterministically in layer order.
+ */
+#ifndef VG_LAYERS_H
+#define VG_LAYERS_H
+
+#include "core/core.h"
+#include "oci/oci.h"
+
+/* Metadata of one tar entry. */
+struct vg_layer_file {
+    const char *path;      /* normalized relative path */
+    const char *linkname;  /* symlink/hardlink target, or NULL */
+    uint64_t size;         /* regular files: content size */
+    uint32_t mode;         /* st_mode including type bits */
+    uint32_t uid, gid;
+    int64_t mtime;
+    size_t layer_index;                /* 0-based, in manifest order */
+    const struct vg_digest *layer_digest; /* compressed blob digest */
+    const struct vg_digest *diff_id;      /* uncompressed digest from the config, or NULL */
+};
+
+/* What a consumer wants for a path. */
+enum vg_layer_want {
+    VG_WANT_NONE = 0,
+    VG_WANT_META,   /* metadata only (file listing, setuid checks) */
+    VG_WANT_WHOLE,  /* whole content in one buffer (up to max_file_bytes; larger: skipped
+                       with a warning naming the file) */
+    VG_WANT_STREAM, /* content in chunks through on_chunk */
+};
+
+struct vg_layer_consumer {
+    const char *name; /* for logs: "dpkg", "secrets" */
+    void *ctx;
+    size_t max_file_bytes; /* for VG_WANT_WHOLE; 0 = VG_LIMIT_ANALYZER_FILE_BYTES */
+    /* Called for every entry (all types, including directories and whiteouts resolved away).
+     * Must be fast: a path test. */
+    enum vg_layer_want (*want)(void *ctx, const struct vg_layer_file *f);
+    /* VG_WANT_META and VG_WANT_WHOLE: called once per wanted entry; data is NULL for META
+     * and for non-regular files. A negative return aborts the walk with *err set. */
+    int (*on_file)(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_t len,
+                   struct vg_err **err);
+    /* VG_WANT_STREAM: chunks in order, then a final call with data == NULL, len == 0. */
+    int (*on_chunk)(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_t len,
+                    struct vg_err **err);
+};
+
+/* Per-layer statistics, for `inspect` and benchmarks. */
+struct vg_layer_stats {
+    struct vg_digest digest;
+    struct vg_digest diff_id_computed; /* sha256 of the uncompressed tar */
+    uint64_t compressed_size;
+    uint64_t uncompressed_size;
+    uint64_t files;      /* regular files, dirs, links... all entries except whiteouts */
+    uint64_t whiteouts;
+    uint64_t skipped_unsafe; /* entries refused: "..", absolute escapes */
+    char compression[8];     /* "gzip", "zstd", "none" */
+};
+
+struct vg_layers_opts {
+    unsigned jobs;         /* parallel layers; 0 = number of CPUs (max 4) */
+    bool verify_diff_ids;  /* compare computed diffIDs with the config (VG_E_VERIFY) */
+    bool quiet;            /* no progress bar */
+};
+#define VG_LAYERS_OPTS_INIT {0, true, false}
+
+/* The merged view: for every path seen in any layer, whether it survives in the final
+ * filesystem (not deleted by a later whiteout/opaque dir or replaced by a later layer). */
+struct vg_layers_result;
+bool vg_layers_result_present(const struct vg_layers_result *r, const char *path,
+                              size_t layer_index);
+const struct vg_layer_stats *vg_layers_result_stats(const struct vg_layers_result *r,
+                                                    size_t *nlayers);
+void vg_layers_result_free(struct vg_layers_result *r);
+
+/* Walks every layer of img once, feeding the consumers. */
+int vg_layers_walk(struct vg_layers_result **out, struct vg_oci_image *img,
+                   struct vg_layer_consumer *const *consumers, size_t nconsumers,
+                   const struct vg_layers_opts *opts, struct vg_err **err);
+
+/* Walks one tar stream read through a callback (tests, fuzzing, SBOM of a rootfs tar). */
+typedef int (*vg_layers_read_fn)(void *ctx, void *buf, size_t cap, size_t *got,
+                                 struct vg_err **err);
+int vg_layers_walk_stream(struct vg_layer_stats *stats, vg_layers_read_fn read, void *rctx,
+                          size_t layer_index, struct vg_layer_consumer *const *consumers,
+                          size_t nconsumers, struct vg_err **err);
+
+#endif

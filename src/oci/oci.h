@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * oci: image references, descriptors, manifests and indexes (OCI and Docker schema2), image
+ * configs, platform selection, and image sources — OCI layout directories, docker-archive
+ * tarballs and Distribution registries — behind one interface that yields a resolved image
+ * and verified blob streams.
+ *
+ * Every blob is verified against its descriptor's digest and size while it streams; a
+ * mismatch fails the read that reaches the end (or overshoots the size) with VG_E_VERIFY.
+ *
+ * Error codes callers may branch on: VG_E_USAGE (bad reference syntax), VG_E_NOTFOUND,
+ * VG_E_AUTH, VG_E_NET, VG_E_PARSE / VG_E_LIMIT / VG_E_VERIFY / VG_E_UNSUPPORTED (corrupt or
+ * unsupported input).
+ *
+ * Thread safety: an image and its source may be shared by several threads reading distinct
+ * blobs (each blob reader is single-threaded); references and parsed documents are immutable.
+ */
+#ifndef VG_OCI_H
+#define VG_OCI_H
+
+#include "core/core.h"
+
+/* ---------------------------------------------------------------- media types */
+
+#define VG_MT_OCI_MANIFEST     "application/vnd.oci.image.manifest.v1+json"
+#define VG_MT_OCI_INDEX        "application/vnd.oci.image.index.v1+json"
+#define VG_MT_OCI_CONFIG       "application/vnd.oci.image.config.v1+json"
+#define VG_MT_OCI_LAYER        "application/vnd.oci.image.layer.v1.tar"
+#define VG_MT_OCI_LAYER_GZIP   "application/vnd.oci.image.layer.v1.tar+gzip"
+#define VG_MT_OCI_LAYER_ZSTD   "application/vnd.oci.image.layer.v1.tar+zstd"
+#define VG_MT_OCI_EMPTY        "application/vnd.oci.empty.v1+json"
+#define VG_MT_DOCKER_MANIFEST  "application/vnd.docker.distribution.manifest.v2+json"
+#define VG_MT_DOCKER_LIST      "application/vnd.docker.distribution.manifest.list.v2+json"
+#define VG_MT_DOCKER_CONFIG    "application/vnd.docker.container.image.v1+json"
+#define VG_MT_DOCKER_LAYER     "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define VG_MT_DOCKER_SCHEMA1   "application/vnd.docker.distribution.manifest.v1+json"
+#define VG_MT_DOCKER_SCHEMA1_S "application/vnd.docker.distribution.manifest.v1+prettyjws"
+
+/* ---------------------------------------------------------------- references */
+
+/* A normalized registry reference, exactly as Docker normalizes it:
+ * "nginx" -> docker.io/library/nginx:latest; "localhost:5000/x" keeps its host;
+ * "a/b@sha256:..." keeps the digest (tag may be NULL when only a digest is given). */
+struct vg_oci_ref {
+    char *registry;   /* "docker.io", "localhost:5000", "ghcr.io" */
+    char *repository; /* "library/nginx" */
+    char *tag;        /* NULL if absent and a digest is given; "latest" filled in otherwise */
+    char *digest;     /* validated "sha256:..." or NULL */
+    bool tag_implied; /* true when "latest" was filled in (no tag and no digest in input) */
+};
+/* VG_E_USAGE for invalid syntax (uppercase repository, bad tag, bad digest, ...). */
+int vg_oci_ref_parse(struct vg_oci_ref **out, const char *s, struct vg_err **err);
+void vg_oci_ref_free(struct vg_oci_ref *r);
+/* "docker.io/library/nginx:latest", "...@sha256:..", or "...:tag@sha256:..". Caller frees. */
+char *vg_oci_ref_string(const struct vg_oci_ref *r);
+/* "registry/repository" (no tag or digest). Caller frees. */
+char *vg_oci_ref_name(const struct vg_oci_ref *r);
+/* Host to contact: "registry-1.docker.io" for docker.io, else the registry itself. */
+const char *vg_oci_ref_api_host(const struct vg_oci_ref *r);
+
+/* ---------------------------------------------------------------- documents */
+
+struct vg_oci_platform {
+    char *os, *architecture, *variant, *os_version; /* NULL when absent */
+};
+/* "linux/arm64/v8" -> platform; VG_E_USAGE on bad syntax. */
+int vg_oci_platform_parse(struct vg_oci_platform *out, const char *s, struct vg_err **err);
+void vg_oci_platform_dispose(struct vg_oci_platform *p);
+/* "linux/amd64" or "linux/arm/v7". Caller frees. */
+char *vg_oci_platform_string(const struct vg_oci_platform *p);
+
+struct vg_oci_desc {
+    char *media_type;
+    struct vg_digest digest;
+    uint64_t size;
+    struct vg_oci_platform platform; /* index entries only */
+    char *artifact_type;             /* may be NULL */
+    json_t *annotations;             /* object or NULL; owned */
+};
+void vg_oci_desc_dispose(struct vg_oci_desc *d);
+
+/* A parsed image manifest (OCI manifest or Docker schema2), or an index (OCI index or Docker
+ * manifest list). Schema1 is refused with VG_E_UNSUPPORTED and a clear message. */
+struct vg_oci_manifest {
+    char *media_type; /* from the document, or from the transport when the document has none */
+    bool is_index;
+    struct vg_oci_desc config; /* manifests only */
+    struct vg_oci_desc *layers;
+    size_t nlayers;
+    struct vg_oci_desc *manifests; /* indexes only */
+    size_t nmanifests;
+    struct vg_oci_desc *subject; /* OCI 1.1 subject, or NULL */
+    char *artifact_type;
+    json_t *annotations;
+};
+/* media_type_hint: the Content-Type or descriptor media type, may be NULL. */
+int vg_oci_manifest_parse(struct vg_oci_manifest **out, const void *data, size_t len,
+                          const char *media_type_hint, struct vg_err **err);
+void vg_oci_manifest_free(struct vg_oci_manifest *m);
+/* Picks the entry matching `want` (os/arch, then variant: arm64 defaults to v8, arm to v7).
+ * VG_E_NOTFOUND listing the available platforms when none matches. */
+int vg_oci_index_select(const struct vg_oci_desc **out, const struct vg_oci_manifest *index,
+                        const struct vg_oci_platform *want, struct vg_err **err);
+
+struct vg_oci_history {
+    char *created, *created_by, *comment;
+    bool empty_layer;
+};
+struct vg_oci_config {
+    char *os, *architecture, *variant, *created, *author;
+    char *user, *workdir;
+    char **env;        size_t nenv;
+    char **entrypoint; size_t nentrypoint;
+    char **cmd;        size_t ncmd;
+    char **exposed_ports; size_t nexposed_ports; /* "80/tcp" */
+    char **volumes;    size_t nvolumes;
+    json_t *labels;    /* object or NULL */
+    json_t *healthcheck; /* object or NULL (Docker "Healthcheck") */
+    char *stop_signal;
+    struct vg_oci_history *history; size_t nhistory;
+    struct vg_digest *diff_ids; size_t ndiff_ids;
+};
+int vg_oci_config_parse(struct vg_oci_config **out, const void *data, size_t len,
+                        struct vg_err **err);
+void vg_oci_config_free(struct vg_oci_config *c);
+
+/* ---------------------------------------------------------------- images and sources */
+
+struct vg_oci_open_opts {
+    const char *platform;      /* "os/arch[/variant]"; NULL: linux/<host arch> */
+    const char *creds;         /* "user:pass" for registries, or NULL */
+    const char *docker_config; /* directory of config.json; NULL: $DOCKER_CONFIG or ~/.docker */
+    bool insecure;             /* skip TLS verification */
+    bool plain_http;           /* http:// instead of https:// */
+    const char *ca_file;       /* extra CA bundle, or NULL */
+};
+#define VG_OCI_OPEN_OPTS_INIT {0}
+
+/* A resolved single-platform image. */
+struct vg_oci_image {
+    char *transport;  /* "oci", "docker-archive", "docker" */
+    char *reference;  /* what the user asked for, normalized (e.g. docker.io/library/x:1) */
+    struct vg_oci_ref *ref; /* registry references only, else NULL */
+    struct vg_digest manifest_digest;
+    char *manifest_media_type;
+    uint8_t *manifest_raw; size_t manifest_len; /* exact bytes, as stored/served */
+    struct vg_digest index_digest; /* when resolved through an index; alg 0 otherwise */
+    struct vg_oci_manifest *manifest;
+    uint8_t *config_raw; size_t config_len;
+    struct vg_oci_config *config;
+    struct vg_oci_platform platform; /* from the config (os/architecture/variant) */
+    struct vg_oci_source *src;      /* owned */
+};
+
+/* Opens "oci:DIR[:TAG]", "docker-archive:FILE[:REF]", "docker://REF" or a bare REF, resolves
+ * to one manifest for the wanted platform, fetches and verifies manifest and config. */
+int vg_oci_image_open(struct vg_oci_image **out, const char *image,
+                      const struct vg_oci_open_opts *opts, struct vg_err **err);
+void vg_oci_image_free(struct vg_oci_image *img);
+
+/* Streaming, verified blob reads. `read` returns 0 and *got = 0 at a verified end. */
+struct vg_oci_blob;
+int vg_oci_blob_open(struct vg_oci_blob **out, struct vg_oci_image *img,
+                     const struct vg_oci_desc *desc, struct vg_err **err);
+int vg_oci_blob_read(struct vg_oci_blob *b, void *buf, size_t cap, size_t *got,
+                     struct vg_err **err);
+void vg_oci_blob_close(struct vg_oci_blob *b);
+/* Reads a whole (small) blob, verified, bounded by max. */
+int vg_oci_blob_read_all(struct vg_buf *out, struct vg_oci_image *img,
+                         const struct vg_oci_desc *desc, size_t max, struct vg_err **err);
+
+/* Wraps any byte stream with digest+size verification: used by every source. */
+struct vg_oci_verifier;
+struct vg_oci_verifier *vg_oci_verifier_new(const struct vg_digest *want, uint64_t size);
+/* Feeds bytes; VG_E_VERIFY once more than `size` bytes arrive. */
+int vg_oci_verifier_update(struct vg_oci_verifier *v, const void *data, size_t n,
+                           struct vg_err **err);
+/* At end of stream: VG_E_VERIFY if the size or digest differs (message names the digest). */
+int vg_oci_verifier_finish(struct vg_oci_verifier *v, struct vg_err **err);
+void vg_oci_verifier_free(struct vg_oci_verifier *v);
+
+/* The registry client (push, tags, referrers) used by sign/ and registry tests. */
+#include "oci/registry.h"
+
+#endif

@@ -1,0 +1,42 @@
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "core/core.h"
+
+static int
+inner(struct vg_err **err)
+{
+    return vg_err_set(err, VG_E_NOTFOUND, "blob %s", "sha256:x");
+}
+
+Test(core_err, wrap_keeps_code_and_formats_chain)
+{
+    struct vg_err *err = NULL;
+    int rc = inner(&err);
+    cr_assert_eq(rc, -(int)VG_E_NOTFOUND);
+    vg_err_wrap(&err, "pull %s", "nginx");
+    cr_assert(vg_err_is(err, VG_E_NOTFOUND));
+    cr_assert_eq(vg_err_root_code(err), VG_E_NOTFOUND);
+    char *s = vg_err_format(err);
+    cr_assert_str_eq(s, "pull nginx: blob sha256:x");
+    free(s);
+    vg_err_free(&err);
+    cr_assert_null(err);
+}
+
+Test(core_err, sys_records_errno)
+{
+    struct vg_err *err = NULL;
+    errno = ENOENT;
+    vg_err_sys(&err, VG_E_IO, "open x");
+    char *s = vg_err_format(err);
+    cr_assert(strstr(s, "No such file") != NULL);
+    free(s);
+    vg_err_free(&err);
+}
+
+Test(core_err, null_err_pointer_is_tolerated)
+{
+    cr_assert_eq(vg_err_set(NULL, VG_E_PARSE, "x"), -(int)VG_E_PARSE);
+}
