@@ -122,7 +122,15 @@ vg_vfmt(const char *fmt, va_list ap)
 {
     va_list ap2;
     va_copy(ap2, ap);
+    /* Measuring with a NULL buffer is the point here, not an accidental truncation. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
     int n = vsnprintf(NULL, 0, fmt, ap2);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
     va_end(ap2);
     if (n < 0) {
         return vg_strdup("(format error)");

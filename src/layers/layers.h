@@ -86,6 +86,10 @@ struct vg_layers_opts {
 struct vg_layers_result;
 bool vg_layers_result_present(const struct vg_layers_result *r, const char *path,
                               size_t layer_index);
+/* Whether path exists in the final filesystem; if so *layer_index (may be NULL) gets the layer
+ * whose entry is visible. Paths may be given with or without a leading "/". */
+bool vg_layers_result_lookup(const struct vg_layers_result *r, const char *path,
+                             size_t *layer_index);
 const struct vg_layer_stats *vg_layers_result_stats(const struct vg_layers_result *r,
                                                     size_t *nlayers);
 void vg_layers_result_free(struct vg_layers_result *r);

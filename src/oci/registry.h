@@ -3,8 +3,99 @@
  * Part of oci.h (included from it; not included directly): the Distribution API client —
  * manifests and blobs by reference, uploads, tag listing and OCI 1.1 referrers — used by
  * signing and by tests. Owned by registry.c / registry_*.c.
+ *
+ * Authentication is automatic: every request goes out anonymously first; a 401 challenge is
+ * answered with Basic credentials or a Bearer token (fetched from the challenge's realm for the
+ * scope "repository:<repo>:pull" or ":pull,push" for writes, cached per scope for the life of
+ * the client). Credentials come from opts->creds ("user:pass"), else from the Docker
+ * config.json in opts->docker_config, $DOCKER_CONFIG or ~/.docker.
+ *
+ * Errors callers may branch on: VG_E_NOTFOUND (manifest, blob or tag absent), VG_E_AUTH
+ * (credentials missing or refused), VG_E_NET (unreachable, timeout, unexpected status),
+ * VG_E_VERIFY (content does not match its digest), VG_E_UNSUPPORTED (schema1 manifests),
+ * VG_E_LIMIT (oversized documents).
+ *
+ * Thread safety: a client belongs to one thread at a time.
  */
 #ifndef VG_OCI_REGISTRY_H
 #define VG_OCI_REGISTRY_H
+
+struct vg_registry_client;
+
+/* A client for ref's registry and repository (its tag/digest are ignored). o may be NULL. */
+struct vg_registry_client *vg_registry_client_new(const struct vg_oci_ref *ref,
+                                                  const struct vg_oci_open_opts *o,
+                                                  struct vg_err **err);
+void vg_registry_client_free(struct vg_registry_client *c);
+
+/* A manifest exactly as served. */
+struct vg_registry_manifest {
+    uint8_t *data;
+    size_t len;
+    char *media_type;        /* Content-Type without parameters */
+    struct vg_digest digest; /* of the bytes (sha256, or the algorithm of the digest asked) */
+};
+void vg_registry_manifest_dispose(struct vg_registry_manifest *m);
+
+/* reference: a tag or a digest. By digest, the bytes must hash to it (VG_E_VERIFY). Accepts
+ * OCI manifest/index and Docker schema2 manifest/list; schema1 is VG_E_UNSUPPORTED. */
+int vg_registry_manifest_get(struct vg_registry_client *c, const char *reference,
+                             struct vg_registry_manifest *out, struct vg_err **err);
+/* HEAD: the digest (Docker-Content-Digest) and media type; VG_E_NOTFOUND when absent.
+ * media_type may be NULL. */
+int vg_registry_manifest_head(struct vg_registry_client *c, const char *reference,
+                              struct vg_digest *digest, char **media_type, struct vg_err **err);
+/* PUT under a tag or its digest; *out gets the digest of data. */
+int vg_registry_manifest_put(struct vg_registry_client *c, const char *reference,
+                             const void *data, size_t len, const char *media_type,
+                             struct vg_digest *out, struct vg_err **err);
+
+/* HEAD blob: *exists and (when found and size is not NULL) its size. */
+int vg_registry_blob_exists(struct vg_registry_client *c, const struct vg_digest *d,
+                            bool *exists, uint64_t *size, struct vg_err **err);
+/* Monolithic upload (POST then PUT ?digest=). d may be NULL (computed as sha256). When
+ * mount_from names another repository of the same registry, a cross-repository mount is tried
+ * first. Already-present blobs are not uploaded again. */
+int vg_registry_blob_upload(struct vg_registry_client *c, const struct vg_digest *d,
+                            const void *data, size_t len, const char *mount_from,
+                            struct vg_err **err);
+/* Whole blob into out (bounded by out->max: VG_E_LIMIT), verified against d (VG_E_VERIFY). */
+int vg_registry_blob_get(struct vg_registry_client *c, const struct vg_digest *d,
+                         struct vg_buf *out, struct vg_err **err);
+
+/* All tags of the repository, following Link pagination (at most VG_REGISTRY_TAGS_MAX).
+ * Free with vg_registry_strv_free. */
+#define VG_REGISTRY_TAGS_MAX 100000u
+int vg_registry_tags_list(struct vg_registry_client *c, char ***tags, size_t *ntags,
+                          struct vg_err **err);
+void vg_registry_strv_free(char **v, size_t n);
+
+/* OCI 1.1 referrers of subject as an image index (raw JSON into out, bounded by out->max).
+ * artifact_type (may be NULL) is passed as the filter. When the registry lacks the API (404),
+ * falls back to the "sha256-<hex>" tag schema and sets *fallback: out gets that tag's index, or
+ * an empty index when the tag does not exist. */
+int vg_registry_referrers(struct vg_registry_client *c, const struct vg_digest *subject,
+                          const char *artifact_type, struct vg_buf *out, bool *fallback,
+                          struct vg_err **err);
+
+/* ---------------------------------------------------------------- credentials */
+
+struct vg_registry_creds {
+    char *username;       /* NULL when only an identity token is known */
+    char *password;       /* wiped on dispose */
+    char *identity_token; /* OAuth2 refresh token from `docker login` with a token server */
+};
+void vg_registry_creds_dispose(struct vg_registry_creds *c);
+/* Looks up credentials for registry (as in a reference: "docker.io", "host:5000"):
+ * creds_opt "user:pass" when given, else <docker_config_dir or $DOCKER_CONFIG or
+ * ~/.docker>/config.json. *found is false when none apply (not an error); a malformed
+ * config.json is VG_E_PARSE naming the file. credsStore/credHelpers are not consulted. */
+int vg_registry_creds_lookup(struct vg_registry_creds *out, bool *found, const char *registry,
+                             const char *creds_opt, const char *docker_config_dir,
+                             struct vg_err **err);
+/* The same lookup over config.json / .dockerconfigjson bytes ({"auths": {...}}). */
+int vg_registry_creds_from_json(struct vg_registry_creds *out, bool *found,
+                                const char *registry, const void *json, size_t len,
+                                const char *what, struct vg_err **err);
 
 #endif

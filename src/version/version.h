@@ -52,4 +52,22 @@ struct vg_ver_event {
 bool vg_ver_range_affected(enum vg_ver_scheme s, const struct vg_ver_event *ev, size_t n,
                            const char *v);
 
+/* ---- additions (keep the declarations above unchanged: other modules code against them) ---- */
+
+/* Longest version string any scheme accepts as valid; comparators never read past it. */
+#define VG_VER_MAX_BYTES 1024u
+/* Highest scheme value, for iterating over all schemes (1 .. VG_VER_SCHEME_MAX). */
+#define VG_VER_SCHEME_MAX VG_VER_NUGET
+
+/* One line naming the reference implementation a scheme matches ("dpkg --compare-versions"). */
+const char *vg_ver_scheme_describe(enum vg_ver_scheme s);
+/* Other accepted names of a scheme for vg_ver_scheme_from_name, comma-separated ("" if none). */
+const char *vg_ver_scheme_aliases(enum vg_ver_scheme s);
+
+/* Checked comparison: fails with VG_E_USAGE for an unknown scheme, VG_E_PARSE when a or b is
+ * not a valid version of the scheme, or when the pair cannot be ordered (Composer: two
+ * different dev- branches). On success *out is -1, 0 or 1. */
+VG_NODISCARD int vg_ver_cmp_checked(int *out, enum vg_ver_scheme s, const char *a, const char *b,
+                                    struct vg_err **err);
+
 #endif

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * `vigil sbom IMAGE`: opens the image (oci/), inventories it in one pass over its layers
+ * (inventory/ on layers/) and writes a CycloneDX 1.5, SPDX 2.3 or vigil JSON document
+ * (docs/sbom.md). This file only parses flags and writes the document.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+
+#include "inventory/inventory.h"
+#include "oci/oci.h"
+
+static const char sbom_help[] =
+    "Usage: vigil sbom IMAGE [--format cyclonedx|spdx-json|json] [--output FILE]\n"
+    "                  [--platform OS/ARCH[/VARIANT]] [--creds USER:PASS] [--insecure]\n"
+    "                  [--plain-http]\n"
+    "\n"
+    "Lists the software in an image — OS packages (dpkg, apk, rpm) and language packages\n"
+    "(Python, Node.js, Go binaries, Java archives, Rust, Ruby, PHP) — as an SBOM. Each package\n"
+    "records its purl, licenses, the file it was found in and the layer that introduced it.\n"
+    "\n"
+    "IMAGE is one of:\n"
+    "  oci:DIR[:TAG]               OCI image layout\n"
+    "  docker-archive:FILE[:REF]   tarball from 'docker save'\n"
+    "  docker://REF, REF           registry image\n"
+    "\n"
+    "Options:\n"
+    "  --format F          cyclonedx (CycloneDX 1.5 JSON, default), spdx-json (SPDX 2.3 JSON)\n"
+    "                      or json (vigil's inventory, docs/inventory-json.md)\n"
+    "  --output FILE       write to FILE instead of stdout (atomically)\n"
+    "  --platform P        platform to pick from a multi-platform index\n"
+    "  --creds USER:PASS   registry credentials (default: docker config.json)\n"
+    "  --insecure          skip TLS certificate verification\n"
+    "  --plain-http        talk HTTP instead of HTTPS to the registry\n"
+    "\n"
+    "Examples:\n"
+    "  vigil sbom oci:./layout:v1\n"
+    "  vigil sbom --format spdx-json --output sbom.spdx.json debian:12\n"
+    "  vigil sbom --format json docker-archive:image.tar\n"
+    "\n"
+    "Exit codes: 0 ok, 2 usage, 3 runtime, 4 not found, 5 auth, 6 corrupt input, 7 network.\n";
+
+enum { OPT_FORMAT = 1, OPT_OUTPUT, OPT_PLATFORM, OPT_CREDS, OPT_INSECURE, OPT_PLAIN_HTTP,
+       OPT_HELP };
+
+struct sbom_args {
+    const char *image;
+    const char *output;
+    enum vg_sbom_format fmt;
+    struct vg_oci_open_opts open;
+};
+
+static int
+parse_format(const char *s, enum vg_sbom_format *out)
+{
+    if (strcmp(s, "cyclonedx") == 0) {
+        *out = VG_SBOM_CYCLONEDX;
+    } else if (strcmp(s, "spdx-json") == 0) {
+        *out = VG_SBOM_SPDX_JSON;
+    } else if (strcmp(s, "json") == 0) {
+        *out = VG_SBOM_VIGIL_JSON;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+parse_args(struct sbom_args *a, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"output", required_argument, NULL, OPT_OUTPUT},
+        {"platform", required_argument, NULL, OPT_PLATFORM},
+        {"creds", required_argument, NULL, OPT_CREDS},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"plain-http", no_argument, NULL, OPT_PLAIN_HTTP},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "ho:f:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+        case OPT_FORMAT:
+            if (parse_format(optarg, &a->fmt) < 0) {
+                return vg_cli_usage("sbom", "--format must be cyclonedx, spdx-json or json, "
+                                            "not '%s'", optarg);
+            }
+            break;
+        case 'o':
+        case OPT_OUTPUT: a->output = optarg; break;
+        case OPT_PLATFORM: a->open.platform = optarg; break;
+        case OPT_CREDS: a->open.creds = optarg; break;
+        case OPT_INSECURE: a->open.insecure = true; break;
+        case OPT_PLAIN_HTTP: a->open.plain_http = true; break;
+        case 'h':
+        case OPT_HELP: fputs(sbom_help, stdout); return -1;
+        default: return vg_cli_usage("sbom", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc) {
+        return vg_cli_usage("sbom", optind == argc ? "missing IMAGE" : "too many arguments");
+    }
+    a->image = argv[optind];
+    return 0;
+}
+
+int
+cmd_sbom(int argc, char **argv)
+{
+    struct sbom_args a = {.fmt = VG_SBOM_CYCLONEDX};
+    int rc = parse_args(&a, argc, argv);
+    if (rc != 0) {
+        return rc < 0 ? VG_EXIT_OK : rc;
+    }
+    struct vg_err *err = NULL;
+    struct vg_oci_image *img = NULL;
+    if (vg_oci_image_open(&img, a.image, &a.open, &err) < 0) {
+        return vg_cli_fail(&err, a.image);
+    }
+    struct vg_inventory *inv = NULL;
+    struct vg_inventory_opts io = VG_INVENTORY_OPTS_INIT;
+    if (vg_inventory_of_image(&inv, img, &io, &err) < 0) {
+        vg_oci_image_free(img);
+        return vg_cli_fail(&err, a.image);
+    }
+    if (inv->warnings) {
+        fprintf(stderr, "vigil: sbom: %zu file(s) skipped as unreadable (see warnings)\n",
+                inv->warnings);
+    }
+    vg_autojson json_t *doc = vg_sbom_build(inv, img, a.fmt);
+    vg_inventory_free(inv);
+    vg_oci_image_free(img);
+    struct vg_cli_out out = {0};
+    if (vg_cli_output_open(&out, a.output, &err) < 0) {
+        return vg_cli_fail(&err, "sbom");
+    }
+    bool ok = vg_json_write_file(doc, out.f, true, &err) == 0;
+    if (vg_cli_output_close(&out, ok, ok ? &err : NULL) < 0 || !ok) {
+        return vg_cli_fail(&err, a.output ? a.output : "stdout");
+    }
+    return VG_EXIT_OK;
+}

@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * `vigil scan`: flags (Trivy's names where Trivy has one), then the scan engine, the filters
+ * and a report writer. The exit status follows --exit-code and --severity.
+ */
+#include "cli.h"
+#include "scan/scan.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char HELP[] =
+    "Usage: vigil scan [OPTIONS] IMAGE\n"
+    "       vigil scan [OPTIONS] --sbom FILE\n"
+    "\n"
+    "Scans a container image for known vulnerabilities in OS and language packages, embedded\n"
+    "secrets, risky image configuration and malicious model files (pickle, safetensors).\n"
+    "IMAGE is oci:DIR[:TAG], docker-archive:FILE[:REF], docker://REF or a bare REF.\n"
+    "\n"
+    "Options:\n"
+    "  --scanners LIST        vuln,secret,config,model (default: all)\n"
+    "  --severity LIST        report only these: UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL\n"
+    "  --exit-code N          exit N when findings at the listed severities remain (default 0)\n"
+    "  --ignore-unfixed       drop vulnerabilities without a fixed version\n"
+    "  --ignorefile FILE      IDs to ignore: 'ID [pkg:NAME] [exp:YYYY-MM-DD]' per line\n"
+    "                         (default: .vigilignore when present)\n"
+    "  --vex FILE             OpenVEX document: not_affected/fixed statements suppress\n"
+    "  --pkg-types LIST       os,library (default: both)\n"
+    "  --skip-dirs DIR        skip a directory in the image (repeatable, or comma list)\n"
+    "  --skip-files FILE      skip a file in the image (repeatable, or comma list)\n"
+    "  --secret-config FILE   extra/disabled secret rules (YAML, Trivy-compatible)\n"
+    "  --platform OS/ARCH     platform to pick from a multi-arch index\n"
+    "  --format FMT           table (default), json (Trivy-compatible), sarif, cyclonedx\n"
+    "  -o, --output FILE      write the report to FILE (atomically) instead of stdout\n"
+    "  --db PATH              vulnerability database (default: $VIGIL_DB or\n"
+    "                         $XDG_CACHE_HOME/vigil/db/vulndb.sqlite)\n"
+    "  --offline              never download the database\n"
+    "  --sbom FILE            rescan a CycloneDX or SPDX JSON SBOM instead of an image\n"
+    "  --no-cache             do not reuse or store the per-image analysis cache\n"
+    "  --creds USER:PASS      registry credentials\n"
+    "  --insecure             skip TLS verification;  --plain-http  use http://\n"
+    "  -q, --quiet            no progress output\n"
+    "  -h, --help             this help\n"
+    "\n"
+    "Examples:\n"
+    "  vigil scan alpine:3.19\n"
+    "  vigil scan --severity HIGH,CRITICAL --exit-code 1 oci:./build/image:latest\n"
+    "  vigil scan --format sarif -o vigil.sarif docker://registry.example.com/app:1.4\n"
+    "  vigil scan --scanners secret,model docker-archive:app.tar\n"
+    "  vigil sbom --format cyclonedx -o app.cdx.json app:1.4 && vigil scan --sbom app.cdx.json\n"
+    "\n"
+    "Exit codes: 0 ok (or nothing at the listed severities), N from --exit-code when findings\n"
+    "remain, 2 usage, 3 runtime, 4 not found, 5 auth, 6 corrupt input, 7 network.\n";
+
+enum { O_SCANNERS = 256, O_SEVERITY, O_EXIT, O_UNFIXED, O_IGNOREFILE, O_VEX, O_PKGTYPES,
+       O_SKIPDIRS, O_SKIPFILES, O_SECRETCFG, O_PLATFORM, O_FORMAT, O_DB, O_OFFLINE, O_SBOM,
+       O_NOCACHE, O_CREDS, O_INSECURE, O_PLAIN };
+
+static const struct option LONGOPTS[] = {
+    {"scanners", required_argument, NULL, O_SCANNERS},
+    {"severity", required_argument, NULL, O_SEVERITY},
+    {"exit-code", required_argument, NULL, O_EXIT},
+    {"ignore-unfixed", no_argument, NULL, O_UNFIXED},
+    {"ignorefile", required_argument, NULL, O_IGNOREFILE},
+    {"vex", required_argument, NULL, O_VEX},
+    {"pkg-types", required_argument, NULL, O_PKGTYPES},
+    {"skip-dirs", required_argument, NULL, O_SKIPDIRS},
+    {"skip-files", required_argument, NULL, O_SKIPFILES},
+    {"secret-config", required_argument, NULL, O_SECRETCFG},
+    {"platform", required_argument, NULL, O_PLATFORM},
+    {"format", required_argument, NULL, O_FORMAT},
+    {"output", required_argument, NULL, 'o'},
+    {"db", required_argument, NULL, O_DB},
+    {"offline", no_argument, NULL, O_OFFLINE},
+    {"sbom", required_argument, NULL, O_SBOM},
+    {"no-cache", no_argument, NULL, O_NOCACHE},
+    {"creds", required_argument, NULL, O_CREDS},
+    {"insecure", no_argument, NULL, O_INSECURE},
+    {"plain-http", no_argument, NULL, O_PLAIN},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+struct strlist {
+    const char **v;
+    size_t n;
+};
+
+static void
+list_add(struct strlist *l, char *arg)
+{
+    for (char *save = NULL, *tok = strtok_r(arg, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        l->v = vg_realloc(l->v, (l->n + 1) * sizeof(*l->v));
+        l->v[l->n++] = tok;
+    }
+}
+
+static int
+parse_scanners(unsigned *out, const char *list)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } map[] = {{"vuln", VG_SCANNER_VULN},
+               {"secret", VG_SCANNER_SECRET},
+               {"config", VG_SCANNER_CONFIG},
+               {"misconfig", VG_SCANNER_CONFIG},
+               {"model", VG_SCANNER_MODEL}};
+    unsigned bits = 0;
+    struct vg_str rest = vg_str_c(list), item;
+    while (rest.len) {
+        vg_str_cut(rest, ',', &item, &rest);
+        bool found = false;
+        for (size_t i = 0; i < VG_ARRAY_LEN(map); i++) {
+            if (vg_str_eq_c(vg_str_trim(item), map[i].name)) {
+                bits |= map[i].bit;
+                found = true;
+            }
+        }
+        if (!found) {
+            vg_autofree char *w = vg_str_dup(item);
+            return vg_cli_usage("scan", "unknown scanner '%s' (want vuln, secret, config, model)",
+                                w);
+        }
+    }
+    *out = bits;
+    return 0;
+}
+
+static int
+parse_pkg_types(struct vg_inventory_opts *o, const char *list)
+{
+    o->os_pkgs = o->lib_pkgs = false;
+    struct vg_str rest = vg_str_c(list), item;
+    while (rest.len) {
+        vg_str_cut(rest, ',', &item, &rest);
+        item = vg_str_trim(item);
+        if (vg_str_eq_c(item, "os")) {
+            o->os_pkgs = true;
+        } else if (vg_str_eq_c(item, "library")) {
+            o->lib_pkgs = true;
+        } else {
+            vg_autofree char *w = vg_str_dup(item);
+            return vg_cli_usage("scan", "unknown package type '%s' (want os, library)", w);
+        }
+    }
+    return 0;
+}
+
+struct args {
+    struct vg_scan_opts so;
+    unsigned severities;
+    long exit_code;
+    bool ignore_unfixed;
+    const char *ignorefile, *vex, *format, *output, *sbom;
+    struct strlist skip_dirs, skip_files;
+};
+
+static int
+parse_args(struct args *a, int argc, char **argv)
+{
+    struct vg_err *err = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qh", LONGOPTS, NULL)) != -1) {
+        switch (c) {
+        case O_SCANNERS:
+            if (parse_scanners(&a->so.scanners, optarg) != 0) {
+                return VG_EXIT_USAGE;
+            }
+            break;
+        case O_SEVERITY:
+            if (vg_scan_severities_parse(&a->severities, optarg, &err) < 0) {
+                return vg_cli_fail(&err, "--severity");
+            }
+            break;
+        case O_EXIT: {
+            uint64_t v;
+            if (vg_parse_u64(vg_str_c(optarg), 255, &v) < 0) {
+                return vg_cli_usage("scan", "--exit-code wants a number from 0 to 255");
+            }
+            a->exit_code = (long)v;
+            break;
+        }
+        case O_UNFIXED: a->ignore_unfixed = true; break;
+        case O_IGNOREFILE: a->ignorefile = optarg; break;
+        case O_VEX: a->vex = optarg; break;
+        case O_PKGTYPES:
+            if (parse_pkg_types(&a->so.inv, optarg) != 0) {
+                return VG_EXIT_USAGE;
+            }
+            break;
+        case O_SKIPDIRS: list_add(&a->skip_dirs, optarg); break;
+        case O_SKIPFILES: list_add(&a->skip_files, optarg); break;
+        case O_SECRETCFG: a->so.secret_config = optarg; break;
+        case O_PLATFORM: a->so.open.platform = optarg; break;
+        case O_FORMAT: a->format = optarg; break;
+        case 'o': a->output = optarg; break;
+        case O_DB: a->so.db_path = optarg; break;
+        case O_OFFLINE: a->so.offline = true; break;
+        case O_SBOM: a->sbom = optarg; break;
+        case O_NOCACHE: a->so.use_cache = false; break;
+        case O_CREDS: a->so.open.creds = optarg; break;
+        case O_INSECURE: a->so.open.insecure = true; break;
+        case O_PLAIN: a->so.open.plain_http = true; break;
+        case 'q': a->so.quiet = true; break;
+        case 'h': fputs(HELP, stdout); return -1;
+        default: return vg_cli_usage("scan", "invalid option");
+        }
+    }
+    if (a->sbom ? optind != argc : optind != argc - 1) {
+        return vg_cli_usage("scan", a->sbom ? "--sbom takes no IMAGE argument"
+                                            : "expected exactly one IMAGE argument");
+    }
+    a->so.inv.skip_dirs = a->skip_dirs.v;
+    a->so.inv.nskip_dirs = a->skip_dirs.n;
+    a->so.inv.skip_files = a->skip_files.v;
+    a->so.inv.nskip_files = a->skip_files.n;
+    return 0;
+}
+
+/* Loads the ignore file and VEX document into the filter. */
+static int
+load_filters(struct vg_scan_filter *f, struct vg_ignore *ig, struct vg_vex **vex,
+             const struct args *a, struct vg_err **err)
+{
+    const char *path = a->ignorefile;
+    if (!path && access(".vigilignore", R_OK) == 0) {
+        path = ".vigilignore";
+    }
+    if (path) {
+        vg_autobuf struct vg_buf raw = VG_BUF_INIT(VG_IGNORE_MAX_BYTES);
+        if (vg_file_read(&raw, path, VG_IGNORE_MAX_BYTES, err) < 0 ||
+            vg_ignore_parse(ig, raw.data, raw.len, err) < 0) {
+            return vg_err_wrap(err, "ignore file %s", path);
+        }
+        f->ignore = ig;
+    }
+    if (a->vex) {
+        vg_autobuf struct vg_buf raw = VG_BUF_INIT(VG_VEX_MAX_BYTES);
+        if (vg_file_read(&raw, a->vex, VG_VEX_MAX_BYTES, err) < 0) {
+            return vg_err_wrap(err, "VEX document");
+        }
+        *vex = vg_vex_parse(raw.data, raw.len, err);
+        if (!*vex) {
+            return vg_err_wrap(err, "VEX document %s", a->vex);
+        }
+        f->vex = *vex;
+    }
+    return 0;
+}
+
+int
+cmd_scan(int argc, char **argv)
+{
+    struct args a = {.so = VG_SCAN_OPTS_INIT};
+    int rc = parse_args(&a, argc, argv);
+    if (rc != 0) {
+        free(a.skip_dirs.v);
+        free(a.skip_files.v);
+        return rc < 0 ? VG_EXIT_OK : rc;
+    }
+    struct vg_err *err = NULL;
+    enum vg_report_format fmt = VG_REPORT_TABLE;
+    struct vg_ignore ig = {0};
+    struct vg_vex *vex = NULL;
+    struct vg_scan_report *r = NULL;
+    struct vg_scan_filter filter = {.severities = a.severities,
+                                    .ignore_unfixed = a.ignore_unfixed,
+                                    .now = vg_now_unix()};
+    const char *what = a.sbom ? a.sbom : argv[optind];
+    if (a.format && vg_report_format_parse(&fmt, a.format, &err) < 0) {
+        rc = vg_cli_fail(&err, "--format");
+        goto out;
+    }
+    if (load_filters(&filter, &ig, &vex, &a, &err) < 0) {
+        rc = vg_cli_fail(&err, NULL);
+        goto out;
+    }
+    if (a.sbom && a.so.scanners & ~(unsigned)VG_SCANNER_VULN) {
+        a.so.scanners = VG_SCANNER_VULN;
+    }
+    if ((a.sbom ? vg_scan_sbom(&r, a.sbom, &a.so, &err)
+                : vg_scan_image(&r, argv[optind], &a.so, &err)) < 0) {
+        vg_autofree char *ctx = vg_fmt("scan %s", what);
+        rc = vg_cli_fail(&err, ctx);
+        goto out;
+    }
+    vg_scan_filter_apply(r, &filter);
+    struct vg_cli_out out;
+    if (vg_cli_output_open(&out, a.output, &err) < 0) {
+        rc = vg_cli_fail(&err, NULL);
+        goto out;
+    }
+    struct vg_report_opts ro = {.color = !a.output && isatty(1) == 1};
+    int wrc = vg_report_write(out.f, r, fmt, &ro, &err);
+    if (vg_cli_output_close(&out, wrc == 0, wrc == 0 ? &err : NULL) < 0 || wrc < 0) {
+        rc = vg_cli_fail(&err, "write report");
+        goto out;
+    }
+    rc = VG_EXIT_OK;
+    if (a.exit_code && vg_scan_count_failing(r, a.severities) > 0) {
+        rc = (int)a.exit_code;
+    }
+out:
+    vg_scan_report_free(r);
+    vg_ignore_dispose(&ig);
+    vg_vex_free(vex);
+    free(a.skip_dirs.v);
+    free(a.skip_files.v);
+    return rc;
+}

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * crypto: keys and signatures for vigil. This module is the ONLY user of OpenSSL for keys and
+ * signatures and the ONLY user of libsodium (scrypt, secretbox, guarded memory). It knows the
+ * cosign key formats (docs/signing.md, shared/docs/cosign-format.md §1): encrypted private key
+ * files (scrypt + nacl/secretbox over PKCS#8 DER), PEM/DER public keys, import rules, and the
+ * signature scheme each key type uses. It knows nothing about images or payloads (that is
+ * sign/).
+ *
+ * Error codes a caller may branch on:
+ *   VG_E_AUTH        wrong password (or a corrupt ciphertext: secretbox cannot tell them apart)
+ *   VG_E_VERIFY      a signature does not verify
+ *   VG_E_UNSUPPORTED key type, curve, size, PEM type or KDF parameters outside the allowlist
+ *   VG_E_PARSE       malformed PEM, DER, JSON or base64
+ *   VG_E_LIMIT       input larger than the bounds below
+ *
+ * Thread safety: keys are immutable after loading; distinct threads may sign/verify with the
+ * same key concurrently. vg_crypto_init() must run once before threads start (main does it
+ * implicitly through the first call; it is idempotent).
+ */
+#ifndef VG_CRYPTO_H
+#define VG_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+/* Encrypted key files and PEM key files: an RSA-4096 PKCS#8 key is about 3.3 KiB of PEM;
+ * 64 KiB leaves room for comments around the block and bounds what we hand to the parsers. */
+#define VG_CRYPTO_KEY_FILE_MAX (64u * 1024u)
+/* Passwords read from a terminal, stdin or the environment. */
+#define VG_CRYPTO_PASSWORD_MAX 4096u
+/* Largest signature we accept for verification (RSA-4096 is 512 bytes, ECDSA P-521 DER 139). */
+#define VG_CRYPTO_SIG_MAX 1024u
+
+/* PEM labels (cosign-format.md §1.1). */
+#define VG_PEM_SIGSTORE_PRIVATE "ENCRYPTED SIGSTORE PRIVATE KEY"
+#define VG_PEM_COSIGN_PRIVATE   "ENCRYPTED COSIGN PRIVATE KEY"
+
+/* Scrypt parameter sets a reader accepts; writers use the standard set. */
+#define VG_SCRYPT_N_LEGACY   32768u
+#define VG_SCRYPT_N_STANDARD 65536u
+#define VG_SCRYPT_N_OWASP    131072u
+#define VG_SCRYPT_R          8u
+#define VG_SCRYPT_P          1u
+#define VG_SCRYPT_SALT_BYTES 32u
+
+/* Initialises libsodium (idempotent, thread safe after the first call). */
+VG_NODISCARD int vg_crypto_init(struct vg_err **err);
+
+/* ---------------------------------------------------------------- secrets */
+
+/* A secret byte string in sodium_malloc memory (guard pages, mlock where allowed), wiped with
+ * sodium_memzero on free. `data` is always NUL-terminated at data[len] for convenience. */
+struct vg_secret {
+    uint8_t *data;
+    size_t len;
+};
+/* Copies len bytes into fresh guarded memory. Aborts on OOM like vg_malloc. */
+struct vg_secret *vg_secret_new(const void *data, size_t len);
+/* A zero-filled secret of len bytes. */
+struct vg_secret *vg_secret_alloc(size_t len);
+void vg_secret_free(struct vg_secret *s);
+static inline void
+vg_secret_freep(struct vg_secret **s)
+{
+    vg_secret_free(*s);
+}
+#define vg_autosecret VG_CLEANUP(vg_secret_freep)
+/* Wipes memory in a way the compiler cannot elide. */
+void vg_crypto_memzero(void *p, size_t n);
+/* Constant-time equality of two equal-length byte strings. */
+bool vg_crypto_memeq(const void *a, const void *b, size_t n);
+
+/* Reads a whole file (at most max bytes, else VG_E_LIMIT; missing: VG_E_NOTFOUND) straight
+ * into guarded memory, for unencrypted private keys. */
+VG_NODISCARD int vg_secret_read_file(struct vg_secret **out, const char *path, size_t max,
+                                     struct vg_err **err);
+
+/* How the password is obtained (cosign-format.md §1.2):
+ *   1. $VIGIL_PASSWORD, else $COSIGN_PASSWORD, if the variable EXISTS (even empty) — verbatim;
+ *   2. else if stdin is a terminal: prompt on stderr with echo off (twice when confirm, failing
+ *      with VG_E_USAGE "passwords do not match");
+ *   3. else all of stdin, verbatim (a trailing newline is part of the password, as in cosign).
+ * Longer than VG_CRYPTO_PASSWORD_MAX is VG_E_LIMIT. */
+VG_NODISCARD int vg_crypto_password_get(struct vg_secret **out, bool confirm,
+                                        struct vg_err **err);
+
+/* ---------------------------------------------------------------- keys */
+
+enum vg_key_type {
+    VG_KEY_ECDSA_P256 = 1,
+    VG_KEY_ECDSA_P384,
+    VG_KEY_ECDSA_P521,
+    VG_KEY_RSA,
+    VG_KEY_ED25519,
+};
+
+/* Opaque: an OpenSSL key plus its validated type. Public-only or private. */
+struct vg_crypto_key;
+
+void vg_crypto_key_free(struct vg_crypto_key *key);
+static inline void
+vg_crypto_key_freep(struct vg_crypto_key **k)
+{
+    vg_crypto_key_free(*k);
+}
+#define vg_autokey VG_CLEANUP(vg_crypto_key_freep)
+
+enum vg_key_type vg_crypto_key_type(const struct vg_crypto_key *key);
+bool vg_crypto_key_is_private(const struct vg_crypto_key *key);
+/* "ECDSA P-256", "RSA 2048", "Ed25519" (static or key-owned storage, valid while key lives). */
+const char *vg_crypto_key_describe(const struct vg_crypto_key *key);
+
+/* A fresh ECDSA P-256 key (what generate-key-pair makes). */
+VG_NODISCARD int vg_crypto_key_generate(struct vg_crypto_key **out, struct vg_err **err);
+
+/* Loads a cosign encrypted private key file (PEM, either label). Only the three scrypt
+ * parameter sets above are accepted; the plaintext must be PKCS#8 (SEC1 is rejected, like
+ * cosign); the key must pass the import allowlist. Wrong password: VG_E_AUTH
+ * "decrypt private key: wrong password or corrupt key". */
+VG_NODISCARD int vg_crypto_key_load_private_encrypted(struct vg_crypto_key **out,
+                                                      const void *pem, size_t len,
+                                                      const struct vg_secret *password,
+                                                      struct vg_err **err);
+
+/* Loads an unencrypted PEM private key for import-key-pair: `RSA PRIVATE KEY` (PKCS#1),
+ * `EC PRIVATE KEY` (SEC1), `PRIVATE KEY` (PKCS#8 RSA/ECDSA/Ed25519). Allowlist: RSA 2048..4096
+ * bits, ECDSA P-256/P-384/P-521, Ed25519. Messages follow cosign: "invalid pem block",
+ * "unsupported private key", "key size not supported", "curve not allowed". */
+VG_NODISCARD int vg_crypto_key_import_pem(struct vg_crypto_key **out, const void *pem,
+                                          size_t len, struct vg_err **err);
+
+/* Loads a public key: PEM `PUBLIC KEY` (SPKI), PEM `RSA PUBLIC KEY` (PKCS#1), or raw DER
+ * SPKI. Only the first PEM block is used. Same type allowlist as import. A private key is
+ * also accepted as a verifier (its public half is used) when given as a vg_crypto_key. */
+VG_NODISCARD int vg_crypto_key_load_public(struct vg_crypto_key **out, const void *data,
+                                           size_t len, struct vg_err **err);
+
+/* The subject public key of an X.509 certificate (PEM `CERTIFICATE` or DER), for checking a
+ * signature made by a certificate's key. NO chain, validity or identity checks are made here:
+ * the caller must establish trust in the certificate separately. Same type allowlist. */
+VG_NODISCARD int vg_crypto_key_from_certificate(struct vg_crypto_key **out, const void *data,
+                                                size_t len, struct vg_err **err);
+
+/* Encrypts the private key as a cosign key file: PEM `ENCRYPTED SIGSTORE PRIVATE KEY`, JSON in
+ * cosign's key order, scrypt N=65536 r=8 p=1, fresh salt and nonce, PKCS#8 DER plaintext.
+ * *pem is a NUL-terminated string the caller frees. */
+VG_NODISCARD int vg_crypto_key_encrypt(const struct vg_crypto_key *key,
+                                       const struct vg_secret *password, char **pem,
+                                       size_t *pemlen, struct vg_err **err);
+
+/* The public half as PEM `PUBLIC KEY` (64-column lines). Caller frees. */
+VG_NODISCARD int vg_crypto_key_public_pem(const struct vg_crypto_key *key, char **pem,
+                                          struct vg_err **err);
+/* The public half as DER SubjectPublicKeyInfo. Caller frees. */
+VG_NODISCARD int vg_crypto_key_public_der(const struct vg_crypto_key *key, uint8_t **der,
+                                          size_t *derlen, struct vg_err **err);
+/* The private key as PKCS#8 DER in guarded memory. */
+VG_NODISCARD int vg_crypto_key_private_pkcs8(const struct vg_crypto_key *key,
+                                             struct vg_secret **der, struct vg_err **err);
+
+/* Key identity: lowercase hex SHA-256 of the DER SPKI (65 bytes with NUL), and the
+ * bundle `publicKey.hint` form, base64(SHA-256(DER SPKI)) (caller frees). */
+VG_NODISCARD int vg_crypto_key_fingerprint(const struct vg_crypto_key *key, char out[65],
+                                           struct vg_err **err);
+VG_NODISCARD int vg_crypto_key_hint(const struct vg_crypto_key *key, char **out,
+                                    struct vg_err **err);
+/* True when both keys have the same public half (constant-time compare of DER SPKI). */
+bool vg_crypto_key_public_eq(const struct vg_crypto_key *a, const struct vg_crypto_key *b);
+
+/* ---------------------------------------------------------------- signatures */
+
+/* Signs data with the scheme cosign uses for the key type (cosign-format.md §1.5):
+ *   ECDSA P-256/P-384/P-521 → SHA-256/384/512, ASN.1 DER SEQUENCE{r,s}
+ *   RSA                     → RSASSA-PKCS1-v1_5 with SHA-256
+ *   Ed25519                 → pure Ed25519, 64 raw bytes
+ * *sig is malloc'd (caller frees). */
+VG_NODISCARD int vg_crypto_sign(const struct vg_crypto_key *key, const void *data, size_t len,
+                                uint8_t **sig, size_t *siglen, struct vg_err **err);
+
+/* Verifies with the public half of `key` (public or private). ECDSA tries the curve's hash,
+ * then SHA-256 (cosign's verify path default); both low- and high-S are accepted. A
+ * non-matching signature is VG_E_VERIFY. */
+VG_NODISCARD int vg_crypto_verify(const struct vg_crypto_key *key, const void *data,
+                                  size_t len, const uint8_t *sig, size_t siglen,
+                                  struct vg_err **err);
+
+/* ---------------------------------------------------------------- key file envelope */
+
+/* Decrypts a cosign key file to its plaintext (normally PKCS#8 DER) without interpreting it;
+ * for tests, fuzzing and diagnostics. */
+VG_NODISCARD int vg_crypto_envelope_decrypt(struct vg_secret **plain, const void *pem,
+                                            size_t len, const struct vg_secret *password,
+                                            struct vg_err **err);
+/* Parses only the envelope (PEM + JSON + parameter checks) and reports the scrypt N; no KDF is
+ * run. For the fuzz harness and `--help`-level diagnostics. */
+VG_NODISCARD int vg_crypto_envelope_inspect(const void *pem, size_t len, uint64_t *scrypt_n,
+                                            struct vg_err **err);
+
+#endif

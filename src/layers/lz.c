@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The decompression stage of a layer walk. It reads the layer blob through the caller's read
+ * callback, detects the compression from the magic bytes (never trusting the media type),
+ * inflates gzip (zlib, multi-member streams) or zstd (libzstd, multi-frame streams) itself,
+ * and hashes the plain tar stream as it passes: that hash is the layer's diffID, computed in
+ * the same single pass that libarchive parses. Doing the decompression here rather than in a
+ * libarchive filter is what makes the plain bytes visible at all.
+ *
+ * It deliberately knows nothing about tar: walk.c hands the plain chunks to libarchive.
+ * Memory is two fixed buffers plus the decoder state (zstd's window is capped by libzstd's
+ * default window limit, 128 MiB, which every common encoder setting stays far below).
+ */
+#include "layers_int.h"
+
+#include <string.h>
+
+#include <zlib.h>
+#include <zstd.h>
+
+enum lz_kind { LZ_NONE, LZ_GZIP, LZ_ZSTD };
+
+struct vg_lz {
+    vg_layers_read_fn read;
+    void *rctx;
+    struct vg_lz_opts opts;
+    enum lz_kind kind;
+    uint8_t *in;
+    size_t in_pos, in_len;
+    bool in_eof;
+    uint8_t *out;
+    bool done;       /* decoder reached the end of the compressed stream */
+    bool zero_tail;  /* past the last frame/member: only zero padding may follow */
+    size_t zstd_ret; /* last ZSTD_decompressStream hint: 0 at a frame boundary */
+    z_stream zs;
+    bool zs_init;
+    ZSTD_DStream *zds;
+    struct vg_hasher *h_plain;
+    struct vg_hasher *h_comp; /* NULL unless opts.hash_compressed */
+    uint64_t comp_bytes, plain_bytes;
+};
+
+static int
+lz_cancelled(const struct vg_lz *z, struct vg_err **err)
+{
+    if (z->opts.cancel && atomic_load(z->opts.cancel)) {
+        return vg_err_set(err, VG_E_INTERNAL, "walk cancelled");
+    }
+    return 0;
+}
+
+/* Refills the input buffer when it is empty; sets in_eof at the end of the source. */
+static int
+lz_refill(struct vg_lz *z, struct vg_err **err)
+{
+    if (z->in_pos < z->in_len || z->in_eof) {
+        return 0;
+    }
+    if (lz_cancelled(z, err) < 0) {
+        return -1;
+    }
+    size_t got = 0;
+    if (z->read(z->rctx, z->in, VG_LAYERS_IN_BUF, &got, err) < 0) {
+        return -1;
+    }
+    if (got > VG_LAYERS_IN_BUF) {
+        return vg_err_set(err, VG_E_INTERNAL, "layer source returned more than asked");
+    }
+    z->in_pos = 0;
+    z->in_len = got;
+    z->comp_bytes += got;
+    if (got == 0) {
+        z->in_eof = true;
+    } else if (z->h_comp) {
+        vg_hasher_update(z->h_comp, z->in, got);
+    }
+    return 0;
+}
+
+/* Reads until at least `want` bytes are buffered (or the source ends) without consuming. */
+static int
+lz_peek(struct vg_lz *z, size_t want, struct vg_err **err)
+{
+    while (z->in_len < want && !z->in_eof) {
+        size_t got = 0;
+        if (z->read(z->rctx, z->in + z->in_len, VG_LAYERS_IN_BUF - z->in_len, &got, err) < 0) {
+            return -1;
+        }
+        if (got > VG_LAYERS_IN_BUF - z->in_len) {
+            return vg_err_set(err, VG_E_INTERNAL, "layer source returned more than asked");
+        }
+        if (got == 0) {
+            z->in_eof = true;
+            break;
+        }
+        if (z->h_comp) {
+            vg_hasher_update(z->h_comp, z->in + z->in_len, got);
+        }
+        z->in_len += got;
+        z->comp_bytes += got;
+    }
+    return 0;
+}
+
+static int
+lz_detect(struct vg_lz *z, struct vg_err **err)
+{
+    static const uint8_t gz[] = {0x1f, 0x8b};
+    static const uint8_t zst[] = {0x28, 0xb5, 0x2f, 0xfd};
+    static const uint8_t xz[] = {0xfd, '7', 'z', 'X', 'Z', 0x00};
+    static const uint8_t bz[] = {'B', 'Z', 'h'};
+
+    if (lz_peek(z, sizeof(xz), err) < 0) {
+        return -1;
+    }
+    const uint8_t *p = z->in;
+    size_t n = z->in_len;
+    if (n >= sizeof(gz) && memcmp(p, gz, sizeof(gz)) == 0) {
+        z->kind = LZ_GZIP;
+    } else if (n >= sizeof(zst) && memcmp(p, zst, sizeof(zst)) == 0) {
+        z->kind = LZ_ZSTD;
+    } else if (n >= 4 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18) {
+        z->kind = LZ_ZSTD; /* a zstd skippable frame first */
+    } else if (n >= sizeof(xz) && memcmp(p, xz, sizeof(xz)) == 0) {
+        return vg_err_set(err, VG_E_UNSUPPORTED, "xz-compressed layers are not supported");
+    } else if (n >= sizeof(bz) && memcmp(p, bz, sizeof(bz)) == 0) {
+        return vg_err_set(err, VG_E_UNSUPPORTED, "bzip2-compressed layers are not supported");
+    } else {
+        z->kind = LZ_NONE;
+    }
+    return 0;
+}
+
+static int
+lz_init_decoder(struct vg_lz *z, struct vg_err **err)
+{
+    if (z->kind == LZ_GZIP) {
+        memset(&z->zs, 0, sizeof(z->zs));
+        /* 16 + MAX_WBITS: gzip wrapper only, so a raw zlib stream is not accepted. */
+        if (inflateInit2(&z->zs, 16 + MAX_WBITS) != Z_OK) {
+            return vg_err_set(err, VG_E_INTERNAL, "inflateInit2 failed");
+        }
+        z->zs_init = true;
+    } else if (z->kind == LZ_ZSTD) {
+        z->zds = ZSTD_createDStream();
+        if (!z->zds) {
+            return vg_err_set(err, VG_E_INTERNAL, "ZSTD_createDStream failed");
+        }
+        z->zstd_ret = 1;
+    }
+    return 0;
+}
+
+int
+vg_lz_open(struct vg_lz **out, vg_layers_read_fn read, void *rctx, const struct vg_lz_opts *opts,
+           struct vg_err **err)
+{
+    struct vg_lz *z = vg_calloc(1, sizeof(*z));
+    z->read = read;
+    z->rctx = rctx;
+    z->opts = *opts;
+    z->in = vg_malloc(VG_LAYERS_IN_BUF);
+    z->h_plain = vg_hasher_new(VG_DIGEST_SHA256);
+    if (opts->hash_compressed) {
+        z->h_comp = vg_hasher_new(VG_DIGEST_SHA256);
+    }
+    if (lz_detect(z, err) < 0 || lz_init_decoder(z, err) < 0) {
+        vg_lz_free(z);
+        return -1;
+    }
+    if (z->kind != LZ_NONE) {
+        z->out = vg_malloc(VG_LAYERS_OUT_BUF);
+    }
+    *out = z;
+    return 0;
+}
+
+static int
+lz_account(struct vg_lz *z, const uint8_t *data, size_t n, struct vg_err **err)
+{
+    if (vg_ckd_add(&z->plain_bytes, z->plain_bytes, (uint64_t)n) ||
+        z->plain_bytes > z->opts.max_unpacked) {
+        return vg_err_set(err, VG_E_LIMIT, "unpacked layer exceeds the limit of %llu bytes",
+                          (unsigned long long)z->opts.max_unpacked);
+    }
+    vg_hasher_update(z->h_plain, data, n);
+    return 0;
+}
+
+static int
+lz_pull_none(struct vg_lz *z, const uint8_t **data, size_t *len, struct vg_err **err)
+{
+    if (lz_refill(z, err) < 0) {
+        return -1;
+    }
+    if (z->in_eof) {
+        z->done = true;
+        return 0;
+    }
+    *data = z->in + z->in_pos;
+    *len = z->in_len - z->in_pos;
+    z->in_pos = z->in_len;
+    return 0;
+}
+
+/* Block-padding writers (bsdtar, libarchive) append zeros after the compressed stream; gzip
+ * and zstd tools accept them, so do we. Anything else after the end is corrupt. Returns 1
+ * when the pending input starts a zero tail, which is then consumed to the end. */
+static int
+lz_zero_tail(struct vg_lz *z, struct vg_err **err)
+{
+    if (z->in_pos >= z->in_len || z->in[z->in_pos] != 0) {
+        return 0;
+    }
+    z->zero_tail = true;
+    for (;;) {
+        for (size_t i = z->in_pos; i < z->in_len; i++) {
+            if (z->in[i] != 0) {
+                return vg_err_set(err, VG_E_PARSE, "garbage after the end of the %s stream",
+                                  z->kind == LZ_GZIP ? "gzip" : "zstd");
+            }
+        }
+        z->in_pos = z->in_len;
+        if (lz_refill(z, err) < 0) {
+            return -1;
+        }
+        if (z->in_eof) {
+            z->done = true;
+            return 1;
+        }
+    }
+}
+
+/* After a gzip member ends: more input means another member (pigz, concatenation). */
+static int
+lz_gzip_member_end(struct vg_lz *z, struct vg_err **err)
+{
+    if (lz_refill(z, err) < 0) {
+        return -1;
+    }
+    if (z->in_eof) {
+        z->done = true;
+        return 0;
+    }
+    int zt = lz_zero_tail(z, err);
+    if (zt != 0) {
+        return zt < 0 ? -1 : 0;
+    }
+    if (inflateReset(&z->zs) != Z_OK) {
+        return vg_err_set(err, VG_E_INTERNAL, "inflateReset failed");
+    }
+    return 0;
+}
+
+static int
+lz_pull_gzip(struct vg_lz *z, const uint8_t **data, size_t *len, struct vg_err **err)
+{
+    while (!z->done) {
+        if (lz_refill(z, err) < 0) {
+            return -1;
+        }
+        /* Called even without input: a full output buffer may leave output pending. */
+        z->zs.next_in = z->in + z->in_pos;
+        z->zs.avail_in = (uInt)(z->in_len - z->in_pos);
+        z->zs.next_out = z->out;
+        z->zs.avail_out = VG_LAYERS_OUT_BUF;
+        int r = inflate(&z->zs, Z_NO_FLUSH);
+        z->in_pos = z->in_len - z->zs.avail_in;
+        size_t produced = VG_LAYERS_OUT_BUF - z->zs.avail_out;
+        if (r == Z_STREAM_END) {
+            if (lz_gzip_member_end(z, err) < 0) {
+                return -1;
+            }
+        } else if (r != Z_OK && r != Z_BUF_ERROR) {
+            return vg_err_set(err, VG_E_PARSE, "corrupt gzip stream near byte %llu: %s",
+                              (unsigned long long)(z->comp_bytes - (z->in_len - z->in_pos)),
+                              z->zs.msg ? z->zs.msg : "inflate failed");
+        } else if (produced == 0 && z->in_eof && z->in_pos == z->in_len) {
+            return vg_err_set(err, VG_E_PARSE, "truncated gzip stream after %llu bytes",
+                              (unsigned long long)z->comp_bytes);
+        }
+        if (produced > 0) {
+            *data = z->out;
+            *len = produced;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int
+lz_pull_zstd(struct vg_lz *z, const uint8_t **data, size_t *len, struct vg_err **err)
+{
+    while (!z->done) {
+        if (lz_refill(z, err) < 0) {
+            return -1;
+        }
+        if (z->zstd_ret == 0) {
+            /* At a frame boundary: end of input, zero padding, or another frame. */
+            if (z->in_eof && z->in_pos == z->in_len) {
+                z->done = true;
+                break;
+            }
+            int zt = lz_zero_tail(z, err);
+            if (zt != 0) {
+                return zt < 0 ? -1 : 0;
+            }
+        }
+        ZSTD_inBuffer in = {z->in, z->in_len, z->in_pos};
+        ZSTD_outBuffer out = {z->out, VG_LAYERS_OUT_BUF, 0};
+        size_t r = ZSTD_decompressStream(z->zds, &out, &in);
+        if (ZSTD_isError(r)) {
+            return vg_err_set(err, VG_E_PARSE, "corrupt zstd stream near byte %llu: %s",
+                              (unsigned long long)(z->comp_bytes - (z->in_len - in.pos)),
+                              ZSTD_getErrorName(r));
+        }
+        z->in_pos = in.pos;
+        z->zstd_ret = r;
+        if (out.pos > 0) {
+            *data = z->out;
+            *len = out.pos;
+            return 0;
+        }
+        if (r != 0 && z->in_eof && z->in_pos == z->in_len) {
+            return vg_err_set(err, VG_E_PARSE, "truncated zstd stream after %llu bytes",
+                              (unsigned long long)z->comp_bytes);
+        }
+    }
+    return 0;
+}
+
+int
+vg_lz_pull(struct vg_lz *z, const uint8_t **data, size_t *len, struct vg_err **err)
+{
+    *data = NULL;
+    *len = 0;
+    if (z->done) {
+        return 0;
+    }
+    int rc;
+    switch (z->kind) {
+    case LZ_GZIP:
+        rc = lz_pull_gzip(z, data, len, err);
+        break;
+    case LZ_ZSTD:
+        rc = lz_pull_zstd(z, data, len, err);
+        break;
+    default:
+        rc = lz_pull_none(z, data, len, err);
+        break;
+    }
+    if (rc < 0) {
+        return rc;
+    }
+    if (*len > 0 && lz_account(z, *data, *len, err) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+int
+vg_lz_drain(struct vg_lz *z, struct vg_err **err)
+{
+    const uint8_t *d;
+    size_t n;
+    do {
+        if (vg_lz_pull(z, &d, &n, err) < 0) {
+            return -1;
+        }
+    } while (n > 0);
+    return 0;
+}
+
+const char *
+vg_lz_kind_name(const struct vg_lz *z)
+{
+    switch (z->kind) {
+    case LZ_GZIP:
+        return "gzip";
+    case LZ_ZSTD:
+        return "zstd";
+    default:
+        return "none";
+    }
+}
+
+void
+vg_lz_stats(struct vg_lz *z, struct vg_layer_stats *st)
+{
+    st->compressed_size = z->comp_bytes;
+    st->uncompressed_size = z->plain_bytes;
+    vg_hasher_final(z->h_plain, &st->diff_id_computed);
+    if (z->h_comp) {
+        vg_hasher_final(z->h_comp, &st->digest);
+    }
+    snprintf(st->compression, sizeof(st->compression), "%s", vg_lz_kind_name(z));
+}
+
+void
+vg_lz_free(struct vg_lz *z)
+{
+    if (!z) {
+        return;
+    }
+    if (z->zs_init) {
+        inflateEnd(&z->zs);
+    }
+    ZSTD_freeDStream(z->zds);
+    vg_hasher_free(z->h_plain);
+    vg_hasher_free(z->h_comp);
+    free(z->in);
+    free(z->out);
+    free(z);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Internal to net/: one HTTP exchange on the curl multi interface (struct vg_http_xfer), shared
+ * by the buffered requests and the pull streams in http.c and by the downloader in download.c.
+ */
+#ifndef VG_NET_XFER_INT_H
+#define VG_NET_XFER_INT_H
+
+#include <curl/curl.h>
+
+#include "net.h"
+
+struct vg_http_client {
+    CURLSH *share; /* connection cache, DNS and TLS sessions shared by every transfer */
+    bool insecure;
+    char *ca_file;
+    long connect_timeout_s, low_speed_time_s;
+    int max_retries;
+    unsigned retry_base_ms;
+    char *user_agent;
+};
+
+struct vg_http_hdrs {
+    struct vg_http_header *v;
+    size_t n, cap;
+    size_t bytes; /* header bytes of the current response block */
+};
+
+enum vg_http_sink { VG_SINK_BUF, VG_SINK_STREAM };
+
+struct vg_http_xfer {
+    CURL *easy;
+    CURLM *multi;
+    struct curl_slist *req_headers;
+    char *method;
+    char *url;
+    enum vg_http_sink sink;
+    struct vg_buf body;  /* VG_SINK_BUF: the response body; VG_SINK_STREAM: pending bytes */
+    size_t pend_off;     /* VG_SINK_STREAM: bytes of `body` already handed out */
+    size_t max_body;     /* VG_SINK_BUF bound for 2xx responses */
+    bool truncated;      /* an error-status body hit its bound (kept for the message only) */
+    bool paused, headers_done, done;
+    CURLcode result;
+    long status;
+    int64_t content_length;
+    struct vg_http_hdrs hdrs;
+    struct vg_err *cb_err; /* raised inside a curl callback */
+    /* upload */
+    const uint8_t *up_data;
+    size_t up_len, up_off;
+    vg_http_read_fn up_fn;
+    void *up_ud;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+/* Starts req (redirects and retries included) and returns once the final response's headers
+ * are in. Transport failures are VG_E_NET; the status is not checked. */
+int vg_http_xfer_start(struct vg_http_client *c, const struct vg_http_req *req,
+                       enum vg_http_sink sink, struct vg_http_xfer **out, struct vg_err **err);
+/* Drives the transfer until the body is complete (VG_SINK_BUF). */
+int vg_http_xfer_finish(struct vg_http_xfer *x, struct vg_err **err);
+void vg_http_xfer_free(struct vg_http_xfer *x);
+const char *vg_http_hdrs_get(const struct vg_http_hdrs *h, const char *name, size_t idx);
+
+#endif

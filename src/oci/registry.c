@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The Distribution API v2 client, read side: client setup (credentials, TLS options), URL
+ * building, manifests by tag or digest (verified when asked by digest; digest recorded from the
+ * bytes, never from Docker-Content-Digest), blobs (buffered and streamed), tag listing with Link
+ * pagination, OCI 1.1 referrers with the tag-schema fallback, and the image source behind
+ * "docker://REF" and bare references.
+ *
+ * Authentication lives in registry_auth.c, uploads in registry_push.c.
+ */
+#include "registry_int.h"
+#include "source_int.h"
+
+#include <string.h>
+
+#define MANIFEST_ACCEPT                                                                          \
+    "Accept: " VG_MT_OCI_MANIFEST ", " VG_MT_OCI_INDEX ", " VG_MT_DOCKER_MANIFEST                \
+    ", " VG_MT_DOCKER_LIST
+#define TAGS_PAGE_BYTES (4u * 1024u * 1024u)
+#define TAGS_PAGES_MAX  1000u
+
+/* ---------------------------------------------------------------- client */
+
+char *
+vg_registry_build_url(bool plain_http, const char *host, const char *repo, const char *kind,
+                      const char *ref)
+{
+    return vg_fmt("%s://%s/v2/%s/%s%s%s", plain_http ? "http" : "https", host, repo, kind,
+                  ref ? "/" : "", ref ? ref : "");
+}
+
+char *
+vg_registry_url(const struct vg_registry_client *c, const char *kind, const char *ref)
+{
+    return vg_registry_build_url(c->plain_http, c->host, c->repo, kind, ref);
+}
+
+char *
+vg_registry_scope(const struct vg_registry_client *c, bool push)
+{
+    return vg_fmt("repository:%s:%s", c->repo, push ? "pull,push" : "pull");
+}
+
+struct vg_registry_client *
+vg_registry_client_new(const struct vg_oci_ref *ref, const struct vg_oci_open_opts *o,
+                       struct vg_err **err)
+{
+    struct vg_oci_open_opts none = VG_OCI_OPEN_OPTS_INIT;
+    if (!o) {
+        o = &none;
+    }
+    struct vg_http_client_opts ho = VG_HTTP_CLIENT_OPTS_INIT;
+    ho.insecure = o->insecure;
+    ho.ca_file = o->ca_file;
+    struct vg_registry_client *c = vg_calloc(1, sizeof(*c));
+    if (vg_http_client_new(&c->http, &ho, err) < 0) {
+        free(c);
+        return NULL;
+    }
+    c->registry = vg_strdup(ref->registry);
+    c->host = vg_strdup(vg_oci_ref_api_host(ref));
+    c->repo = vg_strdup(ref->repository);
+    c->plain_http = o->plain_http;
+    if (vg_registry_creds_lookup(&c->creds, &c->have_creds, ref->registry, o->creds,
+                                 o->docker_config, err) < 0) {
+        vg_registry_client_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void
+vg_registry_client_free(struct vg_registry_client *c)
+{
+    if (!c) {
+        return;
+    }
+    vg_registry_auth_reset(c);
+    vg_registry_creds_dispose(&c->creds);
+    vg_http_client_free(c->http);
+    free(c->registry);
+    free(c->host);
+    free(c->repo);
+    free(c);
+}
+
+/* "registry/repo:tag" or "registry/repo@digest" for messages. */
+static char *
+display(const struct vg_registry_client *c, const char *prefix, const char *reference)
+{
+    if (!reference) {
+        return vg_fmt("%s%s/%s", prefix, c->registry, c->repo);
+    }
+    vg_autofree char *r = vg_escape(reference, strlen(reference), 200);
+    return vg_fmt("%s%s/%s%s%s", prefix, c->registry, c->repo,
+                  strchr(reference, ':') ? "@" : ":", r);
+}
+
+/* Tags and digests go into URL paths: allow only their grammar's characters. */
+static int
+check_reference(const char *reference, struct vg_err **err)
+{
+    if (vg_digest_valid(reference)) {
+        return 0;
+    }
+    size_t n = strlen(reference);
+    bool ok = n > 0 && n <= 128;
+    for (size_t i = 0; ok && i < n; i++) {
+        char ch = reference[i];
+        ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+             ch == '_' || (i > 0 && (ch == '.' || ch == '-'));
+    }
+    if (!ok) {
+        vg_autofree char *e = vg_escape(reference, n, 200);
+        return vg_err_set(err, VG_E_USAGE, "invalid tag or digest \"%s\"", e);
+    }
+    return 0;
+}
+
+void
+vg_registry_manifest_dispose(struct vg_registry_manifest *m)
+{
+    if (!m) {
+        return;
+    }
+    free(m->data);
+    free(m->media_type);
+    memset(m, 0, sizeof(*m));
+}
+
+/* Content-Type without parameters ("; charset=..."). */
+static char *
+media_type_of(const char *ct)
+{
+    if (!ct) {
+        return NULL;
+    }
+    struct vg_str s = vg_str_c(ct), head, tail;
+    vg_str_cut(s, ';', &head, &tail);
+    head = vg_str_trim(head);
+    return head.len ? vg_str_dup(head) : NULL;
+}
+
+static bool
+is_schema1(const char *mt, const uint8_t *data, size_t len)
+{
+    if (mt && (strcmp(mt, VG_MT_DOCKER_SCHEMA1) == 0 || strcmp(mt, VG_MT_DOCKER_SCHEMA1_S) == 0)) {
+        return true;
+    }
+    vg_autojson json_t *j = NULL;
+    uint64_t v = 0;
+    return vg_json_parse(&j, data, len, VG_LIMIT_MANIFEST_BYTES, "manifest", NULL) == 0 &&
+           vg_json_u64(j, "schemaVersion", &v) && v == 1;
+}
+
+static int
+manifest_check(const struct vg_registry_client *c, const char *reference,
+               struct vg_registry_manifest *m, const struct vg_http_resp *resp,
+               struct vg_err **err)
+{
+    vg_autofree char *what = display(c, "", reference);
+    if (is_schema1(m->media_type, m->data, m->len)) {
+        return vg_err_set(err, VG_E_UNSUPPORTED,
+                          "manifest %s is Docker schema 1, which is deprecated and not supported "
+                          "(re-push the image with a current client)", what);
+    }
+    struct vg_digest want;
+    if (vg_digest_valid(reference)) {
+        if (vg_digest_parse(&want, reference, err) < 0) {
+            return -1;
+        }
+        vg_digest_of(&m->digest, want.alg, m->data, m->len);
+        if (!vg_digest_eq(&want, &m->digest)) {
+            return vg_err_set(err, VG_E_VERIFY, "manifest %s: content hashes to %s", what,
+                              m->digest.text);
+        }
+        return 0;
+    }
+    vg_digest_of(&m->digest, VG_DIGEST_SHA256, m->data, m->len);
+    const char *hdr = vg_http_resp_header(resp, "Docker-Content-Digest");
+    if (hdr && vg_digest_parse(&want, hdr, NULL) == 0 && want.alg == VG_DIGEST_SHA256 &&
+        !vg_digest_eq(&want, &m->digest)) {
+        VG_WARN("registry", "%s: Docker-Content-Digest %s differs from the content's %s", what,
+                want.text, m->digest.text);
+    }
+    return 0;
+}
+
+int
+vg_registry_manifest_get(struct vg_registry_client *c, const char *reference,
+                         struct vg_registry_manifest *out, struct vg_err **err)
+{
+    memset(out, 0, sizeof(*out));
+    if (check_reference(reference, err) < 0) {
+        return -1;
+    }
+    vg_autofree char *url = vg_registry_url(c, "manifests", reference);
+    const char *hdrs[] = {MANIFEST_ACCEPT};
+    struct vg_http_req req = {.url = url, .headers = hdrs, .nheaders = 1,
+                              .max_body = VG_LIMIT_MANIFEST_BYTES};
+    struct vg_http_resp resp;
+    vg_autofree char *what = display(c, "manifest ", reference);
+    if (vg_registry_do(c, &req, false, &resp, err) < 0) {
+        return vg_err_wrap(err, "%s", what);
+    }
+    if (resp.status != 200) {
+        int rc = vg_registry_status_error(c, what, resp.status, &resp.body, err);
+        vg_http_resp_dispose(&resp);
+        return rc;
+    }
+    out->media_type = media_type_of(vg_http_resp_header(&resp, "Content-Type"));
+    out->data = (uint8_t *)vg_buf_take(&resp.body, &out->len);
+    int rc = manifest_check(c, reference, out, &resp, err);
+    vg_http_resp_dispose(&resp);
+    if (rc < 0) {
+        vg_registry_manifest_dispose(out);
+    }
+    return rc;
+}
+
+int
+vg_registry_manifest_head(struct vg_registry_client *c, const char *reference,
+                          struct vg_digest *digest, char **media_type, struct vg_err **err)
+{
+    if (check_reference(reference, err) < 0) {
+        return -1;
+    }
+    vg_autofree char *url = vg_registry_url(c, "manifests", reference);
+    const char *hdrs[] = {MANIFEST_ACCEPT};
+    struct vg_http_req req = {.method = "HEAD", .url = url, .headers = hdrs, .nheaders = 1};
+    struct vg_http_resp resp;
+    vg_autofree char *what = display(c, "manifest ", reference);
+    if (vg_registry_do(c, &req, false, &resp, err) < 0) {
+        return vg_err_wrap(err, "%s", what);
+    }
+    int rc = 0;
+    const char *d = vg_http_resp_header(&resp, "Docker-Content-Digest");
+    if (resp.status != 200) {
+        rc = vg_registry_status_error(c, what, resp.status, NULL, err);
+    } else if (d && vg_digest_parse(digest, d, NULL) == 0) {
+        if (media_type) {
+            *media_type = media_type_of(vg_http_resp_header(&resp, "Content-Type"));
+        }
+    } else if (vg_digest_valid(reference)) {
+        rc = vg_digest_parse(digest, reference, err);
+    } else {
+        /* No digest header: fall back to fetching the bytes. */
+        struct vg_registry_manifest m;
+        rc = vg_registry_manifest_get(c, reference, &m, err);
+        if (rc == 0) {
+            *digest = m.digest;
+            if (media_type) {
+                *media_type = vg_steal_ptr(&m.media_type);
+            }
+            vg_registry_manifest_dispose(&m);
+        }
+    }
+    vg_http_resp_dispose(&resp);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- blobs */
+
+static int
+blob_stream(struct vg_registry_client *c, const struct vg_digest *d, struct vg_http_stream **out,
+            struct vg_err **err)
+{
+    vg_autofree char *url = vg_registry_url(c, "blobs", d->text);
+    struct vg_http_req req = {.url = url};
+    if (vg_registry_stream(c, &req, false, out, err) < 0) {
+        vg_autofree char *what = display(c, "", NULL);
+        return vg_err_wrap(err, "blob %s in %s", d->text, what);
+    }
+    return 0;
+}
+
+int
+vg_registry_blob_get(struct vg_registry_client *c, const struct vg_digest *d, struct vg_buf *out,
+                     struct vg_err **err)
+{
+    struct vg_http_stream *s = NULL;
+    if (blob_stream(c, d, &s, err) < 0) {
+        return -1;
+    }
+    int64_t cl = vg_http_stream_length(s);
+    if (cl > 0 && (uint64_t)cl > out->max) {
+        vg_http_stream_close(s);
+        return vg_err_set(err, VG_E_LIMIT, "blob %s: %lld bytes exceed the limit of %zu",
+                          d->text, (long long)cl, out->max);
+    }
+    struct vg_hasher *h = vg_hasher_new(d->alg);
+    uint8_t chunk[16384];
+    int rc = 0;
+    for (;;) {
+        size_t got = 0;
+        rc = vg_http_stream_read(s, chunk, sizeof(chunk), &got, err);
+        if (rc < 0 || got == 0) {
+            break;
+        }
+        vg_hasher_update(h, chunk, got);
+        if ((rc = vg_buf_append(out, chunk, got, err)) < 0) {
+            vg_err_wrap(err, "blob %s", d->text);
+            break;
+        }
+    }
+    vg_http_stream_close(s);
+    struct vg_digest got_d;
+    vg_hasher_final(h, &got_d);
+    vg_hasher_free(h);
+    if (rc == 0 && !vg_digest_eq(&got_d, d)) {
+        return vg_err_set(err, VG_E_VERIFY, "blob %s: content hashes to %s", d->text,
+                          got_d.text);
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------------- tags */
+
+void
+vg_registry_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i]);
+    }
+    free(v);
+}
+
+static int
+tags_page(const struct vg_http_resp *resp, char ***tags, size_t *n, struct vg_err **err)
+{
+    vg_autojson json_t *j = NULL;
+    if (vg_json_parse(&j, resp->body.data, resp->body.len, TAGS_PAGE_BYTES, "tag list", err) <
+        0) {
+        return -1;
+    }
+    json_t *arr = vg_json_arr(j, "tags");
+    size_t i;
+    json_t *t;
+    json_array_foreach(arr, i, t) {
+        if (!json_is_string(t)) {
+            return vg_err_set(err, VG_E_PARSE, "tag list: entry %zu is not a string", i);
+        }
+        if (*n >= VG_REGISTRY_TAGS_MAX) {
+            return vg_err_set(err, VG_E_LIMIT, "more than %u tags", VG_REGISTRY_TAGS_MAX);
+        }
+        *tags = vg_realloc(*tags, (*n + 1) * sizeof(**tags));
+        (*tags)[(*n)++] = vg_strdup(json_string_value(t));
+    }
+    return 0;
+}
+
+int
+vg_registry_tags_list(struct vg_registry_client *c, char ***tags, size_t *ntags,
+                      struct vg_err **err)
+{
+    char **v = NULL;
+    size_t n = 0;
+    char *url = vg_registry_url(c, "tags/list", NULL);
+    vg_autofree char *what = display(c, "tags of ", NULL);
+    int rc = 0;
+    for (unsigned page = 0; url && rc == 0; page++) {
+        struct vg_http_req req = {.url = url, .max_body = TAGS_PAGE_BYTES};
+        struct vg_http_resp resp;
+        if (page >= TAGS_PAGES_MAX) {
+            rc = vg_err_set(err, VG_E_LIMIT, "%s: more than %u pages", what, TAGS_PAGES_MAX);
+            break;
+        }
+        if ((rc = vg_registry_do(c, &req, false, &resp, err)) < 0) {
+            break;
+        }
+        if (resp.status != 200) {
+            rc = vg_registry_status_error(c, what, resp.status, &resp.body, err);
+        } else {
+            rc = tags_page(&resp, &v, &n, err);
+        }
+        vg_autofree char *next = vg_http_link_next(vg_http_resp_header(&resp, "Link"));
+        vg_http_resp_dispose(&resp);
+        char *abs = NULL;
+        if (rc == 0 && next && (rc = vg_http_url_resolve(&abs, url, next, err)) == 0 &&
+            !vg_http_url_same_origin(abs, url)) {
+            rc = vg_err_set(err, VG_E_NET, "%s: pagination link leaves the registry", what);
+        }
+        free(url);
+        url = rc == 0 ? abs : NULL;
+        if (rc < 0) {
+            free(abs);
+        }
+    }
+    free(url);
+    if (rc < 0) {
+        vg_registry_strv_free(v, n);
+        return rc;
+    }
+    *tags = v;
+    *ntags = n;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- referrers */
+
+#define EMPTY_INDEX "{\"schemaVersion\":2,\"mediaType\":\"" VG_MT_OCI_INDEX "\",\"manifests\":[]}"
+
+static int
+referrers_fallback(struct vg_registry_client *c, const struct vg_digest *subject,
+                   struct vg_buf *out, struct vg_err **err)
+{
+    vg_autofree char *tag = vg_fmt("%s-%s", subject->alg == VG_DIGEST_SHA512 ? "sha512" : "sha256",
+                                   vg_digest_hex(subject));
+    struct vg_registry_manifest m;
+    vg_autoerr struct vg_err *e = NULL;
+    if (vg_registry_manifest_get(c, tag, &m, &e) < 0) {
+        if (vg_err_root_code(e) != VG_E_NOTFOUND) {
+            if (err) {
+                *err = vg_steal_ptr(&e);
+            }
+            return -1;
+        }
+        return vg_buf_append_str(out, EMPTY_INDEX, err);
+    }
+    int rc = vg_buf_append(out, m.data, m.len, err);
+    vg_registry_manifest_dispose(&m);
+    return rc;
+}
+
+int
+vg_registry_referrers(struct vg_registry_client *c, const struct vg_digest *subject,
+                      const char *artifact_type, struct vg_buf *out, bool *fallback,
+                      struct vg_err **err)
+{
+    *fallback = false;
+    vg_autofree char *base = vg_registry_url(c, "referrers", subject->text);
+    vg_autofree char *esc = artifact_type ? vg_http_query_escape(artifact_type) : NULL;
+    vg_autofree char *url = esc ? vg_fmt("%s?artifactType=%s", base, esc) : vg_strdup(base);
+    const char *hdrs[] = {"Accept: " VG_MT_OCI_INDEX};
+    struct vg_http_req req = {.url = url, .headers = hdrs, .nheaders = 1,
+                              .max_body = out->max ? out->max : VG_LIMIT_MANIFEST_BYTES};
+    struct vg_http_resp resp;
+    vg_autofree char *what = display(c, "referrers of ", subject->text);
+    if (vg_registry_do(c, &req, false, &resp, err) < 0) {
+        return vg_err_wrap(err, "%s", what);
+    }
+    int rc;
+    if (resp.status == 404) {
+        *fallback = true;
+        rc = referrers_fallback(c, subject, out, err);
+    } else if (resp.status != 200) {
+        rc = vg_registry_status_error(c, what, resp.status, &resp.body, err);
+    } else {
+        rc = vg_buf_append(out, resp.body.data, resp.body.len, err);
+    }
+    vg_http_resp_dispose(&resp);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- image source */
+
+struct reg_source {
+    struct vg_oci_source base;
+    struct vg_registry_client *c;
+    struct vg_oci_ref *ref;
+};
+
+struct reg_stream {
+    struct vg_oci_stream base;
+    struct vg_http_stream *s;
+};
+
+static int
+copy_manifest(struct vg_registry_manifest *m, struct vg_buf *raw, char **media_type,
+              struct vg_err **err)
+{
+    int rc = vg_buf_append(raw, m->data, m->len, err);
+    if (rc == 0) {
+        *media_type = vg_steal_ptr(&m->media_type);
+    }
+    vg_registry_manifest_dispose(m);
+    return rc;
+}
+
+static int
+src_get_root(struct vg_oci_source *src, struct vg_buf *raw, char **media_type,
+             struct vg_err **err)
+{
+    struct reg_source *rs = (struct reg_source *)src;
+    const char *reference = rs->ref->digest ? rs->ref->digest : rs->ref->tag;
+    struct vg_registry_manifest m;
+    if (vg_registry_manifest_get(rs->c, reference, &m, err) < 0) {
+        return -1;
+    }
+    return copy_manifest(&m, raw, media_type, err);
+}
+
+static int
+src_get_manifest(struct vg_oci_source *src, const struct vg_oci_desc *d, struct vg_buf *raw,
+                 char **media_type, struct vg_err **err)
+{
+    struct reg_source *rs = (struct reg_source *)src;
+    struct vg_registry_manifest m;
+    if (vg_registry_manifest_get(rs->c, d->digest.text, &m, err) < 0) {
+        return -1;
+    }
+    return copy_manifest(&m, raw, media_type, err);
+}
+
+static int
+stream_read(struct vg_oci_stream *s, void *buf, size_t cap, size_t *got, struct vg_err **err)
+{
+    return vg_http_stream_read(((struct reg_stream *)s)->s, buf, cap, got, err);
+}
+
+static void
+stream_close(struct vg_oci_stream *s)
+{
+    vg_http_stream_close(((struct reg_stream *)s)->s);
+    free(s);
+}
+
+static int
+src_open_blob(struct vg_oci_source *src, const struct vg_oci_desc *d, struct vg_oci_stream **out,
+              struct vg_err **err)
+{
+    struct reg_source *rs = (struct reg_source *)src;
+    struct vg_http_stream *hs = NULL;
+    if (blob_stream(rs->c, &d->digest, &hs, err) < 0) {
+        return -1;
+    }
+    int64_t cl = vg_http_stream_length(hs);
+    if (cl >= 0 && (uint64_t)cl != d->size) {
+        vg_http_stream_close(hs);
+        return vg_err_set(err, VG_E_VERIFY, "blob %s: registry sends %lld bytes, descriptor "
+                          "says %llu", d->digest.text, (long long)cl,
+                          (unsigned long long)d->size);
+    }
+    struct reg_stream *s = vg_calloc(1, sizeof(*s));
+    s->base.read = stream_read;
+    s->base.close = stream_close;
+    s->s = hs;
+    *out = &s->base;
+    return 0;
+}
+
+static void
+src_free(struct vg_oci_source *src)
+{
+    struct reg_source *rs = (struct reg_source *)src;
+    vg_registry_client_free(rs->c);
+    vg_oci_ref_free(rs->ref);
+    free(rs->base.reference);
+    free(rs);
+}
+
+static const struct vg_oci_source_ops registry_ops = {
+    .transport = "docker",
+    .get_root = src_get_root,
+    .get_manifest = src_get_manifest,
+    .open_blob = src_open_blob,
+    .free = src_free,
+};
+
+int
+vg_oci_registry_source_new(struct vg_oci_source **out, const char *spec,
+                           const struct vg_oci_open_opts *opts, struct vg_err **err)
+{
+    struct vg_oci_ref *ref = NULL;
+    if (vg_oci_ref_parse(&ref, spec, err) < 0) {
+        return -1;
+    }
+    struct vg_registry_client *c = vg_registry_client_new(ref, opts, err);
+    if (!c) {
+        vg_oci_ref_free(ref);
+        return -1;
+    }
+    struct reg_source *rs = vg_calloc(1, sizeof(*rs));
+    rs->base.ops = &registry_ops;
+    rs->base.reference = vg_oci_ref_string(ref);
+    rs->c = c;
+    rs->ref = ref;
+    *out = &rs->base;
+    return 0;
+}

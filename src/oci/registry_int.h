@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Internal to oci/: the registry client's state shared by registry.c (reads and the image
+ * source), registry_auth.c (challenges, tokens, the authenticated request loop) and
+ * registry_push.c (writes).
+ */
+#ifndef VG_OCI_REGISTRY_INT_H
+#define VG_OCI_REGISTRY_INT_H
+
+#include "net/net.h"
+#include "oci.h"
+
+#define VG_REGISTRY_TOKEN_CACHE 8u
+#define VG_REGISTRY_TOKEN_MARGIN_S 10 /* renew a token this long before it expires */
+
+enum vg_registry_auth_mode { VG_RAUTH_NONE = 0, VG_RAUTH_BASIC, VG_RAUTH_BEARER };
+
+struct vg_registry_token {
+    char *scope;
+    char *token; /* wiped on free */
+    int64_t expires_at;
+};
+
+struct vg_registry_client {
+    struct vg_http_client *http;
+    char *registry; /* as in the reference: "docker.io", "127.0.0.1:5000" */
+    char *host;     /* API host: "registry-1.docker.io" */
+    char *repo;
+    bool plain_http;
+    struct vg_registry_creds creds;
+    bool have_creds;
+    enum vg_registry_auth_mode mode;
+    char *realm, *service; /* from the Bearer challenge */
+    struct vg_registry_token tokens[VG_REGISTRY_TOKEN_CACHE];
+    size_t ntokens;
+};
+
+/* "<scheme>://<host>/v2/<repo>/<kind>[/<ref>]". */
+char *vg_registry_build_url(bool plain_http, const char *host, const char *repo,
+                            const char *kind, const char *ref);
+char *vg_registry_url(const struct vg_registry_client *c, const char *kind, const char *ref);
+/* "repository:<repo>:pull" or ":pull,push". */
+char *vg_registry_scope(const struct vg_registry_client *c, bool push);
+
+/* A request with authentication handled (anonymous, then one answer to a 401 challenge).
+ * Succeeds for any final status except 401 (VG_E_AUTH). */
+int vg_registry_do(struct vg_registry_client *c, const struct vg_http_req *req, bool push,
+                   struct vg_http_resp *resp, struct vg_err **err);
+/* The same for a streamed GET; the stream is returned only for a 2xx status. */
+int vg_registry_stream(struct vg_registry_client *c, const struct vg_http_req *req, bool push,
+                       struct vg_http_stream **out, struct vg_err **err);
+/* Error for an unexpected status: parses the registry's {"errors":[...]} body when present. */
+int vg_registry_status_error(const struct vg_registry_client *c, const char *what, long status,
+                             const struct vg_buf *body, struct vg_err **err);
+/* The user-facing "authentication required" error (no credentials) / "refused". */
+int vg_registry_auth_error(const struct vg_registry_client *c, long status, struct vg_err **err);
+void vg_registry_auth_reset(struct vg_registry_client *c);
+
+/* Bearer challenge handling, exposed for tests: picks the challenge to answer from the
+ * WWW-Authenticate values and updates c (mode, realm, service). */
+int vg_registry_auth_choose(struct vg_registry_client *c, const char *const *values, size_t n,
+                            struct vg_err **err);
+
+#endif

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The Distribution API v2 client, write side: blob existence checks, monolithic blob uploads
+ * (POST an upload session, PUT the bytes with ?digest=), optional cross-repository mounts, and
+ * manifest PUTs. Every write asks for the "pull,push" scope.
+ *
+ * Chunked (PATCH) uploads are not implemented: signatures and attestations are small, and
+ * image copying is not a vigil feature.
+ */
+#include "registry_int.h"
+
+#include <string.h>
+
+static int
+blob_head(struct vg_registry_client *c, const struct vg_digest *d, bool push, bool *exists,
+          uint64_t *size, struct vg_err **err)
+{
+    vg_autofree char *url = vg_registry_url(c, "blobs", d->text);
+    struct vg_http_req req = {.method = "HEAD", .url = url};
+    struct vg_http_resp resp;
+    if (vg_registry_do(c, &req, push, &resp, err) < 0) {
+        return vg_err_wrap(err, "blob %s", d->text);
+    }
+    int rc = 0;
+    *exists = resp.status == 200;
+    if (resp.status == 200 && size) {
+        const char *cl = vg_http_resp_header(&resp, "Content-Length");
+        *size = 0;
+        if (cl && vg_parse_u64(vg_str_c(cl), UINT64_MAX, size) < 0) {
+            *size = 0;
+        }
+    } else if (resp.status != 200 && resp.status != 404) {
+        vg_autofree char *what = vg_fmt("blob %s", d->text);
+        rc = vg_registry_status_error(c, what, resp.status, NULL, err);
+    }
+    vg_http_resp_dispose(&resp);
+    return rc;
+}
+
+int
+vg_registry_blob_exists(struct vg_registry_client *c, const struct vg_digest *d, bool *exists,
+                        uint64_t *size, struct vg_err **err)
+{
+    return blob_head(c, d, false, exists, size, err);
+}
+
+/* Resolves an upload Location against the request URL; it must stay on the registry, since
+ * the session is authorised with our token. */
+static int
+upload_location(const struct vg_http_resp *resp, const char *req_url, char **out,
+                struct vg_err **err)
+{
+    const char *loc = vg_http_resp_header(resp, "Location");
+    if (!loc || !*loc) {
+        return vg_err_set(err, VG_E_NET, "upload session: registry sent no Location");
+    }
+    if (vg_http_url_resolve(out, req_url, loc, err) < 0) {
+        return vg_err_wrap(err, "upload session");
+    }
+    if (!vg_http_url_same_origin(*out, req_url)) {
+        free(*out);
+        *out = NULL;
+        return vg_err_set(err, VG_E_UNSUPPORTED,
+                          "upload session: Location points to another host");
+    }
+    return 0;
+}
+
+/* POST to start a session (or mount); *location is NULL when the mount succeeded. */
+static int
+upload_start(struct vg_registry_client *c, const struct vg_digest *d, const char *mount_from,
+             char **location, struct vg_err **err)
+{
+    vg_autofree char *base = vg_registry_url(c, "blobs/uploads/", NULL);
+    vg_autofree char *from = mount_from ? vg_http_query_escape(mount_from) : NULL;
+    vg_autofree char *url =
+        from ? vg_fmt("%s?mount=%s&from=%s", base, d->text, from) : vg_strdup(base);
+    struct vg_http_req req = {.method = "POST", .url = url};
+    struct vg_http_resp resp;
+    *location = NULL;
+    if (vg_registry_do(c, &req, true, &resp, err) < 0) {
+        return vg_err_wrap(err, "start upload of %s", d->text);
+    }
+    int rc = 0;
+    if (resp.status == 201 && from) {
+        VG_DEBUG("registry", "mounted %s from %s", d->text, mount_from);
+    } else if (resp.status == 202 || resp.status == 201) {
+        rc = upload_location(&resp, url, location, err);
+    } else {
+        vg_autofree char *what = vg_fmt("start upload of %s", d->text);
+        rc = vg_registry_status_error(c, what, resp.status, &resp.body, err);
+    }
+    vg_http_resp_dispose(&resp);
+    return rc;
+}
+
+int
+vg_registry_blob_upload(struct vg_registry_client *c, const struct vg_digest *d, const void *data,
+                        size_t len, const char *mount_from, struct vg_err **err)
+{
+    struct vg_digest computed;
+    vg_digest_of(&computed, d ? d->alg : VG_DIGEST_SHA256, data, len);
+    if (d && !vg_digest_eq(d, &computed)) {
+        return vg_err_set(err, VG_E_VERIFY, "upload %s: content hashes to %s", d->text,
+                          computed.text);
+    }
+    bool exists = false;
+    if (blob_head(c, &computed, true, &exists, NULL, err) < 0) {
+        return -1;
+    }
+    if (exists) {
+        return 0;
+    }
+    vg_autofree char *loc = NULL;
+    if (upload_start(c, &computed, mount_from, &loc, err) < 0) {
+        return -1;
+    }
+    if (!loc) {
+        return 0;
+    }
+    vg_autofree char *url =
+        vg_fmt("%s%sdigest=%s", loc, strchr(loc, '?') ? "&" : "?", computed.text);
+    const char *hdrs[] = {"Content-Type: application/octet-stream"};
+    struct vg_http_req req = {.method = "PUT", .url = url, .headers = hdrs, .nheaders = 1,
+                              .body = data, .body_len = len};
+    struct vg_http_resp resp;
+    if (vg_registry_do(c, &req, true, &resp, err) < 0) {
+        return vg_err_wrap(err, "upload %s", computed.text);
+    }
+    int rc = 0;
+    if (resp.status != 201 && resp.status != 204 && resp.status != 200) {
+        vg_autofree char *what = vg_fmt("upload %s", computed.text);
+        rc = vg_registry_status_error(c, what, resp.status, &resp.body, err);
+    }
+    vg_http_resp_dispose(&resp);
+    return rc;
+}
+
+int
+vg_registry_manifest_put(struct vg_registry_client *c, const char *reference, const void *data,
+                         size_t len, const char *media_type, struct vg_digest *out,
+                         struct vg_err **err)
+{
+    if (len > VG_LIMIT_MANIFEST_BYTES) {
+        return vg_err_set(err, VG_E_LIMIT, "manifest of %zu bytes exceeds %u", len,
+                          VG_LIMIT_MANIFEST_BYTES);
+    }
+    struct vg_digest want;
+    bool by_digest = vg_digest_valid(reference);
+    vg_digest_of(out, VG_DIGEST_SHA256, data, len);
+    if (by_digest) {
+        if (vg_digest_parse(&want, reference, err) < 0) {
+            return -1;
+        }
+        vg_digest_of(out, want.alg, data, len);
+        if (!vg_digest_eq(&want, out)) {
+            return vg_err_set(err, VG_E_VERIFY, "put manifest %s: content hashes to %s",
+                              reference, out->text);
+        }
+    }
+    vg_autofree char *url = vg_registry_url(c, "manifests", reference);
+    vg_autofree char *ct = vg_fmt("Content-Type: %s", media_type);
+    const char *hdrs[] = {ct};
+    struct vg_http_req req = {.method = "PUT", .url = url, .headers = hdrs, .nheaders = 1,
+                              .body = data, .body_len = len};
+    struct vg_http_resp resp;
+    vg_autofree char *what = vg_fmt("put manifest %s/%s:%s", c->registry, c->repo, reference);
+    if (vg_registry_do(c, &req, true, &resp, err) < 0) {
+        return vg_err_wrap(err, "%s", what);
+    }
+    int rc = 0;
+    if (resp.status != 201 && resp.status != 200 && resp.status != 204) {
+        rc = vg_registry_status_error(c, what, resp.status, &resp.body, err);
+    } else {
+        const char *hd = vg_http_resp_header(&resp, "Docker-Content-Digest");
+        struct vg_digest sd;
+        if (hd && vg_digest_parse(&sd, hd, NULL) == 0 && sd.alg == out->alg &&
+            !vg_digest_eq(&sd, out)) {
+            rc = vg_err_set(err, VG_E_VERIFY, "%s: registry stored %s, expected %s", what,
+                            sd.text, out->text);
+        }
+    }
+    vg_http_resp_dispose(&resp);
+    return rc;
+}

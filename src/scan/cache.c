@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The analysis cache: what the layer walk found (inventory, secrets, model-file findings,
+ * layer-file configuration findings) stored as JSON under $XDG_CACHE_HOME/vigil/scan/, keyed
+ * by a hash of the image manifest digest (which pins every layer digest) and the options that
+ * change the walk. A rescan of an unchanged image then skips the walk entirely and only
+ * re-matches against the (possibly newer) vulnerability database. Entries are written
+ * atomically (temp file + rename), so concurrent scans never read a torn entry; a corrupt or
+ * foreign entry is ignored and rewritten.
+ */
+#include "scan.h"
+#include "scan_int.h"
+
+#include <string.h>
+
+#define CACHE_FORMAT 1
+#define CACHE_MAX_BYTES (512u * 1024u * 1024u)
+
+static json_t *
+strv(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(a, json_string(v[i]));
+    }
+    return a;
+}
+
+static char **
+strv_back(json_t *a, size_t *n)
+{
+    *n = json_array_size(a);
+    char **v = vg_calloc(*n ? *n : 1, sizeof(char *));
+    for (size_t i = 0; i < *n; i++) {
+        v[i] = vg_strdup(json_string_value(json_array_get(a, i)) ? json_string_value(json_array_get(a, i)) : "");
+    }
+    return v;
+}
+
+static void
+set_digest(json_t *o, const char *k, const struct vg_digest *d)
+{
+    if (d->alg) {
+        vg_json_set_str(o, k, d->text);
+    }
+}
+
+static void
+get_digest(json_t *o, const char *k, struct vg_digest *d)
+{
+    const char *s = vg_json_str(o, k);
+    if (!s || vg_digest_parse(d, s, NULL) < 0) {
+        memset(d, 0, sizeof(*d));
+    }
+}
+
+static char *
+dup_str(json_t *o, const char *k)
+{
+    return vg_strdup(vg_json_str(o, k));
+}
+
+static json_t *
+pkg_out(const struct vg_pkg *p)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_integer(p->type));
+    vg_json_set_str(o, "ecosystem", p->ecosystem);
+    vg_json_set_str(o, "kind", p->kind);
+    vg_json_set_str(o, "name", p->name);
+    vg_json_set_str(o, "version", p->version);
+    vg_json_set_str(o, "src_name", p->src_name);
+    vg_json_set_str(o, "src_version", p->src_version);
+    vg_json_set_str(o, "arch", p->arch);
+    vg_json_set_str(o, "purl", p->purl);
+    vg_json_set_str(o, "path", p->path);
+    vg_json_set_str(o, "modularity_label", p->modularity_label);
+    json_object_set_new(o, "licenses", strv(p->licenses, p->nlicenses));
+    json_object_set_new(o, "layer_index", json_integer((json_int_t)p->layer_index));
+    set_digest(o, "layer_digest", &p->layer_digest);
+    set_digest(o, "layer_diff_id", &p->layer_diff_id);
+    return o;
+}
+
+static void
+pkg_in(struct vg_pkg *p, json_t *o)
+{
+    memset(p, 0, sizeof(*p));
+    p->type = (enum vg_pkg_type)json_integer_value(json_object_get(o, "type"));
+    p->ecosystem = dup_str(o, "ecosystem");
+    p->kind = dup_str(o, "kind");
+    p->name = dup_str(o, "name");
+    p->version = dup_str(o, "version");
+    p->src_name = dup_str(o, "src_name");
+    p->src_version = dup_str(o, "src_version");
+    p->arch = dup_str(o, "arch");
+    p->purl = dup_str(o, "purl");
+    p->path = dup_str(o, "path");
+    p->modularity_label = dup_str(o, "modularity_label");
+    p->licenses = strv_back(json_object_get(o, "licenses"), &p->nlicenses);
+    p->layer_index = (size_t)json_integer_value(json_object_get(o, "layer_index"));
+    get_digest(o, "layer_digest", &p->layer_digest);
+    get_digest(o, "layer_diff_id", &p->layer_diff_id);
+}
+
+static char *
+path_for(const char *key)
+{
+    vg_autofree char *dir = vg_cache_dir();
+    return vg_fmt("%s/scan/%s.json", dir, key);
+}
+
+void
+vg_scan_cache_store(const struct vg_scan_report *r, const char *key)
+{
+    json_t *doc = json_object();
+    json_object_set_new(doc, "format", json_integer(CACHE_FORMAT));
+    vg_json_set_str(doc, "vigil", VG_VERSION);
+    if (r->inv) {
+        json_t *inv = json_object();
+        vg_json_set_str(inv, "os_family", r->inv->os.family);
+        vg_json_set_str(inv, "os_name", r->inv->os.name);
+        vg_json_set_str(inv, "os_version", r->inv->os.version);
+        json_t *pk = json_array();
+        for (size_t i = 0; i < r->inv->npkgs; i++) {
+            json_array_append_new(pk, pkg_out(&r->inv->pkgs[i]));
+        }
+        json_object_set_new(inv, "pkgs", pk);
+        json_object_set_new(doc, "inventory", inv);
+    }
+    json_t *secrets = json_array();
+    for (size_t i = 0; i < r->nsecrets; i++) {
+        const struct vg_secret_finding *f = &r->secrets[i].f;
+        json_array_append_new(
+            secrets, json_pack("{s:s?,s:s?,s:s?,s:i,s:s?,s:I,s:I,s:I,s:s?,s:s?,s:I}", "rule_id",
+                               f->rule_id, "category", f->category, "title", f->title,
+                               "severity", (int)f->severity, "path", f->path, "start_line",
+                               (json_int_t)f->start_line, "end_line", (json_int_t)f->end_line,
+                               "offset", (json_int_t)f->offset, "secret", f->secret, "match",
+                               f->match, "layer", (json_int_t)r->secrets[i].layer));
+    }
+    json_object_set_new(doc, "secrets", secrets);
+    json_t *models = json_array();
+    for (size_t i = 0; i < r->nmodels; i++) {
+        const struct vg_model_finding *f = &r->models[i].f;
+        json_array_append_new(models, json_pack("{s:s,s:i,s:s?,s:s?,s:s?,s:I,s:I}", "id", f->id,
+                                                "severity", (int)f->severity, "title", f->title,
+                                                "message", f->message, "path", f->path, "offset",
+                                                (json_int_t)f->offset, "layer",
+                                                (json_int_t)r->models[i].layer));
+    }
+    json_object_set_new(doc, "models", models);
+    json_t *configs = json_array();
+    for (size_t i = 0; i < r->nconfigs; i++) {
+        json_array_append_new(configs, json_pack("{s:s,s:s?}", "id", r->configs[i].id,
+                                                 "message", r->configs[i].message));
+    }
+    json_object_set_new(doc, "configs", configs);
+
+    char *text = vg_json_dump(doc, false);
+    json_decref(doc);
+    vg_autofree char *path = path_for(key);
+    vg_autofree char *dir = vg_strdup(path);
+    *strrchr(dir, '/') = '\0';
+    struct vg_err *err = NULL;
+    if (vg_mkdir_p(dir, 0700, &err) < 0 ||
+        vg_file_write_atomic(path, text, strlen(text), 0600, &err) < 0) {
+        char *m = vg_err_format(err);
+        VG_DEBUG("scan", "analysis cache not written: %s", m);
+        free(m);
+        vg_err_free(&err);
+    }
+    free(text);
+}
+
+int
+vg_scan_cache_load(struct vg_scan_report *r, const char *key)
+{
+    vg_autofree char *path = path_for(key);
+    vg_autobuf struct vg_buf raw = VG_BUF_INIT(CACHE_MAX_BYTES);
+    vg_autojson json_t *doc = NULL;
+    if (vg_file_read(&raw, path, CACHE_MAX_BYTES, NULL) < 0 ||
+        vg_json_parse(&doc, raw.data, raw.len, CACHE_MAX_BYTES, "cache", NULL) < 0) {
+        return -1;
+    }
+    json_t *fmt = json_object_get(doc, "format");
+    const char *ver = vg_json_str(doc, "vigil");
+    if (!json_is_integer(fmt) || json_integer_value(fmt) != CACHE_FORMAT || !ver ||
+        strcmp(ver, VG_VERSION) != 0) {
+        return -1;
+    }
+    json_t *inv = vg_json_obj(doc, "inventory");
+    if (inv) {
+        r->inv = vg_calloc(1, sizeof(*r->inv));
+        r->inv->os.family = dup_str(inv, "os_family");
+        r->inv->os.name = dup_str(inv, "os_name");
+        r->inv->os.version = dup_str(inv, "os_version");
+        json_t *pk = vg_json_arr(inv, "pkgs");
+        r->inv->npkgs = json_array_size(pk);
+        r->inv->pkgs = vg_calloc(r->inv->npkgs ? r->inv->npkgs : 1, sizeof(struct vg_pkg));
+        for (size_t i = 0; i < r->inv->npkgs; i++) {
+            pkg_in(&r->inv->pkgs[i], json_array_get(pk, i));
+        }
+    }
+    json_t *a = vg_json_arr(doc, "secrets");
+    r->nsecrets = json_array_size(a);
+    r->secrets = vg_calloc(r->nsecrets ? r->nsecrets : 1, sizeof(*r->secrets));
+    for (size_t i = 0; i < r->nsecrets; i++) {
+        json_t *o = json_array_get(a, i);
+        struct vg_secret_finding *f = &r->secrets[i].f;
+        f->rule_id = dup_str(o, "rule_id");
+        f->category = dup_str(o, "category");
+        f->title = dup_str(o, "title");
+        f->severity = (enum vg_scan_severity)json_integer_value(json_object_get(o, "severity"));
+        f->path = dup_str(o, "path");
+        f->start_line = (size_t)json_integer_value(json_object_get(o, "start_line"));
+        f->end_line = (size_t)json_integer_value(json_object_get(o, "end_line"));
+        f->offset = (uint64_t)json_integer_value(json_object_get(o, "offset"));
+        f->secret = dup_str(o, "secret");
+        f->match = dup_str(o, "match");
+        r->secrets[i].layer = (size_t)json_integer_value(json_object_get(o, "layer"));
+    }
+    a = vg_json_arr(doc, "models");
+    r->nmodels = json_array_size(a);
+    r->models = vg_calloc(r->nmodels ? r->nmodels : 1, sizeof(*r->models));
+    for (size_t i = 0; i < r->nmodels; i++) {
+        json_t *o = json_array_get(a, i);
+        struct vg_model_finding *f = &r->models[i].f;
+        const char *id = vg_json_str(o, "id");
+        snprintf(f->id, sizeof(f->id), "%s", id ? id : "");
+        f->severity = (enum vg_scan_severity)json_integer_value(json_object_get(o, "severity"));
+        f->title = dup_str(o, "title");
+        f->message = dup_str(o, "message");
+        f->path = dup_str(o, "path");
+        f->offset = (uint64_t)json_integer_value(json_object_get(o, "offset"));
+        r->models[i].layer = (size_t)json_integer_value(json_object_get(o, "layer"));
+    }
+    a = vg_json_arr(doc, "configs");
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *o = json_array_get(a, i);
+        vg_scan_config_restore(r, vg_json_str(o, "id"), vg_json_str(o, "message"));
+    }
+    return 0;
+}

@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The scan engine: opens the image, walks its layers ONCE with every analyzer attached
+ * (inventory, secrets, model files, configuration metadata), then matches the inventory
+ * against the vulnerability database. Results of the expensive part (the walk) are cached per
+ * image manifest digest, so rescanning an unchanged image only re-runs the matching.
+ */
+#include "scan.h"
+#include "scan_int.h"
+
+#include <pthread.h>
+#include <string.h>
+
+/* Files larger than this are not read for secrets (Trivy skips big files too). */
+#define SECRET_FILE_MAX (VG_SECRET_DEFAULT_MAX_FILE_BYTES)
+
+struct secret_consumer {
+    struct vg_layer_consumer c;
+    const struct vg_secret_engine *engine;
+    const struct vg_inventory_opts *inv;
+    pthread_mutex_t mu; /* guards report->secrets */
+    struct vg_scan_report *report;
+    size_t errors;
+};
+
+struct model_consumer {
+    struct vg_layer_consumer c;
+    pthread_mutex_t mu; /* guards report->models */
+    struct vg_scan_report *report;
+};
+
+static bool
+skipped_path(const struct vg_inventory_opts *o, const char *path)
+{
+    for (size_t i = 0; i < o->nskip_dirs; i++) {
+        const char *d = o->skip_dirs[i];
+        while (*d == '/') {
+            d++;
+        }
+        size_t n = strlen(d);
+        while (n && d[n - 1] == '/') {
+            n--;
+        }
+        if (n && strncmp(path, d, n) == 0 && (path[n] == '/' || path[n] == '\0')) {
+            return true;
+        }
+    }
+    for (size_t i = 0; i < o->nskip_files; i++) {
+        const char *f = o->skip_files[i];
+        while (*f == '/') {
+            f++;
+        }
+        if (strcmp(path, f) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+binary_extension(const char *path)
+{
+    static const char *exts[] = {".so", ".a", ".o", ".png", ".jpg", ".jpeg", ".gif", ".ico",
+                                 ".gz", ".xz", ".zst", ".bz2", ".zip", ".jar", ".whl", ".pyc",
+                                 ".mo", ".ttf", ".woff", ".woff2", ".deb", ".rpm", ".db",
+                                 ".sqlite", ".pkl", ".pt", ".pth", ".safetensors", ".gguf"};
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    for (size_t i = 0; i < VG_ARRAY_LEN(exts); i++) {
+        if (vg_cstr_endswith(base, exts[i])) {
+            return true;
+        }
+    }
+    return strstr(path, ".so.") != NULL;
+}
+
+static enum vg_layer_want
+secret_want(void *ctx, const struct vg_layer_file *f)
+{
+    struct secret_consumer *sc = ctx;
+    if ((f->mode & 0170000) != 0100000 || f->size == 0 || f->size > SECRET_FILE_MAX) {
+        return VG_WANT_NONE;
+    }
+    if (binary_extension(f->path) || skipped_path(sc->inv, f->path) ||
+        vg_secret_path_allowed(sc->engine, f->path)) {
+        return VG_WANT_NONE;
+    }
+    return VG_WANT_WHOLE;
+}
+
+static int
+secret_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_t len,
+               struct vg_err **err)
+{
+    (void)err;
+    struct secret_consumer *sc = ctx;
+    if (!data) {
+        return 0;
+    }
+    vg_autofree char *abs = vg_fmt("/%s", f->path);
+    struct vg_secret_findings found = {0};
+    struct vg_err *e = NULL;
+    if (vg_secret_scan(sc->engine, abs, data, len, &found, &e) < 0) {
+        char *m = vg_err_format(e);
+        VG_WARN("scan", "secret scan of %s skipped: %s", abs, m);
+        free(m);
+        vg_err_free(&e);
+    }
+    if (found.len) {
+        pthread_mutex_lock(&sc->mu);
+        struct vg_scan_report *r = sc->report;
+        r->secrets = vg_realloc(r->secrets, (r->nsecrets + found.len) * sizeof(*r->secrets));
+        for (size_t i = 0; i < found.len; i++) {
+            r->secrets[r->nsecrets++] =
+                (struct vg_scan_secret){.f = found.items[i], .layer = f->layer_index};
+        }
+        pthread_mutex_unlock(&sc->mu);
+        found.len = 0; /* ownership of the strings moved into the report */
+    }
+    vg_secret_findings_dispose(&found);
+    return 0;
+}
+
+static enum vg_layer_want
+model_want(void *ctx, const struct vg_layer_file *f)
+{
+    (void)ctx;
+    if ((f->mode & 0170000) != 0100000 || f->size == 0) {
+        return VG_WANT_NONE;
+    }
+    return vg_model_path_wanted(f->path) ? VG_WANT_WHOLE : VG_WANT_NONE;
+}
+
+static int
+model_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_t len,
+              struct vg_err **err)
+{
+    (void)err;
+    struct model_consumer *mc = ctx;
+    if (!data) {
+        return 0;
+    }
+    vg_autofree char *abs = vg_fmt("/%s", f->path);
+    struct vg_model_findings found = {0};
+    struct vg_model_opts mo = {.truncated_input = f->size > len};
+    struct vg_err *e = NULL;
+    if (vg_model_check(abs, data, len, &mo, &found, &e) < 0) {
+        char *m = vg_err_format(e);
+        VG_WARN("scan", "model check of %s skipped: %s", abs, m);
+        free(m);
+        vg_err_free(&e);
+    }
+    if (found.len) {
+        pthread_mutex_lock(&mc->mu);
+        struct vg_scan_report *r = mc->report;
+        r->models = vg_realloc(r->models, (r->nmodels + found.len) * sizeof(*r->models));
+        for (size_t i = 0; i < found.len; i++) {
+            r->models[r->nmodels++] =
+                (struct vg_scan_model){.f = found.items[i], .layer = f->layer_index};
+        }
+        pthread_mutex_unlock(&mc->mu);
+        found.len = 0;
+    }
+    vg_model_findings_dispose(&found);
+    return 0;
+}
+
+static struct vg_scan_report *
+report_new(void)
+{
+    struct vg_scan_report *r = vg_calloc(1, sizeof(*r));
+    r->created_at = vg_now_unix();
+    return r;
+}
+
+static void
+report_from_image(struct vg_scan_report *r, const struct vg_oci_image *img)
+{
+    r->artifact = vg_strdup(img->reference);
+    r->artifact_type = vg_strdup("container_image");
+    r->manifest_digest = img->manifest_digest;
+    if (img->manifest) {
+        r->config_digest = img->manifest->config.digest;
+        r->nlayers = img->manifest->nlayers;
+        r->layers = vg_calloc(r->nlayers, sizeof(*r->layers));
+        for (size_t i = 0; i < r->nlayers; i++) {
+            r->layers[i].digest = img->manifest->layers[i].digest;
+            if (img->config && i < img->config->ndiff_ids) {
+                r->layers[i].diff_id = img->config->diff_ids[i];
+            }
+        }
+    }
+    r->platform = vg_oci_platform_string(&img->platform);
+    if (img->ref && img->ref->tag) {
+        r->repo_tags = vg_calloc(1, sizeof(char *));
+        r->repo_tags[0] = vg_oci_ref_string(img->ref);
+        r->nrepo_tags = 1;
+    }
+    if (img->config_raw) {
+        json_error_t je;
+        r->image_config = json_loadb((const char *)img->config_raw, img->config_len,
+                                     JSON_REJECT_DUPLICATES, &je);
+    }
+}
+
+static int
+walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_scan_opts *o,
+           struct vg_err **err)
+{
+    unsigned sc = o->scanners ? o->scanners : 0xfu;
+    struct vg_inventory_builder *ib = NULL;
+    struct vg_secret_engine *se = NULL;
+    struct vg_cfg_collector *cc = NULL;
+    struct vg_layers_result *lr = NULL;
+    struct secret_consumer scons = {0};
+    struct model_consumer mcons = {0};
+    struct vg_layer_consumer *consumers[64];
+    size_t n = 0;
+    int rc = 0;
+
+    pthread_mutex_init(&scons.mu, NULL);
+    pthread_mutex_init(&mcons.mu, NULL);
+    if (sc & VG_SCANNER_VULN) {
+        ib = vg_inventory_builder_new(&o->inv);
+        size_t ni = 0;
+        struct vg_layer_consumer *const *ic = vg_inventory_builder_consumers(ib, &ni);
+        for (size_t i = 0; i < ni && n < VG_ARRAY_LEN(consumers) - 3; i++) {
+            consumers[n++] = ic[i];
+        }
+    }
+    if (sc & VG_SCANNER_SECRET) {
+        struct vg_secret_opts so = {.config_path = o->secret_config};
+        se = vg_secret_engine_new(&so, err);
+        if (!se) {
+            rc = vg_err_wrap(err, "secret rules");
+            goto out;
+        }
+        scons.engine = se;
+        scons.inv = &o->inv;
+        scons.report = r;
+        scons.c = (struct vg_layer_consumer){.name = "secrets", .ctx = &scons,
+                                             .max_file_bytes = SECRET_FILE_MAX,
+                                             .want = secret_want, .on_file = secret_on_file};
+        consumers[n++] = &scons.c;
+    }
+    if (sc & VG_SCANNER_MODEL) {
+        mcons.report = r;
+        mcons.c = (struct vg_layer_consumer){.name = "models", .ctx = &mcons,
+                                             .max_file_bytes = VG_MODEL_HEAD_BYTES,
+                                             .want = model_want, .on_file = model_on_file};
+        consumers[n++] = &mcons.c;
+    }
+    if (sc & VG_SCANNER_CONFIG) {
+        cc = vg_cfg_collector_new();
+        consumers[n++] = vg_cfg_collector_consumer(cc);
+    }
+    struct vg_layers_opts lo = VG_LAYERS_OPTS_INIT;
+    lo.jobs = o->jobs;
+    lo.quiet = o->quiet;
+    if (vg_layers_walk(&lr, img, consumers, n, &lo, err) < 0) {
+        rc = -1;
+        goto out;
+    }
+    if (ib && vg_inventory_builder_finish(&r->inv, ib, lr, err) < 0) {
+        rc = vg_err_wrap(err, "inventory");
+        goto out;
+    }
+    if (se && img->config_raw) {
+        struct vg_secret_findings found = {0};
+        if (vg_secret_scan_image_config(se, img->config_raw, img->config_len, &found, err) <
+            0) {
+            vg_secret_findings_dispose(&found);
+            rc = vg_err_wrap(err, "scan image config for secrets");
+            goto out;
+        }
+        r->secrets = vg_realloc(r->secrets, (r->nsecrets + found.len) * sizeof(*r->secrets));
+        for (size_t i = 0; i < found.len; i++) {
+            r->secrets[r->nsecrets++] = (struct vg_scan_secret){.f = found.items[i],
+                                                                .layer = SIZE_MAX};
+        }
+        found.len = 0;
+        vg_secret_findings_dispose(&found);
+    }
+    if (cc) {
+        vg_scan_config_check_files(r, cc, lr);
+    }
+out:
+    vg_layers_result_free(lr);
+    vg_cfg_collector_free(cc);
+    vg_secret_engine_free(se);
+    vg_inventory_builder_free(ib);
+    pthread_mutex_destroy(&scons.mu);
+    pthread_mutex_destroy(&mcons.mu);
+    return rc;
+}
+
+static int
+open_db_and_match(struct vg_scan_report *r, const struct vg_scan_opts *o, struct vg_err **err)
+{
+    vg_autofree char *path = vg_vulndb_path_resolve(o->db_path);
+    if (!vg_path_exists(path)) {
+        if (o->offline) {
+            return vg_err_set(err, VG_E_NOTFOUND,
+                              "vulnerability database not found at %s (run 'vigil db update', "
+                              "or 'vigil db build --from DIR' offline)",
+                              path);
+        }
+        struct vg_vulndb_update_opts uo = {.db_path = path, .quiet = o->quiet};
+        struct vg_vulndb_update_stats us = {0};
+        if (vg_vulndb_update(&uo, &us, err) < 0) {
+            return vg_err_wrap(err, "download the vulnerability database");
+        }
+    }
+    struct vg_vulndb *db = NULL;
+    if (vg_vulndb_open(&db, path, true, err) < 0) {
+        return vg_err_wrap(err, "open vulnerability database %s", path);
+    }
+    struct vg_vulndb_info info = {0};
+    if (vg_vulndb_info_get(&info, db, NULL) == 0) {
+        r->db_built_at = info.built_at;
+        if (vg_vulndb_is_stale(&info, vg_now_unix())) {
+            VG_WARN("scan", "the vulnerability database is more than 7 days old: run "
+                            "'vigil db update'");
+        }
+        vg_vulndb_info_dispose(&info);
+    }
+    int rc = vg_scan_match(r, db, err);
+    vg_vulndb_close(db);
+    return rc;
+}
+
+static char *
+cache_key(const struct vg_oci_image *img, const struct vg_scan_opts *o)
+{
+    struct vg_buf b = VG_BUF_INIT(1u << 20);
+    int rc = vg_buf_appendf(&b, NULL, "%s|%u|%d%d|%s", img->manifest_digest.text,
+                            o->scanners ? o->scanners : 0xfu, o->inv.os_pkgs, o->inv.lib_pkgs,
+                            o->secret_config ? o->secret_config : "");
+    for (size_t i = 0; rc == 0 && i < o->inv.nskip_dirs; i++) {
+        rc = vg_buf_appendf(&b, NULL, "|d:%s", o->inv.skip_dirs[i]);
+    }
+    for (size_t i = 0; rc == 0 && i < o->inv.nskip_files; i++) {
+        rc = vg_buf_appendf(&b, NULL, "|f:%s", o->inv.skip_files[i]);
+    }
+    struct vg_digest d;
+    vg_digest_of(&d, VG_DIGEST_SHA256, b.data, b.len);
+    vg_buf_dispose(&b);
+    return vg_strdup(vg_digest_hex(&d));
+}
+
+int
+vg_scan_image(struct vg_scan_report **out, const char *image, const struct vg_scan_opts *o,
+              struct vg_err **err)
+{
+    struct vg_oci_image *img = NULL;
+    if (vg_oci_image_open(&img, image, &o->open, err) < 0) {
+        return -1;
+    }
+    struct vg_scan_report *r = report_new();
+    report_from_image(r, img);
+    unsigned sc = o->scanners ? o->scanners : 0xfu;
+    vg_autofree char *key = o->use_cache ? cache_key(img, o) : NULL;
+    int rc = 0;
+    if (key && vg_scan_cache_load(r, key) == 0) {
+        r->from_cache = true;
+    } else {
+        rc = walk_image(r, img, o, err);
+        if (rc == 0 && key) {
+            vg_scan_cache_store(r, key);
+        }
+    }
+    if (rc == 0 && (sc & VG_SCANNER_CONFIG)) {
+        vg_scan_config_check_image(r, img);
+    }
+    if (rc == 0 && r->inv) {
+        r->os_family = vg_strdup(r->inv->os.family);
+        r->os_version = vg_strdup(r->inv->os.version);
+    }
+    if (rc == 0 && (sc & VG_SCANNER_VULN)) {
+        rc = open_db_and_match(r, o, err);
+    }
+    vg_oci_image_free(img);
+    if (rc < 0) {
+        vg_scan_report_free(r);
+        return rc;
+    }
+    vg_scan_report_sort(r);
+    *out = r;
+    return 0;
+}
+
+int
+vg_scan_sbom(struct vg_scan_report **out, const char *sbom_path, const struct vg_scan_opts *o,
+             struct vg_err **err)
+{
+    vg_autobuf struct vg_buf raw = VG_BUF_INIT(256u * 1024u * 1024u);
+    if (vg_file_read(&raw, sbom_path, raw.max, err) < 0) {
+        return -1;
+    }
+    struct vg_scan_report *r = report_new();
+    r->artifact = vg_strdup(sbom_path);
+    r->artifact_type = vg_strdup("sbom");
+    if (vg_sbom_read(&r->inv, raw.data, raw.len, err) < 0) {
+        vg_scan_report_free(r);
+        return vg_err_wrap(err, "SBOM %s", sbom_path);
+    }
+    r->os_family = vg_strdup(r->inv->os.family);
+    r->os_version = vg_strdup(r->inv->os.version);
+    if (open_db_and_match(r, o, err) < 0) {
+        vg_scan_report_free(r);
+        return -1;
+    }
+    vg_scan_report_sort(r);
+    *out = r;
+    return 0;
+}
+
+void
+vg_scan_secret_dispose(struct vg_scan_secret *s)
+{
+    struct vg_secret_findings tmp = {.items = vg_memdup(&s->f, sizeof(s->f)), .len = 1,
+                                     .cap = 1};
+    vg_secret_findings_dispose(&tmp);
+    free(s->suppressed_by);
+    memset(s, 0, sizeof(*s));
+}
+
+void
+vg_scan_model_dispose(struct vg_scan_model *m)
+{
+    struct vg_model_findings tmp = {.items = vg_memdup(&m->f, sizeof(m->f)), .len = 1,
+                                    .cap = 1};
+    vg_model_findings_dispose(&tmp);
+    free(m->suppressed_by);
+    memset(m, 0, sizeof(*m));
+}
+
+void
+vg_scan_report_free(struct vg_scan_report *r)
+{
+    if (!r) {
+        return;
+    }
+    free(r->artifact);
+    free(r->artifact_type);
+    free(r->platform);
+    free(r->os_family);
+    free(r->os_version);
+    for (size_t i = 0; i < r->nrepo_tags; i++) {
+        free(r->repo_tags[i]);
+    }
+    free(r->repo_tags);
+    free(r->layers);
+    for (size_t i = 0; i < r->nvulns; i++) {
+        vg_scan_vuln_dispose(&r->vulns[i]);
+    }
+    free(r->vulns);
+    for (size_t i = 0; i < r->nconfigs; i++) {
+        free(r->configs[i].message);
+        free(r->configs[i].suppressed_by);
+    }
+    free(r->configs);
+    for (size_t i = 0; i < r->nsecrets; i++) {
+        vg_scan_secret_dispose(&r->secrets[i]);
+    }
+    free(r->secrets);
+    for (size_t i = 0; i < r->nmodels; i++) {
+        vg_scan_model_dispose(&r->models[i]);
+    }
+    free(r->models);
+    vg_inventory_free(r->inv);
+    json_decref(r->image_config);
+    free(r);
+}

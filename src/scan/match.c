@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Matching an inventory against the vulnerability database: each package is looked up in
+ * its own ecosystem (Debian/Ubuntu by SOURCE package and source version, Alpine by origin,
+ * language packages by name) and every advisory is evaluated with that ecosystem's
+ * comparator. Findings for the same package and the same vulnerability (a GHSA and a PYSEC
+ * record for one CVE, say) collapse into one, keeping every alias, the best-known severity
+ * and the lowest fixed version. Also the filters applied after matching.
+ */
+#include "scan.h"
+#include "scan_int.h"
+
+#include <string.h>
+
+static bool
+is_os_eco(const struct vg_pkg *p)
+{
+    return p->type == VG_PKG_OS;
+}
+
+/* The (name, version) a package is looked up under. */
+static void
+lookup_key(const struct vg_pkg *p, const char **name, const char **version)
+{
+    *name = p->name;
+    *version = p->version;
+    if (is_os_eco(p) && p->src_name && p->src_name[0]) {
+        bool deb = vg_cstr_startswith(p->ecosystem, "Debian") ||
+                   vg_cstr_startswith(p->ecosystem, "Ubuntu");
+        bool apk = vg_cstr_startswith(p->ecosystem, "Alpine") ||
+                   vg_cstr_startswith(p->ecosystem, "Wolfi") ||
+                   vg_cstr_startswith(p->ecosystem, "Chainguard");
+        if (deb || apk) {
+            *name = p->src_name;
+            if (deb && p->src_version && p->src_version[0]) {
+                *version = p->src_version;
+            }
+        }
+    }
+}
+
+static bool
+strv_has(char **v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v[i], s) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+strv_add(char ***v, size_t *n, const char *s)
+{
+    if (!s || strv_has(*v, *n, s)) {
+        return;
+    }
+    *v = vg_realloc(*v, (*n + 1) * sizeof(**v));
+    (*v)[(*n)++] = vg_strdup(s);
+}
+
+/* CVE alias preferred, as users and dashboards key on CVE ids. */
+static const char *
+preferred_id(const struct vg_vulndb_advisory *a)
+{
+    if (vg_cstr_startswith(a->id, "CVE-")) {
+        return a->id;
+    }
+    for (size_t i = 0; i < a->n_aliases; i++) {
+        if (vg_cstr_startswith(a->aliases[i], "CVE-")) {
+            return a->aliases[i];
+        }
+    }
+    return a->id;
+}
+
+static const char *
+primary_url(const struct vg_vulndb_advisory *a)
+{
+    for (size_t i = 0; i < a->n_refs; i++) {
+        if (a->refs[i].type && strcmp(a->refs[i].type, "ADVISORY") == 0) {
+            return a->refs[i].url;
+        }
+    }
+    return a->n_refs ? a->refs[0].url : NULL;
+}
+
+static bool
+will_not_fix(const struct vg_vulndb_advisory *a)
+{
+    const char *hints[] = {a->ecosystem_specific, a->database_specific};
+    for (size_t i = 0; i < VG_ARRAY_LEN(hints); i++) {
+        if (hints[i] && (strstr(hints[i], "\"will_not_fix\"") || strstr(hints[i], "wontfix") ||
+                         strstr(hints[i], "\"unimportant\""))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static struct vg_vuln_finding *
+find_existing(struct vg_scan_report *r, size_t pkg, const char *vid)
+{
+    for (size_t i = 0; i < r->nvulns; i++) {
+        if (r->vulns[i].pkg == pkg && strcmp(r->vulns[i].vuln_id, vid) == 0) {
+            return &r->vulns[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+fill_from(struct vg_vuln_finding *f, const struct vg_vulndb_advisory *a)
+{
+    free(f->severity_source);
+    free(f->cvss_vector);
+    free(f->title);
+    free(f->description);
+    free(f->primary_url);
+    free(f->published);
+    free(f->modified);
+    free(f->data_source);
+    f->severity = a->severity;
+    f->severity_source = vg_strdup(a->severity_source);
+    f->cvss_score = a->cvss_score;
+    f->cvss_vector = vg_strdup(a->cvss_vector);
+    f->cvss_version = a->cvss_version;
+    f->title = vg_strdup(a->summary);
+    f->description = vg_strdup(a->details);
+    f->primary_url = vg_strdup(primary_url(a));
+    f->published = vg_strdup(a->published);
+    f->modified = vg_strdup(a->modified);
+    f->data_source = vg_strdup(a->source);
+}
+
+static void
+add_finding(struct vg_scan_report *r, size_t pkg, const struct vg_vulndb_advisory *a,
+            const char *fixed, const char *installed, enum vg_ver_scheme scheme)
+{
+    const char *vid = preferred_id(a);
+    struct vg_vuln_finding *f = find_existing(r, pkg, vid);
+    if (!f) {
+        r->vulns = vg_realloc(r->vulns, (r->nvulns + 1) * sizeof(*r->vulns));
+        f = &r->vulns[r->nvulns++];
+        memset(f, 0, sizeof(*f));
+        f->vuln_id = vg_strdup(vid);
+        f->pkg = pkg;
+        fill_from(f, a);
+    } else if (f->severity == VG_SEV_UNKNOWN && a->severity != VG_SEV_UNKNOWN) {
+        fill_from(f, a);
+    } else if (!f->title && a->summary) {
+        f->title = vg_strdup(a->summary);
+    }
+    if (strcmp(a->id, vid) != 0) {
+        strv_add(&f->aliases, &f->naliases, a->id);
+    }
+    for (size_t i = 0; i < a->n_aliases; i++) {
+        if (strcmp(a->aliases[i], vid) != 0) {
+            strv_add(&f->aliases, &f->naliases, a->aliases[i]);
+        }
+    }
+    for (size_t i = 0; i < a->n_refs; i++) {
+        strv_add(&f->refs, &f->nrefs, a->refs[i].url);
+    }
+    if (fixed && vg_ver_cmp(scheme, fixed, installed) > 0 &&
+        (!f->fixed_version || vg_ver_cmp(scheme, fixed, f->fixed_version) < 0)) {
+        free(f->fixed_version);
+        f->fixed_version = vg_strdup(fixed);
+    }
+    free(f->status);
+    f->status = vg_strdup(f->fixed_version ? "fixed"
+                          : will_not_fix(a) ? "will_not_fix" : "affected");
+}
+
+int
+vg_scan_match(struct vg_scan_report *r, struct vg_vulndb *db, struct vg_err **err)
+{
+    const struct vg_inventory *inv = r->inv;
+    for (size_t i = 0; inv && i < inv->npkgs; i++) {
+        const struct vg_pkg *p = &inv->pkgs[i];
+        if (!p->ecosystem || !p->name || !p->version) {
+            continue;
+        }
+        enum vg_ver_scheme scheme = vg_ver_scheme_from_ecosystem(p->ecosystem);
+        if (!scheme) {
+            continue;
+        }
+        const char *name, *version;
+        lookup_key(p, &name, &version);
+        struct vg_vulndb_result res = {0};
+        if (vg_vulndb_query(&res, db, p->ecosystem, name, err) < 0) {
+            vg_vulndb_result_dispose(&res);
+            return vg_err_wrap(err, "look up %s %s", p->ecosystem, p->name);
+        }
+        for (size_t k = 0; k < res.n; k++) {
+            const char *fixed = NULL;
+            if (vg_vulndb_advisory_affects(&res.items[k], scheme, version, &fixed)) {
+                add_finding(r, i, &res.items[k], fixed, version, scheme);
+            }
+        }
+        vg_vulndb_result_dispose(&res);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- filters */
+
+int
+vg_scan_severities_parse(unsigned *out, const char *list, struct vg_err **err)
+{
+    unsigned bits = 0;
+    struct vg_str rest = vg_str_c(list), item;
+    while (rest.len) {
+        vg_str_cut(rest, ',', &item, &rest);
+        item = vg_str_trim(item);
+        if (!item.len) {
+            continue;
+        }
+        vg_autofree char *w = vg_str_dup(item);
+        for (char *c = w; *c; c++) {
+            if (*c >= 'a' && *c <= 'z') {
+                *c = (char)(*c - 'a' + 'A');
+            }
+        }
+        enum vg_vulndb_severity s = vg_vulndb_severity_parse(w);
+        if (s == VG_SEV_UNKNOWN && strcmp(w, "UNKNOWN") != 0) {
+            return vg_err_set(err, VG_E_USAGE,
+                              "unknown severity '%s' (want UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL)",
+                              w);
+        }
+        bits |= 1u << s;
+    }
+    *out = bits;
+    return 0;
+}
+
+static bool
+sev_listed(unsigned bits, enum vg_vulndb_severity s)
+{
+    return bits == 0 || (bits & (1u << s)) != 0;
+}
+
+enum vg_vulndb_severity
+vg_scan_sev_to_db(enum vg_scan_severity s)
+{
+    switch (s) {
+    case VG_SCAN_SEV_LOW: return VG_SEV_LOW;
+    case VG_SCAN_SEV_MEDIUM: return VG_SEV_MEDIUM;
+    case VG_SCAN_SEV_HIGH: return VG_SEV_HIGH;
+    case VG_SCAN_SEV_CRITICAL: return VG_SEV_CRITICAL;
+    case VG_SCAN_SEV_UNKNOWN: break;
+    }
+    return VG_SEV_UNKNOWN;
+}
+
+void
+vg_scan_vuln_dispose(struct vg_vuln_finding *f)
+{
+    free(f->vuln_id);
+    for (size_t i = 0; i < f->naliases; i++) {
+        free(f->aliases[i]);
+    }
+    free(f->aliases);
+    for (size_t i = 0; i < f->nrefs; i++) {
+        free(f->refs[i]);
+    }
+    free(f->refs);
+    free(f->fixed_version);
+    free(f->status);
+    free(f->severity_source);
+    free(f->cvss_vector);
+    free(f->title);
+    free(f->description);
+    free(f->primary_url);
+    free(f->published);
+    free(f->modified);
+    free(f->data_source);
+    free(f->suppressed_by);
+}
+
+
+void
+vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < r->nvulns; i++) {
+        struct vg_vuln_finding *f = &r->vulns[i];
+        const struct vg_pkg *p = &r->inv->pkgs[f->pkg];
+        bool drop = !sev_listed(flt->severities, f->severity) ||
+                    (flt->ignore_unfixed && !f->fixed_version);
+        if (drop) {
+            vg_scan_vuln_dispose(f);
+            continue;
+        }
+        const char *just = NULL;
+        if (flt->ignore && (vg_ignore_match(flt->ignore, f->vuln_id, p->name, flt->now))) {
+            f->suppressed_by = vg_strdup("ignorefile");
+        } else if (flt->ignore) {
+            for (size_t k = 0; k < f->naliases && !f->suppressed_by; k++) {
+                if (vg_ignore_match(flt->ignore, f->aliases[k], p->name, flt->now)) {
+                    f->suppressed_by = vg_strdup("ignorefile");
+                }
+            }
+        }
+        if (!f->suppressed_by && flt->vex) {
+            const char **al = vg_calloc(f->naliases + 1, sizeof(*al));
+            for (size_t k = 0; k < f->naliases; k++) {
+                al[k] = f->aliases[k];
+            }
+            if (vg_vex_suppresses(flt->vex, f->vuln_id, al, p->purl, &just)) {
+                f->suppressed_by = vg_fmt("vex: %s", just ? just : "not_affected");
+            }
+            free(al);
+        }
+        r->vulns[keep++] = *f;
+    }
+    r->nvulns = keep;
+
+    keep = 0;
+    for (size_t i = 0; i < r->nsecrets; i++) {
+        struct vg_scan_secret *s = &r->secrets[i];
+        if (!sev_listed(flt->severities, vg_scan_sev_to_db(s->f.severity))) {
+            vg_scan_secret_dispose(s);
+            continue;
+        }
+        if (flt->ignore && vg_ignore_match(flt->ignore, s->f.rule_id, NULL, flt->now)) {
+            s->suppressed_by = vg_strdup("ignorefile");
+        }
+        r->secrets[keep++] = *s;
+    }
+    r->nsecrets = keep;
+
+    keep = 0;
+    for (size_t i = 0; i < r->nmodels; i++) {
+        struct vg_scan_model *m = &r->models[i];
+        if (!sev_listed(flt->severities, vg_scan_sev_to_db(m->f.severity))) {
+            vg_scan_model_dispose(m);
+            continue;
+        }
+        if (flt->ignore && vg_ignore_match(flt->ignore, m->f.id, NULL, flt->now)) {
+            m->suppressed_by = vg_strdup("ignorefile");
+        }
+        r->models[keep++] = *m;
+    }
+    r->nmodels = keep;
+
+    keep = 0;
+    for (size_t i = 0; i < r->nconfigs; i++) {
+        struct vg_config_finding *c = &r->configs[i];
+        if (!sev_listed(flt->severities, c->severity)) {
+            free(c->message);
+            continue;
+        }
+        if (flt->ignore && vg_ignore_match(flt->ignore, c->id, NULL, flt->now)) {
+            c->suppressed_by = vg_strdup("ignorefile");
+        }
+        r->configs[keep++] = *c;
+    }
+    r->nconfigs = keep;
+}
+
+size_t
+vg_scan_count_failing(const struct vg_scan_report *r, unsigned sev)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nvulns; i++) {
+        n += !r->vulns[i].suppressed_by && sev_listed(sev, r->vulns[i].severity);
+    }
+    for (size_t i = 0; i < r->nsecrets; i++) {
+        n += !r->secrets[i].suppressed_by &&
+             sev_listed(sev, vg_scan_sev_to_db(r->secrets[i].f.severity));
+    }
+    for (size_t i = 0; i < r->nmodels; i++) {
+        n += !r->models[i].suppressed_by &&
+             sev_listed(sev, vg_scan_sev_to_db(r->models[i].f.severity));
+    }
+    for (size_t i = 0; i < r->nconfigs; i++) {
+        n += !r->configs[i].suppressed_by && sev_listed(sev, r->configs[i].severity);
+    }
+    return n;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Internal to scan/: helpers shared by the engine, the filters, the cache and the report
+ * writers.
+ */
+#ifndef VG_SCAN_INT_H
+#define VG_SCAN_INT_H
+
+#include "scan.h"
+
+enum vg_vulndb_severity vg_scan_sev_to_db(enum vg_scan_severity s);
+void vg_scan_vuln_dispose(struct vg_vuln_finding *f);
+void vg_scan_secret_dispose(struct vg_scan_secret *s);
+void vg_scan_model_dispose(struct vg_scan_model *m);
+/* Image configuration checks over the config and the layer metadata collected in the walk. */
+struct vg_cfg_collector;
+struct vg_cfg_collector *vg_cfg_collector_new(void);
+struct vg_layer_consumer *vg_cfg_collector_consumer(struct vg_cfg_collector *c);
+void vg_cfg_collector_free(struct vg_cfg_collector *c);
+/* Checks of the config and reference: cheap, run on every scan (also after a cache hit). */
+void vg_scan_config_check_image(struct vg_scan_report *r, const struct vg_oci_image *img);
+/* Checks of layer files (setuid, world-writable, caches): part of the cached walk. */
+void vg_scan_config_check_files(struct vg_scan_report *r, const struct vg_cfg_collector *c,
+                                const struct vg_layers_result *layers);
+/* Re-adds a cached configuration finding by its check ID (unknown IDs are ignored). */
+void vg_scan_config_restore(struct vg_scan_report *r, const char *id, const char *message);
+/* Display name of a package's target, as Trivy groups results. */
+const char *vg_scan_pkg_type(const struct vg_pkg *p); /* "debian", "npm", "python-pkg", ... */
+/* Per-image analysis cache (inventory, secrets, model findings) keyed by manifest digest. */
+int vg_scan_cache_load(struct vg_scan_report *r, const char *key);
+void vg_scan_cache_store(const struct vg_scan_report *r, const char *key);
+/* Sort findings: severity descending, then package, then id. */
+void vg_scan_report_sort(struct vg_scan_report *r);
+
+#endif

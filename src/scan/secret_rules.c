@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The built-in secret rules and allow rules. Rule IDs follow Trivy's where a rule exists there,
+ * so `.trivyignore` files and `disable-rules:` lists keep working; the patterns are our own,
+ * written in the dialect of secret_regex.c and checked by tests/unit/scan/test_secret.c
+ * against one positive and (where a near miss is plausible) one negative sample each.
+ *
+ * Conventions: B and E are "not preceded / followed by an alphanumeric" guards that stop a
+ * token pattern from firing inside a longer identifier (wrapped-secret false positives);
+ * KEYCTX(name, value) is the "<service>... = '<value>'" assignment shape used by services
+ * whose tokens have no distinctive prefix. Keywords are matched case-insensitively before any
+ * regex runs, so every rule with a distinctive literal lists it.
+ */
+#include "secret_int.h"
+
+#define B "(^|[^0-9A-Za-z])"
+#define E "([^0-9A-Za-z]|$)"
+#define KEYCTX(name, value)                                                                    \
+    "(?i)(?P<key>" name "[a-z0-9_ .,-]{0,25})(=|>|:=|\\|\\|:|<=|=>|:).{0,5}['\"](?P<secret>"  \
+    value ")['\"]"
+#define UUID_HEX "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+#define CRIT VG_SCAN_SEV_CRITICAL
+#define HIGH VG_SCAN_SEV_HIGH
+#define MED  VG_SCAN_SEV_MEDIUM
+#define LOW  VG_SCAN_SEV_LOW
+
+const struct vg_secret_rule_def vg_secret_builtin_rules[] = {
+    /* ---------------------------------------------------------------- AWS */
+    {"aws-access-key-id", "AWS", "AWS Access Key ID", CRIT,
+     B "(?P<secret>(A3T[A-Z0-9]|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16})" E,
+     {"AKIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ASIA", "A3T"}, NULL, false, false},
+    {"aws-secret-access-key", "AWS", "AWS Secret Access Key", CRIT,
+     "(?i)[\"']?aws_?(sec(ret)?)?_?(access)?_?key[\"']?\\s*(:|=>|=)?\\s*[\"']?"
+     "(?P<secret>[A-Za-z0-9/+=]{40})[\"']?[.,]?(\\s|$)",
+     {"key"}, NULL, false, false},
+    /* ---------------------------------------------------------------- GitHub / GitLab */
+    {"github-pat", "GitHub", "GitHub Personal Access Token", CRIT,
+     B "(?P<secret>ghp_[0-9a-zA-Z]{36})", {"ghp_"}, NULL, false, false},
+    {"github-oauth", "GitHub", "GitHub OAuth Access Token", CRIT,
+     B "(?P<secret>gho_[0-9a-zA-Z]{36})", {"gho_"}, NULL, false, false},
+    {"github-app-token", "GitHub", "GitHub App Token", CRIT,
+     B "(?P<secret>(ghu|ghs)_([0-9a-zA-Z]{36}|[0-9]{1,20}_[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}"
+     "\\.[A-Za-z0-9_-]{10,}))",
+     {"ghu_", "ghs_"}, NULL, false, false},
+    {"github-refresh-token", "GitHub", "GitHub Refresh Token", CRIT,
+     B "(?P<secret>ghr_[0-9a-zA-Z]{76})", {"ghr_"}, NULL, false, false},
+    {"github-fine-grained-pat", "GitHub", "GitHub Fine-grained personal access tokens", CRIT,
+     "github_pat_[a-zA-Z0-9]{22}_[a-zA-Z0-9]{59}", {"github_pat_"}, NULL, false, false},
+    {"gitlab-pat", "GitLab", "GitLab Personal Access Token", CRIT,
+     "(?P<secret>glpat-[0-9a-zA-Z_-]{20})", {"glpat-"}, NULL, false, false},
+    {"gitlab-pipeline-trigger-token", "GitLab", "GitLab Pipeline Trigger Token", HIGH,
+     "(?P<secret>glptt-[0-9a-f]{40})", {"glptt-"}, NULL, false, false},
+    {"gitlab-runner-token", "GitLab", "GitLab Runner Authentication Token", HIGH,
+     "(?P<secret>glrt-[0-9a-zA-Z_-]{20})", {"glrt-"}, NULL, false, false},
+    {"gitlab-deploy-token", "GitLab", "GitLab Deploy Token", HIGH,
+     "(?P<secret>gldt-[0-9a-zA-Z_-]{20})", {"gldt-"}, NULL, false, false},
+    /* ---------------------------------------------------------------- private keys */
+    {"private-key", "AsymmetricPrivateKey", "Asymmetric Private Key", HIGH,
+     "(?i)-----\\s*BEGIN[ A-Z0-9_-]*PRIVATE KEY( BLOCK)?\\s*-----\\s*"
+     "(?P<secret>[A-Za-z0-9=+/\\\\][A-Za-z0-9=+/\\\\\\s]{31,})\\s*"
+     "-----\\s*END[ A-Z0-9_-]* PRIVATE KEY( BLOCK)?\\s*-----",
+     {"-----"}, NULL, false, true},
+    /* ---------------------------------------------------------------- cloud providers */
+    {"gcp-service-account", "Google", "Google (GCP) Service-account", CRIT,
+     "\"type\"\\s*:\\s*\"service_account\"", {"service_account"}, NULL, false, false},
+    {"gcp-api-key", "Google", "Google API Key", HIGH,
+     B "(?P<secret>AIza[0-9A-Za-z_-]{35})" E, {"AIza"}, NULL, false, false},
+    {"azure-storage-account-key", "Azure", "Azure Storage Account Key", CRIT,
+     "(?i)(AccountKey|storage_?(account_?)?key)[\"']?\\s*[=:]\\s*[\"']?"
+     "(?P<secret>[A-Za-z0-9+/]{86}==)",
+     {"accountkey", "storage_key", "storagekey", "storage_account_key", "storageaccountkey"},
+     NULL, false, false},
+    {"azure-sas-token", "Azure", "Azure Shared Access Signature Token", HIGH,
+     "sv=[0-9]{4}-[0-9]{2}-[0-9]{2}&[^ \t\"'<>]{0,400}sig=(?P<secret>[A-Za-z0-9%+/]{40,}(=|%3D){0,2})",
+     {"sig="}, NULL, false, false},
+    {"azure-devops-pat", "Azure", "Azure DevOps Personal Access Token", CRIT,
+     "(?i)(azure_?devops|ado|vsts|devops)[a-z0-9_.-]{0,25}[\"']?\\s*(=|:|=>)\\s*[\"']?"
+     "(?P<secret>[a-z2-7]{52})([^a-z0-9]|$)",
+     {"devops", "ado", "vsts"}, NULL, false, false},
+    {"azure-entra-client-secret", "Azure", "Azure Entra ID Client Secret", CRIT,
+     "(^|[^A-Za-z0-9_~.-])(?P<secret>[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})"
+     "([^A-Za-z0-9_~.-]|$)",
+     {"Q~"}, NULL, false, false},
+    {"azure-container-registry-credential", "Azure", "Azure Container Registry Credential",
+     CRIT, B "(?P<secret>[A-Za-z0-9]{52}JQQJ9[9DH][A-Za-z0-9]{18}AZCR[A-Za-z0-9]{4})" E,
+     {"JQQJ9"}, NULL, false, false},
+    {"azure-ai-services-key", "Azure", "Azure AI Services Key", HIGH,
+     B "(?P<secret>[A-Za-z0-9]{52}JQQJ9[9DH][A-Za-z0-9]{18}ACOG[A-Za-z0-9]{4})" E,
+     {"JQQJ9"}, NULL, false, false},
+    {"azure-container-registry-password", "Azure", "Azure Container Registry Password", HIGH,
+     "(?i)azurecr\\.io[^\n]{0,60}(password|passwd|pwd|-p)[\"']?\\s*[:= ]\\s*[\"']?"
+     "(?P<secret>[A-Za-z0-9+/=]{32,52})([^A-Za-z0-9+/=]|$)",
+     {"azurecr.io"}, NULL, false, false},
+    {"azure-app-config-connection-string", "Azure", "Azure App Configuration Connection String",
+     HIGH,
+     "Endpoint=https://[A-Za-z0-9-]+\\.azconfig\\.io;Id=[^;\\s]+;Secret=(?P<secret>[A-Za-z0-9+/=]{32,})",
+     {"azconfig.io"}, NULL, false, false},
+    {"alibaba-access-key-id", "Alibaba", "Alibaba AccessKey ID", HIGH,
+     B "(?P<secret>LTAI[A-Za-z0-9]{20})" E, {"LTAI"}, NULL, false, false},
+    {"alibaba-secret-key", "Alibaba", "Alibaba Secret Key", HIGH,
+     KEYCTX("alibaba", "[a-z0-9]{30}"), {"alibaba"}, NULL, false, false},
+    {"digitalocean-token", "DigitalOcean", "DigitalOcean Token", CRIT,
+     B "(?P<secret>do[opr]_v1_[a-f0-9]{64})" E, {"dop_v1_", "doo_v1_", "dor_v1_"}, NULL, false, false},
+    {"heroku-api-key", "Heroku", "Heroku API Key", HIGH, KEYCTX("heroku", UUID_HEX),
+     {"heroku"}, NULL, false, false},
+    {"heroku-api-key-v2", "Heroku", "Heroku API Key", HIGH,
+     B "(?P<secret>HRKU-[A-Za-z0-9_-]{60})" E, {"HRKU-"}, NULL, false, false},
+    {"databricks-api-token", "Databricks", "Databricks API token", MED,
+     B "(?P<secret>dapi[a-h0-9]{32}(-[0-9])?)" E, {"dapi"}, NULL, false, false},
+    {"hashicorp-tf-api-token", "HashiCorp", "HashiCorp Terraform user/org API token", MED,
+     "(?i)(?P<secret>[a-z0-9]{14}\\.atlasv1\\.[a-z0-9_=-]{60,70})", {"atlasv1."}, NULL, false, false},
+    {"hashicorp-vault-token", "HashiCorp", "HashiCorp Vault Token", HIGH,
+     B "(?P<secret>hv[sb]\\.[A-Za-z0-9_-]{24,})" E, {"hvs.", "hvb."}, NULL, false, false},
+    {"pulumi-api-token", "Pulumi", "Pulumi API token", HIGH,
+     B "(?P<secret>pul-[a-f0-9]{40})" E, {"pul-"}, NULL, false, false},
+    {"planetscale-password", "Planetscale", "PlanetScale password", MED,
+     "(?P<secret>pscale_pw_[A-Za-z0-9_.-]{43})", {"pscale_pw_"}, NULL, false, false},
+    {"planetscale-api-token", "Planetscale", "PlanetScale API token", MED,
+     "(?P<secret>pscale_tkn_[A-Za-z0-9_.-]{43})", {"pscale_tkn_"}, NULL, false, false},
+    /* ---------------------------------------------------------------- AI providers */
+    {"hugging-face-access-token", "HuggingFace", "Hugging Face Access Token", CRIT,
+     "(^|[^0-9A-Za-z_])(?P<secret>hf_[A-Za-z0-9]{34,40})" E, {"hf_"}, NULL, false, false},
+    {"openai-legacy-api-key", "OpenAI", "OpenAI API Key", CRIT,
+     B "(?P<secret>sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})" E, {"T3BlbkFJ"}, NULL, false, false},
+    {"openai-project-api-key", "OpenAI", "OpenAI Project API Key", CRIT,
+     B "(?P<secret>sk-proj-[A-Za-z0-9_-]{20,200}T3BlbkFJ[A-Za-z0-9_-]{20,200})" E,
+     {"T3BlbkFJ"}, NULL, false, false},
+    {"openai-service-account-key", "OpenAI", "OpenAI Service Account Key", CRIT,
+     B "(?P<secret>sk-svcacct-[A-Za-z0-9_-]{20,200}T3BlbkFJ[A-Za-z0-9_-]{20,200})" E,
+     {"T3BlbkFJ"}, NULL, false, false},
+    {"openai-admin-api-key", "OpenAI", "OpenAI Admin API Key", CRIT,
+     B "(?P<secret>sk-admin-[A-Za-z0-9_-]{20,200}T3BlbkFJ[A-Za-z0-9_-]{20,200})" E,
+     {"T3BlbkFJ"}, NULL, false, false},
+    {"openai-service-api-key", "OpenAI", "OpenAI Service API Key", CRIT,
+     B "(?P<secret>sk-service-[A-Za-z0-9_-]{20,200}T3BlbkFJ[A-Za-z0-9_-]{20,200})" E,
+     {"T3BlbkFJ"}, NULL, false, false},
+    {"openai-realtime-client-secret", "OpenAI", "OpenAI Realtime Client Secret", HIGH,
+     "(^|[^0-9A-Za-z_])(?P<secret>ek_[0-9a-f]{32})" E, {"ek_"}, NULL, false, false},
+    {"anthropic-api-key", "Anthropic", "Anthropic API Key", CRIT,
+     B "(?P<secret>sk-ant-(api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,120})" E, {"sk-ant-"}, NULL,
+     false, false},
+    /* ---------------------------------------------------------------- chat, mail, SaaS */
+    {"slack-access-token", "Slack", "Slack token", HIGH,
+     B "(?P<secret>xox[baprs]-[0-9a-zA-Z-]{10,72})", {"xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"},
+     NULL, false, false},
+    {"slack-web-hook", "Slack", "Slack Webhook", MED,
+     "https://hooks\\.slack\\.com/(services|workflows)/[A-Za-z0-9+/]{43,56}",
+     {"hooks.slack.com"}, NULL, false, false},
+    {"discord-webhook", "Discord", "Discord Webhook", MED,
+     "https://(discord|discordapp)\\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_-]{60,68}",
+     {"/api/webhooks/"}, NULL, false, false},
+    {"discord-api-token", "Discord", "Discord API key", MED, KEYCTX("discord", "[a-h0-9]{64}"),
+     {"discord"}, NULL, false, false},
+    {"telegram-bot-token", "Telegram", "Telegram Bot API Token", HIGH,
+     "(^|[^0-9])(?P<secret>[0-9]{8,10}:AA[0-9A-Za-z_-]{33})" E, {":AA"}, NULL, false, false},
+    {"twilio-api-key", "Twilio", "Twilio API Key", MED, B "(?P<secret>SK[0-9a-fA-F]{32})" E,
+     {"SK"}, NULL, false, false},
+    {"sendgrid-api-token", "SendGrid", "SendGrid API token", MED,
+     B "(?P<secret>SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43})" E, {"SG."}, NULL, false, false},
+    {"sendinblue-api-token", "Sendinblue", "Sendinblue API token", LOW,
+     "(?P<secret>xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16})", {"xkeysib-"}, NULL, false, false},
+    {"mailgun-token", "Mailgun", "Mailgun private API token", MED,
+     KEYCTX("mailgun", "(pub)?key-[a-f0-9]{32}"), {"mailgun"}, NULL, false, false},
+    {"mailchimp-api-key", "Mailchimp", "Mailchimp API key", MED,
+     KEYCTX("mailchimp", "[a-f0-9]{32}-us[0-9]{1,2}"), {"mailchimp"}, NULL, false, false},
+    {"atlassian-api-token", "Atlassian", "Atlassian API token", HIGH,
+     KEYCTX("(atlassian|confluence|jira)", "[a-z0-9]{24}"), {"atlassian", "confluence", "jira"},
+     NULL, false, false},
+    {"atlassian-api-token-v2", "Atlassian", "Atlassian API token", HIGH,
+     B "(?P<secret>ATATT3[A-Za-z0-9_=-]{186})" E, {"ATATT3"}, NULL, false, false},
+    {"dropbox-api-secret", "Dropbox", "Dropbox API secret/key", HIGH,
+     KEYCTX("dropbox", "[a-z0-9]{15}"), {"dropbox"}, NULL, false, false},
+    {"dropbox-short-lived-api-token", "Dropbox", "Dropbox short lived API token", HIGH,
+     KEYCTX("dropbox", "sl\\.[a-z0-9=_-]{135}"), {"dropbox"}, NULL, false, false},
+    {"shopify-token", "Shopify", "Shopify token", HIGH,
+     "(?P<secret>shp(ss|at|ca|pa)_[a-fA-F0-9]{32})", {"shpss_", "shpat_", "shpca_", "shppa_"},
+     NULL, false, false},
+    {"square-access-token", "Square", "Square Access Token", HIGH,
+     B "(?P<secret>(sq0atp-[0-9A-Za-z_-]{22}|EAAA[0-9A-Za-z_-]{60}))" E, {"sq0atp-", "EAAA"},
+     NULL, false, false},
+    {"square-oauth-secret", "Square", "Square OAuth Secret", HIGH,
+     B "(?P<secret>sq0csp-[0-9A-Za-z_-]{43})" E, {"sq0csp-"}, NULL, false, false},
+    {"facebook-token", "Facebook", "Facebook token", LOW, KEYCTX("facebook", "[a-f0-9]{32}"),
+     {"facebook"}, NULL, false, false},
+    {"twitter-token", "Twitter", "Twitter token", LOW, KEYCTX("twitter", "[a-f0-9]{35,44}"),
+     {"twitter"}, NULL, false, false},
+    {"linear-api-token", "Linear", "Linear API token", MED,
+     "(?P<secret>lin_api_[A-Za-z0-9]{40})", {"lin_api_"}, NULL, false, false},
+    {"postman-api-token", "Postman", "Postman API token", MED,
+     "(?P<secret>PMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34})", {"PMAK-"}, NULL, false, false},
+    {"new-relic-user-api-key", "NewRelic", "New Relic user API Key", MED,
+     B "(?P<secret>NRAK-[A-Z0-9]{27})" E, {"NRAK-"}, NULL, false, false},
+    {"grafana-api-token", "Grafana", "Grafana API token", MED,
+     "(?P<secret>eyJrIjoi[A-Za-z0-9_=-]{72,92})", {"eyJrIjoi"}, NULL, false, false},
+    {"grafana-cloud-api-token", "Grafana", "Grafana cloud API token", MED,
+     B "(?P<secret>glc_[A-Za-z0-9+/]{32,400}={0,2})" E, {"glc_"}, NULL, false, false},
+    {"grafana-service-account-token", "Grafana", "Grafana service account token", MED,
+     B "(?P<secret>glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})" E, {"glsa_"}, NULL, false, false},
+    {"age-secret-key", "Age", "Age secret key", MED,
+     "(?P<secret>AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})", {"AGE-SECRET-KEY-1"},
+     NULL, false, false},
+    {"jwt-token", "JWT", "JWT token", MED,
+     "(^|[^0-9A-Za-z_/+=.-])(?P<secret>ey[a-zA-Z0-9]{17,}\\.ey[a-zA-Z0-9/\\\\_-]{17,}\\."
+     "([a-zA-Z0-9/\\\\_-]{10,}={0,2})?)",
+     {".eyJ"}, NULL, false, false},
+    /* ---------------------------------------------------------------- package registries */
+    {"stripe-publishable-token", "Stripe", "Stripe Publishable Key", LOW,
+     B "(?P<secret>pk_(test|live)_[0-9a-zA-Z]{10,99})", {"pk_test_", "pk_live_"}, NULL, false, false},
+    {"stripe-secret-token", "Stripe", "Stripe Secret Key", CRIT,
+     B "(?P<secret>[sr]k_(test|live)_[0-9a-zA-Z]{10,99})",
+     {"sk_test_", "sk_live_", "rk_test_", "rk_live_"}, NULL, false, false},
+    {"pypi-upload-token", "PyPI", "PyPI upload token", HIGH,
+     "(?P<secret>pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})", {"pypi-AgEIcHlwaS5vcmc"}, NULL,
+     false, false},
+    {"npm-access-token", "Npm", "npm access token", CRIT,
+     "(^|[^0-9A-Za-z_])(?P<secret>npm_[A-Za-z0-9]{36})" E, {"npm_"}, NULL, false, false},
+    {"rubygems-api-token", "RubyGems", "Rubygem API token", MED,
+     "(?P<secret>rubygems_[a-f0-9]{48})", {"rubygems_"}, NULL, false, false},
+    {"private-packagist-token", "Private Packagist", "Private Packagist token", HIGH,
+     "(?P<secret>packagist_[ou][ru]t_[a-fA-F0-9]{68})",
+     {"packagist_uut_", "packagist_ort_", "packagist_out_"}, NULL, false, false},
+    {"dockerconfig-secret", "Docker", "Dockerconfig secret exposed", HIGH,
+     "(?i)\\.(dockerconfigjson|dockercfg):\\s*\\|*\\s*(?P<secret>(ey|ew)+[A-Za-z0-9/+=]+)",
+     {"dockerc"}, NULL, false, false},
+    {"docker-config-auth", "Docker", "Docker registry credentials in config.json", HIGH,
+     "\"auth\"\\s*:\\s*\"(?P<secret>[A-Za-z0-9+/]{8,}={0,2})\"", {"\"auth\""},
+     "(^|/)(config|\\.dockercfg|[a-z.]*dockerconfigjson)(\\.json)?$", false, false},
+    {"maven-settings-password", "Maven", "Plaintext password in Maven settings.xml", HIGH,
+     "<password>\\s*(?P<secret>[^{$<[:space:]]([^<]*[^<[:space:]])?)\\s*</password>",
+     {"<password>"}, "(^|/)settings\\.xml$", false, false},
+    {"maven-settings-passphrase", "Maven", "Plaintext passphrase in Maven settings.xml", HIGH,
+     "<passphrase>\\s*(?P<secret>[^{$<[:space:]]([^<]*[^<[:space:]])?)\\s*</passphrase>",
+     {"<passphrase>"}, "(^|/)settings\\.xml$", false, false},
+    {"maven-settings-security-master", "Maven", "Maven master password in settings-security.xml",
+     HIGH, "<master>\\s*(?P<secret>[^{$<[:space:]]([^<]*[^<[:space:]])?)\\s*</master>",
+     {"<master>"}, "(^|/)settings-security\\.xml$", false, false},
+    {"symfony-default-secret", "Symfony", "Symfony default application secret", MED,
+     "(?P<secret>ThisTokenIsNotSoSecretChangeIt|ThisEzPlatformTokenIsNotSoSecret_PleaseChangeIt)",
+     {"ThisTokenIsNotSoSecretChangeIt", "ThisEzPlatformTokenIsNotSoSecret"}, NULL, false, false},
+    /* ---------------------------------------------------------------- generic */
+    {"database-url-password", "Database", "Database connection URL with a password", HIGH,
+     "(?i)(postgres(ql)?|mysql|mariadb|mongodb(\\+srv)?|rediss?|amqps?|mssql|sqlserver)://"
+     "[^:@/\\s\"']{1,128}:(?P<secret>[^@/\\s\"'${<%][^@/\\s\"']{2,127})@[A-Za-z0-9._-]",
+     {"://"}, NULL, false, false},
+    {"generic-password-assignment", "Generic", "Password or secret assignment", MED,
+     "(?i)(password|passwd|pwd|secret|api_?key|access_?token|auth_?token)[a-z0-9_.-]{0,20}"
+     "[\"']?\\s*(=|:|=>|:=)\\s*[\"'](?P<secret>[!#-&(-~]{8,128})[\"']",
+     {"password", "passwd", "pwd", "secret", "apikey", "api_key", "token"}, NULL, true, false},
+    {"generic-env-password", "Generic", "Password or secret in an environment variable", MED,
+     "(?i)(^|[\\s;])(export\\s+|ENV\\s+)?[a-z0-9_]*(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY)"
+     "[a-z0-9_]*=(?P<secret>[A-Za-z0-9_+/=.:@!#%^&*()-]{8,128})([\\s\"';,]|$)",
+     {"password", "passwd", "secret", "token", "apikey", "api_key"}, NULL, true, false},
+};
+const size_t vg_secret_builtin_rule_count = VG_ARRAY_LEN(vg_secret_builtin_rules);
+
+/* Global allow rules: a path match skips the whole file, a regex match skips one finding. */
+const struct vg_secret_builtin_allow vg_secret_builtin_allows[] = {
+    {"tests", "Avoid test files and paths", "(^(?i)test|/test|-test|_test|\\.test)", NULL, false},
+    {"examples", "Avoid example files and paths", "example", "(?i)example", false},
+    {"vendor", "Vendor dirs", "/vendor/", NULL, false},
+    {"usr-dirs", "System dirs", "^/?usr/(share|include|lib)/", NULL, false},
+    {"locale-dir", "Locales directory contains locales file", "/locales?/", NULL, false},
+    {"markdown", "Markdown files", "\\.md$", NULL, false},
+    {"node.js", "Node container images", "^/?opt/yarn-v[0-9.]+/", NULL, false},
+    {"golang", "Go container images", "^/?usr/local/go/", NULL, false},
+    {"python", "Python container images", "^/?usr/local/lib/python[0-9.]+/", NULL, false},
+    {"rubygems", "Ruby container images", "^/?usr/lib/gems/", NULL, false},
+    {"wordpress", "Wordpress container images", "^/?usr/src/wordpress/", NULL, false},
+    {"anaconda-log", "Anaconda CI Logs in container images", "^/?var/log/anaconda/", NULL, false},
+    {"placeholders", "Obvious placeholder values", NULL,
+     "(?i)(changeme|change_me|replace_?me|your[_-]?(password|secret|token|key)|"
+     "xxxxxxxx|<[a-z_-]+>|\\$\\{[^}]*\\}|\\{\\{[^}]*\\}\\})", true},
+};
+const size_t vg_secret_builtin_allow_count = VG_ARRAY_LEN(vg_secret_builtin_allows);

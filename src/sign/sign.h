@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * sign: cosign's signing formats on top of crypto/ (shared/docs/cosign-format.md §2, §3, §6):
+ * the simple-signing payload (byte-identical to cosign's generator), its bounded parser and
+ * claim checks, payload signatures as stored in `dev.cosignproject.cosign/signature`, DSSE
+ * envelopes (PAE) and in-toto statements for attestations.
+ *
+ * It does no network I/O. A registry-facing `vigil sign IMAGE` is expected to:
+ *   1. resolve IMAGE to its manifest digest (oci/),
+ *   2. call vg_sign_docker_reference() on the normalized repository and
+ *      vg_sign_image_payload() to get the payload bytes, their digest and the signature,
+ *   3. GET the manifest at vg_sign_tag(digest, ".sig") and vg_sign_sig_image_parse() it (or
+ *      vg_sign_sig_image_new() on 404), vg_sign_sig_image_append() the layer,
+ *      vg_sign_sig_image_render() config + manifest, upload payload and config blobs, PUT the
+ *      manifest at that tag.
+ * Verification is the reverse: vg_sign_sig_image_verify() with a blob-fetch callback, which
+ * checks each payload's digest, the signature over the exact bytes, and only then parses the
+ * payload and checks claims (verify, then interpret).
+ *
+ * Error codes a caller may branch on: VG_E_VERIFY (signature or claim mismatch), VG_E_PARSE,
+ * VG_E_LIMIT, VG_E_UNSUPPORTED (unknown predicate type), VG_E_USAGE (bad builder input).
+ * Thread safety: all functions are reentrant; objects belong to one thread at a time.
+ */
+#ifndef VG_SIGN_H
+#define VG_SIGN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "crypto/crypto.h"
+
+#define VG_SIGN_MT_SIMPLESIGNING "application/vnd.dev.cosign.simplesigning.v1+json"
+#define VG_SIGN_MT_DSSE          "application/vnd.dsse.envelope.v1+json"
+#define VG_SIGN_PAYLOAD_TYPE_INTOTO "application/vnd.in-toto+json"
+#define VG_SIGN_ANN_SIGNATURE    "dev.cosignproject.cosign/signature"
+#define VG_SIGN_ANN_CERTIFICATE  "dev.sigstore.cosign/certificate"
+#define VG_SIGN_ANN_CHAIN        "dev.sigstore.cosign/chain"
+#define VG_SIGN_ANN_BUNDLE       "dev.sigstore.cosign/bundle"
+#define VG_SIGN_COSIGN_TYPE      "cosign container image signature"
+#define VG_SIGN_STATEMENT_V01    "https://in-toto.io/Statement/v0.1"
+#define VG_SIGN_STATEMENT_V1     "https://in-toto.io/Statement/v1"
+
+/* Signatures per DSSE envelope we look at (cosign writes one). */
+#define VG_SIGN_DSSE_MAX_SIGS 16u
+/* A DSSE envelope: base64 of the largest payload plus room for signatures and keys. */
+#define VG_SIGN_ENVELOPE_MAX (VG_LIMIT_PAYLOAD_BYTES / 3u * 4u + 64u * 1024u)
+/* Annotations (-a key=value) in one payload, and subjects in one statement. */
+#define VG_SIGN_MAX_ANNOTATIONS 256u
+#define VG_SIGN_MAX_SUBJECTS    1024u
+
+struct vg_sign_kv {
+    const char *key;
+    const char *value;
+};
+
+/* ---------------------------------------------------------------- simple signing payload */
+
+/* cosign's form of a normalized repository: "docker.io/..." becomes "index.docker.io/..."
+ * (go-containerregistry), anything else is unchanged. Caller frees. */
+char *vg_sign_docker_reference(const char *repository);
+
+/* The tag holding attachments of an image: "sha256-<hex><suffix>", suffix ".sig", ".att" or
+ * "" (referrers fallback). Caller frees. */
+char *vg_sign_tag(const struct vg_digest *image, const char *suffix);
+
+/* Appends the exact bytes cosign generates (compact, Go escaping, keys in cosign's order,
+ * "optional":null without annotations, annotation keys sorted bytewise, no newline).
+ * Duplicate annotation keys are VG_E_USAGE. */
+VG_NODISCARD int vg_sign_payload_build(struct vg_buf *out, const char *docker_reference,
+                                       const struct vg_digest *manifest,
+                                       const struct vg_sign_kv *annotations, size_t n,
+                                       struct vg_err **err);
+
+struct vg_sign_payload {
+    char *docker_reference;
+    char *manifest_digest; /* as written; compared as a string like cosign */
+    char *type;
+    struct vg_sign_kv *optional; /* string-valued entries of "optional", owned */
+    size_t noptional;
+};
+
+/* Parses a payload: at most VG_LIMIT_PAYLOAD_BYTES, duplicate keys rejected, lowercase keys
+ * only (stricter than cosign's case-insensitive Go decoder). */
+VG_NODISCARD int vg_sign_payload_parse(struct vg_sign_payload **out, const void *data, size_t len,
+                                       struct vg_err **err);
+void vg_sign_payload_free(struct vg_sign_payload *p);
+
+/* cosign's claim checks (§2.2) plus the type string: digest equal, type equal to
+ * VG_SIGN_COSIGN_TYPE, each wanted annotation present with an equal value. VG_E_VERIFY. */
+VG_NODISCARD int vg_sign_payload_check_claims(const struct vg_sign_payload *p,
+                                              const struct vg_digest *manifest,
+                                              const struct vg_sign_kv *want, size_t n,
+                                              struct vg_err **err);
+
+/* Signs/verifies payload bytes; the signature is standard base64 as in the annotation. */
+VG_NODISCARD int vg_sign_payload_sign(const struct vg_crypto_key *key, const void *payload,
+                                      size_t len, char **sig_b64, struct vg_err **err);
+VG_NODISCARD int vg_sign_payload_verify(const struct vg_crypto_key *key, const void *payload,
+                                        size_t len, const char *sig_b64, struct vg_err **err);
+
+/* Everything one signature layer needs. */
+struct vg_sign_layer {
+    char *payload; /* owned, NUL-terminated */
+    size_t payload_len;
+    struct vg_digest digest; /* sha256 of payload = layer digest and config diff_id */
+    char *signature;         /* base64, value of VG_SIGN_ANN_SIGNATURE */
+};
+void vg_sign_layer_dispose(struct vg_sign_layer *l);
+
+/* Builds and signs the payload for an image. */
+VG_NODISCARD int vg_sign_image_payload(struct vg_sign_layer *out, const struct vg_crypto_key *key,
+                                       const char *docker_reference,
+                                       const struct vg_digest *manifest,
+                                       const struct vg_sign_kv *annotations, size_t n,
+                                       struct vg_err **err);
+
+/* ---------------------------------------------------------------- the `.sig` image */
+
+/* Layers a `.sig` manifest may hold (cosign's readers refuse more than 1000). */
+#define VG_SIGN_MAX_SIG_LAYERS 1000u
+
+/* One layer of a signature manifest. */
+struct vg_sign_sig_entry {
+    char *media_type;
+    struct vg_digest digest;
+    uint64_t size;
+    struct vg_sign_kv *annotations; /* owned */
+    size_t nannotations;
+};
+
+struct vg_sign_sig_image {
+    struct vg_sign_sig_entry *layers;
+    size_t n;
+};
+
+/* An empty signature image (the tag did not exist yet: HTTP 404). */
+struct vg_sign_sig_image *vg_sign_sig_image_new(void);
+/* Parses the manifest found at the `.sig` tag (<= VG_LIMIT_MANIFEST_BYTES,
+ * <= VG_SIGN_MAX_SIG_LAYERS layers, strict digests, string annotations). */
+VG_NODISCARD int vg_sign_sig_image_parse(struct vg_sign_sig_image **out, const void *manifest,
+                                         size_t len, struct vg_err **err);
+void vg_sign_sig_image_free(struct vg_sign_sig_image *img);
+const char *vg_sign_sig_entry_annotation(const struct vg_sign_sig_entry *e, const char *key);
+
+/* Appends one signature layer (media type simple-signing, annotation
+ * VG_SIGN_ANN_SIGNATURE); *appended is false when an identical layer (same payload digest and
+ * signature) is already there, as cosign skips it. */
+VG_NODISCARD int vg_sign_sig_image_append(struct vg_sign_sig_image *img,
+                                          const struct vg_sign_layer *layer, bool *appended,
+                                          struct vg_err **err);
+
+/* Renders the config blob and the OCI manifest exactly as cosign (go-containerregistry) writes
+ * them: config {"architecture":"","created":"0001-01-01T00:00:00Z","history":[…],"os":"",
+ * "rootfs":{"type":"layers","diff_ids":[…]},"config":{}}, manifest with sorted annotations.
+ * The caller uploads the config and every payload blob, then PUTs the manifest at
+ * vg_sign_tag(image, ".sig"). */
+VG_NODISCARD int vg_sign_sig_image_render(const struct vg_sign_sig_image *img,
+                                          struct vg_buf *config, struct vg_buf *manifest,
+                                          struct vg_err **err);
+
+/* Supplies the payload blob of a layer (e.g. a registry GET); must not exceed out->max. The
+ * verifier checks its size and digest itself. */
+typedef int (*vg_sign_blob_fetch_fn)(void *ctx, const struct vg_sign_sig_entry *layer,
+                                     struct vg_buf *out, struct vg_err **err);
+
+struct vg_sign_verify_opts {
+    const struct vg_crypto_key *key;
+    const struct vg_digest *image; /* the resolved image digest */
+    const struct vg_sign_kv *annotations; /* -a key=value pairs that must be present */
+    size_t nannotations;
+    bool check_claims; /* cosign's --check-claims, default true */
+};
+
+/* Per layer: the parsed payload when it verified, else the reason. */
+struct vg_sign_verify_result {
+    size_t n, nverified;
+    struct vg_sign_payload **payloads; /* [n], NULL where not verified */
+    struct vg_err **errors;            /* [n], NULL where verified */
+};
+void vg_sign_verify_result_dispose(struct vg_sign_verify_result *r);
+
+/* Verifies every layer (§5.1 steps 1, 3, 4; no transparency log): blob digest and size,
+ * signature over the exact bytes, then claims. Success when at least one layer passes;
+ * VG_E_NOTFOUND with no layers, VG_E_VERIFY when none passes (details in res->errors). */
+VG_NODISCARD int vg_sign_sig_image_verify(const struct vg_sign_sig_image *img,
+                                          const struct vg_sign_verify_opts *o,
+                                          vg_sign_blob_fetch_fn fetch, void *ctx,
+                                          struct vg_sign_verify_result *res,
+                                          struct vg_err **err);
+
+/* ---------------------------------------------------------------- DSSE */
+
+struct vg_dsse_sig {
+    char *keyid; /* "" when absent */
+    uint8_t *sig;
+    size_t siglen;
+};
+
+struct vg_dsse_envelope {
+    char *payload_type;
+    uint8_t *payload; /* decoded, NUL-terminated */
+    size_t payload_len;
+    struct vg_dsse_sig *sigs;
+    size_t nsigs;
+};
+
+/* The pre-authentication encoding: "DSSEv1 <len> <type> <len> <payload>". */
+VG_NODISCARD int vg_sign_dsse_pae(struct vg_buf *out, const char *payload_type,
+                                  const void *payload, size_t len, struct vg_err **err);
+/* Parses an envelope (<= VG_SIGN_ENVELOPE_MAX, payload <= VG_LIMIT_PAYLOAD_BYTES, 1 to
+ * VG_SIGN_DSSE_MAX_SIGS signatures, duplicate keys rejected). */
+VG_NODISCARD int vg_sign_dsse_parse(struct vg_dsse_envelope **out, const void *json, size_t len,
+                                    struct vg_err **err);
+void vg_sign_dsse_free(struct vg_dsse_envelope *e);
+/* Succeeds when any signature verifies over the PAE with key; VG_E_VERIFY otherwise. */
+VG_NODISCARD int vg_sign_dsse_verify(const struct vg_dsse_envelope *e,
+                                     const struct vg_crypto_key *key, struct vg_err **err);
+/* Signs and appends the envelope JSON in cosign's layout:
+ * {"payloadType":…,"payload":…,"signatures":[{"keyid":"","sig":…}]}. */
+VG_NODISCARD int vg_sign_dsse_sign(struct vg_buf *out, const struct vg_crypto_key *key,
+                                   const char *payload_type, const void *payload, size_t len,
+                                   struct vg_err **err);
+
+/* ---------------------------------------------------------------- in-toto statements */
+
+/* The predicateType URI for a `--type` value (custom, slsaprovenance, slsaprovenance02,
+ * slsaprovenance1, spdx, spdxjson, cyclonedx, link, vuln, openvex) or an absolute URI, which
+ * is returned as is. NULL when unknown. Static storage or `type` itself. */
+const char *vg_sign_predicate_type(const char *type);
+
+/* Appends a v0.1 statement as cosign attest builds it: subject {name, digest.sha256}, and the
+ * predicate from `predicate` bytes: custom → {"Data": text, "Timestamp": RFC 3339 of now},
+ * spdx → a JSON string, any other type → the bytes parsed as JSON (duplicate keys rejected). */
+VG_NODISCARD int vg_sign_statement_build(struct vg_buf *out, const char *type,
+                                         const char *subject_name,
+                                         const struct vg_digest *subject,
+                                         const void *predicate, size_t predicate_len,
+                                         int64_t now, struct vg_err **err);
+
+struct vg_sign_subject {
+    char *name;               /* "" when absent */
+    char sha256[64 + 1];      /* "" when the subject has no sha256 */
+};
+
+struct vg_sign_statement {
+    char *type;
+    char *predicate_type;
+    struct vg_sign_subject *subjects;
+    size_t nsubjects;
+};
+
+VG_NODISCARD int vg_sign_statement_parse(struct vg_sign_statement **out, const void *data,
+                                         size_t len, struct vg_err **err);
+void vg_sign_statement_free(struct vg_sign_statement *s);
+/* cosign's attestation claims: some subject's sha256 equals `sha256` (NULL: skip), and the
+ * predicate type equals vg_sign_predicate_type(type) (NULL: skip). VG_E_VERIFY. */
+VG_NODISCARD int vg_sign_statement_check(const struct vg_sign_statement *s,
+                                         const struct vg_digest *subject, const char *type,
+                                         struct vg_err **err);
+
+/* Envelope → signature over PAE → payloadType in-toto → statement → claims. The parsed
+ * statement is returned in *out when non-NULL. */
+VG_NODISCARD int vg_sign_attestation_verify(const void *envelope, size_t len,
+                                            const struct vg_crypto_key *key,
+                                            const struct vg_digest *subject, const char *type,
+                                            struct vg_sign_statement **out,
+                                            struct vg_err **err);
+
+/* ---------------------------------------------------------------- the `.att` image */
+
+/* Builds a statement (vg_sign_statement_build) about `subject`, signs it into a DSSE envelope
+ * and returns it as a layer: payload = envelope JSON, digest of it, signature "" (attestation
+ * layers carry their signature inside the envelope). */
+VG_NODISCARD int vg_sign_attestation_sign(struct vg_sign_layer *out,
+                                          const struct vg_crypto_key *key, const char *type,
+                                          const char *subject_name,
+                                          const struct vg_digest *subject, const void *predicate,
+                                          size_t predicate_len, int64_t now,
+                                          struct vg_err **err);
+
+/* Appends an envelope layer to the image found at vg_sign_tag(image, ".att"): media type
+ * VG_SIGN_MT_DSSE, annotations {signature: "", predicateType: URI}. With replace, existing
+ * DSSE layers of the same predicate type are dropped first (cosign --replace); without it an
+ * identical envelope is not added twice. Render with vg_sign_sig_image_render(). */
+VG_NODISCARD int vg_sign_att_image_append(struct vg_sign_sig_image *img,
+                                          const struct vg_sign_layer *envelope,
+                                          const char *predicate_type, bool replace,
+                                          bool *appended, struct vg_err **err);
+
+/* Per layer: the envelope JSON and its statement when it verified, else the reason. */
+struct vg_sign_att_result {
+    size_t n, nverified;
+    char **envelopes;                     /* [n] */
+    struct vg_sign_statement **statements; /* [n] */
+    struct vg_err **errors;               /* [n] */
+};
+void vg_sign_att_result_dispose(struct vg_sign_att_result *r);
+
+/* cosign verify-attestation over the `.att` image (§6.4): blob digest and size, signature over
+ * the PAE, payloadType in-toto, then (o->check_claims) a subject equal to o->image, and the
+ * predicate type of `type` (e.g. "custom", "cyclonedx", a URI; NULL: any). */
+VG_NODISCARD int vg_sign_att_image_verify(const struct vg_sign_sig_image *img,
+                                          const struct vg_sign_verify_opts *o, const char *type,
+                                          vg_sign_blob_fetch_fn fetch, void *ctx,
+                                          struct vg_sign_att_result *res, struct vg_err **err);
+
+#endif

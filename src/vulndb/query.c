@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Reading the vulnerability database: locating it (flag, $VIGIL_DB, XDG cache), opening it as
+ * an immutable snapshot, the indexed (ecosystem, name) lookup that turns rows into advisories,
+ * range evaluation for one installed version, and `db info` data. Building lives in build.c.
+ */
+#include "vulndb/vulndb_int.h"
+
+#include <string.h>
+
+#include "store/store.h"
+
+struct vg_vulndb {
+    struct vg_store *s;
+    struct vg_store_stmt *q;     /* every advisory of a package, full rows */
+    struct vg_store_stmt *q_rng; /* ranges and versions only, for version filtering */
+    struct vg_store_stmt *q_one; /* full rows of one advisory for one package */
+};
+
+static const char query_sql[] =
+    "SELECT a.id, a.vuln_id, a.summary, a.details, a.published, a.modified, a.withdrawn,"
+    " a.aliases, a.refs, a.severity, a.severity_source, a.cvss_version, a.cvss_vector,"
+    " a.cvss_score, a.source, f.ecosystem, f.name, f.ranges, f.versions, f.eco_specific,"
+    " f.db_specific"
+    " FROM affected f JOIN advisories a ON a.id = f.adv"
+    " WHERE f.ecosystem = ?1 AND f.name = ?2 AND a.withdrawn = 0 ORDER BY f.adv";
+
+static const char ranges_sql[] = "SELECT adv, ranges, versions FROM affected"
+                                 " WHERE ecosystem = ?1 AND name = ?2 ORDER BY adv";
+
+static const char one_sql[] =
+    "SELECT a.id, a.vuln_id, a.summary, a.details, a.published, a.modified, a.withdrawn,"
+    " a.aliases, a.refs, a.severity, a.severity_source, a.cvss_version, a.cvss_vector,"
+    " a.cvss_score, a.source, f.ecosystem, f.name, f.ranges, f.versions, f.eco_specific,"
+    " f.db_specific"
+    " FROM affected f JOIN advisories a ON a.id = f.adv"
+    " WHERE f.adv = ?1 AND f.ecosystem = ?2 AND f.name = ?3 AND a.withdrawn = 0";
+
+enum {
+    C_ROWID,
+    C_ID,
+    C_SUMMARY,
+    C_DETAILS,
+    C_PUBLISHED,
+    C_MODIFIED,
+    C_WITHDRAWN,
+    C_ALIASES,
+    C_REFS,
+    C_SEVERITY,
+    C_SEVSRC,
+    C_CVSSVER,
+    C_CVSSVEC,
+    C_CVSSSCORE,
+    C_SOURCE,
+    C_ECO,
+    C_NAME,
+    C_RANGES,
+    C_VERSIONS,
+    C_ECOSPEC,
+    C_DBSPEC,
+};
+
+char *
+vg_vulndb_path_resolve(const char *flag)
+{
+    if (flag && *flag) {
+        return vg_strdup(flag);
+    }
+    const char *env = getenv("VIGIL_DB");
+    if (env && *env) {
+        return vg_strdup(env);
+    }
+    vg_autofree char *cache = vg_cache_dir();
+    return vg_fmt("%s/db/vulndb.sqlite", cache);
+}
+
+int
+vg_vulndb_open(struct vg_vulndb **out, const char *path, bool readonly, struct vg_err **err)
+{
+    struct vg_vulndb *db = vg_calloc(1, sizeof(*db));
+    int64_t ver = 0;
+    if (vg_store_open(&db->s, path, readonly ? VG_STORE_SNAPSHOT : VG_STORE_READWRITE, err) < 0) {
+        free(db);
+        return vg_err_wrap(err, "open vulnerability database");
+    }
+    if (vg_store_user_version(db->s, &ver, err) < 0) {
+        vg_vulndb_close(db);
+        return vg_err_wrap(err, "open vulnerability database %s", path);
+    }
+    if (ver != VULNDB_SCHEMA_VERSION) {
+        vg_vulndb_close(db);
+        if (ver > VULNDB_SCHEMA_VERSION) {
+            return vg_err_set(err, VG_E_UNSUPPORTED,
+                              "vulnerability database %s has schema %lld; this vigil reads %d"
+                              " (run 'vigil db update')",
+                              path, (long long)ver, VULNDB_SCHEMA_VERSION);
+        }
+        return vg_err_set(err, VG_E_PARSE, "%s is not a vigil vulnerability database", path);
+    }
+    if (vg_store_prepare(&db->q, db->s, query_sql, err) < 0 ||
+        vg_store_prepare(&db->q_rng, db->s, ranges_sql, err) < 0 ||
+        vg_store_prepare(&db->q_one, db->s, one_sql, err) < 0) {
+        vg_vulndb_close(db);
+        return vg_err_wrap(err, "open vulnerability database %s", path);
+    }
+    *out = db;
+    return 0;
+}
+
+void
+vg_vulndb_close(struct vg_vulndb *db)
+{
+    if (!db) {
+        return;
+    }
+    vg_store_stmt_free(db->q);
+    vg_store_stmt_free(db->q_rng);
+    vg_store_stmt_free(db->q_one);
+    vg_store_close(db->s);
+    free(db);
+}
+
+/* ---------------------------------------------------------------- results */
+
+static void
+strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i]);
+    }
+    free(v);
+}
+
+static void
+advisory_dispose(struct vg_vulndb_advisory *a)
+{
+    free(a->id);
+    strv_free(a->aliases, a->n_aliases);
+    free(a->summary);
+    free(a->details);
+    free(a->severity_source);
+    free(a->cvss_vector);
+    for (size_t i = 0; i < a->n_refs; i++) {
+        free(a->refs[i].type);
+        free(a->refs[i].url);
+    }
+    free(a->refs);
+    free(a->published);
+    free(a->modified);
+    free(a->source);
+    free(a->ecosystem);
+    free(a->package);
+    for (size_t i = 0; i < a->n_ranges; i++) {
+        for (size_t j = 0; j < a->ranges[i].n_events; j++) {
+            free((char *)a->ranges[i].events[j].version);
+        }
+        free(a->ranges[i].events);
+    }
+    free(a->ranges);
+    strv_free(a->versions, a->n_versions);
+    free(a->ecosystem_specific);
+    free(a->database_specific);
+}
+
+void
+vg_vulndb_result_dispose(struct vg_vulndb_result *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        advisory_dispose(&r->items[i]);
+    }
+    free(r->items);
+    *r = (struct vg_vulndb_result){0};
+}
+
+static char *
+col_dup(struct vg_store_stmt *st, int c)
+{
+    size_t n = 0;
+    const char *t = vg_store_col_text(st, c, &n);
+    return t ? vg_strndup(t, n) : NULL;
+}
+
+static void
+split_lines(char ***out, size_t *n, struct vg_store_stmt *st, int c)
+{
+    size_t len = 0;
+    const char *t = vg_store_col_text(st, c, &len);
+    struct vg_str s = {t, t ? len : 0};
+    while (s.len) {
+        struct vg_str line, rest;
+        vg_str_cut(s, '\n', &line, &rest);
+        if (line.len) {
+            *out = vg_realloc(*out, (*n + 1) * sizeof(char *));
+            (*out)[(*n)++] = vg_str_dup(line);
+        }
+        s = rest;
+    }
+}
+
+static void
+split_refs(struct vg_vulndb_advisory *a, struct vg_store_stmt *st)
+{
+    char **lines = NULL;
+    size_t n = 0;
+    split_lines(&lines, &n, st, C_REFS);
+    if (n) {
+        a->refs = vg_calloc(n, sizeof(*a->refs));
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct vg_str type, url;
+        if (vg_str_cut(vg_str_c(lines[i]), ' ', &type, &url)) {
+            a->refs[a->n_refs].type = vg_str_dup(type);
+            a->refs[a->n_refs].url = vg_str_dup(url);
+            a->n_refs++;
+        }
+        free(lines[i]);
+    }
+    free(lines);
+}
+
+static void
+fill_advisory(struct vg_vulndb_advisory *a, struct vg_store_stmt *st)
+{
+    a->id = col_dup(st, C_ID);
+    split_lines(&a->aliases, &a->n_aliases, st, C_ALIASES);
+    a->summary = col_dup(st, C_SUMMARY);
+    a->details = col_dup(st, C_DETAILS);
+    a->published = col_dup(st, C_PUBLISHED);
+    a->modified = col_dup(st, C_MODIFIED);
+    a->withdrawn = vg_store_col_i64(st, C_WITHDRAWN) != 0;
+    split_refs(a, st);
+    int64_t sev = vg_store_col_i64(st, C_SEVERITY);
+    a->severity = sev >= VG_SEV_NONE && sev <= VG_SEV_CRITICAL ? (enum vg_vulndb_severity)sev
+                                                               : VG_SEV_UNKNOWN;
+    a->severity_source = col_dup(st, C_SEVSRC);
+    a->cvss_version = (enum vg_cvss_version)vg_store_col_i64(st, C_CVSSVER);
+    a->cvss_vector = col_dup(st, C_CVSSVEC);
+    a->cvss_score = vg_store_col_double(st, C_CVSSSCORE);
+    a->source = col_dup(st, C_SOURCE);
+    a->ecosystem = col_dup(st, C_ECO);
+    a->package = col_dup(st, C_NAME);
+}
+
+/* Adds one affected row's ranges/versions/hints to the advisory. */
+static int
+merge_affected(struct vg_vulndb_advisory *a, struct vg_store_stmt *st, struct vg_err **err)
+{
+    size_t len = 0;
+    const char *r = vg_store_col_text(st, C_RANGES, &len);
+    if (r && !ranges_decode(a, r, len)) {
+        return vg_err_set(err, VG_E_DB, "advisory %s: corrupt range encoding", a->id);
+    }
+    split_lines(&a->versions, &a->n_versions, st, C_VERSIONS);
+    if (!a->ecosystem_specific) {
+        a->ecosystem_specific = col_dup(st, C_ECOSPEC);
+    }
+    if (!a->database_specific) {
+        a->database_specific = col_dup(st, C_DBSPEC);
+    }
+    return 0;
+}
+
+static int collect_rows(struct vg_vulndb_result *out, struct vg_store_stmt *st,
+                        struct vg_err **err);
+
+int
+vg_vulndb_query(struct vg_vulndb_result *out, struct vg_vulndb *db, const char *ecosystem,
+                const char *name, struct vg_err **err)
+{
+    vg_autofree char *norm = vg_vulndb_name_normalize(ecosystem, name);
+    struct vg_store_stmt *st = db->q;
+    int rc = -VG_E_DB;
+    if (vg_store_bind_cstr(st, 1, ecosystem, err) == 0 &&
+        vg_store_bind_cstr(st, 2, norm, err) == 0) {
+        rc = collect_rows(out, st, err);
+    }
+    vg_store_reset(st);
+    if (rc < 0) {
+        return vg_err_wrap(err, "query %s/%s", ecosystem, name);
+    }
+    return 0;
+}
+
+/* Steps `st` (already bound) and appends one merged advisory per advisory id. */
+static int
+collect_rows(struct vg_vulndb_result *out, struct vg_store_stmt *st, struct vg_err **err)
+{
+    int64_t last = -1;
+    int rc;
+    while ((rc = vg_store_step(st, err)) == 1) {
+        int64_t rowid = vg_store_col_i64(st, C_ROWID);
+        if (rowid != last) {
+            out->items = vg_realloc(out->items, (out->n + 1) * sizeof(*out->items));
+            out->items[out->n] = (struct vg_vulndb_advisory){0};
+            fill_advisory(&out->items[out->n++], st);
+            last = rowid;
+        }
+        if (merge_affected(&out->items[out->n - 1], st, err) < 0) {
+            return -VG_E_DB;
+        }
+    }
+    return rc;
+}
+
+/* The ids of the advisories whose ranges or versions (only those are decoded) affect
+ * `version`; withdrawn ones are dropped later by one_sql. */
+static int
+affecting_ids(int64_t **ids, size_t *n, size_t *total, struct vg_vulndb *db,
+              const char *ecosystem, const char *norm, enum vg_ver_scheme scheme,
+              const char *version, struct vg_err **err)
+{
+    struct vg_store_stmt *st = db->q_rng;
+    struct vg_vulndb_advisory light = {.ecosystem = (char *)ecosystem};
+    int64_t cur = -1;
+    int rc = 0;
+    if (vg_store_bind_cstr(st, 1, ecosystem, err) < 0 || vg_store_bind_cstr(st, 2, norm, err) < 0) {
+        vg_store_reset(st);
+        return -VG_E_DB;
+    }
+    for (;;) {
+        rc = vg_store_step(st, err);
+        int64_t adv = rc == 1 ? vg_store_col_i64(st, 0) : -1;
+        if (adv != cur && cur >= 0) {
+            (*total)++;
+            if (vg_vulndb_advisory_affects(&light, scheme, version, NULL)) {
+                *ids = vg_realloc(*ids, (*n + 1) * sizeof(**ids));
+                (*ids)[(*n)++] = cur;
+            }
+            light.ecosystem = NULL; /* borrowed */
+            advisory_dispose(&light);
+            light = (struct vg_vulndb_advisory){.ecosystem = (char *)ecosystem};
+        }
+        if (rc != 1) {
+            break;
+        }
+        cur = adv;
+        size_t len = 0;
+        const char *r = vg_store_col_text(st, 1, &len);
+        if (r && !ranges_decode(&light, r, len)) {
+            rc = vg_err_set(err, VG_E_DB, "advisory row %lld: corrupt range encoding",
+                            (long long)adv);
+            light.ecosystem = NULL;
+            advisory_dispose(&light);
+            break;
+        }
+        split_lines(&light.versions, &light.n_versions, st, 2);
+    }
+    vg_store_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+int
+vg_vulndb_query_affecting(struct vg_vulndb_result *out, struct vg_vulndb *db,
+                          const char *ecosystem, const char *name, enum vg_ver_scheme scheme,
+                          const char *version, struct vg_err **err)
+{
+    vg_autofree char *norm = vg_vulndb_name_normalize(ecosystem, name);
+    vg_autofree int64_t *ids = NULL;
+    size_t n = 0, total = 0;
+    if (!scheme) {
+        scheme = vg_ver_scheme_from_ecosystem(ecosystem);
+    }
+    if (affecting_ids(&ids, &n, &total, db, ecosystem, norm, scheme, version, err) < 0) {
+        return vg_err_wrap(err, "query %s/%s", ecosystem, name);
+    }
+    if (n * 2 > total) {
+        /* Most advisories match: one pass over the full rows is cheaper than a lookup per
+         * advisory. */
+        struct vg_vulndb_result all = {0};
+        if (vg_vulndb_query(&all, db, ecosystem, name, err) < 0) {
+            return -VG_E_DB;
+        }
+        for (size_t i = 0; i < all.n; i++) {
+            if (vg_vulndb_advisory_affects(&all.items[i], scheme, version, NULL)) {
+                out->items = vg_realloc(out->items, (out->n + 1) * sizeof(*out->items));
+                out->items[out->n++] = all.items[i];
+            } else {
+                advisory_dispose(&all.items[i]);
+            }
+        }
+        free(all.items);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct vg_store_stmt *st = db->q_one;
+        int rc = -VG_E_DB;
+        if (vg_store_bind_i64(st, 1, ids[i], err) == 0 &&
+            vg_store_bind_cstr(st, 2, ecosystem, err) == 0 &&
+            vg_store_bind_cstr(st, 3, norm, err) == 0) {
+            rc = collect_rows(out, st, err);
+        }
+        vg_store_reset(st);
+        if (rc < 0) {
+            return vg_err_wrap(err, "query %s/%s", ecosystem, name);
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- evaluation */
+
+static enum vg_ver_scheme
+range_scheme(enum vg_vulndb_range_type t, enum vg_ver_scheme eco)
+{
+    if (t == VG_RANGE_SEMVER) {
+        /* Go records use SEMVER ranges; the Go comparator also accepts a leading "v". */
+        return eco == VG_VER_GO ? VG_VER_GO : VG_VER_SEMVER;
+    }
+    return eco;
+}
+
+bool
+vg_vulndb_advisory_affects(const struct vg_vulndb_advisory *adv, enum vg_ver_scheme scheme,
+                           const char *version, const char **fixed_out)
+{
+    if (fixed_out) {
+        *fixed_out = NULL;
+    }
+    if (adv->withdrawn || !version) {
+        return false;
+    }
+    if (!scheme) {
+        scheme = vg_ver_scheme_from_ecosystem(adv->ecosystem);
+    }
+    bool affected = false;
+    for (size_t i = 0; i < adv->n_versions && !affected; i++) {
+        affected = strcmp(adv->versions[i], version) == 0 ||
+                   (scheme && vg_ver_cmp(scheme, adv->versions[i], version) == 0);
+    }
+    const char *fixed = NULL;
+    for (size_t i = 0; i < adv->n_ranges; i++) {
+        const struct vg_vulndb_range *r = &adv->ranges[i];
+        enum vg_ver_scheme s = range_scheme(r->type, scheme);
+        if (!s || !vg_ver_range_affected(s, r->events, r->n_events, version)) {
+            continue;
+        }
+        affected = true;
+        for (size_t j = 0; j < r->n_events; j++) {
+            const char *f = r->events[j].version;
+            if (r->events[j].kind == VG_EV_FIXED && vg_ver_cmp(s, f, version) > 0 &&
+                (!fixed || vg_ver_cmp(s, f, fixed) < 0)) {
+                fixed = f;
+            }
+        }
+    }
+    if (affected && fixed_out) {
+        *fixed_out = fixed;
+    }
+    return affected;
+}
+
+/* ---------------------------------------------------------------- info */
+
+static int
+info_meta(struct vg_vulndb_info *out, struct vg_vulndb *db, struct vg_err **err)
+{
+    vg_autostmt struct vg_store_stmt *st = NULL;
+    if (vg_store_prepare(&st, db->s,
+                         "SELECT (SELECT value FROM meta WHERE key = 'built_at'),"
+                         " (SELECT count(*) FROM advisories),"
+                         " (SELECT count(*) FROM advisories WHERE withdrawn = 1),"
+                         " (SELECT count(*) FROM advisories WHERE inherited = 1)",
+                         err) < 0 ||
+        vg_store_step(st, err) < 0) {
+        return -VG_E_DB;
+    }
+    size_t n = 0;
+    const char *b = vg_store_col_text(st, 0, &n);
+    int64_t built = 0;
+    if (b && vg_parse_i64((struct vg_str){b, n}, &built) < 0) {
+        built = 0;
+    }
+    out->built_at = built;
+    out->advisories = (uint64_t)vg_store_col_i64(st, 1);
+    out->withdrawn = (uint64_t)vg_store_col_i64(st, 2);
+    out->inherited_severity = (uint64_t)vg_store_col_i64(st, 3);
+    return 0;
+}
+
+static int
+info_sources(struct vg_vulndb_info *out, struct vg_vulndb *db, struct vg_err **err)
+{
+    vg_autostmt struct vg_store_stmt *st = NULL;
+    if (vg_store_prepare(&st, db->s,
+                         "SELECT name, kind, location, records, skipped, etag, last_modified"
+                         " FROM sources ORDER BY name",
+                         err) < 0) {
+        return -VG_E_DB;
+    }
+    int rc;
+    while ((rc = vg_store_step(st, err)) == 1) {
+        out->sources = vg_realloc(out->sources, (out->n_sources + 1) * sizeof(*out->sources));
+        out->sources[out->n_sources++] = (struct vg_vulndb_source_info){
+            .name = col_dup(st, 0),
+            .kind = col_dup(st, 1),
+            .location = col_dup(st, 2),
+            .records = (uint64_t)vg_store_col_i64(st, 3),
+            .skipped = (uint64_t)vg_store_col_i64(st, 4),
+            .etag = col_dup(st, 5),
+            .last_modified = col_dup(st, 6),
+        };
+    }
+    return rc;
+}
+
+static int
+info_ecosystems(struct vg_vulndb_info *out, struct vg_vulndb *db, struct vg_err **err)
+{
+    vg_autostmt struct vg_store_stmt *st = NULL;
+    if (vg_store_prepare(&st, db->s,
+                         "SELECT ecosystem, advisories, packages FROM ecosystems"
+                         " ORDER BY ecosystem",
+                         err) < 0) {
+        return -VG_E_DB;
+    }
+    int rc;
+    while ((rc = vg_store_step(st, err)) == 1) {
+        out->ecosystems =
+            vg_realloc(out->ecosystems, (out->n_ecosystems + 1) * sizeof(*out->ecosystems));
+        out->ecosystems[out->n_ecosystems++] = (struct vg_vulndb_eco_count){
+            .ecosystem = col_dup(st, 0),
+            .advisories = (uint64_t)vg_store_col_i64(st, 1),
+            .packages = (uint64_t)vg_store_col_i64(st, 2),
+        };
+    }
+    return rc;
+}
+
+int
+vg_vulndb_info_get(struct vg_vulndb_info *out, struct vg_vulndb *db, struct vg_err **err)
+{
+    *out = (struct vg_vulndb_info){0};
+    out->path = vg_strdup(vg_store_path(db->s));
+    out->schema_version = VULNDB_SCHEMA_VERSION;
+    if (info_meta(out, db, err) < 0 || info_sources(out, db, err) < 0 ||
+        info_ecosystems(out, db, err) < 0) {
+        vg_vulndb_info_dispose(out);
+        return vg_err_wrap(err, "read database info");
+    }
+    return 0;
+}
+
+void
+vg_vulndb_info_dispose(struct vg_vulndb_info *info)
+{
+    free(info->path);
+    for (size_t i = 0; i < info->n_sources; i++) {
+        struct vg_vulndb_source_info *s = &info->sources[i];
+        free(s->name);
+        free(s->kind);
+        free(s->location);
+        free(s->etag);
+        free(s->last_modified);
+    }
+    free(info->sources);
+    for (size_t i = 0; i < info->n_ecosystems; i++) {
+        free(info->ecosystems[i].ecosystem);
+    }
+    free(info->ecosystems);
+    *info = (struct vg_vulndb_info){0};
+}
+
+bool
+vg_vulndb_is_stale(const struct vg_vulndb_info *info, int64_t now)
+{
+    return now - info->built_at > VG_VULNDB_STALE_SECS;
+}

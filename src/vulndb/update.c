@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * `db update`: downloads <mirror>/<Ecosystem>/all.zip for each ecosystem into a cache
+ * directory beside the database (conditional requests from the validators remembered in
+ * <cache>/state.json, resumable partial downloads — both handled by net's vg_http_download),
+ * then rebuilds the database from the cached archives and swaps it in with rename. Any
+ * network or archive failure returns before the swap, so the old database stays intact.
+ */
+#include "vulndb/vulndb_int.h"
+
+#include <string.h>
+
+#include "net/net.h"
+
+struct eco_state {
+    char *name, *url, *zip, *etag, *last_modified;
+    bool present; /* a complete archive is cached */
+};
+
+static char *
+eco_dirname(const char *eco)
+{
+    /* Ecosystem names are data from the command line: keep [A-Za-z0-9.:_-], map the rest. */
+    char *d = vg_strdup(eco);
+    for (char *p = d; *p; p++) {
+        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-' || *p == ':';
+        if (!ok) {
+            *p = '_';
+        }
+    }
+    if (d[0] == '.') {
+        d[0] = '_';
+    }
+    return d;
+}
+
+static char *
+eco_url(const char *mirror, const char *eco)
+{
+    size_t ml = strlen(mirror);
+    while (ml && mirror[ml - 1] == '/') {
+        ml--;
+    }
+    vg_autofree char *esc = vg_http_query_escape(eco);
+    return vg_fmt("%.*s/%s/all.zip", (int)ml, mirror, esc);
+}
+
+static void
+load_state(json_t **out, const char *path)
+{
+    vg_autobuf struct vg_buf b = VG_BUF_INIT(VG_LIMIT_SMALL_JSON_BYTES);
+    struct vg_err *e = NULL;
+    *out = NULL;
+    if (vg_file_read(&b, path, VG_LIMIT_SMALL_JSON_BYTES, &e) == 0) {
+        if (vg_json_parse(out, b.data, b.len, VG_LIMIT_SMALL_JSON_BYTES, path, &e) < 0 ||
+            !json_is_object(*out)) {
+            json_decref(*out);
+            *out = NULL;
+        }
+    }
+    vg_err_free(&e); /* a missing or damaged state only costs a full download */
+    if (!*out) {
+        *out = json_object();
+    }
+}
+
+struct progress_ctx {
+    struct vg_progress p;
+    bool started, quiet;
+    const char *label;
+};
+
+static void
+on_progress(void *ud, uint64_t done, uint64_t total)
+{
+    struct progress_ctx *pc = ud;
+    if (!pc->started) {
+        vg_progress_start(&pc->p, pc->label, total, pc->quiet);
+        pc->started = true;
+    }
+    pc->p.total = total;
+    vg_progress_update(&pc->p, done);
+}
+
+static int
+fetch_one(struct vg_http_client *c, struct eco_state *es, json_t *state, bool allow_missing,
+          bool quiet, struct vg_vulndb_update_stats *st, struct vg_err **err)
+{
+    json_t *prev = vg_json_obj(state, es->name);
+    bool have = vg_path_exists(es->zip);
+    const char *etag = have ? vg_json_str(prev, "etag") : NULL;
+    const char *lm = have ? vg_json_str(prev, "last_modified") : NULL;
+    struct vg_http_download_result res = {0};
+    vg_autofree char *label = vg_fmt("%s/all.zip", es->name);
+    struct progress_ctx pc = {.quiet = quiet, .label = label};
+    int rc = vg_http_download(c, es->url, es->zip, etag, lm, 0, &res, on_progress, &pc, err);
+    if (pc.started) {
+        vg_progress_finish(&pc.p);
+    }
+    if (rc < 0) {
+        vg_http_download_result_dispose(&res);
+        if (allow_missing && vg_err_is(*err, VG_E_NOTFOUND)) {
+            vg_autofree char *m = vg_err_format(*err);
+            VG_WARN("vulndb", "%s: not on the mirror, skipped (%s)", es->name, m);
+            vg_err_free(err);
+            st->missing++;
+            return 0;
+        }
+        return vg_err_wrap(err, "download %s", es->name);
+    }
+    if (res.not_modified) {
+        st->not_modified++;
+    } else {
+        st->downloaded++;
+        st->bytes += res.bytes;
+    }
+    es->present = true;
+    es->etag = vg_strdup(res.etag);
+    es->last_modified = vg_strdup(res.last_modified);
+    vg_http_download_result_dispose(&res);
+    return 0;
+}
+
+/* Merges the validators of the archives present into `state` and writes it. */
+static int
+save_state(const char *path, const struct eco_state *es, size_t n, json_t *j,
+           struct vg_err **err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!es[i].present) {
+            continue;
+        }
+        json_t *o = json_object();
+        vg_json_set_str(o, "url", es[i].url);
+        vg_json_set_str(o, "etag", es[i].etag);
+        vg_json_set_str(o, "last_modified", es[i].last_modified);
+        vg_json_set_take(j, es[i].name, o);
+    }
+    vg_autofree char *text = vg_json_dump(j, true);
+    return vg_file_write_atomic(path, text, strlen(text), 0644, err);
+}
+
+static bool
+same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* True when the database exists and its sources are exactly the present archives with the
+ * same validators (so a rebuild that failed earlier is retried even when the mirror now
+ * answers 304). */
+static bool
+db_is_current(const char *db_path, const struct eco_state *es, size_t n)
+{
+    struct vg_vulndb *db = NULL;
+    struct vg_vulndb_info info;
+    struct vg_err *e = NULL;
+    if (vg_vulndb_open(&db, db_path, true, &e) < 0) {
+        vg_err_free(&e);
+        return false;
+    }
+    int rc = vg_vulndb_info_get(&info, db, &e);
+    vg_vulndb_close(db);
+    if (rc < 0) {
+        vg_err_free(&e);
+        return false;
+    }
+    size_t present = 0, matched = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!es[i].present) {
+            continue;
+        }
+        present++;
+        for (size_t j = 0; j < info.n_sources; j++) {
+            const struct vg_vulndb_source_info *src = &info.sources[j];
+            if (strcmp(src->name, es[i].name) == 0 && same(src->location, es[i].url) &&
+                same(src->etag, es[i].etag) && same(src->last_modified, es[i].last_modified)) {
+                matched++;
+                break;
+            }
+        }
+    }
+    bool current = present == matched && info.n_sources == present;
+    vg_vulndb_info_dispose(&info);
+    return current;
+}
+
+static int
+rebuild(const struct vg_vulndb_update_opts *o, struct eco_state *es, size_t n,
+        struct vg_vulndb_update_stats *st, struct vg_err **err)
+{
+    struct vg_vulndb_builder *b = NULL;
+    if (vg_vulndb_builder_new(&b, o->db_path, err) < 0) {
+        return -VG_E_IO;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!es[i].present) {
+            continue;
+        }
+        struct vg_vulndb_source_meta m = {.name = es[i].name,
+                                          .location = es[i].url,
+                                          .etag = es[i].etag,
+                                          .last_modified = es[i].last_modified};
+        if (vg_vulndb_builder_add_zip(b, es[i].zip, &m, err) < 0) {
+            vg_vulndb_builder_free(b);
+            return vg_err_wrap(err, "ingest %s", es[i].name);
+        }
+    }
+    int rc = vg_vulndb_builder_commit(b, &st->build, err);
+    vg_vulndb_builder_free(b);
+    if (rc == 0) {
+        st->rebuilt = true;
+    }
+    return rc;
+}
+
+static void
+split_list(char ***out, size_t *n, const char *list)
+{
+    struct vg_str s = vg_str_c(list);
+    while (s.len) {
+        struct vg_str item, rest;
+        vg_str_cut(s, ',', &item, &rest);
+        item = vg_str_trim(item);
+        if (item.len) {
+            *out = vg_realloc(*out, (*n + 1) * sizeof(char *));
+            (*out)[(*n)++] = vg_str_dup(item);
+        }
+        s = rest;
+    }
+}
+
+static int
+run_update(const struct vg_vulndb_update_opts *o, struct eco_state *es, size_t n,
+           const char *cache, struct vg_vulndb_update_stats *st, struct vg_err **err)
+{
+    vg_autofree char *state_path = vg_fmt("%s/state.json", cache);
+    vg_autojson json_t *state = NULL;
+    load_state(&state, state_path);
+    struct vg_http_client *c = NULL;
+    if (vg_http_client_new(&c, NULL, err) < 0) {
+        return -VG_E_NET;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        vg_autofree char *dir = eco_dirname(es[i].name);
+        vg_autofree char *d = vg_fmt("%s/%s", cache, dir);
+        rc = vg_mkdir_p(d, 0755, err);
+        if (rc == 0) {
+            rc = fetch_one(c, &es[i], state, o->ecosystems == NULL, o->quiet, st, err);
+        }
+        /* Remember validators as soon as an archive is complete, so an interrupted run does
+         * not download it again. */
+        if (rc == 0 && es[i].present) {
+            rc = save_state(state_path, es, n, state, err);
+        }
+    }
+    vg_http_client_free(c);
+    if (rc < 0) {
+        return rc;
+    }
+    size_t present = 0;
+    for (size_t i = 0; i < n; i++) {
+        present += es[i].present;
+    }
+    if (present == 0) {
+        return vg_err_set(err, VG_E_NOTFOUND, "no ecosystem archive found on the mirror");
+    }
+    if (db_is_current(o->db_path, es, n)) {
+        return 0; /* built from exactly these archives already: keep it */
+    }
+    return rebuild(o, es, n, st, err);
+}
+
+int
+vg_vulndb_update(const struct vg_vulndb_update_opts *o, struct vg_vulndb_update_stats *st,
+                 struct vg_err **err)
+{
+    *st = (struct vg_vulndb_update_stats){0};
+    const char *mirror = o->mirror ? o->mirror : VG_VULNDB_DEFAULT_MIRROR;
+    vg_autofree char *cache =
+        o->cache_dir ? vg_strdup(o->cache_dir) : vg_fmt("%s.d", o->db_path);
+    char **names = NULL;
+    size_t n = 0;
+    if (o->ecosystems) {
+        for (const char **p = o->ecosystems; *p; p++) {
+            split_list(&names, &n, *p);
+        }
+    } else {
+        split_list(&names, &n, VG_VULNDB_DEFAULT_ECOSYSTEMS);
+    }
+    if (n == 0) {
+        free(names);
+        return vg_err_set(err, VG_E_USAGE, "no ecosystems to update");
+    }
+    struct eco_state *es = vg_calloc(n, sizeof(*es));
+    for (size_t i = 0; i < n; i++) {
+        vg_autofree char *dir = eco_dirname(names[i]);
+        es[i].name = names[i];
+        es[i].url = eco_url(mirror, names[i]);
+        es[i].zip = vg_fmt("%s/%s/all.zip", cache, dir);
+    }
+    free(names);
+    int rc = run_update(o, es, n, cache, st, err);
+    for (size_t i = 0; i < n; i++) {
+        free(es[i].name);
+        free(es[i].url);
+        free(es[i].zip);
+        free(es[i].etag);
+        free(es[i].last_modified);
+    }
+    free(es);
+    if (rc < 0) {
+        return vg_err_wrap(err, "update vulnerability database %s", o->db_path);
+    }
+    return 0;
+}

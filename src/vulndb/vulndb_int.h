@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Internal declarations shared by the vulndb files: the validated record model produced by
+ * the OSV and secdb parsers, the compact text encodings stored in the database, the schema,
+ * and the zip walker.
+ */
+#ifndef VG_VULNDB_INT_H
+#define VG_VULNDB_INT_H
+
+#include "vulndb/vulndb.h"
+
+/* Bounds for ingestion (module-local; see the report to move them into core/limits.h). */
+#define VULNDB_MAX_ZIP_ENTRIES    2000000u
+#define VULNDB_MAX_ZIP_REOPENS    64u /* damaged entries tolerated per archive */
+#define VULNDB_MAX_ZIP_TOTAL      (16ull * 1024ull * 1024ull * 1024ull)
+#define VULNDB_MAX_SECDB_BYTES    (64u * 1024u * 1024u)
+#define VULNDB_MAX_DIR_DEPTH      16
+#define VULNDB_MAX_VERSION_BYTES  256u
+#define VULNDB_MAX_ID_BYTES       256u
+#define VULNDB_MAX_WARNINGS       20 /* per source; the rest are only counted */
+#define VULNDB_SCHEMA_VERSION     1
+
+/* ---------------------------------------------------------------- record model */
+
+struct osv_range {
+    enum vg_vulndb_range_type type;
+    struct vg_ver_event *events; /* versions owned */
+    size_t n_events;
+};
+
+struct osv_affected {
+    char *ecosystem, *name; /* name already normalised */
+    struct osv_range *ranges;
+    size_t n_ranges;
+    char **versions;
+    size_t n_versions;
+    char *eco_specific, *db_specific; /* compact JSON or NULL */
+};
+
+struct osv_record {
+    char *uid; /* uniqueness key: the OSV id, or a synthetic key for secdb entries */
+    char *id;
+    char *summary, *details, *published, *modified;
+    bool withdrawn;
+    char **aliases; /* aliases and upstream ids, deduplicated */
+    size_t n_aliases;
+    struct vg_buf refs; /* "TYPE url\n" lines */
+    enum vg_vulndb_severity severity;
+    const char *severity_source; /* static string or NULL */
+    enum vg_cvss_version cvss_version;
+    char *cvss_vector;
+    double cvss_score;
+    struct osv_affected *affected;
+    size_t n_affected;
+};
+
+void osv_record_dispose(struct osv_record *r);
+
+/* Parses and validates one OSV record. Unknown range types, unparsable versions (per the
+ * ecosystem's comparator), bad ids and wrong types are VG_E_PARSE naming the JSON path. */
+VG_NODISCARD int osv_record_parse(struct osv_record *out, const json_t *root,
+                                  struct vg_err **err);
+
+/* Calls `fn` for each pseudo-record of one Alpine secdb document. */
+typedef int (*secdb_record_fn)(struct osv_record *rec, void *ctx, struct vg_err **err);
+/* Called for each skipped entry (unparsable fixed version, nameless package). */
+typedef void (*secdb_bad_fn)(const char *what, const char *why, void *ctx);
+VG_NODISCARD int secdb_parse(const json_t *root, secdb_record_fn fn, secdb_bad_fn bad,
+                             void *ctx, struct vg_err **err);
+bool secdb_detect(const json_t *root);
+
+/* ---------------------------------------------------------------- encodings */
+
+/* Ranges: "R <TYPE>\n" then "<k> <version>\n" with k in i f l L. */
+VG_NODISCARD int ranges_encode(struct vg_buf *out, const struct osv_range *r, size_t n,
+                               struct vg_err **err);
+/* Decodes into adv->ranges (appending); versions are copied. False on a malformed encoding. */
+bool ranges_decode(struct vg_vulndb_advisory *adv, const char *text, size_t len);
+
+/* ---------------------------------------------------------------- zip */
+
+typedef int (*zip_entry_fn)(const char *name, const uint8_t *data, size_t len, void *ctx,
+                            struct vg_err **err);
+/* Walks *.json entries of a zip file. An entry over VG_LIMIT_OSV_RECORD_BYTES or one that
+ * fails to decompress is reported to `bad` (counted and skipped), not fatal. */
+typedef void (*zip_bad_fn)(const char *name, const char *why, void *ctx);
+VG_NODISCARD int zip_walk(const char *path, zip_entry_fn fn, zip_bad_fn bad, void *ctx,
+                          struct vg_err **err);
+
+/* ---------------------------------------------------------------- schema */
+
+extern const char *const vulndb_schema[];
+extern const size_t vulndb_schema_len;
+extern const char vulndb_index_sql[];
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * URL redaction, resolution, origin comparison, query escaping and Link pagination.
+ */
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <string.h>
+
+#include "net/net.h"
+
+static void
+check_redact(const char *in, const char *want)
+{
+    char *got = vg_http_url_redact(in);
+    cr_assert_str_eq(got, want, "redact(%s) = %s", in, got);
+    free(got);
+}
+
+Test(net_url, redacts_userinfo_and_query)
+{
+    check_redact("https://user:secret@example.com/v2/x?token=abc#frag",
+                 "https://example.com/v2/x");
+    check_redact("http://127.0.0.1:5000/v2/a/b/blobs/sha256:00?X-Amz-Signature=s",
+                 "http://127.0.0.1:5000/v2/a/b/blobs/sha256:00");
+    char *s = vg_http_url_redact("not a url?secret=1");
+    cr_assert_null(strstr(s, "secret"));
+    free(s);
+    s = vg_http_url_redact(NULL);
+    cr_assert_not_null(s);
+    free(s);
+}
+
+Test(net_url, resolves_relative_references)
+{
+    char *out = NULL;
+    cr_assert_eq(vg_http_url_resolve(&out, "https://r.io/v2/x/tags/list",
+                                     "/v2/x/tags/list?n=2&last=b", NULL), 0);
+    cr_assert_str_eq(out, "https://r.io/v2/x/tags/list?n=2&last=b");
+    free(out);
+    cr_assert_eq(vg_http_url_resolve(&out, "https://r.io/v2/x/blobs/uploads/",
+                                     "https://s3.example/bucket?sig=1", NULL), 0);
+    cr_assert_str_eq(out, "https://s3.example/bucket?sig=1");
+    free(out);
+    struct vg_err *err = NULL;
+    cr_assert_lt(vg_http_url_resolve(&out, "::bad", "/x", &err), 0);
+    cr_assert_eq(err->code, VG_E_PARSE);
+    vg_err_free(&err);
+}
+
+Test(net_url, same_origin)
+{
+    cr_assert(vg_http_url_same_origin("https://a.io/x", "https://A.IO:443/y?z"));
+    cr_assert_not(vg_http_url_same_origin("https://a.io/x", "http://a.io/x"));
+    cr_assert_not(vg_http_url_same_origin("https://a.io/x", "https://b.io/x"));
+    cr_assert_not(vg_http_url_same_origin("http://127.0.0.1:1/x", "http://127.0.0.1:2/x"));
+    cr_assert_not(vg_http_url_same_origin("https://a.io/x", "garbage"));
+}
+
+Test(net_url, query_escape)
+{
+    char *e = vg_http_query_escape("repository:a/b:pull,push ~x");
+    cr_assert_str_eq(e, "repository%3Aa%2Fb%3Apull%2Cpush%20~x");
+    free(e);
+    e = vg_http_query_escape("");
+    cr_assert_str_eq(e, "");
+    free(e);
+}
+
+Test(net_url, link_next)
+{
+    char *n = vg_http_link_next("</v2/x/tags/list?n=2&last=b>; rel=\"next\"");
+    cr_assert_str_eq(n, "/v2/x/tags/list?n=2&last=b");
+    free(n);
+    n = vg_http_link_next("<https://a/prev>; rel=\"prev\", <https://a/next>; title=\"a,b\"; "
+                          "rel=\"first next\"");
+    cr_assert_str_eq(n, "https://a/next");
+    free(n);
+    n = vg_http_link_next("<https://a/x>; rel=next");
+    cr_assert_str_eq(n, "https://a/x");
+    free(n);
+    cr_assert_null(vg_http_link_next("<https://a/x>; rel=\"prev\""));
+    cr_assert_null(vg_http_link_next("garbage"));
+    cr_assert_null(vg_http_link_next("<unterminated; rel=next"));
+    cr_assert_null(vg_http_link_next(NULL));
+}
+
+static void
+init(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+TestSuite(net_url, .init = init);

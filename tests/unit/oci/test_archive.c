@@ -1,0 +1,157 @@
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "oci/archive_int.h"
+
+/* Builds a ustar header block with a valid checksum. */
+static void
+hdr(uint8_t *h, const char *name, char type, uint64_t size, const char *link)
+{
+    memset(h, 0, 512);
+    memcpy(h, name, strlen(name) < 100 ? strlen(name) : 100);
+    memcpy(h + 100, "0000644", 7);
+    char num[32];
+    snprintf(num, sizeof(num), "%011llo", (unsigned long long)(size & 077777777777ull));
+    memcpy(h + 124, num, 11);
+    h[156] = (uint8_t)type;
+    if (link) {
+        memcpy(h + 157, link, strlen(link));
+    }
+    memcpy(h + 257, "ustar\0" "00", 8);
+    memset(h + 148, ' ', 8);
+    unsigned sum = 0;
+    for (int i = 0; i < 512; i++) {
+        sum += h[i];
+    }
+    snprintf((char *)h + 148, 8, "%06o", sum);
+}
+
+struct tarb {
+    uint8_t data[16384];
+    size_t len;
+};
+
+static void
+add(struct tarb *t, const char *name, char type, const char *content, const char *link)
+{
+    size_t n = content ? strlen(content) : 0;
+    hdr(t->data + t->len, name, type, n, link);
+    t->len += 512;
+    if (n) {
+        memcpy(t->data + t->len, content, n);
+        t->len += (n + 511) / 512 * 512;
+    }
+}
+
+Test(oci_archive, indexes_files_links_and_longnames)
+{
+    struct tarb t = {0};
+    add(&t, "./manifest.json", '0', "[]", NULL);
+    add(&t, "abc/layer.tar", '0', "LAYER", NULL);
+    add(&t, "def/layer.tar", '2', NULL, "../abc/layer.tar");
+    add(&t, "hard.tar", '1', NULL, "abc/layer.tar");
+    add(&t, "././@LongLink", 'L', "very/long/name/that/needs/gnu", NULL);
+    add(&t, "ignored", '0', "L", NULL);
+    add(&t, "../escape", '0', "x", NULL);
+    t.len += 1024;
+    struct vg_oci_tar_index idx;
+    struct vg_err *err = NULL;
+    cr_assert_eq(vg_oci_tar_index_build_mem(&idx, t.data, t.len, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert_eq(idx.n, 5, "the escaping entry is not indexed");
+    const struct vg_oci_tar_entry *e = vg_oci_tar_lookup(&idx, "manifest.json");
+    cr_assert_not_null(e);
+    cr_assert_eq(e->size, 2);
+    cr_assert_eq(memcmp(t.data + e->offset, "[]", 2), 0);
+    const struct vg_oci_tar_entry *sym = vg_oci_tar_lookup(&idx, "def/layer.tar");
+    cr_assert_not_null(sym);
+    cr_assert_str_eq(sym->name, "abc/layer.tar");
+    cr_assert_eq(vg_oci_tar_lookup(&idx, "hard.tar"), sym);
+    cr_assert_not_null(vg_oci_tar_lookup(&idx, "very/long/name/that/needs/gnu"));
+    cr_assert_null(vg_oci_tar_lookup(&idx, "escape"));
+    vg_oci_tar_index_dispose(&idx);
+}
+
+Test(oci_archive, symlink_loop_is_not_found)
+{
+    struct tarb t = {0};
+    add(&t, "a", '2', NULL, "b");
+    add(&t, "b", '2', NULL, "a");
+    struct vg_oci_tar_index idx;
+    cr_assert_eq(vg_oci_tar_index_build_mem(&idx, t.data, t.len, NULL), 0);
+    cr_assert_null(vg_oci_tar_lookup(&idx, "a"));
+    vg_oci_tar_index_dispose(&idx);
+}
+
+Test(oci_archive, bad_checksum_and_truncation)
+{
+    struct tarb t = {0};
+    add(&t, "f", '0', "hello", NULL);
+    struct vg_oci_tar_index idx;
+    struct vg_err *err = NULL;
+    cr_assert_lt(vg_oci_tar_index_build_mem(&idx, t.data, 515, &err), 0);
+    cr_assert_eq(err->code, VG_E_PARSE);
+    vg_err_free(&err);
+    t.data[0] = 'g';
+    cr_assert_lt(vg_oci_tar_index_build_mem(&idx, t.data, t.len, &err), 0);
+    cr_assert(strstr(err->msg, "corrupt header"));
+    vg_err_free(&err);
+}
+
+Test(oci_archive, huge_declared_size_rejected)
+{
+    struct tarb t = {0};
+    hdr(t.data, "f", '0', 0, NULL);
+    /* base-256 size of 2^62: must not overflow or allocate */
+    memset(t.data + 124, 0, 12);
+    t.data[124] = 0x80;
+    t.data[124 + 4] = 0x40;
+    memset(t.data + 148, ' ', 8);
+    unsigned sum = 0;
+    for (int i = 0; i < 512; i++) {
+        sum += t.data[i];
+    }
+    snprintf((char *)t.data + 148, 8, "%06o", sum);
+    t.len = 512;
+    struct vg_oci_tar_index idx;
+    struct vg_err *err = NULL;
+    int rc = vg_oci_tar_index_build_mem(&idx, t.data, t.len, &err);
+    if (rc == 0) {
+        /* Indexed lazily; the entry's data is past the end and reading it fails later. */
+        cr_assert_eq(idx.n, 1);
+        vg_oci_tar_index_dispose(&idx);
+    } else {
+        vg_err_free(&err);
+    }
+}
+
+Test(oci_archive, pax_path_and_oversize_pax)
+{
+    struct tarb t = {0};
+    add(&t, "PaxHeader", 'x', "28 path=blobs/sha256/abcdef\n", NULL);
+    add(&t, "short", '0', "z", NULL);
+    struct vg_oci_tar_index idx;
+    struct vg_err *err = NULL;
+    cr_assert_eq(vg_oci_tar_index_build_mem(&idx, t.data, t.len, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert_not_null(vg_oci_tar_lookup(&idx, "blobs/sha256/abcdef"));
+    vg_oci_tar_index_dispose(&idx);
+
+    struct tarb u = {0};
+    add(&u, "PaxHeader", 'x', "7 path=x\n", NULL); /* record length lies */
+    add(&u, "short", '0', "z", NULL);
+    cr_assert_lt(vg_oci_tar_index_build_mem(&idx, u.data, u.len, &err), 0);
+    cr_assert(strstr(err->msg, "pax"));
+    vg_err_free(&err);
+}
+
+Test(oci_archive, clean_paths)
+{
+    char *c = vg_oci_tar_clean("./a//b/./c/../d", 15);
+    cr_assert_str_eq(c, "a/b/d");
+    free(c);
+    cr_assert_null(vg_oci_tar_clean("a/../../x", 9));
+    c = vg_oci_tar_clean("/abs/x", 6);
+    cr_assert_str_eq(c, "abs/x");
+    free(c);
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * .vigilignore / .trivyignore parsing and OpenVEX lookups.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "scan/scan.h"
+
+#define DAY 86400
+/* 2024-03-01T00:00:00Z */
+#define T_2024_03_01 1709251200
+
+static struct vg_ignore
+parse_ok(const char *s)
+{
+    struct vg_ignore ig;
+    struct vg_err *err = NULL;
+    int rc = vg_ignore_parse(&ig, s, strlen(s), &err);
+    if (rc < 0) {
+        char *m = vg_err_format(err);
+        cr_log_error("%s", m);
+        free(m);
+    }
+    cr_assert_eq(rc, 0);
+    vg_err_free(&err);
+    return ig;
+}
+
+Test(scan_ignore, trivyignore_compatible)
+{
+    struct vg_ignore ig = parse_ok("# comment\n\nCVE-2021-1234\r\n  GHSA-aaaa-bbbb-cccc  # why\n"
+                                   "aws-access-key-id\nAVD-DS-0002");
+    cr_assert_eq(ig.len, 4);
+    cr_expect_str_eq(ig.items[1].id, "GHSA-aaaa-bbbb-cccc");
+    cr_expect_eq(ig.items[1].line, 4);
+    cr_expect(vg_ignore_match(&ig, "CVE-2021-1234", "openssl", T_2024_03_01));
+    cr_expect(vg_ignore_match(&ig, "AVD-DS-0002", NULL, T_2024_03_01));
+    cr_expect(!vg_ignore_match(&ig, "CVE-2021-12345", NULL, T_2024_03_01));
+    vg_ignore_dispose(&ig);
+}
+
+Test(scan_ignore, pkg_and_expiry)
+{
+    struct vg_ignore ig = parse_ok("CVE-1 pkg:openssl exp:2024-02-29\nCVE-2 exp:2024-03-01\n");
+    cr_assert_eq(ig.len, 2);
+    cr_expect(!vg_ignore_match(&ig, "CVE-1", "libssl3", T_2024_03_01 - 1));
+    cr_expect(!vg_ignore_match(&ig, "CVE-1", NULL, T_2024_03_01 - 1));
+    cr_expect(vg_ignore_match(&ig, "CVE-1", "openssl", T_2024_03_01 - 1), "last second of the day");
+    cr_expect(!vg_ignore_match(&ig, "CVE-1", "openssl", T_2024_03_01), "expired at midnight");
+    cr_expect(vg_ignore_match(&ig, "CVE-2", "x", T_2024_03_01 + DAY - 1));
+    cr_expect(!vg_ignore_match(&ig, "CVE-2", "x", T_2024_03_01 + DAY));
+    vg_ignore_dispose(&ig);
+}
+
+Test(scan_ignore, bad_syntax_names_line)
+{
+    struct {
+        const char *s;
+        const char *want;
+    } cases[] = {
+        {"CVE-1\nCVE-2 foo\n", "line 2: unknown field"},
+        {"CVE-1 exp:2024-02-30\n", "line 1: exp:"},
+        {"CVE-1 exp:2023-13-01\n", "line 1: exp:"},
+        {"\n\nCVE-1 exp:24-01-01\n", "line 3: exp:"},
+        {"CVE-1 pkg:a pkg:b\n", "line 1: duplicate pkg:"},
+        {"CVE-1 pkg:\n", "line 1: empty pkg:"},
+        {"CVE-1 exp:2024-01-01 exp:2024-01-02\n", "duplicate exp:"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct vg_ignore ig;
+        struct vg_err *err = NULL;
+        cr_expect_lt(vg_ignore_parse(&ig, cases[i].s, strlen(cases[i].s), &err), 0, "case %zu", i);
+        cr_expect(vg_err_is(err, VG_E_PARSE));
+        char *m = vg_err_format(err);
+        cr_expect_not_null(strstr(m, cases[i].want), "case %zu: %s", i, m);
+        free(m);
+        vg_err_free(&err);
+    }
+}
+
+Test(scan_ignore, line_length_limit)
+{
+    size_t n = VG_IGNORE_MAX_LINE;
+    char *s = malloc(n + 3);
+    memset(s, 'A', n + 1);
+    s[n] = '\n';
+    s[n + 1] = '\0';
+    struct vg_ignore ig;
+    struct vg_err *err = NULL;
+    /* an ID of the maximum line length fails as an ID, not as a line */
+    cr_expect_lt(vg_ignore_parse(&ig, s, n + 1, &err), 0);
+    cr_expect(vg_err_is(err, VG_E_PARSE));
+    vg_err_free(&err);
+    memset(s, 'A', n + 1);
+    s[n + 1] = '\n';
+    cr_expect_lt(vg_ignore_parse(&ig, s, n + 2, &err), 0);
+    cr_expect(vg_err_is(err, VG_E_LIMIT));
+    vg_err_free(&err);
+    free(s);
+}
+
+static const char *vexdoc =
+    "{\"@context\":\"https://openvex.dev/ns/v0.2.0\",\"@id\":\"x\",\"author\":\"me\","
+    "\"timestamp\":\"2024-01-01T00:00:00Z\",\"version\":1,\"statements\":["
+    "{\"vulnerability\":{\"name\":\"CVE-2023-1\",\"aliases\":[\"GHSA-1111\"]},"
+    " \"products\":[{\"@id\":\"pkg:oci/app?repository_url=ghcr.io/x/app\","
+    "   \"subcomponents\":[{\"@id\":\"pkg:deb/debian/openssl\"}]}],"
+    " \"status\":\"not_affected\",\"justification\":\"vulnerable_code_not_in_execute_path\"},"
+    "{\"vulnerability\":{\"name\":\"CVE-2023-2\"},"
+    " \"products\":[{\"@id\":\"pkg:npm/lodash@4.17.20\"}],\"status\":\"fixed\"},"
+    "{\"vulnerability\":{\"name\":\"CVE-2023-3\"},"
+    " \"products\":[{\"@id\":\"pkg:pypi/requests\"}],\"status\":\"not_affected\","
+    " \"justification\":\"component_not_present\"},"
+    "{\"vulnerability\":{\"name\":\"CVE-2023-3\"},"
+    " \"products\":[{\"@id\":\"pkg:pypi/requests\"}],\"status\":\"affected\"},"
+    "{\"vulnerability\":\"CVE-2023-4\",\"products\":[\"pkg:golang/x/y?goos=linux\"],"
+    " \"status\":\"not_affected\",\"impact_statement\":\"not reachable\"}"
+    "]}";
+
+Test(scan_ignore, vex_lookup)
+{
+    struct vg_err *err = NULL;
+    struct vg_vex *v = vg_vex_parse(vexdoc, strlen(vexdoc), &err);
+    cr_assert_not_null(v);
+    cr_expect_eq(vg_vex_statement_count(v), 5);
+    const char *j = NULL;
+    cr_expect(vg_vex_suppresses(v, "CVE-2023-1", NULL, "pkg:deb/debian/openssl@3.0.11-1?arch=amd64",
+                                &j));
+    cr_expect_str_eq(j, "vulnerable_code_not_in_execute_path");
+    const char *aliases[] = {"GHSA-1111", NULL};
+    cr_expect(vg_vex_suppresses(v, "CVE-XXXX", aliases, "pkg:deb/debian/openssl@1", &j),
+              "matched through an alias");
+    cr_expect(!vg_vex_suppresses(v, "CVE-2023-1", NULL, "pkg:deb/debian/openssl-dev@1", &j));
+    cr_expect(vg_vex_suppresses(v, "CVE-2023-2", NULL, "pkg:npm/lodash@4.17.20", &j));
+    cr_expect_str_eq(j, "fixed");
+    cr_expect(!vg_vex_suppresses(v, "CVE-2023-2", NULL, "pkg:npm/lodash@4.17.21", &j),
+              "versioned product matches only that version");
+    cr_expect(!vg_vex_suppresses(v, "CVE-2023-3", NULL, "pkg:pypi/requests@2.0", &j),
+              "a later affected statement overrides");
+    cr_expect_null(j);
+    cr_expect(vg_vex_suppresses(v, "CVE-2023-4", NULL, "pkg:golang/x/y@v1?goarch=amd64&goos=linux",
+                                &j));
+    cr_expect_str_eq(j, "not reachable");
+    cr_expect(!vg_vex_suppresses(v, "CVE-2023-4", NULL, "pkg:golang/x/y@v1?goos=darwin", &j));
+    vg_vex_free(v);
+    vg_err_free(&err);
+}
+
+Test(scan_ignore, vex_rejects_bad_documents)
+{
+    const char *bad[] = {
+        "{}",
+        "{\"statements\":[{\"vulnerability\":{\"name\":\"C\"},\"products\":[\"p\"],\"status\":\"meh\"}]}",
+        "{\"statements\":[{\"vulnerability\":{},\"products\":[\"p\"],\"status\":\"fixed\"}]}",
+        "{\"statements\":[{\"vulnerability\":{\"name\":\"C\"},\"status\":\"fixed\"}]}",
+        "{\"statements\":[{\"vulnerability\":{\"name\":\"C\"},\"products\":[{}],\"status\":\"fixed\"}]}",
+        "{\"statements\":[1]}",
+        "{\"statements\":[],\"statements\":[]}",
+        "not json",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct vg_err *err = NULL;
+        struct vg_vex *v = vg_vex_parse(bad[i], strlen(bad[i]), &err);
+        cr_expect_null(v, "case %zu", i);
+        cr_expect(vg_err_is(err, VG_E_PARSE), "case %zu", i);
+        vg_vex_free(v);
+        vg_err_free(&err);
+    }
+}
