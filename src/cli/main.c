@@ -9,6 +9,8 @@
 
 #include <curl/curl.h>
 
+#include "crypto/crypto.h"
+
 #ifndef VG_VERSION
 #define VG_VERSION "0.0.0"
 #endif
@@ -61,6 +63,11 @@ main(int argc, char **argv)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
         fprintf(stderr, "vigil: error: libcurl initialisation failed\n");
         return VG_EXIT_RUNTIME;
+    }
+    struct vg_err *err = NULL;
+    if (vg_crypto_init(&err) < 0) {
+        curl_global_cleanup();
+        return vg_cli_fail(&err, "initialise cryptography");
     }
     int rc;
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||

@@ -9,6 +9,7 @@
 #include "vulndb/vulndb_int.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "net/net.h"
 
@@ -116,8 +117,10 @@ fetch_one(struct vg_http_client *c, struct eco_state *es, json_t *state, bool al
         st->bytes += res.bytes;
     }
     es->present = true;
-    es->etag = vg_strdup(res.etag);
-    es->last_modified = vg_strdup(res.last_modified);
+    /* A 304 need not repeat the validators (Python's http.server does not): keep ours. */
+    es->etag = vg_strdup(res.etag ? res.etag : res.not_modified ? etag : NULL);
+    es->last_modified =
+        vg_strdup(res.last_modified ? res.last_modified : res.not_modified ? lm : NULL);
     vg_http_download_result_dispose(&res);
     return 0;
 }
@@ -249,6 +252,9 @@ run_update(const struct vg_vulndb_update_opts *o, struct eco_state *es, size_t n
         rc = vg_mkdir_p(d, 0755, err);
         if (rc == 0) {
             rc = fetch_one(c, &es[i], state, o->ecosystems == NULL, o->quiet, st, err);
+            if (rc == 0 && !es[i].present) {
+                (void)rmdir(d); /* best effort: only removes the directory if still empty */
+            }
         }
         /* Remember validators as soon as an archive is complete, so an interrupted run does
          * not download it again. */

@@ -417,3 +417,30 @@ console.log(JSON.stringify(out));
     bad = [(v, got["X-%d" % i], ref[i]) for i, v in enumerate(vecs)
            if abs(got["X-%d" % i] - ref[i]) > 1e-9]
     assert not bad, bad[:10]
+
+
+def test_update_against_plain_python_http_server(vigil, data_dir, mirror_dir, tmp_path):
+    """python3 -m http.server: Last-Modified only, no ETag, bare 304s, no Range support."""
+    import functools
+    from http.server import SimpleHTTPRequestHandler
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    put(mirror_dir, "npm", data_dir / "vulndb" / "zips" / "osv-all.zip")
+    srv = ThreadingHTTPServer(("127.0.0.1", 0),
+                              functools.partial(Quiet, directory=str(mirror_dir)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = "http://127.0.0.1:%d" % srv.server_address[1]
+    try:
+        db = tmp_path / "v.db"
+        r = vigil("db", "update", "--db", db, "--mirror", url, "--ecosystems", "npm")
+        assert r.rc == 0 and "1 archives downloaded" in r.err, r
+        src = info_json(vigil, db)["sources"][0]
+        assert src["last_modified"] and "etag" not in src
+        r = vigil("db", "update", "--db", db, "--mirror", url, "--ecosystems", "npm")
+        assert r.rc == 0 and "1 not modified" in r.err and "up to date" in r.err, r
+    finally:
+        srv.shutdown()
+        srv.server_close()

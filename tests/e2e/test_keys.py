@@ -227,21 +227,36 @@ def test_help_and_usage(vigil):
     assert vigil("import-key-pair").rc == 2
 
 
+def _wait_echo_off(fd, timeout=30.0):
+    import termios
+    import time
+    deadline = time.monotonic() + timeout
+    while termios.tcgetattr(fd)[3] & termios.ECHO:
+        assert time.monotonic() < deadline, "echo never turned off"
+        time.sleep(0.01)
+
+
 def _run_on_tty(args, lines, cwd):
-    """Runs vigil with a pseudo-terminal as stdin and types `lines` when prompted."""
+    """Runs vigil with a pseudo-terminal as stdin and types each line once its prompt is shown
+    and echo is off (typing earlier would be discarded by TCSAFLUSH)."""
     import pty
     import select
-    import time
     master, slave = pty.openpty()
-    env = no_pw_env()
     p = subprocess.Popen([*_vigil_cmd(), *args], stdin=slave, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env=env, cwd=cwd)
+                         stderr=subprocess.PIPE, env=no_pw_env(), cwd=cwd)
     os.close(slave)
-    echoed = b""
-    for line in lines:
-        time.sleep(0.3)
+    err = b""
+    for i, line in enumerate(lines):
+        while err.count(b"Enter password") <= i:
+            chunk = os.read(p.stderr.fileno(), 4096)
+            if not chunk:
+                break
+            err += chunk
+        _wait_echo_off(master)
         os.write(master, line.encode() + b"\n")
-    out, err = p.communicate(timeout=60)
+    rest_out, rest_err = p.communicate(timeout=60)
+    err += rest_err
+    echoed = b""
     while select.select([master], [], [], 0.1)[0]:
         try:
             chunk = os.read(master, 4096)
@@ -286,8 +301,7 @@ def test_ctrl_c_at_prompt_restores_echo(vigil, tmp_path):
     p = subprocess.Popen([*_vigil_cmd(), "generate-key-pair"], stdin=slave,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=no_pw_env(),
                          cwd=tmp_path, preexec_fn=make_ctty)
-    time.sleep(0.5)
-    assert not termios.tcgetattr(master)[3] & termios.ECHO
+    _wait_echo_off(master)
     os.write(master, b"\x03")  # ^C: SIGINT to the foreground process group
     time.sleep(0.2)
     os.write(master, b"\n")

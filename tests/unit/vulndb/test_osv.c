@@ -130,6 +130,10 @@ Test(vulndb_osv, rejects_bad_records_naming_the_place)
         "{\"id\":\"X-9\",\"affected\":[{\"package\":{\"ecosystem\":\"npm\",\"name\":\"a\"},"
         "\"ranges\":[{\"type\":\"SEMVER\",\"events\":[{\"fixed\":\"1.0\\n0\"}]}]}]}");
     vg_autofree char *m10 = parse_fails("[1,2,3]");
+    const char *rest[] = {m4, m5, m6, m7, m8, m9, m10};
+    for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++) {
+        cr_assert(rest[i] && rest[i][0], "record %zu failed without a message", i + 4);
+    }
 }
 
 Test(vulndb_osv, bad_cvss_vector_is_not_fatal)
