@@ -30,6 +30,8 @@ enum inv_an {
     AN_DPKG_STATUSD,
     AN_DPKG_LIST,
     AN_DPKG_MD5,
+    AN_DPKG_COPYRIGHT,
+    AN_DPKG_DOCLINK,
     AN_APK,
     AN_RPM,
     AN_PYTHON,
@@ -38,6 +40,7 @@ enum inv_an {
     AN_YARN,
     AN_PNPM,
     AN_JAR,
+    AN_EGG,
     AN_CARGO,
     AN_GEM,
     AN_COMPOSER,
@@ -56,15 +59,33 @@ struct inv_rec {
     size_t nfiles;
 };
 
+/* One executable in flight: Go build info and cargo-auditable data are looked for together. */
+struct bin_stream {
+    struct vg_inv_gostream *go;
+    struct vg_inv_ruststream *rust;
+    bool go_live, rust_live;
+};
+
+static void
+bin_stream_free(struct bin_stream *s)
+{
+    if (s) {
+        vg_inv_gostream_free(s->go);
+        vg_inv_ruststream_free(s->rust);
+        free(s);
+    }
+}
+
 struct vg_inventory_builder {
     struct vg_inventory_opts opts;
     struct vg_layer_consumer cons;
-    struct vg_layer_consumer *consp[1];
+    struct vg_layer_consumer jar_cons; /* archives, with their own size limit */
+    struct vg_layer_consumer *consp[2];
     pthread_mutex_t mu; /* guards recs, nrecs, cap, warnings */
     struct inv_rec *recs;
     size_t nrecs, cap;
     size_t warnings;
-    struct vg_inv_gostream *streams[VG_LIMIT_LAYERS]; /* slot i: only layer i's thread */
+    struct bin_stream *streams[VG_LIMIT_LAYERS]; /* slot i: only layer i's thread */
 };
 
 static const char *
@@ -98,9 +119,18 @@ npm_installed(const char *path)
     return nm[0] == '@' ? slashes == 2 : slashes == 1;
 }
 
+static bool
+is_archive(const char *base)
+{
+    return vg_inv_jar_wants(base) || vg_cstr_endswith(base, ".egg");
+}
+
 static enum inv_an
 classify_lang(const char *path, const char *base)
 {
+    if (is_archive(base)) {
+        return vg_inv_jar_wants(base) ? AN_JAR : AN_EGG;
+    }
     if (vg_cstr_endswith(path, ".dist-info/METADATA") ||
         vg_cstr_endswith(path, ".egg-info/PKG-INFO") || vg_cstr_endswith(base, ".egg-info")) {
         return AN_PYTHON;
@@ -150,6 +180,12 @@ classify(const char *path)
                : vg_cstr_endswith(base, ".md5sums") ? AN_DPKG_MD5
                                                     : AN_NONE;
     }
+    if (vg_cstr_startswith(path, "usr/share/doc/") && strcmp(base, "copyright") == 0 &&
+        base - path > (ptrdiff_t)strlen("usr/share/doc/") + 1 &&
+        memchr(path + strlen("usr/share/doc/"), '/',
+               (size_t)(base - path) - strlen("usr/share/doc/") - 1) == NULL) {
+        return AN_DPKG_COPYRIGHT;
+    }
     if (strcmp(path, "lib/apk/db/installed") == 0) {
         return AN_APK;
     }
@@ -189,10 +225,24 @@ skipped(const struct vg_inventory_opts *o, const char *path)
     return false;
 }
 
+/* usr/share/doc/<pkg> as a symlink to a sibling ("gcc-12-base"): Debian packages built from
+ * one source often share the documentation, copyright file included. */
+static bool
+doc_link(const struct vg_layer_file *f)
+{
+    const char *name = f->path + strlen("usr/share/doc/");
+    return S_ISLNK(f->mode) && f->linkname && vg_cstr_startswith(f->path, "usr/share/doc/") &&
+           *name && !strchr(name, '/') && f->linkname[0] && !strchr(f->linkname, '/') &&
+           strcmp(f->linkname, ".") != 0 && strcmp(f->linkname, "..") != 0;
+}
+
 static enum vg_layer_want
 inv_want(void *ctx, const struct vg_layer_file *f)
 {
     struct vg_inventory_builder *b = ctx;
+    if (b->opts.os_pkgs && doc_link(f)) {
+        return VG_WANT_META;
+    }
     if (!S_ISREG(f->mode) || skipped(&b->opts, f->path)) {
         return VG_WANT_NONE;
     }
@@ -202,7 +252,20 @@ inv_want(void *ctx, const struct vg_layer_file *f)
         return b->opts.lib_pkgs && (f->mode & 0111) && f->size >= 1024 ? VG_WANT_STREAM
                                                                         : VG_WANT_NONE;
     }
-    if ((is_os_an(an) && !b->opts.os_pkgs) || (an > AN_RPM && !b->opts.lib_pkgs)) {
+    if ((is_os_an(an) && !b->opts.os_pkgs) || (an > AN_RPM && !b->opts.lib_pkgs) ||
+        an == AN_JAR || an == AN_EGG) {
+        return VG_WANT_NONE;
+    }
+    return VG_WANT_WHOLE;
+}
+
+/* The archive consumer: same routing, larger per-file limit (VG_INV_MAX_JAR_FILE_BYTES). */
+static enum vg_layer_want
+inv_want_archive(void *ctx, const struct vg_layer_file *f)
+{
+    struct vg_inventory_builder *b = ctx;
+    if (!S_ISREG(f->mode) || !b->opts.lib_pkgs || !is_archive(base_name(f->path)) ||
+        skipped(&b->opts, f->path)) {
         return VG_WANT_NONE;
     }
     return VG_WANT_WHOLE;
@@ -264,6 +327,8 @@ parser_for(enum inv_an an)
     case AN_CARGO: return vg_inv_parse_cargo_lock;
     case AN_GEM: return vg_inv_parse_gemspec;
     case AN_COMPOSER: return vg_inv_parse_composer;
+    case AN_JAR: return vg_inv_parse_jar;
+    case AN_EGG: return vg_inv_parse_egg;
     default: return NULL;
     }
 }
@@ -283,17 +348,22 @@ inv_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_
 {
     (void)err; /* a bad file is skipped with a warning; it never aborts the walk */
     struct vg_inventory_builder *b = ctx;
-    struct inv_rec r = {.an = classify(f->path)};
+    struct inv_rec r = {.an = doc_link(f) ? AN_DPKG_DOCLINK : classify(f->path)};
     struct vg_err *perr = NULL;
     bool failed = false;
-    if (!data && len == 0 && f->size > 0) {
+    if (!data && len == 0 && f->size > 0 && r.an != AN_DPKG_DOCLINK) {
         return 0; /* the walker skipped it (over max_file_bytes) and warned */
     }
-    if (r.an == AN_OS) {
+    if (r.an == AN_DPKG_DOCLINK) {
+        r.data = (uint8_t *)vg_strdup(f->linkname);
+        r.len = strlen(f->linkname);
+    } else if (r.an == AN_OS) {
         if (len <= VG_INV_MAX_OS_FILE_BYTES) {
             r.data = vg_memdup(data ? data : (const uint8_t *)"", len);
             r.len = len;
         }
+    } else if (r.an == AN_DPKG_COPYRIGHT) {
+        failed = vg_inv_parse_dpkg_copyright(&r.files, &r.nfiles, data, len, &perr) < 0;
     } else if (r.an == AN_DPKG_LIST || r.an == AN_DPKG_MD5) {
         failed = vg_inv_parse_dpkg_filelist(&r.files, &r.nfiles, data, len,
                                             r.an == AN_DPKG_MD5, &perr) < 0;
@@ -317,12 +387,17 @@ inv_on_chunk(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size
     if (f->layer_index >= VG_LIMIT_LAYERS) {
         return 0;
     }
-    struct vg_inv_gostream **slot = &b->streams[f->layer_index];
+    struct bin_stream **slot = &b->streams[f->layer_index];
     if (data) {
         if (!*slot) {
-            *slot = vg_inv_gostream_new();
+            *slot = vg_calloc(1, sizeof(**slot));
+            (*slot)->go = vg_inv_gostream_new();
+            (*slot)->rust = vg_inv_ruststream_new();
+            (*slot)->go_live = (*slot)->rust_live = true;
         }
-        vg_inv_gostream_feed(*slot, data, len);
+        struct bin_stream *s = *slot;
+        s->go_live = s->go_live && vg_inv_gostream_feed(s->go, data, len);
+        s->rust_live = s->rust_live && vg_inv_ruststream_feed(s->rust, data, len);
         return 0;
     }
     if (!*slot) {
@@ -330,14 +405,20 @@ inv_on_chunk(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size
     }
     struct inv_rec r = {.an = AN_GO};
     struct vg_err *perr = NULL;
-    bool failed = vg_inv_gostream_finish(*slot, &r.pkgs, f->path, &perr) < 0;
-    vg_inv_gostream_free(*slot);
-    *slot = NULL;
+    bool failed = vg_inv_gostream_finish((*slot)->go, &r.pkgs, f->path, &perr) < 0;
     if (failed) {
         warn_skip(f->path, f->layer_index, &perr);
     }
-    if (failed || r.pkgs.n > 0) {
-        add_rec(b, &r, f, failed);
+    bool rfailed = vg_inv_ruststream_finish((*slot)->rust, &r.pkgs, f->path, &perr) < 0;
+    if (rfailed) {
+        warn_skip(f->path, f->layer_index, &perr);
+    }
+    bin_stream_free(*slot);
+    *slot = NULL;
+    if (failed || rfailed || r.pkgs.n > 0) {
+        add_rec(b, &r, f, failed || rfailed);
+    } else {
+        vg_pkg_list_dispose(&r.pkgs);
     }
     return 0;
 }
@@ -357,14 +438,20 @@ vg_inventory_builder_new(const struct vg_inventory_opts *opts)
         .on_file = inv_on_file,
         .on_chunk = inv_on_chunk,
     };
+    b->jar_cons = b->cons;
+    b->jar_cons.name = "inventory-archives";
+    b->jar_cons.max_file_bytes = VG_INV_MAX_JAR_FILE_BYTES;
+    b->jar_cons.want = inv_want_archive;
+    b->jar_cons.on_chunk = NULL;
     b->consp[0] = &b->cons;
+    b->consp[1] = &b->jar_cons;
     return b;
 }
 
 struct vg_layer_consumer *const *
 vg_inventory_builder_consumers(struct vg_inventory_builder *b, size_t *n)
 {
-    *n = 1;
+    *n = VG_ARRAY_LEN(b->consp);
     return b->consp;
 }
 
@@ -379,7 +466,7 @@ vg_inventory_builder_free(struct vg_inventory_builder *b)
     }
     free(b->recs);
     for (size_t i = 0; i < VG_LIMIT_LAYERS; i++) {
-        vg_inv_gostream_free(b->streams[i]);
+        bin_stream_free(b->streams[i]);
     }
     pthread_mutex_destroy(&b->mu);
     free(b);
@@ -482,6 +569,60 @@ attach_dpkg_files(struct vg_pkg_list *out, struct inv_rec *r)
     }
 }
 
+/* usr/share/doc/<name>/copyright -> licenses of every dpkg package <name> (all
+ * architectures) that has none yet. */
+static void
+attach_dpkg_licenses(struct vg_pkg_list *out, const struct inv_rec *r, struct vg_str name)
+{
+    for (size_t i = 0; i < out->n; i++) {
+        struct vg_pkg *p = &out->v[i];
+        if (strcmp(p->kind, "dpkg") != 0 || p->nlicenses || !vg_str_eq_c(name, p->name)) {
+            continue;
+        }
+        for (size_t k = 0; k < r->nfiles; k++) {
+            vg_pkg_add_license(p, r->files[k], strlen(r->files[k]));
+        }
+    }
+}
+
+static const struct inv_rec *
+copyright_of(const struct vg_inventory_builder *b, const bool *present, const char *dir,
+             size_t dirlen)
+{
+    for (size_t i = 0; i < b->nrecs; i++) {
+        const struct inv_rec *r = &b->recs[i];
+        const char *d = r->path + strlen("usr/share/doc/");
+        if (present[i] && r->an == AN_DPKG_COPYRIGHT && strncmp(d, dir, dirlen) == 0 &&
+            d[dirlen] == '/') {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static void
+attach_all_licenses(struct vg_pkg_list *all, const struct vg_inventory_builder *b,
+                    const bool *present)
+{
+    for (size_t i = 0; i < b->nrecs; i++) {
+        const struct inv_rec *r = &b->recs[i];
+        if (present[i] && r->an == AN_DPKG_COPYRIGHT && r->nfiles) {
+            const char *dir = r->path + strlen("usr/share/doc/");
+            attach_dpkg_licenses(all, r, (struct vg_str){dir, strcspn(dir, "/")});
+        }
+    }
+    for (size_t i = 0; i < b->nrecs; i++) {
+        const struct inv_rec *r = &b->recs[i];
+        if (!present[i] || r->an != AN_DPKG_DOCLINK) {
+            continue;
+        }
+        const struct inv_rec *c = copyright_of(b, present, (const char *)r->data, r->len);
+        if (c && c->nfiles) {
+            attach_dpkg_licenses(all, c, vg_str_c(base_name(r->path)));
+        }
+    }
+}
+
 static void
 drop_owned_lang(struct vg_pkg_list *out)
 {
@@ -526,6 +667,42 @@ pkg_cmp(const void *a, const void *b)
     return x->layer_index < y->layer_index ? -1 : x->layer_index > y->layer_index;
 }
 
+static bool
+is_lock_an(enum inv_an an)
+{
+    return an == AN_NPM_LOCK || an == AN_YARN || an == AN_PNPM;
+}
+
+/* A lock file describes what would be installed; node_modules what is. When the lock's
+ * directory has installed packages (node_modules/<pkg>/package.json surviving in the final
+ * filesystem) those are reported and the lock is ignored, so no package appears twice and dev
+ * dependencies left out by `npm ci --omit=dev` are not reported. A lock without node_modules
+ * (an unbuilt app) is still reported. */
+static void
+drop_shadowed_locks(const struct vg_inventory_builder *b, bool *present)
+{
+    struct vg_inv_strset installed = {0};
+    for (size_t i = 0; i < b->nrecs; i++) {
+        const struct inv_rec *r = &b->recs[i];
+        const char *nm = present[i] && r->an == AN_NPM_PKG ? strstr(r->path, "node_modules/")
+                                                            : NULL;
+        if (nm && (nm == r->path || nm[-1] == '/')) {
+            vg_inv_strset_add(&installed, (struct vg_str){r->path, (size_t)(nm - r->path)},
+                              VG_STR_NULL);
+        }
+    }
+    for (size_t i = 0; installed.n && i < b->nrecs; i++) {
+        const struct inv_rec *r = &b->recs[i];
+        if (present[i] && is_lock_an(r->an) &&
+            vg_inv_strset_has(&installed,
+                              (struct vg_str){r->path, (size_t)(base_name(r->path) - r->path)},
+                              VG_STR_NULL)) {
+            present[i] = false;
+        }
+    }
+    vg_inv_strset_dispose(&installed);
+}
+
 static void
 detect_os(struct vg_os_info *os, const struct vg_inventory_builder *b, const bool *present)
 {
@@ -555,6 +732,7 @@ vg_inventory_builder_finish(struct vg_inventory **out, struct vg_inventory_build
     struct vg_inventory *inv = vg_calloc(1, sizeof(*inv));
     inv->warnings = b->warnings;
     detect_os(&inv->os, b, present);
+    drop_shadowed_locks(b, present);
     struct attr_table at;
     attr_build(&at, b);
     struct vg_pkg_list all = {0};
@@ -579,6 +757,7 @@ vg_inventory_builder_finish(struct vg_inventory **out, struct vg_inventory_build
             attach_dpkg_files(&all, &b->recs[i]);
         }
     }
+    attach_all_licenses(&all, b, present);
     drop_owned_lang(&all);
     for (size_t i = 0; i < all.n; i++) {
         vg_inv_pkg_finalize(&all.v[i], &inv->os);

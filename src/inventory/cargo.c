@@ -2,7 +2,7 @@
  *
  * Rust: Cargo.lock ([[package]] tables with name and version). Read line by line for those
  * two keys only; every [[package]] entry, the workspace's own crates included, is a package,
- * as cargo-audit and Trivy count them. cargo-auditable sections in binaries are not read yet.
+ * as cargo-audit and Trivy count them. cargo-auditable sections in binaries: rustbin.c.
  */
 #include <string.h>
 

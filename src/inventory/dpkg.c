@@ -2,7 +2,9 @@
  *
  * dpkg: the status database (var/lib/dpkg/status and distroless status.d/<pkg> files, both
  * RFC 822-style paragraphs) and the per-package file lists (info/<pkg>[:arch].list and
- * .md5sums) used to attribute language packages to the OS package that owns them.
+ * .md5sums) used to attribute language packages to the OS package that owns them, and the
+ * license names of usr/share/doc/<pkg>/copyright (machine-readable License: fields, or
+ * references to /usr/share/common-licenses/ in free-form files).
  *
  * Only packages dpkg considers installed count: a Status whose want is deinstall/purge or
  * whose state is not installed-like (config-files, not-installed) is skipped; paragraphs with
@@ -10,7 +12,9 @@
  * missing Package or Version are dropped. Continuation lines (descriptions, conffiles) are
  * skipped whatever their length; only the fields we keep are bounded.
  */
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "inventory/inventory_int.h"
 
@@ -217,5 +221,162 @@ vg_inv_parse_dpkg_filelist(char ***files, size_t *nfiles, const uint8_t *data, s
     }
     *files = tmp.files;
     *nfiles = tmp.nfiles;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- copyright files */
+
+/* Debian's short names (copyright-format 1.0, "License specification") -> SPDX identifiers;
+ * "+" means "or any later version". Names not listed are kept as written. */
+static const char *const deb_spdx[][3] = {
+    /* name, SPDX, SPDX for name+ */
+    {"GPL-1", "GPL-1.0-only", "GPL-1.0-or-later"},
+    {"GPL-2", "GPL-2.0-only", "GPL-2.0-or-later"},
+    {"GPL-3", "GPL-3.0-only", "GPL-3.0-or-later"},
+    {"GPLv2", "GPL-2.0-only", "GPL-2.0-or-later"},
+    {"GPLv3", "GPL-3.0-only", "GPL-3.0-or-later"},
+    {"LGPLv2", "LGPL-2.0-only", "LGPL-2.0-or-later"},
+    {"LGPLv2.1", "LGPL-2.1-only", "LGPL-2.1-or-later"},
+    {"LGPLv3", "LGPL-3.0-only", "LGPL-3.0-or-later"},
+    {"LGPL-2", "LGPL-2.0-only", "LGPL-2.0-or-later"},
+    {"LGPL-2.1", "LGPL-2.1-only", "LGPL-2.1-or-later"},
+    {"LGPL-3", "LGPL-3.0-only", "LGPL-3.0-or-later"},
+    {"AGPL-3", "AGPL-3.0-only", "AGPL-3.0-or-later"},
+    {"GFDL-1.2", "GFDL-1.2-only", "GFDL-1.2-or-later"},
+    {"GFDL-1.3", "GFDL-1.3-only", "GFDL-1.3-or-later"},
+    {"Apache-2", "Apache-2.0", "Apache-2.0"},
+    {"Apache-2.0", "Apache-2.0", "Apache-2.0"},
+    {"MPL-1.1", "MPL-1.1", "MPL-1.1"},
+    {"MPL-2.0", "MPL-2.0", "MPL-2.0"},
+    {"Expat", "MIT", "MIT"},
+    {"BSD-2-clause", "BSD-2-Clause", "BSD-2-Clause"},
+    {"BSD-3-clause", "BSD-3-Clause", "BSD-3-Clause"},
+    {"BSD-4-clause", "BSD-4-Clause", "BSD-4-Clause"},
+    {"CC0-1.0", "CC0-1.0", "CC0-1.0"},
+    {"Zlib", "Zlib", "Zlib"},
+    {"ISC", "ISC", "ISC"},
+};
+
+/* Returns false when s is prose rather than a license name. */
+static bool
+add_deb_license(struct vg_pkg *tmp, struct vg_str s)
+{
+    s = vg_str_trim(s);
+    /* "The MIT License (MIT)" -> "MIT"; "GPL-2 license" -> "GPL-2" */
+    const char *paren = memchr(s.ptr, '(', s.len);
+    if (paren) {
+        s.len = (size_t)(paren - s.ptr);
+    }
+    s = vg_str_trim(s);
+    const char *with = memmem(s.ptr, s.len, " with ", 6); /* "GPL-2+ with OpenSSL exception" */
+    if (with) {
+        s.len = (size_t)(with - s.ptr);
+    }
+    if (vg_str_endswith(s, " license") || vg_str_endswith(s, " License")) {
+        s.len -= 8;
+    }
+    if (vg_str_startswith(s, "The ") && s.len > 4) {
+        s.ptr += 4;
+        s.len -= 4;
+    }
+    bool plus = s.len > 1 && s.ptr[s.len - 1] == '+';
+    struct vg_str base = {s.ptr, plus ? s.len - 1 : s.len};
+    /* "GPL-2.0" and "GPL-2" are one license. */
+    if (vg_str_endswith(base, ".0") && base.len > 2 && vg_str_startswith(base, "GPL")) {
+        base.len -= 2;
+    }
+    for (size_t i = 0; i < VG_ARRAY_LEN(deb_spdx); i++) {
+        if (base.len == strlen(deb_spdx[i][0]) &&
+            strncasecmp(base.ptr, deb_spdx[i][0], base.len) == 0) {
+            const char *m = deb_spdx[i][plus ? 2 : 1];
+            vg_pkg_add_license(tmp, m, strlen(m));
+            return true;
+        }
+    }
+    /* Short names carry no blanks; a blank here means prose ("Permission to use, ..."). */
+    if (s.len > 64 || memchr(s.ptr, ' ', s.len)) {
+        return false;
+    }
+    vg_pkg_add_license(tmp, s.ptr, s.len);
+    return true;
+}
+
+/* "GPL-1+ or Artistic, and BSD-4-clause-POWERDOG": each name once. A field holding prose
+ * (some files put the license text on the License: line) yields nothing. */
+static void
+split_deb_licenses(struct vg_pkg *dst, struct vg_str v)
+{
+    struct vg_pkg tmp = {0};
+    bool prose = false;
+    while (v.len && !prose) {
+        size_t cut = v.len, skip = 0;
+        for (size_t i = 0; i < v.len; i++) {
+            if (v.ptr[i] == ',') {
+                cut = i;
+                skip = 1;
+                break;
+            }
+            /* " or ", " and ", and the "_or_" spelling some files use */
+            char c = v.ptr[i];
+            struct vg_str rest = {v.ptr + i + 1, v.len - i - 1};
+            if ((c == ' ' || c == '_') && (vg_str_startswith(rest, "or") ||
+                                           vg_str_startswith(rest, "and"))) {
+                size_t w = rest.ptr[0] == 'o' ? 2 : 3;
+                if (rest.len > w && rest.ptr[w] == c) {
+                    cut = i;
+                    skip = w + 2;
+                    break;
+                }
+            }
+        }
+        prose = !add_deb_license(&tmp, (struct vg_str){v.ptr, cut});
+        v.ptr += cut + skip;
+        v.len -= cut + skip;
+    }
+    for (size_t i = 0; !prose && i < tmp.nlicenses; i++) {
+        vg_pkg_add_license(dst, tmp.licenses[i], strlen(tmp.licenses[i]));
+    }
+    vg_pkg_dispose(&tmp);
+}
+
+int
+vg_inv_parse_dpkg_copyright(char ***lics, size_t *n, const uint8_t *data, size_t len,
+                            struct vg_err **err)
+{
+    static const char ref[] = "/usr/share/common-licenses/";
+    struct vg_pkg tmp = {0};
+    struct vg_reader r;
+    struct vg_str line;
+    int rc;
+    vg_reader_init(&r, data, len);
+    while ((rc = vg_reader_line(&r, VG_LIMIT_LINE_BYTES, &line, err)) > 0) {
+        if (vg_str_startswith(line, "License:")) {
+            /* Machine-readable format: the first line of the field is the short name. */
+            split_deb_licenses(&tmp, vg_str_trim((struct vg_str){line.ptr + 8, line.len - 8}));
+            continue;
+        }
+        const char *at = memmem(line.ptr, line.len, ref, sizeof(ref) - 1);
+        if (!at) {
+            continue;
+        }
+        /* Free-form format: "see /usr/share/common-licenses/GPL-2." */
+        const char *s = at + sizeof(ref) - 1, *end = line.ptr + line.len;
+        const char *e = s;
+        while (e < end && (isalnum((unsigned char)*e) || strchr("_.+-", *e))) {
+            e++;
+        }
+        while (e > s && !(isalnum((unsigned char)e[-1]) || e[-1] == '+')) {
+            e--;
+        }
+        if (e > s) {
+            add_deb_license(&tmp, (struct vg_str){s, (size_t)(e - s)});
+        }
+    }
+    if (rc < 0) {
+        vg_pkg_dispose(&tmp);
+        return vg_err_wrap(err, "dpkg copyright file");
+    }
+    *lics = tmp.licenses;
+    *n = tmp.nlicenses;
     return 0;
 }

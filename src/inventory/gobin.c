@@ -328,13 +328,42 @@ mod_check_end(struct vg_inv_gostream *s)
     }
 }
 
+/* Visits every occurrence of pat starting in [from, stop) with scan_at. memmem skips the
+ * bytes in between at memory speed: a byte-by-byte pass over every executable of an image
+ * costs more than decompressing it. */
+static void
+scan_for(struct vg_inv_gostream *s, const uint8_t *buf, uint64_t base, uint64_t from,
+         uint64_t stop, uint64_t end, const void *pat, size_t plen)
+{
+    uint64_t hend = stop + plen - 1 < end ? stop + plen - 1 : end;
+    size_t lo = (size_t)(from - base), hi = (size_t)(hend - base);
+    while (hi > lo && hi - lo >= plen) {
+        const uint8_t *q = memmem(buf + lo, hi - lo, pat, plen);
+        if (!q) {
+            return;
+        }
+        size_t at = (size_t)(q - buf);
+        scan_at(s, base + at, q, (size_t)(end - base - at));
+        lo = at + 1;
+    }
+}
+
 static void
 process(struct vg_inv_gostream *s, const uint8_t *buf, size_t n, uint64_t base, bool final)
 {
     uint64_t end = base + n;
     uint64_t stop = final ? end : (end > GO_LOOKAHEAD ? end - GO_LOOKAHEAD : 0);
-    for (uint64_t a = s->next; a < stop; a++) {
-        scan_at(s, a, buf + (a - base), (size_t)(end - a));
+    if (stop > s->next) {
+        /* Each pattern is recognised by scan_at alone, so they may be searched one by one. */
+        if (!s->magic_found) {
+            scan_for(s, buf, base, s->next, stop, end, go_magic, sizeof(go_magic));
+        }
+        if (s->ncands < GO_MAX_CANDS) {
+            scan_for(s, buf, base, s->next, stop, end, "go1.", 4);
+        }
+        if (!s->mod.active) {
+            scan_for(s, buf, base, s->next, stop, end, mod_start, sizeof(mod_start));
+        }
     }
     if (stop > s->next) {
         s->next = stop;

@@ -2,8 +2,9 @@
  *
  * inventory: the package model and the analyzers that turn files into packages — OS release,
  * dpkg (incl. distroless status.d), apk, rpm (sqlite/bdb via librpm, ndb by hand), Python,
- * Node, Go binaries, Java archives, Rust, Ruby, PHP — plus SBOM writers (CycloneDX, SPDX,
- * vigil JSON) and the reader of CycloneDX/SPDX SBOMs for rescans.
+ * Node, Go binaries, Java archives (nested too), Rust (Cargo.lock and cargo-auditable
+ * binaries), Ruby, PHP — plus SBOM writers (CycloneDX, SPDX, vigil JSON) and the reader of
+ * CycloneDX/SPDX SBOMs for rescans.
  *
  * Analyzers run as layer consumers (layers.h) in the single pass over the image; each parser
  * is also callable on bytes directly (tests, fuzzing). A bad file is skipped with a warning
@@ -23,7 +24,7 @@ struct vg_pkg {
     char *ecosystem; /* OSV ecosystem: "Debian:12", "Alpine:v3.19", "PyPI", "npm", "Go",
                         "Maven", "crates.io", "RubyGems", "Packagist", "Red Hat", ... */
     char *kind;      /* analyzer: "dpkg", "apk", "rpm", "python", "node", "gobinary", "jar",
-                        "cargo", "gemspec", "composer" */
+                        "cargo", "rustbinary", "gemspec", "composer" */
     char *name;
     char *version;   /* full version as the ecosystem writes it (deb: [epoch:]upstream-rev) */
     char *src_name;  /* source package (dpkg Source:, apk origin, rpm source rpm name) */

@@ -20,11 +20,15 @@
 #define VG_INV_MAX_FIELD_BYTES    (256u * 1024u)
 #define VG_INV_MAX_JSON_BYTES     (32u * 1024u * 1024u) /* lock files, package.json */
 #define VG_INV_MAX_OS_FILE_BYTES  (64u * 1024u)
-#define VG_INV_MAX_JAR_DEPTH      4u
+/* Outer archives handed over whole: Spring Boot fat jars run to ~150 MB; bigger ones are
+ * skipped with a warning by the layer walker. */
+#define VG_INV_MAX_JAR_FILE_BYTES (256u * 1024u * 1024u)
+#define VG_INV_MAX_JAR_DEPTH      4u /* the outer archive plus three levels of nesting */
 #define VG_INV_MAX_JAR_ENTRIES    200000u
 #define VG_INV_MAX_JAR_ENTRY_BYTES (32u * 1024u * 1024u) /* one inflated member */
 #define VG_INV_MAX_JAR_TOTAL_BYTES (256u * 1024u * 1024u) /* all inflated members of one jar */
 #define VG_INV_MAX_GO_MODINFO     (4u * 1024u * 1024u)
+#define VG_INV_MAX_RUST_DEPS_BYTES (8u * 1024u * 1024u) /* inflated cargo-auditable JSON */
 
 struct vg_pkg_list {
     struct vg_pkg *v;
@@ -96,6 +100,10 @@ int vg_inv_parse_dpkg_status(struct vg_pkg_list *out, const char *path, const ui
 /* dpkg info/<pkg>[:arch].list or .md5sums: the owned file list, one path per line. */
 int vg_inv_parse_dpkg_filelist(char ***files, size_t *nfiles, const uint8_t *data, size_t len,
                                bool md5sums, struct vg_err **err);
+/* usr/share/doc/<pkg>/copyright: license names (SPDX identifiers where Debian's short name
+ * has one), de-duplicated, in order of appearance. Caller frees the array and strings. */
+int vg_inv_parse_dpkg_copyright(char ***lics, size_t *n, const uint8_t *data, size_t len,
+                                struct vg_err **err);
 int vg_inv_parse_apk(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
                      struct vg_err **err);
 /* rpmdb.sqlite, Berkeley DB Packages or ndb Packages.db, detected by magic. */
@@ -114,6 +122,14 @@ int vg_inv_parse_pnpm_lock(struct vg_pkg_list *out, const char *path, const uint
 /* A whole Go executable in memory (tests, fuzzing); the walker uses the streaming form. */
 int vg_inv_parse_gobinary(struct vg_pkg_list *out, const char *path, const uint8_t *data,
                           size_t len, struct vg_err **err);
+/* jar/war/ear/par/hpi/jpi (by base name, case-insensitive). */
+bool vg_inv_jar_wants(const char *base);
+/* A Java archive with its nested archives: Maven coordinates (kind "jar"). */
+int vg_inv_parse_jar(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                     struct vg_err **err);
+/* A zipped Python egg: its EGG-INFO/PKG-INFO. */
+int vg_inv_parse_egg(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                     struct vg_err **err);
 int vg_inv_parse_cargo_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data,
                             size_t len, struct vg_err **err);
 int vg_inv_parse_gemspec(struct vg_pkg_list *out, const char *path, const uint8_t *data,
@@ -131,6 +147,17 @@ bool vg_inv_gostream_feed(struct vg_inv_gostream *s, const uint8_t *data, size_t
 int vg_inv_gostream_finish(struct vg_inv_gostream *s, struct vg_pkg_list *out, const char *path,
                            struct vg_err **err);
 void vg_inv_gostream_free(struct vg_inv_gostream *s);
+
+/* Streaming cargo-auditable extraction (`.dep-v0`), same contract as the Go stream. */
+struct vg_inv_ruststream;
+struct vg_inv_ruststream *vg_inv_ruststream_new(void);
+bool vg_inv_ruststream_feed(struct vg_inv_ruststream *s, const uint8_t *data, size_t len);
+int vg_inv_ruststream_finish(struct vg_inv_ruststream *s, struct vg_pkg_list *out,
+                             const char *path, struct vg_err **err);
+void vg_inv_ruststream_free(struct vg_inv_ruststream *s);
+/* A whole Rust executable in memory (tests, fuzzing). */
+int vg_inv_parse_rustbinary(struct vg_pkg_list *out, const char *path, const uint8_t *data,
+                            size_t len, struct vg_err **err);
 
 /* Parses Go's modinfo text ("path\t...\nmod\t...\ndep\t...") into packages. */
 int vg_inv_go_modinfo(struct vg_pkg_list *out, const char *path, const char *goversion,

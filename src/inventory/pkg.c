@@ -396,7 +396,7 @@ lang_purl(const struct vg_pkg *p)
         vg_autofree char *ge = vg_buf_take(&b, NULL);
         return purl_make("maven", ge, colon + 1, p->version, NULL, 0);
     }
-    const char *type = strcmp(k, "cargo") == 0     ? "cargo"
+    const char *type = strcmp(k, "cargo") == 0 || strcmp(k, "rustbinary") == 0 ? "cargo"
                        : strcmp(k, "gemspec") == 0 ? "gem"
                                                    : k;
     return purl_make(type, NULL, name, p->version, NULL, 0);
@@ -409,7 +409,7 @@ lang_ecosystem(const char *kind)
         const char *kind, *eco;
     } t[] = {{"python", "PyPI"},  {"node", "npm"},          {"gobinary", "Go"},
              {"jar", "Maven"},    {"cargo", "crates.io"},   {"gemspec", "RubyGems"},
-             {"composer", "Packagist"}};
+             {"composer", "Packagist"}, {"rustbinary", "crates.io"}};
     for (size_t i = 0; i < VG_ARRAY_LEN(t); i++) {
         if (strcmp(t[i].kind, kind) == 0) {
             return t[i].eco;

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "inventory/inventory_int.h"
+#include "inventory/zip_int.h"
 
 static void
 add_classifier_license(struct vg_pkg *p, struct vg_str v)
@@ -93,4 +93,31 @@ vg_inv_parse_python_metadata(struct vg_pkg_list *out, const char *path, const ui
         vg_pkg_add_license(p, lic.ptr, lic.len);
     }
     return 0;
+}
+
+int
+vg_inv_parse_egg(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                 struct vg_err **err)
+{
+    struct vg_inv_zip z;
+    if (vg_inv_zip_open(&z, data, len, err) < 0) {
+        return vg_err_wrap(err, "%s", path);
+    }
+    int rc = vg_err_set(err, VG_E_PARSE, "%s: no EGG-INFO/PKG-INFO", path);
+    for (size_t i = 0; i < z.n; i++) {
+        if (!vg_str_eq_c(z.ents[i].name, "EGG-INFO/PKG-INFO")) {
+            continue;
+        }
+        vg_err_free(err);
+        vg_autobuf struct vg_buf b = VG_BUF_INIT(VG_INV_MAX_FIELD_BYTES * 4u);
+        rc = vg_inv_zip_read(&z, &z.ents[i], b.max, &b, err);
+        if (rc == 0) {
+            rc = vg_inv_parse_python_metadata(out, path, b.data, b.len, err);
+        } else {
+            vg_err_wrap(err, "%s: EGG-INFO/PKG-INFO", path);
+        }
+        break;
+    }
+    vg_inv_zip_dispose(&z);
+    return rc;
 }

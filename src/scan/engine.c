@@ -9,10 +9,25 @@
 #include "scan_int.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Files larger than this are not read for secrets (Trivy skips big files too). */
 #define SECRET_FILE_MAX (VG_SECRET_DEFAULT_MAX_FILE_BYTES)
+
+/* Secret scanning is the costliest consumer after decompression and hashing. On a machine
+ * with a spare core it runs on a worker thread fed through a queue bounded in bytes, so the
+ * walk thread of a big layer only copies text files out; when the queue is full the walk
+ * thread scans the file itself (never blocks, memory stays bounded). */
+#define SECRET_QUEUE_BYTES (SECRET_FILE_MAX + 4u * 1024u * 1024u)
+
+struct secret_job {
+    struct secret_job *next;
+    char *path; /* absolute, "/app/.env" */
+    uint8_t *data;
+    size_t len, layer;
+};
 
 struct secret_consumer {
     struct vg_layer_consumer c;
@@ -20,13 +35,27 @@ struct secret_consumer {
     const struct vg_inventory_opts *inv;
     pthread_mutex_t mu; /* guards report->secrets */
     struct vg_scan_report *report;
-    size_t errors;
+    /* The queue: fields below guarded by qmu. */
+    pthread_mutex_t qmu;
+    pthread_cond_t qcv;
+    struct secret_job *head, *tail;
+    size_t qbytes;
+    bool closed, worker_started;
+    pthread_t worker;
 };
+
+/* Model files larger than VG_MODEL_HEAD_BYTES (real checkpoints often are) are streamed and
+ * only their first MODEL_STREAM_HEAD bytes kept: the pickle of a PyTorch zip or legacy file
+ * comes first, and the detectors report what the head cannot show (VG-MODEL-005). Smaller
+ * than the whole-file bound so that parallel layers stay within the memory budget. */
+#define MODEL_STREAM_HEAD (16u * 1024u * 1024u)
 
 struct model_consumer {
     struct vg_layer_consumer c;
     pthread_mutex_t mu; /* guards report->models */
     struct vg_scan_report *report;
+    struct vg_buf *heads; /* one per layer: a layer's entries arrive on one thread, in order */
+    size_t nheads;
 };
 
 static bool
@@ -88,16 +117,10 @@ secret_want(void *ctx, const struct vg_layer_file *f)
     return VG_WANT_WHOLE;
 }
 
-static int
-secret_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_t len,
-               struct vg_err **err)
+static void
+secret_scan_one(struct secret_consumer *sc, const char *abs, const uint8_t *data, size_t len,
+                size_t layer)
 {
-    (void)err;
-    struct secret_consumer *sc = ctx;
-    if (!data) {
-        return 0;
-    }
-    vg_autofree char *abs = vg_fmt("/%s", f->path);
     struct vg_secret_findings found = {0};
     struct vg_err *e = NULL;
     if (vg_secret_scan(sc->engine, abs, data, len, &found, &e) < 0) {
@@ -111,35 +134,164 @@ secret_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, si
         struct vg_scan_report *r = sc->report;
         r->secrets = vg_realloc(r->secrets, (r->nsecrets + found.len) * sizeof(*r->secrets));
         for (size_t i = 0; i < found.len; i++) {
-            r->secrets[r->nsecrets++] =
-                (struct vg_scan_secret){.f = found.items[i], .layer = f->layer_index};
+            r->secrets[r->nsecrets++] = (struct vg_scan_secret){.f = found.items[i],
+                                                                .layer = layer};
         }
         pthread_mutex_unlock(&sc->mu);
         found.len = 0; /* ownership of the strings moved into the report */
     }
     vg_secret_findings_dispose(&found);
+}
+
+static void *
+secret_worker(void *arg)
+{
+    struct secret_consumer *sc = arg;
+    pthread_mutex_lock(&sc->qmu);
+    for (;;) {
+        while (!sc->head && !sc->closed) {
+            pthread_cond_wait(&sc->qcv, &sc->qmu);
+        }
+        struct secret_job *j = sc->head;
+        if (!j) {
+            break;
+        }
+        sc->head = j->next;
+        if (!sc->head) {
+            sc->tail = NULL;
+        }
+        pthread_mutex_unlock(&sc->qmu);
+        secret_scan_one(sc, j->path, j->data, j->len, j->layer);
+        pthread_mutex_lock(&sc->qmu);
+        sc->qbytes -= j->len;
+        free(j->path);
+        free(j->data);
+        free(j);
+    }
+    pthread_mutex_unlock(&sc->qmu);
+    return NULL;
+}
+
+/* Hands the file to the worker; false when the queue is full (or there is no worker). */
+static bool
+secret_enqueue(struct secret_consumer *sc, const char *abs, const uint8_t *data, size_t len,
+               size_t layer)
+{
+    pthread_mutex_lock(&sc->qmu);
+    bool room = sc->worker_started && sc->qbytes + len <= SECRET_QUEUE_BYTES;
+    if (room) {
+        sc->qbytes += len;
+    }
+    pthread_mutex_unlock(&sc->qmu);
+    if (!room) {
+        return false;
+    }
+    struct secret_job *j = vg_calloc(1, sizeof(*j));
+    j->path = vg_strdup(abs);
+    j->data = vg_memdup(data, len);
+    j->len = len;
+    j->layer = layer;
+    pthread_mutex_lock(&sc->qmu);
+    if (sc->tail) {
+        sc->tail->next = j;
+    } else {
+        sc->head = j;
+    }
+    sc->tail = j;
+    pthread_cond_signal(&sc->qcv);
+    pthread_mutex_unlock(&sc->qmu);
+    return true;
+}
+
+static int
+secret_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_t len,
+               struct vg_err **err)
+{
+    (void)err;
+    struct secret_consumer *sc = ctx;
+    if (!data) {
+        return 0;
+    }
+    vg_autofree char *abs = vg_fmt("/%s", f->path);
+    if (!secret_enqueue(sc, abs, data, len, f->layer_index)) {
+        secret_scan_one(sc, abs, data, len, f->layer_index);
+    }
     return 0;
+}
+
+static void
+secret_worker_start(struct secret_consumer *sc)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 2) {
+        return; /* no spare core: scanning inline is cheaper than copying */
+    }
+    sc->worker_started = pthread_create(&sc->worker, NULL, secret_worker, sc) == 0;
+}
+
+/* Drains the queue: every finding is in the report when this returns. */
+static void
+secret_worker_finish(struct secret_consumer *sc)
+{
+    if (!sc->worker_started) {
+        return;
+    }
+    pthread_mutex_lock(&sc->qmu);
+    sc->closed = true;
+    pthread_cond_broadcast(&sc->qcv);
+    pthread_mutex_unlock(&sc->qmu);
+    pthread_join(sc->worker, NULL);
+    sc->worker_started = false;
 }
 
 static enum vg_layer_want
 model_want(void *ctx, const struct vg_layer_file *f)
 {
-    (void)ctx;
-    if ((f->mode & 0170000) != 0100000 || f->size == 0) {
+    struct model_consumer *mc = ctx;
+    if ((f->mode & 0170000) != 0100000 || f->size == 0 || !vg_model_path_wanted(f->path)) {
         return VG_WANT_NONE;
     }
-    return vg_model_path_wanted(f->path) ? VG_WANT_WHOLE : VG_WANT_NONE;
+    if (f->size > VG_MODEL_HEAD_BYTES) {
+        return f->layer_index < mc->nheads ? VG_WANT_STREAM : VG_WANT_NONE;
+    }
+    return VG_WANT_WHOLE;
 }
+
+static void model_check(struct model_consumer *mc, const struct vg_layer_file *f,
+                        const uint8_t *data, size_t len);
 
 static int
 model_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_t len,
               struct vg_err **err)
 {
     (void)err;
-    struct model_consumer *mc = ctx;
-    if (!data) {
-        return 0;
+    if (data) {
+        model_check(ctx, f, data, len);
     }
+    return 0;
+}
+
+/* Keeps the head of a streamed model file; checks it at the end of the file. */
+static int
+model_on_chunk(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_t len,
+               struct vg_err **err)
+{
+    struct model_consumer *mc = ctx;
+    struct vg_buf *b = &mc->heads[f->layer_index];
+    if (data) {
+        size_t take = len < b->max - b->len ? len : b->max - b->len;
+        return take ? vg_buf_append(b, data, take, err) : 0;
+    }
+    model_check(mc, f, b->data ? b->data : (const uint8_t *)"", b->len);
+    vg_buf_dispose(b);
+    vg_buf_init(b, MODEL_STREAM_HEAD);
+    return 0;
+}
+
+static void
+model_check(struct model_consumer *mc, const struct vg_layer_file *f, const uint8_t *data,
+            size_t len)
+{
     vg_autofree char *abs = vg_fmt("/%s", f->path);
     struct vg_model_findings found = {0};
     struct vg_model_opts mo = {.truncated_input = f->size > len};
@@ -162,7 +314,6 @@ model_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, siz
         found.len = 0;
     }
     vg_model_findings_dispose(&found);
-    return 0;
 }
 
 static struct vg_scan_report *
@@ -219,6 +370,8 @@ walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_s
     int rc = 0;
 
     pthread_mutex_init(&scons.mu, NULL);
+    pthread_mutex_init(&scons.qmu, NULL);
+    pthread_cond_init(&scons.qcv, NULL);
     pthread_mutex_init(&mcons.mu, NULL);
     if (sc & VG_SCANNER_VULN) {
         ib = vg_inventory_builder_new(&o->inv);
@@ -242,12 +395,19 @@ walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_s
                                              .max_file_bytes = SECRET_FILE_MAX,
                                              .want = secret_want, .on_file = secret_on_file};
         consumers[n++] = &scons.c;
+        secret_worker_start(&scons);
     }
     if (sc & VG_SCANNER_MODEL) {
         mcons.report = r;
+        mcons.nheads = img->manifest ? img->manifest->nlayers : 0;
+        mcons.heads = vg_calloc(mcons.nheads ? mcons.nheads : 1, sizeof(*mcons.heads));
+        for (size_t i = 0; i < mcons.nheads; i++) {
+            vg_buf_init(&mcons.heads[i], MODEL_STREAM_HEAD);
+        }
         mcons.c = (struct vg_layer_consumer){.name = "models", .ctx = &mcons,
                                              .max_file_bytes = VG_MODEL_HEAD_BYTES,
-                                             .want = model_want, .on_file = model_on_file};
+                                             .want = model_want, .on_file = model_on_file,
+                                             .on_chunk = model_on_chunk};
         consumers[n++] = &mcons.c;
     }
     if (sc & VG_SCANNER_CONFIG) {
@@ -257,7 +417,9 @@ walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_s
     struct vg_layers_opts lo = VG_LAYERS_OPTS_INIT;
     lo.jobs = o->jobs;
     lo.quiet = o->quiet;
-    if (vg_layers_walk(&lr, img, consumers, n, &lo, err) < 0) {
+    int wrc = vg_layers_walk(&lr, img, consumers, n, &lo, err);
+    secret_worker_finish(&scons);
+    if (wrc < 0) {
         rc = -1;
         goto out;
     }
@@ -289,7 +451,14 @@ out:
     vg_cfg_collector_free(cc);
     vg_secret_engine_free(se);
     vg_inventory_builder_free(ib);
+    for (size_t i = 0; i < mcons.nheads; i++) {
+        vg_buf_dispose(&mcons.heads[i]);
+    }
+    free(mcons.heads);
+    secret_worker_finish(&scons);
     pthread_mutex_destroy(&scons.mu);
+    pthread_mutex_destroy(&scons.qmu);
+    pthread_cond_destroy(&scons.qcv);
     pthread_mutex_destroy(&mcons.mu);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include "scan.h"
 #include "scan_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool
@@ -99,10 +100,12 @@ will_not_fix(const struct vg_vulndb_advisory *a)
     return false;
 }
 
+/* Findings of one package are contiguous (packages are matched in order), so only those
+ * from `from` on can be the same finding: keeps matching linear in the number of findings. */
 static struct vg_vuln_finding *
-find_existing(struct vg_scan_report *r, size_t pkg, const char *vid)
+find_existing(struct vg_scan_report *r, size_t from, size_t pkg, const char *vid)
 {
-    for (size_t i = 0; i < r->nvulns; i++) {
+    for (size_t i = from; i < r->nvulns; i++) {
         if (r->vulns[i].pkg == pkg && strcmp(r->vulns[i].vuln_id, vid) == 0) {
             return &r->vulns[i];
         }
@@ -134,14 +137,27 @@ fill_from(struct vg_vuln_finding *f, const struct vg_vulndb_advisory *a)
     f->data_source = vg_strdup(a->source);
 }
 
+struct match_state {
+    size_t cap;      /* allocated entries of r->vulns */
+    size_t pkg_from; /* first finding of the package being matched */
+};
+
 static void
-add_finding(struct vg_scan_report *r, size_t pkg, const struct vg_vulndb_advisory *a,
-            const char *fixed, const char *installed, enum vg_ver_scheme scheme)
+add_finding(struct vg_scan_report *r, struct match_state *ms, size_t pkg,
+            const struct vg_vulndb_advisory *a, const char *fixed, const char *installed,
+            enum vg_ver_scheme scheme)
 {
     const char *vid = preferred_id(a);
-    struct vg_vuln_finding *f = find_existing(r, pkg, vid);
+    struct vg_vuln_finding *f = find_existing(r, ms->pkg_from, pkg, vid);
     if (!f) {
-        r->vulns = vg_realloc(r->vulns, (r->nvulns + 1) * sizeof(*r->vulns));
+        if (r->nvulns == ms->cap) {
+            size_t bytes;
+            ms->cap = ms->cap ? 2 * ms->cap : 16;
+            if (vg_ckd_mul(&bytes, ms->cap, sizeof(*r->vulns))) {
+                abort(); /* unreachable: findings are bounded by the database size */
+            }
+            r->vulns = vg_realloc(r->vulns, bytes);
+        }
         f = &r->vulns[r->nvulns++];
         memset(f, 0, sizeof(*f));
         f->vuln_id = vg_strdup(vid);
@@ -177,8 +193,10 @@ int
 vg_scan_match(struct vg_scan_report *r, struct vg_vulndb *db, struct vg_err **err)
 {
     const struct vg_inventory *inv = r->inv;
+    struct match_state ms = {.cap = r->nvulns};
     for (size_t i = 0; inv && i < inv->npkgs; i++) {
         const struct vg_pkg *p = &inv->pkgs[i];
+        ms.pkg_from = r->nvulns;
         if (!p->ecosystem || !p->name || !p->version) {
             continue;
         }
@@ -196,7 +214,7 @@ vg_scan_match(struct vg_scan_report *r, struct vg_vulndb *db, struct vg_err **er
         for (size_t k = 0; k < res.n; k++) {
             const char *fixed = NULL;
             if (vg_vulndb_advisory_affects(&res.items[k], scheme, version, &fixed)) {
-                add_finding(r, i, &res.items[k], fixed, version, scheme);
+                add_finding(r, &ms, i, &res.items[k], fixed, version, scheme);
             }
         }
         vg_vulndb_result_dispose(&res);

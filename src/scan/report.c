@@ -7,6 +7,7 @@
 #include "scan.h"
 #include "scan_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int
@@ -29,18 +30,18 @@ vg_report_format_parse(enum vg_report_format *out, const char *s, struct vg_err 
                       s);
 }
 
-static const struct vg_scan_report *sort_ctx; /* qsort has no context argument; the CLI is
-                                                 single-threaded when it sorts */
-
 static int
 strcmp0(const char *a, const char *b)
 {
     return strcmp(a ? a : "", b ? b : "");
 }
 
+/* qsort_r (not qsort with a file-scope context): the registry sorts reports on worker
+ * threads. */
 static int
-cmp_vuln(const void *pa, const void *pb)
+cmp_vuln(const void *pa, const void *pb, void *ctx)
 {
+    const struct vg_scan_report *sort_ctx = ctx;
     const struct vg_vuln_finding *a = pa, *b = pb;
     if (a->severity != b->severity) {
         return a->severity > b->severity ? -1 : 1;
@@ -64,7 +65,12 @@ cmp_secret(const void *pa, const void *pb)
     if (a->f.start_line != b->f.start_line) {
         return a->f.start_line < b->f.start_line ? -1 : 1;
     }
-    return strcmp0(a->f.rule_id, b->f.rule_id);
+    c = strcmp0(a->f.rule_id, b->f.rule_id);
+    if (c) {
+        return c;
+    }
+    /* The same file in several layers: layers are walked in parallel, so order by layer. */
+    return a->layer < b->layer ? -1 : a->layer > b->layer;
 }
 
 static int
@@ -75,15 +81,18 @@ cmp_model(const void *pa, const void *pb)
     if (c) {
         return c;
     }
-    return a->f.offset < b->f.offset ? -1 : a->f.offset > b->f.offset;
+    if (a->f.offset != b->f.offset) {
+        return a->f.offset < b->f.offset ? -1 : 1;
+    }
+    c = strcmp0(a->f.id, b->f.id);
+    return c ? c : (a->layer < b->layer ? -1 : a->layer > b->layer);
 }
 
 void
 vg_scan_report_sort(struct vg_scan_report *r)
 {
-    sort_ctx = r;
     if (r->nvulns) {
-        qsort(r->vulns, r->nvulns, sizeof(*r->vulns), cmp_vuln);
+        qsort_r(r->vulns, r->nvulns, sizeof(*r->vulns), cmp_vuln, r);
     }
     if (r->nsecrets) {
         qsort(r->secrets, r->nsecrets, sizeof(*r->secrets), cmp_secret);
@@ -91,7 +100,6 @@ vg_scan_report_sort(struct vg_scan_report *r)
     if (r->nmodels) {
         qsort(r->models, r->nmodels, sizeof(*r->models), cmp_model);
     }
-    sort_ctx = NULL;
 }
 
 /* ---------------------------------------------------------------- table */
@@ -147,6 +155,7 @@ summary_line(FILE *f, json_t *items, const char *sevkey)
 static void
 header(FILE *f, const char *target, const char *type)
 {
+    target = target ? target : "";
     size_t n = strlen(target) + (type && !strchr(target, '(') ? strlen(type) + 3 : 0);
     fprintf(f, "\n%s", target);
     if (type && !strchr(target, '(')) {
@@ -282,7 +291,14 @@ vg_report_write(FILE *f, const struct vg_scan_report *r, enum vg_report_format f
     if (!doc) {
         return vg_err_set(err, VG_E_INTERNAL, "unknown report format");
     }
-    int rc = vg_json_write_file(doc, f, true, err);
+    /* Streamed to the FILE: a report with thousands of findings is megabytes of JSON, and
+     * dumping it to one string first doubled the memory and the copying. Same flags as
+     * vg_json_dump(pretty). */
+    bool ok = json_dumpf(doc, f, JSON_PRESERVE_ORDER | JSON_INDENT(2)) == 0 &&
+              fputc('\n', f) != EOF;
     json_decref(doc);
-    return rc;
+    if (!ok) {
+        return vg_err_sys(err, VG_E_IO, "write JSON report");
+    }
+    return 0;
 }

@@ -55,17 +55,43 @@ cdx_justification(const char *vex)
 }
 
 static const char *
+component_path(json_t *c)
+{
+    size_t i;
+    json_t *prop;
+    json_array_foreach(json_object_get(c, "properties"), i, prop)
+    {
+        const char *n = vg_json_str(prop, "name");
+        if (n && strcmp(n, "vigil:package:path") == 0) {
+            return vg_json_str(prop, "value");
+        }
+    }
+    return NULL;
+}
+
+/* The component written for this package: the same purl found at the same path (one package
+ * can be listed twice, from a lock file and from its installed manifest, with distinct
+ * bom-refs); else the first with that purl; else by name and version. */
+static const char *
 bom_ref_of(json_t *doc, const struct vg_pkg *p)
 {
     json_t *comps = json_object_get(doc, "components");
+    const char *first = NULL;
     size_t i;
     json_t *c;
     json_array_foreach(comps, i, c)
     {
         const char *purl = vg_json_str(c, "purl");
         if (p->purl && purl && strcmp(purl, p->purl) == 0) {
-            return vg_json_str(c, "bom-ref");
+            const char *path = component_path(c);
+            if (p->path && path && strcmp(path, p->path) == 0) {
+                return vg_json_str(c, "bom-ref");
+            }
+            first = first ? first : vg_json_str(c, "bom-ref");
         }
+    }
+    if (first) {
+        return first;
     }
     json_array_foreach(comps, i, c)
     {
@@ -78,7 +104,7 @@ bom_ref_of(json_t *doc, const struct vg_pkg *p)
 }
 
 static json_t *
-vuln_entry(json_t *doc, const struct vg_scan_report *r, const struct vg_vuln_finding *f)
+vuln_entry(const struct vg_scan_report *r, const struct vg_vuln_finding *f)
 {
     const struct vg_pkg *p = &r->inv->pkgs[f->pkg];
     json_t *v = json_object();
@@ -124,11 +150,7 @@ vuln_entry(json_t *doc, const struct vg_scan_report *r, const struct vg_vuln_fin
     if (f->modified) {
         vg_json_set_str(v, "updated", f->modified);
     }
-    const char *bref = bom_ref_of(doc, p);
-    if (bref) {
-        json_t *ver = json_pack("{s:s,s:s}", "version", p->version, "status", "affected");
-        json_object_set_new(v, "affects", json_pack("[{s:s,s:[o]}]", "ref", bref, "versions", ver));
-    }
+    json_object_set_new(v, "affects", json_array());
     if (f->suppressed_by) {
         json_t *an = json_object();
         bool vex = vg_cstr_startswith(f->suppressed_by, "vex: ");
@@ -145,6 +167,66 @@ vuln_entry(json_t *doc, const struct vg_scan_report *r, const struct vg_vuln_fin
     return v;
 }
 
+/* Adds the finding's component to an entry's affects, once. */
+static void
+affects_add(json_t *v, json_t *doc, const struct vg_pkg *p)
+{
+    const char *bref = bom_ref_of(doc, p);
+    json_t *aff = json_object_get(v, "affects");
+    if (!bref) {
+        return;
+    }
+    size_t i;
+    json_t *a;
+    json_array_foreach(aff, i, a)
+    {
+        if (strcmp(vg_json_str(a, "ref"), bref) == 0) {
+            return;
+        }
+    }
+    json_t *ver = json_pack("{s:s,s:s}", "version", p->version, "status", "affected");
+    json_array_append_new(aff, json_pack("{s:s,s:[o]}", "ref", bref, "versions", ver));
+}
+
+static bool
+str_eq_null(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool
+bom_ref_taken(json_t *vulns, const char *ref)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(vulns, i, v)
+    {
+        if (strcmp(vg_json_str(v, "bom-ref"), ref) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The entry already written for the same vulnerability in the same name@version with the same
+ * suppression, or NULL. CycloneDX requires unique entries (and unique bom-refs). */
+static json_t *
+same_entry(json_t *vulns, const struct vg_scan_report *r, size_t upto, const size_t *idx,
+           const struct vg_vuln_finding *f)
+{
+    const struct vg_pkg *p = &r->inv->pkgs[f->pkg];
+    for (size_t k = 0; k < upto; k++) {
+        const struct vg_vuln_finding *g = &r->vulns[k];
+        const struct vg_pkg *q = &r->inv->pkgs[g->pkg];
+        if (idx[k] != SIZE_MAX && strcmp(g->vuln_id, f->vuln_id) == 0 &&
+            strcmp(q->name, p->name) == 0 && strcmp(q->version, p->version) == 0 &&
+            str_eq_null(g->suppressed_by, f->suppressed_by)) {
+            return json_array_get(vulns, idx[k]);
+        }
+    }
+    return NULL;
+}
+
 json_t *
 vg_report_cyclonedx(const struct vg_scan_report *r)
 {
@@ -154,9 +236,26 @@ vg_report_cyclonedx(const struct vg_scan_report *r)
         vg_json_set_str(comp, "name", r->artifact);
     }
     json_t *vulns = json_array();
+    size_t *idx = vg_calloc(r->nvulns ? r->nvulns : 1, sizeof(*idx));
     for (size_t i = 0; i < r->nvulns; i++) {
-        json_array_append_new(vulns, vuln_entry(doc, r, &r->vulns[i]));
+        const struct vg_vuln_finding *f = &r->vulns[i];
+        json_t *v = same_entry(vulns, r, i, idx, f);
+        idx[i] = SIZE_MAX;
+        if (!v) {
+            v = vuln_entry(r, f);
+            json_t *ref = json_object_get(v, "bom-ref");
+            for (size_t n = 2; bom_ref_taken(vulns, json_string_value(ref)); n++) {
+                vg_autofree char *full = vg_fmt("%s/%s@%s#%zu", f->vuln_id,
+                                                r->inv->pkgs[f->pkg].name,
+                                                r->inv->pkgs[f->pkg].version, n);
+                json_string_set(ref, full);
+            }
+            idx[i] = json_array_size(vulns);
+            json_array_append_new(vulns, v);
+        }
+        affects_add(v, doc, &r->inv->pkgs[f->pkg]);
     }
+    free(idx);
     json_object_set_new(doc, "vulnerabilities", vulns);
     return doc;
 }

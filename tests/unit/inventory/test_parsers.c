@@ -564,3 +564,99 @@ Test(inventory_parsers, sbom_roundtrip_cyclonedx_and_spdx)
     struct vg_inventory *none = NULL;
     cr_assert_lt(vg_sbom_read(&none, "{\"x\":1}", 7, &err), 0);
 }
+
+static void
+copyright(const char *text, char ***lics, size_t *n)
+{
+    cr_assert_eq(vg_inv_parse_dpkg_copyright(lics, n, (const uint8_t *)text, strlen(text), &err),
+                 0);
+}
+
+static void
+free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i]);
+    }
+    free(v);
+}
+
+Test(inventory_parsers, dpkg_copyright_machine_readable_and_common_licenses)
+{
+    char **l = NULL;
+    size_t n = 0;
+    copyright("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+              "Files: *\nCopyright: 2000 A\nLicense: GPL-2+\n This program is free...\n\n"
+              "Files: lib/*\nLicense: LGPL-2.1+ or Artistic, and BSD-3-clause\n\n"
+              "Files: x\nLicense: Expat\n\nFiles: y\nLicense: GPL-2+\n\n"
+              "License: The MIT License (MIT)\n\nLicense: LGPLv3+_or_GPLv2+\n\n"
+              "License: GPL-2+ with OpenSSL exception\n\n"
+              "License: Permission to use, copy, modify, and distribute this software\n",
+              &l, &n);
+    cr_assert_eq(n, 6, "\"The MIT License (MIT)\" is MIT again; prose is no license name");
+    cr_expect_str_eq(l[0], "GPL-2.0-or-later");
+    cr_expect_str_eq(l[1], "LGPL-2.1-or-later");
+    cr_expect_str_eq(l[2], "Artistic");
+    cr_expect_str_eq(l[3], "BSD-3-Clause");
+    cr_expect_str_eq(l[4], "MIT");
+    cr_expect_str_eq(l[5], "LGPL-3.0-or-later");
+    free_strv(l, n);
+    copyright("This package is free software.\nOn Debian systems, the complete text of the GNU "
+              "General\nPublic License can be found in `/usr/share/common-licenses/GPL-2'.\n"
+              "See /usr/share/common-licenses/Apache-2.0.\n",
+              &l, &n);
+    cr_assert_eq(n, 2);
+    cr_expect_str_eq(l[0], "GPL-2.0-only");
+    cr_expect_str_eq(l[1], "Apache-2.0");
+    free_strv(l, n);
+    copyright("no license information at all\n", &l, &n);
+    cr_expect_eq(n, 0);
+    free_strv(l, n);
+}
+
+Test(inventory_parsers, dpkg_copyright_shared_fixtures)
+{
+    static const char *const want[][4] = {
+        {"all-patterns-copyright", "GPL-2.0-or-later", "GPL-2.0-only", NULL},
+        {"common-license-copyright", "GPL-2.0-only", NULL, NULL},
+        {"license-pattern-and-classifier-copyright", "GPL-1.0-or-later", "Artistic",
+         "BSD-4-clause-POWERDOG"},
+        {"no-license-copyright", NULL, NULL, NULL},
+    };
+    const char *sd = getenv("SHARED_DIR") ? getenv("SHARED_DIR") : "/work/shared";
+    for (size_t i = 0; i < VG_ARRAY_LEN(want); i++) {
+        vg_autofree char *path = vg_fmt("%s/fixtures/pkgdb/dpkg/%s", sd, want[i][0]);
+        vg_autobuf struct vg_buf b = VG_BUF_INIT(1u << 20);
+        if (vg_file_read(&b, path, b.max, &err) < 0) {
+            cr_skip_test("../shared is absent");
+        }
+        char **l = NULL;
+        size_t n = 0;
+        cr_assert_eq(vg_inv_parse_dpkg_copyright(&l, &n, b.data, b.len, &err), 0);
+        for (size_t k = 1; k < 4 && want[i][k]; k++) {
+            bool found = false;
+            for (size_t j = 0; j < n; j++) {
+                found |= strcmp(l[j], want[i][k]) == 0;
+            }
+            cr_expect(found, "%s: %s not found", want[i][0], want[i][k]);
+        }
+        if (!want[i][1]) {
+            cr_expect_eq(n, 0, "%s", want[i][0]);
+        }
+        free_strv(l, n);
+    }
+}
+
+Test(inventory_parsers, dpkg_copyright_hostile_long_line)
+{
+    size_t n = VG_LIMIT_LINE_BYTES + 10;
+    char *big = vg_malloc(n + 1);
+    memset(big, 'a', n);
+    memcpy(big, "License: ", 9);
+    big[n] = '\0';
+    char **l = NULL;
+    size_t k = 0;
+    cr_expect_lt(vg_inv_parse_dpkg_copyright(&l, &k, (const uint8_t *)big, n, &err), 0);
+    cr_expect(vg_err_is(err, VG_E_LIMIT));
+    free(big);
+}
