@@ -387,7 +387,8 @@ def test_hostile_model_files_are_findings_not_crashes(vigil, sample, tmp_path):
     assert "VG-MODEL-004" in {m["ID"] for m in found["/m/deep.pkl"]}
     st = found["/m/huge-header.safetensors"]
     assert any("9223372036854775808" in m["Message"] for m in st), st
-    assert secs < 20 and rss < 128 * 1024, (secs, rss)
+    if "ASAN_OPTIONS" not in os.environ:  # sanitizer shadow memory is not our footprint
+        assert secs < 20 and rss < 128 * 1024, (secs, rss)
 
 
 def test_two_gigabyte_sparse_file_is_fast_and_bounded(vigil, sample, tmp_path):
@@ -419,7 +420,8 @@ def test_two_gigabyte_sparse_file_is_fast_and_bounded(vigil, sample, tmp_path):
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "c"))
     rc, out, err, secs, rss = _timed_scan(vigil_bin(), ref, sample["db"], env)
     assert rc == 0, err
-    assert secs < 30 and rss < 128 * 1024, (secs, rss)
+    if "ASAN_OPTIONS" not in os.environ:  # sanitizer shadow memory is not our footprint
+        assert secs < 30 and rss < 128 * 1024, (secs, rss)
     secrets = [s for res in json.loads(out)["Results"] for s in res.get("Secrets", [])]
     assert any(s["RuleID"] == "aws-access-key-id" for s in secrets), out
     models = {}
