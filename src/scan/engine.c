@@ -485,13 +485,12 @@ open_db_and_match(struct vg_scan_report *r, const struct vg_scan_opts *o, struct
         return vg_err_wrap(err, "open vulnerability database %s", path);
     }
     struct vg_vulndb_info info = {0};
-    if (vg_vulndb_info_get(&info, db, NULL) == 0) {
+    if (vg_vulndb_built_at(db, &info.built_at, NULL) == 0) {
         r->db_built_at = info.built_at;
         if (vg_vulndb_is_stale(&info, vg_now_unix())) {
             VG_WARN("scan", "the vulnerability database is more than 7 days old: run "
                             "'vigil db update'");
         }
-        vg_vulndb_info_dispose(&info);
     }
     int rc = vg_scan_match(r, db, err);
     vg_vulndb_close(db);

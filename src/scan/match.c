@@ -207,7 +207,7 @@ vg_scan_match(struct vg_scan_report *r, struct vg_vulndb *db, struct vg_err **er
         const char *name, *version;
         lookup_key(p, &name, &version);
         struct vg_vulndb_result res = {0};
-        if (vg_vulndb_query(&res, db, p->ecosystem, name, err) < 0) {
+        if (vg_vulndb_query_affecting(&res, db, p->ecosystem, name, scheme, version, err) < 0) {
             vg_vulndb_result_dispose(&res);
             return vg_err_wrap(err, "look up %s %s", p->ecosystem, p->name);
         }

@@ -78,6 +78,7 @@ static const char resolve_sql[] =
 struct source_acc {
     char *name, *kind, *location, *etag, *last_modified;
     uint64_t records, skipped;
+    uint64_t dropped; /* records kept without some ranges */
 };
 
 struct vg_vulndb_builder {
@@ -119,6 +120,23 @@ record_bad(struct vg_vulndb_builder *b, const char *what, const char *why)
     }
     src->skipped++;
     b->stats.skipped++;
+}
+
+/* A record kept without some of its ranges (unparsable versions): warned about with the
+ * same per-source bound as skipped records. */
+static void
+record_dropped(struct vg_vulndb_builder *b, const char *what, const struct osv_record *rec)
+{
+    struct source_acc *src = &b->srcs[b->cur];
+    if (src->dropped < VULNDB_MAX_WARNINGS) {
+        vg_autofree char *e = vg_escape(what, strlen(what), 200);
+        VG_WARN("vulndb", "%s: %s: %zu range(s) left out, record kept: %s", src->name, e,
+                rec->n_dropped, rec->dropped ? rec->dropped : "unparsable version");
+    } else if (src->dropped == VULNDB_MAX_WARNINGS) {
+        VG_WARN("vulndb", "%s: more records with unparsable ranges; counting only", src->name);
+    }
+    src->dropped++;
+    b->stats.ranges_dropped += rec->n_dropped;
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -434,6 +452,9 @@ ingest_json(struct vg_vulndb_builder *b, const char *what, const uint8_t *data, 
         vg_err_free(&perr);
         record_bad(b, what, m);
         return 0;
+    }
+    if (rec.n_dropped) {
+        record_dropped(b, what, &rec);
     }
     int rc = insert_record(&rec, b, err);
     osv_record_dispose(&rec);

@@ -72,6 +72,7 @@ affected_dispose(struct osv_affected *a)
     strv_free(a->versions, a->n_versions);
     free(a->eco_specific);
     free(a->db_specific);
+    free(a->dropped);
 }
 
 void
@@ -90,6 +91,7 @@ osv_record_dispose(struct osv_record *r)
         affected_dispose(&r->affected[i]);
     }
     free(r->affected);
+    free(r->dropped);
     *r = (struct osv_record){0};
 }
 
@@ -272,8 +274,9 @@ event_parse(struct vg_ver_event *ev, const json_t *obj, enum vg_ver_scheme schem
                        (kinds[k].kind == VG_EV_LIMIT && strcmp(s, "*") == 0);
         if (scheme && !special && !vg_ver_valid(scheme, s)) {
             vg_autofree char *esc = vg_escape(s, strlen(s), 80);
-            return vg_err_set(err, VG_E_PARSE, "%s.%s: unparsable %s version '%s'", where,
-                              kinds[k].key, vg_ver_scheme_name(scheme), esc);
+            vg_err_set(err, VG_E_PARSE, "%s.%s: unparsable %s version '%s'", where,
+                       kinds[k].key, vg_ver_scheme_name(scheme), esc);
+            return 1; /* the range cannot be evaluated; the record is still good */
         }
         ev->kind = kinds[k].kind;
         ev->version = vg_strdup(s);
@@ -315,12 +318,26 @@ range_parse(struct osv_affected *a, const json_t *rj, enum vg_ver_scheme eco_sch
     json_array_foreach(events, i, ev)
     {
         vg_autofree char *w = vg_fmt("%s.events[%zu]", where, i);
-        if (event_parse(&r.events[r.n_events], ev, scheme, w, err) < 0) {
+        int rc = event_parse(&r.events[r.n_events], ev, scheme, w, err);
+        if (rc != 0) {
             for (size_t j = 0; j < r.n_events; j++) {
                 free((char *)r.events[j].version);
             }
             free(r.events);
-            return -VG_E_PARSE;
+            if (rc < 0) {
+                return -VG_E_PARSE;
+            }
+            /* Dropping only the bad event would change what the range means (a lost
+             * `fixed` opens it to every later version, a lost `introduced` extends it down
+             * to 0), so the whole range is left out and the rest of the record kept. */
+            if (!a->dropped) {
+                a->dropped = err && *err ? vg_err_format(*err) : vg_strdup("unparsable version");
+            }
+            if (err) {
+                vg_err_free(err);
+            }
+            a->n_dropped++;
+            return 0;
         }
         r.n_events++;
     }
@@ -412,6 +429,10 @@ parse_affected(struct osv_record *r, const json_t *root, struct vg_err **err)
             return -VG_E_PARSE;
         }
         r->n_affected++;
+        r->n_dropped += a->n_dropped;
+        if (!r->dropped && a->dropped) {
+            r->dropped = vg_strdup(a->dropped);
+        }
     }
     return 0;
 }

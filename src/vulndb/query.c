@@ -186,11 +186,19 @@ split_lines(char ***out, size_t *n, struct vg_store_stmt *st, int c)
     size_t len = 0;
     const char *t = vg_store_col_text(st, c, &len);
     struct vg_str s = {t, t ? len : 0};
+    if (!s.len) {
+        return;
+    }
+    size_t lines = 1;
+    for (const char *p = memchr(s.ptr, '\n', s.len); p;
+         p = memchr(p + 1, '\n', s.len - (size_t)(p + 1 - s.ptr))) {
+        lines++;
+    }
+    *out = vg_realloc(*out, (*n + lines) * sizeof(char *)); /* one allocation per column */
     while (s.len) {
         struct vg_str line, rest;
         vg_str_cut(s, '\n', &line, &rest);
         if (line.len) {
-            *out = vg_realloc(*out, (*n + 1) * sizeof(char *));
             (*out)[(*n)++] = vg_str_dup(line);
         }
         s = rest;
@@ -260,8 +268,14 @@ merge_affected(struct vg_vulndb_advisory *a, struct vg_store_stmt *st, struct vg
     return 0;
 }
 
-static int collect_rows(struct vg_vulndb_result *out, struct vg_store_stmt *st,
-                        struct vg_err **err);
+static int collect_rows_ids(struct vg_vulndb_result *out, struct vg_store_stmt *st,
+                            const int64_t *ids, size_t n_ids, struct vg_err **err);
+
+static int
+collect_rows(struct vg_vulndb_result *out, struct vg_store_stmt *st, struct vg_err **err)
+{
+    return collect_rows_ids(out, st, NULL, 0, err);
+}
 
 int
 vg_vulndb_query(struct vg_vulndb_result *out, struct vg_vulndb *db, const char *ecosystem,
@@ -281,14 +295,37 @@ vg_vulndb_query(struct vg_vulndb_result *out, struct vg_vulndb *db, const char *
     return 0;
 }
 
-/* Steps `st` (already bound) and appends one merged advisory per advisory id. */
+static bool
+id_wanted(const int64_t *ids, size_t n, int64_t id)
+{
+    size_t lo = 0, hi = n; /* ids ascend: affected rows are read ORDER BY adv */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] == id) {
+            return true;
+        }
+        if (ids[mid] < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return false;
+}
+
+/* Steps `st` (already bound) and appends one merged advisory per advisory id; with `ids`,
+ * only the rows of those advisories (sorted ascending) are decoded. */
 static int
-collect_rows(struct vg_vulndb_result *out, struct vg_store_stmt *st, struct vg_err **err)
+collect_rows_ids(struct vg_vulndb_result *out, struct vg_store_stmt *st, const int64_t *ids,
+                 size_t n_ids, struct vg_err **err)
 {
     int64_t last = -1;
     int rc;
     while ((rc = vg_store_step(st, err)) == 1) {
         int64_t rowid = vg_store_col_i64(st, C_ROWID);
+        if (ids && !id_wanted(ids, n_ids, rowid)) {
+            continue;
+        }
         if (rowid != last) {
             out->items = vg_realloc(out->items, (out->n + 1) * sizeof(*out->items));
             out->items[out->n] = (struct vg_vulndb_advisory){0};
@@ -302,16 +339,46 @@ collect_rows(struct vg_vulndb_result *out, struct vg_store_stmt *st, struct vg_e
     return rc;
 }
 
-/* The ids of the advisories whose ranges or versions (only those are decoded) affect
- * `version`; withdrawn ones are dropped later by one_sql. */
+static bool advisory_ranges_affect(const struct vg_vulndb_advisory *adv,
+                                   enum vg_ver_scheme scheme, const char *version);
+static bool versions_text_lists(struct vg_str text, enum vg_ver_scheme scheme,
+                                const char *version);
+
+/* Does one affected row (ranges, then the "\n"-joined versions read in place) affect
+ * `version`? An advisory spread over several rows affects it when any row does, exactly as
+ * vg_vulndb_advisory_affects on the merged advisory. */
+static int
+row_affects(bool *hit, struct vg_store_stmt *st, const char *ecosystem, enum vg_ver_scheme scheme,
+            const char *version, struct vg_err **err)
+{
+    struct vg_vulndb_advisory light = {.ecosystem = (char *)ecosystem};
+    size_t len = 0;
+    const char *r = vg_store_col_text(st, 1, &len);
+    bool ok = !r || ranges_decode(&light, r, len);
+    *hit = ok && advisory_ranges_affect(&light, scheme, version);
+    light.ecosystem = NULL; /* borrowed */
+    advisory_dispose(&light);
+    if (!ok) {
+        return vg_err_set(err, VG_E_DB, "advisory row %lld: corrupt range encoding",
+                          (long long)vg_store_col_i64(st, 0));
+    }
+    if (!*hit) {
+        const char *v = vg_store_col_text(st, 2, &len);
+        *hit = v && versions_text_lists((struct vg_str){v, len}, scheme, version);
+    }
+    return 0;
+}
+
+/* The ids (ascending) of the advisories whose ranges or versions (only those are decoded)
+ * affect `version`; withdrawn ones are dropped later by the full-row queries. */
 static int
 affecting_ids(int64_t **ids, size_t *n, size_t *total, struct vg_vulndb *db,
               const char *ecosystem, const char *norm, enum vg_ver_scheme scheme,
               const char *version, struct vg_err **err)
 {
     struct vg_store_stmt *st = db->q_rng;
-    struct vg_vulndb_advisory light = {.ecosystem = (char *)ecosystem};
     int64_t cur = -1;
+    bool cur_hit = false;
     int rc = 0;
     if (vg_store_bind_cstr(st, 1, ecosystem, err) < 0 || vg_store_bind_cstr(st, 2, norm, err) < 0) {
         vg_store_reset(st);
@@ -322,28 +389,22 @@ affecting_ids(int64_t **ids, size_t *n, size_t *total, struct vg_vulndb *db,
         int64_t adv = rc == 1 ? vg_store_col_i64(st, 0) : -1;
         if (adv != cur && cur >= 0) {
             (*total)++;
-            if (vg_vulndb_advisory_affects(&light, scheme, version, NULL)) {
+            if (cur_hit) {
                 *ids = vg_realloc(*ids, (*n + 1) * sizeof(**ids));
                 (*ids)[(*n)++] = cur;
             }
-            light.ecosystem = NULL; /* borrowed */
-            advisory_dispose(&light);
-            light = (struct vg_vulndb_advisory){.ecosystem = (char *)ecosystem};
+            cur_hit = false;
         }
         if (rc != 1) {
             break;
         }
         cur = adv;
-        size_t len = 0;
-        const char *r = vg_store_col_text(st, 1, &len);
-        if (r && !ranges_decode(&light, r, len)) {
-            rc = vg_err_set(err, VG_E_DB, "advisory row %lld: corrupt range encoding",
-                            (long long)adv);
-            light.ecosystem = NULL;
-            advisory_dispose(&light);
+        bool hit = false;
+        if (!cur_hit && row_affects(&hit, st, ecosystem, scheme, version, err) < 0) {
+            rc = -VG_E_DB;
             break;
         }
-        split_lines(&light.versions, &light.n_versions, st, 2);
+        cur_hit = cur_hit || hit;
     }
     vg_store_reset(st);
     return rc < 0 ? rc : 0;
@@ -367,16 +428,22 @@ vg_vulndb_query_affecting(struct vg_vulndb_result *out, struct vg_vulndb *db,
         /* Most advisories match: one pass over the full rows is cheaper than a lookup per
          * advisory. */
         struct vg_vulndb_result all = {0};
-        if (vg_vulndb_query(&all, db, ecosystem, name, err) < 0) {
-            return -VG_E_DB;
+        struct vg_store_stmt *st = db->q;
+        int rc = -VG_E_DB;
+        if (vg_store_bind_cstr(st, 1, ecosystem, err) == 0 &&
+            vg_store_bind_cstr(st, 2, norm, err) == 0) {
+            rc = collect_rows_ids(&all, st, ids, n, err);
         }
-        for (size_t i = 0; i < all.n; i++) {
-            if (vg_vulndb_advisory_affects(&all.items[i], scheme, version, NULL)) {
-                out->items = vg_realloc(out->items, (out->n + 1) * sizeof(*out->items));
-                out->items[out->n++] = all.items[i];
-            } else {
-                advisory_dispose(&all.items[i]);
-            }
+        vg_store_reset(st);
+        if (rc < 0) {
+            vg_vulndb_result_dispose(&all);
+            return vg_err_wrap(err, "query %s/%s", ecosystem, name);
+        }
+        /* Every collected advisory is one of `ids`, already evaluated: no second pass. */
+        if (all.n) {
+            out->items = vg_realloc(out->items, (out->n + all.n) * sizeof(*out->items));
+            memcpy(out->items + out->n, all.items, all.n * sizeof(*out->items));
+            out->n += all.n;
         }
         free(all.items);
         return 0;
@@ -409,6 +476,96 @@ range_scheme(enum vg_vulndb_range_type t, enum vg_ver_scheme eco)
     return eco;
 }
 
+/* A cheap necessary condition for vg_ver_cmp(scheme, a, b) == 0, so that long explicit
+ * `versions` lists (PyPI records list hundreds) do not parse every entry: in every
+ * comparator two versions whose leading numeric components differ (after an optional "v"
+ * prefix, ignoring leading zeros) are different. Anything with an epoch separator (':' deb,
+ * rpm; '!' PEP 440) or without a leading number is left to the comparator. */
+static struct vg_str
+leading_number(const char *v)
+{
+    if (*v == 'v' || *v == 'V') {
+        v++;
+    }
+    while (*v == '0' && v[1] >= '0' && v[1] <= '9') {
+        v++;
+    }
+    size_t n = 0;
+    while (v[n] >= '0' && v[n] <= '9') {
+        n++;
+    }
+    return (struct vg_str){v, n};
+}
+
+static bool
+maybe_equal(const char *a, const char *b)
+{
+    struct vg_str x = leading_number(a), y = leading_number(b);
+    if (!x.len || !y.len || strpbrk(a, ":!") || strpbrk(b, ":!")) {
+        return true;
+    }
+    return x.len == y.len && memcmp(x.ptr, y.ptr, x.len) == 0;
+}
+
+/* Is `version` one of the "\n"-separated versions of `text` (not NUL-terminated)? */
+static bool
+versions_text_lists(struct vg_str text, enum vg_ver_scheme scheme, const char *version)
+{
+    size_t vlen = strlen(version);
+    while (text.len) {
+        struct vg_str line, rest;
+        vg_str_cut(text, '\n', &line, &rest);
+        text = rest;
+        if (!line.len) {
+            continue;
+        }
+        if (line.len == vlen && memcmp(line.ptr, version, vlen) == 0) {
+            return true;
+        }
+        if (!scheme || line.len > VG_VER_MAX_BYTES) {
+            continue;
+        }
+        char buf[VG_VER_MAX_BYTES + 1];
+        memcpy(buf, line.ptr, line.len);
+        buf[line.len] = '\0';
+        if (maybe_equal(buf, version) && vg_ver_cmp(scheme, buf, version) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The ranges part of vg_vulndb_advisory_affects, without the fixed version. */
+static bool
+advisory_ranges_affect(const struct vg_vulndb_advisory *adv, enum vg_ver_scheme scheme,
+                       const char *version)
+{
+    if (!scheme) {
+        scheme = vg_ver_scheme_from_ecosystem(adv->ecosystem);
+    }
+    for (size_t i = 0; i < adv->n_ranges; i++) {
+        const struct vg_vulndb_range *r = &adv->ranges[i];
+        enum vg_ver_scheme s = range_scheme(r->type, scheme);
+        if (s && vg_ver_range_affected(s, r->events, r->n_events, version)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+listed(const struct vg_vulndb_advisory *adv, enum vg_ver_scheme scheme, const char *version)
+{
+    for (size_t i = 0; i < adv->n_versions; i++) {
+        const char *v = adv->versions[i];
+        if (strcmp(v, version) == 0 ||
+            (scheme && maybe_equal(v, version) && vg_ver_cmp(scheme, v, version) == 0)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool
 vg_vulndb_advisory_affects(const struct vg_vulndb_advisory *adv, enum vg_ver_scheme scheme,
                            const char *version, const char **fixed_out)
@@ -423,10 +580,6 @@ vg_vulndb_advisory_affects(const struct vg_vulndb_advisory *adv, enum vg_ver_sch
         scheme = vg_ver_scheme_from_ecosystem(adv->ecosystem);
     }
     bool affected = false;
-    for (size_t i = 0; i < adv->n_versions && !affected; i++) {
-        affected = strcmp(adv->versions[i], version) == 0 ||
-                   (scheme && vg_ver_cmp(scheme, adv->versions[i], version) == 0);
-    }
     const char *fixed = NULL;
     for (size_t i = 0; i < adv->n_ranges; i++) {
         const struct vg_vulndb_range *r = &adv->ranges[i];
@@ -435,6 +588,9 @@ vg_vulndb_advisory_affects(const struct vg_vulndb_advisory *adv, enum vg_ver_sch
             continue;
         }
         affected = true;
+        if (!fixed_out) {
+            return true; /* the caller does not want the fixed version: done */
+        }
         for (size_t j = 0; j < r->n_events; j++) {
             const char *f = r->events[j].version;
             if (r->events[j].kind == VG_EV_FIXED && vg_ver_cmp(s, f, version) > 0 &&
@@ -442,6 +598,10 @@ vg_vulndb_advisory_affects(const struct vg_vulndb_advisory *adv, enum vg_ver_sch
                 fixed = f;
             }
         }
+    }
+    /* Explicit versions only matter when no range matched (they carry no fixed version). */
+    if (!affected) {
+        affected = listed(adv, scheme, version);
     }
     if (affected && fixed_out) {
         *fixed_out = fixed;
@@ -524,6 +684,28 @@ info_ecosystems(struct vg_vulndb_info *out, struct vg_vulndb *db, struct vg_err 
         };
     }
     return rc;
+}
+
+int
+vg_vulndb_built_at(struct vg_vulndb *db, int64_t *out, struct vg_err **err)
+{
+    vg_autostmt struct vg_store_stmt *st = NULL;
+    *out = 0;
+    if (vg_store_prepare(&st, db->s, "SELECT value FROM meta WHERE key = 'built_at'", err) < 0) {
+        return vg_err_wrap(err, "read database build time");
+    }
+    int rc = vg_store_step(st, err);
+    if (rc < 0) {
+        return vg_err_wrap(err, "read database build time");
+    }
+    size_t n = 0;
+    const char *b = rc == 1 ? vg_store_col_text(st, 0, &n) : NULL;
+    if (!b || vg_parse_i64((struct vg_str){b, n}, out) < 0) {
+        *out = 0;
+        return vg_err_set(err, VG_E_DB, "%s: no valid build time in meta",
+                          vg_store_path(db->s));
+    }
+    return 0;
 }
 
 int

@@ -170,6 +170,9 @@ struct vg_vulndb_info {
 VG_NODISCARD int vg_vulndb_info_get(struct vg_vulndb_info *out, struct vg_vulndb *db,
                                     struct vg_err **err);
 void vg_vulndb_info_dispose(struct vg_vulndb_info *info);
+/* Only the build time (unix seconds) from the meta table: what a scan needs, without the
+ * counting vg_vulndb_info_get does. VG_E_DB when missing or malformed. */
+VG_NODISCARD int vg_vulndb_built_at(struct vg_vulndb *db, int64_t *out, struct vg_err **err);
 /* True when built more than VG_VULNDB_STALE_SECS before `now`. */
 bool vg_vulndb_is_stale(const struct vg_vulndb_info *info, int64_t now);
 
@@ -181,6 +184,8 @@ struct vg_vulndb_build_stats {
     uint64_t duplicates; /* same id seen again; the newest `modified` wins */
     uint64_t json_bytes; /* bytes of JSON parsed */
     uint64_t inherited;  /* advisories whose severity came from an alias */
+    /* Ranges left out of kept records because a version in them is unparsable (warned). */
+    uint64_t ranges_dropped;
 };
 
 struct vg_vulndb_builder;

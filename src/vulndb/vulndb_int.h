@@ -35,6 +35,9 @@ struct osv_affected {
     char **versions;
     size_t n_versions;
     char *eco_specific, *db_specific; /* compact JSON or NULL */
+    /* Ranges left out because one of their versions is unparsable (the entry is kept). */
+    size_t n_dropped;
+    char *dropped; /* why the first one was dropped, or NULL */
 };
 
 struct osv_record {
@@ -52,12 +55,15 @@ struct osv_record {
     double cvss_score;
     struct osv_affected *affected;
     size_t n_affected;
+    size_t n_dropped; /* ranges dropped over all affected[] entries */
+    char *dropped;    /* the first reason, or NULL */
 };
 
 void osv_record_dispose(struct osv_record *r);
 
-/* Parses and validates one OSV record. Unknown range types, unparsable versions (per the
- * ecosystem's comparator), bad ids and wrong types are VG_E_PARSE naming the JSON path. */
+/* Parses and validates one OSV record. Unknown range types, bad ids and wrong types are
+ * VG_E_PARSE naming the JSON path. A range with a version the ecosystem's comparator cannot
+ * parse is left out (counted in n_dropped, reason in `dropped`); the record is kept. */
 VG_NODISCARD int osv_record_parse(struct osv_record *out, const json_t *root,
                                   struct vg_err **err);
 

@@ -136,15 +136,19 @@ def test_build_info_query_fixtures(vigil, data_dir, tmp_path):
     r = vigil("db", "build", "--db", db, "--from", d / "osv", "--from", d / "bad",
               "--from", d / "secdb")
     assert r.rc == 0, r
-    assert "11 records, 6 skipped" in r.err
+    assert "12 records, 5 skipped" in r.err
     assert "unknown range type 'WEIRD'" in r.err
+    # an unparsable version drops its range only: the record is kept, with a warning
+    assert "range(s) left out, record kept" in r.err
     assert "unparsable pep440 version '2019-09-12'" in r.err
     info = info_json(vigil, db)
-    assert info["advisories"] == 11 and info["withdrawn"] == 1
+    assert info["advisories"] == 12 and info["withdrawn"] == 1
     assert info["inherited_severity"] == 2 and info["stale"] is False
     ecos = {e["ecosystem"]: e["advisories"] for e in info["ecosystems"]}
-    assert ecos == {"Alpine:v3.19": 5, "Debian:12": 2, "Go": 1, "PyPI": 1, "npm": 1}
-    assert sum(s["skipped"] for s in info["sources"]) == 6
+    assert ecos == {"Alpine:v3.19": 5, "Debian:12": 2, "Go": 1, "PyPI": 2, "npm": 1}
+    assert sum(s["skipped"] for s in info["sources"]) == 5
+    assert [a["id"] for a in query_json(vigil, db, "PyPI", "x")] == ["BAD-3"]
+    assert query_json(vigil, db, "PyPI", "x", "1.0") == []  # its only range was left out
 
     r = vigil("db", "info", "--db", db)
     assert r.rc == 0 and "Ecosystems:" in r.out and "Alpine:v3.19" in r.out

@@ -110,11 +110,6 @@ Test(vulndb_osv, rejects_bad_records_naming_the_place)
         "\"ranges\":[{\"type\":\"WEIRD\",\"events\":[{\"introduced\":\"0\"}]}]}]}");
     cr_assert(strstr(m1, "unknown range type 'WEIRD'"), "%s", m1);
     cr_assert(strstr(m1, "affected[0].ranges[0]"), "%s", m1);
-    vg_autofree char *m2 = parse_fails(
-        "{\"id\":\"X-2\",\"affected\":[{\"package\":{\"ecosystem\":\"PyPI\",\"name\":\"a\"},"
-        "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
-        "{\"fixed\":\"2019-09-12\"}]}]}]}");
-    cr_assert(strstr(m2, "unparsable pep440 version '2019-09-12'"), "%s", m2);
     vg_autofree char *m3 = parse_fails("{\"id\":\"X-3\",\"affected\":[{\"package\":{\"ecosystem\":"
                                        "\"npm\",\"name\":\"a\"},\"ranges\":[{\"type\":\"SEMVER\","
                                        "\"events\":[{\"introduced\":\"0\",\"fixed\":\"1.0.0\"}]}]}]}");
@@ -250,4 +245,29 @@ Test(vulndb_osv, name_normalisation)
     cr_assert_str_eq(a, "foo-bar-baz-x");
     vg_autofree char *b = vg_vulndb_name_normalize("npm", "Foo_Bar");
     cr_assert_str_eq(b, "Foo_Bar");
+}
+
+Test(vulndb_osv, unparsable_version_drops_only_its_range)
+{
+    /* Two ranges and explicit versions: the range with the bad version goes, the rest stays. */
+    static const char rec[] =
+        "{\"id\":\"X-2\",\"affected\":[{\"package\":{\"ecosystem\":\"PyPI\",\"name\":\"a\"},"
+        "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
+        "{\"fixed\":\"2019-09-12\"}]},{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":"
+        "\"2.0\"},{\"fixed\":\"2.1\"}]}],\"versions\":[\"1.0\"]}]}";
+    json_t *j = json_loads(rec, 0, NULL);
+    cr_assert_not_null(j);
+    struct osv_record r;
+    struct vg_err *err = NULL;
+    cr_assert_eq(osv_record_parse(&r, j, &err), 0);
+    cr_assert_null(err);
+    cr_assert_eq(r.n_affected, 1);
+    cr_assert_eq(r.affected[0].n_ranges, 1);
+    cr_assert_str_eq(r.affected[0].ranges[0].events[0].version, "2.0");
+    cr_assert_eq(r.affected[0].n_versions, 1);
+    cr_assert_eq(r.n_dropped, 1);
+    cr_assert(strstr(r.dropped, "unparsable pep440 version '2019-09-12'"), "%s", r.dropped);
+    cr_assert(strstr(r.dropped, "affected[0].ranges[0].events[1].fixed"), "%s", r.dropped);
+    osv_record_dispose(&r);
+    json_decref(j);
 }
