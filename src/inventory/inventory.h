@@ -74,6 +74,15 @@ struct vg_layer_consumer *const *vg_inventory_builder_consumers(struct vg_invent
 int vg_inventory_builder_finish(struct vg_inventory **out, struct vg_inventory_builder *b,
                                 const struct vg_layers_result *layers, struct vg_err **err);
 void vg_inventory_builder_free(struct vg_inventory_builder *b);
+/* Per-layer caching (before _finish): the analyzer records of one layer as a JSON array, and
+ * the way back into a builder for a layer that is not walked (index, blob digest and diffID
+ * of the image at hand are applied). Export fails when a string is not valid UTF-8; import
+ * checks every field and takes all records or none (VG_E_PARSE). */
+int vg_inventory_builder_export(json_t **out, struct vg_inventory_builder *b, size_t layer_index,
+                                struct vg_err **err);
+int vg_inventory_builder_import(struct vg_inventory_builder *b, const json_t *recs,
+                                size_t layer_index, const struct vg_digest *layer_digest,
+                                const struct vg_digest *diff_id, struct vg_err **err);
 
 /* Convenience: walk the image's layers with the inventory analyzers only. */
 int vg_inventory_of_image(struct vg_inventory **out, struct vg_oci_image *img,

@@ -74,12 +74,32 @@ struct vg_layer_stats {
     char compression[8];     /* "gzip", "zstd", "none" */
 };
 
+/* A layer's listing: what the merge needs to know of it without its bytes. Records
+ * "<kind><path>\0" concatenated, kind one of VG_LISTING_* and path normalized: relative, no
+ * "." or ".." component, at most VG_LIMIT_PATH_BYTES, non-empty except for an opaque marker
+ * at the root. */
+#define VG_LISTING_DIR      'd' /* a directory entry */
+#define VG_LISTING_NONDIR   'f' /* any other entry */
+#define VG_LISTING_WHITEOUT 'w' /* .wh.NAME: path is NAME */
+#define VG_LISTING_OPAQUE   'o' /* .wh..wh..opq: path is its directory */
+/* Whether a listing is well formed (for listings read back from a cache). */
+bool vg_layers_listing_valid(const uint8_t *data, size_t len);
+
+/* Supplies the listing of layer i from a cache: returning true (with *data and *len set, borrowed
+ * until vg_layers_walk returns) skips reading that layer's blob; consumers see none of its
+ * files, the merged view includes its listing. */
+typedef bool (*vg_layers_cached_fn)(void *ctx, size_t layer_index, const uint8_t **data,
+                                    size_t *len);
+
 struct vg_layers_opts {
     unsigned jobs;         /* parallel layers; 0 = number of CPUs (max 4) */
     bool verify_diff_ids;  /* compare computed diffIDs with the config (VG_E_VERIFY) */
     bool quiet;            /* no progress bar */
+    bool record_listings;  /* keep each walked layer's listing (vg_layers_result_listing) */
+    vg_layers_cached_fn cached; /* NULL: every layer is read */
+    void *cached_ctx;
 };
-#define VG_LAYERS_OPTS_INIT {0, true, false}
+#define VG_LAYERS_OPTS_INIT {0, true, false, false, NULL, NULL}
 
 /* The merged view: for every path seen in any layer, whether it survives in the final
  * filesystem (not deleted by a later whiteout/opaque dir or replaced by a later layer). */
@@ -92,6 +112,12 @@ bool vg_layers_result_lookup(const struct vg_layers_result *r, const char *path,
                              size_t *layer_index);
 const struct vg_layer_stats *vg_layers_result_stats(const struct vg_layers_result *r,
                                                     size_t *nlayers);
+/* The listing recorded for layer i (opts.record_listings), NULL for layers supplied from a
+ * cache or when not recorded. Borrowed from r. */
+const uint8_t *vg_layers_result_listing(const struct vg_layers_result *r, size_t layer_index,
+                                        size_t *len);
+/* Whether layer i was supplied by opts.cached instead of being read. */
+bool vg_layers_result_cached(const struct vg_layers_result *r, size_t layer_index);
 void vg_layers_result_free(struct vg_layers_result *r);
 
 /* Walks every layer of img once, feeding the consumers. */

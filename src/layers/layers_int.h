@@ -20,6 +20,9 @@ struct vg_layers_limits {
 #define VG_LAYERS_LIMITS_DEFAULT                                                                  \
     {VG_LIMIT_LAYER_UNPACKED_BYTES, VG_LIMIT_LAYER_ENTRIES, VG_LIMIT_PATH_BYTES}
 
+/* One recorded layer listing: past this the layer is simply not cacheable. */
+#define VG_LISTING_MAX_BYTES (64u * 1024u * 1024u)
+
 /* Fixed streaming buffer sizes: memory per layer in flight does not depend on its size. */
 #define VG_LAYERS_IN_BUF  (128u * 1024u)
 #define VG_LAYERS_OUT_BUF (256u * 1024u)
@@ -66,6 +69,13 @@ void vg_layers_index_free(struct vg_layers_index *idx);
  * Logs one warning per whiteout that deleted nothing from a lower layer. */
 struct vg_layers_result *vg_layers_result_new(struct vg_layers_index *idx,
                                               struct vg_layer_stats *stats, size_t nlayers);
+/* Attaches per-layer listings (vg_bufs, nlayers, taking ownership; entries may be empty) and
+ * which layers came from a cache (taking ownership) to a result. */
+void vg_layers_result_set_listings(struct vg_layers_result *r, struct vg_buf *listings,
+                                   bool *cached);
+/* Adds a validated listing's events for layer i to the index. */
+void vg_layers_index_add_listing(struct vg_layers_index *idx, const uint8_t *data, size_t len,
+                                 size_t layer);
 /* Number of distinct paths indexed (tests, inspect). */
 size_t vg_layers_result_npaths(const struct vg_layers_result *r);
 
@@ -77,6 +87,7 @@ struct vg_layers_walk_args {
     const struct vg_digest *diff_id;      /* may be NULL */
     const char *label;                    /* "layer sha256:..." for messages */
     struct vg_layers_index *index;        /* may be NULL */
+    struct vg_buf *listing;               /* may be NULL: records the layer's listing */
     const struct vg_layers_limits *limits; /* NULL: defaults */
     bool hash_compressed;
     const atomic_bool *cancel; /* may be NULL; set: the walk stops with VG_E_INTERNAL */

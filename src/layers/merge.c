@@ -45,6 +45,8 @@ struct vg_layers_result {
     struct vg_layers_index *idx;
     struct vg_layer_stats *stats;
     size_t nlayers;
+    struct vg_buf *listings; /* nlayers, or NULL */
+    bool *cached;            /* nlayers, or NULL */
 };
 
 static uint64_t
@@ -279,7 +281,93 @@ vg_layers_result_free(struct vg_layers_result *r)
     }
     vg_layers_index_free(r->idx);
     free(r->stats);
+    for (size_t i = 0; r->listings && i < r->nlayers; i++) {
+        vg_buf_dispose(&r->listings[i]);
+    }
+    free(r->listings);
+    free(r->cached);
     free(r);
+}
+
+void
+vg_layers_result_set_listings(struct vg_layers_result *r, struct vg_buf *listings, bool *cached)
+{
+    r->listings = listings;
+    r->cached = cached;
+}
+
+const uint8_t *
+vg_layers_result_listing(const struct vg_layers_result *r, size_t layer_index, size_t *len)
+{
+    *len = 0;
+    if (!r || !r->listings || layer_index >= r->nlayers || r->listings[layer_index].max == 0 ||
+        (r->cached && r->cached[layer_index])) {
+        return NULL;
+    }
+    const struct vg_buf *b = &r->listings[layer_index];
+    *len = b->len;
+    return b->data ? b->data : (const uint8_t *)"";
+}
+
+bool
+vg_layers_result_cached(const struct vg_layers_result *r, size_t layer_index)
+{
+    return r && r->cached && layer_index < r->nlayers && r->cached[layer_index];
+}
+
+static bool
+listing_kind(uint8_t k, enum vg_layers_event *ev)
+{
+    switch (k) {
+    case VG_LISTING_DIR: *ev = VG_LEV_DIR; return true;
+    case VG_LISTING_NONDIR: *ev = VG_LEV_NONDIR; return true;
+    case VG_LISTING_WHITEOUT: *ev = VG_LEV_WHITEOUT; return true;
+    case VG_LISTING_OPAQUE: *ev = VG_LEV_OPAQUE; return true;
+    default: return false;
+    }
+}
+
+bool
+vg_layers_listing_valid(const uint8_t *data, size_t len)
+{
+    char norm[VG_LIMIT_PATH_BYTES + 1];
+    size_t i = 0;
+    while (i < len) {
+        enum vg_layers_event ev;
+        if (!listing_kind(data[i], &ev)) {
+            return false;
+        }
+        const uint8_t *p = data + i + 1;
+        const uint8_t *z = memchr(p, '\0', len - i - 1);
+        size_t n = z ? (size_t)(z - p) : 0;
+        if (!z || n > VG_LIMIT_PATH_BYTES || (n == 0 && ev != VG_LEV_OPAQUE)) {
+            return false; /* only an opaque marker may name the root ("") */
+        }
+        /* Normalized already: normalizing again must change nothing. */
+        long m = vg_layers_path_normalize((const char *)p, norm, sizeof(norm));
+        if (m != (long)n || memcmp(norm, p, n) != 0) {
+            return false;
+        }
+        i += n + 2;
+    }
+    return true;
+}
+
+void
+vg_layers_index_add_listing(struct vg_layers_index *idx, const uint8_t *data, size_t len,
+                            size_t layer)
+{
+    size_t i = 0;
+    while (i < len) {
+        enum vg_layers_event ev = VG_LEV_NONDIR;
+        bool ok = listing_kind(data[i], &ev);
+        const char *p = (const char *)data + i + 1;
+        size_t n = strnlen(p, len - i - 1);
+        if (ok && (n > 0 || ev == VG_LEV_OPAQUE)) {
+            vg_layers_index_add(idx, p, n, layer, ev);
+        }
+        i += n + 2;
+    }
 }
 
 size_t

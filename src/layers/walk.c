@@ -267,6 +267,31 @@ deliver(struct walk *w, const struct vg_layer_file *f, bool has_content, struct 
     return 0;
 }
 
+/* Adds one merge event to the index and, when recording, to the layer's listing. */
+static void
+emit(struct walk *w, const char *path, size_t len, enum vg_layers_event ev)
+{
+    static const char kinds[] = {
+        [VG_LEV_DIR] = VG_LISTING_DIR,
+        [VG_LEV_NONDIR] = VG_LISTING_NONDIR,
+        [VG_LEV_WHITEOUT] = VG_LISTING_WHITEOUT,
+        [VG_LEV_OPAQUE] = VG_LISTING_OPAQUE,
+    };
+    if (w->args->index) {
+        vg_layers_index_add(w->args->index, path, len, w->args->layer_index, ev);
+    }
+    if (w->args->listing) {
+        /* Bounded by the layer's entry and path limits; past the buffer's max the listing is
+         * dropped (the caller then does not cache the layer). */
+        struct vg_buf *l = w->args->listing;
+        if (vg_buf_appendc(l, kinds[ev], NULL) < 0 || vg_buf_append(l, path, len, NULL) < 0 ||
+            vg_buf_appendc(l, '\0', NULL) < 0) {
+            vg_buf_dispose(l);
+            w->args->listing->max = 0;
+        }
+    }
+}
+
 /* Handles a name whose last component starts with ".wh.". Returns 1 when it was a marker. */
 static int
 handle_whiteout(struct walk *w, size_t len)
@@ -279,10 +304,7 @@ handle_whiteout(struct walk *w, size_t len)
     }
     w->st->whiteouts++;
     if (strcmp(base, WH_OPAQUE) == 0) {
-        if (w->args->index) {
-            vg_layers_index_add(w->args->index, w->path, dirlen, w->args->layer_index,
-                                VG_LEV_OPAQUE);
-        }
+        emit(w, w->path, dirlen, VG_LEV_OPAQUE);
         return 1;
     }
     if (strncmp(base, WH_META, sizeof(WH_META) - 1) == 0) {
@@ -303,9 +325,7 @@ handle_whiteout(struct walk *w, size_t len)
     memcpy(w->aux + tl, name, nl);
     tl += nl;
     w->aux[tl] = '\0';
-    if (w->args->index) {
-        vg_layers_index_add(w->args->index, w->aux, tl, w->args->layer_index, VG_LEV_WHITEOUT);
-    }
+    emit(w, w->aux, tl, VG_LEV_WHITEOUT);
     return 1;
 }
 
@@ -388,11 +408,8 @@ walk_entry(struct walk *w, struct archive_entry *e, struct vg_err **err)
         return m < 0 ? -1 : skip_data(w, err);
     }
     w->st->files++;
-    if (w->args->index) {
-        bool dir = archive_entry_filetype(e) == AE_IFDIR;
-        vg_layers_index_add(w->args->index, w->path, (size_t)len, w->args->layer_index,
-                            dir ? VG_LEV_DIR : VG_LEV_NONDIR);
-    }
+    bool dir = archive_entry_filetype(e) == AE_IFDIR;
+    emit(w, w->path, (size_t)len, dir ? VG_LEV_DIR : VG_LEV_NONDIR);
     return deliver(w, &f, content, err);
 }
 

@@ -39,6 +39,8 @@ struct shared {
     struct vg_layer_stats *stats; /* one per layer, written only by its walker */
     struct vg_err **errs;         /* one per layer */
     bool *cancelled;              /* errs[i] is only the echo of another layer's failure */
+    struct vg_buf *listings;      /* one per layer when opts->record_listings, else NULL */
+    bool *cached;                 /* one per layer: supplied by opts->cached */
     size_t nlayers;
     atomic_size_t next;
     atomic_bool cancel;
@@ -87,12 +89,37 @@ check_diff_id(const struct vg_layer_stats *st, const struct vg_digest *want, con
     return 0;
 }
 
+/* A layer whose listing a cache supplies: merged without reading its blob. */
+static bool
+use_cached(struct shared *sh, size_t i, const struct vg_digest *diff_id)
+{
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    if (!sh->opts->cached || !sh->opts->cached(sh->opts->cached_ctx, i, &data, &len)) {
+        return false;
+    }
+    vg_layers_index_add_listing(sh->idx, data, len, i);
+    struct vg_layer_stats *st = &sh->stats[i];
+    memset(st, 0, sizeof(*st));
+    st->digest = sh->img->manifest->layers[i].digest;
+    if (diff_id) {
+        st->diff_id_computed = *diff_id;
+    }
+    snprintf(st->compression, sizeof(st->compression), "cached");
+    sh->cached[i] = true;
+    atomic_fetch_add(&sh->bytes, (uint_fast64_t)sh->img->manifest->layers[i].size);
+    return true;
+}
+
 static int
 walk_layer(struct shared *sh, size_t i, struct vg_err **err)
 {
     const struct vg_oci_desc *d = &sh->img->manifest->layers[i];
     const struct vg_oci_config *cfg = sh->img->config;
     const struct vg_digest *diff_id = cfg && i < cfg->ndiff_ids ? &cfg->diff_ids[i] : NULL;
+    if (use_cached(sh, i, diff_id)) {
+        return 0;
+    }
     vg_autofree char *label = vg_fmt("layer %s", d->digest.text);
     if (!media_type_known(d->media_type)) {
         char *e = vg_escape(d->media_type, strlen(d->media_type), 200);
@@ -110,6 +137,7 @@ walk_layer(struct shared *sh, size_t i, struct vg_err **err)
         .diff_id = diff_id,
         .label = label,
         .index = sh->idx,
+        .listing = sh->listings ? &sh->listings[i] : NULL,
         .cancel = &sh->cancel,
     };
     int rc = vg_layers_walk_one(&sh->stats[i], blob_read, &br, &args, sh->cons, sh->ncons, err);
@@ -228,6 +256,13 @@ vg_layers_walk(struct vg_layers_result **out, struct vg_oci_image *img,
     sh.stats = vg_calloc(sh.nlayers ? sh.nlayers : 1, sizeof(*sh.stats));
     sh.errs = vg_calloc(sh.nlayers ? sh.nlayers : 1, sizeof(*sh.errs));
     sh.cancelled = vg_calloc(sh.nlayers ? sh.nlayers : 1, sizeof(*sh.cancelled));
+    sh.cached = vg_calloc(sh.nlayers ? sh.nlayers : 1, sizeof(*sh.cached));
+    if (opts->record_listings) {
+        sh.listings = vg_calloc(sh.nlayers ? sh.nlayers : 1, sizeof(*sh.listings));
+        for (size_t i = 0; i < sh.nlayers; i++) {
+            vg_buf_init(&sh.listings[i], VG_LISTING_MAX_BYTES);
+        }
+    }
     unsigned nthreads = jobs_for(opts, sh.nlayers);
     pthread_t *tids = vg_calloc(nthreads, sizeof(*tids));
     unsigned started = 0;
@@ -255,8 +290,14 @@ vg_layers_walk(struct vg_layers_result **out, struct vg_oci_image *img,
     if (rc < 0) {
         vg_layers_index_free(sh.idx);
         free(sh.stats);
+        for (size_t i = 0; sh.listings && i < sh.nlayers; i++) {
+            vg_buf_dispose(&sh.listings[i]);
+        }
+        free(sh.listings);
+        free(sh.cached);
         return rc;
     }
     *out = vg_layers_result_new(sh.idx, sh.stats, sh.nlayers);
+    vg_layers_result_set_listings(*out, sh.listings, sh.cached);
     return 0;
 }

@@ -242,3 +242,204 @@ vg_scan_cache_load(struct vg_scan_report *r, const char *key)
     }
     return 0;
 }
+
+/* ---------------------------------------------------------------- per-layer entries
+ *
+ * One JSON file per (layer diffID, options) under $XDG_CACHE_HOME/vigil/layers/: the layer's
+ * listing for the merge (base64), its inventory analyzer records, the secret and model
+ * findings of its files and its configuration-relevant file metadata. Images sharing base
+ * layers then only walk the layers they add. Entries carry the format and vigil version and
+ * their own key; anything malformed is ignored (the layer is walked and the entry rewritten). */
+
+#define LAYER_FORMAT 1
+
+static json_t *
+secret_out(const struct vg_scan_secret *s)
+{
+    const struct vg_secret_finding *f = &s->f;
+    return json_pack("{s:s?,s:s?,s:s?,s:i,s:s?,s:I,s:I,s:I,s:s?,s:s?}", "rule_id", f->rule_id,
+                     "category", f->category, "title", f->title, "severity", (int)f->severity,
+                     "path", f->path, "start_line", (json_int_t)f->start_line, "end_line",
+                     (json_int_t)f->end_line, "offset", (json_int_t)f->offset, "secret",
+                     f->secret, "match", f->match);
+}
+
+static json_t *
+model_out(const struct vg_scan_model *m)
+{
+    const struct vg_model_finding *f = &m->f;
+    return json_pack("{s:s,s:i,s:s?,s:s?,s:s?,s:I}", "id", f->id, "severity", (int)f->severity,
+                     "title", f->title, "message", f->message, "path", f->path, "offset",
+                     (json_int_t)f->offset);
+}
+
+static bool
+all_objects(const json_t *a, const char *const *strs, size_t nstrs)
+{
+    if (!json_is_array(a)) {
+        return false;
+    }
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const json_t *o = json_array_get(a, i);
+        if (!json_is_object(o)) {
+            return false;
+        }
+        for (size_t k = 0; k < nstrs; k++) {
+            const json_t *v = json_object_get(o, strs[k]);
+            if (v && !json_is_string(v)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+void
+vg_scan_layer_entry_dispose(struct vg_scan_layer_entry *e)
+{
+    vg_buf_dispose(&e->listing);
+    json_decref(e->inv);
+    json_decref(e->secrets);
+    json_decref(e->models);
+    json_decref(e->files);
+    memset(e, 0, sizeof(*e));
+}
+
+static char *
+layer_path_for(const char *key)
+{
+    vg_autofree char *dir = vg_cache_dir();
+    return vg_fmt("%s/layers/%s.json", dir, key);
+}
+
+int
+vg_scan_layer_cache_load(struct vg_scan_layer_entry *e, const char *key)
+{
+    static const char *const sstr[] = {"rule_id", "category", "title", "path", "secret",
+                                       "match"};
+    static const char *const mstr[] = {"id", "title", "message", "path"};
+    static const char *const fstr[] = {"path"};
+    memset(e, 0, sizeof(*e));
+    vg_autofree char *path = layer_path_for(key);
+    vg_autobuf struct vg_buf raw = VG_BUF_INIT(CACHE_MAX_BYTES);
+    vg_autojson json_t *doc = NULL;
+    if (vg_file_read(&raw, path, CACHE_MAX_BYTES, NULL) < 0 ||
+        vg_json_parse(&doc, raw.data, raw.len, CACHE_MAX_BYTES, "layer cache", NULL) < 0 ||
+        json_integer_value(json_object_get(doc, "format")) != LAYER_FORMAT ||
+        !vg_json_str(doc, "vigil") || strcmp(vg_json_str(doc, "vigil"), VG_VERSION) != 0 ||
+        !vg_json_str(doc, "key") || strcmp(vg_json_str(doc, "key"), key) != 0) {
+        return -1;
+    }
+    const char *b64 = vg_json_str(doc, "listing");
+    json_t *inv = json_object_get(doc, "inventory");
+    json_t *sec = json_object_get(doc, "secrets"), *mod = json_object_get(doc, "models");
+    json_t *files = json_object_get(doc, "files");
+    uint8_t *lst = NULL;
+    size_t lstlen = 0;
+    if (!b64 || (inv && !json_is_array(inv)) || !all_objects(sec, sstr, 6) ||
+        !all_objects(mod, mstr, 4) || !all_objects(files, fstr, 1) ||
+        vg_base64_decode(&lst, &lstlen, b64, strlen(b64), false, NULL) < 0) {
+        return -1;
+    }
+    if (!vg_layers_listing_valid(lst ? lst : (const uint8_t *)"", lstlen)) {
+        free(lst);
+        return -1;
+    }
+    e->listing = (struct vg_buf){lst, lstlen, lstlen, lstlen ? lstlen : 1};
+    e->inv = json_incref(inv);
+    e->secrets = json_incref(sec);
+    e->models = json_incref(mod);
+    e->files = json_incref(files);
+    return 0;
+}
+
+void
+vg_scan_layer_cache_store(const char *key, const uint8_t *listing, size_t listing_len,
+                          json_t *inv, const struct vg_scan_report *r, size_t layer,
+                          json_t *files)
+{
+    json_t *doc = json_object();
+    json_object_set_new(doc, "format", json_integer(LAYER_FORMAT));
+    vg_json_set_str(doc, "vigil", VG_VERSION);
+    vg_json_set_str(doc, "key", key);
+    char *b64 = vg_base64_encode(listing, listing_len);
+    vg_json_set_str(doc, "listing", b64);
+    free(b64);
+    if (inv) {
+        json_object_set(doc, "inventory", inv);
+    }
+    bool ok = true;
+    json_t *sec = json_array(), *mod = json_array();
+    for (size_t i = 0; i < r->nsecrets; i++) {
+        if (r->secrets[i].layer == layer) {
+            json_t *o = secret_out(&r->secrets[i]);
+            ok = ok && o && json_array_append_new(sec, o) == 0;
+        }
+    }
+    for (size_t i = 0; i < r->nmodels; i++) {
+        if (r->models[i].layer == layer) {
+            json_t *o = model_out(&r->models[i]);
+            ok = ok && o && json_array_append_new(mod, o) == 0;
+        }
+    }
+    json_object_set_new(doc, "secrets", sec);
+    json_object_set_new(doc, "models", mod);
+    json_object_set(doc, "files", files);
+    char *text = ok ? vg_json_dump(doc, false) : NULL;
+    json_decref(doc);
+    if (!text) {
+        VG_DEBUG("scan", "layer %zu: not cached (findings not representable)", layer);
+        return;
+    }
+    vg_autofree char *path = layer_path_for(key);
+    vg_autofree char *dir = vg_strdup(path);
+    *strrchr(dir, '/') = '\0';
+    struct vg_err *err = NULL;
+    if (vg_mkdir_p(dir, 0700, &err) < 0 ||
+        vg_file_write_atomic(path, text, strlen(text), 0600, &err) < 0) {
+        char *m = vg_err_format(err);
+        VG_DEBUG("scan", "layer cache not written: %s", m);
+        free(m);
+        vg_err_free(&err);
+    }
+    free(text);
+}
+
+/* Appends a cached layer's secret and model findings to r, attributed to `layer`. */
+void
+vg_scan_layer_cache_restore(struct vg_scan_report *r, const struct vg_scan_layer_entry *e,
+                            size_t layer)
+{
+    size_t ns = json_array_size(e->secrets), nm = json_array_size(e->models);
+    r->secrets = vg_realloc(r->secrets, (r->nsecrets + ns + 1) * sizeof(*r->secrets));
+    for (size_t i = 0; i < ns; i++) {
+        json_t *o = json_array_get(e->secrets, i);
+        struct vg_scan_secret *s = &r->secrets[r->nsecrets++];
+        memset(s, 0, sizeof(*s));
+        s->f.rule_id = dup_str(o, "rule_id");
+        s->f.category = dup_str(o, "category");
+        s->f.title = dup_str(o, "title");
+        s->f.severity = (enum vg_scan_severity)json_integer_value(json_object_get(o, "severity"));
+        s->f.path = dup_str(o, "path");
+        s->f.start_line = (size_t)json_integer_value(json_object_get(o, "start_line"));
+        s->f.end_line = (size_t)json_integer_value(json_object_get(o, "end_line"));
+        s->f.offset = (uint64_t)json_integer_value(json_object_get(o, "offset"));
+        s->f.secret = dup_str(o, "secret");
+        s->f.match = dup_str(o, "match");
+        s->layer = layer;
+    }
+    r->models = vg_realloc(r->models, (r->nmodels + nm + 1) * sizeof(*r->models));
+    for (size_t i = 0; i < nm; i++) {
+        json_t *o = json_array_get(e->models, i);
+        struct vg_scan_model *m = &r->models[r->nmodels++];
+        memset(m, 0, sizeof(*m));
+        const char *id = vg_json_str(o, "id");
+        snprintf(m->f.id, sizeof(m->f.id), "%s", id ? id : "");
+        m->f.severity = (enum vg_scan_severity)json_integer_value(json_object_get(o, "severity"));
+        m->f.title = dup_str(o, "title");
+        m->f.message = dup_str(o, "message");
+        m->f.path = dup_str(o, "path");
+        m->f.offset = (uint64_t)json_integer_value(json_object_get(o, "offset"));
+        m->layer = layer;
+    }
+}

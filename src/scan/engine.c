@@ -3,7 +3,8 @@
  * The scan engine: opens the image, walks its layers ONCE with every analyzer attached
  * (inventory, secrets, model files, configuration metadata), then matches the inventory
  * against the vulnerability database. Results of the expensive part (the walk) are cached per
- * image manifest digest, so rescanning an unchanged image only re-runs the matching.
+ * image manifest digest, so rescanning an unchanged image only re-runs the matching, and per
+ * layer diffID, so an image sharing base layers with a scanned one only reads its new layers.
  */
 #include "scan.h"
 #include "scan_int.h"
@@ -354,6 +355,198 @@ report_from_image(struct vg_scan_report *r, const struct vg_oci_image *img)
     }
 }
 
+/* ---------------------------------------------------------------- per-layer cache */
+
+/* The configuration collector's inputs, recorded per layer so that a cached layer can replay
+ * them: a tee in front of the collector's consumer. */
+struct cfg_rec {
+    char *path;
+    uint32_t mode;
+    size_t layer;
+};
+
+struct cfg_tee {
+    struct vg_layer_consumer c;
+    struct vg_layer_consumer *inner;
+    pthread_mutex_t mu; /* guards v, n */
+    struct cfg_rec *v;
+    size_t n;
+};
+
+#define CFG_TEE_MAX 100000u
+
+static enum vg_layer_want
+tee_want(void *ctx, const struct vg_layer_file *f)
+{
+    struct cfg_tee *t = ctx;
+    return t->inner->want(t->inner->ctx, f);
+}
+
+static int
+tee_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_t len,
+            struct vg_err **err)
+{
+    struct cfg_tee *t = ctx;
+    pthread_mutex_lock(&t->mu);
+    if (t->n < CFG_TEE_MAX) {
+        t->v = vg_realloc(t->v, (t->n + 1) * sizeof(*t->v));
+        t->v[t->n++] = (struct cfg_rec){vg_strdup(f->path), f->mode, f->layer_index};
+    }
+    pthread_mutex_unlock(&t->mu);
+    return t->inner->on_file(t->inner->ctx, f, data, len, err);
+}
+
+static void
+tee_dispose(struct cfg_tee *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->v[i].path);
+    }
+    free(t->v);
+    pthread_mutex_destroy(&t->mu);
+}
+
+/* What the per-layer cache knows for this scan: a key per cacheable layer (one with a diffID
+ * in the config) and the entries found. */
+struct lcache {
+    size_t n;
+    char **keys;                       /* NULL: layer not cacheable */
+    struct vg_scan_layer_entry *hits;  /* listing.max == 0: miss */
+    bool *hit;
+};
+
+static char *
+layer_key(const struct vg_digest *diff_id, const struct vg_scan_opts *o)
+{
+    struct vg_buf b = VG_BUF_INIT(1u << 20);
+    int rc = vg_buf_appendf(&b, NULL, "layer|%s|%s|%u|%d%d|%s", VG_VERSION, diff_id->text,
+                            o->scanners ? o->scanners : 0xfu, o->inv.os_pkgs, o->inv.lib_pkgs,
+                            o->secret_config ? o->secret_config : "");
+    for (size_t i = 0; rc == 0 && i < o->inv.nskip_dirs; i++) {
+        rc = vg_buf_appendf(&b, NULL, "|d:%s", o->inv.skip_dirs[i]);
+    }
+    for (size_t i = 0; rc == 0 && i < o->inv.nskip_files; i++) {
+        rc = vg_buf_appendf(&b, NULL, "|f:%s", o->inv.skip_files[i]);
+    }
+    struct vg_digest d;
+    vg_digest_of(&d, VG_DIGEST_SHA256, b.data, b.len);
+    vg_buf_dispose(&b);
+    return rc == 0 ? vg_strdup(vg_digest_hex(&d)) : NULL;
+}
+
+static bool
+lcache_listing(void *ctx, size_t i, const uint8_t **data, size_t *len)
+{
+    struct lcache *lc = ctx;
+    if (i >= lc->n || !lc->hit[i]) {
+        return false;
+    }
+    *data = lc->hits[i].listing.data ? lc->hits[i].listing.data : (const uint8_t *)"";
+    *len = lc->hits[i].listing.len;
+    return true;
+}
+
+static void
+lcache_free(struct lcache *lc)
+{
+    for (size_t i = 0; i < lc->n; i++) {
+        free(lc->keys[i]);
+        vg_scan_layer_entry_dispose(&lc->hits[i]);
+    }
+    free(lc->keys);
+    free(lc->hits);
+    free(lc->hit);
+}
+
+/* Applies a loaded entry for layer i; false (nothing applied) when the records do not import. */
+static bool
+lcache_apply(struct vg_scan_report *r, const struct vg_oci_image *img,
+             struct vg_inventory_builder *ib, struct vg_layer_consumer *cfg,
+             const struct vg_scan_layer_entry *e, size_t i)
+{
+    const struct vg_digest *dg = &img->manifest->layers[i].digest;
+    const struct vg_digest *did = &img->config->diff_ids[i];
+    if (ib && (!e->inv || vg_inventory_builder_import(ib, e->inv, i, dg, did, NULL) < 0)) {
+        return false;
+    }
+    vg_scan_layer_cache_restore(r, e, i);
+    for (size_t k = 0; cfg && k < json_array_size(e->files); k++) {
+        json_t *o = json_array_get(e->files, k);
+        struct vg_layer_file f = {.path = vg_json_str(o, "path"),
+                                  .mode = (uint32_t)json_integer_value(json_object_get(o, "mode")),
+                                  .layer_index = i, .layer_digest = dg, .diff_id = did};
+        if (f.path && *f.path) {
+            (void)cfg->on_file(cfg->ctx, &f, NULL, 0, NULL);
+        }
+    }
+    return true;
+}
+
+/* Loads the entries of every cacheable layer and applies them (before the walk). */
+static void
+lcache_open(struct lcache *lc, struct vg_scan_report *r, const struct vg_oci_image *img,
+            const struct vg_scan_opts *o, struct vg_inventory_builder *ib,
+            struct vg_layer_consumer *cfg)
+{
+    lc->n = img->manifest ? img->manifest->nlayers : 0;
+    lc->keys = vg_calloc(lc->n ? lc->n : 1, sizeof(*lc->keys));
+    lc->hits = vg_calloc(lc->n ? lc->n : 1, sizeof(*lc->hits));
+    lc->hit = vg_calloc(lc->n ? lc->n : 1, sizeof(*lc->hit));
+    for (size_t i = 0; i < lc->n; i++) {
+        if (!img->config || i >= img->config->ndiff_ids || !img->config->diff_ids[i].alg) {
+            continue;
+        }
+        lc->keys[i] = layer_key(&img->config->diff_ids[i], o);
+        if (lc->keys[i] && vg_scan_layer_cache_load(&lc->hits[i], lc->keys[i]) == 0) {
+            lc->hit[i] = lcache_apply(r, img, ib, cfg, &lc->hits[i], i);
+            VG_DEBUG("scan", "layer %zu: %s", i, lc->hit[i] ? "from the layer cache" : "stale");
+        }
+    }
+}
+
+static json_t *
+tee_files(const struct cfg_tee *t, size_t layer)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; t && i < t->n; i++) {
+        if (t->v[i].layer == layer) {
+            json_t *o = json_pack("{s:s,s:I}", "path", t->v[i].path, "mode",
+                                  (json_int_t)t->v[i].mode);
+            if (!o) {
+                json_decref(a);
+                return NULL;
+            }
+            json_array_append_new(a, o);
+        }
+    }
+    return a;
+}
+
+/* After a walk (before the inventory is finished): stores every walked cacheable layer. */
+static void
+lcache_store(const struct lcache *lc, const struct vg_scan_report *r,
+             const struct vg_layers_result *lr, struct vg_inventory_builder *ib,
+             const struct cfg_tee *tee)
+{
+    for (size_t i = 0; i < lc->n; i++) {
+        size_t len = 0;
+        const uint8_t *lst = vg_layers_result_listing(lr, i, &len);
+        if (!lc->keys[i] || lc->hit[i] || !lst) {
+            continue;
+        }
+        json_t *inv = NULL;
+        if (ib && vg_inventory_builder_export(&inv, ib, i, NULL) < 0) {
+            continue;
+        }
+        json_t *files = tee_files(tee, i);
+        if (files) {
+            vg_scan_layer_cache_store(lc->keys[i], lst, len, inv, r, i, files);
+        }
+        json_decref(files);
+        json_decref(inv);
+    }
+}
+
 static int
 walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_scan_opts *o,
            struct vg_err **err)
@@ -366,8 +559,12 @@ walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_s
     struct secret_consumer scons = {0};
     struct model_consumer mcons = {0};
     struct vg_layer_consumer *consumers[64];
+    struct cfg_tee tee = {0};
+    struct lcache lc = {0};
     size_t n = 0;
     int rc = 0;
+
+    pthread_mutex_init(&tee.mu, NULL);
 
     pthread_mutex_init(&scons.mu, NULL);
     pthread_mutex_init(&scons.qmu, NULL);
@@ -412,16 +609,30 @@ walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_s
     }
     if (sc & VG_SCANNER_CONFIG) {
         cc = vg_cfg_collector_new();
-        consumers[n++] = vg_cfg_collector_consumer(cc);
+        tee.inner = vg_cfg_collector_consumer(cc);
+        tee.c = *tee.inner;
+        tee.c.ctx = &tee;
+        tee.c.want = tee_want;
+        tee.c.on_file = tee_on_file;
+        consumers[n++] = o->use_cache ? &tee.c : tee.inner;
     }
     struct vg_layers_opts lo = VG_LAYERS_OPTS_INIT;
     lo.jobs = o->jobs;
     lo.quiet = o->quiet;
+    if (o->use_cache) {
+        lcache_open(&lc, r, img, o, ib, tee.inner);
+        lo.record_listings = true;
+        lo.cached = lcache_listing;
+        lo.cached_ctx = &lc;
+    }
     int wrc = vg_layers_walk(&lr, img, consumers, n, &lo, err);
     secret_worker_finish(&scons);
     if (wrc < 0) {
         rc = -1;
         goto out;
+    }
+    if (o->use_cache) {
+        lcache_store(&lc, r, lr, ib, cc ? &tee : NULL);
     }
     if (ib && vg_inventory_builder_finish(&r->inv, ib, lr, err) < 0) {
         rc = vg_err_wrap(err, "inventory");
@@ -448,6 +659,8 @@ walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_s
     }
 out:
     vg_layers_result_free(lr);
+    lcache_free(&lc);
+    tee_dispose(&tee);
     vg_cfg_collector_free(cc);
     vg_secret_engine_free(se);
     vg_inventory_builder_free(ib);

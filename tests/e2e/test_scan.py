@@ -458,3 +458,106 @@ def test_layer_digest_mismatch_is_one_clear_error(vigil, sample, tmp_path):
     lines = [l for l in r.err.strip().splitlines() if l]
     assert len(lines) == 1, r.err
     assert layers[1]["digest"][:19] in lines[0] or "digest" in lines[0].lower(), lines[0]
+
+
+# ---------------------------------------------------------------- per-layer cache
+
+
+def _sample_layers(sample):
+    """The sample image's layers as [(plain tar, gzip blob)], in manifest order."""
+    import gzip
+    root = sample["dir"] / "image"
+    blobs = root / "blobs" / "sha256"
+    idx = json.loads((root / "index.json").read_text())
+    man = json.loads((blobs / idx["manifests"][0]["digest"].split(":")[1]).read_text())
+    out = []
+    for d in man["layers"]:
+        gz = (blobs / d["digest"].split(":")[1]).read_bytes()
+        out.append((gzip.decompress(gz), gz))
+    return out
+
+
+def _image_b(sample, out):
+    """Image B: the sample's first two layers (debian, app) plus a new top layer that deletes
+    lodash (a whiteout over a cached layer) and adds a secret. Returns (ref, shared blobs)."""
+    import hashlib
+    base = _sample_layers(sample)[:2]
+    top = _tar_gz([("app/node_modules/.wh.lodash", b""),
+                   ("srv/.env", b"AWS_ACCESS_KEY_ID=AKIAQ7ZK3V5N2XW4M6PB\n")])
+    ref = _layout(out, base + [top])
+    shared = [out / "blobs" / "sha256" / hashlib.sha256(gz).hexdigest() for _, gz in base]
+    return ref, shared
+
+
+def _scan_json(vigil, sample, ref, env, *args):
+    r = vigil("scan", "--offline", "-q", "--db", sample["db"], "--format", "json", *args, ref,
+              env=env)
+    assert r.rc == 0, r
+    return json.loads(r.out)["Results"]
+
+
+def test_layer_cache_shared_base_layers_are_not_read(vigil, sample, tmp_path):
+    env = {"XDG_CACHE_HOME": str(tmp_path / "c")}
+    ref_b, shared = _image_b(sample, tmp_path / "b")
+    want = _scan_json(vigil, sample, ref_b, env, "--no-cache")
+    flat = json.dumps(want)
+    # The whiteout in B's own layer removes lodash from the cached app layer; the rest stays.
+    assert "lodash" not in flat and "minimist" in flat and "CVE-2023-5678" in flat
+    assert "AKIA" in flat
+    assert not (tmp_path / "c").exists()  # --no-cache writes nothing
+    # Image A (the sample) populates the per-layer cache.
+    _scan_json(vigil, sample, sample["image"], env)
+    assert len(list((tmp_path / "c" / "vigil" / "layers").glob("*.json"))) == 3
+    # B's shared base layers become unreadable: a cold scan fails on them ...
+    for p in shared:
+        p.write_bytes(b"corrupt" * 100)
+    r = vigil("scan", "--offline", "-q", "--no-cache", "--db", sample["db"], ref_b, env=env)
+    assert r.rc != 0, r
+    # ... and a scan with the cache never reads them, with the findings of a cold scan.
+    assert _scan_json(vigil, sample, ref_b, env) == want
+    assert len(list((tmp_path / "c" / "vigil" / "layers").glob("*.json"))) == 4
+
+
+def test_layer_cache_corrupt_entries_are_ignored(vigil, sample, tmp_path):
+    env = {"XDG_CACHE_HOME": str(tmp_path / "c")}
+    want = _scan_json(vigil, sample, sample["image"], env, "--no-cache")
+    _scan_json(vigil, sample, sample["image"], env)
+    shutil_dir = tmp_path / "c" / "vigil"
+    for p in (shutil_dir / "scan").glob("*.json"):
+        p.unlink()  # force the per-layer path
+    entries = sorted((shutil_dir / "layers").glob("*.json"))
+    assert len(entries) == 3
+    entries[0].write_text("{not json")
+    doc = json.loads(entries[1].read_text())
+    doc["listing"] = "AAAA"  # NUL bytes: not a valid listing
+    entries[1].write_text(json.dumps(doc))
+    doc = json.loads(entries[2].read_text())
+    doc["vigil"] = "0.0.0-foreign"
+    entries[2].write_text(json.dumps(doc))
+    assert _scan_json(vigil, sample, sample["image"], env) == want
+    for p in entries:  # rewritten whole
+        assert json.loads(p.read_text())["vigil"] != "0.0.0-foreign"
+
+
+def test_layer_cache_concurrent_scans_of_images_sharing_layers(vigil, sample, tmp_path):
+    from conftest import vigil_bin
+    ref_b, _ = _image_b(sample, tmp_path / "b")
+    env0 = {"XDG_CACHE_HOME": str(tmp_path / "nc")}
+    want = {ref: _scan_json(vigil, sample, ref, env0, "--no-cache")
+            for ref in (sample["image"], ref_b)}
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "c"))
+    for _ in range(2):  # cold race, then warm race
+        refs = [sample["image"], ref_b] * 2
+        procs = [subprocess.Popen([vigil_bin(), "scan", "--offline", "-q", "--db", sample["db"],
+                                   "--format", "json", ref], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, env=env) for ref in refs]
+        outs = [p.communicate(timeout=120) for p in procs]
+        assert all(p.returncode == 0 for p in procs), outs
+        for ref, (o, _) in zip(refs, outs):
+            assert json.loads(o)["Results"] == want[ref]
+        for p in (tmp_path / "c" / "vigil" / "scan").glob("*.json"):
+            p.unlink()  # the second round goes through the per-layer entries
+    layers = list((tmp_path / "c" / "vigil" / "layers").iterdir())
+    assert len(layers) == 4 and all(p.suffix == ".json" for p in layers), layers
+    for p in layers:
+        json.loads(p.read_text())

@@ -49,6 +49,26 @@ merge(const struct image *im, bool reverse)
     return vg_layers_result_new(idx, st, im->n);
 }
 
+/* The same image merged from recorded listings only (what a per-layer cache replays): each
+ * layer is walked alone with its listing recorded, then the index is built from the listings
+ * without any tar bytes. */
+static struct vg_layers_result *
+merge_from_listings(const struct image *im)
+{
+    struct vg_layers_index *idx = vg_layers_index_new();
+    struct vg_layer_stats *st = vg_calloc(im->n, sizeof(*st));
+    for (size_t i = 0; i < im->n; i++) {
+        struct mem_src m = {im->tar[i], im->len[i], 0, 0};
+        vg_autobuf struct vg_buf l = VG_BUF_INIT(1u << 20);
+        struct vg_layers_walk_args a = {.layer_index = i, .label = "layer", .listing = &l};
+        vg_autoerr struct vg_err *err = NULL;
+        cr_assert_eq(vg_layers_walk_one(&st[i], mem_read, &m, &a, NULL, 0, &err), 0);
+        cr_assert(vg_layers_listing_valid(l.data, l.len));
+        vg_layers_index_add_listing(idx, l.data, l.len, i);
+    }
+    return vg_layers_result_new(idx, st, im->n);
+}
+
 static void
 image_free(struct image *im)
 {
@@ -67,8 +87,8 @@ struct expect {
 static void
 check(const struct image *im, const struct expect *ex, size_t n)
 {
-    for (int rev = 0; rev < 2; rev++) {
-        struct vg_layers_result *r = merge(im, rev);
+    for (int rev = 0; rev < 3; rev++) {
+        struct vg_layers_result *r = rev == 2 ? merge_from_listings(im) : merge(im, rev);
         for (size_t i = 0; i < n; i++) {
             cr_assert_eq(vg_layers_result_present(r, ex[i].path, ex[i].layer), ex[i].want,
                          "present(%s, %zu) should be %d (reverse=%d)", ex[i].path, ex[i].layer,
@@ -245,4 +265,37 @@ Test(layers_merge, hundred_thousand_paths, .timeout = 60)
     }
     cr_assert_eq(present, 100000 - (100000 / 997 + (5 < 100000 % 997)));
     vg_layers_result_free(r);
+}
+
+Test(layers_merge, listing_validation_rejects_hostile_listings)
+{
+    static const struct {
+        const char *data;
+        size_t len;
+        bool ok;
+    } cases[] = {
+        {"", 0, true},
+        {"fa\0dx/y\0wz\0ox\0o\0", 16, true}, /* "o" + "": root opaque */
+        {"fa", 2, false},          /* no terminator */
+        {"f\0", 2, false},         /* empty path (only opaque may) */
+        {"xa\0", 3, false},        /* unknown kind */
+        {"f/etc\0", 6, false},     /* absolute */
+        {"fa/../b\0", 8, false},   /* '..' component */
+        {"f./a\0", 5, false},      /* not normalized */
+        {"fa//b\0", 6, false},     /* not normalized */
+        {"fa\0f", 5, false},       /* truncated record */
+    };
+    for (size_t i = 0; i < VG_ARRAY_LEN(cases); i++) {
+        cr_assert_eq(vg_layers_listing_valid((const uint8_t *)cases[i].data, cases[i].len),
+                     cases[i].ok, "case %zu", i);
+    }
+    char big[VG_LIMIT_PATH_BYTES + 8];
+    memset(big, 'a', sizeof(big));
+    big[0] = 'f';
+    big[sizeof(big) - 1] = '\0';
+    cr_assert_not(vg_layers_listing_valid((const uint8_t *)big, sizeof(big)));
+    /* Garbage fed to the index anyway (unvalidated) must not crash it. */
+    struct vg_layers_index *idx = vg_layers_index_new();
+    vg_layers_index_add_listing(idx, (const uint8_t *)"q\0fa", 5, 0);
+    vg_layers_index_free(idx);
 }
