@@ -30,6 +30,7 @@
 
 #include "core/core.h"
 #include "crypto/crypto.h"
+#include "oci/oci.h"
 
 #define VG_SIGN_MT_SIMPLESIGNING "application/vnd.dev.cosign.simplesigning.v1+json"
 #define VG_SIGN_MT_DSSE          "application/vnd.dsse.envelope.v1+json"
@@ -171,6 +172,9 @@ struct vg_sign_verify_opts {
     const struct vg_sign_kv *annotations; /* -a key=value pairs that must be present */
     size_t nannotations;
     bool check_claims; /* cosign's --check-claims, default true */
+    /* With check_claims: the payload's docker-reference must equal this (cosign's form of the
+     * image repository, vg_sign_docker_reference()); NULL skips the check, as cosign does. */
+    const char *docker_reference;
 };
 
 /* Per layer: the parsed payload when it verified, else the reason. */
@@ -242,6 +246,8 @@ VG_NODISCARD int vg_sign_statement_build(struct vg_buf *out, const char *type,
 struct vg_sign_subject {
     char *name;               /* "" when absent */
     char sha256[64 + 1];      /* "" when the subject has no sha256 */
+    struct vg_sign_kv *annotations; /* string-valued "annotations" (statement v1), owned */
+    size_t nannotations;
 };
 
 struct vg_sign_statement {
@@ -305,5 +311,219 @@ VG_NODISCARD int vg_sign_att_image_verify(const struct vg_sign_sig_image *img,
                                           const struct vg_sign_verify_opts *o, const char *type,
                                           vg_sign_blob_fetch_fn fetch, void *ctx,
                                           struct vg_sign_att_result *res, struct vg_err **err);
+
+/* ---------------------------------------------------------------- cosign 3 bundles (bundle.c) */
+
+#define VG_SIGN_MT_BUNDLE_V03      "application/vnd.dev.sigstore.bundle.v0.3+json"
+#define VG_SIGN_MT_BUNDLE_PREFIX   "application/vnd.dev.sigstore.bundle"
+#define VG_SIGN_MT_OCI_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
+#define VG_SIGN_MT_OCI_EMPTY       "application/vnd.oci.empty.v1+json"
+#define VG_SIGN_PREDICATE_SIGN     "https://sigstore.dev/cosign/sign/v1"
+/* The empty config "{}" every referrer manifest points at. */
+#define VG_SIGN_EMPTY_CONFIG_DIGEST \
+    "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+/* Referrers of one image we look at (and list in a fallback index). */
+#define VG_SIGN_MAX_REFERRERS 1000u
+
+/* The in-toto v1 statement `cosign sign` v3 signs (§4.1): one subject {digest.sha256,
+ * annotations (the -a pairs, sorted; omitted when none)}, predicateType
+ * VG_SIGN_PREDICATE_SIGN, predicate {}. Duplicate keys are VG_E_USAGE. */
+VG_NODISCARD int vg_sign_statement_v1_build(struct vg_buf *out, const struct vg_digest *subject,
+                                            const struct vg_sign_kv *annotations, size_t n,
+                                            struct vg_err **err);
+
+/* Signs statement into a DSSE envelope and wraps it in a key-signed bundle v0.3:
+ * {"mediaType":…,"verificationMaterial":{"publicKey":{"hint":…}},"dsseEnvelope":{…}}. */
+VG_NODISCARD int vg_sign_bundle_build(struct vg_buf *out, const struct vg_crypto_key *key,
+                                      const char *statement, size_t len, struct vg_err **err);
+
+struct vg_sign_bundle {
+    char *media_type;
+    char *envelope_json; /* the dsseEnvelope object, compact (what verify-attestation prints) */
+    struct vg_dsse_envelope *envelope;
+};
+/* Parses a bundle: v0.3 media type only (VG_E_UNSUPPORTED otherwise, as cosign refuses older
+ * bundles on images), a DSSE envelope (messageSignature: VG_E_UNSUPPORTED), duplicate keys
+ * rejected. Transparency-log entries and timestamps are not interpreted. */
+VG_NODISCARD int vg_sign_bundle_parse(struct vg_sign_bundle **out, const void *data, size_t len,
+                                      struct vg_err **err);
+void vg_sign_bundle_free(struct vg_sign_bundle *b);
+/* §4.4: DSSE signature with o->key, payloadType in-toto, statement parsed; predicate_type (NULL:
+ * any) must match exactly; with o->check_claims some subject's sha256 equals o->image and its
+ * annotations hold every o->annotations pair. The statement goes to *out when non-NULL. */
+VG_NODISCARD int vg_sign_bundle_verify(const struct vg_sign_bundle *b,
+                                       const struct vg_sign_verify_opts *o,
+                                       const char *predicate_type,
+                                       struct vg_sign_statement **out, struct vg_err **err);
+
+struct vg_sign_referrer {
+    const struct vg_digest *bundle; /* the bundle blob */
+    uint64_t bundle_size;
+    const char *predicate_type;     /* dev.sigstore.bundle.predicateType */
+    const char *created;            /* RFC 3339 */
+    const char *subject_media_type;
+    const struct vg_digest *subject;
+    uint64_t subject_size;
+};
+/* The OCI 1.1 referrer manifest of §4.3 (empty config, one bundle layer, subject). */
+VG_NODISCARD int vg_sign_referrer_manifest_build(struct vg_buf *out,
+                                                 const struct vg_sign_referrer *r,
+                                                 struct vg_err **err);
+/* The referrers tag schema: appends to out the index (len 0: a new one) with an entry for
+ * manifest (mediaType, size, digest, artifact_type, the manifest's annotations). *added is false
+ * (and out gets index unchanged) when the manifest is already listed. */
+VG_NODISCARD int vg_sign_referrers_index_add(struct vg_buf *out, const void *index, size_t len,
+                                             const void *manifest, size_t mlen,
+                                             const char *artifact_type, bool *added,
+                                             struct vg_err **err);
+
+/* ---------------------------------------------------------------- registry flows (flow.c) */
+
+/* An image in a registry resolved for signing or verification, with the clients for its own
+ * repository and for the repository holding its signatures (VIGIL_REPOSITORY /
+ * COSIGN_REPOSITORY, else the same). */
+struct vg_sign_target {
+    struct vg_oci_ref *ref;        /* as given, normalized */
+    char *name;                    /* "registry/repository" */
+    char *docker_reference;        /* cosign's form of name (payload identity) */
+    struct vg_digest digest;       /* the manifest or index signed */
+    char *media_type;
+    uint64_t size;
+    uint8_t *manifest;             /* exact bytes */
+    size_t manifest_len;
+    char *store_name;              /* "registry/repository" holding attachments */
+    struct vg_registry_client *images;
+    struct vg_registry_client *store; /* == images unless another repository is configured */
+    bool borrowed;                 /* clients belong to a parent target */
+};
+
+/* $VIGIL_REPOSITORY, else $COSIGN_REPOSITORY, else NULL (empty counts as unset). */
+const char *vg_sign_repository_env(void);
+
+/* Resolves image (a registry reference; a tag is resolved to its digest by GET) and opens the
+ * clients; repository (NULL: vg_sign_repository_env()) moves the attachments elsewhere. */
+VG_NODISCARD int vg_sign_target_open(struct vg_sign_target **out, const char *image,
+                                     const struct vg_oci_open_opts *o, const char *repository,
+                                     struct vg_err **err);
+/* A target for one entry of an index target (for --recursive), sharing its clients. */
+VG_NODISCARD int vg_sign_target_child(struct vg_sign_target **out,
+                                      const struct vg_sign_target *parent,
+                                      const struct vg_oci_desc *child, struct vg_err **err);
+void vg_sign_target_free(struct vg_sign_target *t);
+
+struct vg_sign_push_opts {
+    const struct vg_crypto_key *key;
+    const struct vg_sign_kv *annotations; /* -a pairs (signatures only) */
+    size_t nannotations;
+    bool bundle;          /* cosign 3 layout (referrer + bundle) instead of the legacy tag */
+    int64_t now;          /* unix seconds for timestamps */
+    /* attestations only */
+    const char *type;     /* --type */
+    const void *predicate;
+    size_t predicate_len;
+    bool replace;         /* drop older .att layers of the same predicate type */
+};
+
+struct vg_sign_push_result {
+    char *location;           /* "repo:sha256-….sig" or "repo@sha256:…" (referrer) */
+    struct vg_digest manifest; /* what was PUT */
+    bool appended;            /* false: an equivalent signature was already there */
+    bool fallback;            /* bundle: the referrers tag schema index was updated */
+    unsigned retries;         /* re-appends after a concurrent writer replaced the tag */
+};
+void vg_sign_push_result_dispose(struct vg_sign_push_result *r);
+
+/* `vigil sign`: legacy (read-modify-write of the `.sig` image, then a re-read that re-appends
+ * when a concurrent signer's PUT dropped our layer; an existing layer with the same payload
+ * whose signature verifies with this key is kept instead of adding another, as cosign does) or
+ * bundle (blob, empty config, referrer manifest by digest, fallback index when the registry
+ * has no referrers API). Never uploads the image itself. */
+VG_NODISCARD int vg_sign_target_sign(const struct vg_sign_target *t,
+                                     const struct vg_sign_push_opts *o,
+                                     struct vg_sign_push_result *res, struct vg_err **err);
+/* `vigil attest`: a DSSE envelope over a v0.1 statement, appended to the `.att` image (legacy)
+ * or stored as a bundle referrer. */
+VG_NODISCARD int vg_sign_target_attest(const struct vg_sign_target *t,
+                                       const struct vg_sign_push_opts *o,
+                                       struct vg_sign_push_result *res, struct vg_err **err);
+
+struct vg_sign_check_opts {
+    const struct vg_crypto_key *const *keys;
+    size_t nkeys;
+    size_t threshold;     /* distinct keys that must each verify a signature (0 or 1: any) */
+    const struct vg_sign_kv *annotations;
+    size_t nannotations;
+    bool check_claims;    /* digest, annotations (and docker-reference, see below) */
+    bool check_reference; /* legacy payloads must name this image's repository */
+    const char *att_type; /* NULL: signatures (vigil verify); else verify-attestation --type */
+};
+
+/* One signature or attestation found for the image. */
+struct vg_sign_check_item {
+    char *where;       /* "127.0.0.1:5000/app:sha256-….sig layer 1", "referrer sha256:…" */
+    bool bundle;
+    bool verified;
+    char *output;      /* verify: payload JSON (legacy bytes or cosign's synthesized form);
+                        * verify-attestation: the envelope JSON. NULL unless verified */
+    char *payload;     /* the signed payload (simple-signing JSON or statement). NULL unless
+                        * verified */
+    size_t keys_ok;    /* keys this item verified with */
+    struct vg_err *error; /* why it did not verify (the first key's reason) */
+};
+
+struct vg_sign_check_result {
+    struct vg_sign_check_item *items;
+    size_t n, nverified;
+    size_t keys_ok;       /* distinct keys that verified at least one item */
+    uint64_t net_ns;      /* time spent in registry requests */
+    uint64_t total_ns;    /* the whole verification */
+};
+void vg_sign_check_result_dispose(struct vg_sign_check_result *r);
+
+/* `vigil verify` / `verify-attestation`: collects bundles (referrers API, else the fallback
+ * tag; errors there are logged and skipped like cosign 3) and the legacy `.sig`/`.att` layers,
+ * fetches every blob once, verifies each with every key. Succeeds when at least one item
+ * verifies and keys_ok >= threshold; VG_E_VERIFY otherwise (also when nothing is attached).
+ * Registry errors on the legacy tag (other than 404) are returned as they are. */
+VG_NODISCARD int vg_sign_target_verify(const struct vg_sign_target *t,
+                                       const struct vg_sign_check_opts *o,
+                                       struct vg_sign_check_result *res, struct vg_err **err);
+
+/* `vigil tree`: what is attached to the image. */
+struct vg_sign_tree_entry {
+    char *kind;      /* "signature", "attestation", "sbom", "referrer" */
+    char *location;  /* tag or referrer manifest digest */
+    char *digest;    /* layer (blob) digest */
+    char *detail;    /* media type, predicate type or artifact type */
+};
+struct vg_sign_tree {
+    struct vg_sign_tree_entry *entries;
+    size_t n;
+    bool referrers_api; /* false: the fallback tag schema was read */
+};
+void vg_sign_tree_dispose(struct vg_sign_tree *t);
+VG_NODISCARD int vg_sign_target_tree(const struct vg_sign_target *t, struct vg_sign_tree *out,
+                                     struct vg_err **err);
+
+/* ---------------------------------------------------------------- key files (keyfile.c) */
+
+/* A cosign encrypted private key file; the password comes from $VIGIL_PASSWORD /
+ * $COSIGN_PASSWORD, the terminal or standard input (vg_crypto_password_get). */
+VG_NODISCARD int vg_sign_key_load_private(struct vg_crypto_key **out, const char *path,
+                                          struct vg_err **err);
+
+/* Public keys for verification (key rotation). */
+#define VG_SIGN_MAX_KEYS 256u
+struct vg_sign_keyset {
+    struct vg_crypto_key **keys;
+    char **paths;
+    size_t n;
+};
+/* Adds the key in file path, or every *.pub / *.pem file of directory path (sorted by name;
+ * none is VG_E_NOTFOUND). Keys outside crypto/'s allowlist (RSA < 2048 bits, curves other
+ * than P-256/P-384/P-521) are refused with the reason. */
+VG_NODISCARD int vg_sign_keyset_add(struct vg_sign_keyset *ks, const char *path,
+                                    struct vg_err **err);
+void vg_sign_keyset_dispose(struct vg_sign_keyset *ks);
 
 #endif

@@ -54,6 +54,37 @@ vg_sign_predicate_type(const char *type)
     return is_absolute_uri(type) ? type : NULL;
 }
 
+/* `--type vuln` with a scan report (vigil's or Trivy's JSON: "SchemaVersion" + "Results")
+ * instead of a ready cosign vuln predicate: wrap it as cosign's predicate
+ * {"invocation":{…},"scanner":{"uri","version","db":{…},"result":REPORT},"metadata":{…}}
+ * so verifiers that read the cosign schema find the report under scanner.result. A document
+ * that already has "scanner" is used as is. */
+static void
+wrap_scan_report(json_t **pred, int64_t now)
+{
+    json_t *r = *pred;
+    if (!json_is_object(r) || json_object_get(r, "scanner") ||
+        !json_object_get(r, "SchemaVersion") || !json_object_get(r, "Results")) {
+        return;
+    }
+    char ts[32];
+    vg_time_rfc3339(ts, sizeof(ts), now);
+    const char *created = vg_json_str(r, "CreatedAt");
+    json_t *w = json_object();
+    json_object_set_new(w, "invocation",
+                        json_pack("{s:[],s:s,s:s,s:s}", "parameters", "uri", "", "event_id", "",
+                                  "builder.id", ""));
+    json_t *scanner = json_pack("{s:s,s:s,s:{s:s,s:s}}", "uri", "pkg:generic/vigil",
+                                "version", VG_VERSION, "db", "uri", "", "version", "");
+    json_object_set(scanner, "result", r);
+    json_object_set_new(w, "scanner", scanner);
+    json_object_set_new(w, "metadata", json_pack("{s:s,s:s}", "scanStartedOn",
+                                                 created ? created : ts, "scanFinishedOn",
+                                                 created ? created : ts));
+    json_decref(r);
+    *pred = w;
+}
+
 static int
 build_predicate(json_t **out, const char *type, const void *data, size_t len, int64_t now,
                 struct vg_err **err)
@@ -75,6 +106,9 @@ build_predicate(json_t **out, const char *type, const void *data, size_t len, in
         return 0;
     }
     int rc = vg_json_parse(out, data, len, VG_LIMIT_PAYLOAD_BYTES, "predicate", err);
+    if (rc == 0 && strcmp(type, "vuln") == 0) {
+        wrap_scan_report(out, now);
+    }
     return rc;
 }
 
@@ -123,6 +157,11 @@ vg_sign_statement_free(struct vg_sign_statement *s)
     free(s->predicate_type);
     for (size_t i = 0; i < s->nsubjects; i++) {
         free(s->subjects[i].name);
+        for (size_t j = 0; j < s->subjects[i].nannotations; j++) {
+            free((char *)s->subjects[i].annotations[j].key);
+            free((char *)s->subjects[i].annotations[j].value);
+        }
+        free(s->subjects[i].annotations);
     }
     free(s->subjects);
     free(s);
@@ -139,6 +178,35 @@ is_sha256_hex(const char *s)
         }
     }
     return n == 64;
+}
+
+/* v1 subjects may carry annotations (cosign sign puts the -a pairs there); only string values
+ * are kept, anything else in them is ignored like cosign's claim check does. */
+static int
+parse_subject_annotations(struct vg_sign_subject *d, const json_t *s, size_t idx,
+                          struct vg_err **err)
+{
+    json_t *ann = json_object_get(s, "annotations");
+    if (!ann) {
+        return 0;
+    }
+    size_t n = json_object_size(ann);
+    if (!json_is_object(ann) || n > VG_SIGN_MAX_ANNOTATIONS) {
+        return vg_err_set(err, VG_E_PARSE, "statement: subject[%zu].annotations: not an object "
+                          "of at most %u entries", idx, VG_SIGN_MAX_ANNOTATIONS);
+    }
+    d->annotations = vg_calloc(n ? n : 1, sizeof(*d->annotations));
+    const char *key;
+    json_t *v;
+    json_object_foreach(ann, key, v)
+    {
+        if (json_is_string(v)) {
+            d->annotations[d->nannotations].key = vg_strdup(key);
+            d->annotations[d->nannotations].value = vg_strdup(json_string_value(v));
+            d->nannotations++;
+        }
+    }
+    return 0;
 }
 
 static int
@@ -166,6 +234,10 @@ parse_subjects(struct vg_sign_statement *st, const json_t *root, struct vg_err *
         const char *sha = dig ? vg_json_str(dig, "sha256") : NULL;
         if (sha && is_sha256_hex(sha)) {
             memcpy(d->sha256, sha, 65);
+        }
+        int rc = parse_subject_annotations(d, s, i, err);
+        if (rc < 0) {
+            return rc;
         }
     }
     return 0;

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * `vigil sign`: signs images in a registry the way cosign does (docs/signing.md). By default
+ * the legacy layout every verifier reads (`sha256-<hex>.sig`, simple-signing payload,
+ * signature annotation); `--new-bundle-format` writes cosign 3's bundle referrer instead.
+ * Flags and messages live here; resolving, signing and pushing are sign/'s (flow.c).
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+
+#include "sign/sign.h"
+
+static const char sign_help[] =
+    "Usage: vigil sign --key KEY [-a KEY=VALUE]... [--recursive] [--new-bundle-format]\n"
+    "                  [--creds USER:PASS] [--insecure] [--plain-http] IMAGE...\n"
+    "\n"
+    "Signs each IMAGE (a registry reference; a tag is resolved to its manifest digest first)\n"
+    "with a cosign encrypted private key and stores the signature in the registry, laid out\n"
+    "exactly as cosign does, so 'cosign verify --key cosign.pub --insecure-ignore-tlog' and\n"
+    "'vigil verify' accept it. The image itself is never uploaded again.\n"
+    "\n"
+    "Default layout (cosign 1/2, read by every verifier): the simple-signing payload is a\n"
+    "layer of the image at tag sha256-<hex>.sig with the signature in the annotation\n"
+    "dev.cosignproject.cosign/signature. New signatures are appended; existing ones are kept.\n"
+    "\n"
+    "Options:\n"
+    "  --key FILE             cosign encrypted private key (password: $VIGIL_PASSWORD or\n"
+    "                         $COSIGN_PASSWORD, else the terminal, else standard input)\n"
+    "  -a, --annotations K=V  annotation stored in the signed payload (repeatable)\n"
+    "  --recursive            for a multi-platform index, also sign every manifest it lists\n"
+    "  --new-bundle-format    write cosign 3's layout: a Sigstore bundle v0.3 (DSSE over an\n"
+    "                         in-toto statement) attached as an OCI 1.1 referrer, plus the\n"
+    "                         sha256-<hex> fallback index when the registry lacks the API\n"
+    "  --creds USER:PASS      registry credentials (default: docker config.json)\n"
+    "  --insecure             skip TLS certificate verification\n"
+    "  --plain-http           talk HTTP instead of HTTPS to the registry\n"
+    "\n"
+    "Environment: VIGIL_REPOSITORY (or COSIGN_REPOSITORY) = REGISTRY/PATH stores signatures in\n"
+    "that repository instead of the image's; verifiers need the same variable.\n"
+    "\n"
+    "Examples:\n"
+    "  vigil sign --key cosign.key registry.example.com/team/app:1.4\n"
+    "  vigil sign --key cosign.key -a env=prod --recursive reg.example.com/app@sha256:...\n"
+    "  VIGIL_REPOSITORY=registry.example.com/signatures vigil sign --key cosign.key app:1.4\n"
+    "\n"
+    "Exit codes: 0 signed, 2 usage, 3 runtime, 4 image or key not found, 5 auth or wrong\n"
+    "password, 6 bad key or corrupt signature image, 7 network.\n";
+
+enum { OPT_KEY = 1, OPT_RECURSIVE, OPT_BUNDLE, OPT_CREDS, OPT_INSECURE, OPT_PLAIN_HTTP,
+       OPT_HELP };
+
+#define MAX_ANNOTATIONS 256
+
+struct sign_args {
+    const char *key;
+    struct vg_sign_kv ann[MAX_ANNOTATIONS];
+    size_t nann;
+    bool recursive, bundle;
+    struct vg_oci_open_opts open;
+    char **images;
+    size_t nimages;
+};
+
+static int
+add_annotation(struct sign_args *a, char *arg)
+{
+    char *eq = strchr(arg, '=');
+    if (!eq || eq == arg) {
+        return vg_cli_usage("sign", "-a wants KEY=VALUE, not '%s'", arg);
+    }
+    if (a->nann == MAX_ANNOTATIONS) {
+        return vg_cli_usage("sign", "at most %d annotations", MAX_ANNOTATIONS);
+    }
+    *eq = '\0';
+    a->ann[a->nann++] = (struct vg_sign_kv){arg, eq + 1};
+    return 0;
+}
+
+static int
+parse_args(struct sign_args *a, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"key", required_argument, NULL, OPT_KEY},
+        {"annotations", required_argument, NULL, 'a'},
+        {"recursive", no_argument, NULL, OPT_RECURSIVE},
+        {"new-bundle-format", no_argument, NULL, OPT_BUNDLE},
+        {"creds", required_argument, NULL, OPT_CREDS},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"plain-http", no_argument, NULL, OPT_PLAIN_HTTP},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    int c, rc;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "ha:", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_KEY: a->key = optarg; break;
+        case 'a':
+            if ((rc = add_annotation(a, optarg)) != 0) {
+                return rc;
+            }
+            break;
+        case OPT_RECURSIVE: a->recursive = true; break;
+        case OPT_BUNDLE: a->bundle = true; break;
+        case OPT_CREDS: a->open.creds = optarg; break;
+        case OPT_INSECURE: a->open.insecure = true; break;
+        case OPT_PLAIN_HTTP: a->open.plain_http = true; break;
+        case 'h':
+        case OPT_HELP: fputs(sign_help, stdout); return -1;
+        default: return vg_cli_usage("sign", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (!a->key) {
+        return vg_cli_usage("sign", "--key is required");
+    }
+    if (optind == argc) {
+        return vg_cli_usage("sign", "missing IMAGE");
+    }
+    a->images = argv + optind;
+    a->nimages = (size_t)(argc - optind);
+    return 0;
+}
+
+static int
+sign_one(const struct vg_sign_target *t, const struct vg_sign_push_opts *po,
+         struct vg_err **err)
+{
+    struct vg_sign_push_result res;
+    if (vg_sign_target_sign(t, po, &res, err) < 0) {
+        return -1;
+    }
+    fprintf(stderr, "%s signature for %s@%s %s %s\n", res.appended ? "Pushed" : "Kept existing",
+            t->name, t->digest.text, res.appended ? "to" : "in", res.location);
+    if (res.retries) {
+        fprintf(stderr, "  (re-appended %u time(s) after a concurrent signer replaced the tag)\n",
+                res.retries);
+    }
+    if (res.fallback) {
+        fprintf(stderr, "  (registry has no referrers API: updated the fallback tag sha256-%s)\n",
+                vg_digest_hex(&t->digest));
+    }
+    vg_sign_push_result_dispose(&res);
+    return 0;
+}
+
+static int
+sign_recursive(const struct vg_sign_target *t, const struct vg_sign_push_opts *po,
+               struct vg_err **err)
+{
+    struct vg_oci_manifest *m = NULL;
+    if (vg_oci_manifest_parse(&m, t->manifest, t->manifest_len, t->media_type, err) < 0) {
+        return vg_err_wrap(err, "%s", t->digest.text);
+    }
+    int rc = 0;
+    for (size_t i = 0; m->is_index && i < m->nmanifests && rc == 0; i++) {
+        struct vg_sign_target *child = NULL;
+        if ((rc = vg_sign_target_child(&child, t, &m->manifests[i], err)) == 0) {
+            rc = sign_one(child, po, err);
+            vg_sign_target_free(child);
+        }
+    }
+    vg_oci_manifest_free(m);
+    return rc;
+}
+
+static int
+run(const struct sign_args *a, const char **failed, struct vg_err **err)
+{
+    vg_autokey struct vg_crypto_key *key = NULL;
+    int rc = vg_crypto_init(err);
+    if (rc < 0 || (rc = vg_sign_key_load_private(&key, a->key, err)) < 0) {
+        return rc;
+    }
+    struct vg_sign_push_opts po = {.key = key, .annotations = a->ann, .nannotations = a->nann,
+                                   .bundle = a->bundle, .now = vg_now_unix()};
+    for (size_t i = 0; i < a->nimages; i++) {
+        struct vg_sign_target *t = NULL;
+        *failed = a->images[i];
+        if ((rc = vg_sign_target_open(&t, a->images[i], &a->open, NULL, err)) < 0) {
+            return rc;
+        }
+        if (!t->ref->digest) {
+            fprintf(stderr, "Signing %s by its tag's current digest %s\n", a->images[i],
+                    t->digest.text);
+        }
+        rc = sign_one(t, &po, err);
+        if (rc == 0 && a->recursive) {
+            rc = sign_recursive(t, &po, err);
+        }
+        vg_sign_target_free(t);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int
+cmd_sign(int argc, char **argv)
+{
+    struct sign_args a = {0};
+    int rc = parse_args(&a, argc, argv);
+    if (rc != 0) {
+        return rc < 0 ? VG_EXIT_OK : rc;
+    }
+    struct vg_err *err = NULL;
+    const char *failed = NULL;
+    if (run(&a, &failed, &err) < 0) {
+        vg_autofree char *ctx = vg_fmt("sign %s", failed ? failed : "");
+        return vg_cli_fail(&err, ctx);
+    }
+    return VG_EXIT_OK;
+}

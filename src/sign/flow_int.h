@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Internal helpers shared by the registry-flow files (flow.c pushes, check.c verifies and
+ * lists).
+ */
+#ifndef VG_SIGN_FLOW_INT_H
+#define VG_SIGN_FLOW_INT_H
+
+#include "sign_int.h"
+
+/* The `.sig`/`.att` image at tag, or an empty one when the tag does not exist (404). Other
+ * registry errors are returned as they are. */
+VG_NODISCARD int vg_sign__read_sig_image(struct vg_registry_client *c, const char *tag,
+                                         struct vg_sign_sig_image **out, struct vg_err **err);
+
+#endif

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Key references for the registry commands: a cosign encrypted private key file (password
+ * obtained as cosign does, crypto/'s vg_crypto_password_get) and public keys given as files
+ * or as a directory of keys (key rotation: every `*.pub` / `*.pem` in it, sorted by name).
+ */
+#include "sign_int.h"
+
+#include <dirent.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int
+vg_sign_key_load_private(struct vg_crypto_key **out, const char *path, struct vg_err **err)
+{
+    vg_autobuf struct vg_buf pem = VG_BUF_INIT(VG_CRYPTO_KEY_FILE_MAX);
+    int rc = vg_file_read(&pem, path, VG_CRYPTO_KEY_FILE_MAX, err);
+    if (rc < 0) {
+        return vg_err_wrap(err, "key %s", path);
+    }
+    /* Parse the envelope before asking for a password, so a wrong file fails fast. */
+    uint64_t n = 0;
+    if ((rc = vg_crypto_envelope_inspect(pem.data, pem.len, &n, err)) < 0) {
+        return vg_err_wrap(err, "key %s", path);
+    }
+    vg_autosecret struct vg_secret *pw = NULL;
+    if ((rc = vg_crypto_password_get(&pw, false, err)) < 0) {
+        return rc;
+    }
+    if ((rc = vg_crypto_key_load_private_encrypted(out, pem.data, pem.len, pw, err)) < 0) {
+        return vg_err_wrap(err, "key %s", path);
+    }
+    return 0;
+}
+
+static int
+load_one(struct vg_sign_keyset *ks, const char *path, struct vg_err **err)
+{
+    if (ks->n >= VG_SIGN_MAX_KEYS) {
+        return vg_err_set(err, VG_E_LIMIT, "more than %u public keys", VG_SIGN_MAX_KEYS);
+    }
+    vg_autobuf struct vg_buf data = VG_BUF_INIT(VG_CRYPTO_KEY_FILE_MAX);
+    struct vg_crypto_key *k = NULL;
+    if (vg_file_read(&data, path, VG_CRYPTO_KEY_FILE_MAX, err) < 0 ||
+        vg_crypto_key_load_public(&k, data.data, data.len, err) < 0) {
+        return vg_err_wrap(err, "public key %s", path);
+    }
+    ks->keys = vg_realloc(ks->keys, (ks->n + 1) * sizeof(*ks->keys));
+    ks->paths = vg_realloc(ks->paths, (ks->n + 1) * sizeof(*ks->paths));
+    ks->keys[ks->n] = k;
+    ks->paths[ks->n] = vg_strdup(path);
+    ks->n++;
+    return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+load_dir(struct vg_sign_keyset *ks, const char *dir, struct vg_err **err)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        return vg_err_sys(err, VG_E_IO, "open key directory %s", dir);
+    }
+    char **names = NULL;
+    size_t n = 0;
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' ||
+            !(vg_cstr_endswith(e->d_name, ".pub") || vg_cstr_endswith(e->d_name, ".pem"))) {
+            continue;
+        }
+        if (n >= VG_SIGN_MAX_KEYS) {
+            rc = vg_err_set(err, VG_E_LIMIT, "%s holds more than %u keys", dir,
+                            VG_SIGN_MAX_KEYS);
+            break;
+        }
+        names = vg_realloc(names, (n + 1) * sizeof(*names));
+        names[n++] = vg_fmt("%s/%s", dir, e->d_name);
+    }
+    closedir(d);
+    if (rc == 0 && n == 0) {
+        rc = vg_err_set(err, VG_E_NOTFOUND, "no *.pub or *.pem keys in %s", dir);
+    }
+    if (n) {
+        qsort(names, n, sizeof(*names), cmp_str);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0) {
+            rc = load_one(ks, names[i], err);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+int
+vg_sign_keyset_add(struct vg_sign_keyset *ks, const char *path, struct vg_err **err)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        return vg_err_sys(err, VG_E_NOTFOUND, "public key %s", path);
+    }
+    return S_ISDIR(st.st_mode) ? load_dir(ks, path, err) : load_one(ks, path, err);
+}
+
+void
+vg_sign_keyset_dispose(struct vg_sign_keyset *ks)
+{
+    for (size_t i = 0; i < ks->n; i++) {
+        vg_crypto_key_free(ks->keys[i]);
+        free(ks->paths[i]);
+    }
+    free(ks->keys);
+    free(ks->paths);
+    *ks = (struct vg_sign_keyset){0};
+}
