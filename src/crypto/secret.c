@@ -116,8 +116,18 @@ vg_secret_read_file(struct vg_secret **out, const char *path, size_t max, struct
     return 0;
 }
 
+/* Set by the prompt's signal handler; signal dispositions are process-wide anyway, and only
+ * the single-threaded CLI prompts. */
+static volatile sig_atomic_t prompt_signal;
+
+static void
+on_prompt_signal(int sig)
+{
+    prompt_signal = sig;
+}
+
 /* Reads from fd into s (capacity VG_CRYPTO_PASSWORD_MAX) until EOF, or until '\n' when line
- * is set (the newline is not stored). */
+ * is set (the newline is not stored). A signal caught by the prompt ends the read. */
 static int
 read_secret_fd(int fd, struct vg_secret *s, bool line, struct vg_err **err)
 {
@@ -125,6 +135,11 @@ read_secret_fd(int fd, struct vg_secret *s, bool line, struct vg_err **err)
     for (;;) {
         uint8_t c;
         ssize_t r = read(fd, &c, 1);
+        if (r < 0 && errno == EINTR && prompt_signal) {
+            vg_crypto_memzero(s->data, s->len);
+            s->len = 0;
+            return vg_err_set(err, VG_E_IO, "password prompt interrupted");
+        }
         if (r < 0 && errno == EINTR) {
             continue;
         }
@@ -146,12 +161,15 @@ read_secret_fd(int fd, struct vg_secret *s, bool line, struct vg_err **err)
     return 0;
 }
 
-/* Echo is off while the password is typed. Interrupting signals are held back meanwhile so
- * that Ctrl-C cannot leave the terminal without echo: a pending signal is delivered (and
- * takes effect) right after the settings are restored. */
+/* Echo is off while the password is typed. Interrupting signals are caught (without
+ * SA_RESTART, so the read returns at once); the terminal settings and the previous
+ * dispositions are restored first, and then the signal is raised again so that Ctrl-C takes
+ * effect immediately and never leaves the terminal without echo. SIGTSTP is held back. */
 static int
 prompt_tty(struct vg_secret *s, const char *prompt, struct vg_err **err)
 {
+    static const int sigs[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP};
+    struct sigaction act, old_act[VG_ARRAY_LEN(sigs)];
     struct termios old, quiet;
     if (tcgetattr(STDIN_FILENO, &old) < 0) {
         return vg_err_sys(err, VG_E_IO, "read terminal settings");
@@ -161,12 +179,15 @@ prompt_tty(struct vg_secret *s, const char *prompt, struct vg_err **err)
     quiet.c_lflag |= ECHONL;
     sigset_t hold, saved;
     sigemptyset(&hold);
-    sigaddset(&hold, SIGINT);
-    sigaddset(&hold, SIGTERM);
-    sigaddset(&hold, SIGQUIT);
     sigaddset(&hold, SIGTSTP);
-    sigaddset(&hold, SIGHUP);
     sigprocmask(SIG_BLOCK, &hold, &saved);
+    memset(&act, 0, sizeof(act));
+    act.sa_handler = on_prompt_signal;
+    sigemptyset(&act.sa_mask);
+    prompt_signal = 0;
+    for (size_t i = 0; i < VG_ARRAY_LEN(sigs); i++) {
+        sigaction(sigs[i], &act, &old_act[i]);
+    }
     fputs(prompt, stderr);
     fflush(stderr);
     int rc;
@@ -176,7 +197,13 @@ prompt_tty(struct vg_secret *s, const char *prompt, struct vg_err **err)
         rc = read_secret_fd(STDIN_FILENO, s, true, err);
         (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old); /* best effort: nothing else to do */
     }
+    for (size_t i = 0; i < VG_ARRAY_LEN(sigs); i++) {
+        sigaction(sigs[i], &old_act[i], NULL);
+    }
     sigprocmask(SIG_SETMASK, &saved, NULL);
+    if (prompt_signal) {
+        raise(prompt_signal);
+    }
     return rc;
 }
 
