@@ -34,21 +34,11 @@ write_exclusive(const char *path, const void *data, size_t n, mode_t mode, struc
         }
         return vg_err_sys(err, VG_E_IO, "create %s", path);
     }
-    const uint8_t *p = data;
-    size_t left = n;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            int rc = vg_err_sys(err, VG_E_IO, "write %s", path);
-            close(fd);
-            unlink(path);
-            return rc;
-        }
-        p += w;
-        left -= (size_t)w;
+    if (vg_fd_write_all(fd, data, n) < 0) {
+        int rc = vg_err_sys(err, VG_E_IO, "write %s", path);
+        close(fd);
+        unlink(path);
+        return rc;
     }
     if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || close(fd) < 0) {
         int rc = vg_err_sys(err, VG_E_IO, "write %s", path);

@@ -279,6 +279,8 @@ VG_NODISCARD int vg_file_read(struct vg_buf *out, const char *path, size_t max,
 /* Reads from a dir fd (openat, no symlink follow for the last component when nofollow). */
 VG_NODISCARD int vg_file_read_at(struct vg_buf *out, int dirfd, const char *path, size_t max,
                                  struct vg_err **err);
+/* Writes all n bytes to fd, retrying on EINTR and short writes; -1 with errno on failure. */
+VG_NODISCARD int vg_fd_write_all(int fd, const void *data, size_t n);
 /* Writes atomically: temp file in the same dir, fsync, rename, fsync dir. */
 VG_NODISCARD int vg_file_write_atomic(const char *path, const void *data, size_t n,
                                       unsigned mode, struct vg_err **err);

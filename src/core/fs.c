@@ -95,6 +95,27 @@ fsync_dir_of(const char *path)
 }
 
 int
+vg_fd_write_all(int fd, const void *data, size_t n)
+{
+    const uint8_t *p = data;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            if (w == 0) {
+                errno = EIO;
+            }
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int
 vg_file_write_atomic(const char *path, const void *data, size_t n, unsigned mode,
                      struct vg_err **err)
 {
@@ -103,21 +124,11 @@ vg_file_write_atomic(const char *path, const void *data, size_t n, unsigned mode
     if (fd < 0) {
         return vg_err_sys(err, VG_E_IO, "create temporary file for %s", path);
     }
-    const uint8_t *p = data;
-    size_t left = n;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            int rc = vg_err_sys(err, VG_E_IO, "write %s", tmp);
-            close(fd);
-            unlink(tmp);
-            return rc;
-        }
-        p += w;
-        left -= (size_t)w;
+    if (vg_fd_write_all(fd, data, n) < 0) {
+        int rc = vg_err_sys(err, VG_E_IO, "write %s", tmp);
+        close(fd);
+        unlink(tmp);
+        return rc;
     }
     if (fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0) {
         int rc = vg_err_sys(err, VG_E_IO, "sync %s", tmp);
