@@ -799,9 +799,7 @@ vg_scan_sbom(struct vg_scan_report **out, const char *sbom_path, const struct vg
 void
 vg_scan_secret_dispose(struct vg_scan_secret *s)
 {
-    struct vg_secret_findings tmp = {.items = vg_memdup(&s->f, sizeof(s->f)), .len = 1,
-                                     .cap = 1};
-    vg_secret_findings_dispose(&tmp);
+    vg_secret_finding_dispose(&s->f);
     free(s->suppressed_by);
     memset(s, 0, sizeof(*s));
 }
@@ -809,9 +807,7 @@ vg_scan_secret_dispose(struct vg_scan_secret *s)
 void
 vg_scan_model_dispose(struct vg_scan_model *m)
 {
-    struct vg_model_findings tmp = {.items = vg_memdup(&m->f, sizeof(m->f)), .len = 1,
-                                    .cap = 1};
-    vg_model_findings_dispose(&tmp);
+    vg_model_finding_dispose(&m->f);
     free(m->suppressed_by);
     memset(m, 0, sizeof(*m));
 }

@@ -298,6 +298,40 @@ vg_scan_vuln_dispose(struct vg_vuln_finding *f)
 }
 
 
+/* The common step for every kind of finding: false when its severity is not listed (the
+ * caller drops it); otherwise marks it suppressed when the ignore file names one of its ids
+ * (restricted to `pkg` when the entry names a package). */
+static bool
+screen(const struct vg_scan_filter *flt, enum vg_vulndb_severity sev, const char *id,
+       char *const *more_ids, size_t nmore, const char *pkg, char **suppressed_by)
+{
+    if (!sev_listed(flt->severities, sev)) {
+        return false;
+    }
+    bool ignored = flt->ignore && vg_ignore_match(flt->ignore, id, pkg, flt->now);
+    for (size_t k = 0; flt->ignore && !ignored && k < nmore; k++) {
+        ignored = vg_ignore_match(flt->ignore, more_ids[k], pkg, flt->now);
+    }
+    if (ignored) {
+        *suppressed_by = vg_strdup("ignorefile");
+    }
+    return true;
+}
+
+static void
+vex_screen(const struct vg_scan_filter *flt, struct vg_vuln_finding *f, const struct vg_pkg *p)
+{
+    const char **al = vg_calloc(f->naliases + 1, sizeof(*al));
+    for (size_t k = 0; k < f->naliases; k++) {
+        al[k] = f->aliases[k];
+    }
+    const char *just = NULL;
+    if (vg_vex_suppresses(flt->vex, f->vuln_id, al, p->purl, &just)) {
+        f->suppressed_by = vg_fmt("vex: %s", just ? just : "not_affected");
+    }
+    free(al);
+}
+
 void
 vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
 {
@@ -305,31 +339,14 @@ vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
     for (size_t i = 0; i < r->nvulns; i++) {
         struct vg_vuln_finding *f = &r->vulns[i];
         const struct vg_pkg *p = &r->inv->pkgs[f->pkg];
-        bool drop = !sev_listed(flt->severities, f->severity) ||
-                    (flt->ignore_unfixed && !f->fixed_version);
-        if (drop) {
+        if ((flt->ignore_unfixed && !f->fixed_version) ||
+            !screen(flt, f->severity, f->vuln_id, f->aliases, f->naliases, p->name,
+                    &f->suppressed_by)) {
             vg_scan_vuln_dispose(f);
             continue;
         }
-        const char *just = NULL;
-        if (flt->ignore && (vg_ignore_match(flt->ignore, f->vuln_id, p->name, flt->now))) {
-            f->suppressed_by = vg_strdup("ignorefile");
-        } else if (flt->ignore) {
-            for (size_t k = 0; k < f->naliases && !f->suppressed_by; k++) {
-                if (vg_ignore_match(flt->ignore, f->aliases[k], p->name, flt->now)) {
-                    f->suppressed_by = vg_strdup("ignorefile");
-                }
-            }
-        }
         if (!f->suppressed_by && flt->vex) {
-            const char **al = vg_calloc(f->naliases + 1, sizeof(*al));
-            for (size_t k = 0; k < f->naliases; k++) {
-                al[k] = f->aliases[k];
-            }
-            if (vg_vex_suppresses(flt->vex, f->vuln_id, al, p->purl, &just)) {
-                f->suppressed_by = vg_fmt("vex: %s", just ? just : "not_affected");
-            }
-            free(al);
+            vex_screen(flt, f, p);
         }
         r->vulns[keep++] = *f;
     }
@@ -338,12 +355,10 @@ vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
     keep = 0;
     for (size_t i = 0; i < r->nsecrets; i++) {
         struct vg_scan_secret *s = &r->secrets[i];
-        if (!sev_listed(flt->severities, vg_scan_sev_to_db(s->f.severity))) {
+        if (!screen(flt, vg_scan_sev_to_db(s->f.severity), s->f.rule_id, NULL, 0, NULL,
+                    &s->suppressed_by)) {
             vg_scan_secret_dispose(s);
             continue;
-        }
-        if (flt->ignore && vg_ignore_match(flt->ignore, s->f.rule_id, NULL, flt->now)) {
-            s->suppressed_by = vg_strdup("ignorefile");
         }
         r->secrets[keep++] = *s;
     }
@@ -352,12 +367,10 @@ vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
     keep = 0;
     for (size_t i = 0; i < r->nmodels; i++) {
         struct vg_scan_model *m = &r->models[i];
-        if (!sev_listed(flt->severities, vg_scan_sev_to_db(m->f.severity))) {
+        if (!screen(flt, vg_scan_sev_to_db(m->f.severity), m->f.id, NULL, 0, NULL,
+                    &m->suppressed_by)) {
             vg_scan_model_dispose(m);
             continue;
-        }
-        if (flt->ignore && vg_ignore_match(flt->ignore, m->f.id, NULL, flt->now)) {
-            m->suppressed_by = vg_strdup("ignorefile");
         }
         r->models[keep++] = *m;
     }
@@ -366,12 +379,9 @@ vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
     keep = 0;
     for (size_t i = 0; i < r->nconfigs; i++) {
         struct vg_config_finding *c = &r->configs[i];
-        if (!sev_listed(flt->severities, c->severity)) {
+        if (!screen(flt, c->severity, c->id, NULL, 0, NULL, &c->suppressed_by)) {
             free(c->message);
             continue;
-        }
-        if (flt->ignore && vg_ignore_match(flt->ignore, c->id, NULL, flt->now)) {
-            c->suppressed_by = vg_strdup("ignorefile");
         }
         r->configs[keep++] = *c;
     }

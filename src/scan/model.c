@@ -46,12 +46,19 @@ vg_model_add(struct vg_model_findings *out, const char *id, enum vg_scan_severit
 }
 
 void
+vg_model_finding_dispose(struct vg_model_finding *x)
+{
+    free(x->title);
+    free(x->message);
+    free(x->path);
+    memset(x, 0, sizeof(*x));
+}
+
+void
 vg_model_findings_dispose(struct vg_model_findings *f)
 {
     for (size_t i = 0; i < f->len; i++) {
-        free(f->items[i].title);
-        free(f->items[i].message);
-        free(f->items[i].path);
+        vg_model_finding_dispose(&f->items[i]);
     }
     free(f->items);
     memset(f, 0, sizeof(*f));

@@ -117,6 +117,8 @@ int vg_secret_scan_image_config(const struct vg_secret_engine *e, const void *co
                                 struct vg_err **err);
 
 void vg_secret_findings_dispose(struct vg_secret_findings *f);
+/* Frees one finding's strings (for findings moved out of a list). */
+void vg_secret_finding_dispose(struct vg_secret_finding *f);
 
 /* Masks a secret for display into a fresh string (caller frees): first 4 and last 4 bytes
  * kept when len >= 16, otherwise every byte becomes '*'. */
@@ -191,6 +193,8 @@ int vg_model_check(const char *path, const void *data, size_t len,
 /* True when the path's extension names a model format (cheap pre-filter for the walker). */
 bool vg_model_path_wanted(const char *path);
 void vg_model_findings_dispose(struct vg_model_findings *f);
+/* Frees one finding's strings (for findings moved out of a list). */
+void vg_model_finding_dispose(struct vg_model_finding *f);
 
 /* Lower-level entry points (the fuzz harnesses use these). `path` only labels findings. */
 int vg_model_check_pickle(const char *path, const void *data, size_t len,

@@ -705,16 +705,22 @@ vg_secret_scan_image_config(const struct vg_secret_engine *e, const void *config
 }
 
 void
+vg_secret_finding_dispose(struct vg_secret_finding *x)
+{
+    free(x->rule_id);
+    free(x->category);
+    free(x->title);
+    free(x->path);
+    free(x->secret);
+    free(x->match);
+    memset(x, 0, sizeof(*x));
+}
+
+void
 vg_secret_findings_dispose(struct vg_secret_findings *f)
 {
     for (size_t i = 0; i < f->len; i++) {
-        struct vg_secret_finding *x = &f->items[i];
-        free(x->rule_id);
-        free(x->category);
-        free(x->title);
-        free(x->path);
-        free(x->secret);
-        free(x->match);
+        vg_secret_finding_dispose(&f->items[i]);
     }
     free(f->items);
     memset(f, 0, sizeof(*f));
