@@ -156,6 +156,13 @@ on_header(char *data, size_t size, size_t nmemb, void *ud)
             curl_off_t cl = -1;
             curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
             x->content_length = cl;
+            /* A buffered body announced over its bound fails now, not after max bytes. */
+            if (x->sink == VG_SINK_BUF && st >= 200 && st < 300 && cl > 0 &&
+                (uint64_t)cl > x->max_body && strcmp(x->method, "HEAD") != 0) {
+                vg_err_set(&x->cb_err, VG_E_LIMIT, "response body of %lld bytes exceeds %zu",
+                           (long long)cl, x->max_body);
+                return 0;
+            }
         }
         return n;
     }
@@ -247,7 +254,7 @@ vg_http_xfer_free(struct vg_http_xfer *x)
     if (x->easy) {
         curl_easy_cleanup(x->easy);
     }
-    if (x->multi) {
+    if (x->multi && x->own_multi) {
         curl_multi_cleanup(x->multi);
     }
     curl_slist_free_all(x->req_headers);
@@ -318,10 +325,11 @@ xfer_set_common(struct vg_http_xfer *x, struct vg_http_client *c)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 }
 
+/* One attempt of (method, url); on `multi` when given (a batch), else on its own. */
 static int
 xfer_new(struct vg_http_xfer **out, struct vg_http_client *c, const struct vg_http_req *req,
          const char *method, const char *url, bool with_body, bool with_auth,
-         enum vg_http_sink sink, struct vg_err **err)
+         enum vg_http_sink sink, CURLM *multi, struct vg_err **err)
 {
     struct vg_http_xfer *x = vg_calloc(1, sizeof(*x));
     x->method = vg_strdup(method);
@@ -337,7 +345,8 @@ xfer_new(struct vg_http_xfer **out, struct vg_http_client *c, const struct vg_ht
         x->up_ud = req->body_read_ud;
     }
     x->easy = curl_easy_init();
-    x->multi = curl_multi_init();
+    x->own_multi = !multi;
+    x->multi = multi ? multi : curl_multi_init();
     if (!x->easy || !x->multi) {
         vg_http_xfer_free(x);
         return vg_err_set(err, VG_E_INTERNAL, "curl handle allocation failed");
@@ -495,7 +504,7 @@ xfer_attempts(struct vg_http_client *c, const struct vg_http_req *req, const cha
     bool may_retry = !req->no_retry && !(with_body && req->body_read);
     for (int attempt = 0;; attempt++) {
         struct vg_http_xfer *x = NULL;
-        if (xfer_new(&x, c, req, method, url, with_body, with_auth, sink, err) < 0) {
+        if (xfer_new(&x, c, req, method, url, with_body, with_auth, sink, NULL, err) < 0) {
             return -1;
         }
         vg_autoerr struct vg_err *perr = NULL;
@@ -640,6 +649,19 @@ vg_http_resp_header(const struct vg_http_resp *r, const char *name)
     return vg_http_resp_header_n(r, name, 0);
 }
 
+/* Moves a finished buffered transfer's response into resp (as vg_http_do does). */
+static void
+xfer_to_resp(struct vg_http_xfer *x, struct vg_http_resp *resp)
+{
+    resp->status = x->status;
+    resp->headers = vg_steal_ptr(&x->hdrs.v);
+    resp->nheaders = x->hdrs.n;
+    x->hdrs.n = 0;
+    resp->body = x->body;
+    x->body = VG_BUF_INIT(0);
+    resp->url = vg_steal_ptr(&x->url);
+}
+
 int
 vg_http_do(struct vg_http_client *c, const struct vg_http_req *req, struct vg_http_resp *resp,
            struct vg_err **err)
@@ -653,15 +675,108 @@ vg_http_do(struct vg_http_client *c, const struct vg_http_req *req, struct vg_ht
         vg_http_xfer_free(x);
         return -1;
     }
-    resp->status = x->status;
-    resp->headers = vg_steal_ptr(&x->hdrs.v);
-    resp->nheaders = x->hdrs.n;
-    x->hdrs.n = 0;
-    resp->body = x->body;
-    x->body = VG_BUF_INIT(0);
-    resp->url = vg_steal_ptr(&x->url);
+    xfer_to_resp(x, resp);
     vg_http_xfer_free(x);
     return 0;
+}
+
+/* ---------------------------------------------------------------- several at once */
+
+/* Drives every transfer of the batch to its end. */
+static int
+batch_pump(CURLM *m, struct vg_err **err)
+{
+    for (;;) {
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(m, &running);
+        if (mc != CURLM_OK) {
+            return vg_err_set(err, VG_E_NET, "parallel requests: %s", curl_multi_strerror(mc));
+        }
+        int left = 0;
+        CURLMsg *msg;
+        while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+            struct vg_http_xfer *x = NULL;
+            if (msg->msg == CURLMSG_DONE &&
+                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x) == CURLE_OK &&
+                x) {
+                x->done = true;
+                x->result = msg->data.result;
+            }
+        }
+        if (running == 0) {
+            return 0;
+        }
+        mc = curl_multi_poll(m, NULL, 0, POLL_TIMEOUT_MS, NULL);
+        if (mc != CURLM_OK) {
+            return vg_err_set(err, VG_E_NET, "parallel requests: %s", curl_multi_strerror(mc));
+        }
+    }
+}
+
+/* Did the batch's single attempt end in a final answer vg_http_do would also return? Anything
+ * else (transport failure, a bound hit, a redirect to follow, a status worth retrying) is
+ * handed to vg_http_do, which owns those rules. */
+static bool
+batch_final(const struct vg_http_client *c, const struct vg_http_req *req,
+            const struct vg_http_xfer *x)
+{
+    if (!x || !x->done || x->cb_err || x->result != CURLE_OK || !x->headers_done) {
+        return false;
+    }
+    if (!req->no_redirect && is_redirect(x->status) &&
+        vg_http_hdrs_get(&x->hdrs, "Location", 0)) {
+        return false;
+    }
+    return !(retryable_status(x->status) && !req->no_retry && c->max_retries > 0);
+}
+
+void
+vg_http_do_many(struct vg_http_client *c, const struct vg_http_req *reqs,
+                struct vg_http_resp *resps, struct vg_err **errs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        memset(&resps[i], 0, sizeof(resps[i]));
+        errs[i] = NULL;
+    }
+    CURLM *m = n > 1 ? curl_multi_init() : NULL;
+    struct vg_http_xfer **xs = vg_calloc(n ? n : 1, sizeof(*xs));
+    if (m) {
+        curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)VG_HTTP_PARALLEL);
+        for (size_t i = 0; i < n; i++) {
+            const struct vg_http_req *r = &reqs[i];
+            if (!r->url || r->body_read) {
+                continue; /* vg_http_do reports or streams it */
+            }
+            const char *method = r->method ? r->method : "GET";
+            if (xfer_new(&xs[i], c, r, method, r->url, r->body != NULL, true, VG_SINK_BUF, m,
+                         NULL) == 0) {
+                curl_easy_setopt(xs[i]->easy, CURLOPT_PRIVATE, (char *)xs[i]);
+            }
+        }
+        vg_autoerr struct vg_err *e = NULL;
+        if (batch_pump(m, &e) < 0) {
+            vg_autofree char *msg = vg_err_format(e);
+            VG_DEBUG("net", "%s; finishing one by one", msg);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct vg_http_xfer *x = xs[i];
+        if (batch_final(c, &reqs[i], x)) {
+            if (vg_log_enabled(VG_LOG_DEBUG, "net")) {
+                vg_autofree char *u = vg_http_url_redact(x->url);
+                vg_log_write(VG_LOG_DEBUG, "net", "%s %s: HTTP %ld (parallel)", x->method, u,
+                             x->status);
+            }
+            xfer_to_resp(x, &resps[i]);
+        } else if (vg_http_do(c, &reqs[i], &resps[i], &errs[i]) < 0 && !errs[i]) {
+            vg_err_set(&errs[i], VG_E_INTERNAL, "request failed without a reason");
+        }
+        vg_http_xfer_free(x);
+    }
+    free(xs);
+    if (m) {
+        curl_multi_cleanup(m);
+    }
 }
 
 int

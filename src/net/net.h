@@ -41,6 +41,7 @@
 #define VG_HTTP_CHALLENGES_MAX      16u
 #define VG_HTTP_AUTH_PARAMS_MAX     32u
 #define VG_HTTP_MAX_HEADERS         256u           /* response header lines kept */
+#define VG_HTTP_PARALLEL            6              /* connections per host for vg_http_do_many */
 
 struct vg_http_client_opts {
     bool insecure;            /* skip TLS peer and host verification */
@@ -100,6 +101,13 @@ const char *vg_http_resp_header_n(const struct vg_http_resp *r, const char *name
  * vg_http_check_status). Fails for transport errors (VG_E_NET) and bounds (VG_E_LIMIT). */
 VG_NODISCARD int vg_http_do(struct vg_http_client *c, const struct vg_http_req *req,
                             struct vg_http_resp *resp, struct vg_err **err);
+/* Performs n buffered requests concurrently (at most VG_HTTP_PARALLEL connections per host, in
+ * the calling thread) with vg_http_do's semantics for each: resps[i] and errs[i] (NULL on
+ * success) are exactly what vg_http_do would have produced. One attempt of every request runs in
+ * parallel; a request whose attempt needs more (redirect, retry, transport failure, a bound) is
+ * finished by vg_http_do afterwards. Streamed uploads (body_read) always go through vg_http_do. */
+void vg_http_do_many(struct vg_http_client *c, const struct vg_http_req *reqs,
+                     struct vg_http_resp *resps, struct vg_err **errs, size_t n);
 /* Maps a non-2xx status to an error: 401/403 VG_E_AUTH, 404 VG_E_NOTFOUND, else VG_E_NET.
  * Message: "<METHOD> <redacted url>: HTTP <status>[: <first line of body, escaped>]". */
 VG_NODISCARD int vg_http_check_status(const char *method, const char *url, long status,

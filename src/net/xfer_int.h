@@ -30,7 +30,8 @@ enum vg_http_sink { VG_SINK_BUF, VG_SINK_STREAM };
 
 struct vg_http_xfer {
     CURL *easy;
-    CURLM *multi;
+    CURLM *multi;        /* its own, or a batch's (vg_http_do_many) when !own_multi */
+    bool own_multi;
     struct curl_slist *req_headers;
     char *method;
     char *url;

@@ -18,6 +18,7 @@
     ", " VG_MT_DOCKER_LIST
 #define TAGS_PAGE_BYTES (4u * 1024u * 1024u)
 #define TAGS_PAGES_MAX  1000u
+#define REFERRERS_PAGES_MAX 100u
 
 /* ---------------------------------------------------------------- client */
 
@@ -186,6 +187,36 @@ manifest_check(const struct vg_registry_client *c, const char *reference,
     return 0;
 }
 
+/* The manifest in a GET's response (any status): what vg_registry_manifest_get returns. */
+static int
+manifest_from_resp(const struct vg_registry_client *c, const char *reference,
+                   struct vg_http_resp *resp, struct vg_registry_manifest *out,
+                   struct vg_err **err)
+{
+    memset(out, 0, sizeof(*out));
+    if (resp->status != 200) {
+        vg_autofree char *what = display(c, "manifest ", reference);
+        return vg_registry_status_error(c, what, resp->status, &resp->body, err);
+    }
+    out->media_type = media_type_of(vg_http_resp_header(resp, "Content-Type"));
+    out->data = (uint8_t *)vg_buf_take(&resp->body, &out->len);
+    int rc = manifest_check(c, reference, out, resp, err);
+    if (rc < 0) {
+        vg_registry_manifest_dispose(out);
+    }
+    return rc;
+}
+
+static void
+manifest_req(const struct vg_registry_client *c, const char *reference, const char **hdrs,
+             struct vg_http_req *req, char **url)
+{
+    *url = vg_registry_url(c, "manifests", reference);
+    hdrs[0] = MANIFEST_ACCEPT;
+    *req = (struct vg_http_req){.url = *url, .headers = hdrs, .nheaders = 1,
+                                .max_body = VG_LIMIT_MANIFEST_BYTES};
+}
+
 int
 vg_registry_manifest_get(struct vg_registry_client *c, const char *reference,
                          struct vg_registry_manifest *out, struct vg_err **err)
@@ -194,27 +225,17 @@ vg_registry_manifest_get(struct vg_registry_client *c, const char *reference,
     if (check_reference(reference, err) < 0) {
         return -1;
     }
-    vg_autofree char *url = vg_registry_url(c, "manifests", reference);
-    const char *hdrs[] = {MANIFEST_ACCEPT};
-    struct vg_http_req req = {.url = url, .headers = hdrs, .nheaders = 1,
-                              .max_body = VG_LIMIT_MANIFEST_BYTES};
+    vg_autofree char *url = NULL;
+    const char *hdrs[1];
+    struct vg_http_req req;
+    manifest_req(c, reference, hdrs, &req, &url);
     struct vg_http_resp resp;
-    vg_autofree char *what = display(c, "manifest ", reference);
     if (vg_registry_do(c, &req, false, &resp, err) < 0) {
+        vg_autofree char *what = display(c, "manifest ", reference);
         return vg_err_wrap(err, "%s", what);
     }
-    if (resp.status != 200) {
-        int rc = vg_registry_status_error(c, what, resp.status, &resp.body, err);
-        vg_http_resp_dispose(&resp);
-        return rc;
-    }
-    out->media_type = media_type_of(vg_http_resp_header(&resp, "Content-Type"));
-    out->data = (uint8_t *)vg_buf_take(&resp.body, &out->len);
-    int rc = manifest_check(c, reference, out, &resp, err);
+    int rc = manifest_from_resp(c, reference, &resp, out, err);
     vg_http_resp_dispose(&resp);
-    if (rc < 0) {
-        vg_registry_manifest_dispose(out);
-    }
     return rc;
 }
 
@@ -400,26 +421,131 @@ vg_registry_tags_list(struct vg_registry_client *c, char ***tags, size_t *ntags,
 
 #define EMPTY_INDEX "{\"schemaVersion\":2,\"mediaType\":\"" VG_MT_OCI_INDEX "\",\"manifests\":[]}"
 
+/* The fallback tag's answer (manifest GET result rc/e/m) as vg_registry_referrers gives it. */
 static int
-referrers_fallback(struct vg_registry_client *c, const struct vg_digest *subject,
-                   struct vg_buf *out, struct vg_err **err)
+fallback_result(int rc, struct vg_err **e, struct vg_registry_manifest *m, struct vg_buf *out,
+                struct vg_err **err)
 {
-    vg_autofree char *tag = vg_fmt("%s-%s", subject->alg == VG_DIGEST_SHA512 ? "sha512" : "sha256",
-                                   vg_digest_hex(subject));
-    struct vg_registry_manifest m;
-    vg_autoerr struct vg_err *e = NULL;
-    if (vg_registry_manifest_get(c, tag, &m, &e) < 0) {
-        if (vg_err_root_code(e) != VG_E_NOTFOUND) {
+    if (rc < 0) {
+        if (vg_err_root_code(*e) != VG_E_NOTFOUND) {
             if (err) {
-                *err = vg_steal_ptr(&e);
+                *err = vg_steal_ptr(e);
             }
             return -1;
         }
         return vg_buf_append_str(out, EMPTY_INDEX, err);
     }
-    int rc = vg_buf_append(out, m.data, m.len, err);
+    return vg_buf_append(out, m->data, m->len, err);
+}
+
+static char *
+fallback_tag(const struct vg_digest *subject)
+{
+    return vg_fmt("%s-%s", subject->alg == VG_DIGEST_SHA512 ? "sha512" : "sha256",
+                  vg_digest_hex(subject));
+}
+
+static char *
+referrers_url(const struct vg_registry_client *c, const struct vg_digest *subject,
+              const char *artifact_type)
+{
+    vg_autofree char *base = vg_registry_url(c, "referrers", subject->text);
+    vg_autofree char *esc = artifact_type ? vg_http_query_escape(artifact_type) : NULL;
+    return esc ? vg_fmt("%s?artifactType=%s", base, esc) : vg_strdup(base);
+}
+
+static int
+referrers_fallback(struct vg_registry_client *c, const struct vg_digest *subject,
+                   struct vg_buf *out, struct vg_err **err)
+{
+    vg_autofree char *tag = fallback_tag(subject);
+    struct vg_registry_manifest m = {0};
+    vg_autoerr struct vg_err *e = NULL;
+    int rc = vg_registry_manifest_get(c, tag, &m, &e);
+    rc = fallback_result(rc, &e, &m, out, err);
     vg_registry_manifest_dispose(&m);
     return rc;
+}
+
+/* Appends the "manifests" of one referrers page (an image index) to all. */
+static int
+referrers_page_add(json_t *all, const struct vg_buf *body, const char *what, unsigned page,
+                   struct vg_err **err)
+{
+    vg_autojson json_t *j = NULL;
+    if (vg_json_parse(&j, body->data, body->len, VG_LIMIT_MANIFEST_BYTES, what, err) < 0) {
+        return vg_err_wrap(err, "page %u", page + 1);
+    }
+    json_t *m = json_object_get(j, "manifests");
+    if (!json_is_array(m)) {
+        return vg_err_set(err, VG_E_PARSE, "%s: page %u is not an image index", what, page + 1);
+    }
+    if (json_array_extend(all, m) < 0) {
+        return vg_err_set(err, VG_E_INTERNAL, "%s: out of memory", what);
+    }
+    return 0;
+}
+
+/* The referrers API's answer (first page `resp`, 200) into out, following Link rel="next"
+ * pages (same origin only, at most REFERRERS_PAGES_MAX) and merging them into one index. */
+static int
+referrers_collect(struct vg_registry_client *c, const char *url, struct vg_http_resp *resp,
+                  const char *what, struct vg_buf *out, struct vg_err **err)
+{
+    const char *link = vg_http_resp_header(resp, "Link");
+    vg_autofree char *next = vg_http_link_next(link);
+    if (!next) {
+        return vg_buf_append(out, resp->body.data, resp->body.len, err);
+    }
+    vg_autojson json_t *all = json_array();
+    if (referrers_page_add(all, &resp->body, what, 0, err) < 0) {
+        return -1;
+    }
+    vg_autofree char *cur = vg_strdup(url);
+    const char *hdrs[] = {"Accept: " VG_MT_OCI_INDEX};
+    size_t total = resp->body.len, max = out->max ? out->max : VG_LIMIT_MANIFEST_BYTES;
+    for (unsigned page = 1; next; page++) {
+        char *abs = NULL;
+        if (page >= REFERRERS_PAGES_MAX) {
+            return vg_err_set(err, VG_E_LIMIT, "%s: more than %u pages", what,
+                              REFERRERS_PAGES_MAX);
+        }
+        if (vg_http_url_resolve(&abs, cur, next, err) < 0) {
+            return vg_err_wrap(err, "%s: bad pagination link", what);
+        }
+        free(cur);
+        cur = abs;
+        if (!vg_http_url_same_origin(cur, url)) {
+            return vg_err_set(err, VG_E_NET, "%s: pagination link leaves the registry", what);
+        }
+        struct vg_http_req req = {.url = cur, .headers = hdrs, .nheaders = 1,
+                                  .max_body = VG_LIMIT_MANIFEST_BYTES};
+        struct vg_http_resp r;
+        if (vg_registry_do(c, &req, false, &r, err) < 0) {
+            return vg_err_wrap(err, "%s", what);
+        }
+        total += r.body.len;
+        int rc = r.status != 200 ? vg_registry_status_error(c, what, r.status, &r.body, err)
+                 : total > max   ? vg_err_set(err, VG_E_LIMIT, "%s: pages exceed %zu bytes",
+                                              what, max)
+                                 : referrers_page_add(all, &r.body, what, page, err);
+        free(next);
+        next = rc == 0 ? vg_http_link_next(vg_http_resp_header(&r, "Link")) : NULL;
+        vg_http_resp_dispose(&r);
+        if (rc < 0) {
+            return -1;
+        }
+    }
+    vg_autojson json_t *idx = json_pack("{s:i,s:s,s:O}", "schemaVersion", 2, "mediaType",
+                                        VG_MT_OCI_INDEX, "manifests", all);
+    vg_autofree char *text = idx ? json_dumps(idx, JSON_COMPACT) : NULL;
+    if (!text) {
+        return vg_err_set(err, VG_E_INTERNAL, "%s: out of memory", what);
+    }
+    if (vg_buf_append_str(out, text, err) < 0) {
+        return vg_err_wrap(err, "%s", what);
+    }
+    return 0;
 }
 
 int
@@ -428,9 +554,7 @@ vg_registry_referrers(struct vg_registry_client *c, const struct vg_digest *subj
                       struct vg_err **err)
 {
     *fallback = false;
-    vg_autofree char *base = vg_registry_url(c, "referrers", subject->text);
-    vg_autofree char *esc = artifact_type ? vg_http_query_escape(artifact_type) : NULL;
-    vg_autofree char *url = esc ? vg_fmt("%s?artifactType=%s", base, esc) : vg_strdup(base);
+    vg_autofree char *url = referrers_url(c, subject, artifact_type);
     const char *hdrs[] = {"Accept: " VG_MT_OCI_INDEX};
     struct vg_http_req req = {.url = url, .headers = hdrs, .nheaders = 1,
                               .max_body = out->max ? out->max : VG_LIMIT_MANIFEST_BYTES};
@@ -446,10 +570,178 @@ vg_registry_referrers(struct vg_registry_client *c, const struct vg_digest *subj
     } else if (resp.status != 200) {
         rc = vg_registry_status_error(c, what, resp.status, &resp.body, err);
     } else {
-        rc = vg_buf_append(out, resp.body.data, resp.body.len, err);
+        rc = referrers_collect(c, url, &resp, what, out, err);
     }
     vg_http_resp_dispose(&resp);
     return rc;
+}
+
+/* ---------------------------------------------------------------- several at once */
+
+void
+vg_registry_get_dispose(struct vg_registry_get *g)
+{
+    vg_registry_manifest_dispose(&g->manifest);
+    vg_buf_dispose(&g->out);
+    vg_err_free(&g->err);
+    g->rc = 0;
+    g->fallback = false;
+}
+
+/* A blob GET's response (any status) checked like vg_registry_blob_get. */
+static int
+blob_from_resp(const struct vg_registry_client *c, const struct vg_digest *d,
+               struct vg_http_resp *resp, struct vg_buf *out, struct vg_err **err)
+{
+    if (resp->status != 200) {
+        vg_autofree char *u = vg_http_url_redact(resp->url);
+        vg_autofree char *what = vg_fmt("GET %s", u);
+        vg_autofree char *where = display(c, "", NULL);
+        vg_registry_status_error(c, what, resp->status, &resp->body, err);
+        return vg_err_wrap(err, "blob %s in %s", d->text, where);
+    }
+    struct vg_digest got;
+    vg_digest_of(&got, d->alg, resp->body.data, resp->body.len);
+    if (!vg_digest_eq(&got, d)) {
+        return vg_err_set(err, VG_E_VERIFY, "blob %s: content hashes to %s", d->text, got.text);
+    }
+    if (vg_buf_append(out, resp->body.data, resp->body.len, err) < 0) {
+        return vg_err_wrap(err, "blob %s", d->text);
+    }
+    return 0;
+}
+
+/* Per item: up to two requests (referrers: the API and the fallback tag). */
+struct many_slot {
+    char *url[2];
+    char *tag;
+    const char *hdr[2][2];
+    size_t first; /* index of the item's first request */
+};
+
+static void
+many_reqs(struct vg_registry_client *c, struct vg_registry_get *g, struct many_slot *s,
+          const char *auth, struct vg_http_req *reqs, size_t *nreqs)
+{
+    s->first = *nreqs;
+    struct vg_http_req *r = &reqs[(*nreqs)++];
+    switch (g->kind) {
+    case VG_REGISTRY_GET_MANIFEST:
+        manifest_req(c, g->reference, s->hdr[0], r, &s->url[0]);
+        break;
+    case VG_REGISTRY_GET_BLOB:
+        s->url[0] = vg_registry_url(c, "blobs", g->digest.text);
+        *r = (struct vg_http_req){.url = s->url[0], .max_body = g->out.max ? g->out.max : SIZE_MAX};
+        break;
+    case VG_REGISTRY_GET_REFERRERS:
+        s->url[0] = referrers_url(c, &g->digest, g->artifact_type);
+        s->hdr[0][0] = "Accept: " VG_MT_OCI_INDEX;
+        *r = (struct vg_http_req){.url = s->url[0], .headers = s->hdr[0], .nheaders = 1,
+                                  .max_body = g->out.max ? g->out.max : VG_LIMIT_MANIFEST_BYTES};
+        s->tag = fallback_tag(&g->digest);
+        manifest_req(c, s->tag, s->hdr[1], &reqs[(*nreqs)++], &s->url[1]);
+        break;
+    }
+    for (size_t i = s->first; i < *nreqs; i++) {
+        if (auth) {
+            size_t k = reqs[i].nheaders;
+            const char **h = s->hdr[i - s->first];
+            h[k] = auth;
+            reqs[i].headers = h;
+            reqs[i].nheaders = k + 1;
+        }
+    }
+}
+
+/* Was the parallel answer final (no challenge to answer, no transport error)? */
+static bool
+many_ok(const struct vg_http_resp *resp, const struct vg_err *e)
+{
+    return !e && resp->status != 401;
+}
+
+static void
+many_finish(struct vg_registry_client *c, struct vg_registry_get *g, struct many_slot *s,
+            struct vg_http_resp *resps, struct vg_err **errs)
+{
+    struct vg_http_resp *r = &resps[s->first];
+    struct vg_err **e = &errs[s->first];
+    switch (g->kind) {
+    case VG_REGISTRY_GET_MANIFEST:
+        g->rc = many_ok(r, *e) ? manifest_from_resp(c, g->reference, r, &g->manifest, &g->err)
+                               : vg_registry_manifest_get(c, g->reference, &g->manifest, &g->err);
+        break;
+    case VG_REGISTRY_GET_BLOB:
+        g->rc = many_ok(r, *e) ? blob_from_resp(c, &g->digest, r, &g->out, &g->err)
+                               : vg_registry_blob_get(c, &g->digest, &g->out, &g->err);
+        break;
+    case VG_REGISTRY_GET_REFERRERS:
+        if (!many_ok(r, *e) || (r->status != 404 && r->status != 200)) {
+            g->rc = vg_registry_referrers(c, &g->digest, g->artifact_type, &g->out, &g->fallback,
+                                          &g->err);
+        } else if (r->status == 200) {
+            vg_autofree char *what = display(c, "referrers of ", g->digest.text);
+            g->rc = referrers_collect(c, s->url[0], r, what, &g->out, &g->err);
+        } else {
+            g->fallback = true;
+            struct vg_registry_manifest m = {0};
+            vg_autoerr struct vg_err *fe = NULL;
+            int rc = many_ok(&r[1], e[1]) ? manifest_from_resp(c, s->tag, &r[1], &m, &fe)
+                                          : vg_registry_manifest_get(c, s->tag, &m, &fe);
+            g->rc = fallback_result(rc, &fe, &m, &g->out, &g->err);
+            vg_registry_manifest_dispose(&m);
+        }
+        break;
+    }
+}
+
+void
+vg_registry_get_many(struct vg_registry_client *c, struct vg_registry_get *g, size_t n)
+{
+    size_t cap = 2 * n + 1, nreqs = 0;
+    struct vg_http_req *reqs = vg_calloc(cap, sizeof(*reqs));
+    struct vg_http_resp *resps = vg_calloc(cap, sizeof(*resps));
+    struct vg_err **errs = vg_calloc(cap, sizeof(*errs));
+    struct many_slot *slots = vg_calloc(n ? n : 1, sizeof(*slots));
+    char *auth = NULL;
+    vg_autoerr struct vg_err *ae = NULL;
+    bool parallel = vg_registry_auth_line(c, false, &auth, &ae) == 0;
+    for (size_t i = 0; i < n; i++) {
+        g[i].rc = 0;
+        g[i].err = NULL;
+        g[i].fallback = false;
+        memset(&g[i].manifest, 0, sizeof(g[i].manifest));
+        if (g[i].kind == VG_REGISTRY_GET_MANIFEST &&
+            check_reference(g[i].reference, &g[i].err) < 0) {
+            g[i].rc = -1;
+            continue;
+        }
+        many_reqs(c, &g[i], &slots[i], auth, reqs, &nreqs);
+    }
+    if (parallel) {
+        vg_http_do_many(c->http, reqs, resps, errs, nreqs);
+    } else {
+        for (size_t i = 0; i < nreqs; i++) {
+            vg_err_set(&errs[i], VG_E_AUTH, "not attempted"); /* the single path reports it */
+        }
+    }
+    vg_http_secret_free(auth);
+    for (size_t i = 0; i < n; i++) {
+        if (g[i].rc == 0) {
+            many_finish(c, &g[i], &slots[i], resps, errs);
+        }
+        free(slots[i].url[0]);
+        free(slots[i].url[1]);
+        free(slots[i].tag);
+    }
+    for (size_t i = 0; i < nreqs; i++) {
+        vg_http_resp_dispose(&resps[i]);
+        vg_err_free(&errs[i]);
+    }
+    free(slots);
+    free(errs);
+    free(resps);
+    free(reqs);
 }
 
 /* ---------------------------------------------------------------- image source */

@@ -78,6 +78,34 @@ int vg_registry_referrers(struct vg_registry_client *c, const struct vg_digest *
                           const char *artifact_type, struct vg_buf *out, bool *fallback,
                           struct vg_err **err);
 
+/* ---------------------------------------------------------------- several at once */
+
+/* One read of a batch. The caller fills the request fields (and out.max for blobs and
+ * referrers); vg_registry_get_many fills the result exactly as the single function would. */
+enum vg_registry_get_kind {
+    VG_REGISTRY_GET_MANIFEST,  /* vg_registry_manifest_get(reference) -> manifest */
+    VG_REGISTRY_GET_BLOB,      /* vg_registry_blob_get(digest) -> out */
+    VG_REGISTRY_GET_REFERRERS, /* vg_registry_referrers(digest, artifact_type) -> out, fallback */
+};
+struct vg_registry_get {
+    enum vg_registry_get_kind kind;
+    const char *reference;     /* MANIFEST: a tag or digest */
+    struct vg_digest digest;   /* BLOB: the blob; REFERRERS: the subject */
+    const char *artifact_type; /* REFERRERS: filter, or NULL */
+    int rc;                    /* 0, or negative with err set */
+    struct vg_err *err;
+    struct vg_registry_manifest manifest;
+    struct vg_buf out;
+    bool fallback;
+};
+/* Frees the results (manifest, out's bytes, err); the request fields stay. */
+void vg_registry_get_dispose(struct vg_registry_get *g);
+/* Runs the reads concurrently over up to VG_HTTP_PARALLEL connections in the calling thread. A
+ * referrers read asks the API and the fallback tag at the same time. Anything the fast path does
+ * not settle (a 401 challenge, retries, redirects, transport failures) is redone by the single
+ * function, so errors and checks are the same as calling them one by one. */
+void vg_registry_get_many(struct vg_registry_client *c, struct vg_registry_get *g, size_t n);
+
 /* ---------------------------------------------------------------- credentials */
 
 struct vg_registry_creds {

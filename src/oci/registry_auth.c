@@ -272,8 +272,8 @@ fetch_token(struct vg_registry_client *c, bool push, struct vg_err **err)
 
 /* The Authorization line for a request in this scope, fetching a token when the registry is
  * known to want one. NULL when going anonymous. */
-static int
-auth_line(struct vg_registry_client *c, bool push, char **out, struct vg_err **err)
+int
+vg_registry_auth_line(struct vg_registry_client *c, bool push, char **out, struct vg_err **err)
 {
     *out = NULL;
     if (c->mode == VG_RAUTH_BASIC && c->have_creds && c->creds.username) {
@@ -313,9 +313,8 @@ answer_challenge(struct vg_registry_client *c, const char *const *vals, size_t n
     return 0;
 }
 
-/* Copies the caller's headers plus our Authorization line (owned by *auth). */
-static const char **
-with_auth(const struct vg_http_req *req, const char *auth, size_t *n)
+const char **
+vg_registry_with_auth(const struct vg_http_req *req, const char *auth, size_t *n)
 {
     const char **h = vg_calloc(req->nheaders + 1, sizeof(*h));
     for (size_t i = 0; i < req->nheaders; i++) {
@@ -336,11 +335,11 @@ vg_registry_do(struct vg_registry_client *c, const struct vg_http_req *req, bool
 {
     for (int round = 0; round < 2; round++) {
         char *auth = NULL;
-        if (auth_line(c, push, &auth, err) < 0) {
+        if (vg_registry_auth_line(c, push, &auth, err) < 0) {
             return -1;
         }
         struct vg_http_req r = *req;
-        vg_autofree const char **h = with_auth(req, auth, &r.nheaders);
+        vg_autofree const char **h = vg_registry_with_auth(req, auth, &r.nheaders);
         r.headers = h;
         int rc = vg_http_do(c->http, &r, resp, err);
         vg_http_secret_free(auth);
@@ -376,11 +375,11 @@ vg_registry_stream(struct vg_registry_client *c, const struct vg_http_req *req, 
     struct vg_http_stream *s = NULL;
     for (int round = 0; round < 2; round++) {
         char *auth = NULL;
-        if (auth_line(c, push, &auth, err) < 0) {
+        if (vg_registry_auth_line(c, push, &auth, err) < 0) {
             return -1;
         }
         struct vg_http_req r = *req;
-        vg_autofree const char **h = with_auth(req, auth, &r.nheaders);
+        vg_autofree const char **h = vg_registry_with_auth(req, auth, &r.nheaders);
         r.headers = h;
         int rc = vg_http_stream_open(c->http, &r, true, &s, err);
         vg_http_secret_free(auth);

@@ -46,6 +46,14 @@ char *vg_registry_scope(const struct vg_registry_client *c, bool push);
  * Succeeds for any final status except 401 (VG_E_AUTH). */
 int vg_registry_do(struct vg_registry_client *c, const struct vg_http_req *req, bool push,
                    struct vg_http_resp *resp, struct vg_err **err);
+/* The Authorization line for a request in this scope as far as the client knows the registry's
+ * scheme so far (fetching a Bearer token when one is due); NULL when going anonymous. Free with
+ * vg_http_secret_free. */
+int vg_registry_auth_line(struct vg_registry_client *c, bool push, char **out,
+                          struct vg_err **err);
+/* req's headers plus `auth` (may be NULL) in a new array (free it; the strings stay owned by
+ * their owners); *n gets the count. */
+const char **vg_registry_with_auth(const struct vg_http_req *req, const char *auth, size_t *n);
 /* The same for a streamed GET; the stream is returned only for a 2xx status. */
 int vg_registry_stream(struct vg_registry_client *c, const struct vg_http_req *req, bool push,
                        struct vg_http_stream **out, struct vg_err **err);

@@ -92,59 +92,26 @@ skip_by_hint(const struct vg_oci_manifest *m, const char *want)
     return want && hint && strcmp(hint, want) != 0;
 }
 
-static void
-load_bundle(struct check_ctx *c, const struct vg_oci_desc *ref, const char *want)
+/* Legacy payload blobs fetched ahead, in the same batch as the referrer manifests: only those
+ * verification would fetch (declared size within the bound), at most PREFETCH_BYTES declared in
+ * all; the rest are fetched on first use. */
+#define PREFETCH_BYTES (64u * 1024u * 1024u)
+
+static size_t
+legacy_blob_max(bool att)
 {
-    struct vg_registry_manifest raw;
-    struct vg_oci_manifest *m = NULL;
-    struct vg_err *e = NULL;
-    uint64_t t0 = vg_now_ns();
-    int rc = vg_registry_manifest_get(c->t->store, ref->digest.text, &raw, &e);
-    c->net_ns += vg_now_ns() - t0;
-    if (rc < 0) {
-        goto record;
-    }
-    rc = vg_oci_manifest_parse(&m, raw.data, raw.len, raw.media_type, &e);
-    vg_registry_manifest_dispose(&raw);
-    const struct vg_oci_desc *l = rc == 0 ? bundle_layer(m) : NULL;
-    if (rc == 0 && (!l || skip_by_hint(m, want))) {
-        vg_oci_manifest_free(m);
-        return; /* another kind of referrer */
-    }
-    if (rc == 0 && l->size > BUNDLE_BLOB_MAX) {
-        rc = vg_err_set(&e, VG_E_LIMIT, "bundle of %llu bytes exceeds the limit of %u",
-                        (unsigned long long)l->size, BUNDLE_BLOB_MAX);
-    }
-    if (rc == 0) {
-        vg_autobuf struct vg_buf blob = VG_BUF_INIT(BUNDLE_BLOB_MAX);
-        t0 = vg_now_ns();
-        rc = vg_registry_blob_get(c->t->store, &l->digest, &blob, &e);
-        c->net_ns += vg_now_ns() - t0;
-        if (rc == 0) {
-            rc = vg_sign_bundle_parse(&c->bundles[c->nbundles].b, blob.data, blob.len, &e);
-        }
-    }
-    vg_oci_manifest_free(m);
-record:
-    c->bundles[c->nbundles].where = vg_fmt("%s@%s (referrer)", c->t->store_name,
-                                           ref->digest.text);
-    c->bundles[c->nbundles].err = e;
-    c->nbundles++;
+    return att ? VG_SIGN_ENVELOPE_MAX : VG_LIMIT_PAYLOAD_BYTES;
 }
 
-/* Bundles: any failure to list is logged and means "no bundles", like cosign 3. */
-static void
-collect_bundles(struct check_ctx *c, const char *want)
+/* The referrers listing as an index, or NULL (any failure means "no bundles", like cosign 3). */
+static struct vg_oci_manifest *
+referrers_index(struct check_ctx *c, struct vg_registry_get *g)
 {
-    vg_autobuf struct vg_buf buf = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
-    vg_autoerr struct vg_err *e = NULL;
-    bool fallback = false;
-    uint64_t t0 = vg_now_ns();
-    int rc = vg_registry_referrers(c->t->store, &c->t->digest, NULL, &buf, &fallback, &e);
-    c->net_ns += vg_now_ns() - t0;
     struct vg_oci_manifest *idx = NULL;
+    vg_autoerr struct vg_err *e = vg_steal_ptr(&g->err);
+    int rc = g->rc;
     if (rc == 0) {
-        rc = vg_oci_manifest_parse(&idx, buf.data, buf.len, VG_MT_OCI_INDEX, &e);
+        rc = vg_oci_manifest_parse(&idx, g->out.data, g->out.len, VG_MT_OCI_INDEX, &e);
     }
     if (rc < 0 || !idx->is_index) {
         if (e) {
@@ -153,32 +120,147 @@ collect_bundles(struct check_ctx *c, const char *want)
                      c->t->digest.text, msg);
         }
         vg_oci_manifest_free(idx);
-        return;
+        return NULL;
     }
-    size_t n = idx->nmanifests < VG_SIGN_MAX_REFERRERS ? idx->nmanifests : VG_SIGN_MAX_REFERRERS;
-    if (idx->nmanifests > n) {
-        VG_WARN("sign", "%s has %zu referrers; looking at the first %zu", c->t->digest.text,
-                idx->nmanifests, n);
+    if (idx->nmanifests > VG_SIGN_MAX_REFERRERS) {
+        VG_WARN("sign", "%s has %zu referrers; looking at the first %u", c->t->digest.text,
+                idx->nmanifests, VG_SIGN_MAX_REFERRERS);
     }
-    c->bundles = vg_calloc(n ? n : 1, sizeof(*c->bundles));
-    for (size_t i = 0; i < n; i++) {
-        load_bundle(c, &idx->manifests[i], want);
-    }
-    vg_oci_manifest_free(idx);
+    return idx;
 }
 
+/* A referrer's manifest read: records it as a bundle to fetch (returns its layer digest through
+ * *blob), as a failure, or skips it (another kind of referrer). */
+static bool
+bundle_from_manifest(struct check_ctx *c, const struct vg_oci_desc *ref, const char *want,
+                     struct vg_registry_get *g, struct vg_digest *blob)
+{
+    struct vg_oci_manifest *m = NULL;
+    struct vg_err *e = vg_steal_ptr(&g->err);
+    int rc = g->rc;
+    if (rc == 0) {
+        rc = vg_oci_manifest_parse(&m, g->manifest.data, g->manifest.len, g->manifest.media_type,
+                                   &e);
+    }
+    const struct vg_oci_desc *l = rc == 0 ? bundle_layer(m) : NULL;
+    if (rc == 0 && (!l || skip_by_hint(m, want))) {
+        vg_oci_manifest_free(m);
+        return false;
+    }
+    if (rc == 0 && l->size > BUNDLE_BLOB_MAX) {
+        rc = vg_err_set(&e, VG_E_LIMIT, "bundle of %llu bytes exceeds the limit of %u",
+                        (unsigned long long)l->size, BUNDLE_BLOB_MAX);
+    }
+    if (rc == 0) {
+        *blob = l->digest;
+    }
+    vg_oci_manifest_free(m);
+    struct found_bundle *fb = &c->bundles[c->nbundles++];
+    fb->where = vg_fmt("%s@%s (referrer)", c->t->store_name, ref->digest.text);
+    fb->err = e;
+    return rc == 0;
+}
+
+static void
+timed_batch(struct check_ctx *c, struct vg_registry_get *g, size_t n)
+{
+    uint64_t t0 = vg_now_ns();
+    vg_registry_get_many(c->t->store, g, n);
+    c->net_ns += vg_now_ns() - t0;
+}
+
+/* Referrer manifests and legacy payloads (one batch), then bundle blobs (a second one). */
+static void
+collect_payloads(struct check_ctx *c, const struct vg_oci_manifest *idx, const char *want,
+                 bool att)
+{
+    size_t nref = idx ? (idx->nmanifests < VG_SIGN_MAX_REFERRERS ? idx->nmanifests
+                                                                 : VG_SIGN_MAX_REFERRERS)
+                      : 0;
+    size_t nleg = c->img->n, max = legacy_blob_max(att), budget = PREFETCH_BYTES;
+    struct vg_registry_get *g = vg_calloc(nref + nleg + 1, sizeof(*g));
+    size_t *leg_of = vg_calloc(nleg + 1, sizeof(*leg_of));
+    size_t n = 0;
+    for (size_t i = 0; i < nref; i++) {
+        g[n++] = (struct vg_registry_get){.kind = VG_REGISTRY_GET_MANIFEST,
+                                          .reference = idx->manifests[i].digest.text};
+    }
+    for (size_t i = 0; i < nleg; i++) {
+        const struct vg_sign_sig_entry *l = &c->img->layers[i];
+        if (l->size > max || l->size > budget) {
+            continue;
+        }
+        budget -= l->size;
+        leg_of[n - nref] = i;
+        g[n++] = (struct vg_registry_get){.kind = VG_REGISTRY_GET_BLOB, .digest = l->digest,
+                                          .out = VG_BUF_INIT(max)};
+    }
+    timed_batch(c, g, n);
+    c->bundles = vg_calloc(nref ? nref : 1, sizeof(*c->bundles));
+    size_t *bundle_of = vg_calloc(nref + 1, sizeof(*bundle_of));
+    struct vg_registry_get *bg = vg_calloc(nref + 1, sizeof(*bg));
+    size_t nb = 0;
+    for (size_t i = 0; i < nref; i++) {
+        struct vg_digest d;
+        if (bundle_from_manifest(c, &idx->manifests[i], want, &g[i], &d)) {
+            bundle_of[nb] = c->nbundles - 1;
+            bg[nb++] = (struct vg_registry_get){.kind = VG_REGISTRY_GET_BLOB, .digest = d,
+                                                .out = VG_BUF_INIT(BUNDLE_BLOB_MAX)};
+        }
+    }
+    for (size_t k = nref; k < n; k++) {
+        size_t i = leg_of[k - nref];
+        if (g[k].rc == 0) { /* a failure is fetched again, and reported, on first use */
+            c->blobs[i] = g[k].out;
+            g[k].out = VG_BUF_INIT(0);
+            c->fetched[i] = true;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        vg_registry_get_dispose(&g[k]);
+    }
+    timed_batch(c, bg, nb);
+    for (size_t k = 0; k < nb; k++) {
+        struct found_bundle *fb = &c->bundles[bundle_of[k]];
+        if (bg[k].rc == 0) {
+            if (vg_sign_bundle_parse(&fb->b, bg[k].out.data, bg[k].out.len, &fb->err) < 0) {
+                fb->b = NULL; /* fb->err says why */
+            }
+        } else {
+            fb->err = vg_steal_ptr(&bg[k].err);
+        }
+        vg_registry_get_dispose(&bg[k]);
+    }
+    free(bg);
+    free(bundle_of);
+    free(leg_of);
+    free(g);
+}
+
+/* Everything to verify, in three rounds of parallel requests: the referrers listing with the
+ * legacy tag; referrer manifests with legacy payloads; bundle blobs. */
 static int
-collect_legacy(struct check_ctx *c, const char *suffix, struct vg_err **err)
+collect(struct check_ctx *c, const char *want, const char *suffix, struct vg_err **err)
 {
     c->tag = vg_sign_tag(&c->t->digest, suffix);
-    uint64_t t0 = vg_now_ns();
-    int rc = vg_sign__read_sig_image(c->t->store, c->tag, &c->img, err);
-    c->net_ns += vg_now_ns() - t0;
+    struct vg_registry_get g[2] = {
+        {.kind = VG_REGISTRY_GET_REFERRERS, .digest = c->t->digest,
+         .out = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES)},
+        {.kind = VG_REGISTRY_GET_MANIFEST, .reference = c->tag},
+    };
+    timed_batch(c, g, 2);
+    struct vg_oci_manifest *idx = referrers_index(c, &g[0]);
+    int rc = vg_sign__sig_image_from(&g[1], &c->img, err);
+    vg_registry_get_dispose(&g[0]);
+    vg_registry_get_dispose(&g[1]);
     if (rc < 0) {
+        vg_oci_manifest_free(idx);
         return vg_err_wrap(err, "%s:%s", c->t->store_name, c->tag);
     }
     c->blobs = vg_calloc(c->img->n ? c->img->n : 1, sizeof(*c->blobs));
     c->fetched = vg_calloc(c->img->n ? c->img->n : 1, sizeof(*c->fetched));
+    collect_payloads(c, idx, want, strcmp(suffix, ".att") == 0);
+    vg_oci_manifest_free(idx);
     return 0;
 }
 
@@ -392,8 +474,7 @@ vg_sign_target_verify(const struct vg_sign_target *t, const struct vg_sign_check
         return vg_err_set(err, VG_E_USAGE, "unknown predicate type \"%s\"", esc);
     }
     struct check_ctx c = {.t = t};
-    collect_bundles(&c, want);
-    if (collect_legacy(&c, o->att_type ? ".att" : ".sig", err) < 0) {
+    if (collect(&c, want, o->att_type ? ".att" : ".sig", err) < 0) {
         ctx_dispose(&c);
         return -1;
     }
@@ -444,18 +525,17 @@ tree_add(struct vg_sign_tree *t, const char *kind, char *location, const char *d
 }
 
 static int
-tree_tag(const struct vg_sign_target *t, struct vg_sign_tree *out, const char *suffix,
+tree_tag(const struct vg_sign_target *t, struct vg_sign_tree *out, struct vg_registry_get *g,
          const char *kind, struct vg_err **err)
 {
-    vg_autofree char *tag = vg_sign_tag(&t->digest, suffix);
     struct vg_sign_sig_image *img = NULL;
-    if (vg_sign__read_sig_image(t->store, tag, &img, err) < 0) {
-        return vg_err_wrap(err, "%s:%s", t->store_name, tag);
+    if (vg_sign__sig_image_from(g, &img, err) < 0) {
+        return vg_err_wrap(err, "%s:%s", t->store_name, g->reference);
     }
     for (size_t i = 0; i < img->n; i++) {
         const struct vg_sign_sig_entry *e = &img->layers[i];
         const char *pt = vg_sign_sig_entry_annotation(e, "predicateType");
-        tree_add(out, kind, vg_fmt("%s:%s", t->store_name, tag), e->digest.text,
+        tree_add(out, kind, vg_fmt("%s:%s", t->store_name, g->reference), e->digest.text,
                  pt ? pt : e->media_type);
     }
     vg_sign_sig_image_free(img);
@@ -463,19 +543,17 @@ tree_tag(const struct vg_sign_target *t, struct vg_sign_tree *out, const char *s
 }
 
 static void
-tree_referrers(const struct vg_sign_target *t, struct vg_sign_tree *out)
+tree_referrers(const struct vg_sign_target *t, struct vg_sign_tree *out,
+               struct vg_registry_get *g)
 {
-    vg_autobuf struct vg_buf buf = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
-    vg_autoerr struct vg_err *e = NULL;
-    bool fallback = false;
+    vg_autoerr struct vg_err *e = vg_steal_ptr(&g->err);
     struct vg_oci_manifest *idx = NULL;
-    if (vg_registry_referrers(t->store, &t->digest, NULL, &buf, &fallback, &e) < 0 ||
-        vg_oci_manifest_parse(&idx, buf.data, buf.len, VG_MT_OCI_INDEX, &e) < 0) {
+    if (g->rc < 0 || vg_oci_manifest_parse(&idx, g->out.data, g->out.len, VG_MT_OCI_INDEX, &e) < 0) {
         vg_autofree char *msg = vg_err_format(e);
         VG_WARN("sign", "referrers of %s: %s", t->digest.text, msg);
         return;
     }
-    out->referrers_api = !fallback;
+    out->referrers_api = !g->fallback;
     for (size_t i = 0; i < idx->nmanifests && i < VG_SIGN_MAX_REFERRERS; i++) {
         const struct vg_oci_desc *d = &idx->manifests[i];
         const char *pt = d->annotations ? vg_json_str(d->annotations,
@@ -494,12 +572,30 @@ vg_sign_target_tree(const struct vg_sign_target *t, struct vg_sign_tree *out,
                     struct vg_err **err)
 {
     *out = (struct vg_sign_tree){0};
-    tree_referrers(t, out);
-    if (tree_tag(t, out, ".sig", "signature", err) < 0 ||
-        tree_tag(t, out, ".att", "attestation", err) < 0 ||
-        tree_tag(t, out, ".sbom", "sbom", err) < 0) {
-        vg_sign_tree_dispose(out);
-        return -1;
+    static const char *const suffix[] = {".sig", ".att", ".sbom"};
+    static const char *const kind[] = {"signature", "attestation", "sbom"};
+    char *tags[3];
+    struct vg_registry_get g[4] = {{.kind = VG_REGISTRY_GET_REFERRERS, .digest = t->digest,
+                                    .out = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES)}};
+    for (size_t i = 0; i < 3; i++) {
+        tags[i] = vg_sign_tag(&t->digest, suffix[i]);
+        g[i + 1] = (struct vg_registry_get){.kind = VG_REGISTRY_GET_MANIFEST,
+                                            .reference = tags[i]};
     }
-    return 0;
+    vg_registry_get_many(t->store, g, 4);
+    tree_referrers(t, out, &g[0]);
+    int rc = 0;
+    for (size_t i = 0; i < 3 && rc == 0; i++) {
+        rc = tree_tag(t, out, &g[i + 1], kind[i], err);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        vg_registry_get_dispose(&g[i]);
+        if (i < 3) {
+            free(tags[i]);
+        }
+    }
+    if (rc < 0) {
+        vg_sign_tree_dispose(out);
+    }
+    return rc;
 }

@@ -154,24 +154,32 @@ vg_sign_push_result_dispose(struct vg_sign_push_result *r)
 /* ---------------------------------------------------------------- shared registry helpers */
 
 int
-vg_sign__read_sig_image(struct vg_registry_client *c, const char *tag,
-                        struct vg_sign_sig_image **out, struct vg_err **err)
+vg_sign__sig_image_from(struct vg_registry_get *g, struct vg_sign_sig_image **out,
+                        struct vg_err **err)
 {
-    struct vg_registry_manifest m;
-    vg_autoerr struct vg_err *e = NULL;
-    if (vg_registry_manifest_get(c, tag, &m, &e) < 0) {
-        if (vg_err_root_code(e) == VG_E_NOTFOUND) {
+    if (g->rc < 0) {
+        if (vg_err_root_code(g->err) == VG_E_NOTFOUND) {
             *out = vg_sign_sig_image_new();
             return 0;
         }
         if (err) {
-            *err = vg_steal_ptr(&e);
+            *err = vg_steal_ptr(&g->err);
         }
         return -1;
     }
-    int rc = vg_sign_sig_image_parse(out, m.data, m.len, err);
-    vg_registry_manifest_dispose(&m);
-    return rc < 0 ? vg_err_wrap(err, "%s", tag) : 0;
+    int rc = vg_sign_sig_image_parse(out, g->manifest.data, g->manifest.len, err);
+    return rc < 0 ? vg_err_wrap(err, "%s", g->reference) : 0;
+}
+
+int
+vg_sign__read_sig_image(struct vg_registry_client *c, const char *tag,
+                        struct vg_sign_sig_image **out, struct vg_err **err)
+{
+    struct vg_registry_get g = {.kind = VG_REGISTRY_GET_MANIFEST, .reference = tag};
+    g.rc = vg_registry_manifest_get(c, tag, &g.manifest, &g.err);
+    int rc = vg_sign__sig_image_from(&g, out, err);
+    vg_registry_get_dispose(&g);
+    return rc;
 }
 
 /* Is our layer (or, for signatures, an equivalent one: same payload, signature valid with

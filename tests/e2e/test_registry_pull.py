@@ -331,6 +331,6 @@ def test_registry_client_api_live(tmp_path, auth):
             env["VG_TEST_REGISTRY_CREDS"] = f"{auth[0]}:{auth[1]}"
         p = subprocess.run([str(exe)], env=env, capture_output=True, text=True, timeout=120)
         assert p.returncode == 0, p.stdout + p.stderr
-        assert "Tested: 2 | Passing: 2" in p.stderr, p.stderr
+        assert "Tested: 3 | Passing: 3" in p.stderr, p.stderr
     finally:
         reg.stop()

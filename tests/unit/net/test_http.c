@@ -669,3 +669,118 @@ init(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 TestSuite(net_http, .init = init, .timeout = 60);
+
+/* ---------------------------------------------------------------- several at once */
+
+/* Answers by path: /ok/<x> echoes x; /busy fails once with 503; /moved redirects to /ok/moved;
+ * /big announces more than the caller's bound. */
+static char *
+h_many(void *ud, size_t idx, const char *req, size_t *len)
+{
+    (void)idx;
+    int *busy_seen = ud;
+    char path[128] = "";
+    const char *sp = strchr(req, ' ');
+    const char *end = sp ? strchr(sp + 1, ' ') : NULL;
+    if (sp && end && (size_t)(end - sp - 1) < sizeof(path)) {
+        memcpy(path, sp + 1, (size_t)(end - sp - 1));
+        path[end - sp - 1] = '\0';
+    }
+    if (strncmp(path, "/ok/", 4) == 0) {
+        return mk(len, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                  strlen(path + 4), path + 4);
+    }
+    if (strcmp(path, "/busy") == 0 && (*busy_seen)++ == 0) {
+        return mk(len, "HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\n"
+                       "Connection: close\r\n\r\n");
+    }
+    if (strcmp(path, "/busy") == 0) {
+        return mk(len, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy");
+    }
+    if (strcmp(path, "/moved") == 0) {
+        return mk(len, "HTTP/1.1 302 Found\r\nLocation: /ok/moved\r\nContent-Length: 0\r\n"
+                       "Connection: close\r\n\r\n");
+    }
+    if (strcmp(path, "/big") == 0) {
+        return mk(len, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n");
+    }
+    return mk(len, "HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope");
+}
+
+Test(net_http, do_many_matches_do_for_each_request)
+{
+    int busy_seen = 0;
+    struct srv s;
+    srv_start(&s, h_many, &busy_seen);
+    struct vg_http_client *c = client();
+    const char *paths[] = {"/ok/a", "/busy", "/ok/b", "/moved", "/big", "/missing", "/ok/c"};
+    enum { N = 7 };
+    char *u[N];
+    struct vg_http_req reqs[N];
+    for (size_t i = 0; i < N; i++) {
+        u[i] = url(s.port, paths[i]);
+        reqs[i] = (struct vg_http_req){.url = u[i], .max_body = 1000};
+    }
+    struct vg_http_resp resps[N];
+    struct vg_err *errs[N];
+    vg_http_do_many(c, reqs, resps, errs, N);
+    const char *want[] = {"a", "busy", "b", "moved", NULL, "nope", "c"};
+    for (size_t i = 0; i < N; i++) {
+        if (!want[i]) {
+            cr_assert_not_null(errs[i], "%s", paths[i]);
+            cr_assert_eq(errs[i]->code, VG_E_LIMIT);
+            char *m = vg_err_format(errs[i]);
+            cr_assert_not_null(strstr(m, "100000"), "%s", m);
+            free(m);
+            continue;
+        }
+        cr_assert_null(errs[i], "%s: %s", paths[i], errs[i] ? errs[i]->msg : "");
+        cr_assert_eq(resps[i].status, strcmp(paths[i], "/missing") == 0 ? 404 : 200, "%s",
+                     paths[i]);
+        cr_assert_eq(resps[i].body.len, strlen(want[i]));
+        cr_assert_eq(memcmp(resps[i].body.data, want[i], resps[i].body.len), 0, "%s", paths[i]);
+    }
+    cr_assert_eq(busy_seen, 2, "the 503 was retried once");
+    for (size_t i = 0; i < N; i++) {
+        vg_http_resp_dispose(&resps[i]);
+        vg_err_free(&errs[i]);
+        free(u[i]);
+    }
+    vg_http_client_free(c);
+    srv_stop(&s);
+}
+
+Test(net_http, do_many_reports_transport_failures_per_request)
+{
+    struct srv dead;
+    srv_start(&dead, h_hello, NULL);
+    int port = dead.port;
+    srv_stop(&dead);
+    struct vg_http_client_opts o = VG_HTTP_CLIENT_OPTS_INIT;
+    o.max_retries = -1;
+    struct vg_http_client *c = NULL;
+    cr_assert_eq(vg_http_client_new(&c, &o, NULL), 0);
+    struct srv s;
+    int busy_seen = 0;
+    srv_start(&s, h_many, &busy_seen);
+    char *u0 = url(port, "/ok/x?secret=1"), *u1 = url(s.port, "/ok/y");
+    struct vg_http_req reqs[2] = {{.url = u0}, {.url = u1}};
+    struct vg_http_resp resps[2];
+    struct vg_err *errs[2];
+    vg_http_do_many(c, reqs, resps, errs, 2);
+    cr_assert_not_null(errs[0]);
+    cr_assert_eq(errs[0]->code, VG_E_NET);
+    char *m = vg_err_format(errs[0]);
+    cr_assert_null(strstr(m, "secret"), "%s", m);
+    free(m);
+    cr_assert_null(errs[1]);
+    cr_assert_eq(resps[1].status, 200);
+    for (size_t i = 0; i < 2; i++) {
+        vg_http_resp_dispose(&resps[i]);
+        vg_err_free(&errs[i]);
+    }
+    free(u0);
+    free(u1);
+    vg_http_client_free(c);
+    srv_stop(&s);
+}

@@ -140,3 +140,57 @@ Test(oci_registry_live, cross_repo_mount)
     cr_assert(exists);
     vg_registry_client_free(c);
 }
+
+/* The batch gives every read what the single call gives: results, errors and their codes (with
+ * credentials, the first round is refused and the single calls answer the challenge). */
+Test(oci_registry_live, get_many_matches_single_calls)
+{
+    struct vg_registry_client *c = live_client("live/many");
+    struct vg_err *err = NULL;
+    const char *cfg = "{\"architecture\":\"arm64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+                      "\"diff_ids\":[]}}";
+    struct vg_digest cd, md, absent;
+    vg_digest_of(&cd, VG_DIGEST_SHA256, cfg, strlen(cfg));
+    vg_digest_of(&absent, VG_DIGEST_SHA256, "absent", 6);
+    must(vg_registry_blob_upload(c, &cd, cfg, strlen(cfg), NULL, &err), &err, "upload");
+    char *man = vg_fmt("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
+                       "\"%s\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[]}",
+                       VG_MT_OCI_MANIFEST, VG_MT_OCI_CONFIG, cd.text, strlen(cfg));
+    must(vg_registry_manifest_put(c, "v1", man, strlen(man), VG_MT_OCI_MANIFEST, &md, &err),
+         &err, "put");
+    struct vg_registry_get g[] = {
+        {.kind = VG_REGISTRY_GET_MANIFEST, .reference = "v1"},
+        {.kind = VG_REGISTRY_GET_MANIFEST, .reference = "absent"},
+        {.kind = VG_REGISTRY_GET_MANIFEST, .reference = "../up"},
+        {.kind = VG_REGISTRY_GET_BLOB, .digest = cd, .out = VG_BUF_INIT(1024)},
+        {.kind = VG_REGISTRY_GET_BLOB, .digest = cd, .out = VG_BUF_INIT(10)},
+        {.kind = VG_REGISTRY_GET_BLOB, .digest = absent, .out = VG_BUF_INIT(1024)},
+        {.kind = VG_REGISTRY_GET_REFERRERS, .digest = md, .out = VG_BUF_INIT(1 << 20)},
+        {.kind = VG_REGISTRY_GET_MANIFEST, .reference = md.text},
+    };
+    size_t n = sizeof(g) / sizeof(g[0]);
+    vg_registry_get_many(c, g, n);
+    cr_assert_eq(g[0].rc, 0);
+    cr_assert(vg_digest_eq(&g[0].manifest.digest, &md));
+    cr_assert_str_eq(g[0].manifest.media_type, VG_MT_OCI_MANIFEST);
+    cr_assert_lt(g[1].rc, 0);
+    cr_assert_eq(vg_err_root_code(g[1].err), VG_E_NOTFOUND);
+    cr_assert_lt(g[2].rc, 0);
+    cr_assert_eq(vg_err_root_code(g[2].err), VG_E_USAGE);
+    cr_assert_eq(g[3].rc, 0);
+    cr_assert_eq(g[3].out.len, strlen(cfg));
+    cr_assert_eq(memcmp(g[3].out.data, cfg, g[3].out.len), 0);
+    cr_assert_lt(g[4].rc, 0);
+    cr_assert_eq(vg_err_root_code(g[4].err), VG_E_LIMIT);
+    cr_assert_lt(g[5].rc, 0);
+    cr_assert_eq(vg_err_root_code(g[5].err), VG_E_NOTFOUND);
+    cr_assert_eq(g[6].rc, 0);
+    cr_assert(g[6].fallback, "docker-registry 2.8 has no referrers API");
+    cr_assert_not_null(strstr((char *)g[6].out.data, "\"manifests\":[]"));
+    cr_assert_eq(g[7].rc, 0, "by digest");
+    for (size_t i = 0; i < n; i++) {
+        vg_registry_get_dispose(&g[i]);
+    }
+    free(man);
+    vg_registry_client_free(c);
+}
