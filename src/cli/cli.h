@@ -2,12 +2,17 @@
  *
  * Shared pieces of the thin CLI: the subcommand entry points, exit codes, and error rendering.
  * Each subcommand lives in cmd_<name>.c, parses its own flags (getopt_long), fills a module's
- * options struct, calls the module and renders the result.
+ * options struct, calls the module and renders the result. The image-access flags that many
+ * commands share (--platform, --creds, --insecure, --plain-http) are declared once here.
  */
 #ifndef VG_CLI_H
 #define VG_CLI_H
 
 #include "core/core.h"
+
+#include <getopt.h>
+
+struct vg_oci_open_opts;
 
 /* Exit codes (documented in docs/exit-codes.md). */
 enum vg_exit {
@@ -36,6 +41,37 @@ struct vg_cli_out {
 };
 int vg_cli_output_open(struct vg_cli_out *o, const char *path, struct vg_err **err);
 int vg_cli_output_close(struct vg_cli_out *o, bool commit, struct vg_err **err);
+
+/* Image-access flags (docs/image-sources.md, docs/registry-client.md). Their getopt codes lie
+ * above every command's own codes. A command that opens images (oci/, registry or local)
+ * puts VG_CLI_IMAGE_LONGOPTS in its option table; a command that addresses a manifest digest
+ * in a registry and never picks a platform (sign, verify, attest, tree) puts
+ * VG_CLI_REGISTRY_LONGOPTS. Either way, its getopt loop first offers each code to
+ * vg_cli_image_opt, and its --help includes the matching VG_CLI_HELP_* lines. */
+enum {
+    VG_CLI_OPT_PLATFORM = 0x1000,
+    VG_CLI_OPT_CREDS,
+    VG_CLI_OPT_INSECURE,
+    VG_CLI_OPT_PLAIN_HTTP,
+};
+#define VG_CLI_REGISTRY_LONGOPTS                                                                \
+    {"creds", required_argument, NULL, VG_CLI_OPT_CREDS},                                       \
+    {"insecure", no_argument, NULL, VG_CLI_OPT_INSECURE},                                       \
+    {"plain-http", no_argument, NULL, VG_CLI_OPT_PLAIN_HTTP}
+#define VG_CLI_IMAGE_LONGOPTS                                                                   \
+    {"platform", required_argument, NULL, VG_CLI_OPT_PLATFORM}, VG_CLI_REGISTRY_LONGOPTS
+/* Synopsis and --help lines (option column 25 wide, as the commands' own lines). */
+#define VG_CLI_USAGE_REGISTRY "[--creds USER:PASS] [--insecure] [--plain-http]"
+#define VG_CLI_HELP_PLATFORM                                                                    \
+    "  --platform P           OS/ARCH[/VARIANT] to pick from a multi-platform index\n"        \
+    "                         (default: linux/<host arch>)\n"
+#define VG_CLI_HELP_REGISTRY                                                                    \
+    "  --creds USER:PASS      registry credentials (default: docker config.json)\n"            \
+    "  --insecure             skip TLS certificate verification\n"                             \
+    "  --plain-http           talk HTTP instead of HTTPS to the registry\n"
+/* Stores an image-access option's value in o. Returns true when c was one of them (then the
+ * caller is done with it), false for any other code. arg is kept, not copied. */
+bool vg_cli_image_opt(int c, const char *arg, struct vg_oci_open_opts *o);
 
 /* Subcommands; weak so that a command whose file is not built is simply absent. */
 #define VG_CMD(name) int cmd_##name(int argc, char **argv) __attribute__((weak))

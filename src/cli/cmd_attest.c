@@ -14,7 +14,7 @@
 
 static const char attest_help[] =
     "Usage: vigil attest --key KEY --predicate FILE [--type TYPE] [--replace]\n"
-    "                    [--new-bundle-format] [--creds USER:PASS] [--insecure] [--plain-http]\n"
+    "                    [--new-bundle-format] " VG_CLI_USAGE_REGISTRY "\n"
     "                    IMAGE\n"
     "\n"
     "Wraps FILE in an in-toto statement about IMAGE's manifest digest, signs it into a DSSE\n"
@@ -27,13 +27,13 @@ static const char attest_help[] =
     "JSON scan report ('vigil scan --format json'), which is wrapped as scanner.result.\n"
     "\n"
     "Options:\n"
-    "  --key FILE          cosign encrypted private key\n"
-    "  --predicate FILE    the predicate (- for standard input; the password must then come\n"
-    "                      from the environment)\n"
-    "  --type TYPE         predicate type (see above)\n"
-    "  --replace           drop existing attestations of the same predicate type (legacy)\n"
-    "  --new-bundle-format store a bundle referrer (cosign 3) instead of the .att tag\n"
-    "  --creds, --insecure, --plain-http   registry access, as for vigil sign\n"
+    "  --key FILE             cosign encrypted private key\n"
+    "  --predicate FILE       the predicate (- for standard input; the password must then\n"
+    "                         come from the environment)\n"
+    "  --type TYPE            predicate type (see above)\n"
+    "  --replace              drop existing attestations of the same predicate type (legacy)\n"
+    "  --new-bundle-format    store a bundle referrer (cosign 3) instead of the .att tag\n"
+    VG_CLI_HELP_REGISTRY
     "\n"
     "Examples:\n"
     "  vigil sbom --format cyclonedx -o sbom.json registry.example.com/app:1.4\n"
@@ -48,7 +48,7 @@ static const char attest_help[] =
 static const char verify_att_help[] =
     "Usage: vigil verify-attestation --key PUB [--key PUB]... [--type TYPE] [--threshold N]\n"
     "                                [--output envelope|statement] [--check-claims=BOOL]\n"
-    "                                [--creds USER:PASS] [--insecure] [--plain-http] IMAGE...\n"
+    "                                " VG_CLI_USAGE_REGISTRY " IMAGE...\n"
     "\n"
     "Finds IMAGE's attestations (bundle referrers and the sha256-<hex>.att tag), verifies each\n"
     "envelope's signature over the DSSE PAE, requires payloadType application/vnd.in-toto+json,\n"
@@ -57,11 +57,12 @@ static const char verify_att_help[] =
     "does), or with --output statement the decoded in-toto statement.\n"
     "\n"
     "Options:\n"
-    "  --key PATH          public key file or directory of keys (repeatable)\n"
-    "  --type TYPE         predicate type to accept (as for vigil attest)\n"
-    "  --threshold N       require attestations from N distinct keys\n"
-    "  --output F          envelope (default) or statement\n"
-    "  --check-claims=BOOL false: do not check the subject digest\n"
+    "  --key PATH             public key file or directory of keys (repeatable)\n"
+    "  --type TYPE            predicate type to accept (as for vigil attest)\n"
+    "  --threshold N          require attestations from N distinct keys\n"
+    "  --output F             envelope (default) or statement\n"
+    "  --check-claims=BOOL    false: do not check the subject digest\n"
+    VG_CLI_HELP_REGISTRY
     "\n"
     "Examples:\n"
     "  vigil verify-attestation --key cosign.pub --type cyclonedx registry.example.com/app:1.4\n"
@@ -71,7 +72,7 @@ static const char verify_att_help[] =
     "4 not found, 5 auth, 6 unusable key, 7 network.\n";
 
 enum { OPT_KEY = 1, OPT_PREDICATE, OPT_TYPE, OPT_REPLACE, OPT_BUNDLE, OPT_THRESHOLD,
-       OPT_OUTPUT, OPT_CHECK_CLAIMS, OPT_CREDS, OPT_INSECURE, OPT_PLAIN_HTTP, OPT_HELP };
+       OPT_OUTPUT, OPT_CHECK_CLAIMS, OPT_HELP };
 
 #define MAX_KEY_ARGS 64
 /* A predicate is embedded in the statement, which is bounded like any payload. */
@@ -97,9 +98,7 @@ static const struct option att_longopts[] = {
     {"threshold", required_argument, NULL, OPT_THRESHOLD},
     {"output", required_argument, NULL, OPT_OUTPUT},
     {"check-claims", optional_argument, NULL, OPT_CHECK_CLAIMS},
-    {"creds", required_argument, NULL, OPT_CREDS},
-    {"insecure", no_argument, NULL, OPT_INSECURE},
-    {"plain-http", no_argument, NULL, OPT_PLAIN_HTTP},
+    VG_CLI_REGISTRY_LONGOPTS,
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -122,9 +121,6 @@ common_opt(struct att_args *a, const char *cmd, int c, const char *arg)
         }
         a->type = arg;
         return 0;
-    case OPT_CREDS: a->open.creds = arg; return 0;
-    case OPT_INSECURE: a->open.insecure = true; return 0;
-    case OPT_PLAIN_HTTP: a->open.plain_http = true; return 0;
     default: return 1;
     }
 }
@@ -178,6 +174,9 @@ parse_args(struct att_args *a, bool verify, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", att_longopts, NULL)) != -1) {
+        if (vg_cli_image_opt(c, optarg, &a->open)) {
+            continue;
+        }
         if ((rc = attest_opt(a, verify, c, optarg, argv[optind - 1])) != 0) {
             return rc;
         }

@@ -16,7 +16,7 @@
 
 static const char inspect_help[] =
     "Usage: vigil inspect IMAGE [--format table|json] [--platform OS/ARCH[/VARIANT]]\n"
-    "                     [--creds USER:PASS] [--insecure] [--plain-http]\n"
+    "                     " VG_CLI_USAGE_REGISTRY "\n"
     "\n"
     "Shows an image's resolved reference, manifest digest and media type, platform, config\n"
     "(user, env, entrypoint, cmd, exposed ports, labels, history) and layers (digest, diffID,\n"
@@ -30,10 +30,8 @@ static const char inspect_help[] =
     "\n"
     "Options:\n"
     "  --format table|json    output format (default: table); JSON is documented and stable\n"
-    "  --platform P           platform to pick from a multi-platform index (default: linux/<host>)\n"
-    "  --creds USER:PASS      registry credentials (default: docker config.json)\n"
-    "  --insecure             skip TLS certificate verification\n"
-    "  --plain-http           talk HTTP instead of HTTPS to the registry\n"
+    VG_CLI_HELP_PLATFORM
+    VG_CLI_HELP_REGISTRY
     "\n"
     "Examples:\n"
     "  vigil inspect oci:./layout:v1\n"
@@ -42,7 +40,7 @@ static const char inspect_help[] =
     "\n"
     "Exit codes: 0 ok, 2 usage, 3 runtime, 4 not found, 5 auth, 6 corrupt input, 7 network.\n";
 
-enum { OPT_FORMAT = 1, OPT_PLATFORM, OPT_CREDS, OPT_INSECURE, OPT_PLAIN_HTTP, OPT_HELP };
+enum { OPT_FORMAT = 1, OPT_HELP };
 
 struct inspect_args {
     const char *image;
@@ -55,10 +53,7 @@ parse_args(struct inspect_args *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"format", required_argument, NULL, OPT_FORMAT},
-        {"platform", required_argument, NULL, OPT_PLATFORM},
-        {"creds", required_argument, NULL, OPT_CREDS},
-        {"insecure", no_argument, NULL, OPT_INSECURE},
-        {"plain-http", no_argument, NULL, OPT_PLAIN_HTTP},
+        VG_CLI_IMAGE_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -66,6 +61,9 @@ parse_args(struct inspect_args *a, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (vg_cli_image_opt(c, optarg, &a->open)) {
+            continue;
+        }
         switch (c) {
         case OPT_FORMAT:
             if (strcmp(optarg, "json") != 0 && strcmp(optarg, "table") != 0) {
@@ -74,10 +72,6 @@ parse_args(struct inspect_args *a, int argc, char **argv)
             }
             a->json = strcmp(optarg, "json") == 0;
             break;
-        case OPT_PLATFORM: a->open.platform = optarg; break;
-        case OPT_CREDS: a->open.creds = optarg; break;
-        case OPT_INSECURE: a->open.insecure = true; break;
-        case OPT_PLAIN_HTTP: a->open.plain_http = true; break;
         case 'h':
         case OPT_HELP: fputs(inspect_help, stdout); return -1;
         default:

@@ -27,13 +27,11 @@ static const char sbom_help[] =
     "  docker://REF, REF           registry image\n"
     "\n"
     "Options:\n"
-    "  --format F          cyclonedx (CycloneDX 1.5 JSON, default), spdx-json (SPDX 2.3 JSON)\n"
-    "                      or json (vigil's inventory, docs/inventory-json.md)\n"
-    "  --output FILE       write to FILE instead of stdout (atomically)\n"
-    "  --platform P        platform to pick from a multi-platform index\n"
-    "  --creds USER:PASS   registry credentials (default: docker config.json)\n"
-    "  --insecure          skip TLS certificate verification\n"
-    "  --plain-http        talk HTTP instead of HTTPS to the registry\n"
+    "  --format F             cyclonedx (CycloneDX 1.5 JSON, default), spdx-json (SPDX 2.3\n"
+    "                         JSON) or json (vigil's inventory, docs/inventory-json.md)\n"
+    "  --output FILE          write to FILE instead of stdout (atomically)\n"
+    VG_CLI_HELP_PLATFORM
+    VG_CLI_HELP_REGISTRY
     "\n"
     "Examples:\n"
     "  vigil sbom oci:./layout:v1\n"
@@ -42,8 +40,7 @@ static const char sbom_help[] =
     "\n"
     "Exit codes: 0 ok, 2 usage, 3 runtime, 4 not found, 5 auth, 6 corrupt input, 7 network.\n";
 
-enum { OPT_FORMAT = 1, OPT_OUTPUT, OPT_PLATFORM, OPT_CREDS, OPT_INSECURE, OPT_PLAIN_HTTP,
-       OPT_HELP };
+enum { OPT_FORMAT = 1, OPT_OUTPUT, OPT_HELP };
 
 struct sbom_args {
     const char *image;
@@ -73,10 +70,7 @@ parse_args(struct sbom_args *a, int argc, char **argv)
     static const struct option longopts[] = {
         {"format", required_argument, NULL, OPT_FORMAT},
         {"output", required_argument, NULL, OPT_OUTPUT},
-        {"platform", required_argument, NULL, OPT_PLATFORM},
-        {"creds", required_argument, NULL, OPT_CREDS},
-        {"insecure", no_argument, NULL, OPT_INSECURE},
-        {"plain-http", no_argument, NULL, OPT_PLAIN_HTTP},
+        VG_CLI_IMAGE_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -84,6 +78,9 @@ parse_args(struct sbom_args *a, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "ho:f:", longopts, NULL)) != -1) {
+        if (vg_cli_image_opt(c, optarg, &a->open)) {
+            continue;
+        }
         switch (c) {
         case 'f':
         case OPT_FORMAT:
@@ -94,10 +91,6 @@ parse_args(struct sbom_args *a, int argc, char **argv)
             break;
         case 'o':
         case OPT_OUTPUT: a->output = optarg; break;
-        case OPT_PLATFORM: a->open.platform = optarg; break;
-        case OPT_CREDS: a->open.creds = optarg; break;
-        case OPT_INSECURE: a->open.insecure = true; break;
-        case OPT_PLAIN_HTTP: a->open.plain_http = true; break;
         case 'h':
         case OPT_HELP: fputs(sbom_help, stdout); return -1;
         default: return vg_cli_usage("sbom", "unknown option '%s'", argv[optind - 1]);

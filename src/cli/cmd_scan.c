@@ -30,7 +30,7 @@ static const char HELP[] =
     "  --skip-dirs DIR        skip a directory in the image (repeatable, or comma list)\n"
     "  --skip-files FILE      skip a file in the image (repeatable, or comma list)\n"
     "  --secret-config FILE   extra/disabled secret rules (YAML, Trivy-compatible)\n"
-    "  --platform OS/ARCH     platform to pick from a multi-arch index\n"
+    VG_CLI_HELP_PLATFORM
     "  --format FMT           table (default), json (Trivy-compatible), sarif, cyclonedx\n"
     "  -o, --output FILE      write the report to FILE (atomically) instead of stdout\n"
     "  --db PATH              vulnerability database (default: $VIGIL_DB or\n"
@@ -38,8 +38,7 @@ static const char HELP[] =
     "  --offline              never download the database\n"
     "  --sbom FILE            rescan a CycloneDX or SPDX JSON SBOM instead of an image\n"
     "  --no-cache             do not reuse or store the per-image analysis cache\n"
-    "  --creds USER:PASS      registry credentials\n"
-    "  --insecure             skip TLS verification;  --plain-http  use http://\n"
+    VG_CLI_HELP_REGISTRY
     "  -q, --quiet            no progress output\n"
     "  -h, --help             this help\n"
     "\n"
@@ -54,8 +53,7 @@ static const char HELP[] =
     "remain, 2 usage, 3 runtime, 4 not found, 5 auth, 6 corrupt input, 7 network.\n";
 
 enum { O_SCANNERS = 256, O_SEVERITY, O_EXIT, O_UNFIXED, O_IGNOREFILE, O_VEX, O_PKGTYPES,
-       O_SKIPDIRS, O_SKIPFILES, O_SECRETCFG, O_PLATFORM, O_FORMAT, O_DB, O_OFFLINE, O_SBOM,
-       O_NOCACHE, O_CREDS, O_INSECURE, O_PLAIN };
+       O_SKIPDIRS, O_SKIPFILES, O_SECRETCFG, O_FORMAT, O_DB, O_OFFLINE, O_SBOM, O_NOCACHE };
 
 static const struct option LONGOPTS[] = {
     {"scanners", required_argument, NULL, O_SCANNERS},
@@ -68,16 +66,13 @@ static const struct option LONGOPTS[] = {
     {"skip-dirs", required_argument, NULL, O_SKIPDIRS},
     {"skip-files", required_argument, NULL, O_SKIPFILES},
     {"secret-config", required_argument, NULL, O_SECRETCFG},
-    {"platform", required_argument, NULL, O_PLATFORM},
     {"format", required_argument, NULL, O_FORMAT},
     {"output", required_argument, NULL, 'o'},
     {"db", required_argument, NULL, O_DB},
     {"offline", no_argument, NULL, O_OFFLINE},
     {"sbom", required_argument, NULL, O_SBOM},
     {"no-cache", no_argument, NULL, O_NOCACHE},
-    {"creds", required_argument, NULL, O_CREDS},
-    {"insecure", no_argument, NULL, O_INSECURE},
-    {"plain-http", no_argument, NULL, O_PLAIN},
+    VG_CLI_IMAGE_LONGOPTS,
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -166,6 +161,9 @@ parse_args(struct args *a, int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", LONGOPTS, NULL)) != -1) {
+        if (vg_cli_image_opt(c, optarg, &a->so.open)) {
+            continue;
+        }
         switch (c) {
         case O_SCANNERS:
             if (parse_scanners(&a->so.scanners, optarg) != 0) {
@@ -196,16 +194,12 @@ parse_args(struct args *a, int argc, char **argv)
         case O_SKIPDIRS: list_add(&a->skip_dirs, optarg); break;
         case O_SKIPFILES: list_add(&a->skip_files, optarg); break;
         case O_SECRETCFG: a->so.secret_config = optarg; break;
-        case O_PLATFORM: a->so.open.platform = optarg; break;
         case O_FORMAT: a->format = optarg; break;
         case 'o': a->output = optarg; break;
         case O_DB: a->so.db_path = optarg; break;
         case O_OFFLINE: a->so.offline = true; break;
         case O_SBOM: a->sbom = optarg; break;
         case O_NOCACHE: a->so.use_cache = false; break;
-        case O_CREDS: a->so.open.creds = optarg; break;
-        case O_INSECURE: a->so.open.insecure = true; break;
-        case O_PLAIN: a->so.open.plain_http = true; break;
         case 'q': a->so.quiet = true; break;
         case 'h': fputs(HELP, stdout); return -1;
         default: return vg_cli_usage("scan", "invalid option");

@@ -14,7 +14,7 @@
 
 static const char sign_help[] =
     "Usage: vigil sign --key KEY [-a KEY=VALUE]... [--recursive] [--new-bundle-format]\n"
-    "                  [--creds USER:PASS] [--insecure] [--plain-http] IMAGE...\n"
+    "                  " VG_CLI_USAGE_REGISTRY " IMAGE...\n"
     "\n"
     "Signs each IMAGE (a registry reference; a tag is resolved to its manifest digest first)\n"
     "with a cosign encrypted private key and stores the signature in the registry, laid out\n"
@@ -33,9 +33,7 @@ static const char sign_help[] =
     "  --new-bundle-format    write cosign 3's layout: a Sigstore bundle v0.3 (DSSE over an\n"
     "                         in-toto statement) attached as an OCI 1.1 referrer, plus the\n"
     "                         sha256-<hex> fallback index when the registry lacks the API\n"
-    "  --creds USER:PASS      registry credentials (default: docker config.json)\n"
-    "  --insecure             skip TLS certificate verification\n"
-    "  --plain-http           talk HTTP instead of HTTPS to the registry\n"
+    VG_CLI_HELP_REGISTRY
     "\n"
     "Environment: VIGIL_REPOSITORY (or COSIGN_REPOSITORY) = REGISTRY/PATH stores signatures in\n"
     "that repository instead of the image's; verifiers need the same variable.\n"
@@ -48,8 +46,7 @@ static const char sign_help[] =
     "Exit codes: 0 signed, 2 usage, 3 runtime, 4 image or key not found, 5 auth or wrong\n"
     "password, 6 bad key or corrupt signature image, 7 network.\n";
 
-enum { OPT_KEY = 1, OPT_RECURSIVE, OPT_BUNDLE, OPT_CREDS, OPT_INSECURE, OPT_PLAIN_HTTP,
-       OPT_HELP };
+enum { OPT_KEY = 1, OPT_RECURSIVE, OPT_BUNDLE, OPT_HELP };
 
 #define MAX_ANNOTATIONS 256
 
@@ -86,9 +83,7 @@ parse_args(struct sign_args *a, int argc, char **argv)
         {"annotations", required_argument, NULL, 'a'},
         {"recursive", no_argument, NULL, OPT_RECURSIVE},
         {"new-bundle-format", no_argument, NULL, OPT_BUNDLE},
-        {"creds", required_argument, NULL, OPT_CREDS},
-        {"insecure", no_argument, NULL, OPT_INSECURE},
-        {"plain-http", no_argument, NULL, OPT_PLAIN_HTTP},
+        VG_CLI_REGISTRY_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -96,6 +91,9 @@ parse_args(struct sign_args *a, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "ha:", longopts, NULL)) != -1) {
+        if (vg_cli_image_opt(c, optarg, &a->open)) {
+            continue;
+        }
         switch (c) {
         case OPT_KEY: a->key = optarg; break;
         case 'a':
@@ -105,9 +103,6 @@ parse_args(struct sign_args *a, int argc, char **argv)
             break;
         case OPT_RECURSIVE: a->recursive = true; break;
         case OPT_BUNDLE: a->bundle = true; break;
-        case OPT_CREDS: a->open.creds = optarg; break;
-        case OPT_INSECURE: a->open.insecure = true; break;
-        case OPT_PLAIN_HTTP: a->open.plain_http = true; break;
         case 'h':
         case OPT_HELP: fputs(sign_help, stdout); return -1;
         default: return vg_cli_usage("sign", "unknown option '%s'", argv[optind - 1]);

@@ -12,7 +12,7 @@
 #include "sign/sign.h"
 
 static const char tree_help[] =
-    "Usage: vigil tree [--output text|json] [--creds USER:PASS] [--insecure] [--plain-http]\n"
+    "Usage: vigil tree [--output text|json] " VG_CLI_USAGE_REGISTRY "\n"
     "                  IMAGE\n"
     "\n"
     "Lists what is attached to IMAGE's manifest digest: signatures (tag sha256-<hex>.sig and\n"
@@ -22,8 +22,8 @@ static const char tree_help[] =
     "vigil verify / verify-attestation for that.\n"
     "\n"
     "Options:\n"
-    "  --output text|json  text tree (default) or a JSON object\n"
-    "  --creds, --insecure, --plain-http   registry access, as for vigil inspect\n"
+    "  --output text|json     text tree (default) or a JSON object\n"
+    VG_CLI_HELP_REGISTRY
     "\n"
     "Examples:\n"
     "  vigil tree registry.example.com/team/app:1.4\n"
@@ -31,7 +31,7 @@ static const char tree_help[] =
     "\n"
     "Exit codes: 0 ok, 2 usage, 3 runtime, 4 image not found, 5 auth, 7 network.\n";
 
-enum { OPT_OUTPUT = 1, OPT_CREDS, OPT_INSECURE, OPT_PLAIN_HTTP, OPT_HELP };
+enum { OPT_OUTPUT = 1, OPT_HELP };
 
 struct tree_args {
     bool json;
@@ -44,9 +44,7 @@ parse_args(struct tree_args *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"output", required_argument, NULL, OPT_OUTPUT},
-        {"creds", required_argument, NULL, OPT_CREDS},
-        {"insecure", no_argument, NULL, OPT_INSECURE},
-        {"plain-http", no_argument, NULL, OPT_PLAIN_HTTP},
+        VG_CLI_REGISTRY_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -54,6 +52,9 @@ parse_args(struct tree_args *a, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+        if (vg_cli_image_opt(c, optarg, &a->open)) {
+            continue;
+        }
         switch (c) {
         case 'o':
         case OPT_OUTPUT:
@@ -62,9 +63,6 @@ parse_args(struct tree_args *a, int argc, char **argv)
             }
             a->json = strcmp(optarg, "json") == 0;
             break;
-        case OPT_CREDS: a->open.creds = optarg; break;
-        case OPT_INSECURE: a->open.insecure = true; break;
-        case OPT_PLAIN_HTTP: a->open.plain_http = true; break;
         case 'h':
         case OPT_HELP: fputs(tree_help, stdout); return -1;
         default: return vg_cli_usage("tree", "unknown option '%s'", argv[optind - 1]);

@@ -15,7 +15,7 @@
 static const char verify_help[] =
     "Usage: vigil verify --key PUB [--key PUB]... [--threshold N] [-a KEY=VALUE]...\n"
     "                    [--output json|text] [--check-claims=true|false] [--ignore-reference]\n"
-    "                    [--creds USER:PASS] [--insecure] [--plain-http] IMAGE...\n"
+    "                    " VG_CLI_USAGE_REGISTRY " IMAGE...\n"
     "\n"
     "Finds every signature of each IMAGE - cosign 3 bundles (OCI 1.1 referrers, or the\n"
     "sha256-<hex> fallback tag) and legacy signatures (tag sha256-<hex>.sig) - fetches them\n"
@@ -34,9 +34,7 @@ static const char verify_help[] =
     "  --check-claims=BOOL    false: check only the signatures, not digest and annotations\n"
     "  --ignore-reference     accept payloads naming another repository (cosign's behaviour,\n"
     "                         needed for images copied between registries)\n"
-    "  --creds USER:PASS      registry credentials (default: docker config.json)\n"
-    "  --insecure             skip TLS certificate verification\n"
-    "  --plain-http           talk HTTP instead of HTTPS to the registry\n"
+    VG_CLI_HELP_REGISTRY
     "\n"
     "Environment: VIGIL_REPOSITORY (or COSIGN_REPOSITORY) = REGISTRY/PATH where signatures\n"
     "are stored, when not beside the image.\n"
@@ -49,8 +47,7 @@ static const char verify_help[] =
     "Exit codes: 0 verified, 1 no valid signature (or fewer keys than --threshold), 2 usage,\n"
     "3 runtime, 4 image or key not found, 5 auth, 6 unusable key, 7 network.\n";
 
-enum { OPT_KEY = 1, OPT_THRESHOLD, OPT_OUTPUT, OPT_CHECK_CLAIMS, OPT_IGNORE_REF, OPT_CREDS,
-       OPT_INSECURE, OPT_PLAIN_HTTP, OPT_HELP };
+enum { OPT_KEY = 1, OPT_THRESHOLD, OPT_OUTPUT, OPT_CHECK_CLAIMS, OPT_IGNORE_REF, OPT_HELP };
 
 #define MAX_ANNOTATIONS 256
 #define MAX_KEY_ARGS 64
@@ -113,9 +110,6 @@ parse_opt(struct verify_args *a, int c, char *arg, const char *argv_opt)
         a->check_claims = !arg || strcmp(arg, "true") == 0;
         return 0;
     case OPT_IGNORE_REF: a->ignore_reference = true; return 0;
-    case OPT_CREDS: a->open.creds = arg; return 0;
-    case OPT_INSECURE: a->open.insecure = true; return 0;
-    case OPT_PLAIN_HTTP: a->open.plain_http = true; return 0;
     case 'h':
     case OPT_HELP: fputs(verify_help, stdout); return -1;
     default: return vg_cli_usage("verify", "unknown option '%s'", argv_opt);
@@ -132,9 +126,7 @@ parse_args(struct verify_args *a, int argc, char **argv)
         {"output", required_argument, NULL, OPT_OUTPUT},
         {"check-claims", optional_argument, NULL, OPT_CHECK_CLAIMS},
         {"ignore-reference", no_argument, NULL, OPT_IGNORE_REF},
-        {"creds", required_argument, NULL, OPT_CREDS},
-        {"insecure", no_argument, NULL, OPT_INSECURE},
-        {"plain-http", no_argument, NULL, OPT_PLAIN_HTTP},
+        VG_CLI_REGISTRY_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -143,6 +135,9 @@ parse_args(struct verify_args *a, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "ha:o:", longopts, NULL)) != -1) {
+        if (vg_cli_image_opt(c, optarg, &a->open)) {
+            continue;
+        }
         if ((rc = parse_opt(a, c == 'o' ? OPT_OUTPUT : c, optarg, argv[optind - 1])) != 0) {
             return rc;
         }

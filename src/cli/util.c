@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * Error rendering, exit-code mapping and safe output files for the CLI.
+ * Error rendering, exit-code mapping, safe output files and the shared image-access flags
+ * for the CLI.
  */
 #include "cli.h"
+
+#include "oci/oci.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -112,4 +115,16 @@ vg_cli_output_close(struct vg_cli_out *o, bool commit, struct vg_err **err)
     free(o->tmp);
     o->path = o->tmp = NULL;
     return rc;
+}
+
+bool
+vg_cli_image_opt(int c, const char *arg, struct vg_oci_open_opts *o)
+{
+    switch (c) {
+    case VG_CLI_OPT_PLATFORM: o->platform = arg; return true;
+    case VG_CLI_OPT_CREDS: o->creds = arg; return true;
+    case VG_CLI_OPT_INSECURE: o->insecure = true; return true;
+    case VG_CLI_OPT_PLAIN_HTTP: o->plain_http = true; return true;
+    default: return false;
+    }
 }
