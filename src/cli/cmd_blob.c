@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * `vigil sign-blob` and `vigil verify-blob`: cosign's legacy blob signatures, i.e. a bare
- * standard-base64 signature over the file's bytes (ECDSA P-256/SHA-256 DER for generated keys).
- * No transparency log and no bundle output. Flags, files and messages live here; the
- * cryptography is crypto/'s.
+ * `vigil sign-blob` and `vigil verify-blob`: cosign's blob signatures, either a bare
+ * standard-base64 signature over the file's bytes (ECDSA P-256/SHA-256 DER for generated keys)
+ * or, with --bundle, cosign 3's Sigstore bundle holding a messageSignature. No transparency log.
+ * Flags, files and messages live here; the cryptography is crypto/'s, the bundle sign/'s.
  */
 #include "cli.h"
 
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
+#include "sign/sign.h"
 
 /* Blobs are signed in memory (Ed25519 has no streaming mode); 1 GiB bounds the allocation. */
 #define BLOB_MAX (1024ull * 1024ull * 1024ull)
@@ -53,21 +54,26 @@ read_blob(struct vg_buf *out, const char *path, struct vg_err **err)
 /* ---------------------------------------------------------------- sign-blob */
 
 static const char sign_help[] =
-    "Usage: vigil sign-blob --key KEY [--output-signature FILE] BLOB\n"
+    "Usage: vigil sign-blob --key KEY [--output-signature FILE] [--bundle FILE] BLOB\n"
     "\n"
     "Signs BLOB (a file, or - for standard input) with a cosign encrypted private key and\n"
     "prints the signature in standard base64, as 'cosign sign-blob --new-bundle-format=false\n"
-    "--tlog-upload=false' does. Password: $VIGIL_PASSWORD or $COSIGN_PASSWORD, else the\n"
-    "terminal, else standard input.\n"
+    "--tlog-upload=false' does. With --bundle it writes cosign 3's Sigstore bundle (v0.3,\n"
+    "messageSignature: the blob's SHA-256 and the signature, key hint, no transparency log)\n"
+    "instead, as 'cosign sign-blob --bundle FILE --tlog-upload=false' does; the signature is\n"
+    "then printed only when --output-signature asks for it. Password: $VIGIL_PASSWORD or\n"
+    "$COSIGN_PASSWORD, else the terminal, else standard input.\n"
     "\n"
     "Options:\n"
     "  --key FILE               encrypted private key (cosign.key)\n"
     "  --output-signature FILE  write the signature to FILE (no trailing newline) instead of\n"
     "                           standard output\n"
+    "  --bundle FILE            write a Sigstore bundle to FILE (written whole or not at all)\n"
     "\n"
     "Examples:\n"
     "  vigil sign-blob --key cosign.key artifact.tar.gz > artifact.sig\n"
-    "  COSIGN_PASSWORD= vigil sign-blob --key cosign.key --output-signature a.sig a.tgz\n";
+    "  COSIGN_PASSWORD= vigil sign-blob --key cosign.key --output-signature a.sig a.tgz\n"
+    "  vigil sign-blob --key cosign.key --bundle a.tgz.sigstore.json a.tgz\n";
 
 static int
 load_signing_key(struct vg_crypto_key **out, const char *path, struct vg_err **err)
@@ -116,7 +122,32 @@ emit_signature(const char *b64, const char *outpath, struct vg_err **err)
 }
 
 static int
-sign_blob(const char *keypath, const char *blobpath, const char *outpath, struct vg_err **err)
+emit_bundle(const struct vg_crypto_key *key, const struct vg_buf *blob, const char *path,
+            struct vg_err **err)
+{
+    vg_autobuf struct vg_buf b = VG_BUF_INIT(64u * 1024u);
+    int rc = vg_sign_blob_bundle_build(&b, key, blob->data, blob->len, err);
+    if (rc < 0 || (rc = vg_buf_append_str(&b, "\n", err)) < 0) {
+        return rc;
+    }
+    struct vg_cli_out o;
+    if ((rc = vg_cli_output_open(&o, path, err)) < 0) {
+        return rc;
+    }
+    bool ok = fwrite(b.data, 1, b.len, o.f) == b.len;
+    if ((rc = vg_cli_output_close(&o, ok, err)) < 0) {
+        return rc;
+    }
+    if (!ok) {
+        return vg_err_sys(err, VG_E_IO, "write %s", path);
+    }
+    fprintf(stderr, "Wrote bundle to file %s\n", path);
+    return 0;
+}
+
+static int
+sign_blob(const char *keypath, const char *blobpath, const char *outpath, const char *bundle,
+          struct vg_err **err)
 {
     vg_autokey struct vg_crypto_key *key = NULL;
     vg_autobuf struct vg_buf blob = VG_BUF_INIT(0);
@@ -126,6 +157,12 @@ sign_blob(const char *keypath, const char *blobpath, const char *outpath, struct
     }
     if ((rc = read_blob(&blob, blobpath, err)) < 0) {
         return rc;
+    }
+    if (bundle && (rc = emit_bundle(key, &blob, bundle, err)) < 0) {
+        return rc;
+    }
+    if (bundle && !outpath) {
+        return 0;
     }
     vg_autofree uint8_t *sig = NULL;
     size_t siglen = 0;
@@ -142,16 +179,18 @@ cmd_sign_blob(int argc, char **argv)
     static const struct option longopts[] = {
         {"key", required_argument, NULL, 'k'},
         {"output-signature", required_argument, NULL, 'o'},
+        {"bundle", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *key = NULL, *out = NULL;
+    const char *key = NULL, *out = NULL, *bundle = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'k': key = optarg; break;
         case 'o': out = optarg; break;
+        case 'b': bundle = optarg; break;
         case 'h': fputs(sign_help, stdout); return VG_EXIT_OK;
         default: return vg_cli_usage(argv[0], "invalid option");
         }
@@ -168,7 +207,10 @@ cmd_sign_blob(int argc, char **argv)
                                      "$VIGIL_PASSWORD or $COSIGN_PASSWORD");
     }
     struct vg_err *err = NULL;
-    if (sign_blob(key, blob, out, &err) < 0) {
+    if (bundle && out && strcmp(bundle, out) == 0) {
+        return vg_cli_usage(argv[0], "--bundle and --output-signature name the same file");
+    }
+    if (sign_blob(key, blob, out, bundle, &err) < 0) {
         return vg_cli_fail(&err, "sign-blob");
     }
     return VG_EXIT_OK;
@@ -177,18 +219,22 @@ cmd_sign_blob(int argc, char **argv)
 /* ---------------------------------------------------------------- verify-blob */
 
 static const char verify_help[] =
-    "Usage: vigil verify-blob --key PUB --signature SIG BLOB\n"
+    "Usage: vigil verify-blob --key PUB (--signature SIG | --bundle FILE) BLOB\n"
     "\n"
     "Verifies a cosign blob signature. SIG is a file holding the base64 signature (raw DER is\n"
-    "also accepted from a file), or the base64 text itself. PUB is a PEM public key (PUBLIC KEY\n"
-    "or RSA PUBLIC KEY) or a DER SubjectPublicKeyInfo. BLOB may be - for standard input.\n"
+    "also accepted from a file), or the base64 text itself. --bundle reads a Sigstore bundle\n"
+    "(v0.1-v0.3, messageSignature content, as 'cosign sign-blob --bundle' writes): the blob's\n"
+    "digest must equal the bundle's and the signature must verify; transparency-log entries\n"
+    "in it are not checked. PUB is a PEM public key (PUBLIC KEY or RSA PUBLIC KEY) or a DER\n"
+    "SubjectPublicKeyInfo. BLOB may be - for standard input.\n"
     "\n"
     "Exit status: 0 and 'Verified OK' on stderr when the signature verifies; 1 when it does\n"
     "not; other codes as documented in docs/exit-codes.md.\n"
     "\n"
     "Examples:\n"
     "  vigil verify-blob --key cosign.pub --signature artifact.sig artifact.tar.gz\n"
-    "  vigil verify-blob --key cosign.pub --signature MEUCIQ... artifact.tar.gz\n";
+    "  vigil verify-blob --key cosign.pub --signature MEUCIQ... artifact.tar.gz\n"
+    "  vigil verify-blob --key cosign.pub --bundle a.tgz.sigstore.json a.tgz\n";
 
 static bool
 is_b64_text(const uint8_t *p, size_t n)
@@ -232,8 +278,28 @@ load_signature(const char *arg, uint8_t **sig, size_t *siglen, struct vg_err **e
     return 0;
 }
 
+/* The bundle at path against blob. */
 static int
-verify_blob(const char *keypath, const char *sigarg, const char *blobpath, struct vg_err **err)
+verify_bundle(const struct vg_crypto_key *key, const char *path, const struct vg_buf *blob,
+              struct vg_err **err)
+{
+    vg_autobuf struct vg_buf text = VG_BUF_INIT(64u * 1024u);
+    struct vg_sign_blob_bundle *b = NULL;
+    int rc = vg_file_read(&text, path, 64u * 1024u, err);
+    if (rc < 0) {
+        return rc;
+    }
+    if ((rc = vg_sign_blob_bundle_parse(&b, text.data, text.len, err)) < 0) {
+        return vg_err_wrap(err, "%s", path);
+    }
+    rc = vg_sign_blob_bundle_verify(b, key, blob->data, blob->len, err);
+    vg_sign_blob_bundle_free(b);
+    return rc;
+}
+
+static int
+verify_blob(const char *keypath, const char *sigarg, const char *bundle, const char *blobpath,
+            struct vg_err **err)
 {
     vg_autobuf struct vg_buf pub = VG_BUF_INIT(VG_CRYPTO_KEY_FILE_MAX);
     vg_autobuf struct vg_buf blob = VG_BUF_INIT(0);
@@ -246,6 +312,12 @@ verify_blob(const char *keypath, const char *sigarg, const char *blobpath, struc
     }
     if ((rc = vg_crypto_key_load_public(&key, pub.data, pub.len, err)) < 0) {
         return vg_err_wrap(err, "%s", keypath);
+    }
+    if (bundle) {
+        if ((rc = read_blob(&blob, blobpath, err)) < 0) {
+            return rc;
+        }
+        return verify_bundle(key, bundle, &blob, err);
     }
     if ((rc = load_signature(sigarg, &sig, &siglen, err)) < 0 ||
         (rc = read_blob(&blob, blobpath, err)) < 0) {
@@ -260,28 +332,33 @@ cmd_verify_blob(int argc, char **argv)
     static const struct option longopts[] = {
         {"key", required_argument, NULL, 'k'},
         {"signature", required_argument, NULL, 's'},
+        {"bundle", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *key = NULL, *sig = NULL;
+    const char *key = NULL, *sig = NULL, *bundle = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'k': key = optarg; break;
         case 's': sig = optarg; break;
+        case 'b': bundle = optarg; break;
         case 'h': fputs(verify_help, stdout); return VG_EXIT_OK;
         default: return vg_cli_usage(argv[0], "invalid option");
         }
     }
-    if (!key || !sig) {
-        return vg_cli_usage(argv[0], "--key and --signature are required");
+    if (!key || !(sig || bundle)) {
+        return vg_cli_usage(argv[0], "--key and one of --signature or --bundle are required");
+    }
+    if (sig && bundle) {
+        return vg_cli_usage(argv[0], "--signature and --bundle exclude each other");
     }
     if (argc - optind != 1) {
         return vg_cli_usage(argv[0], "exactly one BLOB argument is required");
     }
     struct vg_err *err = NULL;
-    if (verify_blob(key, sig, argv[optind], &err) < 0) {
+    if (verify_blob(key, sig, bundle, argv[optind], &err) < 0) {
         if (vg_err_root_code(err) == VG_E_VERIFY) {
             vg_cli_fail(&err, "verify-blob");
             return VG_EXIT_NEGATIVE;

@@ -348,6 +348,28 @@ struct vg_sign_bundle {
 VG_NODISCARD int vg_sign_bundle_parse(struct vg_sign_bundle **out, const void *data, size_t len,
                                       struct vg_err **err);
 void vg_sign_bundle_free(struct vg_sign_bundle *b);
+/* Blob bundles (cosign 3 `sign-blob --bundle`, §8): a bundle whose content is a
+ * messageSignature {messageDigest {SHA2_256, base64 digest}, signature over the blob's bytes},
+ * key-signed (publicKey hint), no transparency log. */
+VG_NODISCARD int vg_sign_blob_bundle_build(struct vg_buf *out, const struct vg_crypto_key *key,
+                                           const void *blob, size_t len, struct vg_err **err);
+struct vg_sign_blob_bundle {
+    char *media_type;
+    struct vg_digest digest; /* the blob's, as the bundle states it */
+    uint8_t *sig;
+    size_t siglen;
+};
+/* Bundle media types v0.1–v0.3; messageSignature content with a SHA2_256 or SHA2_512 digest
+ * (a DSSE bundle is VG_E_UNSUPPORTED), at most 64 KiB, duplicate keys rejected. */
+VG_NODISCARD int vg_sign_blob_bundle_parse(struct vg_sign_blob_bundle **out, const void *data,
+                                           size_t len, struct vg_err **err);
+void vg_sign_blob_bundle_free(struct vg_sign_blob_bundle *b);
+/* The blob's digest must equal the bundle's, then the signature must verify with key over the
+ * blob's bytes; VG_E_VERIFY otherwise. */
+VG_NODISCARD int vg_sign_blob_bundle_verify(const struct vg_sign_blob_bundle *b,
+                                            const struct vg_crypto_key *key, const void *blob,
+                                            size_t len, struct vg_err **err);
+
 /* §4.4: DSSE signature with o->key, payloadType in-toto, statement parsed; predicate_type (NULL:
  * any) must match exactly; with o->check_claims some subject's sha256 equals o->image and its
  * annotations hold every o->annotations pair. The statement goes to *out when non-NULL. */

@@ -125,6 +125,80 @@ def test_sign_verify_blob_roundtrip(vigil, tmp_path):
     assert r.rc == 1, r
 
 
+def test_blob_bundle_roundtrip_layout_and_openssl(vigil, tmp_path):
+    """cosign 3's `sign-blob --bundle`: a v0.3 bundle with a messageSignature whose digest is the
+    blob's SHA-256 and whose signature openssl verifies over the blob; verify-blob --bundle
+    accepts it and refuses another blob, another key, a tampered bundle."""
+    assert vigil("generate-key-pair", env=PW, cwd=tmp_path).rc == 0
+    blob = tmp_path / "artifact.tgz"
+    blob.write_bytes(os.urandom(200000))
+    r = vigil("sign-blob", "--key", "cosign.key", "--bundle", "a.json", "artifact.tgz",
+              env=PW, cwd=tmp_path)
+    assert r.rc == 0 and r.out == "" and "Wrote bundle to file a.json" in r.err, r
+    b = json.loads((tmp_path / "a.json").read_text())
+    assert b["mediaType"] == "application/vnd.dev.sigstore.bundle.v0.3+json"
+    import hashlib
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-in", "cosign.pub", "-outform", "DER"],
+                         capture_output=True, cwd=tmp_path).stdout if have("openssl") else None
+    if der:
+        assert b["verificationMaterial"]["publicKey"]["hint"] == \
+            base64.b64encode(hashlib.sha256(der).digest()).decode()
+    md = b["messageSignature"]["messageDigest"]
+    assert md == {"algorithm": "SHA2_256",
+                  "digest": base64.b64encode(hashlib.sha256(blob.read_bytes()).digest()).decode()}
+    if have("openssl"):
+        (tmp_path / "s.der").write_bytes(base64.b64decode(b["messageSignature"]["signature"]))
+        p = subprocess.run(["openssl", "dgst", "-sha256", "-verify", "cosign.pub", "-signature",
+                            "s.der", "artifact.tgz"], capture_output=True, text=True, cwd=tmp_path)
+        assert p.returncode == 0 and "Verified OK" in p.stdout, p.stderr
+    r = vigil("verify-blob", "--key", "cosign.pub", "--bundle", "a.json", "artifact.tgz",
+              cwd=tmp_path)
+    assert r.rc == 0 and "Verified OK" in r.err, r
+    # Signature and bundle together: the signature goes where --output-signature says.
+    r = vigil("sign-blob", "--key", "cosign.key", "--bundle", "b.json", "--output-signature",
+              "b.sig", "artifact.tgz", env=PW, cwd=tmp_path)
+    assert r.rc == 0, r
+    r = vigil("verify-blob", "--key", "cosign.pub", "--signature", "b.sig", "artifact.tgz",
+              cwd=tmp_path)
+    assert r.rc == 0, r
+    # Another blob: the digest check names both digests.
+    (tmp_path / "other").write_bytes(b"other")
+    r = vigil("verify-blob", "--key", "cosign.pub", "--bundle", "a.json", "other", cwd=tmp_path)
+    assert r.rc == 1 and "the bundle is for sha256:" in r.err, r
+    # Another key.
+    (tmp_path / "k2").mkdir()
+    assert vigil("generate-key-pair", env=PW, cwd=tmp_path / "k2").rc == 0
+    r = vigil("verify-blob", "--key", "k2/cosign.pub", "--bundle", "a.json", "artifact.tgz",
+              cwd=tmp_path)
+    assert r.rc == 1, r
+    # A signature from another blob's bundle with this blob's digest (digest matches, signature
+    # does not).
+    r = vigil("sign-blob", "--key", "cosign.key", "--bundle", "o.json", "other", env=PW,
+              cwd=tmp_path)
+    assert r.rc == 0, r
+    o = json.loads((tmp_path / "o.json").read_text())
+    t = dict(b, messageSignature=dict(b["messageSignature"],
+                                      signature=o["messageSignature"]["signature"]))
+    (tmp_path / "t.json").write_text(json.dumps(t))
+    r = vigil("verify-blob", "--key", "cosign.pub", "--bundle", "t.json", "artifact.tgz",
+              cwd=tmp_path)
+    assert r.rc == 1 and "invalid signature" in r.err, r
+    # Hostile or wrong bundles: clear errors, not verification results.
+    (tmp_path / "dsse.json").write_text(json.dumps({
+        "mediaType": b["mediaType"], "verificationMaterial": {},
+        "dsseEnvelope": {"payload": "e30=", "payloadType": "x", "signatures": [{"sig": "AA=="}]}}))
+    r = vigil("verify-blob", "--key", "cosign.pub", "--bundle", "dsse.json", "artifact.tgz",
+              cwd=tmp_path)
+    assert r.rc == 6 and "DSSE envelope" in r.err and "dsse.json" in r.err, r
+    (tmp_path / "trunc.json").write_text((tmp_path / "a.json").read_text()[:50])
+    r = vigil("verify-blob", "--key", "cosign.pub", "--bundle", "trunc.json", "artifact.tgz",
+              cwd=tmp_path)
+    assert r.rc == 6 and "trunc.json" in r.err, r
+    r = vigil("verify-blob", "--key", "cosign.pub", "--bundle", "a.json", "--signature", "b.sig",
+              "artifact.tgz", cwd=tmp_path)
+    assert r.rc == 2, r
+
+
 def test_output_signature_file_and_openssl_agrees(vigil, tmp_path):
     assert vigil("generate-key-pair", env=PW, cwd=tmp_path).rc == 0
     (tmp_path / "blob").write_bytes(b"hello world\n")

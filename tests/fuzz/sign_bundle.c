@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * Fuzz harness for cosign 3 bundles (sign/bundle.c): the bundle parser (and the DSSE envelope
- * inside it), then the referrers fallback-index updater with the input as the existing index.
+ * Fuzz harness for cosign 3 bundles (sign/bundle.c, sign/blobbundle.c): the image bundle parser
+ * (and the DSSE envelope inside it), the blob (messageSignature) bundle parser and its verifier,
+ * then the referrers fallback-index updater with the input as the existing index.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +23,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* the parser's guarantees */
         }
         vg_sign_bundle_free(b);
+    }
+    vg_err_free(&err);
+    struct vg_sign_blob_bundle *bb = NULL;
+    if (vg_sign_blob_bundle_parse(&bb, data, size, &err) == 0) {
+        if (!bb->media_type || !bb->sig || bb->siglen == 0) {
+            abort();
+        }
+        static struct vg_crypto_key *key;
+        if (!key && (vg_crypto_init(NULL) < 0 || vg_crypto_key_generate(&key, NULL) < 0)) {
+            abort();
+        }
+        if (vg_sign_blob_bundle_verify(bb, key, data, size, &err) == 0) {
+            abort(); /* a random input cannot carry our fresh key's signature */
+        }
+        vg_sign_blob_bundle_free(bb);
     }
     vg_err_free(&err);
     static const char m[] = "{\"schemaVersion\":2,\"annotations\":{\"k\":\"v\"}}";

@@ -246,3 +246,109 @@ Test(sign_bundle, statement_subject_annotations)
     cr_assert_lt(vg_sign_statement_parse(&st, bad, strlen(bad), &err), 0);
     vg_err_free(&err);
 }
+
+/* ---------------------------------------------------------------- blob bundles */
+
+Test(sign_bundle, blob_bundle_roundtrip_and_tamper)
+{
+    struct vg_crypto_key *k = fresh_key(), *other = fresh_key();
+    static const char blob[] = "the artifact's bytes";
+    vg_autobuf struct vg_buf b = VG_BUF_INIT(65536);
+    struct vg_err *err = NULL;
+    TU_ASSERT_OK(vg_sign_blob_bundle_build(&b, k, blob, sizeof(blob) - 1, &err), err);
+    /* The digest is the blob's SHA-256 in base64, as cosign writes it. */
+    uint8_t raw[32];
+    vg_sha256_raw(raw, blob, sizeof(blob) - 1);
+    char *d64 = vg_base64_encode(raw, sizeof(raw));
+    cr_assert_not_null(strstr(vg_buf_cstr(&b), d64));
+    free(d64);
+    struct vg_sign_blob_bundle *bb = NULL;
+    TU_ASSERT_OK(vg_sign_blob_bundle_parse(&bb, b.data, b.len, &err), err);
+    cr_assert_str_eq(bb->media_type, VG_SIGN_MT_BUNDLE_V03);
+    TU_ASSERT_OK(vg_sign_blob_bundle_verify(bb, k, blob, sizeof(blob) - 1, &err), err);
+    cr_assert_lt(vg_sign_blob_bundle_verify(bb, other, blob, sizeof(blob) - 1, &err), 0);
+    cr_assert(vg_err_is(err, VG_E_VERIFY));
+    vg_err_free(&err);
+    cr_assert_lt(vg_sign_blob_bundle_verify(bb, k, "another blob", 12, &err), 0);
+    cr_assert(vg_err_is(err, VG_E_VERIFY));
+    char *m = vg_err_format(err);
+    cr_assert_not_null(strstr(m, "the bundle is for sha256:"), "%s", m);
+    free(m);
+    vg_err_free(&err);
+    /* A flipped signature byte (inside the DER, after the header) fails. */
+    bb->sig[10] ^= 1;
+    cr_assert_lt(vg_sign_blob_bundle_verify(bb, k, blob, sizeof(blob) - 1, &err), 0);
+    vg_err_free(&err);
+    vg_sign_blob_bundle_free(bb);
+    vg_crypto_key_free(k);
+    vg_crypto_key_free(other);
+}
+
+static int
+blob_parse_code(const char *json)
+{
+    struct vg_sign_blob_bundle *b = NULL;
+    struct vg_err *err = NULL;
+    if (vg_sign_blob_bundle_parse(&b, json, strlen(json), &err) == 0) {
+        vg_sign_blob_bundle_free(b);
+        return 0;
+    }
+    int code = (int)vg_err_root_code(err);
+    vg_err_free(&err);
+    return code;
+}
+
+#define MT02 "application/vnd.dev.sigstore.bundle+json;version=0.2"
+#define D32  "\"digest\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\""
+#define MSIG(alg, dig, sig) "{\"messageDigest\":{\"algorithm\":\"" alg "\"," dig "}," sig "}"
+
+Test(sign_bundle, hostile_blob_bundles)
+{
+    cr_assert_eq(blob_parse_code("{\"mediaType\":\"" MT02 "\",\"verificationMaterial\":{},"
+                                 "\"messageSignature\":" MSIG("SHA2_256", D32,
+                                                              "\"signature\":\"MEUCIQ==\"") "}"),
+                 0);
+    /* DSSE content is an attestation, not a blob signature. */
+    cr_assert_eq(blob_parse_code("{\"mediaType\":\"" VG_SIGN_MT_BUNDLE_V03 "\","
+                                 "\"verificationMaterial\":{},\"dsseEnvelope\":" ENV_OK "}"),
+                 VG_E_UNSUPPORTED);
+    cr_assert_eq(blob_parse_code("{\"mediaType\":\"application/x\",\"verificationMaterial\":{},"
+                                 "\"messageSignature\":{}}"),
+                 VG_E_UNSUPPORTED);
+    cr_assert_eq(blob_parse_code("{\"mediaType\":\"" MT02 "\",\"verificationMaterial\":{},"
+                                 "\"messageSignature\":" MSIG("MD5", D32, "\"signature\":\"AA==\"")
+                                 "}"),
+                 VG_E_UNSUPPORTED);
+    /* A 32-byte digest labelled SHA2_512, bad base64, no signature, empty signature. */
+    cr_assert_eq(blob_parse_code("{\"mediaType\":\"" MT02 "\",\"verificationMaterial\":{},"
+                                 "\"messageSignature\":" MSIG("SHA2_512", D32,
+                                                              "\"signature\":\"AA==\"") "}"),
+                 VG_E_PARSE);
+    cr_assert_eq(blob_parse_code("{\"mediaType\":\"" MT02 "\",\"verificationMaterial\":{},"
+                                 "\"messageSignature\":" MSIG("SHA2_256", "\"digest\":\"!!\"",
+                                                              "\"signature\":\"AA==\"") "}"),
+                 VG_E_PARSE);
+    cr_assert_eq(blob_parse_code("{\"mediaType\":\"" MT02 "\",\"verificationMaterial\":{},"
+                                 "\"messageSignature\":" MSIG("SHA2_256", D32, "\"x\":1") "}"),
+                 VG_E_PARSE);
+    cr_assert_eq(blob_parse_code("{\"mediaType\":\"" MT02 "\",\"verificationMaterial\":{},"
+                                 "\"messageSignature\":" MSIG("SHA2_256", D32,
+                                                              "\"signature\":\"\"") "}"),
+                 VG_E_PARSE);
+    /* Duplicate keys, missing verificationMaterial, not an object, truncated, oversized. */
+    cr_assert_eq(blob_parse_code("{\"mediaType\":\"" MT02 "\",\"mediaType\":\"" MT02 "\","
+                                 "\"verificationMaterial\":{},\"messageSignature\":{}}"),
+                 VG_E_PARSE);
+    cr_assert_eq(blob_parse_code("{\"mediaType\":\"" MT02 "\",\"messageSignature\":{}}"),
+                 VG_E_PARSE);
+    cr_assert_eq(blob_parse_code("\"str\""), VG_E_PARSE);
+    cr_assert_eq(blob_parse_code("{\"mediaType\":\"" MT02 "\",\"verif"), VG_E_PARSE);
+    size_t big = 70u * 1024u;
+    char *huge = malloc(big + 1);
+    memset(huge, ' ', big);
+    memcpy(huge, "{\"a\":1", 6);
+    huge[big - 1] = '}';
+    huge[big] = '\0';
+    cr_assert_eq(blob_parse_code(huge), VG_E_LIMIT);
+    free(huge);
+}
