@@ -98,6 +98,27 @@ load_signing_key(struct vg_crypto_key **out, const char *path, struct vg_err **e
     return 0;
 }
 
+/* Writes data to path whole or not at all, then tells stderr `note` followed by the path. */
+static int
+write_file(const char *path, const void *data, size_t len, const char *note,
+           struct vg_err **err)
+{
+    struct vg_cli_out o;
+    int rc = vg_cli_output_open(&o, path, err);
+    if (rc < 0) {
+        return rc;
+    }
+    bool ok = fwrite(data, 1, len, o.f) == len;
+    if ((rc = vg_cli_output_close(&o, ok, err)) < 0) {
+        return rc;
+    }
+    if (!ok) {
+        return vg_err_sys(err, VG_E_IO, "write %s", path);
+    }
+    fprintf(stderr, "%s %s\n", note, path);
+    return 0;
+}
+
 static int
 emit_signature(const char *b64, const char *outpath, struct vg_err **err)
 {
@@ -105,20 +126,7 @@ emit_signature(const char *b64, const char *outpath, struct vg_err **err)
         printf("%s\n", b64);
         return fflush(stdout) == 0 ? 0 : vg_err_sys(err, VG_E_IO, "write standard output");
     }
-    struct vg_cli_out o;
-    int rc = vg_cli_output_open(&o, outpath, err);
-    if (rc < 0) {
-        return rc;
-    }
-    bool ok = fputs(b64, o.f) >= 0;
-    if ((rc = vg_cli_output_close(&o, ok, err)) < 0) {
-        return rc;
-    }
-    if (!ok) {
-        return vg_err_sys(err, VG_E_IO, "write %s", outpath);
-    }
-    fprintf(stderr, "Signature wrote in the file %s\n", outpath);
-    return 0;
+    return write_file(outpath, b64, strlen(b64), "Signature wrote in the file", err);
 }
 
 static int
@@ -130,19 +138,7 @@ emit_bundle(const struct vg_crypto_key *key, const struct vg_buf *blob, const ch
     if (rc < 0 || (rc = vg_buf_append_str(&b, "\n", err)) < 0) {
         return rc;
     }
-    struct vg_cli_out o;
-    if ((rc = vg_cli_output_open(&o, path, err)) < 0) {
-        return rc;
-    }
-    bool ok = fwrite(b.data, 1, b.len, o.f) == b.len;
-    if ((rc = vg_cli_output_close(&o, ok, err)) < 0) {
-        return rc;
-    }
-    if (!ok) {
-        return vg_err_sys(err, VG_E_IO, "write %s", path);
-    }
-    fprintf(stderr, "Wrote bundle to file %s\n", path);
-    return 0;
+    return write_file(path, b.data, b.len, "Wrote bundle to file", err);
 }
 
 static int

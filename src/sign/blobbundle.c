@@ -110,20 +110,11 @@ vg_sign_blob_bundle_parse(struct vg_sign_blob_bundle **out, const void *data, si
                           struct vg_err **err)
 {
     vg_autojson json_t *root = NULL;
-    int rc = vg_json_parse(&root, data, len, BLOB_BUNDLE_MAX, "bundle", err);
+    const char *mt = NULL;
+    int rc = vg_sign__bundle_open(&root, &mt, data, len, BLOB_BUNDLE_MAX, known_type,
+                                  " is not a Sigstore bundle type (v0.1-v0.3)", err);
     if (rc < 0) {
         return rc;
-    }
-    const char *mt = json_is_object(root) ? vg_json_str(root, "mediaType") : NULL;
-    if (!mt) {
-        return vg_err_set(err, VG_E_PARSE, "bundle: mediaType: missing or not a string");
-    }
-    if (!known_type(mt)) {
-        vg_autofree char *esc = vg_escape(mt, strlen(mt), 120);
-        return vg_err_set(err, VG_E_UNSUPPORTED, "bundle: unknown media type \"%s\"", esc);
-    }
-    if (!vg_json_obj(root, "verificationMaterial")) {
-        return vg_err_set(err, VG_E_PARSE, "bundle: verificationMaterial: missing");
     }
     json_t *ms = vg_json_obj(root, "messageSignature");
     if (!ms) {

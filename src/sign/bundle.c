@@ -101,22 +101,45 @@ bundle_media_type_ok(const char *mt)
 }
 
 int
+vg_sign__bundle_open(json_t **root, const char **media_type, const void *data, size_t len,
+                     size_t max, bool (*type_ok)(const char *mt), const char *refusal,
+                     struct vg_err **err)
+{
+    *root = NULL;
+    json_t *j = NULL;
+    int rc = vg_json_parse(&j, data, len, max, "bundle", err);
+    if (rc < 0) {
+        return rc;
+    }
+    const char *mt = json_is_object(j) ? vg_json_str(j, "mediaType") : NULL;
+    if (!mt) {
+        rc = vg_err_set(err, VG_E_PARSE, "bundle: mediaType: missing or not a string");
+    } else if (!type_ok(mt)) {
+        vg_autofree char *esc = vg_escape(mt, strlen(mt), 120);
+        rc = vg_err_set(err, VG_E_UNSUPPORTED, "bundle: media type \"%s\"%s", esc, refusal);
+    } else if (!vg_json_obj(j, "verificationMaterial")) {
+        rc = vg_err_set(err, VG_E_PARSE, "bundle: verificationMaterial: missing");
+    }
+    if (rc < 0) {
+        json_decref(j);
+        return rc;
+    }
+    *root = j;
+    *media_type = mt;
+    return 0;
+}
+
+int
 vg_sign_bundle_parse(struct vg_sign_bundle **out, const void *data, size_t len,
                      struct vg_err **err)
 {
     vg_autojson json_t *root = NULL;
-    int rc = vg_json_parse(&root, data, len, BUNDLE_MAX, "bundle", err);
+    const char *mt = NULL;
+    int rc = vg_sign__bundle_open(&root, &mt, data, len, BUNDLE_MAX, bundle_media_type_ok,
+                                  " is not v0.3 (older bundles are refused for images, as in "
+                                  "cosign)", err);
     if (rc < 0) {
         return rc;
-    }
-    const char *mt = json_is_object(root) ? vg_json_str(root, "mediaType") : NULL;
-    if (!mt) {
-        return vg_err_set(err, VG_E_PARSE, "bundle: mediaType: missing or not a string");
-    }
-    if (!bundle_media_type_ok(mt)) {
-        vg_autofree char *esc = vg_escape(mt, strlen(mt), 120);
-        return vg_err_set(err, VG_E_UNSUPPORTED, "bundle: media type \"%s\" is not v0.3 "
-                          "(older bundles are refused for images, as in cosign)", esc);
     }
     json_t *env = vg_json_obj(root, "dsseEnvelope");
     if (!env) {
@@ -124,9 +147,6 @@ vg_sign_bundle_parse(struct vg_sign_bundle **out, const void *data, size_t len,
                           json_object_get(root, "messageSignature")
                               ? "bundle: holds a messageSignature, not a DSSE envelope"
                               : "bundle: dsseEnvelope: missing or not an object");
-    }
-    if (!vg_json_obj(root, "verificationMaterial")) {
-        return vg_err_set(err, VG_E_PARSE, "bundle: verificationMaterial: missing");
     }
     struct vg_sign_bundle *b = vg_calloc(1, sizeof(*b));
     b->media_type = vg_strdup(mt);

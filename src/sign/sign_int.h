@@ -18,4 +18,11 @@ VG_NODISCARD int vg_sign__go_string(struct vg_buf *out, const char *s, size_t le
 VG_NODISCARD int vg_sign__b64(uint8_t **out, size_t *outlen, const char *s, size_t max,
                               const char *what, struct vg_err **err);
 
+/* The common part of both bundle parsers: JSON within max bytes (duplicate keys refused), an
+ * object with a string mediaType that type_ok accepts (else VG_E_UNSUPPORTED naming it, with
+ * `refusal` appended) and a verificationMaterial object. *root owns the document. */
+VG_NODISCARD int vg_sign__bundle_open(json_t **root, const char **media_type, const void *data,
+                                      size_t len, size_t max, bool (*type_ok)(const char *mt),
+                                      const char *refusal, struct vg_err **err);
+
 #endif
