@@ -631,7 +631,7 @@ many_reqs(struct vg_registry_client *c, struct vg_registry_get *g, struct many_s
         break;
     case VG_REGISTRY_GET_BLOB:
         s->url[0] = vg_registry_url(c, "blobs", g->digest.text);
-        *r = (struct vg_http_req){.url = s->url[0], .max_body = g->out.max ? g->out.max : SIZE_MAX};
+        *r = (struct vg_http_req){.url = s->url[0], .max_body = g->out.max};
         break;
     case VG_REGISTRY_GET_REFERRERS:
         s->url[0] = referrers_url(c, &g->digest, g->artifact_type);
