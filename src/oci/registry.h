@@ -8,7 +8,8 @@
  * answered with Basic credentials or a Bearer token (fetched from the challenge's realm for the
  * scope "repository:<repo>:pull" or ":pull,push" for writes, cached per scope for the life of
  * the client). Credentials come from opts->creds ("user:pass"), else from the Docker
- * config.json in opts->docker_config, $DOCKER_CONFIG or ~/.docker.
+ * config.json in opts->docker_config, $DOCKER_CONFIG or ~/.docker (its credential helpers,
+ * then "auths"; see vg_registry_creds_lookup).
  *
  * Errors callers may branch on: VG_E_NOTFOUND (manifest, blob or tag absent), VG_E_AUTH
  * (credentials missing or refused), VG_E_NET (unreachable, timeout, unexpected status),
@@ -116,12 +117,20 @@ struct vg_registry_creds {
 void vg_registry_creds_dispose(struct vg_registry_creds *c);
 /* Looks up credentials for registry (as in a reference: "docker.io", "host:5000"):
  * creds_opt "user:pass" when given, else <docker_config_dir or $DOCKER_CONFIG or
- * ~/.docker>/config.json. *found is false when none apply (not an error); a malformed
- * config.json is VG_E_PARSE naming the file. credsStore/credHelpers are not consulted. */
+ * ~/.docker>/config.json, in docker's order: the credential helper named by
+ * credHelpers[registry] (an empty name means "no helper"), else by credsStore, is run as
+ * `docker-credential-<name> get` from $PATH (no shell; 64 KiB answer; 30 s deadline, or
+ * $VIGIL_CREDENTIAL_HELPER_TIMEOUT_MS, meant for tests); when it has no entry, "auths".
+ * *found is false when none apply (not an error). Errors: a malformed config.json or helper
+ * name is VG_E_PARSE naming the file; a helper that is missing, fails, crashes or times out is
+ * VG_E_AUTH naming the helper and the registry; a malformed answer VG_E_PARSE, an oversized
+ * one VG_E_LIMIT. A helper child is always reaped; SIGPIPE is blocked only in the calling
+ * thread, only while the server URL is written. */
 int vg_registry_creds_lookup(struct vg_registry_creds *out, bool *found, const char *registry,
                              const char *creds_opt, const char *docker_config_dir,
                              struct vg_err **err);
-/* The same lookup over config.json / .dockerconfigjson bytes ({"auths": {...}}). */
+/* The "auths" lookup over config.json / .dockerconfigjson bytes ({"auths": {...}}). Never
+ * runs credential helpers: the bytes may come from a Kubernetes pull secret. */
 int vg_registry_creds_from_json(struct vg_registry_creds *out, bool *found,
                                 const char *registry, const void *json, size_t len,
                                 const char *what, struct vg_err **err);
