@@ -12,8 +12,10 @@
  * the manifest digest then agrees with `skopeo inspect --raw`.
  *
  * The tar is indexed once by reading headers only (ustar, GNU long names, pax path/size) and
- * blobs are then read in place with pread; nothing is extracted. Compressed archives and
- * compressed layers inside them are refused as unsupported.
+ * blobs are then read in place with pread; nothing is extracted. A gzip- or zstd-compressed
+ * archive (detected by magic) is first decompressed once into an unlinked temporary file,
+ * bounded in size, and read from there; layer digests are then verified exactly as for a
+ * plain archive. Compressed layers inside an archive are refused as unsupported.
  */
 #include "archive_int.h"
 #include "manifest_int.h"
@@ -21,9 +23,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
 
 #define TAR_BLOCK        512u
 #define TAR_LINK_HOPS    8u   /* symlink/hardlink chain length we follow inside an archive */
@@ -555,7 +559,7 @@ archive_get_manifest(struct vg_oci_source *src, const struct vg_oci_desc *d,
 }
 
 static void
-archive_free(struct vg_oci_source *src)
+archive_source_free(struct vg_oci_source *src)
 {
     struct archive_source *as = (struct archive_source *)src;
     if (as->fd >= 0) {
@@ -574,7 +578,7 @@ static const struct vg_oci_source_ops archive_ops = {
     .get_root = archive_get_root,
     .get_manifest = archive_get_manifest,
     .open_blob = archive_open_blob,
-    .free = archive_free,
+    .free = archive_source_free,
 };
 
 /* Reads a whole small file of the archive. */
@@ -679,19 +683,17 @@ static int
 check_uncompressed(struct archive_source *as, const struct vg_oci_tar_entry *e,
                    struct vg_err **err)
 {
-    uint8_t m[4] = {0};
-    if (e->size < sizeof(m)) {
-        return 0;
-    }
+    uint8_t m[VG_OCI_COMP_MAGIC_BYTES] = {0};
+    size_t n = e->size < sizeof(m) ? (size_t)e->size : sizeof(m);
     struct tar_in in = {as->fd, NULL, UINT64_MAX};
-    if (tar_read_at(&in, e->offset, m, sizeof(m), err) < 0) {
+    if (tar_read_at(&in, e->offset, m, n, err) < 0) {
         return -1;
     }
-    if ((m[0] == 0x1f && m[1] == 0x8b) || (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f) ||
-        (m[0] == 'B' && m[1] == 'Z' && m[2] == 'h') || (m[0] == 0xfd && m[1] == '7')) {
+    enum vg_oci_compression c = vg_oci_compression_sniff(m, n);
+    if (c != VG_OCI_COMP_NONE) {
         return vg_err_set(err, VG_E_UNSUPPORTED,
-                          "%s:%s: compressed layers in docker archives are not supported",
-                          as->file, e->name);
+                          "%s:%s: %s-compressed layers in docker archives are not supported",
+                          as->file, e->name, vg_oci_compression_name(c));
     }
     return 0;
 }
@@ -794,6 +796,35 @@ load_image(struct archive_source *as, const char *ref, struct vg_err **err)
     return synthesize_manifest(as, cb.len, err);
 }
 
+/* The decompressed-size bound: VG_OCI_ARCHIVE_MAX_ENV when set, else the default. */
+static int
+unpack_limit(uint64_t *out, struct vg_err **err)
+{
+    const char *v = getenv(VG_OCI_ARCHIVE_MAX_ENV);
+    *out = VG_OCI_ARCHIVE_MAX_UNPACKED_BYTES;
+    if (v && *v && (vg_parse_u64(vg_str_c(v), UINT64_MAX, out) < 0 || *out == 0)) {
+        vg_autofree char *esc = vg_escape(v, strlen(v), 40);
+        return vg_err_set(err, VG_E_USAGE, "%s=%s: not a positive byte count",
+                          VG_OCI_ARCHIVE_MAX_ENV, esc);
+    }
+    return 0;
+}
+
+/* Swaps a gzip/zstd-compressed archive for its decompressed temporary copy. */
+static int
+open_compressed(struct archive_source *as, uint64_t *size, struct vg_err **err)
+{
+    struct vg_oci_unpack_opts o = {0};
+    int fd;
+    if (unpack_limit(&o.max_bytes, err) < 0 ||
+        vg_oci_archive_unpack(&fd, size, as->fd, as->file, &o, err) < 0) {
+        return -1;
+    }
+    close(as->fd);
+    as->fd = fd;
+    return 0;
+}
+
 static int
 open_archive_file(struct archive_source *as, struct vg_err **err)
 {
@@ -809,17 +840,21 @@ open_archive_file(struct archive_source *as, struct vg_err **err)
     if (!S_ISREG(st.st_mode)) {
         return vg_err_set(err, VG_E_USAGE, "%s is not a regular file", as->file);
     }
-    uint8_t m[2] = {0};
-    struct tar_in in = {as->fd, NULL, (uint64_t)st.st_size};
-    if (st.st_size >= 2 && tar_read_at(&in, 0, m, 2, err) < 0) {
+    uint64_t size = (uint64_t)st.st_size;
+    uint8_t m[VG_OCI_COMP_MAGIC_BYTES] = {0};
+    struct tar_in in = {as->fd, NULL, size};
+    size_t mlen = size < sizeof(m) ? (size_t)size : sizeof(m);
+    if (tar_read_at(&in, 0, m, mlen, err) < 0) {
+        return vg_err_wrap(err, "%s", as->file);
+    }
+    enum vg_oci_compression c = vg_oci_compression_sniff(m, mlen);
+    if (c != VG_OCI_COMP_NONE && open_compressed(as, &size, err) < 0) {
         return -1;
     }
-    if (m[0] == 0x1f && m[1] == 0x8b) {
-        return vg_err_set(err, VG_E_UNSUPPORTED,
-                          "%s is gzip-compressed; decompress it first (gunzip)", as->file);
-    }
-    if (vg_oci_tar_index_build(&as->idx, as->fd, (uint64_t)st.st_size, err) < 0) {
-        return vg_err_wrap(err, "%s", as->file);
+    if (vg_oci_tar_index_build(&as->idx, as->fd, size, err) < 0) {
+        return c == VG_OCI_COMP_NONE
+                   ? vg_err_wrap(err, "%s", as->file)
+                   : vg_err_wrap(err, "%s (decompressed %s)", as->file, vg_oci_compression_name(c));
     }
     return 0;
 }
@@ -844,7 +879,7 @@ vg_oci_archive_source_new(struct vg_oci_source **out, const char *spec,
     as->base.reference = vg_fmt("docker-archive:%s", spec);
     vg_autofree char *r = has_ref ? vg_str_dup(ref) : NULL;
     if (open_archive_file(as, err) < 0 || load_image(as, r, err) < 0) {
-        archive_free(&as->base);
+        archive_source_free(&as->base);
         return -1;
     }
     *out = &as->base;
