@@ -96,6 +96,9 @@ skip_by_hint(const struct vg_oci_manifest *m, const char *want)
  * verification would fetch (declared size within the bound), at most PREFETCH_BYTES declared in
  * all; the rest are fetched on first use. */
 #define PREFETCH_BYTES (64u * 1024u * 1024u)
+/* Referrer manifests read per round, and what all bundle blobs together may take. */
+#define REFERRER_WINDOW   32u
+#define BUNDLES_TOTAL_MAX (256u * 1024u * 1024u)
 
 static size_t
 legacy_blob_max(bool att)
@@ -130,10 +133,11 @@ referrers_index(struct check_ctx *c, struct vg_registry_get *g)
 }
 
 /* A referrer's manifest read: records it as a bundle to fetch (returns its layer digest through
- * *blob), as a failure, or skips it (another kind of referrer). */
+ * *blob, adding its size to *total), as a failure (also once *total would pass
+ * BUNDLES_TOTAL_MAX), or skips it (another kind of referrer). */
 static bool
 bundle_from_manifest(struct check_ctx *c, const struct vg_oci_desc *ref, const char *want,
-                     struct vg_registry_get *g, struct vg_digest *blob)
+                     struct vg_registry_get *g, struct vg_digest *blob, uint64_t *total)
 {
     struct vg_oci_manifest *m = NULL;
     struct vg_err *e = vg_steal_ptr(&g->err);
@@ -150,9 +154,14 @@ bundle_from_manifest(struct check_ctx *c, const struct vg_oci_desc *ref, const c
     if (rc == 0 && l->size > BUNDLE_BLOB_MAX) {
         rc = vg_err_set(&e, VG_E_LIMIT, "bundle of %llu bytes exceeds the limit of %u",
                         (unsigned long long)l->size, BUNDLE_BLOB_MAX);
+    } else if (rc == 0 && l->size > BUNDLES_TOTAL_MAX - *total) {
+        rc = vg_err_set(&e, VG_E_LIMIT, "not fetched: the bundles before it already take "
+                        "%llu of the %u bytes all bundles may take",
+                        (unsigned long long)*total, BUNDLES_TOTAL_MAX);
     }
     if (rc == 0) {
         *blob = l->digest;
+        *total += l->size;
     }
     vg_oci_manifest_free(m);
     struct found_bundle *fb = &c->bundles[c->nbundles++];
@@ -169,55 +178,55 @@ timed_batch(struct check_ctx *c, struct vg_registry_get *g, size_t n)
     c->net_ns += vg_now_ns() - t0;
 }
 
-/* Referrer manifests and legacy payloads (one batch), then bundle blobs (a second one). */
-static void
-collect_payloads(struct check_ctx *c, const struct vg_oci_manifest *idx, const char *want,
-                 bool att)
+/* Legacy payloads to fetch ahead (declared within the bound and the prefetch budget); *leg_of
+ * maps each read to its layer. */
+static struct vg_registry_get *
+legacy_reads(const struct check_ctx *c, bool att, size_t **leg_of, size_t *n)
 {
-    size_t nref = idx ? (idx->nmanifests < VG_SIGN_MAX_REFERRERS ? idx->nmanifests
-                                                                 : VG_SIGN_MAX_REFERRERS)
-                      : 0;
     size_t nleg = c->img->n, max = legacy_blob_max(att), budget = PREFETCH_BYTES;
-    struct vg_registry_get *g = vg_calloc(nref + nleg + 1, sizeof(*g));
-    size_t *leg_of = vg_calloc(nleg + 1, sizeof(*leg_of));
-    size_t n = 0;
-    for (size_t i = 0; i < nref; i++) {
-        g[n++] = (struct vg_registry_get){.kind = VG_REGISTRY_GET_MANIFEST,
-                                          .reference = idx->manifests[i].digest.text};
-    }
+    struct vg_registry_get *g = vg_calloc(nleg + 1, sizeof(*g));
+    *leg_of = vg_calloc(nleg + 1, sizeof(**leg_of));
+    *n = 0;
     for (size_t i = 0; i < nleg; i++) {
         const struct vg_sign_sig_entry *l = &c->img->layers[i];
         if (l->size > max || l->size > budget) {
             continue;
         }
         budget -= l->size;
-        leg_of[n - nref] = i;
-        g[n++] = (struct vg_registry_get){.kind = VG_REGISTRY_GET_BLOB, .digest = l->digest,
-                                          .out = VG_BUF_INIT(max)};
+        (*leg_of)[*n] = i;
+        g[(*n)++] = (struct vg_registry_get){.kind = VG_REGISTRY_GET_BLOB, .digest = l->digest,
+                                             .out = VG_BUF_INIT(max)};
     }
-    timed_batch(c, g, n);
-    c->bundles = vg_calloc(nref ? nref : 1, sizeof(*c->bundles));
-    size_t *bundle_of = vg_calloc(nref + 1, sizeof(*bundle_of));
-    struct vg_registry_get *bg = vg_calloc(nref + 1, sizeof(*bg));
+    return g;
+}
+
+static void
+legacy_keep(struct check_ctx *c, struct vg_registry_get *g, const size_t *leg_of, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (g[k].rc == 0) { /* a failure is fetched again, and reported, on first use */
+            c->blobs[leg_of[k]] = g[k].out;
+            g[k].out = VG_BUF_INIT(0);
+            c->fetched[leg_of[k]] = true;
+        }
+    }
+}
+
+/* Bundle blobs of the referrers whose manifests are in g[0..n), fetched and parsed. */
+static void
+window_bundles(struct check_ctx *c, const struct vg_oci_desc *refs, struct vg_registry_get *g,
+               size_t n, const char *want, uint64_t *total)
+{
+    size_t *bundle_of = vg_calloc(n + 1, sizeof(*bundle_of));
+    struct vg_registry_get *bg = vg_calloc(n + 1, sizeof(*bg));
     size_t nb = 0;
-    for (size_t i = 0; i < nref; i++) {
+    for (size_t i = 0; i < n; i++) {
         struct vg_digest d;
-        if (bundle_from_manifest(c, &idx->manifests[i], want, &g[i], &d)) {
+        if (bundle_from_manifest(c, &refs[i], want, &g[i], &d, total)) {
             bundle_of[nb] = c->nbundles - 1;
             bg[nb++] = (struct vg_registry_get){.kind = VG_REGISTRY_GET_BLOB, .digest = d,
                                                 .out = VG_BUF_INIT(BUNDLE_BLOB_MAX)};
         }
-    }
-    for (size_t k = nref; k < n; k++) {
-        size_t i = leg_of[k - nref];
-        if (g[k].rc == 0) { /* a failure is fetched again, and reported, on first use */
-            c->blobs[i] = g[k].out;
-            g[k].out = VG_BUF_INIT(0);
-            c->fetched[i] = true;
-        }
-    }
-    for (size_t k = 0; k < n; k++) {
-        vg_registry_get_dispose(&g[k]);
     }
     timed_batch(c, bg, nb);
     for (size_t k = 0; k < nb; k++) {
@@ -233,12 +242,47 @@ collect_payloads(struct check_ctx *c, const struct vg_oci_manifest *idx, const c
     }
     free(bg);
     free(bundle_of);
-    free(leg_of);
-    free(g);
 }
 
-/* Everything to verify, in three rounds of parallel requests: the referrers listing with the
- * legacy tag; referrer manifests with legacy payloads; bundle blobs. */
+/* Referrer manifests in windows of REFERRER_WINDOW (the first window's round also carries the
+ * legacy payloads), each followed by its bundle blobs: memory stays bounded by a window of
+ * manifests plus BUNDLES_TOTAL_MAX of bundles whatever the registry lists. */
+static void
+collect_payloads(struct check_ctx *c, const struct vg_oci_manifest *idx, const char *want,
+                 bool att)
+{
+    size_t nref = idx ? (idx->nmanifests < VG_SIGN_MAX_REFERRERS ? idx->nmanifests
+                                                                 : VG_SIGN_MAX_REFERRERS)
+                      : 0;
+    size_t *leg_of = NULL, nleg = 0;
+    struct vg_registry_get *lg = legacy_reads(c, att, &leg_of, &nleg);
+    c->bundles = vg_calloc(nref ? nref : 1, sizeof(*c->bundles));
+    uint64_t total = 0;
+    for (size_t w = 0; w == 0 || w < nref; w += REFERRER_WINDOW) {
+        size_t nw = nref - w < REFERRER_WINDOW ? nref - w : REFERRER_WINDOW;
+        size_t extra = w == 0 ? nleg : 0;
+        struct vg_registry_get *g = vg_calloc(nw + extra + 1, sizeof(*g));
+        for (size_t i = 0; i < nw; i++) {
+            g[i] = (struct vg_registry_get){.kind = VG_REGISTRY_GET_MANIFEST,
+                                            .reference = idx->manifests[w + i].digest.text};
+        }
+        memcpy(g + nw, lg, extra * sizeof(*g));
+        timed_batch(c, g, nw + extra);
+        if (w == 0) {
+            legacy_keep(c, g + nw, leg_of, nleg);
+        }
+        window_bundles(c, nw ? &idx->manifests[w] : NULL, g, nw, want, &total);
+        for (size_t k = 0; k < nw + extra; k++) {
+            vg_registry_get_dispose(&g[k]);
+        }
+        free(g);
+    }
+    free(lg);
+    free(leg_of);
+}
+
+/* Everything to verify, in rounds of parallel requests: the referrers listing with the legacy
+ * tag; referrer manifests with legacy payloads; bundle blobs (the last two per window). */
 static int
 collect(struct check_ctx *c, const char *want, const char *suffix, struct vg_err **err)
 {

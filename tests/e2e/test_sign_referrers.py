@@ -398,6 +398,27 @@ def test_verify_follows_referrers_pagination(vigil, tmp_path):
         env.stop()
 
 
+def test_verify_reads_referrers_past_one_window(vigil, tmp_path):
+    """vigil reads referrer manifests 32 per round; signatures listed after 35 foreign
+    referrers must still count."""
+    env = Env(vigil, tmp_path)
+    try:
+        for i in range(35):
+            env.push_artifact(MT_SPDX, {"n": str(i)})
+        k1, p1 = env.keys("one")
+        k2, p2 = env.keys("two")
+        for k in (k1, k2):
+            r = env.run("sign", "--key", k, "--new-bundle-format", env.ref)
+            assert r.rc == 0, r
+        assert len(env.proxy.referrers(env.name, env.digest)) == 37
+        r = env.run("verify", "--key", p1, "--key", p2, "--threshold", "2", env.ref)
+        assert r.rc == 0, r
+        r = env.run("verify", "--key", p1, "--output", "json", env.ref)
+        assert r.rc == 0, r
+    finally:
+        env.stop()
+
+
 # ------------------------------------------------------------------ artifactType filter
 
 @pytest.mark.parametrize("mode", ["apply", "ignore"])
