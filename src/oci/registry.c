@@ -62,12 +62,27 @@ vg_registry_client_new(const struct vg_oci_ref *ref, const struct vg_oci_open_op
     c->host = vg_strdup(vg_oci_ref_api_host(ref));
     c->repo = vg_strdup(ref->repository);
     c->plain_http = o->plain_http;
-    if (vg_registry_creds_lookup(&c->creds, &c->have_creds, ref->registry, o->creds,
-                                 o->docker_config, err) < 0) {
-        vg_registry_client_free(c);
-        return NULL;
+    c->docker_config = vg_strdup(o->docker_config);
+    if (o->creds) {
+        c->creds_loaded = true;
+        if (vg_registry_creds_lookup(&c->creds, &c->have_creds, ref->registry, o->creds, NULL,
+                                     err) < 0) {
+            vg_registry_client_free(c);
+            return NULL;
+        }
     }
     return c;
+}
+
+int
+vg_registry_creds_ensure(struct vg_registry_client *c, struct vg_err **err)
+{
+    if (c->creds_loaded) {
+        return 0;
+    }
+    c->creds_loaded = true;
+    return vg_registry_creds_lookup(&c->creds, &c->have_creds, c->registry, NULL,
+                                    c->docker_config, err);
 }
 
 void
@@ -78,6 +93,7 @@ vg_registry_client_free(struct vg_registry_client *c)
     }
     vg_registry_auth_reset(c);
     vg_registry_creds_dispose(&c->creds);
+    free(c->docker_config);
     vg_http_client_free(c->http);
     free(c->registry);
     free(c->host);

@@ -9,7 +9,8 @@
  * scope "repository:<repo>:pull" or ":pull,push" for writes, cached per scope for the life of
  * the client). Credentials come from opts->creds ("user:pass"), else from the Docker
  * config.json in opts->docker_config, $DOCKER_CONFIG or ~/.docker (its credential helpers,
- * then "auths"; see vg_registry_creds_lookup).
+ * then "auths"; see vg_registry_creds_lookup), read on the first 401 only, so registries that
+ * need no credentials never run a helper. A malformed config.json surfaces then.
  *
  * Errors callers may branch on: VG_E_NOTFOUND (manifest, blob or tag absent), VG_E_AUTH
  * (credentials missing or refused), VG_E_NET (unreachable, timeout, unexpected status),

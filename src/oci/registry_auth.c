@@ -298,6 +298,9 @@ static int
 answer_challenge(struct vg_registry_client *c, const char *const *vals, size_t n, bool push,
                  struct vg_err **err)
 {
+    if (vg_registry_creds_ensure(c, err) < 0) {
+        return -1;
+    }
     if (n == 0) {
         return vg_registry_auth_error(c, 401, err);
     }

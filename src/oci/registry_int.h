@@ -29,6 +29,8 @@ struct vg_registry_client {
     bool plain_http;
     struct vg_registry_creds creds;
     bool have_creds;
+    bool creds_loaded;    /* config.json (and its credential helper) consulted yet */
+    char *docker_config;  /* where to look for it; NULL: $DOCKER_CONFIG or ~/.docker */
     enum vg_registry_auth_mode mode;
     char *realm, *service; /* from the Bearer challenge */
     struct vg_registry_token tokens[VG_REGISTRY_TOKEN_CACHE];
@@ -39,6 +41,9 @@ struct vg_registry_client {
 char *vg_registry_build_url(bool plain_http, const char *host, const char *repo,
                             const char *kind, const char *ref);
 char *vg_registry_url(const struct vg_registry_client *c, const char *kind, const char *ref);
+/* Credentials from config.json, looked up on the first 401 (so a credential helper runs only
+ * for registries that ask for credentials); --creds is taken at client creation. */
+int vg_registry_creds_ensure(struct vg_registry_client *c, struct vg_err **err);
 /* "repository:<repo>:pull" or ":pull,push". */
 char *vg_registry_scope(const struct vg_registry_client *c, bool push);
 

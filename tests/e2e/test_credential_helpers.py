@@ -181,3 +181,29 @@ def test_garbage_answer_is_exit_6_without_echoing_it(vigil, helper):
     assert r.rc == 6, r
     assert "docker-credential-vigiltest" in r.err and "not a JSON object" in r.err
     assert "hunter2" not in r.err
+
+
+def test_helper_runs_only_when_the_registry_asks(tmp_path, vigil, data_dir, registry):
+    """Credentials are looked up on the first 401: pulling from a registry that needs none
+    never runs the helper (nor warns about a missing one)."""
+    open_reg = Registry(tmp_path / "open", tls=True).start()
+    try:
+        lay, img = images.build_image(tmp_path / "oci", tag="v1",
+                                      layers=[{"etc/os-release": b"ID=debian\n"}])
+        open_reg.push(f"oci:{lay.path}:v1", "pub/app:v1")
+        (tmp_path / "h").mkdir()
+        h = Helper(tmp_path / "h", data_dir, registry)
+        h.config({"credsStore": "vigiltest", "credHelpers": {open_reg.host: "vigilmissing"}})
+        r = vigil("inspect", "--format", "json", "--insecure",
+                  f"docker://{open_reg.ref('pub/app:v1')}", env=h.env())
+        assert r.rc == 0, r
+        assert json.loads(r.out)["manifestDigest"] == img.digest
+        assert h.calls() == [] and "warn" not in r.err, r
+        # The private registry asks, so the store's helper runs there.
+        h.answer(registry.host, USER, PASSWORD)
+        r = vigil("inspect", "--format", "json", "--insecure",
+                  f"docker://{registry.ref('team/app:v1')}", env=h.env())
+        assert r.rc == 0, r
+        assert h.calls() == [f"get {registry.host}"], h.calls()
+    finally:
+        open_reg.stop()
