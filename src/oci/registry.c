@@ -386,6 +386,29 @@ tags_page(const struct vg_http_resp *resp, char ***tags, size_t *n, struct vg_er
     return 0;
 }
 
+/* The absolute URL of the page after resp (Link rel="next", resolved against cur), or *out =
+ * NULL on the last page. A link leaving cur's origin is refused (VG_E_NET). */
+static int
+page_next(const char *cur, const struct vg_http_resp *resp, char **out, const char *what,
+          struct vg_err **err)
+{
+    *out = NULL;
+    vg_autofree char *next = vg_http_link_next(vg_http_resp_header(resp, "Link"));
+    if (!next) {
+        return 0;
+    }
+    char *abs = NULL;
+    if (vg_http_url_resolve(&abs, cur, next, err) < 0) {
+        return vg_err_wrap(err, "%s: bad pagination link", what);
+    }
+    if (!vg_http_url_same_origin(abs, cur)) {
+        free(abs);
+        return vg_err_set(err, VG_E_NET, "%s: pagination link leaves the registry", what);
+    }
+    *out = abs;
+    return 0;
+}
+
 int
 vg_registry_tags_list(struct vg_registry_client *c, char ***tags, size_t *ntags,
                       struct vg_err **err)
@@ -410,18 +433,13 @@ vg_registry_tags_list(struct vg_registry_client *c, char ***tags, size_t *ntags,
         } else {
             rc = tags_page(&resp, &v, &n, err);
         }
-        vg_autofree char *next = vg_http_link_next(vg_http_resp_header(&resp, "Link"));
+        char *next = NULL;
+        if (rc == 0) {
+            rc = page_next(url, &resp, &next, what, err);
+        }
         vg_http_resp_dispose(&resp);
-        char *abs = NULL;
-        if (rc == 0 && next && (rc = vg_http_url_resolve(&abs, url, next, err)) == 0 &&
-            !vg_http_url_same_origin(abs, url)) {
-            rc = vg_err_set(err, VG_E_NET, "%s: pagination link leaves the registry", what);
-        }
         free(url);
-        url = rc == 0 ? abs : NULL;
-        if (rc < 0) {
-            free(abs);
-        }
+        url = next;
     }
     free(url);
     if (rc < 0) {
@@ -508,31 +526,24 @@ static int
 referrers_collect(struct vg_registry_client *c, const char *url, struct vg_http_resp *resp,
                   const char *what, struct vg_buf *out, struct vg_err **err)
 {
-    const char *link = vg_http_resp_header(resp, "Link");
-    vg_autofree char *next = vg_http_link_next(link);
+    char *next = NULL;
+    if (page_next(url, resp, &next, what, err) < 0) {
+        return -1;
+    }
     if (!next) {
         return vg_buf_append(out, resp->body.data, resp->body.len, err);
     }
+    vg_autofree char *cur = NULL;
     vg_autojson json_t *all = json_array();
-    if (referrers_page_add(all, &resp->body, what, 0, err) < 0) {
-        return -1;
-    }
-    vg_autofree char *cur = vg_strdup(url);
+    int rc = referrers_page_add(all, &resp->body, what, 0, err);
     const char *hdrs[] = {"Accept: " VG_MT_OCI_INDEX};
     size_t total = resp->body.len, max = out->max ? out->max : VG_LIMIT_MANIFEST_BYTES;
-    for (unsigned page = 1; next; page++) {
-        char *abs = NULL;
+    for (unsigned page = 1; next && rc == 0; page++) {
+        free(cur);
+        cur = vg_steal_ptr(&next);
         if (page >= REFERRERS_PAGES_MAX) {
             return vg_err_set(err, VG_E_LIMIT, "%s: more than %u pages", what,
                               REFERRERS_PAGES_MAX);
-        }
-        if (vg_http_url_resolve(&abs, cur, next, err) < 0) {
-            return vg_err_wrap(err, "%s: bad pagination link", what);
-        }
-        free(cur);
-        cur = abs;
-        if (!vg_http_url_same_origin(cur, url)) {
-            return vg_err_set(err, VG_E_NET, "%s: pagination link leaves the registry", what);
         }
         struct vg_http_req req = {.url = cur, .headers = hdrs, .nheaders = 1,
                                   .max_body = VG_LIMIT_MANIFEST_BYTES};
@@ -541,16 +552,18 @@ referrers_collect(struct vg_registry_client *c, const char *url, struct vg_http_
             return vg_err_wrap(err, "%s", what);
         }
         total += r.body.len;
-        int rc = r.status != 200 ? vg_registry_status_error(c, what, r.status, &r.body, err)
-                 : total > max   ? vg_err_set(err, VG_E_LIMIT, "%s: pages exceed %zu bytes",
-                                              what, max)
-                                 : referrers_page_add(all, &r.body, what, page, err);
-        free(next);
-        next = rc == 0 ? vg_http_link_next(vg_http_resp_header(&r, "Link")) : NULL;
-        vg_http_resp_dispose(&r);
-        if (rc < 0) {
-            return -1;
+        rc = r.status != 200 ? vg_registry_status_error(c, what, r.status, &r.body, err)
+             : total > max   ? vg_err_set(err, VG_E_LIMIT, "%s: pages exceed %zu bytes", what,
+                                          max)
+                             : referrers_page_add(all, &r.body, what, page, err);
+        if (rc == 0) {
+            rc = page_next(cur, &r, &next, what, err);
         }
+        vg_http_resp_dispose(&r);
+    }
+    free(next);
+    if (rc < 0) {
+        return -1;
     }
     vg_autojson json_t *idx = json_pack("{s:i,s:s,s:O}", "schemaVersion", 2, "mediaType",
                                         VG_MT_OCI_INDEX, "manifests", all);
