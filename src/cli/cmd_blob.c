@@ -130,11 +130,11 @@ emit_signature(const char *b64, const char *outpath, struct vg_err **err)
 }
 
 static int
-emit_bundle(const struct vg_crypto_key *key, const struct vg_buf *blob, const char *path,
-            struct vg_err **err)
+emit_bundle(const struct vg_crypto_key *key, const struct vg_buf *blob, const uint8_t *sig,
+            size_t siglen, const char *path, struct vg_err **err)
 {
     vg_autobuf struct vg_buf b = VG_BUF_INIT(64u * 1024u);
-    int rc = vg_sign_blob_bundle_build(&b, key, blob->data, blob->len, err);
+    int rc = vg_sign_blob_bundle_render(&b, key, blob->data, blob->len, sig, siglen, err);
     if (rc < 0 || (rc = vg_buf_append_str(&b, "\n", err)) < 0) {
         return rc;
     }
@@ -147,23 +147,20 @@ sign_blob(const char *keypath, const char *blobpath, const char *outpath, const 
 {
     vg_autokey struct vg_crypto_key *key = NULL;
     vg_autobuf struct vg_buf blob = VG_BUF_INIT(0);
+    vg_autofree uint8_t *sig = NULL;
+    size_t siglen = 0;
     int rc = vg_crypto_init(err);
-    if (rc < 0 || (rc = load_signing_key(&key, keypath, err)) < 0) {
+    if (rc < 0 || (rc = load_signing_key(&key, keypath, err)) < 0 ||
+        (rc = read_blob(&blob, blobpath, err)) < 0 ||
+        (rc = vg_crypto_sign(key, blob.data, blob.len, &sig, &siglen, err)) < 0) {
         return rc;
     }
-    if ((rc = read_blob(&blob, blobpath, err)) < 0) {
-        return rc;
-    }
-    if (bundle && (rc = emit_bundle(key, &blob, bundle, err)) < 0) {
+    /* One signature, in the bundle and (when asked, or without a bundle) as base64. */
+    if (bundle && (rc = emit_bundle(key, &blob, sig, siglen, bundle, err)) < 0) {
         return rc;
     }
     if (bundle && !outpath) {
         return 0;
-    }
-    vg_autofree uint8_t *sig = NULL;
-    size_t siglen = 0;
-    if ((rc = vg_crypto_sign(key, blob.data, blob.len, &sig, &siglen, err)) < 0) {
-        return rc;
     }
     vg_autofree char *b64 = vg_base64_encode(sig, siglen);
     return emit_signature(b64, outpath, err);
@@ -309,15 +306,12 @@ verify_blob(const char *keypath, const char *sigarg, const char *bundle, const c
     if ((rc = vg_crypto_key_load_public(&key, pub.data, pub.len, err)) < 0) {
         return vg_err_wrap(err, "%s", keypath);
     }
-    if (bundle) {
-        if ((rc = read_blob(&blob, blobpath, err)) < 0) {
-            return rc;
-        }
-        return verify_bundle(key, bundle, &blob, err);
-    }
-    if ((rc = load_signature(sigarg, &sig, &siglen, err)) < 0 ||
+    if ((!bundle && (rc = load_signature(sigarg, &sig, &siglen, err)) < 0) ||
         (rc = read_blob(&blob, blobpath, err)) < 0) {
         return rc;
+    }
+    if (bundle) {
+        return verify_bundle(key, bundle, &blob, err);
     }
     return vg_crypto_verify(key, blob.data, blob.len, sig, siglen, err);
 }

@@ -22,14 +22,12 @@ static const char *const blob_bundle_types[] = {
 };
 
 int
-vg_sign_blob_bundle_build(struct vg_buf *out, const struct vg_crypto_key *key, const void *blob,
-                          size_t len, struct vg_err **err)
+vg_sign_blob_bundle_render(struct vg_buf *out, const struct vg_crypto_key *key, const void *blob,
+                           size_t len, const uint8_t *sig, size_t siglen, struct vg_err **err)
 {
-    vg_autofree uint8_t *sig = NULL;
-    size_t siglen = 0;
     vg_autofree char *hint = NULL;
-    int rc = vg_crypto_sign(key, blob, len, &sig, &siglen, err);
-    if (rc < 0 || (rc = vg_crypto_key_hint(key, &hint, err)) < 0) {
+    int rc = vg_crypto_key_hint(key, &hint, err);
+    if (rc < 0) {
         return rc;
     }
     uint8_t digest[32];
@@ -42,6 +40,16 @@ vg_sign_blob_bundle_build(struct vg_buf *out, const struct vg_crypto_key *key, c
                           "\"messageDigest\":{\"algorithm\":\"SHA2_256\",\"digest\":\"%s\"},"
                           "\"signature\":\"%s\"}}",
                           hint, d64, s64);
+}
+
+int
+vg_sign_blob_bundle_build(struct vg_buf *out, const struct vg_crypto_key *key, const void *blob,
+                          size_t len, struct vg_err **err)
+{
+    vg_autofree uint8_t *sig = NULL;
+    size_t siglen = 0;
+    int rc = vg_crypto_sign(key, blob, len, &sig, &siglen, err);
+    return rc < 0 ? rc : vg_sign_blob_bundle_render(out, key, blob, len, sig, siglen, err);
 }
 
 void

@@ -353,6 +353,11 @@ void vg_sign_bundle_free(struct vg_sign_bundle *b);
  * key-signed (publicKey hint), no transparency log. */
 VG_NODISCARD int vg_sign_blob_bundle_build(struct vg_buf *out, const struct vg_crypto_key *key,
                                            const void *blob, size_t len, struct vg_err **err);
+/* The same around a signature already made over blob with key (so one signature can go both
+ * into a bundle and out as bare base64). */
+VG_NODISCARD int vg_sign_blob_bundle_render(struct vg_buf *out, const struct vg_crypto_key *key,
+                                            const void *blob, size_t len, const uint8_t *sig,
+                                            size_t siglen, struct vg_err **err);
 struct vg_sign_blob_bundle {
     char *media_type;
     struct vg_digest digest; /* the blob's, as the bundle states it */
