@@ -231,12 +231,10 @@ window_bundles(struct check_ctx *c, const struct vg_oci_desc *refs, struct vg_re
     timed_batch(c, bg, nb);
     for (size_t k = 0; k < nb; k++) {
         struct found_bundle *fb = &c->bundles[bundle_of[k]];
-        if (bg[k].rc == 0) {
-            if (vg_sign_bundle_parse(&fb->b, bg[k].out.data, bg[k].out.len, &fb->err) < 0) {
-                fb->b = NULL; /* fb->err says why */
-            }
-        } else {
+        if (bg[k].rc < 0) {
             fb->err = vg_steal_ptr(&bg[k].err);
+        } else if (vg_sign_bundle_parse(&fb->b, bg[k].out.data, bg[k].out.len, &fb->err) < 0) {
+            VG_DEBUG("sign", "%s: unusable bundle", fb->where); /* fb->err says why */
         }
         vg_registry_get_dispose(&bg[k]);
     }
