@@ -32,6 +32,16 @@ def require_tools(*tools):
             pytest.skip(f"{t} is not installed")
 
 
+def http(url, method="GET", data=None, headers=None):
+    """(status, headers, body) of one plain request; HTTP errors are returned, not raised."""
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=20) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,15 +12,13 @@ import hashlib
 import json
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import pytest
 
 import images
 from referrers_proxy import ReferrersProxy
-from registry_fixtures import Registry, require_tools
+from registry_fixtures import Registry, http, require_tools
 
 PW = {"VIGIL_PASSWORD": "pw"}
 MT_BUNDLE = "application/vnd.dev.sigstore.bundle.v0.3+json"
@@ -35,16 +33,6 @@ EMPTY_DIGEST = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61
 
 def sha256(b: bytes) -> str:
     return "sha256:" + hashlib.sha256(b).hexdigest()
-
-
-def http(url, method="GET", data=None, headers=None):
-    """(status, headers, body); HTTP errors are returned, not raised."""
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=20) as resp:
-            return resp.status, resp.headers, resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
 
 
 class Env:

@@ -20,8 +20,6 @@ import json
 import os
 import shutil
 import subprocess
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -29,7 +27,7 @@ import pytest
 import images
 from conftest import ROOT, run_vigil
 from referrers_proxy import ReferrersProxy
-from registry_fixtures import Registry, require_tools
+from registry_fixtures import Registry, http, require_tools
 
 SCRIPTS = ROOT / "tests" / "interop" / "sigstore-js"
 PW = {"VIGIL_PASSWORD": "pw"}
@@ -118,15 +116,6 @@ def tamper(bundle: dict, what: str) -> dict:
 
 
 # ------------------------------------------------------------------ registry access
-
-def http(url, method="GET", data=None, headers=None):
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=20) as resp:
-            return resp.status, resp.headers, resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
-
 
 class Env:
     """docker-registry (optionally behind the referrers API proxy) with one image."""
