@@ -46,8 +46,9 @@ static uint64_t
 bare_requests(char **urls, size_t n)
 {
     CURL *e = curl_easy_init();
-    struct curl_slist *h = curl_slist_append(NULL, "Accept: application/vnd.oci.image.manifest.v1+json, "
-                                                   "application/vnd.oci.image.index.v1+json");
+    struct curl_slist *h =
+        curl_slist_append(NULL, "Accept: application/vnd.oci.image.manifest.v1+json, "
+                                "application/vnd.oci.image.index.v1+json");
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
     uint64_t t0 = vg_now_ns();
@@ -103,8 +104,10 @@ push_image(struct vg_registry_client *c, size_t n)
 {
     struct vg_err *err = NULL;
     char cfg[128];
-    int len = snprintf(cfg, sizeof(cfg), "{\"architecture\":\"amd64\",\"os\":\"linux\","
-                       "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},\"n\":%zu}", n);
+    int len = snprintf(cfg, sizeof(cfg),
+                       "{\"architecture\":\"amd64\",\"os\":\"linux\","
+                       "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},\"n\":%zu}",
+                       n);
     struct vg_digest d, md;
     vg_digest_of(&d, VG_DIGEST_SHA256, cfg, (size_t)len);
     if (vg_registry_blob_upload(c, &d, cfg, (size_t)len, NULL, &err) < 0) {
@@ -179,8 +182,8 @@ bench(const char *host, size_t n, size_t rounds, const struct vg_crypto_key *key
             die(&err, "open");
         }
         uint64_t t1 = vg_now_ns();
-        struct vg_sign_check_opts co = {.keys = keys, .nkeys = 1, .check_claims = true,
-                                        .check_reference = true};
+        struct vg_sign_check_opts co = {
+            .keys = keys, .nkeys = 1, .check_claims = true, .check_reference = true};
         struct vg_sign_check_result res;
         if (vg_sign_target_verify(t, &co, &res, &err) < 0) {
             die(&err, "verify");

@@ -77,9 +77,9 @@ main(int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             struct vg_vulndb_result res = {0};
             uint64_t t0 = vg_now_ns();
-            int rc = version ? vg_vulndb_query_affecting(&res, db, eco[i], name[i], 0, version,
-                                                         &err)
-                             : vg_vulndb_query(&res, db, eco[i], name[i], &err);
+            int rc = version
+                         ? vg_vulndb_query_affecting(&res, db, eco[i], name[i], 0, version, &err)
+                         : vg_vulndb_query(&res, db, eco[i], name[i], &err);
             if (rc < 0) {
                 fprintf(stderr, "query failed\n");
                 return 1;
@@ -101,10 +101,10 @@ main(int argc, char **argv)
     printf("cpu_mean_us=%.2f ", (double)cpu / (double)(n * rounds) / 1000.0);
     printf("%s lookups=%zu advisories_returned=%llu mean_us=%.2f p50_us=%.2f p99_us=%.2f "
            "max_us=%.2f empty_results=%llu empty_mean_us=%.2f nonempty_mean_us=%.2f\n",
-           version ? "query_affecting" : "query", m, (unsigned long long)hits, (double)total / (double)m / 1000.0,
-           (double)lat[m / 2] / 1000.0, (double)lat[m * 99 / 100] / 1000.0,
-           (double)lat[m - 1] / 1000.0, (unsigned long long)misses,
-           misses ? (double)miss_total / (double)misses / 1000.0 : 0.0,
+           version ? "query_affecting" : "query", m, (unsigned long long)hits,
+           (double)total / (double)m / 1000.0, (double)lat[m / 2] / 1000.0,
+           (double)lat[m * 99 / 100] / 1000.0, (double)lat[m - 1] / 1000.0,
+           (unsigned long long)misses, misses ? (double)miss_total / (double)misses / 1000.0 : 0.0,
            m > misses ? (double)(total - miss_total) / (double)(m - misses) / 1000.0 : 0.0);
     vg_vulndb_close(db);
     for (size_t i = 0; i < n; i++) {

@@ -49,8 +49,7 @@ on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *d, size_t n, st
 }
 
 static int
-on_chunk(void *ctx, const struct vg_layer_file *f, const uint8_t *d, size_t n,
-         struct vg_err **err)
+on_chunk(void *ctx, const struct vg_layer_file *f, const uint8_t *d, size_t n, struct vg_err **err)
 {
     (void)f;
     (void)d;
@@ -100,8 +99,7 @@ main(int argc, char **argv)
     const struct vg_layer_stats *st = vg_layers_result_stats(r, &n);
     for (size_t i = 0; i < n; i++) {
         printf("layer %zu %s %s compressed=%llu plain=%llu files=%llu whiteouts=%llu\n", i,
-               st[i].digest.text, st[i].compression,
-               (unsigned long long)st[i].compressed_size,
+               st[i].digest.text, st[i].compression, (unsigned long long)st[i].compressed_size,
                (unsigned long long)st[i].uncompressed_size, (unsigned long long)st[i].files,
                (unsigned long long)st[i].whiteouts);
     }

@@ -54,20 +54,22 @@ enum {
     VG_CLI_OPT_INSECURE,
     VG_CLI_OPT_PLAIN_HTTP,
 };
-#define VG_CLI_REGISTRY_LONGOPTS                                                                \
-    {"creds", required_argument, NULL, VG_CLI_OPT_CREDS},                                       \
-    {"insecure", no_argument, NULL, VG_CLI_OPT_INSECURE},                                       \
-    {"plain-http", no_argument, NULL, VG_CLI_OPT_PLAIN_HTTP}
-#define VG_CLI_IMAGE_LONGOPTS                                                                   \
+#define VG_CLI_REGISTRY_LONGOPTS                                                                   \
+    {"creds", required_argument, NULL, VG_CLI_OPT_CREDS},                                          \
+        {"insecure", no_argument, NULL, VG_CLI_OPT_INSECURE},                                      \
+    {                                                                                              \
+        "plain-http", no_argument, NULL, VG_CLI_OPT_PLAIN_HTTP                                     \
+    }
+#define VG_CLI_IMAGE_LONGOPTS                                                                      \
     {"platform", required_argument, NULL, VG_CLI_OPT_PLATFORM}, VG_CLI_REGISTRY_LONGOPTS
 /* Synopsis and --help lines (option column 25 wide, as the commands' own lines). */
 #define VG_CLI_USAGE_REGISTRY "[--creds USER:PASS] [--insecure] [--plain-http]"
-#define VG_CLI_HELP_PLATFORM                                                                    \
-    "  --platform P           OS/ARCH[/VARIANT] to pick from a multi-platform index\n"        \
+#define VG_CLI_HELP_PLATFORM                                                                       \
+    "  --platform P           OS/ARCH[/VARIANT] to pick from a multi-platform index\n"             \
     "                         (default: linux/<host arch>)\n"
-#define VG_CLI_HELP_REGISTRY                                                                    \
-    "  --creds USER:PASS      registry credentials (default: docker config.json)\n"            \
-    "  --insecure             skip TLS certificate verification\n"                             \
+#define VG_CLI_HELP_REGISTRY                                                                       \
+    "  --creds USER:PASS      registry credentials (default: docker config.json)\n"                \
+    "  --insecure             skip TLS certificate verification\n"                                 \
     "  --plain-http           talk HTTP instead of HTTPS to the registry\n"
 /* Stores an image-access option's value in o. Returns true when c was one of them (then the
  * caller is done with it), false for any other code. arg is kept, not copied. */

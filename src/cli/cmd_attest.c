@@ -32,9 +32,8 @@ static const char attest_help[] =
     "                         come from the environment)\n"
     "  --type TYPE            predicate type (see above)\n"
     "  --replace              drop existing attestations of the same predicate type (legacy)\n"
-    "  --new-bundle-format    store a bundle referrer (cosign 3) instead of the .att tag\n"
-    VG_CLI_HELP_REGISTRY
-    "\n"
+    "  --new-bundle-format    store a bundle referrer (cosign 3) instead of the .att "
+    "tag\n" VG_CLI_HELP_REGISTRY "\n"
     "Examples:\n"
     "  vigil sbom --format cyclonedx -o sbom.json registry.example.com/app:1.4\n"
     "  vigil attest --key cosign.key --type cyclonedx --predicate sbom.json \\\n"
@@ -61,9 +60,7 @@ static const char verify_att_help[] =
     "  --type TYPE            predicate type to accept (as for vigil attest)\n"
     "  --threshold N          require attestations from N distinct keys\n"
     "  --output F             envelope (default) or statement\n"
-    "  --check-claims=BOOL    false: do not check the subject digest\n"
-    VG_CLI_HELP_REGISTRY
-    "\n"
+    "  --check-claims=BOOL    false: do not check the subject digest\n" VG_CLI_HELP_REGISTRY "\n"
     "Examples:\n"
     "  vigil verify-attestation --key cosign.pub --type cyclonedx registry.example.com/app:1.4\n"
     "  vigil verify-attestation --key cosign.pub --type vuln --output statement app:1.4 | jq\n"
@@ -71,8 +68,17 @@ static const char verify_att_help[] =
     "Exit codes: 0 verified, 1 no valid attestation of that type, 2 usage, 3 runtime,\n"
     "4 not found, 5 auth, 6 unusable key, 7 network.\n";
 
-enum { OPT_KEY = 1, OPT_PREDICATE, OPT_TYPE, OPT_REPLACE, OPT_BUNDLE, OPT_THRESHOLD,
-       OPT_OUTPUT, OPT_CHECK_CLAIMS, OPT_HELP };
+enum {
+    OPT_KEY = 1,
+    OPT_PREDICATE,
+    OPT_TYPE,
+    OPT_REPLACE,
+    OPT_BUNDLE,
+    OPT_THRESHOLD,
+    OPT_OUTPUT,
+    OPT_CHECK_CLAIMS,
+    OPT_HELP
+};
 
 #define MAX_KEY_ARGS 64
 /* A predicate is embedded in the statement, which is bounded like any payload. */
@@ -116,12 +122,15 @@ common_opt(struct att_args *a, const char *cmd, int c, const char *arg)
         return 0;
     case OPT_TYPE:
         if (!vg_sign_predicate_type(arg)) {
-            return vg_cli_usage(cmd, "unknown --type '%s' (a shortcut such as cyclonedx, or an "
-                                "absolute URI)", arg);
+            return vg_cli_usage(cmd,
+                                "unknown --type '%s' (a shortcut such as cyclonedx, or an "
+                                "absolute URI)",
+                                arg);
         }
         a->type = arg;
         return 0;
-    default: return 1;
+    default:
+        return 1;
     }
 }
 
@@ -144,8 +153,7 @@ attest_opt(struct att_args *a, bool verify, int c, const char *arg, const char *
     } else if (!verify && c == OPT_BUNDLE) {
         a->bundle = true;
     } else if (verify && c == OPT_THRESHOLD) {
-        if (vg_parse_u64(vg_str_c(arg), VG_SIGN_MAX_KEYS, &a->threshold) < 0 ||
-            a->threshold == 0) {
+        if (vg_parse_u64(vg_str_c(arg), VG_SIGN_MAX_KEYS, &a->threshold) < 0 || a->threshold == 0) {
             return vg_cli_usage(cmd, "--threshold wants a number from 1 to %u", VG_SIGN_MAX_KEYS);
         }
     } else if (verify && c == OPT_OUTPUT) {
@@ -231,14 +239,19 @@ attest(const struct att_args *a, struct vg_err **err)
         return rc;
     }
     struct vg_sign_push_opts po = {
-        .key = key, .bundle = a->bundle, .now = vg_now_unix(), .type = a->type,
-        .predicate = pred.data, .predicate_len = pred.len, .replace = a->replace,
+        .key = key,
+        .bundle = a->bundle,
+        .now = vg_now_unix(),
+        .type = a->type,
+        .predicate = pred.data,
+        .predicate_len = pred.len,
+        .replace = a->replace,
     };
     struct vg_sign_push_result res;
     if ((rc = vg_sign_target_attest(t, &po, &res, err)) == 0) {
         fprintf(stderr, "%s %s attestation for %s@%s %s %s\n",
-                res.appended ? "Pushed" : "Kept existing", vg_sign_predicate_type(a->type),
-                t->name, t->digest.text, res.appended ? "to" : "in", res.location);
+                res.appended ? "Pushed" : "Kept existing", vg_sign_predicate_type(a->type), t->name,
+                t->digest.text, res.appended ? "to" : "in", res.location);
         vg_sign_push_result_dispose(&res);
     }
     vg_sign_target_free(t);
@@ -268,8 +281,8 @@ print_failures(const struct vg_sign_check_result *r)
 {
     for (size_t i = 0; i < r->n; i++) {
         if (!r->items[i].verified) {
-            vg_autofree char *msg = r->items[i].error ? vg_err_format(r->items[i].error)
-                                                      : vg_strdup("not verified");
+            vg_autofree char *msg =
+                r->items[i].error ? vg_err_format(r->items[i].error) : vg_strdup("not verified");
             fprintf(stderr, "  - %s: %s\n", r->items[i].where, msg);
         }
     }
@@ -285,8 +298,10 @@ verify_one(const struct att_args *a, const struct vg_sign_keyset *ks, const char
         return vg_cli_fail(&err, ctx);
     }
     struct vg_sign_check_opts o = {
-        .keys = (const struct vg_crypto_key *const *)ks->keys, .nkeys = ks->n,
-        .threshold = (size_t)a->threshold, .check_claims = a->check_claims,
+        .keys = (const struct vg_crypto_key *const *)ks->keys,
+        .nkeys = ks->n,
+        .threshold = (size_t)a->threshold,
+        .check_claims = a->check_claims,
         .att_type = a->type,
     };
     struct vg_sign_check_result r;
@@ -303,10 +318,11 @@ verify_one(const struct att_args *a, const struct vg_sign_keyset *ks, const char
             code = VG_EXIT_NEGATIVE;
         }
     } else {
-        fprintf(stderr, "\nVerification for %s@%s --\n"
-                        "The following checks were performed on each of these attestations:\n"
-                        "  - The attestation's subject and predicate type were validated\n"
-                        "  - The signatures were verified against the specified public key\n",
+        fprintf(stderr,
+                "\nVerification for %s@%s --\n"
+                "The following checks were performed on each of these attestations:\n"
+                "  - The attestation's subject and predicate type were validated\n"
+                "  - The signatures were verified against the specified public key\n",
                 t->name, t->digest.text);
         for (size_t i = 0; i < r.n; i++) {
             if (r.items[i].verified) {

@@ -100,8 +100,7 @@ load_signing_key(struct vg_crypto_key **out, const char *path, struct vg_err **e
 
 /* Writes data to path whole or not at all, then tells stderr `note` followed by the path. */
 static int
-write_file(const char *path, const void *data, size_t len, const char *note,
-           struct vg_err **err)
+write_file(const char *path, const void *data, size_t len, const char *note, struct vg_err **err)
 {
     struct vg_cli_out o;
     int rc = vg_cli_output_open(&o, path, err);
@@ -181,11 +180,20 @@ cmd_sign_blob(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 'k': key = optarg; break;
-        case 'o': out = optarg; break;
-        case 'b': bundle = optarg; break;
-        case 'h': fputs(sign_help, stdout); return VG_EXIT_OK;
-        default: return vg_cli_usage(argv[0], "invalid option");
+        case 'k':
+            key = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'b':
+            bundle = optarg;
+            break;
+        case 'h':
+            fputs(sign_help, stdout);
+            return VG_EXIT_OK;
+        default:
+            return vg_cli_usage(argv[0], "invalid option");
         }
     }
     if (!key) {
@@ -263,8 +271,7 @@ load_signature(const char *arg, uint8_t **sig, size_t *siglen, struct vg_err **e
         return rc < 0 ? vg_err_wrap(err, "decode signature") : 0;
     }
     if (!from_file) {
-        return vg_err_set(err, VG_E_PARSE,
-                          "signature is neither an existing file nor base64 text");
+        return vg_err_set(err, VG_E_PARSE, "signature is neither an existing file nor base64 text");
     }
     *sig = vg_memdup(text.data, text.len);
     *siglen = text.len;
@@ -331,11 +338,20 @@ cmd_verify_blob(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 'k': key = optarg; break;
-        case 's': sig = optarg; break;
-        case 'b': bundle = optarg; break;
-        case 'h': fputs(verify_help, stdout); return VG_EXIT_OK;
-        default: return vg_cli_usage(argv[0], "invalid option");
+        case 'k':
+            key = optarg;
+            break;
+        case 's':
+            sig = optarg;
+            break;
+        case 'b':
+            bundle = optarg;
+            break;
+        case 'h':
+            fputs(verify_help, stdout);
+            return VG_EXIT_OK;
+        default:
+            return vg_cli_usage(argv[0], "invalid option");
         }
     }
     if (!key || !(sig || bundle)) {

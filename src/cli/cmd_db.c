@@ -104,8 +104,7 @@ format_json(const char *fmt, bool *json)
 static int
 write_json(const json_t *j, struct vg_err **err)
 {
-    if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(4)) <
-            0 ||
+    if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(4)) < 0 ||
         fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {
         return vg_err_sys(err, VG_E_IO, "write standard output");
     }
@@ -140,12 +139,23 @@ db_update(int argc, char **argv)
     optind = 0;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
-        case OPT_MIRROR: o.mirror = optarg; break;
-        case OPT_ECOS: ecos[0] = optarg; break;
-        case OPT_DB: db = optarg; break;
-        case 'q': o.quiet = true; break;
-        case 'h': fputs(update_help, stdout); return VG_EXIT_OK;
-        default: return vg_cli_usage("db update", "invalid option");
+        case OPT_MIRROR:
+            o.mirror = optarg;
+            break;
+        case OPT_ECOS:
+            ecos[0] = optarg;
+            break;
+        case OPT_DB:
+            db = optarg;
+            break;
+        case 'q':
+            o.quiet = true;
+            break;
+        case 'h':
+            fputs(update_help, stdout);
+            return VG_EXIT_OK;
+        default:
+            return vg_cli_usage("db update", "invalid option");
         }
     }
     if (optind != argc) {
@@ -190,9 +200,14 @@ db_build(int argc, char **argv)
             }
             from[nfrom++] = optarg;
             break;
-        case OPT_DB: db = optarg; break;
-        case 'h': fputs(build_help, stdout); return VG_EXIT_OK;
-        default: return vg_cli_usage("db build", "invalid option");
+        case OPT_DB:
+            db = optarg;
+            break;
+        case 'h':
+            fputs(build_help, stdout);
+            return VG_EXIT_OK;
+        default:
+            return vg_cli_usage("db build", "invalid option");
         }
     }
     if (optind != argc) {
@@ -309,7 +324,9 @@ parse_read_opts(int argc, char **argv, const char *cmd, const char *help, const 
     *helped = false;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         switch (c) {
-        case OPT_DB: *db = optarg; break;
+        case OPT_DB:
+            *db = optarg;
+            break;
         case OPT_FORMAT:
             if (!format_json(optarg, json)) {
                 return vg_cli_usage(cmd, "unknown format '%s' (table, json)", optarg);
@@ -319,7 +336,8 @@ parse_read_opts(int argc, char **argv, const char *cmd, const char *help, const 
             fputs(help, stdout);
             *helped = true;
             return VG_EXIT_OK;
-        default: return vg_cli_usage(cmd, "invalid option");
+        default:
+            return vg_cli_usage(cmd, "invalid option");
         }
     }
     return -1;

@@ -29,10 +29,8 @@ static const char inspect_help[] =
     "  docker://REF, REF           registry image (nginx = docker.io/library/nginx:latest)\n"
     "\n"
     "Options:\n"
-    "  --format table|json    output format (default: table); JSON is documented and stable\n"
-    VG_CLI_HELP_PLATFORM
-    VG_CLI_HELP_REGISTRY
-    "\n"
+    "  --format table|json    output format (default: table); JSON is documented and "
+    "stable\n" VG_CLI_HELP_PLATFORM VG_CLI_HELP_REGISTRY "\n"
     "Examples:\n"
     "  vigil inspect oci:./layout:v1\n"
     "  vigil inspect --format json docker-archive:image.tar\n"
@@ -67,13 +65,14 @@ parse_args(struct inspect_args *a, int argc, char **argv)
         switch (c) {
         case OPT_FORMAT:
             if (strcmp(optarg, "json") != 0 && strcmp(optarg, "table") != 0) {
-                return vg_cli_usage("inspect", "--format must be table or json, not '%s'",
-                                    optarg);
+                return vg_cli_usage("inspect", "--format must be table or json, not '%s'", optarg);
             }
             a->json = strcmp(optarg, "json") == 0;
             break;
         case 'h':
-        case OPT_HELP: fputs(inspect_help, stdout); return -1;
+        case OPT_HELP:
+            fputs(inspect_help, stdout);
+            return -1;
         default:
             return vg_cli_usage("inspect", "unknown option '%s'", argv[optind - 1]);
         }
@@ -175,8 +174,7 @@ render_json(FILE *f, const struct vg_oci_image *img, const struct vg_layer_stats
     json_object_set_new(j, "manifestDigest", json_string(img->manifest_digest.text));
     json_object_set_new(j, "mediaType", json_string(img->manifest_media_type));
     json_object_set_new(j, "indexDigest",
-                        img->index_digest.alg ? json_string(img->index_digest.text)
-                                              : json_null());
+                        img->index_digest.alg ? json_string(img->index_digest.text) : json_null());
     char *plat = vg_oci_platform_string(&img->platform);
     json_object_set_new(j, "platform", json_string(plat));
     free(plat);
@@ -256,7 +254,7 @@ render_config_table(FILE *f, const struct vg_oci_config *c)
         const char *k;
         json_t *v;
         bool first = true;
-        json_object_foreach(c->labels, k, v) {
+        json_object_foreach (c->labels, k, v) {
             char *ek = vg_escape(k, strlen(k), 256);
             const char *s = json_string_value(v);
             char *ev = vg_escape(s, strlen(s), 4096);

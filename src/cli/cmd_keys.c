@@ -149,16 +149,23 @@ parse_keys_opts(int argc, char **argv, struct keys_opts *o, const char *help, bo
     optind = 1;
     while ((c = getopt_long(argc, argv, "", keys_longopts, NULL)) != -1) {
         switch (c) {
-        case 'o': o->prefix = optarg; break;
+        case 'o':
+            o->prefix = optarg;
+            break;
         case 'k':
             if (!want_key) {
                 return vg_cli_usage(cmd, "unknown option --key");
             }
             o->key = optarg;
             break;
-        case 'f': o->force = true; break;
-        case 'h': fputs(help, stdout); return VG_EXIT_OK;
-        default: return vg_cli_usage(cmd, "invalid option");
+        case 'f':
+            o->force = true;
+            break;
+        case 'h':
+            fputs(help, stdout);
+            return VG_EXIT_OK;
+        default:
+            return vg_cli_usage(cmd, "invalid option");
         }
     }
     if (optind != argc) {

@@ -29,10 +29,8 @@ static const char sbom_help[] =
     "Options:\n"
     "  --format F             cyclonedx (CycloneDX 1.5 JSON, default), spdx-json (SPDX 2.3\n"
     "                         JSON) or json (vigil's inventory, docs/inventory-json.md)\n"
-    "  --output FILE          write to FILE instead of stdout (atomically)\n"
-    VG_CLI_HELP_PLATFORM
-    VG_CLI_HELP_REGISTRY
-    "\n"
+    "  --output FILE          write to FILE instead of stdout (atomically)\n" VG_CLI_HELP_PLATFORM
+        VG_CLI_HELP_REGISTRY "\n"
     "Examples:\n"
     "  vigil sbom oci:./layout:v1\n"
     "  vigil sbom --format spdx-json --output sbom.spdx.json debian:12\n"
@@ -85,15 +83,22 @@ parse_args(struct sbom_args *a, int argc, char **argv)
         case 'f':
         case OPT_FORMAT:
             if (parse_format(optarg, &a->fmt) < 0) {
-                return vg_cli_usage("sbom", "--format must be cyclonedx, spdx-json or json, "
-                                            "not '%s'", optarg);
+                return vg_cli_usage("sbom",
+                                    "--format must be cyclonedx, spdx-json or json, "
+                                    "not '%s'",
+                                    optarg);
             }
             break;
         case 'o':
-        case OPT_OUTPUT: a->output = optarg; break;
+        case OPT_OUTPUT:
+            a->output = optarg;
+            break;
         case 'h':
-        case OPT_HELP: fputs(sbom_help, stdout); return -1;
-        default: return vg_cli_usage("sbom", "unknown option '%s'", argv[optind - 1]);
+        case OPT_HELP:
+            fputs(sbom_help, stdout);
+            return -1;
+        default:
+            return vg_cli_usage("sbom", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind + 1 != argc) {

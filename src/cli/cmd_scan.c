@@ -29,17 +29,16 @@ static const char HELP[] =
     "  --pkg-types LIST       os,library (default: both)\n"
     "  --skip-dirs DIR        skip a directory in the image (repeatable, or comma list)\n"
     "  --skip-files FILE      skip a file in the image (repeatable, or comma list)\n"
-    "  --secret-config FILE   extra/disabled secret rules (YAML, Trivy-compatible)\n"
-    VG_CLI_HELP_PLATFORM
+    "  --secret-config FILE   extra/disabled secret rules (YAML, "
+    "Trivy-compatible)\n" VG_CLI_HELP_PLATFORM
     "  --format FMT           table (default), json (Trivy-compatible), sarif, cyclonedx\n"
     "  -o, --output FILE      write the report to FILE (atomically) instead of stdout\n"
     "  --db PATH              vulnerability database (default: $VIGIL_DB or\n"
     "                         $XDG_CACHE_HOME/vigil/db/vulndb.sqlite)\n"
     "  --offline              never download the database\n"
     "  --sbom FILE            rescan a CycloneDX or SPDX JSON SBOM instead of an image\n"
-    "  --no-cache             do not reuse or store the per-image analysis cache\n"
-    VG_CLI_HELP_REGISTRY
-    "  -q, --quiet            no progress output\n"
+    "  --no-cache             do not reuse or store the per-image analysis "
+    "cache\n" VG_CLI_HELP_REGISTRY "  -q, --quiet            no progress output\n"
     "  -h, --help             this help\n"
     "\n"
     "Examples:\n"
@@ -52,8 +51,23 @@ static const char HELP[] =
     "Exit codes: 0 ok (or nothing at the listed severities), N from --exit-code when findings\n"
     "remain, 2 usage, 3 runtime, 4 not found, 5 auth, 6 corrupt input, 7 network.\n";
 
-enum { O_SCANNERS = 256, O_SEVERITY, O_EXIT, O_UNFIXED, O_IGNOREFILE, O_VEX, O_PKGTYPES,
-       O_SKIPDIRS, O_SKIPFILES, O_SECRETCFG, O_FORMAT, O_DB, O_OFFLINE, O_SBOM, O_NOCACHE };
+enum {
+    O_SCANNERS = 256,
+    O_SEVERITY,
+    O_EXIT,
+    O_UNFIXED,
+    O_IGNOREFILE,
+    O_VEX,
+    O_PKGTYPES,
+    O_SKIPDIRS,
+    O_SKIPFILES,
+    O_SECRETCFG,
+    O_FORMAT,
+    O_DB,
+    O_OFFLINE,
+    O_SBOM,
+    O_NOCACHE
+};
 
 static const struct option LONGOPTS[] = {
     {"scanners", required_argument, NULL, O_SCANNERS},
@@ -183,26 +197,55 @@ parse_args(struct args *a, int argc, char **argv)
             a->exit_code = (long)v;
             break;
         }
-        case O_UNFIXED: a->ignore_unfixed = true; break;
-        case O_IGNOREFILE: a->ignorefile = optarg; break;
-        case O_VEX: a->vex = optarg; break;
+        case O_UNFIXED:
+            a->ignore_unfixed = true;
+            break;
+        case O_IGNOREFILE:
+            a->ignorefile = optarg;
+            break;
+        case O_VEX:
+            a->vex = optarg;
+            break;
         case O_PKGTYPES:
             if (parse_pkg_types(&a->so.inv, optarg) != 0) {
                 return VG_EXIT_USAGE;
             }
             break;
-        case O_SKIPDIRS: list_add(&a->skip_dirs, optarg); break;
-        case O_SKIPFILES: list_add(&a->skip_files, optarg); break;
-        case O_SECRETCFG: a->so.secret_config = optarg; break;
-        case O_FORMAT: a->format = optarg; break;
-        case 'o': a->output = optarg; break;
-        case O_DB: a->so.db_path = optarg; break;
-        case O_OFFLINE: a->so.offline = true; break;
-        case O_SBOM: a->sbom = optarg; break;
-        case O_NOCACHE: a->so.use_cache = false; break;
-        case 'q': a->so.quiet = true; break;
-        case 'h': fputs(HELP, stdout); return -1;
-        default: return vg_cli_usage("scan", "invalid option");
+        case O_SKIPDIRS:
+            list_add(&a->skip_dirs, optarg);
+            break;
+        case O_SKIPFILES:
+            list_add(&a->skip_files, optarg);
+            break;
+        case O_SECRETCFG:
+            a->so.secret_config = optarg;
+            break;
+        case O_FORMAT:
+            a->format = optarg;
+            break;
+        case 'o':
+            a->output = optarg;
+            break;
+        case O_DB:
+            a->so.db_path = optarg;
+            break;
+        case O_OFFLINE:
+            a->so.offline = true;
+            break;
+        case O_SBOM:
+            a->sbom = optarg;
+            break;
+        case O_NOCACHE:
+            a->so.use_cache = false;
+            break;
+        case 'q':
+            a->so.quiet = true;
+            break;
+        case 'h':
+            fputs(HELP, stdout);
+            return -1;
+        default:
+            return vg_cli_usage("scan", "invalid option");
         }
     }
     if (a->sbom ? optind != argc : optind != argc - 1) {
@@ -262,9 +305,8 @@ cmd_scan(int argc, char **argv)
     struct vg_ignore ig = {0};
     struct vg_vex *vex = NULL;
     struct vg_scan_report *r = NULL;
-    struct vg_scan_filter filter = {.severities = a.severities,
-                                    .ignore_unfixed = a.ignore_unfixed,
-                                    .now = vg_now_unix()};
+    struct vg_scan_filter filter = {
+        .severities = a.severities, .ignore_unfixed = a.ignore_unfixed, .now = vg_now_unix()};
     const char *what = a.sbom ? a.sbom : argv[optind];
     if (a.format && vg_report_format_parse(&fmt, a.format, &err) < 0) {
         rc = vg_cli_fail(&err, "--format");

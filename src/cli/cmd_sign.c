@@ -32,9 +32,8 @@ static const char sign_help[] =
     "  --recursive            for a multi-platform index, also sign every manifest it lists\n"
     "  --new-bundle-format    write cosign 3's layout: a Sigstore bundle v0.3 (DSSE over an\n"
     "                         in-toto statement) attached as an OCI 1.1 referrer, plus the\n"
-    "                         sha256-<hex> fallback index when the registry lacks the API\n"
-    VG_CLI_HELP_REGISTRY
-    "\n"
+    "                         sha256-<hex> fallback index when the registry lacks the "
+    "API\n" VG_CLI_HELP_REGISTRY "\n"
     "Environment: VIGIL_REPOSITORY (or COSIGN_REPOSITORY) = REGISTRY/PATH stores signatures in\n"
     "that repository instead of the image's; verifiers need the same variable.\n"
     "\n"
@@ -95,17 +94,26 @@ parse_args(struct sign_args *a, int argc, char **argv)
             continue;
         }
         switch (c) {
-        case OPT_KEY: a->key = optarg; break;
+        case OPT_KEY:
+            a->key = optarg;
+            break;
         case 'a':
             if ((rc = add_annotation(a, optarg)) != 0) {
                 return rc;
             }
             break;
-        case OPT_RECURSIVE: a->recursive = true; break;
-        case OPT_BUNDLE: a->bundle = true; break;
+        case OPT_RECURSIVE:
+            a->recursive = true;
+            break;
+        case OPT_BUNDLE:
+            a->bundle = true;
+            break;
         case 'h':
-        case OPT_HELP: fputs(sign_help, stdout); return -1;
-        default: return vg_cli_usage("sign", "unknown option '%s'", argv[optind - 1]);
+        case OPT_HELP:
+            fputs(sign_help, stdout);
+            return -1;
+        default:
+            return vg_cli_usage("sign", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (!a->key) {
@@ -120,8 +128,7 @@ parse_args(struct sign_args *a, int argc, char **argv)
 }
 
 static int
-sign_one(const struct vg_sign_target *t, const struct vg_sign_push_opts *po,
-         struct vg_err **err)
+sign_one(const struct vg_sign_target *t, const struct vg_sign_push_opts *po, struct vg_err **err)
 {
     struct vg_sign_push_result res;
     if (vg_sign_target_sign(t, po, &res, err) < 0) {
@@ -169,8 +176,11 @@ run(const struct sign_args *a, const char **failed, struct vg_err **err)
     if (rc < 0 || (rc = vg_sign_key_load_private(&key, a->key, err)) < 0) {
         return rc;
     }
-    struct vg_sign_push_opts po = {.key = key, .annotations = a->ann, .nannotations = a->nann,
-                                   .bundle = a->bundle, .now = vg_now_unix()};
+    struct vg_sign_push_opts po = {.key = key,
+                                   .annotations = a->ann,
+                                   .nannotations = a->nann,
+                                   .bundle = a->bundle,
+                                   .now = vg_now_unix()};
     for (size_t i = 0; i < a->nimages; i++) {
         struct vg_sign_target *t = NULL;
         *failed = a->images[i];

@@ -22,9 +22,7 @@ static const char tree_help[] =
     "vigil verify / verify-attestation for that.\n"
     "\n"
     "Options:\n"
-    "  --output text|json     text tree (default) or a JSON object\n"
-    VG_CLI_HELP_REGISTRY
-    "\n"
+    "  --output text|json     text tree (default) or a JSON object\n" VG_CLI_HELP_REGISTRY "\n"
     "Examples:\n"
     "  vigil tree registry.example.com/team/app:1.4\n"
     "  vigil tree --output json registry.example.com/team/app:1.4 | jq '.attachments[]'\n"
@@ -64,8 +62,11 @@ parse_args(struct tree_args *a, int argc, char **argv)
             a->json = strcmp(optarg, "json") == 0;
             break;
         case 'h':
-        case OPT_HELP: fputs(tree_help, stdout); return -1;
-        default: return vg_cli_usage("tree", "unknown option '%s'", argv[optind - 1]);
+        case OPT_HELP:
+            fputs(tree_help, stdout);
+            return -1;
+        default:
+            return vg_cli_usage("tree", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind + 1 != argc) {
@@ -86,8 +87,7 @@ render_json(const struct vg_sign_target *t, const struct vg_sign_tree *tr, struc
     for (size_t i = 0; i < tr->n; i++) {
         const struct vg_sign_tree_entry *e = &tr->entries[i];
         json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "kind", e->kind, "location",
-                                             e->location, "digest", e->digest, "type",
-                                             e->detail));
+                                             e->location, "digest", e->digest, "type", e->detail));
     }
     json_object_set_new(root, "attachments", arr);
     return vg_json_write_file(root, stdout, true, err);

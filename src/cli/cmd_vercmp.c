@@ -20,32 +20,33 @@
 static void
 help(void)
 {
-    printf("Usage: vigil vercmp [OPTIONS] ECOSYSTEM A B\n"
-           "       vigil vercmp [OPTIONS] ECOSYSTEM -\n"
-           "\n"
-           "Compares versions A and B with the ordering rules of ECOSYSTEM and prints '<', '='\n"
-           "or '>'. With '-', reads whitespace-separated 'A B' pairs from standard input, one\n"
-           "pair per line, and prints one result per line; a pair that cannot be compared\n"
-           "prints '!' and a warning naming the line on stderr.\n"
-           "\n"
-           "ECOSYSTEM is a scheme name (deb, rpm, apk, semver, go, pep440, maven, rubygems,\n"
-           "composer, nuget, or an alias such as npm, pypi, gem) or an OSV ecosystem name\n"
-           "(Debian:12, Alpine:v3.19, PyPI, crates.io, Red Hat, ...).\n"
-           "\n"
-           "Options:\n"
-           "  -l, --list   list the ecosystems, their aliases and reference implementations\n"
-           "  -h, --help   show this help\n"
-           "\n"
-           "Examples:\n"
-           "  vigil vercmp deb 1:1.2-1 1.3-1            # prints >\n"
-           "  vigil vercmp deb 1.0~rc1 1.0              # prints <\n"
-           "  vigil vercmp pypi 1.0.post1 1.0           # prints >\n"
-           "  vigil vercmp maven 1.0-SNAPSHOT 1.0       # prints <\n"
-           "  vigil vercmp Alpine:v3.19 1.2.3_rc1-r0 1.2.3-r0  # prints <\n"
-           "  printf '1.0.0 1.1.0\\n2.0.0 2.0.0+build\\n' | vigil vercmp npm -   # prints < then =\n"
-           "\n"
-           "Exit codes: 0 compared; 2 usage error or unknown ecosystem; 6 invalid version (in\n"
-           "'-' mode: at least one line printed '!'); 3 read or write failure.\n");
+    printf(
+        "Usage: vigil vercmp [OPTIONS] ECOSYSTEM A B\n"
+        "       vigil vercmp [OPTIONS] ECOSYSTEM -\n"
+        "\n"
+        "Compares versions A and B with the ordering rules of ECOSYSTEM and prints '<', '='\n"
+        "or '>'. With '-', reads whitespace-separated 'A B' pairs from standard input, one\n"
+        "pair per line, and prints one result per line; a pair that cannot be compared\n"
+        "prints '!' and a warning naming the line on stderr.\n"
+        "\n"
+        "ECOSYSTEM is a scheme name (deb, rpm, apk, semver, go, pep440, maven, rubygems,\n"
+        "composer, nuget, or an alias such as npm, pypi, gem) or an OSV ecosystem name\n"
+        "(Debian:12, Alpine:v3.19, PyPI, crates.io, Red Hat, ...).\n"
+        "\n"
+        "Options:\n"
+        "  -l, --list   list the ecosystems, their aliases and reference implementations\n"
+        "  -h, --help   show this help\n"
+        "\n"
+        "Examples:\n"
+        "  vigil vercmp deb 1:1.2-1 1.3-1            # prints >\n"
+        "  vigil vercmp deb 1.0~rc1 1.0              # prints <\n"
+        "  vigil vercmp pypi 1.0.post1 1.0           # prints >\n"
+        "  vigil vercmp maven 1.0-SNAPSHOT 1.0       # prints <\n"
+        "  vigil vercmp Alpine:v3.19 1.2.3_rc1-r0 1.2.3-r0  # prints <\n"
+        "  printf '1.0.0 1.1.0\\n2.0.0 2.0.0+build\\n' | vigil vercmp npm -   # prints < then =\n"
+        "\n"
+        "Exit codes: 0 compared; 2 usage error or unknown ecosystem; 6 invalid version (in\n"
+        "'-' mode: at least one line printed '!'); 3 read or write failure.\n");
 }
 
 static void
@@ -196,9 +197,14 @@ cmd_vercmp(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "+hl", opts, NULL)) != -1) {
         switch (c) {
-        case 'h': help(); return VG_EXIT_OK;
-        case 'l': list(); return VG_EXIT_OK;
-        default: return vg_cli_usage("vercmp", "unknown option");
+        case 'h':
+            help();
+            return VG_EXIT_OK;
+        case 'l':
+            list();
+            return VG_EXIT_OK;
+        default:
+            return vg_cli_usage("vercmp", "unknown option");
         }
     }
     int nargs = argc - optind;

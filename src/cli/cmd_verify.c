@@ -33,8 +33,7 @@ static const char verify_help[] =
     "                         per line\n"
     "  --check-claims=BOOL    false: check only the signatures, not digest and annotations\n"
     "  --ignore-reference     accept payloads naming another repository (cosign's behaviour,\n"
-    "                         needed for images copied between registries)\n"
-    VG_CLI_HELP_REGISTRY
+    "                         needed for images copied between registries)\n" VG_CLI_HELP_REGISTRY
     "\n"
     "Environment: VIGIL_REPOSITORY (or COSIGN_REPOSITORY) = REGISTRY/PATH where signatures\n"
     "are stored, when not beside the image.\n"
@@ -50,7 +49,7 @@ static const char verify_help[] =
 enum { OPT_KEY = 1, OPT_THRESHOLD, OPT_OUTPUT, OPT_CHECK_CLAIMS, OPT_IGNORE_REF, OPT_HELP };
 
 #define MAX_ANNOTATIONS 256
-#define MAX_KEY_ARGS 64
+#define MAX_KEY_ARGS    64
 
 struct verify_args {
     const char *keys[MAX_KEY_ARGS];
@@ -90,13 +89,13 @@ parse_opt(struct verify_args *a, int c, char *arg, const char *argv_opt)
         a->keys[a->nkeys++] = arg;
         return 0;
     case OPT_THRESHOLD:
-        if (vg_parse_u64(vg_str_c(arg), VG_SIGN_MAX_KEYS, &a->threshold) < 0 ||
-            a->threshold == 0) {
+        if (vg_parse_u64(vg_str_c(arg), VG_SIGN_MAX_KEYS, &a->threshold) < 0 || a->threshold == 0) {
             return vg_cli_usage("verify", "--threshold wants a number from 1 to %u",
                                 VG_SIGN_MAX_KEYS);
         }
         return 0;
-    case 'a': return add_annotation(a, arg);
+    case 'a':
+        return add_annotation(a, arg);
     case OPT_OUTPUT:
         if (strcmp(arg, "json") != 0 && strcmp(arg, "text") != 0) {
             return vg_cli_usage("verify", "--output must be json or text, not '%s'", arg);
@@ -109,10 +108,15 @@ parse_opt(struct verify_args *a, int c, char *arg, const char *argv_opt)
         }
         a->check_claims = !arg || strcmp(arg, "true") == 0;
         return 0;
-    case OPT_IGNORE_REF: a->ignore_reference = true; return 0;
+    case OPT_IGNORE_REF:
+        a->ignore_reference = true;
+        return 0;
     case 'h':
-    case OPT_HELP: fputs(verify_help, stdout); return -1;
-    default: return vg_cli_usage("verify", "unknown option '%s'", argv_opt);
+    case OPT_HELP:
+        fputs(verify_help, stdout);
+        return -1;
+    default:
+        return vg_cli_usage("verify", "unknown option '%s'", argv_opt);
     }
 }
 
@@ -183,8 +187,8 @@ print_failures(const struct vg_sign_check_result *r)
         if (r->items[i].verified) {
             continue;
         }
-        vg_autofree char *msg = r->items[i].error ? vg_err_format(r->items[i].error)
-                                                  : vg_strdup("not verified");
+        vg_autofree char *msg =
+            r->items[i].error ? vg_err_format(r->items[i].error) : vg_strdup("not verified");
         fprintf(stderr, "  - %s: %s\n", r->items[i].where, msg);
     }
 }
@@ -199,9 +203,13 @@ verify_image(const struct verify_args *a, const struct vg_sign_keyset *ks, const
         return vg_cli_fail(&err, ctx);
     }
     struct vg_sign_check_opts o = {
-        .keys = (const struct vg_crypto_key *const *)ks->keys, .nkeys = ks->n,
-        .threshold = (size_t)a->threshold, .annotations = a->ann, .nannotations = a->nann,
-        .check_claims = a->check_claims, .check_reference = !a->ignore_reference,
+        .keys = (const struct vg_crypto_key *const *)ks->keys,
+        .nkeys = ks->n,
+        .threshold = (size_t)a->threshold,
+        .annotations = a->ann,
+        .nannotations = a->nann,
+        .check_claims = a->check_claims,
+        .check_reference = !a->ignore_reference,
     };
     struct vg_sign_check_result r;
     int rc = vg_sign_target_verify(t, &o, &r, &err);
@@ -215,8 +223,9 @@ verify_image(const struct verify_args *a, const struct vg_sign_keyset *ks, const
         print_failures(&r);
         code = VG_EXIT_NEGATIVE;
     } else {
-        fprintf(stderr, "\nVerification for %s@%s --\n"
-                        "The following checks were performed on each of these signatures:\n",
+        fprintf(stderr,
+                "\nVerification for %s@%s --\n"
+                "The following checks were performed on each of these signatures:\n",
                 t->name, t->digest.text);
         if (a->check_claims) {
             fputs("  - The cosign claims were validated\n", stderr);
@@ -224,8 +233,7 @@ verify_image(const struct verify_args *a, const struct vg_sign_keyset *ks, const
         fprintf(stderr, "  - The signatures were verified against the specified public key%s\n",
                 ks->n > 1 ? "s" : "");
         if (r.nverified < r.n) {
-            fprintf(stderr, "  (%zu of %zu signatures did not verify)\n", r.n - r.nverified,
-                    r.n);
+            fprintf(stderr, "  (%zu of %zu signatures did not verify)\n", r.n - r.nverified, r.n);
         }
         print_payloads(&r, a->text);
     }

@@ -41,8 +41,9 @@ static const struct command commands[] = {
 static void
 usage(FILE *f)
 {
-    fprintf(f, "vigil %s — container image supply-chain security\n\n"
-               "Usage: vigil COMMAND [OPTIONS]\n\nCommands:\n",
+    fprintf(f,
+            "vigil %s — container image supply-chain security\n\n"
+            "Usage: vigil COMMAND [OPTIONS]\n\nCommands:\n",
             VG_VERSION);
     for (size_t i = 0; i < VG_ARRAY_LEN(commands); i++) {
         if (commands[i].fn) {

@@ -14,17 +14,23 @@ int
 vg_cli_exit_for(const struct vg_err *err)
 {
     switch (vg_err_root_code(err)) {
-    case VG_E_USAGE: return VG_EXIT_USAGE;
-    case VG_E_NOTFOUND: return VG_EXIT_NOTFOUND;
-    case VG_E_AUTH: return VG_EXIT_AUTH;
+    case VG_E_USAGE:
+        return VG_EXIT_USAGE;
+    case VG_E_NOTFOUND:
+        return VG_EXIT_NOTFOUND;
+    case VG_E_AUTH:
+        return VG_EXIT_AUTH;
     case VG_E_PARSE:
     case VG_E_LIMIT:
     case VG_E_VERIFY:
-    case VG_E_UNSUPPORTED: return VG_EXIT_CORRUPT;
-    case VG_E_NET: return VG_EXIT_NETWORK;
+    case VG_E_UNSUPPORTED:
+        return VG_EXIT_CORRUPT;
+    case VG_E_NET:
+        return VG_EXIT_NETWORK;
     case VG_E_IO:
     case VG_E_DB:
-    case VG_E_INTERNAL: return VG_EXIT_RUNTIME;
+    case VG_E_INTERNAL:
+        return VG_EXIT_RUNTIME;
     }
     return VG_EXIT_RUNTIME;
 }
@@ -121,10 +127,19 @@ bool
 vg_cli_image_opt(int c, const char *arg, struct vg_oci_open_opts *o)
 {
     switch (c) {
-    case VG_CLI_OPT_PLATFORM: o->platform = arg; return true;
-    case VG_CLI_OPT_CREDS: o->creds = arg; return true;
-    case VG_CLI_OPT_INSECURE: o->insecure = true; return true;
-    case VG_CLI_OPT_PLAIN_HTTP: o->plain_http = true; return true;
-    default: return false;
+    case VG_CLI_OPT_PLATFORM:
+        o->platform = arg;
+        return true;
+    case VG_CLI_OPT_CREDS:
+        o->creds = arg;
+        return true;
+    case VG_CLI_OPT_INSECURE:
+        o->insecure = true;
+        return true;
+    case VG_CLI_OPT_PLAIN_HTTP:
+        o->plain_http = true;
+        return true;
+    default:
+        return false;
     }
 }

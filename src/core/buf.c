@@ -195,19 +195,19 @@ vg_reader_u8(struct vg_reader *r, uint8_t *out, struct vg_err **err)
     return 0;
 }
 
-#define READER_INT(name, type, n, expr)                                                          \
-    int name(struct vg_reader *r, type *out, struct vg_err **err)                                \
-    {                                                                                            \
-        const uint8_t *p;                                                                        \
-        if (vg_reader_take(r, n, &p, err) < 0) {                                                 \
-            return -(int)VG_E_PARSE;                                                             \
-        }                                                                                        \
-        type v = 0;                                                                              \
-        for (size_t i = 0; i < n; i++) {                                                         \
-            v |= (type)((type)p[i] << (expr));                                                   \
-        }                                                                                        \
-        *out = v;                                                                                \
-        return 0;                                                                                \
+#define READER_INT(name, type, n, expr)                                                            \
+    int name(struct vg_reader *r, type *out, struct vg_err **err)                                  \
+    {                                                                                              \
+        const uint8_t *p;                                                                          \
+        if (vg_reader_take(r, n, &p, err) < 0) {                                                   \
+            return -(int)VG_E_PARSE;                                                               \
+        }                                                                                          \
+        type v = 0;                                                                                \
+        for (size_t i = 0; i < n; i++) {                                                           \
+            v |= (type)((type)p[i] << (expr));                                                     \
+        }                                                                                          \
+        *out = v;                                                                                  \
+        return 0;                                                                                  \
     }
 READER_INT(vg_reader_le16, uint16_t, 2, 8 * i)
 READER_INT(vg_reader_le32, uint32_t, 4, 8 * i)

@@ -24,24 +24,24 @@
 
 #include "limits.h"
 
-#define VG_PRINTF(a, b)  __attribute__((format(printf, a, b)))
-#define VG_NODISCARD     __attribute__((warn_unused_result))
-#define VG_UNUSED        __attribute__((unused))
-#define VG_ARRAY_LEN(a)  (sizeof(a) / sizeof((a)[0]))
-#define VG_CLEANUP(f)    __attribute__((cleanup(f)))
+#define VG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define VG_NODISCARD    __attribute__((warn_unused_result))
+#define VG_UNUSED       __attribute__((unused))
+#define VG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define VG_CLEANUP(f)   __attribute__((cleanup(f)))
 
 /* ---------------------------------------------------------------- errors */
 
 enum vg_errc {
-    VG_E_IO = 1,   /* local filesystem or OS failure */
-    VG_E_PARSE,    /* malformed input (corrupt data) */
-    VG_E_LIMIT,    /* input exceeded a bound from limits.h */
-    VG_E_NOTFOUND, /* the named thing does not exist */
-    VG_E_AUTH,     /* authentication or authorization refused */
-    VG_E_VERIFY,   /* digest, size or signature mismatch */
-    VG_E_NET,      /* network unreachable, timeout, unexpected HTTP status */
-    VG_E_DB,       /* database failure */
-    VG_E_USAGE,    /* caller supplied invalid arguments */
+    VG_E_IO = 1,      /* local filesystem or OS failure */
+    VG_E_PARSE,       /* malformed input (corrupt data) */
+    VG_E_LIMIT,       /* input exceeded a bound from limits.h */
+    VG_E_NOTFOUND,    /* the named thing does not exist */
+    VG_E_AUTH,        /* authentication or authorization refused */
+    VG_E_VERIFY,      /* digest, size or signature mismatch */
+    VG_E_NET,         /* network unreachable, timeout, unexpected HTTP status */
+    VG_E_DB,          /* database failure */
+    VG_E_USAGE,       /* caller supplied invalid arguments */
     VG_E_UNSUPPORTED, /* well-formed but not supported (schema1, unknown algorithm) */
     VG_E_INTERNAL,
 };
@@ -123,8 +123,8 @@ struct vg_str {
     const char *ptr;
     size_t len;
 };
-#define VG_STR(lit)  ((struct vg_str){(lit), sizeof(lit) - 1})
-#define VG_STR_NULL  ((struct vg_str){NULL, 0})
+#define VG_STR(lit) ((struct vg_str){(lit), sizeof(lit) - 1})
+#define VG_STR_NULL ((struct vg_str){NULL, 0})
 struct vg_str vg_str_c(const char *s);
 char *vg_str_dup(struct vg_str s);
 bool vg_str_eq(struct vg_str a, struct vg_str b);
@@ -203,11 +203,11 @@ bool vg_log_enabled(enum vg_log_level lvl, const char *component);
 void vg_log_write(enum vg_log_level lvl, const char *component, const char *fmt, ...)
     VG_PRINTF(3, 4);
 /* Checks the level before evaluating any argument. */
-#define VG_LOG(lvl, comp, ...)                                                                   \
-    do {                                                                                         \
-        if (vg_log_enabled((lvl), (comp))) {                                                     \
-            vg_log_write((lvl), (comp), __VA_ARGS__);                                            \
-        }                                                                                        \
+#define VG_LOG(lvl, comp, ...)                                                                     \
+    do {                                                                                           \
+        if (vg_log_enabled((lvl), (comp))) {                                                       \
+            vg_log_write((lvl), (comp), __VA_ARGS__);                                              \
+        }                                                                                          \
     } while (0)
 #define VG_WARN(comp, ...)  VG_LOG(VG_LOG_WARN, comp, __VA_ARGS__)
 #define VG_INFO(comp, ...)  VG_LOG(VG_LOG_INFO, comp, __VA_ARGS__)
@@ -250,7 +250,7 @@ struct vg_digest {
 VG_NODISCARD int vg_digest_parse(struct vg_digest *out, const char *s, struct vg_err **err);
 bool vg_digest_valid(const char *s);
 bool vg_digest_eq(const struct vg_digest *a, const struct vg_digest *b); /* constant time */
-const char *vg_digest_hex(const struct vg_digest *d);                     /* part after ':' */
+const char *vg_digest_hex(const struct vg_digest *d);                    /* part after ':' */
 
 struct vg_hasher; /* opaque streaming hasher (OpenSSL EVP) */
 struct vg_hasher *vg_hasher_new(enum vg_digest_alg alg);
@@ -282,8 +282,8 @@ VG_NODISCARD int vg_file_read_at(struct vg_buf *out, int dirfd, const char *path
 /* Writes all n bytes to fd, retrying on EINTR and short writes; -1 with errno on failure. */
 VG_NODISCARD int vg_fd_write_all(int fd, const void *data, size_t n);
 /* Writes atomically: temp file in the same dir, fsync, rename, fsync dir. */
-VG_NODISCARD int vg_file_write_atomic(const char *path, const void *data, size_t n,
-                                      unsigned mode, struct vg_err **err);
+VG_NODISCARD int vg_file_write_atomic(const char *path, const void *data, size_t n, unsigned mode,
+                                      struct vg_err **err);
 /* mkdir -p with mode. */
 VG_NODISCARD int vg_mkdir_p(const char *path, unsigned mode, struct vg_err **err);
 bool vg_path_exists(const char *path);

@@ -63,9 +63,8 @@ vg_digest_parse(struct vg_digest *out, const char *s, struct vg_err **err)
     }
     if (!ok) {
         char *e = vg_escape(s, strlen(s), 140);
-        int rc = vg_err_set(err, VG_E_PARSE,
-                            "invalid digest \"%s\": want %zu lowercase hex digits", e,
-                            hexlen_of(alg));
+        int rc = vg_err_set(err, VG_E_PARSE, "invalid digest \"%s\": want %zu lowercase hex digits",
+                            e, hexlen_of(alg));
         free(e);
         return rc;
     }

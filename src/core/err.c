@@ -131,17 +131,28 @@ const char *
 vg_errc_name(enum vg_errc c)
 {
     switch (c) {
-    case VG_E_IO: return "io";
-    case VG_E_PARSE: return "parse";
-    case VG_E_LIMIT: return "limit";
-    case VG_E_NOTFOUND: return "notfound";
-    case VG_E_AUTH: return "auth";
-    case VG_E_VERIFY: return "verify";
-    case VG_E_NET: return "net";
-    case VG_E_DB: return "db";
-    case VG_E_USAGE: return "usage";
-    case VG_E_UNSUPPORTED: return "unsupported";
-    case VG_E_INTERNAL: return "internal";
+    case VG_E_IO:
+        return "io";
+    case VG_E_PARSE:
+        return "parse";
+    case VG_E_LIMIT:
+        return "limit";
+    case VG_E_NOTFOUND:
+        return "notfound";
+    case VG_E_AUTH:
+        return "auth";
+    case VG_E_VERIFY:
+        return "verify";
+    case VG_E_NET:
+        return "net";
+    case VG_E_DB:
+        return "db";
+    case VG_E_USAGE:
+        return "usage";
+    case VG_E_UNSUPPORTED:
+        return "unsupported";
+    case VG_E_INTERNAL:
+        return "internal";
     }
     return "unknown";
 }

@@ -29,8 +29,8 @@ read_fd(struct vg_buf *out, int fd, const char *path, size_t max, struct vg_err 
             return 0;
         }
         if (out->len + (size_t)n > max) {
-            return vg_err_set(err, VG_E_LIMIT, "%s is larger than the limit of %zu bytes",
-                              path, max);
+            return vg_err_set(err, VG_E_LIMIT, "%s is larger than the limit of %zu bytes", path,
+                              max);
         }
         if (vg_buf_append(out, chunk, (size_t)n, err) < 0) {
             return vg_err_wrap(err, "read %s", path);
@@ -54,8 +54,7 @@ vg_file_read(struct vg_buf *out, const char *path, size_t max, struct vg_err **e
 }
 
 int
-vg_file_read_at(struct vg_buf *out, int dirfd, const char *path, size_t max,
-                struct vg_err **err)
+vg_file_read_at(struct vg_buf *out, int dirfd, const char *path, size_t max, struct vg_err **err)
 {
     vg_autoclose int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {

@@ -85,8 +85,7 @@ VG_NODISCARD int vg_secret_read_file(struct vg_secret **out, const char *path, s
  *      with VG_E_USAGE "passwords do not match");
  *   3. else all of stdin, verbatim (a trailing newline is part of the password, as in cosign).
  * Longer than VG_CRYPTO_PASSWORD_MAX is VG_E_LIMIT. */
-VG_NODISCARD int vg_crypto_password_get(struct vg_secret **out, bool confirm,
-                                        struct vg_err **err);
+VG_NODISCARD int vg_crypto_password_get(struct vg_secret **out, bool confirm, struct vg_err **err);
 
 /* ---------------------------------------------------------------- keys */
 
@@ -121,23 +120,22 @@ VG_NODISCARD int vg_crypto_key_generate(struct vg_crypto_key **out, struct vg_er
  * parameter sets above are accepted; the plaintext must be PKCS#8 (SEC1 is rejected, like
  * cosign); the key must pass the import allowlist. Wrong password: VG_E_AUTH
  * "decrypt private key: wrong password or corrupt key". */
-VG_NODISCARD int vg_crypto_key_load_private_encrypted(struct vg_crypto_key **out,
-                                                      const void *pem, size_t len,
-                                                      const struct vg_secret *password,
+VG_NODISCARD int vg_crypto_key_load_private_encrypted(struct vg_crypto_key **out, const void *pem,
+                                                      size_t len, const struct vg_secret *password,
                                                       struct vg_err **err);
 
 /* Loads an unencrypted PEM private key for import-key-pair: `RSA PRIVATE KEY` (PKCS#1),
  * `EC PRIVATE KEY` (SEC1), `PRIVATE KEY` (PKCS#8 RSA/ECDSA/Ed25519). Allowlist: RSA 2048..4096
  * bits, ECDSA P-256/P-384/P-521, Ed25519. Messages follow cosign: "invalid pem block",
  * "unsupported private key", "key size not supported", "curve not allowed". */
-VG_NODISCARD int vg_crypto_key_import_pem(struct vg_crypto_key **out, const void *pem,
-                                          size_t len, struct vg_err **err);
+VG_NODISCARD int vg_crypto_key_import_pem(struct vg_crypto_key **out, const void *pem, size_t len,
+                                          struct vg_err **err);
 
 /* Loads a public key: PEM `PUBLIC KEY` (SPKI), PEM `RSA PUBLIC KEY` (PKCS#1), or raw DER
  * SPKI. Only the first PEM block is used. Same type allowlist as import. A private key is
  * also accepted as a verifier (its public half is used) when given as a vg_crypto_key. */
-VG_NODISCARD int vg_crypto_key_load_public(struct vg_crypto_key **out, const void *data,
-                                           size_t len, struct vg_err **err);
+VG_NODISCARD int vg_crypto_key_load_public(struct vg_crypto_key **out, const void *data, size_t len,
+                                           struct vg_err **err);
 
 /* The subject public key of an X.509 certificate (PEM `CERTIFICATE` or DER), for checking a
  * signature made by a certificate's key. NO chain, validity or identity checks are made here:
@@ -149,8 +147,8 @@ VG_NODISCARD int vg_crypto_key_from_certificate(struct vg_crypto_key **out, cons
  * cosign's key order, scrypt N=65536 r=8 p=1, fresh salt and nonce, PKCS#8 DER plaintext.
  * *pem is a NUL-terminated string the caller frees. */
 VG_NODISCARD int vg_crypto_key_encrypt(const struct vg_crypto_key *key,
-                                       const struct vg_secret *password, char **pem,
-                                       size_t *pemlen, struct vg_err **err);
+                                       const struct vg_secret *password, char **pem, size_t *pemlen,
+                                       struct vg_err **err);
 
 /* The public half as PEM `PUBLIC KEY` (64-column lines). Caller frees. */
 VG_NODISCARD int vg_crypto_key_public_pem(const struct vg_crypto_key *key, char **pem,
@@ -184,17 +182,15 @@ VG_NODISCARD int vg_crypto_sign(const struct vg_crypto_key *key, const void *dat
 /* Verifies with the public half of `key` (public or private). ECDSA tries the curve's hash,
  * then SHA-256 (cosign's verify path default); both low- and high-S are accepted. A
  * non-matching signature is VG_E_VERIFY. */
-VG_NODISCARD int vg_crypto_verify(const struct vg_crypto_key *key, const void *data,
-                                  size_t len, const uint8_t *sig, size_t siglen,
-                                  struct vg_err **err);
+VG_NODISCARD int vg_crypto_verify(const struct vg_crypto_key *key, const void *data, size_t len,
+                                  const uint8_t *sig, size_t siglen, struct vg_err **err);
 
 /* ---------------------------------------------------------------- key file envelope */
 
 /* Decrypts a cosign key file to its plaintext (normally PKCS#8 DER) without interpreting it;
  * for tests, fuzzing and diagnostics. */
-VG_NODISCARD int vg_crypto_envelope_decrypt(struct vg_secret **plain, const void *pem,
-                                            size_t len, const struct vg_secret *password,
-                                            struct vg_err **err);
+VG_NODISCARD int vg_crypto_envelope_decrypt(struct vg_secret **plain, const void *pem, size_t len,
+                                            const struct vg_secret *password, struct vg_err **err);
 /* Parses only the envelope (PEM + JSON + parameter checks) and reports the scrypt N; no KDF is
  * run. For the fuzz harness and `--help`-level diagnostics. */
 VG_NODISCARD int vg_crypto_envelope_inspect(const void *pem, size_t len, uint64_t *scrypt_n,

@@ -32,8 +32,7 @@ int vg_crypto__pem_first(const void *data, size_t len, char **label, uint8_t **b
 
 /* Wraps pkey (taking ownership, also on failure) after checking the allowlist: RSA 2048..4096,
  * ECDSA P-256/P-384/P-521, Ed25519. */
-int vg_crypto__key_wrap(struct vg_crypto_key **out, EVP_PKEY *pkey, bool priv,
-                        struct vg_err **err);
+int vg_crypto__key_wrap(struct vg_crypto_key **out, EVP_PKEY *pkey, bool priv, struct vg_err **err);
 
 /* Parses PKCS#8 DER (the whole input) into a checked private key. */
 int vg_crypto__key_from_pkcs8(struct vg_crypto_key **out, const uint8_t *der, size_t len,

@@ -265,8 +265,8 @@ envelope_json(struct vg_buf *json, const uint8_t *salt, const uint8_t *nonce, co
 }
 
 int
-vg_crypto_key_encrypt(const struct vg_crypto_key *key, const struct vg_secret *password,
-                      char **pem, size_t *pemlen, struct vg_err **err)
+vg_crypto_key_encrypt(const struct vg_crypto_key *key, const struct vg_secret *password, char **pem,
+                      size_t *pemlen, struct vg_err **err)
 {
     if (vg_crypto_init(err) < 0) {
         return -VG_E_INTERNAL;

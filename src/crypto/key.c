@@ -51,8 +51,8 @@ vg_crypto_key_describe(const struct vg_crypto_key *key)
 }
 
 int
-vg_crypto__pem_first(const void *data, size_t len, char **label, uint8_t **body,
-                     size_t *bodylen, struct vg_err **err)
+vg_crypto__pem_first(const void *data, size_t len, char **label, uint8_t **body, size_t *bodylen,
+                     struct vg_err **err)
 {
     if (len > VG_CRYPTO_KEY_FILE_MAX) {
         return vg_err_set(err, VG_E_LIMIT, "key file of %zu bytes exceeds the limit of %u", len,
@@ -112,8 +112,8 @@ describe_ec(EVP_PKEY *pkey, struct vg_crypto_key *k, struct vg_err **err)
         }
     }
     vg_autofree char *esc = vg_escape(group, strlen(group), 64);
-    return vg_err_set(err, VG_E_UNSUPPORTED,
-                      "curve not allowed: %s (allowed: P-256, P-384, P-521)", esc);
+    return vg_err_set(err, VG_E_UNSUPPORTED, "curve not allowed: %s (allowed: P-256, P-384, P-521)",
+                      esc);
 }
 
 static int
@@ -131,7 +131,8 @@ describe_key(EVP_PKEY *pkey, struct vg_crypto_key *k, struct vg_err **err)
         k->desc = vg_fmt("RSA %d", bits);
         return 0;
     }
-    case EVP_PKEY_EC: return describe_ec(pkey, k, err);
+    case EVP_PKEY_EC:
+        return describe_ec(pkey, k, err);
     case EVP_PKEY_ED25519:
         k->type = VG_KEY_ED25519;
         k->desc = vg_strdup("Ed25519");
@@ -160,8 +161,14 @@ vg_crypto__key_wrap(struct vg_crypto_key **out, EVP_PKEY *pkey, bool priv, struc
 /* The outer shape of a key DER. OpenSSL's decoders fall back to other structures even when one
  * is named (a PKCS#8 body under an `RSA PRIVATE KEY` label still decodes), so the structure is
  * checked here first: cosign (Go) parses exactly the structure the label or context names. */
-enum der_shape { SHAPE_UNKNOWN, SHAPE_PKCS8, SHAPE_SEC1, SHAPE_PKCS1_PRIV, SHAPE_SPKI,
-                 SHAPE_PKCS1_PUB };
+enum der_shape {
+    SHAPE_UNKNOWN,
+    SHAPE_PKCS8,
+    SHAPE_SEC1,
+    SHAPE_PKCS1_PRIV,
+    SHAPE_SPKI,
+    SHAPE_PKCS1_PUB
+};
 
 /* One definite-length TLV inside [*p, end); advances *p past the header. */
 static bool
@@ -218,28 +225,31 @@ static const char *
 structure_of(enum der_shape shape)
 {
     switch (shape) {
-    case SHAPE_PKCS8: return "PrivateKeyInfo";
-    case SHAPE_SPKI: return "SubjectPublicKeyInfo";
+    case SHAPE_PKCS8:
+        return "PrivateKeyInfo";
+    case SHAPE_SPKI:
+        return "SubjectPublicKeyInfo";
     case SHAPE_SEC1:
     case SHAPE_PKCS1_PRIV:
-    case SHAPE_PKCS1_PUB: return "type-specific";
-    case SHAPE_UNKNOWN: break;
+    case SHAPE_PKCS1_PUB:
+        return "type-specific";
+    case SHAPE_UNKNOWN:
+        break;
     }
     return NULL;
 }
 
 /* Decodes exactly one DER structure of the given shape; trailing bytes are an error. */
 static EVP_PKEY *
-decode_der(const uint8_t *der, size_t len, const char *keytype, enum der_shape shape,
-           int selection)
+decode_der(const uint8_t *der, size_t len, const char *keytype, enum der_shape shape, int selection)
 {
     if (der_shape(der, len) != shape) {
         return NULL;
     }
     const char *structure = structure_of(shape);
     EVP_PKEY *pkey = NULL;
-    OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER", structure, keytype,
-                                                           selection, NULL, NULL);
+    OSSL_DECODER_CTX *dctx =
+        OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER", structure, keytype, selection, NULL, NULL);
     if (!dctx) {
         ERR_clear_error();
         return NULL;
@@ -299,8 +309,7 @@ import_der(struct vg_crypto_key **out, const char *label, const uint8_t *der, si
         pkey = decode_der(der, len, NULL, SHAPE_PKCS8, EVP_PKEY_KEYPAIR);
     } else {
         vg_autofree char *esc = vg_escape(label, strlen(label), 80);
-        return vg_err_set(err, VG_E_UNSUPPORTED, "unsupported private key (PEM type \"%s\")",
-                          esc);
+        return vg_err_set(err, VG_E_UNSUPPORTED, "unsupported private key (PEM type \"%s\")", esc);
     }
     if (!pkey) {
         return vg_err_set(err, VG_E_PARSE, "%s", what);
@@ -380,8 +389,8 @@ vg_crypto_key_load_public(struct vg_crypto_key **out, const void *data, size_t l
                           struct vg_err **err)
 {
     if (len > VG_CRYPTO_KEY_FILE_MAX) {
-        return vg_err_set(err, VG_E_LIMIT, "public key of %zu bytes exceeds the limit of %u",
-                          len, VG_CRYPTO_KEY_FILE_MAX);
+        return vg_err_set(err, VG_E_LIMIT, "public key of %zu bytes exceeds the limit of %u", len,
+                          VG_CRYPTO_KEY_FILE_MAX);
     }
     if (looks_like_pem(data, len)) {
         return public_from_pem(out, data, len, err);
@@ -395,8 +404,7 @@ vg_crypto_key_load_public(struct vg_crypto_key **out, const void *data, size_t l
 }
 
 static int
-key_from_cert_der(struct vg_crypto_key **out, const uint8_t *der, size_t len,
-                  struct vg_err **err)
+key_from_cert_der(struct vg_crypto_key **out, const uint8_t *der, size_t len, struct vg_err **err)
 {
     const unsigned char *p = der;
     X509 *cert = len <= VG_CRYPTO_KEY_FILE_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
@@ -419,8 +427,8 @@ vg_crypto_key_from_certificate(struct vg_crypto_key **out, const void *data, siz
                                struct vg_err **err)
 {
     if (len > VG_CRYPTO_KEY_FILE_MAX) {
-        return vg_err_set(err, VG_E_LIMIT, "certificate of %zu bytes exceeds the limit of %u",
-                          len, VG_CRYPTO_KEY_FILE_MAX);
+        return vg_err_set(err, VG_E_LIMIT, "certificate of %zu bytes exceeds the limit of %u", len,
+                          VG_CRYPTO_KEY_FILE_MAX);
     }
     if (!looks_like_pem(data, len)) {
         return key_from_cert_der(out, data, len, err);

@@ -17,11 +17,15 @@ static const EVP_MD *
 md_for(enum vg_key_type t)
 {
     switch (t) {
-    case VG_KEY_ECDSA_P384: return EVP_sha384();
-    case VG_KEY_ECDSA_P521: return EVP_sha512();
-    case VG_KEY_ED25519: return NULL;
+    case VG_KEY_ECDSA_P384:
+        return EVP_sha384();
+    case VG_KEY_ECDSA_P521:
+        return EVP_sha512();
+    case VG_KEY_ED25519:
+        return NULL;
     case VG_KEY_ECDSA_P256:
-    case VG_KEY_RSA: break;
+    case VG_KEY_RSA:
+        break;
     }
     return EVP_sha256();
 }
@@ -47,8 +51,8 @@ vg_crypto_sign(const struct vg_crypto_key *key, const void *data, size_t len, ui
     size_t n = 0;
     uint8_t *buf = NULL;
     bool ok = ctx && EVP_DigestSignInit(ctx, &pctx, md_for(key->type), NULL, key->pkey) == 1 &&
-              set_padding(pctx, key->type) == 1 &&
-              EVP_DigestSign(ctx, NULL, &n, data, len) == 1 && n > 0;
+              set_padding(pctx, key->type) == 1 && EVP_DigestSign(ctx, NULL, &n, data, len) == 1 &&
+              n > 0;
     if (ok) {
         buf = vg_malloc(n);
         ok = EVP_DigestSign(ctx, buf, &n, data, len) == 1;
@@ -84,8 +88,8 @@ verify_with(const struct vg_crypto_key *key, const EVP_MD *md, const void *data,
 }
 
 int
-vg_crypto_verify(const struct vg_crypto_key *key, const void *data, size_t len,
-                 const uint8_t *sig, size_t siglen, struct vg_err **err)
+vg_crypto_verify(const struct vg_crypto_key *key, const void *data, size_t len, const uint8_t *sig,
+                 size_t siglen, struct vg_err **err)
 {
     if (siglen == 0 || siglen > VG_CRYPTO_SIG_MAX) {
         return vg_err_set(err, VG_E_VERIFY, "invalid signature: %zu bytes", siglen);
@@ -98,6 +102,5 @@ vg_crypto_verify(const struct vg_crypto_key *key, const void *data, size_t len,
     if (ecdsa_other_hash && verify_with(key, EVP_sha256(), data, len, sig, siglen)) {
         return 0;
     }
-    return vg_err_set(err, VG_E_VERIFY, "invalid signature when validating with %s key",
-                      key->desc);
+    return vg_err_set(err, VG_E_VERIFY, "invalid signature when validating with %s key", key->desc);
 }

@@ -44,11 +44,21 @@ apk_field(struct apk_rec *rec, char key, struct vg_str val)
 {
     char **dst = NULL;
     switch (key) {
-    case 'P': dst = &rec->p.name; break;
-    case 'V': dst = &rec->p.version; break;
-    case 'A': dst = &rec->p.arch; break;
-    case 'o': dst = &rec->p.src_name; break;
-    case 'L': vg_pkg_add_license(&rec->p, val.ptr, val.len); return;
+    case 'P':
+        dst = &rec->p.name;
+        break;
+    case 'V':
+        dst = &rec->p.version;
+        break;
+    case 'A':
+        dst = &rec->p.arch;
+        break;
+    case 'o':
+        dst = &rec->p.src_name;
+        break;
+    case 'L':
+        vg_pkg_add_license(&rec->p, val.ptr, val.len);
+        return;
     case 'F':
         free(rec->dir);
         rec->dir = vg_str_dup(val);
@@ -60,7 +70,8 @@ apk_field(struct apk_rec *rec, char key, struct vg_str val)
         vg_pkg_add_file(&rec->p, f, strlen(f));
         return;
     }
-    default: return;
+    default:
+        return;
     }
     free(*dst);
     *dst = vg_str_dup(val);

@@ -251,10 +251,10 @@ inv_want(void *ctx, const struct vg_layer_file *f)
     if (an == AN_NONE) {
         /* Any other executable may be a Go binary; tiny files cannot be. */
         return b->opts.lib_pkgs && (f->mode & 0111) && f->size >= 1024 ? VG_WANT_STREAM
-                                                                        : VG_WANT_NONE;
+                                                                       : VG_WANT_NONE;
     }
-    if ((is_os_an(an) && !b->opts.os_pkgs) || (an > AN_RPM && !b->opts.lib_pkgs) ||
-        an == AN_JAR || an == AN_EGG) {
+    if ((is_os_an(an) && !b->opts.os_pkgs) || (an > AN_RPM && !b->opts.lib_pkgs) || an == AN_JAR ||
+        an == AN_EGG) {
         return VG_WANT_NONE;
     }
     return VG_WANT_WHOLE;
@@ -318,20 +318,34 @@ parser_for(enum inv_an an)
 {
     switch (an) {
     case AN_DPKG:
-    case AN_DPKG_STATUSD: return vg_inv_parse_dpkg_status;
-    case AN_APK: return vg_inv_parse_apk;
-    case AN_RPM: return vg_inv_parse_rpmdb;
-    case AN_PYTHON: return vg_inv_parse_python_metadata;
-    case AN_NPM_PKG: return vg_inv_parse_npm_package_json;
-    case AN_NPM_LOCK: return vg_inv_parse_npm_lock;
-    case AN_YARN: return vg_inv_parse_yarn_lock;
-    case AN_PNPM: return vg_inv_parse_pnpm_lock;
-    case AN_CARGO: return vg_inv_parse_cargo_lock;
-    case AN_GEM: return vg_inv_parse_gemspec;
-    case AN_COMPOSER: return vg_inv_parse_composer;
-    case AN_JAR: return vg_inv_parse_jar;
-    case AN_EGG: return vg_inv_parse_egg;
-    default: return NULL;
+    case AN_DPKG_STATUSD:
+        return vg_inv_parse_dpkg_status;
+    case AN_APK:
+        return vg_inv_parse_apk;
+    case AN_RPM:
+        return vg_inv_parse_rpmdb;
+    case AN_PYTHON:
+        return vg_inv_parse_python_metadata;
+    case AN_NPM_PKG:
+        return vg_inv_parse_npm_package_json;
+    case AN_NPM_LOCK:
+        return vg_inv_parse_npm_lock;
+    case AN_YARN:
+        return vg_inv_parse_yarn_lock;
+    case AN_PNPM:
+        return vg_inv_parse_pnpm_lock;
+    case AN_CARGO:
+        return vg_inv_parse_cargo_lock;
+    case AN_GEM:
+        return vg_inv_parse_gemspec;
+    case AN_COMPOSER:
+        return vg_inv_parse_composer;
+    case AN_JAR:
+        return vg_inv_parse_jar;
+    case AN_EGG:
+        return vg_inv_parse_egg;
+    default:
+        return NULL;
     }
 }
 
@@ -367,11 +381,11 @@ inv_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_
     } else if (r.an == AN_DPKG_COPYRIGHT) {
         failed = vg_inv_parse_dpkg_copyright(&r.files, &r.nfiles, data, len, &perr) < 0;
     } else if (r.an == AN_DPKG_LIST || r.an == AN_DPKG_MD5) {
-        failed = vg_inv_parse_dpkg_filelist(&r.files, &r.nfiles, data, len,
-                                            r.an == AN_DPKG_MD5, &perr) < 0;
+        failed = vg_inv_parse_dpkg_filelist(&r.files, &r.nfiles, data, len, r.an == AN_DPKG_MD5,
+                                            &perr) < 0;
     } else if (parser_for(r.an)) {
-        failed = parser_for(r.an)(&r.pkgs, f->path, data ? data : (const uint8_t *)"", len,
-                                  &perr) < 0;
+        failed =
+            parser_for(r.an)(&r.pkgs, f->path, data ? data : (const uint8_t *)"", len, &perr) < 0;
     }
     if (failed) {
         warn_skip(f->path, f->layer_index, &perr);
@@ -473,7 +487,6 @@ vg_inventory_builder_free(struct vg_inventory_builder *b)
     pthread_mutex_destroy(&b->mu);
     free(b);
 }
-
 
 /* ---------------------------------------------------------------- finish */
 
@@ -686,8 +699,8 @@ drop_shadowed_locks(const struct vg_inventory_builder *b, bool *present)
     struct vg_inv_strset installed = {0};
     for (size_t i = 0; i < b->nrecs; i++) {
         const struct inv_rec *r = &b->recs[i];
-        const char *nm = present[i] && r->an == AN_NPM_PKG ? strstr(r->path, "node_modules/")
-                                                            : NULL;
+        const char *nm =
+            present[i] && r->an == AN_NPM_PKG ? strstr(r->path, "node_modules/") : NULL;
         if (nm && (nm == r->path || nm[-1] == '/')) {
             vg_inv_strset_add(&installed, (struct vg_str){r->path, (size_t)(nm - r->path)},
                               VG_STR_NULL);
@@ -728,8 +741,7 @@ vg_inventory_builder_finish(struct vg_inventory **out, struct vg_inventory_build
     (void)err;
     vg_autofree bool *present = vg_calloc(b->nrecs ? b->nrecs : 1, sizeof(bool));
     for (size_t i = 0; i < b->nrecs; i++) {
-        present[i] = !layers || vg_layers_result_present(layers, b->recs[i].path,
-                                                         b->recs[i].layer);
+        present[i] = !layers || vg_layers_result_present(layers, b->recs[i].path, b->recs[i].layer);
     }
     struct vg_inventory *inv = vg_calloc(1, sizeof(*inv));
     inv->warnings = b->warnings;
@@ -883,8 +895,8 @@ vg_inventory_builder_export(json_t **out, struct vg_inventory_builder *b, size_t
     pthread_mutex_unlock(&b->mu);
     if (!w.ok) {
         json_decref(a);
-        return vg_err_set(err, VG_E_UNSUPPORTED,
-                          "layer %zu: analyzer output is not valid UTF-8", layer_index);
+        return vg_err_set(err, VG_E_UNSUPPORTED, "layer %zu: analyzer output is not valid UTF-8",
+                          layer_index);
     }
     *out = a;
     return 0;
@@ -956,8 +968,8 @@ rec_data_import(struct inv_rec *r, const json_t *o)
         return true;
     }
     return json_is_string(d) && (r->an == AN_OS || r->an == AN_DPKG_DOCLINK) &&
-           vg_base64_decode(&r->data, &r->len, json_string_value(d), json_string_length(d),
-                            false, NULL) == 0 &&
+           vg_base64_decode(&r->data, &r->len, json_string_value(d), json_string_length(d), false,
+                            NULL) == 0 &&
            r->len <= VG_INV_MAX_OS_FILE_BYTES;
 }
 
@@ -1001,9 +1013,9 @@ rec_import(struct inv_rec *r, const json_t *o)
 }
 
 int
-vg_inventory_builder_import(struct vg_inventory_builder *b, const json_t *recs,
-                            size_t layer_index, const struct vg_digest *layer_digest,
-                            const struct vg_digest *diff_id, struct vg_err **err)
+vg_inventory_builder_import(struct vg_inventory_builder *b, const json_t *recs, size_t layer_index,
+                            const struct vg_digest *layer_digest, const struct vg_digest *diff_id,
+                            struct vg_err **err)
 {
     if (!json_is_array(recs)) {
         return vg_err_set(err, VG_E_PARSE, "layer records: not an array");

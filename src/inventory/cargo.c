@@ -40,8 +40,8 @@ cargo_flush(struct vg_pkg_list *out, struct vg_inv_strset *seen, const char *pat
 }
 
 int
-vg_inv_parse_cargo_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data,
-                        size_t len, struct vg_err **err)
+vg_inv_parse_cargo_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                        struct vg_err **err)
 {
     VG_CLEANUP(vg_inv_strset_dispose) struct vg_inv_strset seen = {0};
     size_t start = out->n;

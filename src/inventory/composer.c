@@ -9,12 +9,11 @@
 #include "inventory/inventory_int.h"
 
 static int
-composer_array(struct vg_pkg_list *out, const char *path, const json_t *arr,
-               struct vg_err **err)
+composer_array(struct vg_pkg_list *out, const char *path, const json_t *arr, struct vg_err **err)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(arr, i, e) {
+    json_array_foreach (arr, i, e) {
         const char *name = vg_json_str(e, "name"), *ver = vg_json_str(e, "version");
         if (!name || !ver || strlen(name) > 256 || strlen(ver) > 256) {
             continue;
@@ -30,7 +29,7 @@ composer_array(struct vg_pkg_list *out, const char *path, const json_t *arr,
         p->path = vg_strdup(path);
         size_t k;
         json_t *l;
-        json_array_foreach(vg_json_arr(e, "license"), k, l) {
+        json_array_foreach (vg_json_arr(e, "license"), k, l) {
             if (json_is_string(l)) {
                 vg_pkg_add_license(p, json_string_value(l), json_string_length(l));
             }
@@ -40,8 +39,8 @@ composer_array(struct vg_pkg_list *out, const char *path, const json_t *arr,
 }
 
 int
-vg_inv_parse_composer(struct vg_pkg_list *out, const char *path, const uint8_t *data,
-                      size_t len, struct vg_err **err)
+vg_inv_parse_composer(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                      struct vg_err **err)
 {
     vg_autojson json_t *j = NULL;
     size_t start = out->n;

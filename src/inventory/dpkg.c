@@ -132,8 +132,8 @@ set_field(struct deb_para *d, struct vg_str key, struct vg_str val)
 }
 
 int
-vg_inv_parse_dpkg_status(struct vg_pkg_list *out, const char *path, const uint8_t *data,
-                         size_t len, struct vg_err **err)
+vg_inv_parse_dpkg_status(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                         struct vg_err **err)
 {
     size_t start = out->n;
     struct deb_para d = {0};
@@ -319,8 +319,8 @@ split_deb_licenses(struct vg_pkg *dst, struct vg_str v)
             /* " or ", " and ", and the "_or_" spelling some files use */
             char c = v.ptr[i];
             struct vg_str rest = {v.ptr + i + 1, v.len - i - 1};
-            if ((c == ' ' || c == '_') && (vg_str_startswith(rest, "or") ||
-                                           vg_str_startswith(rest, "and"))) {
+            if ((c == ' ' || c == '_') &&
+                (vg_str_startswith(rest, "or") || vg_str_startswith(rest, "and"))) {
                 size_t w = rest.ptr[0] == 'o' ? 2 : 3;
                 if (rest.len > w && rest.ptr[w] == c) {
                     cut = i;

@@ -18,13 +18,13 @@
 
 #include "inventory/inventory_int.h"
 
-#define GO_HEAD_BYTES   4096u
-#define GO_WIN          64u  /* bytes kept from the previous chunk */
-#define GO_LOOKAHEAD    48u  /* bytes a scan position needs after it */
-#define GO_MAX_CANDS    4096u
-#define GO_MAX_SEGS     64u
-#define GO_BI_BYTES     (64u * 1024u)
-#define GO_VERSION_MAX  64u
+#define GO_HEAD_BYTES  4096u
+#define GO_WIN         64u /* bytes kept from the previous chunk */
+#define GO_LOOKAHEAD   48u /* bytes a scan position needs after it */
+#define GO_MAX_CANDS   4096u
+#define GO_MAX_SEGS    64u
+#define GO_BI_BYTES    (64u * 1024u)
+#define GO_VERSION_MAX 64u
 
 static const uint8_t go_magic[14] = "\xff Go buildinf:";
 static const uint8_t mod_start[16] = {0x30, 0x77, 0xaf, 0x0c, 0x92, 0x74, 0x08, 0x02,
@@ -49,8 +49,8 @@ struct go_cand {
 };
 
 struct vg_inv_gostream {
-    uint64_t pos;      /* bytes fed so far */
-    uint64_t next;     /* next scan position (absolute) */
+    uint64_t pos;  /* bytes fed so far */
+    uint64_t next; /* next scan position (absolute) */
     bool rejected;
     uint8_t head[GO_HEAD_BYTES];
     size_t headlen;
@@ -332,8 +332,8 @@ mod_check_end(struct vg_inv_gostream *s)
  * bytes in between at memory speed: a byte-by-byte pass over every executable of an image
  * costs more than decompressing it. */
 static void
-scan_for(struct vg_inv_gostream *s, const uint8_t *buf, uint64_t base, uint64_t from,
-         uint64_t stop, uint64_t end, const void *pat, size_t plen)
+scan_for(struct vg_inv_gostream *s, const uint8_t *buf, uint64_t base, uint64_t from, uint64_t stop,
+         uint64_t end, const void *pat, size_t plen)
 {
     uint64_t hend = stop + plen - 1 < end ? stop + plen - 1 : end;
     size_t lo = (size_t)(from - base), hi = (size_t)(hend - base);
@@ -390,7 +390,11 @@ vg_inv_gostream_feed(struct vg_inv_gostream *s, const uint8_t *data, size_t len)
         size_t take = GO_HEAD_BYTES - s->headlen < len ? GO_HEAD_BYTES - s->headlen : len;
         memcpy(s->head + s->headlen, data, take);
         s->headlen += take;
-        if (s->headlen >= 4 && memcmp(s->head, "\x7f" "ELF", 4) != 0 &&
+        if (s->headlen >= 4 &&
+            memcmp(s->head,
+                   "\x7f"
+                   "ELF",
+                   4) != 0 &&
             memcmp(s->head, "MZ", 2) != 0) {
             s->rejected = true;
             return false;
@@ -441,8 +445,8 @@ vg_inv_gostream_finish(struct vg_inv_gostream *s, struct vg_pkg_list *out, const
 }
 
 int
-vg_inv_parse_gobinary(struct vg_pkg_list *out, const char *path, const uint8_t *data,
-                      size_t len, struct vg_err **err)
+vg_inv_parse_gobinary(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                      struct vg_err **err)
 {
     struct vg_inv_gostream *s = vg_inv_gostream_new();
     /* Odd chunk sizes exercise the cross-chunk paths the streaming walker takes. */

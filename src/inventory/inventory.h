@@ -26,18 +26,20 @@ struct vg_pkg {
     char *kind;      /* analyzer: "dpkg", "apk", "rpm", "python", "node", "gobinary", "jar",
                         "cargo", "rustbinary", "gemspec", "composer" */
     char *name;
-    char *version;   /* full version as the ecosystem writes it (deb: [epoch:]upstream-rev) */
-    char *src_name;  /* source package (dpkg Source:, apk origin, rpm source rpm name) */
+    char *version;  /* full version as the ecosystem writes it (deb: [epoch:]upstream-rev) */
+    char *src_name; /* source package (dpkg Source:, apk origin, rpm source rpm name) */
     char *src_version;
     char *arch;
     char *purl;
-    char **licenses; size_t nlicenses;
-    char *path;      /* file it was found in */
+    char **licenses;
+    size_t nlicenses;
+    char *path; /* file it was found in */
     size_t layer_index;
     struct vg_digest layer_digest;
     struct vg_digest layer_diff_id; /* alg 0 when unknown */
-    char *modularity_label; /* rpm */
-    char **files; size_t nfiles; /* owned files (OS packages), for de-duplication */
+    char *modularity_label;         /* rpm */
+    char **files;
+    size_t nfiles; /* owned files (OS packages), for de-duplication */
 };
 
 struct vg_os_info {
@@ -51,17 +53,23 @@ struct vg_os_info {
 
 struct vg_inventory {
     struct vg_os_info os;
-    struct vg_pkg *pkgs; size_t npkgs;
+    struct vg_pkg *pkgs;
+    size_t npkgs;
     size_t warnings; /* files skipped as unreadable/corrupt */
 };
 
 struct vg_inventory_opts {
-    bool os_pkgs;      /* --pkg-types os */
-    bool lib_pkgs;     /* --pkg-types library */
-    const char *const *skip_dirs; size_t nskip_dirs;
-    const char *const *skip_files; size_t nskip_files;
+    bool os_pkgs;  /* --pkg-types os */
+    bool lib_pkgs; /* --pkg-types library */
+    const char *const *skip_dirs;
+    size_t nskip_dirs;
+    const char *const *skip_files;
+    size_t nskip_files;
 };
-#define VG_INVENTORY_OPTS_INIT {true, true, NULL, 0, NULL, 0}
+#define VG_INVENTORY_OPTS_INIT                                                                     \
+    {                                                                                              \
+        true, true, NULL, 0, NULL, 0                                                               \
+    }
 
 /* Creates the analyzers as layer consumers; after vg_layers_walk, call _finish to build the
  * inventory (drops packages whose files a later layer deleted, attributes language packages

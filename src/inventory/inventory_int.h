@@ -15,19 +15,19 @@
 #include "inventory/inventory.h"
 
 /* Bounds specific to analyzers (the generic ones live in core/limits.h). */
-#define VG_INV_MAX_PKGS_PER_FILE  200000u /* a huge distro has ~10k packages */
-#define VG_INV_MAX_FILES_PER_PKG  200000u /* texlive-ish packages own ~100k files */
-#define VG_INV_MAX_FIELD_BYTES    (256u * 1024u)
-#define VG_INV_MAX_JSON_BYTES     (32u * 1024u * 1024u) /* lock files, package.json */
-#define VG_INV_MAX_OS_FILE_BYTES  (64u * 1024u)
+#define VG_INV_MAX_PKGS_PER_FILE 200000u /* a huge distro has ~10k packages */
+#define VG_INV_MAX_FILES_PER_PKG 200000u /* texlive-ish packages own ~100k files */
+#define VG_INV_MAX_FIELD_BYTES   (256u * 1024u)
+#define VG_INV_MAX_JSON_BYTES    (32u * 1024u * 1024u) /* lock files, package.json */
+#define VG_INV_MAX_OS_FILE_BYTES (64u * 1024u)
 /* Outer archives handed over whole: Spring Boot fat jars run to ~150 MB; bigger ones are
  * skipped with a warning by the layer walker. */
-#define VG_INV_MAX_JAR_FILE_BYTES (256u * 1024u * 1024u)
-#define VG_INV_MAX_JAR_DEPTH      4u /* the outer archive plus three levels of nesting */
-#define VG_INV_MAX_JAR_ENTRIES    200000u
-#define VG_INV_MAX_JAR_ENTRY_BYTES (32u * 1024u * 1024u) /* one inflated member */
+#define VG_INV_MAX_JAR_FILE_BYTES  (256u * 1024u * 1024u)
+#define VG_INV_MAX_JAR_DEPTH       4u /* the outer archive plus three levels of nesting */
+#define VG_INV_MAX_JAR_ENTRIES     200000u
+#define VG_INV_MAX_JAR_ENTRY_BYTES (32u * 1024u * 1024u)  /* one inflated member */
 #define VG_INV_MAX_JAR_TOTAL_BYTES (256u * 1024u * 1024u) /* all inflated members of one jar */
-#define VG_INV_MAX_GO_MODINFO     (4u * 1024u * 1024u)
+#define VG_INV_MAX_GO_MODINFO      (4u * 1024u * 1024u)
 #define VG_INV_MAX_RUST_DEPS_BYTES (8u * 1024u * 1024u) /* inflated cargo-auditable JSON */
 
 struct vg_pkg_list {
@@ -87,8 +87,7 @@ struct vg_inv_os_file {
 void vg_inv_os_detect(struct vg_os_info *os, const struct vg_inv_os_file *files, size_t n,
                       bool dpkg_statusd_seen);
 /* Parses one file alone into os (for tests): returns true when it yielded a family. */
-bool vg_inv_os_parse_file(struct vg_os_info *os, const char *path, const uint8_t *data,
-                          size_t len);
+bool vg_inv_os_parse_file(struct vg_os_info *os, const char *path, const uint8_t *data, size_t len);
 
 /* ---------------------------------------------------------------- parsers */
 
@@ -107,12 +106,12 @@ int vg_inv_parse_dpkg_copyright(char ***lics, size_t *n, const uint8_t *data, si
 int vg_inv_parse_apk(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
                      struct vg_err **err);
 /* rpmdb.sqlite, Berkeley DB Packages or ndb Packages.db, detected by magic. */
-int vg_inv_parse_rpmdb(struct vg_pkg_list *out, const char *path, const uint8_t *data,
-                       size_t len, struct vg_err **err);
+int vg_inv_parse_rpmdb(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                       struct vg_err **err);
 int vg_inv_parse_python_metadata(struct vg_pkg_list *out, const char *path, const uint8_t *data,
                                  size_t len, struct vg_err **err);
-int vg_inv_parse_npm_package_json(struct vg_pkg_list *out, const char *path,
-                                  const uint8_t *data, size_t len, struct vg_err **err);
+int vg_inv_parse_npm_package_json(struct vg_pkg_list *out, const char *path, const uint8_t *data,
+                                  size_t len, struct vg_err **err);
 int vg_inv_parse_npm_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data,
                           size_t len, struct vg_err **err);
 int vg_inv_parse_yarn_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data,
@@ -132,8 +131,8 @@ int vg_inv_parse_egg(struct vg_pkg_list *out, const char *path, const uint8_t *d
                      struct vg_err **err);
 int vg_inv_parse_cargo_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data,
                             size_t len, struct vg_err **err);
-int vg_inv_parse_gemspec(struct vg_pkg_list *out, const char *path, const uint8_t *data,
-                         size_t len, struct vg_err **err);
+int vg_inv_parse_gemspec(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                         struct vg_err **err);
 int vg_inv_parse_composer(struct vg_pkg_list *out, const char *path, const uint8_t *data,
                           size_t len, struct vg_err **err);
 
@@ -152,8 +151,8 @@ void vg_inv_gostream_free(struct vg_inv_gostream *s);
 struct vg_inv_ruststream;
 struct vg_inv_ruststream *vg_inv_ruststream_new(void);
 bool vg_inv_ruststream_feed(struct vg_inv_ruststream *s, const uint8_t *data, size_t len);
-int vg_inv_ruststream_finish(struct vg_inv_ruststream *s, struct vg_pkg_list *out,
-                             const char *path, struct vg_err **err);
+int vg_inv_ruststream_finish(struct vg_inv_ruststream *s, struct vg_pkg_list *out, const char *path,
+                             struct vg_err **err);
 void vg_inv_ruststream_free(struct vg_inv_ruststream *s);
 /* A whole Rust executable in memory (tests, fuzzing). */
 int vg_inv_parse_rustbinary(struct vg_pkg_list *out, const char *path, const uint8_t *data,

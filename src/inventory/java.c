@@ -76,8 +76,8 @@ vg_inv_jar_wants(const char *base)
 static bool
 artifact_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
 }
 
 /* Trivy's ^([a-zA-Z0-9\._-]*[^-*])-(\d\S*(?:-SNAPSHOT)?).[jwe]ar$ : the greedy artifactId
@@ -97,8 +97,8 @@ props_from_filename(struct jar_props *p, const char *base)
         }
     }
     for (size_t dash = stem; dash-- > 1;) {
-        if (base[dash] != '-' || dash + 1 >= stem || base[dash + 1] < '0' ||
-            base[dash + 1] > '9' || base[dash - 1] == '-' || base[dash - 1] == '*') {
+        if (base[dash] != '-' || dash + 1 >= stem || base[dash + 1] < '0' || base[dash + 1] > '9' ||
+            base[dash - 1] == '-' || base[dash - 1] == '*') {
             continue;
         }
         bool ok = true;
@@ -163,10 +163,18 @@ enum mf_key {
 };
 
 static const char *const mf_names[MF_NKEYS] = {
-    "Implementation-Vendor-Id", "Bundle-SymbolicName",    "Implementation-Vendor",
-    "Specification-Vendor",     "Implementation-Title",   "Specification-Title",
-    "Bundle-Name",              "Implementation-Version", "Specification-Version",
-    "Bundle-Version",           "Bundle-License",         "Plugin-License-Name",
+    "Implementation-Vendor-Id",
+    "Bundle-SymbolicName",
+    "Implementation-Vendor",
+    "Specification-Vendor",
+    "Implementation-Title",
+    "Specification-Title",
+    "Bundle-Name",
+    "Implementation-Version",
+    "Specification-Version",
+    "Bundle-Version",
+    "Bundle-License",
+    "Plugin-License-Name",
 };
 
 struct manifest {
@@ -312,8 +320,8 @@ pom_covers(const struct jar_state *st, const struct jar_props *mp)
             continue;
         }
         size_t al = strlen(p->artifact), fl = fa ? strlen(fa) : 0;
-        bool dotted = fa && fl > al && fa[fl - al - 1] == '.' &&
-                      strcmp(fa + fl - al, p->artifact) == 0;
+        bool dotted =
+            fa && fl > al && fa[fl - al - 1] == '.' && strcmp(fa + fl - al, p->artifact) == 0;
         if (strcasecmp(p->artifact, mp->artifact) == 0 || (fa && strcmp(fa, p->artifact) == 0) ||
             dotted) {
             return true;

@@ -18,8 +18,8 @@
 
 /* Adds a node package unless the same name@version is already in `seen` (may be NULL). */
 static int
-node_add(struct vg_pkg_list *out, struct vg_inv_strset *seen, const char *path,
-         struct vg_str name, struct vg_str ver, struct vg_err **err)
+node_add(struct vg_pkg_list *out, struct vg_inv_strset *seen, const char *path, struct vg_str name,
+         struct vg_str ver, struct vg_err **err)
 {
     name = vg_str_trim(name);
     ver = vg_str_trim(ver);
@@ -74,22 +74,22 @@ vg_inv_parse_npm_package_json(struct vg_pkg_list *out, const char *path, const u
     add_json_license(p, json_object_get(j, "license"));
     size_t i;
     json_t *l;
-    json_array_foreach(vg_json_arr(j, "licenses"), i, l) {
+    json_array_foreach (vg_json_arr(j, "licenses"), i, l) {
         add_json_license(p, l);
     }
     return 0;
 }
 
 static int
-lock_v1_walk(struct vg_pkg_list *out, struct vg_inv_strset *seen, const char *path, const json_t *deps,
-             unsigned depth, struct vg_err **err)
+lock_v1_walk(struct vg_pkg_list *out, struct vg_inv_strset *seen, const char *path,
+             const json_t *deps, unsigned depth, struct vg_err **err)
 {
     if (depth > 64) {
         return vg_err_set(err, VG_E_LIMIT, "%s: dependency tree deeper than 64", path);
     }
     const char *name;
     json_t *d;
-    json_object_foreach((json_t *)deps, name, d) {
+    json_object_foreach ((json_t *)deps, name, d) {
         const char *v = vg_json_str(d, "version");
         if (v && node_add(out, seen, path, vg_str_c(name), vg_str_c(v), err) < 0) {
             return -1;
@@ -103,8 +103,8 @@ lock_v1_walk(struct vg_pkg_list *out, struct vg_inv_strset *seen, const char *pa
 }
 
 int
-vg_inv_parse_npm_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data,
-                      size_t len, struct vg_err **err)
+vg_inv_parse_npm_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                      struct vg_err **err)
 {
     VG_CLEANUP(vg_inv_strset_dispose) struct vg_inv_strset seen_set = {0};
     struct vg_inv_strset *seen = &seen_set;
@@ -118,7 +118,7 @@ vg_inv_parse_npm_lock(struct vg_pkg_list *out, const char *path, const uint8_t *
     if (pkgs) {
         const char *key;
         json_t *e;
-        json_object_foreach(pkgs, key, e) {
+        json_object_foreach (pkgs, key, e) {
             const char *nm = strstr(key, "node_modules/");
             if (!nm || json_is_true(json_object_get(e, "link"))) {
                 continue; /* the root project or a workspace link */
@@ -167,8 +167,8 @@ spec_name(struct vg_str spec)
 }
 
 int
-vg_inv_parse_yarn_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data,
-                       size_t len, struct vg_err **err)
+vg_inv_parse_yarn_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                       struct vg_err **err)
 {
     VG_CLEANUP(vg_inv_strset_dispose) struct vg_inv_strset seen_set = {0};
     struct vg_inv_strset *seen = &seen_set;
@@ -277,8 +277,8 @@ pnpm_flush(struct vg_pkg_list *out, struct vg_inv_strset *seen, const char *path
 }
 
 int
-vg_inv_parse_pnpm_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data,
-                       size_t len, struct vg_err **err)
+vg_inv_parse_pnpm_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                       struct vg_err **err)
 {
     VG_CLEANUP(vg_inv_strset_dispose) struct vg_inv_strset seen_set = {0};
     struct vg_inv_strset *seen = &seen_set;

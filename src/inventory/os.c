@@ -16,35 +16,47 @@
 static const struct {
     const char *id, *family;
 } os_ids[] = {
-    {"debian", "debian"},          {"ubuntu", "ubuntu"},
-    {"alpine", "alpine"},          {"wolfi", "wolfi"},
-    {"chainguard", "chainguard"},  {"rhel", "rhel"},
-    {"centos", "centos"},          {"rocky", "rocky"},
-    {"almalinux", "alma"},         {"fedora", "fedora"},
-    {"amzn", "amazon"},            {"ol", "oracle"},
-    {"sles", "suse"},              {"sles_sap", "suse"},
-    {"sle-micro", "suse"},         {"sle-micro-rancher", "suse"},
-    {"sl-micro", "suse"},          {"opensuse-leap", "opensuse"},
-    {"opensuse-tumbleweed", "opensuse"}, {"opensuse", "opensuse"},
-    {"mariner", "mariner"},        {"azurelinux", "azurelinux"},
-    {"photon", "photon"},          {"activestate", "activestate"},
-    {"echo", "echo"},              {"minimos", "minimos"},
-    {"bottlerocket", "bottlerocket"}, {"coreos", "coreos"},
+    {"debian", "debian"},
+    {"ubuntu", "ubuntu"},
+    {"alpine", "alpine"},
+    {"wolfi", "wolfi"},
+    {"chainguard", "chainguard"},
+    {"rhel", "rhel"},
+    {"centos", "centos"},
+    {"rocky", "rocky"},
+    {"almalinux", "alma"},
+    {"fedora", "fedora"},
+    {"amzn", "amazon"},
+    {"ol", "oracle"},
+    {"sles", "suse"},
+    {"sles_sap", "suse"},
+    {"sle-micro", "suse"},
+    {"sle-micro-rancher", "suse"},
+    {"sl-micro", "suse"},
+    {"opensuse-leap", "opensuse"},
+    {"opensuse-tumbleweed", "opensuse"},
+    {"opensuse", "opensuse"},
+    {"mariner", "mariner"},
+    {"azurelinux", "azurelinux"},
+    {"photon", "photon"},
+    {"activestate", "activestate"},
+    {"echo", "echo"},
+    {"minimos", "minimos"},
+    {"bottlerocket", "bottlerocket"},
+    {"coreos", "coreos"},
 };
 
 static const struct {
     const char *prefix, *family;
 } release_names[] = {
-    {"Red Hat", "rhel"},    {"CentOS", "centos"},     {"Rocky", "rocky"},
-    {"AlmaLinux", "alma"},  {"Fedora", "fedora"},     {"Oracle", "oracle"},
-    {"Amazon Linux", "amazon"},
+    {"Red Hat", "rhel"},  {"CentOS", "centos"}, {"Rocky", "rocky"},         {"AlmaLinux", "alma"},
+    {"Fedora", "fedora"}, {"Oracle", "oracle"}, {"Amazon Linux", "amazon"},
 };
 
 static const char *const os_files[] = {
-    "etc/os-release",       "usr/lib/os-release",     "etc/lsb-release",
-    "etc/alpine-release",   "etc/debian_version",     "etc/redhat-release",
-    "etc/centos-release",   "etc/rocky-release",      "etc/almalinux-release",
-    "etc/fedora-release",   "etc/oracle-release",     "etc/system-release",
+    "etc/os-release",        "usr/lib/os-release", "etc/lsb-release",    "etc/alpine-release",
+    "etc/debian_version",    "etc/redhat-release", "etc/centos-release", "etc/rocky-release",
+    "etc/almalinux-release", "etc/fedora-release", "etc/oracle-release", "etc/system-release",
 };
 
 bool

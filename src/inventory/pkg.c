@@ -226,8 +226,8 @@ version_prefix(const char *v, int parts)
 
 struct os_eco {
     const char *family;
-    const char *eco;  /* OSV ecosystem prefix */
-    int parts;        /* version parts appended after ':' (0: none) */
+    const char *eco; /* OSV ecosystem prefix */
+    int parts;       /* version parts appended after ':' (0: none) */
     const char *vprefix;
     const char *purl_ns; /* purl namespace for OS packages */
 };
@@ -353,9 +353,9 @@ os_purl(const struct vg_pkg *p, const struct vg_os_info *os, const char *type,
     const char *ns = e ? e->purl_ns : default_ns;
     vg_autofree char *distro = NULL;
     if (os->family && os->version) {
-        distro = strcmp(type, "apk") == 0 ? vg_strdup(os->version)
-                                          : vg_fmt("%s-%s", e ? e->purl_ns : os->family,
-                                                   os->version);
+        distro = strcmp(type, "apk") == 0
+                     ? vg_strdup(os->version)
+                     : vg_fmt("%s-%s", e ? e->purl_ns : os->family, os->version);
     }
     const char *ver = p->version ? p->version : "";
     vg_autofree char *epoch = epoch_qualifier ? split_epoch(ver, &ver) : NULL;
@@ -397,8 +397,8 @@ lang_purl(const struct vg_pkg *p)
         return purl_make("maven", ge, colon + 1, p->version, NULL, 0);
     }
     const char *type = strcmp(k, "cargo") == 0 || strcmp(k, "rustbinary") == 0 ? "cargo"
-                       : strcmp(k, "gemspec") == 0 ? "gem"
-                                                   : k;
+                       : strcmp(k, "gemspec") == 0                             ? "gem"
+                                                                               : k;
     return purl_make(type, NULL, name, p->version, NULL, 0);
 }
 
@@ -407,8 +407,9 @@ lang_ecosystem(const char *kind)
 {
     static const struct {
         const char *kind, *eco;
-    } t[] = {{"python", "PyPI"},  {"node", "npm"},          {"gobinary", "Go"},
-             {"jar", "Maven"},    {"cargo", "crates.io"},   {"gemspec", "RubyGems"},
+    } t[] = {{"python", "PyPI"},        {"node", "npm"},
+             {"gobinary", "Go"},        {"jar", "Maven"},
+             {"cargo", "crates.io"},    {"gemspec", "RubyGems"},
              {"composer", "Packagist"}, {"rustbinary", "crates.io"}};
     for (size_t i = 0; i < VG_ARRAY_LEN(t); i++) {
         if (strcmp(t[i].kind, kind) == 0) {
@@ -435,7 +436,7 @@ vg_inv_pkg_finalize(struct vg_pkg *p, const struct vg_os_info *os)
             p->ecosystem = vg_inv_os_ecosystem(os);
         }
         if (!p->ecosystem) {
-            p->ecosystem = vg_strdup(strcmp(p->kind, "dpkg") == 0   ? "Debian"
+            p->ecosystem = vg_strdup(strcmp(p->kind, "dpkg") == 0  ? "Debian"
                                      : strcmp(p->kind, "apk") == 0 ? "Alpine"
                                                                    : "Red Hat");
         }

@@ -134,11 +134,11 @@ header_to_pkg(struct vg_pkg_list *out, const char *path, Header h, struct vg_err
 
 /* ---------------------------------------------------------------- ndb */
 
-#define NDB_PAGE        4096u
-#define NDB_SLOT        16u
-#define NDB_HEAD_MAGIC  0x506d7052u /* "RpmP" little-endian */
-#define NDB_SLOT_MAGIC  0x746f6c53u /* "Slot" */
-#define NDB_BLOB_MAGIC  0x53626c42u /* "BlbS" */
+#define NDB_PAGE           4096u
+#define NDB_SLOT           16u
+#define NDB_HEAD_MAGIC     0x506d7052u /* "RpmP" little-endian */
+#define NDB_SLOT_MAGIC     0x746f6c53u /* "Slot" */
+#define NDB_BLOB_MAGIC     0x53626c42u /* "BlbS" */
 #define NDB_MAX_SLOT_PAGES 4096u
 
 static int
@@ -234,9 +234,9 @@ write_private(const char *dir, const char *name, const uint8_t *data, size_t len
 static void
 remove_private(const char *dir)
 {
-    static const char *const names[] = {"rpmdb.sqlite", "rpmdb.sqlite-shm", "rpmdb.sqlite-wal",
-                                        "rpmdb.sqlite-journal", "Packages", ".rpm.lock",
-                                        ".dbenv.lock"};
+    static const char *const names[] = {
+        "rpmdb.sqlite", "rpmdb.sqlite-shm", "rpmdb.sqlite-wal", "rpmdb.sqlite-journal",
+        "Packages",     ".rpm.lock",        ".dbenv.lock"};
     for (size_t i = 0; i < VG_ARRAY_LEN(names); i++) {
         vg_autofree char *p = vg_fmt("%s/%s", dir, names[i]);
         unlink(p);
@@ -245,8 +245,8 @@ remove_private(const char *dir)
 }
 
 static int
-librpm_iterate(struct vg_pkg_list *out, const char *path, const char *dbdir,
-               const char *backend, struct vg_err **err)
+librpm_iterate(struct vg_pkg_list *out, const char *path, const char *dbdir, const char *backend,
+               struct vg_err **err)
 {
     if (!rpm_configured) {
         if (rpmReadConfigFiles(NULL, NULL) != 0) {
@@ -318,8 +318,8 @@ sqlite_header_sane(const uint8_t *data, size_t len)
 }
 
 int
-vg_inv_parse_rpmdb(struct vg_pkg_list *out, const char *path, const uint8_t *data,
-                   size_t len, struct vg_err **err)
+vg_inv_parse_rpmdb(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                   struct vg_err **err)
 {
     size_t start = out->n;
     int rc;

@@ -45,8 +45,8 @@ assigns(struct vg_str line, struct vg_str var, const char *attr, struct vg_str *
         line.ptr[var.len] != '.' || memcmp(line.ptr + var.len + 1, attr, alen) != 0) {
         return false;
     }
-    struct vg_str t = vg_str_trim((struct vg_str){line.ptr + var.len + 1 + alen,
-                                                  line.len - var.len - 1 - alen});
+    struct vg_str t =
+        vg_str_trim((struct vg_str){line.ptr + var.len + 1 + alen, line.len - var.len - 1 - alen});
     if (!t.len || t.ptr[0] != '=') {
         return false;
     }
@@ -68,8 +68,8 @@ block_var(struct vg_str line)
 }
 
 int
-vg_inv_parse_gemspec(struct vg_pkg_list *out, const char *path, const uint8_t *data,
-                     size_t len, struct vg_err **err)
+vg_inv_parse_gemspec(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                     struct vg_err **err)
 {
     struct vg_str var = VG_STR_NULL, name = VG_STR_NULL, ver = VG_STR_NULL, line, v;
     struct vg_pkg tmp = {0};

@@ -17,8 +17,8 @@
 
 #include "inventory/inventory_int.h"
 
-#define RS_LOOK      512u /* compressed bytes a probe may need (dynamic Huffman header) */
-#define RS_HEAD      4u
+#define RS_LOOK 512u /* compressed bytes a probe may need (dynamic Huffman header) */
+#define RS_HEAD 4u
 static const char rs_prefix[] = "{\"packages\":";
 
 struct vg_inv_ruststream {
@@ -61,7 +61,7 @@ static bool
 executable_magic(const uint8_t *h)
 {
     static const uint8_t magics[][4] = {
-        {0x7f, 'E', 'L', 'F'}, {0xfe, 0xed, 0xfa, 0xce}, {0xfe, 0xed, 0xfa, 0xcf},
+        {0x7f, 'E', 'L', 'F'},    {0xfe, 0xed, 0xfa, 0xce}, {0xfe, 0xed, 0xfa, 0xcf},
         {0xce, 0xfa, 0xed, 0xfe}, {0xcf, 0xfa, 0xed, 0xfe}, {0xca, 0xfe, 0xba, 0xbe},
     };
     for (size_t i = 0; i < VG_ARRAY_LEN(magics); i++) {
@@ -191,8 +191,7 @@ vg_inv_ruststream_feed(struct vg_inv_ruststream *s, const uint8_t *data, size_t 
 }
 
 static int
-rust_json(struct vg_pkg_list *out, const char *path, const struct vg_buf *json,
-          struct vg_err **err)
+rust_json(struct vg_pkg_list *out, const char *path, const struct vg_buf *json, struct vg_err **err)
 {
     vg_autojson json_t *j = NULL;
     if (vg_json_parse(&j, json->data, json->len, VG_INV_MAX_RUST_DEPS_BYTES, path, err) < 0) {
@@ -205,7 +204,7 @@ rust_json(struct vg_pkg_list *out, const char *path, const struct vg_buf *json,
     VG_CLEANUP(vg_inv_strset_dispose) struct vg_inv_strset seen = {0};
     size_t start = out->n, i;
     json_t *e;
-    json_array_foreach(pkgs, i, e) {
+    json_array_foreach (pkgs, i, e) {
         const char *name = vg_json_str(e, "name"), *ver = vg_json_str(e, "version");
         const char *kind = vg_json_str(e, "kind");
         if (!name || !ver || !*name || !*ver || strlen(name) > 256 || strlen(ver) > 256 ||
@@ -249,8 +248,8 @@ vg_inv_ruststream_finish(struct vg_inv_ruststream *s, struct vg_pkg_list *out, c
 }
 
 int
-vg_inv_parse_rustbinary(struct vg_pkg_list *out, const char *path, const uint8_t *data,
-                        size_t len, struct vg_err **err)
+vg_inv_parse_rustbinary(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                        struct vg_err **err)
 {
     struct vg_inv_ruststream *s = vg_inv_ruststream_new();
     const size_t chunk = 65521; /* odd, so headers straddle chunk ends */

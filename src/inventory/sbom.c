@@ -203,8 +203,8 @@ cdx_build(const struct vg_inventory *inv, const struct vg_oci_image *img)
     const char *root_ref = vg_json_str(root, "bom-ref");
     json_t *meta = json_object();
     vg_json_set_str(meta, "timestamp", ts);
-    json_t *tool = json_pack("{s:s, s:s, s:s}", "type", "application", "name", "vigil",
-                             "version", VG_VERSION);
+    json_t *tool =
+        json_pack("{s:s, s:s, s:s}", "type", "application", "name", "vigil", "version", VG_VERSION);
     vg_json_set_take(meta, "tools", json_pack("{s:[o]}", "components", tool));
     json_t *comps = json_array(), *deps = json_array(), *root_deps = json_array();
     json_t *os_deps = NULL;
@@ -292,8 +292,8 @@ spdx_package(const struct vg_pkg *p, const char *id, const char *ts)
     }
     vg_json_set_str(s, "primaryPackagePurpose", "LIBRARY");
     if (p->src_name) {
-        vg_autofree char *si = vg_fmt("built package from: %s %s", p->src_name,
-                                      p->src_version ? p->src_version : "");
+        vg_autofree char *si =
+            vg_fmt("built package from: %s %s", p->src_name, p->src_version ? p->src_version : "");
         vg_json_set_str(s, "sourceInfo", si);
     }
     if (p->purl) {
@@ -340,9 +340,9 @@ spdx_build(const struct vg_inventory *inv, const struct vg_oci_image *img)
     vg_json_set_str(doc, "name", image_name(img));
     vg_autofree char *ns = vg_fmt("https://vigil.invalid/spdx/%s", uuid);
     vg_json_set_str(doc, "documentNamespace", ns);
-    vg_json_set_take(doc, "creationInfo",
-                     json_pack("{s:s, s:[s]}", "created", ts, "creators",
-                               "Tool: vigil-" VG_VERSION));
+    vg_json_set_take(
+        doc, "creationInfo",
+        json_pack("{s:s, s:[s]}", "created", ts, "creators", "Tool: vigil-" VG_VERSION));
     json_t *pkgs = json_array(), *rels = json_array();
     json_t *root = json_object();
     vg_json_set_str(root, "name", image_name(img));
@@ -469,9 +469,12 @@ vg_sbom_build(const struct vg_inventory *inv, const struct vg_oci_image *img,
               enum vg_sbom_format fmt)
 {
     switch (fmt) {
-    case VG_SBOM_CYCLONEDX: return cdx_build(inv, img);
-    case VG_SBOM_SPDX_JSON: return spdx_build(inv, img);
-    case VG_SBOM_VIGIL_JSON: return vigil_build(inv, img);
+    case VG_SBOM_CYCLONEDX:
+        return cdx_build(inv, img);
+    case VG_SBOM_SPDX_JSON:
+        return spdx_build(inv, img);
+    case VG_SBOM_VIGIL_JSON:
+        return vigil_build(inv, img);
     }
     return NULL;
 }

@@ -11,8 +11,8 @@
 
 #include "inventory/inventory_int.h"
 
-#define SBOM_MAX_BYTES     (256u * 1024u * 1024u)
-#define SBOM_MAX_DEPTH     32u
+#define SBOM_MAX_BYTES (256u * 1024u * 1024u)
+#define SBOM_MAX_DEPTH 32u
 
 struct purl {
     char *type, *ns, *name, *version, *distro, *arch, *epoch;
@@ -33,9 +33,10 @@ purl_dispose(struct purl *p)
 static int
 hexval(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                              : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 static char *
@@ -96,10 +97,10 @@ purl_parse(struct purl *p, const char *s)
         if (eq) {
             struct vg_str key = {k, (size_t)(eq - k)};
             char *val = pct_decode(eq + 1, kl - (size_t)(eq + 1 - k));
-            char **dst = vg_str_eq_c(key, "distro") ? &p->distro
-                         : vg_str_eq_c(key, "arch") ? &p->arch
+            char **dst = vg_str_eq_c(key, "distro")  ? &p->distro
+                         : vg_str_eq_c(key, "arch")  ? &p->arch
                          : vg_str_eq_c(key, "epoch") ? &p->epoch
-                                                      : NULL;
+                                                     : NULL;
             if (dst) {
                 free(*dst);
                 *dst = val;
@@ -115,9 +116,9 @@ purl_parse(struct purl *p, const char *s)
 static const struct {
     const char *type, *kind;
 } purl_kinds[] = {
-    {"deb", "dpkg"},       {"apk", "apk"},       {"rpm", "rpm"},      {"npm", "node"},
-    {"pypi", "python"},    {"golang", "gobinary"}, {"maven", "jar"},  {"cargo", "cargo"},
-    {"gem", "gemspec"},    {"composer", "composer"},
+    {"deb", "dpkg"},    {"apk", "apk"},           {"rpm", "rpm"},   {"npm", "node"},
+    {"pypi", "python"}, {"golang", "gobinary"},   {"maven", "jar"}, {"cargo", "cargo"},
+    {"gem", "gemspec"}, {"composer", "composer"},
 };
 
 /* distro qualifier -> OS info: "debian-12", "ubuntu-22.04", "3.19.1" (apk), "redhat-9". */
@@ -150,8 +151,8 @@ os_from_distro(struct vg_os_info *os, const struct purl *p)
 }
 
 static int
-add_from_purl(struct vg_pkg_list *out, struct vg_os_info *docos, const char *purl,
-              const char *name, const char *version, struct vg_err **err)
+add_from_purl(struct vg_pkg_list *out, struct vg_os_info *docos, const char *purl, const char *name,
+              const char *version, struct vg_err **err)
 {
     struct purl p = {0};
     if (!purl || !purl_parse(&p, purl)) {
@@ -209,8 +210,8 @@ add_from_purl(struct vg_pkg_list *out, struct vg_os_info *docos, const char *pur
 }
 
 static int
-cdx_components(struct vg_pkg_list *out, struct vg_os_info *os, const json_t *arr,
-               unsigned depth, struct vg_err **err)
+cdx_components(struct vg_pkg_list *out, struct vg_os_info *os, const json_t *arr, unsigned depth,
+               struct vg_err **err)
 {
     if (depth > SBOM_MAX_DEPTH) {
         return vg_err_set(err, VG_E_LIMIT, "CycloneDX components nested deeper than %u",
@@ -218,7 +219,7 @@ cdx_components(struct vg_pkg_list *out, struct vg_os_info *os, const json_t *arr
     }
     size_t i;
     json_t *c;
-    json_array_foreach(arr, i, c) {
+    json_array_foreach (arr, i, c) {
         const char *type = vg_json_str(c, "type");
         if (type && strcmp(type, "operating-system") == 0 && !os->family) {
             os->family = vg_strdup(vg_json_str(c, "name"));
@@ -239,7 +240,7 @@ spdx_purl(const json_t *pkg)
 {
     size_t i;
     json_t *r;
-    json_array_foreach(vg_json_arr(pkg, "externalRefs"), i, r) {
+    json_array_foreach (vg_json_arr(pkg, "externalRefs"), i, r) {
         const char *t = vg_json_str(r, "referenceType");
         if (t && strcmp(t, "purl") == 0) {
             return vg_json_str(r, "referenceLocator");
@@ -263,7 +264,7 @@ vg_sbom_read(struct vg_inventory **out, const void *data, size_t len, struct vg_
     } else if (vg_json_str(j, "spdxVersion")) {
         size_t i;
         json_t *p;
-        json_array_foreach(vg_json_arr(j, "packages"), i, p) {
+        json_array_foreach (vg_json_arr(j, "packages"), i, p) {
             const char *purpose = vg_json_str(p, "primaryPackagePurpose");
             if (purpose && strcmp(purpose, "OPERATING_SYSTEM") == 0 && !spdx_purl(p) &&
                 !os.family) {

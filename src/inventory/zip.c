@@ -13,17 +13,17 @@
 
 #include "inventory/zip_int.h"
 
-#define ZIP_SIG_LOCAL   0x04034b50u
-#define ZIP_SIG_CENTRAL 0x02014b50u
-#define ZIP_SIG_EOCD    0x06054b50u
-#define ZIP_SIG_EOCD64  0x06064b50u
-#define ZIP_SIG_LOC64   0x07064b50u
-#define ZIP_EOCD_BYTES  22u
-#define ZIP_LOC64_BYTES 20u
-#define ZIP_CDH_BYTES   46u
-#define ZIP_LFH_BYTES   30u
-#define ZIP_MAX_COMMENT 65535u
-#define ZIP_EXTRA_ZIP64 0x0001u
+#define ZIP_SIG_LOCAL     0x04034b50u
+#define ZIP_SIG_CENTRAL   0x02014b50u
+#define ZIP_SIG_EOCD      0x06054b50u
+#define ZIP_SIG_EOCD64    0x06064b50u
+#define ZIP_SIG_LOC64     0x07064b50u
+#define ZIP_EOCD_BYTES    22u
+#define ZIP_LOC64_BYTES   20u
+#define ZIP_CDH_BYTES     46u
+#define ZIP_LFH_BYTES     30u
+#define ZIP_MAX_COMMENT   65535u
+#define ZIP_EXTRA_ZIP64   0x0001u
 #define ZIP_INFLATE_CHUNK (64u * 1024u)
 
 static uint32_t
@@ -39,8 +39,7 @@ vg_inv_zip_sniff(const uint8_t *data, size_t len)
         return true;
     }
     /* An empty archive, or one with a launcher script in front. */
-    size_t lo = len > ZIP_EOCD_BYTES + ZIP_MAX_COMMENT ? len - ZIP_EOCD_BYTES - ZIP_MAX_COMMENT
-                                                        : 0;
+    size_t lo = len > ZIP_EOCD_BYTES + ZIP_MAX_COMMENT ? len - ZIP_EOCD_BYTES - ZIP_MAX_COMMENT : 0;
     for (size_t i = len >= ZIP_EOCD_BYTES ? len - ZIP_EOCD_BYTES + 1 : 0; i > lo; i--) {
         if (le32_at(data + i - 1) == ZIP_SIG_EOCD) {
             return true;
@@ -61,8 +60,7 @@ find_eocd(const uint8_t *d, size_t len, size_t *pos, struct vg_err **err)
     if (len < ZIP_EOCD_BYTES) {
         return vg_err_set(err, VG_E_PARSE, "zip: %zu bytes is too short", len);
     }
-    size_t lo = len > ZIP_EOCD_BYTES + ZIP_MAX_COMMENT ? len - ZIP_EOCD_BYTES - ZIP_MAX_COMMENT
-                                                        : 0;
+    size_t lo = len > ZIP_EOCD_BYTES + ZIP_MAX_COMMENT ? len - ZIP_EOCD_BYTES - ZIP_MAX_COMMENT : 0;
     for (size_t i = len - ZIP_EOCD_BYTES + 1; i > lo; i--) {
         size_t at = i - 1;
         if (le32_at(d + at) != ZIP_SIG_EOCD) {
@@ -85,8 +83,7 @@ find_eocd(const uint8_t *d, size_t len, size_t *pos, struct vg_err **err)
 }
 
 static int
-read_zip64_end(const uint8_t *d, size_t len, size_t eocd, struct zip_dir *dir,
-               struct vg_err **err)
+read_zip64_end(const uint8_t *d, size_t len, size_t eocd, struct zip_dir *dir, struct vg_err **err)
 {
     struct vg_reader r;
     uint32_t sig;
@@ -157,8 +154,7 @@ read_end(const uint8_t *d, size_t len, struct zip_dir *dir, struct vg_err **err)
 /* Zip64 extended information: the 64-bit values of exactly those fields that were saturated
  * in the fixed header, in the order usize, csize, lho. */
 static int
-apply_zip64_extra(struct vg_inv_zip_entry *e, const uint8_t *extra, size_t n,
-                  struct vg_err **err)
+apply_zip64_extra(struct vg_inv_zip_entry *e, const uint8_t *extra, size_t n, struct vg_err **err)
 {
     struct vg_reader r;
     vg_reader_init(&r, extra, n);
@@ -194,8 +190,7 @@ read_central(struct vg_reader *r, struct vg_inv_zip_entry *e, struct vg_err **er
         return -1;
     }
     if (sig != ZIP_SIG_CENTRAL) {
-        return vg_err_set(err, VG_E_PARSE, "zip: bad central directory signature 0x%08x",
-                          sig);
+        return vg_err_set(err, VG_E_PARSE, "zip: bad central directory signature 0x%08x", sig);
     }
     if (vg_reader_skip(r, 4, err) < 0 || vg_reader_le16(r, &e->flags, err) < 0 ||
         vg_reader_le16(r, &e->method, err) < 0 || vg_reader_skip(r, 8, err) < 0 ||
@@ -223,8 +218,9 @@ vg_inv_zip_open(struct vg_inv_zip *z, const uint8_t *data, size_t len, struct vg
     }
     uint64_t dir_end;
     if (vg_ckd_add(&dir_end, dir.off, dir.size) || dir_end > dir.end_pos) {
-        return vg_err_set(err, VG_E_PARSE, "zip: central directory (%llu bytes at %llu) "
-                                           "overlaps its end record at %llu",
+        return vg_err_set(err, VG_E_PARSE,
+                          "zip: central directory (%llu bytes at %llu) "
+                          "overlaps its end record at %llu",
                           (unsigned long long)dir.size, (unsigned long long)dir.off,
                           (unsigned long long)dir.end_pos);
     }
@@ -265,8 +261,8 @@ vg_inv_zip_dispose(struct vg_inv_zip *z)
 }
 
 int
-vg_inv_zip_raw(const struct vg_inv_zip *z, const struct vg_inv_zip_entry *e,
-               const uint8_t **data, size_t *len, struct vg_err **err)
+vg_inv_zip_raw(const struct vg_inv_zip *z, const struct vg_inv_zip_entry *e, const uint8_t **data,
+               size_t *len, struct vg_err **err)
 {
     uint64_t at;
     if (vg_ckd_add(&at, z->base, e->lho) || at > z->len || z->len - at < ZIP_LFH_BYTES) {

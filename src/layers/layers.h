@@ -26,13 +26,13 @@
 
 /* Metadata of one tar entry. */
 struct vg_layer_file {
-    const char *path;      /* normalized relative path */
-    const char *linkname;  /* symlink/hardlink target, or NULL */
-    uint64_t size;         /* regular files: content size */
-    uint32_t mode;         /* st_mode including type bits */
+    const char *path;     /* normalized relative path */
+    const char *linkname; /* symlink/hardlink target, or NULL */
+    uint64_t size;        /* regular files: content size */
+    uint32_t mode;        /* st_mode including type bits */
     uint32_t uid, gid;
     int64_t mtime;
-    size_t layer_index;                /* 0-based, in manifest order */
+    size_t layer_index;                   /* 0-based, in manifest order */
     const struct vg_digest *layer_digest; /* compressed blob digest */
     const struct vg_digest *diff_id;      /* uncompressed digest from the config, or NULL */
 };
@@ -68,7 +68,7 @@ struct vg_layer_stats {
     struct vg_digest diff_id_computed; /* sha256 of the uncompressed tar */
     uint64_t compressed_size;
     uint64_t uncompressed_size;
-    uint64_t files;      /* regular files, dirs, links... all entries except whiteouts */
+    uint64_t files; /* regular files, dirs, links... all entries except whiteouts */
     uint64_t whiteouts;
     uint64_t skipped_unsafe; /* entries refused: "..", absolute escapes */
     char compression[8];     /* "gzip", "zstd", "none" */
@@ -92,14 +92,17 @@ typedef bool (*vg_layers_cached_fn)(void *ctx, size_t layer_index, const uint8_t
                                     size_t *len);
 
 struct vg_layers_opts {
-    unsigned jobs;         /* parallel layers; 0 = number of CPUs (max 4) */
-    bool verify_diff_ids;  /* compare computed diffIDs with the config (VG_E_VERIFY) */
-    bool quiet;            /* no progress bar */
-    bool record_listings;  /* keep each walked layer's listing (vg_layers_result_listing) */
+    unsigned jobs;              /* parallel layers; 0 = number of CPUs (max 4) */
+    bool verify_diff_ids;       /* compare computed diffIDs with the config (VG_E_VERIFY) */
+    bool quiet;                 /* no progress bar */
+    bool record_listings;       /* keep each walked layer's listing (vg_layers_result_listing) */
     vg_layers_cached_fn cached; /* NULL: every layer is read */
     void *cached_ctx;
 };
-#define VG_LAYERS_OPTS_INIT {0, true, false, false, NULL, NULL}
+#define VG_LAYERS_OPTS_INIT                                                                        \
+    {                                                                                              \
+        0, true, false, false, NULL, NULL                                                          \
+    }
 
 /* The merged view: for every path seen in any layer, whether it survives in the final
  * filesystem (not deleted by a later whiteout/opaque dir or replaced by a later layer). */

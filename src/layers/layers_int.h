@@ -17,8 +17,10 @@ struct vg_layers_limits {
     uint64_t entries;        /* tar entries, whiteouts included */
     size_t path_bytes;       /* one entry name */
 };
-#define VG_LAYERS_LIMITS_DEFAULT                                                                  \
-    {VG_LIMIT_LAYER_UNPACKED_BYTES, VG_LIMIT_LAYER_ENTRIES, VG_LIMIT_PATH_BYTES}
+#define VG_LAYERS_LIMITS_DEFAULT                                                                   \
+    {                                                                                              \
+        VG_LIMIT_LAYER_UNPACKED_BYTES, VG_LIMIT_LAYER_ENTRIES, VG_LIMIT_PATH_BYTES                 \
+    }
 
 /* One recorded layer listing: past this the layer is simply not cacheable. */
 #define VG_LISTING_MAX_BYTES (64u * 1024u * 1024u)
@@ -62,8 +64,8 @@ enum vg_layers_event {
 /* Path -> (last layer with an entry, last deleting layer per kind). Thread-safe adds. */
 struct vg_layers_index;
 struct vg_layers_index *vg_layers_index_new(void);
-void vg_layers_index_add(struct vg_layers_index *idx, const char *path, size_t len,
-                         size_t layer, enum vg_layers_event ev);
+void vg_layers_index_add(struct vg_layers_index *idx, const char *path, size_t len, size_t layer,
+                         enum vg_layers_event ev);
 void vg_layers_index_free(struct vg_layers_index *idx);
 /* Builds the result, taking ownership of idx and of stats (nlayers entries, vg_malloc'd).
  * Logs one warning per whiteout that deleted nothing from a lower layer. */
@@ -83,11 +85,11 @@ size_t vg_layers_result_npaths(const struct vg_layers_result *r);
 
 struct vg_layers_walk_args {
     size_t layer_index;
-    const struct vg_digest *layer_digest; /* may be NULL */
-    const struct vg_digest *diff_id;      /* may be NULL */
-    const char *label;                    /* "layer sha256:..." for messages */
-    struct vg_layers_index *index;        /* may be NULL */
-    struct vg_buf *listing;               /* may be NULL: records the layer's listing */
+    const struct vg_digest *layer_digest;  /* may be NULL */
+    const struct vg_digest *diff_id;       /* may be NULL */
+    const char *label;                     /* "layer sha256:..." for messages */
+    struct vg_layers_index *index;         /* may be NULL */
+    struct vg_buf *listing;                /* may be NULL: records the layer's listing */
     const struct vg_layers_limits *limits; /* NULL: defaults */
     bool hash_compressed;
     const atomic_bool *cancel; /* may be NULL; set: the walk stops with VG_E_INTERNAL */

@@ -21,8 +21,8 @@
 #include <pthread.h>
 #include <string.h>
 
-#define NONE (-1)
-#define INDEX_MAX_BYTES (SIZE_MAX / 4)
+#define NONE              (-1)
+#define INDEX_MAX_BYTES   (SIZE_MAX / 4)
 #define DANGLING_WARN_MAX 20
 
 struct node {
@@ -319,11 +319,20 @@ static bool
 listing_kind(uint8_t k, enum vg_layers_event *ev)
 {
     switch (k) {
-    case VG_LISTING_DIR: *ev = VG_LEV_DIR; return true;
-    case VG_LISTING_NONDIR: *ev = VG_LEV_NONDIR; return true;
-    case VG_LISTING_WHITEOUT: *ev = VG_LEV_WHITEOUT; return true;
-    case VG_LISTING_OPAQUE: *ev = VG_LEV_OPAQUE; return true;
-    default: return false;
+    case VG_LISTING_DIR:
+        *ev = VG_LEV_DIR;
+        return true;
+    case VG_LISTING_NONDIR:
+        *ev = VG_LEV_NONDIR;
+        return true;
+    case VG_LISTING_WHITEOUT:
+        *ev = VG_LEV_WHITEOUT;
+        return true;
+    case VG_LISTING_OPAQUE:
+        *ev = VG_LEV_OPAQUE;
+        return true;
+    default:
+        return false;
     }
 }
 

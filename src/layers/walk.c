@@ -92,8 +92,7 @@ walk_fail(struct walk *w, struct vg_err **err)
         return vg_err_wrap(err, "%s: before the first entry", w->args->label);
     }
     char *e = vg_escape(w->raw_name, strlen(w->raw_name), NAME_SHOWN_MAX);
-    int rc = vg_err_wrap(err, "%s: %s entry '%s'", w->args->label,
-                         w->in_entry ? "at" : "after", e);
+    int rc = vg_err_wrap(err, "%s: %s entry '%s'", w->args->label, w->in_entry ? "at" : "after", e);
     free(e);
     return rc;
 }
@@ -134,8 +133,7 @@ warn_unsafe(struct walk *w, const char *why)
         VG_WARN("layers", "%s: skipping entry '%s': %s", w->args->label, e, why);
         free(e);
     } else if (w->st->skipped_unsafe == UNSAFE_WARN_MAX + 1) {
-        VG_WARN("layers", "%s: more unsafe entries skipped (counted, not shown)",
-                w->args->label);
+        VG_WARN("layers", "%s: more unsafe entries skipped (counted, not shown)", w->args->label);
     }
 }
 
@@ -188,8 +186,7 @@ stream_chunk(struct walk *w, const struct vg_layer_file *f, const uint8_t *d, si
 {
     for (size_t i = 0; i < w->ncons; i++) {
         const struct vg_layer_consumer *c = w->cons[i];
-        if (w->wants[i] == VG_WANT_STREAM && c->on_chunk &&
-            c->on_chunk(c->ctx, f, d, n, err) < 0) {
+        if (w->wants[i] == VG_WANT_STREAM && c->on_chunk && c->on_chunk(c->ctx, f, d, n, err) < 0) {
             return consumer_fail(w, c, err);
         }
     }
@@ -358,8 +355,7 @@ entry_meta(struct walk *w, struct archive_entry *e, struct vg_layer_file *f, boo
     if (hl) {
         long n = vg_layers_path_normalize(hl, w->aux, w->lim.path_bytes + 1);
         if (n == -2) {
-            vg_err_set(err, VG_E_LIMIT, "hardlink target longer than %zu bytes",
-                       w->lim.path_bytes);
+            vg_err_set(err, VG_E_LIMIT, "hardlink target longer than %zu bytes", w->lim.path_bytes);
             return walk_fail(w, err);
         }
         if (n < 0) {

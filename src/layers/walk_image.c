@@ -44,8 +44,8 @@ struct shared {
     size_t nlayers;
     atomic_size_t next;
     atomic_bool cancel;
-    atomic_uint_fast64_t bytes;   /* compressed bytes read, for progress */
-    atomic_size_t finished;       /* workers done */
+    atomic_uint_fast64_t bytes; /* compressed bytes read, for progress */
+    atomic_size_t finished;     /* workers done */
 };
 
 struct blob_reader {
@@ -204,8 +204,7 @@ wait_with_progress(struct shared *sh, unsigned nthreads)
 }
 
 static int
-check_image(const struct vg_oci_image *img, const struct vg_layers_opts *opts,
-            struct vg_err **err)
+check_image(const struct vg_oci_image *img, const struct vg_layers_opts *opts, struct vg_err **err)
 {
     if (!img || !img->manifest) {
         return vg_err_set(err, VG_E_USAGE, "walk layers: no image manifest");

@@ -238,8 +238,8 @@ parse_challenge_body(struct cur *c, struct vg_http_challenge *ch, struct vg_err 
 }
 
 int
-vg_http_challenges_parse(struct vg_http_challenge **out, size_t *n, const char *value,
-                         size_t len, struct vg_err **err)
+vg_http_challenges_parse(struct vg_http_challenge **out, size_t *n, const char *value, size_t len,
+                         struct vg_err **err)
 {
     *out = NULL;
     *n = 0;

@@ -182,17 +182,17 @@ record_validators(struct vg_http_stream *s, struct vg_http_download_result *res)
 
 /* One request. Returns 1 when a retry (resume) makes sense, 0 when done, <0 on error. */
 static int
-attempt(struct dl *d, const char *etag_in, const char *lm_in,
-        struct vg_http_download_result *res, struct vg_err **err)
+attempt(struct dl *d, const char *etag_in, const char *lm_in, struct vg_http_download_result *res,
+        struct vg_err **err)
 {
     vg_autofree char *validator = NULL;
     uint64_t have = partial_size(d, &validator);
-    vg_autofree char *h_inm = etag_in && header_value_ok(etag_in)
-                                  ? vg_fmt("If-None-Match: %s", etag_in) : NULL;
-    vg_autofree char *h_ims = lm_in && header_value_ok(lm_in)
-                                  ? vg_fmt("If-Modified-Since: %s", lm_in) : NULL;
-    vg_autofree char *h_range = have ? vg_fmt("Range: bytes=%llu-", (unsigned long long)have)
-                                     : NULL;
+    vg_autofree char *h_inm =
+        etag_in && header_value_ok(etag_in) ? vg_fmt("If-None-Match: %s", etag_in) : NULL;
+    vg_autofree char *h_ims =
+        lm_in && header_value_ok(lm_in) ? vg_fmt("If-Modified-Since: %s", lm_in) : NULL;
+    vg_autofree char *h_range =
+        have ? vg_fmt("Range: bytes=%llu-", (unsigned long long)have) : NULL;
     vg_autofree char *h_ifr = have ? vg_fmt("If-Range: %s", validator) : NULL;
     const char *hdrs[4];
     size_t nh = 0;
@@ -225,8 +225,8 @@ attempt(struct dl *d, const char *etag_in, const char *lm_in,
         vg_http_stream_close(s);
         return vg_http_check_status("GET", d->url, st, NULL, err);
     }
-    bool resume = st == 206 && content_range_starts_at(vg_http_stream_header(s, "Content-Range"),
-                                                       have);
+    bool resume =
+        st == 206 && content_range_starts_at(vg_http_stream_header(s, "Content-Range"), have);
     if (st == 206 && !resume) {
         vg_http_stream_close(s);
         unlink(d->part);
@@ -240,8 +240,8 @@ attempt(struct dl *d, const char *etag_in, const char *lm_in,
         unlink(d->vfile);
         have = 0;
     }
-    vg_autoclose int fd = open(d->part, O_WRONLY | O_CREAT | O_CLOEXEC | (resume ? O_APPEND : O_TRUNC),
-                               0644);
+    vg_autoclose int fd =
+        open(d->part, O_WRONLY | O_CREAT | O_CLOEXEC | (resume ? O_APPEND : O_TRUNC), 0644);
     if (fd < 0) {
         vg_http_stream_close(s);
         return vg_err_sys(err, VG_E_IO, "open %s", d->part);
@@ -268,7 +268,8 @@ vg_http_download(struct vg_http_client *c, const char *url, const char *dest_pat
     memset(result, 0, sizeof(*result));
     vg_autofree char *part = vg_fmt("%s.part", dest_path);
     vg_autofree char *vfile = vg_fmt("%s.part.validator", dest_path);
-    struct dl d = {c, url, dest_path, part, vfile, max_bytes ? max_bytes : DEFAULT_MAX_DOWNLOAD,
+    struct dl d = {c,        url,        dest_path,
+                   part,     vfile,      max_bytes ? max_bytes : DEFAULT_MAX_DOWNLOAD,
                    progress, progress_ud};
     for (int i = 0;; i++) {
         vg_autoerr struct vg_err *e = NULL;

@@ -14,10 +14,10 @@
 #include <strings.h>
 #include <time.h>
 
-#define DEFAULT_MAX_BODY      (1u * 1024u * 1024u)
-#define ERROR_BODY_MAX        (64u * 1024u)
-#define STREAM_PENDING_MAX    (VG_HTTP_STREAM_BUFFER_BYTES + 4u * 1024u * 1024u)
-#define POLL_TIMEOUT_MS       1000
+#define DEFAULT_MAX_BODY   (1u * 1024u * 1024u)
+#define ERROR_BODY_MAX     (64u * 1024u)
+#define STREAM_PENDING_MAX (VG_HTTP_STREAM_BUFFER_BYTES + 4u * 1024u * 1024u)
+#define POLL_TIMEOUT_MS    1000
 
 /* ---------------------------------------------------------------- client */
 
@@ -44,7 +44,7 @@ vg_http_client_new(struct vg_http_client **out, const struct vg_http_client_opts
         opts->connect_timeout_s > 0 ? opts->connect_timeout_s : VG_HTTP_CONNECT_TIMEOUT_S;
     c->low_speed_time_s =
         opts->low_speed_time_s > 0 ? opts->low_speed_time_s : VG_HTTP_LOW_SPEED_TIME_S;
-    c->max_retries = opts->max_retries == 0 ? VG_LIMIT_HTTP_RETRIES
+    c->max_retries = opts->max_retries == 0  ? VG_LIMIT_HTTP_RETRIES
                      : opts->max_retries < 0 ? 0
                                              : opts->max_retries;
     c->retry_base_ms = opts->retry_base_ms ? opts->retry_base_ms : VG_HTTP_RETRY_BASE_MS;
@@ -142,7 +142,8 @@ on_header(char *data, size_t size, size_t nmemb, void *ud)
         hdrs_clear(&x->hdrs); /* a new response block: 1xx, proxy CONNECT, or the final one */
         x->headers_done = false;
     }
-    if (vg_ckd_add(&x->hdrs.bytes, x->hdrs.bytes, n) || x->hdrs.bytes > VG_LIMIT_HTTP_HEADER_BYTES) {
+    if (vg_ckd_add(&x->hdrs.bytes, x->hdrs.bytes, n) ||
+        x->hdrs.bytes > VG_LIMIT_HTTP_HEADER_BYTES) {
         vg_err_set(&x->cb_err, VG_E_LIMIT, "response headers exceed %u bytes",
                    VG_LIMIT_HTTP_HEADER_BYTES);
         return 0;
@@ -170,8 +171,7 @@ on_header(char *data, size_t size, size_t nmemb, void *ud)
         return n;
     }
     if (!hdrs_add_line(&x->hdrs, data, n)) {
-        vg_err_set(&x->cb_err, VG_E_LIMIT, "more than %u response headers",
-                   VG_HTTP_MAX_HEADERS);
+        vg_err_set(&x->cb_err, VG_E_LIMIT, "more than %u response headers", VG_HTTP_MAX_HEADERS);
         return 0;
     }
     return n;
@@ -379,9 +379,12 @@ pump_satisfied(const struct vg_http_xfer *x, enum pump_until until)
         return true;
     }
     switch (until) {
-    case UNTIL_HEADERS: return x->headers_done;
-    case UNTIL_DATA: return x->pend_off < x->body.len || x->paused;
-    case UNTIL_DONE: return false;
+    case UNTIL_HEADERS:
+        return x->headers_done;
+    case UNTIL_DATA:
+        return x->pend_off < x->body.len || x->paused;
+    case UNTIL_DONE:
+        return false;
     }
     return true;
 }
@@ -417,19 +420,30 @@ static const char *
 curl_reason(CURLcode rc)
 {
     switch (rc) {
-    case CURLE_COULDNT_RESOLVE_HOST: return "cannot resolve host";
-    case CURLE_COULDNT_RESOLVE_PROXY: return "cannot resolve proxy";
-    case CURLE_COULDNT_CONNECT: return "connection failed";
-    case CURLE_OPERATION_TIMEDOUT: return "timed out";
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return "cannot resolve host";
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return "cannot resolve proxy";
+    case CURLE_COULDNT_CONNECT:
+        return "connection failed";
+    case CURLE_OPERATION_TIMEDOUT:
+        return "timed out";
     case CURLE_PEER_FAILED_VERIFICATION:
         return "TLS certificate verification failed (use --insecure or --ca-file)";
-    case CURLE_SSL_CONNECT_ERROR: return "TLS handshake failed";
-    case CURLE_SSL_CACERT_BADFILE: return "cannot load the CA file";
-    case CURLE_GOT_NOTHING: return "empty reply from server";
-    case CURLE_PARTIAL_FILE: return "connection closed before the body was complete";
-    case CURLE_RECV_ERROR: return "receive failed";
-    case CURLE_SEND_ERROR: return "send failed";
-    default: return "transfer failed";
+    case CURLE_SSL_CONNECT_ERROR:
+        return "TLS handshake failed";
+    case CURLE_SSL_CACERT_BADFILE:
+        return "cannot load the CA file";
+    case CURLE_GOT_NOTHING:
+        return "empty reply from server";
+    case CURLE_PARTIAL_FILE:
+        return "connection closed before the body was complete";
+    case CURLE_RECV_ERROR:
+        return "receive failed";
+    case CURLE_SEND_ERROR:
+        return "send failed";
+    default:
+        return "transfer failed";
     }
 }
 
@@ -449,8 +463,7 @@ xfer_error(struct vg_http_xfer *x, struct vg_err **err)
     }
     const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result);
     vg_autofree char *esc = vg_escape(detail, strlen(detail), 256);
-    return vg_err_set(err, VG_E_NET, "%s %s: %s (%s)", x->method, u, curl_reason(x->result),
-                      esc);
+    return vg_err_set(err, VG_E_NET, "%s %s: %s (%s)", x->method, u, curl_reason(x->result), esc);
 }
 
 static bool
@@ -543,8 +556,8 @@ is_redirect(long st)
 }
 
 int
-vg_http_xfer_start(struct vg_http_client *c, const struct vg_http_req *req,
-                   enum vg_http_sink sink, struct vg_http_xfer **out, struct vg_err **err)
+vg_http_xfer_start(struct vg_http_client *c, const struct vg_http_req *req, enum vg_http_sink sink,
+                   struct vg_http_xfer **out, struct vg_err **err)
 {
     if (!req->url) {
         return vg_err_set(err, VG_E_USAGE, "HTTP request without a URL");
@@ -562,8 +575,7 @@ vg_http_xfer_start(struct vg_http_client *c, const struct vg_http_req *req,
         if (req->no_redirect || !is_redirect(x->status) || !loc) {
             if (vg_log_enabled(VG_LOG_DEBUG, "net")) {
                 char *shown_url = vg_http_url_redact(url);
-                vg_log_write(VG_LOG_DEBUG, "net", "%s %s: HTTP %ld", method, shown_url,
-                             x->status);
+                vg_log_write(VG_LOG_DEBUG, "net", "%s %s: HTTP %ld", method, shown_url, x->status);
                 free(shown_url);
             }
             *out = x;
@@ -723,8 +735,7 @@ batch_final(const struct vg_http_client *c, const struct vg_http_req *req,
     if (!x || !x->done || x->cb_err || x->result != CURLE_OK || !x->headers_done) {
         return false;
     }
-    if (!req->no_redirect && is_redirect(x->status) &&
-        vg_http_hdrs_get(&x->hdrs, "Location", 0)) {
+    if (!req->no_redirect && is_redirect(x->status) && vg_http_hdrs_get(&x->hdrs, "Location", 0)) {
         return false;
     }
     return !(retryable_status(x->status) && !req->no_retry && c->max_retries > 0);
@@ -787,8 +798,8 @@ vg_http_check_status(const char *method, const char *url, long status, const str
         return 0;
     }
     enum vg_errc code = status == 401 || status == 403 ? VG_E_AUTH
-                        : status == 404               ? VG_E_NOTFOUND
-                                                      : VG_E_NET;
+                        : status == 404                ? VG_E_NOTFOUND
+                                                       : VG_E_NET;
     vg_autofree char *u = vg_http_url_redact(url);
     vg_autofree char *detail = NULL;
     if (body && body->len) {

@@ -33,26 +33,29 @@
 
 /* Tunables with their defaults; 0 means "default". */
 #define VG_HTTP_CONNECT_TIMEOUT_S   30
-#define VG_HTTP_LOW_SPEED_TIME_S    60   /* abort when below 1 byte/s for this long */
-#define VG_HTTP_RETRY_BASE_MS       250  /* first backoff; doubles per attempt */
-#define VG_HTTP_RETRY_AFTER_CAP_S   30   /* longest Retry-After we honour */
+#define VG_HTTP_LOW_SPEED_TIME_S    60             /* abort when below 1 byte/s for this long */
+#define VG_HTTP_RETRY_BASE_MS       250            /* first backoff; doubles per attempt */
+#define VG_HTTP_RETRY_AFTER_CAP_S   30             /* longest Retry-After we honour */
 #define VG_HTTP_STREAM_BUFFER_BYTES (256u * 1024u) /* per-stream pending bytes before pausing */
 #define VG_HTTP_CHALLENGE_BYTES     (16u * 1024u)  /* one WWW-Authenticate value */
 #define VG_HTTP_CHALLENGES_MAX      16u
 #define VG_HTTP_AUTH_PARAMS_MAX     32u
-#define VG_HTTP_MAX_HEADERS         256u           /* response header lines kept */
-#define VG_HTTP_PARALLEL            6              /* connections per host for vg_http_do_many */
+#define VG_HTTP_MAX_HEADERS         256u /* response header lines kept */
+#define VG_HTTP_PARALLEL            6    /* connections per host for vg_http_do_many */
 
 struct vg_http_client_opts {
-    bool insecure;            /* skip TLS peer and host verification */
-    const char *ca_file;      /* extra CA bundle (PEM), or NULL for the system store */
-    long connect_timeout_s;   /* 0: VG_HTTP_CONNECT_TIMEOUT_S */
-    long low_speed_time_s;    /* 0: VG_HTTP_LOW_SPEED_TIME_S */
-    int max_retries;          /* 0: VG_LIMIT_HTTP_RETRIES; negative: no retries */
-    unsigned retry_base_ms;   /* 0: VG_HTTP_RETRY_BASE_MS */
-    const char *user_agent;   /* NULL: "vigil/<version>" style default */
+    bool insecure;          /* skip TLS peer and host verification */
+    const char *ca_file;    /* extra CA bundle (PEM), or NULL for the system store */
+    long connect_timeout_s; /* 0: VG_HTTP_CONNECT_TIMEOUT_S */
+    long low_speed_time_s;  /* 0: VG_HTTP_LOW_SPEED_TIME_S */
+    int max_retries;        /* 0: VG_LIMIT_HTTP_RETRIES; negative: no retries */
+    unsigned retry_base_ms; /* 0: VG_HTTP_RETRY_BASE_MS */
+    const char *user_agent; /* NULL: "vigil/<version>" style default */
 };
-#define VG_HTTP_CLIENT_OPTS_INIT {0}
+#define VG_HTTP_CLIENT_OPTS_INIT                                                                   \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 struct vg_http_client;
 /* Copies what it needs from opts (may be NULL). */
@@ -64,19 +67,19 @@ void vg_http_client_free(struct vg_http_client *c);
 typedef long (*vg_http_read_fn)(void *ud, void *buf, size_t cap);
 
 struct vg_http_req {
-    const char *method;          /* NULL: "GET" ("HEAD" fetches no body) */
-    const char *url;             /* absolute http:// or https:// URL */
-    const char *const *headers;  /* "Name: value" lines; an Authorization line is dropped on
-                                    cross-origin redirects */
+    const char *method;         /* NULL: "GET" ("HEAD" fetches no body) */
+    const char *url;            /* absolute http:// or https:// URL */
+    const char *const *headers; /* "Name: value" lines; an Authorization line is dropped on
+                                   cross-origin redirects */
     size_t nheaders;
-    const void *body;            /* request body buffer, or NULL */
+    const void *body; /* request body buffer, or NULL */
     size_t body_len;
-    vg_http_read_fn body_read;   /* or a body produced on demand (never retried or redirected) */
+    vg_http_read_fn body_read; /* or a body produced on demand (never retried or redirected) */
     void *body_read_ud;
-    int64_t body_read_len;       /* length of body_read's data, -1 if unknown (chunked) */
-    size_t max_body;             /* response body bound for buffered requests; 0: 1 MiB */
-    bool no_redirect;            /* return 3xx responses instead of following them */
-    bool no_retry;               /* do not retry this request */
+    int64_t body_read_len; /* length of body_read's data, -1 if unknown (chunked) */
+    size_t max_body;       /* response body bound for buffered requests; 0: 1 MiB */
+    bool no_redirect;      /* return 3xx responses instead of following them */
+    bool no_retry;         /* do not retry this request */
 };
 
 struct vg_http_header {
@@ -125,12 +128,11 @@ VG_NODISCARD int vg_http_stream_open(struct vg_http_client *c, const struct vg_h
                                      bool any_status, struct vg_http_stream **out,
                                      struct vg_err **err);
 /* Returns 0 with *got = 0 at the end of the body. */
-VG_NODISCARD int vg_http_stream_read(struct vg_http_stream *s, void *buf, size_t cap,
-                                     size_t *got, struct vg_err **err);
+VG_NODISCARD int vg_http_stream_read(struct vg_http_stream *s, void *buf, size_t cap, size_t *got,
+                                     struct vg_err **err);
 long vg_http_stream_status(const struct vg_http_stream *s);
 const char *vg_http_stream_header(const struct vg_http_stream *s, const char *name);
-const char *vg_http_stream_header_n(const struct vg_http_stream *s, const char *name,
-                                    size_t idx);
+const char *vg_http_stream_header_n(const struct vg_http_stream *s, const char *name, size_t idx);
 /* Content-Length of the final response, or -1. */
 int64_t vg_http_stream_length(const struct vg_http_stream *s);
 void vg_http_stream_close(struct vg_http_stream *s);
@@ -139,11 +141,11 @@ void vg_http_stream_close(struct vg_http_stream *s);
 
 struct vg_http_download_result {
     long status;
-    bool not_modified;     /* 304: dest_path untouched */
-    char *etag;            /* from the response (or kept from the request on 304); caller frees */
-    char *last_modified;   /* idem */
-    uint64_t bytes;        /* size of dest_path after success */
-    bool resumed;          /* continued a partial download with Range */
+    bool not_modified;   /* 304: dest_path untouched */
+    char *etag;          /* from the response (or kept from the request on 304); caller frees */
+    char *last_modified; /* idem */
+    uint64_t bytes;      /* size of dest_path after success */
+    bool resumed;        /* continued a partial download with Range */
 };
 void vg_http_download_result_dispose(struct vg_http_download_result *r);
 typedef void (*vg_http_progress_fn)(void *ud, uint64_t done, uint64_t total /* 0: unknown */);
@@ -152,10 +154,9 @@ typedef void (*vg_http_progress_fn)(void *ud, uint64_t done, uint64_t total /* 0
  * fsynced). etag_in / last_modified_in (may be NULL) make the request conditional; a 304 sets
  * not_modified. A previous partial download is continued with Range/If-Range when the server
  * gave it a validator. max_bytes bounds the file (0: 16 GiB). */
-VG_NODISCARD int vg_http_download(struct vg_http_client *c, const char *url,
-                                  const char *dest_path, const char *etag_in,
-                                  const char *last_modified_in, uint64_t max_bytes,
-                                  struct vg_http_download_result *result,
+VG_NODISCARD int vg_http_download(struct vg_http_client *c, const char *url, const char *dest_path,
+                                  const char *etag_in, const char *last_modified_in,
+                                  uint64_t max_bytes, struct vg_http_download_result *result,
                                   vg_http_progress_fn progress, void *progress_ud,
                                   struct vg_err **err);
 
@@ -181,7 +182,7 @@ struct vg_http_auth_param {
     char *value; /* unquoted, escapes removed */
 };
 struct vg_http_challenge {
-    char *scheme; /* lowercased: "basic", "bearer", ... */
+    char *scheme;  /* lowercased: "basic", "bearer", ... */
     char *token68; /* or NULL */
     struct vg_http_auth_param *params;
     size_t nparams;

@@ -110,8 +110,8 @@ vg_http_url_same_origin(const char *a, const char *b)
     vg_autofree char *hb = url_part(ub, CURLUPART_HOST, 0);
     vg_autofree char *pa = url_part(ua, CURLUPART_PORT, CURLU_DEFAULT_PORT);
     vg_autofree char *pb = url_part(ub, CURLUPART_PORT, CURLU_DEFAULT_PORT);
-    return sa && sb && ha && hb && pa && pb && strcasecmp(sa, sb) == 0 &&
-           strcasecmp(ha, hb) == 0 && strcmp(pa, pb) == 0;
+    return sa && sb && ha && hb && pa && pb && strcasecmp(sa, sb) == 0 && strcasecmp(ha, hb) == 0 &&
+           strcmp(pa, pb) == 0;
 }
 
 char *

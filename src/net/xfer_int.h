@@ -30,16 +30,16 @@ enum vg_http_sink { VG_SINK_BUF, VG_SINK_STREAM };
 
 struct vg_http_xfer {
     CURL *easy;
-    CURLM *multi;        /* its own, or a batch's (vg_http_do_many) when !own_multi */
+    CURLM *multi; /* its own, or a batch's (vg_http_do_many) when !own_multi */
     bool own_multi;
     struct curl_slist *req_headers;
     char *method;
     char *url;
     enum vg_http_sink sink;
-    struct vg_buf body;  /* VG_SINK_BUF: the response body; VG_SINK_STREAM: pending bytes */
-    size_t pend_off;     /* VG_SINK_STREAM: bytes of `body` already handed out */
-    size_t max_body;     /* VG_SINK_BUF bound for 2xx responses */
-    bool truncated;      /* an error-status body hit its bound (kept for the message only) */
+    struct vg_buf body; /* VG_SINK_BUF: the response body; VG_SINK_STREAM: pending bytes */
+    size_t pend_off;    /* VG_SINK_STREAM: bytes of `body` already handed out */
+    size_t max_body;    /* VG_SINK_BUF bound for 2xx responses */
+    bool truncated;     /* an error-status body hit its bound (kept for the message only) */
     bool paused, headers_done, done;
     CURLcode result;
     long status;

@@ -28,15 +28,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
-#define TAR_BLOCK        512u
-#define TAR_LINK_HOPS    8u   /* symlink/hardlink chain length we follow inside an archive */
-#define MANIFEST_JSON    "manifest.json"
+#define TAR_BLOCK     512u
+#define TAR_LINK_HOPS 8u /* symlink/hardlink chain length we follow inside an archive */
+#define MANIFEST_JSON "manifest.json"
 
 /* ---------------------------------------------------------------- tar index */
 
 struct tar_in {
-    int fd;             /* -1 for memory input */
+    int fd; /* -1 for memory input */
     const uint8_t *mem;
     uint64_t size;
 };
@@ -46,8 +45,7 @@ tar_read_at(const struct tar_in *in, uint64_t off, void *buf, size_t n, struct v
 {
     uint64_t end;
     if (vg_ckd_add(&end, off, (uint64_t)n) || end > in->size) {
-        return vg_err_set(err, VG_E_PARSE, "tar truncated at offset %llu",
-                          (unsigned long long)off);
+        return vg_err_set(err, VG_E_PARSE, "tar truncated at offset %llu", (unsigned long long)off);
     }
     if (in->fd < 0) {
         memcpy(buf, in->mem + off, n);
@@ -261,11 +259,16 @@ tar_type(uint8_t t)
     switch (t) {
     case '0':
     case '\0':
-    case '7': return VG_TAR_FILE;
-    case '1': return VG_TAR_HARDLINK;
-    case '2': return VG_TAR_SYMLINK;
-    case '5': return VG_TAR_DIR;
-    default: return VG_TAR_OTHER;
+    case '7':
+        return VG_TAR_FILE;
+    case '1':
+        return VG_TAR_HARDLINK;
+    case '2':
+        return VG_TAR_SYMLINK;
+    case '5':
+        return VG_TAR_DIR;
+    default:
+        return VG_TAR_OTHER;
     }
 }
 
@@ -312,8 +315,8 @@ tar_step(struct vg_oci_tar_index *idx, const struct tar_in *in, uint64_t *off,
         }
         int rc = 0;
         if (t == 'x') {
-            rc = tar_parse_pax(ext, (size_t)size, &pd->name, &pd->link, &pd->size,
-                               &pd->has_size, err);
+            rc = tar_parse_pax(ext, (size_t)size, &pd->name, &pd->link, &pd->size, &pd->has_size,
+                               err);
         } else {
             char **dst = t == 'L' ? &pd->name : &pd->link;
             free(*dst);
@@ -521,8 +524,7 @@ archive_open_blob(struct vg_oci_source *src, const struct vg_oci_desc *d,
         }
     }
     if (!e) {
-        return vg_err_set(err, VG_E_NOTFOUND, "blob %s not found in %s", d->digest.text,
-                          as->file);
+        return vg_err_set(err, VG_E_NOTFOUND, "blob %s not found in %s", d->digest.text, as->file);
     }
     struct range_stream *r = vg_calloc(1, sizeof(*r));
     r->base.read = range_read;
@@ -548,8 +550,8 @@ archive_get_root(struct vg_oci_source *src, struct vg_buf *raw, char **media_typ
 }
 
 static int
-archive_get_manifest(struct vg_oci_source *src, const struct vg_oci_desc *d,
-                     struct vg_buf *raw, char **media_type, struct vg_err **err)
+archive_get_manifest(struct vg_oci_source *src, const struct vg_oci_desc *d, struct vg_buf *raw,
+                     char **media_type, struct vg_err **err)
 {
     struct archive_source *as = (struct archive_source *)src;
     (void)raw;
@@ -587,8 +589,8 @@ archive_read_entry(struct archive_source *as, const struct vg_oci_tar_entry *e, 
                    struct vg_buf *out, struct vg_err **err)
 {
     if (e->size > max) {
-        return vg_err_set(err, VG_E_LIMIT, "%s:%s: %llu bytes exceeds the limit of %zu",
-                          as->file, e->name, (unsigned long long)e->size, max);
+        return vg_err_set(err, VG_E_LIMIT, "%s:%s: %llu bytes exceeds the limit of %zu", as->file,
+                          e->name, (unsigned long long)e->size, max);
     }
     struct tar_in in = {as->fd, NULL, UINT64_MAX};
     out->max = max;
@@ -602,15 +604,14 @@ archive_read_entry(struct archive_source *as, const struct vg_oci_tar_entry *e, 
 }
 
 static const struct vg_oci_tar_entry *
-archive_entry(struct archive_source *as, const char *path, const char *what,
-              struct vg_err **err)
+archive_entry(struct archive_source *as, const char *path, const char *what, struct vg_err **err)
 {
     vg_autofree char *clean = vg_oci_tar_clean(path, strlen(path));
     const struct vg_oci_tar_entry *e = clean ? vg_oci_tar_lookup(&as->idx, clean) : NULL;
     if (!e) {
         vg_autofree char *esc = vg_escape(path, strlen(path), 200);
-        vg_err_set(err, VG_E_NOTFOUND, "%s: %s \"%s\" is missing from the archive", as->file,
-                   what, esc);
+        vg_err_set(err, VG_E_NOTFOUND, "%s: %s \"%s\" is missing from the archive", as->file, what,
+                   esc);
     }
     return e;
 }
@@ -680,8 +681,7 @@ select_image(const json_t **out, struct archive_source *as, const json_t *list, 
 
 /* Refuses compressed layer tars: their diffID would not describe the stored bytes. */
 static int
-check_uncompressed(struct archive_source *as, const struct vg_oci_tar_entry *e,
-                   struct vg_err **err)
+check_uncompressed(struct archive_source *as, const struct vg_oci_tar_entry *e, struct vg_err **err)
 {
     uint8_t m[VG_OCI_COMP_MAGIC_BYTES] = {0};
     size_t n = e->size < sizeof(m) ? (size_t)e->size : sizeof(m);
@@ -739,8 +739,8 @@ synthesize_manifest(struct archive_source *as, uint64_t config_size, struct vg_e
     if (vg_buf_appendf(b, err,
                        "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
                        "\"%s\",\"size\":%llu,\"digest\":\"%s\"},\"layers\":[",
-                       VG_MT_DOCKER_MANIFEST, VG_MT_DOCKER_CONFIG,
-                       (unsigned long long)config_size, as->config_digest.text) < 0) {
+                       VG_MT_DOCKER_MANIFEST, VG_MT_DOCKER_CONFIG, (unsigned long long)config_size,
+                       as->config_digest.text) < 0) {
         return -1;
     }
     for (size_t i = 0; i < as->nlayers; i++) {
@@ -764,7 +764,8 @@ load_image(struct archive_source *as, const char *ref, struct vg_err **err)
     vg_autobuf struct vg_buf mj = VG_BUF_INIT(VG_LIMIT_SMALL_JSON_BYTES);
     vg_autojson json_t *list = NULL;
     if (archive_read_entry(as, me, VG_LIMIT_SMALL_JSON_BYTES, &mj, err) < 0 ||
-        vg_json_parse(&list, mj.data, mj.len, VG_LIMIT_SMALL_JSON_BYTES, "manifest.json", err) < 0) {
+        vg_json_parse(&list, mj.data, mj.len, VG_LIMIT_SMALL_JSON_BYTES, "manifest.json", err) <
+            0) {
         return vg_err_wrap(err, "%s", as->file);
     }
     if (!json_is_array(list)) {
@@ -867,7 +868,8 @@ vg_oci_archive_source_new(struct vg_oci_source **out, const char *spec,
     struct vg_str all = vg_str_c(spec), file, ref;
     bool has_ref = vg_str_cut(all, ':', &file, &ref);
     if (file.len == 0) {
-        return vg_err_set(err, VG_E_USAGE, "docker-archive: needs a file (docker-archive:FILE[:REF])");
+        return vg_err_set(err, VG_E_USAGE,
+                          "docker-archive: needs a file (docker-archive:FILE[:REF])");
     }
     if (has_ref && ref.len == 0) {
         return vg_err_set(err, VG_E_USAGE, "docker-archive:%s: empty reference", spec);

@@ -52,9 +52,8 @@ struct vg_oci_unpack_opts {
  * holds *out_size plain bytes. Errors: VG_E_PARSE for a truncated or corrupt stream,
  * VG_E_LIMIT past max_bytes or the free-space reserve, VG_E_UNSUPPORTED for other
  * compressions and for nested compression (gzip inside gzip), VG_E_IO for file errors. */
-VG_NODISCARD int vg_oci_archive_unpack(int *out_fd, uint64_t *out_size, int in_fd,
-                                       const char *name, const struct vg_oci_unpack_opts *o,
-                                       struct vg_err **err);
+VG_NODISCARD int vg_oci_archive_unpack(int *out_fd, uint64_t *out_size, int in_fd, const char *name,
+                                       const struct vg_oci_unpack_opts *o, struct vg_err **err);
 
 enum vg_oci_tar_type { VG_TAR_FILE, VG_TAR_DIR, VG_TAR_SYMLINK, VG_TAR_HARDLINK, VG_TAR_OTHER };
 

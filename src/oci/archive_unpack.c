@@ -49,11 +49,16 @@ const char *
 vg_oci_compression_name(enum vg_oci_compression c)
 {
     switch (c) {
-    case VG_OCI_COMP_GZIP: return "gzip";
-    case VG_OCI_COMP_ZSTD: return "zstd";
-    case VG_OCI_COMP_BZIP2: return "bzip2";
-    case VG_OCI_COMP_XZ: return "xz";
-    case VG_OCI_COMP_NONE: break;
+    case VG_OCI_COMP_GZIP:
+        return "gzip";
+    case VG_OCI_COMP_ZSTD:
+        return "zstd";
+    case VG_OCI_COMP_BZIP2:
+        return "bzip2";
+    case VG_OCI_COMP_XZ:
+        return "xz";
+    case VG_OCI_COMP_NONE:
+        break;
     }
     return "uncompressed";
 }
@@ -145,8 +150,8 @@ unpack_write(struct unpack *u, const uint8_t *p, size_t n, struct vg_err **err)
         return -1;
     }
     if (vg_fd_write_all(u->out, p, n) < 0) {
-        return vg_err_sys(err, VG_E_IO, "%s: write decompressed archive to %s%s", u->name,
-                          u->dir, errno == ENOSPC ? " (set TMPDIR to a larger file system)" : "");
+        return vg_err_sys(err, VG_E_IO, "%s: write decompressed archive to %s%s", u->name, u->dir,
+                          errno == ENOSPC ? " (set TMPDIR to a larger file system)" : "");
     }
     u->written += (uint64_t)n;
     return 0;
@@ -202,7 +207,7 @@ unpack_run(struct unpack *u, int in_fd, enum vg_oci_compression c, struct vg_err
         rc = unpack_stream_err(u, a, false, err);
     } else {
         int h = archive_read_next_header(a, &ent);
-        rc = h == ARCHIVE_EOF ? 0
+        rc = h == ARCHIVE_EOF  ? 0
              : h != ARCHIVE_OK ? unpack_stream_err(u, a, false, err)
                                : unpack_copy(u, a, err);
     }
@@ -253,4 +258,3 @@ vg_oci_archive_unpack(int *out_fd, uint64_t *out_size, int in_fd, const char *na
     *out_size = u.written;
     return 0;
 }
-

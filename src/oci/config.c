@@ -19,8 +19,8 @@ vg_oci_config_free(struct vg_oci_config *c)
     if (!c) {
         return;
     }
-    char **strs[] = {&c->os,   &c->architecture, &c->variant,    &c->created,
-                     &c->author, &c->user,       &c->workdir,    &c->stop_signal};
+    char **strs[] = {&c->os,     &c->architecture, &c->variant, &c->created,
+                     &c->author, &c->user,         &c->workdir, &c->stop_signal};
     for (size_t i = 0; i < VG_ARRAY_LEN(strs); i++) {
         free(*strs[i]);
     }
@@ -111,7 +111,7 @@ get_key_set(char ***out, size_t *n, const json_t *obj, const char *key, const ch
     *out = vg_calloc(count ? count : 1, sizeof(char *));
     const char *k;
     json_t *val;
-    json_object_foreach(v, k, val) {
+    json_object_foreach (v, k, val) {
         (*out)[(*n)++] = vg_strdup(k);
     }
     return 0;
@@ -129,7 +129,7 @@ get_labels(json_t **out, const json_t *obj, struct vg_err **err)
     }
     const char *k;
     json_t *val;
-    json_object_foreach(v, k, val) {
+    json_object_foreach (v, k, val) {
         if (!json_is_string(val)) {
             char *e = vg_escape(k, strlen(k), 64);
             int rc = vg_err_set(err, VG_E_PARSE, "config/config/Labels/%s: not a string", e);
@@ -243,8 +243,7 @@ parse_rootfs(struct vg_oci_config *c, const json_t *doc, struct vg_err **err)
 }
 
 int
-vg_oci_config_parse(struct vg_oci_config **out, const void *data, size_t len,
-                    struct vg_err **err)
+vg_oci_config_parse(struct vg_oci_config **out, const void *data, size_t len, struct vg_err **err)
 {
     vg_autojson json_t *doc = NULL;
     if (vg_json_parse(&doc, data, len, VG_LIMIT_CONFIG_BYTES, "config", err) < 0) {

@@ -110,7 +110,7 @@ config_member(const json_t *obj, const char *registry, bool (*filter)(const json
 {
     const char *key;
     json_t *e, *best = NULL;
-    json_object_foreach((json_t *)obj, key, e) {
+    json_object_foreach ((json_t *)obj, key, e) {
         if (!filter(e) || !key_matches(key, registry)) {
             continue;
         }
@@ -134,8 +134,7 @@ is_any(const json_t *j)
 }
 
 static int
-entry_creds(struct vg_registry_creds *out, const json_t *e, const char *what,
-            struct vg_err **err)
+entry_creds(struct vg_registry_creds *out, const json_t *e, const char *what, struct vg_err **err)
 {
     const char *auth = vg_json_str(e, "auth");
     const char *user = vg_json_str(e, "username");
@@ -476,8 +475,8 @@ drain_once(int *fd, struct vg_buf *b, bool drop_excess, struct vg_err **err)
 
 /* Reads stdout and stderr to their end, then reaps the child, all before the deadline. */
 static int
-proc_collect(struct helper_proc *p, struct vg_buf *out, struct vg_buf *errout,
-             uint64_t deadline_ns, unsigned timeout_ms, struct vg_err **err)
+proc_collect(struct helper_proc *p, struct vg_buf *out, struct vg_buf *errout, uint64_t deadline_ns,
+             unsigned timeout_ms, struct vg_err **err)
 {
     while (p->out >= 0 || p->errfd >= 0) {
         struct pollfd pf[2] = {{.fd = p->out, .events = POLLIN},
@@ -550,8 +549,8 @@ helper_message(const struct vg_buf *out, const struct vg_buf *errout)
     struct vg_str s = vg_str_trim((struct vg_str){(const char *)out->data, out->len});
     if (s.len == 0) {
         struct vg_str rest;
-        vg_str_cut(vg_str_trim((struct vg_str){(const char *)errout->data, errout->len}), '\n',
-                   &s, &rest);
+        vg_str_cut(vg_str_trim((struct vg_str){(const char *)errout->data, errout->len}), '\n', &s,
+                   &rest);
     }
     if (s.len == 0) {
         return vg_strdup("no message");
@@ -574,7 +573,7 @@ wipe_json_tree(json_t *j)
     const char *key;
     json_t *v;
     if (json_is_object(j)) {
-        json_object_foreach(j, key, v) {
+        json_object_foreach (j, key, v) {
             wipe_json_string(v);
         }
     }
@@ -596,7 +595,7 @@ answer_fields(const json_t *j, json_t **user, json_t **secret, struct vg_err **e
     const char *key;
     json_t *v;
     *user = *secret = NULL;
-    json_object_foreach((json_t *)j, key, v) {
+    json_object_foreach ((json_t *)j, key, v) {
         json_t **slot = strcasecmp(key, "Username") == 0 ? user
                         : strcasecmp(key, "Secret") == 0 ? secret
                                                          : NULL;
@@ -687,8 +686,7 @@ helper_get(struct vg_registry_creds *out, bool *found, const char *name, const c
     if (rc == 0 && (!WIFEXITED(p.status) || WEXITSTATUS(p.status) != 0)) {
         struct vg_str msg = vg_str_trim((struct vg_str){(const char *)b.data, b.len});
         if (WIFEXITED(p.status) && vg_str_eq_c(msg, HELPER_NOT_FOUND_MSG)) {
-            VG_DEBUG("registry", "credential helper %s has no credentials for %s", prog,
-                     registry);
+            VG_DEBUG("registry", "credential helper %s has no credentials for %s", prog, registry);
         } else {
             rc = helper_status_error(&p, &b, &eb, err);
         }
@@ -729,8 +727,8 @@ config_path(const char *docker_config_dir)
 
 /* The helper (when one applies and has an entry), else auths. */
 static int
-config_lookup(struct vg_registry_creds *out, bool *found, const char *registry,
-              const json_t *j, const char *path, struct vg_err **err)
+config_lookup(struct vg_registry_creds *out, bool *found, const char *registry, const json_t *j,
+              const char *path, struct vg_err **err)
 {
     const char *helper, *source;
     if (helper_choose(&helper, &source, j, registry, path, err) < 0) {
@@ -759,8 +757,7 @@ config_lookup(struct vg_registry_creds *out, bool *found, const char *registry,
 
 int
 vg_registry_creds_lookup(struct vg_registry_creds *out, bool *found, const char *registry,
-                         const char *creds_opt, const char *docker_config_dir,
-                         struct vg_err **err)
+                         const char *creds_opt, const char *docker_config_dir, struct vg_err **err)
 {
     memset(out, 0, sizeof(*out));
     *found = false;

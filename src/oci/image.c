@@ -18,8 +18,8 @@
 
 /* Weak so that oci/ links while the registry transport is not built; see image_source_new. */
 extern int vg_oci_registry_source_new(struct vg_oci_source **out, const char *spec,
-                                      const struct vg_oci_open_opts *opts,
-                                      struct vg_err **err) __attribute__((weak));
+                                      const struct vg_oci_open_opts *opts, struct vg_err **err)
+    __attribute__((weak));
 
 struct vg_oci_blob {
     struct vg_oci_stream *s;
@@ -28,8 +28,8 @@ struct vg_oci_blob {
 };
 
 int
-vg_oci_blob_open(struct vg_oci_blob **out, struct vg_oci_image *img,
-                 const struct vg_oci_desc *desc, struct vg_err **err)
+vg_oci_blob_open(struct vg_oci_blob **out, struct vg_oci_image *img, const struct vg_oci_desc *desc,
+                 struct vg_err **err)
 {
     struct vg_oci_stream *s = NULL;
     if (img->src->ops->open_blob(img->src, desc, &s, err) < 0) {
@@ -43,8 +43,7 @@ vg_oci_blob_open(struct vg_oci_blob **out, struct vg_oci_image *img,
 }
 
 int
-vg_oci_blob_read(struct vg_oci_blob *b, void *buf, size_t cap, size_t *got,
-                 struct vg_err **err)
+vg_oci_blob_read(struct vg_oci_blob *b, void *buf, size_t cap, size_t *got, struct vg_err **err)
 {
     *got = 0;
     if (b->done) {
@@ -81,8 +80,8 @@ vg_oci_blob_close(struct vg_oci_blob *b)
 }
 
 int
-vg_oci_blob_read_all(struct vg_buf *out, struct vg_oci_image *img,
-                     const struct vg_oci_desc *desc, size_t max, struct vg_err **err)
+vg_oci_blob_read_all(struct vg_buf *out, struct vg_oci_image *img, const struct vg_oci_desc *desc,
+                     size_t max, struct vg_err **err)
 {
     if (desc->size > max) {
         return vg_err_set(err, VG_E_LIMIT, "blob %s: declared size %llu exceeds the limit of %zu",
@@ -137,8 +136,8 @@ static int
 image_source_new(struct vg_oci_image *img, const char *image, const struct vg_oci_open_opts *o,
                  struct vg_err **err)
 {
-    static const char *const unsupported[] = {"oci-archive:", "dir:", "docker-daemon:",
-                                              "containers-storage:", "ostree:", "sif:"};
+    static const char *const unsupported[] = {
+        "oci-archive:", "dir:", "docker-daemon:", "containers-storage:", "ostree:", "sif:"};
     if (vg_cstr_startswith(image, "oci:")) {
         img->transport = vg_strdup("oci");
         return vg_oci_layout_source_new(&img->src, image + 4, o, err);
@@ -167,8 +166,7 @@ image_source_new(struct vg_oci_image *img, const char *image, const struct vg_oc
 }
 
 static int
-check_blob_bytes(const struct vg_oci_desc *d, const uint8_t *data, size_t len,
-                 struct vg_err **err)
+check_blob_bytes(const struct vg_oci_desc *d, const uint8_t *data, size_t len, struct vg_err **err)
 {
     struct vg_oci_verifier *v = vg_oci_verifier_new(&d->digest, d->size);
     int rc = vg_oci_verifier_update(v, data, len, err);
@@ -181,8 +179,7 @@ check_blob_bytes(const struct vg_oci_desc *d, const uint8_t *data, size_t len,
 
 /* Loads the root, then descends through indexes to the manifest for `want`. */
 static int
-resolve_manifest(struct vg_oci_image *img, const struct vg_oci_platform *want,
-                 struct vg_err **err)
+resolve_manifest(struct vg_oci_image *img, const struct vg_oci_platform *want, struct vg_err **err)
 {
     vg_autobuf struct vg_buf raw = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
     vg_autofree char *mt = NULL;
@@ -190,16 +187,17 @@ resolve_manifest(struct vg_oci_image *img, const struct vg_oci_platform *want,
         return -1;
     }
     vg_digest_of(&img->manifest_digest, VG_DIGEST_SHA256, raw.data, raw.len);
-    if (img->ref && img->ref->digest &&
-        strcmp(img->ref->digest, img->manifest_digest.text) != 0) {
+    if (img->ref && img->ref->digest && strcmp(img->ref->digest, img->manifest_digest.text) != 0) {
         struct vg_digest want_d;
         if (vg_digest_parse(&want_d, img->ref->digest, NULL) == 0 &&
             want_d.alg == VG_DIGEST_SHA512) {
             vg_digest_of(&img->manifest_digest, VG_DIGEST_SHA512, raw.data, raw.len);
         }
         if (strcmp(img->ref->digest, img->manifest_digest.text) != 0) {
-            return vg_err_set(err, VG_E_VERIFY, "manifest %s: digest mismatch: content hashes "
-                              "to %s", img->ref->digest, img->manifest_digest.text);
+            return vg_err_set(err, VG_E_VERIFY,
+                              "manifest %s: digest mismatch: content hashes "
+                              "to %s",
+                              img->ref->digest, img->manifest_digest.text);
         }
     }
     struct vg_oci_manifest *m = NULL;
@@ -255,8 +253,8 @@ check_image_media_types(const struct vg_oci_manifest *m, struct vg_err **err)
 {
     if (!vg_oci_mt_is_image_config(m->config.media_type)) {
         char *e = vg_escape(m->config.media_type, strlen(m->config.media_type), 100);
-        int rc = vg_err_set(err, VG_E_UNSUPPORTED,
-                            "not a container image: config media type \"%s\"", e);
+        int rc =
+            vg_err_set(err, VG_E_UNSUPPORTED, "not a container image: config media type \"%s\"", e);
         free(e);
         return rc;
     }
@@ -286,10 +284,9 @@ load_config(struct vg_oci_image *img, struct vg_err **err)
         return vg_err_wrap(err, "config %s", m->config.digest.text);
     }
     if (img->config->ndiff_ids != m->nlayers) {
-        return vg_err_set(err, VG_E_PARSE,
-                          "config %s lists %zu diff_ids but manifest %s has %zu layers",
-                          m->config.digest.text, img->config->ndiff_ids,
-                          img->manifest_digest.text, m->nlayers);
+        return vg_err_set(
+            err, VG_E_PARSE, "config %s lists %zu diff_ids but manifest %s has %zu layers",
+            m->config.digest.text, img->config->ndiff_ids, img->manifest_digest.text, m->nlayers);
     }
     img->platform.os = vg_strdup(img->config->os);
     img->platform.architecture = vg_strdup(img->config->architecture);
@@ -299,8 +296,8 @@ load_config(struct vg_oci_image *img, struct vg_err **err)
 }
 
 int
-vg_oci_image_open(struct vg_oci_image **out, const char *image,
-                  const struct vg_oci_open_opts *opts, struct vg_err **err)
+vg_oci_image_open(struct vg_oci_image **out, const char *image, const struct vg_oci_open_opts *opts,
+                  struct vg_err **err)
 {
     struct vg_oci_open_opts none = VG_OCI_OPEN_OPTS_INIT;
     const struct vg_oci_open_opts *o = opts ? opts : &none;

@@ -24,10 +24,10 @@ struct layout_source {
     struct vg_oci_source base;
     int dirfd;
     char *dir;
-    char *tag;                /* NULL when none given */
-    uint8_t *index_raw;       /* index.json bytes, when the root is index.json itself */
+    char *tag;          /* NULL when none given */
+    uint8_t *index_raw; /* index.json bytes, when the root is index.json itself */
     size_t index_len;
-    struct vg_oci_desc root;  /* the selected index.json entry (unused when index_raw) */
+    struct vg_oci_desc root; /* the selected index.json entry (unused when index_raw) */
 };
 
 struct fd_stream {
@@ -75,8 +75,8 @@ open_blob_fd(struct layout_source *ls, const struct vg_digest *d, struct vg_err 
     int fd = openat(ls->dirfd, p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         if (errno == ENOENT) {
-            return vg_err_set(err, VG_E_NOTFOUND, "blob %s not found in layout %s (%s)",
-                              d->text, ls->dir, p);
+            return vg_err_set(err, VG_E_NOTFOUND, "blob %s not found in layout %s (%s)", d->text,
+                              ls->dir, p);
         }
         return vg_err_sys(err, VG_E_IO, "open %s/%s", ls->dir, p);
     }
@@ -84,8 +84,8 @@ open_blob_fd(struct layout_source *ls, const struct vg_digest *d, struct vg_err 
 }
 
 static int
-layout_open_blob(struct vg_oci_source *src, const struct vg_oci_desc *d,
-                 struct vg_oci_stream **out, struct vg_err **err)
+layout_open_blob(struct vg_oci_source *src, const struct vg_oci_desc *d, struct vg_oci_stream **out,
+                 struct vg_err **err)
 {
     struct layout_source *ls = (struct layout_source *)src;
     int fd = open_blob_fd(ls, &d->digest, err);
@@ -340,7 +340,8 @@ vg_oci_layout_source_new(struct vg_oci_source **out, const char *spec,
     ls->base.ops = &layout_ops;
     ls->dir = vg_str_dup(dir);
     ls->tag = has_tag ? vg_str_dup(tag) : NULL;
-    ls->base.reference = has_tag ? vg_fmt("oci:%s:%s", ls->dir, ls->tag) : vg_fmt("oci:%s", ls->dir);
+    ls->base.reference =
+        has_tag ? vg_fmt("oci:%s:%s", ls->dir, ls->tag) : vg_fmt("oci:%s", ls->dir);
     ls->dirfd = open(ls->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc = 0;
     if (ls->dirfd < 0) {

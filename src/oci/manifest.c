@@ -29,8 +29,7 @@ vg_oci_mt_is_index(const char *mt)
 bool
 vg_oci_mt_is_schema1(const char *mt)
 {
-    return mt &&
-           (strcmp(mt, VG_MT_DOCKER_SCHEMA1) == 0 || strcmp(mt, VG_MT_DOCKER_SCHEMA1_S) == 0);
+    return mt && (strcmp(mt, VG_MT_DOCKER_SCHEMA1) == 0 || strcmp(mt, VG_MT_DOCKER_SCHEMA1_S) == 0);
 }
 
 bool
@@ -111,8 +110,7 @@ opt_str(char **out, const json_t *j, const char *key, const char *where, struct 
 }
 
 static int
-opt_object(json_t **out, const json_t *j, const char *key, const char *where,
-           struct vg_err **err)
+opt_object(json_t **out, const json_t *j, const char *key, const char *where, struct vg_err **err)
 {
     json_t *v = json_object_get(j, key);
     if (!v) {
@@ -123,10 +121,10 @@ opt_object(json_t **out, const json_t *j, const char *key, const char *where,
     }
     const char *k;
     json_t *val;
-    json_object_foreach(v, k, val) {
+    json_object_foreach (v, k, val) {
         if (!json_is_string(val)) {
-            return vg_err_set(err, VG_E_PARSE, "%s/%s: value of \"%.64s\" is not a string",
-                              where, key, k);
+            return vg_err_set(err, VG_E_PARSE, "%s/%s: value of \"%.64s\" is not a string", where,
+                              key, k);
         }
     }
     *out = json_incref(v);
@@ -134,8 +132,7 @@ opt_object(json_t **out, const json_t *j, const char *key, const char *where,
 }
 
 static int
-parse_platform(struct vg_oci_platform *p, const json_t *j, const char *where,
-               struct vg_err **err)
+parse_platform(struct vg_oci_platform *p, const json_t *j, const char *where, struct vg_err **err)
 {
     json_t *pj = json_object_get(j, "platform");
     if (!pj) {
@@ -159,8 +156,7 @@ parse_platform(struct vg_oci_platform *p, const json_t *j, const char *where,
 }
 
 int
-vg_oci_desc_parse(struct vg_oci_desc *out, const json_t *j, const char *where,
-                  struct vg_err **err)
+vg_oci_desc_parse(struct vg_oci_desc *out, const json_t *j, const char *where, struct vg_err **err)
 {
     struct vg_oci_desc d = {0};
     if (!json_is_object(j)) {
@@ -231,8 +227,8 @@ parse_desc_array(struct vg_oci_desc **out, size_t *n, const json_t *doc, const c
     }
     size_t count = json_array_size(arr);
     if (count > limit) {
-        return vg_err_set(err, VG_E_LIMIT, "/%s: %zu entries exceeds the limit of %zu", key,
-                          count, limit);
+        return vg_err_set(err, VG_E_LIMIT, "/%s: %zu entries exceeds the limit of %zu", key, count,
+                          limit);
     }
     *out = vg_calloc(count ? count : 1, sizeof(**out));
     for (size_t i = 0; i < count; i++) {
@@ -256,8 +252,8 @@ effective_media_type(char **out, const json_t *doc, const char *hint, struct vg_
         return vg_err_set(err, VG_E_PARSE, "/mediaType: not a string");
     }
     const char *mt = mtj ? json_string_value(mtj) : NULL;
-    bool hint_known = vg_oci_mt_is_manifest(hint) || vg_oci_mt_is_index(hint) ||
-                      vg_oci_mt_is_schema1(hint);
+    bool hint_known =
+        vg_oci_mt_is_manifest(hint) || vg_oci_mt_is_index(hint) || vg_oci_mt_is_schema1(hint);
     if (mt && hint_known && strcmp(mt, hint) != 0) {
         char *e = vg_escape(mt, strlen(mt), 100);
         int rc = vg_err_set(err, VG_E_PARSE,
@@ -302,8 +298,7 @@ check_shape(const struct vg_oci_manifest *m, const json_t *doc, struct vg_err **
     }
     if (!m->is_index && json_object_get(doc, "manifests")) {
         return vg_err_set(err, VG_E_PARSE,
-                          "document claims to be a manifest (%s) but has manifests",
-                          m->media_type);
+                          "document claims to be a manifest (%s) but has manifests", m->media_type);
     }
     return 0;
 }

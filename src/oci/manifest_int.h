@@ -17,6 +17,6 @@ bool vg_oci_mt_is_manifest(const char *mt); /* OCI manifest or Docker schema2 */
 bool vg_oci_mt_is_index(const char *mt);    /* OCI index or Docker manifest list */
 bool vg_oci_mt_is_schema1(const char *mt);
 bool vg_oci_mt_is_image_config(const char *mt);
-bool vg_oci_mt_is_layer(const char *mt);   /* tar layers: plain, gzip, zstd, Docker, foreign */
+bool vg_oci_mt_is_layer(const char *mt); /* tar layers: plain, gzip, zstd, Docker, foreign */
 
 #endif

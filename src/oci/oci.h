@@ -109,16 +109,23 @@ struct vg_oci_history {
 struct vg_oci_config {
     char *os, *architecture, *variant, *created, *author;
     char *user, *workdir;
-    char **env;        size_t nenv;
-    char **entrypoint; size_t nentrypoint;
-    char **cmd;        size_t ncmd;
-    char **exposed_ports; size_t nexposed_ports; /* "80/tcp" */
-    char **volumes;    size_t nvolumes;
-    json_t *labels;    /* object or NULL */
+    char **env;
+    size_t nenv;
+    char **entrypoint;
+    size_t nentrypoint;
+    char **cmd;
+    size_t ncmd;
+    char **exposed_ports;
+    size_t nexposed_ports; /* "80/tcp" */
+    char **volumes;
+    size_t nvolumes;
+    json_t *labels;      /* object or NULL */
     json_t *healthcheck; /* object or NULL (Docker "Healthcheck") */
     char *stop_signal;
-    struct vg_oci_history *history; size_t nhistory;
-    struct vg_digest *diff_ids; size_t ndiff_ids;
+    struct vg_oci_history *history;
+    size_t nhistory;
+    struct vg_digest *diff_ids;
+    size_t ndiff_ids;
 };
 int vg_oci_config_parse(struct vg_oci_config **out, const void *data, size_t len,
                         struct vg_err **err);
@@ -134,22 +141,27 @@ struct vg_oci_open_opts {
     bool plain_http;           /* http:// instead of https:// */
     const char *ca_file;       /* extra CA bundle, or NULL */
 };
-#define VG_OCI_OPEN_OPTS_INIT {0}
+#define VG_OCI_OPEN_OPTS_INIT                                                                      \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* A resolved single-platform image. */
 struct vg_oci_image {
-    char *transport;  /* "oci", "docker-archive", "docker" */
-    char *reference;  /* what the user asked for, normalized (e.g. docker.io/library/x:1) */
+    char *transport;        /* "oci", "docker-archive", "docker" */
+    char *reference;        /* what the user asked for, normalized (e.g. docker.io/library/x:1) */
     struct vg_oci_ref *ref; /* registry references only, else NULL */
     struct vg_digest manifest_digest;
     char *manifest_media_type;
-    uint8_t *manifest_raw; size_t manifest_len; /* exact bytes, as stored/served */
+    uint8_t *manifest_raw;
+    size_t manifest_len;           /* exact bytes, as stored/served */
     struct vg_digest index_digest; /* when resolved through an index; alg 0 otherwise */
     struct vg_oci_manifest *manifest;
-    uint8_t *config_raw; size_t config_len;
+    uint8_t *config_raw;
+    size_t config_len;
     struct vg_oci_config *config;
     struct vg_oci_platform platform; /* from the config (os/architecture/variant) */
-    struct vg_oci_source *src;      /* owned */
+    struct vg_oci_source *src;       /* owned */
 };
 
 /* Opens "oci:DIR[:TAG]", "docker-archive:FILE[:REF]", "docker://REF" or a bare REF, resolves

@@ -16,9 +16,8 @@ static const char *
 norm_arch(const char *a)
 {
     static const char *const map[][2] = {
-        {"x86_64", "amd64"}, {"x86-64", "amd64"}, {"aarch64", "arm64"},
-        {"i386", "386"},     {"i686", "386"},     {"armhf", "arm"},
-        {"armel", "arm"},    {"ppc64el", "ppc64le"},
+        {"x86_64", "amd64"}, {"x86-64", "amd64"}, {"aarch64", "arm64"}, {"i386", "386"},
+        {"i686", "386"},     {"armhf", "arm"},    {"armel", "arm"},     {"ppc64el", "ppc64le"},
     };
     for (size_t i = 0; a && i < VG_ARRAY_LEN(map); i++) {
         if (strcmp(a, map[i][0]) == 0) {
@@ -74,8 +73,8 @@ vg_oci_platform_parse(struct vg_oci_platform *out, const char *s, struct vg_err 
         more = vg_str_cut(rest, '/', &head, &tail);
         if (n == VG_ARRAY_LEN(parts) || !valid_part(head)) {
             char *e = vg_escape(s ? s : "", s ? strlen(s) : 0, 80);
-            int rc = vg_err_set(err, VG_E_USAGE,
-                                "invalid platform \"%s\": want os/arch[/variant]", e);
+            int rc =
+                vg_err_set(err, VG_E_USAGE, "invalid platform \"%s\": want os/arch[/variant]", e);
             free(e);
             return rc;
         }
@@ -84,8 +83,7 @@ vg_oci_platform_parse(struct vg_oci_platform *out, const char *s, struct vg_err 
     }
     if (n < 2) {
         char *e = vg_escape(s, strlen(s), 80);
-        int rc = vg_err_set(err, VG_E_USAGE, "invalid platform \"%s\": want os/arch[/variant]",
-                            e);
+        int rc = vg_err_set(err, VG_E_USAGE, "invalid platform \"%s\": want os/arch[/variant]", e);
         free(e);
         return rc;
     }
@@ -177,8 +175,8 @@ none_matched(const struct vg_oci_manifest *index, const struct vg_oci_platform *
         }
     }
     char *w = vg_oci_platform_string(want);
-    int rc = vg_err_set(err, VG_E_NOTFOUND, "no manifest for platform %s in the index (has: %s)",
-                        w, avail.len ? vg_buf_cstr(&avail) : "no platforms");
+    int rc = vg_err_set(err, VG_E_NOTFOUND, "no manifest for platform %s in the index (has: %s)", w,
+                        avail.len ? vg_buf_cstr(&avail) : "no platforms");
     free(w);
     vg_buf_dispose(&avail);
     return rc;

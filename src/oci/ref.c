@@ -13,9 +13,9 @@
 
 #include <string.h>
 
-#define NAME_MAX_LEN 255u   /* distribution/reference NameTotalLengthMax */
-#define TAG_MAX_LEN  128u   /* tag grammar: one leading char plus up to 127 */
-#define REF_MAX_LEN  1024u  /* whole input: name + tag + longest digest, with headroom */
+#define NAME_MAX_LEN 255u  /* distribution/reference NameTotalLengthMax */
+#define TAG_MAX_LEN  128u  /* tag grammar: one leading char plus up to 127 */
+#define REF_MAX_LEN  1024u /* whole input: name + tag + longest digest, with headroom */
 
 static bool
 is_lower_alnum(char c)
@@ -218,8 +218,8 @@ split_name(struct vg_oci_ref *r, const char *s, struct vg_str name, struct vg_er
         if (!valid_domain(first)) {
             return bad_ref(err, s, "invalid registry host");
         }
-        r->registry = vg_str_eq_c(first, "index.docker.io") ? vg_strdup("docker.io")
-                                                             : vg_str_dup(first);
+        r->registry =
+            vg_str_eq_c(first, "index.docker.io") ? vg_strdup("docker.io") : vg_str_dup(first);
         path = rest;
     } else {
         r->registry = vg_strdup("docker.io");
@@ -253,8 +253,7 @@ vg_oci_ref_parse(struct vg_oci_ref **out, const char *s, struct vg_err **err)
     }
     size_t slen = strlen(s);
     if (slen > REF_MAX_LEN) {
-        return vg_err_set(err, VG_E_USAGE, "invalid reference: %zu characters is too long",
-                          slen);
+        return vg_err_set(err, VG_E_USAGE, "invalid reference: %zu characters is too long", slen);
     }
     if (is_64_hex(s)) {
         return bad_ref(err, s, "cannot specify 64-byte hexadecimal strings");

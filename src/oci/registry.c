@@ -13,11 +13,11 @@
 
 #include <string.h>
 
-#define MANIFEST_ACCEPT                                                                          \
-    "Accept: " VG_MT_OCI_MANIFEST ", " VG_MT_OCI_INDEX ", " VG_MT_DOCKER_MANIFEST                \
+#define MANIFEST_ACCEPT                                                                            \
+    "Accept: " VG_MT_OCI_MANIFEST ", " VG_MT_OCI_INDEX ", " VG_MT_DOCKER_MANIFEST                  \
     ", " VG_MT_DOCKER_LIST
-#define TAGS_PAGE_BYTES (4u * 1024u * 1024u)
-#define TAGS_PAGES_MAX  1000u
+#define TAGS_PAGE_BYTES     (4u * 1024u * 1024u)
+#define TAGS_PAGES_MAX      1000u
 #define REFERRERS_PAGES_MAX 100u
 
 /* ---------------------------------------------------------------- client */
@@ -81,8 +81,8 @@ vg_registry_creds_ensure(struct vg_registry_client *c, struct vg_err **err)
         return 0;
     }
     c->creds_loaded = true;
-    return vg_registry_creds_lookup(&c->creds, &c->have_creds, c->registry, NULL,
-                                    c->docker_config, err);
+    return vg_registry_creds_lookup(&c->creds, &c->have_creds, c->registry, NULL, c->docker_config,
+                                    err);
 }
 
 void
@@ -109,8 +109,8 @@ display(const struct vg_registry_client *c, const char *prefix, const char *refe
         return vg_fmt("%s%s/%s", prefix, c->registry, c->repo);
     }
     vg_autofree char *r = vg_escape(reference, strlen(reference), 200);
-    return vg_fmt("%s%s/%s%s%s", prefix, c->registry, c->repo,
-                  strchr(reference, ':') ? "@" : ":", r);
+    return vg_fmt("%s%s/%s%s%s", prefix, c->registry, c->repo, strchr(reference, ':') ? "@" : ":",
+                  r);
 }
 
 /* Tags and digests go into URL paths: allow only their grammar's characters. */
@@ -172,14 +172,14 @@ is_schema1(const char *mt, const uint8_t *data, size_t len)
 
 static int
 manifest_check(const struct vg_registry_client *c, const char *reference,
-               struct vg_registry_manifest *m, const struct vg_http_resp *resp,
-               struct vg_err **err)
+               struct vg_registry_manifest *m, const struct vg_http_resp *resp, struct vg_err **err)
 {
     vg_autofree char *what = display(c, "", reference);
     if (is_schema1(m->media_type, m->data, m->len)) {
         return vg_err_set(err, VG_E_UNSUPPORTED,
                           "manifest %s is Docker schema 1, which is deprecated and not supported "
-                          "(re-push the image with a current client)", what);
+                          "(re-push the image with a current client)",
+                          what);
     }
     struct vg_digest want;
     if (vg_digest_valid(reference)) {
@@ -206,8 +206,7 @@ manifest_check(const struct vg_registry_client *c, const char *reference,
 /* The manifest in a GET's response (any status): what vg_registry_manifest_get returns. */
 static int
 manifest_from_resp(const struct vg_registry_client *c, const char *reference,
-                   struct vg_http_resp *resp, struct vg_registry_manifest *out,
-                   struct vg_err **err)
+                   struct vg_http_resp *resp, struct vg_registry_manifest *out, struct vg_err **err)
 {
     memset(out, 0, sizeof(*out));
     if (resp->status != 200) {
@@ -229,8 +228,8 @@ manifest_req(const struct vg_registry_client *c, const char *reference, const ch
 {
     *url = vg_registry_url(c, "manifests", reference);
     hdrs[0] = MANIFEST_ACCEPT;
-    *req = (struct vg_http_req){.url = *url, .headers = hdrs, .nheaders = 1,
-                                .max_body = VG_LIMIT_MANIFEST_BYTES};
+    *req = (struct vg_http_req){
+        .url = *url, .headers = hdrs, .nheaders = 1, .max_body = VG_LIMIT_MANIFEST_BYTES};
 }
 
 int
@@ -322,8 +321,8 @@ vg_registry_blob_get(struct vg_registry_client *c, const struct vg_digest *d, st
     int64_t cl = vg_http_stream_length(s);
     if (cl > 0 && (uint64_t)cl > out->max) {
         vg_http_stream_close(s);
-        return vg_err_set(err, VG_E_LIMIT, "blob %s: %lld bytes exceed the limit of %zu",
-                          d->text, (long long)cl, out->max);
+        return vg_err_set(err, VG_E_LIMIT, "blob %s: %lld bytes exceed the limit of %zu", d->text,
+                          (long long)cl, out->max);
     }
     struct vg_hasher *h = vg_hasher_new(d->alg);
     uint8_t chunk[16384];
@@ -345,8 +344,7 @@ vg_registry_blob_get(struct vg_registry_client *c, const struct vg_digest *d, st
     vg_hasher_final(h, &got_d);
     vg_hasher_free(h);
     if (rc == 0 && !vg_digest_eq(&got_d, d)) {
-        return vg_err_set(err, VG_E_VERIFY, "blob %s: content hashes to %s", d->text,
-                          got_d.text);
+        return vg_err_set(err, VG_E_VERIFY, "blob %s: content hashes to %s", d->text, got_d.text);
     }
     return rc;
 }
@@ -366,14 +364,13 @@ static int
 tags_page(const struct vg_http_resp *resp, char ***tags, size_t *n, struct vg_err **err)
 {
     vg_autojson json_t *j = NULL;
-    if (vg_json_parse(&j, resp->body.data, resp->body.len, TAGS_PAGE_BYTES, "tag list", err) <
-        0) {
+    if (vg_json_parse(&j, resp->body.data, resp->body.len, TAGS_PAGE_BYTES, "tag list", err) < 0) {
         return -1;
     }
     json_t *arr = vg_json_arr(j, "tags");
     size_t i;
     json_t *t;
-    json_array_foreach(arr, i, t) {
+    json_array_foreach (arr, i, t) {
         if (!json_is_string(t)) {
             return vg_err_set(err, VG_E_PARSE, "tag list: entry %zu is not a string", i);
         }
@@ -542,19 +539,17 @@ referrers_collect(struct vg_registry_client *c, const char *url, struct vg_http_
         free(cur);
         cur = vg_steal_ptr(&next);
         if (page >= REFERRERS_PAGES_MAX) {
-            return vg_err_set(err, VG_E_LIMIT, "%s: more than %u pages", what,
-                              REFERRERS_PAGES_MAX);
+            return vg_err_set(err, VG_E_LIMIT, "%s: more than %u pages", what, REFERRERS_PAGES_MAX);
         }
-        struct vg_http_req req = {.url = cur, .headers = hdrs, .nheaders = 1,
-                                  .max_body = VG_LIMIT_MANIFEST_BYTES};
+        struct vg_http_req req = {
+            .url = cur, .headers = hdrs, .nheaders = 1, .max_body = VG_LIMIT_MANIFEST_BYTES};
         struct vg_http_resp r;
         if (vg_registry_do(c, &req, false, &r, err) < 0) {
             return vg_err_wrap(err, "%s", what);
         }
         total += r.body.len;
         rc = r.status != 200 ? vg_registry_status_error(c, what, r.status, &r.body, err)
-             : total > max   ? vg_err_set(err, VG_E_LIMIT, "%s: pages exceed %zu bytes", what,
-                                          max)
+             : total > max   ? vg_err_set(err, VG_E_LIMIT, "%s: pages exceed %zu bytes", what, max)
                              : referrers_page_add(all, &r.body, what, page, err);
         if (rc == 0) {
             rc = page_next(cur, &r, &next, what, err);
@@ -585,7 +580,9 @@ vg_registry_referrers(struct vg_registry_client *c, const struct vg_digest *subj
     *fallback = false;
     vg_autofree char *url = referrers_url(c, subject, artifact_type);
     const char *hdrs[] = {"Accept: " VG_MT_OCI_INDEX};
-    struct vg_http_req req = {.url = url, .headers = hdrs, .nheaders = 1,
+    struct vg_http_req req = {.url = url,
+                              .headers = hdrs,
+                              .nheaders = 1,
                               .max_body = out->max ? out->max : VG_LIMIT_MANIFEST_BYTES};
     struct vg_http_resp resp;
     vg_autofree char *what = display(c, "referrers of ", subject->text);
@@ -665,7 +662,9 @@ many_reqs(struct vg_registry_client *c, struct vg_registry_get *g, struct many_s
     case VG_REGISTRY_GET_REFERRERS:
         s->url[0] = referrers_url(c, &g->digest, g->artifact_type);
         s->hdr[0][0] = "Accept: " VG_MT_OCI_INDEX;
-        *r = (struct vg_http_req){.url = s->url[0], .headers = s->hdr[0], .nheaders = 1,
+        *r = (struct vg_http_req){.url = s->url[0],
+                                  .headers = s->hdr[0],
+                                  .nheaders = 1,
                                   .max_body = g->out.max ? g->out.max : VG_LIMIT_MANIFEST_BYTES};
         s->tag = fallback_tag(&g->digest);
         manifest_req(c, s->tag, s->hdr[1], &reqs[(*nreqs)++], &s->url[1]);
@@ -799,8 +798,7 @@ copy_manifest(struct vg_registry_manifest *m, struct vg_buf *raw, char **media_t
 }
 
 static int
-src_get_root(struct vg_oci_source *src, struct vg_buf *raw, char **media_type,
-             struct vg_err **err)
+src_get_root(struct vg_oci_source *src, struct vg_buf *raw, char **media_type, struct vg_err **err)
 {
     struct reg_source *rs = (struct reg_source *)src;
     const char *reference = rs->ref->digest ? rs->ref->digest : rs->ref->tag;
@@ -848,9 +846,10 @@ src_open_blob(struct vg_oci_source *src, const struct vg_oci_desc *d, struct vg_
     int64_t cl = vg_http_stream_length(hs);
     if (cl >= 0 && (uint64_t)cl != d->size) {
         vg_http_stream_close(hs);
-        return vg_err_set(err, VG_E_VERIFY, "blob %s: registry sends %lld bytes, descriptor "
-                          "says %llu", d->digest.text, (long long)cl,
-                          (unsigned long long)d->size);
+        return vg_err_set(err, VG_E_VERIFY,
+                          "blob %s: registry sends %lld bytes, descriptor "
+                          "says %llu",
+                          d->digest.text, (long long)cl, (unsigned long long)d->size);
     }
     struct reg_stream *s = vg_calloc(1, sizeof(*s));
     s->base.read = stream_read;

@@ -48,13 +48,13 @@ int vg_registry_manifest_get(struct vg_registry_client *c, const char *reference
 int vg_registry_manifest_head(struct vg_registry_client *c, const char *reference,
                               struct vg_digest *digest, char **media_type, struct vg_err **err);
 /* PUT under a tag or its digest; *out gets the digest of data. */
-int vg_registry_manifest_put(struct vg_registry_client *c, const char *reference,
-                             const void *data, size_t len, const char *media_type,
-                             struct vg_digest *out, struct vg_err **err);
+int vg_registry_manifest_put(struct vg_registry_client *c, const char *reference, const void *data,
+                             size_t len, const char *media_type, struct vg_digest *out,
+                             struct vg_err **err);
 
 /* HEAD blob: *exists and (when found and size is not NULL) its size. */
-int vg_registry_blob_exists(struct vg_registry_client *c, const struct vg_digest *d,
-                            bool *exists, uint64_t *size, struct vg_err **err);
+int vg_registry_blob_exists(struct vg_registry_client *c, const struct vg_digest *d, bool *exists,
+                            uint64_t *size, struct vg_err **err);
 /* Monolithic upload (POST then PUT ?digest=). d may be NULL (computed as sha256). When
  * mount_from names another repository of the same registry, a cross-repository mount is tried
  * first. Already-present blobs are not uploaded again. */
@@ -132,8 +132,8 @@ int vg_registry_creds_lookup(struct vg_registry_creds *out, bool *found, const c
                              struct vg_err **err);
 /* The "auths" lookup over config.json / .dockerconfigjson bytes ({"auths": {...}}). Never
  * runs credential helpers: the bytes may come from a Kubernetes pull secret. */
-int vg_registry_creds_from_json(struct vg_registry_creds *out, bool *found,
-                                const char *registry, const void *json, size_t len,
-                                const char *what, struct vg_err **err);
+int vg_registry_creds_from_json(struct vg_registry_creds *out, bool *found, const char *registry,
+                                const void *json, size_t len, const char *what,
+                                struct vg_err **err);
 
 #endif

@@ -99,8 +99,7 @@ vg_registry_auth_error(const struct vg_registry_client *c, long status, struct v
         return vg_err_set(err, VG_E_AUTH, "access to %s/%s denied (HTTP 403)", c->registry,
                           c->repo);
     }
-    return vg_err_set(err, VG_E_AUTH, "credentials for %s refused (HTTP %ld)", c->registry,
-                      status);
+    return vg_err_set(err, VG_E_AUTH, "credentials for %s refused (HTTP %ld)", c->registry, status);
 }
 
 int
@@ -114,8 +113,9 @@ vg_registry_status_error(const struct vg_registry_client *c, const char *what, l
     enum vg_errc code = status == 403 ? VG_E_AUTH : status == 404 ? VG_E_NOTFOUND : VG_E_NET;
     vg_autojson json_t *j = NULL;
     const char *ecode = NULL, *emsg = NULL;
-    if (body && body->len && vg_json_parse(&j, body->data, body->len, VG_LIMIT_SMALL_JSON_BYTES,
-                                           "error body", NULL) == 0) {
+    if (body && body->len &&
+        vg_json_parse(&j, body->data, body->len, VG_LIMIT_SMALL_JSON_BYTES, "error body", NULL) ==
+            0) {
         json_t *first = json_array_get(vg_json_arr(j, "errors"), 0);
         ecode = vg_json_str(first, "code");
         emsg = vg_json_str(first, "message");
@@ -161,8 +161,7 @@ vg_registry_auth_choose(struct vg_registry_client *c, const char *const *values,
         if (!vg_cstr_startswith(realm, "https://") && !vg_cstr_startswith(realm, "http://")) {
             free(realm);
             free(service);
-            return vg_err_set(err, VG_E_AUTH, "%s: token realm is not an http(s) URL",
-                              c->registry);
+            return vg_err_set(err, VG_E_AUTH, "%s: token realm is not an http(s) URL", c->registry);
         }
         free(c->realm);
         free(c->service);
@@ -210,7 +209,8 @@ refresh_form(const struct vg_registry_client *c, const char *scope)
     vg_autofree char *esc_svc = vg_http_query_escape(c->service ? c->service : "");
     vg_autofree char *esc_rt = vg_http_query_escape(c->creds.identity_token);
     char *form = vg_fmt("grant_type=refresh_token&client_id=vigil&service=%s&scope=%s"
-                        "&refresh_token=%s", esc_svc, esc_scope, esc_rt);
+                        "&refresh_token=%s",
+                        esc_svc, esc_scope, esc_rt);
     explicit_bzero(esc_rt, strlen(esc_rt));
     return form;
 }
@@ -222,8 +222,10 @@ fetch_token(struct vg_registry_client *c, bool push, struct vg_err **err)
     bool refresh = c->have_creds && c->creds.identity_token;
     bool basic = c->have_creds && !refresh && c->creds.username;
     if ((refresh || basic) && vg_cstr_startswith(c->realm, "http://") && !c->plain_http) {
-        return vg_err_set(err, VG_E_AUTH, "%s: refusing to send credentials to a plain-http "
-                          "token realm (use --plain-http to allow)", c->registry);
+        return vg_err_set(err, VG_E_AUTH,
+                          "%s: refusing to send credentials to a plain-http "
+                          "token realm (use --plain-http to allow)",
+                          c->registry);
     }
     vg_autofree char *url = token_url(c, scope, !refresh);
     char *auth = basic ? basic_line(c) : NULL;
@@ -233,7 +235,9 @@ fetch_token(struct vg_registry_client *c, bool push, struct vg_err **err)
         .method = refresh ? "POST" : "GET",
         .url = url,
         .headers = hdrs,
-        .nheaders = auth ? 1 : refresh ? 2 : 0,
+        .nheaders = auth      ? 1
+                    : refresh ? 2
+                              : 0,
         .body = form,
         .body_len = form ? strlen(form) : 0,
         .max_body = VG_LIMIT_TOKEN_BYTES,

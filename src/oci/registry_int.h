@@ -10,7 +10,7 @@
 #include "net/net.h"
 #include "oci.h"
 
-#define VG_REGISTRY_TOKEN_CACHE 8u
+#define VG_REGISTRY_TOKEN_CACHE    8u
 #define VG_REGISTRY_TOKEN_MARGIN_S 10 /* renew a token this long before it expires */
 
 enum vg_registry_auth_mode { VG_RAUTH_NONE = 0, VG_RAUTH_BASIC, VG_RAUTH_BEARER };
@@ -29,8 +29,8 @@ struct vg_registry_client {
     bool plain_http;
     struct vg_registry_creds creds;
     bool have_creds;
-    bool creds_loaded;    /* config.json (and its credential helper) consulted yet */
-    char *docker_config;  /* where to look for it; NULL: $DOCKER_CONFIG or ~/.docker */
+    bool creds_loaded;   /* config.json (and its credential helper) consulted yet */
+    char *docker_config; /* where to look for it; NULL: $DOCKER_CONFIG or ~/.docker */
     enum vg_registry_auth_mode mode;
     char *realm, *service; /* from the Bearer challenge */
     struct vg_registry_token tokens[VG_REGISTRY_TOKEN_CACHE];
@@ -38,8 +38,8 @@ struct vg_registry_client {
 };
 
 /* "<scheme>://<host>/v2/<repo>/<kind>[/<ref>]". */
-char *vg_registry_build_url(bool plain_http, const char *host, const char *repo,
-                            const char *kind, const char *ref);
+char *vg_registry_build_url(bool plain_http, const char *host, const char *repo, const char *kind,
+                            const char *ref);
 char *vg_registry_url(const struct vg_registry_client *c, const char *kind, const char *ref);
 /* Credentials from config.json, looked up on the first 401 (so a credential helper runs only
  * for registries that ask for credentials); --creds is taken at client creation. */
@@ -54,8 +54,7 @@ int vg_registry_do(struct vg_registry_client *c, const struct vg_http_req *req, 
 /* The Authorization line for a request in this scope as far as the client knows the registry's
  * scheme so far (fetching a Bearer token when one is due); NULL when going anonymous. Free with
  * vg_http_secret_free. */
-int vg_registry_auth_line(struct vg_registry_client *c, bool push, char **out,
-                          struct vg_err **err);
+int vg_registry_auth_line(struct vg_registry_client *c, bool push, char **out, struct vg_err **err);
 /* req's headers plus `auth` (may be NULL) in a new array (free it; the strings stay owned by
  * their owners); *n gets the count. */
 const char **vg_registry_with_auth(const struct vg_http_req *req, const char *auth, size_t *n);

@@ -60,8 +60,7 @@ upload_location(const struct vg_http_resp *resp, const char *req_url, char **out
     if (!vg_http_url_same_origin(*out, req_url)) {
         free(*out);
         *out = NULL;
-        return vg_err_set(err, VG_E_UNSUPPORTED,
-                          "upload session: Location points to another host");
+        return vg_err_set(err, VG_E_UNSUPPORTED, "upload session: Location points to another host");
     }
     return 0;
 }
@@ -121,8 +120,8 @@ vg_registry_blob_upload(struct vg_registry_client *c, const struct vg_digest *d,
     vg_autofree char *url =
         vg_fmt("%s%sdigest=%s", loc, strchr(loc, '?') ? "&" : "?", computed.text);
     const char *hdrs[] = {"Content-Type: application/octet-stream"};
-    struct vg_http_req req = {.method = "PUT", .url = url, .headers = hdrs, .nheaders = 1,
-                              .body = data, .body_len = len};
+    struct vg_http_req req = {
+        .method = "PUT", .url = url, .headers = hdrs, .nheaders = 1, .body = data, .body_len = len};
     struct vg_http_resp resp;
     if (vg_registry_do(c, &req, true, &resp, err) < 0) {
         return vg_err_wrap(err, "upload %s", computed.text);
@@ -154,15 +153,15 @@ vg_registry_manifest_put(struct vg_registry_client *c, const char *reference, co
         }
         vg_digest_of(out, want.alg, data, len);
         if (!vg_digest_eq(&want, out)) {
-            return vg_err_set(err, VG_E_VERIFY, "put manifest %s: content hashes to %s",
-                              reference, out->text);
+            return vg_err_set(err, VG_E_VERIFY, "put manifest %s: content hashes to %s", reference,
+                              out->text);
         }
     }
     vg_autofree char *url = vg_registry_url(c, "manifests", reference);
     vg_autofree char *ct = vg_fmt("Content-Type: %s", media_type);
     const char *hdrs[] = {ct};
-    struct vg_http_req req = {.method = "PUT", .url = url, .headers = hdrs, .nheaders = 1,
-                              .body = data, .body_len = len};
+    struct vg_http_req req = {
+        .method = "PUT", .url = url, .headers = hdrs, .nheaders = 1, .body = data, .body_len = len};
     struct vg_http_resp resp;
     vg_autofree char *what = vg_fmt("put manifest %s/%s:%s", c->registry, c->repo, reference);
     if (vg_registry_do(c, &req, true, &resp, err) < 0) {
@@ -176,8 +175,8 @@ vg_registry_manifest_put(struct vg_registry_client *c, const char *reference, co
         struct vg_digest sd;
         if (hd && vg_digest_parse(&sd, hd, NULL) == 0 && sd.alg == out->alg &&
             !vg_digest_eq(&sd, out)) {
-            rc = vg_err_set(err, VG_E_VERIFY, "%s: registry stored %s, expected %s", what,
-                            sd.text, out->text);
+            rc = vg_err_set(err, VG_E_VERIFY, "%s: registry stored %s, expected %s", what, sd.text,
+                            out->text);
         }
     }
     vg_http_resp_dispose(&resp);

@@ -14,8 +14,7 @@ struct vg_oci_source;
 /* A raw (unverified) blob stream from a source; image.c adds verification on top. */
 struct vg_oci_stream {
     /* Returns 0 with *got = 0 at end of stream. */
-    int (*read)(struct vg_oci_stream *s, void *buf, size_t cap, size_t *got,
-                struct vg_err **err);
+    int (*read)(struct vg_oci_stream *s, void *buf, size_t cap, size_t *got, struct vg_err **err);
     void (*close)(struct vg_oci_stream *s);
 };
 
@@ -26,8 +25,8 @@ struct vg_oci_source_ops {
     int (*get_root)(struct vg_oci_source *src, struct vg_buf *raw, char **media_type,
                     struct vg_err **err);
     /* Fetches a manifest/index by descriptor (raw bytes; caller verifies). */
-    int (*get_manifest)(struct vg_oci_source *src, const struct vg_oci_desc *d,
-                        struct vg_buf *raw, char **media_type, struct vg_err **err);
+    int (*get_manifest)(struct vg_oci_source *src, const struct vg_oci_desc *d, struct vg_buf *raw,
+                        char **media_type, struct vg_err **err);
     /* Opens a blob stream by descriptor. */
     int (*open_blob)(struct vg_oci_source *src, const struct vg_oci_desc *d,
                      struct vg_oci_stream **out, struct vg_err **err);

@@ -27,8 +27,7 @@ vg_oci_verifier_new(const struct vg_digest *want, uint64_t size)
 }
 
 int
-vg_oci_verifier_update(struct vg_oci_verifier *v, const void *data, size_t n,
-                       struct vg_err **err)
+vg_oci_verifier_update(struct vg_oci_verifier *v, const void *data, size_t n, struct vg_err **err)
 {
     uint64_t total;
     if (v->failed || v->finished) {
@@ -38,8 +37,8 @@ vg_oci_verifier_update(struct vg_oci_verifier *v, const void *data, size_t n,
     if (vg_ckd_add(&total, v->seen, (uint64_t)n) || total > v->size) {
         v->failed = true;
         return vg_err_set(err, VG_E_VERIFY,
-                          "blob %s: more data than the declared size of %llu bytes",
-                          v->want.text, (unsigned long long)v->size);
+                          "blob %s: more data than the declared size of %llu bytes", v->want.text,
+                          (unsigned long long)v->size);
     }
     vg_hasher_update(v->h, data, n);
     v->seen = total;
@@ -50,15 +49,13 @@ int
 vg_oci_verifier_finish(struct vg_oci_verifier *v, struct vg_err **err)
 {
     if (v->failed || v->finished) {
-        return vg_err_set(err, VG_E_VERIFY, "blob %s: verification already finished",
-                          v->want.text);
+        return vg_err_set(err, VG_E_VERIFY, "blob %s: verification already finished", v->want.text);
     }
     v->finished = true;
     if (v->seen != v->size) {
         return vg_err_set(err, VG_E_VERIFY,
                           "blob %s: size mismatch: got %llu bytes, descriptor says %llu",
-                          v->want.text, (unsigned long long)v->seen,
-                          (unsigned long long)v->size);
+                          v->want.text, (unsigned long long)v->seen, (unsigned long long)v->size);
     }
     struct vg_digest got;
     vg_hasher_final(v->h, &got);

@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#define CACHE_FORMAT 1
+#define CACHE_FORMAT    1
 #define CACHE_MAX_BYTES (512u * 1024u * 1024u)
 
 static json_t *
@@ -32,7 +32,8 @@ strv_back(json_t *a, size_t *n)
     *n = json_array_size(a);
     char **v = vg_calloc(*n ? *n : 1, sizeof(char *));
     for (size_t i = 0; i < *n; i++) {
-        v[i] = vg_strdup(json_string_value(json_array_get(a, i)) ? json_string_value(json_array_get(a, i)) : "");
+        v[i] = vg_strdup(
+            json_string_value(json_array_get(a, i)) ? json_string_value(json_array_get(a, i)) : "");
     }
     return v;
 }
@@ -132,28 +133,28 @@ vg_scan_cache_store(const struct vg_scan_report *r, const char *key)
     for (size_t i = 0; i < r->nsecrets; i++) {
         const struct vg_secret_finding *f = &r->secrets[i].f;
         json_array_append_new(
-            secrets, json_pack("{s:s?,s:s?,s:s?,s:i,s:s?,s:I,s:I,s:I,s:s?,s:s?,s:I}", "rule_id",
-                               f->rule_id, "category", f->category, "title", f->title,
-                               "severity", (int)f->severity, "path", f->path, "start_line",
-                               (json_int_t)f->start_line, "end_line", (json_int_t)f->end_line,
-                               "offset", (json_int_t)f->offset, "secret", f->secret, "match",
-                               f->match, "layer", (json_int_t)r->secrets[i].layer));
+            secrets,
+            json_pack("{s:s?,s:s?,s:s?,s:i,s:s?,s:I,s:I,s:I,s:s?,s:s?,s:I}", "rule_id", f->rule_id,
+                      "category", f->category, "title", f->title, "severity", (int)f->severity,
+                      "path", f->path, "start_line", (json_int_t)f->start_line, "end_line",
+                      (json_int_t)f->end_line, "offset", (json_int_t)f->offset, "secret", f->secret,
+                      "match", f->match, "layer", (json_int_t)r->secrets[i].layer));
     }
     json_object_set_new(doc, "secrets", secrets);
     json_t *models = json_array();
     for (size_t i = 0; i < r->nmodels; i++) {
         const struct vg_model_finding *f = &r->models[i].f;
-        json_array_append_new(models, json_pack("{s:s,s:i,s:s?,s:s?,s:s?,s:I,s:I}", "id", f->id,
-                                                "severity", (int)f->severity, "title", f->title,
-                                                "message", f->message, "path", f->path, "offset",
-                                                (json_int_t)f->offset, "layer",
-                                                (json_int_t)r->models[i].layer));
+        json_array_append_new(models,
+                              json_pack("{s:s,s:i,s:s?,s:s?,s:s?,s:I,s:I}", "id", f->id, "severity",
+                                        (int)f->severity, "title", f->title, "message", f->message,
+                                        "path", f->path, "offset", (json_int_t)f->offset, "layer",
+                                        (json_int_t)r->models[i].layer));
     }
     json_object_set_new(doc, "models", models);
     json_t *configs = json_array();
     for (size_t i = 0; i < r->nconfigs; i++) {
-        json_array_append_new(configs, json_pack("{s:s,s:s?}", "id", r->configs[i].id,
-                                                 "message", r->configs[i].message));
+        json_array_append_new(configs, json_pack("{s:s,s:s?}", "id", r->configs[i].id, "message",
+                                                 r->configs[i].message));
     }
     json_object_set_new(doc, "configs", configs);
 
@@ -260,8 +261,8 @@ secret_out(const struct vg_scan_secret *s)
     return json_pack("{s:s?,s:s?,s:s?,s:i,s:s?,s:I,s:I,s:I,s:s?,s:s?}", "rule_id", f->rule_id,
                      "category", f->category, "title", f->title, "severity", (int)f->severity,
                      "path", f->path, "start_line", (json_int_t)f->start_line, "end_line",
-                     (json_int_t)f->end_line, "offset", (json_int_t)f->offset, "secret",
-                     f->secret, "match", f->match);
+                     (json_int_t)f->end_line, "offset", (json_int_t)f->offset, "secret", f->secret,
+                     "match", f->match);
 }
 
 static json_t *
@@ -315,8 +316,7 @@ layer_path_for(const char *key)
 int
 vg_scan_layer_cache_load(struct vg_scan_layer_entry *e, const char *key)
 {
-    static const char *const sstr[] = {"rule_id", "category", "title", "path", "secret",
-                                       "match"};
+    static const char *const sstr[] = {"rule_id", "category", "title", "path", "secret", "match"};
     static const char *const mstr[] = {"id", "title", "message", "path"};
     static const char *const fstr[] = {"path"};
     memset(e, 0, sizeof(*e));
@@ -354,9 +354,8 @@ vg_scan_layer_cache_load(struct vg_scan_layer_entry *e, const char *key)
 }
 
 void
-vg_scan_layer_cache_store(const char *key, const uint8_t *listing, size_t listing_len,
-                          json_t *inv, const struct vg_scan_report *r, size_t layer,
-                          json_t *files)
+vg_scan_layer_cache_store(const char *key, const uint8_t *listing, size_t listing_len, json_t *inv,
+                          const struct vg_scan_report *r, size_t layer, json_t *files)
 {
     json_t *doc = json_object();
     json_object_set_new(doc, "format", json_integer(LAYER_FORMAT));

@@ -28,8 +28,9 @@ struct vg_cfg_collector {
 #define MAX_ENTRIES 100000u
 
 static const char *cache_dirs[] = {
-    "var/cache/apt/archives/", "var/lib/apt/lists/", "var/cache/apk/", "root/.cache/pip/",
-    "root/.npm/_cacache/",     "var/cache/yum/",     "var/cache/dnf/", "usr/local/share/.cache/yarn/",
+    "var/cache/apt/archives/", "var/lib/apt/lists/",           "var/cache/apk/",
+    "root/.cache/pip/",        "root/.npm/_cacache/",          "var/cache/yum/",
+    "var/cache/dnf/",          "usr/local/share/.cache/yarn/",
 };
 static const char *system_dirs[] = {"bin/", "sbin/", "usr/", "lib/", "lib64/", "etc/"};
 
@@ -96,8 +97,8 @@ vg_cfg_collector_new(void)
 {
     struct vg_cfg_collector *c = vg_calloc(1, sizeof(*c));
     pthread_mutex_init(&c->mu, NULL);
-    c->c = (struct vg_layer_consumer){.name = "config", .ctx = c, .want = cfg_want,
-                                      .on_file = cfg_on_file};
+    c->c = (struct vg_layer_consumer){
+        .name = "config", .ctx = c, .want = cfg_want, .on_file = cfg_on_file};
     return c;
 }
 
@@ -130,8 +131,7 @@ static const struct check CHECKS[] = {
     {"VG-CFG-001", "Image runs as root",
      "Add a non-root USER (e.g. 'USER 10001') to the Dockerfile.", VG_SEV_HIGH},
     {"VG-CFG-002", "Image reference is not pinned",
-     "Reference a specific version tag or, better, a digest (image@sha256:...).",
-     VG_SEV_MEDIUM},
+     "Reference a specific version tag or, better, a digest (image@sha256:...).", VG_SEV_MEDIUM},
     {"VG-CFG-003", "Secret in environment or build argument",
      "Pass secrets at run time (mounted files, a secret manager) or with BuildKit "
      "'--mount=type=secret'; never bake them into ENV or ARG.",
@@ -150,8 +150,7 @@ static const struct check CHECKS[] = {
      "'apk add --no-cache', 'pip install --no-cache-dir', 'npm cache clean --force'.",
      VG_SEV_LOW},
     {"VG-CFG-008", "setuid/setgid binary added on top of the base layer",
-     "Remove the setuid/setgid bit (chmod u-s,g-s) unless the binary truly needs it.",
-     VG_SEV_HIGH},
+     "Remove the setuid/setgid bit (chmod u-s,g-s) unless the binary truly needs it.", VG_SEV_HIGH},
     {"VG-CFG-009", "World-writable file in a system directory",
      "Remove world write permission (chmod o-w) from files under /bin, /sbin, /usr, /lib and "
      "/etc.",
@@ -163,9 +162,11 @@ add(struct vg_scan_report *r, size_t which, char *message)
 {
     const struct check *c = &CHECKS[which];
     r->configs = vg_realloc(r->configs, (r->nconfigs + 1) * sizeof(*r->configs));
-    r->configs[r->nconfigs++] = (struct vg_config_finding){
-        .id = c->id, .title = c->title, .resolution = c->resolution, .severity = c->severity,
-        .message = message};
+    r->configs[r->nconfigs++] = (struct vg_config_finding){.id = c->id,
+                                                           .title = c->title,
+                                                           .resolution = c->resolution,
+                                                           .severity = c->severity,
+                                                           .message = message};
 }
 
 static bool
@@ -182,8 +183,8 @@ root_user(const char *u)
 static bool
 secret_name(struct vg_str name)
 {
-    static const char *words[] = {"PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY",
-                                  "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL"};
+    static const char *words[] = {"PASSWORD", "PASSWD",      "SECRET",     "TOKEN",     "API_KEY",
+                                  "APIKEY",   "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL"};
     vg_autofree char *up = vg_str_dup(name);
     for (char *p = up; *p; p++) {
         if (*p >= 'a' && *p <= 'z') {
@@ -225,13 +226,15 @@ check_config(struct vg_scan_report *r, const struct vg_oci_image *img)
         return;
     }
     if (root_user(c->user)) {
-        add(r, 0, c->user && *c->user ? vg_fmt("USER is '%s'", c->user)
-                                      : vg_strdup("no USER is set, so the container runs as root"));
+        add(r, 0,
+            c->user && *c->user ? vg_fmt("USER is '%s'", c->user)
+                                : vg_strdup("no USER is set, so the container runs as root"));
     }
     if (img->ref && (img->ref->tag_implied || (img->ref->tag && !img->ref->digest &&
                                                strcmp(img->ref->tag, "latest") == 0))) {
-        add(r, 1, vg_fmt("%s uses %s", img->reference,
-                         img->ref->tag_implied ? "no tag (implicitly :latest)" : "the :latest tag"));
+        add(r, 1,
+            vg_fmt("%s uses %s", img->reference,
+                   img->ref->tag_implied ? "no tag (implicitly :latest)" : "the :latest tag"));
     }
     for (size_t i = 0; i < c->nenv; i++) {
         check_assignments(r, "ENV", c->env[i]);
@@ -281,12 +284,13 @@ check_files(struct vg_scan_report *r, const struct vg_cfg_collector *cc,
         }
         uint32_t type = e->mode & 0170000;
         if (type == 0100000 && (e->mode & 06000) && e->layer > 0) {
-            add(r, 7, vg_fmt("/%s (mode %04o) added in layer %zu", e->path,
-                             (unsigned)(e->mode & 07777), e->layer + 1));
+            add(r, 7,
+                vg_fmt("/%s (mode %04o) added in layer %zu", e->path, (unsigned)(e->mode & 07777),
+                       e->layer + 1));
         }
         if ((e->mode & 0002) && !(e->mode & 01000) && is_system_path(e->path)) {
-            add(r, 8, vg_fmt("/%s is world-writable (mode %04o)", e->path,
-                             (unsigned)(e->mode & 07777)));
+            add(r, 8,
+                vg_fmt("/%s is world-writable (mode %04o)", e->path, (unsigned)(e->mode & 07777)));
         }
         if (type == 0100000 && is_cache_path(e->path)) {
             if (!first_cache) {
@@ -296,8 +300,9 @@ check_files(struct vg_scan_report *r, const struct vg_cfg_collector *cc,
         }
     }
     if (caches) {
-        add(r, 6, vg_fmt("%zu cached package file%s left, e.g. /%s", caches,
-                         caches == 1 ? "" : "s", first_cache));
+        add(r, 6,
+            vg_fmt("%zu cached package file%s left, e.g. /%s", caches, caches == 1 ? "" : "s",
+                   first_cache));
     }
 }
 

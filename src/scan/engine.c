@@ -90,10 +90,11 @@ skipped_path(const struct vg_inventory_opts *o, const char *path)
 static bool
 binary_extension(const char *path)
 {
-    static const char *exts[] = {".so", ".a", ".o", ".png", ".jpg", ".jpeg", ".gif", ".ico",
-                                 ".gz", ".xz", ".zst", ".bz2", ".zip", ".jar", ".whl", ".pyc",
-                                 ".mo", ".ttf", ".woff", ".woff2", ".deb", ".rpm", ".db",
-                                 ".sqlite", ".pkl", ".pt", ".pth", ".safetensors", ".gguf"};
+    static const char *exts[] = {".so",   ".a",     ".o",   ".png",         ".jpg", ".jpeg",
+                                 ".gif",  ".ico",   ".gz",  ".xz",          ".zst", ".bz2",
+                                 ".zip",  ".jar",   ".whl", ".pyc",         ".mo",  ".ttf",
+                                 ".woff", ".woff2", ".deb", ".rpm",         ".db",  ".sqlite",
+                                 ".pkl",  ".pt",    ".pth", ".safetensors", ".gguf"};
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     for (size_t i = 0; i < VG_ARRAY_LEN(exts); i++) {
@@ -135,8 +136,8 @@ secret_scan_one(struct secret_consumer *sc, const char *abs, const uint8_t *data
         struct vg_scan_report *r = sc->report;
         r->secrets = vg_realloc(r->secrets, (r->nsecrets + found.len) * sizeof(*r->secrets));
         for (size_t i = 0; i < found.len; i++) {
-            r->secrets[r->nsecrets++] = (struct vg_scan_secret){.f = found.items[i],
-                                                                .layer = layer};
+            r->secrets[r->nsecrets++] =
+                (struct vg_scan_secret){.f = found.items[i], .layer = layer};
         }
         pthread_mutex_unlock(&sc->mu);
         found.len = 0; /* ownership of the strings moved into the report */
@@ -350,8 +351,8 @@ report_from_image(struct vg_scan_report *r, const struct vg_oci_image *img)
     }
     if (img->config_raw) {
         json_error_t je;
-        r->image_config = json_loadb((const char *)img->config_raw, img->config_len,
-                                     JSON_REJECT_DUPLICATES, &je);
+        r->image_config =
+            json_loadb((const char *)img->config_raw, img->config_len, JSON_REJECT_DUPLICATES, &je);
     }
 }
 
@@ -410,8 +411,8 @@ tee_dispose(struct cfg_tee *t)
  * in the config) and the entries found. */
 struct lcache {
     size_t n;
-    char **keys;                       /* NULL: layer not cacheable */
-    struct vg_scan_layer_entry *hits;  /* listing.max == 0: miss */
+    char **keys;                      /* NULL: layer not cacheable */
+    struct vg_scan_layer_entry *hits; /* listing.max == 0: miss */
     bool *hit;
 };
 
@@ -474,7 +475,9 @@ lcache_apply(struct vg_scan_report *r, const struct vg_oci_image *img,
         json_t *o = json_array_get(e->files, k);
         struct vg_layer_file f = {.path = vg_json_str(o, "path"),
                                   .mode = (uint32_t)json_integer_value(json_object_get(o, "mode")),
-                                  .layer_index = i, .layer_digest = dg, .diff_id = did};
+                                  .layer_index = i,
+                                  .layer_digest = dg,
+                                  .diff_id = did};
         if (f.path && *f.path) {
             (void)cfg->on_file(cfg->ctx, &f, NULL, 0, NULL);
         }
@@ -510,8 +513,8 @@ tee_files(const struct cfg_tee *t, size_t layer)
     json_t *a = json_array();
     for (size_t i = 0; t && i < t->n; i++) {
         if (t->v[i].layer == layer) {
-            json_t *o = json_pack("{s:s,s:I}", "path", t->v[i].path, "mode",
-                                  (json_int_t)t->v[i].mode);
+            json_t *o =
+                json_pack("{s:s,s:I}", "path", t->v[i].path, "mode", (json_int_t)t->v[i].mode);
             if (!o) {
                 json_decref(a);
                 return NULL;
@@ -588,9 +591,11 @@ walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_s
         scons.engine = se;
         scons.inv = &o->inv;
         scons.report = r;
-        scons.c = (struct vg_layer_consumer){.name = "secrets", .ctx = &scons,
+        scons.c = (struct vg_layer_consumer){.name = "secrets",
+                                             .ctx = &scons,
                                              .max_file_bytes = SECRET_FILE_MAX,
-                                             .want = secret_want, .on_file = secret_on_file};
+                                             .want = secret_want,
+                                             .on_file = secret_on_file};
         consumers[n++] = &scons.c;
         secret_worker_start(&scons);
     }
@@ -601,9 +606,11 @@ walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_s
         for (size_t i = 0; i < mcons.nheads; i++) {
             vg_buf_init(&mcons.heads[i], MODEL_STREAM_HEAD);
         }
-        mcons.c = (struct vg_layer_consumer){.name = "models", .ctx = &mcons,
+        mcons.c = (struct vg_layer_consumer){.name = "models",
+                                             .ctx = &mcons,
                                              .max_file_bytes = VG_MODEL_HEAD_BYTES,
-                                             .want = model_want, .on_file = model_on_file,
+                                             .want = model_want,
+                                             .on_file = model_on_file,
                                              .on_chunk = model_on_chunk};
         consumers[n++] = &mcons.c;
     }
@@ -640,16 +647,15 @@ walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_s
     }
     if (se && img->config_raw) {
         struct vg_secret_findings found = {0};
-        if (vg_secret_scan_image_config(se, img->config_raw, img->config_len, &found, err) <
-            0) {
+        if (vg_secret_scan_image_config(se, img->config_raw, img->config_len, &found, err) < 0) {
             vg_secret_findings_dispose(&found);
             rc = vg_err_wrap(err, "scan image config for secrets");
             goto out;
         }
         r->secrets = vg_realloc(r->secrets, (r->nsecrets + found.len) * sizeof(*r->secrets));
         for (size_t i = 0; i < found.len; i++) {
-            r->secrets[r->nsecrets++] = (struct vg_scan_secret){.f = found.items[i],
-                                                                .layer = SIZE_MAX};
+            r->secrets[r->nsecrets++] =
+                (struct vg_scan_secret){.f = found.items[i], .layer = SIZE_MAX};
         }
         found.len = 0;
         vg_secret_findings_dispose(&found);

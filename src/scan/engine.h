@@ -18,38 +18,43 @@
 
 #include "scan/scan.h"
 
-enum vg_scanner { VG_SCANNER_VULN = 1u, VG_SCANNER_SECRET = 2u, VG_SCANNER_CONFIG = 4u,
-                  VG_SCANNER_MODEL = 8u };
+enum vg_scanner {
+    VG_SCANNER_VULN = 1u,
+    VG_SCANNER_SECRET = 2u,
+    VG_SCANNER_CONFIG = 4u,
+    VG_SCANNER_MODEL = 8u
+};
 
 struct vg_scan_layer {
     struct vg_digest digest, diff_id; /* alg 0 when unknown */
 };
 
 struct vg_vuln_finding {
-    char *vuln_id;         /* CVE alias preferred */
-    char **aliases;        /* record id and every alias, vuln_id excluded */
+    char *vuln_id;  /* CVE alias preferred */
+    char **aliases; /* record id and every alias, vuln_id excluded */
     size_t naliases;
-    size_t pkg;            /* index into report->inv->pkgs */
-    char *fixed_version;   /* NULL when none */
-    char *status;          /* "fixed", "affected", "will_not_fix" */
+    size_t pkg;          /* index into report->inv->pkgs */
+    char *fixed_version; /* NULL when none */
+    char *status;        /* "fixed", "affected", "will_not_fix" */
     enum vg_vulndb_severity severity;
     char *severity_source; /* NULL when unknown */
     double cvss_score;     /* 0 when no vector */
     char *cvss_vector;
     enum vg_cvss_version cvss_version;
     char *title, *description, *primary_url;
-    char **refs; size_t nrefs;
+    char **refs;
+    size_t nrefs;
     char *published, *modified;
-    char *data_source;     /* advisory source, e.g. "osv/Debian/all.zip" */
-    char *suppressed_by;   /* NULL; or "ignorefile", "vex: <justification>" */
+    char *data_source;   /* advisory source, e.g. "osv/Debian/all.zip" */
+    char *suppressed_by; /* NULL; or "ignorefile", "vex: <justification>" */
 };
 
 struct vg_config_finding {
-    const char *id;        /* static: "VG-CFG-001" */
+    const char *id; /* static: "VG-CFG-001" */
     const char *title;
     const char *resolution;
     enum vg_vulndb_severity severity;
-    char *message;         /* owned, specific to this image */
+    char *message; /* owned, specific to this image */
     char *suppressed_by;
 };
 
@@ -66,19 +71,25 @@ struct vg_scan_model {
 };
 
 struct vg_scan_report {
-    char *artifact;      /* the reference as given (normalized for registries) */
-    char *artifact_type; /* "container_image" or "sbom" */
+    char *artifact;                   /* the reference as given (normalized for registries) */
+    char *artifact_type;              /* "container_image" or "sbom" */
     struct vg_digest manifest_digest; /* alg 0 for SBOM rescans */
     struct vg_digest config_digest;
     char *platform;
     char *os_family, *os_version;
-    char **repo_tags; size_t nrepo_tags;
-    struct vg_scan_layer *layers; size_t nlayers;
+    char **repo_tags;
+    size_t nrepo_tags;
+    struct vg_scan_layer *layers;
+    size_t nlayers;
     struct vg_inventory *inv;
-    struct vg_vuln_finding *vulns; size_t nvulns;
-    struct vg_config_finding *configs; size_t nconfigs;
-    struct vg_scan_secret *secrets; size_t nsecrets;
-    struct vg_scan_model *models; size_t nmodels;
+    struct vg_vuln_finding *vulns;
+    size_t nvulns;
+    struct vg_config_finding *configs;
+    size_t nconfigs;
+    struct vg_scan_secret *secrets;
+    size_t nsecrets;
+    struct vg_scan_model *models;
+    size_t nmodels;
     json_t *image_config; /* raw config JSON, or NULL */
     int64_t db_built_at;  /* 0 when no DB was used */
     int64_t created_at;
@@ -86,25 +97,27 @@ struct vg_scan_report {
 };
 
 struct vg_scan_opts {
-    unsigned scanners;             /* VG_SCANNER_* bits; 0 = all */
-    const char *db_path;           /* NULL: default location */
+    unsigned scanners;   /* VG_SCANNER_* bits; 0 = all */
+    const char *db_path; /* NULL: default location */
     bool offline;
-    const char *secret_config;     /* --secret-config */
-    struct vg_inventory_opts inv;  /* pkg types, skip dirs/files */
+    const char *secret_config;    /* --secret-config */
+    struct vg_inventory_opts inv; /* pkg types, skip dirs/files */
     struct vg_oci_open_opts open;
-    bool use_cache;                /* per-image analysis cache under $XDG_CACHE_HOME/vigil */
+    bool use_cache; /* per-image analysis cache under $XDG_CACHE_HOME/vigil */
     bool quiet;
     unsigned jobs;
 };
-#define VG_SCAN_OPTS_INIT {0, NULL, false, NULL, VG_INVENTORY_OPTS_INIT, VG_OCI_OPEN_OPTS_INIT, \
-                           true, false, 0}
+#define VG_SCAN_OPTS_INIT                                                                          \
+    {                                                                                              \
+        0, NULL, false, NULL, VG_INVENTORY_OPTS_INIT, VG_OCI_OPEN_OPTS_INIT, true, false, 0        \
+    }
 
 /* Scans an image (any transport of vg_oci_image_open). */
 int vg_scan_image(struct vg_scan_report **out, const char *image, const struct vg_scan_opts *o,
                   struct vg_err **err);
 /* Rescans a CycloneDX or SPDX JSON SBOM (vulnerabilities only). */
-int vg_scan_sbom(struct vg_scan_report **out, const char *sbom_path,
-                 const struct vg_scan_opts *o, struct vg_err **err);
+int vg_scan_sbom(struct vg_scan_report **out, const char *sbom_path, const struct vg_scan_opts *o,
+                 struct vg_err **err);
 void vg_scan_report_free(struct vg_scan_report *r);
 
 /* Matching (also used by the registry's scan-on-push): fills r->vulns from r->inv. */
@@ -113,7 +126,7 @@ int vg_scan_match(struct vg_scan_report *r, struct vg_vulndb *db, struct vg_err 
 /* ---------------------------------------------------------------- filters */
 
 struct vg_scan_filter {
-    unsigned severities;      /* bit (1u << enum vg_vulndb_severity); 0 = all */
+    unsigned severities; /* bit (1u << enum vg_vulndb_severity); 0 = all */
     bool ignore_unfixed;
     const struct vg_ignore *ignore; /* may be NULL */
     const struct vg_vex *vex;       /* may be NULL */
@@ -129,11 +142,10 @@ int vg_scan_severities_parse(unsigned *out, const char *list, struct vg_err **er
 
 /* ---------------------------------------------------------------- reports */
 
-enum vg_report_format { VG_REPORT_TABLE = 1, VG_REPORT_JSON, VG_REPORT_SARIF,
-                        VG_REPORT_CYCLONEDX };
+enum vg_report_format { VG_REPORT_TABLE = 1, VG_REPORT_JSON, VG_REPORT_SARIF, VG_REPORT_CYCLONEDX };
 int vg_report_format_parse(enum vg_report_format *out, const char *s, struct vg_err **err);
 struct vg_report_opts {
-    bool color;          /* ANSI colours (table on a TTY only) */
+    bool color; /* ANSI colours (table on a TTY only) */
     bool show_suppressed;
 };
 int vg_report_write(FILE *f, const struct vg_scan_report *r, enum vg_report_format fmt,

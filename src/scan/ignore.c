@@ -129,8 +129,7 @@ vg_ignore_parse(struct vg_ignore *out, const void *data, size_t len, struct vg_e
 {
     memset(out, 0, sizeof(*out));
     if (len > VG_IGNORE_MAX_BYTES) {
-        return vg_err_set(err, VG_E_LIMIT, "ignore file larger than %u bytes",
-                          VG_IGNORE_MAX_BYTES);
+        return vg_err_set(err, VG_E_LIMIT, "ignore file larger than %u bytes", VG_IGNORE_MAX_BYTES);
     }
     struct vg_reader r;
     struct vg_str line;

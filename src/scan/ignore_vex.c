@@ -65,7 +65,7 @@ add_product(struct vex_stmt *s, json_t *p, size_t depth, struct vg_err **err)
     if (subs && depth > 0) {
         return vg_err_set(err, VG_E_PARSE, "subcomponents nested too deep");
     }
-    json_array_foreach(subs, i, sub) {
+    json_array_foreach (subs, i, sub) {
         if (add_product(s, sub, depth + 1, err) < 0) {
             return -1;
         }
@@ -84,7 +84,7 @@ parse_vuln(struct vex_stmt *s, json_t *v, struct vg_err **err)
     json_t *aliases = json_is_object(v) ? vg_json_arr(v, "aliases") : NULL;
     size_t i;
     json_t *a;
-    json_array_foreach(aliases, i, a) {
+    json_array_foreach (aliases, i, a) {
         if (!json_is_string(a)) {
             return vg_err_set(err, VG_E_PARSE, "alias is not a string");
         }
@@ -108,7 +108,7 @@ parse_stmt(struct vex_stmt *s, json_t *j, struct vg_err **err)
     }
     size_t i;
     json_t *p;
-    json_array_foreach(prods, i, p) {
+    json_array_foreach (prods, i, p) {
         if (add_product(s, p, 0, err) < 0) {
             return -1;
         }
@@ -152,7 +152,7 @@ vg_vex_parse(const void *data, size_t len, struct vg_err **err)
     v->st = vg_calloc(json_array_size(stmts) + 1, sizeof(*v->st));
     size_t i;
     json_t *j;
-    json_array_foreach(stmts, i, j) {
+    json_array_foreach (stmts, i, j) {
         if (parse_stmt(&v->st[v->n++], j, err) < 0) {
             vg_err_wrap(err, "OpenVEX statement %zu", i);
             vg_vex_free(v);

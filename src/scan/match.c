@@ -185,8 +185,9 @@ add_finding(struct vg_scan_report *r, struct match_state *ms, size_t pkg,
         f->fixed_version = vg_strdup(fixed);
     }
     free(f->status);
-    f->status = vg_strdup(f->fixed_version ? "fixed"
-                          : will_not_fix(a) ? "will_not_fix" : "affected");
+    f->status = vg_strdup(f->fixed_version  ? "fixed"
+                          : will_not_fix(a) ? "will_not_fix"
+                                            : "affected");
 }
 
 int
@@ -263,11 +264,16 @@ enum vg_vulndb_severity
 vg_scan_sev_to_db(enum vg_scan_severity s)
 {
     switch (s) {
-    case VG_SCAN_SEV_LOW: return VG_SEV_LOW;
-    case VG_SCAN_SEV_MEDIUM: return VG_SEV_MEDIUM;
-    case VG_SCAN_SEV_HIGH: return VG_SEV_HIGH;
-    case VG_SCAN_SEV_CRITICAL: return VG_SEV_CRITICAL;
-    case VG_SCAN_SEV_UNKNOWN: break;
+    case VG_SCAN_SEV_LOW:
+        return VG_SEV_LOW;
+    case VG_SCAN_SEV_MEDIUM:
+        return VG_SEV_MEDIUM;
+    case VG_SCAN_SEV_HIGH:
+        return VG_SEV_HIGH;
+    case VG_SCAN_SEV_CRITICAL:
+        return VG_SEV_CRITICAL;
+    case VG_SCAN_SEV_UNKNOWN:
+        break;
     }
     return VG_SEV_UNKNOWN;
 }
@@ -296,7 +302,6 @@ vg_scan_vuln_dispose(struct vg_vuln_finding *f)
     free(f->data_source);
     free(f->suppressed_by);
 }
-
 
 /* The common step for every kind of finding: false when its severity is not listed (the
  * caller drops it); otherwise marks it suppressed when the ignore file names one of its ids

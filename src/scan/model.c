@@ -11,8 +11,8 @@
 
 #include "model_int.h"
 
-static const char *const format_names[] = {"unknown", "pickle", "pytorch-zip", "pytorch-legacy",
-                                           "numpy", "safetensors", "gguf"};
+static const char *const format_names[] = {
+    "unknown", "pickle", "pytorch-zip", "pytorch-legacy", "numpy", "safetensors", "gguf"};
 
 const char *
 vg_model_format_name(enum vg_model_format f)
@@ -133,8 +133,7 @@ detect(const char *path, const uint8_t *d, size_t len)
 #define NPY_MAX_HEADER 65536u
 
 void
-vg_model_check_npy(const char *path, const uint8_t *d, size_t len,
-                   struct vg_model_findings *out)
+vg_model_check_npy(const char *path, const uint8_t *d, size_t len, struct vg_model_findings *out)
 {
     struct vg_reader r;
     const uint8_t *magic = NULL, *hdr = NULL;
@@ -185,11 +184,11 @@ vg_model_check_npy(const char *path, const uint8_t *d, size_t len,
 
 /* ---------------------------------------------------------------- GGUF */
 
-#define GGUF_MAX_TENSORS  (1u << 20)
-#define GGUF_MAX_KV       (1u << 20)
-#define GGUF_MAX_STRING   (16u * 1024u * 1024u)
-#define GGUF_MAX_DIMS     8u
-#define GGUF_MAX_TYPE     12u /* GGUF_TYPE_FLOAT64 */
+#define GGUF_MAX_TENSORS (1u << 20)
+#define GGUF_MAX_KV      (1u << 20)
+#define GGUF_MAX_STRING  (16u * 1024u * 1024u)
+#define GGUF_MAX_DIMS    8u
+#define GGUF_MAX_TYPE    12u /* GGUF_TYPE_FLOAT64 */
 
 static int
 gguf_string(struct vg_reader *r, struct vg_err **err)
@@ -289,16 +288,15 @@ gguf_walk(struct vg_reader *r, struct vg_err **err)
 }
 
 void
-vg_model_check_gguf(const char *path, const uint8_t *d, size_t len,
-                    struct vg_model_findings *out)
+vg_model_check_gguf(const char *path, const uint8_t *d, size_t len, struct vg_model_findings *out)
 {
     struct vg_reader r;
     struct vg_err *err = NULL;
     vg_reader_init(&r, d, len);
     if (gguf_walk(&r, &err) < 0) {
         char *m = vg_err_format(err);
-        vg_model_add(out, VG_MODEL_ID_GGUF, VG_SCAN_SEV_HIGH, "Malformed GGUF header", path,
-                     r.off, "GGUF: %s", m);
+        vg_model_add(out, VG_MODEL_ID_GGUF, VG_SCAN_SEV_HIGH, "Malformed GGUF header", path, r.off,
+                     "GGUF: %s", m);
         free(m);
         vg_err_free(&err);
     }
@@ -315,19 +313,29 @@ vg_model_check(const char *path, const void *data, size_t len, const struct vg_m
     bool trunc = opts && opts->truncated_input;
     out->format = detect(path, d, len);
     switch (out->format) {
-    case VG_MODEL_UNKNOWN: return 0;
+    case VG_MODEL_UNKNOWN:
+        return 0;
     case VG_MODEL_PICKLE:
-    case VG_MODEL_TORCH_LEGACY: vg_pickle_scan_stream(path, d, len, 0, out); break;
-    case VG_MODEL_TORCH_ZIP: vg_model_check_torch_zip(path, d, len, trunc, out); break;
-    case VG_MODEL_NUMPY: vg_model_check_npy(path, d, len, out); break;
+    case VG_MODEL_TORCH_LEGACY:
+        vg_pickle_scan_stream(path, d, len, 0, out);
+        break;
+    case VG_MODEL_TORCH_ZIP:
+        vg_model_check_torch_zip(path, d, len, trunc, out);
+        break;
+    case VG_MODEL_NUMPY:
+        vg_model_check_npy(path, d, len, out);
+        break;
     case VG_MODEL_SAFETENSORS:
         vg_model_check_safetensors_int(path, d, len, trunc, out);
         break;
-    case VG_MODEL_GGUF: vg_model_check_gguf(path, d, len, out); break;
+    case VG_MODEL_GGUF:
+        vg_model_check_gguf(path, d, len, out);
+        break;
     }
     if (trunc && out->format != VG_MODEL_TORCH_ZIP) {
-        vg_model_add(out, VG_MODEL_ID_NOT_ANALYSED, VG_SCAN_SEV_LOW, "Model file only partly analysed",
-                     path, len, "only the first %zu bytes of %s were analysed", len, path);
+        vg_model_add(out, VG_MODEL_ID_NOT_ANALYSED, VG_SCAN_SEV_LOW,
+                     "Model file only partly analysed", path, len,
+                     "only the first %zu bytes of %s were analysed", len, path);
     }
     return 1;
 }

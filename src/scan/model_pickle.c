@@ -19,24 +19,36 @@
 #include "model_int.h"
 
 enum arg {
-    A_NONE, A_U1, A_U2, A_I4, A_U4, A_U8, A_F8, A_LONG1, A_LONG4, A_STR1, A_STR4, A_BYTES8,
-    A_LINE, A_LINE2,
+    A_NONE,
+    A_U1,
+    A_U2,
+    A_I4,
+    A_U4,
+    A_U8,
+    A_F8,
+    A_LONG1,
+    A_LONG4,
+    A_STR1,
+    A_STR4,
+    A_BYTES8,
+    A_LINE,
+    A_LINE2,
 };
 
 /* Stack effect classes, applied after the argument is decoded. */
 enum eff {
-    E_PUSH,       /* push one opaque value */
-    E_PUSH_STR,   /* push the decoded argument as a string constant */
-    E_NOP,        /* no stack change (PROTO, FRAME, PUT, MEMOIZE, READONLY_BUFFER...) */
-    E_POP1,       /* pop one */
-    E_POP2,       /* pop two (SETITEM) */
-    E_POP1_PUSH,  /* replace top (TUPLE1, BINPERSID) */
-    E_POP2_PUSH,  /* REDUCE, NEWOBJ, TUPLE2 */
-    E_POP3_PUSH,  /* NEWOBJ_EX, TUPLE3 */
-    E_MARK,       /* push a mark */
-    E_TO_MARK,    /* pop to mark (APPENDS, SETITEMS, ADDITEMS, POP_MARK) */
+    E_PUSH,         /* push one opaque value */
+    E_PUSH_STR,     /* push the decoded argument as a string constant */
+    E_NOP,          /* no stack change (PROTO, FRAME, PUT, MEMOIZE, READONLY_BUFFER...) */
+    E_POP1,         /* pop one */
+    E_POP2,         /* pop two (SETITEM) */
+    E_POP1_PUSH,    /* replace top (TUPLE1, BINPERSID) */
+    E_POP2_PUSH,    /* REDUCE, NEWOBJ, TUPLE2 */
+    E_POP3_PUSH,    /* NEWOBJ_EX, TUPLE3 */
+    E_MARK,         /* push a mark */
+    E_TO_MARK,      /* pop to mark (APPENDS, SETITEMS, ADDITEMS, POP_MARK) */
     E_TO_MARK_PUSH, /* pop to mark, push (LIST, TUPLE, DICT, FROZENSET, OBJ) */
-    E_SPECIAL,    /* handled in its own case */
+    E_SPECIAL,      /* handled in its own case */
 };
 
 struct opdef {
@@ -129,61 +141,168 @@ struct glob_rule {
 };
 
 static const struct glob_rule dangerous[] = {
-    {"os", NULL}, {"posix", NULL}, {"nt", NULL}, {"posixpath", "system"},
-    {"subprocess", NULL}, {"runpy", NULL}, {"socket", NULL}, {"webbrowser", NULL},
-    {"shutil", NULL}, {"sys", NULL}, {"pty", NULL}, {"commands", NULL}, {"requests", NULL},
-    {"httplib", NULL}, {"http.client", NULL}, {"urllib", NULL}, {"urllib2", NULL},
-    {"urllib.request", NULL}, {"ftplib", NULL}, {"smtplib", NULL}, {"telnetlib", NULL},
-    {"pickle", NULL}, {"_pickle", NULL}, {"cPickle", NULL}, {"dill", NULL}, {"marshal", NULL},
-    {"importlib", NULL}, {"imp", NULL}, {"code", NULL}, {"codeop", NULL}, {"ctypes", NULL},
-    {"multiprocessing", NULL}, {"asyncio", NULL}, {"pdb", NULL}, {"bdb", NULL},
-    {"timeit", NULL}, {"profile", NULL}, {"cProfile", NULL}, {"trace", NULL}, {"pip", NULL},
-    {"types", "CodeType"}, {"types", "FunctionType"}, {"operator", "attrgetter"},
-    {"operator", "methodcaller"}, {"functools", "partial"}, {"torch.hub", NULL},
-    {"torch.serialization", "load"}, {"torch", "load"}, {"numpy.testing._private.utils", NULL},
-    {"builtins", "eval"}, {"builtins", "exec"}, {"builtins", "compile"},
-    {"builtins", "__import__"}, {"builtins", "open"}, {"builtins", "getattr"},
-    {"builtins", "setattr"}, {"builtins", "delattr"}, {"builtins", "globals"},
-    {"builtins", "locals"}, {"builtins", "vars"}, {"builtins", "breakpoint"},
-    {"builtins", "input"}, {"builtins", "execfile"}, {"builtins", "apply"},
-    {"__builtin__", "eval"}, {"__builtin__", "exec"}, {"__builtin__", "compile"},
-    {"__builtin__", "__import__"}, {"__builtin__", "open"}, {"__builtin__", "getattr"},
-    {"__builtin__", "setattr"}, {"__builtin__", "execfile"}, {"__builtin__", "file"},
-    {"__builtin__", "apply"}, {"__builtin__", "globals"},
+    {"os", NULL},
+    {"posix", NULL},
+    {"nt", NULL},
+    {"posixpath", "system"},
+    {"subprocess", NULL},
+    {"runpy", NULL},
+    {"socket", NULL},
+    {"webbrowser", NULL},
+    {"shutil", NULL},
+    {"sys", NULL},
+    {"pty", NULL},
+    {"commands", NULL},
+    {"requests", NULL},
+    {"httplib", NULL},
+    {"http.client", NULL},
+    {"urllib", NULL},
+    {"urllib2", NULL},
+    {"urllib.request", NULL},
+    {"ftplib", NULL},
+    {"smtplib", NULL},
+    {"telnetlib", NULL},
+    {"pickle", NULL},
+    {"_pickle", NULL},
+    {"cPickle", NULL},
+    {"dill", NULL},
+    {"marshal", NULL},
+    {"importlib", NULL},
+    {"imp", NULL},
+    {"code", NULL},
+    {"codeop", NULL},
+    {"ctypes", NULL},
+    {"multiprocessing", NULL},
+    {"asyncio", NULL},
+    {"pdb", NULL},
+    {"bdb", NULL},
+    {"timeit", NULL},
+    {"profile", NULL},
+    {"cProfile", NULL},
+    {"trace", NULL},
+    {"pip", NULL},
+    {"types", "CodeType"},
+    {"types", "FunctionType"},
+    {"operator", "attrgetter"},
+    {"operator", "methodcaller"},
+    {"functools", "partial"},
+    {"torch.hub", NULL},
+    {"torch.serialization", "load"},
+    {"torch", "load"},
+    {"numpy.testing._private.utils", NULL},
+    {"builtins", "eval"},
+    {"builtins", "exec"},
+    {"builtins", "compile"},
+    {"builtins", "__import__"},
+    {"builtins", "open"},
+    {"builtins", "getattr"},
+    {"builtins", "setattr"},
+    {"builtins", "delattr"},
+    {"builtins", "globals"},
+    {"builtins", "locals"},
+    {"builtins", "vars"},
+    {"builtins", "breakpoint"},
+    {"builtins", "input"},
+    {"builtins", "execfile"},
+    {"builtins", "apply"},
+    {"__builtin__", "eval"},
+    {"__builtin__", "exec"},
+    {"__builtin__", "compile"},
+    {"__builtin__", "__import__"},
+    {"__builtin__", "open"},
+    {"__builtin__", "getattr"},
+    {"__builtin__", "setattr"},
+    {"__builtin__", "execfile"},
+    {"__builtin__", "file"},
+    {"__builtin__", "apply"},
+    {"__builtin__", "globals"},
 };
 
 static const struct glob_rule safe[] = {
-    {"collections", "OrderedDict"}, {"collections", "defaultdict"}, {"collections", "deque"},
-    {"collections", "Counter"}, {"_codecs", "encode"}, {"copyreg", "_reconstructor"},
-    {"copy_reg", "_reconstructor"}, {"torch._utils", "_rebuild_tensor"},
-    {"torch._utils", "_rebuild_tensor_v2"}, {"torch._utils", "_rebuild_tensor_v3"},
-    {"torch._utils", "_rebuild_parameter"}, {"torch._utils", "_rebuild_parameter_with_state"},
-    {"torch._utils", "_rebuild_qtensor"}, {"torch._utils", "_rebuild_sparse_tensor"},
+    {"collections", "OrderedDict"},
+    {"collections", "defaultdict"},
+    {"collections", "deque"},
+    {"collections", "Counter"},
+    {"_codecs", "encode"},
+    {"copyreg", "_reconstructor"},
+    {"copy_reg", "_reconstructor"},
+    {"torch._utils", "_rebuild_tensor"},
+    {"torch._utils", "_rebuild_tensor_v2"},
+    {"torch._utils", "_rebuild_tensor_v3"},
+    {"torch._utils", "_rebuild_parameter"},
+    {"torch._utils", "_rebuild_parameter_with_state"},
+    {"torch._utils", "_rebuild_qtensor"},
+    {"torch._utils", "_rebuild_sparse_tensor"},
     {"torch._utils", "_rebuild_meta_tensor_no_storage"},
     {"torch._utils", "_rebuild_wrapper_subclass"},
-    {"torch._utils", "_rebuild_device_tensor_from_numpy"}, {"torch", "Size"},
-    {"torch", "device"}, {"torch", "dtype"}, {"torch", "FloatStorage"},
-    {"torch", "DoubleStorage"}, {"torch", "HalfStorage"}, {"torch", "BFloat16Storage"},
-    {"torch", "LongStorage"}, {"torch", "IntStorage"}, {"torch", "ShortStorage"},
-    {"torch", "CharStorage"}, {"torch", "ByteStorage"}, {"torch", "BoolStorage"},
-    {"torch", "ComplexFloatStorage"}, {"torch", "ComplexDoubleStorage"},
-    {"torch", "QInt8Storage"}, {"torch", "QUInt8Storage"}, {"torch", "QInt32Storage"},
-    {"torch", "UntypedStorage"}, {"torch", "float32"}, {"torch", "float16"},
-    {"torch", "bfloat16"}, {"torch", "float64"}, {"torch", "int64"}, {"torch", "int32"},
-    {"torch", "int8"}, {"torch", "uint8"}, {"torch", "bool"}, {"torch.storage", "UntypedStorage"},
-    {"torch.storage", "TypedStorage"}, {"numpy.core.multiarray", "_reconstruct"},
-    {"numpy._core.multiarray", "_reconstruct"}, {"numpy.core.multiarray", "scalar"},
-    {"numpy._core.multiarray", "scalar"}, {"numpy", "ndarray"}, {"numpy", "dtype"},
-    {"numpy.dtypes", NULL}, {"joblib.numpy_pickle", "NumpyArrayWrapper"},
-    {"builtins", "set"}, {"builtins", "frozenset"}, {"builtins", "slice"},
-    {"builtins", "range"}, {"builtins", "complex"}, {"builtins", "bytearray"},
-    {"builtins", "bytes"}, {"builtins", "dict"}, {"builtins", "list"}, {"builtins", "tuple"},
-    {"builtins", "int"}, {"builtins", "float"}, {"builtins", "str"}, {"builtins", "bool"},
-    {"builtins", "object"}, {"__builtin__", "set"}, {"__builtin__", "frozenset"},
-    {"__builtin__", "slice"}, {"__builtin__", "complex"}, {"__builtin__", "object"},
-    {"__builtin__", "long"}, {"__builtin__", "unicode"}, {"datetime", "datetime"},
-    {"datetime", "date"}, {"datetime", "time"}, {"datetime", "timedelta"},
-    {"datetime", "timezone"}, {"decimal", "Decimal"}, {"fractions", "Fraction"},
+    {"torch._utils", "_rebuild_device_tensor_from_numpy"},
+    {"torch", "Size"},
+    {"torch", "device"},
+    {"torch", "dtype"},
+    {"torch", "FloatStorage"},
+    {"torch", "DoubleStorage"},
+    {"torch", "HalfStorage"},
+    {"torch", "BFloat16Storage"},
+    {"torch", "LongStorage"},
+    {"torch", "IntStorage"},
+    {"torch", "ShortStorage"},
+    {"torch", "CharStorage"},
+    {"torch", "ByteStorage"},
+    {"torch", "BoolStorage"},
+    {"torch", "ComplexFloatStorage"},
+    {"torch", "ComplexDoubleStorage"},
+    {"torch", "QInt8Storage"},
+    {"torch", "QUInt8Storage"},
+    {"torch", "QInt32Storage"},
+    {"torch", "UntypedStorage"},
+    {"torch", "float32"},
+    {"torch", "float16"},
+    {"torch", "bfloat16"},
+    {"torch", "float64"},
+    {"torch", "int64"},
+    {"torch", "int32"},
+    {"torch", "int8"},
+    {"torch", "uint8"},
+    {"torch", "bool"},
+    {"torch.storage", "UntypedStorage"},
+    {"torch.storage", "TypedStorage"},
+    {"numpy.core.multiarray", "_reconstruct"},
+    {"numpy._core.multiarray", "_reconstruct"},
+    {"numpy.core.multiarray", "scalar"},
+    {"numpy._core.multiarray", "scalar"},
+    {"numpy", "ndarray"},
+    {"numpy", "dtype"},
+    {"numpy.dtypes", NULL},
+    {"joblib.numpy_pickle", "NumpyArrayWrapper"},
+    {"builtins", "set"},
+    {"builtins", "frozenset"},
+    {"builtins", "slice"},
+    {"builtins", "range"},
+    {"builtins", "complex"},
+    {"builtins", "bytearray"},
+    {"builtins", "bytes"},
+    {"builtins", "dict"},
+    {"builtins", "list"},
+    {"builtins", "tuple"},
+    {"builtins", "int"},
+    {"builtins", "float"},
+    {"builtins", "str"},
+    {"builtins", "bool"},
+    {"builtins", "object"},
+    {"__builtin__", "set"},
+    {"__builtin__", "frozenset"},
+    {"__builtin__", "slice"},
+    {"__builtin__", "complex"},
+    {"__builtin__", "object"},
+    {"__builtin__", "long"},
+    {"__builtin__", "unicode"},
+    {"datetime", "datetime"},
+    {"datetime", "date"},
+    {"datetime", "time"},
+    {"datetime", "timedelta"},
+    {"datetime", "timezone"},
+    {"decimal", "Decimal"},
+    {"fractions", "Fraction"},
     {"uuid", "UUID"},
 };
 
@@ -266,8 +385,8 @@ struct pm {
 static void
 malformed(struct pm *m, const char *fmt, const char *what)
 {
-    vg_model_add(m->out, VG_MODEL_ID_PICKLE_MALFORMED, VG_SCAN_SEV_HIGH,
-                 "Malformed pickle stream", m->path, m->base + m->op_off, fmt, what,
+    vg_model_add(m->out, VG_MODEL_ID_PICKLE_MALFORMED, VG_SCAN_SEV_HIGH, "Malformed pickle stream",
+                 m->path, m->base + m->op_off, fmt, what,
                  (unsigned long long)(m->base + m->op_off));
 }
 
@@ -426,8 +545,8 @@ report_global(struct pm *m, struct vg_str mod, struct vg_str name, const char *h
     } else {
         vg_model_add(m->out, VG_MODEL_ID_UNKNOWN_IMPORT, VG_SCAN_SEV_MEDIUM,
                      "Pickle imports an unknown global", m->path, m->base + m->op_off,
-                     "pickle imports %s.%s (%s) at offset %llu, outside the safe allow-list",
-                     em, en, how, (unsigned long long)(m->base + m->op_off));
+                     "pickle imports %s.%s (%s) at offset %llu, outside the safe allow-list", em,
+                     en, how, (unsigned long long)(m->base + m->op_off));
     }
     free(em);
     free(en);
@@ -502,24 +621,37 @@ take_counted(struct pm *m, size_t width, bool is_signed, struct vg_str *out, con
 static bool
 decode_arg(struct pm *m, uint8_t op, const struct opdef *d, struct arg_out *a)
 {
-    static const size_t fixed[] = {[A_U1] = 1, [A_U2] = 2, [A_I4] = 4, [A_U4] = 4, [A_U8] = 8,
-                                   [A_F8] = 8};
+    static const size_t fixed[] = {
+        [A_U1] = 1, [A_U2] = 2, [A_I4] = 4, [A_U4] = 4, [A_U8] = 8, [A_F8] = 8};
     switch (d->arg) {
-    case A_NONE: return true;
-    case A_U1: case A_U2: case A_I4: case A_U4: case A_U8: case A_F8:
+    case A_NONE:
+        return true;
+    case A_U1:
+    case A_U2:
+    case A_I4:
+    case A_U4:
+    case A_U8:
+    case A_F8:
         if (!need(m, fixed[d->arg], d->name)) {
             return false;
         }
         a->num = le(m->data + m->pos, fixed[d->arg]);
         m->pos += fixed[d->arg];
         return true;
-    case A_LONG1: return take_counted(m, 1, false, &a->s, d->name);
-    case A_LONG4: return take_counted(m, 4, true, &a->s, d->name);
-    case A_STR1: return take_counted(m, 1, false, &a->s, d->name);
-    case A_STR4: return take_counted(m, 4, op == 'T', &a->s, d->name);
-    case A_BYTES8: return take_counted(m, 8, false, &a->s, d->name);
-    case A_LINE: return take_line(m, &a->s, d->name);
-    case A_LINE2: return take_line(m, &a->s, d->name) && take_line(m, &a->s2, d->name);
+    case A_LONG1:
+        return take_counted(m, 1, false, &a->s, d->name);
+    case A_LONG4:
+        return take_counted(m, 4, true, &a->s, d->name);
+    case A_STR1:
+        return take_counted(m, 1, false, &a->s, d->name);
+    case A_STR4:
+        return take_counted(m, 4, op == 'T', &a->s, d->name);
+    case A_BYTES8:
+        return take_counted(m, 8, false, &a->s, d->name);
+    case A_LINE:
+        return take_line(m, &a->s, d->name);
+    case A_LINE2:
+        return take_line(m, &a->s, d->name) && take_line(m, &a->s2, d->name);
     }
     return false;
 }
@@ -549,8 +681,7 @@ stack_global(struct pm *m)
         report_global(m, mod.s, name.s, "STACK_GLOBAL");
     } else {
         vg_model_add(m->out, VG_MODEL_ID_PICKLE_DYNAMIC, VG_SCAN_SEV_HIGH,
-                     "Pickle imports a global computed at load time", m->path,
-                     m->base + m->op_off,
+                     "Pickle imports a global computed at load time", m->path, m->base + m->op_off,
                      "pickle STACK_GLOBAL at offset %llu takes a module or name that is not a "
                      "string constant",
                      (unsigned long long)(m->base + m->op_off));
@@ -591,7 +722,8 @@ special(struct pm *m, uint8_t op, const struct opdef *d, const struct arg_out *a
             return false;
         }
         return push(m, (struct val){K_OTHER, VG_STR_NULL});
-    case 0x93: return stack_global(m);
+    case 0x93:
+        return stack_global(m);
     case 'g':
     case 'p':
         if (vg_parse_u64(vg_str_trim(a->s), UINT32_MAX, &key) < 0) {
@@ -600,10 +732,13 @@ special(struct pm *m, uint8_t op, const struct opdef *d, const struct arg_out *a
         }
         return op == 'g' ? memo_get(m, key, d->name) : memo_put(m, key, d->name);
     case 'h':
-    case 'j': return memo_get(m, a->num, d->name);
+    case 'j':
+        return memo_get(m, a->num, d->name);
     case 'q':
-    case 'r': return memo_put(m, a->num, d->name);
-    case 0x94: return memo_put(m, m->memo_n, d->name);
+    case 'r':
+        return memo_put(m, a->num, d->name);
+    case 0x94:
+        return memo_put(m, m->memo_n, d->name);
     case 0x82:
     case 0x83:
     case 0x84:
@@ -612,7 +747,8 @@ special(struct pm *m, uint8_t op, const struct opdef *d, const struct arg_out *a
                      "pickle %s loads extension registry code %llu at offset %llu", d->name,
                      (unsigned long long)a->num, (unsigned long long)(m->base + m->op_off));
         return push(m, (struct val){K_OTHER, VG_STR_NULL});
-    default: break;
+    default:
+        break;
     }
     malformed(m, "%s: internal opcode table error at offset %llu", d->name);
     return false;
@@ -624,17 +760,26 @@ apply(struct pm *m, uint8_t op, const struct opdef *d, const struct arg_out *a)
     size_t n = 0;
     struct val other = {K_OTHER, VG_STR_NULL};
     switch (d->eff) {
-    case E_PUSH: return push(m, other);
+    case E_PUSH:
+        return push(m, other);
     case E_PUSH_STR:
         return push(m, (struct val){K_STR, op == 'S' ? unquote(a->s) : a->s});
-    case E_NOP: return true;
-    case E_POP1: return pop(m, 1, d->name);
-    case E_POP2: return pop(m, 2, d->name);
-    case E_POP1_PUSH: return pop(m, 1, d->name) && push(m, other);
-    case E_POP2_PUSH: return pop(m, 2, d->name) && push(m, other);
-    case E_POP3_PUSH: return pop(m, 3, d->name) && push(m, other);
-    case E_MARK: return mark(m);
-    case E_TO_MARK: return pop_mark(m, d->name, &n);
+    case E_NOP:
+        return true;
+    case E_POP1:
+        return pop(m, 1, d->name);
+    case E_POP2:
+        return pop(m, 2, d->name);
+    case E_POP1_PUSH:
+        return pop(m, 1, d->name) && push(m, other);
+    case E_POP2_PUSH:
+        return pop(m, 2, d->name) && push(m, other);
+    case E_POP3_PUSH:
+        return pop(m, 3, d->name) && push(m, other);
+    case E_MARK:
+        return mark(m);
+    case E_TO_MARK:
+        return pop_mark(m, d->name, &n);
     case E_TO_MARK_PUSH:
         if (!pop_mark(m, d->name, &n)) {
             return false;
@@ -644,7 +789,8 @@ apply(struct pm *m, uint8_t op, const struct opdef *d, const struct arg_out *a)
             return false;
         }
         return push(m, other);
-    case E_SPECIAL: return special(m, op, d, a);
+    case E_SPECIAL:
+        return special(m, op, d, a);
     }
     return false;
 }
@@ -719,8 +865,8 @@ vg_pickle_scan_stream(const char *path, const uint8_t *data, size_t len, uint64_
 }
 
 int
-vg_model_check_pickle(const char *path, const void *data, size_t len,
-                      struct vg_model_findings *out, struct vg_err **err)
+vg_model_check_pickle(const char *path, const void *data, size_t len, struct vg_model_findings *out,
+                      struct vg_err **err)
 {
     (void)err;
     out->format = VG_MODEL_PICKLE;

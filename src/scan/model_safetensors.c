@@ -20,10 +20,10 @@ struct dtype {
 };
 
 static const struct dtype dtypes[] = {
-    {"BOOL", 8},     {"U8", 8},       {"I8", 8},       {"F8_E5M2", 8}, {"F8_E4M3", 8},
-    {"F8_E8M0", 8},  {"I16", 16},     {"U16", 16},     {"F16", 16},    {"BF16", 16},
-    {"I32", 32},     {"U32", 32},     {"F32", 32},     {"F64", 64},    {"I64", 64},
-    {"U64", 64},     {"C64", 64},     {"F4", 4},       {"F6_E2M3", 6}, {"F6_E3M2", 6},
+    {"BOOL", 8},    {"U8", 8},   {"I8", 8},   {"F8_E5M2", 8}, {"F8_E4M3", 8},
+    {"F8_E8M0", 8}, {"I16", 16}, {"U16", 16}, {"F16", 16},    {"BF16", 16},
+    {"I32", 32},    {"U32", 32}, {"F32", 32}, {"F64", 64},    {"I64", 64},
+    {"U64", 64},    {"C64", 64}, {"F4", 4},   {"F6_E2M3", 6}, {"F6_E3M2", 6},
 };
 
 struct span {
@@ -32,13 +32,13 @@ struct span {
 };
 
 static void
-bad(struct vg_model_findings *out, const char *path, uint64_t off, const char *fmt,
-    const char *a, const char *b)
+bad(struct vg_model_findings *out, const char *path, uint64_t off, const char *fmt, const char *a,
+    const char *b)
 {
     char *ea = vg_escape(a, strlen(a), 128);
     char *eb = vg_escape(b, strlen(b), 128);
-    vg_model_add(out, VG_MODEL_ID_SAFETENSORS, VG_SCAN_SEV_HIGH, "Malformed safetensors file",
-                 path, off, fmt, ea, eb);
+    vg_model_add(out, VG_MODEL_ID_SAFETENSORS, VG_SCAN_SEV_HIGH, "Malformed safetensors file", path,
+                 off, fmt, ea, eb);
     free(ea);
     free(eb);
 }
@@ -64,7 +64,7 @@ check_tensor(struct vg_model_findings *out, const char *path, const char *name, 
     }
     const char *key;
     json_t *v;
-    json_object_foreach(t, key, v) {
+    json_object_foreach (t, key, v) {
         if (strcmp(key, "dtype") != 0 && strcmp(key, "shape") != 0 &&
             strcmp(key, "data_offsets") != 0) {
             bad(out, path, 8, "safetensors tensor '%s' has unknown field '%s'", name, key);
@@ -89,7 +89,7 @@ check_tensor(struct vg_model_findings *out, const char *path, const char *name, 
     }
     uint64_t nbits = d->bits, dim = 0;
     size_t i;
-    json_array_foreach(shape, i, v) {
+    json_array_foreach (shape, i, v) {
         if (!json_u64(v, &dim)) {
             bad(out, path, 8, "safetensors tensor '%s' has a negative or non-integer dimension%s",
                 name, "");
@@ -120,7 +120,9 @@ static int
 span_cmp(const void *a, const void *b)
 {
     const struct span *x = a, *y = b;
-    return x->begin < y->begin ? -1 : x->begin > y->begin ? 1 : (x->end > y->end) - (x->end < y->end);
+    return x->begin < y->begin   ? -1
+           : x->begin > y->begin ? 1
+                                 : (x->end > y->end) - (x->end < y->end);
 }
 
 static bool
@@ -132,7 +134,7 @@ check_metadata(struct vg_model_findings *out, const char *path, json_t *md)
         bad(out, path, 8, "safetensors __metadata__ is not an object%s%s", "", "");
         return false;
     }
-    json_object_foreach(md, k, v) {
+    json_object_foreach (md, k, v) {
         if (!json_is_string(v)) {
             bad(out, path, 8, "safetensors __metadata__ value '%s' is not a string%s", k, "");
             return false;
@@ -160,8 +162,8 @@ check_tiling(struct vg_model_findings *out, const char *path, struct span *sp, s
     }
     if (!truncated && at != data_len) {
         char msg[96];
-        snprintf(msg, sizeof(msg), "tensors cover %llu of %llu data bytes",
-                 (unsigned long long)at, (unsigned long long)data_len);
+        snprintf(msg, sizeof(msg), "tensors cover %llu of %llu data bytes", (unsigned long long)at,
+                 (unsigned long long)data_len);
         bad(out, path, 8, "safetensors %s%s", msg, at > data_len ? " (offsets out of bounds)" : "");
     }
 }
@@ -208,7 +210,7 @@ vg_model_check_safetensors_int(const char *path, const uint8_t *d, size_t len, b
     bool ok = true;
     const char *key;
     json_t *v;
-    json_object_foreach(root, key, v) {
+    json_object_foreach (root, key, v) {
         if (strcmp(key, "__metadata__") == 0) {
             ok = check_metadata(out, path, v);
         } else {

@@ -183,8 +183,11 @@ walk_central(struct zctx *z, uint64_t cd_off, uint64_t cd_size, uint64_t count)
             return false;
         }
         const uint8_t *c = z->d + p;
-        struct zentry e = {.flags = rd16(c + 8), .method = rd16(c + 10), .csize = rd32(c + 20),
-                           .usize = rd32(c + 24), .local_off = rd32(c + 42)};
+        struct zentry e = {.flags = rd16(c + 8),
+                           .method = rd16(c + 10),
+                           .csize = rd32(c + 20),
+                           .usize = rd32(c + 24),
+                           .local_off = rd32(c + 42)};
         uint64_t nl = rd16(c + 28), xl = rd16(c + 30), cl = rd16(c + 32);
         if (end - p - 46 < nl + xl + cl) {
             zbad(z, p, "central directory entry name/extra exceeds the directory");
@@ -214,8 +217,11 @@ walk_local(struct zctx *z)
             return;
         }
         const uint8_t *h = z->d + p;
-        struct zentry e = {.flags = rd16(h + 6), .method = rd16(h + 8), .csize = rd32(h + 18),
-                           .usize = rd32(h + 22), .local_off = p};
+        struct zentry e = {.flags = rd16(h + 6),
+                           .method = rd16(h + 8),
+                           .csize = rd32(h + 18),
+                           .usize = rd32(h + 22),
+                           .local_off = p};
         uint64_t nl = rd16(h + 26), xl = rd16(h + 28);
         if (z->len - p - 30 < nl + xl) {
             return;

@@ -138,8 +138,7 @@ summary_line(FILE *f, json_t *items, const char *sevkey)
     static const char *names[] = {"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"};
     size_t counts[5] = {0}, total = 0, i;
     json_t *it;
-    json_array_foreach(items, i, it)
-    {
+    json_array_foreach (items, i, it) {
         const char *s = vg_json_str(it, sevkey);
         for (size_t k = 0; s && k < 5; k++) {
             if (strcmp(s, names[k]) == 0) {
@@ -191,12 +190,11 @@ table_vulns(FILE *f, json_t *res, bool color)
         return;
     }
     summary_line(f, vulns, "Severity");
-    fprintf(f, "%-22s %-20s %-9s %-12s %-22s %-22s %s\n", "Library", "Vulnerability",
-            "Severity", "Status", "Installed Version", "Fixed Version", "Title");
+    fprintf(f, "%-22s %-20s %-9s %-12s %-22s %-22s %s\n", "Library", "Vulnerability", "Severity",
+            "Status", "Installed Version", "Fixed Version", "Title");
     size_t i;
     json_t *v;
-    json_array_foreach(vulns, i, v)
-    {
+    json_array_foreach (vulns, i, v) {
         trunc_print(f, vg_json_str(v, "PkgName"), 22);
         fputc(' ', f);
         trunc_print(f, vg_json_str(v, "VulnerabilityID"), 20);
@@ -216,8 +214,7 @@ table_vulns(FILE *f, json_t *res, bool color)
 }
 
 static void
-table_list(FILE *f, json_t *res, const char *key, const char *idkey, const char *msgkey,
-           bool color)
+table_list(FILE *f, json_t *res, const char *key, const char *idkey, const char *msgkey, bool color)
 {
     json_t *items = json_object_get(res, key);
     if (!items) {
@@ -227,8 +224,7 @@ table_list(FILE *f, json_t *res, const char *key, const char *idkey, const char 
     summary_line(f, items, "Severity");
     size_t i;
     json_t *it;
-    json_array_foreach(items, i, it)
-    {
+    json_array_foreach (items, i, it) {
         print_sev(f, vg_json_str(it, "Severity"), color, 9);
         fprintf(f, " %-24s %s", vg_json_str(it, idkey) ? vg_json_str(it, idkey) : "",
                 vg_json_str(it, "Title") ? vg_json_str(it, "Title") : "");
@@ -257,8 +253,7 @@ write_table(FILE *f, const struct vg_scan_report *r, const struct vg_report_opts
     if (r->from_cache) {
         fprintf(f, "(image analysis reused from the cache; vulnerabilities matched afresh)\n");
     }
-    json_array_foreach(results, i, res)
-    {
+    json_array_foreach (results, i, res) {
         const char *klass = vg_json_str(res, "Class");
         if (strcmp(klass, "os-pkgs") == 0 || strcmp(klass, "lang-pkgs") == 0) {
             table_vulns(f, res, color);
@@ -283,10 +278,17 @@ vg_report_write(FILE *f, const struct vg_scan_report *r, enum vg_report_format f
 {
     json_t *doc = NULL;
     switch (fmt) {
-    case VG_REPORT_TABLE: return write_table(f, r, o, err);
-    case VG_REPORT_JSON: doc = vg_report_trivy_json(r); break;
-    case VG_REPORT_SARIF: doc = vg_report_sarif(r); break;
-    case VG_REPORT_CYCLONEDX: doc = vg_report_cyclonedx(r); break;
+    case VG_REPORT_TABLE:
+        return write_table(f, r, o, err);
+    case VG_REPORT_JSON:
+        doc = vg_report_trivy_json(r);
+        break;
+    case VG_REPORT_SARIF:
+        doc = vg_report_sarif(r);
+        break;
+    case VG_REPORT_CYCLONEDX:
+        doc = vg_report_cyclonedx(r);
+        break;
     }
     if (!doc) {
         return vg_err_set(err, VG_E_INTERNAL, "unknown report format");
@@ -294,8 +296,8 @@ vg_report_write(FILE *f, const struct vg_scan_report *r, enum vg_report_format f
     /* Streamed to the FILE: a report with thousands of findings is megabytes of JSON, and
      * dumping it to one string first doubled the memory and the copying. Same flags as
      * vg_json_dump(pretty). */
-    bool ok = json_dumpf(doc, f, JSON_PRESERVE_ORDER | JSON_INDENT(2)) == 0 &&
-              fputc('\n', f) != EOF;
+    bool ok =
+        json_dumpf(doc, f, JSON_PRESERVE_ORDER | JSON_INDENT(2)) == 0 && fputc('\n', f) != EOF;
     json_decref(doc);
     if (!ok) {
         return vg_err_sys(err, VG_E_IO, "write JSON report");

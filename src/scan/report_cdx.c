@@ -13,12 +13,18 @@ static const char *
 cdx_severity(enum vg_vulndb_severity s)
 {
     switch (s) {
-    case VG_SEV_CRITICAL: return "critical";
-    case VG_SEV_HIGH: return "high";
-    case VG_SEV_MEDIUM: return "medium";
-    case VG_SEV_LOW: return "low";
-    case VG_SEV_NONE: return "none";
-    case VG_SEV_UNKNOWN: break;
+    case VG_SEV_CRITICAL:
+        return "critical";
+    case VG_SEV_HIGH:
+        return "high";
+    case VG_SEV_MEDIUM:
+        return "medium";
+    case VG_SEV_LOW:
+        return "low";
+    case VG_SEV_NONE:
+        return "none";
+    case VG_SEV_UNKNOWN:
+        break;
     }
     return "unknown";
 }
@@ -27,10 +33,14 @@ static const char *
 cdx_method(enum vg_cvss_version v)
 {
     switch (v) {
-    case VG_CVSS_V2: return "CVSSv2";
-    case VG_CVSS_V30: return "CVSSv3";
-    case VG_CVSS_V31: return "CVSSv31";
-    case VG_CVSS_V40: return "CVSSv4";
+    case VG_CVSS_V2:
+        return "CVSSv2";
+    case VG_CVSS_V30:
+        return "CVSSv3";
+    case VG_CVSS_V31:
+        return "CVSSv31";
+    case VG_CVSS_V40:
+        return "CVSSv4";
     }
     return "other";
 }
@@ -59,8 +69,7 @@ component_path(json_t *c)
 {
     size_t i;
     json_t *prop;
-    json_array_foreach(json_object_get(c, "properties"), i, prop)
-    {
+    json_array_foreach (json_object_get(c, "properties"), i, prop) {
         const char *n = vg_json_str(prop, "name");
         if (n && strcmp(n, "vigil:package:path") == 0) {
             return vg_json_str(prop, "value");
@@ -79,8 +88,7 @@ bom_ref_of(json_t *doc, const struct vg_pkg *p)
     const char *first = NULL;
     size_t i;
     json_t *c;
-    json_array_foreach(comps, i, c)
-    {
+    json_array_foreach (comps, i, c) {
         const char *purl = vg_json_str(c, "purl");
         if (p->purl && purl && strcmp(purl, p->purl) == 0) {
             const char *path = component_path(c);
@@ -93,8 +101,7 @@ bom_ref_of(json_t *doc, const struct vg_pkg *p)
     if (first) {
         return first;
     }
-    json_array_foreach(comps, i, c)
-    {
+    json_array_foreach (comps, i, c) {
         if (strcmp(vg_json_str(c, "name") ? vg_json_str(c, "name") : "", p->name) == 0 &&
             strcmp(vg_json_str(c, "version") ? vg_json_str(c, "version") : "", p->version) == 0) {
             return vg_json_str(c, "bom-ref");
@@ -119,8 +126,8 @@ vuln_entry(const struct vg_scan_report *r, const struct vg_vuln_finding *f)
     json_object_set_new(v, "source", src);
     json_t *refs = json_array();
     for (size_t i = 0; i < f->naliases; i++) {
-        json_array_append_new(refs, json_pack("{s:s,s:{s:s}}", "id", f->aliases[i], "source",
-                                              "name", "osv"));
+        json_array_append_new(
+            refs, json_pack("{s:s,s:{s:s}}", "id", f->aliases[i], "source", "name", "osv"));
     }
     json_object_set_new(v, "references", refs);
     json_t *rating = json_object();
@@ -135,8 +142,8 @@ vuln_entry(const struct vg_scan_report *r, const struct vg_vuln_finding *f)
     vg_json_set_str(v, "description", f->title);
     vg_json_set_str(v, "detail", f->description);
     if (f->fixed_version) {
-        vg_autofree char *rec = vg_fmt("Upgrade %s to version %s or later", p->name,
-                                       f->fixed_version);
+        vg_autofree char *rec =
+            vg_fmt("Upgrade %s to version %s or later", p->name, f->fixed_version);
         vg_json_set_str(v, "recommendation", rec);
     }
     json_t *adv = json_array();
@@ -155,9 +162,9 @@ vuln_entry(const struct vg_scan_report *r, const struct vg_vuln_finding *f)
         json_t *an = json_object();
         bool vex = vg_cstr_startswith(f->suppressed_by, "vex: ");
         const char *just = vex ? cdx_justification(f->suppressed_by + 5) : NULL;
-        vg_json_set_str(an, "state", vex && strcmp(f->suppressed_by + 5, "fixed") == 0
-                                         ? "resolved"
-                                         : "not_affected");
+        vg_json_set_str(an, "state",
+                        vex && strcmp(f->suppressed_by + 5, "fixed") == 0 ? "resolved"
+                                                                          : "not_affected");
         if (just) {
             vg_json_set_str(an, "justification", just);
         }
@@ -178,8 +185,7 @@ affects_add(json_t *v, json_t *doc, const struct vg_pkg *p)
     }
     size_t i;
     json_t *a;
-    json_array_foreach(aff, i, a)
-    {
+    json_array_foreach (aff, i, a) {
         if (strcmp(vg_json_str(a, "ref"), bref) == 0) {
             return;
         }
@@ -199,8 +205,7 @@ bom_ref_taken(json_t *vulns, const char *ref)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(vulns, i, v)
-    {
+    json_array_foreach (vulns, i, v) {
         if (strcmp(vg_json_str(v, "bom-ref"), ref) == 0) {
             return true;
         }
@@ -245,9 +250,9 @@ vg_report_cyclonedx(const struct vg_scan_report *r)
             v = vuln_entry(r, f);
             json_t *ref = json_object_get(v, "bom-ref");
             for (size_t n = 2; bom_ref_taken(vulns, json_string_value(ref)); n++) {
-                vg_autofree char *full = vg_fmt("%s/%s@%s#%zu", f->vuln_id,
-                                                r->inv->pkgs[f->pkg].name,
-                                                r->inv->pkgs[f->pkg].version, n);
+                vg_autofree char *full =
+                    vg_fmt("%s/%s@%s#%zu", f->vuln_id, r->inv->pkgs[f->pkg].name,
+                           r->inv->pkgs[f->pkg].version, n);
                 json_string_set(ref, full);
             }
             idx[i] = json_array_size(vulns);

@@ -16,11 +16,11 @@ vg_scan_pkg_type(const struct vg_pkg *p)
 {
     static const struct {
         const char *kind, *type;
-    } map[] = {{"dpkg", NULL},        {"apk", NULL},           {"rpm", NULL},
-               {"python", "python-pkg"}, {"node", "node-pkg"}, {"npm-lock", "npm"},
-               {"yarn", "yarn"},      {"pnpm", "pnpm"},        {"gobinary", "gobinary"},
-               {"jar", "jar"},        {"cargo", "cargo"},      {"rustbinary", "rustbinary"},
-               {"gemspec", "gemspec"}, {"composer", "composer"}};
+    } map[] = {{"dpkg", NULL},           {"apk", NULL},           {"rpm", NULL},
+               {"python", "python-pkg"}, {"node", "node-pkg"},    {"npm-lock", "npm"},
+               {"yarn", "yarn"},         {"pnpm", "pnpm"},        {"gobinary", "gobinary"},
+               {"jar", "jar"},           {"cargo", "cargo"},      {"rustbinary", "rustbinary"},
+               {"gemspec", "gemspec"},   {"composer", "composer"}};
     for (size_t i = 0; i < VG_ARRAY_LEN(map); i++) {
         if (p->kind && strcmp(p->kind, map[i].kind) == 0) {
             return map[i].type ? map[i].type : "os";
@@ -114,7 +114,10 @@ vuln_json(const struct vg_scan_report *r, const struct vg_vuln_finding *f)
         bool v2 = f->cvss_version == VG_CVSS_V2;
         bool v4 = f->cvss_version == VG_CVSS_V40;
         vg_json_set_str(src, v2 ? "V2Vector" : v4 ? "V40Vector" : "V3Vector", f->cvss_vector);
-        json_object_set_new(src, v2 ? "V2Score" : v4 ? "V40Score" : "V3Score",
+        json_object_set_new(src,
+                            v2   ? "V2Score"
+                            : v4 ? "V40Score"
+                                 : "V3Score",
                             json_real(f->cvss_score));
         json_object_set_new(cv, cvss_source_key(f), src);
         json_object_set_new(o, "CVSS", cv);
@@ -176,8 +179,8 @@ pkg_target(const struct vg_scan_report *r, const struct vg_pkg *p, char **target
     *type = t;
     static const struct {
         const char *type, *target;
-    } fixed[] = {{"python-pkg", "Python"}, {"node-pkg", "Node.js"}, {"jar", "Java"},
-                 {"gemspec", "Ruby"}};
+    } fixed[] = {
+        {"python-pkg", "Python"}, {"node-pkg", "Node.js"}, {"jar", "Java"}, {"gemspec", "Ruby"}};
     for (size_t i = 0; i < VG_ARRAY_LEN(fixed); i++) {
         if (strcmp(t, fixed[i].type) == 0) {
             *target = vg_strdup(fixed[i].target);
@@ -192,8 +195,7 @@ find_result(json_t *results, const char *target, const char *klass)
 {
     size_t i;
     json_t *res;
-    json_array_foreach(results, i, res)
-    {
+    json_array_foreach (results, i, res) {
         if (strcmp(vg_json_str(res, "Target"), target) == 0 &&
             strcmp(vg_json_str(res, "Class"), klass) == 0) {
             return res;
@@ -302,8 +304,8 @@ add_secrets(json_t *results, const struct vg_scan_report *r)
         const struct vg_scan_secret *s = &r->secrets[i];
         json_t *res = get_result(results, s->f.path, "secret", NULL);
         if (s->suppressed_by) {
-            append_to(res, "ModifiedFindings", modified("secret", s->suppressed_by,
-                                                        secret_json(r, s)));
+            append_to(res, "ModifiedFindings",
+                      modified("secret", s->suppressed_by, secret_json(r, s)));
         } else {
             append_to(res, "Secrets", secret_json(r, s));
         }

@@ -52,13 +52,12 @@ struct sarif {
 };
 
 static size_t
-rule_index(struct sarif *s, const char *id, const char *name, const char *desc,
-           const char *help, const char *sev, double cvss, const char *tag, const char *uri)
+rule_index(struct sarif *s, const char *id, const char *name, const char *desc, const char *help,
+           const char *sev, double cvss, const char *tag, const char *uri)
 {
     size_t i;
     json_t *r;
-    json_array_foreach(s->rules, i, r)
-    {
+    json_array_foreach (s->rules, i, r) {
         if (strcmp(vg_json_str(r, "id"), id) == 0) {
             return i;
         }
@@ -73,8 +72,8 @@ rule_index(struct sarif *s, const char *id, const char *name, const char *desc,
         vg_json_set_str(r, "helpUri", uri);
     }
     vg_autofree char *md = vg_fmt("**%s** (%s)\n\n%s", id, sev, help ? help : "");
-    json_object_set_new(r, "help", json_pack("{s:s,s:s}", "text", help ? help : id, "markdown",
-                                             md));
+    json_object_set_new(r, "help",
+                        json_pack("{s:s,s:s}", "text", help ? help : id, "markdown", md));
     json_t *props = json_object();
     vg_autofree char *score = cvss > 0 ? vg_fmt("%.1f", cvss) : NULL;
     vg_json_set_str(props, "security-severity", score ? score : security_severity(sev, 0));
@@ -98,11 +97,11 @@ result(struct sarif *s, size_t ri, const char *id, const char *sev, const char *
     while (u && *u == '/') {
         u++;
     }
-    json_t *loc = json_pack("{s:{s:{s:s,s:s},s:{s:i,s:i,s:i,s:i}},s:{s:s}}",
-                            "physicalLocation", "artifactLocation", "uri", u && *u ? u : "image",
-                            "uriBaseId", "ROOTPATH", "region", "startLine", (int)(line ? line : 1),
-                            "startColumn", 1, "endLine", (int)(line ? line : 1), "endColumn", 1,
-                            "message", "text", u && *u ? u : "image");
+    json_t *loc =
+        json_pack("{s:{s:{s:s,s:s},s:{s:i,s:i,s:i,s:i}},s:{s:s}}", "physicalLocation",
+                  "artifactLocation", "uri", u && *u ? u : "image", "uriBaseId", "ROOTPATH",
+                  "region", "startLine", (int)(line ? line : 1), "startColumn", 1, "endLine",
+                  (int)(line ? line : 1), "endColumn", 1, "message", "text", u && *u ? u : "image");
     json_object_set_new(o, "locations", json_pack("[o]", loc));
     json_array_append_new(s->results, o);
 }
@@ -118,12 +117,11 @@ vg_report_sarif(const struct vg_scan_report *r)
         }
         const struct vg_pkg *p = &r->inv->pkgs[f->pkg];
         const char *sev = vg_vulndb_severity_name(f->severity);
-        vg_autofree char *help = vg_fmt("Vulnerability %s\nSeverity: %s\nPackage: %s\n"
-                                        "Fixed Version: %s\nLink: %s\n%s",
-                                        f->vuln_id, sev, p->name,
-                                        f->fixed_version ? f->fixed_version : "none",
-                                        f->primary_url ? f->primary_url : "",
-                                        f->title ? f->title : "");
+        vg_autofree char *help =
+            vg_fmt("Vulnerability %s\nSeverity: %s\nPackage: %s\n"
+                   "Fixed Version: %s\nLink: %s\n%s",
+                   f->vuln_id, sev, p->name, f->fixed_version ? f->fixed_version : "none",
+                   f->primary_url ? f->primary_url : "", f->title ? f->title : "");
         size_t ri = rule_index(&s, f->vuln_id, f->vuln_id, f->title, help, sev, f->cvss_score,
                                "vulnerability", f->primary_url);
         vg_autofree char *msg = vg_fmt("Package: %s\nInstalled Version: %s\nVulnerability %s\n"
@@ -141,7 +139,8 @@ vg_report_sarif(const struct vg_scan_report *r)
         const char *sev = vg_scan_severity_name(x->f.severity);
         size_t ri = rule_index(&s, x->f.rule_id, x->f.title, x->f.title,
                                "Secret found in the image; rotate it and remove it from the "
-                               "image.", sev, 0, "secret", NULL);
+                               "image.",
+                               sev, 0, "secret", NULL);
         vg_autofree char *msg = vg_fmt("Secret %s: %s", x->f.title, x->f.match ? x->f.match : "");
         result(&s, ri, x->f.rule_id, sev, msg, x->f.path, x->f.start_line);
     }
@@ -153,7 +152,8 @@ vg_report_sarif(const struct vg_scan_report *r)
         const char *sev = vg_scan_severity_name(m->f.severity);
         size_t ri = rule_index(&s, m->f.id, m->f.title, m->f.title,
                                "Model file problem: do not load this file with pickle-based "
-                               "loaders; prefer safetensors.", sev, 0, "model", NULL);
+                               "loaders; prefer safetensors.",
+                               sev, 0, "model", NULL);
         result(&s, ri, m->f.id, sev, m->f.message, m->f.path, 1);
     }
     for (size_t i = 0; i < r->nconfigs; i++) {
@@ -166,10 +166,10 @@ vg_report_sarif(const struct vg_scan_report *r)
                                "misconfiguration", NULL);
         result(&s, ri, c->id, sev, c->message, r->artifact, 1);
     }
-    json_t *driver = json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", "vigil", "fullName",
-                               "vigil container image scanner", "informationUri",
-                               "https://github.com/vigil-sec/vigil", "version", VG_VERSION,
-                               "rules", s.rules);
+    json_t *driver =
+        json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", "vigil", "fullName",
+                  "vigil container image scanner", "informationUri",
+                  "https://github.com/vigil-sec/vigil", "version", VG_VERSION, "rules", s.rules);
     json_t *run = json_pack("{s:{s:o},s:o,s:s,s:{s:{s:s}}}", "tool", "driver", driver, "results",
                             s.results, "columnKind", "utf16CodeUnits", "originalUriBaseIds",
                             "ROOTPATH", "uri", "file:///");

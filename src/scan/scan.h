@@ -69,7 +69,7 @@ struct vg_secret_finding {
     char *category;
     char *title;
     enum vg_scan_severity severity;
-    char *path;       /* as given to vg_secret_scan, or the pseudo path for config strings */
+    char *path;        /* as given to vg_secret_scan, or the pseudo path for config strings */
     size_t start_line; /* 1-based line of the secret's first byte */
     size_t end_line;   /* 1-based line of its last byte */
     uint64_t offset;   /* byte offset of the secret in the scanned data */
@@ -100,8 +100,8 @@ bool vg_secret_path_allowed(const struct vg_secret_engine *e, const char *path);
 /* Scans one file's bytes and appends findings to `out`. Binary files, allow-listed paths and
  * files over max_file_bytes yield nothing (not an error). Thread safe: any number of threads
  * may scan with the same engine concurrently. Fails only on internal errors. */
-int vg_secret_scan(const struct vg_secret_engine *e, const char *path, const void *data,
-                   size_t len, struct vg_secret_findings *out, struct vg_err **err);
+int vg_secret_scan(const struct vg_secret_engine *e, const char *path, const void *data, size_t len,
+                   struct vg_secret_findings *out, struct vg_err **err);
 
 /* Scans strings that are not files, such as image config `Env` entries or
  * `history[].created_by`: each string is scanned on its own, path allow rules do not apply,
@@ -113,8 +113,7 @@ int vg_secret_scan_strings(const struct vg_secret_engine *e, const char *pseudo_
 /* Convenience over vg_secret_scan_strings for an image config JSON blob: scans
  * config.Env (pseudo path "config:Env") and history[].created_by ("config:history"). */
 int vg_secret_scan_image_config(const struct vg_secret_engine *e, const void *config_json,
-                                size_t len, struct vg_secret_findings *out,
-                                struct vg_err **err);
+                                size_t len, struct vg_secret_findings *out, struct vg_err **err);
 
 void vg_secret_findings_dispose(struct vg_secret_findings *f);
 /* Frees one finding's strings (for findings moved out of a list). */
@@ -132,9 +131,9 @@ char *vg_secret_mask(const char *s, size_t len);
  * and set `truncated_input` (see docs/model-files.md). */
 #define VG_MODEL_HEAD_BYTES (64u * 1024u * 1024u)
 /* Pickle machine bounds. */
-#define VG_PICKLE_MAX_STACK  10000u /* values on the stack + nested marks */
-#define VG_PICKLE_MAX_MEMO   100000u
-#define VG_PICKLE_MAX_OPS    (50u * 1000u * 1000u)
+#define VG_PICKLE_MAX_STACK   10000u /* values on the stack + nested marks */
+#define VG_PICKLE_MAX_MEMO    100000u
+#define VG_PICKLE_MAX_OPS     (50u * 1000u * 1000u)
 #define VG_PICKLE_MAX_GLOBALS 4096u /* distinct imports recorded per pickle */
 /* safetensors JSON header bound (the reference implementation uses 100 MB). */
 #define VG_SAFETENSORS_MAX_HEADER (100u * 1024u * 1024u)
@@ -145,12 +144,12 @@ char *vg_secret_mask(const char *s, size_t len);
 
 enum vg_model_format {
     VG_MODEL_UNKNOWN = 0,
-    VG_MODEL_PICKLE,      /* .pkl .pickle .joblib .dat, or pickle magic */
-    VG_MODEL_TORCH_ZIP,   /* .pt .pth .bin .ckpt zip with <dir>/data.pkl */
+    VG_MODEL_PICKLE,       /* .pkl .pickle .joblib .dat, or pickle magic */
+    VG_MODEL_TORCH_ZIP,    /* .pt .pth .bin .ckpt zip with <dir>/data.pkl */
     VG_MODEL_TORCH_LEGACY, /* sequence of pickles (magic number, protocol, sys info, ...) */
-    VG_MODEL_NUMPY,       /* .npy */
-    VG_MODEL_SAFETENSORS, /* .safetensors */
-    VG_MODEL_GGUF,        /* .gguf */
+    VG_MODEL_NUMPY,        /* .npy */
+    VG_MODEL_SAFETENSORS,  /* .safetensors */
+    VG_MODEL_GGUF,         /* .gguf */
 };
 const char *vg_model_format_name(enum vg_model_format f);
 
@@ -167,16 +166,16 @@ const char *vg_model_format_name(enum vg_model_format f);
 struct vg_model_finding {
     char id[16];
     enum vg_scan_severity severity;
-    char *title;   /* owned */
-    char *message; /* owned, input-derived text escaped */
-    char *path;    /* owned: file path, plus "!entry" for zip members */
+    char *title;     /* owned */
+    char *message;   /* owned, input-derived text escaped */
+    char *path;      /* owned: file path, plus "!entry" for zip members */
     uint64_t offset; /* byte offset in the file (or member) where the problem is */
 };
 
 struct vg_model_findings {
     struct vg_model_finding *items;
     size_t len, cap;
-    bool truncated; /* VG_MODEL_MAX_FINDINGS hit */
+    bool truncated;              /* VG_MODEL_MAX_FINDINGS hit */
     enum vg_model_format format; /* what was detected */
 };
 
@@ -187,9 +186,8 @@ struct vg_model_opts {
 /* Decides the format from the extension and magic bytes, then checks it. Returns 1 when the
  * file was recognised as a model file (findings may be empty: clean), 0 when it is not a model
  * file, negative only on internal errors. opts may be NULL. */
-int vg_model_check(const char *path, const void *data, size_t len,
-                   const struct vg_model_opts *opts, struct vg_model_findings *out,
-                   struct vg_err **err);
+int vg_model_check(const char *path, const void *data, size_t len, const struct vg_model_opts *opts,
+                   struct vg_model_findings *out, struct vg_err **err);
 /* True when the path's extension names a model format (cheap pre-filter for the walker). */
 bool vg_model_path_wanted(const char *path);
 void vg_model_findings_dispose(struct vg_model_findings *f);
@@ -204,14 +202,14 @@ int vg_model_check_safetensors(const char *path, const void *data, size_t len,
 
 /* ================================================================ ignore files and VEX */
 
-#define VG_IGNORE_MAX_BYTES  (4u * 1024u * 1024u)
-#define VG_IGNORE_MAX_LINE   4096u
-#define VG_VEX_MAX_BYTES     (16u * 1024u * 1024u)
+#define VG_IGNORE_MAX_BYTES   (4u * 1024u * 1024u)
+#define VG_IGNORE_MAX_LINE    4096u
+#define VG_VEX_MAX_BYTES      (16u * 1024u * 1024u)
 #define VG_VEX_MAX_STATEMENTS 100000u
 
 struct vg_ignore_entry {
-    char *id;       /* vulnerability / secret rule / check ID */
-    char *pkg;      /* optional package name restriction (NULL = any) */
+    char *id;        /* vulnerability / secret rule / check ID */
+    char *pkg;       /* optional package name restriction (NULL = any) */
     int64_t expires; /* unix seconds of the end of the exp: day (UTC), 0 = never */
     size_t line;
 };

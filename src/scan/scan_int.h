@@ -31,10 +31,10 @@ int vg_scan_cache_load(struct vg_scan_report *r, const char *key);
 void vg_scan_cache_store(const struct vg_scan_report *r, const char *key);
 /* Per-layer analysis cache, keyed by layer diffID and the options (see cache.c). */
 struct vg_scan_layer_entry {
-    struct vg_buf listing; /* validated (vg_layers_listing_valid) */
-    json_t *inv;           /* inventory records (vg_inventory_builder_import), or NULL */
+    struct vg_buf listing;    /* validated (vg_layers_listing_valid) */
+    json_t *inv;              /* inventory records (vg_inventory_builder_import), or NULL */
     json_t *secrets, *models; /* arrays of checked objects */
-    json_t *files;         /* configuration metadata: [{"path", "mode"}] */
+    json_t *files;            /* configuration metadata: [{"path", "mode"}] */
 };
 int vg_scan_layer_cache_load(struct vg_scan_layer_entry *e, const char *key);
 void vg_scan_layer_cache_store(const char *key, const uint8_t *listing, size_t listing_len,

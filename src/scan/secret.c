@@ -57,8 +57,11 @@ append_clean(struct vg_buf *b, const uint8_t *p, size_t n, struct vg_err **err)
 {
     for (size_t i = 0; i < n;) {
         uint8_t c = p[i];
-        size_t need = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                                 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        size_t need = c < 0x80             ? 1
+                      : (c & 0xe0) == 0xc0 ? 2
+                      : (c & 0xf0) == 0xe0 ? 3
+                      : (c & 0xf8) == 0xf0 ? 4
+                                           : 0;
         bool ok = need > 0 && i + need <= n && !(need == 2 && c < 0xc2);
         for (size_t k = 1; ok && k < need; k++) {
             ok = (p[i + k] & 0xc0) == 0x80;
@@ -344,9 +347,9 @@ struct scan_ctx {
     const char *data;
     size_t len;
     struct vg_secret_findings *out;
-    size_t first;  /* index in out of this file's first finding */
+    size_t first;     /* index in out of this file's first finding */
     size_t line_base; /* added to computed line numbers (config strings) */
-    regmatch_t *ex; /* exclude-block ranges, computed on first use */
+    regmatch_t *ex;   /* exclude-block ranges, computed on first use */
     size_t nex;
     bool ex_done;
 };
@@ -482,8 +485,8 @@ add_finding(struct scan_ctx *c, const struct vg_secret_rule *r, size_t so, size_
 /* Runs one rule over content[from, to); returns false when the findings limit stopped it.
  * *cursor / *line carry the line count between calls (ranges come in increasing order). */
 static bool
-run_rule(struct scan_ctx *c, const struct vg_secret_rule *r, size_t from, size_t to,
-         size_t *cursor, size_t *line)
+run_rule(struct scan_ctx *c, const struct vg_secret_rule *r, size_t from, size_t to, size_t *cursor,
+         size_t *line)
 {
     regmatch_t m[32];
     size_t ng = r->re.ngroups + 1 < VG_ARRAY_LEN(m) ? r->re.ngroups + 1 : VG_ARRAY_LEN(m);
@@ -513,12 +516,12 @@ run_rule(struct scan_ctx *c, const struct vg_secret_rule *r, size_t from, size_t
         }
         const char *whole = c->data + m[0].rm_so;
         size_t wlen = (size_t)(m[0].rm_eo - m[0].rm_so);
-        if (eo == so || allows_match(c->e->allows, c->e->nallows, whole, wlen, c->data + so,
-                                     eo - so) ||
+        if (eo == so ||
+            allows_match(c->e->allows, c->e->nallows, whole, wlen, c->data + so, eo - so) ||
             allows_match(r->allows, r->nallows, whole, wlen, c->data + so, eo - so) ||
             excluded(c, so, eo) ||
-            (r->generic && (!looks_random(c->data + so, eo - so) ||
-                            overlaps_existing(c, so, eo)))) {
+            (r->generic &&
+             (!looks_random(c->data + so, eo - so) || overlaps_existing(c, so, eo)))) {
             continue;
         }
         if (c->out->len - c->first >= c->e->max_findings) {
@@ -596,8 +599,7 @@ run_rule_windows(struct scan_ctx *c, const struct vg_secret_rule *r, const struc
 static bool
 is_binary(const char *data, size_t len)
 {
-    return memchr(data, '\0', len < VG_SECRET_BINARY_PROBE ? len : VG_SECRET_BINARY_PROBE) !=
-           NULL;
+    return memchr(data, '\0', len < VG_SECRET_BINARY_PROBE ? len : VG_SECRET_BINARY_PROBE) != NULL;
 }
 
 static int
@@ -616,8 +618,13 @@ scan_bytes(const struct vg_secret_engine *e, const char *path, bool check_path, 
     data = copy;
     struct kw_hits *hit = vg_calloc(e->nkeywords ? e->nkeywords : 1, sizeof(*hit));
     find_keywords(e, data, len, hit);
-    struct scan_ctx c = {.e = e, .path = path, .data = data, .len = len, .out = out,
-                         .first = out->len, .line_base = line_base};
+    struct scan_ctx c = {.e = e,
+                         .path = path,
+                         .data = data,
+                         .len = len,
+                         .out = out,
+                         .first = out->len,
+                         .line_base = line_base};
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < e->nrules; i++) {
             const struct vg_secret_rule *r = &e->rules[i];
@@ -627,8 +634,8 @@ scan_bytes(const struct vg_secret_engine *e, const char *path, bool check_path, 
                 saturated |= hit[r->kw[k]].saturated;
             }
             if (r->generic != (pass == 1) || !any ||
-                (r->path.compiled && !(check_path && path &&
-                                       vg_secret_regex_search(&r->path, path, strlen(path)))) ||
+                (r->path.compiled &&
+                 !(check_path && path && vg_secret_regex_search(&r->path, path, strlen(path)))) ||
                 (check_path && allows_path(r->allows, r->nallows, path))) {
                 continue;
             }
@@ -689,8 +696,8 @@ scan_json_strings(const struct vg_secret_engine *e, const char *pseudo, json_t *
 }
 
 int
-vg_secret_scan_image_config(const struct vg_secret_engine *e, const void *config_json,
-                            size_t len, struct vg_secret_findings *out, struct vg_err **err)
+vg_secret_scan_image_config(const struct vg_secret_engine *e, const void *config_json, size_t len,
+                            struct vg_secret_findings *out, struct vg_err **err)
 {
     vg_autojson json_t *root = NULL;
     if (vg_json_parse(&root, config_json, len, VG_LIMIT_CONFIG_BYTES, "image config", err) < 0) {

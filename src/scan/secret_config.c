@@ -102,8 +102,7 @@ parse_allow(struct fy_node *n, struct vg_secret_allow *a, struct vg_err **err)
 }
 
 static int
-parse_allow_list(struct fy_node *map, struct vg_secret_allow **out, size_t *n,
-                 struct vg_err **err)
+parse_allow_list(struct fy_node *map, struct vg_secret_allow **out, size_t *n, struct vg_err **err)
 {
     struct fy_node *seq = fy_node_mapping_lookup_by_string(map, "allow-rules", FY_NT);
     if (!seq) {
@@ -159,8 +158,7 @@ parse_rule_fields(struct vg_secret_engine *e, struct fy_node *n, struct vg_secre
     vg_autofree char *sev = NULL;
     if (get_str(n, "category", &r->category, err) < 0 || get_str(n, "title", &r->title, err) < 0 ||
         get_str(n, "regex", &regex, err) < 0 || get_str(n, "path", &path, err) < 0 ||
-        get_str(n, "secret-group-name", &group, err) < 0 ||
-        get_str(n, "severity", &sev, err) < 0) {
+        get_str(n, "secret-group-name", &group, err) < 0 || get_str(n, "severity", &sev, err) < 0) {
         return -1;
     }
     if (!regex) {
@@ -331,8 +329,8 @@ apply_root(struct vg_secret_engine *e, struct fy_node *root, struct vg_err **err
         return -1;
     }
     struct fy_node *eb = fy_node_mapping_lookup_by_string(root, "exclude-block", FY_NT);
-    if (eb && (fy_node_get_type(eb) != FYNT_MAPPING || each_str(eb, "regexes", add_exclude, e,
-                                                                  err) < 0)) {
+    if (eb && (fy_node_get_type(eb) != FYNT_MAPPING ||
+               each_str(eb, "regexes", add_exclude, e, err) < 0)) {
         return err && *err ? -1 : vg_err_set(err, VG_E_PARSE, "'exclude-block' must be a mapping");
     }
     struct id_list enable = {0}, disable = {0}, disable_allow = {0};

@@ -49,8 +49,8 @@ xlat_paren_q(struct xlat *x, struct vg_err **err)
 {
     const char *p = x->p;
     size_t i = x->i + 2; /* after "(?" */
-    if (i < x->n && (p[i] == 'P' || p[i] == '<') && !(p[i] == '<' && i + 1 < x->n &&
-                                                      (p[i + 1] == '=' || p[i + 1] == '!'))) {
+    if (i < x->n && (p[i] == 'P' || p[i] == '<') &&
+        !(p[i] == '<' && i + 1 < x->n && (p[i + 1] == '=' || p[i + 1] == '!'))) {
         if (p[i] == 'P') {
             i++;
         }
@@ -111,18 +111,30 @@ xlat_escape(struct xlat *x, struct vg_err **err)
     char c = x->p[x->i + 1];
     x->i += 2;
     switch (c) {
-    case 'd': return put(x, "[0-9]", err);
-    case 'D': return put(x, "[^0-9]", err);
-    case 's': return put(x, "[[:space:]]", err);
-    case 'S': return put(x, "[^[:space:]]", err);
-    case 'w': return put(x, "[[:alnum:]_]", err);
-    case 'W': return put(x, "[^[:alnum:]_]", err);
-    case 'b': return put(x, "\\b", err);
-    case 'B': return put(x, "\\B", err);
-    case 'n': return putc_(x, '\n', err);
-    case 'r': return putc_(x, '\r', err);
-    case 't': return putc_(x, '\t', err);
-    default: break;
+    case 'd':
+        return put(x, "[0-9]", err);
+    case 'D':
+        return put(x, "[^0-9]", err);
+    case 's':
+        return put(x, "[[:space:]]", err);
+    case 'S':
+        return put(x, "[^[:space:]]", err);
+    case 'w':
+        return put(x, "[[:alnum:]_]", err);
+    case 'W':
+        return put(x, "[^[:alnum:]_]", err);
+    case 'b':
+        return put(x, "\\b", err);
+    case 'B':
+        return put(x, "\\B", err);
+    case 'n':
+        return putc_(x, '\n', err);
+    case 'r':
+        return putc_(x, '\r', err);
+    case 't':
+        return putc_(x, '\t', err);
+    default:
+        break;
     }
     if (strchr(".[]{}()*+?^$|\\", c)) {
         char esc[3] = {'\\', c, 0};
@@ -177,15 +189,36 @@ xlat_bracket(struct xlat *x, struct vg_err **err)
             const char *rep = NULL;
             char lit[2] = {e, 0};
             switch (e) {
-            case 'd': rep = "0-9"; break;
-            case 's': rep = "[:space:]"; break;
-            case 'w': rep = "[:alnum:]_"; break;
-            case 'n': lit[0] = '\n'; break;
-            case 'r': lit[0] = '\r'; break;
-            case 't': lit[0] = '\t'; break;
-            case ']': rbr = true; lit[0] = 0; break;
-            case '-': hyph = true; lit[0] = 0; break;
-            case '^': caret = true; lit[0] = 0; break;
+            case 'd':
+                rep = "0-9";
+                break;
+            case 's':
+                rep = "[:space:]";
+                break;
+            case 'w':
+                rep = "[:alnum:]_";
+                break;
+            case 'n':
+                lit[0] = '\n';
+                break;
+            case 'r':
+                lit[0] = '\r';
+                break;
+            case 't':
+                lit[0] = '\t';
+                break;
+            case ']':
+                rbr = true;
+                lit[0] = 0;
+                break;
+            case '-':
+                hyph = true;
+                lit[0] = 0;
+                break;
+            case '^':
+                caret = true;
+                lit[0] = 0;
+                break;
             default:
                 if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z')) {
                     x->i = i;
@@ -268,7 +301,9 @@ vg_secret_regex_compile(struct vg_secret_re *out, const char *pattern, const cha
         return vg_err_set(err, VG_E_PARSE, "regex: empty or longer than %u bytes",
                           VG_SECRET_MAX_REGEX);
     }
-    struct xlat x = {.p = pattern, .n = n, .out = VG_BUF_INIT(VG_SECRET_MAX_REGEX * 8),
+    struct xlat x = {.p = pattern,
+                     .n = n,
+                     .out = VG_BUF_INIT(VG_SECRET_MAX_REGEX * 8),
                      .name = group_name ? group_name : "secret"};
     if (xlat_run(&x, err) < 0) {
         vg_buf_dispose(&x.out);

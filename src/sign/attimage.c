@@ -21,8 +21,8 @@ vg_sign_attestation_sign(struct vg_sign_layer *out, const struct vg_crypto_key *
     vg_autobuf struct vg_buf env = VG_BUF_INIT(VG_SIGN_ENVELOPE_MAX);
     int rc = vg_sign_statement_build(&st, type, subject_name, subject, predicate, predicate_len,
                                      now, err);
-    if (rc < 0 || (rc = vg_sign_dsse_sign(&env, key, VG_SIGN_PAYLOAD_TYPE_INTOTO, st.data,
-                                          st.len, err)) < 0) {
+    if (rc < 0 || (rc = vg_sign_dsse_sign(&env, key, VG_SIGN_PAYLOAD_TYPE_INTOTO, st.data, st.len,
+                                          err)) < 0) {
         return rc;
     }
     struct vg_sign_layer l = {0};
@@ -128,8 +128,8 @@ verify_att_entry(const struct vg_sign_sig_entry *e, const struct vg_sign_verify_
         return vg_err_set(err, VG_E_VERIFY, "envelope blob does not match its digest %s and size",
                           e->digest.text);
     }
-    rc = vg_sign_attestation_verify(blob.data, blob.len, o->key,
-                                    o->check_claims ? o->image : NULL, type, st, err);
+    rc = vg_sign_attestation_verify(blob.data, blob.len, o->key, o->check_claims ? o->image : NULL,
+                                    type, st, err);
     if (rc < 0) {
         return rc;
     }
@@ -157,8 +157,10 @@ vg_sign_att_image_verify(const struct vg_sign_sig_image *img, const struct vg_si
         }
     }
     if (res->nverified == 0) {
-        return vg_err_set(err, VG_E_VERIFY, "none of the %zu attestation(s) verified and matched "
-                          "the predicate type", img->n);
+        return vg_err_set(err, VG_E_VERIFY,
+                          "none of the %zu attestation(s) verified and matched "
+                          "the predicate type",
+                          img->n);
     }
     return 0;
 }

@@ -160,8 +160,8 @@ vg_sign_blob_bundle_verify(const struct vg_sign_blob_bundle *b, const struct vg_
     struct vg_digest got;
     vg_digest_of(&got, b->digest.alg, blob, len);
     if (!vg_digest_eq(&got, &b->digest)) {
-        return vg_err_set(err, VG_E_VERIFY, "the bundle is for %s, the blob is %s",
-                          b->digest.text, got.text);
+        return vg_err_set(err, VG_E_VERIFY, "the bundle is for %s, the blob is %s", b->digest.text,
+                          got.text);
     }
     return vg_crypto_verify(key, blob, len, b->sig, b->siglen, err);
 }

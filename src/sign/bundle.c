@@ -47,8 +47,7 @@ vg_sign_statement_v1_build(struct vg_buf *out, const struct vg_digest *subject,
             if (i > 0 && strcmp(sorted[i].key, sorted[i - 1].key) == 0) {
                 json_decref(subj);
                 json_decref(ann);
-                return vg_err_set(err, VG_E_USAGE, "annotation \"%s\" given twice",
-                                  sorted[i].key);
+                return vg_err_set(err, VG_E_USAGE, "annotation \"%s\" given twice", sorted[i].key);
             }
             json_object_set_new(ann, sorted[i].key, json_string(sorted[i].value));
         }
@@ -130,14 +129,14 @@ vg_sign__bundle_open(json_t **root, const char **media_type, const void *data, s
 }
 
 int
-vg_sign_bundle_parse(struct vg_sign_bundle **out, const void *data, size_t len,
-                     struct vg_err **err)
+vg_sign_bundle_parse(struct vg_sign_bundle **out, const void *data, size_t len, struct vg_err **err)
 {
     vg_autojson json_t *root = NULL;
     const char *mt = NULL;
     int rc = vg_sign__bundle_open(&root, &mt, data, len, BUNDLE_MAX, bundle_media_type_ok,
                                   " is not v0.3 (older bundles are refused for images, as in "
-                                  "cosign)", err);
+                                  "cosign)",
+                                  err);
     if (rc < 0) {
         return rc;
     }
@@ -155,8 +154,8 @@ vg_sign_bundle_parse(struct vg_sign_bundle **out, const void *data, size_t len,
         vg_sign_bundle_free(b);
         return vg_err_set(err, VG_E_INTERNAL, "bundle: cannot serialize dsseEnvelope");
     }
-    if ((rc = vg_sign_dsse_parse(&b->envelope, b->envelope_json, strlen(b->envelope_json),
-                                 err)) < 0) {
+    if ((rc = vg_sign_dsse_parse(&b->envelope, b->envelope_json, strlen(b->envelope_json), err)) <
+        0) {
         vg_sign_bundle_free(b);
         return vg_err_wrap(err, "bundle");
     }
@@ -219,8 +218,7 @@ vg_sign_bundle_verify(const struct vg_sign_bundle *b, const struct vg_sign_verif
     }
     if (predicate_type && strcmp(st->predicate_type, predicate_type) != 0) {
         vg_autofree char *esc = vg_escape(st->predicate_type, strlen(st->predicate_type), 160);
-        rc = vg_err_set(err, VG_E_VERIFY, "predicate type \"%s\" is not %s", esc,
-                        predicate_type);
+        rc = vg_err_set(err, VG_E_VERIFY, "predicate type \"%s\" is not %s", esc, predicate_type);
     } else if (o->check_claims) {
         rc = check_subject(st, o->image, o->annotations, o->nannotations, err);
     }
@@ -252,8 +250,7 @@ vg_sign_referrer_manifest_build(struct vg_buf *out, const struct vg_sign_referre
     json_object_set_new(layer, "digest", json_string(r->bundle->text));
     json_t *ann = json_object();
     json_object_set_new(ann, "dev.sigstore.bundle.content", json_string("dsse-envelope"));
-    json_object_set_new(ann, "dev.sigstore.bundle.predicateType",
-                        json_string(r->predicate_type));
+    json_object_set_new(ann, "dev.sigstore.bundle.predicateType", json_string(r->predicate_type));
     json_object_set_new(ann, "org.opencontainers.image.created", json_string(r->created));
     json_t *subj = json_object();
     json_object_set_new(subj, "mediaType", json_string(r->subject_media_type));
@@ -286,17 +283,17 @@ manifest_annotations(const void *manifest, size_t len)
 }
 
 int
-vg_sign_referrers_index_add(struct vg_buf *out, const void *index, size_t len,
-                            const void *manifest, size_t mlen, const char *artifact_type,
-                            bool *added, struct vg_err **err)
+vg_sign_referrers_index_add(struct vg_buf *out, const void *index, size_t len, const void *manifest,
+                            size_t mlen, const char *artifact_type, bool *added,
+                            struct vg_err **err)
 {
     *added = false;
     vg_autojson json_t *root = NULL;
     if (len == 0) {
         root = json_pack("{s:i,s:s,s:[]}", "schemaVersion", 2, "mediaType", VG_MT_OCI_INDEX,
                          "manifests");
-    } else if (vg_json_parse(&root, index, len, VG_LIMIT_MANIFEST_BYTES, "referrers index",
-                             err) < 0) {
+    } else if (vg_json_parse(&root, index, len, VG_LIMIT_MANIFEST_BYTES, "referrers index", err) <
+               0) {
         return -1;
     }
     json_t *arr = json_is_object(root) ? vg_json_arr(root, "manifests") : NULL;
@@ -311,8 +308,7 @@ vg_sign_referrers_index_add(struct vg_buf *out, const void *index, size_t len,
     vg_digest_of(&d, VG_DIGEST_SHA256, manifest, mlen);
     size_t i;
     json_t *e;
-    json_array_foreach(arr, i, e)
-    {
+    json_array_foreach (arr, i, e) {
         const char *have = vg_json_str(e, "digest");
         if (have && strcmp(have, d.text) == 0) {
             return vg_buf_append(out, index, len, err);

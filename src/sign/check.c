@@ -86,9 +86,8 @@ bundle_layer(const struct vg_oci_manifest *m)
 static bool
 skip_by_hint(const struct vg_oci_manifest *m, const char *want)
 {
-    const char *hint = m->annotations ? vg_json_str(m->annotations,
-                                                    "dev.sigstore.bundle.predicateType")
-                                      : NULL;
+    const char *hint =
+        m->annotations ? vg_json_str(m->annotations, "dev.sigstore.bundle.predicateType") : NULL;
     return want && hint && strcmp(hint, want) != 0;
 }
 
@@ -155,7 +154,8 @@ bundle_from_manifest(struct check_ctx *c, const struct vg_oci_desc *ref, const c
         rc = vg_err_set(&e, VG_E_LIMIT, "bundle of %llu bytes exceeds the limit of %u",
                         (unsigned long long)l->size, BUNDLE_BLOB_MAX);
     } else if (rc == 0 && l->size > BUNDLES_TOTAL_MAX - *total) {
-        rc = vg_err_set(&e, VG_E_LIMIT, "not fetched: the bundles before it already take "
+        rc = vg_err_set(&e, VG_E_LIMIT,
+                        "not fetched: the bundles before it already take "
                         "%llu of the %u bytes all bundles may take",
                         (unsigned long long)*total, BUNDLES_TOTAL_MAX);
     }
@@ -194,8 +194,8 @@ legacy_reads(const struct check_ctx *c, bool att, size_t **leg_of, size_t *n)
         }
         budget -= l->size;
         (*leg_of)[*n] = i;
-        g[(*n)++] = (struct vg_registry_get){.kind = VG_REGISTRY_GET_BLOB, .digest = l->digest,
-                                             .out = VG_BUF_INIT(max)};
+        g[(*n)++] = (struct vg_registry_get){
+            .kind = VG_REGISTRY_GET_BLOB, .digest = l->digest, .out = VG_BUF_INIT(max)};
     }
     return g;
 }
@@ -224,8 +224,8 @@ window_bundles(struct check_ctx *c, const struct vg_oci_desc *refs, struct vg_re
         struct vg_digest d;
         if (bundle_from_manifest(c, &refs[i], want, &g[i], &d, total)) {
             bundle_of[nb] = c->nbundles - 1;
-            bg[nb++] = (struct vg_registry_get){.kind = VG_REGISTRY_GET_BLOB, .digest = d,
-                                                .out = VG_BUF_INIT(BUNDLE_BLOB_MAX)};
+            bg[nb++] = (struct vg_registry_get){
+                .kind = VG_REGISTRY_GET_BLOB, .digest = d, .out = VG_BUF_INIT(BUNDLE_BLOB_MAX)};
         }
     }
     timed_batch(c, bg, nb);
@@ -246,12 +246,11 @@ window_bundles(struct check_ctx *c, const struct vg_oci_desc *refs, struct vg_re
  * legacy payloads), each followed by its bundle blobs: memory stays bounded by a window of
  * manifests plus BUNDLES_TOTAL_MAX of bundles whatever the registry lists. */
 static void
-collect_payloads(struct check_ctx *c, const struct vg_oci_manifest *idx, const char *want,
-                 bool att)
+collect_payloads(struct check_ctx *c, const struct vg_oci_manifest *idx, const char *want, bool att)
 {
-    size_t nref = idx ? (idx->nmanifests < VG_SIGN_MAX_REFERRERS ? idx->nmanifests
-                                                                 : VG_SIGN_MAX_REFERRERS)
-                      : 0;
+    size_t nref =
+        idx ? (idx->nmanifests < VG_SIGN_MAX_REFERRERS ? idx->nmanifests : VG_SIGN_MAX_REFERRERS)
+            : 0;
     size_t *leg_of = NULL, nleg = 0;
     struct vg_registry_get *lg = legacy_reads(c, att, &leg_of, &nleg);
     c->bundles = vg_calloc(nref ? nref : 1, sizeof(*c->bundles));
@@ -286,7 +285,8 @@ collect(struct check_ctx *c, const char *want, const char *suffix, struct vg_err
 {
     c->tag = vg_sign_tag(&c->t->digest, suffix);
     struct vg_registry_get g[2] = {
-        {.kind = VG_REGISTRY_GET_REFERRERS, .digest = c->t->digest,
+        {.kind = VG_REGISTRY_GET_REFERRERS,
+         .digest = c->t->digest,
          .out = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES)},
         {.kind = VG_REGISTRY_GET_MANIFEST, .reference = c->tag},
     };
@@ -325,8 +325,8 @@ bundle_output(const struct vg_sign_target *t, const struct vg_sign_statement *st
     }
     vg_autofree char *digest = vg_fmt("sha256:%s", s ? s->sha256 : "");
     json_object_set_new(root, "critical",
-                        json_pack("{s:{s:s},s:{s:s},s:s}", "identity", "docker-reference",
-                                  t->name, "image", "docker-manifest-digest", digest, "type",
+                        json_pack("{s:{s:s},s:{s:s},s:s}", "identity", "docker-reference", t->name,
+                                  "image", "docker-manifest-digest", digest, "type",
                                   st->predicate_type));
     json_object_set_new(root, "optional", opt);
     return json_dumps(root, JSON_COMPACT);
@@ -412,8 +412,8 @@ verify_legacy(struct check_ctx *c, const struct vg_sign_verify_opts *vo, const c
         }
         for (size_t i = 0; i < r.n; i++) {
             if (r.statements && r.statements[i]) {
-                mark_verified(&items[i], vg_strndup((const char *)c->blobs[i].data,
-                                                    c->blobs[i].len),
+                mark_verified(&items[i],
+                              vg_strndup((const char *)c->blobs[i].data, c->blobs[i].len),
                               statement_of(&c->blobs[i]));
                 hit = true;
             } else if (r.errors) {
@@ -429,8 +429,7 @@ verify_legacy(struct check_ctx *c, const struct vg_sign_verify_opts *vo, const c
     }
     for (size_t i = 0; i < r.n; i++) {
         if (r.payloads[i]) {
-            mark_verified(&items[i],
-                          vg_strndup((const char *)c->blobs[i].data, c->blobs[i].len),
+            mark_verified(&items[i], vg_strndup((const char *)c->blobs[i].data, c->blobs[i].len),
                           vg_strndup((const char *)c->blobs[i].data, c->blobs[i].len));
             hit = true;
         } else {
@@ -465,8 +464,7 @@ make_items(struct check_ctx *c, struct vg_sign_check_result *res)
         res->items[i].error = vg_steal_ptr(&c->bundles[i].err);
     }
     for (size_t i = 0; i < c->img->n; i++) {
-        res->items[c->nbundles + i].where = vg_fmt("%s:%s layer %zu", c->t->store_name, c->tag,
-                                                   i);
+        res->items[c->nbundles + i].where = vg_fmt("%s:%s layer %zu", c->t->store_name, c->tag, i);
     }
 }
 
@@ -482,8 +480,7 @@ duplicate_key(const struct vg_sign_check_opts *o, size_t k)
 }
 
 static int
-verdict(const struct vg_sign_check_opts *o, struct vg_sign_check_result *res,
-        struct vg_err **err)
+verdict(const struct vg_sign_check_opts *o, struct vg_sign_check_result *res, struct vg_err **err)
 {
     for (size_t i = 0; i < res->n; i++) {
         res->nverified += res->items[i].verified;
@@ -494,8 +491,7 @@ verdict(const struct vg_sign_check_opts *o, struct vg_sign_check_result *res,
         return vg_err_set(err, VG_E_VERIFY, "no %s found", what);
     }
     if (res->nverified == 0) {
-        return vg_err_set(err, VG_E_VERIFY, "no matching %s: none of %zu verified", what,
-                          res->n);
+        return vg_err_set(err, VG_E_VERIFY, "no matching %s: none of %zu verified", what, res->n);
     }
     if (res->keys_ok < need) {
         return vg_err_set(err, VG_E_VERIFY, "%zu distinct key(s) verified, threshold is %zu",
@@ -522,7 +518,9 @@ vg_sign_target_verify(const struct vg_sign_target *t, const struct vg_sign_check
     }
     make_items(&c, res);
     struct vg_sign_verify_opts vo = {
-        .image = &t->digest, .annotations = o->annotations, .nannotations = o->nannotations,
+        .image = &t->digest,
+        .annotations = o->annotations,
+        .nannotations = o->nannotations,
         .check_claims = o->check_claims,
         .docker_reference = o->check_reference ? t->docker_reference : NULL,
     };
@@ -561,7 +559,9 @@ tree_add(struct vg_sign_tree *t, const char *kind, char *location, const char *d
 {
     t->entries = vg_realloc(t->entries, (t->n + 1) * sizeof(*t->entries));
     t->entries[t->n++] = (struct vg_sign_tree_entry){
-        .kind = vg_strdup(kind), .location = location, .digest = vg_strdup(digest),
+        .kind = vg_strdup(kind),
+        .location = location,
+        .digest = vg_strdup(digest),
         .detail = vg_strdup(detail ? detail : ""),
     };
 }
@@ -585,12 +585,12 @@ tree_tag(const struct vg_sign_target *t, struct vg_sign_tree *out, struct vg_reg
 }
 
 static void
-tree_referrers(const struct vg_sign_target *t, struct vg_sign_tree *out,
-               struct vg_registry_get *g)
+tree_referrers(const struct vg_sign_target *t, struct vg_sign_tree *out, struct vg_registry_get *g)
 {
     vg_autoerr struct vg_err *e = vg_steal_ptr(&g->err);
     struct vg_oci_manifest *idx = NULL;
-    if (g->rc < 0 || vg_oci_manifest_parse(&idx, g->out.data, g->out.len, VG_MT_OCI_INDEX, &e) < 0) {
+    if (g->rc < 0 ||
+        vg_oci_manifest_parse(&idx, g->out.data, g->out.len, VG_MT_OCI_INDEX, &e) < 0) {
         vg_autofree char *msg = vg_err_format(e);
         VG_WARN("sign", "referrers of %s: %s", t->digest.text, msg);
         return;
@@ -598,31 +598,33 @@ tree_referrers(const struct vg_sign_target *t, struct vg_sign_tree *out,
     out->referrers_api = !g->fallback;
     for (size_t i = 0; i < idx->nmanifests && i < VG_SIGN_MAX_REFERRERS; i++) {
         const struct vg_oci_desc *d = &idx->manifests[i];
-        const char *pt = d->annotations ? vg_json_str(d->annotations,
-                                                      "dev.sigstore.bundle.predicateType")
-                                        : NULL;
+        const char *pt = d->annotations
+                             ? vg_json_str(d->annotations, "dev.sigstore.bundle.predicateType")
+                             : NULL;
         const char *detail = pt ? pt : d->artifact_type ? d->artifact_type : d->media_type;
         bool sig = pt && strcmp(pt, VG_SIGN_PREDICATE_SIGN) == 0;
-        tree_add(out, sig ? "signature" : pt ? "attestation" : "referrer",
+        tree_add(out,
+                 sig  ? "signature"
+                 : pt ? "attestation"
+                      : "referrer",
                  vg_fmt("%s@%s", t->store_name, d->digest.text), d->digest.text, detail);
     }
     vg_oci_manifest_free(idx);
 }
 
 int
-vg_sign_target_tree(const struct vg_sign_target *t, struct vg_sign_tree *out,
-                    struct vg_err **err)
+vg_sign_target_tree(const struct vg_sign_target *t, struct vg_sign_tree *out, struct vg_err **err)
 {
     *out = (struct vg_sign_tree){0};
     static const char *const suffix[] = {".sig", ".att", ".sbom"};
     static const char *const kind[] = {"signature", "attestation", "sbom"};
     char *tags[3];
-    struct vg_registry_get g[4] = {{.kind = VG_REGISTRY_GET_REFERRERS, .digest = t->digest,
+    struct vg_registry_get g[4] = {{.kind = VG_REGISTRY_GET_REFERRERS,
+                                    .digest = t->digest,
                                     .out = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES)}};
     for (size_t i = 0; i < 3; i++) {
         tags[i] = vg_sign_tag(&t->digest, suffix[i]);
-        g[i + 1] = (struct vg_registry_get){.kind = VG_REGISTRY_GET_MANIFEST,
-                                            .reference = tags[i]};
+        g[i + 1] = (struct vg_registry_get){.kind = VG_REGISTRY_GET_MANIFEST, .reference = tags[i]};
     }
     vg_registry_get_many(t->store, g, 4);
     tree_referrers(t, out, &g[0]);

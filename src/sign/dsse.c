@@ -12,8 +12,8 @@ int
 vg_sign_dsse_pae(struct vg_buf *out, const char *payload_type, const void *payload, size_t len,
                  struct vg_err **err)
 {
-    int rc = vg_buf_appendf(out, err, "DSSEv1 %zu %s %zu ", strlen(payload_type), payload_type,
-                            len);
+    int rc =
+        vg_buf_appendf(out, err, "DSSEv1 %zu %s %zu ", strlen(payload_type), payload_type, len);
     return rc < 0 ? rc : vg_buf_append(out, payload, len, err);
 }
 
@@ -51,8 +51,7 @@ parse_sigs(struct vg_dsse_envelope *e, const json_t *root, struct vg_err **err)
         json_t *keyid = json_object_get(s, "keyid");
         const char *sig = vg_json_str(s, "sig");
         if (!json_is_object(s) || !sig || (keyid && !json_is_string(keyid))) {
-            return vg_err_set(err, VG_E_PARSE, "envelope: signatures[%zu]: want {keyid, sig}",
-                              i);
+            return vg_err_set(err, VG_E_PARSE, "envelope: signatures[%zu]: want {keyid, sig}", i);
         }
         struct vg_dsse_sig *d = &e->sigs[e->nsigs++];
         d->keyid = vg_strdup(keyid ? json_string_value(keyid) : "");
@@ -66,8 +65,7 @@ parse_sigs(struct vg_dsse_envelope *e, const json_t *root, struct vg_err **err)
 }
 
 int
-vg_sign_dsse_parse(struct vg_dsse_envelope **out, const void *json, size_t len,
-                   struct vg_err **err)
+vg_sign_dsse_parse(struct vg_dsse_envelope **out, const void *json, size_t len, struct vg_err **err)
 {
     vg_autojson json_t *root = NULL;
     int rc = vg_json_parse(&root, json, len, VG_SIGN_ENVELOPE_MAX, "envelope", err);
@@ -77,8 +75,9 @@ vg_sign_dsse_parse(struct vg_dsse_envelope **out, const void *json, size_t len,
     const char *type = json_is_object(root) ? vg_json_str(root, "payloadType") : NULL;
     const char *payload = type ? vg_json_str(root, "payload") : NULL;
     if (!type || !payload) {
-        return vg_err_set(err, VG_E_PARSE, "envelope: want an object with string payloadType "
-                                           "and payload");
+        return vg_err_set(err, VG_E_PARSE,
+                          "envelope: want an object with string payloadType "
+                          "and payload");
     }
     struct vg_dsse_envelope *e = vg_calloc(1, sizeof(*e));
     e->payload_type = vg_strdup(type);
@@ -111,8 +110,10 @@ vg_sign_dsse_verify(const struct vg_dsse_envelope *e, const struct vg_crypto_key
             return 0;
         }
     }
-    return vg_err_set(err, VG_E_VERIFY, "envelope: none of %zu signature(s) verifies with the "
-                      "%s key", e->nsigs, vg_crypto_key_describe(key));
+    return vg_err_set(err, VG_E_VERIFY,
+                      "envelope: none of %zu signature(s) verifies with the "
+                      "%s key",
+                      e->nsigs, vg_crypto_key_describe(key));
 }
 
 int

@@ -17,7 +17,7 @@
 /* How often a push is retried when a concurrent writer replaced the tag in between. */
 #define PUSH_ATTEMPTS 6
 /* The re-read after a push is repeated after this long (plus jitter) before we trust it. */
-#define SETTLE_MS 250ull
+#define SETTLE_MS     250ull
 #define SETTLE_MAX_NS (5ull * 1000000000ull)
 
 const char *
@@ -69,8 +69,10 @@ open_store(struct vg_sign_target *t, const char *repository, const struct vg_oci
     }
     if (r->digest || !r->tag_implied) {
         vg_oci_ref_free(r);
-        return vg_err_set(err, VG_E_USAGE, "signature repository \"%s\" must not have a tag or "
-                          "digest", repository);
+        return vg_err_set(err, VG_E_USAGE,
+                          "signature repository \"%s\" must not have a tag or "
+                          "digest",
+                          repository);
     }
     t->store_name = vg_oci_ref_name(r);
     t->store = vg_registry_client_new(r, o, err);
@@ -80,8 +82,7 @@ open_store(struct vg_sign_target *t, const char *repository, const struct vg_oci
 
 int
 vg_sign_target_open(struct vg_sign_target **out, const char *image,
-                    const struct vg_oci_open_opts *o, const char *repository,
-                    struct vg_err **err)
+                    const struct vg_oci_open_opts *o, const char *repository, struct vg_err **err)
 {
     if (vg_cstr_startswith(image, "docker://")) {
         image += strlen("docker://");
@@ -307,8 +308,10 @@ legacy_push(const struct vg_sign_target *t, const char *suffix, const struct vg_
         confirmed = false;
         if (pushed && res->retries >= PUSH_ATTEMPTS) {
             vg_sign_sig_image_free(img);
-            return vg_err_set(err, VG_E_NET, "%s: our layer was replaced %u times by concurrent "
-                              "writers; giving up", res->location, PUSH_ATTEMPTS);
+            return vg_err_set(err, VG_E_NET,
+                              "%s: our layer was replaced %u times by concurrent "
+                              "writers; giving up",
+                              res->location, PUSH_ATTEMPTS);
         }
         if (pushed) {
             res->retries++;
@@ -360,8 +363,8 @@ fallback_index_update(const struct vg_sign_target *t, const struct vg_buf *manif
         }
         vg_autobuf struct vg_buf idx = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
         bool added = false;
-        int rc = vg_sign_referrers_index_add(&idx, cur.data, cur.len, manifest->data,
-                                             manifest->len, VG_SIGN_MT_BUNDLE_V03, &added, err);
+        int rc = vg_sign_referrers_index_add(&idx, cur.data, cur.len, manifest->data, manifest->len,
+                                             VG_SIGN_MT_BUNDLE_V03, &added, err);
         vg_registry_manifest_dispose(&cur);
         if (rc < 0) {
             return vg_err_wrap(err, "referrers index %s", tag);
@@ -379,19 +382,21 @@ fallback_index_update(const struct vg_sign_target *t, const struct vg_buf *manif
             backoff(attempt);
         }
         struct vg_digest put;
-        if ((rc = vg_registry_manifest_put(t->store, tag, idx.data, idx.len, VG_MT_OCI_INDEX,
-                                           &put, err)) < 0) {
+        if ((rc = vg_registry_manifest_put(t->store, tag, idx.data, idx.len, VG_MT_OCI_INDEX, &put,
+                                           err)) < 0) {
             return vg_err_wrap(err, "referrers index %s", tag);
         }
     }
-    return vg_err_set(err, VG_E_NET, "referrers index %s keeps being replaced by concurrent "
-                      "writers", tag);
+    return vg_err_set(err, VG_E_NET,
+                      "referrers index %s keeps being replaced by concurrent "
+                      "writers",
+                      tag);
 }
 
 static int
-bundle_push(const struct vg_sign_target *t, const struct vg_crypto_key *key,
-            const char *statement, size_t len, const char *predicate_type, int64_t now,
-            struct vg_sign_push_result *res, struct vg_err **err)
+bundle_push(const struct vg_sign_target *t, const struct vg_crypto_key *key, const char *statement,
+            size_t len, const char *predicate_type, int64_t now, struct vg_sign_push_result *res,
+            struct vg_err **err)
 {
     vg_autobuf struct vg_buf bundle = VG_BUF_INIT(VG_SIGN_ENVELOPE_MAX + 64u * 1024u);
     vg_autobuf struct vg_buf manifest = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
@@ -404,8 +409,12 @@ bundle_push(const struct vg_sign_target *t, const struct vg_crypto_key *key,
     char created[32];
     vg_time_rfc3339(created, sizeof(created), now);
     struct vg_sign_referrer r = {
-        .bundle = &bd, .bundle_size = bundle.len, .predicate_type = predicate_type,
-        .created = created, .subject_media_type = t->media_type, .subject = &t->digest,
+        .bundle = &bd,
+        .bundle_size = bundle.len,
+        .predicate_type = predicate_type,
+        .created = created,
+        .subject_media_type = t->media_type,
+        .subject = &t->digest,
         .subject_size = t->size,
     };
     if ((rc = vg_sign_referrer_manifest_build(&manifest, &r, err)) < 0) {
@@ -414,8 +423,8 @@ bundle_push(const struct vg_sign_target *t, const struct vg_crypto_key *key,
     vg_digest_of(&res->manifest, VG_DIGEST_SHA256, manifest.data, manifest.len);
     res->location = vg_fmt("%s@%s", t->store_name, res->manifest.text);
     struct vg_digest put;
-    if ((rc = vg_registry_manifest_put(t->store, res->manifest.text, manifest.data,
-                                       manifest.len, VG_SIGN_MT_OCI_MANIFEST, &put, err)) < 0) {
+    if ((rc = vg_registry_manifest_put(t->store, res->manifest.text, manifest.data, manifest.len,
+                                       VG_SIGN_MT_OCI_MANIFEST, &put, err)) < 0) {
         return vg_err_wrap(err, "push %s", res->location);
     }
     res->appended = true;
@@ -436,10 +445,10 @@ bundle_flow(const struct vg_sign_target *t, const struct vg_sign_push_opts *o, c
             struct vg_sign_push_result *res, struct vg_err **err)
 {
     vg_autobuf struct vg_buf st = VG_BUF_INIT(VG_LIMIT_PAYLOAD_BYTES);
-    int rc = o->type ? vg_sign_statement_build(&st, o->type, t->docker_reference, &t->digest,
-                                               o->predicate, o->predicate_len, o->now, err)
-                     : vg_sign_statement_v1_build(&st, &t->digest, o->annotations,
-                                                  o->nannotations, err);
+    int rc =
+        o->type ? vg_sign_statement_build(&st, o->type, t->docker_reference, &t->digest,
+                                          o->predicate, o->predicate_len, o->now, err)
+                : vg_sign_statement_v1_build(&st, &t->digest, o->annotations, o->nannotations, err);
     if (rc == 0) {
         rc = bundle_push(t, o->key, (const char *)st.data, st.len, uri, o->now, res, err);
     }

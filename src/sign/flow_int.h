@@ -13,7 +13,7 @@
 VG_NODISCARD int vg_sign__read_sig_image(struct vg_registry_client *c, const char *tag,
                                          struct vg_sign_sig_image **out, struct vg_err **err);
 /* The same from a MANIFEST read of a batch (its error, if any, moves to err). */
-VG_NODISCARD int vg_sign__sig_image_from(struct vg_registry_get *g,
-                                         struct vg_sign_sig_image **out, struct vg_err **err);
+VG_NODISCARD int vg_sign__sig_image_from(struct vg_registry_get *g, struct vg_sign_sig_image **out,
+                                         struct vg_err **err);
 
 #endif

@@ -47,14 +47,22 @@ ascii_escape(struct vg_buf *out, uint8_t c, struct vg_err **err)
 {
     static const char hex[] = "0123456789abcdef";
     switch (c) {
-    case '"': return vg_buf_append(out, "\\\"", 2, err);
-    case '\\': return vg_buf_append(out, "\\\\", 2, err);
-    case '\b': return vg_buf_append(out, "\\b", 2, err);
-    case '\f': return vg_buf_append(out, "\\f", 2, err);
-    case '\n': return vg_buf_append(out, "\\n", 2, err);
-    case '\r': return vg_buf_append(out, "\\r", 2, err);
-    case '\t': return vg_buf_append(out, "\\t", 2, err);
-    default: break;
+    case '"':
+        return vg_buf_append(out, "\\\"", 2, err);
+    case '\\':
+        return vg_buf_append(out, "\\\\", 2, err);
+    case '\b':
+        return vg_buf_append(out, "\\b", 2, err);
+    case '\f':
+        return vg_buf_append(out, "\\f", 2, err);
+    case '\n':
+        return vg_buf_append(out, "\\n", 2, err);
+    case '\r':
+        return vg_buf_append(out, "\\r", 2, err);
+    case '\t':
+        return vg_buf_append(out, "\\t", 2, err);
+    default:
+        break;
     }
     char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
     return vg_buf_append(out, u, sizeof(u), err);
@@ -98,8 +106,10 @@ vg_sign__b64(uint8_t **out, size_t *outlen, const char *s, size_t max, const cha
 {
     size_t n = strlen(s);
     if (n / 4 * 3 > max + 3) {
-        return vg_err_set(err, VG_E_LIMIT, "%s: %zu base64 characters exceed the limit of %zu "
-                          "bytes", what, n, max);
+        return vg_err_set(err, VG_E_LIMIT,
+                          "%s: %zu base64 characters exceed the limit of %zu "
+                          "bytes",
+                          what, n, max);
     }
     int rc = vg_base64_decode(out, outlen, s, n, false, err);
     if (rc < 0) {
@@ -108,8 +118,8 @@ vg_sign__b64(uint8_t **out, size_t *outlen, const char *s, size_t max, const cha
     if (*outlen > max) {
         free(*out);
         *out = NULL;
-        return vg_err_set(err, VG_E_LIMIT, "%s: %zu bytes exceed the limit of %zu", what,
-                          *outlen, max);
+        return vg_err_set(err, VG_E_LIMIT, "%s: %zu bytes exceed the limit of %zu", what, *outlen,
+                          max);
     }
     return 0;
 }

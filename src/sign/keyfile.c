@@ -76,8 +76,7 @@ load_dir(struct vg_sign_keyset *ks, const char *dir, struct vg_err **err)
             continue;
         }
         if (n >= VG_SIGN_MAX_KEYS) {
-            rc = vg_err_set(err, VG_E_LIMIT, "%s holds more than %u keys", dir,
-                            VG_SIGN_MAX_KEYS);
+            rc = vg_err_set(err, VG_E_LIMIT, "%s holds more than %u keys", dir, VG_SIGN_MAX_KEYS);
             break;
         }
         names = vg_realloc(names, (n + 1) * sizeof(*names));

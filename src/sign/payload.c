@@ -72,8 +72,8 @@ vg_sign_payload_build(struct vg_buf *out, const char *docker_reference,
         (rc = vg_sign__go_string(out, docker_reference, strlen(docker_reference), err)) < 0 ||
         (rc = vg_buf_append_str(out, "},\"image\":{\"docker-manifest-digest\":", err)) < 0 ||
         (rc = vg_sign__go_string(out, manifest->text, strlen(manifest->text), err)) < 0 ||
-        (rc = vg_buf_append_str(out, "},\"type\":\"" VG_SIGN_COSIGN_TYPE "\"},\"optional\":",
-                                err)) < 0 ||
+        (rc = vg_buf_append_str(
+             out, "},\"type\":\"" VG_SIGN_COSIGN_TYPE "\"},\"optional\":", err)) < 0 ||
         (rc = append_optional(out, annotations, n, err)) < 0) {
         return rc;
     }
@@ -98,8 +98,7 @@ vg_sign_payload_free(struct vg_sign_payload *p)
 }
 
 static int
-required_str(const json_t *obj, const char *key, const char *where, char **out,
-             struct vg_err **err)
+required_str(const json_t *obj, const char *key, const char *where, char **out, struct vg_err **err)
 {
     const char *s = obj ? vg_json_str(obj, key) : NULL;
     if (!s) {
@@ -127,8 +126,7 @@ parse_optional(struct vg_sign_payload *p, const json_t *root, struct vg_err **er
     p->optional = vg_calloc(n ? n : 1, sizeof(*p->optional));
     const char *key;
     json_t *v;
-    json_object_foreach(opt, key, v)
-    {
+    json_object_foreach (opt, key, v) {
         if (json_is_string(v)) {
             p->optional[p->noptional].key = vg_strdup(key);
             p->optional[p->noptional].value = vg_strdup(json_string_value(v));
@@ -190,8 +188,8 @@ vg_sign_payload_check_claims(const struct vg_sign_payload *p, const struct vg_di
     }
     if (strcmp(p->type, VG_SIGN_COSIGN_TYPE) != 0) {
         vg_autofree char *esc = vg_escape(p->type, strlen(p->type), 160);
-        return vg_err_set(err, VG_E_VERIFY, "payload type \"%s\" is not \"" VG_SIGN_COSIGN_TYPE
-                          "\"", esc);
+        return vg_err_set(err, VG_E_VERIFY,
+                          "payload type \"%s\" is not \"" VG_SIGN_COSIGN_TYPE "\"", esc);
     }
     for (size_t i = 0; i < n; i++) {
         const char *v = optional_get(p, want[i].key);

@@ -56,8 +56,7 @@ vg_sign_sig_entry_annotation(const struct vg_sign_sig_entry *e, const char *key)
 }
 
 static int
-parse_annotations(struct vg_sign_sig_entry *e, const json_t *layer, size_t idx,
-                  struct vg_err **err)
+parse_annotations(struct vg_sign_sig_entry *e, const json_t *layer, size_t idx, struct vg_err **err)
 {
     json_t *ann = json_object_get(layer, "annotations");
     if (!ann) {
@@ -65,14 +64,15 @@ parse_annotations(struct vg_sign_sig_entry *e, const json_t *layer, size_t idx,
     }
     size_t n = json_object_size(ann);
     if (!json_is_object(ann) || n > VG_SIGN_MAX_ANNOTATIONS) {
-        return vg_err_set(err, VG_E_PARSE, "layers[%zu].annotations: not an object of at most "
-                          "%u strings", idx, VG_SIGN_MAX_ANNOTATIONS);
+        return vg_err_set(err, VG_E_PARSE,
+                          "layers[%zu].annotations: not an object of at most "
+                          "%u strings",
+                          idx, VG_SIGN_MAX_ANNOTATIONS);
     }
     e->annotations = vg_calloc(n ? n : 1, sizeof(*e->annotations));
     const char *key;
     json_t *v;
-    json_object_foreach(ann, key, v)
-    {
+    json_object_foreach (ann, key, v) {
         if (!json_is_string(v)) {
             return vg_err_set(err, VG_E_PARSE, "layers[%zu].annotations: value is not a string",
                               idx);
@@ -104,8 +104,8 @@ vg_sign_sig_image_parse(struct vg_sign_sig_image **out, const void *manifest, si
                         struct vg_err **err)
 {
     vg_autojson json_t *root = NULL;
-    int rc = vg_json_parse(&root, manifest, len, VG_LIMIT_MANIFEST_BYTES, "signature manifest",
-                           err);
+    int rc =
+        vg_json_parse(&root, manifest, len, VG_LIMIT_MANIFEST_BYTES, "signature manifest", err);
     if (rc < 0) {
         return rc;
     }
@@ -203,11 +203,11 @@ render_layer(struct vg_buf *m, const struct vg_sign_sig_entry *e, struct vg_err 
 static int
 render_config(const struct vg_sign_sig_image *img, struct vg_buf *c, struct vg_err **err)
 {
-    int rc = vg_buf_append_str(c, "{\"architecture\":\"\",\"created\":\"" ZERO_TIME
-                                  "\",\"history\":[", err);
+    int rc = vg_buf_append_str(
+        c, "{\"architecture\":\"\",\"created\":\"" ZERO_TIME "\",\"history\":[", err);
     for (size_t i = 0; i < img->n && rc == 0; i++) {
-        rc = vg_buf_append_str(c, i ? ",{\"created\":\"" ZERO_TIME "\"}"
-                                    : "{\"created\":\"" ZERO_TIME "\"}", err);
+        rc = vg_buf_append_str(
+            c, i ? ",{\"created\":\"" ZERO_TIME "\"}" : "{\"created\":\"" ZERO_TIME "\"}", err);
     }
     if (rc < 0 ||
         (rc = vg_buf_append_str(c, "],\"os\":\"\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[",
@@ -277,9 +277,8 @@ verify_entry(const struct vg_sign_sig_entry *e, const struct vg_sign_verify_opts
     if ((rc = vg_sign_payload_parse(&p, blob.data, blob.len, err)) < 0) {
         return rc;
     }
-    if (o->check_claims &&
-        (rc = vg_sign_payload_check_claims(p, o->image, o->annotations, o->nannotations, err)) <
-            0) {
+    if (o->check_claims && (rc = vg_sign_payload_check_claims(p, o->image, o->annotations,
+                                                              o->nannotations, err)) < 0) {
         vg_sign_payload_free(p);
         return rc;
     }
@@ -309,8 +308,8 @@ vg_sign_verify_result_dispose(struct vg_sign_verify_result *r)
 
 int
 vg_sign_sig_image_verify(const struct vg_sign_sig_image *img, const struct vg_sign_verify_opts *o,
-                         vg_sign_blob_fetch_fn fetch, void *ctx,
-                         struct vg_sign_verify_result *res, struct vg_err **err)
+                         vg_sign_blob_fetch_fn fetch, void *ctx, struct vg_sign_verify_result *res,
+                         struct vg_err **err)
 {
     *res = (struct vg_sign_verify_result){0};
     if (img->n == 0) {
@@ -320,14 +319,15 @@ vg_sign_sig_image_verify(const struct vg_sign_sig_image *img, const struct vg_si
     res->payloads = vg_calloc(img->n, sizeof(*res->payloads));
     res->errors = vg_calloc(img->n, sizeof(*res->errors));
     for (size_t i = 0; i < img->n; i++) {
-        if (verify_entry(&img->layers[i], o, fetch, ctx, &res->payloads[i], &res->errors[i]) ==
-            0) {
+        if (verify_entry(&img->layers[i], o, fetch, ctx, &res->payloads[i], &res->errors[i]) == 0) {
             res->nverified++;
         }
     }
     if (res->nverified == 0) {
-        return vg_err_set(err, VG_E_VERIFY, "no matching signatures: none of %zu layer(s) "
-                          "verified", img->n);
+        return vg_err_set(err, VG_E_VERIFY,
+                          "no matching signatures: none of %zu layer(s) "
+                          "verified",
+                          img->n);
     }
     return 0;
 }

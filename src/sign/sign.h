@@ -32,16 +32,16 @@
 #include "crypto/crypto.h"
 #include "oci/oci.h"
 
-#define VG_SIGN_MT_SIMPLESIGNING "application/vnd.dev.cosign.simplesigning.v1+json"
-#define VG_SIGN_MT_DSSE          "application/vnd.dsse.envelope.v1+json"
+#define VG_SIGN_MT_SIMPLESIGNING    "application/vnd.dev.cosign.simplesigning.v1+json"
+#define VG_SIGN_MT_DSSE             "application/vnd.dsse.envelope.v1+json"
 #define VG_SIGN_PAYLOAD_TYPE_INTOTO "application/vnd.in-toto+json"
-#define VG_SIGN_ANN_SIGNATURE    "dev.cosignproject.cosign/signature"
-#define VG_SIGN_ANN_CERTIFICATE  "dev.sigstore.cosign/certificate"
-#define VG_SIGN_ANN_CHAIN        "dev.sigstore.cosign/chain"
-#define VG_SIGN_ANN_BUNDLE       "dev.sigstore.cosign/bundle"
-#define VG_SIGN_COSIGN_TYPE      "cosign container image signature"
-#define VG_SIGN_STATEMENT_V01    "https://in-toto.io/Statement/v0.1"
-#define VG_SIGN_STATEMENT_V1     "https://in-toto.io/Statement/v1"
+#define VG_SIGN_ANN_SIGNATURE       "dev.cosignproject.cosign/signature"
+#define VG_SIGN_ANN_CERTIFICATE     "dev.sigstore.cosign/certificate"
+#define VG_SIGN_ANN_CHAIN           "dev.sigstore.cosign/chain"
+#define VG_SIGN_ANN_BUNDLE          "dev.sigstore.cosign/bundle"
+#define VG_SIGN_COSIGN_TYPE         "cosign container image signature"
+#define VG_SIGN_STATEMENT_V01       "https://in-toto.io/Statement/v0.1"
+#define VG_SIGN_STATEMENT_V1        "https://in-toto.io/Statement/v1"
 
 /* Signatures per DSSE envelope we look at (cosign writes one). */
 #define VG_SIGN_DSSE_MAX_SIGS 16u
@@ -168,7 +168,7 @@ typedef int (*vg_sign_blob_fetch_fn)(void *ctx, const struct vg_sign_sig_entry *
 
 struct vg_sign_verify_opts {
     const struct vg_crypto_key *key;
-    const struct vg_digest *image; /* the resolved image digest */
+    const struct vg_digest *image;        /* the resolved image digest */
     const struct vg_sign_kv *annotations; /* -a key=value pairs that must be present */
     size_t nannotations;
     bool check_claims; /* cosign's --check-claims, default true */
@@ -191,8 +191,7 @@ void vg_sign_verify_result_dispose(struct vg_sign_verify_result *r);
 VG_NODISCARD int vg_sign_sig_image_verify(const struct vg_sign_sig_image *img,
                                           const struct vg_sign_verify_opts *o,
                                           vg_sign_blob_fetch_fn fetch, void *ctx,
-                                          struct vg_sign_verify_result *res,
-                                          struct vg_err **err);
+                                          struct vg_sign_verify_result *res, struct vg_err **err);
 
 /* ---------------------------------------------------------------- DSSE */
 
@@ -211,8 +210,8 @@ struct vg_dsse_envelope {
 };
 
 /* The pre-authentication encoding: "DSSEv1 <len> <type> <len> <payload>". */
-VG_NODISCARD int vg_sign_dsse_pae(struct vg_buf *out, const char *payload_type,
-                                  const void *payload, size_t len, struct vg_err **err);
+VG_NODISCARD int vg_sign_dsse_pae(struct vg_buf *out, const char *payload_type, const void *payload,
+                                  size_t len, struct vg_err **err);
 /* Parses an envelope (<= VG_SIGN_ENVELOPE_MAX, payload <= VG_LIMIT_PAYLOAD_BYTES, 1 to
  * VG_SIGN_DSSE_MAX_SIGS signatures, duplicate keys rejected). */
 VG_NODISCARD int vg_sign_dsse_parse(struct vg_dsse_envelope **out, const void *json, size_t len,
@@ -238,14 +237,13 @@ const char *vg_sign_predicate_type(const char *type);
  * predicate from `predicate` bytes: custom → {"Data": text, "Timestamp": RFC 3339 of now},
  * spdx → a JSON string, any other type → the bytes parsed as JSON (duplicate keys rejected). */
 VG_NODISCARD int vg_sign_statement_build(struct vg_buf *out, const char *type,
-                                         const char *subject_name,
-                                         const struct vg_digest *subject,
-                                         const void *predicate, size_t predicate_len,
-                                         int64_t now, struct vg_err **err);
+                                         const char *subject_name, const struct vg_digest *subject,
+                                         const void *predicate, size_t predicate_len, int64_t now,
+                                         struct vg_err **err);
 
 struct vg_sign_subject {
-    char *name;               /* "" when absent */
-    char sha256[64 + 1];      /* "" when the subject has no sha256 */
+    char *name;                     /* "" when absent */
+    char sha256[64 + 1];            /* "" when the subject has no sha256 */
     struct vg_sign_kv *annotations; /* string-valued "annotations" (statement v1), owned */
     size_t nannotations;
 };
@@ -271,8 +269,7 @@ VG_NODISCARD int vg_sign_statement_check(const struct vg_sign_statement *s,
 VG_NODISCARD int vg_sign_attestation_verify(const void *envelope, size_t len,
                                             const struct vg_crypto_key *key,
                                             const struct vg_digest *subject, const char *type,
-                                            struct vg_sign_statement **out,
-                                            struct vg_err **err);
+                                            struct vg_sign_statement **out, struct vg_err **err);
 
 /* ---------------------------------------------------------------- the `.att` image */
 
@@ -281,9 +278,8 @@ VG_NODISCARD int vg_sign_attestation_verify(const void *envelope, size_t len,
  * layers carry their signature inside the envelope). */
 VG_NODISCARD int vg_sign_attestation_sign(struct vg_sign_layer *out,
                                           const struct vg_crypto_key *key, const char *type,
-                                          const char *subject_name,
-                                          const struct vg_digest *subject, const void *predicate,
-                                          size_t predicate_len, int64_t now,
+                                          const char *subject_name, const struct vg_digest *subject,
+                                          const void *predicate, size_t predicate_len, int64_t now,
                                           struct vg_err **err);
 
 /* Appends an envelope layer to the image found at vg_sign_tag(image, ".att"): media type
@@ -292,15 +288,15 @@ VG_NODISCARD int vg_sign_attestation_sign(struct vg_sign_layer *out,
  * identical envelope is not added twice. Render with vg_sign_sig_image_render(). */
 VG_NODISCARD int vg_sign_att_image_append(struct vg_sign_sig_image *img,
                                           const struct vg_sign_layer *envelope,
-                                          const char *predicate_type, bool replace,
-                                          bool *appended, struct vg_err **err);
+                                          const char *predicate_type, bool replace, bool *appended,
+                                          struct vg_err **err);
 
 /* Per layer: the envelope JSON and its statement when it verified, else the reason. */
 struct vg_sign_att_result {
     size_t n, nverified;
-    char **envelopes;                     /* [n] */
+    char **envelopes;                      /* [n] */
     struct vg_sign_statement **statements; /* [n] */
-    struct vg_err **errors;               /* [n] */
+    struct vg_err **errors;                /* [n] */
 };
 void vg_sign_att_result_dispose(struct vg_sign_att_result *r);
 
@@ -314,13 +310,13 @@ VG_NODISCARD int vg_sign_att_image_verify(const struct vg_sign_sig_image *img,
 
 /* ---------------------------------------------------------------- cosign 3 bundles (bundle.c) */
 
-#define VG_SIGN_MT_BUNDLE_V03      "application/vnd.dev.sigstore.bundle.v0.3+json"
-#define VG_SIGN_MT_BUNDLE_PREFIX   "application/vnd.dev.sigstore.bundle"
-#define VG_SIGN_MT_OCI_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
-#define VG_SIGN_MT_OCI_EMPTY       "application/vnd.oci.empty.v1+json"
-#define VG_SIGN_PREDICATE_SIGN     "https://sigstore.dev/cosign/sign/v1"
+#define VG_SIGN_MT_BUNDLE_V03    "application/vnd.dev.sigstore.bundle.v0.3+json"
+#define VG_SIGN_MT_BUNDLE_PREFIX "application/vnd.dev.sigstore.bundle"
+#define VG_SIGN_MT_OCI_MANIFEST  "application/vnd.oci.image.manifest.v1+json"
+#define VG_SIGN_MT_OCI_EMPTY     "application/vnd.oci.empty.v1+json"
+#define VG_SIGN_PREDICATE_SIGN   "https://sigstore.dev/cosign/sign/v1"
 /* The empty config "{}" every referrer manifest points at. */
-#define VG_SIGN_EMPTY_CONFIG_DIGEST \
+#define VG_SIGN_EMPTY_CONFIG_DIGEST                                                                \
     "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 /* Referrers of one image we look at (and list in a fallback index). */
 #define VG_SIGN_MAX_REFERRERS 1000u
@@ -380,14 +376,14 @@ VG_NODISCARD int vg_sign_blob_bundle_verify(const struct vg_sign_blob_bundle *b,
  * annotations hold every o->annotations pair. The statement goes to *out when non-NULL. */
 VG_NODISCARD int vg_sign_bundle_verify(const struct vg_sign_bundle *b,
                                        const struct vg_sign_verify_opts *o,
-                                       const char *predicate_type,
-                                       struct vg_sign_statement **out, struct vg_err **err);
+                                       const char *predicate_type, struct vg_sign_statement **out,
+                                       struct vg_err **err);
 
 struct vg_sign_referrer {
     const struct vg_digest *bundle; /* the bundle blob */
     uint64_t bundle_size;
-    const char *predicate_type;     /* dev.sigstore.bundle.predicateType */
-    const char *created;            /* RFC 3339 */
+    const char *predicate_type; /* dev.sigstore.bundle.predicateType */
+    const char *created;        /* RFC 3339 */
     const char *subject_media_type;
     const struct vg_digest *subject;
     uint64_t subject_size;
@@ -410,18 +406,18 @@ VG_NODISCARD int vg_sign_referrers_index_add(struct vg_buf *out, const void *ind
  * repository and for the repository holding its signatures (VIGIL_REPOSITORY /
  * COSIGN_REPOSITORY, else the same). */
 struct vg_sign_target {
-    struct vg_oci_ref *ref;        /* as given, normalized */
-    char *name;                    /* "registry/repository" */
-    char *docker_reference;        /* cosign's form of name (payload identity) */
-    struct vg_digest digest;       /* the manifest or index signed */
+    struct vg_oci_ref *ref;  /* as given, normalized */
+    char *name;              /* "registry/repository" */
+    char *docker_reference;  /* cosign's form of name (payload identity) */
+    struct vg_digest digest; /* the manifest or index signed */
     char *media_type;
     uint64_t size;
-    uint8_t *manifest;             /* exact bytes */
+    uint8_t *manifest; /* exact bytes */
     size_t manifest_len;
-    char *store_name;              /* "registry/repository" holding attachments */
+    char *store_name; /* "registry/repository" holding attachments */
     struct vg_registry_client *images;
     struct vg_registry_client *store; /* == images unless another repository is configured */
-    bool borrowed;                 /* clients belong to a parent target */
+    bool borrowed;                    /* clients belong to a parent target */
 };
 
 /* $VIGIL_REPOSITORY, else $COSIGN_REPOSITORY, else NULL (empty counts as unset). */
@@ -442,21 +438,21 @@ struct vg_sign_push_opts {
     const struct vg_crypto_key *key;
     const struct vg_sign_kv *annotations; /* -a pairs (signatures only) */
     size_t nannotations;
-    bool bundle;          /* cosign 3 layout (referrer + bundle) instead of the legacy tag */
-    int64_t now;          /* unix seconds for timestamps */
+    bool bundle; /* cosign 3 layout (referrer + bundle) instead of the legacy tag */
+    int64_t now; /* unix seconds for timestamps */
     /* attestations only */
-    const char *type;     /* --type */
+    const char *type; /* --type */
     const void *predicate;
     size_t predicate_len;
-    bool replace;         /* drop older .att layers of the same predicate type */
+    bool replace; /* drop older .att layers of the same predicate type */
 };
 
 struct vg_sign_push_result {
-    char *location;           /* "repo:sha256-….sig" or "repo@sha256:…" (referrer) */
+    char *location;            /* "repo:sha256-….sig" or "repo@sha256:…" (referrer) */
     struct vg_digest manifest; /* what was PUT */
-    bool appended;            /* false: an equivalent signature was already there */
-    bool fallback;            /* bundle: the referrers tag schema index was updated */
-    unsigned retries;         /* re-appends after a concurrent writer replaced the tag */
+    bool appended;             /* false: an equivalent signature was already there */
+    bool fallback;             /* bundle: the referrers tag schema index was updated */
+    unsigned retries;          /* re-appends after a concurrent writer replaced the tag */
 };
 void vg_sign_push_result_dispose(struct vg_sign_push_result *r);
 
@@ -477,7 +473,7 @@ VG_NODISCARD int vg_sign_target_attest(const struct vg_sign_target *t,
 struct vg_sign_check_opts {
     const struct vg_crypto_key *const *keys;
     size_t nkeys;
-    size_t threshold;     /* distinct keys that must each verify a signature (0 or 1: any) */
+    size_t threshold; /* distinct keys that must each verify a signature (0 or 1: any) */
     const struct vg_sign_kv *annotations;
     size_t nannotations;
     bool check_claims;    /* digest, annotations (and docker-reference, see below) */
@@ -487,23 +483,23 @@ struct vg_sign_check_opts {
 
 /* One signature or attestation found for the image. */
 struct vg_sign_check_item {
-    char *where;       /* "127.0.0.1:5000/app:sha256-….sig layer 1", "referrer sha256:…" */
+    char *where; /* "127.0.0.1:5000/app:sha256-….sig layer 1", "referrer sha256:…" */
     bool bundle;
     bool verified;
-    char *output;      /* verify: payload JSON (legacy bytes or cosign's synthesized form);
-                        * verify-attestation: the envelope JSON. NULL unless verified */
-    char *payload;     /* the signed payload (simple-signing JSON or statement). NULL unless
-                        * verified */
-    size_t keys_ok;    /* keys this item verified with */
+    char *output;         /* verify: payload JSON (legacy bytes or cosign's synthesized form);
+                           * verify-attestation: the envelope JSON. NULL unless verified */
+    char *payload;        /* the signed payload (simple-signing JSON or statement). NULL unless
+                           * verified */
+    size_t keys_ok;       /* keys this item verified with */
     struct vg_err *error; /* why it did not verify (the first key's reason) */
 };
 
 struct vg_sign_check_result {
     struct vg_sign_check_item *items;
     size_t n, nverified;
-    size_t keys_ok;       /* distinct keys that verified at least one item */
-    uint64_t net_ns;      /* time spent in registry requests */
-    uint64_t total_ns;    /* the whole verification */
+    size_t keys_ok;    /* distinct keys that verified at least one item */
+    uint64_t net_ns;   /* time spent in registry requests */
+    uint64_t total_ns; /* the whole verification */
 };
 void vg_sign_check_result_dispose(struct vg_sign_check_result *r);
 
@@ -518,10 +514,10 @@ VG_NODISCARD int vg_sign_target_verify(const struct vg_sign_target *t,
 
 /* `vigil tree`: what is attached to the image. */
 struct vg_sign_tree_entry {
-    char *kind;      /* "signature", "attestation", "sbom", "referrer" */
-    char *location;  /* tag or referrer manifest digest */
-    char *digest;    /* layer (blob) digest */
-    char *detail;    /* media type, predicate type or artifact type */
+    char *kind;     /* "signature", "attestation", "sbom", "referrer" */
+    char *location; /* tag or referrer manifest digest */
+    char *digest;   /* layer (blob) digest */
+    char *detail;   /* media type, predicate type or artifact type */
 };
 struct vg_sign_tree {
     struct vg_sign_tree_entry *entries;

@@ -71,16 +71,16 @@ wrap_scan_report(json_t **pred, int64_t now)
     vg_time_rfc3339(ts, sizeof(ts), now);
     const char *created = vg_json_str(r, "CreatedAt");
     json_t *w = json_object();
-    json_object_set_new(w, "invocation",
-                        json_pack("{s:[],s:s,s:s,s:s}", "parameters", "uri", "", "event_id", "",
-                                  "builder.id", ""));
-    json_t *scanner = json_pack("{s:s,s:s,s:{s:s,s:s}}", "uri", "pkg:generic/vigil",
-                                "version", VG_VERSION, "db", "uri", "", "version", "");
+    json_object_set_new(
+        w, "invocation",
+        json_pack("{s:[],s:s,s:s,s:s}", "parameters", "uri", "", "event_id", "", "builder.id", ""));
+    json_t *scanner = json_pack("{s:s,s:s,s:{s:s,s:s}}", "uri", "pkg:generic/vigil", "version",
+                                VG_VERSION, "db", "uri", "", "version", "");
     json_object_set(scanner, "result", r);
     json_object_set_new(w, "scanner", scanner);
-    json_object_set_new(w, "metadata", json_pack("{s:s,s:s}", "scanStartedOn",
-                                                 created ? created : ts, "scanFinishedOn",
-                                                 created ? created : ts));
+    json_object_set_new(w, "metadata",
+                        json_pack("{s:s,s:s}", "scanStartedOn", created ? created : ts,
+                                  "scanFinishedOn", created ? created : ts));
     json_decref(r);
     *pred = w;
 }
@@ -192,14 +192,15 @@ parse_subject_annotations(struct vg_sign_subject *d, const json_t *s, size_t idx
     }
     size_t n = json_object_size(ann);
     if (!json_is_object(ann) || n > VG_SIGN_MAX_ANNOTATIONS) {
-        return vg_err_set(err, VG_E_PARSE, "statement: subject[%zu].annotations: not an object "
-                          "of at most %u entries", idx, VG_SIGN_MAX_ANNOTATIONS);
+        return vg_err_set(err, VG_E_PARSE,
+                          "statement: subject[%zu].annotations: not an object "
+                          "of at most %u entries",
+                          idx, VG_SIGN_MAX_ANNOTATIONS);
     }
     d->annotations = vg_calloc(n ? n : 1, sizeof(*d->annotations));
     const char *key;
     json_t *v;
-    json_object_foreach(ann, key, v)
-    {
+    json_object_foreach (ann, key, v) {
         if (json_is_string(v)) {
             d->annotations[d->nannotations].key = vg_strdup(key);
             d->annotations[d->nannotations].value = vg_strdup(json_string_value(v));
@@ -319,8 +320,8 @@ vg_sign_attestation_verify(const void *envelope, size_t len, const struct vg_cry
     }
     if (strcmp(e->payload_type, VG_SIGN_PAYLOAD_TYPE_INTOTO) != 0) {
         vg_autofree char *esc = vg_escape(e->payload_type, strlen(e->payload_type), 128);
-        rc = vg_err_set(err, VG_E_VERIFY, "envelope payloadType \"%s\" is not " 
-                        VG_SIGN_PAYLOAD_TYPE_INTOTO, esc);
+        rc = vg_err_set(err, VG_E_VERIFY,
+                        "envelope payloadType \"%s\" is not " VG_SIGN_PAYLOAD_TYPE_INTOTO, esc);
         goto out;
     }
     if ((rc = vg_sign_statement_parse(&st, e->payload, e->payload_len, err)) < 0 ||

@@ -60,7 +60,8 @@ apply_pragmas(struct vg_store *s, enum vg_store_mode mode, struct vg_err **err)
     case VG_STORE_READONLY:
         sqlite3_busy_timeout(s->db, VG_STORE_BUSY_TIMEOUT_MS);
         return 0;
-    case VG_STORE_SNAPSHOT: return 0;
+    case VG_STORE_SNAPSHOT:
+        return 0;
     case VG_STORE_READWRITE:
         sqlite3_busy_timeout(s->db, VG_STORE_BUSY_TIMEOUT_MS);
         return vg_store_exec(s,
@@ -78,8 +79,7 @@ apply_pragmas(struct vg_store *s, enum vg_store_mode mode, struct vg_err **err)
 }
 
 int
-vg_store_open(struct vg_store **out, const char *path, enum vg_store_mode mode,
-              struct vg_err **err)
+vg_store_open(struct vg_store **out, const char *path, enum vg_store_mode mode, struct vg_err **err)
 {
     int flags = SQLITE_OPEN_NOMUTEX;
     vg_autofree char *uri = NULL;
@@ -103,14 +103,17 @@ vg_store_open(struct vg_store **out, const char *path, enum vg_store_mode mode,
             flags |= SQLITE_OPEN_URI;
         }
         break;
-    case VG_STORE_READWRITE: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
+    case VG_STORE_READWRITE:
+        flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+        break;
     case VG_STORE_BULK:
         if (lstat(path, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_size != 0)) {
             return vg_err_set(err, VG_E_USAGE, "bulk database %s already exists", path);
         }
         flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
         break;
-    default: return vg_err_set(err, VG_E_USAGE, "unknown store mode %d", (int)mode);
+    default:
+        return vg_err_set(err, VG_E_USAGE, "unknown store mode %d", (int)mode);
     }
 
     sqlite3 *db = NULL;
@@ -270,11 +273,9 @@ vg_store_bind_text(struct vg_store_stmt *st, int idx, const char *s, size_t len,
         return vg_store_bind_null(st, idx, err);
     }
     if (len > (size_t)INT32_MAX) {
-        return vg_err_set(err, VG_E_LIMIT, "text of %zu bytes is too large for the database",
-                          len);
+        return vg_err_set(err, VG_E_LIMIT, "text of %zu bytes is too large for the database", len);
     }
-    return bind_check(st, sqlite3_bind_text(st->st, idx, s, (int)len, SQLITE_TRANSIENT), idx,
-                      err);
+    return bind_check(st, sqlite3_bind_text(st->st, idx, s, (int)len, SQLITE_TRANSIENT), idx, err);
 }
 
 int

@@ -62,8 +62,8 @@ VG_NODISCARD int vg_store_user_version(struct vg_store *s, int64_t *out, struct 
 int64_t vg_store_last_rowid(struct vg_store *s);
 
 /* Prepared statements. Parameter indexes start at 1, column indexes at 0. */
-VG_NODISCARD int vg_store_prepare(struct vg_store_stmt **out, struct vg_store *s,
-                                  const char *sql, struct vg_err **err);
+VG_NODISCARD int vg_store_prepare(struct vg_store_stmt **out, struct vg_store *s, const char *sql,
+                                  struct vg_err **err);
 void vg_store_stmt_free(struct vg_store_stmt *st); /* NULL is a no-op */
 static inline void
 vg_store_stmt_freep(struct vg_store_stmt **st)
@@ -73,8 +73,8 @@ vg_store_stmt_freep(struct vg_store_stmt **st)
 #define vg_autostmt VG_CLEANUP(vg_store_stmt_freep)
 
 /* Text is copied by SQLite. A NULL `s` binds SQL NULL. */
-VG_NODISCARD int vg_store_bind_text(struct vg_store_stmt *st, int idx, const char *s,
-                                    size_t len, struct vg_err **err);
+VG_NODISCARD int vg_store_bind_text(struct vg_store_stmt *st, int idx, const char *s, size_t len,
+                                    struct vg_err **err);
 VG_NODISCARD int vg_store_bind_cstr(struct vg_store_stmt *st, int idx, const char *s,
                                     struct vg_err **err);
 VG_NODISCARD int vg_store_bind_i64(struct vg_store_stmt *st, int idx, int64_t v,

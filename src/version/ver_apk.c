@@ -60,15 +60,32 @@ suffix_value(struct vg_str s)
         return S_INVALID;
     }
     switch (s.ptr[0]) {
-    case 'a': v = S_ALPHA; break;
-    case 'b': v = S_BETA; break;
-    case 'c': v = S_CVS; break;
-    case 'g': v = S_GIT; break;
-    case 'h': v = S_HG; break;
-    case 'p': v = s.len > 1 ? S_PRE : S_P; break;
-    case 'r': v = S_RC; break;
-    case 's': v = S_SVN; break;
-    default: return S_INVALID;
+    case 'a':
+        v = S_ALPHA;
+        break;
+    case 'b':
+        v = S_BETA;
+        break;
+    case 'c':
+        v = S_CVS;
+        break;
+    case 'g':
+        v = S_GIT;
+        break;
+    case 'h':
+        v = S_HG;
+        break;
+    case 'p':
+        v = s.len > 1 ? S_PRE : S_P;
+        break;
+    case 'r':
+        v = S_RC;
+        break;
+    case 's':
+        v = S_SVN;
+        break;
+    default:
+        return S_INVALID;
     }
     return vg_str_eq_c(s, suffix_names[v]) ? v : S_INVALID;
 }
@@ -205,10 +222,14 @@ tok_cmp(const struct apk_state *a, const struct apk_state *b)
         return u64_cmp(a->number, b->number);
     case T_INITIAL_DIGIT:
     case T_SUFFIX_NO:
-    case T_REVISION_NO: return u64_cmp(a->number, b->number);
-    case T_LETTER: return u64_cmp((unsigned char)a->value.ptr[0], (unsigned char)b->value.ptr[0]);
-    case T_SUFFIX: return u64_cmp(a->suffix, b->suffix);
-    default: return ver_bytes_cmp(a->value, b->value);
+    case T_REVISION_NO:
+        return u64_cmp(a->number, b->number);
+    case T_LETTER:
+        return u64_cmp((unsigned char)a->value.ptr[0], (unsigned char)b->value.ptr[0]);
+    case T_SUFFIX:
+        return u64_cmp(a->suffix, b->suffix);
+    default:
+        return ver_bytes_cmp(a->value, b->value);
     }
 }
 

@@ -67,8 +67,8 @@ struct mod {
     bool dev;
 };
 
-static const char *const stabilities[] = {"stable", "beta", "b", "rc", "alpha", "a",
-                                          "patch",  "pl",   "p"};
+static const char *const stabilities[] = {"stable", "beta",  "b",  "rc", "alpha",
+                                          "a",      "patch", "pl", "p"};
 
 /* `([.-]?dev)?$` from i: true when the rest is empty or a dev marker. */
 static bool
@@ -447,8 +447,8 @@ special_form(const char *tok)
     static const struct {
         const char *name;
         int order;
-    } forms[] = {{"dev", 0}, {"alpha", 1}, {"a", 1},  {"beta", 2}, {"b", 2},
-                 {"RC", 3},  {"rc", 3},    {"#", 4},  {"pl", 5},   {"p", 5}};
+    } forms[] = {{"dev", 0}, {"alpha", 1}, {"a", 1}, {"beta", 2}, {"b", 2},
+                 {"RC", 3},  {"rc", 3},    {"#", 4}, {"pl", 5},   {"p", 5}};
     for (size_t i = 0; i < VG_ARRAY_LEN(forms); i++) {
         if (strncmp(tok, forms[i].name, strlen(forms[i].name)) == 0) {
             return forms[i].order;
@@ -515,9 +515,11 @@ php_compare_canon(char *p1, char *p2, int depth)
     }
     if (compare == 0) {
         if (n1) {
-            compare = ver_isdigit((unsigned char)*p1) ? 1 : php_version_compare(p1, "#N#", depth + 1);
+            compare =
+                ver_isdigit((unsigned char)*p1) ? 1 : php_version_compare(p1, "#N#", depth + 1);
         } else if (n2) {
-            compare = ver_isdigit((unsigned char)*p2) ? -1 : php_version_compare("#N#", p2, depth + 1);
+            compare =
+                ver_isdigit((unsigned char)*p2) ? -1 : php_version_compare("#N#", p2, depth + 1);
         }
     }
     return compare;

@@ -41,8 +41,8 @@ static size_t
 node_new(struct mv_tree *t, enum mv_type type)
 {
     size_t i = t->count++;
-    t->n[i] = (struct mv_node){.type = type, .first = NONE, .last = NONE, .prev = NONE,
-                               .next = NONE};
+    t->n[i] =
+        (struct mv_node){.type = type, .first = NONE, .last = NONE, .prev = NONE, .next = NONE};
     if (type == MV_LIST) {
         t->lists[t->nlists++] = i;
     }
@@ -110,9 +110,12 @@ node_is_null(const struct mv_tree *t, size_t i)
 {
     const struct mv_node *n = &t->n[i];
     switch (n->type) {
-    case MV_INT: return n->s.len == 0;
-    case MV_STR: return n->rank == RANK_RELEASE;
-    case MV_LIST: return n->first == NONE;
+    case MV_INT:
+        return n->s.len == 0;
+    case MV_STR:
+        return n->rank == RANK_RELEASE;
+    case MV_LIST:
+        return n->first == NONE;
     }
     return false;
 }

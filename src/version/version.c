@@ -104,8 +104,7 @@ static const struct scheme_info schemes[] = {
     {VG_VER_APK, "apk", "alpine,wolfi", "apk-tools version ordering (Alpine, Wolfi)",
      vg_ver_apk_cmp, vg_ver_apk_valid},
     {VG_VER_SEMVER, "semver", "npm,cargo,crates.io,hex,pub",
-     "node-semver (SemVer 2.0.0; build metadata ignored)", vg_ver_semver_cmp,
-     vg_ver_semver_valid},
+     "node-semver (SemVer 2.0.0; build metadata ignored)", vg_ver_semver_cmp, vg_ver_semver_valid},
     {VG_VER_GO, "go", "golang", "golang.org/x/mod/semver; stdlib go1.21.3, go1.21rc1",
      vg_ver_go_cmp, vg_ver_go_valid},
     {VG_VER_PEP440, "pep440", "pypi,python", "Python packaging.version (PEP 440)",
@@ -190,19 +189,19 @@ static const struct {
     const char *eco;
     enum vg_ver_scheme s;
 } ecosystems[] = {
-    {"Debian", VG_VER_DEB},          {"Ubuntu", VG_VER_DEB},
-    {"Alpine", VG_VER_APK},          {"Wolfi", VG_VER_APK},
-    {"Chainguard", VG_VER_APK},      {"Red Hat", VG_VER_RPM},
-    {"Rocky Linux", VG_VER_RPM},     {"AlmaLinux", VG_VER_RPM},
-    {"openSUSE", VG_VER_RPM},        {"SUSE", VG_VER_RPM},
-    {"Mageia", VG_VER_RPM},          {"openEuler", VG_VER_RPM},
-    {"Photon OS", VG_VER_RPM},       {"Azure Linux", VG_VER_RPM},
-    {"Oracle Linux", VG_VER_RPM},    {"Amazon Linux", VG_VER_RPM},
-    {"npm", VG_VER_SEMVER},          {"crates.io", VG_VER_SEMVER},
-    {"Hex", VG_VER_SEMVER},          {"Pub", VG_VER_SEMVER},
-    {"SwiftURL", VG_VER_SEMVER},     {"Go", VG_VER_GO},
-    {"PyPI", VG_VER_PEP440},         {"Maven", VG_VER_MAVEN},
-    {"RubyGems", VG_VER_RUBYGEMS},   {"Packagist", VG_VER_COMPOSER},
+    {"Debian", VG_VER_DEB},        {"Ubuntu", VG_VER_DEB},
+    {"Alpine", VG_VER_APK},        {"Wolfi", VG_VER_APK},
+    {"Chainguard", VG_VER_APK},    {"Red Hat", VG_VER_RPM},
+    {"Rocky Linux", VG_VER_RPM},   {"AlmaLinux", VG_VER_RPM},
+    {"openSUSE", VG_VER_RPM},      {"SUSE", VG_VER_RPM},
+    {"Mageia", VG_VER_RPM},        {"openEuler", VG_VER_RPM},
+    {"Photon OS", VG_VER_RPM},     {"Azure Linux", VG_VER_RPM},
+    {"Oracle Linux", VG_VER_RPM},  {"Amazon Linux", VG_VER_RPM},
+    {"npm", VG_VER_SEMVER},        {"crates.io", VG_VER_SEMVER},
+    {"Hex", VG_VER_SEMVER},        {"Pub", VG_VER_SEMVER},
+    {"SwiftURL", VG_VER_SEMVER},   {"Go", VG_VER_GO},
+    {"PyPI", VG_VER_PEP440},       {"Maven", VG_VER_MAVEN},
+    {"RubyGems", VG_VER_RUBYGEMS}, {"Packagist", VG_VER_COMPOSER},
     {"NuGet", VG_VER_NUGET},
 };
 
@@ -266,17 +265,16 @@ vg_ver_cmp_checked(int *out, enum vg_ver_scheme s, const char *a, const char *b,
     const char *vs[2] = {a, b};
     for (size_t i = 0; i < 2; i++) {
         if (!vg_ver_valid(s, vs[i])) {
-            vg_autofree char *esc =
-                vg_escape(vs[i] ? vs[i] : "", vs[i] ? strnlen(vs[i], VG_VER_MAX_BYTES + 1) : 0,
-                          128);
+            vg_autofree char *esc = vg_escape(
+                vs[i] ? vs[i] : "", vs[i] ? strnlen(vs[i], VG_VER_MAX_BYTES + 1) : 0, 128);
             return vg_err_set(err, VG_E_PARSE, "invalid %s version '%s'", si->name, esc);
         }
     }
     if (s == VG_VER_COMPOSER && !vg_ver_composer_comparable(bounded(a), bounded(b))) {
         vg_autofree char *ea = vg_escape(a, strlen(a), 128);
         vg_autofree char *eb = vg_escape(b, strlen(b), 128);
-        return vg_err_set(err, VG_E_PARSE, "composer dev- branches '%s' and '%s' are unordered",
-                          ea, eb);
+        return vg_err_set(err, VG_E_PARSE, "composer dev- branches '%s' and '%s' are unordered", ea,
+                          eb);
     }
     *out = vg_ver_cmp(s, a, b);
     return 0;
@@ -352,8 +350,7 @@ before_limits(enum vg_ver_scheme s, const struct vg_ver_event *ev, size_t n, con
 }
 
 bool
-vg_ver_range_affected(enum vg_ver_scheme s, const struct vg_ver_event *ev, size_t n,
-                      const char *v)
+vg_ver_range_affected(enum vg_ver_scheme s, const struct vg_ver_event *ev, size_t n, const char *v)
 {
     if (!v || (n > 0 && !ev) || !before_limits(s, ev, n, v)) {
         return false;

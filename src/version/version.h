@@ -15,9 +15,9 @@ enum vg_ver_scheme {
     VG_VER_DEB = 1,
     VG_VER_RPM,
     VG_VER_APK,
-    VG_VER_SEMVER,   /* node-semver / npm, also OSV SEMVER ranges, Cargo, Hex, Pub */
-    VG_VER_GO,       /* Go modules and stdlib ("go1.21.3" or "1.21.3") */
-    VG_VER_PEP440,   /* PyPI */
+    VG_VER_SEMVER, /* node-semver / npm, also OSV SEMVER ranges, Cargo, Hex, Pub */
+    VG_VER_GO,     /* Go modules and stdlib ("go1.21.3" or "1.21.3") */
+    VG_VER_PEP440, /* PyPI */
     VG_VER_MAVEN,
     VG_VER_RUBYGEMS,
     VG_VER_COMPOSER, /* Packagist */

@@ -52,10 +52,9 @@ static const char schema_v1[] =
 const char *const vulndb_schema[] = {schema_v1};
 const size_t vulndb_schema_len = VG_ARRAY_LEN(vulndb_schema);
 
-const char vulndb_index_sql[] =
-    "CREATE INDEX affected_pkg ON affected(ecosystem, name, adv);"
-    "CREATE INDEX ids_key ON ids(key);"
-    "CREATE INDEX ids_adv ON ids(adv);";
+const char vulndb_index_sql[] = "CREATE INDEX affected_pkg ON affected(ecosystem, name, adv);"
+                                "CREATE INDEX ids_key ON ids(key);"
+                                "CREATE INDEX ids_adv ON ids(adv);";
 
 /* A record without severity takes the highest severity among the records sharing one of its
  * ids (CVE aliases, upstream ids, GHSA ids); ties go to the smallest id for determinism.
@@ -160,16 +159,14 @@ prepare_all(struct vg_vulndb_builder *b, struct vg_err **err)
                          "INSERT INTO affected(adv, ecosystem, name, ranges, versions,"
                          " eco_specific, db_specific) VALUES(?1,?2,?3,?4,?5,?6,?7)",
                          err) < 0 ||
-        vg_store_prepare(&b->ins_ids, b->s, "INSERT INTO ids(adv, key) VALUES(?1, ?2)", err) <
-            0) {
+        vg_store_prepare(&b->ins_ids, b->s, "INSERT INTO ids(adv, key) VALUES(?1, ?2)", err) < 0) {
         return -VG_E_DB;
     }
     return 0;
 }
 
 int
-vg_vulndb_builder_new(struct vg_vulndb_builder **out, const char *final_path,
-                      struct vg_err **err)
+vg_vulndb_builder_new(struct vg_vulndb_builder **out, const char *final_path, struct vg_err **err)
 {
     vg_autofree char *dircopy = vg_strdup(final_path);
     const char *dir = dirname(dircopy);
@@ -336,7 +333,8 @@ insert_affected(struct vg_vulndb_builder *b, int64_t adv, const struct osv_affec
         return -VG_E_LIMIT;
     }
     int rc = 0;
-    if (vg_store_bind_i64(st, 1, adv, err) < 0 || vg_store_bind_cstr(st, 2, a->ecosystem, err) < 0 ||
+    if (vg_store_bind_i64(st, 1, adv, err) < 0 ||
+        vg_store_bind_cstr(st, 2, a->ecosystem, err) < 0 ||
         vg_store_bind_cstr(st, 3, a->name, err) < 0 ||
         vg_store_bind_text(st, 4, b->tmp1.len ? (const char *)b->tmp1.data : NULL, b->tmp1.len,
                            err) < 0 ||
@@ -602,8 +600,7 @@ write_meta(struct vg_vulndb_builder *b, struct vg_err **err)
         return -VG_E_DB;
     }
     vg_autostmt struct vg_store_stmt *st = NULL;
-    if (vg_store_prepare(&st, b->s, "INSERT INTO sources VALUES(?1,?2,?3,?4,?5,?6,?7)", err) <
-        0) {
+    if (vg_store_prepare(&st, b->s, "INSERT INTO sources VALUES(?1,?2,?3,?4,?5,?6,?7)", err) < 0) {
         return -VG_E_DB;
     }
     for (size_t i = 0; i < b->n_srcs; i++) {
@@ -629,8 +626,8 @@ static int
 count_inherited(struct vg_vulndb_builder *b, struct vg_err **err)
 {
     vg_autostmt struct vg_store_stmt *st = NULL;
-    if (vg_store_prepare(&st, b->s, "SELECT count(*) FROM advisories WHERE inherited = 1",
-                         err) < 0 ||
+    if (vg_store_prepare(&st, b->s, "SELECT count(*) FROM advisories WHERE inherited = 1", err) <
+            0 ||
         vg_store_step(st, err) < 0) {
         return -VG_E_DB;
     }
@@ -672,8 +669,8 @@ vg_vulndb_builder_commit(struct vg_vulndb_builder *b, struct vg_vulndb_build_sta
                       " count(DISTINCT f.name) FROM affected f JOIN advisories a"
                       " ON a.id = f.adv WHERE a.withdrawn = 0 GROUP BY f.ecosystem",
                       err) < 0 ||
-        write_meta(b, err) < 0 || count_inherited(b, err) < 0 ||
-        vg_store_commit(b->s, err) < 0 || vg_store_exec(b->s, "PRAGMA optimize", err) < 0) {
+        write_meta(b, err) < 0 || count_inherited(b, err) < 0 || vg_store_commit(b->s, err) < 0 ||
+        vg_store_exec(b->s, "PRAGMA optimize", err) < 0) {
         return vg_err_wrap(err, "finish database %s", b->tmp_path);
     }
     struct vg_store_stmt *sts[] = {b->ins_adv, b->find_adv, b->del_adv, b->del_aff,

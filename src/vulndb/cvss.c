@@ -28,12 +28,18 @@ const char *
 vg_vulndb_severity_name(enum vg_vulndb_severity s)
 {
     switch (s) {
-    case VG_SEV_NONE: return "NONE";
-    case VG_SEV_LOW: return "LOW";
-    case VG_SEV_MEDIUM: return "MEDIUM";
-    case VG_SEV_HIGH: return "HIGH";
-    case VG_SEV_CRITICAL: return "CRITICAL";
-    case VG_SEV_UNKNOWN: break;
+    case VG_SEV_NONE:
+        return "NONE";
+    case VG_SEV_LOW:
+        return "LOW";
+    case VG_SEV_MEDIUM:
+        return "MEDIUM";
+    case VG_SEV_HIGH:
+        return "HIGH";
+    case VG_SEV_CRITICAL:
+        return "CRITICAL";
+    case VG_SEV_UNKNOWN:
+        break;
     }
     return "UNKNOWN";
 }
@@ -45,7 +51,7 @@ vg_vulndb_severity_parse(const char *s)
         const char *name;
         enum vg_vulndb_severity sev;
     } map[] = {
-        {"NONE", VG_SEV_NONE},     {"LOW", VG_SEV_LOW},   {"MEDIUM", VG_SEV_MEDIUM},
+        {"NONE", VG_SEV_NONE},       {"LOW", VG_SEV_LOW},   {"MEDIUM", VG_SEV_MEDIUM},
         {"MODERATE", VG_SEV_MEDIUM}, {"HIGH", VG_SEV_HIGH}, {"CRITICAL", VG_SEV_CRITICAL},
         {"IMPORTANT", VG_SEV_HIGH},
     };
@@ -64,10 +70,14 @@ const char *
 vg_cvss_version_name(enum vg_cvss_version v)
 {
     switch (v) {
-    case VG_CVSS_V2: return "2.0";
-    case VG_CVSS_V30: return "3.0";
-    case VG_CVSS_V31: return "3.1";
-    case VG_CVSS_V40: return "4.0";
+    case VG_CVSS_V2:
+        return "2.0";
+    case VG_CVSS_V30:
+        return "3.0";
+    case VG_CVSS_V31:
+        return "3.1";
+    case VG_CVSS_V40:
+        return "4.0";
     }
     return "";
 }
@@ -191,20 +201,13 @@ vec_check(const struct vec *v, const struct mdef *defs, size_t ndefs, const char
 /* ---------------------------------------------------------------- v2 */
 
 static const struct mdef v2_defs[] = {
-    {"AV", "LAN", true},
-    {"AC", "HML", true},
-    {"Au", "MSN", true},
-    {"C", "NPC", true},
-    {"I", "NPC", true},
-    {"A", "NPC", true},
-    {"E", "U|POC|F|H|ND", false},
-    {"RL", "OF|TF|W|U|ND", false},
-    {"RC", "UC|UR|C|ND", false},
-    {"CDP", "N|L|LM|MH|H|ND", false},
-    {"TD", "N|L|M|H|ND", false},
-    {"CR", "L|M|H|ND", false},
-    {"IR", "L|M|H|ND", false},
-    {"AR", "L|M|H|ND", false},
+    {"AV", "LAN", true},          {"AC", "HML", true},
+    {"Au", "MSN", true},          {"C", "NPC", true},
+    {"I", "NPC", true},           {"A", "NPC", true},
+    {"E", "U|POC|F|H|ND", false}, {"RL", "OF|TF|W|U|ND", false},
+    {"RC", "UC|UR|C|ND", false},  {"CDP", "N|L|LM|MH|H|ND", false},
+    {"TD", "N|L|M|H|ND", false},  {"CR", "L|M|H|ND", false},
+    {"IR", "L|M|H|ND", false},    {"AR", "L|M|H|ND", false},
 };
 
 static double
@@ -217,9 +220,9 @@ static double
 score_v2(const struct vec *v)
 {
     char av = vec_get(v, "AV")[0], ac = vec_get(v, "AC")[0], au = vec_get(v, "Au")[0];
-    double impact = 10.41 * (1.0 - (1.0 - v2_cia(vec_get(v, "C")[0])) *
-                                       (1.0 - v2_cia(vec_get(v, "I")[0])) *
-                                       (1.0 - v2_cia(vec_get(v, "A")[0])));
+    double impact =
+        10.41 * (1.0 - (1.0 - v2_cia(vec_get(v, "C")[0])) * (1.0 - v2_cia(vec_get(v, "I")[0])) *
+                           (1.0 - v2_cia(vec_get(v, "A")[0])));
     double avw = av == 'L' ? 0.395 : av == 'A' ? 0.646 : 1.0;
     double acw = ac == 'H' ? 0.35 : ac == 'M' ? 0.61 : 0.71;
     double auw = au == 'M' ? 0.45 : au == 'S' ? 0.56 : 0.704;
@@ -233,11 +236,11 @@ score_v2(const struct vec *v)
 /* ---------------------------------------------------------------- v3.x */
 
 static const struct mdef v3_defs[] = {
-    {"AV", "NALP", true},   {"AC", "LH", true},     {"PR", "NLH", true},    {"UI", "NR", true},
-    {"S", "UC", true},      {"C", "HLN", true},     {"I", "HLN", true},     {"A", "HLN", true},
-    {"E", "XUPFH", false},  {"RL", "XOTWU", false}, {"RC", "XURC", false},  {"CR", "XLMH", false},
+    {"AV", "NALP", true},   {"AC", "LH", true},     {"PR", "NLH", true},     {"UI", "NR", true},
+    {"S", "UC", true},      {"C", "HLN", true},     {"I", "HLN", true},      {"A", "HLN", true},
+    {"E", "XUPFH", false},  {"RL", "XOTWU", false}, {"RC", "XURC", false},   {"CR", "XLMH", false},
     {"IR", "XLMH", false},  {"AR", "XLMH", false},  {"MAV", "XNALP", false}, {"MAC", "XLH", false},
-    {"MPR", "XNLH", false}, {"MUI", "XNR", false},  {"MS", "XUC", false},   {"MC", "XNLH", false},
+    {"MPR", "XNLH", false}, {"MUI", "XNR", false},  {"MS", "XUC", false},    {"MC", "XNLH", false},
     {"MI", "XNLH", false},  {"MA", "XNLH", false},
 };
 
@@ -288,14 +291,17 @@ score_v3(const struct vec *v, bool v31)
 /* ---------------------------------------------------------------- v4.0 */
 
 static const struct mdef v4_defs[] = {
-    {"AV", "NALP", true},    {"AC", "LH", true},      {"AT", "NP", true},     {"PR", "NLH", true},
-    {"UI", "NPA", true},     {"VC", "HLN", true},     {"VI", "HLN", true},    {"VA", "HLN", true},
-    {"SC", "HLN", true},     {"SI", "HLN", true},     {"SA", "HLN", true},    {"E", "XAPU", false},
-    {"CR", "XHML", false},   {"IR", "XHML", false},   {"AR", "XHML", false},  {"MAV", "XNALP", false},
-    {"MAC", "XLH", false},   {"MAT", "XNP", false},   {"MPR", "XNLH", false}, {"MUI", "XNPA", false},
-    {"MVC", "XHLN", false},  {"MVI", "XHLN", false},  {"MVA", "XHLN", false}, {"MSC", "XHLN", false},
-    {"MSI", "XSHLN", false}, {"MSA", "XSHLN", false}, {"S", "XNP", false},    {"AU", "XNY", false},
-    {"R", "XAUI", false},    {"V", "XDC", false},     {"RE", "XLMH", false},  {"U", "*", false},
+    {"AV", "NALP", true},    {"AC", "LH", true},      {"AT", "NP", true},
+    {"PR", "NLH", true},     {"UI", "NPA", true},     {"VC", "HLN", true},
+    {"VI", "HLN", true},     {"VA", "HLN", true},     {"SC", "HLN", true},
+    {"SI", "HLN", true},     {"SA", "HLN", true},     {"E", "XAPU", false},
+    {"CR", "XHML", false},   {"IR", "XHML", false},   {"AR", "XHML", false},
+    {"MAV", "XNALP", false}, {"MAC", "XLH", false},   {"MAT", "XNP", false},
+    {"MPR", "XNLH", false},  {"MUI", "XNPA", false},  {"MVC", "XHLN", false},
+    {"MVI", "XHLN", false},  {"MVA", "XHLN", false},  {"MSC", "XHLN", false},
+    {"MSI", "XSHLN", false}, {"MSA", "XSHLN", false}, {"S", "XNP", false},
+    {"AU", "XNY", false},    {"R", "XAUI", false},    {"V", "XDC", false},
+    {"RE", "XLMH", false},   {"U", "*", false},
 };
 
 /* MacroVector scores (specification §8.2; the published lookup table), indexed by the six EQ
@@ -398,7 +404,7 @@ v4_level(const char *key, char val)
         const char *vals;
         int base;
     } lv[] = {
-        {"AV", "NALP", 0}, {"PR", "NLH", 0}, {"UI", "NPA", 0}, {"AC", "LH", 0}, {"AT", "NP", 0},
+        {"AV", "NALP", 0}, {"PR", "NLH", 0}, {"UI", "NPA", 0}, {"AC", "LH", 0},  {"AT", "NP", 0},
         {"VC", "HLN", 0},  {"VI", "HLN", 0}, {"VA", "HLN", 0}, {"SC", "HLN", 1}, {"SI", "SHLN", 0},
         {"SA", "SHLN", 0}, {"CR", "HML", 0}, {"IR", "HML", 0}, {"AR", "HML", 0},
     };
@@ -430,9 +436,8 @@ v4_macrovector(const struct vec *v, struct v4_eqs *q)
     q->eq[2] = (vc == 'H' && vi == 'H') ? 0 : (vc == 'H' || vi == 'H' || va == 'H') ? 1 : 2;
     q->eq[3] = (si == 'S' || sa == 'S') ? 0 : (sc == 'H' || si == 'H' || sa == 'H') ? 1 : 2;
     q->eq[4] = e == 'A' ? 0 : e == 'P' ? 1 : 2;
-    q->eq[5] = ((cr == 'H' && vc == 'H') || (ir == 'H' && vi == 'H') || (ar == 'H' && va == 'H'))
-                   ? 0
-                   : 1;
+    q->eq[5] =
+        ((cr == 'H' && vc == 'H') || (ir == 'H' && vi == 'H') || (ar == 'H' && va == 'H')) ? 0 : 1;
 }
 
 /* Highest-severity vectors of each EQ level (reference calculator's max_composed), as
@@ -505,8 +510,12 @@ v4_next_lower(const struct v4_eqs *q, int which)
     int e[6];
     memcpy(e, q->eq, sizeof(e));
     switch (which) {
-    case 0: e[0]++; break;
-    case 1: e[1]++; break;
+    case 0:
+        e[0]++;
+        break;
+    case 1:
+        e[1]++;
+        break;
     case 2:
         if (e[2] == 0 && e[5] == 0) {
             int l[6], r[6];
@@ -526,8 +535,12 @@ v4_next_lower(const struct v4_eqs *q, int which)
             e[2]++;
         }
         break;
-    case 3: e[3]++; break;
-    default: e[4]++; break;
+    case 3:
+        e[3]++;
+        break;
+    default:
+        e[4]++;
+        break;
     }
     return v4_mv(e[0], e[1], e[2], e[3], e[4], e[5]);
 }
@@ -583,8 +596,7 @@ score_v4(const struct vec *v)
 /* ---------------------------------------------------------------- entry point */
 
 int
-vg_cvss_score(const char *vector, double *score, enum vg_cvss_version *version,
-              struct vg_err **err)
+vg_cvss_score(const char *vector, double *score, enum vg_cvss_version *version, struct vg_err **err)
 {
     if (!vector) {
         return vg_err_set(err, VG_E_PARSE, "CVSS vector missing");

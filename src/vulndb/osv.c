@@ -145,8 +145,7 @@ parse_ids(struct osv_record *r, const json_t *root, const char *key, struct vg_e
     }
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach (arr, i, v) {
         const char *s = json_string_value(v);
         if (!s || !clean_token(s, VULNDB_MAX_ID_BYTES, false)) {
             return vg_err_set(err, VG_E_PARSE, "%s: %s[%zu]: not an identifier", r->id, key, i);
@@ -166,10 +165,14 @@ static int
 cvss_rank(enum vg_cvss_version v)
 {
     switch (v) {
-    case VG_CVSS_V31: return 4;
-    case VG_CVSS_V30: return 3;
-    case VG_CVSS_V40: return 2;
-    case VG_CVSS_V2: return 1;
+    case VG_CVSS_V31:
+        return 4;
+    case VG_CVSS_V30:
+        return 3;
+    case VG_CVSS_V40:
+        return 2;
+    case VG_CVSS_V2:
+        return 1;
     }
     return 0;
 }
@@ -180,8 +183,7 @@ parse_severity(struct osv_record *r, const json_t *root)
     json_t *arr = json_object_get(root, "severity");
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach (arr, i, v) {
         const char *type = vg_json_str(v, "type");
         const char *score = vg_json_str(v, "score");
         if (!type || !score || strncmp(type, "CVSS_V", 6) != 0) {
@@ -207,7 +209,7 @@ parse_severity(struct osv_record *r, const json_t *root)
     }
     if (r->cvss_version) {
         r->severity = vg_cvss_severity(r->cvss_score, r->cvss_version);
-        r->severity_source = r->cvss_version == VG_CVSS_V2   ? "CVSS_V2"
+        r->severity_source = r->cvss_version == VG_CVSS_V2    ? "CVSS_V2"
                              : r->cvss_version == VG_CVSS_V40 ? "CVSS_V4"
                                                               : "CVSS_V3";
         return;
@@ -229,8 +231,7 @@ parse_refs(struct osv_record *r, const json_t *root, struct vg_err **err)
     }
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach (arr, i, v) {
         const char *type = vg_json_str(v, "type");
         const char *url = vg_json_str(v, "url");
         if (!url || !clean_token(url, 8192, false)) {
@@ -267,15 +268,14 @@ event_parse(struct vg_ver_event *ev, const json_t *obj, enum vg_ver_scheme schem
         }
         const char *s = json_string_value(v);
         if (!s || !clean_token(s, VULNDB_MAX_VERSION_BYTES, false)) {
-            return vg_err_set(err, VG_E_PARSE, "%s.%s: not a version string", where,
-                              kinds[k].key);
+            return vg_err_set(err, VG_E_PARSE, "%s.%s: not a version string", where, kinds[k].key);
         }
         bool special = (kinds[k].kind == VG_EV_INTRODUCED && strcmp(s, "0") == 0) ||
                        (kinds[k].kind == VG_EV_LIMIT && strcmp(s, "*") == 0);
         if (scheme && !special && !vg_ver_valid(scheme, s)) {
             vg_autofree char *esc = vg_escape(s, strlen(s), 80);
-            vg_err_set(err, VG_E_PARSE, "%s.%s: unparsable %s version '%s'", where,
-                       kinds[k].key, vg_ver_scheme_name(scheme), esc);
+            vg_err_set(err, VG_E_PARSE, "%s.%s: unparsable %s version '%s'", where, kinds[k].key,
+                       vg_ver_scheme_name(scheme), esc);
             return 1; /* the range cannot be evaluated; the record is still good */
         }
         ev->kind = kinds[k].kind;
@@ -315,8 +315,7 @@ range_parse(struct osv_affected *a, const json_t *rj, enum vg_ver_scheme eco_sch
     r.events = vg_calloc(json_array_size(events), sizeof(*r.events));
     size_t i;
     json_t *ev;
-    json_array_foreach(events, i, ev)
-    {
+    json_array_foreach (events, i, ev) {
         vg_autofree char *w = vg_fmt("%s.events[%zu]", where, i);
         int rc = event_parse(&r.events[r.n_events], ev, scheme, w, err);
         if (rc != 0) {
@@ -375,8 +374,7 @@ affected_parse(struct osv_affected *a, const json_t *aj, const char *where, stru
     }
     size_t i;
     json_t *v;
-    json_array_foreach(ranges, i, v)
-    {
+    json_array_foreach (ranges, i, v) {
         vg_autofree char *w = vg_fmt("%s.ranges[%zu]", where, i);
         if (range_parse(a, v, scheme, w, err) < 0) {
             return -VG_E_PARSE;
@@ -385,12 +383,10 @@ affected_parse(struct osv_affected *a, const json_t *aj, const char *where, stru
     if (versions && json_array_size(versions)) {
         a->versions = vg_calloc(json_array_size(versions), sizeof(char *));
     }
-    json_array_foreach(versions, i, v)
-    {
+    json_array_foreach (versions, i, v) {
         const char *s = json_string_value(v);
         if (!s || !clean_token(s, VULNDB_MAX_VERSION_BYTES, false)) {
-            return vg_err_set(err, VG_E_PARSE, "%s.versions[%zu]: not a version string", where,
-                              i);
+            return vg_err_set(err, VG_E_PARSE, "%s.versions[%zu]: not a version string", where, i);
         }
         a->versions[a->n_versions++] = vg_strdup(s);
     }
@@ -409,12 +405,10 @@ parse_affected(struct osv_record *r, const json_t *root, struct vg_err **err)
     if (!arr) {
         return 0;
     }
-    r->affected = vg_calloc(json_array_size(arr) ? json_array_size(arr) : 1,
-                            sizeof(*r->affected));
+    r->affected = vg_calloc(json_array_size(arr) ? json_array_size(arr) : 1, sizeof(*r->affected));
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach (arr, i, v) {
         if (!json_is_object(v)) {
             return vg_err_set(err, VG_E_PARSE, "%s: affected[%zu]: not an object", r->id, i);
         }
@@ -474,10 +468,14 @@ static char
 kind_char(enum vg_ver_event_kind k)
 {
     switch (k) {
-    case VG_EV_INTRODUCED: return 'i';
-    case VG_EV_FIXED: return 'f';
-    case VG_EV_LAST_AFFECTED: return 'l';
-    case VG_EV_LIMIT: return 'L';
+    case VG_EV_INTRODUCED:
+        return 'i';
+    case VG_EV_FIXED:
+        return 'f';
+    case VG_EV_LAST_AFFECTED:
+        return 'l';
+    case VG_EV_LIMIT:
+        return 'L';
     }
     return '?';
 }
@@ -508,9 +506,9 @@ decode_line(struct vg_vulndb_advisory *adv, struct vg_str line)
     }
     struct vg_str val = {line.ptr + 2, line.len - 2};
     if (line.ptr[0] == 'R') {
-        enum vg_vulndb_range_type t = vg_str_eq_c(val, "SEMVER") ? VG_RANGE_SEMVER
+        enum vg_vulndb_range_type t = vg_str_eq_c(val, "SEMVER")      ? VG_RANGE_SEMVER
                                       : vg_str_eq_c(val, "ECOSYSTEM") ? VG_RANGE_ECOSYSTEM
-                                                                     : 0;
+                                                                      : 0;
         if (!t) {
             return false;
         }
@@ -523,11 +521,20 @@ decode_line(struct vg_vulndb_advisory *adv, struct vg_str line)
     }
     enum vg_ver_event_kind k;
     switch (line.ptr[0]) {
-    case 'i': k = VG_EV_INTRODUCED; break;
-    case 'f': k = VG_EV_FIXED; break;
-    case 'l': k = VG_EV_LAST_AFFECTED; break;
-    case 'L': k = VG_EV_LIMIT; break;
-    default: return false;
+    case 'i':
+        k = VG_EV_INTRODUCED;
+        break;
+    case 'f':
+        k = VG_EV_FIXED;
+        break;
+    case 'l':
+        k = VG_EV_LAST_AFFECTED;
+        break;
+    case 'L':
+        k = VG_EV_LIMIT;
+        break;
+    default:
+        return false;
     }
     struct vg_vulndb_range *r = &adv->ranges[adv->n_ranges - 1];
     r->events = vg_realloc(r->events, (r->n_events + 1) * sizeof(*r->events));

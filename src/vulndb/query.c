@@ -339,10 +339,9 @@ collect_rows_ids(struct vg_vulndb_result *out, struct vg_store_stmt *st, const i
     return rc;
 }
 
-static bool advisory_ranges_affect(const struct vg_vulndb_advisory *adv,
-                                   enum vg_ver_scheme scheme, const char *version);
-static bool versions_text_lists(struct vg_str text, enum vg_ver_scheme scheme,
-                                const char *version);
+static bool advisory_ranges_affect(const struct vg_vulndb_advisory *adv, enum vg_ver_scheme scheme,
+                                   const char *version);
+static bool versions_text_lists(struct vg_str text, enum vg_ver_scheme scheme, const char *version);
 
 /* Does one affected row (ranges, then the "\n"-joined versions read in place) affect
  * `version`? An advisory spread over several rows affects it when any row does, exactly as
@@ -372,9 +371,8 @@ row_affects(bool *hit, struct vg_store_stmt *st, const char *ecosystem, enum vg_
 /* The ids (ascending) of the advisories whose ranges or versions (only those are decoded)
  * affect `version`; withdrawn ones are dropped later by the full-row queries. */
 static int
-affecting_ids(int64_t **ids, size_t *n, size_t *total, struct vg_vulndb *db,
-              const char *ecosystem, const char *norm, enum vg_ver_scheme scheme,
-              const char *version, struct vg_err **err)
+affecting_ids(int64_t **ids, size_t *n, size_t *total, struct vg_vulndb *db, const char *ecosystem,
+              const char *norm, enum vg_ver_scheme scheme, const char *version, struct vg_err **err)
 {
     struct vg_store_stmt *st = db->q_rng;
     int64_t cur = -1;
@@ -411,9 +409,9 @@ affecting_ids(int64_t **ids, size_t *n, size_t *total, struct vg_vulndb *db,
 }
 
 int
-vg_vulndb_query_affecting(struct vg_vulndb_result *out, struct vg_vulndb *db,
-                          const char *ecosystem, const char *name, enum vg_ver_scheme scheme,
-                          const char *version, struct vg_err **err)
+vg_vulndb_query_affecting(struct vg_vulndb_result *out, struct vg_vulndb *db, const char *ecosystem,
+                          const char *name, enum vg_ver_scheme scheme, const char *version,
+                          struct vg_err **err)
 {
     vg_autofree char *norm = vg_vulndb_name_normalize(ecosystem, name);
     vg_autofree int64_t *ids = NULL;
@@ -702,8 +700,7 @@ vg_vulndb_built_at(struct vg_vulndb *db, int64_t *out, struct vg_err **err)
     const char *b = rc == 1 ? vg_store_col_text(st, 0, &n) : NULL;
     if (!b || vg_parse_i64((struct vg_str){b, n}, out) < 0) {
         *out = 0;
-        return vg_err_set(err, VG_E_DB, "%s: no valid build time in meta",
-                          vg_store_path(db->s));
+        return vg_err_set(err, VG_E_DB, "%s: no valid build time in meta", vg_store_path(db->s));
     }
     return 0;
 }

@@ -60,8 +60,7 @@ collect(struct fix **fixes, size_t *n, const json_t *secfixes, secdb_bad_fn bad,
 {
     const char *ver;
     json_t *ids;
-    json_object_foreach((json_t *)secfixes, ver, ids)
-    {
+    json_object_foreach ((json_t *)secfixes, ver, ids) {
         if (strcmp(ver, "0") == 0) {
             continue;
         }
@@ -74,8 +73,7 @@ collect(struct fix **fixes, size_t *n, const json_t *secfixes, secdb_bad_fn bad,
         }
         size_t i;
         json_t *idv;
-        json_array_foreach(ids, i, idv)
-        {
+        json_array_foreach (ids, i, idv) {
             const char *s = json_string_value(idv);
             struct vg_str t = s ? first_token(s) : VG_STR_NULL;
             if (!token_ok(t)) {
@@ -141,8 +139,7 @@ secdb_parse(const json_t *root, secdb_record_fn fn, secdb_bad_fn bad, void *ctx,
     }
     size_t i;
     json_t *p;
-    json_array_foreach(pkgs, i, p)
-    {
+    json_array_foreach (pkgs, i, p) {
         json_t *pkg = vg_json_obj(p, "pkg");
         const char *name = vg_json_str(pkg, "name");
         json_t *secfixes = vg_json_obj(pkg, "secfixes");

@@ -119,16 +119,16 @@ fetch_one(struct vg_http_client *c, struct eco_state *es, json_t *state, bool al
     es->present = true;
     /* A 304 need not repeat the validators (Python's http.server does not): keep ours. */
     es->etag = vg_strdup(res.etag ? res.etag : res.not_modified ? etag : NULL);
-    es->last_modified =
-        vg_strdup(res.last_modified ? res.last_modified : res.not_modified ? lm : NULL);
+    es->last_modified = vg_strdup(res.last_modified  ? res.last_modified
+                                  : res.not_modified ? lm
+                                                     : NULL);
     vg_http_download_result_dispose(&res);
     return 0;
 }
 
 /* Merges the validators of the archives present into `state` and writes it. */
 static int
-save_state(const char *path, const struct eco_state *es, size_t n, json_t *j,
-           struct vg_err **err)
+save_state(const char *path, const struct eco_state *es, size_t n, json_t *j, struct vg_err **err)
 {
     for (size_t i = 0; i < n; i++) {
         if (!es[i].present) {
@@ -235,8 +235,8 @@ split_list(char ***out, size_t *n, const char *list)
 }
 
 static int
-run_update(const struct vg_vulndb_update_opts *o, struct eco_state *es, size_t n,
-           const char *cache, struct vg_vulndb_update_stats *st, struct vg_err **err)
+run_update(const struct vg_vulndb_update_opts *o, struct eco_state *es, size_t n, const char *cache,
+           struct vg_vulndb_update_stats *st, struct vg_err **err)
 {
     vg_autofree char *state_path = vg_fmt("%s/state.json", cache);
     vg_autojson json_t *state = NULL;
@@ -285,8 +285,7 @@ vg_vulndb_update(const struct vg_vulndb_update_opts *o, struct vg_vulndb_update_
 {
     *st = (struct vg_vulndb_update_stats){0};
     const char *mirror = o->mirror ? o->mirror : VG_VULNDB_DEFAULT_MIRROR;
-    vg_autofree char *cache =
-        o->cache_dir ? vg_strdup(o->cache_dir) : vg_fmt("%s.d", o->db_path);
+    vg_autofree char *cache = o->cache_dir ? vg_strdup(o->cache_dir) : vg_fmt("%s.d", o->db_path);
     char **names = NULL;
     size_t n = 0;
     if (o->ecosystems) {

@@ -200,8 +200,8 @@ VG_NODISCARD int vg_vulndb_builder_add_path(struct vg_vulndb_builder *b, const c
                                             struct vg_err **err);
 /* Adds one OSV all.zip under a source name, recording where it came from (for `db info`). */
 struct vg_vulndb_source_meta {
-    const char *name;     /* "Go" */
-    const char *location; /* URL or path */
+    const char *name;                 /* "Go" */
+    const char *location;             /* URL or path */
     const char *etag, *last_modified; /* optional */
 };
 VG_NODISCARD int vg_vulndb_builder_add_zip(struct vg_vulndb_builder *b, const char *zip_path,
@@ -212,8 +212,7 @@ VG_NODISCARD int vg_vulndb_builder_add_json(struct vg_vulndb_builder *b, const c
                                             const void *data, size_t len, struct vg_err **err);
 /* Resolves severities through aliases, creates indexes, syncs, and renames over final_path. */
 VG_NODISCARD int vg_vulndb_builder_commit(struct vg_vulndb_builder *b,
-                                          struct vg_vulndb_build_stats *stats,
-                                          struct vg_err **err);
+                                          struct vg_vulndb_build_stats *stats, struct vg_err **err);
 /* Removes the temporary file unless committed. */
 void vg_vulndb_builder_free(struct vg_vulndb_builder *b);
 const struct vg_vulndb_build_stats *vg_vulndb_builder_stats(const struct vg_vulndb_builder *b);
@@ -222,13 +221,13 @@ const struct vg_vulndb_build_stats *vg_vulndb_builder_stats(const struct vg_vuln
 
 struct vg_vulndb_update_opts {
     const char *db_path;
-    const char *mirror;     /* base URL; NULL: VG_VULNDB_DEFAULT_MIRROR */
+    const char *mirror;      /* base URL; NULL: VG_VULNDB_DEFAULT_MIRROR */
     const char **ecosystems; /* NULL-terminated; NULL: VG_VULNDB_DEFAULT_ECOSYSTEMS */
-    const char *cache_dir;  /* downloads; NULL: "<db_path>.d" */
-    bool quiet;             /* no progress bar */
+    const char *cache_dir;   /* downloads; NULL: "<db_path>.d" */
+    bool quiet;              /* no progress bar */
 };
 #define VG_VULNDB_DEFAULT_MIRROR "https://osv-vulnerabilities.storage.googleapis.com"
-#define VG_VULNDB_DEFAULT_ECOSYSTEMS                                                             \
+#define VG_VULNDB_DEFAULT_ECOSYSTEMS                                                               \
     "Alpine,Debian,Ubuntu,Go,PyPI,npm,Maven,RubyGems,Packagist,NuGet,crates.io"
 
 struct vg_vulndb_update_stats {

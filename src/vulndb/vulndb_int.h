@@ -10,15 +10,15 @@
 #include "vulndb/vulndb.h"
 
 /* Bounds for ingestion (module-local; see the report to move them into core/limits.h). */
-#define VULNDB_MAX_ZIP_ENTRIES    2000000u
-#define VULNDB_MAX_ZIP_REOPENS    64u /* damaged entries tolerated per archive */
-#define VULNDB_MAX_ZIP_TOTAL      (16ull * 1024ull * 1024ull * 1024ull)
-#define VULNDB_MAX_SECDB_BYTES    (64u * 1024u * 1024u)
-#define VULNDB_MAX_DIR_DEPTH      16
-#define VULNDB_MAX_VERSION_BYTES  256u
-#define VULNDB_MAX_ID_BYTES       256u
-#define VULNDB_MAX_WARNINGS       20 /* per source; the rest are only counted */
-#define VULNDB_SCHEMA_VERSION     1
+#define VULNDB_MAX_ZIP_ENTRIES   2000000u
+#define VULNDB_MAX_ZIP_REOPENS   64u /* damaged entries tolerated per archive */
+#define VULNDB_MAX_ZIP_TOTAL     (16ull * 1024ull * 1024ull * 1024ull)
+#define VULNDB_MAX_SECDB_BYTES   (64u * 1024u * 1024u)
+#define VULNDB_MAX_DIR_DEPTH     16
+#define VULNDB_MAX_VERSION_BYTES 256u
+#define VULNDB_MAX_ID_BYTES      256u
+#define VULNDB_MAX_WARNINGS      20 /* per source; the rest are only counted */
+#define VULNDB_SCHEMA_VERSION    1
 
 /* ---------------------------------------------------------------- record model */
 
@@ -64,15 +64,14 @@ void osv_record_dispose(struct osv_record *r);
 /* Parses and validates one OSV record. Unknown range types, bad ids and wrong types are
  * VG_E_PARSE naming the JSON path. A range with a version the ecosystem's comparator cannot
  * parse is left out (counted in n_dropped, reason in `dropped`); the record is kept. */
-VG_NODISCARD int osv_record_parse(struct osv_record *out, const json_t *root,
-                                  struct vg_err **err);
+VG_NODISCARD int osv_record_parse(struct osv_record *out, const json_t *root, struct vg_err **err);
 
 /* Calls `fn` for each pseudo-record of one Alpine secdb document. */
 typedef int (*secdb_record_fn)(struct osv_record *rec, void *ctx, struct vg_err **err);
 /* Called for each skipped entry (unparsable fixed version, nameless package). */
 typedef void (*secdb_bad_fn)(const char *what, const char *why, void *ctx);
-VG_NODISCARD int secdb_parse(const json_t *root, secdb_record_fn fn, secdb_bad_fn bad,
-                             void *ctx, struct vg_err **err);
+VG_NODISCARD int secdb_parse(const json_t *root, secdb_record_fn fn, secdb_bad_fn bad, void *ctx,
+                             struct vg_err **err);
 bool secdb_detect(const json_t *root);
 
 /* ---------------------------------------------------------------- encodings */

@@ -9,8 +9,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const paths[] = {"etc/os-release", "etc/lsb-release",
-                                        "etc/redhat-release", "etc/debian_version"};
+    static const char *const paths[] = {"etc/os-release", "etc/lsb-release", "etc/redhat-release",
+                                        "etc/debian_version"};
     for (size_t i = 0; i < VG_ARRAY_LEN(paths); i++) {
         struct vg_inv_os_file f = {paths[i], data, size};
         struct vg_os_info os;

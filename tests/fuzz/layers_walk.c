@@ -61,8 +61,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct vg_layers_limits lim = {64u << 20, 100000, VG_LIMIT_PATH_BYTES};
     struct vg_layers_index *idx = vg_layers_index_new();
     struct src s = {data, size, 0, 0};
-    struct vg_layers_walk_args a = {.label = "layer fuzz", .index = idx, .limits = &lim,
-                                    .hash_compressed = true};
+    struct vg_layers_walk_args a = {
+        .label = "layer fuzz", .index = idx, .limits = &lim, .hash_compressed = true};
     struct vg_layer_stats *st = vg_calloc(1, sizeof(*st));
     struct vg_err *err = NULL;
     if (vg_layers_walk_one(st, src_read, &s, &a, cs, 1, &err) == 0) {

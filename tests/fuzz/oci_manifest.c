@@ -13,9 +13,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const hints[] = {NULL, VG_MT_OCI_MANIFEST, VG_MT_OCI_INDEX,
-                                        VG_MT_DOCKER_MANIFEST, VG_MT_DOCKER_LIST,
-                                        VG_MT_DOCKER_SCHEMA1_S, "application/json"};
+    static const char *const hints[] = {NULL,
+                                        VG_MT_OCI_MANIFEST,
+                                        VG_MT_OCI_INDEX,
+                                        VG_MT_DOCKER_MANIFEST,
+                                        VG_MT_DOCKER_LIST,
+                                        VG_MT_DOCKER_SCHEMA1_S,
+                                        "application/json"};
     const char *hint = NULL;
     if (size > 0) {
         hint = hints[data[0] % (sizeof(hints) / sizeof(hints[0]))];

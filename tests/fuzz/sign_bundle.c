@@ -43,8 +43,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char m[] = "{\"schemaVersion\":2,\"annotations\":{\"k\":\"v\"}}";
     struct vg_buf out = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
     bool added = false;
-    if (size > 0 && vg_sign_referrers_index_add(&out, data, size, m, sizeof(m) - 1, "t", &added,
-                                                &err) == 0 && out.len == 0) {
+    if (size > 0 &&
+        vg_sign_referrers_index_add(&out, data, size, m, sizeof(m) - 1, "t", &added, &err) == 0 &&
+        out.len == 0) {
         abort();
     }
     vg_buf_dispose(&out);

@@ -8,7 +8,7 @@ Test(core_digest, sha256_of_abc)
     struct vg_digest d;
     vg_digest_of(&d, VG_DIGEST_SHA256, "abc", 3);
     cr_assert_str_eq(d.text,
-        "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+                     "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 Test(core_digest, streaming_equals_oneshot)
@@ -27,8 +27,8 @@ Test(core_digest, streaming_equals_oneshot)
 
 Test(core_digest, rejects_uppercase_hex)
 {
-    cr_assert_not(vg_digest_valid(
-        "sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"));
+    cr_assert_not(
+        vg_digest_valid("sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"));
 }
 
 Test(core_digest, rejects_short_unknown_and_long)
@@ -37,8 +37,8 @@ Test(core_digest, rejects_short_unknown_and_long)
     cr_assert_not(vg_digest_valid("md5:d41d8cd98f00b204e9800998ecf8427e"));
     cr_assert_not(vg_digest_valid(
         "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad0"));
-    cr_assert(vg_digest_valid(
-        "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+    cr_assert(
+        vg_digest_valid("sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
 }
 
 Test(core_base64, roundtrip_and_invalid)

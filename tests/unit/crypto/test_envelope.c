@@ -201,8 +201,8 @@ Test(crypto_envelope, generated_key_decrypts_from_first_principles)
     cr_assert_gt(ctlen, crypto_secretbox_MACBYTES);
 
     uint8_t key[crypto_secretbox_KEYBYTES];
-    cr_assert_eq(crypto_pwhash_scryptsalsa208sha256_ll(p->data, p->len, salt, saltlen, 65536, 8,
-                                                       1, key, sizeof(key)),
+    cr_assert_eq(crypto_pwhash_scryptsalsa208sha256_ll(p->data, p->len, salt, saltlen, 65536, 8, 1,
+                                                       key, sizeof(key)),
                  0);
     size_t ptlen = ctlen - crypto_secretbox_MACBYTES;
     vg_autofree uint8_t *pt = malloc(ptlen);
@@ -274,9 +274,10 @@ make_json(const char *kdfname, const char *params, size_t saltlen, const char *c
     char *salt = vg_base64_encode(zero, saltlen);
     char *nonce = vg_base64_encode(zero, noncelen);
     char *ct = vg_base64_encode(zero, ctlen);
-    char *j = vg_fmt("{\"kdf\":{\"name\":\"%s\",\"params\":%s,\"salt\":\"%s\"},\"cipher\":{\"name\":"
-                     "\"%s\",\"nonce\":\"%s\"},\"ciphertext\":\"%s\"}",
-                     kdfname, params, salt, cipher, nonce, ct);
+    char *j =
+        vg_fmt("{\"kdf\":{\"name\":\"%s\",\"params\":%s,\"salt\":\"%s\"},\"cipher\":{\"name\":"
+               "\"%s\",\"nonce\":\"%s\"},\"ciphertext\":\"%s\"}",
+               kdfname, params, salt, cipher, nonce, ct);
     free(salt);
     free(nonce);
     free(ct);
@@ -310,8 +311,8 @@ Test(crypto_envelope, accepts_exactly_three_scrypt_sets)
         TU_ASSERT_OK(vg_crypto_envelope_inspect(pem, strlen(pem), &n, &err), err);
     }
     static const char *const bad[] = {
-        "{\"N\":16384,\"r\":8,\"p\":1}",         "{\"N\":1099511627776,\"r\":8,\"p\":1}",
-        "{\"N\":65536,\"r\":16,\"p\":1}",        "{\"N\":65536,\"r\":8,\"p\":2}",
+        "{\"N\":16384,\"r\":8,\"p\":1}",  "{\"N\":1099511627776,\"r\":8,\"p\":1}",
+        "{\"N\":65536,\"r\":16,\"p\":1}", "{\"N\":65536,\"r\":8,\"p\":2}",
         "{\"N\":262144,\"r\":8,\"p\":1}",
     };
     for (size_t i = 0; i < VG_ARRAY_LEN(bad); i++) {
@@ -329,13 +330,10 @@ Test(crypto_envelope, rejects_malformed_fields)
     } cases[] = {
         {make_json("argon2", STD_PARAMS, 32, "nacl/secretbox", 24, 40), VG_E_UNSUPPORTED,
          "kdf.name"},
-        {make_json("scrypt", STD_PARAMS, 32, "aes-gcm", 24, 40), VG_E_UNSUPPORTED,
-         "cipher.name"},
+        {make_json("scrypt", STD_PARAMS, 32, "aes-gcm", 24, 40), VG_E_UNSUPPORTED, "cipher.name"},
         {make_json("scrypt", STD_PARAMS, 31, "nacl/secretbox", 24, 40), VG_E_PARSE, "kdf.salt"},
-        {make_json("scrypt", STD_PARAMS, 32, "nacl/secretbox", 23, 40), VG_E_PARSE,
-         "cipher.nonce"},
-        {make_json("scrypt", STD_PARAMS, 32, "nacl/secretbox", 25, 40), VG_E_PARSE,
-         "cipher.nonce"},
+        {make_json("scrypt", STD_PARAMS, 32, "nacl/secretbox", 23, 40), VG_E_PARSE, "cipher.nonce"},
+        {make_json("scrypt", STD_PARAMS, 32, "nacl/secretbox", 25, 40), VG_E_PARSE, "cipher.nonce"},
         {make_json("scrypt", STD_PARAMS, 32, "nacl/secretbox", 24, 16), VG_E_PARSE,
          "shorter than the tag"},
         {make_json("scrypt", "{\"N\":\"65536\",\"r\":8,\"p\":1}", 32, "nacl/secretbox", 24, 40),

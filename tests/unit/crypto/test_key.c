@@ -176,9 +176,9 @@ Test(crypto_key, own_public_fixtures)
         const char *file;
         enum vg_key_type type;
     } cases[] = {
-        {"rsa2048.pub", VG_KEY_RSA},          {"rsa2048-pkcs1.pub", VG_KEY_RSA},
-        {"ecp256.pub", VG_KEY_ECDSA_P256},    {"ecp256.pub.der", VG_KEY_ECDSA_P256},
-        {"ecp384.pub", VG_KEY_ECDSA_P384},    {"ecp521.pub", VG_KEY_ECDSA_P521},
+        {"rsa2048.pub", VG_KEY_RSA},       {"rsa2048-pkcs1.pub", VG_KEY_RSA},
+        {"ecp256.pub", VG_KEY_ECDSA_P256}, {"ecp256.pub.der", VG_KEY_ECDSA_P256},
+        {"ecp384.pub", VG_KEY_ECDSA_P384}, {"ecp521.pub", VG_KEY_ECDSA_P521},
         {"ed25519.pub", VG_KEY_ED25519},
     };
     for (size_t i = 0; i < VG_ARRAY_LEN(cases); i++) {

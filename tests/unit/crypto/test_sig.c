@@ -43,8 +43,8 @@ Test(crypto_sig, roundtrip_every_key_type)
         const char *priv, *pub;
         size_t fixed_len; /* 0: variable (DER) */
     } cases[] = {
-        {"ecp256-sec1.pem", "ecp256.pub", 0},  {"ecp384-sec1.pem", "ecp384.pub", 0},
-        {"ecp521-sec1.pem", "ecp521.pub", 0},  {"rsa2048-pkcs1.pem", "rsa2048.pub", 256},
+        {"ecp256-sec1.pem", "ecp256.pub", 0},     {"ecp384-sec1.pem", "ecp384.pub", 0},
+        {"ecp521-sec1.pem", "ecp521.pub", 0},     {"rsa2048-pkcs1.pem", "rsa2048.pub", 256},
         {"ed25519-pkcs8.pem", "ed25519.pub", 64},
     };
     static const char msg[] = "some-payload";

@@ -40,10 +40,10 @@ tu_vector(const char *rel)
     return p;
 }
 
-#define TU_REQUIRE_VECTOR(var, rel)                                                              \
-    vg_autofree char *var = tu_vector(rel);                                                      \
-    if (!var) {                                                                                  \
-        cr_skip_test("cosign interop vectors absent (%s)", rel);                                 \
+#define TU_REQUIRE_VECTOR(var, rel)                                                                \
+    vg_autofree char *var = tu_vector(rel);                                                        \
+    if (!var) {                                                                                    \
+        cr_skip_test("cosign interop vectors absent (%s)", rel);                                   \
     }
 
 static inline char *
@@ -81,12 +81,12 @@ tu_err_contains(const struct vg_err *err, const char *needle)
     return ok;
 }
 
-#define TU_ASSERT_OK(rc, err)                                                                    \
-    do {                                                                                         \
-        if ((rc) < 0) {                                                                          \
-            char *m_ = vg_err_format(err);                                                       \
-            cr_assert_fail("unexpected error: %s", m_);                                                \
-        }                                                                                        \
+#define TU_ASSERT_OK(rc, err)                                                                      \
+    do {                                                                                           \
+        if ((rc) < 0) {                                                                            \
+            char *m_ = vg_err_format(err);                                                         \
+            cr_assert_fail("unexpected error: %s", m_);                                            \
+        }                                                                                          \
     } while (0)
 
 #endif

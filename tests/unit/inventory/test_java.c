@@ -286,8 +286,7 @@ Test(inventory_java, spring_boot_fat_jar_with_stored_and_deflated_nested_jars)
 Test(inventory_java, war_lib_jars_and_purls)
 {
     struct vg_buf lib;
-    make_jar(&lib, "com.fasterxml.jackson.core", "jackson-databind", "2.9.10.6", NULL, NULL,
-             false);
+    make_jar(&lib, "com.fasterxml.jackson.core", "jackson-databind", "2.9.10.6", NULL, NULL, false);
     struct zw z;
     zw_init(&z);
     pom(&z, "com.example", "web-app", "1.0-SNAPSHOT");
@@ -302,8 +301,7 @@ Test(inventory_java, war_lib_jars_and_purls)
     const struct vg_pkg *p = find(&l, "com.fasterxml.jackson.core:jackson-databind", "2.9.10.6");
     cr_assert(p);
     cr_expect_str_eq(p->ecosystem, "Maven");
-    cr_expect_str_eq(p->purl,
-                     "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.10.6");
+    cr_expect_str_eq(p->purl, "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.10.6");
     vg_pkg_list_dispose(&l);
     zw_dispose(&z);
     vg_buf_dispose(&lib);
@@ -409,13 +407,11 @@ Test(inventory_java, python_egg)
 {
     struct zw z;
     zw_init(&z);
-    zw_add(&z, "EGG-INFO/PKG-INFO", "Metadata-Version: 1.1\nName: Foo_Bar\nVersion: 0.3\n\n",
-           true);
+    zw_add(&z, "EGG-INFO/PKG-INFO", "Metadata-Version: 1.1\nName: Foo_Bar\nVersion: 0.3\n\n", true);
     zw_add(&z, "foo_bar/__init__.py", "", false);
     zw_finish(&z);
     struct vg_pkg_list l = {0};
-    cr_assert_eq(vg_inv_parse_egg(&l, "site/Foo_Bar-0.3-py3.egg", z.out.data, z.out.len, &err),
-                 0);
+    cr_assert_eq(vg_inv_parse_egg(&l, "site/Foo_Bar-0.3-py3.egg", z.out.data, z.out.len, &err), 0);
     cr_assert_eq(l.n, 1);
     cr_expect_str_eq(l.v[0].name, "foo-bar");
     cr_expect_str_eq(l.v[0].kind, "python");
@@ -564,8 +560,7 @@ Test(inventory_java, entry_count_limit)
     struct zw z;
     struct vg_inv_zip zip;
     many_entries(&z, VG_INV_MAX_JAR_ENTRIES);
-    cr_assert_eq(vg_inv_zip_open(&zip, z.out.data, z.out.len, &err), 0, "%s",
-                 err ? err->msg : "");
+    cr_assert_eq(vg_inv_zip_open(&zip, z.out.data, z.out.len, &err), 0, "%s", err ? err->msg : "");
     cr_expect_eq(zip.n, VG_INV_MAX_JAR_ENTRIES);
     vg_inv_zip_dispose(&zip);
     zw_dispose(&z);

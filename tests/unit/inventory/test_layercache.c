@@ -24,8 +24,12 @@ feed(struct vg_inventory_builder *b, size_t layer, const char *path, const char 
 {
     size_t n;
     struct vg_layer_consumer *const *c = vg_inventory_builder_consumers(b, &n);
-    struct vg_layer_file f = {.path = path, .size = strlen(data), .mode = S_IFREG | 0644,
-                              .layer_index = layer, .layer_digest = dg, .diff_id = dg};
+    struct vg_layer_file f = {.path = path,
+                              .size = strlen(data),
+                              .mode = S_IFREG | 0644,
+                              .layer_index = layer,
+                              .layer_digest = dg,
+                              .diff_id = dg};
     for (size_t i = 0; i < n; i++) {
         if (c[i]->want(c[i]->ctx, &f) == VG_WANT_WHOLE) {
             vg_autoerr struct vg_err *err = NULL;

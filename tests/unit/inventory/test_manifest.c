@@ -69,9 +69,12 @@ static const char *
 family_alias(const char *f)
 {
     static const char *const map[][2] = {
-        {"redhat", "rhel"},           {"opensuse-leap", "opensuse"},
-        {"opensuse-tumbleweed", "opensuse"}, {"sles", "suse"},
-        {"slem", "suse"},             {"centos-stream", "centos"},
+        {"redhat", "rhel"},
+        {"opensuse-leap", "opensuse"},
+        {"opensuse-tumbleweed", "opensuse"},
+        {"sles", "suse"},
+        {"slem", "suse"},
+        {"centos-stream", "centos"},
         {"cbl-mariner", "mariner"},
     };
     for (size_t i = 0; i < VG_ARRAY_LEN(map); i++) {
@@ -152,11 +155,11 @@ check_os(const char *file, const uint8_t *data, size_t len, const char *sample, 
     struct vg_os_info os = {0};
     const char *base = strrchr(file, '/') + 1;
     const char *dash = strrchr(base, '-');
-    vg_autofree char *as = vg_cstr_endswith(base, "debian_version") ? vg_strdup("etc/debian_version")
-                           : strcmp(base, "lsb-release") == 0 ? vg_strdup("etc/lsb-release")
-                           : vg_cstr_endswith(base, "-release") && dash
-                               ? vg_fmt("etc/%s", base)
-                               : vg_strdup("etc/os-release");
+    vg_autofree char *as =
+        vg_cstr_endswith(base, "debian_version")     ? vg_strdup("etc/debian_version")
+        : strcmp(base, "lsb-release") == 0           ? vg_strdup("etc/lsb-release")
+        : vg_cstr_endswith(base, "-release") && dash ? vg_fmt("etc/%s", base)
+                                                     : vg_strdup("etc/os-release");
     bool ok = vg_inv_os_parse_file(&os, as, data, len);
     vg_autofree char *got = ok ? vg_fmt("%s@%s", os.family, os.version) : vg_strdup("");
     vg_autofree char *want = NULL;

@@ -59,8 +59,8 @@ Test(inventory_parsers, dpkg_status_fields_binnmu_and_status_filter)
     struct vg_os_info os = {.family = fam, .version = ver};
     vg_inv_pkg_finalize(&l.v[1], &os);
     cr_assert_str_eq(z->ecosystem, "Debian:12");
-    cr_assert_str_eq(z->purl,
-                     "pkg:deb/debian/zlib1g@1.2.13.dfsg-1%2Bb1?arch=amd64&distro=debian-12&epoch=1");
+    cr_assert_str_eq(
+        z->purl, "pkg:deb/debian/zlib1g@1.2.13.dfsg-1%2Bb1?arch=amd64&distro=debian-12&epoch=1");
     vg_pkg_list_dispose(&l);
 }
 
@@ -111,8 +111,9 @@ Test(inventory_parsers, dpkg_file_lists)
     char **files = NULL;
     size_t n = 0;
     const char *list = "/.\n/usr\n/usr/bin/tar\n";
-    cr_assert_eq(vg_inv_parse_dpkg_filelist(&files, &n, (const uint8_t *)list, strlen(list),
-                                            false, &err), 0);
+    cr_assert_eq(
+        vg_inv_parse_dpkg_filelist(&files, &n, (const uint8_t *)list, strlen(list), false, &err),
+        0);
     cr_assert_eq(n, 2);
     cr_assert_str_eq(files[1], "usr/bin/tar");
     for (size_t i = 0; i < n; i++) {
@@ -120,8 +121,8 @@ Test(inventory_parsers, dpkg_file_lists)
     }
     free(files);
     const char *md5 = "0123456789abcdef0123456789abcdef  usr/bin/tar\n";
-    cr_assert_eq(vg_inv_parse_dpkg_filelist(&files, &n, (const uint8_t *)md5, strlen(md5),
-                                            true, &err), 0);
+    cr_assert_eq(
+        vg_inv_parse_dpkg_filelist(&files, &n, (const uint8_t *)md5, strlen(md5), true, &err), 0);
     cr_assert_eq(n, 1);
     cr_assert_str_eq(files[0], "usr/bin/tar");
     free(files[0]);
@@ -220,8 +221,8 @@ Test(inventory_parsers, node_package_json_scoped_purl_and_not_json)
     cr_assert_lt(PARSE(vg_inv_parse_npm_package_json, l, "package.json", "{not json"), 0);
     reset_err();
     cr_assert_lt(PARSE(vg_inv_parse_npm_package_json, l, "package.json",
-                       "{\"name\":\"a\",\"name\":\"b\",\"version\":\"1\"}"), 0,
-                 "duplicate keys are rejected");
+                       "{\"name\":\"a\",\"name\":\"b\",\"version\":\"1\"}"),
+                 0, "duplicate keys are rejected");
 }
 
 Test(inventory_parsers, node_oversized_package_json_is_a_limit_error)
@@ -282,13 +283,14 @@ Test(inventory_parsers, yarn_and_pnpm_locks)
 
 Test(inventory_parsers, go_modinfo_replacements_ldflags_and_stdlib)
 {
-    const char *mi = "path\texample.com/cmd/app\nmod\texample.com\t(devel)\t\n"
-                     "dep\tgithub.com/a/b\tv1.2.3\th1:x=\n"
-                     "dep\tgolang.org/x/net\tv0.1.0\th1:y=\n=>\tgithub.com/fork/net\tv0.2.0\th1:z=\n"
-                     "build\t-ldflags=\"-s -X main.version=v1.4.0\"\n";
+    const char *mi =
+        "path\texample.com/cmd/app\nmod\texample.com\t(devel)\t\n"
+        "dep\tgithub.com/a/b\tv1.2.3\th1:x=\n"
+        "dep\tgolang.org/x/net\tv0.1.0\th1:y=\n=>\tgithub.com/fork/net\tv0.2.0\th1:z=\n"
+        "build\t-ldflags=\"-s -X main.version=v1.4.0\"\n";
     struct vg_pkg_list l = {0};
-    cr_assert_eq(vg_inv_go_modinfo(&l, "usr/bin/app", "go1.22.1 X:loopvar", mi, strlen(mi),
-                                   &err), 0);
+    cr_assert_eq(vg_inv_go_modinfo(&l, "usr/bin/app", "go1.22.1 X:loopvar", mi, strlen(mi), &err),
+                 0);
     cr_assert_eq(l.n, 4);
     cr_assert_str_eq(find(&l, "example.com")->version, "v1.4.0");
     cr_assert_str_eq(find(&l, "github.com/fork/net")->version, "v0.2.0");
@@ -313,7 +315,10 @@ fake_go_elf(size_t *len, size_t pad)
     size_t bi = 4096 + pad;
     size_t n = bi + 32 + 1 + sizeof(ver) + 1 + 32 + sizeof(mod) + 64;
     uint8_t *b = vg_calloc(1, n);
-    memcpy(b, "\x7f" "ELF\x02\x01\x01", 7);
+    memcpy(b,
+           "\x7f"
+           "ELF\x02\x01\x01",
+           7);
     memcpy(b + bi, "\xff Go buildinf:\x08\x02", 16);
     size_t o = bi + 32;
     b[o++] = (uint8_t)(sizeof(ver) - 1);
@@ -412,8 +417,9 @@ Test(inventory_parsers, rpm_ndb_built_with_librpm_headers)
     char fam[] = "rhel", ver[] = "9.4";
     struct vg_os_info os = {.family = fam, .version = ver};
     vg_inv_pkg_finalize(&l.v[0], &os);
-    cr_assert_str_eq(l.v[0].purl,
-                     "pkg:rpm/redhat/openssl-libs@3.0.7-27.el9?arch=x86_64&distro=redhat-9.4&epoch=1");
+    cr_assert_str_eq(
+        l.v[0].purl,
+        "pkg:rpm/redhat/openssl-libs@3.0.7-27.el9?arch=x86_64&distro=redhat-9.4&epoch=1");
     vg_pkg_list_dispose(&l);
     /* every truncation of the database fails cleanly */
     for (size_t cut = 0; cut < len; cut += 97) {
@@ -487,8 +493,9 @@ Test(inventory_parsers, builder_attribution_ownership_and_warnings)
     cr_assert_eq(c->want(c->ctx, &other), VG_WANT_NONE);
     feed(b, "etc/os-release", 0, "ID=ubuntu\nVERSION_ID=\"22.04\"\n");
     feed(b, "var/lib/dpkg/status", 0, "Package: a\nVersion: 1\n\nPackage: py\nVersion: 2\n");
-    feed(b, "var/lib/dpkg/info/py.list", 0, "/usr/lib/python3/dist-packages/x.egg-info\n"
-                                            "/usr/lib/python3/dist-packages/x.egg-info/PKG-INFO\n");
+    feed(b, "var/lib/dpkg/info/py.list", 0,
+         "/usr/lib/python3/dist-packages/x.egg-info\n"
+         "/usr/lib/python3/dist-packages/x.egg-info/PKG-INFO\n");
     feed(b, "usr/lib/python3/dist-packages/x.egg-info/PKG-INFO", 0, "Name: x\nVersion: 2\n");
     feed(b, "var/lib/dpkg/status", 1,
          "Package: a\nVersion: 1\n\nPackage: py\nVersion: 2\n\nPackage: b\nVersion: 3\n");
@@ -546,8 +553,8 @@ Test(inventory_parsers, sbom_roundtrip_cyclonedx_and_spdx)
         struct vg_inventory *back = NULL;
         cr_assert_eq(vg_sbom_read(&back, s, strlen(s), &err), 0);
         cr_assert_eq(back->npkgs, 2);
-        const struct vg_pkg *d = strcmp(back->pkgs[0].kind, "dpkg") == 0 ? &back->pkgs[0]
-                                                                          : &back->pkgs[1];
+        const struct vg_pkg *d =
+            strcmp(back->pkgs[0].kind, "dpkg") == 0 ? &back->pkgs[0] : &back->pkgs[1];
         const struct vg_pkg *j = d == &back->pkgs[0] ? &back->pkgs[1] : &back->pkgs[0];
         cr_assert_str_eq(d->name, "libc6");
         cr_assert_str_eq(d->version, "1:2.36-9");

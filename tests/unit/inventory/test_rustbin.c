@@ -34,7 +34,10 @@ fake_exe(size_t size, size_t at, const void *json, size_t jlen, size_t *clen_out
     uint8_t *z = vg_malloc(clen);
     cr_assert(compress2(z, &clen, json, (uLong)jlen, 9) == Z_OK);
     uint8_t *f = vg_calloc(size, 1);
-    memcpy(f, "\x7f" "ELF\x02\x01\x01", 7);
+    memcpy(f,
+           "\x7f"
+           "ELF\x02\x01\x01",
+           7);
     for (size_t i = 64; i + 2 < at && i < 4096; i += 97) {
         f[i] = 0x78;
         f[i + 1] = 0x9c; /* a zlib header whose data is zeros: probed and rejected */
@@ -65,8 +68,8 @@ Test(inventory_rustbin, runtime_packages_at_any_offset)
         size_t clen;
         uint8_t *f = fake_exe(300000, offsets[k], deps, strlen(deps), &clen);
         struct vg_pkg_list l = {0};
-        cr_assert_eq(vg_inv_parse_rustbinary(&l, "usr/bin/app", f, 300000, &err), 0,
-                     "offset %zu", offsets[k]);
+        cr_assert_eq(vg_inv_parse_rustbinary(&l, "usr/bin/app", f, 300000, &err), 0, "offset %zu",
+                     offsets[k]);
         cr_expect_eq(l.n, 2, "offset %zu: root + serde once, build dep cc skipped", offsets[k]);
         cr_expect(find(&l, "app"));
         const struct vg_pkg *s = find(&l, "serde");

@@ -108,8 +108,7 @@ tb_hardlink(struct tb *t, const char *path, const char *target)
 }
 
 void
-tb_sparse(struct tb *t, const char *path, uint64_t size, uint64_t off, const void *data,
-          size_t n)
+tb_sparse(struct tb *t, const char *path, uint64_t size, uint64_t off, const void *data, size_t n)
 {
     struct archive_entry *e = archive_entry_new();
     archive_entry_set_pathname(e, path);

@@ -36,8 +36,7 @@ struct mem_src {
 int mem_read(void *ctx, void *buf, size_t cap, size_t *got, struct vg_err **err);
 
 /* Walks one in-memory layer through vg_layers_walk_stream. */
-int walk_mem(struct vg_layer_stats *st, const uint8_t *data, size_t len, size_t chunk,
-             size_t layer, struct vg_layer_consumer *const *cons, size_t ncons,
-             struct vg_err **err);
+int walk_mem(struct vg_layer_stats *st, const uint8_t *data, size_t len, size_t chunk, size_t layer,
+             struct vg_layer_consumer *const *cons, size_t ncons, struct vg_err **err);
 
 #endif

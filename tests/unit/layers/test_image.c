@@ -42,9 +42,8 @@ write_layout(struct lay *ls, size_t n, bool bad_diff)
         vg_digest_of(&d, VG_DIGEST_SHA256, ls[i].plain, ls[i].plen - (bad_diff && i == 0));
         json_array_append_new(diffs, json_string(d.text));
         put_blob(dir, ls[i].blob, ls[i].blen, &b);
-        json_array_append_new(layers, json_pack("{s:s,s:s,s:I}", "mediaType",
-                                                VG_MT_OCI_LAYER_GZIP, "digest", b.text, "size",
-                                                (json_int_t)ls[i].blen));
+        json_array_append_new(layers, json_pack("{s:s,s:s,s:I}", "mediaType", VG_MT_OCI_LAYER_GZIP,
+                                                "digest", b.text, "size", (json_int_t)ls[i].blen));
     }
     json_t *cfg = json_pack("{s:s,s:s,s:{s:s,s:o}}", "architecture", "amd64", "os", "linux",
                             "rootfs", "type", "layers", "diff_ids", diffs);
@@ -52,13 +51,12 @@ write_layout(struct lay *ls, size_t n, bool bad_diff)
     struct vg_digest cd, md;
     put_blob(dir, cs, strlen(cs), &cd);
     json_t *man = json_pack("{s:i,s:s,s:{s:s,s:s,s:I},s:o}", "schemaVersion", 2, "mediaType",
-                            VG_MT_OCI_MANIFEST, "config", "mediaType", VG_MT_OCI_CONFIG,
-                            "digest", cd.text, "size", (json_int_t)strlen(cs), "layers", layers);
+                            VG_MT_OCI_MANIFEST, "config", "mediaType", VG_MT_OCI_CONFIG, "digest",
+                            cd.text, "size", (json_int_t)strlen(cs), "layers", layers);
     vg_autofree char *ms = vg_json_dump(man, false);
     put_blob(dir, ms, strlen(ms), &md);
-    json_t *idx = json_pack("{s:i,s:[{s:s,s:s,s:I}]}", "schemaVersion", 2, "manifests",
-                            "mediaType", VG_MT_OCI_MANIFEST, "digest", md.text, "size",
-                            (json_int_t)strlen(ms));
+    json_t *idx = json_pack("{s:i,s:[{s:s,s:s,s:I}]}", "schemaVersion", 2, "manifests", "mediaType",
+                            VG_MT_OCI_MANIFEST, "digest", md.text, "size", (json_int_t)strlen(ms));
     vg_autofree char *is = vg_json_dump(idx, false);
     vg_autofree char *ip = vg_fmt("%s/index.json", dir);
     vg_autofree char *lp = vg_fmt("%s/oci-layout", dir);

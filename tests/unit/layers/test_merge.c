@@ -41,8 +41,8 @@ merge(const struct image *im, bool reverse)
     for (size_t k = 0; k < im->n; k++) {
         size_t i = reverse ? im->n - 1 - k : k;
         struct mem_src m = {im->tar[i], im->len[i], 0, 0};
-        struct vg_layers_walk_args a = {.layer_index = i, .label = "layer", .index = idx,
-                                        .hash_compressed = true};
+        struct vg_layers_walk_args a = {
+            .layer_index = i, .label = "layer", .index = idx, .hash_compressed = true};
         vg_autoerr struct vg_err *err = NULL;
         cr_assert_eq(vg_layers_walk_one(&st[i], mem_read, &m, &a, NULL, 0, &err), 0);
     }
@@ -113,9 +113,8 @@ Test(layers_merge, whiteout_deletes_lower_file_only)
     tb_file_str(t, "etc/c", "3");
     done(&im, t);
     const struct expect ex[] = {
-        {"etc/a", 0, false}, {"etc/b", 0, true}, {"etc/c", 2, true},
-        {"/etc/b", 0, true}, {"etc/b", 1, false}, {"etc/nope", 0, false},
-        {"etc/.wh.a", 1, false}, {"etc", 0, true},
+        {"etc/a", 0, false}, {"etc/b", 0, true},     {"etc/c", 2, true},      {"/etc/b", 0, true},
+        {"etc/b", 1, false}, {"etc/nope", 0, false}, {"etc/.wh.a", 1, false}, {"etc", 0, true},
     };
     check(&im, ex, VG_ARRAY_LEN(ex));
     image_free(&im);
@@ -239,8 +238,7 @@ Test(layers_merge, dangling_whiteout_is_harmless)
     tb_file_str(t, "nowhere/.wh.ghost", "");
     tb_file_str(t, ".wh.missing", "");
     done(&im, t);
-    const struct expect ex[] = {{"a", 0, true}, {"nowhere/ghost", 1, false},
-                                {"missing", 0, false}};
+    const struct expect ex[] = {{"a", 0, true}, {"nowhere/ghost", 1, false}, {"missing", 0, false}};
     check(&im, ex, VG_ARRAY_LEN(ex));
     image_free(&im);
 }
@@ -274,16 +272,15 @@ Test(layers_merge, listing_validation_rejects_hostile_listings)
         size_t len;
         bool ok;
     } cases[] = {
-        {"", 0, true},
-        {"fa\0dx/y\0wz\0ox\0o\0", 16, true}, /* "o" + "": root opaque */
-        {"fa", 2, false},          /* no terminator */
-        {"f\0", 2, false},         /* empty path (only opaque may) */
-        {"xa\0", 3, false},        /* unknown kind */
-        {"f/etc\0", 6, false},     /* absolute */
-        {"fa/../b\0", 8, false},   /* '..' component */
-        {"f./a\0", 5, false},      /* not normalized */
-        {"fa//b\0", 6, false},     /* not normalized */
-        {"fa\0f", 5, false},       /* truncated record */
+        {"", 0, true},           {"fa\0dx/y\0wz\0ox\0o\0", 16, true}, /* "o" + "": root opaque */
+        {"fa", 2, false},                                             /* no terminator */
+        {"f\0", 2, false},       /* empty path (only opaque may) */
+        {"xa\0", 3, false},      /* unknown kind */
+        {"f/etc\0", 6, false},   /* absolute */
+        {"fa/../b\0", 8, false}, /* '..' component */
+        {"f./a\0", 5, false},    /* not normalized */
+        {"fa//b\0", 6, false},   /* not normalized */
+        {"fa\0f", 5, false},     /* truncated record */
     };
     for (size_t i = 0; i < VG_ARRAY_LEN(cases); i++) {
         cr_assert_eq(vg_layers_listing_valid((const uint8_t *)cases[i].data, cases[i].len),

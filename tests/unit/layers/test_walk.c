@@ -47,8 +47,7 @@ rec_note(struct rec *r, const struct vg_layer_file *f)
 }
 
 static int
-rec_file(void *ctx, const struct vg_layer_file *f, const uint8_t *d, size_t n,
-         struct vg_err **err)
+rec_file(void *ctx, const struct vg_layer_file *f, const uint8_t *d, size_t n, struct vg_err **err)
 {
     struct rec *r = ctx;
     r->calls++;
@@ -64,8 +63,7 @@ rec_file(void *ctx, const struct vg_layer_file *f, const uint8_t *d, size_t n,
 }
 
 static int
-rec_chunk(void *ctx, const struct vg_layer_file *f, const uint8_t *d, size_t n,
-          struct vg_err **err)
+rec_chunk(void *ctx, const struct vg_layer_file *f, const uint8_t *d, size_t n, struct vg_err **err)
 {
     struct rec *r = ctx;
     if (!d) {
@@ -234,8 +232,7 @@ check_zero_tail(const char *filter)
     memcpy(padded, blob, len);
     struct vg_layer_stats st;
     vg_autoerr struct vg_err *err = NULL;
-    cr_assert_eq(walk_mem(&st, padded, len + 10240, 1000, 0, NULL, 0, &err), 0, "%s",
-                 errtext(err));
+    cr_assert_eq(walk_mem(&st, padded, len + 10240, 1000, 0, NULL, 0, &err), 0, "%s", errtext(err));
     cr_assert_eq(st.compressed_size, len + 10240);
     padded[len + 5000] = 1;
     cr_assert_lt(walk_mem(&st, padded, len + 10240, 1000, 0, NULL, 0, &err), 0);
@@ -498,8 +495,7 @@ Test(layers_walk, sparse_10g_file_is_cheap, .timeout = 60)
 /* ---------------------------------------------------------------- limits */
 
 static int
-walk_limited(const uint8_t *d, size_t len, const struct vg_layers_limits *lim,
-             struct vg_err **err)
+walk_limited(const uint8_t *d, size_t len, const struct vg_layers_limits *lim, struct vg_err **err)
 {
     struct mem_src m = {d, len, 0, 0};
     struct vg_layers_walk_args a = {.label = "layer L", .limits = lim, .hash_compressed = true};
@@ -568,8 +564,7 @@ Test(layers_walk, empty_stream_is_empty_layer)
 {
     struct vg_layer_stats st;
     vg_autoerr struct vg_err *err = NULL;
-    cr_assert_eq(walk_mem(&st, (const uint8_t *)"", 0, 0, 0, NULL, 0, &err), 0, "%s",
-                 errtext(err));
+    cr_assert_eq(walk_mem(&st, (const uint8_t *)"", 0, 0, 0, NULL, 0, &err), 0, "%s", errtext(err));
     cr_assert_eq(st.files, 0);
 }
 
@@ -600,8 +595,7 @@ Test(layers_walk, pax_utf8_and_long_names_kept_verbatim)
     char longname[301];
     memset(longname, 'l', 300);
     longname[300] = 0;
-    snprintf(want, sizeof(want), "usr/share/caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac;%s/x;",
-             longname);
+    snprintf(want, sizeof(want), "usr/share/caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac;%s/x;", longname);
     cr_assert_str_eq(r.paths, want);
     vg_buf_dispose(&r.data);
 }

@@ -34,9 +34,10 @@ parse_fail(const char *s, size_t len)
 Test(net_auth, bearer_docker_hub)
 {
     size_t n;
-    struct vg_http_challenge *c = parse_ok(
-        "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
-        "scope=\"repository:library/nginx:pull\"", &n);
+    struct vg_http_challenge *c =
+        parse_ok("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
+                 "scope=\"repository:library/nginx:pull\"",
+                 &n);
     cr_assert_eq(n, 1);
     cr_assert_str_eq(c[0].scheme, "bearer");
     cr_assert_eq(c[0].nparams, 3);
@@ -71,9 +72,10 @@ Test(net_auth, quoted_escapes_and_commas_inside_quotes)
 Test(net_auth, multiple_challenges)
 {
     size_t n;
-    struct vg_http_challenge *c = parse_ok(
-        "Basic realm=\"r1\", Bearer realm=\"https://t/x\", service=s, Negotiate, "
-        "NTLM abc+/de==", &n);
+    struct vg_http_challenge *c =
+        parse_ok("Basic realm=\"r1\", Bearer realm=\"https://t/x\", service=s, Negotiate, "
+                 "NTLM abc+/de==",
+                 &n);
     cr_assert_eq(n, 4);
     cr_assert_str_eq(c[0].scheme, "basic");
     cr_assert_str_eq(vg_http_challenge_param(&c[0], "realm"), "r1");
@@ -194,10 +196,18 @@ Test(net_auth, token_hostile)
     struct vg_http_token t;
     enum vg_errc code;
     const char *bad[] = {
-        "", "[]", "{}", "{\"token\":1}", "{\"token\":\"\"}", "{\"token\":\"a\\r\\nX-Evil: 1\"}",
-        "{\"token\":\"a b\"}", "{\"token\":\"a\",\"expires_in\":-1}",
-        "{\"token\":\"a\",\"expires_in\":\"60\"}", "{\"token\":\"a\",\"token\":\"b\"}",
-        "{\"token\":\"a\",\"refresh_token\":\"x\\n\"}", "{\"token\":\"a\"",
+        "",
+        "[]",
+        "{}",
+        "{\"token\":1}",
+        "{\"token\":\"\"}",
+        "{\"token\":\"a\\r\\nX-Evil: 1\"}",
+        "{\"token\":\"a b\"}",
+        "{\"token\":\"a\",\"expires_in\":-1}",
+        "{\"token\":\"a\",\"expires_in\":\"60\"}",
+        "{\"token\":\"a\",\"token\":\"b\"}",
+        "{\"token\":\"a\",\"refresh_token\":\"x\\n\"}",
+        "{\"token\":\"a\"",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         code = 0;

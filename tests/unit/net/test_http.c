@@ -206,8 +206,10 @@ h_big_headers(void *ud, size_t idx, const char *req, size_t *len)
     char *pad = malloc(n + 1);
     memset(pad, 'a', n);
     pad[n] = '\0';
-    char *r = mk(len, "HTTP/1.1 200 OK\r\nX-Pad: %s\r\nContent-Length: 0\r\n"
-                      "Connection: close\r\n\r\n", pad);
+    char *r = mk(len,
+                 "HTTP/1.1 200 OK\r\nX-Pad: %s\r\nContent-Length: 0\r\n"
+                 "Connection: close\r\n\r\n",
+                 pad);
     free(pad);
     return r;
 }
@@ -246,8 +248,10 @@ h_redirect(void *ud, size_t idx, const char *req, size_t *len)
 {
     (void)idx, (void)req;
     struct redir *r = ud;
-    return mk(len, "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:%d%s\r\n"
-                   "Content-Length: 0\r\nConnection: close\r\n\r\n", r->target_port, r->path);
+    return mk(len,
+              "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:%d%s\r\n"
+              "Content-Length: 0\r\nConnection: close\r\n\r\n",
+              r->target_port, r->path);
 }
 
 Test(net_http, redirect_drops_authorization_across_origins)
@@ -288,8 +292,10 @@ h_self_redirect(void *ud, size_t idx, const char *req, size_t *len)
                        "Connection: close\r\n\r\n");
     }
     if (idx < 100 && port[1]) {
-        return mk(len, "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:%d/again\r\n"
-                       "Content-Length: 0\r\nConnection: close\r\n\r\n", port[0]);
+        return mk(len,
+                  "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:%d/again\r\n"
+                  "Content-Length: 0\r\nConnection: close\r\n\r\n",
+                  port[0]);
     }
     return h_hello(NULL, idx, req, len);
 }
@@ -344,8 +350,10 @@ h_flaky(void *ud, size_t idx, const char *req, size_t *len)
     (void)req;
     size_t fails = *(size_t *)ud;
     if (idx < fails) {
-        return mk(len, "HTTP/1.1 %s\r\nRetry-After: 0\r\nContent-Length: 4\r\n"
-                       "Connection: close\r\n\r\nbusy", idx % 2 ? "429 Too Many" : "503 Busy");
+        return mk(len,
+                  "HTTP/1.1 %s\r\nRetry-After: 0\r\nContent-Length: 4\r\n"
+                  "Connection: close\r\n\r\nbusy",
+                  idx % 2 ? "429 Too Many" : "503 Busy");
     }
     return h_hello(NULL, idx, req, len);
 }
@@ -566,9 +574,10 @@ h_download(void *ud, size_t idx, const char *req, size_t *len)
         for (const char *d = range + 13; *d >= '0' && *d <= '9'; d++) {
             from = from * 10 + (size_t)(*d - '0');
         }
-        return mk(len, "HTTP/1.1 206 Partial\r\nETag: \"v1\"\r\nContent-Range: bytes %zu-9/10\r\n"
-                       "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", from, 10 - from,
-                  &"0123456789"[from]);
+        return mk(len,
+                  "HTTP/1.1 206 Partial\r\nETag: \"v1\"\r\nContent-Range: bytes %zu-9/10\r\n"
+                  "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                  from, 10 - from, &"0123456789"[from]);
     }
     return mk(len, "HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nLast-Modified: Mon, 01 Jan 2024 00:00:00 GMT"
                    "\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123456789");

@@ -74,8 +74,10 @@ write_helper(const char *name, const char *body)
     snprintf(p, sizeof(p), "%s/docker-credential-%s", bindir, name);
     FILE *f = fopen(p, "w");
     cr_assert_not_null(f);
-    fprintf(f, "#!/bin/sh\n[ \"$1\" = get ] && [ $# -eq 1 ] || { echo \"bad args: $*\"; exit 9; }\n"
-               "%s\n", body);
+    fprintf(f,
+            "#!/bin/sh\n[ \"$1\" = get ] && [ $# -eq 1 ] || { echo \"bad args: $*\"; exit 9; }\n"
+            "%s\n",
+            body);
     fclose(f);
     cr_assert_eq(chmod(p, 0755), 0);
 }
@@ -190,7 +192,10 @@ Test(oci_registry_creds, missing_file_and_env)
 Test(oci_registry_creds, hostile_configs)
 {
     const char *bad[] = {
-        "{\"auths\":", "[]", "{\"auths\":[]}", "{\"auths\":{\"r.io\":{\"auth\":\"!!!\"}}}",
+        "{\"auths\":",
+        "[]",
+        "{\"auths\":[]}",
+        "{\"auths\":{\"r.io\":{\"auth\":\"!!!\"}}}",
         "{\"auths\":{\"r.io\":{\"auth\":\"bm9jb2xvbg==\"}}}", /* "nocolon" */
         "{\"auths\":{\"r.io\":{}},\"auths\":{}}",
     };
@@ -211,7 +216,8 @@ Test(oci_registry_creds, from_json_dockerconfigjson)
     struct vg_registry_creds c;
     bool found;
     cr_assert_eq(vg_registry_creds_from_json(&c, &found, "registry.example:8443", j, strlen(j),
-                                             "secret", NULL), 0);
+                                             "secret", NULL),
+                 0);
     cr_assert(found);
     cr_assert_str_eq(c.username, "u");
     cr_assert_str_eq(c.password, "p");
@@ -289,11 +295,11 @@ Test(oci_registry_creds, challenge_choice)
 #define NOT_FOUND_BODY "echo 'credentials not found in native keychain'; exit 1"
 
 /* Answers for r.io only; otherwise "not found", as real helpers do. */
-#define RIO_HELPER(user, secret)                                                                 \
-    "url=$(cat)\n"                                                                               \
-    "if [ \"$url\" = r.io ]; then\n"                                                             \
-    "  printf '{\"ServerURL\":\"%s\",\"Username\":\"%s\",\"Secret\":\"%s\"}\\n' \"$url\" '" user \
-    "' '" secret "'; exit 0\n"                                                                   \
+#define RIO_HELPER(user, secret)                                                                   \
+    "url=$(cat)\n"                                                                                 \
+    "if [ \"$url\" = r.io ]; then\n"                                                               \
+    "  printf '{\"ServerURL\":\"%s\",\"Username\":\"%s\",\"Secret\":\"%s\"}\\n' \"$url\" '" user   \
+    "' '" secret "'; exit 0\n"                                                                     \
     "fi\n" NOT_FOUND_BODY
 
 static size_t
@@ -390,7 +396,8 @@ Test(oci_registry_creds, helper_precedence)
     char body[512];
     snprintf(body, sizeof(body),
              "url=$(cat); touch %s/ran-store\n"
-             "printf '{\"Username\":\"store\",\"Secret\":\"s\"}'", dir);
+             "printf '{\"Username\":\"store\",\"Secret\":\"s\"}'",
+             dir);
     write_helper("store", body);
     write_helper("per-host", RIO_HELPER("per-host", "s"));
     write_config("{\"credsStore\":\"store\","
@@ -643,8 +650,8 @@ Test(oci_registry_creds, helper_names_validated)
     char longname[102];
     memset(longname, 'a', sizeof(longname) - 1);
     longname[sizeof(longname) - 1] = '\0';
-    const char *bad[] = {"../bin/docker-credential-x", "bin/x", "x y", "x;id", "$(id)",
-                         "x\\n", "\\u00e9", longname};
+    const char *bad[] = {
+        "../bin/docker-credential-x", "bin/x", "x y", "x;id", "$(id)", "x\\n", "\\u00e9", longname};
     for (size_t i = 0; i < VG_ARRAY_LEN(bad); i++) {
         for (int store = 0; store < 2; store++) {
             char cfg[512];
@@ -721,8 +728,7 @@ Test(oci_registry_creds, from_json_never_runs_helpers)
                     "\"auths\":{\"r.io\":{\"auth\":\"dTpw\"}}}";
     struct vg_registry_creds c;
     bool found = false;
-    cr_assert_eq(vg_registry_creds_from_json(&c, &found, "r.io", j, strlen(j), "secret", NULL),
-                 0);
+    cr_assert_eq(vg_registry_creds_from_json(&c, &found, "r.io", j, strlen(j), "secret", NULL), 0);
     cr_assert_str_eq(c.username, "u");
     vg_registry_creds_dispose(&c);
     char marker[128];

@@ -47,8 +47,9 @@ Test(oci_registry_live, push_pull_tags_referrers)
 {
     struct vg_registry_client *c = live_client("live/push");
     struct vg_err *err = NULL;
-    const char *cfg = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
-                      "\"diff_ids\":[]}}";
+    const char *cfg =
+        "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+        "\"diff_ids\":[]}}";
     struct vg_digest cd;
     vg_digest_of(&cd, VG_DIGEST_SHA256, cfg, strlen(cfg));
     bool exists = true;
@@ -109,14 +110,14 @@ Test(oci_registry_live, push_pull_tags_referrers)
     /* docker-registry 2.8 has no referrers API: the tag-schema fallback answers. */
     struct vg_buf idx = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
     bool fallback = false;
-    must(vg_registry_referrers(c, &md, "application/vnd.dev.cosign", &idx, &fallback, &err),
-         &err, "referrers");
+    must(vg_registry_referrers(c, &md, "application/vnd.dev.cosign", &idx, &fallback, &err), &err,
+         "referrers");
     cr_assert(fallback);
     cr_assert_not_null(strstr((char *)idx.data, "\"manifests\":[]"));
     vg_buf_dispose(&idx);
     char *fb_tag = vg_fmt("sha256-%s", vg_digest_hex(&md));
-    must(vg_registry_manifest_put(c, fb_tag, man, strlen(man), VG_MT_OCI_MANIFEST, &md, &err),
-         &err, "put fallback tag");
+    must(vg_registry_manifest_put(c, fb_tag, man, strlen(man), VG_MT_OCI_MANIFEST, &md, &err), &err,
+         "put fallback tag");
     idx = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
     must(vg_registry_referrers(c, &md, NULL, &idx, &fallback, &err), &err, "referrers 2");
     cr_assert_str_eq((char *)idx.data, man);
@@ -130,8 +131,9 @@ Test(oci_registry_live, cross_repo_mount)
 {
     struct vg_registry_client *c = live_client("live/mount-target");
     struct vg_err *err = NULL;
-    const char *blob = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
-                       "\"diff_ids\":[]}}";
+    const char *blob =
+        "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+        "\"diff_ids\":[]}}";
     struct vg_digest d;
     vg_digest_of(&d, VG_DIGEST_SHA256, blob, strlen(blob));
     must(vg_registry_blob_upload(c, &d, blob, strlen(blob), "live/push", &err), &err, "mount");
@@ -147,8 +149,9 @@ Test(oci_registry_live, get_many_matches_single_calls)
 {
     struct vg_registry_client *c = live_client("live/many");
     struct vg_err *err = NULL;
-    const char *cfg = "{\"architecture\":\"arm64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
-                      "\"diff_ids\":[]}}";
+    const char *cfg =
+        "{\"architecture\":\"arm64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+        "\"diff_ids\":[]}}";
     struct vg_digest cd, md, absent;
     vg_digest_of(&cd, VG_DIGEST_SHA256, cfg, strlen(cfg));
     vg_digest_of(&absent, VG_DIGEST_SHA256, "absent", 6);
@@ -156,8 +159,8 @@ Test(oci_registry_live, get_many_matches_single_calls)
     char *man = vg_fmt("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
                        "\"%s\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[]}",
                        VG_MT_OCI_MANIFEST, VG_MT_OCI_CONFIG, cd.text, strlen(cfg));
-    must(vg_registry_manifest_put(c, "v1", man, strlen(man), VG_MT_OCI_MANIFEST, &md, &err),
-         &err, "put");
+    must(vg_registry_manifest_put(c, "v1", man, strlen(man), VG_MT_OCI_MANIFEST, &md, &err), &err,
+         "put");
     struct vg_registry_get g[] = {
         {.kind = VG_REGISTRY_GET_MANIFEST, .reference = "v1"},
         {.kind = VG_REGISTRY_GET_MANIFEST, .reference = "absent"},

@@ -18,8 +18,7 @@ check_redact(const char *in, const char *want)
 
 Test(net_url, redacts_userinfo_and_query)
 {
-    check_redact("https://user:secret@example.com/v2/x?token=abc#frag",
-                 "https://example.com/v2/x");
+    check_redact("https://user:secret@example.com/v2/x?token=abc#frag", "https://example.com/v2/x");
     check_redact("http://127.0.0.1:5000/v2/a/b/blobs/sha256:00?X-Amz-Signature=s",
                  "http://127.0.0.1:5000/v2/a/b/blobs/sha256:00");
     char *s = vg_http_url_redact("not a url?secret=1");
@@ -34,11 +33,13 @@ Test(net_url, resolves_relative_references)
 {
     char *out = NULL;
     cr_assert_eq(vg_http_url_resolve(&out, "https://r.io/v2/x/tags/list",
-                                     "/v2/x/tags/list?n=2&last=b", NULL), 0);
+                                     "/v2/x/tags/list?n=2&last=b", NULL),
+                 0);
     cr_assert_str_eq(out, "https://r.io/v2/x/tags/list?n=2&last=b");
     free(out);
     cr_assert_eq(vg_http_url_resolve(&out, "https://r.io/v2/x/blobs/uploads/",
-                                     "https://s3.example/bucket?sig=1", NULL), 0);
+                                     "https://s3.example/bucket?sig=1", NULL),
+                 0);
     cr_assert_str_eq(out, "https://s3.example/bucket?sig=1");
     free(out);
     struct vg_err *err = NULL;

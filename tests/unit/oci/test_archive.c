@@ -17,7 +17,10 @@ hdr(uint8_t *h, const char *name, char type, uint64_t size, const char *link)
     if (link) {
         memcpy(h + 157, link, strlen(link));
     }
-    memcpy(h + 257, "ustar\0" "00", 8);
+    memcpy(h + 257,
+           "ustar\0"
+           "00",
+           8);
     memset(h + 148, ' ', 8);
     unsigned sum = 0;
     for (int i = 0; i < 512; i++) {
@@ -488,7 +491,10 @@ Test(oci_archive_unpack, other_inputs_refused)
 {
     struct bytes plain = {0}, xz = {0};
     put(&plain, "manifest.json", 13);
-    put(&xz, "\xfd" "7zXZ\0\0\0\0\0\0", 11);
+    put(&xz,
+        "\xfd"
+        "7zXZ\0\0\0\0\0\0",
+        11);
     struct unpacked u = unpack(&plain, 0, 0);
     cr_assert(vg_err_is(u.err, VG_E_UNSUPPORTED));
     unpacked_dispose(&u);
@@ -628,8 +634,8 @@ Test(oci_archive_unpack, compressed_non_tar_names_file_and_compression)
     cr_assert_lt(open_root(path, &root, &err), 0);
     cr_assert(vg_err_is(err, VG_E_PARSE));
     vg_autofree char *msg = vg_err_format(err);
-    cr_assert(strstr(msg, "junk.tar.gz (decompressed gzip)") && strstr(msg, "corrupt header"),
-              "%s", msg);
+    cr_assert(strstr(msg, "junk.tar.gz (decompressed gzip)") && strstr(msg, "corrupt header"), "%s",
+              msg);
     vg_err_free(&err);
     cr_assert_eq(dir_entries(dir), 1);
     unlink(path);

@@ -86,8 +86,7 @@ Test(oci_config, type_errors_name_the_member)
     expect_error("{\"config\":{\"Env\":\"PATH=/\"}" ROOTFS "}", VG_E_PARSE, "/config/Env");
     expect_error("{\"config\":{\"Cmd\":[1]}" ROOTFS "}", VG_E_PARSE, "/config/Cmd/0");
     expect_error("{\"config\":{\"Labels\":{\"a\":1}}" ROOTFS "}", VG_E_PARSE, "Labels/a");
-    expect_error("{\"config\":{\"ExposedPorts\":[\"80\"]}" ROOTFS "}", VG_E_PARSE,
-                 "ExposedPorts");
+    expect_error("{\"config\":{\"ExposedPorts\":[\"80\"]}" ROOTFS "}", VG_E_PARSE, "ExposedPorts");
     expect_error("{\"history\":[{\"empty_layer\":\"yes\"}]" ROOTFS "}", VG_E_PARSE,
                  "/history/0/empty_layer");
     expect_error("{}", VG_E_PARSE, "rootfs");

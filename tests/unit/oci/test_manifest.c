@@ -39,8 +39,7 @@ Test(oci_manifest, oci_manifest_all_fields)
     cr_assert_str_eq(m->layers[0].media_type, VG_MT_OCI_LAYER_GZIP);
     cr_assert_eq(m->layers[0].size, 3370706);
     cr_assert_str_eq(m->layers[1].media_type, VG_MT_OCI_LAYER_ZSTD);
-    cr_assert_str_eq(vg_json_str(m->layers[1].annotations, "org.opencontainers.image.title"),
-                     "x");
+    cr_assert_str_eq(vg_json_str(m->layers[1].annotations, "org.opencontainers.image.title"), "x");
     cr_assert_not_null(m->subject);
     cr_assert_eq(m->subject->size, 7);
     cr_assert_not_null(m->annotations);
@@ -127,8 +126,8 @@ Test(oci_manifest, hint_contradicting_document_refused)
 Test(oci_manifest, unknown_media_type_unsupported)
 {
     struct vg_err *err = NULL;
-    cr_assert_null(parse_str("{\"schemaVersion\":2,\"mediaType\":\"application/x-evil\"}", NULL,
-                             &err));
+    cr_assert_null(
+        parse_str("{\"schemaVersion\":2,\"mediaType\":\"application/x-evil\"}", NULL, &err));
     cr_assert_eq(err->code, VG_E_UNSUPPORTED);
     cr_assert(strstr(err->msg, "application/x-evil"));
     vg_err_free(&err);
@@ -149,8 +148,8 @@ expect_parse_error(const char *doc, const char *needle)
 }
 
 #define CFG "{\"mediaType\":\"" VG_MT_OCI_CONFIG "\",\"digest\":\"" H1 "\",\"size\":1}"
-#define MAN(cfg, layers)                                                                   \
-    "{\"schemaVersion\":2,\"mediaType\":\"" VG_MT_OCI_MANIFEST "\",\"config\":" cfg       \
+#define MAN(cfg, layers)                                                                           \
+    "{\"schemaVersion\":2,\"mediaType\":\"" VG_MT_OCI_MANIFEST "\",\"config\":" cfg                \
     ",\"layers\":" layers "}"
 
 Test(oci_manifest, lying_or_malformed_fields)
@@ -187,12 +186,13 @@ Test(oci_manifest, lying_or_malformed_fields)
 Test(oci_manifest, layer_count_limit)
 {
     struct vg_buf b = VG_BUF_INIT(64u << 20);
-    cr_assert_eq(vg_buf_append_str(&b, "{\"schemaVersion\":2,\"config\":" CFG ",\"layers\":[",
-                                   NULL), 0);
+    cr_assert_eq(
+        vg_buf_append_str(&b, "{\"schemaVersion\":2,\"config\":" CFG ",\"layers\":[", NULL), 0);
     for (unsigned i = 0; i <= VG_LIMIT_LAYERS; i++) {
         cr_assert_eq(vg_buf_appendf(&b, NULL,
                                     "%s{\"mediaType\":\"x\",\"digest\":\"" H1 "\",\"size\":1}",
-                                    i ? "," : ""), 0);
+                                    i ? "," : ""),
+                     0);
     }
     cr_assert_eq(vg_buf_append_str(&b, "]}", NULL), 0);
     struct vg_err *err = NULL;

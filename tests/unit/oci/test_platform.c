@@ -45,8 +45,8 @@ Test(oci_platform, parse_and_string)
 
 Test(oci_platform, parse_rejects_bad_syntax)
 {
-    const char *bad[] = {"", "linux", "linux/", "/amd64", "linux/amd64/v8/x", "linux//v8",
-                         "linux/am d64", "linux/amd64\n"};
+    const char *bad[] = {"",          "linux",        "linux/",       "/amd64", "linux/amd64/v8/x",
+                         "linux//v8", "linux/am d64", "linux/amd64\n"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct vg_oci_platform p;
         struct vg_err *err = NULL;

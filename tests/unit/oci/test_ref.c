@@ -13,8 +13,7 @@ struct ok_case {
 };
 
 static const struct ok_case ok_cases[] = {
-    {"nginx", "docker.io", "library/nginx", "latest", NULL, "docker.io/library/nginx:latest",
-     true},
+    {"nginx", "docker.io", "library/nginx", "latest", NULL, "docker.io/library/nginx:latest", true},
     {"library/nginx", "docker.io", "library/nginx", "latest", NULL,
      "docker.io/library/nginx:latest", true},
     {"docker.io/nginx", "docker.io", "library/nginx", "latest", NULL,
@@ -25,8 +24,8 @@ static const struct ok_case ok_cases[] = {
      "docker.io/library/nginx:1", false},
     {"index.docker.io/nginx", "docker.io", "library/nginx", "latest", NULL,
      "docker.io/library/nginx:latest", true},
-    {"bitnami/redis:7.2", "docker.io", "bitnami/redis", "7.2", NULL,
-     "docker.io/bitnami/redis:7.2", false},
+    {"bitnami/redis:7.2", "docker.io", "bitnami/redis", "7.2", NULL, "docker.io/bitnami/redis:7.2",
+     false},
     {"localhost/foo", "localhost", "foo", "latest", NULL, "localhost/foo:latest", true},
     {"localhost:5000/foo/bar:tag", "localhost:5000", "foo/bar", "tag", NULL,
      "localhost:5000/foo/bar:tag", false},
@@ -38,8 +37,7 @@ static const struct ok_case ok_cases[] = {
      "ghcr.io/org/app:v1.0.0-rc.1", false},
     {"quay.io/a__b/c-d.e/f_g", "quay.io", "a__b/c-d.e/f_g", "latest", NULL,
      "quay.io/a__b/c-d.e/f_g:latest", true},
-    {"a---b", "docker.io", "library/a---b", "latest", NULL, "docker.io/library/a---b:latest",
-     true},
+    {"a---b", "docker.io", "library/a---b", "latest", NULL, "docker.io/library/a---b:latest", true},
     {"Registry.Example.COM:443/x", "Registry.Example.COM:443", "x", "latest", NULL,
      "Registry.Example.COM:443/x:latest", true},
     {"Foo/bar", "Foo", "bar", "latest", NULL, "Foo/bar:latest", true},

@@ -125,8 +125,8 @@ Test(scan_ignore, vex_lookup)
     cr_assert_not_null(v);
     cr_expect_eq(vg_vex_statement_count(v), 5);
     const char *j = NULL;
-    cr_expect(vg_vex_suppresses(v, "CVE-2023-1", NULL, "pkg:deb/debian/openssl@3.0.11-1?arch=amd64",
-                                &j));
+    cr_expect(
+        vg_vex_suppresses(v, "CVE-2023-1", NULL, "pkg:deb/debian/openssl@3.0.11-1?arch=amd64", &j));
     cr_expect_str_eq(j, "vulnerable_code_not_in_execute_path");
     const char *aliases[] = {"GHSA-1111", NULL};
     cr_expect(vg_vex_suppresses(v, "CVE-XXXX", aliases, "pkg:deb/debian/openssl@1", &j),
@@ -139,8 +139,8 @@ Test(scan_ignore, vex_lookup)
     cr_expect(!vg_vex_suppresses(v, "CVE-2023-3", NULL, "pkg:pypi/requests@2.0", &j),
               "a later affected statement overrides");
     cr_expect_null(j);
-    cr_expect(vg_vex_suppresses(v, "CVE-2023-4", NULL, "pkg:golang/x/y@v1?goarch=amd64&goos=linux",
-                                &j));
+    cr_expect(
+        vg_vex_suppresses(v, "CVE-2023-4", NULL, "pkg:golang/x/y@v1?goarch=amd64&goos=linux", &j));
     cr_expect_str_eq(j, "not reachable");
     cr_expect(!vg_vex_suppresses(v, "CVE-2023-4", NULL, "pkg:golang/x/y@v1?goos=darwin", &j));
     vg_vex_free(v);
@@ -151,10 +151,12 @@ Test(scan_ignore, vex_rejects_bad_documents)
 {
     const char *bad[] = {
         "{}",
-        "{\"statements\":[{\"vulnerability\":{\"name\":\"C\"},\"products\":[\"p\"],\"status\":\"meh\"}]}",
+        "{\"statements\":[{\"vulnerability\":{\"name\":\"C\"},\"products\":[\"p\"],\"status\":"
+        "\"meh\"}]}",
         "{\"statements\":[{\"vulnerability\":{},\"products\":[\"p\"],\"status\":\"fixed\"}]}",
         "{\"statements\":[{\"vulnerability\":{\"name\":\"C\"},\"status\":\"fixed\"}]}",
-        "{\"statements\":[{\"vulnerability\":{\"name\":\"C\"},\"products\":[{}],\"status\":\"fixed\"}]}",
+        "{\"statements\":[{\"vulnerability\":{\"name\":\"C\"},\"products\":[{}],\"status\":"
+        "\"fixed\"}]}",
         "{\"statements\":[1]}",
         "{\"statements\":[],\"statements\":[]}",
         "not json",

@@ -184,7 +184,10 @@ pk(const void *d, size_t n)
 
 Test(scan_model, truncated_mid_opcode_keeps_earlier_imports)
 {
-    static const uint8_t d[] = "\x80\x02" "cos\nsystem\n" "X\x10\x00\x00\x00" "id";
+    static const uint8_t d[] = "\x80\x02"
+                               "cos\nsystem\n"
+                               "X\x10\x00\x00\x00"
+                               "id";
     struct vg_model_findings f = pk(d, sizeof(d) - 1);
     dump(&f);
     cr_expect_eq(count_id(&f, "VG-MODEL-001"), 1);
@@ -246,15 +249,15 @@ Test(scan_model, stack_depth_bound)
 Test(scan_model, malformed_streams)
 {
     const char *cases[] = {
-        "\x80\x06N.",          /* unsupported protocol */
-        "\xff",                /* unknown opcode */
-        "R.",                  /* REDUCE on empty stack */
-        "h\x05.",              /* memo key missing */
-        "N",                   /* no STOP */
-        "t.",                  /* TUPLE without MARK */
-        "(o.",                 /* OBJ without class */
-        "\x93.",               /* STACK_GLOBAL underflow */
-        "cos\nsystem",         /* unterminated GLOBAL */
+        "\x80\x06N.",  /* unsupported protocol */
+        "\xff",        /* unknown opcode */
+        "R.",          /* REDUCE on empty stack */
+        "h\x05.",      /* memo key missing */
+        "N",           /* no STOP */
+        "t.",          /* TUPLE without MARK */
+        "(o.",         /* OBJ without class */
+        "\x93.",       /* STACK_GLOBAL underflow */
+        "cos\nsystem", /* unterminated GLOBAL */
     };
     for (size_t i = 0; i < VG_ARRAY_LEN(cases); i++) {
         struct vg_model_findings f = pk(cases[i], strlen(cases[i]) ? strlen(cases[i]) : 1);
@@ -306,17 +309,21 @@ Test(scan_model, safetensors_invalid)
         {"{\"a\":{\"dtype\":\"F33\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "unknown dtype"},
         {"{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4, "negative"},
         {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-         "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "not valid JSON"},
+         "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+         4, "not valid JSON"},
         {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-         "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[2,6]}}", 6, "overlaps"},
+         "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[2,6]}}",
+         6, "overlaps"},
         {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, "gap"},
         {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8, "cover 4 of 8"},
         {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 2, "out of bounds"},
         {"{\"a\":{\"dtype\":\"U8\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}", 0,
          "overflows"},
-        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", 4, "invalid data_offsets"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", 4,
+         "invalid data_offsets"},
         {"{\"__metadata__\":{\"k\":1}}", 0, "not a string"},
-        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],\"x\":1}}", 4, "unknown field"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],\"x\":1}}", 4,
+         "unknown field"},
         {"[1,2]", 0, "start with"},
         {"{\"a\":1", 0, "not valid JSON"},
     };
@@ -352,16 +359,20 @@ Test(scan_model, safetensors_header_length_bounds)
 Test(scan_model, gguf_headers)
 {
     /* v3, 0 tensors, 1 kv: key "a" = u32 7 */
-    static const uint8_t ok[] = "GGUF\x03\x00\x00\x00" "\x00\x00\x00\x00\x00\x00\x00\x00"
+    static const uint8_t ok[] = "GGUF\x03\x00\x00\x00"
+                                "\x00\x00\x00\x00\x00\x00\x00\x00"
                                 "\x01\x00\x00\x00\x00\x00\x00\x00"
-                                "\x01\x00\x00\x00\x00\x00\x00\x00" "a" "\x04\x00\x00\x00"
+                                "\x01\x00\x00\x00\x00\x00\x00\x00"
+                                "a"
+                                "\x04\x00\x00\x00"
                                 "\x07\x00\x00\x00";
     struct vg_model_findings f = {0};
     cr_assert_eq(vg_model_check("m.gguf", ok, sizeof(ok) - 1, NULL, &f, NULL), 1);
     dump(&f);
     cr_expect_eq(f.len, 0);
     vg_model_findings_dispose(&f);
-    static const uint8_t huge[] = "GGUF\x03\x00\x00\x00" "\xff\xff\xff\xff\xff\xff\xff\xff"
+    static const uint8_t huge[] = "GGUF\x03\x00\x00\x00"
+                                  "\xff\xff\xff\xff\xff\xff\xff\xff"
                                   "\x00\x00\x00\x00\x00\x00\x00\x00";
     cr_assert_eq(vg_model_check("m.gguf", huge, sizeof(huge) - 1, NULL, &f, NULL), 1);
     cr_expect_eq(count_id(&f, "VG-MODEL-020"), 1);

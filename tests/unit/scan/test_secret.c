@@ -225,7 +225,8 @@ Test(scan_secret, binary_and_allowed_paths_and_size_limit)
     cr_assert_eq(vg_secret_scan(e, "a", tok, sizeof(tok) - 1, &f, NULL), 0);
     cr_expect_eq(f.len, 1, "file exactly at the limit is scanned");
     cr_assert_eq(vg_secret_scan(e, "a", "x\nghp_FakeToken0123456789FakeToken01234567\n",
-                                sizeof(tok) + 1, &f, NULL), 0);
+                                sizeof(tok) + 1, &f, NULL),
+                 0);
     cr_expect_eq(f.len, 1, "file one byte over the limit is skipped");
     vg_secret_findings_dispose(&f);
     vg_secret_engine_free(e);
@@ -237,8 +238,8 @@ Test(scan_secret, findings_limit_per_file)
     struct vg_secret_engine *e = vg_secret_engine_new(&o, NULL);
     struct vg_buf b = VG_BUF_INIT(1 << 16);
     for (int i = 0; i < 10; i++) {
-        cr_assert_eq(vg_buf_appendf(&b, NULL, "k%d=ghp_FakeToken0123456789FakeToken0123456%d\n",
-                                    i, i), 0);
+        cr_assert_eq(
+            vg_buf_appendf(&b, NULL, "k%d=ghp_FakeToken0123456789FakeToken0123456%d\n", i, i), 0);
     }
     struct vg_secret_findings f = {0};
     cr_assert_eq(vg_secret_scan(e, "a", b.data, b.len, &f, NULL), 0);

@@ -44,8 +44,8 @@ Test(sign_bundle, statement_v1_bytes)
     vg_buf_reset(&b);
     const struct vg_sign_kv ann[] = {{"z", "1"}, {"a", "<2>"}};
     TU_ASSERT_OK(vg_sign_statement_v1_build(&b, &d, ann, 2, &err), err);
-    cr_assert(strstr((char *)b.data, "\"annotations\":{\"a\":\"<2>\",\"z\":\"1\"}") != NULL,
-              "%s", b.data);
+    cr_assert(strstr((char *)b.data, "\"annotations\":{\"a\":\"<2>\",\"z\":\"1\"}") != NULL, "%s",
+              b.data);
     const struct vg_sign_kv dup[] = {{"a", "1"}, {"a", "2"}};
     vg_buf_reset(&b);
     cr_assert_lt(vg_sign_statement_v1_build(&b, &d, dup, 2, &err), 0);
@@ -54,8 +54,8 @@ Test(sign_bundle, statement_v1_bytes)
 }
 
 static struct vg_sign_bundle *
-make_bundle(const struct vg_crypto_key *k, const struct vg_digest *d,
-            const struct vg_sign_kv *ann, size_t n)
+make_bundle(const struct vg_crypto_key *k, const struct vg_digest *d, const struct vg_sign_kv *ann,
+            size_t n)
 {
     vg_autobuf struct vg_buf st = VG_BUF_INIT(4096);
     vg_autobuf struct vg_buf b = VG_BUF_INIT(64 * 1024);
@@ -75,8 +75,8 @@ check(const struct vg_sign_bundle *b, const struct vg_crypto_key *k, const char 
       const struct vg_sign_kv *want, size_t n, const char *ptype)
 {
     struct vg_digest d = dig(image);
-    struct vg_sign_verify_opts o = {.key = k, .image = &d, .annotations = want,
-                                    .nannotations = n, .check_claims = true};
+    struct vg_sign_verify_opts o = {
+        .key = k, .image = &d, .annotations = want, .nannotations = n, .check_claims = true};
     struct vg_err *err = NULL;
     struct vg_sign_statement *st = NULL;
     int rc = vg_sign_bundle_verify(b, &o, ptype, &st, &err);
@@ -104,8 +104,12 @@ Test(sign_bundle, roundtrip_and_claims)
     const struct vg_sign_kv wrong[] = {{"env", "dev"}}, absent[] = {{"team", "x"}};
     cr_assert_eq(check(b, k, image_sha, wrong, 1, NULL), VG_E_VERIFY);
     cr_assert_eq(check(b, k, image_sha, absent, 1, NULL), VG_E_VERIFY);
-    cr_assert_eq(check(b, k, "sha256:" "0000000000000000000000000000000000000000000000000000000000"
-                              "000000", NULL, 0, NULL), VG_E_VERIFY);
+    cr_assert_eq(check(b, k,
+                       "sha256:"
+                       "0000000000000000000000000000000000000000000000000000000000"
+                       "000000",
+                       NULL, 0, NULL),
+                 VG_E_VERIFY);
     cr_assert_eq(check(b, k, image_sha, NULL, 0, "https://cyclonedx.org/bom"), VG_E_VERIFY);
     vg_sign_bundle_free(b);
 }
@@ -144,10 +148,13 @@ Test(sign_bundle, referrer_manifest_and_index_match_derived_vectors)
     struct vg_digest bd, subject = dig(image_sha);
     vg_digest_of(&bd, VG_DIGEST_SHA256, bundle.data, bundle.len);
     struct vg_sign_referrer r = {
-        .bundle = &bd, .bundle_size = bundle.len, .predicate_type = VG_SIGN_PREDICATE_SIGN,
+        .bundle = &bd,
+        .bundle_size = bundle.len,
+        .predicate_type = VG_SIGN_PREDICATE_SIGN,
         .created = "2026-01-01T00:00:00Z",
         .subject_media_type = "application/vnd.docker.distribution.manifest.v2+json",
-        .subject = &subject, .subject_size = 264,
+        .subject = &subject,
+        .subject_size = 264,
     };
     vg_autobuf struct vg_buf m = VG_BUF_INIT(64 * 1024);
     struct vg_err *err = NULL;
@@ -158,14 +165,16 @@ Test(sign_bundle, referrer_manifest_and_index_match_derived_vectors)
     vg_autobuf struct vg_buf idx = VG_BUF_INIT(64 * 1024);
     bool added = false;
     TU_ASSERT_OK(vg_sign_referrers_index_add(&idx, NULL, 0, m.data, m.len, VG_SIGN_MT_BUNDLE_V03,
-                                             &added, &err), err);
+                                             &added, &err),
+                 err);
     cr_assert(added);
     cr_assert_eq(idx.len, want_i.len, "%s", idx.data);
     cr_assert(memcmp(idx.data, want_i.data, idx.len) == 0, "%s", idx.data);
     /* Adding the same referrer again changes nothing. */
     vg_autobuf struct vg_buf again = VG_BUF_INIT(64 * 1024);
     TU_ASSERT_OK(vg_sign_referrers_index_add(&again, idx.data, idx.len, m.data, m.len,
-                                             VG_SIGN_MT_BUNDLE_V03, &added, &err), err);
+                                             VG_SIGN_MT_BUNDLE_V03, &added, &err),
+                 err);
     cr_assert(!added);
     cr_assert_eq(again.len, idx.len);
 }
@@ -179,15 +188,15 @@ Test(sign_bundle, index_add_keeps_other_entries)
     vg_autobuf struct vg_buf idx = VG_BUF_INIT(64 * 1024);
     bool added = false;
     struct vg_err *err = NULL;
-    TU_ASSERT_OK(vg_sign_referrers_index_add(&idx, old, strlen(old), m, strlen(m), "t", &added,
-                                             &err), err);
+    TU_ASSERT_OK(
+        vg_sign_referrers_index_add(&idx, old, strlen(old), m, strlen(m), "t", &added, &err), err);
     cr_assert(added);
     cr_assert(strstr((char *)idx.data, "sha256:0000") != NULL);
     cr_assert(strstr((char *)idx.data, "\"artifactType\":\"t\"") != NULL);
     const char *bad = "{\"manifests\":{}}";
     vg_buf_reset(&idx);
-    cr_assert_lt(vg_sign_referrers_index_add(&idx, bad, strlen(bad), m, strlen(m), "t", &added,
-                                             &err), 0);
+    cr_assert_lt(
+        vg_sign_referrers_index_add(&idx, bad, strlen(bad), m, strlen(m), "t", &added, &err), 0);
     cr_assert(vg_err_is(err, VG_E_PARSE));
     vg_err_free(&err);
 }
@@ -206,26 +215,31 @@ parse_code(const char *json)
     return code;
 }
 
-#define ENV_OK "{\"payload\":\"e30=\",\"payloadType\":\"application/vnd.in-toto+json\"," \
-               "\"signatures\":[{\"sig\":\"MEUCIQ==\"}]}"
+#define ENV_OK                                                                                     \
+    "{\"payload\":\"e30=\",\"payloadType\":\"application/vnd.in-toto+json\","                      \
+    "\"signatures\":[{\"sig\":\"MEUCIQ==\"}]}"
 
 Test(sign_bundle, hostile_bundles)
 {
     cr_assert_eq(parse_code("{\"mediaType\":\"" VG_SIGN_MT_BUNDLE_V03 "\",\"verificationMaterial\""
-                            ":{},\"dsseEnvelope\":" ENV_OK "}"), 0);
+                            ":{},\"dsseEnvelope\":" ENV_OK "}"),
+                 0);
     cr_assert_eq(parse_code("{\"mediaType\":\"application/vnd.dev.sigstore.bundle+json;version=0.1"
                             "\",\"verificationMaterial\":{},\"dsseEnvelope\":" ENV_OK "}"),
                  VG_E_UNSUPPORTED);
     cr_assert_eq(parse_code("{\"mediaType\":\"" VG_SIGN_MT_BUNDLE_V03 "\",\"verificationMaterial\""
-                            ":{},\"messageSignature\":{}}"), VG_E_UNSUPPORTED);
+                            ":{},\"messageSignature\":{}}"),
+                 VG_E_UNSUPPORTED);
     cr_assert_eq(parse_code("{\"mediaType\":\"" VG_SIGN_MT_BUNDLE_V03 "\",\"mediaType\":\"x\","
                             "\"verificationMaterial\":{},\"dsseEnvelope\":" ENV_OK "}"),
                  VG_E_PARSE);
-    cr_assert_eq(parse_code("{\"mediaType\":\"" VG_SIGN_MT_BUNDLE_V03 "\",\"dsseEnvelope\":"
-                            ENV_OK "}"), VG_E_PARSE);
+    cr_assert_eq(
+        parse_code("{\"mediaType\":\"" VG_SIGN_MT_BUNDLE_V03 "\",\"dsseEnvelope\":" ENV_OK "}"),
+        VG_E_PARSE);
     cr_assert_eq(parse_code("{\"mediaType\":\"" VG_SIGN_MT_BUNDLE_V03 "\",\"verificationMaterial\""
                             ":{},\"dsseEnvelope\":{\"payload\":\"!!\",\"payloadType\":\"x\","
-                            "\"signatures\":[{\"sig\":\"AA==\"}]}}"), VG_E_PARSE);
+                            "\"signatures\":[{\"sig\":\"AA==\"}]}}"),
+                 VG_E_PARSE);
     cr_assert_eq(parse_code("[]"), VG_E_PARSE);
     cr_assert_eq(parse_code("{\"mediaType\":\"" VG_SIGN_MT_BUNDLE_V03), VG_E_PARSE);
 }
@@ -298,8 +312,8 @@ blob_parse_code(const char *json)
     return code;
 }
 
-#define MT02 "application/vnd.dev.sigstore.bundle+json;version=0.2"
-#define D32  "\"digest\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\""
+#define MT02                "application/vnd.dev.sigstore.bundle+json;version=0.2"
+#define D32                 "\"digest\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\""
 #define MSIG(alg, dig, sig) "{\"messageDigest\":{\"algorithm\":\"" alg "\"," dig "}," sig "}"
 
 Test(sign_bundle, hostile_blob_bundles)
@@ -315,14 +329,14 @@ Test(sign_bundle, hostile_blob_bundles)
     cr_assert_eq(blob_parse_code("{\"mediaType\":\"application/x\",\"verificationMaterial\":{},"
                                  "\"messageSignature\":{}}"),
                  VG_E_UNSUPPORTED);
-    cr_assert_eq(blob_parse_code("{\"mediaType\":\"" MT02 "\",\"verificationMaterial\":{},"
-                                 "\"messageSignature\":" MSIG("MD5", D32, "\"signature\":\"AA==\"")
-                                 "}"),
-                 VG_E_UNSUPPORTED);
+    cr_assert_eq(
+        blob_parse_code("{\"mediaType\":\"" MT02 "\",\"verificationMaterial\":{},"
+                        "\"messageSignature\":" MSIG("MD5", D32, "\"signature\":\"AA==\"") "}"),
+        VG_E_UNSUPPORTED);
     /* A 32-byte digest labelled SHA2_512, bad base64, no signature, empty signature. */
-    cr_assert_eq(blob_parse_code("{\"mediaType\":\"" MT02 "\",\"verificationMaterial\":{},"
-                                 "\"messageSignature\":" MSIG("SHA2_512", D32,
-                                                              "\"signature\":\"AA==\"") "}"),
+    cr_assert_eq(blob_parse_code(
+                     "{\"mediaType\":\"" MT02 "\",\"verificationMaterial\":{},"
+                     "\"messageSignature\":" MSIG("SHA2_512", D32, "\"signature\":\"AA==\"") "}"),
                  VG_E_PARSE);
     cr_assert_eq(blob_parse_code("{\"mediaType\":\"" MT02 "\",\"verificationMaterial\":{},"
                                  "\"messageSignature\":" MSIG("SHA2_256", "\"digest\":\"!!\"",
@@ -331,10 +345,10 @@ Test(sign_bundle, hostile_blob_bundles)
     cr_assert_eq(blob_parse_code("{\"mediaType\":\"" MT02 "\",\"verificationMaterial\":{},"
                                  "\"messageSignature\":" MSIG("SHA2_256", D32, "\"x\":1") "}"),
                  VG_E_PARSE);
-    cr_assert_eq(blob_parse_code("{\"mediaType\":\"" MT02 "\",\"verificationMaterial\":{},"
-                                 "\"messageSignature\":" MSIG("SHA2_256", D32,
-                                                              "\"signature\":\"\"") "}"),
-                 VG_E_PARSE);
+    cr_assert_eq(
+        blob_parse_code("{\"mediaType\":\"" MT02 "\",\"verificationMaterial\":{},"
+                        "\"messageSignature\":" MSIG("SHA2_256", D32, "\"signature\":\"\"") "}"),
+        VG_E_PARSE);
     /* Duplicate keys, missing verificationMaterial, not an object, truncated, oversized. */
     cr_assert_eq(blob_parse_code("{\"mediaType\":\"" MT02 "\",\"mediaType\":\"" MT02 "\","
                                  "\"verificationMaterial\":{},\"messageSignature\":{}}"),

@@ -58,8 +58,8 @@ attest(const char *file, const char *subject, const char *type)
         d = dig(subject);
     }
     struct vg_err *err = NULL;
-    int rc = vg_sign_attestation_verify(env.data, env.len, pub, subject ? &d : NULL, type, NULL,
-                                        &err);
+    int rc =
+        vg_sign_attestation_verify(env.data, env.len, pub, subject ? &d : NULL, type, NULL, &err);
     int code = rc < 0 ? (int)vg_err_root_code(err) : 0;
     vg_err_free(&err);
     return code;
@@ -101,7 +101,8 @@ Test(sign_dsse, wrong_key_and_tampered_signature_fail)
     TU_REQUIRE_VECTOR(other, "derived/encrypted-keys/pemsigstorekey.pub");
     vg_autobuf struct vg_buf env;
     tu_read(&env, path);
-    vg_autokey struct vg_crypto_key *wrong = vector_pub("derived/encrypted-keys/pemsigstorekey.pub");
+    vg_autokey struct vg_crypto_key *wrong =
+        vector_pub("derived/encrypted-keys/pemsigstorekey.pub");
     struct vg_err *err = NULL;
     cr_assert_lt(vg_sign_attestation_verify(env.data, env.len, wrong, NULL, NULL, NULL, &err), 0);
     cr_assert(vg_err_is(err, VG_E_VERIFY));
@@ -214,9 +215,8 @@ Test(sign_dsse, statement_predicates_by_type)
     struct vg_err *err = NULL;
     struct vg_digest d = dig(blob_sha);
     vg_autobuf struct vg_buf b = VG_BUF_INIT(VG_LIMIT_PAYLOAD_BYTES);
-    TU_ASSERT_OK(vg_sign_statement_build(&b, "spdx", "n", &d, "SPDXVersion: SPDX-2.2\n", 22, 0,
-                                         &err),
-                 err);
+    TU_ASSERT_OK(
+        vg_sign_statement_build(&b, "spdx", "n", &d, "SPDXVersion: SPDX-2.2\n", 22, 0, &err), err);
     cr_assert_not_null(strstr((char *)b.data, "\"predicate\":\"SPDXVersion: SPDX-2.2\\n\""));
     vg_buf_reset(&b);
     TU_ASSERT_OK(vg_sign_statement_build(&b, "https://example.com/TestResult/v1", "n", &d,
@@ -226,9 +226,8 @@ Test(sign_dsse, statement_predicates_by_type)
                                               "/v1\""));
     cr_assert_not_null(strstr((char *)b.data, "\"predicate\":{\"passed\":true}"));
     vg_buf_reset(&b);
-    cr_assert_lt(vg_sign_statement_build(&b, "cyclonedx", "n", &d, "{\"a\":1,\"a\":2}", 13, 0,
-                                         &err),
-                 0);
+    cr_assert_lt(
+        vg_sign_statement_build(&b, "cyclonedx", "n", &d, "{\"a\":1,\"a\":2}", 13, 0, &err), 0);
     cr_assert(vg_err_is(err, VG_E_PARSE));
     vg_err_free(&err);
     cr_assert_lt(vg_sign_statement_build(&b, "nonsense", "n", &d, "{}", 2, 0, &err), 0);
@@ -269,14 +268,16 @@ Test(sign_dsse, parser_rejects_hostile_envelopes)
     expect_dsse_error("[]", VG_E_PARSE);
     expect_dsse_error("{\"payloadType\":\"t\",\"payload\":\"e30=\"}", VG_E_PARSE);
     expect_dsse_error("{\"payloadType\":\"t\",\"payload\":\"e30=\",\"signatures\":[]}", VG_E_PARSE);
-    expect_dsse_error("{\"payloadType\":\"t\",\"payload\":\"e30=\",\"signatures\":[1]}", VG_E_PARSE);
+    expect_dsse_error("{\"payloadType\":\"t\",\"payload\":\"e30=\",\"signatures\":[1]}",
+                      VG_E_PARSE);
     expect_dsse_error("{\"payloadType\":\"t\",\"payload\":\"e30=\",\"signatures\":[{\"sig\":1}]}",
                       VG_E_PARSE);
     expect_dsse_error("{\"payloadType\":\"t\",\"payload\":\"e30=\",\"signatures\":[{\"keyid\":1,"
                       "\"sig\":\"AA==\"}]}",
                       VG_E_PARSE);
-    expect_dsse_error("{\"payloadType\":\"t\",\"payload\":\"*\",\"signatures\":[{\"sig\":\"AA==\"}]}",
-                      VG_E_PARSE);
+    expect_dsse_error(
+        "{\"payloadType\":\"t\",\"payload\":\"*\",\"signatures\":[{\"sig\":\"AA==\"}]}",
+        VG_E_PARSE);
     expect_dsse_error("{\"payloadType\":\"t\",\"payloadType\":\"u\",\"payload\":\"e30=\","
                       "\"signatures\":[{\"sig\":\"AA==\"}]}",
                       VG_E_PARSE);
@@ -285,8 +286,11 @@ Test(sign_dsse, parser_rejects_hostile_envelopes)
     struct vg_err *err = NULL;
     for (unsigned n = VG_SIGN_DSSE_MAX_SIGS; n <= VG_SIGN_DSSE_MAX_SIGS + 1; n++) {
         vg_buf_reset(&b);
-        cr_assert_eq(vg_buf_append_str(&b, "{\"payloadType\":\"t\",\"payload\":\"e30=\","
-                                           "\"signatures\":[", &err), 0);
+        cr_assert_eq(vg_buf_append_str(&b,
+                                       "{\"payloadType\":\"t\",\"payload\":\"e30=\","
+                                       "\"signatures\":[",
+                                       &err),
+                     0);
         for (unsigned i = 0; i < n; i++) {
             cr_assert_eq(vg_buf_appendf(&b, &err, "%s{\"sig\":\"AA==\"}", i ? "," : ""), 0);
         }
@@ -319,7 +323,9 @@ Test(sign_dsse, statement_parser_hostile)
     struct vg_sign_statement *st = NULL;
     struct vg_err *err = NULL;
     static const char *const bad[] = {
-        "{}", "[]", "{\"_type\":\"x\",\"predicateType\":\"p\"}",
+        "{}",
+        "[]",
+        "{\"_type\":\"x\",\"predicateType\":\"p\"}",
         "{\"_type\":\"x\",\"predicateType\":\"p\",\"subject\":{}}",
         "{\"_type\":\"x\",\"predicateType\":\"p\",\"subject\":[1]}",
         "{\"_type\":\"x\",\"_type\":\"y\",\"predicateType\":\"p\",\"subject\":[]}",

@@ -241,8 +241,7 @@ verify_sig_manifest(const char *pubrel, const struct vg_sign_kv *want, size_t nw
     struct vg_digest image = dig(digest_732);
     size_t ok = 0, i;
     json_t *layer;
-    json_array_foreach(vg_json_arr(m, "layers"), i, layer)
-    {
+    json_array_foreach (vg_json_arr(m, "layers"), i, layer) {
         cr_assert_str_eq(vg_json_str(layer, "mediaType"), VG_SIGN_MT_SIMPLESIGNING);
         const char *sig = vg_json_str(vg_json_obj(layer, "annotations"), VG_SIGN_ANN_SIGNATURE);
         vg_autofree char *rel = vg_fmt("derived/legacy-sig-image/payload-%zu.json", i + 1);

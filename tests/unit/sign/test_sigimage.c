@@ -262,13 +262,11 @@ Test(sign_sigimage, attestations_append_replace_verify)
     struct vg_sign_layer l[3];
     static const char text[] = "hello";
     static const char bom[] = "{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.4\"}";
-    TU_ASSERT_OK(vg_sign_attestation_sign(&l[0], k, "custom", "r", &image, text, 5, 0, &err),
-                 err);
-    TU_ASSERT_OK(vg_sign_attestation_sign(&l[1], k, "cyclonedx", "r", &image, bom,
-                                          sizeof(bom) - 1, 0, &err),
-                 err);
-    TU_ASSERT_OK(vg_sign_attestation_sign(&l[2], k, "custom", "r", &image, text, 5, 60, &err),
-                 err);
+    TU_ASSERT_OK(vg_sign_attestation_sign(&l[0], k, "custom", "r", &image, text, 5, 0, &err), err);
+    TU_ASSERT_OK(
+        vg_sign_attestation_sign(&l[1], k, "cyclonedx", "r", &image, bom, sizeof(bom) - 1, 0, &err),
+        err);
+    TU_ASSERT_OK(vg_sign_attestation_sign(&l[2], k, "custom", "r", &image, text, 5, 60, &err), err);
     cr_assert_str_eq(l[0].signature, "");
     const char *custom = vg_sign_predicate_type("custom");
     const char *cdx = vg_sign_predicate_type("cyclonedx");
@@ -288,8 +286,8 @@ Test(sign_sigimage, attestations_append_replace_verify)
     vg_autobuf struct vg_buf c = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
     vg_autobuf struct vg_buf m = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
     TU_ASSERT_OK(vg_sign_sig_image_render(img, &c, &m, &err), err);
-    cr_assert_not_null(strstr((char *)m.data,
-                              "\"mediaType\":\"application/vnd.dsse.envelope.v1+json\""));
+    cr_assert_not_null(
+        strstr((char *)m.data, "\"mediaType\":\"application/vnd.dsse.envelope.v1+json\""));
     cr_assert_not_null(strstr((char *)m.data, "\"annotations\":{\"dev.cosignproject.cosign/"
                                               "signature\":\"\",\"predicateType\":\"https://"
                                               "cyclonedx.org/bom\"}"));

@@ -37,7 +37,8 @@ Test(store_store, migrate_insert_query_roundtrip)
     cr_assert_eq(vg_store_migrate(s, steps, 2, &err), 0);
 
     struct vg_store_stmt *ins = NULL;
-    cr_assert_eq(vg_store_prepare(&ins, s, "INSERT INTO kv(k, v, note) VALUES(?1, ?2, ?3)", &err), 0);
+    cr_assert_eq(vg_store_prepare(&ins, s, "INSERT INTO kv(k, v, note) VALUES(?1, ?2, ?3)", &err),
+                 0);
     cr_assert_eq(vg_store_begin(s, &err), 0);
     for (int i = 0; i < 10; i++) {
         char k[16];
@@ -130,7 +131,8 @@ Test(store_store, errors_are_mapped)
 
     /* a file that is not a database */
     vg_autofree char *junk = vg_fmt("%s.junk", path);
-    cr_assert_eq(vg_file_write_atomic(junk, "not a database at all, just text.....", 37, 0644, &err), 0);
+    cr_assert_eq(
+        vg_file_write_atomic(junk, "not a database at all, just text.....", 37, 0644, &err), 0);
     cr_assert_eq(vg_store_open(&s, junk, VG_STORE_SNAPSHOT, &err), 0);
     cr_assert_lt(vg_store_exec(s, "SELECT * FROM sqlite_master", &err), 0);
     cr_assert(vg_err_is(err, VG_E_DB));

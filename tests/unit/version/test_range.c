@@ -8,8 +8,11 @@
 
 #include "version/version.h"
 
-#define EV(k, v) {VG_EV_##k, v}
-#define N(arr)   (sizeof(arr) / sizeof((arr)[0]))
+#define EV(k, v)                                                                                   \
+    {                                                                                              \
+        VG_EV_##k, v                                                                               \
+    }
+#define N(arr) (sizeof(arr) / sizeof((arr)[0]))
 
 Test(version_range, introduced_zero_fixed)
 {
@@ -31,8 +34,8 @@ Test(version_range, only_introduced_means_unfixed)
 Test(version_range, several_pairs_unsorted)
 {
     /* given out of order on purpose: the spec sorts before walking */
-    const struct vg_ver_event ev[] = {EV(FIXED, "2.0.5"), EV(INTRODUCED, "3.0.0"),
-                                      EV(FIXED, "1.4.2"), EV(INTRODUCED, "2.0.0"),
+    const struct vg_ver_event ev[] = {EV(FIXED, "2.0.5"),      EV(INTRODUCED, "3.0.0"),
+                                      EV(FIXED, "1.4.2"),      EV(INTRODUCED, "2.0.0"),
                                       EV(INTRODUCED, "1.0.0"), EV(FIXED, "3.1.0")};
     const char *yes[] = {"1.0.0", "1.4.1", "2.0.0", "2.0.4", "3.0.0", "3.0.9"};
     const char *no[] = {"0.9.9", "1.4.2", "1.9.9", "2.0.5", "2.9.9", "3.1.0", "4.0.0"};
@@ -115,7 +118,7 @@ Test(version_range, many_events)
     /* 20000 alternating events in reverse order: sorting is O(n log n), not quadratic */
     size_t n = 20000;
     struct vg_ver_event *ev = calloc(n, sizeof(*ev));
-    char (*vers)[16] = calloc(n, sizeof(*vers));
+    char(*vers)[16] = calloc(n, sizeof(*vers));
     cr_assert(ev && vers);
     for (size_t i = 0; i < n; i++) {
         size_t k = n - 1 - i;

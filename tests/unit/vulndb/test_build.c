@@ -94,7 +94,7 @@ fixture_db(void)
     struct vg_vulndb_build_stats st;
     build_from(f.db, paths, 3, &st);
     cr_assert_eq(st.records, 12); /* BAD-3 is kept without its unparsable range */
-    cr_assert_eq(st.skipped, 5); /* 3 bad OSV files, 2 bad secdb entries */
+    cr_assert_eq(st.skipped, 5);  /* 3 bad OSV files, 2 bad secdb entries */
     cr_assert_eq(st.ranges_dropped, 1);
     cr_assert_eq(st.inherited, 2);
     struct vg_err *err = NULL;
@@ -368,11 +368,14 @@ Test(vulndb_build, newest_duplicate_wins)
     cr_assert_eq(vg_vulndb_builder_new(&b, db, &err), 0);
     static const char *const recs[] = {
         "{\"id\":\"D-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"summary\":\"old\","
-        "\"affected\":[{\"package\":{\"ecosystem\":\"npm\",\"name\":\"a\"},\"versions\":[\"1.0.0\"]}]}",
+        "\"affected\":[{\"package\":{\"ecosystem\":\"npm\",\"name\":\"a\"},\"versions\":[\"1.0.0\"]"
+        "}]}",
         "{\"id\":\"D-1\",\"modified\":\"2024-06-01T00:00:00Z\",\"summary\":\"new\","
-        "\"affected\":[{\"package\":{\"ecosystem\":\"npm\",\"name\":\"b\"},\"versions\":[\"2.0.0\"]}]}",
+        "\"affected\":[{\"package\":{\"ecosystem\":\"npm\",\"name\":\"b\"},\"versions\":[\"2.0.0\"]"
+        "}]}",
         "{\"id\":\"D-1\",\"modified\":\"2024-03-01T00:00:00Z\",\"summary\":\"middle\","
-        "\"affected\":[{\"package\":{\"ecosystem\":\"npm\",\"name\":\"c\"},\"versions\":[\"3.0.0\"]}]}",
+        "\"affected\":[{\"package\":{\"ecosystem\":\"npm\",\"name\":\"c\"},\"versions\":[\"3.0.0\"]"
+        "}]}",
     };
     for (size_t i = 0; i < 3; i++) {
         cr_assert_eq(vg_vulndb_builder_add_json(b, "t", recs[i], strlen(recs[i]), &err), 0);
@@ -427,25 +430,31 @@ Test(vulndb_build, query_affecting_matches_full_query)
 {
     struct fx f = fixture_db();
     static const char *const cases[][3] = {
-        {"npm", "left-pad", "1.0.0"},         {"npm", "left-pad", "1.3.0"},
-        {"npm", "left-pad", "2.0.5"},         {"PyPI", "foo_bar.baz", "2.3"},
-        {"PyPI", "foo-bar-baz", "0.9rc1"},    {"PyPI", "foo-bar-baz", "3.0"},
-        {"Go", "example.com/mod", "1.5.0"},   {"Go", "example.com/mod", "1.2.0"},
-        {"Debian:12", "node-left-pad", "1.0"}, {"Alpine:v3.19", "openssl", "3.1.4-r2"},
-        {"Alpine:v3.19", "openssl", "9.9.9-r0"}, {"npm", "absent", "1.0.0"},
+        {"npm", "left-pad", "1.0.0"},
+        {"npm", "left-pad", "1.3.0"},
+        {"npm", "left-pad", "2.0.5"},
+        {"PyPI", "foo_bar.baz", "2.3"},
+        {"PyPI", "foo-bar-baz", "0.9rc1"},
+        {"PyPI", "foo-bar-baz", "3.0"},
+        {"Go", "example.com/mod", "1.5.0"},
+        {"Go", "example.com/mod", "1.2.0"},
+        {"Debian:12", "node-left-pad", "1.0"},
+        {"Alpine:v3.19", "openssl", "3.1.4-r2"},
+        {"Alpine:v3.19", "openssl", "9.9.9-r0"},
+        {"npm", "absent", "1.0.0"},
     };
     for (size_t i = 0; i < VG_ARRAY_LEN(cases); i++) {
         struct vg_vulndb_result all = q(&f, cases[i][0], cases[i][1]);
         struct vg_vulndb_result aff = {0};
         struct vg_err *err = NULL;
-        cr_assert_eq(vg_vulndb_query_affecting(&aff, f.h, cases[i][0], cases[i][1], 0,
-                                               cases[i][2], &err),
-                     0);
+        cr_assert_eq(
+            vg_vulndb_query_affecting(&aff, f.h, cases[i][0], cases[i][1], 0, cases[i][2], &err),
+            0);
         size_t want = 0;
         for (size_t j = 0; j < all.n; j++) {
             if (vg_vulndb_advisory_affects(&all.items[j], 0, cases[i][2], NULL)) {
-                cr_assert_not_null(find(&aff, all.items[j].id), "%s %s %s: missing %s",
-                                   cases[i][0], cases[i][1], cases[i][2], all.items[j].id);
+                cr_assert_not_null(find(&aff, all.items[j].id), "%s %s %s: missing %s", cases[i][0],
+                                   cases[i][1], cases[i][2], all.items[j].id);
                 want++;
             }
         }

@@ -35,9 +35,9 @@ refuse(const char *vec)
 
 Test(vulndb_cvss, v2_guide_examples)
 {
-    expect("AV:N/AC:L/Au:N/C:N/I:N/A:C", 7.8, VG_CVSS_V2);          /* CVE-2002-0392 */
-    expect("AV:N/AC:L/Au:N/C:C/I:C/A:C", 10.0, VG_CVSS_V2);         /* CVE-2003-0818 */
-    expect("AV:L/AC:H/Au:N/C:C/I:C/A:C", 6.2, VG_CVSS_V2);          /* CVE-2003-0062 */
+    expect("AV:N/AC:L/Au:N/C:N/I:N/A:C", 7.8, VG_CVSS_V2);  /* CVE-2002-0392 */
+    expect("AV:N/AC:L/Au:N/C:C/I:C/A:C", 10.0, VG_CVSS_V2); /* CVE-2003-0818 */
+    expect("AV:L/AC:H/Au:N/C:C/I:C/A:C", 6.2, VG_CVSS_V2);  /* CVE-2003-0062 */
     expect("(AV:N/AC:L/Au:N/C:P/I:P/A:P)", 7.5, VG_CVSS_V2);
     expect("CVSS:2.0/AV:N/AC:M/Au:N/C:P/I:N/A:N", 4.3, VG_CVSS_V2);
     expect("AV:N/AC:L/Au:N/C:N/I:N/A:N", 0.0, VG_CVSS_V2);

@@ -110,9 +110,10 @@ Test(vulndb_osv, rejects_bad_records_naming_the_place)
         "\"ranges\":[{\"type\":\"WEIRD\",\"events\":[{\"introduced\":\"0\"}]}]}]}");
     cr_assert(strstr(m1, "unknown range type 'WEIRD'"), "%s", m1);
     cr_assert(strstr(m1, "affected[0].ranges[0]"), "%s", m1);
-    vg_autofree char *m3 = parse_fails("{\"id\":\"X-3\",\"affected\":[{\"package\":{\"ecosystem\":"
-                                       "\"npm\",\"name\":\"a\"},\"ranges\":[{\"type\":\"SEMVER\","
-                                       "\"events\":[{\"introduced\":\"0\",\"fixed\":\"1.0.0\"}]}]}]}");
+    vg_autofree char *m3 =
+        parse_fails("{\"id\":\"X-3\",\"affected\":[{\"package\":{\"ecosystem\":"
+                    "\"npm\",\"name\":\"a\"},\"ranges\":[{\"type\":\"SEMVER\","
+                    "\"events\":[{\"introduced\":\"0\",\"fixed\":\"1.0.0\"}]}]}]}");
     cr_assert(strstr(m3, "one key"), "%s", m3);
     vg_autofree char *m4 = parse_fails("{\"summary\":\"no id\"}");
     vg_autofree char *m5 = parse_fails("{\"id\":\"has space\"}");
@@ -222,7 +223,7 @@ Test(vulndb_osv, secdb_quirks)
     cr_assert_str_eq(fixed_of(&c, "openssl/CVE-2023-6129"), "3.1.2-r0"); /* lowest wins */
     cr_assert_str_eq(fixed_of(&c, "openssl/CVE-2099-0001"), "3.1.4-r3"); /* commentary cut */
     cr_assert_str_eq(fixed_of(&c, "openssl/CVE-2024-0727"), "3.1.5");    /* no -rN */
-    cr_assert_null(fixed_of(&c, "openssl/CVE-2022-9999"));                /* "0": never affected */
+    cr_assert_null(fixed_of(&c, "openssl/CVE-2022-9999"));               /* "0": never affected */
     cr_assert_str_eq(fixed_of(&c, "busybox/CVE-2022-48174"), "1.36.1-r2");
     cr_assert_eq(c.n, 5);
     cr_assert_eq(c.bad, 2); /* "bad..-r1" and the nameless package */
