@@ -67,14 +67,14 @@ bare_requests(char **urls, size_t n)
 
 /* URLs of the reference requests for image (tag v1) with digest d. */
 static char **
-reference_urls(struct vg_registry_client *c, const char *host, size_t n, const struct vg_digest *d,
-               size_t *count)
+reference_urls(struct vg_oci_remote_client *c, const char *host, size_t n,
+               const struct vg_digest *d, size_t *count)
 {
     struct vg_err *err = NULL;
     const char *hex = vg_digest_hex(d);
     char *tag = vg_fmt("sha256-%s.sig", hex);
-    struct vg_registry_manifest m;
-    if (vg_registry_manifest_get(c, tag, &m, &err) < 0) {
+    struct vg_oci_remote_manifest m;
+    if (vg_oci_remote_manifest_get(c, tag, &m, &err) < 0) {
         die(&err, "read .sig manifest");
     }
     json_t *j = json_loadb((const char *)m.data, m.len, 0, NULL);
@@ -91,7 +91,7 @@ reference_urls(struct vg_registry_client *c, const char *host, size_t n, const s
         u[k++] = vg_fmt("http://%s/v2/bench/s%zu/blobs/%s", host, n, bd ? bd : "none");
     }
     json_decref(j);
-    vg_registry_manifest_dispose(&m);
+    vg_oci_remote_manifest_dispose(&m);
     free(tag);
     *count = k;
     return u;
@@ -100,7 +100,7 @@ reference_urls(struct vg_registry_client *c, const char *host, size_t n, const s
 static struct vg_digest pushed;
 
 static void
-push_image(struct vg_registry_client *c, size_t n)
+push_image(struct vg_oci_remote_client *c, size_t n)
 {
     struct vg_err *err = NULL;
     char cfg[128];
@@ -110,13 +110,13 @@ push_image(struct vg_registry_client *c, size_t n)
                        n);
     struct vg_digest d, md;
     vg_digest_of(&d, VG_DIGEST_SHA256, cfg, (size_t)len);
-    if (vg_registry_blob_upload(c, &d, cfg, (size_t)len, NULL, &err) < 0) {
+    if (vg_oci_remote_blob_upload(c, &d, cfg, (size_t)len, NULL, &err) < 0) {
         die(&err, "upload config");
     }
     char *m = vg_fmt("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
                      "\"size\":%d,\"digest\":\"%s\"},\"layers\":[]}",
                      VG_MT_OCI_MANIFEST, VG_MT_OCI_CONFIG, len, d.text);
-    if (vg_registry_manifest_put(c, "v1", m, strlen(m), VG_MT_OCI_MANIFEST, &md, &err) < 0) {
+    if (vg_oci_remote_manifest_put(c, "v1", m, strlen(m), VG_MT_OCI_MANIFEST, &md, &err) < 0) {
         die(&err, "put manifest");
     }
     pushed = md;
@@ -147,7 +147,7 @@ bench(const char *host, size_t n, size_t rounds, const struct vg_crypto_key *key
     if (vg_oci_ref_parse(&ref, image, &err) < 0) {
         die(&err, image);
     }
-    struct vg_registry_client *c = vg_registry_client_new(ref, &o, &err);
+    struct vg_oci_remote_client *c = vg_oci_remote_client_new(ref, &o, &err);
     if (!c) {
         die(&err, "client");
     }
@@ -169,7 +169,7 @@ bench(const char *host, size_t n, size_t rounds, const struct vg_crypto_key *key
     vg_sign_target_free(t);
     size_t nurls = 0;
     char **urls = reference_urls(c, host, n, &pushed, &nurls);
-    vg_registry_client_free(c);
+    vg_oci_remote_client_free(c);
     vg_oci_ref_free(ref);
 
     uint64_t *lat = calloc(rounds, sizeof(*lat));

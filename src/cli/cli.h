@@ -75,8 +75,8 @@ enum {
  * caller is done with it), false for any other code. arg is kept, not copied. */
 bool vg_cli_image_opt(int c, const char *arg, struct vg_oci_open_opts *o);
 
-/* Subcommands; weak so that a command whose file is not built is simply absent. */
-#define VG_CMD(name) int cmd_##name(int argc, char **argv) __attribute__((weak))
+/* Subcommands, one cmd_<name>.c each. */
+#define VG_CMD(name) int cmd_##name(int argc, char **argv)
 VG_CMD(inspect);
 VG_CMD(sbom);
 VG_CMD(scan);

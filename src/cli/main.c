@@ -46,9 +46,7 @@ usage(FILE *f)
             "Usage: vigil COMMAND [OPTIONS]\n\nCommands:\n",
             VG_VERSION);
     for (size_t i = 0; i < VG_ARRAY_LEN(commands); i++) {
-        if (commands[i].fn) {
-            fprintf(f, "  %-20s %s\n", commands[i].name, commands[i].summary);
-        }
+        fprintf(f, "  %-20s %s\n", commands[i].name, commands[i].summary);
     }
     fprintf(f, "  %-20s %s\n", "version", "print the version");
     fprintf(f, "\nRun 'vigil COMMAND --help' for a command's options and examples.\n"
@@ -81,7 +79,7 @@ main(int argc, char **argv)
     } else {
         rc = -1;
         for (size_t i = 0; i < VG_ARRAY_LEN(commands); i++) {
-            if (commands[i].fn && strcmp(argv[1], commands[i].name) == 0) {
+            if (strcmp(argv[1], commands[i].name) == 0) {
                 rc = commands[i].fn(argc - 1, argv + 1);
                 break;
             }

@@ -5,7 +5,7 @@
  * (Docker registry token spec, OAuth2 access_token). Both are bounded and fuzzed
  * (tests/fuzz/net_www_authenticate.c, tests/fuzz/net_token.c).
  *
- * It does not decide which scheme to use or where to send credentials (oci/registry_auth.c).
+ * It does not decide which scheme to use or where to send credentials (oci/remote_auth.c).
  */
 #include "net.h"
 

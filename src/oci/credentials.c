@@ -15,7 +15,7 @@
  * Passwords, tokens and the helper's answer are wiped on dispose. The registry client decides
  * when credentials are sent; this file only finds them.
  */
-#include "registry_int.h"
+#include "remote_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +43,7 @@
 #define DOCKER_HUB_KEY        "https://index.docker.io/v1/"
 
 void
-vg_registry_creds_dispose(struct vg_registry_creds *c)
+vg_oci_remote_creds_dispose(struct vg_oci_remote_creds *c)
 {
     if (!c) {
         return;
@@ -56,7 +56,7 @@ vg_registry_creds_dispose(struct vg_registry_creds *c)
 
 /* "user:pass" (the password may contain ':'). */
 static int
-split_userpass(struct vg_registry_creds *out, const char *s, size_t len, const char *what,
+split_userpass(struct vg_oci_remote_creds *out, const char *s, size_t len, const char *what,
                struct vg_err **err)
 {
     const char *colon = memchr(s, ':', len);
@@ -134,7 +134,7 @@ is_any(const json_t *j)
 }
 
 static int
-entry_creds(struct vg_registry_creds *out, const json_t *e, const char *what, struct vg_err **err)
+entry_creds(struct vg_oci_remote_creds *out, const json_t *e, const char *what, struct vg_err **err)
 {
     const char *auth = vg_json_str(e, "auth");
     const char *user = vg_json_str(e, "username");
@@ -164,7 +164,7 @@ entry_creds(struct vg_registry_creds *out, const json_t *e, const char *what, st
 
 /* The "auths" part of a parsed config: out is zeroed first. */
 static int
-auths_lookup(struct vg_registry_creds *out, bool *found, const json_t *j, const char *registry,
+auths_lookup(struct vg_oci_remote_creds *out, bool *found, const json_t *j, const char *registry,
              const char *what, struct vg_err **err)
 {
     memset(out, 0, sizeof(*out));
@@ -181,7 +181,7 @@ auths_lookup(struct vg_registry_creds *out, bool *found, const json_t *j, const 
         return 0;
     }
     if (entry_creds(out, best, what, err) < 0) {
-        vg_registry_creds_dispose(out);
+        vg_oci_remote_creds_dispose(out);
         return -1;
     }
     *found = out->username || out->identity_token;
@@ -203,8 +203,8 @@ config_parse(json_t **out, const void *json, size_t len, const char *what, struc
 }
 
 int
-vg_registry_creds_from_json(struct vg_registry_creds *out, bool *found, const char *registry,
-                            const void *json, size_t len, const char *what, struct vg_err **err)
+vg_oci_remote_creds_from_json(struct vg_oci_remote_creds *out, bool *found, const char *registry,
+                              const void *json, size_t len, const char *what, struct vg_err **err)
 {
     memset(out, 0, sizeof(*out));
     *found = false;
@@ -618,7 +618,7 @@ answer_fields(const json_t *j, json_t **user, json_t **secret, struct vg_err **e
 /* {"ServerURL","Username","Secret"}. Username "<token>" makes Secret an identity token. An
  * answer with neither is treated as "not found". Secrets never go into messages. */
 static int
-helper_answer_parse(struct vg_registry_creds *out, bool *found, const struct vg_buf *b,
+helper_answer_parse(struct vg_oci_remote_creds *out, bool *found, const struct vg_buf *b,
                     struct vg_err **err)
 {
     vg_autojson json_t *j = NULL;
@@ -671,7 +671,7 @@ helper_status_error(const struct helper_proc *p, const struct vg_buf *out,
  * input), a helper not on $PATH VG_E_NOTFOUND (the caller warns and goes on without it),
  * everything else (not executable, failed, crashed, timed out) VG_E_AUTH (exit 5). */
 static int
-helper_get(struct vg_registry_creds *out, bool *found, const char *name, const char *source,
+helper_get(struct vg_oci_remote_creds *out, bool *found, const char *name, const char *source,
            const char *registry, const char *what, struct vg_err **err)
 {
     vg_autofree char *prog = vg_fmt(HELPER_PREFIX "%s", name);
@@ -698,7 +698,7 @@ helper_get(struct vg_registry_creds *out, bool *found, const char *name, const c
     }
     vg_buf_dispose(&b);
     if (rc < 0) {
-        vg_registry_creds_dispose(out);
+        vg_oci_remote_creds_dispose(out);
         *found = false;
         return vg_err_wrap(err, "credential helper %s (%s in %s) for %s", prog, source, what,
                            registry);
@@ -727,7 +727,7 @@ config_path(const char *docker_config_dir)
 
 /* The helper (when one applies and has an entry), else auths. */
 static int
-config_lookup(struct vg_registry_creds *out, bool *found, const char *registry, const json_t *j,
+config_lookup(struct vg_oci_remote_creds *out, bool *found, const char *registry, const json_t *j,
               const char *path, struct vg_err **err)
 {
     const char *helper, *source;
@@ -756,8 +756,9 @@ config_lookup(struct vg_registry_creds *out, bool *found, const char *registry, 
 }
 
 int
-vg_registry_creds_lookup(struct vg_registry_creds *out, bool *found, const char *registry,
-                         const char *creds_opt, const char *docker_config_dir, struct vg_err **err)
+vg_oci_remote_creds_lookup(struct vg_oci_remote_creds *out, bool *found, const char *registry,
+                           const char *creds_opt, const char *docker_config_dir,
+                           struct vg_err **err)
 {
     memset(out, 0, sizeof(*out));
     *found = false;

@@ -16,11 +16,6 @@
 
 #include <string.h>
 
-/* Weak so that oci/ links while the registry transport is not built; see image_source_new. */
-extern int vg_oci_registry_source_new(struct vg_oci_source **out, const char *spec,
-                                      const struct vg_oci_open_opts *opts, struct vg_err **err)
-    __attribute__((weak));
-
 struct vg_oci_blob {
     struct vg_oci_stream *s;
     struct vg_oci_verifier *v;
@@ -159,10 +154,7 @@ image_source_new(struct vg_oci_image *img, const char *image, const struct vg_oc
     if (vg_oci_ref_parse(&img->ref, spec, err) < 0) {
         return -1;
     }
-    if (!vg_oci_registry_source_new) {
-        return vg_err_set(err, VG_E_UNSUPPORTED, "registry transport not built");
-    }
-    return vg_oci_registry_source_new(&img->src, spec, o, err);
+    return vg_oci_remote_source_new(&img->src, spec, o, err);
 }
 
 static int

@@ -192,6 +192,6 @@ int vg_oci_verifier_finish(struct vg_oci_verifier *v, struct vg_err **err);
 void vg_oci_verifier_free(struct vg_oci_verifier *v);
 
 /* The registry client (push, tags, referrers) used by sign/ and registry tests. */
-#include "oci/registry.h"
+#include "oci/remote.h"
 
 #endif

@@ -43,7 +43,7 @@ int vg_oci_layout_source_new(struct vg_oci_source **out, const char *spec,
                              const struct vg_oci_open_opts *opts, struct vg_err **err);
 int vg_oci_archive_source_new(struct vg_oci_source **out, const char *spec,
                               const struct vg_oci_open_opts *opts, struct vg_err **err);
-int vg_oci_registry_source_new(struct vg_oci_source **out, const char *spec,
-                               const struct vg_oci_open_opts *opts, struct vg_err **err);
+int vg_oci_remote_source_new(struct vg_oci_source **out, const char *spec,
+                             const struct vg_oci_open_opts *opts, struct vg_err **err);
 
 #endif

@@ -60,7 +60,7 @@ fetch_cached(void *vctx, const struct vg_sign_sig_entry *layer, struct vg_buf *o
     if (!c->fetched[i]) {
         uint64_t t0 = vg_now_ns();
         vg_buf_init(&c->blobs[i], out->max);
-        int rc = vg_registry_blob_get(c->t->store, &layer->digest, &c->blobs[i], err);
+        int rc = vg_oci_remote_blob_get(c->t->store, &layer->digest, &c->blobs[i], err);
         c->net_ns += vg_now_ns() - t0;
         if (rc < 0) {
             vg_buf_reset(&c->blobs[i]);
@@ -107,7 +107,7 @@ legacy_blob_max(bool att)
 
 /* The referrers listing as an index, or NULL (any failure means "no bundles", like cosign 3). */
 static struct vg_oci_manifest *
-referrers_index(struct check_ctx *c, struct vg_registry_get *g)
+referrers_index(struct check_ctx *c, struct vg_oci_remote_get *g)
 {
     struct vg_oci_manifest *idx = NULL;
     vg_autoerr struct vg_err *e = vg_steal_ptr(&g->err);
@@ -136,7 +136,7 @@ referrers_index(struct check_ctx *c, struct vg_registry_get *g)
  * BUNDLES_TOTAL_MAX), or skips it (another kind of referrer). */
 static bool
 bundle_from_manifest(struct check_ctx *c, const struct vg_oci_desc *ref, const char *want,
-                     struct vg_registry_get *g, struct vg_digest *blob, uint64_t *total)
+                     struct vg_oci_remote_get *g, struct vg_digest *blob, uint64_t *total)
 {
     struct vg_oci_manifest *m = NULL;
     struct vg_err *e = vg_steal_ptr(&g->err);
@@ -171,20 +171,20 @@ bundle_from_manifest(struct check_ctx *c, const struct vg_oci_desc *ref, const c
 }
 
 static void
-timed_batch(struct check_ctx *c, struct vg_registry_get *g, size_t n)
+timed_batch(struct check_ctx *c, struct vg_oci_remote_get *g, size_t n)
 {
     uint64_t t0 = vg_now_ns();
-    vg_registry_get_many(c->t->store, g, n);
+    vg_oci_remote_get_many(c->t->store, g, n);
     c->net_ns += vg_now_ns() - t0;
 }
 
 /* Legacy payloads to fetch ahead (declared within the bound and the prefetch budget); *leg_of
  * maps each read to its layer. */
-static struct vg_registry_get *
+static struct vg_oci_remote_get *
 legacy_reads(const struct check_ctx *c, bool att, size_t **leg_of, size_t *n)
 {
     size_t nleg = c->img->n, max = legacy_blob_max(att), budget = PREFETCH_BYTES;
-    struct vg_registry_get *g = vg_calloc(nleg + 1, sizeof(*g));
+    struct vg_oci_remote_get *g = vg_calloc(nleg + 1, sizeof(*g));
     *leg_of = vg_calloc(nleg + 1, sizeof(**leg_of));
     *n = 0;
     for (size_t i = 0; i < nleg; i++) {
@@ -194,14 +194,14 @@ legacy_reads(const struct check_ctx *c, bool att, size_t **leg_of, size_t *n)
         }
         budget -= l->size;
         (*leg_of)[*n] = i;
-        g[(*n)++] = (struct vg_registry_get){
-            .kind = VG_REGISTRY_GET_BLOB, .digest = l->digest, .out = VG_BUF_INIT(max)};
+        g[(*n)++] = (struct vg_oci_remote_get){
+            .kind = VG_OCI_REMOTE_GET_BLOB, .digest = l->digest, .out = VG_BUF_INIT(max)};
     }
     return g;
 }
 
 static void
-legacy_keep(struct check_ctx *c, struct vg_registry_get *g, const size_t *leg_of, size_t n)
+legacy_keep(struct check_ctx *c, struct vg_oci_remote_get *g, const size_t *leg_of, size_t n)
 {
     for (size_t k = 0; k < n; k++) {
         if (g[k].rc == 0) { /* a failure is fetched again, and reported, on first use */
@@ -214,18 +214,18 @@ legacy_keep(struct check_ctx *c, struct vg_registry_get *g, const size_t *leg_of
 
 /* Bundle blobs of the referrers whose manifests are in g[0..n), fetched and parsed. */
 static void
-window_bundles(struct check_ctx *c, const struct vg_oci_desc *refs, struct vg_registry_get *g,
+window_bundles(struct check_ctx *c, const struct vg_oci_desc *refs, struct vg_oci_remote_get *g,
                size_t n, const char *want, uint64_t *total)
 {
     size_t *bundle_of = vg_calloc(n + 1, sizeof(*bundle_of));
-    struct vg_registry_get *bg = vg_calloc(n + 1, sizeof(*bg));
+    struct vg_oci_remote_get *bg = vg_calloc(n + 1, sizeof(*bg));
     size_t nb = 0;
     for (size_t i = 0; i < n; i++) {
         struct vg_digest d;
         if (bundle_from_manifest(c, &refs[i], want, &g[i], &d, total)) {
             bundle_of[nb] = c->nbundles - 1;
-            bg[nb++] = (struct vg_registry_get){
-                .kind = VG_REGISTRY_GET_BLOB, .digest = d, .out = VG_BUF_INIT(BUNDLE_BLOB_MAX)};
+            bg[nb++] = (struct vg_oci_remote_get){
+                .kind = VG_OCI_REMOTE_GET_BLOB, .digest = d, .out = VG_BUF_INIT(BUNDLE_BLOB_MAX)};
         }
     }
     timed_batch(c, bg, nb);
@@ -236,7 +236,7 @@ window_bundles(struct check_ctx *c, const struct vg_oci_desc *refs, struct vg_re
         } else if (vg_sign_bundle_parse(&fb->b, bg[k].out.data, bg[k].out.len, &fb->err) < 0) {
             VG_DEBUG("sign", "%s: unusable bundle", fb->where); /* fb->err says why */
         }
-        vg_registry_get_dispose(&bg[k]);
+        vg_oci_remote_get_dispose(&bg[k]);
     }
     free(bg);
     free(bundle_of);
@@ -252,16 +252,16 @@ collect_payloads(struct check_ctx *c, const struct vg_oci_manifest *idx, const c
         idx ? (idx->nmanifests < VG_SIGN_MAX_REFERRERS ? idx->nmanifests : VG_SIGN_MAX_REFERRERS)
             : 0;
     size_t *leg_of = NULL, nleg = 0;
-    struct vg_registry_get *lg = legacy_reads(c, att, &leg_of, &nleg);
+    struct vg_oci_remote_get *lg = legacy_reads(c, att, &leg_of, &nleg);
     c->bundles = vg_calloc(nref ? nref : 1, sizeof(*c->bundles));
     uint64_t total = 0;
     for (size_t w = 0; w == 0 || w < nref; w += REFERRER_WINDOW) {
         size_t nw = nref - w < REFERRER_WINDOW ? nref - w : REFERRER_WINDOW;
         size_t extra = w == 0 ? nleg : 0;
-        struct vg_registry_get *g = vg_calloc(nw + extra + 1, sizeof(*g));
+        struct vg_oci_remote_get *g = vg_calloc(nw + extra + 1, sizeof(*g));
         for (size_t i = 0; i < nw; i++) {
-            g[i] = (struct vg_registry_get){.kind = VG_REGISTRY_GET_MANIFEST,
-                                            .reference = idx->manifests[w + i].digest.text};
+            g[i] = (struct vg_oci_remote_get){.kind = VG_OCI_REMOTE_GET_MANIFEST,
+                                              .reference = idx->manifests[w + i].digest.text};
         }
         memcpy(g + nw, lg, extra * sizeof(*g));
         timed_batch(c, g, nw + extra);
@@ -270,7 +270,7 @@ collect_payloads(struct check_ctx *c, const struct vg_oci_manifest *idx, const c
         }
         window_bundles(c, nw ? &idx->manifests[w] : NULL, g, nw, want, &total);
         for (size_t k = 0; k < nw + extra; k++) {
-            vg_registry_get_dispose(&g[k]);
+            vg_oci_remote_get_dispose(&g[k]);
         }
         free(g);
     }
@@ -284,17 +284,17 @@ static int
 collect(struct check_ctx *c, const char *want, const char *suffix, struct vg_err **err)
 {
     c->tag = vg_sign_tag(&c->t->digest, suffix);
-    struct vg_registry_get g[2] = {
-        {.kind = VG_REGISTRY_GET_REFERRERS,
+    struct vg_oci_remote_get g[2] = {
+        {.kind = VG_OCI_REMOTE_GET_REFERRERS,
          .digest = c->t->digest,
          .out = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES)},
-        {.kind = VG_REGISTRY_GET_MANIFEST, .reference = c->tag},
+        {.kind = VG_OCI_REMOTE_GET_MANIFEST, .reference = c->tag},
     };
     timed_batch(c, g, 2);
     struct vg_oci_manifest *idx = referrers_index(c, &g[0]);
     int rc = vg_sign__sig_image_from(&g[1], &c->img, err);
-    vg_registry_get_dispose(&g[0]);
-    vg_registry_get_dispose(&g[1]);
+    vg_oci_remote_get_dispose(&g[0]);
+    vg_oci_remote_get_dispose(&g[1]);
     if (rc < 0) {
         vg_oci_manifest_free(idx);
         return vg_err_wrap(err, "%s:%s", c->t->store_name, c->tag);
@@ -567,7 +567,7 @@ tree_add(struct vg_sign_tree *t, const char *kind, char *location, const char *d
 }
 
 static int
-tree_tag(const struct vg_sign_target *t, struct vg_sign_tree *out, struct vg_registry_get *g,
+tree_tag(const struct vg_sign_target *t, struct vg_sign_tree *out, struct vg_oci_remote_get *g,
          const char *kind, struct vg_err **err)
 {
     struct vg_sign_sig_image *img = NULL;
@@ -585,7 +585,8 @@ tree_tag(const struct vg_sign_target *t, struct vg_sign_tree *out, struct vg_reg
 }
 
 static void
-tree_referrers(const struct vg_sign_target *t, struct vg_sign_tree *out, struct vg_registry_get *g)
+tree_referrers(const struct vg_sign_target *t, struct vg_sign_tree *out,
+               struct vg_oci_remote_get *g)
 {
     vg_autoerr struct vg_err *e = vg_steal_ptr(&g->err);
     struct vg_oci_manifest *idx = NULL;
@@ -619,21 +620,22 @@ vg_sign_target_tree(const struct vg_sign_target *t, struct vg_sign_tree *out, st
     static const char *const suffix[] = {".sig", ".att", ".sbom"};
     static const char *const kind[] = {"signature", "attestation", "sbom"};
     char *tags[3];
-    struct vg_registry_get g[4] = {{.kind = VG_REGISTRY_GET_REFERRERS,
-                                    .digest = t->digest,
-                                    .out = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES)}};
+    struct vg_oci_remote_get g[4] = {{.kind = VG_OCI_REMOTE_GET_REFERRERS,
+                                      .digest = t->digest,
+                                      .out = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES)}};
     for (size_t i = 0; i < 3; i++) {
         tags[i] = vg_sign_tag(&t->digest, suffix[i]);
-        g[i + 1] = (struct vg_registry_get){.kind = VG_REGISTRY_GET_MANIFEST, .reference = tags[i]};
+        g[i + 1] =
+            (struct vg_oci_remote_get){.kind = VG_OCI_REMOTE_GET_MANIFEST, .reference = tags[i]};
     }
-    vg_registry_get_many(t->store, g, 4);
+    vg_oci_remote_get_many(t->store, g, 4);
     tree_referrers(t, out, &g[0]);
     int rc = 0;
     for (size_t i = 0; i < 3 && rc == 0; i++) {
         rc = tree_tag(t, out, &g[i + 1], kind[i], err);
     }
     for (size_t i = 0; i < 4; i++) {
-        vg_registry_get_dispose(&g[i]);
+        vg_oci_remote_get_dispose(&g[i]);
         if (i < 3) {
             free(tags[i]);
         }

@@ -41,9 +41,9 @@ vg_sign_target_free(struct vg_sign_target *t)
     }
     if (!t->borrowed) {
         if (t->store != t->images) {
-            vg_registry_client_free(t->store);
+            vg_oci_remote_client_free(t->store);
         }
-        vg_registry_client_free(t->images);
+        vg_oci_remote_client_free(t->images);
     }
     vg_oci_ref_free(t->ref);
     free(t->name);
@@ -75,7 +75,7 @@ open_store(struct vg_sign_target *t, const char *repository, const struct vg_oci
                           repository);
     }
     t->store_name = vg_oci_ref_name(r);
-    t->store = vg_registry_client_new(r, o, err);
+    t->store = vg_oci_remote_client_new(r, o, err);
     vg_oci_ref_free(r);
     return t->store ? 0 : vg_err_wrap(err, "signature repository %s", t->store_name);
 }
@@ -95,13 +95,13 @@ vg_sign_target_open(struct vg_sign_target **out, const char *image,
     }
     t->name = vg_oci_ref_name(t->ref);
     t->docker_reference = vg_sign_docker_reference(t->name);
-    if (!(t->images = vg_registry_client_new(t->ref, o, err))) {
+    if (!(t->images = vg_oci_remote_client_new(t->ref, o, err))) {
         vg_sign_target_free(t);
         return -1;
     }
     const char *reference = t->ref->digest ? t->ref->digest : t->ref->tag;
-    struct vg_registry_manifest m;
-    if ((rc = vg_registry_manifest_get(t->images, reference, &m, err)) < 0) {
+    struct vg_oci_remote_manifest m;
+    if ((rc = vg_oci_remote_manifest_get(t->images, reference, &m, err)) < 0) {
         vg_sign_target_free(t);
         return rc;
     }
@@ -109,7 +109,7 @@ vg_sign_target_open(struct vg_sign_target **out, const char *image,
     t->media_type = vg_steal_ptr(&m.media_type);
     t->manifest = vg_steal_ptr(&m.data);
     t->manifest_len = t->size = m.len;
-    vg_registry_manifest_dispose(&m);
+    vg_oci_remote_manifest_dispose(&m);
     if (!t->media_type) {
         t->media_type = vg_strdup(VG_MT_OCI_MANIFEST);
     }
@@ -155,7 +155,7 @@ vg_sign_push_result_dispose(struct vg_sign_push_result *r)
 /* ---------------------------------------------------------------- shared registry helpers */
 
 int
-vg_sign__sig_image_from(struct vg_registry_get *g, struct vg_sign_sig_image **out,
+vg_sign__sig_image_from(struct vg_oci_remote_get *g, struct vg_sign_sig_image **out,
                         struct vg_err **err)
 {
     if (g->rc < 0) {
@@ -173,13 +173,13 @@ vg_sign__sig_image_from(struct vg_registry_get *g, struct vg_sign_sig_image **ou
 }
 
 int
-vg_sign__read_sig_image(struct vg_registry_client *c, const char *tag,
+vg_sign__read_sig_image(struct vg_oci_remote_client *c, const char *tag,
                         struct vg_sign_sig_image **out, struct vg_err **err)
 {
-    struct vg_registry_get g = {.kind = VG_REGISTRY_GET_MANIFEST, .reference = tag};
-    g.rc = vg_registry_manifest_get(c, tag, &g.manifest, &g.err);
+    struct vg_oci_remote_get g = {.kind = VG_OCI_REMOTE_GET_MANIFEST, .reference = tag};
+    g.rc = vg_oci_remote_manifest_get(c, tag, &g.manifest, &g.err);
     int rc = vg_sign__sig_image_from(&g, out, err);
-    vg_registry_get_dispose(&g);
+    vg_oci_remote_get_dispose(&g);
     return rc;
 }
 
@@ -208,7 +208,7 @@ has_layer(const struct vg_sign_sig_image *img, const struct vg_sign_layer *l,
 }
 
 static int
-upload(struct vg_registry_client *c, const void *data, size_t len, struct vg_digest *d,
+upload(struct vg_oci_remote_client *c, const void *data, size_t len, struct vg_digest *d,
        struct vg_err **err)
 {
     struct vg_digest local;
@@ -216,7 +216,7 @@ upload(struct vg_registry_client *c, const void *data, size_t len, struct vg_dig
         d = &local;
     }
     vg_digest_of(d, VG_DIGEST_SHA256, data, len);
-    return vg_registry_blob_upload(c, d, data, len, NULL, err);
+    return vg_oci_remote_blob_upload(c, d, data, len, NULL, err);
 }
 
 /* One read-modify-write round: append, render, upload blobs, PUT at tag. */
@@ -239,8 +239,8 @@ legacy_put(const struct vg_sign_target *t, struct vg_sign_sig_image *img, const 
         (rc = upload(t->store, config.data, config.len, NULL, err)) < 0) {
         return rc;
     }
-    return vg_registry_manifest_put(t->store, tag, manifest.data, manifest.len,
-                                    VG_SIGN_MT_OCI_MANIFEST, &res->manifest, err);
+    return vg_oci_remote_manifest_put(t->store, tag, manifest.data, manifest.len,
+                                      VG_SIGN_MT_OCI_MANIFEST, &res->manifest, err);
 }
 
 static void
@@ -352,9 +352,9 @@ fallback_index_update(const struct vg_sign_target *t, const struct vg_buf *manif
     vg_autofree char *tag = vg_sign_tag(&t->digest, "");
     bool confirmed = false;
     for (unsigned attempt = 0; attempt <= 2 * PUSH_ATTEMPTS; attempt++) {
-        struct vg_registry_manifest cur = {0};
+        struct vg_oci_remote_manifest cur = {0};
         vg_autoerr struct vg_err *e = NULL;
-        if (vg_registry_manifest_get(t->store, tag, &cur, &e) < 0 &&
+        if (vg_oci_remote_manifest_get(t->store, tag, &cur, &e) < 0 &&
             vg_err_root_code(e) != VG_E_NOTFOUND) {
             if (err) {
                 *err = vg_steal_ptr(&e);
@@ -365,7 +365,7 @@ fallback_index_update(const struct vg_sign_target *t, const struct vg_buf *manif
         bool added = false;
         int rc = vg_sign_referrers_index_add(&idx, cur.data, cur.len, manifest->data, manifest->len,
                                              VG_SIGN_MT_BUNDLE_V03, &added, err);
-        vg_registry_manifest_dispose(&cur);
+        vg_oci_remote_manifest_dispose(&cur);
         if (rc < 0) {
             return vg_err_wrap(err, "referrers index %s", tag);
         }
@@ -382,8 +382,8 @@ fallback_index_update(const struct vg_sign_target *t, const struct vg_buf *manif
             backoff(attempt);
         }
         struct vg_digest put;
-        if ((rc = vg_registry_manifest_put(t->store, tag, idx.data, idx.len, VG_MT_OCI_INDEX, &put,
-                                           err)) < 0) {
+        if ((rc = vg_oci_remote_manifest_put(t->store, tag, idx.data, idx.len, VG_MT_OCI_INDEX,
+                                             &put, err)) < 0) {
             return vg_err_wrap(err, "referrers index %s", tag);
         }
     }
@@ -423,15 +423,15 @@ bundle_push(const struct vg_sign_target *t, const struct vg_crypto_key *key, con
     vg_digest_of(&res->manifest, VG_DIGEST_SHA256, manifest.data, manifest.len);
     res->location = vg_fmt("%s@%s", t->store_name, res->manifest.text);
     struct vg_digest put;
-    if ((rc = vg_registry_manifest_put(t->store, res->manifest.text, manifest.data, manifest.len,
-                                       VG_SIGN_MT_OCI_MANIFEST, &put, err)) < 0) {
+    if ((rc = vg_oci_remote_manifest_put(t->store, res->manifest.text, manifest.data, manifest.len,
+                                         VG_SIGN_MT_OCI_MANIFEST, &put, err)) < 0) {
         return vg_err_wrap(err, "push %s", res->location);
     }
     res->appended = true;
     /* Does the registry index referrers itself? Otherwise keep the fallback tag. */
     vg_autobuf struct vg_buf probe = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
-    if ((rc = vg_registry_referrers(t->store, &t->digest, VG_SIGN_MT_BUNDLE_V03, &probe,
-                                    &res->fallback, err)) < 0) {
+    if ((rc = vg_oci_remote_referrers(t->store, &t->digest, VG_SIGN_MT_BUNDLE_V03, &probe,
+                                      &res->fallback, err)) < 0) {
         return vg_err_wrap(err, "referrers of %s", t->digest.text);
     }
     return res->fallback ? fallback_index_update(t, &manifest, err) : 0;

@@ -10,10 +10,10 @@
 
 /* The `.sig`/`.att` image at tag, or an empty one when the tag does not exist (404). Other
  * registry errors are returned as they are. */
-VG_NODISCARD int vg_sign__read_sig_image(struct vg_registry_client *c, const char *tag,
+VG_NODISCARD int vg_sign__read_sig_image(struct vg_oci_remote_client *c, const char *tag,
                                          struct vg_sign_sig_image **out, struct vg_err **err);
 /* The same from a MANIFEST read of a batch (its error, if any, moves to err). */
-VG_NODISCARD int vg_sign__sig_image_from(struct vg_registry_get *g, struct vg_sign_sig_image **out,
-                                         struct vg_err **err);
+VG_NODISCARD int vg_sign__sig_image_from(struct vg_oci_remote_get *g,
+                                         struct vg_sign_sig_image **out, struct vg_err **err);
 
 #endif

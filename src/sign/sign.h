@@ -415,9 +415,9 @@ struct vg_sign_target {
     uint8_t *manifest; /* exact bytes */
     size_t manifest_len;
     char *store_name; /* "registry/repository" holding attachments */
-    struct vg_registry_client *images;
-    struct vg_registry_client *store; /* == images unless another repository is configured */
-    bool borrowed;                    /* clients belong to a parent target */
+    struct vg_oci_remote_client *images;
+    struct vg_oci_remote_client *store; /* == images unless another repository is configured */
+    bool borrowed;                      /* clients belong to a parent target */
 };
 
 /* $VIGIL_REPOSITORY, else $COSIGN_REPOSITORY, else NULL (empty counts as unset). */

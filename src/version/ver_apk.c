@@ -100,13 +100,13 @@ advance(struct apk_state *t, size_t n)
 static void
 parse_digits(struct apk_state *t)
 {
-    size_t n = ver_digits_span(t->in, 0);
+    size_t n = vg_ver_digits_span(t->in, 0);
     uint64_t v = 0;
     for (size_t i = 0; i < n; i++) {
         v = v * 10u + (uint64_t)(t->in.ptr[i] - '0'); /* wraps like apk_blob_pull_uint */
     }
     t->number = v;
-    t->value = ver_sub(t->in, 0, n);
+    t->value = vg_ver_sub(t->in, 0, n);
     advance(t, n);
     if (n == 0) {
         t->tok = T_INVALID;
@@ -147,7 +147,7 @@ tok_next(struct apk_state *t)
         if (t->tok > T_DIGIT) {
             goto invalid;
         }
-        t->value = ver_sub(t->in, 0, 1);
+        t->value = vg_ver_sub(t->in, 0, 1);
         t->tok = T_LETTER;
         advance(t, 1);
     } else if (c == '.' || ver_isdigit(c)) {
@@ -171,7 +171,7 @@ tok_next(struct apk_state *t)
         }
         advance(t, 1);
         size_t n = span_class(t->in, false);
-        t->value = ver_sub(t->in, 0, n);
+        t->value = vg_ver_sub(t->in, 0, n);
         advance(t, n);
         t->suffix = suffix_value(t->value);
         if (t->suffix == S_INVALID) {
@@ -184,7 +184,7 @@ tok_next(struct apk_state *t)
         }
         advance(t, 1);
         size_t n = span_class(t->in, true);
-        t->value = ver_sub(t->in, 0, n);
+        t->value = vg_ver_sub(t->in, 0, n);
         advance(t, n);
         if (n == 0) {
             goto invalid;
@@ -217,7 +217,7 @@ tok_cmp(const struct apk_state *a, const struct apk_state *b)
     switch (a->tok) {
     case T_DIGIT:
         if (a->value.ptr[0] == '0' || b->value.ptr[0] == '0') {
-            return ver_bytes_cmp(a->value, b->value);
+            return vg_ver_bytes_cmp(a->value, b->value);
         }
         return u64_cmp(a->number, b->number);
     case T_INITIAL_DIGIT:
@@ -229,7 +229,7 @@ tok_cmp(const struct apk_state *a, const struct apk_state *b)
     case T_SUFFIX:
         return u64_cmp(a->suffix, b->suffix);
     default:
-        return ver_bytes_cmp(a->value, b->value);
+        return vg_ver_bytes_cmp(a->value, b->value);
     }
 }
 

@@ -57,7 +57,7 @@ static bool
 iprefix(struct vg_str s, size_t i, const char *lower)
 {
     size_t n = strlen(lower);
-    return s.len >= i + n && ver_ieq(ver_sub(s, i, i + n), lower);
+    return s.len >= i + n && vg_ver_ieq(vg_ver_sub(s, i, i + n), lower);
 }
 
 /* ---------------------------------------------------------------- modifier regex */
@@ -92,7 +92,7 @@ mod_nums(struct vg_str s, size_t i)
 {
     for (;;) {
         size_t j = (ver_at(s, i) == '.' || ver_at(s, i) == '-') ? i + 1 : i;
-        size_t n = ver_digits_span(s, j);
+        size_t n = vg_ver_digits_span(s, j);
         if (n == 0) {
             return i;
         }
@@ -120,8 +120,8 @@ mod_match(struct vg_str s, size_t i, struct mod *m)
             size_t q = p + strlen(stabilities[a]);
             size_t e = mod_nums(s, q);
             if (mod_dev_end(s, e, &m->dev)) {
-                m->stab = ver_sub(s, p, q);
-                m->nums = ver_sub(s, q, e);
+                m->stab = vg_ver_sub(s, p, q);
+                m->nums = vg_ver_sub(s, q, e);
                 return true;
             }
         }
@@ -136,13 +136,13 @@ mod_match(struct vg_str s, size_t i, struct mod *m)
 static void
 expand_stability(struct norm *n, struct vg_str st)
 {
-    if (ver_ieq(st, "a") || ver_ieq(st, "alpha")) {
+    if (vg_ver_ieq(st, "a") || vg_ver_ieq(st, "alpha")) {
         puts_(n, "alpha");
-    } else if (ver_ieq(st, "b") || ver_ieq(st, "beta")) {
+    } else if (vg_ver_ieq(st, "b") || vg_ver_ieq(st, "beta")) {
         puts_(n, "beta");
-    } else if (ver_ieq(st, "p") || ver_ieq(st, "pl") || ver_ieq(st, "patch")) {
+    } else if (vg_ver_ieq(st, "p") || vg_ver_ieq(st, "pl") || vg_ver_ieq(st, "patch")) {
         puts_(n, "patch");
-    } else if (ver_ieq(st, "rc")) {
+    } else if (vg_ver_ieq(st, "rc")) {
         puts_(n, "RC");
     } else {
         for (size_t i = 0; i < st.len; i++) {
@@ -164,7 +164,7 @@ append_mod(struct norm *n, const struct mod *m)
         expand_stability(n, m->stab);
         struct vg_str nums = m->nums;
         while (nums.len > 0 && (nums.ptr[0] == '.' || nums.ptr[0] == '-')) {
-            nums = ver_sub(nums, 1, nums.len);
+            nums = vg_ver_sub(nums, 1, nums.len);
         }
         put(n, nums.ptr, nums.len);
     }
@@ -179,16 +179,16 @@ static bool
 classical(struct norm *n, struct vg_str s)
 {
     size_t i = (ver_at(s, 0) == 'v' || ver_at(s, 0) == 'V') ? 1 : 0;
-    size_t nd = ver_digits_span(s, i);
+    size_t nd = vg_ver_digits_span(s, i);
     if (nd < 1 || nd > 5) {
         return false;
     }
-    struct vg_str parts[4] = {ver_sub(s, i, i + nd)};
+    struct vg_str parts[4] = {vg_ver_sub(s, i, i + nd)};
     i += nd;
     for (size_t k = 1; k < 4; k++) {
         parts[k] = VG_STR(".0");
-        if (ver_at(s, i) == '.' && (nd = ver_digits_span(s, i + 1)) > 0) {
-            parts[k] = ver_sub(s, i, i + 1 + nd);
+        if (ver_at(s, i) == '.' && (nd = vg_ver_digits_span(s, i + 1)) > 0) {
+            parts[k] = vg_ver_sub(s, i, i + 1 + nd);
             i += 1 + nd;
         }
     }
@@ -209,7 +209,7 @@ date_tail(struct vg_str s, size_t i, size_t *end, struct mod *m)
 {
     bool sep = ver_at(s, i) == '.' || ver_at(s, i) == ':' || ver_at(s, i) == '-';
     size_t j = sep ? i + 1 : i;
-    size_t nd = ver_digits_span(s, j);
+    size_t nd = vg_ver_digits_span(s, j);
     for (size_t take = nd < 3 ? nd : 3; take >= 1; take--) {
         if (mod_match(s, j + take, m)) {
             *end = j + take;
@@ -229,7 +229,7 @@ date_groups(struct vg_str s, size_t i, size_t k, size_t *end, struct mod *m)
     if (k < 6) {
         bool sep = ver_at(s, i) == '.' || ver_at(s, i) == ':' || ver_at(s, i) == '-';
         size_t j = sep ? i + 1 : i;
-        if (ver_digits_span(s, j) >= 2 && date_groups(s, j + 2, k + 1, end, m)) {
+        if (vg_ver_digits_span(s, j) >= 2 && date_groups(s, j + 2, k + 1, end, m)) {
             return true;
         }
     }
@@ -242,7 +242,7 @@ datetime(struct norm *n, struct vg_str s)
     size_t st = (ver_at(s, 0) == 'v' || ver_at(s, 0) == 'V') ? 1 : 0;
     size_t end;
     struct mod m;
-    if (ver_digits_span(s, st) < 4 || !date_groups(s, st + 4, 0, &end, &m)) {
+    if (vg_ver_digits_span(s, st) < 4 || !date_groups(s, st + 4, 0, &end, &m)) {
         return false;
     }
     for (size_t i = st; i < end; i++) {
@@ -258,7 +258,7 @@ static bool
 numeric_branch(struct norm *n, struct vg_str s)
 {
     size_t i = (ver_at(s, 0) == 'v' || ver_at(s, 0) == 'V') ? 1 : 0;
-    size_t nd = ver_digits_span(s, i);
+    size_t nd = vg_ver_digits_span(s, i);
     if (nd == 0) {
         return false;
     }
@@ -266,7 +266,7 @@ numeric_branch(struct norm *n, struct vg_str s)
     i += nd;
     for (size_t k = 1; k < 4; k++) {
         int c = ver_at(s, i + 1);
-        if (ver_at(s, i) == '.' && (nd = ver_digits_span(s, i + 1)) > 0) {
+        if (ver_at(s, i) == '.' && (nd = vg_ver_digits_span(s, i + 1)) > 0) {
             put(n, s.ptr + i, 1 + nd);
             i += 1 + nd;
         } else if (ver_at(s, i) == '.' && (c == 'x' || c == 'X' || c == '*')) {
@@ -293,7 +293,7 @@ trim_php(struct vg_str s)
     while (e > b && php_space(s.ptr[e - 1])) {
         e--;
     }
-    return ver_sub(s, b, e);
+    return vg_ver_sub(s, b, e);
 }
 
 /* `^([^,\s]++) ++as ++([^,\s]++)$`: keeps the part before " as ". */
@@ -322,7 +322,7 @@ strip_alias(struct vg_str s)
     if (k == sp || st == k || k != s.len) {
         return s;
     }
-    return ver_sub(s, 0, first);
+    return vg_ver_sub(s, 0, first);
 }
 
 static struct vg_str
@@ -332,8 +332,8 @@ strip_flag(struct vg_str s)
     for (size_t f = 0; f < VG_ARRAY_LEN(flags); f++) {
         size_t n = strlen(flags[f]) + 1;
         if (s.len >= n && s.ptr[s.len - n] == '@' &&
-            ver_ieq(ver_sub(s, s.len - n + 1, s.len), flags[f])) {
-            return ver_sub(s, 0, s.len - n);
+            vg_ver_ieq(vg_ver_sub(s, s.len - n + 1, s.len), flags[f])) {
+            return vg_ver_sub(s, 0, s.len - n);
         }
     }
     return s;
@@ -355,7 +355,7 @@ strip_build(struct vg_str s)
             return s;
         }
     }
-    return ver_sub(s, 0, i);
+    return vg_ver_sub(s, 0, i);
 }
 
 static void
@@ -385,12 +385,12 @@ normalize(struct norm *n, struct vg_str s)
     }
     n->len = 0;
     /* `(.*?)[.-]?dev$`: a numeric branch such as "1.x-dev" */
-    if (s.len >= 3 && ver_ieq(ver_sub(s, s.len - 3, s.len), "dev")) {
+    if (s.len >= 3 && vg_ver_ieq(vg_ver_sub(s, s.len - 3, s.len), "dev")) {
         size_t k = s.len - 3;
         if (k > 0 && (s.ptr[k - 1] == '.' || s.ptr[k - 1] == '-')) {
             k--;
         }
-        if (numeric_branch(n, trim_php(ver_sub(s, 0, k)))) {
+        if (numeric_branch(n, trim_php(vg_ver_sub(s, 0, k)))) {
             return;
         }
     }
@@ -579,10 +579,10 @@ vg_ver_composer_cmp(struct vg_str a, struct vg_str b)
     normalize(&x, a);
     normalize(&y, b);
     if (!x.ok || !y.ok) {
-        return x.ok == y.ok ? ver_bytes_cmp(a, b) : (x.ok ? -1 : 1);
+        return x.ok == y.ok ? vg_ver_bytes_cmp(a, b) : (x.ok ? -1 : 1);
     }
     if (x.branch && y.branch) {
-        return ver_bytes_cmp((struct vg_str){x.buf, x.len}, (struct vg_str){y.buf, y.len});
+        return vg_ver_bytes_cmp((struct vg_str){x.buf, x.len}, (struct vg_str){y.buf, y.len});
     }
     return php_version_compare(x.buf, y.buf, 0);
 }

@@ -39,7 +39,7 @@ deb_parse(struct vg_str v)
     while (e > b && is_blank(v.ptr[e - 1])) {
         e--;
     }
-    struct vg_str s = ver_sub(v, b, e);
+    struct vg_str s = vg_ver_sub(v, b, e);
     if (s.len == 0) {
         d.ok = false;
     }
@@ -64,8 +64,8 @@ deb_parse(struct vg_str v)
             neg = s.ptr[i] == '-';
             i++;
         }
-        size_t nd = ver_digits_span(s, i);
-        struct vg_str digits = ver_sub(s, i, i + nd);
+        size_t nd = vg_ver_digits_span(s, i);
+        struct vg_str digits = vg_ver_sub(s, i, i + nd);
         uint64_t ep = 0;
         if (nd == 0 || i + nd != colon) {
             d.ok = false; /* epoch empty or not a number: whole string is upstream */
@@ -80,7 +80,7 @@ deb_parse(struct vg_str v)
             }
         }
     }
-    struct vg_str rest = ver_sub(s, start, s.len);
+    struct vg_str rest = vg_ver_sub(s, start, s.len);
     size_t hyphen = rest.len;
     for (size_t i = rest.len; i > 0; i--) {
         if (rest.ptr[i - 1] == '-') {
@@ -89,8 +89,8 @@ deb_parse(struct vg_str v)
         }
     }
     if (hyphen < rest.len) {
-        d.upstream = ver_sub(rest, 0, hyphen);
-        d.revision = ver_sub(rest, hyphen + 1, rest.len);
+        d.upstream = vg_ver_sub(rest, 0, hyphen);
+        d.revision = vg_ver_sub(rest, hyphen + 1, rest.len);
         if (d.revision.len == 0) {
             d.ok = false;
         }
@@ -137,8 +137,8 @@ verrevcmp(struct vg_str a, struct vg_str b)
             i++;
             j++;
         }
-        size_t na = ver_digits_span(a, i), nb = ver_digits_span(b, j);
-        int r = ver_digits_cmp(ver_sub(a, i, i + na), ver_sub(b, j, j + nb));
+        size_t na = vg_ver_digits_span(a, i), nb = vg_ver_digits_span(b, j);
+        int r = vg_ver_digits_cmp(vg_ver_sub(a, i, i + na), vg_ver_sub(b, j, j + nb));
         if (r != 0) {
             return r;
         }
@@ -152,7 +152,7 @@ int
 vg_ver_deb_cmp(struct vg_str a, struct vg_str b)
 {
     struct deb_ver x = deb_parse(a), y = deb_parse(b);
-    int r = ver_digits_cmp(x.epoch, y.epoch);
+    int r = vg_ver_digits_cmp(x.epoch, y.epoch);
     if (r == 0) {
         r = verrevcmp(x.upstream, y.upstream);
     }

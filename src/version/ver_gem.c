@@ -31,7 +31,7 @@ strip(struct vg_str s)
     while (e > b && (rb_space(s.ptr[e - 1]) || s.ptr[e - 1] == '\0')) {
         e--;
     }
-    return ver_sub(s, b, e);
+    return vg_ver_sub(s, b, e);
 }
 
 bool
@@ -41,7 +41,7 @@ vg_ver_gem_valid(struct vg_str v)
     if (v.len == 0) {
         return true;
     }
-    size_t i = ver_digits_span(v, 0);
+    size_t i = vg_ver_digits_span(v, 0);
     if (i == 0) {
         return false;
     }
@@ -81,13 +81,13 @@ canonical(struct vg_str v, struct gem_seg *out)
         int c = (unsigned char)v.ptr[i];
         size_t st = i;
         if (ver_isdigit(c)) {
-            i += ver_digits_span(v, i);
-            out[n++] = (struct gem_seg){ver_sub(v, st, i), true};
+            i += vg_ver_digits_span(v, i);
+            out[n++] = (struct gem_seg){vg_ver_sub(v, st, i), true};
         } else if (ver_isalpha(c)) {
             while (i < v.len && ver_isalpha(ver_at(v, i))) {
                 i++;
             }
-            out[n++] = (struct gem_seg){ver_sub(v, st, i), false};
+            out[n++] = (struct gem_seg){vg_ver_sub(v, st, i), false};
         } else {
             if (c == '-') {
                 out[n++] = (struct gem_seg){VG_STR("pre"), false};
@@ -101,12 +101,13 @@ canonical(struct vg_str v, struct gem_seg *out)
     }
     /* trailing zeros of the string part */
     size_t end = n;
-    while (end > first_str && out[end - 1].num && ver_digits_cmp(out[end - 1].s, VG_STR("")) == 0) {
+    while (end > first_str && out[end - 1].num &&
+           vg_ver_digits_cmp(out[end - 1].s, VG_STR("")) == 0) {
         end--;
     }
     /* trailing zeros of the numeric part: shift the string part down over them */
     size_t nend = first_str;
-    while (nend > 0 && ver_digits_cmp(out[nend - 1].s, VG_STR("")) == 0) {
+    while (nend > 0 && vg_ver_digits_cmp(out[nend - 1].s, VG_STR("")) == 0) {
         nend--;
     }
     for (size_t k = first_str; k < end; k++) {
@@ -129,7 +130,7 @@ vg_ver_gem_cmp(struct vg_str a, struct vg_str b)
         if (x->num != y->num) {
             return x->num ? 1 : -1;
         }
-        int r = x->num ? ver_digits_cmp(x->s, y->s) : ver_bytes_cmp(x->s, y->s);
+        int r = x->num ? vg_ver_digits_cmp(x->s, y->s) : vg_ver_bytes_cmp(x->s, y->s);
         if (r != 0) {
             return r;
         }

@@ -54,14 +54,14 @@ ver_at(struct vg_str s, size_t i)
 }
 
 /* Compares two runs of decimal digits as arbitrary-precision numbers (leading zeros ignored). */
-int ver_digits_cmp(struct vg_str a, struct vg_str b);
+int vg_ver_digits_cmp(struct vg_str a, struct vg_str b);
 /* Length of the run of digits starting at s.ptr[i]. */
-size_t ver_digits_span(struct vg_str s, size_t i);
+size_t vg_ver_digits_span(struct vg_str s, size_t i);
 /* Byte-wise comparison of two slices; a proper prefix sorts first. */
-int ver_bytes_cmp(struct vg_str a, struct vg_str b);
+int vg_ver_bytes_cmp(struct vg_str a, struct vg_str b);
 /* Case-insensitive (ASCII) equality of a slice with a lowercase literal. */
-bool ver_ieq(struct vg_str s, const char *lower);
-struct vg_str ver_sub(struct vg_str s, size_t from, size_t to);
+bool vg_ver_ieq(struct vg_str s, const char *lower);
+struct vg_str vg_ver_sub(struct vg_str s, size_t from, size_t to);
 
 int vg_ver_deb_cmp(struct vg_str a, struct vg_str b);
 bool vg_ver_deb_valid(struct vg_str v);

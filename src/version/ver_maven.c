@@ -174,7 +174,7 @@ tree_build(struct mv_tree *t, struct vg_str in)
         if (c == '.' || c == '-') {
             node_add(t, list,
                      i == start ? item_parse(t, true, VG_STR("0"))
-                                : item_parse(t, digit, ver_sub(v, start, i)));
+                                : item_parse(t, digit, vg_ver_sub(v, start, i)));
             start = i + 1;
             if (c == '-') {
                 push_list(t, &list);
@@ -184,14 +184,14 @@ tree_build(struct mv_tree *t, struct vg_str in)
                 if (t->n[list].first != NONE) {
                     push_list(t, &list);
                 }
-                node_add(t, list, item_str(t, ver_sub(v, start, i), true));
+                node_add(t, list, item_str(t, vg_ver_sub(v, start, i), true));
                 start = i;
                 push_list(t, &list);
             }
             digit = true;
         } else {
             if (digit && i > start) {
-                node_add(t, list, item_parse(t, true, ver_sub(v, start, i)));
+                node_add(t, list, item_parse(t, true, vg_ver_sub(v, start, i)));
                 start = i;
                 push_list(t, &list);
             }
@@ -202,7 +202,7 @@ tree_build(struct mv_tree *t, struct vg_str in)
         if (!digit && t->n[list].first != NONE) {
             push_list(t, &list);
         }
-        node_add(t, list, item_parse(t, digit, ver_sub(v, start, n)));
+        node_add(t, list, item_parse(t, digit, vg_ver_sub(v, start, n)));
     }
     for (size_t k = t->nlists; k > 0; k--) {
         list_normalize(t, t->lists[k - 1]);
@@ -225,7 +225,7 @@ str_cmp(const struct mv_node *x, const struct mv_node *y)
     if (x->rank != y->rank) {
         return x->rank < y->rank ? -1 : 1;
     }
-    return x->rank == RANK_UNKNOWN ? ver_bytes_cmp(x->s, y->s) : 0;
+    return x->rank == RANK_UNKNOWN ? vg_ver_bytes_cmp(x->s, y->s) : 0;
 }
 
 static int
@@ -254,7 +254,7 @@ item_cmp(const struct mv_tree *ta, size_t a, const struct mv_tree *tb, size_t b)
         if (!y) {
             return x->s.len == 0 ? 0 : 1;
         }
-        return y->type == MV_INT ? ver_digits_cmp(x->s, y->s) : 1;
+        return y->type == MV_INT ? vg_ver_digits_cmp(x->s, y->s) : 1;
     case MV_STR:
         if (!y) {
             return x->rank == RANK_RELEASE ? 0 : (x->rank < RANK_RELEASE ? -1 : 1);

@@ -35,11 +35,11 @@ labels_valid(struct vg_str s, bool leading_zeros)
         while (i < s.len && label_char(ver_at(s, i))) {
             i++;
         }
-        struct vg_str l = ver_sub(s, st, i);
+        struct vg_str l = vg_ver_sub(s, st, i);
         if (l.len == 0) {
             return false;
         }
-        if (!leading_zeros && l.len > 1 && l.ptr[0] == '0' && ver_digits_span(l, 0) == l.len) {
+        if (!leading_zeros && l.len > 1 && l.ptr[0] == '0' && vg_ver_digits_span(l, 0) == l.len) {
             return false;
         }
         if (i == s.len) {
@@ -63,15 +63,15 @@ nuget_parse(struct vg_str s)
     while (e > b && (s.ptr[e - 1] == ' ' || s.ptr[e - 1] == '\t')) {
         e--;
     }
-    s = ver_sub(s, b, e);
+    s = vg_ver_sub(s, b, e);
     size_t i = 0, np = 0;
     for (;;) {
-        size_t n = ver_digits_span(s, i);
+        size_t n = vg_ver_digits_span(s, i);
         uint64_t val;
-        if (n == 0 || np == 4 || vg_parse_u64(ver_sub(s, i, i + n), INT32_MAXV, &val) < 0) {
+        if (n == 0 || np == 4 || vg_parse_u64(vg_ver_sub(s, i, i + n), INT32_MAXV, &val) < 0) {
             return v;
         }
-        v.part[np++] = ver_sub(s, i, i + n);
+        v.part[np++] = vg_ver_sub(s, i, i + n);
         i += n;
         if (ver_at(s, i) != '.') {
             break;
@@ -86,13 +86,13 @@ nuget_parse(struct vg_str s)
         while (i < s.len && s.ptr[i] != '+') {
             i++;
         }
-        v.labels = ver_sub(s, st, i);
+        v.labels = vg_ver_sub(s, st, i);
         if (!labels_valid(v.labels, false)) {
             return v;
         }
     }
     if (ver_at(s, i) == '+') {
-        if (!labels_valid(ver_sub(s, i + 1, s.len), true)) {
+        if (!labels_valid(vg_ver_sub(s, i + 1, s.len), true)) {
             return v;
         }
         i = s.len;
@@ -114,10 +114,10 @@ label_int(struct vg_str l, int64_t *out)
     bool neg = false;
     if (l.len > 0 && (l.ptr[0] == '-' || l.ptr[0] == '+')) {
         neg = l.ptr[0] == '-';
-        l = ver_sub(l, 1, l.len);
+        l = vg_ver_sub(l, 1, l.len);
     }
     uint64_t v;
-    if (l.len == 0 || ver_digits_span(l, 0) != l.len ||
+    if (l.len == 0 || vg_ver_digits_span(l, 0) != l.len ||
         vg_parse_u64(l, neg ? INT32_MAXV + 1u : INT32_MAXV, &v) < 0) {
         return false;
     }
@@ -154,7 +154,7 @@ next_label(struct vg_str s, size_t *pos)
         i++;
     }
     *pos = i < s.len ? i + 1 : i;
-    return ver_sub(s, st, i);
+    return vg_ver_sub(s, st, i);
 }
 
 int
@@ -162,10 +162,10 @@ vg_ver_nuget_cmp(struct vg_str a, struct vg_str b)
 {
     struct nuget x = nuget_parse(a), y = nuget_parse(b);
     if (!x.ok || !y.ok) {
-        return x.ok == y.ok ? ver_bytes_cmp(a, b) : (x.ok ? -1 : 1);
+        return x.ok == y.ok ? vg_ver_bytes_cmp(a, b) : (x.ok ? -1 : 1);
     }
     for (size_t k = 0; k < 4; k++) {
-        int r = ver_digits_cmp(x.part[k], y.part[k]);
+        int r = vg_ver_digits_cmp(x.part[k], y.part[k]);
         if (r != 0) {
             return r;
         }

@@ -40,7 +40,7 @@ static bool
 kw_at(struct vg_str s, size_t i, const char *kw)
 {
     size_t n = strlen(kw);
-    return s.len - i >= n && ver_ieq(ver_sub(s, i, i + n), kw);
+    return s.len - i >= n && vg_ver_ieq(vg_ver_sub(s, i, i + n), kw);
 }
 
 /* Longest keyword of `kws` at s[i]; returns its index and sets *len, or -1. */
@@ -76,9 +76,9 @@ lettered(struct vg_str s, size_t *i, const char *const *kws, size_t nkw, struct 
     if (q < s.len && is_sep(s.ptr[q])) {
         q++;
     }
-    size_t nd = ver_digits_span(s, q);
+    size_t nd = vg_ver_digits_span(s, q);
     if (nd > 0) {
-        *num = ver_sub(s, q, q + nd);
+        *num = vg_ver_sub(s, q, q + nd);
         p = q + nd;
     } else {
         *num = (struct vg_str){"0", 1};
@@ -115,20 +115,20 @@ static const char *const dev_kws[] = {"dev"};
 static size_t
 parse_release(struct pep *v, struct vg_str s, size_t i)
 {
-    size_t nd = ver_digits_span(s, i);
+    size_t nd = vg_ver_digits_span(s, i);
     if (nd > 0 && ver_at(s, i + nd) == '!') {
-        v->epoch = ver_sub(s, i, i + nd);
+        v->epoch = vg_ver_sub(s, i, i + nd);
         i += nd + 1;
     }
     size_t st = i;
-    if (ver_digits_span(s, i) == 0) {
+    if (vg_ver_digits_span(s, i) == 0) {
         return 0;
     }
-    i += ver_digits_span(s, i);
-    while (ver_at(s, i) == '.' && ver_digits_span(s, i + 1) > 0) {
-        i += 1 + ver_digits_span(s, i + 1);
+    i += vg_ver_digits_span(s, i);
+    while (ver_at(s, i) == '.' && vg_ver_digits_span(s, i + 1) > 0) {
+        i += 1 + vg_ver_digits_span(s, i + 1);
     }
-    v->release = ver_sub(s, st, i);
+    v->release = vg_ver_sub(s, st, i);
     return i;
 }
 
@@ -143,7 +143,7 @@ pep_parse(struct vg_str s)
     while (e > b && py_space(s.ptr[e - 1])) {
         e--;
     }
-    s = ver_sub(s, b, e);
+    s = vg_ver_sub(s, b, e);
     size_t i = (ver_at(s, 0) == 'v' || ver_at(s, 0) == 'V') ? 1 : 0;
     if ((i = parse_release(&v, s, i)) == 0) {
         return v;
@@ -153,9 +153,9 @@ pep_parse(struct vg_str s)
         v.has_pre = true;
         v.pre_kind = pre_kind[k];
     }
-    if (ver_at(s, i) == '-' && ver_digits_span(s, i + 1) > 0) {
-        size_t nd = ver_digits_span(s, i + 1);
-        v.post_n = ver_sub(s, i + 1, i + 1 + nd);
+    if (ver_at(s, i) == '-' && vg_ver_digits_span(s, i + 1) > 0) {
+        size_t nd = vg_ver_digits_span(s, i + 1);
+        v.post_n = vg_ver_sub(s, i + 1, i + 1 + nd);
         v.has_post = true;
         i += 1 + nd;
     } else if (lettered(s, &i, post_kws, VG_ARRAY_LEN(post_kws), &v.post_n) >= 0) {
@@ -169,7 +169,7 @@ pep_parse(struct vg_str s)
         if (le == 0) {
             return v;
         }
-        v.local = ver_sub(s, i + 1, le);
+        v.local = vg_ver_sub(s, i + 1, le);
         i = le;
     }
     v.ok = i == s.len;
@@ -191,7 +191,7 @@ next_part(struct vg_str s, size_t *pos, bool (*sep)(int))
         i++;
     }
     *pos = i < s.len ? i + 1 : i;
-    return ver_sub(s, st, i);
+    return vg_ver_sub(s, st, i);
 }
 
 static bool
@@ -205,7 +205,7 @@ release_cmp(struct vg_str a, struct vg_str b)
 {
     size_t i = 0, j = 0;
     while (i < a.len || j < b.len) {
-        int r = ver_digits_cmp(next_part(a, &i, dot_sep), next_part(b, &j, dot_sep));
+        int r = vg_ver_digits_cmp(next_part(a, &i, dot_sep), next_part(b, &j, dot_sep));
         if (r != 0) {
             return r;
         }
@@ -232,8 +232,8 @@ local_cmp(struct vg_str a, struct vg_str b)
     size_t i = 0, j = 0;
     while (i < a.len && j < b.len) {
         struct vg_str x = next_part(a, &i, is_sep), y = next_part(b, &j, is_sep);
-        bool xn = ver_digits_span(x, 0) == x.len, yn = ver_digits_span(y, 0) == y.len;
-        int r = (xn && yn) ? ver_digits_cmp(x, y) : (xn != yn ? (xn ? 1 : -1) : istr_cmp(x, y));
+        bool xn = vg_ver_digits_span(x, 0) == x.len, yn = vg_ver_digits_span(y, 0) == y.len;
+        int r = (xn && yn) ? vg_ver_digits_cmp(x, y) : (xn != yn ? (xn ? 1 : -1) : istr_cmp(x, y));
         if (r != 0) {
             return r;
         }
@@ -268,9 +268,9 @@ vg_ver_pep440_cmp(struct vg_str a, struct vg_str b)
 {
     struct pep x = pep_parse(a), y = pep_parse(b);
     if (!x.ok || !y.ok) {
-        return x.ok == y.ok ? ver_bytes_cmp(a, b) : (x.ok ? -1 : 1);
+        return x.ok == y.ok ? vg_ver_bytes_cmp(a, b) : (x.ok ? -1 : 1);
     }
-    int r = ver_digits_cmp(x.epoch, y.epoch);
+    int r = vg_ver_digits_cmp(x.epoch, y.epoch);
     if (r == 0) {
         r = release_cmp(x.release, y.release);
     }
@@ -279,19 +279,19 @@ vg_ver_pep440_cmp(struct vg_str a, struct vg_str b)
         r = ra != rb ? (ra < rb ? -1 : 1) : 0;
         if (r == 0 && ra == 1) {
             r = x.pre_kind != y.pre_kind ? (x.pre_kind < y.pre_kind ? -1 : 1)
-                                         : ver_digits_cmp(x.pre_n, y.pre_n);
+                                         : vg_ver_digits_cmp(x.pre_n, y.pre_n);
         }
     }
     if (r == 0) {
         r = flag_cmp(x.has_post, y.has_post, true);
         if (r == 0 && x.has_post) {
-            r = ver_digits_cmp(x.post_n, y.post_n);
+            r = vg_ver_digits_cmp(x.post_n, y.post_n);
         }
     }
     if (r == 0) {
         r = flag_cmp(x.has_dev, y.has_dev, false);
         if (r == 0 && x.has_dev) {
-            r = ver_digits_cmp(x.dev_n, y.dev_n);
+            r = vg_ver_digits_cmp(x.dev_n, y.dev_n);
         }
     }
     if (r == 0) {

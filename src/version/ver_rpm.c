@@ -24,11 +24,11 @@ static struct rpm_evr
 evr_parse(struct vg_str s)
 {
     struct rpm_evr x = {.e = {"0", 1}};
-    size_t nd = ver_digits_span(s, 0);
+    size_t nd = vg_ver_digits_span(s, 0);
     size_t vstart = 0;
     if (nd < s.len && s.ptr[nd] == ':') {
         if (nd > 0) {
-            x.e = ver_sub(s, 0, nd);
+            x.e = vg_ver_sub(s, 0, nd);
         }
         vstart = nd + 1;
     }
@@ -40,11 +40,11 @@ evr_parse(struct vg_str s)
         }
     }
     if (hy < s.len && hy >= vstart) {
-        x.v = ver_sub(s, vstart, hy);
-        x.r = ver_sub(s, hy + 1, s.len);
+        x.v = vg_ver_sub(s, vstart, hy);
+        x.r = vg_ver_sub(s, hy + 1, s.len);
         x.has_r = true;
     } else {
-        x.v = ver_sub(s, vstart, s.len);
+        x.v = vg_ver_sub(s, vstart, s.len);
     }
     return x;
 }
@@ -113,8 +113,8 @@ vg_ver_rpmvercmp(struct vg_str a, struct vg_str b)
             /* b's segment is of the other type: numbers beat letters */
             return num ? 1 : -1;
         }
-        struct vg_str sa = ver_sub(a, i, ei), sb = ver_sub(b, j, ej);
-        int r = num ? ver_digits_cmp(sa, sb) : ver_bytes_cmp(sa, sb);
+        struct vg_str sa = vg_ver_sub(a, i, ei), sb = vg_ver_sub(b, j, ej);
+        int r = num ? vg_ver_digits_cmp(sa, sb) : vg_ver_bytes_cmp(sa, sb);
         if (r != 0) {
             return r;
         }

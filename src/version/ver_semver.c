@@ -40,7 +40,7 @@ ident_char(int c)
 static size_t
 num_ident(struct vg_str s, size_t i)
 {
-    size_t n = ver_digits_span(s, i);
+    size_t n = vg_ver_digits_span(s, i);
     if (n == 0 || (n > 1 && s.ptr[i] == '0')) {
         return 0;
     }
@@ -88,7 +88,7 @@ sv_parse_core(struct vg_str s, size_t i, bool shorthand)
         if (n == 0) {
             return v;
         }
-        *parts[k] = ver_sub(s, i, i + n);
+        *parts[k] = vg_ver_sub(s, i, i + n);
         i += n;
         if (k < 2) {
             if (shorthand && i == s.len) {
@@ -109,7 +109,7 @@ sv_parse_core(struct vg_str s, size_t i, bool shorthand)
         if (e == 0) {
             return v;
         }
-        v.pre = ver_sub(s, i + 1, e);
+        v.pre = vg_ver_sub(s, i + 1, e);
         i = e;
     }
     if (ver_at(s, i) == '+') {
@@ -132,13 +132,13 @@ next_ident(struct vg_str pre, size_t *pos)
         i++;
     }
     *pos = i < pre.len ? i + 1 : i;
-    return ver_sub(pre, st, i);
+    return vg_ver_sub(pre, st, i);
 }
 
 static bool
 all_digits(struct vg_str s)
 {
-    return s.len > 0 && ver_digits_span(s, 0) == s.len;
+    return s.len > 0 && vg_ver_digits_span(s, 0) == s.len;
 }
 
 /* JavaScript's +"digits" comparison: exact while both are small, else as rounded doubles. */
@@ -146,7 +146,7 @@ static int
 js_num_cmp(struct vg_str a, struct vg_str b)
 {
     if (a.len <= 15 && b.len <= 15) {
-        return ver_digits_cmp(a, b);
+        return vg_ver_digits_cmp(a, b);
     }
     char ba[NODE_MAX_LENGTH + 1], bb[NODE_MAX_LENGTH + 1];
     size_t la = a.len < NODE_MAX_LENGTH ? a.len : NODE_MAX_LENGTH;
@@ -170,7 +170,7 @@ node_ident_cmp(struct vg_str a, struct vg_str b)
     if (an != bn) {
         return an ? -1 : 1;
     }
-    return ver_bytes_cmp(a, b);
+    return vg_ver_bytes_cmp(a, b);
 }
 
 /* x/mod/semver identifier comparison: numeric (no leading zeros) by length then bytes. */
@@ -184,7 +184,7 @@ go_ident_cmp(struct vg_str a, struct vg_str b)
     if (an && a.len != b.len) {
         return a.len < b.len ? -1 : 1;
     }
-    return ver_bytes_cmp(a, b);
+    return vg_ver_bytes_cmp(a, b);
 }
 
 static int
@@ -209,12 +209,12 @@ pre_cmp(struct vg_str x, struct vg_str y, int (*ident_cmp)(struct vg_str, struct
 static int
 main_cmp(const struct sv *a, const struct sv *b)
 {
-    int r = ver_digits_cmp(a->major, b->major);
+    int r = vg_ver_digits_cmp(a->major, b->major);
     if (r == 0) {
-        r = ver_digits_cmp(a->minor, b->minor);
+        r = vg_ver_digits_cmp(a->minor, b->minor);
     }
     if (r == 0) {
-        r = ver_digits_cmp(a->patch, b->patch);
+        r = vg_ver_digits_cmp(a->patch, b->patch);
     }
     return r;
 }
@@ -248,7 +248,7 @@ node_parse(struct vg_str s)
     while (e > b && js_space(s.ptr[e - 1])) {
         e--;
     }
-    s = ver_sub(s, b, e);
+    s = vg_ver_sub(s, b, e);
     size_t i = ver_at(s, 0) == 'v' ? 1 : 0;
     v = sv_parse_core(s, i, false);
     if (v.ok && !(safe_int(v.major) && safe_int(v.minor) && safe_int(v.patch))) {
@@ -272,7 +272,7 @@ vg_ver_semver_cmp(struct vg_str a, struct vg_str b)
         if (x.ok != y.ok) {
             return x.ok ? -1 : 1;
         }
-        return ver_bytes_cmp(a, b);
+        return vg_ver_bytes_cmp(a, b);
     }
     int r = main_cmp(&x, &y);
     return r ? r : pre_cmp(x.pre, y.pre, node_ident_cmp);
@@ -303,16 +303,16 @@ go_tag_map(struct vg_str s, char *buf)
     if (vg_str_eq_c(s, "go1.0")) {
         return 0;
     }
-    size_t i = 2, n1 = ver_digits_span(s, i), n2;
-    if (n1 == 0 || ver_at(s, i + n1) != '.' || (n2 = ver_digits_span(s, i + n1 + 1)) == 0) {
+    size_t i = 2, n1 = vg_ver_digits_span(s, i), n2;
+    if (n1 == 0 || ver_at(s, i + n1) != '.' || (n2 = vg_ver_digits_span(s, i + n1 + 1)) == 0) {
         return 0;
     }
     size_t o = append(buf, 0, VG_STR("v"));
-    o = append(buf, o, ver_sub(s, i, i + n1 + 1 + n2));
+    o = append(buf, o, vg_ver_sub(s, i, i + n1 + 1 + n2));
     i += n1 + 1 + n2;
-    size_t n3 = ver_at(s, i) == '.' ? ver_digits_span(s, i + 1) : 0;
+    size_t n3 = ver_at(s, i) == '.' ? vg_ver_digits_span(s, i + 1) : 0;
     if (n3 > 0) {
-        o = append(buf, o, ver_sub(s, i, i + 1 + n3));
+        o = append(buf, o, vg_ver_sub(s, i, i + 1 + n3));
         i += 1 + n3;
     } else {
         o = append(buf, o, VG_STR(".0"));
@@ -326,13 +326,13 @@ go_tag_map(struct vg_str s, char *buf)
         struct vg_str kind = {kinds[k], kl};
         size_t nd;
         if (s.len - i > kl && memcmp(s.ptr + i, kinds[k], kl) == 0 &&
-            (nd = ver_digits_span(s, i + kl)) > 0 && i + kl + nd == s.len) {
+            (nd = vg_ver_digits_span(s, i + kl)) > 0 && i + kl + nd == s.len) {
             if (kinds[k][0] != '-') {
                 o = append(buf, o, VG_STR("-"));
             }
             o = append(buf, o, kind);
             o = append(buf, o, VG_STR("."));
-            return append(buf, o, ver_sub(s, i + kl, s.len));
+            return append(buf, o, vg_ver_sub(s, i + kl, s.len));
         }
     }
     return 0;

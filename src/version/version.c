@@ -15,7 +15,7 @@
 /* ---------------------------------------------------------------- helpers */
 
 size_t
-ver_digits_span(struct vg_str s, size_t i)
+vg_ver_digits_span(struct vg_str s, size_t i)
 {
     size_t j = i;
     while (j < s.len && ver_isdigit((unsigned char)s.ptr[j])) {
@@ -25,7 +25,7 @@ ver_digits_span(struct vg_str s, size_t i)
 }
 
 int
-ver_digits_cmp(struct vg_str a, struct vg_str b)
+vg_ver_digits_cmp(struct vg_str a, struct vg_str b)
 {
     while (a.len > 0 && a.ptr[0] == '0') {
         a.ptr++;
@@ -45,7 +45,7 @@ ver_digits_cmp(struct vg_str a, struct vg_str b)
 }
 
 int
-ver_bytes_cmp(struct vg_str a, struct vg_str b)
+vg_ver_bytes_cmp(struct vg_str a, struct vg_str b)
 {
     size_t n = a.len < b.len ? a.len : b.len;
     int r = n ? memcmp(a.ptr, b.ptr, n) : 0;
@@ -59,7 +59,7 @@ ver_bytes_cmp(struct vg_str a, struct vg_str b)
 }
 
 bool
-ver_ieq(struct vg_str s, const char *lower)
+vg_ver_ieq(struct vg_str s, const char *lower)
 {
     size_t n = strlen(lower);
     if (s.len != n) {
@@ -74,7 +74,7 @@ ver_ieq(struct vg_str s, const char *lower)
 }
 
 struct vg_str
-ver_sub(struct vg_str s, size_t from, size_t to)
+vg_ver_sub(struct vg_str s, size_t from, size_t to)
 {
     if (to > s.len) {
         to = s.len;
@@ -249,7 +249,7 @@ vg_ver_cmp(enum vg_ver_scheme s, const char *a, const char *b)
     const struct scheme_info *si = scheme_get(s);
     struct vg_str sa = bounded(a), sb = bounded(b);
     if (!si) {
-        return ver_bytes_cmp(sa, sb);
+        return vg_ver_bytes_cmp(sa, sb);
     }
     return ver_sign(si->cmp(sa, sb));
 }

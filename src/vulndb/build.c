@@ -12,8 +12,8 @@
  *              vg_vulndb_severity), severity_source, inherited, cvss_version (enum
  *              vg_cvss_version), cvss_vector, cvss_score)
  *   affected(adv -> advisories.id, ecosystem, name (PEP 503 for PyPI), ranges (encoded, see
- *            osv.c ranges_encode), versions "\n"-joined, eco_specific JSON, db_specific JSON)
- *   ids(adv, key)               the id, aliases and upstream ids of each advisory
+ *            osv.c vg_vulndb_ranges_encode), versions "\n"-joined, eco_specific JSON, db_specific
+ * JSON) ids(adv, key)               the id, aliases and upstream ids of each advisory
  *   ecosystems(ecosystem, advisories, packages)   counts for `db info`
  * Indexes: affected(ecosystem, name, adv) for lookups; ids(key), ids(adv) for aliases.
  *
@@ -49,12 +49,12 @@ static const char schema_v1[] =
     "CREATE TABLE ecosystems(ecosystem TEXT PRIMARY KEY, advisories INTEGER NOT NULL,"
     " packages INTEGER NOT NULL);";
 
-const char *const vulndb_schema[] = {schema_v1};
-const size_t vulndb_schema_len = VG_ARRAY_LEN(vulndb_schema);
+const char *const vg_vulndb_schema[] = {schema_v1};
+const size_t vg_vulndb_schema_len = VG_ARRAY_LEN(vg_vulndb_schema);
 
-const char vulndb_index_sql[] = "CREATE INDEX affected_pkg ON affected(ecosystem, name, adv);"
-                                "CREATE INDEX ids_key ON ids(key);"
-                                "CREATE INDEX ids_adv ON ids(adv);";
+const char vg_vulndb_index_sql[] = "CREATE INDEX affected_pkg ON affected(ecosystem, name, adv);"
+                                   "CREATE INDEX ids_key ON ids(key);"
+                                   "CREATE INDEX ids_adv ON ids(adv);";
 
 /* A record without severity takes the highest severity among the records sharing one of its
  * ids (CVE aliases, upstream ids, GHSA ids); ties go to the smallest id for determinism.
@@ -188,7 +188,7 @@ vg_vulndb_builder_new(struct vg_vulndb_builder **out, const char *final_path, st
     }
     close(fd);
     if (vg_store_open(&b->s, b->tmp_path, VG_STORE_BULK, err) < 0 ||
-        vg_store_migrate(b->s, vulndb_schema, vulndb_schema_len, err) < 0 ||
+        vg_store_migrate(b->s, vg_vulndb_schema, vg_vulndb_schema_len, err) < 0 ||
         prepare_all(b, err) < 0 || vg_store_begin(b->s, err) < 0) {
         vg_vulndb_builder_free(b);
         return vg_err_wrap(err, "start database build");
@@ -328,7 +328,7 @@ insert_affected(struct vg_vulndb_builder *b, int64_t adv, const struct osv_affec
 {
     struct vg_store_stmt *st = b->ins_aff;
     vg_buf_reset(&b->tmp1);
-    if (ranges_encode(&b->tmp1, a->ranges, a->n_ranges, err) < 0 ||
+    if (vg_vulndb_ranges_encode(&b->tmp1, a->ranges, a->n_ranges, err) < 0 ||
         join_lines(&b->tmp2, a->versions, a->n_versions, err) < 0) {
         return -VG_E_LIMIT;
     }
@@ -427,8 +427,8 @@ ingest_json(struct vg_vulndb_builder *b, const char *what, const uint8_t *data, 
         record_bad(b, what, m);
         return 0;
     }
-    if (secdb_detect(root)) {
-        int rc = secdb_parse(root, insert_record, secdb_bad, b, &perr);
+    if (vg_secdb_detect(root)) {
+        int rc = vg_secdb_parse(root, insert_record, secdb_bad, b, &perr);
         if (rc < 0 && vg_err_is(perr, VG_E_DB)) {
             *err = perr;
             return rc;
@@ -445,7 +445,7 @@ ingest_json(struct vg_vulndb_builder *b, const char *what, const uint8_t *data, 
         return 0;
     }
     struct osv_record rec;
-    if (osv_record_parse(&rec, root, &perr) < 0) {
+    if (vg_osv_record_parse(&rec, root, &perr) < 0) {
         vg_autofree char *m = vg_err_format(perr);
         vg_err_free(&perr);
         record_bad(b, what, m);
@@ -455,7 +455,7 @@ ingest_json(struct vg_vulndb_builder *b, const char *what, const uint8_t *data, 
         record_dropped(b, what, &rec);
     }
     int rc = insert_record(&rec, b, err);
-    osv_record_dispose(&rec);
+    vg_osv_record_dispose(&rec);
     return rc;
 }
 
@@ -491,7 +491,7 @@ vg_vulndb_builder_add_zip(struct vg_vulndb_builder *b, const char *zip_path,
         b->srcs[i].etag = vg_strdup(meta->etag);
         b->srcs[i].last_modified = vg_strdup(meta->last_modified);
     }
-    return zip_walk(zip_path, zip_entry, zip_bad, b, err);
+    return vg_zip_walk(zip_path, zip_entry, zip_bad, b, err);
 }
 
 /* ---------------------------------------------------------------- directory walk */
@@ -662,7 +662,7 @@ int
 vg_vulndb_builder_commit(struct vg_vulndb_builder *b, struct vg_vulndb_build_stats *stats,
                          struct vg_err **err)
 {
-    if (vg_store_exec(b->s, vulndb_index_sql, err) < 0 ||
+    if (vg_store_exec(b->s, vg_vulndb_index_sql, err) < 0 ||
         vg_store_exec(b->s, resolve_sql, err) < 0 ||
         vg_store_exec(b->s,
                       "INSERT INTO ecosystems SELECT f.ecosystem, count(DISTINCT f.adv),"

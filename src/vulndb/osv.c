@@ -76,7 +76,7 @@ affected_dispose(struct osv_affected *a)
 }
 
 void
-osv_record_dispose(struct osv_record *r)
+vg_osv_record_dispose(struct osv_record *r)
 {
     free(r->uid);
     free(r->id);
@@ -432,7 +432,7 @@ parse_affected(struct osv_record *r, const json_t *root, struct vg_err **err)
 }
 
 int
-osv_record_parse(struct osv_record *out, const json_t *root, struct vg_err **err)
+vg_osv_record_parse(struct osv_record *out, const json_t *root, struct vg_err **err)
 {
     struct osv_record r = {0};
     vg_buf_init(&r.refs, 4u * 1024u * 1024u);
@@ -453,7 +453,7 @@ osv_record_parse(struct osv_record *out, const json_t *root, struct vg_err **err
         opt_str(&withdrawn, root, "withdrawn", id, err) < 0 ||
         parse_ids(&r, root, "aliases", err) < 0 || parse_ids(&r, root, "upstream", err) < 0 ||
         parse_refs(&r, root, err) < 0 || parse_affected(&r, root, err) < 0) {
-        osv_record_dispose(&r);
+        vg_osv_record_dispose(&r);
         return -VG_E_PARSE;
     }
     r.withdrawn = withdrawn != NULL;
@@ -481,7 +481,8 @@ kind_char(enum vg_ver_event_kind k)
 }
 
 int
-ranges_encode(struct vg_buf *out, const struct osv_range *r, size_t n, struct vg_err **err)
+vg_vulndb_ranges_encode(struct vg_buf *out, const struct osv_range *r, size_t n,
+                        struct vg_err **err)
 {
     for (size_t i = 0; i < n; i++) {
         const char *t = r[i].type == VG_RANGE_SEMVER ? "SEMVER" : "ECOSYSTEM";
@@ -543,7 +544,7 @@ decode_line(struct vg_vulndb_advisory *adv, struct vg_str line)
 }
 
 bool
-ranges_decode(struct vg_vulndb_advisory *adv, const char *text, size_t len)
+vg_vulndb_ranges_decode(struct vg_vulndb_advisory *adv, const char *text, size_t len)
 {
     struct vg_str s = {text, len};
     while (s.len) {

@@ -255,7 +255,7 @@ merge_affected(struct vg_vulndb_advisory *a, struct vg_store_stmt *st, struct vg
 {
     size_t len = 0;
     const char *r = vg_store_col_text(st, C_RANGES, &len);
-    if (r && !ranges_decode(a, r, len)) {
+    if (r && !vg_vulndb_ranges_decode(a, r, len)) {
         return vg_err_set(err, VG_E_DB, "advisory %s: corrupt range encoding", a->id);
     }
     split_lines(&a->versions, &a->n_versions, st, C_VERSIONS);
@@ -353,7 +353,7 @@ row_affects(bool *hit, struct vg_store_stmt *st, const char *ecosystem, enum vg_
     struct vg_vulndb_advisory light = {.ecosystem = (char *)ecosystem};
     size_t len = 0;
     const char *r = vg_store_col_text(st, 1, &len);
-    bool ok = !r || ranges_decode(&light, r, len);
+    bool ok = !r || vg_vulndb_ranges_decode(&light, r, len);
     *hit = ok && advisory_ranges_affect(&light, scheme, version);
     light.ecosystem = NULL; /* borrowed */
     advisory_dispose(&light);

@@ -14,7 +14,7 @@
 #include <string.h>
 
 bool
-secdb_detect(const json_t *root)
+vg_secdb_detect(const json_t *root)
 {
     return json_is_object(root) && json_object_get(root, "packages") &&
            json_is_string(json_object_get(root, "distroversion"));
@@ -116,13 +116,13 @@ emit(const char *eco, const char *repo, const char *pkg, const struct fix *f, se
     a->ranges[0].events[0] = (struct vg_ver_event){VG_EV_INTRODUCED, vg_strdup("0")};
     a->ranges[0].events[1] = (struct vg_ver_event){VG_EV_FIXED, vg_strdup(f->version)};
     int rc = fn(&r, ctx, err);
-    osv_record_dispose(&r);
+    vg_osv_record_dispose(&r);
     return rc;
 }
 
 int
-secdb_parse(const json_t *root, secdb_record_fn fn, secdb_bad_fn bad, void *ctx,
-            struct vg_err **err)
+vg_secdb_parse(const json_t *root, secdb_record_fn fn, secdb_bad_fn bad, void *ctx,
+               struct vg_err **err)
 {
     const char *dv = vg_json_str(root, "distroversion");
     const char *repo = vg_json_str(root, "reponame");

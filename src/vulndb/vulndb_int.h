@@ -59,28 +59,29 @@ struct osv_record {
     char *dropped;    /* the first reason, or NULL */
 };
 
-void osv_record_dispose(struct osv_record *r);
+void vg_osv_record_dispose(struct osv_record *r);
 
 /* Parses and validates one OSV record. Unknown range types, bad ids and wrong types are
  * VG_E_PARSE naming the JSON path. A range with a version the ecosystem's comparator cannot
  * parse is left out (counted in n_dropped, reason in `dropped`); the record is kept. */
-VG_NODISCARD int osv_record_parse(struct osv_record *out, const json_t *root, struct vg_err **err);
+VG_NODISCARD int vg_osv_record_parse(struct osv_record *out, const json_t *root,
+                                     struct vg_err **err);
 
 /* Calls `fn` for each pseudo-record of one Alpine secdb document. */
 typedef int (*secdb_record_fn)(struct osv_record *rec, void *ctx, struct vg_err **err);
 /* Called for each skipped entry (unparsable fixed version, nameless package). */
 typedef void (*secdb_bad_fn)(const char *what, const char *why, void *ctx);
-VG_NODISCARD int secdb_parse(const json_t *root, secdb_record_fn fn, secdb_bad_fn bad, void *ctx,
-                             struct vg_err **err);
-bool secdb_detect(const json_t *root);
+VG_NODISCARD int vg_secdb_parse(const json_t *root, secdb_record_fn fn, secdb_bad_fn bad, void *ctx,
+                                struct vg_err **err);
+bool vg_secdb_detect(const json_t *root);
 
 /* ---------------------------------------------------------------- encodings */
 
 /* Ranges: "R <TYPE>\n" then "<k> <version>\n" with k in i f l L. */
-VG_NODISCARD int ranges_encode(struct vg_buf *out, const struct osv_range *r, size_t n,
-                               struct vg_err **err);
+VG_NODISCARD int vg_vulndb_ranges_encode(struct vg_buf *out, const struct osv_range *r, size_t n,
+                                         struct vg_err **err);
 /* Decodes into adv->ranges (appending); versions are copied. False on a malformed encoding. */
-bool ranges_decode(struct vg_vulndb_advisory *adv, const char *text, size_t len);
+bool vg_vulndb_ranges_decode(struct vg_vulndb_advisory *adv, const char *text, size_t len);
 
 /* ---------------------------------------------------------------- zip */
 
@@ -89,13 +90,13 @@ typedef int (*zip_entry_fn)(const char *name, const uint8_t *data, size_t len, v
 /* Walks *.json entries of a zip file. An entry over VG_LIMIT_OSV_RECORD_BYTES or one that
  * fails to decompress is reported to `bad` (counted and skipped), not fatal. */
 typedef void (*zip_bad_fn)(const char *name, const char *why, void *ctx);
-VG_NODISCARD int zip_walk(const char *path, zip_entry_fn fn, zip_bad_fn bad, void *ctx,
-                          struct vg_err **err);
+VG_NODISCARD int vg_zip_walk(const char *path, zip_entry_fn fn, zip_bad_fn bad, void *ctx,
+                             struct vg_err **err);
 
 /* ---------------------------------------------------------------- schema */
 
-extern const char *const vulndb_schema[];
-extern const size_t vulndb_schema_len;
-extern const char vulndb_index_sql[];
+extern const char *const vg_vulndb_schema[];
+extern const size_t vg_vulndb_schema_len;
+extern const char vg_vulndb_index_sql[];
 
 #endif

@@ -116,7 +116,7 @@ zip_pass(const char *path, uint64_t first, uint64_t *resume, zip_entry_fn fn, zi
 }
 
 int
-zip_walk(const char *path, zip_entry_fn fn, zip_bad_fn bad, void *ctx, struct vg_err **err)
+vg_zip_walk(const char *path, zip_entry_fn fn, zip_bad_fn bad, void *ctx, struct vg_err **err)
 {
     uint64_t first = 0, total = 0;
     for (unsigned reopen = 0;; reopen++) {

@@ -19,13 +19,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     struct osv_record r;
-    if (osv_record_parse(&r, root, &err) == 0) {
+    if (vg_osv_record_parse(&r, root, &err) == 0) {
         for (size_t i = 0; i < r.n_affected; i++) {
             struct vg_buf b = VG_BUF_INIT(VG_LIMIT_OSV_RECORD_BYTES);
-            if (ranges_encode(&b, r.affected[i].ranges, r.affected[i].n_ranges, &err) == 0) {
+            if (vg_vulndb_ranges_encode(&b, r.affected[i].ranges, r.affected[i].n_ranges, &err) ==
+                0) {
                 struct vg_vulndb_advisory adv = {0};
                 adv.ecosystem = r.affected[i].ecosystem;
-                if (ranges_decode(&adv, b.len ? (const char *)b.data : "", b.len)) {
+                if (vg_vulndb_ranges_decode(&adv, b.len ? (const char *)b.data : "", b.len)) {
                     const char *fixed = NULL;
                     (void)vg_vulndb_advisory_affects(&adv, 0, "1.0.0", &fixed);
                 }
@@ -36,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             vg_err_free(&err);
             vg_buf_dispose(&b);
         }
-        osv_record_dispose(&r);
+        vg_osv_record_dispose(&r);
     }
     vg_err_free(&err);
     json_decref(root);

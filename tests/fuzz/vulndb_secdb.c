@@ -31,8 +31,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct vg_err *err = NULL;
     if (vg_json_parse(&root, data, size, VULNDB_MAX_SECDB_BYTES, "fuzz", &err) == 0) {
         size_t n = 0;
-        if (secdb_detect(root)) {
-            if (secdb_parse(root, sink, bad, &n, &err) < 0) {
+        if (vg_secdb_detect(root)) {
+            if (vg_secdb_parse(root, sink, bad, &n, &err) < 0) {
                 vg_err_free(&err);
             }
         }

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "oci/oci.h"
-#include "oci/registry_int.h"
+#include "oci/remote_int.h"
 
 static char dir[64];
 static char bindir[96];
@@ -83,12 +83,12 @@ write_helper(const char *name, const char *body)
 }
 
 static int
-lookup(const char *registry, const char *creds, struct vg_registry_creds *out, bool *found,
+lookup(const char *registry, const char *creds, struct vg_oci_remote_creds *out, bool *found,
        enum vg_errc *code)
 {
     struct vg_err *err = NULL;
     errmsg[0] = '\0';
-    int rc = vg_registry_creds_lookup(out, found, registry, creds, dir, &err);
+    int rc = vg_oci_remote_creds_lookup(out, found, registry, creds, dir, &err);
     if (rc < 0) {
         *code = vg_err_root_code(err);
         char *m = vg_err_format(err);
@@ -102,14 +102,14 @@ lookup(const char *registry, const char *creds, struct vg_registry_creds *out, b
 Test(oci_registry_creds, creds_option_wins_and_keeps_colons_in_password)
 {
     write_config("{\"auths\":{\"r.io\":{\"auth\":\"Zm9vOmJhcg==\"}}}");
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found;
     enum vg_errc code;
     cr_assert_eq(lookup("r.io", "me:pa:ss", &c, &found, &code), 0);
     cr_assert(found);
     cr_assert_str_eq(c.username, "me");
     cr_assert_str_eq(c.password, "pa:ss");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
     cr_assert_lt(lookup("r.io", "nocolon", &c, &found, &code), 0);
     cr_assert_eq(code, VG_E_USAGE);
     cr_assert_lt(lookup("r.io", ":pw", &c, &found, &code), 0);
@@ -123,23 +123,23 @@ Test(oci_registry_creds, base64_auth_and_https_keys)
                  "\"http://127.0.0.1:5000\":{\"auth\":\"bG9jYWw6cHc=\"},"
                  "\"ghcr.io.evil.com\":{\"username\":\"evil\",\"password\":\"x\"},"
                  "\"https://ghcr.io/v2/\":{\"username\":\"gh\",\"password\":\"tok\"}}}");
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found;
     enum vg_errc code;
     cr_assert_eq(lookup("docker.io", NULL, &c, &found, &code), 0);
     cr_assert(found);
     cr_assert_str_eq(c.username, "hub");
     cr_assert_str_eq(c.password, "hubpw");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
     cr_assert_eq(lookup("127.0.0.1:5000", NULL, &c, &found, &code), 0);
     cr_assert(found);
     cr_assert_str_eq(c.username, "local");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
     cr_assert_eq(lookup("ghcr.io", NULL, &c, &found, &code), 0);
     cr_assert(found);
     cr_assert_str_eq(c.username, "gh");
     cr_assert_str_eq(c.password, "tok");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
     cr_assert_eq(lookup("quay.io", NULL, &c, &found, &code), 0);
     cr_assert_not(found);
     cr_assert_eq(lookup("127.0.0.1:5001", NULL, &c, &found, &code), 0);
@@ -150,30 +150,30 @@ Test(oci_registry_creds, exact_key_beats_normalized_key)
 {
     write_config("{\"auths\":{\"https://r.io\":{\"username\":\"a\",\"password\":\"1\"},"
                  "\"r.io\":{\"username\":\"b\",\"password\":\"2\"}}}");
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found;
     enum vg_errc code;
     cr_assert_eq(lookup("r.io", NULL, &c, &found, &code), 0);
     cr_assert_str_eq(c.username, "b");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
 }
 
 Test(oci_registry_creds, identity_token)
 {
     write_config("{\"auths\":{\"r.io\":{\"auth\":\"\",\"identitytoken\":\"refresh-me\"}}}");
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found;
     enum vg_errc code;
     cr_assert_eq(lookup("r.io", NULL, &c, &found, &code), 0);
     cr_assert(found);
     cr_assert_null(c.username);
     cr_assert_str_eq(c.identity_token, "refresh-me");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
 }
 
 Test(oci_registry_creds, missing_file_and_env)
 {
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found = true;
     enum vg_errc code;
     cr_assert_eq(lookup("r.io", NULL, &c, &found, &code), 0);
@@ -182,10 +182,10 @@ Test(oci_registry_creds, missing_file_and_env)
     write_config("{\"auths\":{\"r.io\":{\"username\":\"env\",\"password\":\"p\"}}}");
     setenv("DOCKER_CONFIG", dir, 1);
     struct vg_err *err = NULL;
-    cr_assert_eq(vg_registry_creds_lookup(&c, &found, "r.io", NULL, NULL, &err), 0);
+    cr_assert_eq(vg_oci_remote_creds_lookup(&c, &found, "r.io", NULL, NULL, &err), 0);
     cr_assert(found);
     cr_assert_str_eq(c.username, "env");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
     unsetenv("DOCKER_CONFIG");
 }
 
@@ -201,7 +201,7 @@ Test(oci_registry_creds, hostile_configs)
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         write_config(bad[i]);
-        struct vg_registry_creds c;
+        struct vg_oci_remote_creds c;
         bool found = false;
         enum vg_errc code = 0;
         cr_assert_lt(lookup("r.io", NULL, &c, &found, &code), 0, "accepted %s", bad[i]);
@@ -213,24 +213,24 @@ Test(oci_registry_creds, hostile_configs)
 Test(oci_registry_creds, from_json_dockerconfigjson)
 {
     const char *j = "{\"auths\":{\"registry.example:8443\":{\"auth\":\"dTpw\"}}}"; /* u:p */
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found;
-    cr_assert_eq(vg_registry_creds_from_json(&c, &found, "registry.example:8443", j, strlen(j),
-                                             "secret", NULL),
+    cr_assert_eq(vg_oci_remote_creds_from_json(&c, &found, "registry.example:8443", j, strlen(j),
+                                               "secret", NULL),
                  0);
     cr_assert(found);
     cr_assert_str_eq(c.username, "u");
     cr_assert_str_eq(c.password, "p");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
 }
 
 Test(oci_registry_creds, urls_and_scopes)
 {
-    char *u = vg_registry_build_url(false, "registry-1.docker.io", "library/nginx", "manifests",
-                                    "latest");
+    char *u = vg_oci_remote_build_url(false, "registry-1.docker.io", "library/nginx", "manifests",
+                                      "latest");
     cr_assert_str_eq(u, "https://registry-1.docker.io/v2/library/nginx/manifests/latest");
     free(u);
-    u = vg_registry_build_url(true, "127.0.0.1:5000", "a/b", "tags/list", NULL);
+    u = vg_oci_remote_build_url(true, "127.0.0.1:5000", "a/b", "tags/list", NULL);
     cr_assert_str_eq(u, "http://127.0.0.1:5000/v2/a/b/tags/list");
     free(u);
 
@@ -238,15 +238,15 @@ Test(oci_registry_creds, urls_and_scopes)
     cr_assert_eq(vg_oci_ref_parse(&ref, "nginx", NULL), 0);
     struct vg_oci_open_opts o = VG_OCI_OPEN_OPTS_INIT;
     o.docker_config = dir;
-    struct vg_registry_client *c = vg_registry_client_new(ref, &o, NULL);
+    struct vg_oci_remote_client *c = vg_oci_remote_client_new(ref, &o, NULL);
     cr_assert_not_null(c);
-    u = vg_registry_url(c, "blobs", "sha256:00");
+    u = vg_oci_remote_url(c, "blobs", "sha256:00");
     cr_assert_str_eq(u, "https://registry-1.docker.io/v2/library/nginx/blobs/sha256:00");
     free(u);
-    u = vg_registry_scope(c, true);
+    u = vg_oci_remote_scope(c, true);
     cr_assert_str_eq(u, "repository:library/nginx:pull,push");
     free(u);
-    vg_registry_client_free(c);
+    vg_oci_remote_client_free(c);
     vg_oci_ref_free(ref);
 }
 
@@ -256,37 +256,37 @@ Test(oci_registry_creds, challenge_choice)
     cr_assert_eq(vg_oci_ref_parse(&ref, "r.io/a/b:1", NULL), 0);
     struct vg_oci_open_opts o = VG_OCI_OPEN_OPTS_INIT;
     o.docker_config = dir;
-    struct vg_registry_client *c = vg_registry_client_new(ref, &o, NULL);
+    struct vg_oci_remote_client *c = vg_oci_remote_client_new(ref, &o, NULL);
     cr_assert_not_null(c);
     struct vg_err *err = NULL;
 
     const char *both[] = {"Basic realm=\"x\"", "Bearer realm=\"https://a/t\",service=\"svc\""};
-    cr_assert_eq(vg_registry_auth_choose(c, both, 2, &err), 0);
+    cr_assert_eq(vg_oci_remote_auth_choose(c, both, 2, &err), 0);
     cr_assert_eq(c->mode, VG_RAUTH_BEARER);
     cr_assert_str_eq(c->realm, "https://a/t");
     cr_assert_str_eq(c->service, "svc");
 
-    vg_registry_auth_reset(c);
+    vg_oci_remote_auth_reset(c);
     const char *basic[] = {"Basic realm=\"x\""};
-    cr_assert_eq(vg_registry_auth_choose(c, basic, 1, &err), 0);
+    cr_assert_eq(vg_oci_remote_auth_choose(c, basic, 1, &err), 0);
     cr_assert_eq(c->mode, VG_RAUTH_BASIC);
 
     const char *neg[] = {"Negotiate abc"};
-    cr_assert_lt(vg_registry_auth_choose(c, neg, 1, &err), 0);
+    cr_assert_lt(vg_oci_remote_auth_choose(c, neg, 1, &err), 0);
     cr_assert_eq(err->code, VG_E_UNSUPPORTED);
     vg_err_free(&err);
 
     const char *ftp[] = {"Bearer realm=\"file:///etc/passwd\""};
-    cr_assert_lt(vg_registry_auth_choose(c, ftp, 1, &err), 0);
+    cr_assert_lt(vg_oci_remote_auth_choose(c, ftp, 1, &err), 0);
     cr_assert_eq(err->code, VG_E_AUTH);
     vg_err_free(&err);
 
     const char *junk[] = {"Bearer realm=\"open"};
-    cr_assert_lt(vg_registry_auth_choose(c, junk, 1, &err), 0);
+    cr_assert_lt(vg_oci_remote_auth_choose(c, junk, 1, &err), 0);
     cr_assert_eq(vg_err_root_code(err), VG_E_PARSE);
     vg_err_free(&err);
 
-    vg_registry_client_free(c);
+    vg_oci_remote_client_free(c);
     vg_oci_ref_free(ref);
 }
 
@@ -330,7 +330,7 @@ assert_clean(size_t fds_before)
 static void
 expect_helper_error_code(const char *registry, enum vg_errc want, const char *needle)
 {
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found = true;
     enum vg_errc code = 0;
     size_t fds = open_fds();
@@ -356,7 +356,7 @@ Test(oci_registry_creds, helper_found)
     write_helper("fake", RIO_HELPER("hu", "hs:with:colons"));
     write_config("{\"credHelpers\":{\"r.io\":\"fake\"},"
                  "\"auths\":{\"r.io\":{\"username\":\"file\",\"password\":\"p\"}}}");
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found = false;
     enum vg_errc code = 0;
     size_t fds = open_fds();
@@ -365,7 +365,7 @@ Test(oci_registry_creds, helper_found)
     cr_assert_str_eq(c.username, "hu");
     cr_assert_str_eq(c.password, "hs:with:colons");
     cr_assert_null(c.identity_token);
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
     assert_clean(fds);
 }
 
@@ -374,20 +374,20 @@ Test(oci_registry_creds, helper_not_found_falls_back_to_auths_then_anonymous)
     write_helper("fake", RIO_HELPER("hu", "hs"));
     write_config("{\"credsStore\":\"fake\","
                  "\"auths\":{\"q.io\":{\"username\":\"file\",\"password\":\"p\"}}}");
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found = false;
     enum vg_errc code = 0;
     cr_assert_eq(lookup("q.io", NULL, &c, &found, &code), 0, "%s", errmsg);
     cr_assert(found);
     cr_assert_str_eq(c.username, "file");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
     cr_assert_eq(lookup("z.io", NULL, &c, &found, &code), 0, "%s", errmsg);
     cr_assert_not(found);
     cr_assert_null(c.username);
     /* The helper still wins where it has an entry. */
     cr_assert_eq(lookup("r.io", NULL, &c, &found, &code), 0, "%s", errmsg);
     cr_assert_str_eq(c.username, "hu");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
 }
 
 Test(oci_registry_creds, helper_precedence)
@@ -404,7 +404,7 @@ Test(oci_registry_creds, helper_precedence)
                  "\"credHelpers\":{\"https://r.io\":\"per-host\",\"e.io\":\"\"},"
                  "\"auths\":{\"r.io\":{\"username\":\"file\",\"password\":\"p\"},"
                  "\"e.io\":{\"username\":\"e-file\",\"password\":\"p\"}}}");
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found = false;
     enum vg_errc code = 0;
     char marker[128];
@@ -413,21 +413,21 @@ Test(oci_registry_creds, helper_precedence)
     /* --creds wins and runs nothing. */
     cr_assert_eq(lookup("r.io", "cli:pw", &c, &found, &code), 0);
     cr_assert_str_eq(c.username, "cli");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
     /* credHelpers (normalized key) over credsStore and auths. */
     cr_assert_eq(lookup("r.io", NULL, &c, &found, &code), 0, "%s", errmsg);
     cr_assert_str_eq(c.username, "per-host");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
     cr_assert_neq(access(marker, F_OK), 0, "credsStore ran although credHelpers matched");
     /* An empty credHelpers entry means "the file", skipping credsStore, as in docker/cli. */
     cr_assert_eq(lookup("e.io", NULL, &c, &found, &code), 0, "%s", errmsg);
     cr_assert_str_eq(c.username, "e-file");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
     cr_assert_neq(access(marker, F_OK), 0);
     /* Any other registry: credsStore over auths. */
     cr_assert_eq(lookup("o.io", NULL, &c, &found, &code), 0, "%s", errmsg);
     cr_assert_str_eq(c.username, "store");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
     cr_assert_eq(access(marker, F_OK), 0);
 }
 
@@ -436,12 +436,12 @@ Test(oci_registry_creds, helper_exact_key_beats_normalized_key)
     write_helper("a", RIO_HELPER("a", "1"));
     write_helper("b", RIO_HELPER("b", "2"));
     write_config("{\"credHelpers\":{\"https://r.io/v2/\":\"a\",\"r.io\":\"b\"}}");
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found = false;
     enum vg_errc code = 0;
     cr_assert_eq(lookup("r.io", NULL, &c, &found, &code), 0, "%s", errmsg);
     cr_assert_str_eq(c.username, "b");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
 }
 
 Test(oci_registry_creds, helper_gets_docker_server_url)
@@ -453,28 +453,28 @@ Test(oci_registry_creds, helper_gets_docker_server_url)
         char cfg[256];
         snprintf(cfg, sizeof(cfg), "{\"credHelpers\":{\"%s\":\"echo\"}}", keys[i]);
         write_config(cfg);
-        struct vg_registry_creds c;
+        struct vg_oci_remote_creds c;
         bool found = false;
         enum vg_errc code = 0;
         cr_assert_eq(lookup("docker.io", NULL, &c, &found, &code), 0, "%s", errmsg);
         cr_assert(found, "key %s", keys[i]);
         cr_assert_str_eq(c.username, "https://index.docker.io/v1/");
-        vg_registry_creds_dispose(&c);
+        vg_oci_remote_creds_dispose(&c);
     }
     write_config("{\"credsStore\":\"echo\"}");
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found = false;
     enum vg_errc code = 0;
     cr_assert_eq(lookup("127.0.0.1:5000", NULL, &c, &found, &code), 0, "%s", errmsg);
     cr_assert_str_eq(c.username, "127.0.0.1:5000");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
 }
 
 Test(oci_registry_creds, helper_identity_token)
 {
     write_helper("tok", RIO_HELPER("<token>", "refresh-123"));
     write_config("{\"credsStore\":\"tok\"}");
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found = false;
     enum vg_errc code = 0;
     cr_assert_eq(lookup("r.io", NULL, &c, &found, &code), 0, "%s", errmsg);
@@ -482,7 +482,7 @@ Test(oci_registry_creds, helper_identity_token)
     cr_assert_null(c.username);
     cr_assert_null(c.password);
     cr_assert_str_eq(c.identity_token, "refresh-123");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
 }
 
 Test(oci_registry_creds, helper_answer_field_names)
@@ -513,13 +513,13 @@ Test(oci_registry_creds, helper_answer_field_names)
         char body[256];
         snprintf(body, sizeof(body), "cat >/dev/null; cat %s", p);
         write_helper("ans", body);
-        struct vg_registry_creds c;
+        struct vg_oci_remote_creds c;
         bool found = false;
         enum vg_errc code = 0;
         int rc = lookup("r.io", NULL, &c, &found, &code);
         if (cases[i].ok) {
             cr_assert_eq(rc, 0, "%s: %s", cases[i].answer, errmsg);
-            vg_registry_creds_dispose(&c);
+            vg_oci_remote_creds_dispose(&c);
         } else {
             cr_assert_lt(rc, 0, "accepted %s", cases[i].answer);
             cr_assert_eq(code, VG_E_PARSE, "%s: %s", cases[i].answer, errmsg);
@@ -554,13 +554,13 @@ Test(oci_registry_creds, helper_output_limit)
 {
     write_config("{\"credsStore\":\"big\"}");
     write_sized_helper(64u * 1024u);
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found = false;
     enum vg_errc code = 0;
     cr_assert_eq(lookup("r.io", NULL, &c, &found, &code), 0, "%s", errmsg);
     cr_assert(found);
     cr_assert_str_eq(c.username, "u");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
     write_sized_helper(64u * 1024u + 1u);
     expect_helper_error_code("r.io", VG_E_LIMIT, "exceeds 65536 bytes");
     /* A helper that never stops talking is cut off, not read forever. */
@@ -603,14 +603,14 @@ Test(oci_registry_creds, helper_ignoring_stdin_is_fine)
 {
     write_helper("deaf", "exec 0<&-; printf '{\"Username\":\"u\",\"Secret\":\"s\"}'");
     write_config("{\"credsStore\":\"deaf\"}");
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found = false;
     enum vg_errc code = 0;
     size_t fds = open_fds();
     for (int i = 0; i < 20; i++) {
         cr_assert_eq(lookup("r.io", NULL, &c, &found, &code), 0, "%s", errmsg);
         cr_assert_str_eq(c.username, "u");
-        vg_registry_creds_dispose(&c);
+        vg_oci_remote_creds_dispose(&c);
     }
     assert_clean(fds);
 }
@@ -620,13 +620,13 @@ Test(oci_registry_creds, helper_missing)
     write_config("{\"credHelpers\":{\"r.io\":\"nosuch\"},"
                  "\"auths\":{\"r.io\":{\"username\":\"file\",\"password\":\"p\"}}}");
     /* A helper that is not installed is skipped with a warning: auths answers. */
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found = false;
     enum vg_errc code = 0;
     cr_assert_eq(lookup("r.io", NULL, &c, &found, &code), 0, "%s", errmsg);
     cr_assert(found);
     cr_assert_str_eq(c.username, "file");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
     /* Other registries do not need it. */
     found = true;
     cr_assert_eq(lookup("o.io", NULL, &c, &found, &code), 0, "%s", errmsg);
@@ -659,7 +659,7 @@ Test(oci_registry_creds, helper_names_validated)
                      store ? "{\"credsStore\":\"%s\"}" : "{\"credHelpers\":{\"r.io\":\"%s\"}}",
                      bad[i]);
             write_config(cfg);
-            struct vg_registry_creds c;
+            struct vg_oci_remote_creds c;
             bool found = false;
             enum vg_errc code = 0;
             cr_assert_lt(lookup("r.io", NULL, &c, &found, &code), 0, "accepted %s", cfg);
@@ -673,7 +673,7 @@ Test(oci_registry_creds, helper_names_validated)
     snprintf(cfg, sizeof(cfg), "{\"credsStore\":\"%s\"}", longname);
     write_config(cfg);
     {
-        struct vg_registry_creds c0;
+        struct vg_oci_remote_creds c0;
         bool found0 = true;
         enum vg_errc code0 = 0;
         cr_assert_eq(lookup("r.io", NULL, &c0, &found0, &code0), 0, "%s", errmsg);
@@ -682,12 +682,12 @@ Test(oci_registry_creds, helper_names_validated)
     /* Letters, digits, '.', '_' and '-' are fine. */
     write_helper("Az09._-", RIO_HELPER("ok", "s"));
     write_config("{\"credsStore\":\"Az09._-\"}");
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found = false;
     enum vg_errc code = 0;
     cr_assert_eq(lookup("r.io", NULL, &c, &found, &code), 0, "%s", errmsg);
     cr_assert_str_eq(c.username, "ok");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
 }
 
 Test(oci_registry_creds, helper_config_types)
@@ -701,7 +701,7 @@ Test(oci_registry_creds, helper_config_types)
     };
     for (size_t i = 0; i < VG_ARRAY_LEN(bad); i++) {
         write_config(bad[i]);
-        struct vg_registry_creds c;
+        struct vg_oci_remote_creds c;
         bool found = false;
         enum vg_errc code = 0;
         cr_assert_lt(lookup("r.io", NULL, &c, &found, &code), 0, "accepted %s", bad[i]);
@@ -710,12 +710,12 @@ Test(oci_registry_creds, helper_config_types)
     /* An entry of the wrong type for another registry does not matter; an empty store is none. */
     write_config("{\"credsStore\":\"\",\"credHelpers\":{\"o.io\":{}},"
                  "\"auths\":{\"r.io\":{\"username\":\"file\",\"password\":\"p\"}}}");
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found = false;
     enum vg_errc code = 0;
     cr_assert_eq(lookup("r.io", NULL, &c, &found, &code), 0, "%s", errmsg);
     cr_assert_str_eq(c.username, "file");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
 }
 
 Test(oci_registry_creds, from_json_never_runs_helpers)
@@ -726,11 +726,12 @@ Test(oci_registry_creds, from_json_never_runs_helpers)
     write_helper("x", body);
     const char *j = "{\"credsStore\":\"x\",\"credHelpers\":{\"r.io\":\"x\"},"
                     "\"auths\":{\"r.io\":{\"auth\":\"dTpw\"}}}";
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found = false;
-    cr_assert_eq(vg_registry_creds_from_json(&c, &found, "r.io", j, strlen(j), "secret", NULL), 0);
+    cr_assert_eq(vg_oci_remote_creds_from_json(&c, &found, "r.io", j, strlen(j), "secret", NULL),
+                 0);
     cr_assert_str_eq(c.username, "u");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
     char marker[128];
     snprintf(marker, sizeof(marker), "%s/ran", dir);
     cr_assert_neq(access(marker, F_OK), 0);
@@ -742,10 +743,10 @@ Test(oci_registry_creds, helper_with_closed_stdio)
     write_helper("fake", RIO_HELPER("hu", "hs"));
     write_config("{\"credsStore\":\"fake\"}");
     close(0);
-    struct vg_registry_creds c;
+    struct vg_oci_remote_creds c;
     bool found = false;
     enum vg_errc code = 0;
     cr_assert_eq(lookup("r.io", NULL, &c, &found, &code), 0, "%s", errmsg);
     cr_assert_str_eq(c.username, "hu");
-    vg_registry_creds_dispose(&c);
+    vg_oci_remote_creds_dispose(&c);
 }

@@ -11,7 +11,7 @@
 
 #include "oci/oci.h"
 
-static struct vg_registry_client *
+static struct vg_oci_remote_client *
 live_client(const char *repo)
 {
     const char *host = getenv("VG_TEST_REGISTRY");
@@ -28,7 +28,7 @@ live_client(const char *repo)
     o.creds = getenv("VG_TEST_REGISTRY_CREDS");
     o.docker_config = "/nonexistent";
     struct vg_err *err = NULL;
-    struct vg_registry_client *c = vg_registry_client_new(ref, &o, &err);
+    struct vg_oci_remote_client *c = vg_oci_remote_client_new(ref, &o, &err);
     cr_assert_not_null(c, "%s", err ? err->msg : "");
     vg_oci_ref_free(ref);
     return c;
@@ -45,7 +45,7 @@ must(int rc, struct vg_err **err, const char *what)
 
 Test(oci_registry_live, push_pull_tags_referrers)
 {
-    struct vg_registry_client *c = live_client("live/push");
+    struct vg_oci_remote_client *c = live_client("live/push");
     struct vg_err *err = NULL;
     const char *cfg =
         "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
@@ -53,21 +53,21 @@ Test(oci_registry_live, push_pull_tags_referrers)
     struct vg_digest cd;
     vg_digest_of(&cd, VG_DIGEST_SHA256, cfg, strlen(cfg));
     bool exists = true;
-    must(vg_registry_blob_exists(c, &cd, &exists, NULL, &err), &err, "exists");
-    must(vg_registry_blob_upload(c, NULL, cfg, strlen(cfg), NULL, &err), &err, "upload");
+    must(vg_oci_remote_blob_exists(c, &cd, &exists, NULL, &err), &err, "exists");
+    must(vg_oci_remote_blob_upload(c, NULL, cfg, strlen(cfg), NULL, &err), &err, "upload");
     uint64_t size = 0;
-    must(vg_registry_blob_exists(c, &cd, &exists, &size, &err), &err, "exists after");
+    must(vg_oci_remote_blob_exists(c, &cd, &exists, &size, &err), &err, "exists after");
     cr_assert(exists);
     cr_assert_eq(size, strlen(cfg));
     /* Uploading again is a no-op. */
-    must(vg_registry_blob_upload(c, &cd, cfg, strlen(cfg), NULL, &err), &err, "re-upload");
+    must(vg_oci_remote_blob_upload(c, &cd, cfg, strlen(cfg), NULL, &err), &err, "re-upload");
 
     struct vg_buf got = VG_BUF_INIT(1024);
-    must(vg_registry_blob_get(c, &cd, &got, &err), &err, "blob get");
+    must(vg_oci_remote_blob_get(c, &cd, &got, &err), &err, "blob get");
     cr_assert_str_eq((char *)got.data, cfg);
     vg_buf_dispose(&got);
     struct vg_buf small = VG_BUF_INIT(10);
-    cr_assert_lt(vg_registry_blob_get(c, &cd, &small, &err), 0);
+    cr_assert_lt(vg_oci_remote_blob_get(c, &cd, &small, &err), 0);
     cr_assert_eq(vg_err_root_code(err), VG_E_LIMIT);
     vg_err_free(&err);
     vg_buf_dispose(&small);
@@ -79,75 +79,75 @@ Test(oci_registry_live, push_pull_tags_referrers)
     for (int i = 0; i < 3; i++) {
         char tag[16];
         snprintf(tag, sizeof(tag), "t%d", i);
-        must(vg_registry_manifest_put(c, tag, man, strlen(man), VG_MT_OCI_MANIFEST, &md, &err),
+        must(vg_oci_remote_manifest_put(c, tag, man, strlen(man), VG_MT_OCI_MANIFEST, &md, &err),
              &err, "put");
     }
-    struct vg_registry_manifest m;
-    must(vg_registry_manifest_get(c, "t1", &m, &err), &err, "get");
+    struct vg_oci_remote_manifest m;
+    must(vg_oci_remote_manifest_get(c, "t1", &m, &err), &err, "get");
     cr_assert_eq(m.len, strlen(man));
     cr_assert(vg_digest_eq(&m.digest, &md));
     cr_assert_str_eq(m.media_type, VG_MT_OCI_MANIFEST);
-    vg_registry_manifest_dispose(&m);
-    must(vg_registry_manifest_get(c, md.text, &m, &err), &err, "get by digest");
-    vg_registry_manifest_dispose(&m);
+    vg_oci_remote_manifest_dispose(&m);
+    must(vg_oci_remote_manifest_get(c, md.text, &m, &err), &err, "get by digest");
+    vg_oci_remote_manifest_dispose(&m);
     struct vg_digest hd;
     char *mt = NULL;
-    must(vg_registry_manifest_head(c, "t2", &hd, &mt, &err), &err, "head");
+    must(vg_oci_remote_manifest_head(c, "t2", &hd, &mt, &err), &err, "head");
     cr_assert(vg_digest_eq(&hd, &md));
     free(mt);
-    cr_assert_lt(vg_registry_manifest_head(c, "absent", &hd, NULL, &err), 0);
+    cr_assert_lt(vg_oci_remote_manifest_head(c, "absent", &hd, NULL, &err), 0);
     cr_assert_eq(vg_err_root_code(err), VG_E_NOTFOUND);
     vg_err_free(&err);
 
     char **tags = NULL;
     size_t n = 0;
-    must(vg_registry_tags_list(c, &tags, &n, &err), &err, "tags");
+    must(vg_oci_remote_tags_list(c, &tags, &n, &err), &err, "tags");
     cr_assert_eq(n, 3);
     cr_assert_str_eq(tags[0], "t0");
     cr_assert_str_eq(tags[2], "t2");
-    vg_registry_strv_free(tags, n);
+    vg_oci_remote_strv_free(tags, n);
 
     /* docker-registry 2.8 has no referrers API: the tag-schema fallback answers. */
     struct vg_buf idx = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
     bool fallback = false;
-    must(vg_registry_referrers(c, &md, "application/vnd.dev.cosign", &idx, &fallback, &err), &err,
+    must(vg_oci_remote_referrers(c, &md, "application/vnd.dev.cosign", &idx, &fallback, &err), &err,
          "referrers");
     cr_assert(fallback);
     cr_assert_not_null(strstr((char *)idx.data, "\"manifests\":[]"));
     vg_buf_dispose(&idx);
     char *fb_tag = vg_fmt("sha256-%s", vg_digest_hex(&md));
-    must(vg_registry_manifest_put(c, fb_tag, man, strlen(man), VG_MT_OCI_MANIFEST, &md, &err), &err,
-         "put fallback tag");
+    must(vg_oci_remote_manifest_put(c, fb_tag, man, strlen(man), VG_MT_OCI_MANIFEST, &md, &err),
+         &err, "put fallback tag");
     idx = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
-    must(vg_registry_referrers(c, &md, NULL, &idx, &fallback, &err), &err, "referrers 2");
+    must(vg_oci_remote_referrers(c, &md, NULL, &idx, &fallback, &err), &err, "referrers 2");
     cr_assert_str_eq((char *)idx.data, man);
     vg_buf_dispose(&idx);
     free(fb_tag);
     free(man);
-    vg_registry_client_free(c);
+    vg_oci_remote_client_free(c);
 }
 
 Test(oci_registry_live, cross_repo_mount)
 {
-    struct vg_registry_client *c = live_client("live/mount-target");
+    struct vg_oci_remote_client *c = live_client("live/mount-target");
     struct vg_err *err = NULL;
     const char *blob =
         "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
         "\"diff_ids\":[]}}";
     struct vg_digest d;
     vg_digest_of(&d, VG_DIGEST_SHA256, blob, strlen(blob));
-    must(vg_registry_blob_upload(c, &d, blob, strlen(blob), "live/push", &err), &err, "mount");
+    must(vg_oci_remote_blob_upload(c, &d, blob, strlen(blob), "live/push", &err), &err, "mount");
     bool exists = false;
-    must(vg_registry_blob_exists(c, &d, &exists, NULL, &err), &err, "exists");
+    must(vg_oci_remote_blob_exists(c, &d, &exists, NULL, &err), &err, "exists");
     cr_assert(exists);
-    vg_registry_client_free(c);
+    vg_oci_remote_client_free(c);
 }
 
 /* The batch gives every read what the single call gives: results, errors and their codes (with
  * credentials, the first round is refused and the single calls answer the challenge). */
 Test(oci_registry_live, get_many_matches_single_calls)
 {
-    struct vg_registry_client *c = live_client("live/many");
+    struct vg_oci_remote_client *c = live_client("live/many");
     struct vg_err *err = NULL;
     const char *cfg =
         "{\"architecture\":\"arm64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
@@ -155,24 +155,24 @@ Test(oci_registry_live, get_many_matches_single_calls)
     struct vg_digest cd, md, absent;
     vg_digest_of(&cd, VG_DIGEST_SHA256, cfg, strlen(cfg));
     vg_digest_of(&absent, VG_DIGEST_SHA256, "absent", 6);
-    must(vg_registry_blob_upload(c, &cd, cfg, strlen(cfg), NULL, &err), &err, "upload");
+    must(vg_oci_remote_blob_upload(c, &cd, cfg, strlen(cfg), NULL, &err), &err, "upload");
     char *man = vg_fmt("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
                        "\"%s\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[]}",
                        VG_MT_OCI_MANIFEST, VG_MT_OCI_CONFIG, cd.text, strlen(cfg));
-    must(vg_registry_manifest_put(c, "v1", man, strlen(man), VG_MT_OCI_MANIFEST, &md, &err), &err,
+    must(vg_oci_remote_manifest_put(c, "v1", man, strlen(man), VG_MT_OCI_MANIFEST, &md, &err), &err,
          "put");
-    struct vg_registry_get g[] = {
-        {.kind = VG_REGISTRY_GET_MANIFEST, .reference = "v1"},
-        {.kind = VG_REGISTRY_GET_MANIFEST, .reference = "absent"},
-        {.kind = VG_REGISTRY_GET_MANIFEST, .reference = "../up"},
-        {.kind = VG_REGISTRY_GET_BLOB, .digest = cd, .out = VG_BUF_INIT(1024)},
-        {.kind = VG_REGISTRY_GET_BLOB, .digest = cd, .out = VG_BUF_INIT(10)},
-        {.kind = VG_REGISTRY_GET_BLOB, .digest = absent, .out = VG_BUF_INIT(1024)},
-        {.kind = VG_REGISTRY_GET_REFERRERS, .digest = md, .out = VG_BUF_INIT(1 << 20)},
-        {.kind = VG_REGISTRY_GET_MANIFEST, .reference = md.text},
+    struct vg_oci_remote_get g[] = {
+        {.kind = VG_OCI_REMOTE_GET_MANIFEST, .reference = "v1"},
+        {.kind = VG_OCI_REMOTE_GET_MANIFEST, .reference = "absent"},
+        {.kind = VG_OCI_REMOTE_GET_MANIFEST, .reference = "../up"},
+        {.kind = VG_OCI_REMOTE_GET_BLOB, .digest = cd, .out = VG_BUF_INIT(1024)},
+        {.kind = VG_OCI_REMOTE_GET_BLOB, .digest = cd, .out = VG_BUF_INIT(10)},
+        {.kind = VG_OCI_REMOTE_GET_BLOB, .digest = absent, .out = VG_BUF_INIT(1024)},
+        {.kind = VG_OCI_REMOTE_GET_REFERRERS, .digest = md, .out = VG_BUF_INIT(1 << 20)},
+        {.kind = VG_OCI_REMOTE_GET_MANIFEST, .reference = md.text},
     };
     size_t n = sizeof(g) / sizeof(g[0]);
-    vg_registry_get_many(c, g, n);
+    vg_oci_remote_get_many(c, g, n);
     cr_assert_eq(g[0].rc, 0);
     cr_assert(vg_digest_eq(&g[0].manifest.digest, &md));
     cr_assert_str_eq(g[0].manifest.media_type, VG_MT_OCI_MANIFEST);
@@ -192,8 +192,8 @@ Test(oci_registry_live, get_many_matches_single_calls)
     cr_assert_not_null(strstr((char *)g[6].out.data, "\"manifests\":[]"));
     cr_assert_eq(g[7].rc, 0, "by digest");
     for (size_t i = 0; i < n; i++) {
-        vg_registry_get_dispose(&g[i]);
+        vg_oci_remote_get_dispose(&g[i]);
     }
     free(man);
-    vg_registry_client_free(c);
+    vg_oci_remote_client_free(c);
 }

@@ -34,7 +34,7 @@ parse_fails(const char *text)
     vg_autojson json_t *j = load(text);
     struct osv_record r;
     struct vg_err *err = NULL;
-    cr_assert_lt(osv_record_parse(&r, j, &err), 0, "accepted %s", text);
+    cr_assert_lt(vg_osv_record_parse(&r, j, &err), 0, "accepted %s", text);
     cr_assert(vg_err_is(err, VG_E_PARSE));
     char *m = vg_err_format(err);
     vg_err_free(&err);
@@ -46,7 +46,7 @@ Test(vulndb_osv, parses_ghsa_fixture)
     vg_autojson json_t *j = load_file("osv/GHSA-vgtt-0001-0001.json");
     struct osv_record r;
     struct vg_err *err = NULL;
-    cr_assert_eq(osv_record_parse(&r, j, &err), 0);
+    cr_assert_eq(vg_osv_record_parse(&r, j, &err), 0);
     cr_assert_str_eq(r.id, "GHSA-vgtt-0001-0001");
     cr_assert_eq(r.n_aliases, 1);
     cr_assert_str_eq(r.aliases[0], "CVE-2099-0001");
@@ -69,7 +69,7 @@ Test(vulndb_osv, parses_ghsa_fixture)
                      "ADVISORY https://nvd.nist.gov/vuln/detail/CVE-2099-0001\n"
                      "PACKAGE https://github.com/example/left-pad\n");
     cr_assert_not(r.withdrawn);
-    osv_record_dispose(&r);
+    vg_osv_record_dispose(&r);
 }
 
 Test(vulndb_osv, pypi_names_git_ranges_versions_and_db_severity)
@@ -77,14 +77,14 @@ Test(vulndb_osv, pypi_names_git_ranges_versions_and_db_severity)
     vg_autojson json_t *j = load_file("osv/PYSEC-2099-1.json");
     struct osv_record r;
     struct vg_err *err = NULL;
-    cr_assert_eq(osv_record_parse(&r, j, &err), 0);
+    cr_assert_eq(vg_osv_record_parse(&r, j, &err), 0);
     cr_assert_str_eq(r.affected[0].name, "foo-bar-baz"); /* PEP 503 */
     cr_assert_eq(r.affected[0].n_ranges, 1);             /* GIT range dropped */
     cr_assert_eq(r.affected[0].n_versions, 5);
     cr_assert_eq(r.severity, VG_SEV_MEDIUM); /* "MODERATE" */
     cr_assert_str_eq(r.severity_source, "database_specific");
     cr_assert_eq(r.cvss_version, 0);
-    osv_record_dispose(&r);
+    vg_osv_record_dispose(&r);
 }
 
 Test(vulndb_osv, upstream_and_withdrawn)
@@ -93,14 +93,14 @@ Test(vulndb_osv, upstream_and_withdrawn)
     vg_autojson json_t *b = load_file("osv/GO-2099-0002.json");
     struct osv_record r;
     struct vg_err *err = NULL;
-    cr_assert_eq(osv_record_parse(&r, a, &err), 0);
+    cr_assert_eq(vg_osv_record_parse(&r, a, &err), 0);
     cr_assert_eq(r.n_aliases, 1);
     cr_assert_str_eq(r.aliases[0], "CVE-2099-0001"); /* upstream ids join the alias keys */
     cr_assert_eq(r.severity, VG_SEV_UNKNOWN);
-    osv_record_dispose(&r);
-    cr_assert_eq(osv_record_parse(&r, b, &err), 0);
+    vg_osv_record_dispose(&r);
+    cr_assert_eq(vg_osv_record_parse(&r, b, &err), 0);
     cr_assert(r.withdrawn);
-    osv_record_dispose(&r);
+    vg_osv_record_dispose(&r);
 }
 
 Test(vulndb_osv, rejects_bad_records_naming_the_place)
@@ -139,10 +139,10 @@ Test(vulndb_osv, bad_cvss_vector_is_not_fatal)
                                  "\"database_specific\":{\"severity\":\"LOW\"}}");
     struct osv_record r;
     struct vg_err *err = NULL;
-    cr_assert_eq(osv_record_parse(&r, j, &err), 0);
+    cr_assert_eq(vg_osv_record_parse(&r, j, &err), 0);
     cr_assert_eq(r.severity, VG_SEV_LOW);
     cr_assert_eq(r.cvss_version, 0);
-    osv_record_dispose(&r);
+    vg_osv_record_dispose(&r);
 }
 
 Test(vulndb_osv, range_encoding_roundtrip)
@@ -150,23 +150,24 @@ Test(vulndb_osv, range_encoding_roundtrip)
     vg_autojson json_t *j = load_file("osv/PYSEC-2099-1.json");
     struct osv_record r;
     struct vg_err *err = NULL;
-    cr_assert_eq(osv_record_parse(&r, j, &err), 0);
+    cr_assert_eq(vg_osv_record_parse(&r, j, &err), 0);
     vg_autobuf struct vg_buf b = VG_BUF_INIT(1u << 16);
-    cr_assert_eq(ranges_encode(&b, r.affected[0].ranges, r.affected[0].n_ranges, &err), 0);
+    cr_assert_eq(vg_vulndb_ranges_encode(&b, r.affected[0].ranges, r.affected[0].n_ranges, &err),
+                 0);
     cr_assert_str_eq((const char *)b.data, "R ECOSYSTEM\ni 1.0\nf 1.5\ni 2.0\nl 2.3\n");
     struct vg_vulndb_advisory adv = {0};
-    cr_assert(ranges_decode(&adv, (const char *)b.data, b.len));
+    cr_assert(vg_vulndb_ranges_decode(&adv, (const char *)b.data, b.len));
     cr_assert_eq(adv.n_ranges, 1);
     cr_assert_eq(adv.ranges[0].n_events, 4);
     cr_assert_eq(adv.ranges[0].events[3].kind, VG_EV_LAST_AFFECTED);
     cr_assert_str_eq(adv.ranges[0].events[3].version, "2.3");
     struct vg_vulndb_result res = {.items = vg_memdup(&adv, sizeof(adv)), .n = 1};
     vg_vulndb_result_dispose(&res);
-    osv_record_dispose(&r);
+    vg_osv_record_dispose(&r);
 
     struct vg_vulndb_advisory bad = {0};
-    cr_assert_not(ranges_decode(&bad, "i 0\n", 4)); /* event before any range */
-    cr_assert_not(ranges_decode(&bad, "R FOO\n", 6));
+    cr_assert_not(vg_vulndb_ranges_decode(&bad, "i 0\n", 4)); /* event before any range */
+    cr_assert_not(vg_vulndb_ranges_decode(&bad, "R FOO\n", 6));
     struct vg_vulndb_result res2 = {.items = vg_memdup(&bad, sizeof(bad)), .n = 1};
     vg_vulndb_result_dispose(&res2);
 }
@@ -214,10 +215,10 @@ fixed_of(struct collected *c, const char *id)
 Test(vulndb_osv, secdb_quirks)
 {
     vg_autojson json_t *j = load_file("secdb/v3.19/main.json");
-    cr_assert(secdb_detect(j));
+    cr_assert(vg_secdb_detect(j));
     struct collected c = {0};
     struct vg_err *err = NULL;
-    cr_assert_eq(secdb_parse(j, collect_rec, collect_bad, &c, &err), 0);
+    cr_assert_eq(vg_secdb_parse(j, collect_rec, collect_bad, &c, &err), 0);
     cr_assert_str_eq(c.eco[0], "Alpine:v3.19");
     cr_assert_str_eq(fixed_of(&c, "openssl/CVE-2023-5678"), "3.1.4-r1");
     cr_assert_str_eq(fixed_of(&c, "openssl/CVE-2023-6129"), "3.1.2-r0"); /* lowest wins */
@@ -230,13 +231,13 @@ Test(vulndb_osv, secdb_quirks)
 
     vg_autojson json_t *n = load_file("secdb/v3.3/community.json");
     struct collected c2 = {0};
-    cr_assert_eq(secdb_parse(n, collect_rec, collect_bad, &c2, &err), 0); /* packages: null */
+    cr_assert_eq(vg_secdb_parse(n, collect_rec, collect_bad, &c2, &err), 0); /* packages: null */
     cr_assert_eq(c2.n, 0);
 
     vg_autojson json_t *o = load("{\"id\":\"GHSA-1\"}");
-    cr_assert_not(secdb_detect(o));
+    cr_assert_not(vg_secdb_detect(o));
     vg_autojson json_t *p = load("{\"distroversion\":\"v3.1\",\"packages\":{}}");
-    cr_assert_lt(secdb_parse(p, collect_rec, collect_bad, &c2, &err), 0);
+    cr_assert_lt(vg_secdb_parse(p, collect_rec, collect_bad, &c2, &err), 0);
     vg_err_free(&err);
 }
 
@@ -260,7 +261,7 @@ Test(vulndb_osv, unparsable_version_drops_only_its_range)
     cr_assert_not_null(j);
     struct osv_record r;
     struct vg_err *err = NULL;
-    cr_assert_eq(osv_record_parse(&r, j, &err), 0);
+    cr_assert_eq(vg_osv_record_parse(&r, j, &err), 0);
     cr_assert_null(err);
     cr_assert_eq(r.n_affected, 1);
     cr_assert_eq(r.affected[0].n_ranges, 1);
@@ -269,6 +270,6 @@ Test(vulndb_osv, unparsable_version_drops_only_its_range)
     cr_assert_eq(r.n_dropped, 1);
     cr_assert(strstr(r.dropped, "unparsable pep440 version '2019-09-12'"), "%s", r.dropped);
     cr_assert(strstr(r.dropped, "affected[0].ranges[0].events[1].fixed"), "%s", r.dropped);
-    osv_record_dispose(&r);
+    vg_osv_record_dispose(&r);
     json_decref(j);
 }

@@ -6,9 +6,9 @@
  * pagination, OCI 1.1 referrers with the tag-schema fallback, and the image source behind
  * "docker://REF" and bare references.
  *
- * Authentication lives in registry_auth.c, uploads in registry_push.c.
+ * Authentication lives in remote_auth.c, uploads in remote_push.c.
  */
-#include "registry_int.h"
+#include "remote_int.h"
 #include "source_int.h"
 
 #include <string.h>
@@ -23,28 +23,28 @@
 /* ---------------------------------------------------------------- client */
 
 char *
-vg_registry_build_url(bool plain_http, const char *host, const char *repo, const char *kind,
-                      const char *ref)
+vg_oci_remote_build_url(bool plain_http, const char *host, const char *repo, const char *kind,
+                        const char *ref)
 {
     return vg_fmt("%s://%s/v2/%s/%s%s%s", plain_http ? "http" : "https", host, repo, kind,
                   ref ? "/" : "", ref ? ref : "");
 }
 
 char *
-vg_registry_url(const struct vg_registry_client *c, const char *kind, const char *ref)
+vg_oci_remote_url(const struct vg_oci_remote_client *c, const char *kind, const char *ref)
 {
-    return vg_registry_build_url(c->plain_http, c->host, c->repo, kind, ref);
+    return vg_oci_remote_build_url(c->plain_http, c->host, c->repo, kind, ref);
 }
 
 char *
-vg_registry_scope(const struct vg_registry_client *c, bool push)
+vg_oci_remote_scope(const struct vg_oci_remote_client *c, bool push)
 {
     return vg_fmt("repository:%s:%s", c->repo, push ? "pull,push" : "pull");
 }
 
-struct vg_registry_client *
-vg_registry_client_new(const struct vg_oci_ref *ref, const struct vg_oci_open_opts *o,
-                       struct vg_err **err)
+struct vg_oci_remote_client *
+vg_oci_remote_client_new(const struct vg_oci_ref *ref, const struct vg_oci_open_opts *o,
+                         struct vg_err **err)
 {
     struct vg_oci_open_opts none = VG_OCI_OPEN_OPTS_INIT;
     if (!o) {
@@ -53,7 +53,7 @@ vg_registry_client_new(const struct vg_oci_ref *ref, const struct vg_oci_open_op
     struct vg_http_client_opts ho = VG_HTTP_CLIENT_OPTS_INIT;
     ho.insecure = o->insecure;
     ho.ca_file = o->ca_file;
-    struct vg_registry_client *c = vg_calloc(1, sizeof(*c));
+    struct vg_oci_remote_client *c = vg_calloc(1, sizeof(*c));
     if (vg_http_client_new(&c->http, &ho, err) < 0) {
         free(c);
         return NULL;
@@ -65,9 +65,9 @@ vg_registry_client_new(const struct vg_oci_ref *ref, const struct vg_oci_open_op
     c->docker_config = vg_strdup(o->docker_config);
     if (o->creds) {
         c->creds_loaded = true;
-        if (vg_registry_creds_lookup(&c->creds, &c->have_creds, ref->registry, o->creds, NULL,
-                                     err) < 0) {
-            vg_registry_client_free(c);
+        if (vg_oci_remote_creds_lookup(&c->creds, &c->have_creds, ref->registry, o->creds, NULL,
+                                       err) < 0) {
+            vg_oci_remote_client_free(c);
             return NULL;
         }
     }
@@ -75,24 +75,24 @@ vg_registry_client_new(const struct vg_oci_ref *ref, const struct vg_oci_open_op
 }
 
 int
-vg_registry_creds_ensure(struct vg_registry_client *c, struct vg_err **err)
+vg_oci_remote_creds_ensure(struct vg_oci_remote_client *c, struct vg_err **err)
 {
     if (c->creds_loaded) {
         return 0;
     }
     c->creds_loaded = true;
-    return vg_registry_creds_lookup(&c->creds, &c->have_creds, c->registry, NULL, c->docker_config,
-                                    err);
+    return vg_oci_remote_creds_lookup(&c->creds, &c->have_creds, c->registry, NULL,
+                                      c->docker_config, err);
 }
 
 void
-vg_registry_client_free(struct vg_registry_client *c)
+vg_oci_remote_client_free(struct vg_oci_remote_client *c)
 {
     if (!c) {
         return;
     }
-    vg_registry_auth_reset(c);
-    vg_registry_creds_dispose(&c->creds);
+    vg_oci_remote_auth_reset(c);
+    vg_oci_remote_creds_dispose(&c->creds);
     free(c->docker_config);
     vg_http_client_free(c->http);
     free(c->registry);
@@ -103,7 +103,7 @@ vg_registry_client_free(struct vg_registry_client *c)
 
 /* "registry/repo:tag" or "registry/repo@digest" for messages. */
 static char *
-display(const struct vg_registry_client *c, const char *prefix, const char *reference)
+display(const struct vg_oci_remote_client *c, const char *prefix, const char *reference)
 {
     if (!reference) {
         return vg_fmt("%s%s/%s", prefix, c->registry, c->repo);
@@ -135,7 +135,7 @@ check_reference(const char *reference, struct vg_err **err)
 }
 
 void
-vg_registry_manifest_dispose(struct vg_registry_manifest *m)
+vg_oci_remote_manifest_dispose(struct vg_oci_remote_manifest *m)
 {
     if (!m) {
         return;
@@ -171,8 +171,9 @@ is_schema1(const char *mt, const uint8_t *data, size_t len)
 }
 
 static int
-manifest_check(const struct vg_registry_client *c, const char *reference,
-               struct vg_registry_manifest *m, const struct vg_http_resp *resp, struct vg_err **err)
+manifest_check(const struct vg_oci_remote_client *c, const char *reference,
+               struct vg_oci_remote_manifest *m, const struct vg_http_resp *resp,
+               struct vg_err **err)
 {
     vg_autofree char *what = display(c, "", reference);
     if (is_schema1(m->media_type, m->data, m->len)) {
@@ -203,38 +204,39 @@ manifest_check(const struct vg_registry_client *c, const char *reference,
     return 0;
 }
 
-/* The manifest in a GET's response (any status): what vg_registry_manifest_get returns. */
+/* The manifest in a GET's response (any status): what vg_oci_remote_manifest_get returns. */
 static int
-manifest_from_resp(const struct vg_registry_client *c, const char *reference,
-                   struct vg_http_resp *resp, struct vg_registry_manifest *out, struct vg_err **err)
+manifest_from_resp(const struct vg_oci_remote_client *c, const char *reference,
+                   struct vg_http_resp *resp, struct vg_oci_remote_manifest *out,
+                   struct vg_err **err)
 {
     memset(out, 0, sizeof(*out));
     if (resp->status != 200) {
         vg_autofree char *what = display(c, "manifest ", reference);
-        return vg_registry_status_error(c, what, resp->status, &resp->body, err);
+        return vg_oci_remote_status_error(c, what, resp->status, &resp->body, err);
     }
     out->media_type = media_type_of(vg_http_resp_header(resp, "Content-Type"));
     out->data = (uint8_t *)vg_buf_take(&resp->body, &out->len);
     int rc = manifest_check(c, reference, out, resp, err);
     if (rc < 0) {
-        vg_registry_manifest_dispose(out);
+        vg_oci_remote_manifest_dispose(out);
     }
     return rc;
 }
 
 static void
-manifest_req(const struct vg_registry_client *c, const char *reference, const char **hdrs,
+manifest_req(const struct vg_oci_remote_client *c, const char *reference, const char **hdrs,
              struct vg_http_req *req, char **url)
 {
-    *url = vg_registry_url(c, "manifests", reference);
+    *url = vg_oci_remote_url(c, "manifests", reference);
     hdrs[0] = MANIFEST_ACCEPT;
     *req = (struct vg_http_req){
         .url = *url, .headers = hdrs, .nheaders = 1, .max_body = VG_LIMIT_MANIFEST_BYTES};
 }
 
 int
-vg_registry_manifest_get(struct vg_registry_client *c, const char *reference,
-                         struct vg_registry_manifest *out, struct vg_err **err)
+vg_oci_remote_manifest_get(struct vg_oci_remote_client *c, const char *reference,
+                           struct vg_oci_remote_manifest *out, struct vg_err **err)
 {
     memset(out, 0, sizeof(*out));
     if (check_reference(reference, err) < 0) {
@@ -245,7 +247,7 @@ vg_registry_manifest_get(struct vg_registry_client *c, const char *reference,
     struct vg_http_req req;
     manifest_req(c, reference, hdrs, &req, &url);
     struct vg_http_resp resp;
-    if (vg_registry_do(c, &req, false, &resp, err) < 0) {
+    if (vg_oci_remote_do(c, &req, false, &resp, err) < 0) {
         vg_autofree char *what = display(c, "manifest ", reference);
         return vg_err_wrap(err, "%s", what);
     }
@@ -255,24 +257,24 @@ vg_registry_manifest_get(struct vg_registry_client *c, const char *reference,
 }
 
 int
-vg_registry_manifest_head(struct vg_registry_client *c, const char *reference,
-                          struct vg_digest *digest, char **media_type, struct vg_err **err)
+vg_oci_remote_manifest_head(struct vg_oci_remote_client *c, const char *reference,
+                            struct vg_digest *digest, char **media_type, struct vg_err **err)
 {
     if (check_reference(reference, err) < 0) {
         return -1;
     }
-    vg_autofree char *url = vg_registry_url(c, "manifests", reference);
+    vg_autofree char *url = vg_oci_remote_url(c, "manifests", reference);
     const char *hdrs[] = {MANIFEST_ACCEPT};
     struct vg_http_req req = {.method = "HEAD", .url = url, .headers = hdrs, .nheaders = 1};
     struct vg_http_resp resp;
     vg_autofree char *what = display(c, "manifest ", reference);
-    if (vg_registry_do(c, &req, false, &resp, err) < 0) {
+    if (vg_oci_remote_do(c, &req, false, &resp, err) < 0) {
         return vg_err_wrap(err, "%s", what);
     }
     int rc = 0;
     const char *d = vg_http_resp_header(&resp, "Docker-Content-Digest");
     if (resp.status != 200) {
-        rc = vg_registry_status_error(c, what, resp.status, NULL, err);
+        rc = vg_oci_remote_status_error(c, what, resp.status, NULL, err);
     } else if (d && vg_digest_parse(digest, d, NULL) == 0) {
         if (media_type) {
             *media_type = media_type_of(vg_http_resp_header(&resp, "Content-Type"));
@@ -281,14 +283,14 @@ vg_registry_manifest_head(struct vg_registry_client *c, const char *reference,
         rc = vg_digest_parse(digest, reference, err);
     } else {
         /* No digest header: fall back to fetching the bytes. */
-        struct vg_registry_manifest m;
-        rc = vg_registry_manifest_get(c, reference, &m, err);
+        struct vg_oci_remote_manifest m;
+        rc = vg_oci_remote_manifest_get(c, reference, &m, err);
         if (rc == 0) {
             *digest = m.digest;
             if (media_type) {
                 *media_type = vg_steal_ptr(&m.media_type);
             }
-            vg_registry_manifest_dispose(&m);
+            vg_oci_remote_manifest_dispose(&m);
         }
     }
     vg_http_resp_dispose(&resp);
@@ -298,12 +300,12 @@ vg_registry_manifest_head(struct vg_registry_client *c, const char *reference,
 /* ---------------------------------------------------------------- blobs */
 
 static int
-blob_stream(struct vg_registry_client *c, const struct vg_digest *d, struct vg_http_stream **out,
+blob_stream(struct vg_oci_remote_client *c, const struct vg_digest *d, struct vg_http_stream **out,
             struct vg_err **err)
 {
-    vg_autofree char *url = vg_registry_url(c, "blobs", d->text);
+    vg_autofree char *url = vg_oci_remote_url(c, "blobs", d->text);
     struct vg_http_req req = {.url = url};
-    if (vg_registry_stream(c, &req, false, out, err) < 0) {
+    if (vg_oci_remote_stream(c, &req, false, out, err) < 0) {
         vg_autofree char *what = display(c, "", NULL);
         return vg_err_wrap(err, "blob %s in %s", d->text, what);
     }
@@ -311,8 +313,8 @@ blob_stream(struct vg_registry_client *c, const struct vg_digest *d, struct vg_h
 }
 
 int
-vg_registry_blob_get(struct vg_registry_client *c, const struct vg_digest *d, struct vg_buf *out,
-                     struct vg_err **err)
+vg_oci_remote_blob_get(struct vg_oci_remote_client *c, const struct vg_digest *d,
+                       struct vg_buf *out, struct vg_err **err)
 {
     struct vg_http_stream *s = NULL;
     if (blob_stream(c, d, &s, err) < 0) {
@@ -352,7 +354,7 @@ vg_registry_blob_get(struct vg_registry_client *c, const struct vg_digest *d, st
 /* ---------------------------------------------------------------- tags */
 
 void
-vg_registry_strv_free(char **v, size_t n)
+vg_oci_remote_strv_free(char **v, size_t n)
 {
     for (size_t i = 0; v && i < n; i++) {
         free(v[i]);
@@ -374,8 +376,8 @@ tags_page(const struct vg_http_resp *resp, char ***tags, size_t *n, struct vg_er
         if (!json_is_string(t)) {
             return vg_err_set(err, VG_E_PARSE, "tag list: entry %zu is not a string", i);
         }
-        if (*n >= VG_REGISTRY_TAGS_MAX) {
-            return vg_err_set(err, VG_E_LIMIT, "more than %u tags", VG_REGISTRY_TAGS_MAX);
+        if (*n >= VG_OCI_REMOTE_TAGS_MAX) {
+            return vg_err_set(err, VG_E_LIMIT, "more than %u tags", VG_OCI_REMOTE_TAGS_MAX);
         }
         *tags = vg_realloc(*tags, (*n + 1) * sizeof(**tags));
         (*tags)[(*n)++] = vg_strdup(json_string_value(t));
@@ -407,12 +409,12 @@ page_next(const char *cur, const struct vg_http_resp *resp, char **out, const ch
 }
 
 int
-vg_registry_tags_list(struct vg_registry_client *c, char ***tags, size_t *ntags,
-                      struct vg_err **err)
+vg_oci_remote_tags_list(struct vg_oci_remote_client *c, char ***tags, size_t *ntags,
+                        struct vg_err **err)
 {
     char **v = NULL;
     size_t n = 0;
-    char *url = vg_registry_url(c, "tags/list", NULL);
+    char *url = vg_oci_remote_url(c, "tags/list", NULL);
     vg_autofree char *what = display(c, "tags of ", NULL);
     int rc = 0;
     for (unsigned page = 0; url && rc == 0; page++) {
@@ -422,11 +424,11 @@ vg_registry_tags_list(struct vg_registry_client *c, char ***tags, size_t *ntags,
             rc = vg_err_set(err, VG_E_LIMIT, "%s: more than %u pages", what, TAGS_PAGES_MAX);
             break;
         }
-        if ((rc = vg_registry_do(c, &req, false, &resp, err)) < 0) {
+        if ((rc = vg_oci_remote_do(c, &req, false, &resp, err)) < 0) {
             break;
         }
         if (resp.status != 200) {
-            rc = vg_registry_status_error(c, what, resp.status, &resp.body, err);
+            rc = vg_oci_remote_status_error(c, what, resp.status, &resp.body, err);
         } else {
             rc = tags_page(&resp, &v, &n, err);
         }
@@ -440,7 +442,7 @@ vg_registry_tags_list(struct vg_registry_client *c, char ***tags, size_t *ntags,
     }
     free(url);
     if (rc < 0) {
-        vg_registry_strv_free(v, n);
+        vg_oci_remote_strv_free(v, n);
         return rc;
     }
     *tags = v;
@@ -452,9 +454,9 @@ vg_registry_tags_list(struct vg_registry_client *c, char ***tags, size_t *ntags,
 
 #define EMPTY_INDEX "{\"schemaVersion\":2,\"mediaType\":\"" VG_MT_OCI_INDEX "\",\"manifests\":[]}"
 
-/* The fallback tag's answer (manifest GET result rc/e/m) as vg_registry_referrers gives it. */
+/* The fallback tag's answer (manifest GET result rc/e/m) as vg_oci_remote_referrers gives it. */
 static int
-fallback_result(int rc, struct vg_err **e, struct vg_registry_manifest *m, struct vg_buf *out,
+fallback_result(int rc, struct vg_err **e, struct vg_oci_remote_manifest *m, struct vg_buf *out,
                 struct vg_err **err)
 {
     if (rc < 0) {
@@ -477,24 +479,24 @@ fallback_tag(const struct vg_digest *subject)
 }
 
 static char *
-referrers_url(const struct vg_registry_client *c, const struct vg_digest *subject,
+referrers_url(const struct vg_oci_remote_client *c, const struct vg_digest *subject,
               const char *artifact_type)
 {
-    vg_autofree char *base = vg_registry_url(c, "referrers", subject->text);
+    vg_autofree char *base = vg_oci_remote_url(c, "referrers", subject->text);
     vg_autofree char *esc = artifact_type ? vg_http_query_escape(artifact_type) : NULL;
     return esc ? vg_fmt("%s?artifactType=%s", base, esc) : vg_strdup(base);
 }
 
 static int
-referrers_fallback(struct vg_registry_client *c, const struct vg_digest *subject,
+referrers_fallback(struct vg_oci_remote_client *c, const struct vg_digest *subject,
                    struct vg_buf *out, struct vg_err **err)
 {
     vg_autofree char *tag = fallback_tag(subject);
-    struct vg_registry_manifest m = {0};
+    struct vg_oci_remote_manifest m = {0};
     vg_autoerr struct vg_err *e = NULL;
-    int rc = vg_registry_manifest_get(c, tag, &m, &e);
+    int rc = vg_oci_remote_manifest_get(c, tag, &m, &e);
     rc = fallback_result(rc, &e, &m, out, err);
-    vg_registry_manifest_dispose(&m);
+    vg_oci_remote_manifest_dispose(&m);
     return rc;
 }
 
@@ -520,7 +522,7 @@ referrers_page_add(json_t *all, const struct vg_buf *body, const char *what, uns
 /* The referrers API's answer (first page `resp`, 200) into out, following Link rel="next"
  * pages (same origin only, at most REFERRERS_PAGES_MAX) and merging them into one index. */
 static int
-referrers_collect(struct vg_registry_client *c, const char *url, struct vg_http_resp *resp,
+referrers_collect(struct vg_oci_remote_client *c, const char *url, struct vg_http_resp *resp,
                   const char *what, struct vg_buf *out, struct vg_err **err)
 {
     char *next = NULL;
@@ -544,11 +546,11 @@ referrers_collect(struct vg_registry_client *c, const char *url, struct vg_http_
         struct vg_http_req req = {
             .url = cur, .headers = hdrs, .nheaders = 1, .max_body = VG_LIMIT_MANIFEST_BYTES};
         struct vg_http_resp r;
-        if (vg_registry_do(c, &req, false, &r, err) < 0) {
+        if (vg_oci_remote_do(c, &req, false, &r, err) < 0) {
             return vg_err_wrap(err, "%s", what);
         }
         total += r.body.len;
-        rc = r.status != 200 ? vg_registry_status_error(c, what, r.status, &r.body, err)
+        rc = r.status != 200 ? vg_oci_remote_status_error(c, what, r.status, &r.body, err)
              : total > max   ? vg_err_set(err, VG_E_LIMIT, "%s: pages exceed %zu bytes", what, max)
                              : referrers_page_add(all, &r.body, what, page, err);
         if (rc == 0) {
@@ -573,9 +575,9 @@ referrers_collect(struct vg_registry_client *c, const char *url, struct vg_http_
 }
 
 int
-vg_registry_referrers(struct vg_registry_client *c, const struct vg_digest *subject,
-                      const char *artifact_type, struct vg_buf *out, bool *fallback,
-                      struct vg_err **err)
+vg_oci_remote_referrers(struct vg_oci_remote_client *c, const struct vg_digest *subject,
+                        const char *artifact_type, struct vg_buf *out, bool *fallback,
+                        struct vg_err **err)
 {
     *fallback = false;
     vg_autofree char *url = referrers_url(c, subject, artifact_type);
@@ -586,7 +588,7 @@ vg_registry_referrers(struct vg_registry_client *c, const struct vg_digest *subj
                               .max_body = out->max ? out->max : VG_LIMIT_MANIFEST_BYTES};
     struct vg_http_resp resp;
     vg_autofree char *what = display(c, "referrers of ", subject->text);
-    if (vg_registry_do(c, &req, false, &resp, err) < 0) {
+    if (vg_oci_remote_do(c, &req, false, &resp, err) < 0) {
         return vg_err_wrap(err, "%s", what);
     }
     int rc;
@@ -594,7 +596,7 @@ vg_registry_referrers(struct vg_registry_client *c, const struct vg_digest *subj
         *fallback = true;
         rc = referrers_fallback(c, subject, out, err);
     } else if (resp.status != 200) {
-        rc = vg_registry_status_error(c, what, resp.status, &resp.body, err);
+        rc = vg_oci_remote_status_error(c, what, resp.status, &resp.body, err);
     } else {
         rc = referrers_collect(c, url, &resp, what, out, err);
     }
@@ -605,25 +607,25 @@ vg_registry_referrers(struct vg_registry_client *c, const struct vg_digest *subj
 /* ---------------------------------------------------------------- several at once */
 
 void
-vg_registry_get_dispose(struct vg_registry_get *g)
+vg_oci_remote_get_dispose(struct vg_oci_remote_get *g)
 {
-    vg_registry_manifest_dispose(&g->manifest);
+    vg_oci_remote_manifest_dispose(&g->manifest);
     vg_buf_dispose(&g->out);
     vg_err_free(&g->err);
     g->rc = 0;
     g->fallback = false;
 }
 
-/* A blob GET's response (any status) checked like vg_registry_blob_get. */
+/* A blob GET's response (any status) checked like vg_oci_remote_blob_get. */
 static int
-blob_from_resp(const struct vg_registry_client *c, const struct vg_digest *d,
+blob_from_resp(const struct vg_oci_remote_client *c, const struct vg_digest *d,
                struct vg_http_resp *resp, struct vg_buf *out, struct vg_err **err)
 {
     if (resp->status != 200) {
         vg_autofree char *u = vg_http_url_redact(resp->url);
         vg_autofree char *what = vg_fmt("GET %s", u);
         vg_autofree char *where = display(c, "", NULL);
-        vg_registry_status_error(c, what, resp->status, &resp->body, err);
+        vg_oci_remote_status_error(c, what, resp->status, &resp->body, err);
         return vg_err_wrap(err, "blob %s in %s", d->text, where);
     }
     struct vg_digest got;
@@ -646,20 +648,20 @@ struct many_slot {
 };
 
 static void
-many_reqs(struct vg_registry_client *c, struct vg_registry_get *g, struct many_slot *s,
+many_reqs(struct vg_oci_remote_client *c, struct vg_oci_remote_get *g, struct many_slot *s,
           const char *auth, struct vg_http_req *reqs, size_t *nreqs)
 {
     s->first = *nreqs;
     struct vg_http_req *r = &reqs[(*nreqs)++];
     switch (g->kind) {
-    case VG_REGISTRY_GET_MANIFEST:
+    case VG_OCI_REMOTE_GET_MANIFEST:
         manifest_req(c, g->reference, s->hdr[0], r, &s->url[0]);
         break;
-    case VG_REGISTRY_GET_BLOB:
-        s->url[0] = vg_registry_url(c, "blobs", g->digest.text);
+    case VG_OCI_REMOTE_GET_BLOB:
+        s->url[0] = vg_oci_remote_url(c, "blobs", g->digest.text);
         *r = (struct vg_http_req){.url = s->url[0], .max_body = g->out.max};
         break;
-    case VG_REGISTRY_GET_REFERRERS:
+    case VG_OCI_REMOTE_GET_REFERRERS:
         s->url[0] = referrers_url(c, &g->digest, g->artifact_type);
         s->hdr[0][0] = "Accept: " VG_MT_OCI_INDEX;
         *r = (struct vg_http_req){.url = s->url[0],
@@ -689,42 +691,42 @@ many_ok(const struct vg_http_resp *resp, const struct vg_err *e)
 }
 
 static void
-many_finish(struct vg_registry_client *c, struct vg_registry_get *g, struct many_slot *s,
+many_finish(struct vg_oci_remote_client *c, struct vg_oci_remote_get *g, struct many_slot *s,
             struct vg_http_resp *resps, struct vg_err **errs)
 {
     struct vg_http_resp *r = &resps[s->first];
     struct vg_err **e = &errs[s->first];
     switch (g->kind) {
-    case VG_REGISTRY_GET_MANIFEST:
+    case VG_OCI_REMOTE_GET_MANIFEST:
         g->rc = many_ok(r, *e) ? manifest_from_resp(c, g->reference, r, &g->manifest, &g->err)
-                               : vg_registry_manifest_get(c, g->reference, &g->manifest, &g->err);
+                               : vg_oci_remote_manifest_get(c, g->reference, &g->manifest, &g->err);
         break;
-    case VG_REGISTRY_GET_BLOB:
+    case VG_OCI_REMOTE_GET_BLOB:
         g->rc = many_ok(r, *e) ? blob_from_resp(c, &g->digest, r, &g->out, &g->err)
-                               : vg_registry_blob_get(c, &g->digest, &g->out, &g->err);
+                               : vg_oci_remote_blob_get(c, &g->digest, &g->out, &g->err);
         break;
-    case VG_REGISTRY_GET_REFERRERS:
+    case VG_OCI_REMOTE_GET_REFERRERS:
         if (!many_ok(r, *e) || (r->status != 404 && r->status != 200)) {
-            g->rc = vg_registry_referrers(c, &g->digest, g->artifact_type, &g->out, &g->fallback,
-                                          &g->err);
+            g->rc = vg_oci_remote_referrers(c, &g->digest, g->artifact_type, &g->out, &g->fallback,
+                                            &g->err);
         } else if (r->status == 200) {
             vg_autofree char *what = display(c, "referrers of ", g->digest.text);
             g->rc = referrers_collect(c, s->url[0], r, what, &g->out, &g->err);
         } else {
             g->fallback = true;
-            struct vg_registry_manifest m = {0};
+            struct vg_oci_remote_manifest m = {0};
             vg_autoerr struct vg_err *fe = NULL;
             int rc = many_ok(&r[1], e[1]) ? manifest_from_resp(c, s->tag, &r[1], &m, &fe)
-                                          : vg_registry_manifest_get(c, s->tag, &m, &fe);
+                                          : vg_oci_remote_manifest_get(c, s->tag, &m, &fe);
             g->rc = fallback_result(rc, &fe, &m, &g->out, &g->err);
-            vg_registry_manifest_dispose(&m);
+            vg_oci_remote_manifest_dispose(&m);
         }
         break;
     }
 }
 
 void
-vg_registry_get_many(struct vg_registry_client *c, struct vg_registry_get *g, size_t n)
+vg_oci_remote_get_many(struct vg_oci_remote_client *c, struct vg_oci_remote_get *g, size_t n)
 {
     size_t cap = 2 * n + 1, nreqs = 0;
     struct vg_http_req *reqs = vg_calloc(cap, sizeof(*reqs));
@@ -733,13 +735,13 @@ vg_registry_get_many(struct vg_registry_client *c, struct vg_registry_get *g, si
     struct many_slot *slots = vg_calloc(n ? n : 1, sizeof(*slots));
     char *auth = NULL;
     vg_autoerr struct vg_err *ae = NULL;
-    bool parallel = vg_registry_auth_line(c, false, &auth, &ae) == 0;
+    bool parallel = vg_oci_remote_auth_line(c, false, &auth, &ae) == 0;
     for (size_t i = 0; i < n; i++) {
         g[i].rc = 0;
         g[i].err = NULL;
         g[i].fallback = false;
         memset(&g[i].manifest, 0, sizeof(g[i].manifest));
-        if (g[i].kind == VG_REGISTRY_GET_MANIFEST &&
+        if (g[i].kind == VG_OCI_REMOTE_GET_MANIFEST &&
             check_reference(g[i].reference, &g[i].err) < 0) {
             g[i].rc = -1;
             continue;
@@ -776,7 +778,7 @@ vg_registry_get_many(struct vg_registry_client *c, struct vg_registry_get *g, si
 
 struct reg_source {
     struct vg_oci_source base;
-    struct vg_registry_client *c;
+    struct vg_oci_remote_client *c;
     struct vg_oci_ref *ref;
 };
 
@@ -786,14 +788,14 @@ struct reg_stream {
 };
 
 static int
-copy_manifest(struct vg_registry_manifest *m, struct vg_buf *raw, char **media_type,
+copy_manifest(struct vg_oci_remote_manifest *m, struct vg_buf *raw, char **media_type,
               struct vg_err **err)
 {
     int rc = vg_buf_append(raw, m->data, m->len, err);
     if (rc == 0) {
         *media_type = vg_steal_ptr(&m->media_type);
     }
-    vg_registry_manifest_dispose(m);
+    vg_oci_remote_manifest_dispose(m);
     return rc;
 }
 
@@ -802,8 +804,8 @@ src_get_root(struct vg_oci_source *src, struct vg_buf *raw, char **media_type, s
 {
     struct reg_source *rs = (struct reg_source *)src;
     const char *reference = rs->ref->digest ? rs->ref->digest : rs->ref->tag;
-    struct vg_registry_manifest m;
-    if (vg_registry_manifest_get(rs->c, reference, &m, err) < 0) {
+    struct vg_oci_remote_manifest m;
+    if (vg_oci_remote_manifest_get(rs->c, reference, &m, err) < 0) {
         return -1;
     }
     return copy_manifest(&m, raw, media_type, err);
@@ -814,8 +816,8 @@ src_get_manifest(struct vg_oci_source *src, const struct vg_oci_desc *d, struct 
                  char **media_type, struct vg_err **err)
 {
     struct reg_source *rs = (struct reg_source *)src;
-    struct vg_registry_manifest m;
-    if (vg_registry_manifest_get(rs->c, d->digest.text, &m, err) < 0) {
+    struct vg_oci_remote_manifest m;
+    if (vg_oci_remote_manifest_get(rs->c, d->digest.text, &m, err) < 0) {
         return -1;
     }
     return copy_manifest(&m, raw, media_type, err);
@@ -863,7 +865,7 @@ static void
 src_free(struct vg_oci_source *src)
 {
     struct reg_source *rs = (struct reg_source *)src;
-    vg_registry_client_free(rs->c);
+    vg_oci_remote_client_free(rs->c);
     vg_oci_ref_free(rs->ref);
     free(rs->base.reference);
     free(rs);
@@ -878,14 +880,14 @@ static const struct vg_oci_source_ops registry_ops = {
 };
 
 int
-vg_oci_registry_source_new(struct vg_oci_source **out, const char *spec,
-                           const struct vg_oci_open_opts *opts, struct vg_err **err)
+vg_oci_remote_source_new(struct vg_oci_source **out, const char *spec,
+                         const struct vg_oci_open_opts *opts, struct vg_err **err)
 {
     struct vg_oci_ref *ref = NULL;
     if (vg_oci_ref_parse(&ref, spec, err) < 0) {
         return -1;
     }
-    struct vg_registry_client *c = vg_registry_client_new(ref, opts, err);
+    struct vg_oci_remote_client *c = vg_oci_remote_client_new(ref, opts, err);
     if (!c) {
         vg_oci_ref_free(ref);
         return -1;

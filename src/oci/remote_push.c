@@ -7,18 +7,18 @@
  * Chunked (PATCH) uploads are not implemented: signatures and attestations are small, and
  * image copying is not a vigil feature.
  */
-#include "registry_int.h"
+#include "remote_int.h"
 
 #include <string.h>
 
 static int
-blob_head(struct vg_registry_client *c, const struct vg_digest *d, bool push, bool *exists,
+blob_head(struct vg_oci_remote_client *c, const struct vg_digest *d, bool push, bool *exists,
           uint64_t *size, struct vg_err **err)
 {
-    vg_autofree char *url = vg_registry_url(c, "blobs", d->text);
+    vg_autofree char *url = vg_oci_remote_url(c, "blobs", d->text);
     struct vg_http_req req = {.method = "HEAD", .url = url};
     struct vg_http_resp resp;
-    if (vg_registry_do(c, &req, push, &resp, err) < 0) {
+    if (vg_oci_remote_do(c, &req, push, &resp, err) < 0) {
         return vg_err_wrap(err, "blob %s", d->text);
     }
     int rc = 0;
@@ -31,15 +31,15 @@ blob_head(struct vg_registry_client *c, const struct vg_digest *d, bool push, bo
         }
     } else if (resp.status != 200 && resp.status != 404) {
         vg_autofree char *what = vg_fmt("blob %s", d->text);
-        rc = vg_registry_status_error(c, what, resp.status, NULL, err);
+        rc = vg_oci_remote_status_error(c, what, resp.status, NULL, err);
     }
     vg_http_resp_dispose(&resp);
     return rc;
 }
 
 int
-vg_registry_blob_exists(struct vg_registry_client *c, const struct vg_digest *d, bool *exists,
-                        uint64_t *size, struct vg_err **err)
+vg_oci_remote_blob_exists(struct vg_oci_remote_client *c, const struct vg_digest *d, bool *exists,
+                          uint64_t *size, struct vg_err **err)
 {
     return blob_head(c, d, false, exists, size, err);
 }
@@ -67,17 +67,17 @@ upload_location(const struct vg_http_resp *resp, const char *req_url, char **out
 
 /* POST to start a session (or mount); *location is NULL when the mount succeeded. */
 static int
-upload_start(struct vg_registry_client *c, const struct vg_digest *d, const char *mount_from,
+upload_start(struct vg_oci_remote_client *c, const struct vg_digest *d, const char *mount_from,
              char **location, struct vg_err **err)
 {
-    vg_autofree char *base = vg_registry_url(c, "blobs/uploads/", NULL);
+    vg_autofree char *base = vg_oci_remote_url(c, "blobs/uploads/", NULL);
     vg_autofree char *from = mount_from ? vg_http_query_escape(mount_from) : NULL;
     vg_autofree char *url =
         from ? vg_fmt("%s?mount=%s&from=%s", base, d->text, from) : vg_strdup(base);
     struct vg_http_req req = {.method = "POST", .url = url};
     struct vg_http_resp resp;
     *location = NULL;
-    if (vg_registry_do(c, &req, true, &resp, err) < 0) {
+    if (vg_oci_remote_do(c, &req, true, &resp, err) < 0) {
         return vg_err_wrap(err, "start upload of %s", d->text);
     }
     int rc = 0;
@@ -87,15 +87,15 @@ upload_start(struct vg_registry_client *c, const struct vg_digest *d, const char
         rc = upload_location(&resp, url, location, err);
     } else {
         vg_autofree char *what = vg_fmt("start upload of %s", d->text);
-        rc = vg_registry_status_error(c, what, resp.status, &resp.body, err);
+        rc = vg_oci_remote_status_error(c, what, resp.status, &resp.body, err);
     }
     vg_http_resp_dispose(&resp);
     return rc;
 }
 
 int
-vg_registry_blob_upload(struct vg_registry_client *c, const struct vg_digest *d, const void *data,
-                        size_t len, const char *mount_from, struct vg_err **err)
+vg_oci_remote_blob_upload(struct vg_oci_remote_client *c, const struct vg_digest *d,
+                          const void *data, size_t len, const char *mount_from, struct vg_err **err)
 {
     struct vg_digest computed;
     vg_digest_of(&computed, d ? d->alg : VG_DIGEST_SHA256, data, len);
@@ -123,22 +123,22 @@ vg_registry_blob_upload(struct vg_registry_client *c, const struct vg_digest *d,
     struct vg_http_req req = {
         .method = "PUT", .url = url, .headers = hdrs, .nheaders = 1, .body = data, .body_len = len};
     struct vg_http_resp resp;
-    if (vg_registry_do(c, &req, true, &resp, err) < 0) {
+    if (vg_oci_remote_do(c, &req, true, &resp, err) < 0) {
         return vg_err_wrap(err, "upload %s", computed.text);
     }
     int rc = 0;
     if (resp.status != 201 && resp.status != 204 && resp.status != 200) {
         vg_autofree char *what = vg_fmt("upload %s", computed.text);
-        rc = vg_registry_status_error(c, what, resp.status, &resp.body, err);
+        rc = vg_oci_remote_status_error(c, what, resp.status, &resp.body, err);
     }
     vg_http_resp_dispose(&resp);
     return rc;
 }
 
 int
-vg_registry_manifest_put(struct vg_registry_client *c, const char *reference, const void *data,
-                         size_t len, const char *media_type, struct vg_digest *out,
-                         struct vg_err **err)
+vg_oci_remote_manifest_put(struct vg_oci_remote_client *c, const char *reference, const void *data,
+                           size_t len, const char *media_type, struct vg_digest *out,
+                           struct vg_err **err)
 {
     if (len > VG_LIMIT_MANIFEST_BYTES) {
         return vg_err_set(err, VG_E_LIMIT, "manifest of %zu bytes exceeds %u", len,
@@ -157,19 +157,19 @@ vg_registry_manifest_put(struct vg_registry_client *c, const char *reference, co
                               out->text);
         }
     }
-    vg_autofree char *url = vg_registry_url(c, "manifests", reference);
+    vg_autofree char *url = vg_oci_remote_url(c, "manifests", reference);
     vg_autofree char *ct = vg_fmt("Content-Type: %s", media_type);
     const char *hdrs[] = {ct};
     struct vg_http_req req = {
         .method = "PUT", .url = url, .headers = hdrs, .nheaders = 1, .body = data, .body_len = len};
     struct vg_http_resp resp;
     vg_autofree char *what = vg_fmt("put manifest %s/%s:%s", c->registry, c->repo, reference);
-    if (vg_registry_do(c, &req, true, &resp, err) < 0) {
+    if (vg_oci_remote_do(c, &req, true, &resp, err) < 0) {
         return vg_err_wrap(err, "%s", what);
     }
     int rc = 0;
     if (resp.status != 201 && resp.status != 200 && resp.status != 204) {
-        rc = vg_registry_status_error(c, what, resp.status, &resp.body, err);
+        rc = vg_oci_remote_status_error(c, what, resp.status, &resp.body, err);
     } else {
         const char *hd = vg_http_resp_header(&resp, "Docker-Content-Digest");
         struct vg_digest sd;

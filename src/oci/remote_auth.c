@@ -10,14 +10,14 @@
  * Authorization lines are handed to net/ which drops them on cross-origin redirects. Tokens are
  * never logged or put into error messages.
  */
-#include "registry_int.h"
+#include "remote_int.h"
 
 #include <string.h>
 
 /* ---------------------------------------------------------------- token cache */
 
 static void
-token_clear(struct vg_registry_token *t)
+token_clear(struct vg_oci_remote_token *t)
 {
     free(t->scope);
     vg_http_secret_free(t->token);
@@ -25,7 +25,7 @@ token_clear(struct vg_registry_token *t)
 }
 
 void
-vg_registry_auth_reset(struct vg_registry_client *c)
+vg_oci_remote_auth_reset(struct vg_oci_remote_client *c)
 {
     for (size_t i = 0; i < c->ntokens; i++) {
         token_clear(&c->tokens[i]);
@@ -38,13 +38,13 @@ vg_registry_auth_reset(struct vg_registry_client *c)
 }
 
 static const char *
-token_find(struct vg_registry_client *c, bool push)
+token_find(struct vg_oci_remote_client *c, bool push)
 {
-    vg_autofree char *want = vg_registry_scope(c, push);
-    vg_autofree char *push_scope = vg_registry_scope(c, true);
+    vg_autofree char *want = vg_oci_remote_scope(c, push);
+    vg_autofree char *push_scope = vg_oci_remote_scope(c, true);
     int64_t now = vg_now_unix();
     for (size_t i = 0; i < c->ntokens; i++) {
-        struct vg_registry_token *t = &c->tokens[i];
+        struct vg_oci_remote_token *t = &c->tokens[i];
         if (t->expires_at <= now) {
             continue;
         }
@@ -57,16 +57,16 @@ token_find(struct vg_registry_client *c, bool push)
 }
 
 static void
-token_store(struct vg_registry_client *c, const char *scope, char *token, uint64_t expires_in)
+token_store(struct vg_oci_remote_client *c, const char *scope, char *token, uint64_t expires_in)
 {
-    struct vg_registry_token *slot = NULL;
+    struct vg_oci_remote_token *slot = NULL;
     for (size_t i = 0; i < c->ntokens; i++) {
         if (strcmp(c->tokens[i].scope, scope) == 0) {
             slot = &c->tokens[i];
         }
     }
     if (!slot) {
-        if (c->ntokens == VG_REGISTRY_TOKEN_CACHE) {
+        if (c->ntokens == VG_OCI_REMOTE_TOKEN_CACHE) {
             token_clear(&c->tokens[0]);
             memmove(&c->tokens[0], &c->tokens[1], (c->ntokens - 1) * sizeof(c->tokens[0]));
             c->ntokens--;
@@ -79,7 +79,7 @@ token_store(struct vg_registry_client *c, const char *scope, char *token, uint64
     if (expires_in > 365u * 86400u) {
         expires_in = 365u * 86400u;
     }
-    int64_t life = (int64_t)expires_in - VG_REGISTRY_TOKEN_MARGIN_S;
+    int64_t life = (int64_t)expires_in - VG_OCI_REMOTE_TOKEN_MARGIN_S;
     slot->scope = vg_strdup(scope);
     slot->token = token;
     slot->expires_at = vg_now_unix() + (life > 0 ? life : 1);
@@ -88,7 +88,7 @@ token_store(struct vg_registry_client *c, const char *scope, char *token, uint64
 /* ---------------------------------------------------------------- errors */
 
 int
-vg_registry_auth_error(const struct vg_registry_client *c, long status, struct vg_err **err)
+vg_oci_remote_auth_error(const struct vg_oci_remote_client *c, long status, struct vg_err **err)
 {
     if (!c->have_creds) {
         return vg_err_set(err, VG_E_AUTH,
@@ -103,11 +103,11 @@ vg_registry_auth_error(const struct vg_registry_client *c, long status, struct v
 }
 
 int
-vg_registry_status_error(const struct vg_registry_client *c, const char *what, long status,
-                         const struct vg_buf *body, struct vg_err **err)
+vg_oci_remote_status_error(const struct vg_oci_remote_client *c, const char *what, long status,
+                           const struct vg_buf *body, struct vg_err **err)
 {
     if (status == 401 || (status == 403 && !c->have_creds)) {
-        vg_registry_auth_error(c, status, err);
+        vg_oci_remote_auth_error(c, status, err);
         return vg_err_wrap(err, "%s", what);
     }
     enum vg_errc code = status == 403 ? VG_E_AUTH : status == 404 ? VG_E_NOTFOUND : VG_E_NET;
@@ -132,8 +132,8 @@ vg_registry_status_error(const struct vg_registry_client *c, const char *what, l
 /* ---------------------------------------------------------------- challenges */
 
 int
-vg_registry_auth_choose(struct vg_registry_client *c, const char *const *values, size_t n,
-                        struct vg_err **err)
+vg_oci_remote_auth_choose(struct vg_oci_remote_client *c, const char *const *values, size_t n,
+                          struct vg_err **err)
 {
     bool basic = false;
     char *realm = NULL, *service = NULL;
@@ -179,7 +179,7 @@ vg_registry_auth_choose(struct vg_registry_client *c, const char *const *values,
 }
 
 static char *
-basic_line(const struct vg_registry_client *c)
+basic_line(const struct vg_oci_remote_client *c)
 {
     vg_autofree char *up = vg_fmt("%s:%s", c->creds.username, c->creds.password);
     vg_autofree char *b64 = vg_base64_encode(up, strlen(up));
@@ -190,7 +190,7 @@ basic_line(const struct vg_registry_client *c)
 }
 
 static char *
-token_url(const struct vg_registry_client *c, const char *scope, bool in_query)
+token_url(const struct vg_oci_remote_client *c, const char *scope, bool in_query)
 {
     vg_autofree char *esc_scope = vg_http_query_escape(scope);
     vg_autofree char *esc_svc = c->service ? vg_http_query_escape(c->service) : NULL;
@@ -203,7 +203,7 @@ token_url(const struct vg_registry_client *c, const char *scope, bool in_query)
 
 /* OAuth2 refresh-token grant (identity tokens from `docker login`). */
 static char *
-refresh_form(const struct vg_registry_client *c, const char *scope)
+refresh_form(const struct vg_oci_remote_client *c, const char *scope)
 {
     vg_autofree char *esc_scope = vg_http_query_escape(scope);
     vg_autofree char *esc_svc = vg_http_query_escape(c->service ? c->service : "");
@@ -216,9 +216,9 @@ refresh_form(const struct vg_registry_client *c, const char *scope)
 }
 
 static int
-fetch_token(struct vg_registry_client *c, bool push, struct vg_err **err)
+fetch_token(struct vg_oci_remote_client *c, bool push, struct vg_err **err)
 {
-    vg_autofree char *scope = vg_registry_scope(c, push);
+    vg_autofree char *scope = vg_oci_remote_scope(c, push);
     bool refresh = c->have_creds && c->creds.identity_token;
     bool basic = c->have_creds && !refresh && c->creds.username;
     if ((refresh || basic) && vg_cstr_startswith(c->realm, "http://") && !c->plain_http) {
@@ -255,7 +255,7 @@ fetch_token(struct vg_registry_client *c, bool push, struct vg_err **err)
     }
     if (resp.status == 401 || resp.status == 403) {
         vg_http_resp_dispose(&resp);
-        return vg_registry_auth_error(c, 401, err);
+        return vg_oci_remote_auth_error(c, 401, err);
     }
     if (resp.status != 200) {
         rc = vg_http_check_status(req.method, url, resp.status, &resp.body, err);
@@ -277,7 +277,7 @@ fetch_token(struct vg_registry_client *c, bool push, struct vg_err **err)
 /* The Authorization line for a request in this scope, fetching a token when the registry is
  * known to want one. NULL when going anonymous. */
 int
-vg_registry_auth_line(struct vg_registry_client *c, bool push, char **out, struct vg_err **err)
+vg_oci_remote_auth_line(struct vg_oci_remote_client *c, bool push, char **out, struct vg_err **err)
 {
     *out = NULL;
     if (c->mode == VG_RAUTH_BASIC && c->have_creds && c->creds.username) {
@@ -299,20 +299,20 @@ vg_registry_auth_line(struct vg_registry_client *c, bool push, char **out, struc
 
 /* After a 401: learn the scheme and make sure we can answer it. */
 static int
-answer_challenge(struct vg_registry_client *c, const char *const *vals, size_t n, bool push,
+answer_challenge(struct vg_oci_remote_client *c, const char *const *vals, size_t n, bool push,
                  struct vg_err **err)
 {
-    if (vg_registry_creds_ensure(c, err) < 0) {
+    if (vg_oci_remote_creds_ensure(c, err) < 0) {
         return -1;
     }
     if (n == 0) {
-        return vg_registry_auth_error(c, 401, err);
+        return vg_oci_remote_auth_error(c, 401, err);
     }
-    if (vg_registry_auth_choose(c, vals, n, err) < 0) {
+    if (vg_oci_remote_auth_choose(c, vals, n, err) < 0) {
         return -1;
     }
     if (c->mode == VG_RAUTH_BASIC && !(c->have_creds && c->creds.username)) {
-        return vg_registry_auth_error(c, 401, err);
+        return vg_oci_remote_auth_error(c, 401, err);
     }
     if (c->mode == VG_RAUTH_BEARER) {
         return fetch_token(c, push, err);
@@ -321,7 +321,7 @@ answer_challenge(struct vg_registry_client *c, const char *const *vals, size_t n
 }
 
 const char **
-vg_registry_with_auth(const struct vg_http_req *req, const char *auth, size_t *n)
+vg_oci_remote_with_auth(const struct vg_http_req *req, const char *auth, size_t *n)
 {
     const char **h = vg_calloc(req->nheaders + 1, sizeof(*h));
     for (size_t i = 0; i < req->nheaders; i++) {
@@ -337,16 +337,16 @@ vg_registry_with_auth(const struct vg_http_req *req, const char *auth, size_t *n
 #define MAX_CHALLENGE_HEADERS 8
 
 int
-vg_registry_do(struct vg_registry_client *c, const struct vg_http_req *req, bool push,
-               struct vg_http_resp *resp, struct vg_err **err)
+vg_oci_remote_do(struct vg_oci_remote_client *c, const struct vg_http_req *req, bool push,
+                 struct vg_http_resp *resp, struct vg_err **err)
 {
     for (int round = 0; round < 2; round++) {
         char *auth = NULL;
-        if (vg_registry_auth_line(c, push, &auth, err) < 0) {
+        if (vg_oci_remote_auth_line(c, push, &auth, err) < 0) {
             return -1;
         }
         struct vg_http_req r = *req;
-        vg_autofree const char **h = vg_registry_with_auth(req, auth, &r.nheaders);
+        vg_autofree const char **h = vg_oci_remote_with_auth(req, auth, &r.nheaders);
         r.headers = h;
         int rc = vg_http_do(c->http, &r, resp, err);
         vg_http_secret_free(auth);
@@ -370,23 +370,23 @@ vg_registry_do(struct vg_registry_client *c, const struct vg_http_req *req, bool
     }
     if (resp->status == 401) {
         vg_http_resp_dispose(resp);
-        return vg_registry_auth_error(c, 401, err);
+        return vg_oci_remote_auth_error(c, 401, err);
     }
     return 0;
 }
 
 int
-vg_registry_stream(struct vg_registry_client *c, const struct vg_http_req *req, bool push,
-                   struct vg_http_stream **out, struct vg_err **err)
+vg_oci_remote_stream(struct vg_oci_remote_client *c, const struct vg_http_req *req, bool push,
+                     struct vg_http_stream **out, struct vg_err **err)
 {
     struct vg_http_stream *s = NULL;
     for (int round = 0; round < 2; round++) {
         char *auth = NULL;
-        if (vg_registry_auth_line(c, push, &auth, err) < 0) {
+        if (vg_oci_remote_auth_line(c, push, &auth, err) < 0) {
             return -1;
         }
         struct vg_http_req r = *req;
-        vg_autofree const char **h = vg_registry_with_auth(req, auth, &r.nheaders);
+        vg_autofree const char **h = vg_oci_remote_with_auth(req, auth, &r.nheaders);
         r.headers = h;
         int rc = vg_http_stream_open(c->http, &r, true, &s, err);
         vg_http_secret_free(auth);
@@ -414,7 +414,7 @@ vg_registry_stream(struct vg_registry_client *c, const struct vg_http_req *req, 
         vg_http_stream_close(s);
         vg_autofree char *u = vg_http_url_redact(req->url);
         vg_autofree char *what = vg_fmt("GET %s", u);
-        return vg_registry_status_error(c, what, st, NULL, err);
+        return vg_oci_remote_status_error(c, what, st, NULL, err);
     }
     *out = s;
     return 0;

@@ -9,7 +9,7 @@
  * scope "repository:<repo>:pull" or ":pull,push" for writes, cached per scope for the life of
  * the client). Credentials come from opts->creds ("user:pass"), else from the Docker
  * config.json in opts->docker_config, $DOCKER_CONFIG or ~/.docker (its credential helpers,
- * then "auths"; see vg_registry_creds_lookup), read on the first 401 only, so registries that
+ * then "auths"; see vg_oci_remote_creds_lookup), read on the first 401 only, so registries that
  * need no credentials never run a helper. A malformed config.json surfaces then.
  *
  * Errors callers may branch on: VG_E_NOTFOUND (manifest, blob or tag absent), VG_E_AUTH
@@ -22,100 +22,101 @@
 #ifndef VG_OCI_REGISTRY_H
 #define VG_OCI_REGISTRY_H
 
-struct vg_registry_client;
+struct vg_oci_remote_client;
 
 /* A client for ref's registry and repository (its tag/digest are ignored). o may be NULL. */
-struct vg_registry_client *vg_registry_client_new(const struct vg_oci_ref *ref,
-                                                  const struct vg_oci_open_opts *o,
-                                                  struct vg_err **err);
-void vg_registry_client_free(struct vg_registry_client *c);
+struct vg_oci_remote_client *vg_oci_remote_client_new(const struct vg_oci_ref *ref,
+                                                      const struct vg_oci_open_opts *o,
+                                                      struct vg_err **err);
+void vg_oci_remote_client_free(struct vg_oci_remote_client *c);
 
 /* A manifest exactly as served. */
-struct vg_registry_manifest {
+struct vg_oci_remote_manifest {
     uint8_t *data;
     size_t len;
     char *media_type;        /* Content-Type without parameters */
     struct vg_digest digest; /* of the bytes (sha256, or the algorithm of the digest asked) */
 };
-void vg_registry_manifest_dispose(struct vg_registry_manifest *m);
+void vg_oci_remote_manifest_dispose(struct vg_oci_remote_manifest *m);
 
 /* reference: a tag or a digest. By digest, the bytes must hash to it (VG_E_VERIFY). Accepts
  * OCI manifest/index and Docker schema2 manifest/list; schema1 is VG_E_UNSUPPORTED. */
-int vg_registry_manifest_get(struct vg_registry_client *c, const char *reference,
-                             struct vg_registry_manifest *out, struct vg_err **err);
+int vg_oci_remote_manifest_get(struct vg_oci_remote_client *c, const char *reference,
+                               struct vg_oci_remote_manifest *out, struct vg_err **err);
 /* HEAD: the digest (Docker-Content-Digest) and media type; VG_E_NOTFOUND when absent.
  * media_type may be NULL. */
-int vg_registry_manifest_head(struct vg_registry_client *c, const char *reference,
-                              struct vg_digest *digest, char **media_type, struct vg_err **err);
+int vg_oci_remote_manifest_head(struct vg_oci_remote_client *c, const char *reference,
+                                struct vg_digest *digest, char **media_type, struct vg_err **err);
 /* PUT under a tag or its digest; *out gets the digest of data. */
-int vg_registry_manifest_put(struct vg_registry_client *c, const char *reference, const void *data,
-                             size_t len, const char *media_type, struct vg_digest *out,
-                             struct vg_err **err);
+int vg_oci_remote_manifest_put(struct vg_oci_remote_client *c, const char *reference,
+                               const void *data, size_t len, const char *media_type,
+                               struct vg_digest *out, struct vg_err **err);
 
 /* HEAD blob: *exists and (when found and size is not NULL) its size. */
-int vg_registry_blob_exists(struct vg_registry_client *c, const struct vg_digest *d, bool *exists,
-                            uint64_t *size, struct vg_err **err);
+int vg_oci_remote_blob_exists(struct vg_oci_remote_client *c, const struct vg_digest *d,
+                              bool *exists, uint64_t *size, struct vg_err **err);
 /* Monolithic upload (POST then PUT ?digest=). d may be NULL (computed as sha256). When
  * mount_from names another repository of the same registry, a cross-repository mount is tried
  * first. Already-present blobs are not uploaded again. */
-int vg_registry_blob_upload(struct vg_registry_client *c, const struct vg_digest *d,
-                            const void *data, size_t len, const char *mount_from,
-                            struct vg_err **err);
+int vg_oci_remote_blob_upload(struct vg_oci_remote_client *c, const struct vg_digest *d,
+                              const void *data, size_t len, const char *mount_from,
+                              struct vg_err **err);
 /* Whole blob into out (bounded by out->max: VG_E_LIMIT), verified against d (VG_E_VERIFY). */
-int vg_registry_blob_get(struct vg_registry_client *c, const struct vg_digest *d,
-                         struct vg_buf *out, struct vg_err **err);
+int vg_oci_remote_blob_get(struct vg_oci_remote_client *c, const struct vg_digest *d,
+                           struct vg_buf *out, struct vg_err **err);
 
-/* All tags of the repository, following Link pagination (at most VG_REGISTRY_TAGS_MAX).
- * Free with vg_registry_strv_free. */
-#define VG_REGISTRY_TAGS_MAX 100000u
-int vg_registry_tags_list(struct vg_registry_client *c, char ***tags, size_t *ntags,
-                          struct vg_err **err);
-void vg_registry_strv_free(char **v, size_t n);
+/* All tags of the repository, following Link pagination (at most VG_OCI_REMOTE_TAGS_MAX).
+ * Free with vg_oci_remote_strv_free. */
+#define VG_OCI_REMOTE_TAGS_MAX 100000u
+int vg_oci_remote_tags_list(struct vg_oci_remote_client *c, char ***tags, size_t *ntags,
+                            struct vg_err **err);
+void vg_oci_remote_strv_free(char **v, size_t n);
 
 /* OCI 1.1 referrers of subject as an image index (raw JSON into out, bounded by out->max).
  * artifact_type (may be NULL) is passed as the filter. When the registry lacks the API (404),
  * falls back to the "sha256-<hex>" tag schema and sets *fallback: out gets that tag's index, or
  * an empty index when the tag does not exist. */
-int vg_registry_referrers(struct vg_registry_client *c, const struct vg_digest *subject,
-                          const char *artifact_type, struct vg_buf *out, bool *fallback,
-                          struct vg_err **err);
+int vg_oci_remote_referrers(struct vg_oci_remote_client *c, const struct vg_digest *subject,
+                            const char *artifact_type, struct vg_buf *out, bool *fallback,
+                            struct vg_err **err);
 
 /* ---------------------------------------------------------------- several at once */
 
 /* One read of a batch. The caller fills the request fields (and out.max for blobs and
- * referrers); vg_registry_get_many fills the result exactly as the single function would. */
-enum vg_registry_get_kind {
-    VG_REGISTRY_GET_MANIFEST,  /* vg_registry_manifest_get(reference) -> manifest */
-    VG_REGISTRY_GET_BLOB,      /* vg_registry_blob_get(digest) -> out */
-    VG_REGISTRY_GET_REFERRERS, /* vg_registry_referrers(digest, artifact_type) -> out, fallback */
+ * referrers); vg_oci_remote_get_many fills the result exactly as the single function would. */
+enum vg_oci_remote_get_kind {
+    VG_OCI_REMOTE_GET_MANIFEST,  /* vg_oci_remote_manifest_get(reference) -> manifest */
+    VG_OCI_REMOTE_GET_BLOB,      /* vg_oci_remote_blob_get(digest) -> out */
+    VG_OCI_REMOTE_GET_REFERRERS, /* vg_oci_remote_referrers(digest, artifact_type) -> out, fallback
+                                  */
 };
-struct vg_registry_get {
-    enum vg_registry_get_kind kind;
+struct vg_oci_remote_get {
+    enum vg_oci_remote_get_kind kind;
     const char *reference;     /* MANIFEST: a tag or digest */
     struct vg_digest digest;   /* BLOB: the blob; REFERRERS: the subject */
     const char *artifact_type; /* REFERRERS: filter, or NULL */
     int rc;                    /* 0, or negative with err set */
     struct vg_err *err;
-    struct vg_registry_manifest manifest;
+    struct vg_oci_remote_manifest manifest;
     struct vg_buf out;
     bool fallback;
 };
 /* Frees the results (manifest, out's bytes, err); the request fields stay. */
-void vg_registry_get_dispose(struct vg_registry_get *g);
+void vg_oci_remote_get_dispose(struct vg_oci_remote_get *g);
 /* Runs the reads concurrently over up to VG_HTTP_PARALLEL connections in the calling thread. A
  * referrers read asks the API and the fallback tag at the same time. Anything the fast path does
  * not settle (a 401 challenge, retries, redirects, transport failures) is redone by the single
  * function, so errors and checks are the same as calling them one by one. */
-void vg_registry_get_many(struct vg_registry_client *c, struct vg_registry_get *g, size_t n);
+void vg_oci_remote_get_many(struct vg_oci_remote_client *c, struct vg_oci_remote_get *g, size_t n);
 
 /* ---------------------------------------------------------------- credentials */
 
-struct vg_registry_creds {
+struct vg_oci_remote_creds {
     char *username;       /* NULL when only an identity token is known */
     char *password;       /* wiped on dispose */
     char *identity_token; /* OAuth2 refresh token from `docker login` with a token server */
 };
-void vg_registry_creds_dispose(struct vg_registry_creds *c);
+void vg_oci_remote_creds_dispose(struct vg_oci_remote_creds *c);
 /* Looks up credentials for registry (as in a reference: "docker.io", "host:5000"):
  * creds_opt "user:pass" when given, else <docker_config_dir or $DOCKER_CONFIG or
  * ~/.docker>/config.json, in docker's order: the credential helper named by
@@ -127,13 +128,13 @@ void vg_registry_creds_dispose(struct vg_registry_creds *c);
  * VG_E_AUTH naming the helper and the registry; a malformed answer VG_E_PARSE, an oversized
  * one VG_E_LIMIT. A helper child is always reaped; SIGPIPE is blocked only in the calling
  * thread, only while the server URL is written. */
-int vg_registry_creds_lookup(struct vg_registry_creds *out, bool *found, const char *registry,
-                             const char *creds_opt, const char *docker_config_dir,
-                             struct vg_err **err);
+int vg_oci_remote_creds_lookup(struct vg_oci_remote_creds *out, bool *found, const char *registry,
+                               const char *creds_opt, const char *docker_config_dir,
+                               struct vg_err **err);
 /* The "auths" lookup over config.json / .dockerconfigjson bytes ({"auths": {...}}). Never
  * runs credential helpers: the bytes may come from a Kubernetes pull secret. */
-int vg_registry_creds_from_json(struct vg_registry_creds *out, bool *found, const char *registry,
-                                const void *json, size_t len, const char *what,
-                                struct vg_err **err);
+int vg_oci_remote_creds_from_json(struct vg_oci_remote_creds *out, bool *found,
+                                  const char *registry, const void *json, size_t len,
+                                  const char *what, struct vg_err **err);
 
 #endif

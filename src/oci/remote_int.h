@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Internal to oci/: the registry client's state shared by registry.c (reads and the image
+ * source), remote_auth.c (challenges, tokens, the authenticated request loop) and
+ * remote_push.c (writes).
+ */
+#ifndef VG_OCI_REGISTRY_INT_H
+#define VG_OCI_REGISTRY_INT_H
+
+#include "net/net.h"
+#include "oci.h"
+
+#define VG_OCI_REMOTE_TOKEN_CACHE    8u
+#define VG_OCI_REMOTE_TOKEN_MARGIN_S 10 /* renew a token this long before it expires */
+
+enum vg_oci_remote_auth_mode { VG_RAUTH_NONE = 0, VG_RAUTH_BASIC, VG_RAUTH_BEARER };
+
+struct vg_oci_remote_token {
+    char *scope;
+    char *token; /* wiped on free */
+    int64_t expires_at;
+};
+
+struct vg_oci_remote_client {
+    struct vg_http_client *http;
+    char *registry; /* as in the reference: "docker.io", "127.0.0.1:5000" */
+    char *host;     /* API host: "registry-1.docker.io" */
+    char *repo;
+    bool plain_http;
+    struct vg_oci_remote_creds creds;
+    bool have_creds;
+    bool creds_loaded;   /* config.json (and its credential helper) consulted yet */
+    char *docker_config; /* where to look for it; NULL: $DOCKER_CONFIG or ~/.docker */
+    enum vg_oci_remote_auth_mode mode;
+    char *realm, *service; /* from the Bearer challenge */
+    struct vg_oci_remote_token tokens[VG_OCI_REMOTE_TOKEN_CACHE];
+    size_t ntokens;
+};
+
+/* "<scheme>://<host>/v2/<repo>/<kind>[/<ref>]". */
+char *vg_oci_remote_build_url(bool plain_http, const char *host, const char *repo, const char *kind,
+                              const char *ref);
+char *vg_oci_remote_url(const struct vg_oci_remote_client *c, const char *kind, const char *ref);
+/* Credentials from config.json, looked up on the first 401 (so a credential helper runs only
+ * for registries that ask for credentials); --creds is taken at client creation. */
+int vg_oci_remote_creds_ensure(struct vg_oci_remote_client *c, struct vg_err **err);
+/* "repository:<repo>:pull" or ":pull,push". */
+char *vg_oci_remote_scope(const struct vg_oci_remote_client *c, bool push);
+
+/* A request with authentication handled (anonymous, then one answer to a 401 challenge).
+ * Succeeds for any final status except 401 (VG_E_AUTH). */
+int vg_oci_remote_do(struct vg_oci_remote_client *c, const struct vg_http_req *req, bool push,
+                     struct vg_http_resp *resp, struct vg_err **err);
+/* The Authorization line for a request in this scope as far as the client knows the registry's
+ * scheme so far (fetching a Bearer token when one is due); NULL when going anonymous. Free with
+ * vg_http_secret_free. */
+int vg_oci_remote_auth_line(struct vg_oci_remote_client *c, bool push, char **out,
+                            struct vg_err **err);
+/* req's headers plus `auth` (may be NULL) in a new array (free it; the strings stay owned by
+ * their owners); *n gets the count. */
+const char **vg_oci_remote_with_auth(const struct vg_http_req *req, const char *auth, size_t *n);
+/* The same for a streamed GET; the stream is returned only for a 2xx status. */
+int vg_oci_remote_stream(struct vg_oci_remote_client *c, const struct vg_http_req *req, bool push,
+                         struct vg_http_stream **out, struct vg_err **err);
+/* Error for an unexpected status: parses the registry's {"errors":[...]} body when present. */
+int vg_oci_remote_status_error(const struct vg_oci_remote_client *c, const char *what, long status,
+                               const struct vg_buf *body, struct vg_err **err);
+/* The user-facing "authentication required" error (no credentials) / "refused". */
+int vg_oci_remote_auth_error(const struct vg_oci_remote_client *c, long status,
+                             struct vg_err **err);
+void vg_oci_remote_auth_reset(struct vg_oci_remote_client *c);
+
+/* Bearer challenge handling, exposed for tests: picks the challenge to answer from the
+ * WWW-Authenticate values and updates c (mode, realm, service). */
+int vg_oci_remote_auth_choose(struct vg_oci_remote_client *c, const char *const *values, size_t n,
+                              struct vg_err **err);
+
+#endif
