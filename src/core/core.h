@@ -232,6 +232,9 @@ bool vg_json_u64(const json_t *obj, const char *key, uint64_t *out);
 void vg_json_set_take(json_t *obj, const char *key, json_t *v);
 void vg_json_set_str(json_t *obj, const char *key, const char *s); /* NULL s: not set */
 void vg_json_append_take(json_t *arr, json_t *v);
+/* json_dumps(j, flags) in memory the caller frees with free() (jansson's buffer is released
+ * through jansson's free function); NULL when jansson cannot serialise (invalid UTF-8). */
+char *vg_json_dumps(const json_t *j, size_t flags);
 /* Serialises with sorted-or-ordered keys as given by flags plus JSON_COMPACT when compact. */
 char *vg_json_dump(const json_t *j, bool pretty);
 VG_NODISCARD int vg_json_write_file(const json_t *j, FILE *f, bool pretty, struct vg_err **err);

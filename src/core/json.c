@@ -82,17 +82,26 @@ vg_json_append_take(json_t *arr, json_t *v)
 }
 
 char *
-vg_json_dump(const json_t *j, bool pretty)
+vg_json_dumps(const json_t *j, size_t flags)
 {
-    size_t flags = JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
     char *s = json_dumps(j, flags);
     if (!s) {
-        return vg_strdup("null");
+        return NULL;
     }
-    /* jansson allocates with malloc by default; copy to keep allocators unmixed. */
+    /* jansson's buffer goes back through jansson's own free function (json_set_alloc_funcs may
+     * have replaced malloc); callers get memory they release with free(). */
     char *d = vg_strdup(s);
-    free(s);
+    json_free_t jfree = NULL;
+    json_get_alloc_funcs(NULL, &jfree);
+    jfree(s);
     return d;
+}
+
+char *
+vg_json_dump(const json_t *j, bool pretty)
+{
+    char *s = vg_json_dumps(j, JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : JSON_COMPACT));
+    return s ? s : vg_strdup("null");
 }
 
 int

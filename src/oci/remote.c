@@ -564,7 +564,7 @@ referrers_collect(struct vg_oci_remote_client *c, const char *url, struct vg_htt
     }
     vg_autojson json_t *idx = json_pack("{s:i,s:s,s:O}", "schemaVersion", 2, "mediaType",
                                         VG_MT_OCI_INDEX, "manifests", all);
-    vg_autofree char *text = idx ? json_dumps(idx, JSON_COMPACT) : NULL;
+    vg_autofree char *text = idx ? vg_json_dumps(idx, JSON_COMPACT) : NULL;
     if (!text) {
         return vg_err_set(err, VG_E_INTERNAL, "%s: out of memory", what);
     }

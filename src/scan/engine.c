@@ -349,10 +349,11 @@ report_from_image(struct vg_scan_report *r, const struct vg_oci_image *img)
         r->repo_tags[0] = vg_oci_ref_string(img->ref);
         r->nrepo_tags = 1;
     }
-    if (img->config_raw) {
-        json_error_t je;
-        r->image_config =
-            json_loadb((const char *)img->config_raw, img->config_len, JSON_REJECT_DUPLICATES, &je);
+    /* The config was validated when the image was opened; a document that fails here only
+     * loses its copy in the report. */
+    if (img->config_raw && vg_json_parse(&r->image_config, img->config_raw, img->config_len,
+                                         VG_LIMIT_CONFIG_BYTES, "image config", NULL) < 0) {
+        r->image_config = NULL;
     }
 }
 
@@ -561,7 +562,7 @@ walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_s
     struct vg_layers_result *lr = NULL;
     struct secret_consumer scons = {0};
     struct model_consumer mcons = {0};
-    struct vg_layer_consumer *consumers[64];
+    vg_autofree struct vg_layer_consumer **consumers = NULL;
     struct cfg_tee tee = {0};
     struct lcache lc = {0};
     size_t n = 0;
@@ -573,13 +574,16 @@ walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_s
     pthread_mutex_init(&scons.qmu, NULL);
     pthread_cond_init(&scons.qcv, NULL);
     pthread_mutex_init(&mcons.mu, NULL);
+    /* Every analyzer of the inventory, then at most one each for secrets, models, config. */
+    size_t ni = 0;
+    struct vg_layer_consumer *const *ic = NULL;
     if (sc & VG_SCANNER_VULN) {
         ib = vg_inventory_builder_new(&o->inv);
-        size_t ni = 0;
-        struct vg_layer_consumer *const *ic = vg_inventory_builder_consumers(ib, &ni);
-        for (size_t i = 0; i < ni && n < VG_ARRAY_LEN(consumers) - 3; i++) {
-            consumers[n++] = ic[i];
-        }
+        ic = vg_inventory_builder_consumers(ib, &ni);
+    }
+    consumers = vg_calloc(ni + 3, sizeof(*consumers));
+    for (size_t i = 0; i < ni; i++) {
+        consumers[n++] = ic[i];
     }
     if (sc & VG_SCANNER_SECRET) {
         struct vg_secret_opts so = {.config_path = o->secret_config};
@@ -716,22 +720,37 @@ open_db_and_match(struct vg_scan_report *r, const struct vg_scan_opts *o, struct
     return rc;
 }
 
-static char *
-cache_key(const struct vg_oci_image *img, const struct vg_scan_opts *o)
+/* Each field is hashed with its length in front, so no field can run into the next one and
+ * no option can be silently cut off (the key is streamed, never built in a bounded buffer). */
+static void
+key_field(struct vg_hasher *h, const char *s)
 {
-    struct vg_buf b = VG_BUF_INIT(1u << 20);
-    int rc = vg_buf_appendf(&b, NULL, "%s|%u|%d%d|%s", img->manifest_digest.text,
-                            o->scanners ? o->scanners : 0xfu, o->inv.os_pkgs, o->inv.lib_pkgs,
-                            o->secret_config ? o->secret_config : "");
-    for (size_t i = 0; rc == 0 && i < o->inv.nskip_dirs; i++) {
-        rc = vg_buf_appendf(&b, NULL, "|d:%s", o->inv.skip_dirs[i]);
+    uint64_t n = s ? (uint64_t)strlen(s) : UINT64_MAX;
+    vg_hasher_update(h, &n, sizeof(n));
+    if (s) {
+        vg_hasher_update(h, s, strlen(s));
     }
-    for (size_t i = 0; rc == 0 && i < o->inv.nskip_files; i++) {
-        rc = vg_buf_appendf(&b, NULL, "|f:%s", o->inv.skip_files[i]);
+}
+
+char *
+vg_scan_cache_key(const struct vg_digest *manifest, const struct vg_scan_opts *o)
+{
+    struct vg_hasher *h = vg_hasher_new(VG_DIGEST_SHA256);
+    vg_autofree char *head = vg_fmt("%s|%u|%d%d", manifest->text, o->scanners ? o->scanners : 0xfu,
+                                    o->inv.os_pkgs, o->inv.lib_pkgs);
+    key_field(h, head);
+    key_field(h, o->secret_config);
+    uint64_t counts[2] = {o->inv.nskip_dirs, o->inv.nskip_files};
+    vg_hasher_update(h, counts, sizeof(counts));
+    for (size_t i = 0; i < o->inv.nskip_dirs; i++) {
+        key_field(h, o->inv.skip_dirs[i]);
+    }
+    for (size_t i = 0; i < o->inv.nskip_files; i++) {
+        key_field(h, o->inv.skip_files[i]);
     }
     struct vg_digest d;
-    vg_digest_of(&d, VG_DIGEST_SHA256, b.data, b.len);
-    vg_buf_dispose(&b);
+    vg_hasher_final(h, &d);
+    vg_hasher_free(h);
     return vg_strdup(vg_digest_hex(&d));
 }
 
@@ -746,7 +765,7 @@ vg_scan_image(struct vg_scan_report **out, const char *image, const struct vg_sc
     struct vg_scan_report *r = report_new();
     report_from_image(r, img);
     unsigned sc = o->scanners ? o->scanners : 0xfu;
-    vg_autofree char *key = o->use_cache ? cache_key(img, o) : NULL;
+    vg_autofree char *key = o->use_cache ? vg_scan_cache_key(&img->manifest_digest, o) : NULL;
     int rc = 0;
     if (key && vg_scan_cache_load(r, key) == 0) {
         r->from_cache = true;

@@ -28,6 +28,9 @@ void vg_scan_config_restore(struct vg_scan_report *r, const char *id, const char
 const char *vg_scan_pkg_type(const struct vg_pkg *p); /* "debian", "npm", "python-pkg", ... */
 /* Per-image analysis cache (inventory, secrets, model findings) keyed by manifest digest. */
 int vg_scan_cache_load(struct vg_scan_report *r, const char *key);
+/* That cache's key (hex SHA-256) over the manifest digest and every option that changes the
+ * analysis; caller frees. */
+char *vg_scan_cache_key(const struct vg_digest *manifest, const struct vg_scan_opts *o);
 void vg_scan_cache_store(const struct vg_scan_report *r, const char *key);
 /* Per-layer analysis cache, keyed by layer diffID and the options (see cache.c). */
 struct vg_scan_layer_entry {

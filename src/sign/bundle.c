@@ -57,7 +57,7 @@ vg_sign_statement_v1_build(struct vg_buf *out, const struct vg_digest *subject,
     json_object_set_new(root, "subject", json_pack("[o]", subj));
     json_object_set_new(root, "predicateType", json_string(VG_SIGN_PREDICATE_SIGN));
     json_object_set_new(root, "predicate", json_object());
-    vg_autofree char *s = json_dumps(root, JSON_COMPACT);
+    vg_autofree char *s = vg_json_dumps(root, JSON_COMPACT);
     if (!s) {
         return vg_err_set(err, VG_E_USAGE, "statement: annotations are not UTF-8");
     }
@@ -149,7 +149,7 @@ vg_sign_bundle_parse(struct vg_sign_bundle **out, const void *data, size_t len, 
     }
     struct vg_sign_bundle *b = vg_calloc(1, sizeof(*b));
     b->media_type = vg_strdup(mt);
-    b->envelope_json = json_dumps(env, JSON_COMPACT);
+    b->envelope_json = vg_json_dumps(env, JSON_COMPACT);
     if (!b->envelope_json) {
         vg_sign_bundle_free(b);
         return vg_err_set(err, VG_E_INTERNAL, "bundle: cannot serialize dsseEnvelope");
@@ -263,7 +263,7 @@ vg_sign_referrer_manifest_build(struct vg_buf *out, const struct vg_sign_referre
     json_object_set_new(root, "annotations", ann);
     json_object_set_new(root, "subject", subj);
     json_object_set_new(root, "artifactType", json_string(VG_SIGN_MT_BUNDLE_V03));
-    vg_autofree char *s = json_dumps(root, JSON_COMPACT);
+    vg_autofree char *s = vg_json_dumps(root, JSON_COMPACT);
     if (!s) {
         return vg_err_set(err, VG_E_USAGE, "referrer manifest: a field is not UTF-8");
     }
@@ -324,7 +324,7 @@ vg_sign_referrers_index_add(struct vg_buf *out, const void *index, size_t len, c
         json_object_set_new(ent, "annotations", ann);
     }
     json_array_append_new(arr, ent);
-    vg_autofree char *s = json_dumps(root, JSON_COMPACT);
+    vg_autofree char *s = vg_json_dumps(root, JSON_COMPACT);
     if (!s) {
         return vg_err_set(err, VG_E_INTERNAL, "referrers index: cannot serialize");
     }

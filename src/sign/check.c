@@ -329,7 +329,7 @@ bundle_output(const struct vg_sign_target *t, const struct vg_sign_statement *st
                                   "image", "docker-manifest-digest", digest, "type",
                                   st->predicate_type));
     json_object_set_new(root, "optional", opt);
-    return json_dumps(root, JSON_COMPACT);
+    return vg_json_dumps(root, JSON_COMPACT);
 }
 
 static void

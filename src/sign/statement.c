@@ -140,7 +140,7 @@ vg_sign_statement_build(struct vg_buf *out, const char *type, const char *subjec
     json_object_set_new(subj, "digest", digest);
     json_object_set_new(root, "subject", json_pack("[o]", subj));
     json_object_set_new(root, "predicate", pred);
-    vg_autofree char *s = json_dumps(root, JSON_COMPACT);
+    vg_autofree char *s = vg_json_dumps(root, JSON_COMPACT);
     if (!s) {
         return vg_err_set(err, VG_E_USAGE, "statement: subject name is not UTF-8");
     }

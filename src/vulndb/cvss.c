@@ -141,6 +141,15 @@ vec_get(const struct vec *v, const char *key)
     return NULL;
 }
 
+/* First letter of a metric's value, or '\0' when the metric is absent: the scoring functions
+ * treat an absent metric like an unknown value instead of trusting an earlier check. */
+static char
+vec_letter(const struct vec *v, const char *key)
+{
+    const char *val = vec_get(v, key);
+    return val ? val[0] : '\0';
+}
+
 /* Metric definition: key, allowed values (one char each, in a string), mandatory flag. */
 struct mdef {
     const char *key;
@@ -219,10 +228,10 @@ v2_cia(char c)
 static double
 score_v2(const struct vec *v)
 {
-    char av = vec_get(v, "AV")[0], ac = vec_get(v, "AC")[0], au = vec_get(v, "Au")[0];
+    char av = vec_letter(v, "AV"), ac = vec_letter(v, "AC"), au = vec_letter(v, "Au");
     double impact =
-        10.41 * (1.0 - (1.0 - v2_cia(vec_get(v, "C")[0])) * (1.0 - v2_cia(vec_get(v, "I")[0])) *
-                           (1.0 - v2_cia(vec_get(v, "A")[0])));
+        10.41 * (1.0 - (1.0 - v2_cia(vec_letter(v, "C"))) * (1.0 - v2_cia(vec_letter(v, "I"))) *
+                           (1.0 - v2_cia(vec_letter(v, "A"))));
     double avw = av == 'L' ? 0.395 : av == 'A' ? 0.646 : 1.0;
     double acw = ac == 'H' ? 0.35 : ac == 'M' ? 0.61 : 0.71;
     double auw = au == 'M' ? 0.45 : au == 'S' ? 0.56 : 0.704;
@@ -270,11 +279,11 @@ v3_cia(char c)
 static double
 score_v3(const struct vec *v, bool v31)
 {
-    bool changed = vec_get(v, "S")[0] == 'C';
-    char av = vec_get(v, "AV")[0], ac = vec_get(v, "AC")[0];
-    char pr = vec_get(v, "PR")[0], ui = vec_get(v, "UI")[0];
-    double iss = 1.0 - (1.0 - v3_cia(vec_get(v, "C")[0])) * (1.0 - v3_cia(vec_get(v, "I")[0])) *
-                           (1.0 - v3_cia(vec_get(v, "A")[0]));
+    bool changed = vec_letter(v, "S") == 'C';
+    char av = vec_letter(v, "AV"), ac = vec_letter(v, "AC");
+    char pr = vec_letter(v, "PR"), ui = vec_letter(v, "UI");
+    double iss = 1.0 - (1.0 - v3_cia(vec_letter(v, "C"))) * (1.0 - v3_cia(vec_letter(v, "I"))) *
+                           (1.0 - v3_cia(vec_letter(v, "A")));
     double impact = changed ? 7.52 * (iss - 0.029) - 3.25 * pow(iss - 0.02, 15) : 6.42 * iss;
     double avw = av == 'N' ? 0.85 : av == 'A' ? 0.62 : av == 'L' ? 0.55 : 0.2;
     double acw = ac == 'L' ? 0.77 : 0.44;

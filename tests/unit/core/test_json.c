@@ -38,3 +38,48 @@ Test(core_json, error_names_line_and_column)
     free(s);
     vg_err_free(&err);
 }
+
+/* jansson allocations counted through json_set_alloc_funcs: every buffer jansson hands out
+ * must come back through jansson's free function, not libc's. */
+static size_t g_jallocs, g_jfrees;
+
+static void *
+counting_malloc(size_t n)
+{
+    g_jallocs++;
+    return malloc(n);
+}
+
+static void
+counting_free(void *p)
+{
+    if (p) {
+        g_jfrees++;
+    }
+    free(p);
+}
+
+Test(core_json, dumps_returns_jansson_memory_through_jansson_free)
+{
+    json_set_alloc_funcs(counting_malloc, counting_free);
+    json_t *j = json_pack("{s:s,s:[i,i]}", "a", "b", "c", 1, 2);
+    char *s = vg_json_dump(j, false);
+    cr_assert_str_eq(s, "{\"a\":\"b\",\"c\":[1,2]}");
+    free(s);
+    char *c = vg_json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    cr_assert_str_eq(c, "{\"a\":\"b\",\"c\":[1,2]}");
+    free(c);
+    json_decref(j);
+    json_set_alloc_funcs(malloc, free);
+    cr_assert_gt(g_jallocs, 0);
+    cr_assert_eq(g_jallocs, g_jfrees, "jansson allocated %zu blocks, released %zu", g_jallocs,
+                 g_jfrees);
+}
+
+Test(core_json, dumps_refuses_invalid_utf8)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "k", json_stringn_nocheck("\xff", 1));
+    cr_assert_null(vg_json_dumps(j, JSON_COMPACT));
+    json_decref(j);
+}

@@ -72,7 +72,7 @@ Test(inventory_layercache, export_import_round_trip)
     cr_assert_eq(json_array_size(l0), 2);
     cr_assert_eq(json_array_size(l1), 1);
     /* Through text, as the cache stores it. */
-    char *t0 = json_dumps(l0, 0);
+    char *t0 = vg_json_dumps(l0, 0);
     json_t *r0 = json_loads(t0, 0, NULL);
     free(t0);
 

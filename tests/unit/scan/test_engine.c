@@ -195,3 +195,45 @@ Test(scan_engine, severities_parse_rejects_unknown_words)
     cr_assert_eq(vg_scan_severities_parse(&bits, " low , High ", NULL), 0);
     cr_assert_eq(bits, (1u << VG_SEV_LOW) | (1u << VG_SEV_HIGH));
 }
+
+/* The key covers every option in full: two option sets that differ only after a megabyte of
+ * skip-dir text (where a bounded key buffer used to stop) still get different keys. */
+Test(scan_engine, cache_key_covers_every_option)
+{
+    struct vg_digest d;
+    vg_digest_of(&d, VG_DIGEST_SHA256, "m", 1);
+    size_t big = (1u << 20) + 16;
+    char *dir = vg_malloc(big + 1);
+    memset(dir, 'a', big);
+    dir[big] = '\0';
+    const char *dirs[] = {dir};
+    const char *files_a[] = {"x"}, *files_b[] = {"y"};
+    struct vg_scan_opts a = VG_SCAN_OPTS_INIT, b = VG_SCAN_OPTS_INIT;
+    a.inv.skip_dirs = b.inv.skip_dirs = dirs;
+    a.inv.nskip_dirs = b.inv.nskip_dirs = 1;
+    a.inv.skip_files = files_a;
+    b.inv.skip_files = files_b;
+    a.inv.nskip_files = b.inv.nskip_files = 1;
+    char *ka = vg_scan_cache_key(&d, &a), *kb = vg_scan_cache_key(&d, &b);
+    cr_assert_str_neq(ka, kb);
+    cr_assert_eq(strlen(ka), 64);
+    char *ka2 = vg_scan_cache_key(&d, &a);
+    cr_assert_str_eq(ka, ka2);
+    /* A separator inside a name cannot make two option sets collide. */
+    const char *d1[] = {"a|f:b"}, *d2[] = {"a"}, *f2[] = {"b"};
+    struct vg_scan_opts c = VG_SCAN_OPTS_INIT, e = VG_SCAN_OPTS_INIT;
+    c.inv.skip_dirs = d1;
+    c.inv.nskip_dirs = 1;
+    e.inv.skip_dirs = d2;
+    e.inv.nskip_dirs = 1;
+    e.inv.skip_files = f2;
+    e.inv.nskip_files = 1;
+    char *kc = vg_scan_cache_key(&d, &c), *ke = vg_scan_cache_key(&d, &e);
+    cr_assert_str_neq(kc, ke);
+    free(ka);
+    free(kb);
+    free(ka2);
+    free(kc);
+    free(ke);
+    free(dir);
+}

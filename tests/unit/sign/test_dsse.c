@@ -113,7 +113,7 @@ Test(sign_dsse, wrong_key_and_tampered_signature_fail)
     TU_ASSERT_OK(vg_json_parse(&j, env.data, env.len, 1 << 20, "env", &err), err);
     json_object_set_new(json_array_get(json_object_get(j, "signatures"), 0), "sig",
                         json_string("c29tZXRoaW5nCg=="));
-    vg_autofree char *bad = json_dumps(j, JSON_COMPACT);
+    vg_autofree char *bad = vg_json_dumps(j, JSON_COMPACT);
     vg_autokey struct vg_crypto_key *pub = vector_pub("dsse-key/cosign.pub");
     cr_assert_lt(vg_sign_attestation_verify(bad, strlen(bad), pub, NULL, NULL, NULL, &err), 0);
     cr_assert(vg_err_is(err, VG_E_VERIFY));
@@ -157,7 +157,7 @@ Test(sign_dsse, derived_bundle_envelope_and_hint)
     struct vg_err *err = NULL;
     vg_autojson json_t *j = NULL;
     TU_ASSERT_OK(vg_json_parse(&j, b.data, b.len, 1 << 20, "bundle", &err), err);
-    vg_autofree char *env = json_dumps(json_object_get(j, "dsseEnvelope"), JSON_COMPACT);
+    vg_autofree char *env = vg_json_dumps(json_object_get(j, "dsseEnvelope"), JSON_COMPACT);
     vg_autokey struct vg_crypto_key *good = vector_pub("derived/encrypted-keys/pemsigstorekey.pub");
     vg_autokey struct vg_crypto_key *bad = vector_pub("derived/encrypted-keys/pemcosignkey.pub");
     struct vg_digest image =
@@ -365,7 +365,7 @@ Test(sign_dsse, keyless_bundle_envelope_verifies_with_leaf_key)
     TU_ASSERT_OK(vg_crypto_key_from_certificate(&leaf, der, derlen, &err), err);
     cr_assert_eq(vg_crypto_key_type(leaf), VG_KEY_ECDSA_P256);
 
-    vg_autofree char *env = json_dumps(json_object_get(j, "dsseEnvelope"), JSON_COMPACT);
+    vg_autofree char *env = vg_json_dumps(json_object_get(j, "dsseEnvelope"), JSON_COMPACT);
     struct vg_digest image;
     vg_digest_of(&image, VG_DIGEST_SHA256, mb.data, mb.len);
     struct vg_sign_statement *st = NULL;

@@ -112,3 +112,12 @@ Test(vulndb_cvss, strict_parsing)
     big[sizeof(big) - 1] = '\0';
     refuse(big);
 }
+
+/* Every v2 and v3 base metric is required: a vector missing one is refused before scoring
+ * (the scorers also read an absent metric as '\0' rather than dereferencing NULL). */
+Test(vulndb_cvss, missing_base_metric_is_refused_not_scored)
+{
+    refuse("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/C:H/I:H/A:H");
+    refuse("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H");
+    refuse("AV:N/AC:L/C:C/I:C/A:C");
+}
