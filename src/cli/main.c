@@ -7,9 +7,8 @@
 
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "crypto/crypto.h"
+#include "net/net.h"
 
 #ifndef VG_VERSION
 #define VG_VERSION "0.0.0"
@@ -59,13 +58,12 @@ int
 main(int argc, char **argv)
 {
     vg_log_init(NULL);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-        fprintf(stderr, "vigil: error: libcurl initialisation failed\n");
-        return VG_EXIT_RUNTIME;
-    }
     struct vg_err *err = NULL;
+    if (vg_net_init(&err) < 0) {
+        return vg_cli_fail(&err, "initialise networking");
+    }
     if (vg_crypto_init(&err) < 0) {
-        curl_global_cleanup();
+        vg_net_cleanup();
         return vg_cli_fail(&err, "initialise cryptography");
     }
     int rc;
@@ -90,6 +88,6 @@ main(int argc, char **argv)
             rc = VG_EXIT_USAGE;
         }
     }
-    curl_global_cleanup();
+    vg_net_cleanup();
     return rc;
 }

@@ -19,6 +19,23 @@
 #define STREAM_PENDING_MAX (VG_HTTP_STREAM_BUFFER_BYTES + 4u * 1024u * 1024u)
 #define POLL_TIMEOUT_MS    1000
 
+/* ---------------------------------------------------------------- process */
+
+int
+vg_net_init(struct vg_err **err)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+        return vg_err_set(err, VG_E_INTERNAL, "libcurl initialisation failed");
+    }
+    return 0;
+}
+
+void
+vg_net_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
 /* ---------------------------------------------------------------- client */
 
 int

@@ -24,7 +24,7 @@
  * and tokens are never logged or put into messages.
  *
  * Thread safety: a client and everything opened from it belong to one thread at a time.
- * curl_global_init() must have run (main does it).
+ * vg_net_init() must have run before any thread starts (main does it).
  */
 #ifndef VG_NET_H
 #define VG_NET_H
@@ -42,6 +42,12 @@
 #define VG_HTTP_AUTH_PARAMS_MAX     32u
 #define VG_HTTP_MAX_HEADERS         256u /* response header lines kept */
 #define VG_HTTP_PARALLEL            6    /* connections per host for vg_http_do_many */
+
+/* Process-wide initialisation of the HTTP stack (libcurl's global state). Call once from main
+ * before any thread starts; not thread-safe. VG_E_INTERNAL when the library cannot start. */
+VG_NODISCARD int vg_net_init(struct vg_err **err);
+/* Releases what vg_net_init set up; call once after every client is freed. */
+void vg_net_cleanup(void);
 
 struct vg_http_client_opts {
     bool insecure;          /* skip TLS peer and host verification */

@@ -5,7 +5,6 @@
  * file downloads with conditional requests and resume.
  */
 #include <criterion/criterion.h>
-#include <curl/curl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -675,7 +674,7 @@ Test(net_http, download_conditional_and_resume)
 static void
 init(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    cr_assert_eq(vg_net_init(NULL), 0);
 }
 TestSuite(net_http, .init = init, .timeout = 60);
 

@@ -6,7 +6,6 @@
  * the choice of challenge.
  */
 #include <criterion/criterion.h>
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
@@ -17,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "net/net.h"
 #include "oci/oci.h"
 #include "oci/remote_int.h"
 
@@ -27,7 +27,7 @@ static char errmsg[1024];
 static void
 setup(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    cr_assert_eq(vg_net_init(NULL), 0);
     snprintf(dir, sizeof(dir), "/tmp/vg-creds-XXXXXX");
     cr_assert_not_null(mkdtemp(dir));
     snprintf(bindir, sizeof(bindir), "%s/bin", dir);

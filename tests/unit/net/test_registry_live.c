@@ -5,10 +5,10 @@
  * when unset; tests/e2e/test_registry_pull.py runs it against Debian's docker-registry.
  */
 #include <criterion/criterion.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "net/net.h"
 #include "oci/oci.h"
 
 static struct vg_oci_remote_client *
@@ -18,7 +18,7 @@ live_client(const char *repo)
     if (!host || !*host) {
         cr_skip_test("VG_TEST_REGISTRY is not set");
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    cr_assert_eq(vg_net_init(NULL), 0);
     char *s = vg_fmt("%s/%s", host, repo);
     struct vg_oci_ref *ref = NULL;
     cr_assert_eq(vg_oci_ref_parse(&ref, s, NULL), 0);

@@ -3,7 +3,6 @@
  * URL redaction, resolution, origin comparison, query escaping and Link pagination.
  */
 #include <criterion/criterion.h>
-#include <curl/curl.h>
 #include <string.h>
 
 #include "net/net.h"
@@ -88,6 +87,6 @@ Test(net_url, link_next)
 static void
 init(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    cr_assert_eq(vg_net_init(NULL), 0);
 }
 TestSuite(net_url, .init = init);
