@@ -139,6 +139,15 @@ bool vg_str_cut(struct vg_str s, char c, struct vg_str *head, struct vg_str *tai
 bool vg_cstr_startswith(const char *s, const char *prefix);
 bool vg_cstr_endswith(const char *s, const char *suffix);
 
+/* String lists: `v` is a heap array of `n` owned NUL-terminated strings, NULL while n is 0.
+ * _free tolerates (NULL, 0); _dup returns NULL for an empty list; _push appends a copy of `s`;
+ * _add_unique appends a copy unless `s` is NULL or already present (then returns false). */
+void vg_strv_free(char **v, size_t n);
+char **vg_strv_dup(char *const *v, size_t n);
+bool vg_strv_has(char *const *v, size_t n, const char *s);
+void vg_strv_push(char ***v, size_t *n, const char *s);
+bool vg_strv_add_unique(char ***v, size_t *n, const char *s);
+
 /* Digits only, at least one, no sign, no whitespace; overflow and > max are errors. */
 VG_NODISCARD int vg_parse_u64(struct vg_str s, uint64_t max, uint64_t *out);
 VG_NODISCARD int vg_parse_i64(struct vg_str s, int64_t *out);

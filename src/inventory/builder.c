@@ -278,10 +278,7 @@ rec_dispose(struct inv_rec *r)
     free(r->path);
     vg_pkg_list_dispose(&r->pkgs);
     free(r->data);
-    for (size_t i = 0; i < r->nfiles; i++) {
-        free(r->files[i]);
-    }
-    free(r->files);
+    vg_strv_free(r->files, r->nfiles);
 }
 
 static void

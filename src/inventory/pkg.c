@@ -60,28 +60,6 @@ vg_pkg_list_dispose(struct vg_pkg_list *l)
     *l = (struct vg_pkg_list){0};
 }
 
-static void
-free_strv(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(v[i]);
-    }
-    free(v);
-}
-
-static char **
-dup_strv(char *const *v, size_t n)
-{
-    if (n == 0) {
-        return NULL;
-    }
-    char **out = vg_calloc(n, sizeof(*out));
-    for (size_t i = 0; i < n; i++) {
-        out[i] = vg_strdup(v[i]);
-    }
-    return out;
-}
-
 void
 vg_pkg_dispose(struct vg_pkg *p)
 {
@@ -93,10 +71,10 @@ vg_pkg_dispose(struct vg_pkg *p)
     free(p->src_version);
     free(p->arch);
     free(p->purl);
-    free_strv(p->licenses, p->nlicenses);
+    vg_strv_free(p->licenses, p->nlicenses);
     free(p->path);
     free(p->modularity_label);
-    free_strv(p->files, p->nfiles);
+    vg_strv_free(p->files, p->nfiles);
     memset(p, 0, sizeof(*p));
 }
 
@@ -112,10 +90,10 @@ vg_pkg_copy(struct vg_pkg *dst, const struct vg_pkg *src)
     dst->src_version = vg_strdup(src->src_version);
     dst->arch = vg_strdup(src->arch);
     dst->purl = vg_strdup(src->purl);
-    dst->licenses = dup_strv(src->licenses, src->nlicenses);
+    dst->licenses = vg_strv_dup(src->licenses, src->nlicenses);
     dst->path = vg_strdup(src->path);
     dst->modularity_label = vg_strdup(src->modularity_label);
-    dst->files = dup_strv(src->files, src->nfiles);
+    dst->files = vg_strv_dup(src->files, src->nfiles);
 }
 
 void

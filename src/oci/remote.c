@@ -353,15 +353,6 @@ vg_oci_remote_blob_get(struct vg_oci_remote_client *c, const struct vg_digest *d
 
 /* ---------------------------------------------------------------- tags */
 
-void
-vg_oci_remote_strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; v && i < n; i++) {
-        free(v[i]);
-    }
-    free(v);
-}
-
 static int
 tags_page(const struct vg_http_resp *resp, char ***tags, size_t *n, struct vg_err **err)
 {
@@ -442,7 +433,7 @@ vg_oci_remote_tags_list(struct vg_oci_remote_client *c, char ***tags, size_t *nt
     }
     free(url);
     if (rc < 0) {
-        vg_oci_remote_strv_free(v, n);
+        vg_strv_free(v, n);
         return rc;
     }
     *tags = v;

@@ -66,11 +66,10 @@ int vg_oci_remote_blob_get(struct vg_oci_remote_client *c, const struct vg_diges
                            struct vg_buf *out, struct vg_err **err);
 
 /* All tags of the repository, following Link pagination (at most VG_OCI_REMOTE_TAGS_MAX).
- * Free with vg_oci_remote_strv_free. */
+ * Free with vg_strv_free. */
 #define VG_OCI_REMOTE_TAGS_MAX 100000u
 int vg_oci_remote_tags_list(struct vg_oci_remote_client *c, char ***tags, size_t *ntags,
                             struct vg_err **err);
-void vg_oci_remote_strv_free(char **v, size_t n);
 
 /* OCI 1.1 referrers of subject as an image index (raw JSON into out, bounded by out->max).
  * artifact_type (may be NULL) is passed as the filter. When the registry lacks the API (404),

@@ -848,10 +848,7 @@ vg_scan_report_free(struct vg_scan_report *r)
     free(r->platform);
     free(r->os_family);
     free(r->os_version);
-    for (size_t i = 0; i < r->nrepo_tags; i++) {
-        free(r->repo_tags[i]);
-    }
-    free(r->repo_tags);
+    vg_strv_free(r->repo_tags, r->nrepo_tags);
     free(r->layers);
     for (size_t i = 0; i < r->nvulns; i++) {
         vg_scan_vuln_dispose(&r->vulns[i]);

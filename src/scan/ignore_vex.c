@@ -30,23 +30,10 @@ static const char *const status_names[] = {NULL, "not_affected", "fixed", "affec
                                            "under_investigation"};
 
 static void
-add_str(char ***arr, size_t *n, const char *s)
-{
-    *arr = vg_realloc(*arr, (*n + 1) * sizeof(**arr));
-    (*arr)[(*n)++] = vg_strdup(s);
-}
-
-static void
 stmt_dispose(struct vex_stmt *s)
 {
-    for (size_t i = 0; i < s->nvulns; i++) {
-        free(s->vulns[i]);
-    }
-    for (size_t i = 0; i < s->nproducts; i++) {
-        free(s->products[i]);
-    }
-    free(s->vulns);
-    free(s->products);
+    vg_strv_free(s->vulns, s->nvulns);
+    vg_strv_free(s->products, s->nproducts);
     free(s->justification);
 }
 
@@ -58,7 +45,7 @@ add_product(struct vex_stmt *s, json_t *p, size_t depth, struct vg_err **err)
     if (!id || !*id) {
         return vg_err_set(err, VG_E_PARSE, "product without @id");
     }
-    add_str(&s->products, &s->nproducts, id);
+    vg_strv_push(&s->products, &s->nproducts, id);
     json_t *subs = json_is_object(p) ? vg_json_arr(p, "subcomponents") : NULL;
     size_t i;
     json_t *sub;
@@ -80,7 +67,7 @@ parse_vuln(struct vex_stmt *s, json_t *v, struct vg_err **err)
     if (!name || !*name) {
         return vg_err_set(err, VG_E_PARSE, "vulnerability without a name");
     }
-    add_str(&s->vulns, &s->nvulns, name);
+    vg_strv_push(&s->vulns, &s->nvulns, name);
     json_t *aliases = json_is_object(v) ? vg_json_arr(v, "aliases") : NULL;
     size_t i;
     json_t *a;
@@ -88,7 +75,7 @@ parse_vuln(struct vex_stmt *s, json_t *v, struct vg_err **err)
         if (!json_is_string(a)) {
             return vg_err_set(err, VG_E_PARSE, "alias is not a string");
         }
-        add_str(&s->vulns, &s->nvulns, json_string_value(a));
+        vg_strv_push(&s->vulns, &s->nvulns, json_string_value(a));
     }
     return 0;
 }

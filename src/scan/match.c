@@ -40,27 +40,6 @@ lookup_key(const struct vg_pkg *p, const char **name, const char **version)
     }
 }
 
-static bool
-strv_has(char **v, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(v[i], s) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static void
-strv_add(char ***v, size_t *n, const char *s)
-{
-    if (!s || strv_has(*v, *n, s)) {
-        return;
-    }
-    *v = vg_realloc(*v, (*n + 1) * sizeof(**v));
-    (*v)[(*n)++] = vg_strdup(s);
-}
-
 /* CVE alias preferred, as users and dashboards key on CVE ids. */
 static const char *
 preferred_id(const struct vg_vulndb_advisory *a)
@@ -169,15 +148,15 @@ add_finding(struct vg_scan_report *r, struct match_state *ms, size_t pkg,
         f->title = vg_strdup(a->summary);
     }
     if (strcmp(a->id, vid) != 0) {
-        strv_add(&f->aliases, &f->naliases, a->id);
+        vg_strv_add_unique(&f->aliases, &f->naliases, a->id);
     }
     for (size_t i = 0; i < a->n_aliases; i++) {
         if (strcmp(a->aliases[i], vid) != 0) {
-            strv_add(&f->aliases, &f->naliases, a->aliases[i]);
+            vg_strv_add_unique(&f->aliases, &f->naliases, a->aliases[i]);
         }
     }
     for (size_t i = 0; i < a->n_refs; i++) {
-        strv_add(&f->refs, &f->nrefs, a->refs[i].url);
+        vg_strv_add_unique(&f->refs, &f->nrefs, a->refs[i].url);
     }
     if (fixed && vg_ver_cmp(scheme, fixed, installed) > 0 &&
         (!f->fixed_version || vg_ver_cmp(scheme, fixed, f->fixed_version) < 0)) {
@@ -282,14 +261,8 @@ void
 vg_scan_vuln_dispose(struct vg_vuln_finding *f)
 {
     free(f->vuln_id);
-    for (size_t i = 0; i < f->naliases; i++) {
-        free(f->aliases[i]);
-    }
-    free(f->aliases);
-    for (size_t i = 0; i < f->nrefs; i++) {
-        free(f->refs[i]);
-    }
-    free(f->refs);
+    vg_strv_free(f->aliases, f->naliases);
+    vg_strv_free(f->refs, f->nrefs);
     free(f->fixed_version);
     free(f->status);
     free(f->severity_source);

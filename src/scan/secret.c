@@ -243,13 +243,10 @@ vg_secret_engine_free(struct vg_secret_engine *e)
     for (size_t i = 0; i < e->nexcludes; i++) {
         vg_secret_regex_free(&e->excludes[i]);
     }
-    for (size_t i = 0; i < e->nkeywords; i++) {
-        free(e->keywords[i]);
-    }
+    vg_strv_free(e->keywords, e->nkeywords);
     free(e->rules);
     free(e->allows);
     free(e->excludes);
-    free(e->keywords);
     free(e->kw_bucket_start);
     free(e->kw_order);
     free(e);

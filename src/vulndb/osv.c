@@ -49,15 +49,6 @@ vg_vulndb_name_normalize(const char *ecosystem, const char *name)
 }
 
 static void
-strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(v[i]);
-    }
-    free(v);
-}
-
-static void
 affected_dispose(struct osv_affected *a)
 {
     free(a->ecosystem);
@@ -69,7 +60,7 @@ affected_dispose(struct osv_affected *a)
         free(a->ranges[i].events);
     }
     free(a->ranges);
-    strv_free(a->versions, a->n_versions);
+    vg_strv_free(a->versions, a->n_versions);
     free(a->eco_specific);
     free(a->db_specific);
     free(a->dropped);
@@ -84,7 +75,7 @@ vg_osv_record_dispose(struct osv_record *r)
     free(r->details);
     free(r->published);
     free(r->modified);
-    strv_free(r->aliases, r->n_aliases);
+    vg_strv_free(r->aliases, r->n_aliases);
     vg_buf_dispose(&r->refs);
     free(r->cvss_vector);
     for (size_t i = 0; i < r->n_affected; i++) {
@@ -125,17 +116,6 @@ opt_arr(json_t **out, const json_t *obj, const char *key, const char *where, str
     return 0;
 }
 
-static bool
-strv_has(char **v, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(v[i], s) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static int
 parse_ids(struct osv_record *r, const json_t *root, const char *key, struct vg_err **err)
 {
@@ -150,11 +130,9 @@ parse_ids(struct osv_record *r, const json_t *root, const char *key, struct vg_e
         if (!s || !clean_token(s, VULNDB_MAX_ID_BYTES, false)) {
             return vg_err_set(err, VG_E_PARSE, "%s: %s[%zu]: not an identifier", r->id, key, i);
         }
-        if (strcmp(s, r->id) == 0 || strv_has(r->aliases, r->n_aliases, s)) {
-            continue;
+        if (strcmp(s, r->id) != 0) {
+            vg_strv_add_unique(&r->aliases, &r->n_aliases, s);
         }
-        r->aliases = vg_realloc(r->aliases, (r->n_aliases + 1) * sizeof(char *));
-        r->aliases[r->n_aliases++] = vg_strdup(s);
     }
     return 0;
 }

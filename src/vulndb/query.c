@@ -123,19 +123,10 @@ vg_vulndb_close(struct vg_vulndb *db)
 /* ---------------------------------------------------------------- results */
 
 static void
-strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(v[i]);
-    }
-    free(v);
-}
-
-static void
 advisory_dispose(struct vg_vulndb_advisory *a)
 {
     free(a->id);
-    strv_free(a->aliases, a->n_aliases);
+    vg_strv_free(a->aliases, a->n_aliases);
     free(a->summary);
     free(a->details);
     free(a->severity_source);
@@ -157,7 +148,7 @@ advisory_dispose(struct vg_vulndb_advisory *a)
         free(a->ranges[i].events);
     }
     free(a->ranges);
-    strv_free(a->versions, a->n_versions);
+    vg_strv_free(a->versions, a->n_versions);
     free(a->ecosystem_specific);
     free(a->database_specific);
 }

@@ -105,7 +105,7 @@ Test(oci_registry_live, push_pull_tags_referrers)
     cr_assert_eq(n, 3);
     cr_assert_str_eq(tags[0], "t0");
     cr_assert_str_eq(tags[2], "t2");
-    vg_oci_remote_strv_free(tags, n);
+    vg_strv_free(tags, n);
 
     /* docker-registry 2.8 has no referrers API: the tag-schema fallback answers. */
     struct vg_buf idx = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
