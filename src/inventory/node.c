@@ -201,7 +201,7 @@ vg_inv_parse_yarn_lock(struct vg_pkg_list *out, const char *path, const uint8_t 
             continue;
         }
         struct vg_str t = vg_str_trim(line);
-        if (skip || !name.len || line.len < 2 || line.ptr[2] == ' ' ||
+        if (skip || !name.len || line.len < 3 || line.ptr[2] == ' ' ||
             !vg_str_startswith(t, "version")) {
             continue;
         }

@@ -196,6 +196,8 @@ add_from_purl(struct vg_pkg_list *out, struct vg_os_info *docos, const char *pur
         const struct vg_os_info *use = pos.family ? &pos : docos;
         k->ecosystem = vg_inv_os_ecosystem(use);
         if (!docos->family && pos.family) {
+            /* docos may hold a version from a nameless OS component: replace it whole. */
+            vg_os_info_dispose(docos);
             vg_os_info_copy(docos, &pos);
         }
         vg_os_info_dispose(&pos);

@@ -7,6 +7,8 @@
  */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <rpm/header.h>
 #include <rpm/rpmtag.h>
@@ -279,6 +281,29 @@ Test(inventory_parsers, yarn_and_pnpm_locks)
     cr_assert_eq(l.n, 2);
     cr_assert_str_eq(find(&l, "c")->version, "2.0.0");
     vg_pkg_list_dispose(&l);
+}
+
+/* Issue 10 fuzz finding: an indented last line of exactly 2 bytes made the yarn parser read
+ * line.ptr[2], one past the input. The input is placed right before a PROT_NONE page so that
+ * an over-read faults even without ASan. */
+Test(inventory_parsers, yarn_lock_short_indented_last_line_stays_in_bounds)
+{
+    const char *tail = "a@^1:\n n";
+    size_t len = strlen(tail);
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    uint8_t *map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(map, MAP_FAILED);
+    cr_assert_eq(mprotect(map + pg, pg, PROT_NONE), 0);
+    uint8_t *in = map + pg - len;
+    memcpy(in, tail, len);
+    struct vg_pkg_list l = {0};
+    cr_assert_eq(vg_inv_parse_yarn_lock(&l, "yarn.lock", in, len, &err), 0);
+    cr_assert_eq(l.n, 0);
+    vg_pkg_list_dispose(&l);
+    memcpy(map + pg - 2, " n", 2);
+    cr_assert_eq(vg_inv_parse_yarn_lock(&l, "yarn.lock", map + pg - 2, 2, &err), 0);
+    vg_pkg_list_dispose(&l);
+    munmap(map, 2 * pg);
 }
 
 Test(inventory_parsers, go_modinfo_replacements_ldflags_and_stdlib)
@@ -570,6 +595,24 @@ Test(inventory_parsers, sbom_roundtrip_cyclonedx_and_spdx)
     vg_inventory_free(inv);
     struct vg_inventory *none = NULL;
     cr_assert_lt(vg_sbom_read(&none, "{\"x\":1}", 7, &err), 0);
+}
+
+/* Issue 10 fuzz finding: an OS component with a version but no name, then a purl naming a
+ * distro. The distro's OS info replaces the partial one (the old version used to leak: the
+ * ASan build of this test catches a regression). */
+Test(inventory_parsers, sbom_read_nameless_os_component_then_distro_purl)
+{
+    const char *doc = "{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\",\"components\":["
+                      "{\"type\":\"operating-system\",\"version\":\"11\"},"
+                      "{\"type\":\"library\",\"name\":\"libc6\",\"version\":\"2.36-9\","
+                      "\"purl\":\"pkg:deb/debian/libc6@2.36-9?distro=debian-12\"}]}";
+    struct vg_inventory *inv = NULL;
+    cr_assert_eq(vg_sbom_read(&inv, doc, strlen(doc), &err), 0);
+    cr_assert_eq(inv->npkgs, 1);
+    cr_assert_str_eq(inv->os.family, "debian");
+    cr_assert_str_eq(inv->os.version, "12");
+    cr_assert_str_eq(inv->pkgs[0].ecosystem, "Debian:12");
+    vg_inventory_free(inv);
 }
 
 static void
