@@ -235,3 +235,13 @@ vg_reader_line(struct vg_reader *r, size_t max, struct vg_str *line, struct vg_e
     r->off += adv;
     return 1;
 }
+
+int
+vg_reader_text_line(struct vg_reader *r, size_t max, struct vg_str *line, struct vg_err **err)
+{
+    int rc = vg_reader_line(r, max, line, err);
+    if (rc > 0 && line->len && line->ptr[line->len - 1] == '\r') {
+        line->len--;
+    }
+    return rc;
+}

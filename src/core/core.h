@@ -200,6 +200,10 @@ VG_NODISCARD int vg_reader_be64(struct vg_reader *r, uint64_t *out, struct vg_er
  * error (VG_E_LIMIT). */
 VG_NODISCARD int vg_reader_line(struct vg_reader *r, size_t max, struct vg_str *line,
                                 struct vg_err **err);
+/* vg_reader_line for text files that may have CRLF endings: one '\r' before the newline (or at
+ * the end of input) is dropped too. max counts the '\r'. */
+VG_NODISCARD int vg_reader_text_line(struct vg_reader *r, size_t max, struct vg_str *line,
+                                     struct vg_err **err);
 
 /* ---------------------------------------------------------------- logging */
 

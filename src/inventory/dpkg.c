@@ -137,19 +137,13 @@ vg_inv_parse_dpkg_status(struct vg_pkg_list *out, const char *path, const uint8_
 {
     size_t start = out->n;
     struct deb_para d = {0};
-    const char *p = (const char *)data;
-    size_t left = len;
+    struct vg_reader r;
+    struct vg_str line;
     uint64_t lineno = 0;
-    while (left > 0) {
-        const char *nl = memchr(p, '\n', left);
-        size_t n = nl ? (size_t)(nl - p) : left;
-        struct vg_str line = {p, n};
-        p += nl ? n + 1 : n;
-        left -= nl ? n + 1 : n;
+    vg_reader_init(&r, data, len);
+    /* No line bound beyond the file's own: a status file is bounded before it gets here. */
+    while (vg_reader_text_line(&r, SIZE_MAX, &line, NULL) > 0) {
         lineno++;
-        if (line.len && line.ptr[line.len - 1] == '\r') {
-            line.len--;
-        }
         if (line.len == 0) {
             if (d.any && emit(out, path, &d, err) < 0) {
                 goto fail;

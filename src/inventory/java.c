@@ -216,10 +216,7 @@ parse_manifest(struct manifest *m, const uint8_t *data, size_t len)
     struct vg_err *err = NULL;
     vg_autobuf struct vg_buf logical = VG_BUF_INIT(VG_LIMIT_LINE_BYTES);
     vg_reader_init(&r, data, len);
-    while (vg_reader_line(&r, VG_LIMIT_LINE_BYTES, &line, &err) > 0) {
-        if (line.len && line.ptr[line.len - 1] == '\r') {
-            line.len--;
-        }
+    while (vg_reader_text_line(&r, VG_LIMIT_LINE_BYTES, &line, &err) > 0) {
         if (line.len && line.ptr[0] == ' ') {
             if (vg_buf_append(&logical, line.ptr + 1, line.len - 1, &err) < 0) {
                 break;

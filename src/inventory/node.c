@@ -179,10 +179,7 @@ vg_inv_parse_yarn_lock(struct vg_pkg_list *out, const char *path, const uint8_t 
     struct vg_str line;
     int rc;
     vg_reader_init(&r, data, len);
-    while ((rc = vg_reader_line(&r, VG_LIMIT_LINE_BYTES, &line, err)) > 0) {
-        if (line.len && line.ptr[line.len - 1] == '\r') {
-            line.len--;
-        }
+    while ((rc = vg_reader_text_line(&r, VG_LIMIT_LINE_BYTES, &line, err)) > 0) {
         if (line.len == 0 || line.ptr[0] == '#') {
             continue;
         }
@@ -289,10 +286,7 @@ vg_inv_parse_pnpm_lock(struct vg_pkg_list *out, const char *path, const uint8_t 
     struct vg_str line;
     int rc;
     vg_reader_init(&r, data, len);
-    while ((rc = vg_reader_line(&r, VG_LIMIT_LINE_BYTES, &line, err)) > 0) {
-        if (line.len && line.ptr[line.len - 1] == '\r') {
-            line.len--;
-        }
+    while ((rc = vg_reader_text_line(&r, VG_LIMIT_LINE_BYTES, &line, err)) > 0) {
         if (line.len == 0 || line.ptr[0] == '#') {
             continue;
         }

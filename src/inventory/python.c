@@ -41,10 +41,7 @@ vg_inv_parse_python_metadata(struct vg_pkg_list *out, const char *path, const ui
     struct vg_str line;
     int rc;
     vg_reader_init(&r, data, len);
-    while ((rc = vg_reader_line(&r, VG_LIMIT_LINE_BYTES, &line, err)) > 0) {
-        if (line.len && line.ptr[line.len - 1] == '\r') {
-            line.len--;
-        }
+    while ((rc = vg_reader_text_line(&r, VG_LIMIT_LINE_BYTES, &line, err)) > 0) {
         if (line.len == 0) {
             break; /* end of headers; the body is the long description */
         }

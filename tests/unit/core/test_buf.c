@@ -67,3 +67,31 @@ Test(core_reader, lines_and_long_line_limit)
     cr_assert(vg_err_is(err, VG_E_LIMIT));
     vg_err_free(&err);
 }
+
+Test(core_reader, text_line_drops_one_cr)
+{
+    const char *text = "a\r\n\r\nb\r\r\nc\nd\r";
+    struct vg_reader r;
+    vg_reader_init(&r, text, strlen(text));
+    struct vg_str line;
+    const char *want[] = {"a", "", "b\r", "c", "d"};
+    for (size_t i = 0; i < VG_ARRAY_LEN(want); i++) {
+        cr_assert_eq(vg_reader_text_line(&r, 10, &line, NULL), 1);
+        cr_assert(vg_str_eq_c(line, want[i]), "line %zu: %.*s", i, (int)line.len, line.ptr);
+    }
+    cr_assert_eq(vg_reader_text_line(&r, 10, &line, NULL), 0);
+}
+
+Test(core_reader, text_line_limit_counts_the_cr)
+{
+    const char *text = "ab\r\nabc\r\n";
+    struct vg_reader r;
+    vg_reader_init(&r, text, strlen(text));
+    struct vg_str line;
+    cr_assert_eq(vg_reader_text_line(&r, 3, &line, NULL), 1);
+    cr_assert(vg_str_eq_c(line, "ab"));
+    struct vg_err *err = NULL;
+    cr_assert_lt(vg_reader_text_line(&r, 3, &line, &err), 0);
+    cr_assert(vg_err_is(err, VG_E_LIMIT));
+    vg_err_free(&err);
+}
