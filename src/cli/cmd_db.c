@@ -33,31 +33,41 @@ static const char db_help[] =
     "Run 'vigil db SUBCOMMAND --help' for the options of each.\n";
 
 static const char update_help[] =
-    "Usage: vigil db update [--mirror URL] [--ecosystems LIST] [--db FILE] [--quiet]\n"
+    "Usage: vigil db update [--mirror URL] [--ecosystems LIST] [--nvd-mirror URL] [--db FILE]\n"
+    "                       [--quiet]\n"
     "\n"
     "Downloads URL/<Ecosystem>/all.zip for each ecosystem with conditional requests (ETag,\n"
     "Last-Modified) and resumable transfers, then builds a new database beside the old one\n"
     "and swaps it in atomically. When nothing changed upstream the database is kept.\n"
-    "Downloads are cached in FILE.d/.\n"
+    "Downloads are cached in FILE.d/. NVD's CVE API 2.0 feed files (nvdcve-2.0-YYYY.json.gz\n"
+    "for every year since 2002, and nvdcve-2.0-modified.json.gz) are fetched the same way\n"
+    "from the NVD mirror; years it lacks are skipped.\n"
     "\n"
     "Options:\n"
     "  --mirror URL       base URL (default " VG_VULNDB_DEFAULT_MIRROR ")\n"
     "  --ecosystems LIST  comma-separated OSV ecosystems (default\n"
     "                     " VG_VULNDB_DEFAULT_ECOSYSTEMS ";\n"
     "                     defaults missing on the mirror are skipped, listed ones are errors)\n"
+    "  --nvd-mirror URL   NVD feed base URL (default $VIGIL_NVD_MIRROR, else\n"
+    "                     " VG_VULNDB_DEFAULT_NVD_MIRROR "\n"
+    "                     when --mirror is not given; 'none': no NVD data)\n"
     "  --db FILE          database file\n"
     "  -q, --quiet        no progress bar\n"
     "\n"
     "Examples:\n"
     "  vigil db update\n"
+    "  vigil db update --mirror http://127.0.0.1:8000/osv --nvd-mirror http://127.0.0.1:8000/nvd\n"
     "  vigil db update --mirror http://127.0.0.1:8000/osv --ecosystems Go,npm\n";
 
 static const char build_help[] =
     "Usage: vigil db build --from PATH [--from PATH...] [--db FILE]\n"
     "\n"
     "Builds the database from local files and swaps it in atomically. PATH is a file or a\n"
-    "directory searched recursively: *.zip files are OSV all.zip archives, *.json files are\n"
-    "Alpine secdb documents (with \"distroversion\" and \"packages\") or single OSV records.\n"
+    "directory searched recursively: *.zip files are OSV all.zip archives;\n"
+    "nvdcve-*.json[.gz] files are NVD CVE API 2.0 feeds (yearly or modified); files named\n"
+    "debian-security-tracker*.json[.gz] or inside a debian-tracker/ folder are the Debian\n"
+    "security tracker's JSON; other *.json files are Alpine secdb documents (with\n"
+    "\"distroversion\" and \"packages\") or single OSV records.\n"
     "Bad records are skipped with a warning and counted.\n"
     "\n"
     "Examples:\n"
@@ -87,7 +97,7 @@ static const char query_help[] =
     "  vigil db query npm lodash 4.17.15\n"
     "  vigil db query --format json PyPI Django\n";
 
-enum { OPT_DB = 1000, OPT_FORMAT, OPT_MIRROR, OPT_ECOS, OPT_FROM };
+enum { OPT_DB = 1000, OPT_FORMAT, OPT_MIRROR, OPT_ECOS, OPT_FROM, OPT_NVD_MIRROR };
 
 static bool
 format_json(const char *fmt, bool *json)
@@ -128,6 +138,7 @@ db_update(int argc, char **argv)
 {
     static const struct option opts[] = {{"mirror", required_argument, NULL, OPT_MIRROR},
                                          {"ecosystems", required_argument, NULL, OPT_ECOS},
+                                         {"nvd-mirror", required_argument, NULL, OPT_NVD_MIRROR},
                                          {"db", required_argument, NULL, OPT_DB},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
@@ -144,6 +155,9 @@ db_update(int argc, char **argv)
             break;
         case OPT_ECOS:
             ecos[0] = optarg;
+            break;
+        case OPT_NVD_MIRROR:
+            o.nvd_mirror = optarg;
             break;
         case OPT_DB:
             db = optarg;

@@ -4,7 +4,7 @@
  * pseudo-advisories into a brand-new file beside the published one, the alias severity pass,
  * index creation, and the atomic publish (fsync + rename + fsync dir).
  *
- * Schema (PRAGMA user_version = 1):
+ * Schema (PRAGMA user_version = 2):
  *   meta(key, value)            built_at (unix seconds), schema
  *   sources(name, kind, location, records, skipped, etag, last_modified)
  *   advisories(id, uid UNIQUE, vuln_id, source, summary, details, published, modified,
@@ -15,6 +15,10 @@
  *            osv.c vg_vulndb_ranges_encode), versions "\n"-joined, eco_specific JSON, db_specific
  * JSON) ids(adv, key)               the id, aliases and upstream ids of each advisory
  *   ecosystems(ecosystem, advisories, packages)   counts for `db info`
+ *   cves(cve PRIMARY KEY, published, last_modified, status, description, cwes "\n"-joined)
+ *                               NVD's record of each CVE (schema 2)
+ *   cvss(cve, source, is_primary, version, vector, score, severity)  NVD and CNA metrics
+ *   vendor_severity(cve, vendor, package, release, severity)         e.g. Debian urgencies
  * Indexes: affected(ecosystem, name, adv) for lookups; ids(key), ids(adv) for aliases.
  *
  * Ingestion speed: one transaction, prepared statements, journal_mode=OFF / synchronous=OFF
@@ -49,12 +53,25 @@ static const char schema_v1[] =
     "CREATE TABLE ecosystems(ecosystem TEXT PRIMARY KEY, advisories INTEGER NOT NULL,"
     " packages INTEGER NOT NULL);";
 
-const char *const vg_vulndb_schema[] = {schema_v1};
+/* Per-CVE data from NVD feeds and vendor trackers, keyed by CVE id (not by advisory). */
+static const char schema_v2[] =
+    "CREATE TABLE cves(cve TEXT PRIMARY KEY, published TEXT, last_modified TEXT, status TEXT,"
+    " description TEXT, cwes TEXT);"
+    "CREATE TABLE cvss(cve TEXT NOT NULL, source TEXT NOT NULL, is_primary INTEGER NOT NULL,"
+    " version INTEGER NOT NULL, vector TEXT NOT NULL, score REAL NOT NULL,"
+    " severity INTEGER NOT NULL);"
+    "CREATE TABLE vendor_severity(cve TEXT NOT NULL, vendor TEXT NOT NULL,"
+    " package TEXT NOT NULL DEFAULT '', release TEXT NOT NULL DEFAULT '',"
+    " severity INTEGER NOT NULL);";
+
+const char *const vg_vulndb_schema[] = {schema_v1, schema_v2};
 const size_t vg_vulndb_schema_len = VG_ARRAY_LEN(vg_vulndb_schema);
 
 const char vg_vulndb_index_sql[] = "CREATE INDEX affected_pkg ON affected(ecosystem, name, adv);"
                                    "CREATE INDEX ids_key ON ids(key);"
-                                   "CREATE INDEX ids_adv ON ids(adv);";
+                                   "CREATE INDEX ids_adv ON ids(adv);"
+                                   "CREATE INDEX cvss_cve ON cvss(cve);"
+                                   "CREATE INDEX vendor_cve ON vendor_severity(cve);";
 
 /* A record without severity takes the highest severity among the records sharing one of its
  * ids (CVE aliases, upstream ids, GHSA ids); ties go to the smallest id for determinism.
@@ -85,6 +102,8 @@ struct vg_vulndb_builder {
     char *final_path, *tmp_path;
     bool committed;
     struct vg_store_stmt *ins_adv, *find_adv, *del_adv, *del_aff, *del_ids, *ins_aff, *ins_ids;
+    /* Per-CVE tables, prepared on the first NVD / tracker file. */
+    struct vg_store_stmt *find_cve, *ins_cve, *del_cvss, *ins_cvss, *ins_vsev;
     struct vg_vulndb_build_stats stats;
     struct source_acc *srcs;
     size_t n_srcs, cur;
@@ -165,6 +184,18 @@ prepare_all(struct vg_vulndb_builder *b, struct vg_err **err)
     return 0;
 }
 
+static void
+free_stmts(struct vg_vulndb_builder *b)
+{
+    struct vg_store_stmt **sts[] = {&b->ins_adv, &b->find_adv, &b->del_adv,  &b->del_aff,
+                                    &b->del_ids, &b->ins_aff,  &b->ins_ids,  &b->find_cve,
+                                    &b->ins_cve, &b->del_cvss, &b->ins_cvss, &b->ins_vsev};
+    for (size_t i = 0; i < VG_ARRAY_LEN(sts); i++) {
+        vg_store_stmt_free(*sts[i]);
+        *sts[i] = NULL;
+    }
+}
+
 int
 vg_vulndb_builder_new(struct vg_vulndb_builder **out, const char *final_path, struct vg_err **err)
 {
@@ -204,11 +235,7 @@ vg_vulndb_builder_free(struct vg_vulndb_builder *b)
     if (!b) {
         return;
     }
-    struct vg_store_stmt *sts[] = {b->ins_adv, b->find_adv, b->del_adv, b->del_aff,
-                                   b->del_ids, b->ins_aff,  b->ins_ids};
-    for (size_t i = 0; i < VG_ARRAY_LEN(sts); i++) {
-        vg_store_stmt_free(sts[i]);
-    }
+    free_stmts(b);
     if (b->s) {
         vg_store_rollback(b->s);
         vg_store_close(b->s);
@@ -494,6 +521,213 @@ vg_vulndb_builder_add_zip(struct vg_vulndb_builder *b, const char *zip_path,
     return vg_zip_walk(zip_path, zip_entry, zip_bad, b, err);
 }
 
+/* ---------------------------------------------------------------- NVD and Debian tracker */
+
+static int
+prepare_cve_stmts(struct vg_vulndb_builder *b, struct vg_err **err)
+{
+    if (b->find_cve) {
+        return 0;
+    }
+    if (vg_store_prepare(&b->find_cve, b->s,
+                         "SELECT coalesce(last_modified, '') FROM cves WHERE cve = ?1", err) < 0 ||
+        vg_store_prepare(&b->ins_cve, b->s,
+                         "INSERT OR REPLACE INTO cves(cve, published, last_modified, status,"
+                         " description, cwes) VALUES(?1,?2,?3,?4,?5,?6)",
+                         err) < 0 ||
+        vg_store_prepare(&b->del_cvss, b->s, "DELETE FROM cvss WHERE cve = ?1", err) < 0 ||
+        vg_store_prepare(&b->ins_cvss, b->s,
+                         "INSERT INTO cvss(cve, source, is_primary, version, vector, score,"
+                         " severity) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+                         err) < 0 ||
+        vg_store_prepare(&b->ins_vsev, b->s,
+                         "INSERT INTO vendor_severity(cve, vendor, package, release, severity)"
+                         " VALUES(?1,?2,?3,?4,?5)",
+                         err) < 0) {
+        return -VG_E_DB;
+    }
+    return 0;
+}
+
+static int
+step_reset(struct vg_store_stmt *st, int rc, struct vg_err **err)
+{
+    if (rc == 0 && vg_store_step(st, err) < 0) {
+        rc = -VG_E_DB;
+    }
+    vg_store_reset(st);
+    return rc < 0 ? -VG_E_DB : 0;
+}
+
+/* 1 when `c` should be stored (new CVE, or newer than the stored record). */
+static int
+cve_is_newer(struct vg_vulndb_builder *b, const struct nvd_cve *c, struct vg_err **err)
+{
+    struct vg_store_stmt *st = b->find_cve;
+    if (vg_store_bind_cstr(st, 1, c->id, err) < 0) {
+        return -VG_E_DB;
+    }
+    int rc = vg_store_step(st, err);
+    int newer = 1;
+    if (rc == 1) {
+        b->stats.duplicates++;
+        newer =
+            strcmp(c->last_modified ? c->last_modified : "", vg_store_col_text(st, 0, NULL)) > 0;
+    }
+    vg_store_reset(st);
+    return rc < 0 ? rc : newer;
+}
+
+static int
+insert_cve(struct vg_vulndb_builder *b, const struct nvd_cve *c, struct vg_err **err)
+{
+    int newer = cve_is_newer(b, c, err);
+    if (newer <= 0) {
+        return newer;
+    }
+    if (join_lines(&b->tmp1, c->cwes, c->n_cwes, err) < 0) {
+        return -VG_E_LIMIT;
+    }
+    struct vg_store_stmt *st = b->ins_cve;
+    int rc = vg_store_bind_cstr(st, 1, c->id, err) < 0 ||
+                     vg_store_bind_cstr(st, 2, c->published, err) < 0 ||
+                     vg_store_bind_cstr(st, 3, c->last_modified, err) < 0 ||
+                     vg_store_bind_cstr(st, 4, c->status, err) < 0 ||
+                     vg_store_bind_cstr(st, 5, c->description, err) < 0 ||
+                     vg_store_bind_text(st, 6, c->n_cwes ? (const char *)b->tmp1.data : NULL,
+                                        b->tmp1.len, err) < 0
+                 ? -VG_E_DB
+                 : 0;
+    if (step_reset(st, rc, err) < 0) {
+        return -VG_E_DB;
+    }
+    rc = vg_store_bind_cstr(b->del_cvss, 1, c->id, err) < 0 ? -VG_E_DB : 0;
+    if (step_reset(b->del_cvss, rc, err) < 0) {
+        return -VG_E_DB;
+    }
+    for (size_t i = 0; i < c->n_metrics; i++) {
+        const struct nvd_metric *m = &c->metrics[i];
+        st = b->ins_cvss;
+        rc = vg_store_bind_cstr(st, 1, c->id, err) < 0 ||
+                     vg_store_bind_cstr(st, 2, m->source, err) < 0 ||
+                     vg_store_bind_i64(st, 3, m->primary, err) < 0 ||
+                     vg_store_bind_i64(st, 4, m->version, err) < 0 ||
+                     vg_store_bind_cstr(st, 5, m->vector, err) < 0 ||
+                     vg_store_bind_double(st, 6, m->score, err) < 0 ||
+                     vg_store_bind_i64(st, 7, m->severity, err) < 0
+                 ? -VG_E_DB
+                 : 0;
+        if (step_reset(st, rc, err) < 0) {
+            return -VG_E_DB;
+        }
+    }
+    b->stats.records++;
+    b->srcs[b->cur].records++;
+    return 0;
+}
+
+static void
+split_bad(const char *key, const char *why, void *ctx)
+{
+    record_bad(ctx, key, why);
+}
+
+static int
+nvd_item(const char *key, const uint8_t *data, size_t len, void *ctx, struct vg_err **err)
+{
+    (void)key;
+    struct vg_vulndb_builder *b = ctx;
+    vg_autojson json_t *root = NULL;
+    struct vg_err *perr = NULL;
+    struct nvd_cve c;
+    b->stats.json_bytes += len;
+    if (vg_json_parse(&root, data, len, VG_LIMIT_OSV_RECORD_BYTES, "NVD record", &perr) < 0 ||
+        vg_nvd_cve_parse(&c, root, &perr) < 0) {
+        vg_autofree char *m = vg_err_format(perr);
+        vg_err_free(&perr);
+        const char *id = vg_json_str(vg_json_obj(root, "cve"), "id");
+        record_bad(b, id ? id : "NVD record", m);
+        return 0;
+    }
+    int rc = insert_cve(b, &c, err);
+    vg_nvd_cve_dispose(&c);
+    return rc;
+}
+
+static int
+split_source(struct vg_vulndb_builder *b, const char *path, const char *kind,
+             const struct vg_vulndb_source_meta *meta, enum vg_json_split_mode mode,
+             split_item_fn fn, struct vg_err **err)
+{
+    if (prepare_cve_stmts(b, err) < 0) {
+        return -VG_E_DB;
+    }
+    size_t i = source_use(b, meta && meta->name ? meta->name : path, kind,
+                          meta && meta->location ? meta->location : path);
+    if (meta) {
+        free(b->srcs[i].etag);
+        free(b->srcs[i].last_modified);
+        b->srcs[i].etag = vg_strdup(meta->etag);
+        b->srcs[i].last_modified = vg_strdup(meta->last_modified);
+    }
+    struct vg_json_splitter sp;
+    vg_json_splitter_init(&sp, mode, fn, split_bad, b);
+    int rc = vg_json_split_file(path, &sp, err);
+    vg_json_splitter_dispose(&sp);
+    return rc;
+}
+
+int
+vg_vulndb_builder_add_nvd(struct vg_vulndb_builder *b, const char *path,
+                          const struct vg_vulndb_source_meta *meta, struct vg_err **err)
+{
+    return split_source(b, path, "nvd-feed", meta, VG_SPLIT_NVD, nvd_item, err);
+}
+
+static int
+debian_sev(const char *cve, const char *pkg, const char *release, enum vg_vulndb_severity sev,
+           void *ctx, struct vg_err **err)
+{
+    struct vg_vulndb_builder *b = ctx;
+    struct vg_store_stmt *st = b->ins_vsev;
+    int rc = vg_store_bind_cstr(st, 1, cve, err) < 0 ||
+                     vg_store_bind_cstr(st, 2, "debian", err) < 0 ||
+                     vg_store_bind_cstr(st, 3, pkg, err) < 0 ||
+                     vg_store_bind_cstr(st, 4, release, err) < 0 ||
+                     vg_store_bind_i64(st, 5, sev, err) < 0
+                 ? -VG_E_DB
+                 : 0;
+    return step_reset(st, rc, err);
+}
+
+static int
+tracker_item(const char *key, const uint8_t *data, size_t len, void *ctx, struct vg_err **err)
+{
+    struct vg_vulndb_builder *b = ctx;
+    vg_autojson json_t *root = NULL;
+    struct vg_err *perr = NULL;
+    b->stats.json_bytes += len;
+    if (vg_json_parse(&root, data, len, VG_LIMIT_OSV_RECORD_BYTES, key, &perr) < 0) {
+        vg_autofree char *m = vg_err_format(perr);
+        vg_err_free(&perr);
+        record_bad(b, key, m);
+        return 0;
+    }
+    int rc = vg_debian_tracker_package(key, root, debian_sev, b, err);
+    if (rc == 0) {
+        b->stats.records++;
+        b->srcs[b->cur].records++;
+    }
+    return rc;
+}
+
+int
+vg_vulndb_builder_add_debian_tracker(struct vg_vulndb_builder *b, const char *path,
+                                     const struct vg_vulndb_source_meta *meta, struct vg_err **err)
+{
+    return split_source(b, path, "debian-tracker", meta, VG_SPLIT_MEMBERS, tracker_item, err);
+}
+
 /* ---------------------------------------------------------------- directory walk */
 
 static int
@@ -505,9 +739,43 @@ cmp_names(const void *a, const void *b)
 static int add_tree(struct vg_vulndb_builder *b, const char *root, const char *rel, int depth,
                     struct vg_err **err);
 
+enum file_kind { FILE_OTHER, FILE_NVD, FILE_TRACKER };
+
+static enum file_kind
+classify(const char *path)
+{
+    if (!vg_cstr_endswith(path, ".json") && !vg_cstr_endswith(path, ".json.gz")) {
+        return FILE_OTHER;
+    }
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (vg_cstr_startswith(base, "nvdcve-")) {
+        return FILE_NVD;
+    }
+    if (vg_cstr_startswith(base, "debian-security-tracker") ||
+        vg_cstr_startswith(path, "debian-tracker/") || strstr(path, "/debian-tracker/")) {
+        return FILE_TRACKER;
+    }
+    return FILE_OTHER;
+}
+
 static int
 add_file(struct vg_vulndb_builder *b, const char *path, const char *rel, struct vg_err **err)
 {
+    enum file_kind kind = classify(path);
+    if (kind != FILE_OTHER) {
+        struct vg_vulndb_source_meta m = {.name = rel, .location = path};
+        int rc = kind == FILE_NVD ? vg_vulndb_builder_add_nvd(b, path, &m, err)
+                                  : vg_vulndb_builder_add_debian_tracker(b, path, &m, err);
+        if (rc < 0 && !vg_err_is(*err, VG_E_DB)) {
+            /* A damaged feed file is skipped like a bad record: the rest still builds. */
+            vg_autofree char *msg = vg_err_format(*err);
+            vg_err_free(err);
+            record_bad(b, rel, msg);
+            return 0;
+        }
+        return rc;
+    }
     if (vg_cstr_endswith(path, ".zip")) {
         struct vg_vulndb_source_meta m = {.name = rel, .location = path};
         return vg_vulndb_builder_add_zip(b, path, &m, err);
@@ -673,13 +941,7 @@ vg_vulndb_builder_commit(struct vg_vulndb_builder *b, struct vg_vulndb_build_sta
         vg_store_exec(b->s, "PRAGMA optimize", err) < 0) {
         return vg_err_wrap(err, "finish database %s", b->tmp_path);
     }
-    struct vg_store_stmt *sts[] = {b->ins_adv, b->find_adv, b->del_adv, b->del_aff,
-                                   b->del_ids, b->ins_aff,  b->ins_ids};
-    for (size_t i = 0; i < VG_ARRAY_LEN(sts); i++) {
-        vg_store_stmt_free(sts[i]);
-    }
-    b->ins_adv = b->find_adv = b->del_adv = b->del_aff = b->del_ids = b->ins_aff = b->ins_ids =
-        NULL;
+    free_stmts(b);
     vg_store_close(b->s);
     b->s = NULL;
     if (sync_and_publish(b, err) < 0) {

@@ -15,6 +15,8 @@ struct vg_vulndb {
     struct vg_store_stmt *q;     /* every advisory of a package, full rows */
     struct vg_store_stmt *q_rng; /* ranges and versions only, for version filtering */
     struct vg_store_stmt *q_one; /* full rows of one advisory for one package */
+    bool has_cves;               /* schema >= 2: cves, cvss, vendor_severity tables */
+    struct vg_store_stmt *q_cve, *q_cvss, *q_vsev;
 };
 
 static const char query_sql[] =
@@ -35,6 +37,13 @@ static const char one_sql[] =
     " f.db_specific"
     " FROM affected f JOIN advisories a ON a.id = f.adv"
     " WHERE f.adv = ?1 AND f.ecosystem = ?2 AND f.name = ?3 AND a.withdrawn = 0";
+
+static const char cve_sql[] =
+    "SELECT published, last_modified, status, description, cwes FROM cves WHERE cve = ?1";
+static const char cvss_sql[] = "SELECT source, is_primary, version, vector, score, severity"
+                               " FROM cvss WHERE cve = ?1 ORDER BY rowid";
+static const char vsev_sql[] = "SELECT vendor, package, release, severity FROM vendor_severity"
+                               " WHERE cve = ?1 ORDER BY rowid";
 
 enum {
     C_ROWID,
@@ -87,7 +96,8 @@ vg_vulndb_open(struct vg_vulndb **out, const char *path, bool readonly, struct v
         vg_vulndb_close(db);
         return vg_err_wrap(err, "open vulnerability database %s", path);
     }
-    if (ver != VULNDB_SCHEMA_VERSION) {
+    /* Schema 1 databases (before NVD data) stay readable: they only lack per-CVE data. */
+    if (ver != VULNDB_SCHEMA_VERSION && !(ver == 1 && readonly)) {
         vg_vulndb_close(db);
         if (ver > VULNDB_SCHEMA_VERSION) {
             return vg_err_set(err, VG_E_UNSUPPORTED,
@@ -99,10 +109,14 @@ vg_vulndb_open(struct vg_vulndb **out, const char *path, bool readonly, struct v
     }
     if (vg_store_prepare(&db->q, db->s, query_sql, err) < 0 ||
         vg_store_prepare(&db->q_rng, db->s, ranges_sql, err) < 0 ||
-        vg_store_prepare(&db->q_one, db->s, one_sql, err) < 0) {
+        vg_store_prepare(&db->q_one, db->s, one_sql, err) < 0 ||
+        (ver >= 2 && (vg_store_prepare(&db->q_cve, db->s, cve_sql, err) < 0 ||
+                      vg_store_prepare(&db->q_cvss, db->s, cvss_sql, err) < 0 ||
+                      vg_store_prepare(&db->q_vsev, db->s, vsev_sql, err) < 0))) {
         vg_vulndb_close(db);
         return vg_err_wrap(err, "open vulnerability database %s", path);
     }
+    db->has_cves = ver >= 2;
     *out = db;
     return 0;
 }
@@ -116,6 +130,9 @@ vg_vulndb_close(struct vg_vulndb *db)
     vg_store_stmt_free(db->q);
     vg_store_stmt_free(db->q_rng);
     vg_store_stmt_free(db->q_one);
+    vg_store_stmt_free(db->q_cve);
+    vg_store_stmt_free(db->q_cvss);
+    vg_store_stmt_free(db->q_vsev);
     vg_store_close(db->s);
     free(db);
 }
@@ -734,4 +751,165 @@ bool
 vg_vulndb_is_stale(const struct vg_vulndb_info *info, int64_t now)
 {
     return now - info->built_at > VG_VULNDB_STALE_SECS;
+}
+
+/* ---------------------------------------------------------------- per-CVE data */
+
+static enum vg_vulndb_severity
+sev_col(struct vg_store_stmt *st, int c)
+{
+    int64_t v = vg_store_col_i64(st, c);
+    return v >= VG_SEV_NONE && v <= VG_SEV_CRITICAL ? (enum vg_vulndb_severity)v : VG_SEV_UNKNOWN;
+}
+
+static int
+cve_rows(struct vg_vulndb_cve *out, struct vg_vulndb *db, const char *cve, struct vg_err **err)
+{
+    struct vg_store_stmt *st = db->q_cve;
+    if (vg_store_bind_cstr(st, 1, cve, err) < 0) {
+        return -VG_E_DB;
+    }
+    int rc = vg_store_step(st, err);
+    if (rc == 1) {
+        out->in_nvd = true;
+        out->published = col_dup(st, 0);
+        out->last_modified = col_dup(st, 1);
+        out->status = col_dup(st, 2);
+        out->description = col_dup(st, 3);
+        split_lines(&out->cwes, &out->n_cwes, st, 4);
+    }
+    vg_store_reset(st);
+    if (rc < 0) {
+        return rc;
+    }
+    st = db->q_cvss;
+    if (vg_store_bind_cstr(st, 1, cve, err) < 0) {
+        return -VG_E_DB;
+    }
+    while ((rc = vg_store_step(st, err)) == 1) {
+        out->cvss = vg_realloc(out->cvss, (out->n_cvss + 1) * sizeof(*out->cvss));
+        out->cvss[out->n_cvss++] = (struct vg_vulndb_cvss){
+            .source = col_dup(st, 0),
+            .primary = vg_store_col_i64(st, 1) != 0,
+            .version = (enum vg_cvss_version)vg_store_col_i64(st, 2),
+            .vector = col_dup(st, 3),
+            .score = vg_store_col_double(st, 4),
+            .severity = sev_col(st, 5),
+        };
+    }
+    vg_store_reset(st);
+    if (rc < 0) {
+        return rc;
+    }
+    st = db->q_vsev;
+    if (vg_store_bind_cstr(st, 1, cve, err) < 0) {
+        return -VG_E_DB;
+    }
+    while ((rc = vg_store_step(st, err)) == 1) {
+        out->vendors = vg_realloc(out->vendors, (out->n_vendors + 1) * sizeof(*out->vendors));
+        out->vendors[out->n_vendors++] = (struct vg_vulndb_vendor_severity){
+            .vendor = col_dup(st, 0),
+            .package = col_dup(st, 1),
+            .release = col_dup(st, 2),
+            .severity = sev_col(st, 3),
+        };
+    }
+    vg_store_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+int
+vg_vulndb_cve_get(struct vg_vulndb_cve *out, struct vg_vulndb *db, const char *cve,
+                  struct vg_err **err)
+{
+    *out = (struct vg_vulndb_cve){.id = vg_strdup(cve)};
+    if (!db->has_cves) {
+        return 0;
+    }
+    if (cve_rows(out, db, cve, err) < 0) {
+        vg_vulndb_cve_dispose(out);
+        return vg_err_wrap(err, "look up %s", cve);
+    }
+    return out->in_nvd || out->n_cvss || out->n_vendors ? 1 : 0;
+}
+
+void
+vg_vulndb_cve_dispose(struct vg_vulndb_cve *c)
+{
+    free(c->id);
+    free(c->published);
+    free(c->last_modified);
+    free(c->description);
+    free(c->status);
+    vg_strv_free(c->cwes, c->n_cwes);
+    for (size_t i = 0; i < c->n_cvss; i++) {
+        free(c->cvss[i].source);
+        free(c->cvss[i].vector);
+    }
+    free(c->cvss);
+    for (size_t i = 0; i < c->n_vendors; i++) {
+        free(c->vendors[i].vendor);
+        free(c->vendors[i].package);
+        free(c->vendors[i].release);
+    }
+    free(c->vendors);
+    *c = (struct vg_vulndb_cve){0};
+}
+
+const struct vg_vulndb_cvss *
+vg_vulndb_cve_nvd(const struct vg_vulndb_cve *c, enum vg_cvss_version family)
+{
+    const struct vg_vulndb_cvss *best = NULL;
+    for (size_t i = 0; i < c->n_cvss; i++) {
+        const struct vg_vulndb_cvss *m = &c->cvss[i];
+        if (!m->source || strcmp(m->source, "nvd@nist.gov") != 0) {
+            continue;
+        }
+        bool v3 = m->version == VG_CVSS_V30 || m->version == VG_CVSS_V31;
+        bool want = family == VG_CVSS_V30 || family == VG_CVSS_V31 ? v3 : m->version == family;
+        if (want && (!best || m->version > best->version)) {
+            best = m;
+        }
+    }
+    return best;
+}
+
+enum vg_vulndb_severity
+vg_vulndb_cve_nvd_severity(const struct vg_vulndb_cve *c)
+{
+    const struct vg_vulndb_cvss *m = vg_vulndb_cve_nvd(c, VG_CVSS_V31);
+    if (!m) {
+        m = vg_vulndb_cve_nvd(c, VG_CVSS_V2);
+    }
+    return m ? m->severity : VG_SEV_UNKNOWN;
+}
+
+static bool
+eq_or_null(const char *want, const char *have)
+{
+    return !want || (have && strcmp(want, have) == 0);
+}
+
+enum vg_vulndb_severity
+vg_vulndb_cve_vendor_severity(const struct vg_vulndb_cve *c, const char *vendor,
+                              const char *package, const char *release)
+{
+    /* Three passes, narrowest first: (package, release), package, any. */
+    for (int pass = 0; pass < 3; pass++) {
+        enum vg_vulndb_severity best = VG_SEV_UNKNOWN;
+        for (size_t i = 0; i < c->n_vendors; i++) {
+            const struct vg_vulndb_vendor_severity *v = &c->vendors[i];
+            if (strcmp(v->vendor, vendor) != 0 || (pass < 2 && !eq_or_null(package, v->package)) ||
+                (pass < 1 && !eq_or_null(release, v->release))) {
+                continue;
+            }
+            if (v->severity > best) {
+                best = v->severity;
+            }
+        }
+        if (best != VG_SEV_UNKNOWN) {
+            return best;
+        }
+    }
+    return VG_SEV_UNKNOWN;
 }

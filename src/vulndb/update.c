@@ -8,7 +8,9 @@
  */
 #include "vulndb/vulndb_int.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net/net.h"
@@ -16,6 +18,7 @@
 struct eco_state {
     char *name, *url, *zip, *etag, *last_modified;
     bool present; /* a complete archive is cached */
+    bool nvd;     /* an NVD feed file (optional: years the mirror lacks are skipped quietly) */
 };
 
 static char *
@@ -45,6 +48,32 @@ eco_url(const char *mirror, const char *eco)
     }
     vg_autofree char *esc = vg_http_query_escape(eco);
     return vg_fmt("%.*s/%s/all.zip", (int)ml, mirror, esc);
+}
+
+/* --nvd-mirror, else $VIGIL_NVD_MIRROR, else NVD itself when the OSV mirror is the default one
+ * (a custom OSV mirror usually means a closed network: NVD only when named). "none": off. */
+static const char *
+nvd_mirror(const struct vg_vulndb_update_opts *o)
+{
+    const char *m = o->nvd_mirror;
+    if (!m || !*m) {
+        m = getenv("VIGIL_NVD_MIRROR");
+    }
+    if (!m || !*m) {
+        m = o->mirror ? NULL : VG_VULNDB_DEFAULT_NVD_MIRROR;
+    }
+    return m && strcmp(m, "none") != 0 ? m : NULL;
+}
+
+static int
+current_year(void)
+{
+    time_t now = (time_t)vg_now_unix();
+    struct tm tm;
+    if (!gmtime_r(&now, &tm) || tm.tm_year + 1900 < VG_NVD_FIRST_YEAR) {
+        return VG_NVD_FIRST_YEAR;
+    }
+    return tm.tm_year + 1900 > 9999 ? 9999 : tm.tm_year + 1900;
 }
 
 static void
@@ -93,7 +122,7 @@ fetch_one(struct vg_http_client *c, struct eco_state *es, json_t *state, bool al
     const char *etag = have ? vg_json_str(prev, "etag") : NULL;
     const char *lm = have ? vg_json_str(prev, "last_modified") : NULL;
     struct vg_http_download_result res = {0};
-    vg_autofree char *label = vg_fmt("%s/all.zip", es->name);
+    vg_autofree char *label = es->nvd ? vg_strdup(es->name) : vg_fmt("%s/all.zip", es->name);
     struct progress_ctx pc = {.quiet = quiet, .label = label};
     int rc = vg_http_download(c, es->url, es->zip, etag, lm, 0, &res, on_progress, &pc, err);
     if (pc.started) {
@@ -101,9 +130,13 @@ fetch_one(struct vg_http_client *c, struct eco_state *es, json_t *state, bool al
     }
     if (rc < 0) {
         vg_http_download_result_dispose(&res);
-        if (allow_missing && vg_err_is(*err, VG_E_NOTFOUND)) {
+        if ((allow_missing || es->nvd) && vg_err_is(*err, VG_E_NOTFOUND)) {
             vg_autofree char *m = vg_err_format(*err);
-            VG_WARN("vulndb", "%s: not on the mirror, skipped (%s)", es->name, m);
+            if (es->nvd) {
+                VG_DEBUG("vulndb", "%s: not on the mirror, skipped (%s)", es->name, m);
+            } else {
+                VG_WARN("vulndb", "%s: not on the mirror, skipped (%s)", es->name, m);
+            }
             vg_err_free(err);
             st->missing++;
             return 0;
@@ -205,7 +238,9 @@ rebuild(const struct vg_vulndb_update_opts *o, struct eco_state *es, size_t n,
                                           .location = es[i].url,
                                           .etag = es[i].etag,
                                           .last_modified = es[i].last_modified};
-        if (vg_vulndb_builder_add_zip(b, es[i].zip, &m, err) < 0) {
+        int rc = es[i].nvd ? vg_vulndb_builder_add_nvd(b, es[i].zip, &m, err)
+                           : vg_vulndb_builder_add_zip(b, es[i].zip, &m, err);
+        if (rc < 0) {
             vg_vulndb_builder_free(b);
             return vg_err_wrap(err, "ingest %s", es[i].name);
         }
@@ -247,7 +282,7 @@ run_update(const struct vg_vulndb_update_opts *o, struct eco_state *es, size_t n
     }
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        vg_autofree char *dir = eco_dirname(es[i].name);
+        vg_autofree char *dir = es[i].nvd ? vg_strdup("nvd") : eco_dirname(es[i].name);
         vg_autofree char *d = vg_fmt("%s/%s", cache, dir);
         rc = vg_mkdir_p(d, 0755, err);
         if (rc == 0) {
@@ -266,9 +301,15 @@ run_update(const struct vg_vulndb_update_opts *o, struct eco_state *es, size_t n
     if (rc < 0) {
         return rc;
     }
-    size_t present = 0;
+    size_t present = 0, nvd_wanted = 0, nvd_present = 0;
     for (size_t i = 0; i < n; i++) {
-        present += es[i].present;
+        present += es[i].present && !es[i].nvd;
+        nvd_wanted += es[i].nvd;
+        nvd_present += es[i].present && es[i].nvd;
+    }
+    if (nvd_wanted && !nvd_present) {
+        VG_WARN("vulndb", "no NVD feed file found on the NVD mirror: severities from NVD are"
+                          " missing");
     }
     if (present == 0) {
         return vg_err_set(err, VG_E_NOTFOUND, "no ecosystem archive found on the mirror");
@@ -299,14 +340,32 @@ vg_vulndb_update(const struct vg_vulndb_update_opts *o, struct vg_vulndb_update_
         free(names);
         return vg_err_set(err, VG_E_USAGE, "no ecosystems to update");
     }
+    const char *nvd = nvd_mirror(o);
+    size_t n_osv = n;
+    if (nvd) {
+        n += (size_t)(current_year() - VG_NVD_FIRST_YEAR + 1) + 1; /* years + modified */
+    }
     struct eco_state *es = vg_calloc(n, sizeof(*es));
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n_osv; i++) {
         vg_autofree char *dir = eco_dirname(names[i]);
         es[i].name = names[i];
         es[i].url = eco_url(mirror, names[i]);
         es[i].zip = vg_fmt("%s/%s/all.zip", cache, dir);
     }
     free(names);
+    size_t ml = nvd ? strlen(nvd) : 0;
+    while (ml && nvd[ml - 1] == '/') {
+        ml--;
+    }
+    for (size_t i = n_osv; i < n; i++) {
+        vg_autofree char *file =
+            i + 1 == n ? vg_strdup("nvdcve-2.0-modified.json.gz")
+                       : vg_fmt("nvdcve-2.0-%d.json.gz", VG_NVD_FIRST_YEAR + (int)(i - n_osv));
+        es[i].nvd = true;
+        es[i].name = vg_fmt("nvd/%s", file);
+        es[i].url = vg_fmt("%.*s/%s", (int)ml, nvd, file);
+        es[i].zip = vg_fmt("%s/nvd/%s", cache, file);
+    }
     int rc = run_update(o, es, n, cache, st, err);
     for (size_t i = 0; i < n; i++) {
         free(es[i].name);

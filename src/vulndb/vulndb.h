@@ -146,6 +146,54 @@ bool vg_vulndb_advisory_affects(const struct vg_vulndb_advisory *adv, enum vg_ve
 /* PEP 503 normalisation for PyPI names, identity elsewhere. Caller frees. */
 char *vg_vulndb_name_normalize(const char *ecosystem, const char *name);
 
+/* ---------------------------------------------------------------- per-CVE data (NVD, vendors) */
+
+/* One CVSS metric of a CVE as NVD publishes it. */
+struct vg_vulndb_cvss {
+    char *source; /* "nvd@nist.gov" (NVD's own, primary) or the CNA's source identifier */
+    bool primary;
+    enum vg_cvss_version version;
+    char *vector;
+    double score;
+    enum vg_vulndb_severity severity;
+};
+/* A vendor's severity for a CVE: "debian" (security tracker urgency, per source package and
+ * release). */
+struct vg_vulndb_vendor_severity {
+    char *vendor, *package, *release;
+    enum vg_vulndb_severity severity;
+};
+struct vg_vulndb_cve {
+    char *id;
+    bool in_nvd; /* an NVD record exists (the fields below may still be empty) */
+    char *published, *last_modified, *description, *status; /* NVD's; may be NULL */
+    char **cwes;
+    size_t n_cwes;
+    struct vg_vulndb_cvss *cvss;
+    size_t n_cvss;
+    struct vg_vulndb_vendor_severity *vendors;
+    size_t n_vendors;
+};
+/* Everything the database holds about one CVE id. Returns 1 when anything was found, 0 when
+ * nothing (out is still valid and empty); databases built before schema 2 always give 0. */
+VG_NODISCARD int vg_vulndb_cve_get(struct vg_vulndb_cve *out, struct vg_vulndb *db, const char *cve,
+                                   struct vg_err **err);
+void vg_vulndb_cve_dispose(struct vg_vulndb_cve *c);
+/* NVD's own metric of one family (VG_CVSS_V2, VG_CVSS_V31 for any v3.x with 3.1 preferred, or
+ * VG_CVSS_V40), or NULL. */
+const struct vg_vulndb_cvss *vg_vulndb_cve_nvd(const struct vg_vulndb_cve *c,
+                                               enum vg_cvss_version family);
+/* NVD's severity as Trivy takes it: the v3.x metric's, else the v2 metric's, else UNKNOWN. */
+enum vg_vulndb_severity vg_vulndb_cve_nvd_severity(const struct vg_vulndb_cve *c);
+/* The vendor's severity: the entry for (package, release) when present, else the highest for
+ * the package, else the highest for the CVE; UNKNOWN when the vendor has none. package and
+ * release may be NULL. */
+enum vg_vulndb_severity vg_vulndb_cve_vendor_severity(const struct vg_vulndb_cve *c,
+                                                      const char *vendor, const char *package,
+                                                      const char *release);
+/* "12" → "bookworm" (Debian release codename used by the tracker), NULL when unknown. */
+const char *vg_vulndb_debian_codename(const char *version);
+
 /* ---------------------------------------------------------------- info */
 
 struct vg_vulndb_source_info {
@@ -193,9 +241,11 @@ struct vg_vulndb_builder;
 /* Starts a new database in a temporary file beside `final_path` (its directory is created). */
 VG_NODISCARD int vg_vulndb_builder_new(struct vg_vulndb_builder **out, const char *final_path,
                                        struct vg_err **err);
-/* Adds a file or a directory tree: *.zip files are read as OSV all.zip archives; *.json files
- * are Alpine secdb documents when they have "packages" and "distroversion", OSV records
- * otherwise. Bad records are skipped and counted; an unreadable archive is an error. */
+/* Adds a file or a directory tree: *.zip files are read as OSV all.zip archives;
+ * `nvdcve-*.json[.gz]` as NVD feeds; `debian-security-tracker*.json[.gz]` and files in a
+ * `debian-tracker/` folder as the Debian tracker JSON; other *.json files are Alpine secdb
+ * documents when they have "packages" and "distroversion", OSV records otherwise. Bad records are
+ * skipped and counted; an unreadable archive is an error. */
 VG_NODISCARD int vg_vulndb_builder_add_path(struct vg_vulndb_builder *b, const char *path,
                                             struct vg_err **err);
 /* Adds one OSV all.zip under a source name, recording where it came from (for `db info`). */
@@ -207,6 +257,16 @@ struct vg_vulndb_source_meta {
 VG_NODISCARD int vg_vulndb_builder_add_zip(struct vg_vulndb_builder *b, const char *zip_path,
                                            const struct vg_vulndb_source_meta *meta,
                                            struct vg_err **err);
+/* An NVD CVE API 2.0 feed file (`nvdcve-2.0-*.json[.gz]`, yearly or modified/recent), streamed
+ * record by record; for a CVE seen twice the newer lastModified wins. */
+VG_NODISCARD int vg_vulndb_builder_add_nvd(struct vg_vulndb_builder *b, const char *path,
+                                           const struct vg_vulndb_source_meta *meta,
+                                           struct vg_err **err);
+/* The Debian security tracker JSON (`https://security-tracker.debian.org/tracker/data/json`,
+ * plain or gzip), streamed package by package: urgencies become vendor severities. */
+VG_NODISCARD int vg_vulndb_builder_add_debian_tracker(struct vg_vulndb_builder *b, const char *path,
+                                                      const struct vg_vulndb_source_meta *meta,
+                                                      struct vg_err **err);
 /* One OSV record or secdb document from memory (used by tests and the fuzz harness). */
 VG_NODISCARD int vg_vulndb_builder_add_json(struct vg_vulndb_builder *b, const char *source,
                                             const void *data, size_t len, struct vg_err **err);
@@ -225,8 +285,14 @@ struct vg_vulndb_update_opts {
     const char **ecosystems; /* NULL-terminated; NULL: VG_VULNDB_DEFAULT_ECOSYSTEMS */
     const char *cache_dir;   /* downloads; NULL: "<db_path>.d" */
     bool quiet;              /* no progress bar */
+    /* NVD feed base URL (<base>/nvdcve-2.0-YYYY.json.gz, -modified.json.gz); NULL:
+     * $VIGIL_NVD_MIRROR, else VG_VULNDB_DEFAULT_NVD_MIRROR when `mirror` is NULL, else none.
+     * "none" turns NVD off. */
+    const char *nvd_mirror;
 };
-#define VG_VULNDB_DEFAULT_MIRROR "https://osv-vulnerabilities.storage.googleapis.com"
+#define VG_VULNDB_DEFAULT_NVD_MIRROR "https://nvd.nist.gov/feeds/json/cve/2.0"
+#define VG_NVD_FIRST_YEAR            2002
+#define VG_VULNDB_DEFAULT_MIRROR     "https://osv-vulnerabilities.storage.googleapis.com"
 #define VG_VULNDB_DEFAULT_ECOSYSTEMS                                                               \
     "Alpine,Debian,Ubuntu,Go,PyPI,npm,Maven,RubyGems,Packagist,NuGet,crates.io"
 
@@ -236,9 +302,10 @@ struct vg_vulndb_update_stats {
     bool rebuilt;
     struct vg_vulndb_build_stats build;
 };
-/* Downloads <mirror>/<Ecosystem>/all.zip for each ecosystem (conditional requests with the
- * cached ETag/Last-Modified, resuming partial downloads), then builds a new database and
- * swaps it in. When nothing changed and the database exists, it is left alone. */
+/* Downloads <mirror>/<Ecosystem>/all.zip for each ecosystem and the NVD feed files (yearly
+ * from VG_NVD_FIRST_YEAR, and the modified feed; years missing on the mirror are skipped), with
+ * conditional requests (the cached ETag/Last-Modified, resuming partial downloads), then builds a
+ * new database and swaps it in. When nothing changed and the database exists, it is left alone. */
 VG_NODISCARD int vg_vulndb_update(const struct vg_vulndb_update_opts *opts,
                                   struct vg_vulndb_update_stats *stats, struct vg_err **err);
 

@@ -18,7 +18,7 @@
 #define VULNDB_MAX_VERSION_BYTES 256u
 #define VULNDB_MAX_ID_BYTES      256u
 #define VULNDB_MAX_WARNINGS      20 /* per source; the rest are only counted */
-#define VULNDB_SCHEMA_VERSION    1
+#define VULNDB_SCHEMA_VERSION    2  /* 2: cves, cvss, vendor_severity */
 
 /* ---------------------------------------------------------------- record model */
 
@@ -92,6 +92,68 @@ typedef int (*zip_entry_fn)(const char *name, const uint8_t *data, size_t len, v
 typedef void (*zip_bad_fn)(const char *name, const char *why, void *ctx);
 VG_NODISCARD int vg_zip_walk(const char *path, zip_entry_fn fn, zip_bad_fn bad, void *ctx,
                              struct vg_err **err);
+
+/* ---------------------------------------------------------------- NVD and Debian tracker */
+
+/* Streams a big JSON document item by item (nvd.c). VG_SPLIT_NVD: each object element of the
+ * root's "vulnerabilities" array (key = "vulnerabilities"); VG_SPLIT_MEMBERS: each object
+ * value of the root object (key = its member name, truncated to the key buffer). */
+enum vg_json_split_mode { VG_SPLIT_NVD = 1, VG_SPLIT_MEMBERS };
+typedef int (*split_item_fn)(const char *key, const uint8_t *data, size_t len, void *ctx,
+                             struct vg_err **err);
+typedef void (*split_bad_fn)(const char *key, const char *why, void *ctx);
+struct vg_json_splitter {
+    enum vg_json_split_mode mode;
+    split_item_fn fn;
+    split_bad_fn bad;
+    void *ctx;
+    uint64_t offset;
+    int depth;
+    char stack[64];
+    bool in_string, escape, expect_key, key_pending, in_target, capturing, oversized, done;
+    char key[128];
+    size_t key_len;
+    struct vg_buf item; /* bounded by VG_LIMIT_OSV_RECORD_BYTES */
+};
+void vg_json_splitter_init(struct vg_json_splitter *s, enum vg_json_split_mode mode,
+                           split_item_fn fn, split_bad_fn bad, void *ctx);
+void vg_json_splitter_dispose(struct vg_json_splitter *s);
+VG_NODISCARD int vg_json_splitter_feed(struct vg_json_splitter *s, const uint8_t *p, size_t n,
+                                       struct vg_err **err);
+/* VG_E_PARSE when the document is not complete. */
+VG_NODISCARD int vg_json_splitter_end(struct vg_json_splitter *s, struct vg_err **err);
+/* Feeds a gzip or plain file through the splitter and ends it. */
+VG_NODISCARD int vg_json_split_file(const char *path, struct vg_json_splitter *s,
+                                    struct vg_err **err);
+
+#define VG_NVD_PRIMARY_SOURCE "nvd@nist.gov"
+
+struct nvd_metric {
+    char *source; /* "nvd@nist.gov" or the CNA's source identifier */
+    bool primary;
+    enum vg_cvss_version version;
+    char *vector;
+    double score;
+    enum vg_vulndb_severity severity;
+};
+struct nvd_cve {
+    char *id, *published, *last_modified, *description, *status;
+    char **cwes;
+    size_t n_cwes;
+    struct nvd_metric *metrics;
+    size_t n_metrics;
+};
+/* One element of "vulnerabilities" ({"cve": {...}}) or a bare CVE API object. */
+VG_NODISCARD int vg_nvd_cve_parse(struct nvd_cve *out, const json_t *item, struct vg_err **err);
+void vg_nvd_cve_dispose(struct nvd_cve *c);
+
+/* Debian security tracker: urgency → severity as Trivy maps it (UNKNOWN: not usable). */
+enum vg_vulndb_severity vg_debian_urgency_severity(const char *urgency);
+typedef int (*debian_sev_fn)(const char *cve, const char *pkg, const char *release,
+                             enum vg_vulndb_severity sev, void *ctx, struct vg_err **err);
+/* One package member of the tracker JSON: calls fn per (CVE, release) with a usable urgency. */
+VG_NODISCARD int vg_debian_tracker_package(const char *pkg, const json_t *cves, debian_sev_fn fn,
+                                           void *ctx, struct vg_err **err);
 
 /* ---------------------------------------------------------------- schema */
 

@@ -7,6 +7,7 @@ Hermetic tests use tests/data/vulndb; the tests over the real data set in
 implementation runs when node and the npm package ae-cvss-calculator are available
 (VG_CVSS_REF_DIR=<dir containing node_modules/ae-cvss-calculator>).
 """
+import gzip
 import hashlib
 import json
 import os
@@ -448,3 +449,89 @@ def test_update_against_plain_python_http_server(vigil, data_dir, mirror_dir, tm
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+# ---------------------------------------------------------------- NVD feeds and Debian tracker
+
+
+def cve_rows(db, sql, *args):
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def test_build_from_nvd_and_debian_tracker(vigil, data_dir, tmp_path):
+    d = data_dir / "vulndb"
+    db = tmp_path / "v.db"
+    r = vigil("db", "build", "--db", db, "--from", d / "nvd", "--from", d / "debian-tracker")
+    assert r.rc == 0, r
+    assert "not-a-cve" in r.err or "cve.id" in r.err  # the bad record is named
+    kinds = {s["name"]: s["kind"] for s in info_json(vigil, db)["sources"]}
+    assert kinds["nvdcve-2.0-2099.json.gz"] == "nvd-feed"
+    assert kinds["nvdcve-2.0-modified.json"] == "nvd-feed"
+    assert "nvd-feed" in kinds.values() and "debian-tracker" in kinds.values()
+    rows = cve_rows(db, "SELECT source, is_primary, version, vector, score FROM cvss"
+                        " WHERE cve = ? ORDER BY rowid", "CVE-2099-0001")
+    assert ("nvd@nist.gov", 1, 31, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8) in rows
+    assert any(r[0] == "cna@example.org" and r[2] == 40 for r in rows)
+    assert cve_rows(db, "SELECT cwes, published FROM cves WHERE cve = ?", "CVE-2099-0001") == \
+        [("CWE-787\nCWE-122", "2099-01-10T12:15:45.557")]
+    assert cve_rows(db, "SELECT package, release, severity FROM vendor_severity"
+                        " WHERE cve = ? ORDER BY release", "CVE-2099-0001") == \
+        [("node-left-pad", "bookworm", 2), ("node-left-pad", "bullseye", 4)]
+
+
+@pytest.mark.skipif(not Path("/work/shared/vulndata/nvd").is_dir(), reason="no shared NVD sample")
+def test_build_from_shared_nvd_sample(vigil, tmp_path):
+    db = tmp_path / "v.db"
+    r = vigil("db", "build", "--db", db, "--from", "/work/shared/vulndata/nvd")
+    assert r.rc == 0, r
+    assert cve_rows(db, "SELECT count(*) FROM cves")[0][0] == 109
+    # CVE-2024-2961 is a stale record without metrics; CVE-2024-0553 has NVD's own v3.1
+    assert cve_rows(db, "SELECT count(*) FROM cvss WHERE cve = 'CVE-2024-2961'")[0][0] == 0
+    assert cve_rows(db, "SELECT score FROM cvss WHERE cve = 'CVE-2024-0553' AND is_primary = 1"
+                        " AND source = 'nvd@nist.gov'") == [(7.5,)]
+
+
+def test_update_fetches_nvd_feeds(vigil, data_dir, mirror, mirror_dir, tmp_path):
+    zips = data_dir / "vulndb" / "zips"
+    put(mirror_dir, "npm", zips / "osv-all.zip")
+    nvd = mirror_dir / "nvd"
+    nvd.mkdir()
+    shutil.copyfile(data_dir / "vulndb" / "nvd" / "nvdcve-2.0-2099.json.gz",
+                    nvd / "nvdcve-2.0-2020.json.gz")
+    with open(data_dir / "vulndb" / "nvd" / "nvdcve-2.0-modified.json", "rb") as src, \
+            gzip.open(nvd / "nvdcve-2.0-modified.json.gz", "wb") as dst:
+        dst.write(src.read())
+    db = tmp_path / "v.db"
+    args = ("db", "update", "--db", db, "--mirror", mirror.url, "--ecosystems", "npm",
+            "--nvd-mirror", mirror.url + "/nvd/")
+    r = vigil(*args)
+    assert r.rc == 0, r
+    assert "3 archives downloaded" in r.err, r
+    assert mirror.statuses("/nvd/nvdcve-2.0-2002.json.gz") == [404]
+    srcs = {s["name"]: s for s in info_json(vigil, db)["sources"]}
+    assert srcs["nvd/nvdcve-2.0-2020.json.gz"]["etag"]
+    assert srcs["nvd/nvdcve-2.0-2020.json.gz"]["location"] == mirror.url + "/nvd/nvdcve-2.0-2020.json.gz"
+    assert cve_rows(db, "SELECT status FROM cves WHERE cve = 'CVE-2099-0002'") == [("Analyzed",)]
+
+    # second run: conditional requests, nothing rebuilt
+    r = vigil(*args)
+    assert r.rc == 0 and "up to date" in r.err, r
+    assert mirror.statuses("/nvd/nvdcve-2.0-2020.json.gz") == [200, 304]
+    assert any("If-None-Match" in h for p, s, h in mirror.requests
+               if p == "/nvd/nvdcve-2.0-modified.json.gz" and s == 304)
+
+    # the environment variable names the mirror too; 'none' turns NVD off
+    r = vigil("db", "update", "--db", db, "--mirror", mirror.url, "--ecosystems", "npm",
+              env={"VIGIL_NVD_MIRROR": "none"})
+    assert r.rc == 0, r
+    assert cve_rows(db, "SELECT count(*) FROM cves")[0][0] == 0
+    n = len(mirror.requests)
+    r = vigil("db", "update", "--db", db, "--mirror", mirror.url, "--ecosystems", "npm",
+              env={"VIGIL_NVD_MIRROR": mirror.url + "/nvd"})
+    assert r.rc == 0, r
+    assert any(p.startswith("/nvd/") for p, _, _ in mirror.requests[n:])
+    assert cve_rows(db, "SELECT count(*) FROM cves")[0][0] == 4
