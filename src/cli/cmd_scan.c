@@ -25,7 +25,9 @@ static const char HELP[] =
     "  --ignore-unfixed       drop vulnerabilities without a fixed version\n"
     "  --ignorefile FILE      IDs to ignore: 'ID [pkg:NAME] [exp:YYYY-MM-DD]' per line\n"
     "                         (default: .vigilignore when present)\n"
-    "  --vex FILE             OpenVEX document: not_affected/fixed statements suppress\n"
+    "  --vex FILE             OpenVEX or CycloneDX VEX document (repeatable): its\n"
+    "                         not_affected/fixed statements suppress findings in the\n"
+    "                         images (purl, reference, digest) and packages they name\n"
     "  --pkg-types LIST       os,library (default: both)\n"
     "  --skip-dirs DIR        skip a directory in the image (repeatable, or comma list)\n"
     "  --skip-files FILE      skip a file in the image (repeatable, or comma list)\n"
@@ -164,8 +166,8 @@ struct args {
     unsigned severities;
     long exit_code;
     bool ignore_unfixed;
-    const char *ignorefile, *vex, *format, *output, *sbom;
-    struct strlist skip_dirs, skip_files;
+    const char *ignorefile, *format, *output, *sbom;
+    struct strlist skip_dirs, skip_files, vex;
 };
 
 static int
@@ -204,7 +206,8 @@ parse_args(struct args *a, int argc, char **argv)
             a->ignorefile = optarg;
             break;
         case O_VEX:
-            a->vex = optarg;
+            a->vex.v = vg_realloc(a->vex.v, (a->vex.n + 1) * sizeof(*a->vex.v));
+            a->vex.v[a->vex.n++] = optarg;
             break;
         case O_PKGTYPES:
             if (parse_pkg_types(&a->so.inv, optarg) != 0) {
@@ -259,7 +262,7 @@ parse_args(struct args *a, int argc, char **argv)
     return 0;
 }
 
-/* Loads the ignore file and VEX document into the filter. */
+/* Loads the ignore file and the VEX documents (in command-line order) into the filter. */
 static int
 load_filters(struct vg_scan_filter *f, struct vg_ignore *ig, struct vg_vex **vex,
              const struct args *a, struct vg_err **err)
@@ -276,14 +279,16 @@ load_filters(struct vg_scan_filter *f, struct vg_ignore *ig, struct vg_vex **vex
         }
         f->ignore = ig;
     }
-    if (a->vex) {
+    for (size_t i = 0; i < a->vex.n; i++) {
         vg_autobuf struct vg_buf raw = VG_BUF_INIT(VG_VEX_MAX_BYTES);
-        if (vg_file_read(&raw, a->vex, VG_VEX_MAX_BYTES, err) < 0) {
+        if (vg_file_read(&raw, a->vex.v[i], VG_VEX_MAX_BYTES, err) < 0) {
             return vg_err_wrap(err, "VEX document");
         }
-        *vex = vg_vex_parse(raw.data, raw.len, err);
         if (!*vex) {
-            return vg_err_wrap(err, "VEX document %s", a->vex);
+            *vex = vg_vex_new();
+        }
+        if (vg_vex_add(*vex, raw.data, raw.len, err) < 0) {
+            return vg_err_wrap(err, "VEX document %s", a->vex.v[i]);
         }
         f->vex = *vex;
     }
@@ -298,6 +303,7 @@ cmd_scan(int argc, char **argv)
     if (rc != 0) {
         free(a.skip_dirs.v);
         free(a.skip_files.v);
+        free(a.vex.v);
         return rc < 0 ? VG_EXIT_OK : rc;
     }
     struct vg_err *err = NULL;
@@ -347,5 +353,6 @@ out:
     vg_vex_free(vex);
     free(a.skip_dirs.v);
     free(a.skip_files.v);
+    free(a.vex.v);
     return rc;
 }

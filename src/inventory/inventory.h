@@ -55,7 +55,8 @@ struct vg_inventory {
     struct vg_os_info os;
     struct vg_pkg *pkgs;
     size_t npkgs;
-    size_t warnings; /* files skipped as unreadable/corrupt */
+    size_t warnings;    /* files skipped as unreadable/corrupt */
+    char *subject_purl; /* read from an SBOM: purl of the artifact it describes, or NULL */
 };
 
 struct vg_inventory_opts {
@@ -96,6 +97,24 @@ int vg_inventory_builder_import(struct vg_inventory_builder *b, const json_t *re
 int vg_inventory_of_image(struct vg_inventory **out, struct vg_oci_image *img,
                           const struct vg_inventory_opts *opts, struct vg_err **err);
 void vg_inventory_free(struct vg_inventory *inv);
+
+/* Package URLs as other tools write them: parts percent-decoded, type and qualifier keys
+ * lowercased, an empty version is NULL. VG_E_PARSE (naming the purl) for a missing type or
+ * name, a decoded NUL or a duplicate qualifier; VG_E_LIMIT above the limits. */
+#define VG_PURL_MAX_BYTES      4096u
+#define VG_PURL_MAX_QUALIFIERS 32u
+struct vg_purl_qual {
+    char *key, *value;
+};
+struct vg_purl {
+    char *type, *ns, *name, *version, *subpath; /* ns, version, subpath may be NULL */
+    struct vg_purl_qual *quals;
+    size_t nquals;
+};
+int vg_purl_parse(struct vg_purl *out, const char *s, struct vg_err **err);
+/* The value of qualifier `key` (lowercase), or NULL; borrowed from p. */
+const char *vg_purl_qual(const struct vg_purl *p, const char *key);
+void vg_purl_dispose(struct vg_purl *p);
 
 /* SBOM output. */
 enum vg_sbom_format { VG_SBOM_CYCLONEDX = 1, VG_SBOM_SPDX_JSON, VG_SBOM_VIGIL_JSON };

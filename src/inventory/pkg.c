@@ -441,6 +441,7 @@ vg_inventory_free(struct vg_inventory *inv)
         return;
     }
     vg_os_info_dispose(&inv->os);
+    free(inv->subject_purl);
     for (size_t i = 0; i < inv->npkgs; i++) {
         vg_pkg_dispose(&inv->pkgs[i]);
     }

@@ -251,6 +251,37 @@ spdx_purl(const json_t *pkg)
     return NULL;
 }
 
+/* The purl of what the document describes: CycloneDX metadata.component, or the SPDX package
+ * named by documentDescribes (or a DESCRIBES relationship of the document). */
+static const char *
+subject_purl(const json_t *j)
+{
+    const json_t *meta = vg_json_obj(vg_json_obj(j, "metadata"), "component");
+    if (meta) {
+        return vg_json_str(meta, "purl");
+    }
+    const json_t *desc = vg_json_arr(j, "documentDescribes");
+    const char *id = json_string_value(json_array_get(desc, 0));
+    size_t i;
+    json_t *r;
+    json_array_foreach (vg_json_arr(j, "relationships"), i, r) {
+        const char *t = vg_json_str(r, "relationshipType");
+        const char *from = vg_json_str(r, "spdxElementId");
+        if (!id && t && from && strcmp(t, "DESCRIBES") == 0 &&
+            strcmp(from, "SPDXRef-DOCUMENT") == 0) {
+            id = vg_json_str(r, "relatedSpdxElement");
+        }
+    }
+    json_t *p;
+    json_array_foreach (vg_json_arr(j, "packages"), i, p) {
+        const char *pid = vg_json_str(p, "SPDXID");
+        if (id && pid && strcmp(id, pid) == 0) {
+            return spdx_purl(p);
+        }
+    }
+    return NULL;
+}
+
 int
 vg_sbom_read(struct vg_inventory **out, const void *data, size_t len, struct vg_err **err)
 {
@@ -288,6 +319,7 @@ vg_sbom_read(struct vg_inventory **out, const void *data, size_t len, struct vg_
         return rc;
     }
     struct vg_inventory *inv = vg_calloc(1, sizeof(*inv));
+    inv->subject_purl = vg_strdup(subject_purl(j));
     inv->os = os;
     inv->pkgs = l.v;
     inv->npkgs = l.n;

@@ -332,6 +332,11 @@ report_from_image(struct vg_scan_report *r, const struct vg_oci_image *img)
     r->artifact = vg_strdup(img->reference);
     r->artifact_type = vg_strdup("container_image");
     r->manifest_digest = img->manifest_digest;
+    r->index_digest = img->index_digest;
+    if (img->ref) {
+        r->repository = vg_oci_ref_name(img->ref);
+        r->tag = vg_strdup(img->ref->tag);
+    }
     if (img->manifest) {
         r->config_digest = img->manifest->config.digest;
         r->nlayers = img->manifest->nlayers;
@@ -812,6 +817,7 @@ vg_scan_sbom(struct vg_scan_report **out, const char *sbom_path, const struct vg
     }
     r->os_family = vg_strdup(r->inv->os.family);
     r->os_version = vg_strdup(r->inv->os.version);
+    r->subject_purl = vg_strdup(r->inv->subject_purl);
     if (open_db_and_match(r, o, err) < 0) {
         vg_scan_report_free(r);
         return -1;
@@ -849,6 +855,9 @@ vg_scan_report_free(struct vg_scan_report *r)
     free(r->os_family);
     free(r->os_version);
     vg_strv_free(r->repo_tags, r->nrepo_tags);
+    free(r->repository);
+    free(r->tag);
+    free(r->subject_purl);
     free(r->layers);
     for (size_t i = 0; i < r->nvulns; i++) {
         vg_scan_vuln_dispose(&r->vulns[i]);

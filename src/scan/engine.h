@@ -79,6 +79,10 @@ struct vg_scan_report {
     char *os_family, *os_version;
     char **repo_tags;
     size_t nrepo_tags;
+    char *repository;              /* normalized "registry/repository" of a registry image */
+    char *tag;                     /* the tag it was scanned by, or NULL */
+    struct vg_digest index_digest; /* alg 0 unless resolved through an index */
+    char *subject_purl;            /* SBOM rescans: purl of what the SBOM describes, or NULL */
     struct vg_scan_layer *layers;
     size_t nlayers;
     struct vg_inventory *inv;

@@ -296,15 +296,74 @@ screen(const struct vg_scan_filter *flt, enum vg_vulndb_severity sev, const char
     return true;
 }
 
+/* What was scanned, as VEX products name it. An SBOM's own subject counts only as far as the
+ * SBOM states it: a pkg:oci purl gives digest, repository, tag and arch. */
+struct vex_subject {
+    struct vg_vex_subject s;
+    struct vg_purl p;
+    char *repository, *os, *arch;
+};
+
 static void
-vex_screen(const struct vg_scan_filter *flt, struct vg_vuln_finding *f, const struct vg_pkg *p)
+vex_subject_init(struct vex_subject *x, const struct vg_scan_report *r)
+{
+    memset(x, 0, sizeof(*x));
+    struct vg_vex_subject *s = &x->s;
+    s->repository = r->repository;
+    s->tag = r->tag;
+    s->manifest_digest = r->manifest_digest.alg ? r->manifest_digest.text : NULL;
+    s->index_digest = r->index_digest.alg ? r->index_digest.text : NULL;
+    s->config_digest = r->config_digest.alg ? r->config_digest.text : NULL;
+    const char *slash = r->platform ? strchr(r->platform, '/') : NULL;
+    if (slash) { /* "linux/arm64/v8" */
+        x->os = vg_strndup(r->platform, (size_t)(slash - r->platform));
+        x->arch = vg_strndup(slash + 1, strcspn(slash + 1, "/"));
+        s->os = x->os;
+        s->arch = x->arch;
+    }
+    struct vg_err *err = NULL;
+    if (!r->subject_purl || vg_purl_parse(&x->p, r->subject_purl, &err) < 0) {
+        vg_err_free(&err);
+        return;
+    }
+    if (strcmp(x->p.type, "oci") != 0) {
+        s->purl = r->subject_purl;
+        return;
+    }
+    s->manifest_digest = x->p.version && vg_digest_valid(x->p.version) ? x->p.version : NULL;
+    s->tag = vg_purl_qual(&x->p, "tag");
+    s->arch = vg_purl_qual(&x->p, "arch");
+    s->os = vg_purl_qual(&x->p, "os");
+    const char *url = vg_purl_qual(&x->p, "repository_url");
+    vg_autofree char *tagged = url ? vg_fmt("%s:x", url) : NULL;
+    struct vg_oci_ref *ref = NULL;
+    if (tagged && vg_oci_ref_parse(&ref, tagged, &err) == 0) {
+        x->repository = vg_oci_ref_name(ref);
+        s->repository = x->repository;
+    }
+    vg_oci_ref_free(ref);
+    vg_err_free(&err);
+}
+
+static void
+vex_subject_dispose(struct vex_subject *x)
+{
+    vg_purl_dispose(&x->p);
+    free(x->repository);
+    free(x->os);
+    free(x->arch);
+}
+
+static void
+vex_screen(const struct vg_scan_filter *flt, const struct vg_vex_subject *subj,
+           struct vg_vuln_finding *f, const struct vg_pkg *p)
 {
     const char **al = vg_calloc(f->naliases + 1, sizeof(*al));
     for (size_t k = 0; k < f->naliases; k++) {
         al[k] = f->aliases[k];
     }
     const char *just = NULL;
-    if (vg_vex_suppresses(flt->vex, f->vuln_id, al, p->purl, &just)) {
+    if (vg_vex_suppresses(flt->vex, subj, f->vuln_id, al, p->purl, &just)) {
         f->suppressed_by = vg_fmt("vex: %s", just ? just : "not_affected");
     }
     free(al);
@@ -314,6 +373,8 @@ void
 vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
 {
     size_t keep = 0;
+    struct vex_subject subj;
+    vex_subject_init(&subj, r);
     for (size_t i = 0; i < r->nvulns; i++) {
         struct vg_vuln_finding *f = &r->vulns[i];
         const struct vg_pkg *p = &r->inv->pkgs[f->pkg];
@@ -324,11 +385,12 @@ vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
             continue;
         }
         if (!f->suppressed_by && flt->vex) {
-            vex_screen(flt, f, p);
+            vex_screen(flt, &subj.s, f, p);
         }
         r->vulns[keep++] = *f;
     }
     r->nvulns = keep;
+    vex_subject_dispose(&subj);
 
     keep = 0;
     for (size_t i = 0; i < r->nsecrets; i++) {

@@ -235,22 +235,49 @@ enum vg_vex_status {
     VG_VEX_UNDER_INVESTIGATION,
 };
 
-struct vg_vex; /* opaque parsed OpenVEX document(s) */
+struct vg_vex; /* opaque: statements of one or more VEX documents, in load order */
 
-/* Parses an OpenVEX JSON document (https://github.com/openvex/spec). Unknown statuses,
- * missing vulnerability names or products are VG_E_PARSE naming the statement index. */
+/* What was scanned, as VEX products name it; unknown fields are NULL. A statement about an
+ * image applies only when its product identifies this subject (see vg_vex_suppresses). */
+struct vg_vex_subject {
+    const char *repository;      /* normalized "registry/repository", NULL for local files */
+    const char *tag;             /* tag the image was scanned by */
+    const char *manifest_digest; /* "sha256:..." */
+    const char *index_digest;    /* when resolved through an index */
+    const char *config_digest;   /* the image ID */
+    const char *arch, *os;       /* platform */
+    const char *purl;            /* an SBOM's own subject when it is not an image, else NULL */
+};
+
+/* Parses one OpenVEX (v0.0.1 .. v0.2) or CycloneDX VEX JSON document into a new set.
+ * VG_E_PARSE naming the statement (or vulnerability) index for unknown statuses, missing
+ * vulnerability names or products; VG_E_LIMIT above VG_VEX_MAX_BYTES/_STATEMENTS. */
 struct vg_vex *vg_vex_parse(const void *data, size_t len, struct vg_err **err);
+/* Adds one more document's statements after those already loaded (--vex repeated): a later
+ * document's statement overrides an earlier one's. On error v is unchanged. */
+struct vg_vex *vg_vex_new(void);
+int vg_vex_add(struct vg_vex *v, const void *data, size_t len, struct vg_err **err);
 void vg_vex_free(struct vg_vex *v);
 size_t vg_vex_statement_count(const struct vg_vex *v);
 
-/* True when the document says `vuln_id` (or one of `aliases`, NULL-terminated, may be NULL)
- * is not_affected or fixed for the product `purl` (a purl, matched ignoring qualifiers when
- * the statement's purl has none, or an image reference). The last matching statement in
- * document order wins, so a later `affected` overrides an earlier `not_affected`.
- * *justification (may be NULL) gets the statement's justification or status name; it points
- * into `v`. */
-bool vg_vex_suppresses(const struct vg_vex *v, const char *vuln_id, const char *const *aliases,
-                       const char *purl, const char **justification);
+/* True when the loaded statements say `vuln_id` (or one of `aliases`, NULL-terminated, may be
+ * NULL) is not_affected or fixed for the package `purl` found in `subject` (may be NULL: no
+ * image-level statement applies then). A statement applies through one of its products:
+ *   - a product with no subcomponents applies when it is the package itself (purl rules:
+ *     a product without version matches every version, its qualifiers must all be present),
+ *     or when it identifies the subject (then it covers every package in it);
+ *   - a product with subcomponents (its own, or v0.0.1's statement-level list) applies only
+ *     when the product identifies the subject AND a subcomponent is the package.
+ * A product identifies the subject when every identifier it carries does: pkg:oci purls need
+ * a digest (version) or repository_url, and each of digest, repository_url (or the name when
+ * absent), tag, arch and os must agree; image references need the same repository and
+ * digest or tag; bare digests the manifest, index or config digest. Anything ambiguous or
+ * unknown never matches. The last applicable statement in load order wins, so a later
+ * `affected` overrides an earlier `not_affected`. *justification (may be NULL) gets the
+ * winning statement's justification or status name; it points into `v`. */
+bool vg_vex_suppresses(const struct vg_vex *v, const struct vg_vex_subject *subject,
+                       const char *vuln_id, const char *const *aliases, const char *purl,
+                       const char **justification);
 
 /* The scan engine: walk, matching, filters and reports (see engine.h). */
 #include "scan/engine.h"

@@ -124,25 +124,26 @@ Test(scan_ignore, vex_lookup)
     struct vg_vex *v = vg_vex_parse(vexdoc, strlen(vexdoc), &err);
     cr_assert_not_null(v);
     cr_expect_eq(vg_vex_statement_count(v), 5);
+    const struct vg_vex_subject app = {.repository = "ghcr.io/x/app", .tag = "1"};
     const char *j = NULL;
-    cr_expect(
-        vg_vex_suppresses(v, "CVE-2023-1", NULL, "pkg:deb/debian/openssl@3.0.11-1?arch=amd64", &j));
+    cr_expect(vg_vex_suppresses(v, &app, "CVE-2023-1", NULL,
+                                "pkg:deb/debian/openssl@3.0.11-1?arch=amd64", &j));
     cr_expect_str_eq(j, "vulnerable_code_not_in_execute_path");
     const char *aliases[] = {"GHSA-1111", NULL};
-    cr_expect(vg_vex_suppresses(v, "CVE-XXXX", aliases, "pkg:deb/debian/openssl@1", &j),
+    cr_expect(vg_vex_suppresses(v, &app, "CVE-XXXX", aliases, "pkg:deb/debian/openssl@1", &j),
               "matched through an alias");
-    cr_expect(!vg_vex_suppresses(v, "CVE-2023-1", NULL, "pkg:deb/debian/openssl-dev@1", &j));
-    cr_expect(vg_vex_suppresses(v, "CVE-2023-2", NULL, "pkg:npm/lodash@4.17.20", &j));
+    cr_expect(!vg_vex_suppresses(v, &app, "CVE-2023-1", NULL, "pkg:deb/debian/openssl-dev@1", &j));
+    cr_expect(vg_vex_suppresses(v, &app, "CVE-2023-2", NULL, "pkg:npm/lodash@4.17.20", &j));
     cr_expect_str_eq(j, "fixed");
-    cr_expect(!vg_vex_suppresses(v, "CVE-2023-2", NULL, "pkg:npm/lodash@4.17.21", &j),
+    cr_expect(!vg_vex_suppresses(v, &app, "CVE-2023-2", NULL, "pkg:npm/lodash@4.17.21", &j),
               "versioned product matches only that version");
-    cr_expect(!vg_vex_suppresses(v, "CVE-2023-3", NULL, "pkg:pypi/requests@2.0", &j),
+    cr_expect(!vg_vex_suppresses(v, &app, "CVE-2023-3", NULL, "pkg:pypi/requests@2.0", &j),
               "a later affected statement overrides");
     cr_expect_null(j);
-    cr_expect(
-        vg_vex_suppresses(v, "CVE-2023-4", NULL, "pkg:golang/x/y@v1?goarch=amd64&goos=linux", &j));
+    cr_expect(vg_vex_suppresses(v, &app, "CVE-2023-4", NULL,
+                                "pkg:golang/x/y@v1?goarch=amd64&goos=linux", &j));
     cr_expect_str_eq(j, "not reachable");
-    cr_expect(!vg_vex_suppresses(v, "CVE-2023-4", NULL, "pkg:golang/x/y@v1?goos=darwin", &j));
+    cr_expect(!vg_vex_suppresses(v, &app, "CVE-2023-4", NULL, "pkg:golang/x/y@v1?goos=darwin", &j));
     vg_vex_free(v);
     vg_err_free(&err);
 }
