@@ -1,117 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * SBOM reader for rescans (vigil scan --sbom): CycloneDX JSON (components, recursively) and
- * SPDX 2.x JSON (packages with a purl external reference) into an inventory. The purl is the
- * source of truth for the ecosystem: its type picks the analyzer kind, and for OS packages its
- * distro qualifier (or the document's operating-system component) picks the OSV ecosystem.
- * Components without a purl carry no ecosystem and are skipped: they cannot be matched.
+ * SBOM reader for rescans (vigil scan --sbom): CycloneDX JSON (components, recursively), SPDX
+ * 2.x JSON and SPDX tag-value, as written by vigil, Trivy or Syft, into an inventory. Each
+ * format is reduced to one record per component (struct comp) and resolved in one place.
+ * The purl is the source of truth for the ecosystem: its type picks the analyzer kind, and
+ * for OS packages its distro qualifier (or the document's operating-system component) picks
+ * the OSV ecosystem. OS advisories are keyed by source package, so the source name and
+ * version are read from whichever tool wrote them: vigil's `vigil:package:src_*` and Trivy's
+ * `aquasecurity:trivy:Src{Name,Version,Release,Epoch}` properties, Syft's `upstream=` purl
+ * qualifier and `syft:metadata:{source,sourceVersion,originPackage,sourceRpm}` properties,
+ * SPDX `sourceInfo: built package from: NAME VERSION`. Epochs come from the `epoch`
+ * qualifier or the version itself. Components without a usable purl are skipped: they cannot
+ * be matched.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "inventory/inventory_int.h"
 
 #define SBOM_MAX_BYTES (256u * 1024u * 1024u)
 #define SBOM_MAX_DEPTH 32u
-
-struct purl {
-    char *type, *ns, *name, *version, *distro, *arch, *epoch;
-};
-
-static void
-purl_dispose(struct purl *p)
-{
-    free(p->type);
-    free(p->ns);
-    free(p->name);
-    free(p->version);
-    free(p->distro);
-    free(p->arch);
-    free(p->epoch);
-}
-
-static int
-hexval(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-static char *
-pct_decode(const char *s, size_t n)
-{
-    char *o = vg_malloc(n + 1);
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            o[w++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-        } else {
-            o[w++] = s[i];
-        }
-    }
-    o[w] = '\0';
-    return o;
-}
-
-static bool
-purl_parse(struct purl *p, const char *s)
-{
-    memset(p, 0, sizeof(*p));
-    if (!vg_cstr_startswith(s, "pkg:")) {
-        return false;
-    }
-    s += 4;
-    size_t n = strcspn(s, "#");
-    const char *q = memchr(s, '?', n);
-    size_t main_len = q ? (size_t)(q - s) : n;
-    const char *at = memrchr(s, '@', main_len);
-    const char *slash = memchr(s, '/', main_len);
-    if (!slash) {
-        return false;
-    }
-    p->type = vg_strndup(s, (size_t)(slash - s));
-    for (char *c = p->type; *c; c++) {
-        *c = (char)tolower((unsigned char)*c);
-    }
-    const char *path = slash + 1;
-    size_t plen = (at && at > path ? (size_t)(at - path) : main_len - (size_t)(path - s));
-    const char *last = memrchr(path, '/', plen);
-    if (last) {
-        p->ns = pct_decode(path, (size_t)(last - path));
-        p->name = pct_decode(last + 1, plen - (size_t)(last + 1 - path));
-    } else {
-        p->name = pct_decode(path, plen);
-    }
-    if (at && at > path) {
-        p->version = pct_decode(at + 1, main_len - (size_t)(at + 1 - s));
-    }
-    for (const char *k = q ? q + 1 : NULL; k && k < s + n;) {
-        size_t kl = strcspn(k, "&#");
-        if (kl > (size_t)(s + n - k)) {
-            kl = (size_t)(s + n - k);
-        }
-        const char *eq = memchr(k, '=', kl);
-        if (eq) {
-            struct vg_str key = {k, (size_t)(eq - k)};
-            char *val = pct_decode(eq + 1, kl - (size_t)(eq + 1 - k));
-            char **dst = vg_str_eq_c(key, "distro")  ? &p->distro
-                         : vg_str_eq_c(key, "arch")  ? &p->arch
-                         : vg_str_eq_c(key, "epoch") ? &p->epoch
-                                                     : NULL;
-            if (dst) {
-                free(*dst);
-                *dst = val;
-            } else {
-                free(val);
-            }
-        }
-        k += kl + 1;
-    }
-    return p->name && *p->name;
-}
 
 static const struct {
     const char *type, *kind;
@@ -122,13 +31,22 @@ static const struct {
 };
 
 /* distro qualifier -> OS info: "debian-12", "ubuntu-22.04", "3.19.1" (apk), "redhat-9". */
+/* One component, whatever the format; every pointer is borrowed from the document. */
+struct comp {
+    const char *purl, *name, *version;
+    const char *src_name, *src_version, *src_release, *src_epoch; /* vigil / Trivy */
+    const char *syft_source, *syft_source_version, *syft_origin, *syft_source_rpm;
+    const char *source_info; /* SPDX sourceInfo */
+};
+
+/* distro qualifier -> OS info: "debian-12", "ubuntu-22.04", "3.19.1" (apk), "redhat-9". */
 static void
-os_from_distro(struct vg_os_info *os, const struct purl *p)
+os_from_distro(struct vg_os_info *os, const struct vg_purl *p)
 {
-    if (!p->distro) {
+    const char *d = vg_purl_qual(p, "distro");
+    if (!d) {
         return;
     }
-    const char *d = p->distro;
     const char *dash = strrchr(d, '-');
     if (strcmp(p->type, "apk") == 0 && !dash) {
         os->family = vg_strdup(p->ns && strcmp(p->ns, "alpine") != 0 ? p->ns : "alpine");
@@ -139,6 +57,9 @@ os_from_distro(struct vg_os_info *os, const struct purl *p)
         return;
     }
     vg_autofree char *fam = vg_strndup(d, (size_t)(dash - d));
+    for (char *c = fam; *c; c++) {
+        *c = (char)tolower((unsigned char)*c);
+    }
     static const char *const alias[][2] = {{"redhat", "rhel"}, {"almalinux", "alma"}};
     const char *f = fam;
     for (size_t i = 0; i < VG_ARRAY_LEN(alias); i++) {
@@ -150,13 +71,94 @@ os_from_distro(struct vg_os_info *os, const struct purl *p)
     os->version = vg_strdup(dash + 1);
 }
 
-static int
-add_from_purl(struct vg_pkg_list *out, struct vg_os_info *docos, const char *purl, const char *name,
-              const char *version, struct vg_err **err)
+static bool
+has_epoch(const char *v)
 {
-    struct purl p = {0};
-    if (!purl || !purl_parse(&p, purl)) {
-        purl_dispose(&p);
+    size_t n = strspn(v, "0123456789");
+    return n > 0 && v[n] == ':';
+}
+
+/* "2.36-9+b1" -> "2.36-9": a binNMU rebuilds the binary, the source version stays. */
+static char *
+strip_binnmu(const char *v)
+{
+    const char *b = strstr(v, "+b");
+    if (b && b[2] != '\0' && strspn(b + 2, "0123456789") == strlen(b + 2)) {
+        return vg_strndup(v, (size_t)(b - v));
+    }
+    return vg_strdup(v);
+}
+
+/* "bash-5.1.8-6.el9.src.rpm" -> name "bash", version "5.1.8-6.el9". */
+static void
+rpm_source(struct vg_pkg *k, const char *srpm)
+{
+    size_t n = strlen(srpm);
+    if (vg_cstr_endswith(srpm, ".src.rpm")) {
+        n -= 8;
+    } else if (vg_cstr_endswith(srpm, ".nosrc.rpm")) {
+        n -= 10;
+    }
+    const char *rel = memrchr(srpm, '-', n);
+    const char *ver = rel ? memrchr(srpm, '-', (size_t)(rel - srpm)) : NULL;
+    if (!ver || ver == srpm) {
+        return;
+    }
+    k->src_name = vg_strndup(srpm, (size_t)(ver - srpm));
+    k->src_version = vg_strndup(ver + 1, n - (size_t)(ver + 1 - srpm));
+}
+
+/* Source package of an OS package, from the first tool-specific hint present. */
+static void
+set_source(struct vg_pkg *k, const struct comp *c, const struct vg_purl *p)
+{
+    const char *up = vg_purl_qual(p, "upstream");
+    if (c->src_name && *c->src_name) {
+        k->src_name = vg_strdup(c->src_name);
+        if (c->src_version && *c->src_version) {
+            bool ep = c->src_epoch && *c->src_epoch && strcmp(c->src_epoch, "0") != 0 &&
+                      !has_epoch(c->src_version);
+            k->src_version = vg_fmt("%s%s%s%s%s", ep ? c->src_epoch : "", ep ? ":" : "",
+                                    c->src_version, c->src_release && *c->src_release ? "-" : "",
+                                    c->src_release ? c->src_release : "");
+        }
+    } else if (strcmp(k->kind, "rpm") == 0 && (c->syft_source_rpm || up)) {
+        rpm_source(k, c->syft_source_rpm ? c->syft_source_rpm : up);
+    } else if (c->syft_source && *c->syft_source) {
+        k->src_name = vg_strdup(c->syft_source);
+        k->src_version = vg_strdup(c->syft_source_version);
+    } else if (c->syft_origin && *c->syft_origin) {
+        k->src_name = vg_strdup(c->syft_origin);
+    } else if (up && *up) {
+        const char *at = strchr(up, '@'); /* Syft: "glibc" or "glibc@2.36-9" */
+        k->src_name = at ? vg_strndup(up, (size_t)(at - up)) : vg_strdup(up);
+        k->src_version = at && at[1] ? vg_strdup(at + 1) : NULL;
+    } else if (c->source_info && vg_cstr_startswith(c->source_info, "built package from: ")) {
+        const char *v = c->source_info + strlen("built package from: ");
+        const char *sp = strchr(v, ' ');
+        k->src_name = sp ? vg_strndup(v, (size_t)(sp - v)) : vg_strdup(v);
+        k->src_version = sp && sp[1] ? vg_strdup(sp + 1) : NULL;
+    }
+    if (k->src_name && !*k->src_name) {
+        free(k->src_name);
+        k->src_name = NULL;
+    }
+    if (!k->src_name && strcmp(k->kind, "dpkg") == 0) {
+        k->src_name = vg_strdup(k->name); /* dpkg's rule when Source: is absent */
+    }
+    if (k->src_name && !k->src_version && k->version && strcmp(k->kind, "dpkg") == 0) {
+        k->src_version = strip_binnmu(k->version);
+    }
+}
+
+static int
+add_comp(struct vg_pkg_list *out, struct vg_os_info *docos, const struct comp *c,
+         struct vg_err **err)
+{
+    struct vg_purl p;
+    struct vg_err *perr = NULL;
+    if (!c->purl || vg_purl_parse(&p, c->purl, &perr) < 0) {
+        vg_err_free(&perr);
         return 0;
     }
     const char *kind = NULL;
@@ -165,13 +167,14 @@ add_from_purl(struct vg_pkg_list *out, struct vg_os_info *docos, const char *pur
             kind = purl_kinds[i].kind;
         }
     }
-    if (!kind) {
-        purl_dispose(&p);
+    const char *v = p.version ? p.version : c->version;
+    if (!kind || !v || !*v) {
+        vg_purl_dispose(&p);
         return 0;
     }
     struct vg_pkg *k = vg_pkg_list_add(out, err);
     if (!k) {
-        purl_dispose(&p);
+        vg_purl_dispose(&p);
         return -1;
     }
     bool os = strcmp(kind, "dpkg") == 0 || strcmp(kind, "apk") == 0 || strcmp(kind, "rpm") == 0;
@@ -185,12 +188,13 @@ add_from_purl(struct vg_pkg_list *out, struct vg_os_info *docos, const char *pur
     } else {
         k->name = vg_strdup(p.name);
     }
-    const char *v = p.version ? p.version : version;
-    k->version = p.epoch && v ? vg_fmt("%s:%s", p.epoch, v) : vg_strdup(v);
-    (void)name;
-    k->arch = vg_steal_ptr(&p.arch);
-    k->purl = vg_strdup(purl);
+    const char *epoch = vg_purl_qual(&p, "epoch");
+    bool ep = os && epoch && *epoch && strcmp(epoch, "0") != 0 && !has_epoch(v);
+    k->version = ep ? vg_fmt("%s:%s", epoch, v) : vg_strdup(v);
+    k->arch = vg_strdup(vg_purl_qual(&p, "arch"));
+    k->purl = vg_strdup(c->purl);
     if (os) {
+        set_source(k, c, &p);
         struct vg_os_info pos = {0};
         os_from_distro(&pos, &p);
         const struct vg_os_info *use = pos.family ? &pos : docos;
@@ -205,10 +209,36 @@ add_from_purl(struct vg_pkg_list *out, struct vg_os_info *docos, const char *pur
     if (!k->ecosystem) {
         vg_inv_pkg_finalize(k, docos);
         free(k->purl);
-        k->purl = vg_strdup(purl);
+        k->purl = vg_strdup(c->purl);
     }
-    purl_dispose(&p);
+    vg_purl_dispose(&p);
     return 0;
+}
+
+/* CycloneDX `properties` (JSON: [{name, value}]) into the comp's hint fields. */
+static void
+comp_prop(struct comp *c, const char *name, const char *value)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } map[] = {
+        {"vigil:package:src_name", offsetof(struct comp, src_name)},
+        {"vigil:package:src_version", offsetof(struct comp, src_version)},
+        {"aquasecurity:trivy:SrcName", offsetof(struct comp, src_name)},
+        {"aquasecurity:trivy:SrcVersion", offsetof(struct comp, src_version)},
+        {"aquasecurity:trivy:SrcRelease", offsetof(struct comp, src_release)},
+        {"aquasecurity:trivy:SrcEpoch", offsetof(struct comp, src_epoch)},
+        {"syft:metadata:source", offsetof(struct comp, syft_source)},
+        {"syft:metadata:sourceVersion", offsetof(struct comp, syft_source_version)},
+        {"syft:metadata:originPackage", offsetof(struct comp, syft_origin)},
+        {"syft:metadata:sourceRpm", offsetof(struct comp, syft_source_rpm)},
+    };
+    for (size_t i = 0; name && value && i < VG_ARRAY_LEN(map); i++) {
+        if (strcmp(name, map[i].name) == 0) {
+            *(const char **)(void *)((char *)c + map[i].off) = value;
+        }
+    }
 }
 
 static int
@@ -224,12 +254,20 @@ cdx_components(struct vg_pkg_list *out, struct vg_os_info *os, const json_t *arr
     json_array_foreach (arr, i, c) {
         const char *type = vg_json_str(c, "type");
         if (type && strcmp(type, "operating-system") == 0 && !os->family) {
+            vg_os_info_dispose(os);
             os->family = vg_strdup(vg_json_str(c, "name"));
             os->version = vg_strdup(vg_json_str(c, "version"));
             continue;
         }
-        if (add_from_purl(out, os, vg_json_str(c, "purl"), vg_json_str(c, "name"),
-                          vg_json_str(c, "version"), err) < 0 ||
+        struct comp k = {.purl = vg_json_str(c, "purl"),
+                         .name = vg_json_str(c, "name"),
+                         .version = vg_json_str(c, "version")};
+        size_t pi;
+        json_t *pr;
+        json_array_foreach (vg_json_arr(c, "properties"), pi, pr) {
+            comp_prop(&k, vg_json_str(pr, "name"), vg_json_str(pr, "value"));
+        }
+        if (add_comp(out, os, &k, err) < 0 ||
             cdx_components(out, os, vg_json_arr(c, "components"), depth + 1, err) < 0) {
             return -1;
         }
@@ -299,14 +337,19 @@ vg_sbom_read(struct vg_inventory **out, const void *data, size_t len, struct vg_
         json_t *p;
         json_array_foreach (vg_json_arr(j, "packages"), i, p) {
             const char *purpose = vg_json_str(p, "primaryPackagePurpose");
-            if (purpose && strcmp(purpose, "OPERATING_SYSTEM") == 0 && !spdx_purl(p) &&
-                !os.family) {
+            if (purpose &&
+                (strcmp(purpose, "OPERATING_SYSTEM") == 0 ||
+                 strcmp(purpose, "OPERATING-SYSTEM") == 0) &&
+                !spdx_purl(p) && !os.family) {
                 os.family = vg_strdup(vg_json_str(p, "name"));
                 os.version = vg_strdup(vg_json_str(p, "versionInfo"));
                 continue;
             }
-            if ((rc = add_from_purl(&l, &os, spdx_purl(p), vg_json_str(p, "name"),
-                                    vg_json_str(p, "versionInfo"), err)) < 0) {
+            struct comp k = {.purl = spdx_purl(p),
+                             .name = vg_json_str(p, "name"),
+                             .version = vg_json_str(p, "versionInfo"),
+                             .source_info = vg_json_str(p, "sourceInfo")};
+            if ((rc = add_comp(&l, &os, &k, err)) < 0) {
                 break;
             }
         }
