@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * The secret engine: compiles the rule set once, then scans file bytes with it. A scan is
- * (1) size, binary and path-allow checks, (2) one pass over the content that finds which rule
- * keywords occur (case-insensitive, bucketed by first byte), (3) for every rule whose keywords
- * occurred, all regex matches over the whole content (multi-line rules such as private keys
- * need that), each filtered by allow rules and exclude blocks, then located (lines) and masked.
- * Specific rules run before the "generic" password rules, and a generic finding that overlaps
- * a specific one is dropped, so a GitHub token in `TOKEN=ghp_...` is reported once.
+ * The secret engine: compiles the rule set once (the built-in part once per process), then scans
+ * file bytes with it. A scan is (1) size, binary and path-allow checks, (2) one pass over the
+ * content that finds which rule keywords occur (case-insensitive, bucketed by first byte), (3) for
+ * every rule whose keywords occurred, all regex matches over the whole content (multi-line rules
+ * such as private keys need that), each filtered by allow rules and exclude blocks, then located
+ * (lines) and masked. Specific rules run before the "generic" password rules, and a generic finding
+ * that overlaps a specific one is dropped, so a GitHub token in `TOKEN=ghp_...` is reported once.
  *
  * The engine is immutable after vg_secret_engine_new, and regexec on a compiled regex_t is
  * thread safe, so concurrent scans need no locking. The YAML config lives in secret_config.c,
  * the regex dialect in secret_regex.c, the rule table in secret_rules.c.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "secret_int.h"
@@ -81,6 +82,26 @@ append_clean(struct vg_buf *b, const uint8_t *p, size_t n, struct vg_err **err)
 
 /* ---------------------------------------------------------------- engine construction */
 
+void
+vg_secret_grow(void *pp, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap) {
+        return;
+    }
+    size_t ncap = *cap ? *cap : 16, bytes;
+    while (ncap <= n) {
+        if (vg_ckd_mul(&ncap, ncap, (size_t)2)) {
+            abort();
+        }
+    }
+    if (vg_ckd_mul(&bytes, ncap, elem)) {
+        abort();
+    }
+    void **p = pp;
+    *p = vg_realloc(*p, bytes);
+    *cap = ncap;
+}
+
 size_t
 vg_secret_engine_keyword(struct vg_secret_engine *e, const char *kw, size_t len)
 {
@@ -94,7 +115,7 @@ vg_secret_engine_keyword(struct vg_secret_engine *e, const char *kw, size_t len)
             return i;
         }
     }
-    e->keywords = vg_realloc(e->keywords, (e->nkeywords + 1) * sizeof(*e->keywords));
+    vg_secret_grow(&e->keywords, &e->keywords_cap, e->nkeywords, sizeof(*e->keywords));
     e->keywords[e->nkeywords] = low;
     return e->nkeywords++;
 }
@@ -121,16 +142,76 @@ vg_secret_rule_dispose(struct vg_secret_rule *r)
     free(r->allows);
 }
 
-static int
-add_builtin_rule(struct vg_secret_engine *e, const struct vg_secret_rule_def *d,
-                 struct vg_err **err)
+/* ---------------------------------------------------------------- built-in set */
+
+/* The built-in regexes are compiled once per process: glibc's regcomp of the whole rule table
+ * costs tens of milliseconds and hundreds of allocations, which every engine (one per scan,
+ * per request in a server, per input under the fuzzer) used to pay again. After the one-time
+ * initialisation the set is read-only, so engines borrow it without locking. */
+struct builtin_set {
+    struct vg_secret_re *rule_re, *rule_path;   /* [vg_secret_builtin_rule_count] */
+    struct vg_secret_re *allow_path, *allow_re; /* [vg_secret_builtin_allow_count] */
+    struct vg_err *err;                         /* set when a built-in failed to compile */
+};
+static struct builtin_set builtins;
+static pthread_once_t builtins_once = PTHREAD_ONCE_INIT;
+
+static void
+share(struct vg_secret_re *r)
 {
-    struct vg_secret_rule r = {0};
-    if (vg_secret_regex_compile(&r.re, d->regex, NULL, err) < 0 ||
-        (d->path && vg_secret_regex_compile(&r.path, d->path, "", err) < 0)) {
-        vg_secret_rule_dispose(&r);
-        return vg_err_wrap(err, "built-in secret rule %s", d->id);
+    r->shared = r->compiled;
+}
+
+static void
+builtins_compile(void)
+{
+    struct builtin_set *b = &builtins;
+    size_t nr = vg_secret_builtin_rule_count, na = vg_secret_builtin_allow_count;
+    b->rule_re = vg_calloc(nr ? nr : 1, sizeof(*b->rule_re));
+    b->rule_path = vg_calloc(nr ? nr : 1, sizeof(*b->rule_path));
+    b->allow_path = vg_calloc(na ? na : 1, sizeof(*b->allow_path));
+    b->allow_re = vg_calloc(na ? na : 1, sizeof(*b->allow_re));
+    for (size_t i = 0; i < nr; i++) {
+        const struct vg_secret_rule_def *d = &vg_secret_builtin_rules[i];
+        if (vg_secret_regex_compile(&b->rule_re[i], d->regex, NULL, &b->err) < 0 ||
+            (d->path && vg_secret_regex_compile(&b->rule_path[i], d->path, "", &b->err) < 0)) {
+            vg_err_wrap(&b->err, "built-in secret rule %s", d->id);
+            return;
+        }
+        share(&b->rule_re[i]);
+        share(&b->rule_path[i]);
     }
+    for (size_t i = 0; i < na; i++) {
+        const struct vg_secret_builtin_allow *d = &vg_secret_builtin_allows[i];
+        if ((d->path && vg_secret_regex_compile(&b->allow_path[i], d->path, "", &b->err) < 0) ||
+            (d->regex && vg_secret_regex_compile(&b->allow_re[i], d->regex, "", &b->err) < 0)) {
+            vg_err_wrap(&b->err, "built-in allow rule %s", d->id);
+            return;
+        }
+        share(&b->allow_path[i]);
+        share(&b->allow_re[i]);
+    }
+}
+
+static int
+builtins_get(const struct builtin_set **out, struct vg_err **err)
+{
+    if (pthread_once(&builtins_once, builtins_compile) != 0) {
+        return vg_err_set(err, VG_E_INTERNAL, "compile built-in secret rules: pthread_once");
+    }
+    if (builtins.err) {
+        vg_autofree char *msg = vg_err_format(builtins.err);
+        return vg_err_set(err, VG_E_INTERNAL, "%s", msg);
+    }
+    *out = &builtins;
+    return 0;
+}
+
+static void
+add_builtin_rule(struct vg_secret_engine *e, const struct vg_secret_rule_def *d,
+                 const struct vg_secret_re *re, const struct vg_secret_re *path)
+{
+    struct vg_secret_rule r = {.re = *re, .path = *path};
     r.id = vg_strdup(d->id);
     r.category = vg_strdup(d->category);
     r.title = vg_strdup(d->title);
@@ -140,25 +221,18 @@ add_builtin_rule(struct vg_secret_engine *e, const struct vg_secret_rule_def *d,
     for (size_t k = 0; k < VG_ARRAY_LEN(d->keywords) && d->keywords[k]; k++) {
         r.kw[r.nkw++] = vg_secret_engine_keyword(e, d->keywords[k], strlen(d->keywords[k]));
     }
-    e->rules = vg_realloc(e->rules, (e->nrules + 1) * sizeof(*e->rules));
+    vg_secret_grow(&e->rules, &e->rules_cap, e->nrules, sizeof(*e->rules));
     e->rules[e->nrules++] = r;
-    return 0;
 }
 
-static int
+static void
 add_builtin_allow(struct vg_secret_engine *e, const struct vg_secret_builtin_allow *d,
-                  struct vg_err **err)
+                  const struct vg_secret_re *path, const struct vg_secret_re *re)
 {
-    struct vg_secret_allow a = {.secret_only = d->secret_only};
-    if ((d->path && vg_secret_regex_compile(&a.path, d->path, "", err) < 0) ||
-        (d->regex && vg_secret_regex_compile(&a.regex, d->regex, "", err) < 0)) {
-        vg_secret_allow_dispose(&a);
-        return vg_err_wrap(err, "built-in allow rule %s", d->id);
-    }
+    struct vg_secret_allow a = {.secret_only = d->secret_only, .path = *path, .regex = *re};
     a.id = vg_strdup(d->id);
-    e->allows = vg_realloc(e->allows, (e->nallows + 1) * sizeof(*e->allows));
+    vg_secret_grow(&e->allows, &e->allows_cap, e->nallows, sizeof(*e->allows));
     e->allows[e->nallows++] = a;
-    return 0;
 }
 
 /* Keyword lookup table: keywords ordered by first byte so the scan pass only compares the
@@ -194,15 +268,15 @@ vg_secret_engine_new(const struct vg_secret_opts *opts, struct vg_err **err)
     e->max_findings =
         opts->max_findings_per_file ? opts->max_findings_per_file : VG_SECRET_DEFAULT_MAX_FINDINGS;
     e->max_line = opts->max_match_line ? opts->max_match_line : VG_SECRET_DEFAULT_MAX_MATCH_LINE;
+    const struct builtin_set *b = NULL;
+    if (builtins_get(&b, err) < 0) {
+        goto fail;
+    }
     for (size_t i = 0; i < vg_secret_builtin_rule_count; i++) {
-        if (add_builtin_rule(e, &vg_secret_builtin_rules[i], err) < 0) {
-            goto fail;
-        }
+        add_builtin_rule(e, &vg_secret_builtin_rules[i], &b->rule_re[i], &b->rule_path[i]);
     }
     for (size_t i = 0; i < vg_secret_builtin_allow_count; i++) {
-        if (add_builtin_allow(e, &vg_secret_builtin_allows[i], err) < 0) {
-            goto fail;
-        }
+        add_builtin_allow(e, &vg_secret_builtin_allows[i], &b->allow_path[i], &b->allow_re[i]);
     }
     if (opts->config_path || opts->config_data) {
         vg_autobuf struct vg_buf cfg = VG_BUF_INIT(VG_SECRET_MAX_CONFIG_BYTES);
@@ -359,7 +433,7 @@ compute_excludes(struct scan_ctx *c)
         size_t pos = 0;
         while (pos < c->len && c->nex < c->e->max_findings * 4) {
             regmatch_t m = {.rm_so = (regoff_t)pos, .rm_eo = (regoff_t)c->len};
-            if (regexec(&c->e->excludes[i].re, c->data, 1, &m, REG_STARTEND) != 0) {
+            if (regexec(c->e->excludes[i].re, c->data, 1, &m, REG_STARTEND) != 0) {
                 break;
             }
             c->ex = vg_realloc(c->ex, (c->nex + 1) * sizeof(*c->ex));
@@ -491,7 +565,7 @@ run_rule(struct scan_ctx *c, const struct vg_secret_rule *r, size_t from, size_t
     while (pos < to) {
         m[0].rm_so = (regoff_t)pos;
         m[0].rm_eo = (regoff_t)to;
-        if (regexec(&r->re.re, c->data, ng, m, REG_STARTEND) != 0) {
+        if (regexec(r->re.re, c->data, ng, m, REG_STARTEND) != 0) {
             break;
         }
         size_t g = r->re.group < ng ? r->re.group : 0;

@@ -102,7 +102,8 @@ parse_allow(struct fy_node *n, struct vg_secret_allow *a, struct vg_err **err)
 }
 
 static int
-parse_allow_list(struct fy_node *map, struct vg_secret_allow **out, size_t *n, struct vg_err **err)
+parse_allow_list(struct fy_node *map, struct vg_secret_allow **out, size_t *n, size_t *cap,
+                 struct vg_err **err)
 {
     struct fy_node *seq = fy_node_mapping_lookup_by_string(map, "allow-rules", FY_NT);
     if (!seq) {
@@ -122,7 +123,7 @@ parse_allow_list(struct fy_node *map, struct vg_secret_allow **out, size_t *n, s
             vg_secret_allow_dispose(&a);
             return -1;
         }
-        *out = vg_realloc(*out, (*n + 1) * sizeof(**out));
+        vg_secret_grow(out, cap, *n, sizeof(**out));
         (*out)[(*n)++] = a;
     }
     return 0;
@@ -181,7 +182,8 @@ parse_rule_fields(struct vg_secret_engine *e, struct fy_node *n, struct vg_secre
     if (each_str(n, "keywords", add_kw, &k, err) < 0) {
         return -1;
     }
-    return parse_allow_list(n, &r->allows, &r->nallows, err);
+    size_t allows_cap = 0;
+    return parse_allow_list(n, &r->allows, &r->nallows, &allows_cap, err);
 }
 
 static int
@@ -211,7 +213,7 @@ parse_rule(struct vg_secret_engine *e, struct fy_node *n, struct vg_err **err)
     if (!r.title) {
         r.title = vg_strdup(r.id);
     }
-    e->rules = vg_realloc(e->rules, (e->nrules + 1) * sizeof(*e->rules));
+    vg_secret_grow(&e->rules, &e->rules_cap, e->nrules, sizeof(*e->rules));
     e->rules[e->nrules++] = r;
     return 0;
 }
@@ -300,7 +302,7 @@ add_exclude(void *ctx, const char *s, size_t len, struct vg_err **err)
     if (vg_secret_regex_compile(&re, pat, "", err) < 0) {
         return vg_err_wrap(err, "exclude-block");
     }
-    e->excludes = vg_realloc(e->excludes, (e->nexcludes + 1) * sizeof(*e->excludes));
+    vg_secret_grow(&e->excludes, &e->excludes_cap, e->nexcludes, sizeof(*e->excludes));
     e->excludes[e->nexcludes++] = re;
     return 0;
 }
@@ -325,7 +327,7 @@ apply_root(struct vg_secret_engine *e, struct fy_node *root, struct vg_err **err
             }
         }
     }
-    if (parse_allow_list(root, &e->allows, &e->nallows, err) < 0) {
+    if (parse_allow_list(root, &e->allows, &e->nallows, &e->allows_cap, err) < 0) {
         return -1;
     }
     struct fy_node *eb = fy_node_mapping_lookup_by_string(root, "exclude-block", FY_NT);

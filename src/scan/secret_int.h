@@ -45,10 +45,13 @@ struct vg_secret_builtin_allow {
 extern const struct vg_secret_builtin_allow vg_secret_builtin_allows[];
 extern const size_t vg_secret_builtin_allow_count;
 
-/* A compiled regex plus the index of its secret sub-group (0 = the whole match). */
+/* A compiled regex plus the index of its secret sub-group (0 = the whole match). A `shared`
+ * regex belongs to the process-wide built-in set (compiled once, never freed, read-only, and
+ * regexec on it is thread safe): copies of it are borrowed and vg_secret_regex_free leaves it. */
 struct vg_secret_re {
-    regex_t re;
+    regex_t *re;
     bool compiled;
+    bool shared;
     size_t group;
     size_t ngroups;
 };
@@ -84,13 +87,13 @@ struct vg_secret_rule {
 
 struct vg_secret_engine {
     struct vg_secret_rule *rules;
-    size_t nrules;
+    size_t nrules, rules_cap;
     struct vg_secret_allow *allows;
-    size_t nallows;
+    size_t nallows, allows_cap;
     struct vg_secret_re *excludes; /* exclude-block regexes */
-    size_t nexcludes;
+    size_t nexcludes, excludes_cap;
     char **keywords; /* lower-cased, deduplicated */
-    size_t nkeywords;
+    size_t nkeywords, keywords_cap;
     size_t *kw_bucket_start; /* [257]: keywords sorted by first byte */
     size_t *kw_order;
     size_t max_file, max_findings, max_line;
@@ -100,6 +103,10 @@ struct vg_secret_engine {
  * rules. */
 int vg_secret_config_apply(struct vg_secret_engine *e, const char *data, size_t len,
                            struct vg_err **err);
+/* Makes room for one more element in the array *pp of n elements of `elem` bytes with
+ * capacity *cap, doubling it (one element at a time made engine creation quadratic). The
+ * engine's counts are bounded by VG_SECRET_MAX_*, far from overflow; it aborts if not. */
+void vg_secret_grow(void *pp, size_t *cap, size_t n, size_t elem);
 /* Adds a keyword (lower-cased, deduplicated) and returns its index. */
 size_t vg_secret_engine_keyword(struct vg_secret_engine *e, const char *kw, size_t len);
 void vg_secret_rule_dispose(struct vg_secret_rule *r);

@@ -314,27 +314,32 @@ vg_secret_regex_compile(struct vg_secret_re *out, const char *pattern, const cha
         return vg_err_set(err, VG_E_PARSE, "regex: no group named '%s'", group_name);
     }
     int flags = REG_EXTENDED | REG_NEWLINE | (x.icase ? REG_ICASE : 0);
-    int rc = regcomp(&out->re, vg_buf_cstr(&x.out), flags);
+    out->re = vg_calloc(1, sizeof(*out->re));
+    int rc = regcomp(out->re, vg_buf_cstr(&x.out), flags);
     if (rc != 0) {
         char msg[256];
-        regerror(rc, &out->re, msg, sizeof(msg));
+        regerror(rc, out->re, msg, sizeof(msg));
         vg_buf_dispose(&x.out);
+        free(out->re);
+        out->re = NULL;
         return vg_err_set(err, VG_E_PARSE, "regex: %s", msg);
     }
     vg_buf_dispose(&x.out);
     out->compiled = true;
     out->group = x.want;
-    out->ngroups = out->re.re_nsub;
+    out->ngroups = out->re->re_nsub;
     return 0;
 }
 
 void
 vg_secret_regex_free(struct vg_secret_re *r)
 {
-    if (r->compiled) {
-        regfree(&r->re);
-        r->compiled = false;
+    if (r->compiled && !r->shared) {
+        regfree(r->re);
+        free(r->re);
     }
+    r->re = NULL;
+    r->compiled = false;
 }
 
 bool
@@ -346,5 +351,5 @@ vg_secret_regex_search(const struct vg_secret_re *r, const char *s, size_t len)
     regmatch_t m[1];
     m[0].rm_so = 0;
     m[0].rm_eo = (regoff_t)len;
-    return regexec(&r->re, s, 1, m, REG_STARTEND) == 0;
+    return regexec(r->re, s, 1, m, REG_STARTEND) == 0;
 }

@@ -287,6 +287,35 @@ Test(scan_secret, custom_config_rules_allow_and_disable)
     vg_secret_engine_free(e);
 }
 
+/* Built-in regexes are compiled once per process and borrowed by every engine: an engine that
+ * dropped built-in rules, or failed on its config, must not free them for the others. */
+Test(scan_secret, engines_share_builtin_rules_without_freeing_them)
+{
+    const char *tok = "GITHUB_TOKEN=ghp_FakeToken0123456789FakeToken01234567\n";
+    struct vg_secret_engine *a = engine_with("disable-rules: [github-pat]\n"
+                                             "disable-allow-rules: [tests]\n");
+    cr_assert_not_null(a);
+    struct vg_secret_engine *b = engine_with("enable-builtin-rules: [aws-access-key-id]\n");
+    cr_assert_not_null(b);
+    const char *bad = "rules: [{id: x, regex: '('}]\n";
+    struct vg_secret_opts o = {.config_data = bad, .config_len = strlen(bad)};
+    struct vg_err *err = NULL;
+    cr_assert_null(vg_secret_engine_new(&o, &err));
+    cr_expect(vg_err_is(err, VG_E_PARSE));
+    vg_err_free(&err);
+    vg_secret_engine_free(a);
+    vg_secret_engine_free(b);
+    for (int round = 0; round < 3; round++) {
+        struct vg_secret_engine *e = engine_with(NULL);
+        cr_assert_not_null(e);
+        struct vg_secret_findings f = {0};
+        scan_str(e, "a.env", tok, &f);
+        expect_set(&f, "github-pat@L1", "after other engines were freed");
+        vg_secret_findings_dispose(&f);
+        vg_secret_engine_free(e);
+    }
+}
+
 Test(scan_secret, bad_config_names_rule_and_line)
 {
     const char *bad[] = {
