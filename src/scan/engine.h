@@ -29,6 +29,18 @@ struct vg_scan_layer {
     struct vg_digest digest, diff_id; /* alg 0 when unknown */
 };
 
+/* One entry of a finding's CVSS map (Trivy's `CVSS.<source>`). */
+struct vg_vuln_cvss {
+    char *source;                             /* "nvd", "ghsa", "osv" */
+    char *v2_vector, *v3_vector, *v40_vector; /* NULL when absent */
+    double v2_score, v3_score, v40_score;
+};
+/* One entry of a finding's VendorSeverity map. */
+struct vg_vuln_vendor_severity {
+    const char *source; /* static: "nvd", "debian", "ghsa" */
+    enum vg_vulndb_severity severity;
+};
+
 struct vg_vuln_finding {
     char *vuln_id;  /* CVE alias preferred */
     char **aliases; /* record id and every alias, vuln_id excluded */
@@ -37,10 +49,20 @@ struct vg_vuln_finding {
     char *fixed_version; /* NULL when none */
     char *status;        /* "fixed", "affected", "will_not_fix" */
     enum vg_vulndb_severity severity;
-    char *severity_source; /* NULL when unknown */
-    double cvss_score;     /* 0 when no vector */
+    /* Where `severity` came from (severity.c): "debian" (the matched data source's vendor),
+     * "ghsa", "nvd", or the advisory's own ("osv"); NULL when UNKNOWN. Before
+     * vg_scan_severity_resolve: the advisory's own provenance ("CVSS_V3", "alias GHSA-…"). */
+    char *severity_source;
+    double cvss_score; /* the advisory's own vector; 0 when none */
     char *cvss_vector;
     enum vg_cvss_version cvss_version;
+    enum vg_vulndb_severity ghsa_severity; /* GitHub's, when a GHSA record (or alias) matched */
+    struct vg_vuln_vendor_severity *vendor_severity;
+    size_t nvendor_severity;
+    struct vg_vuln_cvss *cvss; /* per source: NVD's own metrics, the advisory's vector */
+    size_t ncvss;
+    char **cwe_ids; /* from NVD */
+    size_t ncwe_ids;
     char *title, *description, *primary_url;
     char **refs;
     size_t nrefs;
@@ -126,6 +148,12 @@ void vg_scan_report_free(struct vg_scan_report *r);
 
 /* Matching (also used by the registry's scan-on-push): fills r->vulns from r->inv. */
 int vg_scan_match(struct vg_scan_report *r, struct vg_vulndb *db, struct vg_err **err);
+/* Trivy's severity precedence for every finding (called by vg_scan_match): the vendor severity
+ * of the matched data source (Debian tracker for Debian packages, GitHub for language
+ * packages), then NVD's, then the advisory's own; UNKNOWN when none. Also fills the
+ * VendorSeverity and CVSS maps, CWE ids, and NVD's dates and description where the advisory
+ * has none. */
+int vg_scan_severity_resolve(struct vg_scan_report *r, struct vg_vulndb *db, struct vg_err **err);
 
 /* ---------------------------------------------------------------- filters */
 

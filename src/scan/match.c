@@ -147,6 +147,12 @@ add_finding(struct vg_scan_report *r, struct match_state *ms, size_t pkg,
     } else if (!f->title && a->summary) {
         f->title = vg_strdup(a->summary);
     }
+    bool ghsa = vg_cstr_startswith(a->id, "GHSA-")
+                    ? !a->severity_source || !vg_cstr_startswith(a->severity_source, "alias ")
+                    : a->severity_source && vg_cstr_startswith(a->severity_source, "alias GHSA-");
+    if (ghsa && a->severity > f->ghsa_severity) {
+        f->ghsa_severity = a->severity;
+    }
     if (strcmp(a->id, vid) != 0) {
         vg_strv_add_unique(&f->aliases, &f->naliases, a->id);
     }
@@ -199,7 +205,7 @@ vg_scan_match(struct vg_scan_report *r, struct vg_vulndb *db, struct vg_err **er
         }
         vg_vulndb_result_dispose(&res);
     }
-    return 0;
+    return vg_scan_severity_resolve(r, db, err);
 }
 
 /* ---------------------------------------------------------------- filters */
@@ -274,6 +280,7 @@ vg_scan_vuln_dispose(struct vg_vuln_finding *f)
     free(f->modified);
     free(f->data_source);
     free(f->suppressed_by);
+    vg_scan_vuln_enrich_dispose(f);
 }
 
 /* The common step for every kind of finding: false when its severity is not listed (the

@@ -67,15 +67,29 @@ strv_json(char *const *v, size_t n)
     return a;
 }
 
-static const char *
-cvss_source_key(const struct vg_vuln_finding *f)
+/* Trivy's CVSS map: source → V2Vector/V3Vector/V40Vector and their scores. */
+static json_t *
+cvss_json(const struct vg_vuln_finding *f)
 {
-    /* Trivy keys CVSS by vendor ("nvd", "ghsa", ...); our score comes from the OSV record or
-     * an alias record, which we name by the record's database. */
-    if (f->data_source && strstr(f->data_source, "npm")) {
-        return "ghsa";
+    json_t *cv = json_object();
+    for (size_t i = 0; i < f->ncvss; i++) {
+        const struct vg_vuln_cvss *c = &f->cvss[i];
+        json_t *src = json_object();
+        vg_json_set_str(src, "V2Vector", c->v2_vector);
+        vg_json_set_str(src, "V3Vector", c->v3_vector);
+        vg_json_set_str(src, "V40Vector", c->v40_vector);
+        if (c->v2_vector) {
+            json_object_set_new(src, "V2Score", json_real(c->v2_score));
+        }
+        if (c->v3_vector) {
+            json_object_set_new(src, "V3Score", json_real(c->v3_score));
+        }
+        if (c->v40_vector) {
+            json_object_set_new(src, "V40Score", json_real(c->v40_score));
+        }
+        json_object_set_new(cv, c->source, src);
     }
-    return "osv";
+    return cv;
 }
 
 static json_t *
@@ -109,18 +123,20 @@ vuln_json(const struct vg_scan_report *r, const struct vg_vuln_finding *f)
     vg_json_set_str(o, "Title", f->title);
     vg_json_set_str(o, "Description", f->description);
     vg_json_set_str(o, "Severity", vg_vulndb_severity_name(f->severity));
-    if (f->cvss_vector) {
-        json_t *cv = json_object(), *src = json_object();
-        bool v2 = f->cvss_version == VG_CVSS_V2;
-        bool v4 = f->cvss_version == VG_CVSS_V40;
-        vg_json_set_str(src, v2 ? "V2Vector" : v4 ? "V40Vector" : "V3Vector", f->cvss_vector);
-        json_object_set_new(src,
-                            v2   ? "V2Score"
-                            : v4 ? "V40Score"
-                                 : "V3Score",
-                            json_real(f->cvss_score));
-        json_object_set_new(cv, cvss_source_key(f), src);
-        json_object_set_new(o, "CVSS", cv);
+    if (f->ncwe_ids) {
+        vg_json_set_take(o, "CweIDs", strv_json(f->cwe_ids, f->ncwe_ids));
+    }
+    if (f->nvendor_severity) {
+        json_t *vs = json_object();
+        for (size_t i = 0; i < f->nvendor_severity; i++) {
+            /* Trivy's numbers: LOW 1, MEDIUM 2, HIGH 3, CRITICAL 4. */
+            json_object_set_new(vs, f->vendor_severity[i].source,
+                                json_integer(f->vendor_severity[i].severity - VG_SEV_NONE));
+        }
+        json_object_set_new(o, "VendorSeverity", vs);
+    }
+    if (f->ncvss) {
+        json_object_set_new(o, "CVSS", cvss_json(f));
     }
     vg_json_set_take(o, "References", strv_json(f->refs, f->nrefs));
     vg_json_set_str(o, "PublishedDate", f->published);

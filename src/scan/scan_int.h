@@ -10,6 +10,8 @@
 
 enum vg_vulndb_severity vg_scan_sev_to_db(enum vg_scan_severity s);
 void vg_scan_vuln_dispose(struct vg_vuln_finding *f);
+/* Frees what vg_scan_severity_resolve added to a finding (severity.c). */
+void vg_scan_vuln_enrich_dispose(struct vg_vuln_finding *f);
 void vg_scan_secret_dispose(struct vg_scan_secret *s);
 void vg_scan_model_dispose(struct vg_scan_model *m);
 /* Image configuration checks over the config and the layer metadata collected in the walk. */
