@@ -23,7 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "inventory/zip_int.h"
+#include "inventory/inventory_int.h"
 
 #define JAR_TEXT_MAX (1u * 1024u * 1024u) /* pom.properties, MANIFEST.MF */
 #define JAR_NAME_MAX 1024u
@@ -345,10 +345,10 @@ charge(struct jar_ctx *c, size_t n, struct vg_err **err)
 
 /* A small text member; a bad one is skipped (returns 1), the budget running out fails. */
 static int
-read_small(const struct vg_inv_zip *z, const struct vg_inv_zip_entry *e, struct jar_ctx *c,
+read_small(const struct vg_zip *z, const struct vg_zip_entry *e, struct jar_ctx *c,
            const char *path, struct vg_buf *b, struct vg_err **err)
 {
-    int rc = vg_inv_zip_read(z, e, JAR_TEXT_MAX, b, err);
+    int rc = vg_zip_read(z, e, JAR_TEXT_MAX, b, err);
     if (rc < 0) {
         warn_member(path, e->name, err);
     }
@@ -360,8 +360,8 @@ read_small(const struct vg_inv_zip *z, const struct vg_inv_zip_entry *e, struct 
 }
 
 static int
-visit_pom(struct jar_ctx *c, struct jar_state *st, const struct vg_inv_zip *z,
-          const struct vg_inv_zip_entry *e, struct vg_err **err)
+visit_pom(struct jar_ctx *c, struct jar_state *st, const struct vg_zip *z,
+          const struct vg_zip_entry *e, struct vg_err **err)
 {
     vg_autobuf struct vg_buf b = VG_BUF_INIT(JAR_TEXT_MAX);
     struct jar_props pp = {0};
@@ -387,8 +387,8 @@ visit_pom(struct jar_ctx *c, struct jar_state *st, const struct vg_inv_zip *z,
 }
 
 static int
-visit_nested(struct jar_ctx *c, struct jar_state *st, const struct vg_inv_zip *z,
-             const struct vg_inv_zip_entry *e, unsigned depth, struct vg_err **err)
+visit_nested(struct jar_ctx *c, struct jar_state *st, const struct vg_zip *z,
+             const struct vg_zip_entry *e, unsigned depth, struct vg_err **err)
 {
     vg_autofree char *inner = vg_fmt("%s/%.*s", st->path, (int)e->name.len, e->name.ptr);
     if (depth + 1 >= VG_INV_MAX_JAR_DEPTH) {
@@ -401,9 +401,9 @@ visit_nested(struct jar_ctx *c, struct jar_state *st, const struct vg_inv_zip *z
     size_t n;
     int rc;
     if (e->method == 0 && !(e->flags & 1u)) {
-        rc = vg_inv_zip_raw(z, e, &bytes, &n, err); /* stored: parsed in place */
+        rc = vg_zip_raw(z, e, &bytes, &n, err); /* stored: parsed in place */
     } else {
-        rc = vg_inv_zip_read(z, e, VG_INV_MAX_JAR_ENTRY_BYTES, &b, err);
+        rc = vg_zip_read(z, e, VG_INV_MAX_JAR_ENTRY_BYTES, &b, err);
         bytes = b.data;
         n = b.len;
         struct vg_err *cerr = NULL;
@@ -428,8 +428,8 @@ visit_nested(struct jar_ctx *c, struct jar_state *st, const struct vg_inv_zip *z
 }
 
 static int
-visit(struct jar_ctx *c, struct jar_state *st, const struct vg_inv_zip *z,
-      const struct vg_inv_zip_entry *e, unsigned depth, struct vg_err **err)
+visit(struct jar_ctx *c, struct jar_state *st, const struct vg_zip *z, const struct vg_zip_entry *e,
+      unsigned depth, struct vg_err **err)
 {
     if (!e->name.len || e->name.ptr[e->name.len - 1] == '/' || e->name.len > VG_LIMIT_PATH_BYTES ||
         memchr(e->name.ptr, '\0', e->name.len)) {
@@ -484,8 +484,8 @@ static int
 jar_walk(struct jar_ctx *c, const char *path, const uint8_t *data, size_t len, unsigned depth,
          struct vg_err **err)
 {
-    struct vg_inv_zip z;
-    if (vg_inv_zip_open(&z, data, len, err) < 0) {
+    struct vg_zip z;
+    if (vg_zip_open(&z, data, len, VG_INV_MAX_JAR_ENTRIES, err) < 0) {
         return -1;
     }
     struct jar_state st = {.path = path};
@@ -502,7 +502,7 @@ jar_walk(struct jar_ctx *c, const char *path, const uint8_t *data, size_t len, u
     for (size_t i = 0; i < st.npoms; i++) {
         props_dispose(&st.poms[i]);
     }
-    vg_inv_zip_dispose(&z);
+    vg_zip_dispose(&z);
     return rc;
 }
 

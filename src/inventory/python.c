@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "inventory/zip_int.h"
+#include "inventory/inventory_int.h"
 
 static void
 add_classifier_license(struct vg_pkg *p, struct vg_str v)
@@ -96,8 +96,8 @@ int
 vg_inv_parse_egg(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
                  struct vg_err **err)
 {
-    struct vg_inv_zip z;
-    if (vg_inv_zip_open(&z, data, len, err) < 0) {
+    struct vg_zip z;
+    if (vg_zip_open(&z, data, len, VG_INV_MAX_JAR_ENTRIES, err) < 0) {
         return vg_err_wrap(err, "%s", path);
     }
     int rc = vg_err_set(err, VG_E_PARSE, "%s: no EGG-INFO/PKG-INFO", path);
@@ -107,7 +107,7 @@ vg_inv_parse_egg(struct vg_pkg_list *out, const char *path, const uint8_t *data,
         }
         vg_err_free(err);
         vg_autobuf struct vg_buf b = VG_BUF_INIT(VG_INV_MAX_FIELD_BYTES * 4u);
-        rc = vg_inv_zip_read(&z, &z.ents[i], b.max, &b, err);
+        rc = vg_zip_read(&z, &z.ents[i], b.max, &b, err);
         if (rc == 0) {
             rc = vg_inv_parse_python_metadata(out, path, b.data, b.len, err);
         } else {
@@ -115,6 +115,6 @@ vg_inv_parse_egg(struct vg_pkg_list *out, const char *path, const uint8_t *data,
         }
         break;
     }
-    vg_inv_zip_dispose(&z);
+    vg_zip_dispose(&z);
     return rc;
 }

@@ -135,4 +135,56 @@ int vg_layers_walk_stream(struct vg_layer_stats *stats, vg_layers_read_fn read, 
                           size_t layer_index, struct vg_layer_consumer *const *consumers,
                           size_t nconsumers, struct vg_err **err);
 
+/* ---------------------------------------------------------------- zip archives
+ *
+ * The one zip reader (jar/war/ear, egg, PyTorch checkpoints, OSV all.zip): a read-only view of
+ * an archive held in memory (APPNOTE 6.3: zip64 aware, prepended data such as the launcher
+ * script of "fully executable" jars tolerated) and bounded extraction of one member (stored or
+ * deflate). Nothing is trusted: every offset and size is checked against the bytes present,
+ * members may not overlap each other or the central directory (overlap bombs), declared sizes
+ * are checked against the caller's bound before anything is allocated, inflation stops at
+ * that bound and at VG_ZIP_MAX_RATIO times the compressed size. Entry names are borrowed from
+ * the archive bytes. Errors name the entry and offset: "zip: entry 3 at offset 120: ...". */
+
+#define VG_ZIP_MAX_RATIO 1100u /* deflate cannot exceed ~1032:1; beyond is corrupt or hostile */
+
+struct vg_zip_entry {
+    struct vg_str name; /* borrowed; not NUL-terminated */
+    uint16_t flags, method;
+    uint64_t csize, usize, lho;
+};
+
+struct vg_zip {
+    const uint8_t *data; /* the whole file, borrowed */
+    size_t len;
+    uint64_t base; /* bytes of prepended data before the archive proper */
+    struct vg_zip_entry *ents;
+    size_t n;
+};
+
+/* True when data starts like a zip archive or carries an end-of-central-directory record. */
+bool vg_zip_sniff(const uint8_t *data, size_t len);
+/* Parses the central directory: VG_E_PARSE when corrupt (bad offsets, overlapping members),
+ * VG_E_LIMIT past max_entries, VG_E_UNSUPPORTED for multi-volume archives. On failure z is
+ * left empty. */
+VG_NODISCARD int vg_zip_open(struct vg_zip *z, const uint8_t *data, size_t len, size_t max_entries,
+                             struct vg_err **err);
+void vg_zip_dispose(struct vg_zip *z);
+/* Locates an entry's compressed bytes inside the archive (through its local header). */
+VG_NODISCARD int vg_zip_raw(const struct vg_zip *z, const struct vg_zip_entry *e,
+                            const uint8_t **data, size_t *len, struct vg_err **err);
+/* Extracts an entry into out (reset first): VG_E_LIMIT when its declared or actual size
+ * exceeds max or the ratio bound, VG_E_UNSUPPORTED for encrypted entries or methods other
+ * than stored/deflate, VG_E_PARSE for corrupt data. */
+VG_NODISCARD int vg_zip_read(const struct vg_zip *z, const struct vg_zip_entry *e, size_t max,
+                             struct vg_buf *out, struct vg_err **err);
+/* Walks local headers from the start without the central directory (a damaged archive, or
+ * only its head): reads the header at *off into *e (lho = *off) and *data_off. Returns 1 for
+ * a complete header with known sizes (its data may still run past the end: check e->csize
+ * against len - *data_off) and advances *off past the data (to len when it runs past the
+ * end); 0 when no further entry can be walked (no local header signature, a truncated header,
+ * sizes deferred to a data descriptor). */
+int vg_zip_local_next(const uint8_t *data, size_t len, uint64_t *off, struct vg_zip_entry *e,
+                      uint64_t *data_off);
+
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "inventory/zip_int.h"
+#include "inventory/inventory_int.h"
 
 static struct vg_err *err;
 
@@ -383,7 +383,7 @@ Test(inventory_java, zip64_end_records_and_launcher_script)
     const char *sh = "#!/bin/bash\nexec java -jar \"$0\" \"$@\"\n";
     putb(&exe, sh, strlen(sh));
     putb(&exe, z.out.data, z.out.len);
-    cr_assert(vg_inv_zip_sniff(exe.data, exe.len));
+    cr_assert(vg_zip_sniff(exe.data, exe.len));
     cr_assert_eq(parse_jar(&l, "app.jar", &exe), 0, "%s", err ? err->msg : "");
     cr_expect_eq(l.n, 1);
     vg_pkg_list_dispose(&l);
@@ -558,14 +558,15 @@ many_entries(struct zw *z, unsigned n)
 Test(inventory_java, entry_count_limit)
 {
     struct zw z;
-    struct vg_inv_zip zip;
+    struct vg_zip zip;
     many_entries(&z, VG_INV_MAX_JAR_ENTRIES);
-    cr_assert_eq(vg_inv_zip_open(&zip, z.out.data, z.out.len, &err), 0, "%s", err ? err->msg : "");
+    cr_assert_eq(vg_zip_open(&zip, z.out.data, z.out.len, VG_INV_MAX_JAR_ENTRIES, &err), 0, "%s",
+                 err ? err->msg : "");
     cr_expect_eq(zip.n, VG_INV_MAX_JAR_ENTRIES);
-    vg_inv_zip_dispose(&zip);
+    vg_zip_dispose(&zip);
     zw_dispose(&z);
     many_entries(&z, VG_INV_MAX_JAR_ENTRIES + 1);
-    cr_assert_lt(vg_inv_zip_open(&zip, z.out.data, z.out.len, &err), 0);
+    cr_assert_lt(vg_zip_open(&zip, z.out.data, z.out.len, VG_INV_MAX_JAR_ENTRIES, &err), 0);
     cr_expect(vg_err_is(err, VG_E_LIMIT));
     zw_dispose(&z);
 }

@@ -2,7 +2,8 @@
  *
  * Zip archives in memory (APPNOTE.TXT 6.3.x): the end-of-central-directory record, the zip64
  * locator and record, the central directory, local headers, and member extraction (stored or
- * deflated, through zlib). It owns no Java knowledge; java.c decides which members matter.
+ * deflated, through zlib). The one zip reader: it owns no Java, PyTorch or OSV knowledge; its
+ * users decide which members matter.
  *
  * Every offset and size read from the archive is checked against the bytes actually present
  * before it is used, and the declared entry count only bounds the loop (the allocation grows
@@ -11,7 +12,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "inventory/zip_int.h"
+#include "layers/layers.h"
 
 #define ZIP_SIG_LOCAL     0x04034b50u
 #define ZIP_SIG_CENTRAL   0x02014b50u
@@ -33,7 +34,7 @@ le32_at(const uint8_t *p)
 }
 
 bool
-vg_inv_zip_sniff(const uint8_t *data, size_t len)
+vg_zip_sniff(const uint8_t *data, size_t len)
 {
     if (len >= 4 && le32_at(data) == ZIP_SIG_LOCAL) {
         return true;
@@ -154,7 +155,7 @@ read_end(const uint8_t *d, size_t len, struct zip_dir *dir, struct vg_err **err)
 /* Zip64 extended information: the 64-bit values of exactly those fields that were saturated
  * in the fixed header, in the order usize, csize, lho. */
 static int
-apply_zip64_extra(struct vg_inv_zip_entry *e, const uint8_t *extra, size_t n, struct vg_err **err)
+apply_zip64_extra(struct vg_zip_entry *e, const uint8_t *extra, size_t n, struct vg_err **err)
 {
     struct vg_reader r;
     vg_reader_init(&r, extra, n);
@@ -181,7 +182,7 @@ apply_zip64_extra(struct vg_inv_zip_entry *e, const uint8_t *extra, size_t n, st
 }
 
 static int
-read_central(struct vg_reader *r, struct vg_inv_zip_entry *e, struct vg_err **err)
+read_central(struct vg_reader *r, struct vg_zip_entry *e, struct vg_err **err)
 {
     uint32_t sig, csize, usize, lho;
     uint16_t namelen, extralen, commentlen;
@@ -208,8 +209,49 @@ read_central(struct vg_reader *r, struct vg_inv_zip_entry *e, struct vg_err **er
     return apply_zip64_extra(e, extra, extralen, err);
 }
 
+static int
+cmp_lho(const void *a, const void *b)
+{
+    const struct vg_zip_entry *x = *(const struct vg_zip_entry *const *)a;
+    const struct vg_zip_entry *y = *(const struct vg_zip_entry *const *)b;
+    return x->lho < y->lho ? -1 : x->lho > y->lho;
+}
+
+/* Members lie one after the other before the central directory: a member's local header
+ * (at least 30 bytes plus its name) and data may not reach into the next member or the
+ * directory. This refuses overlapping-member bombs and directories pointing twice at one
+ * member. Local extra fields are not counted here (they are checked when a member is read). */
+static int
+check_layout(const struct vg_zip *z, uint64_t dir_off, struct vg_err **err)
+{
+    if (z->n == 0) {
+        return 0;
+    }
+    const struct vg_zip_entry **by = vg_calloc(z->n, sizeof(*by));
+    for (size_t i = 0; i < z->n; i++) {
+        by[i] = &z->ents[i];
+    }
+    qsort(by, z->n, sizeof(*by), cmp_lho);
+    int rc = 0;
+    for (size_t i = 0; i < z->n && rc == 0; i++) {
+        const struct vg_zip_entry *e = by[i];
+        uint64_t end, limit = i + 1 < z->n ? by[i + 1]->lho : dir_off;
+        if (vg_ckd_add(&end, e->lho, ZIP_LFH_BYTES + (uint64_t)e->name.len) ||
+            vg_ckd_add(&end, end, e->csize) || end > limit) {
+            rc = vg_err_set(err, VG_E_PARSE,
+                            "zip: member at offset %llu (%llu bytes) overlaps %s at offset %llu",
+                            (unsigned long long)e->lho, (unsigned long long)e->csize,
+                            i + 1 < z->n ? "the next member" : "the central directory",
+                            (unsigned long long)limit);
+        }
+    }
+    free(by);
+    return rc;
+}
+
 int
-vg_inv_zip_open(struct vg_inv_zip *z, const uint8_t *data, size_t len, struct vg_err **err)
+vg_zip_open(struct vg_zip *z, const uint8_t *data, size_t len, size_t max_entries,
+            struct vg_err **err)
 {
     struct zip_dir dir = {0};
     memset(z, 0, sizeof(*z));
@@ -224,9 +266,9 @@ vg_inv_zip_open(struct vg_inv_zip *z, const uint8_t *data, size_t len, struct vg
                           (unsigned long long)dir.size, (unsigned long long)dir.off,
                           (unsigned long long)dir.end_pos);
     }
-    if (dir.count > VG_INV_MAX_JAR_ENTRIES) {
-        return vg_err_set(err, VG_E_LIMIT, "zip: %llu entries (limit %u)",
-                          (unsigned long long)dir.count, VG_INV_MAX_JAR_ENTRIES);
+    if (dir.count > max_entries) {
+        return vg_err_set(err, VG_E_LIMIT, "zip: %llu entries (limit %zu)",
+                          (unsigned long long)dir.count, max_entries);
     }
     /* Offsets count from the archive start; anything before it was prepended. */
     uint64_t base = dir.end_pos - dir_end;
@@ -238,14 +280,18 @@ vg_inv_zip_open(struct vg_inv_zip *z, const uint8_t *data, size_t len, struct vg
             cap = cap ? cap * 2 : 64;
             z->ents = vg_realloc(z->ents, cap * sizeof(*z->ents));
         }
-        struct vg_inv_zip_entry *e = &z->ents[z->n];
+        struct vg_zip_entry *e = &z->ents[z->n];
         memset(e, 0, sizeof(*e));
         if (read_central(&r, e, err) < 0) {
-            vg_inv_zip_dispose(z);
+            vg_zip_dispose(z);
             return vg_err_wrap(err, "zip: entry %llu at offset %llu", (unsigned long long)i,
                                (unsigned long long)(base + dir.off + r.off));
         }
         z->n++;
+    }
+    if (check_layout(z, dir.off, err) < 0) {
+        vg_zip_dispose(z);
+        return -1;
     }
     z->data = data;
     z->len = len;
@@ -254,15 +300,15 @@ vg_inv_zip_open(struct vg_inv_zip *z, const uint8_t *data, size_t len, struct vg
 }
 
 void
-vg_inv_zip_dispose(struct vg_inv_zip *z)
+vg_zip_dispose(struct vg_zip *z)
 {
     free(z->ents);
     memset(z, 0, sizeof(*z));
 }
 
 int
-vg_inv_zip_raw(const struct vg_inv_zip *z, const struct vg_inv_zip_entry *e, const uint8_t **data,
-               size_t *len, struct vg_err **err)
+vg_zip_raw(const struct vg_zip *z, const struct vg_zip_entry *e, const uint8_t **data, size_t *len,
+           struct vg_err **err)
 {
     uint64_t at;
     if (vg_ckd_add(&at, z->base, e->lho) || at > z->len || z->len - at < ZIP_LFH_BYTES) {
@@ -339,8 +385,8 @@ inflate_into(const uint8_t *src, size_t n, size_t max, struct vg_buf *out, struc
 }
 
 int
-vg_inv_zip_read(const struct vg_inv_zip *z, const struct vg_inv_zip_entry *e, size_t max,
-                struct vg_buf *out, struct vg_err **err)
+vg_zip_read(const struct vg_zip *z, const struct vg_zip_entry *e, size_t max, struct vg_buf *out,
+            struct vg_err **err)
 {
     vg_buf_reset(out);
     if (e->flags & 1u) {
@@ -352,7 +398,7 @@ vg_inv_zip_read(const struct vg_inv_zip *z, const struct vg_inv_zip_entry *e, si
     }
     const uint8_t *raw;
     size_t n;
-    if (vg_inv_zip_raw(z, e, &raw, &n, err) < 0) {
+    if (vg_zip_raw(z, e, &raw, &n, err) < 0) {
         return -1;
     }
     if (e->method == 0) {
@@ -365,9 +411,54 @@ vg_inv_zip_read(const struct vg_inv_zip *z, const struct vg_inv_zip_entry *e, si
     if (e->method != 8) {
         return vg_err_set(err, VG_E_UNSUPPORTED, "zip: compression method %u", e->method);
     }
-    /* The declared size is only a sizing hint here; inflation itself stops at max. */
-    if (e->usize && vg_buf_reserve(out, (size_t)e->usize, err) < 0) {
+    /* Deflate cannot expand more than ~1032:1: inflation stops there too (the declared size
+     * is only a sizing hint, never trusted beyond the bound). */
+    uint64_t ratio_cap;
+    if (!vg_ckd_mul(&ratio_cap, (uint64_t)n, VG_ZIP_MAX_RATIO) && ratio_cap < max) {
+        max = (size_t)ratio_cap;
+    }
+    if (e->usize && vg_buf_reserve(out, e->usize < max ? (size_t)e->usize : max, err) < 0) {
         return -1;
     }
     return inflate_into(raw, n, max, out, err);
+}
+
+int
+vg_zip_local_next(const uint8_t *data, size_t len, uint64_t *off, struct vg_zip_entry *e,
+                  uint64_t *data_off)
+{
+    struct vg_reader r;
+    struct vg_err *err = NULL;
+    uint32_t sig, csize, usize;
+    uint16_t namelen, extralen;
+    const uint8_t *name, *extra;
+    memset(e, 0, sizeof(*e));
+    *data_off = 0;
+    if (*off >= len) {
+        return 0;
+    }
+    vg_reader_init(&r, data + *off, (size_t)(len - *off));
+    if (vg_reader_le32(&r, &sig, &err) < 0 || sig != ZIP_SIG_LOCAL ||
+        vg_reader_skip(&r, 2, &err) < 0 || vg_reader_le16(&r, &e->flags, &err) < 0 ||
+        vg_reader_le16(&r, &e->method, &err) < 0 || vg_reader_skip(&r, 8, &err) < 0 ||
+        vg_reader_le32(&r, &csize, &err) < 0 || vg_reader_le32(&r, &usize, &err) < 0 ||
+        vg_reader_le16(&r, &namelen, &err) < 0 || vg_reader_le16(&r, &extralen, &err) < 0 ||
+        vg_reader_take(&r, namelen, &name, &err) < 0 ||
+        vg_reader_take(&r, extralen, &extra, &err) < 0) {
+        vg_err_free(&err);
+        return 0;
+    }
+    e->name = (struct vg_str){(const char *)name, namelen};
+    e->csize = csize;
+    e->usize = usize;
+    /* A local zip64 extra carries usize then csize; the offset field is never there. */
+    if (apply_zip64_extra(e, extra, extralen, &err) < 0 || (e->flags & 8u) ||
+        e->csize == 0xffffffffu || e->usize == 0xffffffffu) {
+        vg_err_free(&err);
+        return 0; /* sizes unknown without the central directory */
+    }
+    e->lho = *off;
+    *data_off = *off + r.off;
+    *off = e->csize > r.left ? len : *data_off + e->csize;
+    return 1;
 }
