@@ -15,11 +15,15 @@ static const char HELP[] =
     "       vigil scan [OPTIONS] --sbom FILE\n"
     "\n"
     "Scans a container image for known vulnerabilities in OS and language packages, embedded\n"
-    "secrets, risky image configuration and malicious model files (pickle, safetensors).\n"
+    "secrets and malicious model files (pickle, safetensors); on request, for risky image\n"
+    "configuration too.\n"
     "IMAGE is oci:DIR[:TAG], docker-archive:FILE[:REF], docker://REF or a bare REF.\n"
     "\n"
     "Options:\n"
-    "  --scanners LIST        vuln,secret,config,model (default: all)\n"
+    "  --scanners LIST        vuln,secret,misconfig,model (default: vuln,secret,model;\n"
+    "                         misconfig, alias config, adds the image-config checks)\n"
+    "  --image-config-scanners LIST\n"
+    "                         misconfig,secret: also run these on the image config\n"
     "  --severity LIST        report only these: UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL\n"
     "  --exit-code N          exit N when findings at the listed severities remain (default 0)\n"
     "  --ignore-unfixed       drop vulnerabilities without a fixed version\n"
@@ -48,6 +52,7 @@ static const char HELP[] =
     "  vigil scan --severity HIGH,CRITICAL --exit-code 1 oci:./build/image:latest\n"
     "  vigil scan --format sarif -o vigil.sarif docker://registry.example.com/app:1.4\n"
     "  vigil scan --scanners secret,model docker-archive:app.tar\n"
+    "  vigil scan --image-config-scanners misconfig alpine:3.19\n"
     "  vigil sbom --format cyclonedx -o app.cdx.json app:1.4 && vigil scan --sbom app.cdx.json\n"
     "\n"
     "Exit codes: 0 ok (or nothing at the listed severities), N from --exit-code when findings\n"
@@ -68,11 +73,13 @@ enum {
     O_DB,
     O_OFFLINE,
     O_SBOM,
-    O_NOCACHE
+    O_NOCACHE,
+    O_IMGCFG
 };
 
 static const struct option LONGOPTS[] = {
     {"scanners", required_argument, NULL, O_SCANNERS},
+    {"image-config-scanners", required_argument, NULL, O_IMGCFG},
     {"severity", required_argument, NULL, O_SEVERITY},
     {"exit-code", required_argument, NULL, O_EXIT},
     {"ignore-unfixed", no_argument, NULL, O_UNFIXED},
@@ -109,8 +116,10 @@ list_add(struct strlist *l, char *arg)
     }
 }
 
+/* `--scanners`, or with `image_config` Trivy's `--image-config-scanners` (misconfig, secret:
+ * vigil's secret scanner reads the image config whenever it runs). */
 static int
-parse_scanners(unsigned *out, const char *list)
+parse_scanners(unsigned *out, const char *list, bool image_config)
 {
     static const struct {
         const char *name;
@@ -126,6 +135,9 @@ parse_scanners(unsigned *out, const char *list)
         vg_str_cut(rest, ',', &item, &rest);
         bool found = false;
         for (size_t i = 0; i < VG_ARRAY_LEN(map); i++) {
+            if (image_config && (map[i].bit == VG_SCANNER_VULN || map[i].bit == VG_SCANNER_MODEL)) {
+                continue;
+            }
             if (vg_str_eq_c(vg_str_trim(item), map[i].name)) {
                 bits |= map[i].bit;
                 found = true;
@@ -133,8 +145,14 @@ parse_scanners(unsigned *out, const char *list)
         }
         if (!found) {
             vg_autofree char *w = vg_str_dup(item);
-            return vg_cli_usage("scan", "unknown scanner '%s' (want vuln, secret, config, model)",
-                                w);
+            return image_config ? vg_cli_usage("scan",
+                                               "unknown image-config scanner '%s' "
+                                               "(want misconfig, secret)",
+                                               w)
+                                : vg_cli_usage("scan",
+                                               "unknown scanner '%s' "
+                                               "(want vuln, secret, misconfig, model)",
+                                               w);
         }
     }
     *out = bits;
@@ -163,6 +181,7 @@ parse_pkg_types(struct vg_inventory_opts *o, const char *list)
 
 struct args {
     struct vg_scan_opts so;
+    unsigned image_config_scanners; /* added to --scanners or to the default */
     unsigned severities;
     long exit_code;
     bool ignore_unfixed;
@@ -182,7 +201,12 @@ parse_args(struct args *a, int argc, char **argv)
         }
         switch (c) {
         case O_SCANNERS:
-            if (parse_scanners(&a->so.scanners, optarg) != 0) {
+            if (parse_scanners(&a->so.scanners, optarg, false) != 0) {
+                return VG_EXIT_USAGE;
+            }
+            break;
+        case O_IMGCFG:
+            if (parse_scanners(&a->image_config_scanners, optarg, true) != 0) {
                 return VG_EXIT_USAGE;
             }
             break;
@@ -254,6 +278,10 @@ parse_args(struct args *a, int argc, char **argv)
     if (a->sbom ? optind != argc : optind != argc - 1) {
         return vg_cli_usage("scan", a->sbom ? "--sbom takes no IMAGE argument"
                                             : "expected exactly one IMAGE argument");
+    }
+    if (a->image_config_scanners) {
+        a->so.scanners = (a->so.scanners ? a->so.scanners : (unsigned)VG_SCANNER_DEFAULT) |
+                         a->image_config_scanners;
     }
     a->so.inv.skip_dirs = a->skip_dirs.v;
     a->so.inv.nskip_dirs = a->skip_dirs.n;

@@ -122,36 +122,40 @@ vg_cfg_collector_free(struct vg_cfg_collector *c)
     free(c);
 }
 
+/* `id` is Trivy's check id where Trivy has the same check (its Dockerfile checks, which it also
+ * runs on image configs), with its AVD id; vigil's own checks keep their VG-CFG ids. `vg_id` is
+ * the id vigil used before adopting Trivy's, still accepted by ignore files. */
 struct check {
-    const char *id, *title, *resolution;
+    const char *id, *avd_id, *vg_id, *title, *resolution;
     enum vg_vulndb_severity severity;
 };
 
 static const struct check CHECKS[] = {
-    {"VG-CFG-001", "Image runs as root",
+    {"DS002", "AVD-DS-0002", "VG-CFG-001", "Image runs as root",
      "Add a non-root USER (e.g. 'USER 10001') to the Dockerfile.", VG_SEV_HIGH},
-    {"VG-CFG-002", "Image reference is not pinned",
+    {"DS001", "AVD-DS-0001", "VG-CFG-002", "Image reference is not pinned",
      "Reference a specific version tag or, better, a digest (image@sha256:...).", VG_SEV_MEDIUM},
-    {"VG-CFG-003", "Secret in environment or build argument",
+    {"DS031", "AVD-DS-0031", "VG-CFG-003", "Secret in environment or build argument",
      "Pass secrets at run time (mounted files, a secret manager) or with BuildKit "
      "'--mount=type=secret'; never bake them into ENV or ARG.",
      VG_SEV_CRITICAL},
-    {"VG-CFG-004", "ADD of a remote URL",
+    {"DS005", "AVD-DS-0005", "VG-CFG-004", "ADD of a remote URL",
      "Download with curl/wget in a RUN step and verify a checksum, or COPY a vetted file.",
      VG_SEV_MEDIUM},
-    {"VG-CFG-005", "SSH port 22 exposed",
+    {"DS004", "AVD-DS-0004", "VG-CFG-005", "SSH port 22 exposed",
      "Do not run sshd in containers; use 'kubectl exec' or 'docker exec' for access.",
      VG_SEV_MEDIUM},
-    {"VG-CFG-006", "No HEALTHCHECK",
+    {"DS026", "AVD-DS-0026", "VG-CFG-006", "No HEALTHCHECK",
      "Add a HEALTHCHECK instruction (or define liveness/readiness probes in Kubernetes).",
      VG_SEV_LOW},
-    {"VG-CFG-007", "Package manager cache left in the image",
+    {"VG-CFG-007", "VG-CFG-007", "VG-CFG-007", "Package manager cache left in the image",
      "Clean caches in the same RUN step: 'apt-get clean && rm -rf /var/lib/apt/lists/*', "
      "'apk add --no-cache', 'pip install --no-cache-dir', 'npm cache clean --force'.",
      VG_SEV_LOW},
-    {"VG-CFG-008", "setuid/setgid binary added on top of the base layer",
+    {"VG-CFG-008", "VG-CFG-008", "VG-CFG-008",
+     "setuid/setgid binary added on top of the base layer",
      "Remove the setuid/setgid bit (chmod u-s,g-s) unless the binary truly needs it.", VG_SEV_HIGH},
-    {"VG-CFG-009", "World-writable file in a system directory",
+    {"VG-CFG-009", "VG-CFG-009", "VG-CFG-009", "World-writable file in a system directory",
      "Remove world write permission (chmod o-w) from files under /bin, /sbin, /usr, /lib and "
      "/etc.",
      VG_SEV_MEDIUM},
@@ -163,6 +167,8 @@ add(struct vg_scan_report *r, size_t which, char *message)
     const struct check *c = &CHECKS[which];
     r->configs = vg_realloc(r->configs, (r->nconfigs + 1) * sizeof(*r->configs));
     r->configs[r->nconfigs++] = (struct vg_config_finding){.id = c->id,
+                                                           .avd_id = c->avd_id,
+                                                           .vg_id = c->vg_id,
                                                            .title = c->title,
                                                            .resolution = c->resolution,
                                                            .severity = c->severity,
@@ -323,7 +329,7 @@ void
 vg_scan_config_restore(struct vg_scan_report *r, const char *id, const char *message)
 {
     for (size_t i = 0; id && i < VG_ARRAY_LEN(CHECKS); i++) {
-        if (strcmp(CHECKS[i].id, id) == 0) {
+        if (strcmp(CHECKS[i].id, id) == 0 || strcmp(CHECKS[i].vg_id, id) == 0) {
             add(r, i, vg_strdup(message ? message : ""));
             return;
         }

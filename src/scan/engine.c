@@ -426,9 +426,10 @@ static char *
 layer_key(const struct vg_digest *diff_id, const struct vg_scan_opts *o)
 {
     struct vg_buf b = VG_BUF_INIT(1u << 20);
-    int rc = vg_buf_appendf(&b, NULL, "layer|%s|%s|%u|%d%d|%s", VG_VERSION, diff_id->text,
-                            o->scanners ? o->scanners : 0xfu, o->inv.os_pkgs, o->inv.lib_pkgs,
-                            o->secret_config ? o->secret_config : "");
+    int rc =
+        vg_buf_appendf(&b, NULL, "layer|%s|%s|%u|%d%d|%s", VG_VERSION, diff_id->text,
+                       o->scanners ? o->scanners : (unsigned)VG_SCANNER_DEFAULT, o->inv.os_pkgs,
+                       o->inv.lib_pkgs, o->secret_config ? o->secret_config : "");
     for (size_t i = 0; rc == 0 && i < o->inv.nskip_dirs; i++) {
         rc = vg_buf_appendf(&b, NULL, "|d:%s", o->inv.skip_dirs[i]);
     }
@@ -560,7 +561,7 @@ static int
 walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_scan_opts *o,
            struct vg_err **err)
 {
-    unsigned sc = o->scanners ? o->scanners : 0xfu;
+    unsigned sc = o->scanners ? o->scanners : (unsigned)VG_SCANNER_DEFAULT;
     struct vg_inventory_builder *ib = NULL;
     struct vg_secret_engine *se = NULL;
     struct vg_cfg_collector *cc = NULL;
@@ -741,7 +742,8 @@ char *
 vg_scan_cache_key(const struct vg_digest *manifest, const struct vg_scan_opts *o)
 {
     struct vg_hasher *h = vg_hasher_new(VG_DIGEST_SHA256);
-    vg_autofree char *head = vg_fmt("%s|%u|%d%d", manifest->text, o->scanners ? o->scanners : 0xfu,
+    vg_autofree char *head = vg_fmt("%s|%u|%d%d", manifest->text,
+                                    o->scanners ? o->scanners : (unsigned)VG_SCANNER_DEFAULT,
                                     o->inv.os_pkgs, o->inv.lib_pkgs);
     key_field(h, head);
     key_field(h, o->secret_config);
@@ -769,7 +771,7 @@ vg_scan_image(struct vg_scan_report **out, const char *image, const struct vg_sc
     }
     struct vg_scan_report *r = report_new();
     report_from_image(r, img);
-    unsigned sc = o->scanners ? o->scanners : 0xfu;
+    unsigned sc = o->scanners ? o->scanners : (unsigned)VG_SCANNER_DEFAULT;
     vg_autofree char *key = o->use_cache ? vg_scan_cache_key(&img->manifest_digest, o) : NULL;
     int rc = 0;
     if (key && vg_scan_cache_load(r, key) == 0) {

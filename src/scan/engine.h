@@ -24,6 +24,10 @@ enum vg_scanner {
     VG_SCANNER_CONFIG = 4u,
     VG_SCANNER_MODEL = 8u
 };
+/* What a scan runs when no scanner is named: as Trivy's `image` command, vulnerabilities and
+ * secrets (plus vigil's model-file checks, which Trivy lacks); the image-config checks only
+ * when asked for (`--scanners ...,misconfig`, `--image-config-scanners misconfig`). */
+#define VG_SCANNER_DEFAULT (VG_SCANNER_VULN | VG_SCANNER_SECRET | VG_SCANNER_MODEL)
 
 struct vg_scan_layer {
     struct vg_digest digest, diff_id; /* alg 0 when unknown */
@@ -72,7 +76,9 @@ struct vg_vuln_finding {
 };
 
 struct vg_config_finding {
-    const char *id; /* static: "VG-CFG-001" */
+    const char *id;     /* static: Trivy's "DS002" where Trivy has the check, else "VG-CFG-007" */
+    const char *avd_id; /* static: "AVD-DS-0002", or the same as id */
+    const char *vg_id;  /* static: vigil's own id ("VG-CFG-001"), still matched by ignore files */
     const char *title;
     const char *resolution;
     enum vg_vulndb_severity severity;
@@ -123,7 +129,7 @@ struct vg_scan_report {
 };
 
 struct vg_scan_opts {
-    unsigned scanners;   /* VG_SCANNER_* bits; 0 = all */
+    unsigned scanners;   /* VG_SCANNER_* bits; 0 = VG_SCANNER_DEFAULT */
     const char *db_path; /* NULL: default location */
     bool offline;
     const char *secret_config;    /* --secret-config */

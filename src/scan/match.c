@@ -426,7 +426,8 @@ vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
     keep = 0;
     for (size_t i = 0; i < r->nconfigs; i++) {
         struct vg_config_finding *c = &r->configs[i];
-        if (!screen(flt, c->severity, c->id, NULL, 0, NULL, &c->suppressed_by)) {
+        char *more[] = {(char *)c->avd_id, (char *)c->vg_id};
+        if (!screen(flt, c->severity, c->id, more, VG_ARRAY_LEN(more), NULL, &c->suppressed_by)) {
             free(c->message);
             continue;
         }

@@ -352,18 +352,27 @@ add_models(json_t *results, const struct vg_scan_report *r)
 static json_t *
 misconf_json(const struct vg_config_finding *c)
 {
+    /* Checks Trivy also has carry its id, namespace and AVD page; vigil's own stay vigil's. */
+    bool trivy = strncmp(c->id, "DS", 2) == 0;
     json_t *o = json_object();
-    vg_json_set_str(o, "Type", "Image config check");
+    vg_json_set_str(o, "Type", trivy ? "Dockerfile Security Check" : "Image config check");
     vg_json_set_str(o, "ID", c->id);
-    vg_json_set_str(o, "AVDID", c->id);
+    vg_json_set_str(o, "AVDID", c->avd_id);
     vg_json_set_str(o, "Title", c->title);
     vg_json_set_str(o, "Description", c->title);
     vg_json_set_str(o, "Message", c->message);
-    vg_json_set_str(o, "Namespace", "vigil.config");
+    vg_autofree char *ns = trivy ? vg_fmt("builtin.dockerfile.%s", c->id) : NULL;
+    vg_json_set_str(o, "Namespace", trivy ? ns : "vigil.config");
     vg_json_set_str(o, "Resolution", c->resolution);
     vg_json_set_str(o, "Severity", vg_vulndb_severity_name(c->severity));
     vg_json_set_str(o, "Status", "FAIL");
-    json_object_set_new(o, "References", json_array());
+    json_t *refs = json_array();
+    if (trivy) {
+        vg_autofree char *url = vg_fmt("https://avd.aquasec.com/misconfig/ds%s", c->id + 2);
+        vg_json_set_str(o, "PrimaryURL", url);
+        json_array_append_new(refs, json_string(url));
+    }
+    json_object_set_new(o, "References", refs);
     return o;
 }
 

@@ -81,7 +81,8 @@ def test_vulnerabilities_match_by_hand(vigil, sample):
 
 
 def test_secrets_models_and_config(vigil, sample):
-    doc = doc_of(scan(vigil, sample))
+    # The image-config checks are no longer a default scanner (issue 11): asked for here.
+    doc = doc_of(scan(vigil, sample, "--image-config-scanners", "misconfig"))
     by_class = {}
     for res in doc["Results"]:
         by_class.setdefault(res["Class"], []).append(res)
@@ -95,8 +96,48 @@ def test_secrets_models_and_config(vigil, sample):
     assert any(m["Severity"] == "CRITICAL" and "os" in m["Message"] and "system" in m["Message"]
                for m in models), models
     ids = {m["ID"] for res in by_class["config"] for m in res["Misconfigurations"]}
-    assert {"VG-CFG-001", "VG-CFG-005", "VG-CFG-006"} <= ids
-    assert "VG-CFG-002" not in ids  # an OCI layout tag is not a registry reference
+    assert {"DS002", "DS004", "DS026"} <= ids  # formerly VG-CFG-001, -005, -006
+    assert "DS001" not in ids  # an OCI layout tag is not a registry reference
+
+
+def test_default_scanners_are_trivys(vigil, sample):
+    """vuln + secret (+ model) by default; the image-config checks only when asked."""
+    doc = doc_of(scan(vigil, sample))
+    classes = {res["Class"] for res in doc["Results"]}
+    assert {"os-pkgs", "lang-pkgs", "secret", "model"} <= classes, classes
+    assert "config" not in classes
+    # The root user (HIGH) no longer fails a HIGH gate by default ...
+    r = scan(vigil, sample, "--severity", "HIGH", "--scanners", "secret", "--exit-code", "1")
+    assert r.rc == 0, r
+    for asked in (["--scanners", "secret,misconfig"], ["--scanners", "secret,config"],
+                  ["--scanners", "secret", "--image-config-scanners", "misconfig"]):
+        r = scan(vigil, sample, "--severity", "HIGH", "--exit-code", "1", *asked)
+        assert r.rc == 1, (asked, r)  # ... but does when the checks are asked for
+    doc = doc_of(scan(vigil, sample, "--image-config-scanners", "misconfig,secret"))
+    classes = {res["Class"] for res in doc["Results"]}
+    assert {"os-pkgs", "secret", "model", "config"} <= classes, classes
+    assert scan(vigil, sample, "--image-config-scanners", "vuln").rc == 2
+
+
+def test_config_ids_follow_trivy(vigil, sample, tmp_path):
+    doc = doc_of(scan(vigil, sample, "--scanners", "misconfig"))
+    mis = {m["ID"]: m for res in doc["Results"] for m in res.get("Misconfigurations", [])}
+    root = mis["DS002"]
+    assert root["AVDID"] == "AVD-DS-0002" and root["Severity"] == "HIGH"
+    assert root["Type"] == "Dockerfile Security Check"
+    assert root["Namespace"] == "builtin.dockerfile.DS002"
+    assert root["PrimaryURL"] == "https://avd.aquasec.com/misconfig/ds002"
+    assert mis["DS026"]["AVDID"] == "AVD-DS-0026"
+    for m in mis.values():
+        if not m["ID"].startswith("DS"):
+            assert m["ID"].startswith("VG-CFG-") and m["AVDID"] == m["ID"], m
+    # Ignore files name a check by its ID, its AVD ID or its former vigil ID.
+    for entry in ("DS002", "AVD-DS-0002", "VG-CFG-001"):
+        ig = tmp_path / "ignore"
+        ig.write_text(entry + "\n")
+        doc = doc_of(scan(vigil, sample, "--scanners", "misconfig", "--ignorefile", ig))
+        left = {m["ID"] for res in doc["Results"] for m in res.get("Misconfigurations", [])}
+        assert "DS002" not in left and "DS026" in left, (entry, left)
 
 
 def test_table_is_default_and_lists_findings(vigil, sample):
