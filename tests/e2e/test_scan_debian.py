@@ -10,6 +10,7 @@ ones from the installed package.json files against the npm OSV records. The scan
 exactly those sets. Skips when ../shared, debootstrap (or its cached rootfs) or npm (or its
 cached node_modules) is missing.
 """
+import gzip
 import hashlib
 import json
 import os
@@ -346,3 +347,47 @@ def test_rescan_from_cache_is_identical(deb):
     a = scan(deb, "--format", "json")
     assert a.rc == 0, a
     assert json.loads(a.out)["Results"] == deb["doc"]["Results"]
+
+
+# ---------------------------------------------------------------- severities from NVD
+
+
+def nvd_v3(vulndata):
+    """CVE → NVD's own v3.x metric (3.1 before 3.0), read straight from the feed files."""
+    out = {}
+    for feed in sorted((vulndata / "nvd").glob("nvdcve-2.0-*.json.gz")):
+        with gzip.open(feed, "rt") as f:
+            for item in json.load(f)["vulnerabilities"]:
+                c = item["cve"]
+                for key in ("cvssMetricV30", "cvssMetricV31"):
+                    for m in c.get("metrics", {}).get(key, []):
+                        if m.get("source") == "nvd@nist.gov" and m.get("type") == "Primary":
+                            out[c["id"]] = m["cvssData"]
+    return out
+
+
+def test_debian_findings_carry_nvd_severity_and_the_gate_holds(deb, tmp_path):
+    if not (deb["vulndata"] / "nvd").is_dir():
+        pytest.skip("../shared/vulndata/nvd is absent")
+    nvd = nvd_v3(deb["vulndata"])
+    os_vulns = [v for res in results(deb["doc"], "os-pkgs") for v in res.get("Vulnerabilities", [])]
+    scored = [v for v in os_vulns if v["VulnerabilityID"] in nvd]
+    assert scored, "no Debian finding has an NVD v3 metric in the sample"
+    for v in scored:
+        m = nvd[v["VulnerabilityID"]]
+        assert v["Severity"] == m["baseSeverity"], v
+        assert v["SeveritySource"] == "nvd", v
+        assert v["CVSS"]["nvd"]["V3Vector"] == m["vectorString"], v
+        assert v["VendorSeverity"]["nvd"] == \
+            {"LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}[m["baseSeverity"]]
+    gate = ("--format", "json", "--scanners", "vuln", "--pkg-types", "os",
+            "--severity", "CRITICAL,HIGH", "--exit-code", "1")
+    crit_high = {v["VulnerabilityID"] for v in os_vulns if v["Severity"] in ("CRITICAL", "HIGH")}
+    # The sample's CRITICAL Debian ones (krb5 CVE-2024-37371, sqlite3 CVE-2025-6965) are
+    # expected when the image has vulnerable versions; the gate must follow what was found.
+    r = scan(deb, *gate)
+    assert r.rc == (1 if crit_high else 0), r
+    ig = tmp_path / "ignore"
+    ig.write_text("\n".join(sorted(crit_high)) + "\n")
+    r = scan(deb, *gate, "--ignorefile", ig)
+    assert r.rc == 0, r
