@@ -557,6 +557,62 @@ lcache_store(const struct lcache *lc, const struct vg_scan_report *r,
     }
 }
 
+/* The secrets consumer of walk_image, its worker started; se stays owned by the caller. */
+static struct vg_layer_consumer *
+secret_consumer_start(struct secret_consumer *scons, struct vg_secret_engine *se,
+                      struct vg_scan_report *r, const struct vg_scan_opts *o)
+{
+    scons->engine = se;
+    scons->inv = &o->inv;
+    scons->report = r;
+    scons->c = (struct vg_layer_consumer){.name = "secrets",
+                                          .ctx = scons,
+                                          .max_file_bytes = SECRET_FILE_MAX,
+                                          .want = secret_want,
+                                          .on_file = secret_on_file};
+    secret_worker_start(scons);
+    return &scons->c;
+}
+
+/* The model-file consumer of walk_image, one stream head per layer of the manifest. */
+static struct vg_layer_consumer *
+model_consumer_init(struct model_consumer *mcons, struct vg_scan_report *r,
+                    const struct vg_oci_image *img)
+{
+    mcons->report = r;
+    mcons->nheads = img->manifest ? img->manifest->nlayers : 0;
+    mcons->heads = vg_calloc(mcons->nheads ? mcons->nheads : 1, sizeof(*mcons->heads));
+    for (size_t i = 0; i < mcons->nheads; i++) {
+        vg_buf_init(&mcons->heads[i], MODEL_STREAM_HEAD);
+    }
+    mcons->c = (struct vg_layer_consumer){.name = "models",
+                                          .ctx = mcons,
+                                          .max_file_bytes = VG_MODEL_HEAD_BYTES,
+                                          .want = model_want,
+                                          .on_file = model_on_file,
+                                          .on_chunk = model_on_chunk};
+    return &mcons->c;
+}
+
+/* Secrets in the image config (env, labels, history) join the report with no layer. */
+static int
+scan_config_secrets(struct vg_scan_report *r, struct vg_secret_engine *se,
+                    const struct vg_oci_image *img, struct vg_err **err)
+{
+    struct vg_secret_findings found = {0};
+    if (vg_secret_scan_image_config(se, img->config_raw, img->config_len, &found, err) < 0) {
+        vg_secret_findings_dispose(&found);
+        return vg_err_wrap(err, "scan image config for secrets");
+    }
+    r->secrets = vg_realloc(r->secrets, (r->nsecrets + found.len) * sizeof(*r->secrets));
+    for (size_t i = 0; i < found.len; i++) {
+        r->secrets[r->nsecrets++] = (struct vg_scan_secret){.f = found.items[i], .layer = SIZE_MAX};
+    }
+    found.len = 0;
+    vg_secret_findings_dispose(&found);
+    return 0;
+}
+
 static int
 walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_scan_opts *o,
            struct vg_err **err)
@@ -598,31 +654,10 @@ walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_s
             rc = vg_err_wrap(err, "secret rules");
             goto out;
         }
-        scons.engine = se;
-        scons.inv = &o->inv;
-        scons.report = r;
-        scons.c = (struct vg_layer_consumer){.name = "secrets",
-                                             .ctx = &scons,
-                                             .max_file_bytes = SECRET_FILE_MAX,
-                                             .want = secret_want,
-                                             .on_file = secret_on_file};
-        consumers[n++] = &scons.c;
-        secret_worker_start(&scons);
+        consumers[n++] = secret_consumer_start(&scons, se, r, o);
     }
     if (sc & VG_SCANNER_MODEL) {
-        mcons.report = r;
-        mcons.nheads = img->manifest ? img->manifest->nlayers : 0;
-        mcons.heads = vg_calloc(mcons.nheads ? mcons.nheads : 1, sizeof(*mcons.heads));
-        for (size_t i = 0; i < mcons.nheads; i++) {
-            vg_buf_init(&mcons.heads[i], MODEL_STREAM_HEAD);
-        }
-        mcons.c = (struct vg_layer_consumer){.name = "models",
-                                             .ctx = &mcons,
-                                             .max_file_bytes = VG_MODEL_HEAD_BYTES,
-                                             .want = model_want,
-                                             .on_file = model_on_file,
-                                             .on_chunk = model_on_chunk};
-        consumers[n++] = &mcons.c;
+        consumers[n++] = model_consumer_init(&mcons, r, img);
     }
     if (sc & VG_SCANNER_CONFIG) {
         cc = vg_cfg_collector_new();
@@ -655,20 +690,9 @@ walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_s
         rc = vg_err_wrap(err, "inventory");
         goto out;
     }
-    if (se && img->config_raw) {
-        struct vg_secret_findings found = {0};
-        if (vg_secret_scan_image_config(se, img->config_raw, img->config_len, &found, err) < 0) {
-            vg_secret_findings_dispose(&found);
-            rc = vg_err_wrap(err, "scan image config for secrets");
-            goto out;
-        }
-        r->secrets = vg_realloc(r->secrets, (r->nsecrets + found.len) * sizeof(*r->secrets));
-        for (size_t i = 0; i < found.len; i++) {
-            r->secrets[r->nsecrets++] =
-                (struct vg_scan_secret){.f = found.items[i], .layer = SIZE_MAX};
-        }
-        found.len = 0;
-        vg_secret_findings_dispose(&found);
+    if (se && img->config_raw && scan_config_secrets(r, se, img, err) < 0) {
+        rc = -1;
+        goto out;
     }
     if (cc) {
         vg_scan_config_check_files(r, cc, lr);

@@ -147,6 +147,60 @@ xlat_escape(struct xlat *x, struct vg_err **err)
     return putc_(x, c, err);
 }
 
+/* Literals a bracket expression must place at fixed positions (']' first, '^' and '-' last). */
+struct bracket_lits {
+    bool rbr, caret, hyph;
+};
+
+/* One escape p[i] == '\\' inside a bracket expression, appended to body in POSIX form. */
+static int
+xlat_bracket_escape(struct xlat *x, size_t i, struct vg_buf *body, struct bracket_lits *b,
+                    struct vg_err **err)
+{
+    char e = x->p[i + 1];
+    const char *rep = NULL;
+    char lit[2] = {e, 0};
+    switch (e) {
+    case 'd':
+        rep = "0-9";
+        break;
+    case 's':
+        rep = "[:space:]";
+        break;
+    case 'w':
+        rep = "[:alnum:]_";
+        break;
+    case 'n':
+        lit[0] = '\n';
+        break;
+    case 'r':
+        lit[0] = '\r';
+        break;
+    case 't':
+        lit[0] = '\t';
+        break;
+    case ']':
+        b->rbr = true;
+        lit[0] = 0;
+        break;
+    case '-':
+        b->hyph = true;
+        lit[0] = 0;
+        break;
+    case '^':
+        b->caret = true;
+        lit[0] = 0;
+        break;
+    default:
+        if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z')) {
+            x->i = i;
+            return xlat_fail(x, err, "unsupported escape in bracket expression");
+        }
+        break;
+    }
+    return vg_buf_append_str(body, rep ? rep : lit, err);
+}
+
 /* Bracket expression: RE2 allows escapes inside, POSIX does not. ']' goes first, '^' and '-'
  * last so they stay literal. */
 static int
@@ -154,14 +208,15 @@ xlat_bracket(struct xlat *x, struct vg_err **err)
 {
     const char *p = x->p;
     size_t i = x->i + 1;
-    bool neg = false, rbr = false, caret = false, hyph = false;
+    bool neg = false;
+    struct bracket_lits b = {0};
     vg_autobuf struct vg_buf body = VG_BUF_INIT(VG_SECRET_MAX_REGEX * 4);
     if (i < x->n && p[i] == '^') {
         neg = true;
         i++;
     }
     if (i < x->n && p[i] == ']') {
-        rbr = true;
+        b.rbr = true;
         i++;
     }
     for (;;) {
@@ -185,60 +240,19 @@ xlat_bracket(struct xlat *x, struct vg_err **err)
             continue;
         }
         if (c == '\\' && i + 1 < x->n) {
-            char e = p[i + 1];
-            const char *rep = NULL;
-            char lit[2] = {e, 0};
-            switch (e) {
-            case 'd':
-                rep = "0-9";
-                break;
-            case 's':
-                rep = "[:space:]";
-                break;
-            case 'w':
-                rep = "[:alnum:]_";
-                break;
-            case 'n':
-                lit[0] = '\n';
-                break;
-            case 'r':
-                lit[0] = '\r';
-                break;
-            case 't':
-                lit[0] = '\t';
-                break;
-            case ']':
-                rbr = true;
-                lit[0] = 0;
-                break;
-            case '-':
-                hyph = true;
-                lit[0] = 0;
-                break;
-            case '^':
-                caret = true;
-                lit[0] = 0;
-                break;
-            default:
-                if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z')) {
-                    x->i = i;
-                    return xlat_fail(x, err, "unsupported escape in bracket expression");
-                }
-                break;
-            }
-            if (vg_buf_append_str(&body, rep ? rep : lit, err) < 0) {
+            if (xlat_bracket_escape(x, i, &body, &b, err) < 0) {
                 return -1;
             }
             i += 2;
             continue;
         }
         if (c == '-' && (i + 1 < x->n && p[i + 1] == ']')) {
-            hyph = true;
+            b.hyph = true;
             i++;
             continue;
         }
         if (c == '^') {
-            caret = true;
+            b.caret = true;
             i++;
             continue;
         }
@@ -247,13 +261,13 @@ xlat_bracket(struct xlat *x, struct vg_err **err)
         }
         i++;
     }
-    if (body.len == 0 && !rbr && !caret && !hyph) {
+    if (body.len == 0 && !b.rbr && !b.caret && !b.hyph) {
         return xlat_fail(x, err, "empty bracket expression");
     }
     x->i = i + 1;
     if (putc_(x, '[', err) < 0 || (neg && putc_(x, '^', err) < 0) ||
-        (rbr && putc_(x, ']', err) < 0) || put(x, vg_buf_cstr(&body), err) < 0 ||
-        (caret && putc_(x, '^', err) < 0) || (hyph && putc_(x, '-', err) < 0)) {
+        (b.rbr && putc_(x, ']', err) < 0) || put(x, vg_buf_cstr(&body), err) < 0 ||
+        (b.caret && putc_(x, '^', err) < 0) || (b.hyph && putc_(x, '-', err) < 0)) {
         return -1;
     }
     return putc_(x, ']', err);
