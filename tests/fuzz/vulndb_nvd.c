@@ -58,8 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct vg_json_splitter s;
         struct vg_err *err = NULL;
         vg_json_splitter_init(&s, (enum vg_json_split_mode)mode, item, bad, &n);
-        if (vg_json_splitter_feed(&s, data, size, &err) < 0 ||
-            vg_json_splitter_end(&s, &err) < 0) {
+        if (vg_json_splitter_feed(&s, data, size, &err) < 0 || vg_json_splitter_end(&s, &err) < 0) {
             vg_err_free(&err);
         }
         vg_json_splitter_dispose(&s);

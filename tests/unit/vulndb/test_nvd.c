@@ -136,10 +136,10 @@ Test(splitter, oversized_item_is_skipped)
 {
     size_t big = VG_LIMIT_OSV_RECORD_BYTES + 10;
     char *doc = vg_malloc(big + 64);
-    size_t n = (size_t)sprintf(doc, "{\"vulnerabilities\":[{\"s\":\"");
+    size_t n = (size_t)snprintf(doc, big + 64, "{\"vulnerabilities\":[{\"s\":\"");
     memset(doc + n, 'a', big);
     n += big;
-    n += (size_t)sprintf(doc + n, "\"},{\"cve\":1}]}");
+    n += (size_t)snprintf(doc + n, big + 64 - n, "\"},{\"cve\":1}]}");
     struct items it;
     struct vg_err *err = NULL;
     cr_assert_eq(split(&it, VG_SPLIT_NVD, doc, 1u << 20, &err), 0);
