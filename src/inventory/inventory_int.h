@@ -162,4 +162,10 @@ int vg_inv_parse_rustbinary(struct vg_pkg_list *out, const char *path, const uin
 int vg_inv_go_modinfo(struct vg_pkg_list *out, const char *path, const char *goversion,
                       const char *modinfo, size_t len, struct vg_err **err);
 
+/* SBOM readers behind vg_sbom_read (fuzzed on their own). */
+int vg_inv_sbom_read_spdx_tv(struct vg_inventory **out, const void *data, size_t len,
+                             struct vg_err **err);
+int vg_inv_sbom_read_cdx_xml(struct vg_inventory **out, const void *data, size_t len,
+                             struct vg_err **err);
+
 #endif

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * SBOM reader for rescans (vigil scan --sbom): CycloneDX JSON (components, recursively), SPDX
- * 2.x JSON and SPDX tag-value, as written by vigil, Trivy or Syft, into an inventory. Each
- * format is reduced to one record per component (struct comp) and resolved in one place.
- * The purl is the source of truth for the ecosystem: its type picks the analyzer kind, and
- * for OS packages its distro qualifier (or the document's operating-system component) picks
- * the OSV ecosystem. OS advisories are keyed by source package, so the source name and
- * version are read from whichever tool wrote them: vigil's `vigil:package:src_*` and Trivy's
+ * SBOM reader for rescans (vigil scan --sbom): CycloneDX 1.x JSON and XML (components,
+ * recursively), SPDX 2.x JSON and tag-value, as written by vigil, Trivy or Syft, into an inventory.
+ * Each format is reduced to one record per component (struct comp) and resolved in one place. The
+ * purl is the source of truth for the ecosystem: its type picks the analyzer kind, and for OS
+ * packages its distro qualifier (or the document's operating-system component) picks the OSV
+ * ecosystem. OS advisories are keyed by source package, so the source name and version are read
+ * from whichever tool wrote them: vigil's `vigil:package:src_*` and Trivy's
  * `aquasecurity:trivy:Src{Name,Version,Release,Epoch}` properties, Syft's `upstream=` purl
  * qualifier and `syft:metadata:{source,sourceVersion,originPackage,sourceRpm}` properties,
  * SPDX `sourceInfo: built package from: NAME VERSION`. Epochs come from the `epoch`
@@ -15,7 +15,11 @@
  */
 #include <ctype.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #include "inventory/inventory_int.h"
 
@@ -289,6 +293,297 @@ spdx_purl(const json_t *pkg)
     return NULL;
 }
 
+/* ---------------------------------------------------------------- SPDX tag-value */
+
+#define TV_MAX_LINE (64u * 1024u)
+
+/* One package's fields, owned (lines are not NUL-terminated). */
+struct tv_pkg {
+    char *id, *name, *version, *purl, *source_info, *purpose;
+    size_t line;
+};
+
+static void
+tv_pkg_dispose(struct tv_pkg *t)
+{
+    free(t->id);
+    free(t->name);
+    free(t->version);
+    free(t->purl);
+    free(t->source_info);
+    free(t->purpose);
+    memset(t, 0, sizeof(*t));
+}
+
+static int
+tv_flush(struct vg_pkg_list *out, struct vg_os_info *os, struct tv_pkg *t, const char *describes,
+         char **subject, struct vg_err **err)
+{
+    int rc = 0;
+    if (t->name && t->purpose && strcmp(t->purpose, "OPERATING-SYSTEM") == 0 && !t->purl &&
+        !os->family) {
+        vg_os_info_dispose(os);
+        os->family = vg_strdup(t->name);
+        os->version = vg_strdup(t->version);
+    } else if (t->name) {
+        struct comp k = {
+            .purl = t->purl, .name = t->name, .version = t->version, .source_info = t->source_info};
+        rc = add_comp(out, os, &k, err);
+        if (rc < 0) {
+            vg_err_wrap(err, "SPDX package at line %zu", t->line);
+        }
+    }
+    if (describes && t->id && t->purl && strcmp(describes, t->id) == 0 && !*subject) {
+        *subject = vg_strdup(t->purl);
+    }
+    tv_pkg_dispose(t);
+    return rc;
+}
+
+static void
+tv_set(char **dst, struct vg_str v)
+{
+    free(*dst);
+    *dst = vg_str_dup(v);
+}
+
+/* "ExternalRef: PACKAGE-MANAGER purl pkg:..." -> the locator when the type is purl. */
+static bool
+tv_purl(struct vg_str v, struct vg_str *loc)
+{
+    struct vg_str cat, rest, type;
+    if (!vg_str_cut(v, ' ', &cat, &rest) || !vg_str_cut(vg_str_trim(rest), ' ', &type, loc)) {
+        return false;
+    }
+    *loc = vg_str_trim(*loc);
+    return vg_str_eq_c(type, "purl") && loc->len;
+}
+
+/* SPDX 2.x tag-value (spec clause 5 / annex): `Tag: value` lines, multi-line values inside
+ * <text>...</text>, packages introduced by PackageName. */
+int
+vg_inv_sbom_read_spdx_tv(struct vg_inventory **out, const void *data, size_t len,
+                         struct vg_err **err)
+{
+    struct vg_reader r;
+    vg_reader_init(&r, data, len);
+    struct vg_pkg_list l = {0};
+    struct vg_os_info os = {0};
+    struct tv_pkg t = {0};
+    vg_autofree char *describes = NULL;
+    char *subject = NULL;
+    struct vg_str line;
+    size_t lineno = 0;
+    bool in_pkg = false, in_text = false;
+    int rc;
+    /* Relationships may come after the packages: read them in a first pass. */
+    while ((rc = vg_reader_text_line(&r, TV_MAX_LINE, &line, err)) > 0) {
+        struct vg_str tag, v, from, rest, rel, to;
+        if (vg_str_cut(line, ':', &tag, &v) && vg_str_eq_c(vg_str_trim(tag), "Relationship") &&
+            vg_str_cut(vg_str_trim(v), ' ', &from, &rest) &&
+            vg_str_cut(vg_str_trim(rest), ' ', &rel, &to) &&
+            vg_str_eq_c(from, "SPDXRef-DOCUMENT") && vg_str_eq_c(rel, "DESCRIBES") && !describes) {
+            describes = vg_str_dup(vg_str_trim(to));
+        }
+    }
+    vg_reader_init(&r, data, len);
+    while (rc >= 0 && (rc = vg_reader_text_line(&r, TV_MAX_LINE, &line, err)) > 0) {
+        lineno++;
+        if (in_text) {
+            in_text = !memmem(line.ptr, line.len, "</text>", 7);
+            continue;
+        }
+        struct vg_str tag, v;
+        if (!line.len || line.ptr[0] == '#' || !vg_str_cut(line, ':', &tag, &v)) {
+            continue;
+        }
+        tag = vg_str_trim(tag);
+        v = vg_str_trim(v);
+        if (vg_str_startswith(v, "<text>")) {
+            in_text = !memmem(v.ptr, v.len, "</text>", 7);
+            v = (struct vg_str){v.ptr + 6, v.len - 6};
+            const char *end = memmem(v.ptr, v.len, "</text>", 7);
+            v.len = end ? (size_t)(end - v.ptr) : v.len;
+        }
+        if (vg_str_eq_c(tag, "PackageName") || vg_str_eq_c(tag, "FileName") ||
+            vg_str_eq_c(tag, "SnippetSPDXID") || vg_str_eq_c(tag, "LicenseID")) {
+            if (in_pkg && (rc = tv_flush(&l, &os, &t, describes, &subject, err)) < 0) {
+                break;
+            }
+            in_pkg = vg_str_eq_c(tag, "PackageName");
+            if (in_pkg) {
+                tv_set(&t.name, v);
+                t.line = lineno;
+            }
+        } else if (!in_pkg) {
+            continue;
+        } else if (vg_str_eq_c(tag, "SPDXID")) {
+            tv_set(&t.id, v);
+        } else if (vg_str_eq_c(tag, "PackageVersion")) {
+            tv_set(&t.version, v);
+        } else if (vg_str_eq_c(tag, "PackageSourceInfo")) {
+            tv_set(&t.source_info, v);
+        } else if (vg_str_eq_c(tag, "PrimaryPackagePurpose")) {
+            tv_set(&t.purpose, v);
+        } else if (vg_str_eq_c(tag, "ExternalRef")) {
+            struct vg_str loc;
+            if (tv_purl(v, &loc) && !t.purl) {
+                tv_set(&t.purl, loc);
+            }
+        }
+    }
+    if (rc >= 0 && in_pkg) {
+        rc = tv_flush(&l, &os, &t, describes, &subject, err);
+    }
+    tv_pkg_dispose(&t);
+    if (rc < 0) {
+        vg_pkg_list_dispose(&l);
+        vg_os_info_dispose(&os);
+        free(subject);
+        return vg_err_wrap(err, "SPDX tag-value line %zu", lineno);
+    }
+    struct vg_inventory *inv = vg_calloc(1, sizeof(*inv));
+    inv->subject_purl = subject;
+    inv->os = os;
+    inv->pkgs = l.v;
+    inv->npkgs = l.n;
+    *out = inv;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- CycloneDX XML */
+
+static bool
+xml_is(const xmlNode *n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *)name) == 0;
+}
+
+static const xmlNode *
+xml_child(const xmlNode *n, const char *name)
+{
+    for (const xmlNode *c = n ? n->children : NULL; c; c = c->next) {
+        if (xml_is(c, name)) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* Text content of an element, NULL without one; freed with xmlFree. */
+static char *
+xml_text(const xmlNode *n)
+{
+    return n ? (char *)xmlNodeGetContent(n) : NULL;
+}
+
+static int
+xml_components(struct vg_pkg_list *out, struct vg_os_info *os, const xmlNode *list, unsigned depth,
+               struct vg_err **err)
+{
+    if (depth > SBOM_MAX_DEPTH) {
+        return vg_err_set(err, VG_E_LIMIT, "CycloneDX components nested deeper than %u",
+                          SBOM_MAX_DEPTH);
+    }
+    for (const xmlNode *c = list ? list->children : NULL; c; c = c->next) {
+        if (!xml_is(c, "component")) {
+            continue;
+        }
+        xmlChar *type = xmlGetProp(c, (const xmlChar *)"type");
+        char *name = xml_text(xml_child(c, "name"));
+        char *version = xml_text(xml_child(c, "version"));
+        char *purl = xml_text(xml_child(c, "purl"));
+        int rc = 0;
+        if (type && xmlStrcmp(type, (const xmlChar *)"operating-system") == 0 && !os->family) {
+            vg_os_info_dispose(os);
+            os->family = vg_strdup(name);
+            os->version = vg_strdup(version);
+        } else {
+            struct comp k = {.purl = purl, .name = name, .version = version};
+            /* Property values stay alive in `vals` until the component is resolved. */
+            xmlChar *vals[64];
+            size_t nvals = 0;
+            const xmlNode *props = xml_child(c, "properties");
+            for (const xmlNode *p = props ? props->children : NULL; p && nvals < 64; p = p->next) {
+                if (!xml_is(p, "property")) {
+                    continue;
+                }
+                xmlChar *pn = xmlGetProp(p, (const xmlChar *)"name");
+                xmlChar *pv = xmlNodeGetContent(p);
+                vals[nvals++] = pv;
+                comp_prop(&k, (const char *)pn, (const char *)pv);
+                xmlFree(pn);
+            }
+            rc = add_comp(out, os, &k, err);
+            for (size_t i = 0; i < nvals; i++) {
+                xmlFree(vals[i]);
+            }
+            if (rc == 0) {
+                rc = xml_components(out, os, xml_child(c, "components"), depth + 1, err);
+            }
+        }
+        xmlFree(type);
+        xmlFree(name);
+        xmlFree(version);
+        xmlFree(purl);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* CycloneDX 1.x XML. No network, no DTD: a document with one is refused, so entity
+ * expansion (billion laughs, external entities) never happens. libxml2's default limits
+ * (depth, text node size) stay on. */
+int
+vg_inv_sbom_read_cdx_xml(struct vg_inventory **out, const void *data, size_t len,
+                         struct vg_err **err)
+{
+    if (len > SBOM_MAX_BYTES || len > INT32_MAX) {
+        return vg_err_set(err, VG_E_LIMIT, "SBOM larger than %u bytes", SBOM_MAX_BYTES);
+    }
+    xmlDoc *doc = xmlReadMemory(data, (int)len, "sbom.xml", NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc) {
+        const xmlError *e = xmlGetLastError();
+        return vg_err_set(err, VG_E_PARSE, "CycloneDX XML: line %d: malformed", e ? e->line : 0);
+    }
+    const xmlNode *root = xmlDocGetRootElement(doc);
+    int rc = 0;
+    if (doc->intSubset || doc->extSubset) {
+        rc = vg_err_set(err, VG_E_PARSE, "CycloneDX XML: a DTD is not allowed");
+    } else if (!xml_is(root, "bom") || !root->ns ||
+               xmlStrncmp(root->ns->href, (const xmlChar *)"http://cyclonedx.org/schema/bom/",
+                          32) != 0) {
+        rc = vg_err_set(err, VG_E_UNSUPPORTED, "XML SBOM: not a CycloneDX bom");
+    }
+    struct vg_pkg_list l = {0};
+    struct vg_os_info os = {0};
+    if (rc == 0) {
+        rc = xml_components(&l, &os, xml_child(root, "components"), 0, err);
+    }
+    char *subject = NULL;
+    if (rc == 0) {
+        char *p = xml_text(xml_child(xml_child(xml_child(root, "metadata"), "component"), "purl"));
+        subject = vg_strdup(p);
+        xmlFree(p);
+    }
+    xmlFreeDoc(doc);
+    if (rc < 0) {
+        vg_pkg_list_dispose(&l);
+        vg_os_info_dispose(&os);
+        return rc;
+    }
+    struct vg_inventory *inv = vg_calloc(1, sizeof(*inv));
+    inv->subject_purl = subject;
+    inv->os = os;
+    inv->pkgs = l.v;
+    inv->npkgs = l.n;
+    *out = inv;
+    return 0;
+}
+
 /* The purl of what the document describes: CycloneDX metadata.component, or the SPDX package
  * named by documentDescribes (or a DESCRIBES relationship of the document). */
 static const char *
@@ -323,6 +618,23 @@ subject_purl(const json_t *j)
 int
 vg_sbom_read(struct vg_inventory **out, const void *data, size_t len, struct vg_err **err)
 {
+    size_t ws = 0;
+    const char *c = data;
+    while (ws < len && ws < 4096 &&
+           (c[ws] == ' ' || c[ws] == '\t' || c[ws] == '\r' || c[ws] == '\n' ||
+            (unsigned char)c[ws] == 0xef || (unsigned char)c[ws] == 0xbb ||
+            (unsigned char)c[ws] == 0xbf)) {
+        ws++;
+    }
+    if (ws < len && (c[ws] == '#' || (len - ws >= 12 && memcmp(c + ws, "SPDXVersion:", 12) == 0))) {
+        if (len > SBOM_MAX_BYTES) {
+            return vg_err_set(err, VG_E_LIMIT, "SBOM larger than %u bytes", SBOM_MAX_BYTES);
+        }
+        return vg_inv_sbom_read_spdx_tv(out, data, len, err);
+    }
+    if (ws < len && c[ws] == '<') {
+        return vg_inv_sbom_read_cdx_xml(out, data, len, err);
+    }
     vg_autojson json_t *j = NULL;
     if (vg_json_parse(&j, data, len, SBOM_MAX_BYTES, "SBOM", err) < 0) {
         return -1;
@@ -354,7 +666,8 @@ vg_sbom_read(struct vg_inventory **out, const void *data, size_t len, struct vg_
             }
         }
     } else {
-        rc = vg_err_set(err, VG_E_UNSUPPORTED, "SBOM: neither CycloneDX nor SPDX JSON");
+        rc = vg_err_set(err, VG_E_UNSUPPORTED,
+                        "SBOM: neither CycloneDX (JSON, XML) nor SPDX (JSON, tag-value)");
     }
     if (rc < 0) {
         vg_pkg_list_dispose(&l);

@@ -5,6 +5,7 @@ built from glibc), so this fails when the source name is not read from the tool'
 import copy
 import json
 import urllib.parse
+from xml.sax.saxutils import escape, quoteattr
 
 from test_scan import doc_of, sample  # noqa: F401 (pytest fixture)
 
@@ -63,6 +64,45 @@ def syft_style(cdx):
     return d
 
 
+def cdx_xml(cdx):
+    """The CycloneDX JSON document rendered in the 1.5 XML schema."""
+    def comp(c):
+        out = [f"<component type={quoteattr(c.get('type', 'library'))}>"]
+        for k in ("name", "version", "purl"):
+            if c.get(k):
+                out.append(f"<{k}>{escape(c[k])}</{k}>")
+        if c.get("properties"):
+            out.append("<properties>" + "".join(
+                f"<property name={quoteattr(p['name'])}>{escape(p['value'])}</property>"
+                for p in c["properties"]) + "</properties>")
+        if c.get("components"):
+            out.append("<components>" + "".join(comp(x) for x in c["components"]) +
+                       "</components>")
+        return "".join(out) + "</component>"
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<bom xmlns="http://cyclonedx.org/schema/bom/1.5" version="1"><components>' +
+            "".join(comp(c) for c in cdx["components"]) + "</components></bom>\n")
+
+
+def spdx_tv(spdx):
+    """The SPDX JSON document as tag-value, with Trivy's sourceInfo wording."""
+    lines = ["SPDXVersion: SPDX-2.3", "DataLicense: CC0-1.0", "SPDXID: SPDXRef-DOCUMENT",
+             "DocumentComment: <text>converted", "PackageName: not-a-package</text>"]
+    for p in spdx["packages"]:
+        lines += ["", f"##### Package: {p['name']}", f"PackageName: {p['name']}",
+                  f"SPDXID: {p['SPDXID']}"]
+        if p.get("versionInfo"):
+            lines.append(f"PackageVersion: {p['versionInfo']}")
+        if p.get("sourceInfo"):
+            lines.append(f"PackageSourceInfo: {p['sourceInfo']}")
+        if p.get("primaryPackagePurpose"):
+            lines.append(f"PrimaryPackagePurpose: {p['primaryPackagePurpose'].replace('_', '-')}")
+        for r in p.get("externalRefs", []):
+            lines.append(f"ExternalRef: {r['referenceCategory']} {r['referenceType']} "
+                         f"{r['referenceLocator']}")
+    return "\n".join(lines) + "\n"
+
+
 def test_foreign_sboms_give_the_image_findings(vigil, sample, tmp_path):
     image = os_findings(doc_of(vigil("scan", "--offline", "--db", sample["db"], "--format",
                                      "json", "--scanners", "vuln", sample["image"],
@@ -74,3 +114,6 @@ def test_foreign_sboms_give_the_image_findings(vigil, sample, tmp_path):
     assert rescan(vigil, sample, tmp_path, "syft.cdx.json", syft_style(cdx)) == image
     spdx = own_sbom(vigil, sample, "spdx-json")
     assert rescan(vigil, sample, tmp_path, "own.spdx.json", spdx) == image
+    assert rescan(vigil, sample, tmp_path, "trivy.cdx.xml", cdx_xml(trivy_style(cdx))) == image
+    assert rescan(vigil, sample, tmp_path, "syft.cdx.xml", cdx_xml(syft_style(cdx))) == image
+    assert rescan(vigil, sample, tmp_path, "own.spdx", spdx_tv(spdx)) == image

@@ -155,3 +155,129 @@ Test(inventory_sbom_read, hostile_purls_are_skipped)
     vg_inventory_free(inv);
     free(doc);
 }
+
+/* Trivy `--format spdx` (tag-value). */
+Test(inventory_sbom_read, spdx_tag_value)
+{
+    struct vg_inventory *inv = read_ok(
+        "SPDXVersion: SPDX-2.3\n"
+        "DataLicense: CC0-1.0\n"
+        "SPDXID: SPDXRef-DOCUMENT\n"
+        "DocumentName: img\n"
+        "DocumentComment: <text>multi\nPackageName: not-a-package\n</text>\n"
+        "\n"
+        "##### Package: debian\n"
+        "PackageName: debian\r\n"
+        "SPDXID: SPDXRef-OperatingSystem-1\n"
+        "PackageVersion: 12.5\n"
+        "PrimaryPackagePurpose: OPERATING-SYSTEM\n"
+        "\n"
+        "##### Package: libc6\n"
+        "PackageName: libc6\n"
+        "SPDXID: SPDXRef-Package-1\n"
+        "PackageVersion: 2.36-9+deb12u4\n"
+        "PackageSourceInfo: built package from: glibc 2.36-9+deb12u4\n"
+        "ExternalRef: SECURITY cpe23Type cpe:2.3:a:libc6:libc6:*:*:*:*:*:*:*:*\n"
+        "ExternalRef: PACKAGE-MANAGER purl pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64\n"
+        "\n"
+        "##### Package: app\n"
+        "PackageName: app\n"
+        "SPDXID: SPDXRef-Image\n"
+        "ExternalRef: PACKAGE-MANAGER purl pkg:oci/app@sha256%3Aab?repository_url=ghcr.io/x/app\n"
+        "FileName: ./etc/passwd\n"
+        "PackageVersion: 9.9\n"
+        "Relationship: SPDXRef-DOCUMENT DESCRIBES SPDXRef-Image\n");
+    cr_expect_eq(inv->npkgs, 1);
+    const struct vg_pkg *p = find(inv, "libc6");
+    cr_expect_str_eq(p->src_name, "glibc");
+    cr_expect_str_eq(p->src_version, "2.36-9+deb12u4");
+    cr_expect_str_eq(p->ecosystem, "Debian:12");
+    cr_expect_str_eq(inv->subject_purl, "pkg:oci/app@sha256%3Aab?repository_url=ghcr.io/x/app");
+    vg_inventory_free(inv);
+}
+
+/* Trivy `--format cyclonedx` written as XML (CycloneDX 1.6 namespace). */
+Test(inventory_sbom_read, cyclonedx_xml)
+{
+    struct vg_inventory *inv = read_ok(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<bom xmlns=\"http://cyclonedx.org/schema/bom/1.6\" version=\"1\">"
+        "<metadata><component type=\"container\"><name>app</name>"
+        "<purl>pkg:oci/app@sha256%3Aab</purl></component></metadata>"
+        "<components>"
+        "<component "
+        "type=\"operating-system\"><name>debian</name><version>12.5</version></component>"
+        "<component type=\"library\"><name>libc6</name><version>2.36-9+deb12u4</version>"
+        "<purl>pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&amp;distro=debian-12.5</purl>"
+        "<properties><property name=\"aquasecurity:trivy:SrcName\">glibc</property>"
+        "<property name=\"aquasecurity:trivy:SrcVersion\">2.36</property>"
+        "<property name=\"aquasecurity:trivy:SrcRelease\">9+deb12u4</property></properties>"
+        "<components><component type=\"library\"><name>zlib1g</name>"
+        "<purl>pkg:deb/debian/zlib1g@1.2.13.dfsg-1?epoch=1</purl></component></components>"
+        "</component></components></bom>");
+    cr_expect_eq(inv->npkgs, 2);
+    const struct vg_pkg *p = find(inv, "libc6");
+    cr_expect_str_eq(p->src_name, "glibc");
+    cr_expect_str_eq(p->src_version, "2.36-9+deb12u4");
+    cr_expect_str_eq(p->ecosystem, "Debian:12");
+    p = find(inv, "zlib1g");
+    cr_expect_str_eq(p->version, "1:1.2.13.dfsg-1");
+    cr_expect_str_eq(p->ecosystem, "Debian:12", "from the operating-system component");
+    cr_expect_str_eq(inv->subject_purl, "pkg:oci/app@sha256%3Aab");
+    vg_inventory_free(inv);
+}
+
+Test(inventory_sbom_read, hostile_xml_and_tag_value)
+{
+    static const struct {
+        const char *doc;
+        enum vg_errc code;
+    } bad[] = {
+        {"<?xml version=\"1.0\"?><!DOCTYPE bom [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b "
+         "\"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]><bom "
+         "xmlns=\"http://cyclonedx.org/schema/bom/1.5\"><components><component><name>&b;</name>"
+         "</component></components></bom>",
+         VG_E_PARSE},
+        {"<?xml version=\"1.0\"?><!DOCTYPE bom SYSTEM \"http://example.invalid/x.dtd\"><bom "
+         "xmlns=\"http://cyclonedx.org/schema/bom/1.5\"/>",
+         VG_E_PARSE},
+        {"<bom xmlns=\"http://cyclonedx.org/schema/bom/1.5\"><components>", VG_E_PARSE},
+        {"<bom><components/></bom>", VG_E_UNSUPPORTED},
+        {"<svg xmlns=\"http://www.w3.org/2000/svg\"/>", VG_E_UNSUPPORTED},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct vg_inventory *inv = NULL;
+        struct vg_err *err = NULL;
+        cr_expect_lt(vg_sbom_read(&inv, bad[i].doc, strlen(bad[i].doc), &err), 0, "case %zu", i);
+        cr_expect(vg_err_is(err, bad[i].code), "case %zu: %s", i, err ? err->msg : "");
+        vg_err_free(&err);
+    }
+    /* Components nested past the limit: an error, not a stack overflow. */
+    size_t depth = 40, cap = 200 + depth * 48;
+    char *deep = calloc(1, cap);
+    strcat(deep, "<bom xmlns=\"http://cyclonedx.org/schema/bom/1.5\">");
+    for (size_t i = 0; i < depth; i++) {
+        strcat(deep, "<components><component>");
+    }
+    for (size_t i = 0; i < depth; i++) {
+        strcat(deep, "</component></components>");
+    }
+    strcat(deep, "</bom>");
+    struct vg_inventory *inv = NULL;
+    struct vg_err *err = NULL;
+    cr_expect_lt(vg_sbom_read(&inv, deep, strlen(deep), &err), 0);
+    cr_expect(vg_err_is(err, VG_E_LIMIT));
+    vg_err_free(&err);
+    free(deep);
+    /* A tag-value line over the limit. */
+    size_t n = 64 * 1024 + 100;
+    char *tv = malloc(n + 1);
+    memcpy(tv, "SPDXVersion: SPDX-2.3\nPackageName: ", 35);
+    memset(tv + 35, 'a', n - 35);
+    tv[n] = '\0';
+    cr_expect_lt(vg_sbom_read(&inv, tv, n, &err), 0);
+    cr_expect(vg_err_is(err, VG_E_LIMIT));
+    cr_expect(err && strstr(err->msg, "line") != NULL);
+    vg_err_free(&err);
+    free(tv);
+}
