@@ -11,8 +11,8 @@
  * connect and low-speed timeouts, TLS verification on by default. Only http:// and https:// are
  * spoken, also after redirects.
  *
- * It also owns the small HTTP grammars around it: WWW-Authenticate challenges (RFC 7235),
- * token-endpoint JSON responses, Link headers (RFC 8288 rel="next") and URL redaction.
+ * It also owns token-endpoint JSON responses and URL redaction; the WWW-Authenticate and Link
+ * grammars are in core/httphdr.h (included here) so that servers use them without libcurl.
  *
  * Error codes callers may branch on:
  *   VG_E_NET      connection refused, DNS failure, timeout, TLS failure, unexpected status
@@ -30,6 +30,7 @@
 #define VG_NET_H
 
 #include "core/core.h"
+#include "core/httphdr.h" /* WWW-Authenticate and Link grammars */
 
 /* Tunables with their defaults; 0 means "default". */
 #define VG_HTTP_CONNECT_TIMEOUT_S   30
@@ -37,11 +38,8 @@
 #define VG_HTTP_RETRY_BASE_MS       250            /* first backoff; doubles per attempt */
 #define VG_HTTP_RETRY_AFTER_CAP_S   30             /* longest Retry-After we honour */
 #define VG_HTTP_STREAM_BUFFER_BYTES (256u * 1024u) /* per-stream pending bytes before pausing */
-#define VG_HTTP_CHALLENGE_BYTES     (16u * 1024u)  /* one WWW-Authenticate value */
-#define VG_HTTP_CHALLENGES_MAX      16u
-#define VG_HTTP_AUTH_PARAMS_MAX     32u
-#define VG_HTTP_MAX_HEADERS         256u /* response header lines kept */
-#define VG_HTTP_PARALLEL            6    /* connections per host for vg_http_do_many */
+#define VG_HTTP_MAX_HEADERS         256u           /* response header lines kept */
+#define VG_HTTP_PARALLEL            6              /* connections per host for vg_http_do_many */
 
 /* Process-wide initialisation of the HTTP stack (libcurl's global state). Call once from main
  * before any thread starts; not thread-safe. VG_E_INTERNAL when the library cannot start. */
@@ -178,29 +176,8 @@ VG_NODISCARD int vg_http_url_resolve(char **out, const char *base, const char *r
 bool vg_http_url_same_origin(const char *a, const char *b);
 /* Percent-encodes s for a query component (RFC 3986 unreserved kept). Caller frees. */
 char *vg_http_query_escape(const char *s);
-/* Target of the rel="next" link in a Link header value, or NULL (caller frees). */
-char *vg_http_link_next(const char *link_header);
 
-/* ---------------------------------------------------------------- auth grammar */
-
-struct vg_http_auth_param {
-    char *name;  /* lowercased */
-    char *value; /* unquoted, escapes removed */
-};
-struct vg_http_challenge {
-    char *scheme;  /* lowercased: "basic", "bearer", ... */
-    char *token68; /* or NULL */
-    struct vg_http_auth_param *params;
-    size_t nparams;
-};
-/* Parses one WWW-Authenticate value holding one or more challenges. Bounded by
- * VG_HTTP_CHALLENGE_BYTES, VG_HTTP_CHALLENGES_MAX and VG_HTTP_AUTH_PARAMS_MAX (VG_E_LIMIT);
- * malformed input is VG_E_PARSE naming the offset. */
-VG_NODISCARD int vg_http_challenges_parse(struct vg_http_challenge **out, size_t *n,
-                                          const char *value, size_t len, struct vg_err **err);
-void vg_http_challenges_free(struct vg_http_challenge *c, size_t n);
-/* Parameter value by (case-insensitive) name, or NULL. */
-const char *vg_http_challenge_param(const struct vg_http_challenge *c, const char *name);
+/* ---------------------------------------------------------------- token responses */
 
 /* A token-endpoint response (Docker token spec / OAuth2). Token strings are wiped on dispose. */
 struct vg_http_token {
