@@ -253,16 +253,17 @@ Test(inventory_sbom_read, hostile_xml_and_tag_value)
         vg_err_free(&err);
     }
     /* Components nested past the limit: an error, not a stack overflow. */
-    size_t depth = 40, cap = 200 + depth * 48;
+    size_t depth = 40, cap = 200 + depth * 48, w = 0;
     char *deep = calloc(1, cap);
-    strcat(deep, "<bom xmlns=\"http://cyclonedx.org/schema/bom/1.5\">");
+    w += (size_t)snprintf(deep + w, cap - w, "<bom xmlns=\"http://cyclonedx.org/schema/bom/1.5\">");
     for (size_t i = 0; i < depth; i++) {
-        strcat(deep, "<components><component>");
+        w += (size_t)snprintf(deep + w, cap - w, "<components><component>");
     }
     for (size_t i = 0; i < depth; i++) {
-        strcat(deep, "</component></components>");
+        w += (size_t)snprintf(deep + w, cap - w, "</component></components>");
     }
-    strcat(deep, "</bom>");
+    w += (size_t)snprintf(deep + w, cap - w, "</bom>");
+    cr_assert_lt(w, cap);
     struct vg_inventory *inv = NULL;
     struct vg_err *err = NULL;
     cr_expect_lt(vg_sbom_read(&inv, deep, strlen(deep), &err), 0);
