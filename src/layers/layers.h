@@ -151,6 +151,7 @@ int vg_layers_walk_stream(struct vg_layer_stats *stats, vg_layers_read_fn read, 
 struct vg_zip_entry {
     struct vg_str name; /* borrowed; not NUL-terminated */
     uint16_t flags, method;
+    uint32_t crc; /* CRC-32 from the central directory; checked by vg_zip_read */
     uint64_t csize, usize, lho;
 };
 
@@ -175,7 +176,7 @@ VG_NODISCARD int vg_zip_raw(const struct vg_zip *z, const struct vg_zip_entry *e
                             const uint8_t **data, size_t *len, struct vg_err **err);
 /* Extracts an entry into out (reset first): VG_E_LIMIT when its declared or actual size
  * exceeds max or the ratio bound, VG_E_UNSUPPORTED for encrypted entries or methods other
- * than stored/deflate, VG_E_PARSE for corrupt data. */
+ * than stored/deflate, VG_E_PARSE for corrupt data or a CRC-32 mismatch. */
 VG_NODISCARD int vg_zip_read(const struct vg_zip *z, const struct vg_zip_entry *e, size_t max,
                              struct vg_buf *out, struct vg_err **err);
 /* Walks local headers from the start without the central directory (a damaged archive, or

@@ -194,11 +194,12 @@ read_central(struct vg_reader *r, struct vg_zip_entry *e, struct vg_err **err)
         return vg_err_set(err, VG_E_PARSE, "zip: bad central directory signature 0x%08x", sig);
     }
     if (vg_reader_skip(r, 4, err) < 0 || vg_reader_le16(r, &e->flags, err) < 0 ||
-        vg_reader_le16(r, &e->method, err) < 0 || vg_reader_skip(r, 8, err) < 0 ||
-        vg_reader_le32(r, &csize, err) < 0 || vg_reader_le32(r, &usize, err) < 0 ||
-        vg_reader_le16(r, &namelen, err) < 0 || vg_reader_le16(r, &extralen, err) < 0 ||
-        vg_reader_le16(r, &commentlen, err) < 0 || vg_reader_skip(r, 8, err) < 0 ||
-        vg_reader_le32(r, &lho, err) < 0 || vg_reader_take(r, namelen, &name, err) < 0 ||
+        vg_reader_le16(r, &e->method, err) < 0 || vg_reader_skip(r, 4, err) < 0 ||
+        vg_reader_le32(r, &e->crc, err) < 0 || vg_reader_le32(r, &csize, err) < 0 ||
+        vg_reader_le32(r, &usize, err) < 0 || vg_reader_le16(r, &namelen, err) < 0 ||
+        vg_reader_le16(r, &extralen, err) < 0 || vg_reader_le16(r, &commentlen, err) < 0 ||
+        vg_reader_skip(r, 8, err) < 0 || vg_reader_le32(r, &lho, err) < 0 ||
+        vg_reader_take(r, namelen, &name, err) < 0 ||
         vg_reader_take(r, extralen, &extra, err) < 0 || vg_reader_skip(r, commentlen, err) < 0) {
         return -1;
     }
@@ -384,6 +385,22 @@ inflate_into(const uint8_t *src, size_t n, size_t max, struct vg_buf *out, struc
     return 0;
 }
 
+static int
+check_crc(const struct vg_zip_entry *e, const struct vg_buf *out, struct vg_err **err)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (size_t done = 0; done < out->len;) {
+        size_t take = out->len - done < (1u << 30) ? out->len - done : (1u << 30);
+        crc = crc32(crc, out->data + done, (uInt)take);
+        done += take;
+    }
+    if ((uint32_t)crc != e->crc) {
+        return vg_err_set(err, VG_E_PARSE, "zip: member CRC-32 %08x, expected %08x", (unsigned)crc,
+                          (unsigned)e->crc);
+    }
+    return 0;
+}
+
 int
 vg_zip_read(const struct vg_zip *z, const struct vg_zip_entry *e, size_t max, struct vg_buf *out,
             struct vg_err **err)
@@ -406,7 +423,10 @@ vg_zip_read(const struct vg_zip *z, const struct vg_zip_entry *e, size_t max, st
             return vg_err_set(err, VG_E_LIMIT, "zip: stored member of %zu bytes (limit %zu)", n,
                               max);
         }
-        return vg_buf_append(out, raw, n, err);
+        if (vg_buf_append(out, raw, n, err) < 0) {
+            return -1;
+        }
+        return check_crc(e, out, err);
     }
     if (e->method != 8) {
         return vg_err_set(err, VG_E_UNSUPPORTED, "zip: compression method %u", e->method);
@@ -420,7 +440,10 @@ vg_zip_read(const struct vg_zip *z, const struct vg_zip_entry *e, size_t max, st
     if (e->usize && vg_buf_reserve(out, e->usize < max ? (size_t)e->usize : max, err) < 0) {
         return -1;
     }
-    return inflate_into(raw, n, max, out, err);
+    if (inflate_into(raw, n, max, out, err) < 0) {
+        return -1;
+    }
+    return check_crc(e, out, err);
 }
 
 int

@@ -518,7 +518,7 @@ vg_vulndb_builder_add_zip(struct vg_vulndb_builder *b, const char *zip_path,
         b->srcs[i].etag = vg_strdup(meta->etag);
         b->srcs[i].last_modified = vg_strdup(meta->last_modified);
     }
-    return vg_zip_walk(zip_path, zip_entry, zip_bad, b, err);
+    return vg_vulndb_zip_walk(zip_path, zip_entry, zip_bad, b, err);
 }
 
 /* ---------------------------------------------------------------- NVD and Debian tracker */

@@ -11,7 +11,6 @@
 
 /* Bounds for ingestion (module-local; see the report to move them into core/limits.h). */
 #define VULNDB_MAX_ZIP_ENTRIES   2000000u
-#define VULNDB_MAX_ZIP_REOPENS   64u /* damaged entries tolerated per archive */
 #define VULNDB_MAX_ZIP_TOTAL     (16ull * 1024ull * 1024ull * 1024ull)
 #define VULNDB_MAX_SECDB_BYTES   (64u * 1024u * 1024u)
 #define VULNDB_MAX_DIR_DEPTH     16
@@ -87,11 +86,12 @@ bool vg_vulndb_ranges_decode(struct vg_vulndb_advisory *adv, const char *text, s
 
 typedef int (*zip_entry_fn)(const char *name, const uint8_t *data, size_t len, void *ctx,
                             struct vg_err **err);
-/* Walks *.json entries of a zip file. An entry over VG_LIMIT_OSV_RECORD_BYTES or one that
- * fails to decompress is reported to `bad` (counted and skipped), not fatal. */
+/* Walks *.json entries of a zip file (through layers' zip reader). An entry over
+ * VG_LIMIT_OSV_RECORD_BYTES or one that fails to decompress or its CRC is reported to `bad`
+ * (counted and skipped), not fatal. */
 typedef void (*zip_bad_fn)(const char *name, const char *why, void *ctx);
-VG_NODISCARD int vg_zip_walk(const char *path, zip_entry_fn fn, zip_bad_fn bad, void *ctx,
-                             struct vg_err **err);
+VG_NODISCARD int vg_vulndb_zip_walk(const char *path, zip_entry_fn fn, zip_bad_fn bad, void *ctx,
+                                    struct vg_err **err);
 
 /* ---------------------------------------------------------------- NVD and Debian tracker */
 

@@ -1,111 +1,45 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * Reading OSV all.zip archives with libarchive. (libarchive belongs to layers/ per
- * ARCHITECTURE.md; this file is the only other user until layers offers a generic archive
- * walker.) Entries are read into memory one at a time under VG_LIMIT_OSV_RECORD_BYTES;
- * names are data, never paths: nothing is extracted. Entry count and total unpacked size are
- * capped (decompression bombs).
+ * Walking OSV all.zip archives through the one zip reader of layers/: the file is mapped
+ * read-only, the central directory parsed (bounded by VULNDB_MAX_ZIP_ENTRIES), and each
+ * `*.json` member extracted into memory one at a time under VG_LIMIT_OSV_RECORD_BYTES. Names
+ * are data, never paths: nothing is extracted to disk. A member that is too large, damaged or
+ * fails its CRC is reported to `bad` and skipped; the total unpacked size is capped
+ * (decompression bombs).
  */
 #include "vulndb/vulndb_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "layers/layers.h"
 
-static void
-archive_freep(struct archive **a)
-{
-    if (*a) {
-        archive_read_free(*a);
-    }
-}
-#define vg_autoarchive VG_CLEANUP(archive_freep)
-
-/* Reads the current entry's data, at most max+1 bytes so that oversize is detected. Returns 0,
- * VG_E_LIMIT for oversize, VG_E_PARSE for a damaged entry (with *fatal set when the archive
- * cannot continue). */
 static int
-read_entry(struct archive *a, struct vg_buf *buf, bool *fatal, const char **why)
+walk_members(const char *path, const struct vg_zip *z, zip_entry_fn fn, zip_bad_fn bad, void *ctx,
+             struct vg_err **err)
 {
-    uint8_t chunk[64 * 1024];
-    vg_buf_reset(buf);
-    for (;;) {
-        la_ssize_t n = archive_read_data(a, chunk, sizeof(chunk));
-        if (n == 0) {
-            return 0;
-        }
-        if (n < 0) {
-            *fatal = n == ARCHIVE_FATAL;
-            *why = archive_error_string(a) ? archive_error_string(a) : "damaged entry";
-            return -VG_E_PARSE;
-        }
-        struct vg_err *e = NULL;
-        if (vg_buf_append(buf, chunk, (size_t)n, &e) < 0) {
-            vg_err_free(&e);
-            *why = "record larger than the OSV record limit";
-            /* Skip the rest of this entry; the next header call does that. */
-            return -VG_E_LIMIT;
-        }
-    }
-}
-
-/* One pass over the archive from entry `first`; *resume gets the index to restart from when
- * an entry's data is damaged beyond what the decompressor can skip (libarchive refuses any
- * further call after ARCHIVE_FATAL, but the seekable reader finds entries through the central
- * directory, so reopening and skipping to the next entry recovers). */
-static int
-zip_pass(const char *path, uint64_t first, uint64_t *resume, zip_entry_fn fn, zip_bad_fn bad,
-         void *ctx, uint64_t *total, struct vg_err **err)
-{
-    vg_autoarchive struct archive *a = archive_read_new();
-    archive_read_support_format_zip_seekable(a);
-    if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK) {
-        return vg_err_set(err, VG_E_PARSE, "open zip %s: %s", path, archive_error_string(a));
-    }
     vg_autobuf struct vg_buf buf = VG_BUF_INIT(VG_LIMIT_OSV_RECORD_BYTES);
-    *resume = 0;
-    for (uint64_t idx = 0;; idx++) {
-        struct archive_entry *ent = NULL;
-        int rc = archive_read_next_header(a, &ent);
-        if (rc == ARCHIVE_EOF) {
-            return 0;
+    uint64_t total = 0;
+    for (size_t i = 0; i < z->n; i++) {
+        const struct vg_zip_entry *e = &z->ents[i];
+        if (!vg_str_endswith(e->name, ".json")) {
+            continue; /* directories end in '/' */
         }
-        if (rc == ARCHIVE_FATAL) {
-            return vg_err_set(err, VG_E_PARSE, "zip %s: entry %llu: %s", path,
-                              (unsigned long long)idx, archive_error_string(a));
-        }
-        if (idx >= VULNDB_MAX_ZIP_ENTRIES) {
-            return vg_err_set(err, VG_E_LIMIT, "zip %s: more than %u entries", path,
-                              VULNDB_MAX_ZIP_ENTRIES);
-        }
-        const char *name = archive_entry_pathname(ent);
-        if (idx < first || !name || archive_entry_filetype(ent) != AE_IFREG ||
-            !vg_cstr_endswith(name, ".json")) {
+        vg_autofree char *nm = vg_strndup(e->name.ptr, e->name.len);
+        struct vg_err *why = NULL;
+        if (vg_zip_read(z, e, VG_LIMIT_OSV_RECORD_BYTES, &buf, &why) < 0) {
+            bad(nm,
+                vg_err_is(why, VG_E_LIMIT) ? "record larger than the OSV record limit" : why->msg,
+                ctx);
+            vg_err_free(&why);
             continue;
         }
-        vg_autofree char *nm = vg_strdup(name);
-        if (rc < ARCHIVE_WARN) {
-            bad(nm, archive_error_string(a) ? archive_error_string(a) : "bad header", ctx);
-            continue;
-        }
-        if (archive_entry_size_is_set(ent) &&
-            archive_entry_size(ent) > (la_int64_t)VG_LIMIT_OSV_RECORD_BYTES) {
-            bad(nm, "record larger than the OSV record limit", ctx);
-            continue;
-        }
-        bool fatal = false;
-        const char *why = NULL;
-        if (read_entry(a, &buf, &fatal, &why) < 0) {
-            bad(nm, why, ctx);
-            if (fatal) {
-                *resume = idx + 1;
-                return 0;
-            }
-            continue;
-        }
-        *total += buf.len;
-        if (*total > VULNDB_MAX_ZIP_TOTAL) {
+        total += buf.len;
+        if (total > VULNDB_MAX_ZIP_TOTAL) {
             return vg_err_set(err, VG_E_LIMIT, "zip %s: unpacked size over %llu bytes", path,
                               (unsigned long long)VULNDB_MAX_ZIP_TOTAL);
         }
@@ -113,24 +47,39 @@ zip_pass(const char *path, uint64_t first, uint64_t *resume, zip_entry_fn fn, zi
             return vg_err_wrap(err, "zip %s", path);
         }
     }
+    return 0;
 }
 
 int
-vg_zip_walk(const char *path, zip_entry_fn fn, zip_bad_fn bad, void *ctx, struct vg_err **err)
+vg_vulndb_zip_walk(const char *path, zip_entry_fn fn, zip_bad_fn bad, void *ctx,
+                   struct vg_err **err)
 {
-    uint64_t first = 0, total = 0;
-    for (unsigned reopen = 0;; reopen++) {
-        uint64_t resume = 0;
-        if (zip_pass(path, first, &resume, fn, bad, ctx, &total, err) < 0) {
-            return -VG_E_PARSE;
-        }
-        if (resume == 0) {
-            return 0;
-        }
-        if (reopen == VULNDB_MAX_ZIP_REOPENS) {
-            return vg_err_set(err, VG_E_PARSE, "zip %s: more than %u damaged entries", path,
-                              VULNDB_MAX_ZIP_REOPENS);
-        }
-        first = resume;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return vg_err_set(err, VG_E_IO, "open zip %s: %s", path, strerror(errno));
     }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return vg_err_set(err, VG_E_IO, "open zip %s: not a regular file", path);
+    }
+    size_t len = (size_t)st.st_size;
+    void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    close(fd);
+    if (map == MAP_FAILED) {
+        return vg_err_set(err, VG_E_IO, "map zip %s: %s", path, strerror(errno));
+    }
+    static const uint8_t empty[1];
+    struct vg_zip z;
+    int rc = vg_zip_open(&z, map ? map : empty, len, VULNDB_MAX_ZIP_ENTRIES, err);
+    if (rc < 0) {
+        rc = vg_err_wrap(err, "zip %s", path);
+    } else {
+        rc = walk_members(path, &z, fn, bad, ctx, err);
+        vg_zip_dispose(&z);
+    }
+    if (map) {
+        munmap(map, len);
+    }
+    return rc;
 }

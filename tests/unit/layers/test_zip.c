@@ -29,6 +29,7 @@ struct zmem {
     size_t clen;
     uint64_t ulen;
     uint16_t method;
+    uint32_t crc; /* of the uncompressed bytes */
 };
 
 struct zw {
@@ -72,7 +73,7 @@ build(struct zw *w, const struct zmem *m, size_t n, const uint32_t *lho_override
         le16(w, 0);
         le16(w, m[i].method);
         le32(w, 0);
-        le32(w, 0);
+        le32(w, m[i].crc);
         le32(w, (uint32_t)m[i].clen);
         le32(w, (uint32_t)m[i].ulen);
         le16(w, (uint32_t)strlen(m[i].name));
@@ -88,7 +89,7 @@ build(struct zw *w, const struct zmem *m, size_t n, const uint32_t *lho_override
         le16(w, 0);
         le16(w, m[i].method);
         le32(w, 0);
-        le32(w, 0);
+        le32(w, m[i].crc);
         le32(w, (uint32_t)m[i].clen);
         le32(w, (uint32_t)m[i].ulen);
         le16(w, (uint32_t)strlen(m[i].name));
@@ -138,6 +139,12 @@ entry(const struct vg_zip *z, const char *name)
     return NULL;
 }
 
+static uint32_t
+crc_of(const void *p, size_t n)
+{
+    return (uint32_t)crc32(0, p, (uInt)n);
+}
+
 static const char text[] = "hello, zip world; hello, zip world; hello, zip world\n";
 
 static void
@@ -145,8 +152,8 @@ two_members(struct zw *w, uint8_t *defl, size_t cap)
 {
     size_t dl = deflate_raw((const uint8_t *)text, sizeof(text) - 1, defl, cap);
     struct zmem m[] = {
-        {"a.txt", (const uint8_t *)"stored!", 7, 7, 0},
-        {"dir/b.txt", defl, dl, sizeof(text) - 1, 8},
+        {"a.txt", (const uint8_t *)"stored!", 7, 7, 0, crc_of("stored!", 7)},
+        {"dir/b.txt", defl, dl, sizeof(text) - 1, 8, crc_of(text, sizeof(text) - 1)},
     };
     build(w, m, 2, NULL);
 }
@@ -174,6 +181,21 @@ Test(layers_zip, stored_and_deflate_members)
     cr_expect_lt(vg_zip_read(&z, entry(&z, "dir/b.txt"), 10, &out, &err), 0);
     cr_expect(vg_err_is(err, VG_E_LIMIT));
     vg_err_free(&err);
+    vg_zip_dispose(&z);
+}
+
+Test(layers_zip, crc_mismatch_is_a_parse_error)
+{
+    static struct zw w;
+    struct zmem m[] = {{"a.txt", (const uint8_t *)"stored!", 7, 7, 0, crc_of("stored?", 7)}};
+    w.n = 0;
+    build(&w, m, 1, NULL);
+    struct vg_zip z;
+    cr_assert_eq(vg_zip_open(&z, w.b, w.n, 16, &err), 0);
+    vg_autobuf struct vg_buf out = VG_BUF_INIT(1024);
+    cr_expect_lt(vg_zip_read(&z, &z.ents[0], 1024, &out, &err), 0);
+    cr_expect(vg_err_is(err, VG_E_PARSE));
+    cr_expect_not_null(strstr(err->msg, "CRC"), "%s", err->msg);
     vg_zip_dispose(&z);
 }
 
@@ -255,8 +277,8 @@ Test(layers_zip, overlapping_members_are_refused)
     uint8_t defl[256];
     size_t dl = deflate_raw((const uint8_t *)text, sizeof(text) - 1, defl, sizeof(defl));
     struct zmem m[] = {
-        {"a.txt", (const uint8_t *)"stored!", 7, 7, 0},
-        {"b.txt", defl, dl, sizeof(text) - 1, 8},
+        {"a.txt", (const uint8_t *)"stored!", 7, 7, 0, 0},
+        {"b.txt", defl, dl, sizeof(text) - 1, 8, 0},
     };
     /* Both directory entries point at the first local header. */
     uint32_t same[] = {0, 0};
@@ -279,7 +301,7 @@ Test(layers_zip, overlapping_members_are_refused)
 Test(layers_zip, offsets_past_the_end_are_refused)
 {
     static struct zw w;
-    struct zmem m[] = {{"a.txt", (const uint8_t *)"stored!", 7, 7, 0}};
+    struct zmem m[] = {{"a.txt", (const uint8_t *)"stored!", 7, 7, 0, 0}};
     uint32_t far[] = {0x7fffff00u};
     w.n = 0;
     build(&w, m, 1, far);
@@ -311,7 +333,7 @@ Test(layers_zip, deflate_bomb_and_lying_sizes_are_bounded)
     size_t dl = deflate_raw(zeros, big, defl, sizeof(defl));
     free(zeros);
     static struct zw w;
-    struct zmem honest[] = {{"bomb", defl, dl, big, 8}};
+    struct zmem honest[] = {{"bomb", defl, dl, big, 8, 0}};
     w.n = 0;
     build(&w, honest, 1, NULL);
     struct vg_zip z;
@@ -322,7 +344,7 @@ Test(layers_zip, deflate_bomb_and_lying_sizes_are_bounded)
     vg_err_free(&err);
     vg_zip_dispose(&z);
     /* The same bomb declaring 10 bytes: inflation itself stops at the bound. */
-    struct zmem liar[] = {{"bomb", defl, dl, 10, 8}};
+    struct zmem liar[] = {{"bomb", defl, dl, 10, 8, 0}};
     w.n = 0;
     build(&w, liar, 1, NULL);
     cr_assert_eq(vg_zip_open(&z, w.b, w.n, 16, &err), 0);
@@ -335,7 +357,7 @@ Test(layers_zip, deflate_bomb_and_lying_sizes_are_bounded)
      * under a generous max. Stored bytes "\x03\x00" are an empty final block; flip to a
      * corrupt stream and check it fails as a parse error instead. */
     uint8_t junk[] = {0xff, 0xff, 0xff, 0xff};
-    struct zmem bad[] = {{"junk", junk, sizeof(junk), 4, 8}};
+    struct zmem bad[] = {{"junk", junk, sizeof(junk), 4, 8, 0}};
     w.n = 0;
     build(&w, bad, 1, NULL);
     cr_assert_eq(vg_zip_open(&z, w.b, w.n, 16, &err), 0);
@@ -344,7 +366,7 @@ Test(layers_zip, deflate_bomb_and_lying_sizes_are_bounded)
     vg_err_free(&err);
     vg_zip_dispose(&z);
     /* Unsupported method and encryption are named. */
-    struct zmem bz[] = {{"x", (const uint8_t *)"abc", 3, 3, 12}};
+    struct zmem bz[] = {{"x", (const uint8_t *)"abc", 3, 3, 12, 0}};
     w.n = 0;
     build(&w, bz, 1, NULL);
     cr_assert_eq(vg_zip_open(&z, w.b, w.n, 16, &err), 0);
@@ -365,7 +387,7 @@ Test(layers_zip, ratio_bound_stops_inflation_before_max)
     free(zeros);
     cr_assert_gt(dl, 64);
     static struct zw w;
-    struct zmem m[] = {{"r", defl, 64, 0, 8}};
+    struct zmem m[] = {{"r", defl, 64, 0, 8, 0}};
     w.n = 0;
     build(&w, m, 1, NULL);
     struct vg_zip z;
