@@ -11,7 +11,6 @@
 /* Parses one descriptor object; `where` is its JSON pointer for messages. VG_E_PARSE. */
 int vg_oci_desc_parse(struct vg_oci_desc *out, const json_t *j, const char *where,
                       struct vg_err **err);
-void vg_oci_desc_copy(struct vg_oci_desc *dst, const struct vg_oci_desc *src);
 
 bool vg_oci_mt_is_manifest(const char *mt); /* OCI manifest or Docker schema2 */
 bool vg_oci_mt_is_index(const char *mt);    /* OCI index or Docker manifest list */

@@ -78,6 +78,8 @@ struct vg_oci_desc {
     json_t *annotations;             /* object or NULL; owned */
 };
 void vg_oci_desc_dispose(struct vg_oci_desc *d);
+/* A deep copy (strings, platform, annotations). */
+void vg_oci_desc_copy(struct vg_oci_desc *dst, const struct vg_oci_desc *src);
 
 /* A parsed image manifest (OCI manifest or Docker schema2), or an index (OCI index or Docker
  * manifest list). Schema1 is refused with VG_E_UNSUPPORTED and a clear message. */
@@ -101,6 +103,39 @@ void vg_oci_manifest_free(struct vg_oci_manifest *m);
  * VG_E_NOTFOUND listing the available platforms when none matches. */
 int vg_oci_index_select(const struct vg_oci_desc **out, const struct vg_oci_manifest *index,
                         const struct vg_oci_platform *want, struct vg_err **err);
+
+/* An image index as an editable value (referrers listings, the referrers tag-schema fallback
+ * index, merged pages): descriptors in order, no duplicate digests added by vg_oci_index_add.
+ * Serialization is deterministic (fixed key order, annotations sorted, compact), so equal
+ * indexes have equal digests. Index-level mediaType/artifactType/annotations are kept;
+ * unknown descriptor fields (urls, data) are not. Zero-initialize before use. */
+struct vg_oci_index {
+    struct vg_oci_desc *v;
+    size_t n, cap;
+    char *media_type;    /* NULL: serialized as the OCI index type */
+    char *artifact_type; /* may be NULL */
+    json_t *annotations; /* object or NULL; owned */
+};
+/* Parses an index document (needs only a "manifests" array of valid descriptors; at most
+ * VG_LIMIT_INDEX_ENTRIES). `what` names the document in messages. VG_E_PARSE / VG_E_LIMIT. */
+VG_NODISCARD int vg_oci_index_parse(struct vg_oci_index *out, const void *data, size_t len,
+                                    const char *what, struct vg_err **err);
+/* Appends the manifests[] of another index document (a further page) as they are. */
+VG_NODISCARD int vg_oci_index_append_json(struct vg_oci_index *ix, const void *data, size_t len,
+                                          const char *what, struct vg_err **err);
+const struct vg_oci_desc *vg_oci_index_find(const struct vg_oci_index *ix,
+                                            const struct vg_digest *d);
+/* Appends a copy of d unless its digest is listed already (*added says which). */
+VG_NODISCARD int vg_oci_index_add(struct vg_oci_index *ix, const struct vg_oci_desc *d, bool *added,
+                                  struct vg_err **err);
+/* Removes the entry with digest d; false when none is listed. */
+bool vg_oci_index_remove(struct vg_oci_index *ix, const struct vg_digest *d);
+/* Keeps only entries whose artifactType equals artifact_type; returns how many remain. */
+size_t vg_oci_index_filter(struct vg_oci_index *ix, const char *artifact_type);
+/* Appends the canonical JSON to out. */
+VG_NODISCARD int vg_oci_index_serialize(const struct vg_oci_index *ix, struct vg_buf *out,
+                                        struct vg_err **err);
+void vg_oci_index_dispose(struct vg_oci_index *ix);
 
 struct vg_oci_history {
     char *created, *created_by, *comment;

@@ -491,27 +491,6 @@ referrers_fallback(struct vg_oci_remote_client *c, const struct vg_digest *subje
     return rc;
 }
 
-/* Appends the "manifests" of one referrers page (an image index) to all. */
-static int
-referrers_page_add(json_t *all, const struct vg_buf *body, const char *what, unsigned page,
-                   struct vg_err **err)
-{
-    vg_autojson json_t *j = NULL;
-    if (vg_json_parse(&j, body->data, body->len, VG_LIMIT_MANIFEST_BYTES, what, err) < 0) {
-        return vg_err_wrap(err, "page %u", page + 1);
-    }
-    json_t *m = json_object_get(j, "manifests");
-    if (!json_is_array(m)) {
-        return vg_err_set(err, VG_E_PARSE, "%s: page %u is not an image index", what, page + 1);
-    }
-    if (json_array_extend(all, m) < 0) {
-        return vg_err_set(err, VG_E_INTERNAL, "%s: out of memory", what);
-    }
-    return 0;
-}
-
-/* The referrers API's answer (first page `resp`, 200) into out, following Link rel="next"
- * pages (same origin only, at most REFERRERS_PAGES_MAX) and merging them into one index. */
 static int
 referrers_collect(struct vg_oci_remote_client *c, const char *url, struct vg_http_resp *resp,
                   const char *what, struct vg_buf *out, struct vg_err **err)
@@ -524,45 +503,39 @@ referrers_collect(struct vg_oci_remote_client *c, const char *url, struct vg_htt
         return vg_buf_append(out, resp->body.data, resp->body.len, err);
     }
     vg_autofree char *cur = NULL;
-    vg_autojson json_t *all = json_array();
-    int rc = referrers_page_add(all, &resp->body, what, 0, err);
+    struct vg_oci_index all = {0};
+    int rc = vg_oci_index_append_json(&all, resp->body.data, resp->body.len, what, err);
     const char *hdrs[] = {"Accept: " VG_MT_OCI_INDEX};
     size_t total = resp->body.len, max = out->max ? out->max : VG_LIMIT_MANIFEST_BYTES;
     for (unsigned page = 1; next && rc == 0; page++) {
         free(cur);
         cur = vg_steal_ptr(&next);
         if (page >= REFERRERS_PAGES_MAX) {
-            return vg_err_set(err, VG_E_LIMIT, "%s: more than %u pages", what, REFERRERS_PAGES_MAX);
+            rc = vg_err_set(err, VG_E_LIMIT, "%s: more than %u pages", what, REFERRERS_PAGES_MAX);
+            break;
         }
         struct vg_http_req req = {
             .url = cur, .headers = hdrs, .nheaders = 1, .max_body = VG_LIMIT_MANIFEST_BYTES};
         struct vg_http_resp r;
         if (vg_oci_remote_do(c, &req, false, &r, err) < 0) {
-            return vg_err_wrap(err, "%s", what);
+            rc = vg_err_wrap(err, "%s", what);
+            break;
         }
         total += r.body.len;
         rc = r.status != 200 ? vg_oci_remote_status_error(c, what, r.status, &r.body, err)
              : total > max   ? vg_err_set(err, VG_E_LIMIT, "%s: pages exceed %zu bytes", what, max)
-                             : referrers_page_add(all, &r.body, what, page, err);
+                             : vg_oci_index_append_json(&all, r.body.data, r.body.len, what, err);
         if (rc == 0) {
             rc = page_next(cur, &r, &next, what, err);
         }
         vg_http_resp_dispose(&r);
     }
     free(next);
-    if (rc < 0) {
-        return -1;
+    if (rc == 0 && vg_oci_index_serialize(&all, out, err) < 0) {
+        rc = vg_err_wrap(err, "%s", what);
     }
-    vg_autojson json_t *idx = json_pack("{s:i,s:s,s:O}", "schemaVersion", 2, "mediaType",
-                                        VG_MT_OCI_INDEX, "manifests", all);
-    vg_autofree char *text = idx ? vg_json_dumps(idx, JSON_COMPACT) : NULL;
-    if (!text) {
-        return vg_err_set(err, VG_E_INTERNAL, "%s: out of memory", what);
-    }
-    if (vg_buf_append_str(out, text, err) < 0) {
-        return vg_err_wrap(err, "%s", what);
-    }
-    return 0;
+    vg_oci_index_dispose(&all);
+    return rc < 0 ? -1 : 0;
 }
 
 int

@@ -288,46 +288,26 @@ vg_sign_referrers_index_add(struct vg_buf *out, const void *index, size_t len, c
                             struct vg_err **err)
 {
     *added = false;
-    vg_autojson json_t *root = NULL;
-    if (len == 0) {
-        root = json_pack("{s:i,s:s,s:[]}", "schemaVersion", 2, "mediaType", VG_MT_OCI_INDEX,
-                         "manifests");
-    } else if (vg_json_parse(&root, index, len, VG_LIMIT_MANIFEST_BYTES, "referrers index", err) <
-               0) {
+    struct vg_oci_index ix = {0};
+    if (len > 0 && vg_oci_index_parse(&ix, index, len, "referrers index", err) < 0) {
         return -1;
     }
-    json_t *arr = json_is_object(root) ? vg_json_arr(root, "manifests") : NULL;
-    if (!arr) {
-        return vg_err_set(err, VG_E_PARSE, "referrers index: manifests: missing or not an array");
-    }
-    if (json_array_size(arr) >= VG_SIGN_MAX_REFERRERS) {
+    if (ix.n >= VG_SIGN_MAX_REFERRERS) {
+        vg_oci_index_dispose(&ix);
         return vg_err_set(err, VG_E_LIMIT, "referrers index already lists %u manifests",
                           VG_SIGN_MAX_REFERRERS);
     }
-    struct vg_digest d;
-    vg_digest_of(&d, VG_DIGEST_SHA256, manifest, mlen);
-    size_t i;
-    json_t *e;
-    json_array_foreach (arr, i, e) {
-        const char *have = vg_json_str(e, "digest");
-        if (have && strcmp(have, d.text) == 0) {
-            return vg_buf_append(out, index, len, err);
-        }
+    struct vg_oci_desc d = {.media_type = vg_strdup(VG_SIGN_MT_OCI_MANIFEST),
+                            .size = mlen,
+                            .artifact_type = vg_strdup(artifact_type),
+                            .annotations = manifest_annotations(manifest, mlen)};
+    vg_digest_of(&d.digest, VG_DIGEST_SHA256, manifest, mlen);
+    int rc = vg_oci_index_add(&ix, &d, added, err);
+    vg_oci_desc_dispose(&d);
+    if (rc == 0) {
+        /* An index that already lists the manifest is left byte for byte as it is. */
+        rc = *added ? vg_oci_index_serialize(&ix, out, err) : vg_buf_append(out, index, len, err);
     }
-    json_t *ent = json_object();
-    json_object_set_new(ent, "mediaType", json_string(VG_SIGN_MT_OCI_MANIFEST));
-    json_object_set_new(ent, "size", json_integer((json_int_t)mlen));
-    json_object_set_new(ent, "digest", json_string(d.text));
-    json_object_set_new(ent, "artifactType", json_string(artifact_type));
-    json_t *ann = manifest_annotations(manifest, mlen);
-    if (ann) {
-        json_object_set_new(ent, "annotations", ann);
-    }
-    json_array_append_new(arr, ent);
-    vg_autofree char *s = vg_json_dumps(root, JSON_COMPACT);
-    if (!s) {
-        return vg_err_set(err, VG_E_INTERNAL, "referrers index: cannot serialize");
-    }
-    *added = true;
-    return vg_buf_append_str(out, s, err);
+    vg_oci_index_dispose(&ix);
+    return rc;
 }
