@@ -76,6 +76,12 @@ char *vg_strdup(const char *s);       /* NULL in, NULL out */
 char *vg_strndup(const char *s, size_t n);
 void *vg_memdup(const void *p, size_t n);
 
+/* qsort/bsearch that accept an empty (possibly NULL) array: the libc functions declare their
+ * base nonnull even for zero elements, which UBSan reports. */
+void vg_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+void *vg_bsearch(const void *key, const void *base, size_t n, size_t size,
+                 int (*cmp)(const void *, const void *));
+
 static inline void *
 vg_steal_ptr(void *pp)
 {

@@ -215,3 +215,21 @@ vg_parse_i64(struct vg_str s, int64_t *out)
     *out = neg ? (int64_t)(0 - v) : (int64_t)v;
     return 0;
 }
+
+void
+vg_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (base && n > 1) {
+        qsort(base, n, size, cmp);
+    }
+}
+
+void *
+vg_bsearch(const void *key, const void *base, size_t n, size_t size,
+           int (*cmp)(const void *, const void *))
+{
+    if (!base || n == 0) {
+        return NULL;
+    }
+    return bsearch(key, base, n, size, cmp);
+}

@@ -480,7 +480,7 @@ attr_build(struct attr_table *t, const struct vg_inventory_builder *b)
             t->v[t->n++] = (struct attr){attr_key(r->path, &r->pkgs.v[k]), r};
         }
     }
-    qsort(t->v, t->n, sizeof(*t->v), attr_cmp);
+    vg_qsort(t->v, t->n, sizeof(*t->v), attr_cmp);
 }
 
 /* The earliest layer whose copy of this database already listed the package. */
@@ -725,7 +725,7 @@ vg_inventory_builder_finish(struct vg_inventory **out, struct vg_inventory_build
         vg_inv_pkg_finalize(&all.v[i], &inv->os);
     }
     if (all.n) {
-        qsort(all.v, all.n, sizeof(*all.v), pkg_cmp);
+        vg_qsort(all.v, all.n, sizeof(*all.v), pkg_cmp);
     }
     inv->pkgs = all.v;
     inv->npkgs = all.n;

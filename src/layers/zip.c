@@ -232,7 +232,7 @@ check_layout(const struct vg_zip *z, uint64_t dir_off, struct vg_err **err)
     for (size_t i = 0; i < z->n; i++) {
         by[i] = &z->ents[i];
     }
-    qsort(by, z->n, sizeof(*by), cmp_lho);
+    vg_qsort(by, z->n, sizeof(*by), cmp_lho);
     int rc = 0;
     for (size_t i = 0; i < z->n && rc == 0; i++) {
         const struct vg_zip_entry *e = by[i];

@@ -189,7 +189,7 @@ sorted_object(json_t *obj)
     json_object_foreach (obj, key, val) {
         keys[k++] = key;
     }
-    qsort(keys, k, sizeof(*keys), cmp_str);
+    vg_qsort(keys, k, sizeof(*keys), cmp_str);
     json_t *out = json_object();
     for (size_t i = 0; i < k; i++) {
         json_object_set_new(out, keys[i], json_deep_copy(json_object_get(obj, keys[i])));

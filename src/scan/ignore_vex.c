@@ -322,7 +322,7 @@ index_build(struct vg_vex *v)
             v->keys[v->nkeys++] = (struct vex_key){v->st[i].vulns[k], i};
         }
     }
-    qsort(v->keys, v->nkeys, sizeof(*v->keys), key_cmp);
+    vg_qsort(v->keys, v->nkeys, sizeof(*v->keys), key_cmp);
 }
 
 struct vg_vex *

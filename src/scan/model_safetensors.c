@@ -148,7 +148,7 @@ static void
 check_tiling(struct vg_model_findings *out, const char *path, struct span *sp, size_t n,
              uint64_t data_len, bool truncated)
 {
-    qsort(sp, n, sizeof(*sp), span_cmp);
+    vg_qsort(sp, n, sizeof(*sp), span_cmp);
     uint64_t at = 0;
     for (size_t i = 0; i < n; i++) {
         if (sp[i].begin != at) {

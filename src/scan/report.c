@@ -95,10 +95,10 @@ vg_scan_report_sort(struct vg_scan_report *r)
         qsort_r(r->vulns, r->nvulns, sizeof(*r->vulns), cmp_vuln, r);
     }
     if (r->nsecrets) {
-        qsort(r->secrets, r->nsecrets, sizeof(*r->secrets), cmp_secret);
+        vg_qsort(r->secrets, r->nsecrets, sizeof(*r->secrets), cmp_secret);
     }
     if (r->nmodels) {
-        qsort(r->models, r->nmodels, sizeof(*r->models), cmp_model);
+        vg_qsort(r->models, r->nmodels, sizeof(*r->models), cmp_model);
     }
 }
 

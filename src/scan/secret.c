@@ -636,7 +636,7 @@ run_rule_windows(struct scan_ctx *c, const struct vg_secret_rule *r, const struc
             n += hit[r->kw[k]].n;
         }
     }
-    qsort(pos, n, sizeof(*pos), pos_cmp);
+    vg_qsort(pos, n, sizeof(*pos), pos_cmp);
     const char *d = c->data;
     size_t ws = 0, we = 0, floor = 0, cursor = 0, line = 1;
     bool open = false, ok = true;

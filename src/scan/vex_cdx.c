@@ -69,7 +69,7 @@ static const json_t *
 find_ref(const struct refidx *x, const char *ref)
 {
     struct refent key = {ref, NULL};
-    const struct refent *e = bsearch(&key, x->v, x->n, sizeof(*x->v), refent_cmp);
+    const struct refent *e = vg_bsearch(&key, x->v, x->n, sizeof(*x->v), refent_cmp);
     if (!e) {
         return NULL;
     }
@@ -207,8 +207,8 @@ vg_vex_parse_cyclonedx(struct vg_vex *v, const json_t *root, struct vg_err **err
     }
     struct refidx x = {0};
     int rc = refidx_add(&x, vg_json_arr(root, "components"), 0, err);
-    if (rc == 0) {
-        qsort(x.v, x.n, sizeof(*x.v), refent_cmp);
+    if (rc == 0 && x.n > 1) {
+        vg_qsort(x.v, x.n, sizeof(*x.v), refent_cmp);
     }
     size_t i;
     json_t *j;

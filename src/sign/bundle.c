@@ -34,7 +34,7 @@ vg_sign_statement_v1_build(struct vg_buf *out, const struct vg_digest *subject,
     vg_autofree struct vg_sign_kv *sorted = vg_calloc(n ? n : 1, sizeof(*sorted));
     if (n) {
         memcpy(sorted, annotations, n * sizeof(*sorted));
-        qsort(sorted, n, sizeof(*sorted), cmp_kv);
+        vg_qsort(sorted, n, sizeof(*sorted), cmp_kv);
     }
     vg_autojson json_t *root = json_object();
     json_t *subj = json_object();

@@ -87,7 +87,7 @@ load_dir(struct vg_sign_keyset *ks, const char *dir, struct vg_err **err)
         rc = vg_err_set(err, VG_E_NOTFOUND, "no *.pub or *.pem keys in %s", dir);
     }
     if (n) {
-        qsort(names, n, sizeof(*names), cmp_str);
+        vg_qsort(names, n, sizeof(*names), cmp_str);
     }
     for (size_t i = 0; i < n; i++) {
         if (rc == 0) {

@@ -44,7 +44,7 @@ append_optional(struct vg_buf *out, const struct vg_sign_kv *ann, size_t n, stru
                           VG_SIGN_MAX_ANNOTATIONS);
     }
     vg_autofree struct vg_sign_kv *sorted = vg_memdup(ann, n * sizeof(*ann));
-    qsort(sorted, n, sizeof(*sorted), cmp_kv);
+    vg_qsort(sorted, n, sizeof(*sorted), cmp_kv);
     int rc = vg_buf_appendc(out, '{', err);
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (i > 0 && strcmp(sorted[i - 1].key, sorted[i].key) == 0) {

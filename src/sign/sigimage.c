@@ -183,7 +183,7 @@ render_layer(struct vg_buf *m, const struct vg_sign_sig_entry *e, struct vg_err 
         /* go-containerregistry marshals annotations as a Go map: keys sorted bytewise. */
         vg_autofree struct vg_sign_kv *sorted =
             vg_memdup(e->annotations, e->nannotations * sizeof(*sorted));
-        qsort(sorted, e->nannotations, sizeof(*sorted), cmp_kv);
+        vg_qsort(sorted, e->nannotations, sizeof(*sorted), cmp_kv);
         rc = vg_buf_append_str(m, ",\"annotations\":{", err);
         for (size_t i = 0; i < e->nannotations && rc == 0; i++) {
             if ((i && (rc = vg_buf_appendc(m, ',', err)) < 0) ||

@@ -829,7 +829,7 @@ add_tree(struct vg_vulndb_builder *b, const char *root, const char *rel, int dep
         names[n++] = rel[0] ? vg_fmt("%s/%s", rel, de->d_name) : vg_strdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof(char *), cmp_names);
+    vg_qsort(names, n, sizeof(char *), cmp_names);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         if (rc == 0) {
