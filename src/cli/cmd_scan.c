@@ -28,7 +28,7 @@ static const char HELP[] =
     "  --exit-code N          exit N when findings at the listed severities remain (default 0)\n"
     "  --ignore-unfixed       drop vulnerabilities without a fixed version\n"
     "  --ignorefile FILE      IDs to ignore: 'ID [pkg:NAME] [exp:YYYY-MM-DD]' per line\n"
-    "                         (default: .vigilignore when present)\n"
+    "                         (default: .vigilignore and .trivyignore when present)\n"
     "  --vex FILE             OpenVEX or CycloneDX VEX document (repeatable): its\n"
     "                         not_affected/fixed statements suppress findings in the\n"
     "                         images (purl, reference, digest) and packages they name\n"
@@ -291,39 +291,6 @@ parse_args(struct args *a, int argc, char **argv)
     return 0;
 }
 
-/* Loads the ignore file and the VEX documents (in command-line order) into the filter. */
-static int
-load_filters(struct vg_scan_filter *f, struct vg_ignore *ig, struct vg_vex **vex,
-             const struct args *a, struct vg_err **err)
-{
-    const char *path = a->ignorefile;
-    if (!path && access(".vigilignore", R_OK) == 0) {
-        path = ".vigilignore";
-    }
-    if (path) {
-        vg_autobuf struct vg_buf raw = VG_BUF_INIT(VG_IGNORE_MAX_BYTES);
-        if (vg_file_read(&raw, path, VG_IGNORE_MAX_BYTES, err) < 0 ||
-            vg_ignore_parse(ig, raw.data, raw.len, err) < 0) {
-            return vg_err_wrap(err, "ignore file %s", path);
-        }
-        f->ignore = ig;
-    }
-    for (size_t i = 0; i < a->vex.n; i++) {
-        vg_autobuf struct vg_buf raw = VG_BUF_INIT(VG_VEX_MAX_BYTES);
-        if (vg_file_read(&raw, a->vex.v[i], VG_VEX_MAX_BYTES, err) < 0) {
-            return vg_err_wrap(err, "VEX document");
-        }
-        if (!*vex) {
-            *vex = vg_vex_new();
-        }
-        if (vg_vex_add(*vex, raw.data, raw.len, err) < 0) {
-            return vg_err_wrap(err, "VEX document %s", a->vex.v[i]);
-        }
-        f->vex = *vex;
-    }
-    return 0;
-}
-
 int
 cmd_scan(int argc, char **argv)
 {
@@ -337,8 +304,9 @@ cmd_scan(int argc, char **argv)
     }
     struct vg_err *err = NULL;
     enum vg_report_format fmt = VG_REPORT_TABLE;
-    struct vg_ignore ig = {0};
-    struct vg_vex *vex = NULL;
+    struct vg_scan_filters loaded = {0};
+    struct vg_scan_filter_files files = {
+        .ignorefile = a.ignorefile, .vex = a.vex.v, .nvex = a.vex.n};
     struct vg_scan_report *r = NULL;
     struct vg_scan_filter filter = {
         .severities = a.severities, .ignore_unfixed = a.ignore_unfixed, .now = vg_now_unix()};
@@ -347,10 +315,11 @@ cmd_scan(int argc, char **argv)
         rc = vg_cli_fail(&err, "--format");
         goto out;
     }
-    if (load_filters(&filter, &ig, &vex, &a, &err) < 0) {
+    if (vg_scan_filters_load(&loaded, &files, &err) < 0) {
         rc = vg_cli_fail(&err, NULL);
         goto out;
     }
+    vg_scan_filter_use(&filter, &loaded);
     if (a.sbom && a.so.scanners & ~(unsigned)VG_SCANNER_VULN) {
         a.so.scanners = VG_SCANNER_VULN;
     }
@@ -378,8 +347,7 @@ cmd_scan(int argc, char **argv)
     }
 out:
     vg_scan_report_free(r);
-    vg_ignore_dispose(&ig);
-    vg_vex_free(vex);
+    vg_scan_filters_dispose(&loaded);
     free(a.skip_dirs.v);
     free(a.skip_files.v);
     free(a.vex.v);

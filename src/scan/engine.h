@@ -173,6 +173,8 @@ struct vg_scan_filter {
 /* Marks suppressed findings (ignore file, VEX) and drops those outside the severity list or
  * unfixed when asked; suppressed ones are kept (reported in JSON) but do not count. */
 void vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *f);
+/* Points f's ignore and vex at what vg_scan_filters_load read (borrowed). */
+void vg_scan_filter_use(struct vg_scan_filter *f, const struct vg_scan_filters *loaded);
 /* Findings that count for --exit-code: unsuppressed, at a listed severity. */
 size_t vg_scan_count_failing(const struct vg_scan_report *r, unsigned severities);
 /* "CRITICAL,HIGH" → bit set; VG_E_USAGE naming the bad word. */

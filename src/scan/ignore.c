@@ -8,6 +8,7 @@
  * ignore_vex.c.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "scan/scan.h"
 
@@ -184,4 +185,78 @@ vg_ignore_dispose(struct vg_ignore *ig)
     }
     free(ig->items);
     memset(ig, 0, sizeof(*ig));
+}
+
+static int
+ignore_file_add(struct vg_scan_filters *out, const char *path, struct vg_err **err)
+{
+    vg_autobuf struct vg_buf raw = VG_BUF_INIT(VG_IGNORE_MAX_BYTES);
+    struct vg_ignore one;
+    if (vg_file_read(&raw, path, VG_IGNORE_MAX_BYTES, err) < 0 ||
+        vg_ignore_parse(&one, raw.data, raw.len, err) < 0) {
+        return vg_err_wrap(err, "ignore file %s", path);
+    }
+    if (!out->has_ignore) {
+        out->ignore = one;
+        out->has_ignore = true;
+        return 0;
+    }
+    struct vg_ignore *ig = &out->ignore;
+    size_t n, bytes;
+    if (vg_ckd_add(&n, ig->len, one.len) || vg_ckd_mul(&bytes, n, sizeof(*ig->items))) {
+        vg_ignore_dispose(&one);
+        return vg_err_set(err, VG_E_LIMIT, "ignore file %s: too many entries", path);
+    }
+    ig->items = vg_realloc(ig->items, bytes ? bytes : sizeof(*ig->items));
+    memcpy(ig->items + ig->len, one.items, one.len * sizeof(*one.items));
+    ig->len = ig->cap = n;
+    free(one.items);
+    return 0;
+}
+
+int
+vg_scan_filters_load(struct vg_scan_filters *out, const struct vg_scan_filter_files *in,
+                     struct vg_err **err)
+{
+    static const char *defaults[] = {".vigilignore", ".trivyignore"};
+    memset(out, 0, sizeof(*out));
+    int rc = 0;
+    if (in->ignorefile) {
+        rc = ignore_file_add(out, in->ignorefile, err);
+    }
+    for (size_t i = 0; rc == 0 && !in->ignorefile && i < VG_ARRAY_LEN(defaults); i++) {
+        vg_autofree char *path = vg_fmt("%s/%s", in->dir ? in->dir : ".", defaults[i]);
+        /* Absent is the normal case; present but unreadable is an error naming the file. */
+        if (access(path, F_OK) == 0) {
+            rc = ignore_file_add(out, in->dir ? path : defaults[i], err);
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < in->nvex; i++) {
+        vg_autobuf struct vg_buf raw = VG_BUF_INIT(VG_VEX_MAX_BYTES);
+        if (vg_file_read(&raw, in->vex[i], VG_VEX_MAX_BYTES, err) < 0) {
+            rc = vg_err_wrap(err, "VEX document");
+            break;
+        }
+        if (!out->vex) {
+            out->vex = vg_vex_new();
+        }
+        if (vg_vex_add(out->vex, raw.data, raw.len, err) < 0) {
+            rc = vg_err_wrap(err, "VEX document %s", in->vex[i]);
+        }
+    }
+    if (rc < 0) {
+        vg_scan_filters_dispose(out);
+    }
+    return rc;
+}
+
+void
+vg_scan_filters_dispose(struct vg_scan_filters *f)
+{
+    if (!f) {
+        return;
+    }
+    vg_ignore_dispose(&f->ignore);
+    vg_vex_free(f->vex);
+    memset(f, 0, sizeof(*f));
 }

@@ -377,6 +377,13 @@ vex_screen(const struct vg_scan_filter *flt, const struct vg_vex_subject *subj,
 }
 
 void
+vg_scan_filter_use(struct vg_scan_filter *f, const struct vg_scan_filters *loaded)
+{
+    f->ignore = loaded->has_ignore ? &loaded->ignore : NULL;
+    f->vex = loaded->vex;
+}
+
+void
 vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
 {
     size_t keep = 0;

@@ -9,6 +9,8 @@
  *
  * Everything here works on bytes already in memory: no detector opens files, walks
  * directories or executes anything found in its input (pickles are disassembled, never run).
+ * The one exception is vg_scan_filters_load, which reads the user's own ignore files and VEX
+ * documents (never anything from the scanned artifact).
  *
  * Error contract (STYLE.md): functions return 0 (or non-NULL) on success; on failure they return
  * a negative value (or NULL) and set *err once. Codes a caller may branch on: VG_E_PARSE
@@ -227,6 +229,25 @@ int vg_ignore_parse(struct vg_ignore *out, const void *data, size_t len, struct 
  * names one; pkg may be NULL). */
 bool vg_ignore_match(const struct vg_ignore *ig, const char *id, const char *pkg, int64_t now);
 void vg_ignore_dispose(struct vg_ignore *ig);
+
+/* What suppresses findings, loaded once and shared by the CLI and the registry's scan-on-push so
+ * both get the same result: the ignore file(s) and the VEX documents. */
+struct vg_scan_filter_files {
+    const char *ignorefile; /* explicit file: the only one read; NULL = look in dir */
+    const char *dir;        /* where .vigilignore and .trivyignore are looked for; NULL = "." */
+    const char *const *vex; /* VEX documents (OpenVEX, CycloneDX), in order */
+    size_t nvex;
+};
+struct vg_scan_filters {
+    struct vg_ignore ignore;
+    bool has_ignore;    /* an ignore file was read */
+    struct vg_vex *vex; /* NULL without documents */
+};
+/* Reads the explicit ignore file, or else every default one present in dir (.vigilignore,
+ * then .trivyignore, entries merged), then the VEX documents. Errors name the file. */
+int vg_scan_filters_load(struct vg_scan_filters *out, const struct vg_scan_filter_files *in,
+                         struct vg_err **err);
+void vg_scan_filters_dispose(struct vg_scan_filters *f);
 
 enum vg_vex_status {
     VG_VEX_NOT_AFFECTED = 1,

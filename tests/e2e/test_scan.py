@@ -602,3 +602,29 @@ def test_layer_cache_concurrent_scans_of_images_sharing_layers(vigil, sample, tm
     assert len(layers) == 4 and all(p.suffix == ".json" for p in layers), layers
     for p in layers:
         json.loads(p.read_text())
+
+
+def test_trivyignore_read_by_default_beside_vigilignore(vigil, sample, tmp_path):
+    def gate(cwd, *extra):
+        return vigil("scan", "--offline", "--db", sample["db"], "--format", "json",
+                     "--scanners", "vuln", "--severity", "CRITICAL,HIGH", "--exit-code", "1", *extra,
+                     sample["image"], env=sample["env"], cwd=cwd)
+    crit = sorted(vulns(doc_of(scan(vigil, sample, "--scanners", "vuln", "--severity",
+                                    "CRITICAL,HIGH"))))
+    assert len(crit) >= 2, crit
+    assert gate(tmp_path).rc == 1
+    # Half the ids in .trivyignore, the rest in .vigilignore: both files count.
+    (tmp_path / ".trivyignore").write_text("\n".join(crit[::2]) + "\n")
+    r = gate(tmp_path)
+    assert r.rc == 1, r
+    assert not set(crit[::2]) & set(vulns(json.loads(r.out)))
+    (tmp_path / ".vigilignore").write_text("\n".join(crit[1::2]) + "\n")
+    assert gate(tmp_path).rc == 0
+    # An explicit --ignorefile replaces the defaults.
+    other = tmp_path / "other"
+    other.write_text("# nothing\n")
+    assert gate(tmp_path, "--ignorefile", other).rc == 1
+    # A broken default file is an error naming it, not silently skipped.
+    (tmp_path / ".trivyignore").write_text("CVE-1 exp:soon\n")
+    r = gate(tmp_path)
+    assert r.rc not in (0, 1) and ".trivyignore" in r.err and "line 1" in r.err, r

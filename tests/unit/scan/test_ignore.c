@@ -3,7 +3,10 @@
  * .vigilignore / .trivyignore parsing and OpenVEX lookups.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scan/scan.h"
 
@@ -170,4 +173,79 @@ Test(scan_ignore, vex_rejects_bad_documents)
         vg_vex_free(v);
         vg_err_free(&err);
     }
+}
+
+static void
+write_file(const char *dir, const char *name, const char *text)
+{
+    char *p = vg_fmt("%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+    free(p);
+}
+
+Test(scan_ignore, filters_load_merges_default_files)
+{
+    char dir[] = "/tmp/vg-ignore-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    struct vg_scan_filters lf;
+    struct vg_scan_filter_files in = {.dir = dir};
+    struct vg_err *err = NULL;
+    /* Neither file: nothing loaded, no error. */
+    cr_assert_eq(vg_scan_filters_load(&lf, &in, &err), 0);
+    cr_expect(!lf.has_ignore && !lf.vex);
+    struct vg_scan_filter f = {0};
+    vg_scan_filter_use(&f, &lf);
+    cr_expect_null(f.ignore);
+    vg_scan_filters_dispose(&lf);
+
+    write_file(dir, ".vigilignore", "CVE-2021-1111\n");
+    write_file(dir, ".trivyignore", "CVE-2021-2222 pkg:zlib\nAVD-DS-0002\n");
+    cr_assert_eq(vg_scan_filters_load(&lf, &in, &err), 0);
+    cr_assert(lf.has_ignore);
+    cr_expect_eq(lf.ignore.len, 3);
+    vg_scan_filter_use(&f, &lf);
+    cr_expect(vg_ignore_match(f.ignore, "CVE-2021-1111", NULL, T_2024_03_01));
+    cr_expect(vg_ignore_match(f.ignore, "CVE-2021-2222", "zlib", T_2024_03_01));
+    cr_expect(!vg_ignore_match(f.ignore, "CVE-2021-2222", "openssl", T_2024_03_01));
+    cr_expect(vg_ignore_match(f.ignore, "AVD-DS-0002", NULL, T_2024_03_01));
+    vg_scan_filters_dispose(&lf);
+
+    /* An explicit file is the only one read. */
+    char *only = vg_fmt("%s/only", dir);
+    write_file(dir, "only", "CVE-2021-3333\n");
+    in.ignorefile = only;
+    cr_assert_eq(vg_scan_filters_load(&lf, &in, &err), 0);
+    cr_expect_eq(lf.ignore.len, 1);
+    cr_expect(!vg_ignore_match(&lf.ignore, "CVE-2021-1111", NULL, T_2024_03_01));
+    vg_scan_filters_dispose(&lf);
+    in.ignorefile = NULL;
+
+    /* A bad default file fails, naming the file and the line. */
+    write_file(dir, ".trivyignore", "CVE-1 exp:soon\n");
+    cr_assert_lt(vg_scan_filters_load(&lf, &in, &err), 0);
+    char *m = vg_err_format(err);
+    cr_expect(strstr(m, ".trivyignore") && strstr(m, "line 1"), "%s", m);
+    free(m);
+    vg_err_free(&err);
+    cr_expect(!lf.has_ignore);
+
+    /* A missing VEX document is an error too. */
+    char *novex = vg_fmt("%s/absent.vex.json", dir);
+    const char *vexes[] = {novex};
+    struct vg_scan_filter_files in2 = {.ignorefile = only, .vex = vexes, .nvex = 1};
+    cr_assert_lt(vg_scan_filters_load(&lf, &in2, &err), 0);
+    vg_err_free(&err);
+    free(novex);
+
+    const char *made[] = {".vigilignore", ".trivyignore", "only"};
+    for (size_t i = 0; i < VG_ARRAY_LEN(made); i++) {
+        char *p = vg_fmt("%s/%s", dir, made[i]);
+        cr_expect_eq(unlink(p), 0, "%s", p);
+        free(p);
+    }
+    cr_expect_eq(rmdir(dir), 0);
+    free(only);
 }
