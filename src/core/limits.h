@@ -41,4 +41,13 @@
 /* Signature payloads (simple signing, DSSE). */
 #define VG_LIMIT_PAYLOAD_BYTES (4u * 1024u * 1024u)
 
+/* YAML configuration streams (config/): input bytes; nesting depth; nodes counting each alias
+ * as the whole subtree it stands for (billion laughs); anchors and aliases per document;
+ * documents per stream (multi-document Kubernetes manifests). */
+#define VG_LIMIT_YAML_BYTES     (4u * 1024u * 1024u)
+#define VG_LIMIT_YAML_DEPTH     64u
+#define VG_LIMIT_YAML_NODES     200000u
+#define VG_LIMIT_YAML_ALIASES   1024u
+#define VG_LIMIT_YAML_DOCUMENTS 1024u
+
 #endif

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * config: YAML documents, and the ONLY module that includes <libfyaml.h>. It loads a file or a
+ * buffer (a stream of one or more documents) into a read-only tree of nodes — scalars,
+ * sequences and mappings — that callers walk without libfyaml. Every node knows its
+ * file:line:column, and every error reads `FILE:LINE:COL: message` on one line.
+ *
+ * It owns no schema: the secret config, registry config and policy files interpret the tree.
+ * It deliberately refuses what configuration never needs and attackers like: duplicate keys,
+ * non-scalar keys, tags outside YAML's core schema, aliases to unknown or enclosing anchors.
+ * Merge keys (`<<`) are ordinary keys.
+ *
+ * Bounds (struct vg_config_limits, defaults from core/limits.h): input bytes, nesting depth,
+ * nodes after alias expansion (an alias counts every node it stands for, so "billion laughs"
+ * stops at the limit while the tree itself shares the anchored nodes), anchors, aliases and
+ * documents. Exceeding one is VG_E_LIMIT; malformed or refused YAML is VG_E_PARSE; a missing
+ * file is VG_E_NOTFOUND.
+ *
+ * Ownership: a vg_config_doc owns every node; node pointers and scalar text are borrowed and
+ * valid until vg_config_doc_free. An aliased node is the anchored node itself, so its position
+ * is where the anchor was defined.
+ *
+ * Thread safety: a loaded document is immutable; it may be read from several threads.
+ */
+#ifndef VG_CONFIG_H
+#define VG_CONFIG_H
+
+#include "core/core.h"
+
+struct vg_config_limits {
+    size_t max_bytes;     /* input size */
+    size_t max_depth;     /* nested sequences/mappings */
+    size_t max_nodes;     /* nodes in the stream, counting each alias as its whole subtree */
+    size_t max_anchors;   /* anchor definitions per document */
+    size_t max_aliases;   /* alias references per document */
+    size_t max_documents; /* documents in the stream */
+};
+#define VG_CONFIG_LIMITS_INIT                                                                      \
+    ((struct vg_config_limits){VG_LIMIT_YAML_BYTES, VG_LIMIT_YAML_DEPTH, VG_LIMIT_YAML_NODES,      \
+                               VG_LIMIT_YAML_ALIASES, VG_LIMIT_YAML_ALIASES,                       \
+                               VG_LIMIT_YAML_DOCUMENTS})
+
+enum vg_config_type {
+    VG_CONFIG_SCALAR = 1,
+    VG_CONFIG_SEQ,
+    VG_CONFIG_MAP,
+};
+
+struct vg_config_doc;  /* a loaded stream: its documents and all their nodes */
+struct vg_config_node; /* borrowed from its vg_config_doc */
+
+/* Loads a YAML stream. name is what errors print as FILE (a path, or e.g. "<secret-config>").
+ * lim NULL means VG_CONFIG_LIMITS_INIT. An empty stream has zero documents. */
+VG_NODISCARD int vg_config_load_buf(struct vg_config_doc **out, const char *name, const void *data,
+                                    size_t len, const struct vg_config_limits *lim,
+                                    struct vg_err **err);
+VG_NODISCARD int vg_config_load_file(struct vg_config_doc **out, const char *path,
+                                     const struct vg_config_limits *lim, struct vg_err **err);
+void vg_config_doc_free(struct vg_config_doc *doc);
+
+size_t vg_config_doc_count(const struct vg_config_doc *doc);
+/* Root of document i (< count); never NULL for a valid i (an empty document is a null scalar). */
+const struct vg_config_node *vg_config_doc_root(const struct vg_config_doc *doc, size_t i);
+/* The name errors print (control characters escaped). */
+const char *vg_config_doc_name(const struct vg_config_doc *doc);
+
+enum vg_config_type vg_config_node_type(const struct vg_config_node *n);
+const char *vg_config_type_name(enum vg_config_type t);       /* "scalar", "list", "mapping" */
+unsigned vg_config_node_line(const struct vg_config_node *n); /* 1-based */
+unsigned vg_config_node_col(const struct vg_config_node *n);  /* 1-based */
+const char *vg_config_node_file(const struct vg_config_node *n);
+/* True for a plain (unquoted) scalar that YAML's core schema reads as null: empty, ~, null,
+ * Null, NULL. `key:` with no value is such a scalar. */
+bool vg_config_node_is_null(const struct vg_config_node *n);
+/* Scalar text (NUL-terminated; may also contain NUL bytes, see len); NULL for a non-scalar. */
+const char *vg_config_node_scalar(const struct vg_config_node *n, size_t *len);
+/* Items of a sequence, pairs of a mapping, 0 for a scalar. */
+size_t vg_config_node_len(const struct vg_config_node *n);
+/* NULL when n is not a sequence (mapping) or i is out of range. Keys are always scalars. */
+const struct vg_config_node *vg_config_seq_at(const struct vg_config_node *n, size_t i);
+const struct vg_config_node *vg_config_map_key(const struct vg_config_node *n, size_t i);
+const struct vg_config_node *vg_config_map_value(const struct vg_config_node *n, size_t i);
+/* Value of key in a mapping; NULL when absent or n is not a mapping. */
+const struct vg_config_node *vg_config_map_get(const struct vg_config_node *n, const char *key);
+
+/* Sets the error "FILE:LINE:COL: message" at node n (non-NULL). Returns -(int)code, like
+ * vg_err_set. */
+int vg_config_err(struct vg_err **err, const struct vg_config_node *n, enum vg_errc code,
+                  const char *fmt, ...) VG_PRINTF(4, 5);
+
+#endif
