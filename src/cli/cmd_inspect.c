@@ -320,7 +320,7 @@ cmd_inspect(int argc, char **argv)
     }
     struct vg_err *err = NULL;
     struct vg_oci_image *img = NULL;
-    if (vg_oci_image_open(&img, a.image, &a.open, &err) < 0) {
+    if (vg_layers_image_open(&img, a.image, &a.open, &err) < 0) {
         return vg_cli_fail(&err, a.image);
     }
     struct vg_layers_result *res = NULL;

@@ -188,4 +188,39 @@ VG_NODISCARD int vg_zip_read(const struct vg_zip *z, const struct vg_zip_entry *
 int vg_zip_local_next(const uint8_t *data, size_t len, uint64_t *off, struct vg_zip_entry *e,
                       uint64_t *data_off);
 
+/* ---------------------------------------------------------------- compressed docker archives
+ * (unpack.c). oci/ reads docker archives but owns no decompressor; opening a gzip- or
+ * zstd-compressed one goes through here. */
+
+/* A compressed docker-archive is decompressed into a temporary file of at most this many
+ * bytes (decompression-bomb guard); the same bound as one layer's unpacked size. */
+#define VG_LAYERS_ARCHIVE_MAX_UNPACKED_BYTES VG_LIMIT_LAYER_UNPACKED_BYTES
+/* Environment variable overriding that bound (a byte count), for tests and for operators
+ * with larger images. */
+#define VG_LAYERS_ARCHIVE_MAX_ENV "VIGIL_ARCHIVE_MAX_UNPACKED_BYTES"
+/* Decompression stops rather than leave less than this free in the temporary directory. */
+#define VG_LAYERS_ARCHIVE_TMP_RESERVE_BYTES (256ull * 1024ull * 1024ull)
+
+struct vg_layers_unpack_opts {
+    uint64_t max_bytes;      /* decompressed bound; 0 = VG_LAYERS_ARCHIVE_MAX_UNPACKED_BYTES */
+    uint64_t min_free_bytes; /* space to leave free; 0 = VG_LAYERS_ARCHIVE_TMP_RESERVE_BYTES */
+    const char *tmpdir;      /* NULL: $TMPDIR, else /tmp */
+};
+
+/* Decompresses all of in_fd (gzip or zstd, chosen by magic; `name` is for messages) into a
+ * temporary file that is unlinked from the start (O_TMPFILE, else mkstemp + unlink), so
+ * nothing is left behind on any exit path. On success *out_fd (owned by the caller, close it)
+ * holds *out_size plain bytes. Errors: VG_E_PARSE for a truncated, corrupt or empty stream,
+ * VG_E_LIMIT past max_bytes or the free-space reserve, VG_E_UNSUPPORTED for other
+ * compressions and for nested compression (gzip inside gzip), VG_E_IO for file errors. */
+VG_NODISCARD int vg_layers_unpack_file(int *out_fd, uint64_t *out_size, int in_fd, const char *name,
+                                       const struct vg_layers_unpack_opts *o, struct vg_err **err);
+
+/* vg_oci_image_open, and a "docker-archive:FILE[:REF]" whose FILE is gzip- or
+ * zstd-compressed (by magic, never by name) is decompressed once first (bounded by
+ * VG_LAYERS_ARCHIVE_MAX_ENV, else the default) and read from the copy. The CLI and scan/ open
+ * images through this. */
+VG_NODISCARD int vg_layers_image_open(struct vg_oci_image **out, const char *image,
+                                      const struct vg_oci_open_opts *opts, struct vg_err **err);
+
 #endif

@@ -15,6 +15,8 @@
 
 #include <string.h>
 
+#include "core/compress.h"
+
 #include <zlib.h>
 #include <zstd.h>
 
@@ -105,28 +107,24 @@ lz_peek(struct vg_lz *z, size_t want, struct vg_err **err)
 static int
 lz_detect(struct vg_lz *z, struct vg_err **err)
 {
-    static const uint8_t gz[] = {0x1f, 0x8b};
-    static const uint8_t zst[] = {0x28, 0xb5, 0x2f, 0xfd};
-    static const uint8_t xz[] = {0xfd, '7', 'z', 'X', 'Z', 0x00};
-    static const uint8_t bz[] = {'B', 'Z', 'h'};
-
-    if (lz_peek(z, sizeof(xz), err) < 0) {
+    if (lz_peek(z, VG_COMP_MAGIC_BYTES, err) < 0) {
         return -1;
     }
-    const uint8_t *p = z->in;
-    size_t n = z->in_len;
-    if (n >= sizeof(gz) && memcmp(p, gz, sizeof(gz)) == 0) {
+    enum vg_compression c = vg_compression_detect(z->in, z->in_len);
+    switch (c) {
+    case VG_COMP_GZIP:
         z->kind = LZ_GZIP;
-    } else if (n >= sizeof(zst) && memcmp(p, zst, sizeof(zst)) == 0) {
+        break;
+    case VG_COMP_ZSTD:
         z->kind = LZ_ZSTD;
-    } else if (n >= 4 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18) {
-        z->kind = LZ_ZSTD; /* a zstd skippable frame first */
-    } else if (n >= sizeof(xz) && memcmp(p, xz, sizeof(xz)) == 0) {
-        return vg_err_set(err, VG_E_UNSUPPORTED, "xz-compressed layers are not supported");
-    } else if (n >= sizeof(bz) && memcmp(p, bz, sizeof(bz)) == 0) {
-        return vg_err_set(err, VG_E_UNSUPPORTED, "bzip2-compressed layers are not supported");
-    } else {
+        break;
+    case VG_COMP_XZ:
+    case VG_COMP_BZIP2:
+        return vg_err_set(err, VG_E_UNSUPPORTED, "%s-compressed layers are not supported",
+                          vg_compression_name(c));
+    case VG_COMP_NONE:
         z->kind = LZ_NONE;
+        break;
     }
     return 0;
 }

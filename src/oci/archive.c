@@ -13,13 +13,16 @@
  *
  * The tar is indexed once by reading headers only (ustar, GNU long names, pax path/size) and
  * blobs are then read in place with pread; nothing is extracted. A gzip- or zstd-compressed
- * archive (detected by magic) is first decompressed once into an unlinked temporary file,
+ * archive (detected by magic) is first decompressed once by layers/ (vg_layers_image_open:
+ * oci/ owns no decompressor) into an unlinked temporary file,
  * bounded in size, and read from there; layer digests are then verified exactly as for a
  * plain archive. Compressed layers inside an archive are refused as unsupported.
  */
 #include "archive_int.h"
 #include "manifest_int.h"
 #include "source_int.h"
+
+#include "core/compress.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -683,17 +686,17 @@ select_image(const json_t **out, struct archive_source *as, const json_t *list, 
 static int
 check_uncompressed(struct archive_source *as, const struct vg_oci_tar_entry *e, struct vg_err **err)
 {
-    uint8_t m[VG_OCI_COMP_MAGIC_BYTES] = {0};
+    uint8_t m[VG_COMP_MAGIC_BYTES] = {0};
     size_t n = e->size < sizeof(m) ? (size_t)e->size : sizeof(m);
     struct tar_in in = {as->fd, NULL, UINT64_MAX};
     if (tar_read_at(&in, e->offset, m, n, err) < 0) {
         return -1;
     }
-    enum vg_oci_compression c = vg_oci_compression_sniff(m, n);
-    if (c != VG_OCI_COMP_NONE) {
+    enum vg_compression c = vg_compression_detect(m, n);
+    if (c != VG_COMP_NONE) {
         return vg_err_set(err, VG_E_UNSUPPORTED,
                           "%s:%s: %s-compressed layers in docker archives are not supported",
-                          as->file, e->name, vg_oci_compression_name(c));
+                          as->file, e->name, vg_compression_name(c));
     }
     return 0;
 }
@@ -797,38 +800,19 @@ load_image(struct archive_source *as, const char *ref, struct vg_err **err)
     return synthesize_manifest(as, cb.len, err);
 }
 
-/* The decompressed-size bound: VG_OCI_ARCHIVE_MAX_ENV when set, else the default. */
+/* Opens FILE, or takes the decompressed copy layers/ made of it, and indexes the tar. */
 static int
-unpack_limit(uint64_t *out, struct vg_err **err)
+open_archive_file(struct archive_source *as, struct vg_oci_archive_plain *plain,
+                  struct vg_err **err)
 {
-    const char *v = getenv(VG_OCI_ARCHIVE_MAX_ENV);
-    *out = VG_OCI_ARCHIVE_MAX_UNPACKED_BYTES;
-    if (v && *v && (vg_parse_u64(vg_str_c(v), UINT64_MAX, out) < 0 || *out == 0)) {
-        vg_autofree char *esc = vg_escape(v, strlen(v), 40);
-        return vg_err_set(err, VG_E_USAGE, "%s=%s: not a positive byte count",
-                          VG_OCI_ARCHIVE_MAX_ENV, esc);
+    if (plain) {
+        as->fd = plain->fd;
+        plain->fd = -1;
+        if (vg_oci_tar_index_build(&as->idx, as->fd, plain->size, err) < 0) {
+            return vg_err_wrap(err, "%s (decompressed %s)", as->file, plain->compression);
+        }
+        return 0;
     }
-    return 0;
-}
-
-/* Swaps a gzip/zstd-compressed archive for its decompressed temporary copy. */
-static int
-open_compressed(struct archive_source *as, uint64_t *size, struct vg_err **err)
-{
-    struct vg_oci_unpack_opts o = {0};
-    int fd;
-    if (unpack_limit(&o.max_bytes, err) < 0 ||
-        vg_oci_archive_unpack(&fd, size, as->fd, as->file, &o, err) < 0) {
-        return -1;
-    }
-    close(as->fd);
-    as->fd = fd;
-    return 0;
-}
-
-static int
-open_archive_file(struct archive_source *as, struct vg_err **err)
-{
     as->fd = open(as->file, O_RDONLY | O_CLOEXEC);
     if (as->fd < 0) {
         return errno == ENOENT ? vg_err_set(err, VG_E_NOTFOUND, "%s: no such file", as->file)
@@ -842,29 +826,30 @@ open_archive_file(struct archive_source *as, struct vg_err **err)
         return vg_err_set(err, VG_E_USAGE, "%s is not a regular file", as->file);
     }
     uint64_t size = (uint64_t)st.st_size;
-    uint8_t m[VG_OCI_COMP_MAGIC_BYTES] = {0};
+    uint8_t m[VG_COMP_MAGIC_BYTES] = {0};
     struct tar_in in = {as->fd, NULL, size};
     size_t mlen = size < sizeof(m) ? (size_t)size : sizeof(m);
     if (tar_read_at(&in, 0, m, mlen, err) < 0) {
         return vg_err_wrap(err, "%s", as->file);
     }
-    enum vg_oci_compression c = vg_oci_compression_sniff(m, mlen);
-    if (c != VG_OCI_COMP_NONE && open_compressed(as, &size, err) < 0) {
-        return -1;
+    enum vg_compression c = vg_compression_detect(m, mlen);
+    if (c != VG_COMP_NONE) {
+        /* oci/ owns no decompressor: layers/ (vg_layers_image_open) unpacks such files. */
+        return vg_err_set(err, VG_E_UNSUPPORTED,
+                          "%s is %s-compressed: open it through layers/ (vg_layers_image_open), "
+                          "which decompresses it",
+                          as->file, vg_compression_name(c));
     }
     if (vg_oci_tar_index_build(&as->idx, as->fd, size, err) < 0) {
-        return c == VG_OCI_COMP_NONE
-                   ? vg_err_wrap(err, "%s", as->file)
-                   : vg_err_wrap(err, "%s (decompressed %s)", as->file, vg_oci_compression_name(c));
+        return vg_err_wrap(err, "%s", as->file);
     }
     return 0;
 }
 
-int
-vg_oci_archive_source_new(struct vg_oci_source **out, const char *spec,
-                          const struct vg_oci_open_opts *opts, struct vg_err **err)
+static int
+archive_source_new(struct vg_oci_source **out, const char *spec, struct vg_oci_archive_plain *plain,
+                   struct vg_err **err)
 {
-    (void)opts; /* a local file: no credentials or TLS options apply */
     struct vg_str all = vg_str_c(spec), file, ref;
     bool has_ref = vg_str_cut(all, ':', &file, &ref);
     if (file.len == 0) {
@@ -880,10 +865,32 @@ vg_oci_archive_source_new(struct vg_oci_source **out, const char *spec,
     as->file = vg_str_dup(file);
     as->base.reference = vg_fmt("docker-archive:%s", spec);
     vg_autofree char *r = has_ref ? vg_str_dup(ref) : NULL;
-    if (open_archive_file(as, err) < 0 || load_image(as, r, err) < 0) {
+    if (open_archive_file(as, plain, err) < 0 || load_image(as, r, err) < 0) {
         archive_source_free(&as->base);
         return -1;
     }
     *out = &as->base;
     return 0;
+}
+
+int
+vg_oci_archive_source_new(struct vg_oci_source **out, const char *spec,
+                          const struct vg_oci_open_opts *opts, struct vg_err **err)
+{
+    (void)opts; /* a local file: no credentials or TLS options apply */
+    return archive_source_new(out, spec, NULL, err);
+}
+
+int
+vg_oci_archive_source_new_plain(struct vg_oci_source **out, const char *spec,
+                                struct vg_oci_archive_plain *plain,
+                                const struct vg_oci_open_opts *opts, struct vg_err **err)
+{
+    (void)opts;
+    int rc = archive_source_new(out, spec, plain, err);
+    if (plain->fd >= 0) { /* not taken: refused before the file was read */
+        close(plain->fd);
+        plain->fd = -1;
+    }
+    return rc;
 }

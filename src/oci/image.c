@@ -15,6 +15,7 @@
 #include "source_int.h"
 
 #include <string.h>
+#include <unistd.h>
 
 struct vg_oci_blob {
     struct vg_oci_stream *s;
@@ -128,9 +129,13 @@ vg_oci_image_free(struct vg_oci_image *img)
 }
 
 static int
-image_source_new(struct vg_oci_image *img, const char *image, const struct vg_oci_open_opts *o,
-                 struct vg_err **err)
+image_source_new(struct vg_oci_image *img, const char *image, struct vg_oci_archive_plain *plain,
+                 const struct vg_oci_open_opts *o, struct vg_err **err)
 {
+    if (plain) {
+        img->transport = vg_strdup("docker-archive");
+        return vg_oci_archive_source_new_plain(&img->src, image, plain, o, err);
+    }
     static const char *const unsupported[] = {
         "oci-archive:", "dir:", "docker-daemon:", "containers-storage:", "ostree:", "sif:"};
     if (vg_cstr_startswith(image, "oci:")) {
@@ -287,15 +292,18 @@ load_config(struct vg_oci_image *img, struct vg_err **err)
     return 0;
 }
 
-int
-vg_oci_image_open(struct vg_oci_image **out, const char *image, const struct vg_oci_open_opts *opts,
-                  struct vg_err **err)
+static int
+image_open(struct vg_oci_image **out, const char *image, struct vg_oci_archive_plain *plain,
+           const struct vg_oci_open_opts *opts, struct vg_err **err)
 {
     struct vg_oci_open_opts none = VG_OCI_OPEN_OPTS_INIT;
     const struct vg_oci_open_opts *o = opts ? opts : &none;
     struct vg_oci_platform want = {0};
     if (o->platform) {
         if (vg_oci_platform_parse(&want, o->platform, err) < 0) {
+            if (plain) {
+                close(plain->fd);
+            }
             return -1;
         }
     } else {
@@ -303,10 +311,13 @@ vg_oci_image_open(struct vg_oci_image **out, const char *image, const struct vg_
     }
     if (!image || !*image) {
         vg_oci_platform_dispose(&want);
+        if (plain) {
+            close(plain->fd);
+        }
         return vg_err_set(err, VG_E_USAGE, "no image given");
     }
     struct vg_oci_image *img = vg_calloc(1, sizeof(*img));
-    int rc = image_source_new(img, image, o, err);
+    int rc = image_source_new(img, image, plain, o, err);
     if (rc == 0) {
         img->reference = vg_strdup(img->src->reference);
         rc = resolve_manifest(img, &want, err);
@@ -327,4 +338,19 @@ vg_oci_image_open(struct vg_oci_image **out, const char *image, const struct vg_
     }
     *out = img;
     return 0;
+}
+
+int
+vg_oci_image_open(struct vg_oci_image **out, const char *image, const struct vg_oci_open_opts *opts,
+                  struct vg_err **err)
+{
+    return image_open(out, image, NULL, opts, err);
+}
+
+int
+vg_oci_image_open_archive(struct vg_oci_image **out, const char *spec,
+                          struct vg_oci_archive_plain *plain, const struct vg_oci_open_opts *opts,
+                          struct vg_err **err)
+{
+    return image_open(out, spec, plain, opts, err);
 }

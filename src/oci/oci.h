@@ -203,6 +203,19 @@ struct vg_oci_image {
  * to one manifest for the wanted platform, fetches and verifies manifest and config. */
 int vg_oci_image_open(struct vg_oci_image **out, const char *image,
                       const struct vg_oci_open_opts *opts, struct vg_err **err);
+/* A docker archive whose plain tar is already open: layers/ decompresses a compressed
+ * docker-archive file (vg_layers_image_open; oci/ has no decompressor) and hands the copy
+ * over here. */
+struct vg_oci_archive_plain {
+    int fd;                  /* the plain tar; ownership passes to vg_oci_image_open_archive */
+    uint64_t size;           /* its size in bytes */
+    const char *compression; /* of the original file, for messages ("gzip") */
+};
+/* vg_oci_image_open("docker-archive:" spec) reading the tar from plain->fd (always closed,
+ * also on failure) instead of the file spec names; messages still name that file. */
+int vg_oci_image_open_archive(struct vg_oci_image **out, const char *spec,
+                              struct vg_oci_archive_plain *plain,
+                              const struct vg_oci_open_opts *opts, struct vg_err **err);
 void vg_oci_image_free(struct vg_oci_image *img);
 
 /* Streaming, verified blob reads. `read` returns 0 and *got = 0 at a verified end. */

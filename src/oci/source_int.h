@@ -43,6 +43,10 @@ int vg_oci_layout_source_new(struct vg_oci_source **out, const char *spec,
                              const struct vg_oci_open_opts *opts, struct vg_err **err);
 int vg_oci_archive_source_new(struct vg_oci_source **out, const char *spec,
                               const struct vg_oci_open_opts *opts, struct vg_err **err);
+/* Same over an already decompressed copy (takes plain->fd; see vg_oci_image_open_archive). */
+int vg_oci_archive_source_new_plain(struct vg_oci_source **out, const char *spec,
+                                    struct vg_oci_archive_plain *plain,
+                                    const struct vg_oci_open_opts *opts, struct vg_err **err);
 int vg_oci_remote_source_new(struct vg_oci_source **out, const char *spec,
                              const struct vg_oci_open_opts *opts, struct vg_err **err);
 

@@ -790,7 +790,7 @@ vg_scan_image(struct vg_scan_report **out, const char *image, const struct vg_sc
               struct vg_err **err)
 {
     struct vg_oci_image *img = NULL;
-    if (vg_oci_image_open(&img, image, &o->open, err) < 0) {
+    if (vg_layers_image_open(&img, image, &o->open, err) < 0) {
         return -1;
     }
     struct vg_scan_report *r = report_new();
