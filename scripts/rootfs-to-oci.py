@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Packs a root filesystem directory (and optionally an app directory placed at /app) into an
 OCI image layout with gzip layers, tag "latest". Uses tar(1) for the layer so ownership, modes
-and links are kept as they are; gzip -6 like common builders.
+and links are kept as they are; gzip -6 like common builders. With SPLIT_NODE_MODULES=1 in the
+environment, APP_DIR/node_modules becomes a layer of its own before the rest of the app (three
+layers, as `COPY package*.json; RUN npm ci; COPY . .` builds them).
 
 Usage: rootfs-to-oci.py OUT_LAYOUT ROOTFS [APP_DIR]
 """
@@ -37,15 +39,25 @@ def main():
 
     layers, diff_ids = [], []
     with tempfile.TemporaryDirectory(dir=out) as tmp:
-        sources = [(rootfs, ".")]
+        sources = [(rootfs, ".", [])]
+        history = ["debootstrap"]
         if app:
-            sources.append((os.path.dirname(os.path.abspath(app)), os.path.basename(app)))
-        for i, (cwd, what) in enumerate(sources):
+            parent, base = os.path.dirname(os.path.abspath(app)), os.path.basename(app)
+            nm = os.path.join(app, "node_modules")
+            if os.environ.get("SPLIT_NODE_MODULES") == "1" and os.path.isdir(nm):
+                sources.append((parent, f"{base}/node_modules", []))
+                sources.append((parent, base, [f"--exclude={base}/node_modules"]))
+                history += ["RUN npm ci", "COPY . /app"]
+            else:
+                sources.append((parent, base, []))
+                history.append("COPY app /app")
+        for i, (cwd, what, extra) in enumerate(sources):
             plain = os.path.join(tmp, f"l{i}.tar")
-            transform = [] if what == "." else ["--transform", f"s,^{what},app,"]
+            base = what.split("/")[0]
+            transform = [] if what == "." else ["--transform", f"s,^{base},app,"]
             subprocess.run(["tar", "--numeric-owner", "--sort=name", "--exclude=./.complete",
                             "--exclude=./proc/*", "--exclude=./sys/*", "--exclude=./dev/*",
-                            *transform, "-cf", plain, "-C", cwd, what], check=True)
+                            *extra, *transform, "-cf", plain, "-C", cwd, what], check=True)
             h = hashlib.sha256()
             with open(plain, "rb") as f:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -59,8 +71,7 @@ def main():
                       "config": {"Env": ["PATH=/usr/local/bin:/usr/bin:/bin"],
                                  "Cmd": ["/bin/bash"]},
                       "rootfs": {"type": "layers", "diff_ids": diff_ids},
-                      "history": [{"created_by": "debootstrap"}] +
-                                 ([{"created_by": "COPY app /app"}] if app else [])},
+                      "history": [{"created_by": h} for h in history]},
                      separators=(",", ":")).encode()
     man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
                       "config": {"mediaType": "application/vnd.oci.image.config.v1+json",

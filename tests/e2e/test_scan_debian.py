@@ -7,8 +7,9 @@ with a database built from ../shared/vulndata.
 The expected vulnerability findings are computed here, independently of vigil: Debian ones with
 `dpkg --compare-versions` against the source versions dpkg-query reads from the rootfs, npm
 ones from the installed package.json files against the npm OSV records. The scan must report
-exactly those sets. Skips when ../shared, debootstrap (or its cached rootfs) or npm (or its
-cached node_modules) is missing.
+exactly those sets. A CycloneDX SBOM the real Trivy writes of the image, rescanned, gives the same
+OS findings. Skips when ../shared, debootstrap (or its cached rootfs) or npm (or its cached
+node_modules) is missing; the Trivy test also when Trivy is.
 """
 import gzip
 import hashlib
@@ -93,8 +94,8 @@ def deb(tmp_path_factory, shared_dir):
     r = run_vigil("db", "build", "--from", vulndata, "--db", db, timeout=900)
     assert r.rc == 0, r
     env = {"XDG_CACHE_HOME": str(d / "cache")}
-    ctx = {"image": f"oci:{d / 'image'}:latest", "db": str(db), "env": env, "rootfs": rootfs,
-           "app": app, "vulndata": vulndata}
+    ctx = {"image": f"oci:{d / 'image'}:latest", "layout": d / "image", "db": str(db),
+           "env": env, "rootfs": rootfs, "app": app, "vulndata": vulndata}
     r = scan(ctx, "--format", "json")
     assert r.rc == 0, r
     ctx["doc"] = json.loads(r.out)
@@ -391,3 +392,30 @@ def test_debian_findings_carry_nvd_severity_and_the_gate_holds(deb, tmp_path):
     ig.write_text("\n".join(sorted(crit_high)) + "\n")
     r = scan(deb, *gate, "--ignorefile", ig)
     assert r.rc == 0, r
+
+
+# ---------------------------------------------------------------- Trivy's SBOM of the image
+
+
+def test_trivy_cyclonedx_rescan_gives_the_image_os_findings(deb, tmp_path):
+    """The real Trivy (tests/e2e/trivy_peer.py; skipped without it) writes a CycloneDX SBOM of
+    the image; `vigil scan --sbom` of it finds the image scan's OS vulnerabilities."""
+    from trivy_peer import trivy_sbom
+    sbom = trivy_sbom(deb["layout"], "cyclonedx", tmp_path / "trivy.cdx.json",
+                      tmp_path / "trivy-cache")
+    comps = json.loads(sbom.read_text())["components"]
+    assert len([c for c in comps if c.get("purl", "").startswith("pkg:deb/")]) == \
+        len(installed_debs(deb["rootfs"]))
+
+    def os_findings(doc):
+        return sorted((v["VulnerabilityID"], v["PkgName"], v["InstalledVersion"],
+                       v.get("FixedVersion"), v["Severity"], v.get("SeveritySource"))
+                      for res in results(doc, "os-pkgs") for v in res.get("Vulnerabilities", []))
+    want = os_findings(deb["doc"])
+    assert want
+    r = run_vigil("scan", "--offline", "--quiet", "--db", deb["db"], "--format", "json",
+                  "--sbom", sbom, env=deb["env"], timeout=900)
+    assert r.rc == 0, r
+    got = os_findings(json.loads(r.out))
+    assert got == want, {"missing": sorted(set(want) - set(got)),
+                         "unexpected": sorted(set(got) - set(want))}
