@@ -5,10 +5,11 @@
  * structured logging, jansson helpers, streaming digests, and small filesystem helpers.
  *
  * It deliberately owns no policy: limits live in limits.h, and nothing here prints except the
- * logger (which writes to stderr only).
+ * logger (which writes to stderr or the file it is given).
  *
  * Thread safety: every function is safe to call from several threads on distinct objects.
- * The log level table is set once in main() before threads start.
+ * The log level table and format are set once in main() before threads start; logging itself
+ * (and switching its sink) is thread-safe, one whole line per write.
  */
 #ifndef VG_CORE_H
 #define VG_CORE_H
@@ -215,9 +216,21 @@ VG_NODISCARD int vg_reader_text_line(struct vg_reader *r, size_t max, struct vg_
 
 enum vg_log_level { VG_LOG_ERROR = 0, VG_LOG_WARN, VG_LOG_INFO, VG_LOG_DEBUG, VG_LOG_TRACE };
 
-/* Parses a spec such as "info,registry=trace" (also read from $VG_LOG by vg_log_init). */
+/* Sets the levels from a spec such as "info,registry=trace" (unknown items are ignored).
+ * vg_log_init(NULL) reads the environment instead: levels from $VG_LOG then $VIGIL_LOG_LEVEL,
+ * the format from $VIGIL_LOG_FORMAT (json|text; text is the CLI's "vigil: warn: msg"), and
+ * $VIGIL_LOG_FILE, a file to append to instead of stderr. A bad value is logged, not fatal.
+ * Call from main() before threads start. */
 void vg_log_init(const char *spec);
 void vg_log_set_json(bool json);
+/* The sink: an fd the caller keeps open (negative: stderr again), or a file opened for
+ * appending (0640) that the logger owns. Safe while other threads log. */
+void vg_log_set_fd(int fd);
+VG_NODISCARD int vg_log_open_file(const char *path, struct vg_err **err);
+/* The calling thread's request id (copied, at most 127 bytes; NULL clears): added to each of
+ * its events as "req_id". vg_log_request_id() is NULL when none is set. */
+void vg_log_set_request_id(const char *id);
+const char *vg_log_request_id(void);
 bool vg_log_enabled(enum vg_log_level lvl, const char *component);
 void vg_log_write(enum vg_log_level lvl, const char *component, const char *fmt, ...)
     VG_PRINTF(3, 4);
@@ -228,6 +241,40 @@ void vg_log_write(enum vg_log_level lvl, const char *component, const char *fmt,
             vg_log_write((lvl), (comp), __VA_ARGS__);                                              \
         }                                                                                          \
     } while (0)
+/* A structured event: a fixed message plus typed key/values. JSON: one line
+ * {"ts":"2026-01-02T03:04:05.678Z","level":..,"component":..,"req_id":..,"msg":..,key:value...}
+ * (a key that would shadow one of those gets an "x_" prefix); text: "vigil: info: msg k=v".
+ * Strings are escaped here (control characters; invalid UTF-8 as the text \xNN); a NULL
+ * string is null. At most 64 key/values and 8 KiB per value are written. */
+enum vg_log_kv_type { VG_KV_T_STR, VG_KV_T_I64, VG_KV_T_U64, VG_KV_T_BOOL, VG_KV_T_F64 };
+struct vg_log_kv {
+    const char *key;
+    enum vg_log_kv_type type;
+    union {
+        const char *s;
+        int64_t i;
+        uint64_t u;
+        bool b;
+        double d;
+    } v;
+};
+#define VG_KV_STR(k, x)  ((struct vg_log_kv){.key = (k), .type = VG_KV_T_STR, .v.s = (x)})
+#define VG_KV_I64(k, x)  ((struct vg_log_kv){.key = (k), .type = VG_KV_T_I64, .v.i = (x)})
+#define VG_KV_U64(k, x)  ((struct vg_log_kv){.key = (k), .type = VG_KV_T_U64, .v.u = (x)})
+#define VG_KV_BOOL(k, x) ((struct vg_log_kv){.key = (k), .type = VG_KV_T_BOOL, .v.b = (x)})
+#define VG_KV_F64(k, x)  ((struct vg_log_kv){.key = (k), .type = VG_KV_T_F64, .v.d = (x)})
+void vg_log_event(enum vg_log_level lvl, const char *component, const char *msg,
+                  const struct vg_log_kv *kv, size_t nkv);
+/* VG_EVENT(VG_LOG_INFO, "registry", "blob stored", VG_KV_STR("digest", d), VG_KV_U64("bytes",
+ * n)): at least one key/value (use VG_LOG for a bare message); nothing is evaluated when the
+ * level is off. */
+#define VG_EVENT(lvl, comp, msg, ...)                                                              \
+    do {                                                                                           \
+        if (vg_log_enabled((lvl), (comp))) {                                                       \
+            const struct vg_log_kv vg_event_kv_[] = {__VA_ARGS__};                                 \
+            vg_log_event((lvl), (comp), (msg), vg_event_kv_, VG_ARRAY_LEN(vg_event_kv_));          \
+        }                                                                                          \
+    } while (0)
 #define VG_WARN(comp, ...)  VG_LOG(VG_LOG_WARN, comp, __VA_ARGS__)
 #define VG_INFO(comp, ...)  VG_LOG(VG_LOG_INFO, comp, __VA_ARGS__)
 #define VG_DEBUG(comp, ...) VG_LOG(VG_LOG_DEBUG, comp, __VA_ARGS__)
@@ -235,6 +282,9 @@ void vg_log_write(enum vg_log_level lvl, const char *component, const char *fmt,
 /* Copies s with control characters and non-UTF-8-safe bytes escaped (\xNN); caller frees.
  * For putting input-derived text into messages and logs. */
 char *vg_escape(const char *s, size_t len, size_t maxlen);
+/* Length (1-4) of the well-formed UTF-8 sequence at p (n bytes available), or 0 if the bytes
+ * there are not one (overlong, surrogate, over U+10FFFF, truncated, stray continuation). */
+size_t vg_utf8_seq_len(const uint8_t *p, size_t n);
 
 /* ---------------------------------------------------------------- JSON helpers */
 
