@@ -7,10 +7,14 @@
  * error naming the line, so a typo never silently ignores the wrong thing. OpenVEX lives in
  * ignore_vex.c.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "scan/scan.h"
+#include "core/glob.h"
+#include "inventory/inventory.h"
+
+#include "ignore_int.h"
 
 #define IGNORE_MAX_ID 512u
 
@@ -26,8 +30,8 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static bool
-parse_date(struct vg_str s, int64_t *end_of_day)
+bool
+vg_scan_ignore_date(struct vg_str s, int64_t *end_of_day)
 {
     uint64_t y = 0, m = 0, d = 0;
     if (s.len != 10 || s.ptr[4] != '-' || s.ptr[7] != '-' ||
@@ -102,7 +106,7 @@ parse_line(struct vg_ignore *out, struct vg_str line, size_t lineno, struct vg_e
             }
         } else if (vg_str_startswith(tok, "exp:")) {
             bad = e.expires ? "duplicate exp:"
-                  : !parse_date((struct vg_str){tok.ptr + 4, tok.len - 4}, &e.expires)
+                  : !vg_scan_ignore_date((struct vg_str){tok.ptr + 4, tok.len - 4}, &e.expires)
                       ? "exp: wants a valid date YYYY-MM-DD"
                       : NULL;
         } else {
@@ -112,17 +116,39 @@ parse_line(struct vg_ignore *out, struct vg_str line, size_t lineno, struct vg_e
             char *t = vg_escape(tok.ptr, tok.len, 64);
             vg_err_set(err, VG_E_PARSE, "line %zu: %s: '%s'", lineno, bad, t);
             free(t);
-            free(e.id);
-            free(e.pkg);
+            vg_scan_ignore_entry_dispose(&e);
             return -(int)VG_E_PARSE;
         }
     }
-    if (out->len == out->cap) {
-        out->cap = out->cap ? out->cap * 2 : 16;
-        out->items = vg_realloc(out->items, out->cap * sizeof(*out->items));
-    }
-    out->items[out->len++] = e;
+    vg_scan_ignore_push(out, &e);
     return 0;
+}
+
+void
+vg_scan_ignore_push(struct vg_ignore *out, struct vg_ignore_entry *e)
+{
+    if (out->len == out->cap) {
+        size_t cap, bytes;
+        if (vg_ckd_mul(&cap, out->cap ? out->cap : 8, 2) ||
+            vg_ckd_mul(&bytes, cap, sizeof(*out->items))) {
+            abort(); /* unreachable: entries are bounded by the file size */
+        }
+        out->items = vg_realloc(out->items, bytes);
+        out->cap = cap;
+    }
+    out->items[out->len++] = *e;
+    memset(e, 0, sizeof(*e));
+}
+
+void
+vg_scan_ignore_entry_dispose(struct vg_ignore_entry *e)
+{
+    free(e->id);
+    free(e->pkg);
+    vg_strv_free(e->paths, e->npaths);
+    vg_strv_free(e->purls, e->npurls);
+    free(e->statement);
+    memset(e, 0, sizeof(*e));
 }
 
 int
@@ -160,31 +186,91 @@ vg_ignore_parse(struct vg_ignore *out, const void *data, size_t len, struct vg_e
     return 0;
 }
 
+/* purl-spec matching as Trivy applies it to `purls`: same type, namespace and name; the
+ * entry's version, qualifiers and subpath only when it gives them. */
+static bool
+purl_matches(const char *entry, const char *finding)
+{
+    struct vg_purl e, f;
+    struct vg_err *err = NULL;
+    if (!finding || vg_purl_parse(&e, entry, &err) < 0) {
+        vg_err_free(&err);
+        return false;
+    }
+    if (vg_purl_parse(&f, finding, &err) < 0) {
+        vg_err_free(&err);
+        vg_purl_dispose(&e);
+        return false;
+    }
+    bool ok = strcmp(e.type, f.type) == 0 && strcmp(e.name, f.name) == 0 &&
+              (e.ns ? f.ns && strcmp(e.ns, f.ns) == 0 : !f.ns) &&
+              (!e.version || (f.version && strcmp(e.version, f.version) == 0)) &&
+              (!e.subpath || (f.subpath && strcmp(e.subpath, f.subpath) == 0));
+    for (size_t i = 0; ok && i < e.nquals; i++) {
+        const char *v = vg_purl_qual(&f, e.quals[i].key);
+        ok = v && strcmp(v, e.quals[i].value) == 0;
+    }
+    vg_purl_dispose(&e);
+    vg_purl_dispose(&f);
+    return ok;
+}
+
+static bool
+entry_matches(const struct vg_ignore_entry *e, const struct vg_ignore_query *q, int64_t now)
+{
+    if (strcmp(e->id, q->id) != 0 || (e->expires && now >= e->expires) ||
+        (e->kind != VG_IGNORE_ANY && e->kind != q->kind)) {
+        return false;
+    }
+    if (e->pkg && (!q->pkg || strcmp(e->pkg, q->pkg) != 0)) {
+        return false;
+    }
+    bool path_ok = e->npaths == 0;
+    for (size_t i = 0; !path_ok && q->path && i < e->npaths; i++) {
+        path_ok = vg_glob_match(e->paths[i], q->path);
+    }
+    bool purl_ok = e->npurls == 0;
+    for (size_t i = 0; path_ok && !purl_ok && i < e->npurls; i++) {
+        purl_ok = purl_matches(e->purls[i], q->purl);
+    }
+    return path_ok && purl_ok;
+}
+
+const struct vg_ignore_entry *
+vg_ignore_lookup(const struct vg_ignore *ig, const struct vg_ignore_query *q, int64_t now)
+{
+    for (size_t i = 0; ig && q->id && i < ig->len; i++) {
+        if (entry_matches(&ig->items[i], q, now)) {
+            return &ig->items[i];
+        }
+    }
+    return NULL;
+}
+
 bool
 vg_ignore_match(const struct vg_ignore *ig, const char *id, const char *pkg, int64_t now)
 {
-    for (size_t i = 0; ig && id && i < ig->len; i++) {
-        const struct vg_ignore_entry *e = &ig->items[i];
-        if (strcmp(e->id, id) != 0 || (e->expires && now >= e->expires)) {
-            continue;
-        }
-        if (e->pkg && (!pkg || strcmp(e->pkg, pkg) != 0)) {
-            continue;
-        }
-        return true;
-    }
-    return false;
+    struct vg_ignore_query q = {.kind = VG_IGNORE_ANY, .id = id, .pkg = pkg};
+    return vg_ignore_lookup(ig, &q, now) != NULL;
 }
 
 void
 vg_ignore_dispose(struct vg_ignore *ig)
 {
     for (size_t i = 0; i < ig->len; i++) {
-        free(ig->items[i].id);
-        free(ig->items[i].pkg);
+        vg_scan_ignore_entry_dispose(&ig->items[i]);
     }
     free(ig->items);
     memset(ig, 0, sizeof(*ig));
+}
+
+/* Trivy reads --ignorefile as YAML when its name ends in .yaml or .yml. */
+static bool
+is_yaml(const char *path)
+{
+    size_t n = strlen(path);
+    return (n >= 5 && strcmp(path + n - 5, ".yaml") == 0) ||
+           (n >= 4 && strcmp(path + n - 4, ".yml") == 0);
 }
 
 static int
@@ -192,8 +278,14 @@ ignore_file_add(struct vg_scan_filters *out, const char *path, struct vg_err **e
 {
     vg_autobuf struct vg_buf raw = VG_BUF_INIT(VG_IGNORE_MAX_BYTES);
     struct vg_ignore one;
-    if (vg_file_read(&raw, path, VG_IGNORE_MAX_BYTES, err) < 0 ||
-        vg_ignore_parse(&one, raw.data, raw.len, err) < 0) {
+    if (vg_file_read(&raw, path, VG_IGNORE_MAX_BYTES, err) < 0) {
+        return vg_err_wrap(err, "ignore file %s", path);
+    }
+    if (is_yaml(path)) { /* config/'s errors already start with the file name */
+        if (vg_ignore_parse_yaml(&one, path, raw.data, raw.len, err) < 0) {
+            return vg_err_wrap(err, "ignore file");
+        }
+    } else if (vg_ignore_parse(&one, raw.data, raw.len, err) < 0) {
         return vg_err_wrap(err, "ignore file %s", path);
     }
     if (!out->has_ignore) {
@@ -218,7 +310,7 @@ int
 vg_scan_filters_load(struct vg_scan_filters *out, const struct vg_scan_filter_files *in,
                      struct vg_err **err)
 {
-    static const char *defaults[] = {".vigilignore", ".trivyignore"};
+    static const char *defaults[] = {".vigilignore", ".trivyignore", ".trivyignore.yaml"};
     memset(out, 0, sizeof(*out));
     int rc = 0;
     if (in->ignorefile) {

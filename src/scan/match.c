@@ -284,21 +284,24 @@ vg_scan_vuln_dispose(struct vg_vuln_finding *f)
 }
 
 /* The common step for every kind of finding: false when its severity is not listed (the
- * caller drops it); otherwise marks it suppressed when the ignore file names one of its ids
- * (restricted to `pkg` when the entry names a package). */
+ * caller drops it); otherwise marks it suppressed when an ignore entry names one of its ids
+ * (and, when the entry says so, its kind, package, purl and file). */
 static bool
-screen(const struct vg_scan_filter *flt, enum vg_vulndb_severity sev, const char *id,
-       char *const *more_ids, size_t nmore, const char *pkg, char **suppressed_by)
+screen(const struct vg_scan_filter *flt, enum vg_vulndb_severity sev, struct vg_ignore_query q,
+       char *const *more_ids, size_t nmore, char **suppressed_by)
 {
     if (!sev_listed(flt->severities, sev)) {
         return false;
     }
-    bool ignored = flt->ignore && vg_ignore_match(flt->ignore, id, pkg, flt->now);
-    for (size_t k = 0; flt->ignore && !ignored && k < nmore; k++) {
-        ignored = vg_ignore_match(flt->ignore, more_ids[k], pkg, flt->now);
+    const struct vg_ignore_entry *e =
+        flt->ignore ? vg_ignore_lookup(flt->ignore, &q, flt->now) : NULL;
+    for (size_t k = 0; flt->ignore && !e && k < nmore; k++) {
+        q.id = more_ids[k];
+        e = vg_ignore_lookup(flt->ignore, &q, flt->now);
     }
-    if (ignored) {
-        *suppressed_by = vg_strdup("ignorefile");
+    if (e) {
+        *suppressed_by =
+            e->statement ? vg_fmt("ignorefile: %s", e->statement) : vg_strdup("ignorefile");
     }
     return true;
 }
@@ -393,8 +396,9 @@ vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
         struct vg_vuln_finding *f = &r->vulns[i];
         const struct vg_pkg *p = &r->inv->pkgs[f->pkg];
         if ((flt->ignore_unfixed && !f->fixed_version) ||
-            !screen(flt, f->severity, f->vuln_id, f->aliases, f->naliases, p->name,
-                    &f->suppressed_by)) {
+            !screen(flt, f->severity,
+                    (struct vg_ignore_query){VG_IGNORE_VULN, f->vuln_id, p->name, p->purl, p->path},
+                    f->aliases, f->naliases, &f->suppressed_by)) {
             vg_scan_vuln_dispose(f);
             continue;
         }
@@ -409,8 +413,9 @@ vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
     keep = 0;
     for (size_t i = 0; i < r->nsecrets; i++) {
         struct vg_scan_secret *s = &r->secrets[i];
-        if (!screen(flt, vg_scan_sev_to_db(s->f.severity), s->f.rule_id, NULL, 0, NULL,
-                    &s->suppressed_by)) {
+        struct vg_ignore_query q = {
+            .kind = VG_IGNORE_SECRET, .id = s->f.rule_id, .path = s->f.path};
+        if (!screen(flt, vg_scan_sev_to_db(s->f.severity), q, NULL, 0, &s->suppressed_by)) {
             vg_scan_secret_dispose(s);
             continue;
         }
@@ -421,8 +426,8 @@ vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
     keep = 0;
     for (size_t i = 0; i < r->nmodels; i++) {
         struct vg_scan_model *m = &r->models[i];
-        if (!screen(flt, vg_scan_sev_to_db(m->f.severity), m->f.id, NULL, 0, NULL,
-                    &m->suppressed_by)) {
+        struct vg_ignore_query q = {.kind = VG_IGNORE_ANY, .id = m->f.id, .path = m->f.path};
+        if (!screen(flt, vg_scan_sev_to_db(m->f.severity), q, NULL, 0, &m->suppressed_by)) {
             vg_scan_model_dispose(m);
             continue;
         }
@@ -434,7 +439,8 @@ vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
     for (size_t i = 0; i < r->nconfigs; i++) {
         struct vg_config_finding *c = &r->configs[i];
         char *more[] = {(char *)c->avd_id, (char *)c->vg_id};
-        if (!screen(flt, c->severity, c->id, more, VG_ARRAY_LEN(more), NULL, &c->suppressed_by)) {
+        struct vg_ignore_query q = {.kind = VG_IGNORE_MISCONFIG, .id = c->id};
+        if (!screen(flt, c->severity, q, more, VG_ARRAY_LEN(more), &c->suppressed_by)) {
             free(c->message);
             continue;
         }

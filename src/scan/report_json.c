@@ -151,7 +151,11 @@ modified(const char *type, const char *by, json_t *finding)
     vg_json_set_str(m, "Type", type);
     bool vex = vg_cstr_startswith(by, "vex: ");
     vg_json_set_str(m, "Status", vex ? "not_affected" : "ignored");
-    vg_json_set_str(m, "Statement", vex ? by + 5 : "listed in the ignore file");
+    bool stated = vg_cstr_startswith(by, "ignorefile: ");
+    vg_json_set_str(m, "Statement",
+                    vex      ? by + 5
+                    : stated ? by + strlen("ignorefile: ")
+                             : "listed in the ignore file");
     vg_json_set_str(m, "Source", vex ? "OpenVEX" : "ignorefile");
     json_object_set_new(m, "Finding", finding);
     return m;

@@ -209,11 +209,31 @@ int vg_model_check_safetensors(const char *path, const void *data, size_t len,
 #define VG_VEX_MAX_BYTES      (16u * 1024u * 1024u)
 #define VG_VEX_MAX_STATEMENTS 100000u
 
+#define VG_IGNORE_MAX_ENTRIES 50000u /* entries of one .trivyignore.yaml */
+#define VG_IGNORE_MAX_LIST    1000u  /* paths or purls of one YAML entry */
+
+/* Which findings an entry may suppress: a plain-format entry names an id of any kind; a
+ * .trivyignore.yaml entry only ids of its list's kind. */
+enum vg_ignore_kind {
+    VG_IGNORE_ANY = 0,
+    VG_IGNORE_VULN,
+    VG_IGNORE_MISCONFIG,
+    VG_IGNORE_SECRET,
+    VG_IGNORE_LICENSE,
+};
+
 struct vg_ignore_entry {
     char *id;        /* vulnerability / secret rule / check ID */
     char *pkg;       /* optional package name restriction (NULL = any) */
     int64_t expires; /* unix seconds of the end of the exp: day (UTC), 0 = never */
     size_t line;
+    enum vg_ignore_kind kind;
+    char **paths; /* globs (core/glob.h) over the finding's file; none = any file */
+    size_t npaths;
+    char **purls; /* package purls (validated); version and qualifiers compared only when
+                     given, as Trivy; none = any package */
+    size_t npurls;
+    char *statement; /* YAML `statement`, or NULL */
 };
 
 struct vg_ignore {
@@ -225,16 +245,37 @@ struct vg_ignore {
  * comments (whole-line or after whitespace), blank lines. Bad syntax is VG_E_PARSE with the
  * line number. */
 int vg_ignore_parse(struct vg_ignore *out, const void *data, size_t len, struct vg_err **err);
+/* Parses a .trivyignore.yaml (Trivy's schema): top-level `vulnerabilities`, `misconfigurations`,
+ * `secrets` and `licenses` lists of {id, paths, purls, expired_at: YYYY-MM-DD, statement}.
+ * Errors read "NAME:LINE:COL: ..." (name: the file, for messages; NULL = "<ignorefile>"):
+ * VG_E_PARSE for bad YAML, unknown keys, a missing id, bad dates or purls; VG_E_LIMIT beyond
+ * config/'s YAML bounds, VG_IGNORE_MAX_ENTRIES entries or VG_IGNORE_MAX_LIST paths/purls. */
+int vg_ignore_parse_yaml(struct vg_ignore *out, const char *name, const void *data, size_t len,
+                         struct vg_err **err);
 /* True when an active (not expired at `now`) entry matches id (and pkg, when the entry
- * names one; pkg may be NULL). */
+ * names one; pkg may be NULL). Entries restricted by kind, paths or purls never match here. */
 bool vg_ignore_match(const struct vg_ignore *ig, const char *id, const char *pkg, int64_t now);
+
+/* One finding as ignore entries see it; NULL fields are unknown (an entry restricted on an
+ * unknown field does not match). */
+struct vg_ignore_query {
+    enum vg_ignore_kind kind;
+    const char *id;
+    const char *pkg;  /* package name */
+    const char *purl; /* package purl */
+    const char *path; /* file the finding was found in */
+};
+/* The first active entry that suppresses q, or NULL; borrowed from ig. */
+const struct vg_ignore_entry *vg_ignore_lookup(const struct vg_ignore *ig,
+                                               const struct vg_ignore_query *q, int64_t now);
 void vg_ignore_dispose(struct vg_ignore *ig);
 
 /* What suppresses findings, loaded once and shared by the CLI and the registry's scan-on-push so
  * both get the same result: the ignore file(s) and the VEX documents. */
 struct vg_scan_filter_files {
     const char *ignorefile; /* explicit file: the only one read; NULL = look in dir */
-    const char *dir;        /* where .vigilignore and .trivyignore are looked for; NULL = "." */
+    const char *dir; /* where .vigilignore, .trivyignore and .trivyignore.yaml are looked for;
+                        NULL = "." */
     const char *const *vex; /* VEX documents (OpenVEX, CycloneDX), in order */
     size_t nvex;
 };
@@ -244,7 +285,9 @@ struct vg_scan_filters {
     struct vg_vex *vex; /* NULL without documents */
 };
 /* Reads the explicit ignore file, or else every default one present in dir (.vigilignore,
- * then .trivyignore, entries merged), then the VEX documents. Errors name the file. */
+ * .trivyignore, .trivyignore.yaml; entries merged), then the VEX documents. A file named
+ * *.yaml or *.yml is read as .trivyignore.yaml, any other as the plain format (as Trivy's
+ * --ignorefile). Errors name the file. */
 int vg_scan_filters_load(struct vg_scan_filters *out, const struct vg_scan_filter_files *in,
                          struct vg_err **err);
 void vg_scan_filters_dispose(struct vg_scan_filters *f);

@@ -628,3 +628,46 @@ def test_trivyignore_read_by_default_beside_vigilignore(vigil, sample, tmp_path)
     (tmp_path / ".trivyignore").write_text("CVE-1 exp:soon\n")
     r = gate(tmp_path)
     assert r.rc not in (0, 1) and ".trivyignore" in r.err and "line 1" in r.err, r
+
+
+def test_trivyignore_yaml_scopes_by_kind_purl_and_path(vigil, sample, tmp_path):
+    (tmp_path / ".trivyignore.yaml").write_text(
+        "vulnerabilities:\n"
+        "  - id: CVE-2020-8203\n"
+        "    purls: [\"pkg:npm/lodash\"]\n"
+        "    statement: not reachable from our code\n"
+        "  - id: CVE-2018-18074\n"
+        "    paths: [\"**/site-packages/**\"]\n"
+        "  - id: CVE-2021-44906\n"
+        "    purls: [\"pkg:npm/lodash\"]\n"          # minimist's finding: another package
+        "  - id: CVE-2020-28500\n"
+        "    paths: [\"opt/**\"]\n"                  # lodash is under app/: stays
+        "secrets:\n"
+        "  - id: aws-access-key-id\n"
+        "    paths: [\"app/config/*\"]\n"
+        "  - id: CVE-2021-23337\n")                  # a secrets entry never hides a vulnerability
+    r = vigil("scan", "--offline", "--db", sample["db"], "--format", "json", "--scanners",
+              "vuln,secret", sample["image"], env=sample["env"], cwd=tmp_path)
+    doc = doc_of(r)
+    left = vulns(doc)
+    assert {"CVE-2021-44906", "CVE-2020-28500", "CVE-2021-23337"} <= set(left), sorted(left)
+    assert not {"CVE-2020-8203", "CVE-2018-18074"} & set(left), sorted(left)
+    mods = {m["Finding"].get("VulnerabilityID") or m["Finding"].get("RuleID"): m
+            for res in doc["Results"] for m in res.get("ModifiedFindings", [])}
+    assert mods["CVE-2020-8203"]["Statement"] == "not reachable from our code"
+    assert mods["CVE-2020-8203"]["Status"] == "ignored"
+    assert "CVE-2018-18074" in mods and "aws-access-key-id" in mods, sorted(mods)
+    secrets = [s["RuleID"] for res in doc["Results"] for s in res.get("Secrets", [])]
+    assert "aws-secret-access-key" in secrets and "aws-access-key-id" not in secrets
+    # A typo is an error naming the file and line, never a silently different filter.
+    (tmp_path / ".trivyignore.yaml").write_text("vulnerabilities:\n  - id: CVE-1\n    path: [a]\n")
+    r = vigil("scan", "--offline", "--db", sample["db"], "--format", "json", sample["image"],
+              env=sample["env"], cwd=tmp_path)
+    assert r.rc not in (0, 1) and ".trivyignore.yaml:3:5: unknown key 'path'" in r.err, r
+    # --ignorefile FILE.yaml reads Trivy's YAML format, and only that file.
+    other = tmp_path / "team.yaml"
+    other.write_text("vulnerabilities:\n  - id: CVE-2021-44906\n")
+    r = vigil("scan", "--offline", "--db", sample["db"], "--format", "json", "--scanners", "vuln",
+              "--ignorefile", other, sample["image"], env=sample["env"], cwd=tmp_path)
+    left = vulns(doc_of(r))
+    assert "CVE-2021-44906" not in left and "CVE-2020-8203" in left

@@ -249,3 +249,215 @@ Test(scan_ignore, filters_load_merges_default_files)
     cr_expect_eq(rmdir(dir), 0);
     free(only);
 }
+
+static struct vg_ignore
+yaml_ok(const char *s)
+{
+    struct vg_ignore ig;
+    struct vg_err *err = NULL;
+    int rc = vg_ignore_parse_yaml(&ig, "t.yaml", s, strlen(s), &err);
+    if (rc < 0) {
+        char *m = vg_err_format(err);
+        cr_log_error("%s", m);
+        free(m);
+    }
+    cr_assert_eq(rc, 0);
+    vg_err_free(&err);
+    return ig;
+}
+
+static const char TRIVYIGNORE_YAML[] = "vulnerabilities:\n"
+                                       "  - id: CVE-2022-40897\n"
+                                       "    paths:\n"
+                                       "      - \"usr/local/lib/python3.9/site-packages/**\"\n"
+                                       "    statement: Accept the risk\n"
+                                       "  - id: CVE-2023-2650\n"
+                                       "  - id: CVE-2023-3817\n"
+                                       "    purls:\n"
+                                       "      - \"pkg:deb/debian/libssl3\"\n"
+                                       "  - id: CVE-2023-29491\n"
+                                       "    expired_at: 2024-02-29\n"
+                                       "misconfigurations:\n"
+                                       "  - id: AVD-DS-0002\n"
+                                       "    statement: The image needs root privileges\n"
+                                       "secrets:\n"
+                                       "  - id: aws-access-key-id\n"
+                                       "    paths: [\"app/**/*.env\"]\n"
+                                       "licenses:\n";
+
+Test(scan_ignore, trivyignore_yaml_schema)
+{
+    struct vg_ignore ig = yaml_ok(TRIVYIGNORE_YAML);
+    cr_assert_eq(ig.len, 6);
+    cr_expect_eq(ig.items[0].kind, VG_IGNORE_VULN);
+    cr_expect_eq(ig.items[0].line, 2);
+    cr_expect_eq(ig.items[1].line, 6);
+    cr_expect_str_eq(ig.items[0].statement, "Accept the risk");
+    cr_expect_eq(ig.items[4].kind, VG_IGNORE_MISCONFIG);
+    cr_expect_eq(ig.items[5].kind, VG_IGNORE_SECRET);
+    int64_t now = T_2024_03_01;
+    struct vg_ignore_query q = {.kind = VG_IGNORE_VULN,
+                                .id = "CVE-2022-40897",
+                                .path = "usr/local/lib/python3.9/site-packages/setuptools/M"};
+    const struct vg_ignore_entry *e = vg_ignore_lookup(&ig, &q, now);
+    cr_assert_not_null(e);
+    cr_expect_str_eq(e->statement, "Accept the risk");
+    q.path = "opt/app/requirements.txt";
+    cr_expect_null(vg_ignore_lookup(&ig, &q, now), "path outside the globs");
+    q.path = NULL;
+    cr_expect_null(vg_ignore_lookup(&ig, &q, now), "unknown path never matches a paths entry");
+
+    /* purls: name must agree; the version is compared only when the entry gives one. */
+    q = (struct vg_ignore_query){.kind = VG_IGNORE_VULN,
+                                 .id = "CVE-2023-3817",
+                                 .purl = "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64"};
+    cr_expect_not_null(vg_ignore_lookup(&ig, &q, now));
+    q.purl = "pkg:deb/debian/openssl@3.0.11-1~deb12u2";
+    cr_expect_null(vg_ignore_lookup(&ig, &q, now));
+    q.purl = NULL;
+    cr_expect_null(vg_ignore_lookup(&ig, &q, now));
+
+    /* expired_at: active through that day (UTC), like exp: in the plain format. */
+    q = (struct vg_ignore_query){.kind = VG_IGNORE_VULN, .id = "CVE-2023-29491"};
+    cr_expect_not_null(vg_ignore_lookup(&ig, &q, now - 1));
+    cr_expect_null(vg_ignore_lookup(&ig, &q, now));
+
+    /* Kinds: a vulnerabilities entry never suppresses a secret or a check with that id. */
+    q = (struct vg_ignore_query){.kind = VG_IGNORE_SECRET, .id = "CVE-2023-2650"};
+    cr_expect_null(vg_ignore_lookup(&ig, &q, now));
+    cr_expect(!vg_ignore_match(&ig, "CVE-2023-2650", NULL, now), "typed entry, untyped query");
+    q = (struct vg_ignore_query){.kind = VG_IGNORE_MISCONFIG, .id = "AVD-DS-0002"};
+    cr_expect_not_null(vg_ignore_lookup(&ig, &q, now));
+    q = (struct vg_ignore_query){
+        .kind = VG_IGNORE_SECRET, .id = "aws-access-key-id", .path = "app/conf/prod.env"};
+    cr_expect_not_null(vg_ignore_lookup(&ig, &q, now));
+    q.path = "app/prod.txt";
+    cr_expect_null(vg_ignore_lookup(&ig, &q, now));
+    vg_ignore_dispose(&ig);
+
+    /* Empty documents and empty lists are fine. */
+    ig = yaml_ok("");
+    cr_expect_eq(ig.len, 0);
+    ig = yaml_ok("vulnerabilities: []\nsecrets: ~\n");
+    cr_expect_eq(ig.len, 0);
+}
+
+Test(scan_ignore, plain_entries_match_every_kind)
+{
+    struct vg_ignore ig = parse_ok("CVE-1\n");
+    struct vg_ignore_query q = {.kind = VG_IGNORE_VULN, .id = "CVE-1", .path = "a/b"};
+    cr_expect_not_null(vg_ignore_lookup(&ig, &q, T_2024_03_01));
+    q.kind = VG_IGNORE_SECRET;
+    cr_expect_not_null(vg_ignore_lookup(&ig, &q, T_2024_03_01));
+    vg_ignore_dispose(&ig);
+}
+
+Test(scan_ignore, trivyignore_yaml_rejects_bad_documents)
+{
+    static const struct {
+        const char *doc;
+        const char *want;
+    } bad[] = {
+        {"vulnerabilities:\n  - id: CVE-1\n    pahts: [a]\n", "t.yaml:3:5: unknown key 'pahts'"},
+        {"vulnerabilites:\n  - id: CVE-1\n", "t.yaml:1:1: unknown key 'vulnerabilites'"},
+        {"vulnerabilities:\n  - statement: no id\n", "t.yaml:2:5: entry without an id"},
+        {"vulnerabilities:\n  - id: CVE-1\n    expired_at: soon\n", "t.yaml:3:17: expired_at"},
+        {"vulnerabilities:\n  - id: CVE-1\n    expired_at: 2024-02-30\n", "t.yaml:3:17"},
+        {"vulnerabilities:\n  - id: CVE-1\n    purls: [\"not a purl\"]\n", "t.yaml:3:13: purls"},
+        {"vulnerabilities:\n  - id: CVE-1\n    paths: a\n", "t.yaml:3:12: 'paths' must be a list"},
+        {"vulnerabilities:\n  - id: [a]\n", "t.yaml:2:9: 'id' must be a string"},
+        {"vulnerabilities:\n  - id:\n", "t.yaml:2:"},
+        {"vulnerabilities:\n  - CVE-1\n", "each entry must be a mapping"},
+        {"vulnerabilities: CVE-1\n", "t.yaml:1:18: 'vulnerabilities' must be a list"},
+        {"- CVE-1\n", "top level must be a mapping"},
+        {"vulnerabilities: [\n", "t.yaml:"},
+        {"vulnerabilities:\n  - id: CVE-1\n    id: CVE-2\n", "duplicate key 'id'"},
+        {"vulnerabilities: []\n---\nsecrets: []\n", "one YAML document expected"},
+    };
+    for (size_t i = 0; i < VG_ARRAY_LEN(bad); i++) {
+        struct vg_ignore ig;
+        struct vg_err *err = NULL;
+        cr_expect_lt(vg_ignore_parse_yaml(&ig, "t.yaml", bad[i].doc, strlen(bad[i].doc), &err), 0,
+                     "%zu", i);
+        char *m = err ? vg_err_format(err) : vg_strdup("(no error)");
+        cr_expect(strstr(m, bad[i].want), "doc %zu: %s", i, m);
+        cr_expect_eq(ig.len, 0);
+        free(m);
+        vg_err_free(&err);
+    }
+}
+
+Test(scan_ignore, trivyignore_yaml_limits)
+{
+    struct vg_buf b = VG_BUF_INIT(64u << 20);
+    cr_assert_eq(vg_buf_appendf(&b, NULL, "vulnerabilities:\n  - id: CVE-1\n    paths:\n"), 0);
+    for (unsigned i = 0; i < VG_IGNORE_MAX_LIST; i++) {
+        cr_assert_eq(vg_buf_appendf(&b, NULL, "      - p%u\n", i), 0);
+    }
+    struct vg_ignore ig;
+    struct vg_err *err = NULL;
+    cr_expect_eq(vg_ignore_parse_yaml(&ig, NULL, b.data, b.len, &err), 0, "at the limit");
+    cr_expect_eq(ig.len == 1 ? ig.items[0].npaths : 0, VG_IGNORE_MAX_LIST);
+    vg_ignore_dispose(&ig);
+    cr_assert_eq(vg_buf_appendf(&b, NULL, "      - one-more\n"), 0);
+    cr_expect_lt(vg_ignore_parse_yaml(&ig, NULL, b.data, b.len, &err), 0, "over the limit");
+    cr_expect(vg_err_is(err, VG_E_LIMIT));
+    vg_err_free(&err);
+
+    b.len = 0;
+    cr_assert_eq(vg_buf_appendf(&b, NULL, "secrets:\n"), 0);
+    for (unsigned i = 0; i < VG_IGNORE_MAX_ENTRIES; i++) {
+        cr_assert_eq(vg_buf_appendf(&b, NULL, "- id: r%u\n", i), 0);
+    }
+    cr_expect_eq(vg_ignore_parse_yaml(&ig, NULL, b.data, b.len, &err), 0, "entries at the limit");
+    cr_expect_eq(ig.len, VG_IGNORE_MAX_ENTRIES);
+    vg_ignore_dispose(&ig);
+    cr_assert_eq(vg_buf_appendf(&b, NULL, "- id: last\n"), 0);
+    cr_expect_lt(vg_ignore_parse_yaml(&ig, NULL, b.data, b.len, &err), 0, "entries over the limit");
+    cr_expect(vg_err_is(err, VG_E_LIMIT));
+    vg_err_free(&err);
+    vg_buf_dispose(&b);
+}
+
+Test(scan_ignore, filters_load_reads_trivyignore_yaml)
+{
+    char dir[] = "/tmp/vg-ignore-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    write_file(dir, ".trivyignore", "CVE-1\n");
+    write_file(dir, ".trivyignore.yaml", "vulnerabilities:\n  - id: CVE-2\n");
+    struct vg_scan_filters lf;
+    struct vg_scan_filter_files in = {.dir = dir};
+    struct vg_err *err = NULL;
+    cr_assert_eq(vg_scan_filters_load(&lf, &in, &err), 0);
+    cr_expect_eq(lf.ignore.len, 2);
+    struct vg_ignore_query q = {.kind = VG_IGNORE_VULN, .id = "CVE-2"};
+    cr_expect_not_null(vg_ignore_lookup(&lf.ignore, &q, T_2024_03_01));
+    vg_scan_filters_dispose(&lf);
+
+    /* --ignorefile: the extension decides the format, as Trivy. */
+    char *yml = vg_fmt("%s/mine.yml", dir);
+    write_file(dir, "mine.yml", "secrets:\n  - id: aws-access-key-id\n");
+    in.ignorefile = yml;
+    cr_assert_eq(vg_scan_filters_load(&lf, &in, &err), 0);
+    cr_assert_eq(lf.ignore.len, 1);
+    cr_expect_eq(lf.ignore.items[0].kind, VG_IGNORE_SECRET);
+    vg_scan_filters_dispose(&lf);
+
+    /* A broken YAML default file is an error naming it and the line. */
+    in.ignorefile = NULL;
+    write_file(dir, ".trivyignore.yaml", "vulnerabilities:\n  - id: CVE-2\n    bad: 1\n");
+    cr_assert_lt(vg_scan_filters_load(&lf, &in, &err), 0);
+    char *m = vg_err_format(err);
+    cr_expect(strstr(m, ".trivyignore.yaml:3:5: unknown key 'bad'"), "%s", m);
+    free(m);
+    vg_err_free(&err);
+
+    const char *made[] = {".trivyignore", ".trivyignore.yaml", "mine.yml"};
+    for (size_t i = 0; i < VG_ARRAY_LEN(made); i++) {
+        char *p = vg_fmt("%s/%s", dir, made[i]);
+        cr_expect_eq(unlink(p), 0, "%s", p);
+        free(p);
+    }
+    cr_expect_eq(rmdir(dir), 0);
+    free(yml);
+}
