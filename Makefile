@@ -23,9 +23,11 @@ demo: build
 check: build
 	./scripts/run-tests $(BUILD)
 
+# -Dfuzzing=true: the suite also runs every libFuzzer harness for VG_FUZZ_SECONDS (default 8)
+# each (meson suite fuzz-run); new corpus entries stay in a temporary directory.
 $(ASAN_BUILD)/build.ninja:
 	CC=clang meson setup $(ASAN_BUILD) -Dwerror=true -Db_sanitize=address,undefined \
-	  -Db_lundef=false -Dc_args=-fno-sanitize-recover=undefined
+	  -Db_lundef=false -Dc_args=-fno-sanitize-recover=undefined -Dfuzzing=true
 
 check-asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
