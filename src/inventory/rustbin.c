@@ -13,9 +13,9 @@
  * dependencies (kind "build") are not part of the executable and are skipped.
  */
 #include <string.h>
-#include <zlib.h>
 
 #include "inventory/inventory_int.h"
+#include "layers/layers.h"
 
 #define RS_LOOK 512u /* compressed bytes a probe may need (dynamic Huffman header) */
 #define RS_HEAD 4u
@@ -25,8 +25,8 @@ struct vg_inv_ruststream {
     uint64_t pos; /* bytes fed so far */
     uint8_t head[RS_HEAD];
     size_t headlen;
-    bool rejected, probe_ready, active, done, failed;
-    z_stream probe, zs;
+    bool rejected, active, done, failed;
+    struct vg_inflater *probe, *zs; /* zlib streams (layers/ owns the codec) */
     uint8_t win[RS_LOOK];
     size_t winlen;
     uint64_t next; /* next absolute position to probe */
@@ -47,12 +47,8 @@ vg_inv_ruststream_free(struct vg_inv_ruststream *s)
     if (!s) {
         return;
     }
-    if (s->probe_ready) {
-        inflateEnd(&s->probe);
-    }
-    if (s->active) {
-        inflateEnd(&s->zs);
-    }
+    vg_inflater_free(s->probe);
+    vg_inflater_free(s->zs);
     vg_buf_dispose(&s->json);
     free(s);
 }
@@ -77,9 +73,7 @@ executable_magic(const uint8_t *h)
 static void
 pump(struct vg_inv_ruststream *s, const uint8_t *p, size_t n)
 {
-    s->zs.next_in = (Bytef *)(uintptr_t)p;
-    s->zs.avail_in = (uInt)n;
-    while (!s->done && !s->failed && s->zs.avail_in) {
+    while (!s->done && !s->failed && n) {
         size_t room = 64u * 1024u;
         if (s->json.len + room > s->json.max) {
             room = s->json.max - s->json.len;
@@ -88,15 +82,14 @@ pump(struct vg_inv_ruststream *s, const uint8_t *p, size_t n)
             s->failed = true;
             return;
         }
-        s->zs.next_out = s->json.data + s->json.len;
-        s->zs.avail_out = (uInt)room;
-        int zr = inflate(&s->zs, Z_NO_FLUSH);
-        s->json.len += room - s->zs.avail_out;
+        size_t got = 0, before = n;
+        int zr = vg_inflater_run(s->zs, &p, &n, s->json.data + s->json.len, room, &got, NULL);
+        s->json.len += got;
         s->json.data[s->json.len] = '\0';
-        if (zr == Z_STREAM_END) {
+        if (zr == 1) {
             s->done = true;
-        } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
-            s->failed = true;
+        } else if (zr < 0 || (got == 0 && n == before)) {
+            s->failed = true; /* corrupt, or no progress possible */
         }
     }
 }
@@ -105,22 +98,15 @@ pump(struct vg_inv_ruststream *s, const uint8_t *p, size_t n)
 static bool
 probe_at(struct vg_inv_ruststream *s, const uint8_t *p, size_t avail)
 {
-    if (!s->probe_ready) {
-        if (inflateInit(&s->probe) != Z_OK) {
-            return false;
-        }
-        s->probe_ready = true;
-    } else if (inflateReset(&s->probe) != Z_OK) {
-        return false;
+    if (!s->probe) {
+        s->probe = vg_inflater_new(VG_INFLATE_ZLIB);
+    } else {
+        vg_inflater_reset(s->probe);
     }
     uint8_t out[sizeof(rs_prefix) - 1];
-    s->probe.next_in = (Bytef *)(uintptr_t)p;
-    s->probe.avail_in = (uInt)(avail < RS_LOOK ? avail : RS_LOOK);
-    s->probe.next_out = out;
-    s->probe.avail_out = sizeof(out);
-    int zr = inflate(&s->probe, Z_SYNC_FLUSH);
-    return (zr == Z_OK || zr == Z_STREAM_END || zr == Z_BUF_ERROR) && s->probe.avail_out == 0 &&
-           memcmp(out, rs_prefix, sizeof(out)) == 0;
+    size_t n = avail < RS_LOOK ? avail : RS_LOOK, got = 0;
+    int zr = vg_inflater_run(s->probe, &p, &n, out, sizeof(out), &got, NULL);
+    return zr >= 0 && got == sizeof(out) && memcmp(out, rs_prefix, sizeof(out)) == 0;
 }
 
 /* Probes zlib headers in buf (absolute offset base) up to stop; starts inflating at a hit. */
@@ -143,10 +129,7 @@ scan(struct vg_inv_ruststream *s, const uint8_t *buf, size_t n, uint64_t base, u
         if ((0x7800u | flg) % 31u != 0 || (flg & 0x20u) || !probe_at(s, q, n - at)) {
             continue;
         }
-        if (inflateInit(&s->zs) != Z_OK) {
-            s->failed = true;
-            return;
-        }
+        s->zs = vg_inflater_new(VG_INFLATE_ZLIB);
         s->active = true;
         pump(s, q, n - at);
         s->next = UINT64_MAX;

@@ -188,6 +188,46 @@ VG_NODISCARD int vg_zip_read(const struct vg_zip *z, const struct vg_zip_entry *
 int vg_zip_local_next(const uint8_t *data, size_t len, uint64_t *off, struct vg_zip_entry *e,
                       uint64_t *data_off);
 
+/* ---------------------------------------------------------------- codecs (codec.c)
+ * layers/ owns zlib and zstd; other modules decompress through these. */
+
+enum vg_inflate_fmt {
+    VG_INFLATE_ZLIB, /* RFC 1950 (0x78 ...) */
+    VG_INFLATE_RAW,  /* RFC 1951 raw deflate (zip members) */
+    VG_INFLATE_GZIP, /* RFC 1952, one member */
+};
+
+/* An incremental inflater, reusable through vg_inflater_reset (cheap: no reallocation). */
+struct vg_inflater;
+struct vg_inflater *vg_inflater_new(enum vg_inflate_fmt fmt); /* aborts on OOM */
+void vg_inflater_reset(struct vg_inflater *z);
+/* Inflates from *in (advancing *in and *in_len past what was consumed) into out[0..cap),
+ * the caller's cap on this call's output, setting *produced. Returns 1 at the end of the
+ * stream, 0 when it needs more input or more room, VG_E_PARSE (negative) on corrupt data. */
+VG_NODISCARD int vg_inflater_run(struct vg_inflater *z, const uint8_t **in, size_t *in_len,
+                                 uint8_t *out, size_t cap, size_t *produced, struct vg_err **err);
+void vg_inflater_free(struct vg_inflater *z);
+
+/* Inflates the whole of in (one stream, nothing after it) and appends it to out, at most
+ * max_out bytes: VG_E_LIMIT past that (a bomb stops at the cap, not at its size), VG_E_PARSE
+ * for corrupt data, a truncated stream or bytes after its end. On failure out is as it was. */
+VG_NODISCARD int vg_inflate_buf(enum vg_inflate_fmt fmt, const uint8_t *in, size_t len,
+                                size_t max_out, struct vg_buf *out, struct vg_err **err);
+
+/* A streaming reader over a file descriptor (borrowed, read sequentially from its current
+ * position): gzip (multi-member), zstd or plain bytes, by magic; xz and bzip2 are refused
+ * (VG_E_UNSUPPORTED). At most max_out decoded bytes (VG_E_LIMIT "NAME: more than N bytes
+ * uncompressed"); a truncated or corrupt stream is VG_E_PARSE naming `name`. */
+struct vg_zread;
+VG_NODISCARD int vg_zread_open(struct vg_zread **out, int fd, const char *name, uint64_t max_out,
+                               struct vg_err **err);
+/* Next chunk (valid until the next call); *len == 0 at the verified end. */
+VG_NODISCARD int vg_zread_read(struct vg_zread *r, const uint8_t **data, size_t *len,
+                               struct vg_err **err);
+/* "gzip", "zstd" or "none". */
+const char *vg_zread_compression(const struct vg_zread *r);
+void vg_zread_close(struct vg_zread *r);
+
 /* ---------------------------------------------------------------- compressed docker archives
  * (unpack.c). oci/ reads docker archives but owns no decompressor; opening a gzip- or
  * zstd-compressed one goes through here. */

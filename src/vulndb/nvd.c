@@ -11,13 +11,16 @@
  * memory at a time, bounded by VG_LIMIT_OSV_RECORD_BYTES; a larger item is skipped and
  * reported, a structurally broken or truncated file is VG_E_PARSE naming the byte offset.
  *
- * gzip and plain files are read the same way (zlib's gzread passes plain bytes through).
+ * gzip, zstd and plain files are read the same way (layers/' vg_zread detects which by magic).
  */
 #include "vulndb/vulndb_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
-#include <zlib.h>
+#include <unistd.h>
+
+#include "layers/layers.h"
 
 /* ---------------------------------------------------------------- splitter */
 
@@ -207,45 +210,31 @@ vg_json_splitter_end(struct vg_json_splitter *s, struct vg_err **err)
 int
 vg_json_split_file(const char *path, struct vg_json_splitter *s, struct vg_err **err)
 {
-    gzFile gz = gzopen(path, "rb");
-    if (!gz) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         return vg_err_sys(err, errno == ENOENT ? VG_E_NOTFOUND : VG_E_IO, "open %s", path);
     }
-    gzbuffer(gz, 128u * 1024u);
-    uint8_t *buf = vg_malloc(64u * 1024u);
+    struct vg_zread *zr = NULL;
+    if (vg_zread_open(&zr, fd, path, VULNDB_MAX_ZIP_TOTAL, err) < 0) {
+        close(fd);
+        return -1;
+    }
     int rc = 0;
-    uint64_t total = 0;
     for (;;) {
-        int n = gzread(gz, buf, 64u * 1024u);
-        if (n < 0) {
-            int zerr = 0;
-            const char *m = gzerror(gz, &zerr);
-            rc = vg_err_set(err, VG_E_PARSE, "%s: byte %llu: %s", path,
-                            (unsigned long long)s->offset, m ? m : "decompression failed");
+        const uint8_t *d;
+        size_t n;
+        if (vg_zread_read(zr, &d, &n, err) < 0) {
+            rc = -1; /* truncated, corrupt or too large: the message names the file */
             break;
         }
         if (n == 0) {
-            int zerr = 0;
-            const char *m = gzerror(gz, &zerr);
-            if (zerr != Z_OK && zerr != Z_BUF_ERROR) {
-                rc = vg_err_set(err, VG_E_PARSE, "%s: %s", path, m ? m : "decompression failed");
-            } else if (zerr == Z_BUF_ERROR) {
-                rc = vg_err_set(err, VG_E_PARSE, "%s: truncated gzip stream", path);
-            } else {
-                rc = vg_json_splitter_end(s, err);
-                if (rc < 0) {
-                    vg_err_wrap(err, "%s", path);
-                }
+            rc = vg_json_splitter_end(s, err);
+            if (rc < 0) {
+                vg_err_wrap(err, "%s", path);
             }
             break;
         }
-        total += (uint64_t)n;
-        if (total > VULNDB_MAX_ZIP_TOTAL) {
-            rc = vg_err_set(err, VG_E_LIMIT, "%s: more than %llu bytes uncompressed", path,
-                            (unsigned long long)VULNDB_MAX_ZIP_TOTAL);
-            break;
-        }
-        rc = vg_json_splitter_feed(s, buf, (size_t)n, err);
+        rc = vg_json_splitter_feed(s, d, n, err);
         if (rc < 0) {
             if (vg_err_is(*err, VG_E_PARSE)) {
                 vg_err_wrap(err, "%s", path);
@@ -253,8 +242,8 @@ vg_json_split_file(const char *path, struct vg_json_splitter *s, struct vg_err *
             break;
         }
     }
-    free(buf);
-    gzclose(gz);
+    vg_zread_close(zr);
+    close(fd);
     return rc;
 }
 
