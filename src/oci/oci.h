@@ -229,17 +229,10 @@ void vg_oci_blob_close(struct vg_oci_blob *b);
 int vg_oci_blob_read_all(struct vg_buf *out, struct vg_oci_image *img,
                          const struct vg_oci_desc *desc, size_t max, struct vg_err **err);
 
-/* Wraps any byte stream with digest+size verification: used by every source. */
-struct vg_oci_verifier;
-struct vg_oci_verifier *vg_oci_verifier_new(const struct vg_digest *want, uint64_t size);
-/* Feeds bytes; VG_E_VERIFY once more than `size` bytes arrive. */
-int vg_oci_verifier_update(struct vg_oci_verifier *v, const void *data, size_t n,
-                           struct vg_err **err);
-/* At end of stream: VG_E_VERIFY if the size or digest differs (message names the digest). */
-int vg_oci_verifier_finish(struct vg_oci_verifier *v, struct vg_err **err);
-void vg_oci_verifier_free(struct vg_oci_verifier *v);
+/* The verifier every source wraps its blob streams with is in dist.h. */
 
 /* The registry client (push, tags, referrers) used by sign/ and registry tests. */
+#include "oci/dist.h"
 #include "oci/remote.h"
 
 #endif

@@ -13,26 +13,13 @@
 
 #include <string.h>
 
-#define NAME_MAX_LEN 255u  /* distribution/reference NameTotalLengthMax */
-#define TAG_MAX_LEN  128u  /* tag grammar: one leading char plus up to 127 */
+#define NAME_MAX_LEN VG_OCI_DIST_NAME_MAX /* distribution/reference NameTotalLengthMax */
 #define REF_MAX_LEN  1024u /* whole input: name + tag + longest digest, with headroom */
-
-static bool
-is_lower_alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
 
 static bool
 is_alnum(char c)
 {
-    return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
-}
-
-static bool
-is_word(char c)
-{
-    return is_alnum(c) || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
 }
 
 static int
@@ -42,59 +29,6 @@ bad_ref(struct vg_err **err, const char *s, const char *why)
     int rc = vg_err_set(err, VG_E_USAGE, "invalid reference \"%s\": %s", e, why);
     free(e);
     return rc;
-}
-
-/* path-component := [a-z0-9]+ (separator [a-z0-9]+)*, separator := [_.] | __ | -+ */
-static bool
-valid_path_component(struct vg_str c)
-{
-    size_t i = 0;
-    if (c.len == 0 || !is_lower_alnum(c.ptr[0])) {
-        return false;
-    }
-    while (i < c.len) {
-        while (i < c.len && is_lower_alnum(c.ptr[i])) {
-            i++;
-        }
-        if (i == c.len) {
-            return true;
-        }
-        size_t sep = i;
-        if (c.ptr[i] == '.') {
-            i++;
-        } else if (c.ptr[i] == '_') {
-            i++;
-            if (i < c.len && c.ptr[i] == '_') {
-                i++;
-            }
-        } else if (c.ptr[i] == '-') {
-            while (i < c.len && c.ptr[i] == '-') {
-                i++;
-            }
-        } else {
-            return false;
-        }
-        if (i == sep || i == c.len || !is_lower_alnum(c.ptr[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool
-valid_path(struct vg_str p)
-{
-    struct vg_str head, tail;
-    for (;;) {
-        bool more = vg_str_cut(p, '/', &head, &tail);
-        if (!valid_path_component(head)) {
-            return false;
-        }
-        if (!more) {
-            return true;
-        }
-        p = tail;
-    }
 }
 
 /* domain-component := [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9] */
@@ -165,20 +99,6 @@ valid_domain(struct vg_str d)
 }
 
 static bool
-valid_tag(struct vg_str t)
-{
-    if (t.len == 0 || t.len > TAG_MAX_LEN || !is_word(t.ptr[0])) {
-        return false;
-    }
-    for (size_t i = 1; i < t.len; i++) {
-        if (!is_word(t.ptr[i]) && t.ptr[i] != '.' && t.ptr[i] != '-') {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool
 is_64_hex(const char *s)
 {
     if (strlen(s) != 64) {
@@ -229,7 +149,7 @@ split_name(struct vg_oci_ref *r, const char *s, struct vg_str name, struct vg_er
             return bad_ref(err, s, "repository name must be lowercase");
         }
     }
-    if (!valid_path(path)) {
+    if (!vg_oci_dist_name_grammar(path)) {
         return bad_ref(err, s,
                        "repository path components must be lowercase letters and digits "
                        "separated by '.', '_', '__' or '-'");
@@ -276,7 +196,7 @@ vg_oci_ref_parse(struct vg_oci_ref **out, const char *s, struct vg_err **err)
     const char *colon = memchr(name.ptr + from, ':', name.len - from);
     if (colon) {
         struct vg_str tag = {colon + 1, name.len - (size_t)(colon - name.ptr) - 1};
-        if (!valid_tag(tag)) {
+        if (!vg_oci_dist_tag_valid(tag)) {
             vg_oci_ref_free(r);
             return bad_ref(err, s, "invalid tag (want [A-Za-z0-9_][A-Za-z0-9_.-]{0,127})");
         }

@@ -36,6 +36,37 @@ vg_oci_remote_url(const struct vg_oci_remote_client *c, const char *kind, const 
     return vg_oci_remote_build_url(c->plain_http, c->host, c->repo, kind, ref);
 }
 
+int
+vg_oci_remote_route_url(const struct vg_oci_remote_client *c, const struct vg_oci_dist_route *route,
+                        char **out, struct vg_err **err)
+{
+    struct vg_oci_dist_route r = *route;
+    if (!r.name) {
+        r.name = c->repo;
+    }
+    vg_autofree char *target = NULL;
+    *out = NULL;
+    if (vg_oci_dist_route_format(&target, &r, err) < 0) {
+        return -1;
+    }
+    *out = vg_fmt("%s://%s%s", c->plain_http ? "http" : "https", c->host, target);
+    return 0;
+}
+
+/* The URL of a route that cannot fail: its parts come from validated digests and references. */
+static char *
+route_url(const struct vg_oci_remote_client *c, enum vg_oci_dist_route_kind kind,
+          const char *reference)
+{
+    struct vg_oci_dist_route r = {.kind = kind, .reference = reference};
+    char *url = NULL;
+    vg_autoerr struct vg_err *e = NULL;
+    if (vg_oci_remote_route_url(c, &r, &url, &e) < 0) {
+        abort(); /* unreachable: callers pass checked digests, tags and the client's name */
+    }
+    return url;
+}
+
 char *
 vg_oci_remote_scope(const struct vg_oci_remote_client *c, bool push)
 {
@@ -49,6 +80,11 @@ vg_oci_remote_client_new(const struct vg_oci_ref *ref, const struct vg_oci_open_
     struct vg_oci_open_opts none = VG_OCI_OPEN_OPTS_INIT;
     if (!o) {
         o = &none;
+    }
+    if (!vg_oci_dist_name_valid(vg_str_c(ref->repository))) {
+        vg_autofree char *e = vg_escape(ref->repository, strlen(ref->repository), 120);
+        vg_err_set(err, VG_E_USAGE, "invalid repository name \"%s\"", e);
+        return NULL;
     }
     struct vg_http_client_opts ho = VG_HTTP_CLIENT_OPTS_INIT;
     ho.insecure = o->insecure;
@@ -113,22 +149,14 @@ display(const struct vg_oci_remote_client *c, const char *prefix, const char *re
                   r);
 }
 
-/* Tags and digests go into URL paths: allow only their grammar's characters. */
+/* Tags and digests go into URL paths: only the protocol's grammar (dist.h). */
 static int
 check_reference(const char *reference, struct vg_err **err)
 {
-    if (vg_digest_valid(reference)) {
-        return 0;
-    }
-    size_t n = strlen(reference);
-    bool ok = n > 0 && n <= 128;
-    for (size_t i = 0; ok && i < n; i++) {
-        char ch = reference[i];
-        ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-             ch == '_' || (i > 0 && (ch == '.' || ch == '-'));
-    }
+    bool ok = strchr(reference, ':') ? vg_digest_valid(reference)
+                                     : vg_oci_dist_tag_valid(vg_str_c(reference));
     if (!ok) {
-        vg_autofree char *e = vg_escape(reference, n, 200);
+        vg_autofree char *e = vg_escape(reference, strlen(reference), 200);
         return vg_err_set(err, VG_E_USAGE, "invalid tag or digest \"%s\"", e);
     }
     return 0;
@@ -228,7 +256,7 @@ static void
 manifest_req(const struct vg_oci_remote_client *c, const char *reference, const char **hdrs,
              struct vg_http_req *req, char **url)
 {
-    *url = vg_oci_remote_url(c, "manifests", reference);
+    *url = route_url(c, VG_OCI_DIST_R_MANIFEST, reference);
     hdrs[0] = MANIFEST_ACCEPT;
     *req = (struct vg_http_req){
         .url = *url, .headers = hdrs, .nheaders = 1, .max_body = VG_LIMIT_MANIFEST_BYTES};
@@ -263,7 +291,7 @@ vg_oci_remote_manifest_head(struct vg_oci_remote_client *c, const char *referenc
     if (check_reference(reference, err) < 0) {
         return -1;
     }
-    vg_autofree char *url = vg_oci_remote_url(c, "manifests", reference);
+    vg_autofree char *url = route_url(c, VG_OCI_DIST_R_MANIFEST, reference);
     const char *hdrs[] = {MANIFEST_ACCEPT};
     struct vg_http_req req = {.method = "HEAD", .url = url, .headers = hdrs, .nheaders = 1};
     struct vg_http_resp resp;
@@ -303,7 +331,7 @@ static int
 blob_stream(struct vg_oci_remote_client *c, const struct vg_digest *d, struct vg_http_stream **out,
             struct vg_err **err)
 {
-    vg_autofree char *url = vg_oci_remote_url(c, "blobs", d->text);
+    vg_autofree char *url = route_url(c, VG_OCI_DIST_R_BLOB, d->text);
     struct vg_http_req req = {.url = url};
     if (vg_oci_remote_stream(c, &req, false, out, err) < 0) {
         vg_autofree char *what = display(c, "", NULL);
@@ -326,7 +354,8 @@ vg_oci_remote_blob_get(struct vg_oci_remote_client *c, const struct vg_digest *d
         return vg_err_set(err, VG_E_LIMIT, "blob %s: %lld bytes exceed the limit of %zu", d->text,
                           (long long)cl, out->max);
     }
-    struct vg_hasher *h = vg_hasher_new(d->alg);
+    /* The size is known only from the digest's content: verify the digest, bound by out->max. */
+    struct vg_oci_verifier *v = vg_oci_verifier_new_alg(d->alg, -1);
     uint8_t chunk[16384];
     int rc = 0;
     for (;;) {
@@ -335,7 +364,9 @@ vg_oci_remote_blob_get(struct vg_oci_remote_client *c, const struct vg_digest *d
         if (rc < 0 || got == 0) {
             break;
         }
-        vg_hasher_update(h, chunk, got);
+        if ((rc = vg_oci_verifier_update(v, chunk, got, err)) < 0) {
+            break;
+        }
         if ((rc = vg_buf_append(out, chunk, got, err)) < 0) {
             vg_err_wrap(err, "blob %s", d->text);
             break;
@@ -343,11 +374,11 @@ vg_oci_remote_blob_get(struct vg_oci_remote_client *c, const struct vg_digest *d
     }
     vg_http_stream_close(s);
     struct vg_digest got_d;
-    vg_hasher_final(h, &got_d);
-    vg_hasher_free(h);
-    if (rc == 0 && !vg_digest_eq(&got_d, d)) {
-        return vg_err_set(err, VG_E_VERIFY, "blob %s: content hashes to %s", d->text, got_d.text);
+    if (rc == 0 && vg_oci_verifier_finish_as(v, NULL, &got_d, NULL) == 0 &&
+        !vg_digest_eq(&got_d, d)) {
+        rc = vg_err_set(err, VG_E_VERIFY, "blob %s: content hashes to %s", d->text, got_d.text);
     }
+    vg_oci_verifier_free(v);
     return rc;
 }
 
@@ -405,7 +436,7 @@ vg_oci_remote_tags_list(struct vg_oci_remote_client *c, char ***tags, size_t *nt
 {
     char **v = NULL;
     size_t n = 0;
-    char *url = vg_oci_remote_url(c, "tags/list", NULL);
+    char *url = route_url(c, VG_OCI_DIST_R_TAGS, NULL);
     vg_autofree char *what = display(c, "tags of ", NULL);
     int rc = 0;
     for (unsigned page = 0; url && rc == 0; page++) {
@@ -469,13 +500,19 @@ fallback_tag(const struct vg_digest *subject)
                   vg_digest_hex(subject));
 }
 
+/* NULL with *err set when artifact_type is not a media type. */
 static char *
 referrers_url(const struct vg_oci_remote_client *c, const struct vg_digest *subject,
-              const char *artifact_type)
+              const char *artifact_type, struct vg_err **err)
 {
-    vg_autofree char *base = vg_oci_remote_url(c, "referrers", subject->text);
-    vg_autofree char *esc = artifact_type ? vg_http_query_escape(artifact_type) : NULL;
-    return esc ? vg_fmt("%s?artifactType=%s", base, esc) : vg_strdup(base);
+    struct vg_oci_dist_route r = {.kind = VG_OCI_DIST_R_REFERRERS,
+                                  .reference = subject->text,
+                                  .artifact_type = artifact_type};
+    char *url = NULL;
+    if (vg_oci_remote_route_url(c, &r, &url, err) < 0) {
+        return NULL;
+    }
+    return url;
 }
 
 static int
@@ -544,7 +581,10 @@ vg_oci_remote_referrers(struct vg_oci_remote_client *c, const struct vg_digest *
                         struct vg_err **err)
 {
     *fallback = false;
-    vg_autofree char *url = referrers_url(c, subject, artifact_type);
+    vg_autofree char *url = referrers_url(c, subject, artifact_type, err);
+    if (!url) {
+        return -1;
+    }
     const char *hdrs[] = {"Accept: " VG_MT_OCI_INDEX};
     struct vg_http_req req = {.url = url,
                               .headers = hdrs,
@@ -611,10 +651,18 @@ struct many_slot {
     size_t first; /* index of the item's first request */
 };
 
-static void
+/* False (g->rc, g->err set) when the item cannot be requested. */
+static bool
 many_reqs(struct vg_oci_remote_client *c, struct vg_oci_remote_get *g, struct many_slot *s,
           const char *auth, struct vg_http_req *reqs, size_t *nreqs)
 {
+    if (g->kind == VG_OCI_REMOTE_GET_REFERRERS) {
+        s->url[0] = referrers_url(c, &g->digest, g->artifact_type, &g->err);
+        if (!s->url[0]) {
+            g->rc = -1;
+            return false;
+        }
+    }
     s->first = *nreqs;
     struct vg_http_req *r = &reqs[(*nreqs)++];
     switch (g->kind) {
@@ -622,11 +670,10 @@ many_reqs(struct vg_oci_remote_client *c, struct vg_oci_remote_get *g, struct ma
         manifest_req(c, g->reference, s->hdr[0], r, &s->url[0]);
         break;
     case VG_OCI_REMOTE_GET_BLOB:
-        s->url[0] = vg_oci_remote_url(c, "blobs", g->digest.text);
+        s->url[0] = route_url(c, VG_OCI_DIST_R_BLOB, g->digest.text);
         *r = (struct vg_http_req){.url = s->url[0], .max_body = g->out.max};
         break;
     case VG_OCI_REMOTE_GET_REFERRERS:
-        s->url[0] = referrers_url(c, &g->digest, g->artifact_type);
         s->hdr[0][0] = "Accept: " VG_MT_OCI_INDEX;
         *r = (struct vg_http_req){.url = s->url[0],
                                   .headers = s->hdr[0],
@@ -645,6 +692,7 @@ many_reqs(struct vg_oci_remote_client *c, struct vg_oci_remote_get *g, struct ma
             reqs[i].nheaders = k + 1;
         }
     }
+    return true;
 }
 
 /* Was the parallel answer final (no challenge to answer, no transport error)? */
@@ -710,7 +758,7 @@ vg_oci_remote_get_many(struct vg_oci_remote_client *c, struct vg_oci_remote_get 
             g[i].rc = -1;
             continue;
         }
-        many_reqs(c, &g[i], &slots[i], auth, reqs, &nreqs);
+        (void)many_reqs(c, &g[i], &slots[i], auth, reqs, &nreqs); /* failure: g[i].rc < 0 */
     }
     if (parallel) {
         vg_http_do_many(c->http, reqs, resps, errs, nreqs);

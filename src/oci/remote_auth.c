@@ -111,21 +111,19 @@ vg_oci_remote_status_error(const struct vg_oci_remote_client *c, const char *wha
         return vg_err_wrap(err, "%s", what);
     }
     enum vg_errc code = status == 403 ? VG_E_AUTH : status == 404 ? VG_E_NOTFOUND : VG_E_NET;
-    vg_autojson json_t *j = NULL;
-    const char *ecode = NULL, *emsg = NULL;
-    if (body && body->len &&
-        vg_json_parse(&j, body->data, body->len, VG_LIMIT_SMALL_JSON_BYTES, "error body", NULL) ==
-            0) {
-        json_t *first = json_array_get(vg_json_arr(j, "errors"), 0);
-        ecode = vg_json_str(first, "code");
-        emsg = vg_json_str(first, "message");
-    }
-    if (ecode) {
-        vg_autofree char *ec = vg_escape(ecode, strlen(ecode), 64);
-        vg_autofree char *em = emsg ? vg_escape(emsg, strlen(emsg), 200) : vg_strdup("");
+    struct vg_oci_dist_error *e = NULL;
+    size_t n = 0;
+    if (body && body->len && vg_oci_dist_errors_parse(&e, &n, body->data, body->len, NULL) == 0 &&
+        n > 0) {
+        /* The first entry, as sent (codes this client does not know are shown too). */
+        vg_autofree char *ec = vg_escape(e[0].code_text, strlen(e[0].code_text), 64);
+        vg_autofree char *em =
+            e[0].message ? vg_escape(e[0].message, strlen(e[0].message), 200) : vg_strdup("");
+        vg_oci_dist_errors_free(e, n);
         return vg_err_set(err, code, "%s: HTTP %ld (%s%s%s)", what, status, ec, *em ? ": " : "",
                           em);
     }
+    vg_oci_dist_errors_free(e, n);
     return vg_err_set(err, code, "%s: HTTP %ld", what, status);
 }
 

@@ -37,10 +37,15 @@ struct vg_oci_remote_client {
     size_t ntokens;
 };
 
-/* "<scheme>://<host>/v2/<repo>/<kind>[/<ref>]". */
+/* "<scheme>://<host>/v2/<repo>/<kind>[/<ref>]": a plain join, nothing checked (URL shapes in
+ * tests). Requests are built with vg_oci_remote_route_url. */
 char *vg_oci_remote_build_url(bool plain_http, const char *host, const char *repo, const char *kind,
                               const char *ref);
 char *vg_oci_remote_url(const struct vg_oci_remote_client *c, const char *kind, const char *ref);
+/* "<scheme>://<host>" + the route's target (dist.h: every part checked against the protocol's
+ * grammar, VG_E_USAGE otherwise). route->name defaults to the client's repository. */
+int vg_oci_remote_route_url(const struct vg_oci_remote_client *c,
+                            const struct vg_oci_dist_route *route, char **out, struct vg_err **err);
 /* Credentials from config.json, looked up on the first 401 (so a credential helper runs only
  * for registries that ask for credentials); --creds is taken at client creation. */
 int vg_oci_remote_creds_ensure(struct vg_oci_remote_client *c, struct vg_err **err);

@@ -15,7 +15,11 @@ static int
 blob_head(struct vg_oci_remote_client *c, const struct vg_digest *d, bool push, bool *exists,
           uint64_t *size, struct vg_err **err)
 {
-    vg_autofree char *url = vg_oci_remote_url(c, "blobs", d->text);
+    struct vg_oci_dist_route route = {.kind = VG_OCI_DIST_R_BLOB, .reference = d->text};
+    vg_autofree char *url = NULL;
+    if (vg_oci_remote_route_url(c, &route, &url, err) < 0) {
+        return -1;
+    }
     struct vg_http_req req = {.method = "HEAD", .url = url};
     struct vg_http_resp resp;
     if (vg_oci_remote_do(c, &req, push, &resp, err) < 0) {
@@ -70,13 +74,18 @@ static int
 upload_start(struct vg_oci_remote_client *c, const struct vg_digest *d, const char *mount_from,
              char **location, struct vg_err **err)
 {
-    vg_autofree char *base = vg_oci_remote_url(c, "blobs/uploads/", NULL);
-    vg_autofree char *from = mount_from ? vg_http_query_escape(mount_from) : NULL;
-    vg_autofree char *url =
-        from ? vg_fmt("%s?mount=%s&from=%s", base, d->text, from) : vg_strdup(base);
+    struct vg_oci_dist_route route = {.kind = VG_OCI_DIST_R_UPLOAD_START,
+                                      .has_mount = mount_from != NULL,
+                                      .mount = *d,
+                                      .from = mount_from};
+    vg_autofree char *url = NULL;
+    *location = NULL;
+    if (vg_oci_remote_route_url(c, &route, &url, err) < 0) {
+        return vg_err_wrap(err, "start upload of %s", d->text);
+    }
+    bool from = mount_from != NULL;
     struct vg_http_req req = {.method = "POST", .url = url};
     struct vg_http_resp resp;
-    *location = NULL;
     if (vg_oci_remote_do(c, &req, true, &resp, err) < 0) {
         return vg_err_wrap(err, "start upload of %s", d->text);
     }
@@ -157,7 +166,11 @@ vg_oci_remote_manifest_put(struct vg_oci_remote_client *c, const char *reference
                               out->text);
         }
     }
-    vg_autofree char *url = vg_oci_remote_url(c, "manifests", reference);
+    struct vg_oci_dist_route route = {.kind = VG_OCI_DIST_R_MANIFEST, .reference = reference};
+    vg_autofree char *url = NULL;
+    if (vg_oci_remote_route_url(c, &route, &url, err) < 0) {
+        return -1;
+    }
     vg_autofree char *ct = vg_fmt("Content-Type: %s", media_type);
     const char *hdrs[] = {ct};
     struct vg_http_req req = {
