@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * httpd internals: shared by server.c (daemon, dispatch, watchdog), req.c (request accessors,
+ * bodies, responses), stats.c (metrics, access log) and tls.c. Nothing here leaves the module.
+ */
+#ifndef VG_HTTPD_INT_H
+#define VG_HTTPD_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <microhttpd.h>
+
+#include "httpd.h"
+
+#define HTTPD_MAX_ROUTES    32
+#define HTTPD_MAX_RESP_HDRS 32
+#define HTTPD_RID_LEN       32
+
+struct route {
+    struct vg_httpd_handler hd;
+    char *name;
+    char *prefix;
+    size_t plen;
+    bool tree; /* prefix ends in '/': matches the bare prefix and everything below */
+};
+
+/* One open connection, for the header-deadline watchdog. */
+struct conn {
+    int fd;
+    uint64_t accepted_ns;
+    bool first_request_seen;
+    struct conn *prev, *next;
+};
+
+/* Counters for one (route, method, status). */
+struct stat_key {
+    int route; /* index into routes, -1..-4 for the built-ins and 404 */
+    unsigned method;
+    unsigned status;
+    uint64_t count;
+};
+
+#define HTTPD_NBUCKETS 12
+struct route_hist {
+    uint64_t buckets[HTTPD_NBUCKETS]; /* cumulative is computed at render time */
+    uint64_t count;
+    double sum;
+    uint64_t bytes_in, bytes_out;
+};
+
+struct stats {
+    pthread_mutex_t lock;
+    struct stat_key *keys;
+    size_t nkeys, cap;
+    struct route_hist hist[HTTPD_MAX_ROUTES + 4];
+    uint64_t aborted;
+    uint64_t header_timeouts, slow_bodies;
+};
+
+struct vg_httpd {
+    struct vg_httpd_config cfg; /* strings below are owned copies */
+    char *addr, *tls_cert, *tls_key, *access_log;
+    struct MHD_Daemon *d;
+    uint16_t port;
+    bool tls;
+    struct route routes[HTTPD_MAX_ROUTES];
+    size_t nroutes;
+    void (*metrics_fn)(struct vg_buf *out, void *ud);
+    void *metrics_ud;
+    atomic_bool ready;
+    atomic_bool draining;
+    atomic_uint inflight;
+    atomic_uint connections;
+    /* connections + watchdog */
+    pthread_mutex_t conn_lock;
+    struct conn *conns;
+    pthread_t watchdog;
+    bool watchdog_running;
+    atomic_bool stop_watchdog;
+    /* access log */
+    pthread_mutex_t log_lock;
+    int log_fd; /* -1 = off */
+    bool log_owned;
+    struct stats st;
+};
+
+struct arena_block {
+    struct arena_block *next;
+    max_align_t align[];
+};
+
+enum body_mode { BODY_NONE, BODY_BUFFER, BODY_SINK };
+
+struct resp_hdr {
+    const char *name, *value; /* arena */
+};
+
+struct vg_httpd_req {
+    struct vg_httpd *h;
+    struct MHD_Connection *c;
+    const struct route *rt;
+    int route_idx;
+    enum vg_httpd_method method;
+    const char *method_name;
+    char *path, *query; /* arena; query without '?' or NULL */
+    char rid[HTTPD_RID_LEN + 1];
+    char remote[64];
+    uint64_t t0, deadline, body_t0;
+    struct arena_block *arena;
+    void *ctx;
+    char *user;
+    bool started, responded, ended;
+    enum body_mode body_mode;
+    struct vg_buf body;
+    uint64_t body_max, body_n;
+    vg_httpd_sink_fn sink;
+    void *sink_ud;
+    struct vg_err *body_err;
+    struct resp_hdr hdrs[HTTPD_MAX_RESP_HDRS];
+    size_t nhdrs;
+    struct MHD_Response *resp;
+    unsigned status;
+    uint64_t bytes_out;
+};
+
+/* req.c */
+struct vg_httpd_req *httpd_req_new(struct vg_httpd *h, struct MHD_Connection *c, const char *uri);
+void httpd_req_free(struct vg_httpd_req *r);
+enum vg_httpd_method httpd_method_parse(const char *m);
+/* Headers complete: method, request id. */
+void httpd_req_headers_in(struct vg_httpd_req *r, const char *method);
+/* Feeds body bytes; < 0 means stop reading (error recorded in r->body_err). */
+int httpd_req_feed(struct vg_httpd_req *r, const char *p, size_t n);
+/* Plain-text response for httpd's own answers (404, 405, 413, 500, 503, health). */
+void httpd_respond_text(struct vg_httpd_req *r, unsigned status, const char *text);
+
+/* stats.c */
+int httpd_stats_init(struct stats *st);
+void httpd_stats_dispose(struct stats *st);
+void httpd_stats_record(struct vg_httpd *h, const struct vg_httpd_req *r, double secs,
+                        bool completed);
+void httpd_metrics_render(struct vg_httpd *h, struct vg_buf *out);
+int httpd_log_open(struct vg_httpd *h, struct vg_err **err);
+void httpd_log_close(struct vg_httpd *h);
+void httpd_log_request(struct vg_httpd *h, const struct vg_httpd_req *r, double secs,
+                       bool completed);
+
+/* tls.c: the certificate the next handshake uses (one TLS server per process). */
+int httpd_tls_load(const char *cert, const char *key, struct vg_err **err);
+void *httpd_tls_callback(void);
+void httpd_tls_release(void);
+
+#endif

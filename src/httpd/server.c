@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The daemon: libmicrohttpd with one event loop per worker thread, the route table, the
+ * request lifecycle (begin → body → end → done), the built-in health and metrics endpoints,
+ * a watchdog that closes connections whose first request's headers do not arrive in time
+ * (slowloris; libmicrohttpd only knows idle timeouts), and drain/run.
+ */
+#include "httpd_int.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SLOW_BODY_GRACE_S 10u
+
+static char *
+dup_or_null(const char *s)
+{
+    return s ? vg_strdup(s) : NULL;
+}
+
+static int
+parse_addr(struct vg_httpd *h, struct sockaddr_storage *ss, struct vg_err **err)
+{
+    const char *a = h->addr ? h->addr : "127.0.0.1:5000";
+    char host[256];
+    const char *colon = strrchr(a, ':');
+    if (!colon || (size_t)(colon - a) >= sizeof(host)) {
+        return vg_err_set(err, VG_E_USAGE, "listen address %s: want HOST:PORT", a);
+    }
+    size_t hl = (size_t)(colon - a);
+    memcpy(host, a, hl);
+    host[hl] = '\0';
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = '\0';
+    }
+    uint64_t port;
+    if (vg_parse_u64(vg_str_c(colon + 1), 65535, &port) < 0) {
+        return vg_err_set(err, VG_E_USAGE, "listen address %s: bad port", a);
+    }
+    struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
+                             .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
+    if (rc != 0 || !res) {
+        return vg_err_set(err, VG_E_USAGE, "listen address %s: %s (a numeric address is needed)", a,
+                          gai_strerror(rc));
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return 0;
+}
+
+struct vg_httpd *
+vg_httpd_new(const struct vg_httpd_config *cfg, struct vg_err **err)
+{
+    struct vg_httpd *h = vg_calloc(1, sizeof(*h));
+    h->cfg = *cfg;
+    h->addr = dup_or_null(cfg->addr);
+    h->tls_cert = dup_or_null(cfg->tls_cert);
+    h->tls_key = dup_or_null(cfg->tls_key);
+    h->access_log = dup_or_null(cfg->access_log);
+    struct vg_httpd_config *c = &h->cfg;
+    c->threads = c->threads ? c->threads : 4;
+    c->max_connections = c->max_connections ? c->max_connections : 1024;
+    c->max_per_ip = c->max_per_ip ? c->max_per_ip : 128;
+    c->idle_timeout_s = c->idle_timeout_s ? c->idle_timeout_s : 60;
+    c->header_timeout_s = c->header_timeout_s ? c->header_timeout_s : 10;
+    c->max_header_bytes = c->max_header_bytes ? c->max_header_bytes : 64 * 1024;
+    c->min_body_rate = c->min_body_rate ? c->min_body_rate : 1024;
+    c->request_timeout_s = c->request_timeout_s ? c->request_timeout_s : 300;
+    h->log_fd = -1;
+    pthread_mutex_init(&h->conn_lock, NULL);
+    pthread_mutex_init(&h->log_lock, NULL);
+    if (httpd_stats_init(&h->st) < 0) {
+        vg_err_set(err, VG_E_INTERNAL, "cannot initialise server statistics");
+        vg_httpd_free(h);
+        return NULL;
+    }
+    if ((!h->tls_cert) != (!h->tls_key)) {
+        vg_err_set(err, VG_E_USAGE, "TLS needs both a certificate and a key");
+        vg_httpd_free(h);
+        return NULL;
+    }
+    h->tls = h->tls_cert != NULL;
+    return h;
+}
+
+int
+vg_httpd_route(struct vg_httpd *h, const struct vg_httpd_handler *hd, struct vg_err **err)
+{
+    if (h->d) {
+        return vg_err_set(err, VG_E_USAGE, "routes must be added before the server starts");
+    }
+    if (!hd->prefix || hd->prefix[0] != '/' || !hd->begin || !hd->name) {
+        return vg_err_set(err, VG_E_USAGE,
+                          "route needs a name, a prefix starting with / and "
+                          "a begin handler");
+    }
+    if (h->nroutes == HTTPD_MAX_ROUTES) {
+        return vg_err_set(err, VG_E_LIMIT, "more than %d routes", HTTPD_MAX_ROUTES);
+    }
+    struct route *r = &h->routes[h->nroutes++];
+    r->hd = *hd;
+    r->name = vg_strdup(hd->name);
+    r->prefix = vg_strdup(hd->prefix);
+    r->plen = strlen(r->prefix);
+    r->tree = r->plen > 1 && r->prefix[r->plen - 1] == '/';
+    r->hd.name = r->name;
+    r->hd.prefix = r->prefix;
+    return 0;
+}
+
+void
+vg_httpd_metrics_hook(struct vg_httpd *h, void (*fn)(struct vg_buf *out, void *ud), void *ud)
+{
+    h->metrics_fn = fn;
+    h->metrics_ud = ud;
+}
+
+/* Longest matching prefix; -1 when none. */
+static int
+route_find(const struct vg_httpd *h, const char *path)
+{
+    int best = -1;
+    size_t best_len = 0;
+    size_t plen = strlen(path);
+    for (size_t i = 0; i < h->nroutes; i++) {
+        const struct route *r = &h->routes[i];
+        bool hit;
+        if (r->tree) {
+            hit = strncmp(path, r->prefix, r->plen) == 0 ||
+                  (plen == r->plen - 1 && strncmp(path, r->prefix, plen) == 0);
+        } else {
+            hit = strcmp(path, r->prefix) == 0;
+        }
+        if (hit && r->plen > best_len) {
+            best = (int)i;
+            best_len = r->plen;
+        }
+    }
+    return best;
+}
+
+/* ---------------------------------------------------------------- connections */
+
+static struct conn *
+conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void
+notify_conn(void *cls, struct MHD_Connection *c, void **sctx,
+            enum MHD_ConnectionNotificationCode toe)
+{
+    struct vg_httpd *h = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct conn *k = vg_calloc(1, sizeof(*k));
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        k->fd = ci ? ci->connect_fd : -1;
+        k->accepted_ns = vg_now_ns();
+        pthread_mutex_lock(&h->conn_lock);
+        k->next = h->conns;
+        if (h->conns) {
+            h->conns->prev = k;
+        }
+        h->conns = k;
+        pthread_mutex_unlock(&h->conn_lock);
+        *sctx = k;
+        atomic_fetch_add(&h->connections, 1);
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *sctx) {
+        struct conn *k = *sctx;
+        pthread_mutex_lock(&h->conn_lock);
+        if (k->prev) {
+            k->prev->next = k->next;
+        } else {
+            h->conns = k->next;
+        }
+        if (k->next) {
+            k->next->prev = k->prev;
+        }
+        pthread_mutex_unlock(&h->conn_lock);
+        free(k);
+        *sctx = NULL;
+        atomic_fetch_sub(&h->connections, 1);
+    }
+}
+
+/* Shuts down (the daemon then closes) connections that have not delivered their first
+ * request's headers within the header timeout. */
+static void *
+watchdog_main(void *arg)
+{
+    struct vg_httpd *h = arg;
+    while (!atomic_load(&h->stop_watchdog)) {
+        usleep(200 * 1000);
+        uint64_t now = vg_now_ns();
+        unsigned n = 0;
+        pthread_mutex_lock(&h->conn_lock);
+        for (struct conn *k = h->conns; k; k = k->next) {
+            if (!k->first_request_seen && k->fd >= 0 &&
+                now - k->accepted_ns > (uint64_t)h->cfg.header_timeout_s * 1000000000ull) {
+                shutdown(k->fd, SHUT_RDWR);
+                k->first_request_seen = true; /* once */
+                n++;
+            }
+        }
+        pthread_mutex_unlock(&h->conn_lock);
+        if (n) {
+            pthread_mutex_lock(&h->st.lock);
+            h->st.header_timeouts += n;
+            pthread_mutex_unlock(&h->st.lock);
+        }
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+static void *
+uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct vg_httpd *h = cls;
+    atomic_fetch_add(&h->inflight, 1);
+    return httpd_req_new(h, c, uri);
+}
+
+static void
+builtin(struct vg_httpd *h, struct vg_httpd_req *r)
+{
+    const char *p = r->path;
+    if (strcmp(p, "/healthz") == 0) {
+        r->route_idx = -1;
+        httpd_respond_text(r, 200, "ok\n");
+    } else if (strcmp(p, "/readyz") == 0) {
+        r->route_idx = -2;
+        bool ready = atomic_load(&h->ready) && !atomic_load(&h->draining);
+        httpd_respond_text(r, ready ? 200 : 503, ready ? "ready\n" : "not ready\n");
+    } else {
+        r->route_idx = -3;
+        struct vg_buf b = VG_BUF_INIT(16u * 1024u * 1024u);
+        httpd_metrics_render(h, &b);
+        struct vg_err *err = NULL;
+        if (vg_httpd_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8",
+                             b.len ? (const void *)b.data : (const void *)"", b.len, &err) < 0) {
+            vg_err_free(&err);
+        }
+        vg_buf_dispose(&b);
+    }
+}
+
+static bool
+is_builtin(const char *p)
+{
+    return strcmp(p, "/healthz") == 0 || strcmp(p, "/readyz") == 0 || strcmp(p, "/metrics") == 0;
+}
+
+static void
+respond_405(struct vg_httpd_req *r)
+{
+    static const char *names[] = {"GET", "HEAD", "PUT", "POST", "PATCH", "DELETE", "OPTIONS"};
+    char allow[96] = "";
+    size_t o = 0;
+    for (size_t i = 0; i < VG_ARRAY_LEN(names); i++) {
+        if (r->rt->hd.methods & (1u << i)) {
+            int w = snprintf(allow + o, sizeof(allow) - o, "%s%s", o ? ", " : "", names[i]);
+            o += (size_t)w;
+        }
+    }
+    httpd_respond_text(r, 405, "method not allowed\n");
+    if (r->resp) {
+        MHD_add_response_header(r->resp, "Allow", allow);
+    }
+}
+
+static void
+internal_error(struct vg_httpd_req *r, const char *what)
+{
+    char msg[128];
+    snprintf(msg, sizeof(msg), "internal error in %s (request %s)\n", what, r->rid);
+    httpd_respond_text(r, 500, msg);
+}
+
+/* First call: headers complete. */
+static void
+on_headers(struct vg_httpd *h, struct vg_httpd_req *r, const char *method)
+{
+    struct conn *k = conn_of(r->c);
+    if (k) {
+        k->first_request_seen = true; /* read without the lock: a late store is harmless */
+    }
+    httpd_req_headers_in(r, method);
+    if (is_builtin(r->path)) {
+        builtin(h, r);
+        return;
+    }
+    int idx = route_find(h, r->path);
+    if (idx < 0) {
+        r->route_idx = -4;
+        httpd_respond_text(r, 404, "404 page not found\n");
+        return;
+    }
+    r->route_idx = idx;
+    r->rt = &h->routes[idx];
+    if (!(r->rt->hd.methods & (unsigned)r->method)) {
+        respond_405(r);
+        return;
+    }
+    int rc = r->rt->hd.begin(r, r->rt->hd.ud);
+    if (rc < 0 && !r->responded) {
+        internal_error(r, r->rt->name);
+    }
+    if (r->responded) {
+        return;
+    }
+    const char *cl = vg_httpd_header(r, "Content-Length");
+    uint64_t n;
+    if (cl && vg_parse_u64(vg_str_c(cl), UINT64_MAX, &n) == 0 && n > r->body_max) {
+        httpd_respond_text(r, 413, "request body too large\n");
+    }
+}
+
+static bool
+body_too_slow(struct vg_httpd *h, struct vg_httpd_req *r)
+{
+    uint64_t now = vg_now_ns();
+    if (!r->body_t0) {
+        r->body_t0 = now;
+        return false;
+    }
+    uint64_t el = (now - r->body_t0) / 1000000000ull;
+    return el > SLOW_BODY_GRACE_S && r->body_n / el < h->cfg.min_body_rate;
+}
+
+static enum MHD_Result
+ahc(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *version,
+    const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    (void)url;
+    (void)version;
+    struct vg_httpd *h = cls;
+    struct vg_httpd_req *r = *con_cls;
+    if (!r) {
+        return MHD_NO; /* uri_log always sets it */
+    }
+    if (!r->started) {
+        r->started = true;
+        on_headers(h, r, method);
+        return r->responded ? MHD_queue_response(c, r->status, r->resp) : MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (r->responded) {
+            return MHD_YES; /* answered early: discard, the connection closes after */
+        }
+        if (httpd_req_feed(r, upload_data, n) < 0) {
+            return MHD_NO; /* over the limit or the sink failed: close the connection */
+        }
+        if (body_too_slow(h, r)) {
+            pthread_mutex_lock(&h->st.lock);
+            h->st.slow_bodies++;
+            pthread_mutex_unlock(&h->st.lock);
+            vg_err_set(&r->body_err, VG_E_LIMIT, "request body slower than %u bytes/s",
+                       h->cfg.min_body_rate);
+            return MHD_NO;
+        }
+        return MHD_YES;
+    }
+    if (!r->responded && !r->ended) {
+        r->ended = true;
+        int rc = r->rt && r->rt->hd.end ? r->rt->hd.end(r, r->rt->hd.ud) : -1;
+        if (!r->responded) {
+            internal_error(r, r->rt ? r->rt->name : "httpd");
+        }
+        (void)rc;
+    }
+    if (!r->resp) {
+        return MHD_NO;
+    }
+    return MHD_queue_response(c, r->status, r->resp);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    struct vg_httpd *h = cls;
+    struct vg_httpd_req *r = *con_cls;
+    if (!r) {
+        return;
+    }
+    bool ok = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+    double secs = (double)(vg_now_ns() - r->t0) / 1e9;
+    if (r->rt && r->rt->hd.done) {
+        r->rt->hd.done(r, r->rt->hd.ud, ok);
+    }
+    httpd_stats_record(h, r, secs, ok);
+    httpd_log_request(h, r, secs, ok);
+    httpd_req_free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&h->inflight, 1);
+}
+
+static size_t
+unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s); /* handlers see raw paths; queries are decoded by vg_httpd_query */
+}
+
+int
+vg_httpd_start(struct vg_httpd *h, struct vg_err **err)
+{
+    struct sockaddr_storage ss;
+    if (parse_addr(h, &ss, err) < 0 || httpd_log_open(h, err) < 0) {
+        return -1;
+    }
+    if (h->tls && httpd_tls_load(h->tls_cert, h->tls_key, err) < 0) {
+        return -1;
+    }
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6) {
+        flags |= MHD_USE_IPv6;
+    }
+    if (h->tls) {
+        flags |= MHD_USE_TLS;
+    }
+    size_t mem = h->cfg.max_header_bytes < 32 * 1024 ? 32 * 1024 : h->cfg.max_header_bytes;
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, h->tls ? httpd_tls_callback() : NULL},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0,
+         (void *)(uintptr_t) "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    /* Worker threads inherit the signal mask: block what vg_httpd_run waits for, so SIGTERM
+     * is never delivered to (and kills the process from) a worker. */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    h->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, &ahc, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, h->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
+        h->cfg.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->cfg.max_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        mem, MHD_OPTION_URI_LOG_CALLBACK, &uri_log, h, MHD_OPTION_NOTIFY_COMPLETED, &completed, h,
+        MHD_OPTION_NOTIFY_CONNECTION, &notify_conn, h, MHD_OPTION_UNESCAPE_CALLBACK, &unescape_none,
+        h, MHD_OPTION_ARRAY, h->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+    if (h->d && pthread_create(&h->watchdog, NULL, watchdog_main, h) == 0) {
+        h->watchdog_running = true;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!h->d) {
+        return vg_err_set(err, VG_E_IO, "cannot listen on %s (address in use or not local?)",
+                          h->addr ? h->addr : "127.0.0.1:5000");
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = di ? di->port : 0;
+    return 0;
+}
+
+uint16_t
+vg_httpd_port(const struct vg_httpd *h)
+{
+    return h->port;
+}
+
+bool
+vg_httpd_is_tls(const struct vg_httpd *h)
+{
+    return h->tls;
+}
+
+void
+vg_httpd_set_ready(struct vg_httpd *h, bool ready)
+{
+    atomic_store(&h->ready, ready);
+}
+
+int
+vg_httpd_reload_tls(struct vg_httpd *h, struct vg_err **err)
+{
+    if (!h->tls) {
+        return 0;
+    }
+    return httpd_tls_load(h->tls_cert, h->tls_key, err);
+}
+
+int
+vg_httpd_reopen_logs(struct vg_httpd *h, struct vg_err **err)
+{
+    return httpd_log_open(h, err);
+}
+
+static void
+stop_watchdog(struct vg_httpd *h)
+{
+    if (h->watchdog_running) {
+        atomic_store(&h->stop_watchdog, true);
+        pthread_join(h->watchdog, NULL);
+        h->watchdog_running = false;
+    }
+}
+
+unsigned
+vg_httpd_drain(struct vg_httpd *h, unsigned timeout_s)
+{
+    if (!h->d) {
+        return 0;
+    }
+    atomic_store(&h->draining, true);
+    MHD_socket ls = MHD_quiesce_daemon(h->d);
+    if (ls != MHD_INVALID_SOCKET) {
+        close(ls);
+    }
+    uint64_t until = vg_now_ns() + (uint64_t)timeout_s * 1000000000ull;
+    while (atomic_load(&h->inflight) > 0 && vg_now_ns() < until) {
+        usleep(10 * 1000);
+    }
+    unsigned left = atomic_load(&h->inflight);
+    stop_watchdog(h);
+    MHD_stop_daemon(h->d);
+    h->d = NULL;
+    return left;
+}
+
+void
+vg_httpd_free(struct vg_httpd *h)
+{
+    if (!h) {
+        return;
+    }
+    stop_watchdog(h);
+    if (h->d) {
+        MHD_stop_daemon(h->d);
+    }
+    if (h->tls) {
+        httpd_tls_release();
+    }
+    httpd_log_close(h);
+    for (size_t i = 0; i < h->nroutes; i++) {
+        free(h->routes[i].name);
+        free(h->routes[i].prefix);
+    }
+    httpd_stats_dispose(&h->st);
+    pthread_mutex_destroy(&h->conn_lock);
+    pthread_mutex_destroy(&h->log_lock);
+    free(h->addr);
+    free(h->tls_cert);
+    free(h->tls_key);
+    free(h->access_log);
+    free(h);
+}
+
+int
+vg_httpd_run(struct vg_httpd *h, unsigned drain_s, struct vg_err **err)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
+        return vg_err_sys(err, VG_E_INTERNAL, "blocking signals");
+    }
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0) {
+            continue;
+        }
+        if (sig == SIGHUP) {
+            struct vg_err *e = NULL;
+            if (vg_httpd_reload_tls(h, &e) < 0 || vg_httpd_reopen_logs(h, &e) < 0) {
+                char *m = vg_err_format(e);
+                VG_WARN("httpd", "reload failed, keeping the old certificate: %s", m);
+                free(m);
+                vg_err_free(&e);
+            } else {
+                VG_INFO("httpd", "reloaded TLS certificate and access log");
+            }
+            continue;
+        }
+        unsigned left = vg_httpd_drain(h, drain_s);
+        if (left) {
+            VG_WARN("httpd", "%u requests still running after %u s of draining", left, drain_s);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,169 @@
+"""httpd end to end: real TLS (Python's ssl client verifying the server's certificate), a
+SIGHUP certificate reload that keeps open connections working, a SIGTERM drain that lets an
+in-flight request finish, and the JSON access log. The server is the test binary
+tests/unit/httpd/httpd_testsrv from the same build as VIGIL_BIN."""
+import http.client
+import json
+import os
+import pathlib
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import vigil_bin
+
+
+def server_binary():
+    p = pathlib.Path(vigil_bin()).resolve().parents[2] / "tests" / "unit" / "httpd" / "httpd_testsrv"
+    if not p.exists():
+        pytest.skip(f"{p} not built")
+    return str(p)
+
+
+def make_cert(d, name, cn="127.0.0.1"):
+    cert, key = d / f"{name}.crt", d / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "2", "-subj", f"/CN={cn}", "-addext", f"subjectAltName=IP:{cn}",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True)
+    return cert, key
+
+
+class Server:
+    def __init__(self, args, tmp):
+        self.log = open(tmp / "access.log", "w+")
+        self.p = subprocess.Popen([server_binary(), "127.0.0.1:0", *args], stdout=subprocess.PIPE,
+                                  stderr=self.log, text=True)
+        line = self.p.stdout.readline()
+        assert line.startswith("port "), line
+        self.port = int(line.split()[1])
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        rc = self.p.wait(timeout=30)
+        self.log.flush()
+        self.log.seek(0)
+        return rc, self.log.read()
+
+
+def tls_conn(port, cafile):
+    ctx = ssl.create_default_context(cafile=str(cafile))
+    return http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+
+
+def peer_cert(port, cafile):
+    ctx = ssl.create_default_context(cafile=str(cafile))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        with ctx.wrap_socket(s, server_hostname="127.0.0.1") as t:
+            return t.getpeercert(binary_form=True)
+
+
+def test_tls_serves_and_reloads_on_sighup_without_dropping_connections(tmp_path):
+    cert1, key1 = make_cert(tmp_path, "one")
+    srv = Server([str(cert1), str(key1)], tmp_path)
+    try:
+        c = tls_conn(srv.port, cert1)
+        c.request("POST", "/echo", body=b"over tls")
+        r = c.getresponse()
+        assert r.status == 200 and r.read() == b"over tls"
+        first = peer_cert(srv.port, cert1)
+
+        # a client that trusts only cert1 is refused once cert2 is in use, and vice versa
+        cert2, key2 = make_cert(tmp_path, "two")
+        os.replace(cert2, cert1.with_suffix(".new.crt"))
+        os.replace(key2, key1.with_suffix(".new.key"))
+        os.replace(cert1, tmp_path / "old.crt")
+        os.replace(cert1.with_suffix(".new.crt"), cert1)
+        os.replace(key1.with_suffix(".new.key"), key1)
+        srv.p.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                if peer_cert(srv.port, cert1) != first:
+                    break
+            except ssl.SSLError:
+                pass
+            time.sleep(0.1)
+        assert peer_cert(srv.port, cert1) != first, "new handshakes use the reloaded certificate"
+        with pytest.raises(ssl.SSLError):
+            peer_cert(srv.port, tmp_path / "old.crt")
+        # the keep-alive connection opened before the reload still works
+        c.request("POST", "/echo", body=b"same connection")
+        r = c.getresponse()
+        assert r.status == 200 and r.read() == b"same connection"
+        c.close()
+    finally:
+        rc, log = srv.stop()
+    assert rc == 0
+
+
+def test_reload_with_a_broken_key_keeps_the_old_certificate(tmp_path):
+    cert, key = make_cert(tmp_path, "one")
+    srv = Server([str(cert), str(key)], tmp_path)
+    try:
+        before = peer_cert(srv.port, cert)
+        good_key = key.read_bytes()
+        key.write_text("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+        srv.p.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert peer_cert(srv.port, cert) == before
+        key.write_bytes(good_key)
+    finally:
+        rc, log = srv.stop()
+    assert rc == 0
+    assert "reload failed, keeping the old certificate" in log
+
+
+def test_tls_refuses_plain_http(tmp_path):
+    cert, key = make_cert(tmp_path, "one")
+    srv = Server([str(cert), str(key)], tmp_path)
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+        with pytest.raises((http.client.HTTPException, ConnectionError, OSError)):
+            c.request("GET", "/healthz")
+            c.getresponse().read()
+    finally:
+        srv.stop()
+
+
+def test_mismatched_key_is_a_clear_start_error(tmp_path):
+    cert1, _ = make_cert(tmp_path, "one")
+    _, key2 = make_cert(tmp_path, "two")
+    p = subprocess.run([server_binary(), "127.0.0.1:0", str(cert1), str(key2)], capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 1
+    assert "does not match certificate" in p.stderr
+    assert p.stderr.count("\n") == 1
+
+
+def test_sigterm_drains_in_flight_requests_and_logs_json(tmp_path):
+    srv = Server([], tmp_path)
+    out = {}
+
+    def slow():
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+        c.request("GET", "/slow")
+        r = c.getresponse()
+        out["status"], out["body"] = r.status, r.read()
+
+    t = threading.Thread(target=slow)
+    t.start()
+    time.sleep(0.3)
+    rc, log = srv.stop()
+    t.join()
+    assert rc == 0
+    assert out == {"status": 200, "body": b"slow\n"}
+    lines = [json.loads(l) for l in log.splitlines() if l.startswith("{")]
+    slow_lines = [l for l in lines if l.get("handler") == "slow"]
+    assert len(slow_lines) == 1
+    l = slow_lines[0]
+    assert l["status"] == 200 and l["method"] == "GET" and l["path"] == "/slow"
+    assert l["completed"] is True and l["duration_ms"] >= 900
+    assert len(l["request_id"]) == 16
