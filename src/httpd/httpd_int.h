@@ -125,30 +125,31 @@ struct vg_httpd_req {
 };
 
 /* req.c */
-struct vg_httpd_req *httpd_req_new(struct vg_httpd *h, struct MHD_Connection *c, const char *uri);
-void httpd_req_free(struct vg_httpd_req *r);
-enum vg_httpd_method httpd_method_parse(const char *m);
+struct vg_httpd_req *vg_httpd_req_new(struct vg_httpd *h, struct MHD_Connection *c,
+                                      const char *uri);
+void vg_httpd_req_free(struct vg_httpd_req *r);
+enum vg_httpd_method vg_httpd_method_parse(const char *m);
 /* Headers complete: method, request id. */
-void httpd_req_headers_in(struct vg_httpd_req *r, const char *method);
+void vg_httpd_req_headers_in(struct vg_httpd_req *r, const char *method);
 /* Feeds body bytes; < 0 means stop reading (error recorded in r->body_err). */
-int httpd_req_feed(struct vg_httpd_req *r, const char *p, size_t n);
+int vg_httpd_req_feed(struct vg_httpd_req *r, const char *p, size_t n);
 /* Plain-text response for httpd's own answers (404, 405, 413, 500, 503, health). */
-void httpd_respond_text(struct vg_httpd_req *r, unsigned status, const char *text);
+void vg_httpd_respond_text(struct vg_httpd_req *r, unsigned status, const char *text);
 
 /* stats.c */
-int httpd_stats_init(struct stats *st);
-void httpd_stats_dispose(struct stats *st);
-void httpd_stats_record(struct vg_httpd *h, const struct vg_httpd_req *r, double secs,
-                        bool completed);
-void httpd_metrics_render(struct vg_httpd *h, struct vg_buf *out);
-int httpd_log_open(struct vg_httpd *h, struct vg_err **err);
-void httpd_log_close(struct vg_httpd *h);
-void httpd_log_request(struct vg_httpd *h, const struct vg_httpd_req *r, double secs,
-                       bool completed);
+int vg_httpd_stats_init(struct stats *st);
+void vg_httpd_stats_dispose(struct stats *st);
+void vg_httpd_stats_record(struct vg_httpd *h, const struct vg_httpd_req *r, double secs,
+                           bool completed);
+void vg_httpd_metrics_render(struct vg_httpd *h, struct vg_buf *out);
+int vg_httpd_log_open(struct vg_httpd *h, struct vg_err **err);
+void vg_httpd_log_close(struct vg_httpd *h);
+void vg_httpd_log_request(struct vg_httpd *h, const struct vg_httpd_req *r, double secs,
+                          bool completed);
 
 /* tls.c: the certificate the next handshake uses (one TLS server per process). */
-int httpd_tls_load(const char *cert, const char *key, struct vg_err **err);
-void *httpd_tls_callback(void);
-void httpd_tls_release(void);
+int vg_httpd_tls_load(const char *cert, const char *key, struct vg_err **err);
+void *vg_httpd_tls_callback(void);
+void vg_httpd_tls_release(void);
 
 #endif

@@ -39,7 +39,7 @@ vg_httpd_strdup(struct vg_httpd_req *r, const char *s)
 }
 
 enum vg_httpd_method
-httpd_method_parse(const char *m)
+vg_httpd_method_parse(const char *m)
 {
     static const struct {
         const char *name;
@@ -112,7 +112,7 @@ set_remote(struct vg_httpd_req *r)
 }
 
 struct vg_httpd_req *
-httpd_req_new(struct vg_httpd *h, struct MHD_Connection *c, const char *uri)
+vg_httpd_req_new(struct vg_httpd *h, struct MHD_Connection *c, const char *uri)
 {
     struct vg_httpd_req *r = vg_calloc(1, sizeof(*r));
     r->h = h;
@@ -132,7 +132,7 @@ httpd_req_new(struct vg_httpd *h, struct MHD_Connection *c, const char *uri)
 }
 
 void
-httpd_req_free(struct vg_httpd_req *r)
+vg_httpd_req_free(struct vg_httpd_req *r)
 {
     if (!r) {
         return;
@@ -152,9 +152,9 @@ httpd_req_free(struct vg_httpd_req *r)
 }
 
 void
-httpd_req_headers_in(struct vg_httpd_req *r, const char *method)
+vg_httpd_req_headers_in(struct vg_httpd_req *r, const char *method)
 {
-    r->method = httpd_method_parse(method);
+    r->method = vg_httpd_method_parse(method);
     r->method_name = vg_httpd_strdup(r, method);
     set_request_id(r);
 }
@@ -313,7 +313,7 @@ vg_httpd_body_sink(struct vg_httpd_req *r, vg_httpd_sink_fn write, void *sud, ui
 }
 
 int
-httpd_req_feed(struct vg_httpd_req *r, const char *p, size_t n)
+vg_httpd_req_feed(struct vg_httpd_req *r, const char *p, size_t n)
 {
     if (r->body_err) {
         return -1;
@@ -476,7 +476,7 @@ vg_httpd_responded(const struct vg_httpd_req *r)
 }
 
 void
-httpd_respond_text(struct vg_httpd_req *r, unsigned status, const char *text)
+vg_httpd_respond_text(struct vg_httpd_req *r, unsigned status, const char *text)
 {
     if (r->resp) {
         MHD_destroy_response(r->resp);

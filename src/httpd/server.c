@@ -76,7 +76,7 @@ vg_httpd_new(const struct vg_httpd_config *cfg, struct vg_err **err)
     h->log_fd = -1;
     pthread_mutex_init(&h->conn_lock, NULL);
     pthread_mutex_init(&h->log_lock, NULL);
-    if (httpd_stats_init(&h->st) < 0) {
+    if (vg_httpd_stats_init(&h->st) < 0) {
         vg_err_set(err, VG_E_INTERNAL, "cannot initialise server statistics");
         vg_httpd_free(h);
         return NULL;
@@ -230,7 +230,7 @@ uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 {
     struct vg_httpd *h = cls;
     atomic_fetch_add(&h->inflight, 1);
-    return httpd_req_new(h, c, uri);
+    return vg_httpd_req_new(h, c, uri);
 }
 
 static void
@@ -239,15 +239,15 @@ builtin(struct vg_httpd *h, struct vg_httpd_req *r)
     const char *p = r->path;
     if (strcmp(p, "/healthz") == 0) {
         r->route_idx = -1;
-        httpd_respond_text(r, 200, "ok\n");
+        vg_httpd_respond_text(r, 200, "ok\n");
     } else if (strcmp(p, "/readyz") == 0) {
         r->route_idx = -2;
         bool ready = atomic_load(&h->ready) && !atomic_load(&h->draining);
-        httpd_respond_text(r, ready ? 200 : 503, ready ? "ready\n" : "not ready\n");
+        vg_httpd_respond_text(r, ready ? 200 : 503, ready ? "ready\n" : "not ready\n");
     } else {
         r->route_idx = -3;
         struct vg_buf b = VG_BUF_INIT(16u * 1024u * 1024u);
-        httpd_metrics_render(h, &b);
+        vg_httpd_metrics_render(h, &b);
         struct vg_err *err = NULL;
         if (vg_httpd_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8",
                              b.len ? (const void *)b.data : (const void *)"", b.len, &err) < 0) {
@@ -275,7 +275,7 @@ respond_405(struct vg_httpd_req *r)
             o += (size_t)w;
         }
     }
-    httpd_respond_text(r, 405, "method not allowed\n");
+    vg_httpd_respond_text(r, 405, "method not allowed\n");
     if (r->resp) {
         MHD_add_response_header(r->resp, "Allow", allow);
     }
@@ -286,7 +286,7 @@ internal_error(struct vg_httpd_req *r, const char *what)
 {
     char msg[128];
     snprintf(msg, sizeof(msg), "internal error in %s (request %s)\n", what, r->rid);
-    httpd_respond_text(r, 500, msg);
+    vg_httpd_respond_text(r, 500, msg);
 }
 
 /* First call: headers complete. */
@@ -297,7 +297,7 @@ on_headers(struct vg_httpd *h, struct vg_httpd_req *r, const char *method)
     if (k) {
         k->first_request_seen = true; /* read without the lock: a late store is harmless */
     }
-    httpd_req_headers_in(r, method);
+    vg_httpd_req_headers_in(r, method);
     if (is_builtin(r->path)) {
         builtin(h, r);
         return;
@@ -305,7 +305,7 @@ on_headers(struct vg_httpd *h, struct vg_httpd_req *r, const char *method)
     int idx = route_find(h, r->path);
     if (idx < 0) {
         r->route_idx = -4;
-        httpd_respond_text(r, 404, "404 page not found\n");
+        vg_httpd_respond_text(r, 404, "404 page not found\n");
         return;
     }
     r->route_idx = idx;
@@ -324,7 +324,7 @@ on_headers(struct vg_httpd *h, struct vg_httpd_req *r, const char *method)
     const char *cl = vg_httpd_header(r, "Content-Length");
     uint64_t n;
     if (cl && vg_parse_u64(vg_str_c(cl), UINT64_MAX, &n) == 0 && n > r->body_max) {
-        httpd_respond_text(r, 413, "request body too large\n");
+        vg_httpd_respond_text(r, 413, "request body too large\n");
     }
 }
 
@@ -362,7 +362,7 @@ ahc(void *cls, struct MHD_Connection *c, const char *url, const char *method, co
         if (r->responded) {
             return MHD_YES; /* answered early: discard, the connection closes after */
         }
-        if (httpd_req_feed(r, upload_data, n) < 0) {
+        if (vg_httpd_req_feed(r, upload_data, n) < 0) {
             return MHD_NO; /* over the limit or the sink failed: close the connection */
         }
         if (body_too_slow(h, r)) {
@@ -403,9 +403,9 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestT
     if (r->rt && r->rt->hd.done) {
         r->rt->hd.done(r, r->rt->hd.ud, ok);
     }
-    httpd_stats_record(h, r, secs, ok);
-    httpd_log_request(h, r, secs, ok);
-    httpd_req_free(r);
+    vg_httpd_stats_record(h, r, secs, ok);
+    vg_httpd_log_request(h, r, secs, ok);
+    vg_httpd_req_free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&h->inflight, 1);
 }
@@ -422,10 +422,10 @@ int
 vg_httpd_start(struct vg_httpd *h, struct vg_err **err)
 {
     struct sockaddr_storage ss;
-    if (parse_addr(h, &ss, err) < 0 || httpd_log_open(h, err) < 0) {
+    if (parse_addr(h, &ss, err) < 0 || vg_httpd_log_open(h, err) < 0) {
         return -1;
     }
-    if (h->tls && httpd_tls_load(h->tls_cert, h->tls_key, err) < 0) {
+    if (h->tls && vg_httpd_tls_load(h->tls_cert, h->tls_key, err) < 0) {
         return -1;
     }
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
@@ -437,7 +437,7 @@ vg_httpd_start(struct vg_httpd *h, struct vg_err **err)
     }
     size_t mem = h->cfg.max_header_bytes < 32 * 1024 ? 32 * 1024 : h->cfg.max_header_bytes;
     struct MHD_OptionItem tls_opts[] = {
-        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, h->tls ? httpd_tls_callback() : NULL},
+        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, h->tls ? vg_httpd_tls_callback() : NULL},
         {MHD_OPTION_HTTPS_PRIORITIES, 0,
          (void *)(uintptr_t) "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
         {MHD_OPTION_END, 0, NULL},
@@ -496,13 +496,13 @@ vg_httpd_reload_tls(struct vg_httpd *h, struct vg_err **err)
     if (!h->tls) {
         return 0;
     }
-    return httpd_tls_load(h->tls_cert, h->tls_key, err);
+    return vg_httpd_tls_load(h->tls_cert, h->tls_key, err);
 }
 
 int
 vg_httpd_reopen_logs(struct vg_httpd *h, struct vg_err **err)
 {
-    return httpd_log_open(h, err);
+    return vg_httpd_log_open(h, err);
 }
 
 static void
@@ -548,14 +548,14 @@ vg_httpd_free(struct vg_httpd *h)
         MHD_stop_daemon(h->d);
     }
     if (h->tls) {
-        httpd_tls_release();
+        vg_httpd_tls_release();
     }
-    httpd_log_close(h);
+    vg_httpd_log_close(h);
     for (size_t i = 0; i < h->nroutes; i++) {
         free(h->routes[i].name);
         free(h->routes[i].prefix);
     }
-    httpd_stats_dispose(&h->st);
+    vg_httpd_stats_dispose(&h->st);
     pthread_mutex_destroy(&h->conn_lock);
     pthread_mutex_destroy(&h->log_lock);
     free(h->addr);

@@ -18,14 +18,14 @@ static const double BUCKETS[HTTPD_NBUCKETS] = {0.001, 0.005, 0.01, 0.025, 0.05, 
 static const char *const BUILTIN[] = {"healthz", "readyz", "metrics", "unrouted"};
 
 int
-httpd_stats_init(struct stats *st)
+vg_httpd_stats_init(struct stats *st)
 {
     memset(st, 0, sizeof(*st));
     return pthread_mutex_init(&st->lock, NULL) == 0 ? 0 : -1;
 }
 
 void
-httpd_stats_dispose(struct stats *st)
+vg_httpd_stats_dispose(struct stats *st)
 {
     free(st->keys);
     pthread_mutex_destroy(&st->lock);
@@ -44,7 +44,7 @@ route_label(const struct vg_httpd *h, int route)
 }
 
 void
-httpd_stats_record(struct vg_httpd *h, const struct vg_httpd_req *r, double secs, bool completed)
+vg_httpd_stats_record(struct vg_httpd *h, const struct vg_httpd_req *r, double secs, bool completed)
 {
     struct stats *st = &h->st;
     pthread_mutex_lock(&st->lock);
@@ -144,7 +144,7 @@ render_hist(struct vg_httpd *h, struct vg_buf *out, size_t nlabels)
 }
 
 void
-httpd_metrics_render(struct vg_httpd *h, struct vg_buf *out)
+vg_httpd_metrics_render(struct vg_httpd *h, struct vg_buf *out)
 {
     struct stats *st = &h->st;
     pthread_mutex_lock(&st->lock);
@@ -189,7 +189,7 @@ httpd_metrics_render(struct vg_httpd *h, struct vg_buf *out)
 }
 
 int
-httpd_log_open(struct vg_httpd *h, struct vg_err **err)
+vg_httpd_log_open(struct vg_httpd *h, struct vg_err **err)
 {
     const char *p = h->access_log;
     int fd;
@@ -216,7 +216,7 @@ httpd_log_open(struct vg_httpd *h, struct vg_err **err)
 }
 
 void
-httpd_log_close(struct vg_httpd *h)
+vg_httpd_log_close(struct vg_httpd *h)
 {
     pthread_mutex_lock(&h->log_lock);
     if (h->log_owned && h->log_fd >= 0) {
@@ -228,7 +228,7 @@ httpd_log_close(struct vg_httpd *h)
 }
 
 void
-httpd_log_request(struct vg_httpd *h, const struct vg_httpd_req *r, double secs, bool completed)
+vg_httpd_log_request(struct vg_httpd *h, const struct vg_httpd_req *r, double secs, bool completed)
 {
     if (h->log_fd < 0) {
         return;

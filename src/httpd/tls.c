@@ -92,7 +92,7 @@ gen_load(struct tls_gen *g, const char *cert, const char *key, struct vg_err **e
 }
 
 int
-httpd_tls_load(const char *cert, const char *key, struct vg_err **err)
+vg_httpd_tls_load(const char *cert, const char *key, struct vg_err **err)
 {
     struct tls_gen *g = vg_calloc(1, sizeof(*g));
     if (gen_load(g, cert, key, err) < 0) {
@@ -122,18 +122,18 @@ cert_cb(gnutls_session_t s, const gnutls_datum_t *req_ca_dn, int nreqs,
     }
     *pcert = g->pcert;
     *pcert_length = g->npcert;
-    *privkey = g->key; /* not released by GnuTLS: owned here until httpd_tls_release */
+    *privkey = g->key; /* not released by GnuTLS: owned here until vg_httpd_tls_release */
     return 0;
 }
 
 void *
-httpd_tls_callback(void)
+vg_httpd_tls_callback(void)
 {
     return (void *)&cert_cb;
 }
 
 void
-httpd_tls_release(void)
+vg_httpd_tls_release(void)
 {
     pthread_mutex_lock(&g_lock);
     struct tls_gen *g = atomic_exchange(&g_cur, NULL);

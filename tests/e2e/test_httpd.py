@@ -155,7 +155,12 @@ def test_sigterm_drains_in_flight_requests_and_logs_json(tmp_path):
 
     t = threading.Thread(target=slow)
     t.start()
-    time.sleep(0.3)
+    # SIGTERM only once the slow request is in flight (the handler announces itself on stderr)
+    deadline = time.time() + 30
+    with open(tmp_path / "access.log") as f:
+        while time.time() < deadline and "slow: started" not in f.read():
+            f.seek(0)
+            time.sleep(0.02)
     rc, log = srv.stop()
     t.join()
     assert rc == 0

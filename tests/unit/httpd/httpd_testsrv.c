@@ -32,6 +32,7 @@ static int
 slow_begin(struct vg_httpd_req *r, void *ud)
 {
     (void)ud;
+    fprintf(stderr, "slow: started\n");
     sleep(1);
     struct vg_err *err = NULL;
     int rc = vg_httpd_respond(r, 200, "text/plain", "slow\n", 5, &err);
