@@ -256,6 +256,12 @@ static bool
 add_deb_license(struct vg_pkg *tmp, struct vg_str s)
 {
     s = vg_str_trim(s);
+    /* A NUL or control byte is no part of a name (it would cut the stored C string short). */
+    for (size_t i = 0; i < s.len; i++) {
+        if ((unsigned char)s.ptr[i] < 0x20 || s.ptr[i] == 0x7f) {
+            return false;
+        }
+    }
     /* "The MIT License (MIT)" -> "MIT"; "GPL-2 license" -> "GPL-2" */
     const char *paren = memchr(s.ptr, '(', s.len);
     if (paren) {
@@ -356,7 +362,7 @@ vg_inv_parse_dpkg_copyright(char ***lics, size_t *n, const uint8_t *data, size_t
         /* Free-form format: "see /usr/share/common-licenses/GPL-2." */
         const char *s = at + sizeof(ref) - 1, *end = line.ptr + line.len;
         const char *e = s;
-        while (e < end && (isalnum((unsigned char)*e) || strchr("_.+-", *e))) {
+        while (e < end && (isalnum((unsigned char)*e) || (*e && strchr("_.+-", *e)))) {
             e++;
         }
         while (e > s && !(isalnum((unsigned char)e[-1]) || e[-1] == '+')) {

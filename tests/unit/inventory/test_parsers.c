@@ -697,6 +697,23 @@ Test(inventory_parsers, dpkg_copyright_shared_fixtures)
     }
 }
 
+/* Found by fuzz_inv_dpkg_copyright: NUL bytes were taken into a license name (strchr matches
+ * the terminator), which then read back as "" or a truncated name. */
+Test(inventory_parsers, dpkg_copyright_nul_and_control_bytes_are_no_license_name)
+{
+    static const char text[] = "See /usr/share/common-licenses/\0\0GPL-2\n"
+                               "License: MIT\0x, BSD-3-clause\n"
+                               "License: Zlib\x01\n"
+                               "See /usr/share/common-licenses/Apache-2.0\0.\n";
+    char **l = NULL;
+    size_t n = 0;
+    cr_assert_eq(vg_inv_parse_dpkg_copyright(&l, &n, (const uint8_t *)text, sizeof(text) - 1, &err),
+                 0);
+    cr_assert_eq(n, 1);
+    cr_expect_str_eq(l[0], "Apache-2.0");
+    free_strv(l, n);
+}
+
 Test(inventory_parsers, dpkg_copyright_hostile_long_line)
 {
     size_t n = VG_LIMIT_LINE_BYTES + 10;
