@@ -27,6 +27,7 @@ static const char HELP[] =
     "  --severity LIST        report only these: UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL\n"
     "  --exit-code N          exit N when findings at the listed severities remain (default 0)\n"
     "  --ignore-unfixed       drop vulnerabilities without a fixed version\n"
+    "  --list-all-pkgs        JSON: list every package under its result's Packages\n"
     "  --ignorefile FILE      IDs to ignore: 'ID [pkg:NAME] [exp:YYYY-MM-DD]' per line, or\n"
     "                         Trivy's YAML format when FILE ends in .yaml/.yml (default:\n"
     "                         .vigilignore, .trivyignore and .trivyignore.yaml when present)\n"
@@ -76,7 +77,8 @@ enum {
     O_OFFLINE,
     O_SBOM,
     O_NOCACHE,
-    O_IMGCFG
+    O_IMGCFG,
+    O_LISTALL
 };
 
 static const struct option LONGOPTS[] = {
@@ -97,6 +99,7 @@ static const struct option LONGOPTS[] = {
     {"offline", no_argument, NULL, O_OFFLINE},
     {"sbom", required_argument, NULL, O_SBOM},
     {"no-cache", no_argument, NULL, O_NOCACHE},
+    {"list-all-pkgs", no_argument, NULL, O_LISTALL},
     VG_CLI_IMAGE_LONGOPTS,
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -186,7 +189,7 @@ struct args {
     unsigned image_config_scanners; /* added to --scanners or to the default */
     unsigned severities;
     long exit_code;
-    bool ignore_unfixed;
+    bool ignore_unfixed, list_all_pkgs;
     const char *ignorefile, *format, *output, *sbom;
     struct strlist skip_dirs, skip_files, vex;
 };
@@ -225,6 +228,9 @@ parse_args(struct args *a, int argc, char **argv)
             a->exit_code = (long)v;
             break;
         }
+        case O_LISTALL:
+            a->list_all_pkgs = true;
+            break;
         case O_UNFIXED:
             a->ignore_unfixed = true;
             break;
@@ -331,6 +337,7 @@ cmd_scan(int argc, char **argv)
         goto out;
     }
     vg_scan_filter_apply(r, &filter);
+    r->list_all_pkgs = a.list_all_pkgs;
     struct vg_cli_out out;
     if (vg_cli_output_open(&out, a.output, &err) < 0) {
         rc = vg_cli_fail(&err, NULL);

@@ -45,6 +45,11 @@ struct vg_vuln_vendor_severity {
     enum vg_vulndb_severity severity;
 };
 
+/* Trivy's DataSource: who published the matched advisory (static strings). */
+struct vg_scan_data_source {
+    const char *id, *name, *url;
+};
+
 struct vg_vuln_finding {
     char *vuln_id;  /* CVE alias preferred */
     char **aliases; /* record id and every alias, vuln_id excluded */
@@ -71,8 +76,9 @@ struct vg_vuln_finding {
     char **refs;
     size_t nrefs;
     char *published, *modified;
-    char *data_source;   /* advisory source, e.g. "osv/Debian/all.zip" */
-    char *suppressed_by; /* NULL; or "ignorefile", "vex: <justification>" */
+    char *data_source;                          /* advisory source, e.g. "osv/Debian/all.zip" */
+    const struct vg_scan_data_source *upstream; /* static; NULL before matching */
+    char *suppressed_by;                        /* NULL; or "ignorefile", "vex: <justification>" */
 };
 
 struct vg_config_finding {
@@ -126,6 +132,7 @@ struct vg_scan_report {
     int64_t db_built_at;  /* 0 when no DB was used */
     int64_t created_at;
     bool from_cache;
+    bool list_all_pkgs; /* JSON: every package under its result's Packages (--list-all-pkgs) */
 };
 
 struct vg_scan_opts {

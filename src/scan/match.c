@@ -114,6 +114,7 @@ fill_from(struct vg_vuln_finding *f, const struct vg_vulndb_advisory *a)
     f->published = vg_strdup(a->published);
     f->modified = vg_strdup(a->modified);
     f->data_source = vg_strdup(a->source);
+    f->upstream = vg_scan_data_source(a->id, a->ecosystem, a->source);
 }
 
 struct match_state {

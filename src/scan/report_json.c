@@ -57,6 +57,27 @@ pkg_layer_json(const struct vg_pkg *p)
     return o;
 }
 
+/* Trivy's PkgIdentifier: the purl, and a UID telling apart packages that share one (the same
+ * package installed at two paths or by two layers): 16 hex digits of a SHA-256 over what makes
+ * the package distinct, stable across runs. */
+static json_t *
+pkg_ident_json(const struct vg_pkg *p)
+{
+    json_t *ident = json_object();
+    vg_json_set_str(ident, "PURL", p->purl);
+    vg_autofree char *key =
+        vg_fmt("%s\n%s\n%s\n%s\n%s\n%s", p->kind ? p->kind : "", p->name,
+               p->version ? p->version : "", p->arch ? p->arch : "", p->path ? p->path : "",
+               p->layer_diff_id.alg ? p->layer_diff_id.text : "");
+    struct vg_digest d;
+    vg_digest_of(&d, VG_DIGEST_SHA256, key, strlen(key));
+    char uid[17];
+    memcpy(uid, vg_digest_hex(&d), 16);
+    uid[16] = '\0';
+    vg_json_set_str(ident, "UID", uid);
+    return ident;
+}
+
 static json_t *
 strv_json(char *const *v, size_t n)
 {
@@ -105,19 +126,18 @@ vuln_json(const struct vg_scan_report *r, const struct vg_vuln_finding *f)
     if (p->type == VG_PKG_LIBRARY && p->path) {
         vg_json_set_str(o, "PkgPath", p->path);
     }
-    json_t *ident = json_object();
-    vg_json_set_str(ident, "PURL", p->purl);
-    json_object_set_new(o, "PkgIdentifier", ident);
+    json_object_set_new(o, "PkgIdentifier", pkg_ident_json(p));
     vg_json_set_str(o, "InstalledVersion", p->version);
     vg_json_set_str(o, "FixedVersion", f->fixed_version);
     vg_json_set_str(o, "Status", f->status);
     json_object_set_new(o, "Layer", pkg_layer_json(p));
     vg_json_set_str(o, "SeveritySource", f->severity_source);
     vg_json_set_str(o, "PrimaryURL", f->primary_url);
-    if (f->data_source) {
+    if (f->upstream) {
         json_t *ds = json_object();
-        vg_json_set_str(ds, "ID", "osv");
-        vg_json_set_str(ds, "Name", f->data_source);
+        vg_json_set_str(ds, "ID", f->upstream->id);
+        vg_json_set_str(ds, "Name", f->upstream->name);
+        vg_json_set_str(ds, "URL", f->upstream->url);
         json_object_set_new(o, "DataSource", ds);
     }
     vg_json_set_str(o, "Title", f->title);
@@ -235,6 +255,29 @@ get_result(json_t *results, const char *target, const char *klass, const char *t
     return res;
 }
 
+/* Trivy's Package (--list-all-pkgs). */
+static json_t *
+package_json(const struct vg_pkg *p)
+{
+    json_t *o = json_object();
+    vg_autofree char *id = vg_fmt("%s@%s", p->name, p->version ? p->version : "");
+    vg_json_set_str(o, "ID", id);
+    vg_json_set_str(o, "Name", p->name);
+    json_object_set_new(o, "Identifier", pkg_ident_json(p));
+    vg_json_set_str(o, "Version", p->version);
+    vg_json_set_str(o, "Arch", p->arch);
+    vg_json_set_str(o, "SrcName", p->src_name);
+    vg_json_set_str(o, "SrcVersion", p->src_version);
+    if (p->nlicenses) {
+        vg_json_set_take(o, "Licenses", strv_json(p->licenses, p->nlicenses));
+    }
+    if (p->type == VG_PKG_LIBRARY && p->path) {
+        vg_json_set_str(o, "FilePath", p->path);
+    }
+    json_object_set_new(o, "Layer", pkg_layer_json(p));
+    return o;
+}
+
 static void
 add_vulns(json_t *results, const struct vg_scan_report *r)
 {
@@ -243,8 +286,11 @@ add_vulns(json_t *results, const struct vg_scan_report *r)
         char *target;
         const char *klass, *type;
         pkg_target(r, &r->inv->pkgs[i], &target, &klass, &type);
-        get_result(results, target, klass, type);
+        json_t *res = get_result(results, target, klass, type);
         free(target);
+        if (r->list_all_pkgs) {
+            append_to(res, "Packages", package_json(&r->inv->pkgs[i]));
+        }
     }
     for (size_t i = 0; i < r->nvulns; i++) {
         const struct vg_vuln_finding *f = &r->vulns[i];

@@ -9,6 +9,10 @@
 #include "scan.h"
 
 enum vg_vulndb_severity vg_scan_sev_to_db(enum vg_scan_severity s);
+/* The upstream an advisory comes from, as Trivy's DataSource (datasource.c); never NULL,
+ * static storage. */
+const struct vg_scan_data_source *vg_scan_data_source(const char *advisory_id,
+                                                      const char *ecosystem, const char *source);
 void vg_scan_vuln_dispose(struct vg_vuln_finding *f);
 /* Frees what vg_scan_severity_resolve added to a finding (severity.c). */
 void vg_scan_vuln_enrich_dispose(struct vg_vuln_finding *f);

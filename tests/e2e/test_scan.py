@@ -671,3 +671,56 @@ def test_trivyignore_yaml_scopes_by_kind_purl_and_path(vigil, sample, tmp_path):
               "--ignorefile", other, sample["image"], env=sample["env"], cwd=tmp_path)
     left = vulns(doc_of(r))
     assert "CVE-2021-44906" not in left and "CVE-2020-8203" in left
+
+
+def test_json_validates_against_trivy_schema(vigil, sample, tmp_path):
+    import copy
+    import jsonschema
+    schema = json.loads((ROOT / "tests" / "data" / "trivy-report.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    (tmp_path / ".vigilignore").write_text("CVE-2020-7598\naws-secret-access-key\nDS026\n")
+    r = vigil("scan", "--offline", "--db", sample["db"], "--format", "json", "--list-all-pkgs",
+              "--scanners", "vuln,secret,misconfig", sample["image"], env=sample["env"],
+              cwd=tmp_path)
+    doc = doc_of(r)
+    # vigil's one documented addition outside Trivy's types: model-file results.
+    trivy_view = copy.deepcopy(doc)
+    trivy_view["Results"] = [x for x in trivy_view["Results"] if x["Class"] != "model"]
+    errors = sorted(validator.iter_errors(trivy_view), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
+    classes = {x["Class"] for x in trivy_view["Results"]}
+    assert {"os-pkgs", "lang-pkgs", "secret", "config"} <= classes, classes
+    mods = [m["Type"] for x in trivy_view["Results"] for m in x.get("ModifiedFindings", [])]
+    assert {"vulnerability", "secret", "misconfiguration"} <= set(mods), mods
+    # The schema is not vacuous: a wrong enum value or a missing required field fails it.
+    bad = copy.deepcopy(trivy_view)
+    next(x for x in bad["Results"] if x.get("Vulnerabilities"))["Vulnerabilities"][0][
+        "Severity"] = "SEVERE"
+    assert not validator.is_valid(bad)
+    bad = copy.deepcopy(trivy_view)
+    del next(x for x in bad["Results"] if x.get("Secrets"))["Secrets"][0]["RuleID"]
+    assert not validator.is_valid(bad)
+
+    # DataSource names the real upstream of the matched advisory.
+    v = vulns(doc)
+    assert v["CVE-2023-5678"][0]["DataSource"] == {
+        "ID": "debian", "Name": "Debian Security Tracker",
+        "URL": "https://salsa.debian.org/security-tracker-team/security-tracker"}
+    assert v["CVE-2020-8203"][0]["DataSource"]["ID"] == "ghsa"
+    assert v["CVE-2020-8203"][0]["DataSource"]["Name"] == "GitHub Security Advisory npm"
+    assert v["CVE-2018-18074"][0]["DataSource"]["Name"] in (
+        "GitHub Security Advisory pip", "Python Packaging Advisory Database")
+    # PkgIdentifier: one UID per package, the same in Vulnerabilities and Packages.
+    pkgs = {p["Identifier"]["PURL"]: p for x in doc["Results"] for p in x.get("Packages", [])}
+    uids = [p["Identifier"]["UID"] for p in pkgs.values()]
+    assert len(set(uids)) == len(uids) == len(pkgs) >= 8
+    for findings in v.values():
+        for f in findings:
+            assert f["PkgIdentifier"]["UID"] == pkgs[f["PkgIdentifier"]["PURL"]]["Identifier"]["UID"]
+            assert f["Status"] in ("fixed", "affected", "will_not_fix")
+    libc = pkgs[v["CVE-2024-2961"][0]["PkgIdentifier"]["PURL"]]
+    assert libc["Name"] == "libc6" and libc["SrcName"] == "glibc" and libc["Arch"] == "amd64"
+    # Without --list-all-pkgs there is no Packages array, as Trivy.
+    plain = doc_of(scan(vigil, sample, "--scanners", "vuln"))
+    assert not any("Packages" in x for x in plain["Results"])
