@@ -290,7 +290,8 @@ vg_secret_engine_new(const struct vg_secret_opts *opts, struct vg_err **err)
             data = (const char *)cfg.data;
             len = cfg.len;
         }
-        if (vg_secret_config_apply(e, data ? data : "", len, err) < 0) {
+        const char *name = opts->config_path ? opts->config_path : "<secret-config>";
+        if (vg_secret_config_apply(e, name, data ? data : "", len, err) < 0) {
             vg_err_wrap(err, "secret config %s", opts->config_path ? opts->config_path : "");
             goto fail;
         }

@@ -10,68 +10,68 @@
  *   disable-allow-rules:   drop allow rules by id
  *   exclude-block:         {description, regexes: [...]} — matches inside these are ignored
  *
- * Every problem is VG_E_PARSE naming the key and the YAML line. The YAML is parsed with
- * libfyaml directly because the scan module must not depend on the config module's document
- * model for this one small format.
+ * The YAML is loaded through config/ (bounded, duplicate keys refused); only the first document
+ * counts, as with Trivy's yaml.Unmarshal. Every problem is VG_E_PARSE (VG_E_LIMIT for a bound)
+ * and starts with the FILE:LINE:COL of the offending node.
  */
 #include <ctype.h>
 #include <string.h>
 
-#include <libfyaml.h>
-
+#include "config/config.h"
 #include "secret_int.h"
-
-static int
-node_line(struct fy_node *n)
-{
-    struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
-    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-    return m ? m->line + 1 : 0;
-}
 
 /* Scalar value of key in a mapping as a fresh string; NULL when absent. Non-scalars fail. */
 static int
-get_str(struct fy_node *map, const char *key, char **out, struct vg_err **err)
+get_str(const struct vg_config_node *map, const char *key, char **out, struct vg_err **err)
 {
     *out = NULL;
-    struct fy_node *v = fy_node_mapping_lookup_by_string(map, key, FY_NT);
+    const struct vg_config_node *v = vg_config_map_get(map, key);
     if (!v) {
         return 0;
     }
     size_t len = 0;
-    const char *s = fy_node_is_scalar(v) ? fy_node_get_scalar(v, &len) : NULL;
+    const char *s = vg_config_node_scalar(v, &len);
     if (!s) {
-        return vg_err_set(err, VG_E_PARSE, "'%s' must be a string", key);
+        return vg_config_err(err, v, VG_E_PARSE, "'%s' must be a string", key);
     }
     if (memchr(s, '\0', len)) {
-        return vg_err_set(err, VG_E_PARSE, "'%s' contains a NUL byte", key);
+        return vg_config_err(err, v, VG_E_PARSE, "'%s' contains a NUL byte", key);
     }
     *out = vg_strndup(s, len);
     return 0;
 }
 
+/* Puts n's FILE:LINE:COL in front of an error set without a position (regex compilation). */
+static int
+wrap_at(struct vg_err **err, const struct vg_config_node *n)
+{
+    return vg_err_wrap(err, "%s:%u:%u", vg_config_node_file(n), vg_config_node_line(n),
+                       vg_config_node_col(n));
+}
+
 /* Calls fn for every scalar in the sequence at key (absent = nothing). */
-typedef int (*str_fn)(void *ctx, const char *s, size_t len, struct vg_err **err);
+typedef int (*str_fn)(void *ctx, const struct vg_config_node *n, const char *s, size_t len,
+                      struct vg_err **err);
 
 static int
-each_str(struct fy_node *map, const char *key, str_fn fn, void *ctx, struct vg_err **err)
+each_str(const struct vg_config_node *map, const char *key, str_fn fn, void *ctx,
+         struct vg_err **err)
 {
-    struct fy_node *seq = fy_node_mapping_lookup_by_string(map, key, FY_NT);
+    const struct vg_config_node *seq = vg_config_map_get(map, key);
     if (!seq) {
         return 0;
     }
-    if (fy_node_get_type(seq) != FYNT_SEQUENCE) {
-        return vg_err_set(err, VG_E_PARSE, "'%s' must be a list (line %d)", key, node_line(seq));
+    if (vg_config_node_type(seq) != VG_CONFIG_SEQ) {
+        return vg_config_err(err, seq, VG_E_PARSE, "'%s' must be a list", key);
     }
-    void *it = NULL;
-    struct fy_node *item;
-    while ((item = fy_node_sequence_iterate(seq, &it)) != NULL) {
+    for (size_t i = 0; i < vg_config_node_len(seq); i++) {
+        const struct vg_config_node *item = vg_config_seq_at(seq, i);
         size_t len = 0;
-        const char *s = fy_node_is_scalar(item) ? fy_node_get_scalar(item, &len) : NULL;
+        const char *s = vg_config_node_scalar(item, &len);
         if (!s) {
-            return vg_err_set(err, VG_E_PARSE, "'%s' entries must be strings", key);
+            return vg_config_err(err, item, VG_E_PARSE, "'%s' entries must be strings", key);
         }
-        if (fn(ctx, s, len, err) < 0) {
+        if (fn(ctx, item, s, len, err) < 0) {
             return -1;
         }
     }
@@ -79,44 +79,48 @@ each_str(struct fy_node *map, const char *key, str_fn fn, void *ctx, struct vg_e
 }
 
 static int
-parse_allow(struct fy_node *n, struct vg_secret_allow *a, struct vg_err **err)
+parse_allow(const struct vg_config_node *n, struct vg_secret_allow *a, struct vg_err **err)
 {
     vg_autofree char *regex = NULL;
     vg_autofree char *path = NULL;
     memset(a, 0, sizeof(*a));
-    if (fy_node_get_type(n) != FYNT_MAPPING) {
-        return vg_err_set(err, VG_E_PARSE, "allow rule must be a mapping");
+    if (vg_config_node_type(n) != VG_CONFIG_MAP) {
+        return vg_config_err(err, n, VG_E_PARSE, "allow rule must be a mapping");
     }
     if (get_str(n, "id", &a->id, err) < 0 || get_str(n, "regex", &regex, err) < 0 ||
         get_str(n, "path", &path, err) < 0) {
         return -1;
     }
     if (!a->id || (!regex && !path)) {
-        return vg_err_set(err, VG_E_PARSE, "allow rule needs an id and a regex or a path");
+        return vg_config_err(err, n, VG_E_PARSE, "allow rule needs an id and a regex or a path");
     }
-    if ((regex && vg_secret_regex_compile(&a->regex, regex, "", err) < 0) ||
-        (path && vg_secret_regex_compile(&a->path, path, "", err) < 0)) {
+    if (regex && vg_secret_regex_compile(&a->regex, regex, "", err) < 0) {
+        wrap_at(err, vg_config_map_get(n, "regex"));
+        return vg_err_wrap(err, "allow rule %s", a->id);
+    }
+    if (path && vg_secret_regex_compile(&a->path, path, "", err) < 0) {
+        wrap_at(err, vg_config_map_get(n, "path"));
         return vg_err_wrap(err, "allow rule %s", a->id);
     }
     return 0;
 }
 
 static int
-parse_allow_list(struct fy_node *map, struct vg_secret_allow **out, size_t *n, size_t *cap,
-                 struct vg_err **err)
+parse_allow_list(const struct vg_config_node *map, struct vg_secret_allow **out, size_t *n,
+                 size_t *cap, struct vg_err **err)
 {
-    struct fy_node *seq = fy_node_mapping_lookup_by_string(map, "allow-rules", FY_NT);
+    const struct vg_config_node *seq = vg_config_map_get(map, "allow-rules");
     if (!seq) {
         return 0;
     }
-    if (fy_node_get_type(seq) != FYNT_SEQUENCE) {
-        return vg_err_set(err, VG_E_PARSE, "'allow-rules' must be a list");
+    if (vg_config_node_type(seq) != VG_CONFIG_SEQ) {
+        return vg_config_err(err, seq, VG_E_PARSE, "'allow-rules' must be a list");
     }
-    void *it = NULL;
-    struct fy_node *item;
-    while ((item = fy_node_sequence_iterate(seq, &it)) != NULL) {
+    for (size_t i = 0; i < vg_config_node_len(seq); i++) {
+        const struct vg_config_node *item = vg_config_seq_at(seq, i);
         if (*n >= VG_SECRET_MAX_RULES) {
-            return vg_err_set(err, VG_E_LIMIT, "more than %u allow rules", VG_SECRET_MAX_RULES);
+            return vg_config_err(err, item, VG_E_LIMIT, "more than %u allow rules",
+                                 VG_SECRET_MAX_RULES);
         }
         struct vg_secret_allow a;
         if (parse_allow(item, &a, err) < 0) {
@@ -135,23 +139,23 @@ struct kw_ctx {
 };
 
 static int
-add_kw(void *ctx, const char *s, size_t len, struct vg_err **err)
+add_kw(void *ctx, const struct vg_config_node *n, const char *s, size_t len, struct vg_err **err)
 {
     struct kw_ctx *k = ctx;
     if (k->r->nkw >= VG_SECRET_MAX_KEYWORDS_PER_RULE) {
-        return vg_err_set(err, VG_E_LIMIT, "more than %d keywords",
-                          VG_SECRET_MAX_KEYWORDS_PER_RULE);
+        return vg_config_err(err, n, VG_E_LIMIT, "more than %d keywords",
+                             VG_SECRET_MAX_KEYWORDS_PER_RULE);
     }
     if (len == 0 || k->e->nkeywords >= VG_SECRET_MAX_KEYWORDS) {
-        return vg_err_set(err, VG_E_PARSE, "empty keyword or too many keywords");
+        return vg_config_err(err, n, VG_E_PARSE, "empty keyword or too many keywords");
     }
     k->r->kw[k->r->nkw++] = vg_secret_engine_keyword(k->e, s, len);
     return 0;
 }
 
 static int
-parse_rule_fields(struct vg_secret_engine *e, struct fy_node *n, struct vg_secret_rule *r,
-                  struct vg_err **err)
+parse_rule_fields(struct vg_secret_engine *e, const struct vg_config_node *n,
+                  struct vg_secret_rule *r, struct vg_err **err)
 {
     vg_autofree char *regex = NULL;
     vg_autofree char *path = NULL;
@@ -163,7 +167,7 @@ parse_rule_fields(struct vg_secret_engine *e, struct fy_node *n, struct vg_secre
         return -1;
     }
     if (!regex) {
-        return vg_err_set(err, VG_E_PARSE, "missing 'regex'");
+        return vg_config_err(err, n, VG_E_PARSE, "missing 'regex'");
     }
     r->severity = VG_SCAN_SEV_UNKNOWN;
     if (sev) {
@@ -171,12 +175,15 @@ parse_rule_fields(struct vg_secret_engine *e, struct fy_node *n, struct vg_secre
             *p = (char)toupper((unsigned char)*p);
         }
         if (!vg_scan_severity_parse(sev, &r->severity)) {
-            return vg_err_set(err, VG_E_PARSE, "invalid severity '%s'", sev);
+            return vg_config_err(err, vg_config_map_get(n, "severity"), VG_E_PARSE,
+                                 "invalid severity '%s'", sev);
         }
     }
-    if (vg_secret_regex_compile(&r->re, regex, group, err) < 0 ||
-        (path && vg_secret_regex_compile(&r->path, path, "", err) < 0)) {
-        return -1;
+    if (vg_secret_regex_compile(&r->re, regex, group, err) < 0) {
+        return wrap_at(err, vg_config_map_get(n, "regex"));
+    }
+    if (path && vg_secret_regex_compile(&r->path, path, "", err) < 0) {
+        return wrap_at(err, vg_config_map_get(n, "path"));
     }
     struct kw_ctx k = {e, r};
     if (each_str(n, "keywords", add_kw, &k, err) < 0) {
@@ -187,22 +194,22 @@ parse_rule_fields(struct vg_secret_engine *e, struct fy_node *n, struct vg_secre
 }
 
 static int
-parse_rule(struct vg_secret_engine *e, struct fy_node *n, struct vg_err **err)
+parse_rule(struct vg_secret_engine *e, const struct vg_config_node *n, struct vg_err **err)
 {
     struct vg_secret_rule r = {0};
-    if (fy_node_get_type(n) != FYNT_MAPPING) {
-        return vg_err_set(err, VG_E_PARSE, "rule must be a mapping");
+    if (vg_config_node_type(n) != VG_CONFIG_MAP) {
+        return vg_config_err(err, n, VG_E_PARSE, "rule must be a mapping");
     }
     if (get_str(n, "id", &r.id, err) < 0) {
         return -1;
     }
     if (!r.id || !*r.id) {
         vg_secret_rule_dispose(&r);
-        return vg_err_set(err, VG_E_PARSE, "rule without an id");
+        return vg_config_err(err, n, VG_E_PARSE, "rule without an id");
     }
-    int line = node_line(fy_node_mapping_lookup_by_string(n, "id", FY_NT));
+    unsigned line = vg_config_node_line(vg_config_map_get(n, "id"));
     if (parse_rule_fields(e, n, &r, err) < 0) {
-        vg_err_wrap(err, "rule %s (line %d)", r.id, line);
+        vg_err_wrap(err, "rule %s (line %u)", r.id, line);
         vg_secret_rule_dispose(&r);
         return -1;
     }
@@ -226,11 +233,11 @@ struct id_list {
 };
 
 static int
-add_id(void *ctx, const char *s, size_t len, struct vg_err **err)
+add_id(void *ctx, const struct vg_config_node *n, const char *s, size_t len, struct vg_err **err)
 {
     struct id_list *l = ctx;
     if (l->n >= VG_SECRET_MAX_RULES) {
-        return vg_err_set(err, VG_E_LIMIT, "more than %u ids", VG_SECRET_MAX_RULES);
+        return vg_config_err(err, n, VG_E_LIMIT, "more than %u ids", VG_SECRET_MAX_RULES);
     }
     l->ids = vg_realloc(l->ids, (l->n + 1) * sizeof(*l->ids));
     l->ids[l->n++] = vg_strndup(s, len);
@@ -291,15 +298,17 @@ filter_allows(struct vg_secret_engine *e, const struct id_list *disable)
 }
 
 static int
-add_exclude(void *ctx, const char *s, size_t len, struct vg_err **err)
+add_exclude(void *ctx, const struct vg_config_node *n, const char *s, size_t len,
+            struct vg_err **err)
 {
     struct vg_secret_engine *e = ctx;
     vg_autofree char *pat = vg_strndup(s, len);
     struct vg_secret_re re;
     if (e->nexcludes >= VG_SECRET_MAX_RULES) {
-        return vg_err_set(err, VG_E_LIMIT, "too many exclude-block regexes");
+        return vg_config_err(err, n, VG_E_LIMIT, "too many exclude-block regexes");
     }
     if (vg_secret_regex_compile(&re, pat, "", err) < 0) {
+        wrap_at(err, n);
         return vg_err_wrap(err, "exclude-block");
     }
     vg_secret_grow(&e->excludes, &e->excludes_cap, e->nexcludes, sizeof(*e->excludes));
@@ -308,32 +317,41 @@ add_exclude(void *ctx, const char *s, size_t len, struct vg_err **err)
 }
 
 static int
-apply_root(struct vg_secret_engine *e, struct fy_node *root, struct vg_err **err)
+apply_rules(struct vg_secret_engine *e, const struct vg_config_node *root, struct vg_err **err)
+{
+    const struct vg_config_node *rules = vg_config_map_get(root, "rules");
+    if (!rules) {
+        return 0;
+    }
+    if (vg_config_node_type(rules) != VG_CONFIG_SEQ) {
+        return vg_config_err(err, rules, VG_E_PARSE, "'rules' must be a list");
+    }
+    for (size_t i = 0; i < vg_config_node_len(rules); i++) {
+        const struct vg_config_node *item = vg_config_seq_at(rules, i);
+        if (e->nrules >= VG_SECRET_MAX_RULES) {
+            return vg_config_err(err, item, VG_E_LIMIT, "more than %u rules", VG_SECRET_MAX_RULES);
+        }
+        if (parse_rule(e, item, err) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+apply_root(struct vg_secret_engine *e, const struct vg_config_node *root, struct vg_err **err)
 {
     size_t nbuiltin = e->nrules;
-    struct fy_node *rules = fy_node_mapping_lookup_by_string(root, "rules", FY_NT);
-    if (rules) {
-        if (fy_node_get_type(rules) != FYNT_SEQUENCE) {
-            return vg_err_set(err, VG_E_PARSE, "'rules' must be a list");
-        }
-        void *it = NULL;
-        struct fy_node *item;
-        while ((item = fy_node_sequence_iterate(rules, &it)) != NULL) {
-            if (e->nrules >= VG_SECRET_MAX_RULES) {
-                return vg_err_set(err, VG_E_LIMIT, "more than %u rules", VG_SECRET_MAX_RULES);
-            }
-            if (parse_rule(e, item, err) < 0) {
-                return -1;
-            }
-        }
-    }
-    if (parse_allow_list(root, &e->allows, &e->nallows, &e->allows_cap, err) < 0) {
+    if (apply_rules(e, root, err) < 0 ||
+        parse_allow_list(root, &e->allows, &e->nallows, &e->allows_cap, err) < 0) {
         return -1;
     }
-    struct fy_node *eb = fy_node_mapping_lookup_by_string(root, "exclude-block", FY_NT);
-    if (eb && (fy_node_get_type(eb) != FYNT_MAPPING ||
-               each_str(eb, "regexes", add_exclude, e, err) < 0)) {
-        return err && *err ? -1 : vg_err_set(err, VG_E_PARSE, "'exclude-block' must be a mapping");
+    const struct vg_config_node *eb = vg_config_map_get(root, "exclude-block");
+    if (eb && vg_config_node_type(eb) != VG_CONFIG_MAP) {
+        return vg_config_err(err, eb, VG_E_PARSE, "'exclude-block' must be a mapping");
+    }
+    if (eb && each_str(eb, "regexes", add_exclude, e, err) < 0) {
+        return -1;
     }
     struct id_list enable = {0}, disable = {0}, disable_allow = {0};
     int rc = 0;
@@ -351,61 +369,29 @@ apply_root(struct vg_secret_engine *e, struct fy_node *root, struct vg_err **err
     return rc;
 }
 
-/* libfyaml reports through a diag object; keep the first message for our error instead of
- * letting the library print to stderr. */
-struct diag_capture {
-    char msg[256];
-};
-
-static void
-diag_out(struct fy_diag *diag, void *user, const char *buf, size_t len)
-{
-    (void)diag;
-    struct diag_capture *c = user;
-    if (c->msg[0] == '\0') {
-        char *esc = vg_escape(buf, len, sizeof(c->msg) / 2);
-        size_t n = strlen(esc);
-        while (n > 0 && (esc[n - 1] == 'n' && n > 1 && esc[n - 2] == '\\')) {
-            n -= 2;
-        }
-        if (n >= sizeof(c->msg)) {
-            n = sizeof(c->msg) - 1;
-        }
-        memcpy(c->msg, esc, n);
-        c->msg[n] = '\0';
-        free(esc);
-    }
-}
-
 int
-vg_secret_config_apply(struct vg_secret_engine *e, const char *data, size_t len,
+vg_secret_config_apply(struct vg_secret_engine *e, const char *name, const char *data, size_t len,
                        struct vg_err **err)
 {
-    if (len > VG_SECRET_MAX_CONFIG_BYTES) {
-        return vg_err_set(err, VG_E_LIMIT, "larger than %u bytes", VG_SECRET_MAX_CONFIG_BYTES);
+    struct vg_config_limits lim = VG_CONFIG_LIMITS_INIT;
+    lim.max_bytes = VG_SECRET_MAX_CONFIG_BYTES;
+    struct vg_config_doc *doc = NULL;
+    if (vg_config_load_buf(&doc, name, data, len, &lim, err) < 0) {
+        return -(int)VG_E_PARSE;
     }
-    struct diag_capture cap = {{0}};
-    struct fy_diag_cfg dcfg;
-    fy_diag_cfg_default(&dcfg);
-    dcfg.fp = NULL;
-    dcfg.output_fn = diag_out;
-    dcfg.user = &cap;
-    dcfg.colorize = false;
-    struct fy_diag *diag = fy_diag_create(&dcfg);
-    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET, .diag = diag};
-    struct fy_document *doc = fy_document_build_from_string(&cfg, data, len);
-    if (!doc) {
-        fy_diag_destroy(diag);
-        return vg_err_set(err, VG_E_PARSE, "invalid YAML: %s", cap.msg[0] ? cap.msg : "?");
-    }
-    struct fy_node *root = fy_document_root(doc);
+    /* Only the first document counts, as with Trivy's yaml.Unmarshal; an empty one is no
+     * configuration at all. */
+    const struct vg_config_node *root = vg_config_doc_root(doc, 0);
+    size_t rootlen = 0;
     int rc = 0;
-    if (root && fy_node_get_type(root) != FYNT_MAPPING) {
-        rc = vg_err_set(err, VG_E_PARSE, "top level must be a mapping");
+    if (root && vg_config_node_is_null(root) && vg_config_node_scalar(root, &rootlen) &&
+        rootlen == 0) {
+        rc = 0;
+    } else if (root && vg_config_node_type(root) != VG_CONFIG_MAP) {
+        rc = vg_config_err(err, root, VG_E_PARSE, "top level must be a mapping");
     } else if (root) {
         rc = apply_root(e, root, err);
     }
-    fy_document_destroy(doc);
-    fy_diag_destroy(diag);
+    vg_config_doc_free(doc);
     return rc < 0 ? -(int)VG_E_PARSE : 0;
 }

@@ -100,9 +100,9 @@ struct vg_secret_engine {
 };
 
 /* Config loader (secret_config.c): applies a Trivy-like YAML to an engine holding the built-in
- * rules. */
-int vg_secret_config_apply(struct vg_secret_engine *e, const char *data, size_t len,
-                           struct vg_err **err);
+ * rules. name is the FILE that errors print (the path, or "<secret-config>"). */
+int vg_secret_config_apply(struct vg_secret_engine *e, const char *name, const char *data,
+                           size_t len, struct vg_err **err);
 /* Makes room for one more element in the array *pp of n elements of `elem` bytes with
  * capacity *cap, doubling it (one element at a time made engine creation quadratic). The
  * engine's counts are bounded by VG_SECRET_MAX_*, far from overflow; it aborts if not. */

@@ -343,6 +343,63 @@ Test(scan_secret, bad_config_names_rule_and_line)
     }
 }
 
+/* Config errors start with FILE:LINE:COL of the offending node (the path, or "<secret-config>"
+ * for in-memory data), and the YAML loader's rules (duplicate keys, bounds) apply. */
+Test(scan_secret, config_errors_carry_file_line_col)
+{
+    static const struct {
+        const char *yaml, *want;
+    } cases[] = {
+        {"rules:\n  - id: r1\n    regex: abc\n    severity: SEVERE\n",
+         "<secret-config>:4:15: invalid severity 'SEVERE'"},
+        {"rules:\n  - id: r1\n    regex: '(?=x)'\n", "<secret-config>:3:12: "},
+        {"rules: []\nrules: []\n", "<secret-config>:2:1: duplicate key 'rules'"},
+        {"disable-rules: x\n", "<secret-config>:1:16: 'disable-rules' must be a list"},
+        {"exclude-block:\n  regexes: ['[']\n", "<secret-config>:2:13: "},
+        {"rules:\n  - id: r1\n    regex: abc\n    keywords: ['']\n",
+         "<secret-config>:4:16: empty keyword"},
+        {"a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+         "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c]\n"
+         "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d,"
+         " *d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n",
+         "<secret-config>:5:"},
+    };
+    for (size_t i = 0; i < VG_ARRAY_LEN(cases); i++) {
+        struct vg_err *err = NULL;
+        struct vg_secret_opts o = {.config_data = cases[i].yaml,
+                                   .config_len = strlen(cases[i].yaml)};
+        struct vg_secret_engine *e = vg_secret_engine_new(&o, &err);
+        cr_expect_null(e, "config %zu must fail", i);
+        char *m = vg_err_format(err);
+        cr_expect_not_null(strstr(m, cases[i].want), "config %zu: '%s' lacks '%s'", i, m,
+                           cases[i].want);
+        cr_expect_null(strchr(m, '\n'), "one line: %s", m);
+        free(m);
+        vg_err_free(&err);
+        vg_secret_engine_free(e);
+    }
+
+    char dir[] = "/tmp/vg_secret_cfg.XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char *path = vg_fmt("%s/secret.yaml", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("rules:\n  - id: r1\n    category: [x]\n    regex: abc\n", f);
+    fclose(f);
+    struct vg_err *err = NULL;
+    struct vg_secret_opts o = {.config_path = path};
+    cr_expect_null(vg_secret_engine_new(&o, &err));
+    char *m = vg_err_format(err);
+    char *want = vg_fmt("%s:3:15: 'category' must be a string", path);
+    cr_expect_not_null(strstr(m, want), "'%s' lacks '%s'", m, want);
+    free(want);
+    free(m);
+    vg_err_free(&err);
+    remove(path);
+    remove(dir);
+    free(path);
+}
+
 Test(scan_secret, image_config_env_and_history)
 {
     struct vg_secret_engine *e = engine_with(NULL);
