@@ -88,4 +88,45 @@ const struct vg_config_node *vg_config_map_get(const struct vg_config_node *n, c
 int vg_config_err(struct vg_err **err, const struct vg_config_node *n, enum vg_errc code,
                   const char *fmt, ...) VG_PRINTF(4, 5);
 
+/* ---------------------------------------------------------------- typed getters (get.c)
+ *
+ * For schema code. map is a mapping node; a key that is absent, or whose value is null (`key:`,
+ * `key: ~`), yields def. A value of the wrong shape is VG_E_PARSE "FILE:LINE:COL: 'key' must
+ * be ..." at the value. Strings are borrowed from the document; NUL bytes are refused. */
+VG_NODISCARD int vg_config_get_str(const struct vg_config_node *map, const char *key,
+                                   const char *def, const char **out, struct vg_err **err);
+/* true/True/TRUE, false/False/FALSE (YAML 1.2 core schema; no yes/no/on/off). */
+VG_NODISCARD int vg_config_get_bool(const struct vg_config_node *map, const char *key, bool def,
+                                    bool *out, struct vg_err **err);
+/* Decimal digits only, at most max. */
+VG_NODISCARD int vg_config_get_u64(const struct vg_config_node *map, const char *key, uint64_t def,
+                                   uint64_t max, uint64_t *out, struct vg_err **err);
+/* Bytes, see vg_config_parse_size; at most max. */
+VG_NODISCARD int vg_config_get_size(const struct vg_config_node *map, const char *key, uint64_t def,
+                                    uint64_t max, uint64_t *out, struct vg_err **err);
+/* Milliseconds, see vg_config_parse_duration_ms; at most max. */
+VG_NODISCARD int vg_config_get_duration_ms(const struct vg_config_node *map, const char *key,
+                                           uint64_t def, uint64_t max, uint64_t *out,
+                                           struct vg_err **err);
+/* The mapping / sequence at key; *out NULL when absent or null. */
+VG_NODISCARD int vg_config_get_map(const struct vg_config_node *map, const char *key,
+                                   const struct vg_config_node **out, struct vg_err **err);
+VG_NODISCARD int vg_config_get_seq(const struct vg_config_node *map, const char *key,
+                                   const struct vg_config_node **out, struct vg_err **err);
+/* Every key of map must be one of allowed[0..nallowed). Otherwise VG_E_PARSE at the first
+ * unknown key: "FILE:LINE:COL: unknown key 'PATH.key'", where path names map ("" or NULL at
+ * the top level, e.g. "storage.filesystem" below). Also fails when map is not a mapping. */
+VG_NODISCARD int vg_config_check_keys(const struct vg_config_node *map, const char *path,
+                                      const char *const *allowed, size_t nallowed,
+                                      struct vg_err **err);
+
+/* Sizes: decimal digits, optional spaces, then a unit: none or B (bytes); k K kB KB, M MB,
+ * G GB, T TB (powers of 1000); Ki KiB, Mi MiB, Gi GiB, Ti TiB (powers of 1024). -1 when
+ * malformed, overflowing or over max. */
+VG_NODISCARD int vg_config_parse_size(struct vg_str s, uint64_t max, uint64_t *out);
+/* Durations in milliseconds, Go style without fractions: "0", or one or more <digits><unit>
+ * with units h, m, s, ms in strictly decreasing order ("1h30m", "2m30s", "500ms"). -1 when
+ * malformed, overflowing or over max. */
+VG_NODISCARD int vg_config_parse_duration_ms(struct vg_str s, uint64_t max, uint64_t *out);
+
 #endif
