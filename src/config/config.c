@@ -400,6 +400,59 @@ builder_dispose(struct builder *b)
     free(b->anchors);
 }
 
+/* Length of the valid UTF-8 sequence at p (1-4), or 0: no overlong forms, no surrogates,
+ * nothing above U+10FFFF (RFC 3629). */
+static size_t
+utf8_seq(const uint8_t *p, size_t left)
+{
+    uint8_t c = p[0];
+    if (c < 0x80) {
+        return 1;
+    }
+    size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
+    if (n == 0 || n > left) {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+    }
+    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) || (c == 0xf0 && p[1] < 0x90) ||
+        (c == 0xf4 && p[1] > 0x8f)) {
+        return 0;
+    }
+    return n;
+}
+
+/* YAML streams are Unicode; we take UTF-8 only. Checked before libfyaml sees the bytes: its
+ * directive scanner (0.7.12) loops forever on an invalid sequence after '%' (upstream
+ * pantoniou/libfyaml#101). */
+static int
+check_utf8(struct builder *b, const uint8_t *data, size_t len, struct vg_err **err)
+{
+    unsigned line = 1, col = 1;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq(data + i, len - i);
+        if (n == 0) {
+            b->line = line;
+            b->col = col;
+            return pos_err(b, err, VG_E_PARSE, "invalid UTF-8 (byte 0x%02x)", data[i]);
+        }
+        if (data[i] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+        i += n;
+    }
+    return 0;
+}
+
 /* libfyaml's first collected diagnostic, as "NAME:LINE:COL: message". */
 static int
 syntax_err(struct builder *b, struct fy_diag *diag, struct vg_err **err)
@@ -460,7 +513,9 @@ vg_config_load_buf(struct vg_config_doc **out, const char *name, const void *dat
     struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET, .diag = diag};
     struct fy_parser *p = fy_parser_create(&cfg);
     int rc;
-    if (!p || fy_parser_set_string(p, len ? data : "", len) != 0) {
+    if (check_utf8(&b, data, len, err) < 0) {
+        rc = -(int)VG_E_PARSE;
+    } else if (!p || fy_parser_set_string(p, len ? data : "", len) != 0) {
         rc = vg_err_set(err, VG_E_INTERNAL, "%s: cannot create a YAML parser", d->name);
     } else {
         rc = parse_stream(&b, p, diag, err);

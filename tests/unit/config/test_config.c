@@ -288,6 +288,26 @@ Test(config_config, hostile_bytes_are_refused_not_crashed)
     }
 }
 
+/* libfyaml 0.7.12 loops forever on an invalid UTF-8 sequence inside a directive (upstream
+ * pantoniou/libfyaml#101, found by the config_yaml fuzzer): refused before it is parsed. */
+Test(config_config, invalid_utf8_is_refused_before_parsing, .timeout = 30)
+{
+    static const char *const hang[] = {"%\"\xa6", "%x\xa6", "%%%\xff\xff%%A:"};
+    for (size_t i = 0; i < VG_ARRAY_LEN(hang); i++) {
+        free(load_fail(hang[i], strlen(hang[i]), NULL, VG_E_PARSE));
+    }
+    const char *y = "a: caf\xc3\xa9\nb: \xc0\xaf\n";
+    char *m = load_fail(y, strlen(y), NULL, VG_E_PARSE);
+    cr_expect_str_eq(m, "t.yaml:2:4: invalid UTF-8 (byte 0xc0)");
+    free(m);
+    static const char *const bad[] = {"\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe0\x80\xaf",
+                                      "\xe2\x82", "\x80"};
+    for (size_t i = 0; i < VG_ARRAY_LEN(bad); i++) {
+        free(load_fail(bad[i], strlen(bad[i]), NULL, VG_E_PARSE));
+    }
+    vg_config_doc_free(load_ok("k: \"\xf0\x9f\x94\x92 \xe2\x82\xac\"\n", NULL));
+}
+
 Test(config_config, name_with_control_characters_is_escaped)
 {
     struct vg_config_doc *d = NULL;
