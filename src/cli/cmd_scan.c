@@ -35,8 +35,9 @@ static const char HELP[] =
     "                         not_affected/fixed statements suppress findings in the\n"
     "                         images (purl, reference, digest) and packages they name\n"
     "  --pkg-types LIST       os,library (default: both)\n"
-    "  --skip-dirs DIR        skip a directory in the image (repeatable, or comma list)\n"
-    "  --skip-files FILE      skip a file in the image (repeatable, or comma list)\n"
+    "  --skip-dirs GLOB       skip directories in the image (repeatable, or comma list;\n"
+    "                         globs as Trivy: '**/node_modules', 'usr/lib/*/site-packages')\n"
+    "  --skip-files GLOB      skip files in the image (repeatable, or comma list)\n"
     "  --secret-config FILE   extra/disabled secret rules (YAML, "
     "Trivy-compatible)\n" VG_CLI_HELP_PLATFORM
     "  --format FMT           table (default), json (Trivy-compatible), sarif, cyclonedx\n"

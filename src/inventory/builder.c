@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/glob.h"
 #include "inventory/builder_int.h"
 
 /* One executable in flight: Go build info and cargo-auditable data are looked for together. */
@@ -156,21 +157,17 @@ is_os_an(enum inv_an an)
     return an >= AN_DPKG && an <= AN_RPM;
 }
 
+/* --skip-dirs / --skip-files: doublestar globs as Trivy (see core/glob.h). */
 static bool
 skipped(const struct vg_inventory_opts *o, const char *path)
 {
     for (size_t i = 0; i < o->nskip_files; i++) {
-        if (strcmp(o->skip_files[i], path) == 0) {
+        if (vg_glob_match(o->skip_files[i], path)) {
             return true;
         }
     }
     for (size_t i = 0; i < o->nskip_dirs; i++) {
-        const char *d = o->skip_dirs[i];
-        while (*d == '/') {
-            d++;
-        }
-        size_t n = strlen(d);
-        if (n && strncmp(path, d, n) == 0 && (path[n] == '/' || path[n] == '\0')) {
+        if (vg_glob_match_dir(o->skip_dirs[i], path)) {
             return true;
         }
     }

@@ -7,12 +7,15 @@
  * layer diffID, so an image sharing base layers with a scanned one only reads its new layers.
  */
 #include "scan.h"
+
 #include "scan_int.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "core/glob.h"
 
 /* Files larger than this are not read for secrets (Trivy skips big files too). */
 #define SECRET_FILE_MAX (VG_SECRET_DEFAULT_MAX_FILE_BYTES)
@@ -59,28 +62,18 @@ struct model_consumer {
     size_t nheads;
 };
 
+/* --skip-dirs / --skip-files: doublestar globs as Trivy (a directory pattern skips
+ * everything below a matching directory; a plain path is a glob that matches itself). */
 static bool
 skipped_path(const struct vg_inventory_opts *o, const char *path)
 {
     for (size_t i = 0; i < o->nskip_dirs; i++) {
-        const char *d = o->skip_dirs[i];
-        while (*d == '/') {
-            d++;
-        }
-        size_t n = strlen(d);
-        while (n && d[n - 1] == '/') {
-            n--;
-        }
-        if (n && strncmp(path, d, n) == 0 && (path[n] == '/' || path[n] == '\0')) {
+        if (vg_glob_match_dir(o->skip_dirs[i], path)) {
             return true;
         }
     }
     for (size_t i = 0; i < o->nskip_files; i++) {
-        const char *f = o->skip_files[i];
-        while (*f == '/') {
-            f++;
-        }
-        if (strcmp(path, f) == 0) {
+        if (vg_glob_match(o->skip_files[i], path)) {
             return true;
         }
     }

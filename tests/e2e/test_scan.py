@@ -724,3 +724,23 @@ def test_json_validates_against_trivy_schema(vigil, sample, tmp_path):
     # Without --list-all-pkgs there is no Packages array, as Trivy.
     plain = doc_of(scan(vigil, sample, "--scanners", "vuln"))
     assert not any("Packages" in x for x in plain["Results"])
+
+
+def test_skip_dirs_and_files_accept_globs(vigil, sample):
+    def found(*extra):
+        doc = doc_of(scan(vigil, sample, "--no-cache", "--scanners", "vuln,secret", *extra))
+        return set(vulns(doc)), {s["RuleID"] for x in doc["Results"] for s in x.get("Secrets", [])}
+    v, s = found()
+    assert "CVE-2020-8203" in v and "CVE-2018-18074" in v and "aws-access-key-id" in s
+    v, s = found("--skip-dirs", "**/node_modules")
+    assert "CVE-2020-8203" not in v and "CVE-2021-44906" not in v, v
+    assert "CVE-2018-18074" in v and "aws-access-key-id" in s
+    v, _ = found("--skip-dirs", "usr/lib/*/site-packages")
+    assert "CVE-2018-18074" not in v and "CVE-2020-8203" in v, v
+    _, s = found("--skip-files", "/app/config/cred*")
+    assert "aws-access-key-id" not in s, s
+    v, _ = found("--skip-files", "**/lodash/package.json")
+    assert "CVE-2020-8203" not in v and "CVE-2021-44906" in v, v
+    # Plain paths keep working as before.
+    v, _ = found("--skip-dirs", "/app/node_modules/")
+    assert "CVE-2020-8203" not in v and "CVE-2018-18074" in v, v
