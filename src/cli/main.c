@@ -54,6 +54,27 @@ usage(FILE *f)
                "Logging: VG_LOG=debug or VG_LOG=warn,oci=trace.\n");
 }
 
+/* `vigil help CMD [SUB...]` is `vigil CMD [SUB...] --help`, as git and Trivy do. */
+static int
+help_command(int argc, char **argv)
+{
+    for (size_t i = 0; i < VG_ARRAY_LEN(commands); i++) {
+        if (strcmp(argv[0], commands[i].name) == 0) {
+            char **av = vg_calloc((size_t)argc + 2, sizeof(*av));
+            memcpy(av, argv, (size_t)argc * sizeof(*av));
+            av[argc] = (char *)"--help";
+            int rc = commands[i].fn(argc + 1, av);
+            free(av);
+            return rc;
+        }
+    }
+    char *t = vg_escape(argv[0], strlen(argv[0]), 64);
+    fprintf(stderr, "vigil: unknown command '%s'\n", t);
+    free(t);
+    usage(stderr);
+    return VG_EXIT_USAGE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -67,8 +88,10 @@ main(int argc, char **argv)
         return vg_cli_fail(&err, "initialise cryptography");
     }
     int rc;
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-        strcmp(argv[1], "help") == 0) {
+    if (argc >= 3 && strcmp(argv[1], "help") == 0) {
+        rc = help_command(argc - 2, argv + 2);
+    } else if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+               strcmp(argv[1], "help") == 0) {
         usage(stdout);
         rc = argc < 2 ? VG_EXIT_USAGE : VG_EXIT_OK;
     } else if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

@@ -24,3 +24,14 @@ def test_unknown_command(vigil):
     r = vigil("frobnicate")
     assert r.rc == 2
     assert "unknown command 'frobnicate'" in r.err
+
+
+def test_help_command_is_command_help(vigil):
+    for cmd in (["scan"], ["sbom"], ["db"], ["db", "query"], ["verify"]):
+        a = vigil("help", *cmd)
+        b = vigil(*cmd, "--help")
+        assert (a.rc, a.out, a.err) == (b.rc, b.out, b.err), cmd
+        assert a.rc == 0 and "Usage: vigil " + " ".join(cmd) in a.out, (cmd, a)
+    r = vigil("help", "nope")
+    assert r.rc == 2 and "unknown command 'nope'" in r.err
+    assert vigil("help").rc == 0
