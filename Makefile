@@ -23,7 +23,7 @@ demo: build
 check: build
 	./scripts/run-tests $(BUILD)
 
-# -Dfuzzing=true: the suite also runs every libFuzzer harness for VG_FUZZ_SECONDS (default 8)
+# -Dfuzzing=true: the suite also runs every libFuzzer harness for VG_FUZZ_SECONDS (default 6)
 # each (meson suite fuzz-run); new corpus entries stay in a temporary directory.
 $(ASAN_BUILD)/build.ninja:
 	CC=clang meson setup $(ASAN_BUILD) -Dwerror=true -Db_sanitize=address,undefined \
