@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <string.h>
 
+#include "version/version.h"
 #include "vulndb/vulndb.h"
 
 static const char db_help[] =
@@ -430,6 +431,28 @@ advisory_json(const struct vg_vulndb_advisory *a, const char *fixed)
     return o;
 }
 
+/* OSV's ecosystem names, spelled exactly (the database keys on them), without the release
+ * suffix ("Debian:12" -> "Debian"). */
+static bool
+osv_ecosystem_known(const char *eco)
+{
+    static const char *const names[] = {
+        "AlmaLinux", "Alpine",    "Android",     "Bitnami",   "Chainguard",     "ConanCenter",
+        "CRAN",      "crates.io", "Debian",      "GHC",       "GitHub Actions", "Go",
+        "Hackage",   "Hex",       "Linux",       "Mageia",    "Maven",          "npm",
+        "NuGet",     "openSUSE",  "OSS-Fuzz",    "Packagist", "Photon OS",      "Pub",
+        "PyPI",      "Red Hat",   "Rocky Linux", "RubyGems",  "SUSE",           "SwiftURL",
+        "Ubuntu",    "Wolfi",
+    };
+    size_t n = strcspn(eco, ":");
+    for (size_t i = 0; i < VG_ARRAY_LEN(names); i++) {
+        if (strlen(names[i]) == n && strncmp(names[i], eco, n) == 0) {
+            return vg_ver_scheme_from_ecosystem(eco) != 0 || eco[n] == '\0';
+        }
+    }
+    return false;
+}
+
 static int
 db_query(int argc, char **argv)
 {
@@ -456,6 +479,16 @@ db_query(int argc, char **argv)
     vg_vulndb_close(vdb);
     if (rc < 0) {
         return vg_cli_fail(&err, "db query");
+    }
+    /* An ecosystem vigil has no comparator for and the database has no record of is a typo
+     * ("pypi", "Debian12"), not a package without advisories. */
+    if (res.n == 0 && !osv_ecosystem_known(eco)) {
+        vg_vulndb_result_dispose(&res);
+        return vg_cli_usage("db query",
+                            "unknown ecosystem '%s' (OSV names: Debian:12, Ubuntu:22.04, "
+                            "Alpine:v3.19, Red Hat, npm, PyPI, Go, Maven, crates.io, RubyGems, "
+                            "Packagist, NuGet)",
+                            eco);
     }
     vg_autojson json_t *arr = json_array();
     size_t matched = 0;

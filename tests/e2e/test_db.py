@@ -535,3 +535,15 @@ def test_update_fetches_nvd_feeds(vigil, data_dir, mirror, mirror_dir, tmp_path)
     assert r.rc == 0, r
     assert any(p.startswith("/nvd/") for p, _, _ in mirror.requests[n:])
     assert cve_rows(db, "SELECT count(*) FROM cves")[0][0] == 4
+
+
+def test_query_unknown_ecosystem_is_an_error(vigil, data_dir, tmp_path):
+    db = tmp_path / "v.db"
+    assert vigil("db", "build", "--db", db, "--from", data_dir / "vulndb" / "osv").rc == 0
+    for typo in ("pypi", "Debian12", "NPM", "Pip", "nosuch"):
+        r = vigil("db", "query", "--db", db, typo, "requests")
+        assert r.rc == 2 and f"unknown ecosystem '{typo}'" in r.err, (typo, r)
+    # Known ecosystems without a matching package are an empty answer, not an error.
+    for eco in ("PyPI", "Debian:13", "Hex", "crates.io"):
+        r = vigil("db", "query", "--db", db, eco, "no-such-package")
+        assert r.rc == 0 and "unknown ecosystem" not in r.err, (eco, r)
