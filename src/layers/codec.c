@@ -227,7 +227,7 @@ vg_zread_open(struct vg_zread **out, int fd, const char *name, uint64_t max_out,
         vg_zread_close(r);
         return rc;
     }
-    struct vg_lz_opts lo = {false, UINT64_MAX, NULL};
+    struct vg_lz_opts lo = {.max_unpacked = UINT64_MAX};
     if (vg_lz_open(&r->z, zread_src, r, &lo, err) < 0) {
         vg_zread_close(r);
         return -1;

@@ -98,10 +98,13 @@ struct vg_layers_opts {
     bool record_listings;       /* keep each walked layer's listing (vg_layers_result_listing) */
     vg_layers_cached_fn cached; /* NULL: every layer is read */
     void *cached_ctx;
+    /* false (default): on a machine with more than one CPU each layer is inflated on a thread
+     * of its own while its tar is parsed and analysed; true: both on the walking thread. */
+    bool inline_inflate;
 };
 #define VG_LAYERS_OPTS_INIT                                                                        \
     {                                                                                              \
-        0, true, false, false, NULL, NULL                                                          \
+        0, true, false, false, NULL, NULL, false                                                   \
     }
 
 /* The merged view: for every path seen in any layer, whether it survives in the final

@@ -39,6 +39,7 @@ struct vg_lz_opts {
     bool hash_compressed;
     uint64_t max_unpacked;
     const atomic_bool *cancel; /* may be NULL */
+    bool no_plain_hash;        /* the caller hashes the plain bytes (pipe.c's consumer) */
 };
 int vg_lz_open(struct vg_lz **out, vg_layers_read_fn read, void *rctx,
                const struct vg_lz_opts *opts, struct vg_err **err);
@@ -51,6 +52,17 @@ int vg_lz_drain(struct vg_lz *z, struct vg_err **err);
 void vg_lz_stats(struct vg_lz *z, struct vg_layer_stats *st);
 const char *vg_lz_kind_name(const struct vg_lz *z);
 void vg_lz_free(struct vg_lz *z);
+
+/* ---------------------------------------------------------------- pipelined lz (pipe.c) */
+
+/* Runs vg_lz_pull on a thread of its own, chunks handed over in order through a ring. Pull
+ * behaves as vg_lz_pull (a chunk stays valid until the next pull; *len == 0 at the end, an
+ * error after the chunks before it); the lz belongs to the pipe until vg_lz_pipe_close, which
+ * stops and joins the thread. */
+struct vg_lz_pipe;
+int vg_lz_pipe_start(struct vg_lz_pipe **out, struct vg_lz *lz, struct vg_err **err);
+int vg_lz_pipe_pull(struct vg_lz_pipe *p, const uint8_t **data, size_t *len, struct vg_err **err);
+void vg_lz_pipe_close(struct vg_lz_pipe *p);
 
 /* ---------------------------------------------------------------- merged view (merge.c) */
 
@@ -93,6 +105,7 @@ struct vg_layers_walk_args {
     const struct vg_layers_limits *limits; /* NULL: defaults */
     bool hash_compressed;
     const atomic_bool *cancel; /* may be NULL; set: the walk stops with VG_E_INTERNAL */
+    bool pipeline;             /* decompress on a thread of its own (pipe.c) */
 };
 int vg_layers_walk_one(struct vg_layer_stats *stats, vg_layers_read_fn read, void *rctx,
                        const struct vg_layers_walk_args *args,

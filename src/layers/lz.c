@@ -158,7 +158,9 @@ vg_lz_open(struct vg_lz **out, vg_layers_read_fn read, void *rctx, const struct 
     z->rctx = rctx;
     z->opts = *opts;
     z->in = vg_malloc(VG_LAYERS_IN_BUF);
-    z->h_plain = vg_hasher_new(VG_DIGEST_SHA256);
+    if (!opts->no_plain_hash) {
+        z->h_plain = vg_hasher_new(VG_DIGEST_SHA256);
+    }
     if (opts->hash_compressed) {
         z->h_comp = vg_hasher_new(VG_DIGEST_SHA256);
     }
@@ -181,7 +183,9 @@ lz_account(struct vg_lz *z, const uint8_t *data, size_t n, struct vg_err **err)
         return vg_err_set(err, VG_E_LIMIT, "unpacked layer exceeds the limit of %llu bytes",
                           (unsigned long long)z->opts.max_unpacked);
     }
-    vg_hasher_update(z->h_plain, data, n);
+    if (z->h_plain) {
+        vg_hasher_update(z->h_plain, data, n);
+    }
     return 0;
 }
 
@@ -387,7 +391,9 @@ vg_lz_stats(struct vg_lz *z, struct vg_layer_stats *st)
 {
     st->compressed_size = z->comp_bytes;
     st->uncompressed_size = z->plain_bytes;
-    vg_hasher_final(z->h_plain, &st->diff_id_computed);
+    if (z->h_plain) {
+        vg_hasher_final(z->h_plain, &st->diff_id_computed);
+    }
     if (z->h_comp) {
         vg_hasher_final(z->h_comp, &st->digest);
     }

@@ -150,7 +150,7 @@ unpack_run(struct unpack *u, struct vg_err **err)
 {
     /* The bound is ours (unpack_write, naming the knob), checked on every decoded chunk of at
      * most VG_LAYERS_OUT_BUF bytes: the decoder's own is not needed. */
-    struct vg_lz_opts lo = {false, UINT64_MAX, NULL};
+    struct vg_lz_opts lo = {.max_unpacked = UINT64_MAX};
     struct vg_lz *z = NULL;
     if (vg_lz_open(&z, unpack_read, u, &lo, err) < 0) {
         return -1; /* a read error (naming the file) or the decoder's setup */

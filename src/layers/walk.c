@@ -30,6 +30,8 @@ static const char WH_META[] = ".wh..wh.";
 struct walk {
     struct archive *a;
     struct vg_lz *lz;
+    struct vg_lz_pipe *pipe;   /* args->pipeline: lz runs on its own thread */
+    struct vg_hasher *h_plain; /* with a pipe: the diffID, hashed on this thread */
     const struct vg_layers_walk_args *args;
     struct vg_layers_limits lim;
     struct vg_layer_consumer *const *cons;
@@ -110,13 +112,40 @@ archive_fail(struct walk *w, struct vg_err **err)
     return walk_fail(w, err);
 }
 
+/* The next plain chunk: from the pipe (hashing it here, off the inflating thread) or lz. */
+static int
+walk_pull(struct walk *w, const uint8_t **d, size_t *n, struct vg_err **err)
+{
+    if (!w->pipe) {
+        return vg_lz_pull(w->lz, d, n, err);
+    }
+    if (vg_lz_pipe_pull(w->pipe, d, n, err) < 0) {
+        return -1;
+    }
+    vg_hasher_update(w->h_plain, *d, *n);
+    return 0;
+}
+
+static int
+walk_drain(struct walk *w, struct vg_err **err)
+{
+    const uint8_t *d;
+    size_t n;
+    do {
+        if (walk_pull(w, &d, &n, err) < 0) {
+            return -1;
+        }
+    } while (n > 0);
+    return 0;
+}
+
 static la_ssize_t
 la_read(struct archive *a, void *ud, const void **buf)
 {
     struct walk *w = ud;
     const uint8_t *d = NULL;
     size_t n = 0;
-    if (vg_lz_pull(w->lz, &d, &n, &w->read_err) < 0) {
+    if (walk_pull(w, &d, &n, &w->read_err) < 0) {
         archive_set_error(a, EIO, "layer stream failed");
         return -1;
     }
@@ -460,7 +489,9 @@ walk_dispose(struct walk *w)
     if (w->a) {
         archive_read_free(w->a);
     }
+    vg_lz_pipe_close(w->pipe); /* before lz: the producer thread uses it */
     vg_lz_free(w->lz);
+    vg_hasher_free(w->h_plain);
     vg_err_free(&w->read_err);
     free(w->wants);
     free(w->path);
@@ -484,24 +515,37 @@ vg_layers_walk_one(struct vg_layer_stats *stats, vg_layers_read_fn read, void *r
     w.wants = vg_calloc(nconsumers ? nconsumers : 1, sizeof(*w.wants));
     w.path = vg_malloc(w.lim.path_bytes + 1);
     w.aux = vg_malloc(w.lim.path_bytes + 1);
-    struct vg_lz_opts lo = {args->hash_compressed, w.lim.unpacked_bytes, args->cancel};
+    struct vg_lz_opts lo = {args->hash_compressed, w.lim.unpacked_bytes, args->cancel,
+                            args->pipeline};
     int rc = -1;
     if (vg_lz_open(&w.lz, read, rctx, &lo, err) < 0) {
         walk_fail(&w, err);
         goto out;
     }
     snprintf(stats->compression, sizeof(stats->compression), "%s", vg_lz_kind_name(w.lz));
+    if (args->pipeline) {
+        w.h_plain = vg_hasher_new(VG_DIGEST_SHA256);
+        if (vg_lz_pipe_start(&w.pipe, w.lz, err) < 0) {
+            walk_fail(&w, err);
+            goto out;
+        }
+    }
     if (walk_open(&w, err) < 0 || walk_entries(&w, err) < 0) {
         goto out;
     }
     w.in_entry = false;
     /* Past the tar end marker: the rest still counts for both digests and must be read for
      * the blob verifier to see the end of the stream. */
-    if (vg_lz_drain(w.lz, err) < 0) {
+    if (walk_drain(&w, err) < 0) {
         walk_fail(&w, err);
         goto out;
     }
+    vg_lz_pipe_close(w.pipe); /* joined: lz is this thread's again */
+    w.pipe = NULL;
     vg_lz_stats(w.lz, stats);
+    if (w.h_plain) {
+        vg_hasher_final(w.h_plain, &stats->diff_id_computed);
+    }
     rc = 0;
 out:
     walk_dispose(&w);

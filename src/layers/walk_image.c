@@ -46,6 +46,7 @@ struct shared {
     atomic_bool cancel;
     atomic_uint_fast64_t bytes; /* compressed bytes read, for progress */
     atomic_size_t finished;     /* workers done */
+    bool pipeline;              /* inflate each layer on a thread of its own */
 };
 
 struct blob_reader {
@@ -139,6 +140,7 @@ walk_layer(struct shared *sh, size_t i, struct vg_err **err)
         .index = sh->idx,
         .listing = sh->listings ? &sh->listings[i] : NULL,
         .cancel = &sh->cancel,
+        .pipeline = sh->pipeline,
     };
     int rc = vg_layers_walk_one(&sh->stats[i], blob_read, &br, &args, sh->cons, sh->ncons, err);
     vg_oci_blob_close(br.blob);
@@ -263,6 +265,7 @@ vg_layers_walk(struct vg_layers_result **out, struct vg_oci_image *img,
         }
     }
     unsigned nthreads = jobs_for(opts, sh.nlayers);
+    sh.pipeline = !opts->inline_inflate && sysconf(_SC_NPROCESSORS_ONLN) > 1;
     pthread_t *tids = vg_calloc(nthreads, sizeof(*tids));
     unsigned started = 0;
     for (; started < nthreads; started++) {

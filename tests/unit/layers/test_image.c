@@ -2,7 +2,9 @@
  *
  * Whole-image walk through an OCI layout written to a temp dir: parallel workers, gzip/zstd/
  * plain layers, whiteouts and opaque dirs in the merged result, diffID checks, and the error
- * of a broken layer naming its digest.
+ * of a broken layer naming its digest. Layers larger than the inflate pipe's ring (pipe.c)
+ * give the same result pipelined and inline, and a failure on either side of the pipe stops
+ * the walk with that error.
  */
 #include <criterion/criterion.h>
 #include <ftw.h>
@@ -250,4 +252,162 @@ Test(layers_image, truncated_layer_error_names_its_digest)
     cr_assert(strstr(m, d.text) && strstr(m, "zstd"), "%s", m);
     rm_dir(dir);
     free_layers(ls, 3);
+}
+
+/* ---------------------------------------------------------------- the inflate pipe */
+
+#define BIG_FILES      48
+#define BIG_FILE_BYTES (96u * 1024u) /* 4.5 MiB of plain tar: more than the pipe's ring */
+
+static void
+fill_big(struct tb *t)
+{
+    uint8_t *buf = vg_malloc(BIG_FILE_BYTES);
+    uint32_t x = 2463534242u;
+    for (int f = 0; f < BIG_FILES; f++) {
+        for (size_t i = 0; i < BIG_FILE_BYTES; i++) { /* xorshift: incompressible */
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            buf[i] = (uint8_t)x;
+        }
+        char name[32];
+        snprintf(name, sizeof(name), "data/f%02d", f);
+        tb_file(t, name, buf, BIG_FILE_BYTES);
+    }
+    free(buf);
+}
+
+struct sums {
+    pthread_mutex_t mu;
+    uint64_t fnv[2];
+    size_t files[2];
+    int fail_at; /* > 0: the fail_at-th file fails the consumer */
+};
+
+static enum vg_layer_want
+want_whole(void *ctx, const struct vg_layer_file *f)
+{
+    (void)ctx;
+    return S_ISREG(f->mode) ? VG_WANT_WHOLE : VG_WANT_NONE;
+}
+
+static int
+sum_file(void *ctx, const struct vg_layer_file *f, const uint8_t *d, size_t n, struct vg_err **err)
+{
+    struct sums *s = ctx;
+    pthread_mutex_lock(&s->mu);
+    size_t k = ++s->files[f->layer_index];
+    uint64_t h = s->fnv[f->layer_index] ^ 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ d[i]) * 1099511628211ull;
+    }
+    s->fnv[f->layer_index] = h;
+    pthread_mutex_unlock(&s->mu);
+    if (s->fail_at > 0 && f->layer_index == 1 && (int)k == s->fail_at) {
+        return vg_err_set(err, VG_E_PARSE, "consumer refuses %s", f->path);
+    }
+    return 0;
+}
+
+static int
+walk_sums(const char *dir, bool inline_inflate, struct sums *s, struct vg_layers_result **res,
+          struct vg_err **err)
+{
+    vg_autofree char *ref = vg_fmt("oci:%s", dir);
+    struct vg_oci_image *img = NULL;
+    struct vg_oci_open_opts oo = VG_OCI_OPEN_OPTS_INIT;
+    if (vg_oci_image_open(&img, ref, &oo, err) < 0) {
+        return -1;
+    }
+    struct vg_layer_consumer c = {"sums", s, 0, want_whole, sum_file, NULL};
+    struct vg_layer_consumer *cs[] = {&c};
+    struct vg_layers_opts o = VG_LAYERS_OPTS_INIT;
+    o.quiet = true;
+    o.inline_inflate = inline_inflate;
+    int rc = vg_layers_walk(res, img, cs, 1, &o, err);
+    vg_oci_image_free(img);
+    return rc;
+}
+
+static void
+big_layers(struct lay ls[2])
+{
+    finish_layer(&ls[0], fill0, "gzip");
+    finish_layer(&ls[1], fill_big, "gzip");
+    cr_assert_gt(ls[1].plen, 16u * 256u * 1024u);
+}
+
+Test(layers_image, pipelined_and_inline_inflate_agree)
+{
+    struct lay ls[2];
+    big_layers(ls);
+    char *dir = write_layout(ls, 2, false);
+    struct sums a = {PTHREAD_MUTEX_INITIALIZER, {0}, {0}, 0};
+    struct sums b = {PTHREAD_MUTEX_INITIALIZER, {0}, {0}, 0};
+    struct vg_layers_result *ra = NULL, *rb = NULL;
+    vg_autoerr struct vg_err *err = NULL;
+    cr_assert_eq(walk_sums(dir, false, &a, &ra, &err), 0);
+    cr_assert_eq(walk_sums(dir, true, &b, &rb, &err), 0);
+    cr_assert_eq(a.files[1], BIG_FILES);
+    cr_assert_eq(a.files[0], b.files[0]);
+    cr_assert_eq(a.files[1], b.files[1]);
+    cr_assert_eq(a.fnv[0], b.fnv[0]);
+    cr_assert_eq(a.fnv[1], b.fnv[1]);
+    size_t na = 0, nb = 0;
+    const struct vg_layer_stats *sa = vg_layers_result_stats(ra, &na);
+    const struct vg_layer_stats *sb = vg_layers_result_stats(rb, &nb);
+    cr_assert_eq(na, 2);
+    cr_assert_eq(nb, 2);
+    for (size_t i = 0; i < 2; i++) {
+        struct vg_digest want;
+        vg_digest_of(&want, VG_DIGEST_SHA256, ls[i].plain, ls[i].plen);
+        cr_assert(vg_digest_eq(&sa[i].diff_id_computed, &want), "layer %zu", i);
+        cr_assert(vg_digest_eq(&sb[i].diff_id_computed, &want), "layer %zu", i);
+        cr_assert_eq(sa[i].uncompressed_size, ls[i].plen);
+        cr_assert_eq(sb[i].uncompressed_size, ls[i].plen);
+        cr_assert_eq(sa[i].compressed_size, sb[i].compressed_size);
+        cr_assert_eq(sa[i].files, sb[i].files);
+    }
+    vg_layers_result_free(ra);
+    vg_layers_result_free(rb);
+    rm_dir(dir);
+    free_layers(ls, 2);
+}
+
+Test(layers_image, consumer_failure_mid_layer_stops_the_inflater)
+{
+    struct lay ls[2];
+    big_layers(ls);
+    char *dir = write_layout(ls, 2, false);
+    for (int inl = 0; inl < 2; inl++) {
+        struct sums s = {PTHREAD_MUTEX_INITIALIZER, {0}, {0}, 3};
+        struct vg_layers_result *r = NULL;
+        vg_autoerr struct vg_err *err = NULL;
+        cr_assert_lt(walk_sums(dir, inl, &s, &r, &err), 0);
+        vg_autofree char *m = vg_err_format(err);
+        cr_assert(strstr(m, "consumer refuses data/f02"), "%s", m);
+        cr_assert_eq(s.files[1], 3);
+    }
+    rm_dir(dir);
+    free_layers(ls, 2);
+}
+
+Test(layers_image, corrupt_gzip_tail_fails_after_the_files_before_it)
+{
+    struct lay ls[2];
+    big_layers(ls);
+    ls[1].blob[ls[1].blen - 12] ^= 0x55; /* in the last deflate block or the CRC trailer */
+    char *dir = write_layout(ls, 2, false);
+    for (int inl = 0; inl < 2; inl++) {
+        struct sums s = {PTHREAD_MUTEX_INITIALIZER, {0}, {0}, 0};
+        struct vg_layers_result *r = NULL;
+        vg_autoerr struct vg_err *err = NULL;
+        cr_assert_lt(walk_sums(dir, inl, &s, &r, &err), 0);
+        cr_assert(vg_err_root_code(err) == VG_E_PARSE || vg_err_root_code(err) == VG_E_VERIFY, "%d",
+                  (int)vg_err_root_code(err));
+        cr_assert_geq(s.files[1], BIG_FILES - 2);
+    }
+    rm_dir(dir);
+    free_layers(ls, 2);
 }
