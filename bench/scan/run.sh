@@ -12,9 +12,16 @@
 #       hits real rows, few match); and, for the worst case, the same names at 0.0.1 (nearly
 #       every advisory matches: thousands of findings to write),
 #   (e) `vigil --version`: process start-up (dynamic loading) included in every number above,
+#   (f) the peer, the real Trivy (tests/e2e/trivy_peer.py; skipped when absent): its CycloneDX
+#       SBOM and its secret scan of the image (fresh cache each run), beside vigil's cold SBOM
+#       and cold secret scan,
 # best of $RUNS each, with peak RSS from /usr/bin/time, and prints the ratios against the
-# targets of the scanner issue: (b) <= 1.0 x (a) on 2 cores; (c) <= 10 % of (b);
-# (d) < 100 ms; peak RSS < 128 MB.
+# targets of the scanner issue: (b) <= 0.8 x (a) on 2 cores (the database is built from
+# $VULNDATA, NVD records included when present); (c) <= 10 % of (b); (d) < 100 ms; peak RSS
+# < 128 MB; vigil's SBOM and secret scan well below Trivy's time and memory.
+#
+# The image has three gzip layers: the debootstrap rootfs, the app's node_modules, the rest of
+# the app (SPLIT_NODE_MODULES=1 scripts/debian-image.sh).
 #
 # Environment: BUILD (meson build dir with src/cli/vigil; default build-bench-scan, configured
 # as a release build when missing), WORK (scratch dir, default a new temp dir), VULNDATA (default
@@ -68,7 +75,7 @@ EOF
 make_image() {
     if [ -f "$WORK/image/index.json" ]; then return; fi
     log "building the Debian image (debootstrap is cached under $CACHE)"
-    "$ROOT/scripts/debian-image.sh" "$WORK/image" "$WORK/app" >/dev/null
+    SPLIT_NODE_MODULES=1 "$ROOT/scripts/debian-image.sh" "$WORK/image" "$WORK/app" >/dev/null
 }
 
 layer_blobs() {
@@ -159,6 +166,21 @@ read -r t_warm rss_warm <<<"$(best_of : "${SCAN[@]}" "oci:$WORK/image:latest")"
 read -r t_sbom rss_sbom <<<"$(best_of : "${SCAN[@]}" --sbom "$WORK/sbom-1000.cdx.json")"
 read -r t_old _ <<<"$(best_of : "${SCAN[@]}" --sbom "$WORK/sbom-1000-old.cdx.json")"
 read -r t_start _ <<<"$(best_of : "$VIGIL" --version)"
+IMG="oci:$WORK/image:latest"
+read -r t_vsbom rss_vsbom <<<"$(best_of 'rm -rf "$WORK/xdg"' "$VIGIL" sbom --format cyclonedx "$IMG")"
+read -r t_vsec rss_vsec <<<"$(best_of 'rm -rf "$WORK/xdg"' "${SCAN[@]}" --scanners secret "$IMG")"
+TRIVY=${VIGIL_TRIVY:-$CACHE/trivy-cdxgen-1.8.0/trivy}
+t_tsbom=0 rss_tsbom=0 t_tsec=0 rss_tsec=0
+if [ -x "$TRIVY" ]; then
+    export TRIVY_CACHE_DIR=$WORK/trivy-cache TRIVY_NO_PROGRESS=true
+    TARGS=(image -q --offline-scan --skip-db-update --skip-java-db-update --input "$WORK/image")
+    read -r t_tsbom rss_tsbom <<<"$(best_of 'rm -rf "$TRIVY_CACHE_DIR"' "$TRIVY" "${TARGS[@]}" \
+        --format cyclonedx --output /dev/null)"
+    read -r t_tsec rss_tsec <<<"$(best_of 'rm -rf "$TRIVY_CACHE_DIR"' "$TRIVY" "${TARGS[@]}" \
+        --scanners secret --format json --output /dev/null)"
+else
+    log "Trivy absent ($TRIVY): scripts/install-deps installs it; peer figures skipped"
+fi
 for f in sbom-1000 sbom-1000-old; do
     "${SCAN[@]}" --sbom "$WORK/$f.cdx.json" | python3 -c 'import json,sys
 print("== %s: %d findings" % (sys.argv[1], sum(len(r.get("Vulnerabilities", [])) for r in json.load(sys.stdin)["Results"])))' "$f" >&2
@@ -174,15 +196,22 @@ EOF
 
 awk -v gz="$t_gz" -v c="$t_cold" -v w="$t_warm" -v s="$t_sbom" -v rc="$rss_cold" \
     -v rw="$rss_warm" -v rs="$rss_sbom" -v cpus="$(nproc)" -v old="$t_old" -v st="$t_start" \
-    -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v runs="$RUNS" 'BEGIN {
+    -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v runs="$RUNS" -v vs="$t_vsbom" \
+    -v rvs="$rss_vsbom" -v vx="$t_vsec" -v rvx="$rss_vsec" -v ts="$t_tsbom" -v rts="$rss_tsbom" \
+    -v tx="$t_tsec" -v rtx="$rss_tsec" 'BEGIN {
     printf "cpus: %d, load average %s, best of %s runs\n", cpus, load, runs
     printf "gzip -dc of every layer, serially: %.2f s\n", gz
-    printf "cold scan:   %.2f s  ratio %.2f x gzip (target <= 1.0)  peak RSS %.1f MB\n", c, c / gz, rc / 1024
+    printf "cold scan:   %.2f s  ratio %.2f x gzip (target <= 0.8)  peak RSS %.1f MB\n", c, c / gz, rc / 1024
     printf "warm rescan: %.2f s  %.1f %% of cold (target <= 10 %%)  peak RSS %.1f MB\n", w, 100 * w / c, rw / 1024
     printf "--sbom (1000 components): %.0f ms (target < 100 ms)  peak RSS %.1f MB\n", s * 1000, rs / 1024
     printf "--sbom worst case (1000 components at 0.0.1): %.0f ms\n", old * 1000
     printf "process start-up (vigil --version): %.0f ms\n", st * 1000
     max = rc; if (rw > max) max = rw; if (rs > max) max = rs
-    ok = (c / gz <= 1.0) && (w / c <= 0.10) && (s < 0.1) && (max < 131072)
+    printf "vigil sbom (cold): %.2f s  peak RSS %.1f MB; secret scan (cold): %.2f s  peak RSS %.1f MB\n", vs, rvs / 1024, vx, rvx / 1024
+    if (ts > 0) {
+        printf "trivy sbom: %.2f s  peak RSS %.1f MB  -> vigil/trivy time %.2f, memory %.2f\n", ts, rts / 1024, vs / ts, rvs / rts
+        printf "trivy secret scan: %.2f s  peak RSS %.1f MB  -> vigil/trivy time %.2f, memory %.2f\n", tx, rtx / 1024, vx / tx, rvx / rtx
+    }
+    ok = (c / gz <= 0.8) && (w / c <= 0.10) && (s < 0.1) && (max < 131072)
     printf "targets: %s\n", ok ? "all met" : "NOT all met"
 }'
