@@ -17,7 +17,9 @@
  * VG_E_VERIFY (content does not match its digest), VG_E_UNSUPPORTED (schema1 manifests),
  * VG_E_LIMIT (oversized documents).
  *
- * Thread safety: a client belongs to one thread at a time.
+ * Thread safety: a client belongs to one thread at a time. Threads share clients through a
+ * pool (vg_oci_remote_pool_*), which is safe to use from any thread and keeps one token cache
+ * for all its clients.
  */
 #ifndef VG_OCI_REGISTRY_H
 #define VG_OCI_REGISTRY_H
@@ -29,6 +31,32 @@ struct vg_oci_remote_client *vg_oci_remote_client_new(const struct vg_oci_ref *r
                                                       const struct vg_oci_open_opts *o,
                                                       struct vg_err **err);
 void vg_oci_remote_client_free(struct vg_oci_remote_client *c);
+
+/* ---------------------------------------------------------------- pool */
+
+/* A pool of clients for servers answering many requests (the admission webhook): clients are
+ * handed out per registry and reused (their connections stay open), and all share one Bearer
+ * token cache keyed by (registry, scope) with expiry, so N threads pulling from one
+ * repository fetch one token, not N: a thread that needs a token the cache lacks fetches it
+ * while the others needing the same scope wait for it (no lock is held across I/O).
+ * Credentials and TLS options come from the pool's options (copied at creation).
+ * Thread safety: every pool function may be called from any thread; a client from
+ * vg_oci_remote_pool_get belongs to the calling thread until vg_oci_remote_pool_put. */
+#define VG_OCI_REMOTE_POOL_IDLE_MAX   16u  /* idle clients kept per pool */
+#define VG_OCI_REMOTE_POOL_TOKENS_MAX 256u /* cached tokens; expired ones go first */
+struct vg_oci_remote_pool;
+struct vg_oci_remote_pool *vg_oci_remote_pool_new(const struct vg_oci_open_opts *o);
+/* Every client must have been put back (or freed) before. */
+void vg_oci_remote_pool_free(struct vg_oci_remote_pool *p);
+/* A client for ref's registry and repository: an idle one of that registry retargeted to the
+ * repository, or a new one. NULL with *err set as vg_oci_remote_client_new. */
+struct vg_oci_remote_client *vg_oci_remote_pool_get(struct vg_oci_remote_pool *p,
+                                                    const struct vg_oci_ref *ref,
+                                                    struct vg_err **err);
+/* Hands a client back (kept idle, or freed beyond VG_OCI_REMOTE_POOL_IDLE_MAX). c may be NULL. */
+void vg_oci_remote_pool_put(struct vg_oci_remote_pool *p, struct vg_oci_remote_client *c);
+/* Token requests the pool's clients have sent so far (for tests and metrics). */
+uint64_t vg_oci_remote_pool_token_fetches(struct vg_oci_remote_pool *p);
 
 /* A manifest exactly as served. */
 struct vg_oci_remote_manifest {

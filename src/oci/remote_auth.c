@@ -267,9 +267,41 @@ fetch_token(struct vg_oci_remote_client *c, bool push, struct vg_err **err)
     if (rc < 0) {
         return vg_err_wrap(err, "token from %s", c->registry);
     }
-    token_store(c, scope, vg_steal_ptr(&tok.token), tok.expires_in);
+    if (c->pool) {
+        vg_oci_remote_pool_token_put(c->pool, c->registry, scope, vg_steal_ptr(&tok.token),
+                                     tok.expires_in);
+    } else {
+        token_store(c, scope, vg_steal_ptr(&tok.token), tok.expires_in);
+    }
     vg_http_token_dispose(&tok);
     return 0;
+}
+
+/* A pooled client's Bearer line: from the pool's cache, or fetched by exactly one of the
+ * threads that need it while the others wait for it (no lock is held during the fetch). */
+static int
+pooled_bearer_line(struct vg_oci_remote_client *c, bool push, char **out, struct vg_err **err)
+{
+    vg_autofree char *want = vg_oci_remote_scope(c, push);
+    vg_autofree char *push_scope = vg_oci_remote_scope(c, true);
+    for (int fetched = 0;; fetched++) {
+        enum vg_oci_remote_pool_answer a =
+            vg_oci_remote_pool_token_get(c->pool, c->registry, want, push_scope, out);
+        if (a == VG_POOL_HIT) {
+            return 0;
+        }
+        if (fetched == 2) {
+            /* Stored twice and gone at once: the cache is full of fetches in flight. */
+            vg_oci_remote_pool_token_abandon(c->pool, c->registry, want);
+            return vg_err_set(err, VG_E_AUTH, "%s: no room to cache a token", c->registry);
+        }
+        /* VG_POOL_FETCH: this thread fetches for everyone waiting on the scope. */
+        int rc = fetch_token(c, push, err);
+        if (rc < 0) {
+            vg_oci_remote_pool_token_abandon(c->pool, c->registry, want);
+            return -1;
+        }
+    }
 }
 
 /* The Authorization line for a request in this scope, fetching a token when the registry is
@@ -280,6 +312,8 @@ vg_oci_remote_auth_line(struct vg_oci_remote_client *c, bool push, char **out, s
     *out = NULL;
     if (c->mode == VG_RAUTH_BASIC && c->have_creds && c->creds.username) {
         *out = basic_line(c);
+    } else if (c->mode == VG_RAUTH_BEARER && c->pool) {
+        return pooled_bearer_line(c, push, out, err);
     } else if (c->mode == VG_RAUTH_BEARER) {
         const char *t = token_find(c, push);
         if (!t) {
@@ -306,11 +340,20 @@ answer_challenge(struct vg_oci_remote_client *c, const char *const *vals, size_t
     if (n == 0) {
         return vg_oci_remote_auth_error(c, 401, err);
     }
+    if (c->pool && c->mode == VG_RAUTH_BEARER) {
+        /* The request carried the pool's token and was refused: it is stale for everyone. */
+        vg_autofree char *scope = vg_oci_remote_scope(c, push);
+        vg_oci_remote_pool_token_drop(c->pool, c->registry, scope);
+    }
     if (vg_oci_remote_auth_choose(c, vals, n, err) < 0) {
         return -1;
     }
     if (c->mode == VG_RAUTH_BASIC && !(c->have_creds && c->creds.username)) {
         return vg_oci_remote_auth_error(c, 401, err);
+    }
+    if (c->mode == VG_RAUTH_BEARER && c->pool) {
+        /* The retry's auth line takes the token from the pool (fetching it once if absent). */
+        return 0;
     }
     if (c->mode == VG_RAUTH_BEARER) {
         return fetch_token(c, push, err);

@@ -22,6 +22,7 @@ struct vg_oci_remote_token {
 };
 
 struct vg_oci_remote_client {
+    struct vg_oci_remote_pool *pool; /* borrowed; NULL for a standalone client */
     struct vg_http_client *http;
     char *registry; /* as in the reference: "docker.io", "127.0.0.1:5000" */
     char *host;     /* API host: "registry-1.docker.io" */
@@ -74,6 +75,26 @@ int vg_oci_remote_status_error(const struct vg_oci_remote_client *c, const char 
 int vg_oci_remote_auth_error(const struct vg_oci_remote_client *c, long status,
                              struct vg_err **err);
 void vg_oci_remote_auth_reset(struct vg_oci_remote_client *c);
+
+/* ---------------------------------------------------------------- pool (remote_pool.c) */
+
+/* Tokens of a pool, keyed by (registry, scope). _get copies the Bearer line of a valid token
+ * (the scope asked, or push_scope which also serves pulls) into *line and answers HIT; when
+ * none is valid and no other thread is fetching the scope it marks the scope as being fetched
+ * by the caller and answers FETCH (the caller then fetches and calls _put, or _abandon on
+ * failure); when another thread is fetching, it waits for that thread. */
+enum vg_oci_remote_pool_answer { VG_POOL_HIT, VG_POOL_FETCH };
+enum vg_oci_remote_pool_answer vg_oci_remote_pool_token_get(struct vg_oci_remote_pool *p,
+                                                            const char *registry, const char *scope,
+                                                            const char *push_scope, char **line);
+/* Stores a fetched token (takes it; wiped on release) and wakes the waiters. */
+void vg_oci_remote_pool_token_put(struct vg_oci_remote_pool *p, const char *registry,
+                                  const char *scope, char *token, uint64_t expires_in);
+void vg_oci_remote_pool_token_abandon(struct vg_oci_remote_pool *p, const char *registry,
+                                      const char *scope);
+/* Forgets a token the registry refused. */
+void vg_oci_remote_pool_token_drop(struct vg_oci_remote_pool *p, const char *registry,
+                                   const char *scope);
 
 /* Bearer challenge handling, exposed for tests: picks the challenge to answer from the
  * WWW-Authenticate values and updates c (mode, realm, service). */
