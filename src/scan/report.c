@@ -167,17 +167,52 @@ header(FILE *f, const char *target, const char *type)
     fputc('\n', f);
 }
 
+/* A cell `width` wide; a negative width is the last column: truncated the same, never padded
+ * (no trailing spaces). */
 static void
 trunc_print(FILE *f, const char *s, int width)
 {
     char buf[256];
+    bool last = width < 0;
+    width = last ? -width : width;
     size_t n = s ? strlen(s) : 0;
     if (n > (size_t)width && width > 3) {
         snprintf(buf, sizeof(buf), "%.*s...", width - 3, s);
-        fprintf(f, "%-*s", width, buf);
+        fprintf(f, "%-*s", last ? 0 : width, buf);
     } else {
-        fprintf(f, "%-*s", width, s ? s : "");
+        fprintf(f, "%-*s", last ? 0 : width, s ? s : "");
     }
+}
+
+static int
+sev_rank(const char *s)
+{
+    static const char *const order[] = {"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"};
+    for (int i = 0; s && i < (int)VG_ARRAY_LEN(order); i++) {
+        if (strcmp(s, order[i]) == 0) {
+            return i;
+        }
+    }
+    return (int)VG_ARRAY_LEN(order);
+}
+
+static int
+strcmp_null(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+/* Table rows as Trivy's: most severe first, then by package and id. */
+static int
+row_cmp(const void *pa, const void *pb)
+{
+    json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
+    int d = sev_rank(vg_json_str(a, "Severity")) - sev_rank(vg_json_str(b, "Severity"));
+    if (d == 0) {
+        d = strcmp_null(vg_json_str(a, "PkgName"), vg_json_str(b, "PkgName"));
+    }
+    return d ? d
+             : strcmp_null(vg_json_str(a, "VulnerabilityID"), vg_json_str(b, "VulnerabilityID"));
 }
 
 static void
@@ -192,9 +227,14 @@ table_vulns(FILE *f, json_t *res, bool color)
     summary_line(f, vulns, "Severity");
     fprintf(f, "%-22s %-20s %-9s %-12s %-22s %-22s %s\n", "Library", "Vulnerability", "Severity",
             "Status", "Installed Version", "Fixed Version", "Title");
-    size_t i;
-    json_t *v;
-    json_array_foreach (vulns, i, v) {
+    size_t n = json_array_size(vulns);
+    json_t **rows = vg_calloc(n ? n : 1, sizeof(*rows));
+    for (size_t i = 0; i < n; i++) {
+        rows[i] = json_array_get(vulns, i);
+    }
+    vg_qsort(rows, n, sizeof(*rows), row_cmp);
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = rows[i];
         trunc_print(f, vg_json_str(v, "PkgName"), 22);
         fputc(' ', f);
         trunc_print(f, vg_json_str(v, "VulnerabilityID"), 20);
@@ -206,11 +246,15 @@ table_vulns(FILE *f, json_t *res, bool color)
         trunc_print(f, vg_json_str(v, "InstalledVersion"), 22);
         fputc(' ', f);
         trunc_print(f, vg_json_str(v, "FixedVersion"), 22);
-        fputc(' ', f);
         const char *t = vg_json_str(v, "Title");
-        trunc_print(f, t ? t : vg_json_str(v, "PrimaryURL"), 60);
+        t = t && t[0] ? t : vg_json_str(v, "PrimaryURL");
+        if (t && t[0]) {
+            fputc(' ', f);
+            trunc_print(f, t, -60);
+        }
         fputc('\n', f);
     }
+    free(rows);
 }
 
 static void
@@ -226,8 +270,12 @@ table_list(FILE *f, json_t *res, const char *key, const char *idkey, const char 
     json_t *it;
     json_array_foreach (items, i, it) {
         print_sev(f, vg_json_str(it, "Severity"), color, 9);
-        fprintf(f, " %-24s %s", vg_json_str(it, idkey) ? vg_json_str(it, idkey) : "",
-                vg_json_str(it, "Title") ? vg_json_str(it, "Title") : "");
+        const char *id = vg_json_str(it, idkey), *title = vg_json_str(it, "Title");
+        if (title && title[0]) {
+            fprintf(f, " %-24s %s", id ? id : "", title);
+        } else {
+            fprintf(f, " %s", id ? id : "");
+        }
         json_t *line = json_object_get(it, "StartLine");
         if (json_is_integer(line)) {
             fprintf(f, " (line %lld)", (long long)json_integer_value(line));

@@ -744,3 +744,43 @@ def test_skip_dirs_and_files_accept_globs(vigil, sample):
     # Plain paths keep working as before.
     v, _ = found("--skip-dirs", "/app/node_modules/")
     assert "CVE-2020-8203" not in v and "CVE-2018-18074" in v, v
+
+
+def test_table_sorted_by_severity_without_trailing_spaces(vigil, sample):
+    out = scan(vigil, sample, "--scanners", "vuln,secret", fmt="table").out
+    assert out and not [l for l in out.splitlines() if l.endswith(" ")], out
+    node = out.split("Node.js")[1].split("\n\n")[1].splitlines()[1:]
+    sevs = [l.split()[2] for l in node]
+    order = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
+    assert sevs == sorted(sevs, key=order.index) and sevs[0] == "CRITICAL", node
+
+
+def test_no_color_env_turns_colours_off_on_a_terminal(vigil, sample):
+    import pty
+    import select
+
+    def on_tty(extra_env):
+        master, slave = pty.openpty()
+        env = dict(os.environ, **sample["env"], **extra_env)
+        p = subprocess.Popen([os.environ["VIGIL_BIN"], "scan", "--offline", "--db", sample["db"],
+                              "--scanners", "vuln", sample["image"]], stdout=slave,
+                             stderr=subprocess.DEVNULL, env=env)
+        os.close(slave)
+        data = b""
+        while True:
+            r, _, _ = select.select([master], [], [], 60)
+            if not r:
+                break
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        p.wait(timeout=60)
+        os.close(master)
+        return data.decode()
+    assert "\x1b[" in on_tty({})
+    colourless = on_tty({"NO_COLOR": "1"})
+    assert "CRITICAL" in colourless and "\x1b[" not in colourless
