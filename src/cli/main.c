@@ -62,7 +62,8 @@ help_command(int argc, char **argv)
         if (strcmp(argv[0], commands[i].name) == 0) {
             char **av = vg_calloc((size_t)argc + 2, sizeof(*av));
             memcpy(av, argv, (size_t)argc * sizeof(*av));
-            av[argc] = (char *)"--help";
+            char help[] = "--help"; /* getopt may permute argv: a writable string */
+            av[argc] = help;
             int rc = commands[i].fn(argc + 1, av);
             free(av);
             return rc;

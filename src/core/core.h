@@ -76,6 +76,10 @@ void *vg_realloc(void *p, size_t n);  /* aborts on OOM */
 char *vg_strdup(const char *s);       /* NULL in, NULL out */
 char *vg_strndup(const char *s, size_t n);
 void *vg_memdup(const void *p, size_t n);
+/* free() for memory its owner holds through a pointer to const: types used both as owned
+ * results and as borrowed inputs (struct vg_sign_kv, struct vg_ver_event) keep their strings
+ * const for readers, and the owner releases them here. NULL is a no-op. */
+void vg_free_const(const void *p);
 
 /* qsort/bsearch that accept an empty (possibly NULL) array: the libc functions declare their
  * base nonnull even for zero elements, which UBSan reports. */

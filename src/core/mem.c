@@ -48,6 +48,12 @@ vg_realloc(void *p, size_t n)
     return q;
 }
 
+void
+vg_free_const(const void *p)
+{
+    free((void *)(uintptr_t)p);
+}
+
 char *
 vg_strdup(const char *s)
 {

@@ -81,15 +81,15 @@ vg_inv_parse_npm_package_json(struct vg_pkg_list *out, const char *path, const u
 }
 
 static int
-lock_v1_walk(struct vg_pkg_list *out, struct vg_inv_strset *seen, const char *path,
-             const json_t *deps, unsigned depth, struct vg_err **err)
+lock_v1_walk(struct vg_pkg_list *out, struct vg_inv_strset *seen, const char *path, json_t *deps,
+             unsigned depth, struct vg_err **err)
 {
     if (depth > 64) {
         return vg_err_set(err, VG_E_LIMIT, "%s: dependency tree deeper than 64", path);
     }
     const char *name;
     json_t *d;
-    json_object_foreach ((json_t *)deps, name, d) {
+    json_object_foreach (deps, name, d) {
         const char *v = vg_json_str(d, "version");
         if (v && node_add(out, seen, path, vg_str_c(name), vg_str_c(v), err) < 0) {
             return -1;

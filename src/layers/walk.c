@@ -41,7 +41,7 @@ struct walk {
     struct vg_err *read_err; /* stashed by the libarchive read callback */
     char *path;              /* normalized entry name, lim.path_bytes + 1 */
     char *aux;               /* hardlink target or whiteout target, same size */
-    const char *raw_name;    /* current entry's name as stored, for messages */
+    char *raw_name;          /* current entry's name as stored, for messages */
     bool in_entry;           /* raw_name belongs to the entry being read */
     uint64_t entries;
 };
@@ -456,7 +456,7 @@ walk_entries(struct walk *w, struct vg_err **err)
             vg_err_set(err, VG_E_PARSE, "entry without a name");
             return walk_fail(w, err);
         }
-        free((void *)w->raw_name);
+        free(w->raw_name);
         w->raw_name = vg_strdup(name);
         w->in_entry = true;
         if (walk_entry(w, e, err) < 0) {
@@ -496,7 +496,7 @@ walk_dispose(struct walk *w)
     free(w->wants);
     free(w->path);
     free(w->aux);
-    free((void *)w->raw_name);
+    free(w->raw_name);
 }
 
 int

@@ -106,11 +106,11 @@ key_matches(const char *key, const char *registry)
 /* The member of obj (auths or credHelpers) for registry: an exact key wins over one that only
  * matches after normalization; filter rejects members of the wrong type. */
 static json_t *
-config_member(const json_t *obj, const char *registry, bool (*filter)(const json_t *))
+config_member(json_t *obj, const char *registry, bool (*filter)(const json_t *))
 {
     const char *key;
     json_t *e, *best = NULL;
-    json_object_foreach ((json_t *)obj, key, e) {
+    json_object_foreach (obj, key, e) {
         if (!filter(e) || !key_matches(key, registry)) {
             continue;
         }
@@ -387,7 +387,10 @@ proc_spawn(struct helper_proc *p, const char *prog, struct vg_err **err)
     posix_spawnattr_setsigmask(&at, &none);
     posix_spawnattr_setsigdefault(&at, &def);
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    char *argv[] = {(char *)prog, (char *)"get", NULL};
+    /* posix_spawnp takes char *const argv[]: give it writable copies. */
+    vg_autofree char *arg0 = vg_strdup(prog);
+    char arg1[] = "get";
+    char *argv[] = {arg0, arg1, NULL};
     pid_t pid = -1;
     int rc = posix_spawnp(&pid, prog, &fa, &at, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -558,12 +561,15 @@ helper_message(const struct vg_buf *out, const struct vg_buf *errout)
     return vg_escape(s.ptr, s.len, HELPER_MSG_MAX);
 }
 
-/* Overwrites a secret held in a jansson string before the tree is freed. */
+/* Overwrites a secret held in a jansson string before the tree is freed. jansson hands out
+ * its string storage (a private, writable allocation) only as const; wiping it in place is
+ * the one write vigil makes through that pointer, hence the explicit integer round trip. */
 static void
 wipe_json_string(json_t *v)
 {
     if (json_is_string(v)) {
-        explicit_bzero((char *)json_string_value(v), json_string_length(v));
+        char *storage = (char *)(uintptr_t)json_string_value(v);
+        explicit_bzero(storage, json_string_length(v));
     }
 }
 
@@ -590,12 +596,12 @@ usable_text(const json_t *v)
 /* Go's encoding/json, which docker decodes the answer with, matches field names without
  * regard to case; a name given twice in different cases is ambiguous and refused. */
 static int
-answer_fields(const json_t *j, json_t **user, json_t **secret, struct vg_err **err)
+answer_fields(json_t *j, json_t **user, json_t **secret, struct vg_err **err)
 {
     const char *key;
     json_t *v;
     *user = *secret = NULL;
-    json_object_foreach ((json_t *)j, key, v) {
+    json_object_foreach (j, key, v) {
         json_t **slot = strcasecmp(key, "Username") == 0 ? user
                         : strcasecmp(key, "Secret") == 0 ? secret
                                                          : NULL;

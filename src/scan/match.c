@@ -289,7 +289,7 @@ vg_scan_vuln_dispose(struct vg_vuln_finding *f)
  * (and, when the entry says so, its kind, package, purl and file). */
 static bool
 screen(const struct vg_scan_filter *flt, enum vg_vulndb_severity sev, struct vg_ignore_query q,
-       char *const *more_ids, size_t nmore, char **suppressed_by)
+       const char *const *more_ids, size_t nmore, char **suppressed_by)
 {
     if (!sev_listed(flt->severities, sev)) {
         return false;
@@ -399,7 +399,9 @@ vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
         if ((flt->ignore_unfixed && !f->fixed_version) ||
             !screen(flt, f->severity,
                     (struct vg_ignore_query){VG_IGNORE_VULN, f->vuln_id, p->name, p->purl, p->path},
-                    f->aliases, f->naliases, &f->suppressed_by)) {
+                    /* C converts char ** to const char *const * only by a cast; it adds
+                     * const at both levels and removes none */
+                    (const char *const *)f->aliases, f->naliases, &f->suppressed_by)) {
             vg_scan_vuln_dispose(f);
             continue;
         }
@@ -439,7 +441,7 @@ vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
     keep = 0;
     for (size_t i = 0; i < r->nconfigs; i++) {
         struct vg_config_finding *c = &r->configs[i];
-        char *more[] = {(char *)c->avd_id, (char *)c->vg_id};
+        const char *const more[] = {c->avd_id, c->vg_id};
         struct vg_ignore_query q = {.kind = VG_IGNORE_MISCONFIG, .id = c->id};
         if (!screen(flt, c->severity, q, more, VG_ARRAY_LEN(more), &c->suppressed_by)) {
             free(c->message);

@@ -46,8 +46,8 @@ drop_layer(struct vg_sign_sig_image *img, size_t i)
     struct vg_sign_sig_entry *e = &img->layers[i];
     free(e->media_type);
     for (size_t j = 0; j < e->nannotations; j++) {
-        free((char *)e->annotations[j].key);
-        free((char *)e->annotations[j].value);
+        vg_free_const(e->annotations[j].key);
+        vg_free_const(e->annotations[j].value);
     }
     free(e->annotations);
     memmove(&img->layers[i], &img->layers[i + 1], (img->n - i - 1) * sizeof(*img->layers));

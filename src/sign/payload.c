@@ -90,8 +90,8 @@ vg_sign_payload_free(struct vg_sign_payload *p)
     free(p->manifest_digest);
     free(p->type);
     for (size_t i = 0; i < p->noptional; i++) {
-        free((char *)p->optional[i].key);
-        free((char *)p->optional[i].value);
+        vg_free_const(p->optional[i].key);
+        vg_free_const(p->optional[i].value);
     }
     free(p->optional);
     free(p);

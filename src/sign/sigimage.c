@@ -19,8 +19,8 @@ entry_dispose(struct vg_sign_sig_entry *e)
 {
     free(e->media_type);
     for (size_t i = 0; i < e->nannotations; i++) {
-        free((char *)e->annotations[i].key);
-        free((char *)e->annotations[i].value);
+        vg_free_const(e->annotations[i].key);
+        vg_free_const(e->annotations[i].value);
     }
     free(e->annotations);
 }

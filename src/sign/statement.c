@@ -158,8 +158,8 @@ vg_sign_statement_free(struct vg_sign_statement *s)
     for (size_t i = 0; i < s->nsubjects; i++) {
         free(s->subjects[i].name);
         for (size_t j = 0; j < s->subjects[i].nannotations; j++) {
-            free((char *)s->subjects[i].annotations[j].key);
-            free((char *)s->subjects[i].annotations[j].value);
+            vg_free_const(s->subjects[i].annotations[j].key);
+            vg_free_const(s->subjects[i].annotations[j].value);
         }
         free(s->subjects[i].annotations);
     }

@@ -448,7 +448,7 @@ vg_debian_urgency_severity(const char *u)
 }
 
 int
-vg_debian_tracker_package(const char *pkg, const json_t *cves, debian_sev_fn fn, void *ctx,
+vg_debian_tracker_package(const char *pkg, json_t *cves, debian_sev_fn fn, void *ctx,
                           struct vg_err **err)
 {
     if (!json_is_object(cves)) {
@@ -456,7 +456,7 @@ vg_debian_tracker_package(const char *pkg, const json_t *cves, debian_sev_fn fn,
     }
     const char *cve;
     json_t *v;
-    json_object_foreach ((json_t *)cves, cve, v) {
+    json_object_foreach (cves, cve, v) {
         if (!vg_cstr_startswith(cve, "CVE-") || strlen(cve) > VULNDB_MAX_ID_BYTES) {
             continue; /* TEMP-… ids have no cross-reference */
         }

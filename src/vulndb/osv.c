@@ -55,7 +55,7 @@ affected_dispose(struct osv_affected *a)
     free(a->name);
     for (size_t i = 0; i < a->n_ranges; i++) {
         for (size_t j = 0; j < a->ranges[i].n_events; j++) {
-            free((char *)a->ranges[i].events[j].version);
+            vg_free_const(a->ranges[i].events[j].version);
         }
         free(a->ranges[i].events);
     }
@@ -298,7 +298,7 @@ range_parse(struct osv_affected *a, const json_t *rj, enum vg_ver_scheme eco_sch
         int rc = event_parse(&r.events[r.n_events], ev, scheme, w, err);
         if (rc != 0) {
             for (size_t j = 0; j < r.n_events; j++) {
-                free((char *)r.events[j].version);
+                vg_free_const(r.events[j].version);
             }
             free(r.events);
             if (rc < 0) {

@@ -160,7 +160,7 @@ advisory_dispose(struct vg_vulndb_advisory *a)
     free(a->package);
     for (size_t i = 0; i < a->n_ranges; i++) {
         for (size_t j = 0; j < a->ranges[i].n_events; j++) {
-            free((char *)a->ranges[i].events[j].version);
+            vg_free_const(a->ranges[i].events[j].version);
         }
         free(a->ranges[i].events);
     }
@@ -358,12 +358,14 @@ static int
 row_affects(bool *hit, struct vg_store_stmt *st, const char *ecosystem, enum vg_ver_scheme scheme,
             const char *version, struct vg_err **err)
 {
-    struct vg_vulndb_advisory light = {.ecosystem = (char *)ecosystem};
+    struct vg_vulndb_advisory light = {0};
+    if (!scheme) {
+        scheme = vg_ver_scheme_from_ecosystem(ecosystem);
+    }
     size_t len = 0;
     const char *r = vg_store_col_text(st, 1, &len);
     bool ok = !r || vg_vulndb_ranges_decode(&light, r, len);
     *hit = ok && advisory_ranges_affect(&light, scheme, version);
-    light.ecosystem = NULL; /* borrowed */
     advisory_dispose(&light);
     if (!ok) {
         return vg_err_set(err, VG_E_DB, "advisory row %lld: corrupt range encoding",

@@ -55,12 +55,12 @@ token_ok(struct vg_str t)
 
 /* Collects the (id, lowest fixed version) pairs of one package. */
 static void
-collect(struct fix **fixes, size_t *n, const json_t *secfixes, secdb_bad_fn bad, void *ctx,
+collect(struct fix **fixes, size_t *n, json_t *secfixes, secdb_bad_fn bad, void *ctx,
         const char *pkg)
 {
     const char *ver;
     json_t *ids;
-    json_object_foreach ((json_t *)secfixes, ver, ids) {
+    json_object_foreach (secfixes, ver, ids) {
         if (strcmp(ver, "0") == 0) {
             continue;
         }

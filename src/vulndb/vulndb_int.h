@@ -152,7 +152,7 @@ enum vg_vulndb_severity vg_debian_urgency_severity(const char *urgency);
 typedef int (*debian_sev_fn)(const char *cve, const char *pkg, const char *release,
                              enum vg_vulndb_severity sev, void *ctx, struct vg_err **err);
 /* One package member of the tracker JSON: calls fn per (CVE, release) with a usable urgency. */
-VG_NODISCARD int vg_debian_tracker_package(const char *pkg, const json_t *cves, debian_sev_fn fn,
+VG_NODISCARD int vg_debian_tracker_package(const char *pkg, json_t *cves, debian_sev_fn fn,
                                            void *ctx, struct vg_err **err);
 
 /* ---------------------------------------------------------------- schema */

@@ -187,8 +187,9 @@ Test(core_log, long_values_are_cut_on_a_character_boundary)
 static void *
 other_thread_request_id(void *arg)
 {
-    (void)arg;
-    return (void *)vg_log_request_id();
+    const char **seen = arg;
+    *seen = vg_log_request_id();
+    return NULL;
 }
 
 Test(core_log, request_id_is_per_thread)
@@ -198,9 +199,9 @@ Test(core_log, request_id_is_per_thread)
     vg_log_set_json(true);
     vg_log_set_request_id("req-\"1\"");
     pthread_t t;
-    cr_assert_eq(pthread_create(&t, NULL, other_thread_request_id, NULL), 0);
-    void *seen = (void *)1;
-    pthread_join(t, &seen);
+    const char *seen = "not written";
+    cr_assert_eq(pthread_create(&t, NULL, other_thread_request_id, &seen), 0);
+    pthread_join(t, NULL);
     cr_assert_null(seen);
     VG_EVENT(VG_LOG_INFO, "c", "m", VG_KV_I64("n", 1));
     json_t *o = one_json_line();

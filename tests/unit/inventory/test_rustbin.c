@@ -49,7 +49,7 @@ fake_exe(size_t size, size_t at, const void *json, size_t jlen, size_t *clen_out
     return f;
 }
 
-static const struct vg_pkg *
+static struct vg_pkg *
 find(const struct vg_pkg_list *l, const char *name)
 {
     for (size_t i = 0; i < l->n; i++) {
@@ -72,9 +72,9 @@ Test(inventory_rustbin, runtime_packages_at_any_offset)
                      offsets[k]);
         cr_expect_eq(l.n, 2, "offset %zu: root + serde once, build dep cc skipped", offsets[k]);
         cr_expect(find(&l, "app"));
-        const struct vg_pkg *s = find(&l, "serde");
+        struct vg_pkg *s = find(&l, "serde");
         cr_assert(s);
-        vg_inv_pkg_finalize((struct vg_pkg *)s, NULL);
+        vg_inv_pkg_finalize(s, NULL);
         cr_expect_str_eq(s->ecosystem, "crates.io");
         cr_expect_str_eq(s->purl, "pkg:cargo/serde@1.0.200");
         cr_expect(!find(&l, "cc"));

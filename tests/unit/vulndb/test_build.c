@@ -194,6 +194,8 @@ Test(vulndb_build, severity_from_alias_and_hints)
     cr_assert_eq(r.n, 2);
     const struct vg_vulndb_advisory *a = find(&r, "DEBIAN-CVE-2099-0001");
     const struct vg_vulndb_advisory *b = find(&r, "DEBIAN-CVE-2099-0002");
+    cr_assert_not_null(a);
+    cr_assert_not_null(b);
     cr_assert_eq(a->severity, VG_SEV_CRITICAL);
     cr_assert_str_eq(a->severity_source, "alias GHSA-vgtt-0001-0001 (CVSS_V3)");
     cr_assert_str_eq(a->ecosystem_specific, "{\"urgency\":\"low\"}");
@@ -216,6 +218,7 @@ Test(vulndb_build, alpine_secdb_pseudo_advisories)
     affects(a, "3.1.1-r5", true, "3.1.2-r0");
     affects(a, "3.1.2-r0", false, NULL);
     const struct vg_vulndb_advisory *c = find(&r, "CVE-2099-0001");
+    cr_assert_not_null(c);
     cr_assert_eq(c->severity, VG_SEV_CRITICAL); /* inherited through the CVE id */
     cr_assert_null(find(&r, "CVE-2022-9999"));
     const struct vg_vulndb_advisory *d = find(&r, "CVE-2024-0727");
