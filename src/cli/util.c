@@ -13,7 +13,7 @@
 int
 vg_cli_exit_for(const struct vg_err *err)
 {
-    switch (vg_err_root_code(err)) {
+    switch (vg_err_code(err)) {
     case VG_E_USAGE:
         return VG_EXIT_USAGE;
     case VG_E_NOTFOUND:

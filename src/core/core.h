@@ -54,14 +54,22 @@ struct vg_err {
     struct vg_err *cause; /* owned; lower-level error or NULL */
 };
 
-/* Each returns -(int)code so a failure site is one `return`. If *err is already set, the old
- * error becomes the cause of the new one (so a set after a failed call keeps context). */
+/* Each returns -(int)code so a failure site is one `return`. An error is set exactly once:
+ * setting over an error that is already set is a bug, caught in debug builds (VG_ERR_CHECKS:
+ * abort naming both messages); release builds keep the old error as the cause. To add context
+ * to a callee's error use vg_err_wrap; to give it another code, vg_err_wrap_code; to replace
+ * an error that was handled, vg_err_free it first. */
 int vg_err_set(struct vg_err **err, enum vg_errc c, const char *fmt, ...) VG_PRINTF(3, 4);
 int vg_err_sys(struct vg_err **err, enum vg_errc c, const char *fmt, ...) VG_PRINTF(3, 4);
 /* Adds "fmt: " context around the existing error, keeping its code. */
 int vg_err_wrap(struct vg_err **err, const char *fmt, ...) VG_PRINTF(2, 3);
+/* Adds "fmt: " context around the existing error (if any) under a new code c. */
+int vg_err_wrap_code(struct vg_err **err, enum vg_errc c, const char *fmt, ...) VG_PRINTF(3, 4);
 bool vg_err_is(const struct vg_err *err, enum vg_errc c);
-/* Code of the innermost (root) cause; what the CLI maps to an exit status. */
+/* Code of the outermost error, the one a caller reports: what the CLI maps to an exit status.
+ * VG_E_INTERNAL for NULL. */
+enum vg_errc vg_err_code(const struct vg_err *err);
+/* Code of the innermost (root) cause. */
 enum vg_errc vg_err_root_code(const struct vg_err *err);
 /* "outer: inner: root (errno text)" — caller frees. */
 char *vg_err_format(const struct vg_err *err);

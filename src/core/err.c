@@ -18,6 +18,24 @@ err_new(enum vg_errc c, int sys, const char *fmt, va_list ap)
     return e;
 }
 
+/* An error is set exactly once. Setting over an existing error means a failure path lost
+ * track of what it returned (two reports, or an exit code taken from the wrong layer). Debug
+ * builds (VG_ERR_CHECKS) abort naming both messages; release builds keep the old error as the
+ * cause so that nothing is lost. */
+static void
+attach(struct vg_err **err, struct vg_err *e)
+{
+#if VG_ERR_CHECKS
+    if (*err) {
+        fprintf(stderr, "vigil: internal: error set twice: \"%s\" over \"%s\"\n",
+                e->msg ? e->msg : "", (*err)->msg ? (*err)->msg : "");
+        abort();
+    }
+#endif
+    e->cause = *err;
+    *err = e;
+}
+
 int
 vg_err_set(struct vg_err **err, enum vg_errc c, const char *fmt, ...)
 {
@@ -29,8 +47,7 @@ vg_err_set(struct vg_err **err, enum vg_errc c, const char *fmt, ...)
         vg_err_free(&e);
         return -(int)c;
     }
-    e->cause = *err;
-    *err = e;
+    attach(err, e);
     return -(int)c;
 }
 
@@ -46,6 +63,14 @@ vg_err_sys(struct vg_err **err, enum vg_errc c, const char *fmt, ...)
         vg_err_free(&e);
         return -(int)c;
     }
+    attach(err, e);
+    return -(int)c;
+}
+
+static int
+wrap(struct vg_err **err, enum vg_errc c, const char *fmt, va_list ap)
+{
+    struct vg_err *e = err_new(c, 0, fmt, ap);
     e->cause = *err;
     *err = e;
     return -(int)c;
@@ -57,14 +82,24 @@ vg_err_wrap(struct vg_err **err, const char *fmt, ...)
     if (err == NULL) {
         return -(int)VG_E_INTERNAL;
     }
-    enum vg_errc c = *err ? (*err)->code : VG_E_INTERNAL;
     va_list ap;
     va_start(ap, fmt);
-    struct vg_err *e = err_new(c, 0, fmt, ap);
+    int rc = wrap(err, *err ? (*err)->code : VG_E_INTERNAL, fmt, ap);
     va_end(ap);
-    e->cause = *err;
-    *err = e;
-    return -(int)c;
+    return rc;
+}
+
+int
+vg_err_wrap_code(struct vg_err **err, enum vg_errc c, const char *fmt, ...)
+{
+    if (err == NULL) {
+        return -(int)c;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = wrap(err, c, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 bool
@@ -76,6 +111,12 @@ vg_err_is(const struct vg_err *err, enum vg_errc c)
         }
     }
     return false;
+}
+
+enum vg_errc
+vg_err_code(const struct vg_err *err)
+{
+    return err ? err->code : VG_E_INTERNAL;
 }
 
 enum vg_errc

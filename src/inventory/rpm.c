@@ -159,9 +159,11 @@ ndb_blob(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t 
     }
     (void)cksum; /* integrity is the layer digest's job; rpm's Adler-32 adds nothing here */
     const uint8_t *blob;
-    if (magic != NDB_BLOB_MAGIC || idx != pkgidx || blen > RPM_MAX_HEADER_BYTES ||
-        vg_reader_take(&r, blen, &blob, err) < 0) {
+    if (magic != NDB_BLOB_MAGIC || idx != pkgidx || blen > RPM_MAX_HEADER_BYTES) {
         return vg_err_set(err, VG_E_PARSE, "%s: bad ndb blob for package %u", path, pkgidx);
+    }
+    if (vg_reader_take(&r, blen, &blob, err) < 0) {
+        return vg_err_wrap(err, "%s: bad ndb blob for package %u", path, pkgidx);
     }
     vg_autofree void *copy = vg_memdup(blob, blen);
     Header h = headerImport(copy, blen, HEADERIMPORT_COPY);

@@ -93,7 +93,10 @@ read_zip64_end(const uint8_t *d, size_t len, size_t eocd, struct zip_dir *dir, s
         return vg_err_set(err, VG_E_PARSE, "zip: zip64 fields without a zip64 locator");
     }
     vg_reader_init(&r, d + eocd - ZIP_LOC64_BYTES, ZIP_LOC64_BYTES);
-    if (vg_reader_le32(&r, &sig, err) < 0 || sig != ZIP_SIG_LOC64) {
+    if (vg_reader_le32(&r, &sig, err) < 0) {
+        return vg_err_wrap(err, "zip: zip64 fields without a zip64 locator");
+    }
+    if (sig != ZIP_SIG_LOC64) {
         return vg_err_set(err, VG_E_PARSE, "zip: zip64 fields without a zip64 locator");
     }
     if (vg_reader_skip(&r, 4, err) < 0 || vg_reader_le64(&r, &off64, err) < 0) {
@@ -320,7 +323,10 @@ vg_zip_raw(const struct vg_zip *z, const struct vg_zip_entry *e, const uint8_t *
     uint32_t sig;
     uint16_t namelen, extralen;
     vg_reader_init(&r, z->data + at, (size_t)(z->len - at));
-    if (vg_reader_le32(&r, &sig, err) < 0 || sig != ZIP_SIG_LOCAL) {
+    if (vg_reader_le32(&r, &sig, err) < 0) {
+        return vg_err_wrap(err, "zip: bad local header signature at %llu", (unsigned long long)at);
+    }
+    if (sig != ZIP_SIG_LOCAL) {
         return vg_err_set(err, VG_E_PARSE, "zip: bad local header signature at %llu",
                           (unsigned long long)at);
     }

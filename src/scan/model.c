@@ -248,10 +248,16 @@ gguf_walk(struct vg_reader *r, struct vg_err **err)
     const uint8_t *magic = NULL;
     uint32_t version = 0;
     uint64_t nt = 0, nkv = 0;
-    if (vg_reader_take(r, 4, &magic, err) < 0 || memcmp(magic, "GGUF", 4) != 0) {
+    if (vg_reader_take(r, 4, &magic, err) < 0) {
+        return vg_err_wrap(err, "missing GGUF magic");
+    }
+    if (memcmp(magic, "GGUF", 4) != 0) {
         return vg_err_set(err, VG_E_PARSE, "missing GGUF magic");
     }
-    if (vg_reader_le32(r, &version, err) < 0 || version < 2 || version > 3) {
+    if (vg_reader_le32(r, &version, err) < 0) {
+        return vg_err_wrap(err, "GGUF version");
+    }
+    if (version < 2 || version > 3) {
         return vg_err_set(err, VG_E_UNSUPPORTED, "unsupported GGUF version %u", version);
     }
     if (vg_reader_le64(r, &nt, err) < 0 || vg_reader_le64(r, &nkv, err) < 0) {
