@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -81,7 +82,9 @@ const char *vg_errc_name(enum vg_errc c);
 void *vg_malloc(size_t n);            /* aborts on OOM */
 void *vg_calloc(size_t n, size_t sz); /* aborts on OOM or overflow */
 void *vg_realloc(void *p, size_t n);  /* aborts on OOM */
-char *vg_strdup(const char *s);       /* NULL in, NULL out */
+/* realloc of n elements of elem bytes; n * elem overflowing aborts (like OOM). */
+void *vg_reallocarray(void *p, size_t n, size_t elem);
+char *vg_strdup(const char *s); /* NULL in, NULL out */
 char *vg_strndup(const char *s, size_t n);
 void *vg_memdup(const void *p, size_t n);
 /* free() for memory its owner holds through a pointer to const: types used both as owned
@@ -129,6 +132,50 @@ vg_json_decrefp(json_t **j)
 #define vg_autojson  VG_CLEANUP(vg_json_decrefp)
 #define vg_autobuf   VG_CLEANUP(vg_buf_dispose)
 #define vg_autoerr   VG_CLEANUP(vg_err_free)
+
+/* ---------------------------------------------------------------- growable arrays */
+
+/* Returns p grown so that n + extra elements of elem bytes fit, updating *cap (the capacity in
+ * elements; 0 with p NULL for a new array). Capacity doubles, so pushes are amortised O(1).
+ * Overflow of n + extra or of the byte size aborts like OOM: bound input-derived counts with
+ * limits.h first. */
+void *vg_vec_grow(void *p, size_t *cap, size_t n, size_t extra, size_t elem);
+
+/* A typed growable array: `VG_VEC(struct vg_pkg) pkgs = VG_VEC_INIT;`, or the same three
+ * fields named v, n, cap inside a struct. Elements are v[0..n); free(v) releases them. */
+#define VG_VEC(T)                                                                                  \
+    struct {                                                                                       \
+        T *v;                                                                                      \
+        size_t n, cap;                                                                             \
+    }
+#define VG_VEC_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
+/* Makes room for `extra` more elements (v may move). */
+#define vg_vec_reserve(vec, extra)                                                                 \
+    ((vec)->v = vg_vec_grow((vec)->v, &(vec)->cap, (vec)->n, (extra), sizeof(*(vec)->v)))
+/* Appends one element (an expression of the element type). */
+#define vg_vec_push(vec, val) (vg_vec_reserve((vec), 1), (vec)->v[(vec)->n++] = (val))
+/* Appends a zeroed element and returns a pointer to it. */
+#define vg_vec_push_zero(vec)                                                                      \
+    (vg_vec_reserve((vec), 1), memset(&(vec)->v[(vec)->n], 0, sizeof(*(vec)->v)),                  \
+     &(vec)->v[(vec)->n++])
+/* Frees the storage (not what elements point to) and empties the array. */
+#define vg_vec_dispose(vec)                                                                        \
+    do {                                                                                           \
+        free((vec)->v);                                                                            \
+        (vec)->v = NULL;                                                                           \
+        (vec)->n = (vec)->cap = 0;                                                                 \
+    } while (0)
+
+/* For arrays kept as a bare (pointer, count) pair in a public struct, with no capacity field:
+ * grows ptr by exactly `extra` elements through the checked vg_reallocarray. */
+#define VG_ARRAY_GROW(ptr, n, extra)                                                               \
+    ((ptr) = vg_reallocarray((ptr), vg_size_add_or_abort((n), (extra)), sizeof(*(ptr))))
+/* Appends val to a (pointer, count) pair: ptr[n++] = val after growing by one. */
+#define VG_ARRAY_PUSH(ptr, n, val) (VG_ARRAY_GROW((ptr), (n), 1), (ptr)[(n)++] = (val))
+size_t vg_size_add_or_abort(size_t a, size_t b);
 
 /* ---------------------------------------------------------------- checked math */
 
