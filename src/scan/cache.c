@@ -410,7 +410,7 @@ vg_scan_layer_cache_restore(struct vg_scan_report *r, const struct vg_scan_layer
                             size_t layer)
 {
     size_t ns = json_array_size(e->secrets), nm = json_array_size(e->models);
-    r->secrets = vg_realloc(r->secrets, (r->nsecrets + ns + 1) * sizeof(*r->secrets));
+    VG_ARRAY_GROW(r->secrets, r->nsecrets + ns, 1);
     for (size_t i = 0; i < ns; i++) {
         json_t *o = json_array_get(e->secrets, i);
         struct vg_scan_secret *s = &r->secrets[r->nsecrets++];
@@ -427,7 +427,7 @@ vg_scan_layer_cache_restore(struct vg_scan_report *r, const struct vg_scan_layer
         s->f.match = dup_str(o, "match");
         s->layer = layer;
     }
-    r->models = vg_realloc(r->models, (r->nmodels + nm + 1) * sizeof(*r->models));
+    VG_ARRAY_GROW(r->models, r->nmodels + nm, 1);
     for (size_t i = 0; i < nm; i++) {
         json_t *o = json_array_get(e->models, i);
         struct vg_scan_model *m = &r->models[r->nmodels++];

@@ -85,7 +85,7 @@ cfg_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_
     struct vg_cfg_collector *c = ctx;
     pthread_mutex_lock(&c->mu);
     if (c->n < MAX_ENTRIES) {
-        c->items = vg_realloc(c->items, (c->n + 1) * sizeof(*c->items));
+        VG_ARRAY_GROW(c->items, c->n, 1);
         c->items[c->n++] = (struct cfg_entry){vg_strdup(f->path), f->mode, f->layer_index};
     }
     pthread_mutex_unlock(&c->mu);
@@ -165,7 +165,7 @@ static void
 add(struct vg_scan_report *r, size_t which, char *message)
 {
     const struct check *c = &CHECKS[which];
-    r->configs = vg_realloc(r->configs, (r->nconfigs + 1) * sizeof(*r->configs));
+    VG_ARRAY_GROW(r->configs, r->nconfigs, 1);
     r->configs[r->nconfigs++] = (struct vg_config_finding){.id = c->id,
                                                            .avd_id = c->avd_id,
                                                            .vg_id = c->vg_id,

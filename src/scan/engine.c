@@ -127,7 +127,7 @@ secret_scan_one(struct secret_consumer *sc, const char *abs, const uint8_t *data
     if (found.len) {
         pthread_mutex_lock(&sc->mu);
         struct vg_scan_report *r = sc->report;
-        r->secrets = vg_realloc(r->secrets, (r->nsecrets + found.len) * sizeof(*r->secrets));
+        VG_ARRAY_GROW(r->secrets, r->nsecrets, found.len);
         for (size_t i = 0; i < found.len; i++) {
             r->secrets[r->nsecrets++] =
                 (struct vg_scan_secret){.f = found.items[i], .layer = layer};
@@ -300,7 +300,7 @@ model_check(struct model_consumer *mc, const struct vg_layer_file *f, const uint
     if (found.len) {
         pthread_mutex_lock(&mc->mu);
         struct vg_scan_report *r = mc->report;
-        r->models = vg_realloc(r->models, (r->nmodels + found.len) * sizeof(*r->models));
+        VG_ARRAY_GROW(r->models, r->nmodels, found.len);
         for (size_t i = 0; i < found.len; i++) {
             r->models[r->nmodels++] =
                 (struct vg_scan_model){.f = found.items[i], .layer = f->layer_index};
@@ -389,7 +389,7 @@ tee_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_
     struct cfg_tee *t = ctx;
     pthread_mutex_lock(&t->mu);
     if (t->n < CFG_TEE_MAX) {
-        t->v = vg_realloc(t->v, (t->n + 1) * sizeof(*t->v));
+        VG_ARRAY_GROW(t->v, t->n, 1);
         t->v[t->n++] = (struct cfg_rec){vg_strdup(f->path), f->mode, f->layer_index};
     }
     pthread_mutex_unlock(&t->mu);
@@ -597,7 +597,7 @@ scan_config_secrets(struct vg_scan_report *r, struct vg_secret_engine *se,
         vg_secret_findings_dispose(&found);
         return vg_err_wrap(err, "scan image config for secrets");
     }
-    r->secrets = vg_realloc(r->secrets, (r->nsecrets + found.len) * sizeof(*r->secrets));
+    VG_ARRAY_GROW(r->secrets, r->nsecrets, found.len);
     for (size_t i = 0; i < found.len; i++) {
         r->secrets[r->nsecrets++] = (struct vg_scan_secret){.f = found.items[i], .layer = SIZE_MAX};
     }

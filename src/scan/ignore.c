@@ -127,15 +127,7 @@ parse_line(struct vg_ignore *out, struct vg_str line, size_t lineno, struct vg_e
 void
 vg_scan_ignore_push(struct vg_ignore *out, struct vg_ignore_entry *e)
 {
-    if (out->len == out->cap) {
-        size_t cap, bytes;
-        if (vg_ckd_mul(&cap, out->cap ? out->cap : 8, 2) ||
-            vg_ckd_mul(&bytes, cap, sizeof(*out->items))) {
-            abort(); /* unreachable: entries are bounded by the file size */
-        }
-        out->items = vg_realloc(out->items, bytes);
-        out->cap = cap;
-    }
+    out->items = vg_vec_grow(out->items, &out->cap, out->len, 1, sizeof(*out->items));
     out->items[out->len++] = *e;
     memset(e, 0, sizeof(*e));
 }

@@ -41,7 +41,7 @@ id_push(struct vex_comp *c, struct vg_err **err)
         vg_err_set(err, VG_E_LIMIT, "component with more than %u identifiers", VEX_MAX_IDS);
         return NULL;
     }
-    c->ids = vg_realloc(c->ids, (c->nids + 1) * sizeof(*c->ids));
+    VG_ARRAY_GROW(c->ids, c->nids, 1);
     struct vex_id *id = &c->ids[c->nids++];
     memset(id, 0, sizeof(*id));
     return id;
@@ -119,10 +119,7 @@ stmt_dispose(struct vex_stmt *s)
 struct vex_stmt *
 vg_vex_stmt_push(struct vg_vex *v)
 {
-    if (v->n == v->cap) {
-        v->cap = v->cap ? v->cap * 2 : 16;
-        v->st = vg_realloc(v->st, v->cap * sizeof(*v->st));
-    }
+    v->st = vg_vec_grow(v->st, &v->cap, v->n, 1, sizeof(*v->st));
     struct vex_stmt *s = &v->st[v->n++];
     memset(s, 0, sizeof(*s));
     return s;
@@ -187,7 +184,7 @@ parse_subs(struct vex_product *p, const json_t *subs, size_t *budget, struct vg_
             return vg_err_set(err, VG_E_LIMIT, "statement with more than %u components",
                               VEX_MAX_COMPONENTS);
         }
-        p->subs = vg_realloc(p->subs, (p->nsubs + 1) * sizeof(*p->subs));
+        VG_ARRAY_GROW(p->subs, p->nsubs, 1);
         struct vex_comp *c = &p->subs[p->nsubs++];
         memset(c, 0, sizeof(*c));
         if (parse_comp(c, sub, err) < 0) {

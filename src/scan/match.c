@@ -130,14 +130,7 @@ add_finding(struct vg_scan_report *r, struct match_state *ms, size_t pkg,
     const char *vid = preferred_id(a);
     struct vg_vuln_finding *f = find_existing(r, ms->pkg_from, pkg, vid);
     if (!f) {
-        if (r->nvulns == ms->cap) {
-            size_t bytes;
-            ms->cap = ms->cap ? 2 * ms->cap : 16;
-            if (vg_ckd_mul(&bytes, ms->cap, sizeof(*r->vulns))) {
-                abort(); /* unreachable: findings are bounded by the database size */
-            }
-            r->vulns = vg_realloc(r->vulns, bytes);
-        }
+        r->vulns = vg_vec_grow(r->vulns, &ms->cap, r->nvulns, 1, sizeof(*r->vulns));
         f = &r->vulns[r->nvulns++];
         memset(f, 0, sizeof(*f));
         f->vuln_id = vg_strdup(vid);

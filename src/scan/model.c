@@ -28,10 +28,7 @@ vg_model_add(struct vg_model_findings *out, const char *id, enum vg_scan_severit
         out->truncated = true;
         return;
     }
-    if (out->len == out->cap) {
-        out->cap = out->cap ? out->cap * 2 : 8;
-        out->items = vg_realloc(out->items, out->cap * sizeof(*out->items));
-    }
+    out->items = vg_vec_grow(out->items, &out->cap, out->len, 1, sizeof(*out->items));
     struct vg_model_finding *f = &out->items[out->len++];
     memset(f, 0, sizeof(*f));
     snprintf(f->id, sizeof(f->id), "%s", id);

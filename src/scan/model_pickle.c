@@ -406,10 +406,7 @@ push(struct pm *m, struct val v)
         limit(m, "stack depth", VG_PICKLE_MAX_STACK);
         return false;
     }
-    if (m->sp == m->stack_cap) {
-        m->stack_cap = m->stack_cap ? m->stack_cap * 2 : 64;
-        m->stack = vg_realloc(m->stack, m->stack_cap * sizeof(*m->stack));
-    }
+    m->stack = vg_vec_grow(m->stack, &m->stack_cap, m->sp, 1, sizeof(*m->stack));
     m->stack[m->sp++] = v;
     return true;
 }
@@ -433,10 +430,7 @@ mark(struct pm *m)
         limit(m, "stack depth", VG_PICKLE_MAX_STACK);
         return false;
     }
-    if (m->nmarks == m->marks_cap) {
-        m->marks_cap = m->marks_cap ? m->marks_cap * 2 : 16;
-        m->marks = vg_realloc(m->marks, m->marks_cap * sizeof(*m->marks));
-    }
+    m->marks = vg_vec_grow(m->marks, &m->marks_cap, m->nmarks, 1, sizeof(*m->marks));
     m->marks[m->nmarks++] = m->sp;
     return true;
 }

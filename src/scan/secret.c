@@ -85,21 +85,8 @@ append_clean(struct vg_buf *b, const uint8_t *p, size_t n, struct vg_err **err)
 void
 vg_secret_grow(void *pp, size_t *cap, size_t n, size_t elem)
 {
-    if (n < *cap) {
-        return;
-    }
-    size_t ncap = *cap ? *cap : 16, bytes;
-    while (ncap <= n) {
-        if (vg_ckd_mul(&ncap, ncap, (size_t)2)) {
-            abort();
-        }
-    }
-    if (vg_ckd_mul(&bytes, ncap, elem)) {
-        abort();
-    }
     void **p = pp;
-    *p = vg_realloc(*p, bytes);
-    *cap = ncap;
+    *p = vg_vec_grow(*p, cap, n, 1, elem);
 }
 
 size_t
@@ -389,10 +376,7 @@ find_keywords(const struct vg_secret_engine *e, const char *data, size_t len, st
                 h->saturated = true;
                 continue;
             }
-            if (h->n == h->cap) {
-                h->cap = h->cap ? h->cap * 2 : 8;
-                h->pos = vg_realloc(h->pos, h->cap * sizeof(*h->pos));
-            }
+            h->pos = vg_vec_grow(h->pos, &h->cap, h->n, 1, sizeof(*h->pos));
             h->pos[h->n++] = i;
         }
     }
@@ -437,7 +421,7 @@ compute_excludes(struct scan_ctx *c)
             if (regexec(c->e->excludes[i].re, c->data, 1, &m, REG_STARTEND) != 0) {
                 break;
             }
-            c->ex = vg_realloc(c->ex, (c->nex + 1) * sizeof(*c->ex));
+            VG_ARRAY_GROW(c->ex, c->nex, 1);
             c->ex[c->nex++] = m;
             pos = (size_t)m.rm_eo > pos ? (size_t)m.rm_eo : pos + 1;
         }
@@ -531,10 +515,7 @@ add_finding(struct scan_ctx *c, const struct vg_secret_rule *r, size_t so, size_
             size_t *cursor, size_t *line)
 {
     struct vg_secret_findings *o = c->out;
-    if (o->len == o->cap) {
-        o->cap = o->cap ? o->cap * 2 : 8;
-        o->items = vg_realloc(o->items, o->cap * sizeof(*o->items));
-    }
+    o->items = vg_vec_grow(o->items, &o->cap, o->len, 1, sizeof(*o->items));
     struct vg_secret_finding *f = &o->items[o->len++];
     memset(f, 0, sizeof(*f));
     f->rule_id = vg_strdup(r->id);

@@ -239,7 +239,7 @@ add_id(void *ctx, const struct vg_config_node *n, const char *s, size_t len, str
     if (l->n >= VG_SECRET_MAX_RULES) {
         return vg_config_err(err, n, VG_E_LIMIT, "more than %u ids", VG_SECRET_MAX_RULES);
     }
-    l->ids = vg_realloc(l->ids, (l->n + 1) * sizeof(*l->ids));
+    VG_ARRAY_GROW(l->ids, l->n, 1);
     l->ids[l->n++] = vg_strndup(s, len);
     return 0;
 }
