@@ -117,7 +117,7 @@ list_add(struct strlist *l, char *arg)
 {
     for (char *save = NULL, *tok = strtok_r(arg, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
-        l->v = vg_realloc(l->v, (l->n + 1) * sizeof(*l->v));
+        VG_ARRAY_GROW(l->v, l->n, 1);
         l->v[l->n++] = tok;
     }
 }

@@ -183,7 +183,7 @@ parse_param(struct cur *c, struct vg_http_challenge *ch, struct vg_err **err)
         free(value);
         return perr(err, c, "duplicate parameter");
     }
-    ch->params = vg_realloc(ch->params, (ch->nparams + 1) * sizeof(*ch->params));
+    VG_ARRAY_GROW(ch->params, ch->nparams, 1);
     ch->params[ch->nparams].name = vg_steal_ptr(&name);
     ch->params[ch->nparams].value = value;
     ch->nparams++;
@@ -262,7 +262,7 @@ vg_http_challenges_parse(struct vg_http_challenge **out, size_t *n, const char *
             vg_http_challenges_free(list, cnt);
             return perr(err, &c, "expected an auth scheme");
         }
-        list = vg_realloc(list, (cnt + 1) * sizeof(*list));
+        VG_ARRAY_GROW(list, cnt, 1);
         memset(&list[cnt], 0, sizeof(list[cnt]));
         list[cnt].scheme = lower_dup(scheme);
         cnt++;

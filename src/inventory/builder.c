@@ -250,10 +250,7 @@ add_rec(struct vg_inventory_builder *b, struct inv_rec *r, const struct vg_layer
     r->failed = failed;
     pthread_mutex_lock(&b->mu);
     b->warnings += failed;
-    if (b->nrecs == b->cap) {
-        b->cap = b->cap ? b->cap * 2 : 64;
-        b->recs = vg_realloc(b->recs, b->cap * sizeof(*b->recs));
-    }
+    b->recs = vg_vec_grow(b->recs, &b->cap, b->nrecs, 1, sizeof(*b->recs));
     b->recs[b->nrecs++] = *r;
     pthread_mutex_unlock(&b->mu);
 }

@@ -239,10 +239,7 @@ vg_inventory_builder_import(struct vg_inventory_builder *b, const json_t *recs, 
     }
     pthread_mutex_lock(&b->mu);
     for (size_t i = 0; i < n; i++) {
-        if (b->nrecs == b->cap) {
-            b->cap = b->cap ? b->cap * 2 : 64;
-            b->recs = vg_realloc(b->recs, b->cap * sizeof(*b->recs));
-        }
+        b->recs = vg_vec_grow(b->recs, &b->cap, b->nrecs, 1, sizeof(*b->recs));
         b->warnings += v[i].failed;
         b->recs[b->nrecs++] = v[i];
     }

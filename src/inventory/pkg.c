@@ -19,11 +19,7 @@ vg_pkg_list_add(struct vg_pkg_list *l, struct vg_err **err)
         vg_err_set(err, VG_E_LIMIT, "more than %u packages", VG_INV_MAX_PKGS_PER_FILE);
         return NULL;
     }
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 16;
-        l->v = vg_realloc(l->v, nc * sizeof(*l->v));
-        l->cap = nc;
-    }
+    l->v = vg_vec_grow(l->v, &l->cap, l->n, 1, sizeof(*l->v));
     struct vg_pkg *p = &l->v[l->n++];
     memset(p, 0, sizeof(*p));
     return p;
@@ -33,11 +29,7 @@ void
 vg_pkg_list_move(struct vg_pkg_list *dst, struct vg_pkg_list *src)
 {
     for (size_t i = 0; i < src->n; i++) {
-        if (dst->n == dst->cap) {
-            size_t nc = dst->cap ? dst->cap * 2 : 16;
-            dst->v = vg_realloc(dst->v, nc * sizeof(*dst->v));
-            dst->cap = nc;
-        }
+        dst->v = vg_vec_grow(dst->v, &dst->cap, dst->n, 1, sizeof(*dst->v));
         dst->v[dst->n++] = src->v[i];
     }
     free(src->v);
@@ -108,7 +100,7 @@ vg_pkg_add_license(struct vg_pkg *p, const char *lic, size_t len)
             return;
         }
     }
-    p->licenses = vg_realloc(p->licenses, (p->nlicenses + 1) * sizeof(char *));
+    VG_ARRAY_GROW(p->licenses, p->nlicenses, 1);
     p->licenses[p->nlicenses++] = vg_str_dup(s);
 }
 
@@ -120,7 +112,7 @@ vg_pkg_add_file(struct vg_pkg *p, const char *file, size_t len)
     }
     if ((p->nfiles & (p->nfiles - 1)) == 0) {
         size_t nc = p->nfiles ? p->nfiles * 2 : 8;
-        p->files = vg_realloc(p->files, nc * sizeof(char *));
+        p->files = vg_reallocarray(p->files, nc, sizeof(char *));
     }
     p->files[p->nfiles++] = vg_strndup(file, len);
 }

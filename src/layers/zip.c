@@ -280,10 +280,7 @@ vg_zip_open(struct vg_zip *z, const uint8_t *data, size_t len, size_t max_entrie
     vg_reader_init(&r, data + base + dir.off, (size_t)dir.size);
     size_t cap = 0;
     for (uint64_t i = 0; i < dir.count; i++) {
-        if (z->n == cap) {
-            cap = cap ? cap * 2 : 64;
-            z->ents = vg_realloc(z->ents, cap * sizeof(*z->ents));
-        }
+        z->ents = vg_vec_grow(z->ents, &cap, z->n, 1, sizeof(*z->ents));
         struct vg_zip_entry *e = &z->ents[z->n];
         memset(e, 0, sizeof(*e));
         if (read_central(&r, e, err) < 0) {

@@ -138,10 +138,7 @@ hdrs_add_line(struct vg_http_hdrs *h, const char *line, size_t len)
     if (h->n >= VG_HTTP_MAX_HEADERS) {
         return false;
     }
-    if (h->n == h->cap) {
-        h->cap = h->cap ? h->cap * 2 : 16;
-        h->v = vg_realloc(h->v, h->cap * sizeof(*h->v));
-    }
+    h->v = vg_vec_grow(h->v, &h->cap, h->n, 1, sizeof(*h->v));
     h->v[h->n].name = vg_str_dup(vg_str_trim(name));
     h->v[h->n].value = vg_str_dup(vg_str_trim(value));
     h->n++;

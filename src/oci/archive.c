@@ -249,10 +249,7 @@ tar_ext_data(const struct tar_in *in, uint64_t off, uint64_t size, size_t max, u
 static void
 tar_add(struct vg_oci_tar_index *idx, struct vg_oci_tar_entry e)
 {
-    if (idx->n == idx->cap) {
-        idx->cap = idx->cap ? idx->cap * 2 : 16;
-        idx->entries = vg_realloc(idx->entries, idx->cap * sizeof(*idx->entries));
-    }
+    idx->entries = vg_vec_grow(idx->entries, &idx->cap, idx->n, 1, sizeof(*idx->entries));
     idx->entries[idx->n++] = e;
 }
 

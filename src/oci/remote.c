@@ -401,7 +401,7 @@ tags_page(const struct vg_http_resp *resp, char ***tags, size_t *n, struct vg_er
         if (*n >= VG_OCI_REMOTE_TAGS_MAX) {
             return vg_err_set(err, VG_E_LIMIT, "more than %u tags", VG_OCI_REMOTE_TAGS_MAX);
         }
-        *tags = vg_realloc(*tags, (*n + 1) * sizeof(**tags));
+        VG_ARRAY_GROW(*tags, *n, 1);
         (*tags)[(*n)++] = vg_strdup(json_string_value(t));
     }
     return 0;

@@ -74,7 +74,7 @@ vg_sign_att_image_append(struct vg_sign_sig_image *img, const struct vg_sign_lay
         return vg_err_set(err, VG_E_LIMIT, "attestation image already holds %u layers",
                           VG_SIGN_MAX_SIG_LAYERS);
     }
-    img->layers = vg_realloc(img->layers, (img->n + 1) * sizeof(*img->layers));
+    VG_ARRAY_GROW(img->layers, img->n, 1);
     struct vg_sign_sig_entry *e = &img->layers[img->n++];
     *e = (struct vg_sign_sig_entry){
         .media_type = vg_strdup(VG_SIGN_MT_DSSE),

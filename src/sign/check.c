@@ -557,7 +557,7 @@ static void
 tree_add(struct vg_sign_tree *t, const char *kind, char *location, const char *digest,
          const char *detail)
 {
-    t->entries = vg_realloc(t->entries, (t->n + 1) * sizeof(*t->entries));
+    VG_ARRAY_GROW(t->entries, t->n, 1);
     t->entries[t->n++] = (struct vg_sign_tree_entry){
         .kind = vg_strdup(kind),
         .location = location,

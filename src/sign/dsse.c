@@ -88,7 +88,7 @@ vg_sign_dsse_parse(struct vg_dsse_envelope **out, const void *json, size_t len, 
         return rc;
     }
     /* vg_base64_decode leaves room; keep the payload NUL-terminated for callers. */
-    uint8_t *p = vg_realloc(e->payload, e->payload_len + 1);
+    uint8_t *p = vg_realloc(e->payload, vg_size_add_or_abort(e->payload_len, 1));
     p[e->payload_len] = '\0';
     e->payload = p;
     *out = e;

@@ -45,8 +45,8 @@ load_one(struct vg_sign_keyset *ks, const char *path, struct vg_err **err)
         vg_crypto_key_load_public(&k, data.data, data.len, err) < 0) {
         return vg_err_wrap(err, "public key %s", path);
     }
-    ks->keys = vg_realloc(ks->keys, (ks->n + 1) * sizeof(*ks->keys));
-    ks->paths = vg_realloc(ks->paths, (ks->n + 1) * sizeof(*ks->paths));
+    VG_ARRAY_GROW(ks->keys, ks->n, 1);
+    VG_ARRAY_GROW(ks->paths, ks->n, 1);
     ks->keys[ks->n] = k;
     ks->paths[ks->n] = vg_strdup(path);
     ks->n++;
@@ -79,7 +79,7 @@ load_dir(struct vg_sign_keyset *ks, const char *dir, struct vg_err **err)
             rc = vg_err_set(err, VG_E_LIMIT, "%s holds more than %u keys", dir, VG_SIGN_MAX_KEYS);
             break;
         }
-        names = vg_realloc(names, (n + 1) * sizeof(*names));
+        VG_ARRAY_GROW(names, n, 1);
         names[n++] = vg_fmt("%s/%s", dir, e->d_name);
     }
     closedir(d);

@@ -120,7 +120,7 @@ source_use(struct vg_vulndb_builder *b, const char *name, const char *kind, cons
             return b->cur = i;
         }
     }
-    b->srcs = vg_realloc(b->srcs, (b->n_srcs + 1) * sizeof(*b->srcs));
+    VG_ARRAY_GROW(b->srcs, b->n_srcs, 1);
     b->srcs[b->n_srcs] = (struct source_acc){
         .name = vg_strdup(name), .kind = vg_strdup(kind), .location = vg_strdup(loc)};
     return b->cur = b->n_srcs++;
@@ -825,7 +825,7 @@ add_tree(struct vg_vulndb_builder *b, const char *root, const char *rel, int dep
         if (de->d_name[0] == '.') {
             continue;
         }
-        names = vg_realloc(names, (n + 1) * sizeof(char *));
+        VG_ARRAY_GROW(names, n, 1);
         names[n++] = rel[0] ? vg_fmt("%s/%s", rel, de->d_name) : vg_strdup(de->d_name);
     }
     closedir(d);

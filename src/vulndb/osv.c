@@ -318,7 +318,7 @@ range_parse(struct osv_affected *a, const json_t *rj, enum vg_ver_scheme eco_sch
         }
         r.n_events++;
     }
-    a->ranges = vg_realloc(a->ranges, (a->n_ranges + 1) * sizeof(*a->ranges));
+    VG_ARRAY_GROW(a->ranges, a->n_ranges, 1);
     a->ranges[a->n_ranges++] = r;
     return 0;
 }
@@ -491,7 +491,7 @@ decode_line(struct vg_vulndb_advisory *adv, struct vg_str line)
         if (!t) {
             return false;
         }
-        adv->ranges = vg_realloc(adv->ranges, (adv->n_ranges + 1) * sizeof(*adv->ranges));
+        VG_ARRAY_GROW(adv->ranges, adv->n_ranges, 1);
         adv->ranges[adv->n_ranges++] = (struct vg_vulndb_range){.type = t};
         return true;
     }
@@ -516,7 +516,7 @@ decode_line(struct vg_vulndb_advisory *adv, struct vg_str line)
         return false;
     }
     struct vg_vulndb_range *r = &adv->ranges[adv->n_ranges - 1];
-    r->events = vg_realloc(r->events, (r->n_events + 1) * sizeof(*r->events));
+    VG_ARRAY_GROW(r->events, r->n_events, 1);
     r->events[r->n_events++] = (struct vg_ver_event){k, vg_str_dup(val)};
     return true;
 }

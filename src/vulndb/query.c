@@ -202,7 +202,7 @@ split_lines(char ***out, size_t *n, struct vg_store_stmt *st, int c)
          p = memchr(p + 1, '\n', s.len - (size_t)(p + 1 - s.ptr))) {
         lines++;
     }
-    *out = vg_realloc(*out, (*n + lines) * sizeof(char *)); /* one allocation per column */
+    VG_ARRAY_GROW(*out, *n, lines); /* one allocation per column */
     while (s.len) {
         struct vg_str line, rest;
         vg_str_cut(s, '\n', &line, &rest);
@@ -335,7 +335,7 @@ collect_rows_ids(struct vg_vulndb_result *out, struct vg_store_stmt *st, const i
             continue;
         }
         if (rowid != last) {
-            out->items = vg_realloc(out->items, (out->n + 1) * sizeof(*out->items));
+            VG_ARRAY_GROW(out->items, out->n, 1);
             out->items[out->n] = (struct vg_vulndb_advisory){0};
             fill_advisory(&out->items[out->n++], st);
             last = rowid;
@@ -398,7 +398,7 @@ affecting_ids(int64_t **ids, size_t *n, size_t *total, struct vg_vulndb *db, con
         if (adv != cur && cur >= 0) {
             (*total)++;
             if (cur_hit) {
-                *ids = vg_realloc(*ids, (*n + 1) * sizeof(**ids));
+                VG_ARRAY_GROW(*ids, *n, 1);
                 (*ids)[(*n)++] = cur;
             }
             cur_hit = false;
@@ -449,7 +449,7 @@ vg_vulndb_query_affecting(struct vg_vulndb_result *out, struct vg_vulndb *db, co
         }
         /* Every collected advisory is one of `ids`, already evaluated: no second pass. */
         if (all.n) {
-            out->items = vg_realloc(out->items, (out->n + all.n) * sizeof(*out->items));
+            VG_ARRAY_GROW(out->items, out->n, all.n);
             memcpy(out->items + out->n, all.items, all.n * sizeof(*out->items));
             out->n += all.n;
         }
@@ -657,7 +657,7 @@ info_sources(struct vg_vulndb_info *out, struct vg_vulndb *db, struct vg_err **e
     }
     int rc;
     while ((rc = vg_store_step(st, err)) == 1) {
-        out->sources = vg_realloc(out->sources, (out->n_sources + 1) * sizeof(*out->sources));
+        VG_ARRAY_GROW(out->sources, out->n_sources, 1);
         out->sources[out->n_sources++] = (struct vg_vulndb_source_info){
             .name = col_dup(st, 0),
             .kind = col_dup(st, 1),
@@ -683,8 +683,7 @@ info_ecosystems(struct vg_vulndb_info *out, struct vg_vulndb *db, struct vg_err 
     }
     int rc;
     while ((rc = vg_store_step(st, err)) == 1) {
-        out->ecosystems =
-            vg_realloc(out->ecosystems, (out->n_ecosystems + 1) * sizeof(*out->ecosystems));
+        VG_ARRAY_GROW(out->ecosystems, out->n_ecosystems, 1);
         out->ecosystems[out->n_ecosystems++] = (struct vg_vulndb_eco_count){
             .ecosystem = col_dup(st, 0),
             .advisories = (uint64_t)vg_store_col_i64(st, 1),

@@ -89,7 +89,7 @@ collect(struct fix **fixes, size_t *n, json_t *secfixes, secdb_bad_fn bad, void 
                 }
                 continue;
             }
-            *fixes = vg_realloc(*fixes, (*n + 1) * sizeof(**fixes));
+            VG_ARRAY_GROW(*fixes, *n, 1);
             (*fixes)[(*n)++] = (struct fix){vg_str_dup(t), ver};
         }
     }

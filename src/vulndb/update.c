@@ -262,7 +262,7 @@ split_list(char ***out, size_t *n, const char *list)
         vg_str_cut(s, ',', &item, &rest);
         item = vg_str_trim(item);
         if (item.len) {
-            *out = vg_realloc(*out, (*n + 1) * sizeof(char *));
+            VG_ARRAY_GROW(*out, *n, 1);
             (*out)[(*n)++] = vg_str_dup(item);
         }
         s = rest;
