@@ -239,7 +239,7 @@ parse_args(struct args *a, int argc, char **argv)
             a->ignorefile = optarg;
             break;
         case O_VEX:
-            a->vex.v = vg_realloc(a->vex.v, (a->vex.n + 1) * sizeof(*a->vex.v));
+            VG_ARRAY_GROW(a->vex.v, a->vex.n, 1);
             a->vex.v[a->vex.n++] = optarg;
             break;
         case O_PKGTYPES:

@@ -39,22 +39,12 @@ struct builder {
     unsigned line, col; /* position of the last event that had one */
 };
 
-/* Grows *p (elements of size elem, capacity *cap) to hold at least n + 1. Counts are bounded
- * by the limits long before the multiplication could overflow; vg_calloc checks anyway. */
+/* Grows *p (elements of size elem, capacity *cap) to hold at least n + 1. */
 static void
 grow(void *pp, size_t *cap, size_t n, size_t elem)
 {
     void **p = pp;
-    if (n < *cap) {
-        return;
-    }
-    size_t ncap = *cap ? *cap * 2 : 8;
-    size_t bytes;
-    if (ncap <= n || vg_ckd_mul(&bytes, ncap, elem)) {
-        abort();
-    }
-    *p = vg_realloc(*p, bytes);
-    *cap = ncap;
+    *p = vg_vec_grow(*p, cap, n, 1, elem);
 }
 
 static int pos_err(struct builder *b, struct vg_err **err, enum vg_errc code, const char *fmt, ...)

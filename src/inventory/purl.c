@@ -109,7 +109,7 @@ parse_quals(struct vg_purl *p, const char *q, size_t n, const char *whole, struc
                 free(val);
                 return bad(p, whole, "duplicate qualifier", err);
             }
-            p->quals = vg_realloc(p->quals, (p->nquals + 1) * sizeof(*p->quals));
+            VG_ARRAY_GROW(p->quals, p->nquals, 1);
             p->quals[p->nquals++] = (struct vg_purl_qual){key, val};
         }
         q += kl;

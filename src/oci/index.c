@@ -35,11 +35,7 @@ reserve_one(struct vg_oci_index *ix, struct vg_err **err)
         return vg_err_set(err, VG_E_LIMIT, "image index: more than %u entries",
                           VG_LIMIT_INDEX_ENTRIES);
     }
-    if (ix->n == ix->cap) {
-        size_t cap = ix->cap ? ix->cap * 2 : 8;
-        ix->v = vg_realloc(ix->v, cap * sizeof(*ix->v));
-        ix->cap = cap;
-    }
+    ix->v = vg_vec_grow(ix->v, &ix->cap, ix->n, 1, sizeof(*ix->v));
     return 0;
 }
 

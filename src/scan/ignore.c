@@ -286,14 +286,11 @@ ignore_file_add(struct vg_scan_filters *out, const char *path, struct vg_err **e
         return 0;
     }
     struct vg_ignore *ig = &out->ignore;
-    size_t n, bytes;
-    if (vg_ckd_add(&n, ig->len, one.len) || vg_ckd_mul(&bytes, n, sizeof(*ig->items))) {
-        vg_ignore_dispose(&one);
-        return vg_err_set(err, VG_E_LIMIT, "ignore file %s: too many entries", path);
+    ig->items = vg_vec_grow(ig->items, &ig->cap, ig->len, one.len, sizeof(*ig->items));
+    if (one.len) {
+        memcpy(ig->items + ig->len, one.items, one.len * sizeof(*one.items));
     }
-    ig->items = vg_realloc(ig->items, bytes ? bytes : sizeof(*ig->items));
-    memcpy(ig->items + ig->len, one.items, one.len * sizeof(*one.items));
-    ig->len = ig->cap = n;
+    ig->len += one.len;
     free(one.items);
     return 0;
 }

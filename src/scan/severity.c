@@ -58,8 +58,7 @@ vendor_add(struct vg_vuln_finding *f, const char *source, enum vg_vulndb_severit
     if (s < VG_SEV_LOW) {
         return; /* Trivy's map holds LOW..CRITICAL (1..4) only */
     }
-    f->vendor_severity =
-        vg_realloc(f->vendor_severity, (f->nvendor_severity + 1) * sizeof(*f->vendor_severity));
+    VG_ARRAY_GROW(f->vendor_severity, f->nvendor_severity, 1);
     f->vendor_severity[f->nvendor_severity++] =
         (struct vg_vuln_vendor_severity){.source = source, .severity = s};
 }
@@ -83,7 +82,7 @@ cvss_entry(struct vg_vuln_finding *f, const char *source)
             return &f->cvss[i];
         }
     }
-    f->cvss = vg_realloc(f->cvss, (f->ncvss + 1) * sizeof(*f->cvss));
+    VG_ARRAY_GROW(f->cvss, f->ncvss, 1);
     f->cvss[f->ncvss] = (struct vg_vuln_cvss){.source = vg_strdup(source)};
     return &f->cvss[f->ncvss++];
 }

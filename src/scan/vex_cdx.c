@@ -47,7 +47,7 @@ refidx_add(struct refidx *x, const json_t *arr, unsigned depth, struct vg_err **
     json_array_foreach (arr, i, c) {
         const char *r = vg_json_str(c, "bom-ref");
         if (r) {
-            x->v = vg_realloc(x->v, (x->n + 1) * sizeof(*x->v));
+            VG_ARRAY_GROW(x->v, x->n, 1);
             x->v[x->n++] = (struct refent){r, c};
         }
         if (refidx_add(x, vg_json_arr(c, "components"), depth + 1, err) < 0) {
@@ -124,7 +124,7 @@ add_affects(struct vex_stmt *s, const json_t *root, const struct refidx *x, cons
         if (s->nprods == VEX_MAX_COMPONENTS) {
             return vg_err_set(err, VG_E_LIMIT, "more than %u affects", VEX_MAX_COMPONENTS);
         }
-        s->prods = vg_realloc(s->prods, (s->nprods + 1) * sizeof(*s->prods));
+        VG_ARRAY_GROW(s->prods, s->nprods, 1);
         struct vex_product *p = &s->prods[s->nprods++];
         memset(p, 0, sizeof(*p));
         struct vex_comp target = {0};

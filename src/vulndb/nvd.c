@@ -294,7 +294,7 @@ add_cwe(struct nvd_cve *c, const char *v)
     if (c->n_cwes >= 64) {
         return;
     }
-    c->cwes = vg_realloc(c->cwes, (c->n_cwes + 1) * sizeof(char *));
+    VG_ARRAY_GROW(c->cwes, c->n_cwes, 1);
     c->cwes[c->n_cwes++] = vg_strdup(v);
 }
 
@@ -352,7 +352,7 @@ parse_metric(struct nvd_cve *c, const json_t *m, enum vg_cvss_version want, cons
     if (c->n_metrics >= 64) {
         return 0;
     }
-    c->metrics = vg_realloc(c->metrics, (c->n_metrics + 1) * sizeof(*c->metrics));
+    VG_ARRAY_GROW(c->metrics, c->n_metrics, 1);
     c->metrics[c->n_metrics++] = (struct nvd_metric){
         .source = vg_strndup(source ? source : "", source && strlen(source) < 256 ? strlen(source)
                                                    : source                       ? 255

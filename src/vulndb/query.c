@@ -788,7 +788,7 @@ cve_rows(struct vg_vulndb_cve *out, struct vg_vulndb *db, const char *cve, struc
         return -VG_E_DB;
     }
     while ((rc = vg_store_step(st, err)) == 1) {
-        out->cvss = vg_realloc(out->cvss, (out->n_cvss + 1) * sizeof(*out->cvss));
+        VG_ARRAY_GROW(out->cvss, out->n_cvss, 1);
         out->cvss[out->n_cvss++] = (struct vg_vulndb_cvss){
             .source = col_dup(st, 0),
             .primary = vg_store_col_i64(st, 1) != 0,
@@ -807,7 +807,7 @@ cve_rows(struct vg_vulndb_cve *out, struct vg_vulndb *db, const char *cve, struc
         return -VG_E_DB;
     }
     while ((rc = vg_store_step(st, err)) == 1) {
-        out->vendors = vg_realloc(out->vendors, (out->n_vendors + 1) * sizeof(*out->vendors));
+        VG_ARRAY_GROW(out->vendors, out->n_vendors, 1);
         out->vendors[out->n_vendors++] = (struct vg_vulndb_vendor_severity){
             .vendor = col_dup(st, 0),
             .package = col_dup(st, 1),
