@@ -21,33 +21,6 @@ struct keys_opts {
     bool force;
 };
 
-/* Creates path exclusively (never follows or replaces anything) and writes data. On failure
- * after creation the partial file is removed. */
-static int
-write_exclusive(const char *path, const void *data, size_t n, mode_t mode, struct vg_err **err)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-    if (fd < 0) {
-        if (errno == EEXIST) {
-            return vg_err_set(err, VG_E_USAGE, "%s already exists (use --force to overwrite)",
-                              path);
-        }
-        return vg_err_sys(err, VG_E_IO, "create %s", path);
-    }
-    if (vg_fd_write_all(fd, data, n) < 0) {
-        int rc = vg_err_sys(err, VG_E_IO, "write %s", path);
-        close(fd);
-        unlink(path);
-        return rc;
-    }
-    if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || close(fd) < 0) {
-        int rc = vg_err_sys(err, VG_E_IO, "write %s", path);
-        unlink(path);
-        return rc;
-    }
-    return 0;
-}
-
 static int
 write_key_file(const char *path, const char *data, size_t n, mode_t mode, bool force,
                struct vg_err **err)
@@ -55,7 +28,17 @@ write_key_file(const char *path, const char *data, size_t n, mode_t mode, bool f
     if (force) {
         return vg_file_write_atomic(path, data, n, mode, err);
     }
-    return write_exclusive(path, data, n, mode, err);
+    struct vg_err *e = NULL;
+    if (vg_file_write_exclusive(path, data, n, mode, &e) < 0) {
+        if (e->sys_errno != EEXIST) {
+            int rc = -(int)e->code;
+            *err = e;
+            return rc;
+        }
+        vg_err_free(&e);
+        return vg_err_set(err, VG_E_USAGE, "%s already exists (use --force to overwrite)", path);
+    }
+    return 0;
 }
 
 /* Encrypts key with a freshly asked password and writes PREFIX.key and PREFIX.pub. */

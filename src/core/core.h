@@ -415,6 +415,11 @@ VG_NODISCARD int vg_fd_write_all(int fd, const void *data, size_t n);
 /* Writes atomically: temp file in the same dir, fsync, rename, fsync dir. */
 VG_NODISCARD int vg_file_write_atomic(const char *path, const void *data, size_t n, unsigned mode,
                                       struct vg_err **err);
+/* Creates path exclusively (O_EXCL|O_NOFOLLOW: never follows or replaces anything, so a
+ * planted symlink cannot redirect a secret), writes data, sets mode, fsyncs. A partial file is
+ * removed on failure. An existing path is VG_E_IO with sys_errno EEXIST. */
+VG_NODISCARD int vg_file_write_exclusive(const char *path, const void *data, size_t n,
+                                         unsigned mode, struct vg_err **err);
 /* mkdir -p with mode. */
 VG_NODISCARD int vg_mkdir_p(const char *path, unsigned mode, struct vg_err **err);
 bool vg_path_exists(const char *path);

@@ -146,6 +146,29 @@ vg_file_write_atomic(const char *path, const void *data, size_t n, unsigned mode
 }
 
 int
+vg_file_write_exclusive(const char *path, const void *data, size_t n, unsigned mode,
+                        struct vg_err **err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
+    if (fd < 0) {
+        return vg_err_sys(err, VG_E_IO, "create %s", path);
+    }
+    if (vg_fd_write_all(fd, data, n) < 0) {
+        int rc = vg_err_sys(err, VG_E_IO, "write %s", path);
+        close(fd);
+        unlink(path);
+        return rc;
+    }
+    /* fchmod: open's mode is filtered by the umask, the caller's mode is not. */
+    if (fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0 || close(fd) < 0) {
+        int rc = vg_err_sys(err, VG_E_IO, "write %s", path);
+        unlink(path);
+        return rc;
+    }
+    return 0;
+}
+
+int
 vg_mkdir_p(const char *path, unsigned mode, struct vg_err **err)
 {
     vg_autofree char *p = vg_strdup(path);
