@@ -61,10 +61,7 @@ vg_httpd_stats_record(struct vg_httpd *h, const struct vg_httpd_req *r, double s
         }
     }
     if (!k && st->nkeys < 4096) {
-        if (st->nkeys == st->cap) {
-            st->cap = st->cap ? st->cap * 2 : 32;
-            st->keys = vg_realloc(st->keys, st->cap * sizeof(*st->keys));
-        }
+        st->keys = vg_vec_grow(st->keys, &st->cap, st->nkeys, 1, sizeof(*st->keys));
         k = &st->keys[st->nkeys++];
         *k = (struct stat_key){r->route_idx, (unsigned)r->method, status, 0};
     }
