@@ -318,7 +318,7 @@ vg_inv_parse_pnpm_lock(struct vg_pkg_list *out, const char *path, const uint8_t 
         }
         struct vg_str name, ver;
         pnpm_key((struct vg_str){line.ptr + 2, line.len - 3}, &name, &ver);
-        if (memchr(ver.ptr, ':', ver.len)) {
+        if (ver.len && memchr(ver.ptr, ':', ver.len)) {
             /* A tarball, git or file: reference: the entry's own "version:" line holds the
              * version; a local directory has none and keeps the reference. */
             pending = name;

@@ -244,6 +244,8 @@ query_one(struct parse *p, const char *key, bool keep, char **out)
     const char *q = p->r->query;
     if (vg_oci_dist_query_get(out, q, key, 0, NULL) < 0 ||
         vg_oci_dist_query_get(&dup, q, key, 1, NULL) < 0) {
+        free(*out); /* the first occurrence may have decoded before the second failed */
+        *out = NULL;
         return fail(VG_OCI_DIST_UNSUPPORTED, p->err, "malformed query", q, strlen(q),
                     (size_t)(q - p->target));
     }
