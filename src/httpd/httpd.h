@@ -11,8 +11,9 @@
  * Request lifecycle, all on one of the server's threads:
  *   begin(r)  headers are in; the handler responds, or accepts a body (vg_httpd_body_buffer /
  *             vg_httpd_body_sink) and returns 0;
- *   end(r)    the whole body arrived (or the sink failed / the limit was hit: see
- *             vg_httpd_body_err); the handler responds;
+ *   end(r)    the whole body arrived; the handler responds (a failing sink, a body over
+ *             the limit or too slow closes the connection instead: end() is not called,
+ *             done() sees completed == false and the access log the error);
  *   done(r)   always, last: release per-request state (remove a half-written upload when
  *             `completed` is false).
  * A handler that returns < 0 without responding gets a 500 with the request id.
@@ -123,13 +124,13 @@ void vg_httpd_set_user(struct vg_httpd_req *r, const char *user);
 /* Collect up to `max` bytes in memory; more is an error (VG_E_LIMIT) seen in end(). */
 VG_NODISCARD int vg_httpd_body_buffer(struct vg_httpd_req *r, size_t max);
 /* Stream the body to `write` (never buffered whole); a write error or more than `max` bytes
- * stops reading; end() sees the error. */
+ * stops reading and closes the connection (see end() above). */
 typedef int (*vg_httpd_sink_fn)(void *sud, const void *p, size_t n, struct vg_err **err);
 VG_NODISCARD int vg_httpd_body_sink(struct vg_httpd_req *r, vg_httpd_sink_fn write, void *sud,
                                     uint64_t max);
 const void *vg_httpd_body(const struct vg_httpd_req *r, size_t *len);
 uint64_t vg_httpd_body_len(const struct vg_httpd_req *r);
-/* NULL when the body arrived whole. */
+/* NULL when the body arrived whole; for done() after an aborted body. */
 const struct vg_err *vg_httpd_body_err(const struct vg_httpd_req *r);
 
 /* ---------------------------------------------------------------- responses (exactly one) */

@@ -377,11 +377,12 @@ ahc(void *cls, struct MHD_Connection *c, const char *url, const char *method, co
     }
     if (!r->responded && !r->ended) {
         r->ended = true;
-        int rc = r->rt && r->rt->hd.end ? r->rt->hd.end(r, r->rt->hd.ud) : -1;
+        if (r->rt && r->rt->hd.end) {
+            (void)r->rt->hd.end(r, r->rt->hd.ud); /* failing without a response is a 500 */
+        }
         if (!r->responded) {
             internal_error(r, r->rt ? r->rt->name : "httpd");
         }
-        (void)rc;
     }
     if (!r->resp) {
         return MHD_NO;
