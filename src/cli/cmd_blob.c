@@ -75,29 +75,6 @@ static const char sign_help[] =
     "  COSIGN_PASSWORD= vigil sign-blob --key cosign.key --output-signature a.sig a.tgz\n"
     "  vigil sign-blob --key cosign.key --bundle a.tgz.sigstore.json a.tgz\n";
 
-static int
-load_signing_key(struct vg_crypto_key **out, const char *path, struct vg_err **err)
-{
-    vg_autobuf struct vg_buf pem = VG_BUF_INIT(VG_CRYPTO_KEY_FILE_MAX);
-    int rc = vg_file_read(&pem, path, VG_CRYPTO_KEY_FILE_MAX, err);
-    if (rc < 0) {
-        return rc;
-    }
-    /* Parse the envelope before asking for a password, so a wrong file fails fast. */
-    uint64_t n = 0;
-    if ((rc = vg_crypto_envelope_inspect(pem.data, pem.len, &n, err)) < 0) {
-        return vg_err_wrap(err, "%s", path);
-    }
-    vg_autosecret struct vg_secret *pw = NULL;
-    if ((rc = vg_crypto_password_get(&pw, false, err)) < 0) {
-        return rc;
-    }
-    if ((rc = vg_crypto_key_load_private_encrypted(out, pem.data, pem.len, pw, err)) < 0) {
-        return vg_err_wrap(err, "%s", path);
-    }
-    return 0;
-}
-
 /* Writes data to path whole or not at all, then tells stderr `note` followed by the path. */
 static int
 write_file(const char *path, const void *data, size_t len, const char *note, struct vg_err **err)
@@ -149,7 +126,7 @@ sign_blob(const char *keypath, const char *blobpath, const char *outpath, const 
     vg_autofree uint8_t *sig = NULL;
     size_t siglen = 0;
     int rc = vg_crypto_init(err);
-    if (rc < 0 || (rc = load_signing_key(&key, keypath, err)) < 0 ||
+    if (rc < 0 || (rc = vg_sign_key_load_private(&key, keypath, err)) < 0 ||
         (rc = read_blob(&blob, blobpath, err)) < 0 ||
         (rc = vg_crypto_sign(key, blob.data, blob.len, &sig, &siglen, err)) < 0) {
         return rc;
@@ -301,17 +278,13 @@ static int
 verify_blob(const char *keypath, const char *sigarg, const char *bundle, const char *blobpath,
             struct vg_err **err)
 {
-    vg_autobuf struct vg_buf pub = VG_BUF_INIT(VG_CRYPTO_KEY_FILE_MAX);
     vg_autobuf struct vg_buf blob = VG_BUF_INIT(0);
     vg_autokey struct vg_crypto_key *key = NULL;
     vg_autofree uint8_t *sig = NULL;
     size_t siglen = 0;
-    int rc = vg_file_read(&pub, keypath, VG_CRYPTO_KEY_FILE_MAX, err);
+    int rc = vg_sign_key_load_public(&key, keypath, err);
     if (rc < 0) {
         return rc;
-    }
-    if ((rc = vg_crypto_key_load_public(&key, pub.data, pub.len, err)) < 0) {
-        return vg_err_wrap(err, "%s", keypath);
     }
     if ((!bundle && (rc = load_signature(sigarg, &sig, &siglen, err)) < 0) ||
         (rc = read_blob(&blob, blobpath, err)) < 0) {

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * Key references for the registry commands: a cosign encrypted private key file (password
- * obtained as cosign does, crypto/'s vg_crypto_password_get) and public keys given as files
- * or as a directory of keys (key rotation: every `*.pub` / `*.pem` in it, sorted by name).
+ * Key loading, the one place that turns key files or key bytes into crypto/ keys for every
+ * user (the CLI's sign/verify/attest/blob commands, and servers holding keys inline in their
+ * configuration): a cosign encrypted private key (password obtained as cosign does, crypto/'s
+ * vg_crypto_password_get, only after the envelope parsed) and public keys given as files, as
+ * bytes, or as a directory of keys (key rotation: every `*.pub` / `*.pem` in it, sorted by
+ * name). Error messages name the key ("key NAME: ...", "public key NAME: ...").
  */
 #include "sign_int.h"
 
@@ -11,46 +14,83 @@
 #include <sys/stat.h>
 
 int
-vg_sign_key_load_private(struct vg_crypto_key **out, const char *path, struct vg_err **err)
+vg_sign_key_load_private_mem(struct vg_crypto_key **out, const char *name, const void *data,
+                             size_t len, struct vg_err **err)
 {
-    vg_autobuf struct vg_buf pem = VG_BUF_INIT(VG_CRYPTO_KEY_FILE_MAX);
-    int rc = vg_file_read(&pem, path, VG_CRYPTO_KEY_FILE_MAX, err);
-    if (rc < 0) {
-        return vg_err_wrap(err, "key %s", path);
-    }
     /* Parse the envelope before asking for a password, so a wrong file fails fast. */
     uint64_t n = 0;
-    if ((rc = vg_crypto_envelope_inspect(pem.data, pem.len, &n, err)) < 0) {
-        return vg_err_wrap(err, "key %s", path);
+    int rc = vg_crypto_envelope_inspect(data, len, &n, err);
+    if (rc < 0) {
+        return vg_err_wrap(err, "key %s", name);
     }
     vg_autosecret struct vg_secret *pw = NULL;
     if ((rc = vg_crypto_password_get(&pw, false, err)) < 0) {
         return rc;
     }
-    if ((rc = vg_crypto_key_load_private_encrypted(out, pem.data, pem.len, pw, err)) < 0) {
+    if ((rc = vg_crypto_key_load_private_encrypted(out, data, len, pw, err)) < 0) {
+        return vg_err_wrap(err, "key %s", name);
+    }
+    return 0;
+}
+
+int
+vg_sign_key_load_private(struct vg_crypto_key **out, const char *path, struct vg_err **err)
+{
+    vg_autobuf struct vg_buf pem = VG_BUF_INIT(VG_CRYPTO_KEY_FILE_MAX);
+    if (vg_file_read(&pem, path, VG_CRYPTO_KEY_FILE_MAX, err) < 0) {
         return vg_err_wrap(err, "key %s", path);
     }
+    return vg_sign_key_load_private_mem(out, path, pem.data, pem.len, err);
+}
+
+int
+vg_sign_key_load_public_mem(struct vg_crypto_key **out, const char *name, const void *data,
+                            size_t len, struct vg_err **err)
+{
+    if (vg_crypto_key_load_public(out, data, len, err) < 0) {
+        return vg_err_wrap(err, "public key %s", name);
+    }
+    return 0;
+}
+
+int
+vg_sign_key_load_public(struct vg_crypto_key **out, const char *path, struct vg_err **err)
+{
+    vg_autobuf struct vg_buf data = VG_BUF_INIT(VG_CRYPTO_KEY_FILE_MAX);
+    if (vg_file_read(&data, path, VG_CRYPTO_KEY_FILE_MAX, err) < 0) {
+        return vg_err_wrap(err, "public key %s", path);
+    }
+    return vg_sign_key_load_public_mem(out, path, data.data, data.len, err);
+}
+
+int
+vg_sign_keyset_add_mem(struct vg_sign_keyset *ks, const char *name, const void *data, size_t len,
+                       struct vg_err **err)
+{
+    if (ks->n >= VG_SIGN_MAX_KEYS) {
+        return vg_err_set(err, VG_E_LIMIT, "more than %u public keys", VG_SIGN_MAX_KEYS);
+    }
+    struct vg_crypto_key *k = NULL;
+    int rc = vg_sign_key_load_public_mem(&k, name, data, len, err);
+    if (rc < 0) {
+        return rc;
+    }
+    VG_ARRAY_GROW(ks->keys, ks->n, 1);
+    VG_ARRAY_GROW(ks->paths, ks->n, 1);
+    ks->keys[ks->n] = k;
+    ks->paths[ks->n] = vg_strdup(name);
+    ks->n++;
     return 0;
 }
 
 static int
 load_one(struct vg_sign_keyset *ks, const char *path, struct vg_err **err)
 {
-    if (ks->n >= VG_SIGN_MAX_KEYS) {
-        return vg_err_set(err, VG_E_LIMIT, "more than %u public keys", VG_SIGN_MAX_KEYS);
-    }
     vg_autobuf struct vg_buf data = VG_BUF_INIT(VG_CRYPTO_KEY_FILE_MAX);
-    struct vg_crypto_key *k = NULL;
-    if (vg_file_read(&data, path, VG_CRYPTO_KEY_FILE_MAX, err) < 0 ||
-        vg_crypto_key_load_public(&k, data.data, data.len, err) < 0) {
+    if (vg_file_read(&data, path, VG_CRYPTO_KEY_FILE_MAX, err) < 0) {
         return vg_err_wrap(err, "public key %s", path);
     }
-    VG_ARRAY_GROW(ks->keys, ks->n, 1);
-    VG_ARRAY_GROW(ks->paths, ks->n, 1);
-    ks->keys[ks->n] = k;
-    ks->paths[ks->n] = vg_strdup(path);
-    ks->n++;
-    return 0;
+    return vg_sign_keyset_add_mem(ks, path, data.data, data.len, err);
 }
 
 static int

@@ -528,25 +528,42 @@ void vg_sign_tree_dispose(struct vg_sign_tree *t);
 VG_NODISCARD int vg_sign_target_tree(const struct vg_sign_target *t, struct vg_sign_tree *out,
                                      struct vg_err **err);
 
-/* ---------------------------------------------------------------- key files (keyfile.c) */
+/* ---------------------------------------------------------------- keys (keyfile.c) */
 
-/* A cosign encrypted private key file; the password comes from $VIGIL_PASSWORD /
- * $COSIGN_PASSWORD, the terminal or standard input (vg_crypto_password_get). */
+/* A cosign encrypted private key, from the file at path or from len bytes of memory (a key
+ * held inline in a configuration; name labels errors). The envelope is checked before the
+ * password is asked for, so a malformed key fails without a prompt; the password comes from
+ * $VIGIL_PASSWORD / $COSIGN_PASSWORD, the terminal or standard input (vg_crypto_password_get).
+ * Errors: those of crypto/ (VG_E_AUTH wrong password, VG_E_PARSE, VG_E_UNSUPPORTED, VG_E_LIMIT
+ * over VG_CRYPTO_KEY_FILE_MAX) and of reading the file, wrapped as "key NAME". */
 VG_NODISCARD int vg_sign_key_load_private(struct vg_crypto_key **out, const char *path,
                                           struct vg_err **err);
+VG_NODISCARD int vg_sign_key_load_private_mem(struct vg_crypto_key **out, const char *name,
+                                              const void *data, size_t len, struct vg_err **err);
+/* A public key (PEM SPKI, PEM PKCS#1 RSA or DER SPKI, crypto/'s allowlist) from a file or from
+ * memory; errors wrapped as "public key NAME". */
+VG_NODISCARD int vg_sign_key_load_public(struct vg_crypto_key **out, const char *path,
+                                         struct vg_err **err);
+VG_NODISCARD int vg_sign_key_load_public_mem(struct vg_crypto_key **out, const char *name,
+                                             const void *data, size_t len, struct vg_err **err);
 
 /* Public keys for verification (key rotation). */
 #define VG_SIGN_MAX_KEYS 256u
 struct vg_sign_keyset {
     struct vg_crypto_key **keys;
-    char **paths;
+    char **paths; /* the file path, or the name given to vg_sign_keyset_add_mem */
     size_t n;
 };
 /* Adds the key in file path, or every *.pub / *.pem file of directory path (sorted by name;
  * none is VG_E_NOTFOUND). Keys outside crypto/'s allowlist (RSA < 2048 bits, curves other
- * than P-256/P-384/P-521) are refused with the reason. */
+ * than P-256/P-384/P-521) are refused with the reason. More than VG_SIGN_MAX_KEYS in the set
+ * is VG_E_LIMIT. */
 VG_NODISCARD int vg_sign_keyset_add(struct vg_sign_keyset *ks, const char *path,
                                     struct vg_err **err);
+/* Adds one public key given as len bytes (a key inline in a policy or a server's
+ * configuration); name labels it in errors and in ks->paths. */
+VG_NODISCARD int vg_sign_keyset_add_mem(struct vg_sign_keyset *ks, const char *name,
+                                        const void *data, size_t len, struct vg_err **err);
 void vg_sign_keyset_dispose(struct vg_sign_keyset *ks);
 
 #endif
