@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Objects as policies see them: kind, name, namespace, labels and every image-bearing
+ * container field of the embedded pod spec (shared/docs/admission.md §3). Also the key check
+ * the loaders share.
+ */
+#include "policy.h"
+#include "policy_int.h"
+
+#include "config/config.h"
+#include "crypto/crypto.h"
+
+#include <string.h>
+
+static const struct {
+    const char *kind;
+    const char *podspec;
+    const char *prefix;
+} kinds[] = {
+    {"Pod", "spec", "spec"},
+    {"Deployment", "spec.template.spec", "spec.template.spec"},
+    {"ReplicaSet", "spec.template.spec", "spec.template.spec"},
+    {"StatefulSet", "spec.template.spec", "spec.template.spec"},
+    {"DaemonSet", "spec.template.spec", "spec.template.spec"},
+    {"Job", "spec.template.spec", "spec.template.spec"},
+    {"ReplicationController", "spec.template.spec", "spec.template.spec"},
+    {"CronJob", "spec.jobTemplate.spec.template.spec", "spec.jobTemplate.spec.template.spec"},
+    {"PodTemplate", "template.spec", "template.spec"},
+};
+
+static const char *const fields[] = {"initContainers", "containers", "ephemeralContainers"};
+
+int
+vg_policy_object_init(struct vg_policy_object *o, const struct vg_config_node *root,
+                      struct vg_err **err)
+{
+    memset(o, 0, sizeof(*o));
+    if (!root || vg_config_node_type(root) != VG_CONFIG_MAP) {
+        return vg_err_set(err, VG_E_PARSE, "object: not a mapping");
+    }
+    o->root = root;
+    o->api_version = vg_policy_node_str(root, "apiVersion");
+    o->kind = vg_policy_node_str(root, "kind");
+    if (!o->kind) {
+        return vg_config_err(err, root, VG_E_PARSE, "object has no kind");
+    }
+    const struct vg_config_node *meta = vg_config_map_get(root, "metadata");
+    o->name = vg_policy_node_str(meta, "name");
+    o->namespace = vg_policy_node_str(meta, "namespace");
+    if (!o->namespace) {
+        o->namespace = "default";
+    }
+    const struct vg_config_node *labels = meta ? vg_config_map_get(meta, "labels") : NULL;
+    o->labels = labels && vg_config_node_type(labels) == VG_CONFIG_MAP ? labels : NULL;
+    const char *prefix = NULL;
+    for (size_t i = 0; i < VG_ARRAY_LEN(kinds); i++) {
+        if (strcmp(kinds[i].kind, o->kind) == 0) {
+            o->podspec = vg_policy_node_path(root, kinds[i].podspec);
+            prefix = kinds[i].prefix;
+        }
+    }
+    if (!o->podspec || vg_config_node_type(o->podspec) != VG_CONFIG_MAP) {
+        o->podspec = NULL;
+        return 0;
+    }
+    for (size_t f = 0; f < VG_ARRAY_LEN(fields); f++) {
+        const struct vg_config_node *seq = vg_config_map_get(o->podspec, fields[f]);
+        if (!seq || vg_config_node_type(seq) != VG_CONFIG_SEQ) {
+            continue;
+        }
+        for (size_t i = 0; i < vg_config_node_len(seq); i++) {
+            const struct vg_config_node *c = vg_config_seq_at(seq, i);
+            struct vg_policy_container ct = {
+                .field = fields[f],
+                .index = i,
+                .name = vg_policy_node_str(c, "name"),
+                .image = vg_policy_node_str(c, "image"),
+                .path = vg_fmt("%s.%s[%zu].image", prefix, fields[f], i),
+                .node = c,
+            };
+            VG_ARRAY_PUSH(o->containers, o->ncontainers, ct);
+        }
+    }
+    return 0;
+}
+
+void
+vg_policy_object_image(struct vg_policy_object *o, const char *image, const char *ns)
+{
+    memset(o, 0, sizeof(*o));
+    o->api_version = "v1";
+    o->kind = "Pod";
+    o->name = "image";
+    o->namespace = ns ? ns : "default";
+    o->owned_image = vg_strdup(image);
+    struct vg_policy_container ct = {
+        .field = "containers",
+        .index = 0,
+        .name = "image",
+        .image = o->owned_image,
+        .path = vg_strdup("spec.containers[0].image"),
+    };
+    VG_ARRAY_PUSH(o->containers, o->ncontainers, ct);
+}
+
+void
+vg_policy_object_dispose(struct vg_policy_object *o)
+{
+    for (size_t i = 0; i < o->ncontainers; i++) {
+        free(o->containers[i].path);
+    }
+    free(o->containers);
+    free(o->owned_image);
+    memset(o, 0, sizeof(*o));
+}
+
+int
+vg_policy_key_check(const struct vg_config_node *n, const char *pem, size_t len,
+                    struct vg_err **err)
+{
+    struct vg_crypto_key *k = NULL;
+    struct vg_err *e = NULL;
+    if (vg_crypto_key_load_public(&k, pem, len, &e) < 0) {
+        char *why = vg_err_format(e);
+        vg_err_free(&e);
+        int rc = vg_config_err(err, n, VG_E_PARSE, "invalid public key: %s", why);
+        free(why);
+        return rc;
+    }
+    vg_crypto_key_free(k);
+    return 0;
+}

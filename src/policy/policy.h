@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * policy: the image policy model, its parsers and a pure evaluation (docs/policy.md).
+ *
+ * A policy set is loaded from YAML files (config/ does the YAML). Each document is one of:
+ *   - vigil's own `vigil.dev/v1 ImagePolicy`;
+ *   - Gatekeeper constraints of the five image templates (K8sAllowedRepos, K8sAllowedReposv2,
+ *     K8sDisallowedRepos, K8sDisallowedTags, K8sImageDigests) and those ConstraintTemplates;
+ *   - Sigstore policy-controller `ClusterImagePolicy` (v1alpha1, v1beta1);
+ *   - Kyverno `ClusterPolicy` / `Policy` image rules (the subset in docs/policy.md).
+ * Each foreign format keeps ITS engine's semantics, look-alike pitfalls included (a Gatekeeper
+ * `gcr.io` repo admits `gcr.io.evil/x`); such entries produce a load warning naming them.
+ * What vigil cannot evaluate (unknown templates, Rego/CUE/CEL, keyless authorities, ...) is
+ * refused at load with FILE:LINE:COL and the reason: never silently allowed.
+ *
+ * Evaluation does no I/O: signature, vulnerability and image-config facts come from the
+ * caller through struct vg_policy_inputs (the CLI and the webhook supply their own).
+ *
+ * Error codes: VG_E_PARSE (malformed or invalid policy), VG_E_UNSUPPORTED (well-formed but not
+ * evaluable by vigil), VG_E_USAGE (bad reference), VG_E_LIMIT, VG_E_NOTFOUND, VG_E_IO.
+ * Thread safety: a loaded set is immutable; vg_policy_eval may run on several threads at once
+ * (the inputs' callbacks must then be thread-safe themselves).
+ */
+#ifndef VG_POLICY_H
+#define VG_POLICY_H
+
+#include "core/core.h"
+
+struct vg_config_node;
+
+/* ---------------------------------------------------------------- references (ref.c) */
+
+/* Longest image string any policy function looks at; longer strings are refused (the
+ * reference grammar allows at most 255 + 128 + 135 characters). */
+#define VG_POLICY_IMAGE_MAX 4096u
+
+/* vigil's normalization (Docker's): "nginx" -> "docker.io/library/nginx:latest",
+ * "a/b@sha256:.." keeps the digest, "h:5000/x:1@sha256:.." keeps both. Caller frees *out.
+ * VG_E_USAGE with the reason for an invalid reference (or one over VG_POLICY_IMAGE_MAX). */
+VG_NODISCARD int vg_policy_ref_normalize(char **out, const char *image, struct vg_err **err);
+/* The name policy-controller matches globs against (go-containerregistry `Name()`):
+ * "index.docker.io/library/nginx:latest", a digest reference as "repo@sha256:<hex>" (a tag next
+ * to the digest is dropped). NULL when go-containerregistry would refuse the reference. */
+char *vg_policy_ref_cip_name(const char *image);
+/* Kyverno's normalized image: "<registry>/<path>:<tag>" or "<registry>/<path>@<digest>",
+ * registry docker.io by default, no "library/" added. NULL when unparseable. */
+char *vg_policy_ref_kyverno(const char *image);
+
+/* ---------------------------------------------------------------- matching (match.c) */
+
+/* vigil globs over normalized names "registry/repository" (docs/policy.md): `*` one run of
+ * characters within a path segment, `?` one character, `**` (a whole segment) any number of
+ * segments. The first segment must be a registry host. NULL when valid, else the reason. */
+const char *vg_policy_glob_check(const char *glob);
+bool vg_policy_glob_match(const char *glob, const char *name);
+/* policy-controller globs: `**` any run, `*` any run without '/', anchored; characters limited
+ * to letters, digits and - _ : / * . @; exactly "*" and "*" "/" "*" are rewritten to Docker Hub. */
+const char *vg_policy_cip_glob_check(const char *glob);
+bool vg_policy_cip_glob_match(const char *glob, const char *name);
+/* Kyverno wildcards: `*` any run (including '/'), `?` one character, anchored. */
+bool vg_policy_wildcard_match(const char *pattern, const char *s);
+
+/* ---------------------------------------------------------------- objects (object.c) */
+
+/* One image-bearing field of the object. */
+struct vg_policy_container {
+    const char *field; /* "containers", "initContainers", "ephemeralContainers" */
+    size_t index;
+    const char *name;  /* may be NULL */
+    const char *image; /* NULL when the container has no image */
+    char *path;        /* "spec.template.spec.containers[0].image" (owned) */
+    const struct vg_config_node *node;
+};
+
+/* A Kubernetes object as admission sees it. Strings and nodes are borrowed from the document
+ * (or from the caller for vg_policy_object_image); containers are owned. */
+struct vg_policy_object {
+    const char *api_version; /* "v1", "apps/v1" */
+    const char *kind;        /* "Pod", "Deployment", ... */
+    const char *name;
+    const char *namespace;                 /* "" for cluster-scoped; "default" when unset */
+    const struct vg_config_node *root;     /* whole object; NULL for a bare image */
+    const struct vg_config_node *labels;   /* mapping or NULL */
+    const struct vg_config_node *podspec;  /* the embedded PodSpec or NULL */
+    const struct vg_config_node *nslabels; /* the namespace's labels, when the caller knows */
+    struct vg_policy_container *containers;
+    size_t ncontainers;
+    char *owned_image; /* vg_policy_object_image only */
+};
+/* Fills o from an object node (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
+ * CronJob, ReplicationController, PodTemplate; anything else has no containers). */
+VG_NODISCARD int vg_policy_object_init(struct vg_policy_object *o,
+                                       const struct vg_config_node *root, struct vg_err **err);
+/* A bare image: a Pod named "image" in namespace ns (NULL: "default") with one container. */
+void vg_policy_object_image(struct vg_policy_object *o, const char *image, const char *ns);
+void vg_policy_object_dispose(struct vg_policy_object *o);
+
+/* ---------------------------------------------------------------- inputs */
+
+enum vg_policy_fact {
+    VG_POLICY_FACT_YES = 0, /* verified / available */
+    VG_POLICY_FACT_NO,      /* checked and negative (bad or missing signature, ...) */
+    VG_POLICY_FACT_UNKNOWN, /* could not be determined (unreachable, no input): a deny */
+};
+
+struct vg_policy_kv {
+    const char *key, *value;
+};
+
+/* Severities as scan/ orders them. */
+enum vg_policy_severity {
+    VG_POLICY_SEV_UNKNOWN = 0,
+    VG_POLICY_SEV_LOW,
+    VG_POLICY_SEV_MEDIUM,
+    VG_POLICY_SEV_HIGH,
+    VG_POLICY_SEV_CRITICAL,
+    VG_POLICY_SEV_COUNT
+};
+struct vg_policy_vulns {
+    size_t total[VG_POLICY_SEV_COUNT]; /* findings per severity */
+    size_t fixed[VG_POLICY_SEV_COUNT]; /* of which a fixed version exists */
+};
+
+/* Facts the caller supplies; any callback may be NULL (the requirement is then "unknown" and
+ * denies). *why (caller of the callback frees) explains a NO or UNKNOWN. */
+struct vg_policy_inputs {
+    void *ctx;
+    /* Does image carry a signature that verifies with key_pem (a PEM public key) and whose
+     * payload holds every annotation? */
+    enum vg_policy_fact (*verify)(void *ctx, const char *image, const char *key_pem,
+                                  const struct vg_policy_kv *annotations, size_t nannotations,
+                                  char **why);
+    enum vg_policy_fact (*vulns)(void *ctx, const char *image, struct vg_policy_vulns *out,
+                                 char **why);
+    /* The image config's user ("" or NULL: root by default). *user is caller-freed. */
+    enum vg_policy_fact (*config_user)(void *ctx, const char *image, char **user, char **why);
+};
+
+/* ---------------------------------------------------------------- sets and decisions */
+
+enum vg_policy_mode {
+    VG_POLICY_ENFORCE = 0, /* a violation denies */
+    VG_POLICY_WARN,        /* a violation is a warning; allowed */
+    VG_POLICY_AUDIT,       /* a violation is recorded only; allowed */
+};
+const char *vg_policy_mode_name(enum vg_policy_mode m);
+
+enum vg_policy_nomatch {
+    VG_POLICY_NOMATCH_DENY = 0, /* policy-controller's default */
+    VG_POLICY_NOMATCH_WARN,
+    VG_POLICY_NOMATCH_ALLOW,
+};
+
+struct vg_policy_set_opts {
+    /* What an image matching no ClusterImagePolicy gets, when the set holds any CIP. */
+    enum vg_policy_nomatch cip_no_match;
+};
+#define VG_POLICY_SET_OPTS_INIT ((struct vg_policy_set_opts){VG_POLICY_NOMATCH_DENY})
+
+struct vg_policy_set;
+struct vg_policy_set *vg_policy_set_new(const struct vg_policy_set_opts *o);
+void vg_policy_set_free(struct vg_policy_set *s);
+/* Loads every document of a YAML file (or buffer; name is what errors print). Documents of
+ * other kinds than the policy formats are refused. */
+VG_NODISCARD int vg_policy_set_load_file(struct vg_policy_set *s, const char *path,
+                                         struct vg_err **err);
+VG_NODISCARD int vg_policy_set_load_buf(struct vg_policy_set *s, const char *name, const void *data,
+                                        size_t len, struct vg_err **err);
+size_t vg_policy_set_count(const struct vg_policy_set *s);
+/* Load-time warnings ("FILE:LINE:COL: K8sAllowedRepos/x: repo 'gcr.io' is a raw string
+ * prefix: it also admits 'gcr.io.evil.example/...'"). */
+size_t vg_policy_set_warning_count(const struct vg_policy_set *s);
+const char *vg_policy_set_warning(const struct vg_policy_set *s, size_t i);
+
+/* One violated requirement. */
+struct vg_policy_reason {
+    char *policy;  /* "FILE:LINE: Kind/name" (+ " rule NAME" for Kyverno) */
+    char *image;   /* the image as written; NULL for an object-level reason */
+    char *path;    /* "spec.containers[0].image" or NULL */
+    char *message; /* what is wrong */
+    enum vg_policy_mode mode;
+};
+
+struct vg_policy_decision {
+    bool allowed; /* no enforce-mode reason */
+    struct vg_policy_reason *reasons;
+    size_t nreasons;
+    size_t napplied; /* (policy, image) pairs evaluated */
+};
+void vg_policy_decision_dispose(struct vg_policy_decision *d);
+
+/* Evaluates every policy of s whose scope matches o. in may be NULL (no facts: every
+ * signature, vulnerability or config requirement is "unknown" and denies). */
+VG_NODISCARD int vg_policy_eval(const struct vg_policy_set *s, const struct vg_policy_object *o,
+                                const struct vg_policy_inputs *in, struct vg_policy_decision *out,
+                                struct vg_err **err);
+
+#endif
