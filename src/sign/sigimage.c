@@ -285,8 +285,10 @@ verify_entry(const struct vg_sign_sig_entry *e, const struct vg_sign_verify_opts
     if (o->check_claims && o->docker_reference &&
         strcmp(p->docker_reference, o->docker_reference) != 0) {
         vg_autofree char *esc = vg_escape(p->docker_reference, strlen(p->docker_reference), 200);
-        rc = vg_err_set(err, VG_E_VERIFY, "payload names docker-reference \"%s\", not %s", esc,
-                        o->docker_reference);
+        rc = vg_err_set(err, VG_E_VERIFY,
+                        "payload names docker-reference \"%s\", not %s (signed for another "
+                        "repository; --ignore-reference accepts an image copied from there)",
+                        esc, o->docker_reference);
         vg_sign_payload_free(p);
         return rc;
     }

@@ -514,6 +514,9 @@ def test_verifies_cosign_legacy_example(vigil, reg, shared_dir, tmp_path):
     # The payloads name registry.example.com/demo/empty, not this loopback registry.
     r = vigil(*args, ref)
     assert r.rc == 1 and "docker-reference" in r.err, r
+    # The failure names the claim, both repositories and the flag that accepts a copy.
+    assert 'names docker-reference "registry.example.com/demo/empty"' in r.err, r
+    assert "--ignore-reference accepts" in r.err, r
     r = vigil(*args, "--ignore-reference", ref)
     assert r.rc == 0, r
     assert [p["optional"] for p in json.loads(r.out)] == [None, {"env": "test"}]
