@@ -196,4 +196,46 @@ VG_NODISCARD int vg_crypto_envelope_decrypt(struct vg_secret **plain, const void
 VG_NODISCARD int vg_crypto_envelope_inspect(const void *pem, size_t len, uint64_t *scrypt_n,
                                             struct vg_err **err);
 
+/* ---------------------------------------------------------------- JOSE (jws.c) */
+
+#define VG_CRYPTO_ES256_SIG_BYTES 64u
+
+/* ES256 (RFC 7518 §3.4): ECDSA P-256 + SHA-256, signature = raw r || s (32 bytes each). Any
+ * other key type is VG_E_USAGE (sign) or VG_E_VERIFY (verify); a signature that is not exactly
+ * 64 bytes or does not verify is VG_E_VERIFY. */
+VG_NODISCARD int vg_crypto_es256_sign(const struct vg_crypto_key *key, const void *data, size_t len,
+                                      uint8_t sig[VG_CRYPTO_ES256_SIG_BYTES], struct vg_err **err);
+VG_NODISCARD int vg_crypto_es256_verify(const struct vg_crypto_key *key, const void *data,
+                                        size_t len, const uint8_t *sig, size_t siglen,
+                                        struct vg_err **err);
+/* The private key as unencrypted PEM `PRIVATE KEY` (PKCS#8), in guarded memory; what
+ * vg_crypto_key_import_pem reads back. For service keys kept in 0600 files. */
+VG_NODISCARD int vg_crypto_key_private_pem(const struct vg_crypto_key *key, struct vg_secret **pem,
+                                           struct vg_err **err);
+
+/* ---------------------------------------------------------------- passwords (passwd.c) */
+
+/* A bcrypt hash: "$2a$", "$2b$" or "$2y$", a two-digit cost 04..31, "$", 53 characters. */
+#define VG_CRYPTO_BCRYPT_LEN 60u
+bool vg_crypto_bcrypt_hash_valid(const char *hash);
+/* Checks password (len bytes, not NUL-terminated) against a bcrypt hash with libxcrypt's
+ * crypt_rn, comparing in constant time. *match is false for a wrong password, one holding a
+ * NUL byte or one longer than VG_CRYPTO_PASSWORD_MAX; bcrypt itself only reads the first 72
+ * bytes. A hash that is not bcrypt is VG_E_UNSUPPORTED. Costs what the hash's cost says
+ * (about 65 ms at cost 10 on a small VM): callers that verify per request cache the result.
+ * Thread safe. */
+VG_NODISCARD int vg_crypto_bcrypt_verify(const char *hash, const void *password, size_t len,
+                                         bool *match, struct vg_err **err);
+
+/* n bytes from the system CSPRNG (libsodium's randombytes_buf). Thread safe. */
+void vg_crypto_random(void *buf, size_t n);
+
+/* Keyed BLAKE2b-256 over length-prefixed parts: a MAC for cache keys such as user+password,
+ * with a per-process random key so the digest reveals nothing outside the process. */
+#define VG_CRYPTO_KEYED_HASH_BYTES     32u
+#define VG_CRYPTO_KEYED_HASH_KEY_BYTES 32u
+void vg_crypto_keyed_hash(uint8_t out[VG_CRYPTO_KEYED_HASH_BYTES],
+                          const uint8_t key[VG_CRYPTO_KEYED_HASH_KEY_BYTES],
+                          const struct vg_str *parts, size_t nparts);
+
 #endif
