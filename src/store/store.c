@@ -230,6 +230,12 @@ vg_store_last_rowid(struct vg_store *s)
     return sqlite3_last_insert_rowid(s->db);
 }
 
+int64_t
+vg_store_changes(struct vg_store *s)
+{
+    return sqlite3_changes64(s->db);
+}
+
 int
 vg_store_prepare(struct vg_store_stmt **out, struct vg_store *s, const char *sql,
                  struct vg_err **err)

@@ -60,6 +60,8 @@ VG_NODISCARD int vg_store_migrate(struct vg_store *s, const char *const *steps, 
 VG_NODISCARD int vg_store_user_version(struct vg_store *s, int64_t *out, struct vg_err **err);
 
 int64_t vg_store_last_rowid(struct vg_store *s);
+/* Rows changed by the last INSERT, UPDATE or DELETE of this connection. */
+int64_t vg_store_changes(struct vg_store *s);
 
 /* Prepared statements. Parameter indexes start at 1, column indexes at 0. */
 VG_NODISCARD int vg_store_prepare(struct vg_store_stmt **out, struct vg_store *s, const char *sql,
