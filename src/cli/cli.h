@@ -91,6 +91,7 @@ VG_CMD(verify_attestation);
 VG_CMD(sign_blob);
 VG_CMD(verify_blob);
 VG_CMD(tree);
+VG_CMD(policy);
 #undef VG_CMD
 
 #endif

@@ -35,6 +35,8 @@ static const struct command commands[] = {
     {"sign-blob", cmd_sign_blob, "sign a file"},
     {"verify-blob", cmd_verify_blob, "verify a file's signature"},
     {"tree", cmd_tree, "list signatures, attestations and SBOMs attached to an image"},
+    {"policy", cmd_policy,
+     "check images against image policies (vigil, Gatekeeper, Sigstore, Kyverno)"},
 };
 
 static void

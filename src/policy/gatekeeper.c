@@ -140,6 +140,7 @@ check_match(const struct vg_config_node *m, struct vg_err **err)
 static void
 warn_prefixes(struct vg_policy_set *s, const struct vg_policy *p, const struct gk *g)
 {
+    const char *who = strstr(p->label, ": ") ? strstr(p->label, ": ") + 2 : p->label;
     for (size_t i = 0; g->list && i < vg_config_node_len(g->list); i++) {
         const struct vg_config_node *n = vg_config_seq_at(g->list, i);
         const char *v = vg_config_node_scalar(n, NULL);
@@ -149,14 +150,14 @@ warn_prefixes(struct vg_policy_set *s, const struct vg_policy *p, const struct g
             vg_policy_set_warn(s, n,
                                "%s: repo '%s' is a raw string prefix (Gatekeeper semantics): it "
                                "also admits '%s.evil.example/x' and '%s-evil'; end it with '/'",
-                               p->label, v, v, v);
+                               who, v, v, v);
         }
         if (g->kind == GK_ALLOWED_V2 && len > 1 && v[len - 1] == '*' && v[len - 2] != '/' &&
             v[len - 2] != ':' && v[len - 2] != '@') {
             vg_policy_set_warn(s, n,
                                "%s: allowedImages entry '%s' is a raw string prefix (Gatekeeper "
                                "semantics): it also admits '%.*s.evil.example/x'; write '%.*s/*'",
-                               p->label, v, (int)len - 1, v, (int)len - 1, v);
+                               who, v, (int)len - 1, v, (int)len - 1, v);
         }
     }
 }

@@ -8,7 +8,7 @@
 #include "policy_int.h"
 
 #include "config/config.h"
-#include "crypto/crypto.h"
+#include "sign/sign.h"
 
 #include <string.h>
 
@@ -120,7 +120,7 @@ vg_policy_key_check(const struct vg_config_node *n, const char *pem, size_t len,
 {
     struct vg_crypto_key *k = NULL;
     struct vg_err *e = NULL;
-    if (vg_crypto_key_load_public(&k, pem, len, &e) < 0) {
+    if (vg_sign_key_load_public_mem(&k, "inline", pem, len, &e) < 0) {
         char *why = vg_err_format(e);
         vg_err_free(&e);
         int rc = vg_config_err(err, n, VG_E_PARSE, "invalid public key: %s", why);
