@@ -34,37 +34,51 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     for item in items:
         cs = getattr(item, "callspec", None)
-        if cs is None or "registry" not in cs.params:
+        impl = cs.params.get("registry", cs.params.get("tls_registry")) if cs else None
+        if impl is None:
             continue
-        impl = cs.params["registry"]
         for m in item.iter_markers("xfail_impl"):
             if m.args[0] == impl:
                 item.add_marker(pytest.mark.xfail(strict=True, reason=f"{impl}: {m.args[1]}"))
 
 
-_started = {}
-
-
-@pytest.fixture(scope="session", params=IMPLS)
-def registry(request, tmp_path_factory):
-    impl = request.param
+def _start(impl, tmp_path_factory, tls=False):
     if impl == "docker-registry":
         why = DockerRegistry.available()
         if why:
             pytest.skip(why)
-        reg = DockerRegistry(tmp_path_factory.mktemp("docker-registry"))
+        reg = DockerRegistry(tmp_path_factory.mktemp("docker-registry"), tls=tls)
     else:
         why = VigilRegistry.available(vigil_bin())
         if why:
             pytest.skip(why)
-        reg = VigilRegistry(tmp_path_factory.mktemp("vigil-registry"), vigil_bin())
+        reg = VigilRegistry(tmp_path_factory.mktemp("vigil-registry"), vigil_bin(), tls=tls)
     reg.start()
-    yield reg
+    return reg
+
+
+def _finish(reg):
     alive = reg.alive()
     reg.stop()
     # A server that died during the session fails the last test that used it, visibly.
-    assert alive, f"{impl} exited during the session: " + \
+    assert alive, f"{reg.name} exited during the session: " + \
         reg.log_path.read_text(errors="replace")[-3000:]
+
+
+@pytest.fixture(scope="session", params=IMPLS)
+def registry(request, tmp_path_factory):
+    reg = _start(request.param, tmp_path_factory)
+    yield reg
+    _finish(reg)
+
+
+@pytest.fixture(scope="session", params=IMPLS)
+def tls_registry(request, tmp_path_factory):
+    """The same implementation serving HTTPS with a self-signed certificate for 127.0.0.1
+    (reg.cert is its own CA)."""
+    reg = _start(request.param, tmp_path_factory, tls=True)
+    yield reg
+    _finish(reg)
 
 
 @pytest.fixture

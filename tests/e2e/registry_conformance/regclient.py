@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import time
 import urllib.parse
@@ -105,10 +106,16 @@ class Client:
     """One TCP connection per request (as skopeo does), no redirect following, no retries:
     every status the server gives is what the test sees."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, cafile: str | None = None):
         u = urllib.parse.urlsplit(base_url)
         self.scheme, self.netloc = u.scheme, u.netloc
         self.base = base_url.rstrip("/")
+        self.ctx = ssl.create_default_context(cafile=cafile) if u.scheme == "https" else None
+
+    def connection(self, timeout: float) -> http.client.HTTPConnection:
+        if self.ctx is not None:
+            return http.client.HTTPSConnection(self.netloc, timeout=timeout, context=self.ctx)
+        return http.client.HTTPConnection(self.netloc, timeout=timeout)
 
     def path_of(self, url: str) -> str:
         """An opaque Location (absolute or relative) made into a request target."""
@@ -126,7 +133,7 @@ class Client:
     def request(self, method: str, target: str, body: bytes | None = None,
                 headers: dict | list | None = None, timeout: float = 30) -> Resp:
         target = self.path_of(target)
-        conn = http.client.HTTPConnection(self.netloc, timeout=timeout)
+        conn = self.connection(timeout)
         try:
             conn.putrequest(method, target, skip_accept_encoding=True)
             items = headers.items() if isinstance(headers, dict) else (headers or [])
@@ -185,15 +192,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def make_cert(d: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (it is its own CA)."""
+    cert, key = d / "tls.crt", d / "tls.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
+                    "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
 def wait_http(url: str, proc: subprocess.Popen, log: Path, what: str, timeout: float = 30):
-    netloc = urllib.parse.urlsplit(url).netloc
+    u = urllib.parse.urlsplit(url)
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{what} exited ({proc.returncode}): " +
                                log.read_text(errors="replace")[-3000:])
         try:
-            conn = http.client.HTTPConnection(netloc, timeout=2)
+            if u.scheme == "https":
+                conn = http.client.HTTPSConnection(u.netloc, timeout=2,
+                                                   context=ssl._create_unverified_context())
+            else:
+                conn = http.client.HTTPConnection(u.netloc, timeout=2)
             conn.request("GET", "/v2/")
             conn.getresponse().read()
             conn.close()
@@ -206,12 +227,15 @@ def wait_http(url: str, proc: subprocess.Popen, log: Path, what: str, timeout: f
 class Impl:
     name = "?"
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, tls: bool = False):
         self.dir = Path(tmp)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
         self.log_path = self.dir / "server.log"
+        self.cert = self.key = None
+        if tls:
+            self.cert, self.key = make_cert(self.dir)
 
     @property
     def host(self) -> str:
@@ -219,7 +243,7 @@ class Impl:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}"
+        return f"{'https' if self.cert else 'http'}://{self.host}"
 
     def ref(self, name: str) -> str:
         return f"{self.host}/{name}"
@@ -268,7 +292,9 @@ class DockerRegistry(Impl):
             "log:", "  level: error", "  accesslog:", "    disabled: true",
             "storage:", "  filesystem:", f"    rootdirectory: {self.dir / 'data'}",
             "  delete:", "    enabled: true",
-            "http:", f"  addr: {self.host}", "  secret: vigil-conformance"]) + "\n")
+            "http:", f"  addr: {self.host}", "  secret: vigil-conformance",
+            *(["  tls:", f"    certificate: {self.cert}", f"    key: {self.key}"]
+              if self.cert else [])]) + "\n")
         return ["docker-registry", "serve", str(cfg)]
 
 
@@ -276,8 +302,8 @@ class VigilRegistry(Impl):
     """`vigil registry serve` with its embedded default storage, plain HTTP on loopback."""
     name = "vigil"
 
-    def __init__(self, tmp: Path, vigil_bin: str):
-        super().__init__(tmp)
+    def __init__(self, tmp: Path, vigil_bin: str, tls: bool = False):
+        super().__init__(tmp, tls)
         self.bin = vigil_bin
 
     @staticmethod
@@ -291,8 +317,9 @@ class VigilRegistry(Impl):
         return None
 
     def command(self) -> list[str]:
+        tls = ["--tls-cert", str(self.cert), "--tls-key", str(self.key)] if self.cert else []
         return [self.bin, "registry", "serve", "--addr", self.host,
-                "--root", str(self.dir / "data")]
+                "--root", str(self.dir / "data"), *tls]
 
 
 # ------------------------------------------------------------------ test content

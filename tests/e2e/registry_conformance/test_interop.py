@@ -2,7 +2,8 @@
 """Real clients against each registry implementation (plain HTTP on 127.0.0.1):
 
 - skopeo: push of a multi-arch OCI index with every platform, pull back byte-for-byte,
-  registry-to-registry copy into a second repository (blob mount);
+  registry-to-registry copy into a second repository (blob mount); podman (vfs storage)
+  pull and push;
 - oras 1.2 (Debian trixie, unpacked by scripts/install-deps): artifact push/pull, `attach`
   and `discover` (the referrers API, or its tag-schema fallback on a registry without it);
 - cosign 2.5 (Debian trixie): sign --key / verify, legacy `.sig` layout and OCI 1.1
@@ -15,6 +16,7 @@ skip with a reason when that is absent.
 import json
 import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -125,6 +127,32 @@ def test_skopeo_copy_between_repositories(registry, client, repo, multiarch):
             assert client.get_blob(dst, d, "HEAD").status == 200
     p = ok(run(["skopeo", "list-tags", "--tls-verify=false", f"docker://{registry.ref(dst)}"]))
     assert json.loads(p.stdout)["Tags"] == ["v2"]
+
+
+def test_podman_pull_push(registry, client, repo, tmp_path, request):
+    """podman (vfs storage, no daemon): pull an image, push it to another repository. podman
+    re-compresses layers on push, so what must survive is the config and its diff_ids."""
+    need("podman")
+    lay, img = images.build_image(tmp_path / "oci", tag="v1",
+                                  layers=[{"etc/os-release": b"ID=debian\n"},
+                                          {"app/bin": bytes(range(256)) * 64}])
+    ok(run([*SKOPEO, "copy", "-q", "--preserve-digests", "--dest-tls-verify=false",
+            f"oci:{lay.path}:v1", f"docker://{registry.ref(repo)}:v1"]))
+    runroot = tempfile.mkdtemp(prefix="vg-pm-")      # podman: runroot <= 50 characters
+    request.addfinalizer(lambda: shutil.rmtree(runroot, ignore_errors=True))
+    pm = ["podman", "--root", tmp_path / "pm-root", "--runroot", runroot,
+          "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"]
+    ok(run([*pm, "pull", "-q", "--tls-verify=false", f"{registry.ref(repo)}:v1"]))
+    ok(run([*pm, "push", "-q", "--tls-verify=false", f"{registry.ref(repo)}:v1",
+            f"docker://{registry.ref(repo)}-copy:v2"]))
+    r = client.get_manifest(f"{repo}-copy", "v2")
+    assert r.status == 200, r
+    cfg = r.json()["config"]["digest"]
+    c = client.get_blob(f"{repo}-copy", cfg)
+    assert c.status == 200, c
+    assert json.loads(c.body)["rootfs"]["diff_ids"] == img.diff_ids
+    for layer in r.json()["layers"]:
+        assert client.get_blob(f"{repo}-copy", layer["digest"], "HEAD").status == 200
 
 
 # ------------------------------------------------------------------ oras
