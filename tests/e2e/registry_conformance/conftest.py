@@ -60,9 +60,15 @@ def _start(impl, tmp_path_factory, tls=False):
 def _finish(reg):
     alive = reg.alive()
     reg.stop()
+    log = reg.log_path.read_text(errors="replace")
     # A server that died during the session fails the last test that used it, visibly.
-    assert alive, f"{reg.name} exited during the session: " + \
-        reg.log_path.read_text(errors="replace")[-3000:]
+    assert alive, f"{reg.name} exited during the session: " + log[-3000:]
+    if reg.name == "vigil":
+        # SIGTERM is a graceful drain (issue #12): exit 0, and under ASan/UBSan no report.
+        for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            assert mark not in log, f"vigil registry: sanitizer report:\n{log[-6000:]}"
+        assert reg.proc.returncode == 0, \
+            f"vigil registry exited {reg.proc.returncode} on SIGTERM:\n{log[-3000:]}"
 
 
 @pytest.fixture(scope="session", params=IMPLS)
