@@ -106,3 +106,11 @@ def repo(request):
 @pytest.fixture(scope="session")
 def content():
     return Content()
+
+
+@pytest.fixture(scope="session")
+def multiarch(tmp_path_factory):
+    """An OCI layout with a two-platform index tagged v1 (tests/e2e/images.py), built once."""
+    import images  # tests/e2e/images.py
+    d = tmp_path_factory.mktemp("multiarch")
+    return images.build_multiarch(d / "oci", tag="v1")

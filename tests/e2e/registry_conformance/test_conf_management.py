@@ -123,3 +123,12 @@ def test_invalid_tag_refused(client, content, repo):
     for bad in ("-leading-dash", "x" * 129):
         r = client.put_manifest(repo, bad, content.manifest, MT_OCI_MANIFEST)
         assert r.status in (400, 404), (bad, r)
+
+
+def test_manifest_put_to_malformed_digest_is_400_with_spec_code(client, repo):
+    """A PUT of an invalid manifest to reference `sha256:totallywrong`: 400 and a spec code."""
+    r = client.put_manifest(repo, "sha256:totallywrong", b'{"schemaVersion": 2, "invalid": ',
+                            MT_OCI_MANIFEST)
+    assert r.status == 400, r
+    codes = r.error_codes()
+    assert codes and codes[0] in SPEC_ERROR_CODES, r

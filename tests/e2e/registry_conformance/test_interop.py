@@ -57,14 +57,6 @@ def need(cmd: str):
 
 
 @pytest.fixture(scope="module")
-def multiarch(tmp_path_factory):
-    need("skopeo")
-    d = tmp_path_factory.mktemp("multiarch")
-    lay, idx, imgs = images.build_multiarch(d / "oci", tag="v1")
-    return lay, idx, imgs
-
-
-@pytest.fixture(scope="module")
 def keys(tmp_path_factory):
     """A cosign key pair made by vigil (cosign's encrypted format)."""
     d = tmp_path_factory.mktemp("keys")
@@ -91,6 +83,7 @@ def tags(client, repo):
 # ------------------------------------------------------------------ skopeo
 
 def test_skopeo_push_pull_multiarch(registry, client, repo, multiarch, tmp_path):
+    need("skopeo")
     lay, idx, imgs = multiarch
     dst = f"docker://{registry.ref(repo)}:v1"
     ok(run([*SKOPEO, "copy", "-q", "--all", "--preserve-digests", "--dest-tls-verify=false",
@@ -113,6 +106,7 @@ def test_skopeo_push_pull_multiarch(registry, client, repo, multiarch, tmp_path)
 
 
 def test_skopeo_copy_between_repositories(registry, client, repo, multiarch):
+    need("skopeo")
     lay, idx, imgs = multiarch
     src, dst = f"{repo}-src", f"{repo}-dst"
     ok(run([*SKOPEO, "copy", "-q", "--all", "--preserve-digests", "--dest-tls-verify=false",
