@@ -88,10 +88,30 @@ void
 vg_policy_object_image(struct vg_policy_object *o, const char *image, const char *ns)
 {
     memset(o, 0, sizeof(*o));
+    const char *nsv = ns ? ns : "default";
+    /* A real Pod document, so that every format (Kyverno patterns included) sees an object.
+     * JSON is YAML: jansson quotes the strings. */
+    json_t *pod = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:[{s:s, s:s}]}}", "apiVersion", "v1",
+                            "kind", "Pod", "metadata", "name", "image", "namespace", nsv, "spec",
+                            "containers", "name", "image", "image", image ? image : "");
+    char *text = pod ? json_dumps(pod, JSON_COMPACT) : NULL;
+    json_decref(pod);
+    struct vg_config_doc *doc = NULL;
+    if (text && vg_config_load_buf(&doc, "<image>", text, strlen(text), NULL, NULL) == 0 &&
+        vg_policy_object_init(o, vg_config_doc_root(doc, 0), NULL) == 0 && o->ncontainers == 1) {
+        free(text);
+        o->owned_doc = doc;
+        return;
+    }
+    free(text);
+    vg_policy_object_dispose(o);
+    vg_config_doc_free(doc);
+    /* Not representable as a document (e.g. invalid UTF-8): a Pod without a root; formats
+     * that need the object refuse to decide it. */
     o->api_version = "v1";
     o->kind = "Pod";
     o->name = "image";
-    o->namespace = ns ? ns : "default";
+    o->namespace = nsv;
     o->owned_image = vg_strdup(image);
     struct vg_policy_container ct = {
         .field = "containers",
@@ -111,6 +131,7 @@ vg_policy_object_dispose(struct vg_policy_object *o)
     }
     free(o->containers);
     free(o->owned_image);
+    vg_config_doc_free(o->owned_doc);
     memset(o, 0, sizeof(*o));
 }
 

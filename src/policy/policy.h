@@ -27,6 +27,7 @@
 #include "core/core.h"
 
 struct vg_config_node;
+struct vg_config_doc;
 
 /* ---------------------------------------------------------------- references (ref.c) */
 
@@ -85,7 +86,8 @@ struct vg_policy_object {
     const struct vg_config_node *nslabels; /* the namespace's labels, when the caller knows */
     struct vg_policy_container *containers;
     size_t ncontainers;
-    char *owned_image; /* vg_policy_object_image only */
+    char *owned_image;               /* vg_policy_object_image only */
+    struct vg_config_doc *owned_doc; /* vg_policy_object_image only: the synthesized Pod */
 };
 /* Fills o from an object node (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
  * CronJob, ReplicationController, PodTemplate; anything else has no containers). */
@@ -181,10 +183,24 @@ struct vg_policy_reason {
     enum vg_policy_mode mode;
 };
 
+/* Per-rule outcomes, for formats with named rules (Kyverno): what policy reports show. */
+enum vg_policy_outcome {
+    VG_POLICY_PASS = 0,
+    VG_POLICY_FAIL,
+    VG_POLICY_SKIP, /* preconditions false, conditional anchors unmet, nothing to check */
+};
+struct vg_policy_rule_result {
+    char *policy; /* as in reasons */
+    char *rule;   /* the rule's name (autogen rules keep the Pod rule's name) */
+    enum vg_policy_outcome outcome;
+};
+
 struct vg_policy_decision {
     bool allowed; /* no enforce-mode reason */
     struct vg_policy_reason *reasons;
     size_t nreasons;
+    struct vg_policy_rule_result *rules;
+    size_t nrules;
     size_t napplied; /* (policy, image) pairs evaluated */
 };
 void vg_policy_decision_dispose(struct vg_policy_decision *d);

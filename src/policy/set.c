@@ -288,6 +288,11 @@ vg_policy_decision_dispose(struct vg_policy_decision *d)
         free(d->reasons[i].message);
     }
     free(d->reasons);
+    for (size_t i = 0; i < d->nrules; i++) {
+        free(d->rules[i].policy);
+        free(d->rules[i].rule);
+    }
+    free(d->rules);
     memset(d, 0, sizeof(*d));
 }
 
