@@ -30,6 +30,9 @@ enum vg_exit {
  * the root cause maps to. */
 int vg_cli_fail(struct vg_err **err, const char *context);
 int vg_cli_exit_for(const struct vg_err *err);
+/* What a reserved error exit code (2..7) means ("usage errors", ...), NULL for any other code:
+ * a `--exit-code N` naming one of them is allowed (as Trivy) but warned about. */
+const char *vg_cli_exit_meaning(long code);
 /* Prints "vigil: <cmd>: <msg>\nTry 'vigil <cmd> --help'." and returns VG_EXIT_USAGE. */
 int vg_cli_usage(const char *cmd, const char *fmt, ...) VG_PRINTF(2, 3);
 /* Opens --output FILE (or stdout for NULL/"-"). Output files are written to a temp name and

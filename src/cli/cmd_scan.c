@@ -48,7 +48,8 @@ static const char HELP[] =
     "  --sbom FILE            rescan an SBOM instead of an image: CycloneDX (JSON, XML)\n"
     "                         or SPDX (JSON, tag-value), from vigil, Trivy or Syft\n"
     "  --no-cache             do not reuse or store the per-image analysis "
-    "cache\n" VG_CLI_HELP_REGISTRY "  -q, --quiet            no progress output\n"
+    "cache\n" VG_CLI_HELP_REGISTRY
+    "  -q, --quiet            no progress, notices or warnings on stderr (errors only)\n"
     "  -h, --help             this help\n"
     "\n"
     "Examples:\n"
@@ -60,7 +61,8 @@ static const char HELP[] =
     "  vigil sbom --format cyclonedx -o app.cdx.json app:1.4 && vigil scan --sbom app.cdx.json\n"
     "\n"
     "Exit codes: 0 ok (or nothing at the listed severities), N from --exit-code when findings\n"
-    "remain, 2 usage, 3 runtime, 4 not found, 5 auth, 6 corrupt input, 7 network.\n";
+    "remain, 2 usage, 3 runtime, 4 not found, 5 auth, 6 corrupt input, 7 network. An N from\n"
+    "2 to 7 is allowed (as Trivy) but cannot be told from those errors: vigil warns.\n";
 
 enum {
     O_SCANNERS = 256,
@@ -310,6 +312,14 @@ cmd_scan(int argc, char **argv)
         free(a.vex.v);
         return rc < 0 ? VG_EXIT_OK : rc;
     }
+    vg_log_set_quiet(a.so.quiet);
+    const char *clash = a.exit_code ? vg_cli_exit_meaning(a.exit_code) : NULL;
+    if (clash) {
+        VG_WARN("scan",
+                "--exit-code %ld is also vigil's exit code for %s (docs/exit-codes.md): "
+                "a script cannot tell findings from that failure",
+                a.exit_code, clash);
+    }
     struct vg_err *err = NULL;
     enum vg_report_format fmt = VG_REPORT_TABLE;
     struct vg_scan_filters loaded = {0};
@@ -336,6 +346,11 @@ cmd_scan(int argc, char **argv)
         vg_autofree char *ctx = vg_fmt("scan %s", what);
         rc = vg_cli_fail(&err, ctx);
         goto out;
+    }
+    if (r->from_cache && !a.so.quiet) {
+        fputs("vigil: image analysis reused from the cache (--no-cache redoes it); "
+              "vulnerabilities matched afresh\n",
+              stderr);
     }
     vg_scan_filter_apply(r, &filter);
     r->list_all_pkgs = a.list_all_pkgs;

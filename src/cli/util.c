@@ -35,6 +35,27 @@ vg_cli_exit_for(const struct vg_err *err)
     return VG_EXIT_RUNTIME;
 }
 
+const char *
+vg_cli_exit_meaning(long code)
+{
+    switch (code) {
+    case VG_EXIT_USAGE:
+        return "usage errors";
+    case VG_EXIT_RUNTIME:
+        return "runtime errors";
+    case VG_EXIT_NOTFOUND:
+        return "'not found'";
+    case VG_EXIT_AUTH:
+        return "refused authentication";
+    case VG_EXIT_CORRUPT:
+        return "corrupt or unsupported input";
+    case VG_EXIT_NETWORK:
+        return "network errors";
+    default:
+        return NULL;
+    }
+}
+
 int
 vg_cli_fail(struct vg_err **err, const char *context)
 {

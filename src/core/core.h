@@ -282,6 +282,9 @@ enum vg_log_level { VG_LOG_ERROR = 0, VG_LOG_WARN, VG_LOG_INFO, VG_LOG_DEBUG, VG
  * Call from main() before threads start. */
 void vg_log_init(const char *spec);
 void vg_log_set_json(bool json);
+/* A command's --quiet: only errors are logged, whatever the levels say (so $VG_LOG=debug with
+ * -q still logs errors only). Call before threads start. */
+void vg_log_set_quiet(bool quiet);
 /* The sink: an fd the caller keeps open (negative: stderr again), or a file opened for
  * appending (0640) that the logger owns. Safe while other threads log. */
 void vg_log_set_fd(int fd);

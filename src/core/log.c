@@ -37,6 +37,7 @@ static const char *const g_level_names[] = {"error", "warn", "info", "debug", "t
 
 /* Configuration: set in main() before any thread starts; read without locking afterwards. */
 static enum vg_log_level g_default = VG_LOG_WARN;
+static enum vg_log_level g_cap = VG_LOG_TRACE; /* vg_log_set_quiet: nothing above ERROR */
 static struct comp_level g_comps[MAX_COMPONENTS];
 static size_t g_ncomps;
 static bool g_json;
@@ -109,6 +110,7 @@ void
 vg_log_init(const char *spec)
 {
     g_default = VG_LOG_WARN;
+    g_cap = VG_LOG_TRACE;
     g_ncomps = 0;
     if (spec) {
         parse_spec(spec);
@@ -180,9 +182,18 @@ vg_log_open_file(const char *path, struct vg_err **err)
     return 0;
 }
 
+void
+vg_log_set_quiet(bool quiet)
+{
+    g_cap = quiet ? VG_LOG_ERROR : VG_LOG_TRACE;
+}
+
 bool
 vg_log_enabled(enum vg_log_level lvl, const char *component)
 {
+    if (lvl > g_cap) {
+        return false;
+    }
     for (size_t i = 0; i < g_ncomps; i++) {
         if (strcmp(g_comps[i].name, component) == 0) {
             return lvl <= g_comps[i].level;

@@ -298,9 +298,6 @@ write_table(FILE *f, const struct vg_scan_report *r, const struct vg_report_opts
     size_t i;
     json_t *res;
     bool color = o && o->color;
-    if (r->from_cache) {
-        fprintf(f, "(image analysis reused from the cache; vulnerabilities matched afresh)\n");
-    }
     json_array_foreach (results, i, res) {
         const char *klass = vg_json_str(res, "Class");
         if (strcmp(klass, "os-pkgs") == 0 || strcmp(klass, "lang-pkgs") == 0) {

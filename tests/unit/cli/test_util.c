@@ -37,3 +37,15 @@ Test(cli_util, exit_code_per_error_code)
         vg_err_free(&err);
     }
 }
+
+Test(cli_util, reserved_exit_codes_are_named)
+{
+    cr_assert_null(vg_cli_exit_meaning(0));
+    cr_assert_null(vg_cli_exit_meaning(1));
+    for (long c = 2; c <= 7; c++) {
+        cr_assert_not_null(vg_cli_exit_meaning(c), "code %ld", c);
+    }
+    cr_assert_str_eq(vg_cli_exit_meaning(VG_EXIT_RUNTIME), "runtime errors");
+    cr_assert_null(vg_cli_exit_meaning(8));
+    cr_assert_null(vg_cli_exit_meaning(255));
+}

@@ -237,6 +237,21 @@ Test(core_log, levels_per_component)
     cr_assert(vg_log_enabled(VG_LOG_TRACE, "oci"));
 }
 
+Test(core_log, quiet_keeps_errors_only_whatever_the_levels)
+{
+    vg_log_init("trace,oci=debug");
+    vg_log_set_quiet(true);
+    cr_assert(vg_log_enabled(VG_LOG_ERROR, "scan"));
+    cr_assert(vg_log_enabled(VG_LOG_ERROR, "oci"));
+    cr_assert_not(vg_log_enabled(VG_LOG_WARN, "scan"));
+    cr_assert_not(vg_log_enabled(VG_LOG_DEBUG, "oci"));
+    vg_log_set_quiet(false);
+    cr_assert(vg_log_enabled(VG_LOG_DEBUG, "oci"));
+    vg_log_set_quiet(true);
+    vg_log_init("info"); /* a fresh set-up is not quiet */
+    cr_assert(vg_log_enabled(VG_LOG_WARN, "scan"));
+}
+
 Test(core_log, environment_selects_level_format_and_file)
 {
     char path[] = "/tmp/vg-test-log-env-XXXXXX";

@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`vigil scan` as users run it from shells and CI: `--exit-code` values that collide with
+vigil's own error codes (docs/exit-codes.md), `-q` (nothing but results and errors), options
+from the environment and a config file (docs/scan-config.md), and what a terminal gets that a
+pipe does not (width-aware tables, progress)."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    from conftest import run_vigil
+    d = tmp_path_factory.mktemp("scancli")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "sample-image.py"), str(d / "image")],
+                   check=True, capture_output=True)
+    db = d / "vulndb.sqlite"
+    r = run_vigil("db", "build", "--from", ROOT / "examples" / "osv", "--db", db)
+    assert r.rc == 0, r
+    return {"image": f"oci:{d / 'image'}:demo", "db": str(db), "dir": d,
+            "env": {"XDG_CACHE_HOME": str(d / "cache")}}
+
+
+def scan(vigil, sample, *args, env=None, cwd=None):
+    e = dict(sample["env"])
+    e.update(env or {})
+    return vigil("scan", "--offline", "--db", sample["db"], *args, sample["image"], env=e,
+                 cwd=cwd)
+
+
+# ---------------------------------------------------------------- --exit-code
+
+
+@pytest.mark.parametrize("code,meaning", [(2, "usage errors"), (3, "runtime errors"),
+                                          (5, "refused authentication"), (7, "network errors")])
+def test_exit_code_colliding_with_reserved_code_warns_and_still_works(vigil, sample, code,
+                                                                      meaning):
+    r = scan(vigil, sample, "--no-cache", "--format", "json", "--severity", "CRITICAL",
+             "--exit-code", str(code))
+    assert r.rc == code, r  # Trivy-compatible: the value is honoured
+    warn = [ln for ln in r.err.splitlines() if "--exit-code" in ln]
+    assert len(warn) == 1, r.err
+    assert f"--exit-code {code} is also vigil's exit code for {meaning}" in warn[0]
+    assert warn[0].startswith("vigil: warn: ")
+
+
+@pytest.mark.parametrize("code", ["0", "1", "8", "42", "255"])
+def test_exit_code_outside_reserved_range_is_silent(vigil, sample, code):
+    r = scan(vigil, sample, "--no-cache", "--format", "json", "--exit-code", code)
+    assert "--exit-code" not in r.err, r
+    assert r.rc == (0 if code == "0" else int(code)), r
+
+
+@pytest.mark.parametrize("code", ["256", "-1", "1000000", "x", "", "3.0"])
+def test_exit_code_outside_0_255_is_a_usage_error(vigil, sample, code):
+    r = scan(vigil, sample, "--exit-code", code)
+    assert r.rc == 2, r
+    assert "--exit-code" in r.err and r.out == ""
+
+
+# ---------------------------------------------------------------- -q
+
+
+def test_quiet_silences_notices_and_warnings_but_not_errors(vigil, sample, tmp_path):
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    first = scan(vigil, sample, "--format", "json", "--severity", "LOW", env=env)
+    assert first.rc == 0, first
+    # Second run: the analysis comes from the cache, and vigil says so on stderr ...
+    again = scan(vigil, sample, "--format", "json", "--exit-code", "3", "--severity", "LOW",
+                 env=env)
+    assert again.rc == 0, again
+    assert "reused from the cache" in again.err, again
+    assert "--exit-code 3" in again.err
+    results = json.loads(first.out)["Results"]
+    assert json.loads(again.out)["Results"] == results  # the notice is not in the report
+    # ... and nothing at all with -q (or --quiet), while the results are the same.
+    for q in ("-q", "--quiet"):
+        quiet = scan(vigil, sample, q, "--format", "json", "--exit-code", "3", "--severity",
+                     "LOW", env=env)
+        assert quiet.rc == 0 and quiet.err == "", quiet
+        assert json.loads(quiet.out)["Results"] == results
+    table = scan(vigil, sample, "-q", env=env)
+    assert table.rc == 0 and table.err == "" and "Total:" in table.out, table
+    assert "cache" not in table.out
+    # Errors still print.
+    r = vigil("scan", "-q", "--offline", "--db", sample["db"], f"oci:{tmp_path}/missing:x",
+              env=env)
+    assert r.rc == 4, r
+    assert r.err.startswith("vigil: error: ") and len(r.err.splitlines()) == 1, r
+
+
+def test_quiet_wins_over_log_levels(vigil, sample, tmp_path):
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "VG_LOG": "trace"}
+    args = ("--format", "json", "--no-cache", "--exit-code", "4", "--severity", "LOW")
+    loud = scan(vigil, sample, *args, env=env)
+    assert loud.rc == 0 and "vigil: warn: --exit-code 4" in loud.err, loud
+    quiet = scan(vigil, sample, "-q", *args, env=env)
+    assert quiet.rc == 0 and quiet.err == "", quiet
