@@ -324,4 +324,17 @@ void vg_registry_auth_token(struct vg_registry_auth *a, const char *query,
                             struct vg_registry_auth_token_resp *resp);
 void vg_registry_auth_token_resp_dispose(struct vg_registry_auth_token_resp *r);
 
+/* ---------------------------------------------------------------- the protocol hook */
+
+/* Whether repo:tag exists: 1 yes, 0 no, < 0 with *err set (the store failed). */
+typedef int (*vg_registry_auth_tag_fn)(void *ud, const char *repo, const char *tag,
+                                       struct vg_err **err);
+struct vg_registry_authz;
+/* Fills *out (registry/authz.h) with an authorizer deciding through a (borrowed: it must
+ * outlive the authorizer); out->free releases only the adapter. tag_exists (may be NULL: then
+ * immutable tags are not enforced) is only called for a manifest PUT by tag in an immutable
+ * repository. */
+void vg_registry_auth_authz(struct vg_registry_authz *out, struct vg_registry_auth *a,
+                            vg_registry_auth_tag_fn tag_exists, void *ud);
+
 #endif

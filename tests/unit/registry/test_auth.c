@@ -6,6 +6,7 @@
  * catalog, immutable tags, and the open mode.
  */
 #include "registry/auth.h"
+#include "registry/authz.h"
 #include "testutil.h"
 
 struct fx {
@@ -303,4 +304,66 @@ Test(registry_auth, open_without_config)
     cr_assert_eq(t.status, 404);
     vg_registry_auth_token_resp_dispose(&t);
     vg_registry_auth_free(a);
+}
+
+static int
+tag_exists_fake(void *ud, const char *repo, const char *tag, struct vg_err **err)
+{
+    int *calls = ud;
+    (*calls)++;
+    if (strcmp(tag, "broken") == 0) {
+        return vg_err_set(err, VG_E_DB, "store down");
+    }
+    return strcmp(repo, "prod/app") == 0 && strcmp(tag, "v1") == 0;
+}
+
+/* The hook's own dispose lives with the protocol layer (server.c); the test needs only this. */
+static void
+res_dispose(struct vg_registry_authz_res *r)
+{
+    free(r->user);
+    free(r->challenge);
+    free(r->message);
+    memset(r, 0, sizeof(*r));
+}
+
+Test(registry_auth, protocol_hook_adapter)
+{
+    struct fx f;
+    setup(&f, false);
+    int calls = 0;
+    struct vg_registry_authz az;
+    vg_registry_auth_authz(&az, f.a, tag_exists_fake, &calls);
+    cr_assert_str_eq(az.name, "htpasswd");
+    vg_autofree char *ci = basic("ci", "ci-pw");
+    struct vg_registry_authz_req q = {
+        .method = "PUT", .authorization = ci, .repo = "prod/app", .actions = VG_REGISTRY_PUSH};
+    struct vg_registry_authz_res r = {0};
+    struct vg_err *err = NULL;
+    TU_ASSERT_OK(az.check(az.ud, &q, &r, &err), err);
+    cr_assert_eq(r.verdict, VG_REGISTRY_ALLOW);
+    cr_assert_str_eq(r.user, "ci");
+    cr_assert_eq(calls, 0, "no tag: no lookup");
+    res_dispose(&r);
+    q.tag = "v1";
+    TU_ASSERT_OK(az.check(az.ud, &q, &r, &err), err);
+    cr_assert_eq(r.verdict, VG_REGISTRY_DENY);
+    cr_assert(strstr(r.message, "immutable"));
+    res_dispose(&r);
+    q.tag = "v2";
+    TU_ASSERT_OK(az.check(az.ud, &q, &r, &err), err);
+    cr_assert_eq(r.verdict, VG_REGISTRY_ALLOW);
+    res_dispose(&r);
+    q.tag = "broken";
+    cr_assert_lt(az.check(az.ud, &q, &r, &err), 0);
+    vg_err_free(&err);
+    res_dispose(&r);
+    q.authorization = NULL;
+    q.tag = NULL;
+    TU_ASSERT_OK(az.check(az.ud, &q, &r, &err), err);
+    cr_assert_eq(r.verdict, VG_REGISTRY_CHALLENGE);
+    cr_assert_str_eq(r.challenge, "Basic realm=\"vigil-registry\"");
+    res_dispose(&r);
+    az.free(az.ud);
+    teardown(&f);
 }
