@@ -72,7 +72,8 @@ enum {
     "                         (default: linux/<host arch>)\n"
 #define VG_CLI_HELP_REGISTRY                                                                       \
     "  --creds USER:PASS      registry credentials (default: docker config.json)\n"                \
-    "  --insecure             skip TLS certificate verification\n"                                 \
+    "  --insecure             skip TLS certificate verification; fall back to HTTP when the\n"     \
+    "                         registry answers in plain HTTP (automatic for localhost)\n"          \
     "  --plain-http           talk HTTP instead of HTTPS to the registry\n"
 /* Stores an image-access option's value in o. Returns true when c was one of them (then the
  * caller is done with it), false for any other code. arg is kept, not copied. */

@@ -66,6 +66,7 @@ vg_http_client_new(struct vg_http_client **out, const struct vg_http_client_opts
                                              : opts->max_retries;
     c->retry_base_ms = opts->retry_base_ms ? opts->retry_base_ms : VG_HTTP_RETRY_BASE_MS;
     c->user_agent = vg_strdup(opts->user_agent ? opts->user_agent : "vigil");
+    c->plain_fallback = opts->plain_fallback;
     *out = c;
     return 0;
 }
@@ -77,6 +78,7 @@ vg_http_client_free(struct vg_http_client *c)
         return;
     }
     curl_share_cleanup(c->share);
+    vg_http_plain_forget(c);
     free(c->ca_file);
     free(c->user_agent);
     free(c);
@@ -349,6 +351,7 @@ xfer_new(struct vg_http_xfer **out, struct vg_http_client *c, const struct vg_ht
     x->method = vg_strdup(method);
     x->url = vg_strdup(url);
     x->sink = sink;
+    x->plain_fallback = c->plain_fallback;
     x->max_body = req->max_body ? req->max_body : DEFAULT_MAX_BODY;
     vg_buf_init(&x->body, sink == VG_SINK_BUF ? x->max_body + 1 : STREAM_PENDING_MAX);
     x->content_length = -1;
@@ -477,6 +480,16 @@ xfer_error(struct vg_http_xfer *x, struct vg_err **err)
     }
     const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result);
     vg_autofree char *esc = vg_escape(detail, strlen(detail), 256);
+    if (vg_http_plain_speaks(x)) {
+        const char *hint = x->plain_fallback == VG_HTTP_PLAIN_NEVER
+                               ? "use an http:// URL"
+                               : "use --plain-http, or --insecure to fall back to HTTP when TLS "
+                                 "fails";
+        return vg_err_set(err, VG_E_NET,
+                          "%s %s: TLS handshake failed: the server seems to speak plain HTTP; "
+                          "%s (%s)",
+                          x->method, u, hint, esc);
+    }
     return vg_err_set(err, VG_E_NET, "%s %s: %s (%s)", x->method, u, curl_reason(x->result), esc);
 }
 
@@ -525,13 +538,13 @@ backoff_sleep(struct vg_http_client *c, struct vg_http_xfer *x, int attempt)
 /* Runs attempts of one (method, url) until a final response or a non-retryable failure. */
 static int
 xfer_attempts(struct vg_http_client *c, const struct vg_http_req *req, const char *method,
-              const char *url, bool with_body, bool with_auth, enum vg_http_sink sink,
+              char **url, bool with_body, bool with_auth, enum vg_http_sink sink,
               struct vg_http_xfer **out, struct vg_err **err)
 {
     bool may_retry = !req->no_retry && !(with_body && req->body_read);
     for (int attempt = 0;; attempt++) {
         struct vg_http_xfer *x = NULL;
-        if (xfer_new(&x, c, req, method, url, with_body, with_auth, sink, NULL, err) < 0) {
+        if (xfer_new(&x, c, req, method, *url, with_body, with_auth, sink, NULL, err) < 0) {
             return -1;
         }
         vg_autoerr struct vg_err *perr = NULL;
@@ -542,7 +555,17 @@ xfer_attempts(struct vg_http_client *c, const struct vg_http_req *req, const cha
         }
         bool more = may_retry && attempt < c->max_retries;
         if (x->cb_err || (x->done && x->result != CURLE_OK && !x->headers_done)) {
-            if (more && !x->cb_err && retryable_curl(x->result)) {
+            char *plain = x->cb_err ? NULL : vg_http_plain_fallback_url(c, x);
+            if (plain) {
+                /* Not a retry: the same request once more, over the protocol the server speaks
+                 * (a streamed body has not been read yet: the handshake failed first). */
+                free(*url);
+                *url = plain;
+                vg_http_xfer_free(x);
+                attempt--;
+                continue;
+            }
+            if (more && !x->cb_err && retryable_curl(x->result) && !vg_http_plain_speaks(x)) {
                 VG_DEBUG("net", "%s: %s, retrying", method, curl_reason(x->result));
                 vg_http_xfer_free(x);
                 backoff_sleep(c, NULL, attempt);
@@ -577,13 +600,17 @@ vg_http_xfer_start(struct vg_http_client *c, const struct vg_http_req *req, enum
         return vg_err_set(err, VG_E_USAGE, "HTTP request without a URL");
     }
     vg_autofree char *method = vg_strdup(req->method ? req->method : "GET");
-    vg_autofree char *url = vg_strdup(req->url);
+    vg_autofree char *url = vg_http_plain_effective_url(c, req->url);
+    vg_autofree char *origin = NULL; /* the first URL as requested (after any plain fallback) */
     bool with_body = req->body || req->body_read;
     bool with_auth = true;
     for (unsigned redirects = 0;; redirects++) {
         struct vg_http_xfer *x = NULL;
-        if (xfer_attempts(c, req, method, url, with_body, with_auth, sink, &x, err) < 0) {
+        if (xfer_attempts(c, req, method, &url, with_body, with_auth, sink, &x, err) < 0) {
             return -1;
+        }
+        if (!origin) {
+            origin = vg_strdup(url);
         }
         const char *loc = vg_http_hdrs_get(&x->hdrs, "Location", 0);
         if (req->no_redirect || !is_redirect(x->status) || !loc) {
@@ -613,7 +640,7 @@ vg_http_xfer_start(struct vg_http_client *c, const struct vg_http_req *req, enum
             return vg_err_set(err, VG_E_NET, "%s %s: redirect to a non-HTTP URL", method, shown);
         }
         /* Once the chain leaves the original origin, credentials stay behind for good. */
-        if (!vg_http_url_same_origin(req->url, next)) {
+        if (!vg_http_url_same_origin(origin, next)) {
             with_auth = false;
         }
         if (st == 303 || ((st == 301 || st == 302) && strcmp(method, "POST") == 0)) {
@@ -773,8 +800,9 @@ vg_http_do_many(struct vg_http_client *c, const struct vg_http_req *reqs,
                 continue; /* vg_http_do reports or streams it */
             }
             const char *method = r->method ? r->method : "GET";
-            if (xfer_new(&xs[i], c, r, method, r->url, r->body != NULL, true, VG_SINK_BUF, m,
-                         NULL) == 0) {
+            vg_autofree char *url = vg_http_plain_effective_url(c, r->url);
+            if (xfer_new(&xs[i], c, r, method, url, r->body != NULL, true, VG_SINK_BUF, m, NULL) ==
+                0) {
                 curl_easy_setopt(xs[i]->easy, CURLOPT_PRIVATE, (char *)xs[i]);
             }
         }

@@ -47,8 +47,19 @@ VG_NODISCARD int vg_net_init(struct vg_err **err);
 /* Releases what vg_net_init set up; call once after every client is freed. */
 void vg_net_cleanup(void);
 
+/* What to do when an https:// URL's server answers the TLS handshake in plain HTTP (OpenSSL's
+ * "wrong version number"), as go-containerregistry does for registries: retry that request
+ * over http:// and send the client's later requests to that host and port over http:// too. */
+enum vg_http_plain_fallback {
+    VG_HTTP_PLAIN_NEVER = 0, /* fail, saying that the server seems to speak plain HTTP */
+    VG_HTTP_PLAIN_LOOPBACK,  /* fall back for localhost, 127.0.0.0/8 and [::1]; for any other
+                                host fail with a hint to --plain-http or --insecure */
+    VG_HTTP_PLAIN_ANY,       /* fall back for every host (a registry client with --insecure) */
+};
+
 struct vg_http_client_opts {
-    bool insecure;          /* skip TLS peer and host verification */
+    bool insecure; /* skip TLS peer and host verification */
+    enum vg_http_plain_fallback plain_fallback;
     const char *ca_file;    /* extra CA bundle (PEM), or NULL for the system store */
     long connect_timeout_s; /* 0: VG_HTTP_CONNECT_TIMEOUT_S */
     long low_speed_time_s;  /* 0: VG_HTTP_LOW_SPEED_TIME_S */

@@ -2,7 +2,8 @@
  *
  * URL helpers on curl's URL API: redaction for messages (no userinfo, query or fragment),
  * resolution of relative Location/Link targets, origin comparison for credential forwarding,
- * query escaping, and the RFC 8288 Link header's rel="next" target (tag-list pagination).
+ * query escaping, the host checks of the plain-HTTP fallback, and the RFC 8288 Link header's
+ * rel="next" target (tag-list pagination).
  */
 #include "xfer_int.h"
 
@@ -133,4 +134,68 @@ vg_http_query_escape(const char *s)
         return vg_strdup("");
     }
     return vg_buf_take(&b, NULL);
+}
+
+char *
+vg_http_url_host_port(const char *url)
+{
+    vg_autourl CURLU *u = url_parse(url);
+    if (!u) {
+        return NULL;
+    }
+    vg_autofree char *h = url_part(u, CURLUPART_HOST, 0);
+    vg_autofree char *p = url_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+    if (!h || !p) {
+        return NULL;
+    }
+    return vg_fmt("%s:%s", h, p);
+}
+
+/* A dotted quad whose first octet is 127 (each part 0..255, digits only). */
+static bool
+is_ipv4_loopback(const char *h)
+{
+    struct vg_str rest = vg_str_c(h), part;
+    uint64_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        bool more = vg_str_cut(rest, '.', &part, &rest);
+        if (vg_parse_u64(part, 255, &v) < 0 || (i == 0 && v != 127) || (more != (i < 3))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+vg_http_url_is_loopback(const char *url)
+{
+    vg_autourl CURLU *u = url_parse(url);
+    if (!u) {
+        return false;
+    }
+    vg_autofree char *h = url_part(u, CURLUPART_HOST, 0);
+    if (!h) {
+        return false;
+    }
+    return strcasecmp(h, "localhost") == 0 || strcmp(h, "[::1]") == 0 || is_ipv4_loopback(h);
+}
+
+char *
+vg_http_url_to_plain(const char *url)
+{
+    vg_autourl CURLU *u = url_parse(url);
+    if (!u) {
+        return NULL;
+    }
+    vg_autofree char *scheme = url_part(u, CURLUPART_SCHEME, 0);
+    if (!scheme || strcasecmp(scheme, "https") != 0) {
+        return NULL;
+    }
+    /* Keep the port the https URL addressed, implicit 443 included: only the protocol changes. */
+    vg_autofree char *port = url_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+    if (!port || curl_url_set(u, CURLUPART_SCHEME, "http", 0) != CURLUE_OK ||
+        curl_url_set(u, CURLUPART_PORT, port, 0) != CURLUE_OK) {
+        return NULL;
+    }
+    return url_part(u, CURLUPART_URL, 0);
 }

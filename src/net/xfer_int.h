@@ -18,6 +18,9 @@ struct vg_http_client {
     int max_retries;
     unsigned retry_base_ms;
     char *user_agent;
+    enum vg_http_plain_fallback plain_fallback;
+    char **plain_origins; /* "host:port" found to speak plain HTTP (at most PLAIN_ORIGINS_MAX) */
+    size_t nplain, plain_cap;
 };
 
 struct vg_http_hdrs {
@@ -36,6 +39,7 @@ struct vg_http_xfer {
     char *method;
     char *url;
     enum vg_http_sink sink;
+    enum vg_http_plain_fallback plain_fallback; /* the client's, for the error's hint */
     struct vg_buf body; /* VG_SINK_BUF: the response body; VG_SINK_STREAM: pending bytes */
     size_t pend_off;    /* VG_SINK_STREAM: bytes of `body` already handed out */
     size_t max_body;    /* VG_SINK_BUF bound for 2xx responses */
@@ -62,5 +66,26 @@ int vg_http_xfer_start(struct vg_http_client *c, const struct vg_http_req *req,
 int vg_http_xfer_finish(struct vg_http_xfer *x, struct vg_err **err);
 void vg_http_xfer_free(struct vg_http_xfer *x);
 const char *vg_http_hdrs_get(const struct vg_http_hdrs *h, const char *name, size_t idx);
+
+/* plain.c. True when x failed because its server answered TLS in plain HTTP. */
+bool vg_http_plain_speaks(const struct vg_http_xfer *x);
+/* The URL to request: url itself, or its http:// form once its host and port were found to
+ * speak plain HTTP. Caller frees. */
+char *vg_http_plain_effective_url(const struct vg_http_client *c, const char *url);
+/* After x failed: the http:// URL to repeat it with when its server speaks plain HTTP and the
+ * client's policy allows the fallback for its host (remembered for later requests), else
+ * NULL. Caller frees. */
+char *vg_http_plain_fallback_url(struct vg_http_client *c, const struct vg_http_xfer *x);
+/* Releases the remembered hosts (client teardown). */
+void vg_http_plain_forget(struct vg_http_client *c);
+
+/* url.c: "host:port" of an absolute URL (the scheme's default port when none is given), or
+ * NULL when it does not parse. Caller frees. */
+char *vg_http_url_host_port(const char *url);
+/* True when the URL's host is localhost, an IPv4 address in 127.0.0.0/8 or [::1]. */
+bool vg_http_url_is_loopback(const char *url);
+/* The URL with its https scheme replaced by http (host, port and path kept), or NULL when it
+ * is not an https URL. Caller frees. */
+char *vg_http_url_to_plain(const char *url);
 
 #endif

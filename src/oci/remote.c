@@ -88,6 +88,9 @@ vg_oci_remote_client_new(const struct vg_oci_ref *ref, const struct vg_oci_open_
     }
     struct vg_http_client_opts ho = VG_HTTP_CLIENT_OPTS_INIT;
     ho.insecure = o->insecure;
+    /* As go-containerregistry (Trivy, crane): a loopback registry, or any with --insecure, that
+     * answers TLS in plain HTTP is spoken to in HTTP. */
+    ho.plain_fallback = o->insecure ? VG_HTTP_PLAIN_ANY : VG_HTTP_PLAIN_LOOPBACK;
     ho.ca_file = o->ca_file;
     struct vg_oci_remote_client *c = vg_calloc(1, sizeof(*c));
     if (vg_http_client_new(&c->http, &ho, err) < 0) {

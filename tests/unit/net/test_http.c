@@ -25,6 +25,7 @@ struct srv {
     void *ud;
     char *reqs[64];
     size_t nreq;
+    size_t tls_hellos; /* TLS handshakes refused in plain HTTP */
 };
 
 static char *
@@ -65,6 +66,18 @@ srv_main(void *p)
         int c = accept(s->fd, NULL, NULL);
         if (c < 0) {
             return NULL;
+        }
+        unsigned char first = 0;
+        if (recv(c, &first, 1, MSG_PEEK) == 1 && first == 0x16) {
+            /* A TLS ClientHello: answer as a plain HTTP server does (its status line is read
+             * by the TLS client as a record of an unknown version). */
+            static const char bad[] = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
+            if (write(c, bad, sizeof(bad) - 1) < 0) {
+                /* the client may be gone already */
+            }
+            close(c);
+            s->tls_hellos++;
+            continue;
         }
         char *req = read_request(c);
         size_t idx = s->nreq;
@@ -789,6 +802,118 @@ Test(net_http, do_many_reports_transport_failures_per_request)
     }
     free(u0);
     free(u1);
+    vg_http_client_free(c);
+    srv_stop(&s);
+}
+
+/* ---------------------------------------------------------------- plain-HTTP fallback */
+
+static char *
+tls_url(int port, const char *host, const char *path)
+{
+    char *u = NULL;
+    cr_assert_gt(asprintf(&u, "https://%s:%d%s", host, port, path), 0);
+    return u;
+}
+
+static struct vg_http_client *
+fallback_client(enum vg_http_plain_fallback f)
+{
+    struct vg_http_client_opts o = VG_HTTP_CLIENT_OPTS_INIT;
+    o.retry_base_ms = 1;
+    o.plain_fallback = f;
+    struct vg_http_client *c = NULL;
+    cr_assert_eq(vg_http_client_new(&c, &o, NULL), 0);
+    return c;
+}
+
+Test(net_http, loopback_https_falls_back_to_plain_http_once)
+{
+    struct srv s;
+    srv_start(&s, h_hello, NULL);
+    struct vg_http_client *c = fallback_client(VG_HTTP_PLAIN_LOOPBACK);
+    char *u = tls_url(s.port, "127.0.0.1", "/x");
+    struct vg_http_req req = {.url = u};
+    struct vg_http_resp r;
+    cr_assert_eq(vg_http_do(c, &req, &r, NULL), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq((char *)r.body.data, "hello");
+    cr_assert(strncmp(r.url, "http://127.0.0.1:", 17) == 0, "%s", r.url);
+    vg_http_resp_dispose(&r);
+    cr_assert_eq(s.tls_hellos, 1);
+    /* Later requests to that host and port go straight to HTTP, streams included. */
+    cr_assert_eq(vg_http_do(c, &req, &r, NULL), 0);
+    vg_http_resp_dispose(&r);
+    struct vg_http_stream *st = NULL;
+    cr_assert_eq(vg_http_stream_open(c, &req, false, &st, NULL), 0);
+    vg_http_stream_close(st);
+    cr_assert_eq(s.tls_hellos, 1);
+    cr_assert_eq(s.nreq, 3);
+    free(u);
+    vg_http_client_free(c);
+    srv_stop(&s);
+}
+
+Test(net_http, localhost_falls_back_too)
+{
+    struct srv s;
+    srv_start(&s, h_hello, NULL);
+    struct vg_http_client *c = fallback_client(VG_HTTP_PLAIN_LOOPBACK);
+    char *u = tls_url(s.port, "localhost", "/x");
+    struct vg_http_req req = {.url = u};
+    struct vg_http_resp r;
+    struct vg_err *err = NULL;
+    int rc = vg_http_do(c, &req, &r, &err);
+    if (rc < 0) {
+        /* localhost resolved to ::1 only, where nothing listens: not this test's subject. */
+        cr_assert_eq(s.tls_hellos, 0);
+        vg_err_free(&err);
+    } else {
+        cr_assert_eq(r.status, 200);
+        cr_assert_eq(s.tls_hellos, 1);
+        vg_http_resp_dispose(&r);
+    }
+    free(u);
+    vg_http_client_free(c);
+    srv_stop(&s);
+}
+
+Test(net_http, no_fallback_without_policy_and_a_clear_message)
+{
+    struct srv s;
+    srv_start(&s, h_hello, NULL);
+    struct vg_http_client *c = fallback_client(VG_HTTP_PLAIN_NEVER);
+    char *u = tls_url(s.port, "127.0.0.1", "/x");
+    struct vg_http_req req = {.url = u};
+    struct vg_http_resp r;
+    struct vg_err *err = NULL;
+    cr_assert_lt(vg_http_do(c, &req, &r, &err), 0);
+    cr_assert_eq(vg_err_code(err), VG_E_NET);
+    char *msg = vg_err_format(err);
+    cr_assert(strstr(msg, "seems to speak plain HTTP; use an http:// URL"), "%s", msg);
+    cr_assert(strstr(msg, "wrong version number"), "%s", msg);
+    free(msg);
+    vg_err_free(&err);
+    /* A deterministic failure is not retried. */
+    cr_assert_eq(s.tls_hellos, 1);
+    cr_assert_eq(s.nreq, 0);
+    free(u);
+    vg_http_client_free(c);
+    srv_stop(&s);
+}
+
+Test(net_http, any_policy_falls_back_for_every_host)
+{
+    struct srv s;
+    srv_start(&s, h_hello, NULL);
+    struct vg_http_client *c = fallback_client(VG_HTTP_PLAIN_ANY);
+    char *u = tls_url(s.port, "127.0.0.1", "/x");
+    struct vg_http_req req = {.url = u};
+    struct vg_http_resp r;
+    cr_assert_eq(vg_http_do(c, &req, &r, NULL), 0);
+    cr_assert_eq(r.status, 200);
+    vg_http_resp_dispose(&r);
+    free(u);
     vg_http_client_free(c);
     srv_stop(&s);
 }

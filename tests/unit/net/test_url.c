@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "net/net.h"
+#include "net/xfer_int.h"
 
 static void
 check_redact(const char *in, const char *want)
@@ -90,3 +91,40 @@ init(void)
     cr_assert_eq(vg_net_init(NULL), 0);
 }
 TestSuite(net_url, .init = init);
+
+Test(net_url, loopback_hosts)
+{
+    cr_assert(vg_http_url_is_loopback("https://localhost:5000/v2/"));
+    cr_assert(vg_http_url_is_loopback("https://LocalHost/v2/"));
+    cr_assert(vg_http_url_is_loopback("https://127.0.0.1:5000/v2/"));
+    cr_assert(vg_http_url_is_loopback("https://127.1.2.3/v2/"));
+    cr_assert(vg_http_url_is_loopback("https://[::1]:5000/v2/"));
+    cr_assert_not(vg_http_url_is_loopback("https://128.0.0.1/v2/"));
+    cr_assert_not(vg_http_url_is_loopback("https://127.0.0.1.example.com/v2/"));
+    /* curl's parser normalizes the short IPv4 forms the resolver accepts (127.1 = 127.0.0.1) */
+    cr_assert(vg_http_url_is_loopback("https://127.1:5000/v2/"));
+    cr_assert_not(vg_http_url_is_loopback("https://127.0.0.256/v2/"));
+    cr_assert_not(vg_http_url_is_loopback("https://localhost.example.com/v2/"));
+    cr_assert_not(vg_http_url_is_loopback("https://[::2]/v2/"));
+    cr_assert_not(vg_http_url_is_loopback("https://registry.example.com/v2/"));
+    cr_assert_not(vg_http_url_is_loopback("garbage"));
+}
+
+Test(net_url, to_plain_keeps_host_port_and_path)
+{
+    char *p = vg_http_url_to_plain("https://127.0.0.1:5000/v2/x/manifests/latest?n=1");
+    cr_assert_str_eq(p, "http://127.0.0.1:5000/v2/x/manifests/latest?n=1");
+    free(p);
+    /* The server that answered in plain HTTP listens on 443: keep talking to it. */
+    p = vg_http_url_to_plain("https://localhost/v2/");
+    cr_assert_str_eq(p, "http://localhost:443/v2/");
+    free(p);
+    cr_assert_null(vg_http_url_to_plain("http://localhost/v2/"));
+    cr_assert_null(vg_http_url_to_plain("garbage"));
+    p = vg_http_url_host_port("https://A.example:5000/x");
+    cr_assert_str_eq(p, "A.example:5000");
+    free(p);
+    p = vg_http_url_host_port("https://a.example/x");
+    cr_assert_str_eq(p, "a.example:443");
+    free(p);
+}
