@@ -96,6 +96,7 @@ VG_CMD(sign_blob);
 VG_CMD(verify_blob);
 VG_CMD(tree);
 VG_CMD(policy);
+VG_CMD(registry);
 #undef VG_CMD
 
 #endif

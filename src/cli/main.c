@@ -37,6 +37,7 @@ static const struct command commands[] = {
     {"tree", cmd_tree, "list signatures, attestations and SBOMs attached to an image"},
     {"policy", cmd_policy,
      "check images against image policies (vigil, Gatekeeper, Sigstore, Kyverno)"},
+    {"registry", cmd_registry, "run an OCI registry (registry serve)"},
 };
 
 static void

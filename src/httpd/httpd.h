@@ -104,6 +104,8 @@ const char *vg_httpd_path(const struct vg_httpd_req *r);
 /* A query parameter, percent-decoded ("+" stays "+"); NULL when absent or when it decodes to
  * something with a NUL byte. */
 const char *vg_httpd_query(struct vg_httpd_req *r, const char *key);
+/* The raw query (after '?', not decoded) or NULL, for protocol grammars that parse it whole. */
+const char *vg_httpd_query_string(const struct vg_httpd_req *r);
 const char *vg_httpd_header(const struct vg_httpd_req *r, const char *name);
 const char *vg_httpd_remote(const struct vg_httpd_req *r);
 /* The client's X-Request-Id when it is short and plain, else a generated one; echoed back. */

@@ -243,6 +243,12 @@ vg_httpd_query(struct vg_httpd_req *r, const char *key)
 }
 
 const char *
+vg_httpd_query_string(const struct vg_httpd_req *r)
+{
+    return r->query;
+}
+
+const char *
 vg_httpd_header(const struct vg_httpd_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, name);

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * `vigil registry serve`: flags and the YAML config (config/) into httpd and registry options,
+ * then serve until SIGTERM/SIGINT. Flags win over the config file. The protocol lives in
+ * registry/, the HTTP machinery in httpd/; this file only wires them.
+ */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "config/config.h"
+#include "httpd/httpd.h"
+#include "registry/registry.h"
+
+static const char registry_help[] = "Usage: vigil registry serve [OPTIONS]\n"
+                                    "\n"
+                                    "Run an OCI Distribution v1.1 registry (docs/registry.md).\n";
+
+static const char serve_help[] =
+    "Usage: vigil registry serve --root DIR [--addr HOST:PORT] [--tls-cert C --tls-key K]\n"
+    "                            [--config FILE] [--access-log PATH]\n"
+    "\n"
+    "Serve an OCI Distribution v1.1 registry: blobs and manifests under DIR (content-addressed\n"
+    "files and a SQLite metadata database, DIR/meta.db), pushes verified before they become\n"
+    "visible, the referrers API, tag and manifest deletes. With no authentication configured the\n"
+    "registry is open to every client that can reach it (it says so at start).\n"
+    "\n"
+    "Options:\n"
+    "  --addr HOST:PORT       listen address (default 127.0.0.1:5000; port 0 picks one)\n"
+    "  --root DIR             storage root (created when missing)\n"
+    "  --tls-cert FILE        PEM certificate chain; with --tls-key serves HTTPS\n"
+    "  --tls-key FILE         PEM private key (reloaded with the certificate on SIGHUP)\n"
+    "  --config FILE          YAML configuration (keys: addr, root, tls: {cert, key},\n"
+    "                         access-log); flags override it\n"
+    "  --access-log PATH      JSON access log: '-' stderr (default), 'off', or a file\n"
+    "  -h, --help             show this help\n"
+    "\n"
+    "Examples:\n"
+    "  vigil registry serve --root ./data\n"
+    "  vigil registry serve --addr 0.0.0.0:5443 --root /srv/registry \\\n"
+    "      --tls-cert cert.pem --tls-key key.pem\n"
+    "  vigil registry serve --config /etc/vigil/registry.yaml\n"
+    "  skopeo copy --dest-tls-verify=false oci:img:latest docker://127.0.0.1:5000/app:1\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT drain and stop; SIGHUP reloads TLS and reopens the access log.\n"
+    "Prints 'vigil: registry listening on URL' on stderr once it accepts requests.\n";
+
+struct serve_opts {
+    const char *addr;
+    const char *root;
+    const char *tls_cert;
+    const char *tls_key;
+    const char *config;
+    const char *access_log;
+};
+
+static int
+load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **err)
+{
+    static const char *const top[] = {"addr", "root", "tls", "access-log"};
+    static const char *const tls[] = {"cert", "key"};
+    if (vg_config_load_file(doc, o->config, NULL, err) < 0) {
+        return -1;
+    }
+    if (vg_config_doc_count(*doc) != 1) {
+        return vg_err_set(err, VG_E_PARSE, "%s: expected exactly one YAML document", o->config);
+    }
+    const struct vg_config_node *root = vg_config_doc_root(*doc, 0);
+    const struct vg_config_node *t = NULL;
+    const char *addr, *dir, *alog, *cert, *key;
+    if (vg_config_check_keys(root, NULL, top, VG_ARRAY_LEN(top), err) < 0 ||
+        vg_config_get_str(root, "addr", NULL, &addr, err) < 0 ||
+        vg_config_get_str(root, "root", NULL, &dir, err) < 0 ||
+        vg_config_get_str(root, "access-log", NULL, &alog, err) < 0 ||
+        vg_config_get_map(root, "tls", &t, err) < 0) {
+        return -1;
+    }
+    cert = key = NULL;
+    if (t && (vg_config_check_keys(t, "tls", tls, VG_ARRAY_LEN(tls), err) < 0 ||
+              vg_config_get_str(t, "cert", NULL, &cert, err) < 0 ||
+              vg_config_get_str(t, "key", NULL, &key, err) < 0)) {
+        return -1;
+    }
+    /* flags win */
+    o->addr = o->addr ? o->addr : addr;
+    o->root = o->root ? o->root : dir;
+    o->access_log = o->access_log ? o->access_log : alog;
+    o->tls_cert = o->tls_cert ? o->tls_cert : cert;
+    o->tls_key = o->tls_key ? o->tls_key : key;
+    return 0;
+}
+
+static int
+serve(struct serve_opts *o)
+{
+    struct vg_err *err = NULL;
+    struct vg_config_doc *doc = NULL;
+    if (o->config && load_config(o, &doc, &err) < 0) {
+        vg_config_doc_free(doc);
+        return vg_cli_fail(&err, "registry serve: config");
+    }
+    int rc = VG_EXIT_OK;
+    if (!o->root) {
+        rc = vg_cli_usage("registry serve", "--root DIR is required (or 'root:' in --config)");
+    } else if (!o->tls_cert != !o->tls_key) {
+        rc = vg_cli_usage("registry serve", "--tls-cert and --tls-key go together");
+    }
+    struct vg_registry *reg = NULL;
+    struct vg_httpd *h = NULL;
+    struct vg_httpd_config hc = {
+        .addr = o->addr ? o->addr : "127.0.0.1:5000",
+        .tls_cert = o->tls_cert,
+        .tls_key = o->tls_key,
+        .access_log = o->access_log,
+    };
+    struct vg_registry_opts ro = {.root = o->root};
+    if (rc == VG_EXIT_OK &&
+        (vg_registry_new(&reg, &ro, &err) < 0 || !(h = vg_httpd_new(&hc, &err)) ||
+         vg_registry_mount(reg, h, &err) < 0 || vg_httpd_start(h, &err) < 0)) {
+        rc = vg_cli_fail(&err, "registry serve");
+    }
+    if (rc == VG_EXIT_OK) {
+        vg_httpd_set_ready(h, true);
+        fprintf(stderr,
+                "vigil: warning: no authentication configured: the registry is open to every "
+                "client that can reach it\n");
+        const char *colon = strrchr(hc.addr, ':');
+        vg_autofree char *host =
+            colon ? vg_strndup(hc.addr, (size_t)(colon - hc.addr)) : vg_strdup(hc.addr);
+        fprintf(stderr, "vigil: registry listening on %s://%s:%u (root %s)\n",
+                vg_httpd_is_tls(h) ? "https" : "http", host, vg_httpd_port(h), o->root);
+        fflush(stderr);
+        if (vg_httpd_run(h, 30, &err) < 0) {
+            rc = vg_cli_fail(&err, "registry serve");
+        }
+    }
+    vg_httpd_free(h);
+    vg_registry_free(reg);
+    vg_config_doc_free(doc);
+    return rc;
+}
+
+static int
+cmd_registry_serve(int argc, char **argv)
+{
+    enum { OPT_ADDR = 1000, OPT_ROOT, OPT_CERT, OPT_KEY, OPT_CONFIG, OPT_ALOG };
+    static const struct option opts[] = {
+        {"addr", required_argument, NULL, OPT_ADDR},
+        {"root", required_argument, NULL, OPT_ROOT},
+        {"tls-cert", required_argument, NULL, OPT_CERT},
+        {"tls-key", required_argument, NULL, OPT_KEY},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"access-log", required_argument, NULL, OPT_ALOG},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct serve_opts o = {0};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_ADDR:
+            o.addr = optarg;
+            break;
+        case OPT_ROOT:
+            o.root = optarg;
+            break;
+        case OPT_CERT:
+            o.tls_cert = optarg;
+            break;
+        case OPT_KEY:
+            o.tls_key = optarg;
+            break;
+        case OPT_CONFIG:
+            o.config = optarg;
+            break;
+        case OPT_ALOG:
+            o.access_log = optarg;
+            break;
+        case 'h':
+            fputs(serve_help, stdout);
+            return VG_EXIT_OK;
+        default:
+            return vg_cli_usage("registry serve", "invalid option");
+        }
+    }
+    if (optind < argc) {
+        return vg_cli_usage("registry serve", "unexpected argument '%s'", argv[optind]);
+    }
+    return serve(&o);
+}
+
+int
+cmd_registry(int argc, char **argv)
+{
+    if (argc < 2) {
+        return vg_cli_usage("registry", "missing subcommand (serve)");
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
+        fputs(registry_help, stdout);
+        fputs("\nSubcommands:\n  serve    run the registry server\n", stdout);
+        return VG_EXIT_OK;
+    }
+    if (strcmp(sub, "serve") == 0) {
+        return cmd_registry_serve(argc - 1, argv + 1);
+    }
+    return vg_cli_usage("registry", "unknown subcommand '%s' (serve)", sub);
+}
