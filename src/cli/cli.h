@@ -79,6 +79,45 @@ enum {
  * caller is done with it), false for any other code. arg is kept, not copied. */
 bool vg_cli_image_opt(int c, const char *arg, struct vg_oci_open_opts *o);
 
+/* Options from the environment and a config file (options.c, docs/scan-config.md). Precedence:
+ * command line > $VIGIL_<FLAG> > $TRIVY_<FLAG> (Trivy's flags only) > config file > default.
+ * The config file is --config FILE, else $VIGIL_CONFIG, else spec->config_default when it
+ * exists; its keys are Trivy's (`scan.skip-dirs`, `vulnerability.ignore-unfixed`, ...) for
+ * the flags vigil shares with Trivy and the flag's own name otherwise. */
+struct vg_cli_optspec {
+    const char *cmd;               /* "scan", for messages */
+    const char *shortopts;         /* as passed to getopt_long */
+    const struct option *longopts; /* the command's table; must contain "config" */
+    const char *const *repeatable; /* NULL-terminated: options a list repeats (not joined) */
+    const char *config_default;    /* "vigil.yaml", or NULL */
+};
+struct vg_cli_arg_origin {
+    const char *value; /* a value word of argv */
+    const char *what;  /* "--severity came from $VIGIL_SEVERITY" */
+};
+struct vg_cli_args {
+    int argc;
+    char **argv; /* owned array for getopt_long: argv[0], the settings the lower sources add
+                  * (as `--flag [value]` words), then the command line's words (borrowed) */
+    VG_VEC(char *) owned;                     /* strings allocated here */
+    VG_VEC(struct vg_cli_arg_origin) origins; /* where each added value came from */
+    char *config_path;                        /* owned: the config file read, or NULL */
+};
+/* Builds out from argv (getopt's optind is left at 0: the caller's own loop re-initialises).
+ * With --help on the command line nothing else is read. Errors: VG_E_USAGE for a bad boolean
+ * in a variable; VG_E_NOTFOUND for a named config file that is absent; VG_E_PARSE /
+ * VG_E_LIMIT "FILE:LINE:COL: ..." for a config file that is malformed, has an unknown key or a
+ * value of the wrong shape. */
+VG_NODISCARD int vg_cli_args_resolve(struct vg_cli_args *out, const struct vg_cli_optspec *spec,
+                                     int argc, char **argv, struct vg_err **err);
+/* The origin of a value word of a->argv (e.g. getopt's optarg), NULL when it was typed. */
+const char *vg_cli_args_origin(const struct vg_cli_args *a, const char *value);
+void vg_cli_args_dispose(struct vg_cli_args *a);
+/* The names one flag goes by: "VIGIL_SKIP_DIRS" (caller frees), "scan.skip-dirs". */
+char *vg_cli_option_env_name(const char *prefix, const char *flag);
+const char *vg_cli_option_config_key(const char *flag);
+bool vg_cli_option_shared_with_trivy(const char *flag);
+
 /* Subcommands, one cmd_<name>.c each. */
 #define VG_CMD(name) int cmd_##name(int argc, char **argv)
 VG_CMD(inspect);

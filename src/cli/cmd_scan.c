@@ -50,7 +50,12 @@ static const char HELP[] =
     "  --no-cache             do not reuse or store the per-image analysis "
     "cache\n" VG_CLI_HELP_REGISTRY
     "  -q, --quiet            no progress, notices or warnings on stderr (errors only)\n"
+    "  --config FILE          options from a YAML file (default: vigil.yaml when present;\n"
+    "                         Trivy's trivy.yaml keys for the options Trivy has)\n"
     "  -h, --help             this help\n"
+    "\n"
+    "Every option also reads $VIGIL_<OPTION> (VIGIL_SEVERITY, VIGIL_SKIP_DIRS, ...) and, for\n"
+    "Trivy's options, $TRIVY_<OPTION>. Precedence: flag, VIGIL_, TRIVY_, config file.\n"
     "\n"
     "Examples:\n"
     "  vigil scan alpine:3.19\n"
@@ -81,7 +86,8 @@ enum {
     O_SBOM,
     O_NOCACHE,
     O_IMGCFG,
-    O_LISTALL
+    O_LISTALL,
+    O_CONFIG
 };
 
 static const struct option LONGOPTS[] = {
@@ -103,6 +109,7 @@ static const struct option LONGOPTS[] = {
     {"sbom", required_argument, NULL, O_SBOM},
     {"no-cache", no_argument, NULL, O_NOCACHE},
     {"list-all-pkgs", no_argument, NULL, O_LISTALL},
+    {"config", required_argument, NULL, O_CONFIG},
     VG_CLI_IMAGE_LONGOPTS,
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -195,7 +202,10 @@ struct args {
     bool ignore_unfixed, list_all_pkgs;
     const char *ignorefile, *format, *output, *sbom;
     struct strlist skip_dirs, skip_files, vex;
+    const char *bad_value; /* the value a usage error is about, when there is one */
 };
+
+static int finish_args(struct args *a, int argc);
 
 static int
 parse_args(struct args *a, int argc, char **argv)
@@ -204,6 +214,7 @@ parse_args(struct args *a, int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", LONGOPTS, NULL)) != -1) {
+        a->bad_value = optarg;
         if (vg_cli_image_opt(c, optarg, &a->so.open)) {
             continue;
         }
@@ -276,6 +287,8 @@ parse_args(struct args *a, int argc, char **argv)
         case O_NOCACHE:
             a->so.use_cache = false;
             break;
+        case O_CONFIG:
+            break; /* read by vg_cli_args_resolve */
         case 'q':
             a->so.quiet = true;
             break;
@@ -286,6 +299,14 @@ parse_args(struct args *a, int argc, char **argv)
             return vg_cli_usage("scan", "invalid option");
         }
     }
+    return finish_args(a, argc);
+}
+
+/* What the flags together mean, once all are read. */
+static int
+finish_args(struct args *a, int argc)
+{
+    a->bad_value = a->sbom && optind != argc ? a->sbom : NULL;
     if (a->sbom ? optind != argc : optind != argc - 1) {
         return vg_cli_usage("scan", a->sbom ? "--sbom takes no IMAGE argument"
                                             : "expected exactly one IMAGE argument");
@@ -301,15 +322,42 @@ parse_args(struct args *a, int argc, char **argv)
     return 0;
 }
 
+static const char *const REPEATABLE[] = {"vex", "skip-dirs", "skip-files", NULL};
+
+/* Names the source of a value a usage error is about, when it was not typed. */
+static void
+note_origin(const struct vg_cli_args *ca, const char *value)
+{
+    const char *origin = vg_cli_args_origin(ca, value);
+    if (origin) {
+        fprintf(stderr, "vigil scan: note: %s\n", origin);
+    }
+}
+
 int
 cmd_scan(int argc, char **argv)
 {
     struct args a = {.so = VG_SCAN_OPTS_INIT};
-    int rc = parse_args(&a, argc, argv);
+    struct vg_err *err = NULL;
+    struct vg_cli_args ca;
+    const struct vg_cli_optspec spec = {.cmd = "scan",
+                                        .shortopts = "o:qh",
+                                        .longopts = LONGOPTS,
+                                        .repeatable = REPEATABLE,
+                                        .config_default = "vigil.yaml"};
+    if (vg_cli_args_resolve(&ca, &spec, argc, argv, &err) < 0) {
+        return vg_cli_fail(&err, NULL);
+    }
+    argv = ca.argv;
+    int rc = parse_args(&a, ca.argc, argv);
     if (rc != 0) {
+        if (rc > 0) {
+            note_origin(&ca, a.bad_value);
+        }
         free(a.skip_dirs.v);
         free(a.skip_files.v);
         free(a.vex.v);
+        vg_cli_args_dispose(&ca);
         return rc < 0 ? VG_EXIT_OK : rc;
     }
     vg_log_set_quiet(a.so.quiet);
@@ -320,7 +368,6 @@ cmd_scan(int argc, char **argv)
                 "a script cannot tell findings from that failure",
                 a.exit_code, clash);
     }
-    struct vg_err *err = NULL;
     enum vg_report_format fmt = VG_REPORT_TABLE;
     struct vg_scan_filters loaded = {0};
     struct vg_scan_filter_files files = {
@@ -331,6 +378,7 @@ cmd_scan(int argc, char **argv)
     const char *what = a.sbom ? a.sbom : argv[optind];
     if (a.format && vg_report_format_parse(&fmt, a.format, &err) < 0) {
         rc = vg_cli_fail(&err, "--format");
+        note_origin(&ca, a.format);
         goto out;
     }
     if (vg_scan_filters_load(&loaded, &files, &err) < 0) {
@@ -377,5 +425,6 @@ out:
     free(a.skip_dirs.v);
     free(a.skip_files.v);
     free(a.vex.v);
+    vg_cli_args_dispose(&ca);
     return rc;
 }

@@ -100,3 +100,98 @@ def test_quiet_wins_over_log_levels(vigil, sample, tmp_path):
     assert loud.rc == 0 and "vigil: warn: --exit-code 4" in loud.err, loud
     quiet = scan(vigil, sample, "-q", *args, env=env)
     assert quiet.rc == 0 and quiet.err == "", quiet
+
+
+# ---------------------------------------------------------------- environment and config file
+
+
+def vulns(r):
+    assert r.rc in (0, 1, 9), r
+    doc = json.loads(r.out)
+    return {(v["VulnerabilityID"], v["Severity"]) for res in doc["Results"]
+            for v in res.get("Vulnerabilities", [])}
+
+
+def test_env_vars_set_options_with_precedence(vigil, sample, tmp_path):
+    base = {"VIGIL_FORMAT": "json", "VIGIL_NO_CACHE": "true"}
+    only_crit = vulns(scan(vigil, sample, env={**base, "VIGIL_SEVERITY": "CRITICAL"}))
+    assert only_crit and {s for _, s in only_crit} == {"CRITICAL"}
+    # TRIVY_ names work for Trivy's flags ...
+    r = scan(vigil, sample, env={**base, "TRIVY_SEVERITY": "CRITICAL", "TRIVY_EXIT_CODE": "1"})
+    assert r.rc == 1 and vulns(r) == only_crit, r
+    # ... VIGIL_ beats TRIVY_, and a flag beats both.
+    r = scan(vigil, sample, env={**base, "TRIVY_SEVERITY": "LOW", "VIGIL_SEVERITY": "CRITICAL"})
+    assert vulns(r) == only_crit
+    r = scan(vigil, sample, "--severity", "HIGH", env={**base, "VIGIL_SEVERITY": "CRITICAL"})
+    assert {s for _, s in vulns(r)} == {"HIGH"}
+    # Lists: repeatable flags from a comma list; booleans as Trivy spells them.
+    r = scan(vigil, sample, env={**base, "VIGIL_PKG_TYPES": "os", "VIGIL_SCANNERS": "vuln",
+                                 "TRIVY_LIST_ALL_PKGS": "1"})
+    doc = json.loads(r.out)
+    assert {res["Class"] for res in doc["Results"]} == {"os-pkgs"}, r
+    assert all("Packages" in res for res in doc["Results"])
+    # --output from the environment: the report goes to the file.
+    out = tmp_path / "report.json"
+    r = scan(vigil, sample, env={**base, "VIGIL_OUTPUT": str(out)})
+    assert r.rc == 0 and r.out == "" and json.loads(out.read_text())["SchemaVersion"] == 2
+
+
+def test_env_var_errors_name_the_variable(vigil, sample):
+    r = scan(vigil, sample, env={"VIGIL_SEVERITY": "BOGUS"})
+    assert r.rc == 2 and "--severity came from $VIGIL_SEVERITY" in r.err, r
+    r = scan(vigil, sample, env={"TRIVY_EXIT_CODE": "300"})
+    assert r.rc == 2 and "--exit-code came from $TRIVY_EXIT_CODE" in r.err, r
+    r = scan(vigil, sample, env={"VIGIL_IGNORE_UNFIXED": "maybe"})
+    assert r.rc == 2 and "$VIGIL_IGNORE_UNFIXED" in r.err, r
+    # Not a Trivy flag: TRIVY_DB is not read (vigil's --db has no Trivy counterpart).
+    r = scan(vigil, sample, "--format", "json", env={"TRIVY_DB": "/nonexistent/db"})
+    assert r.rc == 0, r
+
+
+def test_vigil_yaml_in_cwd_and_trivy_keys(vigil, sample, tmp_path):
+    (tmp_path / "vigil.yaml").write_text(
+        "# CI gate\n"
+        "severity: [CRITICAL]\n"
+        "exit-code: 9\n"
+        "format: json\n"
+        "scan:\n"
+        "  scanners: [vuln]\n"
+        "vulnerability:\n"
+        "  ignore-unfixed: true\n"
+        "no-cache: true\n")
+    r = scan(vigil, sample, cwd=tmp_path)
+    assert r.rc == 9, r
+    assert {s for _, s in vulns(r)} == {"CRITICAL"}
+    # The environment and flags beat the file.
+    r = scan(vigil, sample, env={"VIGIL_EXIT_CODE": "0"}, cwd=tmp_path)
+    assert r.rc == 0, r
+    r = scan(vigil, sample, "--severity", "LOW", cwd=tmp_path)
+    assert r.rc == 0 and vulns(r) == set(), r
+    # A trivy.yaml with Trivy's keys, named with --config.
+    (tmp_path / "trivy.yaml").write_text(
+        "severity:\n  - HIGH\n  - CRITICAL\n"
+        "exit-code: 1\n"
+        "format: json\n"
+        "scan:\n  skip-dirs:\n    - app/node_modules\n  scanners: [vuln]\n")
+    r = scan(vigil, sample, "--config", tmp_path / "trivy.yaml")
+    assert r.rc == 1, r
+    names = {v["PkgName"] for res in json.loads(r.out)["Results"]
+             for v in res.get("Vulnerabilities", [])}
+    assert "lodash" not in names and "requests" in names, names  # skip-dirs took effect
+
+
+def test_bad_config_file_is_refused_with_its_position(vigil, sample, tmp_path):
+    cfg = tmp_path / "vigil.yaml"
+    cfg.write_text("severity: [HIGH]\nscan:\n  skip-dirz: [a]\n")
+    r = scan(vigil, sample, cwd=tmp_path)
+    assert r.rc == 6 and r.out == "", r
+    assert "vigil.yaml:3:3: unknown key 'scan.skip-dirz'" in r.err
+    assert len(r.err.splitlines()) == 1
+    cfg.write_text("exit-code: 300\n")
+    r = scan(vigil, sample, cwd=tmp_path)
+    assert r.rc == 2 and "--exit-code came from vigil.yaml:1:12" in r.err, r
+    r = scan(vigil, sample, "--config", tmp_path / "absent.yaml")
+    assert r.rc == 4 and "absent.yaml" in r.err, r
+    # --help works whatever the config file says.
+    r = vigil("scan", "--help", cwd=tmp_path)
+    assert r.rc == 0 and "--config FILE" in r.out and "VIGIL_" in r.out, r
