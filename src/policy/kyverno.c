@@ -131,8 +131,21 @@ check_condition(const struct vg_config_node *c, struct vg_err **err)
     const struct vg_config_node *parts[] = {vg_config_map_get(c, "key"),
                                             vg_config_map_get(c, "value")};
     for (size_t i = 0; i < 2; i++) {
-        if (parts[i] && vg_ky_pattern_check(parts[i], err) < 0) {
-            return -(int)vg_err_code(*err);
+        const struct vg_config_node *n = parts[i];
+        size_t count = n && vg_config_node_type(n) == VG_CONFIG_SEQ ? vg_config_node_len(n) : 1;
+        for (size_t k = 0; n && k < count; k++) {
+            const struct vg_config_node *item =
+                vg_config_node_type(n) == VG_CONFIG_SEQ ? vg_config_seq_at(n, k) : n;
+            const char *text = vg_config_node_scalar(item, NULL);
+            if (!text) {
+                return vg_config_err(err, item, VG_E_UNSUPPORTED,
+                                     "Kyverno condition operands must be strings or lists of "
+                                     "strings here");
+            }
+            const char *why = vg_ky_subst_check(text);
+            if (why) {
+                return vg_config_err(err, item, VG_E_UNSUPPORTED, "Kyverno variable: %s", why);
+            }
         }
     }
     return 0;

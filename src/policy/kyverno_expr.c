@@ -632,9 +632,10 @@ vg_ky_pattern_check(const struct vg_config_node *p, struct vg_err **err)
     }
     if (vg_config_node_type(p) == VG_CONFIG_SCALAR) {
         const char *s = vg_config_node_scalar(p, NULL);
-        const char *why = s ? vg_ky_subst_check(s) : NULL;
-        if (why) {
-            return vg_config_err(err, p, VG_E_UNSUPPORTED, "Kyverno variable: %s", why);
+        if (s && strstr(s, "{{")) {
+            return vg_config_err(err, p, VG_E_UNSUPPORTED,
+                                 "Kyverno variables inside validate patterns are not evaluated "
+                                 "by vigil (refused, not allowed)");
         }
         return 0;
     }

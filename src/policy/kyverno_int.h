@@ -64,7 +64,7 @@ enum ky_result { KY_PASS = 0, KY_FAIL, KY_SKIP };
 /* validate.pattern semantics against value v; *why describes the first failure (arena). */
 enum ky_result vg_ky_pattern(struct ky_arena *a, const struct vg_config_node *pattern,
                              const struct ky_val *v, const char *path, const char **why);
-/* Load-time check of a pattern: anchors known, mutate-only anchors refused. */
+/* Load-time check of a pattern: mutate-only anchors and variables refused. */
 VG_NODISCARD int vg_ky_pattern_check(const struct vg_config_node *pattern, struct vg_err **err);
 
 struct ky_rule {

@@ -15,6 +15,10 @@
  *
  * Evaluation does no I/O: signature, vulnerability and image-config facts come from the
  * caller through struct vg_policy_inputs (the CLI and the webhook supply their own).
+ * The webhook loads AdmissionReview.request.object with config/ (JSON is YAML), fills a
+ * vg_policy_object with vg_policy_object_init (plus nslabels from its namespace lookup) and
+ * calls vg_policy_eval with its cached, deadline-bounded callbacks: the same engine as
+ * `vigil policy check`.
  *
  * Error codes: VG_E_PARSE (malformed or invalid policy), VG_E_UNSUPPORTED (well-formed but not
  * evaluable by vigil), VG_E_USAGE (bad reference), VG_E_LIMIT, VG_E_NOTFOUND, VG_E_IO.

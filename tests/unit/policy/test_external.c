@@ -225,6 +225,46 @@ kyverno_outcome(const struct vg_policy_decision *d, const char *rule)
     return any_fail ? "deny" : "allow";
 }
 
+/* gator assertions "total=2;initContainer=1;container=0": the number of violations whose
+ * message matches each word (gator's regexes here are plain words), ">=1" for "yes". */
+static bool
+gator_assertions(const char *spec, const struct vg_policy_decision *d)
+{
+    char *copy = vg_strdup(spec);
+    bool ok = true;
+    char *save = copy;
+    for (char *a = copy; ok && a && *a; a = save) {
+        char *semi = strchr(a, ';');
+        if (semi) {
+            *semi = '\0';
+            save = semi + 1;
+        } else {
+            save = NULL;
+        }
+        char *eq = strchr(a, '=');
+        if (!eq) {
+            continue;
+        }
+        *eq = '\0';
+        const char *want = eq + 1;
+        size_t n = 0;
+        for (size_t i = 0; i < d->nreasons; i++) {
+            n += strcmp(a, "total") == 0 || strstr(d->reasons[i].message, a) != NULL;
+        }
+        if (strcmp(want, ">=1") == 0) {
+            ok = n >= 1;
+        } else {
+            size_t w = 0;
+            for (const char *p = want; *p >= '0' && *p <= '9'; p++) {
+                w = w * 10 + (size_t)(*p - '0');
+            }
+            ok = n == w;
+        }
+    }
+    free(copy);
+    return ok;
+}
+
 /* Compares vigil's decision d with the row's upstream expectation. */
 static void
 judge(struct tally *t, char **col, const struct vg_policy_decision *dd)
@@ -250,6 +290,10 @@ judge(struct tally *t, char **col, const struct vg_policy_decision *dd)
         want_n = want_n * 10 + (size_t)(*v - '0');
     }
     if (ok && strcmp(format, "gatekeeper") == 0 && numeric && want_n != d.nreasons) {
+        ok = false;
+    }
+    if (ok && strcmp(format, "gatekeeper") == 0 && !gator_assertions(col[9], &d)) {
+        fprintf(stderr, "FAIL %s: gator assertions %s not met\n", id, col[9]);
         ok = false;
     }
     if (ok) {

@@ -210,4 +210,8 @@ Test(kyverno, refusals)
                    "  - name: c\n" MATCH_POD
                    "    validate: {pattern: {spec: {containers: [{image: x}]}}, bogus: 1}\n"),
             "unknown key 'validate.bogus'");
+    refused(POLICY("Audit",
+                   "  - name: c\n" MATCH_POD
+                   "    validate: {pattern: {metadata: {name: \"{{ request.namespace }}\"}}}\n"),
+            "variables inside validate patterns");
 }
