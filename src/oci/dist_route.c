@@ -168,6 +168,7 @@ struct parse {
     size_t len;
     struct vg_oci_dist_route *r;
     size_t nown;
+    size_t qoff; /* offset of the query in target (r->query is a copy) */
     struct vg_err **err;
 };
 
@@ -246,14 +247,13 @@ query_one(struct parse *p, const char *key, bool keep, char **out)
         vg_oci_dist_query_get(&dup, q, key, 1, NULL) < 0) {
         free(*out); /* the first occurrence may have decoded before the second failed */
         *out = NULL;
-        return fail(VG_OCI_DIST_UNSUPPORTED, p->err, "malformed query", q, strlen(q),
-                    (size_t)(q - p->target));
+        return fail(VG_OCI_DIST_UNSUPPORTED, p->err, "malformed query", q, strlen(q), p->qoff);
     }
     if (dup) {
         free(*out);
         *out = NULL;
         return fail(VG_OCI_DIST_UNSUPPORTED, p->err, "parameter given twice", key, strlen(key),
-                    (size_t)(q - p->target));
+                    p->qoff);
     }
     if (*out && keep) {
         own(p, *out);
@@ -272,7 +272,7 @@ query_digest(struct parse *p, const char *key, bool *has, struct vg_digest *d)
     }
     if (vg_digest_parse(d, val, NULL) < 0) {
         return fail(VG_OCI_DIST_DIGEST_INVALID, p->err, "invalid digest in query", val, strlen(val),
-                    (size_t)(p->r->query - p->target));
+                    p->qoff);
     }
     *has = true;
     return VG_OCI_DIST_OK;
@@ -282,7 +282,7 @@ static enum vg_oci_dist_code
 query_page(struct parse *p, bool catalog)
 {
     struct vg_oci_dist_route *r = p->r;
-    size_t qoff = (size_t)(r->query - p->target);
+    size_t qoff = p->qoff;
     char *n = NULL, *last = NULL;
     enum vg_oci_dist_code c = query_one(p, "n", false, &n);
     vg_autofree char *nv = n;
@@ -323,7 +323,7 @@ parse_query(struct parse *p)
             r->from = v;
             if (c == VG_OCI_DIST_OK && v && !name_ok(v)) {
                 return fail(VG_OCI_DIST_NAME_INVALID, p->err, "invalid mount source", v, strlen(v),
-                            (size_t)(r->query - p->target));
+                            p->qoff);
             }
         }
         __attribute__((fallthrough));
@@ -336,7 +336,7 @@ parse_query(struct parse *p)
         r->artifact_type = v;
         if (c == VG_OCI_DIST_OK && v && !media_type_valid(v)) {
             return fail(VG_OCI_DIST_UNSUPPORTED, p->err, "invalid artifactType", v, strlen(v),
-                        (size_t)(r->query - p->target));
+                        p->qoff);
         }
         return c;
     default:
@@ -435,6 +435,7 @@ vg_oci_dist_route_parse(struct vg_oci_dist_route *out, const char *target, size_
     struct vg_str all = {target, len}, path, query;
     if (vg_str_cut(all, '?', &path, &query)) {
         out->query = own(&p, vg_str_dup(query));
+        p.qoff = path.len + 1;
     }
     enum vg_oci_dist_code c;
     if (vg_str_eq_c(path, "/v2") || vg_str_eq_c(path, "/v2/")) {

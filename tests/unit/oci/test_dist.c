@@ -584,3 +584,22 @@ Test(oci_dist, verifier_typed_failures)
     cr_assert_eq(vg_oci_verifier_finish(v, NULL), 0);
     vg_oci_verifier_free(v);
 }
+
+Test(oci_dist, query_errors_name_the_query_offset)
+{
+    static const char *const targets[] = {
+        "/v2/a/blobs/uploads/?digest=sha256:xyz",
+        "/v2/a/tags/list?n=abc",
+        "/v2/a/referrers/" D256 "?artifactType=nope",
+        "/v2/a/blobs/uploads/?digest=%zz",
+    };
+    for (size_t i = 0; i < VG_ARRAY_LEN(targets); i++) {
+        struct vg_oci_dist_route r = {0};
+        struct vg_err *err = NULL;
+        const char *t = targets[i];
+        cr_assert_neq(vg_oci_dist_route_parse(&r, t, strlen(t), &err), VG_OCI_DIST_OK, "%s", t);
+        vg_autofree char *want = vg_fmt("at offset %zu", (size_t)(strchr(t, '?') - t + 1));
+        cr_assert(strstr(err->msg, want), "%s: %s", t, err->msg);
+        vg_err_free(&err);
+    }
+}
