@@ -123,8 +123,10 @@ check_match(const struct vg_config_node *m, struct vg_err **err)
     if (ns && vg_policy_selector_check(ns, "spec.match.namespaceSelector", err) < 0) {
         return -(int)VG_E_PARSE;
     }
-    const struct vg_config_node *kinds = NULL;
-    if (vg_config_get_seq(m, "kinds", &kinds, err) < 0) {
+    const struct vg_config_node *kinds = NULL, *nss = NULL, *ex = NULL;
+    if (vg_config_get_seq(m, "kinds", &kinds, err) < 0 ||
+        vg_config_get_seq(m, "namespaces", &nss, err) < 0 ||
+        vg_config_get_seq(m, "excludedNamespaces", &ex, err) < 0) {
         return -(int)VG_E_PARSE;
     }
     for (size_t i = 0; kinds && i < vg_config_node_len(kinds); i++) {

@@ -98,7 +98,10 @@ check_match(const struct vg_config_node *m, struct vg_err **err)
         return check_resources(m, err);
     }
     for (int k = 0; k < 2; k++) {
-        const struct vg_config_node *seq = vg_config_map_get(m, k ? "all" : "any");
+        const struct vg_config_node *seq = NULL;
+        if (vg_config_get_seq(m, k ? "all" : "any", &seq, err) < 0) {
+            return -(int)VG_E_PARSE;
+        }
         for (size_t i = 0; seq && i < vg_config_node_len(seq); i++) {
             if (check_resources(vg_config_seq_at(seq, i), err) < 0) {
                 return -(int)vg_err_code(*err);
@@ -171,7 +174,10 @@ check_conditions(const struct vg_config_node *b, struct vg_err **err)
         return -(int)VG_E_PARSE;
     }
     for (int k = 0; k < 2; k++) {
-        const struct vg_config_node *seq = vg_config_map_get(b, keys[k]);
+        const struct vg_config_node *seq = NULL;
+        if (vg_config_get_seq(b, keys[k], &seq, err) < 0) {
+            return -(int)VG_E_PARSE;
+        }
         for (size_t i = 0; seq && i < vg_config_node_len(seq); i++) {
             if (check_condition(vg_config_seq_at(seq, i), err) < 0) {
                 return -(int)vg_err_code(*err);
@@ -213,7 +219,10 @@ check_foreach(const struct vg_config_node *seq, struct vg_err **err)
             return vg_config_err(err, f, VG_E_UNSUPPORTED, "Kyverno foreach list: %s", why);
         }
         const struct vg_config_node *pat = vg_config_map_get(f, "pattern");
-        const struct vg_config_node *any = vg_config_map_get(f, "anyPattern");
+        const struct vg_config_node *any = NULL;
+        if (vg_config_get_seq(f, "anyPattern", &any, err) < 0) {
+            return -(int)VG_E_PARSE;
+        }
         const struct vg_config_node *deny = vg_config_map_get(f, "deny");
         if ((pat && vg_ky_pattern_check(pat, err) < 0) ||
             (any && vg_ky_pattern_check(any, err) < 0) || (deny && check_deny(deny, err) < 0) ||
@@ -252,9 +261,12 @@ check_validate(const struct vg_config_node *v, struct vg_err **err)
         }
     }
     const struct vg_config_node *pat = vg_config_map_get(v, "pattern");
-    const struct vg_config_node *any = vg_config_map_get(v, "anyPattern");
+    const struct vg_config_node *any = NULL, *fe = NULL;
     const struct vg_config_node *deny = vg_config_map_get(v, "deny");
-    const struct vg_config_node *fe = vg_config_map_get(v, "foreach");
+    if (vg_config_get_seq(v, "anyPattern", &any, err) < 0 ||
+        vg_config_get_seq(v, "foreach", &fe, err) < 0) {
+        return -(int)VG_E_PARSE;
+    }
     if (!pat && !any && !deny && !fe) {
         return vg_config_err(err, v, VG_E_PARSE,
                              "validate needs pattern, anyPattern, deny or foreach");
@@ -303,7 +315,10 @@ check_attestors(const struct vg_config_node *atts, struct vg_err **err)
         if (vg_config_check_keys(set, "attestors[]", skeys, 2, err) < 0) {
             return -(int)VG_E_PARSE;
         }
-        const struct vg_config_node *entries = vg_config_map_get(set, "entries");
+        const struct vg_config_node *entries = NULL;
+        if (vg_config_get_seq(set, "entries", &entries, err) < 0) {
+            return -(int)VG_E_PARSE;
+        }
         for (size_t j = 0; entries && j < vg_config_node_len(entries); j++) {
             const struct vg_config_node *e = vg_config_seq_at(entries, j);
             static const char *const ekeys[] = {
@@ -390,7 +405,8 @@ check_verify(const struct vg_config_node *seq, struct vg_err **err)
         if (!refs || vg_config_node_type(refs) != VG_CONFIG_SEQ || vg_config_node_len(refs) == 0) {
             return vg_config_err(err, v, VG_E_PARSE, "verifyImages needs imageReferences");
         }
-        if (check_attestors(vg_config_map_get(v, "attestors"), err) < 0) {
+        const struct vg_config_node *atts = NULL;
+        if (vg_config_get_seq(v, "attestors", &atts, err) < 0 || check_attestors(atts, err) < 0) {
             return -(int)vg_err_code(*err);
         }
     }
@@ -484,7 +500,9 @@ load_rule(struct ky_rule *r, const struct vg_config_node *n, enum vg_policy_mode
     r->exclude = vg_config_map_get(n, "exclude");
     r->pre = vg_config_map_get(n, "preconditions");
     r->validate = vg_config_map_get(n, "validate");
-    r->verify = vg_config_map_get(n, "verifyImages");
+    if (vg_config_get_seq(n, "verifyImages", &r->verify, err) < 0) {
+        return -(int)VG_E_PARSE;
+    }
     if (!r->name || !r->match) {
         return vg_config_err(err, n, VG_E_PARSE, "a Kyverno rule needs name and match");
     }

@@ -647,6 +647,12 @@ vg_ky_pattern_check(const struct vg_config_node *p, struct vg_err **err)
             return vg_config_err(err, k, VG_E_UNSUPPORTED,
                                  "add-if-not-present anchors belong to mutate rules");
         }
+        const struct vg_config_node *v = vg_config_map_value(p, i);
+        if (an == A_EXIST &&
+            (vg_config_node_type(v) != VG_CONFIG_SEQ || vg_config_node_len(v) != 1)) {
+            return vg_config_err(err, k, VG_E_PARSE,
+                                 "an existence anchor ^(...) needs a one-element list");
+        }
         if (vg_ky_pattern_check(vg_config_map_value(p, i), err) < 0) {
             return -(int)VG_E_PARSE;
         }
