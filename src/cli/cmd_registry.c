@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "httpd/httpd.h"
+#include "registry/auth.h"
 #include "registry/registry.h"
 
 static const char registry_help[] = "Usage: vigil registry serve [OPTIONS]\n"
@@ -18,20 +19,22 @@ static const char registry_help[] = "Usage: vigil registry serve [OPTIONS]\n"
 
 static const char serve_help[] =
     "Usage: vigil registry serve --root DIR [--addr HOST:PORT] [--tls-cert C --tls-key K]\n"
-    "                            [--config FILE] [--access-log PATH]\n"
+    "                            [--htpasswd FILE] [--config FILE] [--access-log PATH]\n"
     "\n"
     "Serve an OCI Distribution v1.1 registry: blobs and manifests under DIR (content-addressed\n"
     "files and a SQLite metadata database, DIR/meta.db), pushes verified before they become\n"
     "visible, the referrers API, tag and manifest deletes. With no authentication configured the\n"
-    "registry is open to every client that can reach it (it says so at start).\n"
+    "registry is open to every client that can reach it (it says so at start); with --htpasswd\n"
+    "or the config's auth/access keys, a request is allowed only when a rule grants it.\n"
     "\n"
     "Options:\n"
     "  --addr HOST:PORT       listen address (default 127.0.0.1:5000; port 0 picks one)\n"
     "  --root DIR             storage root (created when missing)\n"
     "  --tls-cert FILE        PEM certificate chain; with --tls-key serves HTTPS\n"
     "  --tls-key FILE         PEM private key (reloaded with the certificate on SIGHUP)\n"
+    "  --htpasswd FILE        Basic authentication from an htpasswd file (bcrypt, htpasswd -B)\n"
     "  --config FILE          YAML configuration (keys: addr, root, tls: {cert, key},\n"
-    "                         access-log); flags override it\n"
+    "                         access-log, auth, access, immutable); flags override it\n"
     "  --access-log PATH      JSON access log: '-' stderr (default), 'off', or a file\n"
     "  -h, --help             show this help\n"
     "\n"
@@ -52,12 +55,15 @@ struct serve_opts {
     const char *tls_key;
     const char *config;
     const char *access_log;
+    const char *htpasswd;
+    struct vg_auth_config auth; /* auth, access, immutable */
 };
 
 static int
 load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **err)
 {
-    static const char *const top[] = {"addr", "root", "tls", "access-log"};
+    static const char *const top[] = {"addr", "root",   "tls",      "access-log",
+                                      "auth", "access", "immutable"};
     static const char *const tls[] = {"cert", "key"};
     if (vg_config_load_file(doc, o->config, NULL, err) < 0) {
         return -1;
@@ -81,6 +87,11 @@ load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **er
               vg_config_get_str(t, "key", NULL, &key, err) < 0)) {
         return -1;
     }
+    if (vg_auth_config_parse(&o->auth, vg_config_map_get(root, "auth"),
+                             vg_config_map_get(root, "access"),
+                             vg_config_map_get(root, "immutable"), err) < 0) {
+        return -1;
+    }
     /* flags win */
     o->addr = o->addr ? o->addr : addr;
     o->root = o->root ? o->root : dir;
@@ -90,12 +101,42 @@ load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **er
     return 0;
 }
 
+/* The immutable-tag rule asks the metadata store; the registry is created after the
+ * authorizer, so the lookup goes through a pointer to it. */
+static int
+tag_exists(void *ud, const char *repo, const char *tag, struct vg_err **err)
+{
+    struct vg_registry *const *reg = ud;
+    return *reg ? vg_registry_tag_exists(*reg, repo, tag, err) : 0;
+}
+
+static int
+start_auth(struct serve_opts *o, const struct vg_httpd_config *hc, struct vg_registry_auth **auth,
+           struct vg_registry_authz *az, struct vg_registry **reg, struct vg_err **err)
+{
+    if (!o->auth.service && vg_auth_config_parse(&o->auth, NULL, NULL, NULL, err) < 0) {
+        return -1; /* no --config: the defaults */
+    }
+    if (o->htpasswd) {
+        free(o->auth.htpasswd);
+        o->auth.htpasswd = vg_strdup(o->htpasswd);
+    }
+    vg_autofree char *realm = vg_fmt("%s://%s/token", hc->tls_cert ? "https" : "http", hc->addr);
+    struct vg_registry_auth_opts ao = {.root = o->root, .default_realm = realm};
+    if (vg_registry_auth_new(auth, &o->auth, &ao, err) < 0) {
+        return -1;
+    }
+    vg_registry_auth_authz(az, *auth, tag_exists, reg);
+    return 0;
+}
+
 static int
 serve(struct serve_opts *o)
 {
     struct vg_err *err = NULL;
     struct vg_config_doc *doc = NULL;
     if (o->config && load_config(o, &doc, &err) < 0) {
+        vg_auth_config_dispose(&o->auth);
         vg_config_doc_free(doc);
         return vg_cli_fail(&err, "registry serve: config");
     }
@@ -113,17 +154,26 @@ serve(struct serve_opts *o)
         .tls_key = o->tls_key,
         .access_log = o->access_log,
     };
-    struct vg_registry_opts ro = {.root = o->root};
+    struct vg_registry_auth *auth = NULL;
+    struct vg_registry_authz az = {0};
+    if (rc == VG_EXIT_OK && start_auth(o, &hc, &auth, &az, &reg, &err) < 0) {
+        rc = vg_cli_fail(&err, "registry serve: auth");
+    }
+    struct vg_registry_opts ro = {.root = o->root, .authz = auth ? &az : NULL};
     if (rc == VG_EXIT_OK &&
         (vg_registry_new(&reg, &ro, &err) < 0 || !(h = vg_httpd_new(&hc, &err)) ||
-         vg_registry_mount(reg, h, &err) < 0 || vg_httpd_start(h, &err) < 0)) {
+         vg_registry_auth_mount(auth, h, &err) < 0 || vg_registry_mount(reg, h, &err) < 0 ||
+         vg_httpd_start(h, &err) < 0)) {
         rc = vg_cli_fail(&err, "registry serve");
     }
     if (rc == VG_EXIT_OK) {
         vg_httpd_set_ready(h, true);
-        fprintf(stderr,
-                "vigil: warning: no authentication configured: the registry is open to every "
-                "client that can reach it\n");
+        if (!vg_auth_config_enabled(vg_registry_auth_config(auth))) {
+            fprintf(stderr, "vigil: warning: no authentication configured: the registry is open "
+                            "to every client that can reach it\n");
+        } else {
+            fprintf(stderr, "vigil: registry authentication: %s\n", vg_registry_auth_mode(auth));
+        }
         const char *colon = strrchr(hc.addr, ':');
         vg_autofree char *host =
             colon ? vg_strndup(hc.addr, (size_t)(colon - hc.addr)) : vg_strdup(hc.addr);
@@ -136,6 +186,11 @@ serve(struct serve_opts *o)
     }
     vg_httpd_free(h);
     vg_registry_free(reg);
+    if (az.free) {
+        az.free(az.ud);
+    }
+    vg_registry_auth_free(auth);
+    vg_auth_config_dispose(&o->auth);
     vg_config_doc_free(doc);
     return rc;
 }
@@ -143,7 +198,7 @@ serve(struct serve_opts *o)
 static int
 cmd_registry_serve(int argc, char **argv)
 {
-    enum { OPT_ADDR = 1000, OPT_ROOT, OPT_CERT, OPT_KEY, OPT_CONFIG, OPT_ALOG };
+    enum { OPT_ADDR = 1000, OPT_ROOT, OPT_CERT, OPT_KEY, OPT_CONFIG, OPT_ALOG, OPT_HTPASSWD };
     static const struct option opts[] = {
         {"addr", required_argument, NULL, OPT_ADDR},
         {"root", required_argument, NULL, OPT_ROOT},
@@ -151,6 +206,7 @@ cmd_registry_serve(int argc, char **argv)
         {"tls-key", required_argument, NULL, OPT_KEY},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"access-log", required_argument, NULL, OPT_ALOG},
+        {"htpasswd", required_argument, NULL, OPT_HTPASSWD},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -176,6 +232,9 @@ cmd_registry_serve(int argc, char **argv)
             break;
         case OPT_ALOG:
             o.access_log = optarg;
+            break;
+        case OPT_HTPASSWD:
+            o.htpasswd = optarg;
             break;
         case 'h':
             fputs(serve_help, stdout);

@@ -279,8 +279,15 @@ vg_registry_auth_check(struct vg_registry_auth *a, const struct vg_registry_auth
         struct who w = {.kind = ANON};
         bool known = identify(a, req, now, &w, res);
         if (known && !sufficient(a, &w, res->subject, req)) {
-            vg_autofree char *acts = vg_strdup(
-                req->actions & VG_AUTH_CATALOG ? "catalog" : vg_auth_actions_str(req->actions));
+            /* Name only what is missing: "dana may not push prod/app" for a pull,push need. */
+            unsigned missing = req->actions & VG_AUTH_REPO_ALL;
+            if (req->repo) {
+                missing &= ~grant_of(a, &w, res->subject, req->repo, false);
+            }
+            vg_autofree char *acts =
+                vg_strdup(req->actions & VG_AUTH_CATALOG
+                              ? "catalog"
+                              : vg_auth_actions_str(missing ? missing : req->actions));
             if (w.kind == ANON) {
                 verdict(res, VG_REGISTRY_AUTH_UNAUTHORIZED, challenge(a, req, NULL),
                         "authentication required");

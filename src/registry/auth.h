@@ -336,5 +336,10 @@ struct vg_registry_authz;
  * repository. */
 void vg_registry_auth_authz(struct vg_registry_authz *out, struct vg_registry_auth *a,
                             vg_registry_auth_tag_fn tag_exists, void *ud);
+/* Adds GET /token to h (before vg_httpd_start) when the token service is enabled; a no-op
+ * otherwise. a must outlive h. */
+struct vg_httpd;
+VG_NODISCARD int vg_registry_auth_mount(struct vg_registry_auth *a, struct vg_httpd *h,
+                                        struct vg_err **err);
 
 #endif

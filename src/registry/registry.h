@@ -37,6 +37,10 @@ VG_NODISCARD int vg_registry_new(struct vg_registry **out, const struct vg_regis
 VG_NODISCARD int vg_registry_mount(struct vg_registry *reg, struct vg_httpd *h,
                                    struct vg_err **err);
 void vg_registry_free(struct vg_registry *reg);
+/* Whether repo:tag exists: 1 yes, 0 no, < 0 with *err (the metadata store failed). For the
+ * authorizer's immutable-tag rule (registry/auth.h vg_registry_auth_authz). */
+VG_NODISCARD int vg_registry_tag_exists(struct vg_registry *reg, const char *repo, const char *tag,
+                                        struct vg_err **err);
 
 /* ---------------------------------------------------------------- manifest validation */
 

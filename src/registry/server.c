@@ -428,6 +428,21 @@ vg_registry_new(struct vg_registry **out, const struct vg_registry_opts *opts, s
 }
 
 int
+vg_registry_tag_exists(struct vg_registry *reg, const char *repo, const char *tag,
+                       struct vg_err **err)
+{
+    struct vg_digest d;
+    if (reg->meta->ops->tag_resolve(reg->meta, repo, tag, &d, err) == 0) {
+        return 1;
+    }
+    if (vg_err_code(*err) == VG_E_NOTFOUND) {
+        vg_err_free(err);
+        return 0;
+    }
+    return -1;
+}
+
+int
 vg_registry_mount(struct vg_registry *reg, struct vg_httpd *h, struct vg_err **err)
 {
     const struct vg_httpd_handler hd = {

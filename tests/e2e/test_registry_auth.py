@@ -206,8 +206,8 @@ def test_skopeo_with_creds(basic_reg, tmp_path):
 
 # ------------------------------------------------------------------ tokens
 
-def token(reg, scope: list[str], creds: str | None, status=200):
-    q = urllib.parse.urlencode([("service", "vigil-test"), *[("scope", s) for s in scope]])
+def token(reg, scope: list[str], creds: str | None, status=200, service="vigil-test"):
+    q = urllib.parse.urlencode([("service", service), *[("scope", s) for s in scope]])
     r = AuthClient(reg.url, creds).request("GET", f"/token?{q}")
     assert r.status == status, r
     if status != 200:
@@ -278,3 +278,33 @@ def test_skopeo_token_flow(token_reg, tmp_path):
                         "dana:dana-pw", f"oci:{tmp_path}/img:v1",
                         f"docker://{token_reg.host}/prod/sk2:v1"], capture_output=True, text=True)
     assert p.returncode != 0 and "denied" in p.stderr.lower(), p.stderr
+
+
+def test_docs_full_example_config_starts(tmp_path, users):
+    """The "Full example" of docs/registry.md is a config serve accepts (paths and the robot
+    hash substituted)."""
+    import re
+    from pathlib import Path
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "registry.md").read_text()
+    sec = doc[doc.index("### Full example"):]
+    yaml = re.search(r"```yaml\n(.*?)```", sec, re.S).group(1)
+    robot = htpasswd_line("robot-ci", "robot-pw").split(":", 1)[1]
+    reg_dir = tmp_path / "srv"
+    yaml = (yaml.replace("/etc/vigil/htpasswd", str(users))
+                .replace("/etc/vigil/token-key.pem", str(tmp_path / "token-key.pem"))
+                .replace("$2y$10$...", robot))
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-out", str(tmp_path / "token-key.pem")],
+                   check=True, capture_output=True)
+    (tmp_path / "token-key.pem").chmod(0o600)
+    reg = start(reg_dir, yaml)
+    try:
+        r = AuthClient(reg.url, None).request("GET", "/v2/")
+        assert r.status == 401, r
+        assert r.header("WWW-Authenticate") == \
+            'Bearer realm="https://registry.example:5443/token",service="registry.example"'
+        t = token(reg, ["repository:prod/app:pull"], basic("ci", "ci-pw"), service="registry.example")
+        r = AuthClient(reg.url, t).request("GET", "/v2/")
+        assert r.status == 200, r
+    finally:
+        stop(reg)
