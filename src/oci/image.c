@@ -128,10 +128,23 @@ vg_oci_image_free(struct vg_oci_image *img)
     free(img);
 }
 
+/* Where an image comes from: a transport-prefixed name, a decompressed docker archive, or a
+ * caller's blob provider. */
+struct image_origin {
+    struct vg_oci_archive_plain *plain;
+    const struct vg_oci_blob_provider *provider;
+    const struct vg_digest *root;
+};
+
 static int
-image_source_new(struct vg_oci_image *img, const char *image, struct vg_oci_archive_plain *plain,
+image_source_new(struct vg_oci_image *img, const char *image, const struct image_origin *origin,
                  const struct vg_oci_open_opts *o, struct vg_err **err)
 {
+    struct vg_oci_archive_plain *plain = origin->plain;
+    if (origin->provider) {
+        img->transport = vg_strdup("blobs");
+        return vg_oci_provider_source_new(&img->src, origin->provider, origin->root, image, err);
+    }
     if (plain) {
         img->transport = vg_strdup("docker-archive");
         return vg_oci_archive_source_new_plain(&img->src, image, plain, o, err);
@@ -293,9 +306,10 @@ load_config(struct vg_oci_image *img, struct vg_err **err)
 }
 
 static int
-image_open(struct vg_oci_image **out, const char *image, struct vg_oci_archive_plain *plain,
+image_open(struct vg_oci_image **out, const char *image, const struct image_origin *origin,
            const struct vg_oci_open_opts *opts, struct vg_err **err)
 {
+    struct vg_oci_archive_plain *plain = origin->plain;
     struct vg_oci_open_opts none = VG_OCI_OPEN_OPTS_INIT;
     const struct vg_oci_open_opts *o = opts ? opts : &none;
     struct vg_oci_platform want = {0};
@@ -317,7 +331,7 @@ image_open(struct vg_oci_image **out, const char *image, struct vg_oci_archive_p
         return vg_err_set(err, VG_E_USAGE, "no image given");
     }
     struct vg_oci_image *img = vg_calloc(1, sizeof(*img));
-    int rc = image_source_new(img, image, plain, o, err);
+    int rc = image_source_new(img, image, origin, o, err);
     if (rc == 0) {
         img->reference = vg_strdup(img->src->reference);
         rc = resolve_manifest(img, &want, err);
@@ -344,7 +358,8 @@ int
 vg_oci_image_open(struct vg_oci_image **out, const char *image, const struct vg_oci_open_opts *opts,
                   struct vg_err **err)
 {
-    return image_open(out, image, NULL, opts, err);
+    struct image_origin origin = {0};
+    return image_open(out, image, &origin, opts, err);
 }
 
 int
@@ -352,5 +367,18 @@ vg_oci_image_open_archive(struct vg_oci_image **out, const char *spec,
                           struct vg_oci_archive_plain *plain, const struct vg_oci_open_opts *opts,
                           struct vg_err **err)
 {
-    return image_open(out, spec, plain, opts, err);
+    struct image_origin origin = {.plain = plain};
+    return image_open(out, spec, &origin, opts, err);
+}
+
+int
+vg_oci_image_open_provider(struct vg_oci_image **out, const struct vg_oci_blob_provider *p,
+                           const struct vg_digest *root, const char *reference,
+                           const struct vg_oci_open_opts *opts, struct vg_err **err)
+{
+    if (!root || root->alg == 0) {
+        return vg_err_set(err, VG_E_USAGE, "blob provider: no root digest");
+    }
+    struct image_origin origin = {.provider = p, .root = root};
+    return image_open(out, reference ? reference : root->text, &origin, opts, err);
 }

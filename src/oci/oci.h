@@ -216,6 +216,21 @@ struct vg_oci_archive_plain {
 int vg_oci_image_open_archive(struct vg_oci_image **out, const char *spec,
                               struct vg_oci_archive_plain *plain,
                               const struct vg_oci_open_opts *opts, struct vg_err **err);
+/* Content read by digest from a store the caller owns (the registry's storage driver): open
+ * the blob d into *stream (VG_E_NOTFOUND when absent), read up to cap bytes (*got 0 at the
+ * end), close. oci/ verifies every byte as for any other source. */
+struct vg_oci_blob_provider {
+    void *ud;
+    int (*open)(void *ud, const struct vg_digest *d, void **stream, struct vg_err **err);
+    int (*read)(void *stream, void *buf, size_t cap, size_t *got, struct vg_err **err);
+    void (*close)(void *stream);
+};
+/* Opens the image whose manifest (or index: the platform comes from opts as usual) is the blob
+ * `root` of p; transport "blobs", reference as given (root's digest when NULL). p and p->ud
+ * must outlive the image. */
+int vg_oci_image_open_provider(struct vg_oci_image **out, const struct vg_oci_blob_provider *p,
+                               const struct vg_digest *root, const char *reference,
+                               const struct vg_oci_open_opts *opts, struct vg_err **err);
 void vg_oci_image_free(struct vg_oci_image *img);
 
 /* Streaming, verified blob reads. `read` returns 0 and *got = 0 at a verified end. */

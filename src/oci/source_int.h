@@ -47,6 +47,10 @@ int vg_oci_archive_source_new(struct vg_oci_source **out, const char *spec,
 int vg_oci_archive_source_new_plain(struct vg_oci_source **out, const char *spec,
                                     struct vg_oci_archive_plain *plain,
                                     const struct vg_oci_open_opts *opts, struct vg_err **err);
+/* Over a caller's blob provider, rooted at the manifest `root` (provider.c). */
+int vg_oci_provider_source_new(struct vg_oci_source **out, const struct vg_oci_blob_provider *p,
+                               const struct vg_digest *root, const char *reference,
+                               struct vg_err **err);
 int vg_oci_remote_source_new(struct vg_oci_source **out, const char *spec,
                              const struct vg_oci_open_opts *opts, struct vg_err **err);
 

@@ -778,14 +778,11 @@ vg_scan_cache_key(const struct vg_digest *manifest, const struct vg_scan_opts *o
     return vg_strdup(vg_digest_hex(&d));
 }
 
-int
-vg_scan_image(struct vg_scan_report **out, const char *image, const struct vg_scan_opts *o,
-              struct vg_err **err)
+/* Scans an opened image (always freed). */
+static int
+scan_opened_image(struct vg_scan_report **out, struct vg_oci_image *img,
+                  const struct vg_scan_opts *o, struct vg_err **err)
 {
-    struct vg_oci_image *img = NULL;
-    if (vg_layers_image_open(&img, image, &o->open, err) < 0) {
-        return -1;
-    }
     struct vg_scan_report *r = report_new();
     report_from_image(r, img);
     unsigned sc = o->scanners ? o->scanners : (unsigned)VG_SCANNER_DEFAULT;
@@ -817,6 +814,29 @@ vg_scan_image(struct vg_scan_report **out, const char *image, const struct vg_sc
     vg_scan_report_sort(r);
     *out = r;
     return 0;
+}
+
+int
+vg_scan_image(struct vg_scan_report **out, const char *image, const struct vg_scan_opts *o,
+              struct vg_err **err)
+{
+    struct vg_oci_image *img = NULL;
+    if (vg_layers_image_open(&img, image, &o->open, err) < 0) {
+        return -1;
+    }
+    return scan_opened_image(out, img, o, err);
+}
+
+int
+vg_scan_image_provider(struct vg_scan_report **out, const struct vg_oci_blob_provider *p,
+                       const struct vg_digest *root, const char *reference,
+                       const struct vg_scan_opts *o, struct vg_err **err)
+{
+    struct vg_oci_image *img = NULL;
+    if (vg_oci_image_open_provider(&img, p, root, reference, &o->open, err) < 0) {
+        return -1;
+    }
+    return scan_opened_image(out, img, o, err);
 }
 
 int

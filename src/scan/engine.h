@@ -154,6 +154,11 @@ struct vg_scan_opts {
 /* Scans an image (any transport of vg_oci_image_open). */
 int vg_scan_image(struct vg_scan_report **out, const char *image, const struct vg_scan_opts *o,
                   struct vg_err **err);
+/* Scans the image whose manifest is blob `root` of a caller's blob provider (the registry's own
+ * storage), with the same analysis as vg_scan_image; reference is what reports show. */
+int vg_scan_image_provider(struct vg_scan_report **out, const struct vg_oci_blob_provider *p,
+                           const struct vg_digest *root, const char *reference,
+                           const struct vg_scan_opts *o, struct vg_err **err);
 /* Rescans a CycloneDX or SPDX JSON SBOM (vulnerabilities only). */
 int vg_scan_sbom(struct vg_scan_report **out, const char *sbom_path, const struct vg_scan_opts *o,
                  struct vg_err **err);
