@@ -22,6 +22,30 @@
 
 #define BASIC_REALM "vigil-registry"
 
+/* Robot credentials that silently expire are a known operator trap (registry.md §6.4): say at
+ * start which ones are expired or about to. */
+static void
+robots_report(const struct vg_auth_config *c, int64_t now)
+{
+    const int64_t soon = 14 * 24 * 3600;
+    for (size_t i = 0; i < c->nrobots; i++) {
+        const struct vg_auth_robot *r = &c->robots[i];
+        char when[32] = "never";
+        if (r->expires) {
+            vg_time_rfc3339(when, sizeof(when), r->expires);
+        }
+        if (r->expires && r->expires <= now) {
+            VG_WARN("registry", "robot account %s expired at %s: its logins are refused", r->name,
+                    when);
+        } else if (r->expires && r->expires - now < soon) {
+            VG_WARN("registry", "robot account %s expires at %s", r->name, when);
+        } else {
+            VG_INFO("registry", "robot account %s (%s on %zu repository globs), expires: %s",
+                    r->name, vg_auth_actions_str(r->actions), r->nrepos, when);
+        }
+    }
+}
+
 int
 vg_registry_auth_new(struct vg_registry_auth **out, struct vg_auth_config *cfg,
                      const struct vg_registry_auth_opts *opts, struct vg_err **err)
@@ -50,6 +74,7 @@ vg_registry_auth_new(struct vg_registry_auth **out, struct vg_auth_config *cfg,
         vg_registry_auth_free(a);
         return rc;
     }
+    robots_report(&a->cfg, vg_now_unix());
     *out = a;
     return 0;
 }

@@ -121,6 +121,8 @@ def token_reg(tmp_path, users):
   token: {{service: vigil-test}}
   robots:
     - {{name: robot-ci, password-hash: "{robot}", repos: ["prod/bot"], actions: [pull, push]}}
+    - {{name: robot-old, password-hash: "{robot}", repos: ["**"], actions: [pull],
+       expires: 2020-01-01}}
 """ + RULES)
     yield reg
     stop(reg)
@@ -262,6 +264,10 @@ def test_robot_accounts(token_reg):
     bot = AuthClient(token_reg.url, t)
     Content().push_image(bot, "prod/bot", "v1")
     assert bot.get_manifest("prod/app", "v1").status == 401
+    # an expired robot: named at start, refused at the token endpoint
+    assert "robot account robot-old expired at 2020-01-01T00:00:00Z" in \
+        token_reg.log_path.read_text()
+    token(token_reg, ["repository:prod/app:pull"], basic("robot-old", "robot-pw"), status=401)
 
 
 def test_skopeo_token_flow(token_reg, tmp_path):
