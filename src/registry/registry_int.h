@@ -13,6 +13,14 @@
 
 #define REG_TAGS_PER_PUT 16u /* ?tag= values accepted on one manifest PUT */
 
+#define REG_HASHES_MAX 4096u
+
+struct reg_hash {
+    char id[VG_REGISTRY_UPLOAD_ID_MAX + 1];
+    struct vg_hasher *h;
+    uint64_t off; /* bytes hashed */
+};
+
 struct vg_registry {
     struct vg_registry_storage *storage;
     struct vg_registry_meta *meta;
@@ -20,8 +28,11 @@ struct vg_registry {
     uint64_t max_manifest;
     uint64_t max_blob;
     unsigned tags_page_max;
-    pthread_mutex_t busy_lock; /* guards busy: upload sessions a request is writing to */
-    VG_VEC(char *) busy;
+    pthread_mutex_t busy_lock; /* guards busy and hashes */
+    VG_VEC(char *) busy;       /* upload sessions a request is writing to */
+    /* Running sha256 of sessions written from offset 0 so far, so the closing PUT of a
+     * streamed upload does not read the blob again (at most REG_HASHES_MAX; others re-hash). */
+    VG_VEC(struct reg_hash) hashes;
 };
 
 /* One request (arena-allocated; route and writer are released in done()). */
@@ -38,8 +49,9 @@ struct rq {
     bool claimed;                 /* session is in reg->busy for this request */
     bool single_post;             /* session only lives in this request (POST ?digest=) */
     bool published;               /* the upload became a blob */
-    struct vg_oci_verifier *v;    /* hashes a body that starts at offset 0 */
-    uint64_t chunk_len;           /* Content-Range length, UINT64_MAX when absent */
+    struct vg_hasher *hs;         /* running hash of the session (NULL: re-hash at close) */
+    enum vg_digest_alg hs_alg;
+    uint64_t chunk_len; /* Content-Range length, UINT64_MAX when absent */
     /* manifest PUT */
     const char *tags[REG_TAGS_PER_PUT];
     size_t ntags;
@@ -73,6 +85,7 @@ int reg_upload_cancel(struct vg_httpd_req *r, struct rq *q);
  * client may send it before done() runs. */
 void reg_upload_release(struct rq *q);
 void reg_upload_done(struct rq *q, bool completed);
+void reg_hashes_free(struct vg_registry *reg);
 /* manifests.c */
 int reg_manifest_get(struct vg_httpd_req *r, struct rq *q);
 int reg_manifest_put(struct vg_httpd_req *r, struct rq *q);

@@ -466,6 +466,7 @@ vg_registry_free(struct vg_registry *reg)
     vg_registry_meta_free(reg->meta);
     vg_registry_storage_free(reg->storage);
     vg_strv_free(reg->busy.v, reg->busy.n);
+    reg_hashes_free(reg);
     pthread_mutex_destroy(&reg->busy_lock);
     free(reg);
 }

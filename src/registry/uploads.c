@@ -50,6 +50,50 @@ unclaim(struct rq *q)
     q->claimed = false;
 }
 
+/* Takes the session's running hash out of the table when it covers exactly `off` bytes. */
+static struct vg_hasher *
+hash_take(struct vg_registry *reg, const char *id, uint64_t off)
+{
+    struct vg_hasher *h = NULL;
+    pthread_mutex_lock(&reg->busy_lock);
+    for (size_t i = 0; i < reg->hashes.n; i++) {
+        if (strcmp(reg->hashes.v[i].id, id) == 0) {
+            if (reg->hashes.v[i].off == off) {
+                h = reg->hashes.v[i].h;
+            } else {
+                vg_hasher_free(reg->hashes.v[i].h);
+            }
+            reg->hashes.v[i] = reg->hashes.v[--reg->hashes.n];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&reg->busy_lock);
+    return h;
+}
+
+static void
+hash_put(struct vg_registry *reg, const char *id, struct vg_hasher *h, uint64_t off)
+{
+    pthread_mutex_lock(&reg->busy_lock);
+    if (reg->hashes.n < REG_HASHES_MAX) {
+        struct reg_hash e = {.h = h, .off = off};
+        snprintf(e.id, sizeof(e.id), "%s", id);
+        vg_vec_push(&reg->hashes, e);
+        h = NULL;
+    }
+    pthread_mutex_unlock(&reg->busy_lock);
+    vg_hasher_free(h);
+}
+
+void
+reg_hashes_free(struct vg_registry *reg)
+{
+    for (size_t i = 0; i < reg->hashes.n; i++) {
+        vg_hasher_free(reg->hashes.v[i].h);
+    }
+    vg_vec_dispose(&reg->hashes);
+}
+
 static void
 session_headers(struct vg_httpd_req *r, struct rq *q, uint64_t size)
 {
@@ -114,6 +158,7 @@ session_drop(struct rq *q)
 {
     struct vg_registry *reg = q->reg;
     struct vg_err *err = NULL;
+    vg_hasher_free(hash_take(reg, q->session, UINT64_MAX));
     if (reg->storage->ops->upload_delete(reg->storage, q->session, &err) < 0) {
         vg_err_free(&err);
     }
@@ -141,8 +186,8 @@ static int
 sink(void *sud, const void *p, size_t n, struct vg_err **err)
 {
     struct rq *q = sud;
-    if (q->v && vg_oci_verifier_update(q->v, p, n, err) < 0) {
-        return -1;
+    if (q->hs) {
+        vg_hasher_update(q->hs, p, n);
     }
     return q->w->ops->write(q->w, p, n, err);
 }
@@ -172,8 +217,17 @@ accept_body(struct vg_httpd_req *r, struct rq *q, int (*finish)(struct vg_httpd_
         }
         return reg_error_from(r, &err, VG_OCI_DIST_BLOB_UPLOAD_UNKNOWN, "upload open failed");
     }
-    if (q->offset == 0 && q->route.has_query_digest) {
-        q->v = vg_oci_verifier_new_alg(q->route.query_digest.alg, -1);
+    /* The running hash continues when it covers exactly what is stored; a closing PUT with
+     * a sha512 digest starts one only when it carries the whole blob. */
+    q->hs_alg = VG_DIGEST_SHA256;
+    q->hs = hash_take(reg, q->session, q->offset);
+    if (q->route.has_query_digest && q->route.query_digest.alg != q->hs_alg) {
+        vg_hasher_free(q->hs);
+        q->hs = NULL;
+        q->hs_alg = q->route.query_digest.alg;
+    }
+    if (!q->hs && q->offset == 0) {
+        q->hs = vg_hasher_new(q->hs_alg);
     }
     q->finish = finish;
     q->chunk_len = cr ? b - a + 1 : UINT64_MAX;
@@ -236,10 +290,15 @@ close_upload(struct vg_httpd_req *r, struct rq *q, uint64_t size)
     const struct vg_digest *want = &q->route.query_digest;
     struct vg_digest got;
     struct vg_err *err = NULL;
-    bool streamed_whole = q->v && vg_oci_verifier_seen(q->v) == size;
-    int rc = streamed_whole ? vg_oci_verifier_finish_as(q->v, want, &got, &err)
-                            : rehash(reg, q->session, size, want->alg, &got, &err);
-    if (rc == 0 && !streamed_whole && !vg_digest_eq(&got, want)) {
+    int rc = 0;
+    if (q->hs && q->hs_alg == want->alg) {
+        vg_hasher_final(q->hs, &got); /* it covers exactly `size` bytes: see accept_body */
+    } else {
+        rc = rehash(reg, q->session, size, want->alg, &got, &err);
+    }
+    vg_hasher_free(q->hs);
+    q->hs = NULL;
+    if (rc == 0 && !vg_digest_eq(&got, want)) {
         rc = vg_err_set(&err, VG_E_VERIFY, "digest mismatch");
     }
     if (rc < 0) {
@@ -285,6 +344,10 @@ finish_patch(struct vg_httpd_req *r, struct rq *q)
     }
     vg_registry_writer_free(q->w);
     q->w = NULL;
+    if (q->hs) {
+        hash_put(reg, q->session, q->hs, size);
+        q->hs = NULL;
+    }
     session_headers(r, q, size);
     return reg_respond_empty(r, 202);
 }
@@ -416,8 +479,8 @@ reg_upload_done(struct rq *q, bool completed)
         vg_registry_writer_free(q->w);
         q->w = NULL;
     }
-    vg_oci_verifier_free(q->v);
-    q->v = NULL;
+    vg_hasher_free(q->hs); /* a body that failed: its bytes are rolled back, the hash dropped */
+    q->hs = NULL;
     if (q->single_post && !q->published) {
         session_drop(q); /* a single POST's session is never visible to the client */
     }

@@ -123,3 +123,31 @@ def test_kill_during_skopeo_push_at_random_points(tmp_path):
         check_consistent(srv)
     finally:
         srv.kill()
+
+
+def test_streamed_upload_verifies_across_a_restart(tmp_path):
+    """The running hash of a session lives in memory; after a restart the closing PUT hashes
+    the stored bytes instead, and a lying digest is caught either way."""
+    data = os.urandom(200_000)
+    srv = Serve(tmp_path / "root", tmp_path / "server.log").start()
+    try:
+        locs = []
+        for _ in range(3):
+            r = srv.req("POST", "/v2/crash/stream/blobs/uploads/", b"")
+            r = srv.req("PATCH", r.header("Location"), data)    # streamed: no Content-Range
+            assert r.status == 202 and r.header("Range") == f"0-{len(data) - 1}", r
+            locs.append(r.header("Location"))
+        r = srv.req("PUT", f"{locs[0]}?digest={digest(b'other')}", b"")
+        assert r.status == 400 and r.codes() == ["DIGEST_INVALID"], r
+    finally:
+        srv.kill()
+    srv = Serve(tmp_path / "root", tmp_path / "server.log").start()
+    try:
+        r = srv.req("PUT", f"{locs[1]}?digest={digest(b'other')}", b"")
+        assert r.status == 400 and r.codes() == ["DIGEST_INVALID"], r
+        r = srv.req("PUT", f"{locs[2]}?digest={digest(data)}", b"")
+        assert r.status == 201, r
+        assert srv.req("GET", f"/v2/crash/stream/blobs/{digest(data)}").body == data
+        check_consistent(srv)
+    finally:
+        srv.kill()
