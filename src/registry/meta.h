@@ -48,6 +48,17 @@ struct vg_registry_manifest_ref {
     bool is_manifest;
 };
 
+/* A scan-on-push result (registry/scanq.h), keyed by manifest digest. */
+struct vg_registry_scan_rec {
+    struct vg_digest digest;
+    char *repo;              /* the repository it was pushed to first */
+    char *status;            /* "queued", "done", "failed" */
+    int64_t queued, scanned; /* unix seconds; scanned 0 until done/failed */
+    char *report; /* `vigil scan --format json` text (done) or {"error": ...} (failed); or NULL */
+};
+void vg_registry_scan_rec_dispose(struct vg_registry_scan_rec *r);
+void vg_registry_scan_recs_free(struct vg_registry_scan_rec *v, size_t n);
+
 struct vg_registry_meta_ops {
     int (*repo_exists)(struct vg_registry_meta *m, const char *repo, bool *out,
                        struct vg_err **err);
@@ -99,6 +110,14 @@ struct vg_registry_meta_ops {
     /* Ids of sessions not touched since `before` (unix seconds), at most max. */
     int (*uploads_stale)(struct vg_registry_meta *m, int64_t before, size_t max, char ***out,
                          size_t *n, struct vg_err **err);
+    /* Scan results: put replaces the row of rec->digest; get fills out (VG_E_NOTFOUND);
+     * list returns every row ordered by digest, without the report text. */
+    int (*scan_put)(struct vg_registry_meta *m, const struct vg_registry_scan_rec *rec,
+                    struct vg_err **err);
+    int (*scan_get)(struct vg_registry_meta *m, const struct vg_digest *d,
+                    struct vg_registry_scan_rec *out, struct vg_err **err);
+    int (*scan_list)(struct vg_registry_meta *m, struct vg_registry_scan_rec **out, size_t *n,
+                     struct vg_err **err);
     void (*free)(struct vg_registry_meta *m);
 };
 struct vg_registry_meta {

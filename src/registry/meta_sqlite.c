@@ -50,6 +50,8 @@ static const char *const migrations[] = {
     "  created INTEGER NOT NULL, updated INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE scan_results (digest TEXT PRIMARY KEY, status TEXT NOT NULL,"
     "  queued INTEGER, scanned INTEGER, db_version TEXT, report TEXT) WITHOUT ROWID;",
+    /* 2: scan-on-push records the repository a result was first pushed to */
+    "ALTER TABLE scan_results ADD COLUMN repo TEXT;",
 };
 
 /* ---------------------------------------------------------------- pool */
@@ -792,6 +794,132 @@ sq_uploads_stale(struct vg_registry_meta *m, int64_t before, size_t max, char **
     WITH_CONN((struct sq *)m, err, do_uploads_stale(s_, before, max, out, n, err));
 }
 
+/* ---------------------------------------------------------------- scan results */
+
+void
+vg_registry_scan_rec_dispose(struct vg_registry_scan_rec *r)
+{
+    free(r->repo);
+    free(r->status);
+    free(r->report);
+    memset(r, 0, sizeof(*r));
+}
+
+void
+vg_registry_scan_recs_free(struct vg_registry_scan_rec *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        vg_registry_scan_rec_dispose(&v[i]);
+    }
+    free(v);
+}
+
+static int
+do_scan_put(struct vg_store *s, const struct vg_registry_scan_rec *rec, struct vg_err **err)
+{
+    vg_autostmt struct vg_store_stmt *st = NULL;
+    if (prep(&st, s,
+             "INSERT OR REPLACE INTO scan_results (digest, status, queued, scanned, report, repo)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             err) < 0 ||
+        vg_store_bind_cstr(st, 1, rec->digest.text, err) < 0 ||
+        vg_store_bind_cstr(st, 2, rec->status, err) < 0 ||
+        vg_store_bind_i64(st, 3, rec->queued, err) < 0 ||
+        vg_store_bind_i64(st, 4, rec->scanned, err) < 0 ||
+        vg_store_bind_cstr(st, 5, rec->report, err) < 0 ||
+        vg_store_bind_cstr(st, 6, rec->repo, err) < 0 || vg_store_step(st, err) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+sq_scan_put(struct vg_registry_meta *m, const struct vg_registry_scan_rec *rec, struct vg_err **err)
+{
+    WITH_CONN((struct sq *)m, err, do_scan_put(s_, rec, err));
+}
+
+static void
+scan_row(struct vg_store_stmt *st, struct vg_registry_scan_rec *out, bool with_report)
+{
+    size_t dlen;
+    const char *d = vg_store_col_text(st, 0, &dlen);
+    if (!d || vg_digest_parse(&out->digest, d, NULL) < 0) {
+        memset(&out->digest, 0, sizeof(out->digest));
+    }
+    out->status = col_dup(st, 1);
+    out->queued = vg_store_col_i64(st, 2);
+    out->scanned = vg_store_col_i64(st, 3);
+    out->repo = col_dup(st, 4);
+    out->report = with_report ? col_dup(st, 5) : NULL;
+}
+
+static int
+do_scan_get(struct vg_store *s, const struct vg_digest *d, struct vg_registry_scan_rec *out,
+            struct vg_err **err)
+{
+    vg_autostmt struct vg_store_stmt *st = NULL;
+    if (prep(&st, s,
+             "SELECT digest, status, queued, scanned, repo, report FROM scan_results"
+             " WHERE digest = ?1",
+             err) < 0 ||
+        vg_store_bind_cstr(st, 1, d->text, err) < 0) {
+        return -1;
+    }
+    int rc = vg_store_step(st, err);
+    if (rc < 0) {
+        return -1;
+    }
+    if (rc == 0) {
+        return vg_err_set(err, VG_E_NOTFOUND, "no scan result for %s", d->text);
+    }
+    memset(out, 0, sizeof(*out));
+    scan_row(st, out, true);
+    return 0;
+}
+
+static int
+sq_scan_get(struct vg_registry_meta *m, const struct vg_digest *d, struct vg_registry_scan_rec *out,
+            struct vg_err **err)
+{
+    WITH_CONN((struct sq *)m, err, do_scan_get(s_, d, out, err));
+}
+
+static int
+do_scan_list(struct vg_store *s, struct vg_registry_scan_rec **out, size_t *n, struct vg_err **err)
+{
+    *out = NULL;
+    *n = 0;
+    vg_autostmt struct vg_store_stmt *st = NULL;
+    if (prep(&st, s,
+             "SELECT digest, status, queued, scanned, repo FROM scan_results ORDER BY digest",
+             err) < 0) {
+        return -1;
+    }
+    struct vg_registry_scan_rec *v = NULL;
+    size_t nv = 0;
+    int rc;
+    while ((rc = vg_store_step(st, err)) > 0) {
+        VG_ARRAY_GROW(v, nv, 1);
+        memset(&v[nv], 0, sizeof(v[nv]));
+        scan_row(st, &v[nv++], false);
+    }
+    if (rc < 0) {
+        vg_registry_scan_recs_free(v, nv);
+        return -1;
+    }
+    *out = v;
+    *n = nv;
+    return 0;
+}
+
+static int
+sq_scan_list(struct vg_registry_meta *m, struct vg_registry_scan_rec **out, size_t *n,
+             struct vg_err **err)
+{
+    WITH_CONN((struct sq *)m, err, do_scan_list(s_, out, n, err));
+}
+
 static void
 sq_free(struct vg_registry_meta *m)
 {
@@ -822,6 +950,9 @@ static const struct vg_registry_meta_ops sq_ops = {
     .upload_advance = sq_upload_advance,
     .upload_delete = sq_upload_delete,
     .uploads_stale = sq_uploads_stale,
+    .scan_put = sq_scan_put,
+    .scan_get = sq_scan_get,
+    .scan_list = sq_scan_list,
     .free = sq_free,
 };
 

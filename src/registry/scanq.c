@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Scan-on-push queue and workers (scanq.h).
+ */
+#include "registry/scanq.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "scan/scan.h"
+
+#define SCANQ_DEFAULT_MAX 1024u
+#define SCANQ_WORKERS_MAX 64u
+
+struct job {
+    struct vg_digest d;
+    char *repo;
+};
+
+struct vg_registry_scanq {
+    struct vg_registry_scanq_opts o;
+    char *db_path;
+    pthread_mutex_t mu;  /* guards jobs, njobs, head, busy, stop */
+    pthread_cond_t wake; /* a job was queued, or stop */
+    pthread_cond_t idle; /* a job finished */
+    struct job *jobs;    /* ring of max_queued */
+    size_t head, njobs;
+    unsigned busy;
+    bool stop;
+    pthread_t *threads;
+    unsigned nthreads;
+};
+
+/* ---------------------------------------------------------------- blob provider over storage */
+
+struct pstream {
+    struct vg_registry_rhandle *h;
+    uint64_t off;
+};
+
+static int
+p_open(void *ud, const struct vg_digest *d, void **stream, struct vg_err **err)
+{
+    struct vg_registry_storage *s = ud;
+    struct vg_registry_rhandle *h = NULL;
+    if (s->ops->blob_open(s, d, &h, err) < 0) {
+        return -1;
+    }
+    struct pstream *ps = vg_calloc(1, sizeof(*ps));
+    ps->h = h;
+    *stream = ps;
+    return 0;
+}
+
+static int
+p_read(void *stream, void *buf, size_t cap, size_t *got, struct vg_err **err)
+{
+    struct pstream *ps = stream;
+    *got = 0;
+    if (ps->off >= ps->h->size) {
+        return 0;
+    }
+    if (ps->h->ops->read(ps->h, ps->off, buf, cap, got, err) < 0) {
+        return -1;
+    }
+    ps->off += *got;
+    return 0;
+}
+
+static void
+p_close(void *stream)
+{
+    struct pstream *ps = stream;
+    vg_registry_rhandle_free(ps->h);
+    free(ps);
+}
+
+/* ---------------------------------------------------------------- workers */
+
+static void
+record(struct vg_registry_scanq *q, const struct job *j, const char *status, int64_t queued,
+       char *report)
+{
+    struct vg_registry_scan_rec rec = {
+        .digest = j->d,
+        .repo = j->repo,
+        .status = (char *)(uintptr_t)status,
+        .queued = queued,
+        .scanned = strcmp(status, "queued") == 0 ? 0 : vg_now_unix(),
+        .report = report,
+    };
+    struct vg_err *err = NULL;
+    if (q->o.meta->ops->scan_put(q->o.meta, &rec, &err) < 0) {
+        char *m = vg_err_format(err);
+        VG_EVENT(VG_LOG_ERROR, "registry", "scan result not stored", VG_KV_STR("digest", j->d.text),
+                 VG_KV_STR("error", m));
+        free(m);
+        vg_err_free(&err);
+    }
+}
+
+static void
+scan_one(struct vg_registry_scanq *q, const struct job *j)
+{
+    int64_t queued = vg_now_unix();
+    struct vg_registry_scan_rec old = {0};
+    struct vg_err *err = NULL;
+    if (q->o.meta->ops->scan_get(q->o.meta, &j->d, &old, &err) == 0) {
+        queued = old.queued;
+        vg_registry_scan_rec_dispose(&old);
+    } else {
+        vg_err_free(&err);
+    }
+    struct vg_oci_blob_provider p = {q->o.storage, p_open, p_read, p_close};
+    struct vg_scan_opts so = VG_SCAN_OPTS_INIT;
+    so.scanners = q->o.scanners;
+    so.db_path = q->db_path;
+    so.offline = true;
+    so.use_cache = false;
+    so.quiet = true;
+    so.jobs = 1;
+    vg_autofree char *ref = vg_fmt("%s@%s", j->repo, j->d.text);
+    struct vg_scan_report *r = NULL;
+    if (vg_scan_image_provider(&r, &p, &j->d, ref, &so, &err) < 0) {
+        char *m = vg_err_format(err);
+        vg_err_free(&err);
+        json_t *doc = json_object();
+        vg_json_set_str(doc, "error", m);
+        char *text = vg_json_dump(doc, false);
+        json_decref(doc);
+        VG_EVENT(VG_LOG_WARN, "registry", "scan failed", VG_KV_STR("repo", j->repo),
+                 VG_KV_STR("digest", j->d.text), VG_KV_STR("error", m));
+        record(q, j, "failed", queued, text);
+        free(text);
+        free(m);
+        return;
+    }
+    json_t *doc = vg_report_trivy_json(r);
+    char *text = vg_json_dump(doc, false);
+    json_decref(doc);
+    VG_EVENT(VG_LOG_INFO, "registry", "scan done", VG_KV_STR("repo", j->repo),
+             VG_KV_STR("digest", j->d.text), VG_KV_U64("vulnerabilities", r->nvulns));
+    record(q, j, "done", queued, text);
+    free(text);
+    vg_scan_report_free(r);
+}
+
+static void *
+worker(void *arg)
+{
+    struct vg_registry_scanq *q = arg;
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        while (!q->stop && q->njobs == 0) {
+            pthread_cond_wait(&q->wake, &q->mu);
+        }
+        if (q->stop) {
+            break;
+        }
+        struct job j = q->jobs[q->head];
+        q->head = (q->head + 1) % q->o.max_queued;
+        q->njobs--;
+        q->busy++;
+        pthread_mutex_unlock(&q->mu);
+        scan_one(q, &j);
+        free(j.repo);
+        pthread_mutex_lock(&q->mu);
+        q->busy--;
+        pthread_cond_broadcast(&q->idle);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- queue */
+
+int
+vg_registry_scanq_new(struct vg_registry_scanq **out, const struct vg_registry_scanq_opts *opts,
+                      struct vg_err **err)
+{
+    if (!opts || !opts->storage || !opts->meta) {
+        return vg_err_set(err, VG_E_USAGE, "scan queue: storage and metadata are required");
+    }
+    if (opts->workers > SCANQ_WORKERS_MAX) {
+        return vg_err_set(err, VG_E_USAGE, "scan: workers %u: at most %u", opts->workers,
+                          SCANQ_WORKERS_MAX);
+    }
+    struct vg_registry_scanq *q = vg_calloc(1, sizeof(*q));
+    q->o = *opts;
+    q->db_path = vg_strdup(opts->db_path);
+    q->o.db_path = q->db_path;
+    if (q->o.workers == 0) {
+        q->o.workers = 1;
+    }
+    if (q->o.max_queued == 0) {
+        q->o.max_queued = SCANQ_DEFAULT_MAX;
+    }
+    q->jobs = vg_calloc(q->o.max_queued, sizeof(*q->jobs));
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->wake, NULL);
+    pthread_cond_init(&q->idle, NULL);
+    q->threads = vg_calloc(q->o.workers, sizeof(*q->threads));
+    *out = q;
+    return 0;
+}
+
+int
+vg_registry_scanq_start(struct vg_registry_scanq *q, struct vg_err **err)
+{
+    while (q->nthreads < q->o.workers) {
+        int rc = pthread_create(&q->threads[q->nthreads], NULL, worker, q);
+        if (rc != 0) {
+            errno = rc;
+            return vg_err_sys(err, VG_E_INTERNAL, "scan queue: starting worker %u", q->nthreads);
+        }
+        q->nthreads++;
+    }
+    return 0;
+}
+
+int
+vg_registry_scanq_push(struct vg_registry_scanq *q, const char *repo, const struct vg_digest *d,
+                       struct vg_err **err)
+{
+    struct vg_registry_scan_rec old = {0};
+    struct vg_err *e = NULL;
+    if (q->o.meta->ops->scan_get(q->o.meta, d, &old, &e) == 0) {
+        bool skip = strcmp(old.status, "failed") != 0;
+        vg_registry_scan_rec_dispose(&old);
+        if (skip) {
+            return 0; /* queued or done already (same bytes pushed again, or to another repo) */
+        }
+    } else {
+        vg_err_free(&e);
+    }
+    struct job j = {*d, vg_strdup(repo)};
+    /* recorded before a worker can pick it up, so the worker's row always wins */
+    record(q, &j, "queued", vg_now_unix(), NULL);
+    pthread_mutex_lock(&q->mu);
+    bool full = q->njobs >= q->o.max_queued;
+    if (!full) {
+        q->jobs[(q->head + q->njobs) % q->o.max_queued] = j;
+        q->njobs++;
+        pthread_cond_signal(&q->wake);
+    }
+    pthread_mutex_unlock(&q->mu);
+    if (full) {
+        vg_autofree char *why =
+            vg_fmt("{\"error\":\"scan queue full (%zu queued)\"}", q->o.max_queued);
+        record(q, &j, "failed", vg_now_unix(), why);
+        free(j.repo);
+        return vg_err_set(err, VG_E_LIMIT, "scan queue full (%zu queued)", q->o.max_queued);
+    }
+    return 0;
+}
+
+void
+vg_registry_scanq_drain(struct vg_registry_scanq *q)
+{
+    pthread_mutex_lock(&q->mu);
+    while ((q->njobs > 0 && q->nthreads > 0) || q->busy > 0) {
+        pthread_cond_wait(&q->idle, &q->mu);
+    }
+    pthread_mutex_unlock(&q->mu);
+}
+
+void
+vg_registry_scanq_free(struct vg_registry_scanq *q)
+{
+    if (!q) {
+        return;
+    }
+    pthread_mutex_lock(&q->mu);
+    q->stop = true;
+    pthread_cond_broadcast(&q->wake);
+    pthread_mutex_unlock(&q->mu);
+    for (unsigned i = 0; i < q->nthreads; i++) {
+        pthread_join(q->threads[i], NULL);
+    }
+    for (size_t i = 0; i < q->njobs; i++) {
+        free(q->jobs[(q->head + i) % q->o.max_queued].repo);
+    }
+    pthread_cond_destroy(&q->wake);
+    pthread_cond_destroy(&q->idle);
+    pthread_mutex_destroy(&q->mu);
+    free(q->threads);
+    free(q->jobs);
+    free(q->db_path);
+    free(q);
+}

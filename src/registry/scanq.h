@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * registry scan-on-push: a bounded queue of pushed image manifests and worker threads that
+ * scan each one with vigil's scanner (scan/, the code path of `vigil scan`) reading manifest,
+ * config and layers from the registry's OWN storage through oci/'s blob-provider source, and
+ * store the result (the `vigil scan --format json` document) in the metadata store
+ * (meta.h scan_put), keyed by manifest digest. A push never waits for a scan: push() only
+ * records "queued" and hands the digest to a worker.
+ *
+ * What to queue is the caller's choice (the manifest handler queues every image manifest and
+ * each image child of a pushed index, never signatures, attestations or SBOMs — see
+ * registry/gate.h vg_registry_gate_is_artifact).
+ *
+ * Thread safety: push() may be called from any thread; one mutex guards the queue (leaf lock,
+ * never held while scanning or touching the metadata store).
+ */
+#ifndef VG_REGISTRY_SCANQ_H
+#define VG_REGISTRY_SCANQ_H
+
+#include "registry/meta.h"
+#include "registry/storage.h"
+
+struct vg_registry_scanq;
+
+struct vg_registry_scanq_opts {
+    struct vg_registry_storage *storage; /* borrowed; outlives the queue */
+    struct vg_registry_meta *meta;       /* borrowed; outlives the queue */
+    const char *db_path;                 /* vulnerability DB; NULL: the default location */
+    unsigned scanners;                   /* VG_SCANNER_* bits; 0: vigil scan's default */
+    unsigned workers;                    /* 0: 1 */
+    size_t max_queued;                   /* 0: 1024; a push beyond it is recorded "failed" */
+};
+
+VG_NODISCARD int vg_registry_scanq_new(struct vg_registry_scanq **out,
+                                       const struct vg_registry_scanq_opts *opts,
+                                       struct vg_err **err);
+/* Starts the workers (separate from new so a server starts scanning once it serves, and a
+ * test can fill the queue first). */
+VG_NODISCARD int vg_registry_scanq_start(struct vg_registry_scanq *q, struct vg_err **err);
+/* Records d (pushed to repo) as queued and wakes a worker. A digest already queued or done is
+ * not queued again. VG_E_LIMIT when the queue is full (the row then says "failed" with the
+ * reason, so a gate's require-scan denies instead of waiting forever). */
+int vg_registry_scanq_push(struct vg_registry_scanq *q, const char *repo, const struct vg_digest *d,
+                           struct vg_err **err);
+/* Blocks until nothing is queued or being scanned (returns at once before start). */
+void vg_registry_scanq_drain(struct vg_registry_scanq *q);
+/* Stops the workers after their current scan; what is still queued stays "queued" in the
+ * metadata store. NULL is a no-op. */
+void vg_registry_scanq_free(struct vg_registry_scanq *q);
+
+#endif
