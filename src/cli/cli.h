@@ -13,6 +13,8 @@
 #include <getopt.h>
 
 struct vg_oci_open_opts;
+struct vg_secret;
+struct vg_crypto_password;
 
 /* Exit codes (documented in docs/exit-codes.md). */
 enum vg_exit {
@@ -117,6 +119,19 @@ void vg_cli_args_dispose(struct vg_cli_args *a);
 char *vg_cli_option_env_name(const char *prefix, const char *flag);
 const char *vg_cli_option_config_key(const char *flag);
 bool vg_cli_option_shared_with_trivy(const char *flag);
+
+/* The CLI's password source (password.c, cosign-format.md §1.2), crypto.h's
+ * vg_crypto_password_fn:
+ *   1. $VIGIL_PASSWORD, else $COSIGN_PASSWORD, if the variable EXISTS (even empty) — verbatim;
+ *   2. else if stdin is a terminal: prompt on stderr with echo off (twice when confirm, failing
+ *      with VG_E_USAGE "passwords do not match"); a signal while echo is off restores the
+ *      terminal, fails the prompt with VG_E_IO "password prompt interrupted", then is raised
+ *      again under the previous disposition;
+ *   3. else all of stdin, verbatim (a trailing newline is part of the password, as in cosign).
+ * Longer than VG_CRYPTO_PASSWORD_MAX is VG_E_LIMIT. payload is unused. vg_cli_password() is
+ * this source as a vg_crypto_password, to hand to crypto/ and sign/. */
+int vg_cli_password_get(struct vg_secret **out, bool confirm, void *payload, struct vg_err **err);
+const struct vg_crypto_password *vg_cli_password(void);
 
 /* Subcommands, one cmd_<name>.c each. */
 #define VG_CMD(name) int cmd_##name(int argc, char **argv)

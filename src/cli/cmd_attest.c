@@ -231,7 +231,7 @@ attest(const struct att_args *a, struct vg_err **err)
     vg_autokey struct vg_crypto_key *key = NULL;
     int rc = vg_crypto_init(err);
     if (rc < 0 || (rc = read_predicate(&pred, a->predicate, err)) < 0 ||
-        (rc = vg_sign_key_load_private(&key, a->keys[0], err)) < 0) {
+        (rc = vg_sign_key_load_private(&key, a->keys[0], vg_cli_password(), err)) < 0) {
         return rc;
     }
     struct vg_sign_target *t = NULL;

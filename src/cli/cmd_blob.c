@@ -126,7 +126,7 @@ sign_blob(const char *keypath, const char *blobpath, const char *outpath, const 
     vg_autofree uint8_t *sig = NULL;
     size_t siglen = 0;
     int rc = vg_crypto_init(err);
-    if (rc < 0 || (rc = vg_sign_key_load_private(&key, keypath, err)) < 0 ||
+    if (rc < 0 || (rc = vg_sign_key_load_private(&key, keypath, vg_cli_password(), err)) < 0 ||
         (rc = read_blob(&blob, blobpath, err)) < 0 ||
         (rc = vg_crypto_sign(key, blob.data, blob.len, &sig, &siglen, err)) < 0) {
         return rc;

@@ -58,7 +58,7 @@ write_pair(const struct vg_crypto_key *key, const struct keys_opts *o, struct vg
         }
     }
     vg_autosecret struct vg_secret *pw = NULL;
-    int rc = vg_crypto_password_get(&pw, true, err);
+    int rc = vg_crypto_password_ask(&pw, vg_cli_password(), true, err);
     if (rc < 0) {
         return rc;
     }

@@ -173,7 +173,7 @@ run(const struct sign_args *a, const char **failed, struct vg_err **err)
 {
     vg_autokey struct vg_crypto_key *key = NULL;
     int rc = vg_crypto_init(err);
-    if (rc < 0 || (rc = vg_sign_key_load_private(&key, a->key, err)) < 0) {
+    if (rc < 0 || (rc = vg_sign_key_load_private(&key, a->key, vg_cli_password(), err)) < 0) {
         return rc;
     }
     struct vg_sign_push_opts po = {.key = key,

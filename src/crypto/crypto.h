@@ -79,13 +79,28 @@ bool vg_crypto_memeq(const void *a, const void *b, size_t n);
 VG_NODISCARD int vg_secret_read_file(struct vg_secret **out, const char *path, size_t max,
                                      struct vg_err **err);
 
-/* How the password is obtained (cosign-format.md §1.2):
- *   1. $VIGIL_PASSWORD, else $COSIGN_PASSWORD, if the variable EXISTS (even empty) — verbatim;
- *   2. else if stdin is a terminal: prompt on stderr with echo off (twice when confirm, failing
- *      with VG_E_USAGE "passwords do not match");
- *   3. else all of stdin, verbatim (a trailing newline is part of the password, as in cosign).
- * Longer than VG_CRYPTO_PASSWORD_MAX is VG_E_LIMIT. */
-VG_NODISCARD int vg_crypto_password_get(struct vg_secret **out, bool confirm, struct vg_err **err);
+/* A password source. crypto/ never reads a terminal, the environment or standard input itself:
+ * whoever loads or encrypts a key passes one of these. The CLI's source follows cosign
+ * (cli/password.c: $VIGIL_PASSWORD / $COSIGN_PASSWORD, a terminal prompt with echo off, or
+ * standard input); a server holding a key's password in its configuration passes
+ * vg_crypto_password_fixed. fn stores a fresh secret in *out (the caller frees it) or returns a
+ * negative value with *err set; `confirm` says a new key is being encrypted (a prompt asks
+ * twice). payload is the source's own (fn's last argument before err). */
+typedef int (*vg_crypto_password_fn)(struct vg_secret **out, bool confirm, void *payload,
+                                     struct vg_err **err);
+struct vg_crypto_password {
+    vg_crypto_password_fn fn;
+    void *payload;
+};
+/* Asks src once. The source's error reaches the caller as it is; a source that fails without
+ * setting one, or succeeds without a secret, is VG_E_INTERNAL; a password longer than
+ * VG_CRYPTO_PASSWORD_MAX is VG_E_LIMIT. */
+VG_NODISCARD int vg_crypto_password_ask(struct vg_secret **out,
+                                        const struct vg_crypto_password *src, bool confirm,
+                                        struct vg_err **err);
+/* A source handing out a copy of payload, a `struct vg_secret *` (read, never modified). */
+VG_NODISCARD int vg_crypto_password_fixed(struct vg_secret **out, bool confirm, void *payload,
+                                          struct vg_err **err);
 
 /* ---------------------------------------------------------------- keys */
 
@@ -123,6 +138,13 @@ VG_NODISCARD int vg_crypto_key_generate(struct vg_crypto_key **out, struct vg_er
 VG_NODISCARD int vg_crypto_key_load_private_encrypted(struct vg_crypto_key **out, const void *pem,
                                                       size_t len, const struct vg_secret *password,
                                                       struct vg_err **err);
+
+/* The same, asking src for the password only after the envelope (PEM, JSON, KDF parameters)
+ * has parsed, so a malformed key fails without a prompt. Errors: the envelope's (VG_E_PARSE,
+ * VG_E_UNSUPPORTED, VG_E_LIMIT), the source's (vg_crypto_password_ask), then as above. */
+VG_NODISCARD int vg_crypto_key_load_private(struct vg_crypto_key **out, const void *pem, size_t len,
+                                            const struct vg_crypto_password *src,
+                                            struct vg_err **err);
 
 /* Loads an unencrypted PEM private key for import-key-pair: `RSA PRIVATE KEY` (PKCS#1),
  * `EC PRIVATE KEY` (SEC1), `PRIVATE KEY` (PKCS#8 RSA/ECDSA/Ed25519). Allowlist: RSA 2048..4096

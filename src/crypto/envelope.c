@@ -229,6 +229,22 @@ vg_crypto_key_load_private_encrypted(struct vg_crypto_key **out, const void *pem
     return 0;
 }
 
+int
+vg_crypto_key_load_private(struct vg_crypto_key **out, const void *pem, size_t len,
+                           const struct vg_crypto_password *src, struct vg_err **err)
+{
+    uint64_t n = 0;
+    int rc = vg_crypto_envelope_inspect(pem, len, &n, err);
+    if (rc < 0) {
+        return rc;
+    }
+    vg_autosecret struct vg_secret *pw = NULL;
+    if ((rc = vg_crypto_password_ask(&pw, src, false, err)) < 0) {
+        return rc;
+    }
+    return vg_crypto_key_load_private_encrypted(out, pem, len, pw, err);
+}
+
 /* Go's pem.Encode: no headers, base64 body in 64-column lines, each ending in '\n'. */
 static int
 pem_encode(struct vg_buf *out, const char *label, const char *b64, struct vg_err **err)

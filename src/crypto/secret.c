@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * Secrets: guarded memory from libsodium for passwords and plaintext private keys, wiping, and
- * the password sources cosign uses (environment, terminal prompt with echo off, stdin). Reading
- * is done byte by byte straight into guarded memory so that no copy of a password lands in a
- * stdio buffer. It does not decide what the password protects (envelope.c).
+ * asking a password source (crypto.h's vg_crypto_password). It never reads a terminal, the
+ * environment or standard input: the CLI's source does (cli/password.c). It does not decide
+ * what the password protects (envelope.c).
  */
 #include "crypto.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -116,146 +114,38 @@ vg_secret_read_file(struct vg_secret **out, const char *path, size_t max, struct
     return 0;
 }
 
-/* Set by the prompt's signal handler; signal dispositions are process-wide anyway, and only
- * the single-threaded CLI prompts. */
-static volatile sig_atomic_t prompt_signal;
-
-static void
-on_prompt_signal(int sig)
+int
+vg_crypto_password_ask(struct vg_secret **out, const struct vg_crypto_password *src, bool confirm,
+                       struct vg_err **err)
 {
-    prompt_signal = sig;
-}
-
-/* Reads from fd into s (capacity VG_CRYPTO_PASSWORD_MAX) until EOF, or until '\n' when line
- * is set (the newline is not stored). A signal caught by the prompt ends the read. */
-static int
-read_secret_fd(int fd, struct vg_secret *s, bool line, struct vg_err **err)
-{
-    s->len = 0;
-    for (;;) {
-        uint8_t c;
-        ssize_t r = read(fd, &c, 1);
-        if (r < 0 && errno == EINTR && prompt_signal) {
-            vg_crypto_memzero(s->data, s->len);
-            s->len = 0;
-            return vg_err_set(err, VG_E_IO, "password prompt interrupted");
+    struct vg_err *local = NULL;
+    struct vg_err **e = err ? err : &local;
+    struct vg_secret *pw = NULL;
+    int rc = src->fn(&pw, confirm, src->payload, e);
+    if (rc < 0 || !pw) {
+        vg_secret_free(pw);
+        if (!*e) {
+            rc = vg_err_set(e, VG_E_INTERNAL, "the password source failed without saying why");
         }
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r < 0) {
-            return vg_err_sys(err, VG_E_IO, "read password");
-        }
-        if (r == 0 || (line && c == '\n')) {
-            break;
-        }
-        if (s->len >= VG_CRYPTO_PASSWORD_MAX) {
-            vg_crypto_memzero(s->data, s->len);
-            s->len = 0;
-            return vg_err_set(err, VG_E_LIMIT, "password longer than %u bytes",
-                              VG_CRYPTO_PASSWORD_MAX);
-        }
-        s->data[s->len++] = c;
+        vg_err_free(&local);
+        return rc < 0 ? rc : -(int)VG_E_INTERNAL;
     }
-    s->data[s->len] = '\0';
-    return 0;
-}
-
-/* Echo is off while the password is typed. Interrupting signals are caught (without
- * SA_RESTART, so the read returns at once); the terminal settings and the previous
- * dispositions are restored first, and then the signal is raised again so that Ctrl-C takes
- * effect immediately and never leaves the terminal without echo. SIGTSTP is held back. */
-static int
-prompt_tty(struct vg_secret *s, const char *prompt, struct vg_err **err)
-{
-    static const int sigs[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP};
-    struct sigaction act, old_act[VG_ARRAY_LEN(sigs)];
-    struct termios old, quiet;
-    if (tcgetattr(STDIN_FILENO, &old) < 0) {
-        return vg_err_sys(err, VG_E_IO, "read terminal settings");
+    if (pw->len > VG_CRYPTO_PASSWORD_MAX) {
+        vg_secret_free(pw);
+        return vg_err_set(err, VG_E_LIMIT, "password longer than %u bytes", VG_CRYPTO_PASSWORD_MAX);
     }
-    quiet = old;
-    quiet.c_lflag &= ~(tcflag_t)ECHO;
-    quiet.c_lflag |= ECHONL;
-    sigset_t hold, saved;
-    sigemptyset(&hold);
-    sigaddset(&hold, SIGTSTP);
-    sigprocmask(SIG_BLOCK, &hold, &saved);
-    memset(&act, 0, sizeof(act));
-    act.sa_handler = on_prompt_signal;
-    sigemptyset(&act.sa_mask);
-    prompt_signal = 0;
-    for (size_t i = 0; i < VG_ARRAY_LEN(sigs); i++) {
-        sigaction(sigs[i], &act, &old_act[i]);
-    }
-    fputs(prompt, stderr);
-    fflush(stderr);
-    int rc;
-    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0) {
-        rc = vg_err_sys(err, VG_E_IO, "turn off terminal echo");
-    } else {
-        rc = read_secret_fd(STDIN_FILENO, s, true, err);
-        (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old); /* best effort: nothing else to do */
-    }
-    for (size_t i = 0; i < VG_ARRAY_LEN(sigs); i++) {
-        sigaction(sigs[i], &old_act[i], NULL);
-    }
-    sigprocmask(SIG_SETMASK, &saved, NULL);
-    if (prompt_signal) {
-        raise(prompt_signal);
-    }
-    return rc;
-}
-
-static int
-password_from_env(struct vg_secret **out)
-{
-    static const char *const vars[] = {"VIGIL_PASSWORD", "COSIGN_PASSWORD"};
-    for (size_t i = 0; i < VG_ARRAY_LEN(vars); i++) {
-        const char *v = getenv(vars[i]);
-        if (v) {
-            *out = vg_secret_new(v, strlen(v));
-            return 1;
-        }
-    }
+    *out = pw;
     return 0;
 }
 
 int
-vg_crypto_password_get(struct vg_secret **out, bool confirm, struct vg_err **err)
+vg_crypto_password_fixed(struct vg_secret **out, bool confirm, void *payload, struct vg_err **err)
 {
-    if (password_from_env(out)) {
-        if ((*out)->len > VG_CRYPTO_PASSWORD_MAX) {
-            vg_secret_free(*out);
-            *out = NULL;
-            return vg_err_set(err, VG_E_LIMIT, "password longer than %u bytes",
-                              VG_CRYPTO_PASSWORD_MAX);
-        }
-        return 0;
+    (void)confirm;
+    const struct vg_secret *s = payload;
+    if (!s) {
+        return vg_err_set(err, VG_E_USAGE, "no password configured");
     }
-    vg_autosecret struct vg_secret *pw = vg_secret_alloc(VG_CRYPTO_PASSWORD_MAX);
-    if (!isatty(STDIN_FILENO)) {
-        int rc = read_secret_fd(STDIN_FILENO, pw, false, err);
-        if (rc < 0) {
-            return rc;
-        }
-        *out = vg_secret_new(pw->data, pw->len);
-        return 0;
-    }
-    int rc = prompt_tty(pw, "Enter password for private key: ", err);
-    if (rc < 0) {
-        return rc;
-    }
-    if (confirm) {
-        vg_autosecret struct vg_secret *again = vg_secret_alloc(VG_CRYPTO_PASSWORD_MAX);
-        rc = prompt_tty(again, "Enter password for private key again: ", err);
-        if (rc < 0) {
-            return rc;
-        }
-        if (again->len != pw->len || !vg_crypto_memeq(again->data, pw->data, pw->len)) {
-            return vg_err_set(err, VG_E_USAGE, "passwords do not match");
-        }
-    }
-    *out = vg_secret_new(pw->data, pw->len);
+    *out = vg_secret_new(s->data, s->len);
     return 0;
 }

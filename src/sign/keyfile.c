@@ -2,8 +2,8 @@
  *
  * Key loading, the one place that turns key files or key bytes into crypto/ keys for every
  * user (the CLI's sign/verify/attest/blob commands, and servers holding keys inline in their
- * configuration): a cosign encrypted private key (password obtained as cosign does, crypto/'s
- * vg_crypto_password_get, only after the envelope parsed) and public keys given as files, as
+ * configuration): a cosign encrypted private key (the password asked of the caller's source
+ * only after the envelope parsed) and public keys given as files, as
  * bytes, or as a directory of keys (key rotation: every `*.pub` / `*.pem` in it, sorted by
  * name). Error messages name the key ("key NAME: ...", "public key NAME: ...").
  */
@@ -15,32 +15,23 @@
 
 int
 vg_sign_key_load_private_mem(struct vg_crypto_key **out, const char *name, const void *data,
-                             size_t len, struct vg_err **err)
+                             size_t len, const struct vg_crypto_password *pw, struct vg_err **err)
 {
-    /* Parse the envelope before asking for a password, so a wrong file fails fast. */
-    uint64_t n = 0;
-    int rc = vg_crypto_envelope_inspect(data, len, &n, err);
-    if (rc < 0) {
-        return vg_err_wrap(err, "key %s", name);
-    }
-    vg_autosecret struct vg_secret *pw = NULL;
-    if ((rc = vg_crypto_password_get(&pw, false, err)) < 0) {
-        return rc;
-    }
-    if ((rc = vg_crypto_key_load_private_encrypted(out, data, len, pw, err)) < 0) {
+    if (vg_crypto_key_load_private(out, data, len, pw, err) < 0) {
         return vg_err_wrap(err, "key %s", name);
     }
     return 0;
 }
 
 int
-vg_sign_key_load_private(struct vg_crypto_key **out, const char *path, struct vg_err **err)
+vg_sign_key_load_private(struct vg_crypto_key **out, const char *path,
+                         const struct vg_crypto_password *pw, struct vg_err **err)
 {
     vg_autobuf struct vg_buf pem = VG_BUF_INIT(VG_CRYPTO_KEY_FILE_MAX);
     if (vg_file_read(&pem, path, VG_CRYPTO_KEY_FILE_MAX, err) < 0) {
         return vg_err_wrap(err, "key %s", path);
     }
-    return vg_sign_key_load_private_mem(out, path, pem.data, pem.len, err);
+    return vg_sign_key_load_private_mem(out, path, pem.data, pem.len, pw, err);
 }
 
 int

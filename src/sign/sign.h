@@ -531,15 +531,18 @@ VG_NODISCARD int vg_sign_target_tree(const struct vg_sign_target *t, struct vg_s
 /* ---------------------------------------------------------------- keys (keyfile.c) */
 
 /* A cosign encrypted private key, from the file at path or from len bytes of memory (a key
- * held inline in a configuration; name labels errors). The envelope is checked before the
- * password is asked for, so a malformed key fails without a prompt; the password comes from
- * $VIGIL_PASSWORD / $COSIGN_PASSWORD, the terminal or standard input (vg_crypto_password_get).
- * Errors: those of crypto/ (VG_E_AUTH wrong password, VG_E_PARSE, VG_E_UNSUPPORTED, VG_E_LIMIT
- * over VG_CRYPTO_KEY_FILE_MAX) and of reading the file, wrapped as "key NAME". */
+ * held inline in a configuration; name labels errors). The envelope is checked before pw is
+ * asked for the password (crypto.h's vg_crypto_password: the CLI's prompts, a server's hands
+ * out a configured secret), so a malformed key fails without a prompt. Errors: those of
+ * crypto/ (VG_E_AUTH wrong password, VG_E_PARSE, VG_E_UNSUPPORTED, VG_E_LIMIT over
+ * VG_CRYPTO_KEY_FILE_MAX), the password source's, and of reading the file, all wrapped as
+ * "key NAME". */
 VG_NODISCARD int vg_sign_key_load_private(struct vg_crypto_key **out, const char *path,
-                                          struct vg_err **err);
+                                          const struct vg_crypto_password *pw, struct vg_err **err);
 VG_NODISCARD int vg_sign_key_load_private_mem(struct vg_crypto_key **out, const char *name,
-                                              const void *data, size_t len, struct vg_err **err);
+                                              const void *data, size_t len,
+                                              const struct vg_crypto_password *pw,
+                                              struct vg_err **err);
 /* A public key (PEM SPKI, PEM PKCS#1 RSA or DER SPKI, crypto/'s allowlist) from a file or from
  * memory; errors wrapped as "public key NAME". */
 VG_NODISCARD int vg_sign_key_load_public(struct vg_crypto_key **out, const char *path,

@@ -22,6 +22,24 @@ encrypted_key(const char *pw, char **pem, size_t *pemlen)
     return k;
 }
 
+/* A source that counts its calls and hands out the password in payload. */
+static int asked;
+
+static int
+counting_source(struct vg_secret **out, bool confirm, void *payload, struct vg_err **err)
+{
+    asked++;
+    cr_assert_not(confirm);
+    return vg_crypto_password_fixed(out, confirm, payload, err);
+}
+
+static struct vg_crypto_password
+source(struct vg_secret *pw)
+{
+    asked = 0;
+    return (struct vg_crypto_password){counting_source, pw};
+}
+
 static char *
 write_tmp(const char *dir, const char *name, const void *data, size_t len)
 {
@@ -38,11 +56,13 @@ Test(sign_keyfile, private_key_from_memory_and_file_are_the_same_key)
     vg_autofree char *pem = NULL;
     size_t pemlen = 0;
     vg_autokey struct vg_crypto_key *orig = encrypted_key("s3cret", &pem, &pemlen);
-    cr_assert_eq(setenv("VIGIL_PASSWORD", "s3cret", 1), 0);
+    vg_autosecret struct vg_secret *p = vg_secret_new("s3cret", 6);
+    struct vg_crypto_password src = source(p);
     struct vg_err *err = NULL;
 
     vg_autokey struct vg_crypto_key *mem = NULL;
-    TU_ASSERT_OK(vg_sign_key_load_private_mem(&mem, "inline", pem, pemlen, &err), err);
+    TU_ASSERT_OK(vg_sign_key_load_private_mem(&mem, "inline", pem, pemlen, &src, &err), err);
+    cr_assert_eq(asked, 1);
     cr_assert(vg_crypto_key_is_private(mem));
     cr_assert(vg_crypto_key_public_eq(mem, orig));
 
@@ -50,7 +70,8 @@ Test(sign_keyfile, private_key_from_memory_and_file_are_the_same_key)
     cr_assert_not_null(mkdtemp(dir));
     vg_autofree char *path = write_tmp(dir, "cosign.key", pem, pemlen);
     vg_autokey struct vg_crypto_key *file = NULL;
-    TU_ASSERT_OK(vg_sign_key_load_private(&file, path, &err), err);
+    TU_ASSERT_OK(vg_sign_key_load_private(&file, path, &src, &err), err);
+    cr_assert_eq(asked, 2);
     cr_assert(vg_crypto_key_public_eq(file, orig));
     unlink(path);
     rmdir(dir);
@@ -60,11 +81,12 @@ Test(sign_keyfile, wrong_password_is_auth_and_names_the_key)
 {
     vg_autofree char *pem = NULL;
     size_t pemlen = 0;
-    vg_autokey struct vg_crypto_key *orig = encrypted_key("right", &pem, &pemlen);
-    cr_assert_eq(setenv("VIGIL_PASSWORD", "wrong", 1), 0);
+    vg_crypto_key_free(encrypted_key("right", &pem, &pemlen));
+    vg_autosecret struct vg_secret *p = vg_secret_new("wrong", 5);
+    struct vg_crypto_password src = source(p);
     struct vg_err *err = NULL;
     struct vg_crypto_key *k = NULL;
-    cr_assert_lt(vg_sign_key_load_private_mem(&k, "policy.yaml#key", pem, pemlen, &err), 0);
+    cr_assert_lt(vg_sign_key_load_private_mem(&k, "policy.yaml#key", pem, pemlen, &src, &err), 0);
     cr_assert_null(k);
     cr_assert_eq(vg_err_root_code(err), VG_E_AUTH);
     cr_assert(tu_err_contains(err, "key policy.yaml#key: "), "%s", vg_err_format(err));
@@ -72,15 +94,17 @@ Test(sign_keyfile, wrong_password_is_auth_and_names_the_key)
     vg_err_free(&err);
 }
 
-Test(sign_keyfile, malformed_private_key_is_a_parse_error_naming_it)
+Test(sign_keyfile, malformed_private_key_fails_without_asking_for_a_password)
 {
     static const char junk[] = "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nnot base64!\n"
                                "-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n";
-    cr_assert_eq(setenv("VIGIL_PASSWORD", "x", 1), 0);
+    vg_autosecret struct vg_secret *p = vg_secret_new("x", 1);
+    struct vg_crypto_password src = source(p);
     struct vg_err *err = NULL;
     struct vg_crypto_key *k = NULL;
-    cr_assert_lt(vg_sign_key_load_private_mem(&k, "junk", junk, strlen(junk), &err), 0);
+    cr_assert_lt(vg_sign_key_load_private_mem(&k, "junk", junk, strlen(junk), &src, &err), 0);
     cr_assert_null(k);
+    cr_assert_eq(asked, 0);
     cr_assert_eq(vg_err_root_code(err), VG_E_PARSE);
     cr_assert(tu_err_contains(err, "key junk: "));
     vg_err_free(&err);
@@ -90,9 +114,39 @@ Test(sign_keyfile, missing_private_key_file_is_notfound)
 {
     struct vg_err *err = NULL;
     struct vg_crypto_key *k = NULL;
-    cr_assert_lt(vg_sign_key_load_private(&k, "/nonexistent/cosign.key", &err), 0);
+    struct vg_crypto_password src = source(NULL);
+    cr_assert_lt(vg_sign_key_load_private(&k, "/nonexistent/cosign.key", &src, &err), 0);
+    cr_assert_eq(asked, 0);
     cr_assert_eq(vg_err_root_code(err), VG_E_NOTFOUND);
     cr_assert(tu_err_contains(err, "key /nonexistent/cosign.key"));
+    vg_err_free(&err);
+}
+
+/* A source's own error (a vault that refused, a prompt that was interrupted) is what the caller
+ * reports: its code, its words, one line, under the key's name. */
+static int
+refusing_source(struct vg_secret **out, bool confirm, void *payload, struct vg_err **err)
+{
+    (void)out;
+    (void)confirm;
+    (void)payload;
+    return vg_err_set(err, VG_E_AUTH, "vault: token expired");
+}
+
+Test(sign_keyfile, password_source_error_surfaces_as_one_line)
+{
+    vg_autofree char *pem = NULL;
+    size_t pemlen = 0;
+    vg_crypto_key_free(encrypted_key("pw", &pem, &pemlen));
+    struct vg_crypto_password src = {refusing_source, NULL};
+    struct vg_err *err = NULL;
+    struct vg_crypto_key *k = NULL;
+    cr_assert_eq(vg_sign_key_load_private_mem(&k, "cosign.key", pem, pemlen, &src, &err),
+                 -(int)VG_E_AUTH);
+    cr_assert_null(k);
+    cr_assert_eq(vg_err_code(err), VG_E_AUTH);
+    vg_autofree char *m = vg_err_format(err);
+    cr_assert_str_eq(m, "key cosign.key: vault: token expired");
     vg_err_free(&err);
 }
 
