@@ -34,7 +34,8 @@ static const char serve_help[] =
     "  --tls-key FILE         PEM private key (reloaded with the certificate on SIGHUP)\n"
     "  --htpasswd FILE        Basic authentication from an htpasswd file (bcrypt, htpasswd -B)\n"
     "  --config FILE          YAML configuration (keys: addr, root, tls: {cert, key},\n"
-    "                         access-log, auth, access, immutable); flags override it\n"
+    "                         access-log, auth, access, immutable, upload-expiry: 24h);\n"
+    "                         flags override it\n"
     "  --access-log PATH      JSON access log: '-' stderr (default), 'off', or a file\n"
     "  -h, --help             show this help\n"
     "\n"
@@ -57,13 +58,14 @@ struct serve_opts {
     const char *access_log;
     const char *htpasswd;
     struct vg_auth_config auth; /* auth, access, immutable */
+    uint64_t upload_expiry_ms;  /* 0: the registry's default */
 };
 
 static int
 load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **err)
 {
-    static const char *const top[] = {"addr", "root",   "tls",      "access-log",
-                                      "auth", "access", "immutable"};
+    static const char *const top[] = {"addr", "root",   "tls",       "access-log",
+                                      "auth", "access", "immutable", "upload-expiry"};
     static const char *const tls[] = {"cert", "key"};
     if (vg_config_load_file(doc, o->config, NULL, err) < 0) {
         return -1;
@@ -78,6 +80,8 @@ load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **er
         vg_config_get_str(root, "addr", NULL, &addr, err) < 0 ||
         vg_config_get_str(root, "root", NULL, &dir, err) < 0 ||
         vg_config_get_str(root, "access-log", NULL, &alog, err) < 0 ||
+        vg_config_get_duration_ms(root, "upload-expiry", 0, 365ull * 24 * 3600 * 1000,
+                                  &o->upload_expiry_ms, err) < 0 ||
         vg_config_get_map(root, "tls", &t, err) < 0) {
         return -1;
     }
@@ -159,7 +163,8 @@ serve(struct serve_opts *o)
     if (rc == VG_EXIT_OK && start_auth(o, &hc, &auth, &az, &reg, &err) < 0) {
         rc = vg_cli_fail(&err, "registry serve: auth");
     }
-    struct vg_registry_opts ro = {.root = o->root, .authz = auth ? &az : NULL};
+    struct vg_registry_opts ro = {
+        .root = o->root, .authz = auth ? &az : NULL, .upload_expiry_ms = o->upload_expiry_ms};
     if (rc == VG_EXIT_OK &&
         (vg_registry_new(&reg, &ro, &err) < 0 || !(h = vg_httpd_new(&hc, &err)) ||
          vg_registry_auth_mount(auth, h, &err) < 0 || vg_registry_mount(reg, h, &err) < 0 ||

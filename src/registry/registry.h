@@ -28,6 +28,7 @@ struct vg_registry_opts {
     uint64_t max_manifest_bytes;           /* 0: VG_LIMIT_MANIFEST_BYTES; larger is 413 */
     uint64_t max_blob_bytes;               /* one upload; 0: VG_LIMIT_LAYER_UNPACKED_BYTES */
     unsigned tags_page_max;                /* n is clamped to this; 0: 1000 */
+    uint64_t upload_expiry_ms;             /* sessions untouched this long are removed; 0: 24 h */
 };
 
 /* Opens (creating when missing) the filesystem storage and SQLite metadata under opts->root. */

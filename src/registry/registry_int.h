@@ -7,6 +7,7 @@
 #define VG_REGISTRY_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "httpd/httpd.h"
 #include "registry/registry.h"
@@ -28,8 +29,10 @@ struct vg_registry {
     uint64_t max_manifest;
     uint64_t max_blob;
     unsigned tags_page_max;
-    pthread_mutex_t busy_lock; /* guards busy and hashes */
-    VG_VEC(char *) busy;       /* upload sessions a request is writing to */
+    uint64_t upload_expiry_ms;
+    _Atomic uint64_t last_sweep_ms; /* monotonic time of the last expiry sweep */
+    pthread_mutex_t busy_lock;      /* guards busy and hashes */
+    VG_VEC(char *) busy;            /* upload sessions a request is writing to */
     /* Running sha256 of sessions written from offset 0 so far, so the closing PUT of a
      * streamed upload does not read the blob again (at most REG_HASHES_MAX; others re-hash). */
     VG_VEC(struct reg_hash) hashes;

@@ -364,6 +364,65 @@ finish_put(struct vg_httpd_req *r, struct rq *q)
     return close_upload(r, q, size);
 }
 
+/* ---------------------------------------------------------------- expiry */
+
+#define SWEEP_EVERY_MS 600000u /* at most this long between sweeps (shorter for short expiry) */
+#define SWEEP_BATCH    256u
+
+static bool
+is_busy(struct vg_registry *reg, const char *id)
+{
+    bool busy = false;
+    pthread_mutex_lock(&reg->busy_lock);
+    for (size_t i = 0; i < reg->busy.n && !busy; i++) {
+        busy = strcmp(reg->busy.v[i], id) == 0;
+    }
+    pthread_mutex_unlock(&reg->busy_lock);
+    return busy;
+}
+
+/* Removes sessions untouched for upload_expiry_ms (abandoned pushes), at most SWEEP_BATCH per
+ * sweep, from the request path of a new upload: no thread of its own, one sweeper at a time. */
+static void
+sweep_stale(struct vg_registry *reg)
+{
+    uint64_t now = vg_now_ns() / 1000000u, last = atomic_load(&reg->last_sweep_ms);
+    uint64_t every =
+        reg->upload_expiry_ms < SWEEP_EVERY_MS ? reg->upload_expiry_ms : SWEEP_EVERY_MS;
+    if ((last && now - last < every) ||
+        !atomic_compare_exchange_strong(&reg->last_sweep_ms, &last, now)) {
+        return;
+    }
+    int64_t before = vg_now_unix() - (int64_t)((reg->upload_expiry_ms + 999) / 1000);
+    char **ids = NULL;
+    size_t n = 0, removed = 0;
+    struct vg_err *err = NULL;
+    if (reg->meta->ops->uploads_stale(reg->meta, before, SWEEP_BATCH, &ids, &n, &err) < 0) {
+        vg_autofree char *msg = vg_err_format(err);
+        vg_err_free(&err);
+        VG_EVENT(VG_LOG_WARN, "registry", "upload expiry failed", VG_KV_STR("error", msg));
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (is_busy(reg, ids[i])) {
+            continue;
+        }
+        vg_hasher_free(hash_take(reg, ids[i], UINT64_MAX));
+        if (reg->storage->ops->upload_delete(reg->storage, ids[i], &err) < 0) {
+            vg_err_free(&err);
+        }
+        if (reg->meta->ops->upload_delete(reg->meta, ids[i], &err) < 0) {
+            vg_err_free(&err);
+            continue;
+        }
+        removed++;
+    }
+    vg_strv_free(ids, n);
+    if (removed) {
+        VG_EVENT(VG_LOG_INFO, "registry", "expired upload sessions", VG_KV_U64("count", removed));
+    }
+}
+
 /* ---------------------------------------------------------------- endpoints */
 
 static int
@@ -394,6 +453,7 @@ try_mount(struct vg_httpd_req *r, struct rq *q, bool *mounted)
 int
 reg_upload_start(struct vg_httpd_req *r, struct rq *q)
 {
+    sweep_stale(q->reg);
     if (q->route.has_mount) {
         bool mounted;
         if (try_mount(r, q, &mounted) < 0 || mounted || vg_httpd_responded(r)) {

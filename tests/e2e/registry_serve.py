@@ -18,7 +18,8 @@ LISTEN = re.compile(rb"registry listening on https?://[^:]+:(\d+)")
 
 
 class Serve:
-    def __init__(self, root: Path, log: Path):
+    def __init__(self, root: Path, log: Path, args=()):
+        self.args = list(args)
         self.root = Path(root)
         self.log_path = Path(log)
         self.proc = None
@@ -28,7 +29,7 @@ class Serve:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [vigil_bin(), "registry", "serve", "--addr", "127.0.0.1:0", "--root",
-             str(self.root), "--access-log", str(self.log_path) + ".access"],
+             str(self.root), "--access-log", str(self.log_path) + ".access", *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

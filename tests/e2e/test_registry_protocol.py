@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 
 import pytest
 
@@ -212,3 +213,26 @@ def test_method_not_allowed_is_json_with_allow(srv):
     r = srv.req("POST", "/v2/proto/x/tags/list")
     assert r.status == 405 and r.header("Allow") == "GET, HEAD", r
     assert r.codes() == ["UNSUPPORTED"]
+
+
+def test_abandoned_uploads_expire(tmp_path):
+    cfg = tmp_path / "registry.yaml"
+    cfg.write_text("upload-expiry: 1s\n")
+    s = Serve(tmp_path / "root", tmp_path / "server.log", ["--config", str(cfg)]).start()
+    try:
+        stale = []
+        for _ in range(3):
+            r = s.req("POST", "/v2/proto/abandoned/blobs/uploads/", b"")
+            r = s.req("PATCH", r.header("Location"), b"partial")
+            stale.append(r.header("Location"))
+        assert len(os.listdir(s.root / "uploads")) == 3
+        time.sleep(2.5)
+        r = s.req("POST", "/v2/proto/abandoned/blobs/uploads/", b"")   # sweeps first
+        assert r.status == 202, r
+        fresh = r.header("Location")
+        for loc in stale:
+            assert s.req("GET", loc).status == 404
+        assert s.req("GET", fresh).status == 204
+        assert os.listdir(s.root / "uploads") == [fresh.rsplit("/", 1)[1]]
+    finally:
+        s.kill()
