@@ -87,6 +87,7 @@ def stop(reg):
         assert secret not in log, "a password reached the server log"
     for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
         assert mark not in log, log[-6000:]
+    assert reg.proc.returncode == 0, f"exit {reg.proc.returncode} on SIGTERM: {log[-3000:]}"
 
 
 RULES = """access:
