@@ -58,6 +58,8 @@ enum {
     VG_CLI_OPT_CREDS,
     VG_CLI_OPT_INSECURE,
     VG_CLI_OPT_PLAIN_HTTP,
+    VG_CLI_OPT_TIMEOUT,
+    VG_CLI_OPT_STALL_TIMEOUT,
 };
 #define VG_CLI_REGISTRY_LONGOPTS                                                                   \
     {"creds", required_argument, NULL, VG_CLI_OPT_CREDS},                                          \
@@ -77,6 +79,34 @@ enum {
     "  --insecure             skip TLS certificate verification; fall back to HTTP when the\n"     \
     "                         registry answers in plain HTTP (automatic for localhost)\n"          \
     "  --plain-http           talk HTTP instead of HTTPS to the registry\n"
+/* Time limits of the commands that scan or inventory an image (Trivy's --timeout, default
+ * 5m0s; a per-transfer stall limit): in their option table and --help, their codes offered to
+ * vg_cli_timeout_opt in the getopt loop, then vg_cli_timeout_start once parsing is done. */
+#define VG_CLI_TIMEOUT_LONGOPTS                                                                    \
+    {"timeout", required_argument, NULL, VG_CLI_OPT_TIMEOUT},                                      \
+    {                                                                                              \
+        "stall-timeout", required_argument, NULL, VG_CLI_OPT_STALL_TIMEOUT                         \
+    }
+#define VG_CLI_DEFAULT_TIMEOUT_MS (5u * 60u * 1000u)
+#define VG_CLI_HELP_TIMEOUT                                                                        \
+    "  --timeout DURATION     time limit of the whole run, e.g. 90s, 10m, 1h30m; 0: none\n"        \
+    "                         (default 5m0s)\n"                                                    \
+    "  --stall-timeout DUR    fail a download that receives nothing for this long\n"               \
+    "                         (default 30s)\n"
+/* True when c was one of the time-limit options (stored in o, or in *timeout_ms until
+ * vg_cli_timeout_start; *timeout_ms starts as UINT64_MAX, "not given"), false for any other
+ * code. A malformed value is a usage error of `cmd`: printed, and the process exits 2 (like
+ * getopt's own errors, before anything was done). */
+bool vg_cli_timeout_opt(int c, const char *arg, const char *cmd, uint64_t *timeout_ms,
+                        struct vg_oci_open_opts *o);
+/* Sets o's deadline from the --timeout given (or the default) counted from now. */
+void vg_cli_timeout_start(uint64_t timeout_ms, struct vg_oci_open_opts *o);
+/* True when o's deadline has passed (a failure is then reported as a timeout). */
+bool vg_cli_timed_out(const struct vg_oci_open_opts *o);
+/* Go's duration syntax as Trivy and cosign take it: "300ms", "90s", "5m0s", "1h30m", "1.5h",
+ * "0"; VG_E_USAGE otherwise. */
+int vg_cli_parse_duration(const char *s, uint64_t *ms, struct vg_err **err);
+
 /* Stores an image-access option's value in o. Returns true when c was one of them (then the
  * caller is done with it), false for any other code. arg is kept, not copied. */
 bool vg_cli_image_opt(int c, const char *arg, struct vg_oci_open_opts *o);

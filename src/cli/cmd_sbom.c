@@ -30,7 +30,7 @@ static const char sbom_help[] =
     "  --format F             cyclonedx (CycloneDX 1.5 JSON, default), spdx-json (SPDX 2.3\n"
     "                         JSON) or json (vigil's inventory, docs/inventory-json.md)\n"
     "  --output FILE          write to FILE instead of stdout (atomically)\n" VG_CLI_HELP_PLATFORM
-        VG_CLI_HELP_REGISTRY "\n"
+        VG_CLI_HELP_REGISTRY VG_CLI_HELP_TIMEOUT "\n"
     "Examples:\n"
     "  vigil sbom oci:./layout:v1\n"
     "  vigil sbom --format spdx-json --output sbom.spdx.json debian:12\n"
@@ -45,6 +45,7 @@ struct sbom_args {
     const char *output;
     enum vg_sbom_format fmt;
     struct vg_oci_open_opts open;
+    uint64_t timeout_ms;
 };
 
 static int
@@ -69,6 +70,7 @@ parse_args(struct sbom_args *a, int argc, char **argv)
         {"format", required_argument, NULL, OPT_FORMAT},
         {"output", required_argument, NULL, OPT_OUTPUT},
         VG_CLI_IMAGE_LONGOPTS,
+        VG_CLI_TIMEOUT_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -76,7 +78,8 @@ parse_args(struct sbom_args *a, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "ho:f:", longopts, NULL)) != -1) {
-        if (vg_cli_image_opt(c, optarg, &a->open)) {
+        if (vg_cli_image_opt(c, optarg, &a->open) ||
+            vg_cli_timeout_opt(c, optarg, "sbom", &a->timeout_ms, &a->open)) {
             continue;
         }
         switch (c) {
@@ -105,13 +108,14 @@ parse_args(struct sbom_args *a, int argc, char **argv)
         return vg_cli_usage("sbom", optind == argc ? "missing IMAGE" : "too many arguments");
     }
     a->image = argv[optind];
+    vg_cli_timeout_start(a->timeout_ms, &a->open);
     return 0;
 }
 
 int
 cmd_sbom(int argc, char **argv)
 {
-    struct sbom_args a = {.fmt = VG_SBOM_CYCLONEDX};
+    struct sbom_args a = {.fmt = VG_SBOM_CYCLONEDX, .timeout_ms = UINT64_MAX};
     int rc = parse_args(&a, argc, argv);
     if (rc != 0) {
         return rc < 0 ? VG_EXIT_OK : rc;

@@ -48,7 +48,7 @@ static const char HELP[] =
     "  --sbom FILE            rescan an SBOM instead of an image: CycloneDX (JSON, XML)\n"
     "                         or SPDX (JSON, tag-value), from vigil, Trivy or Syft\n"
     "  --no-cache             do not reuse or store the per-image analysis "
-    "cache\n" VG_CLI_HELP_REGISTRY
+    "cache\n" VG_CLI_HELP_TIMEOUT VG_CLI_HELP_REGISTRY
     "  -q, --quiet            no progress, notices or warnings on stderr (errors only)\n"
     "  --config FILE          options from a YAML file (default: vigil.yaml when present;\n"
     "                         Trivy's trivy.yaml keys for the options Trivy has)\n"
@@ -111,6 +111,7 @@ static const struct option LONGOPTS[] = {
     {"list-all-pkgs", no_argument, NULL, O_LISTALL},
     {"config", required_argument, NULL, O_CONFIG},
     VG_CLI_IMAGE_LONGOPTS,
+    VG_CLI_TIMEOUT_LONGOPTS,
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -199,6 +200,7 @@ struct args {
     unsigned image_config_scanners; /* added to --scanners or to the default */
     unsigned severities;
     long exit_code;
+    uint64_t timeout_ms;
     bool ignore_unfixed, list_all_pkgs;
     const char *ignorefile, *format, *output, *sbom;
     struct strlist skip_dirs, skip_files, vex;
@@ -215,7 +217,8 @@ parse_args(struct args *a, int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", LONGOPTS, NULL)) != -1) {
         a->bad_value = optarg;
-        if (vg_cli_image_opt(c, optarg, &a->so.open)) {
+        if (vg_cli_image_opt(c, optarg, &a->so.open) ||
+            vg_cli_timeout_opt(c, optarg, "scan", &a->timeout_ms, &a->so.open)) {
             continue;
         }
         switch (c) {
@@ -337,7 +340,7 @@ note_origin(const struct vg_cli_args *ca, const char *value)
 int
 cmd_scan(int argc, char **argv)
 {
-    struct args a = {.so = VG_SCAN_OPTS_INIT};
+    struct args a = {.so = VG_SCAN_OPTS_INIT, .timeout_ms = UINT64_MAX};
     struct vg_err *err = NULL;
     struct vg_cli_args ca;
     const struct vg_cli_optspec spec = {.cmd = "scan",
@@ -350,6 +353,7 @@ cmd_scan(int argc, char **argv)
     }
     argv = ca.argv;
     int rc = parse_args(&a, ca.argc, argv);
+    vg_cli_timeout_start(a.timeout_ms, &a.so.open);
     if (rc != 0) {
         if (rc > 0) {
             note_origin(&ca, a.bad_value);
@@ -391,7 +395,8 @@ cmd_scan(int argc, char **argv)
     }
     if ((a.sbom ? vg_scan_sbom(&r, a.sbom, &a.so, &err)
                 : vg_scan_image(&r, argv[optind], &a.so, &err)) < 0) {
-        vg_autofree char *ctx = vg_fmt("scan %s", what);
+        vg_autofree char *ctx =
+            vg_fmt("scan %s%s", what, vg_cli_timed_out(&a.so.open) ? " (--timeout)" : "");
         rc = vg_cli_fail(&err, ctx);
         goto out;
     }

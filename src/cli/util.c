@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * Error rendering, exit-code mapping, safe output files and the shared image-access flags
- * for the CLI.
+ * Error rendering, exit-code mapping, safe output files, the shared image-access flags and the
+ * time limits (--timeout, --stall-timeout) for the CLI.
  */
 #include "cli.h"
 
@@ -163,4 +163,105 @@ vg_cli_image_opt(int c, const char *arg, struct vg_oci_open_opts *o)
     default:
         return false;
     }
+}
+
+int
+vg_cli_parse_duration(const char *s, uint64_t *ms, struct vg_err **err)
+{
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"ms", 1.0}, {"s", 1e3}, {"m", 6e4}, {"h", 3.6e6}};
+    vg_autofree char *esc = vg_escape(s, strlen(s), 64);
+    if (strcmp(s, "0") == 0) {
+        *ms = 0;
+        return 0;
+    }
+    double total = 0;
+    const char *p = s;
+    if (!*p) {
+        return vg_err_set(err, VG_E_USAGE, "empty duration");
+    }
+    while (*p) {
+        /* digits[.digits] then a unit; each part bounded so the sum stays exact enough */
+        double v = 0, scale = 1;
+        bool digits = false, dot = false;
+        for (; (*p >= '0' && *p <= '9') || (*p == '.' && !dot); p++) {
+            if (*p == '.') {
+                dot = true;
+                continue;
+            }
+            digits = true;
+            if (dot) {
+                scale /= 10;
+                v += (*p - '0') * scale;
+            } else {
+                v = v * 10 + (*p - '0');
+            }
+            if (v > 1e12) {
+                return vg_err_set(err, VG_E_USAGE, "duration \"%s\" is too long", esc);
+            }
+        }
+        size_t best = 0, bi = 0;
+        for (size_t i = 0; i < VG_ARRAY_LEN(units); i++) {
+            size_t n = strlen(units[i].unit);
+            if (n > best && strncmp(p, units[i].unit, n) == 0) {
+                best = n;
+                bi = i;
+            }
+        }
+        if (!digits || best == 0) {
+            return vg_err_set(err, VG_E_USAGE,
+                              "invalid duration \"%s\" (want e.g. 90s, 5m0s, 1h30m)", esc);
+        }
+        total += v * units[bi].ms;
+        p += best;
+    }
+    if (total > 1e12) {
+        return vg_err_set(err, VG_E_USAGE, "duration \"%s\" is too long", esc);
+    }
+    *ms = (uint64_t)(total + 0.5);
+    return 0;
+}
+
+bool
+vg_cli_timeout_opt(int c, const char *arg, const char *cmd, uint64_t *timeout_ms,
+                   struct vg_oci_open_opts *o)
+{
+    if (c != VG_CLI_OPT_TIMEOUT && c != VG_CLI_OPT_STALL_TIMEOUT) {
+        return false;
+    }
+    struct vg_err *err = NULL;
+    uint64_t ms = 0;
+    if (vg_cli_parse_duration(arg, &ms, &err) < 0) {
+        char *msg = vg_err_format(err);
+        vg_err_free(&err);
+        vg_cli_usage(cmd, "%s: %s", c == VG_CLI_OPT_TIMEOUT ? "--timeout" : "--stall-timeout", msg);
+        free(msg);
+        exit(VG_EXIT_USAGE);
+    }
+    if (c == VG_CLI_OPT_TIMEOUT) {
+        *timeout_ms = ms;
+        return true;
+    }
+    if (ms < 1000 || ms > 24u * 3600u * 1000u) {
+        exit(vg_cli_usage(cmd, "--stall-timeout wants 1s to 24h"));
+    }
+    o->stall_timeout_s = (long)(ms / 1000u);
+    return true;
+}
+
+void
+vg_cli_timeout_start(uint64_t timeout_ms, struct vg_oci_open_opts *o)
+{
+    if (timeout_ms == UINT64_MAX) {
+        timeout_ms = VG_CLI_DEFAULT_TIMEOUT_MS;
+    }
+    o->deadline_ns = timeout_ms == 0 ? 0 : vg_now_ns() + timeout_ms * 1000000u;
+}
+
+bool
+vg_cli_timed_out(const struct vg_oci_open_opts *o)
+{
+    return o->deadline_ns && vg_now_ns() >= o->deadline_ns;
 }

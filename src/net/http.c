@@ -59,8 +59,9 @@ vg_http_client_new(struct vg_http_client **out, const struct vg_http_client_opts
     c->ca_file = vg_strdup(opts->ca_file);
     c->connect_timeout_s =
         opts->connect_timeout_s > 0 ? opts->connect_timeout_s : VG_HTTP_CONNECT_TIMEOUT_S;
-    c->low_speed_time_s =
-        opts->low_speed_time_s > 0 ? opts->low_speed_time_s : VG_HTTP_LOW_SPEED_TIME_S;
+    c->stall_timeout_s =
+        opts->stall_timeout_s > 0 ? opts->stall_timeout_s : VG_HTTP_STALL_TIMEOUT_S;
+    c->deadline_ns = opts->deadline_ns;
     c->max_retries = opts->max_retries == 0  ? VG_LIMIT_HTTP_RETRIES
                      : opts->max_retries < 0 ? 0
                                              : opts->max_retries;
@@ -326,8 +327,7 @@ xfer_set_common(struct vg_http_xfer *x, struct vg_http_client *c)
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, c->connect_timeout_s);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, c->low_speed_time_s);
+    vg_http_xfer_set_time_limits(x, c);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
@@ -409,6 +409,7 @@ pump_satisfied(const struct vg_http_xfer *x, enum pump_until until)
 static int
 xfer_pump(struct vg_http_xfer *x, enum pump_until until, struct vg_err **err)
 {
+    vg_http_xfer_touch(x);
     while (!pump_satisfied(x, until)) {
         int running = 0;
         CURLMcode mc = curl_multi_perform(x->multi, &running);
@@ -478,6 +479,9 @@ xfer_error(struct vg_http_xfer *x, struct vg_err **err)
         }
         return vg_err_wrap(err, "%s %s", x->method, u);
     }
+    if (x->stalled || x->past_deadline) {
+        return vg_http_xfer_time_error(x, u, err);
+    }
     const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result);
     vg_autofree char *esc = vg_escape(detail, strlen(detail), 256);
     if (vg_http_plain_speaks(x)) {
@@ -530,6 +534,10 @@ backoff_sleep(struct vg_http_client *c, struct vg_http_xfer *x, int attempt)
         uint64_t cap = VG_HTTP_RETRY_AFTER_CAP_S;
         ms = ((uint64_t)ra > cap ? cap : (uint64_t)ra) * 1000u;
     }
+    uint64_t now = vg_now_ns();
+    if (c->deadline_ns && now + ms * 1000000u > c->deadline_ns) {
+        ms = c->deadline_ns > now ? (c->deadline_ns - now) / 1000000u : 0; /* then fail */
+    }
     struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
     }
@@ -544,6 +552,9 @@ xfer_attempts(struct vg_http_client *c, const struct vg_http_req *req, const cha
     bool may_retry = !req->no_retry && !(with_body && req->body_read);
     for (int attempt = 0;; attempt++) {
         struct vg_http_xfer *x = NULL;
+        if (vg_http_deadline_passed(c, method, *url, err)) {
+            return -1;
+        }
         if (xfer_new(&x, c, req, method, *url, with_body, with_auth, sink, NULL, err) < 0) {
             return -1;
         }

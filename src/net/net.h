@@ -8,7 +8,10 @@
  * Authorization header is dropped when a redirect leaves the original scheme/host/port, as
  * registries redirect blobs to storage services), retries with exponential backoff on 429, 5xx
  * and connection failures (at most VG_LIMIT_HTTP_RETRIES, honouring Retry-After up to a cap),
- * connect and low-speed timeouts, TLS verification on by default. Only http:// and https:// are
+ * connect timeout, a stall limit (no byte in either direction for stall_timeout_s: the
+ * transfer fails with a message naming the URL, and is not retried) and an optional deadline
+ * for everything the client does (retries and backoff included), TLS verification on by
+ * default. Only http:// and https:// are
  * spoken, also after redirects.
  *
  * It also owns token-endpoint JSON responses and URL redaction; the WWW-Authenticate and Link
@@ -34,9 +37,9 @@
 
 /* Tunables with their defaults; 0 means "default". */
 #define VG_HTTP_CONNECT_TIMEOUT_S   30
-#define VG_HTTP_LOW_SPEED_TIME_S    60             /* abort when below 1 byte/s for this long */
-#define VG_HTTP_RETRY_BASE_MS       250            /* first backoff; doubles per attempt */
-#define VG_HTTP_RETRY_AFTER_CAP_S   30             /* longest Retry-After we honour */
+#define VG_HTTP_STALL_TIMEOUT_S     30  /* abort a transfer after this long without a byte */
+#define VG_HTTP_RETRY_BASE_MS       250 /* first backoff; doubles per attempt */
+#define VG_HTTP_RETRY_AFTER_CAP_S   30  /* longest Retry-After we honour */
 #define VG_HTTP_STREAM_BUFFER_BYTES (256u * 1024u) /* per-stream pending bytes before pausing */
 #define VG_HTTP_MAX_HEADERS         256u           /* response header lines kept */
 #define VG_HTTP_PARALLEL            6              /* connections per host for vg_http_do_many */
@@ -62,7 +65,8 @@ struct vg_http_client_opts {
     enum vg_http_plain_fallback plain_fallback;
     const char *ca_file;    /* extra CA bundle (PEM), or NULL for the system store */
     long connect_timeout_s; /* 0: VG_HTTP_CONNECT_TIMEOUT_S */
-    long low_speed_time_s;  /* 0: VG_HTTP_LOW_SPEED_TIME_S */
+    long stall_timeout_s;   /* 0: VG_HTTP_STALL_TIMEOUT_S; a stall fails at once, unretried */
+    uint64_t deadline_ns;   /* vg_now_ns() time at which every transfer and retry ends; 0: none */
     int max_retries;        /* 0: VG_LIMIT_HTTP_RETRIES; negative: no retries */
     unsigned retry_base_ms; /* 0: VG_HTTP_RETRY_BASE_MS */
     const char *user_agent; /* NULL: "vigil/<version>" style default */

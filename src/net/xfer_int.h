@@ -14,7 +14,8 @@ struct vg_http_client {
     CURLSH *share; /* connection cache, DNS and TLS sessions shared by every transfer */
     bool insecure;
     char *ca_file;
-    long connect_timeout_s, low_speed_time_s;
+    long connect_timeout_s, stall_timeout_s;
+    uint64_t deadline_ns;
     int max_retries;
     unsigned retry_base_ms;
     char *user_agent;
@@ -56,6 +57,12 @@ struct vg_http_xfer {
     vg_http_read_fn up_fn;
     void *up_ud;
     char errbuf[CURL_ERROR_SIZE];
+    /* time limits (clock.c) */
+    long stall_timeout_s;
+    uint64_t deadline_ns;
+    uint64_t last_move_ns; /* when a byte last moved (or the caller last asked for more) */
+    curl_off_t last_dl, last_ul;
+    bool stalled, past_deadline;
 };
 
 /* Starts req (redirects and retries included) and returns once the final response's headers
@@ -66,6 +73,19 @@ int vg_http_xfer_start(struct vg_http_client *c, const struct vg_http_req *req,
 int vg_http_xfer_finish(struct vg_http_xfer *x, struct vg_err **err);
 void vg_http_xfer_free(struct vg_http_xfer *x);
 const char *vg_http_hdrs_get(const struct vg_http_hdrs *h, const char *name, size_t idx);
+
+/* clock.c. Arms the stall limit and the client's deadline on x (a progress callback). */
+void vg_http_xfer_set_time_limits(struct vg_http_xfer *x, const struct vg_http_client *c);
+/* The caller is about to wait for x: the stall clock counts from now (time the caller spent
+ * away from the transfer is not the server's stall). */
+void vg_http_xfer_touch(struct vg_http_xfer *x);
+/* True (with *err set, VG_E_NET, naming method and url) when the client's deadline has
+ * passed. */
+bool vg_http_deadline_passed(const struct vg_http_client *c, const char *method, const char *url,
+                             struct vg_err **err);
+/* The error of a transfer that a time limit ended (x->stalled or x->past_deadline). */
+int vg_http_xfer_time_error(const struct vg_http_xfer *x, const char *shown_url,
+                            struct vg_err **err);
 
 /* plain.c. True when x failed because its server answered TLS in plain HTTP. */
 bool vg_http_plain_speaks(const struct vg_http_xfer *x);

@@ -175,6 +175,8 @@ struct vg_oci_open_opts {
     bool insecure;             /* skip TLS verification */
     bool plain_http;           /* http:// instead of https:// */
     const char *ca_file;       /* extra CA bundle, or NULL */
+    uint64_t deadline_ns;      /* vg_now_ns() time at which registry requests end; 0: none */
+    long stall_timeout_s;      /* a transfer without a byte for this long fails; 0: net's default */
 };
 #define VG_OCI_OPEN_OPTS_INIT                                                                      \
     {                                                                                              \

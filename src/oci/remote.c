@@ -92,6 +92,8 @@ vg_oci_remote_client_new(const struct vg_oci_ref *ref, const struct vg_oci_open_
      * answers TLS in plain HTTP is spoken to in HTTP. */
     ho.plain_fallback = o->insecure ? VG_HTTP_PLAIN_ANY : VG_HTTP_PLAIN_LOOPBACK;
     ho.ca_file = o->ca_file;
+    ho.deadline_ns = o->deadline_ns;
+    ho.stall_timeout_s = o->stall_timeout_s;
     struct vg_oci_remote_client *c = vg_calloc(1, sizeof(*c));
     if (vg_http_client_new(&c->http, &ho, err) < 0) {
         free(c);

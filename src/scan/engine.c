@@ -709,9 +709,23 @@ out:
     return rc;
 }
 
+/* --timeout covers the whole scan: the network requests end at the deadline (net.h), and
+ * the stages between them check it. */
+static int
+check_deadline(const struct vg_scan_opts *o, const char *stage, struct vg_err **err)
+{
+    if (o->open.deadline_ns && vg_now_ns() >= o->open.deadline_ns) {
+        return vg_err_set(err, VG_E_NET, "time limit reached before %s", stage);
+    }
+    return 0;
+}
+
 static int
 open_db_and_match(struct vg_scan_report *r, const struct vg_scan_opts *o, struct vg_err **err)
 {
+    if (check_deadline(o, "matching vulnerabilities", err) < 0) {
+        return -1;
+    }
     vg_autofree char *path = vg_vulndb_path_resolve(o->db_path);
     if (!vg_path_exists(path)) {
         if (o->offline) {
@@ -720,7 +734,10 @@ open_db_and_match(struct vg_scan_report *r, const struct vg_scan_opts *o, struct
                               "or 'vigil db build --from DIR' offline)",
                               path);
         }
-        struct vg_vulndb_update_opts uo = {.db_path = path, .quiet = o->quiet};
+        struct vg_vulndb_update_opts uo = {.db_path = path,
+                                           .quiet = o->quiet,
+                                           .deadline_ns = o->open.deadline_ns,
+                                           .stall_timeout_s = o->open.stall_timeout_s};
         struct vg_vulndb_update_stats us = {0};
         if (vg_vulndb_update(&uo, &us, err) < 0) {
             return vg_err_wrap(err, "download the vulnerability database");

@@ -277,7 +277,10 @@ run_update(const struct vg_vulndb_update_opts *o, struct eco_state *es, size_t n
     vg_autojson json_t *state = NULL;
     load_state(&state, state_path);
     struct vg_http_client *c = NULL;
-    if (vg_http_client_new(&c, NULL, err) < 0) {
+    struct vg_http_client_opts ho = VG_HTTP_CLIENT_OPTS_INIT;
+    ho.deadline_ns = o->deadline_ns;
+    ho.stall_timeout_s = o->stall_timeout_s;
+    if (vg_http_client_new(&c, &ho, err) < 0) {
         return -VG_E_NET;
     }
     int rc = 0;

@@ -289,6 +289,8 @@ struct vg_vulndb_update_opts {
      * $VIGIL_NVD_MIRROR, else VG_VULNDB_DEFAULT_NVD_MIRROR when `mirror` is NULL, else none.
      * "none" turns NVD off. */
     const char *nvd_mirror;
+    uint64_t deadline_ns; /* vg_now_ns() time at which downloads end (net.h); 0: none */
+    long stall_timeout_s; /* 0: net's default */
 };
 #define VG_VULNDB_DEFAULT_NVD_MIRROR "https://nvd.nist.gov/feeds/json/cve/2.0"
 #define VG_NVD_FIRST_YEAR            2002

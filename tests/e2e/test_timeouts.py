@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`--timeout` (the whole run, Trivy's flag, default 5m0s) and `--stall-timeout` (a transfer that
+receives nothing for that long fails) against a registry that stalls: a Python socket server that
+reads the request, sends a 200 status line, headers and one byte of the body, then goes silent
+with the connection open. The scan must fail with one clear line naming the URL, exit 7, within a
+bounded time, and without retrying the stalled request.
+"""
+import socket
+import threading
+import time
+
+import pytest
+
+
+class StallServer:
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.requests = []
+        self.conns = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            data = c.recv(65536)
+            self.requests.append(data.split(b"\r\n", 1)[0].decode(errors="replace"))
+            c.sendall(b"HTTP/1.1 200 OK\r\n"
+                      b"Content-Type: application/vnd.oci.image.manifest.v1+json\r\n"
+                      b"Content-Length: 500\r\n\r\n{")
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+@pytest.fixture
+def stall():
+    s = StallServer()
+    yield s
+    s.close()
+
+
+def timed(vigil, *args):
+    t0 = time.monotonic()
+    r = vigil(*args, timeout=60)
+    return r, time.monotonic() - t0
+
+
+def one_error_line(r):
+    lines = [l for l in r.err.splitlines() if l.startswith("vigil: error:")]
+    assert len(lines) == 1, r
+    return lines[0]
+
+
+def test_stalled_registry_fails_after_the_stall_limit(vigil, stall, tmp_path):
+    ref = f"127.0.0.1:{stall.port}/team/app:v1"
+    r, took = timed(vigil, "scan", "--offline", "--db", tmp_path / "none.sqlite", "--plain-http",
+                    "--stall-timeout", "2s", ref)
+    assert r.rc == 7, r
+    line = one_error_line(r)
+    assert f"GET http://127.0.0.1:{stall.port}/v2/team/app/manifests/v1: stalled: " \
+           "no data received for 2 s" in line, r
+    assert 1.5 < took < 10, took
+    assert len(stall.requests) == 1, stall.requests  # not retried
+
+
+def test_timeout_bounds_the_whole_scan(vigil, stall, tmp_path):
+    ref = f"127.0.0.1:{stall.port}/team/app:v1"
+    r, took = timed(vigil, "scan", "--offline", "--db", tmp_path / "none.sqlite", "--plain-http",
+                    "--timeout", "3s", ref)
+    assert r.rc == 7, r
+    line = one_error_line(r)
+    assert f"scan {ref} (--timeout):" in line, r
+    assert "/v2/team/app/manifests/v1: time limit reached" in line, r
+    assert 2.5 < took < 10, took
+
+
+def test_sbom_takes_the_same_limits(vigil, stall):
+    ref = f"127.0.0.1:{stall.port}/team/app:v1"
+    r, took = timed(vigil, "sbom", "--plain-http", "--timeout", "1500ms", ref)
+    assert r.rc == 7 and "time limit reached" in r.err, r
+    assert took < 10, took
+
+
+@pytest.mark.parametrize("flag,value", [("--timeout", "5x"), ("--timeout", "m"),
+                                        ("--timeout", ""), ("--timeout", "-1s"),
+                                        ("--stall-timeout", "0"), ("--stall-timeout", "500ms"),
+                                        ("--stall-timeout", "25h")])
+def test_bad_durations_are_usage_errors(vigil, flag, value):
+    r = vigil("scan", flag, value, "example.com/x:1")
+    assert r.rc == 2, r
+    assert flag in r.err, r
+
+
+def test_go_durations_accepted(vigil, tmp_path):
+    # Parsed, then the scan fails for the expected reason (no such layout), not the flag.
+    for v in ("5m0s", "1h30m", "1.5h", "90s", "250ms", "0"):
+        r = vigil("scan", "--timeout", v, "--offline", f"oci:{tmp_path}/missing:latest")
+        assert r.rc == 4, (v, r)
+    assert "--timeout DURATION" in vigil("scan", "--help").out
+    assert "--timeout DURATION" in vigil("sbom", "--help").out
