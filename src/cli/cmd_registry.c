@@ -6,12 +6,14 @@
  */
 #include <getopt.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "config/config.h"
 #include "httpd/httpd.h"
 #include "registry/auth.h"
 #include "registry/registry.h"
+#include "registry/supply.h"
 
 static const char registry_help[] = "Usage: vigil registry serve [OPTIONS]\n"
                                     "\n"
@@ -34,7 +36,8 @@ static const char serve_help[] =
     "  --tls-key FILE         PEM private key (reloaded with the certificate on SIGHUP)\n"
     "  --htpasswd FILE        Basic authentication from an htpasswd file (bcrypt, htpasswd -B)\n"
     "  --config FILE          YAML configuration (keys: addr, root, tls: {cert, key},\n"
-    "                         access-log, auth, access, immutable, upload-expiry: 24h);\n"
+    "                         access-log, auth, access, immutable, upload-expiry: 24h,\n"
+    "                         scan, gates);\n"
     "                         flags override it\n"
     "  --access-log PATH      JSON access log: '-' stderr (default), 'off', or a file\n"
     "  -h, --help             show this help\n"
@@ -57,15 +60,17 @@ struct serve_opts {
     const char *config;
     const char *access_log;
     const char *htpasswd;
-    struct vg_auth_config auth; /* auth, access, immutable */
-    uint64_t upload_expiry_ms;  /* 0: the registry's default */
+    struct vg_auth_config auth;       /* auth, access, immutable */
+    uint64_t upload_expiry_ms;        /* 0: the registry's default */
+    struct vg_registry_supply supply; /* scan, gates */
 };
 
 static int
 load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **err)
 {
     static const char *const top[] = {"addr", "root",   "tls",       "access-log",
-                                      "auth", "access", "immutable", "upload-expiry"};
+                                      "auth", "access", "immutable", "upload-expiry",
+                                      "scan", "gates"};
     static const char *const tls[] = {"cert", "key"};
     if (vg_config_load_file(doc, o->config, NULL, err) < 0) {
         return -1;
@@ -89,6 +94,10 @@ load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **er
     if (t && (vg_config_check_keys(t, "tls", tls, VG_ARRAY_LEN(tls), err) < 0 ||
               vg_config_get_str(t, "cert", NULL, &cert, err) < 0 ||
               vg_config_get_str(t, "key", NULL, &key, err) < 0)) {
+        return -1;
+    }
+    if (vg_registry_supply_parse(&o->supply, vg_config_map_get(root, "scan"),
+                                 vg_config_map_get(root, "gates"), err) < 0) {
         return -1;
     }
     if (vg_auth_config_parse(&o->auth, vg_config_map_get(root, "auth"),
@@ -141,6 +150,7 @@ serve(struct serve_opts *o)
     struct vg_config_doc *doc = NULL;
     if (o->config && load_config(o, &doc, &err) < 0) {
         vg_auth_config_dispose(&o->auth);
+        vg_registry_supply_dispose(&o->supply);
         vg_config_doc_free(doc);
         return vg_cli_fail(&err, "registry serve: config");
     }
@@ -163,8 +173,10 @@ serve(struct serve_opts *o)
     if (rc == VG_EXIT_OK && start_auth(o, &hc, &auth, &az, &reg, &err) < 0) {
         rc = vg_cli_fail(&err, "registry serve: auth");
     }
-    struct vg_registry_opts ro = {
-        .root = o->root, .authz = auth ? &az : NULL, .upload_expiry_ms = o->upload_expiry_ms};
+    struct vg_registry_opts ro = {.root = o->root,
+                                  .authz = auth ? &az : NULL,
+                                  .upload_expiry_ms = o->upload_expiry_ms,
+                                  .supply = &o->supply};
     if (rc == VG_EXIT_OK &&
         (vg_registry_new(&reg, &ro, &err) < 0 || !(h = vg_httpd_new(&hc, &err)) ||
          vg_registry_auth_mount(auth, h, &err) < 0 || vg_registry_mount(reg, h, &err) < 0 ||
@@ -196,6 +208,7 @@ serve(struct serve_opts *o)
     }
     vg_registry_auth_free(auth);
     vg_auth_config_dispose(&o->auth);
+    vg_registry_supply_dispose(&o->supply);
     vg_config_doc_free(doc);
     return rc;
 }
@@ -254,6 +267,98 @@ cmd_registry_serve(int argc, char **argv)
     return serve(&o);
 }
 
+static const char scans_help[] =
+    "Usage: vigil registry scans --root DIR [--format table|json]\n"
+    "\n"
+    "List the scan-on-push results stored under DIR (safe while the server runs): manifest\n"
+    "digest, the repository it was first pushed to, status (queued, done, failed) and times.\n"
+    "A result itself is served at GET /vigil/v1/scans/<repository>@<digest>.\n";
+
+static void
+iso_time(char out[32], int64_t t)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (t <= 0 || !gmtime_r(&tt, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        snprintf(out, 32, "-");
+    }
+}
+
+static int
+cmd_registry_scans(int argc, char **argv)
+{
+    enum { OPT_ROOT = 1000, OPT_FORMAT };
+    static const struct option opts[] = {
+        {"root", required_argument, NULL, OPT_ROOT},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *root = NULL;
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_ROOT:
+            root = optarg;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "table") != 0) {
+                return vg_cli_usage("registry scans", "--format: table or json");
+            }
+            json = strcmp(optarg, "json") == 0;
+            break;
+        case 'h':
+            fputs(scans_help, stdout);
+            return VG_EXIT_OK;
+        default:
+            return vg_cli_usage("registry scans", "invalid option");
+        }
+    }
+    if (optind < argc) {
+        return vg_cli_usage("registry scans", "unexpected argument '%s'", argv[optind]);
+    }
+    if (!root) {
+        return vg_cli_usage("registry scans", "--root DIR is required");
+    }
+    struct vg_err *err = NULL;
+    struct vg_registry_meta *meta = NULL;
+    vg_autofree char *db = vg_fmt("%s/meta.db", root);
+    struct vg_registry_scan_rec *v = NULL;
+    size_t n = 0;
+    if (vg_registry_meta_sqlite_open(&meta, db, &err) < 0 ||
+        meta->ops->scan_list(meta, &v, &n, &err) < 0) {
+        vg_registry_meta_free(meta);
+        return vg_cli_fail(&err, "registry scans");
+    }
+    vg_registry_meta_free(meta);
+    if (json) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < n; i++) {
+            json_array_append_new(a, json_pack("{s:s?,s:s,s:s?,s:I,s:I}", "repository", v[i].repo,
+                                               "digest", v[i].digest.text, "status", v[i].status,
+                                               "queued", (json_int_t)v[i].queued, "scanned",
+                                               (json_int_t)v[i].scanned));
+        }
+        char *text = vg_json_dump(a, true);
+        json_decref(a);
+        printf("%s\n", text);
+        free(text);
+    } else {
+        printf("%-40s %-8s %-20s %s\n", "REPOSITORY@DIGEST", "STATUS", "QUEUED", "SCANNED");
+        for (size_t i = 0; i < n; i++) {
+            char q[32], sc[32];
+            iso_time(q, v[i].queued);
+            iso_time(sc, v[i].scanned);
+            printf("%s@%s %-8s %-20s %s\n", v[i].repo ? v[i].repo : "-", v[i].digest.text,
+                   v[i].status ? v[i].status : "-", q, sc);
+        }
+    }
+    vg_registry_scan_recs_free(v, n);
+    return VG_EXIT_OK;
+}
+
 int
 cmd_registry(int argc, char **argv)
 {
@@ -263,11 +368,16 @@ cmd_registry(int argc, char **argv)
     const char *sub = argv[1];
     if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
         fputs(registry_help, stdout);
-        fputs("\nSubcommands:\n  serve    run the registry server\n", stdout);
+        fputs("\nSubcommands:\n  serve    run the registry server\n"
+              "  scans    list scan-on-push results\n",
+              stdout);
         return VG_EXIT_OK;
     }
     if (strcmp(sub, "serve") == 0) {
         return cmd_registry_serve(argc - 1, argv + 1);
+    }
+    if (strcmp(sub, "scans") == 0) {
+        return cmd_registry_scans(argc - 1, argv + 1);
     }
     return vg_cli_usage("registry", "unknown subcommand '%s' (serve)", sub);
 }

@@ -44,6 +44,11 @@ reg_manifest_get(struct vg_httpd_req *r, struct rq *q)
     if (reg->meta->ops->manifest_get(reg->meta, q->route.name, &d, &rec, &err) < 0) {
         return reg_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN, "manifest lookup failed");
     }
+    bool denied = false;
+    if (reg_supply_gate(r, q, &d, &rec, &denied) < 0 || denied) {
+        vg_registry_manifest_rec_dispose(&rec);
+        return denied ? 0 : -1;
+    }
     struct vg_registry_rhandle *h = NULL;
     int rc = reg->storage->ops->blob_open(reg->storage, &d, &h, &err);
     int fd = rc == 0 ? h->ops->take_fd(h) : -1;
@@ -210,6 +215,7 @@ finish_manifest(struct vg_httpd_req *r, struct rq *q)
             rc = reg_error_from(r, &err, VG_OCI_DIST_MANIFEST_INVALID, "manifest store failed");
         } else {
             rc = stored(r, q, &mi, &d);
+            reg_supply_pushed(q, &mi, &d);
         }
     }
     vg_registry_manifest_info_dispose(&mi);

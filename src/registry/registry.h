@@ -21,6 +21,7 @@
 
 struct vg_httpd;
 struct vg_registry;
+struct vg_registry_supply;
 
 struct vg_registry_opts {
     const char *root;                      /* storage root; metadata in ROOT/meta.db */
@@ -29,6 +30,8 @@ struct vg_registry_opts {
     uint64_t max_blob_bytes;               /* one upload; 0: VG_LIMIT_LAYER_UNPACKED_BYTES */
     unsigned tags_page_max;                /* n is clamped to this; 0: 1000 */
     uint64_t upload_expiry_ms;             /* sessions untouched this long are removed; 0: 24 h */
+    /* scan-on-push and pull gates (registry/supply.h); NULL: none; borrowed */
+    const struct vg_registry_supply *supply;
 };
 
 /* Opens (creating when missing) the filesystem storage and SQLite metadata under opts->root. */

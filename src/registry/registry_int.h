@@ -30,9 +30,11 @@ struct vg_registry {
     uint64_t max_blob;
     unsigned tags_page_max;
     uint64_t upload_expiry_ms;
-    _Atomic uint64_t last_sweep_ms; /* monotonic time of the last expiry sweep */
-    pthread_mutex_t busy_lock;      /* guards busy and hashes */
-    VG_VEC(char *) busy;            /* upload sessions a request is writing to */
+    _Atomic uint64_t last_sweep_ms;          /* monotonic time of the last expiry sweep */
+    const struct vg_registry_supply *supply; /* borrowed; NULL: no scans, no gates */
+    struct vg_registry_scanq *scanq;         /* scan-on-push workers, or NULL */
+    pthread_mutex_t busy_lock;               /* guards busy and hashes */
+    VG_VEC(char *) busy;                     /* upload sessions a request is writing to */
     /* Running sha256 of sessions written from offset 0 so far, so the closing PUT of a
      * streamed upload does not read the blob again (at most REG_HASHES_MAX; others re-hash). */
     VG_VEC(struct reg_hash) hashes;
@@ -96,5 +98,17 @@ int reg_manifest_delete(struct vg_httpd_req *r, struct rq *q);
 int reg_tags_list(struct vg_httpd_req *r, struct rq *q);
 int reg_catalog(struct vg_httpd_req *r, struct rq *q);
 int reg_referrers(struct vg_httpd_req *r, struct rq *q);
+
+/* supply.c: scan-on-push, pull gates, /vigil/v1/scans/ */
+int reg_supply_new(struct vg_registry *reg, const struct vg_registry_supply *s,
+                   struct vg_err **err);
+int reg_supply_mount(struct vg_registry *reg, struct vg_httpd *h, struct vg_err **err);
+void reg_supply_free(struct vg_registry *reg);
+/* After a manifest is stored: queue it (or an index's image children) for scanning. */
+void reg_supply_pushed(struct rq *q, const struct vg_registry_manifest_info *mi,
+                       const struct vg_digest *d);
+/* Before a manifest is served: *denied when a gate refused (403 already answered). */
+int reg_supply_gate(struct vg_httpd_req *r, struct rq *q, const struct vg_digest *d,
+                    const struct vg_registry_manifest_rec *rec, bool *denied);
 
 #endif

@@ -420,7 +420,8 @@ vg_registry_new(struct vg_registry **out, const struct vg_registry_opts *opts, s
         return -1;
     }
     vg_autofree char *db = vg_fmt("%s/meta.db", opts->root);
-    if (vg_registry_meta_sqlite_open(&reg->meta, db, err) < 0) {
+    if (vg_registry_meta_sqlite_open(&reg->meta, db, err) < 0 ||
+        reg_supply_new(reg, opts->supply, err) < 0) {
         vg_registry_free(reg);
         return -1;
     }
@@ -455,6 +456,9 @@ vg_registry_mount(struct vg_registry *reg, struct vg_httpd *h, struct vg_err **e
         .done = reg_done,
         .ud = reg,
     };
+    if (reg_supply_mount(reg, h, err) < 0) {
+        return -1;
+    }
     return vg_httpd_route(h, &hd, err);
 }
 
@@ -464,6 +468,7 @@ vg_registry_free(struct vg_registry *reg)
     if (!reg) {
         return;
     }
+    reg_supply_free(reg); /* workers use storage and meta */
     vg_registry_meta_free(reg->meta);
     vg_registry_storage_free(reg->storage);
     vg_strv_free(reg->busy.v, reg->busy.n);
