@@ -414,7 +414,9 @@ cmd_scan(int argc, char **argv)
     }
     /* no-color.org: NO_COLOR present and not empty turns colours off. */
     const char *no_color = getenv("NO_COLOR");
-    struct vg_report_opts ro = {.color = !a.output && isatty(1) == 1 && !(no_color && no_color[0])};
+    bool to_stdout = !a.output || strcmp(a.output, "-") == 0;
+    struct vg_report_opts ro = {.color = to_stdout && isatty(1) == 1 && !(no_color && no_color[0]),
+                                .width = to_stdout ? vg_tty_columns(1) : 0};
     int wrc = vg_report_write(out.f, r, fmt, &ro, &err);
     if (vg_cli_output_close(&out, wrc == 0, wrc == 0 ? &err : NULL) < 0 || wrc < 0) {
         rc = vg_cli_fail(&err, "write report");

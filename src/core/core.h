@@ -436,8 +436,16 @@ uint64_t vg_now_ns(void); /* monotonic */
 /* RFC 3339 UTC "2006-01-02T15:04:05Z" into out (>= 21 bytes). */
 void vg_time_rfc3339(char *out, size_t outlen, int64_t unix_secs);
 bool vg_isatty_stderr(void);
+/* Width of the terminal on fd: 0 when fd is not a terminal (pipes and files get layouts that do
+ * not depend on a width); else $COLUMNS when it is a positive number, else the window size,
+ * else 80. At most VG_TTY_COLUMNS_MAX. */
+#define VG_TTY_COLUMNS_MAX 4096u
+unsigned vg_tty_columns(int fd);
 
-/* Progress line on stderr, only when stderr is a TTY and not quiet. */
+/* "512 B", "35.1 MB", "126 MB" (powers of 1000, one decimal below 100) into out (>= 16 bytes). */
+void vg_size_human(char *out, size_t outlen, uint64_t bytes);
+/* Progress line on stderr, only when stderr is a TTY and not quiet: "layers  28% 35.1 MB/126 MB"
+ * (byte counts: every current user counts bytes). */
 struct vg_progress {
     const char *label;
     uint64_t total, done;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 static int
@@ -235,6 +236,43 @@ vg_isatty_stderr(void)
     return isatty(2) == 1;
 }
 
+unsigned
+vg_tty_columns(int fd)
+{
+    if (isatty(fd) != 1) {
+        return 0;
+    }
+    const char *c = getenv("COLUMNS");
+    uint64_t n;
+    if (c && vg_parse_u64(vg_str_c(c), VG_TTY_COLUMNS_MAX, &n) == 0 && n > 0) {
+        return (unsigned)n;
+    }
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+        return ws.ws_col > VG_TTY_COLUMNS_MAX ? VG_TTY_COLUMNS_MAX : ws.ws_col;
+    }
+    return 80;
+}
+
+void
+vg_size_human(char *out, size_t outlen, uint64_t bytes)
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+    size_t u = 0;
+    uint64_t whole = bytes, tenths = 0;
+    while (whole >= 1000 && u + 1 < VG_ARRAY_LEN(units)) {
+        tenths = (whole % 1000) / 100;
+        whole /= 1000;
+        u++;
+    }
+    if (u == 0 || whole >= 100) {
+        snprintf(out, outlen, "%llu %s", (unsigned long long)whole, units[u]);
+    } else {
+        snprintf(out, outlen, "%llu.%llu %s", (unsigned long long)whole, (unsigned long long)tenths,
+                 units[u]);
+    }
+}
+
 void
 vg_progress_start(struct vg_progress *p, const char *label, uint64_t total, bool quiet)
 {
@@ -254,12 +292,14 @@ vg_progress_update(struct vg_progress *p, uint64_t done)
         return;
     }
     p->last_draw_ns = now;
+    char done_s[16], total_s[16];
+    vg_size_human(done_s, sizeof(done_s), done);
     if (p->total) {
-        unsigned pct = (unsigned)(done * 100 / (p->total ? p->total : 1));
-        fprintf(stderr, "\r%s %3u%% (%llu/%llu)", p->label, pct > 100 ? 100 : pct,
-                (unsigned long long)done, (unsigned long long)p->total);
+        unsigned pct = (unsigned)(done * 100 / p->total);
+        vg_size_human(total_s, sizeof(total_s), p->total);
+        fprintf(stderr, "\r%s %3u%% %s/%s\033[K", p->label, pct > 100 ? 100 : pct, done_s, total_s);
     } else {
-        fprintf(stderr, "\r%s %llu", p->label, (unsigned long long)done);
+        fprintf(stderr, "\r%s %s\033[K", p->label, done_s);
     }
     fflush(stderr);
 }

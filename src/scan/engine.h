@@ -197,7 +197,8 @@ int vg_scan_severities_parse(unsigned *out, const char *list, struct vg_err **er
 enum vg_report_format { VG_REPORT_TABLE = 1, VG_REPORT_JSON, VG_REPORT_SARIF, VG_REPORT_CYCLONEDX };
 int vg_report_format_parse(enum vg_report_format *out, const char *s, struct vg_err **err);
 struct vg_report_opts {
-    bool color; /* ANSI colours (table on a TTY only) */
+    bool color;     /* ANSI colours (table on a TTY only) */
+    unsigned width; /* table: the terminal's columns; 0 (pipes, files) for fixed widths */
     bool show_suppressed;
 };
 int vg_report_write(FILE *f, const struct vg_scan_report *r, enum vg_report_format fmt,

@@ -152,10 +152,11 @@ summary_line(FILE *f, json_t *items, const char *sevkey)
 }
 
 static void
-header(FILE *f, const char *target, const char *type)
+header(FILE *f, const char *target, const char *type, unsigned width)
 {
     target = target ? target : "";
     size_t n = strlen(target) + (type && !strchr(target, '(') ? strlen(type) + 3 : 0);
+    n = width && n > width ? width : n;
     fprintf(f, "\n%s", target);
     if (type && !strchr(target, '(')) {
         fprintf(f, " (%s)", type);
@@ -167,20 +168,47 @@ header(FILE *f, const char *target, const char *type)
     fputc('\n', f);
 }
 
-/* A cell `width` wide; a negative width is the last column: truncated the same, never padded
- * (no trailing spaces). */
-static void
-trunc_print(FILE *f, const char *s, int width)
+/* Columns s takes: code points (an invalid byte counts as one). */
+static size_t
+text_cols(const char *s)
 {
-    char buf[256];
-    bool last = width < 0;
-    width = last ? -width : width;
-    size_t n = s ? strlen(s) : 0;
-    if (n > (size_t)width && width > 3) {
-        snprintf(buf, sizeof(buf), "%.*s...", width - 3, s);
-        fprintf(f, "%-*s", last ? 0 : width, buf);
+    size_t cols = 0, len = strlen(s);
+    for (size_t i = 0; i < len; cols++) {
+        size_t k = vg_utf8_seq_len((const uint8_t *)s + i, len - i);
+        i += k ? k : 1;
+    }
+    return cols;
+}
+
+/* Bytes of the longest prefix of s that takes at most cols columns (never half a character). */
+static size_t
+prefix_bytes(const char *s, size_t cols)
+{
+    size_t i = 0, len = strlen(s);
+    for (size_t c = 0; c < cols && i < len; c++) {
+        size_t k = vg_utf8_seq_len((const uint8_t *)s + i, len - i);
+        i += k ? k : 1;
+    }
+    return i;
+}
+
+/* A cell `width` columns wide, cut with "..." when longer; the last cell of a line is never
+ * padded (no trailing spaces). */
+static void
+cell(FILE *f, const char *s, size_t width, bool last)
+{
+    s = s ? s : "";
+    size_t n = text_cols(s);
+    if (n > width) {
+        size_t keep = width > 3 ? width - 3 : width;
+        fwrite(s, 1, prefix_bytes(s, keep), f);
+        fputs(width > 3 ? "..." : "", f);
+        n = width;
     } else {
-        fprintf(f, "%-*s", last ? 0 : width, s ? s : "");
+        fputs(s, f);
+    }
+    for (; !last && n < width; n++) {
+        fputc(' ', f);
     }
 }
 
@@ -215,75 +243,145 @@ row_cmp(const void *pa, const void *pb)
              : strcmp_null(vg_json_str(a, "VulnerabilityID"), vg_json_str(b, "VulnerabilityID"));
 }
 
+enum { COL_PKG, COL_ID, COL_SEV, COL_STATUS, COL_INSTALLED, COL_FIXED, COL_TITLE, NCOLS };
+static const char *const COL_HEAD[NCOLS] = {"Library", "Vulnerability",     "Severity",
+                                            "Status",  "Installed Version", "Fixed Version",
+                                            "Title"};
+static const char *const COL_KEY[NCOLS] = {
+    "PkgName", "VulnerabilityID", "Severity", "Status", "InstalledVersion", "FixedVersion", NULL};
+
+static const char *
+row_text(json_t *v, int col)
+{
+    if (col != COL_TITLE) {
+        return vg_json_str(v, COL_KEY[col]);
+    }
+    const char *t = vg_json_str(v, "Title");
+    return t && t[0] ? t : vg_json_str(v, "PrimaryURL");
+}
+
+/* Column widths for a terminal `width` columns wide: each column as wide as its longest cell,
+ * then narrowed in this order down to these minimums until the line fits (the title last goes
+ * away). Without a terminal the widths are fixed, whatever the content. */
 static void
-table_vulns(FILE *f, json_t *res, bool color)
+fit_columns(size_t *w, json_t *const *rows, size_t n, unsigned width)
+{
+    static const struct {
+        int col;
+        size_t min;
+    } shrink[] = {{COL_TITLE, 10}, {COL_INSTALLED, 10}, {COL_FIXED, 10}, {COL_PKG, 12},
+                  {COL_ID, 14},    {COL_STATUS, 6},     {COL_TITLE, 0}};
+    size_t total = NCOLS - 1; /* the spaces between columns */
+    for (int c = 0; c < NCOLS; c++) {
+        w[c] = text_cols(COL_HEAD[c]);
+        for (size_t i = 0; i < n; i++) {
+            const char *t = row_text(rows[i], c);
+            size_t k = t ? text_cols(t) : 0;
+            w[c] = k > w[c] ? k : w[c];
+        }
+        total += w[c];
+    }
+    for (size_t i = 0; i < VG_ARRAY_LEN(shrink) && total > width; i++) {
+        size_t *x = &w[shrink[i].col];
+        size_t cut = *x > shrink[i].min ? *x - shrink[i].min : 0;
+        cut = cut < total - width ? cut : total - width;
+        if (shrink[i].min == 0 && *x > 0) {
+            cut = *x + 1; /* the whole column and its space */
+        }
+        *x -= cut > *x ? *x : cut;
+        total -= cut;
+    }
+}
+
+static void
+table_vulns(FILE *f, json_t *res, bool color, unsigned width)
 {
     json_t *vulns = json_object_get(res, "Vulnerabilities");
-    header(f, vg_json_str(res, "Target"), vg_json_str(res, "Type"));
+    header(f, vg_json_str(res, "Target"), vg_json_str(res, "Type"), width);
     if (!vulns) {
         fprintf(f, "Total: 0 (UNKNOWN: 0, LOW: 0, MEDIUM: 0, HIGH: 0, CRITICAL: 0)\n\n");
         return;
     }
     summary_line(f, vulns, "Severity");
-    fprintf(f, "%-22s %-20s %-9s %-12s %-22s %-22s %s\n", "Library", "Vulnerability", "Severity",
-            "Status", "Installed Version", "Fixed Version", "Title");
     size_t n = json_array_size(vulns);
     json_t **rows = vg_calloc(n ? n : 1, sizeof(*rows));
     for (size_t i = 0; i < n; i++) {
         rows[i] = json_array_get(vulns, i);
     }
     vg_qsort(rows, n, sizeof(*rows), row_cmp);
+    size_t w[NCOLS] = {22, 20, 9, 12, 22, 22, 60};
+    if (width) {
+        fit_columns(w, rows, n, width);
+    }
+    for (int c = 0; c < NCOLS; c++) {
+        bool last = c == NCOLS - 1 || (c == COL_FIXED && w[COL_TITLE] == 0);
+        cell(f, COL_HEAD[c], w[c], last);
+        if (last) {
+            break;
+        }
+        fputc(' ', f);
+    }
+    fputc('\n', f);
     for (size_t i = 0; i < n; i++) {
-        json_t *v = rows[i];
-        trunc_print(f, vg_json_str(v, "PkgName"), 22);
-        fputc(' ', f);
-        trunc_print(f, vg_json_str(v, "VulnerabilityID"), 20);
-        fputc(' ', f);
-        print_sev(f, vg_json_str(v, "Severity"), color, 9);
-        fputc(' ', f);
-        trunc_print(f, vg_json_str(v, "Status"), 12);
-        fputc(' ', f);
-        trunc_print(f, vg_json_str(v, "InstalledVersion"), 22);
-        fputc(' ', f);
-        trunc_print(f, vg_json_str(v, "FixedVersion"), 22);
-        const char *t = vg_json_str(v, "Title");
-        t = t && t[0] ? t : vg_json_str(v, "PrimaryURL");
-        if (t && t[0]) {
-            fputc(' ', f);
-            trunc_print(f, t, -60);
+        const char *title = w[COL_TITLE] ? row_text(rows[i], COL_TITLE) : NULL;
+        bool has_title = title && title[0];
+        for (int c = 0; c < COL_TITLE; c++) {
+            bool last = c == COL_FIXED && !has_title;
+            if (c == COL_SEV) {
+                print_sev(f, vg_json_str(rows[i], "Severity"), color, (int)w[c]);
+            } else {
+                cell(f, row_text(rows[i], c), w[c], last);
+            }
+            if (!last) {
+                fputc(' ', f);
+            }
+        }
+        if (has_title) {
+            cell(f, title, w[COL_TITLE], true);
         }
         fputc('\n', f);
     }
     free(rows);
 }
 
+/* Secrets, model findings and misconfigurations: a line per finding and its message below,
+ * each cut to the terminal's width when there is one. */
 static void
-table_list(FILE *f, json_t *res, const char *key, const char *idkey, const char *msgkey, bool color)
+table_list(FILE *f, json_t *res, const char *key, const char *idkey, const char *msgkey, bool color,
+           unsigned width)
 {
     json_t *items = json_object_get(res, key);
     if (!items) {
         return;
     }
-    header(f, vg_json_str(res, "Target"), vg_json_str(res, "Class"));
+    header(f, vg_json_str(res, "Target"), vg_json_str(res, "Class"), width);
     summary_line(f, items, "Severity");
     size_t i;
     json_t *it;
+    const size_t indent = 10, room = width > indent ? width - indent : (width ? 1 : SIZE_MAX);
     json_array_foreach (items, i, it) {
         print_sev(f, vg_json_str(it, "Severity"), color, 9);
         const char *id = vg_json_str(it, idkey), *title = vg_json_str(it, "Title");
+        vg_autofree char *line = NULL;
         if (title && title[0]) {
-            fprintf(f, " %-24s %s", id ? id : "", title);
+            line = vg_fmt("%-24s %s", id ? id : "", title);
         } else {
-            fprintf(f, " %s", id ? id : "");
+            line = vg_strdup(id ? id : "");
         }
-        json_t *line = json_object_get(it, "StartLine");
-        if (json_is_integer(line)) {
-            fprintf(f, " (line %lld)", (long long)json_integer_value(line));
+        json_t *ln = json_object_get(it, "StartLine");
+        if (json_is_integer(ln)) {
+            char *more = vg_fmt("%s (line %lld)", line, (long long)json_integer_value(ln));
+            free(line);
+            line = more;
         }
+        fputc(' ', f);
+        cell(f, line, room, true);
         fputc('\n', f);
         const char *msg = vg_json_str(it, msgkey);
         if (msg) {
-            fprintf(f, "          %s\n", msg);
+            fprintf(f, "%*s", (int)indent, "");
+            cell(f, msg, room, true);
+            fputc('\n', f);
         }
     }
     fputc('\n', f);
@@ -298,16 +396,17 @@ write_table(FILE *f, const struct vg_scan_report *r, const struct vg_report_opts
     size_t i;
     json_t *res;
     bool color = o && o->color;
+    unsigned width = o ? o->width : 0;
     json_array_foreach (results, i, res) {
         const char *klass = vg_json_str(res, "Class");
         if (strcmp(klass, "os-pkgs") == 0 || strcmp(klass, "lang-pkgs") == 0) {
-            table_vulns(f, res, color);
+            table_vulns(f, res, color, width);
         } else if (strcmp(klass, "secret") == 0) {
-            table_list(f, res, "Secrets", "RuleID", "Match", color);
+            table_list(f, res, "Secrets", "RuleID", "Match", color, width);
         } else if (strcmp(klass, "model") == 0) {
-            table_list(f, res, "ModelFindings", "ID", "Message", color);
+            table_list(f, res, "ModelFindings", "ID", "Message", color, width);
         } else if (strcmp(klass, "config") == 0) {
-            table_list(f, res, "Misconfigurations", "ID", "Message", color);
+            table_list(f, res, "Misconfigurations", "ID", "Message", color, width);
         }
     }
     json_decref(doc);

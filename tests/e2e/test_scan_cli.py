@@ -195,3 +195,71 @@ def test_bad_config_file_is_refused_with_its_position(vigil, sample, tmp_path):
     # --help works whatever the config file says.
     r = vigil("scan", "--help", cwd=tmp_path)
     assert r.rc == 0 and "--config FILE" in r.out and "VIGIL_" in r.out, r
+
+
+# ---------------------------------------------------------------- terminals and pipes
+
+
+def run_on_tty(sample, *args, env=None):
+    """Runs a table scan with stdout on a pseudo-terminal; returns (rc, stdout text)."""
+    import os
+    import pty
+    from conftest import vigil_bin
+    master, slave = pty.openpty()
+    e = dict(os.environ)
+    e.update(sample["env"])
+    e.update(env or {})
+    e.pop("NO_COLOR", None)
+    p = subprocess.Popen([vigil_bin(), "scan", "-q", "--offline", "--db", sample["db"], *args,
+                          sample["image"]], stdout=slave, stderr=subprocess.PIPE, env=e)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            b = os.read(master, 65536)
+        except OSError:  # EIO: the child closed its side
+            break
+        if not b:
+            break
+        chunks.append(b)
+    os.close(master)
+    p.wait(timeout=120)
+    assert p.stderr.read() == b""
+    return p.returncode, b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+def visible(line):
+    import re
+    return re.sub(r"\x1b\[[0-9;]*m", "", line)
+
+
+@pytest.mark.parametrize("cols", [80, 100, 132])
+def test_table_fits_the_terminal_width(vigil, sample, cols):
+    rc, out = run_on_tty(sample, env={"COLUMNS": str(cols)})
+    assert rc == 0, out
+    lines = [visible(ln) for ln in out.splitlines()]
+    assert "\x1b[" in out  # a terminal gets colours
+    rows = [ln for ln in lines if "CVE-" in ln]
+    assert rows
+    for ln in lines:
+        assert len(ln) <= cols, (cols, ln)
+        assert ln == ln.rstrip(), ln  # no trailing spaces
+    # The columns the table narrows first are the title and the versions; ids stay whole.
+    assert any("CVE-2021-44906" in ln for ln in rows)
+    assert any("2.36-9+deb12u4" in ln or "2.36-9+d..." in ln for ln in rows)
+
+
+def test_wide_terminal_shows_whole_titles_and_pipes_keep_fixed_widths(vigil, sample):
+    title = "Insufficiently Protected Credentials in Requests"
+    rc, wide = run_on_tty(sample, env={"COLUMNS": "250"})
+    assert rc == 0 and title in wide
+    narrow_rc, narrow = run_on_tty(sample, env={"COLUMNS": "80"})
+    assert title not in narrow and narrow_rc == 0
+    # A pipe ignores COLUMNS: the same bytes whatever it says, and the fixed layout.
+    piped = [scan(vigil, sample, "-q", env={"COLUMNS": c}) for c in ("40", "250")]
+    assert piped[0].out == piped[1].out and piped[0].rc == 0
+    header = next(ln for ln in piped[0].out.splitlines() if ln.startswith("Library"))
+    assert header == ("Library                Vulnerability        Severity  Status       "
+                      "Installed Version      Fixed Version          Title")
+    assert "\x1b[" not in piped[0].out
+    assert all(ln == ln.rstrip() for ln in piped[0].out.splitlines())

@@ -193,3 +193,33 @@ Test(core_fs, time_rfc3339)
     vg_time_rfc3339(tiny, sizeof(tiny), 0);
     cr_assert_str_eq(tiny, "");
 }
+
+Test(core_fs, sizes_for_humans)
+{
+    static const struct {
+        uint64_t n;
+        const char *want;
+    } cases[] = {{0, "0 B"},
+                 {999, "999 B"},
+                 {1000, "1.0 kB"},
+                 {35123456, "35.1 MB"},
+                 {126000000, "126 MB"},
+                 {99999999, "99.9 MB"},
+                 {1500000000000ull, "1.5 TB"},
+                 {UINT64_MAX, "18446744 TB"}};
+    for (size_t i = 0; i < VG_ARRAY_LEN(cases); i++) {
+        char out[32];
+        vg_size_human(out, sizeof(out), cases[i].n);
+        cr_assert_str_eq(out, cases[i].want, "%llu", (unsigned long long)cases[i].n);
+    }
+}
+
+Test(core_fs, tty_columns_is_zero_off_a_terminal)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    setenv("COLUMNS", "120", 1);
+    cr_assert_eq(vg_tty_columns(fds[1]), 0); /* a pipe: COLUMNS does not matter */
+    close(fds[0]);
+    close(fds[1]);
+}
