@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "httpd/httpd.h"
 #include "registry/auth.h"
+#include "registry/gc.h"
 #include "registry/registry.h"
 #include "registry/supply.h"
 
@@ -359,6 +360,88 @@ cmd_registry_scans(int argc, char **argv)
     return VG_EXIT_OK;
 }
 
+static const char gc_help[] =
+    "Usage: vigil registry gc --root DIR [--dry-run] [--grace DURATION]\n"
+    "\n"
+    "Remove blobs no manifest references (safe while the server runs). Every manifest is kept\n"
+    "(tagged or not, index children, referrers, signatures), and with it its config, layers and\n"
+    "children; a blob uploaded less than --grace ago (default 1h) is kept too, so a push in\n"
+    "progress never loses its layers. Prints each removed digest and a summary.\n"
+    "\n"
+    "Options:\n"
+    "  --root DIR        storage root of vigil registry serve\n"
+    "  --dry-run         list what would be removed, remove nothing\n"
+    "  --grace DURATION  keep blobs younger than this (e.g. 30m, 2h, 0s; default 1h)\n";
+
+static int
+cmd_registry_gc(int argc, char **argv)
+{
+    enum { OPT_ROOT = 1000, OPT_DRY, OPT_GRACE };
+    static const struct option opts[] = {
+        {"root", required_argument, NULL, OPT_ROOT},
+        {"dry-run", no_argument, NULL, OPT_DRY},
+        {"grace", required_argument, NULL, OPT_GRACE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *root = NULL;
+    bool dry = false;
+    uint64_t grace_ms = (uint64_t)VG_REGISTRY_GC_GRACE_DEFAULT * 1000u;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_ROOT:
+            root = optarg;
+            break;
+        case OPT_DRY:
+            dry = true;
+            break;
+        case OPT_GRACE:
+            if (vg_config_parse_duration_ms(vg_str_c(optarg), UINT64_C(365) * 86400u * 1000u,
+                                            &grace_ms) < 0) {
+                return vg_cli_usage("registry gc", "--grace: a duration such as 30m or 2h");
+            }
+            break;
+        case 'h':
+            fputs(gc_help, stdout);
+            return VG_EXIT_OK;
+        default:
+            return vg_cli_usage("registry gc", "invalid option");
+        }
+    }
+    if (optind < argc) {
+        return vg_cli_usage("registry gc", "unexpected argument '%s'", argv[optind]);
+    }
+    if (!root) {
+        return vg_cli_usage("registry gc", "--root DIR is required");
+    }
+    struct vg_err *err = NULL;
+    struct vg_registry_storage *st = NULL;
+    struct vg_registry_meta *meta = NULL;
+    vg_autofree char *db = vg_fmt("%s/meta.db", root);
+    struct vg_registry_gc_report rep = {0};
+    int rc =
+        vg_registry_storage_fs_new(&st, root, &err) < 0 ||
+                vg_registry_meta_sqlite_open(&meta, db, &err) < 0 ||
+                vg_registry_gc_run(st, meta, vg_now_unix(), grace_ms / 1000u, dry, &rep, &err) < 0
+            ? -1
+            : 0;
+    vg_registry_meta_free(meta);
+    vg_registry_storage_free(st);
+    if (rc < 0) {
+        return vg_cli_fail(&err, "registry gc");
+    }
+    for (size_t i = 0; i < rep.nremoved; i++) {
+        printf("%s%s\n", dry ? "would remove " : "removed ", rep.removed[i].text);
+    }
+    printf("%s %zu blob(s), %llu bytes%s\n", dry ? "would remove" : "removed", rep.nremoved,
+           (unsigned long long)rep.bytes,
+           rep.kept_raced ? " (some kept: referenced by a manifest pushed meanwhile)" : "");
+    vg_registry_gc_report_dispose(&rep);
+    return VG_EXIT_OK;
+}
+
 int
 cmd_registry(int argc, char **argv)
 {
@@ -369,7 +452,8 @@ cmd_registry(int argc, char **argv)
     if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
         fputs(registry_help, stdout);
         fputs("\nSubcommands:\n  serve    run the registry server\n"
-              "  scans    list scan-on-push results\n",
+              "  scans    list scan-on-push results\n"
+              "  gc       remove unreferenced blobs\n",
               stdout);
         return VG_EXIT_OK;
     }
@@ -378,6 +462,9 @@ cmd_registry(int argc, char **argv)
     }
     if (strcmp(sub, "scans") == 0) {
         return cmd_registry_scans(argc - 1, argv + 1);
+    }
+    if (strcmp(sub, "gc") == 0) {
+        return cmd_registry_gc(argc - 1, argv + 1);
     }
     return vg_cli_usage("registry", "unknown subcommand '%s' (serve)", sub);
 }

@@ -118,6 +118,14 @@ struct vg_registry_meta_ops {
                     struct vg_registry_scan_rec *out, struct vg_err **err);
     int (*scan_list)(struct vg_registry_meta *m, struct vg_registry_scan_rec **out, size_t *n,
                      struct vg_err **err);
+    /* Garbage collection (registry/gc.h): blobs created at or before `before` (unix seconds) that
+     * no manifest is and no manifest references, ordered by digest; and the deletion of one such
+     * blob's rows (links included) in one transaction that re-checks the condition, *deleted
+     * false when it no longer holds (a manifest referencing it committed meanwhile). */
+    int (*gc_candidates)(struct vg_registry_meta *m, int64_t before, struct vg_digest **out,
+                         size_t *n, struct vg_err **err);
+    int (*gc_blob_delete)(struct vg_registry_meta *m, const struct vg_digest *d, int64_t before,
+                          bool *deleted, struct vg_err **err);
     void (*free)(struct vg_registry_meta *m);
 };
 struct vg_registry_meta {

@@ -11,17 +11,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "meta_sqlite_int.h"
 #include "store/store.h"
-
-#define POOL_MAX 16u
-
-struct sq {
-    struct vg_registry_meta base;
-    char *path;
-    pthread_mutex_t lock; /* guards idle, nidle */
-    struct vg_store *idle[POOL_MAX];
-    size_t nidle;
-};
 
 static const char *const migrations[] = {
     "CREATE TABLE repositories (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
@@ -52,6 +43,8 @@ static const char *const migrations[] = {
     "  queued INTEGER, scanned INTEGER, db_version TEXT, report TEXT) WITHOUT ROWID;",
     /* 2: scan-on-push records the repository a result was first pushed to */
     "ALTER TABLE scan_results ADD COLUMN repo TEXT;",
+    /* 3: blobs garbage collection removed (a manifest never commits over one; gc.md) */
+    "CREATE TABLE gc_removed (digest TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 /* ---------------------------------------------------------------- pool */
@@ -68,6 +61,12 @@ conn_get(struct sq *q, struct vg_err **err)
     return s;
 }
 
+struct vg_store *
+vg_registry_sq_conn_get(struct sq *q, struct vg_err **err)
+{
+    return conn_get(q, err);
+}
+
 static void
 conn_put(struct sq *q, struct vg_store *s)
 {
@@ -80,17 +79,11 @@ conn_put(struct sq *q, struct vg_store *s)
     vg_store_close(s);
 }
 
-/* Runs fn with a pooled connection. */
-#define WITH_CONN(q, err, call)                                                                    \
-    do {                                                                                           \
-        struct vg_store *s_ = conn_get((q), (err));                                                \
-        if (!s_) {                                                                                 \
-            return -1;                                                                             \
-        }                                                                                          \
-        int rc_ = (call);                                                                          \
-        conn_put((q), s_);                                                                         \
-        return rc_;                                                                                \
-    } while (0)
+void
+vg_registry_sq_conn_put(struct sq *q, struct vg_store *s)
+{
+    conn_put(q, s);
+}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -434,6 +427,41 @@ set_tags(struct vg_store *s, int64_t rid, const struct vg_digest *man, const cha
     return 0;
 }
 
+/* Inside the manifest's transaction: no blob it references was garbage-collected (and not
+ * uploaded again) since the caller checked it. GC deletes in a
+ * transaction of its own that re-checks for references, and SQLite serialises the two, so
+ * either GC sees this manifest's references or this sees GC's deletion (docs/internals/gc.md). */
+static int
+refs_still_there(struct vg_store *s, const struct vg_registry_manifest_ref *refs, size_t nrefs,
+                 struct vg_err **err)
+{
+    vg_autostmt struct vg_store_stmt *st = NULL;
+    if (prep(&st, s,
+             "SELECT 1 FROM gc_removed g WHERE g.digest = ?1"
+             " AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = ?1)",
+             err) < 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < nrefs; i++) {
+        if (refs[i].is_manifest) {
+            continue; /* manifests are never collected */
+        }
+        vg_store_reset(st);
+        if (vg_store_bind_cstr(st, 1, refs[i].digest.text, err) < 0) {
+            return -1;
+        }
+        int rc = vg_store_step(st, err);
+        if (rc < 0) {
+            return -1;
+        }
+        if (rc > 0) {
+            return vg_err_set(err, VG_E_NOTFOUND, "blob %s was garbage-collected meanwhile",
+                              refs[i].digest.text);
+        }
+    }
+    return 0;
+}
+
 static int
 do_manifest_put(struct vg_store *s, const struct vg_registry_manifest_rec *rec,
                 const struct vg_registry_manifest_ref *refs, size_t nrefs, const char *const *tags,
@@ -445,14 +473,14 @@ do_manifest_put(struct vg_store *s, const struct vg_registry_manifest_rec *rec,
         return -1;
     }
     /* The manifest's own bytes are a blob too (GC keeps them while the row exists). */
-    int rc = repo_id(s, rec->repo, true, &rid, err) < 0 ||
-                     link_blob(s, rid, &rec->digest, rec->size, err) < 0 ||
-                     insert_manifest(s, rid, rec, &inserted, err) < 0 ||
-                     (inserted && insert_refs(s, rid, &rec->digest, refs, nrefs, err) < 0) ||
-                     set_tags(s, rid, &rec->digest, tags, ntags, err) < 0 ||
-                     vg_store_commit(s, err) < 0
-                 ? -1
-                 : 0;
+    int rc =
+        repo_id(s, rec->repo, true, &rid, err) < 0 || refs_still_there(s, refs, nrefs, err) < 0 ||
+                link_blob(s, rid, &rec->digest, rec->size, err) < 0 ||
+                insert_manifest(s, rid, rec, &inserted, err) < 0 ||
+                (inserted && insert_refs(s, rid, &rec->digest, refs, nrefs, err) < 0) ||
+                set_tags(s, rid, &rec->digest, tags, ntags, err) < 0 || vg_store_commit(s, err) < 0
+            ? -1
+            : 0;
     if (rc < 0) {
         vg_store_rollback(s);
     }
@@ -794,132 +822,6 @@ sq_uploads_stale(struct vg_registry_meta *m, int64_t before, size_t max, char **
     WITH_CONN((struct sq *)m, err, do_uploads_stale(s_, before, max, out, n, err));
 }
 
-/* ---------------------------------------------------------------- scan results */
-
-void
-vg_registry_scan_rec_dispose(struct vg_registry_scan_rec *r)
-{
-    free(r->repo);
-    free(r->status);
-    free(r->report);
-    memset(r, 0, sizeof(*r));
-}
-
-void
-vg_registry_scan_recs_free(struct vg_registry_scan_rec *v, size_t n)
-{
-    for (size_t i = 0; v && i < n; i++) {
-        vg_registry_scan_rec_dispose(&v[i]);
-    }
-    free(v);
-}
-
-static int
-do_scan_put(struct vg_store *s, const struct vg_registry_scan_rec *rec, struct vg_err **err)
-{
-    vg_autostmt struct vg_store_stmt *st = NULL;
-    if (prep(&st, s,
-             "INSERT OR REPLACE INTO scan_results (digest, status, queued, scanned, report, repo)"
-             " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-             err) < 0 ||
-        vg_store_bind_cstr(st, 1, rec->digest.text, err) < 0 ||
-        vg_store_bind_cstr(st, 2, rec->status, err) < 0 ||
-        vg_store_bind_i64(st, 3, rec->queued, err) < 0 ||
-        vg_store_bind_i64(st, 4, rec->scanned, err) < 0 ||
-        vg_store_bind_cstr(st, 5, rec->report, err) < 0 ||
-        vg_store_bind_cstr(st, 6, rec->repo, err) < 0 || vg_store_step(st, err) < 0) {
-        return -1;
-    }
-    return 0;
-}
-
-static int
-sq_scan_put(struct vg_registry_meta *m, const struct vg_registry_scan_rec *rec, struct vg_err **err)
-{
-    WITH_CONN((struct sq *)m, err, do_scan_put(s_, rec, err));
-}
-
-static void
-scan_row(struct vg_store_stmt *st, struct vg_registry_scan_rec *out, bool with_report)
-{
-    size_t dlen;
-    const char *d = vg_store_col_text(st, 0, &dlen);
-    if (!d || vg_digest_parse(&out->digest, d, NULL) < 0) {
-        memset(&out->digest, 0, sizeof(out->digest));
-    }
-    out->status = col_dup(st, 1);
-    out->queued = vg_store_col_i64(st, 2);
-    out->scanned = vg_store_col_i64(st, 3);
-    out->repo = col_dup(st, 4);
-    out->report = with_report ? col_dup(st, 5) : NULL;
-}
-
-static int
-do_scan_get(struct vg_store *s, const struct vg_digest *d, struct vg_registry_scan_rec *out,
-            struct vg_err **err)
-{
-    vg_autostmt struct vg_store_stmt *st = NULL;
-    if (prep(&st, s,
-             "SELECT digest, status, queued, scanned, repo, report FROM scan_results"
-             " WHERE digest = ?1",
-             err) < 0 ||
-        vg_store_bind_cstr(st, 1, d->text, err) < 0) {
-        return -1;
-    }
-    int rc = vg_store_step(st, err);
-    if (rc < 0) {
-        return -1;
-    }
-    if (rc == 0) {
-        return vg_err_set(err, VG_E_NOTFOUND, "no scan result for %s", d->text);
-    }
-    memset(out, 0, sizeof(*out));
-    scan_row(st, out, true);
-    return 0;
-}
-
-static int
-sq_scan_get(struct vg_registry_meta *m, const struct vg_digest *d, struct vg_registry_scan_rec *out,
-            struct vg_err **err)
-{
-    WITH_CONN((struct sq *)m, err, do_scan_get(s_, d, out, err));
-}
-
-static int
-do_scan_list(struct vg_store *s, struct vg_registry_scan_rec **out, size_t *n, struct vg_err **err)
-{
-    *out = NULL;
-    *n = 0;
-    vg_autostmt struct vg_store_stmt *st = NULL;
-    if (prep(&st, s,
-             "SELECT digest, status, queued, scanned, repo FROM scan_results ORDER BY digest",
-             err) < 0) {
-        return -1;
-    }
-    struct vg_registry_scan_rec *v = NULL;
-    size_t nv = 0;
-    int rc;
-    while ((rc = vg_store_step(st, err)) > 0) {
-        VG_ARRAY_GROW(v, nv, 1);
-        memset(&v[nv], 0, sizeof(v[nv]));
-        scan_row(st, &v[nv++], false);
-    }
-    if (rc < 0) {
-        vg_registry_scan_recs_free(v, nv);
-        return -1;
-    }
-    *out = v;
-    *n = nv;
-    return 0;
-}
-
-static int
-sq_scan_list(struct vg_registry_meta *m, struct vg_registry_scan_rec **out, size_t *n,
-             struct vg_err **err)
-{
-    WITH_CONN((struct sq *)m, err, do_scan_list(s_, out, n, err));
-}
-
 static void
 sq_free(struct vg_registry_meta *m)
 {
@@ -950,9 +852,11 @@ static const struct vg_registry_meta_ops sq_ops = {
     .upload_advance = sq_upload_advance,
     .upload_delete = sq_upload_delete,
     .uploads_stale = sq_uploads_stale,
-    .scan_put = sq_scan_put,
-    .scan_get = sq_scan_get,
-    .scan_list = sq_scan_list,
+    .scan_put = vg_registry_sq_scan_put,
+    .scan_get = vg_registry_sq_scan_get,
+    .scan_list = vg_registry_sq_scan_list,
+    .gc_candidates = vg_registry_sq_gc_candidates,
+    .gc_blob_delete = vg_registry_sq_gc_blob_delete,
     .free = sq_free,
 };
 

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The SQLite metadata store's supply-chain tables: scan-on-push results (scan_results) and the
+ * garbage-collection queries over blobs, manifests and their references (docs/internals/gc.md).
+ */
+#include <string.h>
+
+#include "meta_sqlite_int.h"
+
+static char *
+col_dup(struct vg_store_stmt *st, int col)
+{
+    size_t n;
+    const char *t = vg_store_col_text(st, col, &n);
+    return t ? vg_strndup(t, n) : NULL;
+}
+
+static int
+exec_args(struct vg_store *s, const char *sql, const char *const *args, size_t n,
+          struct vg_err **err)
+{
+    vg_autostmt struct vg_store_stmt *st = NULL;
+    if (vg_store_prepare(&st, s, sql, err) < 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (vg_store_bind_cstr(st, (int)i + 1, args[i], err) < 0) {
+            return -1;
+        }
+    }
+    int rc;
+    while ((rc = vg_store_step(st, err)) > 0) {
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------------- scan results */
+
+void
+vg_registry_scan_rec_dispose(struct vg_registry_scan_rec *r)
+{
+    free(r->repo);
+    free(r->status);
+    free(r->report);
+    memset(r, 0, sizeof(*r));
+}
+
+void
+vg_registry_scan_recs_free(struct vg_registry_scan_rec *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        vg_registry_scan_rec_dispose(&v[i]);
+    }
+    free(v);
+}
+
+static int
+do_scan_put(struct vg_store *s, const struct vg_registry_scan_rec *rec, struct vg_err **err)
+{
+    vg_autostmt struct vg_store_stmt *st = NULL;
+    if (vg_store_prepare(
+            &st, s,
+            "INSERT OR REPLACE INTO scan_results (digest, status, queued, scanned, report, repo)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            err) < 0 ||
+        vg_store_bind_cstr(st, 1, rec->digest.text, err) < 0 ||
+        vg_store_bind_cstr(st, 2, rec->status, err) < 0 ||
+        vg_store_bind_i64(st, 3, rec->queued, err) < 0 ||
+        vg_store_bind_i64(st, 4, rec->scanned, err) < 0 ||
+        vg_store_bind_cstr(st, 5, rec->report, err) < 0 ||
+        vg_store_bind_cstr(st, 6, rec->repo, err) < 0 || vg_store_step(st, err) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+int
+vg_registry_sq_scan_put(struct vg_registry_meta *m, const struct vg_registry_scan_rec *rec,
+                        struct vg_err **err)
+{
+    WITH_CONN((struct sq *)m, err, do_scan_put(s_, rec, err));
+}
+
+static void
+scan_row(struct vg_store_stmt *st, struct vg_registry_scan_rec *out, bool with_report)
+{
+    size_t dlen;
+    const char *d = vg_store_col_text(st, 0, &dlen);
+    if (!d || vg_digest_parse(&out->digest, d, NULL) < 0) {
+        memset(&out->digest, 0, sizeof(out->digest));
+    }
+    out->status = col_dup(st, 1);
+    out->queued = vg_store_col_i64(st, 2);
+    out->scanned = vg_store_col_i64(st, 3);
+    out->repo = col_dup(st, 4);
+    out->report = with_report ? col_dup(st, 5) : NULL;
+}
+
+static int
+do_scan_get(struct vg_store *s, const struct vg_digest *d, struct vg_registry_scan_rec *out,
+            struct vg_err **err)
+{
+    vg_autostmt struct vg_store_stmt *st = NULL;
+    if (vg_store_prepare(&st, s,
+                         "SELECT digest, status, queued, scanned, repo, report FROM scan_results"
+                         " WHERE digest = ?1",
+                         err) < 0 ||
+        vg_store_bind_cstr(st, 1, d->text, err) < 0) {
+        return -1;
+    }
+    int rc = vg_store_step(st, err);
+    if (rc < 0) {
+        return -1;
+    }
+    if (rc == 0) {
+        return vg_err_set(err, VG_E_NOTFOUND, "no scan result for %s", d->text);
+    }
+    memset(out, 0, sizeof(*out));
+    scan_row(st, out, true);
+    return 0;
+}
+
+int
+vg_registry_sq_scan_get(struct vg_registry_meta *m, const struct vg_digest *d,
+                        struct vg_registry_scan_rec *out, struct vg_err **err)
+{
+    WITH_CONN((struct sq *)m, err, do_scan_get(s_, d, out, err));
+}
+
+static int
+do_scan_list(struct vg_store *s, struct vg_registry_scan_rec **out, size_t *n, struct vg_err **err)
+{
+    *out = NULL;
+    *n = 0;
+    vg_autostmt struct vg_store_stmt *st = NULL;
+    if (vg_store_prepare(
+            &st, s,
+            "SELECT digest, status, queued, scanned, repo FROM scan_results ORDER BY digest",
+            err) < 0) {
+        return -1;
+    }
+    struct vg_registry_scan_rec *v = NULL;
+    size_t nv = 0;
+    int rc;
+    while ((rc = vg_store_step(st, err)) > 0) {
+        VG_ARRAY_GROW(v, nv, 1);
+        memset(&v[nv], 0, sizeof(v[nv]));
+        scan_row(st, &v[nv++], false);
+    }
+    if (rc < 0) {
+        vg_registry_scan_recs_free(v, nv);
+        return -1;
+    }
+    *out = v;
+    *n = nv;
+    return 0;
+}
+
+int
+vg_registry_sq_scan_list(struct vg_registry_meta *m, struct vg_registry_scan_rec **out, size_t *n,
+                         struct vg_err **err)
+{
+    WITH_CONN((struct sq *)m, err, do_scan_list(s_, out, n, err));
+}
+
+/* ---------------------------------------------------------------- garbage collection */
+
+#define GC_UNREFERENCED                                                                            \
+    " NOT EXISTS (SELECT 1 FROM manifest_refs r WHERE r.ref = b.digest)"                           \
+    " AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest = b.digest)"
+
+static int
+do_gc_candidates(struct vg_store *s, int64_t before, struct vg_digest **out, size_t *n,
+                 struct vg_err **err)
+{
+    *out = NULL;
+    *n = 0;
+    vg_autostmt struct vg_store_stmt *st = NULL;
+    if (vg_store_prepare(&st, s,
+                         "SELECT b.digest FROM blobs b WHERE b.created <= ?1 AND" GC_UNREFERENCED
+                         " ORDER BY b.digest",
+                         err) < 0 ||
+        vg_store_bind_i64(st, 1, before, err) < 0) {
+        return -1;
+    }
+    struct vg_digest *v = NULL;
+    size_t nv = 0;
+    int rc;
+    while ((rc = vg_store_step(st, err)) > 0) {
+        VG_ARRAY_GROW(v, nv, 1);
+        const char *t = vg_store_col_text(st, 0, NULL);
+        if (!t || vg_digest_parse(&v[nv], t, NULL) < 0) {
+            free(v);
+            return vg_err_set(err, VG_E_DB, "metadata: corrupt digest in blobs");
+        }
+        nv++;
+    }
+    if (rc < 0) {
+        free(v);
+        return -1;
+    }
+    *out = v;
+    *n = nv;
+    return 0;
+}
+
+int
+vg_registry_sq_gc_candidates(struct vg_registry_meta *m, int64_t before, struct vg_digest **out,
+                             size_t *n, struct vg_err **err)
+{
+    WITH_CONN((struct sq *)m, err, do_gc_candidates(s_, before, out, n, err));
+}
+
+static int
+do_gc_blob_delete(struct vg_store *s, const struct vg_digest *d, int64_t before, bool *deleted,
+                  struct vg_err **err)
+{
+    *deleted = false;
+    if (vg_store_begin(s, err) < 0) {
+        return -1;
+    }
+    vg_autostmt struct vg_store_stmt *st = NULL;
+    int rc =
+        vg_store_prepare(
+            &st, s,
+            "SELECT 1 FROM blobs b WHERE b.digest = ?1 AND b.created <= ?2 AND" GC_UNREFERENCED,
+            err) < 0 ||
+                vg_store_bind_cstr(st, 1, d->text, err) < 0 ||
+                vg_store_bind_i64(st, 2, before, err) < 0
+            ? -1
+            : vg_store_step(st, err);
+    if (rc > 0) {
+        const char *args[] = {d->text};
+        rc = exec_args(s, "DELETE FROM repo_blobs WHERE digest = ?1", args, 1, err) < 0 ||
+                     exec_args(s, "DELETE FROM blobs WHERE digest = ?1", args, 1, err) < 0 ||
+                     exec_args(s,
+                               "INSERT OR REPLACE INTO gc_removed (digest, at)"
+                               " VALUES (?1, strftime('%s','now'))",
+                               args, 1, err) < 0
+                 ? -1
+                 : 1;
+    }
+    if (rc >= 0 && vg_store_commit(s, err) < 0) {
+        rc = -1;
+    }
+    if (rc < 0) {
+        vg_store_rollback(s);
+        return -1;
+    }
+    *deleted = rc > 0;
+    return 0;
+}
+
+int
+vg_registry_sq_gc_blob_delete(struct vg_registry_meta *m, const struct vg_digest *d, int64_t before,
+                              bool *deleted, struct vg_err **err)
+{
+    WITH_CONN((struct sq *)m, err, do_gc_blob_delete(s_, d, before, deleted, err));
+}
