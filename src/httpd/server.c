@@ -340,6 +340,15 @@ body_too_slow(struct vg_httpd *h, struct vg_httpd_req *r)
     return el > SLOW_BODY_GRACE_S && r->body_n / el < h->cfg.min_body_rate;
 }
 
+/* Whether a request body follows the headers (a Content-Length other than 0, or chunked). */
+static bool
+request_has_body(struct vg_httpd_req *r)
+{
+    const char *cl = vg_httpd_header(r, "Content-Length");
+    const char *te = vg_httpd_header(r, "Transfer-Encoding");
+    return te != NULL || (cl != NULL && strcmp(cl, "0") != 0);
+}
+
 static enum MHD_Result
 ahc(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *version,
     const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -354,7 +363,14 @@ ahc(void *cls, struct MHD_Connection *c, const char *url, const char *method, co
     if (!r->started) {
         r->started = true;
         on_headers(h, r, method);
-        return r->responded ? MHD_queue_response(c, r->status, r->resp) : MHD_YES;
+        /* libmicrohttpd closes the connection after a response queued "early" (before the
+         * request is complete). That is right when a body follows (it is then discarded
+         * unread) but would cost every bodiless GET/HEAD its keep-alive: those responses are
+         * queued on the final call instead, which comes at once. */
+        if (r->responded && request_has_body(r)) {
+            return MHD_queue_response(c, r->status, r->resp);
+        }
+        return MHD_YES;
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;

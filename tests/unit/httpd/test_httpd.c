@@ -500,3 +500,44 @@ Test(httpd, drain_lets_in_flight_requests_finish)
     cr_expect_neq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     close(fd);
 }
+
+static size_t
+count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) {
+        n++;
+    }
+    return n;
+}
+
+Test(httpd, bodiless_requests_keep_the_connection_alive)
+{
+    /* Two pipelined requests on one connection: a GET answered at its headers (a builtin and
+     * a routed one) must leave the connection open for the next request. */
+    uint16_t p = vg_httpd_port(g_h);
+    int fd = dial(p);
+    const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "GET /v2/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    send_all(fd, req, strlen(req));
+    char *r = read_all(fd);
+    cr_expect_eq(count_of(r, "HTTP/1.1 "), 3, "%s", r);
+    cr_expect_eq(count_of(r, "Connection: close"), 1, "only the last answer closes: %s", r);
+    free(r);
+}
+
+Test(httpd, a_body_answered_early_closes_the_connection)
+{
+    /* A PUT refused at its headers (405) has an unread body: the server discards it by closing
+     * the connection, so a request pipelined after the body is never answered. */
+    uint16_t p = vg_httpd_port(g_h);
+    int fd = dial(p);
+    const char *req = "PUT /file HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+                      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    send_all(fd, req, strlen(req));
+    char *r = read_all(fd);
+    cr_expect_eq(status_of(r), 405, "%s", r);
+    cr_expect_eq(count_of(r, "HTTP/1.1 "), 1, "%s", r);
+    free(r);
+}
