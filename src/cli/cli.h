@@ -60,6 +60,7 @@ enum {
     VG_CLI_OPT_PLAIN_HTTP,
     VG_CLI_OPT_TIMEOUT,
     VG_CLI_OPT_STALL_TIMEOUT,
+    VG_CLI_OPT_CACHE_DIR,
 };
 #define VG_CLI_REGISTRY_LONGOPTS                                                                   \
     {"creds", required_argument, NULL, VG_CLI_OPT_CREDS},                                          \
@@ -87,6 +88,15 @@ enum {
     {                                                                                              \
         "stall-timeout", required_argument, NULL, VG_CLI_OPT_STALL_TIMEOUT                         \
     }
+/* --cache-dir (Trivy's name): sets $VIGIL_CACHE_DIR for the process, which vg_cache_dir()
+ * reads; handled by vg_cli_timeout_opt as well. */
+#define VG_CLI_CACHE_LONGOPTS                                                                      \
+    {                                                                                              \
+        "cache-dir", required_argument, NULL, VG_CLI_OPT_CACHE_DIR                                 \
+    }
+#define VG_CLI_HELP_CACHE                                                                          \
+    "  --cache-dir DIR        cache directory: analysis cache, default database (default:\n"       \
+    "                         $VIGIL_CACHE_DIR, else $XDG_CACHE_HOME/vigil); see 'vigil clean'\n"
 #define VG_CLI_DEFAULT_TIMEOUT_MS (5u * 60u * 1000u)
 #define VG_CLI_HELP_TIMEOUT                                                                        \
     "  --timeout DURATION     time limit of the whole run, e.g. 90s, 10m, 1h30m; 0: none\n"        \
@@ -179,6 +189,7 @@ VG_CMD(verify_attestation);
 VG_CMD(sign_blob);
 VG_CMD(verify_blob);
 VG_CMD(tree);
+VG_CMD(clean);
 VG_CMD(policy);
 VG_CMD(registry);
 #undef VG_CMD

@@ -42,13 +42,13 @@ static const char HELP[] =
     "Trivy-compatible)\n" VG_CLI_HELP_PLATFORM
     "  --format FMT           table (default), json (Trivy-compatible), sarif, cyclonedx\n"
     "  -o, --output FILE      write the report to FILE (atomically) instead of stdout\n"
-    "  --db PATH              vulnerability database (default: $VIGIL_DB or\n"
-    "                         $XDG_CACHE_HOME/vigil/db/vulndb.sqlite)\n"
+    "  --db PATH              vulnerability database (default: $VIGIL_DB, else\n"
+    "                         db/vulndb.sqlite in the cache directory)\n"
     "  --offline              never download the database\n"
     "  --sbom FILE            rescan an SBOM instead of an image: CycloneDX (JSON, XML)\n"
     "                         or SPDX (JSON, tag-value), from vigil, Trivy or Syft\n"
     "  --no-cache             do not reuse or store the per-image analysis "
-    "cache\n" VG_CLI_HELP_TIMEOUT VG_CLI_HELP_REGISTRY
+    "cache\n" VG_CLI_HELP_CACHE VG_CLI_HELP_TIMEOUT VG_CLI_HELP_REGISTRY
     "  -q, --quiet            no progress, notices or warnings on stderr (errors only)\n"
     "  --config FILE          options from a YAML file (default: vigil.yaml when present;\n"
     "                         Trivy's trivy.yaml keys for the options Trivy has)\n"
@@ -112,6 +112,7 @@ static const struct option LONGOPTS[] = {
     {"config", required_argument, NULL, O_CONFIG},
     VG_CLI_IMAGE_LONGOPTS,
     VG_CLI_TIMEOUT_LONGOPTS,
+    VG_CLI_CACHE_LONGOPTS,
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},

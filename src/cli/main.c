@@ -34,6 +34,7 @@ static const struct command commands[] = {
     {"verify-attestation", cmd_verify_attestation, "verify an image's attestations"},
     {"sign-blob", cmd_sign_blob, "sign a file"},
     {"verify-blob", cmd_verify_blob, "verify a file's signature"},
+    {"clean", cmd_clean, "remove cached data: scan cache, vulnerability database"},
     {"tree", cmd_tree, "list signatures, attestations and SBOMs attached to an image"},
     {"policy", cmd_policy,
      "check images against image policies (vigil, Gatekeeper, Sigstore, Kyverno)"},

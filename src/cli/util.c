@@ -228,6 +228,12 @@ bool
 vg_cli_timeout_opt(int c, const char *arg, const char *cmd, uint64_t *timeout_ms,
                    struct vg_oci_open_opts *o)
 {
+    if (c == VG_CLI_OPT_CACHE_DIR) {
+        if (!arg[0] || setenv("VIGIL_CACHE_DIR", arg, 1) < 0) {
+            exit(vg_cli_usage(cmd, "--cache-dir wants a directory"));
+        }
+        return true;
+    }
     if (c != VG_CLI_OPT_TIMEOUT && c != VG_CLI_OPT_STALL_TIMEOUT) {
         return false;
     }

@@ -426,8 +426,14 @@ VG_NODISCARD int vg_file_write_exclusive(const char *path, const void *data, siz
 /* mkdir -p with mode. */
 VG_NODISCARD int vg_mkdir_p(const char *path, unsigned mode, struct vg_err **err);
 bool vg_path_exists(const char *path);
-/* $XDG_CACHE_HOME/vigil or ~/.cache/vigil (caller frees). */
+/* vigil's cache directory (caller frees): $VIGIL_CACHE_DIR (what --cache-dir sets), else
+ * $XDG_CACHE_HOME/vigil, else ~/.cache/vigil. */
 char *vg_cache_dir(void);
+/* rm -r of path (a file, a symlink or a directory tree) without following any symlink;
+ * *removed (may be NULL) counts the non-directory entries removed. Absent path: 0, nothing
+ * done. Trees deeper than VG_REMOVE_TREE_MAX_DEPTH are refused (VG_E_LIMIT). */
+#define VG_REMOVE_TREE_MAX_DEPTH 64
+VG_NODISCARD int vg_remove_tree(const char *path, uint64_t *removed, struct vg_err **err);
 
 /* ---------------------------------------------------------------- time, tty */
 

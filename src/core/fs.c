@@ -7,6 +7,7 @@
 #include "core.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -197,6 +198,10 @@ vg_path_exists(const char *path)
 char *
 vg_cache_dir(void)
 {
+    const char *v = getenv("VIGIL_CACHE_DIR");
+    if (v && v[0]) {
+        return vg_strdup(v);
+    }
     const char *x = getenv("XDG_CACHE_HOME");
     if (x && x[0] == '/') {
         return vg_fmt("%s/vigil", x);
@@ -312,4 +317,70 @@ vg_progress_finish(struct vg_progress *p)
         fflush(stderr);
     }
     p->active = false;
+}
+
+/* Empties and removes the directory `name` under dirfd (never following a symlink: O_NOFOLLOW
+ * on every open, unlinkat on every non-directory). */
+static int
+remove_dir_at(int dirfd, const char *name, const char *shown, unsigned depth, uint64_t *removed,
+              struct vg_err **err)
+{
+    if (depth >= VG_REMOVE_TREE_MAX_DEPTH) {
+        return vg_err_set(err, VG_E_LIMIT, "remove %s: deeper than %d levels", shown,
+                          VG_REMOVE_TREE_MAX_DEPTH);
+    }
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        return vg_err_sys(err, VG_E_IO, "open %s", shown);
+    }
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return vg_err_sys(err, VG_E_IO, "read %s", shown);
+    }
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (errno = 0, e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+            continue;
+        }
+        struct stat st;
+        if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            rc = vg_err_sys(err, VG_E_IO, "stat %s/%s", shown, e->d_name);
+        } else if (S_ISDIR(st.st_mode)) {
+            vg_autofree char *sub = vg_fmt("%s/%s", shown, e->d_name);
+            rc = remove_dir_at(fd, e->d_name, sub, depth + 1, removed, err);
+        } else if (unlinkat(fd, e->d_name, 0) < 0) {
+            rc = vg_err_sys(err, VG_E_IO, "remove %s/%s", shown, e->d_name);
+        } else if (removed) {
+            (*removed)++;
+        }
+    }
+    if (rc == 0 && errno != 0) {
+        rc = vg_err_sys(err, VG_E_IO, "read %s", shown);
+    }
+    closedir(d);
+    if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0) {
+        rc = vg_err_sys(err, VG_E_IO, "remove %s", shown);
+    }
+    return rc;
+}
+
+int
+vg_remove_tree(const char *path, uint64_t *removed, struct vg_err **err)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+        return errno == ENOENT ? 0 : vg_err_sys(err, VG_E_IO, "stat %s", path);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        if (unlink(path) < 0) {
+            return vg_err_sys(err, VG_E_IO, "remove %s", path);
+        }
+        if (removed) {
+            (*removed)++;
+        }
+        return 0;
+    }
+    return remove_dir_at(AT_FDCWD, path, path, 0, removed, err);
 }

@@ -59,7 +59,7 @@ enum vg_vulndb_severity vg_cvss_severity(double score, enum vg_cvss_version vers
 #define VG_VULNDB_STALE_SECS (7 * 24 * 3600)
 
 /* The database file: `flag` if non-NULL, else $VIGIL_DB, else
- * $XDG_CACHE_HOME/vigil/db/vulndb.sqlite (~/.cache when XDG_CACHE_HOME is unset).
+ * <vg_cache_dir()>/db/vulndb.sqlite ($VIGIL_CACHE_DIR, $XDG_CACHE_HOME/vigil or ~/.cache/vigil).
  * Caller frees. */
 char *vg_vulndb_path_resolve(const char *flag);
 
