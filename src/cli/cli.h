@@ -192,6 +192,7 @@ VG_CMD(tree);
 VG_CMD(clean);
 VG_CMD(policy);
 VG_CMD(registry);
+VG_CMD(admit);
 #undef VG_CMD
 
 #endif

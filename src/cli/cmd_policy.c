@@ -11,9 +11,8 @@
 #include "config/config.h"
 #include "crypto/crypto.h"
 #include "oci/oci.h"
+#include "policy/facts.h"
 #include "policy/policy.h"
-#include "scan/engine.h"
-#include "sign/sign.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -64,174 +63,6 @@ struct check_args {
     enum vg_policy_nomatch nomatch;
     struct vg_oci_open_opts open;
 };
-
-/* ---------------------------------------------------------------- facts from sign/ and scan/ */
-
-struct fact_cache {
-    char *image;
-    struct vg_sign_target *target;
-    char *target_err;
-    bool scanned;
-    struct vg_scan_report *report;
-    char *scan_err;
-};
-
-struct facts {
-    const struct check_args *a;
-    VG_VEC(struct fact_cache) c;
-};
-
-static struct fact_cache *
-cache_get(struct facts *f, const char *image)
-{
-    for (size_t i = 0; i < f->c.n; i++) {
-        if (strcmp(f->c.v[i].image, image) == 0) {
-            return &f->c.v[i];
-        }
-    }
-    struct fact_cache *e = vg_vec_push_zero(&f->c);
-    e->image = vg_strdup(image);
-    return e;
-}
-
-static enum vg_policy_fact
-fact_verify(void *ctx, const char *image, const char *key_pem,
-            const struct vg_policy_kv *annotations, size_t nann, char **why)
-{
-    struct facts *f = ctx;
-    struct fact_cache *e = cache_get(f, image);
-    struct vg_err *err = NULL;
-    if (!e->target && !e->target_err &&
-        vg_sign_target_open(&e->target, image, &f->a->open, NULL, &err) < 0) {
-        e->target_err = vg_err_format(err);
-        vg_err_free(&err);
-    }
-    if (e->target_err) {
-        *why = vg_fmt("unverifiable: %s", e->target_err);
-        return VG_POLICY_FACT_UNKNOWN;
-    }
-    struct vg_crypto_key *key = NULL;
-    if (vg_sign_key_load_public_mem(&key, "policy key", key_pem, strlen(key_pem), &err) < 0) {
-        *why = vg_err_format(err);
-        vg_err_free(&err);
-        return VG_POLICY_FACT_UNKNOWN;
-    }
-    struct vg_sign_kv *ann = vg_calloc(nann + 1, sizeof(*ann));
-    for (size_t i = 0; i < nann; i++) {
-        ann[i] = (struct vg_sign_kv){annotations[i].key, annotations[i].value};
-    }
-    const struct vg_crypto_key *keys[1] = {key};
-    struct vg_sign_check_opts o = {.keys = keys,
-                                   .nkeys = 1,
-                                   .threshold = 1,
-                                   .annotations = ann,
-                                   .nannotations = nann,
-                                   .check_claims = true,
-                                   .check_reference = true};
-    struct vg_sign_check_result r;
-    int rc = vg_sign_target_verify(e->target, &o, &r, &err);
-    enum vg_policy_fact fact = VG_POLICY_FACT_YES;
-    if (rc < 0) {
-        char *m = vg_err_format(err);
-        bool negative = vg_err_root_code(err) == VG_E_VERIFY;
-        *why = vg_fmt("%s%s", negative ? "" : "unverifiable: ", m);
-        free(m);
-        vg_err_free(&err);
-        fact = negative ? VG_POLICY_FACT_NO : VG_POLICY_FACT_UNKNOWN;
-    }
-    vg_sign_check_result_dispose(&r);
-    free(ann);
-    vg_crypto_key_free(key);
-    return fact;
-}
-
-static struct fact_cache *
-scanned(struct facts *f, const char *image)
-{
-    struct fact_cache *e = cache_get(f, image);
-    if (e->scanned) {
-        return e;
-    }
-    e->scanned = true;
-    struct vg_scan_opts so = VG_SCAN_OPTS_INIT;
-    so.scanners = VG_SCANNER_VULN;
-    so.db_path = f->a->db;
-    so.offline = true;
-    so.quiet = true;
-    so.open = f->a->open;
-    struct vg_err *err = NULL;
-    if (vg_scan_image(&e->report, image, &so, &err) < 0) {
-        e->scan_err = vg_err_format(err);
-        vg_err_free(&err);
-    }
-    return e;
-}
-
-static enum vg_policy_fact
-fact_vulns(void *ctx, const char *image, struct vg_policy_vulns *out, char **why)
-{
-    struct fact_cache *e = scanned(ctx, image);
-    if (!e->report) {
-        *why = vg_fmt("scan failed: %s", e->scan_err ? e->scan_err : "?");
-        return VG_POLICY_FACT_UNKNOWN;
-    }
-    for (size_t i = 0; i < e->report->nvulns; i++) {
-        const struct vg_vuln_finding *v = &e->report->vulns[i];
-        if (v->suppressed_by) {
-            continue;
-        }
-        enum vg_policy_severity s = VG_POLICY_SEV_UNKNOWN;
-        switch (v->severity) {
-        case VG_SEV_LOW:
-        case VG_SEV_NONE:
-            s = VG_POLICY_SEV_LOW;
-            break;
-        case VG_SEV_MEDIUM:
-            s = VG_POLICY_SEV_MEDIUM;
-            break;
-        case VG_SEV_HIGH:
-            s = VG_POLICY_SEV_HIGH;
-            break;
-        case VG_SEV_CRITICAL:
-            s = VG_POLICY_SEV_CRITICAL;
-            break;
-        default:
-            break;
-        }
-        out->total[s]++;
-        if (v->fixed_version && *v->fixed_version) {
-            out->fixed[s]++;
-        }
-    }
-    return VG_POLICY_FACT_YES;
-}
-
-static enum vg_policy_fact
-fact_user(void *ctx, const char *image, char **user, char **why)
-{
-    struct fact_cache *e = scanned(ctx, image);
-    if (!e->report || !e->report->image_config) {
-        *why = vg_fmt("image config unavailable: %s", e->scan_err ? e->scan_err : "no config");
-        return VG_POLICY_FACT_UNKNOWN;
-    }
-    const json_t *cfg = json_object_get(e->report->image_config, "config");
-    const char *u = cfg ? vg_json_str(cfg, "User") : NULL;
-    *user = vg_strdup(u ? u : "");
-    return VG_POLICY_FACT_YES;
-}
-
-static void
-facts_dispose(struct facts *f)
-{
-    for (size_t i = 0; i < f->c.n; i++) {
-        free(f->c.v[i].image);
-        vg_sign_target_free(f->c.v[i].target);
-        free(f->c.v[i].target_err);
-        vg_scan_report_free(f->c.v[i].report);
-        free(f->c.v[i].scan_err);
-    }
-    vg_vec_dispose(&f->c);
-}
 
 /* ---------------------------------------------------------------- output */
 
@@ -297,26 +128,24 @@ record(struct outcome *out, const char *source, const struct vg_policy_object *o
 
 static int
 evaluate(const struct vg_policy_set *s, const struct vg_policy_object *o, const char *source,
-         struct facts *f, struct outcome *out, struct vg_err **err)
+         struct vg_policy_facts *f, bool json, struct outcome *out, struct vg_err **err)
 {
-    struct vg_policy_inputs in = {.ctx = f};
-    if (!f->a->offline) {
-        in.verify = fact_verify;
-        in.vulns = fact_vulns;
-        in.config_user = fact_user;
+    struct vg_policy_inputs in = {0};
+    if (f) {
+        vg_policy_facts_inputs(f, &in);
     }
     struct vg_policy_decision d;
     if (vg_policy_eval(s, o, &in, &d, err) < 0) {
         return -(int)vg_err_code(*err);
     }
-    record(out, source, o, &d, f->a->json);
+    record(out, source, o, &d, json);
     vg_policy_decision_dispose(&d);
     return 0;
 }
 
 static int
-check_manifest(const struct vg_policy_set *s, const char *path, struct facts *f,
-               struct outcome *out, struct vg_err **err)
+check_manifest(const struct vg_policy_set *s, const char *path, struct vg_policy_facts *f,
+               bool json, struct outcome *out, struct vg_err **err)
 {
     struct vg_config_doc *doc = NULL;
     if (vg_config_load_file(&doc, path, NULL, err) < 0) {
@@ -335,7 +164,7 @@ check_manifest(const struct vg_policy_set *s, const char *path, struct facts *f,
         }
         if (o.ncontainers > 0) {
             vg_autofree char *src = vg_fmt("%s %s/%s", path, o.kind, o.name ? o.name : "");
-            rc = evaluate(s, &o, src, f, out, err);
+            rc = evaluate(s, &o, src, f, json, out, err);
         }
         vg_policy_object_dispose(&o);
     }
@@ -451,7 +280,8 @@ policy_check(int argc, char **argv)
     struct vg_policy_set_opts so = VG_POLICY_SET_OPTS_INIT;
     so.cip_no_match = a.nomatch;
     struct vg_policy_set *s = vg_policy_set_new(&so);
-    struct facts f = {.a = &a};
+    struct vg_policy_facts_opts fo = {.open = a.open, .db = a.db};
+    struct vg_policy_facts *f = a.offline ? NULL : vg_policy_facts_new(&fo);
     struct outcome out = {.results = json_array()};
     int code = VG_EXIT_OK;
     if (vg_crypto_init(&err) < 0 || load_policies(s, &a, &err) < 0) {
@@ -461,7 +291,7 @@ policy_check(int argc, char **argv)
     for (size_t i = 0; i < a.images.n; i++) {
         struct vg_policy_object o;
         vg_policy_object_image(&o, a.images.v[i], a.ns);
-        rc = evaluate(s, &o, "image", &f, &out, &err);
+        rc = evaluate(s, &o, "image", f, a.json, &out, &err);
         vg_policy_object_dispose(&o);
         if (rc < 0) {
             code = vg_cli_fail(&err, "policy check");
@@ -469,7 +299,7 @@ policy_check(int argc, char **argv)
         }
     }
     for (size_t i = 0; i < a.manifests.n; i++) {
-        if (check_manifest(s, a.manifests.v[i], &f, &out, &err) < 0) {
+        if (check_manifest(s, a.manifests.v[i], f, a.json, &out, &err) < 0) {
             code = vg_cli_fail(&err, "policy check");
             goto done;
         }
@@ -487,7 +317,7 @@ policy_check(int argc, char **argv)
     code = out.denied ? VG_EXIT_NEGATIVE : VG_EXIT_OK;
 done:
     json_decref(out.results);
-    facts_dispose(&f);
+    vg_policy_facts_free(f);
     vg_policy_set_free(s);
     args_dispose(&a);
     return code;

@@ -77,6 +77,8 @@ VG_NODISCARD int vg_httpd_route(struct vg_httpd *h, const struct vg_httpd_handle
                                 struct vg_err **err);
 /* Extra Prometheus text appended to /metrics (registry queue depth, ...). */
 void vg_httpd_metrics_hook(struct vg_httpd *h, void (*fn)(struct vg_buf *out, void *ud), void *ud);
+/* Called by vg_httpd_run on SIGHUP after TLS and logs were reloaded (policy reloads, ...). */
+void vg_httpd_on_hup(struct vg_httpd *h, void (*fn)(void *ud), void *ud);
 VG_NODISCARD int vg_httpd_start(struct vg_httpd *h, struct vg_err **err);
 uint16_t vg_httpd_port(const struct vg_httpd *h);
 bool vg_httpd_is_tls(const struct vg_httpd *h);

@@ -68,6 +68,8 @@ struct vg_httpd {
     size_t nroutes;
     void (*metrics_fn)(struct vg_buf *out, void *ud);
     void *metrics_ud;
+    void (*hup_fn)(void *ud); /* vg_httpd_on_hup */
+    void *hup_ud;
     atomic_bool ready;
     atomic_bool draining;
     atomic_uint inflight;

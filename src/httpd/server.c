@@ -116,6 +116,13 @@ vg_httpd_route(struct vg_httpd *h, const struct vg_httpd_handler *hd, struct vg_
 }
 
 void
+vg_httpd_on_hup(struct vg_httpd *h, void (*fn)(void *ud), void *ud)
+{
+    h->hup_fn = fn;
+    h->hup_ud = ud;
+}
+
+void
 vg_httpd_metrics_hook(struct vg_httpd *h, void (*fn)(struct vg_buf *out, void *ud), void *ud)
 {
     h->metrics_fn = fn;
@@ -607,6 +614,9 @@ vg_httpd_run(struct vg_httpd *h, unsigned drain_s, struct vg_err **err)
                 vg_err_free(&e);
             } else {
                 VG_INFO("httpd", "reloaded TLS certificate and access log");
+            }
+            if (h->hup_fn) {
+                h->hup_fn(h->hup_ud);
             }
             continue;
         }

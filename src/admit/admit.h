@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * admit: the Kubernetes admission webhook (docs/admit.md). review.c parses AdmissionReview
+ * v1/v1beta1 requests (bounded; hostile bodies get an error, never a crash) and builds the
+ * response in the version asked; webhook.c mounts POST /validate and POST /mutate on httpd/,
+ * evaluates the objects' images with policy/ (facts from policy/facts.h behind a decision
+ * cache) within the apiserver's ?timeout=, and pins tags to digests for /mutate.
+ *
+ * Thread safety: a parsed review belongs to one thread; a webhook serves many threads
+ * (policy reloads swap the set under a lock; evaluations keep their set alive by reference).
+ */
+#ifndef VG_ADMIT_H
+#define VG_ADMIT_H
+
+#include "core/core.h"
+#include "oci/oci.h"
+#include "policy/policy.h"
+
+struct vg_config_doc;
+struct vg_httpd;
+
+/* ---------------------------------------------------------------- review.c */
+
+#define VG_ADMIT_BODY_MAX  (10u * 1024u * 1024u) /* AdmissionReview bytes */
+#define VG_ADMIT_DEPTH_MAX 100u                  /* JSON nesting */
+
+enum vg_admit_version {
+    VG_ADMIT_V1 = 1,
+    VG_ADMIT_V1BETA1,
+};
+const char *vg_admit_version_name(enum vg_admit_version v); /* "admission.k8s.io/v1" */
+
+struct vg_admit_review {
+    enum vg_admit_version version;
+    char *uid;         /* "" when absent */
+    char *kind;        /* request.kind.kind, "" when absent */
+    char *group;       /* request.kind.group */
+    char *subresource; /* NULL when absent */
+    char *namespace;   /* request.namespace, "" for cluster-scoped */
+    char *name;
+    char *operation;
+    bool dry_run;
+    /* Set when the request is understood but cannot be admitted (object of the wrong type, an
+     * image that is missing, too long or not a string, ...): the answer is a denial with
+     * code 400 naming it. */
+    char *invalid;
+    /* Kind this webhook checks (the pod-spec kinds, pods/ephemeralcontainers); false for other
+     * kinds and subresources, which are allowed with a warning. */
+    bool checked;
+    bool has_object;             /* object present and loaded (not DELETE / null) */
+    struct vg_config_doc *doc;   /* request.object as a config document */
+    struct vg_policy_object obj; /* over doc; valid when has_object */
+};
+
+/* Parses an AdmissionReview. An error (VG_E_PARSE: not JSON, not UTF-8, nested deeper than
+ * VG_ADMIT_DEPTH_MAX, not an AdmissionReview v1/v1beta1, no request; VG_E_LIMIT: over
+ * VG_ADMIT_BODY_MAX) is answered with HTTP 400 and the message. */
+VG_NODISCARD int vg_admit_review_parse(struct vg_admit_review *rv, const void *body, size_t len,
+                                       struct vg_err **err);
+void vg_admit_review_dispose(struct vg_admit_review *rv);
+
+struct vg_admit_answer {
+    bool allowed;
+    unsigned code; /* status.code when denied (403 policy, 400 invalid, 500 cannot decide) */
+    char *message; /* denial message (owned) */
+    VG_VEC(char *) warnings; /* owned; each cut to 256 characters, control characters escaped */
+    json_t *patch;           /* JSON Patch array (owned) or NULL */
+};
+void vg_admit_answer_warn(struct vg_admit_answer *a, const char *fmt, ...) VG_PRINTF(2, 3);
+void vg_admit_answer_dispose(struct vg_admit_answer *a);
+/* The AdmissionReview answering rv (its version and uid); the patch is base64 JSONPatch. */
+json_t *vg_admit_response(const struct vg_admit_review *rv, const struct vg_admit_answer *a);
+
+/* "spec.template.spec.containers[0].image" -> "/spec/template/spec/containers/0/image"
+ * (JSON Pointer, "~" and "/" escaped). Caller frees. */
+char *vg_admit_json_pointer(const char *path);
+
+/* ---------------------------------------------------------------- webhook.c */
+
+struct vg_admit_opts {
+    const char *const *policies; /* policy files, loaded at start and on reload */
+    size_t npolicies;
+    enum vg_policy_nomatch nomatch;
+    struct vg_oci_open_opts open; /* registry access for facts and tag resolution */
+    const char *db;               /* vulnerability database */
+    bool offline;                 /* no registry access: facts unknown (deny), no resolution */
+    unsigned default_timeout_ms;  /* when the request has no ?timeout= (0: 10000) */
+    unsigned margin_ms;           /* answer this long before the deadline (0: 300) */
+    unsigned cache_ttl_s;         /* decision cache TTL (0: 300) */
+    unsigned max_jobs;            /* evaluations running at once (0: 64) */
+};
+
+struct vg_admit;
+VG_NODISCARD int vg_admit_new(struct vg_admit **out, const struct vg_admit_opts *o,
+                              struct vg_err **err);
+/* Mounts /validate and /mutate and the admit metrics on h. */
+VG_NODISCARD int vg_admit_mount(struct vg_admit *a, struct vg_httpd *h, struct vg_err **err);
+/* Loads the policy files again; on success new requests use the new set (requests running
+ * keep the old one), on error the old set stays. */
+VG_NODISCARD int vg_admit_reload(struct vg_admit *a, struct vg_err **err);
+uint64_t vg_admit_generation(struct vg_admit *a);
+/* Waits for running evaluations (for up to timeout_ms) and frees. */
+void vg_admit_free(struct vg_admit *a);
+
+#endif

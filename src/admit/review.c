@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * AdmissionReview v1 / v1beta1: parsing (bounded) and the response in the version asked.
+ */
+#include "admit/admit.h"
+
+#include "config/config.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#define WARNING_MAX 256u /* runes the apiserver keeps per warning once they pile up */
+#define MESSAGE_MAX 400u /* bytes of one input-derived string quoted in a message */
+
+const char *
+vg_admit_version_name(enum vg_admit_version v)
+{
+    return v == VG_ADMIT_V1BETA1 ? "admission.k8s.io/v1beta1" : "admission.k8s.io/v1";
+}
+
+/* Nesting depth outside strings, and "\u0000" inside them (a NUL would cut the C strings
+ * the policy engine sees short of what the kubelet would pull). */
+static int
+prescan(const char *p, size_t n, struct vg_err **err)
+{
+    size_t depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (in_str) {
+            if (c == '\\') {
+                if (i + 5 < n && memcmp(p + i + 1, "u0000", 5) == 0) {
+                    return vg_err_set(err, VG_E_PARSE,
+                                      "AdmissionReview: NUL character in a string at byte %zu", i);
+                }
+                i++;
+            } else if (c == '"') {
+                in_str = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_str = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > VG_ADMIT_DEPTH_MAX) {
+                return vg_err_set(err, VG_E_PARSE,
+                                  "AdmissionReview: nested deeper than %u levels at byte %zu",
+                                  VG_ADMIT_DEPTH_MAX, i);
+            }
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            depth--;
+        }
+    }
+    return 0;
+}
+
+static char *
+dup_str(const json_t *obj, const char *key, const char *def)
+{
+    const char *s = vg_json_str(obj, key);
+    return s ? vg_strdup(s) : def ? vg_strdup(def) : NULL;
+}
+
+static const char *const checked_kinds[] = {
+    "Pod",         "Deployment", "ReplicaSet", "StatefulSet",
+    "DaemonSet",   "Job",        "CronJob",    "ReplicationController",
+    "PodTemplate",
+};
+
+static bool
+kind_checked(const char *kind)
+{
+    for (size_t i = 0; i < VG_ARRAY_LEN(checked_kinds); i++) {
+        if (strcmp(kind, checked_kinds[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void set_invalid(struct vg_admit_review *rv, const char *fmt, ...) VG_PRINTF(2, 3);
+static void
+set_invalid(struct vg_admit_review *rv, const char *fmt, ...)
+{
+    if (rv->invalid) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    rv->invalid = vg_vfmt(fmt, ap);
+    va_end(ap);
+}
+
+/* Images the engine cannot take are denied here with the field named. */
+static void
+check_images(struct vg_admit_review *rv)
+{
+    for (size_t i = 0; i < rv->obj.ncontainers; i++) {
+        const struct vg_policy_container *c = &rv->obj.containers[i];
+        if (!c->image) {
+            set_invalid(rv, "%s: no image (or not a string)", c->path);
+        } else if (strlen(c->image) > VG_POLICY_IMAGE_MAX) {
+            set_invalid(rv, "%s: image of %zu bytes is over the limit of %u", c->path,
+                        strlen(c->image), VG_POLICY_IMAGE_MAX);
+        }
+    }
+}
+
+static void
+load_object(struct vg_admit_review *rv, const json_t *object)
+{
+    if (!object || json_is_null(object)) {
+        return;
+    }
+    if (!json_is_object(object)) {
+        set_invalid(rv, "request.object is a %s, not an object",
+                    json_is_string(object)  ? "string"
+                    : json_is_array(object) ? "list"
+                                            : "scalar");
+        return;
+    }
+    char *text = vg_json_dumps(object, JSON_COMPACT);
+    if (!text) {
+        set_invalid(rv, "request.object cannot be serialised");
+        return;
+    }
+    size_t len = strlen(text);
+    struct vg_config_limits lim = VG_CONFIG_LIMITS_INIT;
+    lim.max_bytes = VG_ADMIT_BODY_MAX;
+    lim.max_depth = VG_ADMIT_DEPTH_MAX;
+    lim.max_nodes = 2000000u;
+    struct vg_err *err = NULL;
+    if (vg_config_load_buf(&rv->doc, "request.object", text, len, &lim, &err) < 0 ||
+        vg_config_doc_count(rv->doc) != 1) {
+        char *m = err ? vg_err_format(err) : vg_strdup("not one document");
+        set_invalid(rv, "request.object: %s", m);
+        free(m);
+        vg_err_free(&err);
+        free(text);
+        return;
+    }
+    free(text);
+    if (vg_policy_object_init(&rv->obj, vg_config_doc_root(rv->doc, 0), &err) < 0) {
+        char *m = vg_err_format(err);
+        set_invalid(rv, "request.object: %s", m);
+        free(m);
+        vg_err_free(&err);
+        return;
+    }
+    rv->has_object = true;
+    check_images(rv);
+}
+
+int
+vg_admit_review_parse(struct vg_admit_review *rv, const void *body, size_t len, struct vg_err **err)
+{
+    memset(rv, 0, sizeof(*rv));
+    if (len > VG_ADMIT_BODY_MAX) {
+        return vg_err_set(err, VG_E_LIMIT, "AdmissionReview: %zu bytes is over the limit of %u",
+                          len, VG_ADMIT_BODY_MAX);
+    }
+    if (prescan(body, len, err) < 0) {
+        return -1;
+    }
+    json_t *j = NULL;
+    if (vg_json_parse(&j, body, len, VG_ADMIT_BODY_MAX, "AdmissionReview", err) < 0) {
+        return -1;
+    }
+    int rc = 0;
+    const char *av = vg_json_str(j, "apiVersion");
+    const char *kind = vg_json_str(j, "kind");
+    json_t *req = vg_json_obj(j, "request");
+    if (!json_is_object(j)) {
+        rc = vg_err_set(err, VG_E_PARSE, "AdmissionReview: the body is not a JSON object");
+    } else if (!av || (strcmp(av, "admission.k8s.io/v1") != 0 &&
+                       strcmp(av, "admission.k8s.io/v1beta1") != 0)) {
+        vg_autofree char *e = av ? vg_escape(av, strlen(av), 80) : NULL;
+        rc = vg_err_set(err, VG_E_PARSE,
+                        "AdmissionReview: apiVersion %s%s%s is not admission.k8s.io/v1 or v1beta1",
+                        e ? "'" : "", e ? e : "missing", e ? "'" : "");
+    } else if (!kind || strcmp(kind, "AdmissionReview") != 0) {
+        rc = vg_err_set(err, VG_E_PARSE, "AdmissionReview: kind is not AdmissionReview");
+    } else if (!req) {
+        rc = vg_err_set(err, VG_E_PARSE, "AdmissionReview: no request object");
+    }
+    if (rc < 0) {
+        json_decref(j);
+        return rc;
+    }
+    rv->version = strcmp(av, "admission.k8s.io/v1beta1") == 0 ? VG_ADMIT_V1BETA1 : VG_ADMIT_V1;
+    rv->uid = dup_str(req, "uid", "");
+    json_t *gvk = vg_json_obj(req, "kind");
+    rv->kind = dup_str(gvk, "kind", "");
+    rv->group = dup_str(gvk, "group", "");
+    rv->subresource = dup_str(req, "subResource", NULL);
+    if (rv->subresource && !*rv->subresource) {
+        free(rv->subresource);
+        rv->subresource = NULL;
+    }
+    rv->namespace = dup_str(req, "namespace", "");
+    rv->name = dup_str(req, "name", "");
+    rv->operation = dup_str(req, "operation", "");
+    json_t *dry = json_object_get(req, "dryRun");
+    rv->dry_run = json_is_true(dry);
+    if (!*rv->uid) {
+        set_invalid(rv, "request.uid is missing");
+    }
+    rv->checked = kind_checked(rv->kind) &&
+                  (!rv->subresource || (strcmp(rv->kind, "Pod") == 0 &&
+                                        strcmp(rv->subresource, "ephemeralcontainers") == 0));
+    if (rv->checked && strcmp(rv->operation, "DELETE") != 0 &&
+        strcmp(rv->operation, "CONNECT") != 0) {
+        load_object(rv, json_object_get(req, "object"));
+        /* request.namespace is the authority (older captures lack object.metadata.namespace) */
+        if (rv->has_object && *rv->namespace) {
+            rv->obj.namespace = rv->namespace;
+        }
+    }
+    json_decref(j);
+    return 0;
+}
+
+void
+vg_admit_review_dispose(struct vg_admit_review *rv)
+{
+    if (rv->has_object) {
+        vg_policy_object_dispose(&rv->obj);
+    }
+    vg_config_doc_free(rv->doc);
+    free(rv->uid);
+    free(rv->kind);
+    free(rv->group);
+    free(rv->subresource);
+    free(rv->namespace);
+    free(rv->name);
+    free(rv->operation);
+    free(rv->invalid);
+    memset(rv, 0, sizeof(*rv));
+}
+
+void
+vg_admit_answer_warn(struct vg_admit_answer *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *m = vg_vfmt(fmt, ap);
+    va_end(ap);
+    char *e = vg_escape(m, strlen(m), WARNING_MAX);
+    free(m);
+    vg_vec_push(&a->warnings, e);
+}
+
+void
+vg_admit_answer_dispose(struct vg_admit_answer *a)
+{
+    free(a->message);
+    for (size_t i = 0; i < a->warnings.n; i++) {
+        free(a->warnings.v[i]);
+    }
+    vg_vec_dispose(&a->warnings);
+    json_decref(a->patch);
+    memset(a, 0, sizeof(*a));
+}
+
+static const char *
+reason_for(unsigned code)
+{
+    switch (code) {
+    case 400:
+        return "BadRequest";
+    case 403:
+        return "Forbidden";
+    case 504:
+        return "Timeout";
+    default:
+        return "InternalError";
+    }
+}
+
+json_t *
+vg_admit_response(const struct vg_admit_review *rv, const struct vg_admit_answer *a)
+{
+    json_t *resp = json_object();
+    vg_json_set_str(resp, "uid", rv->uid ? rv->uid : "");
+    vg_json_set_take(resp, "allowed", json_boolean(a->allowed));
+    if (!a->allowed) {
+        unsigned code = a->code ? a->code : 403;
+        const char *msg = a->message ? a->message : "denied by vigil";
+        vg_autofree char *m = vg_escape(msg, strlen(msg), 8192);
+        vg_json_set_take(resp, "status",
+                         json_pack("{s:s, s:I, s:s, s:s}", "status", "Failure", "code",
+                                   (json_int_t)code, "reason", reason_for(code), "message", m));
+    }
+    if (a->warnings.n) {
+        json_t *w = json_array();
+        for (size_t i = 0; i < a->warnings.n; i++) {
+            vg_json_append_take(w, json_string(a->warnings.v[i]));
+        }
+        vg_json_set_take(resp, "warnings", w);
+    }
+    if (a->patch && a->allowed) {
+        char *text = vg_json_dumps(a->patch, JSON_COMPACT);
+        char *b64 = vg_base64_encode(text, text ? strlen(text) : 0);
+        vg_json_set_str(resp, "patchType", "JSONPatch");
+        vg_json_set_str(resp, "patch", b64);
+        free(b64);
+        free(text);
+    }
+    return json_pack("{s:s, s:s, s:o}", "apiVersion", vg_admit_version_name(rv->version), "kind",
+                     "AdmissionReview", "response", resp);
+}
+
+char *
+vg_admit_json_pointer(const char *path)
+{
+    char *out = vg_malloc(2 * strlen(path) + 2);
+    size_t n = 0;
+    out[n++] = '/';
+    for (const char *p = path; *p; p++) {
+        if (*p == '.' || *p == '[') {
+            out[n++] = '/';
+        } else if (*p == '~' || *p == '/') {
+            out[n++] = '~';
+            out[n++] = *p == '~' ? '0' : '1';
+        } else if (*p != ']') {
+            out[n++] = *p;
+        }
+    }
+    out[n] = 0;
+    return out;
+}

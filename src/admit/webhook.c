@@ -1,0 +1,817 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The admission webhook: POST /validate and POST /mutate on httpd/ (docs/admit.md).
+ *
+ * Each admissible review is evaluated on a worker thread while the request thread waits until
+ * the deadline (the apiserver's ?timeout= less a margin, and never past httpd's own): when the
+ * evaluation has not finished by then the answer is a denial (fail closed), so a hanging
+ * registry never makes the apiserver time out. A late worker finishes on its own and frees its
+ * job. Policy sets are reference counted: a reload swaps the set for new requests while the
+ * running ones keep theirs. Facts (signatures, scans) of digest-pinned images are cached by
+ * (image digest, policy generation, question) with a TTL.
+ */
+#include "admit/admit.h"
+
+#include "config/config.h"
+#include "httpd/httpd.h"
+#include "oci/remote.h"
+#include "policy/facts.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#define CACHE_MAX 4096u
+
+struct pset {
+    struct vg_policy_set *set;
+    uint64_t gen;
+    atomic_uint refs;
+};
+
+enum result { R_ALLOW, R_WARN, R_DENY, R_INVALID, R_TIMEOUT, R_ERROR, R_COUNT };
+static const char *const result_names[R_COUNT] = {"allow",   "warn",    "deny",
+                                                  "invalid", "timeout", "error"};
+
+struct cache_entry {
+    char *key;
+    uint64_t expires_ns;
+    enum vg_policy_fact fact;
+    char *why;
+    struct vg_policy_vulns vulns;
+    char *user;
+};
+
+struct vg_admit {
+    struct vg_admit_opts o;
+    VG_VEC(char *) policies;
+    pthread_mutex_t mu; /* leaf: cur, cache, jobs */
+    struct pset *cur;
+    uint64_t next_gen;
+    VG_VEC(struct cache_entry) cache;
+    unsigned jobs;
+    struct vg_oci_remote_pool *pool;
+    atomic_uint_fast64_t counts[2][R_COUNT]; /* [mutate][result] */
+    atomic_uint_fast64_t cache_hits, cache_misses, reloads, reload_errors;
+};
+
+static void
+pset_unref(struct pset *p)
+{
+    if (p && atomic_fetch_sub(&p->refs, 1) == 1) {
+        vg_policy_set_free(p->set);
+        free(p);
+    }
+}
+
+static struct pset *
+pset_get(struct vg_admit *a)
+{
+    pthread_mutex_lock(&a->mu);
+    struct pset *p = a->cur;
+    atomic_fetch_add(&p->refs, 1);
+    pthread_mutex_unlock(&a->mu);
+    return p;
+}
+
+static int
+load_set(struct vg_admit *a, struct vg_policy_set **out, struct vg_err **err)
+{
+    struct vg_policy_set_opts so = VG_POLICY_SET_OPTS_INIT;
+    so.cip_no_match = a->o.nomatch;
+    struct vg_policy_set *s = vg_policy_set_new(&so);
+    for (size_t i = 0; i < a->policies.n; i++) {
+        if (vg_policy_set_load_file(s, a->policies.v[i], err) < 0) {
+            vg_policy_set_free(s);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < vg_policy_set_warning_count(s); i++) {
+        VG_EVENT(VG_LOG_WARN, "admit", "policy warning",
+                 VG_KV_STR("warning", vg_policy_set_warning(s, i)));
+    }
+    *out = s;
+    return 0;
+}
+
+int
+vg_admit_reload(struct vg_admit *a, struct vg_err **err)
+{
+    struct vg_policy_set *s = NULL;
+    if (load_set(a, &s, err) < 0) {
+        atomic_fetch_add(&a->reload_errors, 1);
+        return -1;
+    }
+    struct pset *p = vg_calloc(1, sizeof(*p));
+    p->set = s;
+    atomic_init(&p->refs, 1);
+    pthread_mutex_lock(&a->mu);
+    p->gen = ++a->next_gen;
+    struct pset *old = a->cur;
+    a->cur = p;
+    pthread_mutex_unlock(&a->mu);
+    pset_unref(old);
+    atomic_fetch_add(&a->reloads, 1);
+    VG_EVENT(VG_LOG_INFO, "admit", "policies loaded", VG_KV_U64("generation", p->gen),
+             VG_KV_U64("policies", vg_policy_set_count(s)));
+    return 0;
+}
+
+uint64_t
+vg_admit_generation(struct vg_admit *a)
+{
+    pthread_mutex_lock(&a->mu);
+    uint64_t g = a->cur ? a->cur->gen : 0;
+    pthread_mutex_unlock(&a->mu);
+    return g;
+}
+
+int
+vg_admit_new(struct vg_admit **out, const struct vg_admit_opts *o, struct vg_err **err)
+{
+    struct vg_admit *a = vg_calloc(1, sizeof(*a));
+    a->o = *o;
+    for (size_t i = 0; i < o->npolicies; i++) {
+        vg_vec_push(&a->policies, vg_strdup(o->policies[i]));
+    }
+    a->o.policies = NULL;
+    if (!a->o.default_timeout_ms) {
+        a->o.default_timeout_ms = 10000;
+    }
+    if (!a->o.margin_ms) {
+        a->o.margin_ms = 300;
+    }
+    if (!a->o.cache_ttl_s) {
+        a->o.cache_ttl_s = 300;
+    }
+    if (!a->o.max_jobs) {
+        a->o.max_jobs = 64;
+    }
+    pthread_mutex_init(&a->mu, NULL);
+    if (vg_admit_reload(a, err) < 0) {
+        vg_admit_free(a);
+        return -1;
+    }
+    if (!a->o.offline) {
+        a->pool = vg_oci_remote_pool_new(&a->o.open);
+    }
+    *out = a;
+    return 0;
+}
+
+static void
+cache_entry_dispose(struct cache_entry *e)
+{
+    free(e->key);
+    free(e->why);
+    free(e->user);
+}
+
+void
+vg_admit_free(struct vg_admit *a)
+{
+    if (!a) {
+        return;
+    }
+    /* Late workers hold the webhook: wait for them a while (a registry that never answers
+     * can keep one stuck until its socket times out); if some remain, the webhook is left
+     * to them (the process is exiting). */
+    uint64_t until = vg_now_ns() + 5000000000ull;
+    pthread_mutex_lock(&a->mu);
+    while (a->jobs && vg_now_ns() < until) {
+        pthread_mutex_unlock(&a->mu);
+        struct timespec ts = {0, 50000000L};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&a->mu);
+    }
+    unsigned left = a->jobs;
+    pthread_mutex_unlock(&a->mu);
+    if (left) {
+        VG_EVENT(VG_LOG_WARN, "admit", "evaluations still running at exit",
+                 VG_KV_U64("running", left));
+        return;
+    }
+    pset_unref(a->cur);
+    for (size_t i = 0; i < a->cache.n; i++) {
+        cache_entry_dispose(&a->cache.v[i]);
+    }
+    vg_vec_dispose(&a->cache);
+    for (size_t i = 0; i < a->policies.n; i++) {
+        free(a->policies.v[i]);
+    }
+    vg_vec_dispose(&a->policies);
+    if (a->pool) {
+        vg_oci_remote_pool_free(a->pool);
+    }
+    pthread_mutex_destroy(&a->mu);
+    free(a);
+}
+
+/* ---------------------------------------------------------------- decision cache */
+
+/* Only digest-pinned images are cached: a tag can move, a digest cannot. */
+static bool
+cacheable(const char *image)
+{
+    return strstr(image, "@sha256:") != NULL;
+}
+
+static bool
+cache_lookup(struct vg_admit *a, const char *key, struct cache_entry *copy)
+{
+    uint64_t now = vg_now_ns();
+    bool hit = false;
+    pthread_mutex_lock(&a->mu);
+    for (size_t i = 0; i < a->cache.n; i++) {
+        struct cache_entry *e = &a->cache.v[i];
+        if (strcmp(e->key, key) == 0) {
+            if (e->expires_ns > now) {
+                *copy = *e;
+                copy->key = NULL;
+                copy->why = e->why ? vg_strdup(e->why) : NULL;
+                copy->user = e->user ? vg_strdup(e->user) : NULL;
+                hit = true;
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&a->mu);
+    atomic_fetch_add(hit ? &a->cache_hits : &a->cache_misses, 1);
+    return hit;
+}
+
+static void
+cache_store(struct vg_admit *a, char *key, const struct cache_entry *val)
+{
+    uint64_t now = vg_now_ns();
+    struct cache_entry e = *val;
+    e.key = key;
+    e.why = val->why ? vg_strdup(val->why) : NULL;
+    e.user = val->user ? vg_strdup(val->user) : NULL;
+    e.expires_ns = now + (uint64_t)a->o.cache_ttl_s * 1000000000ull;
+    pthread_mutex_lock(&a->mu);
+    /* Drop expired entries and this key; when still full, the oldest half goes. */
+    size_t w = 0;
+    for (size_t i = 0; i < a->cache.n; i++) {
+        struct cache_entry *c = &a->cache.v[i];
+        if (c->expires_ns <= now || strcmp(c->key, key) == 0) {
+            cache_entry_dispose(c);
+        } else {
+            a->cache.v[w++] = *c;
+        }
+    }
+    a->cache.n = w;
+    if (a->cache.n >= CACHE_MAX) {
+        size_t drop = a->cache.n / 2;
+        for (size_t i = 0; i < drop; i++) {
+            cache_entry_dispose(&a->cache.v[i]);
+        }
+        memmove(a->cache.v, a->cache.v + drop, (a->cache.n - drop) * sizeof(*a->cache.v));
+        a->cache.n -= drop;
+    }
+    vg_vec_push(&a->cache, e);
+    pthread_mutex_unlock(&a->mu);
+}
+
+struct cached_facts {
+    struct vg_admit *a;
+    uint64_t gen;
+    struct vg_policy_facts *facts;
+    struct vg_policy_inputs inner;
+};
+
+static enum vg_policy_fact
+cached_verify(void *ctx, const char *image, const char *key_pem, const struct vg_policy_kv *ann,
+              size_t nann, char **why)
+{
+    struct cached_facts *cf = ctx;
+    if (!cacheable(image)) {
+        return cf->inner.verify(cf->inner.ctx, image, key_pem, ann, nann, why);
+    }
+    struct vg_buf k = VG_BUF_INIT(1u << 20);
+    struct vg_err *err = NULL;
+    int rc = vg_buf_appendf(&k, &err, "verify\n%llu\n%s\n%s", (unsigned long long)cf->gen, image,
+                            key_pem);
+    for (size_t i = 0; rc == 0 && i < nann; i++) {
+        rc = vg_buf_appendf(&k, &err, "\n%s=%s", ann[i].key, ann[i].value);
+    }
+    vg_err_free(&err);
+    char *key = vg_buf_take(&k, NULL);
+    struct cache_entry e = {0};
+    if (cache_lookup(cf->a, key, &e)) {
+        free(key);
+        *why = e.why;
+        free(e.user);
+        return e.fact;
+    }
+    e.fact = cf->inner.verify(cf->inner.ctx, image, key_pem, ann, nann, why);
+    if (e.fact != VG_POLICY_FACT_UNKNOWN) { /* transient failures are asked again */
+        e.why = *why;
+        cache_store(cf->a, key, &e);
+    } else {
+        free(key);
+    }
+    return e.fact;
+}
+
+static enum vg_policy_fact
+cached_vulns(void *ctx, const char *image, struct vg_policy_vulns *out, char **why)
+{
+    struct cached_facts *cf = ctx;
+    if (!cacheable(image)) {
+        return cf->inner.vulns(cf->inner.ctx, image, out, why);
+    }
+    char *key = vg_fmt("vulns\n%llu\n%s", (unsigned long long)cf->gen, image);
+    struct cache_entry e = {0};
+    if (cache_lookup(cf->a, key, &e)) {
+        free(key);
+        *out = e.vulns;
+        *why = e.why;
+        free(e.user);
+        return e.fact;
+    }
+    e.fact = cf->inner.vulns(cf->inner.ctx, image, out, why);
+    if (e.fact != VG_POLICY_FACT_UNKNOWN) {
+        e.vulns = *out;
+        e.why = *why;
+        cache_store(cf->a, key, &e);
+    } else {
+        free(key);
+    }
+    return e.fact;
+}
+
+static enum vg_policy_fact
+cached_user(void *ctx, const char *image, char **user, char **why)
+{
+    struct cached_facts *cf = ctx;
+    if (!cacheable(image)) {
+        return cf->inner.config_user(cf->inner.ctx, image, user, why);
+    }
+    char *key = vg_fmt("user\n%llu\n%s", (unsigned long long)cf->gen, image);
+    struct cache_entry e = {0};
+    if (cache_lookup(cf->a, key, &e)) {
+        free(key);
+        *user = e.user;
+        *why = e.why;
+        return e.fact;
+    }
+    e.fact = cf->inner.config_user(cf->inner.ctx, image, user, why);
+    if (e.fact != VG_POLICY_FACT_UNKNOWN) {
+        e.user = *user;
+        e.why = *why;
+        cache_store(cf->a, key, &e);
+    } else {
+        free(key);
+    }
+    return e.fact;
+}
+
+/* ---------------------------------------------------------------- evaluation */
+
+struct job {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned refs; /* request thread + worker */
+    bool done;
+    bool mutate;
+    struct vg_admit *a;
+    struct pset *ps;
+    struct vg_admit_review rv;
+    struct vg_admit_answer ans;
+    enum result result;
+};
+
+static void
+job_unref(struct job *j)
+{
+    pthread_mutex_lock(&j->mu);
+    bool last = --j->refs == 0;
+    pthread_mutex_unlock(&j->mu);
+    if (!last) {
+        return;
+    }
+    pset_unref(j->ps);
+    vg_admit_review_dispose(&j->rv);
+    vg_admit_answer_dispose(&j->ans);
+    pthread_mutex_destroy(&j->mu);
+    pthread_cond_destroy(&j->cv);
+    free(j);
+}
+
+static void
+validate(struct job *j)
+{
+    struct vg_admit *a = j->a;
+    struct vg_policy_inputs in = {0};
+    struct cached_facts cf = {.a = a, .gen = j->ps->gen};
+    if (!a->o.offline) {
+        struct vg_policy_facts_opts fo = {.open = a->o.open, .db = a->o.db};
+        cf.facts = vg_policy_facts_new(&fo);
+        vg_policy_facts_inputs(cf.facts, &cf.inner);
+        in = (struct vg_policy_inputs){
+            .ctx = &cf, .verify = cached_verify, .vulns = cached_vulns, .config_user = cached_user};
+    }
+    struct vg_policy_decision d;
+    struct vg_err *err = NULL;
+    if (vg_policy_eval(j->ps->set, &j->rv.obj, &in, &d, &err) < 0) {
+        char *m = vg_err_format(err);
+        vg_err_free(&err);
+        j->ans.allowed = false;
+        j->ans.code = 500;
+        j->ans.message = vg_fmt("vigil: policy evaluation failed: %s", m);
+        free(m);
+        j->result = R_ERROR;
+        vg_policy_facts_free(cf.facts);
+        return;
+    }
+    vg_policy_facts_free(cf.facts);
+    struct vg_buf msg = VG_BUF_INIT(16384);
+    size_t ndeny = 0;
+    for (size_t i = 0; i < d.nreasons; i++) {
+        const struct vg_policy_reason *r = &d.reasons[i];
+        vg_autofree char *img = r->image ? vg_escape(r->image, strlen(r->image), 200) : NULL;
+        if (r->mode == VG_POLICY_ENFORCE) {
+            if (vg_buf_appendf(&msg, &err, "%s%s%s%s%s%s: %s (%s)", ndeny ? "; " : "",
+                               img ? "image '" : "", img ? img : "", img ? "' " : "",
+                               r->path ? r->path : "object", "", r->message, r->policy) < 0) {
+                vg_err_free(&err); /* the message is long enough already */
+            }
+            ndeny++;
+        } else if (r->mode == VG_POLICY_WARN) {
+            vg_admit_answer_warn(&j->ans, "image %s: %s (%s, mode=warn)", img ? img : "(object)",
+                                 r->message, r->policy);
+        }
+    }
+    j->ans.allowed = d.allowed;
+    if (!d.allowed) {
+        j->ans.code = 403;
+        j->ans.message =
+            vg_fmt("vigil denied %zu image requirement(s): %s", ndeny, vg_buf_cstr(&msg));
+        j->result = R_DENY;
+    } else {
+        j->result = j->ans.warnings.n ? R_WARN : R_ALLOW;
+    }
+    vg_buf_dispose(&msg);
+    vg_policy_decision_dispose(&d);
+}
+
+static void
+mutate(struct job *j)
+{
+    struct vg_admit *a = j->a;
+    j->ans.allowed = true;
+    j->result = R_ALLOW;
+    json_t *patch = json_array();
+    for (size_t i = 0; i < j->rv.obj.ncontainers; i++) {
+        const struct vg_policy_container *c = &j->rv.obj.containers[i];
+        if (strchr(c->image, '@')) {
+            continue; /* pinned already: reinvocation changes nothing */
+        }
+        if (!a->pool) {
+            vg_autofree char *img = vg_escape(c->image, strlen(c->image), 200);
+            vg_admit_answer_warn(&j->ans, "vigil: offline, image %s not pinned to a digest", img);
+            j->result = R_WARN;
+            continue;
+        }
+        struct vg_err *err = NULL;
+        struct vg_oci_ref *ref = NULL;
+        struct vg_oci_remote_client *cl = NULL;
+        struct vg_digest dg;
+        if (vg_oci_ref_parse(&ref, c->image, &err) < 0 ||
+            !(cl = vg_oci_remote_pool_get(a->pool, ref, &err)) ||
+            vg_oci_remote_manifest_head(cl, ref->tag, &dg, NULL, &err) < 0) {
+            char *m = vg_err_format(err);
+            vg_err_free(&err);
+            vg_autofree char *img = vg_escape(c->image, strlen(c->image), 200);
+            j->ans.allowed = false;
+            j->ans.code = 403;
+            j->ans.message = vg_fmt(
+                "vigil: image '%s' (%s): cannot resolve its tag to a digest: %s", img, c->path, m);
+            free(m);
+            vg_oci_remote_pool_put(a->pool, cl);
+            vg_oci_ref_free(ref);
+            j->result = R_DENY;
+            json_decref(patch);
+            return;
+        }
+        vg_oci_remote_pool_put(a->pool, cl);
+        vg_oci_ref_free(ref);
+        vg_autofree char *ptr = vg_admit_json_pointer(c->path);
+        vg_autofree char *pinned = vg_fmt("%s@%s", c->image, dg.text);
+        vg_json_append_take(
+            patch, json_pack("{s:s, s:s, s:s}", "op", "test", "path", ptr, "value", c->image));
+        vg_json_append_take(
+            patch, json_pack("{s:s, s:s, s:s}", "op", "replace", "path", ptr, "value", pinned));
+    }
+    if (json_array_size(patch)) {
+        j->ans.patch = patch;
+    } else {
+        json_decref(patch);
+    }
+}
+
+static void *
+worker(void *arg)
+{
+    struct job *j = arg;
+    if (j->mutate) {
+        mutate(j);
+    } else {
+        validate(j);
+    }
+    struct vg_admit *a = j->a;
+    pthread_mutex_lock(&j->mu);
+    j->done = true;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    job_unref(j);
+    pthread_mutex_lock(&a->mu);
+    a->jobs--;
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+/* Go durations as the apiserver writes them ("10s", "1m30s", "500ms"); 0 when absent or bad. */
+static uint64_t
+timeout_ms(struct vg_httpd_req *r)
+{
+    const char *t = vg_httpd_query(r, "timeout");
+    uint64_t ms = 0;
+    if (!t || vg_config_parse_duration_ms((struct vg_str){t, strlen(t)}, 3600000, &ms) < 0) {
+        return 0;
+    }
+    return ms;
+}
+
+/* ---------------------------------------------------------------- HTTP */
+
+static int
+handler_begin(struct vg_httpd_req *r, void *ud)
+{
+    (void)ud;
+    struct vg_err *err = NULL;
+    const char *cl = vg_httpd_header(r, "Content-Length");
+    uint64_t clen = 0;
+    if (cl && (vg_parse_u64((struct vg_str){cl, strlen(cl)}, UINT64_MAX, &clen) < 0 ||
+               clen > VG_ADMIT_BODY_MAX)) {
+        json_t *b = json_pack("{s:s}", "error", "AdmissionReview: body over the limit of 10 MiB");
+        int rc = vg_httpd_respond_json(r, 413, b, &err);
+        json_decref(b);
+        vg_err_free(&err);
+        return rc;
+    }
+    return vg_httpd_body_buffer(r, VG_ADMIT_BODY_MAX);
+}
+
+static void
+audit(struct vg_httpd_req *r, bool mutating, const struct vg_admit_review *rv,
+      const struct vg_admit_answer *ans, enum result res, uint64_t gen, uint64_t start)
+{
+    VG_EVENT(VG_LOG_INFO, "admit", "decision", VG_KV_STR("request_id", vg_httpd_request_id(r)),
+             VG_KV_STR("endpoint", mutating ? "mutate" : "validate"), VG_KV_STR("uid", rv->uid),
+             VG_KV_STR("kind", rv->kind), VG_KV_STR("namespace", rv->namespace),
+             VG_KV_STR("name", rv->name), VG_KV_STR("operation", rv->operation),
+             VG_KV_BOOL("dry_run", rv->dry_run), VG_KV_STR("result", result_names[res]),
+             VG_KV_BOOL("allowed", ans->allowed),
+             VG_KV_U64("images", rv->has_object ? rv->obj.ncontainers : 0),
+             VG_KV_U64("patched", ans->patch ? json_array_size(ans->patch) / 2 : 0),
+             VG_KV_U64("warnings", ans->warnings.n),
+             VG_KV_STR("message", ans->message ? ans->message : ""),
+             VG_KV_U64("policy_generation", gen),
+             VG_KV_U64("duration_ms", (vg_now_ns() - start) / 1000000u));
+}
+
+static int
+answer(struct vg_httpd_req *r, const struct vg_admit_review *rv, const struct vg_admit_answer *ans)
+{
+    json_t *doc = vg_admit_response(rv, ans);
+    struct vg_err *err = NULL;
+    int rc = vg_httpd_respond_json(r, 200, doc, &err);
+    json_decref(doc);
+    vg_err_free(&err);
+    return rc;
+}
+
+/* Evaluates rv (moved into the job; rv keeps copies of what the answer and audit need) on a
+ * worker thread, waiting until deadline; a late worker's answer is replaced by a denial. */
+static enum result
+run_job(struct vg_admit *a, struct pset *ps, struct vg_admit_review *rvp,
+        struct vg_admit_answer *ansp, bool mutating, uint64_t deadline, uint64_t budget_ms)
+{
+    enum result res = R_ALLOW;
+    pthread_mutex_lock(&a->mu);
+    bool busy = a->jobs >= a->o.max_jobs;
+    if (!busy) {
+        a->jobs++;
+    }
+    pthread_mutex_unlock(&a->mu);
+    if (busy) {
+        ansp->allowed = false;
+        ansp->code = 503;
+        ansp->message =
+            vg_fmt("vigil: %u image checks are running already; try again", a->o.max_jobs);
+        res = R_ERROR;
+    } else {
+        struct job *j = vg_calloc(1, sizeof(*j));
+        pthread_mutex_init(&j->mu, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&j->cv, &ca);
+        pthread_condattr_destroy(&ca);
+        j->refs = 2;
+        j->mutate = mutating;
+        j->a = a;
+        j->ps = ps;
+        atomic_fetch_add(&ps->refs, 1);
+        j->rv = *rvp; /* the job owns the review now */
+        memset(rvp, 0, sizeof(*rvp));
+        rvp->uid = vg_strdup(j->rv.uid);
+        rvp->kind = vg_strdup(j->rv.kind);
+        rvp->namespace = vg_strdup(j->rv.namespace);
+        rvp->name = vg_strdup(j->rv.name);
+        rvp->operation = vg_strdup(j->rv.operation);
+        rvp->version = j->rv.version;
+        rvp->dry_run = j->rv.dry_run;
+        size_t nimages = j->rv.obj.ncontainers;
+        pthread_t t;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &at, worker, j) != 0) {
+            j->refs = 1;
+            j->done = true;
+            j->result = R_ERROR;
+            j->ans.allowed = false;
+            j->ans.code = 500;
+            j->ans.message = vg_strdup("vigil: cannot start an evaluation thread");
+            pthread_mutex_lock(&a->mu);
+            a->jobs--;
+            pthread_mutex_unlock(&a->mu);
+        }
+        pthread_attr_destroy(&at);
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t now = vg_now_ns();
+        uint64_t wait = deadline > now ? deadline - now : 0;
+        ts.tv_sec += (time_t)(wait / 1000000000ull);
+        ts.tv_nsec += (long)(wait % 1000000000ull);
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&j->mu);
+        while (!j->done) {
+            if (pthread_cond_timedwait(&j->cv, &j->mu, &ts) == ETIMEDOUT) {
+                break;
+            }
+        }
+        bool done = j->done;
+        pthread_mutex_unlock(&j->mu);
+        if (done) {
+            *ansp = j->ans;
+            memset(&j->ans, 0, sizeof(j->ans));
+            res = j->result;
+        } else {
+            ansp->allowed = false;
+            ansp->code = 504;
+            ansp->message =
+                vg_fmt("vigil: the image checks of %zu image(s) did not finish within %llu ms "
+                       "(registry slow or unreachable); denied (fail closed)",
+                       nimages, (unsigned long long)budget_ms);
+            res = R_TIMEOUT;
+        }
+        job_unref(j);
+    }
+    return res;
+}
+
+static int
+handle(struct vg_httpd_req *r, struct vg_admit *a, bool mutating)
+{
+    uint64_t start = vg_now_ns();
+    size_t len = 0;
+    const void *body = vg_httpd_body(r, &len);
+    struct vg_admit_review rv;
+    struct vg_err *err = NULL;
+    if (vg_admit_review_parse(&rv, body, len, &err) < 0) {
+        char *m = vg_err_format(err);
+        unsigned status = vg_err_code(err) == VG_E_LIMIT ? 413 : 400;
+        vg_err_free(&err);
+        atomic_fetch_add(&a->counts[mutating][R_INVALID], 1);
+        VG_EVENT(VG_LOG_WARN, "admit", "bad request",
+                 VG_KV_STR("request_id", vg_httpd_request_id(r)), VG_KV_STR("error", m));
+        json_t *b = json_pack("{s:s}", "error", m);
+        free(m);
+        int rc = vg_httpd_respond_json(r, status, b, &err);
+        json_decref(b);
+        vg_err_free(&err);
+        return rc;
+    }
+    struct vg_admit_answer ans = {.allowed = true};
+    enum result res = R_ALLOW;
+    struct pset *ps = pset_get(a);
+    uint64_t gen = ps->gen;
+    if (rv.invalid) {
+        ans.allowed = false;
+        ans.code = 400;
+        ans.message = vg_fmt("vigil: invalid AdmissionReview: %s", rv.invalid);
+        res = R_INVALID;
+    } else if (!rv.checked) {
+        vg_autofree char *k = vg_escape(rv.kind, strlen(rv.kind), 100);
+        vg_autofree char *s =
+            rv.subresource ? vg_escape(rv.subresource, strlen(rv.subresource), 100) : NULL;
+        vg_admit_answer_warn(&ans, "vigil: %s%s%s is not checked for images", k, s ? "/" : "",
+                             s ? s : "");
+        res = R_WARN;
+    } else if (rv.has_object && rv.obj.ncontainers > 0) {
+        uint64_t tmo = timeout_ms(r);
+        if (!tmo) {
+            tmo = a->o.default_timeout_ms;
+        }
+        uint64_t margin = a->o.margin_ms < tmo / 2 ? a->o.margin_ms : tmo / 2;
+        uint64_t deadline = start + (tmo - margin) * 1000000ull;
+        uint64_t hd = vg_httpd_deadline_ns(r);
+        if (hd && hd < deadline) {
+            deadline = hd;
+        }
+        res = run_job(a, ps, &rv, &ans, mutating, deadline, tmo - margin);
+    }
+    atomic_fetch_add(&a->counts[mutating][res], 1);
+    audit(r, mutating, &rv, &ans, res, gen, start);
+    int rc = answer(r, &rv, &ans);
+    pset_unref(ps);
+    vg_admit_answer_dispose(&ans);
+    vg_admit_review_dispose(&rv);
+    return rc;
+}
+
+static int
+validate_end(struct vg_httpd_req *r, void *ud)
+{
+    return handle(r, ud, false);
+}
+
+static int
+mutate_end(struct vg_httpd_req *r, void *ud)
+{
+    return handle(r, ud, true);
+}
+
+static void
+metrics(struct vg_buf *out, void *ud)
+{
+    struct vg_admit *a = ud;
+    struct vg_err *err = NULL;
+    int rc = vg_buf_append_str(
+        out,
+        "# HELP vigil_admit_decisions_total Admission decisions by endpoint and result.\n"
+        "# TYPE vigil_admit_decisions_total counter\n",
+        &err);
+    for (int m = 0; rc == 0 && m < 2; m++) {
+        for (int i = 0; rc == 0 && i < R_COUNT; i++) {
+            rc = vg_buf_appendf(out, &err,
+                                "vigil_admit_decisions_total{endpoint=\"%s\",result=\"%s\"} %llu\n",
+                                m ? "mutate" : "validate", result_names[i],
+                                (unsigned long long)atomic_load(&a->counts[m][i]));
+        }
+    }
+    if (rc == 0) {
+        rc = vg_buf_appendf(
+            out, &err,
+            "# TYPE vigil_admit_cache_hits_total counter\nvigil_admit_cache_hits_total %llu\n"
+            "# TYPE vigil_admit_cache_misses_total counter\nvigil_admit_cache_misses_total %llu\n"
+            "# TYPE vigil_admit_policy_reloads_total counter\n"
+            "vigil_admit_policy_reloads_total{result=\"ok\"} %llu\n"
+            "vigil_admit_policy_reloads_total{result=\"error\"} %llu\n"
+            "# TYPE vigil_admit_policy_generation gauge\nvigil_admit_policy_generation %llu\n",
+            (unsigned long long)atomic_load(&a->cache_hits),
+            (unsigned long long)atomic_load(&a->cache_misses),
+            (unsigned long long)atomic_load(&a->reloads),
+            (unsigned long long)atomic_load(&a->reload_errors),
+            (unsigned long long)vg_admit_generation(a));
+    }
+    vg_err_free(&err);
+}
+
+int
+vg_admit_mount(struct vg_admit *a, struct vg_httpd *h, struct vg_err **err)
+{
+    struct vg_httpd_handler v = {.name = "admit",
+                                 .prefix = "/validate",
+                                 .methods = VG_HTTP_POST,
+                                 .begin = handler_begin,
+                                 .end = validate_end,
+                                 .ud = a};
+    struct vg_httpd_handler m = v;
+    m.prefix = "/mutate";
+    m.end = mutate_end;
+    if (vg_httpd_route(h, &v, err) < 0 || vg_httpd_route(h, &m, err) < 0) {
+        return -1;
+    }
+    vg_httpd_metrics_hook(h, metrics, a);
+    return 0;
+}

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * `vigil admit serve`: the Kubernetes admission webhook (docs/admit.md). Flags into
+ * admit/ and httpd/ options; the webhook itself lives in admit/, the HTTP machinery in httpd/.
+ */
+#include "cli.h"
+
+#include "admit/admit.h"
+#include "config/config.h"
+#include "crypto/crypto.h"
+#include "httpd/httpd.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "Usage: vigil admit serve --policy FILE... --tls-cert CERT --tls-key KEY [options]\n"
+    "\n"
+    "Runs the Kubernetes admission webhook: POST /validate decides AdmissionReview v1 and\n"
+    "v1beta1 requests against image policies (vigil ImagePolicy, Gatekeeper constraints,\n"
+    "Sigstore ClusterImagePolicy, Kyverno; see docs/policy.md) and POST /mutate pins each\n"
+    "image's tag to its digest (image:tag@sha256:...). The apiserver's ?timeout= is the\n"
+    "deadline: a check that cannot finish in time is denied (fail closed).\n"
+    "\n"
+    "Options:\n"
+    "  -p, --policy FILE      policy file (repeatable; reloaded on SIGHUP)\n"
+    "      --tls-cert FILE    PEM certificate chain (reloaded on SIGHUP)\n"
+    "      --tls-key FILE     PEM private key (reloaded on SIGHUP)\n"
+    "      --addr HOST:PORT   listen address (default :8443)\n"
+    "      --no-match M       deny (default), warn or allow: an image no ClusterImagePolicy\n"
+    "                         matches, when any is loaded\n"
+    "      --offline          never contact registries: signature, vulnerability and config\n"
+    "                         requirements deny; /mutate pins nothing\n"
+    "      --db PATH          vulnerability database for vulnerability requirements\n"
+    "      --timeout DUR      deadline when a request has no ?timeout= (default 10s)\n"
+    "      --cache-ttl DUR    how long facts of a digest are cached (default 5m)\n"
+    "      --access-log FILE  JSON access log (default stderr; 'off' for none)\n"
+    "      --insecure-plain-http-for-tests\n"
+    "                         serve plain HTTP without TLS (tests only; the apiserver\n"
+    "                         requires HTTPS)\n" VG_CLI_HELP_REGISTRY
+    "  -h, --help             this help\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT drain and stop; SIGHUP reloads the policies (requests running\n"
+    "keep the old set; a broken file keeps the old set and is logged), TLS and the access log.\n"
+    "\n"
+    "Examples:\n"
+    "  vigil admit serve -p prod.yaml --tls-cert tls.crt --tls-key tls.key\n"
+    "  vigil admit serve -p gatekeeper/ -p cip.yaml --addr 0.0.0.0:9443 \\\n"
+    "      --tls-cert /tls/tls.crt --tls-key /tls/tls.key --timeout 5s\n"
+    "  curl --cacert ca.crt -H 'Content-Type: application/json' --data @review.json \\\n"
+    "      'https://127.0.0.1:8443/validate?timeout=10s'\n";
+
+enum {
+    OPT_CERT = 0x100,
+    OPT_KEY,
+    OPT_ADDR,
+    OPT_NOMATCH,
+    OPT_OFFLINE,
+    OPT_DB,
+    OPT_TIMEOUT,
+    OPT_TTL,
+    OPT_LOG,
+    OPT_PLAIN,
+};
+
+static void
+on_hup(void *ud)
+{
+    struct vg_admit *a = ud;
+    struct vg_err *err = NULL;
+    if (vg_admit_reload(a, &err) < 0) {
+        char *m = vg_err_format(err);
+        VG_EVENT(VG_LOG_ERROR, "admit", "policy reload failed, keeping the old set",
+                 VG_KV_STR("error", m));
+        free(m);
+        vg_err_free(&err);
+    }
+}
+
+static int
+parse_ms(const char *what, const char *s, unsigned *out)
+{
+    uint64_t ms = 0;
+    if (vg_config_parse_duration_ms((struct vg_str){s, strlen(s)}, 86400000u, &ms) < 0 || !ms) {
+        return vg_cli_usage("admit serve", "%s: '%s' is not a duration like 10s or 500ms", what, s);
+    }
+    *out = (unsigned)ms;
+    return 0;
+}
+
+struct serve_args {
+    VG_VEC(const char *) policies;
+    struct vg_admit_opts ao;
+    const char *cert, *key, *addr, *log;
+    bool plain;
+    unsigned ttl_ms;
+};
+
+/* 0, VG_EXIT_* for a usage error, or -1 after --help. */
+static int
+parse_args(struct serve_args *sa, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"policy", required_argument, NULL, 'p'},
+        {"tls-cert", required_argument, NULL, OPT_CERT},
+        {"tls-key", required_argument, NULL, OPT_KEY},
+        {"addr", required_argument, NULL, OPT_ADDR},
+        {"no-match", required_argument, NULL, OPT_NOMATCH},
+        {"offline", no_argument, NULL, OPT_OFFLINE},
+        {"db", required_argument, NULL, OPT_DB},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"cache-ttl", required_argument, NULL, OPT_TTL},
+        {"access-log", required_argument, NULL, OPT_LOG},
+        {"insecure-plain-http-for-tests", no_argument, NULL, OPT_PLAIN},
+        {"help", no_argument, NULL, 'h'},
+        VG_CLI_REGISTRY_LONGOPTS,
+        {NULL, 0, NULL, 0}};
+    int c, rc = 0;
+    optind = 1;
+    while (rc == 0 && (c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+        if (vg_cli_image_opt(c, optarg, &sa->ao.open)) {
+            continue;
+        }
+        switch (c) {
+        case 'p':
+            vg_vec_push(&sa->policies, optarg);
+            break;
+        case OPT_CERT:
+            sa->cert = optarg;
+            break;
+        case OPT_KEY:
+            sa->key = optarg;
+            break;
+        case OPT_ADDR:
+            sa->addr = optarg;
+            break;
+        case OPT_NOMATCH:
+            if (strcmp(optarg, "deny") == 0) {
+                sa->ao.nomatch = VG_POLICY_NOMATCH_DENY;
+            } else if (strcmp(optarg, "warn") == 0) {
+                sa->ao.nomatch = VG_POLICY_NOMATCH_WARN;
+            } else if (strcmp(optarg, "allow") == 0) {
+                sa->ao.nomatch = VG_POLICY_NOMATCH_ALLOW;
+            } else {
+                rc = vg_cli_usage("admit serve", "--no-match must be deny, warn or allow");
+            }
+            break;
+        case OPT_OFFLINE:
+            sa->ao.offline = true;
+            break;
+        case OPT_DB:
+            sa->ao.db = optarg;
+            break;
+        case OPT_TIMEOUT:
+            rc = parse_ms("--timeout", optarg, &sa->ao.default_timeout_ms);
+            break;
+        case OPT_TTL:
+            rc = parse_ms("--cache-ttl", optarg, &sa->ttl_ms);
+            break;
+        case OPT_LOG:
+            sa->log = optarg;
+            break;
+        case OPT_PLAIN:
+            sa->plain = true;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return -1;
+        default:
+            rc = vg_cli_usage("admit serve", "unknown option");
+        }
+    }
+    if (rc == 0 && optind < argc) {
+        rc = vg_cli_usage("admit serve", "unexpected argument '%s'", argv[optind]);
+    }
+    if (rc == 0 && sa->policies.n == 0) {
+        rc = vg_cli_usage("admit serve", "at least one --policy FILE is required");
+    }
+    if (rc == 0 && !sa->plain && (!sa->cert || !sa->key)) {
+        rc = vg_cli_usage("admit serve", "--tls-cert and --tls-key are required (the apiserver "
+                                         "only calls webhooks over HTTPS)");
+    }
+    if (rc == 0 && sa->plain && (sa->cert || sa->key)) {
+        rc = vg_cli_usage("admit serve",
+                          "--insecure-plain-http-for-tests excludes --tls-cert/--tls-key");
+    }
+    return rc;
+}
+
+static int
+admit_serve(int argc, char **argv)
+{
+    struct serve_args sa = {.ao = {.open = VG_OCI_OPEN_OPTS_INIT}, .addr = ":8443"};
+    int rc = parse_args(&sa, argc, argv);
+    if (rc != 0) {
+        vg_vec_dispose(&sa.policies);
+        return rc < 0 ? VG_EXIT_OK : rc;
+    }
+    struct vg_admit_opts ao = sa.ao;
+    const char *cert = sa.cert, *key = sa.key, *addr = sa.addr, *log = sa.log;
+    unsigned ttl_ms = sa.ttl_ms;
+    ao.policies = sa.policies.v;
+    ao.npolicies = sa.policies.n;
+    ao.cache_ttl_s = ttl_ms ? (ttl_ms + 999) / 1000 : 0;
+    /* ":8443" listens on every address */
+    vg_autofree char *listen = addr[0] == ':' ? vg_fmt("0.0.0.0%s", addr) : vg_strdup(addr);
+    struct vg_httpd_config hc = {
+        .addr = listen, .tls_cert = cert, .tls_key = key, .access_log = log};
+    /* One JSON audit line per decision by default (the environment still decides when set). */
+    if (!getenv("VG_LOG") && !getenv("VIGIL_LOG_LEVEL")) {
+        vg_log_init("warn,admit=info");
+    }
+    if (!getenv("VIGIL_LOG_FORMAT")) {
+        vg_log_set_json(true);
+    }
+    struct vg_err *err = NULL;
+    struct vg_admit *a = NULL;
+    struct vg_httpd *h = NULL;
+    int code = VG_EXIT_OK;
+    if (vg_crypto_init(&err) < 0 || vg_admit_new(&a, &ao, &err) < 0 ||
+        !(h = vg_httpd_new(&hc, &err)) || vg_admit_mount(a, h, &err) < 0 ||
+        vg_httpd_start(h, &err) < 0) {
+        code = vg_cli_fail(&err, "admit serve");
+    } else {
+        vg_httpd_on_hup(h, on_hup, a);
+        vg_httpd_set_ready(h, true);
+        const char *colon = strrchr(listen, ':');
+        vg_autofree char *host =
+            colon ? vg_strndup(listen, (size_t)(colon - listen)) : vg_strdup(listen);
+        vg_autofree char *url =
+            vg_fmt("%s://%s:%u", vg_httpd_is_tls(h) ? "https" : "http", host, vg_httpd_port(h));
+        VG_EVENT(VG_LOG_WARN, "admit", "admission webhook listening", VG_KV_STR("url", url),
+                 VG_KV_U64("policy_files", sa.policies.n));
+        if (vg_httpd_run(h, 30, &err) < 0) {
+            code = vg_cli_fail(&err, "admit serve");
+        }
+    }
+    vg_httpd_free(h);
+    vg_admit_free(a);
+    vg_vec_dispose(&sa.policies);
+    return code;
+}
+
+int
+cmd_admit(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage_text, argc < 2 ? stderr : stdout);
+        return argc < 2 ? VG_EXIT_USAGE : VG_EXIT_OK;
+    }
+    if (strcmp(argv[1], "serve") == 0) {
+        return admit_serve(argc - 1, argv + 1);
+    }
+    return vg_cli_usage("admit", "unknown subcommand '%s' (known: serve)", argv[1]);
+}

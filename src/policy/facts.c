@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Facts for policy evaluation from vigil's verifier (sign/) and scanner (scan/): see facts.h.
+ * Moved here from cli/cmd_policy.c so the webhook uses the same wiring.
+ */
+#include "policy/facts.h"
+
+#include "crypto/crypto.h"
+#include "scan/engine.h"
+#include "sign/sign.h"
+
+#include <string.h>
+
+struct fact_cache {
+    char *image;
+    struct vg_sign_target *target;
+    char *target_err;
+    bool scanned;
+    struct vg_scan_report *report;
+    char *scan_err;
+};
+
+struct vg_policy_facts {
+    struct vg_policy_facts_opts o;
+    VG_VEC(struct fact_cache) c;
+};
+
+static struct fact_cache *
+cache_get(struct vg_policy_facts *f, const char *image)
+{
+    for (size_t i = 0; i < f->c.n; i++) {
+        if (strcmp(f->c.v[i].image, image) == 0) {
+            return &f->c.v[i];
+        }
+    }
+    struct fact_cache *e = vg_vec_push_zero(&f->c);
+    e->image = vg_strdup(image);
+    return e;
+}
+
+static enum vg_policy_fact
+fact_verify(void *ctx, const char *image, const char *key_pem,
+            const struct vg_policy_kv *annotations, size_t nann, char **why)
+{
+    struct vg_policy_facts *f = ctx;
+    struct fact_cache *e = cache_get(f, image);
+    struct vg_err *err = NULL;
+    if (!e->target && !e->target_err &&
+        vg_sign_target_open(&e->target, image, &f->o.open, NULL, &err) < 0) {
+        e->target_err = vg_err_format(err);
+        vg_err_free(&err);
+    }
+    if (e->target_err) {
+        *why = vg_fmt("unverifiable: %s", e->target_err);
+        return VG_POLICY_FACT_UNKNOWN;
+    }
+    struct vg_crypto_key *key = NULL;
+    if (vg_sign_key_load_public_mem(&key, "policy key", key_pem, strlen(key_pem), &err) < 0) {
+        *why = vg_err_format(err);
+        vg_err_free(&err);
+        return VG_POLICY_FACT_UNKNOWN;
+    }
+    struct vg_sign_kv *ann = vg_calloc(nann + 1, sizeof(*ann));
+    for (size_t i = 0; i < nann; i++) {
+        ann[i] = (struct vg_sign_kv){annotations[i].key, annotations[i].value};
+    }
+    const struct vg_crypto_key *keys[1] = {key};
+    struct vg_sign_check_opts o = {.keys = keys,
+                                   .nkeys = 1,
+                                   .threshold = 1,
+                                   .annotations = ann,
+                                   .nannotations = nann,
+                                   .check_claims = true,
+                                   .check_reference = true};
+    struct vg_sign_check_result r;
+    int rc = vg_sign_target_verify(e->target, &o, &r, &err);
+    enum vg_policy_fact fact = VG_POLICY_FACT_YES;
+    if (rc < 0) {
+        char *m = vg_err_format(err);
+        bool negative = vg_err_root_code(err) == VG_E_VERIFY;
+        *why = vg_fmt("%s%s", negative ? "" : "unverifiable: ", m);
+        free(m);
+        vg_err_free(&err);
+        fact = negative ? VG_POLICY_FACT_NO : VG_POLICY_FACT_UNKNOWN;
+    }
+    vg_sign_check_result_dispose(&r);
+    free(ann);
+    vg_crypto_key_free(key);
+    return fact;
+}
+
+static struct fact_cache *
+scanned(struct vg_policy_facts *f, const char *image)
+{
+    struct fact_cache *e = cache_get(f, image);
+    if (e->scanned) {
+        return e;
+    }
+    e->scanned = true;
+    struct vg_scan_opts so = VG_SCAN_OPTS_INIT;
+    so.scanners = VG_SCANNER_VULN;
+    so.db_path = f->o.db;
+    so.offline = true;
+    so.quiet = true;
+    so.open = f->o.open;
+    struct vg_err *err = NULL;
+    if (vg_scan_image(&e->report, image, &so, &err) < 0) {
+        e->scan_err = vg_err_format(err);
+        vg_err_free(&err);
+    }
+    return e;
+}
+
+static enum vg_policy_fact
+fact_vulns(void *ctx, const char *image, struct vg_policy_vulns *out, char **why)
+{
+    struct fact_cache *e = scanned(ctx, image);
+    if (!e->report) {
+        *why = vg_fmt("scan failed: %s", e->scan_err ? e->scan_err : "?");
+        return VG_POLICY_FACT_UNKNOWN;
+    }
+    for (size_t i = 0; i < e->report->nvulns; i++) {
+        const struct vg_vuln_finding *v = &e->report->vulns[i];
+        if (v->suppressed_by) {
+            continue;
+        }
+        enum vg_policy_severity s = VG_POLICY_SEV_UNKNOWN;
+        switch (v->severity) {
+        case VG_SEV_LOW:
+        case VG_SEV_NONE:
+            s = VG_POLICY_SEV_LOW;
+            break;
+        case VG_SEV_MEDIUM:
+            s = VG_POLICY_SEV_MEDIUM;
+            break;
+        case VG_SEV_HIGH:
+            s = VG_POLICY_SEV_HIGH;
+            break;
+        case VG_SEV_CRITICAL:
+            s = VG_POLICY_SEV_CRITICAL;
+            break;
+        default:
+            break;
+        }
+        out->total[s]++;
+        if (v->fixed_version && *v->fixed_version) {
+            out->fixed[s]++;
+        }
+    }
+    return VG_POLICY_FACT_YES;
+}
+
+static enum vg_policy_fact
+fact_user(void *ctx, const char *image, char **user, char **why)
+{
+    struct fact_cache *e = scanned(ctx, image);
+    if (!e->report || !e->report->image_config) {
+        *why = vg_fmt("image config unavailable: %s", e->scan_err ? e->scan_err : "no config");
+        return VG_POLICY_FACT_UNKNOWN;
+    }
+    const json_t *cfg = json_object_get(e->report->image_config, "config");
+    const char *u = cfg ? vg_json_str(cfg, "User") : NULL;
+    *user = vg_strdup(u ? u : "");
+    return VG_POLICY_FACT_YES;
+}
+
+void
+vg_policy_facts_free(struct vg_policy_facts *f)
+{
+    if (!f) {
+        return;
+    }
+    for (size_t i = 0; i < f->c.n; i++) {
+        free(f->c.v[i].image);
+        vg_sign_target_free(f->c.v[i].target);
+        free(f->c.v[i].target_err);
+        vg_scan_report_free(f->c.v[i].report);
+        free(f->c.v[i].scan_err);
+    }
+    vg_vec_dispose(&f->c);
+    free(f);
+}
+
+struct vg_policy_facts *
+vg_policy_facts_new(const struct vg_policy_facts_opts *o)
+{
+    struct vg_policy_facts *f = vg_calloc(1, sizeof(*f));
+    f->o = *o;
+    return f;
+}
+
+void
+vg_policy_facts_inputs(struct vg_policy_facts *f, struct vg_policy_inputs *in)
+{
+    *in = (struct vg_policy_inputs){
+        .ctx = f, .verify = fact_verify, .vulns = fact_vulns, .config_user = fact_user};
+}

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * admit/review.c: AdmissionReview parsing (versions, kinds, bounds, hostile bodies) and the
+ * response builder (uid echoed, version kept, status, warnings, base64 JSONPatch).
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "admit/admit.h"
+
+static const char pod_v1[] =
+    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
+    "\"uid\":\"u-1\",\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"
+    "\"namespace\":\"shop\",\"operation\":\"CREATE\",\"dryRun\":true,\"object\":{"
+    "\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{"
+    "\"containers\":[{\"name\":\"a\",\"image\":\"nginx:1\"}],"
+    "\"initContainers\":[{\"name\":\"b\",\"image\":\"busybox\"}]}}}}";
+
+static int
+parse(struct vg_admit_review *rv, const char *s, struct vg_err **err)
+{
+    return vg_admit_review_parse(rv, s, strlen(s), err);
+}
+
+Test(review, pod_v1)
+{
+    struct vg_admit_review rv;
+    struct vg_err *err = NULL;
+    cr_assert_eq(parse(&rv, pod_v1, &err), 0);
+    cr_assert_eq(rv.version, VG_ADMIT_V1);
+    cr_assert_str_eq(rv.uid, "u-1");
+    cr_assert(rv.checked && rv.has_object && rv.dry_run);
+    cr_assert_null(rv.invalid);
+    cr_assert_str_eq(rv.obj.namespace, "shop");
+    cr_assert_eq(rv.obj.ncontainers, 2);
+    bool seen_init = false, seen_main = false;
+    for (size_t i = 0; i < 2; i++) {
+        const struct vg_policy_container *c = &rv.obj.containers[i];
+        seen_main |=
+            strcmp(c->image, "nginx:1") == 0 && strcmp(c->path, "spec.containers[0].image") == 0;
+        seen_init |= strcmp(c->image, "busybox") == 0 &&
+                     strcmp(c->path, "spec.initContainers[0].image") == 0;
+    }
+    cr_assert(seen_init && seen_main);
+    vg_admit_review_dispose(&rv);
+}
+
+Test(review, v1beta1_and_response)
+{
+    const char *p = strstr(pod_v1, "/v1\"");
+    char *buf = vg_fmt("%.*sbeta1%s", (int)(p - pod_v1) + 3, pod_v1, p + 3);
+    struct vg_admit_review rv;
+    struct vg_err *err = NULL;
+    cr_assert_eq(parse(&rv, buf, &err), 0);
+    cr_assert_eq(rv.version, VG_ADMIT_V1BETA1);
+    struct vg_admit_answer a = {.allowed = false, .code = 403, .message = vg_strdup("no\n")};
+    vg_admit_answer_warn(&a, "w %d", 1);
+    json_t *j = vg_admit_response(&rv, &a);
+    cr_assert_str_eq(vg_json_str(j, "apiVersion"), "admission.k8s.io/v1beta1");
+    json_t *resp = vg_json_obj(j, "response");
+    cr_assert_str_eq(vg_json_str(resp, "uid"), "u-1");
+    cr_assert(json_is_false(json_object_get(resp, "allowed")));
+    json_t *st = vg_json_obj(resp, "status");
+    cr_assert_eq(json_integer_value(json_object_get(st, "code")), 403);
+    cr_assert_str_eq(vg_json_str(st, "message"), "no\\x0a");
+    cr_assert_str_eq(json_string_value(json_array_get(vg_json_arr(resp, "warnings"), 0)), "w 1");
+    cr_assert_null(json_object_get(resp, "patch"));
+    json_decref(j);
+    vg_admit_answer_dispose(&a);
+    vg_admit_review_dispose(&rv);
+    free(buf);
+}
+
+Test(review, patch_base64)
+{
+    struct vg_admit_review rv;
+    struct vg_err *err = NULL;
+    cr_assert_eq(parse(&rv, pod_v1, &err), 0);
+    struct vg_admit_answer a = {.allowed = true};
+    a.patch = json_pack("[{s:s, s:s, s:s}]", "op", "replace", "path", "/spec/containers/0/image",
+                        "value", "nginx:1@sha256:00");
+    json_t *j = vg_admit_response(&rv, &a);
+    json_t *resp = vg_json_obj(j, "response");
+    cr_assert_str_eq(vg_json_str(resp, "patchType"), "JSONPatch");
+    const char *b64 = vg_json_str(resp, "patch");
+    uint8_t *dec = NULL;
+    size_t dlen = 0;
+    cr_assert_eq(vg_base64_decode(&dec, &dlen, b64, strlen(b64), false, &err), 0);
+    cr_assert(memmem(dec, dlen, "nginx:1@sha256:00", 17) != NULL);
+    free(dec);
+    json_decref(j);
+    vg_admit_answer_dispose(&a);
+    vg_admit_review_dispose(&rv);
+}
+
+Test(review, json_pointer)
+{
+    char *p = vg_admit_json_pointer("spec.template.spec.containers[12].image");
+    cr_assert_str_eq(p, "/spec/template/spec/containers/12/image");
+    free(p);
+    p = vg_admit_json_pointer("a/b.c~d");
+    cr_assert_str_eq(p, "/a~1b/c~0d");
+    free(p);
+}
+
+static void
+refused(const char *body, size_t len, const char *needle)
+{
+    struct vg_admit_review rv;
+    struct vg_err *err = NULL;
+    if (!len) {
+        len = strlen(body);
+    }
+    cr_assert_lt(vg_admit_review_parse(&rv, body, len, &err), 0, "%s", needle);
+    char *m = vg_err_format(err);
+    cr_assert(strstr(m, needle), "%s: %s", needle, m);
+    free(m);
+    vg_err_free(&err);
+}
+
+Test(review, hostile_bodies_refused)
+{
+    refused("{nope", 0, "invalid JSON");
+    refused("[]", 0, "not a JSON object");
+    refused("{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}", 0, "apiVersion");
+    refused("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}", 0,
+            "no request");
+    refused("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+            "{\"uid\":\"\xff\"}}",
+            0, "invalid JSON");
+    refused("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"
+            "{\"uid\":\"a\\u0000b\"}}",
+            0, "NUL");
+    size_t n = 100000;
+    char *deep = vg_malloc(2 * n);
+    memset(deep, '[', n);
+    memset(deep + n, ']', n);
+    refused(deep, 2 * n, "nested deeper");
+    free(deep);
+    refused(" ", VG_ADMIT_BODY_MAX + 1u, "over the limit");
+}
+
+static void
+denied(const char *object, const char *needle)
+{
+    char *body = vg_fmt("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+                        "\"request\":{\"uid\":\"x\",\"kind\":{\"kind\":\"Pod\"},\"operation\":"
+                        "\"CREATE\",\"object\":%s}}",
+                        object);
+    struct vg_admit_review rv;
+    struct vg_err *err = NULL;
+    cr_assert_eq(vg_admit_review_parse(&rv, body, strlen(body), &err), 0);
+    cr_assert_not_null(rv.invalid, "%s", needle);
+    cr_log_info("%s", rv.invalid);
+    cr_assert(strstr(rv.invalid, needle), "%s: %s", needle, rv.invalid);
+    vg_admit_review_dispose(&rv);
+    free(body);
+}
+
+Test(review, invalid_objects_denied)
+{
+    denied("\"str\"", "string");
+    denied("{\"kind\":\"Pod\",\"spec\":{\"containers\":[{\"name\":\"a\"}]}}",
+           "spec.containers[0].image");
+    denied("{\"kind\":\"Pod\",\"spec\":{\"containers\":[{\"image\":{\"a\":1}}]}}", "no image");
+    size_t n = 100000;
+    char *img = vg_malloc(n + 1);
+    memset(img, 'a', n);
+    img[n] = 0;
+    char *obj = vg_fmt("{\"kind\":\"Pod\",\"spec\":{\"containers\":[{\"image\":\"%s\"}]}}", img);
+    denied(obj, "over the limit");
+    free(obj);
+    free(img);
+}
+
+Test(review, unknown_kind_and_subresources)
+{
+    const char *cm = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+                     "\"request\":{\"uid\":\"x\",\"kind\":{\"kind\":\"ConfigMap\"},\"object\":{}}}";
+    struct vg_admit_review rv;
+    struct vg_err *err = NULL;
+    cr_assert_eq(parse(&rv, cm, &err), 0);
+    cr_assert(!rv.checked && !rv.has_object);
+    vg_admit_review_dispose(&rv);
+    const char *eph =
+        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
+        "\"uid\":\"x\",\"kind\":{\"kind\":\"Pod\"},\"subResource\":\"ephemeralcontainers\","
+        "\"operation\":\"UPDATE\",\"object\":{\"kind\":\"Pod\",\"spec\":{\"containers\":[],"
+        "\"ephemeralContainers\":[{\"name\":\"d\",\"image\":\"busybox\"}]}}}}";
+    cr_assert_eq(parse(&rv, eph, &err), 0);
+    cr_assert(rv.checked && rv.has_object);
+    cr_assert_eq(rv.obj.ncontainers, 1);
+    cr_assert_str_eq(rv.obj.containers[0].field, "ephemeralContainers");
+    vg_admit_review_dispose(&rv);
+    const char *status = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+                         "\"request\":{\"uid\":\"x\",\"kind\":{\"kind\":\"Pod\"},\"subResource\":"
+                         "\"status\",\"object\":{}}}";
+    cr_assert_eq(parse(&rv, status, &err), 0);
+    cr_assert(!rv.checked);
+    vg_admit_review_dispose(&rv);
+    const char *del = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+                      "\"request\":{\"uid\":\"x\",\"kind\":{\"kind\":\"Pod\"},\"operation\":"
+                      "\"DELETE\",\"object\":null}}";
+    cr_assert_eq(parse(&rv, del, &err), 0);
+    cr_assert(rv.checked && !rv.has_object && !rv.invalid);
+    vg_admit_review_dispose(&rv);
+}
