@@ -405,6 +405,26 @@ VG_NODISCARD int vg_base64_decode(uint8_t **out, size_t *outlen, const char *s, 
                                   bool skip_ws, struct vg_err **err);
 void vg_hex_encode(char *out, const uint8_t *data, size_t n); /* out holds 2n+1 */
 
+/* Percent-decoding (RFC 3986 §2.1, core/pct.c) of s[0..len) into out, which holds at least
+ * len + 1 bytes (decoding never lengthens); out is NUL-terminated, *outlen (may be NULL) gets
+ * the decoded length. Hex digits in either case. Flags:
+ *   VG_PCT_PLUS_SPACE   '+' is a space (HTML forms, Go's url.ParseQuery);
+ *   VG_PCT_KEEP_INVALID a '%' without two hex digits stays as it is (else VG_E_PARSE
+ *                       "bad percent-escape at offset N");
+ *   VG_PCT_REFUSE_NUL   a NUL byte, escaped or not, is VG_E_PARSE;
+ *   VG_PCT_REFUSE_CTL   any byte below 0x20 or 0x7f, escaped or not, is VG_E_PARSE.
+ * Offsets are those of the input. _dup returns a heap copy (caller frees) or NULL with *err
+ * set. */
+enum {
+    VG_PCT_PLUS_SPACE = 1u << 0,
+    VG_PCT_KEEP_INVALID = 1u << 1,
+    VG_PCT_REFUSE_NUL = 1u << 2,
+    VG_PCT_REFUSE_CTL = 1u << 3,
+};
+VG_NODISCARD int vg_pct_decode(char *out, size_t *outlen, const char *s, size_t len, unsigned flags,
+                               struct vg_err **err);
+char *vg_pct_decode_dup(const char *s, size_t len, unsigned flags, struct vg_err **err);
+
 /* ---------------------------------------------------------------- filesystem */
 
 /* Reads a whole file; more than max bytes is VG_E_LIMIT. Missing file is VG_E_NOTFOUND. */

@@ -103,8 +103,9 @@ enum vg_httpd_method vg_httpd_method(const struct vg_httpd_req *r);
 const char *vg_httpd_method_name(const struct vg_httpd_req *r);
 /* The path exactly as sent (no percent-decoding, no query). */
 const char *vg_httpd_path(const struct vg_httpd_req *r);
-/* A query parameter, percent-decoded ("+" stays "+"); NULL when absent or when it decodes to
- * something with a NUL byte. */
+/* The first value of a query parameter, percent-decoded (core's vg_pct_decode; "+" stays "+");
+ * NULL when absent, when an escape is malformed or when it decodes to something with a NUL
+ * byte. Arena memory, valid for the request. */
 const char *vg_httpd_query(struct vg_httpd_req *r, const char *key);
 /* The raw query (after '?', not decoded) or NULL, for protocol grammars that parse it whole. */
 const char *vg_httpd_query_string(const struct vg_httpd_req *r);

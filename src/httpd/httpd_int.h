@@ -137,6 +137,14 @@ void vg_httpd_req_headers_in(struct vg_httpd_req *r, const char *method);
 int vg_httpd_req_feed(struct vg_httpd_req *r, const char *p, size_t n);
 /* Plain-text response for httpd's own answers (404, 405, 413, 500, 503, health). */
 void vg_httpd_respond_text(struct vg_httpd_req *r, unsigned status, const char *text);
+/* vg_httpd_query in two steps, without a request (and so reachable by the httpd_query fuzz
+ * harness): the raw value of the first `key` in query (the text after '?'; a key without '='
+ * has the empty value), false when absent; then its percent-decoding into out (room for
+ * raw.len + 1 bytes) under httpd's rule, VG_HTTPD_QUERY_PCT: '+' stays '+', a bad escape or a
+ * NUL is refused (< 0), other control bytes pass (handlers check their own grammar). */
+#define VG_HTTPD_QUERY_PCT VG_PCT_REFUSE_NUL
+bool vg_httpd_query_raw(const char *query, const char *key, struct vg_str *value);
+int vg_httpd_query_value_decode(char *out, struct vg_str raw);
 
 /* stats.c */
 int vg_httpd_stats_init(struct stats *st);

@@ -177,69 +177,43 @@ vg_httpd_path(const struct vg_httpd_req *r)
     return r->path;
 }
 
-static int
-hexval(char c)
+bool
+vg_httpd_query_raw(const char *query, const char *key, struct vg_str *value)
 {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-/* Percent-decodes [p, p+n) into the arena; NULL on a bad escape or a NUL byte. */
-static char *
-pct_decode(struct vg_httpd_req *r, const char *p, size_t n)
-{
-    char *out = vg_httpd_alloc(r, n + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (c == '%') {
-            if (i + 2 >= n) {
-                return NULL;
-            }
-            int hi = hexval(p[i + 1]), lo = hexval(p[i + 2]);
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                return NULL;
-            }
-            out[o++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            out[o++] = c;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
-const char *
-vg_httpd_query(struct vg_httpd_req *r, const char *key)
-{
-    if (!r->query || !key) {
-        return NULL;
-    }
     size_t klen = strlen(key);
-    const char *p = r->query;
+    const char *p = query;
     while (*p) {
         const char *amp = strchr(p, '&');
         size_t len = amp ? (size_t)(amp - p) : strlen(p);
         const char *eq = memchr(p, '=', len);
         size_t nlen = eq ? (size_t)(eq - p) : len;
         if (nlen == klen && memcmp(p, key, klen) == 0) {
-            return eq ? pct_decode(r, eq + 1, len - nlen - 1) : "";
+            *value = eq ? (struct vg_str){eq + 1, len - nlen - 1} : (struct vg_str){"", 0};
+            return true;
         }
         if (!amp) {
             break;
         }
         p = amp + 1;
     }
-    return NULL;
+    return false;
+}
+
+int
+vg_httpd_query_value_decode(char *out, struct vg_str raw)
+{
+    return vg_pct_decode(out, NULL, raw.ptr, raw.len, VG_HTTPD_QUERY_PCT, NULL);
+}
+
+const char *
+vg_httpd_query(struct vg_httpd_req *r, const char *key)
+{
+    struct vg_str raw;
+    if (!r->query || !key || !vg_httpd_query_raw(r->query, key, &raw)) {
+        return NULL;
+    }
+    char *out = vg_httpd_alloc(r, raw.len + 1);
+    return vg_httpd_query_value_decode(out, raw) < 0 ? NULL : out;
 }
 
 const char *

@@ -12,35 +12,12 @@
 
 #include "inventory/inventory.h"
 
-static int
-hexval(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* NULL when the decoded text would contain a NUL: "a%00b" must not read as "a". */
+/* Lenient, as other tools' purl parsers are: a stray '%' stays. NULL when the decoded text
+ * would contain a NUL: "a%00b" must not read as "a". */
 static char *
 pct_decode(const char *s, size_t n)
 {
-    char *o = vg_malloc(n + 1);
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            o[w++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-        } else {
-            o[w++] = s[i];
-        }
-        if (w && o[w - 1] == '\0') {
-            free(o);
-            return NULL;
-        }
-    }
-    o[w] = '\0';
-    return o;
+    return vg_pct_decode_dup(s, n, VG_PCT_KEEP_INVALID | VG_PCT_REFUSE_NUL, NULL);
 }
 
 static void

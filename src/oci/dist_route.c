@@ -29,50 +29,12 @@ fail(enum vg_oci_dist_code c, struct vg_err **err, const char *what, const char 
     return c;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 int
 vg_oci_dist_pct_decode(char **out, const char *s, size_t len, bool plus_space, struct vg_err **err)
 {
-    char *d = vg_malloc(len + 1);
-    size_t k = 0;
-    *out = NULL;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '%') {
-            int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
-            if (hi < 0 || lo < 0) {
-                free(d);
-                return vg_err_set(err, VG_E_PARSE, "bad percent-escape at offset %zu", i);
-            }
-            c = (unsigned char)(hi * 16 + lo);
-            i += 2;
-        } else if (c == '+' && plus_space) {
-            c = ' ';
-        }
-        if (c < 0x20 || c == 0x7f) {
-            free(d);
-            return vg_err_set(err, VG_E_PARSE, "control character at offset %zu", i);
-        }
-        d[k++] = (char)c;
-    }
-    d[k] = '\0';
-    *out = d;
-    return 0;
+    *out =
+        vg_pct_decode_dup(s, len, VG_PCT_REFUSE_CTL | (plus_space ? VG_PCT_PLUS_SPACE : 0u), err);
+    return *out ? 0 : -VG_E_PARSE;
 }
 
 int

@@ -387,6 +387,18 @@ Test(httpd, raw_paths_and_decoded_queries)
     free(r);
 }
 
+/* httpd's rule (VG_HTTPD_QUERY_PCT): '+' stays '+', control bytes other than NUL pass (the
+ * handler checks its own grammar), uppercase and lowercase hex both decode, first value wins. */
+Test(httpd, query_rule_keeps_plus_and_control_bytes)
+{
+    uint16_t p = vg_httpd_port(g_h);
+    char *r = http(p, "GET /v2/?x=a+b%2b%41%6a&y=%09t%7f&x=second HTTP/1.1\r\nHost: x\r\n"
+                      "Connection: close\r\n\r\n");
+    cr_expect_eq(status_of(r), 200);
+    cr_expect_str_eq(body_of(r), "x=a+b+Aj y=\tt\x7f path=/v2/");
+    free(r);
+}
+
 Test(httpd, header_injection_refused)
 {
     char *r =

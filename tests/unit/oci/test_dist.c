@@ -277,6 +277,38 @@ Test(oci_dist, queries)
     cr_assert_null(v);
 }
 
+/* The Distribution rule (core's vg_pct_decode with VG_PCT_REFUSE_CTL): every control byte is
+ * refused, escaped or raw, with the offset of the escape; '+' is a space only when asked. */
+Test(oci_dist, pct_decode_refuses_control_bytes)
+{
+    char *v = NULL;
+    struct vg_err *err = NULL;
+    cr_assert_eq(vg_oci_dist_pct_decode(&v, "a+b%2Fc", 7, true, &err), 0);
+    cr_assert_str_eq(v, "a b/c");
+    free(v);
+    cr_assert_eq(vg_oci_dist_pct_decode(&v, "a+b", 3, false, &err), 0);
+    cr_assert_str_eq(v, "a+b");
+    free(v);
+    cr_assert_eq(vg_oci_dist_pct_decode(&v, "%e2%82%AC", 9, false, &err), 0);
+    cr_assert_str_eq(v, "\xe2\x82\xac");
+    free(v);
+    static const char *const refused[] = {"ab%0Ac", "ab%00", "x%7f", "x%1F", "tab\there"};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        cr_assert_lt(vg_oci_dist_pct_decode(&v, refused[i], strlen(refused[i]), true, &err), 0,
+                     "%s", refused[i]);
+        cr_assert_null(v);
+        cr_assert_eq(vg_err_code(err), VG_E_PARSE);
+        cr_assert(strstr(err->msg, "control character at offset"), "%s", err->msg);
+        vg_err_free(&err);
+    }
+    cr_assert_lt(vg_oci_dist_pct_decode(&v, "ab%0Ac", 6, true, &err), 0);
+    cr_assert_str_eq(err->msg, "control character at offset 2");
+    vg_err_free(&err);
+    cr_assert_lt(vg_oci_dist_pct_decode(&v, "abc%4", 5, true, &err), 0);
+    cr_assert_str_eq(err->msg, "bad percent-escape at offset 3");
+    vg_err_free(&err);
+}
+
 Test(oci_dist, over_long_target)
 {
     size_t n = VG_OCI_DIST_TARGET_MAX + 1;
