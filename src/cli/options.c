@@ -216,7 +216,7 @@ from_config(struct resolver *rs, const struct option *o, const char *key,
         return 0;
     }
     vg_autofree char *origin = node_origin(v, key);
-    const char *s;
+    const char *s = NULL;
     if (o->has_arg == no_argument) {
         bool on;
         size_t len = 0;

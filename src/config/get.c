@@ -39,7 +39,7 @@ vg_config_get_str(const struct vg_config_node *map, const char *key, const char 
                   const char **out, struct vg_err **err)
 {
     const struct vg_config_node *v = value_of(map, key);
-    struct vg_str s;
+    struct vg_str s = {0};
     if (!v) {
         *out = def;
         return 0;

@@ -131,7 +131,7 @@ is_globstar(struct span seg)
 static bool
 path_match(struct span pat, struct span path)
 {
-    struct span pr = pat, sr = path, pseg, sseg;
+    struct span pr = pat, sr = path, pseg = {0}, sseg = {0};
     struct span star_pr = {0}, star_sr = {0};
     bool star = false;
     for (;;) {

@@ -198,9 +198,9 @@ vg_crypto_envelope_decrypt(struct vg_secret **plain, const void *pem, size_t len
     }
     vg_autosecret struct vg_secret *key = NULL;
     rc = derive_key(&key, password, e.salt, e.n, err);
-    if (rc < 0) {
+    if (rc < 0 || !key) { /* derive_key sets key on success; said for -O3's flow analysis */
         envelope_dispose(&e);
-        return rc;
+        return rc < 0 ? rc : -VG_E_INTERNAL;
     }
     struct vg_secret *pt = vg_secret_alloc(e.ctlen - crypto_secretbox_MACBYTES);
     rc = crypto_secretbox_open_easy(pt->data, e.ct, e.ctlen, e.nonce, key->data);
@@ -297,8 +297,8 @@ vg_crypto_key_encrypt(const struct vg_crypto_key *key, const struct vg_secret *p
     randombytes_buf(nonce, sizeof(nonce));
     vg_autosecret struct vg_secret *k = NULL;
     rc = derive_key(&k, password, salt, VG_SCRYPT_N_STANDARD, err);
-    if (rc < 0) {
-        return rc;
+    if (rc < 0 || !k) { /* as above */
+        return rc < 0 ? rc : -VG_E_INTERNAL;
     }
     size_t ctlen = der->len + crypto_secretbox_MACBYTES;
     vg_autofree uint8_t *ct = vg_malloc(ctlen);
