@@ -35,7 +35,8 @@ int
 vg_buf_reserve(struct vg_buf *b, size_t extra, struct vg_err **err)
 {
     size_t need;
-    if (vg_ckd_add(&need, b->len, extra) || need > b->max) {
+    /* need + 1 (the NUL) must fit in size_t too: a max of SIZE_MAX means "no limit". */
+    if (vg_ckd_add(&need, b->len, extra) || need > b->max || need == SIZE_MAX) {
         return vg_err_set(err, VG_E_LIMIT, "data exceeds the limit of %zu bytes", b->max);
     }
     if (need + 1 <= b->cap) {
@@ -48,7 +49,7 @@ vg_buf_reserve(struct vg_buf *b, size_t extra, struct vg_err **err)
             break;
         }
     }
-    if (cap > b->max + 1) {
+    if (b->max < SIZE_MAX && cap > b->max + 1) {
         cap = b->max + 1;
     }
     b->data = vg_realloc(b->data, cap);

@@ -53,27 +53,27 @@ parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len)
 }
 
 int
-reg_blob_get(struct vg_httpd_req *r, struct rq *q)
+vg_registry_blob_get(struct vg_httpd_req *r, struct rq *q)
 {
     struct vg_registry *reg = q->reg;
     const struct vg_digest *d = &q->route.digest;
     uint64_t size;
     struct vg_err *err = NULL;
     if (reg->meta->ops->blob_get(reg->meta, q->route.name, d, &size, &err) < 0) {
-        return reg_error_from(r, &err, VG_OCI_DIST_BLOB_UNKNOWN, "blob lookup failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_BLOB_UNKNOWN, "blob lookup failed");
     }
     struct vg_registry_rhandle *h = NULL;
     if (reg->storage->ops->blob_open(reg->storage, d, &h, &err) < 0) {
         /* A row without bytes is damage (or a GC race): say unknown, log it. */
         VG_EVENT(VG_LOG_WARN, "registry", "blob row without content", VG_KV_STR("digest", d->text));
-        return reg_error_from(r, &err, VG_OCI_DIST_BLOB_UNKNOWN, "blob open failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_BLOB_UNKNOWN, "blob open failed");
     }
     size = h->size;
     char etag[sizeof(d->text) + 2];
     snprintf(etag, sizeof(etag), "\"%s\"", d->text);
-    reg_header(r, "Docker-Content-Digest", d->text);
-    reg_header(r, "ETag", etag);
-    reg_header(r, "Accept-Ranges", "bytes");
+    vg_registry_header(r, "Docker-Content-Digest", d->text);
+    vg_registry_header(r, "ETag", etag);
+    vg_registry_header(r, "Accept-Ranges", "bytes");
     unsigned status = 200;
     uint64_t off = 0, len = size;
     const char *range = vg_httpd_header(r, "Range");
@@ -82,37 +82,37 @@ reg_blob_get(struct vg_httpd_req *r, struct rq *q)
         vg_registry_rhandle_free(h);
         char cr[48];
         snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
-        reg_header(r, "Content-Range", cr);
-        return reg_error(r, VG_OCI_DIST_RANGE_INVALID, 416, "range not satisfiable");
+        vg_registry_header(r, "Content-Range", cr);
+        return vg_registry_error(r, VG_OCI_DIST_RANGE_INVALID, 416, "range not satisfiable");
     }
     if (pr > 0) {
         char cr[80];
         snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)off,
                  (unsigned long long)(off + len - 1), (unsigned long long)size);
-        reg_header(r, "Content-Range", cr);
+        vg_registry_header(r, "Content-Range", cr);
         status = 206;
     }
     int fd = h->ops->take_fd(h);
     vg_registry_rhandle_free(h);
     if (fd < 0) {
         vg_err_set(&err, VG_E_UNSUPPORTED, "storage driver has no file descriptor");
-        return reg_error_from(r, &err, VG_OCI_DIST_BLOB_UNKNOWN, "blob send failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_BLOB_UNKNOWN, "blob send failed");
     }
     if (vg_httpd_respond_fd(r, status, "application/octet-stream", fd, off, len, &err) < 0) {
-        return reg_error_from(r, &err, VG_OCI_DIST_BLOB_UNKNOWN, "blob send failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_BLOB_UNKNOWN, "blob send failed");
     }
     return 0;
 }
 
 int
-reg_blob_delete(struct vg_httpd_req *r, struct rq *q)
+vg_registry_blob_delete(struct vg_httpd_req *r, struct rq *q)
 {
     struct vg_registry *reg = q->reg;
     struct vg_err *err = NULL;
     if (reg->meta->ops->blob_unlink(reg->meta, q->route.name, &q->route.digest, &err) < 0) {
-        return reg_error_from(r, &err, VG_OCI_DIST_BLOB_UNKNOWN, "blob delete failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_BLOB_UNKNOWN, "blob delete failed");
     }
     VG_EVENT(VG_LOG_INFO, "registry", "blob unlinked", VG_KV_STR("repo", q->route.name),
              VG_KV_STR("digest", q->route.digest.text));
-    return reg_respond_empty(r, 202);
+    return vg_registry_respond_empty(r, 202);
 }

@@ -24,14 +24,14 @@ resolve(struct vg_httpd_req *r, struct rq *q, struct vg_digest *d, bool *found)
         *d = q->route.digest;
     } else if (reg->meta->ops->tag_resolve(reg->meta, q->route.name, q->route.reference, d, &err) <
                0) {
-        return reg_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN, "tag lookup failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN, "tag lookup failed");
     }
     *found = true;
     return 0;
 }
 
 int
-reg_manifest_get(struct vg_httpd_req *r, struct rq *q)
+vg_registry_manifest_get(struct vg_httpd_req *r, struct rq *q)
 {
     struct vg_registry *reg = q->reg;
     struct vg_digest d;
@@ -42,10 +42,11 @@ reg_manifest_get(struct vg_httpd_req *r, struct rq *q)
     struct vg_registry_manifest_rec rec = {0};
     struct vg_err *err = NULL;
     if (reg->meta->ops->manifest_get(reg->meta, q->route.name, &d, &rec, &err) < 0) {
-        return reg_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN, "manifest lookup failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN,
+                                      "manifest lookup failed");
     }
     bool denied = false;
-    if (reg_supply_gate(r, q, &d, &rec, &denied) < 0 || denied) {
+    if (vg_registry_supply_gate(r, q, &d, &rec, &denied) < 0 || denied) {
         vg_registry_manifest_rec_dispose(&rec);
         return denied ? 0 : -1;
     }
@@ -59,22 +60,24 @@ reg_manifest_get(struct vg_httpd_req *r, struct rq *q)
     }
     if (rc < 0) {
         vg_registry_manifest_rec_dispose(&rec);
-        return reg_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN, "manifest open failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN,
+                                      "manifest open failed");
     }
     char etag[sizeof(d.text) + 2];
     snprintf(etag, sizeof(etag), "\"%s\"", d.text);
-    reg_header(r, "Docker-Content-Digest", d.text);
-    reg_header(r, "ETag", etag);
+    vg_registry_header(r, "Docker-Content-Digest", d.text);
+    vg_registry_header(r, "ETag", etag);
     rc = vg_httpd_respond_fd(r, 200, rec.media_type, fd, 0, size, &err);
     vg_registry_manifest_rec_dispose(&rec);
     if (rc < 0) {
-        return reg_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN, "manifest send failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN,
+                                      "manifest send failed");
     }
     return 0;
 }
 
 int
-reg_manifest_delete(struct vg_httpd_req *r, struct rq *q)
+vg_registry_manifest_delete(struct vg_httpd_req *r, struct rq *q)
 {
     struct vg_registry *reg = q->reg;
     struct vg_err *err = NULL;
@@ -82,11 +85,12 @@ reg_manifest_delete(struct vg_httpd_req *r, struct rq *q)
                  ? reg->meta->ops->manifest_delete(reg->meta, q->route.name, &q->route.digest, &err)
                  : reg->meta->ops->tag_delete(reg->meta, q->route.name, q->route.reference, &err);
     if (rc < 0) {
-        return reg_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN, "manifest delete failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN,
+                                      "manifest delete failed");
     }
     VG_EVENT(VG_LOG_INFO, "registry", q->route.by_digest ? "manifest deleted" : "tag deleted",
              VG_KV_STR("repo", q->route.name), VG_KV_STR("reference", q->route.reference));
-    return reg_respond_empty(r, 202);
+    return vg_registry_respond_empty(r, 202);
 }
 
 /* ---------------------------------------------------------------- PUT */
@@ -114,7 +118,7 @@ check_refs(struct vg_httpd_req *r, struct rq *q, const struct vg_registry_manife
             continue;
         }
         if (vg_err_code(err) != VG_E_NOTFOUND) {
-            rc = reg_error_from(r, &err, VG_OCI_DIST_UNKNOWN, "reference lookup failed");
+            rc = vg_registry_error_from(r, &err, VG_OCI_DIST_UNKNOWN, "reference lookup failed");
             break;
         }
         vg_err_free(&err);
@@ -151,8 +155,8 @@ digest_of_body(struct vg_httpd_req *r, struct rq *q, const void *body, size_t le
     enum vg_digest_alg alg = q->route.by_digest ? q->route.digest.alg : VG_DIGEST_SHA256;
     vg_digest_of(d, alg, body, len);
     if (q->route.by_digest && !vg_digest_eq(d, &q->route.digest)) {
-        return reg_error(r, VG_OCI_DIST_DIGEST_INVALID, 0,
-                         "the manifest does not match the digest in the URL");
+        return vg_registry_error(r, VG_OCI_DIST_DIGEST_INVALID, 0,
+                                 "the manifest does not match the digest in the URL");
     }
     *ok = true;
     return 0;
@@ -163,17 +167,17 @@ stored(struct vg_httpd_req *r, struct rq *q, const struct vg_registry_manifest_i
        const struct vg_digest *d)
 {
     vg_autofree char *loc = vg_fmt("/v2/%s/manifests/%s", q->route.name, d->text);
-    reg_header(r, "Location", loc);
-    reg_header(r, "Docker-Content-Digest", d->text);
+    vg_registry_header(r, "Location", loc);
+    vg_registry_header(r, "Docker-Content-Digest", d->text);
     if (mi->has_subject) {
-        reg_header(r, "OCI-Subject", mi->subject.text);
+        vg_registry_header(r, "OCI-Subject", mi->subject.text);
     }
     for (size_t i = 0; q->route.by_digest && i < q->ntags; i++) {
-        reg_header(r, "OCI-Tag", q->tags[i]);
+        vg_registry_header(r, "OCI-Tag", q->tags[i]);
     }
     VG_EVENT(VG_LOG_INFO, "registry", "manifest stored", VG_KV_STR("repo", q->route.name),
              VG_KV_STR("digest", d->text), VG_KV_STR("tag", q->ntags ? q->tags[0] : NULL));
-    return reg_respond_empty(r, 201);
+    return vg_registry_respond_empty(r, 201);
 }
 
 static int
@@ -189,7 +193,7 @@ finish_manifest(struct vg_httpd_req *r, struct rq *q)
     if (c != VG_OCI_DIST_OK) {
         vg_autofree char *msg = vg_err_format(err);
         vg_err_free(&err);
-        return reg_error(r, c, 0, msg);
+        return vg_registry_error(r, c, 0, msg);
     }
     struct vg_digest d;
     bool ok;
@@ -212,10 +216,11 @@ finish_manifest(struct vg_httpd_req *r, struct rq *q)
         if (reg->storage->ops->blob_put(reg->storage, &d, body, len, &err) < 0 ||
             reg->meta->ops->manifest_put(reg->meta, &rec, mi.refs, mi.nrefs, q->tags, q->ntags,
                                          &err) < 0) {
-            rc = reg_error_from(r, &err, VG_OCI_DIST_MANIFEST_INVALID, "manifest store failed");
+            rc = vg_registry_error_from(r, &err, VG_OCI_DIST_MANIFEST_INVALID,
+                                        "manifest store failed");
         } else {
             rc = stored(r, q, &mi, &d);
-            reg_supply_pushed(q, &mi, &d);
+            vg_registry_supply_pushed(q, &mi, &d);
         }
     }
     vg_registry_manifest_info_dispose(&mi);
@@ -238,7 +243,7 @@ finish_too_large(struct vg_httpd_req *r, struct rq *q)
     char msg[96];
     snprintf(msg, sizeof(msg), "manifest larger than %llu bytes",
              (unsigned long long)q->reg->max_manifest);
-    return reg_error(r, VG_OCI_DIST_MANIFEST_INVALID, 413, msg);
+    return vg_registry_error(r, VG_OCI_DIST_MANIFEST_INVALID, 413, msg);
 }
 
 /* Bodies up to this are read and dropped before a 413, so a client that sends without
@@ -246,7 +251,7 @@ finish_too_large(struct vg_httpd_req *r, struct rq *q)
 #define MANIFEST_DISCARD_MAX (64u * 1024u * 1024u)
 
 int
-reg_manifest_put(struct vg_httpd_req *r, struct rq *q)
+vg_registry_manifest_put(struct vg_httpd_req *r, struct rq *q)
 {
     struct vg_registry *reg = q->reg;
     const char *cl = vg_httpd_header(r, "Content-Length");
@@ -278,7 +283,7 @@ link_next(struct vg_httpd_req *r, enum vg_oci_dist_route_kind kind, const char *
     }
     vg_autofree char *link = vg_fmt("<%s>; rel=\"next\"", target);
     free(target);
-    reg_header(r, "Link", link);
+    vg_registry_header(r, "Link", link);
 }
 
 static size_t
@@ -313,7 +318,7 @@ respond_list(struct vg_httpd_req *r, struct rq *q, const char *key, char **names
 }
 
 int
-reg_tags_list(struct vg_httpd_req *r, struct rq *q)
+vg_registry_tags_list(struct vg_httpd_req *r, struct rq *q)
 {
     struct vg_registry *reg = q->reg;
     char **names = NULL;
@@ -322,7 +327,7 @@ reg_tags_list(struct vg_httpd_req *r, struct rq *q)
     struct vg_err *err = NULL;
     if (reg->meta->ops->tags_list(reg->meta, q->route.name, q->route.last, page_size(q), &names, &n,
                                   &more, &err) < 0) {
-        return reg_error_from(r, &err, VG_OCI_DIST_NAME_UNKNOWN, "tag list failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_NAME_UNKNOWN, "tag list failed");
     }
     int rc = respond_list(r, q, "tags", names, n, more);
     vg_strv_free(names, n);
@@ -330,7 +335,7 @@ reg_tags_list(struct vg_httpd_req *r, struct rq *q)
 }
 
 int
-reg_catalog(struct vg_httpd_req *r, struct rq *q)
+vg_registry_catalog(struct vg_httpd_req *r, struct rq *q)
 {
     struct vg_registry *reg = q->reg;
     char **names = NULL;
@@ -339,7 +344,7 @@ reg_catalog(struct vg_httpd_req *r, struct rq *q)
     struct vg_err *err = NULL;
     if (reg->meta->ops->catalog(reg->meta, q->route.last, page_size(q), &names, &n, &more, &err) <
         0) {
-        return reg_error_from(r, &err, VG_OCI_DIST_UNKNOWN, "catalog failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_UNKNOWN, "catalog failed");
     }
     int rc = respond_list(r, q, "repositories", names, n, more);
     vg_strv_free(names, n);
@@ -347,7 +352,7 @@ reg_catalog(struct vg_httpd_req *r, struct rq *q)
 }
 
 int
-reg_referrers(struct vg_httpd_req *r, struct rq *q)
+vg_registry_referrers(struct vg_httpd_req *r, struct rq *q)
 {
     struct vg_registry *reg = q->reg;
     struct vg_registry_manifest_rec *v = NULL;
@@ -355,7 +360,7 @@ reg_referrers(struct vg_httpd_req *r, struct rq *q)
     struct vg_err *err = NULL;
     if (reg->meta->ops->referrers(reg->meta, q->route.name, &q->route.digest,
                                   q->route.artifact_type, &v, &n, &err) < 0) {
-        return reg_error_from(r, &err, VG_OCI_DIST_UNKNOWN, "referrers failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_UNKNOWN, "referrers failed");
     }
     vg_autojson json_t *idx = json_object();
     json_t *arr = json_array();
@@ -375,12 +380,12 @@ reg_referrers(struct vg_httpd_req *r, struct rq *q)
     vg_json_set_str(idx, "mediaType", VG_MT_OCI_INDEX);
     vg_json_set_take(idx, "manifests", arr);
     if (q->route.artifact_type) {
-        reg_header(r, "OCI-Filters-Applied", "artifactType");
+        vg_registry_header(r, "OCI-Filters-Applied", "artifactType");
     }
     char *text = vg_json_dumps(idx, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text) {
         vg_err_set(&err, VG_E_INTERNAL, "referrers index not serialisable");
-        return reg_error_from(r, &err, VG_OCI_DIST_UNKNOWN, "referrers failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_UNKNOWN, "referrers failed");
     }
     int rc = vg_httpd_respond(r, 200, VG_MT_OCI_INDEX, text, strlen(text), &err);
     free(text);

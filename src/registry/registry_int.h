@@ -64,51 +64,52 @@ struct rq {
 
 /* Answers the spec's JSON error body with code's status (or `status` when non-zero). message
  * NULL: the code's default. Returns 0 when the response is queued. */
-int reg_error(struct vg_httpd_req *r, enum vg_oci_dist_code code, unsigned status,
-              const char *message);
+int vg_registry_error(struct vg_httpd_req *r, enum vg_oci_dist_code code, unsigned status,
+                      const char *message);
 /* Maps err (freed) to a protocol error: NOTFOUND -> notfound, VERIFY -> DIGEST_INVALID,
  * LIMIT -> SIZE_INVALID, others 500 UNKNOWN naming the request id (detail logged, not sent). */
-int reg_error_from(struct vg_httpd_req *r, struct vg_err **err, enum vg_oci_dist_code notfound,
-                   const char *what);
+int vg_registry_error_from(struct vg_httpd_req *r, struct vg_err **err,
+                           enum vg_oci_dist_code notfound, const char *what);
 /* Adds a response header; a value refused by httpd is an internal bug, logged. */
-void reg_header(struct vg_httpd_req *r, const char *name, const char *value);
-int reg_respond_empty(struct vg_httpd_req *r, unsigned status);
+void vg_registry_header(struct vg_httpd_req *r, const char *name, const char *value);
+int vg_registry_respond_empty(struct vg_httpd_req *r, unsigned status);
 
 /* Asks the authorizer for pull on repo without answering a refusal (mount sources). */
-int reg_authorize_pull(struct vg_httpd_req *r, struct rq *q, const char *repo, bool *allowed);
+int vg_registry_authorize_pull(struct vg_httpd_req *r, struct rq *q, const char *repo,
+                               bool *allowed);
 
 /* blobs.c */
-int reg_blob_get(struct vg_httpd_req *r, struct rq *q);
-int reg_blob_delete(struct vg_httpd_req *r, struct rq *q);
+int vg_registry_blob_get(struct vg_httpd_req *r, struct rq *q);
+int vg_registry_blob_delete(struct vg_httpd_req *r, struct rq *q);
 /* uploads.c */
-int reg_upload_start(struct vg_httpd_req *r, struct rq *q);
-int reg_upload_patch(struct vg_httpd_req *r, struct rq *q);
-int reg_upload_put(struct vg_httpd_req *r, struct rq *q);
-int reg_upload_status(struct vg_httpd_req *r, struct rq *q);
-int reg_upload_cancel(struct vg_httpd_req *r, struct rq *q);
+int vg_registry_upload_start(struct vg_httpd_req *r, struct rq *q);
+int vg_registry_upload_patch(struct vg_httpd_req *r, struct rq *q);
+int vg_registry_upload_put(struct vg_httpd_req *r, struct rq *q);
+int vg_registry_upload_status(struct vg_httpd_req *r, struct rq *q);
+int vg_registry_upload_cancel(struct vg_httpd_req *r, struct rq *q);
 /* Once a response is queued (before it is sent): lets the session's next request in, as a
  * client may send it before done() runs. */
-void reg_upload_release(struct rq *q);
-void reg_upload_done(struct rq *q, bool completed);
-void reg_hashes_free(struct vg_registry *reg);
+void vg_registry_upload_release(struct rq *q);
+void vg_registry_upload_done(struct rq *q, bool completed);
+void vg_registry_hashes_free(struct vg_registry *reg);
 /* manifests.c */
-int reg_manifest_get(struct vg_httpd_req *r, struct rq *q);
-int reg_manifest_put(struct vg_httpd_req *r, struct rq *q);
-int reg_manifest_delete(struct vg_httpd_req *r, struct rq *q);
-int reg_tags_list(struct vg_httpd_req *r, struct rq *q);
-int reg_catalog(struct vg_httpd_req *r, struct rq *q);
-int reg_referrers(struct vg_httpd_req *r, struct rq *q);
+int vg_registry_manifest_get(struct vg_httpd_req *r, struct rq *q);
+int vg_registry_manifest_put(struct vg_httpd_req *r, struct rq *q);
+int vg_registry_manifest_delete(struct vg_httpd_req *r, struct rq *q);
+int vg_registry_tags_list(struct vg_httpd_req *r, struct rq *q);
+int vg_registry_catalog(struct vg_httpd_req *r, struct rq *q);
+int vg_registry_referrers(struct vg_httpd_req *r, struct rq *q);
 
 /* supply.c: scan-on-push, pull gates, /vigil/v1/scans/ */
-int reg_supply_new(struct vg_registry *reg, const struct vg_registry_supply *s,
-                   struct vg_err **err);
-int reg_supply_mount(struct vg_registry *reg, struct vg_httpd *h, struct vg_err **err);
-void reg_supply_free(struct vg_registry *reg);
+int vg_registry_supply_new(struct vg_registry *reg, const struct vg_registry_supply *s,
+                           struct vg_err **err);
+int vg_registry_supply_mount(struct vg_registry *reg, struct vg_httpd *h, struct vg_err **err);
+void vg_registry_supply_free(struct vg_registry *reg);
 /* After a manifest is stored: queue it (or an index's image children) for scanning. */
-void reg_supply_pushed(struct rq *q, const struct vg_registry_manifest_info *mi,
-                       const struct vg_digest *d);
+void vg_registry_supply_pushed(struct rq *q, const struct vg_registry_manifest_info *mi,
+                               const struct vg_digest *d);
 /* Before a manifest is served: *denied when a gate refused (403 already answered). */
-int reg_supply_gate(struct vg_httpd_req *r, struct rq *q, const struct vg_digest *d,
-                    const struct vg_registry_manifest_rec *rec, bool *denied);
+int vg_registry_supply_gate(struct vg_httpd_req *r, struct rq *q, const struct vg_digest *d,
+                            const struct vg_registry_manifest_rec *rec, bool *denied);
 
 #endif

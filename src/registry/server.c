@@ -16,7 +16,7 @@
 /* ---------------------------------------------------------------- responses */
 
 void
-reg_header(struct vg_httpd_req *r, const char *name, const char *value)
+vg_registry_header(struct vg_httpd_req *r, const char *name, const char *value)
 {
     struct vg_err *err = NULL;
     if (vg_httpd_header_add(r, name, value, &err) < 0) {
@@ -26,7 +26,7 @@ reg_header(struct vg_httpd_req *r, const char *name, const char *value)
 }
 
 int
-reg_respond_empty(struct vg_httpd_req *r, unsigned status)
+vg_registry_respond_empty(struct vg_httpd_req *r, unsigned status)
 {
     struct vg_err *err = NULL;
     if (vg_httpd_respond(r, status, NULL, "", 0, &err) < 0) {
@@ -37,7 +37,8 @@ reg_respond_empty(struct vg_httpd_req *r, unsigned status)
 }
 
 int
-reg_error(struct vg_httpd_req *r, enum vg_oci_dist_code code, unsigned status, const char *message)
+vg_registry_error(struct vg_httpd_req *r, enum vg_oci_dist_code code, unsigned status,
+                  const char *message)
 {
     vg_autobuf struct vg_buf body = VG_BUF_INIT(VG_OCI_DIST_ERRORS_BYTES);
     struct vg_oci_dist_error_out e = {code, message, NULL};
@@ -61,17 +62,17 @@ reg_error(struct vg_httpd_req *r, enum vg_oci_dist_code code, unsigned status, c
 }
 
 int
-reg_error_from(struct vg_httpd_req *r, struct vg_err **err, enum vg_oci_dist_code notfound,
-               const char *what)
+vg_registry_error_from(struct vg_httpd_req *r, struct vg_err **err, enum vg_oci_dist_code notfound,
+                       const char *what)
 {
     enum vg_errc c = vg_err_code(*err);
     int rc;
     if (c == VG_E_NOTFOUND) {
-        rc = reg_error(r, notfound, 0, NULL);
+        rc = vg_registry_error(r, notfound, 0, NULL);
     } else if (c == VG_E_VERIFY) {
-        rc = reg_error(r, VG_OCI_DIST_DIGEST_INVALID, 0, NULL);
+        rc = vg_registry_error(r, VG_OCI_DIST_DIGEST_INVALID, 0, NULL);
     } else if (c == VG_E_LIMIT) {
-        rc = reg_error(r, VG_OCI_DIST_SIZE_INVALID, 0, NULL);
+        rc = vg_registry_error(r, VG_OCI_DIST_SIZE_INVALID, 0, NULL);
     } else {
         /* The cause may name internal paths: it goes to the log, never to the client. */
         vg_autofree char *msg = vg_err_format(*err);
@@ -79,7 +80,7 @@ reg_error_from(struct vg_httpd_req *r, struct vg_err **err, enum vg_oci_dist_cod
                  VG_KV_STR("error", msg));
         char text[128];
         snprintf(text, sizeof(text), "internal error (request %s)", vg_httpd_request_id(r));
-        rc = reg_error(r, VG_OCI_DIST_UNKNOWN, 500, text);
+        rc = vg_registry_error(r, VG_OCI_DIST_UNKNOWN, 500, text);
     }
     vg_err_free(err);
     return rc;
@@ -162,7 +163,7 @@ authorize(struct vg_httpd_req *r, struct rq *q, const char *repo, unsigned actio
     *allowed = false;
     if (az->check(az->ud, &req, &res, &err) < 0) {
         vg_registry_authz_res_dispose(&res);
-        return answer ? reg_error_from(r, &err, VG_OCI_DIST_UNKNOWN, "authorizer failed")
+        return answer ? vg_registry_error_from(r, &err, VG_OCI_DIST_UNKNOWN, "authorizer failed")
                       : (vg_err_free(&err), 0);
     }
     if (res.user) {
@@ -173,11 +174,11 @@ authorize(struct vg_httpd_req *r, struct rq *q, const char *repo, unsigned actio
         *allowed = true;
     } else if (answer && res.verdict == VG_REGISTRY_CHALLENGE) {
         if (res.challenge) {
-            reg_header(r, "WWW-Authenticate", res.challenge);
+            vg_registry_header(r, "WWW-Authenticate", res.challenge);
         }
-        rc = reg_error(r, VG_OCI_DIST_UNAUTHORIZED, 0, res.message);
+        rc = vg_registry_error(r, VG_OCI_DIST_UNAUTHORIZED, 0, res.message);
     } else if (answer) {
-        rc = reg_error(r, VG_OCI_DIST_DENIED, 0, res.message);
+        rc = vg_registry_error(r, VG_OCI_DIST_DENIED, 0, res.message);
     }
     vg_registry_authz_res_dispose(&res);
     return rc;
@@ -199,7 +200,7 @@ collect_tags(struct vg_httpd_req *r, struct rq *q, bool *ok)
         struct vg_err *err = NULL;
         if (vg_oci_dist_query_get(&v, rt->query, "tag", i, &err) < 0) {
             vg_err_free(&err);
-            return reg_error(r, VG_OCI_DIST_TAG_INVALID, 400, "malformed tag parameter");
+            return vg_registry_error(r, VG_OCI_DIST_TAG_INVALID, 400, "malformed tag parameter");
         }
         if (!v) {
             break;
@@ -207,10 +208,10 @@ collect_tags(struct vg_httpd_req *r, struct rq *q, bool *ok)
         char *t = vg_httpd_strdup(r, v);
         free(v);
         if (!vg_oci_dist_tag_valid(vg_str_c(t))) {
-            return reg_error(r, VG_OCI_DIST_TAG_INVALID, 0, NULL);
+            return vg_registry_error(r, VG_OCI_DIST_TAG_INVALID, 0, NULL);
         }
         if (q->ntags == REG_TAGS_PER_PUT) {
-            return reg_error(r, VG_OCI_DIST_TAG_INVALID, 414, "too many tag parameters");
+            return vg_registry_error(r, VG_OCI_DIST_TAG_INVALID, 414, "too many tag parameters");
         }
         q->tags[q->ntags++] = t;
     }
@@ -281,26 +282,26 @@ dispatch(struct vg_httpd_req *r, struct rq *q)
     case VG_OCI_DIST_R_BASE:
         return base(r);
     case VG_OCI_DIST_R_CATALOG:
-        return reg_catalog(r, q);
+        return vg_registry_catalog(r, q);
     case VG_OCI_DIST_R_TAGS:
-        return reg_tags_list(r, q);
+        return vg_registry_tags_list(r, q);
     case VG_OCI_DIST_R_REFERRERS:
-        return reg_referrers(r, q);
+        return vg_registry_referrers(r, q);
     case VG_OCI_DIST_R_BLOB:
-        return m == VG_HTTP_DELETE ? reg_blob_delete(r, q) : reg_blob_get(r, q);
+        return m == VG_HTTP_DELETE ? vg_registry_blob_delete(r, q) : vg_registry_blob_get(r, q);
     case VG_OCI_DIST_R_MANIFEST:
-        return m == VG_HTTP_PUT      ? reg_manifest_put(r, q)
-               : m == VG_HTTP_DELETE ? reg_manifest_delete(r, q)
-                                     : reg_manifest_get(r, q);
+        return m == VG_HTTP_PUT      ? vg_registry_manifest_put(r, q)
+               : m == VG_HTTP_DELETE ? vg_registry_manifest_delete(r, q)
+                                     : vg_registry_manifest_get(r, q);
     case VG_OCI_DIST_R_UPLOAD_START:
-        return reg_upload_start(r, q);
+        return vg_registry_upload_start(r, q);
     case VG_OCI_DIST_R_UPLOAD:
-        return m == VG_HTTP_PATCH    ? reg_upload_patch(r, q)
-               : m == VG_HTTP_PUT    ? reg_upload_put(r, q)
-               : m == VG_HTTP_DELETE ? reg_upload_cancel(r, q)
-                                     : reg_upload_status(r, q);
+        return m == VG_HTTP_PATCH    ? vg_registry_upload_patch(r, q)
+               : m == VG_HTTP_PUT    ? vg_registry_upload_put(r, q)
+               : m == VG_HTTP_DELETE ? vg_registry_upload_cancel(r, q)
+                                     : vg_registry_upload_status(r, q);
     }
-    return reg_error(r, VG_OCI_DIST_ROUTE_UNKNOWN, 404, NULL);
+    return vg_registry_error(r, VG_OCI_DIST_ROUTE_UNKNOWN, 404, NULL);
 }
 
 static const char *const method_names[] = {"GET", "HEAD", "PUT", "POST", "PATCH", "DELETE"};
@@ -316,7 +317,7 @@ allow_header(struct vg_httpd_req *r, unsigned mask)
                                   method_names[i]);
         }
     }
-    reg_header(r, "Allow", allow);
+    vg_registry_header(r, "Allow", allow);
 }
 
 static int
@@ -326,7 +327,7 @@ reg_begin(struct vg_httpd_req *r, void *ud)
     memset(q, 0, sizeof(*q));
     q->reg = ud;
     vg_httpd_set_ctx(r, q);
-    reg_header(r, "Docker-Distribution-API-Version", "registry/2.0");
+    vg_registry_header(r, "Docker-Distribution-API-Version", "registry/2.0");
 
     const char *path = vg_httpd_path(r);
     const char *query = vg_httpd_query_string(r);
@@ -336,12 +337,12 @@ reg_begin(struct vg_httpd_req *r, void *ud)
     struct vg_err *err = NULL;
     if (vg_buf_append_str(&tb, path, &err) < 0 || (query && vg_buf_appendc(&tb, '?', &err) < 0)) {
         vg_err_free(&err);
-        return reg_error(r, VG_OCI_DIST_ROUTE_UNKNOWN, 404, "request target too long");
+        return vg_registry_error(r, VG_OCI_DIST_ROUTE_UNKNOWN, 404, "request target too long");
     }
     for (const char *p = query; p && *p; p++) {
         if ((*p == '+' ? vg_buf_append_str(&tb, "%2B", &err) : vg_buf_appendc(&tb, *p, &err)) < 0) {
             vg_err_free(&err);
-            return reg_error(r, VG_OCI_DIST_ROUTE_UNKNOWN, 404, "request target too long");
+            return vg_registry_error(r, VG_OCI_DIST_ROUTE_UNKNOWN, 404, "request target too long");
         }
     }
     char *target = vg_buf_take(&tb, NULL);
@@ -350,13 +351,13 @@ reg_begin(struct vg_httpd_req *r, void *ud)
     if (c != VG_OCI_DIST_OK) {
         vg_autofree char *msg = vg_err_format(err);
         vg_err_free(&err);
-        return reg_error(r, c, c == VG_OCI_DIST_ROUTE_UNKNOWN ? 404 : 400, msg);
+        return vg_registry_error(r, c, c == VG_OCI_DIST_ROUTE_UNKNOWN ? 404 : 400, msg);
     }
     q->route_ok = true;
     unsigned mask = allowed_methods(q->route.kind);
     if (!((unsigned)vg_httpd_method(r) & mask)) {
         allow_header(r, mask);
-        return reg_error(r, VG_OCI_DIST_UNSUPPORTED, 405, "method not allowed here");
+        return vg_registry_error(r, VG_OCI_DIST_UNSUPPORTED, 405, "method not allowed here");
     }
     bool allowed;
     if (authorize_request(r, q, &allowed) < 0 || !allowed) {
@@ -364,7 +365,7 @@ reg_begin(struct vg_httpd_req *r, void *ud)
     }
     int rc = dispatch(r, q);
     if (vg_httpd_responded(r)) {
-        reg_upload_release(q);
+        vg_registry_upload_release(q);
     }
     return rc;
 }
@@ -375,10 +376,10 @@ reg_end(struct vg_httpd_req *r, void *ud)
     (void)ud;
     struct rq *q = vg_httpd_ctx(r);
     if (!q || !q->finish) {
-        return reg_error(r, VG_OCI_DIST_UNSUPPORTED, 400, "unexpected request body");
+        return vg_registry_error(r, VG_OCI_DIST_UNSUPPORTED, 400, "unexpected request body");
     }
     int rc = q->finish(r, q);
-    reg_upload_release(q);
+    vg_registry_upload_release(q);
     return rc;
 }
 
@@ -390,14 +391,14 @@ reg_done(struct vg_httpd_req *r, void *ud, bool completed)
     if (!q) {
         return;
     }
-    reg_upload_done(q, completed);
+    vg_registry_upload_done(q, completed);
     if (q->route_ok) {
         vg_oci_dist_route_dispose(&q->route);
     }
 }
 
 int
-reg_authorize_pull(struct vg_httpd_req *r, struct rq *q, const char *repo, bool *allowed)
+vg_registry_authorize_pull(struct vg_httpd_req *r, struct rq *q, const char *repo, bool *allowed)
 {
     return authorize(r, q, repo, VG_REGISTRY_PULL, NULL, false, allowed);
 }
@@ -421,7 +422,7 @@ vg_registry_new(struct vg_registry **out, const struct vg_registry_opts *opts, s
     }
     vg_autofree char *db = vg_fmt("%s/meta.db", opts->root);
     if (vg_registry_meta_sqlite_open(&reg->meta, db, err) < 0 ||
-        reg_supply_new(reg, opts->supply, err) < 0) {
+        vg_registry_supply_new(reg, opts->supply, err) < 0) {
         vg_registry_free(reg);
         return -1;
     }
@@ -456,7 +457,7 @@ vg_registry_mount(struct vg_registry *reg, struct vg_httpd *h, struct vg_err **e
         .done = reg_done,
         .ud = reg,
     };
-    if (reg_supply_mount(reg, h, err) < 0) {
+    if (vg_registry_supply_mount(reg, h, err) < 0) {
         return -1;
     }
     return vg_httpd_route(h, &hd, err);
@@ -468,11 +469,11 @@ vg_registry_free(struct vg_registry *reg)
     if (!reg) {
         return;
     }
-    reg_supply_free(reg); /* workers use storage and meta */
+    vg_registry_supply_free(reg); /* workers use storage and meta */
     vg_registry_meta_free(reg->meta);
     vg_registry_storage_free(reg->storage);
     vg_strv_free(reg->busy.v, reg->busy.n);
-    reg_hashes_free(reg);
+    vg_registry_hashes_free(reg);
     pthread_mutex_destroy(&reg->busy_lock);
     free(reg);
 }

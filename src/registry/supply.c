@@ -117,7 +117,8 @@ vg_registry_supply_dispose(struct vg_registry_supply *s)
 /* ---------------------------------------------------------------- lifecycle */
 
 int
-reg_supply_new(struct vg_registry *reg, const struct vg_registry_supply *s, struct vg_err **err)
+vg_registry_supply_new(struct vg_registry *reg, const struct vg_registry_supply *s,
+                       struct vg_err **err)
 {
     reg->supply = s;
     if (!s || !s->scan_on_push) {
@@ -134,7 +135,7 @@ reg_supply_new(struct vg_registry *reg, const struct vg_registry_supply *s, stru
 }
 
 void
-reg_supply_free(struct vg_registry *reg)
+vg_registry_supply_free(struct vg_registry *reg)
 {
     vg_registry_scanq_free(reg->scanq);
     reg->scanq = NULL;
@@ -162,8 +163,8 @@ queue_one(struct vg_registry *reg, const char *repo, const struct vg_digest *d)
 }
 
 void
-reg_supply_pushed(struct rq *q, const struct vg_registry_manifest_info *mi,
-                  const struct vg_digest *d)
+vg_registry_supply_pushed(struct rq *q, const struct vg_registry_manifest_info *mi,
+                          const struct vg_digest *d)
 {
     struct vg_registry *reg = q->reg;
     if (!reg->scanq || mi->has_subject) {
@@ -214,8 +215,8 @@ scan_state(const char *status)
 }
 
 int
-reg_supply_gate(struct vg_httpd_req *r, struct rq *q, const struct vg_digest *d,
-                const struct vg_registry_manifest_rec *rec, bool *denied)
+vg_registry_supply_gate(struct vg_httpd_req *r, struct rq *q, const struct vg_digest *d,
+                        const struct vg_registry_manifest_rec *rec, bool *denied)
 {
     struct vg_registry *reg = q->reg;
     *denied = false;
@@ -249,7 +250,7 @@ reg_supply_gate(struct vg_httpd_req *r, struct rq *q, const struct vg_digest *d,
         if (reg->meta->ops->scan_get(reg->meta, d, &sr, &err) < 0) {
             if (vg_err_code(err) != VG_E_NOTFOUND) {
                 *denied = true; /* answered */
-                return reg_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN, "scan lookup");
+                return vg_registry_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN, "scan lookup");
             }
             vg_err_free(&err);
         }
@@ -259,7 +260,8 @@ reg_supply_gate(struct vg_httpd_req *r, struct rq *q, const struct vg_digest *d,
                                             &err) < 0) {
             vg_registry_scan_rec_dispose(&sr);
             *denied = true; /* answered */
-            return reg_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN, "stored scan result");
+            return vg_registry_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN,
+                                          "stored scan result");
         }
         f.findings = findings;
         f.nfindings = nfindings;
@@ -271,7 +273,7 @@ reg_supply_gate(struct vg_httpd_req *r, struct rq *q, const struct vg_digest *d,
         *denied = true;
         VG_EVENT(VG_LOG_WARN, "registry", "pull denied by gate", VG_KV_STR("repo", q->route.name),
                  VG_KV_STR("digest", d->text), VG_KV_STR("reason", dec.reason));
-        rc = reg_error(r, VG_OCI_DIST_DENIED, 403, dec.reason);
+        rc = vg_registry_error(r, VG_OCI_DIST_DENIED, 403, dec.reason);
     }
     vg_registry_gate_decision_dispose(&dec);
     vg_registry_gate_findings_free(findings, nfindings);
@@ -309,30 +311,33 @@ scans_begin(struct vg_httpd_req *r, void *ud)
     const char *at = strrchr(spec, '@');
     struct vg_digest d;
     if (!at || at == spec || vg_digest_parse(&d, at + 1, NULL) < 0) {
-        return reg_error(r, VG_OCI_DIST_NAME_INVALID, 400,
-                         "expected /vigil/v1/scans/<repository>@<digest>");
+        return vg_registry_error(r, VG_OCI_DIST_NAME_INVALID, 400,
+                                 "expected /vigil/v1/scans/<repository>@<digest>");
     }
     vg_autofree char *repo = vg_strndup(spec, (size_t)(at - spec));
     if (!vg_oci_dist_name_valid(vg_str_c(repo))) {
-        return reg_error(r, VG_OCI_DIST_NAME_INVALID, 400, NULL);
+        return vg_registry_error(r, VG_OCI_DIST_NAME_INVALID, 400, NULL);
     }
     bool allowed = false;
-    if (reg_authorize_pull(r, q, repo, &allowed) < 0 || !allowed) {
-        return vg_httpd_responded(r) ? 0
-                                     : reg_error(r, VG_OCI_DIST_DENIED, 403,
-                                                 "pull access to the repository is required");
+    if (vg_registry_authorize_pull(r, q, repo, &allowed) < 0 || !allowed) {
+        return vg_httpd_responded(r)
+                   ? 0
+                   : vg_registry_error(r, VG_OCI_DIST_DENIED, 403,
+                                       "pull access to the repository is required");
     }
     struct vg_registry *reg = q->reg;
     struct vg_registry_manifest_rec mrec = {0};
     struct vg_err *err = NULL;
     if (reg->meta->ops->manifest_get(reg->meta, repo, &d, &mrec, &err) < 0) {
-        return reg_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN, "manifest lookup failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN,
+                                      "manifest lookup failed");
     }
     vg_registry_manifest_rec_dispose(&mrec);
     struct vg_registry_scan_rec sr = {0};
     if (reg->meta->ops->scan_get(reg->meta, &d, &sr, &err) < 0) {
         if (vg_err_code(err) != VG_E_NOTFOUND) {
-            return reg_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN, "scan lookup failed");
+            return vg_registry_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN,
+                                          "scan lookup failed");
         }
         vg_err_free(&err);
         return scan_not_ready(r, "unknown", "no scan of this manifest");
@@ -361,7 +366,7 @@ scans_begin(struct vg_httpd_req *r, void *ud)
 }
 
 int
-reg_supply_mount(struct vg_registry *reg, struct vg_httpd *h, struct vg_err **err)
+vg_registry_supply_mount(struct vg_registry *reg, struct vg_httpd *h, struct vg_err **err)
 {
     if (!reg->supply) {
         return 0;

@@ -86,7 +86,7 @@ hash_put(struct vg_registry *reg, const char *id, struct vg_hasher *h, uint64_t 
 }
 
 void
-reg_hashes_free(struct vg_registry *reg)
+vg_registry_hashes_free(struct vg_registry *reg)
 {
     for (size_t i = 0; i < reg->hashes.n; i++) {
         vg_hasher_free(reg->hashes.v[i].h);
@@ -100,18 +100,18 @@ session_headers(struct vg_httpd_req *r, struct rq *q, uint64_t size)
     vg_autofree char *loc = vg_fmt("/v2/%s/blobs/uploads/%s", q->route.name, q->session);
     char range[48];
     snprintf(range, sizeof(range), "0-%llu", (unsigned long long)(size ? size - 1 : 0));
-    reg_header(r, "Location", loc);
-    reg_header(r, "Range", range);
-    reg_header(r, "Docker-Upload-UUID", q->session);
+    vg_registry_header(r, "Location", loc);
+    vg_registry_header(r, "Range", range);
+    vg_registry_header(r, "Docker-Upload-UUID", q->session);
 }
 
 static int
 blob_created(struct vg_httpd_req *r, struct rq *q, const struct vg_digest *d)
 {
     vg_autofree char *loc = vg_fmt("/v2/%s/blobs/%s", q->route.name, d->text);
-    reg_header(r, "Location", loc);
-    reg_header(r, "Docker-Content-Digest", d->text);
-    return reg_respond_empty(r, 201);
+    vg_registry_header(r, "Location", loc);
+    vg_registry_header(r, "Docker-Content-Digest", d->text);
+    return vg_registry_respond_empty(r, 201);
 }
 
 /* Looks the session up for this repository; answers 404 BLOB_UPLOAD_UNKNOWN otherwise. */
@@ -124,13 +124,14 @@ session_load(struct vg_httpd_req *r, struct rq *q, bool *found)
     *found = false;
     q->session = vg_httpd_strdup(r, q->route.reference);
     if (!vg_registry_upload_id_valid(q->session)) {
-        return reg_error(r, VG_OCI_DIST_BLOB_UPLOAD_UNKNOWN, 0, NULL);
+        return vg_registry_error(r, VG_OCI_DIST_BLOB_UPLOAD_UNKNOWN, 0, NULL);
     }
     if (reg->meta->ops->upload_get(reg->meta, q->session, &repo, &q->offset, &err) < 0) {
-        return reg_error_from(r, &err, VG_OCI_DIST_BLOB_UPLOAD_UNKNOWN, "upload lookup failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_BLOB_UPLOAD_UNKNOWN,
+                                      "upload lookup failed");
     }
     if (!repo || strcmp(repo, q->route.name) != 0) {
-        return reg_error(r, VG_OCI_DIST_BLOB_UPLOAD_UNKNOWN, 0, NULL);
+        return vg_registry_error(r, VG_OCI_DIST_BLOB_UPLOAD_UNKNOWN, 0, NULL);
     }
     *found = true;
     return 0;
@@ -148,7 +149,8 @@ session_create(struct vg_httpd_req *r, struct rq *q)
     if (reg->storage->ops->upload_create(reg->storage, id, &err) < 0 ||
         reg->meta->ops->upload_create(reg->meta, id, q->route.name, &err) < 0) {
         (void)reg->storage->ops->upload_delete(reg->storage, id, NULL);
-        return reg_error_from(r, &err, VG_OCI_DIST_BLOB_UPLOAD_UNKNOWN, "upload start failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_BLOB_UPLOAD_UNKNOWN,
+                                      "upload start failed");
     }
     return 0;
 }
@@ -202,20 +204,21 @@ accept_body(struct vg_httpd_req *r, struct rq *q, int (*finish)(struct vg_httpd_
     uint64_t a = 0, b = 0;
     if (cr && (!parse_content_range(cr, &a, &b) || a != q->offset)) {
         session_headers(r, q, q->offset);
-        return reg_error(r, VG_OCI_DIST_RANGE_INVALID, 416, "chunk out of order");
+        return vg_registry_error(r, VG_OCI_DIST_RANGE_INVALID, 416, "chunk out of order");
     }
     if (!claim(q, q->session)) {
         session_headers(r, q, q->offset);
-        return reg_error(r, VG_OCI_DIST_RANGE_INVALID, 416, "another request is writing");
+        return vg_registry_error(r, VG_OCI_DIST_RANGE_INVALID, 416, "another request is writing");
     }
     struct vg_err *err = NULL;
     if (reg->storage->ops->upload_open(reg->storage, q->session, q->offset, &q->w, &err) < 0) {
         if (vg_err_code(err) == VG_E_VERIFY) {
             vg_err_free(&err);
-            return reg_error(r, VG_OCI_DIST_BLOB_UPLOAD_INVALID, 0,
-                             "upload lost data in a crash: start again");
+            return vg_registry_error(r, VG_OCI_DIST_BLOB_UPLOAD_INVALID, 0,
+                                     "upload lost data in a crash: start again");
         }
-        return reg_error_from(r, &err, VG_OCI_DIST_BLOB_UPLOAD_UNKNOWN, "upload open failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_BLOB_UPLOAD_UNKNOWN,
+                                      "upload open failed");
     }
     /* The running hash continues when it covers exactly what is stored; a closing PUT with
      * a sha512 digest starts one only when it carries the whole blob. */
@@ -232,7 +235,7 @@ accept_body(struct vg_httpd_req *r, struct rq *q, int (*finish)(struct vg_httpd_
     q->finish = finish;
     q->chunk_len = cr ? b - a + 1 : UINT64_MAX;
     if (reg->max_blob < q->offset) {
-        return reg_error(r, VG_OCI_DIST_SIZE_INVALID, 413, "blob too large");
+        return vg_registry_error(r, VG_OCI_DIST_SIZE_INVALID, 413, "blob too large");
     }
     return vg_httpd_body_sink(r, sink, q, reg->max_blob - q->offset);
 }
@@ -245,7 +248,8 @@ chunk_complete(struct vg_httpd_req *r, struct rq *q)
         q->w->ops->abort(q->w);
         vg_registry_writer_free(q->w);
         q->w = NULL;
-        (void)reg_error(r, VG_OCI_DIST_SIZE_INVALID, 0, "chunk length differs from Content-Range");
+        (void)vg_registry_error(r, VG_OCI_DIST_SIZE_INVALID, 0,
+                                "chunk length differs from Content-Range");
         return false;
     }
     return true;
@@ -305,14 +309,16 @@ close_upload(struct vg_httpd_req *r, struct rq *q, uint64_t size)
         session_drop(q);
         if (vg_err_code(err) == VG_E_VERIFY) {
             vg_err_free(&err);
-            return reg_error(r, VG_OCI_DIST_DIGEST_INVALID, 0,
-                             "the content does not match the digest");
+            return vg_registry_error(r, VG_OCI_DIST_DIGEST_INVALID, 0,
+                                     "the content does not match the digest");
         }
-        return reg_error_from(r, &err, VG_OCI_DIST_BLOB_UPLOAD_INVALID, "upload verify failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_BLOB_UPLOAD_INVALID,
+                                      "upload verify failed");
     }
     if (reg->storage->ops->upload_publish(reg->storage, q->session, size, want, &err) < 0 ||
         reg->meta->ops->blob_link(reg->meta, q->route.name, want, size, &err) < 0) {
-        return reg_error_from(r, &err, VG_OCI_DIST_BLOB_UPLOAD_UNKNOWN, "upload publish failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_BLOB_UPLOAD_UNKNOWN,
+                                      "upload publish failed");
     }
     if (reg->meta->ops->upload_delete(reg->meta, q->session, &err) < 0) {
         vg_err_free(&err); /* a stale session row expires later; the blob is in */
@@ -338,9 +344,10 @@ finish_patch(struct vg_httpd_req *r, struct rq *q)
         q->w = NULL;
         if (vg_err_code(err) == VG_E_VERIFY) {
             vg_err_free(&err);
-            return reg_error(r, VG_OCI_DIST_RANGE_INVALID, 416, "upload moved on");
+            return vg_registry_error(r, VG_OCI_DIST_RANGE_INVALID, 416, "upload moved on");
         }
-        return reg_error_from(r, &err, VG_OCI_DIST_BLOB_UPLOAD_UNKNOWN, "upload update failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_BLOB_UPLOAD_UNKNOWN,
+                                      "upload update failed");
     }
     vg_registry_writer_free(q->w);
     q->w = NULL;
@@ -349,7 +356,7 @@ finish_patch(struct vg_httpd_req *r, struct rq *q)
         q->hs = NULL;
     }
     session_headers(r, q, size);
-    return reg_respond_empty(r, 202);
+    return vg_registry_respond_empty(r, 202);
 }
 
 static int
@@ -433,7 +440,8 @@ try_mount(struct vg_httpd_req *r, struct rq *q, bool *mounted)
     uint64_t size;
     struct vg_err *err = NULL;
     *mounted = false;
-    if (!q->route.from || reg_authorize_pull(r, q, q->route.from, &allowed) < 0 || !allowed) {
+    if (!q->route.from || vg_registry_authorize_pull(r, q, q->route.from, &allowed) < 0 ||
+        !allowed) {
         return 0;
     }
     if (reg->meta->ops->blob_get(reg->meta, q->route.from, &q->route.mount, &size, &err) < 0) {
@@ -441,17 +449,17 @@ try_mount(struct vg_httpd_req *r, struct rq *q, bool *mounted)
             vg_err_free(&err);
             return 0;
         }
-        return reg_error_from(r, &err, VG_OCI_DIST_BLOB_UNKNOWN, "mount lookup failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_BLOB_UNKNOWN, "mount lookup failed");
     }
     if (reg->meta->ops->blob_link(reg->meta, q->route.name, &q->route.mount, size, &err) < 0) {
-        return reg_error_from(r, &err, VG_OCI_DIST_BLOB_UNKNOWN, "mount failed");
+        return vg_registry_error_from(r, &err, VG_OCI_DIST_BLOB_UNKNOWN, "mount failed");
     }
     *mounted = true;
     return blob_created(r, q, &q->route.mount);
 }
 
 int
-reg_upload_start(struct vg_httpd_req *r, struct rq *q)
+vg_registry_upload_start(struct vg_httpd_req *r, struct rq *q)
 {
     sweep_stale(q->reg);
     if (q->route.has_mount) {
@@ -468,12 +476,12 @@ reg_upload_start(struct vg_httpd_req *r, struct rq *q)
         return accept_body(r, q, finish_put);
     }
     session_headers(r, q, 0);
-    reg_header(r, "OCI-Chunk-Min-Length", "1");
-    return reg_respond_empty(r, 202);
+    vg_registry_header(r, "OCI-Chunk-Min-Length", "1");
+    return vg_registry_respond_empty(r, 202);
 }
 
 int
-reg_upload_patch(struct vg_httpd_req *r, struct rq *q)
+vg_registry_upload_patch(struct vg_httpd_req *r, struct rq *q)
 {
     bool found;
     if (session_load(r, q, &found) < 0 || !found) {
@@ -484,45 +492,46 @@ reg_upload_patch(struct vg_httpd_req *r, struct rq *q)
 }
 
 int
-reg_upload_put(struct vg_httpd_req *r, struct rq *q)
+vg_registry_upload_put(struct vg_httpd_req *r, struct rq *q)
 {
     bool found;
     if (session_load(r, q, &found) < 0 || !found) {
         return vg_httpd_responded(r) ? 0 : -1;
     }
     if (!q->route.has_query_digest) {
-        return reg_error(r, VG_OCI_DIST_DIGEST_INVALID, 0, "closing PUT needs ?digest=");
+        return vg_registry_error(r, VG_OCI_DIST_DIGEST_INVALID, 0, "closing PUT needs ?digest=");
     }
     return accept_body(r, q, finish_put);
 }
 
 int
-reg_upload_status(struct vg_httpd_req *r, struct rq *q)
+vg_registry_upload_status(struct vg_httpd_req *r, struct rq *q)
 {
     bool found;
     if (session_load(r, q, &found) < 0 || !found) {
         return vg_httpd_responded(r) ? 0 : -1;
     }
     session_headers(r, q, q->offset);
-    return reg_respond_empty(r, 204);
+    return vg_registry_respond_empty(r, 204);
 }
 
 int
-reg_upload_cancel(struct vg_httpd_req *r, struct rq *q)
+vg_registry_upload_cancel(struct vg_httpd_req *r, struct rq *q)
 {
     bool found;
     if (session_load(r, q, &found) < 0 || !found) {
         return vg_httpd_responded(r) ? 0 : -1;
     }
     if (!claim(q, q->session)) {
-        return reg_error(r, VG_OCI_DIST_BLOB_UPLOAD_INVALID, 409, "another request is writing");
+        return vg_registry_error(r, VG_OCI_DIST_BLOB_UPLOAD_INVALID, 409,
+                                 "another request is writing");
     }
     session_drop(q);
-    return reg_respond_empty(r, 204);
+    return vg_registry_respond_empty(r, 204);
 }
 
 void
-reg_upload_release(struct rq *q)
+vg_registry_upload_release(struct rq *q)
 {
     if (q->claimed && !q->w) {
         unclaim(q);
@@ -530,7 +539,7 @@ reg_upload_release(struct rq *q)
 }
 
 void
-reg_upload_done(struct rq *q, bool completed)
+vg_registry_upload_done(struct rq *q, bool completed)
 {
     if (q->w) {
         if (!completed) {

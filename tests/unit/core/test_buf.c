@@ -95,3 +95,22 @@ Test(core_reader, text_line_limit_counts_the_cr)
     cr_assert(vg_err_is(err, VG_E_LIMIT));
     vg_err_free(&err);
 }
+
+Test(core_buf, a_max_of_size_max_means_no_limit)
+{
+    /* max + 1 used to wrap to 0 and shrink the buffer to nothing (heap corruption). */
+    struct vg_buf b = VG_BUF_INIT(SIZE_MAX);
+    struct vg_err *err = NULL;
+    char chunk[1000];
+    memset(chunk, 'x', sizeof(chunk));
+    for (int i = 0; i < 100; i++) {
+        cr_assert_eq(vg_buf_append(&b, chunk, sizeof(chunk), &err), 0);
+    }
+    cr_assert_eq(b.len, 100000u);
+    cr_assert_eq(b.data[99999], 'x');
+    cr_assert_eq(b.data[b.len], '\0');
+    cr_assert(b.cap > b.len);
+    cr_assert(vg_buf_reserve(&b, SIZE_MAX - b.len, &err) < 0, "need + 1 must not wrap");
+    vg_err_free(&err);
+    vg_buf_dispose(&b);
+}
