@@ -3,6 +3,7 @@
 import base64
 import json
 import os
+import signal
 import stat
 import subprocess
 
@@ -371,6 +372,10 @@ def test_ctrl_c_at_prompt_restores_echo(vigil, tmp_path):
     def make_ctty():
         os.setsid()
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        # A suite started in the background (`cmd &`, nohup) inherits SIGINT ignored, and the
+        # prompt restores the caller's disposition before re-raising: give vigil the default
+        # one a user's shell gives it, so ^C at the prompt kills it as it would there.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     p = subprocess.Popen([*_vigil_cmd(), "generate-key-pair"], stdin=slave,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=no_pw_env(),
