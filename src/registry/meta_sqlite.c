@@ -93,10 +93,9 @@ prep(struct vg_store_stmt **st, struct vg_store *s, const char *sql, struct vg_e
     return vg_store_prepare(st, s, sql, err);
 }
 
-/* Runs sql with text parameters (NULL binds NULL) and discards rows. */
-static int
-exec_args(struct vg_store *s, const char *sql, const char *const *args, size_t n,
-          struct vg_err **err)
+int
+vg_registry_sq_exec_args(struct vg_store *s, const char *sql, const char *const *args, size_t n,
+                         struct vg_err **err)
 {
     vg_autostmt struct vg_store_stmt *st = NULL;
     if (prep(&st, s, sql, err) < 0) {
@@ -141,8 +140,8 @@ repo_id(struct vg_store *s, const char *repo, bool create, int64_t *out, struct 
     return 0;
 }
 
-static char *
-col_dup(struct vg_store_stmt *st, int col)
+char *
+vg_registry_sq_col_dup(struct vg_store_stmt *st, int col)
 {
     size_t n;
     const char *t = vg_store_col_text(st, col, &n);
@@ -343,10 +342,10 @@ do_blob_unlink(struct vg_store *s, const char *repo, const struct vg_digest *d, 
         return -1;
     }
     const char *args[] = {d->text, repo};
-    return exec_args(s,
-                     "DELETE FROM repo_blobs WHERE digest = ?1 AND repo ="
-                     " (SELECT id FROM repositories WHERE name = ?2)",
-                     args, 2, err);
+    return vg_registry_sq_exec_args(s,
+                                    "DELETE FROM repo_blobs WHERE digest = ?1 AND repo ="
+                                    " (SELECT id FROM repositories WHERE name = ?2)",
+                                    args, 2, err);
 }
 
 static int
@@ -504,9 +503,9 @@ read_rec(struct vg_store_stmt *st, struct vg_registry_manifest_rec *out, struct 
     if (col_digest(st, 0, &out->digest, err) < 0) {
         return -1;
     }
-    out->media_type = col_dup(st, 1);
+    out->media_type = vg_registry_sq_col_dup(st, 1);
     out->size = (uint64_t)vg_store_col_i64(st, 2);
-    out->artifact_type = col_dup(st, 3);
+    out->artifact_type = vg_registry_sq_col_dup(st, 3);
     if (!vg_store_col_is_null(st, 4)) {
         if (col_digest(st, 4, &out->subject, err) < 0) {
             vg_registry_manifest_rec_dispose(out);
@@ -514,7 +513,7 @@ read_rec(struct vg_store_stmt *st, struct vg_registry_manifest_rec *out, struct 
         }
         out->has_subject = true;
     }
-    out->annotations = col_dup(st, 5);
+    out->annotations = vg_registry_sq_col_dup(st, 5);
     if (!out->media_type) {
         vg_registry_manifest_rec_dispose(out);
         return vg_err_set(err, VG_E_DB, "metadata: manifest without a media type");
@@ -619,10 +618,10 @@ static int
 do_tag_delete(struct vg_store *s, const char *repo, const char *tag, struct vg_err **err)
 {
     const char *args[] = {repo, tag};
-    if (exec_args(s,
-                  "DELETE FROM tags WHERE name = ?2 AND repo ="
-                  " (SELECT id FROM repositories WHERE name = ?1)",
-                  args, 2, err) < 0) {
+    if (vg_registry_sq_exec_args(s,
+                                 "DELETE FROM tags WHERE name = ?2 AND repo ="
+                                 " (SELECT id FROM repositories WHERE name = ?1)",
+                                 args, 2, err) < 0) {
         return -1;
     }
     if (vg_store_changes(s) == 0) {
@@ -744,7 +743,7 @@ do_upload_get(struct vg_store *s, const char *id, char **repo, uint64_t *offset,
     if (rc == 0) {
         return vg_err_set(err, VG_E_NOTFOUND, "upload session not known");
     }
-    *repo = col_dup(st, 0);
+    *repo = vg_registry_sq_col_dup(st, 0);
     *offset = (uint64_t)vg_store_col_i64(st, 1);
     return 0;
 }
@@ -786,7 +785,7 @@ static int
 do_upload_delete(struct vg_store *s, const char *id, struct vg_err **err)
 {
     const char *args[] = {id};
-    if (exec_args(s, "DELETE FROM uploads WHERE id = ?1", args, 1, err) < 0) {
+    if (vg_registry_sq_exec_args(s, "DELETE FROM uploads WHERE id = ?1", args, 1, err) < 0) {
         return -1;
     }
     if (vg_store_changes(s) == 0) {

@@ -24,6 +24,12 @@ struct sq {
 struct vg_store *vg_registry_sq_conn_get(struct sq *q, struct vg_err **err);
 void vg_registry_sq_conn_put(struct sq *q, struct vg_store *s);
 
+/* Runs sql with text parameters (NULL binds NULL) and discards rows. */
+int vg_registry_sq_exec_args(struct vg_store *s, const char *sql, const char *const *args, size_t n,
+                             struct vg_err **err);
+/* Column col as a new string, NULL for SQL NULL. */
+char *vg_registry_sq_col_dup(struct vg_store_stmt *st, int col);
+
 /* Runs fn with a pooled connection. */
 #define WITH_CONN(q, err, call)                                                                    \
     do {                                                                                           \

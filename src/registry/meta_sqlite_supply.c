@@ -7,33 +7,6 @@
 
 #include "meta_sqlite_int.h"
 
-static char *
-col_dup(struct vg_store_stmt *st, int col)
-{
-    size_t n;
-    const char *t = vg_store_col_text(st, col, &n);
-    return t ? vg_strndup(t, n) : NULL;
-}
-
-static int
-exec_args(struct vg_store *s, const char *sql, const char *const *args, size_t n,
-          struct vg_err **err)
-{
-    vg_autostmt struct vg_store_stmt *st = NULL;
-    if (vg_store_prepare(&st, s, sql, err) < 0) {
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (vg_store_bind_cstr(st, (int)i + 1, args[i], err) < 0) {
-            return -1;
-        }
-    }
-    int rc;
-    while ((rc = vg_store_step(st, err)) > 0) {
-    }
-    return rc;
-}
-
 /* ---------------------------------------------------------------- scan results */
 
 void
@@ -89,11 +62,11 @@ scan_row(struct vg_store_stmt *st, struct vg_registry_scan_rec *out, bool with_r
     if (!d || vg_digest_parse(&out->digest, d, NULL) < 0) {
         memset(&out->digest, 0, sizeof(out->digest));
     }
-    out->status = col_dup(st, 1);
+    out->status = vg_registry_sq_col_dup(st, 1);
     out->queued = vg_store_col_i64(st, 2);
     out->scanned = vg_store_col_i64(st, 3);
-    out->repo = col_dup(st, 4);
-    out->report = with_report ? col_dup(st, 5) : NULL;
+    out->repo = vg_registry_sq_col_dup(st, 4);
+    out->report = with_report ? vg_registry_sq_col_dup(st, 5) : NULL;
 }
 
 static int
@@ -231,12 +204,14 @@ do_gc_blob_delete(struct vg_store *s, const struct vg_digest *d, int64_t before,
             : vg_store_step(st, err);
     if (rc > 0) {
         const char *args[] = {d->text};
-        rc = exec_args(s, "DELETE FROM repo_blobs WHERE digest = ?1", args, 1, err) < 0 ||
-                     exec_args(s, "DELETE FROM blobs WHERE digest = ?1", args, 1, err) < 0 ||
-                     exec_args(s,
-                               "INSERT OR REPLACE INTO gc_removed (digest, at)"
-                               " VALUES (?1, strftime('%s','now'))",
-                               args, 1, err) < 0
+        rc = vg_registry_sq_exec_args(s, "DELETE FROM repo_blobs WHERE digest = ?1", args, 1, err) <
+                         0 ||
+                     vg_registry_sq_exec_args(s, "DELETE FROM blobs WHERE digest = ?1", args, 1,
+                                              err) < 0 ||
+                     vg_registry_sq_exec_args(s,
+                                              "INSERT OR REPLACE INTO gc_removed (digest, at)"
+                                              " VALUES (?1, strftime('%s','now'))",
+                                              args, 1, err) < 0
                  ? -1
                  : 1;
     }
