@@ -2,29 +2,13 @@
  *
  * Fuzz target: Cargo.lock, gemspec and composer documents.
  */
-#include "inventory/inventory_int.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-run(vg_inv_parse_fn fn, const uint8_t *data, size_t size)
-{
-    struct vg_pkg_list l = {0};
-    struct vg_err *err = NULL;
-    if (fn(&l, "fuzz", data, size, &err) == 0) {
-        for (size_t i = 0; i < l.n; i++) {
-            vg_inv_pkg_finalize(&l.v[i], NULL);
-        }
-    }
-    vg_pkg_list_dispose(&l);
-    vg_err_free(&err);
-}
+#include "inv_fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    run(vg_inv_parse_cargo_lock, data, size);
-    run(vg_inv_parse_gemspec, data, size);
-    run(vg_inv_parse_composer, data, size);
+    inv_fuzz_run(vg_inv_parse_cargo_lock, data, size);
+    inv_fuzz_run(vg_inv_parse_gemspec, data, size);
+    inv_fuzz_run(vg_inv_parse_composer, data, size);
     return 0;
 }

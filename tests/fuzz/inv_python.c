@@ -2,27 +2,11 @@
  *
  * Fuzz target: Python core metadata (METADATA, PKG-INFO).
  */
-#include "inventory/inventory_int.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-run(vg_inv_parse_fn fn, const uint8_t *data, size_t size)
-{
-    struct vg_pkg_list l = {0};
-    struct vg_err *err = NULL;
-    if (fn(&l, "fuzz", data, size, &err) == 0) {
-        for (size_t i = 0; i < l.n; i++) {
-            vg_inv_pkg_finalize(&l.v[i], NULL);
-        }
-    }
-    vg_pkg_list_dispose(&l);
-    vg_err_free(&err);
-}
+#include "inv_fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    run(vg_inv_parse_python_metadata, data, size);
+    inv_fuzz_run(vg_inv_parse_python_metadata, data, size);
     return 0;
 }

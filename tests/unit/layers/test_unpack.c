@@ -6,53 +6,12 @@
 #include "core/compress.h"
 #include "layers/layers.h"
 
-/* Builds a ustar header block with a valid checksum. */
-static void
-hdr(uint8_t *h, const char *name, char type, uint64_t size, const char *link)
-{
-    memset(h, 0, 512);
-    memcpy(h, name, strlen(name) < 100 ? strlen(name) : 100);
-    memcpy(h + 100, "0000644", 7);
-    char num[32];
-    snprintf(num, sizeof(num), "%011llo", (unsigned long long)(size & 077777777777ull));
-    memcpy(h + 124, num, 11);
-    h[156] = (uint8_t)type;
-    if (link) {
-        memcpy(h + 157, link, strlen(link));
-    }
-    memcpy(h + 257,
-           "ustar\0"
-           "00",
-           8);
-    memset(h + 148, ' ', 8);
-    unsigned sum = 0;
-    for (int i = 0; i < 512; i++) {
-        sum += h[i];
-    }
-    snprintf((char *)h + 148, 8, "%06o", sum);
-}
-
-struct tarb {
-    uint8_t data[16384];
-    size_t len;
-};
-
-static void
-add(struct tarb *t, const char *name, char type, const char *content, const char *link)
-{
-    size_t n = content ? strlen(content) : 0;
-    hdr(t->data + t->len, name, type, n, link);
-    t->len += 512;
-    if (n) {
-        memcpy(t->data + t->len, content, n);
-        t->len += (n + 511) / 512 * 512;
-    }
-}
-
 #include <dirent.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "../../support/ustar.h"
 
 struct bytes {
     uint8_t *p;
@@ -444,7 +403,7 @@ docker_archive(void)
 {
     static struct tarb layer;
     memset(&layer, 0, sizeof(layer));
-    add(&layer, "etc/os-release", '0', "ID=test\n", NULL);
+    ustar_add(&layer, "etc/os-release", '0', "ID=test\n", NULL);
     layer.len += 1024;
     struct vg_digest diff;
     vg_digest_of(&diff, VG_DIGEST_SHA256, layer.data, layer.len);
@@ -454,12 +413,13 @@ docker_archive(void)
              "\"diff_ids\":[\"%s\"]}}",
              diff.text);
     struct tarb *t = calloc(1, sizeof(*t));
-    hdr(t->data, "abc/layer.tar", '0', layer.len, NULL);
+    ustar_hdr(t->data, "abc/layer.tar", '0', layer.len, NULL);
     memcpy(t->data + 512, layer.data, layer.len);
     t->len = 512 + layer.len;
-    add(t, "cfg.json", '0', cfg, NULL);
-    add(t, "manifest.json", '0',
-        "[{\"Config\":\"cfg.json\",\"RepoTags\":[\"x:1\"],\"Layers\":[\"abc/layer.tar\"]}]", NULL);
+    ustar_add(t, "cfg.json", '0', cfg, NULL);
+    ustar_add(t, "manifest.json", '0',
+              "[{\"Config\":\"cfg.json\",\"RepoTags\":[\"x:1\"],\"Layers\":[\"abc/layer.tar\"]}]",
+              NULL);
     t->len += 1024;
     return t;
 }

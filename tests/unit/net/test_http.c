@@ -15,6 +15,8 @@
 
 #include "net/net.h"
 
+#include "../../support/loopback.h"
+
 typedef char *(*handler_fn)(void *ud, size_t idx, const char *req, size_t *len);
 
 struct srv {
@@ -108,13 +110,8 @@ srv_start(struct srv *s, handler_fn fn, void *ud)
     memset(s, 0, sizeof(*s));
     s->fn = fn;
     s->ud = ud;
-    s->fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    cr_assert_eq(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    socklen_t al = sizeof(a);
-    getsockname(s->fd, (struct sockaddr *)&a, &al);
-    s->port = ntohs(a.sin_port);
-    cr_assert_eq(listen(s->fd, 16), 0);
+    s->fd = lo_listen(&s->port);
+    cr_assert_geq(s->fd, 0, "listen on 127.0.0.1");
     pthread_create(&s->th, NULL, srv_main, s);
 }
 
@@ -154,8 +151,8 @@ client(void)
 static char *
 url(int port, const char *path)
 {
-    char *u = NULL;
-    cr_assert_gt(asprintf(&u, "http://127.0.0.1:%d%s", port, path), 0);
+    char *u = lo_url(port, path);
+    cr_assert_not_null(u);
     return u;
 }
 

@@ -3,59 +3,18 @@
 
 #include "oci/archive_int.h"
 
-/* Builds a ustar header block with a valid checksum. */
-static void
-hdr(uint8_t *h, const char *name, char type, uint64_t size, const char *link)
-{
-    memset(h, 0, 512);
-    memcpy(h, name, strlen(name) < 100 ? strlen(name) : 100);
-    memcpy(h + 100, "0000644", 7);
-    char num[32];
-    snprintf(num, sizeof(num), "%011llo", (unsigned long long)(size & 077777777777ull));
-    memcpy(h + 124, num, 11);
-    h[156] = (uint8_t)type;
-    if (link) {
-        memcpy(h + 157, link, strlen(link));
-    }
-    memcpy(h + 257,
-           "ustar\0"
-           "00",
-           8);
-    memset(h + 148, ' ', 8);
-    unsigned sum = 0;
-    for (int i = 0; i < 512; i++) {
-        sum += h[i];
-    }
-    snprintf((char *)h + 148, 8, "%06o", sum);
-}
-
-struct tarb {
-    uint8_t data[16384];
-    size_t len;
-};
-
-static void
-add(struct tarb *t, const char *name, char type, const char *content, const char *link)
-{
-    size_t n = content ? strlen(content) : 0;
-    hdr(t->data + t->len, name, type, n, link);
-    t->len += 512;
-    if (n) {
-        memcpy(t->data + t->len, content, n);
-        t->len += (n + 511) / 512 * 512;
-    }
-}
+#include "../../support/ustar.h"
 
 Test(oci_archive, indexes_files_links_and_longnames)
 {
     struct tarb t = {0};
-    add(&t, "./manifest.json", '0', "[]", NULL);
-    add(&t, "abc/layer.tar", '0', "LAYER", NULL);
-    add(&t, "def/layer.tar", '2', NULL, "../abc/layer.tar");
-    add(&t, "hard.tar", '1', NULL, "abc/layer.tar");
-    add(&t, "././@LongLink", 'L', "very/long/name/that/needs/gnu", NULL);
-    add(&t, "ignored", '0', "L", NULL);
-    add(&t, "../escape", '0', "x", NULL);
+    ustar_add(&t, "./manifest.json", '0', "[]", NULL);
+    ustar_add(&t, "abc/layer.tar", '0', "LAYER", NULL);
+    ustar_add(&t, "def/layer.tar", '2', NULL, "../abc/layer.tar");
+    ustar_add(&t, "hard.tar", '1', NULL, "abc/layer.tar");
+    ustar_add(&t, "././@LongLink", 'L', "very/long/name/that/needs/gnu", NULL);
+    ustar_add(&t, "ignored", '0', "L", NULL);
+    ustar_add(&t, "../escape", '0', "x", NULL);
     t.len += 1024;
     struct vg_oci_tar_index idx;
     struct vg_err *err = NULL;
@@ -78,8 +37,8 @@ Test(oci_archive, indexes_files_links_and_longnames)
 Test(oci_archive, symlink_loop_is_not_found)
 {
     struct tarb t = {0};
-    add(&t, "a", '2', NULL, "b");
-    add(&t, "b", '2', NULL, "a");
+    ustar_add(&t, "a", '2', NULL, "b");
+    ustar_add(&t, "b", '2', NULL, "a");
     struct vg_oci_tar_index idx;
     cr_assert_eq(vg_oci_tar_index_build_mem(&idx, t.data, t.len, NULL), 0);
     cr_assert_null(vg_oci_tar_lookup(&idx, "a"));
@@ -89,7 +48,7 @@ Test(oci_archive, symlink_loop_is_not_found)
 Test(oci_archive, bad_checksum_and_truncation)
 {
     struct tarb t = {0};
-    add(&t, "f", '0', "hello", NULL);
+    ustar_add(&t, "f", '0', "hello", NULL);
     struct vg_oci_tar_index idx;
     struct vg_err *err = NULL;
     cr_assert_lt(vg_oci_tar_index_build_mem(&idx, t.data, 515, &err), 0);
@@ -104,7 +63,7 @@ Test(oci_archive, bad_checksum_and_truncation)
 Test(oci_archive, huge_declared_size_rejected)
 {
     struct tarb t = {0};
-    hdr(t.data, "f", '0', 0, NULL);
+    ustar_hdr(t.data, "f", '0', 0, NULL);
     /* base-256 size of 2^62: must not overflow or allocate */
     memset(t.data + 124, 0, 12);
     t.data[124] = 0x80;
@@ -131,8 +90,8 @@ Test(oci_archive, huge_declared_size_rejected)
 Test(oci_archive, pax_path_and_oversize_pax)
 {
     struct tarb t = {0};
-    add(&t, "PaxHeader", 'x', "28 path=blobs/sha256/abcdef\n", NULL);
-    add(&t, "short", '0', "z", NULL);
+    ustar_add(&t, "PaxHeader", 'x', "28 path=blobs/sha256/abcdef\n", NULL);
+    ustar_add(&t, "short", '0', "z", NULL);
     struct vg_oci_tar_index idx;
     struct vg_err *err = NULL;
     cr_assert_eq(vg_oci_tar_index_build_mem(&idx, t.data, t.len, &err), 0, "%s",
@@ -141,8 +100,8 @@ Test(oci_archive, pax_path_and_oversize_pax)
     vg_oci_tar_index_dispose(&idx);
 
     struct tarb u = {0};
-    add(&u, "PaxHeader", 'x', "7 path=x\n", NULL); /* record length lies */
-    add(&u, "short", '0', "z", NULL);
+    ustar_add(&u, "PaxHeader", 'x', "7 path=x\n", NULL); /* record length lies */
+    ustar_add(&u, "short", '0', "z", NULL);
     cr_assert_lt(vg_oci_tar_index_build_mem(&idx, u.data, u.len, &err), 0);
     cr_assert(strstr(err->msg, "pax"));
     vg_err_free(&err);

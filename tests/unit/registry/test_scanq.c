@@ -14,36 +14,13 @@
 #include "registry/scanq.h"
 #include "scan/scan.h"
 
+#include "../../support/ustar.h"
+
 struct env {
     struct vg_registry_storage *st;
     struct vg_registry_meta *meta;
     struct vg_digest root;
 };
-
-static char *
-tar_one(const char *name, const char *content, size_t *len)
-{
-    size_t n = strlen(content);
-    *len = 512 + (n + 511) / 512 * 512 + 1024;
-    char *t = vg_calloc(1, *len);
-    snprintf(t, 100, "%s", name);
-    snprintf(t + 100, 8, "%07o", 0644);
-    snprintf(t + 108, 8, "%07o", 0);
-    snprintf(t + 116, 8, "%07o", 0);
-    snprintf(t + 124, 12, "%011zo", n);
-    snprintf(t + 136, 12, "%011o", 0);
-    t[156] = '0';
-    memcpy(t + 257, "ustar", 6);
-    memcpy(t + 263, "00", 2);
-    memset(t + 148, ' ', 8);
-    unsigned sum = 0;
-    for (size_t i = 0; i < 512; i++) {
-        sum += (unsigned char)t[i];
-    }
-    snprintf(t + 148, 8, "%06o", sum);
-    memcpy(t + 512, content, n);
-    return t;
-}
 
 static struct vg_digest
 put(struct env *e, const void *data, size_t len)
@@ -67,7 +44,7 @@ env_init(struct env *e)
     cr_assert_eq(vg_registry_meta_sqlite_open(&e->meta, db, &err), 0);
     size_t tlen;
     vg_autofree char *tar =
-        tar_one("srv/app.env", "GITHUB_TOKEN=ghp_Zx8QmW3nR7tY1uI5oP9aS2dF6gH0jK4lL3vB\n", &tlen);
+        ustar_one("srv/app.env", "GITHUB_TOKEN=ghp_Zx8QmW3nR7tY1uI5oP9aS2dF6gH0jK4lL3vB\n", &tlen);
     struct vg_digest layer = put(e, tar, tlen);
     vg_autofree char *config = vg_fmt("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},"
                                       "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",

@@ -12,48 +12,17 @@
 #include "scan/scan.h"
 #include "scan/scan_int.h"
 
-static void
-pkg_set(struct vg_pkg *p, const char *name, const char *version, const char *path)
-{
-    memset(p, 0, sizeof(*p));
-    p->type = VG_PKG_LIBRARY;
-    p->ecosystem = vg_strdup("npm");
-    p->kind = vg_strdup("node");
-    p->name = vg_strdup(name);
-    p->version = vg_strdup(version);
-    p->purl = vg_fmt("pkg:npm/%s@%s", name, version);
-    p->path = vg_strdup(path);
-    p->licenses = vg_calloc(1, sizeof(char *));
-}
-
-static void
-vuln_set(struct vg_vuln_finding *f, const char *id, size_t pkg, enum vg_vulndb_severity sev,
-         const char *fixed)
-{
-    memset(f, 0, sizeof(*f));
-    f->vuln_id = vg_strdup(id);
-    f->pkg = pkg;
-    f->severity = sev;
-    f->fixed_version = fixed ? vg_strdup(fixed) : NULL;
-    f->status = vg_strdup(fixed ? "fixed" : "affected");
-}
+#include "../../support/scanreport.h"
 
 /* minimist 1.2.0 found twice (lock file and installed manifest), with the same CVE on each,
  * plus lodash with one CVE. */
 static struct vg_scan_report *
 sample_report(void)
 {
-    struct vg_scan_report *r = vg_calloc(1, sizeof(*r));
-    r->artifact = vg_strdup("oci:/x:t");
-    r->artifact_type = vg_strdup("container_image");
-    r->inv = vg_calloc(1, sizeof(*r->inv));
-    r->inv->npkgs = 3;
-    r->inv->pkgs = vg_calloc(3, sizeof(struct vg_pkg));
+    struct vg_scan_report *r = report_new(3, 4);
     pkg_set(&r->inv->pkgs[0], "minimist", "1.2.0", "app/node_modules/minimist/package.json");
     pkg_set(&r->inv->pkgs[1], "minimist", "1.2.0", "app/package-lock.json");
     pkg_set(&r->inv->pkgs[2], "lodash", "4.17.15", "app/node_modules/lodash/package.json");
-    r->nvulns = 4;
-    r->vulns = vg_calloc(4, sizeof(*r->vulns));
     vuln_set(&r->vulns[0], "CVE-2021-44906", 0, VG_SEV_CRITICAL, "1.2.6");
     vuln_set(&r->vulns[1], "CVE-2021-44906", 1, VG_SEV_CRITICAL, "1.2.6");
     vuln_set(&r->vulns[2], "CVE-2020-8203", 2, VG_SEV_HIGH, "4.17.20");

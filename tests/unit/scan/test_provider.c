@@ -12,6 +12,8 @@
 
 #include "scan/scan.h"
 
+#include "../../support/ustar.h"
+
 #define NBLOBS 3
 
 struct mem_store {
@@ -76,39 +78,12 @@ store_add(struct mem_store *s, char *data, size_t len)
     return &s->d[s->n++];
 }
 
-/* One-file uncompressed ustar archive. */
-static char *
-tar_one(const char *name, const char *content, size_t *len)
-{
-    size_t n = strlen(content);
-    size_t body = (n + 511) / 512 * 512;
-    *len = 512 + body + 1024;
-    char *t = vg_calloc(1, *len);
-    snprintf(t, 100, "%s", name);
-    snprintf(t + 100, 8, "%07o", 0644);
-    snprintf(t + 108, 8, "%07o", 0);
-    snprintf(t + 116, 8, "%07o", 0);
-    snprintf(t + 124, 12, "%011zo", n);
-    snprintf(t + 136, 12, "%011o", 0);
-    t[156] = '0';
-    memcpy(t + 257, "ustar", 6);
-    memcpy(t + 263, "00", 2);
-    memset(t + 148, ' ', 8);
-    unsigned sum = 0;
-    for (size_t i = 0; i < 512; i++) {
-        sum += (unsigned char)t[i];
-    }
-    snprintf(t + 148, 8, "%06o", sum);
-    memcpy(t + 512, content, n);
-    return t;
-}
-
 static const struct vg_digest *
 build_image(struct mem_store *s)
 {
     size_t tlen;
-    char *tar = tar_one("app/settings.txt",
-                        "github_token = ghp_Zx8QmW3nR7tY1uI5oP9aS2dF6gH0jK4lL3vB\n", &tlen);
+    char *tar = ustar_one("app/settings.txt",
+                          "github_token = ghp_Zx8QmW3nR7tY1uI5oP9aS2dF6gH0jK4lL3vB\n", &tlen);
     struct vg_digest *layer = store_add(s, tar, tlen);
     char *config = vg_fmt("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},"
                           "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
