@@ -17,6 +17,7 @@
 #include "policy/policy.h"
 
 struct vg_config_doc;
+struct vg_config_node;
 struct vg_httpd;
 
 /* ---------------------------------------------------------------- review.c */
@@ -58,6 +59,12 @@ struct vg_admit_review {
 VG_NODISCARD int vg_admit_review_parse(struct vg_admit_review *rv, const void *body, size_t len,
                                        struct vg_err **err);
 void vg_admit_review_dispose(struct vg_admit_review *rv);
+/* The review the apiserver would send for a CREATE of the manifest object root (borrowed: it
+ * must outlive rv), for deciding manifests offline (`vigil admit check`). The namespace is the
+ * object's, else ns, else "default". Never fails: what the webhook would refuse is set in
+ * rv->invalid. */
+void vg_admit_review_from_object(struct vg_admit_review *rv, const struct vg_config_node *root,
+                                 const char *ns);
 
 struct vg_admit_answer {
     bool allowed;
@@ -99,6 +106,11 @@ VG_NODISCARD int vg_admit_mount(struct vg_admit *a, struct vg_httpd *h, struct v
  * keep the old one), on error the old set stays. */
 VG_NODISCARD int vg_admit_reload(struct vg_admit *a, struct vg_err **err);
 uint64_t vg_admit_generation(struct vg_admit *a);
+/* Decides rv as POST /validate (mutating false) or POST /mutate would, on the calling thread
+ * and without a deadline; fills ans (dispose it) and returns the result as the audit line
+ * names it: "allow", "warn", "deny", "invalid" or "error". */
+const char *vg_admit_decide(struct vg_admit *a, const struct vg_admit_review *rv, bool mutating,
+                            struct vg_admit_answer *ans);
 /* Waits for running evaluations (for up to timeout_ms) and frees. */
 void vg_admit_free(struct vg_admit *a);
 

@@ -220,6 +220,61 @@ vg_admit_review_parse(struct vg_admit_review *rv, const void *body, size_t len, 
     return 0;
 }
 
+/* A scalar member of a mapping, NULL when absent or not a scalar. */
+static const char *
+node_str(const struct vg_config_node *map, const char *key)
+{
+    const struct vg_config_node *v =
+        map && vg_config_node_type(map) == VG_CONFIG_MAP ? vg_config_map_get(map, key) : NULL;
+    if (!v || vg_config_node_type(v) != VG_CONFIG_SCALAR || vg_config_node_is_null(v)) {
+        return NULL;
+    }
+    return vg_config_node_scalar(v, NULL);
+}
+
+void
+vg_admit_review_from_object(struct vg_admit_review *rv, const struct vg_config_node *root,
+                            const char *ns)
+{
+    memset(rv, 0, sizeof(*rv));
+    rv->version = VG_ADMIT_V1;
+    rv->uid = vg_strdup("manifest");
+    rv->operation = vg_strdup("CREATE");
+    const char *kind = node_str(root, "kind");
+    const char *av = node_str(root, "apiVersion");
+    const struct vg_config_node *meta = root ? vg_config_map_get(root, "metadata") : NULL;
+    const char *name = node_str(meta, "name");
+    const char *objns = node_str(meta, "namespace");
+    const char *slash = av ? strchr(av, '/') : NULL;
+    rv->kind = vg_strdup(kind ? kind : "");
+    rv->group = slash ? vg_strndup(av, (size_t)(slash - av)) : vg_strdup("");
+    rv->name = vg_strdup(name ? name : "");
+    rv->namespace = vg_strdup(objns ? objns : ns ? ns : "default");
+    if (!root || vg_config_node_type(root) != VG_CONFIG_MAP) {
+        set_invalid(rv, "the document is not a mapping");
+        return;
+    }
+    if (!kind) {
+        set_invalid(rv, "the object has no kind");
+        return;
+    }
+    rv->checked = kind_checked(rv->kind);
+    if (!rv->checked) {
+        return;
+    }
+    struct vg_err *err = NULL;
+    if (vg_policy_object_init(&rv->obj, root, &err) < 0) {
+        char *m = vg_err_format(err);
+        set_invalid(rv, "%s", m);
+        free(m);
+        vg_err_free(&err);
+        return;
+    }
+    rv->has_object = true;
+    rv->obj.namespace = rv->namespace;
+    check_images(rv);
+}
+
 void
 vg_admit_review_dispose(struct vg_admit_review *rv)
 {

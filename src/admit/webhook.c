@@ -401,12 +401,12 @@ job_unref(struct job *j)
     free(j);
 }
 
-static void
-validate(struct job *j)
+static enum result
+validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
+         struct vg_admit_answer *ans)
 {
-    struct vg_admit *a = j->a;
     struct vg_policy_inputs in = {0};
-    struct cached_facts cf = {.a = a, .gen = j->ps->gen};
+    struct cached_facts cf = {.a = a, .gen = ps->gen};
     if (!a->o.offline) {
         struct vg_policy_facts_opts fo = {.open = a->o.open, .db = a->o.db};
         cf.facts = vg_policy_facts_new(&fo);
@@ -416,16 +416,15 @@ validate(struct job *j)
     }
     struct vg_policy_decision d;
     struct vg_err *err = NULL;
-    if (vg_policy_eval(j->ps->set, &j->rv.obj, &in, &d, &err) < 0) {
+    if (vg_policy_eval(ps->set, &rv->obj, &in, &d, &err) < 0) {
         char *m = vg_err_format(err);
         vg_err_free(&err);
-        j->ans.allowed = false;
-        j->ans.code = 500;
-        j->ans.message = vg_fmt("vigil: policy evaluation failed: %s", m);
+        ans->allowed = false;
+        ans->code = 500;
+        ans->message = vg_fmt("vigil: policy evaluation failed: %s", m);
         free(m);
-        j->result = R_ERROR;
         vg_policy_facts_free(cf.facts);
-        return;
+        return R_ERROR;
     }
     vg_policy_facts_free(cf.facts);
     struct vg_buf msg = VG_BUF_INIT(16384);
@@ -441,39 +440,36 @@ validate(struct job *j)
             }
             ndeny++;
         } else if (r->mode == VG_POLICY_WARN) {
-            vg_admit_answer_warn(&j->ans, "image %s: %s (%s, mode=warn)", img ? img : "(object)",
+            vg_admit_answer_warn(ans, "image %s: %s (%s, mode=warn)", img ? img : "(object)",
                                  r->message, r->policy);
         }
     }
-    j->ans.allowed = d.allowed;
+    ans->allowed = d.allowed;
     if (!d.allowed) {
-        j->ans.code = 403;
-        j->ans.message =
+        ans->code = 403;
+        ans->message =
             vg_fmt("vigil denied %zu image requirement(s): %s", ndeny, vg_buf_cstr(&msg));
-        j->result = R_DENY;
-    } else {
-        j->result = j->ans.warnings.n ? R_WARN : R_ALLOW;
     }
     vg_buf_dispose(&msg);
     vg_policy_decision_dispose(&d);
+    return !ans->allowed ? R_DENY : ans->warnings.n ? R_WARN : R_ALLOW;
 }
 
-static void
-mutate(struct job *j)
+static enum result
+mutate(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit_answer *ans)
 {
-    struct vg_admit *a = j->a;
-    j->ans.allowed = true;
-    j->result = R_ALLOW;
+    enum result res = R_ALLOW;
+    ans->allowed = true;
     json_t *patch = json_array();
-    for (size_t i = 0; i < j->rv.obj.ncontainers; i++) {
-        const struct vg_policy_container *c = &j->rv.obj.containers[i];
+    for (size_t i = 0; i < rv->obj.ncontainers; i++) {
+        const struct vg_policy_container *c = &rv->obj.containers[i];
         if (strchr(c->image, '@')) {
             continue; /* pinned already: reinvocation changes nothing */
         }
         if (!a->pool) {
             vg_autofree char *img = vg_escape(c->image, strlen(c->image), 200);
-            vg_admit_answer_warn(&j->ans, "vigil: offline, image %s not pinned to a digest", img);
-            j->result = R_WARN;
+            vg_admit_answer_warn(ans, "vigil: offline, image %s not pinned to a digest", img);
+            res = R_WARN;
             continue;
         }
         struct vg_err *err = NULL;
@@ -486,16 +482,15 @@ mutate(struct job *j)
             char *m = vg_err_format(err);
             vg_err_free(&err);
             vg_autofree char *img = vg_escape(c->image, strlen(c->image), 200);
-            j->ans.allowed = false;
-            j->ans.code = 403;
-            j->ans.message = vg_fmt(
-                "vigil: image '%s' (%s): cannot resolve its tag to a digest: %s", img, c->path, m);
+            ans->allowed = false;
+            ans->code = 403;
+            ans->message = vg_fmt("vigil: image '%s' (%s): cannot resolve its tag to a digest: %s",
+                                  img, c->path, m);
             free(m);
             vg_oci_remote_pool_put(a->pool, cl);
             vg_oci_ref_free(ref);
-            j->result = R_DENY;
             json_decref(patch);
-            return;
+            return R_DENY;
         }
         vg_oci_remote_pool_put(a->pool, cl);
         vg_oci_ref_free(ref);
@@ -507,21 +502,18 @@ mutate(struct job *j)
             patch, json_pack("{s:s, s:s, s:s}", "op", "replace", "path", ptr, "value", pinned));
     }
     if (json_array_size(patch)) {
-        j->ans.patch = patch;
+        ans->patch = patch;
     } else {
         json_decref(patch);
     }
+    return res;
 }
 
 static void *
 worker(void *arg)
 {
     struct job *j = arg;
-    if (j->mutate) {
-        mutate(j);
-    } else {
-        validate(j);
-    }
+    j->result = j->mutate ? mutate(j->a, &j->rv, &j->ans) : validate(j->a, j->ps, &j->rv, &j->ans);
     struct vg_admit *a = j->a;
     pthread_mutex_lock(&j->mu);
     j->done = true;
@@ -689,6 +681,47 @@ run_job(struct vg_admit *a, struct pset *ps, struct vg_admit_review *rvp,
     return res;
 }
 
+/* What is decided without evaluating policies: an invalid review (denied, 400), a kind or
+ * subresource this webhook does not check (allowed with a warning), nothing to check
+ * (allowed). false when the policies must decide. */
+static bool
+precheck(const struct vg_admit_review *rv, struct vg_admit_answer *ans, enum result *res)
+{
+    if (rv->invalid) {
+        ans->allowed = false;
+        ans->code = 400;
+        ans->message = vg_fmt("vigil: invalid AdmissionReview: %s", rv->invalid);
+        *res = R_INVALID;
+        return true;
+    }
+    if (!rv->checked) {
+        vg_autofree char *k = vg_escape(rv->kind, strlen(rv->kind), 100);
+        vg_autofree char *s =
+            rv->subresource ? vg_escape(rv->subresource, strlen(rv->subresource), 100) : NULL;
+        vg_admit_answer_warn(ans, "vigil: %s%s%s is not checked for images", k, s ? "/" : "",
+                             s ? s : "");
+        *res = R_WARN;
+        return true;
+    }
+    return !rv->has_object || rv->obj.ncontainers == 0;
+}
+
+const char *
+vg_admit_decide(struct vg_admit *a, const struct vg_admit_review *rv, bool mutating,
+                struct vg_admit_answer *ans)
+{
+    memset(ans, 0, sizeof(*ans));
+    ans->allowed = true;
+    enum result res = R_ALLOW;
+    if (!precheck(rv, ans, &res)) {
+        struct pset *ps = pset_get(a);
+        res = mutating ? mutate(a, rv, ans) : validate(a, ps, rv, ans);
+        pset_unref(ps);
+    }
+    atomic_fetch_add(&a->counts[mutating][res], 1);
+    return result_names[res];
+}
+
 static int
 handle(struct vg_httpd_req *r, struct vg_admit *a, bool mutating)
 {
@@ -715,19 +748,7 @@ handle(struct vg_httpd_req *r, struct vg_admit *a, bool mutating)
     enum result res = R_ALLOW;
     struct pset *ps = pset_get(a);
     uint64_t gen = ps->gen;
-    if (rv.invalid) {
-        ans.allowed = false;
-        ans.code = 400;
-        ans.message = vg_fmt("vigil: invalid AdmissionReview: %s", rv.invalid);
-        res = R_INVALID;
-    } else if (!rv.checked) {
-        vg_autofree char *k = vg_escape(rv.kind, strlen(rv.kind), 100);
-        vg_autofree char *s =
-            rv.subresource ? vg_escape(rv.subresource, strlen(rv.subresource), 100) : NULL;
-        vg_admit_answer_warn(&ans, "vigil: %s%s%s is not checked for images", k, s ? "/" : "",
-                             s ? s : "");
-        res = R_WARN;
-    } else if (rv.has_object && rv.obj.ncontainers > 0) {
+    if (!precheck(&rv, &ans, &res)) {
         uint64_t tmo = timeout_ms(r);
         if (!tmo) {
             tmo = a->o.default_timeout_ms;

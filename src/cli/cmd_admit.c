@@ -2,6 +2,8 @@
  *
  * `vigil admit serve`: the Kubernetes admission webhook (docs/admit.md). Flags into
  * admit/ and httpd/ options; the webhook itself lives in admit/, the HTTP machinery in httpd/.
+ * `vigil admit check`: the webhook's /validate verdict on each object of manifest files,
+ * without a cluster (the same admit/ decision code, on the calling thread).
  */
 #include "cli.h"
 
@@ -11,11 +13,13 @@
 #include "httpd/httpd.h"
 
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char usage_text[] =
     "Usage: vigil admit serve --policy FILE... --tls-cert CERT --tls-key KEY [options]\n"
+    "       vigil admit check --policy FILE... [options] MANIFEST...  (see admit check -h)\n"
     "\n"
     "Runs the Kubernetes admission webhook: POST /validate decides AdmissionReview v1 and\n"
     "v1beta1 requests against image policies (vigil ImagePolicy, Gatekeeper constraints,\n"
@@ -62,6 +66,7 @@ enum {
     OPT_TTL,
     OPT_LOG,
     OPT_PLAIN,
+    OPT_FORMAT,
 };
 
 static void
@@ -86,6 +91,21 @@ parse_ms(const char *what, const char *s, unsigned *out)
         return vg_cli_usage("admit serve", "%s: '%s' is not a duration like 10s or 500ms", what, s);
     }
     *out = (unsigned)ms;
+    return 0;
+}
+
+static int
+parse_nomatch(const char *cmd, const char *s, enum vg_policy_nomatch *out)
+{
+    if (strcmp(s, "deny") == 0) {
+        *out = VG_POLICY_NOMATCH_DENY;
+    } else if (strcmp(s, "warn") == 0) {
+        *out = VG_POLICY_NOMATCH_WARN;
+    } else if (strcmp(s, "allow") == 0) {
+        *out = VG_POLICY_NOMATCH_ALLOW;
+    } else {
+        return vg_cli_usage(cmd, "--no-match must be deny, warn or allow");
+    }
     return 0;
 }
 
@@ -136,15 +156,7 @@ parse_args(struct serve_args *sa, int argc, char **argv)
             sa->addr = optarg;
             break;
         case OPT_NOMATCH:
-            if (strcmp(optarg, "deny") == 0) {
-                sa->ao.nomatch = VG_POLICY_NOMATCH_DENY;
-            } else if (strcmp(optarg, "warn") == 0) {
-                sa->ao.nomatch = VG_POLICY_NOMATCH_WARN;
-            } else if (strcmp(optarg, "allow") == 0) {
-                sa->ao.nomatch = VG_POLICY_NOMATCH_ALLOW;
-            } else {
-                rc = vg_cli_usage("admit serve", "--no-match must be deny, warn or allow");
-            }
+            rc = parse_nomatch("admit serve", optarg, &sa->ao.nomatch);
             break;
         case OPT_OFFLINE:
             sa->ao.offline = true;
@@ -242,6 +254,241 @@ admit_serve(int argc, char **argv)
     return code;
 }
 
+/* ---------------------------------------------------------------- admit check */
+
+static const char check_usage[] =
+    "Usage: vigil admit check --policy FILE... [options] MANIFEST...\n"
+    "\n"
+    "Prints the verdict `vigil admit serve` would give on POST /validate for every object of\n"
+    "the Kubernetes manifests (multi-document YAML or JSON; a v1 List's items too), as a\n"
+    "CREATE in the object's namespace: the same parsing of the object, the same policies and\n"
+    "the same message, so CI sees the admission decision before deploying. Pod, Deployment,\n"
+    "ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, ReplicationController and PodTemplate\n"
+    "are decided; other kinds are allowed with the webhook's warning.\n"
+    "\n"
+    "Options:\n"
+    "  -p, --policy FILE      policy file (repeatable)\n"
+    "  -n, --namespace NS     namespace of objects that name none (default: default)\n"
+    "      --format F         table (default) or json\n"
+    "      --no-match M       deny (default), warn or allow (as admit serve)\n"
+    "      --offline          never contact registries: signature, vulnerability and config\n"
+    "                         requirements are unverifiable (a deny)\n"
+    "      --db PATH          vulnerability database for vulnerability "
+    "requirements\n" VG_CLI_HELP_REGISTRY "  -h, --help             this help\n"
+    "\n"
+    "Exit status: 0 every object admitted (warnings allowed), 1 some object denied (policy or\n"
+    "invalid object), 2 usage, 3 runtime error, 6 a policy or manifest is malformed or holds\n"
+    "something vigil cannot evaluate.\n"
+    "\n"
+    "Examples:\n"
+    "  vigil admit check -p prod.yaml deploy/*.yaml\n"
+    "  kubectl kustomize overlays/prod | vigil admit check -p prod.yaml --format json /dev/stdin\n";
+
+struct check_args {
+    VG_VEC(const char *) policies;
+    VG_VEC(const char *) manifests;
+    struct vg_admit_opts ao;
+    const char *ns;
+    bool json;
+};
+
+struct check_out {
+    json_t *objects;
+    size_t total, denied, warned;
+    bool json;
+};
+
+static void
+check_print(struct check_out *out, const char *source, const struct vg_admit_review *rv,
+            const char *result, const struct vg_admit_answer *ans)
+{
+    out->total++;
+    out->denied += !ans->allowed;
+    out->warned += ans->allowed && ans->warnings.n > 0;
+    const char *verdict = !ans->allowed ? "deny" : ans->warnings.n ? "warn" : "allow";
+    if (out->json) {
+        json_t *w = json_array();
+        for (size_t i = 0; i < ans->warnings.n; i++) {
+            vg_json_append_take(w, json_string(ans->warnings.v[i]));
+        }
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:o}", "source", source, "kind",
+                      rv->kind, "namespace", rv->namespace, "name", rv->name, "verdict", verdict,
+                      "result", result, "allowed", ans->allowed, "images",
+                      (json_int_t)(rv->has_object ? rv->obj.ncontainers : 0), "warnings", w);
+        if (!ans->allowed) {
+            vg_json_set_take(o, "code", json_integer(ans->code ? ans->code : 403));
+            vg_json_set_str(o, "message", ans->message ? ans->message : "denied by vigil");
+        }
+        vg_json_set_take(o, "response", vg_admit_response(rv, ans));
+        vg_json_append_take(out->objects, o);
+        return;
+    }
+    const char *kind = *rv->kind ? rv->kind : "(no kind)";
+    const char *name = *rv->name ? rv->name : "(no name)";
+    vg_autofree char *k = vg_escape(kind, strlen(kind), 100);
+    vg_autofree char *n = vg_escape(name, strlen(name), 200);
+    vg_autofree char *ns = vg_escape(rv->namespace, strlen(rv->namespace), 100);
+    printf("%-5s  %s  %s %s/%s\n", verdict, source, k, ns, n);
+    if (!ans->allowed) {
+        const char *msg = ans->message ? ans->message : "denied by vigil";
+        vg_autofree char *m = vg_escape(msg, strlen(msg), 8192);
+        printf("       %s\n", m);
+    }
+    for (size_t i = 0; i < ans->warnings.n; i++) {
+        printf("       warning: %s\n", ans->warnings.v[i]);
+    }
+}
+
+static int
+check_object(struct vg_admit *a, const struct check_args *ca, struct check_out *out,
+             const struct vg_config_node *root, const char *file)
+{
+    /* kubectl's `kind: List` (kubectl get -o yaml) carries its objects in items */
+    const struct vg_config_node *kind =
+        vg_config_node_type(root) == VG_CONFIG_MAP ? vg_config_map_get(root, "kind") : NULL;
+    const struct vg_config_node *items =
+        vg_config_node_type(root) == VG_CONFIG_MAP ? vg_config_map_get(root, "items") : NULL;
+    const char *ks = kind && vg_config_node_type(kind) == VG_CONFIG_SCALAR
+                         ? vg_config_node_scalar(kind, NULL)
+                         : NULL;
+    if (ks && strcmp(ks, "List") == 0 && items && vg_config_node_type(items) == VG_CONFIG_SEQ) {
+        for (size_t i = 0; i < vg_config_node_len(items); i++) {
+            check_object(a, ca, out, vg_config_seq_at(items, i), file);
+        }
+        return 0;
+    }
+    struct vg_admit_review rv;
+    vg_admit_review_from_object(&rv, root, ca->ns);
+    struct vg_admit_answer ans;
+    const char *result = vg_admit_decide(a, &rv, false, &ans);
+    vg_autofree char *source = vg_fmt("%s:%u", file, vg_config_node_line(root));
+    check_print(out, source, &rv, result, &ans);
+    vg_admit_answer_dispose(&ans);
+    vg_admit_review_dispose(&rv);
+    return 0;
+}
+
+/* 0, VG_EXIT_* for a usage error, or -1 after --help. */
+static int
+check_parse_args(struct check_args *ca, int argc, char **argv)
+{
+    static const struct option opts[] = {{"policy", required_argument, NULL, 'p'},
+                                         {"namespace", required_argument, NULL, 'n'},
+                                         {"format", required_argument, NULL, OPT_FORMAT},
+                                         {"no-match", required_argument, NULL, OPT_NOMATCH},
+                                         {"offline", no_argument, NULL, OPT_OFFLINE},
+                                         {"db", required_argument, NULL, OPT_DB},
+                                         {"help", no_argument, NULL, 'h'},
+                                         VG_CLI_REGISTRY_LONGOPTS,
+                                         {NULL, 0, NULL, 0}};
+    int c, rc = 0;
+    optind = 1;
+    while (rc == 0 && (c = getopt_long(argc, argv, "p:n:h", opts, NULL)) != -1) {
+        if (vg_cli_image_opt(c, optarg, &ca->ao.open)) {
+            continue;
+        }
+        switch (c) {
+        case 'p':
+            vg_vec_push(&ca->policies, optarg);
+            break;
+        case 'n':
+            ca->ns = optarg;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "table") != 0) {
+                rc = vg_cli_usage("admit check", "--format must be table or json");
+            }
+            ca->json = strcmp(optarg, "json") == 0;
+            break;
+        case OPT_NOMATCH:
+            rc = parse_nomatch("admit check", optarg, &ca->ao.nomatch);
+            break;
+        case OPT_OFFLINE:
+            ca->ao.offline = true;
+            break;
+        case OPT_DB:
+            ca->ao.db = optarg;
+            break;
+        case 'h':
+            fputs(check_usage, stdout);
+            return -1;
+        default:
+            rc = vg_cli_usage("admit check", "unknown option");
+        }
+    }
+    for (int i = optind; rc == 0 && i < argc; i++) {
+        vg_vec_push(&ca->manifests, argv[i]);
+    }
+    if (rc == 0 && ca->policies.n == 0) {
+        rc = vg_cli_usage("admit check", "at least one --policy FILE is required");
+    }
+    if (rc == 0 && ca->manifests.n == 0) {
+        rc = vg_cli_usage("admit check", "give at least one MANIFEST file");
+    }
+    return rc;
+}
+
+static int
+admit_check(int argc, char **argv)
+{
+    struct check_args ca = {.ao = {.open = VG_OCI_OPEN_OPTS_INIT}};
+    int rc = check_parse_args(&ca, argc, argv);
+    if (rc != 0) {
+        vg_vec_dispose(&ca.policies);
+        vg_vec_dispose(&ca.manifests);
+        return rc < 0 ? VG_EXIT_OK : rc;
+    }
+    ca.ao.policies = ca.policies.v;
+    ca.ao.npolicies = ca.policies.n;
+    struct vg_err *err = NULL;
+    struct vg_admit *a = NULL;
+    struct check_out out = {.objects = json_array(), .json = ca.json};
+    int code = VG_EXIT_OK;
+    /* load-time warnings (look-alike prefixes ...) as policy check prints them */
+    if (!getenv("VG_LOG") && !getenv("VIGIL_LOG_LEVEL")) {
+        vg_log_init("warn");
+    }
+    if (vg_crypto_init(&err) < 0 || vg_admit_new(&a, &ca.ao, &err) < 0) {
+        code = vg_cli_fail(&err, "admit check");
+        goto done;
+    }
+    for (size_t i = 0; i < ca.manifests.n; i++) {
+        struct vg_config_doc *doc = NULL;
+        if (vg_config_load_file(&doc, ca.manifests.v[i], NULL, &err) < 0) {
+            code = vg_cli_fail(&err, "admit check");
+            goto done;
+        }
+        for (size_t d = 0; d < vg_config_doc_count(doc); d++) {
+            const struct vg_config_node *root = vg_config_doc_root(doc, d);
+            if (!vg_config_node_is_null(root)) { /* an empty document between two "---" */
+                check_object(a, &ca, &out, root, ca.manifests.v[i]);
+            }
+        }
+        vg_config_doc_free(doc);
+    }
+    if (ca.json) {
+        json_t *doc = json_pack("{s:b, s:I, s:I, s:o}", "allowed", out.denied == 0, "objects",
+                                (json_int_t)out.total, "denied", (json_int_t)out.denied, "results",
+                                out.objects);
+        out.objects = NULL;
+        char *text = json_dumps(doc, JSON_INDENT(2));
+        puts(text);
+        free(text);
+        json_decref(doc);
+    } else {
+        printf("%zu object(s) checked: %zu denied, %zu allowed with warnings\n", out.total,
+               out.denied, out.warned);
+    }
+    code = out.denied ? VG_EXIT_NEGATIVE : VG_EXIT_OK;
+done:
+    json_decref(out.objects);
+    vg_admit_free(a);
+    vg_vec_dispose(&ca.policies);
+    vg_vec_dispose(&ca.manifests);
+    return code;
+}
+
 int
 cmd_admit(int argc, char **argv)
 {
@@ -252,5 +499,8 @@ cmd_admit(int argc, char **argv)
     if (strcmp(argv[1], "serve") == 0) {
         return admit_serve(argc - 1, argv + 1);
     }
-    return vg_cli_usage("admit", "unknown subcommand '%s' (known: serve)", argv[1]);
+    if (strcmp(argv[1], "check") == 0) {
+        return admit_check(argc - 1, argv + 1);
+    }
+    return vg_cli_usage("admit", "unknown subcommand '%s' (known: serve, check)", argv[1]);
 }

@@ -39,7 +39,7 @@ static const struct command commands[] = {
     {"policy", cmd_policy,
      "check images against image policies (vigil, Gatekeeper, Sigstore, Kyverno)"},
     {"registry", cmd_registry, "run an OCI registry (registry serve)"},
-    {"admit", cmd_admit, "run the Kubernetes admission webhook (admit serve)"},
+    {"admit", cmd_admit, "the Kubernetes admission webhook (admit serve, admit check)"},
 };
 
 static void

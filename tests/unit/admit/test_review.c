@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "admit/admit.h"
+#include "config/config.h"
 
 static const char pod_v1[] =
     "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
@@ -204,4 +205,63 @@ Test(review, unknown_kind_and_subresources)
     cr_assert_eq(parse(&rv, del, &err), 0);
     cr_assert(rv.checked && !rv.has_object && !rv.invalid);
     vg_admit_review_dispose(&rv);
+}
+
+/* The review `vigil admit check` builds from a manifest object: a CREATE of the object's kind
+ * in its namespace (else the default given), group from apiVersion, the same image checks as
+ * a parsed request. */
+Test(review, from_object)
+{
+    static const char yaml[] = "apiVersion: apps/v1\nkind: Deployment\n"
+                               "metadata: {name: web}\n"
+                               "spec: {template: {spec: {containers: [{name: a, image: x:1}],\n"
+                               "  initContainers: [{name: b}]}}}\n"
+                               "---\n"
+                               "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\n"
+                               "spec: {containers: [{name: a, image: nginx}]}\n"
+                               "---\n"
+                               "kind: ConfigMap\n"
+                               "---\n"
+                               "metadata: {name: nokind}\n"
+                               "---\n"
+                               "- a list\n";
+    struct vg_config_doc *doc = NULL;
+    struct vg_err *err = NULL;
+    cr_assert_eq(vg_config_load_buf(&doc, "m.yaml", yaml, strlen(yaml), NULL, &err), 0);
+    cr_assert_eq(vg_config_doc_count(doc), 5);
+    struct vg_admit_review rv;
+
+    vg_admit_review_from_object(&rv, vg_config_doc_root(doc, 0), "team");
+    cr_assert_str_eq(rv.kind, "Deployment");
+    cr_assert_str_eq(rv.group, "apps");
+    cr_assert_str_eq(rv.namespace, "team");
+    cr_assert_str_eq(rv.obj.namespace, "team");
+    cr_assert_str_eq(rv.operation, "CREATE");
+    cr_assert(rv.checked && rv.has_object);
+    cr_assert_eq(rv.obj.ncontainers, 2);
+    cr_assert_not_null(rv.invalid); /* the init container has no image, as the webhook says */
+    cr_assert(strstr(rv.invalid, "spec.template.spec.initContainers[0].image"), "%s", rv.invalid);
+    vg_admit_review_dispose(&rv);
+
+    vg_admit_review_from_object(&rv, vg_config_doc_root(doc, 1), NULL);
+    cr_assert_str_eq(rv.namespace, "shop");
+    cr_assert_str_eq(rv.group, "");
+    cr_assert_null(rv.invalid);
+    cr_assert_eq(rv.obj.ncontainers, 1);
+    cr_assert_str_eq(rv.obj.containers[0].image, "nginx");
+    vg_admit_review_dispose(&rv);
+
+    vg_admit_review_from_object(&rv, vg_config_doc_root(doc, 2), NULL);
+    cr_assert(!rv.checked && !rv.has_object && !rv.invalid);
+    cr_assert_str_eq(rv.namespace, "default");
+    vg_admit_review_dispose(&rv);
+
+    vg_admit_review_from_object(&rv, vg_config_doc_root(doc, 3), NULL);
+    cr_assert_not_null(rv.invalid);
+    vg_admit_review_dispose(&rv);
+
+    vg_admit_review_from_object(&rv, vg_config_doc_root(doc, 4), NULL);
+    cr_assert_not_null(rv.invalid);
+    vg_admit_review_dispose(&rv);
+    vg_config_doc_free(doc);
 }
