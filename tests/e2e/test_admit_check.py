@@ -5,8 +5,7 @@ a v1 List's items are, other kinds get the webhook's warning, and the exit codes
 documented (0 admitted, 1 denied, 2 usage, 4 missing file, 6 malformed YAML or policy)."""
 import json
 import subprocess
-
-import pytest
+from pathlib import Path
 
 from conftest import vigil_bin
 from test_admit import POLICY, Webhook
@@ -168,3 +167,20 @@ def manifest_objects():
              "initContainers": [{"name": "i", "image": "registry.example.com/init:2"}],
              "containers": [{"name": "m", "image": f"registry.example.com/db:3@{z}"}]}}}},
     ]
+
+
+def test_bundled_demo_workloads(tmp_path):
+    """`make demo`'s admission step (scripts/demo): the bundled policy and workloads give one
+    allowed, two denied (latest + unpinned, foreign registry), one warned, one unchecked."""
+    root = Path(__file__).resolve().parents[2]
+    r = subprocess.run([vigil_bin(), "admit", "check", "--offline", "--format", "json", "-p",
+                        "examples/admission/policy.yaml", "examples/admission/workloads.yaml"],
+                       capture_output=True, text=True, cwd=root, timeout=60)
+    assert r.returncode == 1, r.stderr
+    res = json.loads(r.stdout)["results"]
+    assert [(o["kind"], o["verdict"]) for o in res] == [
+        ("Deployment", "allow"), ("CronJob", "deny"), ("Pod", "deny"), ("DaemonSet", "warn"),
+        ("ConfigMap", "warn")]
+    assert "tag 'latest' is forbidden" in res[1]["message"]
+    assert "busybox is not in a trusted registry" in res[2]["message"]
+    assert "tag 'dev-7' is forbidden" in res[3]["warnings"][0]
