@@ -53,6 +53,15 @@ adapter_check(void *ud, const struct vg_registry_authz_req *req, struct vg_regis
     return 0;
 }
 
+/* The catalog lists what the caller may pull, by the rules (for a Bearer token, its subject's
+ * rules: a token's `access` claim names only the repositories it was requested for). */
+static bool
+adapter_visible(void *ud, const char *user, const char *repo)
+{
+    struct adapter *ad = ud;
+    return (vg_auth_rules_grant(&ad->auth->cfg, user, repo) & VG_AUTH_PULL) != 0;
+}
+
 static void
 adapter_free(void *ud)
 {
@@ -76,5 +85,6 @@ vg_registry_auth_authz(struct vg_registry_authz *out, struct vg_registry_auth *a
         .check = adapter_check,
         .free = adapter_free,
         .ud = ad,
+        .visible = a->enabled ? adapter_visible : NULL,
     };
 }

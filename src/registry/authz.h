@@ -60,6 +60,11 @@ struct vg_registry_authz {
                  struct vg_registry_authz_res *res, struct vg_err **err);
     void (*free)(void *ud); /* may be NULL */
     void *ud;
+    /* May be NULL (every repository is listed). Whether `user` (who check() said acts; NULL:
+     * anonymous) may see repository `repo` in /v2/_catalog, asked once per listed repository
+     * after check() allowed the catalog itself: the catalog lists only what the caller may
+     * pull (shared/docs/registry.md §1.7). A pure decision, like check(). */
+    bool (*visible)(void *ud, const char *user, const char *repo);
 };
 
 /* The default: no authentication, every action allowed. */

@@ -334,6 +334,50 @@ vg_registry_tags_list(struct vg_httpd_req *r, struct rq *q)
     return rc;
 }
 
+#define CATALOG_SCAN_CHUNK 256u /* names read from the store per step of a filtered catalog */
+
+/* A page of the repositories the caller may see: the store is read in chunks after `last` and
+ * each name is asked about, until the page is full and one more visible name proves there is
+ * a next page (so `n`, `last` and `Link` mean the same as unfiltered, over the visible names). */
+static int
+catalog_filtered(struct rq *q, size_t want, char ***out, size_t *nout, bool *more,
+                 struct vg_err **err)
+{
+    struct vg_registry *reg = q->reg;
+    const struct vg_registry_authz *az = reg->authz;
+    VG_VEC(char *) keep = VG_VEC_INIT;
+    vg_autofree char *cursor = q->route.last ? vg_strdup(q->route.last) : NULL;
+    *more = false;
+    bool store_more = want > 0;
+    while (store_more && !*more) {
+        char **names = NULL;
+        size_t n = 0;
+        if (reg->meta->ops->catalog(reg->meta, cursor, CATALOG_SCAN_CHUNK, &names, &n, &store_more,
+                                    err) < 0) {
+            vg_strv_free(keep.v, keep.n);
+            return -1;
+        }
+        if (n) {
+            free(cursor);
+            cursor = vg_strdup(names[n - 1]); /* before the names are taken */
+        }
+        for (size_t i = 0; i < n && !*more; i++) {
+            if (!az->visible(az->ud, q->user, names[i])) {
+                continue;
+            }
+            if (keep.n == want) {
+                *more = true;
+            } else {
+                vg_vec_push(&keep, vg_steal_ptr(&names[i]));
+            }
+        }
+        vg_strv_free(names, n);
+    }
+    *out = keep.v;
+    *nout = keep.n;
+    return 0;
+}
+
 int
 vg_registry_catalog(struct vg_httpd_req *r, struct rq *q)
 {
@@ -342,11 +386,13 @@ vg_registry_catalog(struct vg_httpd_req *r, struct rq *q)
     size_t n = 0;
     bool more = false;
     struct vg_err *err = NULL;
-    if (reg->meta->ops->catalog(reg->meta, q->route.last, page_size(q), &names, &n, &more, &err) <
-        0) {
+    int rc = reg->authz->visible ? catalog_filtered(q, page_size(q), &names, &n, &more, &err)
+                                 : reg->meta->ops->catalog(reg->meta, q->route.last, page_size(q),
+                                                           &names, &n, &more, &err);
+    if (rc < 0) {
         return vg_registry_error_from(r, &err, VG_OCI_DIST_UNKNOWN, "catalog failed");
     }
-    int rc = respond_list(r, q, "repositories", names, n, more);
+    rc = respond_list(r, q, "repositories", names, n, more);
     vg_strv_free(names, n);
     return rc;
 }

@@ -45,6 +45,7 @@ struct rq {
     struct vg_registry *reg;
     struct vg_oci_dist_route route;
     bool route_ok;
+    const char *user; /* who the authorizer said acts (arena), NULL: anonymous */
     /* body-taking requests: what end() does */
     int (*finish)(struct vg_httpd_req *r, struct rq *q);
     /* uploads */

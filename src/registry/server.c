@@ -108,7 +108,7 @@ open_check(void *ud, const struct vg_registry_authz_req *req, struct vg_registry
     return 0;
 }
 
-static const struct vg_registry_authz open_authz = {"open", open_check, NULL, NULL};
+static const struct vg_registry_authz open_authz = {.name = "open", .check = open_check};
 
 const struct vg_registry_authz *
 vg_registry_authz_open(void)
@@ -168,6 +168,7 @@ authorize(struct vg_httpd_req *r, struct rq *q, const char *repo, unsigned actio
     }
     if (res.user) {
         vg_httpd_set_user(r, res.user);
+        q->user = vg_httpd_strdup(r, res.user);
     }
     int rc = 0;
     if (res.verdict == VG_REGISTRY_ALLOW) {

@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`vigil registry serve` operations with authentication on: `/v2/_catalog` lists only the
+repositories the caller may pull (with `n`/`last`/`Link` over what it may see), and the OAuth2
+`POST /token` form next to `GET /token` (docs/registry.md "Authentication and authorization").
+"""
+from __future__ import annotations
+
+import json
+import urllib.parse
+
+import pytest
+
+from registry_conformance.regclient import digest_of
+from test_registry_auth import AuthClient, basic, htpasswd_line, start, stop, token
+
+
+@pytest.fixture
+def users(tmp_path):
+    f = tmp_path / "htpasswd"
+    f.write_text("\n".join(htpasswd_line(u, f"{u}-pw") for u in ("ci", "dana", "erin")) + "\n")
+    return f
+
+
+CATALOG_RULES = """access:
+  - {repos: ["**"], users: [ci], actions: [pull, push, catalog]}
+  - {repos: ["team/a*", "bulk/r5*"], users: [dana], actions: [pull, catalog]}
+  - {repos: ["team/**"], users: [erin], actions: [pull]}
+  - {repos: ["pub/**"], anonymous: [pull]}
+"""
+
+
+def seed(c: AuthClient, repos: list[str]):
+    """Creates each repository with one single-POST blob upload (cheap: one request each)."""
+    data = b"catalog seed"
+    d = digest_of(data)
+    for repo in repos:
+        r = c.request("POST", c.with_query(f"/v2/{repo}/blobs/uploads/", digest=d), body=data,
+                      headers={"Content-Type": "application/octet-stream"})
+        assert r.status == 201, (repo, r)
+
+
+def catalog(c: AuthClient, target="/v2/_catalog"):
+    r = c.request("GET", target)
+    assert r.status == 200, r
+    link = r.header("Link")
+    nxt = None
+    if link:
+        assert link.startswith("<") and link.endswith('>; rel="next"'), link
+        nxt = link[1:link.index(">")]
+    return r.json()["repositories"], nxt
+
+
+def walk(c: AuthClient, n: int) -> list[list[str]]:
+    pages, target = [], f"/v2/_catalog?n={n}"
+    while target:
+        names, target = catalog(c, target)
+        pages.append(names)
+        assert len(pages) < 100
+    return pages
+
+
+def test_catalog_filtered_by_pull_permission(tmp_path, users):
+    reg = start(tmp_path / "srv", f"auth:\n  htpasswd: {users}\n" + CATALOG_RULES)
+    try:
+        ci = AuthClient(reg.url, basic("ci", "ci-pw"))
+        small = ["pub/x", "team/a1", "team/a2", "team/a3", "team/b1", "zz"]
+        seed(ci, small)
+        everything, nxt = catalog(ci)
+        assert everything == sorted(small) and nxt is None
+
+        dana = AuthClient(reg.url, basic("dana", "dana-pw"))
+        mine, nxt = catalog(dana)
+        assert mine == ["pub/x", "team/a1", "team/a2", "team/a3"] and nxt is None
+        # pages over the visible names: a full last page has no Link even though invisible
+        # repositories (team/b1, zz) come after it
+        assert walk(dana, 2) == [["pub/x", "team/a1"], ["team/a2", "team/a3"]]
+        assert walk(dana, 3) == [["pub/x", "team/a1", "team/a2"], ["team/a3"]]
+        names, nxt = catalog(dana, "/v2/_catalog?last=team/a1")
+        assert names == ["team/a2", "team/a3"] and nxt is None
+        names, nxt = catalog(dana, "/v2/_catalog?n=0")
+        assert names == [] and nxt is None
+
+        # pull without catalog: refused, as before; anonymous: challenged
+        r = AuthClient(reg.url, basic("erin", "erin-pw")).request("GET", "/v2/_catalog")
+        assert r.status == 403 and r.error_codes() == ["DENIED"], r
+        r = AuthClient(reg.url, None).request("GET", "/v2/_catalog")
+        assert r.status == 401, r
+
+        # more repositories than one read of the store (256 names): dana's are r500..r599
+        seed(ci, [f"bulk/r{i:03d}" for i in range(600)])
+        pages = walk(dana, 60)
+        flat = [x for p in pages for x in p]
+        assert [len(p) for p in pages] == [60, 44], " ".join(flat)
+        assert flat == sorted(["pub/x", "team/a1", "team/a2", "team/a3"] +
+                              [f"bulk/r{i}" for i in range(500, 600)]), flat
+        assert len(walk(ci, 1000)[0]) == 606
+    finally:
+        stop(reg)
+
+
+def test_catalog_filtered_with_tokens(tmp_path, users):
+    reg = start(tmp_path / "srv", f"auth:\n  htpasswd: {users}\n  token: {{service: vigil-test}}\n"
+                + CATALOG_RULES)
+    try:
+        t = token(reg, ["repository:team/a1:pull,push", "repository:team/b1:pull,push",
+                        "repository:pub/x:pull,push", "registry:catalog:*"],
+                  basic("ci", "ci-pw"))
+        ci = AuthClient(reg.url, t)
+        seed(ci, ["team/a1", "team/b1", "pub/x"])
+        assert catalog(ci)[0] == ["pub/x", "team/a1", "team/b1"]
+        # the list follows the token subject's rules, not the repositories named in its claims
+        t = token(reg, ["registry:catalog:*"], basic("dana", "dana-pw"))
+        assert catalog(AuthClient(reg.url, t)) == (["pub/x", "team/a1"], None)
+        t = token(reg, ["repository:team/a1:pull"], basic("dana", "dana-pw"))
+        r = AuthClient(reg.url, t).request("GET", "/v2/_catalog")
+        assert r.status == 401 and 'error="insufficient_scope"' in r.header("WWW-Authenticate")
+    finally:
+        stop(reg)
