@@ -13,6 +13,7 @@
 #include <getopt.h>
 
 struct vg_oci_open_opts;
+struct vg_scan_cache_limits;
 struct vg_secret;
 struct vg_crypto_password;
 
@@ -61,6 +62,8 @@ enum {
     VG_CLI_OPT_TIMEOUT,
     VG_CLI_OPT_STALL_TIMEOUT,
     VG_CLI_OPT_CACHE_DIR,
+    VG_CLI_OPT_CACHE_MAX_SIZE,
+    VG_CLI_OPT_CACHE_MAX_AGE,
 };
 #define VG_CLI_REGISTRY_LONGOPTS                                                                   \
     {"creds", required_argument, NULL, VG_CLI_OPT_CREDS},                                          \
@@ -89,14 +92,27 @@ enum {
         "stall-timeout", required_argument, NULL, VG_CLI_OPT_STALL_TIMEOUT                         \
     }
 /* --cache-dir (Trivy's name): sets $VIGIL_CACHE_DIR for the process, which vg_cache_dir()
- * reads; handled by vg_cli_timeout_opt as well. */
+ * reads; handled by vg_cli_timeout_opt as well. --cache-max-size and --cache-max-age bound the
+ * analysis cache (vg_cli_cache_opt). */
 #define VG_CLI_CACHE_LONGOPTS                                                                      \
+    {"cache-dir", required_argument, NULL, VG_CLI_OPT_CACHE_DIR},                                  \
+        {"cache-max-size", required_argument, NULL, VG_CLI_OPT_CACHE_MAX_SIZE},                    \
     {                                                                                              \
-        "cache-dir", required_argument, NULL, VG_CLI_OPT_CACHE_DIR                                 \
+        "cache-max-age", required_argument, NULL, VG_CLI_OPT_CACHE_MAX_AGE                         \
     }
 #define VG_CLI_HELP_CACHE                                                                          \
     "  --cache-dir DIR        cache directory: analysis cache, default database (default:\n"       \
-    "                         $VIGIL_CACHE_DIR, else $XDG_CACHE_HOME/vigil); see 'vigil clean'\n"
+    "                         $VIGIL_CACHE_DIR, else $XDG_CACHE_HOME/vigil); see 'vigil clean'\n"  \
+    "  --cache-max-size SIZE  bound of the analysis cache, least recently used entries go\n"       \
+    "                         first: 500MB, 2GB, a number of MB; 0: none (default 1GB)\n"          \
+    "  --cache-max-age DUR    drop analysis cache entries unused for this long, e.g. 168h;\n"      \
+    "                         0: never (default 720h, 30 days)\n"
+/* 1 when c was --cache-max-size or --cache-max-age (stored in lim), 0 for any other code, -1
+ * when the value is malformed (a usage error of `cmd`, printed: the caller exits 2). */
+int vg_cli_cache_opt(int c, const char *arg, const char *cmd, struct vg_scan_cache_limits *lim);
+/* "500MB", "2GB", "1.5GB", "300" (MB), "0": SIZE of --cache-max-size in bytes; binary units
+ * (KB = 1024 bytes, also KiB, K; MB, GB, TB likewise); VG_E_USAGE otherwise. */
+int vg_cli_parse_size(const char *s, uint64_t *bytes, struct vg_err **err);
 #define VG_CLI_DEFAULT_TIMEOUT_MS (5u * 60u * 1000u)
 #define VG_CLI_HELP_TIMEOUT                                                                        \
     "  --timeout DURATION     time limit of the whole run, e.g. 90s, 10m, 1h30m; 0: none\n"        \

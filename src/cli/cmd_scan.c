@@ -222,6 +222,13 @@ parse_args(struct args *a, int argc, char **argv)
             vg_cli_timeout_opt(c, optarg, "scan", &a->timeout_ms, &a->so.open)) {
             continue;
         }
+        int cc = vg_cli_cache_opt(c, optarg, "scan", &a->so.cache_limits);
+        if (cc != 0) {
+            if (cc < 0) {
+                return VG_EXIT_USAGE;
+            }
+            continue;
+        }
         switch (c) {
         case O_SCANNERS:
             if (parse_scanners(&a->so.scanners, optarg, false) != 0) {

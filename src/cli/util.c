@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include "oci/oci.h"
+#include "scan/scan.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -270,4 +271,73 @@ bool
 vg_cli_timed_out(const struct vg_oci_open_opts *o)
 {
     return o->deadline_ns && vg_now_ns() >= o->deadline_ns;
+}
+
+int
+vg_cli_parse_size(const char *s, uint64_t *bytes, struct vg_err **err)
+{
+    static const struct {
+        const char *unit;
+        unsigned shift;
+    } units[] = {{"", 20},    {"B", 0},   {"K", 10},   {"KB", 10}, {"KiB", 10},
+                 {"M", 20},   {"MB", 20}, {"MiB", 20}, {"G", 30},  {"GB", 30},
+                 {"GiB", 30}, {"T", 40},  {"TB", 40},  {"TiB", 40}};
+    vg_autofree char *esc = vg_escape(s, strlen(s), 64);
+    double v = 0, scale = 1;
+    bool digits = false, dot = false;
+    const char *p = s;
+    for (; (*p >= '0' && *p <= '9') || (*p == '.' && !dot); p++) {
+        if (*p == '.') {
+            dot = true;
+            continue;
+        }
+        digits = true;
+        if (dot) {
+            scale /= 10;
+            v += (*p - '0') * scale;
+        } else {
+            v = v * 10 + (*p - '0');
+        }
+        if (v > 1e15) {
+            return vg_err_set(err, VG_E_USAGE, "size \"%s\" is too large", esc);
+        }
+    }
+    for (size_t i = 0; digits && i < VG_ARRAY_LEN(units); i++) {
+        if (strcmp(p, units[i].unit) == 0) {
+            double b = v * (double)(1ull << units[i].shift);
+            if (b > 9e18) {
+                return vg_err_set(err, VG_E_USAGE, "size \"%s\" is too large", esc);
+            }
+            *bytes = (uint64_t)(b + 0.5);
+            return 0;
+        }
+    }
+    return vg_err_set(err, VG_E_USAGE, "invalid size \"%s\" (want e.g. 500MB, 2GB, 0)", esc);
+}
+
+int
+vg_cli_cache_opt(int c, const char *arg, const char *cmd, struct vg_scan_cache_limits *lim)
+{
+    if (c != VG_CLI_OPT_CACHE_MAX_SIZE && c != VG_CLI_OPT_CACHE_MAX_AGE) {
+        return 0;
+    }
+    struct vg_err *err = NULL;
+    uint64_t v = 0;
+    int rc = c == VG_CLI_OPT_CACHE_MAX_SIZE ? vg_cli_parse_size(arg, &v, &err)
+                                            : vg_cli_parse_duration(arg, &v, &err);
+    if (rc < 0) {
+        char *msg = vg_err_format(err);
+        vg_err_free(&err);
+        vg_cli_usage(cmd, "%s: %s",
+                     c == VG_CLI_OPT_CACHE_MAX_SIZE ? "--cache-max-size" : "--cache-max-age", msg);
+        free(msg);
+        return -1;
+    }
+    if (c == VG_CLI_OPT_CACHE_MAX_SIZE) {
+        lim->max_bytes = v;
+    } else {
+        /* A positive age below a second still bounds: round it up. */
+        lim->max_age_s = v ? (v + 999u) / 1000u : 0;
+    }
+    return 1;
 }

@@ -11,7 +11,9 @@
 #include "scan.h"
 #include "scan_int.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define CACHE_FORMAT    1
 #define CACHE_MAX_BYTES (512u * 1024u * 1024u)
@@ -104,6 +106,37 @@ pkg_in(struct vg_pkg *p, json_t *o)
     get_digest(o, "layer_diff_id", &p->layer_diff_id);
 }
 
+/* A hit makes its entry the most recently used one for vg_scan_cache_trim. */
+static void
+touch(const char *path)
+{
+    (void)utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW);
+}
+
+void
+vg_scan_cache_enforce(const struct vg_scan_cache_limits *lim)
+{
+    if (!lim->max_bytes && !lim->max_age_s) {
+        return;
+    }
+    vg_autofree char *dir = vg_cache_dir();
+    struct vg_scan_cache_trim_stats st;
+    struct vg_err *err = NULL;
+    if (vg_scan_cache_trim(dir, lim, vg_now_unix(), &st, &err) < 0) {
+        char *m = vg_err_format(err);
+        VG_DEBUG("scan", "analysis cache not trimmed: %s", m);
+        free(m);
+        vg_err_free(&err);
+        return;
+    }
+    if (st.removed) {
+        VG_DEBUG("scan", "analysis cache: removed %llu entr%s (%llu bytes); %llu left (%llu bytes)",
+                 (unsigned long long)st.removed, st.removed == 1 ? "y" : "ies",
+                 (unsigned long long)st.removed_bytes, (unsigned long long)st.entries,
+                 (unsigned long long)st.bytes);
+    }
+}
+
 static char *
 path_for(const char *key)
 {
@@ -190,6 +223,7 @@ vg_scan_cache_load(struct vg_scan_report *r, const char *key)
         strcmp(ver, VG_VERSION) != 0) {
         return -1;
     }
+    touch(path);
     json_t *inv = vg_json_obj(doc, "inventory");
     if (inv) {
         r->inv = vg_calloc(1, sizeof(*r->inv));
@@ -345,6 +379,7 @@ vg_scan_layer_cache_load(struct vg_scan_layer_entry *e, const char *key)
         free(lst);
         return -1;
     }
+    touch(path);
     e->listing = (struct vg_buf){lst, lstlen, lstlen, lstlen ? lstlen : 1};
     e->inv = json_incref(inv);
     e->secrets = json_incref(sec);

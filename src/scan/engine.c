@@ -812,6 +812,9 @@ scan_opened_image(struct vg_scan_report **out, struct vg_oci_image *img,
         if (rc == 0 && key) {
             vg_scan_cache_store(r, key);
         }
+        if (o->use_cache) {
+            vg_scan_cache_enforce(&o->cache_limits); /* after the walk's layer entries too */
+        }
     }
     if (rc == 0 && (sc & VG_SCANNER_CONFIG)) {
         vg_scan_config_check_image(r, img);

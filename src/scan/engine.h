@@ -135,6 +135,32 @@ struct vg_scan_report {
     bool list_all_pkgs; /* JSON: every package under its result's Packages (--list-all-pkgs) */
 };
 
+/* Bounds of the analysis cache (the scan/ and layers/ parts of the cache directory; the
+ * vulnerability database is not counted): enforced whenever a scan writes to the cache, by
+ * removing entries older than max_age_s, then the least recently used (by mtime: a cache hit
+ * touches its entry) until the rest fits in max_bytes. 0: no bound. docs/scan.md#caching. */
+struct vg_scan_cache_limits {
+    uint64_t max_bytes;
+    uint64_t max_age_s;
+};
+#define VG_SCAN_CACHE_MAX_BYTES_DEFAULT (1024ull * 1024u * 1024u) /* 1 GiB */
+#define VG_SCAN_CACHE_MAX_AGE_DEFAULT   (30ull * 24u * 3600u)     /* 30 days */
+#define VG_SCAN_CACHE_LIMITS_INIT                                                                  \
+    {                                                                                              \
+        VG_SCAN_CACHE_MAX_BYTES_DEFAULT, VG_SCAN_CACHE_MAX_AGE_DEFAULT                             \
+    }
+struct vg_scan_cache_trim_stats {
+    uint64_t entries, bytes;         /* what the cache holds after the trim */
+    uint64_t removed, removed_bytes; /* entries (and stale temporary files) removed */
+};
+/* Enforces lim on the analysis cache under cache_dir (DIR/scan, DIR/layers) as of `now` (unix
+ * seconds). Only regular files named like a finished entry (*.json) count and are removed;
+ * a temporary file of an atomic write in progress is never touched (one older than an hour,
+ * left by a crashed process, is removed). Symbolic links and other files are left alone, and
+ * an entry another process removed or replaced meanwhile is skipped. st may be NULL. */
+int vg_scan_cache_trim(const char *cache_dir, const struct vg_scan_cache_limits *lim, int64_t now,
+                       struct vg_scan_cache_trim_stats *st, struct vg_err **err);
+
 struct vg_scan_opts {
     unsigned scanners;   /* VG_SCANNER_* bits; 0 = VG_SCANNER_DEFAULT */
     const char *db_path; /* NULL: default location */
@@ -145,10 +171,12 @@ struct vg_scan_opts {
     bool use_cache; /* per-image analysis cache under $XDG_CACHE_HOME/vigil */
     bool quiet;
     unsigned jobs;
+    struct vg_scan_cache_limits cache_limits;
 };
 #define VG_SCAN_OPTS_INIT                                                                          \
     {                                                                                              \
-        0, NULL, false, NULL, VG_INVENTORY_OPTS_INIT, VG_OCI_OPEN_OPTS_INIT, true, false, 0        \
+        0, NULL, false, NULL, VG_INVENTORY_OPTS_INIT, VG_OCI_OPEN_OPTS_INIT, true, false, 0,       \
+            VG_SCAN_CACHE_LIMITS_INIT                                                              \
     }
 
 /* Scans an image (any transport of vg_oci_image_open). */

@@ -38,6 +38,9 @@ int vg_scan_cache_load(struct vg_scan_report *r, const char *key);
  * analysis; caller frees. */
 char *vg_scan_cache_key(const struct vg_digest *manifest, const struct vg_scan_opts *o);
 void vg_scan_cache_store(const struct vg_scan_report *r, const char *key);
+/* vg_scan_cache_trim of the cache directory with lim, after entries were written (failures
+ * are only logged: the cache is an optimisation). */
+void vg_scan_cache_enforce(const struct vg_scan_cache_limits *lim);
 /* Per-layer analysis cache, keyed by layer diffID and the options (see cache.c). */
 struct vg_scan_layer_entry {
     struct vg_buf listing;    /* validated (vg_layers_listing_valid) */
