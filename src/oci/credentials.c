@@ -621,16 +621,13 @@ answer_fields(json_t *j, json_t **user, json_t **secret, struct vg_err **err)
     return 0;
 }
 
-/* {"ServerURL","Username","Secret"}. Username "<token>" makes Secret an identity token. An
- * answer with neither is treated as "not found". Secrets never go into messages. */
-static int
-helper_answer_parse(struct vg_oci_remote_creds *out, bool *found, const struct vg_buf *b,
-                    struct vg_err **err)
+int
+vg_oci_remote_creds_from_helper_answer(struct vg_oci_remote_creds *out, bool *found,
+                                       const void *data, size_t len, struct vg_err **err)
 {
     vg_autojson json_t *j = NULL;
     vg_autoerr struct vg_err *perr = NULL;
-    if (vg_json_parse(&j, b->data, b->len, HELPER_OUT_MAX, "answer", &perr) < 0 ||
-        !json_is_object(j)) {
+    if (vg_json_parse(&j, data, len, HELPER_OUT_MAX, "answer", &perr) < 0 || !json_is_object(j)) {
         return vg_err_set(err, VG_E_PARSE, "answer is not a JSON object");
     }
     json_t *user = NULL, *secret = NULL;
@@ -697,7 +694,7 @@ helper_get(struct vg_oci_remote_creds *out, bool *found, const char *name, const
             rc = helper_status_error(&p, &b, &eb, err);
         }
     } else if (rc == 0) {
-        rc = helper_answer_parse(out, found, &b, err);
+        rc = vg_oci_remote_creds_from_helper_answer(out, found, b.data, b.len, err);
     }
     if (b.data) {
         explicit_bzero(b.data, b.cap);

@@ -389,11 +389,12 @@ vg_oci_remote_blob_get(struct vg_oci_remote_client *c, const struct vg_digest *d
 
 /* ---------------------------------------------------------------- tags */
 
-static int
-tags_page(const struct vg_http_resp *resp, char ***tags, size_t *n, struct vg_err **err)
+int
+vg_oci_remote_tags_page_parse(const void *body, size_t len, char ***tags, size_t *n,
+                              struct vg_err **err)
 {
     vg_autojson json_t *j = NULL;
-    if (vg_json_parse(&j, resp->body.data, resp->body.len, TAGS_PAGE_BYTES, "tag list", err) < 0) {
+    if (vg_json_parse(&j, body, len, TAGS_PAGE_BYTES, "tag list", err) < 0) {
         return -1;
     }
     json_t *arr = vg_json_arr(j, "tags");
@@ -412,14 +413,12 @@ tags_page(const struct vg_http_resp *resp, char ***tags, size_t *n, struct vg_er
     return 0;
 }
 
-/* The absolute URL of the page after resp (Link rel="next", resolved against cur), or *out =
- * NULL on the last page. A link leaving cur's origin is refused (VG_E_NET). */
-static int
-page_next(const char *cur, const struct vg_http_resp *resp, char **out, const char *what,
-          struct vg_err **err)
+int
+vg_oci_remote_page_next(const char *cur, const char *link, char **out, const char *what,
+                        struct vg_err **err)
 {
     *out = NULL;
-    vg_autofree char *next = vg_http_link_next(vg_http_resp_header(resp, "Link"));
+    vg_autofree char *next = vg_http_link_next(link);
     if (!next) {
         return 0;
     }
@@ -457,11 +456,11 @@ vg_oci_remote_tags_list(struct vg_oci_remote_client *c, char ***tags, size_t *nt
         if (resp.status != 200) {
             rc = vg_oci_remote_status_error(c, what, resp.status, &resp.body, err);
         } else {
-            rc = tags_page(&resp, &v, &n, err);
+            rc = vg_oci_remote_tags_page_parse(resp.body.data, resp.body.len, &v, &n, err);
         }
         char *next = NULL;
         if (rc == 0) {
-            rc = page_next(url, &resp, &next, what, err);
+            rc = vg_oci_remote_page_next(url, vg_http_resp_header(&resp, "Link"), &next, what, err);
         }
         vg_http_resp_dispose(&resp);
         free(url);
@@ -538,7 +537,7 @@ referrers_collect(struct vg_oci_remote_client *c, const char *url, struct vg_htt
                   const char *what, struct vg_buf *out, struct vg_err **err)
 {
     char *next = NULL;
-    if (page_next(url, resp, &next, what, err) < 0) {
+    if (vg_oci_remote_page_next(url, vg_http_resp_header(resp, "Link"), &next, what, err) < 0) {
         return -1;
     }
     if (!next) {
@@ -568,7 +567,7 @@ referrers_collect(struct vg_oci_remote_client *c, const char *url, struct vg_htt
              : total > max   ? vg_err_set(err, VG_E_LIMIT, "%s: pages exceed %zu bytes", what, max)
                              : vg_oci_index_append_json(&all, r.body.data, r.body.len, what, err);
         if (rc == 0) {
-            rc = page_next(cur, &r, &next, what, err);
+            rc = vg_oci_remote_page_next(cur, vg_http_resp_header(&r, "Link"), &next, what, err);
         }
         vg_http_resp_dispose(&r);
     }

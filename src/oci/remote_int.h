@@ -101,4 +101,25 @@ void vg_oci_remote_pool_token_drop(struct vg_oci_remote_pool *p, const char *reg
 int vg_oci_remote_auth_choose(struct vg_oci_remote_client *c, const char *const *values, size_t n,
                               struct vg_err **err);
 
+/* A credential helper's answer on stdout (`docker-credential-<name> get`), untrusted bytes:
+ * {"ServerURL","Username","Secret"} (field names matched without regard to case, as Go's
+ * decoder does; a name given twice is refused), at most 64 KiB. Username "<token>" makes Secret
+ * an identity token; an answer with neither leaves *found false. VG_E_PARSE for anything else
+ * (not an object, non-string fields, control characters, a Secret without a Username); secrets
+ * never go into messages. out must be zeroed; the parsed tree is wiped before it is freed. */
+VG_NODISCARD int vg_oci_remote_creds_from_helper_answer(struct vg_oci_remote_creds *out,
+                                                        bool *found, const void *data, size_t len,
+                                                        struct vg_err **err);
+
+/* One page of a tag list ({"name":…,"tags":[…]}, at most 4 MiB): appends its tags to
+ * *tags / *n (vg_strv_free). VG_E_PARSE for malformed JSON or a non-string entry, VG_E_LIMIT past
+ * VG_OCI_REMOTE_TAGS_MAX tags in all. */
+VG_NODISCARD int vg_oci_remote_tags_page_parse(const void *body, size_t len, char ***tags,
+                                               size_t *n, struct vg_err **err);
+/* The absolute URL of the page after cur from a response's Link header (rel="next", resolved
+ * against cur; link may be NULL), or *out = NULL on the last page. A link leaving cur's origin
+ * is refused (VG_E_NET), a malformed one is an error naming `what`. */
+VG_NODISCARD int vg_oci_remote_page_next(const char *cur, const char *link, char **out,
+                                         const char *what, struct vg_err **err);
+
 #endif
