@@ -76,23 +76,63 @@ current_year(void)
     return tm.tm_year + 1900 > 9999 ? 9999 : tm.tm_year + 1900;
 }
 
+json_t *
+vg_vulndb_update_state_parse(const void *data, size_t len, const char *what)
+{
+    json_t *j = NULL;
+    struct vg_err *e = NULL;
+    if (vg_json_parse(&j, data, len, VG_LIMIT_SMALL_JSON_BYTES, what, &e) < 0 ||
+        !json_is_object(j)) {
+        vg_autofree char *m = e ? vg_err_format(e) : vg_fmt("%s: not a JSON object", what);
+        VG_DEBUG("vulndb", "%s (starting from no validators)", m);
+        json_decref(j);
+        j = json_object();
+    }
+    vg_err_free(&e);
+    return j;
+}
+
+/* A validator we may send back in a request header: a string without control characters. */
+static const char *
+validator(const json_t *entry, const char *key)
+{
+    const json_t *v = json_object_get(entry, key);
+    if (!json_is_string(v)) {
+        return NULL;
+    }
+    const unsigned char *s = (const unsigned char *)json_string_value(v);
+    size_t len = json_string_length(v);
+    if (len == 0 || len > VG_VULNDB_VALIDATOR_MAX) {
+        return NULL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < 0x20 || s[i] == 0x7f) {
+            return NULL;
+        }
+    }
+    return (const char *)s;
+}
+
+void
+vg_vulndb_update_state_validators(const json_t *state, const char *name, const char **etag,
+                                  const char **last_modified)
+{
+    const json_t *entry = vg_json_obj(state, name);
+    *etag = entry ? validator(entry, "etag") : NULL;
+    *last_modified = entry ? validator(entry, "last_modified") : NULL;
+}
+
 static void
 load_state(json_t **out, const char *path)
 {
     vg_autobuf struct vg_buf b = VG_BUF_INIT(VG_LIMIT_SMALL_JSON_BYTES);
     struct vg_err *e = NULL;
-    *out = NULL;
     if (vg_file_read(&b, path, VG_LIMIT_SMALL_JSON_BYTES, &e) == 0) {
-        if (vg_json_parse(out, b.data, b.len, VG_LIMIT_SMALL_JSON_BYTES, path, &e) < 0 ||
-            !json_is_object(*out)) {
-            json_decref(*out);
-            *out = NULL;
-        }
+        *out = vg_vulndb_update_state_parse(b.data, b.len, path);
+    } else {
+        *out = json_object(); /* a missing or unreadable state only costs a full download */
     }
-    vg_err_free(&e); /* a missing or damaged state only costs a full download */
-    if (!*out) {
-        *out = json_object();
-    }
+    vg_err_free(&e);
 }
 
 struct progress_ctx {
@@ -117,10 +157,10 @@ static int
 fetch_one(struct vg_http_client *c, struct eco_state *es, json_t *state, bool allow_missing,
           bool quiet, struct vg_vulndb_update_stats *st, struct vg_err **err)
 {
-    json_t *prev = vg_json_obj(state, es->name);
-    bool have = vg_path_exists(es->zip);
-    const char *etag = have ? vg_json_str(prev, "etag") : NULL;
-    const char *lm = have ? vg_json_str(prev, "last_modified") : NULL;
+    const char *etag = NULL, *lm = NULL;
+    if (vg_path_exists(es->zip)) {
+        vg_vulndb_update_state_validators(state, es->name, &etag, &lm);
+    }
     struct vg_http_download_result res = {0};
     vg_autofree char *label = es->nvd ? vg_strdup(es->name) : vg_fmt("%s/all.zip", es->name);
     struct progress_ctx pc = {.quiet = quiet, .label = label};

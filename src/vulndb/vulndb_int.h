@@ -161,4 +161,17 @@ extern const char *const vg_vulndb_schema[];
 extern const size_t vg_vulndb_schema_len;
 extern const char vg_vulndb_index_sql[];
 
+/* `db update`'s <cache>/state.json: {"<source>": {"url","etag","last_modified"}, ...}, the
+ * validators of the cached archives. Untrusted bytes (at most VG_LIMIT_SMALL_JSON_BYTES): anything
+ * that is not a JSON object yields an empty object (a damaged state only costs a full download),
+ * never NULL; `what` names it in the debug log. */
+json_t *vg_vulndb_update_state_parse(const void *data, size_t len, const char *what);
+/* The longest validator (ETag, Last-Modified) remembered. */
+#define VG_VULNDB_VALIDATOR_MAX 1024u
+/* The validators remembered for source `name`, pointing into state: strings of 1 to
+ * VG_VULNDB_VALIDATOR_MAX bytes without control characters (they go back into request headers),
+ * else NULL. */
+void vg_vulndb_update_state_validators(const json_t *state, const char *name, const char **etag,
+                                       const char **last_modified);
+
 #endif
