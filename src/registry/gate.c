@@ -318,10 +318,43 @@ severity_reason(const struct vg_registry_gate *g, const struct vg_registry_gate_
     return vg_buf_take(&b, NULL);
 }
 
+/* require-signature with a per-gate verdict: unsigned, unknown key, bad signature, threshold. */
 static char *
-gate_deny_reason(const struct vg_registry_gate *g, const struct vg_registry_gate_facts *f)
+sig_reason(const struct vg_registry_gate_sigfact *sf)
 {
-    if (g->require_signature && !(f->sig == VG_GATE_SIG_VERIFIED && has_key(g, f->sig_key))) {
+    vg_autofree char *d =
+        sf->detail && *sf->detail ? vg_escape(sf->detail, strlen(sf->detail), 256) : NULL;
+    const char *why;
+    switch (sf->sig) {
+    case VG_GATE_SIG_VERIFIED:
+        return NULL;
+    case VG_GATE_SIG_UNKNOWN_KEY:
+        why = "signed by an unknown key: no signature verifies with the configured keys";
+        break;
+    case VG_GATE_SIG_INVALID:
+        why = "bad signature: a signature does not hold for this image";
+        break;
+    case VG_GATE_SIG_THRESHOLD:
+        why = "too few of the configured keys signed";
+        break;
+    default:
+        why = "unsigned: no cosign signature of this image in the registry";
+        break;
+    }
+    return d ? vg_fmt("require-signature: %s (%s)", why, d) : vg_fmt("require-signature: %s", why);
+}
+
+static char *
+gate_deny_reason(const struct vg_registry_gate *g, const struct vg_registry_gate_facts *f,
+                 size_t idx)
+{
+    if (g->require_signature && f->sigs) {
+        char *r = sig_reason(&f->sigs[idx]);
+        if (r) {
+            return r;
+        }
+    } else if (g->require_signature &&
+               !(f->sig == VG_GATE_SIG_VERIFIED && has_key(g, f->sig_key))) {
         const char *why = f->sig == VG_GATE_SIG_NONE      ? "no signature"
                           : f->sig == VG_GATE_SIG_INVALID ? "no signature verifies"
                                                           : "no signature by this gate's keys";
@@ -358,7 +391,7 @@ vg_registry_gates_eval(const struct vg_registry_gate *gates, size_t n,
         if (!vg_registry_gate_applies(&gates[i], facts->repo)) {
             continue;
         }
-        char *reason = gate_deny_reason(&gates[i], facts);
+        char *reason = gate_deny_reason(&gates[i], facts, i);
         if (reason) {
             out->deny = true;
             out->reason = reason;

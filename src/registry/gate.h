@@ -68,6 +68,17 @@ enum vg_registry_gate_sig {
     VG_GATE_SIG_NONE,          /* no signature found */
     VG_GATE_SIG_INVALID,       /* signatures found, none verifies with the gate's keys */
     VG_GATE_SIG_VERIFIED,
+    VG_GATE_SIG_UNKNOWN_KEY, /* signatures found, no configured key verifies any of them */
+    VG_GATE_SIG_THRESHOLD,   /* verified, but by fewer distinct keys than the threshold */
+};
+
+/* The signature verdict for one gate's require-signature policy (its keys, threshold,
+ * annotations). sig INVALID means a bad signature: a configured key verifies it but it does
+ * not hold for this image (another digest, a required annotation missing), or its content is
+ * malformed. */
+struct vg_registry_gate_sigfact {
+    enum vg_registry_gate_sig sig;
+    const char *detail; /* the verifier's reason, or NULL */
 };
 enum vg_registry_gate_scan {
     VG_GATE_SCAN_NONE = 0, /* never queued (scanning off, or pushed before it was on) */
@@ -100,6 +111,9 @@ struct vg_registry_gate_facts {
     enum vg_registry_gate_scan scan;
     const struct vg_registry_gate_finding *findings; /* meaningful when scan is DONE */
     size_t nfindings;
+    /* Per-gate verdicts ([n] of vg_registry_gates_eval, indexed like the gates), each for that
+     * gate's own policy; when set, sig, sig_detail and sig_key above are not used. */
+    const struct vg_registry_gate_sigfact *sigs;
 };
 
 struct vg_registry_gate_decision {

@@ -88,6 +88,7 @@ vg_registry_manifest_delete(struct vg_httpd_req *r, struct rq *q)
         return vg_registry_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN,
                                       "manifest delete failed");
     }
+    vg_registry_supply_deleted(q);
     VG_EVENT(VG_LOG_INFO, "registry", q->route.by_digest ? "manifest deleted" : "tag deleted",
              VG_KV_STR("repo", q->route.name), VG_KV_STR("reference", q->route.reference));
     return vg_registry_respond_empty(r, 202);

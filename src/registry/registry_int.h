@@ -33,6 +33,7 @@ struct vg_registry {
     _Atomic uint64_t last_sweep_ms;          /* monotonic time of the last expiry sweep */
     const struct vg_registry_supply *supply; /* borrowed; NULL: no scans, no gates */
     struct vg_registry_scanq *scanq;         /* scan-on-push workers, or NULL */
+    struct vg_registry_sigcache *sigcache;   /* require-signature verdicts, or NULL */
     pthread_mutex_t busy_lock;               /* guards busy and hashes */
     VG_VEC(char *) busy;                     /* upload sessions a request is writing to */
     /* Running sha256 of sessions written from offset 0 so far, so the closing PUT of a
@@ -79,6 +80,11 @@ int vg_registry_respond_empty(struct vg_httpd_req *r, unsigned status);
 int vg_registry_authorize_pull(struct vg_httpd_req *r, struct rq *q, const char *repo,
                                bool *allowed);
 
+/* Whether the request's principal may push to repo, without answering anything; always false
+ * when the registry is open (no authentication configured). Pull gates exempt publishers. */
+int vg_registry_authorize_push_quiet(struct vg_httpd_req *r, struct rq *q, const char *repo,
+                                     bool *allowed);
+
 /* blobs.c */
 int vg_registry_blob_get(struct vg_httpd_req *r, struct rq *q);
 int vg_registry_blob_delete(struct vg_httpd_req *r, struct rq *q);
@@ -109,6 +115,8 @@ void vg_registry_supply_free(struct vg_registry *reg);
 /* After a manifest is stored: queue it (or an index's image children) for scanning. */
 void vg_registry_supply_pushed(struct rq *q, const struct vg_registry_manifest_info *mi,
                                const struct vg_digest *d);
+/* After a manifest or tag was deleted (cached signature verdicts may be stale). */
+void vg_registry_supply_deleted(struct rq *q);
 /* Before a manifest is served: *denied when a gate refused (403 already answered). */
 int vg_registry_supply_gate(struct vg_httpd_req *r, struct rq *q, const struct vg_digest *d,
                             const struct vg_registry_manifest_rec *rec, bool *denied);

@@ -77,6 +77,12 @@ p_close(void *stream)
     free(ps);
 }
 
+struct vg_oci_blob_provider
+vg_registry_storage_provider(struct vg_registry_storage *s)
+{
+    return (struct vg_oci_blob_provider){s, p_open, p_read, p_close};
+}
+
 /* ---------------------------------------------------------------- workers */
 
 static void
@@ -113,7 +119,7 @@ scan_one(struct vg_registry_scanq *q, const struct job *j)
     } else {
         vg_err_free(&err);
     }
-    struct vg_oci_blob_provider p = {q->o.storage, p_open, p_read, p_close};
+    struct vg_oci_blob_provider p = vg_registry_storage_provider(q->o.storage);
     struct vg_scan_opts so = VG_SCAN_OPTS_INIT;
     so.scanners = q->o.scanners;
     so.db_path = q->db_path;

@@ -18,6 +18,7 @@
 #define VG_REGISTRY_SCANQ_H
 
 #include "registry/meta.h"
+#include "oci/oci.h"
 #include "registry/storage.h"
 
 struct vg_registry_scanq;
@@ -30,6 +31,10 @@ struct vg_registry_scanq_opts {
     unsigned workers;                    /* 0: 1 */
     size_t max_queued;                   /* 0: 1024; a push beyond it is recorded "failed" */
 };
+
+/* oci/'s blob provider over the registry's storage (manifests and blobs by digest); the
+ * storage must outlive every use. */
+struct vg_oci_blob_provider vg_registry_storage_provider(struct vg_registry_storage *s);
 
 VG_NODISCARD int vg_registry_scanq_new(struct vg_registry_scanq **out,
                                        const struct vg_registry_scanq_opts *opts,

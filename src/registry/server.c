@@ -404,6 +404,18 @@ vg_registry_authorize_pull(struct vg_httpd_req *r, struct rq *q, const char *rep
     return authorize(r, q, repo, VG_REGISTRY_PULL, NULL, false, allowed);
 }
 
+int
+vg_registry_authorize_push_quiet(struct vg_httpd_req *r, struct rq *q, const char *repo,
+                                 bool *allowed)
+{
+    const char *mode = q->reg->authz->name;
+    if (q->reg->authz == &open_authz || !mode || strcmp(mode, "open") == 0) {
+        *allowed = false; /* an open registry has no publishers apart from consumers */
+        return 0;
+    }
+    return authorize(r, q, repo, VG_REGISTRY_PUSH, NULL, false, allowed);
+}
+
 /* ---------------------------------------------------------------- lifecycle */
 
 int

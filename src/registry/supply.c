@@ -10,6 +10,7 @@
 
 #include "registry/registry_int.h"
 #include "registry/scanq.h"
+#include "registry/sigcheck_int.h"
 
 /* ---------------------------------------------------------------- configuration */
 
@@ -34,7 +35,8 @@ str_list(const struct vg_config_node *n, const char *what, char ***out, size_t *
 }
 
 static int
-gate_parse(struct vg_registry_gate *g, const struct vg_config_node *n, struct vg_err **err)
+gate_parse(struct vg_registry_gate *g, struct vg_registry_sigpolicy *sp,
+           const struct vg_config_node *n, struct vg_err **err)
 {
     static const char *const keys[] = {"repos", "require-signature", "max-severity", "fixed-only",
                                        "require-scan"};
@@ -54,19 +56,18 @@ gate_parse(struct vg_registry_gate *g, const struct vg_config_node *n, struct vg
         return -1;
     }
     const struct vg_config_node *sig = vg_config_map_get(n, "require-signature");
-    if (sig && !vg_config_node_is_null(sig)) {
-        return vg_config_err(err, sig, VG_E_UNSUPPORTED,
-                             "'require-signature' is not supported by this build yet (signature "
-                             "verification against the registry's own storage is not wired)");
+    if (sig && !vg_config_node_is_null(sig) && vg_registry_gate_sig_parse(g, sp, sig, err) < 0) {
+        return -1;
     }
     if (sev) {
         if (vg_registry_gate_severity_parse(&g->max_severity, sev, err) < 0) {
             return vg_err_wrap(err, "%s", vg_config_node_file(n));
         }
     }
-    if (g->max_severity == VG_SEV_UNKNOWN && !g->require_scan) {
+    if (g->max_severity == VG_SEV_UNKNOWN && !g->require_scan && !g->require_signature) {
         return vg_config_err(err, n, VG_E_PARSE,
-                             "gate enforces nothing (set max-severity or require-scan)");
+                             "gate enforces nothing (set require-signature, max-severity or "
+                             "require-scan)");
     }
     return 0;
 }
@@ -95,9 +96,11 @@ vg_registry_supply_parse(struct vg_registry_supply *out, const struct vg_config_
         }
         size_t n = vg_config_node_len(gates);
         out->gates = vg_calloc(n ? n : 1, sizeof(*out->gates));
+        out->sigpolicies = vg_calloc(n ? n : 1, sizeof(*out->sigpolicies));
         for (size_t i = 0; i < n; i++) {
             out->ngates++;
-            if (gate_parse(&out->gates[i], vg_config_seq_at(gates, i), err) < 0) {
+            if (gate_parse(&out->gates[i], &out->sigpolicies[i], vg_config_seq_at(gates, i), err) <
+                0) {
                 vg_registry_supply_dispose(out);
                 return -1;
             }
@@ -110,6 +113,10 @@ void
 vg_registry_supply_dispose(struct vg_registry_supply *s)
 {
     free(s->scan_db);
+    for (size_t i = 0; s->sigpolicies && i < s->ngates; i++) {
+        vg_registry_sigpolicy_dispose(&s->sigpolicies[i]);
+    }
+    free(s->sigpolicies);
     vg_registry_gates_free(s->gates, s->ngates);
     memset(s, 0, sizeof(*s));
 }
@@ -121,6 +128,11 @@ vg_registry_supply_new(struct vg_registry *reg, const struct vg_registry_supply 
                        struct vg_err **err)
 {
     reg->supply = s;
+    for (size_t i = 0; s && i < s->ngates && !reg->sigcache; i++) {
+        if (s->gates[i].require_signature) {
+            reg->sigcache = vg_registry_sigcache_new();
+        }
+    }
     if (!s || !s->scan_on_push) {
         return 0;
     }
@@ -139,6 +151,8 @@ vg_registry_supply_free(struct vg_registry *reg)
 {
     vg_registry_scanq_free(reg->scanq);
     reg->scanq = NULL;
+    vg_registry_sigcache_free(reg->sigcache);
+    reg->sigcache = NULL;
 }
 
 /* ---------------------------------------------------------------- push */
@@ -167,6 +181,7 @@ vg_registry_supply_pushed(struct rq *q, const struct vg_registry_manifest_info *
                           const struct vg_digest *d)
 {
     struct vg_registry *reg = q->reg;
+    vg_registry_sigcache_pushed(reg->sigcache, mi->has_subject, &mi->subject, q->tags, q->ntags);
     if (!reg->scanq || mi->has_subject) {
         return;
     }
@@ -197,7 +212,52 @@ vg_registry_supply_pushed(struct rq *q, const struct vg_registry_manifest_info *
     }
 }
 
+void
+vg_registry_supply_deleted(struct rq *q)
+{
+    /* the deleted manifest may have been a signature of any image: forget every verdict */
+    vg_registry_sigcache_invalidate(q->reg->sigcache, NULL);
+}
+
 /* ---------------------------------------------------------------- pull gate */
+
+/* The require-signature verdict of every applicable gate that has one ([ngates], owned). */
+static int
+gate_signatures(struct rq *q, const struct vg_digest *d, struct vg_registry_gate_sigfact **out,
+                struct vg_err **err)
+{
+    struct vg_registry *reg = q->reg;
+    const struct vg_registry_supply *s = reg->supply;
+    struct vg_registry_sigcheck sc = {reg->storage, reg->meta, reg->sigcache};
+    struct vg_registry_gate_sigfact *v = vg_calloc(s->ngates, sizeof(*v));
+    for (size_t i = 0; i < s->ngates; i++) {
+        const struct vg_registry_gate *g = &s->gates[i];
+        if (!g->require_signature || !vg_registry_gate_applies(g, q->route.name)) {
+            continue;
+        }
+        char *detail = NULL;
+        if (vg_registry_sigcheck_run(&sc, &s->sigpolicies[i], i, q->route.name, d, &v[i].sig,
+                                     &detail, err) < 0) {
+            for (size_t j = 0; j < i; j++) {
+                free((char *)(uintptr_t)v[j].detail);
+            }
+            free(v);
+            return -1;
+        }
+        v[i].detail = detail;
+    }
+    *out = v;
+    return 0;
+}
+
+static void
+sigfacts_free(struct vg_registry_gate_sigfact *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free((char *)(uintptr_t)v[i].detail);
+    }
+    free(v);
+}
 
 static enum vg_registry_gate_scan
 scan_state(const char *status)
@@ -235,6 +295,11 @@ vg_registry_supply_gate(struct vg_httpd_req *r, struct rq *q, const struct vg_di
     size_t nkeys = 0;
     vg_registry_gates_needs(gates, ngates, q->route.name, &need_sig, &need_scan, &keys, &nkeys);
     free(keys);
+    bool publisher = false;
+    if ((need_sig || need_scan) &&
+        (vg_registry_authorize_push_quiet(r, q, q->route.name, &publisher) < 0 || publisher)) {
+        return 0; /* who may push may replace the content anyway; signing reads the manifest */
+    }
     struct vg_registry_gate_facts f = {
         .repo = q->route.name,
         .is_artifact = !image_config_type(rec->artifact_type) ||
@@ -246,9 +311,19 @@ vg_registry_supply_gate(struct vg_httpd_req *r, struct rq *q, const struct vg_di
     struct vg_registry_gate_finding *findings = NULL;
     size_t nfindings = 0;
     struct vg_err *err = NULL;
+    struct vg_registry_gate_sigfact *sigs = NULL;
+    if (need_sig && !f.is_artifact) {
+        if (gate_signatures(q, d, &sigs, &err) < 0) {
+            *denied = true; /* answered */
+            return vg_registry_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN,
+                                          "signature verification");
+        }
+        f.sigs = sigs;
+    }
     if (need_scan && !f.is_artifact) {
         if (reg->meta->ops->scan_get(reg->meta, d, &sr, &err) < 0) {
             if (vg_err_code(err) != VG_E_NOTFOUND) {
+                sigfacts_free(sigs, ngates);
                 *denied = true; /* answered */
                 return vg_registry_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN, "scan lookup");
             }
@@ -259,6 +334,7 @@ vg_registry_supply_gate(struct vg_httpd_req *r, struct rq *q, const struct vg_di
             vg_registry_gate_findings_parse(&findings, &nfindings, sr.report, strlen(sr.report),
                                             &err) < 0) {
             vg_registry_scan_rec_dispose(&sr);
+            sigfacts_free(sigs, ngates);
             *denied = true; /* answered */
             return vg_registry_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN,
                                           "stored scan result");
@@ -278,6 +354,7 @@ vg_registry_supply_gate(struct vg_httpd_req *r, struct rq *q, const struct vg_di
     vg_registry_gate_decision_dispose(&dec);
     vg_registry_gate_findings_free(findings, nfindings);
     vg_registry_scan_rec_dispose(&sr);
+    sigfacts_free(sigs, ngates);
     return rc;
 }
 

@@ -4,16 +4,30 @@
  * serve --config` (docs/registry.md, "Scan-on-push" and "Pull gates"):
  *
  *     scan:  {db: FILE, on-push: true, workers: 2}
- *     gates: [{repos: [GLOB, ...], max-severity: HIGH, fixed-only: false, require-scan: true}]
+ *     gates: [{repos: [GLOB, ...], require-signature: {keys: [cosign.pub]}, max-severity: HIGH,
+ *              fixed-only: false, require-scan: true}]
  *
- * require-signature is refused at load for now (the verifier against the registry's own
- * storage is not wired yet): a gate that cannot be enforced must not look enforced.
+ * A gate's require-signature: {keys: [FILE or inline PEM], threshold: N, annotations: {k: v}}
+ * is loaded here (registry/sigcheck_int.h verifies against the registry's own storage).
  */
 #ifndef VG_REGISTRY_SUPPLY_H
 #define VG_REGISTRY_SUPPLY_H
 
 #include "config/config.h"
 #include "registry/gate.h"
+
+struct vg_sign_keyset;
+struct vg_sign_kv;
+
+/* A gate's require-signature policy as loaded: the keys (files or inline PEM; their labels are
+ * the gate's `keys`), distinct keys that must each verify, annotations every accepted
+ * signature must carry. */
+struct vg_registry_sigpolicy {
+    struct vg_sign_keyset *keyset; /* owned; NULL when the gate has no require-signature */
+    size_t threshold;
+    struct vg_sign_kv *annotations; /* key and value strings owned */
+    size_t nannotations;
+};
 
 struct vg_registry_supply {
     char *scan_db; /* vulnerability DB; NULL: the default location; owned */
@@ -22,6 +36,7 @@ struct vg_registry_supply {
     unsigned scanners;              /* VG_SCANNER_* bits; 0: vigil scan's default */
     struct vg_registry_gate *gates; /* owned */
     size_t ngates;
+    struct vg_registry_sigpolicy *sigpolicies; /* [ngates], owned */
 };
 
 /* Parses the `scan` mapping and the `gates` sequence (either may be NULL). Errors are

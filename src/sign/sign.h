@@ -492,6 +492,16 @@ struct vg_sign_check_item {
                            * verified */
     size_t keys_ok;       /* keys this item verified with */
     struct vg_err *error; /* why it did not verify (the first key's reason) */
+    /* vg_sign_store_verify only: for an item that did not verify, whether a configured key
+     * verifies its signature or its content is malformed or altered (VG_SIGN_FAILURE_BAD: the
+     * claims do not hold for this image, the payload does not match its digest, unparseable),
+     * or no configured key verifies it (VG_SIGN_FAILURE_KEY: signed by another key; an ECDSA
+     * signature whose signed bytes were altered cannot be told apart from that). */
+    enum vg_sign_failure {
+        VG_SIGN_FAILURE_NONE = 0,
+        VG_SIGN_FAILURE_KEY,
+        VG_SIGN_FAILURE_BAD,
+    } failure;
 };
 
 struct vg_sign_check_result {
@@ -511,6 +521,33 @@ void vg_sign_check_result_dispose(struct vg_sign_check_result *r);
 VG_NODISCARD int vg_sign_target_verify(const struct vg_sign_target *t,
                                        const struct vg_sign_check_opts *o,
                                        struct vg_sign_check_result *res, struct vg_err **err);
+
+/* Signatures of an image kept by a store the caller owns (the registry's own storage and
+ * metadata) instead of a remote registry: nothing goes over HTTP. Every manifest and blob is
+ * read through `blobs` and checked against its digest here, bounded like the remote path. */
+struct vg_sign_store {
+    void *ud;
+    /* The manifest digest `tag` names in the repository holding the signatures; VG_E_NOTFOUND
+     * when there is no such tag. */
+    int (*tag_resolve)(void *ud, const char *tag, struct vg_digest *out, struct vg_err **err);
+    /* Digests of the manifests whose subject is `image` that may carry signatures (the caller
+     * may pre-filter by artifact type), in a stable order; *out allocated, freed by the caller. */
+    int (*referrers)(void *ud, const struct vg_digest *image, struct vg_digest **out, size_t *n,
+                     struct vg_err **err);
+    struct vg_oci_blob_provider blobs; /* manifests and blobs by digest */
+};
+
+/* vg_sign_target_verify for signatures (o->att_type must be NULL) over a store: the legacy
+ * `sha256-<hex>.sig` tag's layers, and referrers holding either a cosign bundle (one
+ * application/vnd.dev.sigstore.bundle* layer, predicate VG_SIGN_PREDICATE_SIGN) or
+ * simple-signing layers (cosign's OCI 1.1 referrers mode). `name` labels items
+ * ("name:sha256-….sig layer 0", "name@sha256:… (referrer)"); o->check_reference is ignored
+ * (the store has no registry host name to compare with). Same verdict as
+ * vg_sign_target_verify; items that did not verify carry a `failure` class. */
+VG_NODISCARD int vg_sign_store_verify(const struct vg_sign_store *s, const char *name,
+                                      const struct vg_digest *image,
+                                      const struct vg_sign_check_opts *o,
+                                      struct vg_sign_check_result *res, struct vg_err **err);
 
 /* `vigil tree`: what is attached to the image. */
 struct vg_sign_tree_entry {
