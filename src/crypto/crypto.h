@@ -207,6 +207,16 @@ VG_NODISCARD int vg_crypto_sign(const struct vg_crypto_key *key, const void *dat
 VG_NODISCARD int vg_crypto_verify(const struct vg_crypto_key *key, const void *data, size_t len,
                                   const uint8_t *sig, size_t siglen, struct vg_err **err);
 
+/* RSASSA-PSS, SHA-256, MGF1-SHA-256 (TUF's "rsassa-pss-sha256", Notary's "rsapss"): signing
+ * uses a digest-length salt, verification accepts any salt length. Non-RSA keys are
+ * VG_E_USAGE (sign) or VG_E_VERIFY (verify). *sig is malloc'd (caller frees). */
+VG_NODISCARD int vg_crypto_rsa_pss_sign(const struct vg_crypto_key *key, const void *data,
+                                        size_t len, uint8_t **sig, size_t *siglen,
+                                        struct vg_err **err);
+VG_NODISCARD int vg_crypto_rsa_pss_verify(const struct vg_crypto_key *key, const void *data,
+                                          size_t len, const uint8_t *sig, size_t siglen,
+                                          struct vg_err **err);
+
 /* ---------------------------------------------------------------- key file envelope */
 
 /* Decrypts a cosign key file to its plaintext (normally PKCS#8 DER) without interpreting it;

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * tuf: a client of The Update Framework (theupdateframework.io specification 1.0, "Detailed
+ * client workflow" §5) shared by Docker Content Trust (Notary v1 repositories) and Sigstore's
+ * trust-root distribution. It owns canonical JSON, the four top-level roles and delegated
+ * targets roles, signature thresholds, the update workflow (root rotation chain, timestamp →
+ * snapshot → targets with version, length and hash checks, expiry, rollback and fast-forward
+ * protection, consistent snapshots), the local trusted-metadata cache (atomic writes), and the
+ * Notary v1 repository layout on top (notary.c: GUNs, `~/.docker/trust`, trust on first use).
+ *
+ * Two dialects share one engine: the specification's (hex signatures and hashes, "*.json"
+ * names in snapshot/timestamp meta, versioned root files "N.root.json", glob `paths`) and
+ * Notary v1's (base64 signatures and hashes, bare role names in meta, x509 key types, prefix
+ * `paths`, only the newest root served as "root.json").
+ *
+ * What it does NOT do: fetch over the network by itself (metadata comes through a narrow
+ * `struct vg_tuf_fetcher`; vg_tuf_fetcher_http is the libcurl-backed one), or download target
+ * files (callers compare a target's length and hashes with what they hold).
+ *
+ * Error codes callers may branch on: VG_E_VERIFY (signature threshold, hash, length, version,
+ * rollback, expiry: the repository is not trusted), VG_E_NOTFOUND (no such target / metadata),
+ * VG_E_PARSE (malformed metadata), VG_E_LIMIT (a bound below), VG_E_NET / VG_E_AUTH (fetch),
+ * VG_E_IO (the cache), VG_E_UNSUPPORTED (a role name that cannot be a file name).
+ * Thread safety: a client belongs to one thread at a time.
+ */
+#ifndef VG_TUF_H
+#define VG_TUF_H
+
+#include "core/core.h"
+
+/* Bounds (this module's own). Sizes are the most bytes fetched for a file whose length no
+ * trusted metadata states; a stated length is still capped by them. */
+#define VG_TUF_ROOT_MAX_BYTES      (512u * 1024u)
+#define VG_TUF_TIMESTAMP_MAX_BYTES (64u * 1024u)
+#define VG_TUF_SNAPSHOT_MAX_BYTES  (8u * 1024u * 1024u)
+#define VG_TUF_TARGETS_MAX_BYTES   (32u * 1024u * 1024u)
+#define VG_TUF_MAX_KEYS            1024u    /* keys in one metadata file */
+#define VG_TUF_MAX_SIGNATURES      1024u    /* signatures on one metadata file */
+#define VG_TUF_MAX_KEYIDS          1024u    /* key ids of one role */
+#define VG_TUF_MAX_DELEGATIONS     1024u    /* roles delegated by one targets file */
+#define VG_TUF_MAX_PATHS           1024u    /* paths or hash prefixes of one delegation */
+#define VG_TUF_MAX_META            100000u  /* entries of a snapshot's meta */
+#define VG_TUF_MAX_TARGETS         1000000u /* targets of one targets file */
+#define VG_TUF_MAX_ROLES_VISITED   32u      /* delegated roles searched per target (spec §5.6.7) */
+#define VG_TUF_MAX_ROOT_ROTATIONS  1024u    /* root versions walked in one update (spec §5.3.3) */
+#define VG_TUF_ROLE_NAME_MAX       255u
+#define VG_TUF_JSON_DEPTH_MAX      64u
+
+enum vg_tuf_dialect {
+    VG_TUF_DIALECT_SPEC = 0,
+    VG_TUF_DIALECT_NOTARY,
+};
+
+enum vg_tuf_type {
+    VG_TUF_ROOT = 1,
+    VG_TUF_TIMESTAMP,
+    VG_TUF_SNAPSHOT,
+    VG_TUF_TARGETS,
+};
+
+/* ---------------------------------------------------------------- canonical JSON */
+
+/* Canonical JSON (OLPC, as securesystemslib and docker/go/canonical emit it): object keys
+ * sorted by their UTF-8 bytes, no whitespace, integers only (a real is VG_E_PARSE), strings
+ * escaping only '"' and '\\'. Appends to out. Deeper than VG_TUF_JSON_DEPTH_MAX: VG_E_LIMIT. */
+VG_NODISCARD int vg_tuf_cjson_encode(struct vg_buf *out, json_t *j, struct vg_err **err);
+
+/* ---------------------------------------------------------------- metadata */
+
+struct vg_crypto_key;
+
+struct vg_tuf_key {
+    char *keyid;   /* owned */
+    char *keytype; /* owned: "ed25519", "ecdsa", "rsa", "ecdsa-x509", ... */
+    char *scheme;  /* owned: the spec's scheme, or Notary's implied one; NULL if unknown */
+    struct vg_crypto_key *key; /* owned; NULL for a key type this client cannot use */
+};
+
+struct vg_tuf_role {
+    char *name;    /* owned: "root", "targets", "targets/releases", ... */
+    char **keyids; /* owned */
+    size_t nkeyids;
+    uint64_t threshold; /* >= 1 */
+    /* delegations only */
+    char **paths; /* owned; NULL with npaths 0 when absent */
+    size_t npaths;
+    char **hash_prefixes; /* owned; lowercase hex */
+    size_t nhash_prefixes;
+    bool terminating;
+};
+
+struct vg_tuf_hashes {
+    bool has_sha256, has_sha512;
+    uint8_t sha256[32];
+    uint8_t sha512[64];
+};
+
+/* An entry of timestamp or snapshot meta: the metadata file it names. */
+struct vg_tuf_metafile {
+    char *name; /* owned: role name without ".json" (both dialects) */
+    uint64_t version;
+    bool has_version;
+    uint64_t length;
+    bool has_length;
+    struct vg_tuf_hashes hashes;
+};
+
+struct vg_tuf_target {
+    char *name; /* owned */
+    uint64_t length;
+    struct vg_tuf_hashes hashes;
+};
+
+struct vg_tuf_sig {
+    char *keyid;  /* owned */
+    uint8_t *sig; /* owned */
+    size_t siglen;
+};
+
+struct vg_tuf_meta {
+    enum vg_tuf_type type;
+    enum vg_tuf_dialect dialect;
+    uint64_t version;
+    int64_t expires; /* unix seconds */
+    struct vg_tuf_sig *sigs;
+    size_t nsigs;
+    uint8_t *signed_bytes; /* owned: canonical JSON of "signed", what the signatures cover */
+    size_t signed_len;
+    struct vg_tuf_key *keys; /* root: all keys; targets: delegation keys */
+    size_t nkeys;
+    /* root */
+    struct vg_tuf_role roles[4]; /* root, timestamp, snapshot, targets (vg_tuf_type - 1) */
+    bool consistent_snapshot;
+    /* timestamp and snapshot */
+    struct vg_tuf_metafile *meta;
+    size_t nmeta;
+    /* targets */
+    struct vg_tuf_target *targets;
+    size_t ntargets;
+    struct vg_tuf_role *delegations;
+    size_t ndelegations;
+};
+
+/* Parses a signed metadata file of the expected type (its `_type`, case-insensitively for
+ * Notary's "Root"/"Targets"...). Every field used later is checked here: version >= 1,
+ * expires as RFC 3339, thresholds >= 1, key ids and hashes well-formed, bounds above. Keys of
+ * an unknown type are kept with key NULL (they can never count toward a threshold). No
+ * signature is checked. */
+VG_NODISCARD int vg_tuf_meta_parse(struct vg_tuf_meta **out, enum vg_tuf_dialect dialect,
+                                   enum vg_tuf_type expect, const void *data, size_t len,
+                                   struct vg_err **err);
+void vg_tuf_meta_free(struct vg_tuf_meta *m);
+
+/* Checks that at least role->threshold DISTINCT keys of role (looked up in keys) made valid
+ * signatures over m->signed_bytes. A key id listed twice, a signature repeated, or the same
+ * public key under two key ids counts once. VG_E_VERIFY "<what>: N of M required signatures". */
+VG_NODISCARD int vg_tuf_meta_verify(const struct vg_tuf_meta *m, const char *what,
+                                    const struct vg_tuf_key *keys, size_t nkeys,
+                                    const struct vg_tuf_role *role, struct vg_err **err);
+
+const struct vg_tuf_metafile *vg_tuf_meta_find(const struct vg_tuf_meta *m, const char *name);
+const struct vg_tuf_target *vg_tuf_meta_target(const struct vg_tuf_meta *m, const char *name);
+
+/* Verifies a verified target entry against bytes the caller holds: length, then every hash
+ * the entry has (at least one is required). VG_E_VERIFY. */
+VG_NODISCARD int vg_tuf_target_check(const struct vg_tuf_target *t, const void *data, size_t len,
+                                     struct vg_err **err);
+
+/* ---------------------------------------------------------------- client */
+
+/* Fetches the repository file `name` (a relative path such as "timestamp.json",
+ * "3.root.json", "targets/releases.json") into out, which the caller initialised with the
+ * most bytes it accepts (more is VG_E_LIMIT). An absent file is VG_E_NOTFOUND. */
+typedef int (*vg_tuf_fetch_fn)(void *payload, const char *name, struct vg_buf *out,
+                               struct vg_err **err);
+struct vg_tuf_fetcher {
+    vg_tuf_fetch_fn fetch;
+    void *payload;
+};
+
+struct vg_tuf_client_opts {
+    enum vg_tuf_dialect dialect;
+    /* The trusted-metadata directory (created 0700 if absent). Its root.json is the trust
+     * anchor; verified metadata is written back atomically. Required. */
+    const char *cache_dir;
+    /* An out-of-band root used when cache_dir holds none (it must be signed by its own root
+     * threshold); NULL: see tofu. */
+    const void *bootstrap_root;
+    size_t bootstrap_root_len;
+    /* With no cached and no bootstrap root, accept the repository's current root after it
+     * verifies against itself (Notary/docker's trust on first use). Otherwise VG_E_NOTFOUND. */
+    bool tofu;
+    int64_t now; /* unix seconds for expiry checks; 0: the clock */
+    struct vg_tuf_fetcher fetcher;
+};
+#define VG_TUF_CLIENT_OPTS_INIT                                                                    \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+struct vg_tuf_client;
+
+/* Copies opts (strings included). No I/O. */
+VG_NODISCARD int vg_tuf_client_new(struct vg_tuf_client **out, const struct vg_tuf_client_opts *o,
+                                   struct vg_err **err);
+void vg_tuf_client_free(struct vg_tuf_client *c);
+
+/* The whole top-level update (spec §5.2–§5.6): trusted root, root rotation, timestamp,
+ * snapshot, targets. On success every top-level role is verified, unexpired and cached. */
+VG_NODISCARD int vg_tuf_client_update(struct vg_tuf_client *c, struct vg_err **err);
+
+/* Searches the target (spec §5.6.7: targets, then delegations in order, pre-order, paths and
+ * hash prefixes, terminating), loading and verifying delegated roles on the way. *out and
+ * *role (the role that listed it, may be NULL) stay valid while the client lives.
+ * VG_E_NOTFOUND when no trusted role lists it. Requires a successful update. */
+VG_NODISCARD int vg_tuf_client_target(struct vg_tuf_client *c, const char *name,
+                                      const struct vg_tuf_target **out, const char **role,
+                                      struct vg_err **err);
+
+/* Verified metadata by role name ("root", "timestamp", "snapshot", "targets", or a delegated
+ * role loaded so far), or NULL. Valid while the client lives. */
+const struct vg_tuf_meta *vg_tuf_client_meta(const struct vg_tuf_client *c, const char *role);
+
+/* Loads every delegated role reachable from targets (at most VG_TUF_MAX_ROLES_VISITED; an
+ * unlisted or absent role is skipped), for listings such as `trust inspect`. */
+VG_NODISCARD int vg_tuf_client_load_delegations(struct vg_tuf_client *c, struct vg_err **err);
+
+/* Calls fn for every role loaded so far in load order (targets first). */
+typedef void (*vg_tuf_role_fn)(void *payload, const char *role, const struct vg_tuf_meta *m);
+void vg_tuf_client_each_targets(const struct vg_tuf_client *c, vg_tuf_role_fn fn, void *payload);
+
+/* ---------------------------------------------------------------- HTTP fetcher */
+
+struct vg_http_client;
+/* A fetcher reading base_url + "/" + name through http (borrowed; must outlive the fetcher's
+ * use). base_url is copied; free the payload with vg_tuf_fetcher_http_free. */
+VG_NODISCARD int vg_tuf_fetcher_http(struct vg_tuf_fetcher *out, struct vg_http_client *http,
+                                     const char *base_url, struct vg_err **err);
+void vg_tuf_fetcher_http_free(struct vg_tuf_fetcher *f);
+
+/* ---------------------------------------------------------------- helpers */
+
+/* RFC 3339 ("2030-01-01T00:00:00Z", fractional seconds and numeric offsets accepted). */
+VG_NODISCARD int vg_tuf_time_parse(const char *s, int64_t *out, struct vg_err **err);
+
+#endif
