@@ -90,6 +90,7 @@ struct vg_admit_opts {
     enum vg_policy_nomatch nomatch;
     struct vg_oci_open_opts open; /* registry access for facts and tag resolution */
     const char *db;               /* vulnerability database */
+    int vuln_source;              /* enum vg_policy_vuln_source (policy/facts.h) */
     bool offline;                 /* no registry access: facts unknown (deny), no resolution */
     unsigned default_timeout_ms;  /* when the request has no ?timeout= (0: 10000) */
     unsigned margin_ms;           /* answer this long before the deadline (0: 300) */

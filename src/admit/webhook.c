@@ -408,7 +408,10 @@ validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
     struct vg_policy_inputs in = {0};
     struct cached_facts cf = {.a = a, .gen = ps->gen};
     if (!a->o.offline) {
-        struct vg_policy_facts_opts fo = {.open = a->o.open, .db = a->o.db};
+        struct vg_policy_facts_opts fo = {.open = a->o.open,
+                                          .db = a->o.db,
+                                          .vuln_source =
+                                              (enum vg_policy_vuln_source)a->o.vuln_source};
         cf.facts = vg_policy_facts_new(&fo);
         vg_policy_facts_inputs(cf.facts, &cf.inner);
         in = (struct vg_policy_inputs){

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "crypto/crypto.h"
 #include "httpd/httpd.h"
+#include "policy/facts.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@ static const char usage_text[] =
     "      --offline          never contact registries: signature, vulnerability and config\n"
     "                         requirements deny; /mutate pins nothing\n"
     "      --db PATH          vulnerability database for vulnerability requirements\n"
+    "      --vuln-source S    auto (default): a vigil registry's scan of the image\n"
+    "                         (/vigil/v1/scans/), else a local scan; registry or local only\n"
     "      --timeout DUR      deadline when a request has no ?timeout= (default 10s)\n"
     "      --cache-ttl DUR    how long facts of a digest are cached (default 5m)\n"
     "      --access-log FILE  JSON access log (default stderr; 'off' for none)\n"
@@ -67,6 +70,7 @@ enum {
     OPT_LOG,
     OPT_PLAIN,
     OPT_FORMAT,
+    OPT_VSRC,
 };
 
 static void
@@ -109,6 +113,13 @@ parse_nomatch(const char *cmd, const char *s, enum vg_policy_nomatch *out)
     return 0;
 }
 
+static int
+parse_vsrc(const char *cmd, const char *s, int *out)
+{
+    *out = vg_policy_vuln_source_parse(s);
+    return *out < 0 ? vg_cli_usage(cmd, "--vuln-source must be auto, registry or local") : 0;
+}
+
 struct serve_args {
     VG_VEC(const char *) policies;
     struct vg_admit_opts ao;
@@ -129,6 +140,7 @@ parse_args(struct serve_args *sa, int argc, char **argv)
         {"no-match", required_argument, NULL, OPT_NOMATCH},
         {"offline", no_argument, NULL, OPT_OFFLINE},
         {"db", required_argument, NULL, OPT_DB},
+        {"vuln-source", required_argument, NULL, OPT_VSRC},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"cache-ttl", required_argument, NULL, OPT_TTL},
         {"access-log", required_argument, NULL, OPT_LOG},
@@ -163,6 +175,9 @@ parse_args(struct serve_args *sa, int argc, char **argv)
             break;
         case OPT_DB:
             sa->ao.db = optarg;
+            break;
+        case OPT_VSRC:
+            rc = parse_vsrc("admit serve", optarg, &sa->ao.vuln_source);
             break;
         case OPT_TIMEOUT:
             rc = parse_ms("--timeout", optarg, &sa->ao.default_timeout_ms);
@@ -273,8 +288,10 @@ static const char check_usage[] =
     "      --no-match M       deny (default), warn or allow (as admit serve)\n"
     "      --offline          never contact registries: signature, vulnerability and config\n"
     "                         requirements are unverifiable (a deny)\n"
-    "      --db PATH          vulnerability database for vulnerability "
-    "requirements\n" VG_CLI_HELP_REGISTRY "  -h, --help             this help\n"
+    "      --db PATH          vulnerability database for vulnerability requirements\n"
+    "      --vuln-source S    auto (default): a vigil registry's scan of the image\n"
+    "                         (/vigil/v1/scans/), else a local scan; registry or local "
+    "only\n" VG_CLI_HELP_REGISTRY "  -h, --help             this help\n"
     "\n"
     "Exit status: 0 every object admitted (warnings allowed), 1 some object denied (policy or\n"
     "invalid object), 2 usage, 3 runtime error, 6 a policy or manifest is malformed or holds\n"
@@ -379,6 +396,7 @@ check_parse_args(struct check_args *ca, int argc, char **argv)
                                          {"no-match", required_argument, NULL, OPT_NOMATCH},
                                          {"offline", no_argument, NULL, OPT_OFFLINE},
                                          {"db", required_argument, NULL, OPT_DB},
+                                         {"vuln-source", required_argument, NULL, OPT_VSRC},
                                          {"help", no_argument, NULL, 'h'},
                                          VG_CLI_REGISTRY_LONGOPTS,
                                          {NULL, 0, NULL, 0}};
@@ -409,6 +427,9 @@ check_parse_args(struct check_args *ca, int argc, char **argv)
             break;
         case OPT_DB:
             ca->ao.db = optarg;
+            break;
+        case OPT_VSRC:
+            rc = parse_vsrc("admit check", optarg, &ca->ao.vuln_source);
             break;
         case 'h':
             fputs(check_usage, stdout);

@@ -916,3 +916,62 @@ vg_oci_remote_source_new(struct vg_oci_source **out, const char *spec,
     *out = &rs->base;
     return 0;
 }
+
+/* ---------------------------------------------------------------- vigil's scan API */
+
+#define VIGIL_SCAN_BYTES (64u << 20)
+
+int
+vg_oci_remote_vigil_scan(struct vg_oci_remote_client *c, const struct vg_digest *d, json_t **doc,
+                         char **status, char **message, struct vg_err **err)
+{
+    *doc = NULL;
+    *status = NULL;
+    *message = NULL;
+    /* the repository matched the Distribution grammar at client creation; the digest is parsed */
+    vg_autofree char *url = vg_fmt("%s://%s/vigil/v1/scans/%s@%s", c->plain_http ? "http" : "https",
+                                   c->host, c->repo, d->text);
+    vg_autofree char *what = display(c, "scan of ", d->text);
+    struct vg_http_req req = {.url = url, .max_body = VIGIL_SCAN_BYTES};
+    struct vg_http_resp resp;
+    if (vg_oci_remote_do(c, &req, false, &resp, err) < 0) {
+        return -1;
+    }
+    int rc = 0;
+    json_t *j = NULL;
+    if (resp.status == 200) {
+        if (vg_json_parse(&j, resp.body.data, resp.body.len, VIGIL_SCAN_BYTES, what, err) < 0) {
+            rc = -1;
+        } else if (!json_is_object(j)) {
+            rc = vg_err_set(err, VG_E_PARSE, "%s: not a JSON object", what);
+        } else {
+            *doc = j;
+            j = NULL;
+            *status = vg_strdup("done");
+        }
+    } else {
+        bool parsed =
+            vg_json_parse(&j, resp.body.data, resp.body.len, VIGIL_SCAN_BYTES, what, NULL) == 0;
+        const json_t *e0 = parsed ? json_array_get(json_object_get(j, "errors"), 0) : NULL;
+        const char *code = e0 ? vg_json_str(e0, "code") : NULL;
+        const char *st = parsed ? vg_json_str(j, "status") : NULL;
+        if (resp.status == 404 && code && strcmp(code, "SCAN_UNKNOWN") == 0 && st) {
+            const char *m = vg_json_str(e0, "message");
+            *status = vg_escape(st, strlen(st), 40);
+            *message = m ? vg_escape(m, strlen(m), 400) : vg_strdup("");
+        } else if (resp.status == 403 || resp.status == 401) {
+            rc = vg_oci_remote_status_error(c, what, resp.status, &resp.body, err);
+        } else if (resp.status == 404 && code && strcmp(code, "MANIFEST_UNKNOWN") == 0) {
+            rc = vg_err_set(err, VG_E_NOTFOUND, "%s: the manifest is not in the repository", what);
+        } else if (resp.status >= 400 && resp.status < 500) {
+            *status = vg_strdup("absent"); /* not a vigil registry, or one without scanning */
+            *message =
+                vg_fmt("the registry does not serve vigil's scan API (HTTP %ld)", resp.status);
+        } else {
+            rc = vg_oci_remote_status_error(c, what, resp.status, &resp.body, err);
+        }
+    }
+    json_decref(j);
+    vg_http_resp_dispose(&resp);
+    return rc;
+}

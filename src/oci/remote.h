@@ -136,6 +136,17 @@ void vg_oci_remote_get_dispose(struct vg_oci_remote_get *g);
  * function, so errors and checks are the same as calling them one by one. */
 void vg_oci_remote_get_many(struct vg_oci_remote_client *c, struct vg_oci_remote_get *g, size_t n);
 
+/* ---------------------------------------------------------------- vigil's scan API */
+
+/* GET /vigil/v1/scans/<repo>@<digest> of a vigil registry (docs/registry.md "Scan-on-push"),
+ * pull scope. *status is "done" with *doc the scan document (`vigil scan --format json`'s);
+ * "queued", "failed" or "unknown" when the registry answered SCAN_UNKNOWN (*message says
+ * why); "absent" when the registry does not serve the API (another 4xx: not vigil, or no
+ * scan section). Errors: VG_E_AUTH/VG_E_NET as other requests, VG_E_NOTFOUND when the
+ * digest is not a manifest of the repository, VG_E_PARSE for a 200 that is not JSON. */
+int vg_oci_remote_vigil_scan(struct vg_oci_remote_client *c, const struct vg_digest *d,
+                             json_t **doc, char **status, char **message, struct vg_err **err);
+
 /* ---------------------------------------------------------------- credentials */
 
 struct vg_oci_remote_creds {

@@ -18,6 +18,10 @@ struct fact_cache {
     bool scanned;
     struct vg_scan_report *report;
     char *scan_err;
+    bool reg_asked;   /* the registry's scan API was asked */
+    json_t *reg_doc;  /* its scan document ("done") */
+    char *reg_status; /* "done", "queued", "failed", "unknown", "absent"; NULL: error */
+    char *reg_why;    /* its message, or the error */
 };
 
 struct vg_policy_facts {
@@ -111,9 +115,97 @@ scanned(struct vg_policy_facts *f, const char *image)
     return e;
 }
 
+static enum vg_policy_severity
+sev_of(const char *s)
+{
+    if (!s) {
+        return VG_POLICY_SEV_UNKNOWN;
+    }
+    if (strcmp(s, "CRITICAL") == 0) {
+        return VG_POLICY_SEV_CRITICAL;
+    }
+    if (strcmp(s, "HIGH") == 0) {
+        return VG_POLICY_SEV_HIGH;
+    }
+    if (strcmp(s, "MEDIUM") == 0) {
+        return VG_POLICY_SEV_MEDIUM;
+    }
+    if (strcmp(s, "LOW") == 0 || strcmp(s, "NONE") == 0) {
+        return VG_POLICY_SEV_LOW;
+    }
+    return VG_POLICY_SEV_UNKNOWN;
+}
+
+/* Asks the image's registry for its scan of the image (the platform manifest the image
+ * resolves to), once per image. */
+static struct fact_cache *
+registry_scan(struct vg_policy_facts *f, const char *image)
+{
+    struct fact_cache *e = cache_get(f, image);
+    if (e->reg_asked) {
+        return e;
+    }
+    e->reg_asked = true;
+    struct vg_err *err = NULL;
+    struct vg_oci_image *img = NULL;
+    struct vg_oci_remote_client *c = NULL;
+    if (vg_oci_image_open(&img, image, &f->o.open, &err) < 0) {
+        e->reg_why = vg_err_format(err);
+        vg_err_free(&err);
+        return e;
+    }
+    if (!img->ref) {
+        e->reg_status = vg_strdup("absent");
+        e->reg_why = vg_strdup("not a registry image");
+    } else if (!(c = vg_oci_remote_client_new(img->ref, &f->o.open, &err)) ||
+               vg_oci_remote_vigil_scan(c, &img->manifest_digest, &e->reg_doc, &e->reg_status,
+                                        &e->reg_why, &err) < 0) {
+        e->reg_why = vg_err_format(err);
+        vg_err_free(&err);
+    }
+    vg_oci_remote_client_free(c);
+    vg_oci_image_free(img);
+    return e;
+}
+
+/* The findings of a scan document (vigil scan's JSON: Results[].Vulnerabilities[]). */
+static void
+count_doc(const json_t *doc, struct vg_policy_vulns *out)
+{
+    const json_t *results = json_object_get(doc, "Results");
+    for (size_t r = 0; r < json_array_size(results); r++) {
+        const json_t *vulns = json_object_get(json_array_get(results, r), "Vulnerabilities");
+        for (size_t i = 0; i < json_array_size(vulns); i++) {
+            const json_t *v = json_array_get(vulns, i);
+            enum vg_policy_severity s = sev_of(vg_json_str(v, "Severity"));
+            const char *fixed = vg_json_str(v, "FixedVersion");
+            out->total[s]++;
+            if (fixed && *fixed) {
+                out->fixed[s]++;
+            }
+        }
+    }
+}
+
 static enum vg_policy_fact
 fact_vulns(void *ctx, const char *image, struct vg_policy_vulns *out, char **why)
 {
+    struct vg_policy_facts *f = ctx;
+    if (f->o.vuln_source != VG_POLICY_VULNS_LOCAL) {
+        struct fact_cache *r = registry_scan(f, image);
+        if (r->reg_doc) {
+            count_doc(r->reg_doc, out);
+            return VG_POLICY_FACT_YES;
+        }
+        const char *st = r->reg_status;
+        /* the registry scans this image but has no result: fail closed, do not scan here */
+        bool pending = st && (strcmp(st, "queued") == 0 || strcmp(st, "failed") == 0);
+        if (f->o.vuln_source == VG_POLICY_VULNS_REGISTRY || pending) {
+            *why = st ? vg_fmt("registry scan %s: %s", st, r->reg_why ? r->reg_why : "")
+                      : vg_fmt("registry scan unavailable: %s", r->reg_why ? r->reg_why : "?");
+            return VG_POLICY_FACT_UNKNOWN;
+        }
+    }
     struct fact_cache *e = scanned(ctx, image);
     if (!e->report) {
         *why = vg_fmt("scan failed: %s", e->scan_err ? e->scan_err : "?");
@@ -176,6 +268,9 @@ vg_policy_facts_free(struct vg_policy_facts *f)
         free(f->c.v[i].target_err);
         vg_scan_report_free(f->c.v[i].report);
         free(f->c.v[i].scan_err);
+        json_decref(f->c.v[i].reg_doc);
+        free(f->c.v[i].reg_status);
+        free(f->c.v[i].reg_why);
     }
     vg_vec_dispose(&f->c);
     free(f);
@@ -194,4 +289,19 @@ vg_policy_facts_inputs(struct vg_policy_facts *f, struct vg_policy_inputs *in)
 {
     *in = (struct vg_policy_inputs){
         .ctx = f, .verify = fact_verify, .vulns = fact_vulns, .config_user = fact_user};
+}
+
+int
+vg_policy_vuln_source_parse(const char *s)
+{
+    if (strcmp(s, "auto") == 0) {
+        return VG_POLICY_VULNS_AUTO;
+    }
+    if (strcmp(s, "registry") == 0) {
+        return VG_POLICY_VULNS_REGISTRY;
+    }
+    if (strcmp(s, "local") == 0) {
+        return VG_POLICY_VULNS_LOCAL;
+    }
+    return -1;
 }

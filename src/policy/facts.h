@@ -15,10 +15,24 @@
 #include "oci/oci.h"
 #include "policy/policy.h"
 
+/* Where vulnerability facts come from. */
+enum vg_policy_vuln_source {
+    /* The image registry's scan API when it is a vigil registry that scanned the image
+     * (GET /vigil/v1/scans/, oci/remote.h); a scan it has queued or that failed is unknown
+     * (a deny); a registry without the API, or without a scan of the image, falls back to a
+     * local scan. */
+    VG_POLICY_VULNS_AUTO = 0,
+    VG_POLICY_VULNS_REGISTRY, /* the registry's scan API only: anything else is unknown */
+    VG_POLICY_VULNS_LOCAL,    /* a local scan with the local database only */
+};
+
 struct vg_policy_facts_opts {
     struct vg_oci_open_opts open; /* registry access (strings borrowed) */
     const char *db;               /* vulnerability database, NULL: the default */
+    enum vg_policy_vuln_source vuln_source;
 };
+/* "auto", "registry", "local" -> the source; -1 for anything else. */
+int vg_policy_vuln_source_parse(const char *s);
 
 struct vg_policy_facts;
 struct vg_policy_facts *vg_policy_facts_new(const struct vg_policy_facts_opts *o);

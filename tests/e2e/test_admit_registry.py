@@ -1,0 +1,218 @@
+"""`vigil admit serve` against a REAL registry on 127.0.0.1: `vigil registry serve` with
+scan-on-push, images pushed with skopeo, signed with `vigil sign` (and with cosign 2.5 when
+$VIGIL_TEST_CACHE/trixie-tools has it; that test skips otherwise).
+
+A signed image is admitted, an unsigned one and one signed by another key are denied, /mutate
+pins a tag to the digest the registry serves (the JSONPatch decoded and checked, then the
+pinned image validated and its facts cached), and a vulnerability threshold is decided from the
+registry's own scan (GET /vigil/v1/scans/, seen in the registry's access log; the webhook has
+no vulnerability database of its own). Skips when skopeo is missing."""
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import vigil_bin
+from images import build_image
+from registry_serve import Serve
+from test_admit import Webhook
+
+ROOT = Path(__file__).resolve().parents[2]
+PW = {"COSIGN_PASSWORD": "pw", "VIGIL_PASSWORD": "pw"}
+CACHE = Path(os.environ.get("VIGIL_TEST_CACHE", "/var/tmp/vigil-test-cache"))
+
+
+def run(cmd, env=None, **kw):
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=180,
+                          env={**os.environ, **(env or {})}, **kw)
+
+
+def ok(p):
+    assert p.returncode == 0, f"{p.args}\nstdout: {p.stdout[-2000:]}\nstderr: {p.stderr[-2000:]}"
+    return p
+
+
+def skopeo_push(src, dst):
+    ok(run(["skopeo", "--insecure-policy", "copy", "-q", "--preserve-digests",
+            "--dest-tls-verify=false", src, f"docker://{dst}"]))
+
+
+def registry_digest(srv, repo, tag):
+    r = srv.req("HEAD", f"/v2/{repo}/manifests/{tag}", headers={
+        "Accept": "application/vnd.oci.image.manifest.v1+json, "
+                  "application/vnd.docker.distribution.manifest.v2+json"})
+    assert r.status == 200, r
+    return r.header("Docker-Content-Digest")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    if not shutil.which("skopeo"):
+        pytest.skip("skopeo is not installed")
+    d = tmp_path_factory.mktemp("admitreg")
+    db = d / "db"
+    ok(run([vigil_bin(), "db", "build", "--from", ROOT / "examples" / "osv", "--db", db]))
+    cfg = d / "registry.yaml"
+    cfg.write_text(f"scan: {{db: {db}, on-push: true, workers: 1}}\n")
+    srv = Serve(d / "root", d / "serve.log", args=["--config", str(cfg)]).start()
+    host = srv.host
+    # keys: A is the trusted one, B another
+    for name in ("a", "b"):
+        ok(run([vigil_bin(), "generate-key-pair", "--output-key-prefix", name], env=PW, cwd=d))
+    lay, _ = build_image(d / "small", tag="v1", layers=[{"app.txt": b"the app\n"}])
+    for repo in ("shop/app", "shop/unsigned", "shop/other", "shop/cosigned"):
+        skopeo_push(f"oci:{lay.path}:v1", f"{host}/{repo}:1")
+    ok(run([sys.executable, ROOT / "scripts" / "sample-image.py", d / "sample"]))
+    skopeo_push(f"oci:{d / 'sample'}:demo", f"{host}/scanned/vuln:1")
+    ok(run([vigil_bin(), "sign", "--key", d / "a.key", "--insecure", f"{host}/shop/app:1"],
+           env=PW))
+    ok(run([vigil_bin(), "sign", "--key", d / "b.key", "--insecure", f"{host}/shop/other:1"],
+           env=PW))
+    policy = f"""apiVersion: vigil.dev/v1
+kind: ImagePolicy
+metadata: {{name: signed}}
+spec:
+  match: {{images: ["{host}/shop/**"]}}
+  trustedImages: ["{host}/**"]
+  signatures:
+    - images: ["{host}/shop/**"]
+      keys: [{{file: {d / 'a.pub'}}}]
+---
+apiVersion: vigil.dev/v1
+kind: ImagePolicy
+metadata: {{name: vulns}}
+spec:
+  match: {{images: ["{host}/scanned/**"]}}
+  vulnerabilities: {{maxSeverity: high}}
+"""
+    (d / "hook").mkdir()
+    hook = Webhook(d / "hook", policy_text=policy, extra=("--insecure",))
+    yield {"srv": srv, "host": host, "hook": hook, "dir": d, "db": db, "policy": policy}
+    assert hook.stop() == 0
+    srv.kill()
+
+
+def review(image, uid="u-1", ns="shop"):
+    return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": uid, "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                        "namespace": ns, "operation": "CREATE",
+                        "object": {"apiVersion": "v1", "kind": "Pod",
+                                   "metadata": {"name": "p", "namespace": ns},
+                                   "spec": {"containers": [{"name": "c", "image": image}]}}}}
+
+
+def validate(world, image):
+    return world["hook"].review("/validate?timeout=20s", review(image))["response"]
+
+
+def test_signed_admitted_unsigned_and_other_key_denied(world):
+    h = world["host"]
+    r = validate(world, f"{h}/shop/app:1")
+    assert r["allowed"] is True, r
+    r = validate(world, f"{h}/shop/unsigned:1")
+    assert r["allowed"] is False and r["status"]["code"] == 403, r
+    msg = r["status"]["message"]
+    assert f"{h}/shop/unsigned:1" in msg and "signature" in msg, msg
+    r = validate(world, f"{h}/shop/other:1")
+    assert r["allowed"] is False, r
+    assert f"{h}/shop/other:1" in r["status"]["message"]
+    assert "signature" in r["status"]["message"]
+
+
+def test_cosign_signed_admitted(world):
+    cosign = CACHE / "trixie-tools" / "usr" / "bin" / "cosign"
+    if not cosign.exists():
+        pytest.skip(f"cosign 2.5 (Debian trixie) is not unpacked at {cosign}: "
+                    "run scripts/install-deps")
+    h, srv = world["host"], world["srv"]
+    dg = registry_digest(srv, "shop/cosigned", "1")
+    r = validate(world, f"{h}/shop/cosigned:1")
+    assert r["allowed"] is False, r  # not signed yet
+    ok(run([cosign, "sign", "--key", world["dir"] / "a.key", "--tlog-upload=false", "-y",
+            "--allow-insecure-registry", "--allow-http-registry", f"{h}/shop/cosigned@{dg}"],
+           env=PW))
+    r = validate(world, f"{h}/shop/cosigned:1")
+    assert r["allowed"] is True, r
+
+
+def test_mutate_pins_the_registry_digest(world):
+    h, srv, hook = world["host"], world["srv"], world["hook"]
+    digest = registry_digest(srv, "shop/app", "1")
+    skopeo = json.loads(ok(run(["skopeo", "inspect", "--tls-verify=false",
+                                f"docker://{h}/shop/app:1"])).stdout)
+    assert skopeo["Digest"] == digest
+    r = hook.review("/mutate?timeout=20s", review(f"{h}/shop/app:1"))["response"]
+    assert r["allowed"] is True and r["patchType"] == "JSONPatch", r
+    patch = json.loads(base64.b64decode(r["patch"]))
+    assert patch == [
+        {"op": "test", "path": "/spec/containers/0/image", "value": f"{h}/shop/app:1"},
+        {"op": "replace", "path": "/spec/containers/0/image",
+         "value": f"{h}/shop/app:1@{digest}"}], patch
+    pinned = patch[1]["value"]
+    # reinvocation: nothing more to pin
+    r = hook.review("/mutate?timeout=20s", review(pinned))["response"]
+    assert r["allowed"] is True and "patch" not in r, r
+    # the pinned image validates; its signature fact is cached for the next request
+    def hits():
+        c = hook.conn()
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+        c.close()
+        return int(re.search(r"^vigil_admit_cache_hits_total (\d+)", text, re.M).group(1))
+    before = hits()
+    assert validate(world, pinned)["allowed"] is True
+    assert validate(world, pinned)["allowed"] is True
+    assert hits() > before
+    # a tag the registry does not have: /mutate denies (fail closed) naming it
+    r = hook.review("/mutate?timeout=20s", review(f"{h}/shop/app:nope"))["response"]
+    assert r["allowed"] is False and "cannot resolve its tag" in r["status"]["message"], r
+
+
+def wait_scan(srv, repo, digest, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = srv.req("GET", f"/vigil/v1/scans/{repo}@{digest}")
+        if r.status == 200:
+            return json.loads(r.body)
+        time.sleep(0.3)
+    raise AssertionError(f"no scan of {repo}@{digest}")
+
+
+def test_vulnerability_threshold_from_the_registry_scan(world):
+    h, srv = world["host"], world["srv"]
+    digest = registry_digest(srv, "scanned/vuln", "1")
+    doc = wait_scan(srv, "scanned/vuln", digest)
+    sev = {v["Severity"] for res in doc["Results"] for v in res.get("Vulnerabilities") or []}
+    assert "CRITICAL" in sev
+    access = Path(str(srv.log_path) + ".access")
+    n0 = access.read_text().count("/vigil/v1/scans/scanned/vuln@")
+    r = validate(world, f"{h}/scanned/vuln:1")
+    assert r["allowed"] is False, r
+    msg = r["status"]["message"]
+    assert "1 vulnerabilities above high" in msg or "vulnerabilities above high" in msg, msg
+    # the webhook asked the registry (it has no database: a local scan could not have decided)
+    assert access.read_text().count("/vigil/v1/scans/scanned/vuln@") > n0
+
+    # the same threshold at critical admits it; --vuln-source local (no database) cannot decide
+    pol = world["dir"] / "crit.yaml"
+    pol.write_text(world["policy"].replace("maxSeverity: high", "maxSeverity: critical"))
+    m = world["dir"] / "pod.yaml"
+    m.write_text(f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\n"
+                 f"spec: {{containers: [{{name: c, image: '{h}/scanned/vuln:1'}}]}}\n")
+    r = run([vigil_bin(), "admit", "check", "-p", pol, "--insecure", "--format", "json", m])
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = run([vigil_bin(), "admit", "check", "-p", pol, "--insecure", "--vuln-source", "local",
+             "--db", world["dir"] / "absent.db", "--format", "json", m])
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "vulnerabilities unknown" in json.loads(r.stdout)["results"][0]["message"]
+    # --vuln-source registry: decided from the registry's scan alone
+    r = run([vigil_bin(), "admit", "check", "-p", pol, "--insecure", "--vuln-source",
+             "registry", "--format", "json", m])
+    assert r.returncode == 0, r.stdout + r.stderr
