@@ -217,6 +217,86 @@ VG_NODISCARD int vg_crypto_rsa_pss_verify(const struct vg_crypto_key *key, const
                                           size_t len, const uint8_t *sig, size_t siglen,
                                           struct vg_err **err);
 
+/* ---------------------------------------------------------------- X.509, SCT, RFC 3161 (x509.c) */
+
+/* For keyless Sigstore verification (docs/sigstore.md). Bounds: one certificate or timestamp
+ * response at most VG_X509_DER_MAX bytes; chains at most VG_X509_CHAIN_MAX certificates
+ * (deeper paths fail as "certificate chain too long"); at most VG_X509_SCTS_MAX SCTs and
+ * VG_X509_SANS_MAX names are read, each name at most VG_X509_SAN_MAX bytes. */
+#define VG_X509_DER_MAX   (32u * 1024u)
+#define VG_X509_CHAIN_MAX 10u
+#define VG_X509_SCTS_MAX  64u
+#define VG_X509_SANS_MAX  64u
+#define VG_X509_SAN_MAX   4096u
+
+/* Opaque: a parsed certificate and its exact DER. */
+struct vg_x509;
+/* Exact DER (no trailing bytes), or the first PEM block labelled CERTIFICATE. VG_E_PARSE,
+ * VG_E_LIMIT. */
+VG_NODISCARD int vg_x509_parse(struct vg_x509 **out, const void *data, size_t len,
+                               struct vg_err **err);
+void vg_x509_free(struct vg_x509 *c);
+static inline void
+vg_x509_freep(struct vg_x509 **c)
+{
+    vg_x509_free(*c);
+}
+#define vg_autox509 VG_CLEANUP(vg_x509_freep)
+/* The DER the certificate was parsed from (borrowed). */
+const uint8_t *vg_x509_der(const struct vg_x509 *c, size_t *len);
+bool vg_x509_eq(const struct vg_x509 *a, const struct vg_x509 *b); /* same DER */
+bool vg_x509_self_signed(const struct vg_x509 *c);
+/* True when the certificate has an extended key usage extension listing codeSigning. */
+bool vg_x509_eku_code_signing(const struct vg_x509 *c);
+VG_NODISCARD int vg_x509_validity(const struct vg_x509 *c, int64_t *not_before, int64_t *not_after,
+                                  struct vg_err **err);
+/* The subject key (same allowlist as vg_crypto_key_load_public). */
+VG_NODISCARD int vg_x509_public_key(struct vg_crypto_key **out, const struct vg_x509 *c,
+                                    struct vg_err **err);
+/* Subject alternative names: e-mail, URI and DNS names, and Fulcio's otherName
+ * (1.3.6.1.4.1.57264.1.7, UTF8String), in certificate order; names with a NUL are skipped.
+ * *out is a string vector (vg_strv_free). */
+VG_NODISCARD int vg_x509_sans(char ***out, size_t *n, const struct vg_x509 *c, struct vg_err **err);
+/* The extnValue contents of the extension with dotted OID: 1 and a malloc'd NUL-terminated
+ * copy when present, 0 (NULL) when absent; an extension present twice is VG_E_PARSE. */
+VG_NODISCARD int vg_x509_ext(uint8_t **val, size_t *len, const struct vg_x509 *c, const char *oid,
+                             struct vg_err **err);
+/* Builds a path from leaf to the last certificate of chain (the trust anchor; the others are
+ * intermediates), checking every certificate's validity at unix time `at`, not now. On success
+ * *issuer (may be NULL) borrows the chain's certificate that issued the leaf. VG_E_VERIFY names
+ * OpenSSL's reason ("certificate has expired", "unable to get local issuer certificate"). */
+VG_NODISCARD int vg_x509_chain_verify(struct vg_x509 **issuer, const struct vg_x509 *leaf,
+                                      struct vg_x509 *const *chain, size_t n, int64_t at,
+                                      struct vg_err **err);
+/* A certificate-transparency log key: id = SHA-256 of its DER SPKI; start/end unix seconds
+ * (end 0: open). */
+struct vg_x509_ctlog {
+    uint8_t id[32];
+    const struct vg_crypto_key *key;
+    int64_t start, end;
+};
+/* Verifies the leaf's embedded SCT list (1.3.6.1.4.1.11129.2.4.2) as precertificate SCTs
+ * issued under issuer's key; *verified counts the SCTs that verify against a log of logs
+ * inside that log's validity. None: VG_E_VERIFY. */
+VG_NODISCARD int vg_x509_sct_verify(size_t *verified, const struct vg_x509 *leaf,
+                                    const struct vg_x509 *issuer, const struct vg_x509_ctlog *logs,
+                                    size_t nlogs, struct vg_err **err);
+/* genTime (unix seconds, fraction dropped) of a DER TimeStampResp, unverified. */
+VG_NODISCARD int vg_x509_tsr_time(int64_t *gen_time, const uint8_t *tsr, size_t len,
+                                  struct vg_err **err);
+/* Verifies a DER TimeStampResp: granted status, token signature by a certificate that chains
+ * to the last certificate of chain (the others are offered as intermediates, for tokens that
+ * embed no certificate) with the timeStamping purpose, all valid at unix time `at` (the
+ * caller passes genTime), and a message imprint equal to the hash of data. VG_E_VERIFY. */
+VG_NODISCARD int vg_x509_tsr_verify(const uint8_t *tsr, size_t len, const uint8_t *data,
+                                    size_t dlen, struct vg_x509 *const *chain, size_t n, int64_t at,
+                                    struct vg_err **err);
+/* Verifies sig over a digest computed by the caller ("sha256", "sha384", "sha512"): ECDSA or
+ * RSA PKCS#1 v1.5; Ed25519 cannot (VG_E_UNSUPPORTED). VG_E_VERIFY on mismatch. */
+VG_NODISCARD int vg_crypto_verify_digest(const struct vg_crypto_key *key, const char *alg,
+                                         const uint8_t *digest, size_t dlen, const uint8_t *sig,
+                                         size_t siglen, struct vg_err **err);
+
 /* ---------------------------------------------------------------- key file envelope */
 
 /* Decrypts a cosign key file to its plaintext (normally PKCS#8 DER) without interpreting it;

@@ -31,6 +31,7 @@
 #include "core/core.h"
 #include "crypto/crypto.h"
 #include "oci/oci.h"
+#include "sign/sigstore.h"
 
 #define VG_SIGN_MT_SIMPLESIGNING    "application/vnd.dev.cosign.simplesigning.v1+json"
 #define VG_SIGN_MT_DSSE             "application/vnd.dsse.envelope.v1+json"
