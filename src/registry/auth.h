@@ -57,8 +57,10 @@ enum {
 #define VG_AUTH_CACHE_DEFAULT     1024u /* verified credentials remembered */
 #define VG_AUTH_CACHE_TTL_MS      (10u * 60u * 1000u)
 #define VG_AUTH_TOKEN_TTL_MS      (5u * 60u * 1000u)
-#define VG_AUTH_TOKEN_TTL_PUSH_MS (15u * 60u * 1000u) /* registry.md §6.4: long pushes */
-#define VG_AUTH_LEEWAY_S          60                  /* exp/nbf, as distribution */
+#define VG_AUTH_TOKEN_TTL_PUSH_MS (15u * 60u * 1000u)          /* registry.md §6.4: long pushes */
+#define VG_AUTH_REFRESH_TTL_MS    (7ull * 24u * 3600u * 1000u) /* `docker login`'s identity token */
+#define VG_AUTH_FORM_MAX          (16u * 1024u)                /* a POST /token form body */
+#define VG_AUTH_LEEWAY_S          60                           /* exp/nbf, as distribution */
 
 /* "pull,push" for a mask, in that order; "" for 0. Static storage. */
 const char *vg_auth_actions_str(unsigned actions);
@@ -130,6 +132,9 @@ void vg_htpasswd_free(struct vg_htpasswd *h);
  * itself (libcrypt). */
 VG_NODISCARD int vg_htpasswd_check(struct vg_htpasswd *h, const char *user,
                                    const struct vg_secret *password, bool *ok, struct vg_err **err);
+/* Whether user has a (bcrypt) entry, after re-reading a changed file: a refresh token's
+ * subject must still exist. */
+bool vg_htpasswd_has(struct vg_htpasswd *h, const char *user);
 /* Counters for tests and /metrics: bcrypt runs, cache hits, reloads. */
 struct vg_htpasswd_stats {
     uint64_t bcrypt_runs, cache_hits, reloads;
@@ -171,6 +176,7 @@ struct vg_auth_config {
     char *issuer;  /* iss; default "vigil-registry" */
     char *key;     /* PEM key file; NULL: <root>/auth/token-key.pem, generated at first start */
     uint64_t ttl_ms, push_ttl_ms;
+    uint64_t refresh_ttl_ms; /* refresh tokens (POST /token access_type=offline, offline_token) */
     struct vg_auth_group *groups;
     size_t ngroups;
     struct vg_auth_robot *robots;
@@ -181,7 +187,8 @@ struct vg_auth_config {
     size_t nimmutable;
 };
 /* Reads the three top-level config keys (each node may be NULL when absent):
- *   auth:      {htpasswd: FILE, token: {realm, service, issuer, key, ttl, push-ttl} | true,
+ *   auth:      {htpasswd: FILE, token: {realm, service, issuer, key, ttl, push-ttl,
+ *               refresh-ttl} | true,
  *               groups: {NAME: [USER...]}, robots: [{name, password-hash, repos, actions,
  *               expires}]}
  *   access:    [{repos: [GLOB...], users: [...], groups: [...], actions: [pull,push,delete,
@@ -308,20 +315,33 @@ void vg_registry_auth_check(struct vg_registry_auth *a, const struct vg_registry
 void vg_registry_auth_result_dispose(struct vg_registry_auth_result *r);
 
 /* GET /token (Docker token flow, registry.md §2.2): query is the raw query string
- * (service=, scope= repeated, account=, ...), authorization the header (Basic credentials, or
- * NULL for anonymous). 200: body is {"token","access_token","expires_in","issued_at"} with
- * the requested actions intersected with the grant (a partial or empty grant is not an
- * error); 401: wrong credentials (challenge set); 400: a malformed request or another
- * service (message set); 404: the token service is not enabled. */
+ * (service=, scope= repeated, account=, offline_token=, ...), authorization the header (Basic
+ * credentials, or NULL for anonymous). 200: body is {"token","access_token","expires_in",
+ * "issued_at"} (+ "refresh_token" for an authenticated offline_token=true) with the requested
+ * actions intersected with the grant (a partial or empty grant is not an error); 401: wrong
+ * credentials (challenge set); 400: a malformed request or another service (message set);
+ * 404: the token service is not enabled. */
 struct vg_registry_auth_token_resp {
     int status;
-    char *body;      /* JSON; 200 only */
-    char *challenge; /* 401 only */
-    char *message;   /* 400, 401, 404 */
+    char *body;             /* JSON; 200 only */
+    char *challenge;        /* 401 only (GET) */
+    char *message;          /* 400, 401, 404 */
+    const char *oauth_code; /* POST errors: RFC 6749 §5.2 "error" (invalid_request, ...) */
 };
 void vg_registry_auth_token(struct vg_registry_auth *a, const char *query,
                             const char *authorization, int64_t now,
                             struct vg_registry_auth_token_resp *resp);
+/* POST /token, the OAuth2 form (distribution's docs/spec/auth/oauth.md): form is the
+ * application/x-www-form-urlencoded body (at most VG_AUTH_FORM_MAX bytes; '+' is a space):
+ * grant_type `password` (username, password) or `refresh_token` (refresh_token), service and
+ * client_id (required), access_type=offline (a refresh token is returned), scope (several
+ * space-separated). 200: {"access_token","token","scope","expires_in","issued_at"} (+
+ * "refresh_token"); 400 invalid_request / unsupported_grant_type; 401 invalid_grant (wrong
+ * password, a refresh token that is forged, expired, for another service, or whose subject no
+ * longer exists). A refresh token is a JWT signed like the access tokens but with the audience
+ * "<service> refresh", so the registry never accepts one as an access token. */
+void vg_registry_auth_token_post(struct vg_registry_auth *a, const void *form, size_t len,
+                                 int64_t now, struct vg_registry_auth_token_resp *resp);
 void vg_registry_auth_token_resp_dispose(struct vg_registry_auth_token_resp *r);
 
 /* ---------------------------------------------------------------- the protocol hook */
@@ -336,8 +356,8 @@ struct vg_registry_authz;
  * repository. */
 void vg_registry_auth_authz(struct vg_registry_authz *out, struct vg_registry_auth *a,
                             vg_registry_auth_tag_fn tag_exists, void *ud);
-/* Adds GET /token to h (before vg_httpd_start) when the token service is enabled; a no-op
- * otherwise. a must outlive h. */
+/* Adds GET and POST /token to h (before vg_httpd_start) when the token service is enabled; a
+ * no-op otherwise. a must outlive h. */
 struct vg_httpd;
 VG_NODISCARD int vg_registry_auth_mount(struct vg_registry_auth *a, struct vg_httpd *h,
                                         struct vg_err **err);

@@ -376,6 +376,16 @@ vg_htpasswd_check(struct vg_htpasswd *h, const char *user, const struct vg_secre
     return 0;
 }
 
+bool
+vg_htpasswd_has(struct vg_htpasswd *h, const char *user)
+{
+    maybe_reload(h);
+    pthread_mutex_lock(&h->mu);
+    bool known = vg_htpasswd_file_find(&h->file, user) != NULL;
+    pthread_mutex_unlock(&h->mu);
+    return known;
+}
+
 void
 vg_htpasswd_stats(struct vg_htpasswd *h, struct vg_htpasswd_stats *out)
 {

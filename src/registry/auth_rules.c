@@ -17,7 +17,8 @@
 #include "core/glob.h"
 
 static const char *const auth_keys[] = {"htpasswd", "token", "groups", "robots"};
-static const char *const token_keys[] = {"realm", "service", "issuer", "key", "ttl", "push-ttl"};
+static const char *const token_keys[] = {"realm", "service",  "issuer",     "key",
+                                         "ttl",   "push-ttl", "refresh-ttl"};
 static const char *const rule_keys[] = {"repos", "users", "groups", "actions", "anonymous"};
 static const char *const robot_keys[] = {"name", "password-hash", "repos", "actions", "expires"};
 
@@ -137,6 +138,7 @@ parse_token(struct vg_auth_config *c, const struct vg_config_node *t, struct vg_
 {
     c->ttl_ms = VG_AUTH_TOKEN_TTL_MS;
     c->push_ttl_ms = VG_AUTH_TOKEN_TTL_PUSH_MS;
+    c->refresh_ttl_ms = VG_AUTH_REFRESH_TTL_MS;
     if (!t) {
         return 0;
     }
@@ -162,12 +164,15 @@ parse_token(struct vg_auth_config *c, const struct vg_config_node *t, struct vg_
         vg_config_get_str(t, "issuer", NULL, &issuer, err) < 0 ||
         vg_config_get_str(t, "key", NULL, &key, err) < 0 ||
         vg_config_get_duration_ms(t, "ttl", c->ttl_ms, day, &c->ttl_ms, err) < 0 ||
-        vg_config_get_duration_ms(t, "push-ttl", c->push_ttl_ms, day, &c->push_ttl_ms, err) < 0) {
+        vg_config_get_duration_ms(t, "push-ttl", c->push_ttl_ms, day, &c->push_ttl_ms, err) < 0 ||
+        vg_config_get_duration_ms(t, "refresh-ttl", c->refresh_ttl_ms, 365u * day,
+                                  &c->refresh_ttl_ms, err) < 0) {
         return -(int)VG_E_PARSE;
     }
-    if (c->ttl_ms < 60000u || c->push_ttl_ms < 60000u) {
+    if (c->ttl_ms < 60000u || c->push_ttl_ms < 60000u || c->refresh_ttl_ms < 60000u) {
         /* registry.md §2.2: tokens should never live less than 60 s. */
-        return vg_config_err(err, t, VG_E_PARSE, "'auth.token' ttl and push-ttl must be >= 60s");
+        return vg_config_err(err, t, VG_E_PARSE,
+                             "'auth.token' ttl, push-ttl and refresh-ttl must be >= 60s");
     }
     c->token = true;
     c->realm = vg_strdup(realm);
@@ -347,6 +352,7 @@ vg_auth_config_parse(struct vg_auth_config *out, const struct vg_config_node *au
     out->issuer = vg_strdup("vigil-registry");
     out->ttl_ms = VG_AUTH_TOKEN_TTL_MS;
     out->push_ttl_ms = VG_AUTH_TOKEN_TTL_PUSH_MS;
+    out->refresh_ttl_ms = VG_AUTH_REFRESH_TTL_MS;
     if (auth && !vg_config_node_is_null(auth) && parse_auth(out, auth, err) < 0) {
         return -(int)VG_E_PARSE;
     }

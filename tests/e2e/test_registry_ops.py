@@ -116,3 +116,73 @@ def test_catalog_filtered_with_tokens(tmp_path, users):
         assert r.status == 401 and 'error="insufficient_scope"' in r.header("WWW-Authenticate")
     finally:
         stop(reg)
+
+
+# ------------------------------------------------------------------ POST /token (OAuth2 form)
+
+def post_token(reg, fields: list[tuple[str, str]], status=200, ctype="application/x-www-form-urlencoded"):
+    body = urllib.parse.urlencode(fields).encode()  # spaces become '+', as Go's url.Values
+    r = AuthClient(reg.url, None).request("POST", "/token", body=body,
+                                          headers={"Content-Type": ctype})
+    assert r.status == status, r
+    assert r.header("Cache-Control") == "no-store"
+    return r.json()
+
+
+def test_token_post_password_and_refresh(tmp_path, users):
+    reg = start(tmp_path / "srv", f"auth:\n  htpasswd: {users}\n  token: {{service: vigil-test}}\n"
+                + CATALOG_RULES)
+    try:
+        base = [("service", "vigil-test"), ("client_id", "vigil-e2e")]
+        tok = post_token(reg, [("grant_type", "password"), *base, ("access_type", "offline"),
+                               ("username", "dana"), ("password", "dana-pw"),
+                               ("scope", "repository:team/a1:pull,push registry:catalog:*")])
+        assert tok["scope"] == "repository:team/a1:pull registry:catalog:*", tok
+        assert tok["access_token"] and tok["refresh_token"] and tok["expires_in"] >= 60, tok
+        dana = AuthClient(reg.url, "Bearer " + tok["access_token"])
+        assert dana.request("GET", "/v2/_catalog").status == 200
+        r = dana.post_upload("team/a1")
+        assert r.status == 401 and 'error="insufficient_scope"' in r.header("WWW-Authenticate")
+        # the refresh token is not a bearer token
+        r = AuthClient(reg.url, "Bearer " + tok["refresh_token"]).request("GET", "/v2/")
+        assert r.status == 401 and 'error="invalid_token"' in r.header("WWW-Authenticate"), r
+
+        ci = post_token(reg, [("grant_type", "password"), *base, ("access_type", "offline"),
+                              ("username", "ci"), ("password", "ci-pw"),
+                              ("scope", "repository:team/a1:pull,push")])
+        # containerd's refresh: new scopes, same subject, no password
+        again = post_token(reg, [("grant_type", "refresh_token"), *base,
+                                 ("refresh_token", ci["refresh_token"]),
+                                 ("scope", "repository:team/b9:pull,push")])
+        assert again["scope"] == "repository:team/b9:pull,push" and "refresh_token" not in again
+        seed(AuthClient(reg.url, "Bearer " + again["access_token"]), ["team/b9"])
+
+        err = post_token(reg, [("grant_type", "password"), *base, ("username", "ci"),
+                               ("password", "wrong")], status=401)
+        assert err["error"] == "invalid_grant" and err["error_description"], err
+        assert "wrong" not in json.dumps(err)
+        err = post_token(reg, [("grant_type", "client_credentials"), *base], status=400)
+        assert err["error"] == "unsupported_grant_type", err
+        err = post_token(reg, [("grant_type", "password")], status=400)
+        assert err["error"] == "invalid_request", err
+        err = post_token(reg, [("grant_type", "password"), *base], status=400,
+                         ctype="application/json")
+        assert err["error"] == "invalid_request", err
+        # GET keeps working beside it
+        assert token(reg, ["repository:team/a1:pull"], basic("dana", "dana-pw"))
+        log = reg.log_path.read_text()
+        assert ci["refresh_token"] not in log and tok["access_token"] not in log
+    finally:
+        stop(reg)
+
+
+def test_token_post_absent_without_token_service(tmp_path, users):
+    """With htpasswd only there is no /token at all: clients see 404 and use Basic."""
+    reg = start(tmp_path / "srv", f"auth:\n  htpasswd: {users}\n" + CATALOG_RULES)
+    try:
+        r = AuthClient(reg.url, None).request("POST", "/token", body=b"grant_type=password",
+                                              headers={"Content-Type":
+                                                       "application/x-www-form-urlencoded"})
+        assert r.status == 404, r
+    finally:
+        stop(reg)

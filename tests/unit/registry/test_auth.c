@@ -3,9 +3,12 @@
  * The authorizer and the token service end to end in-process: htpasswd Basic (401 vs 403),
  * anonymous pull rules, robots refused on Basic, the token flow (grant = requested ∩ rules,
  * anonymous tokens, push TTL), Bearer checks with insufficient_scope challenges, mounts,
- * catalog, immutable tags, and the open mode.
+ * catalog, immutable tags, and the open mode; the OAuth2 POST form (password and
+ * refresh_token grants, refresh tokens that are never access tokens).
  */
 #include "registry/auth.h"
+
+#include <time.h>
 #include "registry/authz.h"
 #include "testutil.h"
 
@@ -262,6 +265,163 @@ Test(registry_auth, token_flow)
     get_token(&f, "service=other&scope=repository:prod/app:pull", ci, now, 400);
     get_token(&f, "scope=repository:prod", ci, now, 400);
     get_token(&f, "scope=repository:prod/app:pull", t1, now, 401);
+    teardown(&f);
+}
+
+/* POST /token: the JSON answer (200) or the RFC 6749 error code. */
+static json_t *
+post_token(struct fx *f, const char *form, int64_t now, int want_status, const char *want_code)
+{
+    struct vg_registry_auth_token_resp t;
+    vg_registry_auth_token_post(f->a, form, strlen(form), now, &t);
+    cr_assert_eq(t.status, want_status, "%s: %d %s", form, t.status,
+                 t.message ? t.message : t.body);
+    json_t *j = NULL;
+    if (want_status == 200) {
+        struct vg_err *err = NULL;
+        TU_ASSERT_OK(vg_json_parse(&j, t.body, strlen(t.body), 1u << 20, "token", &err), err);
+        cr_assert_str_eq(vg_json_str(j, "token"), vg_json_str(j, "access_token"));
+    } else if (want_code) {
+        cr_assert_str_eq(t.oauth_code, want_code, "%s: %s", form, t.message);
+    }
+    vg_registry_auth_token_resp_dispose(&t);
+    return j;
+}
+
+Test(registry_auth, token_post_password_and_refresh_grants)
+{
+    struct fx f;
+    setup(&f, true);
+    int64_t now = vg_now_unix();
+    struct vg_registry_auth_result r;
+
+    /* docker login: password grant, offline access; '+' is a space in the form */
+    json_t *j = post_token(&f,
+                           "grant_type=password&service=reg&client_id=docker&access_type=offline"
+                           "&username=ci&password=ci-pw&scope=repository%3Aprod%2Fapp%3Apull%2Cpush"
+                           "+repository:prod/b:pull+registry:catalog:*",
+                           now, 200, NULL);
+    cr_assert_str_eq(vg_json_str(j, "scope"),
+                     "repository:prod/app:pull,push repository:prod/b:pull");
+    cr_assert_eq(json_integer_value(json_object_get(j, "expires_in")), 15 * 60);
+    vg_autofree char *access = vg_fmt("Bearer %s", vg_json_str(j, "access_token"));
+    vg_autofree char *refresh = vg_strdup(vg_json_str(j, "refresh_token"));
+    cr_assert(refresh && *refresh);
+    json_decref(j);
+    cr_assert_eq(decide(&f, access, "prod/app", VG_AUTH_PUSH, &r), VG_REGISTRY_AUTH_ALLOW);
+    cr_assert_str_eq(r.subject, "ci");
+    vg_registry_auth_result_dispose(&r);
+
+    /* a refresh token is never an access token, and an access token never a refresh token */
+    vg_autofree char *as_bearer = vg_fmt("Bearer %s", refresh);
+    cr_assert_eq(decide(&f, as_bearer, NULL, 0, &r), VG_REGISTRY_AUTH_UNAUTHORIZED);
+    cr_assert(strstr(r.challenge, "error=\"invalid_token\""));
+    vg_registry_auth_result_dispose(&r);
+    vg_autofree char *wrong_grant =
+        vg_fmt("grant_type=refresh_token&service=reg&client_id=c&refresh_token=%s",
+               access + strlen("Bearer "));
+    post_token(&f, wrong_grant, now, 401, "invalid_grant");
+
+    /* the refresh grant: new scopes for the same subject, cut to the rules */
+    vg_autofree char *rf = vg_fmt("grant_type=refresh_token&service=reg&client_id=containerd"
+                                  "&refresh_token=%s&scope=repository:prod/c:pull,push",
+                                  refresh);
+    j = post_token(&f, rf, now + 3600, 200, NULL);
+    cr_assert_null(json_object_get(j, "refresh_token"), "no access_type=offline: no new one");
+    vg_autofree char *t2 = vg_fmt("Bearer %s", vg_json_str(j, "access_token"));
+    json_decref(j);
+    r = (struct vg_registry_auth_result){0};
+    struct vg_registry_auth_req q = {
+        .authorization = t2, .repo = "prod/c", .actions = VG_AUTH_PUSH, .now = now + 3600};
+    vg_registry_auth_check(f.a, &q, &r);
+    cr_assert_eq(r.verdict, VG_REGISTRY_AUTH_ALLOW, "%s", r.message);
+    cr_assert_str_eq(r.subject, "ci");
+    vg_registry_auth_result_dispose(&r);
+    /* past refresh-ttl (7 days by default, 60 s leeway) */
+    post_token(&f, rf, now + 7 * 24 * 3600 + 61, 401, "invalid_grant");
+
+    /* dana's password grant is cut to pull; no offline: no refresh token */
+    j = post_token(&f,
+                   "grant_type=password&service=reg&client_id=x&username=dana&password=dana-pw"
+                   "&scope=repository:prod/app:pull,push",
+                   now, 200, NULL);
+    cr_assert_str_eq(vg_json_str(j, "scope"), "repository:prod/app:pull");
+    cr_assert_null(json_object_get(j, "refresh_token"));
+    json_decref(j);
+    /* robots may use the password grant (it is the token service) */
+    j = post_token(&f,
+                   "grant_type=password&service=reg&client_id=x&username=robot-ci"
+                   "&password=robot-pw&scope=repository:prod/app:push",
+                   now, 200, NULL);
+    cr_assert_str_eq(vg_json_str(j, "scope"), "repository:prod/app:push");
+    json_decref(j);
+
+    /* refused */
+    post_token(&f, "grant_type=password&service=reg&client_id=x&username=ci&password=nope", now,
+               401, "invalid_grant");
+    post_token(&f, "grant_type=password&service=reg&client_id=x&username=ci", now, 400,
+               "invalid_request");
+    post_token(&f, "grant_type=password&service=reg&username=ci&password=ci-pw", now, 400,
+               "invalid_request");
+    post_token(&f, "grant_type=password&service=other&client_id=x&username=ci&password=ci-pw", now,
+               400, "invalid_request");
+    post_token(&f, "grant_type=authorization_code&service=reg&client_id=x&code=abc", now, 400,
+               "unsupported_grant_type");
+    post_token(&f, "grant_type=refresh_token&service=reg&client_id=x&refresh_token=a.b.c", now, 401,
+               "invalid_grant");
+    post_token(&f, "grant_type=refresh_token&service=reg&client_id=x", now, 400, "invalid_request");
+    post_token(&f,
+               "grant_type=password&service=reg&client_id=x&username=ci&password=ci-pw"
+               "&password=other",
+               now, 400, "invalid_request");
+    post_token(&f, "grant_type=password&service=reg&client_id=x&username=ci&password=%zz", now, 400,
+               "invalid_request");
+    post_token(&f, "grant_type=password&service=reg&client_id=x&username=c%0ai&password=p", now,
+               400, "invalid_request");
+    post_token(&f, "grant_type=password&service=reg&client_id=x&username=ci&password=ci-pw&scope=x",
+               now, 400, "invalid_scope");
+    teardown(&f);
+}
+
+Test(registry_auth, token_post_refresh_needs_a_live_subject)
+{
+    struct fx f;
+    setup(&f, true);
+    int64_t now = vg_now_unix();
+    json_t *j = post_token(&f,
+                           "grant_type=password&service=reg&client_id=x&access_type=offline"
+                           "&username=ci&password=ci-pw",
+                           now, 200, NULL);
+    vg_autofree char *rf = vg_fmt("grant_type=refresh_token&service=reg&client_id=x"
+                                  "&access_type=offline&refresh_token=%s",
+                                  vg_json_str(j, "refresh_token"));
+    json_decref(j);
+    j = post_token(&f, rf, now + 60, 200, NULL);
+    cr_assert(json_object_get(j, "refresh_token"), "access_type=offline: a new refresh token");
+    json_decref(j);
+    /* ci is removed from the htpasswd file: its refresh tokens stop working once the file is
+     * re-read (its identity is compared at most once a second) */
+    vg_autofree char *ht = vg_fmt("%s/htpasswd", f.dir);
+    vg_autofree char *dana = tu_htpasswd_line("dana", "dana-pw");
+    vg_autofree char *text = vg_fmt("%s\n", dana);
+    tu_write(ht, text);
+    struct timespec ts = {1, 200000000};
+    nanosleep(&ts, NULL);
+    struct vg_registry_auth_token_resp t;
+    vg_registry_auth_token_post(f.a, rf, strlen(rf), now + 60, &t);
+    cr_assert_eq(t.status, 401);
+    cr_assert(strstr(t.message, "no longer a user"), "%s", t.message);
+    vg_registry_auth_token_resp_dispose(&t);
+    /* GET's offline_token=true: a refresh token for authenticated callers only */
+    vg_registry_auth_token(f.a, "scope=repository:public/x:pull&offline_token=true", NULL, now, &t);
+    cr_assert_eq(t.status, 200);
+    cr_assert_null(strstr(t.body, "refresh_token"));
+    vg_registry_auth_token_resp_dispose(&t);
+    vg_autofree char *dn = basic("dana", "dana-pw");
+    vg_registry_auth_token(f.a, "scope=repository:prod/app:pull&offline_token=true", dn, now, &t);
+    cr_assert_eq(t.status, 200);
+    cr_assert(strstr(t.body, "\"refresh_token\""), "%s", t.body);
+    vg_registry_auth_token_resp_dispose(&t);
     teardown(&f);
 }
 
