@@ -15,7 +15,8 @@ static const char HELP[] =
     "Usage: vigil clean [--scan-cache] [--vuln-db] [--all] [--cache-dir DIR]\n"
     "\n"
     "Removes vigil's cached data, as 'trivy clean' does. At least one of:\n"
-    "  --scan-cache           the image and layer analysis cache (DIR/scan, DIR/layers)\n"
+    "  --scan-cache           the image and layer analysis cache (DIR/scan, DIR/inventory,\n"
+    "                         DIR/layers)\n"
     "  --vuln-db              the vulnerability database and its downloads (DIR/db)\n"
     "  --all                  both; DIR itself too when nothing else is left in it\n"
     "Options:\n"
@@ -102,6 +103,7 @@ cmd_clean(int argc, char **argv)
     vg_autofree char *cache = dir ? vg_strdup(dir) : vg_cache_dir();
     struct vg_err *err = NULL;
     if ((scan && (remove_one(cache, "scan", "image analysis cache", &err) < 0 ||
+                  remove_one(cache, "inventory", "image inventory cache", &err) < 0 ||
                   remove_one(cache, "layers", "layer analysis cache", &err) < 0)) ||
         (db && remove_one(cache, "db", "vulnerability database", &err) < 0)) {
         return vg_cli_fail(&err, "clean");

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define CACHE_FORMAT    1
+#define CACHE_FORMAT    2
 #define CACHE_MAX_BYTES (512u * 1024u * 1024u)
 
 static json_t *
@@ -79,6 +79,7 @@ pkg_out(const struct vg_pkg *p)
     vg_json_set_str(o, "path", p->path);
     vg_json_set_str(o, "modularity_label", p->modularity_label);
     json_object_set_new(o, "licenses", strv(p->licenses, p->nlicenses));
+    json_object_set_new(o, "files", strv(p->files, p->nfiles));
     json_object_set_new(o, "layer_index", json_integer((json_int_t)p->layer_index));
     set_digest(o, "layer_digest", &p->layer_digest);
     set_digest(o, "layer_diff_id", &p->layer_diff_id);
@@ -101,6 +102,11 @@ pkg_in(struct vg_pkg *p, json_t *o)
     p->path = dup_str(o, "path");
     p->modularity_label = dup_str(o, "modularity_label");
     p->licenses = strv_back(json_object_get(o, "licenses"), &p->nlicenses);
+    p->files = strv_back(json_object_get(o, "files"), &p->nfiles);
+    if (!p->nfiles) {
+        free(p->files);
+        p->files = NULL;
+    }
     p->layer_index = (size_t)json_integer_value(json_object_get(o, "layer_index"));
     get_digest(o, "layer_digest", &p->layer_digest);
     get_digest(o, "layer_diff_id", &p->layer_diff_id);
@@ -144,24 +150,140 @@ path_for(const char *key)
     return vg_fmt("%s/scan/%s.json", dir, key);
 }
 
+/* Writes text to the cache file path (best effort: the cache is an optimisation). */
+static void
+write_entry(const char *path, const char *text)
+{
+    vg_autofree char *dir = vg_strdup(path);
+    *strrchr(dir, '/') = '\0';
+    struct vg_err *err = NULL;
+    if (vg_mkdir_p(dir, 0700, &err) < 0 ||
+        vg_file_write_atomic(path, text, strlen(text), 0600, &err) < 0) {
+        char *m = vg_err_format(err);
+        VG_DEBUG("scan", "analysis cache not written: %s", m);
+        free(m);
+        vg_err_free(&err);
+    }
+}
+
+/* ---------------------------------------------------------------- inventory entries
+ *
+ * The inventory of an image (what `vigil sbom` writes and what scan matches), stored apart
+ * from the scan's findings under inventory/KEY.json, KEY over the manifest digest and the
+ * inventory options only: a scan and an sbom of the same image share it. */
+
+static bool all_objects(const json_t *a, const char *const *strs, size_t nstrs);
+
+/* Absent, or an array of strings. */
+static bool
+all_strings(const json_t *a)
+{
+    if (!a) {
+        return true;
+    }
+    if (!json_is_array(a)) {
+        return false;
+    }
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        if (!json_is_string(json_array_get(a, i))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static char *
+inv_path_for(const char *key)
+{
+    vg_autofree char *dir = vg_cache_dir();
+    return vg_fmt("%s/inventory/%s.json", dir, key);
+}
+
 void
-vg_scan_cache_store(const struct vg_scan_report *r, const char *key)
+vg_scan_inventory_cache_store(const struct vg_inventory *inv, const char *key)
 {
     json_t *doc = json_object();
     json_object_set_new(doc, "format", json_integer(CACHE_FORMAT));
     vg_json_set_str(doc, "vigil", VG_VERSION);
-    if (r->inv) {
-        json_t *inv = json_object();
-        vg_json_set_str(inv, "os_family", r->inv->os.family);
-        vg_json_set_str(inv, "os_name", r->inv->os.name);
-        vg_json_set_str(inv, "os_version", r->inv->os.version);
-        json_t *pk = json_array();
-        for (size_t i = 0; i < r->inv->npkgs; i++) {
-            json_array_append_new(pk, pkg_out(&r->inv->pkgs[i]));
-        }
-        json_object_set_new(inv, "pkgs", pk);
-        json_object_set_new(doc, "inventory", inv);
+    vg_json_set_str(doc, "key", key);
+    vg_json_set_str(doc, "os_family", inv->os.family);
+    vg_json_set_str(doc, "os_name", inv->os.name);
+    vg_json_set_str(doc, "os_version", inv->os.version);
+    vg_json_set_str(doc, "os_version_full", inv->os.version_id_full);
+    json_object_set_new(doc, "os_eosl", json_boolean(inv->os.eosl));
+    json_object_set_new(doc, "warnings", json_integer((json_int_t)inv->warnings));
+    json_t *pk = json_array();
+    for (size_t i = 0; i < inv->npkgs; i++) {
+        json_array_append_new(pk, pkg_out(&inv->pkgs[i]));
     }
+    json_object_set_new(doc, "pkgs", pk);
+    char *text = vg_json_dump(doc, false);
+    json_decref(doc);
+    if (!text) {
+        VG_DEBUG("scan", "inventory not cached (not representable as JSON text)");
+        return;
+    }
+    vg_autofree char *path = inv_path_for(key);
+    write_entry(path, text);
+    free(text);
+}
+
+int
+vg_scan_inventory_cache_load(struct vg_inventory **out, const char *key)
+{
+    static const char *const pstr[] = {
+        "ecosystem", "kind", "name", "version",          "src_name",     "src_version",
+        "arch",      "purl", "path", "modularity_label", "layer_digest", "layer_diff_id"};
+    vg_autofree char *path = inv_path_for(key);
+    vg_autobuf struct vg_buf raw = VG_BUF_INIT(CACHE_MAX_BYTES);
+    vg_autojson json_t *doc = NULL;
+    if (vg_file_read(&raw, path, CACHE_MAX_BYTES, NULL) < 0 ||
+        vg_json_parse(&doc, raw.data, raw.len, CACHE_MAX_BYTES, "inventory cache", NULL) < 0 ||
+        json_integer_value(json_object_get(doc, "format")) != CACHE_FORMAT ||
+        !vg_json_str(doc, "vigil") || strcmp(vg_json_str(doc, "vigil"), VG_VERSION) != 0 ||
+        !vg_json_str(doc, "key") || strcmp(vg_json_str(doc, "key"), key) != 0) {
+        return -1;
+    }
+    json_t *pk = json_object_get(doc, "pkgs");
+    if (!all_objects(pk, pstr, VG_ARRAY_LEN(pstr))) {
+        return -1;
+    }
+    for (size_t i = 0; i < json_array_size(pk); i++) {
+        json_t *o = json_array_get(pk, i);
+        if (!json_is_string(json_object_get(o, "kind")) ||
+            !json_is_string(json_object_get(o, "name")) ||
+            !json_is_integer(json_object_get(o, "type")) ||
+            (json_integer_value(json_object_get(o, "type")) != VG_PKG_OS &&
+             json_integer_value(json_object_get(o, "type")) != VG_PKG_LIBRARY) ||
+            !all_strings(json_object_get(o, "licenses")) ||
+            !all_strings(json_object_get(o, "files"))) {
+            return -1;
+        }
+    }
+    touch(path);
+    struct vg_inventory *inv = vg_calloc(1, sizeof(*inv));
+    inv->os.family = dup_str(doc, "os_family");
+    inv->os.name = dup_str(doc, "os_name");
+    inv->os.version = dup_str(doc, "os_version");
+    inv->os.version_id_full = dup_str(doc, "os_version_full");
+    inv->os.eosl = json_is_true(json_object_get(doc, "os_eosl"));
+    inv->warnings = (size_t)json_integer_value(json_object_get(doc, "warnings"));
+    inv->npkgs = json_array_size(pk);
+    inv->pkgs = vg_calloc(inv->npkgs ? inv->npkgs : 1, sizeof(struct vg_pkg));
+    for (size_t i = 0; i < inv->npkgs; i++) {
+        pkg_in(&inv->pkgs[i], json_array_get(pk, i));
+    }
+    *out = inv;
+    return 0;
+}
+
+void
+vg_scan_cache_store(const struct vg_scan_report *r, const char *key, const char *inv_key)
+{
+    json_t *doc = json_object();
+    json_object_set_new(doc, "format", json_integer(CACHE_FORMAT));
+    vg_json_set_str(doc, "vigil", VG_VERSION);
+    json_object_set_new(doc, "inventory", json_boolean(r->inv && inv_key));
     json_t *secrets = json_array();
     for (size_t i = 0; i < r->nsecrets; i++) {
         const struct vg_secret_finding *f = &r->secrets[i].f;
@@ -193,22 +315,18 @@ vg_scan_cache_store(const struct vg_scan_report *r, const char *key)
 
     char *text = vg_json_dump(doc, false);
     json_decref(doc);
+    if (r->inv && inv_key) {
+        vg_scan_inventory_cache_store(r->inv, inv_key);
+    }
     vg_autofree char *path = path_for(key);
-    vg_autofree char *dir = vg_strdup(path);
-    *strrchr(dir, '/') = '\0';
-    struct vg_err *err = NULL;
-    if (vg_mkdir_p(dir, 0700, &err) < 0 ||
-        vg_file_write_atomic(path, text, strlen(text), 0600, &err) < 0) {
-        char *m = vg_err_format(err);
-        VG_DEBUG("scan", "analysis cache not written: %s", m);
-        free(m);
-        vg_err_free(&err);
+    if (text) {
+        write_entry(path, text);
     }
     free(text);
 }
 
 int
-vg_scan_cache_load(struct vg_scan_report *r, const char *key)
+vg_scan_cache_load(struct vg_scan_report *r, const char *key, const char *inv_key)
 {
     vg_autofree char *path = path_for(key);
     vg_autobuf struct vg_buf raw = VG_BUF_INIT(CACHE_MAX_BYTES);
@@ -223,20 +341,11 @@ vg_scan_cache_load(struct vg_scan_report *r, const char *key)
         strcmp(ver, VG_VERSION) != 0) {
         return -1;
     }
-    touch(path);
-    json_t *inv = vg_json_obj(doc, "inventory");
-    if (inv) {
-        r->inv = vg_calloc(1, sizeof(*r->inv));
-        r->inv->os.family = dup_str(inv, "os_family");
-        r->inv->os.name = dup_str(inv, "os_name");
-        r->inv->os.version = dup_str(inv, "os_version");
-        json_t *pk = vg_json_arr(inv, "pkgs");
-        r->inv->npkgs = json_array_size(pk);
-        r->inv->pkgs = vg_calloc(r->inv->npkgs ? r->inv->npkgs : 1, sizeof(struct vg_pkg));
-        for (size_t i = 0; i < r->inv->npkgs; i++) {
-            pkg_in(&r->inv->pkgs[i], json_array_get(pk, i));
-        }
+    bool has_inv = json_is_true(json_object_get(doc, "inventory"));
+    if (has_inv && (!inv_key || vg_scan_inventory_cache_load(&r->inv, inv_key) < 0)) {
+        return -1; /* the inventory entry was evicted or is stale: walk again */
     }
+    touch(path);
     json_t *a = vg_json_arr(doc, "secrets");
     r->nsecrets = json_array_size(a);
     r->secrets = vg_calloc(r->nsecrets ? r->nsecrets : 1, sizeof(*r->secrets));

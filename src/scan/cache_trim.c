@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * Bounding the analysis cache (vg_scan_cache_trim, engine.h): after a scan writes entries, the
- * entries of DIR/scan and DIR/layers older than the age limit are removed, then the least
- * recently used ones (oldest mtime first; a cache hit touches its entry) until the rest fits in
- * the size limit.
+ * entries of DIR/scan, DIR/inventory and DIR/layers older than the age limit are removed, then the
+ * least recently used ones (oldest mtime first; a cache hit touches its entry) until the rest fits
+ * in the size limit.
  *
  * Several vigil processes may share the cache. Entries are only ever created by rename (the
  * atomic write of core/fs), so a file named like an entry is complete; the temporary file of a
  * write in progress ("KEY.json.tmp.PID.XXXXXX") is never counted nor removed unless it is older
  * than an hour (a crashed writer's leftover). Removing an entry another process is reading is
  * harmless (its open descriptor stays valid) and one that vanished meanwhile is skipped. Nothing
- * outside the two directories is looked at, and no symbolic link is followed or removed.
+ * outside these directories is looked at, and no symbolic link is followed or removed.
  */
 #include "scan.h"
 
@@ -132,7 +132,7 @@ int
 vg_scan_cache_trim(const char *cache_dir, const struct vg_scan_cache_limits *lim, int64_t now,
                    struct vg_scan_cache_trim_stats *st, struct vg_err **err)
 {
-    static const char *const SUBDIRS[] = {"scan", "layers"};
+    static const char *const SUBDIRS[] = {"scan", "inventory", "layers"};
     struct vg_scan_cache_trim_stats local = {0};
     st = st ? st : &local;
     memset(st, 0, sizeof(*st));

@@ -795,6 +795,27 @@ vg_scan_cache_key(const struct vg_digest *manifest, const struct vg_scan_opts *o
     return vg_strdup(vg_digest_hex(&d));
 }
 
+char *
+vg_scan_inventory_cache_key(const struct vg_digest *manifest, const struct vg_inventory_opts *inv)
+{
+    struct vg_hasher *h = vg_hasher_new(VG_DIGEST_SHA256);
+    vg_autofree char *head =
+        vg_fmt("inventory|%s|%s|%d%d", VG_VERSION, manifest->text, inv->os_pkgs, inv->lib_pkgs);
+    key_field(h, head);
+    uint64_t counts[2] = {inv->nskip_dirs, inv->nskip_files};
+    vg_hasher_update(h, counts, sizeof(counts));
+    for (size_t i = 0; i < inv->nskip_dirs; i++) {
+        key_field(h, inv->skip_dirs[i]);
+    }
+    for (size_t i = 0; i < inv->nskip_files; i++) {
+        key_field(h, inv->skip_files[i]);
+    }
+    struct vg_digest d;
+    vg_hasher_final(h, &d);
+    vg_hasher_free(h);
+    return vg_strdup(vg_digest_hex(&d));
+}
+
 /* Scans an opened image (always freed). */
 static int
 scan_opened_image(struct vg_scan_report **out, struct vg_oci_image *img,
@@ -804,13 +825,15 @@ scan_opened_image(struct vg_scan_report **out, struct vg_oci_image *img,
     report_from_image(r, img);
     unsigned sc = o->scanners ? o->scanners : (unsigned)VG_SCANNER_DEFAULT;
     vg_autofree char *key = o->use_cache ? vg_scan_cache_key(&img->manifest_digest, o) : NULL;
+    vg_autofree char *inv_key =
+        o->use_cache ? vg_scan_inventory_cache_key(&img->manifest_digest, &o->inv) : NULL;
     int rc = 0;
-    if (key && vg_scan_cache_load(r, key) == 0) {
+    if (key && vg_scan_cache_load(r, key, inv_key) == 0) {
         r->from_cache = true;
     } else {
         rc = walk_image(r, img, o, err);
         if (rc == 0 && key) {
-            vg_scan_cache_store(r, key);
+            vg_scan_cache_store(r, key, inv_key);
         }
         if (o->use_cache) {
             vg_scan_cache_enforce(&o->cache_limits); /* after the walk's layer entries too */
@@ -857,6 +880,42 @@ vg_scan_image_provider(struct vg_scan_report **out, const struct vg_oci_blob_pro
         return -1;
     }
     return scan_opened_image(out, img, o, err);
+}
+
+int
+vg_scan_inventory(struct vg_inventory **out, struct vg_oci_image *img, const struct vg_scan_opts *o,
+                  bool *from_cache, struct vg_err **err)
+{
+    *from_cache = false;
+    vg_autofree char *key =
+        o->use_cache ? vg_scan_inventory_cache_key(&img->manifest_digest, &o->inv) : NULL;
+    if (key && vg_scan_inventory_cache_load(out, key) == 0) {
+        if (!(*out)->warnings) {
+            *from_cache = true;
+            return 0;
+        }
+        /* The messages naming the unreadable files are not cached: walk again to show them. */
+        vg_inventory_free(*out);
+        *out = NULL;
+    }
+    /* Without the per-layer cache: a walk then reports every unreadable file by name, as
+     * `vigil sbom` always did (layer entries keep only that a file failed). */
+    struct vg_scan_opts io = *o;
+    io.scanners = VG_SCANNER_VULN;
+    io.use_cache = false;
+    struct vg_scan_report *r = report_new();
+    int rc = walk_image(r, img, &io, err);
+    if (rc == 0 && key) {
+        vg_scan_inventory_cache_store(r->inv, key);
+    }
+    if (o->use_cache) {
+        vg_scan_cache_enforce(&o->cache_limits);
+    }
+    if (rc == 0) {
+        *out = vg_steal_ptr(&r->inv);
+    }
+    vg_scan_report_free(r);
+    return rc;
 }
 
 int

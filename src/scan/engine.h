@@ -135,7 +135,7 @@ struct vg_scan_report {
     bool list_all_pkgs; /* JSON: every package under its result's Packages (--list-all-pkgs) */
 };
 
-/* Bounds of the analysis cache (the scan/ and layers/ parts of the cache directory; the
+/* Bounds of the analysis cache (the scan/, inventory/ and layers/ parts of the cache directory; the
  * vulnerability database is not counted): enforced whenever a scan writes to the cache, by
  * removing entries older than max_age_s, then the least recently used (by mtime: a cache hit
  * touches its entry) until the rest fits in max_bytes. 0: no bound. docs/scan.md#caching. */
@@ -153,10 +153,10 @@ struct vg_scan_cache_trim_stats {
     uint64_t entries, bytes;         /* what the cache holds after the trim */
     uint64_t removed, removed_bytes; /* entries (and stale temporary files) removed */
 };
-/* Enforces lim on the analysis cache under cache_dir (DIR/scan, DIR/layers) as of `now` (unix
- * seconds). Only regular files named like a finished entry (*.json) count and are removed;
- * a temporary file of an atomic write in progress is never touched (one older than an hour,
- * left by a crashed process, is removed). Symbolic links and other files are left alone, and
+/* Enforces lim on the analysis cache under cache_dir (DIR/scan, DIR/inventory, DIR/layers) as of
+ * `now` (unix seconds). Only regular files named like a finished entry (*.json) count and are
+ * removed; a temporary file of an atomic write in progress is never touched (one older than an
+ * hour, left by a crashed process, is removed). Symbolic links and other files are left alone, and
  * an entry another process removed or replaced meanwhile is skipped. st may be NULL. */
 int vg_scan_cache_trim(const char *cache_dir, const struct vg_scan_cache_limits *lim, int64_t now,
                        struct vg_scan_cache_trim_stats *st, struct vg_err **err);
@@ -187,6 +187,14 @@ int vg_scan_image(struct vg_scan_report **out, const char *image, const struct v
 int vg_scan_image_provider(struct vg_scan_report **out, const struct vg_oci_blob_provider *p,
                            const struct vg_digest *root, const char *reference,
                            const struct vg_scan_opts *o, struct vg_err **err);
+/* The inventory of an opened image (not freed; `vigil sbom`), as vg_scan_image finds it and
+ * through the same analysis cache: a scan then an sbom of the same image (same manifest
+ * digest, same o->inv) walks the layers once. Only o->inv, use_cache, cache_limits, jobs,
+ * quiet and open.deadline_ns matter. *from_cache tells whether the walk was skipped. An entry
+ * whose inventory counted unreadable files is not reused (the warnings naming them are not
+ * cached), so they are reported again. */
+int vg_scan_inventory(struct vg_inventory **out, struct vg_oci_image *img,
+                      const struct vg_scan_opts *o, bool *from_cache, struct vg_err **err);
 /* Rescans a CycloneDX or SPDX JSON SBOM (vulnerabilities only). */
 int vg_scan_sbom(struct vg_scan_report **out, const char *sbom_path, const struct vg_scan_opts *o,
                  struct vg_err **err);

@@ -33,11 +33,17 @@ void vg_scan_config_restore(struct vg_scan_report *r, const char *id, const char
 /* Display name of a package's target, as Trivy groups results. */
 const char *vg_scan_pkg_type(const struct vg_pkg *p); /* "debian", "npm", "python-pkg", ... */
 /* Per-image analysis cache (inventory, secrets, model findings) keyed by manifest digest. */
-int vg_scan_cache_load(struct vg_scan_report *r, const char *key);
+int vg_scan_cache_load(struct vg_scan_report *r, const char *key, const char *inv_key);
 /* That cache's key (hex SHA-256) over the manifest digest and every option that changes the
  * analysis; caller frees. */
 char *vg_scan_cache_key(const struct vg_digest *manifest, const struct vg_scan_opts *o);
-void vg_scan_cache_store(const struct vg_scan_report *r, const char *key);
+void vg_scan_cache_store(const struct vg_scan_report *r, const char *key, const char *inv_key);
+/* The inventory part, shared by scan and sbom (inventory/KEY.json), KEY from
+ * vg_scan_inventory_cache_key; load: -1 when absent, stale or malformed. */
+char *vg_scan_inventory_cache_key(const struct vg_digest *manifest,
+                                  const struct vg_inventory_opts *inv);
+int vg_scan_inventory_cache_load(struct vg_inventory **out, const char *key);
+void vg_scan_inventory_cache_store(const struct vg_inventory *inv, const char *key);
 /* vg_scan_cache_trim of the cache directory with lim, after entries were written (failures
  * are only logged: the cache is an optimisation). */
 void vg_scan_cache_enforce(const struct vg_scan_cache_limits *lim);

@@ -24,7 +24,7 @@ def scan(vigil, img, cache, *args, env=None, cwd=None):
 
 def entries(cache):
     return {str(p.relative_to(cache)): p.stat().st_size
-            for d in ("scan", "layers") if (cache / d).is_dir()
+            for d in ("scan", "inventory", "layers") if (cache / d).is_dir()
             for p in (cache / d).iterdir() if p.name.endswith(".json")}
 
 

@@ -98,10 +98,10 @@ Test(scan_engine, cache_round_trip_keeps_inventory_and_findings)
     r->secrets[0].f.severity = VG_SCAN_SEV_CRITICAL;
     r->secrets[0].f.start_line = 2;
     r->secrets[0].layer = 1;
-    vg_scan_cache_store(r, "k1");
+    vg_scan_cache_store(r, "k1", "i1");
 
     struct vg_scan_report *back = vg_calloc(1, sizeof(*back));
-    cr_assert_eq(vg_scan_cache_load(back, "k1"), 0);
+    cr_assert_eq(vg_scan_cache_load(back, "k1", "i1"), 0);
     cr_assert_eq(back->inv->npkgs, 3);
     cr_assert_str_eq(back->inv->pkgs[1].path, "app/package-lock.json");
     cr_assert_str_eq(back->inv->os.family, "debian");
@@ -113,9 +113,92 @@ Test(scan_engine, cache_round_trip_keeps_inventory_and_findings)
     vg_scan_report_free(back);
 
     struct vg_scan_report *miss = vg_calloc(1, sizeof(*miss));
-    cr_assert_lt(vg_scan_cache_load(miss, "other-key"), 0);
+    cr_assert_lt(vg_scan_cache_load(miss, "other-key", "i1"), 0);
+    vg_scan_report_free(miss);
+
+    /* The inventory is an entry of its own (shared with `vigil sbom`), complete: */
+    struct vg_inventory *inv = NULL;
+    cr_assert_eq(vg_scan_inventory_cache_load(&inv, "i1"), 0);
+    cr_assert_eq(inv->npkgs, 3);
+    vg_inventory_free(inv);
+    cr_assert_lt(vg_scan_inventory_cache_load(&inv, "k1"), 0, "a scan entry is no inventory");
+    /* ... and a scan entry whose inventory entry is gone (evicted) is a miss. */
+    vg_autofree char *ip = vg_fmt("%s/vigil/inventory/i1.json", home);
+    cr_assert_eq(unlink(ip), 0);
+    miss = vg_calloc(1, sizeof(*miss));
+    cr_assert_lt(vg_scan_cache_load(miss, "k1", "i1"), 0);
     vg_scan_report_free(miss);
     vg_scan_report_free(r);
+}
+
+Test(scan_engine, inventory_entry_keeps_what_an_sbom_writes)
+{
+    vg_autofree char *home = fresh_cache_home();
+    struct vg_inventory *inv = vg_calloc(1, sizeof(*inv));
+    inv->os.family = vg_strdup("debian");
+    inv->os.name = vg_strdup("Debian GNU/Linux 12 (bookworm)");
+    inv->os.version = vg_strdup("12");
+    inv->os.version_id_full = vg_strdup("12.5");
+    inv->os.eosl = true;
+    inv->warnings = 2;
+    inv->pkgs = vg_calloc(1, sizeof(*inv->pkgs));
+    inv->npkgs = 1;
+    struct vg_pkg *p = &inv->pkgs[0];
+    p->type = VG_PKG_OS;
+    p->ecosystem = vg_strdup("Debian:12");
+    p->kind = vg_strdup("dpkg");
+    p->name = vg_strdup("a");
+    p->version = vg_strdup("1:2.3-4");
+    p->src_name = vg_strdup("a-src");
+    p->src_version = vg_strdup("2.3-4");
+    p->arch = vg_strdup("amd64");
+    p->purl = vg_strdup("pkg:deb/debian/a@1:2.3-4?arch=amd64");
+    p->licenses = vg_calloc(1, sizeof(char *));
+    p->licenses[0] = vg_strdup("GPL-2.0-only");
+    p->nlicenses = 1;
+    p->path = vg_strdup("var/lib/dpkg/status");
+    p->layer_index = 1;
+    p->files = vg_calloc(2, sizeof(char *));
+    p->files[0] = vg_strdup("usr/bin/a");
+    p->files[1] = vg_strdup("usr/share/doc/a/copyright");
+    p->nfiles = 2;
+    cr_assert_eq(vg_digest_parse(&p->layer_digest,
+                                 "sha256:"
+                                 "1111111111111111111111111111111111111111111111111111111111111111",
+                                 NULL),
+                 0);
+    vg_scan_inventory_cache_store(inv, "inv-key");
+    struct vg_inventory *back = NULL;
+    cr_assert_eq(vg_scan_inventory_cache_load(&back, "inv-key"), 0);
+    cr_assert_str_eq(back->os.version_id_full, "12.5");
+    cr_assert(back->os.eosl);
+    cr_assert_eq(back->warnings, 2);
+    cr_assert_eq(back->npkgs, 1);
+    const struct vg_pkg *q = &back->pkgs[0];
+    cr_assert_eq(q->type, VG_PKG_OS);
+    cr_assert_str_eq(q->version, "1:2.3-4");
+    cr_assert_str_eq(q->src_name, "a-src");
+    cr_assert_eq(q->nfiles, 2);
+    cr_assert_str_eq(q->files[1], "usr/share/doc/a/copyright");
+    cr_assert_eq(q->nlicenses, 1);
+    cr_assert_eq(q->layer_index, 1);
+    cr_assert(vg_digest_eq(&q->layer_digest, &p->layer_digest));
+    vg_inventory_free(back);
+    vg_inventory_free(inv);
+    /* Malformed entries are refused, never half-read. */
+    static const char *bad[] = {
+        "{\"pkgs\":[{\"type\":9,\"kind\":\"dpkg\",\"name\":\"a\"}]}",
+        "{\"pkgs\":[{\"type\":1,\"kind\":\"dpkg\"}]}",
+        "{\"pkgs\":[{\"type\":1,\"kind\":\"dpkg\",\"name\":\"a\",\"files\":[1]}]}",
+        "{\"pkgs\":{}}"};
+    for (size_t i = 0; i < VG_ARRAY_LEN(bad); i++) {
+        vg_autofree char *key = vg_fmt("bad%zu", i);
+        vg_autofree char *doc =
+            vg_fmt("{\"format\":2,\"vigil\":\"%s\",\"key\":\"%s\",%s", VG_VERSION, key, bad[i] + 1);
+        vg_autofree char *path = vg_fmt("%s/vigil/inventory/%s.json", home, key);
+        cr_assert_eq(vg_file_write_atomic(path, doc, strlen(doc), 0600, NULL), 0);
+        cr_assert_lt(vg_scan_inventory_cache_load(&back, key), 0, "entry %zu must be refused", i);
+    }
 }
 
 Test(scan_engine, cache_ignores_torn_and_foreign_entries)
@@ -131,7 +214,7 @@ Test(scan_engine, cache_ignores_torn_and_foreign_entries)
         cr_assert_eq(vg_file_write_atomic(p, bad[i], strlen(bad[i]), 0600, NULL), 0);
         vg_autofree char *key = vg_fmt("bad%zu", i);
         struct vg_scan_report *r = vg_calloc(1, sizeof(*r));
-        cr_assert_lt(vg_scan_cache_load(r, key), 0, "entry %zu must be refused", i);
+        cr_assert_lt(vg_scan_cache_load(r, key, NULL), 0, "entry %zu must be refused", i);
         cr_assert_null(r->inv);
         vg_scan_report_free(r);
     }
