@@ -198,13 +198,32 @@ cmd_sign_blob(int argc, char **argv)
 
 static const char verify_help[] =
     "Usage: vigil verify-blob --key PUB (--signature SIG | --bundle FILE) BLOB\n"
+    "       vigil verify-blob --bundle FILE --trusted-root ROOT\n"
+    "             (--certificate-identity ID | --certificate-identity-regexp RE)\n"
+    "             (--certificate-oidc-issuer ISS | --certificate-oidc-issuer-regexp RE) BLOB\n"
+    "       vigil verify-blob --bundle FILE --trusted-root ROOT --key PUB BLOB\n"
     "\n"
     "Verifies a cosign blob signature. SIG is a file holding the base64 signature (raw DER is\n"
     "also accepted from a file), or the base64 text itself. --bundle reads a Sigstore bundle\n"
     "(v0.1-v0.3, messageSignature content, as 'cosign sign-blob --bundle' writes): the blob's\n"
-    "digest must equal the bundle's and the signature must verify; transparency-log entries\n"
-    "in it are not checked. PUB is a PEM public key (PUBLIC KEY or RSA PUBLIC KEY) or a DER\n"
-    "SubjectPublicKeyInfo. BLOB may be - for standard input.\n"
+    "digest must equal the bundle's and the signature must verify; without --trusted-root,\n"
+    "transparency-log entries in it are not checked. PUB is a PEM public key (PUBLIC KEY or\n"
+    "RSA PUBLIC KEY) or a DER SubjectPublicKeyInfo. BLOB may be - for standard input.\n"
+    "\n"
+    "With --trusted-root (a Sigstore trusted_root.json) the bundle is verified completely and\n"
+    "offline (docs/sigstore.md): messageSignature or DSSE content (the blob must be a subject\n"
+    "of the in-toto statement), every Rekor entry (body, signed entry timestamp, inclusion\n"
+    "proof and signed checkpoint), RFC 3161 timestamps, and for keyless bundles the Fulcio\n"
+    "certificate chain at the signing time, its SCT and the identity:\n"
+    "  --certificate-identity ID            a SAN of the certificate equals ID\n"
+    "  --certificate-identity-regexp RE     a SAN matches RE (POSIX extended, unanchored)\n"
+    "  --certificate-oidc-issuer ISS        the Fulcio OIDC issuer extension equals ISS\n"
+    "  --certificate-oidc-issuer-regexp RE  the issuer matches RE\n"
+    "  --certificate-github-workflow-trigger|-sha|-name|-repository|-ref VALUE\n"
+    "                                       the GitHub workflow claim equals VALUE\n"
+    "  --insecure-ignore-sct                do not require an SCT\n"
+    "  --format text|json                   json prints what was verified on stdout\n"
+    "BLOB may then also be sha256:<64 hex> (when no such file exists) to verify by digest.\n"
     "\n"
     "Exit status: 0 and 'Verified OK' on stderr when the signature verifies; 1 when it does\n"
     "not; other codes as documented in docs/exit-codes.md.\n"
@@ -212,7 +231,11 @@ static const char verify_help[] =
     "Examples:\n"
     "  vigil verify-blob --key cosign.pub --signature artifact.sig artifact.tar.gz\n"
     "  vigil verify-blob --key cosign.pub --signature MEUCIQ... artifact.tar.gz\n"
-    "  vigil verify-blob --key cosign.pub --bundle a.tgz.sigstore.json a.tgz\n";
+    "  vigil verify-blob --key cosign.pub --bundle a.tgz.sigstore.json a.tgz\n"
+    "  vigil verify-blob --bundle a.tgz.sigstore.json --trusted-root trusted_root.json \\\n"
+    "      --certificate-identity https://github.com/o/r/.github/workflows/rel.yml@refs/tags/v1 "
+    "\\\n"
+    "      --certificate-oidc-issuer https://token.actions.githubusercontent.com a.tgz\n";
 
 static bool
 is_b64_text(const uint8_t *p, size_t n)
@@ -296,6 +319,196 @@ verify_blob(const char *keypath, const char *sigarg, const char *bundle, const c
     return vg_crypto_verify(key, blob.data, blob.len, sig, siglen, err);
 }
 
+/* ---------------------------------------------------------------- verify-blob, Sigstore */
+
+struct keyless_opts {
+    const char *key, *bundle, *root, *blob;
+    struct vg_sigstore_policy policy;
+    bool json;
+};
+
+static bool
+is_digest_arg(const char *arg)
+{
+    if (!vg_cstr_startswith(arg, "sha256:") || strlen(arg) != 7 + 64 || vg_path_exists(arg)) {
+        return false;
+    }
+    for (size_t i = 7; arg[i]; i++) {
+        if (!((arg[i] >= '0' && arg[i] <= '9') || (arg[i] >= 'a' && arg[i] <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+print_result(const struct keyless_opts *o, const struct vg_sigstore_bundle *b,
+             const struct vg_sigstore_result *r, const uint8_t sha256[32])
+{
+    char hex[65];
+    vg_hex_encode(hex, sha256, 32);
+    json_t *j = json_object();
+    vg_json_set_take(j, "verified", json_true());
+    vg_json_set_str(j, "mediaType", b->media_type);
+    vg_json_set_str(j, "content", b->dsse ? "dsseEnvelope" : "messageSignature");
+    vg_autofree char *digest = vg_fmt("sha256:%s", hex);
+    vg_json_set_str(j, "artifactDigest", digest);
+    if (r->identity) {
+        json_t *c = json_object();
+        vg_json_set_str(c, "identity", r->identity);
+        vg_json_set_str(c, "issuer", r->issuer);
+        vg_json_set_take(c, "verifiedSCTs", json_integer((json_int_t)r->nscts));
+        vg_json_set_take(j, "certificate", c);
+    } else {
+        vg_json_set_str(j, "key", o->key);
+    }
+    json_t *times = json_array();
+    for (size_t i = 0; i < r->ntimes; i++) {
+        char t[32];
+        vg_time_rfc3339(t, sizeof(t), r->times[i]);
+        json_t *e = json_object();
+        vg_json_set_str(e, "source", r->time_is_tsa[i] ? "rfc3161" : "tlog");
+        vg_json_set_str(e, "time", t);
+        vg_json_append_take(times, e);
+    }
+    vg_json_set_take(j, "timestamps", times);
+    json_t *entries = json_array();
+    for (size_t i = 0; i < b->nentries; i++) {
+        const struct vg_sigstore_tlog_entry *e = &b->entries[i];
+        char id[65];
+        vg_hex_encode(id, e->log_id, 32);
+        json_t *x = json_object();
+        vg_json_set_take(x, "logIndex", json_integer((json_int_t)e->log_index));
+        vg_json_set_str(x, "logId", id);
+        vg_json_set_str(x, "kind", e->kind);
+        vg_json_set_str(x, "version", e->version);
+        vg_json_set_take(x, "inclusionProof", json_boolean(e->has_proof));
+        vg_json_set_take(x, "signedEntryTimestamp", json_boolean(e->set != NULL));
+        vg_json_append_take(entries, x);
+    }
+    vg_json_set_take(j, "tlogEntries", entries);
+    vg_autofree char *text = vg_json_dump(j, false);
+    json_decref(j);
+    if (text) {
+        fputs(text, stdout);
+        fputc('\n', stdout);
+    }
+}
+
+static int
+verify_keyless(struct keyless_opts *o, struct vg_err **err)
+{
+    vg_autobuf struct vg_buf rootbuf = VG_BUF_INIT(VG_SIGSTORE_ROOT_MAX);
+    vg_autobuf struct vg_buf bbuf = VG_BUF_INIT(VG_SIGSTORE_BUNDLE_MAX);
+    vg_autobuf struct vg_buf blob = VG_BUF_INIT(0);
+    vg_autokey struct vg_crypto_key *key = NULL;
+    if (vg_file_read(&rootbuf, o->root, VG_SIGSTORE_ROOT_MAX, err) < 0) {
+        return vg_err_wrap(err, "trusted root");
+    }
+    if (vg_file_read(&bbuf, o->bundle, VG_SIGSTORE_BUNDLE_MAX, err) < 0) {
+        return vg_err_wrap(err, "bundle");
+    }
+    if (o->key && vg_sign_key_load_public(&key, o->key, err) < 0) {
+        return -1;
+    }
+    struct vg_sigstore_artifact a = {0};
+    if (is_digest_arg(o->blob)) {
+        for (size_t i = 0; i < 32; i++) {
+            const char *h = o->blob + 7 + 2 * i;
+            unsigned hi = (unsigned)(h[0] <= '9' ? h[0] - '0' : h[0] - 'a' + 10);
+            unsigned lo = (unsigned)(h[1] <= '9' ? h[1] - '0' : h[1] - 'a' + 10);
+            a.sha256[i] = (uint8_t)(hi << 4 | lo);
+        }
+    } else {
+        if (read_blob(&blob, o->blob, err) < 0) {
+            return -1;
+        }
+        static const uint8_t empty[1];
+        a.data = blob.data ? blob.data : empty;
+        a.len = blob.len;
+    }
+    struct vg_sigstore_root *root = NULL;
+    if (vg_sigstore_root_parse(&root, rootbuf.data, rootbuf.len, err) < 0) {
+        return vg_err_wrap(err, "%s", o->root);
+    }
+    struct vg_sigstore_bundle *b = NULL;
+    if (vg_sigstore_bundle_parse(&b, bbuf.data, bbuf.len, err) < 0) {
+        vg_sigstore_root_free(root);
+        return vg_err_wrap(err, "%s", o->bundle);
+    }
+    o->policy.key = key;
+    struct vg_sigstore_result res;
+    int rc = vg_sigstore_verify(&res, b, root, &o->policy, &a, err);
+    if (rc == 0 && o->json) {
+        print_result(o, b, &res, a.sha256);
+    }
+    if (rc == 0) {
+        vg_sigstore_result_dispose(&res);
+    }
+    vg_sigstore_bundle_free(b);
+    vg_sigstore_root_free(root);
+    return rc;
+}
+
+enum {
+    O_ROOT = 256,
+    O_ID,
+    O_ID_RE,
+    O_ISS,
+    O_ISS_RE,
+    O_GH_TRIGGER,
+    O_GH_SHA,
+    O_GH_NAME,
+    O_GH_REPO,
+    O_GH_REF,
+    O_NO_SCT,
+    O_FORMAT,
+};
+
+/* The Sigstore flags of verify-blob: true when c was one of them. */
+static bool
+keyless_flag(struct keyless_opts *ko, int c, const char *arg)
+{
+    struct vg_sigstore_policy *p = &ko->policy;
+    switch (c) {
+    case O_ROOT:
+        ko->root = arg;
+        return true;
+    case O_ID:
+        p->identity = arg;
+        return true;
+    case O_ID_RE:
+        p->identity_regexp = arg;
+        return true;
+    case O_ISS:
+        p->issuer = arg;
+        return true;
+    case O_ISS_RE:
+        p->issuer_regexp = arg;
+        return true;
+    case O_GH_TRIGGER:
+        p->github_trigger = arg;
+        return true;
+    case O_GH_SHA:
+        p->github_sha = arg;
+        return true;
+    case O_GH_NAME:
+        p->github_name = arg;
+        return true;
+    case O_GH_REPO:
+        p->github_repository = arg;
+        return true;
+    case O_GH_REF:
+        p->github_ref = arg;
+        return true;
+    case O_NO_SCT:
+        p->ignore_sct = true;
+        return true;
+    default:
+        return false;
+    }
+}
+
 int
 cmd_verify_blob(int argc, char **argv)
 {
@@ -303,10 +516,24 @@ cmd_verify_blob(int argc, char **argv)
         {"key", required_argument, NULL, 'k'},
         {"signature", required_argument, NULL, 's'},
         {"bundle", required_argument, NULL, 'b'},
+        {"trusted-root", required_argument, NULL, O_ROOT},
+        {"certificate-identity", required_argument, NULL, O_ID},
+        {"certificate-identity-regexp", required_argument, NULL, O_ID_RE},
+        {"certificate-oidc-issuer", required_argument, NULL, O_ISS},
+        {"certificate-oidc-issuer-regexp", required_argument, NULL, O_ISS_RE},
+        {"certificate-github-workflow-trigger", required_argument, NULL, O_GH_TRIGGER},
+        {"certificate-github-workflow-sha", required_argument, NULL, O_GH_SHA},
+        {"certificate-github-workflow-name", required_argument, NULL, O_GH_NAME},
+        {"certificate-github-workflow-repository", required_argument, NULL, O_GH_REPO},
+        {"certificate-github-workflow-ref", required_argument, NULL, O_GH_REF},
+        {"insecure-ignore-sct", no_argument, NULL, O_NO_SCT},
+        {"format", required_argument, NULL, O_FORMAT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *key = NULL, *sig = NULL, *bundle = NULL;
+    const char *key = NULL, *sig = NULL, *bundle = NULL, *format = "text";
+    struct keyless_opts ko = {0};
+    const struct vg_sigstore_policy *p = &ko.policy;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -320,25 +547,58 @@ cmd_verify_blob(int argc, char **argv)
         case 'b':
             bundle = optarg;
             break;
+        case O_FORMAT:
+            format = optarg;
+            break;
         case 'h':
             fputs(verify_help, stdout);
             return VG_EXIT_OK;
         default:
-            return vg_cli_usage(argv[0], "invalid option");
+            if (!keyless_flag(&ko, c, optarg)) {
+                return vg_cli_usage(argv[0], "invalid option");
+            }
         }
     }
-    if (!key || !(sig || bundle)) {
-        return vg_cli_usage(argv[0], "--key and one of --signature or --bundle are required");
+    if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
+        return vg_cli_usage(argv[0], "--format must be text or json");
     }
-    if (sig && bundle) {
-        return vg_cli_usage(argv[0], "--signature and --bundle exclude each other");
-    }
+    bool identity = p->identity || p->identity_regexp || p->issuer || p->issuer_regexp ||
+                    p->github_trigger || p->github_sha || p->github_name || p->github_repository ||
+                    p->github_ref;
     if (argc - optind != 1) {
         return vg_cli_usage(argv[0], "exactly one BLOB argument is required");
     }
     struct vg_err *err = NULL;
-    if (verify_blob(key, sig, bundle, argv[optind], &err) < 0) {
-        if (vg_err_root_code(err) == VG_E_VERIFY) {
+    int rc = 0;
+    if (ko.root || identity) {
+        if (!ko.root || !bundle || sig) {
+            return vg_cli_usage(argv[0], "Sigstore verification needs --bundle and "
+                                         "--trusted-root (and no --signature)");
+        }
+        if (key && identity) {
+            return vg_cli_usage(argv[0], "--key and --certificate-* exclude each other");
+        }
+        if (!key && (!(p->identity || p->identity_regexp) || !(p->issuer || p->issuer_regexp))) {
+            return vg_cli_usage(argv[0],
+                                "keyless verification needs --certificate-identity[-regexp] and "
+                                "--certificate-oidc-issuer[-regexp]");
+        }
+        ko.key = key;
+        ko.bundle = bundle;
+        ko.blob = argv[optind];
+        ko.json = strcmp(format, "json") == 0;
+        rc = verify_keyless(&ko, &err);
+    } else {
+        if (!key || !(sig || bundle)) {
+            return vg_cli_usage(argv[0], "--key and one of --signature or --bundle are required");
+        }
+        if (sig && bundle) {
+            return vg_cli_usage(argv[0], "--signature and --bundle exclude each other");
+        }
+        rc = verify_blob(key, sig, bundle, argv[optind], &err);
+    }
+    if (rc < 0) {
+        if (vg_err_root_code(err) == VG_E_VERIFY || vg_err_code(err) == VG_E_VERIFY) {
             vg_cli_fail(&err, "verify-blob");
             return VG_EXIT_NEGATIVE;
         }
