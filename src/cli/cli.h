@@ -189,6 +189,10 @@ bool vg_cli_option_shared_with_trivy(const char *flag);
 int vg_cli_password_get(struct vg_secret **out, bool confirm, void *payload, struct vg_err **err);
 const struct vg_crypto_password *vg_cli_password(void);
 
+/* Docker Content Trust check of IMAGE:TAG (cmd_trust.c), for verify --dct and
+ * DOCKER_CONTENT_TRUST=1: prints what it found, returns an exit code. */
+int vg_cli_dct_verify(const char *image, const struct vg_oci_open_opts *open);
+
 /* Subcommands, one cmd_<name>.c each. */
 #define VG_CMD(name) int cmd_##name(int argc, char **argv)
 VG_CMD(inspect);
@@ -209,6 +213,7 @@ VG_CMD(clean);
 VG_CMD(policy);
 VG_CMD(registry);
 VG_CMD(admit);
+VG_CMD(trust);
 #undef VG_CMD
 
 #endif

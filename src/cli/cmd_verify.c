@@ -9,11 +9,13 @@
 
 #include <getopt.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sign/sign.h"
 
 static const char verify_help[] =
     "Usage: vigil verify --key PUB [--key PUB]... [--threshold N] [-a KEY=VALUE]...\n"
+    "                    [--dct]\n"
     "                    [--output json|text] [--check-claims=true|false] [--ignore-reference]\n"
     "                    " VG_CLI_USAGE_REGISTRY " IMAGE...\n"
     "\n"
@@ -28,6 +30,10 @@ static const char verify_help[] =
     "  --key PATH             public key file (PEM or DER), or a directory of *.pub/*.pem keys;\n"
     "                         repeatable (key rotation: any one valid key suffices)\n"
     "  --threshold N          require signatures from N distinct keys (default 1)\n"
+    "  --dct                  also (or, without --key, only) require Docker Content Trust:\n"
+    "                         the tag signed in the repository's notary (Notary v1) TUF\n"
+    "                         metadata, matching the manifest's hash and length (see\n"
+    "                         'vigil trust --help'); DOCKER_CONTENT_TRUST=1 does the same\n"
     "  -a, --annotations K=V  the payload must carry this annotation (repeatable)\n"
     "  --output json|text     json: cosign's array of payloads (default); text: one payload\n"
     "                         per line\n"
@@ -48,7 +54,15 @@ static const char verify_help[] =
     "Exit codes: 0 verified, 1 no valid signature (or fewer keys than --threshold), 2 usage,\n"
     "3 runtime, 4 image or key not found, 5 auth, 6 unusable key, 7 network.\n";
 
-enum { OPT_KEY = 1, OPT_THRESHOLD, OPT_OUTPUT, OPT_CHECK_CLAIMS, OPT_IGNORE_REF, OPT_HELP };
+enum {
+    OPT_KEY = 1,
+    OPT_THRESHOLD,
+    OPT_OUTPUT,
+    OPT_CHECK_CLAIMS,
+    OPT_IGNORE_REF,
+    OPT_DCT,
+    OPT_HELP
+};
 
 #define MAX_ANNOTATIONS 256
 #define MAX_KEY_ARGS    64
@@ -60,6 +74,7 @@ struct verify_args {
     struct vg_sign_kv ann[MAX_ANNOTATIONS];
     size_t nann;
     bool text, check_claims, ignore_reference;
+    bool dct; /* --dct or DOCKER_CONTENT_TRUST=1 */
     struct vg_oci_open_opts open;
     char **images;
     size_t nimages;
@@ -113,6 +128,9 @@ parse_opt(struct verify_args *a, int c, char *arg, const char *argv_opt)
     case OPT_IGNORE_REF:
         a->ignore_reference = true;
         return 0;
+    case OPT_DCT:
+        a->dct = true;
+        return 0;
     case 'h':
     case OPT_HELP:
         fputs(verify_help, stdout);
@@ -132,6 +150,7 @@ parse_args(struct verify_args *a, int argc, char **argv)
         {"output", required_argument, NULL, OPT_OUTPUT},
         {"check-claims", optional_argument, NULL, OPT_CHECK_CLAIMS},
         {"ignore-reference", no_argument, NULL, OPT_IGNORE_REF},
+        {"dct", no_argument, NULL, OPT_DCT},
         VG_CLI_REGISTRY_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
@@ -148,7 +167,11 @@ parse_args(struct verify_args *a, int argc, char **argv)
             return rc;
         }
     }
-    if (a->nkeys == 0) {
+    const char *env_dct = getenv("DOCKER_CONTENT_TRUST");
+    if (env_dct && (strcmp(env_dct, "1") == 0 || strcasecmp(env_dct, "true") == 0)) {
+        a->dct = true; /* docker's switch: every verification insists on content trust */
+    }
+    if (a->nkeys == 0 && !a->dct) {
         return vg_cli_usage("verify", "--key is required");
     }
     if (optind == argc) {
@@ -257,13 +280,23 @@ cmd_verify(int argc, char **argv)
     if (vg_crypto_init(&err) < 0) {
         return vg_cli_fail(&err, "verify");
     }
+    int code = VG_EXIT_OK;
+    for (size_t i = 0; a.dct && i < a.nimages; i++) {
+        int c = vg_cli_dct_verify(a.images[i], &a.open);
+        if (c != VG_EXIT_OK && (code == VG_EXIT_OK || code == VG_EXIT_NEGATIVE)) {
+            code = c;
+        }
+    }
+    if (a.nkeys == 0) {
+        fflush(stdout);
+        return code;
+    }
     for (size_t i = 0; i < a.nkeys; i++) {
         if (vg_sign_keyset_add(&ks, a.keys[i], &err) < 0) {
             vg_sign_keyset_dispose(&ks);
             return vg_cli_fail(&err, "verify");
         }
     }
-    int code = VG_EXIT_OK;
     for (size_t i = 0; i < a.nimages; i++) {
         int c = verify_image(&a, &ks, a.images[i]);
         if (c != VG_EXIT_OK && (code == VG_EXIT_OK || code == VG_EXIT_NEGATIVE)) {

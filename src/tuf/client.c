@@ -528,7 +528,15 @@ load_role(struct vg_tuf_client *c, const struct role_load *l, struct vg_tuf_meta
     vg_autobuf struct vg_buf raw = VG_BUF_INIT(0);
     struct vg_tuf_meta *m = NULL;
     int rc = -1;
-    if (fetch(c, remote, max, &raw, err) < 0 || check_file(l->mf, &raw, l->role, err) < 0 ||
+    if (fetch(c, remote, max, &raw, err) < 0) {
+        if (vg_err_root_code(*err) == VG_E_LIMIT && l->mf->has_length) {
+            vg_err_wrap_code(err, VG_E_VERIFY,
+                             "%s: longer than the %" PRIu64 " bytes trusted metadata says", l->role,
+                             l->mf->length);
+        }
+        goto out;
+    }
+    if (check_file(l->mf, &raw, l->role, err) < 0 ||
         vg_tuf_meta_parse(&m, c->dialect, l->type, raw.data, raw.len, err) < 0 ||
         vg_tuf_meta_verify(m, l->role, l->keys, l->nkeys, l->def, err) < 0) {
         goto out;

@@ -238,6 +238,34 @@ VG_NODISCARD int vg_tuf_fetcher_http(struct vg_tuf_fetcher *out, struct vg_http_
                                      const char *base_url, struct vg_err **err);
 void vg_tuf_fetcher_http_free(struct vg_tuf_fetcher *f);
 
+/* ---------------------------------------------------------------- Notary v1 / DCT */
+
+/* $DOCKER_CONFIG/trust, else ~/.docker/trust (caller frees). */
+char *vg_tuf_notary_trust_dir(void);
+
+struct vg_tuf_notary_opts {
+    const char *server;    /* "https://notary.example.com:4443" (required) */
+    const char *gun;       /* "docker.io/library/nginx" (required) */
+    const char *trust_dir; /* NULL: vg_tuf_notary_trust_dir() */
+    const char *ca_file;   /* extra CA bundle for the server, or NULL */
+    bool insecure;         /* skip TLS verification (tests only) */
+    uint64_t deadline_ns;  /* vg_now_ns() deadline for every request; 0: none */
+    int64_t now;           /* unix seconds for expiry; 0: the clock */
+};
+struct vg_tuf_notary;
+/* Fetches and verifies the GUN's metadata (root pinned on first use under
+ * <trust_dir>/tuf/<gun>/metadata, docker's layout). A repository without trust data is
+ * VG_E_NOTFOUND; everything else as vg_tuf_client_update. */
+VG_NODISCARD int vg_tuf_notary_open(struct vg_tuf_notary **out, const struct vg_tuf_notary_opts *o,
+                                    struct vg_err **err);
+void vg_tuf_notary_free(struct vg_tuf_notary *n);
+struct vg_tuf_client *vg_tuf_notary_client(const struct vg_tuf_notary *n);
+/* The signed target of a tag, docker's way: "targets/releases" first, then the TUF search
+ * from "targets". *role names the role that signed it. VG_E_NOTFOUND when unsigned. */
+VG_NODISCARD int vg_tuf_notary_tag(struct vg_tuf_notary *n, const char *tag,
+                                   const struct vg_tuf_target **out, const char **role,
+                                   struct vg_err **err);
+
 /* ---------------------------------------------------------------- helpers */
 
 /* RFC 3339 ("2030-01-01T00:00:00Z", fractional seconds and numeric offsets accepted). */
