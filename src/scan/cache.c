@@ -231,14 +231,25 @@ vg_scan_inventory_cache_store(const struct vg_inventory *inv, const char *key)
 int
 vg_scan_inventory_cache_load(struct vg_inventory **out, const char *key)
 {
+    vg_autofree char *path = inv_path_for(key);
+    vg_autobuf struct vg_buf raw = VG_BUF_INIT(CACHE_MAX_BYTES);
+    if (vg_file_read(&raw, path, CACHE_MAX_BYTES, NULL) < 0 ||
+        vg_scan_inventory_cache_parse(out, raw.data, raw.len, key) < 0) {
+        return -1;
+    }
+    touch(path);
+    return 0;
+}
+
+int
+vg_scan_inventory_cache_parse(struct vg_inventory **out, const void *data, size_t len,
+                              const char *key)
+{
     static const char *const pstr[] = {
         "ecosystem", "kind", "name", "version",          "src_name",     "src_version",
         "arch",      "purl", "path", "modularity_label", "layer_digest", "layer_diff_id"};
-    vg_autofree char *path = inv_path_for(key);
-    vg_autobuf struct vg_buf raw = VG_BUF_INIT(CACHE_MAX_BYTES);
     vg_autojson json_t *doc = NULL;
-    if (vg_file_read(&raw, path, CACHE_MAX_BYTES, NULL) < 0 ||
-        vg_json_parse(&doc, raw.data, raw.len, CACHE_MAX_BYTES, "inventory cache", NULL) < 0 ||
+    if (vg_json_parse(&doc, data, len, CACHE_MAX_BYTES, "inventory cache", NULL) < 0 ||
         json_integer_value(json_object_get(doc, "format")) != CACHE_FORMAT ||
         !vg_json_str(doc, "vigil") || strcmp(vg_json_str(doc, "vigil"), VG_VERSION) != 0 ||
         !vg_json_str(doc, "key") || strcmp(vg_json_str(doc, "key"), key) != 0) {
@@ -260,7 +271,6 @@ vg_scan_inventory_cache_load(struct vg_inventory **out, const char *key)
             return -1;
         }
     }
-    touch(path);
     struct vg_inventory *inv = vg_calloc(1, sizeof(*inv));
     inv->os.family = dup_str(doc, "os_family");
     inv->os.name = dup_str(doc, "os_name");
@@ -325,27 +335,51 @@ vg_scan_cache_store(const struct vg_scan_report *r, const char *key, const char 
     free(text);
 }
 
+/* The findings arrays hold objects whose text fields are strings (or null) when present, as
+ * vg_scan_cache_store writes them; anything else is a foreign or damaged entry. */
+static bool
+findings_shape_ok(const json_t *doc)
+{
+    static const char *const sstr[] = {"rule_id", "category", "title", "path", "secret", "match"};
+    static const char *const mstr[] = {"id", "title", "message", "path"};
+    static const char *const cstr[] = {"id", "message"};
+    const json_t *sec = json_object_get(doc, "secrets"), *mod = json_object_get(doc, "models");
+    const json_t *cfg = json_object_get(doc, "configs");
+    return (!sec || all_objects(sec, sstr, VG_ARRAY_LEN(sstr))) &&
+           (!mod || all_objects(mod, mstr, VG_ARRAY_LEN(mstr))) &&
+           (!cfg || all_objects(cfg, cstr, VG_ARRAY_LEN(cstr)));
+}
+
 int
 vg_scan_cache_load(struct vg_scan_report *r, const char *key, const char *inv_key)
 {
     vg_autofree char *path = path_for(key);
     vg_autobuf struct vg_buf raw = VG_BUF_INIT(CACHE_MAX_BYTES);
-    vg_autojson json_t *doc = NULL;
     if (vg_file_read(&raw, path, CACHE_MAX_BYTES, NULL) < 0 ||
-        vg_json_parse(&doc, raw.data, raw.len, CACHE_MAX_BYTES, "cache", NULL) < 0) {
+        vg_scan_cache_parse(r, raw.data, raw.len, inv_key) < 0) {
+        return -1;
+    }
+    touch(path);
+    return 0;
+}
+
+int
+vg_scan_cache_parse(struct vg_scan_report *r, const void *data, size_t len, const char *inv_key)
+{
+    vg_autojson json_t *doc = NULL;
+    if (vg_json_parse(&doc, data, len, CACHE_MAX_BYTES, "cache", NULL) < 0) {
         return -1;
     }
     json_t *fmt = json_object_get(doc, "format");
     const char *ver = vg_json_str(doc, "vigil");
     if (!json_is_integer(fmt) || json_integer_value(fmt) != CACHE_FORMAT || !ver ||
-        strcmp(ver, VG_VERSION) != 0) {
+        strcmp(ver, VG_VERSION) != 0 || !findings_shape_ok(doc)) {
         return -1;
     }
     bool has_inv = json_is_true(json_object_get(doc, "inventory"));
     if (has_inv && (!inv_key || vg_scan_inventory_cache_load(&r->inv, inv_key) < 0)) {
         return -1; /* the inventory entry was evicted or is stale: walk again */
     }
-    touch(path);
     json_t *a = vg_json_arr(doc, "secrets");
     r->nsecrets = json_array_size(a);
     r->secrets = vg_calloc(r->nsecrets ? r->nsecrets : 1, sizeof(*r->secrets));
@@ -417,6 +451,8 @@ model_out(const struct vg_scan_model *m)
                      (json_int_t)f->offset);
 }
 
+/* An array of objects whose fields named in strs are, when present, strings or null (json_pack's
+ * "s?" writes an absent text as null). */
 static bool
 all_objects(const json_t *a, const char *const *strs, size_t nstrs)
 {
@@ -430,7 +466,7 @@ all_objects(const json_t *a, const char *const *strs, size_t nstrs)
         }
         for (size_t k = 0; k < nstrs; k++) {
             const json_t *v = json_object_get(o, strs[k]);
-            if (v && !json_is_string(v)) {
+            if (v && !json_is_string(v) && !json_is_null(v)) {
                 return false;
             }
         }
@@ -459,15 +495,27 @@ layer_path_for(const char *key)
 int
 vg_scan_layer_cache_load(struct vg_scan_layer_entry *e, const char *key)
 {
+    memset(e, 0, sizeof(*e));
+    vg_autofree char *path = layer_path_for(key);
+    vg_autobuf struct vg_buf raw = VG_BUF_INIT(CACHE_MAX_BYTES);
+    if (vg_file_read(&raw, path, CACHE_MAX_BYTES, NULL) < 0 ||
+        vg_scan_layer_cache_parse(e, raw.data, raw.len, key) < 0) {
+        return -1;
+    }
+    touch(path);
+    return 0;
+}
+
+int
+vg_scan_layer_cache_parse(struct vg_scan_layer_entry *e, const void *data, size_t len,
+                          const char *key)
+{
     static const char *const sstr[] = {"rule_id", "category", "title", "path", "secret", "match"};
     static const char *const mstr[] = {"id", "title", "message", "path"};
     static const char *const fstr[] = {"path"};
     memset(e, 0, sizeof(*e));
-    vg_autofree char *path = layer_path_for(key);
-    vg_autobuf struct vg_buf raw = VG_BUF_INIT(CACHE_MAX_BYTES);
     vg_autojson json_t *doc = NULL;
-    if (vg_file_read(&raw, path, CACHE_MAX_BYTES, NULL) < 0 ||
-        vg_json_parse(&doc, raw.data, raw.len, CACHE_MAX_BYTES, "layer cache", NULL) < 0 ||
+    if (vg_json_parse(&doc, data, len, CACHE_MAX_BYTES, "layer cache", NULL) < 0 ||
         json_integer_value(json_object_get(doc, "format")) != LAYER_FORMAT ||
         !vg_json_str(doc, "vigil") || strcmp(vg_json_str(doc, "vigil"), VG_VERSION) != 0 ||
         !vg_json_str(doc, "key") || strcmp(vg_json_str(doc, "key"), key) != 0) {
@@ -488,7 +536,6 @@ vg_scan_layer_cache_load(struct vg_scan_layer_entry *e, const char *key)
         free(lst);
         return -1;
     }
-    touch(path);
     e->listing = (struct vg_buf){lst, lstlen, lstlen, lstlen ? lstlen : 1};
     e->inv = json_incref(inv);
     e->secrets = json_incref(sec);

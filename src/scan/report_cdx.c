@@ -235,7 +235,9 @@ same_entry(json_t *vulns, const struct vg_scan_report *r, size_t upto, const siz
 json_t *
 vg_report_cyclonedx(const struct vg_scan_report *r)
 {
-    json_t *doc = vg_sbom_build(r->inv, NULL, VG_SBOM_CYCLONEDX);
+    /* Without the vulnerability scanner there is no inventory: an SBOM with no components. */
+    static const struct vg_inventory none = {0};
+    json_t *doc = vg_sbom_build(r->inv ? r->inv : &none, NULL, VG_SBOM_CYCLONEDX);
     json_t *comp = json_object_get(json_object_get(doc, "metadata"), "component");
     if (json_is_object(comp) && r->artifact) {
         vg_json_set_str(comp, "name", r->artifact);

@@ -34,6 +34,12 @@ void vg_scan_config_restore(struct vg_scan_report *r, const char *id, const char
 const char *vg_scan_pkg_type(const struct vg_pkg *p); /* "debian", "npm", "python-pkg", ... */
 /* Per-image analysis cache (inventory, secrets, model findings) keyed by manifest digest. */
 int vg_scan_cache_load(struct vg_scan_report *r, const char *key, const char *inv_key);
+/* The same from the bytes of an entry (untrusted: at most 512 MiB of JSON; its inventory, when it
+ * has one, is read from the inventory entry inv_key, NULL: none). -1 unless it is an entry of this
+ * format and vigil version whose findings are objects with string (or null) text fields; r is
+ * filled only on success. */
+int vg_scan_cache_parse(struct vg_scan_report *r, const void *data, size_t len,
+                        const char *inv_key);
 /* That cache's key (hex SHA-256) over the manifest digest and every option that changes the
  * analysis; caller frees. */
 char *vg_scan_cache_key(const struct vg_digest *manifest, const struct vg_scan_opts *o);
@@ -43,6 +49,9 @@ void vg_scan_cache_store(const struct vg_scan_report *r, const char *key, const 
 char *vg_scan_inventory_cache_key(const struct vg_digest *manifest,
                                   const struct vg_inventory_opts *inv);
 int vg_scan_inventory_cache_load(struct vg_inventory **out, const char *key);
+/* The same from the bytes of an entry, which must name `key`. */
+int vg_scan_inventory_cache_parse(struct vg_inventory **out, const void *data, size_t len,
+                                  const char *key);
 void vg_scan_inventory_cache_store(const struct vg_inventory *inv, const char *key);
 /* vg_scan_cache_trim of the cache directory with lim, after entries were written (failures
  * are only logged: the cache is an optimisation). */
@@ -55,6 +64,9 @@ struct vg_scan_layer_entry {
     json_t *files;            /* configuration metadata: [{"path", "mode"}] */
 };
 int vg_scan_layer_cache_load(struct vg_scan_layer_entry *e, const char *key);
+/* The same from the bytes of an entry, which must name `key` (-1 otherwise, e zeroed). */
+int vg_scan_layer_cache_parse(struct vg_scan_layer_entry *e, const void *data, size_t len,
+                              const char *key);
 void vg_scan_layer_cache_store(const char *key, const uint8_t *listing, size_t listing_len,
                                json_t *inv, const struct vg_scan_report *r, size_t layer,
                                json_t *files);
