@@ -806,3 +806,74 @@ vg_tuf_client_each_targets(const struct vg_tuf_client *c, vg_tuf_role_fn fn, voi
         fn(payload, c->roles.v[i].name, c->roles.v[i].m);
     }
 }
+
+/* ---------------------------------------------------------------- target files */
+
+/* "targets/<name>", or with consistent snapshots "targets/<dir>/<hex>.<base>" (spec §5.7.3). A
+ * name with an empty, "." or ".." component, or a leading '/', could address another path of
+ * the server and is refused. */
+static int
+target_path(char **out, const struct vg_tuf_client *c, const struct vg_tuf_target *t,
+            struct vg_err **err)
+{
+    const char *n = t->name;
+    for (const char *p = n;;) {
+        size_t len = strcspn(p, "/");
+        if (len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.')) {
+            vg_autofree char *e = vg_escape(n, strlen(n), 128);
+            return vg_err_set(err, VG_E_UNSUPPORTED, "target \"%s\": not a relative path", e);
+        }
+        if (!p[len]) {
+            break;
+        }
+        p += len + 1;
+    }
+    bool consistent = c->dialect == VG_TUF_DIALECT_SPEC && c->root->consistent_snapshot;
+    if (!consistent) {
+        *out = vg_fmt("targets/%s", n);
+        return 0;
+    }
+    char hex[129];
+    if (t->hashes.has_sha256) {
+        vg_hex_encode(hex, t->hashes.sha256, sizeof(t->hashes.sha256));
+    } else {
+        vg_hex_encode(hex, t->hashes.sha512, sizeof(t->hashes.sha512));
+    }
+    const char *base = strrchr(n, '/');
+    if (base) {
+        *out = vg_fmt("targets/%.*s/%s.%s", (int)(base - n), n, hex, base + 1);
+    } else {
+        *out = vg_fmt("targets/%s.%s", hex, n);
+    }
+    return 0;
+}
+
+int
+vg_tuf_client_download_target(struct vg_tuf_client *c, const struct vg_tuf_target *t, size_t max,
+                              struct vg_buf *out, struct vg_err **err)
+{
+    if (!c->updated) {
+        return vg_err_set(err, VG_E_USAGE, "tuf: target download before a successful update");
+    }
+    if (t->length > max) {
+        return vg_err_set(err, VG_E_LIMIT, "target %s: %" PRIu64 " bytes exceed the limit of %zu",
+                          t->name, t->length, max);
+    }
+    vg_autofree char *path = NULL;
+    if (target_path(&path, c, t, err) < 0) {
+        return -1;
+    }
+    vg_autobuf struct vg_buf raw = VG_BUF_INIT(0);
+    if (fetch(c, path, (size_t)t->length, &raw, err) < 0) {
+        if (vg_err_root_code(*err) == VG_E_LIMIT) {
+            return vg_err_wrap_code(err, VG_E_VERIFY, "target %s: longer than signed", t->name);
+        }
+        return -1;
+    }
+    if (vg_tuf_target_check(t, raw.data, raw.len, err) < 0) {
+        return -1;
+    }
+    *out = raw;
+    raw = (struct vg_buf)VG_BUF_INIT(0);
+    return 0;
+}

@@ -13,9 +13,8 @@
  * Notary v1's (base64 signatures and hashes, bare role names in meta, x509 key types, prefix
  * `paths`, only the newest root served as "root.json").
  *
- * What it does NOT do: fetch over the network by itself (metadata comes through a narrow
- * `struct vg_tuf_fetcher`; vg_tuf_fetcher_http is the libcurl-backed one), or download target
- * files (callers compare a target's length and hashes with what they hold).
+ * What it does NOT do: fetch over the network by itself (metadata and target files come
+ * through a narrow `struct vg_tuf_fetcher`; vg_tuf_fetcher_http is the libcurl-backed one).
  *
  * Error codes callers may branch on: VG_E_VERIFY (signature threshold, hash, length, version,
  * rollback, expiry: the repository is not trusted), VG_E_NOTFOUND (no such target / metadata),
@@ -216,6 +215,15 @@ VG_NODISCARD int vg_tuf_client_update(struct vg_tuf_client *c, struct vg_err **e
 VG_NODISCARD int vg_tuf_client_target(struct vg_tuf_client *c, const char *name,
                                       const struct vg_tuf_target **out, const char **role,
                                       struct vg_err **err);
+
+/* Downloads a target file found by vg_tuf_client_target (spec §5.7): "targets/<name>", or
+ * "targets/[<dir>/]<sha256 hex>.<base>" with consistent snapshots, read up to its signed
+ * length (a t->length over max is VG_E_LIMIT) and checked against its length and hashes
+ * (VG_E_VERIFY). *out receives the bytes (dispose with vg_buf_dispose). Names with empty,
+ * "." or ".." components are VG_E_UNSUPPORTED. */
+VG_NODISCARD int vg_tuf_client_download_target(struct vg_tuf_client *c,
+                                               const struct vg_tuf_target *t, size_t max,
+                                               struct vg_buf *out, struct vg_err **err);
 
 /* Verified metadata by role name ("root", "timestamp", "snapshot", "targets", or a delegated
  * role loaded so far), or NULL. Valid while the client lives. */

@@ -354,6 +354,39 @@ Test(tuf_client, consistent_snapshot_names)
     t_put(&w.repo, "4.snapshot.json", vg_strdup(t_get(&w.repo, "snapshot.json")));
     t_put(&w.repo, "5.targets.json", vg_strdup(t_get(&w.repo, "targets.json")));
     expect_ok(&w);
+    /* target files: by hash-prefixed name, checked against the signed length and hash */
+    const struct vg_tuf_target *t = NULL;
+    struct vg_err *err = NULL;
+    cr_assert(vg_tuf_client_target(w.c, "app", &t, NULL, &err) == 0);
+    char hex[65];
+    vg_hex_encode(hex, t->hashes.sha256, 32);
+    char *name = vg_fmt("targets/%s.app", hex);
+    struct vg_buf b = VG_BUF_INIT(0);
+    cr_assert(vg_tuf_client_download_target(w.c, t, 1024, &b, &err) < 0);
+    cr_assert(vg_err_code(err) == VG_E_NOTFOUND);
+    vg_err_free(&err);
+    t_put(&w.repo, name, vg_strdup("x"));
+    cr_assert(vg_tuf_client_download_target(w.c, t, 1024, &b, &err) == 0);
+    cr_assert(b.len == 1 && b.data[0] == 'x');
+    vg_buf_dispose(&b);
+    t_put(&w.repo, name, vg_strdup("y"));
+    cr_assert(vg_tuf_client_download_target(w.c, t, 1024, &b, &err) < 0);
+    cr_assert(vg_err_code(err) == VG_E_VERIFY);
+    vg_err_free(&err);
+    t_put(&w.repo, name, vg_strdup("xx"));
+    cr_assert(vg_tuf_client_download_target(w.c, t, 1024, &b, &err) < 0);
+    cr_assert(vg_err_code(err) == VG_E_VERIFY);
+    vg_err_free(&err);
+    cr_assert(vg_tuf_client_download_target(w.c, t, 0, &b, &err) < 0);
+    cr_assert(vg_err_code(err) == VG_E_LIMIT);
+    vg_err_free(&err);
+    struct vg_tuf_target evil = *t;
+    char dots[] = "../../v2/other";
+    evil.name = dots;
+    cr_assert(vg_tuf_client_download_target(w.c, &evil, 1024, &b, &err) < 0);
+    cr_assert(vg_err_code(err) == VG_E_UNSUPPORTED);
+    vg_err_free(&err);
+    free(name);
     w_fini(&w);
 }
 
