@@ -128,7 +128,7 @@ def dct(tmp_path_factory):
         wait_https(server + "/_notary_server/health", d / "ca.pem", proc)
         reg = Serve(d / "registry", d / "registry.log").start()
         manifests = {}
-        for tag in ("v1", "v2", "v3", "v4"):
+        for tag in ("v1", "v2", "v3", "v4", "v5"):
             cfg = json.dumps({"architecture": "amd64", "os": "linux",
                               "rootfs": {"type": "layers", "diff_ids": []},
                               "config": {"Labels": {"tag": tag}}}).encode()
@@ -302,3 +302,31 @@ def test_expired_timestamp_refused(dct, tmp_path):
                         f"{dct['gun']}:v1"], env=e, capture_output=True, text=True, timeout=120)
     assert p.returncode == 1, (p.stdout, p.stderr)
     assert "timestamp metadata expired" in p.stderr
+
+
+def test_delegated_signer(dct, tmp_path):
+    """docker trust signer add's shape: targets/releases and targets/<signer> delegations to
+    an x509 key; the tag is signed in both and found through targets/releases."""
+    d = dct["dir"]
+    sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+       "-nodes", "-keyout", d / "alice.key", "-out", d / "alice.crt", "-days", "30", "-subj",
+       "/CN=alice")
+    n, gun = dct["notary"], dct["gun"]
+    for role in ("targets/releases", "targets/alice"):
+        sh(*n, "delegation", "add", gun, role, d / "alice.crt", "--all-paths", env=PASS)
+    sh(*n, "key", "import", d / "alice.key", "--role", "alice", env=PASS)
+    sh(*n, "publish", gun, env=PASS)
+    sh(*n, "add", gun, "v5", d / "v5.json", "--roles", "targets/releases", "--roles",
+       "targets/alice", env=PASS)
+    sh(*n, "publish", gun, env=PASS)
+    dc = docker_config(dct, tmp_path)
+    r = run_vigil("trust", "inspect", gun, env=env_for(dct, dc))
+    assert r.rc == 0, r
+    out = json.loads(r.out)[0]
+    tags = {t["SignedTag"]: t for t in out["SignedTags"]}
+    assert tags["v5"]["Signers"] == ["Repo Admin", "alice"]
+    assert tags["v5"]["Digest"] == hashlib.sha256(dct["manifests"]["v5"]).hexdigest()
+    assert [s["Name"] for s in out["Signers"]] == ["alice"]
+    r = run_vigil("verify", "--dct", f"{gun}:v5", env=env_for(dct, dc))
+    assert r.rc == 0, r
+    assert (dc / "trust" / "tuf" / gun / "metadata" / "targets" / "releases.json").is_file()
