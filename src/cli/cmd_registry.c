@@ -362,31 +362,39 @@ cmd_registry_scans(int argc, char **argv)
 
 static const char gc_help[] =
     "Usage: vigil registry gc --root DIR [--dry-run] [--grace DURATION]\n"
+    "                         [--upload-expiry DURATION]\n"
     "\n"
     "Remove blobs no manifest references (safe while the server runs). Every manifest is kept\n"
     "(tagged or not, index children, referrers, signatures), and with it its config, layers and\n"
     "children; a blob uploaded less than --grace ago (default 1h) is kept too, so a push in\n"
-    "progress never loses its layers. Prints each removed digest and a summary.\n"
+    "progress never loses its layers. Then sweep the upload area: upload files with no session\n"
+    "(left by a crash) older than --grace (at least 60s), and sessions idle longer than\n"
+    "--upload-expiry whose file was not written for as long. Prints each removed digest and\n"
+    "upload, and a summary.\n"
     "\n"
     "Options:\n"
-    "  --root DIR        storage root of vigil registry serve\n"
-    "  --dry-run         list what would be removed, remove nothing\n"
-    "  --grace DURATION  keep blobs younger than this (e.g. 30m, 2h, 0s; default 1h)\n";
+    "  --root DIR                storage root of vigil registry serve\n"
+    "  --dry-run                 list what would be removed, remove nothing\n"
+    "  --grace DURATION          keep blobs younger than this (e.g. 30m, 2h, 0s; default 1h)\n"
+    "  --upload-expiry DURATION  sessions idle this long are abandoned (default 24h, as the\n"
+    "                            server's upload-expiry: give the same value)\n";
 
 static int
 cmd_registry_gc(int argc, char **argv)
 {
-    enum { OPT_ROOT = 1000, OPT_DRY, OPT_GRACE };
+    enum { OPT_ROOT = 1000, OPT_DRY, OPT_GRACE, OPT_EXPIRY };
     static const struct option opts[] = {
         {"root", required_argument, NULL, OPT_ROOT},
         {"dry-run", no_argument, NULL, OPT_DRY},
         {"grace", required_argument, NULL, OPT_GRACE},
+        {"upload-expiry", required_argument, NULL, OPT_EXPIRY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *root = NULL;
     bool dry = false;
     uint64_t grace_ms = (uint64_t)VG_REGISTRY_GC_GRACE_DEFAULT * 1000u;
+    uint64_t expiry_ms = (uint64_t)VG_REGISTRY_UPLOAD_EXPIRY_DEFAULT * 1000u;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -401,6 +409,13 @@ cmd_registry_gc(int argc, char **argv)
             if (vg_config_parse_duration_ms(vg_str_c(optarg), UINT64_C(365) * 86400u * 1000u,
                                             &grace_ms) < 0) {
                 return vg_cli_usage("registry gc", "--grace: a duration such as 30m or 2h");
+            }
+            break;
+        case OPT_EXPIRY:
+            if (vg_config_parse_duration_ms(vg_str_c(optarg), UINT64_C(365) * 86400u * 1000u,
+                                            &expiry_ms) < 0) {
+                return vg_cli_usage("registry gc",
+                                    "--upload-expiry: a duration such as 24h or 30m");
             }
             break;
         case 'h':
@@ -421,15 +436,20 @@ cmd_registry_gc(int argc, char **argv)
     struct vg_registry_meta *meta = NULL;
     vg_autofree char *db = vg_fmt("%s/meta.db", root);
     struct vg_registry_gc_report rep = {0};
-    int rc =
-        vg_registry_storage_fs_new(&st, root, &err) < 0 ||
-                vg_registry_meta_sqlite_open(&meta, db, &err) < 0 ||
-                vg_registry_gc_run(st, meta, vg_now_unix(), grace_ms / 1000u, dry, &rep, &err) < 0
-            ? -1
-            : 0;
+    struct vg_registry_gc_uploads_report urep = {0};
+    int64_t now = vg_now_unix();
+    struct vg_registry_gc_uploads_opts uo = {
+        .now = now, .grace_s = grace_ms / 1000u, .expiry_s = expiry_ms / 1000u, .dry_run = dry};
+    int rc = vg_registry_storage_fs_new(&st, root, &err) < 0 ||
+                     vg_registry_meta_sqlite_open(&meta, db, &err) < 0 ||
+                     vg_registry_gc_run(st, meta, now, grace_ms / 1000u, dry, &rep, &err) < 0 ||
+                     vg_registry_gc_uploads(st, meta, &uo, &urep, &err) < 0
+                 ? -1
+                 : 0;
     vg_registry_meta_free(meta);
     vg_registry_storage_free(st);
     if (rc < 0) {
+        vg_registry_gc_report_dispose(&rep);
         return vg_cli_fail(&err, "registry gc");
     }
     for (size_t i = 0; i < rep.nremoved; i++) {
@@ -438,6 +458,14 @@ cmd_registry_gc(int argc, char **argv)
     printf("%s %zu blob(s), %llu bytes%s\n", dry ? "would remove" : "removed", rep.nremoved,
            (unsigned long long)rep.bytes,
            rep.kept_raced ? " (some kept: referenced by a manifest pushed meanwhile)" : "");
+    for (size_t i = 0; i < urep.nremoved; i++) {
+        printf("%supload %s (%s)\n", dry ? "would remove " : "removed ", urep.removed[i].id,
+               urep.removed[i].orphan ? "no session" : "expired session");
+    }
+    printf("%s %zu upload(s), %llu bytes%s\n", dry ? "would remove" : "removed", urep.nremoved,
+           (unsigned long long)urep.bytes,
+           urep.kept_raced ? " (some kept: a request advanced them meanwhile)" : "");
+    vg_registry_gc_uploads_report_dispose(&urep);
     vg_registry_gc_report_dispose(&rep);
     return VG_EXIT_OK;
 }

@@ -126,6 +126,10 @@ struct vg_registry_meta_ops {
                          size_t *n, struct vg_err **err);
     int (*gc_blob_delete)(struct vg_registry_meta *m, const struct vg_digest *d, int64_t before,
                           bool *deleted, struct vg_err **err);
+    /* Deletes upload session id only if it was last touched before `before` (unix seconds):
+     * *deleted false when a request advanced it meanwhile (or it is gone). */
+    int (*gc_upload_delete)(struct vg_registry_meta *m, const char *id, int64_t before,
+                            bool *deleted, struct vg_err **err);
     void (*free)(struct vg_registry_meta *m);
 };
 struct vg_registry_meta {

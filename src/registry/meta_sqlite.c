@@ -821,6 +821,27 @@ sq_uploads_stale(struct vg_registry_meta *m, int64_t before, size_t max, char **
     WITH_CONN((struct sq *)m, err, do_uploads_stale(s_, before, max, out, n, err));
 }
 
+static int
+do_gc_upload_delete(struct vg_store *s, const char *id, int64_t before, bool *deleted,
+                    struct vg_err **err)
+{
+    vg_autostmt struct vg_store_stmt *st = NULL;
+    if (prep(&st, s, "DELETE FROM uploads WHERE id = ?1 AND updated < ?2", err) < 0 ||
+        vg_store_bind_cstr(st, 1, id, err) < 0 || vg_store_bind_i64(st, 2, before, err) < 0 ||
+        vg_store_step(st, err) < 0) {
+        return -1;
+    }
+    *deleted = vg_store_changes(s) > 0;
+    return 0;
+}
+
+static int
+sq_gc_upload_delete(struct vg_registry_meta *m, const char *id, int64_t before, bool *deleted,
+                    struct vg_err **err)
+{
+    WITH_CONN((struct sq *)m, err, do_gc_upload_delete(s_, id, before, deleted, err));
+}
+
 static void
 sq_free(struct vg_registry_meta *m)
 {
@@ -856,6 +877,7 @@ static const struct vg_registry_meta_ops sq_ops = {
     .scan_list = vg_registry_sq_scan_list,
     .gc_candidates = vg_registry_sq_gc_candidates,
     .gc_blob_delete = vg_registry_sq_gc_blob_delete,
+    .gc_upload_delete = sq_gc_upload_delete,
     .free = sq_free,
 };
 

@@ -61,6 +61,8 @@ struct vg_registry_writer {
 };
 
 typedef int (*vg_registry_blob_walk_fn)(void *ud, const struct vg_digest *d, uint64_t size);
+/* An upload object: its id, when it was last written (unix seconds) and its size. */
+typedef int (*vg_registry_upload_walk_fn)(void *ud, const char *id, int64_t mtime, uint64_t size);
 
 struct vg_registry_storage_ops {
     const char *name;
@@ -88,6 +90,10 @@ struct vg_registry_storage_ops {
     int (*upload_publish)(struct vg_registry_storage *s, const char *id, uint64_t size,
                           const struct vg_digest *d, struct vg_err **err);
     int (*upload_delete)(struct vg_registry_storage *s, const char *id, struct vg_err **err);
+    /* Every upload object (sessions and the driver's own temporaries), in no particular order;
+     * fn returning < 0 stops the walk. For GC: objects are listed, never opened. */
+    int (*upload_walk)(struct vg_registry_storage *s, vg_registry_upload_walk_fn fn, void *ud,
+                       struct vg_err **err);
     void (*free)(struct vg_registry_storage *s);
 };
 struct vg_registry_storage {

@@ -494,6 +494,37 @@ fs_blob_walk(struct vg_registry_storage *s, vg_registry_blob_walk_fn fn, void *u
     return 0;
 }
 
+static int
+fs_upload_walk(struct vg_registry_storage *s, vg_registry_upload_walk_fn fn, void *ud,
+               struct vg_err **err)
+{
+    struct fs *fs = (struct fs *)s;
+    int dfd = openat(fs->rootfd, "uploads", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0) {
+        return errno == ENOENT ? 0 : vg_err_sys(err, VG_E_IO, "storage: open uploads");
+    }
+    DIR *dir = fdopendir(dfd);
+    if (!dir) {
+        close(dfd);
+        return vg_err_sys(err, VG_E_IO, "storage: list uploads");
+    }
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(dir)) != NULL) {
+        struct stat st;
+        if (!vg_registry_upload_id_valid(de->d_name) ||
+            fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode)) {
+            continue; /* not ours: never touched */
+        }
+        rc = fn(ud, de->d_name, (int64_t)st.st_mtime, (uint64_t)st.st_size) < 0 ? -1 : 0;
+    }
+    closedir(dir);
+    if (rc < 0) {
+        return vg_err_set(err, VG_E_INTERNAL, "storage: walk stopped by its callback");
+    }
+    return 0;
+}
+
 static void
 fs_free(struct vg_registry_storage *s)
 {
@@ -517,6 +548,7 @@ static const struct vg_registry_storage_ops fs_ops = {
     .upload_read = fs_upload_read,
     .upload_publish = fs_upload_publish,
     .upload_delete = fs_upload_delete,
+    .upload_walk = fs_upload_walk,
     .free = fs_free,
 };
 

@@ -60,3 +60,85 @@ def test_gc_keeps_a_push_in_progress(srv, tmp_path):
     assert r.status == 201, r
     r = run_vigil("registry", "gc", "--root", srv.root, "--grace", "0s")
     assert r.rc == 0 and "removed 0 blob(s)" in r.out, r
+
+
+def open_session(srv, repo: str, data: bytes) -> str:
+    r = srv.req("POST", f"/v2/{repo}/blobs/uploads/", b"")
+    assert r.status == 202, r
+    loc = r.header("Location")
+    sid = loc.split("?")[0].rsplit("/", 1)[1]
+    r = srv.req("PATCH", f"/v2/{repo}/blobs/uploads/{sid}", data,
+                {"Content-Type": "application/octet-stream"})
+    assert r.status == 202, r
+    return sid
+
+
+def age(srv, sid: str, seconds: int, row=True, file=True):
+    """Makes a session look idle for `seconds`: its row (as the server's expiry sees it) and/or
+    its upload file's modification time."""
+    import os
+    import sqlite3
+    import time
+    if row:
+        db = sqlite3.connect(srv.root / "meta.db", timeout=10)
+        with db:
+            n = db.execute("UPDATE uploads SET updated = updated - ? WHERE id = ?",
+                           (seconds, sid)).rowcount
+        db.close()
+        assert n == 1, sid
+    p = srv.root / "uploads" / sid
+    if file and p.exists():
+        t = time.time() - seconds
+        os.utime(p, (t, t))
+
+
+def test_gc_sweeps_orphan_and_expired_uploads(srv, tmp_path):
+    """Upload files no session owns (a crash between the file and its row) and sessions idle
+    past --upload-expiry are removed; live sessions, young orphans (a session being opened) and
+    expired rows whose file is still being written are kept, with the server running."""
+    import os
+    import time
+    day = 24 * 3600
+    live = open_session(srv, "app", b"live-")
+    expired = open_session(srv, "app", b"expired")
+    age(srv, expired, 2 * day)
+    streaming = open_session(srv, "app", b"slow")   # row old, file written just now
+    age(srv, streaming, 2 * day, file=False)
+    gone = open_session(srv, "app", b"no file")     # row old, file lost
+    age(srv, gone, 2 * day)
+    (srv.root / "uploads" / gone).unlink()
+    old_orphan, young_orphan = "a" * 32, "b" * 32
+    for sid in (old_orphan, young_orphan):
+        (srv.root / "uploads" / sid).write_bytes(b"crash leftovers")
+    t = time.time() - 3600
+    os.utime(srv.root / "uploads" / old_orphan, (t, t))
+    (srv.root / "uploads" / "not-ours.tmp~").write_bytes(b"x")  # not an upload id: untouched
+
+    r = run_vigil("registry", "gc", "--root", srv.root, "--dry-run", "--grace", "30m")
+    assert r.rc == 0, r
+    for sid, why in ((old_orphan, "no session"), (expired, "expired session"),
+                     (gone, "expired session")):
+        assert f"would remove upload {sid} ({why})" in r.out, r
+    assert "would remove 3 upload(s), 22 bytes" in r.out, r
+    assert (srv.root / "uploads" / old_orphan).exists()
+
+    # a grace below 60 s still keeps an orphan that young: it may be a session being opened
+    r = run_vigil("registry", "gc", "--root", srv.root, "--grace", "0s")
+    assert r.rc == 0, r
+    assert "removed 3 upload(s)" in r.out, r
+    assert young_orphan not in r.out and live not in r.out and streaming not in r.out
+    left = sorted(p.name for p in (srv.root / "uploads").iterdir())
+    assert left == sorted([live, streaming, young_orphan, "not-ours.tmp~"]), left
+    for sid in (expired, gone):
+        assert srv.req("GET", f"/v2/app/blobs/uploads/{sid}").status == 404
+
+    # the live session goes on: the rest of its bytes, then the closing PUT
+    data = b"live-rest"
+    r = srv.req("PATCH", f"/v2/app/blobs/uploads/{live}", b"rest",
+                {"Content-Type": "application/octet-stream"})
+    assert r.status == 202, r
+    from registry_serve import digest
+    r = srv.req("PUT", f"/v2/app/blobs/uploads/{live}?digest={digest(data)}", b"")
+    assert r.status == 201, r
+    r = run_vigil("registry", "gc", "--root", srv.root, "--upload-expiry", "1h")
+    assert r.rc == 0 and "removed 0 upload(s)" in r.out, r
