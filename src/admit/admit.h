@@ -82,6 +82,28 @@ json_t *vg_admit_response(const struct vg_admit_review *rv, const struct vg_admi
  * (JSON Pointer, "~" and "/" escaped). Caller frees. */
 char *vg_admit_json_pointer(const char *path);
 
+/* ---------------------------------------------------------------- secrets.c */
+
+/* Where the pods' imagePullSecrets are read (docs/admit.md "Registry credentials"). */
+struct vg_admit_secrets_opts {
+    const char *dir;        /* DIR/<namespace>/<name>.json: Secret objects as the API returns */
+    const char *kubeconfig; /* the current context's server, CA and token (or tokenFile) */
+    bool in_cluster;        /* the pod's service account ($KUBERNETES_SERVICE_HOST, token, CA) */
+};
+struct vg_admit_secrets;
+/* Checks the source (reads the kubeconfig or the service account token). */
+VG_NODISCARD int vg_admit_secrets_new(struct vg_admit_secrets **out,
+                                      const struct vg_admit_secrets_opts *o, struct vg_err **err);
+void vg_admit_secrets_free(struct vg_admit_secrets *s);
+/* The merged {"auths": ...} (*out, caller frees; the first secret naming a registry wins) of
+ * the kubernetes.io/dockerconfigjson (or legacy dockercfg) Secrets names[0..n) of namespace ns;
+ * 1 when some registry has credentials, else 0 and *out NULL. As the kubelet does, a secret
+ * that is missing, refused or malformed is skipped: *problems (caller frees, or NULL) says
+ * which and why, one line each. At most 16 names are read. Thread-safe (one API request at a time).
+ */
+int vg_admit_secrets_auths(struct vg_admit_secrets *s, const char *ns, const char *const *names,
+                           size_t n, char **out, char **problems);
+
 /* ---------------------------------------------------------------- webhook.c */
 
 struct vg_admit_opts {
@@ -96,6 +118,7 @@ struct vg_admit_opts {
     unsigned margin_ms;           /* answer this long before the deadline (0: 300) */
     unsigned cache_ttl_s;         /* decision cache TTL (0: 300) */
     unsigned max_jobs;            /* evaluations running at once (0: 64) */
+    struct vg_admit_secrets_opts secrets; /* imagePullSecrets source; none set: not read */
 };
 
 struct vg_admit;

@@ -53,6 +53,7 @@ struct vg_admit {
     VG_VEC(struct cache_entry) cache;
     unsigned jobs;
     struct vg_oci_remote_pool *pool;
+    struct vg_admit_secrets *secrets;        /* imagePullSecrets source, or NULL */
     atomic_uint_fast64_t counts[2][R_COUNT]; /* [mutate][result] */
     atomic_uint_fast64_t cache_hits, cache_misses, reloads, reload_errors;
 };
@@ -157,6 +158,12 @@ vg_admit_new(struct vg_admit **out, const struct vg_admit_opts *o, struct vg_err
     if (!a->o.offline) {
         a->pool = vg_oci_remote_pool_new(&a->o.open);
     }
+    const struct vg_admit_secrets_opts *so = &a->o.secrets;
+    if (!a->o.offline && (so->dir || so->kubeconfig || so->in_cluster) &&
+        vg_admit_secrets_new(&a->secrets, so, err) < 0) {
+        vg_admit_free(a);
+        return -1;
+    }
     *out = a;
     return 0;
 }
@@ -205,6 +212,7 @@ vg_admit_free(struct vg_admit *a)
     if (a->pool) {
         vg_oci_remote_pool_free(a->pool);
     }
+    vg_admit_secrets_free(a->secrets);
     pthread_mutex_destroy(&a->mu);
     free(a);
 }
@@ -401,17 +409,56 @@ job_unref(struct job *j)
     free(j);
 }
 
+/* The registry credentials of the pod's imagePullSecrets ({"auths": ...}, caller frees), or
+ * NULL; secrets that could not be used are reported as a warning. */
+static char *
+pull_auths(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit_answer *ans)
+{
+    const struct vg_config_node *seq = a->secrets && rv->obj.podspec
+                                           ? vg_config_map_get(rv->obj.podspec, "imagePullSecrets")
+                                           : NULL;
+    if (!seq || vg_config_node_type(seq) != VG_CONFIG_SEQ || !vg_config_node_len(seq)) {
+        return NULL;
+    }
+    VG_VEC(const char *) names = {0};
+    for (size_t i = 0; i < vg_config_node_len(seq); i++) {
+        const struct vg_config_node *e = vg_config_seq_at(seq, i);
+        const struct vg_config_node *n =
+            vg_config_node_type(e) == VG_CONFIG_MAP ? vg_config_map_get(e, "name") : NULL;
+        if (n && vg_config_node_type(n) == VG_CONFIG_SCALAR) {
+            vg_vec_push(&names, vg_config_node_scalar(n, NULL));
+        }
+    }
+    char *json = NULL, *problems = NULL;
+    (void)vg_admit_secrets_auths(a->secrets, rv->obj.namespace, names.v, names.n, &json, &problems);
+    if (problems) {
+        for (char *line = problems, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+            nl = strchr(line, '\n');
+            vg_admit_answer_warn(ans, "vigil: imagePullSecrets: %.*s not used",
+                                 (int)(nl ? (size_t)(nl - line) : strlen(line)), line);
+        }
+        VG_EVENT(VG_LOG_WARN, "admit", "imagePullSecrets not used",
+                 VG_KV_STR("namespace", rv->obj.namespace), VG_KV_STR("error", problems));
+        free(problems);
+    }
+    vg_vec_dispose(&names);
+    return json;
+}
+
 static enum result
 validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
          struct vg_admit_answer *ans)
 {
     struct vg_policy_inputs in = {0};
     struct cached_facts cf = {.a = a, .gen = ps->gen};
+    vg_autofree char *pull = NULL;
     if (!a->o.offline) {
         struct vg_policy_facts_opts fo = {.open = a->o.open,
                                           .db = a->o.db,
                                           .vuln_source =
                                               (enum vg_policy_vuln_source)a->o.vuln_source};
+        pull = pull_auths(a, rv, ans);
+        fo.open.pull_secret_json = pull;
         cf.facts = vg_policy_facts_new(&fo);
         vg_policy_facts_inputs(cf.facts, &cf.inner);
         in = (struct vg_policy_inputs){
@@ -458,12 +505,27 @@ validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
     return !ans->allowed ? R_DENY : ans->warnings.n ? R_WARN : R_ALLOW;
 }
 
+static void
+client_put(struct vg_admit *a, struct vg_oci_remote_client *cl, bool own)
+{
+    if (own) {
+        vg_oci_remote_client_free(cl);
+    } else {
+        vg_oci_remote_pool_put(a->pool, cl);
+    }
+}
+
 static enum result
 mutate(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit_answer *ans)
 {
     enum result res = R_ALLOW;
     ans->allowed = true;
     json_t *patch = json_array();
+    /* with the pod's pull secrets: clients of their own, never the pool (its tokens are
+     * shared by every request) */
+    vg_autofree char *pull = a->pool ? pull_auths(a, rv, ans) : NULL;
+    struct vg_oci_open_opts own = a->o.open;
+    own.pull_secret_json = pull;
     for (size_t i = 0; i < rv->obj.ncontainers; i++) {
         const struct vg_policy_container *c = &rv->obj.containers[i];
         if (strchr(c->image, '@')) {
@@ -480,7 +542,8 @@ mutate(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit_ans
         struct vg_oci_remote_client *cl = NULL;
         struct vg_digest dg;
         if (vg_oci_ref_parse(&ref, c->image, &err) < 0 ||
-            !(cl = vg_oci_remote_pool_get(a->pool, ref, &err)) ||
+            !(cl = pull ? vg_oci_remote_client_new(ref, &own, &err)
+                        : vg_oci_remote_pool_get(a->pool, ref, &err)) ||
             vg_oci_remote_manifest_head(cl, ref->tag, &dg, NULL, &err) < 0) {
             char *m = vg_err_format(err);
             vg_err_free(&err);
@@ -490,12 +553,12 @@ mutate(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit_ans
             ans->message = vg_fmt("vigil: image '%s' (%s): cannot resolve its tag to a digest: %s",
                                   img, c->path, m);
             free(m);
-            vg_oci_remote_pool_put(a->pool, cl);
+            client_put(a, cl, pull != NULL);
             vg_oci_ref_free(ref);
             json_decref(patch);
             return R_DENY;
         }
-        vg_oci_remote_pool_put(a->pool, cl);
+        client_put(a, cl, pull != NULL);
         vg_oci_ref_free(ref);
         vg_autofree char *ptr = vg_admit_json_pointer(c->path);
         vg_autofree char *pinned = vg_fmt("%s@%s", c->image, dg.text);

@@ -40,6 +40,11 @@ static const char usage_text[] =
     "      --db PATH          vulnerability database for vulnerability requirements\n"
     "      --vuln-source S    auto (default): a vigil registry's scan of the image\n"
     "                         (/vigil/v1/scans/), else a local scan; registry or local only\n"
+    "      --in-cluster       read the pods' imagePullSecrets through the Kubernetes API\n"
+    "                         with the webhook's service account (needs get on secrets)\n"
+    "      --kubeconfig FILE  the same through FILE's current context (token auth)\n"
+    "      --pull-secrets-dir DIR\n"
+    "                         the same from DIR/<namespace>/<name>.json Secret objects\n"
     "      --timeout DUR      deadline when a request has no ?timeout= (default 10s)\n"
     "      --cache-ttl DUR    how long facts of a digest are cached (default 5m)\n"
     "      --access-log FILE  JSON access log (default stderr; 'off' for none)\n"
@@ -71,6 +76,9 @@ enum {
     OPT_PLAIN,
     OPT_FORMAT,
     OPT_VSRC,
+    OPT_SECRETS_DIR,
+    OPT_KUBECONFIG,
+    OPT_IN_CLUSTER,
 };
 
 static void
@@ -141,6 +149,9 @@ parse_args(struct serve_args *sa, int argc, char **argv)
         {"offline", no_argument, NULL, OPT_OFFLINE},
         {"db", required_argument, NULL, OPT_DB},
         {"vuln-source", required_argument, NULL, OPT_VSRC},
+        {"pull-secrets-dir", required_argument, NULL, OPT_SECRETS_DIR},
+        {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
+        {"in-cluster", no_argument, NULL, OPT_IN_CLUSTER},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"cache-ttl", required_argument, NULL, OPT_TTL},
         {"access-log", required_argument, NULL, OPT_LOG},
@@ -179,6 +190,15 @@ parse_args(struct serve_args *sa, int argc, char **argv)
         case OPT_VSRC:
             rc = parse_vsrc("admit serve", optarg, &sa->ao.vuln_source);
             break;
+        case OPT_SECRETS_DIR:
+            sa->ao.secrets.dir = optarg;
+            break;
+        case OPT_KUBECONFIG:
+            sa->ao.secrets.kubeconfig = optarg;
+            break;
+        case OPT_IN_CLUSTER:
+            sa->ao.secrets.in_cluster = true;
+            break;
         case OPT_TIMEOUT:
             rc = parse_ms("--timeout", optarg, &sa->ao.default_timeout_ms);
             break;
@@ -207,6 +227,11 @@ parse_args(struct serve_args *sa, int argc, char **argv)
     if (rc == 0 && !sa->plain && (!sa->cert || !sa->key)) {
         rc = vg_cli_usage("admit serve", "--tls-cert and --tls-key are required (the apiserver "
                                          "only calls webhooks over HTTPS)");
+    }
+    if (rc == 0 &&
+        (!!sa->ao.secrets.dir + !!sa->ao.secrets.kubeconfig + sa->ao.secrets.in_cluster) > 1) {
+        rc = vg_cli_usage("admit serve",
+                          "--pull-secrets-dir, --kubeconfig and --in-cluster exclude each other");
     }
     if (rc == 0 && sa->plain && (sa->cert || sa->key)) {
         rc = vg_cli_usage("admit serve",

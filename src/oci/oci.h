@@ -177,6 +177,9 @@ struct vg_oci_open_opts {
     const char *ca_file;       /* extra CA bundle, or NULL */
     uint64_t deadline_ns;      /* vg_now_ns() time at which registry requests end; 0: none */
     long stall_timeout_s;      /* a transfer without a byte for this long fails; 0: net's default */
+    /* {"auths": {...}} of Kubernetes pull secrets (NUL-terminated JSON), consulted before creds
+     * and docker_config; never runs credential helpers; NULL: none */
+    const char *pull_secret_json;
 };
 #define VG_OCI_OPEN_OPTS_INIT                                                                      \
     {                                                                                              \

@@ -104,7 +104,17 @@ vg_oci_remote_client_new(const struct vg_oci_ref *ref, const struct vg_oci_open_
     c->repo = vg_strdup(ref->repository);
     c->plain_http = o->plain_http;
     c->docker_config = vg_strdup(o->docker_config);
-    if (o->creds) {
+    if (o->pull_secret_json) {
+        /* a Kubernetes pull secret's {"auths": ...}: the workload's credentials come first */
+        if (vg_oci_remote_creds_from_json(&c->creds, &c->have_creds, ref->registry,
+                                          o->pull_secret_json, strlen(o->pull_secret_json),
+                                          "imagePullSecrets", err) < 0) {
+            vg_oci_remote_client_free(c);
+            return NULL;
+        }
+        c->creds_loaded = c->have_creds;
+    }
+    if (o->creds && !c->have_creds) {
         c->creds_loaded = true;
         if (vg_oci_remote_creds_lookup(&c->creds, &c->have_creds, ref->registry, o->creds, NULL,
                                        err) < 0) {

@@ -46,6 +46,7 @@ vg_oci_remote_pool_new(const struct vg_oci_open_opts *o)
     p->opts.creds = p->creds;
     p->opts.docker_config = p->docker_config;
     p->opts.ca_file = p->ca_file;
+    p->opts.pull_secret_json = NULL; /* shared tokens: never one workload's credentials */
     p->tokens = vg_calloc(VG_OCI_REMOTE_POOL_TOKENS_MAX, sizeof(*p->tokens));
     p->idle = vg_calloc(VG_OCI_REMOTE_POOL_IDLE_MAX, sizeof(*p->idle));
     return p;
