@@ -375,67 +375,42 @@ verify_md(const struct vg_crypto_key *key, const EVP_MD *md, const uint8_t *data
 
 #define SCT_OID "1.3.6.1.4.1.11129.2.4.2"
 
-struct tls_cursor {
-    const uint8_t *p;
-    size_t left;
-};
-
+/* A TLS vector with a 16-bit length (RFC 5246 §4.3) as a sub-reader. */
 static bool
-take(struct tls_cursor *c, size_t n, const uint8_t **out)
+take_vec16(struct vg_reader *r, struct vg_reader *out)
 {
-    if (c->left < n) {
-        return false;
+    uint16_t n = 0;
+    const uint8_t *p = NULL;
+    struct vg_err *e = NULL;
+    bool ok = vg_reader_be16(r, &n, &e) == 0 && vg_reader_take(r, n, &p, &e) == 0;
+    vg_err_free(&e);
+    if (ok) {
+        vg_reader_init(out, p, n);
     }
-    *out = c->p;
-    c->p += n;
-    c->left -= n;
-    return true;
-}
-
-static bool
-take_be(struct tls_cursor *c, size_t n, uint64_t *v)
-{
-    const uint8_t *p;
-    if (!take(c, n, &p)) {
-        return false;
-    }
-    *v = 0;
-    for (size_t i = 0; i < n; i++) {
-        *v = (*v << 8) | p[i];
-    }
-    return true;
-}
-
-/* A length-prefixed (prefix of n bytes) vector. */
-static bool
-take_vec(struct tls_cursor *c, size_t n, struct tls_cursor *out)
-{
-    uint64_t len;
-    const uint8_t *p;
-    if (!take_be(c, n, &len) || !take(c, (size_t)len, &p)) {
-        return false;
-    }
-    out->p = p;
-    out->left = (size_t)len;
-    return true;
+    return ok;
 }
 
 struct sct {
     const uint8_t *log_id; /* 32 bytes */
     uint64_t ts_ms;
-    struct tls_cursor ext;
-    unsigned hash_alg, sig_alg;
-    struct tls_cursor sig;
+    struct vg_reader ext;
+    uint8_t hash_alg, sig_alg;
+    struct vg_reader sig;
 };
 
+/* RFC 6962 §3.2 SignedCertificateTimestamp, version 1 (0) only. */
 static bool
-parse_sct(struct tls_cursor c, struct sct *s)
+parse_sct(struct vg_reader r, struct sct *s)
 {
-    uint64_t version, h, a;
-    return take_be(&c, 1, &version) && version == 0 && take(&c, 32, &s->log_id) &&
-           take_be(&c, 8, &s->ts_ms) && take_vec(&c, 2, &s->ext) && take_be(&c, 1, &h) &&
-           take_be(&c, 1, &a) && take_vec(&c, 2, &s->sig) && c.left == 0 &&
-           (s->hash_alg = (unsigned)h, s->sig_alg = (unsigned)a, true);
+    struct vg_err *e = NULL;
+    uint8_t version = 1;
+    bool ok = vg_reader_u8(&r, &version, &e) == 0 && version == 0 &&
+              vg_reader_take(&r, 32, &s->log_id, &e) == 0 &&
+              vg_reader_be64(&r, &s->ts_ms, &e) == 0 && take_vec16(&r, &s->ext) &&
+              vg_reader_u8(&r, &s->hash_alg, &e) == 0 && vg_reader_u8(&r, &s->sig_alg, &e) == 0 &&
+              take_vec16(&r, &s->sig) && r.left == 0;
+    vg_err_free(&e);
+    return ok;
 }
 
 /* The TBSCertificate of the leaf without its SCT list extension: what the log signed as the
@@ -538,8 +513,9 @@ vg_x509_sct_verify(size_t *verified, const struct vg_x509 *leaf, const struct vg
         ERR_clear_error();
         return vg_err_set(err, VG_E_PARSE, "SCT list: invalid DER");
     }
-    struct tls_cursor all = {ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os)}, list;
-    if (!take_vec(&all, 2, &list) || all.left != 0) {
+    struct vg_reader all, list;
+    vg_reader_init(&all, ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os));
+    if (!take_vec16(&all, &list) || all.left != 0) {
         ASN1_OCTET_STRING_free(os);
         return vg_err_set(err, VG_E_PARSE, "SCT list: bad length");
     }
@@ -562,9 +538,9 @@ vg_x509_sct_verify(size_t *verified, const struct vg_x509 *leaf, const struct vg
     const char *why = "empty SCT list";
     size_t good = 0, count = 0;
     while (list.left > 0 && count < VG_X509_SCTS_MAX) {
-        struct tls_cursor one;
+        struct vg_reader one;
         struct sct s;
-        if (!take_vec(&list, 2, &one) || !parse_sct(one, &s)) {
+        if (!take_vec16(&list, &one) || !parse_sct(one, &s)) {
             ASN1_OCTET_STRING_free(os);
             return vg_err_set(err, VG_E_PARSE, "SCT list: malformed SCT %zu", count);
         }
