@@ -21,9 +21,14 @@ import itertools
 import pytest
 
 from conftest import vigil_bin  # tests/e2e/conftest.py
-from .regclient import Client, Content, DockerRegistry, VigilRegistry, repo_name
+from .regclient import (Client, Content, DockerRegistry, VigilAuthRegistry, VigilRegistry,
+                        repo_name)
 
-IMPLS = ["docker-registry", "vigil"]
+IMPLS = ["docker-registry", "vigil", "vigil-auth"]
+# The conformance checks (test_conf_*) also run against vigil with htpasswd authentication on
+# ("vigil-auth": the client sends Basic credentials); the interop and TLS tests drive clients
+# without credentials and run on the first two only.
+AUTH_ONLY_IN = "test_conf_"
 
 
 def pytest_configure(config):
@@ -32,6 +37,13 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    dropped = [i for i in items if getattr(i, "callspec", None) and
+               "vigil-auth" in (i.callspec.params.get("registry"),
+                                i.callspec.params.get("tls_registry")) and
+               not i.module.__name__.rsplit(".", 1)[-1].startswith(AUTH_ONLY_IN)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [i for i in items if i not in dropped]
     for item in items:
         cs = getattr(item, "callspec", None)
         impl = cs.params.get("registry", cs.params.get("tls_registry")) if cs else None
@@ -49,11 +61,15 @@ def _start(impl, tmp_path_factory, tls=False):
             pytest.skip(why)
         reg = DockerRegistry(tmp_path_factory.mktemp("docker-registry"), tls=tls)
     else:
-        why = VigilRegistry.available(vigil_bin())
+        cls = VigilAuthRegistry if impl == "vigil-auth" else VigilRegistry
+        why = cls.available(vigil_bin())
         if why:
             pytest.skip(why)
-        reg = VigilRegistry(tmp_path_factory.mktemp("vigil-registry"), vigil_bin(), tls=tls)
+        reg = cls(tmp_path_factory.mktemp(impl + "-registry"), vigil_bin(), tls=tls)
     reg.start()
+    if impl == "vigil-auth":  # the variant is worth nothing if the server were open
+        r = Client(reg.url).request("GET", "/v2/_catalog")
+        assert r.status == 401 and r.header("WWW-Authenticate"), r
     return reg
 
 
@@ -63,7 +79,7 @@ def _finish(reg):
     log = reg.log_path.read_text(errors="replace")
     # A server that died during the session fails the last test that used it, visibly.
     assert alive, f"{reg.name} exited during the session: " + log[-3000:]
-    if reg.name == "vigil":
+    if reg.name.startswith("vigil"):
         # SIGTERM is a graceful drain (issue #12): exit 0, and under ASan/UBSan no report.
         for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
             assert mark not in log, f"vigil registry: sanitizer report:\n{log[-6000:]}"
@@ -92,7 +108,7 @@ def client(registry):
     if not registry.alive():
         pytest.fail(f"{registry.name} is no longer running: " +
                     registry.log_path.read_text(errors="replace")[-3000:])
-    return Client(registry.url)
+    return Client(registry.url, authorization=getattr(registry, "authorization", None))
 
 
 _counter = itertools.count(1)

@@ -106,7 +106,9 @@ class Client:
     """One TCP connection per request (as skopeo does), no redirect following, no retries:
     every status the server gives is what the test sees."""
 
-    def __init__(self, base_url: str, cafile: str | None = None):
+    def __init__(self, base_url: str, cafile: str | None = None,
+                 authorization: str | None = None):
+        self.auth_header = authorization  # sent on every request when set
         u = urllib.parse.urlsplit(base_url)
         self.scheme, self.netloc = u.scheme, u.netloc
         self.base = base_url.rstrip("/")
@@ -136,7 +138,9 @@ class Client:
         conn = self.connection(timeout)
         try:
             conn.putrequest(method, target, skip_accept_encoding=True)
-            items = headers.items() if isinstance(headers, dict) else (headers or [])
+            items = list(headers.items() if isinstance(headers, dict) else (headers or []))
+            if self.auth_header:
+                items.append(("Authorization", self.auth_header))
             names = set()
             for k, v in items:
                 conn.putheader(k, v)
@@ -320,6 +324,35 @@ class VigilRegistry(Impl):
         tls = ["--tls-cert", str(self.cert), "--tls-key", str(self.key)] if self.cert else []
         return [self.bin, "registry", "serve", "--addr", self.host,
                 "--root", str(self.dir / "data"), *tls]
+
+
+class VigilAuthRegistry(VigilRegistry):
+    """`vigil registry serve` with htpasswd authentication on: the conformance client sends
+    Basic credentials of a user granted everything (pull, push, delete, catalog) on every
+    repository, so every check runs through the authorizer."""
+    name = "vigil-auth"
+    user, password = "conformance", "conformance-pw"
+
+    @staticmethod
+    def available(vigil_bin: str) -> str | None:
+        if shutil.which("htpasswd") is None:
+            return "htpasswd (apache2-utils) is not installed"
+        return VigilRegistry.available(vigil_bin)
+
+    def command(self) -> list[str]:
+        line = subprocess.run(["htpasswd", "-nbB", "-C", "5", self.user, self.password],
+                              check=True, capture_output=True, text=True).stdout.strip()
+        (self.dir / "htpasswd").write_text(line + "\n")
+        (self.dir / "registry.yaml").write_text(
+            f"auth: {{htpasswd: {self.dir / 'htpasswd'}}}\n"
+            f"access:\n  - {{repos: [\"**\"], users: [{self.user}], "
+            "actions: [pull, push, delete, catalog]}\n")
+        return super().command() + ["--config", str(self.dir / "registry.yaml")]
+
+    @property
+    def authorization(self) -> str:
+        raw = f"{self.user}:{self.password}".encode()
+        return "Basic " + base64.b64encode(raw).decode()
 
 
 # ------------------------------------------------------------------ test content
