@@ -335,8 +335,33 @@ vg_scan_cache_store(const struct vg_scan_report *r, const char *key, const char 
     free(text);
 }
 
+/* Every object of array a (absent: none) has a string at each of keys. */
+static bool
+has_strings(const json_t *a, const char *const *keys, size_t n)
+{
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        for (size_t k = 0; k < n; k++) {
+            if (!json_is_string(json_object_get(json_array_get(a, i), keys[k]))) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* What every finding has (the report writers group findings by path): a secret its rule and
+ * path, a model finding its id and path. */
+static bool
+findings_complete(const json_t *sec, const json_t *mod)
+{
+    static const char *const sreq[] = {"rule_id", "path"};
+    static const char *const mreq[] = {"id", "path"};
+    return has_strings(sec, sreq, VG_ARRAY_LEN(sreq)) && has_strings(mod, mreq, VG_ARRAY_LEN(mreq));
+}
+
 /* The findings arrays hold objects whose text fields are strings (or null) when present, as
- * vg_scan_cache_store writes them; anything else is a foreign or damaged entry. */
+ * vg_scan_cache_store writes them, with findings_complete; anything else is a foreign or
+ * damaged entry. */
 static bool
 findings_shape_ok(const json_t *doc)
 {
@@ -347,7 +372,7 @@ findings_shape_ok(const json_t *doc)
     const json_t *cfg = json_object_get(doc, "configs");
     return (!sec || all_objects(sec, sstr, VG_ARRAY_LEN(sstr))) &&
            (!mod || all_objects(mod, mstr, VG_ARRAY_LEN(mstr))) &&
-           (!cfg || all_objects(cfg, cstr, VG_ARRAY_LEN(cstr)));
+           (!cfg || all_objects(cfg, cstr, VG_ARRAY_LEN(cstr))) && findings_complete(sec, mod);
 }
 
 int
@@ -529,6 +554,7 @@ vg_scan_layer_cache_parse(struct vg_scan_layer_entry *e, const void *data, size_
     size_t lstlen = 0;
     if (!b64 || (inv && !json_is_array(inv)) || !all_objects(sec, sstr, 6) ||
         !all_objects(mod, mstr, 4) || !all_objects(files, fstr, 1) ||
+        !findings_complete(sec, mod) ||
         vg_base64_decode(&lst, &lstlen, b64, strlen(b64), false, NULL) < 0) {
         return -1;
     }

@@ -86,6 +86,13 @@ Test(scan_cache_parse, foreign_or_damaged_entries_are_ignored)
         "{\"format\":2,\"vigil\":\"%s\",\"secrets\":[null]}",
         "{\"format\":2,\"vigil\":\"%s\",\"models\":[{\"id\":[]}]}",
         "{\"format\":2,\"vigil\":\"%s\",\"configs\":[{\"message\":1}]}",
+        /* Findings without what the writers group them by (libFuzzer found a model finding
+         * without a path reaching strcmp(NULL) in the Trivy JSON writer). */
+        "{\"format\":2,\"vigil\":\"%s\",\"models\":[{\"id\":\"VG-PICKLE-001\"}]}",
+        "{\"format\":2,\"vigil\":\"%s\",\"models\":[{\"id\":\"x\",\"path\":null}]}",
+        "{\"format\":2,\"vigil\":\"%s\",\"models\":[{\"path\":\"m.pkl\"}]}",
+        "{\"format\":2,\"vigil\":\"%s\",\"secrets\":[{\"rule_id\":\"github-pat\"}]}",
+        "{\"format\":2,\"vigil\":\"%s\",\"secrets\":[{\"path\":\"x\"}]}",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct vg_scan_report *r = empty_report();
@@ -120,6 +127,11 @@ Test(scan_cache_parse, layer_entries)
     free(text);
     text = vg_fmt("{\"format\":1,\"vigil\":\"%s\",\"key\":\"abc\",\"listing\":\"\","
                   "\"secrets\":[{\"path\":5}],\"models\":[],\"files\":[]}",
+                  VG_VERSION);
+    cr_assert_lt(vg_scan_layer_cache_parse(&e, text, strlen(text), "abc"), 0);
+    free(text);
+    text = vg_fmt("{\"format\":1,\"vigil\":\"%s\",\"key\":\"abc\",\"listing\":\"\","
+                  "\"secrets\":[],\"models\":[{\"id\":\"x\"}],\"files\":[]}",
                   VG_VERSION);
     cr_assert_lt(vg_scan_layer_cache_parse(&e, text, strlen(text), "abc"), 0);
     free(text);
