@@ -104,6 +104,12 @@ void vg_admit_secrets_free(struct vg_admit_secrets *s);
 int vg_admit_secrets_auths(struct vg_admit_secrets *s, const char *ns, const char *const *names,
                            size_t n, char **out, char **problems);
 
+/* Merges the registries of one Secret object (JSON bytes, at most 1 MiB) into the auths object
+ * (the first entry for a registry wins); VG_E_PARSE names what is wrong (not JSON, another
+ * type, no data, bad base64, no auths). Exposed for the fuzz harness. */
+VG_NODISCARD int vg_admit_secret_merge(json_t *auths, const void *data, size_t len,
+                                       const char *what, struct vg_err **err);
+
 /* ---------------------------------------------------------------- webhook.c */
 
 struct vg_admit_opts {

@@ -328,6 +328,19 @@ merge_secret(json_t *auths, const json_t *secret, const char *what, struct vg_er
 }
 
 int
+vg_admit_secret_merge(json_t *auths, const void *data, size_t len, const char *what,
+                      struct vg_err **err)
+{
+    json_t *secret = NULL;
+    if (vg_json_parse(&secret, data, len, SECRET_MAX, what, err) < 0) {
+        return -1;
+    }
+    int rc = merge_secret(auths, secret, what, err);
+    json_decref(secret);
+    return rc;
+}
+
+int
 vg_admit_secrets_auths(struct vg_admit_secrets *s, const char *ns, const char *const *names,
                        size_t n, char **out, char **problems)
 {

@@ -265,3 +265,44 @@ Test(review, from_object)
     vg_admit_review_dispose(&rv);
     vg_config_doc_free(doc);
 }
+
+/* imagePullSecrets: dockerconfigjson and legacy dockercfg Secrets merge into one auths object
+ * (the first secret naming a registry wins); other types and broken data are refused with the
+ * reason. */
+Test(secrets, merge)
+{
+    /* {"auths":{"r.io":{"auth":"YTpi"}}} and {"r.io":{"auth":"Yzpk"},"s.io":{"auth":"ZTpm"}} */
+    static const char cfgjson[] =
+        "{\"kind\":\"Secret\",\"type\":\"kubernetes.io/dockerconfigjson\",\"data\":{"
+        "\".dockerconfigjson\":\"eyJhdXRocyI6eyJyLmlvIjp7ImF1dGgiOiJZVHBpIn19fQ==\"}}";
+    static const char cfg[] =
+        "{\"kind\":\"Secret\",\"type\":\"kubernetes.io/dockercfg\",\"data\":{\".dockercfg\":"
+        "\"eyJyLmlvIjp7ImF1dGgiOiJZenBrIn0sInMuaW8iOnsiYXV0aCI6IlpUcG0ifX0=\"}}";
+    json_t *auths = json_object();
+    struct vg_err *err = NULL;
+    cr_assert_eq(vg_admit_secret_merge(auths, cfgjson, strlen(cfgjson), "Secret a/x", &err), 0);
+    cr_assert_eq(vg_admit_secret_merge(auths, cfg, strlen(cfg), "Secret a/y", &err), 0);
+    cr_assert_eq(json_object_size(auths), 2);
+    cr_assert_str_eq(vg_json_str(vg_json_obj(auths, "r.io"), "auth"), "YTpi");
+    cr_assert_str_eq(vg_json_str(vg_json_obj(auths, "s.io"), "auth"), "ZTpm");
+    static const char *const bad[] = {
+        "{\"kind\":\"Secret\",\"type\":\"Opaque\",\"data\":{}}",
+        "{\"kind\":\"Secret\",\"type\":\"kubernetes.io/dockerconfigjson\",\"data\":{}}",
+        "{\"kind\":\"Secret\",\"type\":\"kubernetes.io/dockerconfigjson\",\"data\":{"
+        "\".dockerconfigjson\":\"!!\"}}",
+        "{\"kind\":\"Secret\",\"type\":\"kubernetes.io/dockerconfigjson\",\"data\":{"
+        "\".dockerconfigjson\":\"e30=\"}}", /* {} */
+        "not json",
+    };
+    static const char *const why[] = {"is not kubernetes.io", "no data", "data.", "no auths",
+                                      "Secret a/z"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        cr_assert_lt(vg_admit_secret_merge(auths, bad[i], strlen(bad[i]), "Secret a/z", &err), 0);
+        char *m = vg_err_format(err);
+        cr_assert(strstr(m, why[i]) && strstr(m, "Secret a/z"), "%zu: %s", i, m);
+        free(m);
+        vg_err_free(&err);
+    }
+    cr_assert_eq(json_object_size(auths), 2);
+    json_decref(auths);
+}
