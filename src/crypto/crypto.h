@@ -297,6 +297,11 @@ VG_NODISCARD int vg_crypto_verify_digest(const struct vg_crypto_key *key, const 
                                          const uint8_t *digest, size_t dlen, const uint8_t *sig,
                                          size_t siglen, struct vg_err **err);
 
+/* The subject common name of c (UTF-8, caller frees); none is VG_E_NOTFOUND, one holding a
+ * NUL byte VG_E_PARSE (x509_name.c). */
+struct vg_x509;
+VG_NODISCARD int vg_x509_subject_cn(char **out, const struct vg_x509 *c, struct vg_err **err);
+
 /* ---------------------------------------------------------------- key file envelope */
 
 /* Decrypts a cosign key file to its plaintext (normally PKCS#8 DER) without interpreting it;

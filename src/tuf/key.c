@@ -78,7 +78,17 @@ load_notary(struct vg_tuf_key *k, const char *pub, struct vg_err **err)
         return ed25519_from_raw(&k->key, raw, err);
     }
     if (vg_cstr_endswith(k->keytype, "-x509")) {
-        return vg_crypto_key_from_certificate(&k->key, raw, rawlen, err);
+        vg_autox509 struct vg_x509 *x = NULL;
+        if (vg_x509_parse(&x, raw, rawlen, err) < 0 || vg_x509_public_key(&k->key, x, err) < 0 ||
+            vg_x509_validity(x, &k->cert_not_before, &k->cert_not_after, err) < 0) {
+            return -1;
+        }
+        k->is_cert = true;
+        struct vg_err *e = NULL;
+        if (vg_x509_subject_cn(&k->cert_cn, x, &e) < 0) {
+            vg_err_free(&e); /* no usable CN: the key can never satisfy Notary's CN = GUN */
+        }
+        return 0;
     }
     return vg_crypto_key_load_public(&k->key, raw, rawlen, err);
 }
@@ -160,6 +170,7 @@ vg_tuf__key_dispose(struct vg_tuf_key *k)
     free(k->keyid);
     free(k->keytype);
     free(k->scheme);
+    free(k->cert_cn);
     vg_crypto_key_free(k->key);
     memset(k, 0, sizeof(*k));
 }

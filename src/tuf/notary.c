@@ -12,8 +12,9 @@
  */
 #include "tuf_int.h"
 
-#include <sys/stat.h>
+#include <inttypes.h>
 
+#include "crypto/crypto.h"
 #include "net/net.h"
 
 struct vg_tuf_notary {
@@ -49,6 +50,38 @@ gun_ok(const char *gun)
         }
     }
     return true;
+}
+
+/* Notary's rule for root keys (its certificate-based trust pinning): the root role's keys are
+ * certificates whose common name is the GUN and that are within their validity period; at
+ * least the root threshold of them must be. It is what stops a first-use root for another
+ * repository from being pinned for this one. */
+static int
+check_root_certs(const struct vg_tuf_client *c, const char *gun, int64_t now, struct vg_err **err)
+{
+    const struct vg_tuf_meta *root = vg_tuf_client_meta(c, "root");
+    const struct vg_tuf_role *role = &root->roles[VG_TUF_ROOT - 1];
+    uint64_t valid = 0;
+    for (size_t i = 0; i < role->nkeyids; i++) {
+        for (size_t k = 0; k < root->nkeys; k++) {
+            const struct vg_tuf_key *key = &root->keys[k];
+            if (strcmp(key->keyid, role->keyids[i]) != 0) {
+                continue;
+            }
+            if (key->is_cert && key->cert_cn && strcmp(key->cert_cn, gun) == 0 &&
+                key->cert_not_before <= now && now < key->cert_not_after) {
+                valid++;
+            }
+            break;
+        }
+    }
+    if (valid < role->threshold) {
+        return vg_err_set(err, VG_E_VERIFY,
+                          "root certificates: %" PRIu64 " of %" PRIu64
+                          " required are valid for %s (common name = GUN, within their validity)",
+                          valid, role->threshold, gun);
+    }
+    return 0;
 }
 
 int
@@ -89,7 +122,8 @@ vg_tuf_notary_open(struct vg_tuf_notary **out, const struct vg_tuf_notary_opts *
     if (vg_http_client_new(&n->http, &ho, err) < 0 ||
         vg_tuf_fetcher_http(&n->fetcher, n->http, base, err) < 0 ||
         (co.fetcher = n->fetcher, vg_tuf_client_new(&n->tuf, &co, err)) < 0 ||
-        vg_tuf_client_update(n->tuf, err) < 0) {
+        vg_tuf_client_update(n->tuf, err) < 0 ||
+        check_root_certs(n->tuf, o->gun, o->now ? o->now : vg_now_unix(), err) < 0) {
         vg_tuf_notary_free(n);
         return vg_err_wrap(err, "trust data for %s", o->gun);
     }

@@ -73,6 +73,11 @@ struct vg_tuf_key {
     char *keytype; /* owned: "ed25519", "ecdsa", "rsa", "ecdsa-x509", ... */
     char *scheme;  /* owned: the spec's scheme, or Notary's implied one; NULL if unknown */
     struct vg_crypto_key *key; /* owned; NULL for a key type this client cannot use */
+    /* Notary "-x509" keys: the certificate's subject CN (owned; NULL when it has none) and
+     * validity period (unix seconds) */
+    bool is_cert;
+    char *cert_cn;
+    int64_t cert_not_before, cert_not_after;
 };
 
 struct vg_tuf_role {

@@ -330,3 +330,25 @@ def test_delegated_signer(dct, tmp_path):
     r = run_vigil("verify", "--dct", f"{gun}:v5", env=env_for(dct, dc))
     assert r.rc == 0, r
     assert (dc / "trust" / "tuf" / gun / "metadata" / "targets" / "releases.json").is_file()
+
+
+def test_first_use_root_of_another_repository_refused(dct, tmp_path):
+    """Trust on first use still requires the root certificate to name this GUN (notary's
+    rule): another repository's (validly signed) metadata served for it is refused."""
+    n, gun = dct["notary"], dct["gun"]
+    other = gun.replace("/app", "/impostor")
+    sh(*n, "init", other, env=PASS)
+    sh(*n, "add", other, "v1", dct["dir"] / "v1.json", env=PASS)
+    sh(*n, "publish", other, env=PASS)
+    ctx = ssl.create_default_context(cafile=str(dct["dir"] / "ca.pem"))
+    rp = Replay(dct["dir"])
+    try:
+        for f in ("root.json", "timestamp.json", "snapshot.json", "targets.json"):
+            url = f"{dct['server']}/v2/{other}/_trust/tuf/{f}"
+            rp.files[f] = urllib.request.urlopen(url, context=ctx, timeout=10).read()
+        dc = docker_config(dct, tmp_path, rp.port)
+        r = run_vigil("verify", "--dct", f"{gun}:v1", env=env_for(dct, dc, rp.port))
+        assert r.rc == 1, r
+        assert "root certificates: 0 of 1 required are valid for " + gun in r.err
+    finally:
+        rp.close()
