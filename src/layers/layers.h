@@ -101,10 +101,13 @@ struct vg_layers_opts {
     /* false (default): on a machine with more than one CPU each layer is inflated on a thread
      * of its own while its tar is parsed and analysed; true: both on the walking thread. */
     bool inline_inflate;
+    /* CLOCK_MONOTONIC deadline (vg_now_ns; 0: none, --timeout): checked while layers are read,
+     * decompressed and analysed; past it the walk stops with VG_E_NET naming the layer. */
+    uint64_t deadline_ns;
 };
 #define VG_LAYERS_OPTS_INIT                                                                        \
     {                                                                                              \
-        0, true, false, false, NULL, NULL, false                                                   \
+        0, true, false, false, NULL, NULL, false, 0                                                \
     }
 
 /* The merged view: for every path seen in any layer, whether it survives in the final

@@ -44,20 +44,47 @@ struct shared {
     size_t nlayers;
     atomic_size_t next;
     atomic_bool cancel;
-    atomic_uint_fast64_t bytes; /* compressed bytes read, for progress */
-    atomic_size_t finished;     /* workers done */
-    bool pipeline;              /* inflate each layer on a thread of its own */
+    atomic_uint_fast64_t bytes;  /* compressed bytes read, for progress */
+    atomic_size_t finished;      /* workers done */
+    bool pipeline;               /* inflate each layer on a thread of its own */
+    atomic_bool *active;         /* one per layer: being walked */
+    atomic_size_t timeout_layer; /* SIZE_MAX, or the layer being walked when time ran out */
 };
 
 struct blob_reader {
     struct vg_oci_blob *blob;
     struct shared *sh;
+    size_t layer;
 };
+
+/* Past opts->deadline_ns: records the lowest layer being walked (or `layer`) as the one time
+ * ran out on and cancels the walk. */
+static bool
+deadline_passed(struct shared *sh, size_t layer)
+{
+    if (!sh->opts->deadline_ns || vg_now_ns() < sh->opts->deadline_ns) {
+        return false;
+    }
+    size_t pick = layer;
+    for (size_t i = 0; i < sh->nlayers; i++) {
+        if (atomic_load(&sh->active[i])) {
+            pick = i;
+            break;
+        }
+    }
+    size_t none = SIZE_MAX;
+    atomic_compare_exchange_strong(&sh->timeout_layer, &none, pick);
+    atomic_store(&sh->cancel, true);
+    return true;
+}
 
 static int
 blob_read(void *ctx, void *buf, size_t cap, size_t *got, struct vg_err **err)
 {
     struct blob_reader *br = ctx;
+    if (deadline_passed(br->sh, br->layer)) {
+        return vg_err_set(err, VG_E_NET, "time limit reached");
+    }
     if (vg_oci_blob_read(br->blob, buf, cap, got, err) < 0) {
         return -1;
     }
@@ -128,7 +155,7 @@ walk_layer(struct shared *sh, size_t i, struct vg_err **err)
         free(e);
         return rc;
     }
-    struct blob_reader br = {NULL, sh};
+    struct blob_reader br = {NULL, sh, i};
     if (vg_oci_blob_open(&br.blob, sh->img, d, err) < 0) {
         return vg_err_wrap(err, "%s", label);
     }
@@ -162,7 +189,10 @@ worker(void *arg)
         if (i >= sh->nlayers || atomic_load(&sh->cancel)) {
             break;
         }
-        if (walk_layer(sh, i, &sh->errs[i]) < 0) {
+        atomic_store(&sh->active[i], true);
+        int rc = walk_layer(sh, i, &sh->errs[i]);
+        atomic_store(&sh->active[i], false);
+        if (rc < 0) {
             /* A layer failing after another one cancelled the walk only echoes that. */
             sh->cancelled[i] = atomic_exchange(&sh->cancel, true);
         }
@@ -201,6 +231,7 @@ wait_with_progress(struct shared *sh, unsigned nthreads)
         struct timespec ts = {0, PROGRESS_TICK_NS};
         nanosleep(&ts, NULL);
         vg_progress_update(&prog, (uint64_t)atomic_load(&sh->bytes));
+        (void)deadline_passed(sh, 0); /* also while a layer is analysed, not only read */
     }
     vg_progress_finish(&prog);
 }
@@ -224,10 +255,20 @@ check_image(const struct vg_oci_image *img, const struct vg_layers_opts *opts, s
     return 0;
 }
 
-/* Moves the error of the lowest really-failing layer into *err. */
+/* Moves the error of the lowest really-failing layer into *err; a walk stopped by the deadline
+ * fails with VG_E_NET naming what was being done. */
 static int
 pick_error(struct shared *sh, struct vg_err **err)
 {
+    size_t tl = atomic_load(&sh->timeout_layer);
+    if (tl != SIZE_MAX) {
+        const struct vg_oci_desc *d = &sh->img->manifest->layers[tl];
+        vg_err_set(err, VG_E_NET,
+                   "time limit reached while analysing layer %zu of %zu (%s, %llu bytes: reading, "
+                   "decompressing and scanning its files)",
+                   tl + 1, sh->nlayers, d->digest.text, (unsigned long long)d->size);
+        return -(int)VG_E_NET;
+    }
     size_t pick = sh->nlayers;
     for (size_t i = 0; i < sh->nlayers; i++) {
         if (sh->errs[i] && (pick == sh->nlayers || (sh->cancelled[pick] && !sh->cancelled[i]))) {
@@ -258,6 +299,8 @@ vg_layers_walk(struct vg_layers_result **out, struct vg_oci_image *img,
     sh.errs = vg_calloc(sh.nlayers ? sh.nlayers : 1, sizeof(*sh.errs));
     sh.cancelled = vg_calloc(sh.nlayers ? sh.nlayers : 1, sizeof(*sh.cancelled));
     sh.cached = vg_calloc(sh.nlayers ? sh.nlayers : 1, sizeof(*sh.cached));
+    sh.active = vg_calloc(sh.nlayers ? sh.nlayers : 1, sizeof(*sh.active));
+    atomic_init(&sh.timeout_layer, SIZE_MAX);
     if (opts->record_listings) {
         sh.listings = vg_calloc(sh.nlayers ? sh.nlayers : 1, sizeof(*sh.listings));
         for (size_t i = 0; i < sh.nlayers; i++) {
@@ -289,6 +332,7 @@ vg_layers_walk(struct vg_layers_result **out, struct vg_oci_image *img,
     }
     free(sh.errs);
     free(sh.cancelled);
+    free(sh.active);
     if (rc < 0) {
         vg_layers_index_free(sh.idx);
         free(sh.stats);

@@ -112,6 +112,64 @@ pkg_in(struct vg_pkg *p, json_t *o)
     get_digest(o, "layer_diff_id", &p->layer_diff_id);
 }
 
+/* ---------------------------------------------------------------- keys */
+
+/* Each field is hashed with its length in front, so no field can run into the next one and
+ * no option can be silently cut off (the key is streamed, never built in a bounded buffer). */
+static void
+key_field(struct vg_hasher *h, const char *s)
+{
+    uint64_t n = s ? (uint64_t)strlen(s) : UINT64_MAX;
+    vg_hasher_update(h, &n, sizeof(n));
+    if (s) {
+        vg_hasher_update(h, s, strlen(s));
+    }
+}
+
+char *
+vg_scan_cache_key(const struct vg_digest *manifest, const struct vg_scan_opts *o)
+{
+    struct vg_hasher *h = vg_hasher_new(VG_DIGEST_SHA256);
+    vg_autofree char *head = vg_fmt("%s|%u|%d%d", manifest->text,
+                                    o->scanners ? o->scanners : (unsigned)VG_SCANNER_DEFAULT,
+                                    o->inv.os_pkgs, o->inv.lib_pkgs);
+    key_field(h, head);
+    key_field(h, o->secret_config);
+    uint64_t counts[2] = {o->inv.nskip_dirs, o->inv.nskip_files};
+    vg_hasher_update(h, counts, sizeof(counts));
+    for (size_t i = 0; i < o->inv.nskip_dirs; i++) {
+        key_field(h, o->inv.skip_dirs[i]);
+    }
+    for (size_t i = 0; i < o->inv.nskip_files; i++) {
+        key_field(h, o->inv.skip_files[i]);
+    }
+    struct vg_digest d;
+    vg_hasher_final(h, &d);
+    vg_hasher_free(h);
+    return vg_strdup(vg_digest_hex(&d));
+}
+
+char *
+vg_scan_inventory_cache_key(const struct vg_digest *manifest, const struct vg_inventory_opts *inv)
+{
+    struct vg_hasher *h = vg_hasher_new(VG_DIGEST_SHA256);
+    vg_autofree char *head =
+        vg_fmt("inventory|%s|%s|%d%d", VG_VERSION, manifest->text, inv->os_pkgs, inv->lib_pkgs);
+    key_field(h, head);
+    uint64_t counts[2] = {inv->nskip_dirs, inv->nskip_files};
+    vg_hasher_update(h, counts, sizeof(counts));
+    for (size_t i = 0; i < inv->nskip_dirs; i++) {
+        key_field(h, inv->skip_dirs[i]);
+    }
+    for (size_t i = 0; i < inv->nskip_files; i++) {
+        key_field(h, inv->skip_files[i]);
+    }
+    struct vg_digest d;
+    vg_hasher_final(h, &d);
+    vg_hasher_free(h);
+    return vg_strdup(vg_digest_hex(&d));
+}
+
 /* A hit makes its entry the most recently used one for vg_scan_cache_trim. */
 static void
 touch(const char *path)

@@ -664,6 +664,7 @@ walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_s
     struct vg_layers_opts lo = VG_LAYERS_OPTS_INIT;
     lo.jobs = o->jobs;
     lo.quiet = o->quiet;
+    lo.deadline_ns = o->open.deadline_ns;
     if (o->use_cache) {
         lcache_open(&lc, r, img, o, ib, tee.inner);
         lo.record_listings = true;
@@ -758,62 +759,6 @@ open_db_and_match(struct vg_scan_report *r, const struct vg_scan_opts *o, struct
     int rc = vg_scan_match(r, db, err);
     vg_vulndb_close(db);
     return rc;
-}
-
-/* Each field is hashed with its length in front, so no field can run into the next one and
- * no option can be silently cut off (the key is streamed, never built in a bounded buffer). */
-static void
-key_field(struct vg_hasher *h, const char *s)
-{
-    uint64_t n = s ? (uint64_t)strlen(s) : UINT64_MAX;
-    vg_hasher_update(h, &n, sizeof(n));
-    if (s) {
-        vg_hasher_update(h, s, strlen(s));
-    }
-}
-
-char *
-vg_scan_cache_key(const struct vg_digest *manifest, const struct vg_scan_opts *o)
-{
-    struct vg_hasher *h = vg_hasher_new(VG_DIGEST_SHA256);
-    vg_autofree char *head = vg_fmt("%s|%u|%d%d", manifest->text,
-                                    o->scanners ? o->scanners : (unsigned)VG_SCANNER_DEFAULT,
-                                    o->inv.os_pkgs, o->inv.lib_pkgs);
-    key_field(h, head);
-    key_field(h, o->secret_config);
-    uint64_t counts[2] = {o->inv.nskip_dirs, o->inv.nskip_files};
-    vg_hasher_update(h, counts, sizeof(counts));
-    for (size_t i = 0; i < o->inv.nskip_dirs; i++) {
-        key_field(h, o->inv.skip_dirs[i]);
-    }
-    for (size_t i = 0; i < o->inv.nskip_files; i++) {
-        key_field(h, o->inv.skip_files[i]);
-    }
-    struct vg_digest d;
-    vg_hasher_final(h, &d);
-    vg_hasher_free(h);
-    return vg_strdup(vg_digest_hex(&d));
-}
-
-char *
-vg_scan_inventory_cache_key(const struct vg_digest *manifest, const struct vg_inventory_opts *inv)
-{
-    struct vg_hasher *h = vg_hasher_new(VG_DIGEST_SHA256);
-    vg_autofree char *head =
-        vg_fmt("inventory|%s|%s|%d%d", VG_VERSION, manifest->text, inv->os_pkgs, inv->lib_pkgs);
-    key_field(h, head);
-    uint64_t counts[2] = {inv->nskip_dirs, inv->nskip_files};
-    vg_hasher_update(h, counts, sizeof(counts));
-    for (size_t i = 0; i < inv->nskip_dirs; i++) {
-        key_field(h, inv->skip_dirs[i]);
-    }
-    for (size_t i = 0; i < inv->nskip_files; i++) {
-        key_field(h, inv->skip_files[i]);
-    }
-    struct vg_digest d;
-    vg_hasher_final(h, &d);
-    vg_hasher_free(h);
-    return vg_strdup(vg_digest_hex(&d));
 }
 
 /* Scans an opened image (always freed). */

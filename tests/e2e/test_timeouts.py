@@ -109,3 +109,35 @@ def test_go_durations_accepted(vigil, tmp_path):
         assert r.rc == 4, (v, r)
     assert "--timeout DURATION" in vigil("scan", "--help").out
     assert "--timeout DURATION" in vigil("sbom", "--help").out
+
+
+# ---------------------------------------------------------------- local images
+
+@pytest.fixture(scope="module")
+def big_local(tmp_path_factory):
+    """A local OCI layout whose one gzip layer (1 MB) inflates to 256 MiB of zeros."""
+    from big_layer import build_big_layout
+    root, digest, size = build_big_layout(tmp_path_factory.mktemp("big") / "oci", 256 << 20)
+    return f"oci:{root}:latest", digest
+
+
+@pytest.mark.parametrize("cmd", [("scan", "--scanners", "vuln,secret", "--offline"),
+                                 ("sbom",)])
+def test_timeout_bounds_local_layer_analysis(vigil, big_local, tmp_path, cmd):
+    """--timeout also covers an image that needs no network: the deadline is checked while its
+    layers are decompressed and analysed, and the error names the layer."""
+    ref, digest = big_local
+    db = ("--db", tmp_path / "none.sqlite") if cmd[0] == "scan" else ()
+    r, took = timed(vigil, *cmd, *db, "--no-cache", "--timeout", "50ms", ref)
+    assert r.rc == 7, r
+    err = one_error_line(r)
+    assert "time limit reached while analysing layer 1 of 1" in err, r
+    assert digest in err and "decompressing" in err and "--timeout" in err, r
+    assert r.out == ""
+    assert took < 30, took
+
+
+def test_local_layer_analysis_within_the_timeout_succeeds(vigil, big_local):
+    ref, _ = big_local
+    r = vigil("sbom", "--no-cache", "--format", "json", "--timeout", "5m", ref, timeout=120)
+    assert r.rc == 0, r
