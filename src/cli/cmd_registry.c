@@ -481,7 +481,8 @@ cmd_registry(int argc, char **argv)
         fputs(registry_help, stdout);
         fputs("\nSubcommands:\n  serve    run the registry server\n"
               "  scans    list scan-on-push results\n"
-              "  gc       remove unreferenced blobs\n",
+              "  gc       remove unreferenced blobs\n"
+              "  rescan   re-match stored scan results against the vulnerability DB\n",
               stdout);
         return VG_EXIT_OK;
     }
@@ -493,6 +494,9 @@ cmd_registry(int argc, char **argv)
     }
     if (strcmp(sub, "gc") == 0) {
         return cmd_registry_gc(argc - 1, argv + 1);
+    }
+    if (strcmp(sub, "rescan") == 0) {
+        return cmd_registry_rescan(argc - 1, argv + 1);
     }
     return vg_cli_usage("registry", "unknown subcommand '%s' (serve)", sub);
 }

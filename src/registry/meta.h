@@ -55,6 +55,11 @@ struct vg_registry_scan_rec {
     char *status;            /* "queued", "done", "failed" */
     int64_t queued, scanned; /* unix seconds; scanned 0 until done/failed */
     char *report; /* `vigil scan --format json` text (done) or {"error": ...} (failed); or NULL */
+    /* done: the vulnerability DB it was matched with (registry/rescan.h stamp), and the saved
+     * analysis (scan/ vg_scan_report_analysis) a rescan re-matches; NULL when unknown. get
+     * returns both, list only db_version. */
+    char *db_version;
+    char *inventory;
 };
 void vg_registry_scan_rec_dispose(struct vg_registry_scan_rec *r);
 void vg_registry_scan_recs_free(struct vg_registry_scan_rec *v, size_t n);

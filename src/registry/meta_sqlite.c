@@ -45,6 +45,8 @@ static const char *const migrations[] = {
     "ALTER TABLE scan_results ADD COLUMN repo TEXT;",
     /* 3: blobs garbage collection removed (a manifest never commits over one; gc.md) */
     "CREATE TABLE gc_removed (digest TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 4: the analysis a scan matched (rescans re-match it when the vulnerability DB changes) */
+    "ALTER TABLE scan_results ADD COLUMN inventory TEXT;",
 };
 
 /* ---------------------------------------------------------------- pool */

@@ -15,6 +15,8 @@ vg_registry_scan_rec_dispose(struct vg_registry_scan_rec *r)
     free(r->repo);
     free(r->status);
     free(r->report);
+    free(r->db_version);
+    free(r->inventory);
     memset(r, 0, sizeof(*r));
 }
 
@@ -33,15 +35,17 @@ do_scan_put(struct vg_store *s, const struct vg_registry_scan_rec *rec, struct v
     vg_autostmt struct vg_store_stmt *st = NULL;
     if (vg_store_prepare(
             &st, s,
-            "INSERT OR REPLACE INTO scan_results (digest, status, queued, scanned, report, repo)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT OR REPLACE INTO scan_results (digest, status, queued, scanned, report, repo,"
+            " db_version, inventory) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             err) < 0 ||
         vg_store_bind_cstr(st, 1, rec->digest.text, err) < 0 ||
         vg_store_bind_cstr(st, 2, rec->status, err) < 0 ||
         vg_store_bind_i64(st, 3, rec->queued, err) < 0 ||
         vg_store_bind_i64(st, 4, rec->scanned, err) < 0 ||
         vg_store_bind_cstr(st, 5, rec->report, err) < 0 ||
-        vg_store_bind_cstr(st, 6, rec->repo, err) < 0 || vg_store_step(st, err) < 0) {
+        vg_store_bind_cstr(st, 6, rec->repo, err) < 0 ||
+        vg_store_bind_cstr(st, 7, rec->db_version, err) < 0 ||
+        vg_store_bind_cstr(st, 8, rec->inventory, err) < 0 || vg_store_step(st, err) < 0) {
         return -1;
     }
     return 0;
@@ -66,7 +70,9 @@ scan_row(struct vg_store_stmt *st, struct vg_registry_scan_rec *out, bool with_r
     out->queued = vg_store_col_i64(st, 2);
     out->scanned = vg_store_col_i64(st, 3);
     out->repo = vg_registry_sq_col_dup(st, 4);
-    out->report = with_report ? vg_registry_sq_col_dup(st, 5) : NULL;
+    out->db_version = vg_registry_sq_col_dup(st, 5);
+    out->report = with_report ? vg_registry_sq_col_dup(st, 6) : NULL;
+    out->inventory = with_report ? vg_registry_sq_col_dup(st, 7) : NULL;
 }
 
 static int
@@ -75,8 +81,8 @@ do_scan_get(struct vg_store *s, const struct vg_digest *d, struct vg_registry_sc
 {
     vg_autostmt struct vg_store_stmt *st = NULL;
     if (vg_store_prepare(&st, s,
-                         "SELECT digest, status, queued, scanned, repo, report FROM scan_results"
-                         " WHERE digest = ?1",
+                         "SELECT digest, status, queued, scanned, repo, db_version, report,"
+                         " inventory FROM scan_results WHERE digest = ?1",
                          err) < 0 ||
         vg_store_bind_cstr(st, 1, d->text, err) < 0) {
         return -1;
@@ -108,7 +114,8 @@ do_scan_list(struct vg_store *s, struct vg_registry_scan_rec **out, size_t *n, s
     vg_autostmt struct vg_store_stmt *st = NULL;
     if (vg_store_prepare(
             &st, s,
-            "SELECT digest, status, queued, scanned, repo FROM scan_results ORDER BY digest",
+            "SELECT digest, status, queued, scanned, repo, db_version FROM scan_results"
+            " ORDER BY digest",
             err) < 0) {
         return -1;
     }

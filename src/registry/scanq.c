@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "registry/rescan.h"
 #include "scan/scan.h"
 
 #define SCANQ_DEFAULT_MAX 1024u
@@ -31,6 +32,12 @@ struct vg_registry_scanq {
     bool stop;
     pthread_t *threads;
     unsigned nthreads;
+    /* the DB monitor (rescans): guarded by mu */
+    pthread_cond_t mon_wake; /* kick (SIGHUP, rescan asked) or stop */
+    bool kicked;
+    bool mon_started;
+    pthread_t mon;
+    uint64_t rescans; /* monitor runs that rescanned something (tests) */
 };
 
 /* ---------------------------------------------------------------- blob provider over storage */
@@ -86,8 +93,8 @@ vg_registry_storage_provider(struct vg_registry_storage *s)
 /* ---------------------------------------------------------------- workers */
 
 static void
-record(struct vg_registry_scanq *q, const struct job *j, const char *status, int64_t queued,
-       char *report)
+record_full(struct vg_registry_scanq *q, const struct job *j, const char *status, int64_t queued,
+            char *report, char *db_version, char *inventory)
 {
     struct vg_registry_scan_rec rec = {
         .digest = j->d,
@@ -96,6 +103,8 @@ record(struct vg_registry_scanq *q, const struct job *j, const char *status, int
         .queued = queued,
         .scanned = strcmp(status, "queued") == 0 ? 0 : vg_now_unix(),
         .report = report,
+        .db_version = db_version,
+        .inventory = inventory,
     };
     struct vg_err *err = NULL;
     if (q->o.meta->ops->scan_put(q->o.meta, &rec, &err) < 0) {
@@ -108,8 +117,18 @@ record(struct vg_registry_scanq *q, const struct job *j, const char *status, int
 }
 
 static void
+record(struct vg_registry_scanq *q, const struct job *j, const char *status, int64_t queued,
+       char *report)
+{
+    record_full(q, j, status, queued, report, NULL, NULL);
+}
+
+static void
 scan_one(struct vg_registry_scanq *q, const struct job *j)
 {
+    /* the DB's stamp before it is opened: a DB swapped meanwhile makes the result look older
+     * than it is (rescanned once more), never newer */
+    vg_autofree char *stamp = vg_registry_db_stamp(q->db_path);
     int64_t queued = vg_now_unix();
     struct vg_registry_scan_rec old = {0};
     struct vg_err *err = NULL;
@@ -148,7 +167,8 @@ scan_one(struct vg_registry_scanq *q, const struct job *j)
     json_decref(doc);
     VG_EVENT(VG_LOG_INFO, "registry", "scan done", VG_KV_STR("repo", j->repo),
              VG_KV_STR("digest", j->d.text), VG_KV_U64("vulnerabilities", r->nvulns));
-    record(q, j, "done", queued, text);
+    vg_autofree char *analysis = vg_scan_report_analysis(r);
+    record_full(q, j, "done", queued, text, stamp, analysis);
     free(text);
     vg_scan_report_free(r);
 }
@@ -180,6 +200,99 @@ worker(void *arg)
     return NULL;
 }
 
+/* ---------------------------------------------------------------- DB monitor */
+
+static void
+rescan_now(struct vg_registry_scanq *q)
+{
+    struct vg_registry_rescan_opts ro = {
+        .storage = q->o.storage,
+        .meta = q->o.meta,
+        .db_path = q->db_path,
+        .scanners = q->o.scanners,
+    };
+    struct vg_registry_rescan_stats st;
+    struct vg_err *err = NULL;
+    if (vg_registry_rescan_run(&ro, &st, &err) < 0) {
+        vg_autofree char *m = vg_err_format(err);
+        VG_EVENT(VG_LOG_WARN, "registry", "rescan not run", VG_KV_STR("error", m));
+        vg_err_free(&err);
+        return;
+    }
+    if (st.rescanned) {
+        pthread_mutex_lock(&q->mu);
+        q->rescans++;
+        pthread_mutex_unlock(&q->mu);
+    }
+}
+
+/* Checks the DB's stamp at start, every rescan_interval_ms and when kicked; a new stamp (or a
+ * kick) re-matches the results matched with another DB. */
+static void *
+monitor(void *arg)
+{
+    struct vg_registry_scanq *q = arg;
+    char *last = NULL;
+    pthread_mutex_lock(&q->mu);
+    bool first = true;
+    while (!q->stop) {
+        if (!first && !q->kicked) {
+            if (q->o.rescan_interval_ms == 0) {
+                pthread_cond_wait(&q->mon_wake, &q->mu);
+                continue;
+            }
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t ms = q->o.rescan_interval_ms;
+            ts.tv_sec += (time_t)(ms / 1000u);
+            ts.tv_nsec += (long)(ms % 1000u) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&q->mon_wake, &q->mu, &ts);
+            if (q->stop) {
+                break;
+            }
+        }
+        bool kicked = q->kicked || first;
+        q->kicked = false;
+        first = false;
+        pthread_mutex_unlock(&q->mu);
+        char *stamp = vg_registry_db_stamp(q->db_path);
+        if (stamp && (kicked || !last || strcmp(stamp, last) != 0)) {
+            rescan_now(q);
+        }
+        free(last);
+        last = stamp;
+        pthread_mutex_lock(&q->mu);
+    }
+    pthread_mutex_unlock(&q->mu);
+    free(last);
+    return NULL;
+}
+
+void
+vg_registry_scanq_kick(struct vg_registry_scanq *q)
+{
+    if (!q) {
+        return;
+    }
+    pthread_mutex_lock(&q->mu);
+    q->kicked = true;
+    pthread_cond_broadcast(&q->mon_wake);
+    pthread_mutex_unlock(&q->mu);
+}
+
+uint64_t
+vg_registry_scanq_rescans(struct vg_registry_scanq *q)
+{
+    pthread_mutex_lock(&q->mu);
+    uint64_t n = q->rescans;
+    pthread_mutex_unlock(&q->mu);
+    return n;
+}
+
 /* ---------------------------------------------------------------- queue */
 
 int
@@ -207,6 +320,11 @@ vg_registry_scanq_new(struct vg_registry_scanq **out, const struct vg_registry_s
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->wake, NULL);
     pthread_cond_init(&q->idle, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->mon_wake, &ca);
+    pthread_condattr_destroy(&ca);
     q->threads = vg_calloc(q->o.workers, sizeof(*q->threads));
     *out = q;
     return 0;
@@ -222,6 +340,14 @@ vg_registry_scanq_start(struct vg_registry_scanq *q, struct vg_err **err)
             return vg_err_sys(err, VG_E_INTERNAL, "scan queue: starting worker %u", q->nthreads);
         }
         q->nthreads++;
+    }
+    if (q->o.monitor && !q->mon_started) {
+        int rc = pthread_create(&q->mon, NULL, monitor, q);
+        if (rc != 0) {
+            errno = rc;
+            return vg_err_sys(err, VG_E_INTERNAL, "scan queue: starting the DB monitor");
+        }
+        q->mon_started = true;
     }
     return 0;
 }
@@ -281,10 +407,15 @@ vg_registry_scanq_free(struct vg_registry_scanq *q)
     pthread_mutex_lock(&q->mu);
     q->stop = true;
     pthread_cond_broadcast(&q->wake);
+    pthread_cond_broadcast(&q->mon_wake);
     pthread_mutex_unlock(&q->mu);
     for (unsigned i = 0; i < q->nthreads; i++) {
         pthread_join(q->threads[i], NULL);
     }
+    if (q->mon_started) {
+        pthread_join(q->mon, NULL);
+    }
+    pthread_cond_destroy(&q->mon_wake);
     for (size_t i = 0; i < q->njobs; i++) {
         free(q->jobs[(q->head + i) % q->o.max_queued].repo);
     }

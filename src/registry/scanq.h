@@ -30,6 +30,11 @@ struct vg_registry_scanq_opts {
     unsigned scanners;                   /* VG_SCANNER_* bits; 0: vigil scan's default */
     unsigned workers;                    /* 0: 1 */
     size_t max_queued;                   /* 0: 1024; a push beyond it is recorded "failed" */
+    /* The DB monitor (registry/rescan.h): with `monitor`, a thread started with the workers
+     * checks the DB's stamp at start, every rescan_interval_ms (0: only when kicked) and on
+     * vg_registry_scanq_kick, and re-matches the results matched with another DB. */
+    bool monitor;
+    uint64_t rescan_interval_ms;
 };
 
 /* oci/'s blob provider over the registry's storage (manifests and blobs by digest); the
@@ -47,6 +52,10 @@ VG_NODISCARD int vg_registry_scanq_start(struct vg_registry_scanq *q, struct vg_
  * reason, so a gate's require-scan denies instead of waiting forever). */
 int vg_registry_scanq_push(struct vg_registry_scanq *q, const char *repo, const struct vg_digest *d,
                            struct vg_err **err);
+/* Asks the DB monitor to check the DB now (SIGHUP); NULL is a no-op. */
+void vg_registry_scanq_kick(struct vg_registry_scanq *q);
+/* Monitor runs that re-matched at least one result so far. */
+uint64_t vg_registry_scanq_rescans(struct vg_registry_scanq *q);
 /* Blocks until nothing is queued or being scanned (returns at once before start). */
 void vg_registry_scanq_drain(struct vg_registry_scanq *q);
 /* Stops the workers after their current scan; what is still queued stays "queued" in the

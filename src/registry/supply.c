@@ -77,14 +77,16 @@ vg_registry_supply_parse(struct vg_registry_supply *out, const struct vg_config_
                          const struct vg_config_node *gates, struct vg_err **err)
 {
     memset(out, 0, sizeof(*out));
-    static const char *const skeys[] = {"db", "on-push", "workers"};
+    static const char *const skeys[] = {"db", "on-push", "workers", "db-check-interval"};
     if (scan && !vg_config_node_is_null(scan)) {
         const char *db = NULL;
         uint64_t workers = 0;
         if (vg_config_check_keys(scan, "scan", skeys, VG_ARRAY_LEN(skeys), err) < 0 ||
             vg_config_get_str(scan, "db", NULL, &db, err) < 0 ||
             vg_config_get_bool(scan, "on-push", true, &out->scan_on_push, err) < 0 ||
-            vg_config_get_u64(scan, "workers", 1, 64, &workers, err) < 0) {
+            vg_config_get_u64(scan, "workers", 1, 64, &workers, err) < 0 ||
+            vg_config_get_duration_ms(scan, "db-check-interval", 60000u,
+                                      366ull * 24u * 3600u * 1000u, &out->db_check_ms, err) < 0) {
             return -1;
         }
         out->scan_db = vg_strdup(db);
@@ -142,6 +144,8 @@ vg_registry_supply_new(struct vg_registry *reg, const struct vg_registry_supply 
         .db_path = s->scan_db,
         .scanners = s->scanners,
         .workers = s->scan_workers,
+        .monitor = true,
+        .rescan_interval_ms = s->db_check_ms,
     };
     return vg_registry_scanq_new(&reg->scanq, &o, err);
 }
@@ -442,6 +446,14 @@ scans_begin(struct vg_httpd_req *r, void *ud)
     return rc;
 }
 
+/* SIGHUP: check the vulnerability DB now (a new one re-matches the stored results). */
+static void
+on_hup(void *ud)
+{
+    struct vg_registry *reg = ud;
+    vg_registry_scanq_kick(reg->scanq);
+}
+
 int
 vg_registry_supply_mount(struct vg_registry *reg, struct vg_httpd *h, struct vg_err **err)
 {
@@ -450,6 +462,9 @@ vg_registry_supply_mount(struct vg_registry *reg, struct vg_httpd *h, struct vg_
     }
     if (reg->scanq && vg_registry_scanq_start(reg->scanq, err) < 0) {
         return -1;
+    }
+    if (reg->scanq) {
+        vg_httpd_on_hup(h, on_hup, reg);
     }
     const struct vg_httpd_handler hd = {
         .name = "scans",

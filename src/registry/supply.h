@@ -3,7 +3,7 @@
  * registry supply-chain configuration: the `scan:` and `gates:` keys of `vigil registry
  * serve --config` (docs/registry.md, "Scan-on-push" and "Pull gates"):
  *
- *     scan:  {db: FILE, on-push: true, workers: 2}
+ *     scan:  {db: FILE, on-push: true, workers: 2, db-check-interval: 1m}
  *     gates: [{repos: [GLOB, ...], require-signature: {keys: [cosign.pub]}, max-severity: HIGH,
  *              fixed-only: false, require-scan: true}]
  *
@@ -33,6 +33,7 @@ struct vg_registry_supply {
     char *scan_db; /* vulnerability DB; NULL: the default location; owned */
     bool scan_on_push;
     unsigned scan_workers;          /* 0: 1 */
+    uint64_t db_check_ms;           /* scan.db-check-interval: DB stamp checks; 0: SIGHUP only */
     unsigned scanners;              /* VG_SCANNER_* bits; 0: vigil scan's default */
     struct vg_registry_gate *gates; /* owned */
     size_t ngates;

@@ -257,8 +257,8 @@ inv_path_for(const char *key)
     return vg_fmt("%s/inventory/%s.json", dir, key);
 }
 
-void
-vg_scan_inventory_cache_store(const struct vg_inventory *inv, const char *key)
+static json_t *
+inventory_doc(const struct vg_inventory *inv, const char *key)
 {
     json_t *doc = json_object();
     json_object_set_new(doc, "format", json_integer(CACHE_FORMAT));
@@ -275,6 +275,13 @@ vg_scan_inventory_cache_store(const struct vg_inventory *inv, const char *key)
         json_array_append_new(pk, pkg_out(&inv->pkgs[i]));
     }
     json_object_set_new(doc, "pkgs", pk);
+    return doc;
+}
+
+void
+vg_scan_inventory_cache_store(const struct vg_inventory *inv, const char *key)
+{
+    json_t *doc = inventory_doc(inv, key);
     char *text = vg_json_dump(doc, false);
     json_decref(doc);
     if (!text) {
@@ -345,13 +352,14 @@ vg_scan_inventory_cache_parse(struct vg_inventory **out, const void *data, size_
     return 0;
 }
 
-void
-vg_scan_cache_store(const struct vg_scan_report *r, const char *key, const char *inv_key)
+/* What the walk found besides the inventory: secrets, model and layer-file findings. */
+static json_t *
+findings_doc(const struct vg_scan_report *r, bool has_inv)
 {
     json_t *doc = json_object();
     json_object_set_new(doc, "format", json_integer(CACHE_FORMAT));
     vg_json_set_str(doc, "vigil", VG_VERSION);
-    json_object_set_new(doc, "inventory", json_boolean(r->inv && inv_key));
+    json_object_set_new(doc, "inventory", json_boolean(has_inv));
     json_t *secrets = json_array();
     for (size_t i = 0; i < r->nsecrets; i++) {
         const struct vg_secret_finding *f = &r->secrets[i].f;
@@ -380,7 +388,13 @@ vg_scan_cache_store(const struct vg_scan_report *r, const char *key, const char 
                                                  r->configs[i].message));
     }
     json_object_set_new(doc, "configs", configs);
+    return doc;
+}
 
+void
+vg_scan_cache_store(const struct vg_scan_report *r, const char *key, const char *inv_key)
+{
+    json_t *doc = findings_doc(r, r->inv && inv_key);
     char *text = vg_json_dump(doc, false);
     json_decref(doc);
     if (r->inv && inv_key) {
@@ -431,6 +445,42 @@ findings_shape_ok(const json_t *doc)
     return (!sec || all_objects(sec, sstr, VG_ARRAY_LEN(sstr))) &&
            (!mod || all_objects(mod, mstr, VG_ARRAY_LEN(mstr))) &&
            (!cfg || all_objects(cfg, cstr, VG_ARRAY_LEN(cstr))) && findings_complete(sec, mod);
+}
+
+/* The saved analysis: the findings document (its "inventory" false) with the inventory inside
+ * as "packages", an inventory entry keyed SAVED_KEY. */
+#define SAVED_KEY "saved-analysis"
+
+char *
+vg_scan_report_analysis(const struct vg_scan_report *r)
+{
+    json_t *doc = findings_doc(r, false);
+    if (r->inv) {
+        json_object_set_new(doc, "packages", inventory_doc(r->inv, SAVED_KEY));
+    }
+    char *text = vg_json_dump(doc, false);
+    json_decref(doc);
+    return text;
+}
+
+int
+vg_scan_analysis_restore(struct vg_scan_report *r, const void *data, size_t len,
+                         struct vg_err **err)
+{
+    vg_autojson json_t *doc = NULL;
+    if (vg_json_parse(&doc, data, len, CACHE_MAX_BYTES, "saved analysis", err) < 0) {
+        return -1;
+    }
+    json_t *pk = json_object_get(doc, "packages");
+    vg_autofree char *pk_text = json_is_object(pk) ? vg_json_dump(pk, false) : NULL;
+    if ((pk && (!pk_text ||
+                vg_scan_inventory_cache_parse(&r->inv, pk_text, strlen(pk_text), SAVED_KEY) < 0)) ||
+        vg_scan_cache_parse(r, data, len, NULL) < 0) {
+        return vg_err_set(err, VG_E_PARSE,
+                          "saved analysis: not a format %d analysis of vigil " VG_VERSION,
+                          CACHE_FORMAT);
+    }
+    return 0;
 }
 
 int

@@ -762,25 +762,29 @@ open_db_and_match(struct vg_scan_report *r, const struct vg_scan_opts *o, struct
 }
 
 /* Scans an opened image (always freed). */
-static int
-scan_opened_image(struct vg_scan_report **out, struct vg_oci_image *img,
-                  const struct vg_scan_opts *o, struct vg_err **err)
+int
+vg_scan_opened_image(struct vg_scan_report **out, struct vg_oci_image *img,
+                     const struct vg_scan_opts *o, const char *analysis, size_t alen,
+                     struct vg_err **err)
 {
     struct vg_scan_report *r = report_new();
     report_from_image(r, img);
     unsigned sc = o->scanners ? o->scanners : (unsigned)VG_SCANNER_DEFAULT;
-    vg_autofree char *key = o->use_cache ? vg_scan_cache_key(&img->manifest_digest, o) : NULL;
+    bool cache = o->use_cache && !analysis; /* a saved analysis replaces the walk */
+    vg_autofree char *key = cache ? vg_scan_cache_key(&img->manifest_digest, o) : NULL;
     vg_autofree char *inv_key =
-        o->use_cache ? vg_scan_inventory_cache_key(&img->manifest_digest, &o->inv) : NULL;
+        cache ? vg_scan_inventory_cache_key(&img->manifest_digest, &o->inv) : NULL;
     int rc = 0;
-    if (key && vg_scan_cache_load(r, key, inv_key) == 0) {
+    if (analysis) {
+        rc = vg_scan_analysis_restore(r, analysis, alen, err);
+    } else if (key && vg_scan_cache_load(r, key, inv_key) == 0) {
         r->from_cache = true;
     } else {
         rc = walk_image(r, img, o, err);
         if (rc == 0 && key) {
             vg_scan_cache_store(r, key, inv_key);
         }
-        if (o->use_cache) {
+        if (cache) {
             vg_scan_cache_enforce(&o->cache_limits); /* after the walk's layer entries too */
         }
     }
@@ -812,19 +816,7 @@ vg_scan_image(struct vg_scan_report **out, const char *image, const struct vg_sc
     if (vg_layers_image_open(&img, image, &o->open, err) < 0) {
         return -1;
     }
-    return scan_opened_image(out, img, o, err);
-}
-
-int
-vg_scan_image_provider(struct vg_scan_report **out, const struct vg_oci_blob_provider *p,
-                       const struct vg_digest *root, const char *reference,
-                       const struct vg_scan_opts *o, struct vg_err **err)
-{
-    struct vg_oci_image *img = NULL;
-    if (vg_oci_image_open_provider(&img, p, root, reference, &o->open, err) < 0) {
-        return -1;
-    }
-    return scan_opened_image(out, img, o, err);
+    return vg_scan_opened_image(out, img, o, NULL, 0, err);
 }
 
 int

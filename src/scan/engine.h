@@ -195,6 +195,19 @@ int vg_scan_image_provider(struct vg_scan_report **out, const struct vg_oci_blob
  * cached), so they are reported again. */
 int vg_scan_inventory(struct vg_inventory **out, struct vg_oci_image *img,
                       const struct vg_scan_opts *o, bool *from_cache, struct vg_err **err);
+/* The analysis of a report — what the layer walk found: packages, secrets, model-file and
+ * layer-file configuration findings; no vulnerabilities — as JSON text (caller frees). The
+ * registry saves it at scan-on-push to re-match later without reading layers again. */
+char *vg_scan_report_analysis(const struct vg_scan_report *r);
+/* Like vg_scan_image_provider, but the walk's results come from `analysis` (len bytes, from
+ * vg_scan_report_analysis): only the manifest and config blobs are read through p, never a
+ * layer; then the image-config checks and the matching against the (possibly newer) DB run as
+ * usual. VG_E_PARSE when analysis is not a saved analysis. */
+int vg_scan_image_provider_rematch(struct vg_scan_report **out,
+                                   const struct vg_oci_blob_provider *p,
+                                   const struct vg_digest *root, const char *reference,
+                                   const char *analysis, size_t len, const struct vg_scan_opts *o,
+                                   struct vg_err **err);
 /* Rescans a CycloneDX or SPDX JSON SBOM (vulnerabilities only). */
 int vg_scan_sbom(struct vg_scan_report **out, const char *sbom_path, const struct vg_scan_opts *o,
                  struct vg_err **err);

@@ -44,6 +44,15 @@ int vg_scan_cache_parse(struct vg_scan_report *r, const void *data, size_t len,
  * analysis; caller frees. */
 char *vg_scan_cache_key(const struct vg_digest *manifest, const struct vg_scan_opts *o);
 void vg_scan_cache_store(const struct vg_scan_report *r, const char *key, const char *inv_key);
+/* Scans an opened image (always freed): the walk (or the caches), config checks, matching.
+ * With analysis (a saved one, rematch), it replaces the walk and no layer is read. */
+int vg_scan_opened_image(struct vg_scan_report **out, struct vg_oci_image *img,
+                         const struct vg_scan_opts *o, const char *analysis, size_t alen,
+                         struct vg_err **err);
+/* Restores a saved analysis (vg_scan_report_analysis's text) into r; VG_E_PARSE when it is
+ * not one (at most 512 MiB). */
+int vg_scan_analysis_restore(struct vg_scan_report *r, const void *data, size_t len,
+                             struct vg_err **err);
 /* The inventory part, shared by scan and sbom (inventory/KEY.json), KEY from
  * vg_scan_inventory_cache_key; load: -1 when absent, stale or malformed. */
 char *vg_scan_inventory_cache_key(const struct vg_digest *manifest,
