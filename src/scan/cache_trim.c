@@ -33,6 +33,7 @@ struct trim_entry {
     uint64_t size;
     int64_t mtime_s;
     long mtime_ns;
+    unsigned written; /* order of writing within one run: layers 0, inventory 1, image 2 */
 };
 
 struct trim_list {
@@ -49,6 +50,11 @@ by_mtime(const void *a, const void *b)
     }
     if (x->mtime_ns != y->mtime_ns) {
         return x->mtime_ns < y->mtime_ns ? -1 : 1;
+    }
+    /* Equal times (the file clock is coarse): a run writes its layer entries, then the
+     * inventory, then the image entry, so that is their age order. */
+    if (x->written != y->written) {
+        return x->written < y->written ? -1 : 1;
     }
     return strcmp(x->name, y->name);
 }
@@ -148,8 +154,12 @@ vg_scan_cache_trim(const char *cache_dir, const struct vg_scan_cache_limits *lim
             }
             continue;
         }
+        size_t first = v.n;
         if (rc == 0 && collect(fds[i], path, now, &v, st, err) < 0) {
             rc = -1;
+        }
+        for (size_t k = first; k < v.n; k++) {
+            v.v[k].written = (unsigned)(VG_ARRAY_LEN(SUBDIRS) - 1 - i);
         }
     }
     if (rc == 0) {
