@@ -38,6 +38,9 @@ int vg_cli_exit_for(const struct vg_err *err);
 const char *vg_cli_exit_meaning(long code);
 /* Prints "vigil: <cmd>: <msg>\nTry 'vigil <cmd> --help'." and returns VG_EXIT_USAGE. */
 int vg_cli_usage(const char *cmd, const char *fmt, ...) VG_PRINTF(2, 3);
+/* After option parsing in the offline commands on a registry's storage (registry scans, gc,
+ * rescan): no operand may follow and --root DIR is required. Returns 0 or VG_EXIT_USAGE. */
+int vg_cli_root_only(const char *cmd, int argc, char **argv, const char *root);
 /* Opens --output FILE (or stdout for NULL/"-"). Output files are written to a temp name and
  * renamed by vg_cli_output_close, so a failed run never leaves a half-written file. */
 struct vg_cli_out {

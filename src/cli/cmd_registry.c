@@ -317,18 +317,15 @@ cmd_registry_scans(int argc, char **argv)
             return vg_cli_usage("registry scans", "invalid option");
         }
     }
-    if (optind < argc) {
-        return vg_cli_usage("registry scans", "unexpected argument '%s'", argv[optind]);
-    }
-    if (!root) {
-        return vg_cli_usage("registry scans", "--root DIR is required");
+    int urc = vg_cli_root_only("registry scans", argc, argv, root);
+    if (urc != 0) {
+        return urc;
     }
     struct vg_err *err = NULL;
     struct vg_registry_meta *meta = NULL;
-    vg_autofree char *db = vg_fmt("%s/meta.db", root);
     struct vg_registry_scan_rec *v = NULL;
     size_t n = 0;
-    if (vg_registry_meta_sqlite_open(&meta, db, &err) < 0 ||
+    if (vg_registry_meta_open_root(&meta, root, &err) < 0 ||
         meta->ops->scan_list(meta, &v, &n, &err) < 0) {
         vg_registry_meta_free(meta);
         return vg_cli_fail(&err, "registry scans");
@@ -425,23 +422,20 @@ cmd_registry_gc(int argc, char **argv)
             return vg_cli_usage("registry gc", "invalid option");
         }
     }
-    if (optind < argc) {
-        return vg_cli_usage("registry gc", "unexpected argument '%s'", argv[optind]);
-    }
-    if (!root) {
-        return vg_cli_usage("registry gc", "--root DIR is required");
+    int urc = vg_cli_root_only("registry gc", argc, argv, root);
+    if (urc != 0) {
+        return urc;
     }
     struct vg_err *err = NULL;
     struct vg_registry_storage *st = NULL;
     struct vg_registry_meta *meta = NULL;
-    vg_autofree char *db = vg_fmt("%s/meta.db", root);
     struct vg_registry_gc_report rep = {0};
     struct vg_registry_gc_uploads_report urep = {0};
     int64_t now = vg_now_unix();
     struct vg_registry_gc_uploads_opts uo = {
         .now = now, .grace_s = grace_ms / 1000u, .expiry_s = expiry_ms / 1000u, .dry_run = dry};
     int rc = vg_registry_storage_fs_new(&st, root, &err) < 0 ||
-                     vg_registry_meta_sqlite_open(&meta, db, &err) < 0 ||
+                     vg_registry_meta_open_root(&meta, root, &err) < 0 ||
                      vg_registry_gc_run(st, meta, now, grace_ms / 1000u, dry, &rep, &err) < 0 ||
                      vg_registry_gc_uploads(st, meta, &uo, &urep, &err) < 0
                  ? -1

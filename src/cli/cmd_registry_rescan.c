@@ -60,17 +60,14 @@ cmd_registry_rescan(int argc, char **argv)
             return vg_cli_usage("registry rescan", "invalid option");
         }
     }
-    if (optind < argc) {
-        return vg_cli_usage("registry rescan", "unexpected argument '%s'", argv[optind]);
-    }
-    if (!root) {
-        return vg_cli_usage("registry rescan", "--root DIR is required");
+    int urc = vg_cli_root_only("registry rescan", argc, argv, root);
+    if (urc != 0) {
+        return urc;
     }
     struct vg_err *err = NULL;
-    vg_autofree char *db = vg_fmt("%s/meta.db", root);
     struct vg_registry_rescan_stats st;
     int rc = vg_registry_storage_fs_new(&ro.storage, root, &err) < 0 ||
-                     vg_registry_meta_sqlite_open(&ro.meta, db, &err) < 0 ||
+                     vg_registry_meta_open_root(&ro.meta, root, &err) < 0 ||
                      vg_registry_rescan_run(&ro, &st, &err) < 0
                  ? -1
                  : 0;

@@ -167,6 +167,45 @@ vg_cli_image_opt(int c, const char *arg, struct vg_oci_open_opts *o)
 }
 
 int
+vg_cli_root_only(const char *cmd, int argc, char **argv, const char *root)
+{
+    if (optind < argc) {
+        return vg_cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+    }
+    if (!root) {
+        return vg_cli_usage(cmd, "--root DIR is required");
+    }
+    return 0;
+}
+
+/* Reads digits[.digits] at *p into *v, advancing *p. Returns 1 when digits were read, 0 when
+ * none, -1 once the value passes max (the caller names what was too large). */
+static int
+read_decimal(const char **p, double max, double *v)
+{
+    double scale = 1;
+    bool digits = false, dot = false;
+    *v = 0;
+    for (; (**p >= '0' && **p <= '9') || (**p == '.' && !dot); (*p)++) {
+        if (**p == '.') {
+            dot = true;
+            continue;
+        }
+        digits = true;
+        if (dot) {
+            scale /= 10;
+            *v += (**p - '0') * scale;
+        } else {
+            *v = *v * 10 + (**p - '0');
+        }
+        if (*v > max) {
+            return -1;
+        }
+    }
+    return digits ? 1 : 0;
+}
+
+int
 vg_cli_parse_duration(const char *s, uint64_t *ms, struct vg_err **err)
 {
     static const struct {
@@ -185,23 +224,10 @@ vg_cli_parse_duration(const char *s, uint64_t *ms, struct vg_err **err)
     }
     while (*p) {
         /* digits[.digits] then a unit; each part bounded so the sum stays exact enough */
-        double v = 0, scale = 1;
-        bool digits = false, dot = false;
-        for (; (*p >= '0' && *p <= '9') || (*p == '.' && !dot); p++) {
-            if (*p == '.') {
-                dot = true;
-                continue;
-            }
-            digits = true;
-            if (dot) {
-                scale /= 10;
-                v += (*p - '0') * scale;
-            } else {
-                v = v * 10 + (*p - '0');
-            }
-            if (v > 1e12) {
-                return vg_err_set(err, VG_E_USAGE, "duration \"%s\" is too long", esc);
-            }
+        double v;
+        int digits = read_decimal(&p, 1e12, &v);
+        if (digits < 0) {
+            return vg_err_set(err, VG_E_USAGE, "duration \"%s\" is too long", esc);
         }
         size_t best = 0, bi = 0;
         for (size_t i = 0; i < VG_ARRAY_LEN(units); i++) {
@@ -283,24 +309,11 @@ vg_cli_parse_size(const char *s, uint64_t *bytes, struct vg_err **err)
                  {"M", 20},   {"MB", 20}, {"MiB", 20}, {"G", 30},  {"GB", 30},
                  {"GiB", 30}, {"T", 40},  {"TB", 40},  {"TiB", 40}};
     vg_autofree char *esc = vg_escape(s, strlen(s), 64);
-    double v = 0, scale = 1;
-    bool digits = false, dot = false;
+    double v;
     const char *p = s;
-    for (; (*p >= '0' && *p <= '9') || (*p == '.' && !dot); p++) {
-        if (*p == '.') {
-            dot = true;
-            continue;
-        }
-        digits = true;
-        if (dot) {
-            scale /= 10;
-            v += (*p - '0') * scale;
-        } else {
-            v = v * 10 + (*p - '0');
-        }
-        if (v > 1e15) {
-            return vg_err_set(err, VG_E_USAGE, "size \"%s\" is too large", esc);
-        }
+    int digits = read_decimal(&p, 1e15, &v);
+    if (digits < 0) {
+        return vg_err_set(err, VG_E_USAGE, "size \"%s\" is too large", esc);
     }
     for (size_t i = 0; digits && i < VG_ARRAY_LEN(units); i++) {
         if (strcmp(p, units[i].unit) == 0) {

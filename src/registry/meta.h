@@ -144,6 +144,10 @@ struct vg_registry_meta {
 /* The SQLite store at path (created and migrated when missing or older). */
 VG_NODISCARD int vg_registry_meta_sqlite_open(struct vg_registry_meta **out, const char *path,
                                               struct vg_err **err);
+/* The embedded default under a storage root: the SQLite store ROOT/meta.db. The server and
+ * the offline commands (scans, gc, rescan) open it through this one name. */
+VG_NODISCARD int vg_registry_meta_open_root(struct vg_registry_meta **out, const char *root,
+                                            struct vg_err **err);
 void vg_registry_meta_free(struct vg_registry_meta *m); /* NULL is a no-op */
 void vg_registry_manifest_recs_free(struct vg_registry_manifest_rec *v, size_t n);
 

@@ -884,6 +884,13 @@ static const struct vg_registry_meta_ops sq_ops = {
 };
 
 int
+vg_registry_meta_open_root(struct vg_registry_meta **out, const char *root, struct vg_err **err)
+{
+    vg_autofree char *db = vg_fmt("%s/meta.db", root);
+    return vg_registry_meta_sqlite_open(out, db, err);
+}
+
+int
 vg_registry_meta_sqlite_open(struct vg_registry_meta **out, const char *path, struct vg_err **err)
 {
     struct vg_store *s = NULL;

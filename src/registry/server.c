@@ -433,8 +433,7 @@ vg_registry_new(struct vg_registry **out, const struct vg_registry_opts *opts, s
         vg_registry_free(reg);
         return -1;
     }
-    vg_autofree char *db = vg_fmt("%s/meta.db", opts->root);
-    if (vg_registry_meta_sqlite_open(&reg->meta, db, err) < 0 ||
+    if (vg_registry_meta_open_root(&reg->meta, opts->root, err) < 0 ||
         vg_registry_supply_new(reg, opts->supply, err) < 0) {
         vg_registry_free(reg);
         return -1;
