@@ -75,9 +75,11 @@ VG_NODISCARD struct vg_httpd *vg_httpd_new(const struct vg_httpd_config *cfg, st
 /* Routes are matched longest prefix first; add them before vg_httpd_start. */
 VG_NODISCARD int vg_httpd_route(struct vg_httpd *h, const struct vg_httpd_handler *hd,
                                 struct vg_err **err);
-/* Extra Prometheus text appended to /metrics (registry queue depth, ...). */
+/* Extra Prometheus text appended to /metrics (registry queue depth, ...). Hooks add up (at most
+ * 8), called in registration order. */
 void vg_httpd_metrics_hook(struct vg_httpd *h, void (*fn)(struct vg_buf *out, void *ud), void *ud);
-/* Called by vg_httpd_run on SIGHUP after TLS and logs were reloaded (policy reloads, ...). */
+/* Called by vg_httpd_run on SIGHUP after TLS and logs were reloaded (policy reloads, rescans,
+ * ...). Callbacks add up (at most 8), called in registration order on the run thread. */
 void vg_httpd_on_hup(struct vg_httpd *h, void (*fn)(void *ud), void *ud);
 VG_NODISCARD int vg_httpd_start(struct vg_httpd *h, struct vg_err **err);
 uint16_t vg_httpd_port(const struct vg_httpd *h);

@@ -14,6 +14,7 @@
 #include "httpd.h"
 
 #define HTTPD_MAX_ROUTES    32
+#define HTTPD_MAX_HOOKS     8 /* metrics hooks and SIGHUP callbacks, each */
 #define HTTPD_MAX_RESP_HDRS 32
 #define HTTPD_RID_LEN       32
 
@@ -66,10 +67,18 @@ struct vg_httpd {
     bool tls;
     struct route routes[HTTPD_MAX_ROUTES];
     size_t nroutes;
-    void (*metrics_fn)(struct vg_buf *out, void *ud);
-    void *metrics_ud;
-    void (*hup_fn)(void *ud); /* vg_httpd_on_hup */
-    void *hup_ud;
+    /* vg_httpd_metrics_hook and vg_httpd_on_hup, called in registration order; set before
+     * vg_httpd_start, read-only afterwards */
+    struct {
+        void (*fn)(struct vg_buf *out, void *ud);
+        void *ud;
+    } metrics_hooks[HTTPD_MAX_HOOKS];
+    size_t nmetrics_hooks;
+    struct {
+        void (*fn)(void *ud);
+        void *ud;
+    } hup_hooks[HTTPD_MAX_HOOKS];
+    size_t nhup_hooks;
     atomic_bool ready;
     atomic_bool draining;
     atomic_uint inflight;

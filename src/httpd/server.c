@@ -118,15 +118,24 @@ vg_httpd_route(struct vg_httpd *h, const struct vg_httpd_handler *hd, struct vg_
 void
 vg_httpd_on_hup(struct vg_httpd *h, void (*fn)(void *ud), void *ud)
 {
-    h->hup_fn = fn;
-    h->hup_ud = ud;
+    if (h->nhup_hooks == HTTPD_MAX_HOOKS) {
+        VG_LOG(VG_LOG_ERROR, "httpd", "more than %u SIGHUP callbacks: one ignored",
+               HTTPD_MAX_HOOKS);
+        return;
+    }
+    h->hup_hooks[h->nhup_hooks].fn = fn;
+    h->hup_hooks[h->nhup_hooks++].ud = ud;
 }
 
 void
 vg_httpd_metrics_hook(struct vg_httpd *h, void (*fn)(struct vg_buf *out, void *ud), void *ud)
 {
-    h->metrics_fn = fn;
-    h->metrics_ud = ud;
+    if (h->nmetrics_hooks == HTTPD_MAX_HOOKS) {
+        VG_LOG(VG_LOG_ERROR, "httpd", "more than %u metrics hooks: one ignored", HTTPD_MAX_HOOKS);
+        return;
+    }
+    h->metrics_hooks[h->nmetrics_hooks].fn = fn;
+    h->metrics_hooks[h->nmetrics_hooks++].ud = ud;
 }
 
 /* Longest matching prefix; -1 when none. */
@@ -615,8 +624,8 @@ vg_httpd_run(struct vg_httpd *h, unsigned drain_s, struct vg_err **err)
             } else {
                 VG_INFO("httpd", "reloaded TLS certificate and access log");
             }
-            if (h->hup_fn) {
-                h->hup_fn(h->hup_ud);
+            for (size_t i = 0; i < h->nhup_hooks; i++) {
+                h->hup_hooks[i].fn(h->hup_hooks[i].ud);
             }
             continue;
         }

@@ -180,8 +180,8 @@ vg_httpd_metrics_render(struct vg_httpd *h, struct vg_buf *out)
                             atomic_load(&h->inflight), atomic_load(&h->connections),
                             atomic_load(&h->ready) ? 1 : 0);
     }
-    if (rc == 0 && h->metrics_fn) {
-        h->metrics_fn(out, h->metrics_ud);
+    for (size_t i = 0; rc == 0 && i < h->nmetrics_hooks; i++) {
+        h->metrics_hooks[i].fn(out, h->metrics_hooks[i].ud);
     }
 }
 

@@ -220,6 +220,14 @@ static struct vg_httpd *g_h;
 static char g_log[64];
 
 static void
+metrics_extra(struct vg_buf *out, void *ud)
+{
+    if (vg_buf_appendf(out, NULL, "test_extra_metric{hook=\"%s\"} 1\n", (const char *)ud) < 0) {
+        return;
+    }
+}
+
+static void
 setup(void)
 {
     snprintf(g_file, sizeof(g_file), "/tmp/vg-httpd-file-XXXXXX");
@@ -247,6 +255,9 @@ setup(void)
     for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
         cr_assert(vg_httpd_route(g_h, &hs[i], &err) == 0);
     }
+    static char hook_a[] = "a", hook_b[] = "b";
+    vg_httpd_metrics_hook(g_h, metrics_extra, hook_a);
+    vg_httpd_metrics_hook(g_h, metrics_extra, hook_b);
     cr_assert(vg_httpd_start(g_h, &err) == 0);
     cr_assert(vg_httpd_port(g_h) > 0);
 }
@@ -444,6 +455,10 @@ Test(httpd, metrics_and_access_log)
         "%s", r);
     cr_expect(strstr(r, "vigil_http_request_duration_seconds_count{handler=\"echo\"} 1\n"));
     cr_expect(strstr(r, "vigil_http_request_bytes_total{handler=\"echo\"} 2\n"), "%s", r);
+    /* every registered hook adds its text, in order */
+    const char *ha = strstr(r, "test_extra_metric{hook=\"a\"} 1\n");
+    const char *hb = strstr(r, "test_extra_metric{hook=\"b\"} 1\n");
+    cr_expect(ha && hb && ha < hb, "%s", r);
     free(r);
     usleep(100 * 1000);
     FILE *f = fopen(g_log, "r");
