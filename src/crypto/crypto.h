@@ -347,6 +347,12 @@ VG_NODISCARD int vg_crypto_bcrypt_verify(const char *hash, const void *password,
 /* n bytes from the system CSPRNG (libsodium's randombytes_buf). Thread safe. */
 void vg_crypto_random(void *buf, size_t n);
 
+/* HMAC-SHA256 (RFC 2104) of data under key (any length; libsodium's crypto_auth_hmacsha256):
+ * webhook payload signatures. Thread safe. */
+#define VG_CRYPTO_HMAC_SHA256_BYTES 32u
+void vg_crypto_hmac_sha256(uint8_t out[VG_CRYPTO_HMAC_SHA256_BYTES], const void *key, size_t keylen,
+                           const void *data, size_t len);
+
 /* Keyed BLAKE2b-256 over length-prefixed parts: a MAC for cache keys such as user+password,
  * with a per-process random key so the digest reveals nothing outside the process. */
 #define VG_CRYPTO_KEYED_HASH_BYTES     32u

@@ -2,7 +2,8 @@
  *
  * Password hashes and keyed hashes for servers: bcrypt verification through libxcrypt's
  * crypt_rn (the registry's htpasswd entries), and a keyed BLAKE2b hash (libsodium) that lets a
- * caller remember "this user/password pair verified" without keeping the password. Which hash
+ * caller remember "this user/password pair verified" without keeping the password; HMAC-SHA256
+ * for webhook signatures. Which hash
  * prefixes a file format admits, caching and reloading are the caller's business (registry/).
  */
 #include "crypto.h"
@@ -71,6 +72,19 @@ vg_crypto_random(void *buf, size_t n)
         abort();
     }
     randombytes_buf(buf, n);
+}
+
+void
+vg_crypto_hmac_sha256(uint8_t out[VG_CRYPTO_HMAC_SHA256_BYTES], const void *key, size_t keylen,
+                      const void *data, size_t len)
+{
+    crypto_auth_hmacsha256_state st;
+    if (sodium_init() < 0 || crypto_auth_hmacsha256_init(&st, key, keylen) != 0 ||
+        crypto_auth_hmacsha256_update(&st, data, len) != 0 ||
+        crypto_auth_hmacsha256_final(&st, out) != 0) {
+        abort();
+    }
+    sodium_memzero(&st, sizeof(st));
 }
 
 void

@@ -87,3 +87,20 @@ Test(crypto_passwd, keyed_hash_separates_parts_and_keys)
     cr_assert_neq(memcmp(h1, h3, 32), 0);
     cr_assert_eq(memcmp(h1, h4, 32), 0);
 }
+
+/* RFC 4231 test cases 1 and 6 (a key longer than the block size is hashed first). */
+Test(crypto_passwd, hmac_sha256_matches_rfc4231)
+{
+    uint8_t key1[20], mac[VG_CRYPTO_HMAC_SHA256_BYTES];
+    char hex[2 * VG_CRYPTO_HMAC_SHA256_BYTES + 1];
+    memset(key1, 0x0b, sizeof(key1));
+    vg_crypto_hmac_sha256(mac, key1, sizeof(key1), "Hi There", 8);
+    vg_hex_encode(hex, mac, sizeof(mac));
+    cr_expect_str_eq(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    uint8_t key6[131];
+    memset(key6, 0xaa, sizeof(key6));
+    const char *msg = "Test Using Larger Than Block-Size Key - Hash Key First";
+    vg_crypto_hmac_sha256(mac, key6, sizeof(key6), msg, strlen(msg));
+    vg_hex_encode(hex, mac, sizeof(mac));
+    cr_expect_str_eq(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
