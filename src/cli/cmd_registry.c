@@ -13,6 +13,7 @@
 #include "httpd/httpd.h"
 #include "registry/auth.h"
 #include "registry/gc.h"
+#include "registry/notify.h"
 #include "registry/registry.h"
 #include "registry/supply.h"
 
@@ -38,7 +39,7 @@ static const char serve_help[] =
     "  --htpasswd FILE        Basic authentication from an htpasswd file (bcrypt, htpasswd -B)\n"
     "  --config FILE          YAML configuration (keys: addr, root, tls: {cert, key},\n"
     "                         access-log, auth, access, immutable, upload-expiry: 24h,\n"
-    "                         scan, gates);\n"
+    "                         scan, gates, notifications);\n"
     "                         flags override it\n"
     "  --access-log PATH      JSON access log: '-' stderr (default), 'off', or a file\n"
     "  -h, --help             show this help\n"
@@ -61,17 +62,18 @@ struct serve_opts {
     const char *config;
     const char *access_log;
     const char *htpasswd;
-    struct vg_auth_config auth;       /* auth, access, immutable */
-    uint64_t upload_expiry_ms;        /* 0: the registry's default */
-    struct vg_registry_supply supply; /* scan, gates */
+    struct vg_auth_config auth;              /* auth, access, immutable */
+    uint64_t upload_expiry_ms;               /* 0: the registry's default */
+    struct vg_registry_supply supply;        /* scan, gates */
+    struct vg_registry_notify_config notify; /* notifications */
 };
 
 static int
 load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **err)
 {
-    static const char *const top[] = {"addr", "root",   "tls",       "access-log",
-                                      "auth", "access", "immutable", "upload-expiry",
-                                      "scan", "gates"};
+    static const char *const top[] = {"addr", "root",   "tls",          "access-log",
+                                      "auth", "access", "immutable",    "upload-expiry",
+                                      "scan", "gates",  "notifications"};
     static const char *const tls[] = {"cert", "key"};
     if (vg_config_load_file(doc, o->config, NULL, err) < 0) {
         return -1;
@@ -99,6 +101,10 @@ load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **er
     }
     if (vg_registry_supply_parse(&o->supply, vg_config_map_get(root, "scan"),
                                  vg_config_map_get(root, "gates"), err) < 0) {
+        return -1;
+    }
+    if (vg_registry_notify_config_parse(&o->notify, vg_config_map_get(root, "notifications"), err) <
+        0) {
         return -1;
     }
     if (vg_auth_config_parse(&o->auth, vg_config_map_get(root, "auth"),
@@ -152,6 +158,7 @@ serve(struct serve_opts *o)
     if (o->config && load_config(o, &doc, &err) < 0) {
         vg_auth_config_dispose(&o->auth);
         vg_registry_supply_dispose(&o->supply);
+        vg_registry_notify_config_dispose(&o->notify);
         vg_config_doc_free(doc);
         return vg_cli_fail(&err, "registry serve: config");
     }
@@ -177,7 +184,8 @@ serve(struct serve_opts *o)
     struct vg_registry_opts ro = {.root = o->root,
                                   .authz = auth ? &az : NULL,
                                   .upload_expiry_ms = o->upload_expiry_ms,
-                                  .supply = &o->supply};
+                                  .supply = &o->supply,
+                                  .notify = &o->notify};
     if (rc == VG_EXIT_OK &&
         (vg_registry_new(&reg, &ro, &err) < 0 || !(h = vg_httpd_new(&hc, &err)) ||
          vg_registry_auth_mount(auth, h, &err) < 0 || vg_registry_mount(reg, h, &err) < 0 ||
@@ -210,6 +218,7 @@ serve(struct serve_opts *o)
     vg_registry_auth_free(auth);
     vg_auth_config_dispose(&o->auth);
     vg_registry_supply_dispose(&o->supply);
+    vg_registry_notify_config_dispose(&o->notify);
     vg_config_doc_free(doc);
     return rc;
 }

@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "registry/notify.h"
 #include "registry/registry_int.h"
 
 /* ---------------------------------------------------------------- GET, HEAD, DELETE */
@@ -68,6 +69,9 @@ vg_registry_manifest_get(struct vg_httpd_req *r, struct rq *q)
     vg_registry_header(r, "Docker-Content-Digest", d.text);
     vg_registry_header(r, "ETag", etag);
     rc = vg_httpd_respond_fd(r, 200, rec.media_type, fd, 0, size, &err);
+    if (rc == 0 && vg_httpd_method(r) == VG_HTTP_GET) {
+        vg_registry_notify_request(r, q, VG_NOTIFY_PULL, rec.media_type, &d, size, NULL);
+    }
     vg_registry_manifest_rec_dispose(&rec);
     if (rc < 0) {
         return vg_registry_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN,
@@ -89,6 +93,9 @@ vg_registry_manifest_delete(struct vg_httpd_req *r, struct rq *q)
                                       "manifest delete failed");
     }
     vg_registry_supply_deleted(q);
+    if (q->route.by_digest) {
+        vg_registry_notify_request(r, q, VG_NOTIFY_DELETE, NULL, &q->route.digest, 0, NULL);
+    }
     VG_EVENT(VG_LOG_INFO, "registry", q->route.by_digest ? "manifest deleted" : "tag deleted",
              VG_KV_STR("repo", q->route.name), VG_KV_STR("reference", q->route.reference));
     return vg_registry_respond_empty(r, 202);
@@ -222,6 +229,7 @@ finish_manifest(struct vg_httpd_req *r, struct rq *q)
         } else {
             rc = stored(r, q, &mi, &d);
             vg_registry_supply_pushed(q, &mi, &d);
+            vg_registry_notify_request(r, q, VG_NOTIFY_PUSH, mi.media_type, &d, len, NULL);
         }
     }
     vg_registry_manifest_info_dispose(&mi);

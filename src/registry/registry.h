@@ -22,6 +22,7 @@
 struct vg_httpd;
 struct vg_registry;
 struct vg_registry_supply;
+struct vg_registry_notify_config;
 
 struct vg_registry_opts {
     const char *root;                      /* storage root; metadata in ROOT/meta.db */
@@ -32,6 +33,8 @@ struct vg_registry_opts {
     uint64_t upload_expiry_ms;             /* sessions untouched this long are removed; 0: 24 h */
     /* scan-on-push and pull gates (registry/supply.h); NULL: none; borrowed */
     const struct vg_registry_supply *supply;
+    /* webhooks (registry/notify.h), spooled under ROOT/notifications; NULL: none; borrowed */
+    const struct vg_registry_notify_config *notify;
 };
 
 /* Opens (creating when missing) the filesystem storage and SQLite metadata under opts->root. */

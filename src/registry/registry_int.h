@@ -34,6 +34,8 @@ struct vg_registry {
     const struct vg_registry_supply *supply; /* borrowed; NULL: no scans, no gates */
     struct vg_registry_scanq *scanq;         /* scan-on-push workers, or NULL */
     struct vg_registry_sigcache *sigcache;   /* require-signature verdicts, or NULL */
+    struct vg_registry_notifier *notifier;   /* webhooks, or NULL */
+    struct vg_httpd *httpd;                  /* mounted on (events' source address), or NULL */
     pthread_mutex_t busy_lock;               /* guards busy and hashes */
     VG_VEC(char *) busy;                     /* upload sessions a request is writing to */
     /* Running sha256 of sessions written from offset 0 so far, so the closing PUT of a
@@ -120,5 +122,22 @@ void vg_registry_supply_deleted(struct rq *q);
 /* Before a manifest is served: *denied when a gate refused (403 already answered). */
 int vg_registry_supply_gate(struct vg_httpd_req *r, struct rq *q, const struct vg_digest *d,
                             const struct vg_registry_manifest_rec *rec, bool *denied);
+
+/* notify_hooks.c: webhooks (registry/notify.h) */
+struct vg_registry_gate_finding;
+struct vg_registry_notify_config;
+int vg_registry_notify_new(struct vg_registry *reg, const struct vg_registry_notify_config *cfg,
+                           const char *root, struct vg_err **err);
+int vg_registry_notify_mount(struct vg_registry *reg, struct vg_httpd *h, struct vg_err **err);
+/* An event caused by request r (push, pull, delete, deny): target from the arguments, request
+ * and actor from r and q. reason: deny's. */
+void vg_registry_notify_request(struct vg_httpd_req *r, struct rq *q, unsigned action,
+                                const char *media_type, const struct vg_digest *d, uint64_t size,
+                                const char *reason);
+/* scanq.h hooks (ud is the registry) */
+void vg_registry_notify_scanned(void *ud, const char *repo, const struct vg_digest *d,
+                                const char *report);
+void vg_registry_notify_new_vulns(void *ud, const char *repo, const struct vg_digest *d,
+                                  const struct vg_registry_gate_finding *fresh, size_t n);
 
 #endif

@@ -44,28 +44,39 @@ finding_keys(const char *report, char ***out, size_t *n)
     vg_registry_gate_findings_free(f, nf);
 }
 
-/* Counts (and names in the log) the findings of `now` that `before` lacked. */
+/* The findings of `now` that `before` lacked: counted, named in the log and handed to the
+ * caller's new_vulns. The result has been stored already. */
 static size_t
-report_new(const struct vg_registry_scan_rec *rec, const char *before, const char *now)
+report_new(const struct vg_registry_rescan_opts *o, const struct vg_registry_scan_rec *rec,
+           const char *before, const char *now)
 {
-    char **old = NULL, **cur = NULL;
-    size_t nold = 0, ncur = 0, fresh = 0;
+    char **old = NULL;
+    size_t nold = 0, fresh = 0;
     finding_keys(before, &old, &nold);
-    finding_keys(now, &cur, &ncur);
-    struct vg_buf ids = VG_BUF_INIT(64u * 1024u);
+    struct vg_registry_gate_finding *cur = NULL;
+    size_t ncur = 0;
     struct vg_err *e = NULL;
+    if (now && vg_registry_gate_findings_parse(&cur, &ncur, now, strlen(now), &e) < 0) {
+        vg_err_free(&e);
+    }
+    /* the new ones are moved to the front of cur (swapping keeps every finding owned once) */
+    struct vg_buf ids = VG_BUF_INIT(64u * 1024u);
     for (size_t i = 0; i < ncur; i++) {
+        vg_autofree char *k = vg_fmt("%s %s", cur[i].id, cur[i].pkg ? cur[i].pkg : "");
         bool seen = false;
         for (size_t j = 0; j < nold && !seen; j++) {
-            seen = strcmp(cur[i], old[j]) == 0;
+            seen = strcmp(k, old[j]) == 0;
         }
-        if (!seen) {
-            if (fresh < RESCAN_LOG_IDS &&
-                vg_buf_appendf(&ids, &e, "%s%s", fresh ? ", " : "", cur[i]) < 0) {
-                vg_err_free(&e);
-            }
-            fresh++;
+        if (seen) {
+            continue;
         }
+        if (fresh < RESCAN_LOG_IDS && vg_buf_appendf(&ids, &e, "%s%s", fresh ? ", " : "", k) < 0) {
+            vg_err_free(&e);
+        }
+        struct vg_registry_gate_finding t = cur[fresh];
+        cur[fresh] = cur[i];
+        cur[i] = t;
+        fresh++;
     }
     if (fresh) {
         vg_autofree char *text = vg_buf_take(&ids, NULL);
@@ -73,11 +84,14 @@ report_new(const struct vg_registry_scan_rec *rec, const char *before, const cha
                  VG_KV_STR("repo", rec->repo ? rec->repo : ""),
                  VG_KV_STR("digest", rec->digest.text), VG_KV_U64("new", fresh),
                  VG_KV_STR("vulnerabilities", text ? text : ""));
+        if (o->new_vulns) {
+            o->new_vulns(o->ud, rec->repo, &rec->digest, cur, fresh);
+        }
     } else {
         vg_buf_dispose(&ids);
     }
     vg_strv_free(old, nold);
-    vg_strv_free(cur, ncur);
+    vg_registry_gate_findings_free(cur, ncur);
     return fresh;
 }
 
@@ -112,13 +126,16 @@ rescan_one(const struct vg_registry_rescan_opts *o, const struct vg_digest *d, c
         json_t *doc = vg_report_trivy_json(r);
         char *text = vg_json_dump(doc, false);
         json_decref(doc);
-        st->new_vulns += report_new(&rec, rec.report, text);
-        free(rec.report);
+        char *before = rec.report;
         rec.report = text;
         free(rec.db_version);
         rec.db_version = vg_strdup(stamp);
         rec.scanned = vg_now_unix();
         rc = o->meta->ops->scan_put(o->meta, &rec, &e);
+        if (rc == 0) {
+            st->new_vulns += report_new(o, &rec, before, text);
+        }
+        free(before);
         vg_scan_report_free(r);
     }
     if (rc < 0) {

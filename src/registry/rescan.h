@@ -15,6 +15,7 @@
 #ifndef VG_REGISTRY_RESCAN_H
 #define VG_REGISTRY_RESCAN_H
 
+#include "registry/gate.h"
 #include "registry/meta.h"
 #include "registry/storage.h"
 
@@ -28,6 +29,11 @@ struct vg_registry_rescan_opts {
     const char *db_path;                 /* NULL: the default location */
     unsigned scanners;                   /* VG_SCANNER_* bits; 0: vigil scan's default */
     bool force;                          /* re-match results already matched with this DB too */
+    /* Called for each result whose re-match found vulnerabilities the stored one lacked
+     * (fresh[n], borrowed for the call), after the new result is stored; may be NULL. */
+    void (*new_vulns)(void *ud, const char *repo, const struct vg_digest *d,
+                      const struct vg_registry_gate_finding *fresh, size_t n);
+    void *ud;
 };
 
 struct vg_registry_rescan_stats {

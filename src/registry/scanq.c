@@ -169,6 +169,9 @@ scan_one(struct vg_registry_scanq *q, const struct job *j)
              VG_KV_STR("digest", j->d.text), VG_KV_U64("vulnerabilities", r->nvulns));
     vg_autofree char *analysis = vg_scan_report_analysis(r);
     record_full(q, j, "done", queued, text, stamp, analysis);
+    if (q->o.scanned) {
+        q->o.scanned(q->o.hooks_ud, j->repo, &j->d, text);
+    }
     free(text);
     vg_scan_report_free(r);
 }
@@ -210,6 +213,8 @@ rescan_now(struct vg_registry_scanq *q)
         .meta = q->o.meta,
         .db_path = q->db_path,
         .scanners = q->o.scanners,
+        .new_vulns = q->o.new_vulns,
+        .ud = q->o.hooks_ud,
     };
     struct vg_registry_rescan_stats st;
     struct vg_err *err = NULL;

@@ -17,6 +17,7 @@
 #ifndef VG_REGISTRY_SCANQ_H
 #define VG_REGISTRY_SCANQ_H
 
+#include "registry/gate.h"
 #include "registry/meta.h"
 #include "oci/oci.h"
 #include "registry/storage.h"
@@ -35,6 +36,13 @@ struct vg_registry_scanq_opts {
      * vg_registry_scanq_kick, and re-matches the results matched with another DB. */
     bool monitor;
     uint64_t rescan_interval_ms;
+    /* Notification hooks (may be NULL), called on the worker or monitor thread after the
+     * result is stored: `scanned` with a completed result's report (the stored JSON), the
+     * rescan's new_vulns (registry/rescan.h) for new vulnerabilities. */
+    void (*scanned)(void *ud, const char *repo, const struct vg_digest *d, const char *report);
+    void (*new_vulns)(void *ud, const char *repo, const struct vg_digest *d,
+                      const struct vg_registry_gate_finding *fresh, size_t n);
+    void *hooks_ud;
 };
 
 /* oci/'s blob provider over the registry's storage (manifests and blobs by digest); the

@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "registry/notify.h"
 #include "registry/registry_int.h"
 
 /* ---------------------------------------------------------------- responses */
@@ -434,6 +435,7 @@ vg_registry_new(struct vg_registry **out, const struct vg_registry_opts *opts, s
         return -1;
     }
     if (vg_registry_meta_open_root(&reg->meta, opts->root, err) < 0 ||
+        vg_registry_notify_new(reg, opts->notify, opts->root, err) < 0 ||
         vg_registry_supply_new(reg, opts->supply, err) < 0) {
         vg_registry_free(reg);
         return -1;
@@ -469,7 +471,7 @@ vg_registry_mount(struct vg_registry *reg, struct vg_httpd *h, struct vg_err **e
         .done = reg_done,
         .ud = reg,
     };
-    if (vg_registry_supply_mount(reg, h, err) < 0) {
+    if (vg_registry_notify_mount(reg, h, err) < 0 || vg_registry_supply_mount(reg, h, err) < 0) {
         return -1;
     }
     return vg_httpd_route(h, &hd, err);
@@ -481,7 +483,8 @@ vg_registry_free(struct vg_registry *reg)
     if (!reg) {
         return;
     }
-    vg_registry_supply_free(reg); /* workers use storage and meta */
+    vg_registry_supply_free(reg); /* workers use storage, meta and the notifier */
+    vg_registry_notifier_free(reg->notifier);
     vg_registry_meta_free(reg->meta);
     vg_registry_storage_free(reg->storage);
     vg_strv_free(reg->busy.v, reg->busy.n);

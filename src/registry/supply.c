@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "registry/notify.h"
 #include "registry/registry_int.h"
 #include "registry/scanq.h"
 #include "registry/sigcheck_int.h"
@@ -146,6 +147,9 @@ vg_registry_supply_new(struct vg_registry *reg, const struct vg_registry_supply 
         .workers = s->scan_workers,
         .monitor = true,
         .rescan_interval_ms = s->db_check_ms,
+        .scanned = reg->notifier ? vg_registry_notify_scanned : NULL,
+        .new_vulns = reg->notifier ? vg_registry_notify_new_vulns : NULL,
+        .hooks_ud = reg,
     };
     return vg_registry_scanq_new(&reg->scanq, &o, err);
 }
@@ -353,6 +357,7 @@ vg_registry_supply_gate(struct vg_httpd_req *r, struct rq *q, const struct vg_di
         *denied = true;
         VG_EVENT(VG_LOG_WARN, "registry", "pull denied by gate", VG_KV_STR("repo", q->route.name),
                  VG_KV_STR("digest", d->text), VG_KV_STR("reason", dec.reason));
+        vg_registry_notify_request(r, q, VG_NOTIFY_DENY, rec->media_type, d, rec->size, dec.reason);
         rc = vg_registry_error(r, VG_OCI_DIST_DENIED, 403, dec.reason);
     }
     vg_registry_gate_decision_dispose(&dec);

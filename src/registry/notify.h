@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * registry notifications: HTTP webhooks (docs/registry.md, "Notifications"), shaped like CNCF
+ * Distribution's: each configured endpoint receives POSTs of an envelope
+ *
+ *     {"events": [{"id", "timestamp", "action", "target": {mediaType, digest, size, repository,
+ *                  url, tag}, "request": {id, addr, host, method, useragent}, "actor": {name},
+ *                  "source": {addr, instanceID}, ...}]}
+ *
+ * with Content-Type application/vnd.docker.distribution.events.v1+json. Distribution's actions
+ * are `push`, `pull` and `delete` (manifests); vigil adds `scan` (a completed scan-on-push
+ * result with findings at or above the endpoint's min-severity: "scan": {minSeverity, summary,
+ * findings}), `rescan` (vulnerabilities a rescan found that the previous result lacked:
+ * "rescan": {...the same}) and `deny` (a pull a gate refused: "deny": {reason}).
+ *
+ * Configuration (the `notifications:` key of `vigil registry serve --config`):
+ *
+ *     notifications:
+ *       endpoints:
+ *         - name: ci                      # [A-Za-z0-9._-], unique; names the spool directory
+ *           url: https://hooks.example/registry
+ *           headers: {Authorization: [Bearer xyz]}   # a string or a list of strings
+ *           timeout: 5s                   # one delivery attempt
+ *           threshold: 5                  # failures in a row before backing off
+ *           backoff: 1s                   # first back-off; doubles per failure, up to max-backoff
+ *           max-backoff: 5m
+ *           events: [push, scan, rescan, deny]   # the default; pull and delete may be added
+ *           min-severity: HIGH            # scan/rescan: findings at or above this count
+ *           ignore: {mediatypes: [...], actions: [...]}
+ *           secret: S                     # X-Vigil-Signature: sha256=HMAC-SHA256(S, body)
+ *           ca-file: ca.pem               # TLS trust for https:// URLs (else the system's)
+ *           max-queued: 1000              # events waiting; more are dropped (logged)
+ *           disabled: false
+ *
+ * Delivery never blocks a request: an event is handed to the endpoint's bounded in-memory
+ * queue; the endpoint's thread writes it to the spool (ROOT/notifications/<name>/<seq>.json,
+ * atomically) and POSTs the spooled events oldest first, deleting each once the endpoint
+ * answered 2xx. A failure (transport error, timeout, any other status) is logged and retried.
+ * Spooled events survive a restart; at shutdown what is still in memory is spooled first.
+ *
+ * Thread safety: vg_registry_notifier_emit may be called from any thread; each endpoint has
+ * one mutex (leaf, never held across I/O) over its queue and counters.
+ */
+#ifndef VG_REGISTRY_NOTIFY_H
+#define VG_REGISTRY_NOTIFY_H
+
+#include "config/config.h"
+#include "registry/gate.h"
+
+enum vg_registry_notify_action {
+    VG_NOTIFY_PUSH = 1u << 0,
+    VG_NOTIFY_PULL = 1u << 1,
+    VG_NOTIFY_DELETE = 1u << 2,
+    VG_NOTIFY_SCAN = 1u << 3,
+    VG_NOTIFY_RESCAN = 1u << 4,
+    VG_NOTIFY_DENY = 1u << 5,
+};
+#define VG_NOTIFY_DEFAULT_ACTIONS                                                                  \
+    (VG_NOTIFY_PUSH | VG_NOTIFY_SCAN | VG_NOTIFY_RESCAN | VG_NOTIFY_DENY)
+/* "push", "pull", ...; NULL for anything that is not exactly one action bit. */
+const char *vg_registry_notify_action_name(unsigned action);
+
+#define VG_REGISTRY_NOTIFY_MEDIA_TYPE "application/vnd.docker.distribution.events.v1+json"
+#define VG_REGISTRY_NOTIFY_SIG_HEADER "X-Vigil-Signature"
+
+struct vg_registry_notify_endpoint {
+    char *name, *url; /* owned */
+    char **headers;   /* "Name: value" lines; owned */
+    size_t nheaders;
+    uint64_t timeout_ms, backoff_ms, max_backoff_ms;
+    unsigned threshold;
+    unsigned actions, ignore_actions; /* VG_NOTIFY_* bits */
+    char **ignore_mediatypes;         /* owned */
+    size_t nignore_mediatypes;
+    enum vg_vulndb_severity min_severity; /* VG_SEV_UNKNOWN: every finding counts */
+    char *secret;                         /* HMAC key or NULL; owned, wiped on dispose */
+    char *ca_file;                        /* owned or NULL */
+    size_t max_queued;
+    bool disabled;
+};
+
+struct vg_registry_notify_config {
+    struct vg_registry_notify_endpoint *endpoints; /* owned */
+    size_t n;
+};
+
+/* Parses the `notifications` mapping (NULL or null: no endpoints). VG_E_PARSE at
+ * FILE:LINE:COL naming the key. */
+VG_NODISCARD int vg_registry_notify_config_parse(struct vg_registry_notify_config *out,
+                                                 const struct vg_config_node *node,
+                                                 struct vg_err **err);
+void vg_registry_notify_config_dispose(struct vg_registry_notify_config *c);
+
+/* What happened, as the registry saw it (every pointer borrowed; NULL strings are left out). */
+struct vg_registry_notify_event {
+    unsigned action; /* one VG_NOTIFY_* bit */
+    const char *repo, *tag, *media_type;
+    const struct vg_digest *digest;
+    uint64_t size;
+    const char *url; /* target.url */
+    /* the request that caused it (push, pull, delete, deny); all NULL for scans */
+    const char *req_id, *req_addr, *req_host, *req_method, *req_useragent;
+    const char *actor;
+    /* scan: every finding of the result; rescan: the new ones */
+    const struct vg_registry_gate_finding *findings;
+    size_t nfindings;
+    const char *reason; /* deny */
+};
+
+/* Findings listed in one scan/rescan event (the most severe first); the summary counts all. */
+#define VG_REGISTRY_NOTIFY_FINDINGS_MAX 100u
+
+/* Where the events come from ("source") and their identity, shared by every endpoint. */
+struct vg_registry_notify_stamp {
+    const char *id;          /* unique per event */
+    const char *timestamp;   /* RFC 3339 UTC with milliseconds */
+    const char *source_addr; /* host:port of this registry */
+    const char *instance_id; /* per process */
+};
+
+/* The event object for endpoint ep, or NULL when ep does not take it: disabled, the action not
+ * in `events` or in ignore.actions, the media type ignored, or (scan, rescan) no finding at or
+ * above min-severity. Caller decrefs. */
+json_t *vg_registry_notify_event_json(const struct vg_registry_notify_endpoint *ep,
+                                      const struct vg_registry_notify_event *ev,
+                                      const struct vg_registry_notify_stamp *st);
+
+/* `sha256=<hex of HMAC-SHA256(key, body)>` into out. */
+#define VG_REGISTRY_NOTIFY_SIG_LEN (7u + 64u)
+void vg_registry_notify_signature(char out[VG_REGISTRY_NOTIFY_SIG_LEN + 1], const char *key,
+                                  const void *body, size_t len);
+
+/* ---------------------------------------------------------------- the notifier */
+
+struct vg_registry_notifier;
+
+/* Opens (creating) spool_dir/<endpoint name>/ for every enabled endpoint and counts what is
+ * spooled there (events accepted before a restart). cfg is borrowed and must outlive the
+ * notifier. No thread runs before start. */
+VG_NODISCARD int vg_registry_notifier_new(struct vg_registry_notifier **out,
+                                          const struct vg_registry_notify_config *cfg,
+                                          const char *spool_dir, struct vg_err **err);
+/* Starts one delivery thread per enabled endpoint. */
+VG_NODISCARD int vg_registry_notifier_start(struct vg_registry_notifier *n, struct vg_err **err);
+/* Whether some endpoint takes this action at all (cheap; lets callers skip building). */
+bool vg_registry_notifier_wants(const struct vg_registry_notifier *n, unsigned action);
+/* Queues ev for every endpoint that takes it; never blocks on I/O. A full queue drops the event
+ * for that endpoint (logged, counted). source_addr is the events' source.addr (host:port of
+ * this registry). NULL n is a no-op. */
+void vg_registry_notifier_emit(struct vg_registry_notifier *n,
+                               const struct vg_registry_notify_event *ev, const char *source_addr);
+
+struct vg_registry_notify_stats {
+    uint64_t sent, failed, dropped, queued; /* queued: in memory and spooled */
+};
+/* Counters of endpoint i (in configuration order, disabled ones included: all zero). */
+void vg_registry_notifier_stats(struct vg_registry_notifier *n, size_t i,
+                                struct vg_registry_notify_stats *out);
+/* Prometheus text for /metrics (an httpd metrics hook; ud is the notifier). */
+void vg_registry_notifier_metrics(struct vg_buf *out, void *ud);
+/* Spools what is still in memory, stops the threads (an attempt in flight ends within its
+ * timeout). NULL is a no-op. */
+void vg_registry_notifier_free(struct vg_registry_notifier *n);
+
+#endif

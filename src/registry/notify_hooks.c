@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Where the registry raises notifications (notify.h): manifest push, pull and delete, a pull a
+ * gate denied, a completed scan-on-push result and a rescan's new vulnerabilities. Each hook
+ * gathers the event's facts (target, request, actor) and hands them to the notifier, which
+ * never blocks the caller on I/O.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "registry/notify.h"
+#include "registry/registry_int.h"
+
+int
+vg_registry_notify_new(struct vg_registry *reg, const struct vg_registry_notify_config *cfg,
+                       const char *root, struct vg_err **err)
+{
+    if (!cfg || cfg->n == 0) {
+        return 0;
+    }
+    vg_autofree char *dir = vg_fmt("%s/notifications", root);
+    return vg_registry_notifier_new(&reg->notifier, cfg, dir, err);
+}
+
+int
+vg_registry_notify_mount(struct vg_registry *reg, struct vg_httpd *h, struct vg_err **err)
+{
+    reg->httpd = h;
+    if (!reg->notifier) {
+        return 0;
+    }
+    vg_httpd_metrics_hook(h, vg_registry_notifier_metrics, reg->notifier);
+    return vg_registry_notifier_start(reg->notifier, err);
+}
+
+/* "hostname:port" of this registry (Distribution's source.addr). */
+static char *
+source_addr(const struct vg_registry *reg)
+{
+    char host[256];
+    if (gethostname(host, sizeof(host)) != 0) {
+        snprintf(host, sizeof(host), "localhost");
+    }
+    host[sizeof(host) - 1] = '\0';
+    return vg_fmt("%s:%u", host, reg->httpd ? vg_httpd_port(reg->httpd) : 0u);
+}
+
+static char *
+manifest_url(const char *scheme, const char *host, const char *repo, const struct vg_digest *d)
+{
+    return vg_fmt("%s://%s/v2/%s/manifests/%s", scheme, host, repo, d->text);
+}
+
+void
+vg_registry_notify_request(struct vg_httpd_req *r, struct rq *q, unsigned action,
+                           const char *media_type, const struct vg_digest *d, uint64_t size,
+                           const char *reason)
+{
+    struct vg_registry *reg = q->reg;
+    if (!vg_registry_notifier_wants(reg->notifier, action)) {
+        return;
+    }
+    vg_autofree char *src = source_addr(reg);
+    const char *host = vg_httpd_header(r, "Host");
+    vg_autofree char *url = manifest_url(vg_httpd_req_tls(r) ? "https" : "http",
+                                         host && *host ? host : src, q->route.name, d);
+    const char *tag = q->ntags ? q->tags[0] : q->route.by_digest ? NULL : q->route.reference;
+    struct vg_registry_notify_event ev = {
+        .action = action,
+        .repo = q->route.name,
+        .tag = tag,
+        .media_type = media_type,
+        .digest = d,
+        .size = size,
+        .url = url,
+        .req_id = vg_httpd_request_id(r),
+        .req_addr = vg_httpd_remote(r),
+        .req_host = host,
+        .req_method = vg_httpd_method_name(r),
+        .req_useragent = vg_httpd_header(r, "User-Agent"),
+        .actor = q->user,
+        .reason = reason,
+    };
+    vg_registry_notifier_emit(reg->notifier, &ev, src);
+}
+
+/* Scan events carry the manifest's media type and size from the metadata store. */
+static void
+emit_scan(struct vg_registry *reg, unsigned action, const char *repo, const struct vg_digest *d,
+          const struct vg_registry_gate_finding *f, size_t n)
+{
+    struct vg_registry_manifest_rec rec = {0};
+    struct vg_err *err = NULL;
+    if (reg->meta->ops->manifest_get(reg->meta, repo, d, &rec, &err) < 0) {
+        vg_err_free(&err); /* deleted meanwhile: the event still names the digest */
+    }
+    vg_autofree char *src = source_addr(reg);
+    vg_autofree char *url =
+        manifest_url(reg->httpd && vg_httpd_is_tls(reg->httpd) ? "https" : "http", src, repo, d);
+    struct vg_registry_notify_event ev = {
+        .action = action,
+        .repo = repo,
+        .media_type = rec.media_type,
+        .digest = d,
+        .size = rec.size,
+        .url = url,
+        .findings = f,
+        .nfindings = n,
+    };
+    vg_registry_notifier_emit(reg->notifier, &ev, src);
+    vg_registry_manifest_rec_dispose(&rec);
+}
+
+void
+vg_registry_notify_scanned(void *ud, const char *repo, const struct vg_digest *d,
+                           const char *report)
+{
+    struct vg_registry *reg = ud;
+    if (!vg_registry_notifier_wants(reg->notifier, VG_NOTIFY_SCAN) || !report) {
+        return;
+    }
+    struct vg_registry_gate_finding *f = NULL;
+    size_t n = 0;
+    struct vg_err *err = NULL;
+    if (vg_registry_gate_findings_parse(&f, &n, report, strlen(report), &err) < 0) {
+        vg_autofree char *m = vg_err_format(err);
+        VG_EVENT(VG_LOG_WARN, "registry", "scan notification skipped", VG_KV_STR("repo", repo),
+                 VG_KV_STR("digest", d->text), VG_KV_STR("error", m));
+        vg_err_free(&err);
+        return;
+    }
+    emit_scan(reg, VG_NOTIFY_SCAN, repo, d, f, n);
+    vg_registry_gate_findings_free(f, n);
+}
+
+void
+vg_registry_notify_new_vulns(void *ud, const char *repo, const struct vg_digest *d,
+                             const struct vg_registry_gate_finding *fresh, size_t n)
+{
+    struct vg_registry *reg = ud;
+    if (vg_registry_notifier_wants(reg->notifier, VG_NOTIFY_RESCAN)) {
+        emit_scan(reg, VG_NOTIFY_RESCAN, repo ? repo : "", d, fresh, n);
+    }
+}
