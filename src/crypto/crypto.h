@@ -330,6 +330,40 @@ VG_NODISCARD int vg_crypto_es256_verify(const struct vg_crypto_key *key, const v
 VG_NODISCARD int vg_crypto_key_private_pem(const struct vg_crypto_key *key, struct vg_secret **pem,
                                            struct vg_err **err);
 
+/* ---------------------------------------------------------------- PKCS#8 (pkcs8.c) */
+
+/* Password-encrypted PKCS#8 as notary and docker content trust write it: PBES2, PBKDF2
+ * (HMAC-SHA1, an 8-byte salt, VG_PKCS8_PBKDF2_ITER iterations), AES-256-CBC. Reading accepts
+ * PBES2 + PBKDF2 (HMAC-SHA1/256/512, 1..VG_PKCS8_PBKDF2_ITER_MAX iterations) + AES-CBC only,
+ * checked before any key derivation. Input at most VG_PKCS8_DER_MAX bytes (VG_E_LIMIT). */
+#define VG_PKCS8_DER_MAX         16384u
+#define VG_PKCS8_PBKDF2_ITER     2048u
+#define VG_PKCS8_PBKDF2_ITER_MAX 1000000u
+#define VG_PKCS8_SALT_BYTES      8u
+/* Checks the DER EncryptedPrivateKeyInfo and its parameters; no key derivation. VG_E_PARSE,
+ * VG_E_UNSUPPORTED (another scheme, KDF, PRF or cipher), VG_E_LIMIT. */
+VG_NODISCARD int vg_crypto_pkcs8_inspect(const void *der, size_t len, uint64_t *iter,
+                                         struct vg_err **err);
+/* Decrypts and loads the key (import allowlist). Wrong password: VG_E_AUTH "decrypt private
+ * key: wrong passphrase or corrupt key". */
+VG_NODISCARD int vg_crypto_pkcs8_decrypt(struct vg_crypto_key **out, const void *der, size_t len,
+                                         const struct vg_secret *password, struct vg_err **err);
+/* Encrypts a private key; *der is malloc'd (caller frees). */
+VG_NODISCARD int vg_crypto_pkcs8_encrypt(uint8_t **der, size_t *len,
+                                         const struct vg_crypto_key *key,
+                                         const struct vg_secret *password, struct vg_err **err);
+/* Loads unencrypted PKCS#8 DER (a `PRIVATE KEY` block's body). */
+VG_NODISCARD int vg_crypto_pkcs8_plain(struct vg_crypto_key **out, const void *der, size_t len,
+                                       struct vg_err **err);
+/* A self-signed X.509 v3 certificate for an ECDSA P-256 private key, subject and issuer CN=cn,
+ * valid [not_before, not_after] (unix seconds), key usage digitalSignature+keyEncipherment,
+ * extended key usage codeSigning, CA:FALSE: the root certificate notary makes for a GUN.
+ * *der is malloc'd. */
+VG_NODISCARD int vg_x509_self_signed_new(uint8_t **der, size_t *len,
+                                         const struct vg_crypto_key *key, const char *cn,
+                                         int64_t not_before, int64_t not_after,
+                                         struct vg_err **err);
+
 /* ---------------------------------------------------------------- passwords (passwd.c) */
 
 /* A bcrypt hash: "$2a$", "$2b$" or "$2y$", a two-digit cost 04..31, "$", 53 characters. */

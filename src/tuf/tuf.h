@@ -279,6 +279,77 @@ VG_NODISCARD int vg_tuf_notary_tag(struct vg_tuf_notary *n, const char *tag,
                                    const struct vg_tuf_target **out, const char **role,
                                    struct vg_err **err);
 
+/* ---------------------------------------------------------------- trust directory keys
+ * (keystore.c) docker's and notary's private key files: <trust dir>/private/<key id>.key, PEM
+ * `ENCRYPTED PRIVATE KEY` (PKCS#8, PBES2) with `role` and `gun` headers. */
+
+#define VG_TUF_KEYFILE_MAX_BYTES   (64u * 1024u) /* one key file */
+#define VG_TUF_KEYFILE_MAX_HEADERS 16u           /* PEM headers of one key file */
+#define VG_TUF_KEYFILE_LINE_MAX    1024u         /* one line of a key file */
+#define VG_TUF_KEYSTORE_MAX_KEYS   10000u        /* key files scanned in private/ */
+
+struct vg_secret;
+
+/* A passphrase source for a key of `role` (the file's role header, "" when absent) and id
+ * keyid; create says a new key is being encrypted. Stores a fresh secret in *out. */
+typedef int (*vg_tuf_pass_fn)(struct vg_secret **out, const char *role, const char *keyid,
+                              bool create, void *payload, struct vg_err **err);
+struct vg_tuf_pass {
+    vg_tuf_pass_fn fn;
+    void *payload;
+};
+
+struct vg_tuf_keyfile {
+    bool encrypted;        /* ENCRYPTED PRIVATE KEY, else PRIVATE KEY */
+    char *role;            /* owned; NULL when the file has no role header */
+    char *gun;             /* owned; NULL when absent */
+    struct vg_secret *der; /* owned: the block's DER (checked PBES2 parameters when encrypted) */
+};
+/* Parses one key file (hostile input; no passphrase needed). VG_E_PARSE, VG_E_LIMIT,
+ * VG_E_UNSUPPORTED (another PEM type, legacy Proc-Type/DEK-Info encryption, another PKCS#8
+ * scheme). */
+VG_NODISCARD int vg_tuf_keyfile_parse(struct vg_tuf_keyfile *out, const void *data, size_t len,
+                                      struct vg_err **err);
+void vg_tuf_keyfile_dispose(struct vg_tuf_keyfile *k);
+/* The private key of a parsed file, asking pass (only when encrypted). Wrong passphrase:
+ * VG_E_AUTH. */
+VG_NODISCARD int vg_tuf_keyfile_key(struct vg_crypto_key **out, const struct vg_tuf_keyfile *k,
+                                    const char *keyid, const struct vg_tuf_pass *pass,
+                                    struct vg_err **err);
+/* A key file for key: encrypted with password, headers gun (when non-NULL) and role. */
+VG_NODISCARD int vg_tuf_keyfile_format(char **pem, size_t *pemlen, const struct vg_crypto_key *key,
+                                       const char *role, const char *gun,
+                                       const struct vg_secret *password, struct vg_err **err);
+
+/* {"keytype": keytype, "keyval": {"private": null, "public": public_b64}} (new reference). */
+json_t *vg_tuf_key_json(const char *keytype, const char *public_b64);
+/* Notary's key id: lowercase hex SHA-256 of that object's canonical JSON. */
+VG_NODISCARD int vg_tuf_key_id_of(char out[65], const char *keytype, const char *public_b64,
+                                  struct vg_err **err);
+/* The Notary key type ("ecdsa", "rsa", "ed25519") and base64 public value of key (DER SPKI;
+ * raw 32 bytes for Ed25519). Caller frees both. */
+VG_NODISCARD int vg_tuf_key_public(char **keytype, char **public_b64,
+                                   const struct vg_crypto_key *key, struct vg_err **err);
+VG_NODISCARD int vg_tuf_key_id(char out[65], const struct vg_crypto_key *key, struct vg_err **err);
+
+/* Writes <trust_dir>/private/<id>.key (directories 0700, the file 0600, never replacing one;
+ * an existing key is VG_E_USAGE) and returns the id in keyid (may be NULL). */
+VG_NODISCARD int vg_tuf_keystore_put(char keyid[65], const char *trust_dir,
+                                     const struct vg_crypto_key *key, const char *role,
+                                     const char *gun, const struct vg_secret *password,
+                                     struct vg_err **err);
+/* Reads and parses <trust_dir>/private/<keyid>.key. Absent: VG_E_NOTFOUND. */
+VG_NODISCARD int vg_tuf_keystore_read(struct vg_tuf_keyfile *out, const char *trust_dir,
+                                      const char *keyid, struct vg_err **err);
+/* vg_tuf_keystore_read, then vg_tuf_keyfile_key. */
+VG_NODISCARD int vg_tuf_keystore_get(struct vg_crypto_key **out, const char *trust_dir,
+                                     const char *keyid, const struct vg_tuf_pass *pass,
+                                     struct vg_err **err);
+/* Ids (sorted) of the keys whose role header is role and, when gun is non-NULL, whose gun
+ * header is gun. Unreadable files are skipped. *ids is a string vector (vg_strv_free). */
+VG_NODISCARD int vg_tuf_keystore_list(char ***ids, size_t *n, const char *trust_dir,
+                                      const char *role, const char *gun, struct vg_err **err);
+
 /* ---------------------------------------------------------------- helpers */
 
 /* RFC 3339 ("2030-01-01T00:00:00Z", fractional seconds and numeric offsets accepted). */
