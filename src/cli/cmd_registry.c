@@ -39,7 +39,7 @@ static const char serve_help[] =
     "  --htpasswd FILE        Basic authentication from an htpasswd file (bcrypt, htpasswd -B)\n"
     "  --config FILE          YAML configuration (keys: addr, root, tls: {cert, key},\n"
     "                         access-log, auth, access, immutable, upload-expiry: 24h,\n"
-    "                         scan, gates, notifications);\n"
+    "                         catalog-scan-max, scan, gates, notifications);\n"
     "                         flags override it\n"
     "  --access-log PATH      JSON access log: '-' stderr (default), 'off', or a file\n"
     "  -h, --help             show this help\n"
@@ -64,6 +64,7 @@ struct serve_opts {
     const char *htpasswd;
     struct vg_auth_config auth;              /* auth, access, immutable */
     uint64_t upload_expiry_ms;               /* 0: the registry's default */
+    uint64_t catalog_scan_max;               /* 0: the registry's default */
     struct vg_registry_supply supply;        /* scan, gates */
     struct vg_registry_notify_config notify; /* notifications */
 };
@@ -71,9 +72,9 @@ struct serve_opts {
 static int
 load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **err)
 {
-    static const char *const top[] = {"addr", "root",   "tls",          "access-log",
-                                      "auth", "access", "immutable",    "upload-expiry",
-                                      "scan", "gates",  "notifications"};
+    static const char *const top[] = {"addr", "root",   "tls",           "access-log",
+                                      "auth", "access", "immutable",     "upload-expiry",
+                                      "scan", "gates",  "notifications", "catalog-scan-max"};
     static const char *const tls[] = {"cert", "key"};
     if (vg_config_load_file(doc, o->config, NULL, err) < 0) {
         return -1;
@@ -90,6 +91,8 @@ load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **er
         vg_config_get_str(root, "access-log", NULL, &alog, err) < 0 ||
         vg_config_get_duration_ms(root, "upload-expiry", 0, 365ull * 24 * 3600 * 1000,
                                   &o->upload_expiry_ms, err) < 0 ||
+        vg_config_get_u64(root, "catalog-scan-max", 0, 1000000000u, &o->catalog_scan_max, err) <
+            0 ||
         vg_config_get_map(root, "tls", &t, err) < 0) {
         return -1;
     }
@@ -184,6 +187,7 @@ serve(struct serve_opts *o)
     struct vg_registry_opts ro = {.root = o->root,
                                   .authz = auth ? &az : NULL,
                                   .upload_expiry_ms = o->upload_expiry_ms,
+                                  .catalog_scan_max = (unsigned)o->catalog_scan_max,
                                   .supply = &o->supply,
                                   .notify = &o->notify};
     if (rc == VG_EXIT_OK &&

@@ -304,7 +304,7 @@ page_size(struct rq *q)
 
 static int
 respond_list(struct vg_httpd_req *r, struct rq *q, const char *key, char **names, size_t n,
-             bool more)
+             const char *next_last)
 {
     vg_autojson json_t *o = json_object();
     json_t *arr = json_array();
@@ -315,8 +315,8 @@ respond_list(struct vg_httpd_req *r, struct rq *q, const char *key, char **names
         vg_json_set_str(o, "name", q->route.name);
     }
     vg_json_set_take(o, key, arr);
-    if (more && n) {
-        link_next(r, q->route.kind, q->route.name, page_size(q), names[n - 1]);
+    if (next_last) {
+        link_next(r, q->route.kind, q->route.name, page_size(q), next_last);
     }
     struct vg_err *err = NULL;
     if (vg_httpd_respond_json(r, 200, o, &err) < 0) {
@@ -338,7 +338,7 @@ vg_registry_tags_list(struct vg_httpd_req *r, struct rq *q)
                                   &more, &err) < 0) {
         return vg_registry_error_from(r, &err, VG_OCI_DIST_NAME_UNKNOWN, "tag list failed");
     }
-    int rc = respond_list(r, q, "tags", names, n, more);
+    int rc = respond_list(r, q, "tags", names, n, more && n ? names[n - 1] : NULL);
     vg_strv_free(names, n);
     return rc;
 }
@@ -347,40 +347,52 @@ vg_registry_tags_list(struct vg_httpd_req *r, struct rq *q)
 
 /* A page of the repositories the caller may see: the store is read in chunks after `last` and
  * each name is asked about, until the page is full and one more visible name proves there is
- * a next page (so `n`, `last` and `Link` mean the same as unfiltered, over the visible names). */
+ * a next page (so `n`, `last` and `Link` mean the same as unfiltered, over the visible names).
+ * At most reg->catalog_scan_max names are read per request: when that budget runs out first,
+ * the page is what was found so far (maybe empty) and *next_last is the last name read, so the
+ * client's next request continues the walk there instead of one request walking every
+ * repository a caller cannot see. *next_last NULL: no next page. */
 static int
-catalog_filtered(struct rq *q, size_t want, char ***out, size_t *nout, bool *more,
+catalog_filtered(struct rq *q, size_t want, char ***out, size_t *nout, char **next_last,
                  struct vg_err **err)
 {
     struct vg_registry *reg = q->reg;
     const struct vg_registry_authz *az = reg->authz;
     VG_VEC(char *) keep = VG_VEC_INIT;
     vg_autofree char *cursor = q->route.last ? vg_strdup(q->route.last) : NULL;
-    *more = false;
+    bool more = false;
     bool store_more = want > 0;
-    while (store_more && !*more) {
+    size_t budget = reg->catalog_scan_max;
+    *next_last = NULL;
+    while (store_more && !more && budget > 0) {
         char **names = NULL;
         size_t n = 0;
-        if (reg->meta->ops->catalog(reg->meta, cursor, CATALOG_SCAN_CHUNK, &names, &n, &store_more,
-                                    err) < 0) {
+        size_t chunk = budget < CATALOG_SCAN_CHUNK ? budget : CATALOG_SCAN_CHUNK;
+        if (reg->meta->ops->catalog(reg->meta, cursor, chunk, &names, &n, &store_more, err) < 0) {
             vg_strv_free(keep.v, keep.n);
             return -1;
         }
+        budget -= n < budget ? n : budget;
         if (n) {
             free(cursor);
             cursor = vg_strdup(names[n - 1]); /* before the names are taken */
         }
-        for (size_t i = 0; i < n && !*more; i++) {
+        for (size_t i = 0; i < n && !more; i++) {
             if (!az->visible(az->ud, q->user, names[i])) {
                 continue;
             }
             if (keep.n == want) {
-                *more = true;
+                more = true;
             } else {
                 vg_vec_push(&keep, vg_steal_ptr(&names[i]));
             }
         }
         vg_strv_free(names, n);
+    }
+    if (more) {
+        *next_last = vg_strdup(keep.v[keep.n - 1]);
+    } else if (store_more && budget == 0) {
+        *next_last = vg_steal_ptr(&cursor);
     }
     *out = keep.v;
     *nout = keep.n;
@@ -394,14 +406,18 @@ vg_registry_catalog(struct vg_httpd_req *r, struct rq *q)
     char **names = NULL;
     size_t n = 0;
     bool more = false;
+    vg_autofree char *next_last = NULL;
     struct vg_err *err = NULL;
-    int rc = reg->authz->visible ? catalog_filtered(q, page_size(q), &names, &n, &more, &err)
+    int rc = reg->authz->visible ? catalog_filtered(q, page_size(q), &names, &n, &next_last, &err)
                                  : reg->meta->ops->catalog(reg->meta, q->route.last, page_size(q),
                                                            &names, &n, &more, &err);
     if (rc < 0) {
         return vg_registry_error_from(r, &err, VG_OCI_DIST_UNKNOWN, "catalog failed");
     }
-    rc = respond_list(r, q, "repositories", names, n, more);
+    rc = respond_list(r, q, "repositories", names, n,
+                      next_last   ? next_last
+                      : more && n ? names[n - 1]
+                                  : NULL);
     vg_strv_free(names, n);
     return rc;
 }

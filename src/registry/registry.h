@@ -24,13 +24,18 @@ struct vg_registry;
 struct vg_registry_supply;
 struct vg_registry_notify_config;
 
+#define VG_REGISTRY_CATALOG_SCAN_DEFAULT 10000u
+
 struct vg_registry_opts {
     const char *root;                      /* storage root; metadata in ROOT/meta.db */
     const struct vg_registry_authz *authz; /* NULL: open (every request allowed); borrowed */
     uint64_t max_manifest_bytes;           /* 0: VG_LIMIT_MANIFEST_BYTES; larger is 413 */
     uint64_t max_blob_bytes;               /* one upload; 0: VG_LIMIT_LAYER_UNPACKED_BYTES */
     unsigned tags_page_max;                /* n is clamped to this; 0: 1000 */
-    uint64_t upload_expiry_ms;             /* sessions untouched this long are removed; 0: 24 h */
+    /* _catalog filtered by permission reads at most this many names per request (then pages
+     * with Link); 0: VG_REGISTRY_CATALOG_SCAN_DEFAULT */
+    unsigned catalog_scan_max;
+    uint64_t upload_expiry_ms; /* sessions untouched this long are removed; 0: 24 h */
     /* scan-on-push and pull gates (registry/supply.h); NULL: none; borrowed */
     const struct vg_registry_supply *supply;
     /* webhooks (registry/notify.h), spooled under ROOT/notifications; NULL: none; borrowed */

@@ -29,6 +29,7 @@ struct vg_registry {
     uint64_t max_manifest;
     uint64_t max_blob;
     unsigned tags_page_max;
+    size_t catalog_scan_max;
     uint64_t upload_expiry_ms;
     _Atomic uint64_t last_sweep_ms;          /* monotonic time of the last expiry sweep */
     const struct vg_registry_supply *supply; /* borrowed; NULL: no scans, no gates */

@@ -428,6 +428,8 @@ vg_registry_new(struct vg_registry **out, const struct vg_registry_opts *opts, s
         opts->max_manifest_bytes ? opts->max_manifest_bytes : VG_LIMIT_MANIFEST_BYTES;
     reg->max_blob = opts->max_blob_bytes ? opts->max_blob_bytes : VG_LIMIT_LAYER_UNPACKED_BYTES;
     reg->tags_page_max = opts->tags_page_max ? opts->tags_page_max : 1000;
+    reg->catalog_scan_max =
+        opts->catalog_scan_max ? opts->catalog_scan_max : VG_REGISTRY_CATALOG_SCAN_DEFAULT;
     reg->upload_expiry_ms = opts->upload_expiry_ms ? opts->upload_expiry_ms : 24ull * 3600 * 1000;
     pthread_mutex_init(&reg->busy_lock, NULL);
     if (vg_registry_storage_fs_new(&reg->storage, opts->root, err) < 0) {

@@ -98,6 +98,33 @@ def test_catalog_filtered_by_pull_permission(tmp_path, users):
         stop(reg)
 
 
+
+def test_catalog_filter_work_is_capped_per_request(tmp_path, users):
+    """catalog-scan-max bounds the names one request reads: a caller who may see little of a
+    large registry gets short (even empty) pages with a Link continuing where the read stopped,
+    and the walk still yields exactly the visible names, in order."""
+    reg = start(tmp_path / "srv", f"auth:\n  htpasswd: {users}\n" + CATALOG_RULES +
+                "catalog-scan-max: 100\n")
+    try:
+        ci = AuthClient(reg.url, basic("ci", "ci-pw"))
+        seed(ci, [f"bulk/r{i:03d}" for i in range(600)] + ["pub/x", "team/a1", "zz"])
+        dana = AuthClient(reg.url, basic("dana", "dana-pw"))
+        names, nxt = catalog(dana, "/v2/_catalog?n=50")
+        assert names == [] and nxt, (names, nxt)       # bulk/r000..r099: none is dana's
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(nxt).query)
+        assert q["last"] == ["bulk/r099"] and q["n"] == ["50"], nxt
+        pages = walk(dana, 50)
+        flat = [x for p in pages for x in p]
+        assert flat == sorted([f"bulk/r{i}" for i in range(500, 600)] +
+                              ["pub/x", "team/a1"]), pages
+        assert all(len(p) <= 50 for p in pages) and len(pages) >= 7, pages
+        # ci sees everything: pages of at most 100 (the cap), 603 names in all
+        pages = walk(ci, 1000)
+        assert [len(p) for p in pages] == [100] * 6 + [3], [len(p) for p in pages]
+        assert len(set(x for p in pages for x in p)) == 603
+    finally:
+        stop(reg)
+
 def test_catalog_filtered_with_tokens(tmp_path, users):
     reg = start(tmp_path / "srv", f"auth:\n  htpasswd: {users}\n  token: {{service: vigil-test}}\n"
                 + CATALOG_RULES)
