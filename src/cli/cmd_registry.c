@@ -69,12 +69,14 @@ struct serve_opts {
     struct vg_registry_notify_config notify; /* notifications */
 };
 
+/* The top-level keys of the server's YAML configuration. */
+static const char *const serve_keys[] = {"addr", "root",   "tls",           "access-log",
+                                         "auth", "access", "immutable",     "upload-expiry",
+                                         "scan", "gates",  "notifications", "catalog-scan-max"};
+
 static int
 load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **err)
 {
-    static const char *const top[] = {"addr", "root",   "tls",           "access-log",
-                                      "auth", "access", "immutable",     "upload-expiry",
-                                      "scan", "gates",  "notifications", "catalog-scan-max"};
     static const char *const tls[] = {"cert", "key"};
     if (vg_config_load_file(doc, o->config, NULL, err) < 0) {
         return -1;
@@ -85,7 +87,7 @@ load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **er
     const struct vg_config_node *root = vg_config_doc_root(*doc, 0);
     const struct vg_config_node *t = NULL;
     const char *addr, *dir, *alog, *cert, *key;
-    if (vg_config_check_keys(root, NULL, top, VG_ARRAY_LEN(top), err) < 0 ||
+    if (vg_config_check_keys(root, NULL, serve_keys, VG_ARRAY_LEN(serve_keys), err) < 0 ||
         vg_config_get_str(root, "addr", NULL, &addr, err) < 0 ||
         vg_config_get_str(root, "root", NULL, &dir, err) < 0 ||
         vg_config_get_str(root, "access-log", NULL, &alog, err) < 0 ||
@@ -372,7 +374,7 @@ cmd_registry_scans(int argc, char **argv)
 
 static const char gc_help[] =
     "Usage: vigil registry gc --root DIR [--dry-run] [--grace DURATION]\n"
-    "                         [--upload-expiry DURATION]\n"
+    "                         [--upload-expiry DURATION] [--config FILE]\n"
     "\n"
     "Remove blobs no manifest references (safe while the server runs). Every manifest is kept\n"
     "(tagged or not, index children, referrers, signatures), and with it its config, layers and\n"
@@ -386,15 +388,50 @@ static const char gc_help[] =
     "  --root DIR                storage root of vigil registry serve\n"
     "  --dry-run                 list what would be removed, remove nothing\n"
     "  --grace DURATION          keep blobs younger than this (e.g. 30m, 2h, 0s; default 1h)\n"
-    "  --upload-expiry DURATION  sessions idle this long are abandoned (default 24h, as the\n"
-    "                            server's upload-expiry: give the same value)\n";
+    "  --upload-expiry DURATION  sessions idle this long are abandoned (default: the config's\n"
+    "                            upload-expiry, else 24h as the server)\n"
+    "  --config FILE             the server's YAML configuration: root and upload-expiry are\n"
+    "                            read from it (flags win)\n";
+
+/* root and upload-expiry from the server's config file (every key is checked as serve does,
+ * so a typo fails here too): *root (when NULL) becomes *root_owned, a copy; *expiry_ms is
+ * replaced unless the flag gave it. */
+static int
+gc_config(const char *path, const char **root, char **root_owned, uint64_t *expiry_ms,
+          bool expiry_flag, struct vg_err **err)
+{
+    struct vg_config_doc *doc = NULL;
+    if (vg_config_load_file(&doc, path, NULL, err) < 0) {
+        return -1;
+    }
+    const char *croot = NULL;
+    uint64_t cexpiry = *expiry_ms;
+    const struct vg_config_node *top =
+        vg_config_doc_count(doc) == 1 ? vg_config_doc_root(doc, 0) : NULL;
+    int rc = !top ? vg_err_set(err, VG_E_PARSE, "%s: expected exactly one YAML document", path)
+             : vg_config_check_keys(top, NULL, serve_keys, VG_ARRAY_LEN(serve_keys), err) < 0 ||
+                     vg_config_get_str(top, "root", NULL, &croot, err) < 0 ||
+                     vg_config_get_duration_ms(top, "upload-expiry", cexpiry,
+                                               365ull * 24 * 3600 * 1000, &cexpiry, err) < 0
+                 ? -1
+                 : 0;
+    if (rc == 0 && !*root && croot) {
+        *root = *root_owned = vg_strdup(croot);
+    }
+    if (rc == 0 && !expiry_flag) {
+        *expiry_ms = cexpiry;
+    }
+    vg_config_doc_free(doc);
+    return rc;
+}
 
 static int
 cmd_registry_gc(int argc, char **argv)
 {
-    enum { OPT_ROOT = 1000, OPT_DRY, OPT_GRACE, OPT_EXPIRY };
+    enum { OPT_ROOT = 1000, OPT_DRY, OPT_GRACE, OPT_EXPIRY, OPT_CONFIG };
     static const struct option opts[] = {
         {"root", required_argument, NULL, OPT_ROOT},
+        {"config", required_argument, NULL, OPT_CONFIG},
         {"dry-run", no_argument, NULL, OPT_DRY},
         {"grace", required_argument, NULL, OPT_GRACE},
         {"upload-expiry", required_argument, NULL, OPT_EXPIRY},
@@ -405,6 +442,8 @@ cmd_registry_gc(int argc, char **argv)
     bool dry = false;
     uint64_t grace_ms = (uint64_t)VG_REGISTRY_GC_GRACE_DEFAULT * 1000u;
     uint64_t expiry_ms = (uint64_t)VG_REGISTRY_UPLOAD_EXPIRY_DEFAULT * 1000u;
+    bool expiry_flag = false;
+    const char *config = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -427,6 +466,10 @@ cmd_registry_gc(int argc, char **argv)
                 return vg_cli_usage("registry gc",
                                     "--upload-expiry: a duration such as 24h or 30m");
             }
+            expiry_flag = true;
+            break;
+        case OPT_CONFIG:
+            config = optarg;
             break;
         case 'h':
             fputs(gc_help, stdout);
@@ -435,11 +478,15 @@ cmd_registry_gc(int argc, char **argv)
             return vg_cli_usage("registry gc", "invalid option");
         }
     }
+    struct vg_err *err = NULL;
+    vg_autofree char *config_root = NULL;
+    if (config && gc_config(config, &root, &config_root, &expiry_ms, expiry_flag, &err) < 0) {
+        return vg_cli_fail(&err, "registry gc: config");
+    }
     int urc = vg_cli_root_only("registry gc", argc, argv, root);
     if (urc != 0) {
         return urc;
     }
-    struct vg_err *err = NULL;
     struct vg_registry_storage *st = NULL;
     struct vg_registry_meta *meta = NULL;
     struct vg_registry_gc_report rep = {0};

@@ -142,3 +142,33 @@ def test_gc_sweeps_orphan_and_expired_uploads(srv, tmp_path):
     assert r.status == 201, r
     r = run_vigil("registry", "gc", "--root", srv.root, "--upload-expiry", "1h")
     assert r.rc == 0 and "removed 0 upload(s)" in r.out, r
+
+
+def test_gc_reads_root_and_upload_expiry_from_the_server_config(srv, tmp_path):
+    """--config FILE: gc takes root and upload-expiry from the server's YAML (flags win), so
+    the expiry is not given twice; a key serve would refuse fails gc too."""
+    hour = 3600
+    two_h = open_session(srv, "app", b"two hours")
+    age(srv, two_h, 2 * hour)
+    ten_h = open_session(srv, "app", b"ten hours")
+    age(srv, ten_h, 10 * hour)
+    cfg = tmp_path / "registry.yaml"
+    cfg.write_text(f"root: {srv.root}\nupload-expiry: 5h\n")
+    r = run_vigil("registry", "gc", "--config", cfg, "--dry-run")
+    assert r.rc == 0, r
+    assert f"would remove upload {ten_h} (expired session)" in r.out, r
+    assert two_h not in r.out, r
+    # the flag wins over the file
+    r = run_vigil("registry", "gc", "--config", cfg, "--upload-expiry", "1h", "--dry-run")
+    assert r.rc == 0 and two_h in r.out and ten_h in r.out, r
+    # without the config: the 24h default keeps both
+    r = run_vigil("registry", "gc", "--root", srv.root, "--dry-run")
+    assert r.rc == 0 and two_h not in r.out and ten_h not in r.out, r
+    r = run_vigil("registry", "gc", "--config", cfg)
+    assert r.rc == 0 and "removed 1 upload(s)" in r.out, r
+    assert srv.req("GET", f"/v2/app/blobs/uploads/{two_h}").status == 204
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"root: {srv.root}\nupload-expiri: 5h\n")
+    r = run_vigil("registry", "gc", "--config", bad)
+    assert r.rc != 0 and "unknown key 'upload-expiri'" in r.err, r
+    assert run_vigil("registry", "gc", "--config", tmp_path / "nope.yaml").rc != 0
