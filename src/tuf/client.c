@@ -765,6 +765,20 @@ vg_tuf_client_meta(const struct vg_tuf_client *c, const char *role)
     return NULL;
 }
 
+/* Notary's client lists a repository whose delegated role no longer meets its threshold (its
+ * keys changed after it was signed, e.g. `signer remove`) or has expired by warning and going
+ * on without that role: the role is never trusted, the rest of the repository still lists.
+ * The specification's dialect aborts (§5.6.7). */
+static bool
+skippable(const struct vg_tuf_client *c, const struct vg_err *e)
+{
+    if (c->dialect != VG_TUF_DIALECT_NOTARY || !vg_err_is(e, VG_E_VERIFY)) {
+        return false;
+    }
+    vg_autofree char *msg = vg_err_format(e);
+    return strstr(msg, "required signatures") || strstr(msg, "expired");
+}
+
 static int
 load_all(struct vg_tuf_client *c, const struct vg_tuf_meta *m, unsigned *visited,
          struct vg_err **err)
@@ -779,7 +793,14 @@ load_all(struct vg_tuf_client *c, const struct vg_tuf_meta *m, unsigned *visited
             continue; /* delegated but never published */
         }
         struct vg_tuf_meta *child = NULL;
-        if (delegated(c, m, r, &child, err) < 0 || load_all(c, child, visited, err) < 0) {
+        if (delegated(c, m, r, &child, err) < 0) {
+            if (skippable(c, *err)) {
+                vg_err_free(err);
+                continue;
+            }
+            return -1;
+        }
+        if (load_all(c, child, visited, err) < 0) {
             return -1;
         }
     }
