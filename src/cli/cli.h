@@ -195,6 +195,16 @@ const struct vg_crypto_password *vg_cli_password(void);
 /* Docker Content Trust check of IMAGE:TAG (cmd_trust.c), for verify --dct and
  * DOCKER_CONTENT_TRUST=1: prints what it found, returns an exit code. */
 int vg_cli_dct_verify(const char *image, const struct vg_oci_open_opts *open);
+/* The notary server of an image (DOCKER_CONTENT_TRUST_SERVER, docker's defaults) and its CA
+ * file from $DOCKER_CONFIG/tls/<host>/ca.crt (NULL when absent); caller frees (cmd_trust.c). */
+struct vg_oci_ref;
+char *vg_cli_dct_server(const struct vg_oci_ref *ref);
+char *vg_cli_dct_ca(const char *server);
+/* trust key|signer|sign|revoke (cmd_trust_publish.c); argv[0] is the subcommand. */
+int vg_cli_trust_publish(int argc, char **argv);
+/* Prompts on the terminal (stdin) with echo off, twice when confirm (password.c). */
+int vg_cli_password_prompt(struct vg_secret **out, const char *prompt, bool confirm,
+                           struct vg_err **err);
 
 /* Subcommands, one cmd_<name>.c each. */
 #define VG_CMD(name) int cmd_##name(int argc, char **argv)

@@ -19,6 +19,10 @@
 
 static const char trust_help[] =
     "Usage: vigil trust inspect [--pretty] IMAGE...\n"
+    "       vigil trust key generate NAME [--dir DIR] | key load FILE [--name NAME]\n"
+    "       vigil trust signer add --key PUB NAME REPO... | signer remove NAME REPO...\n"
+    "       vigil trust sign IMAGE:TAG | revoke IMAGE[:TAG]\n"
+    "       (vigil trust key|signer|sign|revoke --help for each)\n"
     "\n"
     "Docker Content Trust (Notary v1). inspect fetches and verifies the TUF metadata of each\n"
     "IMAGE's repository from its notary server and prints docker trust inspect's JSON: signed\n"
@@ -29,6 +33,11 @@ static const char trust_help[] =
     "Environment: DOCKER_CONTENT_TRUST_SERVER (an https URL; default: https://notary.docker.io\n"
     "for Docker Hub, else https://<registry>), DOCKER_CONFIG. The server's CA may be put in\n"
     "$DOCKER_CONFIG/tls/<host[:port]>/ca.crt.\n"
+    "\n"
+    "Examples:\n"
+    "  vigil trust inspect --pretty registry.example.com/team/app\n"
+    "  vigil trust key generate alice && vigil trust signer add --key alice.pub alice \\\n"
+    "      registry.example.com/team/app && vigil trust sign registry.example.com/team/app:1.4\n"
     "\n"
     "Exit codes: 0 verified, 1 no valid trust data, 2 usage, 3 runtime, 4 not found,\n"
     "6 malformed metadata, 7 network.\n";
@@ -48,8 +57,8 @@ dct_dispose(struct dct_ctx *d)
     memset(d, 0, sizeof(*d));
 }
 
-static char *
-notary_server(const struct vg_oci_ref *ref)
+char *
+vg_cli_dct_server(const struct vg_oci_ref *ref)
 {
     const char *env = getenv("DOCKER_CONTENT_TRUST_SERVER");
     if (env && *env) {
@@ -62,8 +71,8 @@ notary_server(const struct vg_oci_ref *ref)
 }
 
 /* $DOCKER_CONFIG/tls/<host[:port]>/ca.crt for the server, when it exists. */
-static char *
-notary_ca(const char *server)
+char *
+vg_cli_dct_ca(const char *server)
 {
     const char *host = server + strlen("https://");
     size_t n = strcspn(host, "/");
@@ -88,8 +97,8 @@ dct_open(struct dct_ctx *d, const char *image, const struct vg_oci_open_opts *op
         return -1;
     }
     d->gun = vg_oci_ref_name(d->ref);
-    vg_autofree char *server = notary_server(d->ref);
-    vg_autofree char *ca = vg_cstr_startswith(server, "https://") ? notary_ca(server) : NULL;
+    vg_autofree char *server = vg_cli_dct_server(d->ref);
+    vg_autofree char *ca = vg_cstr_startswith(server, "https://") ? vg_cli_dct_ca(server) : NULL;
     struct vg_tuf_notary_opts no = {
         .server = server,
         .gun = d->gun,
@@ -372,6 +381,10 @@ cmd_trust(int argc, char **argv)
     }
     if (strcmp(argv[1], "inspect") == 0) {
         return trust_inspect(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "key") == 0 || strcmp(argv[1], "signer") == 0 ||
+        strcmp(argv[1], "sign") == 0 || strcmp(argv[1], "revoke") == 0) {
+        return vg_cli_trust_publish(argc - 1, argv + 1);
     }
     return vg_cli_usage("trust", "unknown subcommand '%s'", argv[1]);
 }

@@ -220,3 +220,26 @@ vg_cli_password(void)
     static const struct vg_crypto_password src = {vg_cli_password_get, NULL};
     return &src;
 }
+
+int
+vg_cli_password_prompt(struct vg_secret **out, const char *prompt, bool confirm,
+                       struct vg_err **err)
+{
+    vg_autosecret struct vg_secret *pw = vg_secret_alloc(VG_CRYPTO_PASSWORD_MAX);
+    int rc = prompt_tty(STDIN_FILENO, pw, prompt, err);
+    if (rc < 0) {
+        return rc;
+    }
+    if (confirm) {
+        vg_autosecret struct vg_secret *again = vg_secret_alloc(VG_CRYPTO_PASSWORD_MAX);
+        rc = prompt_tty(STDIN_FILENO, again, "Repeat passphrase: ", err);
+        if (rc < 0) {
+            return rc;
+        }
+        if (again->len != pw->len || !vg_crypto_memeq(again->data, pw->data, pw->len)) {
+            return vg_err_set(err, VG_E_USAGE, "passphrases do not match");
+        }
+    }
+    *out = vg_secret_new(pw->data, pw->len);
+    return 0;
+}

@@ -350,6 +350,61 @@ VG_NODISCARD int vg_tuf_keystore_get(struct vg_crypto_key **out, const char *tru
 VG_NODISCARD int vg_tuf_keystore_list(char ***ids, size_t *n, const char *trust_dir,
                                       const char *role, const char *gun, struct vg_err **err);
 
+/* ---------------------------------------------------------------- publishing (publish.c) */
+
+/* An editable Notary v1 repository: its verified metadata (vg_tuf_notary_open: pinned root,
+ * full update) as JSON, changed by the calls below and published with vg_tuf_repo_publish
+ * (one multipart POST of the re-signed roles to <server>/v2/<gun>/_trust/tuf/). Keys come
+ * from the trust directory's private/ (pass asks for passphrases). */
+struct vg_tuf_repo;
+/* A repository without trust data on the server opens too (vg_tuf_repo_exists is false). */
+VG_NODISCARD int vg_tuf_repo_open(struct vg_tuf_repo **out, const struct vg_tuf_notary_opts *o,
+                                  const struct vg_tuf_pass *pass, struct vg_err **err);
+void vg_tuf_repo_free(struct vg_tuf_repo *r);
+bool vg_tuf_repo_exists(const struct vg_tuf_repo *r);
+/* Creates the repository's metadata if it has none: root key (the trust directory's first
+ * root key, else a new one) behind a self-signed certificate CN=<gun>, a new targets key, the
+ * server's timestamp and snapshot keys. Published by vg_tuf_repo_publish. */
+VG_NODISCARD int vg_tuf_repo_init(struct vg_tuf_repo *r, struct vg_err **err);
+/* A new ECDSA P-256 key stored in the trust directory with headers role (and gun), encrypted
+ * with the passphrase pass gives for it (create = true). */
+VG_NODISCARD int vg_tuf_repo_new_key(struct vg_crypto_key **out, char keyid[65],
+                                     struct vg_tuf_repo *r, const char *role, const char *gun,
+                                     struct vg_err **err);
+/* Adds keys (Notary key types and base64 public values) to the delegation `role` (e.g.
+ * "targets/alice"), creating it with threshold 1 and paths [""] (docker's signer add). */
+VG_NODISCARD int vg_tuf_repo_delegation_add(struct vg_tuf_repo *r, const char *role,
+                                            const char *const *keytypes, const char *const *publics,
+                                            size_t nkeys, struct vg_err **err);
+/* Removes the delegation; *keyids (may be NULL) receives its key ids. VG_E_NOTFOUND. */
+VG_NODISCARD int vg_tuf_repo_delegation_remove(struct vg_tuf_repo *r, const char *role,
+                                               char ***keyids, size_t *nkeyids,
+                                               struct vg_err **err);
+/* Removes keyids from the delegation's keys; *left: how many it keeps. VG_E_NOTFOUND. */
+VG_NODISCARD int vg_tuf_repo_delegation_remove_keys(struct vg_tuf_repo *r, const char *role,
+                                                    char *const *keyids, size_t nkeyids,
+                                                    size_t *left, struct vg_err **err);
+typedef void (*vg_tuf_repo_role_fn)(void *payload, const char *role, const char *const *keyids,
+                                    size_t nkeyids);
+/* Calls fn for every delegation of targets. */
+void vg_tuf_repo_each_delegation(struct vg_tuf_repo *r, vg_tuf_repo_role_fn fn, void *payload);
+/* docker's signable roles for target (NULL: any): "targets" when there are no delegations,
+ * else every direct child of targets whose paths allow it and one of whose keys the trust
+ * directory holds (none: VG_E_NOTFOUND). A string vector (vg_strv_free). */
+VG_NODISCARD int vg_tuf_repo_signable_roles(char ***roles, size_t *n, struct vg_tuf_repo *r,
+                                            const char *target, struct vg_err **err);
+/* Sets target name (length, SHA-256) in role, creating the role's metadata if needed. */
+VG_NODISCARD int vg_tuf_repo_target_add(struct vg_tuf_repo *r, const char *role, const char *name,
+                                        const uint8_t sha256[32], uint64_t length,
+                                        struct vg_err **err);
+/* Removes target name (NULL: every target) from role; returns how many were removed. */
+size_t vg_tuf_repo_target_remove(struct vg_tuf_repo *r, const char *role, const char *name);
+/* Signs every changed role (and the snapshot when its key is in the trust directory), POSTs
+ * them, and pins a new repository's root in the cache. A server refusal is VG_E_VERIFY (HTTP
+ * 400, notary's message and detail), VG_E_AUTH (401/403) or VG_E_NET; a missing signing key
+ * VG_E_NOTFOUND; a wrong passphrase VG_E_AUTH. */
+VG_NODISCARD int vg_tuf_repo_publish(struct vg_tuf_repo *r, struct vg_err **err);
+
 /* ---------------------------------------------------------------- helpers */
 
 /* RFC 3339 ("2030-01-01T00:00:00Z", fractional seconds and numeric offsets accepted). */
