@@ -303,3 +303,158 @@ Test(layers_codec, zread_truncated_corrupt_bomb_and_refused)
     free(g);
     free(p);
 }
+
+/* ---------------------------------------------------------------- gzip layers: igzip vs zlib
+ * Gzip layers are inflated by ISA-L (lz.c), everything else by zlib. The reference below is
+ * the zlib reader lz.c used before (multi-member, zero padding after the last member accepted,
+ * anything else after it refused): on intact, truncated and damaged streams both must accept
+ * exactly the same inputs and produce exactly the same bytes. */
+
+/* 1: accepted, *out filled; 0: refused. */
+static int
+zlib_reference(const uint8_t *in, size_t n, struct vg_buf *out)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    cr_assert_eq(inflateInit2(&zs, 16 + MAX_WBITS), Z_OK);
+    size_t pos = 0;
+    int ok = 0;
+    uint8_t buf[4096];
+    for (;;) {
+        zs.next_in = (Bytef *)(uintptr_t)(in + pos);
+        zs.avail_in = (uInt)(n - pos);
+        zs.next_out = buf;
+        zs.avail_out = sizeof(buf);
+        int r = inflate(&zs, Z_NO_FLUSH);
+        pos = n - zs.avail_in;
+        size_t got = sizeof(buf) - zs.avail_out;
+        cr_assert_eq(vg_buf_append(out, buf, got, NULL), 0);
+        if (r == Z_STREAM_END) {
+            size_t z = pos;
+            while (z < n && in[z] == 0) {
+                z++;
+            }
+            if (pos == n || (in[pos] == 0 && z == n)) {
+                ok = 1;
+                break;
+            }
+            if (in[pos] == 0) {
+                break; /* garbage after zero padding */
+            }
+            cr_assert_eq(inflateReset(&zs), Z_OK);
+            continue;
+        }
+        if ((r != Z_OK && r != Z_BUF_ERROR) || (got == 0 && pos == n)) {
+            break;
+        }
+    }
+    inflateEnd(&zs);
+    return ok;
+}
+
+/* A gzip member with every optional header field (FEXTRA, FNAME, FCOMMENT, FHCRC). */
+static uint8_t *
+gzip_with_header(const void *p, size_t n, int level, size_t *outlen)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    cr_assert_eq(deflateInit2(&zs, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    static uint8_t extra[] = {'V', 'g', 2, 0, 'o', 'k'};
+    static uint8_t name[] = "layer.tar", comment[] = "made by the test";
+    gz_header h = {.text = 0,
+                   .time = 1700000000,
+                   .os = 3,
+                   .extra = extra,
+                   .extra_len = sizeof(extra),
+                   .name = name,
+                   .comment = comment,
+                   .hcrc = 1};
+    cr_assert_eq(deflateSetHeader(&zs, &h), Z_OK);
+    size_t cap = deflateBound(&zs, (uLong)n) + 256;
+    uint8_t *out = malloc(cap);
+    zs.next_in = (Bytef *)(uintptr_t)p;
+    zs.avail_in = (uInt)n;
+    zs.next_out = out;
+    zs.avail_out = (uInt)cap;
+    cr_assert_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    *outlen = cap - zs.avail_out;
+    deflateEnd(&zs);
+    return out;
+}
+
+static void
+agree(const uint8_t *in, size_t n, const char *what, size_t at)
+{
+    struct vg_buf want = VG_BUF_INIT(SIZE_MAX / 2), got = VG_BUF_INIT(SIZE_MAX / 2);
+    struct vg_err *err = NULL;
+    int ref = zlib_reference(in, n, &want);
+    int rc = zread_all(in, n, UINT64_MAX, &got, NULL, &err);
+    cr_assert_eq(rc == 0, ref == 1, "%s at %zu: zlib %s, igzip %s (%s)", what, at,
+                 ref ? "accepts" : "refuses", rc == 0 ? "accepts" : "refuses", err ? err->msg : "");
+    if (ref) {
+        cr_assert_eq(got.len, want.len, "%s at %zu", what, at);
+        cr_assert(memcmp(got.data, want.data, got.len) == 0, "%s at %zu", what, at);
+    } else {
+        cr_assert(vg_err_is(err, VG_E_PARSE), "%s at %zu: %s", what, at, err->msg);
+        cr_assert(strstr(err->msg, "feed.json.gz: ") && strstr(err->msg, "gzip"), "%s", err->msg);
+    }
+    vg_err_free(&err);
+    vg_buf_dispose(&want);
+    vg_buf_dispose(&got);
+}
+
+Test(layers_codec, gzip_layers_igzip_agrees_with_zlib, .timeout = 120)
+{
+    /* Text-like and incompressible runs, so stored, fixed and dynamic blocks all occur. */
+    size_t n = 300000;
+    uint8_t *p = pattern(n);
+    uint32_t x = 2463534242u;
+    for (size_t i = 100000; i < 140000; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        p[i] = (uint8_t)x;
+    }
+    size_t l1, l2, l3;
+    uint8_t *m1 = gzip_with_header(p, n / 2, 6, &l1);
+    uint8_t *m2 = deflate_as(31, p + n / 2, n - n / 2, &l2);
+    uint8_t *m3 = gzip_with_header("", 0, 1, &l3); /* an empty member */
+    size_t len = l1 + l2 + l3;
+    uint8_t *gz = malloc(len + 64);
+    memcpy(gz, m1, l1);
+    memcpy(gz + l1, m2, l2);
+    memcpy(gz + l1 + l2, m3, l3);
+    agree(gz, len, "intact", 0);
+    /* every cut near the member boundaries and the headers, and a spread of others (from 2
+     * bytes: shorter is no gzip magic, so plain bytes) */
+    for (size_t c = 2; c < len;
+         c += (c < 64 || (c + 64 > l1 && c < l1 + 64) || c + 64 > len) ? 1 : 997) {
+        agree(gz, c, "cut", c);
+    }
+    /* damage: each header byte (past the magic, whose loss makes plain bytes), then bytes
+     * spread over the deflate data and the trailers */
+    uint8_t *d = malloc(len);
+    for (size_t i = 2; i < len; i += i < 48 || (i + 16 > l1 && i < l1 + 16) ? 1 : 389) {
+        for (unsigned v = 0; v < 3; v++) {
+            memcpy(d, gz, len);
+            d[i] ^= (uint8_t)(v == 0 ? 0x01 : v == 1 ? 0x80 : 0x5a);
+            agree(d, len, "damaged byte", i);
+        }
+    }
+    for (size_t i = 0; i < 8; i++) { /* CRC-32 and ISIZE of the last member */
+        memcpy(d, gz, len);
+        d[len - 1 - i] ^= 0x10;
+        agree(d, len, "damaged trailer byte", len - 1 - i);
+    }
+    /* zero padding is accepted, anything after it or after the last member is not */
+    memset(gz + len, 0, 64);
+    agree(gz, len + 64, "zero padding", len);
+    gz[len + 40] = 7;
+    agree(gz, len + 64, "garbage in the padding", len + 40);
+    gz[len] = 'x';
+    agree(gz, len + 1, "a byte after the end", len);
+    free(d);
+    free(gz);
+    free(m1);
+    free(m2);
+    free(m3);
+    free(p);
+}
