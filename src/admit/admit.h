@@ -110,6 +110,45 @@ int vg_admit_secrets_auths(struct vg_admit_secrets *s, const char *ns, const cha
 VG_NODISCARD int vg_admit_secret_merge(json_t *auths, const void *data, size_t len,
                                        const char *what, struct vg_err **err);
 
+/* Kubernetes object names (DNS-1123 subdomain): lowercase alphanumerics, '-' and '.', at most
+ * 253 characters, starting and ending alphanumeric. Namespaces are labels (dots false: no
+ * '.'; the caller checks their 63-character limit). */
+bool vg_admit_k8s_name_ok(const char *s, bool dots);
+
+/* ---------------------------------------------------------------- manifests.c */
+
+/* A policy file for the webhook's ConfigMap: its key (the file's base name) and text. */
+struct vg_admit_manifest_file {
+    const char *name;
+    const char *data;
+    size_t len;
+};
+struct vg_admit_manifests_opts {
+    const char *namespace;      /* the webhook's namespace (optional with webhook_url) */
+    const char *name;           /* object and webhook names (NULL: "vigil-admit") */
+    const char *image;          /* the webhook's container image */
+    unsigned replicas;          /* Deployment replicas (>= 1) */
+    unsigned timeout_s;         /* timeoutSeconds, 1..30 */
+    const char *failure_policy; /* "Fail" (NULL) or "Ignore" */
+    const struct vg_admit_manifest_file *policies; /* the ConfigMap's files (at least one) */
+    size_t npolicies;
+    const char *ca_pem;       /* the caBundle: the CA certificate(s), PEM */
+    const char *tls_cert_pem; /* the serving certificate and key for the kubernetes.io/tls */
+    const char *tls_key_pem;  /* Secret */
+    const char *webhook_url;  /* set: only the webhook configurations, clientConfig.url */
+};
+/* The objects that install the webhook as a JSON array (caller decrefs), in apply order:
+ * Namespace, ServiceAccount, ClusterRole and ClusterRoleBinding (get secrets), ConfigMap (the
+ * policies), Secret (kubernetes.io/tls), Deployment, Service, PodDisruptionBudget,
+ * ValidatingWebhookConfiguration, MutatingWebhookConfiguration; with webhook_url only the last
+ * two, calling webhook_url + "/validate" and "/mutate". Bad options are VG_E_USAGE. */
+VG_NODISCARD int vg_admit_manifests(json_t **out, const struct vg_admit_manifests_opts *o,
+                                    struct vg_err **err);
+/* The checks vg_admit_manifests makes on everything but the certificates and key (names,
+ * timeout, failure policy, URL, policy file names and size), before they are made. */
+VG_NODISCARD int vg_admit_manifests_check(const struct vg_admit_manifests_opts *o,
+                                          struct vg_err **err);
+
 /* ---------------------------------------------------------------- webhook.c */
 
 struct vg_admit_opts {

@@ -204,10 +204,8 @@ vg_admit_secrets_new(struct vg_admit_secrets **out, const struct vg_admit_secret
     return 0;
 }
 
-/* Kubernetes object names (DNS-1123 subdomain): lowercase alphanumerics, '-' and '.', at most
- * 253 characters, starting and ending alphanumeric. Namespaces are labels (no '.'). */
-static bool
-dns_name(const char *s, bool dots)
+bool
+vg_admit_k8s_name_ok(const char *s, bool dots)
 {
     size_t n = strlen(s);
     if (n == 0 || n > 253) {
@@ -351,7 +349,7 @@ vg_admit_secrets_auths(struct vg_admit_secrets *s, const char *ns, const char *c
     struct vg_err *err = NULL;
     for (size_t i = 0; i < n && i < SECRETS_MAX; i++) {
         json_t *secret = NULL;
-        if (!dns_name(ns, false) || !dns_name(names[i], true)) {
+        if (!vg_admit_k8s_name_ok(ns, false) || !vg_admit_k8s_name_ok(names[i], true)) {
             vg_autofree char *e = vg_escape(names[i], strlen(names[i]), 80);
             vg_err_set(&err, VG_E_PARSE,
                        "imagePullSecrets: '%s' in namespace '%.63s' is not a "

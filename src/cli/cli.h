@@ -215,6 +215,7 @@ VG_CMD(vercmp);
 VG_CMD(db);
 VG_CMD(generate_key_pair);
 VG_CMD(registry_rescan); /* cmd_registry_rescan.c, dispatched by cmd_registry */
+VG_CMD(admit_manifests); /* cmd_admit_manifests.c, dispatched by cmd_admit */
 VG_CMD(import_key_pair);
 VG_CMD(sign);
 VG_CMD(verify);

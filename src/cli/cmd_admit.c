@@ -21,6 +21,7 @@
 static const char usage_text[] =
     "Usage: vigil admit serve --policy FILE... --tls-cert CERT --tls-key KEY [options]\n"
     "       vigil admit check --policy FILE... [options] MANIFEST...  (see admit check -h)\n"
+    "       vigil admit manifests --namespace NS --policy FILE...   (see admit manifests -h)\n"
     "\n"
     "Runs the Kubernetes admission webhook: POST /validate decides AdmissionReview v1 and\n"
     "v1beta1 requests against image policies (vigil ImagePolicy, Gatekeeper constraints,\n"
@@ -548,5 +549,9 @@ cmd_admit(int argc, char **argv)
     if (strcmp(argv[1], "check") == 0) {
         return admit_check(argc - 1, argv + 1);
     }
-    return vg_cli_usage("admit", "unknown subcommand '%s' (known: serve, check)", argv[1]);
+    if (strcmp(argv[1], "manifests") == 0) {
+        return cmd_admit_manifests(argc - 1, argv + 1);
+    }
+    return vg_cli_usage("admit", "unknown subcommand '%s' (known: serve, check, manifests)",
+                        argv[1]);
 }

@@ -129,4 +129,9 @@ VG_NODISCARD int vg_config_parse_size(struct vg_str s, uint64_t max, uint64_t *o
  * malformed, overflowing or over max. */
 VG_NODISCARD int vg_config_parse_duration_ms(struct vg_str s, uint64_t max, uint64_t *out);
 
+/* The JSON values docs[0..n) as a block-style YAML stream (emit.c), each document opening with
+ * "---". Strings are plain, literal blocks or double-quoted so that YAML 1.1 and 1.2 parsers
+ * read back exactly the JSON (types included). Caller frees. */
+char *vg_config_yaml_emit(json_t *const *docs, size_t n);
+
 #endif

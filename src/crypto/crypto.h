@@ -297,6 +297,24 @@ VG_NODISCARD int vg_crypto_verify_digest(const struct vg_crypto_key *key, const 
                                          const uint8_t *digest, size_t dlen, const uint8_t *sig,
                                          size_t siglen, struct vg_err **err);
 
+/* Issues a certificate (x509_issue.c) for o->key's public half: self-signed when o->ca (a CA:
+ * keyCertSign, pathlen 0, signed by o->key), else a TLS server certificate (serverAuth, the
+ * DNS names as subjectAltName) signed by o->signer, the key of the CA certificate o->issuer.
+ * SHA-256, a random serial, valid from an hour ago for o->days. *pem: one PEM CERTIFICATE
+ * block, caller frees. Bad options (no private signer, a name that is not a DNS name, ...) are
+ * VG_E_USAGE. */
+struct vg_x509_issue_opts {
+    const char *cn;         /* subject CN, 1..64 bytes */
+    const char *const *dns; /* subjectAltName DNS names (server only, at most 16) */
+    size_t ndns;
+    unsigned days; /* 1..36500 */
+    bool ca;
+    const struct vg_crypto_key *key;    /* the certified key (private when self-signed) */
+    const struct vg_crypto_key *signer; /* the CA's private key (server only) */
+    const struct vg_x509 *issuer;       /* the CA certificate (server only) */
+};
+VG_NODISCARD int vg_x509_issue(char **pem, const struct vg_x509_issue_opts *o, struct vg_err **err);
+
 /* The subject common name of c (UTF-8, caller frees); none is VG_E_NOTFOUND, one holding a
  * NUL byte VG_E_PARSE (x509_name.c). */
 struct vg_x509;
