@@ -17,6 +17,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -25,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from images import Layout, MT_OCI_MANIFEST, have_skopeo
+from registry_conformance.regclient import make_cert
 from registry_serve import Serve
 from test_registry_rescan import OS_RELEASE, STATUS, advisory, build_db
 
@@ -35,7 +37,7 @@ SECRET = "s3cret-key"
 class Receiver:
     """Collects POSTed envelopes; answers `status` (200 unless told otherwise)."""
 
-    def __init__(self, port=0):
+    def __init__(self, port=0, tls=None):
         self.envelopes = []
         self.status = 200
         self.lock = threading.Lock()
@@ -56,6 +58,10 @@ class Receiver:
                 pass
 
         self.srv = ThreadingHTTPServer(("127.0.0.1", port), H)
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.srv.socket = ctx.wrap_socket(self.srv.socket, server_side=True)
         self.port = self.srv.server_address[1]
         self.th = threading.Thread(target=self.srv.serve_forever, daemon=True)
         self.th.start()
@@ -277,6 +283,37 @@ def test_queued_events_survive_a_restart(tmp_path):
             time.sleep(0.05)
         assert metric(srv, "vigil_registry_notifications_sent_total", "hook") == 3
         stop(srv)
+    finally:
+        srv.kill()
+        rcv.close()
+
+
+def test_https_endpoint_trusted_through_ca_file(tmp_path):
+    """An https:// endpoint with a self-signed certificate: delivered with ca-file naming it;
+    without it every attempt fails verification (counted, logged) and nothing arrives."""
+    (tmp_path / "tls").mkdir()
+    cert, key = make_cert(tmp_path / "tls")
+    rcv = Receiver(tls=(str(cert), str(key)))
+    url = f"https://127.0.0.1:{rcv.port}/hook"
+    cfg = tmp_path / "registry.yaml"
+    cfg.write_text("notifications:\n  endpoints:\n"
+                   f"    - {{name: trusted, url: '{url}', ca-file: {cert}}}\n"
+                   f"    - {{name: untrusted, url: '{url}', backoff: 100ms}}\n")
+    srv = Serve(tmp_path / "root", tmp_path / "serve.log", args=["--config", str(cfg)]).start()
+    try:
+        lay, img = image(tmp_path, srv)
+        push_tag(srv, lay, img, "tls")
+        ev = rcv.wait("push", timeout=30)
+        assert len(ev) == 1 and ev[0]["target"]["tag"] == "tls", ev
+        deadline = time.monotonic() + 30
+        while metric(srv, "vigil_registry_notifications_failed_total", "untrusted") < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert metric(srv, "vigil_registry_notifications_sent_total", "trusted") == 1
+        assert metric(srv, "vigil_registry_notifications_sent_total", "untrusted") == 0
+        assert len(rcv.events()) == 1
+        log = stop(srv)
+        assert "untrusted" in log and "certificate" in log.lower(), log
     finally:
         srv.kill()
         rcv.close()
