@@ -206,6 +206,74 @@ int vg_cli_trust_publish(int argc, char **argv);
 int vg_cli_password_prompt(struct vg_secret **out, const char *prompt, bool confirm,
                            struct vg_err **err);
 
+/* Keyless Sigstore verification flags shared by verify, verify-attestation and verify-blob
+ * (keyless.c, docs/sigstore.md), cosign's names. Codes above the image options'. */
+enum {
+    VG_CLI_OPT_TRUSTED_ROOT = 0x1100,
+    VG_CLI_OPT_CERT_ID,
+    VG_CLI_OPT_CERT_ID_RE,
+    VG_CLI_OPT_CERT_ISS,
+    VG_CLI_OPT_CERT_ISS_RE,
+    VG_CLI_OPT_GH_TRIGGER,
+    VG_CLI_OPT_GH_SHA,
+    VG_CLI_OPT_GH_NAME,
+    VG_CLI_OPT_GH_REPO,
+    VG_CLI_OPT_GH_REF,
+    VG_CLI_OPT_NO_SCT,
+    VG_CLI_OPT_NO_TLOG,
+    VG_CLI_OPT_TUF_MIRROR,
+    VG_CLI_OPT_TUF_ROOT,
+};
+#define VG_CLI_KEYLESS_LONGOPTS                                                                    \
+    {"trusted-root", required_argument, NULL, VG_CLI_OPT_TRUSTED_ROOT},                            \
+        {"certificate-identity", required_argument, NULL, VG_CLI_OPT_CERT_ID},                     \
+        {"certificate-identity-regexp", required_argument, NULL, VG_CLI_OPT_CERT_ID_RE},           \
+        {"certificate-oidc-issuer", required_argument, NULL, VG_CLI_OPT_CERT_ISS},                 \
+        {"certificate-oidc-issuer-regexp", required_argument, NULL, VG_CLI_OPT_CERT_ISS_RE},       \
+        {"certificate-github-workflow-trigger", required_argument, NULL, VG_CLI_OPT_GH_TRIGGER},   \
+        {"certificate-github-workflow-sha", required_argument, NULL, VG_CLI_OPT_GH_SHA},           \
+        {"certificate-github-workflow-name", required_argument, NULL, VG_CLI_OPT_GH_NAME},         \
+        {"certificate-github-workflow-repository", required_argument, NULL, VG_CLI_OPT_GH_REPO},   \
+        {"certificate-github-workflow-ref", required_argument, NULL, VG_CLI_OPT_GH_REF},           \
+        {"insecure-ignore-sct", no_argument, NULL, VG_CLI_OPT_NO_SCT},                             \
+        {"tuf-mirror", required_argument, NULL, VG_CLI_OPT_TUF_MIRROR},                            \
+    {                                                                                              \
+        "tuf-root", required_argument, NULL, VG_CLI_OPT_TUF_ROOT                                   \
+    }
+#define VG_CLI_HELP_KEYLESS                                                                        \
+    "  --certificate-identity ID           keyless: a SAN of the Fulcio certificate equals ID\n"   \
+    "  --certificate-identity-regexp RE    ... or matches RE (POSIX extended, unanchored)\n"       \
+    "  --certificate-oidc-issuer ISS       keyless: the certificate's OIDC issuer equals ISS\n"    \
+    "  --certificate-oidc-issuer-regexp RE ... or matches RE\n"                                    \
+    "  --certificate-github-workflow-trigger|-sha|-name|-repository|-ref V\n"                      \
+    "                                      the GitHub workflow extensions equal V\n"               \
+    "  --trusted-root FILE                 Sigstore trusted_root.json (Fulcio CAs, Rekor, CT\n"    \
+    "                                      log and TSA keys); default: from --tuf-mirror\n"        \
+    "  --tuf-mirror URL [--tuf-root FILE]  fetch trusted_root.json from a TUF repository\n"        \
+    "                                      (cached; --tuf-root: its initial root.json)\n"          \
+    "  --insecure-ignore-sct               do not require an SCT in the certificate\n"
+struct vg_sigstore_policy;
+struct vg_sigstore_root;
+struct vg_cli_keyless {
+    const char *trusted_root, *tuf_mirror, *tuf_root;
+    const char *identity, *identity_regexp, *issuer, *issuer_regexp;
+    const char *gh_trigger, *gh_sha, *gh_name, *gh_repository, *gh_ref;
+    bool ignore_sct, ignore_tlog;
+};
+/* True when c was one of VG_CLI_KEYLESS_LONGOPTS (or VG_CLI_OPT_NO_TLOG), stored in k. */
+bool vg_cli_keyless_opt(struct vg_cli_keyless *k, int c, const char *arg);
+/* True when any identity flag was given (keyless verification is asked for). */
+bool vg_cli_keyless_wanted(const struct vg_cli_keyless *k);
+/* The identity flags as a verifier policy (borrowing k's strings). */
+void vg_cli_keyless_policy(const struct vg_cli_keyless *k, struct vg_sigstore_policy *p);
+/* Usage check of cmd's keyless flags: an identity and an issuer (exact or regexp each), not
+ * with a key. Returns 0 or VG_EXIT_USAGE (printed). */
+int vg_cli_keyless_check(const char *cmd, const struct vg_cli_keyless *k, bool have_key);
+/* The trusted root: --trusted-root FILE, else the TUF repository's trusted_root.json
+ * (--tuf-mirror, cached). Neither: VG_E_USAGE. */
+VG_NODISCARD int vg_cli_trusted_root_load(struct vg_sigstore_root **out,
+                                          const struct vg_cli_keyless *k, struct vg_err **err);
+
 /* Subcommands, one cmd_<name>.c each. */
 #define VG_CMD(name) int cmd_##name(int argc, char **argv)
 VG_CMD(inspect);

@@ -48,6 +48,11 @@ static const char verify_att_help[] =
     "Usage: vigil verify-attestation --key PUB [--key PUB]... [--type TYPE] [--threshold N]\n"
     "                                [--output envelope|statement] [--check-claims=BOOL]\n"
     "                                " VG_CLI_USAGE_REGISTRY " IMAGE...\n"
+    "       vigil verify-attestation --certificate-identity[-regexp] ID\n"
+    "                                --certificate-oidc-issuer[-regexp] ISS\n"
+    "                                (--trusted-root FILE | --tuf-mirror URL)\n"
+    "                                [--insecure-ignore-tlog] [--type TYPE] ...\n"
+    "                                " VG_CLI_USAGE_REGISTRY " IMAGE...\n"
     "\n"
     "Finds IMAGE's attestations (bundle referrers and the sha256-<hex>.att tag), verifies each\n"
     "envelope's signature over the DSSE PAE, requires payloadType application/vnd.in-toto+json,\n"
@@ -60,7 +65,11 @@ static const char verify_att_help[] =
     "  --type TYPE            predicate type to accept (as for vigil attest)\n"
     "  --threshold N          require attestations from N distinct keys\n"
     "  --output F             envelope (default) or statement\n"
-    "  --check-claims=BOOL    false: do not check the subject digest\n" VG_CLI_HELP_REGISTRY "\n"
+    "  --check-claims=BOOL    false: do not check the subject digest\n" VG_CLI_HELP_KEYLESS
+    "  --insecure-ignore-tlog              keyless: require no transparency-log entry\n"
+    "Keyless: each envelope must be signed by a Fulcio certificate (legacy .att annotations\n"
+    "or the bundle's verification material) checked as vigil verify does "
+    "(docs/sigstore.md).\n" VG_CLI_HELP_REGISTRY "\n"
     "Examples:\n"
     "  vigil verify-attestation --key cosign.pub --type cyclonedx registry.example.com/app:1.4\n"
     "  vigil verify-attestation --key cosign.pub --type vuln --output statement app:1.4 | jq\n"
@@ -91,6 +100,7 @@ struct att_args {
     bool replace, bundle, statement, check_claims;
     uint64_t threshold;
     struct vg_oci_open_opts open;
+    struct vg_cli_keyless kl;
     char **images;
     size_t nimages;
 };
@@ -104,6 +114,8 @@ static const struct option att_longopts[] = {
     {"threshold", required_argument, NULL, OPT_THRESHOLD},
     {"output", required_argument, NULL, OPT_OUTPUT},
     {"check-claims", optional_argument, NULL, OPT_CHECK_CLAIMS},
+    VG_CLI_KEYLESS_LONGOPTS,
+    {"insecure-ignore-tlog", no_argument, NULL, VG_CLI_OPT_NO_TLOG},
     VG_CLI_REGISTRY_LONGOPTS,
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -182,15 +194,20 @@ parse_args(struct att_args *a, bool verify, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", att_longopts, NULL)) != -1) {
-        if (vg_cli_image_opt(c, optarg, &a->open)) {
+        if (vg_cli_image_opt(c, optarg, &a->open) ||
+            (verify && vg_cli_keyless_opt(&a->kl, c, optarg))) {
             continue;
         }
         if ((rc = attest_opt(a, verify, c, optarg, argv[optind - 1])) != 0) {
             return rc;
         }
     }
-    if (a->nkeys == 0) {
-        return vg_cli_usage(cmd, "--key is required");
+    if ((rc = vg_cli_keyless_check(cmd, &a->kl, a->nkeys > 0)) != 0) {
+        return rc;
+    }
+    if (a->nkeys == 0 && !vg_cli_keyless_wanted(&a->kl)) {
+        return vg_cli_usage(cmd, verify ? "--key (or a keyless --certificate-identity) is required"
+                                        : "--key is required");
     }
     if (!verify && a->nkeys > 1) {
         return vg_cli_usage(cmd, "attest takes one --key");
@@ -289,7 +306,8 @@ print_failures(const struct vg_sign_check_result *r)
 }
 
 static int
-verify_one(const struct att_args *a, const struct vg_sign_keyset *ks, const char *image)
+verify_one(const struct att_args *a, const struct vg_sign_keyset *ks,
+           const struct vg_sign_keyless *kl, const char *image)
 {
     struct vg_err *err = NULL;
     struct vg_sign_target *t = NULL;
@@ -303,6 +321,7 @@ verify_one(const struct att_args *a, const struct vg_sign_keyset *ks, const char
         .threshold = (size_t)a->threshold,
         .check_claims = a->check_claims,
         .att_type = a->type,
+        .keyless = kl,
     };
     struct vg_sign_check_result r;
     int code = VG_EXIT_OK;
@@ -322,8 +341,10 @@ verify_one(const struct att_args *a, const struct vg_sign_keyset *ks, const char
                 "\nVerification for %s@%s --\n"
                 "The following checks were performed on each of these attestations:\n"
                 "  - The attestation's subject and predicate type were validated\n"
-                "  - The signatures were verified against the specified public key\n",
-                t->name, t->digest.text);
+                "  - The signatures were verified against the specified %s\n",
+                t->name, t->digest.text,
+                kl ? (ks->n ? "public key or keyless identity" : "keyless identity")
+                   : "public key");
         for (size_t i = 0; i < r.n; i++) {
             if (r.items[i].verified) {
                 printf("%s\n", a->statement ? r.items[i].payload : r.items[i].output);
@@ -354,14 +375,27 @@ cmd_verify_attestation(int argc, char **argv)
             return vg_cli_fail(&err, "verify-attestation");
         }
     }
+    bool keyless = vg_cli_keyless_wanted(&a.kl);
+    struct vg_sigstore_root *root = NULL;
+    struct vg_sigstore_policy id;
+    struct vg_sign_keyless kl = {0};
+    if (keyless) {
+        if (vg_cli_trusted_root_load(&root, &a.kl, &err) < 0) {
+            vg_sign_keyset_dispose(&ks);
+            return vg_cli_fail(&err, "verify-attestation");
+        }
+        vg_cli_keyless_policy(&a.kl, &id);
+        kl = (struct vg_sign_keyless){.root = root, .identities = &id, .nidentities = 1};
+    }
     int code = VG_EXIT_OK;
     for (size_t i = 0; i < a.nimages; i++) {
-        int c = verify_one(&a, &ks, a.images[i]);
+        int c = verify_one(&a, &ks, keyless ? &kl : NULL, a.images[i]);
         if (c != VG_EXIT_OK && (code == VG_EXIT_OK || code == VG_EXIT_NEGATIVE)) {
             code = c;
         }
     }
     fflush(stdout);
     vg_sign_keyset_dispose(&ks);
+    vg_sigstore_root_free(root);
     return code;
 }

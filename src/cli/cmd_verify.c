@@ -16,6 +16,9 @@
 static const char verify_help[] =
     "Usage: vigil verify --key PUB [--key PUB]... [--threshold N] [-a KEY=VALUE]...\n"
     "                    [--dct]\n"
+    "       vigil verify (--certificate-identity ID | --certificate-identity-regexp RE)\n"
+    "                    (--certificate-oidc-issuer ISS | --certificate-oidc-issuer-regexp RE)\n"
+    "                    (--trusted-root FILE | --tuf-mirror URL) [--insecure-ignore-tlog]\n"
     "                    [--output json|text] [--check-claims=true|false] [--ignore-reference]\n"
     "                    " VG_CLI_USAGE_REGISTRY " IMAGE...\n"
     "\n"
@@ -24,7 +27,12 @@ static const char verify_help[] =
     "all and verifies each one against the exact payload bytes: signature with the key, then\n"
     "the claims (the payload names the image's manifest digest, its repository and every -a\n"
     "annotation). Prints the verified payloads as a JSON array on standard output, like\n"
-    "cosign verify. No transparency log is consulted (cosign's --insecure-ignore-tlog).\n"
+    "cosign verify. With --key no transparency log is consulted (cosign's\n"
+    "--insecure-ignore-tlog). Keyless (the --certificate-* flags): each signature must carry a\n"
+    "Fulcio certificate (legacy annotations or the bundle's verification material) that chains\n"
+    "to the trusted root at the signing time, with an SCT, the identity asked for, and Rekor\n"
+    "evidence checked offline (the signed entry timestamp, or the bundle's inclusion proof);\n"
+    "see docs/sigstore.md.\n"
     "\n"
     "Options:\n"
     "  --key PATH             public key file (PEM or DER), or a directory of *.pub/*.pem keys;\n"
@@ -42,7 +50,10 @@ static const char verify_help[] =
     "                         names IMAGE's repository (cosign never checks it). Needed for\n"
     "                         images signed in one repository and copied to another; the\n"
     "                         signature, digest and -a claims are still "
-    "checked\n" VG_CLI_HELP_REGISTRY "\n"
+    "checked\n" VG_CLI_HELP_KEYLESS
+    "  --insecure-ignore-tlog              keyless: require no transparency-log entry (the\n"
+    "                                      certificate must then be valid now, or at an RFC\n"
+    "                                      3161 timestamp)\n" VG_CLI_HELP_REGISTRY "\n"
     "Environment: VIGIL_REPOSITORY (or COSIGN_REPOSITORY) = REGISTRY/PATH where signatures\n"
     "are stored, when not beside the image.\n"
     "\n"
@@ -75,6 +86,7 @@ struct verify_args {
     size_t nann;
     bool text, check_claims, ignore_reference;
     bool dct; /* --dct or DOCKER_CONTENT_TRUST=1 */
+    struct vg_cli_keyless kl;
     struct vg_oci_open_opts open;
     char **images;
     size_t nimages;
@@ -151,6 +163,8 @@ parse_args(struct verify_args *a, int argc, char **argv)
         {"check-claims", optional_argument, NULL, OPT_CHECK_CLAIMS},
         {"ignore-reference", no_argument, NULL, OPT_IGNORE_REF},
         {"dct", no_argument, NULL, OPT_DCT},
+        VG_CLI_KEYLESS_LONGOPTS,
+        {"insecure-ignore-tlog", no_argument, NULL, VG_CLI_OPT_NO_TLOG},
         VG_CLI_REGISTRY_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
@@ -160,7 +174,7 @@ parse_args(struct verify_args *a, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "ha:o:", longopts, NULL)) != -1) {
-        if (vg_cli_image_opt(c, optarg, &a->open)) {
+        if (vg_cli_image_opt(c, optarg, &a->open) || vg_cli_keyless_opt(&a->kl, c, optarg)) {
             continue;
         }
         if ((rc = parse_opt(a, c == 'o' ? OPT_OUTPUT : c, optarg, argv[optind - 1])) != 0) {
@@ -171,8 +185,11 @@ parse_args(struct verify_args *a, int argc, char **argv)
     if (env_dct && (strcmp(env_dct, "1") == 0 || strcasecmp(env_dct, "true") == 0)) {
         a->dct = true; /* docker's switch: every verification insists on content trust */
     }
-    if (a->nkeys == 0 && !a->dct) {
-        return vg_cli_usage("verify", "--key is required");
+    if ((rc = vg_cli_keyless_check("verify", &a->kl, a->nkeys > 0)) != 0) {
+        return rc;
+    }
+    if (a->nkeys == 0 && !a->dct && !vg_cli_keyless_wanted(&a->kl)) {
+        return vg_cli_usage("verify", "--key (or a keyless --certificate-identity) is required");
     }
     if (optind == argc) {
         return vg_cli_usage("verify", "missing IMAGE");
@@ -219,7 +236,8 @@ print_failures(const struct vg_sign_check_result *r)
 }
 
 static int
-verify_image(const struct verify_args *a, const struct vg_sign_keyset *ks, const char *image)
+verify_image(const struct verify_args *a, const struct vg_sign_keyset *ks,
+             const struct vg_sign_keyless *kl, const char *image)
 {
     struct vg_err *err = NULL;
     struct vg_sign_target *t = NULL;
@@ -235,6 +253,7 @@ verify_image(const struct verify_args *a, const struct vg_sign_keyset *ks, const
         .nannotations = a->nann,
         .check_claims = a->check_claims,
         .check_reference = !a->ignore_reference,
+        .keyless = kl,
     };
     struct vg_sign_check_result r;
     int rc = vg_sign_target_verify(t, &o, &r, &err);
@@ -255,8 +274,19 @@ verify_image(const struct verify_args *a, const struct vg_sign_keyset *ks, const
         if (a->check_claims) {
             fputs("  - The cosign claims were validated\n", stderr);
         }
-        fprintf(stderr, "  - The signatures were verified against the specified public key%s\n",
-                ks->n > 1 ? "s" : "");
+        if (kl && !a->kl.ignore_tlog) {
+            fputs("  - Existence of the claims in the transparency log was verified offline\n",
+                  stderr);
+        }
+        if (kl) {
+            fputs("  - The code-signing certificate was verified using trusted certificate "
+                  "authority certificates\n",
+                  stderr);
+        }
+        if (ks->n) {
+            fprintf(stderr, "  - The signatures were verified against the specified public key%s\n",
+                    ks->n > 1 ? "s" : "");
+        }
         if (r.nverified < r.n) {
             fprintf(stderr, "  (%zu of %zu signatures did not verify)\n", r.n - r.nverified, r.n);
         }
@@ -287,23 +317,36 @@ cmd_verify(int argc, char **argv)
             code = c;
         }
     }
-    if (a.nkeys == 0) {
+    bool keyless = vg_cli_keyless_wanted(&a.kl);
+    if (a.nkeys == 0 && !keyless) {
         fflush(stdout);
         return code;
+    }
+    struct vg_sigstore_root *root = NULL;
+    struct vg_sigstore_policy id;
+    struct vg_sign_keyless kl = {0};
+    if (keyless) {
+        if (vg_cli_trusted_root_load(&root, &a.kl, &err) < 0) {
+            return vg_cli_fail(&err, "verify");
+        }
+        vg_cli_keyless_policy(&a.kl, &id);
+        kl = (struct vg_sign_keyless){.root = root, .identities = &id, .nidentities = 1};
     }
     for (size_t i = 0; i < a.nkeys; i++) {
         if (vg_sign_keyset_add(&ks, a.keys[i], &err) < 0) {
             vg_sign_keyset_dispose(&ks);
+            vg_sigstore_root_free(root);
             return vg_cli_fail(&err, "verify");
         }
     }
     for (size_t i = 0; i < a.nimages; i++) {
-        int c = verify_image(&a, &ks, a.images[i]);
+        int c = verify_image(&a, &ks, keyless ? &kl : NULL, a.images[i]);
         if (c != VG_EXIT_OK && (code == VG_EXIT_OK || code == VG_EXIT_NEGATIVE)) {
             code = c;
         }
     }
     fflush(stdout);
     vg_sign_keyset_dispose(&ks);
+    vg_sigstore_root_free(root);
     return code;
 }

@@ -105,6 +105,37 @@ vg_sign_att_result_dispose(struct vg_sign_att_result *r)
     *r = (struct vg_sign_att_result){0};
 }
 
+/* The envelope's signature by the Fulcio certificate of the layer's annotations (and its Rekor
+ * entry), the statement's subject being the image, then the claims. */
+static int
+keyless_envelope(const struct vg_sign_sig_entry *l, const struct vg_buf *blob,
+                 const struct vg_sign_verify_opts *o, const char *type,
+                 struct vg_sign_statement **st, struct vg_err **err)
+{
+    if (!o->keyless) {
+        return vg_err_set(err, VG_E_USAGE, "neither a key nor a keyless identity to verify with");
+    }
+    struct vg_dsse_envelope *env = NULL;
+    struct vg_sigstore_bundle *b = NULL;
+    int rc = vg_sign_dsse_parse(&env, blob->data, blob->len, err);
+    if (rc == 0) {
+        rc = vg_sign_keyless_legacy_bundle(&b, l, NULL, 0, env, err);
+    }
+    if (rc == 0) {
+        struct vg_sigstore_artifact a = {0};
+        rc = vg_sign__digest_raw(a.sha256, o->image, err);
+        if (rc == 0) {
+            rc = vg_sign__keyless_verify(o->keyless, b, &a, NULL, err);
+        }
+    }
+    if (rc == 0) {
+        rc = vg_sign__attestation_claims(env, o->check_claims ? o->image : NULL, type, st, err);
+    }
+    vg_sigstore_bundle_free(b);
+    vg_sign_dsse_free(env);
+    return rc;
+}
+
 static int
 verify_att_entry(const struct vg_sign_sig_entry *e, const struct vg_sign_verify_opts *o,
                  const char *type, vg_sign_blob_fetch_fn fetch, void *ctx, char **envelope,
@@ -128,8 +159,9 @@ verify_att_entry(const struct vg_sign_sig_entry *e, const struct vg_sign_verify_
         return vg_err_set(err, VG_E_VERIFY, "envelope blob does not match its digest %s and size",
                           e->digest.text);
     }
-    rc = vg_sign_attestation_verify(blob.data, blob.len, o->key, o->check_claims ? o->image : NULL,
-                                    type, st, err);
+    rc = o->key ? vg_sign_attestation_verify(blob.data, blob.len, o->key,
+                                             o->check_claims ? o->image : NULL, type, st, err)
+                : keyless_envelope(e, &blob, o, type, st, err);
     if (rc < 0) {
         return rc;
     }

@@ -89,6 +89,8 @@ vg_sign_bundle_free(struct vg_sign_bundle *b)
     free(b->media_type);
     free(b->envelope_json);
     vg_sign_dsse_free(b->envelope);
+    vg_sigstore_bundle_free(b->sigstore);
+    vg_err_free(&b->sigstore_err);
     free(b);
 }
 
@@ -159,6 +161,9 @@ vg_sign_bundle_parse(struct vg_sign_bundle **out, const void *data, size_t len, 
         vg_sign_bundle_free(b);
         return vg_err_wrap(err, "bundle");
     }
+    if (vg_sigstore_bundle_parse(&b->sigstore, data, len, &b->sigstore_err) < 0) {
+        b->sigstore = NULL; /* key-signed verification does not need it */
+    }
     *out = b;
     return 0;
 }
@@ -197,13 +202,35 @@ check_subject(const struct vg_sign_statement *st, const struct vg_digest *image,
     return 0;
 }
 
+/* The whole bundle under the keyless root and identities; its DSSE statement must name the
+ * image (sigstore-go's artifact digest check). */
+static int
+keyless_bundle(const struct vg_sign_bundle *b, const struct vg_sign_verify_opts *o,
+               struct vg_err **err)
+{
+    if (!o->keyless) {
+        return vg_err_set(err, VG_E_USAGE, "neither a key nor a keyless identity to verify with");
+    }
+    if (!b->sigstore) {
+        vg_autofree char *why =
+            b->sigstore_err ? vg_err_format(b->sigstore_err) : vg_strdup("not parsed");
+        return vg_err_set(err, b->sigstore_err ? vg_err_code(b->sigstore_err) : VG_E_PARSE,
+                          "bundle: %s", why);
+    }
+    struct vg_sigstore_artifact a = {0};
+    if (vg_sign__digest_raw(a.sha256, o->image, err) < 0) {
+        return -1;
+    }
+    return vg_sign__keyless_verify(o->keyless, b->sigstore, &a, NULL, err);
+}
+
 int
 vg_sign_bundle_verify(const struct vg_sign_bundle *b, const struct vg_sign_verify_opts *o,
                       const char *predicate_type, struct vg_sign_statement **out,
                       struct vg_err **err)
 {
     const struct vg_dsse_envelope *e = b->envelope;
-    int rc = vg_sign_dsse_verify(e, o->key, err);
+    int rc = o->key ? vg_sign_dsse_verify(e, o->key, err) : keyless_bundle(b, o, err);
     if (rc < 0) {
         return rc;
     }

@@ -532,6 +532,15 @@ vg_sign_target_verify(const struct vg_sign_target *t, const struct vg_sign_check
             res->keys_ok++;
         }
     }
+    if (o->keyless) { /* the keyless authority counts as one more key */
+        vo.key = NULL;
+        vo.keyless = o->keyless;
+        bool b = verify_bundles(&c, &vo, want, o->att_type != NULL, res->items);
+        bool l = verify_legacy(&c, &vo, o->att_type, res->items + c.nbundles);
+        if (b || l) {
+            res->keys_ok++;
+        }
+    }
     res->net_ns = c.net_ns;
     ctx_dispose(&c);
     res->total_ns = vg_now_ns() - t0;

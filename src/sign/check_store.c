@@ -434,6 +434,13 @@ vg_sign_store_verify(const struct vg_sign_store *s, const char *name, const stru
             res->keys_ok++;
         }
     }
+    if (o->keyless) { /* the keyless authority counts as one more key */
+        vo.key = NULL;
+        vo.keyless = o->keyless;
+        if (verify_with(&c, &vo, res->items)) {
+            res->keys_ok++;
+        }
+    }
     for (size_t i = 0; i < res->n; i++) {
         res->nverified += res->items[i].verified;
         if (!res->items[i].verified) {

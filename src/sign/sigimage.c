@@ -244,6 +244,26 @@ vg_sign_sig_image_render(const struct vg_sign_sig_image *img, struct vg_buf *con
     return rc < 0 ? rc : vg_buf_append_str(manifest, "]}", err);
 }
 
+/* The payload's signature by the Fulcio certificate of the layer's annotations, with its Rekor
+ * entry (SET) and identity (docs/sigstore.md "Images"). */
+static int
+keyless_payload(const struct vg_sign_sig_entry *e, const struct vg_buf *blob,
+                const struct vg_sign_verify_opts *o, struct vg_err **err)
+{
+    if (!o->keyless) {
+        return vg_err_set(err, VG_E_USAGE, "neither a key nor a keyless identity to verify with");
+    }
+    struct vg_sigstore_bundle *b = NULL;
+    if (vg_sign_keyless_legacy_bundle(&b, e, blob->data, blob->len, NULL, err) < 0) {
+        return -1;
+    }
+    static const uint8_t empty[1];
+    struct vg_sigstore_artifact a = {.data = blob->data ? blob->data : empty, .len = blob->len};
+    int rc = vg_sign__keyless_verify(o->keyless, b, &a, NULL, err);
+    vg_sigstore_bundle_free(b);
+    return rc;
+}
+
 /* One layer: fetch, check digest and size, verify the signature, then (only then) parse and
  * check claims. */
 static int
@@ -270,7 +290,9 @@ verify_entry(const struct vg_sign_sig_entry *e, const struct vg_sign_verify_opts
         return vg_err_set(err, VG_E_VERIFY, "payload blob does not match its digest %s and size",
                           e->digest.text);
     }
-    if ((rc = vg_sign_payload_verify(o->key, blob.data, blob.len, sig, err)) < 0) {
+    rc = o->key ? vg_sign_payload_verify(o->key, blob.data, blob.len, sig, err)
+                : keyless_payload(e, &blob, o, err);
+    if (rc < 0) {
         return rc;
     }
     struct vg_sign_payload *p = NULL;

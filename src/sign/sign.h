@@ -40,6 +40,7 @@
 #define VG_SIGN_ANN_CERTIFICATE     "dev.sigstore.cosign/certificate"
 #define VG_SIGN_ANN_CHAIN           "dev.sigstore.cosign/chain"
 #define VG_SIGN_ANN_BUNDLE          "dev.sigstore.cosign/bundle"
+#define VG_SIGN_ANN_RFC3161         "dev.sigstore.cosign/rfc3161timestamp"
 #define VG_SIGN_COSIGN_TYPE         "cosign container image signature"
 #define VG_SIGN_STATEMENT_V01       "https://in-toto.io/Statement/v0.1"
 #define VG_SIGN_STATEMENT_V1        "https://in-toto.io/Statement/v1"
@@ -167,6 +168,24 @@ VG_NODISCARD int vg_sign_sig_image_render(const struct vg_sign_sig_image *img,
 typedef int (*vg_sign_blob_fetch_fn)(void *ctx, const struct vg_sign_sig_entry *layer,
                                      struct vg_buf *out, struct vg_err **err);
 
+/* Keyless verification of image signatures (docs/sigstore.md "Images"): the trusted root and
+ * the signer identities, any one of which suffices (cosign's flags give one; a policy's
+ * authority may list several). Each identity carries its own --insecure-ignore-sct/-tlog. */
+struct vg_sign_keyless {
+    const struct vg_sigstore_root *root;
+    const struct vg_sigstore_policy *identities;
+    size_t nidentities;
+};
+
+struct vg_dsse_envelope;
+/* A legacy layer's keyless evidence (certificate, Rekor bundle, RFC 3161
+ * annotations) as a v0.1 Sigstore bundle over payload (a simple-signing layer) or over env (an
+ * attestation layer's DSSE envelope). No certificate annotation: VG_E_VERIFY. */
+VG_NODISCARD int vg_sign_keyless_legacy_bundle(struct vg_sigstore_bundle **out,
+                                               const struct vg_sign_sig_entry *l,
+                                               const uint8_t *payload, size_t len,
+                                               const struct vg_dsse_envelope *env,
+                                               struct vg_err **err);
 struct vg_sign_verify_opts {
     const struct vg_crypto_key *key;
     const struct vg_digest *image;        /* the resolved image digest */
@@ -176,6 +195,9 @@ struct vg_sign_verify_opts {
     /* With check_claims: the payload's docker-reference must equal this (cosign's form of the
      * image repository, vg_sign_docker_reference()); NULL skips the check, as cosign does. */
     const char *docker_reference;
+    /* Used when key is NULL: a signature must carry a Fulcio certificate (legacy annotations
+     * or the bundle's verification material) and verify under this root and an identity. */
+    const struct vg_sign_keyless *keyless;
 };
 
 /* Per layer: the parsed payload when it verified, else the reason. */
@@ -338,6 +360,10 @@ struct vg_sign_bundle {
     char *media_type;
     char *envelope_json; /* the dsseEnvelope object, compact (what verify-attestation prints) */
     struct vg_dsse_envelope *envelope;
+    /* The same bytes as a Sigstore bundle for keyless verification; NULL with the reason in
+     * sigstore_err when they do not parse as one. */
+    struct vg_sigstore_bundle *sigstore;
+    struct vg_err *sigstore_err;
 };
 /* Parses a bundle: v0.3 media type only (VG_E_UNSUPPORTED otherwise, as cosign refuses older
  * bundles on images), a DSSE envelope (messageSignature: VG_E_UNSUPPORTED), duplicate keys
@@ -480,6 +506,8 @@ struct vg_sign_check_opts {
     bool check_claims;    /* digest, annotations (and docker-reference, see below) */
     bool check_reference; /* legacy payloads must name this image's repository */
     const char *att_type; /* NULL: signatures (vigil verify); else verify-attestation --type */
+    /* Keyless authority (counts as one key for the threshold); may be combined with keys. */
+    const struct vg_sign_keyless *keyless;
 };
 
 /* One signature or attestation found for the image. */

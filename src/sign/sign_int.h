@@ -25,4 +25,21 @@ VG_NODISCARD int vg_sign__bundle_open(json_t **root, const char **media_type, co
                                       size_t len, size_t max, bool (*type_ok)(const char *mt),
                                       const char *refusal, struct vg_err **err);
 
+/* The checks of vg_sign_attestation_verify after the envelope's signature: payloadType
+ * in-toto, statement, subject and predicate type (statement.c). */
+VG_NODISCARD int vg_sign__attestation_claims(const struct vg_dsse_envelope *e,
+                                             const struct vg_digest *subject, const char *type,
+                                             struct vg_sign_statement **out, struct vg_err **err);
+
+/* The 32 bytes of a sha256 digest (another algorithm: VG_E_UNSUPPORTED). */
+VG_NODISCARD int vg_sign__digest_raw(uint8_t out[32], const struct vg_digest *d,
+                                     struct vg_err **err);
+/* vg_sigstore_verify of b for artifact under k's root with each identity in turn until one
+ * passes; *identity (may be NULL) gets "SAN (issuer)" of the match. Otherwise the first
+ * identity's reason. */
+VG_NODISCARD int vg_sign__keyless_verify(const struct vg_sign_keyless *k,
+                                         const struct vg_sigstore_bundle *b,
+                                         struct vg_sigstore_artifact *a, char **identity,
+                                         struct vg_err **err);
+
 #endif

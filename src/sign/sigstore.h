@@ -158,6 +158,11 @@ struct vg_sigstore_policy {
     const char *issuer, *issuer_regexp;
     const char *github_trigger, *github_sha, *github_name, *github_repository, *github_ref;
     bool ignore_sct;
+    /* cosign's --insecure-ignore-tlog: transparency-log entries are neither required nor
+     * looked at. Without an RFC 3161 timestamp the certificate must then be valid at `now`
+     * (unix seconds; 0: the current time), as cosign checks it. */
+    bool ignore_tlog;
+    int64_t now;
 };
 
 #define VG_SIGSTORE_MAX_TIMES (2u * VG_SIGSTORE_ENTRIES_MAX)

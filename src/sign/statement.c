@@ -314,10 +314,19 @@ vg_sign_attestation_verify(const void *envelope, size_t len, const struct vg_cry
     if (rc < 0) {
         return rc;
     }
-    struct vg_sign_statement *st = NULL;
-    if ((rc = vg_sign_dsse_verify(e, key, err)) < 0) {
-        goto out;
+    if ((rc = vg_sign_dsse_verify(e, key, err)) == 0) {
+        rc = vg_sign__attestation_claims(e, subject, type, out, err);
     }
+    vg_sign_dsse_free(e);
+    return rc;
+}
+
+int
+vg_sign__attestation_claims(const struct vg_dsse_envelope *e, const struct vg_digest *subject,
+                            const char *type, struct vg_sign_statement **out, struct vg_err **err)
+{
+    int rc = 0;
+    struct vg_sign_statement *st = NULL;
     if (strcmp(e->payload_type, VG_SIGN_PAYLOAD_TYPE_INTOTO) != 0) {
         vg_autofree char *esc = vg_escape(e->payload_type, strlen(e->payload_type), 128);
         rc = vg_err_set(err, VG_E_VERIFY,
@@ -333,6 +342,5 @@ vg_sign_attestation_verify(const void *envelope, size_t len, const struct vg_cry
     }
 out:
     vg_sign_statement_free(st);
-    vg_sign_dsse_free(e);
     return rc;
 }
