@@ -297,6 +297,7 @@ VG_CMD(policy);
 VG_CMD(registry);
 VG_CMD(admit);
 VG_CMD(trust);
+VG_CMD(notation);
 #undef VG_CMD
 
 #endif

@@ -31,6 +31,7 @@ static const struct command commands[] = {
     {"sign", cmd_sign, "sign an image in a registry (cosign layout)"},
     {"verify", cmd_verify, "verify an image's signatures"},
     {"trust", cmd_trust, "Docker Content Trust (Notary v1): inspect signed tags"},
+    {"notation", cmd_notation, "Notary Project signatures (Notation): sign, verify"},
     {"attest", cmd_attest, "attach a signed in-toto attestation to an image"},
     {"verify-attestation", cmd_verify_attestation, "verify an image's attestations"},
     {"sign-blob", cmd_sign_blob, "sign a file"},

@@ -382,6 +382,77 @@ VG_NODISCARD int vg_x509_self_signed_new(uint8_t **der, size_t *len,
                                          int64_t not_before, int64_t not_after,
                                          struct vg_err **err);
 
+/* ---------------------------------------------------------------- Notary Project (jwa.c,
+ * x509_notary.c) */
+
+/* The signature algorithms Notary signatures may use (signature-specification.md). */
+enum vg_crypto_alg {
+    VG_CRYPTO_ALG_NONE = 0,
+    VG_CRYPTO_ALG_PS256,
+    VG_CRYPTO_ALG_PS384,
+    VG_CRYPTO_ALG_PS512,
+    VG_CRYPTO_ALG_ES256,
+    VG_CRYPTO_ALG_ES384,
+    VG_CRYPTO_ALG_ES512,
+};
+/* JWS names ("PS256", "unknown" for NONE) and COSE identifiers (-37, -38, -39, -7, -35, -36;
+ * 0 for NONE); the reverse lookups give VG_CRYPTO_ALG_NONE for anything else. */
+const char *vg_crypto_alg_jws_name(enum vg_crypto_alg a);
+enum vg_crypto_alg vg_crypto_alg_from_jws(const char *name);
+int64_t vg_crypto_alg_cose_id(enum vg_crypto_alg a);
+enum vg_crypto_alg vg_crypto_alg_from_cose(int64_t id);
+/* Notary's algorithm selection: RSA 2048/3072/4096 → PS256/384/512, ECDSA P-256/384/521 →
+ * ES256/384/512; any other key is VG_E_UNSUPPORTED. */
+VG_NODISCARD int vg_crypto_key_alg(enum vg_crypto_alg *out, const struct vg_crypto_key *key,
+                                   struct vg_err **err);
+/* Signs/verifies with alg, which must be the key's own (vg_crypto_key_alg): VG_E_USAGE when
+ * signing, VG_E_VERIFY when verifying otherwise. RSA-PSS uses a digest-length salt and MGF1
+ * with the same hash; ECDSA signatures are raw r || s (64, 96 or 132 bytes). *sig is malloc'd. */
+VG_NODISCARD int vg_crypto_alg_sign(const struct vg_crypto_key *key, enum vg_crypto_alg alg,
+                                    const void *data, size_t len, uint8_t **sig, size_t *siglen,
+                                    struct vg_err **err);
+VG_NODISCARD int vg_crypto_alg_verify(const struct vg_crypto_key *key, enum vg_crypto_alg alg,
+                                      const void *data, size_t len, const uint8_t *sig,
+                                      size_t siglen, struct vg_err **err);
+
+/* Every certificate in data: PEM blocks (at most 10 * VG_X509_CHAIN_MAX, each a CERTIFICATE),
+ * or one DER certificate. *out is freed with vg_x509_list_free. */
+VG_NODISCARD int vg_x509_parse_all(struct vg_x509 ***out, size_t *n, const void *data, size_t len,
+                                   struct vg_err **err);
+void vg_x509_list_free(struct vg_x509 **v, size_t n);
+/* The certificate requirements of the Notary signature specification. CA: basicConstraints
+ * critical with cA true and a pathLenConstraint that allows `below` CA certificates under it,
+ * keyUsage critical with keyCertSign. Code signing / timestamping leaf: no cA, keyUsage
+ * critical with digitalSignature and none of the encipherment, agreement or signing-of-
+ * certificates bits, an extendedKeyUsage (when present) without any, serverAuth, clientAuth,
+ * emailProtection and timeStamping (code signing) or with timeStamping and without codeSigning
+ * (timestamping). Any role: no SHA-1/MD5 signature, a key in crypto's allowlist. VG_E_VERIFY. */
+enum vg_x509_role { VG_X509_ROLE_CA = 1, VG_X509_ROLE_CODE_SIGNING, VG_X509_ROLE_TIMESTAMPING };
+VG_NODISCARD int vg_x509_notary_check(const struct vg_x509 *c, enum vg_x509_role role, size_t below,
+                                      struct vg_err **err);
+/* chain[i] was issued and signed by chain[i+1], and the last certificate is self-signed (its
+ * own signature verifies): 1 to VG_X509_CHAIN_MAX certificates. Times are not looked at.
+ * VG_E_VERIFY. */
+VG_NODISCARD int vg_x509_chain_ordered(struct vg_x509 *const *chain, size_t n, struct vg_err **err);
+/* The subject's attributes in certificate order: OpenSSL short names ("C", "ST", "L", "O",
+ * "OU", "CN", "emailAddress", ... or a dotted OID) and UTF-8 values. */
+struct vg_x509_rdn {
+    char *type;
+    char *value;
+};
+VG_NODISCARD int vg_x509_subject_rdns(struct vg_x509_rdn **out, size_t *n, const struct vg_x509 *c,
+                                      struct vg_err **err);
+void vg_x509_rdns_free(struct vg_x509_rdn *v, size_t n);
+/* "C=US, ST=WA, O=acme, CN=builder" (values escaped for display). Caller frees. */
+char *vg_x509_subject_string(const struct vg_x509 *c);
+/* Verifies a DER RFC 3161 TimeStampToken (CMS SignedData, as Notary stores it): signed by a
+ * timestamping certificate that chains to one of roots (valid at the token's genTime), and a
+ * message imprint equal to the hash of data. *gen_time gets genTime (unix seconds).
+ * VG_E_PARSE for a malformed token, VG_E_VERIFY otherwise. */
+VG_NODISCARD int vg_x509_tst_verify(int64_t *gen_time, const uint8_t *tst, size_t len,
+                                    const uint8_t *data, size_t dlen, struct vg_x509 *const *roots,
+                                    size_t nroots, struct vg_err **err);
+
 /* ---------------------------------------------------------------- passwords (passwd.c) */
 
 /* A bcrypt hash: "$2a$", "$2b$" or "$2y$", a two-digit cost 04..31, "$", 53 characters. */

@@ -345,9 +345,9 @@ legacy_push(const struct vg_sign_target *t, const char *suffix, const struct vg_
 
 /* The referrers tag schema (no referrers API): add the referrer to the index at
  * "sha256-<hex>", with the same re-read as the legacy tag. */
-static int
-fallback_index_update(const struct vg_sign_target *t, const struct vg_buf *manifest,
-                      struct vg_err **err)
+int
+vg_sign__fallback_index_update(const struct vg_sign_target *t, const struct vg_buf *manifest,
+                               const char *artifact_type, struct vg_err **err)
 {
     vg_autofree char *tag = vg_sign_tag(&t->digest, "");
     bool confirmed = false;
@@ -364,7 +364,7 @@ fallback_index_update(const struct vg_sign_target *t, const struct vg_buf *manif
         vg_autobuf struct vg_buf idx = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
         bool added = false;
         int rc = vg_sign_referrers_index_add(&idx, cur.data, cur.len, manifest->data, manifest->len,
-                                             VG_SIGN_MT_BUNDLE_V03, &added, err);
+                                             artifact_type, &added, err);
         vg_oci_remote_manifest_dispose(&cur);
         if (rc < 0) {
             return vg_err_wrap(err, "referrers index %s", tag);
@@ -434,7 +434,8 @@ bundle_push(const struct vg_sign_target *t, const struct vg_crypto_key *key, con
                                       &res->fallback, err)) < 0) {
         return vg_err_wrap(err, "referrers of %s", t->digest.text);
     }
-    return res->fallback ? fallback_index_update(t, &manifest, err) : 0;
+    return res->fallback ? vg_sign__fallback_index_update(t, &manifest, VG_SIGN_MT_BUNDLE_V03, err)
+                         : 0;
 }
 
 /* ---------------------------------------------------------------- public entry points */
