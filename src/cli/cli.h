@@ -279,6 +279,7 @@ VG_NODISCARD int vg_cli_trusted_root_load(struct vg_sigstore_root **out,
 VG_CMD(inspect);
 VG_CMD(sbom);
 VG_CMD(scan);
+VG_CMD(config);
 VG_CMD(vercmp);
 VG_CMD(db);
 VG_CMD(generate_key_pair);

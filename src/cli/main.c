@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"inspect", cmd_inspect, "show an image's manifest, config and layers"},
     {"sbom", cmd_sbom, "list every package in an image (CycloneDX, SPDX, JSON)"},
     {"scan", cmd_scan, "scan an image for vulnerabilities, secrets, config and model risks"},
+    {"config", cmd_config, "check Dockerfiles, Kubernetes manifests, EncryptionConfiguration"},
     {"vercmp", cmd_vercmp, "compare two versions with an ecosystem's rules"},
     {"db", cmd_db, "build, update and inspect the vulnerability database"},
     {"generate-key-pair", cmd_generate_key_pair, "create a cosign-compatible key pair"},

@@ -186,8 +186,8 @@ root_user(const char *u)
     return vg_str_eq_c(user, "0") || vg_str_eq_c(user, "root");
 }
 
-static bool
-secret_name(struct vg_str name)
+bool
+vg_scan_secret_name(struct vg_str name)
 {
     static const char *words[] = {"PASSWORD", "PASSWD",      "SECRET",     "TOKEN",     "API_KEY",
                                   "APIKEY",   "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL"};
@@ -216,7 +216,7 @@ check_assignments(struct vg_scan_report *r, const char *where, const char *text)
         if (!vg_str_cut(word, '=', &name, &value) || !value.len || !name.len) {
             continue;
         }
-        if (name.ptr[0] == '|' || !secret_name(name)) {
+        if (name.ptr[0] == '|' || !vg_scan_secret_name(name)) {
             continue;
         }
         vg_autofree char *n = vg_str_dup(name);

@@ -921,8 +921,13 @@ vg_scan_report_free(struct vg_scan_report *r)
     for (size_t i = 0; i < r->nconfigs; i++) {
         free(r->configs[i].message);
         free(r->configs[i].suppressed_by);
+        free(r->configs[i].target);
     }
     free(r->configs);
+    for (size_t i = 0; i < r->nconfig_targets; i++) {
+        free(r->config_targets[i].path);
+    }
+    free(r->config_targets);
     for (size_t i = 0; i < r->nsecrets; i++) {
         vg_scan_secret_dispose(&r->secrets[i]);
     }

@@ -90,6 +90,19 @@ struct vg_config_finding {
     enum vg_vulndb_severity severity;
     char *message; /* owned, specific to this image */
     char *suppressed_by;
+    /* Findings of configuration files (misconf.h) also carry: */
+    char *target;            /* owned: the file ("deploy/app.yaml"); NULL: the image config */
+    const char *file_type;   /* static: "dockerfile", "kubernetes"; NULL for the image config */
+    const char *check_type;  /* static: "Kubernetes Security Check", ...; NULL: as the id says */
+    const char *description; /* static, or NULL: the title */
+    size_t start_line, end_line; /* 1-based lines in target; 0: the file as a whole */
+};
+/* A configuration file that was checked (vigil config, vigil fs), even without findings: the
+ * reports list it with Trivy's MisconfSummary. */
+struct vg_config_target {
+    char *path;            /* owned */
+    const char *file_type; /* static: "dockerfile", "kubernetes" */
+    size_t successes;      /* checks that ran and passed */
 };
 
 /* Secret and model findings keep the detectors' types, plus the layer they came from. */
@@ -124,6 +137,8 @@ struct vg_scan_report {
     size_t nvulns;
     struct vg_config_finding *configs;
     size_t nconfigs;
+    struct vg_config_target *config_targets; /* files checked by misconf.h, in scan order */
+    size_t nconfig_targets;
     struct vg_scan_secret *secrets;
     size_t nsecrets;
     struct vg_scan_model *models;

@@ -287,6 +287,9 @@ screen(const struct vg_scan_filter *flt, enum vg_vulndb_severity sev, struct vg_
     if (!sev_listed(flt->severities, sev)) {
         return false;
     }
+    if (*suppressed_by) { /* already suppressed where it was found (an inline ignore comment) */
+        return true;
+    }
     const struct vg_ignore_entry *e =
         flt->ignore ? vg_ignore_lookup(flt->ignore, &q, flt->now) : NULL;
     for (size_t k = 0; flt->ignore && !e && k < nmore; k++) {
@@ -435,9 +438,10 @@ vg_scan_filter_apply(struct vg_scan_report *r, const struct vg_scan_filter *flt)
     for (size_t i = 0; i < r->nconfigs; i++) {
         struct vg_config_finding *c = &r->configs[i];
         const char *const more[] = {c->avd_id, c->vg_id};
-        struct vg_ignore_query q = {.kind = VG_IGNORE_MISCONFIG, .id = c->id};
+        struct vg_ignore_query q = {.kind = VG_IGNORE_MISCONFIG, .id = c->id, .path = c->target};
         if (!screen(flt, c->severity, q, more, VG_ARRAY_LEN(more), &c->suppressed_by)) {
             free(c->message);
+            free(c->target);
             continue;
         }
         r->configs[keep++] = *c;

@@ -369,6 +369,9 @@ table_list(FILE *f, json_t *res, const char *key, const char *idkey, const char 
             line = vg_strdup(id ? id : "");
         }
         json_t *ln = json_object_get(it, "StartLine");
+        if (!ln) { /* misconfigurations of config files: Trivy's CauseMetadata */
+            ln = json_object_get(json_object_get(it, "CauseMetadata"), "StartLine");
+        }
         if (json_is_integer(ln)) {
             char *more = vg_fmt("%s (line %lld)", line, (long long)json_integer_value(ln));
             free(line);

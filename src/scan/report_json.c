@@ -172,11 +172,16 @@ modified(const char *type, const char *by, json_t *finding)
     bool vex = vg_cstr_startswith(by, "vex: ");
     vg_json_set_str(m, "Status", vex ? "not_affected" : "ignored");
     bool stated = vg_cstr_startswith(by, "ignorefile: ");
+    bool inline_comment = vg_cstr_startswith(by, "inline: ");
     vg_json_set_str(m, "Statement",
-                    vex      ? by + 5
-                    : stated ? by + strlen("ignorefile: ")
-                             : "listed in the ignore file");
-    vg_json_set_str(m, "Source", vex ? "OpenVEX" : "ignorefile");
+                    vex              ? by + 5
+                    : stated         ? by + strlen("ignorefile: ")
+                    : inline_comment ? by + strlen("inline: ")
+                                     : "listed in the ignore file");
+    vg_json_set_str(m, "Source",
+                    vex              ? "OpenVEX"
+                    : inline_comment ? "inline comment"
+                                     : "ignorefile");
     json_object_set_new(m, "Finding", finding);
     return m;
 }
@@ -403,52 +408,96 @@ static json_t *
 misconf_json(const struct vg_config_finding *c)
 {
     /* Checks Trivy also has carry its id, namespace and AVD page; vigil's own stay vigil's. */
-    bool trivy = strncmp(c->id, "DS", 2) == 0;
+    bool ds = strncmp(c->id, "DS", 2) == 0, ksv = strncmp(c->id, "KSV", 3) == 0;
+    bool trivy = ds || ksv;
+    const char *kind = ksv ? "kubernetes" : "dockerfile";
     json_t *o = json_object();
-    vg_json_set_str(o, "Type", trivy ? "Dockerfile Security Check" : "Image config check");
+    vg_json_set_str(o, "Type",
+                    c->check_type ? c->check_type
+                    : trivy       ? "Dockerfile Security Check"
+                                  : "Image config check");
     vg_json_set_str(o, "ID", c->id);
     vg_json_set_str(o, "AVDID", c->avd_id);
     vg_json_set_str(o, "Title", c->title);
-    vg_json_set_str(o, "Description", c->title);
+    vg_json_set_str(o, "Description", c->description ? c->description : c->title);
     vg_json_set_str(o, "Message", c->message);
-    vg_autofree char *ns = trivy ? vg_fmt("builtin.dockerfile.%s", c->id) : NULL;
+    vg_autofree char *ns = trivy ? vg_fmt("builtin.%s.%s", kind, c->id) : NULL;
     vg_json_set_str(o, "Namespace", trivy ? ns : "vigil.config");
+    if (trivy && c->target) {
+        vg_autofree char *q = vg_fmt("data.%s.deny", ns);
+        vg_json_set_str(o, "Query", q);
+    }
     vg_json_set_str(o, "Resolution", c->resolution);
     vg_json_set_str(o, "Severity", vg_vulndb_severity_name(c->severity));
-    vg_json_set_str(o, "Status", "FAIL");
     json_t *refs = json_array();
     if (trivy) {
-        vg_autofree char *url = vg_fmt("https://avd.aquasec.com/misconfig/ds%s", c->id + 2);
+        vg_autofree char *low = vg_strdup(c->id);
+        for (char *p = low; *p; p++) {
+            *p = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+        }
+        vg_autofree char *url = vg_fmt("https://avd.aquasec.com/misconfig/%s", low);
         vg_json_set_str(o, "PrimaryURL", url);
         json_array_append_new(refs, json_string(url));
     }
     json_object_set_new(o, "References", refs);
+    vg_json_set_str(o, "Status", "FAIL");
+    if (c->target) {
+        json_object_set_new(o, "Layer", json_object());
+        json_t *cause = json_object();
+        vg_json_set_str(cause, "Provider",
+                        c->file_type && strcmp(c->file_type, "dockerfile") == 0 ? "Dockerfile"
+                                                                                : "Kubernetes");
+        vg_json_set_str(cause, "Service", "general");
+        if (c->start_line) {
+            json_object_set_new(cause, "StartLine", json_integer((json_int_t)c->start_line));
+            json_object_set_new(cause, "EndLine", json_integer((json_int_t)c->end_line));
+        }
+        json_object_set_new(o, "CauseMetadata", cause);
+    }
     return o;
+}
+
+/* The result of a finding's file (a config file), or of the image config; created with an
+ * empty summary. */
+static json_t *
+config_result(json_t *results, const struct vg_scan_report *r, const char *target, const char *type)
+{
+    vg_autofree char *img = target ? NULL : vg_fmt("%s (image config)", r->artifact);
+    json_t *res = find_result(results, target ? target : img, "config");
+    if (!res) {
+        res = result_new(target ? target : img, "config", type ? type : "dockerfile");
+        json_object_set_new(
+            res, "MisconfSummary",
+            json_pack("{s:i,s:i,s:i}", "Successes", 0, "Failures", 0, "Exceptions", 0));
+        json_array_append_new(results, res);
+    }
+    return res;
 }
 
 static void
 add_configs(json_t *results, const struct vg_scan_report *r)
 {
-    if (!r->nconfigs) {
-        return;
+    /* files checked (vigil config, fs) are listed even when clean, as Trivy does */
+    for (size_t i = 0; i < r->nconfig_targets; i++) {
+        const struct vg_config_target *t = &r->config_targets[i];
+        json_t *res = config_result(results, r, t->path, t->file_type);
+        json_object_set_new(json_object_get(res, "MisconfSummary"), "Successes",
+                            json_integer((json_int_t)t->successes));
     }
-    vg_autofree char *target = vg_fmt("%s (image config)", r->artifact);
-    json_t *res = get_result(results, target, "config", "dockerfile");
-    size_t failures = 0;
     for (size_t i = 0; i < r->nconfigs; i++) {
         const struct vg_config_finding *c = &r->configs[i];
+        json_t *res = config_result(results, r, c->target, c->file_type);
         if (c->suppressed_by) {
             append_to(res, "ModifiedFindings",
                       modified("misconfiguration", c->suppressed_by, misconf_json(c)));
         } else {
             append_to(res, "Misconfigurations", misconf_json(c));
-            failures++;
+            json_t *sum = json_object_get(res, "MisconfSummary");
+            json_object_set_new(
+                sum, "Failures",
+                json_integer(json_integer_value(json_object_get(sum, "Failures")) + 1));
         }
     }
-    json_t *sum = json_object();
-    json_object_set_new(sum, "Successes", json_integer(0));
-    json_object_set_new(sum, "Failures", json_integer((json_int_t)failures));
-    json_object_set_new(res, "MisconfSummary", sum);
 }
 
 json_t *

@@ -164,7 +164,8 @@ vg_report_sarif(const struct vg_scan_report *r)
         const char *sev = vg_vulndb_severity_name(c->severity);
         size_t ri = rule_index(&s, c->id, c->title, c->title, c->resolution, sev, 0,
                                "misconfiguration", NULL);
-        result(&s, ri, c->id, sev, c->message, r->artifact, 1);
+        result(&s, ri, c->id, sev, c->message, c->target ? c->target : r->artifact,
+               c->start_line ? c->start_line : 1);
     }
     json_t *driver =
         json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", "vigil", "fullName",

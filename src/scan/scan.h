@@ -345,5 +345,7 @@ bool vg_vex_suppresses(const struct vg_vex *v, const struct vg_vex_subject *subj
 
 /* The scan engine: walk, matching, filters and reports (see engine.h). */
 #include "scan/engine.h"
+/* Checks of configuration files: Dockerfiles, Kubernetes manifests (see misconf.h). */
+#include "scan/misconf.h"
 
 #endif

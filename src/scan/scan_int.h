@@ -28,6 +28,9 @@ void vg_scan_config_check_image(struct vg_scan_report *r, const struct vg_oci_im
 /* Checks of layer files (setuid, world-writable, caches): part of the cached walk. */
 void vg_scan_config_check_files(struct vg_scan_report *r, const struct vg_cfg_collector *c,
                                 const struct vg_layers_result *layers);
+/* True when an environment variable or build argument name says it holds a secret (PASSWORD,
+ * TOKEN, API_KEY, ... in any case): the image-config and the Dockerfile/manifest checks. */
+bool vg_scan_secret_name(struct vg_str name);
 /* Re-adds a cached configuration finding by its check ID (unknown IDs are ignored). */
 void vg_scan_config_restore(struct vg_scan_report *r, const char *id, const char *message);
 /* Display name of a package's target, as Trivy groups results. */
