@@ -39,8 +39,12 @@ static const char usage_text[] =
     "                         matches, when any is loaded (policy-controller's no-match-policy)\n"
     "      --offline          do not contact registries: signature, vulnerability and config\n"
     "                         requirements are then unverifiable (a deny)\n"
-    "      --db PATH          vulnerability database for vulnerability "
-    "requirements\n" VG_CLI_HELP_REGISTRY "  -h, --help             this help\n"
+    "      --db PATH          vulnerability database for vulnerability requirements\n"
+    "      --trusted-root [NAME=]FILE\n"
+    "                         Sigstore trusted_root.json for keyless authorities (repeatable):\n"
+    "                         FILE is the default root, NAME=FILE the root a policy names\n"
+    "                         (ClusterImagePolicy trustRootRef, ImagePolicy "
+    "trustedRoot)\n" VG_CLI_HELP_REGISTRY "  -h, --help             this help\n"
     "\n"
     "Exit status: 0 every image allowed (warnings allowed), 1 some image denied, 2 usage,\n"
     "3 runtime error, 6 a policy or manifest is malformed or not evaluable by vigil.\n"
@@ -50,12 +54,13 @@ static const char usage_text[] =
     "  vigil policy check -p gatekeeper/constraint.yaml -f deploy.yaml --format json\n"
     "  vigil policy check -p cip.yaml --no-match warn --offline registry.example.com/app:1\n";
 
-enum { OPT_FORMAT = 0x100, OPT_NOMATCH, OPT_OFFLINE, OPT_DB };
+enum { OPT_FORMAT = 0x100, OPT_NOMATCH, OPT_OFFLINE, OPT_DB, OPT_ROOT };
 
 struct check_args {
     VG_VEC(const char *) policies;
     VG_VEC(const char *) manifests;
     VG_VEC(const char *) images;
+    VG_VEC(const char *) roots;
     const char *ns;
     bool json;
     bool offline;
@@ -184,6 +189,7 @@ parse_args(struct check_args *a, int argc, char **argv)
                                          {"no-match", required_argument, NULL, OPT_NOMATCH},
                                          {"offline", no_argument, NULL, OPT_OFFLINE},
                                          {"db", required_argument, NULL, OPT_DB},
+                                         {"trusted-root", required_argument, NULL, OPT_ROOT},
                                          {"help", no_argument, NULL, 'h'},
                                          VG_CLI_REGISTRY_LONGOPTS,
                                          {NULL, 0, NULL, 0}};
@@ -226,6 +232,9 @@ parse_args(struct check_args *a, int argc, char **argv)
         case OPT_DB:
             a->db = optarg;
             break;
+        case OPT_ROOT:
+            vg_vec_push(&a->roots, optarg);
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return -1;
@@ -251,6 +260,7 @@ args_dispose(struct check_args *a)
     vg_vec_dispose(&a->policies);
     vg_vec_dispose(&a->manifests);
     vg_vec_dispose(&a->images);
+    vg_vec_dispose(&a->roots);
 }
 
 static int
@@ -280,7 +290,8 @@ policy_check(int argc, char **argv)
     struct vg_policy_set_opts so = VG_POLICY_SET_OPTS_INIT;
     so.cip_no_match = a.nomatch;
     struct vg_policy_set *s = vg_policy_set_new(&so);
-    struct vg_policy_facts_opts fo = {.open = a.open, .db = a.db};
+    struct vg_policy_facts_opts fo = {
+        .open = a.open, .db = a.db, .trusted_roots = a.roots.v, .ntrusted_roots = a.roots.n};
     struct vg_policy_facts *f = a.offline ? NULL : vg_policy_facts_new(&fo);
     struct outcome out = {.results = json_array()};
     int code = VG_EXIT_OK;

@@ -7,8 +7,9 @@
  * the set's no-match policy (set.c). An image that does not parse is denied.
  *
  * Evaluated authorities: `key` with inline `data` (verified through the caller's verify
- * callback) and `static` pass/fail. Refused at load, never allowed: keyless, KMS and Secret
- * keys, attestations, alternate signature sources, and CUE/Rego `policy` blocks.
+ * callback), `keyless` (identities, trustRootRef, inline ca-cert, insecureIgnoreSCT; through
+ * the verify_keyless callback) and `static` pass/fail. Refused at load, never allowed: KMS and
+ * Secret keys or CAs, attestations, alternate signature sources, and CUE/Rego `policy` blocks.
  */
 #include "policy.h"
 #include "policy_int.h"
@@ -17,13 +18,15 @@
 
 #include <string.h>
 
-enum auth_kind { AUTH_KEY = 1, AUTH_PASS, AUTH_FAIL };
+enum auth_kind { AUTH_KEY = 1, AUTH_PASS, AUTH_FAIL, AUTH_KEYLESS };
 
 struct cip_auth {
     enum auth_kind kind;
     const char *name;
     const char *pem;
     const char *message;
+    struct vg_policy_identity *ids; /* keyless */
+    struct vg_policy_keyless keyless;
 };
 
 struct cip {
@@ -38,6 +41,9 @@ cip_free(void *v)
 {
     struct cip *c = v;
     if (c) {
+        for (size_t i = 0; i < c->nauths; i++) {
+            free(c->auths[i].ids);
+        }
         free(c->auths);
         free(c);
     }
@@ -100,6 +106,66 @@ load_key(struct cip_auth *a, const struct vg_config_node *key, const char *path,
     return 0;
 }
 
+/* keyless: {url, identities: [{issuer, subject, issuerRegExp, subjectRegExp}], trustRootRef,
+ * ca-cert: {data}, insecureIgnoreSCT}, as policy-controller validates it. */
+static int
+load_keyless(struct cip_auth *a, const struct vg_config_node *kl, const char *path,
+             struct vg_err **err)
+{
+    static const char *const keys[] = {"url", "identities", "trustRootRef", "ca-cert",
+                                       "insecureIgnoreSCT"};
+    if (vg_config_check_keys(kl, path, keys, VG_ARRAY_LEN(keys), err) < 0) {
+        return -(int)VG_E_PARSE;
+    }
+    const struct vg_config_node *ids = NULL;
+    if (vg_config_get_seq(kl, "identities", &ids, err) < 0) {
+        return -(int)VG_E_PARSE;
+    }
+    if (!ids || vg_config_node_len(ids) == 0) {
+        return vg_config_err(err, kl, VG_E_PARSE,
+                             "%s.identities: Invalid value: identities are required", path);
+    }
+    const struct vg_config_node *ca = vg_config_map_get(kl, "ca-cert");
+    if (ca) {
+        static const char *const ckeys[] = {"data", "secretRef", "kms"};
+        if (vg_config_check_keys(ca, "ca-cert", ckeys, 3, err) < 0) {
+            return -(int)VG_E_PARSE;
+        }
+        if (vg_config_map_get(ca, "kms")) {
+            return refuse(err, ca, "%s: KMS CAs are not supported by vigil (refused, not allowed)",
+                          "keyless.ca-cert.kms");
+        }
+        if (vg_config_map_get(ca, "secretRef")) {
+            return refuse(err, ca,
+                          "%s: CA certificates from Kubernetes Secrets need the cluster; give "
+                          "them inline as data (refused, not allowed)",
+                          "keyless.ca-cert.secretRef");
+        }
+        a->keyless.ca_pem = vg_policy_node_str(ca, "data");
+        if (!a->keyless.ca_pem) {
+            return vg_config_err(err, ca, VG_E_PARSE, "%s.ca-cert.data must be a string", path);
+        }
+    }
+    const char *sct = vg_policy_node_str(kl, "insecureIgnoreSCT");
+    a->keyless.ignore_sct = sct && strcmp(sct, "true") == 0;
+    a->keyless.trust_root = vg_policy_node_str(kl, "trustRootRef");
+    size_t n = vg_config_node_len(ids);
+    a->ids = vg_calloc(n, sizeof(*a->ids));
+    for (size_t i = 0; i < n; i++) {
+        char ipath[160], *owned[2];
+        int w = snprintf(ipath, sizeof(ipath), "%s.identities[%zu]", path, i);
+        (void)w;
+        if (vg_policy_identity_load(&a->ids[i], owned, vg_config_seq_at(ids, i), ipath, false,
+                                    err) < 0) {
+            return -(int)VG_E_PARSE;
+        }
+    }
+    a->keyless.ids = a->ids;
+    a->keyless.nids = n;
+    a->kind = AUTH_KEYLESS;
+    return 0;
+}
+
 static int
 load_authority(struct cip_auth *a, const struct vg_config_node *n, size_t idx, struct vg_err **err)
 {
@@ -143,22 +209,10 @@ load_authority(struct cip_auth *a, const struct vg_config_node *n, size_t idx, s
         a->message = vg_policy_node_str(stat, "message");
         return 0;
     }
-    if (keyless) {
-        const struct vg_config_node *ids = vg_config_map_get(keyless, "identities");
-        if (!ids || vg_config_node_len(ids) == 0) {
-            return vg_config_err(err, keyless, VG_E_PARSE,
-                                 "%s.keyless.identities: Invalid value: identities are required",
-                                 path);
-        }
-        return refuse(err, keyless,
-                      "%s: keyless (Fulcio) authorities are not supported until vigil verifies "
-                      "keyless signatures (refused, not allowed)",
-                      "keyless");
-    }
     char kpath[96];
-    w = snprintf(kpath, sizeof(kpath), "%s.key", path);
+    w = snprintf(kpath, sizeof(kpath), "%s.%s", path, keyless ? "keyless" : "key");
     (void)w;
-    if (load_key(a, key, kpath, err) < 0) {
+    if ((keyless ? load_keyless(a, keyless, kpath, err) : load_key(a, key, kpath, err)) < 0) {
         return -(int)vg_err_code(*err);
     }
     if (vg_config_map_get(n, "attestations")) {
@@ -377,6 +431,10 @@ cip_eval(const struct vg_policy *p, struct vg_policy_ctx *c, struct vg_err **err
             case AUTH_KEY:
                 pass =
                     vg_policy_ask_verify(c, ct->image, au->pem, NULL, 0, &r) == VG_POLICY_FACT_YES;
+                break;
+            case AUTH_KEYLESS:
+                pass = vg_policy_ask_verify_keyless(c, ct->image, &au->keyless, NULL, 0, &r) ==
+                       VG_POLICY_FACT_YES;
                 break;
             }
             if (r) {

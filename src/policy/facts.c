@@ -27,6 +27,7 @@ struct fact_cache {
 struct vg_policy_facts {
     struct vg_policy_facts_opts o;
     VG_VEC(struct fact_cache) c;
+    struct vg_sigstore_root **roots; /* [ntrusted_roots], parsed on first use */
 };
 
 static struct fact_cache *
@@ -90,6 +91,171 @@ fact_verify(void *ctx, const char *image, const char *key_pem,
     vg_sign_check_result_dispose(&r);
     free(ann);
     vg_crypto_key_free(key);
+    return fact;
+}
+
+/* ---------------------------------------------------------------- keyless */
+
+/* The trusted root named `name` (NULL: the default, an entry without "NAME="). */
+static const struct vg_sigstore_root *
+root_for(struct vg_policy_facts *f, const char *name, char **why)
+{
+    for (size_t i = 0; i < f->o.ntrusted_roots; i++) {
+        const char *spec = f->o.trusted_roots[i], *eq = strchr(spec, '=');
+        bool hit = name ? eq && (size_t)(eq - spec) == strlen(name) &&
+                              strncmp(spec, name, strlen(name)) == 0
+                        : !eq;
+        if (!hit) {
+            continue;
+        }
+        if (!f->roots) {
+            f->roots = vg_calloc(f->o.ntrusted_roots, sizeof(*f->roots));
+        }
+        if (!f->roots[i]) {
+            const char *path = eq ? eq + 1 : spec;
+            struct vg_buf b = VG_BUF_INIT(VG_SIGSTORE_ROOT_MAX);
+            struct vg_err *err = NULL;
+            if (vg_file_read(&b, path, VG_SIGSTORE_ROOT_MAX, &err) < 0 ||
+                vg_sigstore_root_parse(&f->roots[i], b.data, b.len, &err) < 0) {
+                char *m = vg_err_format(err);
+                *why = vg_fmt("unverifiable: trusted root %s: %s", path, m);
+                free(m);
+                vg_err_free(&err);
+                vg_buf_dispose(&b);
+                return NULL;
+            }
+            vg_buf_dispose(&b);
+        }
+        return f->roots[i];
+    }
+    *why = name ? vg_fmt("unverifiable: no trusted root named \"%s\" was configured", name)
+                : vg_strdup("unverifiable: no trusted root was configured (--trusted-root)");
+    return NULL;
+}
+
+/* The root with its Fulcio CAs replaced by the PEM certificates of pem (one CA: the
+ * certificates that are not self-signed first, the roots last). Borrows root's logs. */
+static int
+root_with_cas(struct vg_sigstore_root *out, struct vg_sigstore_ca *ca,
+              const struct vg_sigstore_root *root, const char *pem, char **why)
+{
+    static const char begin[] = "-----BEGIN CERTIFICATE-----";
+    struct vg_x509 *certs[VG_X509_CHAIN_MAX];
+    size_t n = 0, roots = 0;
+    for (const char *p = strstr(pem, begin); p; p = strstr(p + 1, begin)) {
+        struct vg_err *err = NULL;
+        if (n == VG_X509_CHAIN_MAX || vg_x509_parse(&certs[n], p, strlen(p), &err) < 0) {
+            char *m = err ? vg_err_format(err) : vg_strdup("too many certificates");
+            *why = vg_fmt("unverifiable: policy CA certificates: %s", m);
+            free(m);
+            vg_err_free(&err);
+            for (size_t i = 0; i < n; i++) {
+                vg_x509_free(certs[i]);
+            }
+            return -1;
+        }
+        n++;
+    }
+    if (n == 0) {
+        *why = vg_strdup("unverifiable: policy CA certificates: no PEM certificate");
+        return -1;
+    }
+    *ca = (struct vg_sigstore_ca){.certs = vg_calloc(n, sizeof(*ca->certs)), .ncerts = n};
+    for (size_t i = 0; i < n; i++) { /* intermediates first, then the self-signed roots */
+        if (!vg_x509_self_signed(certs[i])) {
+            ca->certs[roots++] = certs[i];
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (vg_x509_self_signed(certs[i])) {
+            ca->certs[roots++] = certs[i];
+        }
+    }
+    *out = *root;
+    out->cas = ca;
+    out->ncas = 1;
+    return 0;
+}
+
+static enum vg_policy_fact
+fact_verify_keyless(void *ctx, const char *image, const struct vg_policy_keyless *k,
+                    const struct vg_policy_kv *annotations, size_t nann, char **why)
+{
+    struct vg_policy_facts *f = ctx;
+    struct fact_cache *e = cache_get(f, image);
+    struct vg_err *err = NULL;
+    const struct vg_sigstore_root *root = root_for(f, k->trust_root, why);
+    if (!root) {
+        return VG_POLICY_FACT_UNKNOWN;
+    }
+    struct vg_sigstore_root custom;
+    struct vg_sigstore_ca ca = {0};
+    if (k->ca_pem) {
+        if (root_with_cas(&custom, &ca, root, k->ca_pem, why) < 0) {
+            return VG_POLICY_FACT_UNKNOWN;
+        }
+        root = &custom;
+    }
+    enum vg_policy_fact fact = VG_POLICY_FACT_YES;
+    if (!e->target && !e->target_err &&
+        vg_sign_target_open(&e->target, image, &f->o.open, NULL, &err) < 0) {
+        e->target_err = vg_err_format(err);
+        vg_err_free(&err);
+    }
+    if (e->target_err) {
+        *why = vg_fmt("unverifiable: %s", e->target_err);
+        fact = VG_POLICY_FACT_UNKNOWN;
+        goto out;
+    }
+    struct vg_sigstore_policy *ids = vg_calloc(k->nids, sizeof(*ids));
+    for (size_t i = 0; i < k->nids; i++) {
+        const struct vg_policy_identity *id = &k->ids[i];
+        bool any_sub = !id->subject && !id->subject_regexp;
+        bool any_iss = !id->issuer && !id->issuer_regexp;
+        ids[i] = (struct vg_sigstore_policy){
+            .identity = id->subject,
+            .identity_regexp = any_sub ? "^" : id->subject_regexp,
+            .issuer = id->issuer,
+            .issuer_regexp = any_iss ? "^" : id->issuer_regexp,
+            .ignore_sct = k->ignore_sct,
+            .ignore_tlog = k->ignore_tlog,
+        };
+    }
+    struct vg_sign_kv *ann = vg_calloc(nann + 1, sizeof(*ann));
+    for (size_t i = 0; i < nann; i++) {
+        ann[i] = (struct vg_sign_kv){annotations[i].key, annotations[i].value};
+    }
+    struct vg_sign_keyless kl = {.root = root, .identities = ids, .nidentities = k->nids};
+    struct vg_sign_check_opts o = {.threshold = 1,
+                                   .annotations = ann,
+                                   .nannotations = nann,
+                                   .check_claims = true,
+                                   .check_reference = true,
+                                   .keyless = &kl};
+    struct vg_sign_check_result r;
+    if (vg_sign_target_verify(e->target, &o, &r, &err) < 0) {
+        char *m = vg_err_format(err);
+        bool negative = vg_err_root_code(err) == VG_E_VERIFY;
+        /* the first signature's reason says more than "none verified" */
+        char *first = NULL;
+        for (size_t i = 0; i < r.n && !first; i++) {
+            first = r.items[i].error ? vg_err_format(r.items[i].error) : NULL;
+        }
+        *why = vg_fmt("%s%s%s%s", negative ? "" : "unverifiable: ", m, first ? ": " : "",
+                      first ? first : "");
+        free(first);
+        free(m);
+        vg_err_free(&err);
+        fact = negative ? VG_POLICY_FACT_NO : VG_POLICY_FACT_UNKNOWN;
+    }
+    vg_sign_check_result_dispose(&r);
+    free(ann);
+    free(ids);
+out:
+    for (size_t i = 0; i < ca.ncerts; i++) {
+        vg_x509_free(ca.certs[i]);
+    }
+    free(ca.certs);
     return fact;
 }
 
@@ -273,6 +439,10 @@ vg_policy_facts_free(struct vg_policy_facts *f)
         free(f->c.v[i].reg_why);
     }
     vg_vec_dispose(&f->c);
+    for (size_t i = 0; f->roots && i < f->o.ntrusted_roots; i++) {
+        vg_sigstore_root_free(f->roots[i]);
+    }
+    free(f->roots);
     free(f);
 }
 
@@ -288,7 +458,12 @@ void
 vg_policy_facts_inputs(struct vg_policy_facts *f, struct vg_policy_inputs *in)
 {
     *in = (struct vg_policy_inputs){
-        .ctx = f, .verify = fact_verify, .vulns = fact_vulns, .config_user = fact_user};
+        .ctx = f,
+        .verify = fact_verify,
+        .vulns = fact_vulns,
+        .config_user = fact_user,
+        .verify_keyless = fact_verify_keyless,
+    };
 }
 
 int

@@ -30,6 +30,11 @@ struct vg_policy_facts_opts {
     struct vg_oci_open_opts open; /* registry access (strings borrowed) */
     const char *db;               /* vulnerability database, NULL: the default */
     enum vg_policy_vuln_source vuln_source;
+    /* Sigstore trusted roots for keyless authorities (docs/sigstore.md): "FILE" is the default
+     * root, "NAME=FILE" the root a policy names (ClusterImagePolicy trustRootRef, vigil's
+     * trustedRoot). None: keyless requirements are unverifiable (a deny). */
+    const char *const *trusted_roots;
+    size_t ntrusted_roots;
 };
 /* "auto", "registry", "local" -> the source; -1 for anything else. */
 int vg_policy_vuln_source_parse(const char *s);

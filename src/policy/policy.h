@@ -10,7 +10,7 @@
  *   - Kyverno `ClusterPolicy` / `Policy` image rules (the subset in docs/policy.md).
  * Each foreign format keeps ITS engine's semantics, look-alike pitfalls included (a Gatekeeper
  * `gcr.io` repo admits `gcr.io.evil/x`); such entries produce a load warning naming them.
- * What vigil cannot evaluate (unknown templates, Rego/CUE/CEL, keyless authorities, ...) is
+ * What vigil cannot evaluate (unknown templates, Rego/CUE/CEL, KMS keys, ...) is
  * refused at load with FILE:LINE:COL and the reason: never silently allowed.
  *
  * Evaluation does no I/O: signature, vulnerability and image-config facts come from the
@@ -127,6 +127,23 @@ struct vg_policy_vulns {
     size_t fixed[VG_POLICY_SEV_COUNT]; /* of which a fixed version exists */
 };
 
+/* A keyless (Fulcio) signer: issuer and subject (the certificate's SAN), each exact or a
+ * regular expression (POSIX extended, unanchored like Go's MatchString); NULL on both sides
+ * of a pair leaves it unconstrained. */
+struct vg_policy_identity {
+    const char *issuer, *subject, *issuer_regexp, *subject_regexp;
+};
+/* A keyless authority: any one identity suffices. */
+struct vg_policy_keyless {
+    const struct vg_policy_identity *ids;
+    size_t nids;
+    const char *trust_root; /* a trusted root the caller knows by this name (CIP trustRootRef,
+                             * vigil's trustedRoot); NULL: the caller's default root */
+    const char *ca_pem;     /* PEM Fulcio CA certificates replacing the root's CAs (Kyverno
+                             * `roots`, CIP `ca-cert.data`); NULL: the root's */
+    bool ignore_sct, ignore_tlog;
+};
+
 /* Facts the caller supplies; any callback may be NULL (the requirement is then "unknown" and
  * denies). *why (caller of the callback frees) explains a NO or UNKNOWN. */
 struct vg_policy_inputs {
@@ -140,6 +157,13 @@ struct vg_policy_inputs {
                                  char **why);
     /* The image config's user ("" or NULL: root by default). *user is caller-freed. */
     enum vg_policy_fact (*config_user)(void *ctx, const char *image, char **user, char **why);
+    /* Does image carry a keyless signature by one of k's identities, verified under the
+     * trusted root (certificate chain, SCT, transparency log evidence), whose payload holds
+     * every annotation? */
+    enum vg_policy_fact (*verify_keyless)(void *ctx, const char *image,
+                                          const struct vg_policy_keyless *k,
+                                          const struct vg_policy_kv *annotations,
+                                          size_t nannotations, char **why);
 };
 
 /* ---------------------------------------------------------------- sets and decisions */

@@ -63,6 +63,22 @@ enum vg_policy_fact vg_policy_ask_verify(const struct vg_policy_ctx *c, const ch
                                          const char *key_pem, const struct vg_policy_kv *ann,
                                          size_t nann, char **why);
 
+/* Asks the caller's verify_keyless callback; never NULL *why on NO/UNKNOWN. */
+enum vg_policy_fact vg_policy_ask_verify_keyless(const struct vg_policy_ctx *c, const char *image,
+                                                 const struct vg_policy_keyless *k,
+                                                 const struct vg_policy_kv *ann, size_t nann,
+                                                 char **why);
+
+/* keyless.c: one identity {issuer, subject, issuerRegExp, subjectRegExp} of a policy
+ * (`path` names it in errors): exact and regexp forms of one side exclude each other, at least
+ * one field is needed, and without wildcards both an issuer and a subject side (exact or
+ * regexp, as policy-controller), regexps must compile (POSIX extended). With wildcards (Kyverno),
+ * an exact value holding `*` or `?` becomes an anchored regexp, owned by re_owned[0] (subject) and
+ * re_owned[1] (issuer), NULL otherwise. */
+VG_NODISCARD int vg_policy_identity_load(struct vg_policy_identity *out, char *re_owned[2],
+                                         const struct vg_config_node *n, const char *path,
+                                         bool wildcards, struct vg_err **err);
+
 /* Loaders: root is one document; dir the policy file's directory (for key files). */
 VG_NODISCARD int vg_policy_load_vigil(struct vg_policy_set *s, const struct vg_config_node *root,
                                       const char *dir, struct vg_err **err);

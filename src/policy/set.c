@@ -278,6 +278,23 @@ vg_policy_ask_verify(const struct vg_policy_ctx *c, const char *image, const cha
     return f;
 }
 
+enum vg_policy_fact
+vg_policy_ask_verify_keyless(const struct vg_policy_ctx *c, const char *image,
+                             const struct vg_policy_keyless *k, const struct vg_policy_kv *ann,
+                             size_t nann, char **why)
+{
+    *why = NULL;
+    if (!c->in || !c->in->verify_keyless) {
+        *why = vg_strdup("unverifiable: no keyless signature verifier available");
+        return VG_POLICY_FACT_UNKNOWN;
+    }
+    enum vg_policy_fact f = c->in->verify_keyless(c->in->ctx, image, k, ann, nann, why);
+    if (f != VG_POLICY_FACT_YES && !*why) {
+        *why = vg_strdup(f == VG_POLICY_FACT_NO ? "no valid keyless signature" : "unverifiable");
+    }
+    return f;
+}
+
 void
 vg_policy_decision_dispose(struct vg_policy_decision *d)
 {

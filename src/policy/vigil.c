@@ -26,6 +26,10 @@ struct sigreq {
     size_t threshold;
     struct vg_policy_kv *ann;
     size_t nann;
+    struct vg_policy_identity *ids; /* keyless: counts as one more key */
+    char **res;                     /* regexps the identities own */
+    size_t nres;
+    struct vg_policy_keyless keyless;
 };
 
 struct vp {
@@ -52,6 +56,8 @@ vp_free(void *v)
     for (size_t i = 0; i < p->nsigs; i++) {
         vg_strv_free(p->sigs[i].keys, p->sigs[i].nkeys);
         free(p->sigs[i].ann);
+        free(p->sigs[i].ids);
+        vg_strv_free(p->sigs[i].res, p->sigs[i].nres);
     }
     free(p->sigs);
     free(p);
@@ -131,11 +137,28 @@ load_keys(struct sigreq *sr, const struct vg_config_node *keys, const char *dir,
 static int
 load_sig(struct sigreq *sr, const struct vg_config_node *n, const char *dir, struct vg_err **err)
 {
-    static const char *const keys[] = {"images", "keys", "threshold", "annotations"};
+    static const char *const keys[] = {"images",      "keys",    "threshold",
+                                       "annotations", "keyless", "trustedRoot"};
     if (vg_config_check_keys(n, "spec.signatures[]", keys, VG_ARRAY_LEN(keys), err) < 0) {
         return -(int)VG_E_PARSE;
     }
-    const struct vg_config_node *kl = NULL, *ann = NULL;
+    const struct vg_config_node *kl = NULL, *ann = NULL, *ids = NULL;
+    if (vg_config_get_seq(n, "keyless", &ids, err) < 0) {
+        return -(int)VG_E_PARSE;
+    }
+    for (size_t i = 0; ids && i < vg_config_node_len(ids); i++) {
+        char path[64], *owned[2];
+        int w = snprintf(path, sizeof(path), "spec.signatures[].keyless[%zu]", i);
+        (void)w;
+        VG_ARRAY_GROW(sr->ids, sr->keyless.nids, 1);
+        if (vg_policy_identity_load(&sr->ids[sr->keyless.nids], owned, vg_config_seq_at(ids, i),
+                                    path, false, err) < 0) {
+            return -(int)VG_E_PARSE;
+        }
+        sr->keyless.nids++;
+    }
+    sr->keyless.ids = sr->ids;
+    sr->keyless.trust_root = vg_policy_node_str(n, "trustedRoot");
     uint64_t thr = 1;
     if (globs(n, "images", "spec.signatures[]", &sr->images, true, err) < 0 ||
         vg_config_get_seq(n, "keys", &kl, err) < 0 ||
@@ -143,16 +166,18 @@ load_sig(struct sigreq *sr, const struct vg_config_node *n, const char *dir, str
         vg_config_get_map(n, "annotations", &ann, err) < 0) {
         return -(int)VG_E_PARSE;
     }
-    if (!kl || vg_config_node_len(kl) == 0) {
-        return vg_config_err(err, n, VG_E_PARSE, "spec.signatures[]: at least one key is needed");
+    if ((!kl || vg_config_node_len(kl) == 0) && sr->keyless.nids == 0) {
+        return vg_config_err(err, n, VG_E_PARSE,
+                             "spec.signatures[]: at least one key or keyless identity is needed");
     }
     if (load_keys(sr, kl, dir, err) < 0) {
         return -(int)VG_E_PARSE;
     }
-    if (thr == 0 || thr > sr->nkeys) {
+    size_t nauth = sr->nkeys + (sr->keyless.nids ? 1 : 0);
+    if (thr == 0 || thr > nauth) {
         return vg_config_err(err, vg_config_map_get(n, "threshold"), VG_E_PARSE,
                              "threshold %llu must be between 1 and the number of keys (%zu)",
-                             (unsigned long long)thr, sr->nkeys);
+                             (unsigned long long)thr, nauth);
     }
     sr->threshold = (size_t)thr;
     for (size_t i = 0; ann && i < vg_config_node_len(ann); i++) {
@@ -369,6 +394,20 @@ check_signatures(const struct vp *p, const struct vg_policy *pol, struct vg_poli
             char *why = NULL;
             enum vg_policy_fact f =
                 vg_policy_ask_verify(c, norm, sr->keys[k], sr->ann, sr->nann, &why);
+            if (f == VG_POLICY_FACT_YES) {
+                ok++;
+            } else {
+                unknown |= f == VG_POLICY_FACT_UNKNOWN;
+                if (!first_why) {
+                    first_why = vg_steal_ptr(&why);
+                }
+            }
+            free(why);
+        }
+        if (ok < sr->threshold && sr->keyless.nids) {
+            char *why = NULL;
+            enum vg_policy_fact f =
+                vg_policy_ask_verify_keyless(c, norm, &sr->keyless, sr->ann, sr->nann, &why);
             if (f == VG_POLICY_FACT_YES) {
                 ok++;
             } else {

@@ -351,3 +351,82 @@ def test_public_good_keyless_attestation(env, shared_dir):
     fails(run_vigil("verify-attestation", "--plain-http", "--trusted-root", env["root"],
                     "--type", "custom", "--certificate-identity-regexp", ".*",
                     "--certificate-oidc-issuer-regexp", ".*", ref), "not in the trusted root")
+
+
+# ------------------------------------------------------------------ policies
+
+def policy_check(env, pol, ref, *roots):
+    p = env["d"] / f"pol-{abs(hash(pol))}.yaml"
+    p.write_text(pol)
+    args = [a for r in roots for a in ("--trusted-root", r)] or ["--trusted-root", env["root"]]
+    return run_vigil("policy", "check", "--plain-http", "-p", p, *args, "--format", "json", ref)
+
+
+CIP = """apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: keyless}
+spec:
+  images: [{glob: "**"}]
+  authorities:
+    - keyless:
+        url: https://fulcio.test.invalid
+        %s
+        identities:
+%s
+"""
+
+
+def test_cip_keyless_authority(env):
+    legacy_ref, _ = legacy(env, "pol/legacy")
+    bundle_ref, _ = bundle_image(env, "pol/bundle")
+    exact = f"          - issuer: {ISS}\n            subject: {ID}"
+    regexp = "          - issuerRegExp: '^https://accounts[.]'\n            subjectRegExp: '@example[.]com$'"
+    wrong = f"          - issuer: {ISS}\n            subject: evil@example.com"
+    both = wrong + "\n" + exact  # any identity suffices
+    for ids in (exact, regexp, both):
+        for ref in (legacy_ref, bundle_ref):
+            r = policy_check(env, CIP % ("", ids), ref)
+            assert r.rc == 0, (ids, r)
+    for ref in (legacy_ref, bundle_ref):
+        r = policy_check(env, CIP % ("", wrong), ref)
+        assert r.rc == 1 and "expected identity" in r.out, r
+    # trustRootRef names a root given as NAME=FILE; an unknown name is unverifiable
+    r = policy_check(env, CIP % ("trustRootRef: private", exact), legacy_ref,
+                     f"private={env['root']}")
+    assert r.rc == 0, r
+    r = policy_check(env, CIP % ("trustRootRef: other", exact), legacy_ref,
+                     f"private={env['root']}")
+    assert r.rc == 1 and "no trusted root named" in r.out, r
+    # no trusted root at all: a deny, never an allow
+    p = env["d"] / "cip-noroot.yaml"
+    p.write_text(CIP % ("", exact))
+    r = run_vigil("policy", "check", "--plain-http", "-p", p, legacy_ref)
+    assert r.rc == 1 and "no trusted root was configured" in r.out, r
+
+
+def test_cip_keyless_identity_validation(env):
+    bad = "          - issuer: a\n            issuerRegExp: b"
+    r = policy_check(env, CIP % ("", bad), "x.example/y:1")
+    assert r.rc == 6 and "expected exactly one" in r.err, r
+    r = policy_check(env, CIP % ("", "          - {}"), "x.example/y:1")
+    assert r.rc == 6 and "missing field" in r.err, r
+
+
+VIGIL_POL = """apiVersion: vigil.dev/v1
+kind: ImagePolicy
+metadata: {name: keyless}
+spec:
+  signatures:
+    - images: ["**"]
+      keyless:
+        - {issuer: "%s", subjectRegExp: "%s"}
+"""
+
+
+def test_vigil_image_policy_keyless(env):
+    ref, _ = legacy(env, "pol/vigil")
+    assert policy_check(env, VIGIL_POL % (ISS, "^dev@"), ref).rc == 0
+    r = policy_check(env, VIGIL_POL % (ISS, "^ops@"), ref)
+    assert r.rc == 1 and "signature missing or invalid" in r.out, r
+    r = policy_check(env, VIGIL_POL % ("https://other", "^dev@"), ref)
+    assert r.rc == 1 and "expected issuer" in r.out, r

@@ -167,9 +167,13 @@ Test(cip, refusals)
 {
     refused(CIP("  images: [{glob: \"[a-z]*\"}]\n  authorities: [{static: {action: pass}}]\n"),
             VG_E_PARSE, "spec.images[0].glob");
+    /* keyless authorities are evaluated (issue 14); a CA held in a Secret is not */
     refused(CIP("  images: [{glob: \"**\"}]\n  authorities:\n  - keyless:\n      identities: "
-                "[{issuer: a, subject: b}]\n"),
-            VG_E_UNSUPPORTED, "keyless");
+                "[{issuer: a, subject: b}]\n      ca-cert: {secretRef: {name: x}}\n"),
+            VG_E_UNSUPPORTED, "keyless.ca-cert.secretRef");
+    refused(CIP("  images: [{glob: \"**\"}]\n  authorities:\n  - keyless:\n      identities: "
+                "[{issuer: a, issuerRegExp: b, subject: c}]\n"),
+            VG_E_PARSE, "expected exactly one");
     refused(CIP("  images: [{glob: \"**\"}]\n  authorities: [{key: {data: \"---somedata---\"}}]\n"),
             VG_E_PARSE, "invalid public key");
     refused(CIP("  images: [{glob: \"**\"}]\n  authorities: [{static: {action: pass}}]\n"
