@@ -141,6 +141,26 @@ int vg_layers_walk_stream(struct vg_layer_stats *stats, vg_layers_read_fn read, 
                           size_t layer_index, struct vg_layer_consumer *const *consumers,
                           size_t nconsumers, struct vg_err **err);
 
+/* ---------------------------------------------------------------- directory trees (walk_dir.c)
+ *
+ * A directory walked as one layer (index 0, no digests) for `vigil fs` and `vigil rootfs`:
+ * the same consumers, want() calls and deliveries as a layer, paths relative to the root.
+ * Symbolic links are reported (linkname verbatim) and never followed; unreadable entries,
+ * bind-mount loops, over-long names and trees deeper than VG_LAYERS_DIR_MAX_DEPTH are skipped
+ * with a warning and counted in stats->skipped_unsafe. Errors: VG_E_NOTFOUND / VG_E_IO for the
+ * root itself, VG_E_LIMIT past VG_LIMIT_LAYER_ENTRIES entries, VG_E_NET at the deadline, or a
+ * consumer's error. Consumer callbacks run on the calling thread. */
+#define VG_LAYERS_DIR_MAX_DEPTH 256u
+struct vg_layers_dir_opts {
+    const char *const *skip_dirs; /* directories not entered (core/glob.h dir globs) */
+    size_t nskip_dirs;
+    bool quiet;           /* no warnings for skipped entries */
+    uint64_t deadline_ns; /* CLOCK_MONOTONIC (vg_now_ns); 0: none */
+};
+int vg_layers_walk_dir(struct vg_layer_stats *stats, const char *root,
+                       struct vg_layer_consumer *const *consumers, size_t nconsumers,
+                       const struct vg_layers_dir_opts *opts, struct vg_err **err);
+
 /* ---------------------------------------------------------------- zip archives
  *
  * The one zip reader (jar/war/ear, egg, PyTorch checkpoints, OSV all.zip): a read-only view of
