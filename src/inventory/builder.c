@@ -151,6 +151,48 @@ vg_inv_builder_classify(const char *path)
     return classify_lang(path, base);
 }
 
+/* Trivy's fs analyzers: lock files and manifests only. */
+static enum inv_an
+classify_source(const char *path)
+{
+    static const struct {
+        const char *base;
+        enum inv_an an;
+    } exact[] = {{"package-lock.json", AN_NPM_LOCK},
+                 {"yarn.lock", AN_YARN},
+                 {"pnpm-lock.yaml", AN_PNPM},
+                 {"Pipfile.lock", AN_PIPENV},
+                 {"poetry.lock", AN_POETRY},
+                 {"uv.lock", AN_UV},
+                 {"go.mod", AN_GOMOD},
+                 {"Cargo.lock", AN_CARGO},
+                 {"Gemfile.lock", AN_BUNDLER},
+                 {"composer.lock", AN_COMPOSER},
+                 {"pom.xml", AN_POM},
+                 {"packages.lock.json", AN_NUGET}};
+    const char *base = base_name(path);
+    bool in_deps = under(path, "node_modules/") || under(path, "vendor/");
+    for (size_t i = 0; i < VG_ARRAY_LEN(exact); i++) {
+        if (strcmp(base, exact[i].base) == 0) {
+            return in_deps ? AN_NONE : exact[i].an;
+        }
+    }
+    if (vg_cstr_startswith(base, "requirements") && vg_cstr_endswith(base, ".txt")) {
+        return AN_PIP;
+    }
+    if (vg_cstr_endswith(base, "gradle.lockfile") ||
+        (vg_cstr_endswith(base, ".lockfile") && under(path, "gradle/dependency-locks/"))) {
+        return AN_GRADLE;
+    }
+    return AN_NONE;
+}
+
+static enum inv_an
+classify(const struct vg_inventory_builder *b, const char *path)
+{
+    return b->opts.source_tree ? classify_source(path) : vg_inv_builder_classify(path);
+}
+
 static bool
 is_os_an(enum inv_an an)
 {
@@ -195,7 +237,10 @@ inv_want(void *ctx, const struct vg_layer_file *f)
     if (!S_ISREG(f->mode) || skipped(&b->opts, f->path)) {
         return VG_WANT_NONE;
     }
-    enum inv_an an = vg_inv_builder_classify(f->path);
+    enum inv_an an = classify(b, f->path);
+    if (b->opts.source_tree) {
+        return an != AN_NONE && b->opts.lib_pkgs ? VG_WANT_WHOLE : VG_WANT_NONE;
+    }
     if (an == AN_NONE) {
         /* Any other executable may be a Go binary; tiny files cannot be. */
         return b->opts.lib_pkgs && (f->mode & 0111) && f->size >= 1024 ? VG_WANT_STREAM
@@ -213,8 +258,8 @@ static enum vg_layer_want
 inv_want_archive(void *ctx, const struct vg_layer_file *f)
 {
     struct vg_inventory_builder *b = ctx;
-    if (!S_ISREG(f->mode) || !b->opts.lib_pkgs || !is_archive(base_name(f->path)) ||
-        skipped(&b->opts, f->path)) {
+    if (!S_ISREG(f->mode) || !b->opts.lib_pkgs || b->opts.source_tree ||
+        !is_archive(base_name(f->path)) || skipped(&b->opts, f->path)) {
         return VG_WANT_NONE;
     }
     return VG_WANT_WHOLE;
@@ -256,8 +301,11 @@ add_rec(struct vg_inventory_builder *b, struct inv_rec *r, const struct vg_layer
 }
 
 static vg_inv_parse_fn
-parser_for(enum inv_an an)
+parser_for(const struct vg_inventory_builder *b, enum inv_an an)
 {
+    if (b->opts.source_tree && (an == AN_NPM_LOCK || an == AN_COMPOSER)) {
+        return an == AN_NPM_LOCK ? vg_inv_parse_npm_lock_prod : vg_inv_parse_composer_prod;
+    }
     switch (an) {
     case AN_DPKG:
     case AN_DPKG_STATUSD:
@@ -286,8 +334,41 @@ parser_for(enum inv_an an)
         return vg_inv_parse_jar;
     case AN_EGG:
         return vg_inv_parse_egg;
+    case AN_PIP:
+        return vg_inv_parse_requirements;
+    case AN_PIPENV:
+        return vg_inv_parse_pipfile_lock;
+    case AN_POETRY:
+        return vg_inv_parse_poetry_lock;
+    case AN_UV:
+        return vg_inv_parse_uv_lock;
+    case AN_GOMOD:
+        return vg_inv_parse_gomod;
+    case AN_BUNDLER:
+        return vg_inv_parse_gemfile_lock;
+    case AN_POM:
+        return vg_inv_parse_pom;
+    case AN_GRADLE:
+        return vg_inv_parse_gradle_lock;
+    case AN_NUGET:
+        return vg_inv_parse_nuget_lock;
     default:
         return NULL;
+    }
+}
+
+/* In a source tree each node lock file is its own target type, as Trivy's fs reports them
+ * (in an image they are all "node" packages, shadowed by node_modules). */
+static void
+source_kinds(struct inv_rec *r)
+{
+    const char *kind = r->an == AN_NPM_LOCK ? "npm"
+                       : r->an == AN_YARN   ? "yarn"
+                       : r->an == AN_PNPM   ? "pnpm"
+                                            : NULL;
+    for (size_t i = 0; kind && i < r->pkgs.n; i++) {
+        free(r->pkgs.v[i].kind);
+        r->pkgs.v[i].kind = vg_strdup(kind);
     }
 }
 
@@ -306,7 +387,7 @@ inv_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_
 {
     (void)err; /* a bad file is skipped with a warning; it never aborts the walk */
     struct vg_inventory_builder *b = ctx;
-    struct inv_rec r = {.an = doc_link(f) ? AN_DPKG_DOCLINK : vg_inv_builder_classify(f->path)};
+    struct inv_rec r = {.an = doc_link(f) ? AN_DPKG_DOCLINK : classify(b, f->path)};
     struct vg_err *perr = NULL;
     bool failed = false;
     if (!data && len == 0 && f->size > 0 && r.an != AN_DPKG_DOCLINK) {
@@ -325,12 +406,15 @@ inv_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_
     } else if (r.an == AN_DPKG_LIST || r.an == AN_DPKG_MD5) {
         failed = vg_inv_parse_dpkg_filelist(&r.files, &r.nfiles, data, len, r.an == AN_DPKG_MD5,
                                             &perr) < 0;
-    } else if (parser_for(r.an)) {
-        failed =
-            parser_for(r.an)(&r.pkgs, f->path, data ? data : (const uint8_t *)"", len, &perr) < 0;
+    } else if (parser_for(b, r.an)) {
+        failed = parser_for(b, r.an)(&r.pkgs, f->path, data ? data : (const uint8_t *)"", len,
+                                     &perr) < 0;
     }
     if (failed) {
         warn_skip(f->path, f->layer_index, &perr);
+    }
+    if (b->opts.source_tree) {
+        source_kinds(&r);
     }
     add_rec(b, &r, f, failed);
     return 0;

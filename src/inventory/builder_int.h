@@ -33,6 +33,17 @@ enum inv_an {
     AN_GEM,
     AN_COMPOSER,
     AN_GO,
+    /* Source-tree lock files and manifests: only with opts.source_tree (vigil fs), never
+     * in a layer cache record. */
+    AN_PIP,
+    AN_PIPENV,
+    AN_POETRY,
+    AN_UV,
+    AN_GOMOD,
+    AN_BUNDLER,
+    AN_POM,
+    AN_GRADLE,
+    AN_NUGET,
 };
 
 struct inv_rec {

@@ -38,9 +38,9 @@ composer_array(struct vg_pkg_list *out, const char *path, const json_t *arr, str
     return 0;
 }
 
-int
-vg_inv_parse_composer(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
-                      struct vg_err **err)
+static int
+composer(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len, bool no_dev,
+         struct vg_err **err)
 {
     vg_autojson json_t *j = NULL;
     size_t start = out->n;
@@ -52,7 +52,7 @@ vg_inv_parse_composer(struct vg_pkg_list *out, const char *path, const uint8_t *
         rc = composer_array(out, path, j, err);
     } else if (json_is_object(j)) {
         rc = composer_array(out, path, vg_json_arr(j, "packages"), err);
-        if (rc == 0) {
+        if (rc == 0 && !no_dev) {
             rc = composer_array(out, path, vg_json_arr(j, "packages-dev"), err);
         }
     } else {
@@ -62,4 +62,18 @@ vg_inv_parse_composer(struct vg_pkg_list *out, const char *path, const uint8_t *
         vg_pkg_list_truncate(out, start);
     }
     return rc;
+}
+
+int
+vg_inv_parse_composer(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                      struct vg_err **err)
+{
+    return composer(out, path, data, len, false, err);
+}
+
+int
+vg_inv_parse_composer_prod(struct vg_pkg_list *out, const char *path, const uint8_t *data,
+                           size_t len, struct vg_err **err)
+{
+    return composer(out, path, data, len, true, err);
 }

@@ -66,10 +66,14 @@ struct vg_inventory_opts {
     size_t nskip_dirs;
     const char *const *skip_files;
     size_t nskip_files;
+    /* A source tree (`vigil fs`, Trivy's fs): lock files and manifests are the packages, each
+     * reported under its own kind ("npm", "yarn", "pip", "gomod", ...); installed packages,
+     * executables, archives and OS databases are not read. */
+    bool source_tree;
 };
 #define VG_INVENTORY_OPTS_INIT                                                                     \
     {                                                                                              \
-        true, true, NULL, 0, NULL, 0                                                               \
+        true, true, NULL, 0, NULL, 0, false                                                        \
     }
 
 /* Creates the analyzers as layer consumers; after vg_layers_walk, call _finish to build the

@@ -136,6 +136,34 @@ int vg_inv_parse_gemspec(struct vg_pkg_list *out, const char *path, const uint8_
 int vg_inv_parse_composer(struct vg_pkg_list *out, const char *path, const uint8_t *data,
                           size_t len, struct vg_err **err);
 
+/* Lock files and manifests of a source tree (`vigil fs`, docs/fs.md): kinds "pip", "pipenv",
+ * "poetry", "uv" (pylock.c), "gomod" (gomod.c), "bundler" (gemlock.c), "pom", "gradle"
+ * (javalock.c), "nuget" (nuget.c). Same contract as the parsers above. */
+/* package-lock.json and composer.lock without their dev dependencies ("dev": true entries,
+ * "packages-dev"), as Trivy's fs reads them. */
+int vg_inv_parse_npm_lock_prod(struct vg_pkg_list *out, const char *path, const uint8_t *data,
+                               size_t len, struct vg_err **err);
+int vg_inv_parse_composer_prod(struct vg_pkg_list *out, const char *path, const uint8_t *data,
+                               size_t len, struct vg_err **err);
+int vg_inv_parse_requirements(struct vg_pkg_list *out, const char *path, const uint8_t *data,
+                              size_t len, struct vg_err **err);
+int vg_inv_parse_pipfile_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data,
+                              size_t len, struct vg_err **err);
+int vg_inv_parse_poetry_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data,
+                             size_t len, struct vg_err **err);
+int vg_inv_parse_uv_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                         struct vg_err **err);
+int vg_inv_parse_gomod(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                       struct vg_err **err);
+int vg_inv_parse_gemfile_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data,
+                              size_t len, struct vg_err **err);
+int vg_inv_parse_pom(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                     struct vg_err **err);
+int vg_inv_parse_gradle_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data,
+                             size_t len, struct vg_err **err);
+int vg_inv_parse_nuget_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data,
+                            size_t len, struct vg_err **err);
+
 /* Streaming Go build-info extraction (bounded state, any file size). */
 struct vg_inv_gostream;
 struct vg_inv_gostream *vg_inv_gostream_new(void);

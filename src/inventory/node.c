@@ -82,7 +82,7 @@ vg_inv_parse_npm_package_json(struct vg_pkg_list *out, const char *path, const u
 
 static int
 lock_v1_walk(struct vg_pkg_list *out, struct vg_inv_strset *seen, const char *path, json_t *deps,
-             unsigned depth, struct vg_err **err)
+             unsigned depth, bool no_dev, struct vg_err **err)
 {
     if (depth > 64) {
         return vg_err_set(err, VG_E_LIMIT, "%s: dependency tree deeper than 64", path);
@@ -90,21 +90,24 @@ lock_v1_walk(struct vg_pkg_list *out, struct vg_inv_strset *seen, const char *pa
     const char *name;
     json_t *d;
     json_object_foreach (deps, name, d) {
+        if (no_dev && json_is_true(json_object_get(d, "dev"))) {
+            continue;
+        }
         const char *v = vg_json_str(d, "version");
         if (v && node_add(out, seen, path, vg_str_c(name), vg_str_c(v), err) < 0) {
             return -1;
         }
         json_t *sub = vg_json_obj(d, "dependencies");
-        if (sub && lock_v1_walk(out, seen, path, sub, depth + 1, err) < 0) {
+        if (sub && lock_v1_walk(out, seen, path, sub, depth + 1, no_dev, err) < 0) {
             return -1;
         }
     }
     return 0;
 }
 
-int
-vg_inv_parse_npm_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
-                      struct vg_err **err)
+static int
+npm_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len, bool no_dev,
+         struct vg_err **err)
 {
     VG_CLEANUP(vg_inv_strset_dispose) struct vg_inv_strset seen_set = {0};
     struct vg_inv_strset *seen = &seen_set;
@@ -123,6 +126,9 @@ vg_inv_parse_npm_lock(struct vg_pkg_list *out, const char *path, const uint8_t *
             if (!nm || json_is_true(json_object_get(e, "link"))) {
                 continue; /* the root project or a workspace link */
             }
+            if (no_dev && json_is_true(json_object_get(e, "dev"))) {
+                continue;
+            }
             const char *last = key;
             for (const char *q = nm; q; q = strstr(q + 1, "node_modules/")) {
                 last = q + strlen("node_modules/");
@@ -134,12 +140,26 @@ vg_inv_parse_npm_lock(struct vg_pkg_list *out, const char *path, const uint8_t *
             }
         }
     } else if (vg_json_obj(j, "dependencies")) {
-        rc = lock_v1_walk(out, seen, path, vg_json_obj(j, "dependencies"), 0, err);
+        rc = lock_v1_walk(out, seen, path, vg_json_obj(j, "dependencies"), 0, no_dev, err);
     }
     if (rc < 0) {
         vg_pkg_list_truncate(out, start);
     }
     return rc;
+}
+
+int
+vg_inv_parse_npm_lock(struct vg_pkg_list *out, const char *path, const uint8_t *data, size_t len,
+                      struct vg_err **err)
+{
+    return npm_lock(out, path, data, len, false, err);
+}
+
+int
+vg_inv_parse_npm_lock_prod(struct vg_pkg_list *out, const char *path, const uint8_t *data,
+                           size_t len, struct vg_err **err)
+{
+    return npm_lock(out, path, data, len, true, err);
 }
 
 static struct vg_str

@@ -343,15 +343,23 @@ lang_purl(const struct vg_pkg *p)
         vg_autofree char *n = vg_inv_pep503(name, strlen(name));
         return purl_make("pypi", NULL, n, p->version, NULL, 0);
     }
-    if (strcmp(k, "node") == 0 || strcmp(k, "gobinary") == 0 || strcmp(k, "composer") == 0) {
-        const char *type = k[0] == 'n' ? "npm" : k[0] == 'g' ? "golang" : "composer";
+    if (strcmp(k, "pip") == 0 || strcmp(k, "pipenv") == 0 || strcmp(k, "poetry") == 0 ||
+        strcmp(k, "uv") == 0) {
+        vg_autofree char *n = vg_inv_pep503(name, strlen(name));
+        return purl_make("pypi", NULL, n, p->version, NULL, 0);
+    }
+    bool npm = strcmp(k, "node") == 0 || strcmp(k, "npm") == 0 || strcmp(k, "yarn") == 0 ||
+               strcmp(k, "pnpm") == 0;
+    bool golang = strcmp(k, "gobinary") == 0 || strcmp(k, "gomod") == 0;
+    if (npm || golang || strcmp(k, "composer") == 0) {
+        const char *type = npm ? "npm" : golang ? "golang" : "composer";
         if (!slash) {
             return purl_make(type, NULL, name, p->version, NULL, 0);
         }
         vg_autofree char *ns = vg_strndup(name, (size_t)(slash - name));
         return purl_make(type, ns, slash + 1, p->version, NULL, 0);
     }
-    if (strcmp(k, "jar") == 0) {
+    if (strcmp(k, "jar") == 0 || strcmp(k, "pom") == 0 || strcmp(k, "gradle") == 0) {
         const char *colon = strchr(name, ':');
         if (!colon) {
             return purl_make("maven", NULL, name, p->version, NULL, 0);
@@ -366,9 +374,9 @@ lang_purl(const struct vg_pkg *p)
         vg_autofree char *ge = vg_buf_take(&b, NULL);
         return purl_make("maven", ge, colon + 1, p->version, NULL, 0);
     }
-    const char *type = strcmp(k, "cargo") == 0 || strcmp(k, "rustbinary") == 0 ? "cargo"
-                       : strcmp(k, "gemspec") == 0                             ? "gem"
-                                                                               : k;
+    const char *type = strcmp(k, "cargo") == 0 || strcmp(k, "rustbinary") == 0  ? "cargo"
+                       : strcmp(k, "gemspec") == 0 || strcmp(k, "bundler") == 0 ? "gem"
+                                                                                : k;
     return purl_make(type, NULL, name, p->version, NULL, 0);
 }
 
@@ -377,10 +385,26 @@ lang_ecosystem(const char *kind)
 {
     static const struct {
         const char *kind, *eco;
-    } t[] = {{"python", "PyPI"},        {"node", "npm"},
-             {"gobinary", "Go"},        {"jar", "Maven"},
-             {"cargo", "crates.io"},    {"gemspec", "RubyGems"},
-             {"composer", "Packagist"}, {"rustbinary", "crates.io"}};
+    } t[] = {{"python", "PyPI"},
+             {"node", "npm"},
+             {"gobinary", "Go"},
+             {"jar", "Maven"},
+             {"cargo", "crates.io"},
+             {"gemspec", "RubyGems"},
+             {"composer", "Packagist"},
+             {"rustbinary", "crates.io"},
+             {"npm", "npm"},
+             {"yarn", "npm"},
+             {"pnpm", "npm"},
+             {"pip", "PyPI"},
+             {"pipenv", "PyPI"},
+             {"poetry", "PyPI"},
+             {"uv", "PyPI"},
+             {"gomod", "Go"},
+             {"bundler", "RubyGems"},
+             {"pom", "Maven"},
+             {"gradle", "Maven"},
+             {"nuget", "NuGet"}};
     for (size_t i = 0; i < VG_ARRAY_LEN(t); i++) {
         if (strcmp(t[i].kind, kind) == 0) {
             return t[i].eco;

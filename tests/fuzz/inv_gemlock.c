@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Fuzz target: Gemfile.lock (gemlock.c).
+ */
+#include "inv_fuzz.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    inv_fuzz_run(vg_inv_parse_gemfile_lock, data, size);
+    return 0;
+}
