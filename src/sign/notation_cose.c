@@ -43,13 +43,12 @@ time_value(const struct cbor_entry *e, int64_t *out, const char *what, struct vg
 {
     struct vg_reader r;
     vg_reader_init(&r, e->value.raw, e->value.rawlen);
-    struct cbor_item tag, v;
-    if (vg_notation__cbor_head(&r, &tag, err) < 0 || tag.major != CBOR_TAG || tag.len != 1 ||
-        vg_notation__cbor_head(&r, &v, err) < 0 ||
-        (v.major != CBOR_UINT && v.major != CBOR_NEGINT)) {
-        if (err && *err) {
-            return vg_err_wrap(err, "protected header: %s", what);
-        }
+    struct cbor_item tag, v = {0};
+    if (vg_notation__cbor_head(&r, &tag, err) < 0 ||
+        (tag.major == CBOR_TAG && tag.len == 1 && vg_notation__cbor_head(&r, &v, err) < 0)) {
+        return vg_err_wrap(err, "protected header: %s", what);
+    }
+    if (tag.major != CBOR_TAG || tag.len != 1 || (v.major != CBOR_UINT && v.major != CBOR_NEGINT)) {
         return vg_err_set(err, VG_E_PARSE,
                           "protected header: %s is not an epoch date/time (tag 1, integer)", what);
     }
@@ -245,7 +244,10 @@ vg_notation__cose_open(struct vg_notation_envelope *e, const void *data, size_t 
     if (tag.major != CBOR_TAG || tag.len != COSE_SIGN1_TAG) {
         return vg_err_set(err, VG_E_PARSE, "COSE envelope: not a COSE_Sign1_Tagged (tag 18)");
     }
-    if (vg_notation__cbor_head(&r, &arr, err) < 0 || arr.major != CBOR_ARRAY || arr.len != 4) {
+    if (vg_notation__cbor_head(&r, &arr, err) < 0) {
+        return vg_err_wrap(err, "COSE envelope");
+    }
+    if (arr.major != CBOR_ARRAY || arr.len != 4) {
         return vg_err_set(err, VG_E_PARSE, "COSE envelope: COSE_Sign1 must be an array of 4");
     }
     int rc = 0;
