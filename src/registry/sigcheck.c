@@ -13,6 +13,14 @@
 
 /* ---------------------------------------------------------------- configuration */
 
+struct vg_registry_keyless {
+    struct vg_sigstore_root *root;
+    struct vg_sigstore_policy *identities; /* strings owned by strs */
+    char **strs;
+    size_t nstrs;
+    struct vg_sign_keyless keyless;
+};
+
 static int
 key_add(struct vg_sign_keyset *ks, const struct vg_config_node *e, size_t idx, struct vg_err **err)
 {
@@ -67,9 +75,85 @@ annotations_parse(struct vg_registry_sigpolicy *g, const struct vg_config_node *
     return 0;
 }
 
+static const char *
+own(struct vg_registry_keyless *p, const struct vg_config_node *n, const char *key)
+{
+    const struct vg_config_node *v = vg_config_map_get(n, key);
+    size_t len = 0;
+    const char *s =
+        v && vg_config_node_type(v) == VG_CONFIG_SCALAR ? vg_config_node_scalar(v, &len) : NULL;
+    if (!s || !*s) {
+        return NULL;
+    }
+    vg_strv_push(&p->strs, &p->nstrs, s);
+    return p->strs[p->nstrs - 1];
+}
+
+/* keyless: {trusted-root: FILE, identities: [{issuer | issuer-regexp, subject |
+ * subject-regexp}], insecure-ignore-sct: BOOL} */
+static int
+keyless_parse(struct vg_registry_sigpolicy *sp0, const struct vg_config_node *n,
+              struct vg_err **err)
+{
+    struct vg_registry_keyless *p = sp0->keyless = vg_calloc(1, sizeof(*p));
+    static const char *const allowed[] = {"trusted-root", "identities", "insecure-ignore-sct"};
+    static const char *const idkeys[] = {"issuer", "subject", "issuer-regexp", "subject-regexp"};
+    const struct vg_config_node *ids = NULL;
+    bool no_sct = false;
+    if (vg_config_check_keys(n, "require-signature.keyless", allowed, VG_ARRAY_LEN(allowed), err) <
+            0 ||
+        vg_config_get_seq(n, "identities", &ids, err) < 0 ||
+        vg_config_get_bool(n, "insecure-ignore-sct", false, &no_sct, err) < 0) {
+        return -1;
+    }
+    const char *root = own(p, n, "trusted-root");
+    if (!root || !ids || vg_config_node_len(ids) == 0) {
+        return vg_config_err(err, n, VG_E_PARSE,
+                             "require-signature.keyless needs 'trusted-root' and 'identities'");
+    }
+    vg_autobuf struct vg_buf b = VG_BUF_INIT(VG_SIGSTORE_ROOT_MAX);
+    struct vg_err *inner = NULL;
+    if (vg_file_read(&b, root, VG_SIGSTORE_ROOT_MAX, &inner) < 0 ||
+        vg_sigstore_root_parse(&p->root, b.data, b.len, &inner) < 0) {
+        vg_autofree char *m = vg_err_format(inner);
+        enum vg_errc code = vg_err_code(inner);
+        vg_err_free(&inner);
+        return vg_config_err(err, n, code, "trusted root %s: %s", root, m);
+    }
+    size_t nids = vg_config_node_len(ids);
+    p->identities = vg_calloc(nids, sizeof(*p->identities));
+    for (size_t i = 0; i < nids; i++) {
+        const struct vg_config_node *id = vg_config_seq_at(ids, i);
+        if (vg_config_check_keys(id, "require-signature.keyless.identities[]", idkeys,
+                                 VG_ARRAY_LEN(idkeys), err) < 0) {
+            return -1;
+        }
+        struct vg_sigstore_policy *sp = &p->identities[i];
+        *sp = (struct vg_sigstore_policy){.issuer = own(p, id, "issuer"),
+                                          .issuer_regexp = own(p, id, "issuer-regexp"),
+                                          .identity = own(p, id, "subject"),
+                                          .identity_regexp = own(p, id, "subject-regexp"),
+                                          .ignore_sct = no_sct};
+        if (!(sp->issuer || sp->issuer_regexp) || !(sp->identity || sp->identity_regexp)) {
+            return vg_config_err(err, id, VG_E_PARSE,
+                                 "a keyless identity needs issuer (or issuer-regexp) and subject "
+                                 "(or subject-regexp)");
+        }
+    }
+    p->keyless =
+        (struct vg_sign_keyless){.root = p->root, .identities = p->identities, .nidentities = nids};
+    return 0;
+}
+
 void
 vg_registry_sigpolicy_dispose(struct vg_registry_sigpolicy *p)
 {
+    if (p->keyless) {
+        vg_sigstore_root_free(p->keyless->root);
+        free(p->keyless->identities);
+        vg_strv_free(p->keyless->strs, p->keyless->nstrs);
+        free(p->keyless);
+    }
     if (p->keyset) {
         vg_sign_keyset_dispose(p->keyset);
         free(p->keyset);
@@ -86,8 +170,9 @@ int
 vg_registry_gate_sig_parse(struct vg_registry_gate *g, struct vg_registry_sigpolicy *p,
                            const struct vg_config_node *n, struct vg_err **err)
 {
-    static const char *const allowed[] = {"keys", "threshold", "annotations"};
+    static const char *const allowed[] = {"keys", "threshold", "annotations", "keyless"};
     const struct vg_config_node *keys = NULL, *ann = NULL;
+    const struct vg_config_node *keyless = vg_config_map_get(n, "keyless");
     uint64_t threshold = 1;
     if (vg_config_check_keys(n, "gates[].require-signature", allowed, VG_ARRAY_LEN(allowed), err) <
             0 ||
@@ -96,11 +181,14 @@ vg_registry_gate_sig_parse(struct vg_registry_gate *g, struct vg_registry_sigpol
         vg_config_get_map(n, "annotations", &ann, err) < 0) {
         return -1;
     }
-    if (!keys || vg_config_node_len(keys) == 0) {
+    if ((!keys || vg_config_node_len(keys) == 0) && !keyless) {
         return vg_config_err(err, n, VG_E_PARSE, "require-signature without 'keys'");
     }
     p->keyset = vg_calloc(1, sizeof(*p->keyset));
-    for (size_t i = 0; i < vg_config_node_len(keys); i++) {
+    if (keyless && keyless_parse(p, keyless, err) < 0) {
+        return -1;
+    }
+    for (size_t i = 0; keys && i < vg_config_node_len(keys); i++) {
         if (key_add(p->keyset, vg_config_seq_at(keys, i), i, err) < 0) {
             return -1;
         }
@@ -108,9 +196,10 @@ vg_registry_gate_sig_parse(struct vg_registry_gate *g, struct vg_registry_sigpol
     for (size_t i = 0; i < p->keyset->n; i++) {
         vg_strv_push(&g->keys, &g->nkeys, p->keyset->paths[i]);
     }
-    if (threshold == 0 || threshold > p->keyset->n) {
+    size_t nauth = p->keyset->n + (p->keyless ? 1 : 0);
+    if (threshold == 0 || threshold > nauth) {
         return vg_config_err(err, n, VG_E_PARSE, "threshold %llu: between 1 and the %zu key(s)",
-                             (unsigned long long)threshold, p->keyset->n);
+                             (unsigned long long)threshold, nauth);
     }
     p->threshold = (size_t)threshold;
     g->require_signature = true;
@@ -379,6 +468,7 @@ vg_registry_sigcheck_run(const struct vg_registry_sigcheck *sc,
         .annotations = g->annotations,
         .nannotations = g->nannotations,
         .check_claims = true,
+        .keyless = g->keyless ? &g->keyless->keyless : NULL,
     };
     struct vg_sign_check_result res;
     struct vg_err *e = NULL;

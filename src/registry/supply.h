@@ -22,11 +22,15 @@ struct vg_sign_kv;
 /* A gate's require-signature policy as loaded: the keys (files or inline PEM; their labels are
  * the gate's `keys`), distinct keys that must each verify, annotations every accepted
  * signature must carry. */
+struct vg_registry_keyless;
 struct vg_registry_sigpolicy {
     struct vg_sign_keyset *keyset; /* owned; NULL when the gate has no require-signature */
     size_t threshold;
     struct vg_sign_kv *annotations; /* key and value strings owned */
     size_t nannotations;
+    /* require-signature.keyless (docs/registry.md): one more authority for the threshold;
+     * owned, NULL when none (sigcheck.c) */
+    struct vg_registry_keyless *keyless;
 };
 
 struct vg_registry_supply {

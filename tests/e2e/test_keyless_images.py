@@ -405,9 +405,11 @@ def test_cip_keyless_authority(env):
 
 
 def test_cip_keyless_identity_validation(env):
-    bad = "          - issuer: a\n            issuerRegExp: b"
+    bad = "          - issuer: a\n            issuerRegExp: b\n            subject: c"
     r = policy_check(env, CIP % ("", bad), "x.example/y:1")
     assert r.rc == 6 and "expected exactly one" in r.err, r
+    r = policy_check(env, CIP % ("", "          - issuer: a"), "x.example/y:1")
+    assert r.rc == 6 and "identities[0].subject, " in r.err, r
     r = policy_check(env, CIP % ("", "          - {}"), "x.example/y:1")
     assert r.rc == 6 and "missing field" in r.err, r
 
@@ -430,3 +432,34 @@ def test_vigil_image_policy_keyless(env):
     assert r.rc == 1 and "signature missing or invalid" in r.out, r
     r = policy_check(env, VIGIL_POL % ("https://other", "^dev@"), ref)
     assert r.rc == 1 and "expected issuer" in r.out, r
+
+
+# ------------------------------------------------------------------ registry gate
+
+def test_registry_gate_keyless(env, tmp_path):
+    """vigil registry serve with require-signature.keyless: the legacy and bundle keyless
+    signatures of the right identity let the pull through; another identity is denied."""
+    cfg = tmp_path / "registry.yaml"
+    cfg.write_text(
+        "gates:\n"
+        "  - repos: [\"kl/**\"]\n"
+        "    require-signature:\n"
+        "      keyless:\n"
+        f"        trusted-root: {env['root']}\n"
+        f"        identities: [{{issuer: \"{ISS}\", subject-regexp: \"^dev@\"}}]\n")
+    srv = Serve(tmp_path / "root", tmp_path / "serve.log", args=["--config", str(cfg)]).start()
+    try:
+        e = dict(env, srv=srv)
+        hdr = {"Accept": MT_MANIFEST}
+        _, md = legacy(e, "kl/legacy")
+        assert srv.req("GET", f"/v2/kl/legacy/manifests/{md}", headers=hdr).status == 200
+        _, md = bundle_image(e, "kl/bundle")
+        assert srv.req("GET", f"/v2/kl/bundle/manifests/{md}", headers=hdr).status == 200
+        _, md = legacy(e, "kl/other", identity="ops@example.com")
+        r = srv.req("GET", f"/v2/kl/other/manifests/{md}", headers=hdr)
+        assert r.status == 403 and b"expected identity" in r.body, r
+        md, _ = push_image(srv, "kl/unsigned", b"unsigned")
+        r = srv.req("GET", f"/v2/kl/unsigned/manifests/{md}", headers=hdr)
+        assert r.status == 403 and b"unsigned" in r.body, r
+    finally:
+        srv.kill(signal.SIGTERM)
