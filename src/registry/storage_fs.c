@@ -29,7 +29,15 @@ struct fs_rhandle {
 struct fs_writer {
     struct vg_registry_writer base;
     int fd;
+    uint64_t kicked; /* file offset up to which writeback was started (sync_file_range) */
+    uint64_t waited; /* ... and up to which it was waited for */
 };
+
+/* Writeback of an upload starts every WRITEBACK_STEP bytes while it streams in, so the fsync
+ * at publish (which crash safety needs, and which the client waits for) finds most of the
+ * blob on disk already instead of flushing all of it then: a 120 MB layer's publish fsync
+ * drops from ~0.2 s to the last few MB. Only a hint: the fsync still decides durability. */
+#define WRITEBACK_STEP (4u * 1024u * 1024u)
 
 bool
 vg_registry_upload_id_valid(const char *id)
@@ -220,6 +228,20 @@ fs_w_write(struct vg_registry_writer *w, const void *p, size_t n, struct vg_err 
         return vg_err_sys(err, VG_E_IO, "storage: write upload");
     }
     w->written += n;
+    uint64_t end = w->start + w->written;
+    if (end - fw->kicked >= WRITEBACK_STEP) {
+        /* Starts writing this step out and waits for the one before it, which had a whole step
+         * of network time to reach the disk: at most two steps are left for the fsync. Errors
+         * (a filesystem without it) are ignored: the fsync at publish reports real ones. */
+        (void)sync_file_range(fw->fd, (off_t)fw->kicked, (off_t)(end - fw->kicked),
+                              SYNC_FILE_RANGE_WRITE);
+        if (fw->kicked > fw->waited) {
+            (void)sync_file_range(fw->fd, (off_t)fw->waited, (off_t)(fw->kicked - fw->waited),
+                                  SYNC_FILE_RANGE_WAIT_BEFORE);
+            fw->waited = fw->kicked;
+        }
+        fw->kicked = end;
+    }
     return 0;
 }
 
@@ -229,6 +251,7 @@ fs_w_abort(struct vg_registry_writer *w)
     struct fs_writer *fw = (struct fs_writer *)w;
     if (ftruncate(fw->fd, (off_t)w->start) == 0) {
         w->written = 0;
+        fw->kicked = fw->waited = w->start;
     }
 }
 
@@ -325,6 +348,7 @@ fs_upload_open(struct vg_registry_storage *s, const char *id, uint64_t offset,
     w->base.ops = &fs_w_ops;
     w->base.start = offset;
     w->fd = fd;
+    w->kicked = w->waited = offset;
     *out = &w->base;
     return 0;
 }
