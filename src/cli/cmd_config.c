@@ -43,7 +43,7 @@ static const char HELP[] =
     "Options:\n"
     "  --severity LIST        report only these: UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL\n"
     "  --exit-code N          exit N when findings at the listed severities remain (default 0)\n"
-    "  --format FMT           table (default), json (as trivy config), sarif\n"
+    "  -f, --format FMT       table (default), json (as trivy config), sarif\n"
     "  -o, --output FILE      write the report to FILE (atomically) instead of stdout\n"
     "  --ignorefile FILE      ids to ignore (default: .vigilignore, .trivyignore,\n"
     "                         .trivyignore.yaml in the current directory when present);\n"
@@ -86,7 +86,7 @@ enum {
 static const struct option LONGOPTS[] = {
     {"severity", required_argument, NULL, O_SEVERITY},
     {"exit-code", required_argument, NULL, O_EXIT},
-    {"format", required_argument, NULL, O_FORMAT},
+    {"format", required_argument, NULL, 'f'},
     {"output", required_argument, NULL, 'o'},
     {"ignorefile", required_argument, NULL, O_IGNOREFILE},
     {"secret-config", required_argument, NULL, O_SECRETCFG},
@@ -139,7 +139,7 @@ parse_args(struct args *a, int argc, char **argv)
     struct vg_err *err = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:p:n:qh", LONGOPTS, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:o:p:n:qh", LONGOPTS, NULL)) != -1) {
         switch (c) {
         case O_SEVERITY:
             if (vg_scan_severities_parse(&a->severities, optarg, &err) < 0) {
@@ -154,7 +154,7 @@ parse_args(struct args *a, int argc, char **argv)
             a->exit_code = (long)v;
             break;
         }
-        case O_FORMAT:
+        case 'f':
             a->format = optarg;
             break;
         case 'o':

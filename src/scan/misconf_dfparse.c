@@ -84,10 +84,11 @@ directive(struct vg_str line, char *escape)
     return key.len > 0;
 }
 
-/* Shell-like words: whitespace separates outside quotes; quotes are removed; a backslash
- * outside single quotes keeps the next character. */
+/* Shell-like words: whitespace separates outside quotes; quotes are removed; the escape
+ * character (backslash, or the `# escape=` directive's) outside single quotes keeps the next
+ * character. */
 static void
-split_words(struct df_ins *in, struct vg_str s)
+split_words(struct df_ins *in, struct vg_str s, char escape)
 {
     struct vg_buf w = VG_BUF_INIT(s.len + 1);
     bool have = false;
@@ -99,14 +100,14 @@ split_words(struct df_ins *in, struct vg_str s)
             if (c == q) {
                 q = 0;
                 add = false;
-            } else if (c == '\\' && q == '"' && i + 1 < s.len) {
+            } else if (c == escape && q == '"' && i + 1 < s.len) {
                 c = s.ptr[++i];
             }
         } else if (c == '"' || c == '\'') {
             q = c;
             have = true;
             add = false;
-        } else if (c == '\\' && i + 1 < s.len) {
+        } else if (c == escape && i + 1 < s.len) {
             c = s.ptr[++i];
         } else if (is_space(c)) {
             if (have) {
@@ -295,7 +296,7 @@ parse_instruction(struct df *d, struct lines *l, struct vg_str first, char escap
     }
     if (!json_form(in, rest)) {
         in->text = vg_str_dup(rest);
-        split_words(in, rest);
+        split_words(in, rest, escape);
     }
     vg_buf_dispose(&text);
     if (strcmp(in->cmd, "FROM") == 0) {

@@ -1,0 +1,3 @@
+FROM nginx
+COPY ./dist /usr/share/nginx/html
+EXPOSE 80
