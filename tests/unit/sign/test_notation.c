@@ -7,11 +7,13 @@
  * an untrusted root and identity; trustpolicy.json rules and DN escapes; CBOR bounds.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ts.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -466,4 +468,83 @@ Test(sign_notation, cbor_bounds)
     cr_assert_lt(vg_notation__cbor_head(&r, &it, &err), 0);
     cr_assert(tu_err_contains(err, "too many entries"));
     vg_err_free(&err);
+}
+
+/* An RFC 3161 token made here by a TSA under its own root, over the hash of `data`. */
+static uint8_t *
+make_token(size_t *len, const struct pki *tsa, const void *data, size_t dlen)
+{
+    TS_REQ *req = TS_REQ_new();
+    TS_MSG_IMPRINT *mi = TS_MSG_IMPRINT_new();
+    X509_ALGOR *alg = X509_ALGOR_new();
+    X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, NULL);
+    TS_MSG_IMPRINT_set_algo(mi, alg);
+    uint8_t h[32];
+    vg_sha256_raw(h, data, dlen);
+    TS_MSG_IMPRINT_set_msg(mi, h, sizeof(h));
+    TS_REQ_set_version(req, 1);
+    TS_REQ_set_msg_imprint(req, mi);
+    TS_REQ_set_cert_req(req, 1);
+    unsigned char *rder = NULL;
+    int rlen = i2d_TS_REQ(req, &rder);
+    BIO *rbio = BIO_new_mem_buf(rder, rlen);
+    TS_RESP_CTX *ctx = TS_RESP_CTX_new();
+    cr_assert_eq(TS_RESP_CTX_set_signer_cert(ctx, tsa->x), 1);
+    cr_assert_eq(TS_RESP_CTX_set_signer_key(ctx, tsa->k), 1);
+    TS_RESP_CTX_set_def_policy(ctx, OBJ_txt2obj("1.2.3.4.1", 1));
+    TS_RESP_CTX_add_md(ctx, EVP_sha256());
+    TS_RESP *resp = TS_RESP_create_response(ctx, rbio);
+    cr_assert_not_null(resp);
+    PKCS7 *tok = TS_RESP_get_token(resp);
+    cr_assert_not_null(tok);
+    unsigned char *der = NULL;
+    int n = i2d_PKCS7(tok, &der);
+    cr_assert_gt(n, 0);
+    uint8_t *out = vg_malloc((size_t)n);
+    memcpy(out, der, (size_t)n);
+    *len = (size_t)n;
+    OPENSSL_free(der);
+    TS_RESP_free(resp);
+    TS_RESP_CTX_free(ctx);
+    BIO_free(rbio);
+    OPENSSL_free(rder);
+    X509_ALGOR_free(alg);
+    TS_MSG_IMPRINT_free(mi);
+    TS_REQ_free(req);
+    return out;
+}
+
+Test(sign_notation, rfc3161_token_over_the_signature)
+{
+    struct pki troot = make("tsa-root", "P-256", NULL, true, "critical,keyCertSign", -DAY, DAY);
+    struct pki tsa = make("tsa", "P-256", &troot, false, "critical,digitalSignature", -DAY, DAY);
+    /* make() gives leaves codeSigning; a TSA needs a critical timeStamping EKU instead */
+    X509_delete_ext(tsa.x, X509_get_ext_by_NID(tsa.x, NID_ext_key_usage, -1));
+    add_ext(tsa.x, NID_ext_key_usage, "critical,timeStamping");
+    cr_assert_gt(X509_sign(tsa.x, troot.k, EVP_sha256()), 0);
+    const char sig[] = "the signature value";
+    size_t tlen = 0;
+    uint8_t *tok = make_token(&tlen, &tsa, sig, sizeof(sig));
+    struct vg_err *err = NULL;
+    int64_t when = 0;
+    TU_ASSERT_OK(
+        vg_x509_tst_verify(&when, tok, tlen, (const uint8_t *)sig, sizeof(sig), &troot.c, 1, &err),
+        err);
+    cr_assert_lt(llabs(when - vg_now_unix()), 120);
+    cr_assert_lt(
+        vg_x509_tst_verify(&when, tok, tlen, (const uint8_t *)"other", 5, &troot.c, 1, &err), 0);
+    cr_assert(vg_err_is(err, VG_E_VERIFY));
+    vg_err_free(&err);
+    cr_assert_lt(
+        vg_x509_tst_verify(&when, tok, tlen, (const uint8_t *)sig, sizeof(sig), &root.c, 1, &err),
+        0);
+    vg_err_free(&err);
+    tok[tlen / 2] ^= 0xff;
+    cr_assert_lt(
+        vg_x509_tst_verify(&when, tok, tlen, (const uint8_t *)sig, sizeof(sig), &troot.c, 1, &err),
+        0);
+    vg_err_free(&err);
+    free(tok);
+    pki_free(&tsa);
+    pki_free(&troot);
 }
