@@ -274,12 +274,23 @@ int vg_cli_keyless_check(const char *cmd, const struct vg_cli_keyless *k, bool h
 VG_NODISCARD int vg_cli_trusted_root_load(struct vg_sigstore_root **out,
                                           const struct vg_cli_keyless *k, struct vg_err **err);
 
+/* `vigil fs` and `vigil rootfs` (cmd_fs.c): `vigil scan`'s flags, filters and report writers
+ * over a directory (cmd_scan.c). target is an enum vg_scan_target. */
+struct vg_cli_scan_dir {
+    const char *cmd;  /* "fs", "rootfs" */
+    const char *help; /* --help text */
+    int target;
+};
+int vg_cli_scan_dir(int argc, char **argv, const struct vg_cli_scan_dir *d);
+
 /* Subcommands, one cmd_<name>.c each. */
 #define VG_CMD(name) int cmd_##name(int argc, char **argv)
 VG_CMD(inspect);
 VG_CMD(sbom);
 VG_CMD(scan);
 VG_CMD(config);
+VG_CMD(fs);     /* cmd_fs.c */
+VG_CMD(rootfs); /* cmd_fs.c */
 VG_CMD(vercmp);
 VG_CMD(db);
 VG_CMD(generate_key_pair);

@@ -136,7 +136,7 @@ list_add(struct strlist *l, char *arg)
 /* `--scanners`, or with `image_config` Trivy's `--image-config-scanners` (misconfig, secret:
  * vigil's secret scanner reads the image config whenever it runs). */
 static int
-parse_scanners(unsigned *out, const char *list, bool image_config)
+parse_scanners(unsigned *out, const char *list, bool image_config, const char *cmd)
 {
     static const struct {
         const char *name;
@@ -162,11 +162,11 @@ parse_scanners(unsigned *out, const char *list, bool image_config)
         }
         if (!found) {
             vg_autofree char *w = vg_str_dup(item);
-            return image_config ? vg_cli_usage("scan",
+            return image_config ? vg_cli_usage(cmd,
                                                "unknown image-config scanner '%s' "
                                                "(want misconfig, secret)",
                                                w)
-                                : vg_cli_usage("scan",
+                                : vg_cli_usage(cmd,
                                                "unknown scanner '%s' "
                                                "(want vuln, secret, misconfig, model)",
                                                w);
@@ -177,7 +177,7 @@ parse_scanners(unsigned *out, const char *list, bool image_config)
 }
 
 static int
-parse_pkg_types(struct vg_inventory_opts *o, const char *list)
+parse_pkg_types(struct vg_inventory_opts *o, const char *list, const char *cmd)
 {
     o->os_pkgs = o->lib_pkgs = false;
     struct vg_str rest = vg_str_c(list), item;
@@ -190,13 +190,15 @@ parse_pkg_types(struct vg_inventory_opts *o, const char *list)
             o->lib_pkgs = true;
         } else {
             vg_autofree char *w = vg_str_dup(item);
-            return vg_cli_usage("scan", "unknown package type '%s' (want os, library)", w);
+            return vg_cli_usage(cmd, "unknown package type '%s' (want os, library)", w);
         }
     }
     return 0;
 }
 
 struct args {
+    const char *cmd;                   /* "scan", "fs", "rootfs" */
+    const struct vg_cli_scan_dir *dir; /* fs, rootfs: the directory target; NULL for scan */
     struct vg_scan_opts so;
     unsigned image_config_scanners; /* added to --scanners or to the default */
     unsigned severities;
@@ -219,10 +221,10 @@ parse_args(struct args *a, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:qh", LONGOPTS, NULL)) != -1) {
         a->bad_value = optarg;
         if (vg_cli_image_opt(c, optarg, &a->so.open) ||
-            vg_cli_timeout_opt(c, optarg, "scan", &a->timeout_ms, &a->so.open)) {
+            vg_cli_timeout_opt(c, optarg, a->cmd, &a->timeout_ms, &a->so.open)) {
             continue;
         }
-        int cc = vg_cli_cache_opt(c, optarg, "scan", &a->so.cache_limits);
+        int cc = vg_cli_cache_opt(c, optarg, a->cmd, &a->so.cache_limits);
         if (cc != 0) {
             if (cc < 0) {
                 return VG_EXIT_USAGE;
@@ -231,12 +233,12 @@ parse_args(struct args *a, int argc, char **argv)
         }
         switch (c) {
         case O_SCANNERS:
-            if (parse_scanners(&a->so.scanners, optarg, false) != 0) {
+            if (parse_scanners(&a->so.scanners, optarg, false, a->cmd) != 0) {
                 return VG_EXIT_USAGE;
             }
             break;
         case O_IMGCFG:
-            if (parse_scanners(&a->image_config_scanners, optarg, true) != 0) {
+            if (parse_scanners(&a->image_config_scanners, optarg, true, a->cmd) != 0) {
                 return VG_EXIT_USAGE;
             }
             break;
@@ -248,7 +250,7 @@ parse_args(struct args *a, int argc, char **argv)
         case O_EXIT: {
             uint64_t v;
             if (vg_parse_u64(vg_str_c(optarg), 255, &v) < 0) {
-                return vg_cli_usage("scan", "--exit-code wants a number from 0 to 255");
+                return vg_cli_usage(a->cmd, "--exit-code wants a number from 0 to 255");
             }
             a->exit_code = (long)v;
             break;
@@ -267,7 +269,7 @@ parse_args(struct args *a, int argc, char **argv)
             a->vex.v[a->vex.n++] = optarg;
             break;
         case O_PKGTYPES:
-            if (parse_pkg_types(&a->so.inv, optarg) != 0) {
+            if (parse_pkg_types(&a->so.inv, optarg, a->cmd) != 0) {
                 return VG_EXIT_USAGE;
             }
             break;
@@ -304,10 +306,10 @@ parse_args(struct args *a, int argc, char **argv)
             a->so.quiet = true;
             break;
         case 'h':
-            fputs(HELP, stdout);
+            fputs(a->dir ? a->dir->help : HELP, stdout);
             return -1;
         default:
-            return vg_cli_usage("scan", "invalid option");
+            return vg_cli_usage(a->cmd, "invalid option");
         }
     }
     return finish_args(a, argc);
@@ -318,6 +320,13 @@ static int
 finish_args(struct args *a, int argc)
 {
     a->bad_value = a->sbom && optind != argc ? a->sbom : NULL;
+    if (a->dir && (a->sbom || a->image_config_scanners)) {
+        return vg_cli_usage(a->cmd, "%s applies to images only",
+                            a->sbom ? "--sbom" : "--image-config-scanners");
+    }
+    if (a->dir && optind != argc - 1) {
+        return vg_cli_usage(a->cmd, "expected exactly one DIR argument");
+    }
     if (a->sbom ? optind != argc : optind != argc - 1) {
         return vg_cli_usage("scan", a->sbom ? "--sbom takes no IMAGE argument"
                                             : "expected exactly one IMAGE argument");
@@ -337,21 +346,25 @@ static const char *const REPEATABLE[] = {"vex", "skip-dirs", "skip-files", NULL}
 
 /* Names the source of a value a usage error is about, when it was not typed. */
 static void
-note_origin(const struct vg_cli_args *ca, const char *value)
+note_origin(const struct vg_cli_args *ca, const char *cmd, const char *value)
 {
     const char *origin = vg_cli_args_origin(ca, value);
     if (origin) {
-        fprintf(stderr, "vigil scan: note: %s\n", origin);
+        fprintf(stderr, "vigil %s: note: %s\n", cmd, origin);
     }
 }
 
-int
-cmd_scan(int argc, char **argv)
+/* `vigil scan`, or with dir `vigil fs` / `vigil rootfs`: same flags, filters, reports. */
+static int
+scan_main(int argc, char **argv, const struct vg_cli_scan_dir *dir)
 {
-    struct args a = {.so = VG_SCAN_OPTS_INIT, .timeout_ms = UINT64_MAX};
+    struct args a = {.cmd = dir ? dir->cmd : "scan",
+                     .dir = dir,
+                     .so = VG_SCAN_OPTS_INIT,
+                     .timeout_ms = UINT64_MAX};
     struct vg_err *err = NULL;
     struct vg_cli_args ca;
-    const struct vg_cli_optspec spec = {.cmd = "scan",
+    const struct vg_cli_optspec spec = {.cmd = a.cmd,
                                         .shortopts = "o:qh",
                                         .longopts = LONGOPTS,
                                         .repeatable = REPEATABLE,
@@ -364,7 +377,7 @@ cmd_scan(int argc, char **argv)
     vg_cli_timeout_start(a.timeout_ms, &a.so.open);
     if (rc != 0) {
         if (rc > 0) {
-            note_origin(&ca, a.bad_value);
+            note_origin(&ca, a.cmd, a.bad_value);
         }
         free(a.skip_dirs.v);
         free(a.skip_files.v);
@@ -375,7 +388,7 @@ cmd_scan(int argc, char **argv)
     vg_log_set_quiet(a.so.quiet);
     const char *clash = a.exit_code ? vg_cli_exit_meaning(a.exit_code) : NULL;
     if (clash) {
-        VG_WARN("scan",
+        VG_WARN(a.cmd,
                 "--exit-code %ld is also vigil's exit code for %s (docs/exit-codes.md): "
                 "a script cannot tell findings from that failure",
                 a.exit_code, clash);
@@ -390,7 +403,7 @@ cmd_scan(int argc, char **argv)
     const char *what = a.sbom ? a.sbom : argv[optind];
     if (a.format && vg_report_format_parse(&fmt, a.format, &err) < 0) {
         rc = vg_cli_fail(&err, "--format");
-        note_origin(&ca, a.format);
+        note_origin(&ca, a.cmd, a.format);
         goto out;
     }
     if (vg_scan_filters_load(&loaded, &files, &err) < 0) {
@@ -401,10 +414,11 @@ cmd_scan(int argc, char **argv)
     if (a.sbom && a.so.scanners & ~(unsigned)VG_SCANNER_VULN) {
         a.so.scanners = VG_SCANNER_VULN;
     }
-    if ((a.sbom ? vg_scan_sbom(&r, a.sbom, &a.so, &err)
-                : vg_scan_image(&r, argv[optind], &a.so, &err)) < 0) {
+    if ((dir      ? vg_scan_dir(&r, what, (enum vg_scan_target)dir->target, &a.so, &err)
+         : a.sbom ? vg_scan_sbom(&r, a.sbom, &a.so, &err)
+                  : vg_scan_image(&r, argv[optind], &a.so, &err)) < 0) {
         vg_autofree char *ctx =
-            vg_fmt("scan %s%s", what, vg_cli_timed_out(&a.so.open) ? " (--timeout)" : "");
+            vg_fmt("%s %s%s", a.cmd, what, vg_cli_timed_out(&a.so.open) ? " (--timeout)" : "");
         rc = vg_cli_fail(&err, ctx);
         goto out;
     }
@@ -442,4 +456,16 @@ out:
     free(a.vex.v);
     vg_cli_args_dispose(&ca);
     return rc;
+}
+
+int
+cmd_scan(int argc, char **argv)
+{
+    return scan_main(argc, argv, NULL);
+}
+
+int
+vg_cli_scan_dir(int argc, char **argv, const struct vg_cli_scan_dir *d)
+{
+    return scan_main(argc, argv, d);
 }

@@ -25,6 +25,8 @@ static const struct command commands[] = {
     {"sbom", cmd_sbom, "list every package in an image (CycloneDX, SPDX, JSON)"},
     {"scan", cmd_scan, "scan an image for vulnerabilities, secrets, config and model risks"},
     {"config", cmd_config, "check Dockerfiles, Kubernetes manifests, EncryptionConfiguration"},
+    {"fs", cmd_fs, "scan a source tree: lock files and manifests, secrets"},
+    {"rootfs", cmd_rootfs, "scan an unpacked root filesystem as an image scan would"},
     {"vercmp", cmd_vercmp, "compare two versions with an ecosystem's rules"},
     {"db", cmd_db, "build, update and inspect the vulnerability database"},
     {"generate-key-pair", cmd_generate_key_pair, "create a cosign-compatible key pair"},

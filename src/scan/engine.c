@@ -37,6 +37,7 @@ struct secret_consumer {
     struct vg_layer_consumer c;
     const struct vg_secret_engine *engine;
     const struct vg_inventory_opts *inv;
+    bool relative;      /* a directory scan: paths as given (Trivy's fs), not "/path" */
     pthread_mutex_t mu; /* guards report->secrets */
     struct vg_scan_report *report;
     /* The queue: fields below guarded by qmu. */
@@ -56,6 +57,7 @@ struct secret_consumer {
 
 struct model_consumer {
     struct vg_layer_consumer c;
+    bool relative;      /* as secret_consumer's */
     pthread_mutex_t mu; /* guards report->models */
     struct vg_scan_report *report;
     struct vg_buf *heads; /* one per layer: a layer's entries arrive on one thread, in order */
@@ -207,7 +209,7 @@ secret_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, si
     if (!data) {
         return 0;
     }
-    vg_autofree char *abs = vg_fmt("/%s", f->path);
+    vg_autofree char *abs = vg_fmt("%s%s", sc->relative ? "" : "/", f->path);
     if (!secret_enqueue(sc, abs, data, len, f->layer_index)) {
         secret_scan_one(sc, abs, data, len, f->layer_index);
     }
@@ -287,7 +289,7 @@ static void
 model_check(struct model_consumer *mc, const struct vg_layer_file *f, const uint8_t *data,
             size_t len)
 {
-    vg_autofree char *abs = vg_fmt("/%s", f->path);
+    vg_autofree char *abs = vg_fmt("%s%s", mc->relative ? "" : "/", f->path);
     struct vg_model_findings found = {0};
     struct vg_model_opts mo = {.truncated_input = f->size > len};
     struct vg_err *e = NULL;
@@ -394,6 +396,18 @@ tee_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_
     }
     pthread_mutex_unlock(&t->mu);
     return t->inner->on_file(t->inner->ctx, f, data, len, err);
+}
+
+/* The configuration collector's consumer, behind the tee when the per-layer cache records. */
+static struct vg_layer_consumer *
+cfg_consumer_init(struct cfg_tee *tee, struct vg_cfg_collector *cc, bool cache)
+{
+    tee->inner = vg_cfg_collector_consumer(cc);
+    tee->c = *tee->inner;
+    tee->c.ctx = tee;
+    tee->c.want = tee_want;
+    tee->c.on_file = tee_on_file;
+    return cache ? &tee->c : tee->inner;
 }
 
 static void
@@ -569,11 +583,10 @@ secret_consumer_start(struct secret_consumer *scons, struct vg_secret_engine *se
 
 /* The model-file consumer of walk_image, one stream head per layer of the manifest. */
 static struct vg_layer_consumer *
-model_consumer_init(struct model_consumer *mcons, struct vg_scan_report *r,
-                    const struct vg_oci_image *img)
+model_consumer_init(struct model_consumer *mcons, struct vg_scan_report *r, size_t nlayers)
 {
     mcons->report = r;
-    mcons->nheads = img->manifest ? img->manifest->nlayers : 0;
+    mcons->nheads = nlayers;
     mcons->heads = vg_calloc(mcons->nheads ? mcons->nheads : 1, sizeof(*mcons->heads));
     for (size_t i = 0; i < mcons->nheads; i++) {
         vg_buf_init(&mcons->heads[i], MODEL_STREAM_HEAD);
@@ -606,9 +619,11 @@ scan_config_secrets(struct vg_scan_report *r, struct vg_secret_engine *se,
     return 0;
 }
 
+/* The layers of img, or the directory tree dir walked as one layer (vigil fs, rootfs: no
+ * cache, nothing deleted by a later layer). */
 static int
-walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_scan_opts *o,
-           struct vg_err **err)
+walk_tree(struct vg_scan_report *r, struct vg_oci_image *img, const char *dir,
+          const struct vg_scan_opts *o, struct vg_err **err)
 {
     unsigned sc = o->scanners ? o->scanners : (unsigned)VG_SCANNER_DEFAULT;
     struct vg_inventory_builder *ib = NULL;
@@ -647,44 +662,44 @@ walk_image(struct vg_scan_report *r, struct vg_oci_image *img, const struct vg_s
             rc = vg_err_wrap(err, "secret rules");
             goto out;
         }
+        scons.relative = dir != NULL;
         consumers[n++] = secret_consumer_start(&scons, se, r, o);
     }
     if (sc & VG_SCANNER_MODEL) {
-        consumers[n++] = model_consumer_init(&mcons, r, img);
+        mcons.relative = dir != NULL;
+        size_t nl = dir ? 1 : img->manifest ? img->manifest->nlayers : 0;
+        consumers[n++] = model_consumer_init(&mcons, r, nl);
     }
     if (sc & VG_SCANNER_CONFIG) {
         cc = vg_cfg_collector_new();
-        tee.inner = vg_cfg_collector_consumer(cc);
-        tee.c = *tee.inner;
-        tee.c.ctx = &tee;
-        tee.c.want = tee_want;
-        tee.c.on_file = tee_on_file;
-        consumers[n++] = o->use_cache ? &tee.c : tee.inner;
+        consumers[n++] = cfg_consumer_init(&tee, cc, o->use_cache && !dir);
     }
     struct vg_layers_opts lo = VG_LAYERS_OPTS_INIT;
     lo.jobs = o->jobs;
     lo.quiet = o->quiet;
     lo.deadline_ns = o->open.deadline_ns;
-    if (o->use_cache) {
+    bool cache = o->use_cache && !dir;
+    if (cache) {
         lcache_open(&lc, r, img, o, ib, tee.inner);
         lo.record_listings = true;
         lo.cached = lcache_listing;
         lo.cached_ctx = &lc;
     }
-    int wrc = vg_layers_walk(&lr, img, consumers, n, &lo, err);
+    int wrc = dir ? vg_scan_walk_dir(dir, consumers, n, o, err)
+                  : vg_layers_walk(&lr, img, consumers, n, &lo, err);
     secret_worker_finish(&scons);
     if (wrc < 0) {
         rc = -1;
         goto out;
     }
-    if (o->use_cache) {
+    if (cache) {
         lcache_store(&lc, r, lr, ib, cc ? &tee : NULL);
     }
     if (ib && vg_inventory_builder_finish(&r->inv, ib, lr, err) < 0) {
         rc = vg_err_wrap(err, "inventory");
         goto out;
     }
-    if (se && img->config_raw && scan_config_secrets(r, se, img, err) < 0) {
+    if (se && img && img->config_raw && scan_config_secrets(r, se, img, err) < 0) {
         rc = -1;
         goto out;
     }
@@ -780,7 +795,7 @@ vg_scan_opened_image(struct vg_scan_report **out, struct vg_oci_image *img,
     } else if (key && vg_scan_cache_load(r, key, inv_key) == 0) {
         r->from_cache = true;
     } else {
-        rc = walk_image(r, img, o, err);
+        rc = walk_tree(r, img, NULL, o, err);
         if (rc == 0 && key) {
             vg_scan_cache_store(r, key, inv_key);
         }
@@ -841,7 +856,7 @@ vg_scan_inventory(struct vg_inventory **out, struct vg_oci_image *img, const str
     io.scanners = VG_SCANNER_VULN;
     io.use_cache = false;
     struct vg_scan_report *r = report_new();
-    int rc = walk_image(r, img, &io, err);
+    int rc = walk_tree(r, img, NULL, &io, err);
     if (rc == 0 && key) {
         vg_scan_inventory_cache_store(r->inv, key);
     }
@@ -853,6 +868,37 @@ vg_scan_inventory(struct vg_inventory **out, struct vg_oci_image *img, const str
     }
     vg_scan_report_free(r);
     return rc;
+}
+
+int
+vg_scan_dir(struct vg_scan_report **out, const char *dir, enum vg_scan_target target,
+            const struct vg_scan_opts *o, struct vg_err **err)
+{
+    struct vg_scan_opts so = *o;
+    so.use_cache = false;
+    so.inv.source_tree = target == VG_SCAN_TARGET_FS;
+    if (so.inv.source_tree) {
+        so.inv.os_pkgs = false;
+    }
+    unsigned sc = so.scanners ? so.scanners : (unsigned)VG_SCANNER_DEFAULT;
+    struct vg_scan_report *r = report_new();
+    r->artifact = vg_strdup(dir);
+    r->artifact_type = vg_strdup("filesystem");
+    int rc = walk_tree(r, NULL, dir, &so, err);
+    if (rc == 0 && r->inv) {
+        r->os_family = vg_strdup(r->inv->os.family);
+        r->os_version = vg_strdup(r->inv->os.version);
+    }
+    if (rc == 0 && (sc & VG_SCANNER_VULN)) {
+        rc = open_db_and_match(r, &so, err);
+    }
+    if (rc < 0) {
+        vg_scan_report_free(r);
+        return rc;
+    }
+    vg_scan_report_sort(r);
+    *out = r;
+    return 0;
 }
 
 int

@@ -223,6 +223,15 @@ int vg_scan_image_provider_rematch(struct vg_scan_report **out,
                                    const struct vg_digest *root, const char *reference,
                                    const char *analysis, size_t len, const struct vg_scan_opts *o,
                                    struct vg_err **err);
+/* Scans a directory (docs/fs.md): VG_SCAN_TARGET_ROOTFS, an unpacked root filesystem, finds
+ * what an image scan of the same tree finds (OS and installed language packages, secrets,
+ * model files); VG_SCAN_TARGET_FS, a source tree, reads lock files and manifests instead
+ * (o->inv.source_tree) and no OS packages. Never cached. Errors: the root unreadable
+ * (VG_E_NOTFOUND, VG_E_IO), the walk's bounds (VG_E_LIMIT, VG_E_NET at the deadline), the
+ * database's. */
+enum vg_scan_target { VG_SCAN_TARGET_FS = 1, VG_SCAN_TARGET_ROOTFS };
+int vg_scan_dir(struct vg_scan_report **out, const char *dir, enum vg_scan_target target,
+                const struct vg_scan_opts *o, struct vg_err **err);
 /* Rescans a CycloneDX or SPDX JSON SBOM (vulnerabilities only). */
 int vg_scan_sbom(struct vg_scan_report **out, const char *sbom_path, const struct vg_scan_opts *o,
                  struct vg_err **err);

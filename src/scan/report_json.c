@@ -16,11 +16,30 @@ vg_scan_pkg_type(const struct vg_pkg *p)
 {
     static const struct {
         const char *kind, *type;
-    } map[] = {{"dpkg", NULL},           {"apk", NULL},           {"rpm", NULL},
-               {"python", "python-pkg"}, {"node", "node-pkg"},    {"npm-lock", "npm"},
-               {"yarn", "yarn"},         {"pnpm", "pnpm"},        {"gobinary", "gobinary"},
-               {"jar", "jar"},           {"cargo", "cargo"},      {"rustbinary", "rustbinary"},
-               {"gemspec", "gemspec"},   {"composer", "composer"}};
+    } map[] = {{"dpkg", NULL},
+               {"apk", NULL},
+               {"rpm", NULL},
+               {"python", "python-pkg"},
+               {"node", "node-pkg"},
+               {"npm-lock", "npm"},
+               {"yarn", "yarn"},
+               {"pnpm", "pnpm"},
+               {"gobinary", "gobinary"},
+               {"jar", "jar"},
+               {"cargo", "cargo"},
+               {"rustbinary", "rustbinary"},
+               {"gemspec", "gemspec"},
+               {"composer", "composer"},
+               {"npm", "npm"},
+               {"pip", "pip"},
+               {"pipenv", "pipenv"},
+               {"poetry", "poetry"},
+               {"uv", "uv"},
+               {"gomod", "gomod"},
+               {"bundler", "bundler"},
+               {"pom", "pom"},
+               {"gradle", "gradle"},
+               {"nuget", "nuget"}};
     for (size_t i = 0; i < VG_ARRAY_LEN(map); i++) {
         if (p->kind && strcmp(p->kind, map[i].kind) == 0) {
             return map[i].type ? map[i].type : "os";

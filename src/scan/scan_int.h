@@ -49,6 +49,10 @@ char *vg_scan_cache_key(const struct vg_digest *manifest, const struct vg_scan_o
 void vg_scan_cache_store(const struct vg_scan_report *r, const char *key, const char *inv_key);
 /* Scans an opened image (always freed): the walk (or the caches), config checks, matching.
  * With analysis (a saved one, rematch), it replaces the walk and no layer is read. */
+/* Walks the tree dir with the engine's consumers (engine_dir.c): .git anywhere and the pseudo
+ * file systems of a live root (proc, sys, dev) are never entered, nor o->inv.skip_dirs. */
+int vg_scan_walk_dir(const char *dir, struct vg_layer_consumer *const *consumers, size_t n,
+                     const struct vg_scan_opts *o, struct vg_err **err);
 int vg_scan_opened_image(struct vg_scan_report **out, struct vg_oci_image *img,
                          const struct vg_scan_opts *o, const char *analysis, size_t alen,
                          struct vg_err **err);
