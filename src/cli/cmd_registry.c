@@ -51,7 +51,8 @@ static const char serve_help[] =
     "  vigil registry serve --config /etc/vigil/registry.yaml\n"
     "  skopeo copy --dest-tls-verify=false oci:img:latest docker://127.0.0.1:5000/app:1\n"
     "\n"
-    "Signals: SIGTERM/SIGINT drain and stop; SIGHUP reloads TLS and reopens the access log.\n"
+    "Signals: SIGTERM/SIGINT drain and stop; SIGHUP reloads TLS, reopens the access log and\n"
+    "re-reads the config's notification endpoints.\n"
     "Prints 'vigil: registry listening on URL' on stderr once it accepts requests.\n";
 
 struct serve_opts {
@@ -67,6 +68,9 @@ struct serve_opts {
     uint64_t catalog_scan_max;               /* 0: the registry's default */
     struct vg_registry_supply supply;        /* scan, gates */
     struct vg_registry_notify_config notify; /* notifications */
+    /* SIGHUP: the endpoints in use (&notify, or a reload's, heap) and the registry using them */
+    struct vg_registry_notify_config *notify_live;
+    struct vg_registry *reg;
 };
 
 /* The top-level keys of the server's YAML configuration. */
@@ -155,6 +159,56 @@ start_auth(struct serve_opts *o, const struct vg_httpd_config *hc, struct vg_reg
     return 0;
 }
 
+/* SIGHUP: reads the config file again and replaces the notification endpoints (the other
+ * keys need a restart). A file that does not load keeps the endpoints in use. */
+static void
+reload_notifications(void *ud)
+{
+    struct serve_opts *o = ud;
+    struct vg_err *err = NULL;
+    struct vg_config_doc *doc = NULL;
+    struct vg_registry_notify_config *nc = vg_calloc(1, sizeof(*nc));
+    const struct vg_config_node *root = NULL;
+    int rc = vg_config_load_file(&doc, o->config, NULL, &err);
+    if (rc == 0 && vg_config_doc_count(doc) != 1) {
+        rc = vg_err_set(&err, VG_E_PARSE, "%s: expected exactly one YAML document", o->config);
+    }
+    if (rc == 0) {
+        root = vg_config_doc_root(doc, 0);
+        rc = vg_config_check_keys(root, NULL, serve_keys, VG_ARRAY_LEN(serve_keys), &err) < 0 ||
+                     vg_registry_notify_config_parse(nc, vg_config_map_get(root, "notifications"),
+                                                     &err) < 0 ||
+                     vg_registry_notify_reload(o->reg, nc, &err) < 0
+                 ? -1
+                 : 0;
+    }
+    vg_config_doc_free(doc);
+    if (rc < 0) {
+        vg_autofree char *m = vg_err_format(err);
+        VG_EVENT(VG_LOG_ERROR, "registry",
+                 "notifications not reloaded: keeping the endpoints in use", VG_KV_STR("error", m));
+        vg_err_free(&err);
+        vg_registry_notify_config_dispose(nc);
+        free(nc);
+        return;
+    }
+    vg_registry_notify_config_dispose(o->notify_live);
+    if (o->notify_live != &o->notify) {
+        free(o->notify_live);
+    }
+    o->notify_live = nc;
+}
+
+static void
+notify_live_free(struct serve_opts *o)
+{
+    if (o->notify_live && o->notify_live != &o->notify) {
+        vg_registry_notify_config_dispose(o->notify_live);
+        free(o->notify_live);
+    }
+    vg_registry_notify_config_dispose(&o->notify);
+}
+
 static int
 serve(struct serve_opts *o)
 {
@@ -199,6 +253,11 @@ serve(struct serve_opts *o)
         rc = vg_cli_fail(&err, "registry serve");
     }
     if (rc == VG_EXIT_OK) {
+        o->reg = reg;
+        o->notify_live = &o->notify;
+        if (o->config) {
+            vg_httpd_on_hup(h, reload_notifications, o);
+        }
         vg_httpd_set_ready(h, true);
         if (!vg_auth_config_enabled(vg_registry_auth_config(auth))) {
             fprintf(stderr, "vigil: warning: no authentication configured: the registry is open "
@@ -224,7 +283,7 @@ serve(struct serve_opts *o)
     vg_registry_auth_free(auth);
     vg_auth_config_dispose(&o->auth);
     vg_registry_supply_dispose(&o->supply);
-    vg_registry_notify_config_dispose(&o->notify);
+    notify_live_free(o);
     vg_config_doc_free(doc);
     return rc;
 }

@@ -485,20 +485,75 @@ vg_registry_notifier_metrics(struct vg_buf *out, void *ud)
 }
 
 void
+vg_registry_notifier_stop(struct vg_registry_notifier *n)
+{
+    for (size_t i = 0; n && i < n->cfg->n; i++) {
+        struct ep *e = &n->eps[i];
+        if (!e->started) {
+            continue;
+        }
+        pthread_mutex_lock(&e->mu);
+        e->stop = true;
+        pthread_cond_signal(&e->cv);
+        pthread_mutex_unlock(&e->mu);
+        pthread_join(e->th, NULL); /* it spools what is pending before it returns */
+        pthread_mutex_lock(&e->mu);
+        e->stop = false;
+        pthread_mutex_unlock(&e->mu);
+        e->started = false;
+    }
+}
+
+void
+vg_registry_notifier_adopt(struct vg_registry_notifier *n, struct vg_registry_notifier *old)
+{
+    for (size_t i = 0; n && old && i < old->cfg->n; i++) {
+        struct ep *from = &old->eps[i];
+        struct ep *to = NULL;
+        for (size_t j = 0; j < n->cfg->n && !to; j++) {
+            if (n->eps[j].dir && strcmp(n->cfg->endpoints[j].name, from->cfg->name) == 0) {
+                to = &n->eps[j];
+            }
+        }
+        if (!to) {
+            continue; /* free(old) spools them where they were */
+        }
+        pthread_mutex_lock(&from->mu);
+        char **texts = from->pending.v;
+        size_t nt = from->pending.n;
+        from->pending.v = NULL;
+        from->pending.n = from->pending.cap = 0;
+        uint64_t sent = from->sent, failed = from->failed, dropped = from->dropped;
+        pthread_mutex_unlock(&from->mu);
+        pthread_mutex_lock(&to->mu);
+        /* the endpoint's counters go on across reloads (Prometheus counters never go down) */
+        to->sent += sent;
+        to->failed += failed;
+        to->dropped += dropped;
+        for (size_t k = 0; k < nt; k++) {
+            if (to->pending.n + to->spooled.n >= to->cfg->max_queued) {
+                to->dropped++;
+                free(texts[k]);
+            } else {
+                vg_vec_push(&to->pending, texts[k]);
+            }
+        }
+        pthread_cond_signal(&to->cv);
+        pthread_mutex_unlock(&to->mu);
+        free(texts);
+    }
+}
+
+void
 vg_registry_notifier_free(struct vg_registry_notifier *n)
 {
     if (!n) {
         return;
     }
+    vg_registry_notifier_stop(n);
     for (size_t i = 0; i < n->cfg->n; i++) {
         struct ep *e = &n->eps[i];
-        if (e->started) {
-            pthread_mutex_lock(&e->mu);
-            e->stop = true;
-            pthread_cond_signal(&e->cv);
-            pthread_mutex_unlock(&e->mu);
-            pthread_join(e->th, NULL); /* it spools what is pending before it returns */
-        } else if (e->dir && e->pending.n) {
+        if (e->dir && e->pending.n) {
             char **texts = e->pending.v;
             size_t nt = e->pending.n;
             e->pending.v = NULL;

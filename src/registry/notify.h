@@ -158,6 +158,15 @@ void vg_registry_notifier_stats(struct vg_registry_notifier *n, size_t i,
                                 struct vg_registry_notify_stats *out);
 /* Prometheus text for /metrics (an httpd metrics hook; ud is the notifier). */
 void vg_registry_notifier_metrics(struct vg_buf *out, void *ud);
+/* Stops the delivery threads (each spools what is pending first); events emitted afterwards
+ * wait in memory. vg_registry_notifier_start runs them again. For a configuration reload:
+ * stop the old notifier, create the new one (it reads the spool), switch emitters to it, then
+ * hand it the old one's pending events (adopt) and free the old one. */
+void vg_registry_notifier_stop(struct vg_registry_notifier *n);
+/* Moves the in-memory events and the counters of old's endpoints to n's endpoints of the same
+ * name (events bounded by their max-queued; what is over is dropped and counted). Events of
+ * endpoints n does not have stay in old: vg_registry_notifier_free(old) spools them. */
+void vg_registry_notifier_adopt(struct vg_registry_notifier *n, struct vg_registry_notifier *old);
 /* Spools what is still in memory, stops the threads (an attempt in flight ends within its
  * timeout). NULL is a no-op. */
 void vg_registry_notifier_free(struct vg_registry_notifier *n);

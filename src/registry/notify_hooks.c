@@ -5,6 +5,7 @@
  * gathers the event's facts (target, request, actor) and hands them to the notifier, which
  * never blocks the caller on I/O.
  */
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,22 +16,57 @@ int
 vg_registry_notify_new(struct vg_registry *reg, const struct vg_registry_notify_config *cfg,
                        const char *root, struct vg_err **err)
 {
+    reg->notify_spool = vg_fmt("%s/notifications", root);
     if (!cfg || cfg->n == 0) {
         return 0;
     }
-    vg_autofree char *dir = vg_fmt("%s/notifications", root);
-    return vg_registry_notifier_new(&reg->notifier, cfg, dir, err);
+    return vg_registry_notifier_new(&reg->notifier, cfg, reg->notify_spool, err);
+}
+
+static void
+metrics(struct vg_buf *out, void *ud)
+{
+    struct vg_registry *reg = ud;
+    pthread_rwlock_rdlock(&reg->notify_lock);
+    if (reg->notifier) {
+        vg_registry_notifier_metrics(out, reg->notifier);
+    }
+    pthread_rwlock_unlock(&reg->notify_lock);
 }
 
 int
 vg_registry_notify_mount(struct vg_registry *reg, struct vg_httpd *h, struct vg_err **err)
 {
     reg->httpd = h;
-    if (!reg->notifier) {
-        return 0;
+    vg_httpd_metrics_hook(h, metrics, reg);
+    return reg->notifier ? vg_registry_notifier_start(reg->notifier, err) : 0;
+}
+
+int
+vg_registry_notify_reload(struct vg_registry *reg, const struct vg_registry_notify_config *cfg,
+                          struct vg_err **err)
+{
+    struct vg_registry_notifier *old = reg->notifier; /* only reloads write it */
+    vg_registry_notifier_stop(old);
+    struct vg_registry_notifier *n = NULL;
+    if (cfg && cfg->n &&
+        (vg_registry_notifier_new(&n, cfg, reg->notify_spool, err) < 0 ||
+         vg_registry_notifier_start(n, err) < 0)) {
+        vg_registry_notifier_free(n);
+        struct vg_err *e = NULL;
+        if (old && vg_registry_notifier_start(old, &e) < 0) {
+            vg_err_free(&e); /* its events stay spooled for the next start */
+        }
+        return vg_err_wrap(err, "notifications reload");
     }
-    vg_httpd_metrics_hook(h, vg_registry_notifier_metrics, reg->notifier);
-    return vg_registry_notifier_start(reg->notifier, err);
+    pthread_rwlock_wrlock(&reg->notify_lock);
+    reg->notifier = n;
+    pthread_rwlock_unlock(&reg->notify_lock);
+    vg_registry_notifier_adopt(n, old);
+    vg_registry_notifier_free(old);
+    VG_EVENT(VG_LOG_INFO, "registry", "notifications reloaded",
+             VG_KV_U64("endpoints", cfg ? cfg->n : 0));
+    return 0;
 }
 
 /* "hostname:port" of this registry (Distribution's source.addr). */
@@ -57,7 +93,9 @@ vg_registry_notify_request(struct vg_httpd_req *r, struct rq *q, unsigned action
                            const char *reason)
 {
     struct vg_registry *reg = q->reg;
+    pthread_rwlock_rdlock(&reg->notify_lock);
     if (!vg_registry_notifier_wants(reg->notifier, action)) {
+        pthread_rwlock_unlock(&reg->notify_lock);
         return;
     }
     vg_autofree char *src = source_addr(reg);
@@ -82,6 +120,16 @@ vg_registry_notify_request(struct vg_httpd_req *r, struct rq *q, unsigned action
         .reason = reason,
     };
     vg_registry_notifier_emit(reg->notifier, &ev, src);
+    pthread_rwlock_unlock(&reg->notify_lock);
+}
+
+static bool
+wants(struct vg_registry *reg, unsigned action)
+{
+    pthread_rwlock_rdlock(&reg->notify_lock);
+    bool w = vg_registry_notifier_wants(reg->notifier, action);
+    pthread_rwlock_unlock(&reg->notify_lock);
+    return w;
 }
 
 /* Scan events carry the manifest's media type and size from the metadata store. */
@@ -107,7 +155,9 @@ emit_scan(struct vg_registry *reg, unsigned action, const char *repo, const stru
         .findings = f,
         .nfindings = n,
     };
+    pthread_rwlock_rdlock(&reg->notify_lock);
     vg_registry_notifier_emit(reg->notifier, &ev, src);
+    pthread_rwlock_unlock(&reg->notify_lock);
     vg_registry_manifest_rec_dispose(&rec);
 }
 
@@ -116,7 +166,7 @@ vg_registry_notify_scanned(void *ud, const char *repo, const struct vg_digest *d
                            const char *report)
 {
     struct vg_registry *reg = ud;
-    if (!vg_registry_notifier_wants(reg->notifier, VG_NOTIFY_SCAN) || !report) {
+    if (!report || !wants(reg, VG_NOTIFY_SCAN)) {
         return;
     }
     struct vg_registry_gate_finding *f = NULL;
@@ -138,7 +188,7 @@ vg_registry_notify_new_vulns(void *ud, const char *repo, const struct vg_digest 
                              const struct vg_registry_gate_finding *fresh, size_t n)
 {
     struct vg_registry *reg = ud;
-    if (vg_registry_notifier_wants(reg->notifier, VG_NOTIFY_RESCAN)) {
+    if (wants(reg, VG_NOTIFY_RESCAN)) {
         emit_scan(reg, VG_NOTIFY_RESCAN, repo ? repo : "", d, fresh, n);
     }
 }

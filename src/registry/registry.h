@@ -49,6 +49,14 @@ VG_NODISCARD int vg_registry_new(struct vg_registry **out, const struct vg_regis
 VG_NODISCARD int vg_registry_mount(struct vg_registry *reg, struct vg_httpd *h,
                                    struct vg_err **err);
 void vg_registry_free(struct vg_registry *reg);
+/* Replaces the notification endpoints (SIGHUP): the old delivery threads stop after spooling
+ * what they hold, the new configuration takes over the spool, and events raised meanwhile are
+ * handed over, so nothing accepted is lost. cfg is borrowed until the next reload or free;
+ * the previous one may be disposed once this returns. On error the old endpoints keep
+ * running. Call from one thread at a time. */
+VG_NODISCARD int vg_registry_notify_reload(struct vg_registry *reg,
+                                           const struct vg_registry_notify_config *cfg,
+                                           struct vg_err **err);
 /* Whether repo:tag exists: 1 yes, 0 no, < 0 with *err (the metadata store failed). For the
  * authorizer's immutable-tag rule (registry/auth.h vg_registry_auth_authz). */
 VG_NODISCARD int vg_registry_tag_exists(struct vg_registry *reg, const char *repo, const char *tag,

@@ -35,7 +35,9 @@ struct vg_registry {
     const struct vg_registry_supply *supply; /* borrowed; NULL: no scans, no gates */
     struct vg_registry_scanq *scanq;         /* scan-on-push workers, or NULL */
     struct vg_registry_sigcache *sigcache;   /* require-signature verdicts, or NULL */
+    pthread_rwlock_t notify_lock;            /* guards notifier: emitters read, a reload swaps */
     struct vg_registry_notifier *notifier;   /* webhooks, or NULL */
+    char *notify_spool;                      /* ROOT/notifications */
     struct vg_httpd *httpd;                  /* mounted on (events' source address), or NULL */
     pthread_mutex_t busy_lock;               /* guards busy and hashes */
     VG_VEC(char *) busy;                     /* upload sessions a request is writing to */

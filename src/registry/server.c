@@ -432,6 +432,7 @@ vg_registry_new(struct vg_registry **out, const struct vg_registry_opts *opts, s
         opts->catalog_scan_max ? opts->catalog_scan_max : VG_REGISTRY_CATALOG_SCAN_DEFAULT;
     reg->upload_expiry_ms = opts->upload_expiry_ms ? opts->upload_expiry_ms : 24ull * 3600 * 1000;
     pthread_mutex_init(&reg->busy_lock, NULL);
+    pthread_rwlock_init(&reg->notify_lock, NULL);
     if (vg_registry_storage_fs_new(&reg->storage, opts->root, err) < 0) {
         vg_registry_free(reg);
         return -1;
@@ -487,6 +488,8 @@ vg_registry_free(struct vg_registry *reg)
     }
     vg_registry_supply_free(reg); /* workers use storage, meta and the notifier */
     vg_registry_notifier_free(reg->notifier);
+    free(reg->notify_spool);
+    pthread_rwlock_destroy(&reg->notify_lock);
     vg_registry_meta_free(reg->meta);
     vg_registry_storage_free(reg->storage);
     vg_strv_free(reg->busy.v, reg->busy.n);

@@ -147,8 +147,8 @@ vg_registry_supply_new(struct vg_registry *reg, const struct vg_registry_supply 
         .workers = s->scan_workers,
         .monitor = true,
         .rescan_interval_ms = s->db_check_ms,
-        .scanned = reg->notifier ? vg_registry_notify_scanned : NULL,
-        .new_vulns = reg->notifier ? vg_registry_notify_new_vulns : NULL,
+        .scanned = vg_registry_notify_scanned, /* no-ops while no endpoint is configured */
+        .new_vulns = vg_registry_notify_new_vulns,
         .hooks_ud = reg,
     };
     return vg_registry_scanq_new(&reg->scanq, &o, err);

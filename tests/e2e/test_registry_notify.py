@@ -317,3 +317,37 @@ def test_https_endpoint_trusted_through_ca_file(tmp_path):
     finally:
         srv.kill()
         rcv.close()
+
+
+def test_sighup_replaces_the_endpoints(tmp_path):
+    """SIGHUP re-reads the notifications: a new endpoint gets the next events and the removed
+    one no more; a config that does not parse keeps the endpoints in use."""
+    one, two = Receiver(), Receiver()
+    cfg = tmp_path / "registry.yaml"
+    cfg.write_text("notifications:\n" + endpoint_yaml("one", one.port))
+    srv = Serve(tmp_path / "root", tmp_path / "serve.log", args=["--config", str(cfg)]).start()
+    try:
+        lay, img = image(tmp_path, srv)
+        push_tag(srv, lay, img, "before")
+        one.wait("push")
+        cfg.write_text("notifications:\n" + endpoint_yaml("two", two.port))
+        srv.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while 'endpoint="two"' not in srv.req("GET", "/metrics").body.decode():
+            assert time.monotonic() < deadline, "endpoint two not configured by SIGHUP"
+            time.sleep(0.1)
+        assert 'endpoint="one"' not in srv.req("GET", "/metrics").body.decode()
+        push_tag(srv, lay, img, "after")
+        assert [e["target"]["tag"] for e in two.wait("push")] == ["after"]
+        cfg.write_text("notifications:\n  endpoints: [{name: '../bad', url: 'http://x/'}]\n")
+        srv.proc.send_signal(signal.SIGHUP)
+        time.sleep(1)
+        push_tag(srv, lay, img, "kept")
+        assert [e["target"]["tag"] for e in two.wait("push", n=2)] == ["after", "kept"]
+        assert [e["target"]["tag"] for e in one.events("push")] == ["before"]
+        log = stop(srv)
+        assert "notifications not reloaded" in log, log
+    finally:
+        srv.kill()
+        one.close()
+        two.close()

@@ -394,3 +394,47 @@ Test(registry_notify, queue_is_bounded_spooled_and_delivered_in_order)
     free(dir);
     rmdir(tmp);
 }
+
+Test(registry_notify, reload_hands_over_pending_events_and_counters)
+{
+    char tmp[] = "/tmp/vg-notify-XXXXXX";
+    cr_assert(mkdtemp(tmp));
+    struct vg_err *err = NULL;
+    struct vg_registry_notify_config cfg;
+    cr_assert_eq(parse(&cfg,
+                       "notifications:\n  endpoints:\n    - {name: e, url: 'http://127.0.0.1:1/',"
+                       " max-queued: 2}\n    - {name: gone, url: 'http://127.0.0.1:1/'}\n",
+                       &err),
+                 0);
+    struct vg_registry_notifier *old = NULL, *n = NULL;
+    cr_assert_eq(vg_registry_notifier_new(&old, &cfg, tmp, &err), 0);
+    emit_push(old, "a");
+    emit_push(old, "b");
+    emit_push(old, "c"); /* dropped for e (max-queued 2), queued for gone */
+    vg_registry_notifier_stop(old);
+    struct vg_registry_notify_config cfg2;
+    struct vg_config_doc *keep = g_doc;
+    g_doc = NULL;
+    cr_assert_eq(parse(&cfg2,
+                       "notifications:\n  endpoints:\n    - {name: e, url: 'http://127.0.0.1:1/',"
+                       " max-queued: 5}\n",
+                       &err),
+                 0);
+    cr_assert_eq(vg_registry_notifier_new(&n, &cfg2, tmp, &err), 0);
+    vg_registry_notifier_adopt(n, old);
+    vg_registry_notifier_free(old); /* gone's 3 events are spooled in its directory */
+    struct vg_registry_notify_stats st;
+    vg_registry_notifier_stats(n, 0, &st);
+    cr_expect_eq(st.queued, 2);
+    cr_expect_eq(st.dropped, 1, "counters carry over a reload");
+    vg_registry_notifier_free(n);
+    char *de = vg_fmt("%s/e", tmp), *dg_ = vg_fmt("%s/gone", tmp);
+    cr_expect_eq(spool_files(de), 2);
+    cr_expect_eq(spool_files(dg_), 3);
+    vg_registry_notify_config_dispose(&cfg);
+    vg_registry_notify_config_dispose(&cfg2);
+    vg_config_doc_free(keep);
+    cr_expect_eq(vg_remove_tree(tmp, NULL, &err), 0);
+    free(de);
+    free(dg_);
+}
