@@ -139,6 +139,19 @@ int vg_cli_parse_duration(const char *s, uint64_t *ms, struct vg_err **err);
 /* Stores an image-access option's value in o. Returns true when c was one of them (then the
  * caller is done with it), false for any other code. arg is kept, not copied. */
 bool vg_cli_image_opt(int c, const char *arg, struct vg_oci_open_opts *o);
+/* --insecure-registries HOST[:PORT],... (admit serve, admit check, policy check): those
+ * registries are spoken to in plain HTTP (o->plain_http_registries, borrowing arg). Each entry
+ * must be a host (letters, digits, '.', '-', '_', or an [IPv6]) with an optional port; given
+ * twice is a usage error. Returns 0 or VG_EXIT_USAGE. */
+#define VG_CLI_INSECURE_REGISTRIES_LONGOPT(code)                                                   \
+    {                                                                                              \
+        "insecure-registries", required_argument, NULL, code                                       \
+    }
+#define VG_CLI_HELP_INSECURE_REGISTRIES                                                            \
+    "  --insecure-registries HOST:PORT,...\n"                                                      \
+    "                         registries reached over plain HTTP (as containerd's and\n"           \
+    "                         docker's insecure registries); others keep HTTPS\n"
+int vg_cli_insecure_registries(const char *cmd, const char *arg, struct vg_oci_open_opts *o);
 
 /* Options from the environment and a config file (options.c, docs/scan-config.md). Precedence:
  * command line > $VIGIL_<FLAG> > $TRIVY_<FLAG> (Trivy's flags only) > config file > default.

@@ -51,8 +51,8 @@ static const char usage_text[] =
     "      --access-log FILE  JSON access log (default stderr; 'off' for none)\n"
     "      --insecure-plain-http-for-tests\n"
     "                         serve plain HTTP without TLS (tests only; the apiserver\n"
-    "                         requires HTTPS)\n" VG_CLI_HELP_REGISTRY
-    "  -h, --help             this help\n"
+    "                         requires HTTPS)\n" VG_CLI_HELP_INSECURE_REGISTRIES
+        VG_CLI_HELP_REGISTRY "  -h, --help             this help\n"
     "\n"
     "Signals: SIGTERM/SIGINT drain and stop; SIGHUP reloads the policies (requests running\n"
     "keep the old set; a broken file keeps the old set and is logged), TLS and the access log.\n"
@@ -80,6 +80,7 @@ enum {
     OPT_SECRETS_DIR,
     OPT_KUBECONFIG,
     OPT_IN_CLUSTER,
+    OPT_INSECURE_REGS,
 };
 
 static void
@@ -137,6 +138,33 @@ struct serve_args {
     unsigned ttl_ms;
 };
 
+/* The combinations parse_args refuses once every option is read. */
+static int
+check_serve_args(const struct serve_args *sa, int argc, char **argv)
+{
+    int rc = 0;
+    if (rc == 0 && optind < argc) {
+        rc = vg_cli_usage("admit serve", "unexpected argument '%s'", argv[optind]);
+    }
+    if (rc == 0 && sa->policies.n == 0) {
+        rc = vg_cli_usage("admit serve", "at least one --policy FILE is required");
+    }
+    if (rc == 0 && !sa->plain && (!sa->cert || !sa->key)) {
+        rc = vg_cli_usage("admit serve", "--tls-cert and --tls-key are required (the apiserver "
+                                         "only calls webhooks over HTTPS)");
+    }
+    if (rc == 0 &&
+        (!!sa->ao.secrets.dir + !!sa->ao.secrets.kubeconfig + sa->ao.secrets.in_cluster) > 1) {
+        rc = vg_cli_usage("admit serve",
+                          "--pull-secrets-dir, --kubeconfig and --in-cluster exclude each other");
+    }
+    if (rc == 0 && sa->plain && (sa->cert || sa->key)) {
+        rc = vg_cli_usage("admit serve",
+                          "--insecure-plain-http-for-tests excludes --tls-cert/--tls-key");
+    }
+    return rc;
+}
+
 /* 0, VG_EXIT_* for a usage error, or -1 after --help. */
 static int
 parse_args(struct serve_args *sa, int argc, char **argv)
@@ -158,6 +186,7 @@ parse_args(struct serve_args *sa, int argc, char **argv)
         {"access-log", required_argument, NULL, OPT_LOG},
         {"insecure-plain-http-for-tests", no_argument, NULL, OPT_PLAIN},
         {"help", no_argument, NULL, 'h'},
+        VG_CLI_INSECURE_REGISTRIES_LONGOPT(OPT_INSECURE_REGS),
         VG_CLI_REGISTRY_LONGOPTS,
         {NULL, 0, NULL, 0}};
     int c, rc = 0;
@@ -212,6 +241,9 @@ parse_args(struct serve_args *sa, int argc, char **argv)
         case OPT_PLAIN:
             sa->plain = true;
             break;
+        case OPT_INSECURE_REGS:
+            rc = vg_cli_insecure_registries("admit serve", optarg, &sa->ao.open);
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return -1;
@@ -219,26 +251,7 @@ parse_args(struct serve_args *sa, int argc, char **argv)
             rc = vg_cli_usage("admit serve", "unknown option");
         }
     }
-    if (rc == 0 && optind < argc) {
-        rc = vg_cli_usage("admit serve", "unexpected argument '%s'", argv[optind]);
-    }
-    if (rc == 0 && sa->policies.n == 0) {
-        rc = vg_cli_usage("admit serve", "at least one --policy FILE is required");
-    }
-    if (rc == 0 && !sa->plain && (!sa->cert || !sa->key)) {
-        rc = vg_cli_usage("admit serve", "--tls-cert and --tls-key are required (the apiserver "
-                                         "only calls webhooks over HTTPS)");
-    }
-    if (rc == 0 &&
-        (!!sa->ao.secrets.dir + !!sa->ao.secrets.kubeconfig + sa->ao.secrets.in_cluster) > 1) {
-        rc = vg_cli_usage("admit serve",
-                          "--pull-secrets-dir, --kubeconfig and --in-cluster exclude each other");
-    }
-    if (rc == 0 && sa->plain && (sa->cert || sa->key)) {
-        rc = vg_cli_usage("admit serve",
-                          "--insecure-plain-http-for-tests excludes --tls-cert/--tls-key");
-    }
-    return rc;
+    return rc == 0 ? check_serve_args(sa, argc, argv) : rc;
 }
 
 static int
@@ -317,7 +330,8 @@ static const char check_usage[] =
     "      --db PATH          vulnerability database for vulnerability requirements\n"
     "      --vuln-source S    auto (default): a vigil registry's scan of the image\n"
     "                         (/vigil/v1/scans/), else a local scan; registry or local "
-    "only\n" VG_CLI_HELP_REGISTRY "  -h, --help             this help\n"
+    "only\n" VG_CLI_HELP_INSECURE_REGISTRIES VG_CLI_HELP_REGISTRY
+    "  -h, --help             this help\n"
     "\n"
     "Exit status: 0 every object admitted (warnings allowed), 1 some object denied (policy or\n"
     "invalid object), 2 usage, 3 runtime error, 6 a policy or manifest is malformed or holds\n"
@@ -424,6 +438,7 @@ check_parse_args(struct check_args *ca, int argc, char **argv)
                                          {"db", required_argument, NULL, OPT_DB},
                                          {"vuln-source", required_argument, NULL, OPT_VSRC},
                                          {"help", no_argument, NULL, 'h'},
+                                         VG_CLI_INSECURE_REGISTRIES_LONGOPT(OPT_INSECURE_REGS),
                                          VG_CLI_REGISTRY_LONGOPTS,
                                          {NULL, 0, NULL, 0}};
     int c, rc = 0;
@@ -456,6 +471,9 @@ check_parse_args(struct check_args *ca, int argc, char **argv)
             break;
         case OPT_VSRC:
             rc = parse_vsrc("admit check", optarg, &ca->ao.vuln_source);
+            break;
+        case OPT_INSECURE_REGS:
+            rc = vg_cli_insecure_registries("admit check", optarg, &ca->ao.open);
             break;
         case 'h':
             fputs(check_usage, stdout);

@@ -44,7 +44,8 @@ static const char usage_text[] =
     "                         Sigstore trusted_root.json for keyless authorities (repeatable):\n"
     "                         FILE is the default root, NAME=FILE the root a policy names\n"
     "                         (ClusterImagePolicy trustRootRef, ImagePolicy "
-    "trustedRoot)\n" VG_CLI_HELP_REGISTRY "  -h, --help             this help\n"
+    "trustedRoot)\n" VG_CLI_HELP_INSECURE_REGISTRIES VG_CLI_HELP_REGISTRY
+    "  -h, --help             this help\n"
     "\n"
     "Exit status: 0 every image allowed (warnings allowed), 1 some image denied, 2 usage,\n"
     "3 runtime error, 6 a policy or manifest is malformed or not evaluable by vigil.\n"
@@ -54,7 +55,7 @@ static const char usage_text[] =
     "  vigil policy check -p gatekeeper/constraint.yaml -f deploy.yaml --format json\n"
     "  vigil policy check -p cip.yaml --no-match warn --offline registry.example.com/app:1\n";
 
-enum { OPT_FORMAT = 0x100, OPT_NOMATCH, OPT_OFFLINE, OPT_DB, OPT_ROOT };
+enum { OPT_FORMAT = 0x100, OPT_NOMATCH, OPT_OFFLINE, OPT_DB, OPT_ROOT, OPT_INSECURE_REGS };
 
 struct check_args {
     VG_VEC(const char *) policies;
@@ -191,6 +192,7 @@ parse_args(struct check_args *a, int argc, char **argv)
                                          {"db", required_argument, NULL, OPT_DB},
                                          {"trusted-root", required_argument, NULL, OPT_ROOT},
                                          {"help", no_argument, NULL, 'h'},
+                                         VG_CLI_INSECURE_REGISTRIES_LONGOPT(OPT_INSECURE_REGS),
                                          VG_CLI_REGISTRY_LONGOPTS,
                                          {NULL, 0, NULL, 0}};
     int c;
@@ -234,6 +236,11 @@ parse_args(struct check_args *a, int argc, char **argv)
             break;
         case OPT_ROOT:
             vg_vec_push(&a->roots, optarg);
+            break;
+        case OPT_INSECURE_REGS:
+            if (vg_cli_insecure_registries("policy check", optarg, &a->open) != 0) {
+                return VG_EXIT_USAGE;
+            }
             break;
         case 'h':
             fputs(usage_text, stdout);

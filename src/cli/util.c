@@ -167,6 +167,46 @@ vg_cli_image_opt(int c, const char *arg, struct vg_oci_open_opts *o)
 }
 
 int
+vg_cli_insecure_registries(const char *cmd, const char *arg, struct vg_oci_open_opts *o)
+{
+    if (o->plain_http_registries) {
+        return vg_cli_usage(cmd, "--insecure-registries is given twice: list every registry in "
+                                 "one, separated by commas");
+    }
+    for (const char *p = arg;;) {
+        size_t len = strcspn(p, ",");
+        const char *host_end = p + len;
+        bool ok = len > 0 && len <= 255;
+        if (ok && p[0] == '[') {
+            const char *rb = memchr(p, ']', len);
+            ok = rb && rb > p + 1 &&
+                 strspn(p + 1, "0123456789abcdefABCDEF:") == (size_t)(rb - p - 1);
+            host_end = rb ? rb + 1 : host_end;
+        } else if (ok) {
+            size_t h =
+                strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_");
+            ok = h > 0;
+            host_end = p + h;
+        }
+        if (ok && host_end < p + len) {
+            size_t digits = strspn(host_end + 1, "0123456789");
+            ok = host_end[0] == ':' && digits >= 1 && digits <= 5 &&
+                 host_end + 1 + digits == p + len;
+        }
+        if (!ok) {
+            vg_autofree char *e = vg_escape(p, len, 80);
+            return vg_cli_usage(cmd, "--insecure-registries: '%s' is not HOST[:PORT]", e);
+        }
+        if (!p[len]) {
+            break;
+        }
+        p += len + 1;
+    }
+    o->plain_http_registries = arg;
+    return 0;
+}
+
+int
 vg_cli_root_only(const char *cmd, int argc, char **argv, const char *root)
 {
     if (optind < argc) {

@@ -180,6 +180,10 @@ struct vg_oci_open_opts {
     /* {"auths": {...}} of Kubernetes pull secrets (NUL-terminated JSON), consulted before creds
      * and docker_config; never runs credential helpers; NULL: none */
     const char *pull_secret_json;
+    /* "HOST[:PORT],..." registries spoken to in plain HTTP, as containerd's and docker's
+     * insecure registries (matched case-insensitively against the reference's registry, port
+     * included); NULL: none. plain_http applies to every registry. */
+    const char *plain_http_registries;
 };
 #define VG_OCI_OPEN_OPTS_INIT                                                                      \
     {                                                                                              \

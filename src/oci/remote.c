@@ -102,7 +102,8 @@ vg_oci_remote_client_new(const struct vg_oci_ref *ref, const struct vg_oci_open_
     c->registry = vg_strdup(ref->registry);
     c->host = vg_strdup(vg_oci_ref_api_host(ref));
     c->repo = vg_strdup(ref->repository);
-    c->plain_http = o->plain_http;
+    c->plain_http =
+        o->plain_http || vg_oci_remote_registry_listed(o->plain_http_registries, ref->registry);
     c->docker_config = vg_strdup(o->docker_config);
     if (o->pull_secret_json) {
         /* a Kubernetes pull secret's {"auths": ...}: the workload's credentials come first */

@@ -40,6 +40,9 @@ struct vg_oci_remote_client {
 
 /* "<scheme>://<host>/v2/<repo>/<kind>[/<ref>]": a plain join, nothing checked (URL shapes in
  * tests). Requests are built with vg_oci_remote_route_url. */
+/* True when registry is an entry of list ("host:port,host,...", case-insensitive; NULL: none):
+ * the open option plain_http_registries (remote_pool.c). */
+bool vg_oci_remote_registry_listed(const char *list, const char *registry);
 char *vg_oci_remote_build_url(bool plain_http, const char *host, const char *repo, const char *kind,
                               const char *ref);
 char *vg_oci_remote_url(const struct vg_oci_remote_client *c, const char *kind, const char *ref);

@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <strings.h>
 
 struct pool_token {
     char *registry;
@@ -291,4 +292,18 @@ vg_oci_remote_pool_token_drop(struct vg_oci_remote_pool *p, const char *registry
         remove_at(p, (size_t)(t - p->tokens));
     }
     pthread_mutex_unlock(&p->mu);
+}
+
+bool
+vg_oci_remote_registry_listed(const char *list, const char *registry)
+{
+    size_t n = strlen(registry);
+    for (const char *p = list; p && *p; p += *p == ',') {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncasecmp(p, registry, n) == 0) {
+            return true;
+        }
+        p += len;
+    }
+    return false;
 }
