@@ -491,7 +491,9 @@ make_token(size_t *len, const struct pki *tsa, const void *data, size_t dlen)
     TS_RESP_CTX *ctx = TS_RESP_CTX_new();
     cr_assert_eq(TS_RESP_CTX_set_signer_cert(ctx, tsa->x), 1);
     cr_assert_eq(TS_RESP_CTX_set_signer_key(ctx, tsa->k), 1);
-    TS_RESP_CTX_set_def_policy(ctx, OBJ_txt2obj("1.2.3.4.1", 1));
+    ASN1_OBJECT *pol = OBJ_txt2obj("1.2.3.4.1", 1);
+    TS_RESP_CTX_set_def_policy(ctx, pol); /* copies it */
+    ASN1_OBJECT_free(pol);
     TS_RESP_CTX_add_md(ctx, EVP_sha256());
     TS_RESP *resp = TS_RESP_create_response(ctx, rbio);
     cr_assert_not_null(resp);
@@ -519,7 +521,7 @@ Test(sign_notation, rfc3161_token_over_the_signature)
     struct pki troot = make("tsa-root", "P-256", NULL, true, "critical,keyCertSign", -DAY, DAY);
     struct pki tsa = make("tsa", "P-256", &troot, false, "critical,digitalSignature", -DAY, DAY);
     /* make() gives leaves codeSigning; a TSA needs a critical timeStamping EKU instead */
-    X509_delete_ext(tsa.x, X509_get_ext_by_NID(tsa.x, NID_ext_key_usage, -1));
+    X509_EXTENSION_free(X509_delete_ext(tsa.x, X509_get_ext_by_NID(tsa.x, NID_ext_key_usage, -1)));
     add_ext(tsa.x, NID_ext_key_usage, "critical,timeStamping");
     cr_assert_gt(X509_sign(tsa.x, troot.k, EVP_sha256()), 0);
     const char sig[] = "the signature value";
