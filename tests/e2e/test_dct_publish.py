@@ -241,3 +241,25 @@ def test_root_pinned_on_first_use_is_respected(dct, tmp_path):
     # nothing of frank's reached the new repository
     p = notary(dct, other, "delegation", "list", gun)
     assert "targets/frank" not in p.stdout
+
+
+def test_sign_initialises_a_repository_without_delegations(dct, tmp_path):
+    """docker trust sign on a repository without trust data: vigil creates it and signs the
+    tag into targets with the new repository key."""
+    reg = dct["reg"]
+    raw = push_image(reg, "pub/solo", "t1")
+    gun = f"{reg.host}/pub/solo"
+    dc = docker_config(dct, tmp_path)
+    env = denv(dct, dc)
+    r = vigil("trust", "sign", f"{gun}:t1", "--format", "json", env=env)
+    assert r.rc == 0, r
+    assert json.loads(r.out)["roles"] == ["targets"]
+    p = notary(dct, tmp_path / "fresh", "list", gun)
+    assert "t1" in p.stdout and hashlib.sha256(raw).hexdigest() in p.stdout
+    r = vigil("verify", "--dct", f"{gun}:t1", env=env)
+    assert r.rc == 0, r
+    # the root and repository keys are in the trust directory with docker's headers
+    heads = [f.read_text().split("\n\n")[0] for f in (dc / "trust" / "private").glob("*.key")]
+    assert any("role: root" in h and "gun:" not in h for h in heads), heads
+    assert any(f"gun: {gun}\nrole: targets" in h for h in heads), heads
+    assert vigil("trust", "sign", gun, env=env).rc == 2  # no tag
