@@ -9,7 +9,8 @@
 
 #define DIR_OPTIONS                                                                                \
     "Options (as 'vigil scan'):\n"                                                                 \
-    "  --scanners LIST        vuln,secret,model (default: all three)\n"                            \
+    "  --scanners LIST        vuln,secret,misconfig,model (default: vuln,secret,model;\n"          \
+    "                         misconfig checks Dockerfiles and Kubernetes manifests)\n"            \
     "  --severity LIST        report only these: UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL\n"               \
     "  --exit-code N          exit N when findings at the listed severities remain (default 0)\n"  \
     "  --ignore-unfixed       drop vulnerabilities without a fixed version\n"                      \

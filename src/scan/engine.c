@@ -619,6 +619,16 @@ scan_config_secrets(struct vg_scan_report *r, struct vg_secret_engine *se,
     return 0;
 }
 
+static void
+locks_init(struct cfg_tee *tee, struct secret_consumer *scons, struct model_consumer *mcons)
+{
+    pthread_mutex_init(&tee->mu, NULL);
+    pthread_mutex_init(&scons->mu, NULL);
+    pthread_mutex_init(&scons->qmu, NULL);
+    pthread_cond_init(&scons->qcv, NULL);
+    pthread_mutex_init(&mcons->mu, NULL);
+}
+
 /* The layers of img, or the directory tree dir walked as one layer (vigil fs, rootfs: no
  * cache, nothing deleted by a later layer). */
 static int
@@ -632,26 +642,23 @@ walk_tree(struct vg_scan_report *r, struct vg_oci_image *img, const char *dir,
     struct vg_layers_result *lr = NULL;
     struct secret_consumer scons = {0};
     struct model_consumer mcons = {0};
+    struct vg_scan_misconf_consumer misc;
     vg_autofree struct vg_layer_consumer **consumers = NULL;
     struct cfg_tee tee = {0};
     struct lcache lc = {0};
     size_t n = 0;
     int rc = 0;
 
-    pthread_mutex_init(&tee.mu, NULL);
-
-    pthread_mutex_init(&scons.mu, NULL);
-    pthread_mutex_init(&scons.qmu, NULL);
-    pthread_cond_init(&scons.qcv, NULL);
-    pthread_mutex_init(&mcons.mu, NULL);
-    /* Every analyzer of the inventory, then at most one each for secrets, models, config. */
+    locks_init(&tee, &scons, &mcons);
+    /* Every analyzer of the inventory, then at most one each for secrets, models, config
+     * (two for a directory: the files misconf.h checks too). */
     size_t ni = 0;
     struct vg_layer_consumer *const *ic = NULL;
     if (sc & VG_SCANNER_VULN) {
         ib = vg_inventory_builder_new(&o->inv);
         ic = vg_inventory_builder_consumers(ib, &ni);
     }
-    consumers = vg_calloc(ni + 3, sizeof(*consumers));
+    consumers = vg_calloc(ni + 4, sizeof(*consumers));
     for (size_t i = 0; i < ni; i++) {
         consumers[n++] = ic[i];
     }
@@ -673,6 +680,9 @@ walk_tree(struct vg_scan_report *r, struct vg_oci_image *img, const char *dir,
     if (sc & VG_SCANNER_CONFIG) {
         cc = vg_cfg_collector_new();
         consumers[n++] = cfg_consumer_init(&tee, cc, o->use_cache && !dir);
+        if (dir) {
+            consumers[n++] = vg_scan_misconf_consumer_init(&misc, r, se);
+        }
     }
     struct vg_layers_opts lo = VG_LAYERS_OPTS_INIT;
     lo.jobs = o->jobs;

@@ -33,3 +33,49 @@ vg_scan_walk_dir(const char *dir, struct vg_layer_consumer *const *consumers, si
              (unsigned long long)st.skipped_unsafe);
     return 0;
 }
+
+/* --scanners misconfig over a tree: every Dockerfile and Kubernetes/EncryptionConfiguration
+ * candidate goes through misconf.h, named by its path relative to the tree. Directory walks
+ * call consumers on one thread, so r->configs needs no lock here. */
+static enum vg_layer_want
+misconf_want(void *ctx, const struct vg_layer_file *f)
+{
+    (void)ctx;
+    return (f->mode & 0170000) == 0100000 && f->size > 0 &&
+                   vg_misconf_path_type(f->path) != VG_MISCONF_NONE
+               ? VG_WANT_WHOLE
+               : VG_WANT_NONE;
+}
+
+static int
+misconf_on_file(void *ctx, const struct vg_layer_file *f, const uint8_t *data, size_t len,
+                struct vg_err **err)
+{
+    (void)err;
+    struct vg_scan_misconf_consumer *m = ctx;
+    if (!data) {
+        return 0;
+    }
+    struct vg_misconf_opts mo = {.secrets = m->secrets};
+    struct vg_err *e = NULL;
+    if (vg_misconf_scan_file(m->report, f->path, data, len, &mo, &e) < 0) {
+        vg_autofree char *msg = vg_err_format(e);
+        VG_WARN("scan", "configuration check of %s skipped: %s", f->path, msg);
+        vg_err_free(&e);
+    }
+    return 0;
+}
+
+struct vg_layer_consumer *
+vg_scan_misconf_consumer_init(struct vg_scan_misconf_consumer *m, struct vg_scan_report *r,
+                              const struct vg_secret_engine *secrets)
+{
+    m->report = r;
+    m->secrets = secrets;
+    m->c = (struct vg_layer_consumer){.name = "misconfig",
+                                      .ctx = m,
+                                      .max_file_bytes = VG_MISCONF_MAX_BYTES,
+                                      .want = misconf_want,
+                                      .on_file = misconf_on_file};
+    return &m->c;
+}

@@ -53,6 +53,16 @@ void vg_scan_cache_store(const struct vg_scan_report *r, const char *key, const 
  * file systems of a live root (proc, sys, dev) are never entered, nor o->inv.skip_dirs. */
 int vg_scan_walk_dir(const char *dir, struct vg_layer_consumer *const *consumers, size_t n,
                      const struct vg_scan_opts *o, struct vg_err **err);
+/* The configuration-file checks of a directory scan (engine_dir.c): files misconf.h takes
+ * are checked as they are walked; secrets may be NULL. Directory walks only (one thread). */
+struct vg_scan_misconf_consumer {
+    struct vg_layer_consumer c;
+    struct vg_scan_report *report;
+    const struct vg_secret_engine *secrets;
+};
+struct vg_layer_consumer *vg_scan_misconf_consumer_init(struct vg_scan_misconf_consumer *m,
+                                                        struct vg_scan_report *r,
+                                                        const struct vg_secret_engine *secrets);
 int vg_scan_opened_image(struct vg_scan_report **out, struct vg_oci_image *img,
                          const struct vg_scan_opts *o, const char *analysis, size_t alen,
                          struct vg_err **err);

@@ -264,3 +264,14 @@ def test_trivy_rootfs_agreement(db, debian, tmp_path):
     print(f"trivy rootfs: {len(t)} packages ({len(td)} deb), vigil rootfs: {len(v)} "
           f"({len(vd)} deb), common {len(t & v)}")
     assert vd == td, (sorted(td - vd)[:10], sorted(vd - td)[:10])
+
+
+def test_misconfig_checks_config_files_of_the_tree(db, tree):
+    (tree / "svc").mkdir()
+    (tree / "svc" / "Dockerfile").write_text("FROM debian:latest\nRUN apt-get install -y curl\n")
+    d = doc_of(fs(db, "--quiet", "--scanners", "misconfig", "--format", "json", tree))
+    cfg = {r["Target"]: r for r in d["Results"] if r["Class"] == "config"}
+    assert "svc/Dockerfile" in cfg, sorted(cfg)
+    ids = {m["ID"] for m in cfg["svc/Dockerfile"].get("Misconfigurations", [])}
+    assert {"DS001", "DS002"} <= ids, ids
+    assert not [r for r in d["Results"] if r["Class"] == "lang-pkgs"], "vuln not asked for"
