@@ -241,6 +241,24 @@ build_keyword_index(struct vg_secret_engine *e)
         e->kw_order[e->kw_bucket_start[b] + fill[b]++] = i;
     }
     free(fill);
+    /* The scan pass first checks the (lower-cased) byte pair at a position against the
+     * keywords' first two bytes, so most positions cost one table lookup; a keyword shorter
+     * than two bytes allows every second byte. */
+    e->kw_len = vg_calloc(e->nkeywords ? e->nkeywords : 1, sizeof(size_t));
+    e->kw_pair = vg_calloc(65536 / 8, 1);
+    for (size_t i = 0; i < e->nkeywords; i++) {
+        const unsigned char *kw = (const unsigned char *)e->keywords[i];
+        e->kw_len[i] = strlen(e->keywords[i]);
+        for (unsigned b = 0; b < 256; b++) {
+            if (e->kw_len[i] < 2 || b == kw[1]) {
+                unsigned pair = (unsigned)kw[0] << 8 | b;
+                e->kw_pair[pair >> 3] |= (uint8_t)(1u << (pair & 7));
+            }
+        }
+    }
+    for (unsigned b = 0; b < 256; b++) {
+        e->kw_low[b] = (uint8_t)tolower((int)b);
+    }
 }
 
 struct vg_secret_engine *
@@ -311,6 +329,8 @@ vg_secret_engine_free(struct vg_secret_engine *e)
     free(e->excludes);
     free(e->kw_bucket_start);
     free(e->kw_order);
+    free(e->kw_len);
+    free(e->kw_pair);
     free(e);
 }
 
@@ -362,12 +382,19 @@ struct kw_hits {
 static void
 find_keywords(const struct vg_secret_engine *e, const char *data, size_t len, struct kw_hits *hit)
 {
+    const unsigned char *d = (const unsigned char *)data;
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)tolower((unsigned char)data[i]);
+        unsigned char c = e->kw_low[d[i]];
+        if (i + 1 < len) {
+            unsigned pair = (unsigned)c << 8 | e->kw_low[d[i + 1]];
+            if (!(e->kw_pair[pair >> 3] & (1u << (pair & 7)))) {
+                continue;
+            }
+        }
         for (size_t k = e->kw_bucket_start[c]; k < e->kw_bucket_start[c + 1]; k++) {
             size_t idx = e->kw_order[k];
             const char *kw = e->keywords[idx];
-            size_t kl = strlen(kw);
+            size_t kl = e->kw_len[idx];
             struct kw_hits *h = &hit[idx];
             if (h->saturated || kl > len - i || strncasecmp(data + i, kw, kl) != 0) {
                 continue;

@@ -96,6 +96,9 @@ struct vg_secret_engine {
     size_t nkeywords, keywords_cap;
     size_t *kw_bucket_start; /* [257]: keywords sorted by first byte */
     size_t *kw_order;
+    size_t *kw_len;      /* strlen of each keyword */
+    uint8_t *kw_pair;    /* [65536 / 8]: bit (a << 8 | b) set when a keyword may start "ab" */
+    uint8_t kw_low[256]; /* tolower of every byte */
     size_t max_file, max_findings, max_line;
 };
 
