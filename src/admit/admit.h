@@ -164,6 +164,8 @@ struct vg_admit_opts {
     unsigned cache_ttl_s;         /* decision cache TTL (0: 300) */
     unsigned max_jobs;            /* evaluations running at once (0: 64) */
     struct vg_admit_secrets_opts secrets; /* imagePullSecrets source; none set: not read */
+    const char *const *trusted_roots;     /* keyless authorities' roots, policy/facts.h */
+    size_t ntrusted_roots;
 };
 
 struct vg_admit;

@@ -324,6 +324,15 @@ cached_verify(void *ctx, const char *image, const char *key_pem, const struct vg
     return e.fact;
 }
 
+/* Keyless verdicts are not cached (yet): asked of the facts each time. */
+static enum vg_policy_fact
+uncached_verify_keyless(void *ctx, const char *image, const struct vg_policy_keyless *k,
+                        const struct vg_policy_kv *ann, size_t nann, char **why)
+{
+    struct cached_facts *cf = ctx;
+    return cf->inner.verify_keyless(cf->inner.ctx, image, k, ann, nann, why);
+}
+
 static enum vg_policy_fact
 cached_vulns(void *ctx, const char *image, struct vg_policy_vulns *out, char **why)
 {
@@ -456,13 +465,18 @@ validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
         struct vg_policy_facts_opts fo = {.open = a->o.open,
                                           .db = a->o.db,
                                           .vuln_source =
-                                              (enum vg_policy_vuln_source)a->o.vuln_source};
+                                              (enum vg_policy_vuln_source)a->o.vuln_source,
+                                          .trusted_roots = a->o.trusted_roots,
+                                          .ntrusted_roots = a->o.ntrusted_roots};
         pull = pull_auths(a, rv, ans);
         fo.open.pull_secret_json = pull;
         cf.facts = vg_policy_facts_new(&fo);
         vg_policy_facts_inputs(cf.facts, &cf.inner);
-        in = (struct vg_policy_inputs){
-            .ctx = &cf, .verify = cached_verify, .vulns = cached_vulns, .config_user = cached_user};
+        in = (struct vg_policy_inputs){.ctx = &cf,
+                                       .verify = cached_verify,
+                                       .vulns = cached_vulns,
+                                       .config_user = cached_user,
+                                       .verify_keyless = uncached_verify_keyless};
     }
     struct vg_policy_decision d;
     struct vg_err *err = NULL;

@@ -41,6 +41,9 @@ static const char usage_text[] =
     "      --db PATH          vulnerability database for vulnerability requirements\n"
     "      --vuln-source S    auto (default): a vigil registry's scan of the image\n"
     "                         (/vigil/v1/scans/), else a local scan; registry or local only\n"
+    "      --trusted-root [NAME=]FILE\n"
+    "                         Sigstore trusted_root.json for keyless authorities (repeatable;\n"
+    "                         NAME=FILE: the root a policy names), as vigil policy check\n"
     "      --in-cluster       read the pods' imagePullSecrets through the Kubernetes API\n"
     "                         with the webhook's service account (needs get on secrets)\n"
     "      --kubeconfig FILE  the same through FILE's current context (token auth)\n"
@@ -77,6 +80,7 @@ enum {
     OPT_PLAIN,
     OPT_FORMAT,
     OPT_VSRC,
+    OPT_ROOT,
     OPT_SECRETS_DIR,
     OPT_KUBECONFIG,
     OPT_IN_CLUSTER,
@@ -132,6 +136,7 @@ parse_vsrc(const char *cmd, const char *s, int *out)
 
 struct serve_args {
     VG_VEC(const char *) policies;
+    VG_VEC(const char *) roots;
     struct vg_admit_opts ao;
     const char *cert, *key, *addr, *log;
     bool plain;
@@ -178,6 +183,7 @@ parse_args(struct serve_args *sa, int argc, char **argv)
         {"offline", no_argument, NULL, OPT_OFFLINE},
         {"db", required_argument, NULL, OPT_DB},
         {"vuln-source", required_argument, NULL, OPT_VSRC},
+        {"trusted-root", required_argument, NULL, OPT_ROOT},
         {"pull-secrets-dir", required_argument, NULL, OPT_SECRETS_DIR},
         {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
         {"in-cluster", no_argument, NULL, OPT_IN_CLUSTER},
@@ -220,6 +226,9 @@ parse_args(struct serve_args *sa, int argc, char **argv)
         case OPT_VSRC:
             rc = parse_vsrc("admit serve", optarg, &sa->ao.vuln_source);
             break;
+        case OPT_ROOT:
+            vg_vec_push(&sa->roots, optarg);
+            break;
         case OPT_SECRETS_DIR:
             sa->ao.secrets.dir = optarg;
             break;
@@ -261,6 +270,7 @@ admit_serve(int argc, char **argv)
     int rc = parse_args(&sa, argc, argv);
     if (rc != 0) {
         vg_vec_dispose(&sa.policies);
+        vg_vec_dispose(&sa.roots);
         return rc < 0 ? VG_EXIT_OK : rc;
     }
     struct vg_admit_opts ao = sa.ao;
@@ -268,6 +278,8 @@ admit_serve(int argc, char **argv)
     unsigned ttl_ms = sa.ttl_ms;
     ao.policies = sa.policies.v;
     ao.npolicies = sa.policies.n;
+    ao.trusted_roots = sa.roots.v;
+    ao.ntrusted_roots = sa.roots.n;
     ao.cache_ttl_s = ttl_ms ? (ttl_ms + 999) / 1000 : 0;
     /* ":8443" listens on every address */
     vg_autofree char *listen = addr[0] == ':' ? vg_fmt("0.0.0.0%s", addr) : vg_strdup(addr);
@@ -305,6 +317,7 @@ admit_serve(int argc, char **argv)
     vg_httpd_free(h);
     vg_admit_free(a);
     vg_vec_dispose(&sa.policies);
+    vg_vec_dispose(&sa.roots);
     return code;
 }
 

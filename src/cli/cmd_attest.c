@@ -50,7 +50,7 @@ static const char verify_att_help[] =
     "                                " VG_CLI_USAGE_REGISTRY " IMAGE...\n"
     "       vigil verify-attestation --certificate-identity[-regexp] ID\n"
     "                                --certificate-oidc-issuer[-regexp] ISS\n"
-    "                                (--trusted-root FILE | --tuf-mirror URL)\n"
+    "                                --trusted-root FILE\n"
     "                                [--insecure-ignore-tlog] [--type TYPE] ...\n"
     "                                " VG_CLI_USAGE_REGISTRY " IMAGE...\n"
     "\n"

@@ -18,7 +18,7 @@ static const char verify_help[] =
     "                    [--dct]\n"
     "       vigil verify (--certificate-identity ID | --certificate-identity-regexp RE)\n"
     "                    (--certificate-oidc-issuer ISS | --certificate-oidc-issuer-regexp RE)\n"
-    "                    (--trusted-root FILE | --tuf-mirror URL) [--insecure-ignore-tlog]\n"
+    "                    --trusted-root FILE [--insecure-ignore-tlog]\n"
     "                    [--output json|text] [--check-claims=true|false] [--ignore-reference]\n"
     "                    " VG_CLI_USAGE_REGISTRY " IMAGE...\n"
     "\n"

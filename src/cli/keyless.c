@@ -16,12 +16,6 @@ vg_cli_keyless_opt(struct vg_cli_keyless *k, int c, const char *arg)
     case VG_CLI_OPT_TRUSTED_ROOT:
         k->trusted_root = arg;
         return true;
-    case VG_CLI_OPT_TUF_MIRROR:
-        k->tuf_mirror = arg;
-        return true;
-    case VG_CLI_OPT_TUF_ROOT:
-        k->tuf_root = arg;
-        return true;
     case VG_CLI_OPT_CERT_ID:
         k->identity = arg;
         return true;
@@ -98,9 +92,8 @@ vg_cli_keyless_check(const char *cmd, const struct vg_cli_keyless *k, bool have_
         return vg_cli_usage(cmd, "keyless verification needs --certificate-identity[-regexp] and "
                                  "--certificate-oidc-issuer[-regexp]");
     }
-    if (!k->trusted_root && !k->tuf_mirror) {
-        return vg_cli_usage(cmd, "keyless verification needs --trusted-root FILE or "
-                                 "--tuf-mirror URL");
+    if (!k->trusted_root) {
+        return vg_cli_usage(cmd, "keyless verification needs --trusted-root FILE");
     }
     return 0;
 }
