@@ -316,6 +316,9 @@ VG_CMD(registry);
 VG_CMD(admit);
 VG_CMD(trust);
 VG_CMD(notation);
+VG_CMD(copy);        /* cmd_copy.c */
+VG_CMD(download);    /* cmd_download.c */
+VG_CMD(triangulate); /* cmd_download.c */
 #undef VG_CMD
 
 #endif

@@ -1,0 +1,393 @@
+# SPDX-License-Identifier: Apache-2.0
+"""End-to-end tests of cosign's utility commands in vigil (docs/cosign-commands.md) against the
+real cosign 2.5 (Debian trixie, unpacked by scripts/install-deps) and Debian's docker-registry
+on loopback: cosign signs, attests and attaches an SBOM; `vigil copy` moves the image to a second
+registry where `cosign verify` / `verify-attestation` succeed; `vigil download` prints what
+`cosign download` prints; `vigil triangulate` answers as `cosign triangulate`. Hostile
+registries (garbage, oversized and lying signature manifests) give one-line errors."""
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import images
+from conftest import vigil_bin
+from registry_fixtures import Registry, http, require_tools
+
+CACHE = Path(os.environ.get("VIGIL_TEST_CACHE", "/var/tmp/vigil-test-cache"))
+COSIGN = CACHE / "trixie-tools" / "usr" / "bin" / "cosign"
+PW = {"COSIGN_PASSWORD": "pw"}
+CF = ["--allow-insecure-registry", "--allow-http-registry"]
+BOM = b'{"bomFormat":"CycloneDX","specVersion":"1.4","version":1,"components":[]}'
+
+
+def run(cmd, env=None, cwd=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([str(c) for c in cmd], capture_output=True, env=e, cwd=cwd)
+
+
+def ok(r):
+    assert r.returncode == 0, (r.args, r.stdout[-2000:], r.stderr[-2000:])
+    return r
+
+
+def require_cosign():
+    if not COSIGN.exists():
+        pytest.skip(f"cosign 2.5 (Debian trixie) is not unpacked at {COSIGN}: run "
+                    "scripts/install-deps")
+
+
+class World:
+    """Two docker-registries; in `src`, team/app:v1 signed, attested and with an SBOM by
+    cosign, and team/multi:v1 (an index of two platforms) signed by cosign per platform."""
+
+    def __init__(self, vigil, d: Path):
+        require_tools("docker-registry", "skopeo")
+        require_cosign()
+        self.vigil, self.dir = vigil, d
+        self.src = Registry(d).start()
+        self.dst = Registry(d).start()
+        lay, self.img = images.build_image(d / "oci", tag="v1",
+                                           layers=[{"etc/os-release": b"ID=debian\n",
+                                                    "data.bin": bytes(range(256)) * 512}])
+        self.src.push(f"oci:{lay.path}:v1", "team/app:v1")
+        lay2, self.index, self.plats = images.build_multiarch(d / "oci-multi", tag="v1")
+        self.src.push(f"oci:{lay2.path}:v1", "team/multi:v1", all_images=True)
+        r = vigil("generate-key-pair", env=PW, cwd=d)
+        assert r.rc == 0, r
+        (d / "bom.json").write_bytes(BOM)
+        app = f"{self.src.host}/team/app@{self.img.digest}"
+        self.cosign("sign", "--key", "cosign.key", "--tlog-upload=false", "-y", app)
+        self.cosign("attest", "--key", "cosign.key", "--tlog-upload=false", "-y", "--type",
+                    "cyclonedx", "--predicate", "bom.json", app)
+        self.cosign("attach", "sbom", "--sbom", "bom.json", "--type", "cyclonedx", app)
+        for img in self.plats.values():
+            self.cosign("sign", "--key", "cosign.key", "--tlog-upload=false", "-y",
+                        f"{self.src.host}/team/multi@{img.digest}")
+
+    def cosign(self, *args, env=None):
+        e = dict(PW)
+        e.update(env or {})
+        sub = list(args[:2]) if args[0] in ("attach", "download") else [args[0]]
+        return ok(run([COSIGN, *sub, *CF, *args[len(sub):]], env=e, cwd=self.dir))
+
+    def v(self, *args, env=None):
+        return self.vigil(args[0], *args[1:], env=env, cwd=self.dir)
+
+    def stop(self):
+        self.src.stop()
+        self.dst.stop()
+
+
+def run_vigil(*args, env=None, cwd=None):
+    """As conftest's, but keeps stdout's bytes too (SBOMs and cosign's lines are compared
+    byte for byte)."""
+    e = dict(os.environ)
+    e.setdefault("XDG_CACHE_HOME", "/tmp/vigil-test-cache")
+    e.update(env or {})
+    return Result(subprocess.run([vigil_bin(), *[str(a) for a in args]], capture_output=True,
+                                 env=e, cwd=cwd, timeout=300))
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    if not Path(vigil_bin()).exists():
+        pytest.fail(f"vigil binary not built: {vigil_bin()}")
+    d = tmp_path_factory.mktemp("cosign-cmds")
+    w = World(run_vigil, d)
+    yield w
+    w.stop()
+
+
+class Result:
+    def __init__(self, p):
+        self.rc, self.out, self.err = p.returncode, p.stdout.decode(errors="replace"), \
+            p.stderr.decode(errors="replace")
+        self.raw = p.stdout
+
+    def __repr__(self):
+        return f"rc={self.rc}\nstdout={self.out[-2000:]}\nstderr={self.err[-2000:]}"
+
+
+ACCEPT = {"Accept": "application/vnd.oci.image.manifest.v1+json, "
+                    "application/vnd.oci.image.index.v1+json"}
+
+
+def status(reg, repo, ref):
+    return http(f"http://{reg.host}/v2/{repo}/manifests/{ref}", "HEAD", None, ACCEPT)[0]
+
+
+def tag_of(digest, suffix):
+    return "sha256-" + digest.split(":")[1] + suffix
+
+
+# ------------------------------------------------------------------ copy
+
+
+def test_copy_then_cosign_verifies_at_destination(world):
+    w = world
+    src, dst = f"{w.src.host}/team/app:v1", f"{w.dst.host}/mirror/app:v1"
+    r = w.v("copy", "--plain-http", "--format", "json", src, dst)
+    assert r.rc == 0, r
+    res = json.loads(r.out)
+    assert res["destination"] == dst and res["digest"] == w.img.digest
+    assert res["attachments"] == 3 and res["manifests"] == 4, res
+    w.cosign("verify", "--key", "cosign.pub", "--insecure-ignore-tlog", dst)
+    out = w.cosign("verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog",
+                   "--type", "cyclonedx", dst).stdout
+    st = json.loads(__import__("base64").b64decode(json.loads(out.splitlines()[-1])["payload"]))
+    assert st["subject"][0]["digest"]["sha256"] == w.img.digest.split(":")[1]
+    assert w.cosign("download", "sbom", dst).stdout == BOM
+    # The image itself is intact at the destination (skopeo reads it, same digest).
+    assert w.dst.raw("mirror/app:v1") == w.src.raw("team/app:v1")
+    # A second copy pushes nothing new.
+    r = w.v("copy", "--plain-http", "--format", "json", src, dst)
+    assert r.rc == 0, r
+    again = json.loads(r.out)
+    assert again["manifests"] == 0 and again["blobs"] == 0 and again["manifestsPresent"] >= 4
+
+
+def test_copy_refuses_to_overwrite_without_force(world):
+    w = world
+    other = f"{w.dst.host}/clash/app:v1"
+    ok(run(["skopeo", "copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false",
+            f"docker://{w.src.host}/team/multi:v1", f"docker://{other}", "--all"]))
+    r = w.v("copy", "--plain-http", f"{w.src.host}/team/app:v1", other)
+    assert r.rc == 2 and "use --force" in r.err and "already exists" in r.err, r
+    r = w.v("copy", "--plain-http", "-f", f"{w.src.host}/team/app:v1", other)
+    assert r.rc == 0, r
+    w.cosign("verify", "--key", "cosign.pub", "--insecure-ignore-tlog", other)
+
+
+def test_copy_only_sig_leaves_tag_and_other_attachments(world):
+    w = world
+    dst = f"{w.dst.host}/onlysig/app:v1"
+    r = w.v("copy", "--plain-http", "--only=sig", f"{w.src.host}/team/app:v1", dst)
+    assert r.rc == 0, r
+    hexd = w.img.digest
+    st = status(w.dst, "onlysig/app", f"{tag_of(hexd, '.sig')}")
+    assert st == 200
+    for suffix in (".att", ".sbom"):
+        st = status(w.dst, "onlysig/app", f"{tag_of(hexd, suffix)}")
+        assert st == 404, suffix
+    st = status(w.dst, "onlysig/app", f"v1")
+    assert st == 404  # --only: no destination tag, as cosign
+    # ... but the signed manifest is there by digest: cosign verifies it.
+    w.cosign("verify", "--key", "cosign.pub", "--insecure-ignore-tlog",
+             f"{w.dst.host}/onlysig/app@{hexd}")
+    r = w.v("copy", "--plain-http", "--only=sig,bogus", f"{w.src.host}/team/app:v1", dst)
+    assert r.rc == 2 and "invalid value for --only: bogus" in r.err, r
+    r = w.v("copy", "--plain-http", "--sig-only", f"{w.src.host}/team/app:v1", dst)
+    assert r.rc == 0 and "deprecated" in r.err, r
+
+
+def test_copy_index_and_platform(world):
+    w = world
+    dst = f"{w.dst.host}/multi/all:v1"
+    r = w.v("copy", "--plain-http", f"{w.src.host}/team/multi:v1", dst)
+    assert r.rc == 0, r
+    for img in w.plats.values():  # every platform's signature came along
+        w.cosign("verify", "--key", "cosign.pub", "--insecure-ignore-tlog",
+                 f"{w.dst.host}/multi/all@{img.digest}")
+    arm = w.plats["linux/arm64/v8"]
+    dst = f"{w.dst.host}/multi/arm:v1"
+    r = w.v("copy", "--plain-http", "--platform", "linux/arm64", "--format", "json",
+            f"{w.src.host}/team/multi:v1", dst)
+    assert r.rc == 0, r
+    assert json.loads(r.out)["digest"] == arm.digest
+    assert json.loads(w.dst.raw("multi/arm:v1"))["mediaType"].endswith("manifest.v1+json")
+    w.cosign("verify", "--key", "cosign.pub", "--insecure-ignore-tlog", dst)
+    r = w.v("copy", "--plain-http", "--platform", "linux/s390x", f"{w.src.host}/team/multi:v1",
+            dst)
+    assert r.rc == 4 and "linux/s390x" in r.err, r
+
+
+def test_copy_bundle_referrers_to_registry_without_api(world):
+    w = world
+    lay, img = images.build_image(w.dir / "oci-b", tag="v1", layers=[{"b.txt": b"bundle\n"}])
+    w.src.push(f"oci:{lay.path}:v1", "team/bundled:v1")
+    src = f"{w.src.host}/team/bundled:v1"
+    r = w.v("sign", "--plain-http", "--new-bundle-format", "--key", "cosign.key", src, env=PW)
+    assert r.rc == 0, r
+    dst = f"{w.dst.host}/mirror/bundled:v1"
+    r = w.v("copy", "--plain-http", "--format", "json", src, dst)
+    assert r.rc == 0, r
+    res = json.loads(r.out)
+    assert res["referrers"] == 1 and res["referrersFallback"] is True, res
+    idx = json.loads(w.dst.raw(f"mirror/bundled:{tag_of(img.digest, '')}"))
+    assert len(idx["manifests"]) == 1
+    r = w.v("verify", "--plain-http", "--key", "cosign.pub", dst)
+    assert r.rc == 0, r
+    assert "https://sigstore.dev/cosign/sign/v1" in r.out
+    # --only=att leaves a signature bundle behind.
+    r = w.v("copy", "--plain-http", "--only=att", "--format", "json", src,
+            f"{w.dst.host}/mirror/bundled-att:v1")
+    assert r.rc == 0 and json.loads(r.out)["referrers"] == 0, r
+
+
+def test_copy_bundle_referrers_to_vigil_registry(world, tmp_path):
+    from registry_serve import Serve
+    w = world
+    lay, img = images.build_image(w.dir / "oci-c", tag="v1", layers=[{"c.txt": b"api\n"}])
+    w.src.push(f"oci:{lay.path}:v1", "team/api:v1")
+    src = f"{w.src.host}/team/api:v1"
+    assert w.v("sign", "--plain-http", "--new-bundle-format", "--key", "cosign.key", src,
+               env=PW).rc == 0
+    srv = Serve(tmp_path / "root", tmp_path / "serve.log").start()
+    try:
+        dst = f"{srv.host}/mirror/api:v1"
+        r = w.v("copy", "--plain-http", "--format", "json", src, dst)
+        assert r.rc == 0, r
+        res = json.loads(r.out)
+        assert res["referrers"] == 1 and res["referrersFallback"] is False, res
+        st = srv.req("GET", f"/v2/mirror/api/referrers/{img.digest}")
+        assert st.status == 200 and len(st.json()["manifests"]) == 1, st
+        st = srv.req("GET", f"/v2/mirror/api/manifests/{tag_of(img.digest, '')}")
+        assert st.status == 404  # the API lists it: no fallback tag written
+        r = w.v("verify", "--plain-http", "--key", "cosign.pub", dst)
+        assert r.rc == 0, r
+    finally:
+        srv.kill()
+
+
+# ------------------------------------------------------------------ download / triangulate
+
+
+def test_download_matches_cosign(world):
+    w = world
+    ref = f"{w.src.host}/team/app:v1"
+    for what in ("signature", "attestation"):
+        want = w.cosign("download", what, ref).stdout
+        r = w.v("download", what, "--plain-http", ref)
+        assert r.rc == 0, r
+        assert [json.loads(x) for x in r.raw.splitlines()] == \
+            [json.loads(x) for x in want.splitlines()], what
+        assert r.raw == want  # byte for byte, too (same key order, compact)
+        r = w.v("download", what, "--plain-http", "--format", "json", ref)
+        assert json.loads(r.out) == [json.loads(x) for x in want.splitlines()]
+    r = w.v("download", "sbom", "--plain-http", ref)
+    assert r.rc == 0 and r.raw == w.cosign("download", "sbom", ref).stdout == BOM, r
+    assert "application/vnd.cyclonedx+json" in r.err
+    out = w.dir / "sbom.out"
+    assert w.v("download", "sbom", "--plain-http", "--output-file", out, ref).rc == 0
+    assert out.read_bytes() == BOM
+    # --predicate-type filters like cosign's
+    r = w.v("download", "attestation", "--plain-http", "--predicate-type", "cyclonedx", ref)
+    assert r.rc == 0 and len(r.raw.splitlines()) == 1, r
+    r = w.v("download", "attestation", "--plain-http", "--predicate-type", "spdx", ref)
+    assert r.rc == 4 and "https://spdx.dev/Document" in r.err, r
+
+
+def test_download_nothing_attached(world):
+    w = world
+    r = w.v("download", "signature", "--plain-http", f"{w.src.host}/team/multi:v1")
+    assert r.rc == 4 and "no signatures associated" in r.err, r
+    assert run([COSIGN, "download", "signature", *CF, f"{w.src.host}/team/multi:v1"]).returncode
+    r = w.v("download", "sbom", "--plain-http", f"{w.src.host}/team/nope:v1")
+    assert r.rc == 4, r
+    r = w.v("download", "bogus", "x")
+    assert r.rc == 2, r
+
+
+def test_triangulate_matches_cosign(world):
+    w = world
+    ref = f"{w.src.host}/team/app:v1"
+    for t in ("signature", "attestation", "sbom", "digest"):
+        want = w.cosign("triangulate", "--type", t, ref).stdout.decode().strip()
+        r = w.v("triangulate", "--plain-http", "--type", t, ref)
+        assert r.rc == 0 and r.out.strip() == want, (t, r)
+    env = {"COSIGN_REPOSITORY": f"{w.src.host}/sigs/store"}
+    want = w.cosign("triangulate", ref, env=env).stdout.decode().strip()
+    r = w.v("triangulate", "--plain-http", "--format", "json", ref, env=env)
+    assert r.rc == 0 and json.loads(r.out) == {"type": "signature", "reference": want}, r
+    assert w.v("triangulate", "--plain-http", "--type", "x", ref).rc == 2
+
+
+# ------------------------------------------------------------------ hostile registries
+
+
+def put(reg, repo, ref, data, mt="application/vnd.oci.image.manifest.v1+json"):
+    st, _, body = http(f"http://{reg.host}/v2/{repo}/manifests/{ref}", "PUT", data,
+                       {"Content-Type": mt})
+    assert st in (201, 200), body
+
+
+def put_blob(reg, repo, data):
+    import hashlib
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    st, h, _ = http(f"http://{reg.host}/v2/{repo}/blobs/uploads/", "POST", b"")
+    loc = h["Location"]
+    loc = loc if loc.startswith("http") else f"http://{reg.host}{loc}"
+    st, _, _ = http(f"{loc}{'&' if '?' in loc else '?'}digest={d}", "PUT", data,
+                    {"Content-Type": "application/octet-stream"})
+    assert st == 201
+    return d
+
+
+def test_hostile_signature_manifests(world):
+    w = world
+    lay, img = images.build_image(w.dir / "oci-h", tag="v1", layers=[{"h.txt": b"hostile\n"}])
+    w.src.push(f"oci:{lay.path}:v1", "evil/app:v1")
+    ref = f"{w.src.host}/evil/app:v1"
+    sig = tag_of(img.digest, ".sig")
+    cfg = put_blob(w.src, "evil/app", b"{}")
+    # A manifest whose layer lies about its size: the blob is bigger than declared.
+    blob = put_blob(w.src, "evil/app", b"x" * 4096)
+    m = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2,
+                    "digest": cfg},
+         "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+                     "size": 10, "digest": blob,
+                     "annotations": {"dev.cosignproject.cosign/signature": "AAAA"}}]}
+    put(w.src, "evil/app", sig, json.dumps(m).encode())
+    r = w.v("download", "signature", "--plain-http", ref)
+    assert r.rc == 6 and sig in r.err and len(r.err.strip().splitlines()) == 1, r
+    # A layer declared larger than any payload may be: refused before it is read.
+    m["layers"][0]["size"] = 64 * 1024 * 1024
+    put(w.src, "evil/app", sig, json.dumps(m).encode())
+    r = w.v("download", "signature", "--plain-http", ref)
+    assert r.rc == 6 and "more than" in r.err, r
+    # Too many layers.
+    m["layers"] = [dict(m["layers"][0], size=4096) for _ in range(1001)]
+    put(w.src, "evil/app", sig, json.dumps(m).encode())
+    r = w.v("download", "signature", "--plain-http", ref)
+    assert r.rc == 6 and sig in r.err, r
+    # An index where a signature image should be: not a signature manifest.
+    idx = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+           "manifests": []}
+    put(w.src, "evil/app", sig, json.dumps(idx).encode(),
+        "application/vnd.oci.image.index.v1+json")
+    r = w.v("download", "signature", "--plain-http", ref)
+    assert r.rc == 6 and sig in r.err, r
+    # copy refuses the lying size too, naming the blob, and leaves no tag at the destination.
+    m = dict(m, layers=[dict(m["layers"][0], size=10)])
+    put(w.src, "evil/app", sig, json.dumps(m).encode())
+    r = w.v("copy", "--plain-http", ref, f"{w.dst.host}/evil/app:v1")
+    assert r.rc == 6 and blob in r.err, r
+    st = status(w.dst, "evil/app", f"v1")
+    assert st == 404
+
+
+def test_oversized_attachment_manifest(world, tmp_path):
+    """docker-registry refuses manifests over 4 MiB: a small read-only registry serves one."""
+    import hashlib
+    from tiny_registry import TinyRegistry
+    w = world
+    lay, img = images.build_image(tmp_path / "oci", tag="v1", layers=[{"o.txt": b"big\n"}])
+    big = json.dumps({"schemaVersion": 2, "layers": [],
+                      "annotations": {"pad": "x" * (5 * 1024 * 1024)}}).encode()
+    hexd = hashlib.sha256(big).hexdigest()
+    (tmp_path / "oci" / "blobs" / "sha256" / hexd).write_bytes(big)
+    idx_path = tmp_path / "oci" / "index.json"
+    idx = json.loads(idx_path.read_text())
+    idx["manifests"].append({"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                             "digest": "sha256:" + hexd, "size": len(big), "annotations": {
+                                 "org.opencontainers.image.ref.name": tag_of(img.digest, ".att")}})
+    idx_path.write_text(json.dumps(idx))
+    with TinyRegistry(tmp_path / "oci") as reg:
+        r = w.v("download", "attestation", "--plain-http", reg.ref("v1"))
+        assert r.rc == 6 and len(r.err.strip().splitlines()) == 1, r
+        assert "exceed" in r.err or "limit" in r.err, r
