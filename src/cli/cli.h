@@ -319,6 +319,7 @@ VG_CMD(notation);
 VG_CMD(copy);        /* cmd_copy.c */
 VG_CMD(download);    /* cmd_download.c */
 VG_CMD(triangulate); /* cmd_download.c */
+VG_CMD(attach);      /* cmd_attach.c */
 #undef VG_CMD
 
 #endif

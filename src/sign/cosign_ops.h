@@ -99,6 +99,43 @@ VG_NODISCARD int vg_sign_download_attestations(struct vg_sign_download *out,
 VG_NODISCARD int vg_sign_download_sbom(struct vg_sign_download *out, const struct vg_sign_target *t,
                                        struct vg_err **err);
 
+/* ---------------------------------------------------------------- attach */
+
+/* `attach signature`: a signature made elsewhere (cosign sign-blob over the payload, a KMS, an
+ * HSM) with its payload (NULL: the simple-signing payload vigil sign would sign, for t's
+ * digest) and optional certificate and chain (PEM, stored as the certificate/chain
+ * annotations). The signature is base64 (trailing whitespace ignored; invalid base64 is
+ * VG_E_PARSE); it is not verified. */
+struct vg_sign_attach_sig {
+    const void *payload;
+    size_t payload_len;
+    const char *signature;
+    const char *certificate; /* may be NULL */
+    const char *chain;       /* may be NULL */
+};
+/* Appends the layer to t's `.sig` image (res->appended false: the same payload and signature
+ * were there). */
+VG_NODISCARD int vg_sign_target_attach_signature(const struct vg_sign_target *t,
+                                                 const struct vg_sign_attach_sig *a,
+                                                 struct vg_sign_push_result *res,
+                                                 struct vg_err **err);
+/* `attach attestation`: a DSSE envelope (payloadType in-toto, a statement with a
+ * predicateType) appended as is to the `.att` image. Not verified. */
+VG_NODISCARD int vg_sign_target_attach_attestation(const struct vg_sign_target *t,
+                                                   const void *envelope, size_t len,
+                                                   struct vg_sign_push_result *res,
+                                                   struct vg_err **err);
+/* cosign's media type for `attach sbom --type spdx|cyclonedx|syft [--input-format
+ * json|xml|text]` (input_format NULL: guessed from the first byte, '{' JSON, '<' XML); NULL
+ * for a combination cosign refuses. */
+const char *vg_sign_sbom_media_type(const char *type, const char *input_format, const void *sbom,
+                                    size_t len);
+/* `attach sbom`: replaces the `.sbom` image with a one-layer image of the SBOM bytes (at most
+ * VG_SIGN_SBOM_MAX). */
+VG_NODISCARD int vg_sign_target_attach_sbom(const struct vg_sign_target *t, const void *sbom,
+                                            size_t len, const char *media_type,
+                                            struct vg_sign_push_result *res, struct vg_err **err);
+
 /* ---------------------------------------------------------------- triangulate */
 
 /* `triangulate --type signature|attestation|sbom|digest`: where cosign looks,

@@ -72,7 +72,8 @@ class World:
         e = dict(PW)
         e.update(env or {})
         sub = list(args[:2]) if args[0] in ("attach", "download") else [args[0]]
-        return ok(run([COSIGN, *sub, *CF, *args[len(sub):]], env=e, cwd=self.dir))
+        flags = [] if args[0] == "sign-blob" else CF
+        return ok(run([COSIGN, *sub, *flags, *args[len(sub):]], env=e, cwd=self.dir))
 
     def v(self, *args, env=None):
         return self.vigil(args[0], *args[1:], env=env, cwd=self.dir)
@@ -138,7 +139,7 @@ def test_copy_then_cosign_verifies_at_destination(world):
     w.cosign("verify", "--key", "cosign.pub", "--insecure-ignore-tlog", dst)
     out = w.cosign("verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog",
                    "--type", "cyclonedx", dst).stdout
-    st = json.loads(__import__("base64").b64decode(json.loads(out.splitlines()[-1])["payload"]))
+    st = json.loads(__import__("base64").b64decode(json.loads(out.split()[-1])["payload"]))
     assert st["subject"][0]["digest"]["sha256"] == w.img.digest.split(":")[1]
     assert w.cosign("download", "sbom", dst).stdout == BOM
     # The image itself is intact at the destination (skopeo reads it, same digest).
@@ -391,3 +392,102 @@ def test_oversized_attachment_manifest(world, tmp_path):
         r = w.v("download", "attestation", "--plain-http", reg.ref("v1"))
         assert r.rc == 6 and len(r.err.strip().splitlines()) == 1, r
         assert "exceed" in r.err or "limit" in r.err, r
+
+
+# ------------------------------------------------------------------ attach
+
+
+def fresh(w, name, text):
+    lay, img = images.build_image(w.dir / f"oci-{name}", tag="v1", layers=[{"f.txt": text}])
+    w.src.push(f"oci:{lay.path}:v1", f"team/{name}:v1")
+    return f"{w.src.host}/team/{name}:v1", img
+
+
+def test_attach_signature_made_by_cosign_then_cosign_verifies(world):
+    w = world
+    ref, img = fresh(w, "attsig", b"attach signature\n")
+    payload = w.cosign("generate", ref).stdout
+    (w.dir / "payload.json").write_bytes(payload)
+    sig = w.cosign("sign-blob", "--key", "cosign.key", "--tlog-upload=false", "-y",
+                   "payload.json").stdout
+    (w.dir / "payload.sig").write_bytes(sig)
+    r = w.v("attach", "signature", "--plain-http", "--payload", "payload.json", "--signature",
+            "payload.sig", "--format", "json", ref)
+    assert r.rc == 0, r
+    res = json.loads(r.out)
+    assert res["appended"] is True and res["location"].endswith(tag_of(img.digest, ".sig"))
+    w.cosign("verify", "--key", "cosign.pub", "--insecure-ignore-tlog", ref)
+    # The same signature again is not added twice.
+    r = w.v("attach", "signature", "--plain-http", "--payload", "payload.json", "--signature",
+            "payload.sig", "--format", "json", ref)
+    assert r.rc == 0 and json.loads(r.out)["appended"] is False, r
+    assert len(json.loads(w.src.raw(f"team/attsig:{tag_of(img.digest, '.sig')}"))["layers"]) == 1
+    # Without --payload, vigil generates the payload cosign generates: the same signature fits.
+    ref2, _ = fresh(w, "attsig2", b"attach signature 2\n")
+    payload2 = w.cosign("generate", ref2).stdout
+    (w.dir / "payload2.json").write_bytes(payload2)
+    sig2 = w.cosign("sign-blob", "--key", "cosign.key", "--tlog-upload=false", "-y",
+                    "payload2.json").stdout
+    (w.dir / "payload2.sig").write_bytes(sig2)
+    r = w.v("attach", "signature", "--plain-http", "--signature", "payload2.sig", ref2)
+    assert r.rc == 0, r
+    w.cosign("verify", "--key", "cosign.pub", "--insecure-ignore-tlog", ref2)
+    # A certificate and chain go into cosign's annotations; download shows them back.
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    (w.dir / "c.pem").write_text(pem)
+    (w.dir / "chain.pem").write_text(pem + pem)
+    ref3, _ = fresh(w, "attsig3", b"attach signature 3\n")
+    r = w.v("attach", "signature", "--plain-http", "--signature", "payload2.sig", "--payload",
+            "payload2.json", "--certificate", "c.pem", "--certificate-chain", "chain.pem", ref3)
+    assert r.rc == 0, r
+    lines = [json.loads(x) for x in w.v("download", "signature", "--plain-http", ref3).out
+             .splitlines()]
+    assert [x["Cert"] for x in lines] == [pem] and lines[0]["Chain"] == [pem, pem]
+    assert lines[0]["Payload"] == __import__("base64").b64encode(payload2).decode()
+    # Bad input: not base64, empty, wrong subcommand options.
+    (w.dir / "bad.sig").write_text("not base64!\n")
+    r = w.v("attach", "signature", "--plain-http", "--signature", "bad.sig", ref2)
+    assert r.rc == 6 and "base64" in r.err, r
+    (w.dir / "empty.sig").write_text("")
+    assert w.v("attach", "signature", "--plain-http", "--signature", "empty.sig", ref2).rc == 2
+    assert w.v("attach", "signature", "--plain-http", "--sbom", "x", ref2).rc == 2
+    assert w.v("attach", "signature", "--plain-http", ref2).rc == 2
+
+
+def test_attach_attestation_and_sbom(world):
+    w = world
+    ref, img = fresh(w, "attatt", b"attach attestation\n")
+    env = w.cosign("attest", "--key", "cosign.key", "--tlog-upload=false", "-y", "--no-upload",
+                   "--type", "cyclonedx", "--predicate", "bom.json", ref).stdout
+    (w.dir / "env.json").write_bytes(env)
+    r = w.v("attach", "attestation", "--plain-http", "--attestation", "env.json", ref)
+    assert r.rc == 0, r
+    out = w.cosign("verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog",
+                   "--type", "cyclonedx", ref).stdout
+    assert json.loads(out.split()[-1])["payloadType"] == "application/vnd.in-toto+json"
+    m = json.loads(w.src.raw(f"team/attatt:{tag_of(img.digest, '.att')}"))
+    assert m["layers"][0]["annotations"]["predicateType"] == "https://cyclonedx.org/bom"
+    (w.dir / "notdsse.json").write_text('{"payloadType":"text/plain","payload":"aGk=",'
+                                        '"signatures":[{"sig":"AAAA"}]}')
+    r = w.v("attach", "attestation", "--plain-http", "--attestation", "notdsse.json", ref)
+    assert r.rc == 6 and "payloadType" in r.err, r
+    (w.dir / "garbage.json").write_bytes(b"\x00garbage")
+    r = w.v("attach", "attestation", "--plain-http", "--attestation", "garbage.json", ref)
+    assert r.rc == 6 and len(r.err.strip().splitlines()) == 1, r
+    # SBOMs: the .sbom manifest is byte for byte cosign's (same bytes, same type).
+    r = w.v("attach", "sbom", "--plain-http", "--sbom", "bom.json", "--type", "cyclonedx", ref)
+    assert r.rc == 0 and "application/vnd.cyclonedx+json" in r.err, r
+    mine = w.src.raw(f"team/attatt:{tag_of(img.digest, '.sbom')}")
+    cosigns = w.src.raw(f"team/app:{tag_of(w.img.digest, '.sbom')}")
+    assert mine == cosigns
+    assert w.cosign("download", "sbom", ref).stdout == BOM
+    (w.dir / "doc.spdx").write_text("SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\n")
+    r = w.v("attach", "sbom", "--plain-http", "--sbom", "doc.spdx", ref)
+    assert r.rc == 0 and "text/spdx" in r.err, r
+    ref2, img2 = fresh(w, "attsbom", b"cosign sbom\n")
+    w.cosign("attach", "sbom", "--sbom", "doc.spdx", ref2)
+    assert w.src.raw(f"team/attatt:{tag_of(img.digest, '.sbom')}") == \
+        w.src.raw(f"team/attsbom:{tag_of(img2.digest, '.sbom')}")
+    r = w.v("attach", "sbom", "--plain-http", "--sbom", "doc.spdx", "--type", "syft",
+            "--input-format", "xml", ref)
+    assert r.rc == 2, r
