@@ -39,7 +39,8 @@ static const char serve_help[] =
     "  --htpasswd FILE        Basic authentication from an htpasswd file (bcrypt, htpasswd -B)\n"
     "  --config FILE          YAML configuration (keys: addr, root, tls: {cert, key},\n"
     "                         access-log, auth, access, immutable, upload-expiry: 24h,\n"
-    "                         catalog-scan-max, scan, gates, notifications);\n"
+    "                         max-uploads-per-user: 256, catalog-scan-max, scan, gates,\n"
+    "                         notifications);\n"
     "                         flags override it\n"
     "  --access-log PATH      JSON access log: '-' stderr (default), 'off', or a file\n"
     "  -h, --help             show this help\n"
@@ -66,6 +67,7 @@ struct serve_opts {
     struct vg_auth_config auth;              /* auth, access, immutable */
     uint64_t upload_expiry_ms;               /* 0: the registry's default */
     uint64_t catalog_scan_max;               /* 0: the registry's default */
+    uint64_t max_uploads_per_user;           /* 0: the registry's default */
     struct vg_registry_supply supply;        /* scan, gates */
     struct vg_registry_notify_config notify; /* notifications */
     /* SIGHUP: the endpoints in use (&notify, or a reload's, heap) and the registry using them */
@@ -74,9 +76,19 @@ struct serve_opts {
 };
 
 /* The top-level keys of the server's YAML configuration. */
-static const char *const serve_keys[] = {"addr", "root",   "tls",           "access-log",
-                                         "auth", "access", "immutable",     "upload-expiry",
-                                         "scan", "gates",  "notifications", "catalog-scan-max"};
+static const char *const serve_keys[] = {"addr",
+                                         "root",
+                                         "tls",
+                                         "access-log",
+                                         "auth",
+                                         "access",
+                                         "immutable",
+                                         "upload-expiry",
+                                         "scan",
+                                         "gates",
+                                         "notifications",
+                                         "catalog-scan-max",
+                                         "max-uploads-per-user"};
 
 static int
 load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **err)
@@ -99,8 +111,14 @@ load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **er
                                   &o->upload_expiry_ms, err) < 0 ||
         vg_config_get_u64(root, "catalog-scan-max", 0, 1000000000u, &o->catalog_scan_max, err) <
             0 ||
+        vg_config_get_u64(root, "max-uploads-per-user", 0, 1000000u, &o->max_uploads_per_user,
+                          err) < 0 ||
         vg_config_get_map(root, "tls", &t, err) < 0) {
         return -1;
+    }
+    if (o->max_uploads_per_user == 0 && vg_config_map_get(root, "max-uploads-per-user")) {
+        return vg_err_set(err, VG_E_PARSE, "%s: max-uploads-per-user must be at least 1",
+                          o->config);
     }
     cert = key = NULL;
     if (t && (vg_config_check_keys(t, "tls", tls, VG_ARRAY_LEN(tls), err) < 0 ||
@@ -244,6 +262,7 @@ serve(struct serve_opts *o)
                                   .authz = auth ? &az : NULL,
                                   .upload_expiry_ms = o->upload_expiry_ms,
                                   .catalog_scan_max = (unsigned)o->catalog_scan_max,
+                                  .max_uploads_per_user = (unsigned)o->max_uploads_per_user,
                                   .supply = &o->supply,
                                   .notify = &o->notify};
     if (rc == VG_EXIT_OK &&

@@ -103,8 +103,11 @@ struct vg_registry_meta_ops {
     int (*referrers)(struct vg_registry_meta *m, const char *repo, const struct vg_digest *d,
                      const char *artifact_type, struct vg_registry_manifest_rec **out, size_t *n,
                      struct vg_err **err);
+    /* A new session of repo opened by owner (a user name or "anonymous@ADDR"; NULL: nobody
+     * counted). max > 0: VG_E_LIMIT, and no session, when owner has max sessions already
+     * (counted and inserted atomically). */
     int (*upload_create)(struct vg_registry_meta *m, const char *id, const char *repo,
-                         struct vg_err **err);
+                         const char *owner, unsigned max, struct vg_err **err);
     /* *repo (caller frees) and *offset of the session; VG_E_NOTFOUND. */
     int (*upload_get)(struct vg_registry_meta *m, const char *id, char **repo, uint64_t *offset,
                       struct vg_err **err);

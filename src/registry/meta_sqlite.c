@@ -47,6 +47,9 @@ static const char *const migrations[] = {
     "CREATE TABLE gc_removed (digest TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;",
     /* 4: the analysis a scan matched (rescans re-match it when the vulnerability DB changes) */
     "ALTER TABLE scan_results ADD COLUMN inventory TEXT;",
+    /* 5: who opened an upload session (the per-user limit of concurrent uploads) */
+    "ALTER TABLE uploads ADD COLUMN owner TEXT;"
+    "CREATE INDEX uploads_owner ON uploads(owner) WHERE owner IS NOT NULL;",
 };
 
 /* ---------------------------------------------------------------- pool */
@@ -709,24 +712,36 @@ sq_referrers(struct vg_registry_meta *m, const char *repo, const struct vg_diges
 /* ---------------------------------------------------------------- upload sessions */
 
 static int
-do_upload_create(struct vg_store *s, const char *id, const char *repo, struct vg_err **err)
+do_upload_create(struct vg_store *s, const char *id, const char *repo, const char *owner,
+                 unsigned max, struct vg_err **err)
 {
     vg_autostmt struct vg_store_stmt *st = NULL;
     int64_t now = vg_now_unix();
+    /* One statement: the count and the insert cannot interleave with another writer's. */
     if (prep(&st, s,
-             "INSERT INTO uploads(id, repo, offset, created, updated) VALUES (?1, ?2, 0, ?3, ?3)",
+             "INSERT INTO uploads(id, repo, offset, created, updated, owner)"
+             " SELECT ?1, ?2, 0, ?3, ?3, ?4"
+             " WHERE ?5 = 0 OR ?4 IS NULL"
+             "  OR (SELECT count(*) FROM uploads WHERE owner = ?4) < ?5",
              err) < 0 ||
         vg_store_bind_cstr(st, 1, id, err) < 0 || vg_store_bind_cstr(st, 2, repo, err) < 0 ||
-        vg_store_bind_i64(st, 3, now, err) < 0 || vg_store_step(st, err) < 0) {
+        vg_store_bind_i64(st, 3, now, err) < 0 ||
+        (owner ? vg_store_bind_cstr(st, 4, owner, err) : vg_store_bind_null(st, 4, err)) < 0 ||
+        vg_store_bind_i64(st, 5, max, err) < 0 || vg_store_step(st, err) < 0) {
         return -1;
+    }
+    if (vg_store_changes(s) == 0) {
+        return vg_err_set(err, VG_E_LIMIT, "%u upload sessions of '%s' are open already", max,
+                          owner);
     }
     return 0;
 }
 
 static int
-sq_upload_create(struct vg_registry_meta *m, const char *id, const char *repo, struct vg_err **err)
+sq_upload_create(struct vg_registry_meta *m, const char *id, const char *repo, const char *owner,
+                 unsigned max, struct vg_err **err)
 {
-    WITH_CONN((struct sq *)m, err, do_upload_create(s_, id, repo, err));
+    WITH_CONN((struct sq *)m, err, do_upload_create(s_, id, repo, owner, max, err));
 }
 
 static int

@@ -24,7 +24,8 @@ struct vg_registry;
 struct vg_registry_supply;
 struct vg_registry_notify_config;
 
-#define VG_REGISTRY_CATALOG_SCAN_DEFAULT 10000u
+#define VG_REGISTRY_CATALOG_SCAN_DEFAULT     10000u
+#define VG_REGISTRY_UPLOADS_PER_USER_DEFAULT 256u
 
 struct vg_registry_opts {
     const char *root;                      /* storage root; metadata in ROOT/meta.db */
@@ -36,6 +37,9 @@ struct vg_registry_opts {
      * with Link); 0: VG_REGISTRY_CATALOG_SCAN_DEFAULT */
     unsigned catalog_scan_max;
     uint64_t upload_expiry_ms; /* sessions untouched this long are removed; 0: 24 h */
+    /* open upload sessions one user (anonymous: one client address) may hold; more is 429
+     * TOOMANYREQUESTS until one closes or expires; 0: VG_REGISTRY_UPLOADS_PER_USER_DEFAULT */
+    unsigned max_uploads_per_user;
     /* scan-on-push and pull gates (registry/supply.h); NULL: none; borrowed */
     const struct vg_registry_supply *supply;
     /* webhooks (registry/notify.h), spooled under ROOT/notifications; NULL: none; borrowed */

@@ -31,6 +31,7 @@ struct vg_registry {
     unsigned tags_page_max;
     size_t catalog_scan_max;
     uint64_t upload_expiry_ms;
+    unsigned max_uploads_per_user;
     _Atomic uint64_t last_sweep_ms;          /* monotonic time of the last expiry sweep */
     const struct vg_registry_supply *supply; /* borrowed; NULL: no scans, no gates */
     struct vg_registry_scanq *scanq;         /* scan-on-push workers, or NULL */

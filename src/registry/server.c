@@ -431,6 +431,8 @@ vg_registry_new(struct vg_registry **out, const struct vg_registry_opts *opts, s
     reg->catalog_scan_max =
         opts->catalog_scan_max ? opts->catalog_scan_max : VG_REGISTRY_CATALOG_SCAN_DEFAULT;
     reg->upload_expiry_ms = opts->upload_expiry_ms ? opts->upload_expiry_ms : 24ull * 3600 * 1000;
+    reg->max_uploads_per_user = opts->max_uploads_per_user ? opts->max_uploads_per_user
+                                                           : VG_REGISTRY_UPLOADS_PER_USER_DEFAULT;
     pthread_mutex_init(&reg->busy_lock, NULL);
     pthread_rwlock_init(&reg->notify_lock, NULL);
     if (vg_registry_storage_fs_new(&reg->storage, opts->root, err) < 0) {

@@ -146,9 +146,27 @@ session_create(struct vg_httpd_req *r, struct rq *q)
     vg_registry_upload_id_new(id);
     q->session = vg_httpd_strdup(r, id);
     q->offset = 0;
+    /* Sessions count against who opened them: the user, or an anonymous client's address. */
+    char anon[96];
+    const char *owner = q->user;
+    if (!owner) {
+        const char *addr = vg_httpd_remote(r);
+        snprintf(anon, sizeof(anon), "anonymous@%s", addr ? addr : "?");
+        owner = anon;
+    }
+    /* The object first, then its row (registry gc relies on that order for young objects). */
     if (reg->storage->ops->upload_create(reg->storage, id, &err) < 0 ||
-        reg->meta->ops->upload_create(reg->meta, id, q->route.name, &err) < 0) {
+        reg->meta->ops->upload_create(reg->meta, id, q->route.name, owner,
+                                      reg->max_uploads_per_user, &err) < 0) {
         (void)reg->storage->ops->upload_delete(reg->storage, id, NULL);
+        if (vg_err_code(err) == VG_E_LIMIT) {
+            vg_autofree char *msg = vg_err_format(err);
+            vg_err_free(&err);
+            VG_EVENT(VG_LOG_WARN, "registry", "upload session limit", VG_KV_STR("owner", owner),
+                     VG_KV_U64("max", reg->max_uploads_per_user));
+            vg_registry_header(r, "Retry-After", "60");
+            return vg_registry_error(r, VG_OCI_DIST_TOOMANYREQUESTS, 0, msg);
+        }
         return vg_registry_error_from(r, &err, VG_OCI_DIST_BLOB_UPLOAD_UNKNOWN,
                                       "upload start failed");
     }
@@ -425,6 +443,12 @@ sweep_stale(struct vg_registry *reg)
         removed++;
     }
     vg_strv_free(ids, n);
+    if (n == SWEEP_BATCH) {
+        /* More may be stale (thousands of abandoned uploads): the next new upload sweeps the
+         * next batch instead of waiting for the period, so expiry keeps up with any backlog
+         * while no single request pays for all of it. */
+        atomic_store(&reg->last_sweep_ms, 0);
+    }
     if (removed) {
         VG_EVENT(VG_LOG_INFO, "registry", "expired upload sessions", VG_KV_U64("count", removed));
     }

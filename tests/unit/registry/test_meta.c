@@ -175,7 +175,7 @@ Test(registry_meta, upload_sessions_compare_and_set)
     struct vg_registry_meta *m = NULL;
     struct vg_err *err = NULL;
     cr_assert_eq(vg_registry_meta_sqlite_open(&m, path, &err), 0);
-    cr_assert_eq(m->ops->upload_create(m, "s1", "app", &err), 0);
+    cr_assert_eq(m->ops->upload_create(m, "s1", "app", NULL, 0, &err), 0);
     char *repo = NULL;
     uint64_t off = 9;
     cr_assert_eq(m->ops->upload_get(m, "s1", &repo, &off, &err), 0);
@@ -195,5 +195,33 @@ Test(registry_meta, upload_sessions_compare_and_set)
     cr_assert_lt(m->ops->upload_get(m, "s1", &repo, &off, &err), 0);
     cr_assert_eq(vg_err_code(err), VG_E_NOTFOUND);
     vg_err_free(&err);
+    vg_registry_meta_free(m);
+}
+
+Test(registry_meta, upload_sessions_limited_per_owner)
+{
+    vg_autofree char *path = tmp_db();
+    struct vg_registry_meta *m = NULL;
+    struct vg_err *err = NULL;
+    cr_assert_eq(vg_registry_meta_sqlite_open(&m, path, &err), 0);
+    cr_assert_eq(m->ops->upload_create(m, "a1", "app", "ann", 2, &err), 0);
+    cr_assert_eq(m->ops->upload_create(m, "a2", "other", "ann", 2, &err), 0);
+    /* the third of the same owner is refused, in any repository, and leaves no row */
+    cr_assert_lt(m->ops->upload_create(m, "a3", "app", "ann", 2, &err), 0);
+    cr_assert_eq(vg_err_code(err), VG_E_LIMIT);
+    vg_err_free(&err);
+    char *repo = NULL;
+    uint64_t off;
+    cr_assert_lt(m->ops->upload_get(m, "a3", &repo, &off, &err), 0);
+    cr_assert_eq(vg_err_code(err), VG_E_NOTFOUND);
+    vg_err_free(&err);
+    /* other owners and uncounted sessions are not affected */
+    cr_assert_eq(m->ops->upload_create(m, "b1", "app", "bob", 2, &err), 0);
+    cr_assert_eq(m->ops->upload_create(m, "n1", "app", NULL, 2, &err), 0);
+    cr_assert_eq(m->ops->upload_create(m, "a3", "app", "ann", 0, &err), 0, "max 0: no limit");
+    /* a closed session frees its place */
+    cr_assert_eq(m->ops->upload_delete(m, "a1", &err), 0);
+    cr_assert_eq(m->ops->upload_delete(m, "a3", &err), 0);
+    cr_assert_eq(m->ops->upload_create(m, "a4", "app", "ann", 2, &err), 0);
     vg_registry_meta_free(m);
 }
