@@ -260,6 +260,13 @@ fs_w_free(struct vg_registry_writer *w)
 {
     struct fs_writer *fw = (struct fs_writer *)w;
     if (fw->fd >= 0) {
+        /* The body is in: start writing out its last, unkicked part now, while the client
+         * turns around to send the closing PUT whose fsync waits for it. A hint, as above. */
+        uint64_t end = w->start + w->written;
+        if (end > fw->kicked) {
+            (void)sync_file_range(fw->fd, (off_t)fw->kicked, (off_t)(end - fw->kicked),
+                                  SYNC_FILE_RANGE_WRITE);
+        }
         close(fw->fd);
     }
     free(fw);
@@ -379,7 +386,11 @@ publish(struct fs *fs, const char *rel, const struct vg_digest *d, struct vg_err
     if (renameat(fs->rootfd, rel, fs->rootfd, dst) < 0) {
         return vg_err_sys(err, VG_E_IO, "storage: publish %s", d->text);
     }
-    if (fsync_dirat(fs->rootfd, dir) < 0 || fsync_dirat(fs->rootfd, "uploads") < 0) {
+    /* Only the blob's directory: its new entry is what must survive a power loss before the
+     * metadata links the blob. The old name in uploads/ is not synced: if a power loss brings it
+     * back, it is a stray upload file that no session names, which expiry and `registry gc`
+     * remove; the blob itself is complete either way (kill -9 never loses the page cache). */
+    if (fsync_dirat(fs->rootfd, dir) < 0) {
         return vg_err_sys(err, VG_E_IO, "storage: sync directory of %s", d->text);
     }
     return 0;
@@ -576,6 +587,37 @@ static const struct vg_registry_storage_ops fs_ops = {
     .free = fs_free,
 };
 
+/* Creates blobs/<alg>/00 .. ff up front (each directory syncs its parent once, when new), so
+ * publishing a blob never creates a directory and syncs its parent on the push path: only the
+ * blob's own directory is synced there. Existing directories cost one mkdirat each. */
+static int
+make_fanout(int rootfd, struct vg_err **err)
+{
+    static const char *const algs[] = {"sha256", "sha512"};
+    static const char hexd[] = "0123456789abcdef";
+    for (size_t a = 0; a < VG_ARRAY_LEN(algs); a++) {
+        char dir[32];
+        bool made = false;
+        snprintf(dir, sizeof(dir), "blobs/%s", algs[a]);
+        if (mkdirs_at(rootfd, dir, err) < 0) {
+            return -1;
+        }
+        for (int i = 0; i < 256; i++) {
+            char sub[40];
+            snprintf(sub, sizeof(sub), "%s/%c%c", dir, hexd[i >> 4], hexd[i & 15]);
+            if (mkdirat(rootfd, sub, 0755) == 0) {
+                made = true;
+            } else if (errno != EEXIST) {
+                return vg_err_sys(err, VG_E_IO, "storage: create directory %s", sub);
+            }
+        }
+        if (made && fsync_dirat(rootfd, dir) < 0) {
+            return vg_err_sys(err, VG_E_IO, "storage: sync directory %s", dir);
+        }
+    }
+    return 0;
+}
+
 int
 vg_registry_storage_fs_new(struct vg_registry_storage **out, const char *root, struct vg_err **err)
 {
@@ -590,7 +632,8 @@ vg_registry_storage_fs_new(struct vg_registry_storage **out, const char *root, s
     fs->base.ops = &fs_ops;
     fs->rootfd = rootfd;
     fs->root = vg_strdup(root);
-    if (mkdirs_at(rootfd, "blobs", err) < 0 || mkdirs_at(rootfd, "uploads", err) < 0) {
+    if (mkdirs_at(rootfd, "blobs", err) < 0 || mkdirs_at(rootfd, "uploads", err) < 0 ||
+        make_fanout(rootfd, err) < 0) {
         fs_free(&fs->base);
         return vg_err_wrap(err, "storage root %s", root);
     }
