@@ -234,6 +234,8 @@ enum {
     VG_CLI_OPT_GH_REF,
     VG_CLI_OPT_NO_SCT,
     VG_CLI_OPT_NO_TLOG,
+    VG_CLI_OPT_TUF_MIRROR,
+    VG_CLI_OPT_TUF_ROOT,
 };
 #define VG_CLI_KEYLESS_LONGOPTS                                                                    \
     {"trusted-root", required_argument, NULL, VG_CLI_OPT_TRUSTED_ROOT},                            \
@@ -246,6 +248,8 @@ enum {
         {"certificate-github-workflow-name", required_argument, NULL, VG_CLI_OPT_GH_NAME},         \
         {"certificate-github-workflow-repository", required_argument, NULL, VG_CLI_OPT_GH_REPO},   \
         {"certificate-github-workflow-ref", required_argument, NULL, VG_CLI_OPT_GH_REF},           \
+        {"tuf-mirror", required_argument, NULL, VG_CLI_OPT_TUF_MIRROR},                            \
+        {"tuf-root", required_argument, NULL, VG_CLI_OPT_TUF_ROOT},                                \
     {                                                                                              \
         "insecure-ignore-sct", no_argument, NULL, VG_CLI_OPT_NO_SCT                                \
     }
@@ -257,12 +261,17 @@ enum {
     "  --certificate-github-workflow-trigger|-sha|-name|-repository|-ref V\n"                      \
     "                                      the GitHub workflow extensions equal V\n"               \
     "  --trusted-root FILE                 Sigstore trusted_root.json (Fulcio CAs, Rekor, CT\n"    \
-    "                                      log and TSA keys), required for keyless\n"              \
+    "                                      log and TSA keys); default: from TUF, below\n"          \
+    "  --tuf-mirror URL                    TUF repository serving trusted_root.json (default\n"    \
+    "                                      https://tuf-repo-cdn.sigstore.dev; verified copy\n"     \
+    "                                      cached, used offline when the mirror is unreachable)\n" \
+    "  --tuf-root FILE                     the mirror's initial root.json (default: the\n"         \
+    "                                      public-good root shipped with vigil)\n"                 \
     "  --insecure-ignore-sct               do not require an SCT in the certificate\n"
 struct vg_sigstore_policy;
 struct vg_sigstore_root;
 struct vg_cli_keyless {
-    const char *trusted_root;
+    const char *trusted_root, *tuf_mirror, *tuf_root;
     const char *identity, *identity_regexp, *issuer, *issuer_regexp;
     const char *gh_trigger, *gh_sha, *gh_name, *gh_repository, *gh_ref;
     bool ignore_sct, ignore_tlog;
@@ -276,7 +285,13 @@ void vg_cli_keyless_policy(const struct vg_cli_keyless *k, struct vg_sigstore_po
 /* Usage check of cmd's keyless flags: an identity and an issuer (exact or regexp each), not
  * with a key. Returns 0 or VG_EXIT_USAGE (printed). */
 int vg_cli_keyless_check(const char *cmd, const struct vg_cli_keyless *k, bool have_key);
-/* The trusted root of --trusted-root FILE (none: VG_E_USAGE). */
+/* The bytes of the Sigstore trusted root: --trusted-root FILE, else trusted_root.json from
+ * the TUF mirror (--tuf-mirror, default Sigstore's public-good one) anchored by --tuf-root or
+ * the shipped public-good root (docs/sigstore.md "Trusted roots from TUF"). */
+VG_NODISCARD int vg_cli_trusted_root_read(struct vg_buf *out, const char *trusted_root,
+                                          const char *tuf_mirror, const char *tuf_root,
+                                          struct vg_err **err);
+/* The trusted root of the flags (vg_cli_trusted_root_read), parsed. */
 VG_NODISCARD int vg_cli_trusted_root_load(struct vg_sigstore_root **out,
                                           const struct vg_cli_keyless *k, struct vg_err **err);
 

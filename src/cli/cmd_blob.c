@@ -222,6 +222,12 @@ static const char verify_help[] =
     "  --certificate-github-workflow-trigger|-sha|-name|-repository|-ref VALUE\n"
     "                                       the GitHub workflow claim equals VALUE\n"
     "  --insecure-ignore-sct                do not require an SCT\n"
+    "Without --trusted-root, keyless verification takes trusted_root.json from Sigstore's TUF\n"
+    "repository (verified and cached; the cache is used when the mirror is unreachable):\n"
+    "  --tuf-mirror URL                     the TUF repository (default\n"
+    "                                       https://tuf-repo-cdn.sigstore.dev)\n"
+    "  --tuf-root FILE                      its initial root.json (default: the public-good\n"
+    "                                       root shipped with vigil)\n"
     "  --format text|json                   json prints what was verified on stdout\n"
     "BLOB may then also be sha256:<64 hex> (when no such file exists) to verify by digest.\n"
     "\n"
@@ -322,7 +328,7 @@ verify_blob(const char *keypath, const char *sigarg, const char *bundle, const c
 /* ---------------------------------------------------------------- verify-blob, Sigstore */
 
 struct keyless_opts {
-    const char *key, *bundle, *root, *blob;
+    const char *key, *bundle, *root, *blob, *tuf_mirror, *tuf_root;
     struct vg_sigstore_policy policy;
     bool json;
 };
@@ -398,12 +404,12 @@ print_result(const struct keyless_opts *o, const struct vg_sigstore_bundle *b,
 static int
 verify_keyless(struct keyless_opts *o, struct vg_err **err)
 {
-    vg_autobuf struct vg_buf rootbuf = VG_BUF_INIT(VG_SIGSTORE_ROOT_MAX);
+    vg_autobuf struct vg_buf rootbuf = VG_BUF_INIT(0);
     vg_autobuf struct vg_buf bbuf = VG_BUF_INIT(VG_SIGSTORE_BUNDLE_MAX);
     vg_autobuf struct vg_buf blob = VG_BUF_INIT(0);
     vg_autokey struct vg_crypto_key *key = NULL;
-    if (vg_file_read(&rootbuf, o->root, VG_SIGSTORE_ROOT_MAX, err) < 0) {
-        return vg_err_wrap(err, "trusted root");
+    if (vg_cli_trusted_root_read(&rootbuf, o->root, o->tuf_mirror, o->tuf_root, err) < 0) {
+        return -1;
     }
     if (vg_file_read(&bbuf, o->bundle, VG_SIGSTORE_BUNDLE_MAX, err) < 0) {
         return vg_err_wrap(err, "bundle");
@@ -463,6 +469,8 @@ enum {
     O_GH_REF,
     O_NO_SCT,
     O_FORMAT,
+    O_TUF_MIRROR,
+    O_TUF_ROOT,
 };
 
 /* The Sigstore flags of verify-blob: true when c was one of them. */
@@ -473,6 +481,12 @@ keyless_flag(struct keyless_opts *ko, int c, const char *arg)
     switch (c) {
     case O_ROOT:
         ko->root = arg;
+        return true;
+    case O_TUF_MIRROR:
+        ko->tuf_mirror = arg;
+        return true;
+    case O_TUF_ROOT:
+        ko->tuf_root = arg;
         return true;
     case O_ID:
         p->identity = arg;
@@ -517,6 +531,8 @@ cmd_verify_blob(int argc, char **argv)
         {"signature", required_argument, NULL, 's'},
         {"bundle", required_argument, NULL, 'b'},
         {"trusted-root", required_argument, NULL, O_ROOT},
+        {"tuf-mirror", required_argument, NULL, O_TUF_MIRROR},
+        {"tuf-root", required_argument, NULL, O_TUF_ROOT},
         {"certificate-identity", required_argument, NULL, O_ID},
         {"certificate-identity-regexp", required_argument, NULL, O_ID_RE},
         {"certificate-oidc-issuer", required_argument, NULL, O_ISS},
@@ -570,10 +586,11 @@ cmd_verify_blob(int argc, char **argv)
     }
     struct vg_err *err = NULL;
     int rc = 0;
-    if (ko.root || identity) {
-        if (!ko.root || !bundle || sig) {
-            return vg_cli_usage(argv[0], "Sigstore verification needs --bundle and "
-                                         "--trusted-root (and no --signature)");
+    bool tuf = ko.tuf_mirror || ko.tuf_root;
+    if (ko.root || tuf || identity) {
+        if (!bundle || sig || (ko.root && tuf)) {
+            return vg_cli_usage(argv[0], "Sigstore verification needs --bundle, no --signature, "
+                                         "and --trusted-root or --tuf-mirror/--tuf-root");
         }
         if (key && identity) {
             return vg_cli_usage(argv[0], "--key and --certificate-* exclude each other");

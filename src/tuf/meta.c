@@ -410,6 +410,10 @@ parse_sigs(struct vg_tuf_meta *m, const json_t *sigs, struct vg_err **err)
         if (!keyid || !sig) {
             return vg_err_set(err, VG_E_PARSE, "signatures[%zu]: keyid and sig are required", i);
         }
+        if (!*sig && m->dialect == VG_TUF_DIALECT_SPEC) {
+            continue; /* a key holder who has not signed (Sigstore's roots list them): no
+                         signature, nothing to count (as python-tuf and go-tuf) */
+        }
         struct vg_tuf_sig *s = &m->sigs[m->nsigs++];
         s->keyid = vg_strdup(keyid);
         if (decode_bin(&s->sig, &s->siglen, m->dialect, sig, err) < 0) {

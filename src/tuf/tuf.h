@@ -251,6 +251,34 @@ VG_NODISCARD int vg_tuf_fetcher_http(struct vg_tuf_fetcher *out, struct vg_http_
                                      const char *base_url, struct vg_err **err);
 void vg_tuf_fetcher_http_free(struct vg_tuf_fetcher *f);
 
+/* ---------------------------------------------------------------- Sigstore (sigstore.c) */
+
+#define VG_TUF_SIGSTORE_MIRROR     "https://tuf-repo-cdn.sigstore.dev"
+#define VG_TUF_SIGSTORE_TARGET     "trusted_root.json"
+#define VG_TUF_SIGSTORE_TARGET_MAX (1024u * 1024u) /* a target's bytes */
+
+struct vg_tuf_sigstore_opts {
+    const char *mirror; /* base URL of the TUF repository (required) */
+    const void *root;   /* initial root.json (used when the cache has no root yet) */
+    size_t root_len;
+    const char *cache_dir; /* NULL: vg_tuf_sigstore_cache_dir(mirror) */
+    const char *target;    /* NULL: "trusted_root.json"; [A-Za-z0-9._-] only */
+    bool offline;          /* never fetch: the verified cache only */
+    const char *ca_file;   /* extra CA bundle for an https mirror, or NULL */
+    uint64_t deadline_ns;  /* vg_now_ns() deadline of the whole fetch; 0: none */
+    long connect_timeout_s;
+    int max_retries; /* as vg_http_client_opts */
+    int64_t now;     /* unix seconds for expiry; 0: the clock */
+};
+/* <vg_cache_dir()>/tuf/<first 16 hex digits of SHA-256(mirror)> (caller frees). */
+char *vg_tuf_sigstore_cache_dir(const char *mirror);
+/* The verified bytes of the target (trusted_root.json): a full TUF update from the mirror
+ * (metadata cached under <dir>/metadata, the target under <dir>/targets), or, when the mirror
+ * is unreachable (VG_E_NET) or offline is set, the same update against the cache alone
+ * (*from_cache true). Errors as vg_tuf_client_update; no root at all is VG_E_NOTFOUND. */
+VG_NODISCARD int vg_tuf_sigstore_fetch(struct vg_buf *out, const struct vg_tuf_sigstore_opts *o,
+                                       bool *from_cache, struct vg_err **err);
+
 /* ---------------------------------------------------------------- Notary v1 / DCT */
 
 /* $DOCKER_CONFIG/trust, else ~/.docker/trust (caller frees). */

@@ -242,9 +242,11 @@ def test_keyless_with_key_is_a_usage_error(env, tmp_path):
     assert r.rc == 2 and "exclude" in r.err, r
     r = run_vigil("verify", "--certificate-identity", ID, "--trusted-root", env["root"], "x/y:1")
     assert r.rc == 2 and "--certificate-oidc-issuer" in r.err, r
+    # without --trusted-root the TUF flags (or the public-good default) give the root;
+    # both at once is a usage error
     r = run_vigil("verify", "--certificate-identity", ID, "--certificate-oidc-issuer", ISS,
-                  "x/y:1")
-    assert r.rc == 2 and "--trusted-root" in r.err, r
+                  "--trusted-root", env["root"], "--tuf-mirror", "http://127.0.0.1:9", "x/y:1")
+    assert r.rc == 2 and "--trusted-root" in r.err and "exclude" in r.err, r
 
 
 # ------------------------------------------------------------------ v0.3 bundle referrers
