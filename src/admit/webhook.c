@@ -333,6 +333,15 @@ uncached_verify_keyless(void *ctx, const char *image, const struct vg_policy_key
     return cf->inner.verify_keyless(cf->inner.ctx, image, k, ann, nann, why);
 }
 
+/* Notary verdicts are not cached either. */
+static enum vg_policy_fact
+uncached_verify_notation(void *ctx, const char *image, const struct vg_policy_notation *n,
+                         char **why)
+{
+    struct cached_facts *cf = ctx;
+    return cf->inner.verify_notation(cf->inner.ctx, image, n, why);
+}
+
 static enum vg_policy_fact
 cached_vulns(void *ctx, const char *image, struct vg_policy_vulns *out, char **why)
 {
@@ -476,7 +485,8 @@ validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
                                        .verify = cached_verify,
                                        .vulns = cached_vulns,
                                        .config_user = cached_user,
-                                       .verify_keyless = uncached_verify_keyless};
+                                       .verify_keyless = uncached_verify_keyless,
+                                       .verify_notation = uncached_verify_notation};
     }
     struct vg_policy_decision d;
     struct vg_err *err = NULL;

@@ -7,6 +7,7 @@
 
 #include "crypto/crypto.h"
 #include "scan/engine.h"
+#include "sign/notation.h"
 #include "sign/sign.h"
 
 #include <string.h>
@@ -446,6 +447,67 @@ vg_policy_facts_free(struct vg_policy_facts *f)
     free(f);
 }
 
+/* ---------------------------------------------------------------- notation */
+
+/* The enforced failure of the first signature that did not verify, else the verdict. */
+static char *
+notation_reason(const struct vg_notation_result *r, const struct vg_err *err)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->items[i].outcome.error) {
+            vg_autofree char *m = vg_err_format(r->items[i].outcome.error);
+            vg_autofree char *v = vg_err_format(err);
+            return vg_fmt("%s: %s", v, m);
+        }
+    }
+    return vg_err_format(err);
+}
+
+static enum vg_policy_fact
+fact_verify_notation(void *ctx, const char *image, const struct vg_policy_notation *n, char **why)
+{
+    struct vg_policy_facts *f = ctx;
+    struct fact_cache *e = cache_get(f, image);
+    struct vg_err *err = NULL;
+    struct vg_x509 **certs = NULL;
+    size_t ncerts = 0;
+    struct vg_notation_policy *tp = NULL;
+    vg_autofree char *doc = vg_policy_notation_trustpolicy(n);
+    if (!doc || vg_x509_parse_all(&certs, &ncerts, n->certs_pem, strlen(n->certs_pem), &err) < 0 ||
+        vg_notation_policy_parse(&tp, doc, strlen(doc), &err) < 0) {
+        vg_autofree char *m = err ? vg_err_format(err) : vg_strdup("out of memory");
+        *why = vg_fmt("unverifiable: notation authority: %s", m);
+        vg_err_free(&err);
+        vg_x509_list_free(certs, ncerts);
+        return VG_POLICY_FACT_UNKNOWN;
+    }
+    enum vg_policy_fact fact = VG_POLICY_FACT_YES;
+    if (!e->target && !e->target_err &&
+        vg_sign_target_open(&e->target, image, &f->o.open, NULL, &err) < 0) {
+        e->target_err = vg_err_format(err);
+        vg_err_free(&err);
+    }
+    if (e->target_err) {
+        *why = vg_fmt("unverifiable: %s", e->target_err);
+        fact = VG_POLICY_FACT_UNKNOWN;
+    } else {
+        struct vg_notation_verify_opts o = {
+            .policy = &tp->entries[0], .now = vg_now_unix(), .anchors = certs, .nanchors = ncerts};
+        struct vg_notation_result r;
+        if (vg_notation_target_verify(e->target, tp, &o, &r, &err) < 0) {
+            bool negative = vg_err_root_code(err) == VG_E_VERIFY;
+            vg_autofree char *m = notation_reason(&r, err);
+            *why = vg_fmt("%s%s", negative ? "" : "unverifiable: ", m);
+            vg_err_free(&err);
+            fact = negative ? VG_POLICY_FACT_NO : VG_POLICY_FACT_UNKNOWN;
+        }
+        vg_notation_result_dispose(&r);
+    }
+    vg_notation_policy_free(tp);
+    vg_x509_list_free(certs, ncerts);
+    return fact;
+}
+
 struct vg_policy_facts *
 vg_policy_facts_new(const struct vg_policy_facts_opts *o)
 {
@@ -463,6 +525,7 @@ vg_policy_facts_inputs(struct vg_policy_facts *f, struct vg_policy_inputs *in)
         .vulns = fact_vulns,
         .config_user = fact_user,
         .verify_keyless = fact_verify_keyless,
+        .verify_notation = fact_verify_notation,
     };
 }
 

@@ -10,6 +10,7 @@
 #include "policy_int.h"
 
 #include "config/config.h"
+#include "sign/notation.h"
 
 #include <regex.h>
 #include <string.h>
@@ -68,7 +69,8 @@ vg_policy_identity_load(struct vg_policy_identity *out, char *re_owned[2],
     static const char *const keys[] = {"issuer", "subject", "issuerRegExp", "subjectRegExp"};
     *out = (struct vg_policy_identity){0};
     re_owned[0] = re_owned[1] = NULL;
-    if (vg_config_check_keys(n, path, keys, VG_ARRAY_LEN(keys), err) < 0) {
+    /* Kyverno's keyless attestor holds more fields: its loader checks the keys */
+    if (!wildcards && vg_config_check_keys(n, path, keys, VG_ARRAY_LEN(keys), err) < 0) {
         return -(int)VG_E_PARSE;
     }
     for (size_t i = 0; i < VG_ARRAY_LEN(keys); i++) {
@@ -118,5 +120,54 @@ vg_policy_identity_load(struct vg_policy_identity *out, char *re_owned[2],
     }
     *out = (struct vg_policy_identity){
         .issuer = iss, .subject = sub, .issuer_regexp = iss_re, .subject_regexp = sub_re};
+    return 0;
+}
+
+char *
+vg_policy_notation_trustpolicy(const struct vg_policy_notation *a)
+{
+    json_t *ids = json_array();
+    for (size_t i = 0; i < a->nidentities; i++) {
+        json_array_append_new(ids, json_string(a->identities[i]));
+    }
+    if (a->nidentities == 0) {
+        json_array_append_new(ids, json_string("*"));
+    }
+    json_t *doc = json_pack("{s:s, s:[{s:s, s:[s], s:{s:s}, s:[s], s:o}]}", "version", "1.0",
+                            "trustPolicies", "name", "policy", "registryScopes", "*",
+                            "signatureVerification", "level", a->level ? a->level : "strict",
+                            "trustStores", "ca:policy", "trustedIdentities", ids);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    return text;
+}
+
+int
+vg_policy_notation_check(const struct vg_config_node *n, const struct vg_policy_notation *a,
+                         struct vg_err **err)
+{
+    struct vg_x509 **certs = NULL;
+    size_t ncerts = 0;
+    struct vg_err *e = NULL;
+    if (!a->certs_pem || !strstr(a->certs_pem, "-----BEGIN CERTIFICATE-----") ||
+        vg_x509_parse_all(&certs, &ncerts, a->certs_pem, strlen(a->certs_pem), &e) < 0) {
+        vg_autofree char *m = e ? vg_err_format(e) : vg_strdup("no PEM CERTIFICATE block");
+        vg_err_free(&e);
+        return vg_config_err(err, n, VG_E_PARSE, "notation certificates: %s", m);
+    }
+    vg_x509_list_free(certs, ncerts);
+    if (a->level && strcmp(a->level, "strict") != 0 && strcmp(a->level, "permissive") != 0 &&
+        strcmp(a->level, "audit") != 0) {
+        return vg_config_err(err, n, VG_E_PARSE,
+                             "notation level \"%s\": strict, permissive or audit", a->level);
+    }
+    vg_autofree char *doc = vg_policy_notation_trustpolicy(a);
+    struct vg_notation_policy *tp = NULL;
+    if (!doc || vg_notation_policy_parse(&tp, doc, strlen(doc), &e) < 0) {
+        vg_autofree char *m = e ? vg_err_format(e) : vg_strdup("invalid");
+        vg_err_free(&e);
+        return vg_config_err(err, n, VG_E_PARSE, "notation trusted identities: %s", m);
+    }
+    vg_notation_policy_free(tp);
     return 0;
 }

@@ -11,17 +11,21 @@
  *   - preconditions; validate.pattern / anyPattern / deny.conditions / foreach (list, element,
  *     nested preconditions, pattern, deny); the `images` context; JMESPath subset;
  *   - verifyImages: imageReferences / skipImageReferences (Kyverno's normalized image and
- *     wildcards), verifyDigest, required, public-key attestors (count) through the caller's
- *     verify callback;
+ *     wildcards), verifyDigest, required, attestor sets (count, entries: public keys, keyless
+ *     identities with roots and rekor/ctlog options, certificates) through the caller's verify
+ *     and verify_keyless callbacks, and `type: Notary` with certificates through
+ *     verify_notation;
  *   - validationFailureAction / failureAction: Enforce denies, Audit reports.
  * Refused at load (never allowed): CEL, podSecurity, manifests, mutate and generate rules,
- * external context (API calls, ConfigMaps, image registries), keyless and certificate
- * attestors, attestations, JMESPath functions and filters, user-info match clauses.
+ * external context (API calls, ConfigMaps, image registries), nested attestor sets, inline
+ * Rekor / CT log keys, keyless additionalExtensions, attestations, JMESPath functions and filters,
+ * user-info match clauses.
  */
 #include "policy.h"
 #include "kyverno_int.h"
 
 #include "config/config.h"
+#include "crypto/crypto.h"
 #include "oci/oci.h"
 
 #include <stdarg.h>
@@ -306,8 +310,185 @@ check_keys(const struct vg_config_node *n, const char *text, struct vg_err **err
     return 0;
 }
 
+/* PEM certificates of a Kyverno attestor field (one at least), refused when one does not
+ * parse. */
 static int
-check_attestors(const struct vg_config_node *atts, struct vg_err **err)
+check_certs(const struct vg_config_node *n, const char *what, struct vg_err **err)
+{
+    const char *pem = n ? vg_config_node_scalar(n, NULL) : NULL;
+    if (!pem) {
+        return vg_config_err(err, n, VG_E_PARSE, "%s must be a string of PEM certificates", what);
+    }
+    if (strncmp(pem, "k8s://", 6) == 0 || !strstr(pem, "-----BEGIN CERTIFICATE-----")) {
+        return unsupported(err, n, "certificates that are not inline PEM");
+    }
+    struct vg_x509 **certs = NULL;
+    size_t nc = 0;
+    struct vg_err *e = NULL;
+    if (vg_x509_parse_all(&certs, &nc, pem, strlen(pem), &e) < 0) {
+        vg_autofree char *m = vg_err_format(e);
+        vg_err_free(&e);
+        return vg_config_err(err, n, VG_E_PARSE, "%s: %s", what, m);
+    }
+    vg_x509_list_free(certs, nc);
+    return 0;
+}
+
+/* rekor {url, pubkey, ignoreTlog} and ctlog {ignoreSCT, pubkey, tsaCertChain} of keyless and
+ * certificate attestors: the logs' keys come from vigil's trusted root, so inline log keys
+ * are refused rather than ignored. */
+static int
+check_logs(const struct vg_config_node *a, bool keyless, struct vg_err **err)
+{
+    static const char *const rkeys[] = {"url", "pubkey", "ignoreTlog"};
+    static const char *const ckeys[] = {"ignoreSCT", "pubkey", "tsaCertChain"};
+    const struct vg_config_node *rekor = vg_config_map_get(a, "rekor");
+    const struct vg_config_node *ctlog = vg_config_map_get(a, "ctlog");
+    if ((rekor && vg_config_check_keys(rekor, "rekor", rkeys, 3, err) < 0) ||
+        (ctlog && vg_config_check_keys(ctlog, "ctlog", ckeys, 3, err) < 0)) {
+        return -(int)VG_E_PARSE;
+    }
+    if (keyless && !rekor && !vg_config_map_get(a, "roots")) {
+        return vg_config_err(err, a, VG_E_PARSE, "keyless: Either Rekor URL or roots are required");
+    }
+    if (rekor && !vg_policy_node_str(rekor, "url")) {
+        return vg_config_err(err, rekor, VG_E_PARSE, "keyless.rekor: An URL is required");
+    }
+    if (rekor && vg_config_map_get(rekor, "pubkey")) {
+        return unsupported(err, vg_config_map_get(rekor, "pubkey"),
+                           "rekor.pubkey (vigil takes Rekor keys from its trusted root)");
+    }
+    for (size_t i = 1; ctlog && i < 3; i++) {
+        if (vg_config_map_get(ctlog, ckeys[i])) {
+            char *what =
+                vg_fmt("ctlog.%s (vigil takes CT log keys from its trusted root)", ckeys[i]);
+            int rc = unsupported(err, vg_config_map_get(ctlog, ckeys[i]), what);
+            free(what);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int
+check_keyless(const struct vg_config_node *kl, struct vg_err **err)
+{
+    static const char *const keys[] = {"issuer", "subject", "issuerRegExp", "subjectRegExp",
+                                       "roots",  "rekor",   "ctlog",        "additionalExtensions"};
+    if (vg_config_check_keys(kl, "keyless", keys, VG_ARRAY_LEN(keys), err) < 0) {
+        return -(int)VG_E_PARSE;
+    }
+    if (vg_config_map_get(kl, "additionalExtensions")) {
+        return unsupported(err, vg_config_map_get(kl, "additionalExtensions"),
+                           "keyless.additionalExtensions");
+    }
+    if (check_logs(kl, true, err) < 0) {
+        return -(int)vg_err_code(*err);
+    }
+    if (vg_config_map_get(kl, "roots") &&
+        check_certs(vg_config_map_get(kl, "roots"), "keyless.roots", err) < 0) {
+        return -(int)vg_err_code(*err);
+    }
+    bool any = false;
+    for (size_t i = 0; i < 4; i++) {
+        any = any || vg_config_map_get(kl, keys[i]);
+    }
+    struct vg_policy_identity id;
+    char *owned[2] = {NULL, NULL};
+    int rc = any ? vg_policy_identity_load(&id, owned, kl, "keyless", true, err) : 0;
+    free(owned[0]);
+    free(owned[1]);
+    return rc;
+}
+
+static int
+check_certificates(const struct vg_config_node *c, bool notary, struct vg_err **err)
+{
+    static const char *const keys[] = {"cert", "certChain", "rekor", "ctlog"};
+    if (vg_config_check_keys(c, "certificates", keys, VG_ARRAY_LEN(keys), err) < 0) {
+        return -(int)VG_E_PARSE;
+    }
+    const struct vg_config_node *cert = vg_config_map_get(c, "cert");
+    const struct vg_config_node *chain = vg_config_map_get(c, "certChain");
+    if (!cert && !chain) {
+        return vg_config_err(err, c, VG_E_PARSE, "certificates: cert or certChain required");
+    }
+    if (!notary && !cert) {
+        return unsupported(err, c, "certificates.certChain without cert (type Cosign)");
+    }
+    if ((cert && check_certs(cert, "certificates.cert", err) < 0) ||
+        (chain && check_certs(chain, "certificates.certChain", err) < 0)) {
+        return -(int)vg_err_code(*err);
+    }
+    if (notary) {
+        return 0; /* Kyverno's Notary verifier reads cert and certChain only */
+    }
+    const struct vg_config_node *ctlog = vg_config_map_get(c, "ctlog");
+    const char *nosct = ctlog ? vg_policy_node_str(ctlog, "ignoreSCT") : NULL;
+    if (chain && !(nosct && strcmp(nosct, "true") == 0)) {
+        return unsupported(err, c,
+                           "certificates.certChain with SCT verification (set "
+                           "ctlog.ignoreSCT: true; vigil does not check SCTs of a certificate "
+                           "chain given inline)");
+    }
+    return check_logs(c, false, err);
+}
+
+/* One entry of an attestor set: exactly one of keys, keyless, certificates (nested attestor
+ * sets are refused). */
+static int
+check_entry(const struct vg_config_node *e, bool notary, struct vg_err **err)
+{
+    static const char *const ekeys[] = {
+        "keys",        "keyless",    "certificates",      "attestor",
+        "annotations", "repository", "signatureAlgorithm"};
+    if (vg_config_check_keys(e, "attestors[].entries[]", ekeys, VG_ARRAY_LEN(ekeys), err) < 0) {
+        return -(int)VG_E_PARSE;
+    }
+    if (vg_config_map_get(e, "attestor")) {
+        return unsupported(err, vg_config_map_get(e, "attestor"), "nested attestor sets");
+    }
+    if (vg_config_map_get(e, "repository")) {
+        return unsupported(err, vg_config_map_get(e, "repository"),
+                           "alternate signature repositories");
+    }
+    const struct vg_config_node *keys = vg_config_map_get(e, "keys");
+    const struct vg_config_node *kl = vg_config_map_get(e, "keyless");
+    const struct vg_config_node *certs = vg_config_map_get(e, "certificates");
+    if (!!keys + !!kl + !!certs != 1) {
+        return vg_config_err(err, e, VG_E_PARSE,
+                             "attestors[].entries[]: exactly one of keys, keyless, certificates "
+                             "or attestor is required");
+    }
+    if (notary && !certs) {
+        return unsupported(err, e,
+                           "type Notary attestors other than certificates (Kyverno's Notary "
+                           "verifier reads only certificates)");
+    }
+    if (notary && vg_config_map_get(e, "annotations")) {
+        return unsupported(err, vg_config_map_get(e, "annotations"),
+                           "annotations on a Notary attestor");
+    }
+    if (kl) {
+        return check_keyless(kl, err);
+    }
+    if (certs) {
+        return check_certificates(certs, notary, err);
+    }
+    const char *pem = vg_policy_node_str(keys, "publicKeys");
+    if (!pem) {
+        return unsupported(err, e, "attestors without publicKeys (KMS, secrets)");
+    }
+    static const char *const kkeys[] = {"publicKeys", "rekor", "ctlog", "signatureAlgorithm"};
+    if (vg_config_check_keys(keys, "keys", kkeys, VG_ARRAY_LEN(kkeys), err) < 0 ||
+        check_keys(vg_config_map_get(keys, "publicKeys"), pem, err) < 0) {
+        return -(int)vg_err_code(*err);
+    }
+    return 0;
+}
+
+static int
+check_attestors(const struct vg_config_node *atts, bool notary, struct vg_err **err)
 {
     for (size_t i = 0; atts && i < vg_config_node_len(atts); i++) {
         const struct vg_config_node *set = vg_config_seq_at(atts, i);
@@ -320,35 +501,7 @@ check_attestors(const struct vg_config_node *atts, struct vg_err **err)
             return -(int)VG_E_PARSE;
         }
         for (size_t j = 0; entries && j < vg_config_node_len(entries); j++) {
-            const struct vg_config_node *e = vg_config_seq_at(entries, j);
-            static const char *const ekeys[] = {
-                "keys",        "keyless",    "certificates",      "attestor",
-                "annotations", "repository", "signatureAlgorithm"};
-            if (vg_config_check_keys(e, "attestors[].entries[]", ekeys, VG_ARRAY_LEN(ekeys), err) <
-                0) {
-                return -(int)VG_E_PARSE;
-            }
-            for (size_t k = 1; k < 4; k++) {
-                if (vg_config_map_get(e, ekeys[k])) {
-                    char *what = vg_fmt("%s attestors", ekeys[k]);
-                    int rc = unsupported(err, vg_config_map_get(e, ekeys[k]), what);
-                    free(what);
-                    return rc;
-                }
-            }
-            if (vg_config_map_get(e, "repository")) {
-                return unsupported(err, vg_config_map_get(e, "repository"),
-                                   "alternate signature repositories");
-            }
-            const struct vg_config_node *keys = vg_config_map_get(e, "keys");
-            const char *pem = vg_policy_node_str(keys, "publicKeys");
-            if (!pem) {
-                return unsupported(err, e, "attestors without publicKeys (KMS, secrets)");
-            }
-            static const char *const kkeys[] = {"publicKeys", "rekor", "ctlog",
-                                                "signatureAlgorithm"};
-            if (vg_config_check_keys(keys, "keys", kkeys, VG_ARRAY_LEN(kkeys), err) < 0 ||
-                check_keys(vg_config_map_get(keys, "publicKeys"), pem, err) < 0) {
+            if (check_entry(vg_config_seq_at(entries, j), notary, err) < 0) {
                 return -(int)vg_err_code(*err);
             }
         }
@@ -384,11 +537,11 @@ check_verify(const struct vg_config_node *seq, struct vg_err **err)
             return -(int)VG_E_PARSE;
         }
         const char *type = vg_policy_node_str(v, "type");
-        if (type && strcmp(type, "Cosign") != 0) {
+        if (type && strcmp(type, "Cosign") != 0 && strcmp(type, "Notary") != 0) {
             return unsupported(err, vg_config_map_get(v, "type"),
-                               "verifyImages type other "
-                               "than Cosign");
+                               "verifyImages type other than Cosign and Notary");
         }
+        bool notary = type && strcmp(type, "Notary") == 0;
         static const char *const refused[] = {"attestations", "repository", "validate",
                                               "image",        "key",        "roots",
                                               "subject",      "issuer",     "cosignOCI11"};
@@ -406,7 +559,8 @@ check_verify(const struct vg_config_node *seq, struct vg_err **err)
             return vg_config_err(err, v, VG_E_PARSE, "verifyImages needs imageReferences");
         }
         const struct vg_config_node *atts = NULL;
-        if (vg_config_get_seq(v, "attestors", &atts, err) < 0 || check_attestors(atts, err) < 0) {
+        if (vg_config_get_seq(v, "attestors", &atts, err) < 0 ||
+            check_attestors(atts, notary, err) < 0) {
             return -(int)vg_err_code(*err);
         }
     }

@@ -7,6 +7,7 @@
 #include "kyverno_int.h"
 
 #include "config/config.h"
+#include "crypto/crypto.h"
 #include "oci/oci.h"
 
 #include <stdarg.h>
@@ -481,12 +482,107 @@ bool_of(const struct vg_config_node *n, const char *key, bool def)
     return s ? strcmp(s, "true") == 0 : def;
 }
 
-/* Keys of one attestor entry verified for image. */
-static size_t
-entry_verified(struct ev *e, const struct vg_config_node *entry, const char *image, size_t *nkeys,
-               const char **why)
+static const char *
+fact_why(struct ev *e, char *r)
 {
-    const char *text = vg_policy_node_str(vg_config_map_get(entry, "keys"), "publicKeys");
+    const char *w = afmt(e, "%s", r ? r : "not verified");
+    free(r);
+    return w;
+}
+
+/* A keyless attestor: its identity (Kyverno wildcards), roots replacing the trusted root's
+ * Fulcio CAs, rekor.ignoreTlog and ctlog.ignoreSCT. */
+static bool
+entry_keyless(struct ev *e, const struct vg_config_node *kl, const char *image,
+              const struct vg_policy_kv *kv, size_t nkv, const char **why)
+{
+    struct vg_policy_identity id = {0};
+    char *owned[2] = {NULL, NULL};
+    bool any = vg_config_map_get(kl, "issuer") || vg_config_map_get(kl, "subject") ||
+               vg_config_map_get(kl, "issuerRegExp") || vg_config_map_get(kl, "subjectRegExp");
+    struct vg_err *err = NULL;
+    if (any && vg_policy_identity_load(&id, owned, kl, "keyless", true, &err) < 0) {
+        *why = fact_why(e, vg_err_format(err)); /* checked at load: not reached */
+        vg_err_free(&err);
+        return false;
+    }
+    const char *tlog = vg_policy_node_str(vg_config_map_get(kl, "rekor"), "ignoreTlog");
+    const char *sct = vg_policy_node_str(vg_config_map_get(kl, "ctlog"), "ignoreSCT");
+    struct vg_policy_keyless k = {.ids = &id,
+                                  .nids = 1,
+                                  .ca_pem = vg_policy_node_str(kl, "roots"),
+                                  .ignore_tlog = tlog && strcmp(tlog, "true") == 0,
+                                  .ignore_sct = sct && strcmp(sct, "true") == 0};
+    char *r = NULL;
+    bool ok = vg_policy_ask_verify_keyless(e->c, image, &k, kv, nkv, &r) == VG_POLICY_FACT_YES;
+    if (!ok) {
+        *why = fact_why(e, r);
+    } else {
+        free(r);
+    }
+    free(owned[0]);
+    free(owned[1]);
+    return ok;
+}
+
+/* A certificates attestor (type Cosign): the signature verifies with the certificate's public
+ * key, the certificate chaining to certChain (now) when one is given. */
+static bool
+entry_cert(struct ev *e, const struct vg_config_node *c, const char *image,
+           const struct vg_policy_kv *kv, size_t nkv, const char **why)
+{
+    const char *cert = vg_policy_node_str(c, "cert");
+    const char *chain = vg_policy_node_str(c, "certChain");
+    struct vg_x509 *leaf = NULL, **cs = NULL;
+    size_t ncs = 0;
+    struct vg_crypto_key *key = NULL;
+    char *pem = NULL, *r = NULL;
+    struct vg_err *err = NULL;
+    bool ok = false;
+    if (vg_x509_parse(&leaf, cert, strlen(cert), &err) < 0 ||
+        (chain && vg_x509_parse_all(&cs, &ncs, chain, strlen(chain), &err) < 0) ||
+        (chain && vg_x509_chain_verify(NULL, leaf, cs, ncs, vg_now_unix(), &err) < 0) ||
+        vg_x509_public_key(&key, leaf, &err) < 0 || vg_crypto_key_public_pem(key, &pem, &err) < 0) {
+        vg_autofree char *m = vg_err_format(err);
+        *why = afmt(e, "certificates: %s", m);
+        vg_err_free(&err);
+    } else if (vg_policy_ask_verify(e->c, image, pem, kv, nkv, &r) == VG_POLICY_FACT_YES) {
+        ok = true;
+        free(r);
+    } else {
+        *why = fact_why(e, r);
+    }
+    free(pem);
+    vg_crypto_key_free(key);
+    vg_x509_list_free(cs, ncs);
+    vg_x509_free(leaf);
+    return ok;
+}
+
+/* Kyverno's Notary verifier: cert and certChain together form the trust store "ca:kyverno" of a
+ * strict policy trusting any identity. */
+static bool
+entry_notary(struct ev *e, const struct vg_config_node *c, const char *image, const char **why)
+{
+    const char *cert = vg_policy_node_str(c, "cert");
+    const char *chain = vg_policy_node_str(c, "certChain");
+    const char *pem = cert && chain ? afmt(e, "%s\n%s", cert, chain) : cert ? cert : chain;
+    struct vg_policy_notation n = {.certs_pem = pem, .level = "strict"};
+    char *r = NULL;
+    if (vg_policy_ask_verify_notation(e->c, image, &n, &r) == VG_POLICY_FACT_YES) {
+        free(r);
+        return true;
+    }
+    *why = fact_why(e, r);
+    return false;
+}
+
+/* Authorities of one attestor entry verified for image (*nkeys counts them: a keys entry with
+ * several PEM keys is one authority per key, as Kyverno expands static keys). */
+static size_t
+entry_verified(struct ev *e, const struct vg_config_node *entry, bool notary, const char *image,
+               size_t *nkeys, const char **why)
+{
     const struct vg_config_node *ann = vg_config_map_get(entry, "annotations");
     struct vg_policy_kv kv[64];
     size_t nkv = 0;
@@ -494,6 +590,16 @@ entry_verified(struct ev *e, const struct vg_config_node *entry, const char *ima
         kv[nkv++] = (struct vg_policy_kv){vg_config_node_scalar(vg_config_map_key(ann, i), NULL),
                                           vg_config_node_scalar(vg_config_map_value(ann, i), NULL)};
     }
+    const struct vg_config_node *kl = vg_config_map_get(entry, "keyless");
+    const struct vg_config_node *certs = vg_config_map_get(entry, "certificates");
+    if (notary || kl || certs) {
+        (*nkeys)++;
+        bool ok = notary ? entry_notary(e, certs, image, why)
+                  : kl   ? entry_keyless(e, kl, image, kv, nkv, why)
+                         : entry_cert(e, certs, image, kv, nkv, why);
+        return ok ? 1 : 0;
+    }
+    const char *text = vg_policy_node_str(vg_config_map_get(entry, "keys"), "publicKeys");
     size_t ok = 0;
     for (const char *p = text; p && (p = strstr(p, "-----BEGIN"));) {
         const char *end = strstr(p, "-----END");
@@ -518,14 +624,15 @@ entry_verified(struct ev *e, const struct vg_config_node *entry, const char *ima
 }
 
 static bool
-attestors_ok(struct ev *e, const struct vg_config_node *atts, const char *image, const char **why)
+attestors_ok(struct ev *e, const struct vg_config_node *atts, bool notary, const char *image,
+             const char **why)
 {
     for (size_t i = 0; i < vg_config_node_len(atts); i++) {
         const struct vg_config_node *set = vg_config_seq_at(atts, i);
         const struct vg_config_node *entries = vg_config_map_get(set, "entries");
         size_t nkeys = 0, ok = 0;
         for (size_t j = 0; entries && j < vg_config_node_len(entries); j++) {
-            ok += entry_verified(e, vg_config_seq_at(entries, j), image, &nkeys, why);
+            ok += entry_verified(e, vg_config_seq_at(entries, j), notary, image, &nkeys, why);
         }
         uint64_t want = nkeys;
         if (vg_config_map_get(set, "count")) {
@@ -556,6 +663,8 @@ verify_images(struct ev *e, const struct vg_config_node *seq, const char **why)
         bool verify_digest = bool_of(vi, "verifyDigest", true);
         bool mutate_digest = bool_of(vi, "mutateDigest", true);
         bool required = bool_of(vi, "required", true);
+        const char *type = vg_policy_node_str(vi, "type");
+        bool notary = type && strcmp(type, "Notary") == 0;
         for (size_t f = 0; spec && f < VG_ARRAY_LEN(fields); f++) {
             const struct vg_config_node *cts = vg_config_map_get(spec, fields[f]);
             for (size_t i = 0; cts && i < vg_config_node_len(cts); i++) {
@@ -572,7 +681,7 @@ verify_images(struct ev *e, const struct vg_config_node *seq, const char **why)
                     return KY_FAIL;
                 }
                 if (atts && vg_config_node_len(atts) > 0) {
-                    if (!attestors_ok(e, atts, image, why)) {
+                    if (!attestors_ok(e, atts, notary, image, why)) {
                         *why = afmt(e, "%s: %s", image, *why);
                         return KY_FAIL;
                     }

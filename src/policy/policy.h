@@ -144,6 +144,21 @@ struct vg_policy_keyless {
     bool ignore_sct, ignore_tlog;
 };
 
+/* A Notary Project (Notation) authority: a signature attached through the referrers API whose
+ * chain reaches one of the certificates (trust store "ca"), whose leaf subject is a trusted
+ * identity, verified at a verification level, as notation's trust policy (docs/notation.md). */
+struct vg_policy_notation {
+    const char *certs_pem;         /* PEM certificates: the trust store */
+    const char *const *identities; /* "x509.subject: C=..., O=..."; none: "*" (any) */
+    size_t nidentities;
+    const char *level; /* "strict" (NULL), "permissive", "audit" */
+};
+
+/* The trustpolicy.json (version 1.0, one policy "policy" for every scope, trust store
+ * "ca:policy", the identities or "*", the level) that expresses n for sign/'s verifier.
+ * Caller frees; NULL only on allocation failure. */
+char *vg_policy_notation_trustpolicy(const struct vg_policy_notation *n);
+
 /* Facts the caller supplies; any callback may be NULL (the requirement is then "unknown" and
  * denies). *why (caller of the callback frees) explains a NO or UNKNOWN. */
 struct vg_policy_inputs {
@@ -164,6 +179,9 @@ struct vg_policy_inputs {
                                           const struct vg_policy_keyless *k,
                                           const struct vg_policy_kv *annotations,
                                           size_t nannotations, char **why);
+    /* Does image carry a Notary signature that verifies under n? */
+    enum vg_policy_fact (*verify_notation)(void *ctx, const char *image,
+                                           const struct vg_policy_notation *n, char **why);
 };
 
 /* ---------------------------------------------------------------- sets and decisions */

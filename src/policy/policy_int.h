@@ -69,6 +69,15 @@ enum vg_policy_fact vg_policy_ask_verify_keyless(const struct vg_policy_ctx *c, 
                                                  const struct vg_policy_kv *ann, size_t nann,
                                                  char **why);
 
+/* Asks the caller's verify_notation callback; never NULL *why on NO/UNKNOWN. */
+enum vg_policy_fact vg_policy_ask_verify_notation(const struct vg_policy_ctx *c, const char *image,
+                                                  const struct vg_policy_notation *n, char **why);
+/* keyless.c: checks a notation authority at load (n names it in errors): the PEM certificates
+ * parse (at least one), every identity is "*" or an x509.subject DN notation accepts (C, ST and
+ * O present), "*" alone, level strict, permissive or audit. */
+VG_NODISCARD int vg_policy_notation_check(const struct vg_config_node *n,
+                                          const struct vg_policy_notation *a, struct vg_err **err);
+
 /* keyless.c: one identity {issuer, subject, issuerRegExp, subjectRegExp} of a policy
  * (`path` names it in errors): exact and regexp forms of one side exclude each other, at least
  * one field is needed, and without wildcards both an issuer and a subject side (exact or

@@ -295,6 +295,22 @@ vg_policy_ask_verify_keyless(const struct vg_policy_ctx *c, const char *image,
     return f;
 }
 
+enum vg_policy_fact
+vg_policy_ask_verify_notation(const struct vg_policy_ctx *c, const char *image,
+                              const struct vg_policy_notation *n, char **why)
+{
+    *why = NULL;
+    if (!c->in || !c->in->verify_notation) {
+        *why = vg_strdup("unverifiable: no Notary signature verifier available");
+        return VG_POLICY_FACT_UNKNOWN;
+    }
+    enum vg_policy_fact f = c->in->verify_notation(c->in->ctx, image, n, why);
+    if (f != VG_POLICY_FACT_YES && !*why) {
+        *why = vg_strdup(f == VG_POLICY_FACT_NO ? "no valid Notary signature" : "unverifiable");
+    }
+    return f;
+}
+
 void
 vg_policy_decision_dispose(struct vg_policy_decision *d)
 {

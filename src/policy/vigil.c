@@ -30,6 +30,11 @@ struct sigreq {
     char **res;                     /* regexps the identities own */
     size_t nres;
     struct vg_policy_keyless keyless;
+    /* notation: one more authority; notation.certs_pem (owned) NULL when none */
+    struct vg_policy_notation notation;
+    char *certs; /* notation.certs_pem (owned) */
+    char **nids; /* trusted identities (owned) */
+    size_t nnids;
 };
 
 struct vp {
@@ -58,6 +63,8 @@ vp_free(void *v)
         free(p->sigs[i].ann);
         free(p->sigs[i].ids);
         vg_strv_free(p->sigs[i].res, p->sigs[i].nres);
+        free(p->sigs[i].certs);
+        vg_strv_free(p->sigs[i].nids, p->sigs[i].nnids);
     }
     free(p->sigs);
     free(p);
@@ -134,11 +141,61 @@ load_keys(struct sigreq *sr, const struct vg_config_node *keys, const char *dir,
     return 0;
 }
 
+/* notation: {certificates: {file: F | pem: PEM}, trustedIdentities: [...], level} */
+static int
+load_notation(struct sigreq *sr, const struct vg_config_node *n, const char *dir,
+              struct vg_err **err)
+{
+    static const char *const keys[] = {"certificates", "trustedIdentities", "level"};
+    static const char *const ck[] = {"file", "pem"};
+    const struct vg_config_node *c = vg_config_map_get(n, "certificates"), *ids = NULL;
+    if (vg_config_check_keys(n, "spec.signatures[].notation", keys, 3, err) < 0 ||
+        vg_config_get_seq(n, "trustedIdentities", &ids, err) < 0) {
+        return -(int)VG_E_PARSE;
+    }
+    if (!c || vg_config_check_keys(c, "spec.signatures[].notation.certificates", ck, 2, err) < 0) {
+        return c ? -(int)VG_E_PARSE
+                 : vg_config_err(err, n, VG_E_PARSE,
+                                 "spec.signatures[].notation needs certificates (file or pem)");
+    }
+    const char *file = vg_policy_node_str(c, "file"), *pem = vg_policy_node_str(c, "pem");
+    if (!!file == !!pem) {
+        return vg_config_err(err, c, VG_E_PARSE, "certificates are exactly one of file or pem");
+    }
+    if (file) {
+        vg_autofree char *path = file[0] == '/' ? vg_strdup(file) : vg_fmt("%s%s", dir, file);
+        struct vg_buf b = VG_BUF_INIT(MAX_KEY_FILE);
+        struct vg_err *e = NULL;
+        if (vg_file_read(&b, path, MAX_KEY_FILE, &e) < 0) {
+            vg_autofree char *why = vg_err_format(e);
+            vg_err_free(&e);
+            vg_buf_dispose(&b);
+            return vg_config_err(err, c, VG_E_PARSE, "certificate file %s: %s", path, why);
+        }
+        sr->certs = vg_buf_take(&b, NULL);
+    } else {
+        sr->certs = vg_strdup(pem);
+    }
+    sr->notation.certs_pem = sr->certs;
+    for (size_t i = 0; ids && i < vg_config_node_len(ids); i++) {
+        const char *id = vg_config_node_scalar(vg_config_seq_at(ids, i), NULL);
+        if (!id) {
+            return vg_config_err(err, vg_config_seq_at(ids, i), VG_E_PARSE,
+                                 "trustedIdentities[%zu] must be a string", i);
+        }
+        vg_strv_push(&sr->nids, &sr->nnids, id);
+    }
+    sr->notation.identities = (const char *const *)sr->nids;
+    sr->notation.nidentities = sr->nnids;
+    sr->notation.level = vg_policy_node_str(n, "level");
+    return vg_policy_notation_check(n, &sr->notation, err);
+}
+
 static int
 load_sig(struct sigreq *sr, const struct vg_config_node *n, const char *dir, struct vg_err **err)
 {
-    static const char *const keys[] = {"images",      "keys",    "threshold",
-                                       "annotations", "keyless", "trustedRoot"};
+    static const char *const keys[] = {"images",  "keys",        "threshold", "annotations",
+                                       "keyless", "trustedRoot", "notation"};
     if (vg_config_check_keys(n, "spec.signatures[]", keys, VG_ARRAY_LEN(keys), err) < 0) {
         return -(int)VG_E_PARSE;
     }
@@ -166,14 +223,16 @@ load_sig(struct sigreq *sr, const struct vg_config_node *n, const char *dir, str
         vg_config_get_map(n, "annotations", &ann, err) < 0) {
         return -(int)VG_E_PARSE;
     }
-    if ((!kl || vg_config_node_len(kl) == 0) && sr->keyless.nids == 0) {
+    const struct vg_config_node *nt = vg_config_map_get(n, "notation");
+    if ((!kl || vg_config_node_len(kl) == 0) && sr->keyless.nids == 0 && !nt) {
         return vg_config_err(err, n, VG_E_PARSE,
-                             "spec.signatures[]: at least one key or keyless identity is needed");
+                             "spec.signatures[]: at least one key, keyless identity or notation "
+                             "authority is needed");
     }
-    if (load_keys(sr, kl, dir, err) < 0) {
+    if (load_keys(sr, kl, dir, err) < 0 || (nt && load_notation(sr, nt, dir, err) < 0)) {
         return -(int)VG_E_PARSE;
     }
-    size_t nauth = sr->nkeys + (sr->keyless.nids ? 1 : 0);
+    size_t nauth = sr->nkeys + (sr->keyless.nids ? 1 : 0) + (sr->notation.certs_pem ? 1 : 0);
     if (thr == 0 || thr > nauth) {
         return vg_config_err(err, vg_config_map_get(n, "threshold"), VG_E_PARSE,
                              "threshold %llu must be between 1 and the number of keys (%zu)",
@@ -408,6 +467,19 @@ check_signatures(const struct vp *p, const struct vg_policy *pol, struct vg_poli
             char *why = NULL;
             enum vg_policy_fact f =
                 vg_policy_ask_verify_keyless(c, norm, &sr->keyless, sr->ann, sr->nann, &why);
+            if (f == VG_POLICY_FACT_YES) {
+                ok++;
+            } else {
+                unknown |= f == VG_POLICY_FACT_UNKNOWN;
+                if (!first_why) {
+                    first_why = vg_steal_ptr(&why);
+                }
+            }
+            free(why);
+        }
+        if (ok < sr->threshold && sr->notation.certs_pem) {
+            char *why = NULL;
+            enum vg_policy_fact f = vg_policy_ask_verify_notation(c, norm, &sr->notation, &why);
             if (f == VG_POLICY_FACT_YES) {
                 ok++;
             } else {

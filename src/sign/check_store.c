@@ -42,9 +42,9 @@ pass_on(struct vg_err **err, struct vg_err **e)
 }
 
 /* Reads blob d (at most max bytes) through the provider and checks it against its digest. */
-static int
-read_blob(const struct vg_sign_store *s, const struct vg_digest *d, size_t max, struct vg_buf *out,
-          struct vg_err **err)
+int
+vg_sign__store_read_blob(const struct vg_sign_store *s, const struct vg_digest *d, size_t max,
+                         struct vg_buf *out, struct vg_err **err)
 {
     void *stream = NULL;
     if (s->blobs.open(s->blobs.ud, d, &stream, err) < 0) {
@@ -124,7 +124,7 @@ collect_tag(struct st_ctx *c, const char *name, const struct vg_digest *image, s
     vg_autofree char *where = vg_fmt("%s:%s", name, tag);
     vg_autobuf struct vg_buf raw = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
     struct vg_sign_sig_image *img = NULL;
-    if (read_blob(c->s, &md, VG_LIMIT_MANIFEST_BYTES, &raw, &e) < 0 ||
+    if (vg_sign__store_read_blob(c->s, &md, VG_LIMIT_MANIFEST_BYTES, &raw, &e) < 0 ||
         vg_sign_sig_image_parse(&img, raw.data, raw.len, &e) < 0) {
         if (!vg_err_is(e, VG_E_PARSE) && !vg_err_is(e, VG_E_LIMIT) && !vg_err_is(e, VG_E_VERIFY)) {
             pass_on(err, &e);
@@ -172,7 +172,7 @@ collect_referrer(struct st_ctx *c, const char *name, const struct vg_digest *rd,
     vg_autobuf struct vg_buf raw = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
     struct vg_oci_manifest *m = NULL;
     struct vg_err *e = NULL;
-    if (read_blob(c->s, rd, VG_LIMIT_MANIFEST_BYTES, &raw, &e) < 0) {
+    if (vg_sign__store_read_blob(c->s, rd, VG_LIMIT_MANIFEST_BYTES, &raw, &e) < 0) {
         pass_on(err, &e);
         return vg_err_wrap(err, "%s", where);
     }
@@ -188,7 +188,8 @@ collect_referrer(struct st_ctx *c, const char *name, const struct vg_digest *rd,
         if (l->size > BUNDLE_BLOB_MAX || l->size > 256u * 1024u * 1024u - *total) {
             vg_err_set(&it.err, VG_E_LIMIT, "bundle of %llu bytes exceeds the limit",
                        (unsigned long long)l->size);
-        } else if (read_blob(c->s, &l->digest, BUNDLE_BLOB_MAX, &blob, &it.err) == 0) {
+        } else if (vg_sign__store_read_blob(c->s, &l->digest, BUNDLE_BLOB_MAX, &blob, &it.err) ==
+                   0) {
             *total += blob.len;
             if (vg_sign_bundle_parse(&it.b, blob.data, blob.len, &it.err) < 0) {
                 it.b = NULL;
@@ -280,7 +281,7 @@ fetch_cached(void *vctx, const struct vg_sign_sig_entry *layer, struct vg_buf *o
                               (unsigned long long)layer->size);
         }
         vg_buf_init(&c->blobs[i], out->max);
-        if (read_blob(c->s, &layer->digest, out->max, &c->blobs[i], err) < 0) {
+        if (vg_sign__store_read_blob(c->s, &layer->digest, out->max, &c->blobs[i], err) < 0) {
             return -1;
         }
         c->fetched[i] = true;

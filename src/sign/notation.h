@@ -215,6 +215,11 @@ struct vg_notation_verify_opts {
     /* notation verify --user-metadata: annotations the payload must hold with these values. */
     const struct vg_sign_kv *metadata;
     size_t nmetadata;
+    /* Certificates given inline (a policy's own trust anchors: Kyverno's Notary attestor,
+     * vigil's ImagePolicy and the registry gate): when non-NULL, every trust store the policy
+     * names holds exactly these certificates and o->truststore is not read. */
+    struct vg_x509 *const *anchors;
+    size_t nanchors;
 };
 
 /* Verifies one envelope blob. Never fails itself (0): the result is out->ok, with out->error
@@ -264,5 +269,15 @@ VG_NODISCARD int vg_notation_target_verify(const struct vg_sign_target *t,
                                            const struct vg_notation_policy *policy,
                                            const struct vg_notation_verify_opts *o,
                                            struct vg_notation_result *res, struct vg_err **err);
+
+/* vg_notation_target_verify over a store the caller owns (the registry's own storage, sign.h):
+ * the signature manifests among s->referrers(image), read and checked against their digests
+ * through s->blobs; the image manifest itself is read there too (its size and media type are
+ * what the signed descriptor must name). `name` is the repository (trust policy scopes, labels).
+ * Same verdicts and errors as vg_notation_target_verify; o->policy must be set. */
+VG_NODISCARD int vg_notation_store_verify(const struct vg_sign_store *s, const char *name,
+                                          const struct vg_digest *image,
+                                          const struct vg_notation_verify_opts *o,
+                                          struct vg_notation_result *res, struct vg_err **err);
 
 #endif

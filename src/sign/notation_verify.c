@@ -75,7 +75,17 @@ stores_load(struct vg_x509 ***out, size_t *n, const struct vg_notation_verify_op
         }
         struct vg_x509 **c = NULL;
         size_t nc = 0;
-        if (vg_notation_truststore_load(&c, &nc, o->truststore, type, s + tl + 1, err) < 0) {
+        if (o->anchors) {
+            c = vg_calloc(o->nanchors + 1, sizeof(*c));
+            for (; nc < o->nanchors; nc++) {
+                size_t dl = 0;
+                const uint8_t *der = vg_x509_der(o->anchors[nc], &dl);
+                if (vg_x509_parse(&c[nc], der, dl, err) < 0) {
+                    vg_x509_list_free(c, nc);
+                    return -1;
+                }
+            }
+        } else if (vg_notation_truststore_load(&c, &nc, o->truststore, type, s + tl + 1, err) < 0) {
             return -1;
         }
         for (size_t j = 0; j < nc; j++) {

@@ -42,4 +42,9 @@ VG_NODISCARD int vg_sign__keyless_verify(const struct vg_sign_keyless *k,
                                          struct vg_sigstore_artifact *a, char **identity,
                                          struct vg_err **err);
 
+/* Reads blob d of a store (at most max bytes) through its provider and checks it against its
+ * digest (check_store.c). */
+VG_NODISCARD int vg_sign__store_read_blob(const struct vg_sign_store *s, const struct vg_digest *d,
+                                          size_t max, struct vg_buf *out, struct vg_err **err);
+
 #endif

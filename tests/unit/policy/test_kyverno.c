@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "core/core.h"
 #include "policy/policy.h"
 
 #define POLICY(action, rules)                                                                      \
@@ -201,7 +202,7 @@ Test(kyverno, refusals)
     refused(POLICY("Audit",
                    "  - name: c\n" MATCH_POD "    verifyImages:\n    - imageReferences: [\"*\"]\n"
                    "      attestors: [{entries: [{keyless: {issuer: x}}]}]\n"),
-            "keyless attestors");
+            "k.yaml:11:40: keyless: Either Rekor URL or roots are required");
     refused(POLICY("Audit",
                    "  - name: c\n" MATCH_POD "    validate:\n      deny:\n        conditions:\n"
                    "        - {key: \"{{ length(images) }}\", operator: Equals, value: 1}\n"),
@@ -214,4 +215,280 @@ Test(kyverno, refusals)
                    "  - name: c\n" MATCH_POD
                    "    validate: {pattern: {metadata: {name: \"{{ request.namespace }}\"}}}\n"),
             "variables inside validate patterns");
+}
+
+/* ---------------------------------------------------------------- keyless, certificates, Notary */
+
+/* The PEM file of tests/data/policy/authorities as a YAML block scalar indented by `ind`. */
+static char *
+pem_block(const char *name, int ind)
+{
+    char *path = vg_fmt("%s/authorities/%s", VG_TEST_DATA, name);
+    struct vg_buf b = VG_BUF_INIT(1u << 16);
+    struct vg_err *err = NULL;
+    cr_assert_eq(vg_file_read(&b, path, 1u << 16, &err), 0, "%s", path);
+    free(path);
+    struct vg_buf o = VG_BUF_INIT(1u << 17);
+    cr_assert_eq(vg_buf_append_str(&o, "|\n", &err), 0);
+    const char *t = (const char *)b.data;
+    for (size_t i = 0; i < b.len;) {
+        size_t j = i;
+        while (j < b.len && t[j] != '\n') {
+            j++;
+        }
+        cr_assert_eq(vg_buf_appendf(&o, &err, "%*s%.*s\n", ind, "", (int)(j - i), t + i), 0);
+        i = j + 1;
+    }
+    vg_buf_dispose(&b);
+    return vg_buf_take(&o, NULL);
+}
+
+struct seen {
+    const struct vg_policy_keyless *k;
+    char subject_re[256], ca[64];
+    bool ignore_tlog, ignore_sct;
+    size_t nkeyless, nverify, nnotation;
+    char key[64], level[16];
+    size_t nids;
+};
+
+static enum vg_policy_fact
+kl_cb(void *ctx, const char *image, const struct vg_policy_keyless *k, const struct vg_policy_kv *a,
+      size_t n, char **why)
+{
+    (void)a;
+    (void)n;
+    struct seen *s = ctx;
+    s->nkeyless++;
+    snprintf(s->subject_re, sizeof(s->subject_re), "%s",
+             k->nids && k->ids[0].subject_regexp ? k->ids[0].subject_regexp : "");
+    snprintf(s->ca, sizeof(s->ca), "%s", k->ca_pem ? k->ca_pem : "");
+    s->ignore_tlog = k->ignore_tlog;
+    s->ignore_sct = k->ignore_sct;
+    if (strstr(image, "signed")) {
+        return VG_POLICY_FACT_YES;
+    }
+    *why = strdup("no matching keyless signature");
+    return VG_POLICY_FACT_NO;
+}
+
+static enum vg_policy_fact
+key_cb(void *ctx, const char *image, const char *key, const struct vg_policy_kv *a, size_t n,
+       char **why)
+{
+    (void)a;
+    (void)n;
+    struct seen *s = ctx;
+    s->nverify++;
+    snprintf(s->key, sizeof(s->key), "%s", key);
+    if (strstr(image, "keysigned")) {
+        return VG_POLICY_FACT_YES;
+    }
+    *why = strdup("no signatures found");
+    return VG_POLICY_FACT_NO;
+}
+
+static enum vg_policy_fact
+notation_cb(void *ctx, const char *image, const struct vg_policy_notation *nt, char **why)
+{
+    struct seen *s = ctx;
+    s->nnotation++;
+    snprintf(s->level, sizeof(s->level), "%s", nt->level ? nt->level : "");
+    snprintf(s->ca, sizeof(s->ca), "%.40s", nt->certs_pem);
+    s->nids = nt->nidentities;
+    if (strstr(image, "signed")) {
+        return VG_POLICY_FACT_YES;
+    }
+    *why = strdup("no Notary signature is attached");
+    return VG_POLICY_FACT_NO;
+}
+
+#define VERIFY_HEAD(type)                                                                          \
+    "  - name: sig\n" MATCH_POD "    verifyImages:\n    - imageReferences: [\"ghcr.io/acme/*\"]\n" \
+    "      mutateDigest: false\n      verifyDigest: false\n" type "      attestors:\n"
+
+Test(kyverno, keyless_attestor)
+{
+    char *roots = pem_block("root.pem", 14);
+    char *yaml = vg_fmt(
+        POLICY("Enforce",
+               VERIFY_HEAD("") "      - entries:\n        - keyless:\n"
+                               "            subject: \"https://github.com/acme/*\"\n"
+                               "            issuer: https://token.actions.githubusercontent.com\n"
+                               "            rekor: {url: https://rekor.example, ignoreTlog: true}\n"
+                               "            ctlog: {ignoreSCT: true}\n"
+                               "            roots: %s"),
+        roots);
+    struct vg_policy_set *s = load(yaml);
+    struct seen sn = {0};
+    struct vg_policy_inputs in = {.ctx = &sn, .verify_keyless = kl_cb};
+    bool ok;
+    cr_assert_eq(outcome(s, POD("[{name: a, image: ghcr.io/acme/signed:1}]"), &in, &ok), 'P');
+    cr_assert(ok);
+    cr_assert_str_eq(sn.subject_re, "^https://github\\.com/acme/.*$");
+    cr_assert(strncmp(sn.ca, "-----BEGIN CERTIFICATE-----", 27) == 0, "%s", sn.ca);
+    cr_assert(sn.ignore_tlog && sn.ignore_sct);
+    cr_assert_eq(outcome(s, POD("[{name: a, image: ghcr.io/acme/plain:1}]"), &in, &ok), 'F');
+    cr_assert_not(ok);
+    /* no facts: unverifiable, a deny */
+    cr_assert_eq(outcome(s, POD("[{name: a, image: ghcr.io/acme/signed:1}]"), NULL, &ok), 'F');
+    vg_policy_set_free(s);
+    free(yaml);
+    free(roots);
+}
+
+/* count: 1 of a keys entry and a keyless entry; without count both must verify. */
+Test(kyverno, attestor_count)
+{
+    for (int with_count = 0; with_count < 2; with_count++) {
+        char *yaml = vg_fmt(
+            POLICY("Enforce",
+                   VERIFY_HEAD(
+                       "") "      - %s\n        entries:\n"
+                           "        - keyless: {subject: x, issuer: y, rekor: {url: https://r}}\n"
+                           "        - keys:\n%s"),
+            with_count ? "count: 1" : "entries: []", key_block);
+        char *fixed = NULL;
+        if (!with_count) { /* drop the placeholder so that the set has one entries list */
+            const char *p = strstr(yaml, "entries: []\n        entries:");
+            cr_assert(p);
+            fixed = vg_fmt("%.*s%s", (int)(p - yaml), yaml, p + strlen("entries: []\n        "));
+        }
+        struct vg_policy_set *s = load(fixed ? fixed : yaml);
+        struct seen sn = {0};
+        struct vg_policy_inputs in = {.ctx = &sn, .verify = key_cb, .verify_keyless = kl_cb};
+        bool ok;
+        /* keyless verifies, the key does not */
+        char r = outcome(s, POD("[{name: a, image: ghcr.io/acme/signed:1}]"), &in, &ok);
+        cr_assert_eq(r, with_count ? 'P' : 'F', "count %d: %c", with_count, r);
+        /* both verify */
+        cr_assert_eq(outcome(s, POD("[{name: a, image: ghcr.io/acme/keysigned:1}]"), &in, &ok),
+                     'P');
+        vg_policy_set_free(s);
+        free(yaml);
+        free(fixed);
+    }
+}
+
+Test(kyverno, certificate_attestor)
+{
+    char *leaf = pem_block("leaf.pem", 14), *root = pem_block("root.pem", 14);
+    char *other = pem_block("other.pem", 14);
+    const char *chains[2] = {root, other};
+    for (int i = 0; i < 2; i++) {
+        char *yaml = vg_fmt(
+            POLICY("Enforce",
+                   VERIFY_HEAD("") "      - entries:\n        - certificates:\n"
+                                   "            cert: %s"
+                                   "            certChain: %s"
+                                   "            ctlog: {ignoreSCT: true}\n"
+                                   "            rekor: {url: https://r, ignoreTlog: true}\n"),
+            leaf, chains[i]);
+        struct vg_policy_set *s = load(yaml);
+        struct seen sn = {0};
+        struct vg_policy_inputs in = {.ctx = &sn, .verify = key_cb};
+        struct vg_policy_decision d;
+        struct vg_config_doc *doc = NULL;
+        struct vg_err *err = NULL;
+        const char *pod = POD("[{name: a, image: ghcr.io/acme/keysigned:1}]");
+        cr_assert_eq(vg_config_load_buf(&doc, "o.yaml", pod, strlen(pod), NULL, &err), 0);
+        struct vg_policy_object o;
+        cr_assert_eq(vg_policy_object_init(&o, vg_config_doc_root(doc, 0), &err), 0);
+        cr_assert_eq(vg_policy_eval(s, &o, &in, &d, &err), 0);
+        if (i == 0) { /* the leaf's key is what the signature is checked with */
+            cr_assert(d.allowed);
+            cr_assert_eq(sn.nverify, 1);
+            cr_assert(strncmp(sn.key, "-----BEGIN PUBLIC KEY-----", 26) == 0, "%s", sn.key);
+        } else { /* another chain: the certificate does not verify, nothing is asked */
+            cr_assert_not(d.allowed);
+            cr_assert_eq(sn.nverify, 0);
+            cr_assert(d.nreasons && strstr(d.reasons[0].message, "certificates:"), "%s",
+                      d.nreasons ? d.reasons[0].message : "");
+        }
+        vg_policy_decision_dispose(&d);
+        vg_policy_object_dispose(&o);
+        vg_config_doc_free(doc);
+        vg_policy_set_free(s);
+        free(yaml);
+    }
+    free(leaf);
+    free(root);
+    free(other);
+}
+
+Test(kyverno, notary_attestor)
+{
+    char *root = pem_block("root.pem", 14);
+    char *yaml = vg_fmt(
+        POLICY("Enforce",
+               VERIFY_HEAD("      type: Notary\n") "      - entries:\n        - certificates:\n"
+                                                   "            cert: %s"),
+        root);
+    struct vg_policy_set *s = load(yaml);
+    struct seen sn = {0};
+    struct vg_policy_inputs in = {.ctx = &sn, .verify = key_cb, .verify_notation = notation_cb};
+    bool ok;
+    cr_assert_eq(outcome(s, POD("[{name: a, image: ghcr.io/acme/signed:1}]"), &in, &ok), 'P');
+    cr_assert(ok);
+    cr_assert_eq(sn.nverify, 0);
+    cr_assert_str_eq(sn.level, "strict");
+    cr_assert_eq(sn.nids, 0); /* Kyverno trusts any identity under the certificates */
+    cr_assert(strncmp(sn.ca, "-----BEGIN CERTIFICATE-----", 27) == 0);
+    cr_assert_eq(outcome(s, POD("[{name: a, image: ghcr.io/acme/plain:1}]"), &in, &ok), 'F');
+    cr_assert_not(ok);
+    vg_policy_set_free(s);
+    free(yaml);
+    free(root);
+}
+
+Test(kyverno, attestor_refusals)
+{
+    char *root = pem_block("root.pem", 14);
+    struct {
+        const char *type, *entry, *want;
+    } cases[] = {
+        {"", "        - keyless: {subject: x, issuer: y, rekor: {url: https://r, pubkey: k}}\n",
+         "k.yaml:13:76: Kyverno rekor.pubkey (vigil takes Rekor keys from its trusted root) is not "
+         "evaluated"},
+        {"",
+         "        - keyless: {subject: x, rekor: {url: https://r}, additionalExtensions: {a: b}}\n",
+         "k.yaml:13:80: Kyverno keyless.additionalExtensions is not evaluated"},
+        {"", "        - keyless: {subject: x, rekor: {}}\n", "keyless.rekor: An URL is required"},
+        {"", "        - keyless: {subjectRegExp: \"(\", roots: x, rekor: {url: u}}\n",
+         "certificates that are not inline PEM"},
+        {"", "        - keyless: {subjectRegExp: \"(\", rekor: {url: u}}\n",
+         "regular expression does not compile"},
+        {"", "        - certificates: {rekor: {url: u}}\n", "cert or certChain required"},
+        {"",
+         "        - certificates: {cert: \"-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END "
+         "CERTIFICATE-----\\n\"}\n",
+         "certificates.cert:"},
+        {"", "        - certificates: {cert: \"k8s://ns/secret\"}\n", "not inline PEM"},
+        {"", "        - {attestor: {entries: []}}\n", "nested attestor sets"},
+        {"", "        - {keyless: {subject: x, rekor: {url: u}}, keys: {publicKeys: x}}\n",
+         "exactly one of keys, keyless, certificates"},
+        {"      type: Notary\n", "        - keys: {publicKeys: x}\n",
+         "type Notary attestors other than certificates"},
+        {"      type: SigstoreBundle\n", "        - keys: {publicKeys: x}\n",
+         "verifyImages type other than Cosign and Notary"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *yaml = vg_fmt("%s%s%s%s%s", POLICY("Audit", "  - name: sig\n" MATCH_POD),
+                            "    verifyImages:\n    - imageReferences: [\"*\"]\n", cases[i].type,
+                            "      attestors:\n      - entries:\n", cases[i].entry);
+        refused(yaml, cases[i].want);
+        free(yaml);
+    }
+    /* a certificate chain whose SCTs would be checked */
+    char *leaf = pem_block("leaf.pem", 14), *chain = pem_block("root.pem", 14);
+    char *yaml =
+        vg_fmt(POLICY("Audit", VERIFY_HEAD("") "      - entries:\n        - certificates:\n"
+                                               "            cert: %s"
+                                               "            certChain: %s"),
+               leaf, chain);
+    refused(yaml, "certChain with SCT verification");
+    free(yaml);
+    free(leaf);
+    free(chain);
+    free(root);
 }
