@@ -148,6 +148,8 @@ keyless_parse(struct vg_registry_sigpolicy *sp0, const struct vg_config_node *n,
 void
 vg_registry_sigpolicy_dispose(struct vg_registry_sigpolicy *p)
 {
+    vg_registry__notation_free(p->notation);
+    p->notation = NULL;
     if (p->keyless) {
         vg_sigstore_root_free(p->keyless->root);
         free(p->keyless->identities);
@@ -170,9 +172,11 @@ int
 vg_registry_gate_sig_parse(struct vg_registry_gate *g, struct vg_registry_sigpolicy *p,
                            const struct vg_config_node *n, struct vg_err **err)
 {
-    static const char *const allowed[] = {"keys", "threshold", "annotations", "keyless"};
+    static const char *const allowed[] = {"keys", "threshold", "annotations", "keyless",
+                                          "notation"};
     const struct vg_config_node *keys = NULL, *ann = NULL;
     const struct vg_config_node *keyless = vg_config_map_get(n, "keyless");
+    const struct vg_config_node *notation = vg_config_map_get(n, "notation");
     uint64_t threshold = 1;
     if (vg_config_check_keys(n, "gates[].require-signature", allowed, VG_ARRAY_LEN(allowed), err) <
             0 ||
@@ -181,11 +185,12 @@ vg_registry_gate_sig_parse(struct vg_registry_gate *g, struct vg_registry_sigpol
         vg_config_get_map(n, "annotations", &ann, err) < 0) {
         return -1;
     }
-    if ((!keys || vg_config_node_len(keys) == 0) && !keyless) {
+    if ((!keys || vg_config_node_len(keys) == 0) && !keyless && !notation) {
         return vg_config_err(err, n, VG_E_PARSE, "require-signature without 'keys'");
     }
     p->keyset = vg_calloc(1, sizeof(*p->keyset));
-    if (keyless && keyless_parse(p, keyless, err) < 0) {
+    if ((keyless && keyless_parse(p, keyless, err) < 0) ||
+        (notation && vg_registry__notation_parse(&p->notation, notation, err) < 0)) {
         return -1;
     }
     for (size_t i = 0; keys && i < vg_config_node_len(keys); i++) {
@@ -196,7 +201,7 @@ vg_registry_gate_sig_parse(struct vg_registry_gate *g, struct vg_registry_sigpol
     for (size_t i = 0; i < p->keyset->n; i++) {
         vg_strv_push(&g->keys, &g->nkeys, p->keyset->paths[i]);
     }
-    size_t nauth = p->keyset->n + (p->keyless ? 1 : 0);
+    size_t nauth = p->keyset->n + (p->keyless ? 1 : 0) + (p->notation ? 1 : 0);
     if (threshold == 0 || threshold > nauth) {
         return vg_config_err(err, n, VG_E_PARSE, "threshold %llu: between 1 and the %zu key(s)",
                              (unsigned long long)threshold, nauth);
@@ -398,6 +403,28 @@ st_referrers(void *ud, const struct vg_digest *image, struct vg_digest **out, si
     return 0;
 }
 
+static int
+st_notary_referrers(void *ud, const struct vg_digest *image, struct vg_digest **out, size_t *n,
+                    struct vg_err **err)
+{
+    struct store_ud *u = ud;
+    struct vg_registry_manifest_rec *recs = NULL;
+    size_t nrecs = 0;
+    *out = NULL;
+    *n = 0;
+    if (u->sc->meta->ops->referrers(u->sc->meta, u->repo, image, NULL, &recs, &nrecs, err) < 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < nrecs; i++) {
+        if (recs[i].artifact_type &&
+            strcmp(recs[i].artifact_type, "application/vnd.cncf.notary.signature") == 0) {
+            VG_ARRAY_PUSH(*out, *n, recs[i].digest);
+        }
+    }
+    vg_registry_manifest_recs_free(recs, nrecs);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- verification */
 
 static const struct vg_sign_check_item *
@@ -442,6 +469,42 @@ verdict(int rc, const struct vg_sign_check_result *res, const struct vg_err *e, 
     return VG_GATE_SIG_UNKNOWN_KEY;
 }
 
+/* The cosign authorities (keys, keyless) with `need` of them required. */
+static int
+cosign_run(const struct vg_registry_sigpolicy *g, const struct vg_sign_store *st, const char *repo,
+           const struct vg_digest *d, size_t need, enum vg_registry_gate_sig *out, char **detail,
+           struct vg_err **err)
+{
+    struct vg_sign_check_opts o = {
+        .keys = (const struct vg_crypto_key *const *)g->keyset->keys,
+        .nkeys = g->keyset->n,
+        .threshold = need,
+        .annotations = g->annotations,
+        .nannotations = g->nannotations,
+        .check_claims = true,
+        .keyless = g->keyless ? &g->keyless->keyless : NULL,
+    };
+    struct vg_sign_check_result res;
+    struct vg_err *e = NULL;
+    int rc = vg_sign_store_verify(st, repo, d, &o, &res, &e);
+    if (rc < 0 && !vg_err_is(e, VG_E_VERIFY)) {
+        vg_sign_check_result_dispose(&res);
+        if (err) {
+            *err = e;
+        } else {
+            vg_err_free(&e);
+        }
+        return -1;
+    }
+    *out = verdict(rc, &res, e, detail);
+    VG_EVENT(VG_LOG_DEBUG, "registry", "signature verified", VG_KV_STR("repo", repo),
+             VG_KV_STR("digest", d->text), VG_KV_U64("signatures", res.n),
+             VG_KV_U64("verified", res.nverified), VG_KV_U64("us", res.total_ns / 1000u));
+    vg_err_free(&e);
+    vg_sign_check_result_dispose(&res);
+    return 0;
+}
+
 int
 vg_registry_sigcheck_run(const struct vg_registry_sigcheck *sc,
                          const struct vg_registry_sigpolicy *g, size_t gi, const char *repo,
@@ -461,33 +524,37 @@ vg_registry_sigcheck_run(const struct vg_registry_sigcheck *sc,
         .referrers = st_referrers,
         .blobs = vg_registry_storage_provider(sc->storage),
     };
-    struct vg_sign_check_opts o = {
-        .keys = (const struct vg_crypto_key *const *)g->keyset->keys,
-        .nkeys = g->keyset->n,
-        .threshold = g->threshold,
-        .annotations = g->annotations,
-        .nannotations = g->nannotations,
-        .check_claims = true,
-        .keyless = g->keyless ? &g->keyless->keyless : NULL,
-    };
-    struct vg_sign_check_result res;
-    struct vg_err *e = NULL;
-    int rc = vg_sign_store_verify(&st, repo, d, &o, &res, &e);
-    if (rc < 0 && !vg_err_is(e, VG_E_VERIFY)) {
-        vg_sign_check_result_dispose(&res);
-        if (err) {
-            *err = e;
-        } else {
-            vg_err_free(&e);
+    bool n_ok = false, n_untrusted = false;
+    size_t n_sigs = 0;
+    vg_autofree char *n_detail = NULL;
+    if (g->notation) {
+        struct vg_sign_store nst = st;
+        nst.referrers = st_notary_referrers;
+        if (vg_registry__notation_check(g->notation, &nst, repo, d, &n_ok, &n_sigs, &n_untrusted,
+                                        &n_detail, err) < 0) {
+            return -1;
         }
-        return -1;
     }
-    *out = verdict(rc, &res, e, detail);
-    VG_EVENT(VG_LOG_DEBUG, "registry", "signature verified", VG_KV_STR("repo", repo),
-             VG_KV_STR("digest", d->text), VG_KV_U64("signatures", res.n),
-             VG_KV_U64("verified", res.nverified), VG_KV_U64("us", res.total_ns / 1000u));
-    vg_err_free(&e);
-    vg_sign_check_result_dispose(&res);
+    size_t need = g->threshold - (n_ok ? 1 : 0);
+    enum vg_registry_gate_sig n_verdict = n_sigs == 0   ? VG_GATE_SIG_NONE
+                                          : n_untrusted ? VG_GATE_SIG_UNKNOWN_KEY
+                                                        : VG_GATE_SIG_INVALID;
+    if (need == 0) {
+        *out = VG_GATE_SIG_VERIFIED;
+    } else if (g->keyset->n == 0 && !g->keyless) { /* the Notary authority alone, failed */
+        *out = n_verdict;
+        *detail = vg_steal_ptr(&n_detail);
+    } else if (cosign_run(g, &st, repo, d, need, out, detail, err) < 0) {
+        return -1;
+    } else if (*out == VG_GATE_SIG_NONE && n_sigs > 0) { /* only Notary signatures, failed */
+        *out = n_verdict;
+        *detail = vg_steal_ptr(&n_detail);
+    } else if (*out != VG_GATE_SIG_VERIFIED && n_detail) {
+        char *both =
+            vg_fmt("%s; %s", *detail ? *detail : "cosign signatures do not verify", n_detail);
+        free(*detail);
+        *detail = both;
+    }
     if (sc->cache) {
         cache_put(sc->cache, key, *out, *detail, gen);
     }

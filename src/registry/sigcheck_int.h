@@ -59,4 +59,18 @@ void vg_registry_sigcache_pushed(struct vg_registry_sigcache *c, bool has_subjec
                                  const struct vg_digest *subject, const char *const *tags,
                                  size_t ntags);
 
+/* sigcheck_notation.c: the gate's `notation` authority, parsed at start (certificates read,
+ * the trust policy built and checked), and its verdict on repo@d over the store st (whose
+ * referrers are the Notary signatures): *ok, the signatures looked at, whether the first failure
+ * was authenticity (an untrusted certificate or identity), and its reason in *detail (owned).
+ * Storage errors are returned. */
+struct vg_sign_store;
+VG_NODISCARD int vg_registry__notation_parse(struct vg_registry_notation **out,
+                                             const struct vg_config_node *n, struct vg_err **err);
+void vg_registry__notation_free(struct vg_registry_notation *n);
+VG_NODISCARD int vg_registry__notation_check(const struct vg_registry_notation *p,
+                                             const struct vg_sign_store *st, const char *repo,
+                                             const struct vg_digest *d, bool *ok, size_t *nsigs,
+                                             bool *untrusted, char **detail, struct vg_err **err);
+
 #endif

@@ -23,6 +23,7 @@ struct vg_sign_kv;
  * the gate's `keys`), distinct keys that must each verify, annotations every accepted
  * signature must carry. */
 struct vg_registry_keyless;
+struct vg_registry_notation;
 struct vg_registry_sigpolicy {
     struct vg_sign_keyset *keyset; /* owned; NULL when the gate has no require-signature */
     size_t threshold;
@@ -31,6 +32,9 @@ struct vg_registry_sigpolicy {
     /* require-signature.keyless (docs/registry.md): one more authority for the threshold;
      * owned, NULL when none (sigcheck.c) */
     struct vg_registry_keyless *keyless;
+    /* require-signature.notation (docs/registry.md): one more authority for the threshold;
+     * owned, NULL when none (sigcheck_notation.c) */
+    struct vg_registry_notation *notation;
 };
 
 struct vg_registry_supply {

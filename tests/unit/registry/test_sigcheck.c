@@ -180,8 +180,8 @@ check(struct env *e, struct vg_crypto_key **keys, size_t nkeys, size_t threshold
     char p0[] = "a", p1[] = "b";
     char *paths[] = {p0, p1};
     struct vg_sign_keyset ks = {keys, paths, nkeys};
-    struct vg_registry_sigpolicy p = {&ks, threshold, (struct vg_sign_kv *)(uintptr_t)ann, nann,
-                                      NULL};
+    struct vg_registry_sigpolicy p = {&ks,  threshold, (struct vg_sign_kv *)(uintptr_t)ann,
+                                      nann, NULL,      NULL};
     struct vg_registry_sigcheck sc = {e->st, e->meta, e->cache};
     enum vg_registry_gate_sig out;
     struct vg_err *err = NULL;
