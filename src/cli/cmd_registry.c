@@ -43,6 +43,8 @@ static const char serve_help[] =
     "                         notifications);\n"
     "                         flags override it\n"
     "  --access-log PATH      JSON access log: '-' stderr (default), 'off', or a file\n"
+    "  --db-update-interval D run `vigil db update` on the scan DB every D (e.g. 12h; 0s: never)\n"
+    "                         and rescan what it changes (scan.db-update-interval)\n"
     "  -h, --help             show this help\n"
     "\n"
     "Examples:\n"
@@ -64,6 +66,8 @@ struct serve_opts {
     const char *config;
     const char *access_log;
     const char *htpasswd;
+    bool db_update_set; /* --db-update-interval (wins over scan.db-update-interval) */
+    uint64_t db_update_ms;
     struct vg_auth_config auth;              /* auth, access, immutable */
     uint64_t upload_expiry_ms;               /* 0: the registry's default */
     uint64_t catalog_scan_max;               /* 0: the registry's default */
@@ -244,6 +248,12 @@ serve(struct serve_opts *o)
         rc = vg_cli_usage("registry serve", "--root DIR is required (or 'root:' in --config)");
     } else if (!o->tls_cert != !o->tls_key) {
         rc = vg_cli_usage("registry serve", "--tls-cert and --tls-key go together");
+    } else if (o->db_update_set && !o->supply.scan_on_push) {
+        rc =
+            vg_cli_usage("registry serve",
+                         "--db-update-interval needs scan-on-push (a 'scan:' section in --config)");
+    } else if (o->db_update_set) {
+        o->supply.db_update_ms = o->db_update_ms;
     }
     struct vg_registry *reg = NULL;
     struct vg_httpd *h = NULL;
@@ -310,7 +320,16 @@ serve(struct serve_opts *o)
 static int
 cmd_registry_serve(int argc, char **argv)
 {
-    enum { OPT_ADDR = 1000, OPT_ROOT, OPT_CERT, OPT_KEY, OPT_CONFIG, OPT_ALOG, OPT_HTPASSWD };
+    enum {
+        OPT_ADDR = 1000,
+        OPT_ROOT,
+        OPT_CERT,
+        OPT_KEY,
+        OPT_CONFIG,
+        OPT_ALOG,
+        OPT_HTPASSWD,
+        OPT_DBU
+    };
     static const struct option opts[] = {
         {"addr", required_argument, NULL, OPT_ADDR},
         {"root", required_argument, NULL, OPT_ROOT},
@@ -319,6 +338,7 @@ cmd_registry_serve(int argc, char **argv)
         {"config", required_argument, NULL, OPT_CONFIG},
         {"access-log", required_argument, NULL, OPT_ALOG},
         {"htpasswd", required_argument, NULL, OPT_HTPASSWD},
+        {"db-update-interval", required_argument, NULL, OPT_DBU},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -347,6 +367,17 @@ cmd_registry_serve(int argc, char **argv)
             break;
         case OPT_HTPASSWD:
             o.htpasswd = optarg;
+            break;
+        case OPT_DBU:
+            if (vg_config_parse_duration_ms(vg_str_c(optarg), 366ull * 24 * 3600 * 1000,
+                                            &o.db_update_ms) < 0 ||
+                (o.db_update_ms && o.db_update_ms < 1000)) {
+                return vg_cli_usage("registry serve",
+                                    "--db-update-interval %s: a duration of at least 1s (e.g. "
+                                    "12h), or 0s for none",
+                                    optarg);
+            }
+            o.db_update_set = true;
             break;
         case 'h':
             fputs(serve_help, stdout);

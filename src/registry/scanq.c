@@ -11,9 +11,11 @@
 
 #include "registry/rescan.h"
 #include "scan/scan.h"
+#include "vulndb/vulndb.h"
 
-#define SCANQ_DEFAULT_MAX 1024u
-#define SCANQ_WORKERS_MAX 64u
+#define SCANQ_DEFAULT_MAX       1024u
+#define SCANQ_WORKERS_MAX       64u
+#define SCANQ_UPDATE_DEADLINE_S 1800ull /* one DB update downloads for at most this long */
 
 struct job {
     struct vg_digest d;
@@ -231,31 +233,72 @@ rescan_now(struct vg_registry_scanq *q)
     }
 }
 
+/* `vigil db update` on the DB (the monitor's thread, no lock held): logged either way; the
+ * stamp check that follows sees a swapped DB. */
+static void
+db_update(struct vg_registry_scanq *q)
+{
+    vg_autofree char *path = vg_vulndb_path_resolve(q->db_path);
+    struct vg_vulndb_update_opts uo = {
+        .db_path = path,
+        .mirror = q->o.update_mirror,
+        .quiet = true,
+        .deadline_ns = vg_now_ns() + SCANQ_UPDATE_DEADLINE_S * 1000000000ull,
+    };
+    struct vg_vulndb_update_stats st = {0};
+    struct vg_err *err = NULL;
+    if (!path || vg_vulndb_update(&uo, &st, &err) < 0) {
+        vg_autofree char *msg = err ? vg_err_format(err) : vg_strdup("no DB path");
+        vg_err_free(&err);
+        VG_EVENT(VG_LOG_WARN, "registry", "vulnerability DB update failed (the DB in use stays)",
+                 VG_KV_STR("error", msg));
+        return;
+    }
+    VG_EVENT(VG_LOG_INFO, "registry",
+             st.rebuilt ? "vulnerability DB updated" : "vulnerability DB up to date",
+             VG_KV_U64("downloaded", st.downloaded), VG_KV_U64("not_modified", st.not_modified),
+             VG_KV_U64("missing", st.missing));
+}
+
+/* Waits on mon_wake (mu held) for at most ms milliseconds; 0: until woken. */
+static void
+mon_wait(struct vg_registry_scanq *q, uint64_t ms)
+{
+    if (ms == 0) {
+        pthread_cond_wait(&q->mon_wake, &q->mu);
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(ms / 1000u);
+    ts.tv_nsec += (long)(ms % 1000u) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&q->mon_wake, &q->mu, &ts);
+}
+
 /* Checks the DB's stamp at start, every rescan_interval_ms and when kicked; a new stamp (or a
- * kick) re-matches the results matched with another DB. */
+ * kick) re-matches the results matched with another DB. Every update_interval_ms it updates
+ * the DB first. */
 static void *
 monitor(void *arg)
 {
     struct vg_registry_scanq *q = arg;
     char *last = NULL;
+    uint64_t every = q->o.update_interval_ms,
+             next_update = every ? vg_now_ns() / 1000000u + every : 0;
     pthread_mutex_lock(&q->mu);
     bool first = true;
     while (!q->stop) {
         if (!first && !q->kicked) {
-            if (q->o.rescan_interval_ms == 0) {
-                pthread_cond_wait(&q->mon_wake, &q->mu);
-                continue;
+            uint64_t ms = q->o.rescan_interval_ms, now = vg_now_ns() / 1000000u;
+            if (next_update) {
+                uint64_t due = next_update > now ? next_update - now : 1;
+                ms = ms == 0 || due < ms ? due : ms;
             }
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            uint64_t ms = q->o.rescan_interval_ms;
-            ts.tv_sec += (time_t)(ms / 1000u);
-            ts.tv_nsec += (long)(ms % 1000u) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&q->mon_wake, &q->mu, &ts);
+            mon_wait(q, ms);
             if (q->stop) {
                 break;
             }
@@ -264,6 +307,10 @@ monitor(void *arg)
         q->kicked = false;
         first = false;
         pthread_mutex_unlock(&q->mu);
+        if (next_update && vg_now_ns() / 1000000u >= next_update) {
+            db_update(q);
+            next_update = vg_now_ns() / 1000000u + every;
+        }
         char *stamp = vg_registry_db_stamp(q->db_path);
         if (stamp && (kicked || !last || strcmp(stamp, last) != 0)) {
             rescan_now(q);

@@ -36,6 +36,12 @@ struct vg_registry_scanq_opts {
      * vg_registry_scanq_kick, and re-matches the results matched with another DB. */
     bool monitor;
     uint64_t rescan_interval_ms;
+    /* With the monitor: every update_interval_ms (0: never) it also runs `vigil db update`
+     * (vulndb/ vg_vulndb_update from update_mirror, NULL: the default mirror) on db_path, then
+     * checks the stamp, so a DB that changed is re-matched at once. A failed update is logged
+     * and the DB in use stays. */
+    uint64_t update_interval_ms;
+    const char *update_mirror; /* borrowed; outlives the queue */
     /* Notification hooks (may be NULL), called on the worker or monitor thread after the
      * result is stored: `scanned` with a completed result's report (the stored JSON), the
      * rescan's new_vulns (registry/rescan.h) for new vulnerabilities. */

@@ -78,19 +78,28 @@ vg_registry_supply_parse(struct vg_registry_supply *out, const struct vg_config_
                          const struct vg_config_node *gates, struct vg_err **err)
 {
     memset(out, 0, sizeof(*out));
-    static const char *const skeys[] = {"db", "on-push", "workers", "db-check-interval"};
+    static const char *const skeys[] = {
+        "db", "on-push", "workers", "db-check-interval", "db-update-interval", "db-mirror"};
     if (scan && !vg_config_node_is_null(scan)) {
-        const char *db = NULL;
+        const char *db = NULL, *mirror = NULL;
         uint64_t workers = 0;
         if (vg_config_check_keys(scan, "scan", skeys, VG_ARRAY_LEN(skeys), err) < 0 ||
             vg_config_get_str(scan, "db", NULL, &db, err) < 0 ||
             vg_config_get_bool(scan, "on-push", true, &out->scan_on_push, err) < 0 ||
             vg_config_get_u64(scan, "workers", 1, 64, &workers, err) < 0 ||
             vg_config_get_duration_ms(scan, "db-check-interval", 60000u,
-                                      366ull * 24u * 3600u * 1000u, &out->db_check_ms, err) < 0) {
+                                      366ull * 24u * 3600u * 1000u, &out->db_check_ms, err) < 0 ||
+            vg_config_get_duration_ms(scan, "db-update-interval", 0, 366ull * 24u * 3600u * 1000u,
+                                      &out->db_update_ms, err) < 0 ||
+            vg_config_get_str(scan, "db-mirror", NULL, &mirror, err) < 0) {
             return -1;
         }
+        if (out->db_update_ms && out->db_update_ms < 1000u) {
+            return vg_config_err(err, vg_config_map_get(scan, "db-update-interval"), VG_E_PARSE,
+                                 "scan.db-update-interval must be at least 1s (or 0s: off)");
+        }
         out->scan_db = vg_strdup(db);
+        out->db_mirror = vg_strdup(mirror);
         out->scan_workers = (unsigned)workers;
     }
     if (gates && !vg_config_node_is_null(gates)) {
@@ -116,6 +125,7 @@ void
 vg_registry_supply_dispose(struct vg_registry_supply *s)
 {
     free(s->scan_db);
+    free(s->db_mirror);
     for (size_t i = 0; s->sigpolicies && i < s->ngates; i++) {
         vg_registry_sigpolicy_dispose(&s->sigpolicies[i]);
     }
@@ -147,6 +157,8 @@ vg_registry_supply_new(struct vg_registry *reg, const struct vg_registry_supply 
         .workers = s->scan_workers,
         .monitor = true,
         .rescan_interval_ms = s->db_check_ms,
+        .update_interval_ms = s->db_update_ms,
+        .update_mirror = s->db_mirror,
         .scanned = vg_registry_notify_scanned, /* no-ops while no endpoint is configured */
         .new_vulns = vg_registry_notify_new_vulns,
         .hooks_ud = reg,

@@ -40,9 +40,11 @@ struct vg_registry_sigpolicy {
 struct vg_registry_supply {
     char *scan_db; /* vulnerability DB; NULL: the default location; owned */
     bool scan_on_push;
-    unsigned scan_workers;          /* 0: 1 */
-    uint64_t db_check_ms;           /* scan.db-check-interval: DB stamp checks; 0: SIGHUP only */
-    unsigned scanners;              /* VG_SCANNER_* bits; 0: vigil scan's default */
+    unsigned scan_workers; /* 0: 1 */
+    uint64_t db_check_ms;  /* scan.db-check-interval: DB stamp checks; 0: SIGHUP only */
+    uint64_t db_update_ms; /* scan.db-update-interval: `vigil db update` from the server; 0: off */
+    char *db_mirror;       /* scan.db-mirror: the update's OSV mirror; NULL: the default; owned */
+    unsigned scanners;     /* VG_SCANNER_* bits; 0: vigil scan's default */
     struct vg_registry_gate *gates; /* owned */
     size_t ngates;
     struct vg_registry_sigpolicy *sigpolicies; /* [ngates], owned */

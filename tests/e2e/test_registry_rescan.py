@@ -135,3 +135,65 @@ def test_rescan_cli(served, tmp_path):
     assert r.rc == 0 and "rescanned 0 of 1" in r.out and "1 already current" in r.out, r
     assert pull(srv).status == 403
     assert run_vigil("registry", "rescan").rc == 2
+
+
+def test_scheduled_db_update_flips_the_gate(tmp_path):
+    """scan.db-update-interval: the server runs `vigil db update` itself (here from a loopback
+    OSV mirror serving Debian/all.zip), and a DB that changed is re-matched without a push, a
+    SIGHUP or a file put in place by hand."""
+    import functools
+    import http.server
+    import threading
+    import zipfile
+
+    def publish(records, mtime):
+        z = mirror_dir / "Debian" / "all.zip"
+        z.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(str(z) + ".tmp", "w") as zf:
+            for rec in records:
+                zf.writestr(f"{rec['id']}.json", json.dumps(rec))
+        os.replace(str(z) + ".tmp", z)
+        os.utime(z, (mtime, mtime))              # Last-Modified moves on: not a 304
+
+    mirror_dir = tmp_path / "mirror"
+    publish(OLD, time.time() - 100)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(mirror_dir))
+    handler.log_message = lambda *a: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    db = tmp_path / "vulndb.sqlite"
+    build_db(tmp_path, db, OLD)
+    cfg = tmp_path / "registry.yaml"
+    cfg.write_text(f"scan: {{db: {db}, db-check-interval: 0s, db-update-interval: 1s,\n"
+                   f"       db-mirror: 'http://127.0.0.1:{httpd.server_port}'}}\n"
+                   "gates:\n  - repos: [\"prod/**\"]\n    max-severity: HIGH\n")
+    srv = Serve(tmp_path / "root", tmp_path / "serve.log", args=["--config", str(cfg)]).start()
+    try:
+        lay = Layout(tmp_path / "layout")
+        img = lay.add_image([{"etc/os-release": OS_RELEASE.encode(),
+                              "var/lib/dpkg/status": STATUS.encode()}])
+        for desc in [img.manifest["config"], *img.layers]:
+            srv.push_blob("prod/app", lay.blob_path(desc["digest"]).read_bytes())
+        assert srv.put_manifest("prod/app", "1", img.manifest_raw, MT_OCI_MANIFEST).status == 201
+        assert ids(scan_doc(srv, img.desc["digest"])) == set()
+        assert pull(srv).status == 200
+        publish(NEW, time.time() + 100)
+        deadline = time.monotonic() + 120
+        while pull(srv).status == 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        r = pull(srv)
+        assert r.status == 403 and "CVE-2099-7002 in zlib1g" in r.body.decode(), r
+    finally:
+        srv.kill()
+        httpd.shutdown()
+
+
+def test_db_update_interval_flag_checks(tmp_path):
+    r = run_vigil("registry", "serve", "--root", tmp_path / "r", "--db-update-interval", "12h")
+    assert r.rc == 2 and "needs scan-on-push" in r.err, r
+    r = run_vigil("registry", "serve", "--root", tmp_path / "r", "--db-update-interval", "10ms")
+    assert r.rc == 2 and "at least 1s" in r.err, r
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("scan: {db-update-interval: 500ms}\n")
+    r = run_vigil("registry", "serve", "--root", tmp_path / "r", "--config", cfg)
+    assert r.rc != 0 and "db-update-interval must be at least 1s" in r.err, r
