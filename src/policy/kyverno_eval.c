@@ -642,7 +642,7 @@ attestors_ok(struct ev *e, const struct vg_config_node *atts, bool notary, const
             }
         }
         if (ok < want) {
-            *why = afmt(e, "%zu of %llu attestor keys verified (%s)", ok, (unsigned long long)want,
+            *why = afmt(e, "%zu of %llu attestors verified (%s)", ok, (unsigned long long)want,
                         *why ? *why : "no signature");
             return false;
         }

@@ -256,3 +256,98 @@ Test(vigil, hostile_image_string)
     free(big);
     vg_policy_set_free(s);
 }
+
+/* ---------------------------------------------------------------- notation authority */
+
+#define NOTATION(body) HEAD "spec:\n  signatures:\n  - images: [\"**\"]\n    notation:\n" body
+
+static const char *root_file = VG_TEST_DATA "/authorities/root.pem";
+
+static enum vg_policy_fact
+notation_signed(void *ctx, const char *image, const struct vg_policy_notation *n, char **why)
+{
+    const struct vg_policy_notation **seen = ctx;
+    *seen = n;
+    if (strstr(image, "/signed")) {
+        return VG_POLICY_FACT_YES;
+    }
+    *why = strdup("authenticity: the certificate chain does not lead to a certificate");
+    return VG_POLICY_FACT_NO;
+}
+
+Test(vigil, notation_authority)
+{
+    char *yaml = NULL;
+    cr_assert(asprintf(&yaml,
+                       NOTATION("      certificates: {file: %s}\n"
+                                "      trustedIdentities: [\"x509.subject: C=US, ST=WA, "
+                                "O=vigil test, CN=signer\"]\n      level: permissive\n"),
+                       root_file) > 0);
+    struct vg_policy_set *s = load_ok(yaml);
+    const struct vg_policy_notation *seen = NULL;
+    struct vg_policy_inputs in = {.ctx = &seen, .verify_notation = notation_signed};
+    bool allowed = false;
+    char *first = NULL;
+    cr_assert_eq(decide(s, "ghcr.io/acme/signed:1", NULL, &in, &allowed, NULL), 0);
+    cr_assert(allowed);
+    cr_assert(seen && strstr(seen->certs_pem, "BEGIN CERTIFICATE"));
+    cr_assert_eq(seen->nidentities, 1);
+    cr_assert_str_eq(seen->level, "permissive");
+    cr_assert_eq(decide(s, "ghcr.io/acme/other:1", NULL, &in, &allowed, &first), 1);
+    cr_assert_not(allowed);
+    cr_assert(strstr(first, "signature missing or invalid") && strstr(first, "authenticity"), "%s",
+              first);
+    free(first);
+    /* no facts: unverifiable, a deny */
+    cr_assert_eq(decide(s, "ghcr.io/acme/signed:1", NULL, NULL, &allowed, &first), 1);
+    cr_assert_not(allowed);
+    cr_assert(strstr(first, "no Notary signature verifier"), "%s", first);
+    free(first);
+    vg_policy_set_free(s);
+    free(yaml);
+    /* the trustpolicy.json the authority stands for */
+    const char *ids[] = {"x509.subject: C=US, ST=WA, O=a"};
+    struct vg_policy_notation n = {.certs_pem = "x", .identities = ids, .nidentities = 1};
+    char *tp = vg_policy_notation_trustpolicy(&n);
+    cr_assert(strstr(tp, "\"trustStores\":[\"ca:policy\"]") && strstr(tp, "\"level\":\"strict\"") &&
+                  strstr(tp, ids[0]),
+              "%s", tp);
+    free(tp);
+}
+
+Test(vigil, notation_refusals)
+{
+    char *y = NULL;
+    load_fails(NOTATION("      trustedIdentities: [\"*\"]\n"), "needs certificates");
+    load_fails(NOTATION("      certificates: {file: /nonexistent.pem}\n"),
+               "p.yaml:8:21: certificate file /nonexistent.pem");
+    load_fails(NOTATION("      certificates: {pem: \"-----BEGIN CERTIFICATE-----\\nAA\\n-----END "
+                        "CERTIFICATE-----\\n\"}\n"),
+               "p.yaml:8:7: notation certificates:");
+    load_fails(NOTATION("      certificates: {pem: x, file: y}\n"), "exactly one of file or pem");
+    cr_assert(asprintf(&y, NOTATION("      certificates: {file: %s}\n      level: lax\n"),
+                       root_file) > 0);
+    load_fails(y, "p.yaml:8:7: notation level \"lax\"");
+    free(y);
+    cr_assert(asprintf(&y,
+                       NOTATION("      certificates: {file: %s}\n"
+                                "      trustedIdentities: [\"x509.subject: CN=x\"]\n"),
+                       root_file) > 0);
+    load_fails(y, "must name C, ST and O");
+    free(y);
+    cr_assert(asprintf(&y,
+                       NOTATION("      certificates: {file: %s}\n"
+                                "      trustedIdentities: [\"*\", \"x509.subject: C=US, ST=WA, "
+                                "O=a\"]\n"),
+                       root_file) > 0);
+    load_fails(y, "must be the only");
+    free(y);
+    cr_assert(
+        asprintf(&y, NOTATION("      certificates: {file: %s}\n      bogus: 1\n"), root_file) > 0);
+    load_fails(y, "unknown key");
+    free(y);
+    cr_assert(asprintf(&y, NOTATION("      certificates: {file: %s}\n") "    threshold: 2\n",
+                       root_file) > 0);
+    load_fails(y, "threshold 2");
+    free(y);
+}
