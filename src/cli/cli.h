@@ -9,6 +9,7 @@
 #define VG_CLI_H
 
 #include "core/core.h"
+#include "sign/sigstore.h"
 
 #include <getopt.h>
 
@@ -294,6 +295,30 @@ VG_NODISCARD int vg_cli_trusted_root_read(struct vg_buf *out, const char *truste
 /* The trusted root of the flags (vg_cli_trusted_root_read), parsed. */
 VG_NODISCARD int vg_cli_trusted_root_load(struct vg_sigstore_root **out,
                                           const struct vg_cli_keyless *k, struct vg_err **err);
+
+/* Keyless signing (sign_keyless.c, docs/sigstore.md "Keyless signing"). */
+struct vg_cli_sign_keyless {
+    const char *fulcio_url, *rekor_url; /* defaults: the public-good instances */
+    const char *token, *token_file;     /* else $SIGSTORE_ID_TOKEN */
+    struct vg_cli_keyless kl;           /* the trusted root that checks the result */
+};
+struct vg_fulcio_cert;
+struct vg_cli_keyless_signed {
+    struct vg_fulcio_cert *cert;
+    struct vg_sigstore_tlog_entry entry;
+    uint8_t sha256[32];
+    uint8_t *sig;
+    size_t siglen;
+    struct vg_buf bundle;        /* v0.3 bundle (messageSignature) */
+    struct vg_buf legacy_bundle; /* dev.sigstore.cosign/bundle */
+    char *identity, *issuer;     /* what the certificate says */
+};
+/* Ephemeral key, Fulcio certificate, signature over data, Rekor entry, checks, and the
+ * bundles; verified under o->kl's trusted root before it returns. */
+VG_NODISCARD int vg_cli_keyless_sign(struct vg_cli_keyless_signed *s,
+                                     const struct vg_cli_sign_keyless *o, const void *data,
+                                     size_t len, struct vg_err **err);
+void vg_cli_keyless_signed_dispose(struct vg_cli_keyless_signed *s);
 
 /* `vigil fs` and `vigil rootfs` (cmd_fs.c): `vigil scan`'s flags, filters and report writers
  * over a directory (cmd_scan.c). target is an enum vg_scan_target. */

@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,6 +56,9 @@ read_blob(struct vg_buf *out, const char *path, struct vg_err **err)
 
 static const char sign_help[] =
     "Usage: vigil sign-blob --key KEY [--output-signature FILE] [--bundle FILE] BLOB\n"
+    "       vigil sign-blob --bundle FILE [--identity-token TOKEN | --identity-token-file F]\n"
+    "             [--fulcio-url URL] [--rekor-url URL] [--output-certificate FILE]\n"
+    "             [--trusted-root ROOT | --tuf-mirror URL [--tuf-root FILE]] BLOB\n"
     "\n"
     "Signs BLOB (a file, or - for standard input) with a cosign encrypted private key and\n"
     "prints the signature in standard base64, as 'cosign sign-blob --new-bundle-format=false\n"
@@ -70,10 +74,21 @@ static const char sign_help[] =
     "                           standard output\n"
     "  --bundle FILE            write a Sigstore bundle to FILE (written whole or not at all)\n"
     "\n"
+    "Keyless (no --key; docs/sigstore.md): an ephemeral ECDSA P-256 key certified by Fulcio\n"
+    "for the OIDC identity token, the signature logged in Rekor (hashedrekord), and a v0.3\n"
+    "bundle (certificate, SET, inclusion proof) written to --bundle, as 'cosign sign-blob\n"
+    "--new-bundle-format --bundle FILE' does. The result is verified under the trusted root\n"
+    "(--trusted-root, else TUF as in verify-blob) before it is written.\n"
+    "  --identity-token T       the OIDC token (else --identity-token-file, $SIGSTORE_ID_TOKEN)\n"
+    "  --fulcio-url URL         default https://fulcio.sigstore.dev\n"
+    "  --rekor-url URL          default https://rekor.sigstore.dev\n"
+    "  --output-certificate F   also write the PEM certificate to F\n"
+    "\n"
     "Examples:\n"
     "  vigil sign-blob --key cosign.key artifact.tar.gz > artifact.sig\n"
     "  COSIGN_PASSWORD= vigil sign-blob --key cosign.key --output-signature a.sig a.tgz\n"
-    "  vigil sign-blob --key cosign.key --bundle a.tgz.sigstore.json a.tgz\n";
+    "  vigil sign-blob --key cosign.key --bundle a.tgz.sigstore.json a.tgz\n"
+    "  vigil sign-blob --identity-token-file tok --bundle a.tgz.sigstore.json a.tgz\n";
 
 /* Writes data to path whole or not at all, then tells stderr `note` followed by the path. */
 static int
@@ -142,6 +157,66 @@ sign_blob(const char *keypath, const char *blobpath, const char *outpath, const 
     return emit_signature(b64, outpath, err);
 }
 
+static int
+sign_blob_keyless(const struct vg_cli_sign_keyless *o, const char *blobpath, const char *bundle,
+                  const char *outsig, const char *outcert, struct vg_err **err)
+{
+    vg_autobuf struct vg_buf blob = VG_BUF_INIT(0);
+    struct vg_cli_keyless_signed s;
+    int rc = read_blob(&blob, blobpath, err);
+    if (rc < 0 || (rc = vg_cli_keyless_sign(&s, o, blob.data, blob.len, err)) < 0) {
+        return rc;
+    }
+    fprintf(stderr, "Successfully verified SCT...\ntlog entry created with index: %" PRId64 "\n",
+            s.entry.log_index);
+    if ((rc = vg_buf_append_str(&s.bundle, "\n", err)) == 0) {
+        rc = write_file(bundle, s.bundle.data, s.bundle.len, "Wrote bundle to file", err);
+    }
+    if (rc == 0 && outcert) {
+        rc = write_file(outcert, s.cert->leaf_pem, strlen(s.cert->leaf_pem),
+                        "Wrote certificate to file", err);
+    }
+    if (rc == 0 && outsig) {
+        vg_autofree char *b64 = vg_base64_encode(s.sig, s.siglen);
+        rc = emit_signature(b64, outsig, err);
+    }
+    vg_cli_keyless_signed_dispose(&s);
+    return rc;
+}
+
+enum {
+    S_FULCIO = 256,
+    S_REKOR,
+    S_TOKEN,
+    S_TOKEN_FILE,
+    S_CERT,
+};
+
+/* The keyless flags of sign-blob: true when c was one of them. */
+static bool
+sign_keyless_flag(struct vg_cli_sign_keyless *k, const char **outcert, int c, const char *arg)
+{
+    switch (c) {
+    case S_FULCIO:
+        k->fulcio_url = arg;
+        return true;
+    case S_REKOR:
+        k->rekor_url = arg;
+        return true;
+    case S_TOKEN:
+        k->token = arg;
+        return true;
+    case S_TOKEN_FILE:
+        k->token_file = arg;
+        return true;
+    case S_CERT:
+        *outcert = arg;
+        return true;
+    default:
+        return vg_cli_keyless_opt(&k->kl, c, arg);
+    }
+}
+
 int
 cmd_sign_blob(int argc, char **argv)
 {
@@ -149,10 +224,20 @@ cmd_sign_blob(int argc, char **argv)
         {"key", required_argument, NULL, 'k'},
         {"output-signature", required_argument, NULL, 'o'},
         {"bundle", required_argument, NULL, 'b'},
+        {"fulcio-url", required_argument, NULL, S_FULCIO},
+        {"rekor-url", required_argument, NULL, S_REKOR},
+        {"identity-token", required_argument, NULL, S_TOKEN},
+        {"identity-token-file", required_argument, NULL, S_TOKEN_FILE},
+        {"output-certificate", required_argument, NULL, S_CERT},
+        {"trusted-root", required_argument, NULL, VG_CLI_OPT_TRUSTED_ROOT},
+        {"tuf-mirror", required_argument, NULL, VG_CLI_OPT_TUF_MIRROR},
+        {"tuf-root", required_argument, NULL, VG_CLI_OPT_TUF_ROOT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *key = NULL, *out = NULL, *bundle = NULL;
+    const char *key = NULL, *out = NULL, *bundle = NULL, *outcert = NULL;
+    struct vg_cli_sign_keyless kl = {.fulcio_url = "https://fulcio.sigstore.dev",
+                                     .rekor_url = "https://rekor.sigstore.dev"};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -170,14 +255,24 @@ cmd_sign_blob(int argc, char **argv)
             fputs(sign_help, stdout);
             return VG_EXIT_OK;
         default:
-            return vg_cli_usage(argv[0], "invalid option");
+            if (!sign_keyless_flag(&kl, &outcert, c, optarg)) {
+                return vg_cli_usage(argv[0], "invalid option");
+            }
         }
-    }
-    if (!key) {
-        return vg_cli_usage(argv[0], "--key is required");
     }
     if (argc - optind != 1) {
         return vg_cli_usage(argv[0], "exactly one BLOB argument is required");
+    }
+    if (!key) {
+        struct vg_err *err = NULL;
+        if (!bundle || (kl.kl.trusted_root && (kl.kl.tuf_mirror || kl.kl.tuf_root))) {
+            return vg_cli_usage(argv[0], "keyless signing needs --bundle FILE (and "
+                                         "--trusted-root or --tuf-mirror/--tuf-root)");
+        }
+        if (sign_blob_keyless(&kl, argv[optind], bundle, out, outcert, &err) < 0) {
+            return vg_cli_fail(&err, "sign-blob");
+        }
+        return VG_EXIT_OK;
     }
     const char *blob = argv[optind];
     if (strcmp(blob, "-") == 0 && !getenv("VIGIL_PASSWORD") && !getenv("COSIGN_PASSWORD")) {

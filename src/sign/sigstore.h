@@ -191,4 +191,63 @@ VG_NODISCARD int vg_sigstore_verify(struct vg_sigstore_result *res,
                                     const struct vg_sigstore_policy *policy,
                                     struct vg_sigstore_artifact *artifact, struct vg_err **err);
 
+/* ---------------------------------------------------------------- keyless signing
+ * (sigstore_sign.c) The client side of `cosign sign --fulcio-url --rekor-url --identity-token`
+ * without the network (the CLI does the HTTP): the token's claims, Fulcio v2 POST
+ * /api/v2/signingCert, Rekor v1 POST /api/v1/log/entries (hashedrekord 0.0.1), the checks on both
+ * answers, and the bundle and legacy annotation cosign writes from them. */
+
+#define VG_SIGSTORE_TOKEN_MAX      (16u * 1024u)  /* an OIDC identity token */
+#define VG_FULCIO_RESPONSE_MAX     (256u * 1024u) /* a signingCert response */
+#define VG_REKOR_RESPONSE_MAX      (256u * 1024u) /* a log entry response */
+#define VG_SIGSTORE_CHAIN_MAX      10u            /* certificates in Fulcio's chain */
+#define VG_SIGSTORE_CHECKPOINT_MAX VG_SIGSTORE_NOTE_MAX
+
+/* The JWT's (unverified: Fulcio verifies it) claims: *subject the e-mail when present, else
+ * sub (what the proof of possession signs), *issuer iss. VG_E_PARSE, VG_E_LIMIT. */
+VG_NODISCARD int vg_sigstore_token_claims(char **subject, char **issuer, const char *token,
+                                          struct vg_err **err);
+/* {"credentials":{"oidcIdentityToken"},"publicKeyRequest":{"publicKey":{"algorithm":"ECDSA",
+ * "content":PEM},"proofOfPossession":base64(sign(key, subject))}}. */
+VG_NODISCARD int vg_fulcio_request_body(struct vg_buf *out, const char *token,
+                                        const struct vg_crypto_key *key, const char *subject,
+                                        struct vg_err **err);
+struct vg_fulcio_cert {
+    struct vg_x509 **certs; /* leaf first */
+    size_t ncerts;
+    char *leaf_pem;  /* dev.sigstore.cosign/certificate */
+    char *chain_pem; /* dev.sigstore.cosign/chain: the others, concatenated */
+};
+/* signedCertificateEmbeddedSct.chain.certificates (PEM, leaf first, at most
+ * VG_SIGSTORE_CHAIN_MAX); a detached SCT is VG_E_UNSUPPORTED. */
+VG_NODISCARD int vg_fulcio_response_parse(struct vg_fulcio_cert **out, const void *data, size_t len,
+                                          struct vg_err **err);
+void vg_fulcio_cert_free(struct vg_fulcio_cert *c);
+/* The leaf certifies key (else VG_E_VERIFY) and allows code signing. */
+VG_NODISCARD int vg_fulcio_cert_check(const struct vg_fulcio_cert *c,
+                                      const struct vg_crypto_key *key, struct vg_err **err);
+/* The proposed entry: hashedrekord 0.0.1 of (sha256, sig, certificate PEM). */
+VG_NODISCARD int vg_rekor_hashedrekord(struct vg_buf *out, const uint8_t sha256[32],
+                                       const uint8_t *sig, size_t siglen, const char *cert_pem,
+                                       struct vg_err **err);
+/* Rekor's answer {"<uuid>":{body, integratedTime, logID, logIndex, verification:
+ * {signedEntryTimestamp, inclusionProof?}}} into *e (kind/version hashedrekord 0.0.1);
+ * dispose with vg_sigstore_tlog_entry_dispose. */
+VG_NODISCARD int vg_rekor_response_parse(struct vg_sigstore_tlog_entry *e, const void *data,
+                                         size_t len, struct vg_err **err);
+void vg_sigstore_tlog_entry_dispose(struct vg_sigstore_tlog_entry *e);
+/* The logged body is the hashedrekord of this digest, signature and certificate (VG_E_VERIFY). */
+VG_NODISCARD int vg_rekor_entry_check(const struct vg_sigstore_tlog_entry *e,
+                                      const uint8_t sha256[32], const uint8_t *sig, size_t siglen,
+                                      const char *cert_pem, struct vg_err **err);
+/* A v0.3 bundle: certificate, the entry (SET, inclusion proof when present), messageSignature. */
+VG_NODISCARD int vg_sigstore_bundle_render_keyless(struct vg_buf *out, const struct vg_x509 *leaf,
+                                                   const uint8_t sha256[32], const uint8_t *sig,
+                                                   size_t siglen,
+                                                   const struct vg_sigstore_tlog_entry *e,
+                                                   struct vg_err **err);
+/* cosign's dev.sigstore.cosign/bundle annotation {"SignedEntryTimestamp","Payload":{...}}. */
+VG_NODISCARD int vg_rekor_legacy_bundle(struct vg_buf *out, const struct vg_sigstore_tlog_entry *e,
+                                        struct vg_err **err);
+
 #endif

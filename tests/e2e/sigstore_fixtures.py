@@ -149,15 +149,17 @@ class Sigstore:
         return len(lst).to_bytes(2, "big") + lst
 
     def leaf(self, identity: str, issuer: str, not_before: dt.datetime, minutes: int = 10,
-             sct: bool = True):
-        """A Fulcio-style leaf: (private key, certificate) valid `minutes` from not_before."""
-        key = ec.generate_private_key(ec.SECP256R1())
+             sct: bool = True, key=None):
+        """A Fulcio-style leaf: (private key, certificate) valid `minutes` from not_before
+        (for `key`, a private or public key, when given)."""
+        key = key if key is not None else ec.generate_private_key(ec.SECP256R1())
+        pub = key.public_key() if hasattr(key, "public_key") else key
         san = (x509.UniformResourceIdentifier(identity) if "://" in identity
                else x509.RFC822Name(identity))
         b = (x509.CertificateBuilder()
              .subject_name(x509.Name([]))
              .issuer_name(self.inter.subject)
-             .public_key(key.public_key())
+             .public_key(pub)
              .serial_number(x509.random_serial_number())
              .not_valid_before(not_before)
              .not_valid_after(not_before + dt.timedelta(minutes=minutes))
@@ -165,7 +167,7 @@ class Sigstore:
                                           False), critical=True)
              .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]),
                             critical=False)
-             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+             .add_extension(x509.SubjectKeyIdentifier.from_public_key(pub),
                             critical=False)
              .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
                  self.inter_key.public_key()), critical=False)

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Keyless signing's network side (docs/sigstore.md "Keyless signing"): an ephemeral ECDSA
+ * P-256 key, Fulcio v2 POST /api/v2/signingCert with the OIDC token and the proof of
+ * possession, the signature, Rekor v1 POST /api/v1/log/entries (hashedrekord 0.0.1), the
+ * checks on both answers, and a verification of the result under the trusted root (the same
+ * --trusted-root/--tuf-* flags as verify) before anything is written.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "net/net.h"
+#include "sign/sigstore.h"
+
+static int
+read_token(char **out, const struct vg_cli_sign_keyless *o, struct vg_err **err)
+{
+    const char *t = o->token;
+    vg_autobuf struct vg_buf b = VG_BUF_INIT(VG_SIGSTORE_TOKEN_MAX);
+    if (!t && o->token_file) {
+        if (vg_file_read(&b, o->token_file, VG_SIGSTORE_TOKEN_MAX, err) < 0 ||
+            vg_buf_append(&b, "", 1, err) < 0) {
+            return vg_err_wrap(err, "identity token file %s", o->token_file);
+        }
+        t = (const char *)b.data;
+    }
+    if (!t) {
+        t = getenv("SIGSTORE_ID_TOKEN");
+    }
+    if (!t || !*t) {
+        return vg_err_set(err, VG_E_USAGE,
+                          "keyless signing needs --identity-token, "
+                          "--identity-token-file or $SIGSTORE_ID_TOKEN");
+    }
+    size_t n = strlen(t);
+    while (n && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' ')) {
+        n--;
+    }
+    *out = vg_strndup(t, n);
+    return 0;
+}
+
+/* POST body to base + path; the 2xx body (bounded by max) into *out. */
+static int
+post_json(struct vg_buf *out, struct vg_http_client *http, const char *base, const char *path,
+          const struct vg_buf *body, size_t max, struct vg_err **err)
+{
+    size_t n = strlen(base);
+    while (n && base[n - 1] == '/') {
+        n--;
+    }
+    vg_autofree char *url = vg_fmt("%.*s%s", (int)n, base, path);
+    static const char *const hdrs[] = {"Content-Type: application/json",
+                                       "Accept: application/json"};
+    struct vg_http_req req = {.method = "POST",
+                              .url = url,
+                              .headers = hdrs,
+                              .nheaders = 2,
+                              .body = body->data,
+                              .body_len = body->len,
+                              .max_body = max,
+                              .no_retry = true};
+    struct vg_http_resp resp = {0};
+    if (vg_http_do(http, &req, &resp, err) < 0) {
+        return -1;
+    }
+    int rc = 0;
+    if (resp.status < 200 || resp.status > 299) {
+        rc = vg_http_check_status("POST", url, resp.status, &resp.body, err);
+    } else {
+        *out = resp.body;
+        resp.body = (struct vg_buf)VG_BUF_INIT(0);
+    }
+    vg_http_resp_dispose(&resp);
+    return rc;
+}
+
+void
+vg_cli_keyless_signed_dispose(struct vg_cli_keyless_signed *s)
+{
+    vg_fulcio_cert_free(s->cert);
+    vg_sigstore_tlog_entry_dispose(&s->entry);
+    free(s->sig);
+    vg_buf_dispose(&s->bundle);
+    vg_buf_dispose(&s->legacy_bundle);
+    free(s->identity);
+    free(s->issuer);
+    memset(s, 0, sizeof(*s));
+}
+
+static int
+get_cert(struct vg_cli_keyless_signed *s, struct vg_http_client *http,
+         const struct vg_cli_sign_keyless *o, const struct vg_crypto_key *key, struct vg_err **err)
+{
+    vg_autofree char *token = NULL, *subject = NULL, *issuer = NULL;
+    vg_autobuf struct vg_buf req = VG_BUF_INIT(VG_SIGSTORE_TOKEN_MAX + 4096);
+    vg_autobuf struct vg_buf resp = VG_BUF_INIT(0);
+    if (read_token(&token, o, err) < 0 ||
+        vg_sigstore_token_claims(&subject, &issuer, token, err) < 0 ||
+        vg_fulcio_request_body(&req, token, key, subject, err) < 0) {
+        return -1;
+    }
+    if (post_json(&resp, http, o->fulcio_url, "/api/v2/signingCert", &req, VG_FULCIO_RESPONSE_MAX,
+                  err) < 0) {
+        return vg_err_wrap(err, "fulcio %s", o->fulcio_url);
+    }
+    if (vg_fulcio_response_parse(&s->cert, resp.data, resp.len, err) < 0 ||
+        vg_fulcio_cert_check(s->cert, key, err) < 0) {
+        return vg_err_wrap(err, "fulcio %s", o->fulcio_url);
+    }
+    return 0;
+}
+
+static int
+log_signature(struct vg_cli_keyless_signed *s, struct vg_http_client *http,
+              const struct vg_cli_sign_keyless *o, struct vg_err **err)
+{
+    vg_autobuf struct vg_buf req = VG_BUF_INIT(1024u * 1024u);
+    vg_autobuf struct vg_buf resp = VG_BUF_INIT(0);
+    if (vg_rekor_hashedrekord(&req, s->sha256, s->sig, s->siglen, s->cert->leaf_pem, err) < 0) {
+        return -1;
+    }
+    if (post_json(&resp, http, o->rekor_url, "/api/v1/log/entries", &req, VG_REKOR_RESPONSE_MAX,
+                  err) < 0 ||
+        vg_rekor_response_parse(&s->entry, resp.data, resp.len, err) < 0 ||
+        vg_rekor_entry_check(&s->entry, s->sha256, s->sig, s->siglen, s->cert->leaf_pem, err) < 0) {
+        return vg_err_wrap(err, "rekor %s", o->rekor_url);
+    }
+    return 0;
+}
+
+/* What was made must verify as a keyless bundle under the trusted root (chain, SCT, SET,
+ * inclusion proof and checkpoint, any identity). */
+static int
+self_verify(struct vg_cli_keyless_signed *s, const struct vg_cli_sign_keyless *o, const void *data,
+            size_t len, struct vg_err **err)
+{
+    struct vg_sigstore_root *root = NULL;
+    struct vg_sigstore_bundle *b = NULL;
+    if (vg_cli_trusted_root_load(&root, &o->kl, err) < 0) {
+        return vg_err_wrap(err, "checking the signature");
+    }
+    if (vg_sigstore_bundle_parse(&b, s->bundle.data, s->bundle.len, err) < 0) {
+        vg_sigstore_root_free(root);
+        return vg_err_wrap(err, "own bundle");
+    }
+    struct vg_sigstore_policy p = {.identity_regexp = ".", .issuer_regexp = "."};
+    struct vg_sigstore_artifact a = {.data = data, .len = len};
+    struct vg_sigstore_result res = {0};
+    int rc = vg_sigstore_verify(&res, b, root, &p, &a, err);
+    if (rc == 0) {
+        s->identity = vg_steal_ptr(&res.identity);
+        s->issuer = vg_steal_ptr(&res.issuer);
+    } else {
+        vg_err_wrap(err, "the signature made with Fulcio's certificate and Rekor's entry does "
+                         "not verify under the trusted root");
+    }
+    vg_sigstore_result_dispose(&res);
+    vg_sigstore_bundle_free(b);
+    vg_sigstore_root_free(root);
+    return rc;
+}
+
+int
+vg_cli_keyless_sign(struct vg_cli_keyless_signed *s, const struct vg_cli_sign_keyless *o,
+                    const void *data, size_t len, struct vg_err **err)
+{
+    memset(s, 0, sizeof(*s));
+    vg_autokey struct vg_crypto_key *key = NULL;
+    struct vg_http_client *http = NULL;
+    struct vg_http_client_opts ho = VG_HTTP_CLIENT_OPTS_INIT;
+    ho.deadline_ns = vg_now_ns() + 120ull * 1000000000ull;
+    int rc = -1;
+    if (vg_crypto_init(err) < 0 || vg_crypto_key_generate(&key, err) < 0 ||
+        vg_http_client_new(&http, &ho, err) < 0) {
+        goto out;
+    }
+    vg_sha256_raw(s->sha256, data, len);
+    if (get_cert(s, http, o, key, err) < 0 ||
+        vg_crypto_sign(key, data, len, &s->sig, &s->siglen, err) < 0 ||
+        log_signature(s, http, o, err) < 0) {
+        goto out;
+    }
+    vg_buf_init(&s->bundle, 4u * 1024u * 1024u);
+    vg_buf_init(&s->legacy_bundle, 4u * 1024u * 1024u);
+    if (vg_sigstore_bundle_render_keyless(&s->bundle, s->cert->certs[0], s->sha256, s->sig,
+                                          s->siglen, &s->entry, err) < 0 ||
+        vg_rekor_legacy_bundle(&s->legacy_bundle, &s->entry, err) < 0 ||
+        self_verify(s, o, data, len, err) < 0) {
+        goto out;
+    }
+    rc = 0;
+out:
+    vg_http_client_free(http);
+    if (rc < 0) {
+        vg_cli_keyless_signed_dispose(s);
+    }
+    return rc;
+}

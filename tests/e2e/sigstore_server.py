@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A tiny Fulcio v2 + Rekor v1 on 127.0.0.1 with the keys of a private Sigstore
+(sigstore_fixtures.Sigstore): POST /api/v2/signingCert checks the proof of possession (an
+ECDSA signature over the token's email, else sub) and issues a Fulcio-style leaf with an
+embedded SCT; POST /api/v1/log/entries checks a hashedrekord 0.0.1 (the signature over the
+digest with the certificate's key) and answers with the entry, its SET and a one-leaf inclusion
+proof with a signed checkpoint, as rekor.sigstore.dev does. The identity tokens are unsigned
+JWTs (this Fulcio trusts them). `mode` makes it hostile: "other-key" (a certificate for another
+key), "other-content" (an entry for another digest, correctly signed), "huge" (a 3 MiB answer),
+"detached-sct", "bad-set" (a SET by another key)."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import http.server
+import json
+import threading
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography import x509
+
+from sigstore_fixtures import Sigstore, b64, pem, sign
+
+UTC = dt.timezone.utc
+
+
+def jwt(claims: dict) -> str:
+    def enc(o):
+        return base64.urlsafe_b64encode(json.dumps(o).encode()).rstrip(b"=").decode()
+    return enc({"alg": "none", "typ": "JWT"}) + "." + enc(claims) + ".c2ln"
+
+
+class SigstoreServer:
+    def __init__(self, s: Sigstore):
+        self.s = s
+        self.mode = "normal"
+        self.requests: list[tuple[str, dict]] = []
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                req = json.loads(self.rfile.read(n))
+                outer.requests.append((self.path, req))
+                try:
+                    if self.path == "/api/v2/signingCert":
+                        code, body = 201, outer.fulcio(req)
+                    elif self.path == "/api/v1/log/entries":
+                        code, body = 201, outer.rekor(req)
+                    else:
+                        code, body = 404, {"message": "not found"}
+                except ValueError as e:
+                    code, body = 400, {"code": 400, "message": str(e)}
+                raw = json.dumps(body).encode()
+                if outer.mode == "huge":
+                    raw = b'{"x":"' + b"A" * (3 << 20) + b'"}'
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    # ------------------------------------------------------------------ Fulcio
+
+    def fulcio(self, req: dict) -> dict:
+        token = req["credentials"]["oidcIdentityToken"]
+        claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+        subject = claims.get("email") or claims["sub"]
+        pkr = req["publicKeyRequest"]
+        pub = serialization.load_pem_public_key(pkr["publicKey"]["content"].encode())
+        try:
+            pub.verify(base64.b64decode(pkr["proofOfPossession"]), subject.encode(),
+                       ec.ECDSA(hashes.SHA256()))
+        except Exception:
+            raise ValueError("proof of possession does not verify")
+        if self.mode == "other-key":
+            pub = ec.generate_private_key(ec.SECP256R1()).public_key()
+        now = dt.datetime.now(UTC) - dt.timedelta(seconds=5)
+        _, cert = self.s.leaf(subject, claims["iss"], now, key=pub)
+        chain = {"certificates": [pem(c).decode() for c in (cert, self.s.inter, self.s.root)]}
+        if self.mode == "detached-sct":
+            return {"signedCertificateDetachedSct": {"chain": chain,
+                                                     "signedCertificateTimestamp": "AA=="}}
+        return {"signedCertificateEmbeddedSct": {"chain": chain}}
+
+    # ------------------------------------------------------------------ Rekor
+
+    def rekor(self, req: dict) -> dict:
+        if req.get("kind") != "hashedrekord" or req.get("apiVersion") != "0.0.1":
+            raise ValueError("unsupported entry")
+        spec = req["spec"]
+        digest = bytes.fromhex(spec["data"]["hash"]["value"])
+        sig = base64.b64decode(spec["signature"]["content"])
+        cert = x509.load_pem_x509_certificate(
+            base64.b64decode(spec["signature"]["publicKey"]["content"]))
+        try:
+            cert.public_key().verify(sig, digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+        except Exception:
+            raise ValueError("signature does not verify")
+        if self.mode == "other-content":
+            spec = json.loads(json.dumps(spec))
+            spec["data"]["hash"]["value"] = hashlib.sha256(b"something else").hexdigest()
+        body = json.dumps({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": spec},
+                          sort_keys=True, separators=(",", ":")).encode()
+        e = self.s._entry(body, dt.datetime.now(UTC))
+        if self.mode == "bad-set":
+            e["set"] = sign(ec.generate_private_key(ec.SECP256R1()), b"x")
+        leaf = hashlib.sha256(b"\x00" + body).digest()
+        uuid = leaf.hex()
+        return {uuid: {"body": b64(body), "integratedTime": e["time"],
+                       "logID": self.s.rekor_id.hex(), "logIndex": e["index"],
+                       "verification": {
+                           "signedEntryTimestamp": b64(e["set"]),
+                           "inclusionProof": {"logIndex": 0, "treeSize": 1,
+                                              "rootHash": leaf.hex(), "hashes": [],
+                                              "checkpoint": self.s._checkpoint(leaf, 1)}}}}
