@@ -195,9 +195,8 @@ pom_props(struct pom *p, const xmlNode *project, const char *path, struct vg_err
         p->version = child_text(parent, "version");
     }
     size_t cap = 0;
-    for (const xmlNode *c =
-             xml_child(project, "properties") ? xml_child(project, "properties")->children : NULL;
-         c; c = c->next) {
+    const xmlNode *props = xml_child(project, "properties");
+    for (const xmlNode *c = props ? props->children : NULL; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE) {
             continue;
         }
