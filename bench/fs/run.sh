@@ -33,7 +33,7 @@ mkdir -p "$WORK"
 
 log() { printf '== %s\n' "$*" >&2; }
 
-ninja -C "$BUILD" src/cli/vigil >/dev/null
+ninja -C "$BUILD" src/cli/vigil >"${TMPDIR:-/tmp}/vigil-bench-build.log" 2>&1 || { tail -n 30 "${TMPDIR:-/tmp}/vigil-bench-build.log" >&2; exit 1; }
 log "database from $VULNDATA"
 "$VIGIL" db build --from "$VULNDATA" --db "$WORK/vulndb.sqlite" >/dev/null 2>&1
 

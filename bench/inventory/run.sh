@@ -25,7 +25,7 @@ log() { printf '== %s\n' "$*" >&2; }
 if [ -z "${VIGIL:-}" ]; then
     BUILD=$ROOT/build-bench
     [ -d "$BUILD" ] || meson setup "$BUILD" "$ROOT" -Dbuildtype=release >/dev/null
-    ninja -C "$BUILD" src/cli/vigil >/dev/null
+    ninja -C "$BUILD" src/cli/vigil >"${TMPDIR:-/tmp}/vigil-bench-build.log" 2>&1 || { tail -n 30 "${TMPDIR:-/tmp}/vigil-bench-build.log" >&2; exit 1; }
     VIGIL=$BUILD/src/cli/vigil
 fi
 

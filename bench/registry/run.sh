@@ -85,7 +85,7 @@ if [ -z "${VIGIL:-}" ]; then
         # -Dwerror=false: a release-only warning must not stop a measurement.
         meson setup "$BUILD" "$ROOT" -Dbuildtype=release -Dwerror=false >/dev/null
     fi
-    ninja -C "$BUILD" src/cli/vigil >/dev/null
+    ninja -C "$BUILD" src/cli/vigil >"${TMPDIR:-/tmp}/vigil-bench-build.log" 2>&1 || { tail -n 30 "${TMPDIR:-/tmp}/vigil-bench-build.log" >&2; exit 1; }
     VIGIL=$BUILD/src/cli/vigil
 fi
 if "$VIGIL" registry serve --help >/dev/null 2>&1; then

@@ -46,7 +46,7 @@ build() {
         log "configuring $BUILD (release)"
         meson setup "$BUILD" "$ROOT" -Dbuildtype=release >/dev/null
     fi
-    ninja -C "$BUILD" src/cli/vigil >/dev/null
+    ninja -C "$BUILD" src/cli/vigil >"${TMPDIR:-/tmp}/vigil-bench-build.log" 2>&1 || { tail -n 30 "${TMPDIR:-/tmp}/vigil-bench-build.log" >&2; exit 1; }
 }
 
 # The npm app: node_modules from `npm install` of old versions (cached), a planted fake AWS
