@@ -262,25 +262,58 @@ archive_compression(const char *file, int *fd_out)
     return c;
 }
 
+static int
+gz_open(void **r, int fd, const char *name, uint64_t max_out, struct vg_err **err)
+{
+    struct vg_zread *z = NULL;
+    if (vg_zread_open(&z, fd, name, max_out, err) < 0) {
+        return -1;
+    }
+    *r = z;
+    return 0;
+}
+
+static int
+gz_read(void *r, const uint8_t **data, size_t *len, struct vg_err **err)
+{
+    return vg_zread_read(r, data, len, err);
+}
+
+static void
+gz_close(void *r)
+{
+    vg_zread_close(r);
+}
+
+static const struct vg_oci_gunzip layers_gunzip = {gz_open, gz_read, gz_close};
+
 int
 vg_layers_image_open(struct vg_oci_image **out, const char *image,
                      const struct vg_oci_open_opts *opts, struct vg_err **err)
 {
-    static const char prefix[] = "docker-archive:";
-    if (!image || !vg_cstr_startswith(image, prefix)) {
-        return vg_oci_image_open(out, image, opts, err);
+    struct vg_oci_open_opts o = VG_OCI_OPEN_OPTS_INIT;
+    if (opts) {
+        o = *opts;
     }
-    const char *spec = image + sizeof(prefix) - 1;
+    if (!o.gunzip) {
+        o.gunzip = &layers_gunzip;
+    }
+    bool oci = image && vg_cstr_startswith(image, "oci-archive:");
+    if (!image || (!oci && !vg_cstr_startswith(image, "docker-archive:"))) {
+        return vg_oci_image_open(out, image, &o, err);
+    }
+    const char *spec = image + (oci ? 12 : 15);
     struct vg_str file, ref;
     vg_str_cut(vg_str_c(spec), ':', &file, &ref);
     vg_autofree char *path = vg_str_dup(file);
     int fd;
     enum vg_compression c = file.len ? archive_compression(path, &fd) : VG_COMP_NONE;
     if (c == VG_COMP_NONE) {
-        return vg_oci_image_open(out, image, opts, err);
+        return vg_oci_image_open(out, image, &o, err);
     }
     struct vg_layers_unpack_opts uo = {0};
     struct vg_oci_archive_plain plain = {.fd = -1, .compression = vg_compression_name(c)};
+    plain.oci = oci;
     int rc = unpack_limit(&uo.max_bytes, err);
     if (rc == 0) {
         rc = vg_layers_unpack_file(&plain.fd, &plain.size, fd, path, &uo, err);
@@ -289,5 +322,5 @@ vg_layers_image_open(struct vg_oci_image **out, const char *image,
     if (rc < 0) {
         return -1;
     }
-    return vg_oci_image_open_archive(out, spec, &plain, opts, err);
+    return vg_oci_image_open_archive(out, spec, &plain, &o, err);
 }

@@ -57,6 +57,7 @@ vg_http_client_new(struct vg_http_client **out, const struct vg_http_client_opts
     curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     c->insecure = opts->insecure;
     c->ca_file = vg_strdup(opts->ca_file);
+    c->unix_socket = vg_strdup(opts->unix_socket);
     c->connect_timeout_s =
         opts->connect_timeout_s > 0 ? opts->connect_timeout_s : VG_HTTP_CONNECT_TIMEOUT_S;
     c->stall_timeout_s =
@@ -81,6 +82,7 @@ vg_http_client_free(struct vg_http_client *c)
     curl_share_cleanup(c->share);
     vg_http_plain_forget(c);
     free(c->ca_file);
+    free(c->unix_socket);
     free(c->user_agent);
     free(c);
 }
@@ -333,6 +335,9 @@ xfer_set_common(struct vg_http_xfer *x, struct vg_http_client *c)
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
     if (c->ca_file) {
         curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+    }
+    if (c->unix_socket) {
+        curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, c->unix_socket);
     }
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);

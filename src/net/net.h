@@ -70,6 +70,9 @@ struct vg_http_client_opts {
     int max_retries;        /* 0: VG_LIMIT_HTTP_RETRIES; negative: no retries */
     unsigned retry_base_ms; /* 0: VG_HTTP_RETRY_BASE_MS */
     const char *user_agent; /* NULL: "vigil/<version>" style default */
+    /* Connect every request to this Unix-domain socket instead of the URL's host (the Docker
+     * Engine API); the URL still gives the path and Host header. NULL: TCP as usual. */
+    const char *unix_socket;
 };
 #define VG_HTTP_CLIENT_OPTS_INIT                                                                   \
     {                                                                                              \

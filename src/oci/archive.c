@@ -351,6 +351,7 @@ tar_step(struct vg_oci_tar_index *idx, const struct tar_in *in, uint64_t *off,
     pending_reset(pd);
     if (!e.name) { /* escapes the root: data, never a lookup target */
         free(e.link);
+        idx->escaped++;
         return 0;
     }
     tar_add(idx, e);
@@ -445,6 +446,46 @@ vg_oci_tar_lookup(const struct vg_oci_tar_index *idx, const char *name)
     return NULL;
 }
 
+int
+vg_oci_tar_lookup_strict(const struct vg_oci_tar_entry **out, const struct vg_oci_tar_index *idx,
+                         const char *name, const char *file, struct vg_err **err)
+{
+    const struct vg_oci_tar_entry *e = NULL;
+    size_t count = 0;
+    for (size_t i = 0; i < idx->n; i++) {
+        if (strcmp(idx->entries[i].name, name) == 0) {
+            e = &idx->entries[i];
+            count++;
+        }
+    }
+    vg_autofree char *esc = vg_escape(name, strlen(name), 200);
+    if (!e) {
+        return vg_err_set(err, VG_E_NOTFOUND, "%s: \"%s\" is missing from the archive", file, esc);
+    }
+    if (count > 1) {
+        return vg_err_set(err, VG_E_PARSE, "%s: \"%s\" occurs %zu times in the archive", file, esc,
+                          count);
+    }
+    if (e->type == VG_TAR_SYMLINK || e->type == VG_TAR_HARDLINK) {
+        return vg_err_set(err, VG_E_UNSUPPORTED,
+                          "%s: \"%s\" is a %s in the archive; links are not followed", file, esc,
+                          e->type == VG_TAR_SYMLINK ? "symlink" : "hardlink");
+    }
+    if (e->type != VG_TAR_FILE) {
+        return vg_err_set(err, VG_E_PARSE, "%s: \"%s\" is not a regular file in the archive", file,
+                          esc);
+    }
+    *out = e;
+    return 0;
+}
+
+int
+vg_oci_tar_pread(int fd, uint64_t off, void *buf, size_t n, struct vg_err **err)
+{
+    struct tar_in in = {fd, NULL, UINT64_MAX};
+    return tar_read_at(&in, off, buf, n, err);
+}
+
 /* ---------------------------------------------------------------- docker-archive source */
 
 struct archive_layer {
@@ -509,6 +550,19 @@ range_close(struct vg_oci_stream *s)
     free(r);
 }
 
+struct vg_oci_stream *
+vg_oci_range_stream_new(int fd, uint64_t off, uint64_t size, char *what)
+{
+    struct range_stream *r = vg_calloc(1, sizeof(*r));
+    r->base.read = range_read;
+    r->base.close = range_close;
+    r->fd = fd;
+    r->off = off;
+    r->left = size;
+    r->what = what;
+    return &r->base;
+}
+
 static int
 archive_open_blob(struct vg_oci_source *src, const struct vg_oci_desc *d,
                   struct vg_oci_stream **out, struct vg_err **err)
@@ -526,14 +580,7 @@ archive_open_blob(struct vg_oci_source *src, const struct vg_oci_desc *d,
     if (!e) {
         return vg_err_set(err, VG_E_NOTFOUND, "blob %s not found in %s", d->digest.text, as->file);
     }
-    struct range_stream *r = vg_calloc(1, sizeof(*r));
-    r->base.read = range_read;
-    r->base.close = range_close;
-    r->fd = as->fd;
-    r->off = e->offset;
-    r->left = e->size;
-    r->what = vg_fmt("%s:%s", as->file, e->name);
-    *out = &r->base;
+    *out = vg_oci_range_stream_new(as->fd, e->offset, e->size, vg_fmt("%s:%s", as->file, e->name));
     return 0;
 }
 

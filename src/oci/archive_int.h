@@ -29,6 +29,7 @@ struct vg_oci_tar_entry {
 struct vg_oci_tar_index {
     struct vg_oci_tar_entry *entries;
     size_t n, cap;
+    size_t escaped; /* entries dropped because their names escape the root ("..") */
 };
 
 /* Reads the headers of the tar in `data`-less mode through pread on fd (file_size bytes). */
@@ -44,5 +45,18 @@ char *vg_oci_tar_clean(const char *path, size_t len);
 /* Looks a cleaned name up, following symlinks and hardlinks (bounded); NULL if absent. */
 const struct vg_oci_tar_entry *vg_oci_tar_lookup(const struct vg_oci_tar_index *idx,
                                                  const char *name);
+
+/* The one entry named `name` (cleaned), for readers that follow no links (oci-archive):
+ * VG_E_NOTFOUND when absent, VG_E_PARSE when the name occurs more than once (which copy a
+ * reader gets would depend on the tool), VG_E_UNSUPPORTED for a symlink or hardlink, VG_E_PARSE
+ * for anything but a regular file. `file` names the archive in messages. */
+int vg_oci_tar_lookup_strict(const struct vg_oci_tar_entry **out,
+                             const struct vg_oci_tar_index *idx, const char *name, const char *file,
+                             struct vg_err **err);
+/* Reads n bytes at off of fd exactly (VG_E_PARSE when the file ends first). */
+int vg_oci_tar_pread(int fd, uint64_t off, void *buf, size_t n, struct vg_err **err);
+/* A raw stream of size bytes at off of fd (borrowed: it must outlive the stream); `what`
+ * (taken) names it in messages. */
+struct vg_oci_stream *vg_oci_range_stream_new(int fd, uint64_t off, uint64_t size, char *what);
 
 #endif

@@ -145,15 +145,30 @@ image_source_new(struct vg_oci_image *img, const char *image, const struct image
         img->transport = vg_strdup("blobs");
         return vg_oci_provider_source_new(&img->src, origin->provider, origin->root, image, err);
     }
+    if (plain && plain->oci) {
+        img->transport = vg_strdup("oci-archive");
+        return vg_oci_oci_archive_source_new(&img->src, image, plain, o, err);
+    }
     if (plain) {
         img->transport = vg_strdup("docker-archive");
         return vg_oci_archive_source_new_plain(&img->src, image, plain, o, err);
     }
-    static const char *const unsupported[] = {
-        "oci-archive:", "dir:", "docker-daemon:", "containers-storage:", "ostree:", "sif:"};
+    static const char *const unsupported[] = {"dir:", "ostree:", "sif:"};
     if (vg_cstr_startswith(image, "oci:")) {
         img->transport = vg_strdup("oci");
         return vg_oci_layout_source_new(&img->src, image + 4, o, err);
+    }
+    if (vg_cstr_startswith(image, "oci-archive:")) {
+        img->transport = vg_strdup("oci-archive");
+        return vg_oci_oci_archive_source_new(&img->src, image + 12, NULL, o, err);
+    }
+    if (vg_cstr_startswith(image, "containers-storage:")) {
+        img->transport = vg_strdup("containers-storage");
+        return vg_oci_cstore_source_new(&img->src, image + 19, o, err);
+    }
+    if (vg_cstr_startswith(image, "docker-daemon:")) {
+        img->transport = vg_strdup("docker-daemon");
+        return vg_oci_daemon_source_new(&img->src, image + 14, o, err);
     }
     if (vg_cstr_startswith(image, "docker-archive:")) {
         img->transport = vg_strdup("docker-archive");
@@ -162,8 +177,9 @@ image_source_new(struct vg_oci_image *img, const char *image, const struct image
     for (size_t i = 0; i < VG_ARRAY_LEN(unsupported); i++) {
         if (vg_cstr_startswith(image, unsupported[i])) {
             return vg_err_set(err, VG_E_USAGE,
-                              "transport %s is not supported (use oci:, docker-archive:, "
-                              "docker:// or a registry reference)",
+                              "transport %s is not supported (use oci:, oci-archive:, "
+                              "docker-archive:, containers-storage:, docker-daemon:, docker:// "
+                              "or a registry reference)",
                               unsupported[i]);
         }
     }

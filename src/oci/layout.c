@@ -9,13 +9,24 @@
  * component; blob names are built from validated digests only, so index.json content can
  * never name a path. The root document is verified here against its index.json descriptor;
  * image.c verifies everything below it.
+ *
+ * The same reader serves "oci-archive:FILE[:TAG]", a tar of such a layout (buildx --output
+ * type=oci, podman save --format oci-archive, skopeo copy ... oci-archive:): the tar is indexed
+ * once by its headers (archive.c) and files are read in place, never extracted. Such an archive
+ * is refused when an entry escapes the root (".."), and a file the reader needs must occur once
+ * and be a regular file (no duplicates, no symlinks or hardlinks followed). A gzip- or
+ * zstd-compressed archive is decompressed once by layers/ into an unlinked temporary file.
  */
+#include "archive_int.h"
 #include "manifest_int.h"
 #include "source_int.h"
+
+#include "core/compress.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define REF_NAME_ANNOTATION "org.opencontainers.image.ref.name"
@@ -23,9 +34,11 @@
 struct layout_source {
     struct vg_oci_source base;
     int dirfd;
-    char *dir;
-    char *tag;          /* NULL when none given */
-    uint8_t *index_raw; /* index.json bytes, when the root is index.json itself */
+    int tarfd;                   /* oci-archive: the tar, else -1 */
+    struct vg_oci_tar_index idx; /* oci-archive: its entries */
+    char *dir;                   /* the directory, or the archive file */
+    char *tag;                   /* NULL when none given */
+    uint8_t *index_raw;          /* index.json bytes, when the root is index.json itself */
     size_t index_len;
     struct vg_oci_desc root; /* the selected index.json entry (unused when index_raw) */
 };
@@ -84,11 +97,20 @@ open_blob_fd(struct layout_source *ls, const struct vg_digest *d, struct vg_err 
 }
 
 static int
-layout_open_blob(struct vg_oci_source *src, const struct vg_oci_desc *d, struct vg_oci_stream **out,
-                 struct vg_err **err)
+layout_open_stream(struct layout_source *ls, const struct vg_digest *d, struct vg_oci_stream **out,
+                   struct vg_err **err)
 {
-    struct layout_source *ls = (struct layout_source *)src;
-    int fd = open_blob_fd(ls, &d->digest, err);
+    if (ls->tarfd >= 0) {
+        vg_autofree char *p = blob_path(d);
+        const struct vg_oci_tar_entry *e = NULL;
+        if (vg_oci_tar_lookup_strict(&e, &ls->idx, p, ls->dir, err) < 0) {
+            return vg_err_wrap(err, "blob %s", d->text);
+        }
+        *out = vg_oci_range_stream_new(ls->tarfd, e->offset, e->size,
+                                       vg_fmt("%s:%s", ls->dir, e->name));
+        return 0;
+    }
+    int fd = open_blob_fd(ls, d, err);
     if (fd < 0) {
         return -1;
     }
@@ -96,9 +118,16 @@ layout_open_blob(struct vg_oci_source *src, const struct vg_oci_desc *d, struct 
     f->base.read = fd_stream_read;
     f->base.close = fd_stream_close;
     f->fd = fd;
-    f->what = vg_fmt("%s blob %s", ls->dir, d->digest.text);
+    f->what = vg_fmt("%s blob %s", ls->dir, d->text);
     *out = &f->base;
     return 0;
+}
+
+static int
+layout_open_blob(struct vg_oci_source *src, const struct vg_oci_desc *d, struct vg_oci_stream **out,
+                 struct vg_err **err)
+{
+    return layout_open_stream((struct layout_source *)src, &d->digest, out, err);
 }
 
 /* Reads a small blob whole, at most size + 1 bytes so an oversize file is detected. */
@@ -110,8 +139,8 @@ read_small_blob(struct layout_source *ls, const struct vg_oci_desc *d, struct vg
         return vg_err_set(err, VG_E_LIMIT, "%s: declared size %llu exceeds the limit of %zu",
                           d->digest.text, (unsigned long long)d->size, max);
     }
-    vg_autoclose int fd = open_blob_fd(ls, &d->digest, err);
-    if (fd < 0) {
+    struct vg_oci_stream *s = NULL;
+    if (layout_open_stream(ls, &d->digest, &s, err) < 0) {
         return -1;
     }
     size_t want = (size_t)d->size + 1;
@@ -119,28 +148,46 @@ read_small_blob(struct layout_source *ls, const struct vg_oci_desc *d, struct vg
         raw->max = want;
     }
     uint8_t chunk[16384];
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR) {
-            continue;
+    int rc = 0;
+    while (raw->len < want) {
+        size_t n = 0, cap = want - raw->len < sizeof(chunk) ? want - raw->len : sizeof(chunk);
+        rc = s->read(s, chunk, cap, &n, err);
+        if (rc < 0 || n == 0) {
+            break; /* oversize or short: the caller's size check names the mismatch */
         }
-        if (n < 0) {
-            return vg_err_sys(err, VG_E_IO, "read %s blob %s", ls->dir, d->digest.text);
-        }
-        if (n == 0) {
-            return 0;
-        }
-        size_t take = (size_t)n;
-        if (raw->len + take > want) {
-            take = want - raw->len;
-        }
-        if (vg_buf_append(raw, chunk, take, err) < 0) {
-            return -1;
-        }
-        if (raw->len >= want) {
-            return 0; /* oversize: the caller's size check names the mismatch */
+        rc = vg_buf_append(raw, chunk, n, err);
+        if (rc < 0) {
+            break;
         }
     }
+    s->close(s);
+    return rc;
+}
+
+/* A small file of the layout (oci-layout, index.json) by name. */
+static int
+layout_read_file(struct layout_source *ls, const char *name, size_t max, struct vg_buf *b,
+                 struct vg_err **err)
+{
+    if (ls->tarfd < 0) {
+        return vg_file_read_at(b, ls->dirfd, name, max, err);
+    }
+    const struct vg_oci_tar_entry *e = NULL;
+    if (vg_oci_tar_lookup_strict(&e, &ls->idx, name, ls->dir, err) < 0) {
+        return -1;
+    }
+    if (e->size > max) {
+        return vg_err_set(err, VG_E_LIMIT, "%s:%s: %llu bytes exceeds the limit of %zu", ls->dir,
+                          name, (unsigned long long)e->size, max);
+    }
+    b->max = max + 1;
+    if (vg_buf_reserve(b, (size_t)e->size + 1, err) < 0 ||
+        vg_oci_tar_pread(ls->tarfd, e->offset, b->data, (size_t)e->size, err) < 0) {
+        return -1;
+    }
+    b->len = (size_t)e->size;
+    b->data[b->len] = '\0';
+    return 0;
 }
 
 static int
@@ -195,6 +242,10 @@ layout_free(struct vg_oci_source *src)
     if (ls->dirfd >= 0) {
         close(ls->dirfd);
     }
+    if (ls->tarfd >= 0) {
+        close(ls->tarfd);
+    }
+    vg_oci_tar_index_dispose(&ls->idx);
     free(ls->dir);
     free(ls->tag);
     free(ls->index_raw);
@@ -216,7 +267,7 @@ check_oci_layout_file(struct layout_source *ls, struct vg_err **err)
 {
     vg_autobuf struct vg_buf b = VG_BUF_INIT(VG_LIMIT_SMALL_JSON_BYTES);
     vg_autojson json_t *j = NULL;
-    if (vg_file_read_at(&b, ls->dirfd, "oci-layout", 64u * 1024u, err) < 0) {
+    if (layout_read_file(ls, "oci-layout", 64u * 1024u, &b, err) < 0) {
         if (vg_err_is(*err, VG_E_NOTFOUND)) {
             vg_err_free(err);
             return vg_err_set(err, VG_E_NOTFOUND, "%s is not an OCI layout (no oci-layout file)",
@@ -306,7 +357,7 @@ static int
 load_index(struct layout_source *ls, struct vg_err **err)
 {
     vg_autobuf struct vg_buf b = VG_BUF_INIT(VG_LIMIT_SMALL_JSON_BYTES);
-    if (vg_file_read_at(&b, ls->dirfd, "index.json", VG_LIMIT_SMALL_JSON_BYTES, err) < 0) {
+    if (layout_read_file(ls, "index.json", VG_LIMIT_SMALL_JSON_BYTES, &b, err) < 0) {
         return vg_err_wrap(err, "%s/index.json", ls->dir);
     }
     struct vg_oci_manifest *idx = NULL;
@@ -342,6 +393,7 @@ vg_oci_layout_source_new(struct vg_oci_source **out, const char *spec,
     ls->tag = has_tag ? vg_str_dup(tag) : NULL;
     ls->base.reference =
         has_tag ? vg_fmt("oci:%s:%s", ls->dir, ls->tag) : vg_fmt("oci:%s", ls->dir);
+    ls->tarfd = -1;
     ls->dirfd = open(ls->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc = 0;
     if (ls->dirfd < 0) {
@@ -351,6 +403,100 @@ vg_oci_layout_source_new(struct vg_oci_source **out, const char *spec,
         rc = -1;
     }
     if (rc < 0) {
+        layout_free(&ls->base);
+        return -1;
+    }
+    *out = &ls->base;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- oci-archive */
+
+static const struct vg_oci_source_ops oci_archive_ops = {
+    .transport = "oci-archive",
+    .get_root = layout_get_root,
+    .get_manifest = layout_get_manifest,
+    .open_blob = layout_open_blob,
+    .free = layout_free,
+};
+
+/* Opens FILE (or takes layers/' decompressed copy) and indexes the tar. */
+static int
+oci_archive_open(struct layout_source *ls, struct vg_oci_archive_plain *plain, struct vg_err **err)
+{
+    uint64_t size;
+    if (plain) {
+        ls->tarfd = plain->fd;
+        plain->fd = -1;
+        size = plain->size;
+    } else {
+        ls->tarfd = open(ls->dir, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (ls->tarfd < 0) {
+            return errno == ENOENT ? vg_err_set(err, VG_E_NOTFOUND, "%s: no such file", ls->dir)
+                                   : vg_err_sys(err, VG_E_IO, "open %s", ls->dir);
+        }
+        if (fstat(ls->tarfd, &st) < 0) {
+            return vg_err_sys(err, VG_E_IO, "stat %s", ls->dir);
+        }
+        if (!S_ISREG(st.st_mode)) {
+            return vg_err_set(err, VG_E_USAGE, "%s is not a regular file", ls->dir);
+        }
+        size = (uint64_t)st.st_size;
+        uint8_t m[VG_COMP_MAGIC_BYTES] = {0};
+        size_t mlen = size < sizeof(m) ? (size_t)size : sizeof(m);
+        if (vg_oci_tar_pread(ls->tarfd, 0, m, mlen, err) < 0) {
+            return vg_err_wrap(err, "%s", ls->dir);
+        }
+        enum vg_compression c = vg_compression_detect(m, mlen);
+        if (c != VG_COMP_NONE) {
+            return vg_err_set(err, VG_E_UNSUPPORTED,
+                              "%s is %s-compressed: open it through layers/ "
+                              "(vg_layers_image_open), which decompresses it",
+                              ls->dir, vg_compression_name(c));
+        }
+    }
+    if (vg_oci_tar_index_build(&ls->idx, ls->tarfd, size, err) < 0) {
+        return vg_err_wrap(err, "%s", ls->dir);
+    }
+    if (ls->idx.escaped) {
+        return vg_err_set(err, VG_E_PARSE,
+                          "%s: %zu entries escape the archive root (\"..\"): refusing the archive",
+                          ls->dir, ls->idx.escaped);
+    }
+    return 0;
+}
+
+int
+vg_oci_oci_archive_source_new(struct vg_oci_source **out, const char *spec,
+                              struct vg_oci_archive_plain *plain,
+                              const struct vg_oci_open_opts *opts, struct vg_err **err)
+{
+    (void)opts; /* a local file: no credentials or TLS options apply */
+    struct vg_str all = vg_str_c(spec), file, tag;
+    bool has_tag = vg_str_cut(all, ':', &file, &tag);
+    int rc = 0;
+    if (file.len == 0) {
+        rc = vg_err_set(err, VG_E_USAGE, "oci-archive: needs a file (oci-archive:FILE[:TAG])");
+    } else if (has_tag && tag.len == 0) {
+        rc = vg_err_set(err, VG_E_USAGE, "oci-archive:%s: empty tag", spec);
+    }
+    if (rc < 0) {
+        if (plain && plain->fd >= 0) {
+            close(plain->fd);
+            plain->fd = -1;
+        }
+        return -1;
+    }
+    struct layout_source *ls = vg_calloc(1, sizeof(*ls));
+    ls->base.ops = &oci_archive_ops;
+    ls->dirfd = -1;
+    ls->tarfd = -1;
+    ls->dir = vg_str_dup(file);
+    ls->tag = has_tag ? vg_str_dup(tag) : NULL;
+    ls->base.reference = vg_fmt("oci-archive:%s", spec);
+    if (oci_archive_open(ls, plain, err) < 0 || check_oci_layout_file(ls, err) < 0 ||
+        load_index(ls, err) < 0) {
         layout_free(&ls->base);
         return -1;
     }

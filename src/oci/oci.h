@@ -184,6 +184,17 @@ struct vg_oci_open_opts {
      * insecure registries (matched case-insensitively against the reference's registry, port
      * included); NULL: none. plain_http applies to every registry. */
     const char *plain_http_registries;
+    /* A gzip decoder lent by layers/ (oci/ owns none): containers-storage reads each layer's
+     * tar-split.gz through it. vg_layers_image_open fills it in; NULL: such images are refused
+     * with a message saying so. */
+    const struct vg_oci_gunzip *gunzip;
+};
+/* Reads a gzip stream from fd (borrowed, read sequentially), at most max_out decoded bytes;
+ * read gives the next chunk (valid until the next call), *len 0 at the verified end. */
+struct vg_oci_gunzip {
+    int (*open)(void **r, int fd, const char *name, uint64_t max_out, struct vg_err **err);
+    int (*read)(void *r, const uint8_t **data, size_t *len, struct vg_err **err);
+    void (*close)(void *r);
 };
 #define VG_OCI_OPEN_OPTS_INIT                                                                      \
     {                                                                                              \
@@ -192,7 +203,8 @@ struct vg_oci_open_opts {
 
 /* A resolved single-platform image. */
 struct vg_oci_image {
-    char *transport;        /* "oci", "docker-archive", "docker" */
+    char *transport;        /* "oci", "oci-archive", "docker-archive", "containers-storage",
+                               "docker-daemon", "docker", "blobs" */
     char *reference;        /* what the user asked for, normalized (e.g. docker.io/library/x:1) */
     struct vg_oci_ref *ref; /* registry references only, else NULL */
     struct vg_digest manifest_digest;
@@ -208,8 +220,10 @@ struct vg_oci_image {
     struct vg_oci_source *src;       /* owned */
 };
 
-/* Opens "oci:DIR[:TAG]", "docker-archive:FILE[:REF]", "docker://REF" or a bare REF, resolves
- * to one manifest for the wanted platform, fetches and verifies manifest and config. */
+/* Opens "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]", "docker-archive:FILE[:REF]",
+ * "containers-storage:[STORE]REF", "docker-daemon:REF", "docker://REF" or a bare REF, resolves
+ * to one manifest for the wanted platform, fetches and verifies manifest and config
+ * (docs/image-sources.md). */
 int vg_oci_image_open(struct vg_oci_image **out, const char *image,
                       const struct vg_oci_open_opts *opts, struct vg_err **err);
 /* A docker archive whose plain tar is already open: layers/ decompresses a compressed
@@ -219,6 +233,7 @@ struct vg_oci_archive_plain {
     int fd;                  /* the plain tar; ownership passes to vg_oci_image_open_archive */
     uint64_t size;           /* its size in bytes */
     const char *compression; /* of the original file, for messages ("gzip") */
+    bool oci;                /* an oci-archive: spec (else docker-archive:) */
 };
 /* vg_oci_image_open("docker-archive:" spec) reading the tar from plain->fd (always closed,
  * also on failure) instead of the file spec names; messages still name that file. */

@@ -41,6 +41,11 @@ struct vg_oci_source {
 /* Constructors: `spec` is what follows the transport prefix. */
 int vg_oci_layout_source_new(struct vg_oci_source **out, const char *spec,
                              const struct vg_oci_open_opts *opts, struct vg_err **err);
+/* "oci-archive:FILE[:TAG]" (layout.c); plain (may be NULL) is layers/' decompressed copy of a
+ * compressed FILE, taken (closed also on failure). */
+int vg_oci_oci_archive_source_new(struct vg_oci_source **out, const char *spec,
+                                  struct vg_oci_archive_plain *plain,
+                                  const struct vg_oci_open_opts *opts, struct vg_err **err);
 int vg_oci_archive_source_new(struct vg_oci_source **out, const char *spec,
                               const struct vg_oci_open_opts *opts, struct vg_err **err);
 /* Same over an already decompressed copy (takes plain->fd; see vg_oci_image_open_archive). */
@@ -51,6 +56,12 @@ int vg_oci_archive_source_new_plain(struct vg_oci_source **out, const char *spec
 int vg_oci_provider_source_new(struct vg_oci_source **out, const struct vg_oci_blob_provider *p,
                                const struct vg_digest *root, const char *reference,
                                struct vg_err **err);
+/* "containers-storage:[STORE]REF" (cstore.c), read only. */
+int vg_oci_cstore_source_new(struct vg_oci_source **out, const char *spec,
+                             const struct vg_oci_open_opts *opts, struct vg_err **err);
+/* "docker-daemon:REF" (daemon.c): the Engine API over DOCKER_HOST's Unix socket. */
+int vg_oci_daemon_source_new(struct vg_oci_source **out, const char *spec,
+                             const struct vg_oci_open_opts *opts, struct vg_err **err);
 int vg_oci_remote_source_new(struct vg_oci_source **out, const char *spec,
                              const struct vg_oci_open_opts *opts, struct vg_err **err);
 

@@ -27,7 +27,13 @@ Test(oci_image, usage_errors)
     cr_assert_eq(open_code("oci:", NULL), VG_E_USAGE);
     cr_assert_eq(open_code("oci:/tmp:", NULL), VG_E_USAGE);
     cr_assert_eq(open_code("docker-archive:", NULL), VG_E_USAGE);
-    cr_assert_eq(open_code("containers-storage:x", NULL), VG_E_USAGE);
+    cr_assert_eq(open_code("dir:x", NULL), VG_E_USAGE);
+    cr_assert_eq(open_code("oci-archive:", NULL), VG_E_USAGE);
+    cr_assert_eq(open_code("oci-archive:/tmp/x.tar:", NULL), VG_E_USAGE);
+    cr_assert_eq(open_code("docker-daemon:", NULL), VG_E_USAGE);
+    cr_assert_eq(open_code("docker-daemon:Bad Name", NULL), VG_E_USAGE);
+    cr_assert_eq(open_code("containers-storage:[relative]x", NULL), VG_E_UNSUPPORTED,
+                 "no gzip decoder lent by layers/");
     cr_assert_eq(open_code("oci:/nonexistent", "linux"), VG_E_USAGE);
 }
 
@@ -35,6 +41,7 @@ Test(oci_image, missing_local_sources)
 {
     cr_assert_eq(open_code("oci:/nonexistent/vigil-test", NULL), VG_E_NOTFOUND);
     cr_assert_eq(open_code("docker-archive:/nonexistent/vigil.tar", NULL), VG_E_NOTFOUND);
+    cr_assert_eq(open_code("oci-archive:/nonexistent/vigil.tar", NULL), VG_E_NOTFOUND);
     cr_assert_eq(open_code("oci:" VG_TEST_DATA, NULL), VG_E_NOTFOUND, "no oci-layout file");
 }
 
