@@ -108,6 +108,14 @@ open_beneath(int dirfd, const char *path, struct vg_err **err)
         const char *slash = strchr(p, '/');
         vg_autofree char *comp = slash ? vg_strndup(p, (size_t)(slash - p)) : vg_strdup(p);
         int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (slash ? O_DIRECTORY : O_NONBLOCK);
+        struct stat pre;
+        if (!slash && fstatat(cur, comp, &pre, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(pre.st_mode)) {
+            if (cur != dirfd) { /* never open a device, FIFO or socket, even to refuse it */
+                close(cur);
+            }
+            return vg_err_set(err, VG_E_PARSE, "%s in the layer directory",
+                              S_ISLNK(pre.st_mode) ? "a symlink" : "not a regular file");
+        }
         int fd = openat(cur, comp, flags);
         int e = errno;
         if (cur != dirfd) {
