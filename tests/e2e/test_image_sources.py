@@ -172,7 +172,10 @@ def _store(base: Path, driver: str):
 
 
 def _cs(driver, root, run, ref):
-    return f"containers-storage:[{driver}@{root}+{run}]{ref}"
+    # skip_mount_home: containers/storage would otherwise bind-mount <root>/overlay onto
+    # itself and leave the mount behind (vigil reads options and ignores them)
+    opts = ":overlay.skip_mount_home=true" if driver == "overlay" else ""
+    return f"containers-storage:[{driver}@{root}+{run}{opts}]{ref}"
 
 
 @pytest.fixture(scope="module")
