@@ -27,7 +27,8 @@
 # Environment: VIGIL (a vigil binary; default $BUILD/src/cli/vigil), BUILD (meson build dir,
 # default build-bench-registry, configured as a release build when missing and VIGIL is
 # unset), WORK (scratch dir, default a new temp dir), DURATION (seconds per wrk run, default
-# 10), RUNS (push repetitions, default 3), VIGIL_TEST_CACHE (debootstrap cache, default
+# 10), ROUNDS (GET rounds over the three servers, default 3; each metric's median round is
+# reported), RUNS (push repetitions, default 3), VIGIL_TEST_CACHE (debootstrap cache, default
 # /var/tmp/vigil-test-cache), IMAGE (an OCI layout to push instead of the Debian image),
 # PARTS (what to measure: "get push" by default; PARTS=push runs only the push comparison,
 # PARTS=get only the GET and RSS part).
@@ -38,6 +39,7 @@ BUILD=${BUILD:-$ROOT/build-bench-registry}
 WORK=${WORK:-$(mktemp -d /tmp/vigil-bench-registry.XXXXXX)}
 DURATION=${DURATION:-10}
 RUNS=${RUNS:-3}
+ROUNDS=${ROUNDS:-3}
 CONNS=16
 PARTS=${PARTS:-get push}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -222,69 +224,95 @@ seed_registry() { # BASE
     cmp -s "$WORK/check" "$WORK/blob1m" || { echo "bench/registry: blob GET differs at $1" >&2; exit 3; }
 }
 
-# wrk output (stdin) -> "MB/s req/s p50_ms p99_ms errors"
+# wrk output (stdin) -> "MB/s req/s p50_ms p99_ms errors". With a body size (argument), MB/s
+# is completed requests/s x size: wrk prints "Transfer/sec: 0.96GB" with two digits, too coarse
+# to compare servers near 1 GB/s. Without, Transfer/sec (which also counts the bytes of
+# requests still running at the end: the right measure for 100 MB bodies, where 16 connections
+# complete only a few requests each).
 cat >"$WORK/parse_wrk.py" <<'EOF'
 import re, sys
 out = sys.stdin.read()
+size = int(sys.argv[1]) if len(sys.argv) > 1 else 0
 units = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 t = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
 mbs = float(t.group(1)) * units[t.group(2)] / 1e6 if t else 0
 m = re.search(r"Requests/sec:\s+([\d.]+)", out)
 rps = float(m.group(1)) if m else 0
+if size:
+    mbs = rps * size / 1e6
 def pct(p):
     m = re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)\b" % p, out)
     return float(m.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3}[m.group(2)] if m else 0
 err = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
 non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
 err += int(non2xx.group(1)) if non2xx else 0
-print(f"{mbs:.1f} {rps:.1f} {pct(50):.3f} {pct(99):.3f} {err}")
+n = re.search(r"(\d+) requests in", out)
+print(f"{mbs:.1f} {rps:.1f} {pct(50):.3f} {pct(99):.3f} {err} {int(n.group(1)) if n else 0}")
 EOF
-wrk_run() { # URL [header]
-    local args=(-t2 -c$CONNS -d"${DURATION}s" --timeout 60s --latency)
+wrk_run() { # SIZE URL [header]   (SIZE 0: MB/s from Transfer/sec)
+    local size=$1 args=(-t2 -c$CONNS -d"${DURATION}s" --timeout 60s --latency)
+    shift
     [ $# -gt 1 ] && args+=(-H "$2")
-    wrk "${args[@]}" "$1" | tee -a "$WORK/wrk.log" | python3 "$WORK/parse_wrk.py"
+    if [ "$size" -gt 0 ]; then
+        wrk "${args[@]}" "$1" | tee -a "$WORK/wrk.log" | python3 "$WORK/parse_wrk.py" "$size"
+    else
+        wrk "${args[@]}" "$1" | tee -a "$WORK/wrk.log" | python3 "$WORK/parse_wrk.py"
+    fi
 }
 
-# Runs wrk while sampling the server's RSS every 200 ms; keeps the peak (kB) in $WORK/peak.
-loaded() { # PID URL [header] -> wrk_run output
-    local pid=$1 sampler p
-    shift
+# CPU time (user + system, in clock ticks) of a process and its direct children.
+cpu_tree() {
+    local p t=0
+    for p in $(ps -o pid= -p "$1" --ppid "$1"); do
+        t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$t"
+}
+
+# Runs wrk while sampling the server's RSS every 200 ms; keeps the peak (kB) in $WORK/peak.IMPL.
+# Appends the server's CPU seconds during the run to wrk_run's output: on a machine shared with
+# other work, CPU per byte or per request is the comparison the load does not distort.
+loaded() { # IMPL PID SIZE URL [header] -> wrk_run output + " cpu_s"
+    local impl=$1 pid=$2 sampler p c0 r
+    shift 2
     (while kill -0 "$pid" 2>/dev/null; do rss_tree "$pid"; sleep 0.2; done) >"$WORK/rss.samples" &
     sampler=$!
-    wrk_run "$@"
+    c0=$(cpu_tree "$pid")
+    r=$(wrk_run "$@")
+    echo "$r $(python3 -c "print(($(cpu_tree "$pid") - $c0) / $(getconf CLK_TCK))")"
     kill "$sampler" 2>/dev/null || true
     wait "$sampler" 2>/dev/null || true
-    p=$(cat "$WORK/rss.samples" "$WORK/peak" 2>/dev/null | sort -n | tail -n 1)
-    echo "${p:-0}" >"$WORK/peak"
+    p=$(cat "$WORK/rss.samples" "$WORK/peak.$impl" 2>/dev/null | sort -n | tail -n 1)
+    echo "${p:-0}" >"$WORK/peak.$impl"
 }
 
-measure_gets() { # IMPL PID BASE BLOB1_URL BLOB100_URL MANIFEST_URL
+measure_gets() { # IMPL PID BLOB1_URL BLOB100_URL MANIFEST_URL  (one round)
     local impl=$1 pid=$2 r
-    echo 0 >"$WORK/peak"
-    put "$impl" idle_rss_kb "$(rss_tree "$pid")"
     log "$impl: 1 MB blob GET"
-    r=$(loaded "$pid" "$4"); read -r mbs _ _ _ err <<<"$r"
+    r=$(loaded "$impl" "$pid" "$(size "$WORK/blob1m")" "$3"); read -r mbs _ _ _ err _ cpu <<<"$r"
     put "$impl" blob1m_mbs "$mbs"; put "$impl" blob1m_err "$err"
+    put "$impl" blob1m_cpu_gb "$(python3 -c "print($cpu / max($mbs * $DURATION / 1000, 1e-9))")"
     log "$impl: 100 MB blob GET"
-    r=$(loaded "$pid" "$5"); read -r mbs _ _ _ err <<<"$r"
+    r=$(loaded "$impl" "$pid" 0 "$4"); read -r mbs _ _ _ err _ cpu <<<"$r"
     put "$impl" blob100m_mbs "$mbs"; put "$impl" blob100m_err "$err"
+    put "$impl" blob100m_cpu_gb "$(python3 -c "print($cpu / max($mbs * $DURATION / 1000, 1e-9))")"
     log "$impl: manifest GET"
-    r=$(loaded "$pid" "$6" "$ACCEPT"); read -r _ rps p50 p99 err <<<"$r"
+    r=$(loaded "$impl" "$pid" 0 "$5" "$ACCEPT"); read -r _ rps p50 p99 err n cpu <<<"$r"
     put "$impl" manifest_rps "$rps"; put "$impl" manifest_p50_ms "$p50"
     put "$impl" manifest_p99_ms "$p99"; put "$impl" manifest_err "$err"
-    put "$impl" load_rss_kb "$(cat "$WORK/peak")"
+    put "$impl" manifest_cpu_us "$(python3 -c "print($cpu * 1e6 / max($n, 1))")"
 }
 
 # ------------------------------------------------------------------ GET benchmarks
+# The three servers run side by side (idle while another is measured), and the measurements go
+# round by round (docker-registry, nginx, vigil; $ROUNDS times), so a change in the machine's
+# load during the run falls on all three alike; the report shows each one's median round.
 if want get; then
+declare -A GPID GURL
 P=$(free_port)
 start_docker_registry "$WORK/dr" "$P"
-B="http://127.0.0.1:$P"
-seed_registry "$B"
-sleep 1
-measure_gets docker-registry "$SRV" "$B" "$B/v2/bench/app/blobs/$D1" "$B/v2/bench/app/blobs/$D100" \
-    "$B/v2/bench/app/manifests/v1"
-stop_srv "$SRV"
+GPID[docker-registry]=$SRV; GURL[docker-registry]="http://127.0.0.1:$P"
+seed_registry "${GURL[docker-registry]}"
 
 P=$(free_port)
 mkdir -p "$WORK/ngx/www/v2/bench/app/blobs" "$WORK/ngx/www/v2/bench/app/manifests"
@@ -293,36 +321,51 @@ ln -f "$WORK/blob100m" "$WORK/ngx/www/v2/bench/app/blobs/$D100"
 cp "$WORK/manifest.json" "$WORK/ngx/www/v2/bench/app/manifests/v1.json"
 echo ok >"$WORK/ngx/www/ping"
 start_nginx "$WORK/ngx" "$P"
-B="http://127.0.0.1:$P"
-sleep 1
-measure_gets nginx "$SRV" "$B" "$B/v2/bench/app/blobs/$D1" "$B/v2/bench/app/blobs/$D100" \
-    "$B/v2/bench/app/manifests/v1.json"
-stop_srv "$SRV"
+GPID[nginx]=$SRV; GURL[nginx]="http://127.0.0.1:$P"
 
+IMPLS=(docker-registry nginx)
 if [ $HAVE_VIGIL = 1 ]; then
     P=$(free_port)
     start_vigil "$WORK/vg" "$P"
-    B="http://127.0.0.1:$P"
-    seed_registry "$B"
-    sleep 1
-    measure_gets vigil "$SRV" "$B" "$B/v2/bench/app/blobs/$D1" "$B/v2/bench/app/blobs/$D100" \
-        "$B/v2/bench/app/manifests/v1"
-    stop_srv "$SRV"
+    GPID[vigil]=$SRV; GURL[vigil]="http://127.0.0.1:$P"
+    seed_registry "${GURL[vigil]}"
+    IMPLS+=(vigil)
 fi
+sleep 1
+for impl in "${IMPLS[@]}"; do
+    put "$impl" idle_rss_kb "$(rss_tree "${GPID[$impl]}")"
+    echo 0 >"$WORK/peak.$impl"
+done
+for round in $(seq 1 "$ROUNDS"); do
+    log "round $round of $ROUNDS (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+    for impl in "${IMPLS[@]}"; do
+        B=${GURL[$impl]}
+        M="$B/v2/bench/app/manifests/v1"
+        [ "$impl" = nginx ] && M="$M.json"
+        measure_gets "$impl" "${GPID[$impl]}" "$B/v2/bench/app/blobs/$D1" \
+            "$B/v2/bench/app/blobs/$D100" "$M"
+    done
+done
+for impl in "${IMPLS[@]}"; do
+    put "$impl" load_rss_kb "$(cat "$WORK/peak.$impl")"
+    stop_srv "${GPID[$impl]}"
+done
 fi # want get
 
 # ------------------------------------------------------------------ push
-push_once() { # IMPL START_FN I -> seconds on stdout
-    local impl=$1 start=$2 i=$3 t0 t1
+push_once() { # IMPL START_FN I -> "seconds server_cpu_seconds" on stdout
+    local impl=$1 start=$2 i=$3 t0 t1 c0 c1
     P=$(free_port)
     rm -rf "$WORK/push-$impl"
     "$start" "$WORK/push-$impl" "$P"
+    c0=$(cpu_tree "$SRV")
     t0=$(date +%s.%N)
     skopeo --insecure-policy copy -q --dest-tls-verify=false "oci:$LAYOUT:latest" \
         "docker://127.0.0.1:$P/bench/push$i:latest"
     t1=$(date +%s.%N)
+    c1=$(cpu_tree "$SRV")
     stop_srv "$SRV"
-    python3 -c "print(f'{$t1 - $t0:.3f}')"
+    python3 -c "print(f'{$t1 - $t0:.3f} {($c1 - $c0) / $(getconf CLK_TCK):.2f}')"
 }
 if want push; then
     # The implementations alternate run by run (dr, vigil, dr, vigil, ...), each into a freshly
@@ -334,9 +377,10 @@ if want push; then
         for impl in docker-registry vigil; do
             [ $impl = vigil ] && [ $HAVE_VIGIL = 0 ] && continue
             fn=start_docker_registry; [ $impl = vigil ] && fn=start_vigil
-            t=$(push_once $impl $fn "$i")
-            log "$impl: push $i: $t s"
+            read -r t c <<<"$(push_once $impl $fn "$i")"
+            log "$impl: push $i: $t s (server CPU $c s; load average $(cut -d' ' -f1 /proc/loadavg))"
             echo "$impl $t" >>"$WORK/push.times"
+            put "$impl" push_cpu_s "$c"
         done
     done
     for impl in docker-registry vigil; do
@@ -348,13 +392,17 @@ if want push; then
 fi
 
 # ------------------------------------------------------------------ report
-python3 - "$RES" "$DURATION" "$CONNS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$IMG_MB" "$RUNS" <<'EOF'
+python3 - "$RES" "$DURATION" "$CONNS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$IMG_MB" "$RUNS" "$ROUNDS" <<'EOF'
 import sys
-res, dur, conns, cpus, load, img_mb, runs = sys.argv[1:8]
-v = {}
+res, dur, conns, cpus, load, img_mb, runs, rounds = sys.argv[1:9]
+import statistics
+raw = {}
 for line in open(res):
     impl, k, val = line.split()
-    v.setdefault(impl, {})[k] = float(val)
+    raw.setdefault(impl, {}).setdefault(k, []).append(float(val))
+# Several rounds: errors add up, the RSS peak is the highest, any other metric is the median.
+v = {i: {k: sum(x) if k.endswith("_err") else max(x) if k == "load_rss_kb"
+         else statistics.median(x) for k, x in ks.items()} for i, ks in raw.items()}
 def g(impl, k):
     return v.get(impl, {}).get(k)
 def fmt(x, unit=""):
@@ -366,16 +414,21 @@ rows = [  # label, key, scale, unit, target text, check(vigil, dr, nginx)
      lambda x, d, n: x >= 3 * d and x >= 0.8 * n),
     ("blob GET 100 MB (MB/s)", "blob100m_mbs", 1, "", ">= 3x dr, >= 0.8x nginx",
      lambda x, d, n: x >= 3 * d and x >= 0.8 * n),
+    ("server CPU s per GB, 1 MB blobs", "blob1m_cpu_gb", 1, "", "", None),
+    ("server CPU s per GB, 100 MB blobs", "blob100m_cpu_gb", 1, "", "", None),
     ("manifest GET req/s", "manifest_rps", 1, "", "", None),
+    ("server CPU us per manifest GET", "manifest_cpu_us", 1, "", "", None),
     ("manifest GET p50 (ms)", "manifest_p50_ms", 1, "", "", None),
     ("manifest GET p99 (ms)", "manifest_p99_ms", 1, "", "<= 0.5x dr", lambda x, d, n: x <= 0.5 * d),
     (f"skopeo push {img_mb} MB, best (s)", "push_s", 1, "", "<= 0.8x dr",
      lambda x, d, n: x <= 0.8 * d),
     (f"skopeo push {img_mb} MB, median (s)", "push_med_s", 1, "", "", None),
+    ("server CPU s per push", "push_cpu_s", 1, "", "", None),
     ("idle RSS (MB)", "idle_rss_kb", 1 / 1024, "", "<= 20 MB", lambda x, d, n: x <= 20),
     ("RSS under load (MB)", "load_rss_kb", 1 / 1024, "", "<= 64 MB", lambda x, d, n: x <= 64),
 ]
-print(f"cpus: {cpus}, load average {load}; wrk -t2 -c{conns} -d{dur}s; push: {runs} runs each")
+print(f"cpus: {cpus}, load average {load}; wrk -t2 -c{conns} -d{dur}s, median of {rounds} "
+      f"rounds; push: {runs} runs each")
 hdr = ["metric", "docker-registry", "nginx", "vigil", "vigil/dr", "vigil/nginx", "nginx/dr",
        "target", "met"]
 out = [hdr]
