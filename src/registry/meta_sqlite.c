@@ -48,8 +48,8 @@ static const char *const migrations[] = {
     /* 4: the analysis a scan matched (rescans re-match it when the vulnerability DB changes) */
     "ALTER TABLE scan_results ADD COLUMN inventory TEXT;",
     /* 5: who opened an upload session (the per-user limit of concurrent uploads) */
-    "ALTER TABLE uploads ADD COLUMN owner TEXT;"
-    "CREATE INDEX uploads_owner ON uploads(owner) WHERE owner IS NOT NULL;",
+    ("ALTER TABLE uploads ADD COLUMN owner TEXT;"
+     "CREATE INDEX uploads_owner ON uploads(owner) WHERE owner IS NOT NULL;"),
 };
 
 /* ---------------------------------------------------------------- pool */
