@@ -351,7 +351,7 @@ check_logs(const struct vg_config_node *a, bool keyless, struct vg_err **err)
     if (keyless && !rekor && !vg_config_map_get(a, "roots")) {
         return vg_config_err(err, a, VG_E_PARSE, "keyless: Either Rekor URL or roots are required");
     }
-    if (rekor && !vg_policy_node_str(rekor, "url")) {
+    if (keyless && rekor && !vg_policy_node_str(rekor, "url")) {
         return vg_config_err(err, rekor, VG_E_PARSE, "keyless.rekor: An URL is required");
     }
     if (rekor && vg_config_map_get(rekor, "pubkey")) {
