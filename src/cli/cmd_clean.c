@@ -28,6 +28,9 @@ static const char HELP[] =
     "while a scan runs is safe for that scan's results (entries are written atomically), but\n"
     "the scan may store new entries afterwards.\n"
     "\n"
+    "With an IMAGE operand, 'vigil clean IMAGE' removes the image's cosign signatures,\n"
+    "attestations and SBOM instead, as 'cosign clean' (vigil clean --help IMAGE).\n"
+    "\n"
     "Examples:\n"
     "  vigil clean --scan-cache\n"
     "  vigil clean --all\n"
@@ -64,6 +67,9 @@ cmd_clean(int argc, char **argv)
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
+    if (vg_cli_clean_wants_image(argc, argv)) {
+        return vg_cli_clean_image(argc, argv); /* cosign clean: cmd_clean_image.c */
+    }
     bool scan = false, db = false, all = false;
     const char *dir = NULL;
     int c;

@@ -80,6 +80,12 @@ int vg_oci_remote_manifest_put(struct vg_oci_remote_client *c, const char *refer
                                const void *data, size_t len, const char *media_type,
                                struct vg_digest *out, struct vg_err **err);
 
+/* DELETE a manifest by tag or digest (push scope). VG_E_NOTFOUND when absent; VG_E_UNSUPPORTED
+ * when the registry refuses the method for this reference (HTTP 400, 405, 501: deletion
+ * disabled, or tags not deletable: a caller may retry by digest). */
+int vg_oci_remote_manifest_delete(struct vg_oci_remote_client *c, const char *reference,
+                                  struct vg_err **err);
+
 /* HEAD blob: *exists and (when found and size is not NULL) its size. */
 int vg_oci_remote_blob_exists(struct vg_oci_remote_client *c, const struct vg_digest *d,
                               bool *exists, uint64_t *size, struct vg_err **err);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * The Distribution API v2 client, write side: blob existence checks, monolithic blob uploads
- * (POST an upload session, PUT the bytes with ?digest=), optional cross-repository mounts, and
- * manifest PUTs. Every write asks for the "pull,push" scope.
+ * (POST an upload session, PUT the bytes with ?digest=), optional cross-repository mounts,
+ * manifest PUTs and DELETEs. Every write asks for the "pull,push" scope.
  *
  * Chunked (PATCH) uploads are not implemented: signatures and attestations are small, and
- * image copying is not a vigil feature.
+ * `vigil copy` holds each blob in memory (sign/copy.c bounds it).
  */
 #include "remote_int.h"
 
@@ -191,6 +191,32 @@ vg_oci_remote_manifest_put(struct vg_oci_remote_client *c, const char *reference
             rc = vg_err_set(err, VG_E_VERIFY, "%s: registry stored %s, expected %s", what, sd.text,
                             out->text);
         }
+    }
+    vg_http_resp_dispose(&resp);
+    return rc;
+}
+
+int
+vg_oci_remote_manifest_delete(struct vg_oci_remote_client *c, const char *reference,
+                              struct vg_err **err)
+{
+    struct vg_oci_dist_route route = {.kind = VG_OCI_DIST_R_MANIFEST, .reference = reference};
+    vg_autofree char *url = NULL;
+    if (vg_oci_remote_route_url(c, &route, &url, err) < 0) {
+        return -1;
+    }
+    struct vg_http_req req = {.method = "DELETE", .url = url};
+    struct vg_http_resp resp;
+    vg_autofree char *what = vg_fmt("delete manifest %s/%s:%s", c->registry, c->repo, reference);
+    if (vg_oci_remote_do(c, &req, true, &resp, err) < 0) {
+        return vg_err_wrap(err, "%s", what);
+    }
+    int rc = 0;
+    if (resp.status == 400 || resp.status == 405 || resp.status == 501) {
+        rc = vg_err_set(err, VG_E_UNSUPPORTED, "%s: the registry refuses (HTTP %ld)", what,
+                        resp.status);
+    } else if (resp.status != 202 && resp.status != 200 && resp.status != 204) {
+        rc = vg_oci_remote_status_error(c, what, resp.status, &resp.body, err);
     }
     vg_http_resp_dispose(&resp);
     return rc;

@@ -179,3 +179,69 @@ vg_sign_target_attach_sbom(const struct vg_sign_target *t, const void *sbom, siz
     res->appended = true;
     return put_image(t, &img, tag, sbom, len, res, err);
 }
+
+void
+vg_sign_clean_result_dispose(struct vg_sign_clean_result *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->items[i].location);
+    }
+    free(r->items);
+    *r = (struct vg_sign_clean_result){0};
+}
+
+/* Deletes the tag (or, where the registry cannot delete tags, the manifest it names). */
+static int
+clean_tag(const struct vg_sign_target *t, const char *suffix, struct vg_sign_clean_item *it,
+          struct vg_err **err)
+{
+    vg_autofree char *tag = vg_sign_tag(&t->digest, suffix);
+    it->location = vg_fmt("%s:%s", t->store_name, tag);
+    vg_autoerr struct vg_err *e = NULL;
+    if (vg_oci_remote_manifest_head(t->store, tag, &it->digest, NULL, &e) < 0) {
+        if (vg_err_root_code(e) == VG_E_NOTFOUND) {
+            return 0; /* nothing to remove */
+        }
+        if (err) {
+            *err = vg_steal_ptr(&e);
+        }
+        return vg_err_wrap(err, "%s", it->location);
+    }
+    it->found = true;
+    int rc = vg_oci_remote_manifest_delete(t->store, tag, &e);
+    if (rc < 0 && vg_err_root_code(e) == VG_E_UNSUPPORTED) {
+        vg_err_free(&e);
+        it->by_digest = true;
+        rc = vg_oci_remote_manifest_delete(t->store, it->digest.text, &e);
+    }
+    if (rc < 0 && vg_err_root_code(e) != VG_E_NOTFOUND) {
+        if (err) {
+            *err = vg_steal_ptr(&e);
+        }
+        return -1;
+    }
+    it->removed = rc == 0;
+    return 0;
+}
+
+int
+vg_sign_target_clean(const struct vg_sign_target *t, unsigned kinds,
+                     struct vg_sign_clean_result *res, struct vg_err **err)
+{
+    static const char *const suffix[] = {".sig", ".att", ".sbom"};
+    static const unsigned kind[] = {VG_SIGN_COPY_SIG, VG_SIGN_COPY_ATT, VG_SIGN_COPY_SBOM};
+    *res = (struct vg_sign_clean_result){0};
+    res->items = vg_calloc(VG_ARRAY_LEN(suffix), sizeof(*res->items));
+    for (size_t i = 0; i < VG_ARRAY_LEN(suffix); i++) {
+        if (!(kinds & kind[i])) {
+            continue;
+        }
+        struct vg_sign_clean_item *it = &res->items[res->n++];
+        it->kind = kind[i];
+        if (clean_tag(t, suffix[i], it, err) < 0) {
+            vg_sign_clean_result_dispose(res);
+            return -1;
+        }
+    }
+    return 0;
+}

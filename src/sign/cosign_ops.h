@@ -136,6 +136,27 @@ VG_NODISCARD int vg_sign_target_attach_sbom(const struct vg_sign_target *t, cons
                                             size_t len, const char *media_type,
                                             struct vg_sign_push_result *res, struct vg_err **err);
 
+/* ---------------------------------------------------------------- clean */
+
+/* `clean --type`: the `.sig`, `.att` and/or `.sbom` tags (VG_SIGN_COPY_SIG/ATT/SBOM). */
+struct vg_sign_clean_item {
+    unsigned kind;
+    char *location;          /* "repo:sha256-<hex>.sig" */
+    struct vg_digest digest; /* the manifest the tag named (when found) */
+    bool found;              /* the tag existed */
+    bool removed;            /* and is gone now */
+    bool by_digest;          /* the registry cannot delete tags: the manifest was deleted */
+};
+struct vg_sign_clean_result {
+    struct vg_sign_clean_item *items;
+    size_t n;
+};
+void vg_sign_clean_result_dispose(struct vg_sign_clean_result *r);
+/* Deletes each tag: DELETE by tag, or by the digest it names when the registry refuses tag
+ * deletion (Distribution 2.x). An absent tag is not an error. Referrers are not touched. */
+VG_NODISCARD int vg_sign_target_clean(const struct vg_sign_target *t, unsigned kinds,
+                                      struct vg_sign_clean_result *res, struct vg_err **err);
+
 /* ---------------------------------------------------------------- triangulate */
 
 /* `triangulate --type signature|attestation|sbom|digest`: where cosign looks,

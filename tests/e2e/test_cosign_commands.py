@@ -491,3 +491,44 @@ def test_attach_attestation_and_sbom(world):
     r = w.v("attach", "sbom", "--plain-http", "--sbom", "doc.spdx", "--type", "syft",
             "--input-format", "xml", ref)
     assert r.rc == 2, r
+
+
+# ------------------------------------------------------------------ clean IMAGE
+
+
+def test_clean_image_removes_cosign_attachments(world):
+    w = world
+    ref = f"{w.dst.host}/cleaned/app:v1"
+    assert w.v("copy", "--plain-http", f"{w.src.host}/team/app:v1", ref).rc == 0
+    w.cosign("verify", "--key", "cosign.pub", "--insecure-ignore-tlog", ref)
+    # Not confirmed: nothing removed, exit 1.
+    r = subprocess.run([vigil_bin(), "clean", "--plain-http", ref], input=b"n\n",
+                       capture_output=True)
+    assert r.returncode == 1 and b"Are you sure" in r.stderr, r
+    w.cosign("verify", "--key", "cosign.pub", "--insecure-ignore-tlog", ref)
+    r = w.v("clean", "--plain-http", "-f", "--type", "sbom", "--format", "json", ref)
+    assert r.rc == 0, r
+    [item] = json.loads(r.out)
+    assert item["removed"] is True and item["location"].endswith(".sbom")
+    assert status(w.dst, "cleaned/app", tag_of(w.img.digest, ".sbom")) == 404
+    assert status(w.dst, "cleaned/app", tag_of(w.img.digest, ".sig")) == 200
+    r = subprocess.run([vigil_bin(), "clean", "--plain-http", ref], input=b"y\n",
+                       capture_output=True)
+    assert r.returncode == 0, r
+    for suffix in (".sig", ".att", ".sbom"):
+        assert status(w.dst, "cleaned/app", tag_of(w.img.digest, suffix)) == 404, suffix
+    assert status(w.dst, "cleaned/app", "v1") == 200  # the image itself stays
+    r = run([COSIGN, "verify", *CF, "--key", "cosign.pub", "--insecure-ignore-tlog", ref],
+            cwd=w.dir)
+    assert r.returncode != 0 and b"no signatures" in r.stderr, r
+    # Nothing left: still a success.
+    r = w.v("clean", "--plain-http", "-f", "--format", "json", ref)
+    assert r.rc == 0 and all(not x["found"] for x in json.loads(r.out)), r
+    # The cache clean and the image clean do not mix.
+    r = w.v("clean", "--scan-cache", ref)
+    assert r.rc == 2 and "takes no IMAGE" in r.err, r
+    assert w.v("clean", "--plain-http", "-f", "--type", "bogus", ref).rc == 2
+    r = w.v("clean", "--help", "x")
+    assert r.rc == 0 and "cosign clean" in r.out
+    r = w.v("clean", "--help")
+    assert r.rc == 0 and "--scan-cache" in r.out
