@@ -797,3 +797,83 @@ vg_oci_remote_creds_lookup(struct vg_oci_remote_creds *out, bool *found, const c
     }
     return config_lookup(out, found, registry, j, path, err);
 }
+
+/* ---------------------------------------------------------------- store (vigil login) */
+
+int
+vg_oci_remote_creds_store(const char *registry, const char *username, const char *password,
+                          const char *docker_config_dir, char **path_out, struct vg_err **err)
+{
+    vg_autofree char *path = config_path(docker_config_dir);
+    if (!path) {
+        return vg_err_set(err, VG_E_USAGE, "no docker config directory: set DOCKER_CONFIG or HOME");
+    }
+    if (strchr(username, ':')) {
+        return vg_err_set(err, VG_E_USAGE, "a username must not contain ':'");
+    }
+    struct vg_buf b = VG_BUF_INIT(DOCKER_CONFIG_MAX);
+    vg_autoerr struct vg_err *rerr = NULL;
+    vg_autojson json_t *j = NULL;
+    int rc = vg_file_read(&b, path, DOCKER_CONFIG_MAX, &rerr);
+    if (rc < 0 && vg_err_root_code(rerr) != VG_E_NOTFOUND) {
+        vg_buf_dispose(&b);
+        if (err) {
+            *err = vg_steal_ptr(&rerr);
+        }
+        return vg_err_wrap(err, "docker config");
+    }
+    rc = rc == 0 ? config_parse(&j, b.data, b.len, path, err) : 0;
+    explicit_bzero(b.data, b.cap);
+    vg_buf_dispose(&b);
+    if (rc < 0) {
+        return rc;
+    }
+    if (!j) {
+        j = json_object();
+    }
+    json_t *auths = json_object_get(j, "auths");
+    if (!json_is_object(auths)) {
+        auths = json_object();
+        json_object_set_new(j, "auths", auths);
+    }
+    /* Older spellings of the same registry ("https://host/", "http://host") would shadow or
+     * confuse: one entry per registry, under docker's key. */
+    const char *key;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(auths, tmp, key, v)
+    {
+        if (key_matches(key, registry)) {
+            wipe_json_tree(v);
+            json_object_del(auths, key);
+        }
+    }
+    size_t n = strlen(username) + 1 + strlen(password);
+    char *up = vg_malloc(n + 1);
+    snprintf(up, n + 1, "%s:%s", username, password);
+    char *b64 = vg_base64_encode(up, n);
+    explicit_bzero(up, n);
+    free(up);
+    bool hub = strcmp(registry, "docker.io") == 0 || strcmp(registry, "index.docker.io") == 0;
+    json_object_set_new(auths, hub ? DOCKER_HUB_KEY : registry, json_pack("{s:s}", "auth", b64));
+    explicit_bzero(b64, strlen(b64));
+    free(b64);
+    char *out = vg_json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    wipe_json_tree(j);
+    if (!out) {
+        return vg_err_set(err, VG_E_PARSE, "%s: cannot serialise", path);
+    }
+    vg_autofree char *dir = vg_strdup(path);
+    *strrchr(dir, '/') = '\0';
+    size_t outlen = strlen(out);
+    rc = vg_mkdir_p(dir, 0700, err);
+    if (rc == 0) {
+        rc = vg_file_write_atomic(path, out, outlen, 0600, err);
+    }
+    explicit_bzero(out, outlen);
+    free(out);
+    if (rc == 0 && path_out) {
+        *path_out = vg_steal_ptr(&path);
+    }
+    return rc;
+}

@@ -175,6 +175,14 @@ void vg_oci_remote_creds_dispose(struct vg_oci_remote_creds *c);
 int vg_oci_remote_creds_lookup(struct vg_oci_remote_creds *out, bool *found, const char *registry,
                                const char *creds_opt, const char *docker_config_dir,
                                struct vg_err **err);
+/* `vigil login`: writes {"auth": base64(user:pass)} for registry into "auths" of
+ * <docker_config_dir or $DOCKER_CONFIG or ~/.docker>/config.json (created 0600 in a 0700
+ * directory; other keys kept; older entries for the same registry replaced; Docker Hub under
+ * "https://index.docker.io/v1/" as docker writes it), atomically. *path_out (may be NULL) gets
+ * the file. A credential helper configured there is not used (its entry, if any, still wins
+ * on reads). VG_E_PARSE for an existing malformed file. */
+int vg_oci_remote_creds_store(const char *registry, const char *username, const char *password,
+                              const char *docker_config_dir, char **path_out, struct vg_err **err);
 /* The "auths" lookup over config.json / .dockerconfigjson bytes ({"auths": {...}}). Never
  * runs credential helpers: the bytes may come from a Kubernetes pull secret. */
 int vg_oci_remote_creds_from_json(struct vg_oci_remote_creds *out, bool *found,

@@ -532,3 +532,57 @@ def test_clean_image_removes_cosign_attachments(world):
     assert r.rc == 0 and "cosign clean" in r.out
     r = w.v("clean", "--help")
     assert r.rc == 0 and "--scan-cache" in r.out
+
+
+# ------------------------------------------------------------------ login
+
+
+def test_login_then_skopeo_cosign_and_vigil_use_the_config(world, tmp_path):
+    w = world
+    reg = Registry(tmp_path, auth=("alice", "s3cret"), tls=True).start()
+    try:
+        lay, img = images.build_image(tmp_path / "oci", tag="v1", layers=[{"l.txt": b"login\n"}])
+        ok(run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds",
+                "alice:s3cret", f"oci:{lay.path}:v1", f"docker://{reg.host}/priv/app:v1"]))
+        cfg = tmp_path / "docker"
+        cfg.mkdir()
+        (cfg / "config.json").write_text(json.dumps(
+            {"auths": {"other.example": {"auth": "eDp5"}}, "HttpHeaders": {"X-A": "b"}}))
+        env = {"DOCKER_CONFIG": str(cfg)}
+        r = subprocess.run([vigil_bin(), "login", reg.host, "-u", "alice", "--password-stdin"],
+                           input=b"s3cret\n", capture_output=True, env={**os.environ, **env})
+        assert r.returncode == 0 and str(cfg / "config.json").encode() in r.stderr, r
+        doc = json.loads((cfg / "config.json").read_text())
+        assert doc["auths"][reg.host] == {"auth": "YWxpY2U6czNjcmV0"}  # alice:s3cret
+        assert doc["auths"]["other.example"] == {"auth": "eDp5"} and doc["HttpHeaders"]
+        assert oct((cfg / "config.json").stat().st_mode & 0o777) == "0o600"
+        ref = f"{reg.host}/priv/app:v1"
+        # skopeo reads the file docker's way
+        ok(run(["skopeo", "inspect", "--tls-verify=false", "--authfile", cfg / "config.json",
+                f"docker://{ref}"]))
+        # cosign (go-containerregistry's keychain, $DOCKER_CONFIG) signs with it
+        w.cosign("sign", "--key", "cosign.key", "--tlog-upload=false", "-y",
+                 f"{reg.host}/priv/app@{img.digest}", env=env)
+        # and vigil finds cosign's signature with the same credentials
+        r = w.v("verify", "--insecure", "--key", "cosign.pub", ref, env=env)
+        assert r.rc == 0, r
+        # Without the login, the registry refuses.
+        r = w.v("verify", "--insecure", "--key", "cosign.pub", ref,
+                env={"DOCKER_CONFIG": str(tmp_path)})
+        assert r.rc == 5, r
+        # -p, and a second login replaces the entry
+        r = w.v("login", reg.host, "-u", "alice", "-p", "wrong", env=env)
+        assert r.rc == 0, r
+        assert w.v("verify", "--insecure", "--key", "cosign.pub", ref, env=env).rc == 5
+        assert w.v("login", "docker.io", "-u", "bob", "-p", "pw", env=env).rc == 0
+        doc = json.loads((cfg / "config.json").read_text())
+        assert "https://index.docker.io/v1/" in doc["auths"]
+        # Usage errors and a malformed existing file.
+        assert w.v("login", reg.host, "-u", "alice", env=env).rc == 2
+        assert w.v("login", reg.host, "-p", "x", env=env).rc == 2
+        assert w.v("login", f"{reg.host}/repo", "-u", "a", "-p", "x", env=env).rc == 2
+        (cfg / "config.json").write_text("{not json")
+        r = w.v("login", reg.host, "-u", "alice", "-p", "x", env=env)
+        assert r.rc == 6 and "config.json" in r.err, r
+    finally:
+        reg.stop()
