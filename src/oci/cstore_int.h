@@ -39,9 +39,10 @@ struct vg_cstore_image {
     struct vg_cstore_layer *layers;
     size_t nlayers;
 };
-/* Finds REF in images.json: an image ID or a unique prefix of one (at least 3 hex digits), a
- * name (normalized as Docker does; "NAME" without registry also matches "localhost/NAME"), or
- * NAME@sha256:... (the name and the manifest digest); then follows the top layer's parent chain
+/* Finds REF in images.json, in containers/storage's order: a full image ID, a name
+ * (normalized as Docker does; "NAME" without registry also matches "localhost/NAME") or
+ * NAME@sha256:... (the name and the manifest digest), a unique ID prefix (at least 3 hex
+ * digits); then follows the top layer's parent chain
  * through layers.json (at most VG_LIMIT_LAYERS, incomplete layers refused).
  * VG_E_NOTFOUND / VG_E_USAGE (ambiguous) / VG_E_PARSE / VG_E_LIMIT / VG_E_UNSUPPORTED. */
 int vg_oci_cstore_resolve(struct vg_cstore_image *out, const void *images_json, size_t ilen,

@@ -190,7 +190,7 @@ image_has_digest(const json_t *im, const char *digest)
     return ok;
 }
 
-/* Which entry of `images` an ID or ID prefix names: 1 found, 0 none. */
+/* Which entry of `images` an ID or ID prefix names: 1 found, 0 none, -1 ambiguous. */
 static int
 find_image_by_id(const json_t **out, const json_t *images, const char *ref, struct vg_err **err)
 {
@@ -213,14 +213,10 @@ find_image_by_id(const json_t **out, const json_t *images, const char *ref, stru
     return hits == 1;
 }
 
-/* Which entry of `images` REF names: by ID (or prefix), else by name. */
+/* Which entry of `images` a name (or NAME@DIGEST) names: 1 found, 0 none. */
 static int
-find_image(const json_t **out, const json_t *images, const char *ref, struct vg_err **err)
+find_image_by_name(const json_t **out, const json_t *images, const char *ref, struct vg_err **err)
 {
-    int byid = find_image_by_id(out, images, ref, err);
-    if (byid != 0) {
-        return byid < 0 ? -1 : 0;
-    }
     struct vg_oci_ref *r = NULL;
     if (vg_oci_ref_parse(&r, ref, err) < 0) {
         return -1;
@@ -246,8 +242,35 @@ find_image(const json_t **out, const json_t *images, const char *ref, struct vg_
         }
         if (ok && (!digest || image_has_digest(im, digest))) {
             *out = im;
-            return 0;
+            return 1;
         }
+    }
+    return 0;
+}
+
+/* Which entry of `images` REF names, in containers/storage's order: a full ID, a name, an
+ * unambiguous ID prefix. */
+static int
+find_image(const json_t **out, const json_t *images, const char *ref, struct vg_err **err)
+{
+    const char *hex = vg_cstr_startswith(ref, "sha256:") ? ref + 7 : ref;
+    size_t hl = strlen(hex);
+    bool hexish = hl >= 3 && hl <= 64 && strspn(hex, "0123456789abcdef") == hl;
+    int found = hl == 64 && hexish ? find_image_by_id(out, images, ref, err) : 0;
+    if (found == 0) {
+        found = find_image_by_name(out, images, ref, hexish ? NULL : err);
+        if (found < 0 && !hexish) {
+            return -1;
+        }
+    }
+    if (found <= 0 && hexish) {
+        found = find_image_by_id(out, images, ref, err);
+    }
+    if (found > 0) {
+        return 0;
+    }
+    if (found < 0) {
+        return -1;
     }
     vg_autofree char *esc = vg_escape(ref, strlen(ref), 200);
     return vg_err_set(err, VG_E_NOTFOUND, "no image \"%s\" in the store", esc);

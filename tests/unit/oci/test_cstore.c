@@ -312,3 +312,23 @@ Test(oci_cstore, tarsplit_hostile_records)
     }
     rm_layer_dir(fd);
 }
+
+Test(oci_cstore, names_before_id_prefixes)
+{
+    /* "aaaa2" is a prefix of I2 and the short name of the other image: the name wins, as in
+     * containers/storage; a full ID always means the ID. */
+    static const char imgs[] = "[{\"id\":\"" I1 "\",\"names\":[\"localhost/aaaa2:latest\"],"
+                               "\"big-data-names\":[\"sha256:" I1 "\"]},"
+                               " {\"id\":\"" I2 "\",\"big-data-names\":[\"sha256:" I2 "\"]}]";
+    struct vg_cstore_image im;
+    struct vg_err *err = NULL;
+    cr_assert_eq(resolve(&im, imgs, "[]", "aaaa2", &err), 0);
+    cr_assert_str_eq(im.id, I1);
+    vg_oci_cstore_image_dispose(&im);
+    cr_assert_eq(resolve(&im, imgs, "[]", "aaaa22", &err), 0);
+    cr_assert_str_eq(im.id, I2);
+    vg_oci_cstore_image_dispose(&im);
+    cr_assert_eq(resolve(&im, imgs, "[]", I2, &err), 0);
+    cr_assert_str_eq(im.id, I2);
+    vg_oci_cstore_image_dispose(&im);
+}
