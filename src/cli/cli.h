@@ -361,6 +361,8 @@ VG_CMD(download);    /* cmd_download.c */
 VG_CMD(triangulate); /* cmd_download.c */
 VG_CMD(attach);      /* cmd_attach.c */
 VG_CMD(login);       /* cmd_login.c */
+VG_CMD(save);        /* cmd_save.c */
+VG_CMD(load);        /* cmd_save.c */
 /* `vigil clean IMAGE` (cosign clean, cmd_clean_image.c): chosen by cmd_clean when an operand
  * that is not an option's value is present. */
 bool vg_cli_clean_wants_image(int argc, char **argv);

@@ -43,6 +43,8 @@ static const struct command commands[] = {
     {"tree", cmd_tree, "list signatures, attestations and SBOMs attached to an image"},
     {"copy", cmd_copy, "copy an image with its signatures, attestations and SBOMs"},
     {"download", cmd_download, "print an image's signatures, attestations or SBOM (cosign)"},
+    {"save", cmd_save, "save an image with its signatures to an OCI layout (cosign)"},
+    {"load", cmd_load, "push an OCI layout made by save (vigil or cosign) to a registry"},
     {"login", cmd_login, "store registry credentials in docker's config.json"},
     {"attach", cmd_attach, "upload a signature, attestation or SBOM made elsewhere (cosign)"},
     {"triangulate", cmd_triangulate, "print where an image's signatures are stored"},

@@ -157,6 +157,20 @@ void vg_sign_clean_result_dispose(struct vg_sign_clean_result *r);
 VG_NODISCARD int vg_sign_target_clean(const struct vg_sign_target *t, unsigned kinds,
                                       struct vg_sign_clean_result *res, struct vg_err **err);
 
+/* ---------------------------------------------------------------- save / load */
+
+/* `save IMAGE --dir DIR`: the image (every platform of an index) and its `.sig` and `.att`
+ * images into the OCI layout DIR (created), index.json entries annotated kind
+ * dev.cosignproject.cosign/image (or imageIndex), /sigs, /atts as cosign save writes them.
+ * Blobs already in DIR are not fetched again. */
+VG_NODISCARD int vg_sign_save(const struct vg_sign_target *t, const char *dir, struct vg_err **err);
+/* `load --dir DIR IMAGE`: pushes the layout's image (kind image/imageIndex, or its only
+ * entry) to image (a tag, or a digest that must match) with its sigs/atts entries at the
+ * `sha256-<hex>.sig/.att` tags. Every file is checked against its digest first. *loaded (may
+ * be NULL) gets the image digest. */
+VG_NODISCARD int vg_sign_load(const char *dir, const char *image, const struct vg_oci_open_opts *o,
+                              struct vg_digest *loaded, struct vg_err **err);
+
 /* ---------------------------------------------------------------- triangulate */
 
 /* `triangulate --type signature|attestation|sbom|digest`: where cosign looks,

@@ -586,3 +586,58 @@ def test_login_then_skopeo_cosign_and_vigil_use_the_config(world, tmp_path):
         assert r.rc == 6 and "config.json" in r.err, r
     finally:
         reg.stop()
+
+
+# ------------------------------------------------------------------ save / load
+
+
+def test_save_load_round_trips_with_cosign(world, tmp_path):
+    w = world
+    src = f"{w.src.host}/team/app:v1"
+    mine, theirs = tmp_path / "vigil-layout", tmp_path / "cosign-layout"
+    r = w.v("save", "--plain-http", "--dir", mine, "--format", "json", src)
+    assert r.rc == 0 and json.loads(r.out)["digest"] == w.img.digest, r
+    w.cosign("save", "--dir", theirs, src)
+    # The same layout as cosign's: index.json byte for byte, the same blobs.
+    assert (mine / "index.json").read_bytes() == (theirs / "index.json").read_bytes()
+    assert sorted(os.listdir(mine / "blobs" / "sha256")) == \
+        sorted(os.listdir(theirs / "blobs" / "sha256"))
+    kinds = [m["annotations"]["kind"] for m in json.loads((mine / "index.json").read_text())
+             ["manifests"]]
+    assert kinds == ["dev.cosignproject.cosign/image", "dev.cosignproject.cosign/sigs",
+                     "dev.cosignproject.cosign/atts"]
+    # vigil save -> cosign load -> cosign verify / verify-attestation
+    dst1 = f"{w.dst.host}/loaded/by-cosign:v1"
+    w.cosign("load", "--dir", mine, dst1)
+    w.cosign("verify", "--key", "cosign.pub", "--insecure-ignore-tlog", dst1)
+    # cosign save -> vigil load -> cosign verify-attestation and vigil verify-attestation
+    dst2 = f"{w.dst.host}/loaded/by-vigil:v1"
+    r = w.v("load", "--plain-http", "--dir", theirs, dst2)
+    assert r.rc == 0, r
+    w.cosign("verify", "--key", "cosign.pub", "--insecure-ignore-tlog", dst2)
+    w.cosign("verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog", "--type",
+             "cyclonedx", dst2)
+    assert w.dst.raw("loaded/by-vigil:v1") == w.src.raw("team/app:v1")
+    # An index with per-platform signatures: cosign save keeps only the index's own
+    # signatures; vigil saves every platform's manifest and blobs too.
+    idx_dir = tmp_path / "multi"
+    r = w.v("save", "--plain-http", "--dir", idx_dir, f"{w.src.host}/team/multi:v1")
+    assert r.rc == 0, r
+    ix = json.loads((idx_dir / "index.json").read_text())
+    assert ix["manifests"][0]["annotations"]["kind"] == "dev.cosignproject.cosign/imageIndex"
+    r = w.v("load", "--plain-http", "--dir", idx_dir, f"{w.dst.host}/loaded/multi:v1")
+    assert r.rc == 0, r
+    # A tampered blob in the layout is refused before anything names it.
+    bad = tmp_path / "bad"
+    subprocess.run(["cp", "-r", str(mine), str(bad)], check=True)
+    layer = json.loads((bad / "blobs" / "sha256" / w.img.digest.split(":")[1]).read_text())
+    victim = bad / "blobs" / "sha256" / layer["layers"][0]["digest"].split(":")[1]
+    victim.chmod(0o644)
+    victim.write_bytes(b"tampered")
+    r = w.v("load", "--plain-http", "--dir", bad, f"{w.dst.host}/loaded/bad:v1")
+    assert r.rc == 6 and "hashes to" in r.err, r
+    assert status(w.dst, "loaded/bad", "v1") == 404
+    (bad / "index.json").write_text("[]")
+    assert w.v("load", "--plain-http", "--dir", bad, f"{w.dst.host}/loaded/bad:v1").rc == 6
+    assert w.v("load", "--plain-http", "--dir", tmp_path / "nope", dst2).rc == 4
+    assert w.v("save", "--plain-http", src).rc == 2
