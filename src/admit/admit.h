@@ -13,6 +13,7 @@
 #define VG_ADMIT_H
 
 #include "core/core.h"
+#include "kube/kube.h"
 #include "oci/oci.h"
 #include "policy/policy.h"
 
@@ -82,39 +83,6 @@ json_t *vg_admit_response(const struct vg_admit_review *rv, const struct vg_admi
  * (JSON Pointer, "~" and "/" escaped). Caller frees. */
 char *vg_admit_json_pointer(const char *path);
 
-/* ---------------------------------------------------------------- secrets.c */
-
-/* Where the pods' imagePullSecrets are read (docs/admit.md "Registry credentials"). */
-struct vg_admit_secrets_opts {
-    const char *dir;        /* DIR/<namespace>/<name>.json: Secret objects as the API returns */
-    const char *kubeconfig; /* the current context's server, CA and token (or tokenFile) */
-    bool in_cluster;        /* the pod's service account ($KUBERNETES_SERVICE_HOST, token, CA) */
-};
-struct vg_admit_secrets;
-/* Checks the source (reads the kubeconfig or the service account token). */
-VG_NODISCARD int vg_admit_secrets_new(struct vg_admit_secrets **out,
-                                      const struct vg_admit_secrets_opts *o, struct vg_err **err);
-void vg_admit_secrets_free(struct vg_admit_secrets *s);
-/* The merged {"auths": ...} (*out, caller frees; the first secret naming a registry wins) of
- * the kubernetes.io/dockerconfigjson (or legacy dockercfg) Secrets names[0..n) of namespace ns;
- * 1 when some registry has credentials, else 0 and *out NULL. As the kubelet does, a secret
- * that is missing, refused or malformed is skipped: *problems (caller frees, or NULL) says
- * which and why, one line each. At most 16 names are read. Thread-safe (one API request at a time).
- */
-int vg_admit_secrets_auths(struct vg_admit_secrets *s, const char *ns, const char *const *names,
-                           size_t n, char **out, char **problems);
-
-/* Merges the registries of one Secret object (JSON bytes, at most 1 MiB) into the auths object
- * (the first entry for a registry wins); VG_E_PARSE names what is wrong (not JSON, another
- * type, no data, bad base64, no auths). Exposed for the fuzz harness. */
-VG_NODISCARD int vg_admit_secret_merge(json_t *auths, const void *data, size_t len,
-                                       const char *what, struct vg_err **err);
-
-/* Kubernetes object names (DNS-1123 subdomain): lowercase alphanumerics, '-' and '.', at most
- * 253 characters, starting and ending alphanumeric. Namespaces are labels (dots false: no
- * '.'; the caller checks their 63-character limit). */
-bool vg_admit_k8s_name_ok(const char *s, bool dots);
-
 /* ---------------------------------------------------------------- manifests.c */
 
 /* A policy file for the webhook's ConfigMap: its key (the file's base name) and text. */
@@ -163,8 +131,8 @@ struct vg_admit_opts {
     unsigned margin_ms;           /* answer this long before the deadline (0: 300) */
     unsigned cache_ttl_s;         /* decision cache TTL (0: 300) */
     unsigned max_jobs;            /* evaluations running at once (0: 64) */
-    struct vg_admit_secrets_opts secrets; /* imagePullSecrets source; none set: not read */
-    const char *const *trusted_roots;     /* keyless authorities' roots, policy/facts.h */
+    struct vg_kube_secrets_opts secrets; /* imagePullSecrets source (kube/); none set: not read */
+    const char *const *trusted_roots;    /* keyless authorities' roots, policy/facts.h */
     size_t ntrusted_roots;
 };
 

@@ -210,11 +210,11 @@ vg_admit_manifests_check(const struct vg_admit_manifests_opts *opts, struct vg_e
     d.failure_policy = d.failure_policy ? d.failure_policy : "Fail";
     const struct vg_admit_manifests_opts *o = &d;
     const char *ns = o->namespace;
-    if (ns && (!vg_admit_k8s_name_ok(ns, false) || strlen(ns) > MF_LABEL_MAX)) {
+    if (ns && (!vg_kube_name_ok(ns, false) || strlen(ns) > MF_LABEL_MAX)) {
         vg_autofree char *e = vg_escape(ns, strlen(ns), 80);
         return vg_err_set(err, VG_E_USAGE, "namespace '%s' is not a DNS-1123 label", e);
     }
-    if (!vg_admit_k8s_name_ok(o->name, false) || strlen(o->name) > MF_LABEL_MAX) {
+    if (!vg_kube_name_ok(o->name, false) || strlen(o->name) > MF_LABEL_MAX) {
         vg_autofree char *e = vg_escape(o->name, strlen(o->name), 80);
         return vg_err_set(err, VG_E_USAGE, "name '%s' is not a DNS-1123 label", e);
     }

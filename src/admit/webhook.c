@@ -53,7 +53,7 @@ struct vg_admit {
     VG_VEC(struct cache_entry) cache;
     unsigned jobs;
     struct vg_oci_remote_pool *pool;
-    struct vg_admit_secrets *secrets;        /* imagePullSecrets source, or NULL */
+    struct vg_kube_secrets *secrets;         /* imagePullSecrets source, or NULL */
     atomic_uint_fast64_t counts[2][R_COUNT]; /* [mutate][result] */
     atomic_uint_fast64_t cache_hits, cache_misses, reloads, reload_errors;
 };
@@ -158,9 +158,9 @@ vg_admit_new(struct vg_admit **out, const struct vg_admit_opts *o, struct vg_err
     if (!a->o.offline) {
         a->pool = vg_oci_remote_pool_new(&a->o.open);
     }
-    const struct vg_admit_secrets_opts *so = &a->o.secrets;
-    if (!a->o.offline && (so->dir || so->kubeconfig || so->in_cluster) &&
-        vg_admit_secrets_new(&a->secrets, so, err) < 0) {
+    const struct vg_kube_secrets_opts *so = &a->o.secrets;
+    if (!a->o.offline && (so->dir || so->api.kubeconfig || so->api.in_cluster) &&
+        vg_kube_secrets_new(&a->secrets, so, err) < 0) {
         vg_admit_free(a);
         return -1;
     }
@@ -212,7 +212,7 @@ vg_admit_free(struct vg_admit *a)
     if (a->pool) {
         vg_oci_remote_pool_free(a->pool);
     }
-    vg_admit_secrets_free(a->secrets);
+    vg_kube_secrets_free(a->secrets);
     pthread_mutex_destroy(&a->mu);
     free(a);
 }
@@ -448,7 +448,7 @@ pull_auths(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit
         }
     }
     char *json = NULL, *problems = NULL;
-    (void)vg_admit_secrets_auths(a->secrets, rv->obj.namespace, names.v, names.n, &json, &problems);
+    (void)vg_kube_secrets_auths(a->secrets, rv->obj.namespace, names.v, names.n, &json, &problems);
     if (problems) {
         for (char *line = problems, *nl; line && *line; line = nl ? nl + 1 : NULL) {
             nl = strchr(line, '\n');

@@ -158,8 +158,8 @@ check_serve_args(const struct serve_args *sa, int argc, char **argv)
         rc = vg_cli_usage("admit serve", "--tls-cert and --tls-key are required (the apiserver "
                                          "only calls webhooks over HTTPS)");
     }
-    if (rc == 0 &&
-        (!!sa->ao.secrets.dir + !!sa->ao.secrets.kubeconfig + sa->ao.secrets.in_cluster) > 1) {
+    if (rc == 0 && (!!sa->ao.secrets.dir + !!sa->ao.secrets.api.kubeconfig +
+                    sa->ao.secrets.api.in_cluster) > 1) {
         rc = vg_cli_usage("admit serve",
                           "--pull-secrets-dir, --kubeconfig and --in-cluster exclude each other");
     }
@@ -233,10 +233,10 @@ parse_args(struct serve_args *sa, int argc, char **argv)
             sa->ao.secrets.dir = optarg;
             break;
         case OPT_KUBECONFIG:
-            sa->ao.secrets.kubeconfig = optarg;
+            sa->ao.secrets.api.kubeconfig = optarg;
             break;
         case OPT_IN_CLUSTER:
-            sa->ao.secrets.in_cluster = true;
+            sa->ao.secrets.api.in_cluster = true;
             break;
         case OPT_TIMEOUT:
             rc = parse_ms("--timeout", optarg, &sa->ao.default_timeout_ms);

@@ -58,6 +58,15 @@ vg_http_client_new(struct vg_http_client **out, const struct vg_http_client_opts
     c->insecure = opts->insecure;
     c->ca_file = vg_strdup(opts->ca_file);
     c->unix_socket = vg_strdup(opts->unix_socket);
+    c->ca_pem = VG_BUF_INIT(SIZE_MAX);
+    c->cert_pem = VG_BUF_INIT(SIZE_MAX);
+    c->key_pem = VG_BUF_INIT(SIZE_MAX);
+    if (vg_buf_append(&c->ca_pem, opts->ca_pem, opts->ca_pem_len, err) < 0 ||
+        vg_buf_append(&c->cert_pem, opts->client_cert_pem, opts->client_cert_len, err) < 0 ||
+        vg_buf_append(&c->key_pem, opts->client_key_pem, opts->client_key_len, err) < 0) {
+        vg_http_client_free(c);
+        return -1;
+    }
     c->connect_timeout_s =
         opts->connect_timeout_s > 0 ? opts->connect_timeout_s : VG_HTTP_CONNECT_TIMEOUT_S;
     c->stall_timeout_s =
@@ -83,6 +92,12 @@ vg_http_client_free(struct vg_http_client *c)
     vg_http_plain_forget(c);
     free(c->ca_file);
     free(c->unix_socket);
+    vg_buf_dispose(&c->ca_pem);
+    vg_buf_dispose(&c->cert_pem);
+    if (c->key_pem.data) {
+        explicit_bzero(c->key_pem.data, c->key_pem.len);
+    }
+    vg_buf_dispose(&c->key_pem);
     free(c->user_agent);
     free(c);
 }
@@ -338,6 +353,18 @@ xfer_set_common(struct vg_http_xfer *x, struct vg_http_client *c)
     }
     if (c->unix_socket) {
         curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, c->unix_socket);
+    }
+    if (c->ca_pem.len) {
+        struct curl_blob b = {c->ca_pem.data, c->ca_pem.len, CURL_BLOB_NOCOPY};
+        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
+    }
+    if (c->cert_pem.len && c->key_pem.len) {
+        struct curl_blob cb = {c->cert_pem.data, c->cert_pem.len, CURL_BLOB_NOCOPY};
+        struct curl_blob kb = {c->key_pem.data, c->key_pem.len, CURL_BLOB_NOCOPY};
+        curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cb);
+        curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+        curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &kb);
     }
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);

@@ -63,7 +63,16 @@ enum vg_http_plain_fallback {
 struct vg_http_client_opts {
     bool insecure; /* skip TLS peer and host verification */
     enum vg_http_plain_fallback plain_fallback;
-    const char *ca_file;    /* extra CA bundle (PEM), or NULL for the system store */
+    const char *ca_file; /* extra CA bundle (PEM), or NULL for the system store */
+    /* CA certificates in memory (PEM, replaces the system store as ca_file does), and a TLS
+     * client certificate with its key (PEM): copied; the key is wiped when the client is
+     * freed. NULL: none. */
+    const void *ca_pem;
+    size_t ca_pem_len;
+    const void *client_cert_pem;
+    size_t client_cert_len;
+    const void *client_key_pem;
+    size_t client_key_len;
     long connect_timeout_s; /* 0: VG_HTTP_CONNECT_TIMEOUT_S */
     long stall_timeout_s;   /* 0: VG_HTTP_STALL_TIMEOUT_S; a stall fails at once, unretried */
     uint64_t deadline_ns;   /* vg_now_ns() time at which every transfer and retry ends; 0: none */

@@ -14,7 +14,8 @@ struct vg_http_client {
     CURLSH *share; /* connection cache, DNS and TLS sessions shared by every transfer */
     bool insecure;
     char *ca_file;
-    char *unix_socket; /* CURLOPT_UNIX_SOCKET_PATH, or NULL */
+    char *unix_socket;                       /* CURLOPT_UNIX_SOCKET_PATH, or NULL */
+    struct vg_buf ca_pem, cert_pem, key_pem; /* in-memory TLS material (len 0: none) */
     long connect_timeout_s, stall_timeout_s;
     uint64_t deadline_ns;
     int max_retries;

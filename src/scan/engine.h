@@ -281,4 +281,16 @@ json_t *vg_report_trivy_json(const struct vg_scan_report *r);
 json_t *vg_report_sarif(const struct vg_scan_report *r);
 json_t *vg_report_cyclonedx(const struct vg_scan_report *r);
 
+/* The Kubernetes object a VulnerabilityReport is about: one container of a workload. */
+struct vg_report_k8s_resource {
+    const char *kind, *name, *namespace, *uid; /* uid NULL: no ownerReferences */
+    const char *api_version;                   /* of the workload ("apps/v1"); NULL: "v1" */
+    const char *container;
+};
+/* A VulnerabilityReport (aquasecurity.github.io/v1alpha1, as trivy-operator writes them) of r
+ * for the container res, updated at `updated` (RFC 3339); unsuppressed findings only. */
+json_t *vg_report_vulnerability_report(const struct vg_scan_report *r,
+                                       const struct vg_report_k8s_resource *res,
+                                       const char *updated);
+
 #endif

@@ -231,9 +231,9 @@ users:
         api.stop()
     # a kubeconfig the webhook cannot use is refused at start
     bad = world["dir"] / "kubeconfig-cert"
-    bad.write_text(kc.read_text().replace(f"token: {TOKEN}", "client-certificate: /x.crt"))
+    bad.write_text(kc.read_text().replace(f"token: {TOKEN}", "exec: {command: /bin/true}"))
     r = subprocess.run([vigil_bin(), "admit", "serve", "-p", str(world["dir"] / "hook-api" /
                                                                  "policy.yaml"),
                         "--insecure-plain-http-for-tests", "--addr", "127.0.0.1:0",
                         "--kubeconfig", str(bad)], capture_output=True, text=True, timeout=30)
-    assert r.returncode != 0 and "token" in r.stderr, r.stderr
+    assert r.returncode != 0 and "uses exec: not supported" in r.stderr, r.stderr

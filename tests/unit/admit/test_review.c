@@ -280,8 +280,8 @@ Test(secrets, merge)
         "\"eyJyLmlvIjp7ImF1dGgiOiJZenBrIn0sInMuaW8iOnsiYXV0aCI6IlpUcG0ifX0=\"}}";
     json_t *auths = json_object();
     struct vg_err *err = NULL;
-    cr_assert_eq(vg_admit_secret_merge(auths, cfgjson, strlen(cfgjson), "Secret a/x", &err), 0);
-    cr_assert_eq(vg_admit_secret_merge(auths, cfg, strlen(cfg), "Secret a/y", &err), 0);
+    cr_assert_eq(vg_kube_secret_merge(auths, cfgjson, strlen(cfgjson), "Secret a/x", &err), 0);
+    cr_assert_eq(vg_kube_secret_merge(auths, cfg, strlen(cfg), "Secret a/y", &err), 0);
     cr_assert_eq(json_object_size(auths), 2);
     cr_assert_str_eq(vg_json_str(vg_json_obj(auths, "r.io"), "auth"), "YTpi");
     cr_assert_str_eq(vg_json_str(vg_json_obj(auths, "s.io"), "auth"), "ZTpm");
@@ -297,7 +297,7 @@ Test(secrets, merge)
     static const char *const why[] = {"is not kubernetes.io", "no data", "data.", "no auths",
                                       "Secret a/z"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
-        cr_assert_lt(vg_admit_secret_merge(auths, bad[i], strlen(bad[i]), "Secret a/z", &err), 0);
+        cr_assert_lt(vg_kube_secret_merge(auths, bad[i], strlen(bad[i]), "Secret a/z", &err), 0);
         char *m = vg_err_format(err);
         cr_assert(strstr(m, why[i]) && strstr(m, "Secret a/z"), "%zu: %s", i, m);
         free(m);
