@@ -337,6 +337,7 @@ VG_CMD(scan);
 VG_CMD(config);
 VG_CMD(fs);     /* cmd_fs.c */
 VG_CMD(rootfs); /* cmd_fs.c */
+VG_CMD(k8s);    /* cmd_k8s.c */
 VG_CMD(vercmp);
 VG_CMD(db);
 VG_CMD(generate_key_pair);

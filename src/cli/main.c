@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"scan", cmd_scan, "scan an image for vulnerabilities, secrets, config and model risks"},
     {"config", cmd_config, "check Dockerfiles, Kubernetes manifests, EncryptionConfiguration"},
     {"fs", cmd_fs, "scan a source tree: lock files and manifests, secrets"},
+    {"k8s", cmd_k8s, "scan the images running in a Kubernetes cluster, per workload"},
     {"rootfs", cmd_rootfs, "scan an unpacked root filesystem as an image scan would"},
     {"vercmp", cmd_vercmp, "compare two versions with an ecosystem's rules"},
     {"db", cmd_db, "build, update and inspect the vulnerability database"},

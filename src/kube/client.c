@@ -22,6 +22,7 @@ struct vg_kube {
     pthread_mutex_t mu; /* http and requests: one API request at a time */
     struct vg_http_client *http;
     uint64_t requests;
+    unsigned page_limit;
 };
 
 void
@@ -189,6 +190,7 @@ vg_kube_new(struct vg_kube **out, const struct vg_kube_source *src, struct vg_er
     }
     struct vg_kube *k = vg_calloc(1, sizeof(*k));
     pthread_mutex_init(&k->mu, NULL);
+    k->page_limit = src->page_limit ? src->page_limit : VG_KUBE_PAGE_LIMIT;
     if (load(k, src, err) < 0) {
         vg_kube_free(k);
         return -1;
@@ -330,7 +332,7 @@ int
 vg_kube_list(struct vg_kube *k, const char *path, unsigned page_limit, vg_kube_item_fn fn, void *ud,
              bool *found, struct vg_err **err)
 {
-    unsigned limit = page_limit ? page_limit : VG_KUBE_PAGE_LIMIT;
+    unsigned limit = page_limit ? page_limit : k->page_limit;
     vg_autofree char *what = vg_fmt("list %s", path);
     char *cont = NULL;
     if (found) {

@@ -71,6 +71,7 @@ struct vg_kube_source {
     const char *kubeconfig; /* path; "$KUBECONFIG"-style lists are not split */
     const char *context;    /* NULL: current-context */
     bool in_cluster;        /* $KUBERNETES_SERVICE_HOST, the service account token and CA */
+    unsigned page_limit;    /* items per list page when a list names none; 0: VG_KUBE_PAGE_LIMIT */
 };
 
 struct vg_kube;
@@ -93,7 +94,7 @@ VG_NODISCARD int vg_kube_get(struct vg_kube *k, const char *path, size_t max, co
 /* Called for each item of a list (borrowed for the call). A negative return stops the walk. */
 typedef int (*vg_kube_item_fn)(void *ud, const json_t *item, struct vg_err **err);
 /* LIST path ("/apis/apps/v1/replicasets"), page by page (?limit=page_limit&continue=...; 0:
- * VG_KUBE_PAGE_LIMIT), calling fn for every item; *found (may be NULL) false when the API
+ * the source's page_limit), calling fn for every item; *found (may be NULL) false when the API
  * answered 404 (the resource does not exist on this server: not an error). Any other failure,
  * a 410 Gone for an expired continue token included, is an error. */
 VG_NODISCARD int vg_kube_list(struct vg_kube *k, const char *path, unsigned page_limit,

@@ -98,8 +98,8 @@ json_t *
 vg_report_vulnerability_report(const struct vg_scan_report *r,
                                const struct vg_report_k8s_resource *res, const char *updated)
 {
-    static const char *const counts[] = {"unknownCount", "noneCount",   "lowCount",
-                                         "mediumCount",  "highCount",   "criticalCount"};
+    static const char *const counts[] = {"unknownCount", "noneCount", "lowCount",
+                                         "mediumCount",  "highCount", "criticalCount"};
     json_int_t n[6] = {0};
     json_t *vulns = json_array();
     for (size_t i = 0; i < r->nvulns; i++) {
@@ -122,25 +122,24 @@ vg_report_vulnerability_report(const struct vg_scan_report *r,
     vg_json_set_str(os, "family", r->os_family);
     vg_json_set_str(os, "name", r->os_version);
     vg_autofree char *name = report_name(res);
-    json_t *labels = json_pack("{s:s, s:s, s:s, s:s}", "trivy-operator.resource.kind", res->kind,
-                               "trivy-operator.resource.name", res->name,
-                               "trivy-operator.resource.namespace", res->namespace,
-                               "trivy-operator.container.name", res->container);
-    json_t *meta = json_pack("{s:s, s:s, s:o}", "name", name, "namespace", res->namespace,
-                             "labels", labels);
+    json_t *labels =
+        json_pack("{s:s, s:s, s:s, s:s}", "trivy-operator.resource.kind", res->kind,
+                  "trivy-operator.resource.name", res->name, "trivy-operator.resource.namespace",
+                  res->namespace, "trivy-operator.container.name", res->container);
+    json_t *meta =
+        json_pack("{s:s, s:s, s:o}", "name", name, "namespace", res->namespace, "labels", labels);
     if (res->uid) {
-        json_t *owner = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion",
-                                  res->api_version ? res->api_version : "v1", "kind", res->kind,
-                                  "name", res->name, "uid", res->uid, "controller", 1,
-                                  "blockOwnerDeletion", 0);
+        json_t *owner =
+            json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion",
+                      res->api_version ? res->api_version : "v1", "kind", res->kind, "name",
+                      res->name, "uid", res->uid, "controller", 1, "blockOwnerDeletion", 0);
         json_object_set_new(meta, "ownerReferences", json_pack("[o]", owner));
     }
     json_t *scanner =
         json_pack("{s:s, s:s, s:s}", "name", "vigil", "vendor", "vigil", "version", VG_VERSION);
-    json_t *report =
-        json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "updateTimestamp", updated, "scanner",
-                  scanner, "registry", registry, "artifact", artifact, "os", os, "summary",
-                  summary, "vulnerabilities", vulns);
+    json_t *report = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "updateTimestamp", updated,
+                               "scanner", scanner, "registry", registry, "artifact", artifact, "os",
+                               os, "summary", summary, "vulnerabilities", vulns);
     return json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "aquasecurity.github.io/v1alpha1",
                      "kind", "VulnerabilityReport", "metadata", meta, "report", report);
 }
