@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import http.client
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -261,20 +262,31 @@ def test_slow_clients_do_not_block_others_and_a_cut_body_rolls_back(tmp_path):
         r = s.req("POST", "/v2/slow/app/blobs/uploads/", b"")
         loc = r.header("Location")
         body = os.urandom(1 << 20)
-        k = socket.create_connection(("127.0.0.1", s.port), timeout=30)
-        k.sendall(f"PATCH {loc} HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-                  f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:1000])
+
+        def stall():
+            k = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+            k.sendall(f"PATCH {loc} HTTP/1.1\r\nHost: x\r\n"
+                      "Content-Type: application/octet-stream\r\n"
+                      f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:1000])
+            return k
+        k = stall()
         # meanwhile the session is busy, and everyone else is served
         deadline = time.monotonic() + 30
+        kept = b""    # a probe that gets in before the server starts the stalled body is stored
         while True:   # the server may take a moment to see the body start
             r = s.req("PATCH", loc, b"x", {"Content-Type": "application/octet-stream"})
             if r.status == 416 or time.monotonic() > deadline:
                 break
+            assert r.status == 202, r
+            kept += b"x"
+            if select.select([k], [], [], 0)[0]:   # the probe won the session: stall again
+                k.close()
+                k = stall()
             time.sleep(0.05)
         assert r.status == 416, r
         d = s.push_blob("slow/other", b"fine")
         assert s.req("GET", f"/v2/slow/other/blobs/{d}").body == b"fine"
-        # the cut body is rolled back: the session is at 0 and takes the whole blob again
+        # the cut body is rolled back: the session is where it was and takes the blob again
         k.close()
         deadline = time.monotonic() + 30
         while True:
@@ -282,10 +294,10 @@ def test_slow_clients_do_not_block_others_and_a_cut_body_rolls_back(tmp_path):
             if r.status != 416 or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
-        assert r.status == 202 and r.header("Range") == f"0-{len(body) - 1}", r
-        r = s.req("PUT", f"{r.header('Location')}?digest={digest(body)}", b"")
+        assert r.status == 202 and r.header("Range") == f"0-{len(kept + body) - 1}", r
+        r = s.req("PUT", f"{r.header('Location')}?digest={digest(kept + body)}", b"")
         assert r.status == 201, r
-        assert s.req("GET", f"/v2/slow/app/blobs/{digest(body)}").body == body
+        assert s.req("GET", f"/v2/slow/app/blobs/{digest(kept + body)}").body == kept + body
     finally:
         for k in stalled:
             k.close()
