@@ -86,6 +86,10 @@ void vg_sign_download_dispose(struct vg_sign_download *d);
  * checked against its layer digest. VG_E_NOTFOUND when the image has no `.sig` tag. */
 VG_NODISCARD int vg_sign_download_signatures(struct vg_sign_download *out,
                                              const struct vg_sign_target *t, struct vg_err **err);
+/* One layer's SignedPayload line (what download signature prints) from its annotations and
+ * payload bytes; NULL when an annotation is not valid UTF-8. Caller frees. */
+char *vg_sign_signed_payload_json(const struct vg_sign_sig_entry *l, const void *payload,
+                                  size_t len);
 /* `download attestation`: the DSSE envelopes of the `.att` layers, re-serialized as cosign
  * does ({"payloadType","payload","signatures":[{"keyid","sig"}]}), only those whose statement
  * has predicate_type (a --type shortcut or URI; NULL: all). VG_E_NOTFOUND without a `.att`

@@ -156,28 +156,33 @@ json_annotation(const struct vg_sign_sig_entry *l, const char *key)
     return j ? j : json_null();
 }
 
-static int
-one_signature(void *ctx, const struct vg_sign_sig_entry *l, struct vg_buf *blob,
-              struct vg_err **err)
+char *
+vg_sign_signed_payload_json(const struct vg_sign_sig_entry *l, const void *payload, size_t len)
 {
-    struct vg_sign_download *out = ctx;
     const char *sig = vg_sign_sig_entry_annotation(l, VG_SIGN_ANN_SIGNATURE);
     const char *cert = vg_sign_sig_entry_annotation(l, VG_SIGN_ANN_CERTIFICATE);
     const char *chain = vg_sign_sig_entry_annotation(l, VG_SIGN_ANN_CHAIN);
-    vg_autofree char *payload = vg_base64_encode(blob->data, blob->len);
+    vg_autofree char *b64 = vg_base64_encode(payload, len);
     vg_autojson json_t *o = json_object();
     json_object_set_new(o, "Base64Signature", json_string(sig ? sig : ""));
-    json_object_set_new(o, "Payload", json_string(payload));
+    json_object_set_new(o, "Payload", json_string(b64));
     json_object_set_new(o, "Cert", cert && *cert ? json_string(cert) : json_null());
     json_object_set_new(o, "Chain", chain && *chain ? pem_array(chain) : json_null());
     json_object_set_new(o, "Bundle", json_annotation(l, VG_SIGN_ANN_BUNDLE));
     json_object_set_new(o, "RFC3161Timestamp", json_annotation(l, VG_SIGN_ANN_RFC3161));
-    char *s = vg_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    return vg_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+}
+
+static int
+one_signature(void *ctx, const struct vg_sign_sig_entry *l, struct vg_buf *blob,
+              struct vg_err **err)
+{
+    char *s = vg_sign_signed_payload_json(l, blob->data, blob->len);
     if (!s) {
         return vg_err_set(err, VG_E_PARSE, "layer %s: annotations are not valid UTF-8",
                           l->digest.text);
     }
-    add_item(out, s, strlen(s), l->media_type);
+    add_item(ctx, s, strlen(s), l->media_type);
     return 0;
 }
 
