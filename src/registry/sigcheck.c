@@ -546,9 +546,15 @@ vg_registry_sigcheck_run(const struct vg_registry_sigcheck *sc,
         *detail = vg_steal_ptr(&n_detail);
     } else if (cosign_run(g, &st, repo, d, need, out, detail, err) < 0) {
         return -1;
-    } else if (*out == VG_GATE_SIG_NONE && n_sigs > 0) { /* only Notary signatures, failed */
+    } else if (*out == VG_GATE_SIG_NONE && n_sigs > 0 && !n_ok) { /* Notary ones only, failed */
         *out = n_verdict;
         *detail = vg_steal_ptr(&n_detail);
+    } else if (*out != VG_GATE_SIG_VERIFIED && n_ok) { /* one authority short */
+        char *m = vg_fmt("the Notary signature verified; cosign: %s",
+                         *detail ? *detail : "no cosign signature of this image");
+        free(*detail);
+        *detail = m;
+        *out = VG_GATE_SIG_THRESHOLD;
     } else if (*out != VG_GATE_SIG_VERIFIED && n_detail) {
         char *both =
             vg_fmt("%s; %s", *detail ? *detail : "cosign signatures do not verify", n_detail);

@@ -136,6 +136,10 @@ vg_registry__notation_check(const struct vg_registry_notation *p, const struct v
             *untrusted = oc->failed[VG_NOTATION_CHECK_AUTHENTICITY];
         }
     }
+    if (rc < 0 && !*detail) { /* none attached */
+        vg_autofree char *m = vg_err_format(e);
+        *detail = vg_fmt("notation: %s", m);
+    }
     vg_err_free(&e);
     vg_notation_result_dispose(&res);
     return 0;

@@ -220,6 +220,9 @@ def copy(src, srepo, dst, drepo, md):
     """The image and every referrer (its Notary signatures) from src to dst, byte for byte:
     signing through a gate that already denies the unsigned image is not possible."""
     copy_manifest(src, srepo, dst, drepo, md)
+    tag = "sha256-" + md.split(":")[1] + ".sig"
+    if src.req("HEAD", f"/v2/{srepo}/manifests/{tag}", headers={"Accept": MT}).status == 200:
+        copy_manifest(src, srepo, dst, drepo, tag)
     r = src.req("GET", f"/v2/{srepo}/referrers/{md}")
     assert r.status == 200, r
     for desc in json.loads(r.body)["manifests"]:
@@ -263,3 +266,44 @@ def test_registry_gate_notation_bad_config(tmp_path, env):
     r = run_vigil("registry", "serve", "--config", cfg, "--root", tmp_path / "r",
                   "--addr", "127.0.0.1:0")
     assert r.rc != 0 and "registry.yaml:5:" in r.err and "certificates" in r.err, r
+
+
+def test_registry_gate_notation_and_key_threshold(env, tmp_path):
+    """keys + notation with threshold 2: both must verify; a Notary signature alone is one
+    authority short, a cosign one alone too."""
+    d, srv0 = env["d"], env["srv"]
+    pw = {"COSIGN_PASSWORD": "pw", "VIGIL_PASSWORD": "pw"}
+    r = run_vigil("generate-key-pair", "--output-key-prefix", tmp_path / "rel", env=pw)
+    assert r.rc == 0, r
+    for repo in ("t/both", "t/cosign"):
+        md, _ = push_image(srv0, repo, repo.encode())
+        r = run_vigil("sign", "--key", tmp_path / "rel.key", "--insecure",
+                      f"{srv0.host}/{repo}@{md}", env=pw)
+        assert r.rc == 0, r
+        env["refs"][repo] = f"{srv0.host}/{repo}@{md}"
+    pki = env["pki"]
+    k, c = pki.write("t-both", pki.leaf, [pki.inter, pki.root])
+    r = run_vigil("notation", "sign", "--plain-http", "--key", k, "--cert", c,
+                  env["refs"]["t/both"], env={"XDG_CONFIG_HOME": str(d / "xdg")})
+    assert r.rc == 0, r
+    cfg = tmp_path / "registry.yaml"
+    cfg.write_text(
+        "gates:\n  - repos: [\"g/**\"]\n    require-signature:\n"
+        f"      keys: [{tmp_path / 'rel.pub'}]\n"
+        f"      notation: {{certificates: {d / 'root.pem'}}}\n"
+        "      threshold: 2\n")
+    srv = Serve(tmp_path / "root", tmp_path / "serve.log", args=["--config", str(cfg)]).start()
+    try:
+        hdr = {"Accept": MT}
+        mds = {}
+        for src_repo, name in (("t/both", "both"), ("t/cosign", "cosign"),
+                               ("n/signed", "notary")):
+            mds[name] = copy(srv0, src_repo, srv, f"g/{name}",
+                             env["refs"][src_repo].split("@")[1])
+        assert srv.req("GET", f"/v2/g/both/manifests/{mds['both']}", headers=hdr).status == 200
+        r = srv.req("GET", f"/v2/g/notary/manifests/{mds['notary']}", headers=hdr)
+        assert r.status == 403 and b"the Notary signature verified; cosign:" in r.body, r
+        r = srv.req("GET", f"/v2/g/cosign/manifests/{mds['cosign']}", headers=hdr)
+        assert r.status == 403 and b"no Notary signature is attached" in r.body, r
+    finally:
+        srv.kill(signal.SIGTERM)
