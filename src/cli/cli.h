@@ -304,6 +304,7 @@ struct vg_cli_sign_keyless {
 };
 struct vg_fulcio_cert;
 struct vg_cli_keyless_signed {
+    struct vg_crypto_key *key; /* the ephemeral key */
     struct vg_fulcio_cert *cert;
     struct vg_sigstore_tlog_entry entry;
     uint8_t sha256[32];
@@ -319,6 +320,16 @@ VG_NODISCARD int vg_cli_keyless_sign(struct vg_cli_keyless_signed *s,
                                      const struct vg_cli_sign_keyless *o, const void *data,
                                      size_t len, struct vg_err **err);
 void vg_cli_keyless_signed_dispose(struct vg_cli_keyless_signed *s);
+/* vg_sign_push_opts.sign_layer for `vigil sign` keyless (ud: struct vg_cli_keyless_layer; the
+ * caller disposes ud->last): the legacy layer's signature, certificate, chain and Rekor bundle
+ * annotations. */
+struct vg_cli_keyless_layer {
+    const struct vg_cli_sign_keyless *o;
+    struct vg_cli_keyless_signed last;
+};
+struct vg_sign_layer;
+VG_NODISCARD int vg_cli_keyless_sign_layer(void *ud, struct vg_sign_layer *l,
+                                           const struct vg_crypto_key **key, struct vg_err **err);
 
 /* `vigil fs` and `vigil rootfs` (cmd_fs.c): `vigil scan`'s flags, filters and report writers
  * over a directory (cmd_scan.c). target is an enum vg_scan_target. */

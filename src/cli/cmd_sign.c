@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sign/sign.h"
@@ -15,6 +16,9 @@
 static const char sign_help[] =
     "Usage: vigil sign --key KEY [-a KEY=VALUE]... [--recursive] [--new-bundle-format]\n"
     "                  " VG_CLI_USAGE_REGISTRY " IMAGE...\n"
+    "       vigil sign (--identity-token T | --identity-token-file F) [--fulcio-url URL]\n"
+    "                  [--rekor-url URL] [--trusted-root ROOT | --tuf-mirror URL\n"
+    "                  [--tuf-root FILE]] [-a KEY=VALUE]... [--recursive] IMAGE...\n"
     "\n"
     "Signs each IMAGE (a registry reference; a tag is resolved to its manifest digest first)\n"
     "with a cosign encrypted private key and stores the signature in the registry, laid out\n"
@@ -33,19 +37,36 @@ static const char sign_help[] =
     "  --new-bundle-format    write cosign 3's layout: a Sigstore bundle v0.3 (DSSE over an\n"
     "                         in-toto statement) attached as an OCI 1.1 referrer, plus the\n"
     "                         sha256-<hex> fallback index when the registry lacks the "
-    "API\n" VG_CLI_HELP_REGISTRY "\n"
+    "API\n"
+    "Keyless (no --key; docs/sigstore.md \"Keyless signing\"): an ephemeral key certified by\n"
+    "Fulcio for the OIDC token, the signature logged in Rekor, and cosign's keyless layer\n"
+    "(certificate, chain and Rekor bundle annotations; legacy layout only). The result is\n"
+    "verified under the trusted root (--trusted-root, else TUF) before it is pushed.\n"
+    "  --identity-token T     OIDC token (else --identity-token-file F, $SIGSTORE_ID_TOKEN)\n"
+    "  --fulcio-url URL       default https://fulcio.sigstore.dev\n"
+    "  --rekor-url URL        default https://rekor.sigstore.dev\n" VG_CLI_HELP_REGISTRY "\n"
     "Environment: VIGIL_REPOSITORY (or COSIGN_REPOSITORY) = REGISTRY/PATH stores signatures in\n"
     "that repository instead of the image's; verifiers need the same variable.\n"
     "\n"
     "Examples:\n"
     "  vigil sign --key cosign.key registry.example.com/team/app:1.4\n"
     "  vigil sign --key cosign.key -a env=prod --recursive reg.example.com/app@sha256:...\n"
+    "  vigil sign --identity-token-file token.jwt registry.example.com/team/app:1.4\n"
     "  VIGIL_REPOSITORY=registry.example.com/signatures vigil sign --key cosign.key app:1.4\n"
     "\n"
     "Exit codes: 0 signed, 2 usage, 3 runtime, 4 image or key not found, 5 auth or wrong\n"
     "password, 6 bad key or corrupt signature image, 7 network.\n";
 
-enum { OPT_KEY = 1, OPT_RECURSIVE, OPT_BUNDLE, OPT_HELP };
+enum {
+    OPT_KEY = 1,
+    OPT_RECURSIVE,
+    OPT_BUNDLE,
+    OPT_HELP,
+    OPT_FULCIO,
+    OPT_REKOR,
+    OPT_TOKEN,
+    OPT_TOKEN_FILE
+};
 
 #define MAX_ANNOTATIONS 256
 
@@ -54,6 +75,7 @@ struct sign_args {
     struct vg_sign_kv ann[MAX_ANNOTATIONS];
     size_t nann;
     bool recursive, bundle;
+    struct vg_cli_sign_keyless kl;
     struct vg_oci_open_opts open;
     char **images;
     size_t nimages;
@@ -82,6 +104,13 @@ parse_args(struct sign_args *a, int argc, char **argv)
         {"annotations", required_argument, NULL, 'a'},
         {"recursive", no_argument, NULL, OPT_RECURSIVE},
         {"new-bundle-format", no_argument, NULL, OPT_BUNDLE},
+        {"fulcio-url", required_argument, NULL, OPT_FULCIO},
+        {"rekor-url", required_argument, NULL, OPT_REKOR},
+        {"identity-token", required_argument, NULL, OPT_TOKEN},
+        {"identity-token-file", required_argument, NULL, OPT_TOKEN_FILE},
+        {"trusted-root", required_argument, NULL, VG_CLI_OPT_TRUSTED_ROOT},
+        {"tuf-mirror", required_argument, NULL, VG_CLI_OPT_TUF_MIRROR},
+        {"tuf-root", required_argument, NULL, VG_CLI_OPT_TUF_ROOT},
         VG_CLI_REGISTRY_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
@@ -90,10 +119,22 @@ parse_args(struct sign_args *a, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "ha:", longopts, NULL)) != -1) {
-        if (vg_cli_image_opt(c, optarg, &a->open)) {
+        if (vg_cli_image_opt(c, optarg, &a->open) || vg_cli_keyless_opt(&a->kl.kl, c, optarg)) {
             continue;
         }
         switch (c) {
+        case OPT_FULCIO:
+            a->kl.fulcio_url = optarg;
+            break;
+        case OPT_REKOR:
+            a->kl.rekor_url = optarg;
+            break;
+        case OPT_TOKEN:
+            a->kl.token = optarg;
+            break;
+        case OPT_TOKEN_FILE:
+            a->kl.token_file = optarg;
+            break;
         case OPT_KEY:
             a->key = optarg;
             break;
@@ -116,8 +157,20 @@ parse_args(struct sign_args *a, int argc, char **argv)
             return vg_cli_usage("sign", "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (!a->key) {
-        return vg_cli_usage("sign", "--key is required");
+    bool keyless = a->kl.token || a->kl.token_file || getenv("SIGSTORE_ID_TOKEN");
+    if (!a->key && !keyless) {
+        return vg_cli_usage("sign", "--key (or an identity token for keyless) is required");
+    }
+    if (a->key && keyless) {
+        return vg_cli_usage("sign", "--key and --identity-token exclude each other");
+    }
+    if (keyless && a->bundle) {
+        return vg_cli_usage("sign", "keyless signing writes the legacy layout only (no "
+                                    "--new-bundle-format yet)");
+    }
+    if (a->kl.kl.trusted_root && (a->kl.kl.tuf_mirror || a->kl.kl.tuf_root)) {
+        return vg_cli_usage("sign", "--trusted-root and --tuf-mirror/--tuf-root exclude each "
+                                    "other");
     }
     if (optind == argc) {
         return vg_cli_usage("sign", "missing IMAGE");
@@ -173,7 +226,8 @@ run(const struct sign_args *a, const char **failed, struct vg_err **err)
 {
     vg_autokey struct vg_crypto_key *key = NULL;
     int rc = vg_crypto_init(err);
-    if (rc < 0 || (rc = vg_sign_key_load_private(&key, a->key, vg_cli_password(), err)) < 0) {
+    if (rc < 0 ||
+        (a->key && (rc = vg_sign_key_load_private(&key, a->key, vg_cli_password(), err)) < 0)) {
         return rc;
     }
     struct vg_sign_push_opts po = {.key = key,
@@ -181,11 +235,16 @@ run(const struct sign_args *a, const char **failed, struct vg_err **err)
                                    .nannotations = a->nann,
                                    .bundle = a->bundle,
                                    .now = vg_now_unix()};
+    struct vg_cli_keyless_layer kctx = {.o = &a->kl};
+    if (!a->key) {
+        po.sign_layer = vg_cli_keyless_sign_layer;
+        po.sign_layer_ud = &kctx;
+    }
     for (size_t i = 0; i < a->nimages; i++) {
         struct vg_sign_target *t = NULL;
         *failed = a->images[i];
         if ((rc = vg_sign_target_open(&t, a->images[i], &a->open, NULL, err)) < 0) {
-            return rc;
+            break;
         }
         if (!t->ref->digest) {
             fprintf(stderr, "Signing %s by its tag's current digest %s\n", a->images[i],
@@ -197,16 +256,18 @@ run(const struct sign_args *a, const char **failed, struct vg_err **err)
         }
         vg_sign_target_free(t);
         if (rc < 0) {
-            return rc;
+            break;
         }
     }
-    return 0;
+    vg_cli_keyless_signed_dispose(&kctx.last);
+    return rc;
 }
 
 int
 cmd_sign(int argc, char **argv)
 {
-    struct sign_args a = {0};
+    struct sign_args a = {.kl = {.fulcio_url = "https://fulcio.sigstore.dev",
+                                 .rekor_url = "https://rekor.sigstore.dev"}};
     int rc = parse_args(&a, argc, argv);
     if (rc != 0) {
         return rc < 0 ? VG_EXIT_OK : rc;

@@ -8,12 +8,14 @@
  */
 #include "cli.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto/crypto.h"
 #include "net/net.h"
+#include "sign/sign.h"
 #include "sign/sigstore.h"
 
 static int
@@ -82,6 +84,7 @@ post_json(struct vg_buf *out, struct vg_http_client *http, const char *base, con
 void
 vg_cli_keyless_signed_dispose(struct vg_cli_keyless_signed *s)
 {
+    vg_crypto_key_free(s->key);
     vg_fulcio_cert_free(s->cert);
     vg_sigstore_tlog_entry_dispose(&s->entry);
     free(s->sig);
@@ -170,18 +173,17 @@ vg_cli_keyless_sign(struct vg_cli_keyless_signed *s, const struct vg_cli_sign_ke
                     const void *data, size_t len, struct vg_err **err)
 {
     memset(s, 0, sizeof(*s));
-    vg_autokey struct vg_crypto_key *key = NULL;
     struct vg_http_client *http = NULL;
     struct vg_http_client_opts ho = VG_HTTP_CLIENT_OPTS_INIT;
     ho.deadline_ns = vg_now_ns() + 120ull * 1000000000ull;
     int rc = -1;
-    if (vg_crypto_init(err) < 0 || vg_crypto_key_generate(&key, err) < 0 ||
+    if (vg_crypto_init(err) < 0 || vg_crypto_key_generate(&s->key, err) < 0 ||
         vg_http_client_new(&http, &ho, err) < 0) {
         goto out;
     }
     vg_sha256_raw(s->sha256, data, len);
-    if (get_cert(s, http, o, key, err) < 0 ||
-        vg_crypto_sign(key, data, len, &s->sig, &s->siglen, err) < 0 ||
+    if (get_cert(s, http, o, s->key, err) < 0 ||
+        vg_crypto_sign(s->key, data, len, &s->sig, &s->siglen, err) < 0 ||
         log_signature(s, http, o, err) < 0) {
         goto out;
     }
@@ -200,4 +202,33 @@ out:
         vg_cli_keyless_signed_dispose(s);
     }
     return rc;
+}
+
+static void
+add_extra(struct vg_sign_layer *l, const char *key, const char *value)
+{
+    l->extra = vg_reallocarray(l->extra, l->nextra + 1, sizeof(*l->extra));
+    l->extra[l->nextra++] = (struct vg_sign_kv){vg_strdup(key), vg_strdup(value)};
+}
+
+int
+vg_cli_keyless_sign_layer(void *ud, struct vg_sign_layer *l, const struct vg_crypto_key **key,
+                          struct vg_err **err)
+{
+    struct vg_cli_keyless_layer *c = ud;
+    vg_cli_keyless_signed_dispose(&c->last);
+    struct vg_cli_keyless_signed *s = &c->last;
+    if (vg_cli_keyless_sign(s, c->o, l->payload, l->payload_len, err) < 0 ||
+        vg_buf_append(&s->legacy_bundle, "", 1, err) < 0) {
+        return -1;
+    }
+    l->signature = vg_base64_encode(s->sig, s->siglen);
+    /* cosign's keyless layer (cosign-format.md §3.2) */
+    add_extra(l, "dev.sigstore.cosign/certificate", s->cert->leaf_pem);
+    add_extra(l, "dev.sigstore.cosign/chain", s->cert->chain_pem);
+    add_extra(l, "dev.sigstore.cosign/bundle", (const char *)s->legacy_bundle.data);
+    *key = s->key;
+    fprintf(stderr, "tlog entry created with index: %" PRId64 " (certificate for %s, %s)\n",
+            s->entry.log_index, s->identity ? s->identity : "?", s->issuer ? s->issuer : "?");
+    return 0;
 }

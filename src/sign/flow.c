@@ -473,6 +473,26 @@ legacy_flow(const struct vg_sign_target *t, struct vg_sign_layer *l, const char 
     return rc;
 }
 
+/* The payload as vg_sign_image_payload builds it, signed by the keyless hook. */
+static int
+keyless_layer(struct vg_sign_layer *l, const struct vg_crypto_key **key,
+              const struct vg_sign_target *t, const struct vg_sign_push_opts *o,
+              struct vg_err **err)
+{
+    struct vg_buf p = VG_BUF_INIT(VG_LIMIT_PAYLOAD_BYTES);
+    if (vg_sign_payload_build(&p, t->docker_reference, &t->digest, o->annotations, o->nannotations,
+                              err) < 0 ||
+        vg_buf_append(&p, "", 1, err) < 0) {
+        vg_buf_dispose(&p);
+        return -1;
+    }
+    size_t n = 0;
+    l->payload = vg_buf_take(&p, &n);
+    l->payload_len = n - 1;
+    vg_digest_of(&l->digest, VG_DIGEST_SHA256, l->payload, l->payload_len);
+    return o->sign_layer(o->sign_layer_ud, l, key, err);
+}
+
 int
 vg_sign_target_sign(const struct vg_sign_target *t, const struct vg_sign_push_opts *o,
                     struct vg_sign_push_result *res, struct vg_err **err)
@@ -484,13 +504,15 @@ vg_sign_target_sign(const struct vg_sign_target *t, const struct vg_sign_push_op
         return bundle_flow(t, &so, VG_SIGN_PREDICATE_SIGN, res, err);
     }
     struct vg_sign_layer l = {0};
-    int rc = vg_sign_image_payload(&l, o->key, t->docker_reference, &t->digest, o->annotations,
-                                   o->nannotations, err);
+    const struct vg_crypto_key *key = o->key;
+    int rc = o->sign_layer ? keyless_layer(&l, &key, t, o, err)
+                           : vg_sign_image_payload(&l, o->key, t->docker_reference, &t->digest,
+                                                   o->annotations, o->nannotations, err);
     if (rc < 0) {
         vg_sign_layer_dispose(&l);
         return rc;
     }
-    return legacy_flow(t, &l, ".sig", o->key, NULL, false, res, err);
+    return legacy_flow(t, &l, ".sig", key, NULL, false, res, err);
 }
 
 int

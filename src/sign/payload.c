@@ -237,6 +237,11 @@ vg_sign_layer_dispose(struct vg_sign_layer *l)
 {
     free(l->payload);
     free(l->signature);
+    for (size_t i = 0; i < l->nextra; i++) {
+        vg_free_const(l->extra[i].key);
+        vg_free_const(l->extra[i].value);
+    }
+    free(l->extra);
     *l = (struct vg_sign_layer){0};
 }
 

@@ -154,11 +154,15 @@ vg_sign_sig_image_append(struct vg_sign_sig_image *img, const struct vg_sign_lay
         .media_type = vg_strdup(VG_SIGN_MT_SIMPLESIGNING),
         .digest = l->digest,
         .size = l->payload_len,
-        .annotations = vg_calloc(1, sizeof(*e->annotations)),
-        .nannotations = 1,
+        .annotations = vg_calloc(1 + l->nextra, sizeof(*e->annotations)),
+        .nannotations = 1 + l->nextra,
     };
     e->annotations[0].key = vg_strdup(VG_SIGN_ANN_SIGNATURE);
     e->annotations[0].value = vg_strdup(l->signature);
+    for (size_t i = 0; i < l->nextra; i++) {
+        e->annotations[1 + i].key = vg_strdup(l->extra[i].key);
+        e->annotations[1 + i].value = vg_strdup(l->extra[i].value);
+    }
     *appended = true;
     return 0;
 }

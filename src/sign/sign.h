@@ -109,6 +109,10 @@ struct vg_sign_layer {
     size_t payload_len;
     struct vg_digest digest; /* sha256 of payload = layer digest and config diff_id */
     char *signature;         /* base64, value of VG_SIGN_ANN_SIGNATURE */
+    /* more annotations of the layer (keyless: dev.sigstore.cosign/certificate, /chain,
+     * /bundle); keys and values owned */
+    struct vg_sign_kv *extra;
+    size_t nextra;
 };
 void vg_sign_layer_dispose(struct vg_sign_layer *l);
 
@@ -472,6 +476,12 @@ struct vg_sign_push_opts {
     const void *predicate;
     size_t predicate_len;
     bool replace; /* drop older .att layers of the same predicate type */
+    /* keyless signatures (legacy layout only): instead of signing with key, sign_layer gets
+     * the layer with its payload and digest set, fills signature and extra, and names the
+     * (ephemeral) key that verifies it in *key, valid until the next call */
+    int (*sign_layer)(void *ud, struct vg_sign_layer *l, const struct vg_crypto_key **key,
+                      struct vg_err **err);
+    void *sign_layer_ud;
 };
 
 struct vg_sign_push_result {

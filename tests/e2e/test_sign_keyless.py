@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -154,3 +155,92 @@ def test_token_errors(env, tmp_path):
                   env["blob"])
     assert r.rc == 0, r
     assert base64  # noqa (imported for debugging output)
+
+
+# ------------------------------------------------------------------ images (legacy layout)
+
+@pytest.fixture(scope="module")
+def reg(tmp_path_factory):
+    import signal
+    from registry_serve import Serve
+    d = tmp_path_factory.mktemp("ksignreg")
+    srv = Serve(d / "root", d / "serve.log").start()
+    yield srv
+    srv.kill(signal.SIGTERM)
+
+
+def push_image(srv, repo: str) -> str:
+    from registry_serve import cjson, digest
+    layer = srv.push_blob(repo, repo.encode())
+    cfg = cjson({"architecture": "amd64", "os": "linux",
+                 "rootfs": {"type": "layers", "diff_ids": [layer]}})
+    cd = srv.push_blob(repo, cfg)
+    m = cjson({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+               "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                          "size": len(cfg), "digest": cd},
+               "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                           "size": len(repo), "digest": layer}]})
+    r = srv.put_manifest(repo, "v1", m, "application/vnd.oci.image.manifest.v1+json")
+    assert r.status == 201, r
+    return digest(m)
+
+
+def test_sign_image_keyless_legacy(env, reg, tmp_path):
+    env["srv"].mode = "normal"
+    md = push_image(reg, "ks/app")
+    ref = f"{reg.host}/ks/app:v1"
+    srv = env["srv"]
+    r = run_vigil("sign", "--plain-http", "--fulcio-url", srv.url, "--rekor-url", srv.url,
+                  "--identity-token", env["token"], "--trusted-root", env["root"], "-a", "env=ci",
+                  ref, timeout=120)
+    assert r.rc == 0, r
+    assert "tlog entry created" in r.err
+    # the layer carries what cosign keyless writes
+    sig = json.loads(reg.req("GET", f"/v2/ks/app/manifests/sha256-{md.split(':')[1]}.sig",
+                             headers={"Accept": "application/vnd.oci.image.manifest.v1+json"}
+                             ).body)
+    ann = sig["layers"][0]["annotations"]
+    assert set(ann) == {"dev.cosignproject.cosign/signature", "dev.sigstore.cosign/certificate",
+                        "dev.sigstore.cosign/chain", "dev.sigstore.cosign/bundle"}, ann
+    rb = json.loads(ann["dev.sigstore.cosign/bundle"])
+    assert set(rb) == {"SignedEntryTimestamp", "Payload"}
+    assert ann["dev.sigstore.cosign/chain"].count("BEGIN CERTIFICATE") == 2
+    r = run_vigil("verify", "--plain-http", "--trusted-root", env["root"],
+                  "--certificate-identity", EMAIL, "--certificate-oidc-issuer", ISS,
+                  "-a", "env=ci", f"{reg.host}/ks/app@{md}")
+    assert r.rc == 0, r
+    r = run_vigil("verify", "--plain-http", "--trusted-root", env["root"],
+                  "--certificate-identity", "mallory@example.com",
+                  "--certificate-oidc-issuer", ISS, f"{reg.host}/ks/app@{md}")
+    assert r.rc == 1, r
+    if not COSIGN.exists():
+        pytest.skip("cosign 2.5 (trixie tools) not unpacked")
+    # cosign 2.5's legacy path reads its keys from TUF even with --trusted-root; its
+    # SIGSTORE_* variables point it at the private instance instead
+    from cryptography.hazmat.primitives import serialization as ser
+    s = env["s"]
+    pub = ser.PublicFormat.SubjectPublicKeyInfo
+    (tmp_path / "rekor.pub").write_bytes(s.rekor_key.public_key().public_bytes(
+        ser.Encoding.PEM, pub))
+    (tmp_path / "ct.pub").write_bytes(s.ct_key.public_key().public_bytes(ser.Encoding.PEM, pub))
+    (tmp_path / "fulcio.pem").write_bytes(s.root.public_bytes(ser.Encoding.PEM)
+                                          + s.inter.public_bytes(ser.Encoding.PEM))
+    cenv = dict(os.environ, SIGSTORE_REKOR_PUBLIC_KEY=str(tmp_path / "rekor.pub"),
+                SIGSTORE_CT_LOG_PUBLIC_KEY_FILE=str(tmp_path / "ct.pub"),
+                SIGSTORE_ROOT_FILE=str(tmp_path / "fulcio.pem"),
+                TUF_ROOT=str(tmp_path / "tuf"))
+    for ident, ok in ((EMAIL, True), ("mallory@example.com", False)):
+        p = subprocess.run([str(COSIGN), "verify", "--allow-insecure-registry",
+                            "--allow-http-registry", "--certificate-identity", ident,
+                            "--certificate-oidc-issuer", ISS, f"{reg.host}/ks/app@{md}"],
+                           capture_output=True, text=True, timeout=120, env=cenv)
+        assert (p.returncode == 0) == ok, (p.stdout, p.stderr)
+        if ok:
+            assert md in p.stdout
+
+
+def test_sign_image_keyless_usage(env, reg):
+    r = run_vigil("sign", "--identity-token", env["token"], "--key", "x.key", "r/x:1")
+    assert r.rc == 2 and "exclude" in r.err, r
+    r = run_vigil("sign", "--identity-token", env["token"], "--new-bundle-format", "r/x:1")
+    assert r.rc == 2 and "legacy layout only" in r.err, r
