@@ -754,6 +754,7 @@ cmd_k8s(int argc, char **argv)
         VG_WARN("k8s", "--exit-code %ld is also vigil's exit code for %s (docs/exit-codes.md)",
                 a.exit_code, vg_cli_exit_meaning(a.exit_code));
     }
+    a.src.deadline_ns = a.so.open.deadline_ns; /* --timeout covers the API requests too */
     struct run run = {.a = &a};
     rc = k8s_run(&run);
     run_dispose(&run);

@@ -204,6 +204,7 @@ vg_kube_new(struct vg_kube **out, const struct vg_kube_source *src, struct vg_er
     ho.client_key_pem = k->kc.key.data;
     ho.client_key_len = k->kc.key.len;
     ho.max_retries = 1;
+    ho.deadline_ns = src->deadline_ns;
     if (vg_http_client_new(&k->http, &ho, err) < 0) {
         vg_kube_free(k);
         return -1;

@@ -72,6 +72,7 @@ struct vg_kube_source {
     const char *context;    /* NULL: current-context */
     bool in_cluster;        /* $KUBERNETES_SERVICE_HOST, the service account token and CA */
     unsigned page_limit;    /* items per list page when a list names none; 0: VG_KUBE_PAGE_LIMIT */
+    uint64_t deadline_ns;   /* vg_now_ns() time at which API requests end; 0: none */
 };
 
 struct vg_kube;
