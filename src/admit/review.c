@@ -119,27 +119,19 @@ load_object(struct vg_admit_review *rv, const json_t *object)
                                             : "scalar");
         return;
     }
-    char *text = vg_json_dumps(object, JSON_COMPACT);
-    if (!text) {
-        set_invalid(rv, "request.object cannot be serialised");
-        return;
-    }
-    size_t len = strlen(text);
     struct vg_config_limits lim = VG_CONFIG_LIMITS_INIT;
     lim.max_bytes = VG_ADMIT_BODY_MAX;
     lim.max_depth = VG_ADMIT_DEPTH_MAX;
     lim.max_nodes = 2000000u;
     struct vg_err *err = NULL;
-    if (vg_config_load_buf(&rv->doc, "request.object", text, len, &lim, &err) < 0 ||
-        vg_config_doc_count(rv->doc) != 1) {
-        char *m = err ? vg_err_format(err) : vg_strdup("not one document");
+    /* the nodes of the object's compact JSON text, built from the parsed body (parsed once) */
+    if (vg_config_load_json(&rv->doc, "request.object", object, &lim, &err) < 0) {
+        char *m = vg_err_format(err);
         set_invalid(rv, "request.object: %s", m);
         free(m);
         vg_err_free(&err);
-        free(text);
         return;
     }
-    free(text);
     if (vg_policy_object_init(&rv->obj, vg_config_doc_root(rv->doc, 0), &err) < 0) {
         char *m = vg_err_format(err);
         set_invalid(rv, "request.object: %s", m);

@@ -2,15 +2,19 @@
  *
  * The admission webhook: POST /validate and POST /mutate on httpd/ (docs/admit.md).
  *
- * Each admissible review is evaluated on a worker thread while the request thread waits until
- * the deadline (the apiserver's ?timeout= less a margin, and never past httpd's own): when the
- * evaluation has not finished by then the answer is a denial (fail closed), so a hanging
- * registry never makes the apiserver time out. A late worker finishes on its own and frees its
- * job. Policy sets are reference counted: a reload swaps the set for new requests while the
- * running ones keep theirs. Facts (signatures, scans) of digest-pinned images are cached by
- * (image digest, policy generation, question) with a TTL.
+ * What cannot wait on a registry is decided on the request thread: everything offline, a
+ * review whose every fact is in the decision cache (tried speculatively with the cache alone,
+ * without secrets), and /mutate with nothing to resolve. The rest is evaluated on a pool thread
+ * (pool.c; no thread per request) while the request thread waits until the deadline (the
+ * apiserver's ?timeout= less a margin, and never past httpd's own): when the evaluation has
+ * not finished by then the answer is a denial (fail closed), so a hanging registry never makes
+ * the apiserver time out. A late job finishes on its own and frees itself. Policy sets are
+ * reference counted: a reload swaps the set for new requests while the running ones keep
+ * theirs. Facts (signatures, scans) of digest-pinned images are cached (cache.c) by (image
+ * digest, policy generation, question) with a TTL.
  */
 #include "admit/admit.h"
+#include "admit_int.h"
 
 #include "config/config.h"
 #include "httpd/httpd.h"
@@ -23,8 +27,6 @@
 #include <string.h>
 #include <time.h>
 
-#define CACHE_MAX 4096u
-
 struct pset {
     struct vg_policy_set *set;
     uint64_t gen;
@@ -35,27 +37,19 @@ enum result { R_ALLOW, R_WARN, R_DENY, R_INVALID, R_TIMEOUT, R_ERROR, R_COUNT };
 static const char *const result_names[R_COUNT] = {"allow",   "warn",    "deny",
                                                   "invalid", "timeout", "error"};
 
-struct cache_entry {
-    char *key;
-    uint64_t expires_ns;
-    enum vg_policy_fact fact;
-    char *why;
-    struct vg_policy_vulns vulns;
-    char *user;
-};
-
 struct vg_admit {
     struct vg_admit_opts o;
     VG_VEC(char *) policies;
-    pthread_mutex_t mu; /* leaf: cur, cache, jobs */
+    pthread_mutex_t mu; /* leaf: cur, jobs */
     struct pset *cur;
     uint64_t next_gen;
-    VG_VEC(struct cache_entry) cache;
+    struct vg_admit_cache cache;
+    struct vg_admit_pool pool_threads; /* evaluations that may wait on registries */
     unsigned jobs;
     struct vg_oci_remote_pool *pool;
     struct vg_kube_secrets *secrets;         /* imagePullSecrets source, or NULL */
     atomic_uint_fast64_t counts[2][R_COUNT]; /* [mutate][result] */
-    atomic_uint_fast64_t cache_hits, cache_misses, reloads, reload_errors;
+    atomic_uint_fast64_t cache_hits, cache_misses, inline_decisions, reloads, reload_errors;
 };
 
 static void
@@ -151,6 +145,8 @@ vg_admit_new(struct vg_admit **out, const struct vg_admit_opts *o, struct vg_err
         a->o.max_jobs = 64;
     }
     pthread_mutex_init(&a->mu, NULL);
+    vg_admit_cache_init(&a->cache, a->o.cache_ttl_s);
+    vg_admit_pool_init(&a->pool_threads);
     if (vg_admit_reload(a, err) < 0) {
         vg_admit_free(a);
         return -1;
@@ -166,14 +162,6 @@ vg_admit_new(struct vg_admit **out, const struct vg_admit_opts *o, struct vg_err
     }
     *out = a;
     return 0;
-}
-
-static void
-cache_entry_dispose(struct cache_entry *e)
-{
-    free(e->key);
-    free(e->why);
-    free(e->user);
 }
 
 void
@@ -195,16 +183,14 @@ vg_admit_free(struct vg_admit *a)
     }
     unsigned left = a->jobs;
     pthread_mutex_unlock(&a->mu);
-    if (left) {
+    if (left || !vg_admit_pool_stop(&a->pool_threads, 1000)) {
         VG_EVENT(VG_LOG_WARN, "admit", "evaluations still running at exit",
                  VG_KV_U64("running", left));
         return;
     }
     pset_unref(a->cur);
-    for (size_t i = 0; i < a->cache.n; i++) {
-        cache_entry_dispose(&a->cache.v[i]);
-    }
-    vg_vec_dispose(&a->cache);
+    vg_admit_cache_dispose(&a->cache);
+    vg_admit_pool_dispose(&a->pool_threads);
     for (size_t i = 0; i < a->policies.n; i++) {
         free(a->policies.v[i]);
     }
@@ -226,77 +212,41 @@ cacheable(const char *image)
     return strstr(image, "@sha256:") != NULL;
 }
 
-static bool
-cache_lookup(struct vg_admit *a, const char *key, struct cache_entry *copy)
-{
-    uint64_t now = vg_now_ns();
-    bool hit = false;
-    pthread_mutex_lock(&a->mu);
-    for (size_t i = 0; i < a->cache.n; i++) {
-        struct cache_entry *e = &a->cache.v[i];
-        if (strcmp(e->key, key) == 0) {
-            if (e->expires_ns > now) {
-                *copy = *e;
-                copy->key = NULL;
-                copy->why = e->why ? vg_strdup(e->why) : NULL;
-                copy->user = e->user ? vg_strdup(e->user) : NULL;
-                hit = true;
-            }
-            break;
-        }
-    }
-    pthread_mutex_unlock(&a->mu);
-    atomic_fetch_add(hit ? &a->cache_hits : &a->cache_misses, 1);
-    return hit;
-}
-
-static void
-cache_store(struct vg_admit *a, char *key, const struct cache_entry *val)
-{
-    uint64_t now = vg_now_ns();
-    struct cache_entry e = *val;
-    e.key = key;
-    e.why = val->why ? vg_strdup(val->why) : NULL;
-    e.user = val->user ? vg_strdup(val->user) : NULL;
-    e.expires_ns = now + (uint64_t)a->o.cache_ttl_s * 1000000000ull;
-    pthread_mutex_lock(&a->mu);
-    /* Drop expired entries and this key; when still full, the oldest half goes. */
-    size_t w = 0;
-    for (size_t i = 0; i < a->cache.n; i++) {
-        struct cache_entry *c = &a->cache.v[i];
-        if (c->expires_ns <= now || strcmp(c->key, key) == 0) {
-            cache_entry_dispose(c);
-        } else {
-            a->cache.v[w++] = *c;
-        }
-    }
-    a->cache.n = w;
-    if (a->cache.n >= CACHE_MAX) {
-        size_t drop = a->cache.n / 2;
-        for (size_t i = 0; i < drop; i++) {
-            cache_entry_dispose(&a->cache.v[i]);
-        }
-        memmove(a->cache.v, a->cache.v + drop, (a->cache.n - drop) * sizeof(*a->cache.v));
-        a->cache.n -= drop;
-    }
-    vg_vec_push(&a->cache, e);
-    pthread_mutex_unlock(&a->mu);
-}
-
+/* The facts behind the cache. A speculative evaluation (on the request thread) has no facts:
+ * the first question the cache cannot answer marks it missed, and it is redone on a pool
+ * thread with the facts; its hits count only when it stands. */
 struct cached_facts {
     struct vg_admit *a;
     uint64_t gen;
     struct vg_policy_facts *facts;
     struct vg_policy_inputs inner;
+    bool speculative, missed;
+    uint64_t hits;
 };
 
-static enum vg_policy_fact
-cached_verify(void *ctx, const char *image, const char *key_pem, const struct vg_policy_kv *ann,
-              size_t nann, char **why)
+/* A cached answer to key (taken): true with *v filled; false when the facts must be asked
+ * (counted as a miss), or, speculating, cannot be (cf->missed). */
+static bool
+cache_ask(struct cached_facts *cf, const char *key, struct vg_admit_cache_val *v)
 {
-    struct cached_facts *cf = ctx;
+    if (key && vg_admit_cache_get(&cf->a->cache, key, v)) {
+        cf->hits++;
+        return true;
+    }
+    if (cf->speculative) {
+        cf->missed = true;
+    } else if (key) {
+        atomic_fetch_add(&cf->a->cache_misses, 1);
+    }
+    return false;
+}
+
+static char *
+verify_key(const struct cached_facts *cf, const char *image, const char *key_pem,
+           const struct vg_policy_kv *ann, size_t nann)
+{
     if (!cacheable(image)) {
-        return cf->inner.verify(cf->inner.ctx, image, key_pem, ann, nann, why);
+        return NULL;
     }
     struct vg_buf k = VG_BUF_INIT(1u << 20);
     struct vg_err *err = NULL;
@@ -306,22 +256,34 @@ cached_verify(void *ctx, const char *image, const char *key_pem, const struct vg
         rc = vg_buf_appendf(&k, &err, "\n%s=%s", ann[i].key, ann[i].value);
     }
     vg_err_free(&err);
-    char *key = vg_buf_take(&k, NULL);
-    struct cache_entry e = {0};
-    if (cache_lookup(cf->a, key, &e)) {
+    return vg_buf_take(&k, NULL);
+}
+
+static enum vg_policy_fact
+cached_verify(void *ctx, const char *image, const char *key_pem, const struct vg_policy_kv *ann,
+              size_t nann, char **why)
+{
+    struct cached_facts *cf = ctx;
+    char *key = verify_key(cf, image, key_pem, ann, nann);
+    struct vg_admit_cache_val v = {0};
+    if (cache_ask(cf, key, &v)) {
         free(key);
-        *why = e.why;
-        free(e.user);
-        return e.fact;
+        *why = v.why;
+        free(v.user);
+        return v.fact;
     }
-    e.fact = cf->inner.verify(cf->inner.ctx, image, key_pem, ann, nann, why);
-    if (e.fact != VG_POLICY_FACT_UNKNOWN) { /* transient failures are asked again */
-        e.why = *why;
-        cache_store(cf->a, key, &e);
+    if (cf->missed) {
+        free(key);
+        return VG_POLICY_FACT_UNKNOWN;
+    }
+    v.fact = cf->inner.verify(cf->inner.ctx, image, key_pem, ann, nann, why);
+    if (key && v.fact != VG_POLICY_FACT_UNKNOWN) { /* transient failures are asked again */
+        v.why = *why;
+        vg_admit_cache_put(&cf->a->cache, key, &v);
     } else {
         free(key);
     }
-    return e.fact;
+    return v.fact;
 }
 
 /* Keyless verdicts are not cached (yet): asked of the facts each time. */
@@ -330,6 +292,10 @@ uncached_verify_keyless(void *ctx, const char *image, const struct vg_policy_key
                         const struct vg_policy_kv *ann, size_t nann, char **why)
 {
     struct cached_facts *cf = ctx;
+    if (cf->speculative) {
+        cf->missed = true;
+        return VG_POLICY_FACT_UNKNOWN;
+    }
     return cf->inner.verify_keyless(cf->inner.ctx, image, k, ann, nann, why);
 }
 
@@ -346,53 +312,57 @@ static enum vg_policy_fact
 cached_vulns(void *ctx, const char *image, struct vg_policy_vulns *out, char **why)
 {
     struct cached_facts *cf = ctx;
-    if (!cacheable(image)) {
-        return cf->inner.vulns(cf->inner.ctx, image, out, why);
-    }
-    char *key = vg_fmt("vulns\n%llu\n%s", (unsigned long long)cf->gen, image);
-    struct cache_entry e = {0};
-    if (cache_lookup(cf->a, key, &e)) {
+    char *key =
+        cacheable(image) ? vg_fmt("vulns\n%llu\n%s", (unsigned long long)cf->gen, image) : NULL;
+    struct vg_admit_cache_val v = {0};
+    if (cache_ask(cf, key, &v)) {
         free(key);
-        *out = e.vulns;
-        *why = e.why;
-        free(e.user);
-        return e.fact;
+        *out = v.vulns;
+        *why = v.why;
+        free(v.user);
+        return v.fact;
     }
-    e.fact = cf->inner.vulns(cf->inner.ctx, image, out, why);
-    if (e.fact != VG_POLICY_FACT_UNKNOWN) {
-        e.vulns = *out;
-        e.why = *why;
-        cache_store(cf->a, key, &e);
+    if (cf->missed) {
+        free(key);
+        return VG_POLICY_FACT_UNKNOWN;
+    }
+    v.fact = cf->inner.vulns(cf->inner.ctx, image, out, why);
+    if (key && v.fact != VG_POLICY_FACT_UNKNOWN) {
+        v.vulns = *out;
+        v.why = *why;
+        vg_admit_cache_put(&cf->a->cache, key, &v);
     } else {
         free(key);
     }
-    return e.fact;
+    return v.fact;
 }
 
 static enum vg_policy_fact
 cached_user(void *ctx, const char *image, char **user, char **why)
 {
     struct cached_facts *cf = ctx;
-    if (!cacheable(image)) {
-        return cf->inner.config_user(cf->inner.ctx, image, user, why);
-    }
-    char *key = vg_fmt("user\n%llu\n%s", (unsigned long long)cf->gen, image);
-    struct cache_entry e = {0};
-    if (cache_lookup(cf->a, key, &e)) {
+    char *key =
+        cacheable(image) ? vg_fmt("user\n%llu\n%s", (unsigned long long)cf->gen, image) : NULL;
+    struct vg_admit_cache_val v = {0};
+    if (cache_ask(cf, key, &v)) {
         free(key);
-        *user = e.user;
-        *why = e.why;
-        return e.fact;
+        *user = v.user;
+        *why = v.why;
+        return v.fact;
     }
-    e.fact = cf->inner.config_user(cf->inner.ctx, image, user, why);
-    if (e.fact != VG_POLICY_FACT_UNKNOWN) {
-        e.user = *user;
-        e.why = *why;
-        cache_store(cf->a, key, &e);
+    if (cf->missed) {
+        free(key);
+        return VG_POLICY_FACT_UNKNOWN;
+    }
+    v.fact = cf->inner.config_user(cf->inner.ctx, image, user, why);
+    if (key && v.fact != VG_POLICY_FACT_UNKNOWN) {
+        v.user = *user;
+        v.why = *why;
+        vg_admit_cache_put(&cf->a->cache, key, &v);
     } else {
         free(key);
     }
-    return e.fact;
+    return v.fact;
 }
 
 /* ---------------------------------------------------------------- evaluation */
@@ -408,6 +378,7 @@ struct job {
     struct vg_admit_review rv;
     struct vg_admit_answer ans;
     enum result result;
+    struct vg_admit_pool_item item;
 };
 
 static void
@@ -427,15 +398,27 @@ job_unref(struct job *j)
     free(j);
 }
 
-/* The registry credentials of the pod's imagePullSecrets ({"auths": ...}, caller frees), or
- * NULL; secrets that could not be used are reported as a warning. */
-static char *
-pull_auths(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit_answer *ans)
+/* The pod's imagePullSecrets list when they are to be read (a source is configured), else
+ * NULL. */
+static const struct vg_config_node *
+pull_secrets(const struct vg_admit *a, const struct vg_admit_review *rv)
 {
     const struct vg_config_node *seq = a->secrets && rv->obj.podspec
                                            ? vg_config_map_get(rv->obj.podspec, "imagePullSecrets")
                                            : NULL;
     if (!seq || vg_config_node_type(seq) != VG_CONFIG_SEQ || !vg_config_node_len(seq)) {
+        return NULL;
+    }
+    return seq;
+}
+
+/* The registry credentials of the pod's imagePullSecrets ({"auths": ...}, caller frees), or
+ * NULL; secrets that could not be used are reported as a warning. */
+static char *
+pull_auths(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit_answer *ans)
+{
+    const struct vg_config_node *seq = pull_secrets(a, rv);
+    if (!seq) {
         return NULL;
     }
     VG_VEC(const char *) names = {0};
@@ -463,14 +446,22 @@ pull_auths(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit
     return json;
 }
 
+/* Speculative (see struct cached_facts): R_COUNT and ans untouched when a fact is not in the
+ * cache. */
 static enum result
 validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
-         struct vg_admit_answer *ans)
+         struct vg_admit_answer *ans, bool speculative)
 {
     struct vg_policy_inputs in = {0};
-    struct cached_facts cf = {.a = a, .gen = ps->gen};
+    struct cached_facts cf = {.a = a, .gen = ps->gen, .speculative = speculative};
     vg_autofree char *pull = NULL;
-    if (!a->o.offline) {
+    if (!a->o.offline && speculative) {
+        in = (struct vg_policy_inputs){.ctx = &cf,
+                                       .verify = cached_verify,
+                                       .vulns = cached_vulns,
+                                       .config_user = cached_user,
+                                       .verify_keyless = uncached_verify_keyless};
+    } else if (!a->o.offline) {
         struct vg_policy_facts_opts fo = {.open = a->o.open,
                                           .db = a->o.db,
                                           .vuln_source =
@@ -490,7 +481,16 @@ validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
     }
     struct vg_policy_decision d;
     struct vg_err *err = NULL;
-    if (vg_policy_eval(ps->set, &rv->obj, &in, &d, &err) < 0) {
+    int erc = vg_policy_eval(ps->set, &rv->obj, &in, &d, &err);
+    if (cf.missed) {
+        if (erc == 0) {
+            vg_policy_decision_dispose(&d);
+        }
+        vg_err_free(&err);
+        return R_COUNT;
+    }
+    atomic_fetch_add(&a->cache_hits, cf.hits);
+    if (erc < 0) {
         char *m = vg_err_format(err);
         vg_err_free(&err);
         ans->allowed = false;
@@ -599,11 +599,13 @@ mutate(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit_ans
     return res;
 }
 
-static void *
+/* Runs on a pool thread. */
+static void
 worker(void *arg)
 {
     struct job *j = arg;
-    j->result = j->mutate ? mutate(j->a, &j->rv, &j->ans) : validate(j->a, j->ps, &j->rv, &j->ans);
+    j->result =
+        j->mutate ? mutate(j->a, &j->rv, &j->ans) : validate(j->a, j->ps, &j->rv, &j->ans, false);
     struct vg_admit *a = j->a;
     pthread_mutex_lock(&j->mu);
     j->done = true;
@@ -613,7 +615,38 @@ worker(void *arg)
     pthread_mutex_lock(&a->mu);
     a->jobs--;
     pthread_mutex_unlock(&a->mu);
-    return NULL;
+}
+
+/* Decides on the request thread what cannot wait on a registry: everything offline; with
+ * every fact in the cache (a speculative evaluation); /mutate with nothing to resolve. No
+ * secrets are read here (their warnings belong to the answer). false: a pool thread must. */
+static bool
+decide_inline(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv, bool mutating,
+              struct vg_admit_answer *ans, enum result *res)
+{
+    if (mutating) {
+        for (size_t i = 0; a->pool && i < rv->obj.ncontainers; i++) {
+            if (!strchr(rv->obj.containers[i].image, '@')) {
+                return false;
+            }
+        }
+        if (a->pool && pull_secrets(a, rv)) {
+            return false;
+        }
+        *res = mutate(a, rv, ans);
+        atomic_fetch_add(&a->inline_decisions, 1);
+        return true;
+    }
+    if (!a->o.offline && pull_secrets(a, rv)) {
+        return false;
+    }
+    enum result r = validate(a, ps, rv, ans, !a->o.offline);
+    if (r == R_COUNT) {
+        return false;
+    }
+    *res = r;
+    atomic_fetch_add(&a->inline_decisions, 1);
+    return true;
 }
 
 /* Go durations as the apiserver writes them ("10s", "1m30s", "500ms"); 0 when absent or bad. */
@@ -719,11 +752,7 @@ run_job(struct vg_admit *a, struct pset *ps, struct vg_admit_review *rvp,
         rvp->version = j->rv.version;
         rvp->dry_run = j->rv.dry_run;
         size_t nimages = j->rv.obj.ncontainers;
-        pthread_t t;
-        pthread_attr_t at;
-        pthread_attr_init(&at);
-        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&t, &at, worker, j) != 0) {
+        if (vg_admit_pool_submit(&a->pool_threads, &j->item, worker, j) != 0) {
             j->refs = 1;
             j->done = true;
             j->result = R_ERROR;
@@ -734,7 +763,6 @@ run_job(struct vg_admit *a, struct pset *ps, struct vg_admit_review *rvp,
             a->jobs--;
             pthread_mutex_unlock(&a->mu);
         }
-        pthread_attr_destroy(&at);
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         uint64_t now = vg_now_ns();
@@ -805,7 +833,7 @@ vg_admit_decide(struct vg_admit *a, const struct vg_admit_review *rv, bool mutat
     enum result res = R_ALLOW;
     if (!precheck(rv, ans, &res)) {
         struct pset *ps = pset_get(a);
-        res = mutating ? mutate(a, rv, ans) : validate(a, ps, rv, ans);
+        res = mutating ? mutate(a, rv, ans) : validate(a, ps, rv, ans, false);
         pset_unref(ps);
     }
     atomic_fetch_add(&a->counts[mutating][res], 1);
@@ -838,7 +866,7 @@ handle(struct vg_httpd_req *r, struct vg_admit *a, bool mutating)
     enum result res = R_ALLOW;
     struct pset *ps = pset_get(a);
     uint64_t gen = ps->gen;
-    if (!precheck(&rv, &ans, &res)) {
+    if (!precheck(&rv, &ans, &res) && !decide_inline(a, ps, &rv, mutating, &ans, &res)) {
         uint64_t tmo = timeout_ms(r);
         if (!tmo) {
             tmo = a->o.default_timeout_ms;
@@ -898,12 +926,21 @@ metrics(struct vg_buf *out, void *ud)
             "# TYPE vigil_admit_policy_reloads_total counter\n"
             "vigil_admit_policy_reloads_total{result=\"ok\"} %llu\n"
             "vigil_admit_policy_reloads_total{result=\"error\"} %llu\n"
-            "# TYPE vigil_admit_policy_generation gauge\nvigil_admit_policy_generation %llu\n",
+            "# TYPE vigil_admit_policy_generation gauge\nvigil_admit_policy_generation %llu\n"
+            "# HELP vigil_admit_inline_decisions_total Decisions made on the request thread "
+            "(no registry to wait on).\n"
+            "# TYPE vigil_admit_inline_decisions_total counter\n"
+            "vigil_admit_inline_decisions_total %llu\n"
+            "# HELP vigil_admit_eval_threads_started_total Evaluation threads created.\n"
+            "# TYPE vigil_admit_eval_threads_started_total counter\n"
+            "vigil_admit_eval_threads_started_total %llu\n",
             (unsigned long long)atomic_load(&a->cache_hits),
             (unsigned long long)atomic_load(&a->cache_misses),
             (unsigned long long)atomic_load(&a->reloads),
             (unsigned long long)atomic_load(&a->reload_errors),
-            (unsigned long long)vg_admit_generation(a));
+            (unsigned long long)vg_admit_generation(a),
+            (unsigned long long)atomic_load(&a->inline_decisions),
+            (unsigned long long)atomic_load(&a->pool_threads.started));
     }
     vg_err_free(&err);
 }

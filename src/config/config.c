@@ -547,6 +547,9 @@ vg_config_doc_free(struct vg_config_doc *d)
         free(d->all[i]);
     }
     free(d->all);
+    free(d->slab_nodes);
+    free(d->slab_kids);
+    free(d->slab_text);
     free(d->roots);
     free(d->name);
     free(d);

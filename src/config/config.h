@@ -56,6 +56,12 @@ VG_NODISCARD int vg_config_load_buf(struct vg_config_doc **out, const char *name
                                     struct vg_err **err);
 VG_NODISCARD int vg_config_load_file(struct vg_config_doc **out, const char *path,
                                      const struct vg_config_limits *lim, struct vg_err **err);
+/* The document of one root vg_config_load_buf makes of j's compact JSON text (json_dumps
+ * JSON_COMPACT: strings quoted, other scalars plain, positions on line 1 at the text's column),
+ * the same limits refused with the same messages, but without writing and parsing that text.
+ * name as for vg_config_load_buf. */
+VG_NODISCARD int vg_config_load_json(struct vg_config_doc **out, const char *name, const json_t *j,
+                                     const struct vg_config_limits *lim, struct vg_err **err);
 void vg_config_doc_free(struct vg_config_doc *doc);
 
 size_t vg_config_doc_count(const struct vg_config_doc *doc);

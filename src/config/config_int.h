@@ -28,6 +28,10 @@ struct vg_config_doc {
     size_t nall, all_cap;
     struct vg_config_node **roots;
     size_t nroots, roots_cap;
+    /* vg_config_load_json: every node, kid pointer and text in three blocks (all is empty) */
+    struct vg_config_node *slab_nodes;
+    struct vg_config_node **slab_kids;
+    char *slab_text;
 };
 
 #endif

@@ -175,6 +175,37 @@ def test_mutate_pins_the_registry_digest(world):
     assert r["allowed"] is False and "cannot resolve its tag" in r["status"]["message"], r
 
 
+def metric(hook, name):
+    c = hook.conn()
+    c.request("GET", "/metrics")
+    text = c.getresponse().read().decode()
+    c.close()
+    return int(re.search(rf"^{name} (\d+)", text, re.M).group(1))
+
+
+def test_cached_decisions_inline_same_answers_threads_reused(world):
+    """A decision whose facts are all cached is made on the request thread with the answer the
+    registry-backed evaluation gave (allow and deny); evaluations that must ask the registry
+    reuse the pool's threads instead of starting one per request."""
+    h, srv, hook = world["host"], world["srv"], world["hook"]
+    signed = f"{h}/shop/app:1@{registry_digest(srv, 'shop/app', '1')}"
+    unsigned = f"{h}/shop/unsigned:1@{registry_digest(srv, 'shop/unsigned', '1')}"
+    first = {im: validate(world, im) for im in (signed, unsigned)}
+    assert first[signed]["allowed"] is True and first[unsigned]["allowed"] is False, first
+    inline0 = metric(hook, "vigil_admit_inline_decisions_total")
+    threads0 = metric(hook, "vigil_admit_eval_threads_started_total")
+    for _ in range(5):
+        for im in (signed, unsigned):
+            assert validate(world, im) == first[im]
+    assert metric(hook, "vigil_admit_inline_decisions_total") == inline0 + 10
+    assert metric(hook, "vigil_admit_eval_threads_started_total") == threads0
+    # tags are never cached: each request asks the registry, on a reused thread
+    for _ in range(6):
+        assert validate(world, f"{h}/shop/app:1")["allowed"] is True
+    assert metric(hook, "vigil_admit_inline_decisions_total") == inline0 + 10
+    assert metric(hook, "vigil_admit_eval_threads_started_total") <= threads0 + 1
+
+
 def wait_scan(srv, repo, digest, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

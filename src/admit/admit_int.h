@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * admit internals shared by webhook.c, cache.c and pool.c. Nothing here leaves the module.
+ */
+#ifndef VG_ADMIT_INT_H
+#define VG_ADMIT_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "admit.h"
+
+/* ---------------------------------------------------------------- cache.c */
+
+/* The decision cache: facts of digest-pinned images by key (question, policy generation,
+ * image, key...), each kept for the TTL; at most VG_ADMIT_CACHE_MAX entries (when full, the
+ * expired go, then the oldest half). Lookups are hashed; entries also sit on a list in store
+ * order, which is expiry order (one TTL), so expired entries leave from its head. Thread-safe
+ * (its own leaf lock). */
+#define VG_ADMIT_CACHE_MAX 4096u
+
+struct vg_admit_cache_val {
+    enum vg_policy_fact fact;
+    char *why; /* owned by whoever holds the value */
+    struct vg_policy_vulns vulns;
+    char *user;
+};
+
+struct vg_admit_cache_entry;
+struct vg_admit_cache {
+    pthread_mutex_t mu;
+    uint64_t ttl_ns;
+    struct vg_admit_cache_entry **buckets; /* VG_ADMIT_CACHE_BUCKETS chains */
+    struct vg_admit_cache_entry *oldest, *newest;
+    size_t n;
+    atomic_uint_fast64_t hits, misses;
+};
+
+void vg_admit_cache_init(struct vg_admit_cache *c, unsigned ttl_s);
+void vg_admit_cache_dispose(struct vg_admit_cache *c);
+/* A live entry's value copied into *out (its strings duplicated); counts a hit or a miss. */
+bool vg_admit_cache_get(struct vg_admit_cache *c, const char *key, struct vg_admit_cache_val *out);
+/* Stores a copy of *val under key (taken, freed by the cache), replacing the key's entry. */
+void vg_admit_cache_put(struct vg_admit_cache *c, char *key, const struct vg_admit_cache_val *val);
+size_t vg_admit_cache_size(struct vg_admit_cache *c);
+
+/* ---------------------------------------------------------------- pool.c */
+
+/* Threads for evaluations that wait on registries: a job goes to an idle thread, or to a new
+ * one when none is idle (the caller bounds how many jobs run at once); a thread idle for
+ * VG_ADMIT_POOL_IDLE_S exits. No thread is created per request while threads are idle. */
+#define VG_ADMIT_POOL_IDLE_S 30u
+
+struct vg_admit_pool_item {
+    void (*fn)(void *arg);
+    void *arg;
+    struct vg_admit_pool_item *next;
+};
+
+struct vg_admit_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t work, gone;
+    struct vg_admit_pool_item *head, *tail;
+    unsigned queued, idle, threads;
+    bool stop;
+    atomic_uint_fast64_t started; /* threads created so far */
+};
+
+void vg_admit_pool_init(struct vg_admit_pool *p);
+/* Runs fn(arg) on a pool thread; the item (caller memory, untouched after fn starts) carries
+ * it. -1 when no thread could be created and none is idle (fn is not run). */
+VG_NODISCARD int vg_admit_pool_submit(struct vg_admit_pool *p, struct vg_admit_pool_item *it,
+                                      void (*fn)(void *arg), void *arg);
+/* Asks the idle threads to exit and waits up to timeout_ms for every thread to be gone;
+ * false when some remain (a job still running): the pool must then not be freed. */
+bool vg_admit_pool_stop(struct vg_admit_pool *p, unsigned timeout_ms);
+void vg_admit_pool_dispose(struct vg_admit_pool *p);
+
+#endif
