@@ -59,6 +59,10 @@ struct vg_admit_review {
  * VG_ADMIT_BODY_MAX) is answered with HTTP 400 and the message. */
 VG_NODISCARD int vg_admit_review_parse(struct vg_admit_review *rv, const void *body, size_t len,
                                        struct vg_err **err);
+/* once false: always through jansson (vg_admit_review_parse parses the body once, straight
+ * into nodes, when it can: the same review either way; for the differential fuzz harness). */
+VG_NODISCARD int vg_admit_review_parse2(struct vg_admit_review *rv, const void *body, size_t len,
+                                        bool once, struct vg_err **err);
 void vg_admit_review_dispose(struct vg_admit_review *rv);
 /* The review the apiserver would send for a CREATE of the manifest object root (borrowed: it
  * must outlive rv), for deciding manifests offline (`vigil admit check`). The namespace is the

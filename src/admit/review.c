@@ -106,6 +106,32 @@ check_images(struct vg_admit_review *rv)
     }
 }
 
+static struct vg_config_limits
+object_limits(void)
+{
+    struct vg_config_limits lim = VG_CONFIG_LIMITS_INIT;
+    lim.max_bytes = VG_ADMIT_BODY_MAX;
+    lim.max_depth = VG_ADMIT_DEPTH_MAX;
+    lim.max_nodes = 2000000u;
+    return lim;
+}
+
+/* request.object's node loaded into rv->obj. */
+static void
+init_object(struct vg_admit_review *rv, const struct vg_config_node *root)
+{
+    struct vg_err *err = NULL;
+    if (vg_policy_object_init(&rv->obj, root, &err) < 0) {
+        char *m = vg_err_format(err);
+        set_invalid(rv, "request.object: %s", m);
+        free(m);
+        vg_err_free(&err);
+        return;
+    }
+    rv->has_object = true;
+    check_images(rv);
+}
+
 static void
 load_object(struct vg_admit_review *rv, const json_t *object)
 {
@@ -119,12 +145,9 @@ load_object(struct vg_admit_review *rv, const json_t *object)
                                             : "scalar");
         return;
     }
-    struct vg_config_limits lim = VG_CONFIG_LIMITS_INIT;
-    lim.max_bytes = VG_ADMIT_BODY_MAX;
-    lim.max_depth = VG_ADMIT_DEPTH_MAX;
-    lim.max_nodes = 2000000u;
+    struct vg_config_limits lim = object_limits();
     struct vg_err *err = NULL;
-    /* the nodes of the object's compact JSON text, built from the parsed body (parsed once) */
+    /* the nodes of the object's compact JSON text, built from the parsed body */
     if (vg_config_load_json(&rv->doc, "request.object", object, &lim, &err) < 0) {
         char *m = vg_err_format(err);
         set_invalid(rv, "request.object: %s", m);
@@ -132,19 +155,97 @@ load_object(struct vg_admit_review *rv, const json_t *object)
         vg_err_free(&err);
         return;
     }
-    if (vg_policy_object_init(&rv->obj, vg_config_doc_root(rv->doc, 0), &err) < 0) {
-        char *m = vg_err_format(err);
-        set_invalid(rv, "request.object: %s", m);
-        free(m);
-        vg_err_free(&err);
+    init_object(rv, vg_config_doc_root(rv->doc, 0));
+}
+
+/* ---------------------------------------------------------------- one parse (the fast path) */
+
+static const struct vg_config_node *
+member(const struct vg_config_node *map, const char *key)
+{
+    return map && vg_config_node_type(map) == VG_CONFIG_MAP ? vg_config_map_get(map, key) : NULL;
+}
+
+/* A JSON string member (as vg_json_str), else NULL. */
+static const char *
+member_str(const struct vg_config_node *map, const char *key)
+{
+    const struct vg_config_node *v = member(map, key);
+    return v && vg_config_node_type(v) == VG_CONFIG_SCALAR && !vg_config_node_plain(v)
+               ? vg_config_node_scalar(v, NULL)
+               : NULL;
+}
+
+static char *
+dup_member(const struct vg_config_node *map, const char *key, const char *def)
+{
+    const char *s = member_str(map, key);
+    return s ? vg_strdup(s) : def ? vg_strdup(def) : NULL;
+}
+
+static bool
+is_map(const struct vg_config_node *n)
+{
+    return n && vg_config_node_type(n) == VG_CONFIG_MAP;
+}
+
+static void fill_request(struct vg_admit_review *rv, const json_t *req,
+                         const struct vg_config_node *nreq);
+
+/* The body parsed once, straight into nodes (vg_config_parse_json: request.object positioned
+ * and limited as load_object does it). false when that parser leaves the body to jansson, or
+ * when the body is not a well-formed AdmissionReview (jansson's path words the error). */
+static bool
+parse_once(struct vg_admit_review *rv, const void *body, size_t len)
+{
+    static const char *const at[] = {"request", "object", NULL};
+    struct vg_config_limits lim = object_limits();
+    struct vg_config_doc *doc = NULL;
+    if (vg_config_parse_json(&doc, "request.object", body, len, at, &lim) < 0) {
+        return false;
+    }
+    const struct vg_config_node *root = vg_config_doc_root(doc, 0);
+    const char *av = member_str(root, "apiVersion");
+    const char *kind = member_str(root, "kind");
+    const struct vg_config_node *req = member(root, "request");
+    if (!av ||
+        (strcmp(av, "admission.k8s.io/v1") != 0 && strcmp(av, "admission.k8s.io/v1beta1") != 0) ||
+        !kind || strcmp(kind, "AdmissionReview") != 0 || !is_map(req)) {
+        vg_config_doc_free(doc);
+        return false;
+    }
+    rv->version = strcmp(av, "admission.k8s.io/v1beta1") == 0 ? VG_ADMIT_V1BETA1 : VG_ADMIT_V1;
+    rv->doc = doc;
+    fill_request(rv, NULL, req);
+    return true;
+}
+
+/* request.object as a node (the fast path): what load_object decides from the jansson value. */
+static void
+node_object(struct vg_admit_review *rv, const struct vg_config_node *o)
+{
+    if (!o || vg_config_node_is_null(o)) {
         return;
     }
-    rv->has_object = true;
-    check_images(rv);
+    if (!is_map(o)) {
+        set_invalid(rv, "request.object is a %s, not an object",
+                    vg_config_node_type(o) == VG_CONFIG_SEQ ? "list"
+                    : vg_config_node_plain(o)               ? "scalar"
+                                                            : "string");
+        return;
+    }
+    init_object(rv, o);
 }
 
 int
 vg_admit_review_parse(struct vg_admit_review *rv, const void *body, size_t len, struct vg_err **err)
+{
+    return vg_admit_review_parse2(rv, body, len, true, err);
+}
+
+int
+vg_admit_review_parse2(struct vg_admit_review *rv, const void *body, size_t len, bool once,
+                       struct vg_err **err)
 {
     memset(rv, 0, sizeof(*rv));
     if (len > VG_ADMIT_BODY_MAX) {
@@ -153,6 +254,9 @@ vg_admit_review_parse(struct vg_admit_review *rv, const void *body, size_t len, 
     }
     if (prescan(body, len, err) < 0) {
         return -1;
+    }
+    if (once && parse_once(rv, body, len)) {
+        return 0;
     }
     json_t *j = NULL;
     if (vg_json_parse(&j, body, len, VG_ADMIT_BODY_MAX, "AdmissionReview", err) < 0) {
@@ -180,20 +284,34 @@ vg_admit_review_parse(struct vg_admit_review *rv, const void *body, size_t len, 
         return rc;
     }
     rv->version = strcmp(av, "admission.k8s.io/v1beta1") == 0 ? VG_ADMIT_V1BETA1 : VG_ADMIT_V1;
-    rv->uid = dup_str(req, "uid", "");
-    json_t *gvk = vg_json_obj(req, "kind");
-    rv->kind = dup_str(gvk, "kind", "");
-    rv->group = dup_str(gvk, "group", "");
-    rv->subresource = dup_str(req, "subResource", NULL);
+    fill_request(rv, req, NULL);
+    json_decref(j);
+    return 0;
+}
+
+/* rv's request fields from the jansson value req, or (the fast path) from the node nreq. */
+static void
+fill_request(struct vg_admit_review *rv, const json_t *req, const struct vg_config_node *nreq)
+{
+    const json_t *gvk = req ? vg_json_obj(req, "kind") : NULL;
+    const struct vg_config_node *ngvk = member(nreq, "kind");
+    ngvk = is_map(ngvk) ? ngvk : NULL;
+    rv->uid = req ? dup_str(req, "uid", "") : dup_member(nreq, "uid", "");
+    rv->kind = req ? dup_str(gvk, "kind", "") : dup_member(ngvk, "kind", "");
+    rv->group = req ? dup_str(gvk, "group", "") : dup_member(ngvk, "group", "");
+    rv->subresource =
+        req ? dup_str(req, "subResource", NULL) : dup_member(nreq, "subResource", NULL);
     if (rv->subresource && !*rv->subresource) {
         free(rv->subresource);
         rv->subresource = NULL;
     }
-    rv->namespace = dup_str(req, "namespace", "");
-    rv->name = dup_str(req, "name", "");
-    rv->operation = dup_str(req, "operation", "");
-    json_t *dry = json_object_get(req, "dryRun");
-    rv->dry_run = json_is_true(dry);
+    rv->namespace = req ? dup_str(req, "namespace", "") : dup_member(nreq, "namespace", "");
+    rv->name = req ? dup_str(req, "name", "") : dup_member(nreq, "name", "");
+    rv->operation = req ? dup_str(req, "operation", "") : dup_member(nreq, "operation", "");
+    const struct vg_config_node *ndry = member(nreq, "dryRun");
+    rv->dry_run =
+        req ? json_is_true(json_object_get(req, "dryRun"))
+            : vg_config_node_plain(ndry) && strcmp(vg_config_node_scalar(ndry, NULL), "true") == 0;
     if (!*rv->uid) {
         set_invalid(rv, "request.uid is missing");
     }
@@ -202,14 +320,16 @@ vg_admit_review_parse(struct vg_admit_review *rv, const void *body, size_t len, 
                                         strcmp(rv->subresource, "ephemeralcontainers") == 0));
     if (rv->checked && strcmp(rv->operation, "DELETE") != 0 &&
         strcmp(rv->operation, "CONNECT") != 0) {
-        load_object(rv, json_object_get(req, "object"));
+        if (req) {
+            load_object(rv, json_object_get(req, "object"));
+        } else {
+            node_object(rv, member(nreq, "object"));
+        }
         /* request.namespace is the authority (older captures lack object.metadata.namespace) */
         if (rv->has_object && *rv->namespace) {
             rv->obj.namespace = rv->namespace;
         }
     }
-    json_decref(j);
-    return 0;
 }
 
 /* A scalar member of a mapping, NULL when absent or not a scalar. */

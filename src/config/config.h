@@ -62,6 +62,18 @@ VG_NODISCARD int vg_config_load_file(struct vg_config_doc **out, const char *pat
  * name as for vg_config_load_buf. */
 VG_NODISCARD int vg_config_load_json(struct vg_config_doc **out, const char *name, const json_t *j,
                                      const struct vg_config_limits *lim, struct vg_err **err);
+/* The same, straight from JSON text (one object, as jansson reads it with
+ * JSON_REJECT_DUPLICATES), without a jansson value: the document vg_config_load_json makes of
+ * the parsed text, except that positions restart at the member `at` names (keys from the root,
+ * NULL-terminated; NULL: none), whose subtree is positioned and limited (lim) as
+ * vg_config_load_json positions and limits that member's value alone. -1 (no error: nothing to
+ * show) for text it does not take: invalid JSON, duplicate keys, reals, "-0", a NUL or a
+ * character YAML cannot carry raw in a string, a limit crossed under `at`, nesting over 512.
+ * The caller then parses with jansson and vg_config_load_json, which give the exact result or
+ * error. */
+VG_NODISCARD int vg_config_parse_json(struct vg_config_doc **out, const char *name,
+                                      const void *text, size_t len, const char *const *at,
+                                      const struct vg_config_limits *lim);
 void vg_config_doc_free(struct vg_config_doc *doc);
 
 size_t vg_config_doc_count(const struct vg_config_doc *doc);
@@ -78,6 +90,9 @@ const char *vg_config_node_file(const struct vg_config_node *n);
 /* True for a plain (unquoted) scalar that YAML's core schema reads as null: empty, ~, null,
  * Null, NULL. `key:` with no value is such a scalar. */
 bool vg_config_node_is_null(const struct vg_config_node *n);
+/* True for a scalar written plain (no quotes, no block style): from JSON, a number, true,
+ * false or null; false for strings and collections. */
+bool vg_config_node_plain(const struct vg_config_node *n);
 /* Scalar text (NUL-terminated; may also contain NUL bytes, see len); NULL for a non-scalar. */
 const char *vg_config_node_scalar(const struct vg_config_node *n, size_t *len);
 /* Items of a sequence, pairs of a mapping, 0 for a scalar. */

@@ -353,3 +353,514 @@ vg_config_load_json(struct vg_config_doc **out, const char *name, const json_t *
     *out = d;
     return 0;
 }
+
+/* ---------------------------------------------------------------- from JSON text */
+
+#define JP_DEPTH_MAX 512u /* deeper is left to jansson (its own limit is 2048) */
+
+struct jp {
+    const char *p, *end;
+    size_t depth;
+    bool fail;
+    /* pass 1 */
+    size_t nodes, kids, text;
+    VG_VEC(size_t) colls; /* kid slots of each collection, in document order */
+    /* pass 2 */
+    size_t coll_i;
+    /* the member path (keys from the root) whose value is positioned and limited as
+     * vg_config_load_json positions and limits that value alone */
+    const char *const *at;
+    size_t at_depth; /* path keys matched along the branch being built */
+    bool in_target;
+    size_t tgt_base;  /* depth of the target value */
+    size_t tgt_nodes; /* nodes built inside it */
+};
+
+static void
+skip_ws(struct jp *p)
+{
+    while (p->p < p->end && (*p->p == ' ' || *p->p == '\t' || *p->p == '\n' || *p->p == '\r')) {
+        p->p++;
+    }
+}
+
+static int
+hex4(const char *s, const char *end, uint32_t *out)
+{
+    if (end - s < 4) {
+        return -1;
+    }
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0) {
+            return -1;
+        }
+        v = (v << 4) | (uint32_t)d;
+    }
+    *out = v;
+    return 0;
+}
+
+static size_t
+put_utf8(char *o, uint32_t cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xc0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xe0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        o[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    o[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* A string at p->p (its '"'), decoded into out (NULL: only measured) as jansson decodes it;
+ * *n its decoded length. -1 for anything jansson refuses or might read otherwise (a NUL, a
+ * lone surrogate, a raw control character, invalid UTF-8). */
+static int
+jp_string(struct jp *p, char *out, size_t *n)
+{
+    size_t len = 0;
+    char u[4];
+    for (p->p++; p->p < p->end;) {
+        unsigned char c = (unsigned char)*p->p;
+        if (c == '"') {
+            p->p++;
+            *n = len;
+            return 0;
+        }
+        if (c == '\\') {
+            if (p->end - p->p < 2) {
+                return -1;
+            }
+            char e = p->p[1];
+            static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+            const char *k = e ? strchr(from, e) : NULL;
+            if (k) {
+                if (out) {
+                    out[len] = to[k - from];
+                }
+                len++;
+                p->p += 2;
+                continue;
+            }
+            uint32_t cp = 0, lo = 0;
+            if (e != 'u' || hex4(p->p + 2, p->end, &cp) < 0 || cp == 0) {
+                return -1;
+            }
+            p->p += 6;
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                if (p->end - p->p < 6 || p->p[0] != '\\' || p->p[1] != 'u' ||
+                    hex4(p->p + 2, p->end, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff) {
+                    return -1;
+                }
+                p->p += 6;
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+                return -1;
+            }
+            size_t k2 = put_utf8(u, cp);
+            if (out) {
+                memcpy(out + len, u, k2);
+            }
+            len += k2;
+            continue;
+        }
+        if (c < 0x20) {
+            return -1;
+        }
+        size_t k = vg_utf8_seq_len((const uint8_t *)p->p, (size_t)(p->end - p->p));
+        if (k == 0) {
+            return -1;
+        }
+        if (out) {
+            memcpy(out + len, p->p, k);
+        }
+        len += k;
+        p->p += k;
+    }
+    return -1;
+}
+
+/* An integer jansson keeps as written: -?(0|[1-9][0-9]*) within int64, not "-0". Fractions
+ * and exponents (jansson respells reals) are left to jansson. */
+static int
+jp_number(struct jp *p)
+{
+    const char *s = p->p;
+    bool neg = *p->p == '-';
+    if (neg) {
+        p->p++;
+    }
+    const char *d = p->p;
+    if (p->p < p->end && *p->p == '0') {
+        p->p++;
+        if (neg) {
+            return -1;
+        }
+    } else if (p->p < p->end && *p->p >= '1' && *p->p <= '9') {
+        while (p->p < p->end && *p->p >= '0' && *p->p <= '9') {
+            p->p++;
+        }
+    } else {
+        return -1;
+    }
+    if (p->p < p->end && (*p->p == '.' || *p->p == 'e' || *p->p == 'E')) {
+        return -1;
+    }
+    size_t nd = (size_t)(p->p - d);
+    const char *lim = neg ? "9223372036854775808" : "9223372036854775807";
+    if (nd > 19 || (nd == 19 && memcmp(d, lim, 19) > 0)) {
+        return -1;
+    }
+    (void)s;
+    return 0;
+}
+
+static int jp_scan(struct jp *p);
+
+static int
+jp_scan_coll(struct jp *p, bool obj)
+{
+    if (++p->depth > JP_DEPTH_MAX) {
+        return -1;
+    }
+    size_t idx = p->colls.n;
+    vg_vec_push(&p->colls, (size_t)0);
+    p->p++;
+    skip_ws(p);
+    size_t n = 0;
+    if (p->p < p->end && *p->p == (obj ? '}' : ']')) {
+        p->p++;
+        p->depth--;
+        return 0;
+    }
+    for (;;) {
+        if (obj) {
+            size_t len = 0;
+            if (p->p >= p->end || *p->p != '"' || jp_string(p, NULL, &len) < 0) {
+                return -1;
+            }
+            p->nodes++;
+            p->text += len + 1;
+            skip_ws(p);
+            if (p->p >= p->end || *p->p != ':') {
+                return -1;
+            }
+            p->p++;
+        }
+        if (jp_scan(p) < 0) {
+            return -1;
+        }
+        n++;
+        skip_ws(p);
+        if (p->p < p->end && *p->p == ',') {
+            p->p++;
+            skip_ws(p);
+            continue;
+        }
+        if (p->p < p->end && *p->p == (obj ? '}' : ']')) {
+            p->p++;
+            break;
+        }
+        return -1;
+    }
+    p->kids += obj ? 2 * n : n;
+    p->colls.v[idx] = obj ? 2 * n : n;
+    p->depth--;
+    return 0;
+}
+
+/* Pass 1: checks the value at p->p and counts its nodes, kid slots and text bytes. */
+static int
+jp_scan(struct jp *p)
+{
+    skip_ws(p);
+    if (p->p >= p->end) {
+        return -1;
+    }
+    p->nodes++;
+    const char *s = p->p;
+    switch (*p->p) {
+    case '{':
+    case '[':
+        return jp_scan_coll(p, *p->p == '{');
+    case '"': {
+        size_t len = 0;
+        if (jp_string(p, NULL, &len) < 0) {
+            return -1;
+        }
+        p->text += len + 1;
+        return 0;
+    }
+    case 't':
+    case 'f':
+    case 'n': {
+        static const char *const lits[] = {"true", "false", "null"};
+        for (size_t i = 0; i < 3; i++) {
+            size_t l = strlen(lits[i]);
+            if ((size_t)(p->end - p->p) >= l && memcmp(p->p, lits[i], l) == 0) {
+                p->p += l;
+                p->text += l + 1;
+                return 0;
+            }
+        }
+        return -1;
+    }
+    default:
+        if (jp_number(p) < 0) {
+            return -1;
+        }
+        p->text += (size_t)(p->p - s) + 1;
+        return 0;
+    }
+}
+
+static struct vg_config_node *jp_build(struct jp *p, struct jwalk *w);
+
+static int
+key_cmp(const void *pa, const void *pb)
+{
+    const struct vg_config_node *a = *(struct vg_config_node *const *)pa;
+    const struct vg_config_node *b = *(struct vg_config_node *const *)pb;
+    if (a->len != b->len) {
+        return a->len < b->len ? -1 : 1;
+    }
+    return memcmp(a->text, b->text, a->len);
+}
+
+/* jansson (JSON_REJECT_DUPLICATES) refuses a mapping with a key twice. */
+static bool
+dup_keys(const struct vg_config_node *m)
+{
+    size_t np = m->nkids / 2;
+    if (np <= 8) {
+        for (size_t i = 0; i < np; i++) {
+            for (size_t j = i + 1; j < np; j++) {
+                if (key_cmp(&m->kids[2 * i], &m->kids[2 * j]) == 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+    vg_autofree struct vg_config_node **keys = vg_calloc(np, sizeof(*keys));
+    for (size_t i = 0; i < np; i++) {
+        keys[i] = m->kids[2 * i];
+    }
+    vg_qsort(keys, np, sizeof(*keys), key_cmp);
+    for (size_t i = 1; i < np; i++) {
+        if (key_cmp(&keys[i - 1], &keys[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A new node: inside the target, counted against the node limit. */
+static struct vg_config_node *
+jp_node(struct jp *p, struct jwalk *w, enum vg_config_type type)
+{
+    if (p->in_target && ++p->tgt_nodes > w->lim->max_nodes) {
+        p->fail = true;
+    }
+    return node_at(w, type, w->col + 1);
+}
+
+/* A decoded string node (checked by pass 1); exotic text fails the parse. */
+static struct vg_config_node *
+jp_build_str(struct jp *p, struct jwalk *w)
+{
+    char *t = w->tslab + w->tused;
+    size_t len = 0, chars = 0, bytes = 0;
+    if (jp_string(p, t, &len) < 0 || !str_width(t, len, &chars, &bytes)) {
+        p->fail = true;
+        return NULL;
+    }
+    struct vg_config_node *n = jp_node(p, w, VG_CONFIG_SCALAR);
+    n->text = t;
+    n->len = len;
+    t[len] = '\0';
+    w->tused += len + 1;
+    advance(w, chars, bytes);
+    return n;
+}
+
+/* The value of a member whose key continues the target path; the target itself starts the
+ * column count again. */
+static struct vg_config_node *
+jp_build_member(struct jp *p, struct jwalk *w, bool on_path)
+{
+    if (!on_path) {
+        return jp_build(p, w);
+    }
+    p->at_depth++;
+    bool target = p->at[p->at_depth] == NULL;
+    if (target) {
+        w->col = w->bytes = 0;
+        p->in_target = true;
+        p->tgt_base = p->depth;
+    }
+    struct vg_config_node *v = jp_build(p, w);
+    if (target) {
+        p->in_target = false;
+        if (w->bytes > w->lim->max_bytes) {
+            p->fail = true;
+        }
+    }
+    p->at_depth--;
+    return v;
+}
+
+static struct vg_config_node *
+jp_build_coll(struct jp *p, struct jwalk *w, bool obj)
+{
+    if (p->in_target && p->depth - p->tgt_base + 1 > w->lim->max_depth) {
+        p->fail = true;
+    }
+    size_t depth = p->depth++;
+    struct vg_config_node *n = jp_node(p, w, obj ? VG_CONFIG_MAP : VG_CONFIG_SEQ);
+    n->nkids = p->colls.v[p->coll_i++];
+    n->kids = w->kslab + w->kused;
+    w->kused += n->nkids;
+    advance(w, 1, 1);
+    p->p++; /* pass 1 checked the grammar: ws, members, ',' and the closing bracket */
+    for (size_t k = 0; k < n->nkids && !p->fail;) {
+        skip_ws(p);
+        if (k) {
+            p->p++; /* ',' */
+            skip_ws(p);
+            advance(w, 1, 1);
+        }
+        bool on_path = false;
+        if (obj) {
+            struct vg_config_node *key = jp_build_str(p, w);
+            if (!key) {
+                break;
+            }
+            n->kids[k++] = key;
+            on_path = p->at && p->at_depth == depth && p->at[depth] &&
+                      strlen(p->at[depth]) == key->len &&
+                      memcmp(p->at[depth], key->text, key->len) == 0;
+            skip_ws(p);
+            p->p++; /* ':' */
+            advance(w, 1, 1);
+        }
+        struct vg_config_node *v = jp_build_member(p, w, on_path);
+        if (!v) {
+            break;
+        }
+        n->kids[k++] = v;
+    }
+    if (p->fail) {
+        return NULL;
+    }
+    skip_ws(p);
+    p->p++;
+    advance(w, 1, 1);
+    p->depth--;
+    if (obj && dup_keys(n)) {
+        p->fail = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < n->nkids; i++) {
+        n->weight += n->kids[i]->weight;
+        if (n->kids[i]->height + 1 > n->height) {
+            n->height = n->kids[i]->height + 1;
+        }
+    }
+    if (n->height == 0) {
+        n->height = 1;
+    }
+    if (n->nkids == 0) {
+        n->kids = NULL;
+    }
+    return n;
+}
+
+static struct vg_config_node *
+jp_build(struct jp *p, struct jwalk *w)
+{
+    skip_ws(p);
+    char c = *p->p;
+    if (c == '{' || c == '[') {
+        return jp_build_coll(p, w, c == '{');
+    }
+    if (c == '"') {
+        return jp_build_str(p, w);
+    }
+    const char *s = p->p;
+    if (c == 't' || c == 'n') {
+        p->p += 4;
+    } else if (c == 'f') {
+        p->p += 5;
+    } else {
+        (void)jp_number(p);
+    }
+    size_t len = (size_t)(p->p - s);
+    struct vg_config_node *n = jp_node(p, w, VG_CONFIG_SCALAR);
+    n->plain = true;
+    n->text = w->tslab + w->tused;
+    n->len = len;
+    memcpy(n->text, s, len);
+    n->text[len] = '\0';
+    w->tused += len + 1;
+    advance(w, len, len);
+    return n;
+}
+
+int
+vg_config_parse_json(struct vg_config_doc **out, const char *name, const void *text, size_t len,
+                     const char *const *at, const struct vg_config_limits *lim)
+{
+    struct vg_config_limits defaults = VG_CONFIG_LIMITS_INIT;
+    lim = lim ? lim : &defaults;
+    struct jp p = {.p = text, .end = (const char *)text + len, .at = at};
+    skip_ws(&p);
+    if (p.p >= p.end || *p.p != '{' || jp_scan(&p) < 0) {
+        vg_vec_dispose(&p.colls);
+        return -1;
+    }
+    skip_ws(&p);
+    if (p.p != p.end) {
+        vg_vec_dispose(&p.colls);
+        return -1;
+    }
+    name = name ? name : "<json>";
+    struct vg_config_doc *d = vg_calloc(1, sizeof(*d));
+    d->name = vg_escape(name, strlen(name), VG_LIMIT_PATH_BYTES);
+    struct jwalk w = {.lim = lim, .name = d->name};
+    d->slab_nodes = w.nslab = vg_calloc(p.nodes, sizeof(*w.nslab));
+    d->slab_kids = w.kslab = vg_calloc(p.kids ? p.kids : 1, sizeof(*w.kslab));
+    d->slab_text = w.tslab = vg_malloc(p.text ? p.text : 1);
+    p.p = text;
+    p.depth = 0;
+    struct vg_config_node *root = jp_build(&p, &w);
+    vg_vec_dispose(&p.colls);
+    if (!root || p.fail) {
+        vg_config_doc_free(d);
+        return -1;
+    }
+    d->roots = vg_malloc(sizeof(*d->roots));
+    d->roots[0] = root;
+    d->nroots = d->roots_cap = 1;
+    *out = d;
+    return 0;
+}

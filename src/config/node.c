@@ -66,6 +66,12 @@ vg_config_node_file(const struct vg_config_node *n)
 }
 
 bool
+vg_config_node_plain(const struct vg_config_node *n)
+{
+    return n && n->type == VG_CONFIG_SCALAR && n->plain;
+}
+
+bool
 vg_config_node_is_null(const struct vg_config_node *n)
 {
     static const char *const nulls[] = {"~", "null", "Null", "NULL"};

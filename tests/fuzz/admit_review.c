@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * Fuzz harness for the AdmissionReview parser and response builder (admit/review.c): any
- * body must parse or fail with an error, never crash, hang or leak; a parsed review is
- * answered (denied with a message, a warning and a patch) to exercise the builder.
+ * body must parse or fail with an error, never crash, hang or leak, and the one-parse path
+ * (straight into nodes) must give exactly the review the jansson path gives (else abort); a
+ * parsed review is answered (denied with a message, a warning and a patch) to exercise the
+ * builder.
  */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "admit/admit.h"
+#include "admit_review_diff.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (vg_admit_review_diff(data, size) != NULL) {
+        abort();
+    }
     struct vg_admit_review rv;
     struct vg_err *err = NULL;
     if (vg_admit_review_parse(&rv, data, size, &err) < 0) {

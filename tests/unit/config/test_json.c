@@ -31,8 +31,8 @@ Test(config_json, same_documents)
         "[]",
         "\"\"",
         "null",
-        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"labels\":{}},"
-        "\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"nginx:1.25\"}]}}",
+        ("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"labels\":{}},"
+         "\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"nginx:1.25\"}]}}"),
         "{\"n\":[0,-1,9223372036854775807,-9223372036854775808,1.5,1e5,-2.5e-7,1e300,0.1]}",
         "{\"b\":[true,false,null,\"true\",\"null\",\"\"]}",
         "{\"esc\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\te\\u0001\\u001f\"}",
@@ -103,4 +103,92 @@ Test(config_json, slab_document_reads_like_any)
         vg_config_node_scalar(vg_config_map_get(vg_config_seq_at(cs, 1), "image"), NULL), "b");
     vg_config_doc_free(d);
     json_decref(j);
+}
+
+static void
+same_text(const char *text, const struct vg_config_limits *lim)
+{
+    const char *d = vg_config_text_diff(text, strlen(text), lim);
+    cr_expect_null(d, "%s: %s", text, d ? d : "");
+}
+
+static bool
+taken(const char *text)
+{
+    struct vg_config_doc *d = NULL;
+    int rc = vg_config_parse_json(&d, "t", text, strlen(text), NULL, NULL);
+    vg_config_doc_free(d);
+    return rc == 0;
+}
+
+Test(config_json, text_parser_same_documents)
+{
+    static const char *const cases[] = {
+        "{}",
+        " {\"a\" : [ 1 , -2 , 0 , 9223372036854775807 , -9223372036854775808 ] }\n",
+        "{\n  \"x\": null,\n  \"a\": {\n    \"k\": \"v\",\t\"l\" :\r\n [ true , {} ]\n  }\n}\n",
+        ("{\"x\":{\"y\":1},\"a\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{\"containers\":"
+         "[{\"name\":\"c\",\"image\":\"nginx:1\"}]}},\"z\":[true,false,null]}"),
+        "{\"a\":\"\\u00e9\\ud83d\\ude00\\/\\\"\\\\\\b\\f\\n\\r\\t\\u0001x\",\"b\":\"\xc3\xa9\"}",
+        "{\"\\u00e9\":1,\"a\":[{},[],\"\",{\"\":\"\"}]}",
+        "{\"q\":1,\"a\":{\"n\":\"\\u4e2d\",\"m\":[1,2,{\"k\":\"v\"}]},\"r\":2}",
+        ("{\"a\":{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9}"
+         "}"),
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        cr_expect(taken(cases[i]), "%s must be taken", cases[i]);
+        same_text(cases[i], NULL);
+        for (size_t n = 0; n < 16; n++) {
+            struct vg_config_limits lim = VG_CONFIG_LIMITS_INIT;
+            lim.max_nodes = n;
+            same_text(cases[i], &lim);
+            lim = VG_CONFIG_LIMITS_INIT;
+            lim.max_depth = n / 3;
+            same_text(cases[i], &lim);
+            lim = VG_CONFIG_LIMITS_INIT;
+            lim.max_bytes = n * 4;
+            same_text(cases[i], &lim);
+        }
+    }
+}
+
+Test(config_json, text_parser_leaves_to_jansson)
+{
+    static const char *const cases[] = {
+        "",
+        "[]",
+        "\"s\"",
+        "{\"a\":1,\"a\":2}",
+        ("{\"b\":{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k1\":9}"
+         "}"),
+        "{\"a\":1.5}",
+        "{\"a\":1e5}",
+        "{\"a\":-0}",
+        "{\"a\":01}",
+        "{\"a\":9223372036854775808}",
+        "{\"a\":-9223372036854775809}",
+        "{\"a\":\"\\u0000\"}",
+        "{\"a\":\"\\ud800\"}",
+        "{\"a\":\"\\udc00\\ud800\"}",
+        "{\"a\":\"\x01\"}",
+        "{\"a\":\"\xc0\xaf\"}",
+        "{\"a\":\"\xed\xa0\x80\"}",
+        "{\"a\":\"\\u007f\"}",
+        "{\"a\":\"\\u0085\\u0086\"}",
+        "{\"a\":\"\xef\xbb\xbf\"}",
+        "{\"a\":tru}",
+        "{\"a\":truex}",
+        "{\"a\":1,}",
+        "{\"a\" 1}",
+        "{\"a\":[1 2]}",
+        "{\"a\":1} x",
+        "\xef\xbb\xbf{}",
+        "{\"a\":\"x\\q\"}",
+        "{\"a\":\"unterminated}",
+        "{\"a\":[[[[",
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        cr_expect_not(taken(cases[i]), "%s must be left to jansson", cases[i]);
+        same_text(cases[i], NULL);
+    }
 }
