@@ -48,6 +48,7 @@ struct vg_admit {
     unsigned jobs;
     struct vg_oci_remote_pool *pool;
     struct vg_kube_secrets *secrets;         /* imagePullSecrets source, or NULL */
+    struct vg_policy_key_cache *keys;        /* parsed policy keys, shared by requests */
     atomic_uint_fast64_t counts[2][R_COUNT]; /* [mutate][result] */
     atomic_uint_fast64_t cache_hits, cache_misses, inline_decisions, reloads, reload_errors;
 };
@@ -146,6 +147,7 @@ vg_admit_new(struct vg_admit **out, const struct vg_admit_opts *o, struct vg_err
     }
     pthread_mutex_init(&a->mu, NULL);
     vg_admit_cache_init(&a->cache, a->o.cache_ttl_s);
+    a->keys = vg_policy_key_cache_new();
     vg_admit_pool_init(&a->pool_threads);
     if (vg_admit_reload(a, err) < 0) {
         vg_admit_free(a);
@@ -190,6 +192,7 @@ vg_admit_free(struct vg_admit *a)
     }
     pset_unref(a->cur);
     vg_admit_cache_dispose(&a->cache);
+    vg_policy_key_cache_free(a->keys);
     vg_admit_pool_dispose(&a->pool_threads);
     for (size_t i = 0; i < a->policies.n; i++) {
         free(a->policies.v[i]);
@@ -467,7 +470,8 @@ validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
                                           .vuln_source =
                                               (enum vg_policy_vuln_source)a->o.vuln_source,
                                           .trusted_roots = a->o.trusted_roots,
-                                          .ntrusted_roots = a->o.ntrusted_roots};
+                                          .ntrusted_roots = a->o.ntrusted_roots,
+                                          .keys = a->keys};
         pull = pull_auths(a, rv, ans);
         fo.open.pull_secret_json = pull;
         cf.facts = vg_policy_facts_new(&fo);

@@ -10,6 +10,7 @@
 #include "sign/notation.h"
 #include "sign/sign.h"
 
+#include <pthread.h>
 #include <string.h>
 
 struct fact_cache {
@@ -24,6 +25,76 @@ struct fact_cache {
     char *reg_status; /* "done", "queued", "failed", "unknown", "absent"; NULL: error */
     char *reg_why;    /* its message, or the error */
 };
+
+struct vg_policy_key_cache {
+    pthread_mutex_t mu; /* leaf: n, pem, key */
+    size_t n;
+    char *pem[VG_POLICY_KEY_CACHE_MAX];
+    struct vg_crypto_key *key[VG_POLICY_KEY_CACHE_MAX]; /* immutable once stored */
+};
+
+struct vg_policy_key_cache *
+vg_policy_key_cache_new(void)
+{
+    struct vg_policy_key_cache *c = vg_calloc(1, sizeof(*c));
+    pthread_mutex_init(&c->mu, NULL);
+    return c;
+}
+
+void
+vg_policy_key_cache_free(struct vg_policy_key_cache *c)
+{
+    if (!c) {
+        return;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->pem[i]);
+        vg_crypto_key_free(c->key[i]);
+    }
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+/* The key of key_pem: borrowed from the cache (*owned NULL) or parsed for this use (*owned
+ * set: the caller frees it). NULL with *why on a key that does not parse. */
+static const struct vg_crypto_key *
+key_get(struct vg_policy_key_cache *c, const char *key_pem, struct vg_crypto_key **owned,
+        char **why)
+{
+    *owned = NULL;
+    if (c) {
+        pthread_mutex_lock(&c->mu);
+        for (size_t i = 0; i < c->n; i++) {
+            if (strcmp(c->pem[i], key_pem) == 0) {
+                const struct vg_crypto_key *k = c->key[i];
+                pthread_mutex_unlock(&c->mu);
+                return k;
+            }
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
+    struct vg_crypto_key *key = NULL;
+    struct vg_err *err = NULL;
+    if (vg_sign_key_load_public_mem(&key, "policy key", key_pem, strlen(key_pem), &err) < 0) {
+        *why = vg_err_format(err);
+        vg_err_free(&err);
+        return NULL;
+    }
+    if (c) {
+        pthread_mutex_lock(&c->mu);
+        bool stored = c->n < VG_POLICY_KEY_CACHE_MAX;
+        if (stored) { /* a concurrent parse of the same key may store a twin: harmless */
+            c->pem[c->n] = vg_strdup(key_pem);
+            c->key[c->n++] = key;
+        }
+        pthread_mutex_unlock(&c->mu);
+        if (stored) {
+            return key;
+        }
+    }
+    *owned = key;
+    return key;
+}
 
 struct vg_policy_facts {
     struct vg_policy_facts_opts o;
@@ -60,10 +131,9 @@ fact_verify(void *ctx, const char *image, const char *key_pem,
         *why = vg_fmt("unverifiable: %s", e->target_err);
         return VG_POLICY_FACT_UNKNOWN;
     }
-    struct vg_crypto_key *key = NULL;
-    if (vg_sign_key_load_public_mem(&key, "policy key", key_pem, strlen(key_pem), &err) < 0) {
-        *why = vg_err_format(err);
-        vg_err_free(&err);
+    struct vg_crypto_key *owned = NULL;
+    const struct vg_crypto_key *key = key_get(f->o.keys, key_pem, &owned, why);
+    if (!key) {
         return VG_POLICY_FACT_UNKNOWN;
     }
     struct vg_sign_kv *ann = vg_calloc(nann + 1, sizeof(*ann));
@@ -91,7 +161,7 @@ fact_verify(void *ctx, const char *image, const char *key_pem,
     }
     vg_sign_check_result_dispose(&r);
     free(ann);
-    vg_crypto_key_free(key);
+    vg_crypto_key_free(owned);
     return fact;
 }
 

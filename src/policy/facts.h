@@ -35,7 +35,17 @@ struct vg_policy_facts_opts {
      * trustedRoot). None: keyless requirements are unverifiable (a deny). */
     const char *const *trusted_roots;
     size_t ntrusted_roots;
+    /* Parsed public keys shared by many facts objects (the webhook's requests), or NULL: each
+     * verification parses its key (OpenSSL's PEM decoder costs more than the verification). */
+    struct vg_policy_key_cache *keys;
 };
+
+/* A thread-safe cache of parsed public keys by PEM text, for the life of the cache: at most
+ * VG_POLICY_KEY_CACHE_MAX keys (more are parsed per use). */
+#define VG_POLICY_KEY_CACHE_MAX 256u
+struct vg_policy_key_cache;
+struct vg_policy_key_cache *vg_policy_key_cache_new(void);
+void vg_policy_key_cache_free(struct vg_policy_key_cache *c);
 /* "auto", "registry", "local" -> the source; -1 for anything else. */
 int vg_policy_vuln_source_parse(const char *s);
 
