@@ -390,8 +390,8 @@ cip_eval(const struct vg_policy *p, struct vg_policy_ctx *c, struct vg_err **err
     }
     for (size_t i = 0; i < o->ncontainers; i++) {
         const struct vg_policy_container *ct = &o->containers[i];
-        if (!ct->image) {
-            continue;
+        if (!ct->image || vg_policy_container_is_volume(ct)) {
+            continue; /* policy-controller checks the three container lists only */
         }
         char *name = vg_policy_ref_cip_name(ct->image);
         if (!name) {

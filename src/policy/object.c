@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * Objects as policies see them: kind, name, namespace, labels and every image-bearing
- * container field of the embedded pod spec (shared/docs/admission.md §3). Also the key check
- * the loaders share.
+ * container field of the embedded pod spec (shared/docs/admission.md §3), then its image
+ * volumes. Also the key check the loaders share.
  */
 #include "policy.h"
 #include "policy_int.h"
@@ -81,7 +81,34 @@ vg_policy_object_init(struct vg_policy_object *o, const struct vg_config_node *r
             VG_ARRAY_PUSH(o->containers, o->ncontainers, ct);
         }
     }
+    /* Image volumes (Kubernetes 1.31+ ImageVolume): volumes[].image.reference is pulled like a
+     * container image. Entries after the containers, field "volumes". */
+    const struct vg_config_node *vols = vg_config_map_get(o->podspec, "volumes");
+    for (size_t i = 0;
+         vols && vg_config_node_type(vols) == VG_CONFIG_SEQ && i < vg_config_node_len(vols); i++) {
+        const struct vg_config_node *v = vg_config_seq_at(vols, i);
+        const struct vg_config_node *img =
+            vg_config_node_type(v) == VG_CONFIG_MAP ? vg_config_map_get(v, "image") : NULL;
+        if (!img || vg_config_node_is_null(img)) {
+            continue; /* not an image volume */
+        }
+        struct vg_policy_container ct = {
+            .field = "volumes",
+            .index = i,
+            .name = vg_policy_node_str(v, "name"),
+            .image = vg_policy_node_str(img, "reference"),
+            .path = vg_fmt("%s.volumes[%zu].image.reference", prefix, i),
+            .node = v,
+        };
+        VG_ARRAY_PUSH(o->containers, o->ncontainers, ct);
+    }
     return 0;
+}
+
+bool
+vg_policy_container_is_volume(const struct vg_policy_container *ct)
+{
+    return strcmp(ct->field, "volumes") == 0;
 }
 
 void

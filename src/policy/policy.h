@@ -69,13 +69,19 @@ bool vg_policy_wildcard_match(const char *pattern, const char *s);
 
 /* One image-bearing field of the object. */
 struct vg_policy_container {
-    const char *field; /* "containers", "initContainers", "ephemeralContainers" */
+    /* "containers", "initContainers", "ephemeralContainers", or "volumes" for an image volume
+     * (volumes[].image.reference; name is the volume's) */
+    const char *field;
     size_t index;
     const char *name;  /* may be NULL */
     const char *image; /* NULL when the container has no image */
     char *path;        /* "spec.template.spec.containers[0].image" (owned) */
     const struct vg_config_node *node;
 };
+
+/* An image volume (field "volumes"): vigil's ImagePolicy checks it like a container image;
+ * the other formats' engines look at containers only and skip it. */
+bool vg_policy_container_is_volume(const struct vg_policy_container *ct);
 
 /* A Kubernetes object as admission sees it. Strings and nodes are borrowed from the document
  * (or from the caller for vg_policy_object_image); containers are owned. */
@@ -94,7 +100,8 @@ struct vg_policy_object {
     struct vg_config_doc *owned_doc; /* vg_policy_object_image only: the synthesized Pod */
 };
 /* Fills o from an object node (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
- * CronJob, ReplicationController, PodTemplate; anything else has no containers). */
+ * CronJob, ReplicationController, PodTemplate; anything else has no containers): the
+ * containers, init and ephemeral containers, then the image volumes. */
 VG_NODISCARD int vg_policy_object_init(struct vg_policy_object *o,
                                        const struct vg_config_node *root, struct vg_err **err);
 /* A bare image: a Pod named "image" in namespace ns (NULL: "default") with one container. */

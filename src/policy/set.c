@@ -348,7 +348,7 @@ vg_policy_eval(const struct vg_policy_set *s, const struct vg_policy_object *o,
     }
     if (s->has_cip && s->opts.cip_no_match != VG_POLICY_NOMATCH_ALLOW) {
         for (size_t i = 0; i < o->ncontainers; i++) {
-            if (!c.cip_matched[i]) {
+            if (!c.cip_matched[i] && !vg_policy_container_is_volume(&o->containers[i])) {
                 vg_policy_reason_add(&c, NULL, &o->containers[i],
                                      s->opts.cip_no_match == VG_POLICY_NOMATCH_WARN
                                          ? VG_POLICY_WARN

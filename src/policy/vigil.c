@@ -598,7 +598,9 @@ vp_eval(const struct vg_policy *pol, struct vg_policy_ctx *c, struct vg_err **er
     for (size_t i = 0; i < c->obj->ncontainers; i++) {
         const struct vg_policy_container *ct = &c->obj->containers[i];
         if (!ct->image) {
-            vg_policy_reason_add(c, pol, ct, pol->mode, "container has no image");
+            vg_policy_reason_add(c, pol, ct, pol->mode, "%s",
+                                 vg_policy_container_is_volume(ct) ? "image volume has no reference"
+                                                                   : "container has no image");
             continue;
         }
         check_image(p, pol, c, ct);

@@ -318,3 +318,36 @@ def test_mutate_pinned_is_idempotent_and_sighup_reload(tmp_path):
         assert any("policy reload failed" in l for l in w.lines), w.lines
     finally:
         assert w.stop() == 0
+
+
+def test_image_volumes_checked_like_containers(hook):
+    """Kubernetes 1.31+ image volumes (spec.volumes[].image.reference) are images: vigil's
+    ImagePolicy decides them like containers, in Pods and pod controllers' templates."""
+    def review(kind, ref, uid):
+        r = pod_review([f"{TRUSTED}/app@sha256:" + "a" * 64], uid=uid, kind=kind)
+        obj = r["request"]["object"]
+        spec = obj["spec"] if kind == "Pod" else obj["spec"]["template"]["spec"]
+        spec["volumes"] = [{"name": "cfg", "configMap": {"name": "c"}},
+                           {"name": "model", "image": {"reference": ref,
+                                                       "pullPolicy": "IfNotPresent"}}]
+        return r
+    r = hook.review("/validate", review("Pod", "evil.io/models/llm:latest", "v1"))["response"]
+    assert r["allowed"] is False and r["status"]["code"] == 403, r
+    msg = r["status"]["message"]
+    assert "evil.io/models/llm:latest" in msg and "spec.volumes[1].image.reference" in msg, msg
+    assert "latest" in msg, msg
+    r = hook.review("/validate", review("Deployment", f"{TRUSTED}/models/llm:latest", "v2"))
+    msg = r["response"]["status"]["message"]
+    assert "spec.template.spec.volumes[1].image.reference" in msg, msg
+    r = hook.review("/validate", review("Pod", f"{TRUSTED}/models/llm@sha256:" + "b" * 64, "v3"))
+    assert r["response"] == {"uid": "v3", "allowed": True}, r
+    # a volume whose image has no reference is refused like a container without an image
+    bad = review("Pod", "x", "v4")
+    del bad["request"]["object"]["spec"]["volumes"][1]["image"]["reference"]
+    r = hook.review("/validate", bad)["response"]
+    assert r["allowed"] is False and r["status"]["code"] == 400, r
+    assert "spec.volumes[1].image.reference: no image" in r["status"]["message"], r
+    # offline /mutate names the volume it cannot pin
+    r = hook.review("/mutate", review("Pod", f"{TRUSTED}/models/llm:2", "v5"))["response"]
+    assert r["allowed"] is True and "patch" not in r, r
+    assert any(f"{TRUSTED}/models/llm:2" in w for w in r["warnings"]), r

@@ -170,6 +170,22 @@ def test_mutate_pins_the_registry_digest(world):
     assert validate(world, pinned)["allowed"] is True
     assert validate(world, pinned)["allowed"] is True
     assert hits() > before
+    # an image volume is pinned like a container: /spec/volumes/N/image/reference
+    rv = review(f"{h}/shop/app:1")
+    rv["request"]["object"]["spec"]["volumes"] = [
+        {"name": "cfg", "emptyDir": {}},
+        {"name": "model", "image": {"reference": f"{h}/shop/unsigned:1"}}]
+    r = hook.review("/mutate?timeout=20s", rv)["response"]
+    patch = json.loads(base64.b64decode(r["patch"]))
+    assert patch[2:] == [
+        {"op": "test", "path": "/spec/volumes/1/image/reference",
+         "value": f"{h}/shop/unsigned:1"},
+        {"op": "replace", "path": "/spec/volumes/1/image/reference",
+         "value": f"{h}/shop/unsigned:1@{registry_digest(srv, 'shop/unsigned', '1')}"}], patch
+    # and validated like one: the volume's image is unsigned
+    r = hook.review("/validate?timeout=20s", rv)["response"]
+    assert r["allowed"] is False, r
+    assert "spec.volumes[1].image.reference" in r["status"]["message"], r
     # a tag the registry does not have: /mutate denies (fail closed) naming it
     r = hook.review("/mutate?timeout=20s", review(f"{h}/shop/app:nope"))["response"]
     assert r["allowed"] is False and "cannot resolve its tag" in r["status"]["message"], r

@@ -150,3 +150,24 @@ def test_refused_policies_and_usage(vigil, tmp_path):
     r = vigil("policy", "check", "-p", tags, "a" * 100_000, "--format", "json")
     assert r.rc == 1, r
     assert "longer than 4096 characters" in r.out
+
+
+def test_manifest_image_volumes(vigil, env):
+    """policy check -f decides image volumes (spec.volumes[].image.reference) like containers."""
+    reg, d = env["reg"], env["dir"]
+    pol = write_policy(d, "good.pub", reg.host)
+    m = d / "pod.yaml"
+    m.write_text(f"""apiVersion: v1
+kind: Pod
+metadata: {{name: p, namespace: shop}}
+spec:
+  containers: [{{name: app, image: "{reg.ref('team/signed:v1')}"}}]
+  volumes:
+  - {{name: model, image: {{reference: "{reg.ref('team/unsigned:v1')}"}}}}
+""")
+    r = check(vigil, "-p", pol, "-f", m, "--format", "json")
+    assert r.rc == 1, r
+    out = json.loads(r.out)
+    got = {x["path"]: x["decision"] for x in out["results"]}
+    assert got == {"spec.containers[0].image": "allow",
+                   "spec.volumes[0].image.reference": "deny"}, out
