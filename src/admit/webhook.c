@@ -308,6 +308,10 @@ uncached_verify_notation(void *ctx, const char *image, const struct vg_policy_no
                          char **why)
 {
     struct cached_facts *cf = ctx;
+    if (cf->speculative) {
+        cf->missed = true;
+        return VG_POLICY_FACT_UNKNOWN;
+    }
     return cf->inner.verify_notation(cf->inner.ctx, image, n, why);
 }
 
@@ -449,6 +453,11 @@ pull_auths(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit
     return json;
 }
 
+/* Every input must be wired below, speculating too (an input left NULL would be answered
+ * "unverifiable" from the request thread instead of being asked on a pool thread). */
+_Static_assert(sizeof(struct vg_policy_inputs) == 6 * sizeof(void *),
+               "a new vg_policy_inputs callback must be wired into validate()");
+
 /* Speculative (see struct cached_facts): R_COUNT and ans untouched when a fact is not in the
  * cache. */
 static enum result
@@ -458,13 +467,7 @@ validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
     struct vg_policy_inputs in = {0};
     struct cached_facts cf = {.a = a, .gen = ps->gen, .speculative = speculative};
     vg_autofree char *pull = NULL;
-    if (!a->o.offline && speculative) {
-        in = (struct vg_policy_inputs){.ctx = &cf,
-                                       .verify = cached_verify,
-                                       .vulns = cached_vulns,
-                                       .config_user = cached_user,
-                                       .verify_keyless = uncached_verify_keyless};
-    } else if (!a->o.offline) {
+    if (!a->o.offline && !speculative) {
         struct vg_policy_facts_opts fo = {.open = a->o.open,
                                           .db = a->o.db,
                                           .vuln_source =
@@ -476,6 +479,8 @@ validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
         fo.open.pull_secret_json = pull;
         cf.facts = vg_policy_facts_new(&fo);
         vg_policy_facts_inputs(cf.facts, &cf.inner);
+    }
+    if (!a->o.offline) { /* the same callbacks speculating (no facts behind them) or not */
         in = (struct vg_policy_inputs){.ctx = &cf,
                                        .verify = cached_verify,
                                        .vulns = cached_vulns,
