@@ -283,8 +283,14 @@ admit_serve(int argc, char **argv)
     ao.cache_ttl_s = ttl_ms ? (ttl_ms + 999) / 1000 : 0;
     /* ":8443" listens on every address */
     vg_autofree char *listen = addr[0] == ':' ? vg_fmt("0.0.0.0%s", addr) : vg_strdup(addr);
-    struct vg_httpd_config hc = {
-        .addr = listen, .tls_cert = cert, .tls_key = key, .access_log = log};
+    /* 32 KiB of request line and headers (the apiserver sends a few hundred bytes): it is also
+     * libmicrohttpd's per-connection pool, which it zeroes for every request (64 KiB by default,
+     * a sixth of a cached decision's instructions). */
+    struct vg_httpd_config hc = {.addr = listen,
+                                 .tls_cert = cert,
+                                 .tls_key = key,
+                                 .access_log = log,
+                                 .max_header_bytes = 32u * 1024u};
     /* One JSON audit line per decision by default (the environment still decides when set). */
     if (!getenv("VG_LOG") && !getenv("VIGIL_LOG_LEVEL")) {
         vg_log_init("warn,admit=info");
