@@ -50,6 +50,11 @@
 /* Initialises libsodium (idempotent, thread safe after the first call). */
 VG_NODISCARD int vg_crypto_init(struct vg_err **err);
 
+/* Frees the calling thread's OpenSSL state (error queue, per-thread caches) now rather than in
+ * the thread-exit destructor: a pool thread calls it before it reports itself gone, so a
+ * process that exits right after its pool stops leaves nothing of that thread behind. */
+void vg_crypto_thread_stop(void);
+
 /* ---------------------------------------------------------------- secrets */
 
 /* A secret byte string in sodium_malloc memory (guard pages, mlock where allowed), wiped with

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <sodium.h>
 
 int
@@ -21,6 +22,12 @@ vg_crypto_init(struct vg_err **err)
         return vg_err_set(err, VG_E_INTERNAL, "libsodium initialisation failed");
     }
     return 0;
+}
+
+void
+vg_crypto_thread_stop(void)
+{
+    OPENSSL_thread_stop();
 }
 
 struct vg_secret *
