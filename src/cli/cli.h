@@ -75,6 +75,13 @@ enum {
     {                                                                                              \
         "plain-http", no_argument, NULL, VG_CLI_OPT_PLAIN_HTTP                                     \
     }
+/* cosign's names for --insecure and --plain-http, for the cosign-compatible commands (copy,
+ * download, attach, clean IMAGE, save, load); vg_cli_image_opt takes them like the originals. */
+#define VG_CLI_COSIGN_REGISTRY_ALIASES                                                             \
+    {"allow-insecure-registry", no_argument, NULL, VG_CLI_OPT_INSECURE},                           \
+    {                                                                                              \
+        "allow-http-registry", no_argument, NULL, VG_CLI_OPT_PLAIN_HTTP                            \
+    }
 #define VG_CLI_IMAGE_LONGOPTS                                                                      \
     {"platform", required_argument, NULL, VG_CLI_OPT_PLATFORM}, VG_CLI_REGISTRY_LONGOPTS
 /* Synopsis and --help lines (option column 25 wide, as the commands' own lines). */

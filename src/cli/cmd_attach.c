@@ -52,8 +52,6 @@ enum {
     OPT_TYPE,
     OPT_INFMT,
     OPT_FORMAT,
-    OPT_ALLOW_INSECURE,
-    OPT_ALLOW_HTTP,
     OPT_HELP
 };
 
@@ -88,12 +86,6 @@ set_opt(struct attach_args *a, int c, const char *cmd)
         }
         a->json = strcmp(optarg, "json") == 0;
         return 0;
-    case OPT_ALLOW_INSECURE:
-        a->open.insecure = true;
-        return 0;
-    case OPT_ALLOW_HTTP:
-        a->open.plain_http = true;
-        return 0;
     default:
         if (c > 0 && c < (int)VG_ARRAY_LEN(slot) && slot[c]) {
             *slot[c] = optarg;
@@ -116,8 +108,7 @@ parse_args(struct attach_args *a, const char *cmd, int argc, char **argv)
         {"type", required_argument, NULL, OPT_TYPE},
         {"input-format", required_argument, NULL, OPT_INFMT},
         {"format", required_argument, NULL, OPT_FORMAT},
-        {"allow-insecure-registry", no_argument, NULL, OPT_ALLOW_INSECURE},
-        {"allow-http-registry", no_argument, NULL, OPT_ALLOW_HTTP},
+        VG_CLI_COSIGN_REGISTRY_ALIASES,
         VG_CLI_REGISTRY_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},

@@ -35,15 +35,7 @@ static const char clean_image_help[] =
     "Exit codes: 0 removed (or nothing to remove), 1 not confirmed, 2 usage, 4 image not\n"
     "found, 5 auth, 6 the registry refuses deletion, 7 network.\n";
 
-enum {
-    OPT_TYPE = 1,
-    OPT_FORCE,
-    OPT_FORMAT,
-    OPT_ALLOW_INSECURE,
-    OPT_ALLOW_HTTP,
-    OPT_HELP,
-    OPT_CACHE
-};
+enum { OPT_TYPE = 1, OPT_FORCE, OPT_FORMAT, OPT_HELP, OPT_CACHE };
 
 bool
 vg_cli_clean_wants_image(int argc, char **argv)
@@ -90,8 +82,7 @@ parse_args(struct clean_args *a, int argc, char **argv)
         {"type", required_argument, NULL, OPT_TYPE},
         {"force", no_argument, NULL, OPT_FORCE},
         {"format", required_argument, NULL, OPT_FORMAT},
-        {"allow-insecure-registry", no_argument, NULL, OPT_ALLOW_INSECURE},
-        {"allow-http-registry", no_argument, NULL, OPT_ALLOW_HTTP},
+        VG_CLI_COSIGN_REGISTRY_ALIASES,
         {"scan-cache", no_argument, NULL, OPT_CACHE},
         {"vuln-db", no_argument, NULL, OPT_CACHE},
         {"all", no_argument, NULL, OPT_CACHE},
@@ -121,12 +112,6 @@ parse_args(struct clean_args *a, int argc, char **argv)
                 return vg_cli_usage("clean", "--format must be text or json, not '%s'", optarg);
             }
             a->json = strcmp(optarg, "json") == 0;
-            break;
-        case OPT_ALLOW_INSECURE:
-            a->open.insecure = true;
-            break;
-        case OPT_ALLOW_HTTP:
-            a->open.plain_http = true;
             break;
         case OPT_CACHE:
             return vg_cli_usage("clean",

@@ -42,15 +42,7 @@ static const char copy_help[] =
     "Exit codes: 0 copied, 2 usage or DST tag exists (without --force), 3 runtime,\n"
     "4 source not found, 5 auth, 6 corrupt or oversized manifest/blob, 7 network.\n";
 
-enum {
-    OPT_ONLY = 1,
-    OPT_SIG_ONLY,
-    OPT_FORCE,
-    OPT_FORMAT,
-    OPT_ALLOW_INSECURE,
-    OPT_ALLOW_HTTP,
-    OPT_HELP
-};
+enum { OPT_ONLY = 1, OPT_SIG_ONLY, OPT_FORCE, OPT_FORMAT, OPT_HELP };
 
 struct copy_args {
     struct vg_oci_open_opts open;
@@ -89,8 +81,7 @@ parse_args(struct copy_args *a, int argc, char **argv)
         {"sig-only", no_argument, NULL, OPT_SIG_ONLY},
         {"force", no_argument, NULL, OPT_FORCE},
         {"format", required_argument, NULL, OPT_FORMAT},
-        {"allow-insecure-registry", no_argument, NULL, OPT_ALLOW_INSECURE},
-        {"allow-http-registry", no_argument, NULL, OPT_ALLOW_HTTP},
+        VG_CLI_COSIGN_REGISTRY_ALIASES,
         VG_CLI_IMAGE_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
@@ -122,12 +113,6 @@ parse_args(struct copy_args *a, int argc, char **argv)
                 return vg_cli_usage("copy", "--format must be text or json, not '%s'", optarg);
             }
             a->json = strcmp(optarg, "json") == 0;
-            break;
-        case OPT_ALLOW_INSECURE:
-            a->open.insecure = true;
-            break;
-        case OPT_ALLOW_HTTP:
-            a->open.plain_http = true;
             break;
         case 'h':
         case OPT_HELP:

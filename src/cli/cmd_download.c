@@ -57,15 +57,7 @@ static const char triangulate_help[] =
     "\n"
     "Exit codes: 0 ok, 2 usage, 3 runtime, 4 image not found, 5 auth, 7 network.\n";
 
-enum {
-    OPT_PREDICATE = 1,
-    OPT_OUTFILE,
-    OPT_FORMAT,
-    OPT_TYPE,
-    OPT_ALLOW_INSECURE,
-    OPT_ALLOW_HTTP,
-    OPT_HELP
-};
+enum { OPT_PREDICATE = 1, OPT_OUTFILE, OPT_FORMAT, OPT_TYPE, OPT_HELP };
 
 struct dl_args {
     struct vg_oci_open_opts open;
@@ -82,8 +74,7 @@ parse_args(struct dl_args *a, const char *cmd, const char *help, int argc, char 
         {"output-file", required_argument, NULL, OPT_OUTFILE},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"type", required_argument, NULL, OPT_TYPE},
-        {"allow-insecure-registry", no_argument, NULL, OPT_ALLOW_INSECURE},
-        {"allow-http-registry", no_argument, NULL, OPT_ALLOW_HTTP},
+        VG_CLI_COSIGN_REGISTRY_ALIASES,
         VG_CLI_REGISTRY_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
@@ -112,12 +103,6 @@ parse_args(struct dl_args *a, const char *cmd, const char *help, int argc, char 
                                     strcmp(cmd, "triangulate") == 0 ? "text" : "lines", optarg);
             }
             a->json = strcmp(optarg, "json") == 0;
-            break;
-        case OPT_ALLOW_INSECURE:
-            a->open.insecure = true;
-            break;
-        case OPT_ALLOW_HTTP:
-            a->open.plain_http = true;
             break;
         case 'h':
         case OPT_HELP:

@@ -34,7 +34,7 @@ static const char save_help[] =
     "Exit codes: 0 done, 2 usage, 3 I/O, 4 image or layout entry not found, 5 auth,\n"
     "6 corrupt layout or manifest (digest mismatch, garbage), 7 network.\n";
 
-enum { OPT_DIR = 1, OPT_FORMAT, OPT_ALLOW_INSECURE, OPT_ALLOW_HTTP, OPT_HELP };
+enum { OPT_DIR = 1, OPT_FORMAT, OPT_HELP };
 
 struct save_args {
     struct vg_oci_open_opts open;
@@ -48,8 +48,7 @@ parse_args(struct save_args *a, const char *cmd, int argc, char **argv)
     static const struct option longopts[] = {
         {"dir", required_argument, NULL, OPT_DIR},
         {"format", required_argument, NULL, OPT_FORMAT},
-        {"allow-insecure-registry", no_argument, NULL, OPT_ALLOW_INSECURE},
-        {"allow-http-registry", no_argument, NULL, OPT_ALLOW_HTTP},
+        VG_CLI_COSIGN_REGISTRY_ALIASES,
         VG_CLI_REGISTRY_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
@@ -70,12 +69,6 @@ parse_args(struct save_args *a, const char *cmd, int argc, char **argv)
                 return vg_cli_usage(cmd, "--format must be text or json, not '%s'", optarg);
             }
             a->json = strcmp(optarg, "json") == 0;
-            break;
-        case OPT_ALLOW_INSECURE:
-            a->open.insecure = true;
-            break;
-        case OPT_ALLOW_HTTP:
-            a->open.plain_http = true;
             break;
         case 'h':
         case OPT_HELP:
