@@ -75,6 +75,10 @@ enum {
     {                                                                                              \
         "plain-http", no_argument, NULL, VG_CLI_OPT_PLAIN_HTTP                                     \
     }
+/* --scanners LIST (vuln, secret, misconfig|config, model) into VG_SCANNER_* bits; with
+ * image_config, --image-config-scanners (misconfig, secret only). Usage error naming cmd. */
+int vg_cli_parse_scanners(unsigned *out, const char *list, bool image_config, const char *cmd);
+
 /* cosign's names for --insecure and --plain-http, for the cosign-compatible commands (copy,
  * download, attach, clean IMAGE, save, load); vg_cli_image_opt takes them like the originals. */
 #define VG_CLI_COSIGN_REGISTRY_ALIASES                                                             \

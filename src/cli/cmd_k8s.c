@@ -135,38 +135,6 @@ struct run {
 };
 
 static int
-parse_scanners(unsigned *out, const char *list)
-{
-    static const struct {
-        const char *name;
-        unsigned bit;
-    } map[] = {{"vuln", VG_SCANNER_VULN},
-               {"secret", VG_SCANNER_SECRET},
-               {"misconfig", VG_SCANNER_CONFIG},
-               {"config", VG_SCANNER_CONFIG},
-               {"model", VG_SCANNER_MODEL}};
-    unsigned bits = 0;
-    struct vg_str rest = vg_str_c(list), item;
-    while (rest.len) {
-        vg_str_cut(rest, ',', &item, &rest);
-        bool found = false;
-        for (size_t i = 0; i < VG_ARRAY_LEN(map); i++) {
-            if (vg_str_eq_c(vg_str_trim(item), map[i].name)) {
-                bits |= map[i].bit;
-                found = true;
-            }
-        }
-        if (!found) {
-            vg_autofree char *w = vg_str_dup(item);
-            return vg_cli_usage("k8s", "unknown scanner '%s' (want vuln, secret, misconfig, model)",
-                                w);
-        }
-    }
-    *out = bits;
-    return 0;
-}
-
-static int
 parse_opt(struct args *a, int c, const char *arg)
 {
     struct vg_err *err = NULL;
@@ -194,7 +162,7 @@ parse_opt(struct args *a, int c, const char *arg)
         a->src.page_limit = (unsigned)v;
         return 0;
     case O_SCANNERS:
-        return parse_scanners(&a->so.scanners, arg);
+        return vg_cli_parse_scanners(&a->so.scanners, arg, false, "k8s");
     case O_SEVERITY:
         return vg_scan_severities_parse(&a->severities, arg, &err) < 0
                    ? vg_cli_fail(&err, "--severity")

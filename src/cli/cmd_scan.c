@@ -137,8 +137,8 @@ list_add(struct strlist *l, char *arg)
 
 /* `--scanners`, or with `image_config` Trivy's `--image-config-scanners` (misconfig, secret:
  * vigil's secret scanner reads the image config whenever it runs). */
-static int
-parse_scanners(unsigned *out, const char *list, bool image_config, const char *cmd)
+int
+vg_cli_parse_scanners(unsigned *out, const char *list, bool image_config, const char *cmd)
 {
     static const struct {
         const char *name;
@@ -235,12 +235,12 @@ parse_args(struct args *a, int argc, char **argv)
         }
         switch (c) {
         case O_SCANNERS:
-            if (parse_scanners(&a->so.scanners, optarg, false, a->cmd) != 0) {
+            if (vg_cli_parse_scanners(&a->so.scanners, optarg, false, a->cmd) != 0) {
                 return VG_EXIT_USAGE;
             }
             break;
         case O_IMGCFG:
-            if (parse_scanners(&a->image_config_scanners, optarg, true, a->cmd) != 0) {
+            if (vg_cli_parse_scanners(&a->image_config_scanners, optarg, true, a->cmd) != 0) {
                 return VG_EXIT_USAGE;
             }
             break;
