@@ -311,6 +311,7 @@ VG_NODISCARD int vg_cli_trusted_root_load(struct vg_sigstore_root **out,
 struct vg_cli_sign_keyless {
     const char *fulcio_url, *rekor_url; /* defaults: the public-good instances */
     const char *token, *token_file;     /* else $SIGSTORE_ID_TOKEN */
+    const char *tsa_url;                /* --timestamp-server-url (RFC 3161), or NULL */
     struct vg_cli_keyless kl;           /* the trusted root that checks the result */
 };
 struct vg_fulcio_cert;
@@ -321,7 +322,9 @@ struct vg_cli_keyless_signed {
     uint8_t sha256[32];
     uint8_t *sig;
     size_t siglen;
-    struct vg_buf bundle;        /* v0.3 bundle (messageSignature) */
+    char *envelope;              /* DSSE: the envelope JSON */
+    struct vg_buf tsr;           /* RFC 3161 TimeStampResp (DER) when a TSA was asked */
+    struct vg_buf bundle;        /* v0.3 bundle (messageSignature or dsseEnvelope) */
     struct vg_buf legacy_bundle; /* dev.sigstore.cosign/bundle */
     char *identity, *issuer;     /* what the certificate says */
 };
@@ -330,7 +333,45 @@ struct vg_cli_keyless_signed {
 VG_NODISCARD int vg_cli_keyless_sign(struct vg_cli_keyless_signed *s,
                                      const struct vg_cli_sign_keyless *o, const void *data,
                                      size_t len, struct vg_err **err);
+/* The same for an in-toto statement about subject: a DSSE envelope, logged as dsse 0.0.1
+ * (bundles) or intoto 0.0.2 (intoto: cosign 2's legacy attestations); verified in digest
+ * mode with subject as the artifact. */
+struct vg_digest;
+VG_NODISCARD int vg_cli_keyless_sign_dsse(struct vg_cli_keyless_signed *s,
+                                          const struct vg_cli_sign_keyless *o,
+                                          const char *statement, size_t len,
+                                          const struct vg_digest *subject, bool intoto,
+                                          struct vg_err **err);
 void vg_cli_keyless_signed_dispose(struct vg_cli_keyless_signed *s);
+/* POST an RFC 3161 request for data to url; the checked DER response into *out. */
+#define VG_TSA_RESPONSE_MAX (32u * 1024u)
+struct vg_http_client;
+VG_NODISCARD int vg_cli_tsa_timestamp(struct vg_buf *out, struct vg_http_client *http,
+                                      const char *url, const void *data, size_t len,
+                                      struct vg_err **err);
+/* Keyless signing flags shared by sign, sign-blob and attest (cases of getopt's result). */
+enum {
+    VG_CLI_OPT_FULCIO = 0x1200,
+    VG_CLI_OPT_REKOR,
+    VG_CLI_OPT_TOKEN,
+    VG_CLI_OPT_TOKEN_FILE,
+    VG_CLI_OPT_TSA,
+};
+#define VG_CLI_SIGN_KEYLESS_LONGOPTS                                                               \
+    {"fulcio-url", required_argument, NULL, VG_CLI_OPT_FULCIO},                                    \
+        {"rekor-url", required_argument, NULL, VG_CLI_OPT_REKOR},                                  \
+        {"identity-token", required_argument, NULL, VG_CLI_OPT_TOKEN},                             \
+        {"identity-token-file", required_argument, NULL, VG_CLI_OPT_TOKEN_FILE},                   \
+        {"timestamp-server-url", required_argument, NULL, VG_CLI_OPT_TSA},                         \
+        {"trusted-root", required_argument, NULL, VG_CLI_OPT_TRUSTED_ROOT},                        \
+        {"tuf-mirror", required_argument, NULL, VG_CLI_OPT_TUF_MIRROR},                            \
+    {                                                                                              \
+        "tuf-root", required_argument, NULL, VG_CLI_OPT_TUF_ROOT                                   \
+    }
+/* True when c was one of VG_CLI_SIGN_KEYLESS_LONGOPTS, stored in o. */
+bool vg_cli_sign_keyless_opt(struct vg_cli_sign_keyless *o, int c, const char *arg);
+/* An identity token was given (flag or $SIGSTORE_ID_TOKEN). */
+bool vg_cli_sign_keyless_wanted(const struct vg_cli_sign_keyless *o);
 /* vg_sign_push_opts.sign_layer for `vigil sign` keyless (ud: struct vg_cli_keyless_layer; the
  * caller disposes ud->last): the legacy layer's signature, certificate, chain and Rekor bundle
  * annotations. */
@@ -339,6 +380,11 @@ struct vg_cli_keyless_layer {
     struct vg_cli_keyless_signed last;
 };
 struct vg_sign_layer;
+/* vg_sign_push_opts.sign_statement for keyless bundles and attestations (same ud). */
+VG_NODISCARD int vg_cli_keyless_sign_statement(void *ud, const char *statement, size_t len,
+                                               const struct vg_digest *subject,
+                                               struct vg_buf *bundle, struct vg_sign_layer *l,
+                                               struct vg_err **err);
 VG_NODISCARD int vg_cli_keyless_sign_layer(void *ud, struct vg_sign_layer *l,
                                            const struct vg_crypto_key **key, struct vg_err **err);
 

@@ -16,6 +16,10 @@ static const char attest_help[] =
     "Usage: vigil attest --key KEY --predicate FILE [--type TYPE] [--replace]\n"
     "                    [--new-bundle-format] " VG_CLI_USAGE_REGISTRY "\n"
     "                    IMAGE\n"
+    "       vigil attest (--identity-token T | --identity-token-file F) [--fulcio-url URL]\n"
+    "                    [--rekor-url URL] [--timestamp-server-url URL]\n"
+    "                    [--trusted-root ROOT | --tuf-mirror URL [--tuf-root F]]\n"
+    "                    --predicate FILE [--type TYPE] [--new-bundle-format] IMAGE\n"
     "\n"
     "Wraps FILE in an in-toto statement about IMAGE's manifest digest, signs it into a DSSE\n"
     "envelope and attaches it as cosign attest does: a layer of the image at tag\n"
@@ -33,13 +37,24 @@ static const char attest_help[] =
     "  --type TYPE            predicate type (see above)\n"
     "  --replace              drop existing attestations of the same predicate type (legacy)\n"
     "  --new-bundle-format    store a bundle referrer (cosign 3) instead of the .att "
-    "tag\n" VG_CLI_HELP_REGISTRY "\n"
+    "tag\n"
+    "Keyless (no --key; docs/sigstore.md \"Keyless signing\"): a Fulcio certificate for the\n"
+    "OIDC token (--identity-token T, --identity-token-file F or $SIGSTORE_ID_TOKEN), the\n"
+    "envelope logged in Rekor (intoto 0.0.2 for .att layers, dsse 0.0.1 in bundles), checked\n"
+    "under the trusted root before it is pushed.\n"
+    "  --fulcio-url URL       default https://fulcio.sigstore.dev\n"
+    "  --rekor-url URL        default https://rekor.sigstore.dev\n"
+    "  --timestamp-server-url URL  also an RFC 3161 timestamp from this TSA\n"
+    "  --trusted-root FILE, --tuf-mirror URL, --tuf-root FILE  as for vigil "
+    "verify\n" VG_CLI_HELP_REGISTRY "\n"
     "Examples:\n"
     "  vigil sbom --format cyclonedx -o sbom.json registry.example.com/app:1.4\n"
     "  vigil attest --key cosign.key --type cyclonedx --predicate sbom.json \\\n"
     "      registry.example.com/app:1.4\n"
     "  vigil scan --format json -o report.json registry.example.com/app:1.4\n"
     "  vigil attest --key cosign.key --type vuln --predicate report.json reg.example.com/app:1.4\n"
+    "  vigil attest --identity-token-file token.jwt --type slsaprovenance1 \\\n"
+    "      --predicate provenance.json registry.example.com/app:1.4\n"
     "\n"
     "Exit codes: 0 attached, 2 usage, 3 runtime, 4 not found, 5 auth or wrong password,\n"
     "6 bad key or predicate, 7 network.\n";
@@ -101,6 +116,7 @@ struct att_args {
     uint64_t threshold;
     struct vg_oci_open_opts open;
     struct vg_cli_keyless kl;
+    struct vg_cli_sign_keyless skl; /* attest, keyless */
     char **images;
     size_t nimages;
 };
@@ -116,6 +132,11 @@ static const struct option att_longopts[] = {
     {"check-claims", optional_argument, NULL, OPT_CHECK_CLAIMS},
     VG_CLI_KEYLESS_LONGOPTS,
     {"insecure-ignore-tlog", no_argument, NULL, VG_CLI_OPT_NO_TLOG},
+    {"fulcio-url", required_argument, NULL, VG_CLI_OPT_FULCIO},
+    {"rekor-url", required_argument, NULL, VG_CLI_OPT_REKOR},
+    {"identity-token", required_argument, NULL, VG_CLI_OPT_TOKEN},
+    {"identity-token-file", required_argument, NULL, VG_CLI_OPT_TOKEN_FILE},
+    {"timestamp-server-url", required_argument, NULL, VG_CLI_OPT_TSA},
     VG_CLI_REGISTRY_LONGOPTS,
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -195,7 +216,8 @@ parse_args(struct att_args *a, bool verify, int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", att_longopts, NULL)) != -1) {
         if (vg_cli_image_opt(c, optarg, &a->open) ||
-            (verify && vg_cli_keyless_opt(&a->kl, c, optarg))) {
+            (verify && vg_cli_keyless_opt(&a->kl, c, optarg)) ||
+            (!verify && vg_cli_sign_keyless_opt(&a->skl, c, optarg))) {
             continue;
         }
         if ((rc = attest_opt(a, verify, c, optarg, argv[optind - 1])) != 0) {
@@ -205,9 +227,16 @@ parse_args(struct att_args *a, bool verify, int argc, char **argv)
     if ((rc = vg_cli_keyless_check(cmd, &a->kl, a->nkeys > 0)) != 0) {
         return rc;
     }
-    if (a->nkeys == 0 && !vg_cli_keyless_wanted(&a->kl)) {
+    bool signer = !verify && vg_cli_sign_keyless_wanted(&a->skl);
+    if (a->nkeys == 0 && !vg_cli_keyless_wanted(&a->kl) && !signer) {
         return vg_cli_usage(cmd, verify ? "--key (or a keyless --certificate-identity) is required"
-                                        : "--key is required");
+                                        : "--key (or an identity token for keyless) is required");
+    }
+    if (signer && a->nkeys > 0) {
+        return vg_cli_usage(cmd, "--key and --identity-token exclude each other");
+    }
+    if (!verify && !signer && a->skl.tsa_url) {
+        return vg_cli_usage(cmd, "--timestamp-server-url is for keyless signing");
     }
     if (!verify && a->nkeys > 1) {
         return vg_cli_usage(cmd, "attest takes one --key");
@@ -248,7 +277,8 @@ attest(const struct att_args *a, struct vg_err **err)
     vg_autokey struct vg_crypto_key *key = NULL;
     int rc = vg_crypto_init(err);
     if (rc < 0 || (rc = read_predicate(&pred, a->predicate, err)) < 0 ||
-        (rc = vg_sign_key_load_private(&key, a->keys[0], vg_cli_password(), err)) < 0) {
+        (a->nkeys &&
+         (rc = vg_sign_key_load_private(&key, a->keys[0], vg_cli_password(), err)) < 0)) {
         return rc;
     }
     struct vg_sign_target *t = NULL;
@@ -264,6 +294,11 @@ attest(const struct att_args *a, struct vg_err **err)
         .predicate_len = pred.len,
         .replace = a->replace,
     };
+    struct vg_cli_keyless_layer kctx = {.o = &a->skl};
+    if (!key) {
+        po.sign_statement = vg_cli_keyless_sign_statement;
+        po.sign_layer_ud = &kctx;
+    }
     struct vg_sign_push_result res;
     if ((rc = vg_sign_target_attest(t, &po, &res, err)) == 0) {
         fprintf(stderr, "%s %s attestation for %s@%s %s %s\n",
@@ -271,6 +306,7 @@ attest(const struct att_args *a, struct vg_err **err)
                 t->digest.text, res.appended ? "to" : "in", res.location);
         vg_sign_push_result_dispose(&res);
     }
+    vg_cli_keyless_signed_dispose(&kctx.last);
     vg_sign_target_free(t);
     return rc;
 }
@@ -278,7 +314,8 @@ attest(const struct att_args *a, struct vg_err **err)
 int
 cmd_attest(int argc, char **argv)
 {
-    struct att_args a = {0};
+    struct att_args a = {.skl = {.fulcio_url = "https://fulcio.sigstore.dev",
+                                 .rekor_url = "https://rekor.sigstore.dev"}};
     int rc = parse_args(&a, false, argc, argv);
     if (rc != 0) {
         return rc < 0 ? VG_EXIT_OK : rc;

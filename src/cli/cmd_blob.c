@@ -58,6 +58,7 @@ static const char sign_help[] =
     "Usage: vigil sign-blob --key KEY [--output-signature FILE] [--bundle FILE] BLOB\n"
     "       vigil sign-blob --bundle FILE [--identity-token TOKEN | --identity-token-file F]\n"
     "             [--fulcio-url URL] [--rekor-url URL] [--output-certificate FILE]\n"
+    "             [--timestamp-server-url URL]\n"
     "             [--trusted-root ROOT | --tuf-mirror URL [--tuf-root FILE]] BLOB\n"
     "\n"
     "Signs BLOB (a file, or - for standard input) with a cosign encrypted private key and\n"
@@ -83,6 +84,8 @@ static const char sign_help[] =
     "  --fulcio-url URL         default https://fulcio.sigstore.dev\n"
     "  --rekor-url URL          default https://rekor.sigstore.dev\n"
     "  --output-certificate F   also write the PEM certificate to F\n"
+    "  --timestamp-server-url URL  also an RFC 3161 timestamp of the signature from this TSA\n"
+    "                           (in timestampVerificationData; the trusted root must list it)\n"
     "\n"
     "Examples:\n"
     "  vigil sign-blob --key cosign.key artifact.tar.gz > artifact.sig\n"
@@ -213,7 +216,7 @@ sign_keyless_flag(struct vg_cli_sign_keyless *k, const char **outcert, int c, co
         *outcert = arg;
         return true;
     default:
-        return vg_cli_keyless_opt(&k->kl, c, arg);
+        return vg_cli_sign_keyless_opt(k, c, arg);
     }
 }
 
@@ -229,6 +232,7 @@ cmd_sign_blob(int argc, char **argv)
         {"identity-token", required_argument, NULL, S_TOKEN},
         {"identity-token-file", required_argument, NULL, S_TOKEN_FILE},
         {"output-certificate", required_argument, NULL, S_CERT},
+        {"timestamp-server-url", required_argument, NULL, VG_CLI_OPT_TSA},
         {"trusted-root", required_argument, NULL, VG_CLI_OPT_TRUSTED_ROOT},
         {"tuf-mirror", required_argument, NULL, VG_CLI_OPT_TUF_MIRROR},
         {"tuf-root", required_argument, NULL, VG_CLI_OPT_TUF_ROOT},

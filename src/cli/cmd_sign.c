@@ -17,8 +17,9 @@ static const char sign_help[] =
     "Usage: vigil sign --key KEY [-a KEY=VALUE]... [--recursive] [--new-bundle-format]\n"
     "                  " VG_CLI_USAGE_REGISTRY " IMAGE...\n"
     "       vigil sign (--identity-token T | --identity-token-file F) [--fulcio-url URL]\n"
-    "                  [--rekor-url URL] [--trusted-root ROOT | --tuf-mirror URL\n"
-    "                  [--tuf-root FILE]] [-a KEY=VALUE]... [--recursive] IMAGE...\n"
+    "                  [--rekor-url URL] [--timestamp-server-url URL]\n"
+    "                  [--trusted-root ROOT | --tuf-mirror URL [--tuf-root FILE]]\n"
+    "                  [-a KEY=VALUE]... [--recursive] [--new-bundle-format] IMAGE...\n"
     "\n"
     "Signs each IMAGE (a registry reference; a tag is resolved to its manifest digest first)\n"
     "with a cosign encrypted private key and stores the signature in the registry, laid out\n"
@@ -40,11 +41,14 @@ static const char sign_help[] =
     "API\n"
     "Keyless (no --key; docs/sigstore.md \"Keyless signing\"): an ephemeral key certified by\n"
     "Fulcio for the OIDC token, the signature logged in Rekor, and cosign's keyless layer\n"
-    "(certificate, chain and Rekor bundle annotations; legacy layout only). The result is\n"
-    "verified under the trusted root (--trusted-root, else TUF) before it is pushed.\n"
+    "(certificate, chain and Rekor bundle annotations), or with --new-bundle-format a v0.3\n"
+    "bundle (certificate, dsse tlog entry, DSSE envelope). The result is verified under the\n"
+    "trusted root (--trusted-root, else TUF) before it is pushed.\n"
     "  --identity-token T     OIDC token (else --identity-token-file F, $SIGSTORE_ID_TOKEN)\n"
     "  --fulcio-url URL       default https://fulcio.sigstore.dev\n"
-    "  --rekor-url URL        default https://rekor.sigstore.dev\n" VG_CLI_HELP_REGISTRY "\n"
+    "  --rekor-url URL        default https://rekor.sigstore.dev\n"
+    "  --timestamp-server-url URL  also get an RFC 3161 timestamp of the signature from\n"
+    "                         this TSA (the trusted root must list it)\n" VG_CLI_HELP_REGISTRY "\n"
     "Environment: VIGIL_REPOSITORY (or COSIGN_REPOSITORY) = REGISTRY/PATH stores signatures in\n"
     "that repository instead of the image's; verifiers need the same variable.\n"
     "\n"
@@ -52,21 +56,14 @@ static const char sign_help[] =
     "  vigil sign --key cosign.key registry.example.com/team/app:1.4\n"
     "  vigil sign --key cosign.key -a env=prod --recursive reg.example.com/app@sha256:...\n"
     "  vigil sign --identity-token-file token.jwt registry.example.com/team/app:1.4\n"
+    "  vigil sign --identity-token \"$TOKEN\" --new-bundle-format \\\n"
+    "      --timestamp-server-url https://timestamp.sigstore.dev/api/v1/timestamp app:1.4\n"
     "  VIGIL_REPOSITORY=registry.example.com/signatures vigil sign --key cosign.key app:1.4\n"
     "\n"
     "Exit codes: 0 signed, 2 usage, 3 runtime, 4 image or key not found, 5 auth or wrong\n"
     "password, 6 bad key or corrupt signature image, 7 network.\n";
 
-enum {
-    OPT_KEY = 1,
-    OPT_RECURSIVE,
-    OPT_BUNDLE,
-    OPT_HELP,
-    OPT_FULCIO,
-    OPT_REKOR,
-    OPT_TOKEN,
-    OPT_TOKEN_FILE
-};
+enum { OPT_KEY = 1, OPT_RECURSIVE, OPT_BUNDLE, OPT_HELP };
 
 #define MAX_ANNOTATIONS 256
 
@@ -104,13 +101,7 @@ parse_args(struct sign_args *a, int argc, char **argv)
         {"annotations", required_argument, NULL, 'a'},
         {"recursive", no_argument, NULL, OPT_RECURSIVE},
         {"new-bundle-format", no_argument, NULL, OPT_BUNDLE},
-        {"fulcio-url", required_argument, NULL, OPT_FULCIO},
-        {"rekor-url", required_argument, NULL, OPT_REKOR},
-        {"identity-token", required_argument, NULL, OPT_TOKEN},
-        {"identity-token-file", required_argument, NULL, OPT_TOKEN_FILE},
-        {"trusted-root", required_argument, NULL, VG_CLI_OPT_TRUSTED_ROOT},
-        {"tuf-mirror", required_argument, NULL, VG_CLI_OPT_TUF_MIRROR},
-        {"tuf-root", required_argument, NULL, VG_CLI_OPT_TUF_ROOT},
+        VG_CLI_SIGN_KEYLESS_LONGOPTS,
         VG_CLI_REGISTRY_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
@@ -119,22 +110,10 @@ parse_args(struct sign_args *a, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "ha:", longopts, NULL)) != -1) {
-        if (vg_cli_image_opt(c, optarg, &a->open) || vg_cli_keyless_opt(&a->kl.kl, c, optarg)) {
+        if (vg_cli_image_opt(c, optarg, &a->open) || vg_cli_sign_keyless_opt(&a->kl, c, optarg)) {
             continue;
         }
         switch (c) {
-        case OPT_FULCIO:
-            a->kl.fulcio_url = optarg;
-            break;
-        case OPT_REKOR:
-            a->kl.rekor_url = optarg;
-            break;
-        case OPT_TOKEN:
-            a->kl.token = optarg;
-            break;
-        case OPT_TOKEN_FILE:
-            a->kl.token_file = optarg;
-            break;
         case OPT_KEY:
             a->key = optarg;
             break;
@@ -157,16 +136,15 @@ parse_args(struct sign_args *a, int argc, char **argv)
             return vg_cli_usage("sign", "unknown option '%s'", argv[optind - 1]);
         }
     }
-    bool keyless = a->kl.token || a->kl.token_file || getenv("SIGSTORE_ID_TOKEN");
+    bool keyless = vg_cli_sign_keyless_wanted(&a->kl);
     if (!a->key && !keyless) {
         return vg_cli_usage("sign", "--key (or an identity token for keyless) is required");
     }
     if (a->key && keyless) {
         return vg_cli_usage("sign", "--key and --identity-token exclude each other");
     }
-    if (keyless && a->bundle) {
-        return vg_cli_usage("sign", "keyless signing writes the legacy layout only (no "
-                                    "--new-bundle-format yet)");
+    if (!keyless && a->kl.tsa_url) {
+        return vg_cli_usage("sign", "--timestamp-server-url is for keyless signing");
     }
     if (a->kl.kl.trusted_root && (a->kl.kl.tuf_mirror || a->kl.kl.tuf_root)) {
         return vg_cli_usage("sign", "--trusted-root and --tuf-mirror/--tuf-root exclude each "
@@ -238,6 +216,7 @@ run(const struct sign_args *a, const char **failed, struct vg_err **err)
     struct vg_cli_keyless_layer kctx = {.o = &a->kl};
     if (!a->key) {
         po.sign_layer = vg_cli_keyless_sign_layer;
+        po.sign_statement = vg_cli_keyless_sign_statement;
         po.sign_layer_ud = &kctx;
     }
     for (size_t i = 0; i < a->nimages; i++) {

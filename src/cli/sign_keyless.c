@@ -81,6 +81,76 @@ post_json(struct vg_buf *out, struct vg_http_client *http, const char *base, con
     return rc;
 }
 
+bool
+vg_cli_sign_keyless_opt(struct vg_cli_sign_keyless *o, int c, const char *arg)
+{
+    switch (c) {
+    case VG_CLI_OPT_FULCIO:
+        o->fulcio_url = arg;
+        return true;
+    case VG_CLI_OPT_REKOR:
+        o->rekor_url = arg;
+        return true;
+    case VG_CLI_OPT_TOKEN:
+        o->token = arg;
+        return true;
+    case VG_CLI_OPT_TOKEN_FILE:
+        o->token_file = arg;
+        return true;
+    case VG_CLI_OPT_TSA:
+        o->tsa_url = arg;
+        return true;
+    case VG_CLI_OPT_TRUSTED_ROOT:
+    case VG_CLI_OPT_TUF_MIRROR:
+    case VG_CLI_OPT_TUF_ROOT:
+        return vg_cli_keyless_opt(&o->kl, c, arg);
+    default:
+        return false;
+    }
+}
+
+bool
+vg_cli_sign_keyless_wanted(const struct vg_cli_sign_keyless *o)
+{
+    return o->token || o->token_file || getenv("SIGSTORE_ID_TOKEN");
+}
+
+int
+vg_cli_tsa_timestamp(struct vg_buf *out, struct vg_http_client *http, const char *url,
+                     const void *data, size_t len, struct vg_err **err)
+{
+    vg_autobuf struct vg_buf body = VG_BUF_INIT(4096);
+    uint64_t nonce = 0;
+    if (vg_tsa_request(&body, &nonce, data, len, err) < 0) {
+        return -1;
+    }
+    static const char *const hdrs[] = {"Content-Type: application/timestamp-query",
+                                       "Accept: application/timestamp-reply"};
+    struct vg_http_req req = {.method = "POST",
+                              .url = url,
+                              .headers = hdrs,
+                              .nheaders = 2,
+                              .body = body.data,
+                              .body_len = body.len,
+                              .max_body = VG_TSA_RESPONSE_MAX,
+                              .no_retry = true};
+    struct vg_http_resp resp = {0};
+    if (vg_http_do(http, &req, &resp, err) < 0) {
+        return vg_err_wrap(err, "timestamp authority %s", url);
+    }
+    int rc = 0;
+    if (resp.status < 200 || resp.status > 299) {
+        rc = vg_http_check_status("POST", url, resp.status, &resp.body, err);
+    } else {
+        rc = vg_tsa_response_check(resp.body.data, resp.body.len, nonce, data, len, err);
+    }
+    if (rc == 0) {
+        rc = vg_buf_append(out, resp.body.data, resp.body.len, err);
+    }
+    vg_http_resp_dispose(&resp);
+    return rc < 0 ? vg_err_wrap(err, "timestamp authority %s", url) : 0;
+}
+
 void
 vg_cli_keyless_signed_dispose(struct vg_cli_keyless_signed *s)
 {
@@ -88,6 +158,8 @@ vg_cli_keyless_signed_dispose(struct vg_cli_keyless_signed *s)
     vg_fulcio_cert_free(s->cert);
     vg_sigstore_tlog_entry_dispose(&s->entry);
     free(s->sig);
+    free(s->envelope);
+    vg_buf_dispose(&s->tsr);
     vg_buf_dispose(&s->bundle);
     vg_buf_dispose(&s->legacy_bundle);
     free(s->identity);
@@ -137,10 +209,10 @@ log_signature(struct vg_cli_keyless_signed *s, struct vg_http_client *http,
 }
 
 /* What was made must verify as a keyless bundle under the trusted root (chain, SCT, SET,
- * inclusion proof and checkpoint, any identity). */
+ * inclusion proof and checkpoint, timestamp, any identity). */
 static int
-self_verify(struct vg_cli_keyless_signed *s, const struct vg_cli_sign_keyless *o, const void *data,
-            size_t len, struct vg_err **err)
+self_verify(struct vg_cli_keyless_signed *s, const struct vg_cli_sign_keyless *o,
+            struct vg_sigstore_artifact *a, struct vg_err **err)
 {
     struct vg_sigstore_root *root = NULL;
     struct vg_sigstore_bundle *b = NULL;
@@ -152,9 +224,8 @@ self_verify(struct vg_cli_keyless_signed *s, const struct vg_cli_sign_keyless *o
         return vg_err_wrap(err, "own bundle");
     }
     struct vg_sigstore_policy p = {.identity_regexp = ".", .issuer_regexp = "."};
-    struct vg_sigstore_artifact a = {.data = data, .len = len};
     struct vg_sigstore_result res = {0};
-    int rc = vg_sigstore_verify(&res, b, root, &p, &a, err);
+    int rc = vg_sigstore_verify(&res, b, root, &p, a, err);
     if (rc == 0) {
         s->identity = vg_steal_ptr(&res.identity);
         s->issuer = vg_steal_ptr(&res.issuer);
@@ -168,31 +239,157 @@ self_verify(struct vg_cli_keyless_signed *s, const struct vg_cli_sign_keyless *o
     return rc;
 }
 
+/* The ephemeral key, the HTTP client and Fulcio's certificate for it. */
+static int
+begin(struct vg_cli_keyless_signed *s, struct vg_http_client **http,
+      const struct vg_cli_sign_keyless *o, struct vg_err **err)
+{
+    memset(s, 0, sizeof(*s));
+    struct vg_http_client_opts ho = VG_HTTP_CLIENT_OPTS_INIT;
+    ho.deadline_ns = vg_now_ns() + 120ull * 1000000000ull;
+    if (vg_crypto_init(err) < 0 || vg_crypto_key_generate(&s->key, err) < 0 ||
+        vg_http_client_new(http, &ho, err) < 0) {
+        return -1;
+    }
+    return get_cert(s, *http, o, s->key, err);
+}
+
+/* --timestamp-server-url: an RFC 3161 timestamp over what (cosign: the signature bytes). */
+static int
+timestamp(struct vg_cli_keyless_signed *s, struct vg_http_client *http,
+          const struct vg_cli_sign_keyless *o, const void *what, size_t len, struct vg_err **err)
+{
+    if (!o->tsa_url) {
+        return 0;
+    }
+    vg_buf_init(&s->tsr, VG_TSA_RESPONSE_MAX);
+    return vg_cli_tsa_timestamp(&s->tsr, http, o->tsa_url, what, len, err);
+}
+
 int
 vg_cli_keyless_sign(struct vg_cli_keyless_signed *s, const struct vg_cli_sign_keyless *o,
                     const void *data, size_t len, struct vg_err **err)
 {
-    memset(s, 0, sizeof(*s));
     struct vg_http_client *http = NULL;
-    struct vg_http_client_opts ho = VG_HTTP_CLIENT_OPTS_INIT;
-    ho.deadline_ns = vg_now_ns() + 120ull * 1000000000ull;
     int rc = -1;
-    if (vg_crypto_init(err) < 0 || vg_crypto_key_generate(&s->key, err) < 0 ||
-        vg_http_client_new(&http, &ho, err) < 0) {
+    if (begin(s, &http, o, err) < 0) {
         goto out;
     }
     vg_sha256_raw(s->sha256, data, len);
-    if (get_cert(s, http, o, s->key, err) < 0 ||
-        vg_crypto_sign(s->key, data, len, &s->sig, &s->siglen, err) < 0 ||
-        log_signature(s, http, o, err) < 0) {
+    if (vg_crypto_sign(s->key, data, len, &s->sig, &s->siglen, err) < 0 ||
+        log_signature(s, http, o, err) < 0 || timestamp(s, http, o, s->sig, s->siglen, err) < 0) {
         goto out;
     }
     vg_buf_init(&s->bundle, 4u * 1024u * 1024u);
     vg_buf_init(&s->legacy_bundle, 4u * 1024u * 1024u);
-    if (vg_sigstore_bundle_render_keyless(&s->bundle, s->cert->certs[0], s->sha256, s->sig,
-                                          s->siglen, &s->entry, err) < 0 ||
+    struct vg_sigstore_render r = {.leaf = s->cert->certs[0],
+                                   .entry = &s->entry,
+                                   .tsr = s->tsr.data,
+                                   .tsrlen = s->tsr.len,
+                                   .sha256 = s->sha256,
+                                   .sig = s->sig,
+                                   .siglen = s->siglen};
+    struct vg_sigstore_artifact a = {.data = data, .len = len};
+    if (vg_sigstore_bundle_render(&s->bundle, &r, err) < 0 ||
         vg_rekor_legacy_bundle(&s->legacy_bundle, &s->entry, err) < 0 ||
-        self_verify(s, o, data, len, err) < 0) {
+        self_verify(s, o, &a, err) < 0) {
+        goto out;
+    }
+    rc = 0;
+out:
+    vg_http_client_free(http);
+    if (rc < 0) {
+        vg_cli_keyless_signed_dispose(s);
+    }
+    return rc;
+}
+
+/* The DSSE envelope over statement with the ephemeral key (s->sig, s->envelope). */
+static int
+dsse_sign(struct vg_cli_keyless_signed *s, const char *statement, size_t len, struct vg_err **err)
+{
+    vg_autobuf struct vg_buf pae = VG_BUF_INIT(VG_SIGN_ENVELOPE_MAX);
+    if (vg_sign_dsse_pae(&pae, VG_SIGN_PAYLOAD_TYPE_INTOTO, statement, len, err) < 0 ||
+        vg_crypto_sign(s->key, pae.data, pae.len, &s->sig, &s->siglen, err) < 0) {
+        return -1;
+    }
+    vg_autofree char *p64 = vg_base64_encode(statement, len);
+    vg_autofree char *s64 = vg_base64_encode(s->sig, s->siglen);
+    s->envelope = vg_fmt("{\"payloadType\":\"" VG_SIGN_PAYLOAD_TYPE_INTOTO
+                         "\",\"payload\":\"%s\",\"signatures\":[{\"keyid\":\"\",\"sig\":\"%s\"}]}",
+                         p64, s64);
+    return 0;
+}
+
+static int
+log_envelope(struct vg_cli_keyless_signed *s, struct vg_http_client *http,
+             const struct vg_cli_sign_keyless *o, const char *statement, size_t len, bool intoto,
+             struct vg_err **err)
+{
+    vg_autobuf struct vg_buf req = VG_BUF_INIT(4u * VG_SIGN_ENVELOPE_MAX);
+    vg_autobuf struct vg_buf resp = VG_BUF_INIT(0);
+    const char *pem = s->cert->leaf_pem;
+    if ((intoto ? vg_rekor_intoto_proposed(&req, s->envelope, VG_SIGN_PAYLOAD_TYPE_INTOTO,
+                                           statement, len, s->sig, s->siglen, pem, err)
+                : vg_rekor_dsse_proposed(&req, s->envelope, pem, err)) < 0) {
+        return -1;
+    }
+    if (post_json(&resp, http, o->rekor_url, "/api/v1/log/entries", &req, VG_REKOR_RESPONSE_MAX,
+                  err) < 0 ||
+        vg_rekor_response_parse(&s->entry, resp.data, resp.len, err) < 0 ||
+        vg_rekor_dsse_entry_check(&s->entry, s->envelope, statement, len, s->sig, s->siglen, pem,
+                                  err) < 0) {
+        return vg_err_wrap(err, "rekor %s", o->rekor_url);
+    }
+    return 0;
+}
+
+static int
+digest_raw(uint8_t out[32], const struct vg_digest *d, struct vg_err **err)
+{
+    const char *h = vg_digest_hex(d);
+    if (d->alg != VG_DIGEST_SHA256 || strlen(h) != 64) {
+        return vg_err_set(err, VG_E_UNSUPPORTED, "keyless statements need a sha256 subject");
+    }
+    for (size_t i = 0; i < 32; i++) {
+        unsigned v = 0;
+        for (size_t k = 0; k < 2; k++) {
+            char c = h[2 * i + k];
+            v = v << 4 | (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
+        }
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+int
+vg_cli_keyless_sign_dsse(struct vg_cli_keyless_signed *s, const struct vg_cli_sign_keyless *o,
+                         const char *statement, size_t len, const struct vg_digest *subject,
+                         bool intoto, struct vg_err **err)
+{
+    struct vg_http_client *http = NULL;
+    struct vg_sigstore_artifact a = {0};
+    int rc = -1;
+    if (digest_raw(a.sha256, subject, err) < 0 || begin(s, &http, o, err) < 0 ||
+        dsse_sign(s, statement, len, err) < 0 ||
+        log_envelope(s, http, o, statement, len, intoto, err) < 0) {
+        goto out;
+    }
+    /* cosign: the timestamp is over the signature in bundles, over the envelope in .att layers */
+    if ((intoto ? timestamp(s, http, o, s->envelope, strlen(s->envelope), err)
+                : timestamp(s, http, o, s->sig, s->siglen, err)) < 0) {
+        goto out;
+    }
+    vg_buf_init(&s->bundle, 4u * 1024u * 1024u);
+    vg_buf_init(&s->legacy_bundle, 4u * 1024u * 1024u);
+    struct vg_sigstore_render r = {.leaf = s->cert->certs[0],
+                                   .entry = &s->entry,
+                                   .tsr = intoto ? NULL : s->tsr.data,
+                                   .tsrlen = s->tsr.len,
+                                   .envelope_json = s->envelope};
+    if (vg_sigstore_bundle_render(&s->bundle, &r, err) < 0 ||
+        vg_rekor_legacy_bundle(&s->legacy_bundle, &s->entry, err) < 0 ||
+        self_verify(s, o, &a, err) < 0) {
         goto out;
     }
     rc = 0;
@@ -211,6 +408,17 @@ add_extra(struct vg_sign_layer *l, const char *key, const char *value)
     l->extra[l->nextra++] = (struct vg_sign_kv){vg_strdup(key), vg_strdup(value)};
 }
 
+/* dev.sigstore.cosign/rfc3161timestamp {"SignedRFC3161Timestamp": base64 DER} */
+static void
+add_timestamp(struct vg_sign_layer *l, const struct vg_cli_keyless_signed *s)
+{
+    if (s->tsr.len) {
+        vg_autofree char *t64 = vg_base64_encode(s->tsr.data, s->tsr.len);
+        vg_autofree char *v = vg_fmt("{\"SignedRFC3161Timestamp\":\"%s\"}", t64);
+        add_extra(l, "dev.sigstore.cosign/rfc3161timestamp", v);
+    }
+}
+
 int
 vg_cli_keyless_sign_layer(void *ud, struct vg_sign_layer *l, const struct vg_crypto_key **key,
                           struct vg_err **err)
@@ -227,8 +435,40 @@ vg_cli_keyless_sign_layer(void *ud, struct vg_sign_layer *l, const struct vg_cry
     add_extra(l, "dev.sigstore.cosign/certificate", s->cert->leaf_pem);
     add_extra(l, "dev.sigstore.cosign/chain", s->cert->chain_pem);
     add_extra(l, "dev.sigstore.cosign/bundle", (const char *)s->legacy_bundle.data);
+    add_timestamp(l, s);
     *key = s->key;
     fprintf(stderr, "tlog entry created with index: %" PRId64 " (certificate for %s, %s)\n",
             s->entry.log_index, s->identity ? s->identity : "?", s->issuer ? s->issuer : "?");
+    return 0;
+}
+
+int
+vg_cli_keyless_sign_statement(void *ud, const char *statement, size_t len,
+                              const struct vg_digest *subject, struct vg_buf *bundle,
+                              struct vg_sign_layer *l, struct vg_err **err)
+{
+    struct vg_cli_keyless_layer *c = ud;
+    vg_cli_keyless_signed_dispose(&c->last);
+    struct vg_cli_keyless_signed *s = &c->last;
+    if (vg_cli_keyless_sign_dsse(s, c->o, statement, len, subject, !bundle, err) < 0) {
+        return -1;
+    }
+    fprintf(stderr, "tlog entry created with index: %" PRId64 " (certificate for %s, %s)\n",
+            s->entry.log_index, s->identity ? s->identity : "?", s->issuer ? s->issuer : "?");
+    if (bundle) {
+        return vg_buf_append(bundle, s->bundle.data, s->bundle.len, err);
+    }
+    if (vg_buf_append(&s->legacy_bundle, "", 1, err) < 0) {
+        return -1;
+    }
+    /* cosign's keyless .att layer (cosign-format.md §6.3) */
+    l->payload = vg_strdup(s->envelope);
+    l->payload_len = strlen(s->envelope);
+    vg_digest_of(&l->digest, VG_DIGEST_SHA256, l->payload, l->payload_len);
+    l->signature = vg_strdup("");
+    add_extra(l, "dev.sigstore.cosign/certificate", s->cert->leaf_pem);
+    add_extra(l, "dev.sigstore.cosign/chain", s->cert->chain_pem);
+    add_extra(l, "dev.sigstore.cosign/bundle", (const char *)s->legacy_bundle.data);
+    add_timestamp(l, s);
     return 0;
 }

@@ -458,6 +458,16 @@ VG_NODISCARD int vg_x509_tst_verify(int64_t *gen_time, const uint8_t *tst, size_
                                     const uint8_t *data, size_t dlen, struct vg_x509 *const *roots,
                                     size_t nroots, struct vg_err **err);
 
+/* RFC 3161 client (tsa.c). The DER TimeStampReq for data: SHA-256 imprint, a fresh random
+ * positive *nonce, certReq true (what cosign's --timestamp-server-url sends). */
+VG_NODISCARD int vg_tsa_request(struct vg_buf *out, uint64_t *nonce, const void *data, size_t len,
+                                struct vg_err **err);
+/* The DER TimeStampResp (at most VG_X509_DER_MAX) is granted, holds a token, and the token's
+ * imprint is SHA-256 of data and its nonce is nonce. The signer is not checked here
+ * (vg_x509_tsr_verify under a trusted root). VG_E_PARSE malformed, VG_E_VERIFY otherwise. */
+VG_NODISCARD int vg_tsa_response_check(const uint8_t *tsr, size_t len, uint64_t nonce,
+                                       const void *data, size_t dlen, struct vg_err **err);
+
 /* ---------------------------------------------------------------- passwords (passwd.c) */
 
 /* A bcrypt hash: "$2a$", "$2b$" or "$2y$", a two-digit cost 04..31, "$", 53 characters. */

@@ -80,13 +80,18 @@ vg_sign_att_image_append(struct vg_sign_sig_image *img, const struct vg_sign_lay
         .media_type = vg_strdup(VG_SIGN_MT_DSSE),
         .digest = envelope->digest,
         .size = envelope->payload_len,
-        .annotations = vg_calloc(2, sizeof(*e->annotations)),
-        .nannotations = 2,
+        .annotations = vg_calloc(2 + envelope->nextra, sizeof(*e->annotations)),
+        .nannotations = 2 + envelope->nextra,
     };
     e->annotations[0].key = vg_strdup(VG_SIGN_ANN_SIGNATURE);
     e->annotations[0].value = vg_strdup("");
     e->annotations[1].key = vg_strdup(ANN_PREDICATE_TYPE);
     e->annotations[1].value = vg_strdup(predicate_type);
+    /* keyless: certificate, chain, Rekor bundle, timestamp (cosign-format.md §6.3) */
+    for (size_t i = 0; i < envelope->nextra; i++) {
+        e->annotations[2 + i].key = vg_strdup(envelope->extra[i].key);
+        e->annotations[2 + i].value = vg_strdup(envelope->extra[i].value);
+    }
     *appended = true;
     return 0;
 }

@@ -394,14 +394,16 @@ vg_sign__fallback_index_update(const struct vg_sign_target *t, const struct vg_b
 }
 
 static int
-bundle_push(const struct vg_sign_target *t, const struct vg_crypto_key *key, const char *statement,
-            size_t len, const char *predicate_type, int64_t now, struct vg_sign_push_result *res,
-            struct vg_err **err)
+bundle_push(const struct vg_sign_target *t, const struct vg_sign_push_opts *o,
+            const char *statement, size_t len, const char *predicate_type, int64_t now,
+            struct vg_sign_push_result *res, struct vg_err **err)
 {
-    vg_autobuf struct vg_buf bundle = VG_BUF_INIT(VG_SIGN_ENVELOPE_MAX + 64u * 1024u);
+    vg_autobuf struct vg_buf bundle = VG_BUF_INIT(VG_SIGN_ENVELOPE_MAX + 256u * 1024u);
     vg_autobuf struct vg_buf manifest = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
     struct vg_digest bd;
-    int rc = vg_sign_bundle_build(&bundle, key, statement, len, err);
+    int rc = o->sign_statement ? o->sign_statement(o->sign_layer_ud, statement, len, &t->digest,
+                                                   &bundle, NULL, err)
+                               : vg_sign_bundle_build(&bundle, o->key, statement, len, err);
     if (rc < 0 || (rc = upload(t->store, bundle.data, bundle.len, &bd, err)) < 0 ||
         (rc = upload(t->store, "{}", 2, NULL, err)) < 0) {
         return rc < 0 ? vg_err_wrap(err, "upload bundle to %s", t->store_name) : rc;
@@ -451,7 +453,7 @@ bundle_flow(const struct vg_sign_target *t, const struct vg_sign_push_opts *o, c
                                           o->predicate, o->predicate_len, o->now, err)
                 : vg_sign_statement_v1_build(&st, &t->digest, o->annotations, o->nannotations, err);
     if (rc == 0) {
-        rc = bundle_push(t, o->key, (const char *)st.data, st.len, uri, o->now, res, err);
+        rc = bundle_push(t, o, (const char *)st.data, st.len, uri, o->now, res, err);
     }
     if (rc < 0) {
         vg_sign_push_result_dispose(res);
@@ -493,6 +495,21 @@ keyless_layer(struct vg_sign_layer *l, const struct vg_crypto_key **key,
     return o->sign_layer(o->sign_layer_ud, l, key, err);
 }
 
+/* The v0.1 statement as vg_sign_attestation_sign builds it, signed by the keyless hook. */
+static int
+keyless_att_layer(struct vg_sign_layer *l, const struct vg_sign_target *t,
+                  const struct vg_sign_push_opts *o, struct vg_err **err)
+{
+    vg_autobuf struct vg_buf st = VG_BUF_INIT(VG_LIMIT_PAYLOAD_BYTES);
+    if (vg_sign_statement_build(&st, o->type, t->docker_reference, &t->digest, o->predicate,
+                                o->predicate_len, o->now, err) < 0 ||
+        vg_buf_append(&st, "", 1, err) < 0) {
+        return -1;
+    }
+    return o->sign_statement(o->sign_layer_ud, (const char *)st.data, st.len - 1, &t->digest, NULL,
+                             l, err);
+}
+
 int
 vg_sign_target_sign(const struct vg_sign_target *t, const struct vg_sign_push_opts *o,
                     struct vg_sign_push_result *res, struct vg_err **err)
@@ -530,8 +547,10 @@ vg_sign_target_attest(const struct vg_sign_target *t, const struct vg_sign_push_
         return bundle_flow(t, o, uri, res, err);
     }
     struct vg_sign_layer l = {0};
-    int rc = vg_sign_attestation_sign(&l, o->key, o->type, t->docker_reference, &t->digest,
-                                      o->predicate, o->predicate_len, o->now, err);
+    int rc = o->sign_statement
+                 ? keyless_att_layer(&l, t, o, err)
+                 : vg_sign_attestation_sign(&l, o->key, o->type, t->docker_reference, &t->digest,
+                                            o->predicate, o->predicate_len, o->now, err);
     if (rc < 0) {
         vg_sign_layer_dispose(&l);
         return rc;

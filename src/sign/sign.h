@@ -481,7 +481,14 @@ struct vg_sign_push_opts {
      * (ephemeral) key that verifies it in *key, valid until the next call */
     int (*sign_layer)(void *ud, struct vg_sign_layer *l, const struct vg_crypto_key **key,
                       struct vg_err **err);
-    void *sign_layer_ud;
+    /* keyless statements (bundle signatures, attestations in both layouts): instead of
+     * signing with key, sign_statement signs the in-toto statement about subject into a DSSE
+     * envelope and writes either the whole v0.3 bundle to bundle (bundle != NULL) or the
+     * legacy `.att` layer l (payload = the envelope, digest, signature "", extra annotations) */
+    int (*sign_statement)(void *ud, const char *statement, size_t len,
+                          const struct vg_digest *subject, struct vg_buf *bundle,
+                          struct vg_sign_layer *l, struct vg_err **err);
+    void *sign_layer_ud; /* for both hooks */
 };
 
 struct vg_sign_push_result {

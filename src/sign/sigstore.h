@@ -231,7 +231,7 @@ VG_NODISCARD int vg_rekor_hashedrekord(struct vg_buf *out, const uint8_t sha256[
                                        const uint8_t *sig, size_t siglen, const char *cert_pem,
                                        struct vg_err **err);
 /* Rekor's answer {"<uuid>":{body, integratedTime, logID, logIndex, verification:
- * {signedEntryTimestamp, inclusionProof?}}} into *e (kind/version hashedrekord 0.0.1);
+ * {signedEntryTimestamp, inclusionProof?}}} into *e (kind/version from the body);
  * dispose with vg_sigstore_tlog_entry_dispose. */
 VG_NODISCARD int vg_rekor_response_parse(struct vg_sigstore_tlog_entry *e, const void *data,
                                          size_t len, struct vg_err **err);
@@ -246,6 +246,36 @@ VG_NODISCARD int vg_sigstore_bundle_render_keyless(struct vg_buf *out, const str
                                                    size_t siglen,
                                                    const struct vg_sigstore_tlog_entry *e,
                                                    struct vg_err **err);
+/* A v0.3 bundle, generally: certificate, one tlog entry (its kindVersion), an RFC 3161
+ * timestamp when tsr is set, and either the DSSE envelope (envelope_json) or a
+ * messageSignature (sha256, sig). */
+struct vg_sigstore_render {
+    const struct vg_x509 *leaf;
+    const struct vg_sigstore_tlog_entry *entry;
+    const uint8_t *tsr; /* DER TimeStampResp, or NULL */
+    size_t tsrlen;
+    const char *envelope_json;
+    const uint8_t *sha256, *sig;
+    size_t siglen;
+};
+VG_NODISCARD int vg_sigstore_bundle_render(struct vg_buf *out, const struct vg_sigstore_render *r,
+                                           struct vg_err **err);
+/* The proposed entries for a DSSE envelope signed by the certificate: dsse 0.0.1
+ * ({"proposedContent":{"envelope","verifiers"}}, what sigstore-go logs for bundles) and
+ * intoto 0.0.2 (the envelope with doubly base64-encoded payload and signatures and the
+ * envelope's hash, what cosign 2 logs for legacy attestations). */
+VG_NODISCARD int vg_rekor_dsse_proposed(struct vg_buf *out, const char *envelope_json,
+                                        const char *cert_pem, struct vg_err **err);
+VG_NODISCARD int vg_rekor_intoto_proposed(struct vg_buf *out, const char *envelope_json,
+                                          const char *payload_type, const void *payload, size_t len,
+                                          const uint8_t *sig, size_t siglen, const char *cert_pem,
+                                          struct vg_err **err);
+/* The logged dsse 0.0.1 or intoto 0.0.2 body is about this payload (its SHA-256), signature and
+ * certificate, and for intoto this envelope (VG_E_VERIFY). */
+VG_NODISCARD int vg_rekor_dsse_entry_check(const struct vg_sigstore_tlog_entry *e,
+                                           const char *envelope_json, const void *payload,
+                                           size_t len, const uint8_t *sig, size_t siglen,
+                                           const char *cert_pem, struct vg_err **err);
 /* cosign's dev.sigstore.cosign/bundle annotation {"SignedEntryTimestamp","Payload":{...}}. */
 VG_NODISCARD int vg_rekor_legacy_bundle(struct vg_buf *out, const struct vg_sigstore_tlog_entry *e,
                                         struct vg_err **err);

@@ -314,6 +314,25 @@ rekor_proof(struct vg_sigstore_tlog_entry *e, const json_t *p, struct vg_err **e
     return 0;
 }
 
+/* kindVersion from the logged body (hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.2 ...). */
+static int
+entry_kind(struct vg_sigstore_tlog_entry *e, struct vg_err **err)
+{
+    vg_autojson json_t *b = NULL;
+    if (vg_json_parse(&b, e->body, e->bodylen, VG_REKOR_RESPONSE_MAX, "body", err) < 0) {
+        vg_sigstore_tlog_entry_dispose(e);
+        return vg_err_wrap(err, "rekor response: entry body");
+    }
+    const char *kind = vg_json_str(b, "kind"), *api = vg_json_str(b, "apiVersion");
+    if (!kind || !api || strlen(kind) > 64 || strlen(api) > 16) {
+        vg_sigstore_tlog_entry_dispose(e);
+        return vg_err_set(err, VG_E_PARSE, "rekor response: entry body without kind/apiVersion");
+    }
+    e->kind = vg_strdup(kind);
+    e->version = vg_strdup(api);
+    return 0;
+}
+
 int
 vg_rekor_response_parse(struct vg_sigstore_tlog_entry *e, const void *data, size_t len,
                         struct vg_err **err)
@@ -351,9 +370,7 @@ vg_rekor_response_parse(struct vg_sigstore_tlog_entry *e, const void *data, size
         return vg_err_wrap(err, "rekor response: entry %s", u);
     }
     e->has_time = true;
-    e->kind = vg_strdup("hashedrekord");
-    e->version = vg_strdup("0.0.1");
-    return 0;
+    return entry_kind(e, err);
 }
 
 /* The body Rekor logged must be the hashedrekord we proposed: same digest, signature and
@@ -405,10 +422,11 @@ entry_json(const struct vg_sigstore_tlog_entry *e)
     vg_autofree char *id64 = vg_base64_encode(e->log_id, 32);
     vg_autofree char *set64 = vg_base64_encode(e->set, e->setlen);
     vg_autofree char *body64 = vg_base64_encode(e->body, e->bodylen);
-    json_t *j = json_pack("{s:s,s:{s:s},s:{s:s,s:s},s:s,s:{s:s},s:s}", "logIndex", idx, "logId",
-                          "keyId", id64, "kindVersion", "kind", "hashedrekord", "version", "0.0.1",
-                          "integratedTime", t, "inclusionPromise", "signedEntryTimestamp", set64,
-                          "canonicalizedBody", body64);
+    json_t *j =
+        json_pack("{s:s,s:{s:s},s:{s:s,s:s},s:s,s:{s:s},s:s}", "logIndex", idx, "logId", "keyId",
+                  id64, "kindVersion", "kind", e->kind ? e->kind : "hashedrekord", "version",
+                  e->version ? e->version : "0.0.1", "integratedTime", t, "inclusionPromise",
+                  "signedEntryTimestamp", set64, "canonicalizedBody", body64);
     if (j && e->has_proof) {
         snprintf(pidx, sizeof(pidx), "%" PRId64, e->proof_index);
         snprintf(size, sizeof(size), "%" PRId64, e->tree_size);
@@ -427,29 +445,53 @@ entry_json(const struct vg_sigstore_tlog_entry *e)
 }
 
 int
-vg_sigstore_bundle_render_keyless(struct vg_buf *out, const struct vg_x509 *leaf,
-                                  const uint8_t sha256[32], const uint8_t *sig, size_t siglen,
-                                  const struct vg_sigstore_tlog_entry *e, struct vg_err **err)
+vg_sigstore_bundle_render(struct vg_buf *out, const struct vg_sigstore_render *r,
+                          struct vg_err **err)
 {
     size_t derlen = 0;
-    const uint8_t *der = vg_x509_der(leaf, &derlen);
+    const uint8_t *der = vg_x509_der(r->leaf, &derlen);
     vg_autofree char *c64 = vg_base64_encode(der, derlen);
-    vg_autofree char *d64 = vg_base64_encode(sha256, 32);
-    vg_autofree char *s64 = vg_base64_encode(sig, siglen);
-    json_t *entry = entry_json(e);
+    json_t *entry = entry_json(r->entry);
     if (!entry) {
         return vg_err_set(err, VG_E_INTERNAL, "bundle: JSON");
     }
     vg_autojson json_t *j =
-        json_pack("{s:s,s:{s:{s:s},s:[o]},s:{s:{s:s,s:s},s:s}}", "mediaType", VG_SIGN_MT_BUNDLE_V03,
-                  "verificationMaterial", "certificate", "rawBytes", c64, "tlogEntries", entry,
-                  "messageSignature", "messageDigest", "algorithm", "SHA2_256", "digest", d64,
-                  "signature", s64);
+        json_pack("{s:s,s:{s:{s:s},s:[o]}}", "mediaType", VG_SIGN_MT_BUNDLE_V03,
+                  "verificationMaterial", "certificate", "rawBytes", c64, "tlogEntries", entry);
     if (!j) {
         return vg_err_set(err, VG_E_INTERNAL, "bundle: JSON");
     }
+    if (r->tsr) {
+        vg_autofree char *t64 = vg_base64_encode(r->tsr, r->tsrlen);
+        vg_json_set_take(vg_json_obj(j, "verificationMaterial"), "timestampVerificationData",
+                         json_pack("{s:[{s:s}]}", "rfc3161Timestamps", "signedTimestamp", t64));
+    }
+    if (r->envelope_json) {
+        json_t *env = NULL;
+        if (vg_json_parse(&env, r->envelope_json, strlen(r->envelope_json), VG_SIGN_ENVELOPE_MAX,
+                          "envelope", err) < 0) {
+            return vg_err_wrap(err, "bundle");
+        }
+        vg_json_set_take(j, "dsseEnvelope", env);
+    } else {
+        vg_autofree char *d64 = vg_base64_encode(r->sha256, 32);
+        vg_autofree char *s64 = vg_base64_encode(r->sig, r->siglen);
+        vg_json_set_take(j, "messageSignature",
+                         json_pack("{s:{s:s,s:s},s:s}", "messageDigest", "algorithm", "SHA2_256",
+                                   "digest", d64, "signature", s64));
+    }
     vg_autofree char *s = vg_json_dump(j, false);
     return vg_buf_append_str(out, s, err);
+}
+
+int
+vg_sigstore_bundle_render_keyless(struct vg_buf *out, const struct vg_x509 *leaf,
+                                  const uint8_t sha256[32], const uint8_t *sig, size_t siglen,
+                                  const struct vg_sigstore_tlog_entry *e, struct vg_err **err)
+{
+    struct vg_sigstore_render r = {
+        .leaf = leaf, .entry = e, .sha256 = sha256, .sig = sig, .siglen = siglen};
+    return vg_sigstore_bundle_render(out, &r, err);
 }
 
 int

@@ -3,7 +3,8 @@
 (sigstore_fixtures.Sigstore): POST /api/v2/signingCert checks the proof of possession (an
 ECDSA signature over the token's email, else sub) and issues a Fulcio-style leaf with an
 embedded SCT; POST /api/v1/log/entries checks a hashedrekord 0.0.1 (the signature over the
-digest with the certificate's key) and answers with the entry, its SET and a one-leaf inclusion
+digest with the certificate's key), a dsse 0.0.1 or an intoto 0.0.2 (the envelope's signature
+over the PAE) and answers with the entry, its SET and a one-leaf inclusion
 proof with a signed checkpoint, as rekor.sigstore.dev does. The identity tokens are unsigned
 JWTs (this Fulcio trusts them). `mode` makes it hostile: "other-key" (a certificate for another
 key), "other-content" (an entry for another digest, correctly signed), "huge" (a 3 MiB answer),
@@ -22,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography import x509
 
-from sigstore_fixtures import Sigstore, b64, pem, sign
+from sigstore_fixtures import Sigstore, b64, pae, pem, sign
 
 UTC = dt.timezone.utc
 
@@ -100,7 +101,12 @@ class SigstoreServer:
     # ------------------------------------------------------------------ Rekor
 
     def rekor(self, req: dict) -> dict:
-        if req.get("kind") != "hashedrekord" or req.get("apiVersion") != "0.0.1":
+        kv = (req.get("kind"), req.get("apiVersion"))
+        if kv == ("dsse", "0.0.1"):
+            return self._answer(self._dsse(req["spec"]["proposedContent"]))
+        if kv == ("intoto", "0.0.2"):
+            return self._answer(self._intoto(req["spec"]["content"]))
+        if kv != ("hashedrekord", "0.0.1"):
             raise ValueError("unsupported entry")
         spec = req["spec"]
         digest = bytes.fromhex(spec["data"]["hash"]["value"])
@@ -116,6 +122,50 @@ class SigstoreServer:
             spec["data"]["hash"]["value"] = hashlib.sha256(b"something else").hexdigest()
         body = json.dumps({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": spec},
                           sort_keys=True, separators=(",", ":")).encode()
+        return self._answer(body)
+
+    @staticmethod
+    def _check_dsse(payload_type: str, payload: bytes, sig: bytes, cert_pem: bytes):
+        cert = x509.load_pem_x509_certificate(cert_pem)
+        try:
+            cert.public_key().verify(sig, pae(payload_type, payload), ec.ECDSA(hashes.SHA256()))
+        except Exception:
+            raise ValueError("envelope signature does not verify")
+
+    def _payload_hash(self, payload: bytes) -> dict:
+        if self.mode == "other-content":
+            payload = b"something else"
+        return {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()}
+
+    def _dsse(self, pc: dict) -> bytes:
+        """dsse 0.0.1 as Rekor canonicalizes it: hashes and (signature, verifier) pairs."""
+        env = json.loads(pc["envelope"])
+        payload = base64.b64decode(env["payload"])
+        sig = base64.b64decode(env["signatures"][0]["sig"])
+        self._check_dsse(env["payloadType"], payload, sig, base64.b64decode(pc["verifiers"][0]))
+        spec = {"envelopeHash": {"algorithm": "sha256",
+                                 "value": hashlib.sha256(pc["envelope"].encode()).hexdigest()},
+                "payloadHash": self._payload_hash(payload),
+                "signatures": [{"signature": env["signatures"][0]["sig"],
+                                "verifier": pc["verifiers"][0]}]}
+        return json.dumps({"apiVersion": "0.0.1", "kind": "dsse", "spec": spec},
+                          sort_keys=True, separators=(",", ":")).encode()
+
+    def _intoto(self, c: dict) -> bytes:
+        """intoto 0.0.2: payload and signatures base64-encoded twice; the canonical body drops
+        the payload and adds its hash."""
+        env = c["envelope"]
+        payload = base64.b64decode(base64.b64decode(env["payload"]))
+        s0 = env["signatures"][0]
+        sig = base64.b64decode(base64.b64decode(s0["sig"]))
+        self._check_dsse(env["payloadType"], payload, sig, base64.b64decode(s0["publicKey"]))
+        content = {"envelope": {"payloadType": env["payloadType"],
+                                "signatures": [{"publicKey": s0["publicKey"], "sig": s0["sig"]}]},
+                   "hash": c["hash"], "payloadHash": self._payload_hash(payload)}
+        return json.dumps({"apiVersion": "0.0.2", "kind": "intoto", "spec": {"content": content}},
+                          sort_keys=True, separators=(",", ":")).encode()
+
+    def _answer(self, body: bytes) -> dict:
         e = self.s._entry(body, dt.datetime.now(UTC))
         if self.mode == "bad-set":
             e["set"] = sign(ec.generate_private_key(ec.SECP256R1()), b"x")

@@ -242,5 +242,3 @@ def test_sign_image_keyless_legacy(env, reg, tmp_path):
 def test_sign_image_keyless_usage(env, reg):
     r = run_vigil("sign", "--identity-token", env["token"], "--key", "x.key", "r/x:1")
     assert r.rc == 2 and "exclude" in r.err, r
-    r = run_vigil("sign", "--identity-token", env["token"], "--new-bundle-format", "r/x:1")
-    assert r.rc == 2 and "legacy layout only" in r.err, r

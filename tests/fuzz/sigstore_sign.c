@@ -2,9 +2,9 @@
  *
  * Fuzz harness for keyless signing's parsers (sign/sigstore_sign.c): the input as a Fulcio v2
  * signingCert response (and the leaf checked against a fresh key, which it never certifies),
- * as a Rekor v1 log entry response (the entry checked against a digest, signature and
- * certificate it cannot be about, then rendered as a bundle and a legacy annotation), and as an
- * OIDC identity token.
+ * as a Rekor v1 log entry response (the entry checked, as hashedrekord and as dsse/intoto,
+ * against a digest, envelope, signature and certificate it cannot be about, then rendered as a
+ * bundle and a legacy annotation), and as an OIDC identity token.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,6 +38,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t sig[8] = {2};
         if (vg_rekor_entry_check(&e, digest, sig, sizeof(sig), "not a certificate", &err) == 0) {
             abort(); /* no input holds this made-up signature */
+        }
+        vg_err_free(&err);
+        if (vg_rekor_dsse_entry_check(&e, "{}", "statement", 9, sig, sizeof(sig),
+                                      "not a certificate", &err) == 0) {
+            abort(); /* nor a dsse/intoto entry of it */
         }
         vg_err_free(&err);
         struct vg_buf out = VG_BUF_INIT(1u << 22);
