@@ -124,7 +124,7 @@ keyless_envelope(const struct vg_sign_sig_entry *l, const struct vg_buf *blob,
     struct vg_sigstore_bundle *b = NULL;
     int rc = vg_sign_dsse_parse(&env, blob->data, blob->len, err);
     if (rc == 0) {
-        rc = vg_sign_keyless_legacy_bundle(&b, l, NULL, 0, env, err);
+        rc = vg_sign_keyless_legacy_bundle(&b, l, blob->data, blob->len, env, err);
     }
     if (rc == 0) {
         struct vg_sigstore_artifact a = {0};

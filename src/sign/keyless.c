@@ -142,6 +142,11 @@ vg_sign_keyless_legacy_bundle(struct vg_sigstore_bundle **out, const struct vg_s
         b->payloadlen = env->payload_len;
         b->sig = vg_memdup(env->sigs[0].sig, env->sigs[0].siglen);
         b->siglen = env->sigs[0].siglen;
+        if (payload) {
+            /* cosign timestamps an attestation layer's blob, not its signature */
+            b->tsr_data = vg_memdup(payload, len);
+            b->tsr_datalen = len;
+        }
     } else {
         const char *sig = vg_sign_sig_entry_annotation(l, VG_SIGN_ANN_SIGNATURE);
         if (!sig ||

@@ -184,7 +184,8 @@ struct vg_sign_keyless {
 struct vg_dsse_envelope;
 /* A legacy layer's keyless evidence (certificate, Rekor bundle, RFC 3161
  * annotations) as a v0.1 Sigstore bundle over payload (a simple-signing layer) or over env (an
- * attestation layer's DSSE envelope). No certificate annotation: VG_E_VERIFY. */
+ * attestation layer's DSSE envelope; payload, when given, is then the layer's blob, which its
+ * RFC 3161 timestamp is over, as cosign's). No certificate annotation: VG_E_VERIFY. */
 VG_NODISCARD int vg_sign_keyless_legacy_bundle(struct vg_sigstore_bundle **out,
                                                const struct vg_sign_sig_entry *l,
                                                const uint8_t *payload, size_t len,

@@ -121,6 +121,10 @@ struct vg_sigstore_bundle {
     uint8_t **tsrs; /* rfc3161Timestamps[].signedTimestamp, DER */
     size_t *tsrlens;
     size_t ntsrs;
+    /* what the timestamps are over when not the signature: cosign's legacy attestation layers
+     * timestamp the envelope blob (its VerifyRFC3161Timestamp); NULL otherwise */
+    uint8_t *tsr_data;
+    size_t tsr_datalen;
     /* content: messageSignature, or a DSSE envelope with exactly one signature */
     bool dsse;
     bool has_digest;

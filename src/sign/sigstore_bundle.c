@@ -55,6 +55,7 @@ vg_sigstore_bundle_free(struct vg_sigstore_bundle *b)
     }
     free(b->tsrs);
     free(b->tsrlens);
+    free(b->tsr_data);
     free(b->sig);
     free(b->payload_type);
     free(b->payload);

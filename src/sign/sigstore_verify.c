@@ -206,8 +206,9 @@ verify_tsr(struct vg_sigstore_result *res, const uint8_t *tsr, size_t len,
         }
         any = true;
         vg_err_free(&last);
-        if (vg_x509_tsr_verify(tsr, len, b->sig, b->siglen, tsa->certs, tsa->ncerts, t, &last) ==
-            0) {
+        const uint8_t *over = b->tsr_data ? b->tsr_data : b->sig;
+        size_t overlen = b->tsr_data ? b->tsr_datalen : b->siglen;
+        if (vg_x509_tsr_verify(tsr, len, over, overlen, tsa->certs, tsa->ncerts, t, &last) == 0) {
             add_time(res, t, true);
             return 0;
         }

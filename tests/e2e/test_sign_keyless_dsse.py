@@ -318,6 +318,33 @@ def test_sign_image_timestamp(env, reg, tmp_path):
         assert p.returncode == 0, (p.stdout, p.stderr)
 
 
+def test_attest_legacy_timestamp(env, reg, tmp_path):
+    """cosign timestamps a legacy attestation layer's envelope blob (not its signature)."""
+    md = push_image(reg, "kd/attts")
+    r = run_vigil("attest", "--plain-http", *keyless(env, "--timestamp-server-url",
+                                                     env["tsa"].url),
+                  "--predicate", env["pred"], f"{reg.host}/kd/attts:v1", timeout=120)
+    assert r.rc == 0, r
+    att = json.loads(reg.req("GET", f"/v2/kd/attts/manifests/sha256-{md.split(':')[1]}.att",
+                             headers={"Accept": OCI_MANIFEST}).body)
+    ann = att["layers"][0]["annotations"]
+    assert "dev.sigstore.cosign/rfc3161timestamp" in ann
+    ref = f"{reg.host}/kd/attts@{md}"
+    r = run_vigil("verify-attestation", "--plain-http", *ident(env), ref)
+    assert r.rc == 0, r
+    # without the Rekor entry only the timestamp vouches for the signing time: still valid
+    r = run_vigil("verify-attestation", "--plain-http", *ident(env), "--insecure-ignore-tlog",
+                  ref)
+    assert r.rc == 0, r
+    if COSIGN.exists():
+        cenv = cosign_legacy_env(env, tmp_path)
+        p = cosign("verify-attestation", "--allow-insecure-registry", "--allow-http-registry",
+                   "--certificate-identity", EMAIL, "--certificate-oidc-issuer", ISS,
+                   "--use-signed-timestamps", "--timestamp-certificate-chain",
+                   tmp_path / "tsa.pem", ref, env=cenv)
+        assert p.returncode == 0, (p.stdout, p.stderr)
+
+
 @pytest.mark.parametrize("mode,msg", [
     ("garbage", "timestamp response: invalid DER"),
     ("other-imprint", "timestamp response: not our nonce"),
