@@ -82,6 +82,10 @@ void vg_admit_answer_warn(struct vg_admit_answer *a, const char *fmt, ...) VG_PR
 void vg_admit_answer_dispose(struct vg_admit_answer *a);
 /* The AdmissionReview answering rv (its version and uid); the patch is base64 JSONPatch. */
 json_t *vg_admit_response(const struct vg_admit_review *rv, const struct vg_admit_answer *a);
+/* Its compact JSON text (vg_json_dump), written without jansson for a plain allow; caller
+ * frees, *len its length. */
+char *vg_admit_response_text(const struct vg_admit_review *rv, const struct vg_admit_answer *a,
+                             size_t *len);
 
 /* "spec.template.spec.containers[0].image" -> "/spec/template/spec/containers/0/image"
  * (JSON Pointer, "~" and "/" escaped). Caller frees. */

@@ -44,6 +44,14 @@ bool vg_admit_cache_get(struct vg_admit_cache *c, const char *key, struct vg_adm
 void vg_admit_cache_put(struct vg_admit_cache *c, char *key, const struct vg_admit_cache_val *val);
 size_t vg_admit_cache_size(struct vg_admit_cache *c);
 
+/* Keys (caller frees; NULL over VG_ADMIT_CACHE_KEY_MAX bytes: not cached), the parts each on a
+ * line: "QUESTION\nGENERATION\nIMAGE" ("vulns", "user"), and "verify\nGENERATION\nIMAGE\nKEY_PEM"
+ * followed by "\nKEY=VALUE" for each required annotation. */
+#define VG_ADMIT_CACHE_KEY_MAX (1u << 20)
+char *vg_admit_cache_key(uint64_t gen, const char *question, const char *image);
+char *vg_admit_cache_key_verify(uint64_t gen, const char *image, const char *key_pem,
+                                const struct vg_policy_kv *ann, size_t nann);
+
 /* ---------------------------------------------------------------- pool.c */
 
 /* Threads for evaluations that wait on registries: a job goes to an idle thread, or to a new

@@ -162,3 +162,55 @@ vg_admit_cache_size(struct vg_admit_cache *c)
     pthread_mutex_unlock(&c->mu);
     return n;
 }
+
+/* ---------------------------------------------------------------- keys */
+
+/* Keys are built on every cached request: parts copied, no printf. */
+static bool
+key_part(struct vg_buf *k, const char *sep, const char *s)
+{
+    return vg_buf_append(k, sep, strlen(sep), NULL) == 0 &&
+           vg_buf_append(k, s, strlen(s), NULL) == 0;
+}
+
+/* "QUESTION\nGENERATION\nIMAGE": the start of every key; false over the key limit. */
+static bool
+key_start(struct vg_buf *k, const char *question, uint64_t gen, const char *image)
+{
+    char num[24];
+    size_t n = sizeof(num);
+    num[--n] = '\0';
+    do {
+        num[--n] = (char)('0' + gen % 10);
+        gen /= 10;
+    } while (gen);
+    return key_part(k, "", question) && key_part(k, "\n", num + n) && key_part(k, "\n", image);
+}
+
+char *
+vg_admit_cache_key(uint64_t gen, const char *question, const char *image)
+{
+    struct vg_buf k = VG_BUF_INIT(VG_ADMIT_CACHE_KEY_MAX);
+    if (!key_start(&k, question, gen, image)) {
+        vg_buf_dispose(&k);
+        return NULL;
+    }
+    return vg_buf_take(&k, NULL);
+}
+
+char *
+vg_admit_cache_key_verify(uint64_t gen, const char *image, const char *key_pem,
+                          const struct vg_policy_kv *ann, size_t nann)
+{
+    struct vg_buf k = VG_BUF_INIT(VG_ADMIT_CACHE_KEY_MAX);
+    bool ok = vg_buf_reserve(&k, strlen(image) + strlen(key_pem) + 64, NULL) == 0 &&
+              key_start(&k, "verify", gen, image) && key_part(&k, "\n", key_pem);
+    for (size_t i = 0; ok && i < nann; i++) {
+        ok = key_part(&k, "\n", ann[i].key) && key_part(&k, "=", ann[i].value);
+    }
+    if (!ok) {
+        vg_buf_dispose(&k);
+        return NULL;
+    }
+    return vg_buf_take(&k, NULL);
+}

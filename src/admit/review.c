@@ -194,14 +194,21 @@ static void fill_request(struct vg_admit_review *rv, const json_t *req,
 
 /* The body parsed once, straight into nodes (vg_config_parse_json: request.object positioned
  * and limited as load_object does it). false when that parser leaves the body to jansson, or
- * when the body is not a well-formed AdmissionReview (jansson's path words the error). */
+ * when the body is not a well-formed AdmissionReview or nested deeper than prescan allows
+ * (prescan and jansson's path word the error). A body it takes passes prescan: the parser
+ * refuses "\u0000", and the depth is checked here. */
 static bool
 parse_once(struct vg_admit_review *rv, const void *body, size_t len)
 {
     static const char *const at[] = {"request", "object", NULL};
     struct vg_config_limits lim = object_limits();
     struct vg_config_doc *doc = NULL;
-    if (vg_config_parse_json(&doc, "request.object", body, len, at, &lim) < 0) {
+    size_t depth = 0;
+    if (vg_config_parse_json(&doc, "request.object", body, len, at, &lim, &depth) < 0) {
+        return false;
+    }
+    if (depth > VG_ADMIT_DEPTH_MAX) {
+        vg_config_doc_free(doc);
         return false;
     }
     const struct vg_config_node *root = vg_config_doc_root(doc, 0);
@@ -252,11 +259,11 @@ vg_admit_review_parse2(struct vg_admit_review *rv, const void *body, size_t len,
         return vg_err_set(err, VG_E_LIMIT, "AdmissionReview: %zu bytes is over the limit of %u",
                           len, VG_ADMIT_BODY_MAX);
     }
-    if (prescan(body, len, err) < 0) {
-        return -1;
-    }
     if (once && parse_once(rv, body, len)) {
         return 0;
+    }
+    if (prescan(body, len, err) < 0) {
+        return -1;
     }
     json_t *j = NULL;
     if (vg_json_parse(&j, body, len, VG_ADMIT_BODY_MAX, "AdmissionReview", err) < 0) {
@@ -475,6 +482,51 @@ vg_admit_response(const struct vg_admit_review *rv, const struct vg_admit_answer
     }
     return json_pack("{s:s, s:s, s:o}", "apiVersion", vg_admit_version_name(rv->version), "kind",
                      "AdmissionReview", "response", resp);
+}
+
+/* A string JSON carries as it is: printable ASCII other than '"' and '\\' (what jansson
+ * writes unescaped and unchanged). */
+static bool
+json_plain(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+            return false;
+        }
+    }
+    return true;
+}
+
+char *
+vg_admit_response_text(const struct vg_admit_review *rv, const struct vg_admit_answer *a,
+                       size_t *len)
+{
+    const char *uid = rv->uid ? rv->uid : "";
+    if (a->allowed && !a->warnings.n && !a->patch && json_plain(uid)) {
+        /* the answer to most reviews, as vg_json_dump writes vg_admit_response */
+        static const char *const part[] = {"{\"apiVersion\":\"",
+                                           "\",\"kind\":\"AdmissionReview\","
+                                           "\"response\":{\"uid\":\"",
+                                           "\",\"allowed\":true}}"};
+        const char *ver = vg_admit_version_name(rv->version);
+        size_t n[5] = {strlen(part[0]), strlen(ver), strlen(part[1]), strlen(uid), strlen(part[2])};
+        const char *src[5] = {part[0], ver, part[1], uid, part[2]};
+        char *out = vg_malloc(n[0] + n[1] + n[2] + n[3] + n[4] + 1);
+        size_t o = 0;
+        for (size_t i = 0; i < 5; i++) {
+            memcpy(out + o, src[i], n[i]);
+            o += n[i];
+        }
+        out[o] = '\0';
+        *len = o;
+        return out;
+    }
+    json_t *doc = vg_admit_response(rv, a);
+    char *out = vg_json_dump(doc, false);
+    json_decref(doc);
+    *len = strlen(out);
+    return out;
 }
 
 char *

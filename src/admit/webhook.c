@@ -244,30 +244,13 @@ cache_ask(struct cached_facts *cf, const char *key, struct vg_admit_cache_val *v
     return false;
 }
 
-static char *
-verify_key(const struct cached_facts *cf, const char *image, const char *key_pem,
-           const struct vg_policy_kv *ann, size_t nann)
-{
-    if (!cacheable(image)) {
-        return NULL;
-    }
-    struct vg_buf k = VG_BUF_INIT(1u << 20);
-    struct vg_err *err = NULL;
-    int rc = vg_buf_appendf(&k, &err, "verify\n%llu\n%s\n%s", (unsigned long long)cf->gen, image,
-                            key_pem);
-    for (size_t i = 0; rc == 0 && i < nann; i++) {
-        rc = vg_buf_appendf(&k, &err, "\n%s=%s", ann[i].key, ann[i].value);
-    }
-    vg_err_free(&err);
-    return vg_buf_take(&k, NULL);
-}
-
 static enum vg_policy_fact
 cached_verify(void *ctx, const char *image, const char *key_pem, const struct vg_policy_kv *ann,
               size_t nann, char **why)
 {
     struct cached_facts *cf = ctx;
-    char *key = verify_key(cf, image, key_pem, ann, nann);
+    char *key =
+        cacheable(image) ? vg_admit_cache_key_verify(cf->gen, image, key_pem, ann, nann) : NULL;
     struct vg_admit_cache_val v = {0};
     if (cache_ask(cf, key, &v)) {
         free(key);
@@ -319,8 +302,7 @@ static enum vg_policy_fact
 cached_vulns(void *ctx, const char *image, struct vg_policy_vulns *out, char **why)
 {
     struct cached_facts *cf = ctx;
-    char *key =
-        cacheable(image) ? vg_fmt("vulns\n%llu\n%s", (unsigned long long)cf->gen, image) : NULL;
+    char *key = cacheable(image) ? vg_admit_cache_key(cf->gen, "vulns", image) : NULL;
     struct vg_admit_cache_val v = {0};
     if (cache_ask(cf, key, &v)) {
         free(key);
@@ -348,8 +330,7 @@ static enum vg_policy_fact
 cached_user(void *ctx, const char *image, char **user, char **why)
 {
     struct cached_facts *cf = ctx;
-    char *key =
-        cacheable(image) ? vg_fmt("user\n%llu\n%s", (unsigned long long)cf->gen, image) : NULL;
+    char *key = cacheable(image) ? vg_admit_cache_key(cf->gen, "user", image) : NULL;
     struct vg_admit_cache_val v = {0};
     if (cache_ask(cf, key, &v)) {
         free(key);
@@ -711,10 +692,11 @@ audit(struct vg_httpd_req *r, bool mutating, const struct vg_admit_review *rv,
 static int
 answer(struct vg_httpd_req *r, const struct vg_admit_review *rv, const struct vg_admit_answer *ans)
 {
-    json_t *doc = vg_admit_response(rv, ans);
+    size_t len = 0;
+    char *text = vg_admit_response_text(rv, ans, &len);
     struct vg_err *err = NULL;
-    int rc = vg_httpd_respond_json(r, 200, doc, &err);
-    json_decref(doc);
+    int rc = vg_httpd_respond(r, 200, "application/json", text, len, &err);
+    free(text);
     vg_err_free(&err);
     return rc;
 }

@@ -70,10 +70,11 @@ VG_NODISCARD int vg_config_load_json(struct vg_config_doc **out, const char *nam
  * show) for text it does not take: invalid JSON, duplicate keys, reals, "-0", a NUL or a
  * character YAML cannot carry raw in a string, a limit crossed under `at`, nesting over 512.
  * The caller then parses with jansson and vg_config_load_json, which give the exact result or
- * error. */
+ * error. *depth (may be NULL) is set to the deepest nesting of the whole text (the root
+ * object is 1). */
 VG_NODISCARD int vg_config_parse_json(struct vg_config_doc **out, const char *name,
                                       const void *text, size_t len, const char *const *at,
-                                      const struct vg_config_limits *lim);
+                                      const struct vg_config_limits *lim, size_t *depth);
 void vg_config_doc_free(struct vg_config_doc *doc);
 
 size_t vg_config_doc_count(const struct vg_config_doc *doc);

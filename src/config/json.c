@@ -361,6 +361,7 @@ vg_config_load_json(struct vg_config_doc **out, const char *name, const json_t *
 struct jp {
     const char *p, *end;
     size_t depth;
+    size_t max_depth; /* deepest nesting of the whole text (pass 1) */
     bool fail;
     /* pass 1 */
     size_t nodes, kids, text;
@@ -431,21 +432,50 @@ put_utf8(char *o, uint32_t cp)
     return 4;
 }
 
+/* A byte a JSON string carries as it is, one character wide in the compact text: printable
+ * ASCII other than '"' and '\\'. */
+static inline bool
+plain_byte(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 /* A string at p->p (its '"'), decoded into out (NULL: only measured) as jansson decodes it;
- * *n its decoded length. -1 for anything jansson refuses or might read otherwise (a NUL, a
- * lone surrogate, a raw control character, invalid UTF-8). */
+ * *n its decoded length; *simple (may be NULL) whether it is plain bytes only (no escape, no
+ * byte outside printable ASCII: its quoted width is then its length + 2, as str_width would
+ * find). -1 for anything jansson refuses or might read otherwise (a NUL, a lone surrogate, a
+ * raw control character, invalid UTF-8). */
 static int
-jp_string(struct jp *p, char *out, size_t *n)
+jp_string(struct jp *p, char *out, size_t *n, bool *simple)
 {
     size_t len = 0;
     char u[4];
+    bool plain = true;
     for (p->p++; p->p < p->end;) {
+        /* the common case first: a run of plain bytes (locals: out may alias *p) */
+        const char *run = p->p, *q = run, *end = p->end;
+        while (q < end && plain_byte((unsigned char)*q)) {
+            q++;
+        }
+        if (q != run) {
+            size_t k = (size_t)(q - run);
+            if (out) {
+                memcpy(out + len, run, k);
+            }
+            len += k;
+            p->p = q;
+            continue;
+        }
         unsigned char c = (unsigned char)*p->p;
         if (c == '"') {
             p->p++;
             *n = len;
+            if (simple) {
+                *simple = plain;
+            }
             return 0;
         }
+        plain = false;
         if (c == '\\') {
             if (p->end - p->p < 2) {
                 return -1;
@@ -542,6 +572,9 @@ jp_scan_coll(struct jp *p, bool obj)
     if (++p->depth > JP_DEPTH_MAX) {
         return -1;
     }
+    if (p->depth > p->max_depth) {
+        p->max_depth = p->depth;
+    }
     size_t idx = p->colls.n;
     vg_vec_push(&p->colls, (size_t)0);
     p->p++;
@@ -555,7 +588,7 @@ jp_scan_coll(struct jp *p, bool obj)
     for (;;) {
         if (obj) {
             size_t len = 0;
-            if (p->p >= p->end || *p->p != '"' || jp_string(p, NULL, &len) < 0) {
+            if (p->p >= p->end || *p->p != '"' || jp_string(p, NULL, &len, NULL) < 0) {
                 return -1;
             }
             p->nodes++;
@@ -604,7 +637,7 @@ jp_scan(struct jp *p)
         return jp_scan_coll(p, *p->p == '{');
     case '"': {
         size_t len = 0;
-        if (jp_string(p, NULL, &len) < 0) {
+        if (jp_string(p, NULL, &len, NULL) < 0) {
             return -1;
         }
         p->text += len + 1;
@@ -651,7 +684,7 @@ static bool
 dup_keys(const struct vg_config_node *m)
 {
     size_t np = m->nkids / 2;
-    if (np <= 8) {
+    if (np <= 24) { /* a pod's containers have 10 or so: pairs are cheaper than a sort */
         for (size_t i = 0; i < np; i++) {
             for (size_t j = i + 1; j < np; j++) {
                 if (key_cmp(&m->kids[2 * i], &m->kids[2 * j]) == 0) {
@@ -690,7 +723,14 @@ jp_build_str(struct jp *p, struct jwalk *w)
 {
     char *t = w->tslab + w->tused;
     size_t len = 0, chars = 0, bytes = 0;
-    if (jp_string(p, t, &len) < 0 || !str_width(t, len, &chars, &bytes)) {
+    bool simple = false;
+    if (jp_string(p, t, &len, &simple) < 0) {
+        p->fail = true;
+        return NULL;
+    }
+    if (simple) {
+        chars = bytes = len + 2;
+    } else if (!str_width(t, len, &chars, &bytes)) {
         p->fail = true;
         return NULL;
     }
@@ -828,7 +868,7 @@ jp_build(struct jp *p, struct jwalk *w)
 
 int
 vg_config_parse_json(struct vg_config_doc **out, const char *name, const void *text, size_t len,
-                     const char *const *at, const struct vg_config_limits *lim)
+                     const char *const *at, const struct vg_config_limits *lim, size_t *depth)
 {
     struct vg_config_limits defaults = VG_CONFIG_LIMITS_INIT;
     lim = lim ? lim : &defaults;
@@ -861,6 +901,9 @@ vg_config_parse_json(struct vg_config_doc **out, const char *name, const void *t
     d->roots = vg_malloc(sizeof(*d->roots));
     d->roots[0] = root;
     d->nroots = d->roots_cap = 1;
+    if (depth) {
+        *depth = p.max_depth;
+    }
     *out = d;
     return 0;
 }

@@ -123,12 +123,14 @@ vg_vfmt(const char *fmt, va_list ap)
 {
     va_list ap2;
     va_copy(ap2, ap);
-    /* Measuring with a NULL buffer is the point here, not an accidental truncation. */
+    /* Formatted once into a stack buffer, which is all most strings need; only longer ones
+     * are formatted a second time. A truncation there is measuring, not an accident. */
+    char small[512];
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #endif
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n = vsnprintf(small, sizeof(small), fmt, ap2);
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -137,6 +139,10 @@ vg_vfmt(const char *fmt, va_list ap)
         return vg_strdup("(format error)");
     }
     char *s = vg_malloc((size_t)n + 1);
+    if ((size_t)n < sizeof(small)) {
+        memcpy(s, small, (size_t)n + 1);
+        return s;
+    }
     int m = vsnprintf(s, (size_t)n + 1, fmt, ap);
     if (m != n) {
         s[0] = '\0';

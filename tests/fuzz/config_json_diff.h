@@ -94,7 +94,7 @@ vg_config_text_diff2(const char *text, size_t len, json_t *j, const struct vg_co
     struct vg_config_limits big = {SIZE_MAX / 4, 100000, SIZE_MAX / 4, 1024, 1024, 1024};
     struct vg_config_doc *d = NULL, *e = NULL;
     const char *diff = NULL;
-    int rc = vg_config_parse_json(&d, "obj", text, len, NULL, NULL);
+    int rc = vg_config_parse_json(&d, "obj", text, len, NULL, NULL, NULL);
     if (rc == 0 && !j) {
         return "vg_config_parse_json took what jansson refuses";
     }
@@ -109,7 +109,7 @@ vg_config_text_diff2(const char *text, size_t len, json_t *j, const struct vg_co
         d = e = NULL;
     }
     json_t *jv = j ? json_object_get(j, "a") : NULL;
-    int rc2 = vg_config_parse_json(&d, "obj", text, len, at, lim);
+    int rc2 = vg_config_parse_json(&d, "obj", text, len, at, lim, NULL);
     if (!diff && rc2 == 0 && !j) {
         diff = "vg_config_parse_json took what jansson refuses";
     } else if (!diff && jv && rc2 == 0) {

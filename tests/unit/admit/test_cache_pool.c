@@ -156,3 +156,28 @@ Test(admit_pool, concurrent_jobs_get_a_thread_each)
     cr_expect(vg_admit_pool_stop(&p, 10000));
     vg_admit_pool_dispose(&p);
 }
+
+/* The keys the webhook builds: every part on its own line (the generation in decimal), so a
+ * different generation, image, key or annotation is a different key. */
+Test(admit_cache, keys)
+{
+    char *k = vg_admit_cache_key(18446744073709551615ull, "vulns", "r.io/a@sha256:00");
+    cr_assert_str_eq(k, "vulns\n18446744073709551615\nr.io/a@sha256:00");
+    free(k);
+    k = vg_admit_cache_key(0, "user", "i");
+    cr_assert_str_eq(k, "user\n0\ni");
+    free(k);
+    const struct vg_policy_kv ann[] = {{.key = "env", .value = "prod"}, {.key = "a", .value = ""}};
+    k = vg_admit_cache_key_verify(7, "i", "-----PEM-----", ann, 2);
+    cr_assert_str_eq(k, "verify\n7\ni\n-----PEM-----\nenv=prod\na=");
+    free(k);
+    k = vg_admit_cache_key_verify(7, "i", "-----PEM-----", NULL, 0);
+    cr_assert_str_eq(k, "verify\n7\ni\n-----PEM-----");
+    free(k);
+    char *big = vg_malloc(VG_ADMIT_CACHE_KEY_MAX + 1);
+    memset(big, 'x', VG_ADMIT_CACHE_KEY_MAX);
+    big[VG_ADMIT_CACHE_KEY_MAX] = '\0';
+    cr_assert_null(vg_admit_cache_key_verify(7, "i", big, NULL, 0)); /* over the limit: uncached */
+    cr_assert_null(vg_admit_cache_key(7, "vulns", big));
+    free(big);
+}

@@ -95,6 +95,45 @@ Test(review, patch_base64)
     vg_admit_review_dispose(&rv);
 }
 
+/* The text written without jansson is the text jansson writes, byte for byte. */
+Test(review, response_text)
+{
+    static const char *const uids[] = {"705ab4f5-6393-11e8-b7cc-42010a800002",
+                                       "",
+                                       "a\"b",
+                                       "back\\slash",
+                                       "caf\xc3\xa9",
+                                       "tab\there",
+                                       "/~x"};
+    for (int v = VG_ADMIT_V1; v <= VG_ADMIT_V1BETA1; v++) {
+        for (size_t i = 0; i < sizeof(uids) / sizeof(uids[0]); i++) {
+            for (int k = 0; k < 4; k++) {
+                struct vg_admit_review rv = {.version = (enum vg_admit_version)v,
+                                             .uid = (char *)(uintptr_t)uids[i]};
+                struct vg_admit_answer a = {.allowed = k != 1};
+                if (k == 1) {
+                    a.code = 403;
+                    a.message = vg_strdup("denied \"x\"");
+                } else if (k == 2) {
+                    vg_admit_answer_warn(&a, "w");
+                } else if (k == 3) {
+                    a.patch = json_pack("[{s:s}]", "op", "test");
+                }
+                json_t *j = vg_admit_response(&rv, &a);
+                char *want = vg_json_dump(j, false);
+                size_t len = 0;
+                char *got = vg_admit_response_text(&rv, &a, &len);
+                cr_assert_str_eq(got, want, "uid %zu, answer %d", i, k);
+                cr_assert_eq(len, strlen(want));
+                free(got);
+                free(want);
+                json_decref(j);
+                vg_admit_answer_dispose(&a);
+            }
+        }
+    }
+}
+
 Test(review, json_pointer)
 {
     char *p = vg_admit_json_pointer("spec.template.spec.containers[12].image");

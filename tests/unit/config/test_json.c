@@ -116,7 +116,7 @@ static bool
 taken(const char *text)
 {
     struct vg_config_doc *d = NULL;
-    int rc = vg_config_parse_json(&d, "t", text, strlen(text), NULL, NULL);
+    int rc = vg_config_parse_json(&d, "t", text, strlen(text), NULL, NULL, NULL);
     vg_config_doc_free(d);
     return rc == 0;
 }
