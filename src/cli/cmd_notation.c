@@ -44,19 +44,26 @@ static const char notation_help[] =
     "  --trust-store DIR      directory holding x509/{ca,signingAuthority,tsa}/NAME/*.pem\n"
     "                         (default: $XDG_CONFIG_HOME/notation/truststore)\n"
     "  -m, --user-metadata K=V  metadata the signature must carry (repeatable)\n"
+    "  --no-revocation        ask no OCSP responder or CRL distribution point: the revocation\n"
+    "                         check is reported skipped whatever the trust policy says\n"
     "\n"
     "Common options:\n"
     "  --format text|json     output (default text)\n" VG_CLI_HELP_REGISTRY "\n"
     "Verification levels (trust policy): strict enforces integrity, authenticity, the authentic\n"
     "timestamp (certificate validity), expiry and revocation; permissive only logs the last\n"
     "three; audit enforces integrity alone; skip verifies nothing. Logged failures are printed\n"
-    "as warnings. Revocation (OCSP/CRL) is not checked: vigil works offline (docs/notation.md).\n"
+    "as warnings. Revocation asks the OCSP responders (then the CRL distribution points) the\n"
+    "chain's certificates name, over http://; a status that cannot be had (offline, responder\n"
+    "down, expired CRL) fails the check like a revocation: strict then fails, permissive and\n"
+    "audit warn. Override \"revocation\": \"skip\" in the policy, or --no-revocation, to ask\n"
+    "nobody (docs/notation.md).\n"
     "\n"
     "Examples:\n"
     "  vigil notation sign --key leaf.key --cert chain.pem registry.example.com/app:1.4\n"
     "  vigil notation sign --key leaf.key --cert chain.pem --signature-format cose \\\n"
     "      --expiry 720h -m buildId=123 registry.example.com/app@sha256:...\n"
     "  vigil notation verify registry.example.com/app:1.4\n"
+    "  vigil notation verify --no-revocation registry.example.com/app:1.4   # air-gapped\n"
     "  vigil notation verify --trust-policy policy.json --trust-store ./truststore \\\n"
     "      --format json registry.example.com/app:1.4\n"
     "\n"
@@ -73,6 +80,7 @@ enum {
     OPT_POLICY,
     OPT_STORE,
     OPT_OUTPUT,
+    OPT_NO_REVOCATION,
     OPT_HELP,
 };
 
@@ -85,6 +93,7 @@ struct notation_args {
     enum vg_notation_scheme scheme;
     uint64_t expiry_ms;
     bool json;
+    bool no_revocation;
     struct vg_sign_kv meta[MAX_METADATA];
     size_t nmeta;
     struct vg_oci_open_opts open;
@@ -155,6 +164,9 @@ option(struct notation_args *a, int c, char *arg)
         }
         a->json = strcmp(arg, "json") == 0;
         return 0;
+    case OPT_NO_REVOCATION:
+        a->no_revocation = true;
+        return 0;
     case 'm':
         return add_meta(a, arg);
     default:
@@ -176,6 +188,7 @@ parse_args(struct notation_args *a, int argc, char **argv)
         {"trust-store", required_argument, NULL, OPT_STORE},
         {"format", required_argument, NULL, OPT_OUTPUT},
         {"user-metadata", required_argument, NULL, 'm'},
+        {"no-revocation", no_argument, NULL, OPT_NO_REVOCATION},
         VG_CLI_REGISTRY_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
@@ -439,6 +452,7 @@ run_verify(const struct notation_args *a, bool *negative, struct vg_err **err)
         .now = vg_now_unix(),
         .metadata = a->meta,
         .nmetadata = a->nmeta,
+        .no_revocation = a->no_revocation,
     };
     struct vg_notation_result res;
     rc = vg_notation_target_verify(t, policy, &o, &res, err);

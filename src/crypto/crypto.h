@@ -468,6 +468,45 @@ VG_NODISCARD int vg_tsa_request(struct vg_buf *out, uint64_t *nonce, const void 
 VG_NODISCARD int vg_tsa_response_check(const uint8_t *tsr, size_t len, uint64_t nonce,
                                        const void *data, size_t dlen, struct vg_err **err);
 
+/* ---------------------------------------------------------------- revocation (x509_revoke.c) */
+
+/* Bounds: an OCSP response at most VG_X509_OCSP_RESPONSE_MAX bytes (notation reads 20 KiB), a
+ * CRL at most VG_X509_CRL_MAX; at most VG_X509_REVOCATION_URLS_MAX locations of each kind. */
+#define VG_X509_OCSP_RESPONSE_MAX   (20u * 1024u)
+#define VG_X509_CRL_MAX             (32u * 1024u * 1024u)
+#define VG_X509_REVOCATION_URLS_MAX 8u
+/* The http:// OCSP responders of c's authorityInfoAccess and the http:// full names of its CRL
+ * distribution points (those without reasons or a cRLIssuer), in certificate order; other
+ * schemes are left out. Appended to the string vectors (vg_strv_free). VG_E_PARSE. */
+VG_NODISCARD int vg_x509_revocation_urls(char ***ocsp, size_t *nocsp, char ***crl, size_t *ncrl,
+                                         const struct vg_x509 *c, struct vg_err **err);
+/* A DER OCSPRequest for c (issued by issuer): one SHA-1 CertID, no nonce, unsigned. */
+VG_NODISCARD int vg_x509_ocsp_request(uint8_t **der, size_t *len, const struct vg_x509 *c,
+                                      const struct vg_x509 *issuer, struct vg_err **err);
+enum vg_x509_revocation { VG_X509_REV_GOOD = 0, VG_X509_REV_REVOKED, VG_X509_REV_UNKNOWN };
+struct vg_x509_revocation_status {
+    enum vg_x509_revocation state;
+    int reason;         /* CRLReason code, -1 when none is given */
+    int64_t revoked_at; /* unix seconds (REVOKED), 0 unreadable */
+    int64_t invalidity; /* invalidityDate (unix seconds), 0 when absent */
+};
+/* What a DER OCSPResponse says of c at unix time `now`: the response status must be
+ * successful, the basic response signed by issuer or by a responder issuer certified with
+ * ocspSigning (valid at now), thisUpdate not in the future (5 minutes of skew), nextUpdate (when
+ * present) not past. Any of these failing is VG_E_VERIFY (VG_E_PARSE for bytes that are no
+ * OCSPResponse, VG_E_LIMIT above VG_X509_OCSP_RESPONSE_MAX): the response gives no status. */
+VG_NODISCARD int vg_x509_ocsp_check(struct vg_x509_revocation_status *out, const uint8_t *resp,
+                                    size_t len, const struct vg_x509 *c,
+                                    const struct vg_x509 *issuer, int64_t now, struct vg_err **err);
+/* What a DER CRL says of c at `now`: issued under c's issuer name and signed by issuer's key, a
+ * base CRL (a delta CRL is VG_E_UNSUPPORTED), thisUpdate not in the future. c listed (for any
+ * reason but removeFromCRL) is REVOKED, also in an expired CRL unless the reason is
+ * certificateHold; not listed is GOOD while nextUpdate is not past. An expired CRL (or one
+ * without nextUpdate) that does not list c is VG_E_VERIFY. */
+VG_NODISCARD int vg_x509_crl_check(struct vg_x509_revocation_status *out, const uint8_t *crl,
+                                   size_t len, const struct vg_x509 *c,
+                                   const struct vg_x509 *issuer, int64_t now, struct vg_err **err);
+
 /* ---------------------------------------------------------------- passwords (passwd.c) */
 
 /* A bcrypt hash: "$2a$", "$2b$" or "$2y$", a two-digit cost 04..31, "$", 53 characters. */

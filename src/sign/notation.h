@@ -220,6 +220,14 @@ struct vg_notation_verify_opts {
      * names holds exactly these certificates and o->truststore is not read. */
     struct vg_x509 *const *anchors;
     size_t nanchors;
+    /* Revocation (where the policy's level does not skip it): the OCSP responders and CRL
+     * distribution points (http:// only) the chain names are asked over the network, each
+     * within its timeout in seconds (0: 2 for OCSP, 5 for a CRL, the specification's defaults).
+     * A certificate whose status cannot be had (no network) fails the check like a revoked one.
+     * no_revocation: ask nobody and report the check skipped, whatever the policy says. */
+    bool no_revocation;
+    long ocsp_timeout_s;
+    long crl_timeout_s;
 };
 
 /* Verifies one envelope blob. Never fails itself (0): the result is out->ok, with out->error

@@ -56,6 +56,14 @@ VG_NODISCARD int vg_notation__cose_sign(struct vg_buf *out, const struct vg_nota
 VG_NODISCARD int vg_notation__cose_open(struct vg_notation_envelope *e, const void *data,
                                         size_t len, struct vg_err **err);
 
+/* The revocation check (notation_revoke.c): every certificate of e's chain but the root, from
+ * the root down, by OCSP then CRL. `authentic` is the verified signing time (0: none), which an
+ * invalidityDate is compared with. VG_E_VERIFY names the certificate that is revoked or whose
+ * status could not be had, and why. */
+VG_NODISCARD int vg_notation__revocation_check(const struct vg_notation_envelope *e,
+                                               const struct vg_notation_verify_opts *o,
+                                               int64_t authentic, struct vg_err **err);
+
 /* ---------------------------------------------------------------- CBOR (notation_cbor.c) */
 
 /* A bounded subset of CBOR (RFC 8949) for COSE_Sign1: definite lengths only (indefinite ones

@@ -1,0 +1,325 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Revocation checks of Notary Project signatures (`vigil notation verify`, docs/notation.md
+"Revocation") against real responders on 127.0.0.1: OpenSSL's own OCSP responder
+(`openssl ocsp -index ... -port N`, one for the leaves with a delegated ocspSigning responder
+certificate, one for the intermediates signed by the root, one signing with a stranger's
+certificate) and CRLs served over HTTP by this test. Cases: good, revoked leaf, revoked
+intermediate, responder down (strict fails, permissive warns, --no-revocation and the policy's
+"revocation": "skip" ask nobody), fallback from a dead responder to a CRL, a revoked entry in a
+CRL, a stale CRL, an expired CRL still proving a revocation, a response signed by the wrong
+responder."""
+import datetime
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from registry_serve import Serve
+
+pytest.importorskip("cryptography", reason="python3-cryptography builds the test PKI")
+from cryptography import x509  # noqa: E402
+from cryptography.hazmat.primitives import hashes  # noqa: E402
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID  # noqa: E402
+
+from notation_pki import NOW, SUBJECT, Cert, key, name, policy  # noqa: E402
+
+MT = "application/vnd.oci.image.manifest.v1+json"
+
+if not shutil.which("openssl"):
+    pytest.skip("the openssl CLI runs the OCSP responder", allow_module_level=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cert(subject, issuer, ca=False, ocsp=None, crl=None, eku=(ExtendedKeyUsageOID.CODE_SIGNING,),
+         signing_ocsp=False):
+    priv = key()
+    b = (x509.CertificateBuilder().subject_name(name(subject))
+         .issuer_name(issuer.cert.subject if issuer else name(subject))
+         .public_key(priv.public_key()).serial_number(x509.random_serial_number())
+         .not_valid_before(NOW - datetime.timedelta(days=1))
+         .not_valid_after(NOW + datetime.timedelta(days=365))
+         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+         .add_extension(x509.KeyUsage(digital_signature=not ca, content_commitment=False,
+                                      key_encipherment=False, data_encipherment=False,
+                                      key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                                      encipher_only=False, decipher_only=False), critical=True))
+    if signing_ocsp:
+        b = b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]),
+                            critical=False)
+    elif not ca and eku:
+        b = b.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
+    if ocsp:
+        b = b.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp))]),
+            critical=False)
+    if crl:
+        b = b.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier(crl)], None, None, None)]), critical=False)
+    return Cert(b.sign(issuer.key if issuer else priv, hashes.SHA256()), priv)
+
+
+def make_crl(issuer, revoked=(), last=None, nxt=None):
+    last = last or NOW - datetime.timedelta(hours=1)
+    nxt = nxt or NOW + datetime.timedelta(days=1)
+    b = (x509.CertificateRevocationListBuilder().issuer_name(issuer.cert.subject)
+         .last_update(last).next_update(nxt))
+    for c in revoked:
+        b = b.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(c.cert.serial_number)
+            .revocation_date(NOW - datetime.timedelta(hours=2))
+            .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), critical=False)
+            .build())
+    return b.sign(issuer.key, hashes.SHA256()).public_bytes(
+        __import__("cryptography.hazmat.primitives.serialization",
+                   fromlist=["Encoding"]).Encoding.DER)
+
+
+def index_line(c, revoked):
+    exp = c.cert.not_valid_after.strftime("%y%m%d%H%M%SZ")
+    serial = format(c.cert.serial_number, "X")
+    serial = "0" * (len(serial) % 2) + serial
+    rev = (NOW - datetime.timedelta(hours=2)).strftime("%y%m%d%H%M%SZ") + ",keyCompromise" \
+        if revoked else ""
+    return f"{'R' if revoked else 'V'}\t{exp}\t{rev}\t{serial}\tunknown\t/CN={serial}\n"
+
+
+class Responder:
+    """openssl ocsp as a live responder."""
+
+    def __init__(self, d, label, port, ca, signer, entries):
+        self.port = port
+        idx = d / f"{label}.index"
+        idx.write_text("".join(index_line(c, r) for c, r in entries))
+        for n, c in (("ca", ca), ("rs", signer)):
+            (d / f"{label}-{n}.pem").write_bytes(c.pem)
+        (d / f"{label}-rs.key").write_bytes(signer.key_pem)
+        self.log = open(d / f"{label}.log", "wb")
+        self.proc = subprocess.Popen(
+            ["openssl", "ocsp", "-index", str(idx), "-CA", str(d / f"{label}-ca.pem"),
+             "-rsigner", str(d / f"{label}-rs.pem"), "-rkey", str(d / f"{label}-rs.key"),
+             "-port", str(self.port), "-nmin", "60", "-ignore_err"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        # Ready once it says so: a probe connection would hold the one-request-at-a-time
+        # responder until it times out.
+        deadline = time.monotonic() + 20
+        log = d / f"{label}.log"
+        while time.monotonic() < deadline:
+            if b"waiting for OCSP client connections" in log.read_bytes():
+                return
+            assert self.proc.poll() is None, log.read_text()
+            time.sleep(0.05)
+        raise AssertionError("openssl ocsp did not listen")
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/"
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+
+class CrlServer:
+    def __init__(self):
+        self.files = {}
+        files = self.files
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = files.get(self.path)
+                self.send_response(200 if body else 404)
+                self.send_header("Content-Type", "application/pkix-crl")
+                self.send_header("Content-Length", str(len(body or b"")))
+                self.end_headers()
+                self.wfile.write(body or b"")
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    d = tmp_path_factory.mktemp("revocation")
+    crls = CrlServer()
+    dead = f"http://127.0.0.1:{free_port()}/"
+    port_l, port_i, port_w = free_port(), free_port(), free_port()
+    url = lambda p: f"http://127.0.0.1:{p}/"  # noqa: E731
+    root = cert([("C", "US"), ("O", "acme-rockets.io"), ("CN", "Acme Root")], None, ca=True)
+    other = cert([("C", "US"), ("O", "wabbit"), ("CN", "Wabbit Root")], None, ca=True)
+    inter = cert([("C", "US"), ("O", "acme-rockets.io"), ("CN", "Acme CA")], root, ca=True,
+                 ocsp=url(port_i))
+    bad_inter = cert([("C", "US"), ("O", "acme-rockets.io"), ("CN", "Acme Old CA")], root,
+                     ca=True, ocsp=url(port_i))
+    delegate = cert([("C", "US"), ("O", "acme-rockets.io"), ("CN", "Acme OCSP")], inter,
+                    signing_ocsp=True)
+    stranger = cert([("C", "US"), ("O", "wabbit"), ("CN", "Wabbit OCSP")], other,
+                    signing_ocsp=True)
+    leaves = {
+        "good": cert(SUBJECT, inter, ocsp=url(port_l)),
+        "revoked": cert(SUBJECT, inter, ocsp=url(port_l)),
+        "under-revoked-ca": cert(SUBJECT, bad_inter),
+        "down": cert(SUBJECT, inter, ocsp=dead),
+        "down-then-crl": cert(SUBJECT, inter, ocsp=dead, crl=crls.url("/acme.crl")),
+        "crl-revoked": cert(SUBJECT, inter, crl=crls.url("/acme.crl")),
+        "crl-stale": cert(SUBJECT, inter, crl=crls.url("/stale.crl")),
+        "crl-expired-revoked": cert(SUBJECT, inter, crl=crls.url("/stale.crl")),
+        "wrong-signer": cert(SUBJECT, inter, ocsp=url(port_w)),
+    }
+    crls.files["/acme.crl"] = make_crl(inter, [leaves["crl-revoked"]])
+    crls.files["/stale.crl"] = make_crl(inter, [leaves["crl-expired-revoked"]],
+                                        last=NOW - datetime.timedelta(days=3),
+                                        nxt=NOW - datetime.timedelta(days=1))
+    leaf_entries = [(leaves["good"], False), (leaves["revoked"], True),
+                    (leaves["wrong-signer"], False)]
+    resp = []
+    reg = None
+    try:
+        for label, port, ca, signer, entries in (
+                ("leaves", port_l, inter, delegate, leaf_entries),
+                ("cas", port_i, root, root, [(inter, False), (bad_inter, True)]),
+                ("wrong", port_w, inter, stranger, leaf_entries)):
+            resp.append(Responder(d, label, port, ca, signer, entries))
+        reg = Serve(d / "root", d / "serve.log").start()
+        store = d / "ts" / "x509" / "ca" / "acme"
+        store.mkdir(parents=True)
+        (store / "root.pem").write_bytes(root.pem)
+        yield World(d, reg, leaves, {"under-revoked-ca": bad_inter}, inter, root)
+    finally:
+        for r in resp:
+            r.stop()
+        crls.httpd.shutdown()
+        if reg:
+            reg.kill()
+
+
+class World:
+    def __init__(self, d, reg, leaves, cas, inter, root):
+        self.dir, self.reg, self.leaves, self.cas = d, reg, leaves, cas
+        self.inter, self.root = inter, root
+        self.signed = set()
+
+    def image(self, case):
+        """A one-manifest image at team/<case>:v1, signed by that case's leaf (once)."""
+        ref = f"{self.reg.host}/team/{case}:v1"
+        if case in self.signed:
+            return ref
+        cfg = json.dumps({"architecture": "amd64", "os": "linux", "case": case,
+                          "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+        cd = self.reg.push_blob(f"team/{case}", cfg)
+        raw = json.dumps({"schemaVersion": 2, "mediaType": MT,
+                          "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                     "digest": cd, "size": len(cfg)}, "layers": []}).encode()
+        assert self.reg.put_manifest(f"team/{case}", "v1", raw, MT).status == 201
+        leaf = self.leaves[case]
+        k, c = self.dir / f"{case}.key", self.dir / f"{case}.pem"
+        k.write_bytes(leaf.key_pem)
+        c.write_bytes(leaf.pem + self.cas.get(case, self.inter).pem + self.root.pem)
+        from conftest import run_vigil
+        r = run_vigil("notation", "sign", "--plain-http", "--key", k, "--cert", c, ref)
+        assert r.rc == 0, r
+        self.signed.add(case)
+        return ref
+
+    def verify(self, vigil, case, *args, level="strict", override=None):
+        ref = self.image(case)
+        p = policy(self.dir / f"policy-{case}-{level}.json", level=level, override=override)
+        return vigil("notation", "verify", "--plain-http", "--trust-policy", p,
+                     "--trust-store", self.dir / "ts", "--format", "json", *args, ref)
+
+
+def revocation(r):
+    return json.loads(r.out)["signatures"][0]["checks"]["revocation"]
+
+
+def test_good_leaf_and_intermediate_by_live_ocsp(world, vigil):
+    r = world.verify(vigil, "good")
+    assert r.rc == 0, r
+    assert revocation(r) == {"action": "enforce", "result": "passed"}, r
+    # Both responders were asked (the leaf's delegated one and the root's for the CA).
+    for label in ("leaves", "cas"):
+        assert b"Received request" in (world.dir / f"{label}.log").read_bytes(), label
+
+
+def test_revoked_leaf_fails_strict_and_warns_under_permissive(world, vigil):
+    r = world.verify(vigil, "revoked")
+    assert r.rc == 1, r
+    rv = revocation(r)
+    assert rv["result"] == "failed" and "certificate 1" in rv["error"], r
+    assert "is revoked (OCSP http://127.0.0.1:" in rv["error"] and "keyCompromise" in rv["error"]
+    p = world.verify(vigil, "revoked", level="permissive")
+    assert p.rc == 0, p
+    assert revocation(p)["action"] == "log" and revocation(p)["result"] == "failed", p
+    t = vigil("notation", "verify", "--plain-http", "--trust-policy",
+              world.dir / "policy-revoked-permissive.json", "--trust-store", world.dir / "ts",
+              world.image("revoked"))
+    assert t.rc == 0 and "revocation check failed (logged by level permissive)" in t.err, t
+
+
+def test_revoked_intermediate(world, vigil):
+    r = world.verify(vigil, "under-revoked-ca")
+    assert r.rc == 1, r
+    err = revocation(r)["error"]
+    assert "certificate 2 (C=US, O=acme-rockets.io, CN=Acme Old CA) is revoked" in err, r
+
+
+def test_responder_down_is_unknown_and_fails_strict_only(world, vigil):
+    r = world.verify(vigil, "down")
+    assert r.rc == 1, r
+    err = revocation(r)["error"]
+    assert "revocation status of certificate 1" in err and "is unknown" in err, r
+    assert "OCSP http://127.0.0.1:" in err, r
+    for level in ("permissive", "audit"):
+        p = world.verify(vigil, "down", level=level)
+        assert p.rc == 0 and revocation(p)["result"] == "failed", p
+    off = world.verify(vigil, "down", "--no-revocation")
+    assert off.rc == 0 and revocation(off)["result"] == "skipped", off
+    skip = world.verify(vigil, "down", override={"revocation": "skip"})
+    assert skip.rc == 0 and revocation(skip)["result"] == "skipped", skip
+
+
+def test_dead_responder_falls_back_to_the_crl(world, vigil):
+    r = world.verify(vigil, "down-then-crl")
+    assert r.rc == 0 and revocation(r)["result"] == "passed", r
+
+
+def test_crl_lists_the_leaf(world, vigil):
+    r = world.verify(vigil, "crl-revoked")
+    assert r.rc == 1, r
+    assert "is revoked (CRL http://127.0.0.1:" in revocation(r)["error"], r
+
+
+def test_stale_crl_is_unknown_but_still_proves_a_revocation(world, vigil):
+    r = world.verify(vigil, "crl-stale")
+    assert r.rc == 1, r
+    err = revocation(r)["error"]
+    assert "is unknown" in err and "CRL expired" in err, r
+    e = world.verify(vigil, "crl-expired-revoked")
+    assert e.rc == 1 and "is revoked (CRL" in revocation(e)["error"], e
+
+
+def test_response_signed_by_the_wrong_responder(world, vigil):
+    r = world.verify(vigil, "wrong-signer")
+    assert r.rc == 1, r
+    err = revocation(r)["error"]
+    assert "is unknown" in err and "not signed by the issuer or a responder it authorized" in err, r
