@@ -357,6 +357,7 @@ vg_config_load_json(struct vg_config_doc **out, const char *name, const json_t *
 /* ---------------------------------------------------------------- from JSON text */
 
 #define JP_DEPTH_MAX 512u /* deeper is left to jansson (its own limit is 2048) */
+#define STR_PLAIN    0x80000000u
 
 struct jp {
     const char *p, *end;
@@ -366,8 +367,11 @@ struct jp {
     /* pass 1 */
     size_t nodes, kids, text;
     VG_VEC(size_t) colls; /* kid slots of each collection, in document order */
+    VG_VEC(uint32_t)
+    strs; /* each string's length, STR_PLAIN when it is plain (jp_string's
+           *simple): pass 2 copies those without scanning them again */
     /* pass 2 */
-    size_t coll_i;
+    size_t coll_i, str_i;
     /* the member path (keys from the root) whose value is positioned and limited as
      * vg_config_load_json positions and limits that value alone */
     const char *const *at;
@@ -564,6 +568,18 @@ jp_number(struct jp *p)
     return 0;
 }
 
+/* Pass 1: the string at p->p checked and measured, its length recorded for pass 2. */
+static int
+jp_scan_str(struct jp *p, size_t *len)
+{
+    bool simple = false;
+    if (jp_string(p, NULL, len, &simple) < 0) {
+        return -1;
+    }
+    vg_vec_push(&p->strs, (uint32_t)(simple && *len < STR_PLAIN ? STR_PLAIN | *len : 0));
+    return 0;
+}
+
 static int jp_scan(struct jp *p);
 
 static int
@@ -588,7 +604,7 @@ jp_scan_coll(struct jp *p, bool obj)
     for (;;) {
         if (obj) {
             size_t len = 0;
-            if (p->p >= p->end || *p->p != '"' || jp_string(p, NULL, &len, NULL) < 0) {
+            if (p->p >= p->end || *p->p != '"' || jp_scan_str(p, &len) < 0) {
                 return -1;
             }
             p->nodes++;
@@ -637,7 +653,7 @@ jp_scan(struct jp *p)
         return jp_scan_coll(p, *p->p == '{');
     case '"': {
         size_t len = 0;
-        if (jp_string(p, NULL, &len, NULL) < 0) {
+        if (jp_scan_str(p, &len) < 0) {
             return -1;
         }
         p->text += len + 1;
@@ -724,7 +740,14 @@ jp_build_str(struct jp *p, struct jwalk *w)
     char *t = w->tslab + w->tused;
     size_t len = 0, chars = 0, bytes = 0;
     bool simple = false;
-    if (jp_string(p, t, &len, &simple) < 0) {
+    uint32_t known = p->str_i < p->strs.n ? p->strs.v[p->str_i] : 0;
+    p->str_i++;
+    if (known & STR_PLAIN) { /* plain bytes between the quotes, as pass 1 found */
+        len = known & ~STR_PLAIN;
+        memcpy(t, p->p + 1, len);
+        p->p += len + 2;
+        simple = true;
+    } else if (jp_string(p, t, &len, &simple) < 0) {
         p->fail = true;
         return NULL;
     }
@@ -876,11 +899,13 @@ vg_config_parse_json(struct vg_config_doc **out, const char *name, const void *t
     skip_ws(&p);
     if (p.p >= p.end || *p.p != '{' || jp_scan(&p) < 0) {
         vg_vec_dispose(&p.colls);
+        vg_vec_dispose(&p.strs);
         return -1;
     }
     skip_ws(&p);
     if (p.p != p.end) {
         vg_vec_dispose(&p.colls);
+        vg_vec_dispose(&p.strs);
         return -1;
     }
     name = name ? name : "<json>";
@@ -894,6 +919,7 @@ vg_config_parse_json(struct vg_config_doc **out, const char *name, const void *t
     p.depth = 0;
     struct vg_config_node *root = jp_build(&p, &w);
     vg_vec_dispose(&p.colls);
+    vg_vec_dispose(&p.strs);
     if (!root || p.fail) {
         vg_config_doc_free(d);
         return -1;

@@ -308,6 +308,17 @@ json_esc(struct vg_buf *b, const char *s, size_t len)
     const uint8_t *p = (const uint8_t *)s;
     for (size_t i = 0; i < n;) {
         uint8_t c = p[i];
+        size_t run = i; /* printable ASCII but '"' and '\\': copied as a run */
+        while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\') {
+            run++;
+        }
+        if (run > i) {
+            if (vg_buf_append(b, p + i, run - i, NULL) < 0) {
+                return -1;
+            }
+            i = run;
+            continue;
+        }
         size_t l = vg_utf8_seq_len(p + i, n - i);
         int rc;
         if (l > 1) {

@@ -77,11 +77,22 @@ set_request_id(struct vg_httpd_req *r)
         memcpy(r->rid, given, n + 1);
         return;
     }
-    unsigned char rnd[8] = {0};
-    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-        uint64_t t = vg_now_ns() ^ (uint64_t)(uintptr_t)r;
-        memcpy(rnd, &t, sizeof(rnd));
+    /* Ids need to be unique, not secret: a splitmix64 sequence per thread, seeded once from
+     * getrandom (one system call per thread instead of one per request). */
+    static _Thread_local uint64_t state;
+    static _Thread_local bool seeded;
+    if (!seeded) {
+        if (getrandom(&state, sizeof(state), 0) != (ssize_t)sizeof(state)) {
+            state = vg_now_ns() ^ (uint64_t)(uintptr_t)r;
+        }
+        seeded = true;
     }
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    unsigned char rnd[8];
+    memcpy(rnd, &z, sizeof(rnd));
     static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < sizeof(rnd); i++) {
         r->rid[2 * i] = hex[rnd[i] >> 4];
