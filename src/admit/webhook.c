@@ -458,6 +458,7 @@ validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
                                           .keys = a->keys};
         pull = pull_auths(a, rv, ans);
         fo.open.pull_secret_json = pull;
+        fo.open.pool = a->pool; /* not used with pull secrets: clients of their own then */
         cf.facts = vg_policy_facts_new(&fo);
         vg_policy_facts_inputs(cf.facts, &cf.inner);
     }

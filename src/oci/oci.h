@@ -188,6 +188,11 @@ struct vg_oci_open_opts {
      * tar-split.gz through it. vg_layers_image_open fills it in; NULL: such images are refused
      * with a message saying so. */
     const struct vg_oci_gunzip *gunzip;
+    /* Registry clients come from this pool (remote.h) and go back to it when freed: their
+     * connections, TLS state, plain-HTTP fallbacks and tokens serve the next request (the
+     * admission webhook's facts). The pool's own options apply to them, not these; ignored
+     * with pull_secret_json (a pool's tokens serve every caller). NULL: a client per use. */
+    struct vg_oci_remote_pool *pool;
 };
 /* Reads a gzip stream from fd (borrowed, read sequentially), at most max_out decoded bytes;
  * read gives the next chunk (valid until the next call), *len 0 at the verified end. */

@@ -81,6 +81,9 @@ vg_oci_remote_client_new(const struct vg_oci_ref *ref, const struct vg_oci_open_
     if (!o) {
         o = &none;
     }
+    if (o->pool && !o->pull_secret_json) {
+        return vg_oci_remote_pool_get(o->pool, ref, err);
+    }
     if (!vg_oci_dist_name_valid(vg_str_c(ref->repository))) {
         vg_autofree char *e = vg_escape(ref->repository, strlen(ref->repository), 120);
         vg_err_set(err, VG_E_USAGE, "invalid repository name \"%s\"", e);
@@ -141,6 +144,10 @@ void
 vg_oci_remote_client_free(struct vg_oci_remote_client *c)
 {
     if (!c) {
+        return;
+    }
+    if (c->pool) { /* back to its pool, which frees it when it keeps enough idle clients */
+        vg_oci_remote_pool_put(c->pool, c);
         return;
     }
     vg_oci_remote_auth_reset(c);

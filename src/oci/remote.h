@@ -26,7 +26,9 @@
 
 struct vg_oci_remote_client;
 
-/* A client for ref's registry and repository (its tag/digest are ignored). o may be NULL. */
+/* A client for ref's registry and repository (its tag/digest are ignored). o may be NULL.
+ * With o->pool (and no pull secret) the client comes from that pool, and
+ * vg_oci_remote_client_free hands it back. */
 struct vg_oci_remote_client *vg_oci_remote_client_new(const struct vg_oci_ref *ref,
                                                       const struct vg_oci_open_opts *o,
                                                       struct vg_err **err);
@@ -42,7 +44,7 @@ void vg_oci_remote_client_free(struct vg_oci_remote_client *c);
  * Credentials and TLS options come from the pool's options (copied at creation).
  * Thread safety: every pool function may be called from any thread; a client from
  * vg_oci_remote_pool_get belongs to the calling thread until vg_oci_remote_pool_put. */
-#define VG_OCI_REMOTE_POOL_IDLE_MAX   16u  /* idle clients kept per pool */
+#define VG_OCI_REMOTE_POOL_IDLE_MAX   64u  /* idle clients kept per pool */
 #define VG_OCI_REMOTE_POOL_TOKENS_MAX 256u /* cached tokens; expired ones go first */
 struct vg_oci_remote_pool;
 struct vg_oci_remote_pool *vg_oci_remote_pool_new(const struct vg_oci_open_opts *o);
@@ -53,7 +55,9 @@ void vg_oci_remote_pool_free(struct vg_oci_remote_pool *p);
 struct vg_oci_remote_client *vg_oci_remote_pool_get(struct vg_oci_remote_pool *p,
                                                     const struct vg_oci_ref *ref,
                                                     struct vg_err **err);
-/* Hands a client back (kept idle, or freed beyond VG_OCI_REMOTE_POOL_IDLE_MAX). c may be NULL. */
+/* Hands a client back (kept idle, or freed beyond VG_OCI_REMOTE_POOL_IDLE_MAX). c may be NULL.
+ * vg_oci_remote_client_free does the same with a pool's client, and vg_oci_remote_client_new
+ * takes one from the pool named in its options (vg_oci_open_opts.pool). */
 void vg_oci_remote_pool_put(struct vg_oci_remote_pool *p, struct vg_oci_remote_client *c);
 /* Token requests the pool's clients have sent so far (for tests and metrics). */
 uint64_t vg_oci_remote_pool_token_fetches(struct vg_oci_remote_pool *p);

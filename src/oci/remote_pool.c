@@ -48,6 +48,7 @@ vg_oci_remote_pool_new(const struct vg_oci_open_opts *o)
     p->opts.docker_config = p->docker_config;
     p->opts.ca_file = p->ca_file;
     p->opts.pull_secret_json = NULL; /* shared tokens: never one workload's credentials */
+    p->opts.pool = NULL;             /* its clients are made here */
     p->tokens = vg_calloc(VG_OCI_REMOTE_POOL_TOKENS_MAX, sizeof(*p->tokens));
     p->idle = vg_calloc(VG_OCI_REMOTE_POOL_IDLE_MAX, sizeof(*p->idle));
     return p;
@@ -135,6 +136,7 @@ vg_oci_remote_pool_put(struct vg_oci_remote_pool *p, struct vg_oci_remote_client
     }
     pthread_mutex_unlock(&p->mu);
     if (!kept) {
+        c->pool = NULL;
         vg_oci_remote_client_free(c);
     }
 }

@@ -13,6 +13,12 @@
 #include <pthread.h>
 #include <string.h>
 
+struct fact_memo {
+    char *q;
+    enum vg_policy_fact fact;
+    char *why;
+};
+
 struct fact_cache {
     char *image;
     struct vg_sign_target *target;
@@ -24,6 +30,9 @@ struct fact_cache {
     json_t *reg_doc;  /* its scan document ("done") */
     char *reg_status; /* "done", "queued", "failed", "unknown", "absent"; NULL: error */
     char *reg_why;    /* its message, or the error */
+    /* Verdicts given for this image (vg_policy_*_question -> fact, why): the same question
+     * asked again (one per container naming the image) is answered without the registry. */
+    VG_VEC(struct fact_memo) memos;
 };
 
 struct vg_policy_key_cache {
@@ -115,11 +124,52 @@ cache_get(struct vg_policy_facts *f, const char *image)
     return e;
 }
 
+/* The verdict given before to question q about e's image: true with *fact and *why (a copy). */
+static bool
+memo_get(const struct fact_cache *e, const char *q, enum vg_policy_fact *fact, char **why)
+{
+    for (size_t i = 0; i < e->memos.n; i++) {
+        if (strcmp(e->memos.v[i].q, q) == 0) {
+            *fact = e->memos.v[i].fact;
+            *why = e->memos.v[i].why ? vg_strdup(e->memos.v[i].why) : NULL;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Remembers q's verdict (q taken, why copied) and returns it. */
+static enum vg_policy_fact
+memo_put(struct fact_cache *e, char *q, enum vg_policy_fact fact, const char *why)
+{
+    struct fact_memo *m = vg_vec_push_zero(&e->memos);
+    *m = (struct fact_memo){.q = q, .fact = fact, .why = why ? vg_strdup(why) : NULL};
+    return fact;
+}
+
+static enum vg_policy_fact verify_key(struct vg_policy_facts *f, const char *image,
+                                      const char *key_pem, const struct vg_policy_kv *annotations,
+                                      size_t nann, char **why);
+
 static enum vg_policy_fact
 fact_verify(void *ctx, const char *image, const char *key_pem,
             const struct vg_policy_kv *annotations, size_t nann, char **why)
 {
     struct vg_policy_facts *f = ctx;
+    char *q = vg_policy_verify_question(key_pem, annotations, nann);
+    enum vg_policy_fact fact;
+    if (memo_get(cache_get(f, image), q, &fact, why)) {
+        free(q);
+        return fact;
+    }
+    fact = verify_key(f, image, key_pem, annotations, nann, why);
+    return memo_put(cache_get(f, image), q, fact, *why);
+}
+
+static enum vg_policy_fact
+verify_key(struct vg_policy_facts *f, const char *image, const char *key_pem,
+           const struct vg_policy_kv *annotations, size_t nann, char **why)
+{
     struct fact_cache *e = cache_get(f, image);
     struct vg_err *err = NULL;
     if (!e->target && !e->target_err &&
@@ -248,11 +298,30 @@ root_with_cas(struct vg_sigstore_root *out, struct vg_sigstore_ca *ca,
     return 0;
 }
 
+static enum vg_policy_fact verify_keyless(struct vg_policy_facts *f, const char *image,
+                                          const struct vg_policy_keyless *k,
+                                          const struct vg_policy_kv *annotations, size_t nann,
+                                          char **why);
+
 static enum vg_policy_fact
 fact_verify_keyless(void *ctx, const char *image, const struct vg_policy_keyless *k,
                     const struct vg_policy_kv *annotations, size_t nann, char **why)
 {
     struct vg_policy_facts *f = ctx;
+    char *q = vg_policy_keyless_question(k, annotations, nann);
+    enum vg_policy_fact fact;
+    if (memo_get(cache_get(f, image), q, &fact, why)) {
+        free(q);
+        return fact;
+    }
+    fact = verify_keyless(f, image, k, annotations, nann, why);
+    return memo_put(cache_get(f, image), q, fact, *why);
+}
+
+static enum vg_policy_fact
+verify_keyless(struct vg_policy_facts *f, const char *image, const struct vg_policy_keyless *k,
+               const struct vg_policy_kv *annotations, size_t nann, char **why)
+{
     struct fact_cache *e = cache_get(f, image);
     struct vg_err *err = NULL;
     const struct vg_sigstore_root *root = root_for(f, k->trust_root, why);
@@ -508,6 +577,11 @@ vg_policy_facts_free(struct vg_policy_facts *f)
         json_decref(f->c.v[i].reg_doc);
         free(f->c.v[i].reg_status);
         free(f->c.v[i].reg_why);
+        for (size_t j = 0; j < f->c.v[i].memos.n; j++) {
+            free(f->c.v[i].memos.v[j].q);
+            free(f->c.v[i].memos.v[j].why);
+        }
+        vg_vec_dispose(&f->c.v[i].memos);
     }
     vg_vec_dispose(&f->c);
     for (size_t i = 0; f->roots && i < f->o.ntrusted_roots; i++) {
@@ -533,10 +607,27 @@ notation_reason(const struct vg_notation_result *r, const struct vg_err *err)
     return vg_err_format(err);
 }
 
+static enum vg_policy_fact verify_notation(struct vg_policy_facts *f, const char *image,
+                                           const struct vg_policy_notation *n, char **why);
+
 static enum vg_policy_fact
 fact_verify_notation(void *ctx, const char *image, const struct vg_policy_notation *n, char **why)
 {
     struct vg_policy_facts *f = ctx;
+    char *q = vg_policy_notation_question(n);
+    enum vg_policy_fact fact;
+    if (memo_get(cache_get(f, image), q, &fact, why)) {
+        free(q);
+        return fact;
+    }
+    fact = verify_notation(f, image, n, why);
+    return memo_put(cache_get(f, image), q, fact, *why);
+}
+
+static enum vg_policy_fact
+verify_notation(struct vg_policy_facts *f, const char *image, const struct vg_policy_notation *n,
+                char **why)
+{
     struct fact_cache *e = cache_get(f, image);
     struct vg_err *err = NULL;
     struct vg_x509 **certs = NULL;

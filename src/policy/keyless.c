@@ -171,3 +171,67 @@ vg_policy_notation_check(const struct vg_config_node *n, const struct vg_policy_
     vg_notation_policy_free(tp);
     return 0;
 }
+
+/* ---------------------------------------------------------------- verdict questions */
+
+/* "<tag><len>:<s>" (s NULL: "<tag>-"), so no two different field lists join the same. */
+static void
+q_field(struct vg_buf *b, char tag, const char *s)
+{
+    struct vg_err *e = NULL;
+    int rc = s ? vg_buf_appendf(b, &e, "%c%zu:%s", tag, strlen(s), s)
+               : vg_buf_appendf(b, &e, "%c-", tag);
+    if (rc < 0) {
+        vg_err_free(&e); /* SIZE_MAX bound: only allocation, which aborts */
+    }
+}
+
+static void
+q_annotations(struct vg_buf *b, const struct vg_policy_kv *ann, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        q_field(b, 'a', ann[i].key);
+        q_field(b, 'v', ann[i].value);
+    }
+}
+
+char *
+vg_policy_verify_question(const char *key_pem, const struct vg_policy_kv *annotations,
+                          size_t nannotations)
+{
+    struct vg_buf b = VG_BUF_INIT(SIZE_MAX);
+    q_field(&b, 'K', key_pem);
+    q_annotations(&b, annotations, nannotations);
+    return vg_buf_take(&b, NULL);
+}
+
+char *
+vg_policy_keyless_question(const struct vg_policy_keyless *k,
+                           const struct vg_policy_kv *annotations, size_t nannotations)
+{
+    struct vg_buf b = VG_BUF_INIT(SIZE_MAX);
+    q_field(&b, 'L', k->trust_root);
+    q_field(&b, 'c', k->ca_pem);
+    q_field(&b, 'f', k->ignore_sct ? (k->ignore_tlog ? "st" : "s") : (k->ignore_tlog ? "t" : ""));
+    for (size_t i = 0; i < k->nids; i++) {
+        const struct vg_policy_identity *id = &k->ids[i];
+        q_field(&b, 'i', id->issuer);
+        q_field(&b, 's', id->subject);
+        q_field(&b, 'I', id->issuer_regexp);
+        q_field(&b, 'S', id->subject_regexp);
+    }
+    q_annotations(&b, annotations, nannotations);
+    return vg_buf_take(&b, NULL);
+}
+
+char *
+vg_policy_notation_question(const struct vg_policy_notation *n)
+{
+    struct vg_buf b = VG_BUF_INIT(SIZE_MAX);
+    q_field(&b, 'N', n->certs_pem);
+    q_field(&b, 'l', n->level);
+    for (size_t i = 0; i < n->nidentities; i++) {
+        q_field(&b, 'i', n->identities[i]);
+    }
+    return vg_buf_take(&b, NULL);
+}

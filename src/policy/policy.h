@@ -166,6 +166,16 @@ struct vg_policy_notation {
  * Caller frees; NULL only on allocation failure. */
 char *vg_policy_notation_trustpolicy(const struct vg_policy_notation *n);
 
+/* What a verification asks, as one string (every field, each length-prefixed: two questions
+ * are the same string only when they are the same question), for caches of verdicts:
+ * a key-based signature (key_pem and annotations), a keyless one (k and annotations), a
+ * Notation one. Caller frees. */
+char *vg_policy_verify_question(const char *key_pem, const struct vg_policy_kv *annotations,
+                                size_t nannotations);
+char *vg_policy_keyless_question(const struct vg_policy_keyless *k,
+                                 const struct vg_policy_kv *annotations, size_t nannotations);
+char *vg_policy_notation_question(const struct vg_policy_notation *n);
+
 /* Facts the caller supplies; any callback may be NULL (the requirement is then "unknown" and
  * denies). *why (caller of the callback frees) explains a NO or UNKNOWN. */
 struct vg_policy_inputs {

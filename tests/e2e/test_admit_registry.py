@@ -263,3 +263,36 @@ def test_vulnerability_threshold_from_the_registry_scan(world):
     r = run([vigil_bin(), "admit", "check", "-p", pol, "--insecure", "--vuln-source",
              "registry", "--format", "json", m])
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def registry_conns(port):
+    """Local ports of ESTABLISHED TCP connections to 127.0.0.1:port (/proc/net/tcp)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        f = line.split()
+        local, remote, state = f[1], f[2], f[3]
+        if state == "01" and int(remote.split(":")[1], 16) == port:
+            found.add(int(local.split(":")[1], 16))
+    return found
+
+
+def test_cold_path_reuses_connections_and_asks_once_per_image(world):
+    """Registry access from the webhook's facts goes through its client pool: the connection
+    a decision used is still open and serves the next decision (no new connection, TLS
+    attempt or token per request), and an image named by three containers is looked up and
+    verified once per review, not once per container."""
+    h, srv = world["host"], world["srv"]
+    access = Path(str(srv.log_path) + ".access")
+    rv = review(f"{h}/shop/app:1")  # a tag: never cached, the registry is asked each time
+    spec = rv["request"]["object"]["spec"]
+    spec["initContainers"] = [{"name": "i", "image": f"{h}/shop/app:1"}]
+    spec["containers"].append({"name": "d", "image": f"{h}/shop/app:1"})
+    seen = []
+    for i in range(4):
+        n0 = access.read_text().count(".sig\"")
+        r = world["hook"].review("/validate?timeout=20s", rv)["response"]
+        assert r["allowed"] is True, r
+        assert access.read_text().count(".sig\"") - n0 == 1  # was 3: one per container
+        seen.append(registry_conns(srv.port))
+    assert seen[0], "no connection to the registry kept open after a decision"
+    assert seen[0] & seen[-1], f"connections not reused across decisions: {seen}"
