@@ -223,9 +223,15 @@ self_verify(struct vg_cli_keyless_signed *s, const struct vg_cli_sign_keyless *o
         vg_sigstore_root_free(root);
         return vg_err_wrap(err, "own bundle");
     }
-    struct vg_sigstore_policy p = {.identity_regexp = ".", .issuer_regexp = "."};
+    /* a detached SCT is checked here, once: the certificate carries none (cosign does not
+     * store it either, so verifiers need --insecure-ignore-sct) */
+    struct vg_sigstore_policy p = {
+        .identity_regexp = ".", .issuer_regexp = ".", .ignore_sct = s->cert->sct != NULL};
     struct vg_sigstore_result res = {0};
-    int rc = vg_sigstore_verify(&res, b, root, &p, a, err);
+    int rc = s->cert->sct ? vg_fulcio_detached_sct_verify(s->cert, root, err) : 0;
+    if (rc == 0) {
+        rc = vg_sigstore_verify(&res, b, root, &p, a, err);
+    }
     if (rc == 0) {
         s->identity = vg_steal_ptr(&res.identity);
         s->issuer = vg_steal_ptr(&res.issuer);

@@ -286,6 +286,12 @@ struct vg_x509_ctlog {
 VG_NODISCARD int vg_x509_sct_verify(size_t *verified, const struct vg_x509 *leaf,
                                     const struct vg_x509 *issuer, const struct vg_x509_ctlog *logs,
                                     size_t nlogs, struct vg_err **err);
+/* Verifies a detached SCT (RFC 6962 §3.2 SignedCertificateTimestamp bytes) over leaf as an
+ * x509_entry (the certificate itself was logged) against a log of logs inside that log's
+ * validity. VG_E_PARSE, VG_E_VERIFY. */
+VG_NODISCARD int vg_x509_sct_detached_verify(const struct vg_x509 *leaf, const uint8_t *sct,
+                                             size_t len, const struct vg_x509_ctlog *logs,
+                                             size_t nlogs, struct vg_err **err);
 /* genTime (unix seconds, fraction dropped) of a DER TimeStampResp, unverified. */
 VG_NODISCARD int vg_x509_tsr_time(int64_t *gen_time, const uint8_t *tsr, size_t len,
                                   struct vg_err **err);

@@ -457,9 +457,11 @@ put(struct vg_buf *b, const void *p, size_t n)
     return ok;
 }
 
-/* One SCT against the logs: 1 verified, 0 no known log or bad signature (why in *why). */
+/* One SCT against the logs: 1 verified, 0 no known log or bad signature (why in *why). The
+ * entry is a precertificate's TBS with its issuer key hash ikh, or (ikh NULL, RFC 6962
+ * x509_entry) a certificate's DER. */
 static int
-sct_check(const struct sct *s, const uint8_t *tbs, size_t tbslen, const uint8_t ikh[32],
+sct_check(const struct sct *s, const uint8_t *tbs, size_t tbslen, const uint8_t *ikh,
           const struct vg_x509_ctlog *logs, size_t nlogs, const char **why)
 {
     const struct vg_x509_ctlog *log = NULL;
@@ -483,14 +485,33 @@ sct_check(const struct sct *s, const uint8_t *tbs, size_t tbslen, const uint8_t 
     }
     vg_autobuf struct vg_buf msg = VG_BUF_INIT(VG_X509_DER_MAX * 2u);
     bool ok = put_be(&msg, 0, 1) && put_be(&msg, 0, 1) && put_be(&msg, s->ts_ms, 8) &&
-              put_be(&msg, 1, 2) && put(&msg, ikh, 32) && put_be(&msg, tbslen, 3) &&
-              put(&msg, tbs, tbslen) && put_be(&msg, s->ext.left, 2) &&
+              put_be(&msg, ikh ? 1 : 0, 2) && (!ikh || put(&msg, ikh, 32)) &&
+              put_be(&msg, tbslen, 3) && put(&msg, tbs, tbslen) && put_be(&msg, s->ext.left, 2) &&
               put(&msg, s->ext.p, s->ext.left);
     if (!ok || !verify_md(log->key, EVP_sha256(), msg.data, msg.len, s->sig.p, s->sig.left)) {
         *why = "SCT signature does not verify";
         return 0;
     }
     return 1;
+}
+
+int
+vg_x509_sct_detached_verify(const struct vg_x509 *leaf, const uint8_t *sct, size_t len,
+                            const struct vg_x509_ctlog *logs, size_t nlogs, struct vg_err **err)
+{
+    struct vg_reader r;
+    struct sct s;
+    vg_reader_init(&r, sct, len);
+    if (len > VG_X509_DER_MAX || !parse_sct(r, &s)) {
+        return vg_err_set(err, VG_E_PARSE, "detached SCT: malformed (%zu bytes)", len);
+    }
+    size_t derlen = 0;
+    const uint8_t *der = vg_x509_der(leaf, &derlen);
+    const char *why = NULL;
+    if (!sct_check(&s, der, derlen, NULL, logs, nlogs, &why)) {
+        return vg_err_set(err, VG_E_VERIFY, "detached SCT: %s", why);
+    }
+    return 0;
 }
 
 int

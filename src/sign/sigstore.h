@@ -221,12 +221,19 @@ struct vg_fulcio_cert {
     size_t ncerts;
     char *leaf_pem;  /* dev.sigstore.cosign/certificate */
     char *chain_pem; /* dev.sigstore.cosign/chain: the others, concatenated */
+    uint8_t *sct;    /* a detached SCT (RFC 6962 bytes), NULL when embedded */
+    size_t sctlen;
 };
 /* signedCertificateEmbeddedSct.chain.certificates (PEM, leaf first, at most
- * VG_SIGSTORE_CHAIN_MAX); a detached SCT is VG_E_UNSUPPORTED. */
+ * VG_SIGSTORE_CHAIN_MAX), or signedCertificateDetachedSct's chain and its
+ * signedCertificateTimestamp (base64 of the CT log's JSON SCT) into sct. */
 VG_NODISCARD int vg_fulcio_response_parse(struct vg_fulcio_cert **out, const void *data, size_t len,
                                           struct vg_err **err);
 void vg_fulcio_cert_free(struct vg_fulcio_cert *c);
+/* The detached SCT verifies over the leaf (x509_entry) against a CT log of root. */
+VG_NODISCARD int vg_fulcio_detached_sct_verify(const struct vg_fulcio_cert *c,
+                                               const struct vg_sigstore_root *root,
+                                               struct vg_err **err);
 /* The leaf certifies key (else VG_E_VERIFY) and allows code signing. */
 VG_NODISCARD int vg_fulcio_cert_check(const struct vg_fulcio_cert *c,
                                       const struct vg_crypto_key *key, struct vg_err **err);

@@ -67,6 +67,9 @@ vg_sigstore_token_claims(char **subject, char **issuer, const char *token, struc
 
 /* ---------------------------------------------------------------- Fulcio */
 
+static int b64_field(uint8_t **out, size_t *outlen, const json_t *obj, const char *key,
+                     struct vg_err **err);
+
 int
 vg_fulcio_request_body(struct vg_buf *out, const char *token, const struct vg_crypto_key *key,
                        const char *subject, struct vg_err **err)
@@ -102,6 +105,7 @@ vg_fulcio_cert_free(struct vg_fulcio_cert *c)
     free(c->certs);
     free(c->leaf_pem);
     free(c->chain_pem);
+    free(c->sct);
     free(c);
 }
 
@@ -150,6 +154,68 @@ fulcio_chain(struct vg_fulcio_cert *c, const json_t *certs, struct vg_err **err)
     return rc;
 }
 
+/* Fulcio's signedCertificateTimestamp: base64 of the CT log's JSON AddChainResponse
+ * {sct_version, id, timestamp, extensions, signature}, kept as RFC 6962 SCT bytes. */
+static int
+detached_sct(struct vg_fulcio_cert *c, const char *b64, struct vg_err **err)
+{
+    vg_autofree uint8_t *raw = NULL, *id = NULL, *ext = NULL, *sig = NULL;
+    size_t rawlen = 0, idlen = 0, extlen = 0, siglen = 0;
+    vg_autojson json_t *j = NULL;
+    if (!b64 || vg_base64_decode(&raw, &rawlen, b64, strlen(b64), false, err) < 0 ||
+        vg_json_parse(&j, raw, rawlen, VG_X509_DER_MAX, "JSON", err) < 0) {
+        return b64 ? vg_err_wrap(err, "signedCertificateTimestamp")
+                   : vg_err_set(err, VG_E_PARSE, "signedCertificateTimestamp is required");
+    }
+    const json_t *ver = json_object_get(j, "sct_version");
+    const json_t *ts = json_object_get(j, "timestamp");
+    const char *ex = vg_json_str(j, "extensions");
+    if (!json_is_integer(ver) || json_integer_value(ver) != 0 || !json_is_integer(ts) ||
+        json_integer_value(ts) < 0 || b64_field(&id, &idlen, j, "id", err) < 0 ||
+        b64_field(&sig, &siglen, j, "signature", err) < 0 ||
+        (ex && vg_base64_decode(&ext, &extlen, ex, strlen(ex), false, err) < 0) || idlen != 32 ||
+        extlen > 0xffff || siglen < 4 || siglen > VG_X509_DER_MAX) {
+        if (err) {
+            vg_err_free(err);
+        }
+        return vg_err_set(err, VG_E_PARSE,
+                          "signedCertificateTimestamp: want a version 0 SCT {id (32 bytes), "
+                          "timestamp, extensions, signature}");
+    }
+    struct vg_buf b = VG_BUF_INIT(2u * VG_X509_DER_MAX);
+    uint8_t hdr[1 + 32 + 8 + 2] = {0};
+    memcpy(hdr + 1, id, 32);
+    uint64_t t = (uint64_t)json_integer_value(ts);
+    for (size_t i = 0; i < 8; i++) {
+        hdr[33 + i] = (uint8_t)(t >> (56 - 8 * i));
+    }
+    hdr[41] = (uint8_t)(extlen >> 8);
+    hdr[42] = (uint8_t)extlen;
+    if (vg_buf_append(&b, hdr, sizeof(hdr), err) < 0 || vg_buf_append(&b, ext, extlen, err) < 0 ||
+        vg_buf_append(&b, sig, siglen, err) < 0) {
+        vg_buf_dispose(&b);
+        return -1;
+    }
+    c->sct = (uint8_t *)vg_buf_take(&b, &c->sctlen);
+    return 0;
+}
+
+int
+vg_fulcio_detached_sct_verify(const struct vg_fulcio_cert *c, const struct vg_sigstore_root *root,
+                              struct vg_err **err)
+{
+    struct vg_x509_ctlog *logs = vg_calloc(root->nctlogs + 1, sizeof(*logs));
+    for (size_t i = 0; i < root->nctlogs; i++) {
+        memcpy(logs[i].id, root->ctlogs[i].id, 32);
+        logs[i].key = root->ctlogs[i].key;
+        logs[i].start = root->ctlogs[i].start;
+        logs[i].end = root->ctlogs[i].end;
+    }
+    int rc = vg_x509_sct_detached_verify(c->certs[0], c->sct, c->sctlen, logs, root->nctlogs, err);
+    free(logs);
+    return rc < 0 ? vg_err_wrap(err, "fulcio certificate") : 0;
+}
+
 int
 vg_fulcio_response_parse(struct vg_fulcio_cert **out, const void *data, size_t len,
                          struct vg_err **err)
@@ -162,20 +228,17 @@ vg_fulcio_response_parse(struct vg_fulcio_cert **out, const void *data, size_t l
     if (vg_json_parse(&j, data, len, VG_FULCIO_RESPONSE_MAX, "JSON", err) < 0) {
         return vg_err_wrap(err, "fulcio response");
     }
-    if (vg_json_obj(j, "signedCertificateDetachedSct")) {
-        return vg_err_set(err, VG_E_UNSUPPORTED,
-                          "fulcio response: a detached SCT (only certificates with an embedded "
-                          "SCT are supported, as the public Fulcio issues them)");
-    }
-    json_t *sc = vg_json_obj(j, "signedCertificateEmbeddedSct");
+    json_t *det = vg_json_obj(j, "signedCertificateDetachedSct");
+    json_t *sc = det ? det : vg_json_obj(j, "signedCertificateEmbeddedSct");
     json_t *chain = sc ? vg_json_obj(sc, "chain") : NULL;
     if (!chain) {
         return vg_err_set(err, VG_E_PARSE,
-                          "fulcio response: no "
-                          "signedCertificateEmbeddedSct.chain");
+                          "fulcio response: no signedCertificateEmbeddedSct.chain or "
+                          "signedCertificateDetachedSct.chain");
     }
     struct vg_fulcio_cert *c = vg_calloc(1, sizeof(*c));
-    if (fulcio_chain(c, vg_json_arr(chain, "certificates"), err) < 0) {
+    if (fulcio_chain(c, vg_json_arr(chain, "certificates"), err) < 0 ||
+        (det && detached_sct(c, vg_json_str(det, "signedCertificateTimestamp"), err) < 0)) {
         vg_fulcio_cert_free(c);
         return vg_err_wrap(err, "fulcio response");
     }

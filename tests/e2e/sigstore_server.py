@@ -8,7 +8,8 @@ over the PAE) and answers with the entry, its SET and a one-leaf inclusion
 proof with a signed checkpoint, as rekor.sigstore.dev does. The identity tokens are unsigned
 JWTs (this Fulcio trusts them). `mode` makes it hostile: "other-key" (a certificate for another
 key), "other-content" (an entry for another digest, correctly signed), "huge" (a 3 MiB answer),
-"detached-sct", "bad-set" (a SET by another key)."""
+"bad-set" (a SET by another key); "detached-sct" answers with a certificate without an
+embedded SCT and the log's SCT beside it, "detached-sct-forged" with one signed by another key."""
 from __future__ import annotations
 
 import base64
@@ -91,12 +92,28 @@ class SigstoreServer:
         if self.mode == "other-key":
             pub = ec.generate_private_key(ec.SECP256R1()).public_key()
         now = dt.datetime.now(UTC) - dt.timedelta(seconds=5)
-        _, cert = self.s.leaf(subject, claims["iss"], now, key=pub)
+        detached = self.mode.startswith("detached-sct")
+        _, cert = self.s.leaf(subject, claims["iss"], now, key=pub, sct=not detached)
         chain = {"certificates": [pem(c).decode() for c in (cert, self.s.inter, self.s.root)]}
-        if self.mode == "detached-sct":
-            return {"signedCertificateDetachedSct": {"chain": chain,
-                                                     "signedCertificateTimestamp": "AA=="}}
+        if detached:
+            return {"signedCertificateDetachedSct": {
+                "chain": chain, "signedCertificateTimestamp": self._detached_sct(cert, now)}}
         return {"signedCertificateEmbeddedSct": {"chain": chain}}
+
+    def _detached_sct(self, cert, when) -> str:
+        """The CT log's JSON SCT for the certificate itself (RFC 6962 x509_entry), base64, as
+        Fulcio returns it; "detached-sct-forged" signs it with another key."""
+        ms = int(when.timestamp() * 1000)
+        der = cert.public_bytes(serialization.Encoding.DER)
+        signed = (b"\x00\x00" + ms.to_bytes(8, "big") + b"\x00\x00" + len(der).to_bytes(3, "big")
+                  + der + b"\x00\x00")
+        key = (ec.generate_private_key(ec.SECP256R1()) if self.mode == "detached-sct-forged"
+               else self.s.ct_key)
+        sig = sign(key, signed)
+        ds = b"\x04\x03" + len(sig).to_bytes(2, "big") + sig
+        sct = {"sct_version": 0, "id": b64(self.s.ct_id), "timestamp": ms, "extensions": "",
+               "signature": b64(ds)}
+        return b64(json.dumps(sct).encode())
 
     # ------------------------------------------------------------------ Rekor
 

@@ -104,7 +104,7 @@ def test_sign_blob_keyless_cosign_verifies(env, tmp_path):
     ("other-content", "not the hashedrekord of this signature"),
     ("bad-set", "does not verify under the trusted root"),
     ("huge", "exceed"),
-    ("detached-sct", "detached SCT"),
+    ("detached-sct-forged", "detached SCT: SCT signature does not verify"),
 ])
 def test_hostile_services(env, tmp_path, mode, msg):
     env["srv"].mode = mode
@@ -116,6 +116,44 @@ def test_hostile_services(env, tmp_path, mode, msg):
     assert r.rc != 0, r
     assert msg in r.err, r
     assert not bundle.exists()
+
+
+def test_detached_sct(env, tmp_path):
+    """Fulcio's detached SCT is verified at signing (x509_entry, CT log of the root); the
+    certificate carries none, so verifiers need --insecure-ignore-sct, as with cosign."""
+    env["srv"].mode = "detached-sct"
+    bundle = tmp_path / "d.sigstore.json"
+    try:
+        r = sign_blob(env, bundle)
+    finally:
+        env["srv"].mode = "normal"
+    assert r.rc == 0, r
+    args = ["--bundle", bundle, "--trusted-root", env["root"], "--certificate-identity", EMAIL,
+            "--certificate-oidc-issuer", ISS]
+    r = run_vigil("verify-blob", *args, env["blob"])
+    assert r.rc == 1 and "no embedded SCT" in r.err, r
+    r = run_vigil("verify-blob", *args, "--insecure-ignore-sct", env["blob"])
+    assert r.rc == 0, r
+    if COSIGN.exists():
+        p = subprocess.run([str(COSIGN), "verify-blob", "--new-bundle-format",
+                            "--insecure-ignore-sct", *map(str, args), str(env["blob"])],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, (p.stdout, p.stderr)
+    # another Sigstore's CT log key: the SCT is from a log the root does not list
+    other = Sigstore("elsewhere-ct")
+    tr = env["s"].trusted_root()
+    tr["ctlogs"] = other.trusted_root()["ctlogs"]
+    root2 = tmp_path / "root2.json"
+    root2.write_text(json.dumps(tr))
+    env["srv"].mode = "detached-sct"
+    srv = env["srv"]
+    try:
+        r = run_vigil("sign-blob", "--fulcio-url", srv.url, "--rekor-url", srv.url,
+                      "--identity-token", env["token"], "--trusted-root", root2,
+                      "--bundle", tmp_path / "x.json", env["blob"])
+    finally:
+        env["srv"].mode = "normal"
+    assert r.rc != 0 and "SCT from a log not in the trusted root" in r.err, r
 
 
 def test_another_sigstore_root_refuses(env, tmp_path):

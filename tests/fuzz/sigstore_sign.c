@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * Fuzz harness for keyless signing's parsers (sign/sigstore_sign.c): the input as a Fulcio v2
- * signingCert response (and the leaf checked against a fresh key, which it never certifies),
+ * signingCert response (and the leaf checked against a fresh key, which it never certifies; a
+ * detached SCT parsed and checked against no CT log),
  * as a Rekor v1 log entry response (the entry checked, as hashedrekord and as dsse/intoto,
  * against a digest, envelope, signature and certificate it cannot be about, then rendered as a
  * bundle and a legacy annotation), and as an OIDC identity token.
@@ -27,6 +28,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (vg_fulcio_response_parse(&c, data, size, &err) == 0) {
         if (vg_fulcio_cert_check(c, key, &err) == 0) {
             abort(); /* the fresh key was never certified */
+        }
+        vg_err_free(&err);
+        if (c->sct &&
+            vg_x509_sct_detached_verify(c->certs[0], c->sct, c->sctlen, NULL, 0, &err) == 0) {
+            abort(); /* no CT log to verify it with */
         }
         vg_fulcio_cert_free(c);
     }
