@@ -64,6 +64,18 @@ fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss_tree() { ps -o rss= -p "$1" --ppid "$1" | awk '{s += $1} END {print s + 0}'; }
+# CPU seconds (user + system, every thread) of a process and its children so far
+cpu_tree() {
+    local p t=0
+    for p in "$1" $(pgrep -P "$1" || true); do
+        t=$(awk -v t="$t" -v hz="$(getconf CLK_TCK)" '{print t + ($14 + $15) / hz}' "/proc/$p/stat" 2>/dev/null || echo "$t")
+    done
+    echo "$t"
+}
+tls_of() { # PORT -> "TLSv1.3 TLS_AES_256_GCM_SHA384", what openssl s_client negotiates
+    echo | openssl s_client -connect "127.0.0.1:$1" 2>/dev/null |
+        awk '/^New, / {gsub(",", "", $2); print $2, $NF; exit}'
+}
 wait_up() { # URL [curl args]
     local i u=$1
     shift
@@ -182,22 +194,30 @@ def pct(p):
 err = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
 non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
 err += int(non2xx.group(1)) if non2xx else 0
-print(f"{rps:.1f} {pct(50):.3f} {pct(99):.3f} {err}")
+m = re.search(r"(\d+) requests in", out)
+print(f"{rps:.1f} {pct(50):.3f} {pct(99):.3f} {err} {m.group(1) if m else 0}")
 EOF
 
 measure() { # NAME PID URL BODYFILE
-    local name=$1 pid=$2 url=$3 body=$4 sampler r
+    local name=$1 pid=$2 url=$3 body=$4 sampler r c0 c1 n
     log "$name: wrk -t2 -c$CONNS -d${DURATION}s POST $url"
     (while kill -0 "$pid" 2>/dev/null; do rss_tree "$pid"; sleep 0.2; done) >"$WORK/rss.$name" &
     sampler=$!
-    r=$(wrk -t2 -c$CONNS -d"${DURATION}s" --timeout 30s --latency -s "$(lua "$body")" "$url" |
+    c0=$(cpu_tree "$pid")
+    r=$(/usr/bin/time -f '%U %S' -o "$WORK/wrk.cpu" \
+        wrk -t2 -c$CONNS -d"${DURATION}s" --timeout 30s --latency -s "$(lua "$body")" "$url" |
         tee -a "$WORK/wrk.log" | python3 "$WORK/parse_wrk.py")
+    c1=$(cpu_tree "$pid")
     kill "$sampler" 2>/dev/null || true
     wait "$sampler" 2>/dev/null || true
-    read -r rps p50 p99 err <<<"$r"
+    read -r rps p50 p99 err n <<<"$r"
     put "$name" rps "$rps"; put "$name" p50_ms "$p50"; put "$name" p99_ms "$p99"
     put "$name" errors "$err"
     put "$name" peak_rss_kb "$(sort -n "$WORK/rss.$name" | tail -n 1)"
+    # CPU time per request (microseconds), the server's and wrk's: what the request rate is
+    # made of when the two share the CPUs, and much less sensitive to other load than req/s
+    put "$name" cpu_us "$(awk -v a="$c0" -v b="$c1" -v n="$n" 'BEGIN {print n ? (b - a) * 1e6 / n : 0}')"
+    put "$name" wrk_cpu_us "$(awk -v n="$n" '{print n ? ($1 + $2) * 1e6 / n : 0}' "$WORK/wrk.cpu")"
 }
 
 check_answer() { # URL BODYFILE WANT(true|false)
@@ -210,9 +230,11 @@ check_answer() { # URL BODYFILE WANT(true|false)
 # ------------------------------------------------------------------ nginx
 NPORT=$(free_port)
 mkdir -p "$WORK/nginx/tmp"
+# Fair to nginx: as many workers as vigil's httpd has threads (4), and the protocol vigil and
+# the apiserver's Go client negotiate (TLS 1.3; Debian's nginx otherwise stops at 1.2).
 cat >"$WORK/nginx/nginx.conf" <<EOF
 daemon off;
-worker_processes 2;
+worker_processes 4;
 pid $WORK/nginx/nginx.pid;
 error_log $WORK/nginx/error.log error;
 events { worker_connections 1024; }
@@ -226,6 +248,7 @@ http {
         listen 127.0.0.1:$NPORT ssl;
         ssl_certificate $WORK/tls.crt;
         ssl_certificate_key $WORK/tls.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
         location /validate {
             default_type application/json;
             return 200 '$(cat "$WORK/answer.json")';
@@ -237,6 +260,7 @@ EOF
 NGPID=$!
 PIDS+=("$NGPID")
 wait_up "https://127.0.0.1:$NPORT/validate" --cacert "$WORK/tls.crt"
+echo "nginx $(tls_of "$NPORT")" >"$WORK/tls.txt"
 measure nginx "$NGPID" "https://127.0.0.1:$NPORT/validate" "$WORK/review-pinned.json"
 kill "$NGPID"; wait "$NGPID" 2>/dev/null || true
 
@@ -256,6 +280,8 @@ export VIGIL_LOG_LEVEL=warn    # no audit line per decision during the load
 
 start_hook bare "$WORK/bare.yaml" --offline
 check_answer "$HURL" "$WORK/review-pinned.json" true
+HPORT=${HURL#https://127.0.0.1:}
+echo "vigil $(tls_of "${HPORT%/validate}")" >>"$WORK/tls.txt"
 measure bare "$HPID" "$HURL" "$WORK/review-pinned.json"
 kill "$HPID"; wait "$HPID" 2>/dev/null || true
 
@@ -268,8 +294,8 @@ curl -fsS --cacert "$WORK/tls.crt" "${HURL%/validate}/metrics" | grep -E '^vigil
 kill "$HPID"; wait "$HPID" 2>/dev/null || true
 
 # ------------------------------------------------------------------ report
-python3 - "$RES" "$DURATION" "$CONNS" <<'EOF'
-import sys
+python3 - "$RES" "$DURATION" "$CONNS" "$WORK/tls.txt" <<'EOF'
+import os, sys
 res, dur, conns = sys.argv[1], sys.argv[2], sys.argv[3]
 r = {}
 for line in open(res):
@@ -278,10 +304,15 @@ for line in open(res):
 def g(i, k):
     return r.get(i, {}).get(k, 0.0)
 print(f"wrk -t2 -c{conns} -d{dur}s, POST /validate over TLS, Pod review of 3 containers")
-print(f"{'':8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'peak RSS MB':>12}")
+print("TLS negotiated: " + "; ".join(l.strip() for l in open(sys.argv[4])))
+print(f"load average {os.getloadavg()[0]:.1f} (other work on the machine moves req/s; CPU us per "
+      "request much less)")
+print(f"{'':8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'peak RSS MB':>12} "
+      f"{'CPU us/req':>10} {'wrk us/req':>10}")
 for i in ("nginx", "bare", "cached", "cold"):
     print(f"{i:8} {g(i,'rps'):9.0f} {g(i,'p50_ms'):8.2f} {g(i,'p99_ms'):8.2f} "
-          f"{g(i,'errors'):7.0f} {g(i,'peak_rss_kb')/1024:12.1f}")
+          f"{g(i,'errors'):7.0f} {g(i,'peak_rss_kb')/1024:12.1f} {g(i,'cpu_us'):10.1f} "
+          f"{g(i,'wrk_cpu_us'):10.1f}")
 def ratio(a, b):
     return f"{a / b:.2f}" if b else "n/a"
 print()
@@ -289,6 +320,11 @@ print("ratios (req/s)")
 for i in ("bare", "cached", "cold"):
     print(f"  {i:6}/nginx {ratio(g(i,'rps'), g('nginx','rps')):>6}   "
           f"{i:6}/bare {ratio(g(i,'rps'), g('bare','rps')):>6}")
+print("ratios (CPU per request, server + wrk: the req/s ratio on an otherwise idle machine)")
+for i in ("bare", "cached"):
+    a = g('nginx', 'cpu_us') + g('nginx', 'wrk_cpu_us')
+    b = g(i, 'cpu_us') + g(i, 'wrk_cpu_us')
+    print(f"  nginx/{i:6} {ratio(a, b):>6}   (server alone {ratio(g('nginx','cpu_us'), g(i,'cpu_us'))})")
 print("ratios (p99)")
 for i in ("bare", "cached", "cold"):
     print(f"  {i:6}/nginx {ratio(g(i,'p99_ms'), g('nginx','p99_ms')):>6}   "

@@ -576,7 +576,10 @@ jp_scan_str(struct jp *p, size_t *len)
     if (jp_string(p, NULL, len, &simple) < 0) {
         return -1;
     }
-    vg_vec_push(&p->strs, (uint32_t)(simple && *len < STR_PLAIN ? STR_PLAIN | *len : 0));
+    if (p->strs.n == p->strs.cap) {
+        vg_vec_reserve(&p->strs, p->strs.cap ? p->strs.cap : 256);
+    }
+    p->strs.v[p->strs.n++] = (uint32_t)(simple && *len < STR_PLAIN ? STR_PLAIN | *len : 0);
     return 0;
 }
 
@@ -592,7 +595,10 @@ jp_scan_coll(struct jp *p, bool obj)
         p->max_depth = p->depth;
     }
     size_t idx = p->colls.n;
-    vg_vec_push(&p->colls, (size_t)0);
+    if (p->colls.n == p->colls.cap) {
+        vg_vec_reserve(&p->colls, p->colls.cap ? p->colls.cap : 64);
+    }
+    p->colls.v[p->colls.n++] = 0;
     p->p++;
     skip_ws(p);
     size_t n = 0;
