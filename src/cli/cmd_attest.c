@@ -238,6 +238,9 @@ parse_args(struct att_args *a, bool verify, int argc, char **argv)
     if (!verify && !signer && a->skl.tsa_url) {
         return vg_cli_usage(cmd, "--timestamp-server-url is for keyless signing");
     }
+    if (!verify && a->skl.kl.trusted_root && (a->skl.kl.tuf_mirror || a->skl.kl.tuf_root)) {
+        return vg_cli_usage(cmd, "--trusted-root and --tuf-mirror/--tuf-root exclude each other");
+    }
     if (!verify && a->nkeys > 1) {
         return vg_cli_usage(cmd, "attest takes one --key");
     }

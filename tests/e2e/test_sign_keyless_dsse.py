@@ -246,6 +246,15 @@ def test_keyless_usage(env):
     r = run_vigil("sign", "--key", "k.key", "--timestamp-server-url", "http://127.0.0.1:1/",
                   "r/x:1")
     assert r.rc == 2 and "keyless" in r.err, r
+    r = run_vigil("attest", "--identity-token", env["token"], "--predicate", env["pred"],
+                  "--trusted-root", env["root"], "--tuf-mirror", "http://127.0.0.1:1/", "r/x:1")
+    assert r.rc == 2 and "exclude" in r.err, r
+    # a TSA that cannot be reached: the command fails, nothing is pushed
+    r = run_vigil("sign-blob", *keyless(env, "--timestamp-server-url",
+                                        "http://127.0.0.1:1/api/v1/timestamp"),
+                  "--bundle", env["d"] / "never.json", env["blob"], timeout=120)
+    assert r.rc == 7 and "timestamp authority" in r.err, r
+    assert not (env["d"] / "never.json").exists()
 
 
 # ------------------------------------------------------------------ RFC 3161 timestamps
