@@ -272,30 +272,85 @@ cached_verify(void *ctx, const char *image, const char *key_pem, const struct vg
     return v.fact;
 }
 
-/* Keyless verdicts are not cached (yet): asked of the facts each time. */
-static enum vg_policy_fact
-uncached_verify_keyless(void *ctx, const char *image, const struct vg_policy_keyless *k,
-                        const struct vg_policy_kv *ann, size_t nann, char **why)
+/* The cache key of a verification question (vg_policy_*_question, taken) about image, under
+ * kind ("keyless", "notation"); NULL when the image is not pinned or the key is too long. */
+static char *
+question_key(const struct cached_facts *cf, const char *image, const char *kind, char *q)
 {
-    struct cached_facts *cf = ctx;
-    if (cf->speculative) {
-        cf->missed = true;
-        return VG_POLICY_FACT_UNKNOWN;
+    char *key = NULL;
+    if (cacheable(image)) {
+        vg_autofree char *base = vg_admit_cache_key(cf->gen, kind, image);
+        if (base && strlen(base) + strlen(q) < VG_ADMIT_CACHE_KEY_MAX) {
+            key = vg_fmt("%s\n%s", base, q);
+        }
     }
-    return cf->inner.verify_keyless(cf->inner.ctx, image, k, ann, nann, why);
+    free(q);
+    return key;
 }
 
-/* Notary verdicts are not cached either. */
+/* A cached verdict for *key, or, speculating, "unknown" (the review goes to a pool thread):
+ * true with *fact and *why set and *key freed; false when the facts must be asked. */
+static bool
+cached_answer(struct cached_facts *cf, char **key, enum vg_policy_fact *fact, char **why)
+{
+    struct vg_admit_cache_val v = {0};
+    if (cache_ask(cf, *key, &v)) {
+        *fact = v.fact;
+        *why = v.why;
+        free(v.user);
+    } else if (cf->missed) {
+        *fact = VG_POLICY_FACT_UNKNOWN;
+    } else {
+        return false;
+    }
+    free(*key);
+    *key = NULL;
+    return true;
+}
+
+/* Stores a verdict under key (taken; NULL: not cached) as cached_verify does: transient
+ * failures ("unknown") are asked again. */
 static enum vg_policy_fact
-uncached_verify_notation(void *ctx, const char *image, const struct vg_policy_notation *n,
-                         char **why)
+cached_store(struct cached_facts *cf, char *key, enum vg_policy_fact fact, char *why)
+{
+    if (key && fact != VG_POLICY_FACT_UNKNOWN) {
+        struct vg_admit_cache_val v = {.fact = fact, .why = why};
+        vg_admit_cache_put(&cf->a->cache, key, &v);
+    } else {
+        free(key);
+    }
+    return fact;
+}
+
+/* Keyless (Fulcio/Rekor) verdicts, cached like key-based ones by (generation, image digest,
+ * the authority's identities, roots and flags, annotations). */
+static enum vg_policy_fact
+cached_verify_keyless(void *ctx, const char *image, const struct vg_policy_keyless *k,
+                      const struct vg_policy_kv *ann, size_t nann, char **why)
 {
     struct cached_facts *cf = ctx;
-    if (cf->speculative) {
-        cf->missed = true;
-        return VG_POLICY_FACT_UNKNOWN;
+    char *key = question_key(cf, image, "keyless", vg_policy_keyless_question(k, ann, nann));
+    enum vg_policy_fact fact;
+    if (cached_answer(cf, &key, &fact, why)) {
+        return fact;
     }
-    return cf->inner.verify_notation(cf->inner.ctx, image, n, why);
+    fact = cf->inner.verify_keyless(cf->inner.ctx, image, k, ann, nann, why);
+    return cached_store(cf, key, fact, *why);
+}
+
+/* Notary Project (Notation) verdicts, by (generation, image digest, trust store, identities,
+ * level). */
+static enum vg_policy_fact
+cached_verify_notation(void *ctx, const char *image, const struct vg_policy_notation *n, char **why)
+{
+    struct cached_facts *cf = ctx;
+    char *key = question_key(cf, image, "notation", vg_policy_notation_question(n));
+    enum vg_policy_fact fact;
+    if (cached_answer(cf, &key, &fact, why)) {
+        return fact;
+    }
+    fact = cf->inner.verify_notation(cf->inner.ctx, image, n, why);
+    return cached_store(cf, key, fact, *why);
 }
 
 static enum vg_policy_fact
@@ -467,8 +522,8 @@ validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
                                        .verify = cached_verify,
                                        .vulns = cached_vulns,
                                        .config_user = cached_user,
-                                       .verify_keyless = uncached_verify_keyless,
-                                       .verify_notation = uncached_verify_notation};
+                                       .verify_keyless = cached_verify_keyless,
+                                       .verify_notation = cached_verify_notation};
     }
     struct vg_policy_decision d;
     struct vg_err *err = NULL;

@@ -11,7 +11,9 @@ registry signed with `vigil notation sign` (a PKI made here, notation_pki.py) an
 allowed with the right authority, denied with the wrong certificate or identity or unsigned,
 each denial naming its reason."""
 import json
+import re
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -199,8 +201,28 @@ def test_admit_serve_notation_and_keyless(env):
         assert validate(refs["k/dev"])["allowed"] is True
         r = validate(refs["k/ops"])
         assert r["allowed"] is False and "expected identity" in r["status"]["message"], r
+        # Notation and keyless verdicts of pinned images are cached like key-based ones: the
+        # same reviews again get the same answers without a registry request, on the request
+        # thread, counted as cache hits
+        access = Path(str(env["srv"].log_path) + ".access")
+        first = {n: validate(refs[n]) for n in ("n/signed", "n/wabbit", "k/dev", "k/ops")}
+        n0, hits0 = access.read_text().count("\n"), metric(hook, "vigil_admit_cache_hits_total")
+        inline0 = metric(hook, "vigil_admit_inline_decisions_total")
+        for n, want in first.items():
+            assert validate(refs[n]) == want, n
+        assert access.read_text().count("\n") == n0, "the registry was asked again"
+        assert metric(hook, "vigil_admit_cache_hits_total") >= hits0 + 4
+        assert metric(hook, "vigil_admit_inline_decisions_total") == inline0 + 4
     finally:
         assert hook.stop() == 0
+
+
+def metric(hook, name):
+    c = hook.conn()
+    c.request("GET", "/metrics")
+    text = c.getresponse().read().decode()
+    c.close()
+    return int(re.search(rf"^{name} (\d+)", text, re.M).group(1))
 
 
 # ------------------------------------------------------------------ registry gate
