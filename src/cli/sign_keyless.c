@@ -212,7 +212,7 @@ log_signature(struct vg_cli_keyless_signed *s, struct vg_http_client *http,
  * inclusion proof and checkpoint, timestamp, any identity). */
 static int
 self_verify(struct vg_cli_keyless_signed *s, const struct vg_cli_sign_keyless *o,
-            struct vg_sigstore_artifact *a, struct vg_err **err)
+            struct vg_sigstore_artifact *a, const char *tsr_over, struct vg_err **err)
 {
     struct vg_sigstore_root *root = NULL;
     struct vg_sigstore_bundle *b = NULL;
@@ -222,6 +222,11 @@ self_verify(struct vg_cli_keyless_signed *s, const struct vg_cli_sign_keyless *o
     if (vg_sigstore_bundle_parse(&b, s->bundle.data, s->bundle.len, err) < 0) {
         vg_sigstore_root_free(root);
         return vg_err_wrap(err, "own bundle");
+    }
+    if (tsr_over) {
+        /* a legacy attestation layer's timestamp is over its envelope (as cosign) */
+        b->tsr_datalen = strlen(tsr_over);
+        b->tsr_data = vg_memdup(tsr_over, b->tsr_datalen);
     }
     /* a detached SCT is checked here, once: the certificate carries none (cosign does not
      * store it either, so verifiers need --insecure-ignore-sct) */
@@ -298,7 +303,7 @@ vg_cli_keyless_sign(struct vg_cli_keyless_signed *s, const struct vg_cli_sign_ke
     struct vg_sigstore_artifact a = {.data = data, .len = len};
     if (vg_sigstore_bundle_render(&s->bundle, &r, err) < 0 ||
         vg_rekor_legacy_bundle(&s->legacy_bundle, &s->entry, err) < 0 ||
-        self_verify(s, o, &a, err) < 0) {
+        self_verify(s, o, &a, NULL, err) < 0) {
         goto out;
     }
     rc = 0;
@@ -390,12 +395,12 @@ vg_cli_keyless_sign_dsse(struct vg_cli_keyless_signed *s, const struct vg_cli_si
     vg_buf_init(&s->legacy_bundle, 4u * 1024u * 1024u);
     struct vg_sigstore_render r = {.leaf = s->cert->certs[0],
                                    .entry = &s->entry,
-                                   .tsr = intoto ? NULL : s->tsr.data,
+                                   .tsr = s->tsr.data,
                                    .tsrlen = s->tsr.len,
                                    .envelope_json = s->envelope};
     if (vg_sigstore_bundle_render(&s->bundle, &r, err) < 0 ||
         vg_rekor_legacy_bundle(&s->legacy_bundle, &s->entry, err) < 0 ||
-        self_verify(s, o, &a, err) < 0) {
+        self_verify(s, o, &a, intoto ? s->envelope : NULL, err) < 0) {
         goto out;
     }
     rc = 0;

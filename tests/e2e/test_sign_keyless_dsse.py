@@ -371,14 +371,21 @@ def test_hostile_tsa(env, tmp_path, mode, msg):
     assert not bundle.exists()
 
 
-def test_untrusted_tsa(env, tmp_path):
-    """A genuine timestamp from a TSA the trusted root does not list: not written."""
+def test_untrusted_tsa(env, reg, tmp_path):
+    """A genuine timestamp from a TSA the trusted root does not list: nothing written (a blob
+    bundle, a legacy attestation, whose timestamp is over the envelope)."""
     other = TSA("rogue")
     bundle = tmp_path / "u.sigstore.json"
+    push_image(reg, "kd/rogue")
     try:
         r = run_vigil("sign-blob", *keyless(env, "--timestamp-server-url", other.url),
                       "--bundle", bundle, env["blob"], timeout=120)
+        r2 = run_vigil("attest", "--plain-http", *keyless(env, "--timestamp-server-url",
+                                                          other.url),
+                       "--predicate", env["pred"], f"{reg.host}/kd/rogue:v1", timeout=120)
     finally:
         other.close()
     assert r.rc != 0 and "does not verify under the trusted root" in r.err, r
     assert not bundle.exists()
+    assert r2.rc != 0 and "RFC 3161 timestamp" in r2.err, r2
+    assert b".att" not in reg.req("GET", "/v2/kd/rogue/tags/list").body
