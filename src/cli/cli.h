@@ -410,6 +410,9 @@ VG_CMD(vercmp);
 VG_CMD(db);
 VG_CMD(generate_key_pair);
 VG_CMD(registry_rescan); /* cmd_registry_rescan.c, dispatched by cmd_registry */
+/* The top-level keys of `vigil registry serve --config` (cmd_registry.c). */
+extern const char *const vg_cli_registry_keys[];
+extern const size_t vg_cli_registry_nkeys;
 VG_CMD(admit_manifests); /* cmd_admit_manifests.c, dispatched by cmd_admit */
 VG_CMD(import_key_pair);
 VG_CMD(sign);

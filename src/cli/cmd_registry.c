@@ -5,6 +5,8 @@
  * registry/, the HTTP machinery in httpd/; this file only wires them.
  */
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -74,25 +76,24 @@ struct serve_opts {
     uint64_t max_uploads_per_user;           /* 0: the registry's default */
     struct vg_registry_supply supply;        /* scan, gates */
     struct vg_registry_notify_config notify; /* notifications */
-    /* SIGHUP: the endpoints in use (&notify, or a reload's, heap) and the registry using them */
-    struct vg_registry_notify_config *notify_live;
-    struct vg_registry *reg;
+    struct vg_registry *reg;                 /* SIGHUP reloads its notification endpoints */
 };
 
-/* The top-level keys of the server's YAML configuration. */
-static const char *const serve_keys[] = {"addr",
-                                         "root",
-                                         "tls",
-                                         "access-log",
-                                         "auth",
-                                         "access",
-                                         "immutable",
-                                         "upload-expiry",
-                                         "scan",
-                                         "gates",
-                                         "notifications",
-                                         "catalog-scan-max",
-                                         "max-uploads-per-user"};
+/* The top-level keys of the server's YAML configuration (registry rescan checks them too). */
+const char *const vg_cli_registry_keys[] = {"addr",
+                                            "root",
+                                            "tls",
+                                            "access-log",
+                                            "auth",
+                                            "access",
+                                            "immutable",
+                                            "upload-expiry",
+                                            "scan",
+                                            "gates",
+                                            "notifications",
+                                            "catalog-scan-max",
+                                            "max-uploads-per-user"};
+const size_t vg_cli_registry_nkeys = VG_ARRAY_LEN(vg_cli_registry_keys);
 
 static int
 load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **err)
@@ -107,7 +108,7 @@ load_config(struct serve_opts *o, struct vg_config_doc **doc, struct vg_err **er
     const struct vg_config_node *root = vg_config_doc_root(*doc, 0);
     const struct vg_config_node *t = NULL;
     const char *addr, *dir, *alog, *cert, *key;
-    if (vg_config_check_keys(root, NULL, serve_keys, VG_ARRAY_LEN(serve_keys), err) < 0 ||
+    if (vg_config_check_keys(root, NULL, vg_cli_registry_keys, vg_cli_registry_nkeys, err) < 0 ||
         vg_config_get_str(root, "addr", NULL, &addr, err) < 0 ||
         vg_config_get_str(root, "root", NULL, &dir, err) < 0 ||
         vg_config_get_str(root, "access-log", NULL, &alog, err) < 0 ||
@@ -189,46 +190,29 @@ reload_notifications(void *ud)
     struct serve_opts *o = ud;
     struct vg_err *err = NULL;
     struct vg_config_doc *doc = NULL;
-    struct vg_registry_notify_config *nc = vg_calloc(1, sizeof(*nc));
-    const struct vg_config_node *root = NULL;
+    struct vg_registry_notify_config nc = {0};
     int rc = vg_config_load_file(&doc, o->config, NULL, &err);
     if (rc == 0 && vg_config_doc_count(doc) != 1) {
         rc = vg_err_set(&err, VG_E_PARSE, "%s: expected exactly one YAML document", o->config);
     }
     if (rc == 0) {
-        root = vg_config_doc_root(doc, 0);
-        rc = vg_config_check_keys(root, NULL, serve_keys, VG_ARRAY_LEN(serve_keys), &err) < 0 ||
-                     vg_registry_notify_config_parse(nc, vg_config_map_get(root, "notifications"),
+        const struct vg_config_node *root = vg_config_doc_root(doc, 0);
+        rc = vg_config_check_keys(root, NULL, vg_cli_registry_keys, vg_cli_registry_nkeys, &err) <
+                         0 ||
+                     vg_registry_notify_config_parse(&nc, vg_config_map_get(root, "notifications"),
                                                      &err) < 0 ||
-                     vg_registry_notify_reload(o->reg, nc, &err) < 0
+                     vg_registry_notify_reload(o->reg, &nc, &err) < 0
                  ? -1
                  : 0;
     }
     vg_config_doc_free(doc);
+    vg_registry_notify_config_dispose(&nc); /* the registry keeps a copy */
     if (rc < 0) {
         vg_autofree char *m = vg_err_format(err);
         VG_EVENT(VG_LOG_ERROR, "registry",
                  "notifications not reloaded: keeping the endpoints in use", VG_KV_STR("error", m));
         vg_err_free(&err);
-        vg_registry_notify_config_dispose(nc);
-        free(nc);
-        return;
     }
-    vg_registry_notify_config_dispose(o->notify_live);
-    if (o->notify_live != &o->notify) {
-        free(o->notify_live);
-    }
-    o->notify_live = nc;
-}
-
-static void
-notify_live_free(struct serve_opts *o)
-{
-    if (o->notify_live && o->notify_live != &o->notify) {
-        vg_registry_notify_config_dispose(o->notify_live);
-        free(o->notify_live);
-    }
-    vg_registry_notify_config_dispose(&o->notify);
 }
 
 static int
@@ -275,6 +259,16 @@ serve(struct serve_opts *o)
                                   .max_uploads_per_user = (unsigned)o->max_uploads_per_user,
                                   .supply = &o->supply,
                                   .notify = &o->notify};
+    /* The threads the registry starts (scan workers, the DB monitor, notification delivery)
+     * inherit this mask: SIGTERM/SIGINT/SIGHUP reach only vg_httpd_run's sigwait. Unblocked in
+     * one of them, a SIGTERM that arrives while the main thread runs the SIGHUP hooks killed
+     * the process instead of draining it. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     if (rc == VG_EXIT_OK &&
         (vg_registry_new(&reg, &ro, &err) < 0 || !(h = vg_httpd_new(&hc, &err)) ||
          vg_registry_auth_mount(auth, h, &err) < 0 || vg_registry_mount(reg, h, &err) < 0 ||
@@ -283,7 +277,6 @@ serve(struct serve_opts *o)
     }
     if (rc == VG_EXIT_OK) {
         o->reg = reg;
-        o->notify_live = &o->notify;
         if (o->config) {
             vg_httpd_on_hup(h, reload_notifications, o);
         }
@@ -312,7 +305,7 @@ serve(struct serve_opts *o)
     vg_registry_auth_free(auth);
     vg_auth_config_dispose(&o->auth);
     vg_registry_supply_dispose(&o->supply);
-    notify_live_free(o);
+    vg_registry_notify_config_dispose(&o->notify);
     vg_config_doc_free(doc);
     return rc;
 }
@@ -517,13 +510,14 @@ gc_config(const char *path, const char **root, char **root_owned, uint64_t *expi
     uint64_t cexpiry = *expiry_ms;
     const struct vg_config_node *top =
         vg_config_doc_count(doc) == 1 ? vg_config_doc_root(doc, 0) : NULL;
-    int rc = !top ? vg_err_set(err, VG_E_PARSE, "%s: expected exactly one YAML document", path)
-             : vg_config_check_keys(top, NULL, serve_keys, VG_ARRAY_LEN(serve_keys), err) < 0 ||
-                     vg_config_get_str(top, "root", NULL, &croot, err) < 0 ||
-                     vg_config_get_duration_ms(top, "upload-expiry", cexpiry,
-                                               365ull * 24 * 3600 * 1000, &cexpiry, err) < 0
-                 ? -1
-                 : 0;
+    int rc =
+        !top ? vg_err_set(err, VG_E_PARSE, "%s: expected exactly one YAML document", path)
+        : vg_config_check_keys(top, NULL, vg_cli_registry_keys, vg_cli_registry_nkeys, err) < 0 ||
+                vg_config_get_str(top, "root", NULL, &croot, err) < 0 ||
+                vg_config_get_duration_ms(top, "upload-expiry", cexpiry, 365ull * 24 * 3600 * 1000,
+                                          &cexpiry, err) < 0
+            ? -1
+            : 0;
     if (rc == 0 && !*root && croot) {
         *root = *root_owned = vg_strdup(croot);
     }

@@ -22,14 +22,27 @@
 #define NOTIFY_EVENT_MAX_BYTES (4u * 1024u * 1024u) /* one spooled event */
 #define NOTIFY_FAST_RETRY_MS   100u                 /* before `threshold` failures in a row */
 #define NOTIFY_RESP_MAX_BYTES  (64u * 1024u)        /* a receiver's answer is read and dropped */
+#define NOTIFY_INBOX_POLL_MS   1000u                /* how often the inbox is looked at */
 #define NOTIFY_SPOOL_SUFFIX    ".json"
+#define NOTIFY_INBOX           "inbox"
+#define NOTIFY_INBOX_NAME_LEN  (16u + 1u + 8u + 1u + 8u) /* <ns>-<pid>-<n>, then the suffix */
+
+/* An endpoint's settings: a copy the notifier owns, swapped by a reload while the delivery
+ * thread may be using the previous one (it holds a reference for each attempt). */
+struct ecfg {
+    struct vg_registry_notify_endpoint c;
+    unsigned refs; /* guarded by the endpoint's mu */
+};
 
 struct ep {
-    const struct vg_registry_notify_endpoint *cfg; /* borrowed from the config */
-    struct vg_registry_notifier *n;
-    char *dir; /* spool directory */
+    struct ecfg *cfg; /* guarded by mu; emitters read it under the notifier's lock */
+    uint64_t gen;     /* guarded by mu: bumped when cfg is replaced */
+    char *name;       /* the endpoint's name: never changes (a rename is another endpoint) */
+    char *dir;        /* spool directory; NULL for a disabled endpoint */
+    char *inbox;      /* dir/inbox: events other processes (vigil registry rescan) hand over */
+    bool producer;    /* writes to the inbox only, never delivers (registry rescan's notifier) */
     pthread_mutex_t mu;
-    pthread_cond_t cv;              /* an event was queued, or stop */
+    pthread_cond_t cv;              /* an event was queued, the settings changed, or stop */
     VG_VEC(char *) pending;         /* guarded by mu: accepted, not spooled yet */
     VG_VEC(uint64_t) spooled;       /* guarded by mu: spool sequence numbers, oldest first */
     uint64_t next_seq;              /* the delivery thread's (and new()'s) only */
@@ -40,8 +53,12 @@ struct ep {
 };
 
 struct vg_registry_notifier {
-    const struct vg_registry_notify_config *cfg;
-    struct ep *eps; /* [cfg->n]; disabled endpoints have no dir and no thread */
+    pthread_rwlock_t lock; /* guards eps, neps, actions and each ep's cfg pointer: emitters
+                            * read, a reconfiguration writes */
+    struct ep **eps;       /* [neps], in configuration order */
+    size_t neps;
+    char *spool_dir;
+    bool producer, started;
     char instance_id[37];
     unsigned actions; /* union of the enabled endpoints' actions */
 };
@@ -82,29 +99,42 @@ spool_path(const struct ep *e, uint64_t seq)
     return vg_fmt("%s/%016" PRIx64 NOTIFY_SPOOL_SUFFIX, e->dir, seq);
 }
 
+static bool
+hex_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* The sequence number of a spool file name ("<16 hex>.json"), or false. */
 static bool
 spool_name(const char *name, uint64_t *seq)
 {
     if (strlen(name) != 16 + strlen(NOTIFY_SPOOL_SUFFIX) ||
-        strcmp(name + 16, NOTIFY_SPOOL_SUFFIX) != 0) {
+        strcmp(name + 16, NOTIFY_SPOOL_SUFFIX) != 0 || !hex_digits(name, 16)) {
         return false;
     }
     uint64_t v = 0;
     for (size_t i = 0; i < 16; i++) {
         char c = name[i];
-        unsigned d;
-        if (c >= '0' && c <= '9') {
-            d = (unsigned)(c - '0');
-        } else if (c >= 'a' && c <= 'f') {
-            d = (unsigned)(c - 'a' + 10);
-        } else {
-            return false;
-        }
-        v = v << 4 | d;
+        v = v << 4 | (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
     }
     *seq = v;
     return true;
+}
+
+/* An inbox file name: "<16 hex ns>-<8 hex pid>-<8 hex n>.json" (so names sort by time). */
+static bool
+inbox_name(const char *name)
+{
+    return strlen(name) == NOTIFY_INBOX_NAME_LEN + strlen(NOTIFY_SPOOL_SUFFIX) &&
+           strcmp(name + NOTIFY_INBOX_NAME_LEN, NOTIFY_SPOOL_SUFFIX) == 0 && hex_digits(name, 16) &&
+           name[16] == '-' && hex_digits(name + 17, 8) && name[25] == '-' &&
+           hex_digits(name + 26, 8);
 }
 
 static int
@@ -114,12 +144,22 @@ cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Lists what a previous run spooled; removes temp files a crash left mid-write. */
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Creates the spool and inbox directories; unless a producer, lists what a previous run
+ * spooled and removes temp files a crash left mid-write. */
 static int
 spool_load(struct ep *e, struct vg_err **err)
 {
-    if (vg_mkdir_p(e->dir, 0700, err) < 0) {
+    if (vg_mkdir_p(e->inbox, 0700, err) < 0) {
         return vg_err_wrap(err, "notifications spool");
+    }
+    if (e->producer) {
+        return 0;
     }
     DIR *d = opendir(e->dir);
     if (!d) {
@@ -143,26 +183,42 @@ spool_load(struct ep *e, struct vg_err **err)
     return 0;
 }
 
+/* Where spool_write puts the next event: the spool (a sequence number), or, for a producer,
+ * a new inbox file named by time, process and a counter. */
+static char *
+next_path(struct ep *e, uint64_t *seq)
+{
+    *seq = e->next_seq++;
+    if (!e->producer) {
+        return spool_path(e, *seq);
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return vg_fmt("%s/%016" PRIx64 "-%08x-%08x" NOTIFY_SPOOL_SUFFIX, e->inbox, ns,
+                  (unsigned)getpid(), (unsigned)*seq);
+}
+
 /* Writes the events handed over (taken) to the spool; a write failure drops the event. */
 static void
 spool_write(struct ep *e, char **texts, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        uint64_t seq = e->next_seq++;
-        vg_autofree char *path = spool_path(e, seq);
+        uint64_t seq;
+        vg_autofree char *path = next_path(e, &seq);
         struct vg_err *err = NULL;
         int rc = vg_file_write_atomic(path, texts[i], strlen(texts[i]), 0600, &err);
         pthread_mutex_lock(&e->mu);
-        if (rc == 0) {
-            vg_vec_push(&e->spooled, seq);
-        } else {
+        if (rc < 0) {
             e->dropped++;
+        } else if (!e->producer) {
+            vg_vec_push(&e->spooled, seq);
         }
         pthread_mutex_unlock(&e->mu);
         if (rc < 0) {
             vg_autofree char *m = vg_err_format(err);
             VG_EVENT(VG_LOG_ERROR, "registry", "notification dropped: spool write failed",
-                     VG_KV_STR("endpoint", e->cfg->name), VG_KV_STR("error", m));
+                     VG_KV_STR("endpoint", e->name), VG_KV_STR("error", m));
             vg_err_free(&err);
         }
         free(texts[i]);
@@ -170,12 +226,56 @@ spool_write(struct ep *e, char **texts, size_t n)
     free(texts);
 }
 
+/* Moves the inbox's events (oldest first) into the spool, as far as max-queued allows; the
+ * rest wait there. A rename is atomic: each event is either still in the inbox or spooled. */
+static void
+inbox_take(struct ep *e)
+{
+    DIR *d = opendir(e->inbox);
+    if (!d) {
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (inbox_name(de->d_name)) {
+            vg_strv_push(&names, &n, de->d_name);
+        }
+    }
+    closedir(d);
+    vg_qsort(names, n, sizeof(*names), cmp_str);
+    size_t taken = 0;
+    for (size_t i = 0; i < n; i++) {
+        pthread_mutex_lock(&e->mu);
+        bool full = e->pending.n + e->spooled.n >= e->cfg->c.max_queued;
+        pthread_mutex_unlock(&e->mu);
+        if (full) {
+            break; /* stays in the inbox until there is room */
+        }
+        vg_autofree char *from = vg_fmt("%s/%s", e->inbox, names[i]);
+        uint64_t seq = e->next_seq++;
+        vg_autofree char *to = spool_path(e, seq);
+        if (rename(from, to) != 0) {
+            continue; /* vanished meanwhile */
+        }
+        pthread_mutex_lock(&e->mu);
+        vg_vec_push(&e->spooled, seq);
+        pthread_mutex_unlock(&e->mu);
+        taken++;
+    }
+    if (taken) {
+        VG_EVENT(VG_LOG_INFO, "registry", "notifications taken from the inbox",
+                 VG_KV_STR("endpoint", e->name), VG_KV_U64("events", taken));
+    }
+    vg_strv_free(names, n);
+}
+
 /* ---------------------------------------------------------------- delivery */
 
 static int
-post(struct ep *e, const char *event, struct vg_err **err)
+post(const struct vg_registry_notify_endpoint *c, const char *event, struct vg_err **err)
 {
-    const struct vg_registry_notify_endpoint *c = e->cfg;
     vg_autofree char *body = vg_fmt("{\"events\":[%s]}", event);
     size_t len = strlen(body);
     char sig[VG_REGISTRY_NOTIFY_SIG_LEN + 1];
@@ -242,12 +342,24 @@ retry_delay_ms(const struct vg_registry_notify_endpoint *c, unsigned failures)
     return d < c->max_backoff_ms ? d : c->max_backoff_ms;
 }
 
-/* Delivers the oldest spooled event: 0 sent (removed from the spool), -1 failed (logged). */
+static void
+ecfg_unref(struct ecfg *c)
+{
+    if (c && --c->refs == 0) {
+        vg_registry_notify_endpoint_dispose(&c->c);
+        free(c);
+    }
+}
+
+/* Delivers the oldest spooled event with the endpoint's current settings: 0 sent (removed
+ * from the spool), -1 failed (logged; *delay_ms: when to try again). */
 static int
-deliver_one(struct ep *e, unsigned failures)
+deliver_one(struct ep *e, unsigned failures, uint64_t *delay_ms)
 {
     pthread_mutex_lock(&e->mu);
     uint64_t seq = e->spooled.v[0];
+    struct ecfg *c = e->cfg;
+    c->refs++; /* a reload may replace e->cfg during the attempt */
     pthread_mutex_unlock(&e->mu);
     vg_autofree char *path = spool_path(e, seq);
     struct vg_buf text = VG_BUF_INIT(NOTIFY_EVENT_MAX_BYTES);
@@ -255,19 +367,20 @@ deliver_one(struct ep *e, unsigned failures)
     int rc = vg_file_read(&text, path, NOTIFY_EVENT_MAX_BYTES, &err);
     bool unreadable = rc < 0;
     if (rc == 0) {
-        rc = post(e, (const char *)text.data, &err);
+        rc = post(&c->c, (const char *)text.data, &err);
     }
     vg_buf_dispose(&text);
     if (rc < 0) {
         vg_autofree char *m = vg_err_format(err);
-        vg_autofree char *u = vg_http_url_redact(e->cfg->url);
+        vg_autofree char *u = vg_http_url_redact(c->c.url);
         VG_EVENT(VG_LOG_WARN, "registry",
                  unreadable ? "notification dropped: spooled event unreadable"
                             : "notification delivery failed",
-                 VG_KV_STR("endpoint", e->cfg->name), VG_KV_STR("url", u),
+                 VG_KV_STR("endpoint", e->name), VG_KV_STR("url", u),
                  VG_KV_U64("failures", failures + 1u), VG_KV_STR("error", m));
         vg_err_free(&err);
     }
+    *delay_ms = retry_delay_ms(&c->c, failures + 1u);
     if (rc == 0 || unreadable) {
         (void)unlink(path); /* sent, or an event that can never be sent: gone either way */
     }
@@ -283,6 +396,7 @@ deliver_one(struct ep *e, unsigned failures)
     } else {
         e->failed++;
     }
+    ecfg_unref(c);
     pthread_mutex_unlock(&e->mu);
     return rc == 0 || unreadable ? 0 : -1;
 }
@@ -294,170 +408,423 @@ deadline_ts(struct timespec *ts, uint64_t at_ns)
     ts->tv_nsec = (long)(at_ns % 1000000000u);
 }
 
+/* Waits (mu held) until there is something to do: stop, events to spool, new settings, the
+ * inbox to look at, or a spooled event whose retry time has come. */
+static void
+wait_work(struct ep *e, uint64_t gen, uint64_t retry_at, uint64_t inbox_at)
+{
+    for (;;) {
+        uint64_t now = vg_now_ns();
+        if (e->stop || e->pending.n || e->gen != gen || now >= inbox_at ||
+            (e->spooled.n && now >= retry_at)) {
+            return;
+        }
+        uint64_t until = e->spooled.n && retry_at < inbox_at ? retry_at : inbox_at;
+        struct timespec ts;
+        deadline_ts(&ts, until);
+        pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+    }
+}
+
 static void *
 run(void *arg)
 {
     struct ep *e = arg;
     unsigned failures = 0;
     uint64_t retry_at = 0; /* vg_now_ns time before which no attempt is made */
+    uint64_t inbox_at = 0; /* when the inbox is looked at next */
+    pthread_mutex_lock(&e->mu);
+    uint64_t gen = e->gen;
+    pthread_mutex_unlock(&e->mu);
     for (;;) {
         pthread_mutex_lock(&e->mu);
-        while (!e->stop && e->pending.n == 0 && (e->spooled.n == 0 || vg_now_ns() < retry_at)) {
-            if (e->spooled.n == 0) {
-                pthread_cond_wait(&e->cv, &e->mu);
-            } else {
-                struct timespec ts;
-                deadline_ts(&ts, retry_at);
-                pthread_cond_timedwait(&e->cv, &e->mu, &ts);
-            }
+        wait_work(e, gen, retry_at, inbox_at);
+        if (e->gen != gen) { /* new settings (a reload): try them at once */
+            gen = e->gen;
+            failures = 0;
+            retry_at = 0;
         }
         char **texts = e->pending.v;
         size_t ntexts = e->pending.n;
         e->pending.v = NULL;
         e->pending.n = e->pending.cap = 0;
         bool stop = e->stop;
-        bool due = e->spooled.n + ntexts > 0 && vg_now_ns() >= retry_at;
         pthread_mutex_unlock(&e->mu);
         spool_write(e, texts, ntexts);
         if (stop) {
             break;
         }
+        if (vg_now_ns() >= inbox_at) {
+            inbox_take(e);
+            inbox_at = vg_now_ns() + NOTIFY_INBOX_POLL_MS * 1000000u;
+        }
         pthread_mutex_lock(&e->mu);
-        due = due && e->spooled.n > 0;
+        bool due = e->spooled.n > 0 && vg_now_ns() >= retry_at;
         pthread_mutex_unlock(&e->mu);
         if (!due) {
             continue;
         }
-        if (deliver_one(e, failures) == 0) {
+        uint64_t delay_ms = 0;
+        if (deliver_one(e, failures, &delay_ms) == 0) {
             failures = 0;
             retry_at = 0;
         } else {
             failures++;
-            retry_at = vg_now_ns() + retry_delay_ms(e->cfg, failures) * 1000000u;
+            retry_at = vg_now_ns() + delay_ms * 1000000u;
         }
     }
     return NULL;
 }
 
+/* ---------------------------------------------------------------- endpoints */
+
+static struct ep *
+ep_new(const struct vg_registry_notifier *n, const struct vg_registry_notify_endpoint *cfg,
+       struct vg_err **err)
+{
+    struct ep *e = vg_calloc(1, sizeof(*e));
+    e->cfg = vg_calloc(1, sizeof(*e->cfg));
+    vg_registry_notify_endpoint_copy(&e->cfg->c, cfg);
+    e->cfg->refs = 1;
+    e->name = vg_strdup(cfg->name);
+    e->producer = n->producer;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (cfg->disabled) {
+        return e;
+    }
+    e->dir = vg_fmt("%s/%s", n->spool_dir, cfg->name);
+    e->inbox = vg_fmt("%s/" NOTIFY_INBOX, e->dir);
+    if (spool_load(e, err) < 0) {
+        free(e->dir);
+        e->dir = NULL; /* nothing to spool into: the caller frees it */
+        return e;
+    }
+    if (e->spooled.n) {
+        VG_EVENT(VG_LOG_INFO, "registry", "notifications spooled by a previous run",
+                 VG_KV_STR("endpoint", e->name), VG_KV_U64("events", e->spooled.n));
+    }
+    return e;
+}
+
+static int
+ep_start(struct ep *e, struct vg_err **err)
+{
+    if (!e->dir || e->started) {
+        return 0;
+    }
+    int rc = pthread_create(&e->th, NULL, run, e);
+    if (rc != 0) {
+        errno = rc;
+        return vg_err_sys(err, VG_E_INTERNAL, "notifications: starting endpoint %s", e->name);
+    }
+    e->started = true;
+    vg_autofree char *u = vg_http_url_redact(e->cfg->c.url);
+    VG_EVENT(VG_LOG_INFO, "registry", "notification endpoint configured",
+             VG_KV_STR("endpoint", e->name), VG_KV_STR("url", u),
+             VG_KV_U64("timeout_ms", e->cfg->c.timeout_ms));
+    return 0;
+}
+
+/* Stops the delivery thread; it spools what is pending first (an attempt in flight ends
+ * within its timeout). */
+static void
+ep_stop(struct ep *e)
+{
+    if (!e->started) {
+        return;
+    }
+    pthread_mutex_lock(&e->mu);
+    e->stop = true;
+    pthread_cond_signal(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+    pthread_join(e->th, NULL);
+    e->stop = false;
+    e->started = false;
+}
+
+/* Stops, spools (or, for a producer, hands to the inbox) what is still in memory, frees. */
+static void
+ep_free(struct ep *e)
+{
+    if (!e) {
+        return;
+    }
+    ep_stop(e);
+    if (e->dir && e->pending.n) {
+        char **texts = e->pending.v;
+        size_t nt = e->pending.n;
+        e->pending.v = NULL;
+        e->pending.n = e->pending.cap = 0;
+        spool_write(e, texts, nt);
+    }
+    vg_strv_free(e->pending.v, e->pending.n);
+    vg_vec_dispose(&e->spooled);
+    ecfg_unref(e->cfg);
+    free(e->name);
+    free(e->dir);
+    free(e->inbox);
+    pthread_cond_destroy(&e->cv);
+    pthread_mutex_destroy(&e->mu);
+    free(e);
+}
+
+static unsigned
+eps_actions(struct ep *const *eps, size_t n)
+{
+    unsigned a = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct vg_registry_notify_endpoint *c = &eps[i]->cfg->c;
+        a |= eps[i]->dir ? c->actions & ~c->ignore_actions : 0;
+    }
+    return a;
+}
+
+/* New endpoint objects for cfg, reusing those of `old` (by name, both enabled) and marking
+ * them in reused[]; NULL (error set) when a new one cannot open its spool. */
+static struct ep **
+eps_build(struct vg_registry_notifier *n, const struct vg_registry_notify_config *cfg, bool *reused,
+          struct vg_err **err)
+{
+    struct ep **eps = vg_calloc(cfg->n ? cfg->n : 1, sizeof(*eps));
+    for (size_t i = 0; i < cfg->n; i++) {
+        const struct vg_registry_notify_endpoint *c = &cfg->endpoints[i];
+        for (size_t j = 0; j < n->neps && !eps[i] && !c->disabled; j++) {
+            if (!reused[j] && n->eps[j]->dir && strcmp(n->eps[j]->name, c->name) == 0) {
+                eps[i] = n->eps[j];
+                reused[j] = true;
+            }
+        }
+        if (eps[i]) {
+            continue;
+        }
+        eps[i] = ep_new(n, c, err);
+        if ((!c->disabled && !eps[i]->dir) || (n->started && ep_start(eps[i], err) < 0)) {
+            for (size_t k = 0; k <= i; k++) {
+                bool old = false;
+                for (size_t j = 0; j < n->neps && !old; j++) {
+                    old = eps[k] == n->eps[j];
+                }
+                if (!old) {
+                    ep_free(eps[k]);
+                }
+            }
+            free(eps);
+            return NULL;
+        }
+    }
+    return eps;
+}
+
 /* ---------------------------------------------------------------- the notifier */
+
+static int
+notifier_new(struct vg_registry_notifier **out, const struct vg_registry_notify_config *cfg,
+             const char *spool_dir, bool producer, struct vg_err **err)
+{
+    struct vg_registry_notifier *n = vg_calloc(1, sizeof(*n));
+    pthread_rwlock_init(&n->lock, NULL);
+    n->spool_dir = vg_strdup(spool_dir);
+    n->producer = producer;
+    uuid4(n->instance_id);
+    bool none = false;
+    n->eps = eps_build(n, cfg, &none, err);
+    if (!n->eps) {
+        vg_registry_notifier_free(n);
+        return vg_err_wrap(err, "notifications");
+    }
+    n->neps = cfg->n;
+    n->actions = eps_actions(n->eps, n->neps);
+    *out = n;
+    return 0;
+}
 
 int
 vg_registry_notifier_new(struct vg_registry_notifier **out,
                          const struct vg_registry_notify_config *cfg, const char *spool_dir,
                          struct vg_err **err)
 {
-    struct vg_registry_notifier *n = vg_calloc(1, sizeof(*n));
-    n->cfg = cfg;
-    n->eps = vg_calloc(cfg->n ? cfg->n : 1, sizeof(*n->eps));
-    uuid4(n->instance_id);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    for (size_t i = 0; i < cfg->n; i++) {
-        struct ep *e = &n->eps[i];
-        e->cfg = &cfg->endpoints[i];
-        e->n = n;
-        pthread_mutex_init(&e->mu, NULL);
-        pthread_cond_init(&e->cv, &ca);
-        if (e->cfg->disabled) {
-            continue;
-        }
-        n->actions |= e->cfg->actions & ~e->cfg->ignore_actions;
-        e->dir = vg_fmt("%s/%s", spool_dir, e->cfg->name);
-        if (spool_load(e, err) < 0) {
-            pthread_condattr_destroy(&ca);
-            vg_registry_notifier_free(n);
-            return -1;
-        }
-        if (e->spooled.n) {
-            VG_EVENT(VG_LOG_INFO, "registry", "notifications spooled by a previous run",
-                     VG_KV_STR("endpoint", e->cfg->name), VG_KV_U64("events", e->spooled.n));
-        }
-    }
-    pthread_condattr_destroy(&ca);
-    *out = n;
-    return 0;
+    return notifier_new(out, cfg, spool_dir, false, err);
+}
+
+int
+vg_registry_notifier_new_producer(struct vg_registry_notifier **out,
+                                  const struct vg_registry_notify_config *cfg,
+                                  const char *spool_dir, struct vg_err **err)
+{
+    return notifier_new(out, cfg, spool_dir, true, err);
 }
 
 int
 vg_registry_notifier_start(struct vg_registry_notifier *n, struct vg_err **err)
 {
-    for (size_t i = 0; i < n->cfg->n; i++) {
-        struct ep *e = &n->eps[i];
-        if (e->cfg->disabled || e->started) {
-            continue;
+    if (n->producer) {
+        return 0;
+    }
+    n->started = true;
+    for (size_t i = 0; i < n->neps; i++) {
+        if (ep_start(n->eps[i], err) < 0) {
+            return -1;
         }
-        int rc = pthread_create(&e->th, NULL, run, e);
-        if (rc != 0) {
-            errno = rc;
-            return vg_err_sys(err, VG_E_INTERNAL, "notifications: starting endpoint %s",
-                              e->cfg->name);
-        }
-        e->started = true;
-        vg_autofree char *u = vg_http_url_redact(e->cfg->url);
-        VG_EVENT(VG_LOG_INFO, "registry", "notification endpoint configured",
-                 VG_KV_STR("endpoint", e->cfg->name), VG_KV_STR("url", u),
-                 VG_KV_U64("timeout_ms", e->cfg->timeout_ms));
     }
     return 0;
 }
 
-bool
-vg_registry_notifier_wants(const struct vg_registry_notifier *n, unsigned action)
+int
+vg_registry_notifier_reconfigure(struct vg_registry_notifier *n,
+                                 const struct vg_registry_notify_config *cfg,
+                                 struct vg_registry_notify_reload *st, struct vg_err **err)
 {
-    return n && (n->actions & action);
+    memset(st, 0, sizeof(*st));
+    bool *reused = vg_calloc(n->neps ? n->neps : 1, sizeof(*reused));
+    struct ep **eps = eps_build(n, cfg, reused, err);
+    if (!eps) {
+        free(reused);
+        return vg_err_wrap(err, "notifications reload");
+    }
+    struct ecfg **retired = vg_calloc(cfg->n ? cfg->n : 1, sizeof(*retired));
+    pthread_rwlock_wrlock(&n->lock);
+    for (size_t i = 0; i < cfg->n; i++) {
+        struct ep *e = eps[i];
+        bool kept = false;
+        for (size_t j = 0; j < n->neps && !kept; j++) {
+            kept = n->eps[j] == e;
+        }
+        if (!kept) {
+            st->added++;
+        } else if (vg_registry_notify_endpoint_equal(&e->cfg->c, &cfg->endpoints[i])) {
+            st->unchanged++;
+        } else { /* the thread goes on with its queue; its next attempt uses these */
+            struct ecfg *c = vg_calloc(1, sizeof(*c));
+            vg_registry_notify_endpoint_copy(&c->c, &cfg->endpoints[i]);
+            c->refs = 1;
+            pthread_mutex_lock(&e->mu);
+            retired[i] = e->cfg;
+            e->cfg = c;
+            e->gen++;
+            pthread_cond_signal(&e->cv);
+            pthread_mutex_unlock(&e->mu);
+            st->changed++;
+        }
+    }
+    struct ep **old = n->eps;
+    size_t nold = n->neps;
+    n->eps = eps;
+    n->neps = cfg->n;
+    n->actions = eps_actions(eps, cfg->n);
+    pthread_rwlock_unlock(&n->lock);
+    for (size_t i = 0; i < cfg->n; i++) {
+        if (retired[i]) {
+            pthread_mutex_lock(&eps[i]->mu);
+            ecfg_unref(retired[i]);
+            pthread_mutex_unlock(&eps[i]->mu);
+        }
+    }
+    for (size_t j = 0; j < nold; j++) {
+        if (!reused[j]) {
+            st->removed += old[j]->dir != NULL;
+            ep_free(old[j]); /* emitters cannot see it any more; it spools what it holds */
+        }
+    }
+    free(retired);
+    free(reused);
+    free(old);
+    return 0;
+}
+
+bool
+vg_registry_notifier_wants(struct vg_registry_notifier *n, unsigned action)
+{
+    if (!n) {
+        return false;
+    }
+    pthread_rwlock_rdlock(&n->lock);
+    bool w = (n->actions & action) != 0;
+    pthread_rwlock_unlock(&n->lock);
+    return w;
+}
+
+static void
+ep_queue(struct ep *e, char *text, const struct vg_registry_notify_event *ev)
+{
+    pthread_mutex_lock(&e->mu);
+    size_t max = e->cfg->c.max_queued;
+    bool full = e->pending.n + e->spooled.n >= max;
+    if (full) {
+        e->dropped++;
+    } else {
+        vg_vec_push(&e->pending, text);
+        text = NULL;
+        pthread_cond_signal(&e->cv);
+    }
+    pthread_mutex_unlock(&e->mu);
+    if (full) {
+        VG_EVENT(VG_LOG_WARN, "registry", "notification dropped: queue full",
+                 VG_KV_STR("endpoint", e->name),
+                 VG_KV_STR("action", vg_registry_notify_action_name(ev->action)),
+                 VG_KV_STR("repo", ev->repo), VG_KV_U64("max_queued", max));
+        free(text);
+    }
 }
 
 void
 vg_registry_notifier_emit(struct vg_registry_notifier *n, const struct vg_registry_notify_event *ev,
                           const char *source_addr)
 {
-    if (!vg_registry_notifier_wants(n, ev->action)) {
+    if (!n) {
         return;
     }
     char id[37], ts[32];
     uuid4(id);
     timestamp_ms(ts);
     struct vg_registry_notify_stamp st = {id, ts, source_addr, n->instance_id};
-    for (size_t i = 0; i < n->cfg->n; i++) {
-        struct ep *e = &n->eps[i];
-        json_t *doc = vg_registry_notify_event_json(e->cfg, ev, &st);
-        if (!doc) {
-            continue;
-        }
-        char *text = vg_json_dump(doc, false);
-        json_decref(doc);
-        pthread_mutex_lock(&e->mu);
-        bool full = e->pending.n + e->spooled.n >= e->cfg->max_queued;
-        if (full) {
-            e->dropped++;
-        } else {
-            vg_vec_push(&e->pending, text);
-            text = NULL;
-            pthread_cond_signal(&e->cv);
-        }
-        pthread_mutex_unlock(&e->mu);
-        if (full) {
-            VG_EVENT(VG_LOG_WARN, "registry", "notification dropped: queue full",
-                     VG_KV_STR("endpoint", e->cfg->name),
-                     VG_KV_STR("action", vg_registry_notify_action_name(ev->action)),
-                     VG_KV_STR("repo", ev->repo), VG_KV_U64("max_queued", e->cfg->max_queued));
-            free(text);
+    pthread_rwlock_rdlock(&n->lock);
+    for (size_t i = 0; (n->actions & ev->action) && i < n->neps; i++) {
+        struct ep *e = n->eps[i];
+        json_t *doc = e->dir ? vg_registry_notify_event_json(&e->cfg->c, ev, &st) : NULL;
+        if (doc) {
+            char *text = vg_json_dump(doc, false);
+            json_decref(doc);
+            ep_queue(e, text, ev);
         }
     }
+    pthread_rwlock_unlock(&n->lock);
 }
 
-void
-vg_registry_notifier_stats(struct vg_registry_notifier *n, size_t i,
-                           struct vg_registry_notify_stats *out)
+size_t
+vg_registry_notifier_count(struct vg_registry_notifier *n)
 {
-    struct ep *e = &n->eps[i];
+    pthread_rwlock_rdlock(&n->lock);
+    size_t c = n->neps;
+    pthread_rwlock_unlock(&n->lock);
+    return c;
+}
+
+static void
+ep_stats(struct ep *e, struct vg_registry_notify_stats *out)
+{
     pthread_mutex_lock(&e->mu);
     out->sent = e->sent;
     out->failed = e->failed;
     out->dropped = e->dropped;
     out->queued = e->pending.n + e->spooled.n;
     pthread_mutex_unlock(&e->mu);
+}
+
+void
+vg_registry_notifier_stats(struct vg_registry_notifier *n, size_t i,
+                           struct vg_registry_notify_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    pthread_rwlock_rdlock(&n->lock);
+    if (i < n->neps) {
+        ep_stats(n->eps[i], out);
+    }
+    pthread_rwlock_unlock(&n->lock);
 }
 
 void
@@ -468,80 +835,23 @@ vg_registry_notifier_metrics(struct vg_buf *out, void *ud)
         "vigil_registry_notifications_sent_total", "vigil_registry_notifications_failed_total",
         "vigil_registry_notifications_dropped_total", "vigil_registry_notifications_queued"};
     static const char *const types[] = {"counter", "counter", "counter", "gauge"};
+    pthread_rwlock_rdlock(&n->lock);
     for (size_t m = 0; m < VG_ARRAY_LEN(names); m++) {
         if (vg_buf_appendf(out, NULL, "# TYPE %s %s\n", names[m], types[m]) < 0) {
-            return;
+            break;
         }
-        for (size_t i = 0; i < n->cfg->n; i++) {
+        for (size_t i = 0; i < n->neps; i++) {
             struct vg_registry_notify_stats st;
-            vg_registry_notifier_stats(n, i, &st);
+            ep_stats(n->eps[i], &st);
             const uint64_t v[] = {st.sent, st.failed, st.dropped, st.queued};
             if (vg_buf_appendf(out, NULL, "%s{endpoint=\"%s\"} %" PRIu64 "\n", names[m],
-                               n->cfg->endpoints[i].name, v[m]) < 0) {
-                return;
+                               n->eps[i]->name, v[m]) < 0) {
+                m = VG_ARRAY_LEN(names);
+                break;
             }
         }
     }
-}
-
-void
-vg_registry_notifier_stop(struct vg_registry_notifier *n)
-{
-    for (size_t i = 0; n && i < n->cfg->n; i++) {
-        struct ep *e = &n->eps[i];
-        if (!e->started) {
-            continue;
-        }
-        pthread_mutex_lock(&e->mu);
-        e->stop = true;
-        pthread_cond_signal(&e->cv);
-        pthread_mutex_unlock(&e->mu);
-        pthread_join(e->th, NULL); /* it spools what is pending before it returns */
-        pthread_mutex_lock(&e->mu);
-        e->stop = false;
-        pthread_mutex_unlock(&e->mu);
-        e->started = false;
-    }
-}
-
-void
-vg_registry_notifier_adopt(struct vg_registry_notifier *n, struct vg_registry_notifier *old)
-{
-    for (size_t i = 0; n && old && i < old->cfg->n; i++) {
-        struct ep *from = &old->eps[i];
-        struct ep *to = NULL;
-        for (size_t j = 0; j < n->cfg->n && !to; j++) {
-            if (n->eps[j].dir && strcmp(n->cfg->endpoints[j].name, from->cfg->name) == 0) {
-                to = &n->eps[j];
-            }
-        }
-        if (!to) {
-            continue; /* free(old) spools them where they were */
-        }
-        pthread_mutex_lock(&from->mu);
-        char **texts = from->pending.v;
-        size_t nt = from->pending.n;
-        from->pending.v = NULL;
-        from->pending.n = from->pending.cap = 0;
-        uint64_t sent = from->sent, failed = from->failed, dropped = from->dropped;
-        pthread_mutex_unlock(&from->mu);
-        pthread_mutex_lock(&to->mu);
-        /* the endpoint's counters go on across reloads (Prometheus counters never go down) */
-        to->sent += sent;
-        to->failed += failed;
-        to->dropped += dropped;
-        for (size_t k = 0; k < nt; k++) {
-            if (to->pending.n + to->spooled.n >= to->cfg->max_queued) {
-                to->dropped++;
-                free(texts[k]);
-            } else {
-                vg_vec_push(&to->pending, texts[k]);
-            }
-        }
-        pthread_cond_signal(&to->cv);
-        pthread_mutex_unlock(&to->mu);
-        free(texts);
-    }
+    pthread_rwlock_unlock(&n->lock);
 }
 
 void
@@ -550,22 +860,11 @@ vg_registry_notifier_free(struct vg_registry_notifier *n)
     if (!n) {
         return;
     }
-    vg_registry_notifier_stop(n);
-    for (size_t i = 0; i < n->cfg->n; i++) {
-        struct ep *e = &n->eps[i];
-        if (e->dir && e->pending.n) {
-            char **texts = e->pending.v;
-            size_t nt = e->pending.n;
-            e->pending.v = NULL;
-            e->pending.n = e->pending.cap = 0;
-            spool_write(e, texts, nt);
-        }
-        vg_strv_free(e->pending.v, e->pending.n);
-        vg_vec_dispose(&e->spooled);
-        free(e->dir);
-        pthread_cond_destroy(&e->cv);
-        pthread_mutex_destroy(&e->mu);
+    for (size_t i = 0; n->eps && i < n->neps; i++) {
+        ep_free(n->eps[i]);
     }
     free(n->eps);
+    free(n->spool_dir);
+    pthread_rwlock_destroy(&n->lock);
     free(n);
 }

@@ -46,6 +46,7 @@
 
 #include "config/config.h"
 #include "registry/gate.h"
+#include "registry/meta.h"
 
 enum vg_registry_notify_action {
     VG_NOTIFY_PUSH = 1u << 0,
@@ -90,6 +91,12 @@ VG_NODISCARD int vg_registry_notify_config_parse(struct vg_registry_notify_confi
                                                  const struct vg_config_node *node,
                                                  struct vg_err **err);
 void vg_registry_notify_config_dispose(struct vg_registry_notify_config *c);
+/* Deep copy, comparison (every setting) and disposal of one endpoint's settings. */
+void vg_registry_notify_endpoint_copy(struct vg_registry_notify_endpoint *dst,
+                                      const struct vg_registry_notify_endpoint *src);
+bool vg_registry_notify_endpoint_equal(const struct vg_registry_notify_endpoint *a,
+                                       const struct vg_registry_notify_endpoint *b);
+void vg_registry_notify_endpoint_dispose(struct vg_registry_notify_endpoint *ep);
 
 /* What happened, as the registry saw it (every pointer borrowed; NULL strings are left out). */
 struct vg_registry_notify_event {
@@ -134,41 +141,69 @@ void vg_registry_notify_signature(char out[VG_REGISTRY_NOTIFY_SIG_LEN + 1], cons
 
 struct vg_registry_notifier;
 
-/* Opens (creating) spool_dir/<endpoint name>/ for every enabled endpoint and counts what is
- * spooled there (events accepted before a restart). cfg is borrowed and must outlive the
- * notifier. No thread runs before start. */
+/* Opens (creating) spool_dir/<endpoint name>/ and its inbox/ for every enabled endpoint and
+ * counts what is spooled there (events accepted before a restart). cfg is copied. No thread
+ * runs before start. */
 VG_NODISCARD int vg_registry_notifier_new(struct vg_registry_notifier **out,
                                           const struct vg_registry_notify_config *cfg,
                                           const char *spool_dir, struct vg_err **err);
-/* Starts one delivery thread per enabled endpoint. */
+/* A notifier that never delivers: what is emitted goes, at vg_registry_notifier_free, to each
+ * endpoint's inbox (spool_dir/<name>/inbox/<time>-<pid>-<n>.json, written atomically), where
+ * the server's delivery thread for that endpoint takes it into its spool within a second (or
+ * at its next start). For processes beside the server: `vigil registry rescan`. */
+VG_NODISCARD int vg_registry_notifier_new_producer(struct vg_registry_notifier **out,
+                                                   const struct vg_registry_notify_config *cfg,
+                                                   const char *spool_dir, struct vg_err **err);
+/* Starts one delivery thread per enabled endpoint (a producer's: none). */
 VG_NODISCARD int vg_registry_notifier_start(struct vg_registry_notifier *n, struct vg_err **err);
+
+/* What a reconfiguration did, per endpoint. */
+struct vg_registry_notify_reload {
+    size_t unchanged, changed, added, removed;
+};
+/* Replaces the endpoints with cfg's (copied), for a configuration reload (SIGHUP). An enabled
+ * endpoint whose name is enabled in cfg too is kept — the same delivery thread, queue, spool
+ * and counters: nothing is handed over, so nothing can be lost or sent twice. When its other
+ * settings differ they are swapped in under its lock and its next attempt uses them (an
+ * attempt in flight finishes with the previous ones; the back-off restarts). New endpoints
+ * open their spool (sending what an earlier endpoint of that name left there) and start;
+ * removed or disabled ones stop, spooling what they hold (this waits for an attempt in flight,
+ * at most its timeout). On error (a new spool cannot be opened, a thread cannot start) nothing
+ * changed. */
+VG_NODISCARD int vg_registry_notifier_reconfigure(struct vg_registry_notifier *n,
+                                                  const struct vg_registry_notify_config *cfg,
+                                                  struct vg_registry_notify_reload *st,
+                                                  struct vg_err **err);
 /* Whether some endpoint takes this action at all (cheap; lets callers skip building). */
-bool vg_registry_notifier_wants(const struct vg_registry_notifier *n, unsigned action);
-/* Queues ev for every endpoint that takes it; never blocks on I/O. A full queue drops the event
- * for that endpoint (logged, counted). source_addr is the events' source.addr (host:port of
- * this registry). NULL n is a no-op. */
+bool vg_registry_notifier_wants(struct vg_registry_notifier *n, unsigned action);
+/* Queues ev for every endpoint that takes it, under one new event id shared by every endpoint
+ * (receivers de-duplicate by it: delivery is at least once); never blocks on I/O. A full queue
+ * drops the event for that endpoint (logged, counted). source_addr is the events' source.addr
+ * (host:port of this registry). NULL n is a no-op. */
 void vg_registry_notifier_emit(struct vg_registry_notifier *n,
                                const struct vg_registry_notify_event *ev, const char *source_addr);
 
 struct vg_registry_notify_stats {
     uint64_t sent, failed, dropped, queued; /* queued: in memory and spooled */
 };
+/* Number of configured endpoints (disabled ones included). */
+size_t vg_registry_notifier_count(struct vg_registry_notifier *n);
 /* Counters of endpoint i (in configuration order, disabled ones included: all zero). */
 void vg_registry_notifier_stats(struct vg_registry_notifier *n, size_t i,
                                 struct vg_registry_notify_stats *out);
 /* Prometheus text for /metrics (an httpd metrics hook; ud is the notifier). */
 void vg_registry_notifier_metrics(struct vg_buf *out, void *ud);
-/* Stops the delivery threads (each spools what is pending first); events emitted afterwards
- * wait in memory. vg_registry_notifier_start runs them again. For a configuration reload:
- * stop the old notifier, create the new one (it reads the spool), switch emitters to it, then
- * hand it the old one's pending events (adopt) and free the old one. */
-void vg_registry_notifier_stop(struct vg_registry_notifier *n);
-/* Moves the in-memory events and the counters of old's endpoints to n's endpoints of the same
- * name (events bounded by their max-queued; what is over is dropped and counted). Events of
- * endpoints n does not have stay in old: vg_registry_notifier_free(old) spools them. */
-void vg_registry_notifier_adopt(struct vg_registry_notifier *n, struct vg_registry_notifier *old);
-/* Spools what is still in memory, stops the threads (an attempt in flight ends within its
- * timeout). NULL is a no-op. */
+/* "hostname:port" (source.addr of the events) for a registry listening on port. */
+char *vg_registry_notify_source_addr(unsigned port);
+/* Emits a scan or rescan event (action) for repo@d with findings f[nf] (a rescan: the new ones
+ * only), its media type and size read from meta; target.url is scheme://src/v2/... For the
+ * server's scan workers and rescans, and for `vigil registry rescan` (a producer notifier). */
+void vg_registry_notify_scan_event(struct vg_registry_notifier *n, struct vg_registry_meta *meta,
+                                   unsigned action, const char *scheme, const char *src,
+                                   const char *repo, const struct vg_digest *d,
+                                   const struct vg_registry_gate_finding *f, size_t nf);
+/* Spools what is still in memory (a producer: into the inboxes), stops the threads (an
+ * attempt in flight ends within its timeout). NULL is a no-op. */
 void vg_registry_notifier_free(struct vg_registry_notifier *n);
 
 #endif

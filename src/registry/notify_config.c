@@ -291,19 +291,82 @@ vg_registry_notify_config_parse(struct vg_registry_notify_config *out,
 }
 
 void
+vg_registry_notify_endpoint_dispose(struct vg_registry_notify_endpoint *ep)
+{
+    free(ep->name);
+    free(ep->url);
+    vg_strv_free(ep->headers, ep->nheaders);
+    vg_strv_free(ep->ignore_mediatypes, ep->nignore_mediatypes);
+    if (ep->secret) {
+        explicit_bzero(ep->secret, strlen(ep->secret));
+        free(ep->secret);
+    }
+    free(ep->ca_file);
+    memset(ep, 0, sizeof(*ep));
+}
+
+static char *
+strdup_opt(const char *s)
+{
+    return s ? vg_strdup(s) : NULL;
+}
+
+void
+vg_registry_notify_endpoint_copy(struct vg_registry_notify_endpoint *dst,
+                                 const struct vg_registry_notify_endpoint *src)
+{
+    *dst = *src;
+    dst->name = strdup_opt(src->name);
+    dst->url = strdup_opt(src->url);
+    dst->headers = src->nheaders ? vg_strv_dup(src->headers, src->nheaders) : NULL;
+    dst->ignore_mediatypes = src->nignore_mediatypes
+                                 ? vg_strv_dup(src->ignore_mediatypes, src->nignore_mediatypes)
+                                 : NULL;
+    dst->secret = strdup_opt(src->secret);
+    dst->ca_file = strdup_opt(src->ca_file);
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool
+strv_eq(char *const *a, size_t na, char *const *b, size_t nb)
+{
+    if (na != nb) {
+        return false;
+    }
+    for (size_t i = 0; i < na; i++) {
+        if (strcmp(a[i], b[i]) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+vg_registry_notify_endpoint_equal(const struct vg_registry_notify_endpoint *a,
+                                  const struct vg_registry_notify_endpoint *b)
+{
+    return str_eq(a->name, b->name) && str_eq(a->url, b->url) &&
+           strv_eq(a->headers, a->nheaders, b->headers, b->nheaders) &&
+           a->timeout_ms == b->timeout_ms && a->backoff_ms == b->backoff_ms &&
+           a->max_backoff_ms == b->max_backoff_ms && a->threshold == b->threshold &&
+           a->actions == b->actions && a->ignore_actions == b->ignore_actions &&
+           strv_eq(a->ignore_mediatypes, a->nignore_mediatypes, b->ignore_mediatypes,
+                   b->nignore_mediatypes) &&
+           a->min_severity == b->min_severity && str_eq(a->secret, b->secret) &&
+           str_eq(a->ca_file, b->ca_file) && a->max_queued == b->max_queued &&
+           a->disabled == b->disabled;
+}
+
+void
 vg_registry_notify_config_dispose(struct vg_registry_notify_config *c)
 {
     for (size_t i = 0; c->endpoints && i < c->n; i++) {
-        struct vg_registry_notify_endpoint *ep = &c->endpoints[i];
-        free(ep->name);
-        free(ep->url);
-        vg_strv_free(ep->headers, ep->nheaders);
-        vg_strv_free(ep->ignore_mediatypes, ep->nignore_mediatypes);
-        if (ep->secret) {
-            explicit_bzero(ep->secret, strlen(ep->secret));
-            free(ep->secret);
-        }
-        free(ep->ca_file);
+        vg_registry_notify_endpoint_dispose(&c->endpoints[i]);
     }
     free(c->endpoints);
     memset(c, 0, sizeof(*c));

@@ -46,39 +46,46 @@ int
 vg_registry_notify_reload(struct vg_registry *reg, const struct vg_registry_notify_config *cfg,
                           struct vg_err **err)
 {
-    struct vg_registry_notifier *old = reg->notifier; /* only reloads write it */
-    vg_registry_notifier_stop(old);
-    struct vg_registry_notifier *n = NULL;
-    if (cfg && cfg->n &&
-        (vg_registry_notifier_new(&n, cfg, reg->notify_spool, err) < 0 ||
-         vg_registry_notifier_start(n, err) < 0)) {
-        vg_registry_notifier_free(n);
-        struct vg_err *e = NULL;
-        if (old && vg_registry_notifier_start(old, &e) < 0) {
-            vg_err_free(&e); /* its events stay spooled for the next start */
+    struct vg_registry_notify_reload st = {0};
+    if (reg->notifier) { /* only reloads write reg->notifier: no lock needed to read it here */
+        if (vg_registry_notifier_reconfigure(reg->notifier, cfg, &st, err) < 0) {
+            return -1;
         }
-        return vg_err_wrap(err, "notifications reload");
+    } else if (cfg && cfg->n) {
+        struct vg_registry_notifier *n = NULL;
+        if (vg_registry_notifier_new(&n, cfg, reg->notify_spool, err) < 0 ||
+            vg_registry_notifier_start(n, err) < 0) {
+            vg_registry_notifier_free(n);
+            return vg_err_wrap(err, "notifications reload");
+        }
+        pthread_rwlock_wrlock(&reg->notify_lock);
+        reg->notifier = n;
+        pthread_rwlock_unlock(&reg->notify_lock);
+        st.added = cfg->n;
     }
-    pthread_rwlock_wrlock(&reg->notify_lock);
-    reg->notifier = n;
-    pthread_rwlock_unlock(&reg->notify_lock);
-    vg_registry_notifier_adopt(n, old);
-    vg_registry_notifier_free(old);
     VG_EVENT(VG_LOG_INFO, "registry", "notifications reloaded",
-             VG_KV_U64("endpoints", cfg ? cfg->n : 0));
+             VG_KV_U64("endpoints", cfg ? cfg->n : 0), VG_KV_U64("unchanged", st.unchanged),
+             VG_KV_U64("changed", st.changed), VG_KV_U64("added", st.added),
+             VG_KV_U64("removed", st.removed));
     return 0;
 }
 
-/* "hostname:port" of this registry (Distribution's source.addr). */
-static char *
-source_addr(const struct vg_registry *reg)
+char *
+vg_registry_notify_source_addr(unsigned port)
 {
     char host[256];
     if (gethostname(host, sizeof(host)) != 0) {
         snprintf(host, sizeof(host), "localhost");
     }
     host[sizeof(host) - 1] = '\0';
-    return vg_fmt("%s:%u", host, reg->httpd ? vg_httpd_port(reg->httpd) : 0u);
+    return vg_fmt("%s:%u", host, port);
+}
+
+/* "hostname:port" of this registry (Distribution's source.addr). */
+static char *
+source_addr(const struct vg_registry *reg)
+{
+    return vg_registry_notify_source_addr(reg->httpd ? vg_httpd_port(reg->httpd) : 0u);
 }
 
 static char *
@@ -132,19 +139,21 @@ wants(struct vg_registry *reg, unsigned action)
     return w;
 }
 
-/* Scan events carry the manifest's media type and size from the metadata store. */
-static void
-emit_scan(struct vg_registry *reg, unsigned action, const char *repo, const struct vg_digest *d,
-          const struct vg_registry_gate_finding *f, size_t n)
+void
+vg_registry_notify_scan_event(struct vg_registry_notifier *n, struct vg_registry_meta *meta,
+                              unsigned action, const char *scheme, const char *src,
+                              const char *repo, const struct vg_digest *d,
+                              const struct vg_registry_gate_finding *f, size_t nf)
 {
+    if (!vg_registry_notifier_wants(n, action)) {
+        return;
+    }
     struct vg_registry_manifest_rec rec = {0};
     struct vg_err *err = NULL;
-    if (reg->meta->ops->manifest_get(reg->meta, repo, d, &rec, &err) < 0) {
+    if (meta->ops->manifest_get(meta, repo, d, &rec, &err) < 0) {
         vg_err_free(&err); /* deleted meanwhile: the event still names the digest */
     }
-    vg_autofree char *src = source_addr(reg);
-    vg_autofree char *url =
-        manifest_url(reg->httpd && vg_httpd_is_tls(reg->httpd) ? "https" : "http", src, repo, d);
+    vg_autofree char *url = manifest_url(scheme, src, repo, d);
     struct vg_registry_notify_event ev = {
         .action = action,
         .repo = repo,
@@ -153,12 +162,22 @@ emit_scan(struct vg_registry *reg, unsigned action, const char *repo, const stru
         .size = rec.size,
         .url = url,
         .findings = f,
-        .nfindings = n,
+        .nfindings = nf,
     };
-    pthread_rwlock_rdlock(&reg->notify_lock);
-    vg_registry_notifier_emit(reg->notifier, &ev, src);
-    pthread_rwlock_unlock(&reg->notify_lock);
+    vg_registry_notifier_emit(n, &ev, src);
     vg_registry_manifest_rec_dispose(&rec);
+}
+
+/* Scan events carry the manifest's media type and size from the metadata store. */
+static void
+emit_scan(struct vg_registry *reg, unsigned action, const char *repo, const struct vg_digest *d,
+          const struct vg_registry_gate_finding *f, size_t n)
+{
+    vg_autofree char *src = source_addr(reg);
+    const char *scheme = reg->httpd && vg_httpd_is_tls(reg->httpd) ? "https" : "http";
+    pthread_rwlock_rdlock(&reg->notify_lock);
+    vg_registry_notify_scan_event(reg->notifier, reg->meta, action, scheme, src, repo, d, f, n);
+    pthread_rwlock_unlock(&reg->notify_lock);
 }
 
 void

@@ -53,11 +53,10 @@ VG_NODISCARD int vg_registry_new(struct vg_registry **out, const struct vg_regis
 VG_NODISCARD int vg_registry_mount(struct vg_registry *reg, struct vg_httpd *h,
                                    struct vg_err **err);
 void vg_registry_free(struct vg_registry *reg);
-/* Replaces the notification endpoints (SIGHUP): the old delivery threads stop after spooling
- * what they hold, the new configuration takes over the spool, and events raised meanwhile are
- * handed over, so nothing accepted is lost. cfg is borrowed until the next reload or free;
- * the previous one may be disposed once this returns. On error the old endpoints keep
- * running. Call from one thread at a time. */
+/* Replaces the notification endpoints (SIGHUP; vg_registry_notifier_reconfigure): an endpoint
+ * that keeps its name keeps its delivery thread, queue and counters (new settings apply from
+ * its next attempt), added ones start, removed ones stop after spooling what they hold.
+ * cfg is copied. On error the endpoints in use stay. Call from one thread at a time. */
 VG_NODISCARD int vg_registry_notify_reload(struct vg_registry *reg,
                                            const struct vg_registry_notify_config *cfg,
                                            struct vg_err **err);

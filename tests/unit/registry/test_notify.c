@@ -390,12 +390,11 @@ Test(registry_notify, queue_is_bounded_spooled_and_delivered_in_order)
     vg_registry_notify_config_dispose(&up);
     vg_httpd_free(h);
     free(yaml);
-    rmdir(dir);
     free(dir);
-    rmdir(tmp);
+    cr_expect_eq(vg_remove_tree(tmp, NULL, &err), 0);
 }
 
-Test(registry_notify, reload_hands_over_pending_events_and_counters)
+Test(registry_notify, reconfigure_keeps_queues_swaps_settings_and_spools_removed)
 {
     char tmp[] = "/tmp/vg-notify-XXXXXX";
     cr_assert(mkdtemp(tmp));
@@ -403,38 +402,116 @@ Test(registry_notify, reload_hands_over_pending_events_and_counters)
     struct vg_registry_notify_config cfg;
     cr_assert_eq(parse(&cfg,
                        "notifications:\n  endpoints:\n    - {name: e, url: 'http://127.0.0.1:1/',"
-                       " max-queued: 2}\n    - {name: gone, url: 'http://127.0.0.1:1/'}\n",
+                       " max-queued: 2}\n    - {name: gone, url: 'http://127.0.0.1:1/'}\n"
+                       "    - {name: same, url: 'http://127.0.0.1:1/'}\n",
                        &err),
                  0);
-    struct vg_registry_notifier *old = NULL, *n = NULL;
-    cr_assert_eq(vg_registry_notifier_new(&old, &cfg, tmp, &err), 0);
-    emit_push(old, "a");
-    emit_push(old, "b");
-    emit_push(old, "c"); /* dropped for e (max-queued 2), queued for gone */
-    vg_registry_notifier_stop(old);
+    struct vg_registry_notifier *n = NULL;
+    cr_assert_eq(vg_registry_notifier_new(&n, &cfg, tmp, &err), 0);
+    vg_registry_notify_config_dispose(&cfg); /* the notifier has its own copy */
+    emit_push(n, "a");
+    emit_push(n, "b");
+    emit_push(n, "c"); /* dropped for e (max-queued 2), queued for gone and same */
     struct vg_registry_notify_config cfg2;
     struct vg_config_doc *keep = g_doc;
     g_doc = NULL;
     cr_assert_eq(parse(&cfg2,
-                       "notifications:\n  endpoints:\n    - {name: e, url: 'http://127.0.0.1:1/',"
-                       " max-queued: 5}\n",
+                       "notifications:\n  endpoints:\n    - {name: same, url: "
+                       "'http://127.0.0.1:1/'}\n    - {name: e, url: 'http://127.0.0.1:1/',"
+                       " max-queued: 5}\n    - {name: new, url: 'http://127.0.0.1:1/'}\n",
                        &err),
                  0);
-    cr_assert_eq(vg_registry_notifier_new(&n, &cfg2, tmp, &err), 0);
-    vg_registry_notifier_adopt(n, old);
-    vg_registry_notifier_free(old); /* gone's 3 events are spooled in its directory */
+    struct vg_registry_notify_reload rl;
+    cr_assert_eq(vg_registry_notifier_reconfigure(n, &cfg2, &rl, &err), 0);
+    cr_expect_eq(rl.unchanged, 1);
+    cr_expect_eq(rl.changed, 1);
+    cr_expect_eq(rl.added, 1);
+    cr_expect_eq(rl.removed, 1);
+    vg_registry_notify_config_dispose(&cfg2);
+    cr_expect_eq(vg_registry_notifier_count(n), 3);
     struct vg_registry_notify_stats st;
-    vg_registry_notifier_stats(n, 0, &st);
+    vg_registry_notifier_stats(n, 0, &st); /* same: its queue, in its new place */
+    cr_expect_eq(st.queued, 3);
+    vg_registry_notifier_stats(n, 1, &st); /* e: the same queue and counters */
     cr_expect_eq(st.queued, 2);
     cr_expect_eq(st.dropped, 1, "counters carry over a reload");
+    emit_push(n, "d");
+    emit_push(n, "e");
+    emit_push(n, "f"); /* e takes 5 now: the new max-queued applies */
+    vg_registry_notifier_stats(n, 1, &st);
+    cr_expect_eq(st.queued, 5);
+    cr_expect_eq(st.dropped, 1);
+    char *dg_ = vg_fmt("%s/gone", tmp);
+    cr_expect_eq(spool_files(dg_), 3, "a removed endpoint spools what it held");
     vg_registry_notifier_free(n);
-    char *de = vg_fmt("%s/e", tmp), *dg_ = vg_fmt("%s/gone", tmp);
-    cr_expect_eq(spool_files(de), 2);
-    cr_expect_eq(spool_files(dg_), 3);
-    vg_registry_notify_config_dispose(&cfg);
-    vg_registry_notify_config_dispose(&cfg2);
+    char *de = vg_fmt("%s/e", tmp), *dn = vg_fmt("%s/new", tmp), *ds = vg_fmt("%s/same", tmp);
+    cr_expect_eq(spool_files(de), 5);
+    cr_expect_eq(spool_files(dn), 3);
+    cr_expect_eq(spool_files(ds), 6);
     vg_config_doc_free(keep);
     cr_expect_eq(vg_remove_tree(tmp, NULL, &err), 0);
     free(de);
     free(dg_);
+    free(dn);
+    free(ds);
+}
+
+Test(registry_notify, producer_events_go_through_the_inbox_to_the_server)
+{
+    char tmp[] = "/tmp/vg-notify-XXXXXX";
+    cr_assert(mkdtemp(tmp));
+    struct vg_err *err = NULL;
+    struct vg_httpd_config hc = {.addr = "127.0.0.1:0", .threads = 1, .access_log = "off"};
+    struct vg_httpd *h = vg_httpd_new(&hc, &err);
+    cr_assert(h);
+    const struct vg_httpd_handler hd = {"hook",   "/hook", VG_HTTP_POST, hook_begin,
+                                        hook_end, NULL,    NULL};
+    cr_assert_eq(vg_httpd_route(h, &hd, &err), 0);
+    cr_assert_eq(vg_httpd_start(h, &err), 0);
+    char *yaml = vg_fmt("notifications:\n  endpoints:\n    - {name: e, url: "
+                        "'http://127.0.0.1:%u/hook'}\n",
+                        vg_httpd_port(h));
+    struct vg_registry_notify_config cfg;
+    cr_assert_eq(parse(&cfg, yaml, &err), 0);
+    /* another process's notifier (vigil registry rescan) writes to the inbox only */
+    struct vg_registry_notifier *p = NULL;
+    cr_assert_eq(vg_registry_notifier_new_producer(&p, &cfg, tmp, &err), 0);
+    emit_push(p, "x");
+    emit_push(p, "y");
+    vg_registry_notifier_free(p);
+    char *dir = vg_fmt("%s/e", tmp), *inbox = vg_fmt("%s/e/inbox", tmp);
+    cr_expect_eq(spool_files(inbox), 2);
+    cr_expect_eq(spool_files(dir), 0, "a producer never writes the server's spool");
+    struct vg_registry_notifier *n = NULL;
+    cr_assert_eq(vg_registry_notifier_new(&n, &cfg, tmp, &err), 0);
+    cr_assert_eq(vg_registry_notifier_start(n, &err), 0);
+    struct vg_registry_notify_stats st = {0};
+    for (int i = 0; i < 1000 && st.sent < 2; i++) {
+        vg_registry_notifier_stats(n, 0, &st);
+        usleep(10 * 1000);
+    }
+    cr_expect_eq(st.sent, 2);
+    cr_expect_eq(spool_files(inbox), 0);
+    cr_expect_eq(spool_files(dir), 0);
+    pthread_mutex_lock(&g_mu);
+    cr_assert_eq(g_nbodies, 2);
+    const char *tags[] = {"x", "y"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *env = json_loads(g_bodies[i], 0, NULL);
+        json_t *ev = json_array_get(json_object_get(env, "events"), 0);
+        cr_expect_str_eq(json_string_value(json_object_get(json_object_get(ev, "target"), "tag")),
+                         tags[i], "inbox events are sent oldest first");
+        json_decref(env);
+        free(g_bodies[i]);
+        free(g_sigs[i]);
+    }
+    g_nbodies = 0;
+    pthread_mutex_unlock(&g_mu);
+    vg_registry_notifier_free(n);
+    vg_registry_notify_config_dispose(&cfg);
+    vg_httpd_free(h);
+    free(yaml);
+    free(dir);
+    free(inbox);
+    cr_expect_eq(vg_remove_tree(tmp, NULL, &err), 0);
 }
