@@ -63,6 +63,10 @@ struct vg_httpd_config {
     unsigned header_timeout_s;  /* a new connection must deliver its first request's headers
                                    within this (slowloris); 0 = 10 */
     size_t max_header_bytes;    /* request line + headers; 0 = 64 KiB */
+    size_t conn_memory;         /* libmicrohttpd's memory per connection, which bounds its read
+                                   buffer; 0 = max_header_bytes (at least 32 KiB). Larger: a
+                                   body is read in larger pieces (an upload takes fewer reads
+                                   and wake-ups); headers stay limited to max_header_bytes. */
     unsigned min_body_rate;     /* bytes/s a body must average after 10 s; 0 = 1024 */
     unsigned request_timeout_s; /* deadline handlers see; 0 = 300 */
     const char *access_log;     /* NULL or "-" = stderr, "off" = none, else a file (appended,

@@ -305,6 +305,23 @@ internal_error(struct vg_httpd_req *r, const char *what)
     vg_httpd_respond_text(r, 500, msg);
 }
 
+static enum MHD_Result
+add_header_bytes(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    *(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": ", CRLF */
+    return MHD_YES;
+}
+
+/* The request line and headers as received, about (for max_header_bytes). */
+static size_t
+header_bytes(struct MHD_Connection *c, const char *path)
+{
+    size_t n = strlen(path) + 32;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, add_header_bytes, &n);
+    return n;
+}
+
 /* First call: headers complete. */
 static void
 on_headers(struct vg_httpd *h, struct vg_httpd_req *r, const char *method)
@@ -314,6 +331,12 @@ on_headers(struct vg_httpd *h, struct vg_httpd_req *r, const char *method)
         k->first_request_seen = true; /* read without the lock: a late store is harmless */
     }
     vg_httpd_req_headers_in(r, method);
+    if (h->cfg.conn_memory > h->cfg.max_header_bytes &&
+        header_bytes(r->c, r->path) > h->cfg.max_header_bytes) {
+        vg_httpd_respond_text(r, 431,
+                              "request header fields too large\n"); /* MHD's limit is higher */
+        return;
+    }
     if (is_builtin(r->path)) {
         builtin(h, r);
         return;
@@ -469,6 +492,7 @@ vg_httpd_start(struct vg_httpd *h, struct vg_err **err)
         flags |= MHD_USE_TLS;
     }
     size_t mem = h->cfg.max_header_bytes < 32 * 1024 ? 32 * 1024 : h->cfg.max_header_bytes;
+    mem = h->cfg.conn_memory > mem ? h->cfg.conn_memory : mem;
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, h->tls ? vg_httpd_tls_callback() : NULL},
         {MHD_OPTION_HTTPS_PRIORITIES, 0,
