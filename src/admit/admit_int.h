@@ -52,6 +52,23 @@ char *vg_admit_cache_key(uint64_t gen, const char *question, const char *image);
 char *vg_admit_cache_key_verify(uint64_t gen, const char *image, const char *key_pem,
                                 const struct vg_policy_kv *ann, size_t nann);
 
+/* ---------------------------------------------------------------- cached.c */
+
+/* The facts behind the decision cache. A speculative evaluation (on the request thread) has no
+ * facts: the first question the cache cannot answer marks it missed, and it is redone on a pool
+ * thread with the facts; its hits count only when it stands. */
+struct vg_admit_cached_facts {
+    struct vg_admit_cache *cache;
+    atomic_uint_fast64_t *misses; /* counted here; hits are counted by the caller (hits) */
+    uint64_t gen;                 /* the policy set's generation: part of every key */
+    struct vg_policy_facts *facts;
+    struct vg_policy_inputs inner; /* the facts' callbacks (unset when speculating) */
+    bool speculative, missed;
+    uint64_t hits;
+};
+/* Fills in with callbacks over cf (in->ctx = cf): every input, through the cache. */
+void vg_admit_cached_inputs(struct vg_admit_cached_facts *cf, struct vg_policy_inputs *in);
+
 /* ---------------------------------------------------------------- pool.c */
 
 /* Threads for evaluations that wait on registries: a job goes to an idle thread, or to a new

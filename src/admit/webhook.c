@@ -206,208 +206,6 @@ vg_admit_free(struct vg_admit *a)
     free(a);
 }
 
-/* ---------------------------------------------------------------- decision cache */
-
-/* Only digest-pinned images are cached: a tag can move, a digest cannot. */
-static bool
-cacheable(const char *image)
-{
-    return strstr(image, "@sha256:") != NULL;
-}
-
-/* The facts behind the cache. A speculative evaluation (on the request thread) has no facts:
- * the first question the cache cannot answer marks it missed, and it is redone on a pool
- * thread with the facts; its hits count only when it stands. */
-struct cached_facts {
-    struct vg_admit *a;
-    uint64_t gen;
-    struct vg_policy_facts *facts;
-    struct vg_policy_inputs inner;
-    bool speculative, missed;
-    uint64_t hits;
-};
-
-/* A cached answer to key (taken): true with *v filled; false when the facts must be asked
- * (counted as a miss), or, speculating, cannot be (cf->missed). */
-static bool
-cache_ask(struct cached_facts *cf, const char *key, struct vg_admit_cache_val *v)
-{
-    if (key && vg_admit_cache_get(&cf->a->cache, key, v)) {
-        cf->hits++;
-        return true;
-    }
-    if (cf->speculative) {
-        cf->missed = true;
-    } else if (key) {
-        atomic_fetch_add(&cf->a->cache_misses, 1);
-    }
-    return false;
-}
-
-static enum vg_policy_fact
-cached_verify(void *ctx, const char *image, const char *key_pem, const struct vg_policy_kv *ann,
-              size_t nann, char **why)
-{
-    struct cached_facts *cf = ctx;
-    char *key =
-        cacheable(image) ? vg_admit_cache_key_verify(cf->gen, image, key_pem, ann, nann) : NULL;
-    struct vg_admit_cache_val v = {0};
-    if (cache_ask(cf, key, &v)) {
-        free(key);
-        *why = v.why;
-        free(v.user);
-        return v.fact;
-    }
-    if (cf->missed) {
-        free(key);
-        return VG_POLICY_FACT_UNKNOWN;
-    }
-    v.fact = cf->inner.verify(cf->inner.ctx, image, key_pem, ann, nann, why);
-    if (key && v.fact != VG_POLICY_FACT_UNKNOWN) { /* transient failures are asked again */
-        v.why = *why;
-        vg_admit_cache_put(&cf->a->cache, key, &v);
-    } else {
-        free(key);
-    }
-    return v.fact;
-}
-
-/* The cache key of a verification question (vg_policy_*_question, taken) about image, under
- * kind ("keyless", "notation"); NULL when the image is not pinned or the key is too long. */
-static char *
-question_key(const struct cached_facts *cf, const char *image, const char *kind, char *q)
-{
-    char *key = NULL;
-    if (cacheable(image)) {
-        vg_autofree char *base = vg_admit_cache_key(cf->gen, kind, image);
-        if (base && strlen(base) + strlen(q) < VG_ADMIT_CACHE_KEY_MAX) {
-            key = vg_fmt("%s\n%s", base, q);
-        }
-    }
-    free(q);
-    return key;
-}
-
-/* A cached verdict for *key, or, speculating, "unknown" (the review goes to a pool thread):
- * true with *fact and *why set and *key freed; false when the facts must be asked. */
-static bool
-cached_answer(struct cached_facts *cf, char **key, enum vg_policy_fact *fact, char **why)
-{
-    struct vg_admit_cache_val v = {0};
-    if (cache_ask(cf, *key, &v)) {
-        *fact = v.fact;
-        *why = v.why;
-        free(v.user);
-    } else if (cf->missed) {
-        *fact = VG_POLICY_FACT_UNKNOWN;
-    } else {
-        return false;
-    }
-    free(*key);
-    *key = NULL;
-    return true;
-}
-
-/* Stores a verdict under key (taken; NULL: not cached) as cached_verify does: transient
- * failures ("unknown") are asked again. */
-static enum vg_policy_fact
-cached_store(struct cached_facts *cf, char *key, enum vg_policy_fact fact, char *why)
-{
-    if (key && fact != VG_POLICY_FACT_UNKNOWN) {
-        struct vg_admit_cache_val v = {.fact = fact, .why = why};
-        vg_admit_cache_put(&cf->a->cache, key, &v);
-    } else {
-        free(key);
-    }
-    return fact;
-}
-
-/* Keyless (Fulcio/Rekor) verdicts, cached like key-based ones by (generation, image digest,
- * the authority's identities, roots and flags, annotations). */
-static enum vg_policy_fact
-cached_verify_keyless(void *ctx, const char *image, const struct vg_policy_keyless *k,
-                      const struct vg_policy_kv *ann, size_t nann, char **why)
-{
-    struct cached_facts *cf = ctx;
-    char *key = question_key(cf, image, "keyless", vg_policy_keyless_question(k, ann, nann));
-    enum vg_policy_fact fact;
-    if (cached_answer(cf, &key, &fact, why)) {
-        return fact;
-    }
-    fact = cf->inner.verify_keyless(cf->inner.ctx, image, k, ann, nann, why);
-    return cached_store(cf, key, fact, *why);
-}
-
-/* Notary Project (Notation) verdicts, by (generation, image digest, trust store, identities,
- * level). */
-static enum vg_policy_fact
-cached_verify_notation(void *ctx, const char *image, const struct vg_policy_notation *n, char **why)
-{
-    struct cached_facts *cf = ctx;
-    char *key = question_key(cf, image, "notation", vg_policy_notation_question(n));
-    enum vg_policy_fact fact;
-    if (cached_answer(cf, &key, &fact, why)) {
-        return fact;
-    }
-    fact = cf->inner.verify_notation(cf->inner.ctx, image, n, why);
-    return cached_store(cf, key, fact, *why);
-}
-
-static enum vg_policy_fact
-cached_vulns(void *ctx, const char *image, struct vg_policy_vulns *out, char **why)
-{
-    struct cached_facts *cf = ctx;
-    char *key = cacheable(image) ? vg_admit_cache_key(cf->gen, "vulns", image) : NULL;
-    struct vg_admit_cache_val v = {0};
-    if (cache_ask(cf, key, &v)) {
-        free(key);
-        *out = v.vulns;
-        *why = v.why;
-        free(v.user);
-        return v.fact;
-    }
-    if (cf->missed) {
-        free(key);
-        return VG_POLICY_FACT_UNKNOWN;
-    }
-    v.fact = cf->inner.vulns(cf->inner.ctx, image, out, why);
-    if (key && v.fact != VG_POLICY_FACT_UNKNOWN) {
-        v.vulns = *out;
-        v.why = *why;
-        vg_admit_cache_put(&cf->a->cache, key, &v);
-    } else {
-        free(key);
-    }
-    return v.fact;
-}
-
-static enum vg_policy_fact
-cached_user(void *ctx, const char *image, char **user, char **why)
-{
-    struct cached_facts *cf = ctx;
-    char *key = cacheable(image) ? vg_admit_cache_key(cf->gen, "user", image) : NULL;
-    struct vg_admit_cache_val v = {0};
-    if (cache_ask(cf, key, &v)) {
-        free(key);
-        *user = v.user;
-        *why = v.why;
-        return v.fact;
-    }
-    if (cf->missed) {
-        free(key);
-        return VG_POLICY_FACT_UNKNOWN;
-    }
-    v.fact = cf->inner.config_user(cf->inner.ctx, image, user, why);
-    if (key && v.fact != VG_POLICY_FACT_UNKNOWN) {
-        v.user = *user;
-        v.why = *why;
-        vg_admit_cache_put(&cf->a->cache, key, &v);
-    } else {
-        free(key);
-    }
-    return v.fact;
-}
-
 /* ---------------------------------------------------------------- evaluation */
 
 struct job {
@@ -494,14 +292,15 @@ pull_auths(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit
 _Static_assert(sizeof(struct vg_policy_inputs) == 6 * sizeof(void *),
                "a new vg_policy_inputs callback must be wired into validate()");
 
-/* Speculative (see struct cached_facts): R_COUNT and ans untouched when a fact is not in the
- * cache. */
+/* Speculative (see struct vg_admit_cached_facts): R_COUNT and ans untouched when a fact is not in
+ * the cache. */
 static enum result
 validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
          struct vg_admit_answer *ans, bool speculative)
 {
     struct vg_policy_inputs in = {0};
-    struct cached_facts cf = {.a = a, .gen = ps->gen, .speculative = speculative};
+    struct vg_admit_cached_facts cf = {
+        .cache = &a->cache, .misses = &a->cache_misses, .gen = ps->gen, .speculative = speculative};
     vg_autofree char *pull = NULL;
     if (!a->o.offline && !speculative) {
         struct vg_policy_facts_opts fo = {.open = a->o.open,
@@ -518,12 +317,7 @@ validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
         vg_policy_facts_inputs(cf.facts, &cf.inner);
     }
     if (!a->o.offline) { /* the same callbacks speculating (no facts behind them) or not */
-        in = (struct vg_policy_inputs){.ctx = &cf,
-                                       .verify = cached_verify,
-                                       .vulns = cached_vulns,
-                                       .config_user = cached_user,
-                                       .verify_keyless = cached_verify_keyless,
-                                       .verify_notation = cached_verify_notation};
+        vg_admit_cached_inputs(&cf, &in);
     }
     struct vg_policy_decision d;
     struct vg_err *err = NULL;
