@@ -2,8 +2,12 @@
  *
  * `vigil download signature|attestation|sbom` and `vigil triangulate`: read the legacy
  * `sha256-<hex>.sig/.att/.sbom` images of an image and print them the way cosign 2 does
- * (cosign-format.md §3, §6.3). Every blob is checked against its layer digest and bounded
- * before it is interpreted; a manifest that is not a signature image is refused with the tag.
+ * (cosign-format.md §3, §6.3), and the Sigstore bundles attached as OCI 1.1 referrers (cosign's
+ * --new-bundle-format, §4; the referrers API or its sha256-<hex> tag schema fallback) as cosign 3
+ * does: download signature prints the signature bundles instead of the legacy layers when there
+ * are any, download attestation the DSSE envelopes of both. Every blob is checked against its
+ * digest and bounded before it is interpreted; a manifest that is not a signature image is
+ * refused with the tag.
  */
 #include "cosign_ops.h"
 
@@ -13,6 +17,9 @@
 
 /* Blobs fetched per round trip batch (memory: this many times the per-blob bound). */
 #define DOWNLOAD_BATCH 16u
+/* A bundle blob: an envelope and its verification material. */
+#define DOWNLOAD_BUNDLE_MAX (VG_SIGN_ENVELOPE_MAX + 64u * 1024u)
+#define ANN_PREDICATE       "dev.sigstore.bundle.predicateType"
 
 void
 vg_sign_download_dispose(struct vg_sign_download *d)
@@ -186,11 +193,144 @@ one_signature(void *ctx, const struct vg_sign_sig_entry *l, struct vg_buf *blob,
     return 0;
 }
 
+/* ---------------------------------------------------------------- bundles as referrers */
+
+/* Called with each bundle (the whole document and, when it holds one, its DSSE envelope)
+ * of the kind asked; `where` names the referrer manifest. */
+typedef int (*bundle_fn)(void *ctx, const char *where, json_t *bundle,
+                         const struct vg_dsse_envelope *env, struct vg_err **err);
+
+static bool
+bundle_type_ok(const char *mt)
+{
+    return vg_cstr_startswith(mt, VG_SIGN_MT_BUNDLE_PREFIX);
+}
+
+/* A signature bundle: the predicate-type hint says sign/v1, or (no hint) it holds a message
+ * signature or a DSSE statement of that predicate. */
+static bool
+is_signature(const char *hint, const struct vg_dsse_envelope *env)
+{
+    if (hint) {
+        return strcmp(hint, VG_SIGN_PREDICATE_SIGN) == 0;
+    }
+    if (!env) {
+        return true;
+    }
+    struct vg_sign_statement *st = NULL;
+    vg_autoerr struct vg_err *e = NULL;
+    bool sig = vg_sign_statement_parse(&st, env->payload, env->payload_len, &e) == 0 &&
+               st->predicate_type && strcmp(st->predicate_type, VG_SIGN_PREDICATE_SIGN) == 0;
+    vg_sign_statement_free(st);
+    return sig;
+}
+
+/* One referrer: its manifest (by digest: checked), one bundle layer, the blob (bounded,
+ * checked), the bundle document. 1 when it is a bundle of the kind asked and was handed to
+ * each, 0 when it is another kind of referrer. */
+static int
+one_referrer(const struct vg_sign_target *t, const struct vg_oci_desc *d, bool att, bundle_fn each,
+             void *ctx, struct vg_err **err)
+{
+    vg_autofree char *where = vg_fmt("%s@%s (referrer)", t->store_name, d->digest.text);
+    struct vg_oci_remote_manifest raw = {0};
+    struct vg_oci_manifest *m = NULL;
+    if (vg_oci_remote_manifest_get(t->store, d->digest.text, &raw, err) < 0 ||
+        vg_oci_manifest_parse(&m, raw.data, raw.len, raw.media_type, err) < 0) {
+        vg_oci_remote_manifest_dispose(&raw);
+        return vg_err_wrap(err, "%s", where);
+    }
+    vg_oci_remote_manifest_dispose(&raw);
+    if (m->is_index || m->nlayers != 1 || !m->layers[0].media_type ||
+        !bundle_type_ok(m->layers[0].media_type)) {
+        vg_oci_manifest_free(m);
+        return 0;
+    }
+    const char *hint = m->annotations ? vg_json_str(m->annotations, ANN_PREDICATE) : NULL;
+    vg_autofree char *hint_copy = hint ? vg_strdup(hint) : NULL;
+    struct vg_oci_desc layer = m->layers[0];
+    vg_oci_manifest_free(m);
+    if (layer.size > DOWNLOAD_BUNDLE_MAX) {
+        return vg_err_set(err, VG_E_LIMIT, "%s: bundle of %llu bytes, more than %u", where,
+                          (unsigned long long)layer.size, DOWNLOAD_BUNDLE_MAX);
+    }
+    vg_autobuf struct vg_buf blob = VG_BUF_INIT(DOWNLOAD_BUNDLE_MAX);
+    json_t *root = NULL;
+    const char *mt = NULL;
+    if (vg_oci_remote_blob_get(t->store, &layer.digest, &blob, err) < 0 ||
+        vg_sign__bundle_open(&root, &mt, blob.data, blob.len, DOWNLOAD_BUNDLE_MAX, bundle_type_ok,
+                             "", err) < 0) {
+        return vg_err_wrap(err, "%s", where);
+    }
+    struct vg_dsse_envelope *env = NULL;
+    json_t *dsse = json_object_get(root, "dsseEnvelope");
+    int rc = 0;
+    if (dsse) {
+        vg_autofree char *txt = vg_json_dumps(dsse, JSON_COMPACT);
+        rc = txt ? vg_sign_dsse_parse(&env, txt, strlen(txt), err)
+                 : vg_err_set(err, VG_E_PARSE, "dsseEnvelope is not valid UTF-8");
+    }
+    if (rc == 0 && is_signature(hint_copy, env) != att) {
+        rc = each(ctx, where, root, env, err) < 0 ? -1 : 1;
+    }
+    vg_sign_dsse_free(env);
+    json_decref(root);
+    return rc < 0 ? vg_err_wrap(err, "%s", where) : rc;
+}
+
+/* The image's referrers (the API, else the tag schema index); a registry that can list
+ * neither has no bundles (cosign 3 reads legacy tags then). *found counts the bundles. */
+static int
+each_bundle(const struct vg_sign_target *t, bool att, bundle_fn each, void *ctx, size_t *found,
+            struct vg_err **err)
+{
+    vg_autobuf struct vg_buf idxraw = VG_BUF_INIT(VG_LIMIT_MANIFEST_BYTES);
+    bool fallback = false;
+    vg_autoerr struct vg_err *e = NULL;
+    struct vg_oci_manifest *idx = NULL;
+    if (vg_oci_remote_referrers(t->store, &t->digest, NULL, &idxraw, &fallback, &e) < 0 ||
+        vg_oci_manifest_parse(&idx, idxraw.data, idxraw.len, VG_MT_OCI_INDEX, &e) < 0 ||
+        !idx->is_index) {
+        vg_autofree char *msg = e ? vg_err_format(e) : vg_strdup("not an index");
+        VG_DEBUG("sign", "referrers of %s: %s (legacy tags only)", t->digest.text, msg);
+        vg_oci_manifest_free(idx);
+        return 0;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < idx->nmanifests && i < VG_SIGN_MAX_REFERRERS && rc >= 0; i++) {
+        rc = one_referrer(t, &idx->manifests[i], att, each, ctx, err);
+        *found += rc > 0;
+    }
+    vg_oci_manifest_free(idx);
+    return rc < 0 ? -1 : 0;
+}
+
+static int
+signature_bundle(void *ctx, const char *where, json_t *bundle, const struct vg_dsse_envelope *env,
+                 struct vg_err **err)
+{
+    (void)env;
+    char *s = vg_json_dumps(bundle, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!s) {
+        return vg_err_set(err, VG_E_PARSE, "%s: bundle is not valid UTF-8", where);
+    }
+    add_item(ctx, s, strlen(s), VG_SIGN_MT_BUNDLE_PREFIX ".v0.3+json");
+    return 0;
+}
+
 int
 vg_sign_download_signatures(struct vg_sign_download *out, const struct vg_sign_target *t,
                             struct vg_err **err)
 {
     *out = (struct vg_sign_download){0};
+    size_t bundles = 0;
+    if (each_bundle(t, false, signature_bundle, out, &bundles, err) < 0) {
+        vg_sign_download_dispose(out);
+        return -1;
+    }
+    if (bundles > 0) {
+        return 0; /* cosign 3: the bundles, when there are any, instead of the legacy layers */
+    }
     struct vg_sign_sig_image *img = NULL;
     vg_autofree char *where = NULL;
     if (read_tag(t, ".sig", &img, &where, err) < 0) {
@@ -227,15 +367,11 @@ envelope_json(const struct vg_dsse_envelope *e)
     return vg_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 }
 
+/* Keeps envelope e when it is of the predicate type asked (any when none is). */
 static int
-one_attestation(void *vctx, const struct vg_sign_sig_entry *l, struct vg_buf *blob,
-                struct vg_err **err)
+add_envelope(struct att_ctx *c, const struct vg_dsse_envelope *e, const char *what,
+             const char *media_type, struct vg_err **err)
 {
-    struct att_ctx *c = vctx;
-    struct vg_dsse_envelope *e = NULL;
-    if (vg_sign_dsse_parse(&e, blob->data, blob->len, err) < 0) {
-        return vg_err_wrap(err, "layer %s", l->digest.text);
-    }
     int rc = 0;
     bool keep = true;
     if (c->want) {
@@ -248,14 +384,38 @@ one_attestation(void *vctx, const struct vg_sign_sig_entry *l, struct vg_buf *bl
     if (keep) {
         char *s = envelope_json(e);
         if (!s) {
-            rc = vg_err_set(err, VG_E_PARSE, "layer %s: envelope is not valid UTF-8",
-                            l->digest.text);
+            rc = vg_err_set(err, VG_E_PARSE, "%s: envelope is not valid UTF-8", what);
         } else {
-            add_item(c->out, s, strlen(s), l->media_type);
+            add_item(c->out, s, strlen(s), media_type);
         }
     }
+    return rc;
+}
+
+static int
+one_attestation(void *vctx, const struct vg_sign_sig_entry *l, struct vg_buf *blob,
+                struct vg_err **err)
+{
+    struct vg_dsse_envelope *e = NULL;
+    if (vg_sign_dsse_parse(&e, blob->data, blob->len, err) < 0) {
+        return vg_err_wrap(err, "layer %s", l->digest.text);
+    }
+    vg_autofree char *what = vg_fmt("layer %s", l->digest.text);
+    int rc = add_envelope(vctx, e, what, l->media_type, err);
     vg_sign_dsse_free(e);
     return rc;
+}
+
+static int
+attestation_bundle(void *ctx, const char *where, json_t *bundle, const struct vg_dsse_envelope *env,
+                   struct vg_err **err)
+{
+    (void)bundle;
+    if (!env) {
+        return vg_err_set(err, VG_E_PARSE, "%s: an attestation bundle without a dsseEnvelope",
+                          where);
+    }
+    return add_envelope(ctx, env, where, "application/vnd.dsse.envelope.v1+json", err);
 }
 
 int
@@ -269,18 +429,36 @@ vg_sign_download_attestations(struct vg_sign_download *out, const struct vg_sign
     }
     struct vg_sign_sig_image *img = NULL;
     vg_autofree char *where = NULL;
-    if (read_tag(t, ".att", &img, &where, err) < 0) {
+    vg_autoerr struct vg_err *tag_err = NULL;
+    int rc = 0;
+    if (read_tag(t, ".att", &img, &where, &tag_err) == 0) {
+        rc = each_layer(t, img, VG_SIGN_ENVELOPE_MAX, one_attestation, &c, err);
+        vg_sign_sig_image_free(img);
+        if (rc < 0) {
+            vg_sign_download_dispose(out);
+            return vg_err_wrap(err, "%s", where);
+        }
+    } else if (vg_err_root_code(tag_err) != VG_E_NOTFOUND) {
+        if (err) {
+            *err = vg_steal_ptr(&tag_err);
+        }
         return -1;
     }
-    int rc = each_layer(t, img, VG_SIGN_ENVELOPE_MAX, one_attestation, &c, err);
-    vg_sign_sig_image_free(img);
-    if (rc < 0) {
+    /* Then the attestation bundles attached as referrers (cosign --new-bundle-format). */
+    size_t bundles = 0;
+    if (each_bundle(t, true, attestation_bundle, &c, &bundles, err) < 0) {
         vg_sign_download_dispose(out);
-        return vg_err_wrap(err, "%s", where);
+        return -1;
+    }
+    if (tag_err && bundles == 0) {
+        if (err) {
+            *err = vg_steal_ptr(&tag_err);
+        }
+        return -1;
     }
     if (out->n == 0 && c.want) {
-        return vg_err_set(err, VG_E_NOTFOUND, "no attestations with predicate type %s in %s",
-                          c.want, where);
+        return vg_err_set(err, VG_E_NOTFOUND, "no attestations with predicate type %s in %s%s",
+                          c.want, where, bundles ? " or its referrers" : "");
     }
     return 0;
 }

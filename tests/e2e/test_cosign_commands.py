@@ -282,6 +282,56 @@ def test_download_matches_cosign(world):
     assert r.rc == 4 and "https://spdx.dev/Document" in r.err, r
 
 
+def test_download_bundle_referrers(world, tmp_path):
+    """Bundles attached as OCI 1.1 referrers (--new-bundle-format): read through the referrers
+    tag schema on docker-registry (no API) and through the API of vigil's registry."""
+    from registry_serve import Serve
+    w = world
+    lay, img = images.build_image(w.dir / "oci-dl", tag="v1", layers=[{"d.txt": b"dl\n"}])
+    w.src.push(f"oci:{lay.path}:v1", "team/dl:v1")
+    src = f"{w.src.host}/team/dl:v1"
+    assert w.v("sign", "--plain-http", "--new-bundle-format", "--key", "cosign.key", src,
+               env=PW).rc == 0
+    r = w.v("attest", "--plain-http", "--new-bundle-format", "--key", "cosign.key", "--type",
+            "cyclonedx", "--predicate", "bom.json", src, env=PW)
+    assert r.rc == 0, r
+    # What is stored: the fallback index names both bundles; their blobs are what download
+    # must print.
+    idx = json.loads(w.src.raw(f"team/dl:{tag_of(img.digest, '')}"))
+    blobs = {}
+    for d in idx["manifests"]:
+        m = json.loads(w.src.raw(f"team/dl@{d['digest']}"))
+        st, _, body = http(f"http://{w.src.host}/v2/team/dl/blobs/{m['layers'][0]['digest']}",
+                           "GET", None, {})
+        assert st == 200
+        blobs[d["annotations"]["dev.sigstore.bundle.predicateType"]] = json.loads(body)
+    sign_bundle = blobs["https://sigstore.dev/cosign/sign/v1"]
+    att_env = blobs["https://cyclonedx.org/bom"]["dsseEnvelope"]
+    srv = Serve(tmp_path / "root", tmp_path / "serve.log").start()
+    try:
+        api = f"{srv.host}/mirror/dl:v1"
+        assert w.v("copy", "--plain-http", src, api).rc == 0
+        assert srv.req("GET", f"/v2/mirror/dl/referrers/{img.digest}").status == 200
+        for ref in (src, api):
+            r = w.v("download", "signature", "--plain-http", ref)
+            assert r.rc == 0, r
+            lines = r.raw.splitlines()
+            assert [json.loads(x) for x in lines] == [sign_bundle], r  # no attestation bundle
+            r = w.v("download", "attestation", "--plain-http", ref)
+            assert r.rc == 0, r
+            got = [json.loads(x) for x in r.raw.splitlines()]
+            assert len(got) == 1 and list(got[0]) == ["payloadType", "payload", "signatures"]
+            assert got[0]["payload"] == att_env["payload"]
+            assert got[0]["signatures"][0]["sig"] == att_env["signatures"][0]["sig"]
+            r = w.v("download", "attestation", "--plain-http", "--predicate-type", "spdx", ref)
+            assert r.rc == 4 and "or its referrers" in r.err, r
+            r = w.v("download", "attestation", "--plain-http", "--predicate-type", "cyclonedx",
+                    "--format", "json", ref)
+            assert r.rc == 0 and json.loads(r.out) == got, r
+    finally:
+        srv.kill()
+
+
 def test_download_nothing_attached(world):
     w = world
     r = w.v("download", "signature", "--plain-http", f"{w.src.host}/team/multi:v1")
