@@ -505,10 +505,11 @@ vg_admit_response_text(const struct vg_admit_review *rv, const struct vg_admit_a
     const char *uid = rv->uid ? rv->uid : "";
     if (a->allowed && !a->warnings.n && !a->patch && json_plain(uid)) {
         /* the answer to most reviews, as vg_json_dump writes vg_admit_response */
-        static const char *const part[] = {"{\"apiVersion\":\"",
-                                           "\",\"kind\":\"AdmissionReview\","
-                                           "\"response\":{\"uid\":\"",
-                                           "\",\"allowed\":true}}"};
+        static const char *const part[] = {
+            "{\"apiVersion\":\"",
+            "\",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":\"",
+            "\",\"allowed\":true}}",
+        };
         const char *ver = vg_admit_version_name(rv->version);
         size_t n[5] = {strlen(part[0]), strlen(ver), strlen(part[1]), strlen(uid), strlen(part[2])};
         const char *src[5] = {part[0], ver, part[1], uid, part[2]};
