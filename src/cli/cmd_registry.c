@@ -249,6 +249,9 @@ serve(struct serve_opts *o)
         /* pushes: a layer body is read in ~64 KB pieces instead of ~31 KB, half the reads,
          * writes and wake-ups per byte (bench/registry/README.md "Push") */
         .conn_memory = 256u * 1024u,
+        /* 1 MB blob GETs in one sendfile call where the pool sends 128 KiB at a time
+         * (bench/registry/README.md) */
+        .thread_per_connection = true,
     };
     struct vg_registry_auth *auth = NULL;
     struct vg_registry_authz az = {0};

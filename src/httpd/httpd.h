@@ -57,6 +57,11 @@ struct vg_httpd_config {
     const char *tls_cert;       /* PEM chain; with tls_key enables TLS */
     const char *tls_key;        /* PEM private key (unencrypted) */
     unsigned threads;           /* worker threads, each with its own event loop; 0 = 4 */
+    bool thread_per_connection; /* instead of the pool: a thread per connection (poll), for
+                                   servers of large files: libmicrohttpd then sends a file
+                                   response in 2 MiB sendfile calls, not 128 KiB ones. Each
+                                   open connection (a slow one too) costs a thread, within the
+                                   same connection limits. */
     unsigned max_connections;   /* 0 = 1024 */
     unsigned max_per_ip;        /* 0 = 128 */
     unsigned idle_timeout_s;    /* a connection silent this long is closed; 0 = 60 */

@@ -7,6 +7,7 @@
 #define VG_HTTPD_INT_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 
 #include <microhttpd.h>
@@ -165,6 +166,10 @@ int vg_httpd_log_open(struct vg_httpd *h, struct vg_err **err);
 void vg_httpd_log_close(struct vg_httpd *h);
 void vg_httpd_log_request(struct vg_httpd *h, const struct vg_httpd_req *r, double secs,
                           bool completed);
+/* MHD_OPTION_EXTERNAL_LOGGER: libmicrohttpd's own messages as "httpd" log events (a request it
+ * refused itself at info with its status; client noise at debug; the rest warnings) instead of
+ * raw lines on stderr. */
+void vg_httpd_mhd_log(void *cls, const char *fmt, va_list ap) VG_PRINTF(2, 0);
 
 /* tls.c: the certificate the next handshake uses (one TLS server per process). */
 int vg_httpd_tls_load(const char *cert, const char *key, struct vg_err **err);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * The daemon: libmicrohttpd with one event loop per worker thread, the route table, the
- * request lifecycle (begin → body → end → done), the built-in health and metrics endpoints,
- * a watchdog that closes connections whose first request's headers do not arrive in time
- * (slowloris; libmicrohttpd only knows idle timeouts), and drain/run.
+ * The daemon: libmicrohttpd with one event loop per worker thread (or a thread per connection
+ * when the config asks), the route table, the request lifecycle (begin → body → end → done),
+ * the built-in health and metrics endpoints, a watchdog that closes connections whose first
+ * request's headers do not arrive in time (slowloris; libmicrohttpd only knows idle timeouts), and
+ * drain/run.
  */
 #include "httpd_int.h"
 
@@ -484,7 +485,12 @@ vg_httpd_start(struct vg_httpd *h, struct vg_err **err)
     if (h->tls && vg_httpd_tls_load(h->tls_cert, h->tls_key, err) < 0) {
         return -1;
     }
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    /* Thread per connection uses poll (select would fail past FD_SETSIZE descriptors); the
+     * pool one epoll loop per worker. */
+    flags |= h->cfg.thread_per_connection
+                 ? MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD
+                 : MHD_USE_AUTO_INTERNAL_THREAD;
     if (ss.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
@@ -493,6 +499,11 @@ vg_httpd_start(struct vg_httpd *h, struct vg_err **err)
     }
     size_t mem = h->cfg.max_header_bytes < 32 * 1024 ? 32 * 1024 : h->cfg.max_header_bytes;
     mem = h->cfg.conn_memory > mem ? h->cfg.conn_memory : mem;
+    /* The pool's size; a thread per connection takes no such option (0 would be warned of). */
+    struct MHD_OptionItem pool_opts[] = {
+        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)h->cfg.threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, h->tls ? vg_httpd_tls_callback() : NULL},
         {MHD_OPTION_HTTPS_PRIORITIES, 0,
@@ -509,8 +520,9 @@ vg_httpd_start(struct vg_httpd *h, struct vg_err **err)
     sigaddset(&set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &set, &old);
     h->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, &ahc, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, h->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
+        flags, 0, NULL, NULL, &ahc, h, MHD_OPTION_EXTERNAL_LOGGER, &vg_httpd_mhd_log, h,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_ARRAY,
+        h->cfg.thread_per_connection ? pool_opts + 1 : pool_opts, MHD_OPTION_CONNECTION_LIMIT,
         h->cfg.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->cfg.max_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         mem, MHD_OPTION_URI_LOG_CALLBACK, &uri_log, h, MHD_OPTION_NOTIFY_COMPLETED, &completed, h,

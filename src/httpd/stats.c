@@ -273,3 +273,83 @@ vg_httpd_log_request(struct vg_httpd *h, const struct vg_httpd_req *r, double se
     pthread_mutex_unlock(&h->log_lock);
     free(line);
 }
+
+/* ---------------------------------------------------------------- libmicrohttpd's messages */
+
+/* Messages a client causes (a reset connection, an aborted download, a header that the next
+ * "Error processing request" line refuses anyway) and httpd's own closes (a body over its limit
+ * or too slow: the access log has the error): debug, not warnings. */
+static const char *const MHD_CLIENT_NOISE[] = {
+    "Application reported internal error",      "Socket has been disconnected",
+    "Connection socket is closed when reading", "Connection was closed by remote side",
+    "Failed to send data in request",           "Failed to send the response",
+    "Failed to send the chunked response",      "Failed to send the footers",
+    "Failed to parse `Content-Length'",         "Too large value of 'Content-Length'",
+    "Received HTTP/1.1 request without `Host'", "Too late to send an error response",
+};
+
+/* "Error processing request (HTTP response code is 400 ('<html><head><title>Request
+ * malformed</title>...')). Closing connection.": the status, and the page's title as reason. */
+static bool
+refused_status(const char *msg, unsigned *status, struct vg_str *reason)
+{
+    static const char pre[] = "Error processing request (HTTP response code is ";
+    if (strncmp(msg, pre, sizeof(pre) - 1) != 0) {
+        return false;
+    }
+    const char *p = msg + sizeof(pre) - 1;
+    unsigned s = 0;
+    size_t n = 0;
+    for (; n < 3 && p[n] >= '0' && p[n] <= '9'; n++) {
+        s = s * 10 + (unsigned)(p[n] - '0');
+    }
+    if (n != 3) {
+        return false;
+    }
+    *status = s;
+    *reason = (struct vg_str){"", 0};
+    const char *t = strstr(p, "<title>");
+    const char *e = t ? strstr(t, "</title>") : NULL;
+    if (e) {
+        *reason = (struct vg_str){t + 7, (size_t)(e - t - 7)};
+    }
+    return true;
+}
+
+void
+vg_httpd_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[1024];
+    int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (n < 0) {
+        return;
+    }
+    size_t len = strlen(msg);
+    while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' ')) {
+        msg[--len] = '\0';
+    }
+    unsigned status;
+    struct vg_str reason;
+    if (refused_status(msg, &status, &reason)) {
+        /* libmicrohttpd answered (and closed) without calling a handler: no access-log status */
+        if (vg_log_enabled(VG_LOG_INFO, "httpd")) {
+            char *r = vg_escape(reason.ptr, reason.len, 200);
+            VG_EVENT(VG_LOG_INFO, "httpd", "request refused by the HTTP parser",
+                     VG_KV_U64("status", status), VG_KV_STR("reason", r));
+            free(r);
+        }
+        return;
+    }
+    enum vg_log_level lvl = VG_LOG_WARN;
+    for (size_t i = 0; i < VG_ARRAY_LEN(MHD_CLIENT_NOISE); i++) {
+        if (strncmp(msg, MHD_CLIENT_NOISE[i], strlen(MHD_CLIENT_NOISE[i])) == 0) {
+            lvl = VG_LOG_DEBUG;
+        }
+    }
+    if (vg_log_enabled(lvl, "httpd")) {
+        char *m = vg_escape(msg, len, 1024); /* may quote a client's URL */
+        VG_EVENT(lvl, "httpd", "libmicrohttpd", VG_KV_STR("detail", m));
+        free(m);
+    }
+}

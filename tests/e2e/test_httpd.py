@@ -36,10 +36,10 @@ def make_cert(d, name, cn="127.0.0.1"):
 
 
 class Server:
-    def __init__(self, args, tmp):
+    def __init__(self, args, tmp, env=None):
         self.log = open(tmp / "access.log", "w+")
         self.p = subprocess.Popen([server_binary(), "127.0.0.1:0", *args], stdout=subprocess.PIPE,
-                                  stderr=self.log, text=True)
+                                  stderr=self.log, text=True, env=env)
         line = self.p.stdout.readline()
         assert line.startswith("port "), line
         self.port = int(line.split()[1])
@@ -172,3 +172,45 @@ def test_sigterm_drains_in_flight_requests_and_logs_json(tmp_path):
     assert l["status"] == 200 and l["method"] == "GET" and l["path"] == "/slow"
     assert l["completed"] is True and l["duration_ms"] >= 900
     assert len(l["request_id"]) == 16
+
+
+def raw_exchange(port, data):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(data)
+        out = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                return out
+            out += b
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_requests_the_http_parser_refuses_are_log_events_not_raw_lines(tmp_path, fmt):
+    # libmicrohttpd answers these itself (no handler runs) and used to print its own
+    # "Error processing request (HTTP response code is 400 ('<html>...'))" lines on stderr.
+    env = dict(os.environ, VG_LOG="warn,httpd=info", VIGIL_LOG_FORMAT=fmt)
+    srv = Server([], tmp_path, env=env)
+    bad = {
+        400: b"GET /echo HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n",
+        505: b"GET /echo HTTP/9.9\r\nHost: x\r\n\r\n",
+    }
+    for status, req in bad.items():
+        assert raw_exchange(srv.port, req).startswith(b"HTTP/1.1 %d " % status)
+    # a bad Content-Length: libmicrohttpd's extra "Failed to parse" message is debug
+    assert raw_exchange(srv.port, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n"
+                        ).startswith(b"HTTP/1.1 400 ")
+    rc, log = srv.stop()
+    assert rc == 0
+    for raw in ("Error processing request", "<html>", "Failed to parse", "Closing connection"):
+        assert raw not in log, log
+    if fmt == "json":
+        events = [json.loads(l) for l in log.splitlines()]  # every line is JSON
+        refused = [e for e in events if e.get("msg") == "request refused by the HTTP parser"]
+        assert sorted(e["status"] for e in refused) == [400, 400, 505], log
+        assert all(e["component"] == "httpd" and e["level"] == "info" for e in refused)
+        assert {e["reason"] for e in refused} == {"Request malformed",
+                                                  "Requested HTTP version is not supported"}
+    else:
+        assert log.count("request refused by the HTTP parser") == 3, log
+        assert "status=505" in log, log

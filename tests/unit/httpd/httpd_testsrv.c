@@ -47,6 +47,7 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: httpd_testsrv ADDR [CERT KEY]\n");
         return 2;
     }
+    vg_log_init(NULL); /* VG_LOG, VIGIL_LOG_FORMAT as the CLI reads them */
     struct vg_httpd_config cfg = {.addr = argv[1], .threads = 2, .access_log = "-"};
     if (argc == 4) {
         cfg.tls_cert = argv[2];

@@ -155,6 +155,33 @@ up_done(struct vg_httpd_req *r, void *ud, bool completed)
 }
 
 static char g_file[64];
+static char g_big[64]; /* BIG_LEN bytes of a pattern: a file response over several send calls */
+#define BIG_LEN (5u * 1024u * 1024u + 7u)
+#define BIG_OFF 4099u
+
+/* Both builds of this suite: the worker pool (test_httpd) and a thread per connection
+ * (test_httpd_tpc, compiled with HTTPD_TPC=1). */
+#ifndef HTTPD_TPC
+#define HTTPD_TPC 0
+#endif
+
+static unsigned char
+big_byte(size_t i)
+{
+    return (unsigned char)((i * 131u) ^ (i >> 11));
+}
+
+static int
+big_begin(struct vg_httpd_req *r, void *ud)
+{
+    (void)ud;
+    int fd = open(g_big, O_RDONLY | O_CLOEXEC);
+    struct vg_err *err = NULL;
+    int rc = vg_httpd_respond_fd(r, 200, "application/octet-stream", fd, BIG_OFF, BIG_LEN - BIG_OFF,
+                                 &err);
+    vg_err_free(&err);
+    return rc;
+}
 
 static int
 file_begin(struct vg_httpd_req *r, void *ud)
@@ -235,11 +262,24 @@ setup(void)
     cr_assert(fd >= 0);
     cr_assert(write(fd, "hello world\n", 12) == 12);
     close(fd);
+    snprintf(g_big, sizeof(g_big), "/tmp/vg-httpd-big-XXXXXX");
+    fd = mkstemp(g_big);
+    cr_assert(fd >= 0);
+    unsigned char *big = malloc(BIG_LEN);
+    for (size_t i = 0; i < BIG_LEN; i++) {
+        big[i] = big_byte(i);
+    }
+    cr_assert(write(fd, big, BIG_LEN) == (ssize_t)BIG_LEN);
+    free(big);
+    close(fd);
     snprintf(g_log, sizeof(g_log), "/tmp/vg-httpd-log-XXXXXX");
     fd = mkstemp(g_log);
     close(fd);
-    struct vg_httpd_config cfg = {
-        .addr = "127.0.0.1:0", .threads = 2, .access_log = g_log, .header_timeout_s = 1};
+    struct vg_httpd_config cfg = {.addr = "127.0.0.1:0",
+                                  .threads = 2,
+                                  .thread_per_connection = HTTPD_TPC,
+                                  .access_log = g_log,
+                                  .header_timeout_s = 1};
     struct vg_err *err = NULL;
     g_h = vg_httpd_new(&cfg, &err);
     cr_assert(g_h);
@@ -247,6 +287,7 @@ setup(void)
         {"echo", "/echo", VG_HTTP_POST | VG_HTTP_PUT, echo_begin, echo_end, NULL, NULL},
         {"upload", "/upload", VG_HTTP_PUT, up_begin, up_end, up_done, &g_up},
         {"file", "/file", VG_HTTP_GET | VG_HTTP_HEAD, file_begin, NULL, NULL, NULL},
+        {"big", "/big", VG_HTTP_GET, big_begin, NULL, NULL, NULL},
         {"tree", "/v2/", VG_HTTP_GET, query_begin, NULL, NULL, NULL},
         {"inject", "/inject", VG_HTTP_GET, inject_begin, NULL, NULL, NULL},
         {"fail", "/fail", VG_HTTP_GET, fail_begin, NULL, NULL, NULL},
@@ -267,6 +308,7 @@ teardown(void)
 {
     vg_httpd_free(g_h);
     unlink(g_file);
+    unlink(g_big);
     unlink(g_log);
 }
 
@@ -383,6 +425,43 @@ Test(httpd, file_responses_and_head)
     cr_expect(strstr(r, "Content-Length: 5\r\n"), "%s", r);
     cr_expect_str_eq(body_of(r), "");
     free(r);
+}
+
+Test(httpd, large_file_responses_arrive_whole_on_a_kept_alive_connection)
+{
+    /* 5 MiB from an offset: several sendfile calls in either mode (128 KiB in the pool, 2 MiB
+     * with a thread per connection), twice on one connection. */
+    int fd = dial(vg_httpd_port(g_h));
+    const char *req = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    send_all(fd, req, strlen(req));
+    size_t cap = 2 * BIG_LEN + 4096, len = 0;
+    char *b = malloc(cap);
+    for (ssize_t n; len < cap && (n = recv(fd, b + len, cap - len, 0)) > 0;) {
+        len += (size_t)n;
+    }
+    close(fd);
+    const size_t body = BIG_LEN - BIG_OFF;
+    const char *p = b, *end = b + len;
+    for (int k = 0; k < 2; k++) {
+        cr_assert(end - p > 12 && memcmp(p, "HTTP/1.1 200", 12) == 0, "answer %d", k);
+        const char *h = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
+        cr_assert(h, "answer %d has no end of headers", k);
+        char cl[64];
+        snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n", body);
+        cr_expect(memmem(p, (size_t)(h + 2 - p), cl, strlen(cl)), "answer %d: %s expected", k, cl);
+        h += 4;
+        cr_assert_geq((size_t)(end - h), body, "answer %d: %zu of %zu bytes", k, (size_t)(end - h),
+                      body);
+        size_t bad = 0;
+        for (size_t i = 0; i < body; i++) {
+            bad += (unsigned char)h[i] != big_byte(BIG_OFF + i);
+        }
+        cr_expect_eq(bad, 0, "answer %d: %zu bytes differ", k, bad);
+        p = h + body;
+    }
+    cr_expect_eq(p, end, "nothing after the second answer");
+    free(b);
 }
 
 Test(httpd, raw_paths_and_decoded_queries)
