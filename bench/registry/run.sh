@@ -249,15 +249,20 @@ err += int(non2xx.group(1)) if non2xx else 0
 n = re.search(r"(\d+) requests in", out)
 print(f"{mbs:.1f} {rps:.1f} {pct(50):.3f} {pct(99):.3f} {err} {int(n.group(1)) if n else 0}")
 EOF
+# Appends wrk's own CPU seconds (user + system) to the parsed line: on loopback the client's
+# receiving is most of the work of a large GET, and it differs with the server's way of sending.
 wrk_run() { # SIZE URL [header]   (SIZE 0: MB/s from Transfer/sec)
-    local size=$1 args=(-t2 -c$CONNS -d"${DURATION}s" --timeout 60s --latency)
+    local size=$1 args=(-t2 -c$CONNS -d"${DURATION}s" --timeout 60s --latency) r TIMEFORMAT='%U %S'
     shift
     [ $# -gt 1 ] && args+=(-H "$2")
+    { time wrk "${args[@]}" "$1" >"$WORK/wrk.out"; } 2>"$WORK/wrk.cpu"
+    cat "$WORK/wrk.out" >>"$WORK/wrk.log"
     if [ "$size" -gt 0 ]; then
-        wrk "${args[@]}" "$1" | tee -a "$WORK/wrk.log" | python3 "$WORK/parse_wrk.py" "$size"
+        r=$(python3 "$WORK/parse_wrk.py" "$size" <"$WORK/wrk.out")
     else
-        wrk "${args[@]}" "$1" | tee -a "$WORK/wrk.log" | python3 "$WORK/parse_wrk.py"
+        r=$(python3 "$WORK/parse_wrk.py" <"$WORK/wrk.out")
     fi
+    echo "$r $(awk '{print $1 + $2}' "$WORK/wrk.cpu")"
 }
 
 # CPU time (user + system, in clock ticks) of a process and its direct children.
@@ -272,7 +277,7 @@ cpu_tree() {
 # Runs wrk while sampling the server's RSS every 200 ms; keeps the peak (kB) in $WORK/peak.IMPL.
 # Appends the server's CPU seconds during the run to wrk_run's output: on a machine shared with
 # other work, CPU per byte or per request is the comparison the load does not distort.
-loaded() { # IMPL PID SIZE URL [header] -> wrk_run output + " cpu_s"
+loaded() { # IMPL PID SIZE URL [header] -> wrk_run output (with wrk's CPU) + " cpu_s"
     local impl=$1 pid=$2 sampler p c0 r
     shift 2
     (while kill -0 "$pid" 2>/dev/null; do rss_tree "$pid"; sleep 0.2; done) >"$WORK/rss.samples" &
@@ -289,15 +294,17 @@ loaded() { # IMPL PID SIZE URL [header] -> wrk_run output + " cpu_s"
 measure_gets() { # IMPL PID BLOB1_URL BLOB100_URL MANIFEST_URL  (one round)
     local impl=$1 pid=$2 r
     log "$impl: 1 MB blob GET"
-    r=$(loaded "$impl" "$pid" "$(size "$WORK/blob1m")" "$3"); read -r mbs _ _ _ err _ cpu <<<"$r"
+    r=$(loaded "$impl" "$pid" "$(size "$WORK/blob1m")" "$3"); read -r mbs _ _ _ err _ wcpu cpu <<<"$r"
     put "$impl" blob1m_mbs "$mbs"; put "$impl" blob1m_err "$err"
     put "$impl" blob1m_cpu_gb "$(python3 -c "print($cpu / max($mbs * $DURATION / 1000, 1e-9))")"
+    put "$impl" blob1m_wrk_cpu_gb "$(python3 -c "print($wcpu / max($mbs * $DURATION / 1000, 1e-9))")"
     log "$impl: 100 MB blob GET"
-    r=$(loaded "$impl" "$pid" 0 "$4"); read -r mbs _ _ _ err _ cpu <<<"$r"
+    r=$(loaded "$impl" "$pid" 0 "$4"); read -r mbs _ _ _ err _ wcpu cpu <<<"$r"
     put "$impl" blob100m_mbs "$mbs"; put "$impl" blob100m_err "$err"
     put "$impl" blob100m_cpu_gb "$(python3 -c "print($cpu / max($mbs * $DURATION / 1000, 1e-9))")"
+    put "$impl" blob100m_wrk_cpu_gb "$(python3 -c "print($wcpu / max($mbs * $DURATION / 1000, 1e-9))")"
     log "$impl: manifest GET"
-    r=$(loaded "$impl" "$pid" 0 "$5" "$ACCEPT"); read -r _ rps p50 p99 err n cpu <<<"$r"
+    r=$(loaded "$impl" "$pid" 0 "$5" "$ACCEPT"); read -r _ rps p50 p99 err n _ cpu <<<"$r"
     put "$impl" manifest_rps "$rps"; put "$impl" manifest_p50_ms "$p50"
     put "$impl" manifest_p99_ms "$p99"; put "$impl" manifest_err "$err"
     put "$impl" manifest_cpu_us "$(python3 -c "print($cpu * 1e6 / max($n, 1))")"
@@ -416,6 +423,8 @@ rows = [  # label, key, scale, unit, target text, check(vigil, dr, nginx)
      lambda x, d, n: x >= 3 * d and x >= 0.8 * n),
     ("server CPU s per GB, 1 MB blobs", "blob1m_cpu_gb", 1, "", "", None),
     ("server CPU s per GB, 100 MB blobs", "blob100m_cpu_gb", 1, "", "", None),
+    ("wrk CPU s per GB, 1 MB blobs", "blob1m_wrk_cpu_gb", 1, "", "", None),
+    ("wrk CPU s per GB, 100 MB blobs", "blob100m_wrk_cpu_gb", 1, "", "", None),
     ("manifest GET req/s", "manifest_rps", 1, "", "", None),
     ("server CPU us per manifest GET", "manifest_cpu_us", 1, "", "", None),
     ("manifest GET p50 (ms)", "manifest_p50_ms", 1, "", "", None),
