@@ -374,30 +374,51 @@ struct check_out {
     bool json;
 };
 
+/* ans: the /validate answer (NULL when /mutate denied); mans: the /mutate answer. The verdict
+ * and warnings are the sequence's (the apiserver returns both webhooks' warnings). */
 static void
 check_print(struct check_out *out, const char *source, const struct vg_admit_review *rv,
-            const char *result, const struct vg_admit_answer *ans)
+            const char *result, const struct vg_admit_answer *ans,
+            const struct vg_admit_answer *mans, json_t *mresp)
 {
+    const struct vg_admit_answer *last = ans ? ans : mans;
+    VG_VEC(const char *) warn = {0};
+    for (size_t i = 0; i < mans->warnings.n; i++) {
+        vg_vec_push(&warn, mans->warnings.v[i]);
+    }
+    for (size_t i = 0; ans && i < ans->warnings.n; i++) {
+        bool dup = false; /* an unchecked kind gets the same warning from both */
+        for (size_t j = 0; j < mans->warnings.n && !dup; j++) {
+            dup = strcmp(mans->warnings.v[j], ans->warnings.v[i]) == 0;
+        }
+        if (!dup) {
+            vg_vec_push(&warn, ans->warnings.v[i]);
+        }
+    }
     out->total++;
-    out->denied += !ans->allowed;
-    out->warned += ans->allowed && ans->warnings.n > 0;
-    const char *verdict = !ans->allowed ? "deny" : ans->warnings.n ? "warn" : "allow";
+    out->denied += !last->allowed;
+    out->warned += last->allowed && warn.n > 0;
+    const char *verdict = !last->allowed ? "deny" : warn.n ? "warn" : "allow";
     if (out->json) {
         json_t *w = json_array();
-        for (size_t i = 0; i < ans->warnings.n; i++) {
-            vg_json_append_take(w, json_string(ans->warnings.v[i]));
+        for (size_t i = 0; i < warn.n; i++) {
+            vg_json_append_take(w, json_string(warn.v[i]));
         }
         json_t *o =
             json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:o}", "source", source, "kind",
                       rv->kind, "namespace", rv->namespace, "name", rv->name, "verdict", verdict,
-                      "result", result, "allowed", ans->allowed, "images",
+                      "result", result, "allowed", last->allowed, "images",
                       (json_int_t)(rv->has_object ? rv->obj.ncontainers : 0), "warnings", w);
-        if (!ans->allowed) {
-            vg_json_set_take(o, "code", json_integer(ans->code ? ans->code : 403));
-            vg_json_set_str(o, "message", ans->message ? ans->message : "denied by vigil");
+        if (!last->allowed) {
+            vg_json_set_take(o, "code", json_integer(last->code ? last->code : 403));
+            vg_json_set_str(o, "message", last->message ? last->message : "denied by vigil");
         }
-        vg_json_set_take(o, "response", vg_admit_response(rv, ans));
+        vg_json_set_take(o, "mutate", json_incref(mresp));
+        if (ans) {
+            vg_json_set_take(o, "response", vg_admit_response(rv, ans));
+        }
         vg_json_append_take(out->objects, o);
+        vg_vec_dispose(&warn);
         return;
     }
     const char *kind = *rv->kind ? rv->kind : "(no kind)";
@@ -406,19 +427,52 @@ check_print(struct check_out *out, const char *source, const struct vg_admit_rev
     vg_autofree char *n = vg_escape(name, strlen(name), 200);
     vg_autofree char *ns = vg_escape(rv->namespace, strlen(rv->namespace), 100);
     printf("%-5s  %s  %s %s/%s\n", verdict, source, k, ns, n);
-    if (!ans->allowed) {
-        const char *msg = ans->message ? ans->message : "denied by vigil";
+    if (!last->allowed) {
+        const char *msg = last->message ? last->message : "denied by vigil";
         vg_autofree char *m = vg_escape(msg, strlen(msg), 8192);
         printf("       %s\n", m);
     }
-    for (size_t i = 0; i < ans->warnings.n; i++) {
-        printf("       warning: %s\n", ans->warnings.v[i]);
+    for (size_t i = 0; i < warn.n; i++) {
+        printf("       warning: %s\n", warn.v[i]);
+    }
+    vg_vec_dispose(&warn);
+}
+
+/* The /mutate patch applied to the object in doc: each "replace" of an image (a container's
+ * or an image volume's reference; rv is the review the patch was made for). */
+static void
+check_apply_patch(struct vg_config_doc *doc, const struct vg_admit_review *rv, const json_t *patch)
+{
+    for (size_t i = 0; i < json_array_size(patch); i++) {
+        const json_t *op = json_array_get(patch, i);
+        const char *kind = vg_json_str(op, "op"), *path = vg_json_str(op, "path");
+        const char *value = vg_json_str(op, "value");
+        if (!kind || strcmp(kind, "replace") != 0 || !path || !value) {
+            continue;
+        }
+        for (size_t c = 0; c < rv->obj.ncontainers; c++) {
+            const struct vg_policy_container *ct = &rv->obj.containers[c];
+            vg_autofree char *ptr = vg_admit_json_pointer(ct->path);
+            if (strcmp(ptr, path) != 0) {
+                continue;
+            }
+            const struct vg_config_node *img =
+                strcmp(ct->field, "volumes") == 0
+                    ? vg_config_map_get(vg_config_map_get(ct->node, "image"), "reference")
+                    : vg_config_map_get(ct->node, "image");
+            struct vg_err *err = NULL;
+            if (vg_config_scalar_replace(doc, img, value, &err) < 0) {
+                vg_err_free(&err); /* cannot happen: the node is the object's image */
+            }
+        }
     }
 }
 
+/* As the apiserver calls the webhooks on a CREATE: POST /mutate first (its denial is the
+ * answer), its patch applied (tags pinned to digests), then POST /validate on the result. */
 static int
 check_object(struct vg_admit *a, const struct check_args *ca, struct check_out *out,
-             const struct vg_config_node *root, const char *file)
+             struct vg_config_doc *doc, const struct vg_config_node *root, const char *file)
 {
     /* kubectl's `kind: List` (kubectl get -o yaml) carries its objects in items */
     const struct vg_config_node *kind =
@@ -430,17 +484,31 @@ check_object(struct vg_admit *a, const struct check_args *ca, struct check_out *
                          : NULL;
     if (ks && strcmp(ks, "List") == 0 && items && vg_config_node_type(items) == VG_CONFIG_SEQ) {
         for (size_t i = 0; i < vg_config_node_len(items); i++) {
-            check_object(a, ca, out, vg_config_seq_at(items, i), file);
+            check_object(a, ca, out, doc, vg_config_seq_at(items, i), file);
         }
         return 0;
     }
     struct vg_admit_review rv;
     vg_admit_review_from_object(&rv, root, ca->ns);
-    struct vg_admit_answer ans;
-    const char *result = vg_admit_decide(a, &rv, false, &ans);
+    struct vg_admit_answer mans, ans;
+    const char *result = vg_admit_decide(a, &rv, true, &mans);
+    json_t *mresp = vg_admit_response(&rv, &mans);
+    bool validated = mans.allowed;
+    if (validated) {
+        if (mans.patch) {
+            check_apply_patch(doc, &rv, mans.patch);
+            vg_admit_review_dispose(&rv);
+            vg_admit_review_from_object(&rv, root, ca->ns);
+        }
+        result = vg_admit_decide(a, &rv, false, &ans);
+    }
     vg_autofree char *source = vg_fmt("%s:%u", file, vg_config_node_line(root));
-    check_print(out, source, &rv, result, &ans);
-    vg_admit_answer_dispose(&ans);
+    check_print(out, source, &rv, result, validated ? &ans : NULL, &mans, mresp);
+    json_decref(mresp);
+    if (validated) {
+        vg_admit_answer_dispose(&ans);
+    }
+    vg_admit_answer_dispose(&mans);
     vg_admit_review_dispose(&rv);
     return 0;
 }
@@ -546,7 +614,7 @@ admit_check(int argc, char **argv)
         for (size_t d = 0; d < vg_config_doc_count(doc); d++) {
             const struct vg_config_node *root = vg_config_doc_root(doc, d);
             if (!vg_config_node_is_null(root)) { /* an empty document between two "---" */
-                check_object(a, &ca, &out, root, ca.manifests.v[i]);
+                check_object(a, &ca, &out, doc, root, ca.manifests.v[i]);
             }
         }
         vg_config_doc_free(doc);

@@ -96,6 +96,12 @@ bool vg_config_node_is_null(const struct vg_config_node *n);
 bool vg_config_node_plain(const struct vg_config_node *n);
 /* Scalar text (NUL-terminated; may also contain NUL bytes, see len); NULL for a non-scalar. */
 const char *vg_config_node_scalar(const struct vg_config_node *n, size_t *len);
+/* Replaces the text of scalar n, a node of doc, with text (a quoted string from then on), as a
+ * JSON Patch "replace" of that value would (aliases of n see it too): `vigil admit check`
+ * applies the /mutate patch with it. doc must come from vg_config_load_buf/_file.
+ * VG_E_USAGE when n is not a scalar node of doc. */
+VG_NODISCARD int vg_config_scalar_replace(struct vg_config_doc *doc, const struct vg_config_node *n,
+                                          const char *text, struct vg_err **err);
 /* Items of a sequence, pairs of a mapping, 0 for a scalar. */
 size_t vg_config_node_len(const struct vg_config_node *n);
 /* NULL when n is not a sequence (mapping) or i is out of range. Keys are always scalars. */

@@ -101,6 +101,23 @@ vg_config_node_scalar(const struct vg_config_node *n, size_t *len)
     return n->text;
 }
 
+int
+vg_config_scalar_replace(struct vg_config_doc *doc, const struct vg_config_node *n,
+                         const char *text, struct vg_err **err)
+{
+    for (size_t i = 0; n && n->type == VG_CONFIG_SCALAR && i < doc->nall; i++) {
+        if (doc->all[i] == n) { /* found among the document's own nodes: ours to change */
+            struct vg_config_node *m = doc->all[i];
+            free(m->text);
+            m->len = strlen(text);
+            m->text = vg_strdup(text);
+            m->plain = false;
+            return 0;
+        }
+    }
+    return vg_err_set(err, VG_E_USAGE, "not a scalar of this document");
+}
+
 size_t
 vg_config_node_len(const struct vg_config_node *n)
 {

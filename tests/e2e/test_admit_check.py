@@ -73,7 +73,7 @@ def test_verdicts_match_the_running_webhook(tmp_path):
     assert got == [("Deployment", "shop", "web", "deny"),
                    ("Pod", "shop", "pinned", "allow"),
                    ("ConfigMap", "default", "cfg", "warn"),
-                   ("CronJob", "kube-system", "cj", "allow"),
+                   ("CronJob", "kube-system", "cj", "warn"),  # /mutate: offline, not pinned
                    ("Pod", "shop", "noimage", "deny"),
                    ("StatefulSet", "default", "db", "warn")], got
     web = res[0]
@@ -100,9 +100,18 @@ def test_verdicts_match_the_running_webhook(tmp_path):
                                            "kind": kind},
                                   "namespace": ns, "name": obj["metadata"]["name"],
                                   "operation": "CREATE", "object": obj}}
+            # /mutate first (offline: nothing pinned, a warning per tag), then /validate
+            mutated = hook.review("/mutate?timeout=10s", review)
+            assert mutated == cli["mutate"], (kind, mutated, cli["mutate"])
+            if not mutated["response"]["allowed"]:
+                assert "response" not in cli
+                continue
             served = json.dumps(hook.review("/validate?timeout=10s", review), sort_keys=True)
             served = served.replace(str(hook.policy), str(tmp_path / "policy.yaml"))
             assert json.loads(served) == cli["response"], (kind, served, cli["response"])
+            want = list(mutated["response"].get("warnings", []))
+            want += [w for w in cli["response"]["response"].get("warnings", []) if w not in want]
+            assert cli["warnings"] == want
     finally:
         assert hook.stop() == 0
 
@@ -124,7 +133,7 @@ spec: {{containers: [{{name: a, image: "registry.example.com/app:1@{DIGEST}"}}]}
     lines = r.stdout.splitlines()
     assert lines[0].startswith("deny ") and "Deployment shop/web" in lines[0]
     assert lines[1].strip().startswith("vigil denied 2 image requirement(s): image 'evil.io/app:1'")
-    assert lines[-1] == "6 object(s) checked: 2 denied, 2 allowed with warnings"
+    assert lines[-1] == "6 object(s) checked: 2 denied, 3 allowed with warnings"
 
     # warn-mode only: admitted, exit 0
     r = check(tmp_path, manifest=ok.replace("@" + DIGEST, ""), fmt="table")
@@ -183,4 +192,6 @@ def test_bundled_demo_workloads(tmp_path):
         ("ConfigMap", "warn")]
     assert "tag 'latest' is forbidden" in res[1]["message"]
     assert "busybox is not in a trusted registry" in res[2]["message"]
-    assert "tag 'dev-7' is forbidden" in res[3]["warnings"][0]
+    assert any("tag 'dev-7' is forbidden" in w for w in res[3]["warnings"]), res[3]
+    # offline, /mutate pins nothing and says so first
+    assert res[3]["warnings"][0].startswith("vigil: offline, image "), res[3]

@@ -296,3 +296,71 @@ def test_cold_path_reuses_connections_and_asks_once_per_image(world):
         seen.append(registry_conns(srv.port))
     assert seen[0], "no connection to the registry kept open after a decision"
     assert seen[0] & seen[-1], f"connections not reused across decisions: {seen}"
+
+
+def test_admit_check_pins_like_mutate_then_validate(world, tmp_path):
+    """`vigil admit check` decides as the apiserver's webhook calls would: /mutate pins each
+    tag to the registry's digest, /validate decides the pinned object. With a policy that
+    requires digests, tagged images are admitted once pinned (they were denied when admit
+    check decided the object as written), and its answers are the live webhook's."""
+    h, srv = world["host"], world["srv"]
+    policy = world["policy"] + f"""---
+apiVersion: vigil.dev/v1
+kind: ImagePolicy
+metadata: {{name: pinned}}
+spec:
+  match: {{images: ["{h}/shop/**"]}}
+  tags: {{requireDigest: true}}
+"""
+    (tmp_path / "hook").mkdir()
+    hook = Webhook(tmp_path / "hook", policy_text=policy, extra=("--insecure",))
+    signed, unsigned = f"{h}/shop/app:1", f"{h}/shop/unsigned:1"
+    objs = [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "ok", "namespace": "shop"},
+             "spec": {"containers": [{"name": "a", "image": signed}],
+                      "initContainers": [{"name": "i", "image": signed}]}},
+            {"apiVersion": "apps/v1", "kind": "Deployment",
+             "metadata": {"name": "mixed", "namespace": "shop"},
+             "spec": {"template": {"spec": {"containers": [
+                 {"name": "a", "image": signed}, {"name": "b", "image": unsigned}]}}}},
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "gone", "namespace": "shop"},
+             "spec": {"containers": [{"name": "a", "image": f"{h}/shop/app:nope"}]}}]
+    m = tmp_path / "m.yaml"
+    m.write_text("\n---\n".join(json.dumps(o) for o in objs))
+    try:
+        r = run([vigil_bin(), "admit", "check", "-p", hook.policy, "--insecure", "--format",
+                 "json", m])
+        assert r.returncode == 1, r.stdout + r.stderr
+        res = json.loads(r.stdout)["results"]
+        assert [o["verdict"] for o in res] == ["allow", "deny", "deny"], res
+        digest = registry_digest(srv, "shop/app", "1")
+        assert f"{signed}@{digest}" in json.dumps(
+            json.loads(base64.b64decode(res[0]["mutate"]["response"]["patch"])))
+        assert "signature" in res[1]["message"] and unsigned in res[1]["message"], res[1]
+        assert "cannot resolve its tag" in res[2]["message"] and "response" not in res[2]
+        for obj, cli in zip(objs, res):
+            kind = obj["kind"]
+            rv = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                  "request": {"uid": "manifest",
+                              "kind": {"group": "apps" if kind == "Deployment" else "",
+                                       "version": "v1", "kind": kind},
+                              "namespace": "shop", "name": obj["metadata"]["name"],
+                              "operation": "CREATE", "object": obj}}
+            mutated = hook.review("/mutate?timeout=20s", rv)
+            assert mutated == cli["mutate"], (kind, mutated, cli["mutate"])
+            if not mutated["response"]["allowed"]:
+                continue
+            # the apiserver applies the JSONPatch (test + replace ops), then calls /validate
+            for op in json.loads(base64.b64decode(mutated["response"]["patch"])):
+                parts = op["path"].lstrip("/").split("/")
+                node = obj
+                for p in parts[:-1]:
+                    node = node[int(p)] if isinstance(node, list) else node[p]
+                last = int(parts[-1]) if isinstance(node, list) else parts[-1]
+                if op["op"] == "test":
+                    assert node[last] == op["value"]
+                else:
+                    node[last] = op["value"]
+            served = hook.review("/validate?timeout=20s", rv)
+            assert served == cli["response"], (kind, served, cli["response"])
+    finally:
+        assert hook.stop() == 0
