@@ -102,6 +102,13 @@ int vg_oci_remote_blob_upload(struct vg_oci_remote_client *c, const struct vg_di
 /* Whole blob into out (bounded by out->max: VG_E_LIMIT), verified against d (VG_E_VERIFY). */
 int vg_oci_remote_blob_get(struct vg_oci_remote_client *c, const struct vg_digest *d,
                            struct vg_buf *out, struct vg_err **err);
+/* Copies blob d from src to dst without holding it: a streamed GET feeds a streamed monolithic
+ * PUT (?digest=), the bytes checked against d's size and digest on the way; a mismatch, a
+ * source sending more than d->size, or a source failure aborts the PUT (VG_E_VERIFY or the
+ * source's error), so dst never commits wrong content. Memory: a few transfer chunks whatever
+ * the size. A blob dst already has is not sent. */
+int vg_oci_remote_blob_copy(struct vg_oci_remote_client *dst, struct vg_oci_remote_client *src,
+                            const struct vg_oci_desc *d, struct vg_err **err);
 
 /* All tags of the repository, following Link pagination (at most VG_OCI_REMOTE_TAGS_MAX).
  * Free with vg_strv_free. */

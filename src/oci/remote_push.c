@@ -221,3 +221,113 @@ vg_oci_remote_manifest_delete(struct vg_oci_remote_client *c, const char *refere
     vg_http_resp_dispose(&resp);
     return rc;
 }
+
+/* ---------------------------------------------------------------- streamed copy */
+
+/* The PUT's body, pulled from the source's GET as curl asks: the source stream pauses while
+ * the upload drains, so at most a few chunks are in memory. The verifier cuts the transfer off
+ * at size + 1 bytes and, at the end, on a wrong size or digest, by failing the read (curl then
+ * aborts the PUT, so the destination never commits the blob). */
+struct copy_pipe {
+    struct vg_http_stream *src;
+    struct vg_oci_verifier *v;
+    const struct vg_digest *want;
+    struct vg_err *err;
+    bool done;
+};
+
+static long
+pipe_read(void *ud, void *buf, size_t cap)
+{
+    struct copy_pipe *p = ud;
+    if (p->err) {
+        return -1;
+    }
+    if (p->done) {
+        return 0;
+    }
+    size_t got = 0;
+    if (vg_http_stream_read(p->src, buf, cap, &got, &p->err) < 0 ||
+        (got && vg_oci_verifier_update(p->v, buf, got, &p->err) < 0)) {
+        return -1;
+    }
+    if (got == 0) {
+        p->done = true;
+        if (vg_oci_verifier_finish_as(p->v, p->want, NULL, &p->err) < 0) {
+            return -1;
+        }
+    }
+    return (long)got;
+}
+
+int
+vg_oci_remote_blob_copy(struct vg_oci_remote_client *dst, struct vg_oci_remote_client *src,
+                        const struct vg_oci_desc *d, struct vg_err **err)
+{
+    bool exists = false;
+    if (blob_head(dst, &d->digest, true, &exists, NULL, err) < 0) {
+        return -1;
+    }
+    if (exists) {
+        return 0;
+    }
+    struct vg_oci_dist_route route = {.kind = VG_OCI_DIST_R_BLOB, .reference = d->digest.text};
+    vg_autofree char *src_url = NULL;
+    if (vg_oci_remote_route_url(src, &route, &src_url, err) < 0) {
+        return -1;
+    }
+    struct vg_http_req get = {.url = src_url};
+    struct copy_pipe p = {.want = &d->digest};
+    if (vg_oci_remote_stream(src, &get, false, &p.src, err) < 0) {
+        return vg_err_wrap(err, "blob %s", d->digest.text);
+    }
+    int64_t cl = vg_http_stream_length(p.src);
+    if (cl >= 0 && (uint64_t)cl != d->size) {
+        vg_http_stream_close(p.src);
+        return vg_err_set(err, VG_E_VERIFY,
+                          "blob %s: the source sends %lld bytes, the descriptor says %llu",
+                          d->digest.text, (long long)cl, (unsigned long long)d->size);
+    }
+    vg_autofree char *loc = NULL;
+    int rc = upload_start(dst, &d->digest, NULL, &loc, err);
+    if (rc == 0 && loc) {
+        p.v = vg_oci_verifier_new(&d->digest, d->size);
+        vg_autofree char *url =
+            vg_fmt("%s%sdigest=%s", loc, strchr(loc, '?') ? "&" : "?", d->digest.text);
+        const char *hdrs[] = {"Content-Type: application/octet-stream"};
+        struct vg_http_req req = {.method = "PUT",
+                                  .url = url,
+                                  .headers = hdrs,
+                                  .nheaders = 1,
+                                  .body_read = pipe_read,
+                                  .body_read_ud = &p,
+                                  .body_read_len = (int64_t)d->size,
+                                  .no_retry = true};
+        struct vg_http_resp resp;
+        rc = vg_oci_remote_do(dst, &req, true, &resp, err);
+        if (p.err) {
+            /* The source's failure (or a digest/size mismatch) explains the aborted PUT. */
+            if (rc == 0) {
+                vg_http_resp_dispose(&resp);
+            } else if (err) {
+                vg_err_free(err);
+            }
+            if (err) {
+                *err = vg_steal_ptr(&p.err);
+            }
+            vg_err_free(&p.err);
+            rc = vg_err_wrap(err, "copy blob %s", d->digest.text);
+        } else if (rc < 0) {
+            rc = vg_err_wrap(err, "upload %s", d->digest.text);
+        } else {
+            if (resp.status != 201 && resp.status != 204 && resp.status != 200) {
+                vg_autofree char *what = vg_fmt("upload %s", d->digest.text);
+                rc = vg_oci_remote_status_error(dst, what, resp.status, &resp.body, err);
+            }
+            vg_http_resp_dispose(&resp);
+        }
+        vg_oci_verifier_free(p.v);
+    }
+    vg_http_stream_close(p.src);
+    return rc;
+}

@@ -55,20 +55,9 @@ copy_blob(struct copy_ctx *c, struct vg_oci_remote_client *from, const struct vg
         c->res->blobs_present++;
         return 0;
     }
-    if (d->size > VG_SIGN_COPY_BLOB_MAX) {
-        return vg_err_set(err, VG_E_LIMIT, "blob %s: %llu bytes exceed vigil copy's limit of %zu",
-                          d->digest.text, (unsigned long long)d->size, VG_SIGN_COPY_BLOB_MAX);
-    }
-    /* The descriptor's size bounds the read: a registry sending more is refused. */
-    vg_autobuf struct vg_buf b = VG_BUF_INIT((size_t)d->size);
-    if (vg_oci_remote_blob_get(from, &d->digest, &b, err) < 0) {
-        return -1;
-    }
-    if (b.len != d->size) {
-        return vg_err_set(err, VG_E_VERIFY, "blob %s: %zu bytes, its descriptor says %llu",
-                          d->digest.text, b.len, (unsigned long long)d->size);
-    }
-    if (vg_oci_remote_blob_upload(c->dst, &d->digest, b.data, b.len, NULL, err) < 0) {
+    /* Streamed from registry to registry, checked against the descriptor on the way: no blob
+     * is held in memory, whatever its size. */
+    if (vg_oci_remote_blob_copy(c->dst, from, d, err) < 0) {
         return vg_err_wrap(err, "destination %s", c->dst_name);
     }
     c->res->blobs++;
