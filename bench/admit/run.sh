@@ -14,12 +14,14 @@
 #               `vigil registry serve` (cosign legacy layout, ECDSA P-256)
 # Each: wrk -t2 -c16 over TLS with a realistic Pod AdmissionReview (3 containers, labels,
 # the apiserver's defaulted fields), DURATION seconds: requests/s, latency p50/p99, errors and
-# non-2xx, peak RSS of the server under load; then ratios to nginx and to "bare", beside the
-# issue's targets (cached p99 <= 5 ms at >= 3000 req/s and >= 0.5x nginx; cold p99 <= 50 ms;
-# RSS under load <= 48 MB).
+# non-2xx, peak RSS of the server under load, CPU time per request of the server and of wrk
+# (with the load average: on a shared machine req/s moves with other work, CPU per request much
+# less), the TLS version and cipher each server negotiates; then ratios to nginx and to "bare",
+# beside the targets (cached p99 <= 5 ms at >= 3000 req/s and >= 0.5x nginx; cold
+# p99 <= 50 ms; RSS under load <= 48 MB).
 #
-# Not part of .ci/run. Needs wrk, nginx, openssl, skopeo, curl, python3. Every process it starts
-# listens on 127.0.0.1 only and is stopped on exit.
+# Not part of .ci/run. Needs wrk, nginx, openssl, skopeo, curl, python3, /usr/bin/time. Every
+# process it starts listens on 127.0.0.1 only and is stopped on exit.
 #
 # Environment: VIGIL (a vigil binary; default $BUILD/src/cli/vigil), BUILD (meson build dir,
 # default build-bench-admit, configured as a release build when missing and VIGIL is unset),
@@ -48,7 +50,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for t in wrk nginx openssl skopeo curl python3; do
+for t in wrk nginx openssl skopeo curl python3 /usr/bin/time; do
     command -v "$t" >/dev/null || { echo "bench/admit: $t is missing" >&2; exit 2; }
 done
 NGINX=$(command -v nginx)
