@@ -6,12 +6,14 @@ Rekor canonicalizes them; the real services cannot be reached from CI), and
 --timestamp-server-url against a real RFC 3161 server (openssl ts -reply behind a tiny HTTP
 wrapper, tsa_server.py) whose TSA the trusted root lists. What vigil signs must verify with
 vigil verify / verify-attestation / verify-blob and with the real cosign 2.5 under the private
-trusted root; hostile TSA answers must fail before anything is written."""
+trusted root, and with sigstore-js (tests/interop/sigstore-js/verify-keyless.mjs) when its
+modules are installed; hostile TSA answers must fail before anything is written."""
 from __future__ import annotations
 
 import base64
 import json
 import os
+import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -99,6 +101,21 @@ def referrer_bundles(reg, repo: str, md: str) -> list[dict]:
     return out
 
 
+SJS_DIR = Path(os.environ.get("VIGIL_SIGSTORE_JS", "/var/tmp/vigil-test-cache/sigstore-js"))
+SJS_SCRIPT = Path(__file__).resolve().parents[1] / "interop" / "sigstore-js" / "verify-keyless.mjs"
+
+
+def sigstore_js(root, bundle: Path, who: str, timestamps: int, artifact=None):
+    """sigstore-js (an independent verifier) under the trusted root: chain, SCT, tlog,
+    `timestamps` verified times (tlog and RFC 3161), identity; None when it is not installed."""
+    if not shutil.which("node") or not (SJS_DIR / "node_modules" / "@sigstore").is_dir():
+        return None
+    return subprocess.run(["node", str(SJS_SCRIPT), str(root), str(bundle), who, ISS,
+                           str(timestamps), *([str(artifact)] if artifact else [])],
+                          capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, VIGIL_SIGSTORE_JS=str(SJS_DIR)))
+
+
 def cosign(*args, env=None, timeout=120):
     return subprocess.run([str(COSIGN), *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, env=env)
@@ -145,14 +162,18 @@ def test_sign_bundle_keyless(env, reg, tmp_path):
     assert r.rc == 0, r
     r = run_vigil("verify", "--plain-http", *ident(env, "mallory@example.com"), ref)
     assert r.rc == 1, r
+    bf = tmp_path / "sign.sigstore.json"
+    bf.write_text(json.dumps(b))
+    for who, ok in ((EMAIL, True), ("mallory@example.com", False)):
+        p = sigstore_js(env["root"], bf, who, 1)
+        assert p is None or (p.returncode == 0) == ok, (p.stdout, p.stderr)
+        assert p is None or not ok or json.loads(p.stdout) == st
     if not COSIGN.exists():
         pytest.skip("cosign 2.5 (trixie tools) not unpacked")
     # cosign 2.5's `verify` does not read bundle signatures on images yet (cosign >= 2.6
     # does); its verify-blob-attestation checks the same bundle whole: certificate chain, SCT,
     # dsse tlog entry, identity, the DSSE signature, and the statement's subject against the
     # image manifest's bytes (whose SHA-256 is the image digest)
-    bf = tmp_path / "sign.sigstore.json"
-    bf.write_text(json.dumps(b))
     mf = tmp_path / "manifest.json"
     mf.write_bytes(reg.req("GET", f"/v2/kd/app/manifests/{md}",
                            headers={"Accept": OCI_MANIFEST}).body)
@@ -215,6 +236,11 @@ def test_attest_keyless_bundle(env, reg, tmp_path):
     r = run_vigil("verify-attestation", "--plain-http", *ident(env, "mallory@example.com"),
                   "--type", "slsaprovenance1", ref)
     assert r.rc == 1, r
+    bf = tmp_path / "att.sigstore.json"
+    bf.write_text(json.dumps(b))
+    for who, ok in ((EMAIL, True), ("mallory@example.com", False)):
+        p = sigstore_js(env["root"], bf, who, 1)
+        assert p is None or (p.returncode == 0) == ok, (p.stdout, p.stderr)
     if not COSIGN.exists():
         pytest.skip("cosign 2.5 (trixie tools) not unpacked")
     cenv = cosign_legacy_env(env, tmp_path)
@@ -274,6 +300,14 @@ def test_sign_blob_timestamp(env, tmp_path):
     assert r.rc == 0, r
     sources = sorted(t["source"] for t in json.loads(r.out)["timestamps"])
     assert sources == ["rfc3161", "tlog"], r.out
+    # sigstore-js counts two verified times (the SET's and the TSA's), one without the TSA's
+    p = sigstore_js(env["root"], bundle, EMAIL, 2, env["blob"])
+    assert p is None or p.returncode == 0, (p.stdout, p.stderr)
+    nots = json.loads(bundle.read_text())
+    del nots["verificationMaterial"]["timestampVerificationData"]
+    (tmp_path / "nots.json").write_text(json.dumps(nots))
+    p = sigstore_js(env["root"], tmp_path / "nots.json", EMAIL, 2, env["blob"])
+    assert p is None or (p.returncode == 1 and "expected 2 timestamps" in p.stderr), p
     if COSIGN.exists():
         p = cosign("verify-blob", "--new-bundle-format", "--bundle", bundle,
                    "--trusted-root", env["root"], "--use-signed-timestamps",
