@@ -28,6 +28,7 @@ vg_registry_gc_run(struct vg_registry_storage *storage, struct vg_registry_meta 
     if (meta->ops->gc_candidates(meta, before, &cand, &ncand, err) < 0) {
         return vg_err_wrap(err, "gc: mark");
     }
+    out->removed = vg_calloc(ncand ? ncand : 1, sizeof(*out->removed)); /* at most all */
     for (size_t i = 0; i < ncand; i++) {
         const struct vg_digest *d = &cand[i];
         uint64_t size = 0;
@@ -57,7 +58,7 @@ vg_registry_gc_run(struct vg_registry_storage *storage, struct vg_registry_meta 
             VG_EVENT(VG_LOG_INFO, "registry", "gc: blob removed", VG_KV_STR("digest", d->text),
                      VG_KV_U64("bytes", size));
         }
-        VG_ARRAY_PUSH(out->removed, out->nremoved, *d);
+        out->removed[out->nremoved++] = *d;
         out->bytes += size;
     }
     free(cand);

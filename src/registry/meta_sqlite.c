@@ -50,6 +50,9 @@ static const char *const migrations[] = {
     /* 5: who opened an upload session (the per-user limit of concurrent uploads) */
     ("ALTER TABLE uploads ADD COLUMN owner TEXT;"
      "CREATE INDEX uploads_owner ON uploads(owner) WHERE owner IS NOT NULL;"),
+    /* 6: manifests by digest alone (gc's "is this blob a manifest anywhere", a lookup per
+     * candidate blob: without it a scan of every manifest, quadratic in the repositories) */
+    "CREATE INDEX manifests_digest ON manifests(digest);",
 };
 
 /* ---------------------------------------------------------------- pool */

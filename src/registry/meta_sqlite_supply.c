@@ -119,20 +119,18 @@ do_scan_list(struct vg_store *s, struct vg_registry_scan_rec **out, size_t *n, s
             err) < 0) {
         return -1;
     }
-    struct vg_registry_scan_rec *v = NULL;
-    size_t nv = 0;
+    /* grown by doubling: one row at a time copied every row each time (quadratic) */
+    VG_VEC(struct vg_registry_scan_rec) v = VG_VEC_INIT;
     int rc;
     while ((rc = vg_store_step(st, err)) > 0) {
-        VG_ARRAY_GROW(v, nv, 1);
-        memset(&v[nv], 0, sizeof(v[nv]));
-        scan_row(st, &v[nv++], false);
+        scan_row(st, vg_vec_push_zero(&v), false);
     }
     if (rc < 0) {
-        vg_registry_scan_recs_free(v, nv);
+        vg_registry_scan_recs_free(v.v, v.n);
         return -1;
     }
-    *out = v;
-    *n = nv;
+    *out = v.v;
+    *n = v.n;
     return 0;
 }
 
@@ -163,24 +161,23 @@ do_gc_candidates(struct vg_store *s, int64_t before, struct vg_digest **out, siz
         vg_store_bind_i64(st, 1, before, err) < 0) {
         return -1;
     }
-    struct vg_digest *v = NULL;
-    size_t nv = 0;
+    VG_VEC(struct vg_digest) v = VG_VEC_INIT; /* grown by doubling */
     int rc;
     while ((rc = vg_store_step(st, err)) > 0) {
-        VG_ARRAY_GROW(v, nv, 1);
+        vg_vec_reserve(&v, 1);
         const char *t = vg_store_col_text(st, 0, NULL);
-        if (!t || vg_digest_parse(&v[nv], t, NULL) < 0) {
-            free(v);
+        if (!t || vg_digest_parse(&v.v[v.n], t, NULL) < 0) {
+            vg_vec_dispose(&v);
             return vg_err_set(err, VG_E_DB, "metadata: corrupt digest in blobs");
         }
-        nv++;
+        v.n++;
     }
     if (rc < 0) {
-        free(v);
+        vg_vec_dispose(&v);
         return -1;
     }
-    *out = v;
-    *n = nv;
+    *out = v.v;
+    *n = v.n;
     return 0;
 }
 
