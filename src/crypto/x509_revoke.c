@@ -58,7 +58,8 @@ url_push(char ***v, size_t *n, const GENERAL_NAME *gn)
     if (len < 8 || len > 2048 || memchr(p, '\0', len) || strncasecmp(p, "http://", 7) != 0) {
         return;
     }
-    vg_strv_push(v, n, vg_strndup(p, len));
+    vg_autofree char *url = vg_strndup(p, len); /* vg_strv_push copies */
+    vg_strv_push(v, n, url);
 }
 
 int
