@@ -142,6 +142,7 @@ def test_sighup_with_events_in_flight(tmp_path, monkeypatch):
         assert len(L.events("notification endpoint configured")) == 1, L.text()
 
         # 2: the endpoint's URL changes while an event is in flight to the old one
+        a.arrived = threading.Semaphore(0)               # forget part 1's arrivals
         a.gate.clear()
         push(srv, img, [f"b{i}" for i in range(6)])
         assert a.arrived.acquire(timeout=60)
