@@ -210,11 +210,9 @@ static struct vg_config_node *
 node_at(struct jwalk *w, enum vg_config_type type, size_t col)
 {
     struct vg_config_node *n = &w->nslab[w->nused++];
-    n->type = type;
-    n->file = w->name;
-    n->line = 1;
-    n->col = (unsigned)col;
-    n->weight = 1;
+    /* every field written here: the slab is not zeroed first */
+    *n = (struct vg_config_node){
+        .type = type, .file = w->name, .line = 1, .col = (unsigned)col, .weight = 1};
     return n;
 }
 
@@ -344,7 +342,7 @@ vg_config_load_json(struct vg_config_doc **out, const char *name, const json_t *
     d->name = vg_steal_ptr(&ename);
     w.name = d->name;
     w.col = w.bytes = 0;
-    d->slab_nodes = w.nslab = vg_calloc(w.nodes, sizeof(*w.nslab));
+    d->slab_nodes = w.nslab = vg_reallocarray(NULL, w.nodes ? w.nodes : 1, sizeof(*w.nslab));
     d->slab_kids = w.kslab = vg_calloc(w.kids ? w.kids : 1, sizeof(*w.kslab));
     d->slab_text = w.tslab = vg_malloc(w.text ? w.text : 1);
     d->roots = vg_malloc(sizeof(*d->roots));
@@ -918,7 +916,7 @@ vg_config_parse_json(struct vg_config_doc **out, const char *name, const void *t
     struct vg_config_doc *d = vg_calloc(1, sizeof(*d));
     d->name = vg_escape(name, strlen(name), VG_LIMIT_PATH_BYTES);
     struct jwalk w = {.lim = lim, .name = d->name};
-    d->slab_nodes = w.nslab = vg_calloc(p.nodes, sizeof(*w.nslab));
+    d->slab_nodes = w.nslab = vg_reallocarray(NULL, p.nodes ? p.nodes : 1, sizeof(*w.nslab));
     d->slab_kids = w.kslab = vg_calloc(p.kids ? p.kids : 1, sizeof(*w.kslab));
     d->slab_text = w.tslab = vg_malloc(p.text ? p.text : 1);
     p.p = text;
