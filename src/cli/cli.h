@@ -225,6 +225,13 @@ int vg_cli_dct_verify(const char *image, const struct vg_oci_open_opts *open);
 struct vg_oci_ref;
 char *vg_cli_dct_server(const struct vg_oci_ref *ref);
 char *vg_cli_dct_ca(const char *server);
+/* Credentials for a notary server behind token auth: the registry's docker credentials
+ * (vg_tuf_notary_opts.creds; payload a struct vg_cli_dct_creds_ctx). */
+struct vg_cli_dct_creds_ctx {
+    const char *registry;
+    const struct vg_oci_open_opts *open;
+};
+int vg_cli_dct_creds(void *payload, char **user, char **password, struct vg_err **err);
 /* trust key|signer|sign|revoke (cmd_trust_publish.c); argv[0] is the subcommand. */
 int vg_cli_trust_publish(int argc, char **argv);
 /* Prompts on the terminal (stdin) with echo off, twice when confirm (password.c). */

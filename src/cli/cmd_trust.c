@@ -43,6 +43,7 @@ static const char trust_help[] =
     "6 malformed metadata, 7 network.\n";
 
 struct dct_ctx {
+    struct vg_cli_dct_creds_ctx creds;
     struct vg_oci_ref *ref;
     char *gun;
     struct vg_tuf_notary *notary;
@@ -88,6 +89,26 @@ vg_cli_dct_ca(const char *server)
     return path;
 }
 
+/* The registry's docker credentials for its notary server (docker uses the registry's login
+ * for the notary of its images); an identity token alone is not used. */
+int
+vg_cli_dct_creds(void *payload, char **user, char **password, struct vg_err **err)
+{
+    const struct vg_cli_dct_creds_ctx *c = payload;
+    struct vg_oci_remote_creds cr = {0};
+    bool found = false;
+    if (vg_oci_remote_creds_lookup(&cr, &found, c->registry, c->open->creds, c->open->docker_config,
+                                   err) < 0) {
+        return -1;
+    }
+    if (found && cr.username) {
+        *user = vg_strdup(cr.username);
+        *password = vg_strdup(cr.password ? cr.password : "");
+    }
+    vg_oci_remote_creds_dispose(&cr);
+    return 0;
+}
+
 static int
 dct_open(struct dct_ctx *d, const char *image, const struct vg_oci_open_opts *open,
          struct vg_err **err)
@@ -105,7 +126,11 @@ dct_open(struct dct_ctx *d, const char *image, const struct vg_oci_open_opts *op
         .ca_file = ca ? ca : open->ca_file,
         .insecure = open->insecure,
         .deadline_ns = open->deadline_ns,
+        .creds = vg_cli_dct_creds,
+        .plain_http_realm = open->plain_http,
+        .creds_payload = &d->creds,
     };
+    d->creds = (struct vg_cli_dct_creds_ctx){d->ref->registry, open};
     return vg_tuf_notary_open(&d->notary, &no, err);
 }
 

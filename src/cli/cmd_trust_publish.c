@@ -48,6 +48,7 @@ static const char key_help[] =
 static const char signer_help[] =
     "Usage: vigil trust signer add --key PUB [--key PUB...] NAME REPO... [--format text|json]\n"
     "       vigil trust signer remove [--force] NAME REPO... [--format text|json]\n"
+    "       (both also take " VG_CLI_USAGE_REGISTRY ")\n"
     "\n"
     "add gives the public key(s) PUB (PEM PUBLIC KEY or CERTIFICATE, e.g. from trust key\n"
     "generate) to the signer NAME of each repository: the targets/NAME and targets/releases\n"
@@ -67,7 +68,7 @@ static const char signer_help[] =
 
 static const char sign_help[] =
     "Usage: vigil trust sign IMAGE:TAG [--format text|json] " VG_CLI_USAGE_REGISTRY "\n"
-    "       vigil trust revoke IMAGE[:TAG] [--yes] [--format text|json]\n"
+    "       vigil trust revoke IMAGE[:TAG] [--yes] [--format text|json] " VG_CLI_USAGE_REGISTRY "\n"
     "\n"
     "sign publishes the tag's manifest (SHA-256 and length, read from the registry) to the\n"
     "repository's notary server, as docker trust sign: into every delegation directly under\n"
@@ -184,6 +185,7 @@ fail(struct vg_err **err, const char *ctx)
 }
 
 struct repo_ctx {
+    struct vg_cli_dct_creds_ctx creds;
     struct vg_oci_ref *ref;
     char *gun;
     struct vg_tuf_repo *repo;
@@ -215,7 +217,11 @@ repo_open(struct repo_ctx *c, const char *image, const struct vg_oci_open_opts *
         .ca_file = ca ? ca : open->ca_file,
         .insecure = open->insecure,
         .deadline_ns = open->deadline_ns,
+        .creds = vg_cli_dct_creds,
+        .plain_http_realm = open->plain_http,
+        .creds_payload = &c->creds,
     };
+    c->creds = (struct vg_cli_dct_creds_ctx){c->ref->registry, open};
     return vg_tuf_repo_open(&c->repo, &no, &dct_pass_src, err);
 }
 
@@ -506,14 +512,14 @@ list_ids(void *payload, const char *role, const char *const *ids, size_t n)
 }
 
 static int
-signer_add_one(const char *name, const char *image, const struct pubkeys *keys, bool json,
-               json_t *out)
+signer_add_one(const char *name, const char *image, const struct pubkeys *keys,
+               const struct vg_oci_open_opts *open, bool json, json_t *out)
 {
     struct vg_err *err = NULL;
     vg_autofree char *ctx = vg_fmt("trust signer add %s %s", name, image);
     struct repo_ctx c;
     bool created = false;
-    if (repo_open(&c, image, &(struct vg_oci_open_opts)VG_OCI_OPEN_OPTS_INIT, &err) < 0) {
+    if (repo_open(&c, image, open, &err) < 0) {
         repo_dispose(&c);
         return fail(&err, ctx);
     }
@@ -560,12 +566,13 @@ signer_add_one(const char *name, const char *image, const struct pubkeys *keys, 
 }
 
 static int
-signer_remove_one(const char *name, const char *image, bool force, bool json, json_t *out)
+signer_remove_one(const char *name, const char *image, bool force,
+                  const struct vg_oci_open_opts *open, bool json, json_t *out)
 {
     struct vg_err *err = NULL;
     vg_autofree char *ctx = vg_fmt("trust signer remove %s %s", name, image);
     struct repo_ctx c;
-    if (repo_open(&c, image, &(struct vg_oci_open_opts)VG_OCI_OPEN_OPTS_INIT, &err) < 0) {
+    if (repo_open(&c, image, open, &err) < 0) {
         repo_dispose(&c);
         return fail(&err, ctx);
     }
@@ -621,12 +628,11 @@ trust_signer(int argc, char **argv)
 {
     enum { OPT_KEY = 1, OPT_FORCE, OPT_FORMAT, OPT_HELP };
     static const struct option longopts[] = {
-        {"key", required_argument, NULL, OPT_KEY},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
+        {"key", required_argument, NULL, OPT_KEY},       {"force", no_argument, NULL, OPT_FORCE},
+        {"format", required_argument, NULL, OPT_FORMAT}, VG_CLI_REGISTRY_LONGOPTS,
+        {"help", no_argument, NULL, OPT_HELP},           {NULL, 0, NULL, 0},
     };
+    struct vg_oci_open_opts open = VG_OCI_OPEN_OPTS_INIT;
     char **pubs = NULL;
     size_t npubs = 0;
     bool json = false, force = false;
@@ -634,6 +640,9 @@ trust_signer(int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
+        if (vg_cli_image_opt(c, optarg, &open)) {
+            continue;
+        }
         if (c == OPT_KEY) {
             vg_strv_push(&pubs, &npubs, optarg);
         } else if (c == OPT_FORCE || c == 'f') {
@@ -678,8 +687,8 @@ trust_signer(int argc, char **argv)
     }
     json_t *out = json_array();
     for (int i = optind + 2; code == VG_EXIT_OK && i < argc; i++) {
-        int rc = add ? signer_add_one(name, argv[i], &keys, json, out)
-                     : signer_remove_one(name, argv[i], force, json, out);
+        int rc = add ? signer_add_one(name, argv[i], &keys, &open, json, out)
+                     : signer_remove_one(name, argv[i], force, &open, json, out);
         code = code ? code : rc;
     }
     if (json && code == VG_EXIT_OK) {
@@ -799,14 +808,19 @@ trust_revoke(int argc, char **argv)
     static const struct option longopts[] = {
         {"yes", no_argument, NULL, OPT_YES},
         {"format", required_argument, NULL, OPT_FORMAT},
+        VG_CLI_REGISTRY_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
+    struct vg_oci_open_opts open = VG_OCI_OPEN_OPTS_INIT;
     bool json = false, yes = false;
     int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "yh", longopts, NULL)) != -1) {
+        if (vg_cli_image_opt(c, optarg, &open)) {
+            continue;
+        }
         if (c == OPT_YES || c == 'y') {
             yes = true;
         } else if (c == OPT_FORMAT) {
@@ -830,7 +844,7 @@ trust_revoke(int argc, char **argv)
     char **roles = NULL;
     size_t nroles = 0, removed = 0;
     int code = VG_EXIT_OK;
-    if (repo_open(&r, image, &(struct vg_oci_open_opts)VG_OCI_OPEN_OPTS_INIT, &err) < 0) {
+    if (repo_open(&r, image, &open, &err) < 0) {
         code = fail(&err, ctx);
         goto out;
     }

@@ -92,8 +92,12 @@ scope_one(struct vg_auth_access **v, size_t *n, struct vg_str sc, struct vg_err 
     bool registry = vg_str_eq_c(type, "registry") && vg_str_eq_c(name, "catalog");
     /* A name that cannot be a repository here (a "host:port/" prefix, upper case) is kept
      * with no actions: nothing is ever granted on it, and the client's other scopes still
-     * get their token. */
-    bool valid = !repo || vg_oci_dist_name_valid(name);
+     * get their token. "HOST/NAME" keeps its actions for the token service to decide: it is
+     * a notary GUN, granted as NAME when HOST is the service (vg_auth_gun_repo). */
+    const char *slash = memchr(name.ptr, '/', name.len);
+    bool valid = !repo || vg_oci_dist_name_valid(name) ||
+                 (slash && vg_oci_dist_name_valid((struct vg_str){
+                               slash + 1, name.len - (size_t)(slash + 1 - name.ptr)}));
     if (*n >= VG_AUTH_SCOPES_MAX) {
         return vg_err_set(err, VG_E_LIMIT, "more than %u scopes", VG_AUTH_SCOPES_MAX);
     }

@@ -116,6 +116,23 @@ struct issue {
     bool oauth;   /* the POST form's body (scope, no challenge) */
 };
 
+/* The repository a scope's name grants on: the name itself, or for a notary GUN
+ * "<service>/<repository>" (a notary server sharing this token service, as Docker Hub's
+ * notary shares its auth server) the repository; NULL when neither. */
+static const char *
+gun_repo(const struct vg_registry_auth *a, const char *name)
+{
+    if (vg_oci_dist_name_valid(vg_str_c(name))) {
+        return name;
+    }
+    size_t n = a->cfg.service ? strlen(a->cfg.service) : 0;
+    if (n && strncmp(name, a->cfg.service, n) == 0 && name[n] == '/' &&
+        vg_oci_dist_name_valid(vg_str_c(name + n + 1))) {
+        return name + n + 1;
+    }
+    return NULL;
+}
+
 /* Cuts the requested actions to the grant and signs the access (and refresh) token. */
 static void
 issue(struct vg_registry_auth *a, struct issue *is, int64_t now,
@@ -126,10 +143,10 @@ issue(struct vg_registry_auth *a, struct issue *is, int64_t now,
     for (size_t i = 0; i < c.naccess; i++) {
         struct vg_auth_access *x = &c.access[i];
         bool reg = strcmp(x->type, "registry") == 0;
-        x->actions &= reg ? vg_auth_rules_grant_registry(&a->cfg, c.sub)
-                      : strcmp(x->type, "repository") == 0
-                          ? vg_auth_rules_grant(&a->cfg, c.sub, x->name)
-                          : 0;
+        const char *repo = strcmp(x->type, "repository") == 0 ? gun_repo(a, x->name) : NULL;
+        x->actions &= reg    ? vg_auth_rules_grant_registry(&a->cfg, c.sub)
+                      : repo ? vg_auth_rules_grant(&a->cfg, c.sub, repo)
+                             : 0;
         push |= (x->actions & VG_AUTH_PUSH) != 0;
     }
     uint64_t ttl_s = (push ? a->cfg.push_ttl_ms : a->cfg.ttl_ms) / 1000u;

@@ -5,13 +5,14 @@
  * net/ (libcurl stays there); 404 is VG_E_NOTFOUND so the root walk can stop at the newest
  * version, and a body over the caller's bound is VG_E_LIMIT.
  */
-#include "tuf.h"
+#include "tuf_int.h"
 
 #include "net/net.h"
 
 struct http_fetcher {
     struct vg_http_client *http;
     char *base;
+    struct vg_tuf_auth *auth; /* borrowed, or NULL */
 };
 
 static int
@@ -21,7 +22,8 @@ http_fetch(void *payload, const char *name, struct vg_buf *out, struct vg_err **
     vg_autofree char *url = vg_fmt("%s/%s", f->base, name);
     struct vg_http_req req = {.url = url, .max_body = out->max};
     struct vg_http_resp resp = {0};
-    if (vg_http_do(f->http, &req, &resp, err) < 0) {
+    if ((f->auth ? vg_tuf__auth_do(f->auth, &req, &resp, err)
+                 : vg_http_do(f->http, &req, &resp, err)) < 0) {
         return -1;
     }
     int rc = 0;
@@ -52,6 +54,13 @@ vg_tuf_fetcher_http(struct vg_tuf_fetcher *out, struct vg_http_client *http, con
     out->fetch = http_fetch;
     out->payload = f;
     return 0;
+}
+
+void
+vg_tuf__fetcher_http_auth(struct vg_tuf_fetcher *f, struct vg_tuf_auth *a)
+{
+    struct http_fetcher *h = f->payload;
+    h->auth = a;
 }
 
 void

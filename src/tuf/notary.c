@@ -20,6 +20,7 @@
 struct vg_tuf_notary {
     struct vg_http_client *http;
     struct vg_tuf_fetcher fetcher;
+    struct vg_tuf_auth *auth;
     struct vg_tuf_client *tuf;
     char *gun;
 };
@@ -121,7 +122,9 @@ vg_tuf_notary_open(struct vg_tuf_notary **out, const struct vg_tuf_notary_opts *
     co.now = o->now;
     if (vg_http_client_new(&n->http, &ho, err) < 0 ||
         vg_tuf_fetcher_http(&n->fetcher, n->http, base, err) < 0 ||
-        (co.fetcher = n->fetcher, vg_tuf_client_new(&n->tuf, &co, err)) < 0 ||
+        (n->auth = vg_tuf__auth_new(n->http, o->gun, false, o),
+         vg_tuf__fetcher_http_auth(&n->fetcher, n->auth), co.fetcher = n->fetcher,
+         vg_tuf_client_new(&n->tuf, &co, err)) < 0 ||
         vg_tuf_client_update(n->tuf, err) < 0 ||
         check_root_certs(n->tuf, o->gun, o->now ? o->now : vg_now_unix(), err) < 0) {
         vg_tuf_notary_free(n);
@@ -139,6 +142,7 @@ vg_tuf_notary_free(struct vg_tuf_notary *n)
     }
     vg_tuf_client_free(n->tuf);
     vg_tuf_fetcher_http_free(&n->fetcher);
+    vg_tuf__auth_free(n->auth);
     vg_http_client_free(n->http);
     free(n->gun);
     free(n);

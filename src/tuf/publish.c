@@ -109,6 +109,7 @@ vg_tuf_repo_free(struct vg_tuf_repo *r)
     json_decref(r->snapshot_sig);
     vg_crypto_key_free(r->root_key);
     vg_tuf_notary_free(r->notary);
+    vg_tuf__auth_free(r->auth);
     vg_http_client_free(r->http);
     free(r->gun);
     free(r->trust_dir);
@@ -140,6 +141,7 @@ vg_tuf_repo_open(struct vg_tuf_repo **out, const struct vg_tuf_notary_opts *o,
         vg_tuf_repo_free(r);
         return -1;
     }
+    r->auth = vg_tuf__auth_new(r->http, o->gun, true, o);
     if (vg_tuf_notary_open(&r->notary, &no, err) < 0) {
         if (vg_err_root_code(*err) != VG_E_NOTFOUND) {
             vg_tuf_repo_free(r);
@@ -262,7 +264,7 @@ fetch_server_key(json_t **out, char id[65], struct vg_tuf_repo *r, const char *r
     vg_autofree char *url = vg_fmt("%s/%s.key", r->base, role);
     struct vg_http_req req = {.url = url, .max_body = 64 * 1024};
     struct vg_http_resp resp = {0};
-    int rc = vg_http_do(r->http, &req, &resp, err);
+    int rc = vg_tuf__auth_do(r->auth, &req, &resp, err);
     if (rc == 0) {
         rc = vg_http_check_status("GET", url, resp.status, &resp.body, err);
     }

@@ -27,6 +27,7 @@ struct vg_tuf_repo {
     const struct vg_tuf_pass *pass;
     int64_t now;
     struct vg_http_client *http;
+    struct vg_tuf_auth *auth;     /* push,pull scope */
     struct vg_tuf_notary *notary; /* NULL: not initialised on the server */
     /* a new repository's root */
     json_t *root_sig;

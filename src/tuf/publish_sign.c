@@ -221,7 +221,7 @@ post(struct vg_tuf_repo *r, struct part *parts, size_t n, struct vg_err **err)
                               .no_retry = true};
     struct vg_http_resp resp = {0};
     if (rc == 0) {
-        rc = vg_http_do(r->http, &req, &resp, err);
+        rc = vg_tuf__auth_do(r->auth, &req, &resp, err);
     }
     if (rc == 0 && (resp.status < 200 || resp.status > 299)) {
         /* notary's errors: {"errors": [{"code", "message", "detail"}]} */

@@ -251,6 +251,23 @@ VG_NODISCARD int vg_tuf_fetcher_http(struct vg_tuf_fetcher *out, struct vg_http_
                                      const char *base_url, struct vg_err **err);
 void vg_tuf_fetcher_http_free(struct vg_tuf_fetcher *f);
 
+/* ---------------------------------------------------------------- token authentication
+ * (auth.c) A notary server configured with `auth: {type: token}` answers 401 with
+ * `WWW-Authenticate: Bearer realm=...,service=...,scope=...`, as Docker Hub's does: the token
+ * comes from the realm (Docker token flow, GET with Basic credentials or anonymous) and the
+ * request is repeated once with it. */
+
+#define VG_TUF_AUTH_SCOPE_MAX 1024u /* a challenge's scope (or the one made from the GUN) */
+
+/* From the WWW-Authenticate values of a 401, the URL that asks the realm for a token:
+ * realm + "?service=...&scope=..." (scope: the challenge's, else default_scope). A Basic
+ * challenge alone sets *basic and *url NULL. A realm that is not http(s), a scope or service
+ * too long or with control characters, no usable challenge: VG_E_AUTH / VG_E_PARSE /
+ * VG_E_LIMIT naming what. *plain_realm says the realm is http:// (credentials never go there). */
+VG_NODISCARD int vg_tuf_auth_token_url(char **url, bool *basic, bool *plain_realm,
+                                       const char *const *values, size_t n,
+                                       const char *default_scope, struct vg_err **err);
+
 /* ---------------------------------------------------------------- Sigstore (sigstore.c) */
 
 #define VG_TUF_SIGSTORE_MIRROR     "https://tuf-repo-cdn.sigstore.dev"
@@ -292,6 +309,13 @@ struct vg_tuf_notary_opts {
     bool insecure;         /* skip TLS verification (tests only) */
     uint64_t deadline_ns;  /* vg_now_ns() deadline for every request; 0: none */
     int64_t now;           /* unix seconds for expiry; 0: the clock */
+    /* Credentials for a server behind authentication (Docker Hub's notary answers 401 with a
+     * Bearer challenge): called at most once, on the first 401, to get the registry's
+     * username and password (*user NULL: none, the token is then asked anonymously). NULL:
+     * anonymous. Both strings are the caller's allocations, wiped and freed by tuf. */
+    int (*creds)(void *payload, char **user, char **password, struct vg_err **err);
+    void *creds_payload;
+    bool plain_http_realm; /* credentials may go to an http:// token realm (--plain-http) */
 };
 struct vg_tuf_notary;
 /* Fetches and verifies the GUN's metadata (root pinned on first use under

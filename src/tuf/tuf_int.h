@@ -18,4 +18,28 @@ int vg_tuf__key_verify(const struct vg_tuf_key *k, const uint8_t *data, size_t l
 int vg_tuf__hex_decode(uint8_t *out, size_t outlen, const char *s, size_t n);
 void vg_tuf__role_dispose(struct vg_tuf_role *r);
 
+struct vg_http_req;
+struct vg_http_resp;
+/* Authentication state for one notary server and GUN (auth.c). */
+struct vg_tuf_auth {
+    struct vg_http_client *http; /* borrowed */
+    char *gun;
+    bool push;       /* ask for "push,pull" (publishing) instead of "pull" */
+    bool plain_http; /* credentials may go to an http:// realm */
+    int (*creds)(void *payload, char **user, char **password, struct vg_err **err);
+    void *creds_payload;
+    char *basic; /* "Authorization: Basic ..." from the credentials, or NULL */
+    char *authz; /* the "Authorization: ..." line that worked, or NULL */
+};
+struct vg_tuf_auth *vg_tuf__auth_new(struct vg_http_client *http, const char *gun, bool push,
+                                     const struct vg_tuf_notary_opts *o);
+void vg_tuf__auth_free(struct vg_tuf_auth *a);
+/* vg_http_do with the Authorization the server asked for: a 401 with a challenge is answered
+ * once (token from the realm, or Basic), and the request repeated. a NULL: plain vg_http_do.
+ * The final response is returned whatever its status, as vg_http_do. */
+VG_NODISCARD int vg_tuf__auth_do(struct vg_tuf_auth *a, const struct vg_http_req *req,
+                                 struct vg_http_resp *resp, struct vg_err **err);
+/* Makes the HTTP fetcher send its requests through a (borrowed). */
+void vg_tuf__fetcher_http_auth(struct vg_tuf_fetcher *f, struct vg_tuf_auth *a);
+
 #endif
