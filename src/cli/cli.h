@@ -232,6 +232,15 @@ struct vg_cli_dct_creds_ctx {
     const struct vg_oci_open_opts *open;
 };
 int vg_cli_dct_creds(void *payload, char **user, char **password, struct vg_err **err);
+/* DOCKER_CONTENT_TRUST is "1" or "true". */
+bool vg_cli_dct_enabled(void);
+/* docker pull's content trust for commands that pull by tag (scan, sbom, copy): with
+ * DOCKER_CONTENT_TRUST=1, a registry reference with a tag is resolved through the notary
+ * targets of its GUN to *pinned = "registry/repo:tag@sha256:<signed hash>"; local sources,
+ * digests and DOCKER_CONTENT_TRUST unset leave *pinned NULL. A tag without trust data is
+ * VG_E_NOTFOUND, metadata that does not verify VG_E_VERIFY (caller frees *pinned). */
+int vg_cli_dct_pin(char **pinned, const char *image, const struct vg_oci_open_opts *open,
+                   struct vg_err **err);
 /* trust key|signer|sign|revoke (cmd_trust_publish.c); argv[0] is the subcommand. */
 int vg_cli_trust_publish(int argc, char **argv);
 /* Prompts on the terminal (stdin) with echo off, twice when confirm (password.c). */

@@ -167,7 +167,9 @@ cmd_copy(int argc, char **argv)
     struct vg_err *err = NULL;
     struct vg_sign_target *t = NULL;
     vg_autofree char *ctx = vg_fmt("copy %s", a.src);
-    if (vg_sign_target_open(&t, a.src, &a.open, NULL, &err) < 0) {
+    vg_autofree char *pinned = NULL; /* DOCKER_CONTENT_TRUST=1: by the signed digest */
+    if (vg_cli_dct_pin(&pinned, a.src, &a.open, &err) < 0 ||
+        vg_sign_target_open(&t, pinned ? pinned : a.src, &a.open, NULL, &err) < 0) {
         return vg_cli_fail(&err, ctx);
     }
     struct vg_sign_copy_result res;

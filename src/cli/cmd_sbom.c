@@ -149,7 +149,9 @@ cmd_sbom(int argc, char **argv)
     struct vg_err *err = NULL;
     struct vg_oci_image *img = NULL;
     vg_log_set_quiet(a.so.quiet);
-    if (vg_layers_image_open(&img, a.image, &a.so.open, &err) < 0) {
+    vg_autofree char *pinned = NULL; /* DOCKER_CONTENT_TRUST=1: by the signed digest */
+    if (vg_cli_dct_pin(&pinned, a.image, &a.so.open, &err) < 0 ||
+        vg_layers_image_open(&img, pinned ? pinned : a.image, &a.so.open, &err) < 0) {
         return vg_cli_fail(&err, a.image);
     }
     struct vg_inventory *inv = NULL;

@@ -199,6 +199,64 @@ vg_cli_dct_verify(const char *image, const struct vg_oci_open_opts *open)
     return code;
 }
 
+/* ---------------------------------------------------------------- DOCKER_CONTENT_TRUST=1 */
+
+bool
+vg_cli_dct_enabled(void)
+{
+    const char *v = getenv("DOCKER_CONTENT_TRUST");
+    return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0);
+}
+
+int
+vg_cli_dct_pin(char **pinned, const char *image, const struct vg_oci_open_opts *open,
+               struct vg_err **err)
+{
+    static const char *const local[] = {
+        "oci:",           "oci-archive:", "docker-archive:", "containers-storage:",
+        "docker-daemon:", "dir:",         "ostree:",         "sif:"};
+    *pinned = NULL;
+    if (!vg_cli_dct_enabled() || vg_path_exists(image)) {
+        return 0;
+    }
+    for (size_t i = 0; i < VG_ARRAY_LEN(local); i++) {
+        if (vg_cstr_startswith(image, local[i])) {
+            return 0; /* not pulled from a registry: content trust does not apply */
+        }
+    }
+    const char *spec = vg_cstr_startswith(image, "docker://") ? image + 9 : image;
+    struct dct_ctx d;
+    memset(&d, 0, sizeof(d));
+    if (vg_oci_ref_parse(&d.ref, spec, err) < 0) {
+        return -1;
+    }
+    if (d.ref->digest) {
+        vg_oci_ref_free(d.ref);
+        return 0; /* pulled by digest: the content is fixed already, as docker pull */
+    }
+    vg_oci_ref_free(d.ref);
+    const struct vg_tuf_target *t = NULL;
+    int rc = dct_open(&d, spec, open, err);
+    if (rc == 0 && vg_tuf_notary_tag(d.notary, d.ref->tag, &t, NULL, err) == 0 &&
+        !t->hashes.has_sha256) {
+        rc = vg_err_set(err, VG_E_VERIFY, "the signed target of %s:%s has no SHA-256", d.gun,
+                        d.ref->tag);
+    } else if (rc == 0 && t) {
+        char hex[65];
+        vg_hex_encode(hex, t->hashes.sha256, 32);
+        *pinned = vg_fmt("%s:%s@sha256:%s", d.gun, d.ref->tag, hex);
+        VG_INFO("trust", "DOCKER_CONTENT_TRUST=1: %s:%s is signed as sha256:%s (%s)", d.gun,
+                d.ref->tag, hex, "pulling by that digest");
+    } else {
+        rc = -1;
+    }
+    if (rc < 0) {
+        vg_err_wrap(err, "DOCKER_CONTENT_TRUST=1");
+    }
+    dct_dispose(&d);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- inspect */
 
 /* docker: "targets" and "targets/releases" are shown as "Repo Admin"; others without the
