@@ -143,6 +143,19 @@ cached_verify_notation(void *ctx, const char *image, const struct vg_policy_nota
     return cached_store(cf, key, fact, *why);
 }
 
+/* Docker Content Trust verdicts are not cached: they follow the notary server (a revoked tag
+ * changes the answer for the same digest); tuf/ keeps the verified metadata locally. */
+static enum vg_policy_fact
+uncached_verify_dct(void *ctx, const char *image, const struct vg_policy_dct *d, char **why)
+{
+    struct vg_admit_cached_facts *cf = ctx;
+    if (cf->speculative) {
+        cf->missed = true;
+        return VG_POLICY_FACT_UNKNOWN;
+    }
+    return cf->inner.verify_dct(cf->inner.ctx, image, d, why);
+}
+
 static enum vg_policy_fact
 cached_vulns(void *ctx, const char *image, struct vg_policy_vulns *out, char **why)
 {
@@ -206,5 +219,6 @@ vg_admit_cached_inputs(struct vg_admit_cached_facts *cf, struct vg_policy_inputs
                                     .vulns = cached_vulns,
                                     .config_user = cached_user,
                                     .verify_keyless = cached_verify_keyless,
-                                    .verify_notation = cached_verify_notation};
+                                    .verify_notation = cached_verify_notation,
+                                    .verify_dct = uncached_verify_dct};
 }

@@ -225,13 +225,6 @@ int vg_cli_dct_verify(const char *image, const struct vg_oci_open_opts *open);
 struct vg_oci_ref;
 char *vg_cli_dct_server(const struct vg_oci_ref *ref);
 char *vg_cli_dct_ca(const char *server);
-/* Credentials for a notary server behind token auth: the registry's docker credentials
- * (vg_tuf_notary_opts.creds; payload a struct vg_cli_dct_creds_ctx). */
-struct vg_cli_dct_creds_ctx {
-    const char *registry;
-    const struct vg_oci_open_opts *open;
-};
-int vg_cli_dct_creds(void *payload, char **user, char **password, struct vg_err **err);
 /* DOCKER_CONTENT_TRUST is "1" or "true". */
 bool vg_cli_dct_enabled(void);
 /* docker pull's content trust for commands that pull by tag (scan, sbom, copy): with

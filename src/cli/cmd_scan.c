@@ -356,6 +356,18 @@ note_origin(const struct vg_cli_args *ca, const char *cmd, const char *value)
     }
 }
 
+/* vg_scan_image, by the signed digest when DOCKER_CONTENT_TRUST=1 (docs/trust.md). */
+static int
+scan_image_trusted(struct vg_scan_report **r, const char *image, const struct vg_scan_opts *so,
+                   struct vg_err **err)
+{
+    vg_autofree char *pinned = NULL;
+    if (vg_cli_dct_pin(&pinned, image, &so->open, err) < 0) {
+        return -1;
+    }
+    return vg_scan_image(r, pinned ? pinned : image, so, err);
+}
+
 /* `vigil scan`, or with dir `vigil fs` / `vigil rootfs`: same flags, filters, reports. */
 static int
 scan_main(int argc, char **argv, const struct vg_cli_scan_dir *dir)
@@ -365,7 +377,6 @@ scan_main(int argc, char **argv, const struct vg_cli_scan_dir *dir)
                      .so = VG_SCAN_OPTS_INIT,
                      .timeout_ms = UINT64_MAX};
     struct vg_err *err = NULL;
-    char *pinned = NULL; /* DOCKER_CONTENT_TRUST=1: the image by its signed digest */
     struct vg_cli_args ca;
     const struct vg_cli_optspec spec = {.cmd = a.cmd,
                                         .shortopts = "o:qh",
@@ -417,10 +428,9 @@ scan_main(int argc, char **argv, const struct vg_cli_scan_dir *dir)
     if (a.sbom && a.so.scanners & ~(unsigned)VG_SCANNER_VULN) {
         a.so.scanners = VG_SCANNER_VULN;
     }
-    if ((!dir && !a.sbom && vg_cli_dct_pin(&pinned, argv[optind], &a.so.open, &err) < 0) ||
-        (dir      ? vg_scan_dir(&r, what, (enum vg_scan_target)dir->target, &a.so, &err)
+    if ((dir      ? vg_scan_dir(&r, what, (enum vg_scan_target)dir->target, &a.so, &err)
          : a.sbom ? vg_scan_sbom(&r, a.sbom, &a.so, &err)
-                  : vg_scan_image(&r, pinned ? pinned : argv[optind], &a.so, &err)) < 0) {
+                  : scan_image_trusted(&r, argv[optind], &a.so, &err)) < 0) {
         vg_autofree char *ctx =
             vg_fmt("%s %s%s", a.cmd, what, vg_cli_timed_out(&a.so.open) ? " (--timeout)" : "");
         rc = vg_cli_fail(&err, ctx);
@@ -453,7 +463,6 @@ scan_main(int argc, char **argv, const struct vg_cli_scan_dir *dir)
         rc = (int)a.exit_code;
     }
 out:
-    free(pinned);
     vg_scan_report_free(r);
     vg_scan_filters_dispose(&loaded);
     free(a.skip_dirs.v);

@@ -15,6 +15,7 @@
 
 #include "crypto/crypto.h"
 #include "oci/oci.h"
+#include "sign/sign.h"
 #include "tuf/tuf.h"
 
 static const char trust_help[] =
@@ -43,7 +44,7 @@ static const char trust_help[] =
     "6 malformed metadata, 7 network.\n";
 
 struct dct_ctx {
-    struct vg_cli_dct_creds_ctx creds;
+    struct vg_sign_dct_creds_ctx creds;
     struct vg_oci_ref *ref;
     char *gun;
     struct vg_tuf_notary *notary;
@@ -61,52 +62,13 @@ dct_dispose(struct dct_ctx *d)
 char *
 vg_cli_dct_server(const struct vg_oci_ref *ref)
 {
-    const char *env = getenv("DOCKER_CONTENT_TRUST_SERVER");
-    if (env && *env) {
-        return vg_strdup(env);
-    }
-    if (strcmp(ref->registry, "docker.io") == 0) {
-        return vg_strdup("https://notary.docker.io");
-    }
-    return vg_fmt("https://%s", ref->registry);
+    return vg_sign_dct_server(ref);
 }
 
-/* $DOCKER_CONFIG/tls/<host[:port]>/ca.crt for the server, when it exists. */
 char *
 vg_cli_dct_ca(const char *server)
 {
-    const char *host = server + strlen("https://");
-    size_t n = strcspn(host, "/");
-    const char *dc = getenv("DOCKER_CONFIG");
-    const char *home = getenv("HOME");
-    char *dir = dc && *dc ? vg_strdup(dc) : vg_fmt("%s/.docker", home && *home ? home : ".");
-    char *path = vg_fmt("%s/tls/%.*s/ca.crt", dir, (int)n, host);
-    free(dir);
-    if (!vg_path_exists(path)) {
-        free(path);
-        return NULL;
-    }
-    return path;
-}
-
-/* The registry's docker credentials for its notary server (docker uses the registry's login
- * for the notary of its images); an identity token alone is not used. */
-int
-vg_cli_dct_creds(void *payload, char **user, char **password, struct vg_err **err)
-{
-    const struct vg_cli_dct_creds_ctx *c = payload;
-    struct vg_oci_remote_creds cr = {0};
-    bool found = false;
-    if (vg_oci_remote_creds_lookup(&cr, &found, c->registry, c->open->creds, c->open->docker_config,
-                                   err) < 0) {
-        return -1;
-    }
-    if (found && cr.username) {
-        *user = vg_strdup(cr.username);
-        *password = vg_strdup(cr.password ? cr.password : "");
-    }
-    vg_oci_remote_creds_dispose(&cr);
-    return 0;
+    return vg_sign_dct_ca(server);
 }
 
 static int
@@ -126,11 +88,11 @@ dct_open(struct dct_ctx *d, const char *image, const struct vg_oci_open_opts *op
         .ca_file = ca ? ca : open->ca_file,
         .insecure = open->insecure,
         .deadline_ns = open->deadline_ns,
-        .creds = vg_cli_dct_creds,
+        .creds = vg_sign_dct_creds,
         .plain_http_realm = open->plain_http,
         .creds_payload = &d->creds,
     };
-    d->creds = (struct vg_cli_dct_creds_ctx){d->ref->registry, open};
+    d->creds = (struct vg_sign_dct_creds_ctx){d->ref->registry, open};
     return vg_tuf_notary_open(&d->notary, &no, err);
 }
 

@@ -20,6 +20,7 @@
 
 #include "crypto/crypto.h"
 #include "oci/oci.h"
+#include "sign/sign.h"
 #include "oci/remote.h"
 #include "tuf/tuf.h"
 
@@ -185,7 +186,7 @@ fail(struct vg_err **err, const char *ctx)
 }
 
 struct repo_ctx {
-    struct vg_cli_dct_creds_ctx creds;
+    struct vg_sign_dct_creds_ctx creds;
     struct vg_oci_ref *ref;
     char *gun;
     struct vg_tuf_repo *repo;
@@ -217,11 +218,11 @@ repo_open(struct repo_ctx *c, const char *image, const struct vg_oci_open_opts *
         .ca_file = ca ? ca : open->ca_file,
         .insecure = open->insecure,
         .deadline_ns = open->deadline_ns,
-        .creds = vg_cli_dct_creds,
+        .creds = vg_sign_dct_creds,
         .plain_http_realm = open->plain_http,
         .creds_payload = &c->creds,
     };
-    c->creds = (struct vg_cli_dct_creds_ctx){c->ref->registry, open};
+    c->creds = (struct vg_sign_dct_creds_ctx){c->ref->registry, open};
     return vg_tuf_repo_open(&c->repo, &no, &dct_pass_src, err);
 }
 

@@ -669,6 +669,26 @@ verify_notation(struct vg_policy_facts *f, const char *image, const struct vg_po
     return fact;
 }
 
+static enum vg_policy_fact
+fact_verify_dct(void *ctx, const char *image, const struct vg_policy_dct *d, char **why)
+{
+    struct vg_policy_facts *f = ctx;
+    struct vg_err *err = NULL;
+    struct vg_sign_dct_opts o = {
+        .server = d->server, .open = &f->o.open, .signers = d->signers, .nsigners = d->nsigners};
+    struct vg_sign_dct_result r;
+    if (vg_sign_dct_verify(image, &o, &r, &err) < 0) {
+        enum vg_errc code = vg_err_root_code(err);
+        bool negative = code == VG_E_NOTFOUND || vg_err_is(err, VG_E_VERIFY);
+        vg_autofree char *m = vg_err_format(err);
+        vg_err_free(&err);
+        *why = vg_fmt("%s%s", negative ? "" : "unverifiable: ", m);
+        return negative ? VG_POLICY_FACT_NO : VG_POLICY_FACT_UNKNOWN;
+    }
+    vg_sign_dct_result_dispose(&r);
+    return VG_POLICY_FACT_YES;
+}
+
 struct vg_policy_facts *
 vg_policy_facts_new(const struct vg_policy_facts_opts *o)
 {
@@ -687,6 +707,7 @@ vg_policy_facts_inputs(struct vg_policy_facts *f, struct vg_policy_inputs *in)
         .config_user = fact_user,
         .verify_keyless = fact_verify_keyless,
         .verify_notation = fact_verify_notation,
+        .verify_dct = fact_verify_dct,
     };
 }
 

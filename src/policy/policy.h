@@ -161,6 +161,15 @@ struct vg_policy_notation {
     const char *level; /* "strict" (NULL), "permissive", "audit" */
 };
 
+/* A Docker Content Trust (Notary v1) authority: the image's tag is signed in its notary
+ * repository and is the manifest the registry serves (docs/trust.md); with signers, by one
+ * of those delegations (targets/<name>). */
+struct vg_policy_dct {
+    const char *server; /* https URL; NULL: DOCKER_CONTENT_TRUST_SERVER, else docker's */
+    const char *const *signers;
+    size_t nsigners;
+};
+
 /* The trustpolicy.json (version 1.0, one policy "policy" for every scope, trust store
  * "ca:policy", the identities or "*", the level) that expresses n for sign/'s verifier.
  * Caller frees; NULL only on allocation failure. */
@@ -199,6 +208,9 @@ struct vg_policy_inputs {
     /* Does image carry a Notary signature that verifies under n? */
     enum vg_policy_fact (*verify_notation)(void *ctx, const char *image,
                                            const struct vg_policy_notation *n, char **why);
+    /* Is image signed with Docker Content Trust as d asks? */
+    enum vg_policy_fact (*verify_dct)(void *ctx, const char *image, const struct vg_policy_dct *d,
+                                      char **why);
 };
 
 /* ---------------------------------------------------------------- sets and decisions */

@@ -69,6 +69,9 @@ enum vg_policy_fact vg_policy_ask_verify_keyless(const struct vg_policy_ctx *c, 
                                                  const struct vg_policy_kv *ann, size_t nann,
                                                  char **why);
 
+/* Asks the caller's verify_dct callback; never NULL *why on NO/UNKNOWN. */
+enum vg_policy_fact vg_policy_ask_verify_dct(const struct vg_policy_ctx *c, const char *image,
+                                             const struct vg_policy_dct *d, char **why);
 /* Asks the caller's verify_notation callback; never NULL *why on NO/UNKNOWN. */
 enum vg_policy_fact vg_policy_ask_verify_notation(const struct vg_policy_ctx *c, const char *image,
                                                   const struct vg_policy_notation *n, char **why);

@@ -311,6 +311,23 @@ vg_policy_ask_verify_notation(const struct vg_policy_ctx *c, const char *image,
     return f;
 }
 
+enum vg_policy_fact
+vg_policy_ask_verify_dct(const struct vg_policy_ctx *c, const char *image,
+                         const struct vg_policy_dct *d, char **why)
+{
+    *why = NULL;
+    if (!c->in || !c->in->verify_dct) {
+        *why = vg_strdup("unverifiable: no Docker Content Trust verifier available");
+        return VG_POLICY_FACT_UNKNOWN;
+    }
+    enum vg_policy_fact f = c->in->verify_dct(c->in->ctx, image, d, why);
+    if (f != VG_POLICY_FACT_YES && !*why) {
+        *why =
+            vg_strdup(f == VG_POLICY_FACT_NO ? "no valid content trust signature" : "unverifiable");
+    }
+    return f;
+}
+
 void
 vg_policy_decision_dispose(struct vg_policy_decision *d)
 {

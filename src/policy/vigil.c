@@ -35,6 +35,11 @@ struct sigreq {
     char *certs; /* notation.certs_pem (owned) */
     char **nids; /* trusted identities (owned) */
     size_t nnids;
+    /* dct: one more authority when set */
+    bool has_dct;
+    struct vg_policy_dct dct;
+    char **dsigners; /* dct.signers (owned) */
+    size_t ndsigners;
 };
 
 struct vp {
@@ -65,6 +70,7 @@ vp_free(void *v)
         vg_strv_free(p->sigs[i].res, p->sigs[i].nres);
         free(p->sigs[i].certs);
         vg_strv_free(p->sigs[i].nids, p->sigs[i].nnids);
+        vg_strv_free(p->sigs[i].dsigners, p->sigs[i].ndsigners);
     }
     free(p->sigs);
     free(p);
@@ -191,11 +197,44 @@ load_notation(struct sigreq *sr, const struct vg_config_node *n, const char *dir
     return vg_policy_notation_check(n, &sr->notation, err);
 }
 
+/* dct: {server: https://..., signers: [NAME...]} (both optional; `dct: {}` for any signer) */
+static int
+load_dct(struct sigreq *sr, const struct vg_config_node *n, struct vg_err **err)
+{
+    static const char *const keys[] = {"server", "signers"};
+    const struct vg_config_node *sg = NULL;
+    if (vg_config_node_type(n) != VG_CONFIG_MAP) {
+        return vg_config_err(err, n, VG_E_PARSE,
+                             "spec.signatures[].dct must be a map ({} for any signer)");
+    }
+    if (vg_config_check_keys(n, "spec.signatures[].dct", keys, 2, err) < 0 ||
+        vg_config_get_seq(n, "signers", &sg, err) < 0) {
+        return -(int)VG_E_PARSE;
+    }
+    sr->has_dct = true;
+    sr->dct.server = vg_policy_node_str(n, "server");
+    if (sr->dct.server && !vg_cstr_startswith(sr->dct.server, "https://")) {
+        return vg_config_err(err, vg_config_map_get(n, "server"), VG_E_PARSE,
+                             "spec.signatures[].dct.server must be an https:// URL");
+    }
+    for (size_t i = 0; sg && i < vg_config_node_len(sg); i++) {
+        const char *name = vg_config_node_scalar(vg_config_seq_at(sg, i), NULL);
+        if (!name || !*name || strchr(name, '/')) {
+            return vg_config_err(err, vg_config_seq_at(sg, i), VG_E_PARSE,
+                                 "dct.signers[%zu] must be a signer name (targets/<name>)", i);
+        }
+        vg_strv_push(&sr->dsigners, &sr->ndsigners, name);
+    }
+    sr->dct.signers = (const char *const *)sr->dsigners;
+    sr->dct.nsigners = sr->ndsigners;
+    return 0;
+}
+
 static int
 load_sig(struct sigreq *sr, const struct vg_config_node *n, const char *dir, struct vg_err **err)
 {
     static const char *const keys[] = {"images",  "keys",        "threshold", "annotations",
-                                       "keyless", "trustedRoot", "notation"};
+                                       "keyless", "trustedRoot", "notation",  "dct"};
     if (vg_config_check_keys(n, "spec.signatures[]", keys, VG_ARRAY_LEN(keys), err) < 0) {
         return -(int)VG_E_PARSE;
     }
@@ -224,15 +263,18 @@ load_sig(struct sigreq *sr, const struct vg_config_node *n, const char *dir, str
         return -(int)VG_E_PARSE;
     }
     const struct vg_config_node *nt = vg_config_map_get(n, "notation");
-    if ((!kl || vg_config_node_len(kl) == 0) && sr->keyless.nids == 0 && !nt) {
+    const struct vg_config_node *dct = vg_config_map_get(n, "dct");
+    if ((!kl || vg_config_node_len(kl) == 0) && sr->keyless.nids == 0 && !nt && !dct) {
         return vg_config_err(err, n, VG_E_PARSE,
-                             "spec.signatures[]: at least one key, keyless identity or notation "
-                             "authority is needed");
+                             "spec.signatures[]: at least one key, keyless identity, notation "
+                             "or dct authority is needed");
     }
-    if (load_keys(sr, kl, dir, err) < 0 || (nt && load_notation(sr, nt, dir, err) < 0)) {
+    if (load_keys(sr, kl, dir, err) < 0 || (nt && load_notation(sr, nt, dir, err) < 0) ||
+        (dct && load_dct(sr, dct, err) < 0)) {
         return -(int)VG_E_PARSE;
     }
-    size_t nauth = sr->nkeys + (sr->keyless.nids ? 1 : 0) + (sr->notation.certs_pem ? 1 : 0);
+    size_t nauth = sr->nkeys + (sr->keyless.nids ? 1 : 0) + (sr->notation.certs_pem ? 1 : 0) +
+                   (sr->has_dct ? 1 : 0);
     if (thr == 0 || thr > nauth) {
         return vg_config_err(err, vg_config_map_get(n, "threshold"), VG_E_PARSE,
                              "threshold %llu must be between 1 and the number of keys (%zu)",
@@ -480,6 +522,19 @@ check_signatures(const struct vp *p, const struct vg_policy *pol, struct vg_poli
         if (ok < sr->threshold && sr->notation.certs_pem) {
             char *why = NULL;
             enum vg_policy_fact f = vg_policy_ask_verify_notation(c, norm, &sr->notation, &why);
+            if (f == VG_POLICY_FACT_YES) {
+                ok++;
+            } else {
+                unknown |= f == VG_POLICY_FACT_UNKNOWN;
+                if (!first_why) {
+                    first_why = vg_steal_ptr(&why);
+                }
+            }
+            free(why);
+        }
+        if (ok < sr->threshold && sr->has_dct) {
+            char *why = NULL;
+            enum vg_policy_fact f = vg_policy_ask_verify_dct(c, norm, &sr->dct, &why);
             if (f == VG_POLICY_FACT_YES) {
                 ok++;
             } else {

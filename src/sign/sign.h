@@ -653,4 +653,43 @@ VG_NODISCARD int vg_sign_keyset_add_mem(struct vg_sign_keyset *ks, const char *n
                                         const void *data, size_t len, struct vg_err **err);
 void vg_sign_keyset_dispose(struct vg_sign_keyset *ks);
 
+/* ---------------------------------------------------------------- Docker Content Trust
+ * (dct.c) an image signed in its Notary v1 repository, through tuf/'s client. */
+
+/* The image's notary server: $DOCKER_CONTENT_TRUST_SERVER, else https://notary.docker.io for
+ * Docker Hub, else https://<registry> (docker's choice). Caller frees. */
+char *vg_sign_dct_server(const struct vg_oci_ref *ref);
+/* $DOCKER_CONFIG/tls/<host[:port]>/ca.crt (docker's layout) for an https server, when it
+ * exists; else NULL. Caller frees. */
+char *vg_sign_dct_ca(const char *server);
+/* The registry's docker credentials for its notary server (vg_tuf_notary_opts.creds; payload
+ * a struct vg_sign_dct_creds_ctx): --creds, else config.json and its helpers. */
+struct vg_sign_dct_creds_ctx {
+    const char *registry;
+    const struct vg_oci_open_opts *open;
+};
+int vg_sign_dct_creds(void *payload, char **user, char **password, struct vg_err **err);
+
+struct vg_sign_dct_opts {
+    const char *server;    /* NULL: vg_sign_dct_server */
+    const char *trust_dir; /* NULL: docker's ($DOCKER_CONFIG/trust or ~/.docker/trust) */
+    const struct vg_oci_open_opts *open; /* registry options and credentials (required) */
+    const char *const *signers;          /* delegation names ("alice": targets/alice) one of
+                                            which must have signed; none: any role */
+    size_t nsigners;
+};
+struct vg_sign_dct_result {
+    char *role; /* the role that signed ("targets/releases", "targets/alice", "targets") */
+    char *tag;  /* the signed tag */
+    uint8_t sha256[32];
+};
+/* IMAGE:TAG: the tag's signed target (docker's lookup; with signers, in one of their roles)
+ * is the manifest the registry serves for the tag. IMAGE:TAG@DIGEST or IMAGE@DIGEST: the tag
+ * (or, without one, any signed tag) has DIGEST as its target; the registry is not asked.
+ * VG_E_NOTFOUND no trust data for it, VG_E_VERIFY metadata or manifest that does not verify,
+ * else as vg_tuf_notary_open and the registry client. */
+VG_NODISCARD int vg_sign_dct_verify(const char *image, const struct vg_sign_dct_opts *o,
+                                    struct vg_sign_dct_result *out, struct vg_err **err);
+void vg_sign_dct_result_dispose(struct vg_sign_dct_result *r);
+
 #endif

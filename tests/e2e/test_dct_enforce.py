@@ -63,3 +63,59 @@ def test_copy_uses_the_signed_digest(dct, tmp_path):
     got = reg.req("GET", "/v2/copies/a/manifests/v3",
                   headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
     assert got.status == 200 and got.body == dct["manifests"]["v1"], got
+
+
+# ------------------------------------------------------------------ policy authority
+
+def dct_policy(tmp_path, body="{}"):
+    p = tmp_path / "dct-policy.yaml"
+    p.write_text("apiVersion: vigil.dev/v1\nkind: ImagePolicy\nmetadata: {name: dct}\nspec:\n"
+                 "  signatures:\n    - images: [\"**\"]\n      dct: " + body + "\n")
+    return p
+
+
+def test_policy_check_dct_authority(dct, tmp_path):
+    dc = docker_config(dct, tmp_path)
+    e = env_for(dct, dc)
+    gun = dct["gun"]
+
+    def check(ref, body="{}"):
+        return run_vigil("policy", "check", "-p", dct_policy(tmp_path, body), "--format",
+                         "json", ref, env=e)
+
+    r = check(f"{gun}:v1")
+    assert r.rc == 0, r
+    r = check(f"{gun}:v2")
+    assert r.rc == 1 and "no trust data" in r.out, r
+    r = check(f"{gun}:v3")  # signed, but not the bytes the registry serves for v3
+    assert r.rc == 1 and "not the one signed" in r.out, r
+    # by digest: some signed tag must name it
+    assert check(f"{gun}@{digest(dct, 'v1')}").rc == 0
+    r = check(f"{gun}@{digest(dct, 'v2')}")
+    assert r.rc == 1 and "no trust data" in r.out, r
+    # a signer constraint: v1 is signed with the repository key, not by alice
+    r = check(f"{gun}:v1", "{signers: [alice]}")
+    assert r.rc == 1 and "required signers" in r.out, r
+    # another server: unverifiable, a deny
+    r = check(f"{gun}:v1", "{server: \"https://127.0.0.1:1\"}")
+    assert r.rc == 1 and "unverifiable" in r.out, r
+    # bad authority definitions are refused at load
+    r = check(f"{gun}:v1", "{server: \"http://x\"}")
+    assert r.rc == 6 and "https://" in r.err, r
+    r = check(f"{gun}:v1", "[alice]")
+    assert r.rc == 6 and "must be a map" in r.err, r
+    r = check(f"{gun}:v1", "{signers: [\"a/b\"]}")
+    assert r.rc == 6 and "signer name" in r.err, r
+
+
+def test_admit_check_dct_authority(dct, tmp_path):
+    dc = docker_config(dct, tmp_path)
+    pol = dct_policy(tmp_path)
+    for tag, rc in (("v1", 0), ("v2", 1)):
+        m = tmp_path / f"pod-{tag}.yaml"
+        m.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: default}\n"
+                     f"spec:\n  containers:\n  - {{name: c, image: \"{dct['gun']}:{tag}\"}}\n")
+        r = run_vigil("admit", "check", "-p", pol, m, env=env_for(dct, dc))
+        assert r.rc == rc, r
+        if rc:
+            assert "no trust data" in r.out + r.err, r
