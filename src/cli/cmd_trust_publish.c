@@ -337,10 +337,11 @@ key_load(const char *file, const char *name, bool json)
     if (read_private(&k, file, &err) < 0) {
         return vg_cli_fail(&err, ctx);
     }
-    if (vg_crypto_key_type(k) != VG_KEY_ECDSA_P256 && vg_crypto_key_type(k) != VG_KEY_ED25519) {
+    if (vg_crypto_key_type(k) != VG_KEY_ECDSA_P256 && vg_crypto_key_type(k) != VG_KEY_ED25519 &&
+        vg_crypto_key_type(k) != VG_KEY_RSA) {
         return vg_cli_usage("trust",
-                            "%s: a %s key cannot sign notary metadata (ECDSA P-256 or "
-                            "Ed25519)",
+                            "%s: a %s key cannot sign notary metadata (ECDSA P-256, "
+                            "Ed25519 or RSA)",
                             file, vg_crypto_key_describe(k));
     }
     if (vg_tuf_key_id(id, k, &err) < 0 || dct_pass(&pw, name, id, true, NULL, &err) < 0 ||

@@ -20,6 +20,8 @@ method_of(const struct vg_crypto_key *k)
         return "ecdsa";
     case VG_KEY_ED25519:
         return "eddsa";
+    case VG_KEY_RSA:
+        return "rsapss"; /* notary's RSASSA-PSS (SHA-256, salt = digest length) */
     default:
         return NULL;
     }
@@ -51,6 +53,8 @@ sign_file(struct vg_buf *out, json_t *sig, const struct vg_crypto_key *key, cons
         rc = vg_crypto_es256_sign(key, c.data, c.len, raw, err);
         s = raw;
         slen = sizeof(raw);
+    } else if (strcmp(method, "rsapss") == 0) {
+        rc = vg_crypto_rsa_pss_sign(key, c.data, c.len, &s, &slen, err);
     } else {
         rc = vg_crypto_sign(key, c.data, c.len, &s, &slen, err);
     }
