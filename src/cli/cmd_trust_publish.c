@@ -297,11 +297,7 @@ read_private(struct vg_crypto_key **out, const char *path, struct vg_err **err)
     if (vg_secret_read_file(&raw, path, VG_TUF_KEYFILE_MAX_BYTES, err) < 0) {
         return -1;
     }
-    /* docker also loads unencrypted SEC1 and PKCS#1 keys */
-    if (memmem(raw->data, raw->len, "-----BEGIN EC PRIVATE KEY-----", 30) ||
-        memmem(raw->data, raw->len, "-----BEGIN RSA PRIVATE KEY-----", 31)) {
-        return vg_crypto_key_import_pem(out, raw->data, raw->len, err);
-    }
+    /* PKCS#8, or SEC1 / PKCS#1 (plain or with legacy PEM encryption) as docker also loads */
     struct vg_tuf_keyfile kf;
     if (vg_tuf_keyfile_parse(&kf, raw->data, raw->len, err) < 0) {
         return -1;

@@ -384,6 +384,16 @@ VG_NODISCARD int vg_crypto_pkcs8_encrypt(uint8_t **der, size_t *len,
 /* Loads unencrypted PKCS#8 DER (a `PRIVATE KEY` block's body). */
 VG_NODISCARD int vg_crypto_pkcs8_plain(struct vg_crypto_key **out, const void *der, size_t len,
                                        struct vg_err **err);
+/* A legacy PEM private key as older docker and notary versions wrote them: the body of an
+ * `EC PRIVATE KEY` (SEC1) or `RSA PRIVATE KEY` (PKCS#1) block, plain (dek_info NULL) or
+ * encrypted with OpenSSL's traditional PEM encryption (RFC 1421 `Proc-Type: 4,ENCRYPTED`,
+ * `DEK-Info: CIPHER,IV`: AES-128/192/256-CBC or DES-EDE3-CBC, key from the passphrase and the
+ * IV's first 8 bytes by EVP_BytesToKey with MD5, one round). A malformed DEK-Info is
+ * VG_E_PARSE, another cipher VG_E_UNSUPPORTED, a wrong passphrase VG_E_AUTH "decrypt private
+ * key: wrong passphrase or corrupt key"; the key then passes the import allowlist. */
+VG_NODISCARD int vg_crypto_pem_legacy_key(struct vg_crypto_key **out, const void *der, size_t len,
+                                          const char *dek_info, const struct vg_secret *password,
+                                          struct vg_err **err);
 /* A self-signed X.509 v3 certificate for an ECDSA P-256 private key, subject and issuer CN=cn,
  * valid [not_before, not_after] (unix seconds), key usage digitalSignature+keyEncipherment,
  * extended key usage codeSigning, CA:FALSE: the root certificate notary makes for a GUN.

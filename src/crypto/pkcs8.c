@@ -16,6 +16,7 @@
 
 #include <openssl/asn1.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
@@ -208,6 +209,125 @@ vg_crypto_pkcs8_plain(struct vg_crypto_key **out, const void *der, size_t len, s
                           VG_PKCS8_DER_MAX);
     }
     return vg_crypto__key_from_pkcs8(out, der, len, err);
+}
+
+/* ---------------------------------------------------------------- legacy PEM keys */
+
+static const EVP_CIPHER *
+legacy_cipher(const char *name, size_t n)
+{
+    static const struct {
+        const char *name;
+        const EVP_CIPHER *(*fn)(void);
+    } known[] = {{"AES-128-CBC", EVP_aes_128_cbc},
+                 {"AES-192-CBC", EVP_aes_192_cbc},
+                 {"AES-256-CBC", EVP_aes_256_cbc},
+                 {"DES-EDE3-CBC", EVP_des_ede3_cbc}};
+    for (size_t i = 0; i < VG_ARRAY_LEN(known); i++) {
+        if (strlen(known[i].name) == n && memcmp(known[i].name, name, n) == 0) {
+            return known[i].fn();
+        }
+    }
+    return NULL;
+}
+
+static int
+hex_bytes(uint8_t *out, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int v = 0;
+        for (int k = 0; k < 2; k++) {
+            char ch = s[2 * i + (size_t)k];
+            int d = ch >= '0' && ch <= '9'   ? ch - '0'
+                    : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                    : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                             : -1;
+            if (d < 0) {
+                return -1;
+            }
+            v = v * 16 + d;
+        }
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+static int
+legacy_decrypt(uint8_t *plain, int *plen, const void *der, size_t len, const char *dek_info,
+               const struct vg_secret *password, struct vg_err **err)
+{
+    const char *comma = strchr(dek_info, ',');
+    if (!comma) {
+        return vg_err_set(err, VG_E_PARSE, "DEK-Info is not CIPHER,IV");
+    }
+    const EVP_CIPHER *c = legacy_cipher(dek_info, (size_t)(comma - dek_info));
+    if (!c) {
+        vg_autofree char *e = vg_escape(dek_info, (size_t)(comma - dek_info), 32);
+        return vg_err_set(err, VG_E_UNSUPPORTED, "legacy PEM cipher \"%s\" is not supported", e);
+    }
+    uint8_t iv[16];
+    size_t ivlen = (size_t)EVP_CIPHER_get_iv_length(c), blk = (size_t)EVP_CIPHER_get_block_size(c);
+    if (strlen(comma + 1) != 2 * ivlen || hex_bytes(iv, comma + 1, ivlen) < 0) {
+        return vg_err_set(err, VG_E_PARSE, "DEK-Info IV is not %zu hex bytes", ivlen);
+    }
+    if (len == 0 || len % blk != 0) {
+        return vg_err_set(err, VG_E_PARSE, "encrypted key of %zu bytes is not whole blocks", len);
+    }
+    if (password->len > VG_CRYPTO_PASSWORD_MAX) {
+        return vg_err_set(err, VG_E_LIMIT, "passphrase longer than %u bytes",
+                          VG_CRYPTO_PASSWORD_MAX);
+    }
+    uint8_t key[32];
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int n1 = 0, n2 = 0;
+    bool ok =
+        ctx &&
+        EVP_BytesToKey(c, EVP_md5(), iv, password->data, (int)password->len, 1, key, NULL) > 0 &&
+        EVP_DecryptInit_ex(ctx, c, NULL, key, iv) == 1 &&
+        EVP_DecryptUpdate(ctx, plain, &n1, der, (int)len) == 1 &&
+        EVP_DecryptFinal_ex(ctx, plain + n1, &n2) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    vg_crypto_memzero(key, sizeof(key));
+    ERR_clear_error();
+    if (!ok) {
+        return vg_err_set(err, VG_E_AUTH, "decrypt private key: wrong passphrase or corrupt key");
+    }
+    *plen = n1 + n2;
+    return 0;
+}
+
+int
+vg_crypto_pem_legacy_key(struct vg_crypto_key **out, const void *der, size_t len,
+                         const char *dek_info, const struct vg_secret *password,
+                         struct vg_err **err)
+{
+    if (len > VG_PKCS8_DER_MAX) {
+        return vg_err_set(err, VG_E_LIMIT, "private key of %zu bytes exceeds %u", len,
+                          VG_PKCS8_DER_MAX);
+    }
+    uint8_t *plain = vg_malloc(len + 32);
+    int plen = (int)len;
+    int rc = 0;
+    if (dek_info) {
+        rc = legacy_decrypt(plain, &plen, der, len, dek_info, password, err);
+    } else {
+        memcpy(plain, der, len);
+    }
+    EVP_PKEY *pkey = NULL;
+    if (rc == 0) {
+        const unsigned char *p = plain;
+        pkey = d2i_AutoPrivateKey(NULL, &p, plen);
+        if (!pkey || p != plain + plen) {
+            ERR_clear_error();
+            EVP_PKEY_free(pkey);
+            rc = dek_info ? vg_err_set(err, VG_E_AUTH,
+                                       "decrypt private key: wrong passphrase or corrupt key")
+                          : vg_err_set(err, VG_E_PARSE, "not a SEC1 or PKCS#1 private key");
+        }
+    }
+    vg_crypto_memzero(plain, len + 32);
+    free(plain);
+    return rc < 0 ? rc : vg_crypto__key_wrap(out, pkey, true, err);
 }
 
 /* ---------------------------------------------------------------- self-signed certificate */

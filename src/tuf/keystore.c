@@ -29,6 +29,7 @@ vg_tuf_keyfile_dispose(struct vg_tuf_keyfile *k)
 {
     free(k->role);
     free(k->gun);
+    free(k->dek_info);
     vg_secret_free(k->der);
     memset(k, 0, sizeof(*k));
 }
@@ -72,11 +73,23 @@ parse_headers(struct vg_tuf_keyfile *k, struct vg_reader *r, struct vg_str *firs
                                   (int)name.len, name.ptr);
             }
             *slot = vg_str_dup(value);
-        } else if (vg_str_eq_c(name, "Proc-Type") || vg_str_eq_c(name, "DEK-Info")) {
-            return vg_err_set(err, VG_E_UNSUPPORTED,
-                              "key file: legacy PEM encryption (%.*s) is not supported; "
-                              "re-export the key as PKCS#8",
-                              (int)name.len, name.ptr);
+        } else if (vg_str_eq_c(name, "Proc-Type")) {
+            /* RFC 1421: first, and only for the legacy blocks */
+            if (n != 0 || !k->legacy || !vg_str_eq_c(value, "4,ENCRYPTED")) {
+                return vg_err_set(err, VG_E_PARSE,
+                                  "key file: line %u: Proc-Type must come first, be "
+                                  "\"4,ENCRYPTED\" and only in EC/RSA PRIVATE KEY blocks",
+                                  n + 2);
+            }
+            k->encrypted = true;
+        } else if (vg_str_eq_c(name, "DEK-Info")) {
+            if (!k->encrypted || k->dek_info || !header_value_ok(value)) {
+                return vg_err_set(err, VG_E_PARSE,
+                                  "key file: line %u: DEK-Info without Proc-Type, repeated or "
+                                  "invalid",
+                                  n + 2);
+            }
+            k->dek_info = vg_str_dup(value);
         }
         struct vg_str line;
         int rc = vg_reader_text_line(r, VG_TUF_KEYFILE_LINE_MAX, &line, err);
@@ -126,10 +139,13 @@ vg_tuf_keyfile_parse(struct vg_tuf_keyfile *out, const void *data, size_t len, s
     label.len -= 5;
     if (vg_str_eq_c(label, LABEL_ENC)) {
         out->encrypted = true;
+    } else if (vg_str_eq_c(label, "EC PRIVATE KEY") || vg_str_eq_c(label, "RSA PRIVATE KEY")) {
+        out->legacy = true;
     } else if (!vg_str_eq_c(label, LABEL_PLAIN)) {
         vg_autofree char *e = vg_escape(label.ptr, label.len, 64);
         rc = vg_err_set(err, VG_E_UNSUPPORTED,
-                        "key file: PEM type \"%s\" (want \"" LABEL_ENC "\" or \"" LABEL_PLAIN "\")",
+                        "key file: PEM type \"%s\" (want \"" LABEL_ENC "\", \"" LABEL_PLAIN
+                        "\", \"EC PRIVATE KEY\" or \"RSA PRIVATE KEY\")",
                         e);
         return rc;
     }
@@ -177,7 +193,11 @@ vg_tuf_keyfile_parse(struct vg_tuf_keyfile *out, const void *data, size_t len, s
     vg_crypto_memzero(der, derlen);
     free(der);
     vg_buf_dispose(&b64);
-    if (out->encrypted) {
+    if (out->encrypted && out->legacy && !out->dek_info) {
+        vg_tuf_keyfile_dispose(out);
+        return vg_err_set(err, VG_E_PARSE, "key file: Proc-Type ENCRYPTED without DEK-Info");
+    }
+    if (out->encrypted && !out->legacy) {
         if (vg_crypto_pkcs8_inspect(out->der->data, out->der->len, NULL, err) < 0) {
             vg_tuf_keyfile_dispose(out);
             return vg_err_wrap(err, "key file");
@@ -198,7 +218,8 @@ vg_tuf_keyfile_key(struct vg_crypto_key **out, const struct vg_tuf_keyfile *k, c
                    const struct vg_tuf_pass *pass, struct vg_err **err)
 {
     if (!k->encrypted) {
-        return vg_crypto_pkcs8_plain(out, k->der->data, k->der->len, err);
+        return k->legacy ? vg_crypto_pem_legacy_key(out, k->der->data, k->der->len, NULL, NULL, err)
+                         : vg_crypto_pkcs8_plain(out, k->der->data, k->der->len, err);
     }
     if (!pass || !pass->fn) {
         return vg_err_set(err, VG_E_USAGE, "no passphrase source for an encrypted key");
@@ -207,7 +228,9 @@ vg_tuf_keyfile_key(struct vg_crypto_key **out, const struct vg_tuf_keyfile *k, c
     if (pass->fn(&pw, k->role ? k->role : "", keyid, false, pass->payload, err) < 0) {
         return -1;
     }
-    return vg_crypto_pkcs8_decrypt(out, k->der->data, k->der->len, pw, err);
+    return k->legacy
+               ? vg_crypto_pem_legacy_key(out, k->der->data, k->der->len, k->dek_info, pw, err)
+               : vg_crypto_pkcs8_decrypt(out, k->der->data, k->der->len, pw, err);
 }
 
 static int

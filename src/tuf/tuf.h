@@ -352,14 +352,18 @@ struct vg_tuf_pass {
 };
 
 struct vg_tuf_keyfile {
-    bool encrypted;        /* ENCRYPTED PRIVATE KEY, else PRIVATE KEY */
+    bool encrypted;        /* ENCRYPTED PRIVATE KEY (or legacy Proc-Type: 4,ENCRYPTED) */
+    bool legacy;           /* EC PRIVATE KEY / RSA PRIVATE KEY (older docker and notary) */
+    char *dek_info;        /* owned: legacy encryption's "CIPHER,IV"; NULL when plain */
     char *role;            /* owned; NULL when the file has no role header */
     char *gun;             /* owned; NULL when absent */
     struct vg_secret *der; /* owned: the block's DER (checked PBES2 parameters when encrypted) */
 };
-/* Parses one key file (hostile input; no passphrase needed). VG_E_PARSE, VG_E_LIMIT,
- * VG_E_UNSUPPORTED (another PEM type, legacy Proc-Type/DEK-Info encryption, another PKCS#8
- * scheme). */
+/* Parses one key file (hostile input; no passphrase needed): PKCS#8 (`ENCRYPTED PRIVATE KEY`,
+ * `PRIVATE KEY`) as docker and notary write them, or the legacy `EC PRIVATE KEY` / `RSA
+ * PRIVATE KEY` blocks of older versions, plain or with RFC 1421 `Proc-Type: 4,ENCRYPTED` and
+ * `DEK-Info` headers (vg_crypto_pem_legacy_key). VG_E_PARSE, VG_E_LIMIT, VG_E_UNSUPPORTED
+ * (another PEM type, another PKCS#8 scheme). */
 VG_NODISCARD int vg_tuf_keyfile_parse(struct vg_tuf_keyfile *out, const void *data, size_t len,
                                       struct vg_err **err);
 void vg_tuf_keyfile_dispose(struct vg_tuf_keyfile *k);

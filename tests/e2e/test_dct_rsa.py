@@ -10,9 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import ssl
 import subprocess
 import urllib.request
+
+import pytest
 
 from conftest import run_vigil
 from test_dct_notary import PASS, dct, docker_config, env_for, pytestmark, sh  # noqa: F401
@@ -100,3 +103,86 @@ def test_notary_rsa_signature_verified_by_vigil(dct, tmp_path):
     root = json.loads((dc / "trust" / "tuf" / gun / "metadata" / "targets.json").read_text())
     keys = root["signed"]["delegations"]["keys"]
     assert {k["keytype"] for k in keys.values()} == {"rsa-x509"}, keys
+
+
+# ------------------------------------------------------------------ legacy PEM key files
+
+def legacy(tmp_path, name: str, kind: str, cipher: str, pw: str, role: str | None):
+    """OpenSSL's traditional encrypted PEM (as older docker/notary wrote keys) with notary's
+    role header after DEK-Info; plus the same key unencrypted."""
+    plain = tmp_path / f"{name}-plain.pem"
+    if kind == "ec":
+        sh("openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", plain)
+        sh("openssl", "ec", "-in", plain, f"-{cipher}", "-passout", f"pass:{pw}", "-out",
+           tmp_path / f"{name}.pem")
+    else:
+        sh("openssl", "genrsa", "-traditional", "-out", plain, "2048")
+        sh("openssl", "rsa", "-traditional", "-in", plain, f"-{cipher}", "-passout",
+           f"pass:{pw}", "-out", tmp_path / f"{name}.pem")
+    text = (tmp_path / f"{name}.pem").read_text()
+    assert "Proc-Type: 4,ENCRYPTED\nDEK-Info: " in text, text[:120]
+    if role:
+        lines = text.split("\n")
+        lines.insert(3, f"role: {role}")
+        text = "\n".join(lines)
+        (tmp_path / f"{name}.pem").write_text(text)
+    return tmp_path / f"{name}.pem", plain
+
+
+def load(dct, tmp_path, sub, path, name, pw=None):
+    dc = docker_config(dct, tmp_path / sub)
+    env = denv(dct, dc)
+    if pw:
+        env["DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE"] = pw
+    return run_vigil("trust", "key", "load", path, "--name", name, "--format", "json", env=env,
+                     input="")
+
+
+def test_legacy_encrypted_pem_keys_load(dct, tmp_path):
+    from test_dct_publish import REPO_PW
+    for name, kind, cipher in (("eve", "ec", "aes256"), ("fay", "rsa", "aes128"),
+                               ("gil", "ec", "des3")):
+        enc, plain = legacy(tmp_path, name, kind, cipher, REPO_PW, name)
+        r = load(dct, tmp_path, f"{name}-enc", enc, name)
+        assert r.rc == 0, r
+        r2 = load(dct, tmp_path, f"{name}-plain", plain, name)
+        assert r2.rc == 0, r2
+        # the same key: the same notary key id
+        assert json.loads(r.out)["keyID"] == json.loads(r2.out)["keyID"]
+        # a wrong passphrase is an authentication error, not a crash or a parse error
+        r = load(dct, tmp_path, f"{name}-wrong", enc, name, pw="not-the-passphrase")
+        assert r.rc == 5 and "wrong passphrase" in r.err, r
+
+
+@pytest.mark.parametrize("edit,msg", [
+    (lambda t: t.replace("Proc-Type: 4,ENCRYPTED\n", ""), "DEK-Info without Proc-Type"),
+    (lambda t: t.replace("Proc-Type: 4,ENCRYPTED", "Proc-Type: 4,MIC-ONLY"), "4,ENCRYPTED"),
+    (lambda t: t.replace("DEK-Info: AES-256-CBC", "DEK-Info: DES-CBC"), "not supported"),
+    (lambda t: t.replace("DEK-Info: AES-256-CBC,", "DEK-Info: AES-256-CBC,00"), "hex bytes"),
+    (lambda t: re.sub(r"(DEK-Info: AES-256-CBC,)[0-9A-F]", r"\1Z", t), "hex bytes"),
+    (lambda t: t.replace("DEK-Info: AES-256-CBC,", "DEK-Info: AES-256-CBC"), "CIPHER,IV"),
+    (lambda t: t.replace("\nDEK-Info:", "\nrole: x\nDEK-Info:").replace(
+        "Proc-Type: 4,ENCRYPTED\n", "") , "DEK-Info without Proc-Type"),
+    (lambda t: t.replace("-----BEGIN EC PRIVATE KEY-----\n",
+                         "-----BEGIN EC PRIVATE KEY-----\nrole: x\n"), "Proc-Type must come"),
+    (lambda t: t.replace("EC PRIVATE KEY", "PRIVATE KEY"), "Proc-Type must come"),
+    (lambda t: t.replace("DEK-Info", "DEK-Info: AES-256-CBC,00\nDEK-Info", 1), "repeated"),
+    (lambda t: "\n".join(l for l in t.split("\n") if not l.startswith("DEK-Info")),
+     "without DEK-Info"),
+])
+def test_hostile_legacy_pem_headers(dct, tmp_path, edit, msg):
+    enc, _ = legacy(tmp_path, "bad", "ec", "aes256", "pw", None)
+    enc.write_text(edit(enc.read_text()))
+    r = load(dct, tmp_path, "h", enc, "hostile", pw="pw")
+    assert r.rc in (5, 6) and msg in r.err, r
+    assert len(r.err.strip().splitlines()) == 1, r  # one error line
+
+
+def test_legacy_body_not_whole_blocks(dct, tmp_path):
+    enc, _ = legacy(tmp_path, "cut", "ec", "aes256", "pw", None)
+    lines = enc.read_text().split("\n")
+    body = [i for i, l in enumerate(lines) if l and ":" not in l and not l.startswith("-----")]
+    lines[body[0]] = lines[body[0]][:-4]  # 3 bytes short: not a whole AES block
+    enc.write_text("\n".join(lines))
+    r = load(dct, tmp_path, "c", enc, "cut", pw="pw")
+    assert r.rc == 6 and "whole blocks" in r.err, r

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * Docker Content Trust key files (tuf/keystore.c): PEM framing with `role`/`gun` headers and
- * the PKCS#8 EncryptedPrivateKeyInfo parameters (crypto/pkcs8.c). A file that parses is also
+ * the PKCS#8 EncryptedPrivateKeyInfo parameters (crypto/pkcs8.c), and the legacy EC/RSA PRIVATE
+ * KEY blocks with Proc-Type/DEK-Info encryption. A file that parses is also
  * decrypted with a fixed passphrase when its iteration count is small, so the decryption and
  * key loading paths see hostile bytes too without the fuzzer stalling on key derivation.
  */
@@ -31,7 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (vg_tuf_keyfile_parse(&kf, data, size, &err) == 0) {
         uint64_t iter = 0;
         bool cheap =
-            !kf.encrypted ||
+            !kf.encrypted || kf.legacy || /* legacy PEM encryption: one MD5 round */
             (vg_crypto_pkcs8_inspect(kf.der->data, kf.der->len, &iter, &err) == 0 && iter <= 4096);
         vg_err_free(&err);
         struct vg_tuf_pass pass = {pass_fn, NULL};

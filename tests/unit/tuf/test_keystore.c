@@ -156,7 +156,16 @@ Test(tuf_keystore, hostile_pem_framing)
         {"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", VG_E_UNSUPPORTED,
          "PEM type"},
         {"-----BEGIN PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\nAAAA\n-----END PRIVATE KEY-----\n",
-         VG_E_UNSUPPORTED, "legacy PEM encryption"},
+         VG_E_PARSE, "only in EC/RSA PRIVATE KEY blocks"},
+        {"-----BEGIN EC PRIVATE KEY-----\nDEK-Info: AES-256-CBC,00\n\nAAAA\n"
+         "-----END EC PRIVATE KEY-----\n",
+         VG_E_PARSE, "DEK-Info without Proc-Type"},
+        {"-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\nAAAA\n"
+         "-----END EC PRIVATE KEY-----\n",
+         VG_E_PARSE, "without DEK-Info"},
+        {"-----BEGIN RSA PRIVATE KEY-----\nrole: a\nProc-Type: 4,ENCRYPTED\n\nAAAA\n"
+         "-----END RSA PRIVATE KEY-----\n",
+         VG_E_PARSE, "must come first"},
         {"-----BEGIN PRIVATE KEY-----\nrole: a\nrole: b\n\nAAAA\n-----END PRIVATE KEY-----\n",
          VG_E_PARSE, "repeated \"role\""},
         {"-----BEGIN PRIVATE KEY-----\nrole: a b\n\nAAAA\n-----END PRIVATE KEY-----\n", VG_E_PARSE,
