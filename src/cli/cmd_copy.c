@@ -39,6 +39,9 @@ static const char copy_help[] =
     "  vigil copy --only sig,att src.example.com/app@sha256:... dst.example.com/app\n"
     "  vigil copy -f --platform linux/arm64 src.example.com/app:1 dst.example.com/app:1\n"
     "\n"
+    "DOCKER_CONTENT_TRUST=1: a registry IMAGE:TAG is pulled by the digest signed in its notary\n"
+    "repository, refused without trust data (exit 4), as docker pull (docs/trust.md).\n"
+    "\n"
     "Exit codes: 0 copied, 2 usage or DST tag exists (without --force), 3 runtime,\n"
     "4 source not found, 5 auth, 6 corrupt or oversized manifest/blob, 7 network.\n";
 

@@ -45,6 +45,9 @@ static const char sbom_help[] =
     "  vigil sbom --format spdx-json --output sbom.spdx.json debian:12\n"
     "  vigil sbom --format json docker-archive:image.tar\n"
     "\n"
+    "DOCKER_CONTENT_TRUST=1: a registry IMAGE:TAG is pulled by the digest signed in its notary\n"
+    "repository, refused without trust data (exit 4), as docker pull (docs/trust.md).\n"
+    "\n"
     "Exit codes: 0 ok, 2 usage, 3 runtime, 4 not found, 5 auth, 6 corrupt input, 7 network.\n";
 
 enum { OPT_FORMAT = 1, OPT_OUTPUT, OPT_HELP, OPT_NOCACHE };

@@ -67,6 +67,9 @@ static const char HELP[] =
     "  vigil scan --image-config-scanners misconfig alpine:3.19\n"
     "  vigil sbom --format cyclonedx -o app.cdx.json app:1.4 && vigil scan --sbom app.cdx.json\n"
     "\n"
+    "DOCKER_CONTENT_TRUST=1: a registry IMAGE:TAG is pulled by the digest signed in its notary\n"
+    "repository, refused without trust data (exit 4), as docker pull (docs/trust.md).\n"
+    "\n"
     "Exit codes: 0 ok (or nothing at the listed severities), N from --exit-code when findings\n"
     "remain, 2 usage, 3 runtime, 4 not found, 5 auth, 6 corrupt input, 7 network. An N from\n"
     "2 to 7 is allowed (as Trivy) but cannot be told from those errors: vigil warns.\n";
