@@ -479,6 +479,28 @@ object_in_scope(const struct vp *p, const struct vg_policy_object *o)
            (!p->ns_selector || vg_policy_selector_match(p->ns_selector, o->nslabels));
 }
 
+/* The running count of one signature requirement: verified authorities, whether any
+ * answer was unknown (unverifiable, not refused), and the first reason given. */
+struct sigtally {
+    size_t ok;
+    bool unknown;
+    char *first_why;
+};
+
+static void
+tally(struct sigtally *t, enum vg_policy_fact f, char *why)
+{
+    if (f == VG_POLICY_FACT_YES) {
+        t->ok++;
+    } else {
+        t->unknown |= f == VG_POLICY_FACT_UNKNOWN;
+        if (!t->first_why) {
+            t->first_why = vg_steal_ptr(&why);
+        }
+    }
+    free(why);
+}
+
 static void
 check_signatures(const struct vp *p, const struct vg_policy *pol, struct vg_policy_ctx *c,
                  const struct vg_policy_container *ct, const char *norm, const char *name)
@@ -488,70 +510,36 @@ check_signatures(const struct vp *p, const struct vg_policy *pol, struct vg_poli
         if (sr->images && !any_glob(sr->images, name)) {
             continue;
         }
-        size_t ok = 0;
-        char *first_why = NULL;
-        bool unknown = false;
-        for (size_t k = 0; k < sr->nkeys && ok < sr->threshold; k++) {
+        struct sigtally t = {0};
+        for (size_t k = 0; k < sr->nkeys && t.ok < sr->threshold; k++) {
             char *why = NULL;
             enum vg_policy_fact f =
                 vg_policy_ask_verify(c, norm, sr->keys[k], sr->ann, sr->nann, &why);
-            if (f == VG_POLICY_FACT_YES) {
-                ok++;
-            } else {
-                unknown |= f == VG_POLICY_FACT_UNKNOWN;
-                if (!first_why) {
-                    first_why = vg_steal_ptr(&why);
-                }
-            }
-            free(why);
+            tally(&t, f, why);
         }
-        if (ok < sr->threshold && sr->keyless.nids) {
+        if (t.ok < sr->threshold && sr->keyless.nids) {
             char *why = NULL;
             enum vg_policy_fact f =
                 vg_policy_ask_verify_keyless(c, norm, &sr->keyless, sr->ann, sr->nann, &why);
-            if (f == VG_POLICY_FACT_YES) {
-                ok++;
-            } else {
-                unknown |= f == VG_POLICY_FACT_UNKNOWN;
-                if (!first_why) {
-                    first_why = vg_steal_ptr(&why);
-                }
-            }
-            free(why);
+            tally(&t, f, why);
         }
-        if (ok < sr->threshold && sr->notation.certs_pem) {
+        if (t.ok < sr->threshold && sr->notation.certs_pem) {
             char *why = NULL;
             enum vg_policy_fact f = vg_policy_ask_verify_notation(c, norm, &sr->notation, &why);
-            if (f == VG_POLICY_FACT_YES) {
-                ok++;
-            } else {
-                unknown |= f == VG_POLICY_FACT_UNKNOWN;
-                if (!first_why) {
-                    first_why = vg_steal_ptr(&why);
-                }
-            }
-            free(why);
+            tally(&t, f, why);
         }
-        if (ok < sr->threshold && sr->has_dct) {
+        if (t.ok < sr->threshold && sr->has_dct) {
             char *why = NULL;
             enum vg_policy_fact f = vg_policy_ask_verify_dct(c, norm, &sr->dct, &why);
-            if (f == VG_POLICY_FACT_YES) {
-                ok++;
-            } else {
-                unknown |= f == VG_POLICY_FACT_UNKNOWN;
-                if (!first_why) {
-                    first_why = vg_steal_ptr(&why);
-                }
-            }
-            free(why);
+            tally(&t, f, why);
         }
-        if (ok < sr->threshold) {
+        if (t.ok < sr->threshold) {
             vg_policy_reason_add(
                 c, pol, ct, pol->mode, "%s: %zu of %zu required keys verified (%s)",
-                unknown ? "signature unverifiable" : "signature missing or invalid", ok,
-                sr->threshold, first_why ? first_why : "no signature");
+                t.unknown ? "signature unverifiable" : "signature missing or invalid", t.ok,
+                sr->threshold, t.first_why ? t.first_why : "no signature");
         }
-        free(first_why);
+        free(t.first_why);
     }
 }
 
