@@ -259,6 +259,19 @@ Test(registry_auth, token_flow)
     cr_assert(strstr(r.message, "expired"), "%s", r.message);
     vg_registry_auth_result_dispose(&r);
 
+    /* a host-prefixed scope (a notary GUN) is granted only under this service's own name:
+     * another host's prefix, an invalid name after it, or an upper-case name get nothing */
+    vg_autofree char *t4 = get_token(&f,
+                                     "scope=repository:other:5000/prod/app:pull,push"
+                                     "&scope=repository:../prod/app:pull"
+                                     "&scope=repository:UPPER/prod/app:pull&service=reg",
+                                     ci, now, 200);
+    cr_assert_eq(decide(&f, t4, "prod/app", VG_AUTH_PULL, &r), VG_REGISTRY_AUTH_UNAUTHORIZED);
+    vg_registry_auth_result_dispose(&r);
+    cr_assert_eq(decide(&f, t4, "other:5000/prod/app", VG_AUTH_PULL, &r),
+                 VG_REGISTRY_AUTH_UNAUTHORIZED);
+    vg_registry_auth_result_dispose(&r);
+
     /* wrong password, other service, malformed scope, bearer at the token endpoint */
     vg_autofree char *bad = basic("ci", "x");
     get_token(&f, "scope=repository:prod/app:pull", bad, now, 401);
