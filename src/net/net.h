@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * net: vigil's HTTP client, the ONLY user of libcurl. One client per thread; a client keeps a
- * shared connection cache so consecutive requests to one host reuse their connection.
+ * net: vigil's HTTP client, the ONLY user of libcurl. A client keeps a shared connection cache
+ * so consecutive requests to one host reuse their connection.
  *
  * What it does for every request: bounded response headers (VG_LIMIT_HTTP_HEADER_BYTES) and
  * bodies, redirects followed by hand (at most VG_LIMIT_HTTP_REDIRECTS; the caller's
@@ -26,8 +26,10 @@
  * Messages name the method and the URL with userinfo and query removed. Authorization headers
  * and tokens are never logged or put into messages.
  *
- * Thread safety: a client and everything opened from it belong to one thread at a time.
- * vg_net_init() must have run before any thread starts (main does it).
+ * Thread safety: a client may be used by several threads at once (its connection cache, DNS
+ * cache and TLS sessions are shared under libcurl's lock callbacks; its memory of plain-HTTP
+ * hosts under a mutex); each stream and each vg_http_do_many batch belongs to the thread that
+ * opened it. vg_net_init() must have run before any thread starts (main does it).
  */
 #ifndef VG_NET_H
 #define VG_NET_H

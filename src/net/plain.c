@@ -2,7 +2,8 @@
  *
  * The plain-HTTP fallback of https:// requests (net.h, enum vg_http_plain_fallback): which
  * failures mean "this server speaks plain HTTP", whether the client's policy allows falling
- * back for the host, and the client's memory of hosts found to speak plain HTTP. The retry
+ * back for the host, and the client's memory of hosts found to speak plain HTTP (guarded by the
+ * client's plain_mu: transfers of one client may run on several threads). The retry
  * itself happens in http.c's attempt loop.
  */
 #include "xfer_int.h"
@@ -19,6 +20,7 @@ vg_http_plain_speaks(const struct vg_http_xfer *x)
     return x->result == CURLE_SSL_CONNECT_ERROR && strstr(x->errbuf, "wrong version number");
 }
 
+/* Call with c->plain_mu held. */
 static bool
 plain_known(const struct vg_http_client *c, const char *hostport)
 {
@@ -33,13 +35,16 @@ plain_known(const struct vg_http_client *c, const char *hostport)
 /* The URL to request: url itself, or its http:// form once its host answered TLS in plain
  * HTTP. Caller frees. */
 char *
-vg_http_plain_effective_url(const struct vg_http_client *c, const char *url)
+vg_http_plain_effective_url(struct vg_http_client *c, const char *url)
 {
-    if (c->nplain == 0 || !vg_cstr_startswith(url, "https://")) {
+    if (!vg_cstr_startswith(url, "https://")) {
         return vg_strdup(url);
     }
     vg_autofree char *hp = vg_http_url_host_port(url);
-    char *plain = hp && plain_known(c, hp) ? vg_http_url_to_plain(url) : NULL;
+    pthread_mutex_lock(&c->plain_mu);
+    bool known = hp && plain_known(c, hp);
+    pthread_mutex_unlock(&c->plain_mu);
+    char *plain = known ? vg_http_url_to_plain(url) : NULL;
     return plain ? plain : vg_strdup(url);
 }
 
@@ -54,11 +59,13 @@ vg_http_plain_fallback_url(struct vg_http_client *c, const struct vg_http_xfer *
     }
     char *plain = vg_http_url_to_plain(x->url);
     char *hp = plain ? vg_http_url_host_port(x->url) : NULL;
+    pthread_mutex_lock(&c->plain_mu);
     if (hp && !plain_known(c, hp) && c->nplain < PLAIN_ORIGINS_MAX) {
         c->plain_origins =
             vg_vec_grow(c->plain_origins, &c->plain_cap, c->nplain, 1, sizeof(*c->plain_origins));
         c->plain_origins[c->nplain++] = vg_steal_ptr(&hp);
     }
+    pthread_mutex_unlock(&c->plain_mu);
     free(hp);
     if (plain) {
         vg_autofree char *shown = vg_http_url_redact(x->url);

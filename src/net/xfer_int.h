@@ -7,11 +7,15 @@
 #define VG_NET_XFER_INT_H
 
 #include <curl/curl.h>
+#include <pthread.h>
 
 #include "net.h"
 
 struct vg_http_client {
     CURLSH *share; /* connection cache, DNS and TLS sessions shared by every transfer */
+    /* libcurl takes these through the share's lock callbacks, one per kind of shared data,
+     * so transfers on different threads may use the share at once (net.h, thread safety) */
+    pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
     bool insecure;
     char *ca_file;
     char *unix_socket;                       /* CURLOPT_UNIX_SOCKET_PATH, or NULL */
@@ -22,6 +26,7 @@ struct vg_http_client {
     unsigned retry_base_ms;
     char *user_agent;
     enum vg_http_plain_fallback plain_fallback;
+    pthread_mutex_t plain_mu; /* guards the three fields below (plain.c); a leaf lock */
     char **plain_origins; /* "host:port" found to speak plain HTTP (at most PLAIN_ORIGINS_MAX) */
     size_t nplain, plain_cap;
 };
@@ -93,7 +98,7 @@ int vg_http_xfer_time_error(const struct vg_http_xfer *x, const char *shown_url,
 bool vg_http_plain_speaks(const struct vg_http_xfer *x);
 /* The URL to request: url itself, or its http:// form once its host and port were found to
  * speak plain HTTP. Caller frees. */
-char *vg_http_plain_effective_url(const struct vg_http_client *c, const char *url);
+char *vg_http_plain_effective_url(struct vg_http_client *c, const char *url);
 /* After x failed: the http:// URL to repeat it with when its server speaks plain HTTP and the
  * client's policy allows the fallback for its host (remembered for later requests), else
  * NULL. Caller frees. */

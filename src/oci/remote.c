@@ -102,6 +102,7 @@ vg_oci_remote_client_new(const struct vg_oci_ref *ref, const struct vg_oci_open_
         free(c);
         return NULL;
     }
+    pthread_mutex_init(&c->auth_mu, NULL);
     c->registry = vg_strdup(ref->registry);
     c->host = vg_strdup(vg_oci_ref_api_host(ref));
     c->repo = vg_strdup(ref->repository);
@@ -152,6 +153,7 @@ vg_oci_remote_client_free(struct vg_oci_remote_client *c)
     }
     vg_oci_remote_auth_reset(c);
     vg_oci_remote_creds_dispose(&c->creds);
+    pthread_mutex_destroy(&c->auth_mu);
     free(c->docker_config);
     vg_http_client_free(c->http);
     free(c->registry);
@@ -257,9 +259,8 @@ manifest_check(const struct vg_oci_remote_client *c, const char *reference,
 
 /* The manifest in a GET's response (any status): what vg_oci_remote_manifest_get returns. */
 static int
-manifest_from_resp(const struct vg_oci_remote_client *c, const char *reference,
-                   struct vg_http_resp *resp, struct vg_oci_remote_manifest *out,
-                   struct vg_err **err)
+manifest_from_resp(struct vg_oci_remote_client *c, const char *reference, struct vg_http_resp *resp,
+                   struct vg_oci_remote_manifest *out, struct vg_err **err)
 {
     memset(out, 0, sizeof(*out));
     if (resp->status != 200) {
@@ -644,8 +645,8 @@ vg_oci_remote_get_dispose(struct vg_oci_remote_get *g)
 
 /* A blob GET's response (any status) checked like vg_oci_remote_blob_get. */
 static int
-blob_from_resp(const struct vg_oci_remote_client *c, const struct vg_digest *d,
-               struct vg_http_resp *resp, struct vg_buf *out, struct vg_err **err)
+blob_from_resp(struct vg_oci_remote_client *c, const struct vg_digest *d, struct vg_http_resp *resp,
+               struct vg_buf *out, struct vg_err **err)
 {
     if (resp->status != 200) {
         vg_autofree char *u = vg_http_url_redact(resp->url);

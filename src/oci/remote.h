@@ -17,9 +17,11 @@
  * VG_E_VERIFY (content does not match its digest), VG_E_UNSUPPORTED (schema1 manifests),
  * VG_E_LIMIT (oversized documents).
  *
- * Thread safety: a client belongs to one thread at a time. Threads share clients through a
- * pool (vg_oci_remote_pool_*), which is safe to use from any thread and keeps one token cache
- * for all its clients.
+ * Thread safety: requests of one client may run on several threads at once (its HTTP client
+ * is thread-safe and its authentication state is locked), as the threads reading distinct blobs
+ * of one remote image do (oci.h); a blob stream belongs to the thread that opened it. Threads
+ * share clients across images through a pool (vg_oci_remote_pool_*), which is safe to use from
+ * any thread and keeps one token cache for all its clients.
  */
 #ifndef VG_OCI_REGISTRY_H
 #define VG_OCI_REGISTRY_H

@@ -87,8 +87,9 @@ token_store(struct vg_oci_remote_client *c, const char *scope, char *token, uint
 
 /* ---------------------------------------------------------------- errors */
 
-int
-vg_oci_remote_auth_error(const struct vg_oci_remote_client *c, long status, struct vg_err **err)
+/* vg_oci_remote_auth_error with c->auth_mu held. */
+static int
+auth_error_locked(const struct vg_oci_remote_client *c, long status, struct vg_err **err)
 {
     if (!c->have_creds) {
         return vg_err_set(err, VG_E_AUTH,
@@ -103,7 +104,16 @@ vg_oci_remote_auth_error(const struct vg_oci_remote_client *c, long status, stru
 }
 
 int
-vg_oci_remote_status_error(const struct vg_oci_remote_client *c, const char *what, long status,
+vg_oci_remote_auth_error(struct vg_oci_remote_client *c, long status, struct vg_err **err)
+{
+    pthread_mutex_lock(&c->auth_mu);
+    int rc = auth_error_locked(c, status, err);
+    pthread_mutex_unlock(&c->auth_mu);
+    return rc;
+}
+
+int
+vg_oci_remote_status_error(struct vg_oci_remote_client *c, const char *what, long status,
                            const struct vg_buf *body, struct vg_err **err)
 {
     if (status == 401 || (status == 403 && !c->have_creds)) {
@@ -253,7 +263,7 @@ fetch_token(struct vg_oci_remote_client *c, bool push, struct vg_err **err)
     }
     if (resp.status == 401 || resp.status == 403) {
         vg_http_resp_dispose(&resp);
-        return vg_oci_remote_auth_error(c, 401, err);
+        return auth_error_locked(c, 401, err);
     }
     if (resp.status != 200) {
         rc = vg_http_check_status(req.method, url, resp.status, &resp.body, err);
@@ -304,10 +314,9 @@ pooled_bearer_line(struct vg_oci_remote_client *c, bool push, char **out, struct
     }
 }
 
-/* The Authorization line for a request in this scope, fetching a token when the registry is
- * known to want one. NULL when going anonymous. */
-int
-vg_oci_remote_auth_line(struct vg_oci_remote_client *c, bool push, char **out, struct vg_err **err)
+/* vg_oci_remote_auth_line with c->auth_mu held. */
+static int
+auth_line_locked(struct vg_oci_remote_client *c, bool push, char **out, struct vg_err **err)
 {
     *out = NULL;
     if (c->mode == VG_RAUTH_BASIC && c->have_creds && c->creds.username) {
@@ -329,16 +338,27 @@ vg_oci_remote_auth_line(struct vg_oci_remote_client *c, bool push, char **out, s
     return 0;
 }
 
-/* After a 401: learn the scheme and make sure we can answer it. */
+/* The Authorization line for a request in this scope, fetching a token when the registry is
+ * known to want one. NULL when going anonymous. */
+int
+vg_oci_remote_auth_line(struct vg_oci_remote_client *c, bool push, char **out, struct vg_err **err)
+{
+    pthread_mutex_lock(&c->auth_mu);
+    int rc = auth_line_locked(c, push, out, err);
+    pthread_mutex_unlock(&c->auth_mu);
+    return rc;
+}
+
+/* After a 401: learn the scheme and make sure we can answer it. c->auth_mu held. */
 static int
-answer_challenge(struct vg_oci_remote_client *c, const char *const *vals, size_t n, bool push,
-                 struct vg_err **err)
+answer_challenge_locked(struct vg_oci_remote_client *c, const char *const *vals, size_t n,
+                        bool push, struct vg_err **err)
 {
     if (vg_oci_remote_creds_ensure(c, err) < 0) {
         return -1;
     }
     if (n == 0) {
-        return vg_oci_remote_auth_error(c, 401, err);
+        return auth_error_locked(c, 401, err);
     }
     if (c->pool && c->mode == VG_RAUTH_BEARER) {
         /* The request carried the pool's token and was refused: it is stale for everyone. */
@@ -349,7 +369,7 @@ answer_challenge(struct vg_oci_remote_client *c, const char *const *vals, size_t
         return -1;
     }
     if (c->mode == VG_RAUTH_BASIC && !(c->have_creds && c->creds.username)) {
-        return vg_oci_remote_auth_error(c, 401, err);
+        return auth_error_locked(c, 401, err);
     }
     if (c->mode == VG_RAUTH_BEARER && c->pool) {
         /* The retry's auth line takes the token from the pool (fetching it once if absent). */
@@ -359,6 +379,16 @@ answer_challenge(struct vg_oci_remote_client *c, const char *const *vals, size_t
         return fetch_token(c, push, err);
     }
     return 0;
+}
+
+static int
+answer_challenge(struct vg_oci_remote_client *c, const char *const *vals, size_t n, bool push,
+                 struct vg_err **err)
+{
+    pthread_mutex_lock(&c->auth_mu);
+    int rc = answer_challenge_locked(c, vals, n, push, err);
+    pthread_mutex_unlock(&c->auth_mu);
+    return rc;
 }
 
 const char **

@@ -7,6 +7,8 @@
 #ifndef VG_OCI_REGISTRY_INT_H
 #define VG_OCI_REGISTRY_INT_H
 
+#include <pthread.h>
+
 #include "net/net.h"
 #include "oci.h"
 
@@ -28,6 +30,10 @@ struct vg_oci_remote_client {
     char *host;     /* API host: "registry-1.docker.io" */
     char *repo;
     bool plain_http;
+    /* Guards the authentication state below (creds through ntokens; remote_auth.c), so that
+     * threads reading distinct blobs of one image share the client (oci.h). Held across a token
+     * fetch: one fetch per client at a time. Taken before the pool's lock, never after it. */
+    pthread_mutex_t auth_mu;
     struct vg_oci_remote_creds creds;
     bool have_creds;
     bool creds_loaded;   /* config.json (and its credential helper) consulted yet */
@@ -72,11 +78,10 @@ const char **vg_oci_remote_with_auth(const struct vg_http_req *req, const char *
 int vg_oci_remote_stream(struct vg_oci_remote_client *c, const struct vg_http_req *req, bool push,
                          struct vg_http_stream **out, struct vg_err **err);
 /* Error for an unexpected status: parses the registry's {"errors":[...]} body when present. */
-int vg_oci_remote_status_error(const struct vg_oci_remote_client *c, const char *what, long status,
+int vg_oci_remote_status_error(struct vg_oci_remote_client *c, const char *what, long status,
                                const struct vg_buf *body, struct vg_err **err);
 /* The user-facing "authentication required" error (no credentials) / "refused". */
-int vg_oci_remote_auth_error(const struct vg_oci_remote_client *c, long status,
-                             struct vg_err **err);
+int vg_oci_remote_auth_error(struct vg_oci_remote_client *c, long status, struct vg_err **err);
 void vg_oci_remote_auth_reset(struct vg_oci_remote_client *c);
 
 /* ---------------------------------------------------------------- pool (remote_pool.c) */
