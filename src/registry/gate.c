@@ -323,7 +323,7 @@ static char *
 sig_reason(const struct vg_registry_gate_sigfact *sf)
 {
     vg_autofree char *d =
-        sf->detail && *sf->detail ? vg_escape(sf->detail, strlen(sf->detail), 256) : NULL;
+        sf->detail && *sf->detail ? vg_escape(sf->detail, strlen(sf->detail), 512) : NULL;
     const char *why;
     switch (sf->sig) {
     case VG_GATE_SIG_VERIFIED:
@@ -336,6 +336,12 @@ sig_reason(const struct vg_registry_gate_sigfact *sf)
         break;
     case VG_GATE_SIG_THRESHOLD:
         why = "too few of the configured keys signed";
+        break;
+    case VG_GATE_SIG_NO_TRUST_DATA:
+        why = "unsigned: no content trust (Notary v1) signature of this image";
+        break;
+    case VG_GATE_SIG_UNVERIFIABLE:
+        why = "cannot be verified now";
         break;
     default:
         why = "unsigned: no cosign signature of this image in the registry";

@@ -68,8 +68,10 @@ enum vg_registry_gate_sig {
     VG_GATE_SIG_NONE,          /* no signature found */
     VG_GATE_SIG_INVALID,       /* signatures found, none verifies with the gate's keys */
     VG_GATE_SIG_VERIFIED,
-    VG_GATE_SIG_UNKNOWN_KEY, /* signatures found, no configured key verifies any of them */
-    VG_GATE_SIG_THRESHOLD,   /* verified, but by fewer distinct keys than the threshold */
+    VG_GATE_SIG_UNKNOWN_KEY,   /* signatures found, no configured key verifies any of them */
+    VG_GATE_SIG_THRESHOLD,     /* verified, but by fewer distinct keys than the threshold */
+    VG_GATE_SIG_NO_TRUST_DATA, /* content trust: the notary repository does not sign it */
+    VG_GATE_SIG_UNVERIFIABLE,  /* could not be checked now (content trust: notary unreachable) */
 };
 
 /* The signature verdict for one gate's require-signature policy (its keys, threshold,

@@ -150,6 +150,8 @@ vg_registry_sigpolicy_dispose(struct vg_registry_sigpolicy *p)
 {
     vg_registry__notation_free(p->notation);
     p->notation = NULL;
+    vg_registry__dct_free(p->dct);
+    p->dct = NULL;
     if (p->keyless) {
         vg_sigstore_root_free(p->keyless->root);
         free(p->keyless->identities);
@@ -172,11 +174,12 @@ int
 vg_registry_gate_sig_parse(struct vg_registry_gate *g, struct vg_registry_sigpolicy *p,
                            const struct vg_config_node *n, struct vg_err **err)
 {
-    static const char *const allowed[] = {"keys", "threshold", "annotations", "keyless",
-                                          "notation"};
+    static const char *const allowed[] = {"keys",    "threshold", "annotations",
+                                          "keyless", "notation",  "dct"};
     const struct vg_config_node *keys = NULL, *ann = NULL;
     const struct vg_config_node *keyless = vg_config_map_get(n, "keyless");
     const struct vg_config_node *notation = vg_config_map_get(n, "notation");
+    const struct vg_config_node *dct = vg_config_map_get(n, "dct");
     uint64_t threshold = 1;
     if (vg_config_check_keys(n, "gates[].require-signature", allowed, VG_ARRAY_LEN(allowed), err) <
             0 ||
@@ -185,12 +188,13 @@ vg_registry_gate_sig_parse(struct vg_registry_gate *g, struct vg_registry_sigpol
         vg_config_get_map(n, "annotations", &ann, err) < 0) {
         return -1;
     }
-    if ((!keys || vg_config_node_len(keys) == 0) && !keyless && !notation) {
+    if ((!keys || vg_config_node_len(keys) == 0) && !keyless && !notation && !dct) {
         return vg_config_err(err, n, VG_E_PARSE, "require-signature without 'keys'");
     }
     p->keyset = vg_calloc(1, sizeof(*p->keyset));
     if ((keyless && keyless_parse(p, keyless, err) < 0) ||
-        (notation && vg_registry__notation_parse(&p->notation, notation, err) < 0)) {
+        (notation && vg_registry__notation_parse(&p->notation, notation, err) < 0) ||
+        (dct && vg_registry__dct_parse(&p->dct, dct, err) < 0)) {
         return -1;
     }
     for (size_t i = 0; keys && i < vg_config_node_len(keys); i++) {
@@ -201,7 +205,7 @@ vg_registry_gate_sig_parse(struct vg_registry_gate *g, struct vg_registry_sigpol
     for (size_t i = 0; i < p->keyset->n; i++) {
         vg_strv_push(&g->keys, &g->nkeys, p->keyset->paths[i]);
     }
-    size_t nauth = p->keyset->n + (p->keyless ? 1 : 0) + (p->notation ? 1 : 0);
+    size_t nauth = p->keyset->n + (p->keyless ? 1 : 0) + (p->notation ? 1 : 0) + (p->dct ? 1 : 0);
     if (threshold == 0 || threshold > nauth) {
         return vg_config_err(err, n, VG_E_PARSE, "threshold %llu: between 1 and the %zu key(s)",
                              (unsigned long long)threshold, nauth);
@@ -214,9 +218,10 @@ vg_registry_gate_sig_parse(struct vg_registry_gate *g, struct vg_registry_sigpol
 /* ---------------------------------------------------------------- cache */
 
 struct slot {
-    char *key; /* "gate|repo@digest", NULL when empty */
+    char *key; /* "gate|repo@digest" ("gate|repo:tag@digest" with content trust), NULL: empty */
     enum vg_registry_gate_sig sig;
     char *detail;
+    uint64_t expires_ns; /* vg_now_ns() after which the verdict is stale; 0: never */
 };
 
 struct vg_registry_sigcache {
@@ -299,6 +304,10 @@ cache_get(struct vg_registry_sigcache *c, const char *key, enum vg_registry_gate
     pthread_mutex_lock(&c->mu);
     struct slot *s = &c->slots[slot_of(key)];
     bool hit = s->key && strcmp(s->key, key) == 0;
+    if (hit && s->expires_ns && vg_now_ns() >= s->expires_ns) {
+        slot_clear(s);
+        hit = false;
+    }
     if (hit) {
         *sig = s->sig;
         *detail = vg_strdup(s->detail);
@@ -313,7 +322,7 @@ cache_get(struct vg_registry_sigcache *c, const char *key, enum vg_registry_gate
 
 static void
 cache_put(struct vg_registry_sigcache *c, const char *key, enum vg_registry_gate_sig sig,
-          const char *detail, uint64_t gen)
+          const char *detail, uint64_t gen, uint64_t ttl_ms)
 {
     pthread_mutex_lock(&c->mu);
     if (c->gen == gen) { /* no signature came or went while verifying */
@@ -322,6 +331,7 @@ cache_put(struct vg_registry_sigcache *c, const char *key, enum vg_registry_gate
         s->key = vg_strdup(key);
         s->sig = sig;
         s->detail = vg_strdup(detail);
+        s->expires_ns = ttl_ms ? vg_now_ns() + ttl_ms * 1000000u : 0;
     }
     pthread_mutex_unlock(&c->mu);
 }
@@ -505,6 +515,118 @@ cosign_run(const struct vg_registry_sigpolicy *g, const struct vg_sign_store *st
     return 0;
 }
 
+/* The authorities other than cosign's (Notation, content trust), asked before it. */
+struct others {
+    size_t ok;                         /* how many verified */
+    const char *ok_what;               /* the first that verified ("the Notary signature") */
+    bool found;                        /* a failure that found something (not plainly unsigned) */
+    bool failed;                       /* any failed */
+    enum vg_registry_gate_sig verdict; /* the first failure's (a finding one first) */
+    char *detail;                      /* the failures' reasons, joined */
+    bool uncacheable;                  /* an answer that must not be cached (notary unreachable) */
+};
+
+static void
+others_fail(struct others *o, enum vg_registry_gate_sig v, bool found, char *detail)
+{
+    if (!o->failed || (found && !o->found)) {
+        o->verdict = v;
+    }
+    o->failed = true;
+    o->found |= found;
+    if (detail) {
+        char *j = o->detail ? vg_fmt("%s; %s", o->detail, detail) : vg_strdup(detail);
+        free(o->detail);
+        free(detail);
+        o->detail = j;
+    }
+}
+
+static void
+others_ok(struct others *o, const char *what)
+{
+    o->ok++;
+    o->ok_what = o->ok_what ? o->ok_what : what;
+}
+
+static int
+others_run(const struct vg_registry_sigcheck *sc, const struct vg_registry_sigpolicy *g,
+           const struct vg_sign_store *st, const char *repo, const struct vg_digest *d,
+           struct others *o, struct vg_err **err)
+{
+    if (g->notation) {
+        bool ok = false, untrusted = false;
+        size_t nsigs = 0;
+        char *detail = NULL;
+        struct vg_sign_store nst = *st;
+        nst.referrers = st_notary_referrers;
+        if (vg_registry__notation_check(g->notation, &nst, repo, d, &ok, &nsigs, &untrusted,
+                                        &detail, err) < 0) {
+            return -1;
+        }
+        if (ok) {
+            free(detail);
+            others_ok(o, "the Notary signature");
+        } else {
+            others_fail(o,
+                        nsigs == 0  ? VG_GATE_SIG_NONE
+                        : untrusted ? VG_GATE_SIG_UNKNOWN_KEY
+                                    : VG_GATE_SIG_INVALID,
+                        nsigs > 0, detail);
+        }
+    }
+    if (g->dct) {
+        enum vg_registry_gate_sig v;
+        char *detail = NULL;
+        bool cacheable = false;
+        vg_registry__dct_check(g->dct, repo, sc->tag, d, sc->size, &v, &detail, &cacheable);
+        o->uncacheable |= !cacheable;
+        if (v == VG_GATE_SIG_VERIFIED) {
+            free(detail);
+            others_ok(o, "the content trust signature");
+        } else {
+            others_fail(o, v, v != VG_GATE_SIG_NO_TRUST_DATA, detail);
+        }
+    }
+    return 0;
+}
+
+/* The verdict of every authority of g together (threshold distinct ones). */
+static int
+verdict_all(const struct vg_registry_sigcheck *sc, const struct vg_registry_sigpolicy *g,
+            const struct vg_sign_store *st, const char *repo, const struct vg_digest *d,
+            struct others *o, enum vg_registry_gate_sig *out, char **detail, struct vg_err **err)
+{
+    if (others_run(sc, g, st, repo, d, o, err) < 0) {
+        return -1;
+    }
+    if (o->ok >= g->threshold) {
+        *out = VG_GATE_SIG_VERIFIED;
+    } else if (g->keyset->n == 0 && !g->keyless) { /* no cosign authority */
+        *out = o->ok ? VG_GATE_SIG_THRESHOLD : o->verdict;
+        *detail = o->ok ? vg_fmt("%s verified; %s", o->ok_what, o->detail ? o->detail : "")
+                        : vg_steal_ptr(&o->detail);
+    } else if (cosign_run(g, st, repo, d, g->threshold - o->ok, out, detail, err) < 0) {
+        return -1;
+    } else if (*out == VG_GATE_SIG_NONE && o->found && !o->ok) { /* the others only, failed */
+        free(*detail);
+        *out = o->verdict;
+        *detail = vg_steal_ptr(&o->detail);
+    } else if (*out != VG_GATE_SIG_VERIFIED && o->ok) { /* one authority short */
+        char *m = vg_fmt("%s verified; cosign: %s", o->ok_what,
+                         *detail ? *detail : "no cosign signature of this image");
+        free(*detail);
+        *detail = m;
+        *out = VG_GATE_SIG_THRESHOLD;
+    } else if (*out != VG_GATE_SIG_VERIFIED && o->detail) {
+        char *both =
+            vg_fmt("%s; %s", *detail ? *detail : "cosign signatures do not verify", o->detail);
+        free(*detail);
+        *detail = both;
+    }
+    return 0;
+}
+
 int
 vg_registry_sigcheck_run(const struct vg_registry_sigcheck *sc,
                          const struct vg_registry_sigpolicy *g, size_t gi, const char *repo,
@@ -512,7 +634,9 @@ vg_registry_sigcheck_run(const struct vg_registry_sigcheck *sc,
                          struct vg_err **err)
 {
     *detail = NULL;
-    vg_autofree char *key = vg_fmt("%zu|%s@%s", gi, repo, d->text);
+    /* content trust answers per tag: a pull by tag and one by digest are other questions */
+    vg_autofree char *key = g->dct && sc->tag ? vg_fmt("%zu|%s:%s@%s", gi, repo, sc->tag, d->text)
+                                              : vg_fmt("%zu|%s@%s", gi, repo, d->text);
     uint64_t gen = 0;
     if (sc->cache && cache_get(sc->cache, key, out, detail, &gen)) {
         return 0;
@@ -524,45 +648,16 @@ vg_registry_sigcheck_run(const struct vg_registry_sigcheck *sc,
         .referrers = st_referrers,
         .blobs = vg_registry_storage_provider(sc->storage),
     };
-    bool n_ok = false, n_untrusted = false;
-    size_t n_sigs = 0;
-    vg_autofree char *n_detail = NULL;
-    if (g->notation) {
-        struct vg_sign_store nst = st;
-        nst.referrers = st_notary_referrers;
-        if (vg_registry__notation_check(g->notation, &nst, repo, d, &n_ok, &n_sigs, &n_untrusted,
-                                        &n_detail, err) < 0) {
-            return -1;
-        }
-    }
-    size_t need = g->threshold - (n_ok ? 1 : 0);
-    enum vg_registry_gate_sig n_verdict = n_sigs == 0   ? VG_GATE_SIG_NONE
-                                          : n_untrusted ? VG_GATE_SIG_UNKNOWN_KEY
-                                                        : VG_GATE_SIG_INVALID;
-    if (need == 0) {
-        *out = VG_GATE_SIG_VERIFIED;
-    } else if (g->keyset->n == 0 && !g->keyless) { /* the Notary authority alone, failed */
-        *out = n_verdict;
-        *detail = vg_steal_ptr(&n_detail);
-    } else if (cosign_run(g, &st, repo, d, need, out, detail, err) < 0) {
+    struct others o = {0};
+    int rc = verdict_all(sc, g, &st, repo, d, &o, out, detail, err);
+    free(o.detail);
+    if (rc < 0) {
         return -1;
-    } else if (*out == VG_GATE_SIG_NONE && n_sigs > 0 && !n_ok) { /* Notary ones only, failed */
-        *out = n_verdict;
-        *detail = vg_steal_ptr(&n_detail);
-    } else if (*out != VG_GATE_SIG_VERIFIED && n_ok) { /* one authority short */
-        char *m = vg_fmt("the Notary signature verified; cosign: %s",
-                         *detail ? *detail : "no cosign signature of this image");
-        free(*detail);
-        *detail = m;
-        *out = VG_GATE_SIG_THRESHOLD;
-    } else if (*out != VG_GATE_SIG_VERIFIED && n_detail) {
-        char *both =
-            vg_fmt("%s; %s", *detail ? *detail : "cosign signatures do not verify", n_detail);
-        free(*detail);
-        *detail = both;
     }
-    if (sc->cache) {
-        cache_put(sc->cache, key, *out, *detail, gen);
+    /* with content trust, the notary's answer changes over time: cached for its TTL only */
+    uint64_t ttl_ms = g->dct ? vg_registry__dct_ttl_ms(g->dct) : 0;
+    if (sc->cache && !o.uncacheable && !(g->dct && ttl_ms == 0)) {
+        cache_put(sc->cache, key, *out, *detail, gen, ttl_ms);
     }
     return 0;
 }

@@ -42,6 +42,10 @@ struct vg_registry_sigcheck {
     struct vg_registry_storage *storage;
     struct vg_registry_meta *meta;
     struct vg_registry_sigcache *cache; /* may be NULL: no caching */
+    /* The pull being gated (content trust asks about the tag): the tag, NULL for a pull by
+     * digest, and the manifest's length. */
+    const char *tag;
+    uint64_t size;
 };
 
 /* The verdict of gate gi's policy g of the configuration) on repo@d: VERIFIED, NONE (unsigned),
@@ -72,5 +76,18 @@ VG_NODISCARD int vg_registry__notation_check(const struct vg_registry_notation *
                                              const struct vg_sign_store *st, const char *repo,
                                              const struct vg_digest *d, bool *ok, size_t *nsigs,
                                              bool *untrusted, char **detail, struct vg_err **err);
+
+/* sigcheck_dct.c: the gate's `dct` authority (docs/registry.md), parsed at start, and its
+ * verdict on repo[:tag]@d (VERIFIED, NO_TRUST_DATA, INVALID or UNVERIFIABLE with the reason in
+ * *detail, owned); *cacheable says the answer may be cached for vg_registry__dct_ttl_ms (a
+ * notary that could not be asked is not an answer). Never fails: every error is a verdict. */
+struct vg_registry_dct;
+VG_NODISCARD int vg_registry__dct_parse(struct vg_registry_dct **out,
+                                        const struct vg_config_node *n, struct vg_err **err);
+void vg_registry__dct_free(struct vg_registry_dct *p);
+uint64_t vg_registry__dct_ttl_ms(const struct vg_registry_dct *p);
+int vg_registry__dct_check(const struct vg_registry_dct *p, const char *repo, const char *tag,
+                           const struct vg_digest *d, uint64_t size, enum vg_registry_gate_sig *out,
+                           char **detail, bool *cacheable);
 
 #endif

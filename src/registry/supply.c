@@ -243,12 +243,13 @@ vg_registry_supply_deleted(struct rq *q)
 
 /* The require-signature verdict of every applicable gate that has one ([ngates], owned). */
 static int
-gate_signatures(struct rq *q, const struct vg_digest *d, struct vg_registry_gate_sigfact **out,
-                struct vg_err **err)
+gate_signatures(struct rq *q, const struct vg_digest *d, uint64_t size,
+                struct vg_registry_gate_sigfact **out, struct vg_err **err)
 {
     struct vg_registry *reg = q->reg;
     const struct vg_registry_supply *s = reg->supply;
-    struct vg_registry_sigcheck sc = {reg->storage, reg->meta, reg->sigcache};
+    struct vg_registry_sigcheck sc = {reg->storage, reg->meta, reg->sigcache,
+                                      q->route.by_digest ? NULL : q->route.reference, size};
     struct vg_registry_gate_sigfact *v = vg_calloc(s->ngates, sizeof(*v));
     for (size_t i = 0; i < s->ngates; i++) {
         const struct vg_registry_gate *g = &s->gates[i];
@@ -333,7 +334,7 @@ vg_registry_supply_gate(struct vg_httpd_req *r, struct rq *q, const struct vg_di
     struct vg_err *err = NULL;
     struct vg_registry_gate_sigfact *sigs = NULL;
     if (need_sig && !f.is_artifact) {
-        if (gate_signatures(q, d, &sigs, &err) < 0) {
+        if (gate_signatures(q, d, rec->size, &sigs, &err) < 0) {
             *denied = true; /* answered */
             return vg_registry_error_from(r, &err, VG_OCI_DIST_MANIFEST_UNKNOWN,
                                           "signature verification");

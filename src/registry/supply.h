@@ -24,6 +24,7 @@ struct vg_sign_kv;
  * signature must carry. */
 struct vg_registry_keyless;
 struct vg_registry_notation;
+struct vg_registry_dct;
 struct vg_registry_sigpolicy {
     struct vg_sign_keyset *keyset; /* owned; NULL when the gate has no require-signature */
     size_t threshold;
@@ -35,6 +36,9 @@ struct vg_registry_sigpolicy {
     /* require-signature.notation (docs/registry.md): one more authority for the threshold;
      * owned, NULL when none (sigcheck_notation.c) */
     struct vg_registry_notation *notation;
+    /* require-signature.dct (docs/registry.md): Docker Content Trust, one more authority for
+     * the threshold; owned, NULL when none (sigcheck_dct.c) */
+    struct vg_registry_dct *dct;
 };
 
 struct vg_registry_supply {

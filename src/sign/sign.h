@@ -677,11 +677,14 @@ struct vg_sign_dct_opts {
     const char *const *signers;          /* delegation names ("alice": targets/alice) one of
                                             which must have signed; none: any role */
     size_t nsigners;
+    const char *ca_file; /* the server's CA bundle; NULL: docker's tls/<host>/ca.crt, else
+                            open->ca_file */
 };
 struct vg_sign_dct_result {
     char *role; /* the role that signed ("targets/releases", "targets/alice", "targets") */
     char *tag;  /* the signed tag */
     uint8_t sha256[32];
+    uint64_t length; /* the target's signed length */
 };
 /* IMAGE:TAG: the tag's signed target (docker's lookup; with signers, in one of their roles)
  * is the manifest the registry serves for the tag. IMAGE:TAG@DIGEST or IMAGE@DIGEST: the tag
@@ -691,5 +694,18 @@ struct vg_sign_dct_result {
 VG_NODISCARD int vg_sign_dct_verify(const char *image, const struct vg_sign_dct_opts *o,
                                     struct vg_sign_dct_result *out, struct vg_err **err);
 void vg_sign_dct_result_dispose(struct vg_sign_dct_result *r);
+/* VG_E_VERIFY "is not the one signed in trust data (...)" unless the manifest's digest d and
+ * length len are r's target's (callers prefix what the manifest is). */
+VG_NODISCARD int vg_sign_dct_matches(const struct vg_sign_dct_result *r, const struct vg_digest *d,
+                                     uint64_t len, struct vg_err **err);
+/* The same question asked by whoever already holds the manifest (the registry's pull gate):
+ * the repository gun (of registry, for docker's default server and the credentials) signs
+ * the manifest whose digest is d and length len. With tag: the tag's signed target (as above) is
+ * the manifest, SHA-256 and length; tag NULL: some signed tag's target (with signers, in one of
+ * their roles) is. o->open may be NULL (anonymous, no deadline). Errors as vg_sign_dct_verify. */
+VG_NODISCARD int vg_sign_dct_check(const char *gun, const char *registry, const char *tag,
+                                   const struct vg_digest *d, uint64_t len,
+                                   const struct vg_sign_dct_opts *o, struct vg_sign_dct_result *out,
+                                   struct vg_err **err);
 
 #endif

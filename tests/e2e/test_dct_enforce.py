@@ -10,7 +10,7 @@ import hashlib
 import json
 
 from conftest import run_vigil
-from test_dct_notary import dct, docker_config, env_for, pytestmark  # noqa: F401
+from notary_fixtures import dct, docker_config, env_for, pytestmark  # noqa: F401
 
 
 def digest(dct, tag):

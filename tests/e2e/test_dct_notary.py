@@ -13,67 +13,17 @@ import http.server
 import json
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from conftest import have, run_vigil, vigil_bin
-from registry_serve import Serve
-
-pytestmark = pytest.mark.skipif(
-    not (have("notary-server") and have("notary") and have("openssl")),
-    reason="Debian's notary package (notary-server, notary) or openssl is not installed")
-
-PASS = {f"NOTARY_{r}_PASSPHRASE": "test-passphrase"
-        for r in ("ROOT", "TARGETS", "SNAPSHOT", "DELEGATION")}
-MT = "application/vnd.oci.image.manifest.v1+json"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def sh(*args, cwd=None, env=None):
-    e = dict(os.environ)
-    e.update(env or {})
-    p = subprocess.run(list(map(str, args)), cwd=cwd, env=e, capture_output=True, text=True,
-                       timeout=60)
-    assert p.returncode == 0, f"{args}: {p.stdout}\n{p.stderr}"
-    return p.stdout
-
-
-def make_certs(d: Path):
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    sh("openssl", "req", "-x509", *ec, "-keyout", d / "ca.key", "-out", d / "ca.pem", "-days",
-       "60", "-subj", "/CN=vigil test notary CA")
-    sh("openssl", "req", *ec, "-keyout", d / "server.key", "-out", d / "server.csr", "-subj",
-       "/CN=127.0.0.1")
-    (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    sh("openssl", "x509", "-req", "-in", d / "server.csr", "-CA", d / "ca.pem", "-CAkey",
-       d / "ca.key", "-CAcreateserial", "-out", d / "server.pem", "-days", "60", "-extfile",
-       d / "ext.cnf")
-
-
-def wait_https(url: str, ca: Path, proc, timeout=20.0):
-    ctx = ssl.create_default_context(cafile=str(ca))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("notary-server exited")
-        try:
-            urllib.request.urlopen(url, context=ctx, timeout=2).read()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
+from notary_fixtures import (PASS, dct, docker_config, env_for,  # noqa: F401
+                             pytestmark, sh)
 
 
 class Replay:
@@ -104,72 +54,6 @@ class Replay:
 
     def close(self):
         self.httpd.shutdown()
-
-
-@pytest.fixture(scope="module")
-def dct(tmp_path_factory):
-    d = tmp_path_factory.mktemp("dct")
-    make_certs(d)
-    port = free_port()
-    (d / "server.json").write_text(json.dumps({
-        "server": {"http_addr": f"127.0.0.1:{port}", "tls_cert_file": str(d / "server.pem"),
-                   "tls_key_file": str(d / "server.key")},
-        "trust_service": {"type": "local", "hostname": "", "port": "",
-                          "key_algorithm": "ecdsa"},
-        "logging": {"level": "error"},
-        "storage": {"backend": "memory"},
-    }))
-    log = open(d / "notary-server.log", "wb")
-    proc = subprocess.Popen(["notary-server", "-config", str(d / "server.json")], stdout=log,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    server = f"https://127.0.0.1:{port}"
-    reg = None
-    try:
-        wait_https(server + "/_notary_server/health", d / "ca.pem", proc)
-        reg = Serve(d / "registry", d / "registry.log").start()
-        manifests = {}
-        for tag in ("v1", "v2", "v3", "v4", "v5"):
-            cfg = json.dumps({"architecture": "amd64", "os": "linux",
-                              "rootfs": {"type": "layers", "diff_ids": []},
-                              "config": {"Labels": {"tag": tag}}}).encode()
-            cd = reg.push_blob("demo/app", cfg)
-            raw = json.dumps({"schemaVersion": 2, "mediaType": MT,
-                              "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                                         "digest": cd, "size": len(cfg)},
-                              "layers": []}).encode()
-            assert reg.put_manifest("demo/app", tag, raw, MT).status == 201
-            manifests[tag] = raw
-            (d / f"{tag}.json").write_bytes(raw)
-        gun = f"{reg.host}/demo/app"
-        notary = ["notary", "-s", server, "-d", d / "notary-trust", "--tlscacert", d / "ca.pem"]
-        sh(*notary, "init", gun, env=PASS)
-        sh(*notary, "add", gun, "v1", d / "v1.json", env=PASS)
-        sh(*notary, "add", gun, "v3", d / "v1.json", env=PASS)  # v3 signed with v1's bytes
-        sh(*notary, "publish", gun, env=PASS)
-        yield {"dir": d, "server": server, "port": port, "gun": gun, "reg": reg,
-               "notary": notary, "manifests": manifests}
-    finally:
-        if reg:
-            reg.kill()
-        proc.kill()
-        proc.wait(timeout=30)
-        log.close()
-
-
-def docker_config(dct, tmp_path: Path, port=None) -> Path:
-    """A fresh DOCKER_CONFIG whose tls/<host>/ca.crt trusts the test CA."""
-    dc = tmp_path / "docker"
-    t = dc / "tls" / f"127.0.0.1:{port or dct['port']}"
-    t.mkdir(parents=True, exist_ok=True)
-    shutil.copy(dct["dir"] / "ca.pem", t / "ca.crt")
-    return dc
-
-
-def env_for(dct, dc: Path, port=None, **extra):
-    e = {"DOCKER_CONFIG": str(dc),
-         "DOCKER_CONTENT_TRUST_SERVER": f"https://127.0.0.1:{port or dct['port']}"}
-    e.update(extra)
-    return e
 
 
 def fetch_all(dct) -> dict[str, bytes]:

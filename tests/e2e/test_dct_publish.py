@@ -17,23 +17,11 @@ from pathlib import Path
 import pytest
 
 from conftest import run_vigil
-from test_dct_notary import PASS, dct, docker_config, env_for, pytestmark, sh  # noqa: F401
+from notary_fixtures import (PASS, dct, docker_config, env_for, pytestmark,  # noqa: F401
+                             push_image, sh)
 
-MT = "application/vnd.oci.image.manifest.v1+json"
 ROOT_PW = "root-passphrase"
 REPO_PW = "repo-passphrase"
-
-
-def push_image(reg, repo: str, tag: str) -> bytes:
-    cfg = json.dumps({"architecture": "amd64", "os": "linux",
-                      "rootfs": {"type": "layers", "diff_ids": []},
-                      "config": {"Labels": {"repo": repo, "tag": tag}}}).encode()
-    cd = reg.push_blob(repo, cfg)
-    raw = json.dumps({"schemaVersion": 2, "mediaType": MT,
-                      "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                                 "digest": cd, "size": len(cfg)}, "layers": []}).encode()
-    assert reg.put_manifest(repo, tag, raw, MT).status == 201
-    return raw
 
 
 def denv(dct, dc: Path, **extra):

@@ -18,7 +18,7 @@ import urllib.request
 import pytest
 
 from conftest import run_vigil
-from test_dct_notary import PASS, dct, docker_config, env_for, pytestmark, sh  # noqa: F401
+from notary_fixtures import PASS, dct, docker_config, env_for, pytestmark, sh  # noqa: F401
 from test_dct_publish import denv, push_image
 
 

@@ -22,8 +22,8 @@ import pytest
 
 from conftest import run_vigil
 from registry_serve import Serve
-from test_dct_notary import (MT, free_port, make_certs, pytestmark, sh,  # noqa: F401
-                             wait_https)
+from notary_fixtures import (NotaryServer, free_port, make_certs, pytestmark,  # noqa: F401
+                             push_image, sh)
 
 ROOT_PW = "root-passphrase"
 REPO_PW = "repo-passphrase"
@@ -32,18 +32,6 @@ REPO_PW = "repo-passphrase"
 def htpasswd_line(user: str, password: str) -> str:
     return subprocess.run(["htpasswd", "-nbB", "-C", "5", user, password], check=True,
                           capture_output=True, text=True).stdout.strip()
-
-
-def push(reg, repo: str, tag: str) -> bytes:
-    cfg = json.dumps({"architecture": "amd64", "os": "linux",
-                      "rootfs": {"type": "layers", "diff_ids": []},
-                      "config": {"Labels": {"repo": repo, "tag": tag}}}).encode()
-    cd = reg.push_blob(repo, cfg)
-    raw = json.dumps({"schemaVersion": 2, "mediaType": MT,
-                      "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                                 "digest": cd, "size": len(cfg)}, "layers": []}).encode()
-    assert reg.put_manifest(repo, tag, raw, MT).status == 201
-    return raw
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +49,8 @@ def tok(tmp_path_factory):
     (d / "htpasswd").write_text(htpasswd_line("ci", "ci-pw") + "\n")
     # content first, with an open registry; then the same root behind token auth
     reg = Serve(d / "registry", d / "registry.log").start()
-    manifests = {t: push(reg, "demo/app", t) for t in ("v1", "v2")}
-    manifests["p1"] = push(reg, "priv/app", "p1")
+    manifests = {t: push_image(reg, "demo/app", t) for t in ("v1", "v2")}
+    manifests["p1"] = push_image(reg, "priv/app", "p1")
     reg.kill()
     rport = free_port()
     service = f"127.0.0.1:{rport}"
@@ -78,30 +66,17 @@ access:
     reg = Serve(d / "registry", d / "registry.log",
                 ["--config", d / "registry.yaml", "--addr", f"127.0.0.1:{rport}"]).start()
     assert reg.port == rport
-    port = free_port()
-    (d / "server.json").write_text(json.dumps({
-        "server": {"http_addr": f"127.0.0.1:{port}", "tls_cert_file": str(d / "server.pem"),
-                   "tls_key_file": str(d / "server.key")},
-        "trust_service": {"type": "local", "hostname": "", "port": "",
-                          "key_algorithm": "ecdsa"},
-        "logging": {"level": "error"},
-        "storage": {"backend": "memory"},
-        "auth": {"type": "token", "options": {
-            "realm": realm, "service": service, "issuer": "vigil-test-issuer",
-            "rootcertbundle": str(d / "token-cert.pem"), "autoredirect": False}},
-    }))
-    log = open(d / "notary-server.log", "wb")
-    proc = subprocess.Popen(["notary-server", "-config", str(d / "server.json")], stdout=log,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    ns = None
     try:
-        wait_https(f"https://127.0.0.1:{port}/_notary_server/health", d / "ca.pem", proc)
-        yield {"dir": d, "port": port, "reg": reg, "service": service,
-               "server": f"https://127.0.0.1:{port}", "manifests": manifests}
+        ns = NotaryServer(d, auth={"type": "token", "options": {
+            "realm": realm, "service": service, "issuer": "vigil-test-issuer",
+            "rootcertbundle": str(d / "token-cert.pem"), "autoredirect": False}})
+        yield {"dir": d, "port": ns.port, "reg": reg, "service": service,
+               "server": ns.url, "manifests": manifests}
     finally:
         reg.kill()
-        proc.kill()
-        proc.wait(timeout=30)
-        log.close()
+        if ns:
+            ns.stop()
 
 
 def docker_config(t, tmp_path: Path, creds: str | None) -> Path:

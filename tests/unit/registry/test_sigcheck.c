@@ -65,6 +65,17 @@ Test(registry_sigcheck, verdict_wording)
     cr_assert(strstr(r, "too few of the configured keys signed"), "%s", r);
     free(r);
 
+    /* content trust: no trust data, and a notary that could not be asked */
+    s = (struct vg_registry_gate_sigfact){VG_GATE_SIG_NO_TRUST_DATA, "no trust data for h/a:v2"};
+    r = deny_reason(&g, 1, &s);
+    cr_assert_str_eq(r, "require-signature: unsigned: no content trust (Notary v1) signature of "
+                        "this image (no trust data for h/a:v2)");
+    free(r);
+    s = (struct vg_registry_gate_sigfact){VG_GATE_SIG_UNVERIFIABLE, "connection failed"};
+    r = deny_reason(&g, 1, &s);
+    cr_assert_str_eq(r, "require-signature: cannot be verified now (connection failed)");
+    free(r);
+
     /* hostile detail text is escaped */
     s = (struct vg_registry_gate_sigfact){VG_GATE_SIG_INVALID, "a\nb\x1b"};
     r = deny_reason(&g, 1, &s);
@@ -180,9 +191,9 @@ check(struct env *e, struct vg_crypto_key **keys, size_t nkeys, size_t threshold
     char p0[] = "a", p1[] = "b";
     char *paths[] = {p0, p1};
     struct vg_sign_keyset ks = {keys, paths, nkeys};
-    struct vg_registry_sigpolicy p = {&ks,  threshold, (struct vg_sign_kv *)(uintptr_t)ann,
-                                      nann, NULL,      NULL};
-    struct vg_registry_sigcheck sc = {e->st, e->meta, e->cache};
+    struct vg_registry_sigpolicy p = {
+        &ks, threshold, (struct vg_sign_kv *)(uintptr_t)ann, nann, NULL, NULL, NULL};
+    struct vg_registry_sigcheck sc = {e->st, e->meta, e->cache, NULL, 0};
     enum vg_registry_gate_sig out;
     struct vg_err *err = NULL;
     int rc = vg_registry_sigcheck_run(&sc, &p, gi, "x/app", d, &out, detail, &err);
