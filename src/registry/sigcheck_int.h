@@ -80,7 +80,10 @@ VG_NODISCARD int vg_registry__notation_check(const struct vg_registry_notation *
 /* sigcheck_dct.c: the gate's `dct` authority (docs/registry.md), parsed at start, and its
  * verdict on repo[:tag]@d (VERIFIED, NO_TRUST_DATA, INVALID or UNVERIFIABLE with the reason in
  * *detail, owned); *cacheable says the answer may be cached for vg_registry__dct_ttl_ms (a
- * notary that could not be asked is not an answer). Never fails: every error is a verdict. */
+ * notary that could not be asked is not an answer). Never fails: every error is a verdict.
+ * Threads: p is immutable after parse and shared by every request thread; each check opens
+ * its own HTTP and TUF clients, and concurrent checks of one GUN share only the trust
+ * directory, whose files are replaced atomically (core's vg_file_write_atomic). */
 struct vg_registry_dct;
 VG_NODISCARD int vg_registry__dct_parse(struct vg_registry_dct **out,
                                         const struct vg_config_node *n, struct vg_err **err);

@@ -193,3 +193,23 @@ def test_bad_dct_config_is_refused_at_start(tmp_path):
         r = run_vigil("registry", "serve", "--config", cfg, "--root", tmp_path / "r",
                       "--addr", "127.0.0.1:0", timeout=30)
         assert r.rc != 0 and want in r.err and "registry.yaml:" in r.err, (body, r)
+
+
+def test_concurrent_pulls(env):
+    """Pulls on several threads at once, each asking the notary (fresh/: cache-ttl 0s) and
+    pinning into one trust directory: every answer is the right one."""
+    from concurrent.futures import ThreadPoolExecutor
+    m = env["m"]
+
+    def one(i):
+        tag = "v1" if i % 2 == 0 else "v2"
+        r = get(env, "fresh/app", tag)
+        return tag, r.status, r.body
+
+    with ThreadPoolExecutor(max_workers=8) as ex:
+        got = list(ex.map(one, range(64)))
+    for tag, status, body in got:
+        if tag == "v1":  # signed in test_cache_ttl
+            assert status == 200 and body == m["fresh/app", "v1"], (tag, status, body)
+        else:
+            assert status == 403 and b"no trust data" in body, (tag, status, body)
