@@ -128,6 +128,23 @@ cached_verify_keyless(void *ctx, const char *image, const struct vg_policy_keyle
     return cached_store(cf, key, fact, *why);
 }
 
+/* Key signatures with transparency-log evidence (Kyverno keys/certificates attestors), by
+ * (generation, image digest, key, Rekor key and url, annotations). */
+static enum vg_policy_fact
+cached_verify_tlog(void *ctx, const char *image, const char *key_pem,
+                   const struct vg_policy_tlog *t, const struct vg_policy_kv *ann, size_t nann,
+                   char **why)
+{
+    struct vg_admit_cached_facts *cf = ctx;
+    char *key = question_key(cf, image, "tlog", vg_policy_tlog_question(key_pem, t, ann, nann));
+    enum vg_policy_fact fact;
+    if (cached_answer(cf, &key, &fact, why)) {
+        return fact;
+    }
+    fact = cf->inner.verify_tlog(cf->inner.ctx, image, key_pem, t, ann, nann, why);
+    return cached_store(cf, key, fact, *why);
+}
+
 /* Notary Project (Notation) verdicts, by (generation, image digest, trust store, identities,
  * level). */
 static enum vg_policy_fact
@@ -220,5 +237,6 @@ vg_admit_cached_inputs(struct vg_admit_cached_facts *cf, struct vg_policy_inputs
                                     .config_user = cached_user,
                                     .verify_keyless = cached_verify_keyless,
                                     .verify_notation = cached_verify_notation,
-                                    .verify_dct = uncached_verify_dct};
+                                    .verify_dct = uncached_verify_dct,
+                                    .verify_tlog = cached_verify_tlog};
 }

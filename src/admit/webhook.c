@@ -289,7 +289,7 @@ pull_auths(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit
 
 /* Every input must be wired below, speculating too (an input left NULL would be answered
  * "unverifiable" from the request thread instead of being asked on a pool thread). */
-_Static_assert(sizeof(struct vg_policy_inputs) == 7 * sizeof(void *),
+_Static_assert(sizeof(struct vg_policy_inputs) == 8 * sizeof(void *),
                "a new vg_policy_inputs callback must be wired into validate()");
 
 /* Speculative (see struct vg_admit_cached_facts): R_COUNT and ans untouched when a fact is not in

@@ -396,6 +396,17 @@ VG_NODISCARD int vg_cli_keyless_sign_statement(void *ud, const char *statement, 
                                                struct vg_err **err);
 VG_NODISCARD int vg_cli_keyless_sign_layer(void *ud, struct vg_sign_layer *l,
                                            const struct vg_crypto_key **key, struct vg_err **err);
+/* vg_sign_push_opts.sign_layer for `vigil sign --key --tlog-upload` (ud: struct
+ * vg_cli_key_tlog): the key's signature of the payload logged in Rekor (o->rekor_url, a
+ * hashedrekord 0.0.1 naming the public key), the answer checked against what was sent and
+ * stored as the layer's Rekor bundle annotation, as cosign sign --key does; with
+ * --trusted-root its SET is verified under the root's Rekor keys first. */
+struct vg_cli_key_tlog {
+    const struct vg_crypto_key *key;
+    const struct vg_cli_sign_keyless *o;
+};
+VG_NODISCARD int vg_cli_key_tlog_sign_layer(void *ud, struct vg_sign_layer *l,
+                                            const struct vg_crypto_key **key, struct vg_err **err);
 
 /* `vigil fs` and `vigil rootfs` (cmd_fs.c): `vigil scan`'s flags, filters and report writers
  * over a directory (cmd_scan.c). target is an enum vg_scan_target. */

@@ -15,6 +15,7 @@
 
 static const char sign_help[] =
     "Usage: vigil sign --key KEY [-a KEY=VALUE]... [--recursive] [--new-bundle-format]\n"
+    "                  [--tlog-upload [--rekor-url URL] [--trusted-root ROOT]]\n"
     "                  " VG_CLI_USAGE_REGISTRY " IMAGE...\n"
     "       vigil sign (--identity-token T | --identity-token-file F) [--fulcio-url URL]\n"
     "                  [--rekor-url URL] [--timestamp-server-url URL]\n"
@@ -39,6 +40,14 @@ static const char sign_help[] =
     "                         in-toto statement) attached as an OCI 1.1 referrer, plus the\n"
     "                         sha256-<hex> fallback index when the registry lacks the "
     "API\n"
+    "  --tlog-upload[=true|false]  also log the key's signature in Rekor (--rekor-url,\n"
+    "                         default https://rekor.sigstore.dev; a hashedrekord naming the\n"
+    "                         public key) and keep the entry in the layer's\n"
+    "                         dev.sigstore.cosign/bundle annotation, as cosign sign --key\n"
+    "                         does by default: the transparency-log evidence that cosign\n"
+    "                         verify --key and Kyverno's keys attestors require. With\n"
+    "                         --trusted-root the entry is verified under its Rekor keys\n"
+    "                         before the signature is pushed. Default false (legacy layout)\n"
     "Keyless (no --key; docs/sigstore.md \"Keyless signing\"): an ephemeral key certified by\n"
     "Fulcio for the OIDC token, the signature logged in Rekor, and cosign's keyless layer\n"
     "(certificate, chain and Rekor bundle annotations), or with --new-bundle-format a v0.3\n"
@@ -55,6 +64,7 @@ static const char sign_help[] =
     "Examples:\n"
     "  vigil sign --key cosign.key registry.example.com/team/app:1.4\n"
     "  vigil sign --key cosign.key -a env=prod --recursive reg.example.com/app@sha256:...\n"
+    "  vigil sign --key cosign.key --tlog-upload registry.example.com/team/app:1.4\n"
     "  vigil sign --identity-token-file token.jwt registry.example.com/team/app:1.4\n"
     "  vigil sign --identity-token \"$TOKEN\" --new-bundle-format \\\n"
     "      --timestamp-server-url https://timestamp.sigstore.dev/api/v1/timestamp app:1.4\n"
@@ -63,7 +73,7 @@ static const char sign_help[] =
     "Exit codes: 0 signed, 2 usage, 3 runtime, 4 image or key not found, 5 auth or wrong\n"
     "password, 6 bad key or corrupt signature image, 7 network.\n";
 
-enum { OPT_KEY = 1, OPT_RECURSIVE, OPT_BUNDLE, OPT_HELP };
+enum { OPT_KEY = 1, OPT_RECURSIVE, OPT_BUNDLE, OPT_TLOG, OPT_HELP };
 
 #define MAX_ANNOTATIONS 256
 
@@ -71,7 +81,7 @@ struct sign_args {
     const char *key;
     struct vg_sign_kv ann[MAX_ANNOTATIONS];
     size_t nann;
-    bool recursive, bundle;
+    bool recursive, bundle, tlog;
     struct vg_cli_sign_keyless kl;
     struct vg_oci_open_opts open;
     char **images;
@@ -101,6 +111,7 @@ parse_args(struct sign_args *a, int argc, char **argv)
         {"annotations", required_argument, NULL, 'a'},
         {"recursive", no_argument, NULL, OPT_RECURSIVE},
         {"new-bundle-format", no_argument, NULL, OPT_BUNDLE},
+        {"tlog-upload", optional_argument, NULL, OPT_TLOG},
         VG_CLI_SIGN_KEYLESS_LONGOPTS,
         VG_CLI_REGISTRY_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
@@ -128,6 +139,12 @@ parse_args(struct sign_args *a, int argc, char **argv)
         case OPT_BUNDLE:
             a->bundle = true;
             break;
+        case OPT_TLOG:
+            if (optarg && strcmp(optarg, "true") != 0 && strcmp(optarg, "false") != 0) {
+                return vg_cli_usage("sign", "--tlog-upload takes true or false, not '%s'", optarg);
+            }
+            a->tlog = !optarg || strcmp(optarg, "true") == 0;
+            break;
         case 'h':
         case OPT_HELP:
             fputs(sign_help, stdout);
@@ -142,6 +159,10 @@ parse_args(struct sign_args *a, int argc, char **argv)
     }
     if (a->key && keyless) {
         return vg_cli_usage("sign", "--key and --identity-token exclude each other");
+    }
+    if (a->tlog && (!a->key || a->bundle)) {
+        return vg_cli_usage("sign", "--tlog-upload is for --key signatures in the legacy layout "
+                                    "(keyless signing always logs)");
     }
     if (!keyless && a->kl.tsa_url) {
         return vg_cli_usage("sign", "--timestamp-server-url is for keyless signing");
@@ -214,6 +235,11 @@ run(const struct sign_args *a, const char **failed, struct vg_err **err)
                                    .bundle = a->bundle,
                                    .now = vg_now_unix()};
     struct vg_cli_keyless_layer kctx = {.o = &a->kl};
+    struct vg_cli_key_tlog tctx = {.key = key, .o = &a->kl};
+    if (a->key && a->tlog) {
+        po.sign_layer = vg_cli_key_tlog_sign_layer;
+        po.sign_layer_ud = &tctx;
+    }
     if (!a->key) {
         po.sign_layer = vg_cli_keyless_sign_layer;
         po.sign_statement = vg_cli_keyless_sign_statement;

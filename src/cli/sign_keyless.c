@@ -483,3 +483,84 @@ vg_cli_keyless_sign_statement(void *ud, const char *statement, size_t len,
     add_timestamp(l, s);
     return 0;
 }
+
+/* --tlog-upload with --key, checked under --trusted-root when one is given: the entry's SET by
+ * one of its Rekor keys, body, signature and key, as a verifier will check them. */
+static int
+key_tlog_self_check(const struct vg_cli_key_tlog *c, const struct vg_sign_layer *l,
+                    const struct vg_sign_sig_entry *e, struct vg_err **err)
+{
+    if (!c->o->kl.trusted_root) {
+        fprintf(stderr, "vigil: note: the Rekor entry's SET was not checked (no --trusted-root "
+                        "naming the log's key)\n");
+        return 0;
+    }
+    struct vg_sigstore_root *root = NULL;
+    struct vg_sigstore_bundle *b = NULL;
+    struct vg_sigstore_result res = {0};
+    struct vg_sigstore_policy p = {.key = c->key};
+    struct vg_sigstore_artifact a = {.data = (const uint8_t *)l->payload, .len = l->payload_len};
+    int rc = vg_cli_trusted_root_load(&root, &c->o->kl, err);
+    if (rc == 0) {
+        rc = vg_sign_key_legacy_bundle(&b, e, a.data, a.len, err);
+    }
+    if (rc == 0 && (rc = vg_sigstore_verify(&res, b, root, &p, &a, err)) == 0) {
+        vg_sigstore_result_dispose(&res);
+    }
+    vg_sigstore_bundle_free(b);
+    vg_sigstore_root_free(root);
+    return rc < 0 ? vg_err_wrap(err, "the Rekor entry does not verify under the trusted root") : 0;
+}
+
+int
+vg_cli_key_tlog_sign_layer(void *ud, struct vg_sign_layer *l, const struct vg_crypto_key **key,
+                           struct vg_err **err)
+{
+    const struct vg_cli_key_tlog *c = ud;
+    struct vg_sigstore_tlog_entry entry = {0};
+    struct vg_http_client *http = NULL;
+    vg_autofree uint8_t *sig = NULL;
+    vg_autofree char *pem = NULL;
+    size_t siglen = 0;
+    uint8_t sha256[32];
+    vg_sha256_raw(sha256, l->payload, l->payload_len);
+    vg_autobuf struct vg_buf req = VG_BUF_INIT(1024u * 1024u);
+    vg_autobuf struct vg_buf resp = VG_BUF_INIT(0);
+    vg_autobuf struct vg_buf bundle = VG_BUF_INIT(4u * 1024u * 1024u);
+    struct vg_http_client_opts ho = VG_HTTP_CLIENT_OPTS_INIT;
+    ho.deadline_ns = vg_now_ns() + 120ull * 1000000000ull;
+    int rc = -1;
+    if (vg_crypto_sign(c->key, l->payload, l->payload_len, &sig, &siglen, err) < 0 ||
+        vg_crypto_key_public_pem(c->key, &pem, err) < 0 ||
+        vg_rekor_hashedrekord(&req, sha256, sig, siglen, pem, err) < 0 ||
+        vg_http_client_new(&http, &ho, err) < 0) {
+        goto out;
+    }
+    if (post_json(&resp, http, c->o->rekor_url, "/api/v1/log/entries", &req, VG_REKOR_RESPONSE_MAX,
+                  err) < 0 ||
+        vg_rekor_response_parse(&entry, resp.data, resp.len, err) < 0 ||
+        vg_rekor_entry_check(&entry, sha256, sig, siglen, pem, err) < 0) {
+        vg_err_wrap(err, "rekor %s", c->o->rekor_url);
+        goto out;
+    }
+    if (vg_rekor_legacy_bundle(&bundle, &entry, err) < 0 ||
+        vg_buf_append(&bundle, "", 1, err) < 0) {
+        goto out;
+    }
+    l->signature = vg_base64_encode(sig, siglen);
+    add_extra(l, "dev.sigstore.cosign/bundle", (const char *)bundle.data);
+    /* the layer as a verifier reads it: signature and Rekor bundle annotations */
+    struct vg_sign_kv ann[2] = {{VG_SIGN_ANN_SIGNATURE, l->signature},
+                                {"dev.sigstore.cosign/bundle", (const char *)bundle.data}};
+    struct vg_sign_sig_entry e = {.annotations = ann, .nannotations = 2};
+    if (key_tlog_self_check(c, l, &e, err) < 0) {
+        goto out;
+    }
+    *key = c->key;
+    fprintf(stderr, "tlog entry created with index: %" PRId64 "\n", entry.log_index);
+    rc = 0;
+out:
+    vg_sigstore_tlog_entry_dispose(&entry);
+    vg_http_client_free(http);
+    return rc;
+}

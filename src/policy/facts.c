@@ -11,6 +11,7 @@
 #include "sign/sign.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct fact_memo {
@@ -149,7 +150,7 @@ memo_put(struct fact_cache *e, char *q, enum vg_policy_fact fact, const char *wh
 
 static enum vg_policy_fact verify_key(struct vg_policy_facts *f, const char *image,
                                       const char *key_pem, const struct vg_policy_kv *annotations,
-                                      size_t nann, char **why);
+                                      size_t nann, const struct vg_sigstore_root *tlog, char **why);
 
 static enum vg_policy_fact
 fact_verify(void *ctx, const char *image, const char *key_pem,
@@ -162,13 +163,26 @@ fact_verify(void *ctx, const char *image, const char *key_pem,
         free(q);
         return fact;
     }
-    fact = verify_key(f, image, key_pem, annotations, nann, why);
+    fact = verify_key(f, image, key_pem, annotations, nann, NULL, why);
     return memo_put(cache_get(f, image), q, fact, *why);
+}
+
+/* The first reason a signature gave for not verifying, NULL when none did. */
+static char *
+first_item_error(const struct vg_sign_check_result *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->items[i].error) {
+            return vg_err_format(r->items[i].error);
+        }
+    }
+    return NULL;
 }
 
 static enum vg_policy_fact
 verify_key(struct vg_policy_facts *f, const char *image, const char *key_pem,
-           const struct vg_policy_kv *annotations, size_t nann, char **why)
+           const struct vg_policy_kv *annotations, size_t nann, const struct vg_sigstore_root *tlog,
+           char **why)
 {
     struct fact_cache *e = cache_get(f, image);
     struct vg_err *err = NULL;
@@ -197,14 +211,18 @@ verify_key(struct vg_policy_facts *f, const char *image, const char *key_pem,
                                    .annotations = ann,
                                    .nannotations = nann,
                                    .check_claims = true,
-                                   .check_reference = true};
+                                   .check_reference = true,
+                                   .tlog = tlog};
     struct vg_sign_check_result r;
     int rc = vg_sign_target_verify(e->target, &o, &r, &err);
     enum vg_policy_fact fact = VG_POLICY_FACT_YES;
     if (rc < 0) {
         char *m = vg_err_format(err);
         bool negative = vg_err_root_code(err) == VG_E_VERIFY;
-        *why = vg_fmt("%s%s", negative ? "" : "unverifiable: ", m);
+        /* with a log to check, the first signature's reason says which evidence failed */
+        vg_autofree char *first = tlog ? first_item_error(&r) : NULL;
+        *why = vg_fmt("%s%s%s%s", negative ? "" : "unverifiable: ", m, first ? ": " : "",
+                      first ? first : "");
         free(m);
         vg_err_free(&err);
         fact = negative ? VG_POLICY_FACT_NO : VG_POLICY_FACT_UNKNOWN;
@@ -397,6 +415,99 @@ out:
     }
     free(ca.certs);
     return fact;
+}
+
+/* ---------------------------------------------------------------- transparency log */
+
+/* One Rekor key as a root holding just that log (its id: SHA-256 of the DER public key, as
+ * Rekor names its log). */
+static int
+one_log_root(struct vg_sigstore_root *root, struct vg_sigstore_log *log, struct vg_crypto_key **key,
+             const char *name, const char *pem, size_t len, char **why)
+{
+    struct vg_err *err = NULL;
+    vg_autofree uint8_t *der = NULL;
+    size_t dlen = 0;
+    if (vg_sign_key_load_public_mem(key, name, pem, len, &err) < 0 ||
+        vg_crypto_key_public_der(*key, &der, &dlen, &err) < 0) {
+        vg_autofree char *m = vg_err_format(err);
+        vg_err_free(&err);
+        *why = vg_fmt("unverifiable: Rekor key: %s", m);
+        return -1;
+    }
+    static char no_url[1];
+    *log = (struct vg_sigstore_log){.key = *key, .base_url = no_url};
+    vg_sha256_raw(log->id, der, dlen);
+    *root = (struct vg_sigstore_root){.tlogs = log, .ntlogs = 1};
+    return 0;
+}
+
+/* The Rekor keys t asks for: rekor.pubkey; else those of the default trusted root (the
+ * --trusted-root without NAME=); else the public-good Rekor key shipped with vigil
+ * ($VIGIL_DATA_DIR or the data directory, sigstore-public-good-rekor.pub). */
+static const struct vg_sigstore_root *
+tlog_root(struct vg_policy_facts *f, const struct vg_policy_tlog *t, struct vg_sigstore_root *one,
+          struct vg_sigstore_log *log, struct vg_crypto_key **key, char **why)
+{
+    if (t->rekor_pem) {
+        return one_log_root(one, log, key, "rekor.pubkey", t->rekor_pem, strlen(t->rekor_pem),
+                            why) < 0
+                   ? NULL
+                   : one;
+    }
+    for (size_t i = 0; i < f->o.ntrusted_roots; i++) {
+        if (!strchr(f->o.trusted_roots[i], '=')) {
+            return root_for(f, NULL, why);
+        }
+    }
+    const char *dir = getenv("VIGIL_DATA_DIR");
+    vg_autofree char *path =
+        vg_fmt("%s/sigstore-public-good-rekor.pub", dir && *dir ? dir : VG_DATADIR);
+    struct vg_buf b = VG_BUF_INIT(64u * 1024u);
+    struct vg_err *err = NULL;
+    if (vg_file_read(&b, path, 64u * 1024u, &err) < 0) {
+        vg_autofree char *m = vg_err_format(err);
+        vg_err_free(&err);
+        *why = vg_fmt("unverifiable: no Rekor key for the transparency-log check (rekor.pubkey, "
+                      "--trusted-root, or the public-good key %s: %s)",
+                      path, m);
+        vg_buf_dispose(&b);
+        return NULL;
+    }
+    int rc = one_log_root(one, log, key, path, (const char *)b.data, b.len, why);
+    vg_buf_dispose(&b);
+    return rc < 0 ? NULL : one;
+}
+
+static enum vg_policy_fact
+fact_verify_tlog(void *ctx, const char *image, const char *key_pem, const struct vg_policy_tlog *t,
+                 const struct vg_policy_kv *annotations, size_t nann, char **why)
+{
+    struct vg_policy_facts *f = ctx;
+    char *q = vg_policy_tlog_question(key_pem, t, annotations, nann);
+    enum vg_policy_fact fact;
+    if (memo_get(cache_get(f, image), q, &fact, why)) {
+        free(q);
+        return fact;
+    }
+    struct vg_sigstore_root one;
+    struct vg_sigstore_log log;
+    struct vg_crypto_key *key = NULL;
+    const struct vg_sigstore_root *root = tlog_root(f, t, &one, &log, &key, why);
+    fact =
+        root ? verify_key(f, image, key_pem, annotations, nann, root, why) : VG_POLICY_FACT_UNKNOWN;
+    vg_crypto_key_free(key);
+    if (fact != VG_POLICY_FACT_YES && *why && strstr(*why, "no Rekor bundle annotation")) {
+        /* Kyverno (cosign) would look such a signature's entry up in the log online */
+        char *more = vg_fmt("%s (Kyverno would search %s online for its entry; vigil verifies "
+                            "the transparency log offline only, from the signature's Rekor "
+                            "bundle: sign with a tlog upload, or set rekor.ignoreTlog: true to "
+                            "accept the key signature alone)",
+                            *why, t->rekor_url ? t->rekor_url : "the Rekor log");
+        free(*why);
+        *why = more;
+    }
+    return memo_put(cache_get(f, image), q, fact, *why);
 }
 
 static struct fact_cache *
@@ -708,6 +819,7 @@ vg_policy_facts_inputs(struct vg_policy_facts *f, struct vg_policy_inputs *in)
         .verify_keyless = fact_verify_keyless,
         .verify_notation = fact_verify_notation,
         .verify_dct = fact_verify_dct,
+        .verify_tlog = fact_verify_tlog,
     };
 }
 

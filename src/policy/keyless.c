@@ -235,3 +235,15 @@ vg_policy_notation_question(const struct vg_policy_notation *n)
     }
     return vg_buf_take(&b, NULL);
 }
+
+char *
+vg_policy_tlog_question(const char *key_pem, const struct vg_policy_tlog *t,
+                        const struct vg_policy_kv *annotations, size_t nannotations)
+{
+    struct vg_buf b = VG_BUF_INIT(SIZE_MAX);
+    q_field(&b, 'T', key_pem);
+    q_field(&b, 'r', t->rekor_pem);
+    q_field(&b, 'u', t->rekor_url);
+    q_annotations(&b, annotations, nannotations);
+    return vg_buf_take(&b, NULL);
+}

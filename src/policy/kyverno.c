@@ -18,8 +18,10 @@
  *   - validationFailureAction / failureAction: Enforce denies, Audit reports.
  * Refused at load (never allowed): CEL, podSecurity, manifests, mutate and generate rules,
  * external context (API calls, ConfigMaps, image registries), nested attestor sets, inline
- * Rekor / CT log keys, keyless additionalExtensions, attestations, JMESPath functions and filters,
- * user-info match clauses.
+ * CT log keys and keyless Rekor keys, keyless additionalExtensions, attestations, JMESPath
+ * functions and filters, user-info match clauses. keys and certificates attestors require
+ * transparency-log evidence unless rekor.ignoreTlog (verified offline: the signature's Rekor
+ * bundle, by rekor.pubkey or the default Rekor key).
  */
 #include "policy.h"
 #include "kyverno_int.h"
@@ -27,6 +29,7 @@
 #include "config/config.h"
 #include "crypto/crypto.h"
 #include "oci/oci.h"
+#include "sign/sign.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -334,9 +337,44 @@ check_certs(const struct vg_config_node *n, const char *what, struct vg_err **er
     return 0;
 }
 
-/* rekor {url, pubkey, ignoreTlog} and ctlog {ignoreSCT, pubkey, tsaCertChain} of keyless and
- * certificate attestors: the logs' keys come from vigil's trusted root, so inline log keys
- * are refused rather than ignored. */
+/* rekor.pubkey of a keys or certificates attestor: one PEM public key, ECDSA (cosign verifies
+ * signed entry timestamps with ECDSA Rekor keys only: any other never verifies). */
+static int
+check_rekor_pubkey(const struct vg_config_node *n, struct vg_err **err)
+{
+    const char *pem = vg_config_node_scalar(n, NULL);
+    if (!pem) {
+        return vg_config_err(err, n, VG_E_PARSE, "rekor.pubkey must be a PEM public key string");
+    }
+    const char *begin = strstr(pem, "-----BEGIN");
+    if (!begin || strstr(begin + 10, "-----BEGIN")) {
+        return vg_config_err(err, n, VG_E_PARSE,
+                             "rekor.pubkey: exactly one PEM public key block is required");
+    }
+    struct vg_crypto_key *k = NULL;
+    struct vg_err *e = NULL;
+    if (vg_sign_key_load_public_mem(&k, "rekor.pubkey", pem, strlen(pem), &e) < 0) {
+        vg_autofree char *why = vg_err_format(e);
+        vg_err_free(&e);
+        return vg_config_err(err, n, VG_E_PARSE, "invalid rekor.pubkey: %s", why);
+    }
+    enum vg_key_type t = vg_crypto_key_type(k);
+    vg_autofree char *what = vg_strdup(vg_crypto_key_describe(k));
+    vg_crypto_key_free(k);
+    if (t != VG_KEY_ECDSA_P256 && t != VG_KEY_ECDSA_P384 && t != VG_KEY_ECDSA_P521) {
+        return vg_config_err(err, n, VG_E_PARSE,
+                             "rekor.pubkey is a %s key: Rekor signed entry timestamps are "
+                             "verified with ECDSA keys only",
+                             what);
+    }
+    return 0;
+}
+
+/* rekor {url, pubkey, ignoreTlog} and ctlog {ignoreSCT, pubkey, tsaCertChain} of attestors:
+ * rekor.pubkey of keys and certificates is the key their signatures' Rekor entries are
+ * verified with (docs/policy.md "Kyverno and the transparency log"); keyless attestors and
+ * CT logs take their keys from vigil's trusted root, so those inline keys are refused rather
+ * than ignored. */
 static int
 check_logs(const struct vg_config_node *a, bool keyless, struct vg_err **err)
 {
@@ -354,9 +392,19 @@ check_logs(const struct vg_config_node *a, bool keyless, struct vg_err **err)
     if (keyless && rekor && !vg_policy_node_str(rekor, "url")) {
         return vg_config_err(err, rekor, VG_E_PARSE, "keyless.rekor: An URL is required");
     }
-    if (rekor && vg_config_map_get(rekor, "pubkey")) {
-        return unsupported(err, vg_config_map_get(rekor, "pubkey"),
-                           "rekor.pubkey (vigil takes Rekor keys from its trusted root)");
+    const struct vg_config_node *pubkey = rekor ? vg_config_map_get(rekor, "pubkey") : NULL;
+    if (pubkey && keyless) {
+        return unsupported(err, pubkey,
+                           "keyless rekor.pubkey (vigil takes the Rekor keys of keyless "
+                           "attestors from its trusted root)");
+    }
+    if (pubkey && check_rekor_pubkey(pubkey, err) < 0) {
+        return -(int)VG_E_PARSE;
+    }
+    const char *ignore = rekor ? vg_policy_node_str(rekor, "ignoreTlog") : NULL;
+    if (ignore && strcmp(ignore, "true") != 0 && strcmp(ignore, "false") != 0) {
+        return vg_config_err(err, vg_config_map_get(rekor, "ignoreTlog"), VG_E_PARSE,
+                             "rekor.ignoreTlog must be true or false");
     }
     for (size_t i = 1; ctlog && i < 3; i++) {
         if (vg_config_map_get(ctlog, ckeys[i])) {
@@ -481,7 +529,8 @@ check_entry(const struct vg_config_node *e, bool notary, struct vg_err **err)
     }
     static const char *const kkeys[] = {"publicKeys", "rekor", "ctlog", "signatureAlgorithm"};
     if (vg_config_check_keys(keys, "keys", kkeys, VG_ARRAY_LEN(kkeys), err) < 0 ||
-        check_keys(vg_config_map_get(keys, "publicKeys"), pem, err) < 0) {
+        check_keys(vg_config_map_get(keys, "publicKeys"), pem, err) < 0 ||
+        check_logs(keys, false, err) < 0) {
         return -(int)vg_err_code(*err);
     }
     return 0;

@@ -525,6 +525,24 @@ entry_keyless(struct ev *e, const struct vg_config_node *kl, const char *image,
     return ok;
 }
 
+/* A key-based signature of a keys or certificates attestor a (its rekor block): with
+ * rekor.ignoreTlog true the key signature alone (cosign's IgnoreTlog), else the signature's
+ * Rekor entry too, by rekor.pubkey or the default Rekor key, Kyverno's default url
+ * https://rekor.sigstore.dev naming where Kyverno would search online. */
+static enum vg_policy_fact
+ask_key(struct ev *e, const struct vg_config_node *a, const char *image, const char *pem,
+        const struct vg_policy_kv *kv, size_t nkv, char **r)
+{
+    const struct vg_config_node *rekor = vg_config_map_get(a, "rekor");
+    if (bool_of(rekor, "ignoreTlog", false)) {
+        return vg_policy_ask_verify(e->c, image, pem, kv, nkv, r);
+    }
+    const char *url = vg_policy_node_str(rekor, "url");
+    struct vg_policy_tlog t = {.rekor_pem = vg_policy_node_str(rekor, "pubkey"),
+                               .rekor_url = url && *url ? url : "https://rekor.sigstore.dev"};
+    return vg_policy_ask_verify_tlog(e->c, image, pem, &t, kv, nkv, r);
+}
+
 /* A certificates attestor (type Cosign): the signature verifies with the certificate's public
  * key, the certificate chaining to certChain (now) when one is given. */
 static bool
@@ -546,7 +564,7 @@ entry_cert(struct ev *e, const struct vg_config_node *c, const char *image,
         vg_autofree char *m = vg_err_format(err);
         *why = afmt(e, "certificates: %s", m);
         vg_err_free(&err);
-    } else if (vg_policy_ask_verify(e->c, image, pem, kv, nkv, &r) == VG_POLICY_FACT_YES) {
+    } else if (ask_key(e, c, image, pem, kv, nkv, &r) == VG_POLICY_FACT_YES) {
         ok = true;
         free(r);
     } else {
@@ -599,7 +617,8 @@ entry_verified(struct ev *e, const struct vg_config_node *entry, bool notary, co
                          : entry_cert(e, certs, image, kv, nkv, why);
         return ok ? 1 : 0;
     }
-    const char *text = vg_policy_node_str(vg_config_map_get(entry, "keys"), "publicKeys");
+    const struct vg_config_node *keys = vg_config_map_get(entry, "keys");
+    const char *text = vg_policy_node_str(keys, "publicKeys");
     size_t ok = 0;
     for (const char *p = text; p && (p = strstr(p, "-----BEGIN"));) {
         const char *end = strstr(p, "-----END");
@@ -611,7 +630,7 @@ entry_verified(struct ev *e, const struct vg_config_node *entry, bool notary, co
         char *pem = vg_strndup(p, (size_t)(stop - p));
         char *r = NULL;
         (*nkeys)++;
-        if (vg_policy_ask_verify(e->c, image, pem, kv, nkv, &r) == VG_POLICY_FACT_YES) {
+        if (ask_key(e, keys, image, pem, kv, nkv, &r) == VG_POLICY_FACT_YES) {
             ok++;
         } else if (r) {
             *why = afmt(e, "%s", r);

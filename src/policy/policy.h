@@ -170,6 +170,17 @@ struct vg_policy_dct {
     size_t nsigners;
 };
 
+/* Transparency-log evidence a key-based signature must also carry (Kyverno's keys and
+ * certificates attestors unless rekor.ignoreTlog is true): every signature counted has a Rekor
+ * entry verified offline, its signed entry timestamp (SET) by the Rekor key (docs/policy.md
+ * "Kyverno and the transparency log"). */
+struct vg_policy_tlog {
+    const char *rekor_pem; /* the Rekor public key (Kyverno rekor.pubkey); NULL: the Rekor
+                            * keys of the caller's default trusted root, else the public-good
+                            * Rekor key shipped with vigil */
+    const char *rekor_url; /* rekor.url, for reasons only: vigil never queries it */
+};
+
 /* The trustpolicy.json (version 1.0, one policy "policy" for every scope, trust store
  * "ca:policy", the identities or "*", the level) that expresses n for sign/'s verifier.
  * Caller frees; NULL only on allocation failure. */
@@ -184,6 +195,9 @@ char *vg_policy_verify_question(const char *key_pem, const struct vg_policy_kv *
 char *vg_policy_keyless_question(const struct vg_policy_keyless *k,
                                  const struct vg_policy_kv *annotations, size_t nannotations);
 char *vg_policy_notation_question(const struct vg_policy_notation *n);
+/* A key-based signature with transparency-log evidence (key_pem, t, annotations). */
+char *vg_policy_tlog_question(const char *key_pem, const struct vg_policy_tlog *t,
+                              const struct vg_policy_kv *annotations, size_t nannotations);
 
 /* Facts the caller supplies; any callback may be NULL (the requirement is then "unknown" and
  * denies). *why (caller of the callback frees) explains a NO or UNKNOWN. */
@@ -208,6 +222,12 @@ struct vg_policy_inputs {
     /* Does image carry a Notary signature that verifies under n? */
     enum vg_policy_fact (*verify_notation)(void *ctx, const char *image,
                                            const struct vg_policy_notation *n, char **why);
+    /* As verify, and every signature counted also carries the transparency-log evidence t
+     * asks for. */
+    enum vg_policy_fact (*verify_tlog)(void *ctx, const char *image, const char *key_pem,
+                                       const struct vg_policy_tlog *t,
+                                       const struct vg_policy_kv *annotations, size_t nannotations,
+                                       char **why);
     /* Is image signed with Docker Content Trust as d asks? */
     enum vg_policy_fact (*verify_dct)(void *ctx, const char *image, const struct vg_policy_dct *d,
                                       char **why);

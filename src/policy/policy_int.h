@@ -63,6 +63,12 @@ enum vg_policy_fact vg_policy_ask_verify(const struct vg_policy_ctx *c, const ch
                                          const char *key_pem, const struct vg_policy_kv *ann,
                                          size_t nann, char **why);
 
+/* Asks the caller's verify_tlog callback; never NULL *why on NO/UNKNOWN. */
+enum vg_policy_fact vg_policy_ask_verify_tlog(const struct vg_policy_ctx *c, const char *image,
+                                              const char *key_pem, const struct vg_policy_tlog *t,
+                                              const struct vg_policy_kv *ann, size_t nann,
+                                              char **why);
+
 /* Asks the caller's verify_keyless callback; never NULL *why on NO/UNKNOWN. */
 enum vg_policy_fact vg_policy_ask_verify_keyless(const struct vg_policy_ctx *c, const char *image,
                                                  const struct vg_policy_keyless *k,

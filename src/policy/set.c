@@ -279,6 +279,24 @@ vg_policy_ask_verify(const struct vg_policy_ctx *c, const char *image, const cha
 }
 
 enum vg_policy_fact
+vg_policy_ask_verify_tlog(const struct vg_policy_ctx *c, const char *image, const char *key_pem,
+                          const struct vg_policy_tlog *t, const struct vg_policy_kv *ann,
+                          size_t nann, char **why)
+{
+    *why = NULL;
+    if (!c->in || !c->in->verify_tlog) {
+        *why = vg_strdup("unverifiable: no transparency-log verifier available");
+        return VG_POLICY_FACT_UNKNOWN;
+    }
+    enum vg_policy_fact f = c->in->verify_tlog(c->in->ctx, image, key_pem, t, ann, nann, why);
+    if (f != VG_POLICY_FACT_YES && !*why) {
+        *why = vg_strdup(f == VG_POLICY_FACT_NO ? "no valid signature with a transparency-log entry"
+                                                : "unverifiable");
+    }
+    return f;
+}
+
+enum vg_policy_fact
 vg_policy_ask_verify_keyless(const struct vg_policy_ctx *c, const char *image,
                              const struct vg_policy_keyless *k, const struct vg_policy_kv *ann,
                              size_t nann, char **why)

@@ -224,6 +224,30 @@ keyless_bundle(const struct vg_sign_bundle *b, const struct vg_sign_verify_opts 
     return vg_sign__keyless_verify(o->keyless, b->sigstore, &a, NULL, err);
 }
 
+/* A key-signed bundle's transparency-log evidence (o->tlog): the whole bundle under those logs
+ * with o->key (its tlog entries: body, SET, inclusion proof and checkpoint). */
+static int
+key_bundle_tlog(const struct vg_sign_bundle *b, const struct vg_sign_verify_opts *o,
+                struct vg_err **err)
+{
+    if (!b->sigstore) {
+        vg_autofree char *why =
+            b->sigstore_err ? vg_err_format(b->sigstore_err) : vg_strdup("not parsed");
+        return vg_err_set(err, VG_E_VERIFY, "transparency log: bundle: %s", why);
+    }
+    struct vg_sigstore_artifact a = {0};
+    if (vg_sign__digest_raw(a.sha256, o->image, err) < 0) {
+        return -1;
+    }
+    struct vg_sigstore_policy p = {.key = o->key};
+    struct vg_sigstore_result res;
+    if (vg_sigstore_verify(&res, b->sigstore, o->tlog, &p, &a, err) < 0) {
+        return vg_err_wrap(err, "transparency log");
+    }
+    vg_sigstore_result_dispose(&res);
+    return 0;
+}
+
 int
 vg_sign_bundle_verify(const struct vg_sign_bundle *b, const struct vg_sign_verify_opts *o,
                       const char *predicate_type, struct vg_sign_statement **out,
@@ -231,6 +255,9 @@ vg_sign_bundle_verify(const struct vg_sign_bundle *b, const struct vg_sign_verif
 {
     const struct vg_dsse_envelope *e = b->envelope;
     int rc = o->key ? vg_sign_dsse_verify(e, o->key, err) : keyless_bundle(b, o, err);
+    if (rc == 0 && o->key && o->tlog) {
+        rc = key_bundle_tlog(b, o, err);
+    }
     if (rc < 0) {
         return rc;
     }

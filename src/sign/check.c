@@ -511,6 +511,10 @@ vg_sign_target_verify(const struct vg_sign_target *t, const struct vg_sign_check
         vg_autofree char *esc = vg_escape(o->att_type, strlen(o->att_type), 120);
         return vg_err_set(err, VG_E_USAGE, "unknown predicate type \"%s\"", esc);
     }
+    if (o->tlog && o->att_type) {
+        return vg_err_set(err, VG_E_USAGE,
+                          "transparency-log evidence is checked for signatures only");
+    }
     struct check_ctx c = {.t = t};
     if (collect(&c, want, o->att_type ? ".att" : ".sig", err) < 0) {
         ctx_dispose(&c);
@@ -523,6 +527,7 @@ vg_sign_target_verify(const struct vg_sign_target *t, const struct vg_sign_check
         .nannotations = o->nannotations,
         .check_claims = o->check_claims,
         .docker_reference = o->check_reference ? t->docker_reference : NULL,
+        .tlog = o->tlog,
     };
     for (size_t k = 0; k < o->nkeys; k++) {
         vo.key = o->keys[k];

@@ -108,28 +108,39 @@ rfc3161(struct vg_sigstore_bundle *b, const char *text, struct vg_err **err)
     return 0;
 }
 
-int
-vg_sign_keyless_legacy_bundle(struct vg_sigstore_bundle **out, const struct vg_sign_sig_entry *l,
-                              const uint8_t *payload, size_t len,
-                              const struct vg_dsse_envelope *env, struct vg_err **err)
+/* The v0.1 bundle of a legacy layer: keyed (public-key material) or keyless (the certificate
+ * annotation). */
+static int
+legacy_bundle(struct vg_sigstore_bundle **out, const struct vg_sign_sig_entry *l,
+              const uint8_t *payload, size_t len, const struct vg_dsse_envelope *env, bool keyed,
+              struct vg_err **err)
 {
     *out = NULL;
     const char *cert = vg_sign_sig_entry_annotation(l, VG_SIGN_ANN_CERTIFICATE);
     const char *rekor = vg_sign_sig_entry_annotation(l, VG_SIGN_ANN_BUNDLE);
     const char *ts = vg_sign_sig_entry_annotation(l, VG_SIGN_ANN_RFC3161);
-    if (!cert || !*cert) {
+    if (!keyed && (!cert || !*cert)) {
         return vg_err_set(err, VG_E_VERIFY, "no certificate found on the signature (keyless)");
+    }
+    if (keyed && (!rekor || !*rekor)) {
+        return vg_err_set(err, VG_E_VERIFY,
+                          "no transparency-log entry: the signature has no Rekor bundle "
+                          "annotation (" VG_SIGN_ANN_BUNDLE ")");
     }
     struct vg_sigstore_bundle *b = vg_calloc(1, sizeof(*b));
     b->media_type = vg_strdup("application/vnd.dev.sigstore.bundle+json;version=0.1");
     b->minor = 1; /* evidence is a SET, never an inclusion proof */
-    b->certs = vg_calloc(1, sizeof(*b->certs));
-    int rc = vg_x509_parse(&b->certs[0], cert, strlen(cert), err);
-    if (rc < 0) {
-        vg_err_wrap(err, "annotation " VG_SIGN_ANN_CERTIFICATE);
-        goto fail;
+    int rc = 0;
+    if (keyed) {
+        b->has_key = true;
+    } else {
+        b->certs = vg_calloc(1, sizeof(*b->certs));
+        if ((rc = vg_x509_parse(&b->certs[0], cert, strlen(cert), err)) < 0) {
+            vg_err_wrap(err, "annotation " VG_SIGN_ANN_CERTIFICATE);
+            goto fail;
+        }
+        b->ncerts = 1; /* the chain annotation is not needed: the trusted root holds the CAs */
     }
-    b->ncerts = 1; /* the chain annotation is not needed: the trusted root holds the CAs */
     if (env) {
         if (env->nsigs != 1) {
             rc = vg_err_set(err, VG_E_VERIFY, "envelope has %zu signatures, keyless needs one",
@@ -172,6 +183,21 @@ vg_sign_keyless_legacy_bundle(struct vg_sigstore_bundle **out, const struct vg_s
 fail:
     vg_sigstore_bundle_free(b);
     return -1;
+}
+
+int
+vg_sign_keyless_legacy_bundle(struct vg_sigstore_bundle **out, const struct vg_sign_sig_entry *l,
+                              const uint8_t *payload, size_t len,
+                              const struct vg_dsse_envelope *env, struct vg_err **err)
+{
+    return legacy_bundle(out, l, payload, len, env, false, err);
+}
+
+int
+vg_sign_key_legacy_bundle(struct vg_sigstore_bundle **out, const struct vg_sign_sig_entry *l,
+                          const uint8_t *payload, size_t len, struct vg_err **err)
+{
+    return legacy_bundle(out, l, payload, len, NULL, true, err);
 }
 
 int

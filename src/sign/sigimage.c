@@ -268,6 +268,29 @@ keyless_payload(const struct vg_sign_sig_entry *e, const struct vg_buf *blob,
     return rc;
 }
 
+/* A key signature's transparency-log evidence (o->tlog): the layer's Rekor bundle annotation
+ * as a v0.1 key bundle over the payload, verified under the logs of o->tlog with o->key (SET,
+ * entry body naming this signature, key and payload digest, as cosign's VerifyBundle). */
+static int
+key_tlog(const struct vg_sign_sig_entry *e, const struct vg_buf *blob,
+         const struct vg_sign_verify_opts *o, struct vg_err **err)
+{
+    struct vg_sigstore_bundle *b = NULL;
+    if (vg_sign_key_legacy_bundle(&b, e, blob->data, blob->len, err) < 0) {
+        return -1;
+    }
+    static const uint8_t empty[1];
+    struct vg_sigstore_artifact a = {.data = blob->data ? blob->data : empty, .len = blob->len};
+    struct vg_sigstore_policy p = {.key = o->key};
+    struct vg_sigstore_result res;
+    int rc = vg_sigstore_verify(&res, b, o->tlog, &p, &a, err);
+    if (rc == 0) {
+        vg_sigstore_result_dispose(&res);
+    }
+    vg_sigstore_bundle_free(b);
+    return rc < 0 ? vg_err_wrap(err, "transparency log") : 0;
+}
+
 /* One layer: fetch, check digest and size, verify the signature, then (only then) parse and
  * check claims. */
 static int
@@ -296,6 +319,9 @@ verify_entry(const struct vg_sign_sig_entry *e, const struct vg_sign_verify_opts
     }
     rc = o->key ? vg_sign_payload_verify(o->key, blob.data, blob.len, sig, err)
                 : keyless_payload(e, &blob, o, err);
+    if (rc == 0 && o->key && o->tlog) {
+        rc = key_tlog(e, &blob, o, err);
+    }
     if (rc < 0) {
         return rc;
     }

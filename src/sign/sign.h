@@ -191,6 +191,13 @@ VG_NODISCARD int vg_sign_keyless_legacy_bundle(struct vg_sigstore_bundle **out,
                                                const uint8_t *payload, size_t len,
                                                const struct vg_dsse_envelope *env,
                                                struct vg_err **err);
+/* A key-signed legacy layer's transparency-log evidence (its Rekor bundle annotation, RFC 3161
+ * annotation) as a v0.1 bundle with public-key verification material over payload, for
+ * vg_sigstore_verify with the key (certificate annotations are not looked at). No Rekor
+ * bundle annotation: VG_E_VERIFY saying so. */
+VG_NODISCARD int vg_sign_key_legacy_bundle(struct vg_sigstore_bundle **out,
+                                           const struct vg_sign_sig_entry *l,
+                                           const uint8_t *payload, size_t len, struct vg_err **err);
 struct vg_sign_verify_opts {
     const struct vg_crypto_key *key;
     const struct vg_digest *image;        /* the resolved image digest */
@@ -203,6 +210,13 @@ struct vg_sign_verify_opts {
     /* Used when key is NULL: a signature must carry a Fulcio certificate (legacy annotations
      * or the bundle's verification material) and verify under this root and an identity. */
     const struct vg_sign_keyless *keyless;
+    /* With key, signatures only: each signature must also carry transparency-log evidence
+     * under these logs (tlog->tlogs; its other lists are not used), as cosign verify --key
+     * without --insecure-ignore-tlog and Kyverno's keys/certificates attestors require it
+     * offline: a legacy layer's Rekor bundle annotation (SET by a log of tlog, body = this
+     * signature by this key over this payload), a bundle's tlog entries (vg_sigstore_verify).
+     * NULL: none required. */
+    const struct vg_sigstore_root *tlog;
 };
 
 /* Per layer: the parsed payload when it verified, else the reason. */
@@ -526,6 +540,9 @@ struct vg_sign_check_opts {
     const char *att_type; /* NULL: signatures (vigil verify); else verify-attestation --type */
     /* Keyless authority (counts as one key for the threshold); may be combined with keys. */
     const struct vg_sign_keyless *keyless;
+    /* Keys: transparency-log evidence required of each signature (vg_sign_verify_opts.tlog);
+     * not with att_type (VG_E_USAGE). */
+    const struct vg_sigstore_root *tlog;
 };
 
 /* One signature or attestation found for the image. */

@@ -287,11 +287,17 @@ signer_matches(const uint8_t *data, size_t len, const struct vg_sigstore__conten
             vg_x509_free(x);
         }
     } else if (c->key) {
+        /* a public key, or a certificate of this key (cosign sign --key --certificate logs
+         * the certificate) */
         struct vg_crypto_key *k = NULL;
-        if (vg_crypto_key_load_public(&k, data, len, &e) == 0) {
-            ok = vg_crypto_key_public_eq(k, c->key);
-            vg_crypto_key_free(k);
+        if (vg_crypto_key_load_public(&k, data, len, &e) < 0) {
+            vg_err_free(&e);
+            if (vg_crypto_key_from_certificate(&k, data, len, &e) < 0) {
+                k = NULL;
+            }
         }
+        ok = k && vg_crypto_key_public_eq(k, c->key);
+        vg_crypto_key_free(k);
     }
     vg_err_free(&e);
     return ok;

@@ -3,7 +3,7 @@
 (sigstore_fixtures.Sigstore): POST /api/v2/signingCert checks the proof of possession (an
 ECDSA signature over the token's email, else sub) and issues a Fulcio-style leaf with an
 embedded SCT; POST /api/v1/log/entries checks a hashedrekord 0.0.1 (the signature over the
-digest with the certificate's key), a dsse 0.0.1 or an intoto 0.0.2 (the envelope's signature
+digest with the certificate's key, or with the PEM public key a key-signed entry names), a dsse 0.0.1 or an intoto 0.0.2 (the envelope's signature
 over the PAE) and answers with the entry, its SET and a one-leaf inclusion
 proof with a signed checkpoint, as rekor.sigstore.dev does. The identity tokens are unsigned
 JWTs (this Fulcio trusts them). `mode` makes it hostile: "other-key" (a certificate for another
@@ -128,10 +128,13 @@ class SigstoreServer:
         spec = req["spec"]
         digest = bytes.fromhex(spec["data"]["hash"]["value"])
         sig = base64.b64decode(spec["signature"]["content"])
-        cert = x509.load_pem_x509_certificate(
-            base64.b64decode(spec["signature"]["publicKey"]["content"]))
+        signer = base64.b64decode(spec["signature"]["publicKey"]["content"])
+        if b"BEGIN PUBLIC KEY" in signer:  # a key-signed entry (cosign sign --key)
+            pub = serialization.load_pem_public_key(signer)
+        else:
+            pub = x509.load_pem_x509_certificate(signer).public_key()
         try:
-            cert.public_key().verify(sig, digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+            pub.verify(sig, digest, ec.ECDSA(Prehashed(hashes.SHA256())))
         except Exception:
             raise ValueError("signature does not verify")
         if self.mode == "other-content":

@@ -156,13 +156,39 @@ static const char *key_block =
     "              zzSPLwzkdqLZpQopMggUFaQRzvrlST3gZD//hLBYxTDaEk5zGah5HOP3ig==\n"
     "              -----END PUBLIC KEY-----\n";
 
+/* Key signatures with transparency-log evidence: "tlogsigned" images have it. */
+struct tlog_seen {
+    size_t n;
+    char rekor_pem[64], url[64];
+};
+
+static enum vg_policy_fact
+verify_tlog_signed(void *ctx, const char *image, const char *key, const struct vg_policy_tlog *t,
+                   const struct vg_policy_kv *a, size_t n, char **why)
+{
+    (void)key;
+    (void)a;
+    (void)n;
+    struct tlog_seen *ts = ctx;
+    if (ts) {
+        ts->n++;
+        snprintf(ts->rekor_pem, sizeof(ts->rekor_pem), "%s", t->rekor_pem ? t->rekor_pem : "");
+        snprintf(ts->url, sizeof(ts->url), "%s", t->rekor_url ? t->rekor_url : "");
+    }
+    if (strstr(image, "tlogsigned")) {
+        return VG_POLICY_FACT_YES;
+    }
+    *why = strdup("no transparency-log entry");
+    return VG_POLICY_FACT_NO;
+}
+
 Test(kyverno, verify_images)
 {
     char *yaml = vg_fmt(POLICY("Enforce", "  - name: sig\n" MATCH_POD "    verifyImages:\n"
                                           "    - imageReferences: [\"ghcr.io/acme/*\"]\n"
                                           "      mutateDigest: false\n      verifyDigest: false\n"
                                           "      attestors:\n      - entries:\n        - keys:\n"
-                                          "%s"),
+                                          "%s            rekor: {ignoreTlog: true}\n"),
                         key_block);
     struct vg_policy_set *s = load(yaml);
     struct vg_policy_inputs in = {.verify = verify_signed};
@@ -175,6 +201,32 @@ Test(kyverno, verify_images)
     cr_assert_eq(outcome(s, POD("[{name: a, image: ghcr.io/acme/signed:1}]"), NULL, &ok), 'F');
     vg_policy_set_free(s);
     free(yaml);
+    /* Kyverno's default (no rekor block, or ignoreTlog false): the key signature must carry
+     * transparency-log evidence; a verifier of key signatures alone cannot allow it */
+    static const char *const tails[] = {"", "            rekor: {ignoreTlog: false}\n"};
+    for (size_t i = 0; i < 2; i++) {
+        yaml = vg_fmt(POLICY("Enforce", "  - name: sig\n" MATCH_POD "    verifyImages:\n"
+                                        "    - imageReferences: [\"ghcr.io/acme/*\"]\n"
+                                        "      mutateDigest: false\n      verifyDigest: false\n"
+                                        "      attestors:\n      - entries:\n        - keys:\n"
+                                        "%s%s"),
+                      key_block, tails[i]);
+        s = load(yaml);
+        struct tlog_seen ts = {0};
+        cr_assert_eq(outcome(s, POD("[{name: a, image: ghcr.io/acme/signed:1}]"), &in, &ok), 'F');
+        cr_assert_not(ok);
+        struct vg_policy_inputs tin = {
+            .ctx = &ts, .verify = verify_signed, .verify_tlog = verify_tlog_signed};
+        cr_assert_eq(outcome(s, POD("[{name: a, image: ghcr.io/acme/signed:1}]"), &tin, &ok), 'F');
+        cr_assert_eq(outcome(s, POD("[{name: a, image: ghcr.io/acme/tlogsigned:1}]"), &tin, &ok),
+                     'P');
+        cr_assert(ok);
+        cr_assert_eq(ts.n, 2);
+        cr_assert_str_eq(ts.rekor_pem, ""); /* the default Rekor key */
+        cr_assert_str_eq(ts.url, "https://rekor.sigstore.dev");
+        vg_policy_set_free(s);
+        free(yaml);
+    }
     s = load(POLICY("Audit", "  - name: digest\n" MATCH_POD
                              "    verifyImages:\n    - imageReferences: [\"*\"]\n"
                              "      mutateDigest: false\n      required: false\n"));
@@ -219,11 +271,23 @@ Test(kyverno, refusals)
 
 /* ---------------------------------------------------------------- keyless, certificates, Notary */
 
+static char *data_block(const char *rel, int ind);
+
 /* The PEM file of tests/data/policy/authorities as a YAML block scalar indented by `ind`. */
 static char *
 pem_block(const char *name, int ind)
 {
-    char *path = vg_fmt("%s/authorities/%s", VG_TEST_DATA, name);
+    char *rel = vg_fmt("authorities/%s", name);
+    char *b = data_block(rel, ind);
+    free(rel);
+    return b;
+}
+
+/* A file of tests/data/policy (rel) as a YAML block scalar indented by `ind`. */
+static char *
+data_block(const char *rel, int ind)
+{
+    char *path = vg_fmt("%s/%s", VG_TEST_DATA, rel);
     struct vg_buf b = VG_BUF_INIT(1u << 16);
     struct vg_err *err = NULL;
     cr_assert_eq(vg_file_read(&b, path, 1u << 16, &err), 0, "%s", path);
@@ -286,6 +350,14 @@ key_cb(void *ctx, const char *image, const char *key, const struct vg_policy_kv 
     }
     *why = strdup("no signatures found");
     return VG_POLICY_FACT_NO;
+}
+
+static enum vg_policy_fact
+tlog_cb(void *ctx, const char *image, const char *key, const struct vg_policy_tlog *t,
+        const struct vg_policy_kv *a, size_t n, char **why)
+{
+    (void)t;
+    return key_cb(ctx, image, key, a, n, why);
 }
 
 static enum vg_policy_fact
@@ -356,7 +428,8 @@ Test(kyverno, attestor_count)
         }
         struct vg_policy_set *s = load(fixed ? fixed : yaml);
         struct seen sn = {0};
-        struct vg_policy_inputs in = {.ctx = &sn, .verify = key_cb, .verify_keyless = kl_cb};
+        struct vg_policy_inputs in = {
+            .ctx = &sn, .verify = key_cb, .verify_keyless = kl_cb, .verify_tlog = tlog_cb};
         bool ok;
         /* keyless verifies, the key does not */
         char r = outcome(s, POD("[{name: a, image: ghcr.io/acme/signed:1}]"), &in, &ok);
@@ -448,8 +521,8 @@ Test(kyverno, attestor_refusals)
         const char *type, *entry, *want;
     } cases[] = {
         {"", "        - keyless: {subject: x, issuer: y, rekor: {url: https://r, pubkey: k}}\n",
-         "k.yaml:13:76: Kyverno rekor.pubkey (vigil takes Rekor keys from its trusted root) is not "
-         "evaluated"},
+         "k.yaml:13:76: Kyverno keyless rekor.pubkey (vigil takes the Rekor keys of keyless "
+         "attestors from its trusted root) is not evaluated"},
         {"",
          "        - keyless: {subject: x, rekor: {url: https://r}, additionalExtensions: {a: b}}\n",
          "k.yaml:13:80: Kyverno keyless.additionalExtensions is not evaluated"},
@@ -491,4 +564,75 @@ Test(kyverno, attestor_refusals)
     free(leaf);
     free(chain);
     free(root);
+}
+
+/* rekor.pubkey of keys and certificates attestors: one ECDSA PEM public key, checked at load
+ * with file:line:col; passed to verify_tlog as the Rekor key; ignoreTlog true or false. */
+Test(kyverno, rekor_pubkey)
+{
+    char *ec = data_block("../sign/ecp256.pub", 16), *rsa = data_block("../sign/rsa2048.pub", 16);
+    char *two = vg_fmt("%s%s", ec, strchr(ec, '\n') + 1);
+    const char *head = POLICY("Enforce", VERIFY_HEAD("") "      - entries:\n        - keys:\n");
+    struct {
+        const char *pubkey, *want;
+    } bad[] = {
+        {"not a key\n", "k.yaml:23:23: rekor.pubkey: exactly one PEM public key block"},
+        {"|\n                -----BEGIN PUBLIC KEY-----\n                AAAA\n"
+         "                -----END PUBLIC KEY-----\n",
+         "k.yaml:24:1: invalid rekor.pubkey"},
+        {two, "k.yaml:24:1: rekor.pubkey: exactly one PEM public key block"},
+        {rsa, "k.yaml:24:1: rekor.pubkey is a RSA 2048 key: Rekor signed entry timestamps are "
+              "verified with ECDSA keys only"},
+        {"[a, b]\n", "k.yaml:23:23: rekor.pubkey must be a PEM public key string"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *yaml = vg_fmt("%s%s            rekor:\n              url: https://rekor.example\n"
+                            "              pubkey: %s",
+                            head, key_block, bad[i].pubkey);
+        refused(yaml, bad[i].want);
+        free(yaml);
+    }
+    char *yaml = vg_fmt("%s%s            rekor: {ignoreTlog: yes}\n", head, key_block);
+    refused(yaml, "k.yaml:21:33: rekor.ignoreTlog must be true or false");
+    free(yaml);
+    /* certificates attestors read the same rekor block */
+    char *leaf = pem_block("leaf.pem", 14);
+    yaml = vg_fmt("%s"
+                  "        - certificates:\n            cert: %s"
+                  "            rekor: {pubkey: nope}\n",
+                  POLICY("Enforce", VERIFY_HEAD("") "      - entries:\n"), leaf);
+    refused(yaml, "rekor.pubkey: exactly one PEM public key block");
+    free(yaml);
+    /* a valid key: loaded and handed to the callback with the url */
+    yaml = vg_fmt("%s%s            rekor:\n              url: https://rekor.example\n"
+                  "              pubkey: %s",
+                  head, key_block, ec);
+    struct vg_policy_set *s = load(yaml);
+    struct tlog_seen ts = {0};
+    struct vg_policy_inputs in = {.ctx = &ts, .verify_tlog = verify_tlog_signed};
+    bool ok;
+    cr_assert_eq(outcome(s, POD("[{name: a, image: ghcr.io/acme/tlogsigned:1}]"), &in, &ok), 'P');
+    cr_assert(ok);
+    cr_assert_eq(ts.n, 1);
+    cr_assert(strncmp(ts.rekor_pem, "-----BEGIN PUBLIC KEY-----", 26) == 0, "%s", ts.rekor_pem);
+    cr_assert_str_eq(ts.url, "https://rekor.example");
+    cr_assert_eq(outcome(s, POD("[{name: a, image: ghcr.io/acme/keysigned:1}]"), &in, &ok), 'F');
+    cr_assert_not(ok);
+    vg_policy_set_free(s);
+    free(yaml);
+    /* a certificates attestor with the default log asks verify_tlog with the leaf's key */
+    yaml = vg_fmt("%s"
+                  "        - certificates:\n            cert: %s",
+                  POLICY("Enforce", VERIFY_HEAD("") "      - entries:\n"), leaf);
+    s = load(yaml);
+    ts = (struct tlog_seen){0};
+    cr_assert_eq(outcome(s, POD("[{name: a, image: ghcr.io/acme/tlogsigned:1}]"), &in, &ok), 'P');
+    cr_assert_eq(ts.n, 1);
+    cr_assert_str_eq(ts.url, "https://rekor.sigstore.dev");
+    vg_policy_set_free(s);
+    free(yaml);
+    free(leaf);
+    free(two);
+    free(ec);
+    free(rsa);
 }

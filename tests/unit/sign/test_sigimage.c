@@ -101,7 +101,7 @@ Test(sign_sigimage, renders_derived_legacy_image_byte_for_byte)
     struct vg_digest image = dig(digest_732);
     struct store st = {l, 2, false};
     const struct vg_sign_kv test = {"env", "test"}, prod = {"env", "prod"};
-    struct vg_sign_verify_opts o = {pub, &image, NULL, 0, true, NULL, NULL};
+    struct vg_sign_verify_opts o = {pub, &image, NULL, 0, true, NULL, NULL, NULL};
     struct vg_sign_verify_result r;
     TU_ASSERT_OK(vg_sign_sig_image_verify(img, &o, fetch, &st, &r, &err), err);
     cr_assert_eq(r.nverified, 2);
@@ -160,7 +160,7 @@ Test(sign_sigimage, own_signatures_append_dedupe_verify)
     cr_assert_eq(img->layers[1].size, l[1].payload_len);
 
     struct store st = {l, 2, false};
-    struct vg_sign_verify_opts o = {k, &image, &ann, 1, true, NULL, NULL};
+    struct vg_sign_verify_opts o = {k, &image, &ann, 1, true, NULL, NULL, NULL};
     struct vg_sign_verify_result r;
     TU_ASSERT_OK(vg_sign_sig_image_verify(img, &o, fetch, &st, &r, &err), err);
     cr_assert_eq(r.nverified, 1);
@@ -296,7 +296,7 @@ Test(sign_sigimage, attestations_append_replace_verify)
     TU_ASSERT_OK(vg_sign_sig_image_parse(&img, m.data, m.len, &err), err);
 
     struct store st = {l, 3, false};
-    struct vg_sign_verify_opts o = {k, &image, NULL, 0, true, NULL, NULL};
+    struct vg_sign_verify_opts o = {k, &image, NULL, 0, true, NULL, NULL, NULL};
     struct vg_sign_att_result r;
     TU_ASSERT_OK(vg_sign_att_image_verify(img, &o, "custom", fetch, &st, &r, &err), err);
     cr_assert_eq(r.nverified, 1);

@@ -1,0 +1,204 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Kyverno keys attestors and the transparency log, end to end on 127.0.0.1: images in vigil's
+registry signed with a cosign key by `vigil sign`, with `--tlog-upload` to the loopback Rekor of
+sigstore_server.py (the entry's SET kept in the layer's dev.sigstore.cosign/bundle annotation)
+and without; decided by `vigil policy check` and `vigil admit check` under Kyverno policies with
+the default transparency log (rekor.ignoreTlog unset), ignoreTlog: true, rekor.pubkey set to the
+loopback Rekor's key, and a wrong rekor.pubkey. As Kyverno decides offline: a signature without
+a Rekor bundle is denied (Kyverno would search Rekor online; the reason says so), a bundle whose
+SET is not by the expected Rekor key is denied, ignoreTlog: true accepts the key signature
+alone. The default Rekor key is the default --trusted-root's, else the public-good key shipped
+in data/."""
+import hashlib
+import json
+import os
+import signal
+import subprocess
+
+import pytest
+
+from conftest import ROOT, run_vigil, vigil_bin
+from registry_serve import Serve
+
+pytest.importorskip("cryptography", reason="python3-cryptography builds the test Sigstore")
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+
+from sigstore_fixtures import Sigstore  # noqa: E402
+from sigstore_server import SigstoreServer  # noqa: E402
+from test_keyless_images import push_image  # noqa: E402
+
+PW = {"COSIGN_PASSWORD": "pw", "VIGIL_DATA_DIR": str(ROOT / "data")}
+
+
+def spki_pem(key) -> str:
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    d = tmp_path_factory.mktemp("kytlog")
+    ss = Sigstore("kytlog")
+    root = ss.write_root(d / "trusted_root.json")
+    sim = SigstoreServer(ss)
+    srv = Serve(d / "reg", d / "serve.log").start()
+    r = run_vigil("generate-key-pair", "--output-key-prefix", "k", env=PW, cwd=d)
+    assert r.rc == 0, r
+    refs = {}
+    for repo in ("k/tlog", "k/plain", "k/unsigned"):
+        md, _ = push_image(srv, repo, repo.encode())
+        refs[repo] = f"{srv.host}/{repo}@{md}"
+    n0 = len(sim.requests)
+    r = run_vigil("sign", "--plain-http", "--key", d / "k.key", "--tlog-upload",
+                  "--rekor-url", sim.url, "--trusted-root", root, refs["k/tlog"], env=PW)
+    assert r.rc == 0 and "tlog entry created with index" in r.err, r
+    req = sim.requests[n0:]
+    assert len(req) == 1 and req[0][0] == "/api/v1/log/entries", req
+    assert req[0][1]["kind"] == "hashedrekord"
+    r = run_vigil("sign", "--plain-http", "--key", d / "k.key", refs["k/plain"], env=PW)
+    assert r.rc == 0, r
+    assert len(sim.requests) == n0 + 1  # no upload without --tlog-upload
+    e = {"d": d, "ss": ss, "root": root, "sim": sim, "srv": srv, "refs": refs,
+         "pub": (d / "k.pub").read_text(), "host": srv.host}
+    yield e
+    sim.close()
+    srv.kill(signal.SIGTERM)
+
+
+def indent(text, n):
+    return "|\n" + "".join(" " * n + line + "\n" for line in text.splitlines())
+
+
+def kyverno(env, rekor=""):
+    return f"""apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {{name: ky}}
+spec:
+  validationFailureAction: Enforce
+  rules:
+  - name: verify
+    match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
+    verifyImages:
+    - imageReferences: ["{env['host']}/*"]
+      mutateDigest: false
+      attestors:
+      - entries:
+        - keys:
+            publicKeys: {indent(env['pub'], 14)}{rekor}"""
+
+
+def pubkey_block(pem):
+    return "            rekor:\n              url: https://rekor.example\n              pubkey: " + \
+        indent(pem, 16)
+
+
+def check(env, policy, ref, *extra):
+    p = env["d"] / f"pol-{abs(hash(policy))}.yaml"
+    p.write_text(policy)
+    r = run_vigil("policy", "check", "--plain-http", "-p", p, "--format", "json", *extra, ref,
+                  env=PW)
+    assert r.rc in (0, 1), r
+    return r
+
+
+def reasons(r):
+    doc = json.loads(r.out)
+    return " | ".join(x["message"] for res in doc["results"] for x in res.get("reasons", []))
+
+
+def test_sign_tlog_upload_writes_the_rekor_bundle(env):
+    r = run_vigil("download", "signature", "--plain-http", env["refs"]["k/tlog"], env=PW)
+    assert r.rc == 0, r
+    line = json.loads(r.out.splitlines()[0])
+    bundle = json.loads(line["Bundle"]) if isinstance(line.get("Bundle"), str) else line["Bundle"]
+    assert bundle["Payload"]["logID"] == env["ss"].rekor_id.hex()
+    assert bundle["SignedEntryTimestamp"]
+    r = run_vigil("download", "signature", "--plain-http", env["refs"]["k/plain"], env=PW)
+    assert r.rc == 0 and "logID" not in r.out, r
+    # usage: --tlog-upload is for key signatures in the legacy layout
+    r = run_vigil("sign", "--plain-http", "--key", env["d"] / "k.key", "--tlog-upload",
+                  "--new-bundle-format", env["refs"]["k/unsigned"], env=PW)
+    assert r.rc == 2 and "--tlog-upload" in r.err, r
+    r = run_vigil("sign", "--plain-http", "--key", env["d"] / "k.key", "--tlog-upload=maybe",
+                  env["refs"]["k/unsigned"], env=PW)
+    assert r.rc == 2, r
+
+
+def test_default_tlog_with_the_trusted_root(env):
+    refs, pol = env["refs"], kyverno(env)
+    root = ("--trusted-root", env["root"])
+    assert check(env, pol, refs["k/tlog"], *root).rc == 0
+    r = check(env, pol, refs["k/plain"], *root)
+    assert r.rc == 1, r
+    why = reasons(r)
+    assert "no Rekor bundle annotation" in why, why
+    assert "Kyverno would search https://rekor.sigstore.dev online" in why, why
+    r = check(env, pol, refs["k/unsigned"], *root)
+    assert r.rc == 1 and "no signatures found" in reasons(r), r
+
+
+def test_default_tlog_is_the_public_good_key_without_a_root(env):
+    # the loopback Rekor is not the public-good log: its SET cannot count
+    r = check(env, kyverno(env), env["refs"]["k/tlog"])
+    assert r.rc == 1, r
+    assert "which is not in the trusted root" in reasons(r), reasons(r)
+    # the shipped key is the public-good Rekor's (its log ID is Rekor's well-known one)
+    der = serialization.load_pem_public_key(
+        (ROOT / "data" / "sigstore-public-good-rekor.pub").read_bytes()).public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert hashlib.sha256(der).hexdigest() == \
+        "c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d"
+
+
+def test_ignore_tlog_verifies_the_key_alone(env):
+    refs = env["refs"]
+    pol = kyverno(env, "            rekor: {ignoreTlog: true}\n")
+    assert check(env, pol, refs["k/tlog"]).rc == 0
+    assert check(env, pol, refs["k/plain"]).rc == 0
+    assert check(env, pol, refs["k/unsigned"]).rc == 1
+
+
+def test_rekor_pubkey_offline(env):
+    refs = env["refs"]
+    good = kyverno(env, pubkey_block(spki_pem(env["ss"].rekor_key)))
+    assert check(env, good, refs["k/tlog"]).rc == 0
+    r = check(env, good, refs["k/plain"])
+    assert r.rc == 1 and "Kyverno would search https://rekor.example online" in reasons(r), r
+    wrong = kyverno(env, pubkey_block(spki_pem(ec.generate_private_key(ec.SECP256R1()))))
+    r = check(env, wrong, refs["k/tlog"])
+    assert r.rc == 1 and "not in the trusted root" in reasons(r), reasons(r)
+    # a key of the right log ID cannot be forged: the SET must verify under it
+    bad = kyverno(env, pubkey_block("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"))
+    p = env["d"] / "bad.yaml"
+    p.write_text(bad)
+    r = run_vigil("policy", "check", "--plain-http", "-p", p, refs["k/tlog"], env=PW)
+    assert r.rc == 6 and "invalid rekor.pubkey" in r.err and "bad.yaml:" in r.err, r
+
+
+def admit_check(env, policy, ref):
+    m = env["d"] / f"m-{abs(hash(ref))}.yaml"
+    m.write_text(f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: shop}}\n"
+                 f"spec:\n  containers: [{{name: a, image: \"{ref}\"}}]\n")
+    p = env["d"] / f"apol-{abs(hash(policy))}.yaml"
+    p.write_text(policy)
+    return subprocess.run([vigil_bin(), "admit", "check", "--plain-http", "-p", str(p),
+                           "--format", "json", str(m)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, **PW})
+
+
+def test_admit_check(env):
+    refs = env["refs"]
+    good = kyverno(env, pubkey_block(spki_pem(env["ss"].rekor_key)))
+    r = admit_check(env, good, refs["k/tlog"])
+    assert r.returncode == 0, r
+    r = admit_check(env, good, refs["k/plain"])
+    assert r.returncode == 1 and "no Rekor bundle annotation" in r.stdout, r
+    wrong = kyverno(env, pubkey_block(spki_pem(ec.generate_private_key(ec.SECP256R1()))))
+    r = admit_check(env, wrong, refs["k/tlog"])
+    assert r.returncode == 1 and "not in the trusted root" in r.stdout, r
+    # default log, no trusted root in admit check: the public-good key, which did not log it
+    r = admit_check(env, kyverno(env), refs["k/tlog"])
+    assert r.returncode == 1, r
+    r = admit_check(env, kyverno(env, "            rekor: {ignoreTlog: true}\n"), refs["k/plain"])
+    assert r.returncode == 0, r
