@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -202,3 +203,40 @@ def test_admit_check(env):
     assert r.returncode == 1, r
     r = admit_check(env, kyverno(env, "            rekor: {ignoreTlog: true}\n"), refs["k/plain"])
     assert r.returncode == 0, r
+
+
+COSIGN = Path(os.environ.get("VIGIL_TEST_CACHE", "/var/tmp/vigil-test-cache")) / \
+    "trixie-tools" / "usr" / "bin" / "cosign"
+
+
+def cosign(env, *args, rekor_pub=None):
+    e = {**os.environ, **PW, "HOME": str(env["d"]), "TUF_ROOT": str(env["d"] / "tuf")}
+    if rekor_pub:
+        e["SIGSTORE_REKOR_PUBLIC_KEY"] = str(rekor_pub)
+    return subprocess.run([str(COSIGN), *map(str, args)], capture_output=True, text=True,
+                          env=e, timeout=120, cwd=env["d"])
+
+
+@pytest.mark.skipif(not COSIGN.exists(), reason="cosign 2.5 (trixie-tools) is not unpacked")
+def test_cosign_interop(env):
+    """cosign 2.5 verifies vigil's Rekor bundle offline with the loopback Rekor's key, and
+    vigil's Kyverno check accepts what cosign signed with a tlog upload to that Rekor."""
+    refs, d = env["refs"], env["d"]
+    rk = d / "rekor.pub"
+    rk.write_text(spki_pem(env["ss"].rekor_key))
+    flags = ["--allow-insecure-registry", "--allow-http-registry"]
+    r = cosign(env, "verify", *flags, "--key", d / "k.pub", "--offline=true", refs["k/tlog"],
+               rekor_pub=rk)
+    assert r.returncode == 0, r
+    # the plain signature has no bundle: cosign offline refuses it too
+    r = cosign(env, "verify", *flags, "--key", d / "k.pub", "--offline=true", refs["k/plain"],
+               rekor_pub=rk)
+    assert r.returncode != 0, r
+    md, _ = push_image(env["srv"], "k/cosigned", b"k/cosigned")
+    ref = f"{env['host']}/k/cosigned@{md}"
+    r = cosign(env, "sign", *flags, "--key", d / "k.key", "--rekor-url", env["sim"].url, "-y",
+               ref, rekor_pub=rk)
+    assert r.returncode == 0, r
+    good = kyverno(env, pubkey_block(spki_pem(env["ss"].rekor_key)))
+    assert check(env, good, ref).rc == 0
+    assert check(env, kyverno(env), ref, "--trusted-root", env["root"]).rc == 0
