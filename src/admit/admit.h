@@ -138,7 +138,10 @@ struct vg_admit_opts {
     unsigned default_timeout_ms;  /* when the request has no ?timeout= (0: 10000) */
     unsigned margin_ms;           /* answer this long before the deadline (0: 300) */
     unsigned cache_ttl_s;         /* decision cache TTL (0: 300) */
-    unsigned max_jobs;            /* evaluations running at once (0: 64) */
+    /* Cold evaluations (those waiting on registries) running at once (0: 4). A review that
+     * cannot start its evaluation before its deadline is denied (fail closed); waiting
+     * reviews hold no server thread when the server is suspendable (httpd). */
+    unsigned max_cold;
     struct vg_kube_secrets_opts secrets; /* imagePullSecrets source (kube/); none set: not read */
     const char *const *trusted_roots;    /* keyless authorities' roots, policy/facts.h */
     size_t ntrusted_roots;

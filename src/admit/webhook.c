@@ -40,17 +40,20 @@ static const char *const result_names[R_COUNT] = {"allow",   "warn",    "deny",
 struct vg_admit {
     struct vg_admit_opts o;
     VG_VEC(char *) policies;
-    pthread_mutex_t mu; /* leaf: cur, jobs */
+    pthread_mutex_t mu; /* cur, jobs, the waiting queue, job states; before a job's mu */
     struct pset *cur;
     uint64_t next_gen;
     struct vg_admit_cache cache;
     struct vg_admit_pool pool_threads; /* evaluations that may wait on registries */
-    unsigned jobs;
+    unsigned jobs;                     /* cold evaluations running (<= o.max_cold) */
+    struct job *wait_head, *wait_tail; /* reviews waiting for one to finish, in arrival order */
+    unsigned waiting;
     struct vg_oci_remote_pool *pool;
     struct vg_kube_secrets *secrets;         /* imagePullSecrets source, or NULL */
     struct vg_policy_key_cache *keys;        /* parsed policy keys, shared by requests */
     atomic_uint_fast64_t counts[2][R_COUNT]; /* [mutate][result] */
     atomic_uint_fast64_t cache_hits, cache_misses, inline_decisions, reloads, reload_errors;
+    atomic_uint_fast64_t cold_unstarted; /* denied: no evaluation started before the deadline */
 };
 
 static void
@@ -142,8 +145,8 @@ vg_admit_new(struct vg_admit **out, const struct vg_admit_opts *o, struct vg_err
     if (!a->o.cache_ttl_s) {
         a->o.cache_ttl_s = 300;
     }
-    if (!a->o.max_jobs) {
-        a->o.max_jobs = 64;
+    if (!a->o.max_cold) {
+        a->o.max_cold = 4;
     }
     pthread_mutex_init(&a->mu, NULL);
     vg_admit_cache_init(&a->cache, a->o.cache_ttl_s);
@@ -208,11 +211,19 @@ vg_admit_free(struct vg_admit *a)
 
 /* ---------------------------------------------------------------- evaluation */
 
+/* A cold evaluation. Its state (a->mu): waiting on the queue for a free slot, running (on a
+ * pool thread: the slot is its until it finishes, late or not), or abandoned while waiting
+ * (never runs). done, the answer and req are under its own mu. */
+enum jstate { J_WAITING, J_RUNNING, J_ABANDONED };
+
 struct job {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    unsigned refs; /* request thread + worker */
+    unsigned refs; /* request side + worker */
     bool done;
+    struct vg_httpd_req *req; /* suspended request to resume when done; NULL: none, or gone */
+    enum jstate state;        /* a->mu */
+    struct job *qnext;        /* a->mu: the waiting queue */
     bool mutate;
     struct vg_admit *a;
     struct pset *ps;
@@ -439,19 +450,60 @@ mutate(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit_ans
     return res;
 }
 
-/* Runs on a pool thread. */
+static void job_start(struct vg_admit *a, struct job *j);
+
+/* Runs on a pool thread. Its slot goes to the first waiting review, if any. */
 static void
 worker(void *arg)
 {
     struct job *j = arg;
-    j->result =
-        j->mutate ? mutate(j->a, &j->rv, &j->ans) : validate(j->a, j->ps, &j->rv, &j->ans, false);
     struct vg_admit *a = j->a;
+    j->result = j->mutate ? mutate(a, &j->rv, &j->ans) : validate(a, j->ps, &j->rv, &j->ans, false);
     pthread_mutex_lock(&j->mu);
     j->done = true;
     pthread_cond_signal(&j->cv);
+    if (j->req) {
+        vg_httpd_resume(j->req);
+    }
     pthread_mutex_unlock(&j->mu);
     job_unref(j);
+    pthread_mutex_lock(&a->mu);
+    struct job *next = a->wait_head;
+    if (next) {
+        a->wait_head = next->qnext;
+        if (!a->wait_head) {
+            a->wait_tail = NULL;
+        }
+        a->waiting--;
+        next->state = J_RUNNING; /* the slot passes on: jobs unchanged */
+    } else {
+        a->jobs--;
+    }
+    pthread_mutex_unlock(&a->mu);
+    if (next) {
+        job_start(a, next);
+    }
+}
+
+/* j is J_RUNNING and counted in a->jobs: onto a pool thread. */
+static void
+job_start(struct vg_admit *a, struct job *j)
+{
+    if (vg_admit_pool_submit(&a->pool_threads, &j->item, worker, j) == 0) {
+        return;
+    }
+    pthread_mutex_lock(&j->mu);
+    j->done = true;
+    j->result = R_ERROR;
+    j->ans.allowed = false;
+    j->ans.code = 500;
+    j->ans.message = vg_strdup("vigil: cannot start an evaluation thread");
+    pthread_cond_signal(&j->cv);
+    if (j->req) {
+        vg_httpd_resume(j->req);
+    }
+    pthread_mutex_unlock(&j->mu);
+    job_unref(j); /* the worker's reference */
     pthread_mutex_lock(&a->mu);
     a->jobs--;
     pthread_mutex_unlock(&a->mu);
@@ -551,92 +603,121 @@ answer(struct vg_httpd_req *r, const struct vg_admit_review *rv, const struct vg
     return rc;
 }
 
-/* Evaluates rv (moved into the job; rv keeps copies of what the answer and audit need) on a
- * worker thread, waiting until deadline; a late worker's answer is replaced by a denial. */
-static enum result
-run_job(struct vg_admit *a, struct pset *ps, struct vg_admit_review *rvp,
-        struct vg_admit_answer *ansp, bool mutating, uint64_t deadline, uint64_t budget_ms)
+/* A job for rv (moved into the job; rv keeps copies of what the answer and the audit need),
+ * running, or waiting for a free slot; the caller holds one reference, the worker the other. */
+static struct job *
+job_submit(struct vg_admit *a, struct pset *ps, struct vg_admit_review *rvp, bool mutating)
 {
-    enum result res = R_ALLOW;
+    struct job *j = vg_calloc(1, sizeof(*j));
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&j->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    j->refs = 2;
+    j->mutate = mutating;
+    j->a = a;
+    j->ps = ps;
+    atomic_fetch_add(&ps->refs, 1);
+    j->rv = *rvp; /* the job owns the review now */
+    memset(rvp, 0, sizeof(*rvp));
+    rvp->uid = vg_strdup(j->rv.uid);
+    rvp->kind = vg_strdup(j->rv.kind);
+    rvp->namespace = vg_strdup(j->rv.namespace);
+    rvp->name = vg_strdup(j->rv.name);
+    rvp->operation = vg_strdup(j->rv.operation);
+    rvp->version = j->rv.version;
+    rvp->dry_run = j->rv.dry_run;
     pthread_mutex_lock(&a->mu);
-    bool busy = a->jobs >= a->o.max_jobs;
-    if (!busy) {
+    bool run = a->jobs < a->o.max_cold;
+    if (run) {
         a->jobs++;
+        j->state = J_RUNNING;
+    } else {
+        j->state = J_WAITING;
+        if (a->wait_tail) {
+            a->wait_tail->qnext = j;
+        } else {
+            a->wait_head = j;
+        }
+        a->wait_tail = j;
+        a->waiting++;
     }
     pthread_mutex_unlock(&a->mu);
-    if (busy) {
-        ansp->allowed = false;
-        ansp->code = 503;
-        ansp->message =
-            vg_fmt("vigil: %u image checks are running already; try again", a->o.max_jobs);
-        res = R_ERROR;
-    } else {
-        struct job *j = vg_calloc(1, sizeof(*j));
-        pthread_mutex_init(&j->mu, NULL);
-        pthread_condattr_t ca;
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        pthread_cond_init(&j->cv, &ca);
-        pthread_condattr_destroy(&ca);
-        j->refs = 2;
-        j->mutate = mutating;
-        j->a = a;
-        j->ps = ps;
-        atomic_fetch_add(&ps->refs, 1);
-        j->rv = *rvp; /* the job owns the review now */
-        memset(rvp, 0, sizeof(*rvp));
-        rvp->uid = vg_strdup(j->rv.uid);
-        rvp->kind = vg_strdup(j->rv.kind);
-        rvp->namespace = vg_strdup(j->rv.namespace);
-        rvp->name = vg_strdup(j->rv.name);
-        rvp->operation = vg_strdup(j->rv.operation);
-        rvp->version = j->rv.version;
-        rvp->dry_run = j->rv.dry_run;
-        size_t nimages = j->rv.obj.ncontainers;
-        if (vg_admit_pool_submit(&a->pool_threads, &j->item, worker, j) != 0) {
-            j->refs = 1;
-            j->done = true;
-            j->result = R_ERROR;
-            j->ans.allowed = false;
-            j->ans.code = 500;
-            j->ans.message = vg_strdup("vigil: cannot start an evaluation thread");
-            pthread_mutex_lock(&a->mu);
-            a->jobs--;
-            pthread_mutex_unlock(&a->mu);
-        }
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t now = vg_now_ns();
-        uint64_t wait = deadline > now ? deadline - now : 0;
-        ts.tv_sec += (time_t)(wait / 1000000000ull);
-        ts.tv_nsec += (long)(wait % 1000000000ull);
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_mutex_lock(&j->mu);
-        while (!j->done) {
-            if (pthread_cond_timedwait(&j->cv, &j->mu, &ts) == ETIMEDOUT) {
-                break;
-            }
-        }
-        bool done = j->done;
-        pthread_mutex_unlock(&j->mu);
-        if (done) {
-            *ansp = j->ans;
-            memset(&j->ans, 0, sizeof(j->ans));
-            res = j->result;
-        } else {
-            ansp->allowed = false;
-            ansp->code = 504;
-            ansp->message =
-                vg_fmt("vigil: the image checks of %zu image(s) did not finish within %llu ms "
-                       "(registry slow or unreachable); denied (fail closed)",
-                       nimages, (unsigned long long)budget_ms);
-            res = R_TIMEOUT;
-        }
-        job_unref(j);
+    if (run) {
+        job_start(a, j);
     }
+    return j;
+}
+
+/* Blocks until j is done or the deadline passes (a server that cannot suspend requests). */
+static void
+job_wait(struct job *j, uint64_t deadline)
+{
+    struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000ull),
+                          .tv_nsec = (long)(deadline % 1000000000ull)}; /* vg_now_ns's clock */
+    pthread_mutex_lock(&j->mu);
+    while (!j->done) {
+        if (pthread_cond_timedwait(&j->cv, &j->mu, &ts) == ETIMEDOUT) {
+            break;
+        }
+    }
+    pthread_mutex_unlock(&j->mu);
+}
+
+/* The answer once the wait is over (done, or the deadline): the job's, or a denial (fail
+ * closed) saying whether the evaluation ran late or never started. Drops the caller's
+ * reference (and the worker's of a job that never started). */
+static enum result
+job_conclude(struct vg_admit *a, struct job *j, struct vg_admit_answer *ansp, uint64_t budget_ms)
+{
+    pthread_mutex_lock(&a->mu);
+    bool never = j->state == J_WAITING;
+    unsigned running = a->jobs;
+    if (never) {
+        struct job **pp = &a->wait_head, *prev = NULL;
+        while (*pp != j) {
+            prev = *pp;
+            pp = &(*pp)->qnext;
+        }
+        *pp = j->qnext;
+        if (a->wait_tail == j) {
+            a->wait_tail = prev;
+        }
+        a->waiting--;
+        j->state = J_ABANDONED;
+    }
+    pthread_mutex_unlock(&a->mu);
+    pthread_mutex_lock(&j->mu);
+    j->req = NULL;
+    bool done = j->done;
+    pthread_mutex_unlock(&j->mu);
+    enum result res = R_TIMEOUT;
+    size_t nimages = j->rv.obj.ncontainers;
+    if (done) {
+        *ansp = j->ans;
+        memset(&j->ans, 0, sizeof(j->ans));
+        res = j->result;
+    } else if (never) {
+        atomic_fetch_add(&a->cold_unstarted, 1);
+        ansp->allowed = false;
+        ansp->code = 504;
+        ansp->message = vg_fmt(
+            "vigil: the image checks of %zu image(s) could not start within %llu ms: %u "
+            "registry checks running already (at most %u at once, --max-cold; registries slow "
+            "or unreachable); denied (fail closed)",
+            nimages, (unsigned long long)budget_ms, running, a->o.max_cold);
+        job_unref(j); /* the worker's: it never runs */
+    } else {
+        ansp->allowed = false;
+        ansp->code = 504;
+        ansp->message =
+            vg_fmt("vigil: the image checks of %zu image(s) did not finish within %llu ms "
+                   "(registry slow or unreachable); denied (fail closed)",
+                   nimages, (unsigned long long)budget_ms);
+    }
+    job_unref(j);
     return res;
 }
 
@@ -681,9 +762,48 @@ vg_admit_decide(struct vg_admit *a, const struct vg_admit_review *rv, bool mutat
     return result_names[res];
 }
 
+/* A review whose cold evaluation runs (or waits for a slot) while its request is suspended
+ * (vg_httpd_ctx): what the answer and the audit line need when end() is called again. */
+struct parked {
+    struct job *j;
+    struct vg_admit_review rv; /* the request side's copy (uid, names, version) */
+    struct pset *ps;
+    uint64_t start, budget_ms;
+    bool mutating;
+};
+
+static int
+finish(struct vg_httpd_req *r, struct vg_admit *a, bool mutating, struct vg_admit_review *rv,
+       struct vg_admit_answer *ans, enum result res, struct pset *ps, uint64_t start)
+{
+    atomic_fetch_add(&a->counts[mutating][res], 1);
+    audit(r, mutating, rv, ans, res, ps->gen, start);
+    int rc = answer(r, rv, ans);
+    pset_unref(ps);
+    vg_admit_answer_dispose(ans);
+    vg_admit_review_dispose(rv);
+    return rc;
+}
+
+/* end() again, after the suspension: the job finished, or the deadline came. */
+static int
+handle_resumed(struct vg_httpd_req *r, struct vg_admit *a, struct parked *pk)
+{
+    vg_httpd_set_ctx(r, NULL);
+    struct vg_admit_answer ans = {.allowed = true};
+    enum result res = job_conclude(a, pk->j, &ans, pk->budget_ms);
+    int rc = finish(r, a, pk->mutating, &pk->rv, &ans, res, pk->ps, pk->start);
+    free(pk);
+    return rc;
+}
+
 static int
 handle(struct vg_httpd_req *r, struct vg_admit *a, bool mutating)
 {
+    struct parked *pk = vg_httpd_ctx(r);
+    if (pk) {
+        return handle_resumed(r, a, pk);
+    }
     uint64_t start = vg_now_ns();
     size_t len = 0;
     const void *body = vg_httpd_body(r, &len);
@@ -706,7 +826,6 @@ handle(struct vg_httpd_req *r, struct vg_admit *a, bool mutating)
     struct vg_admit_answer ans = {.allowed = true};
     enum result res = R_ALLOW;
     struct pset *ps = pset_get(a);
-    uint64_t gen = ps->gen;
     if (!precheck(&rv, &ans, &res) && !decide_inline(a, ps, &rv, mutating, &ans, &res)) {
         uint64_t tmo = timeout_ms(r);
         if (!tmo) {
@@ -718,15 +837,30 @@ handle(struct vg_httpd_req *r, struct vg_admit *a, bool mutating)
         if (hd && hd < deadline) {
             deadline = hd;
         }
-        res = run_job(a, ps, &rv, &ans, mutating, deadline, tmo - margin);
+        struct job *j = job_submit(a, ps, &rv, mutating);
+        /* Wait without holding the server thread (cached reviews on the same thread go on):
+         * suspended until the worker resumes the request or the deadline. */
+        pthread_mutex_lock(&j->mu);
+        bool parked = !j->done && vg_httpd_suspend(r, deadline) == 0;
+        if (parked) {
+            j->req = r;
+        }
+        pthread_mutex_unlock(&j->mu);
+        if (parked) {
+            pk = vg_calloc(1, sizeof(*pk));
+            *pk = (struct parked){.j = j,
+                                  .rv = rv,
+                                  .ps = ps,
+                                  .start = start,
+                                  .budget_ms = tmo - margin,
+                                  .mutating = mutating};
+            vg_httpd_set_ctx(r, pk);
+            return 0;
+        }
+        job_wait(j, deadline);
+        res = job_conclude(a, j, &ans, tmo - margin);
     }
-    atomic_fetch_add(&a->counts[mutating][res], 1);
-    audit(r, mutating, &rv, &ans, res, gen, start);
-    int rc = answer(r, &rv, &ans);
-    pset_unref(ps);
-    vg_admit_answer_dispose(&ans);
-    vg_admit_review_dispose(&rv);
-    return rc;
+    return finish(r, a, mutating, &rv, &ans, res, ps, start);
 }
 
 static int
@@ -739,6 +873,24 @@ static int
 mutate_end(struct vg_httpd_req *r, void *ud)
 {
     return handle(r, ud, true);
+}
+
+/* A request gone while suspended (the server stopping): the worker must not resume it. */
+static void
+handler_done(struct vg_httpd_req *r, void *ud, bool completed)
+{
+    (void)completed;
+    struct parked *pk = vg_httpd_ctx(r);
+    if (!pk) {
+        return;
+    }
+    vg_httpd_set_ctx(r, NULL);
+    struct vg_admit_answer ans = {0};
+    (void)job_conclude(ud, pk->j, &ans, pk->budget_ms);
+    vg_admit_answer_dispose(&ans);
+    pset_unref(pk->ps);
+    vg_admit_review_dispose(&pk->rv);
+    free(pk);
 }
 
 static void
@@ -783,6 +935,21 @@ metrics(struct vg_buf *out, void *ud)
             (unsigned long long)atomic_load(&a->inline_decisions),
             (unsigned long long)atomic_load(&a->pool_threads.started));
     }
+    pthread_mutex_lock(&a->mu);
+    unsigned running = a->jobs, waiting = a->waiting;
+    pthread_mutex_unlock(&a->mu);
+    if (rc == 0) {
+        rc = vg_buf_appendf(
+            out, &err,
+            "# HELP vigil_admit_cold_running Evaluations waiting on registries now (at most "
+            "--max-cold).\n# TYPE vigil_admit_cold_running gauge\nvigil_admit_cold_running %u\n"
+            "# HELP vigil_admit_cold_waiting Reviews waiting for one of them to finish.\n"
+            "# TYPE vigil_admit_cold_waiting gauge\nvigil_admit_cold_waiting %u\n"
+            "# HELP vigil_admit_cold_unstarted_total Reviews denied because no evaluation could "
+            "start before their deadline.\n# TYPE vigil_admit_cold_unstarted_total counter\n"
+            "vigil_admit_cold_unstarted_total %llu\n",
+            running, waiting, (unsigned long long)atomic_load(&a->cold_unstarted));
+    }
     vg_err_free(&err);
 }
 
@@ -794,6 +961,7 @@ vg_admit_mount(struct vg_admit *a, struct vg_httpd *h, struct vg_err **err)
                                  .methods = VG_HTTP_POST,
                                  .begin = handler_begin,
                                  .end = validate_end,
+                                 .done = handler_done,
                                  .ud = a};
     struct vg_httpd_handler m = v;
     m.prefix = "/mutate";

@@ -51,6 +51,9 @@ static const char usage_text[] =
     "                         the same from DIR/<namespace>/<name>.json Secret objects\n"
     "      --timeout DUR      deadline when a request has no ?timeout= (default 10s)\n"
     "      --cache-ttl DUR    how long facts of a digest are cached (default 5m)\n"
+    "      --max-cold N       reviews checked against registries at once (default 4); the\n"
+    "                         others wait, without delaying cached ones, and are denied\n"
+    "                         when none finishes before their deadline\n"
     "      --access-log FILE  JSON access log (default stderr; 'off' for none)\n"
     "      --insecure-plain-http-for-tests\n"
     "                         serve plain HTTP without TLS (tests only; the apiserver\n"
@@ -85,6 +88,7 @@ enum {
     OPT_KUBECONFIG,
     OPT_IN_CLUSTER,
     OPT_INSECURE_REGS,
+    OPT_MAX_COLD,
 };
 
 static void
@@ -109,6 +113,17 @@ parse_ms(const char *what, const char *s, unsigned *out)
         return vg_cli_usage("admit serve", "%s: '%s' is not a duration like 10s or 500ms", what, s);
     }
     *out = (unsigned)ms;
+    return 0;
+}
+
+static int
+parse_count(const char *what, const char *s, unsigned *out)
+{
+    uint64_t n = 0;
+    if (vg_parse_u64((struct vg_str){s, strlen(s)}, 1024, &n) < 0 || !n) {
+        return vg_cli_usage("admit serve", "%s: '%s' is not a number from 1 to 1024", what, s);
+    }
+    *out = (unsigned)n;
     return 0;
 }
 
@@ -189,6 +204,7 @@ parse_args(struct serve_args *sa, int argc, char **argv)
         {"in-cluster", no_argument, NULL, OPT_IN_CLUSTER},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"cache-ttl", required_argument, NULL, OPT_TTL},
+        {"max-cold", required_argument, NULL, OPT_MAX_COLD},
         {"access-log", required_argument, NULL, OPT_LOG},
         {"insecure-plain-http-for-tests", no_argument, NULL, OPT_PLAIN},
         {"help", no_argument, NULL, 'h'},
@@ -247,6 +263,9 @@ parse_args(struct serve_args *sa, int argc, char **argv)
         case OPT_LOG:
             sa->log = optarg;
             break;
+        case OPT_MAX_COLD:
+            rc = parse_count("--max-cold", optarg, &sa->ao.max_cold);
+            break;
         case OPT_PLAIN:
             sa->plain = true;
             break;
@@ -290,7 +309,8 @@ admit_serve(int argc, char **argv)
                                  .tls_cert = cert,
                                  .tls_key = key,
                                  .access_log = log,
-                                 .max_header_bytes = 32u * 1024u};
+                                 .max_header_bytes = 32u * 1024u,
+                                 .suspendable = true}; /* cold reviews wait off-thread */
     /* One JSON audit line per decision by default (the environment still decides when set). */
     if (!getenv("VG_LOG") && !getenv("VIGIL_LOG_LEVEL")) {
         vg_log_init("warn,admit=info");

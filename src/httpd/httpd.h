@@ -76,6 +76,8 @@ struct vg_httpd_config {
     unsigned request_timeout_s; /* deadline handlers see; 0 = 300 */
     const char *access_log;     /* NULL or "-" = stderr, "off" = none, else a file (appended,
                                    reopened by vg_httpd_reopen_logs) */
+    bool suspendable;           /* handlers may vg_httpd_suspend (libmicrohttpd's
+                                   suspend/resume; thread pool mode only) */
 };
 
 /* ---------------------------------------------------------------- server */
@@ -134,6 +136,19 @@ void vg_httpd_set_ctx(struct vg_httpd_req *r, void *ctx);
 void *vg_httpd_ctx(const struct vg_httpd_req *r);
 /* Who the request acted as, for the access log. Copied. */
 void vg_httpd_set_user(struct vg_httpd_req *r, const char *user);
+
+/* ---------------------------------------------------------------- suspension */
+
+/* From end() only, on a server configured `suspendable`: the request waits without holding its
+ * server thread (the other connections of that thread are served meanwhile). end() returns
+ * without responding, and is called again once vg_httpd_resume(r) is called (any thread), the
+ * deadline (vg_now_ns scale) passes, or the server stops; it must then respond (or suspend
+ * again). -1 when the server is not suspendable: the handler must answer on this call.
+ * done() still comes last and r is gone after it: whoever may call vg_httpd_resume must stop
+ * using r by then (the handler's done() tells it, under a lock both hold). */
+VG_NODISCARD int vg_httpd_suspend(struct vg_httpd_req *r, uint64_t deadline_ns);
+/* Any thread, before done(): ends a suspension now; nothing when r is not suspended. */
+void vg_httpd_resume(struct vg_httpd_req *r);
 
 /* ---------------------------------------------------------------- bodies (from begin() only) */
 

@@ -84,9 +84,12 @@ struct vg_httpd {
     atomic_bool draining;
     atomic_uint inflight;
     atomic_uint connections;
-    /* connections + watchdog */
+    /* connections + watchdog; conn_lock also guards the suspended requests (their list and
+     * suspended/resumed flags) and is taken after any handler lock */
     pthread_mutex_t conn_lock;
+    pthread_cond_t wd_cv; /* wakes the watchdog: a new suspension, or stop */
     struct conn *conns;
+    struct vg_httpd_req *suspended; /* vg_httpd_suspend, resumed by the watchdog at deadline */
     pthread_t watchdog;
     bool watchdog_running;
     atomic_bool stop_watchdog;
@@ -123,6 +126,10 @@ struct vg_httpd_req {
     void *ctx;
     char *user;
     bool started, responded, ended;
+    bool suspend_called;     /* set by vg_httpd_suspend during this end() call (request thread) */
+    bool suspended, resumed; /* conn_lock */
+    uint64_t susp_deadline;  /* conn_lock */
+    struct vg_httpd_req *susp_prev, *susp_next; /* conn_lock: h->suspended */
     enum body_mode body_mode;
     struct vg_buf body;
     uint64_t body_max, body_n;

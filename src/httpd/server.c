@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SLOW_BODY_GRACE_S 10u
@@ -76,6 +77,11 @@ vg_httpd_new(const struct vg_httpd_config *cfg, struct vg_err **err)
     c->request_timeout_s = c->request_timeout_s ? c->request_timeout_s : 300;
     h->log_fd = -1;
     pthread_mutex_init(&h->conn_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->wd_cv, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&h->log_lock, NULL);
     if (vg_httpd_stats_init(&h->st) < 0) {
         vg_err_set(err, VG_E_INTERNAL, "cannot initialise server statistics");
@@ -211,17 +217,83 @@ notify_conn(void *cls, struct MHD_Connection *c, void **sctx,
     }
 }
 
+/* ---------------------------------------------------------------- suspension */
+
+/* conn_lock held: off the suspended list, and libmicrohttpd calls the handler again. */
+static void
+resume_locked(struct vg_httpd *h, struct vg_httpd_req *r)
+{
+    if (!r->suspended) {
+        return;
+    }
+    if (r->susp_prev) {
+        r->susp_prev->susp_next = r->susp_next;
+    } else {
+        h->suspended = r->susp_next;
+    }
+    if (r->susp_next) {
+        r->susp_next->susp_prev = r->susp_prev;
+    }
+    r->susp_prev = r->susp_next = NULL;
+    r->suspended = false;
+    r->resumed = true;
+    MHD_resume_connection(r->c);
+}
+
+int
+vg_httpd_suspend(struct vg_httpd_req *r, uint64_t deadline_ns)
+{
+    struct vg_httpd *h = r->h;
+    if (!h->cfg.suspendable || h->cfg.thread_per_connection || !r->ended || r->responded) {
+        return -1;
+    }
+    pthread_mutex_lock(&h->conn_lock);
+    MHD_suspend_connection(r->c);
+    r->suspend_called = true;
+    r->suspended = true;
+    r->resumed = false;
+    r->susp_deadline = deadline_ns;
+    r->susp_prev = NULL;
+    r->susp_next = h->suspended;
+    if (h->suspended) {
+        h->suspended->susp_prev = r;
+    }
+    h->suspended = r;
+    pthread_cond_signal(&h->wd_cv); /* its next wake-up may be too late now */
+    pthread_mutex_unlock(&h->conn_lock);
+    return 0;
+}
+
+void
+vg_httpd_resume(struct vg_httpd_req *r)
+{
+    pthread_mutex_lock(&r->h->conn_lock);
+    resume_locked(r->h, r);
+    pthread_mutex_unlock(&r->h->conn_lock);
+}
+
+static void
+resume_all(struct vg_httpd *h)
+{
+    pthread_mutex_lock(&h->conn_lock);
+    while (h->suspended) {
+        resume_locked(h, h->suspended);
+    }
+    pthread_mutex_unlock(&h->conn_lock);
+}
+
 /* Shuts down (the daemon then closes) connections that have not delivered their first
- * request's headers within the header timeout. */
+ * request's headers within the header timeout, and resumes suspended requests at their
+ * deadline. Wakes every 200 ms, or at the next deadline. */
 static void *
 watchdog_main(void *arg)
 {
     struct vg_httpd *h = arg;
+    pthread_mutex_lock(&h->conn_lock);
     while (!atomic_load(&h->stop_watchdog)) {
-        usleep(200 * 1000);
         uint64_t now = vg_now_ns();
+        uint64_t next = now + 200000000ull;
         unsigned n = 0;
-        pthread_mutex_lock(&h->conn_lock);
         for (struct conn *k = h->conns; k; k = k->next) {
             if (!k->first_request_seen && k->fd >= 0 &&
                 now - k->accepted_ns > (uint64_t)h->cfg.header_timeout_s * 1000000000ull) {
@@ -230,13 +302,28 @@ watchdog_main(void *arg)
                 n++;
             }
         }
-        pthread_mutex_unlock(&h->conn_lock);
+        for (struct vg_httpd_req *r = h->suspended, *nx; r; r = nx) {
+            nx = r->susp_next;
+            if (r->susp_deadline <= now) {
+                resume_locked(h, r);
+            } else if (r->susp_deadline < next) {
+                next = r->susp_deadline;
+            }
+        }
         if (n) {
+            pthread_mutex_unlock(&h->conn_lock);
             pthread_mutex_lock(&h->st.lock);
             h->st.header_timeouts += n;
             pthread_mutex_unlock(&h->st.lock);
+            pthread_mutex_lock(&h->conn_lock);
+            continue;
         }
+        /* vg_now_ns is CLOCK_MONOTONIC, the condition's clock */
+        struct timespec ts = {.tv_sec = (time_t)(next / 1000000000ull),
+                              .tv_nsec = (long)(next % 1000000000ull)};
+        (void)pthread_cond_timedwait(&h->wd_cv, &h->conn_lock, &ts);
     }
+    pthread_mutex_unlock(&h->conn_lock);
     return NULL;
 }
 
@@ -431,10 +518,17 @@ ahc(void *cls, struct MHD_Connection *c, const char *url, const char *method, co
         }
         return MHD_YES;
     }
-    if (!r->responded && !r->ended) {
+    if (!r->responded && (!r->ended || r->resumed)) { /* the end, or back from a suspension */
         r->ended = true;
+        pthread_mutex_lock(&h->conn_lock);
+        r->resumed = false;
+        pthread_mutex_unlock(&h->conn_lock);
+        r->suspend_called = false;
         if (r->rt && r->rt->hd.end) {
             (void)r->rt->hd.end(r, r->rt->hd.ud); /* failing without a response is a 500 */
+        }
+        if (r->suspend_called && !r->responded) {
+            return MHD_YES; /* called again when resumed */
         }
         if (!r->responded) {
             internal_error(r, r->rt ? r->rt->name : "httpd");
@@ -456,6 +550,11 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestT
         return;
     }
     bool ok = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+    if (r->suspend_called) { /* never left on the list once gone (a stop while suspended) */
+        pthread_mutex_lock(&h->conn_lock);
+        resume_locked(h, r);
+        pthread_mutex_unlock(&h->conn_lock);
+    }
     double secs = (double)(vg_now_ns() - r->t0) / 1e9;
     if (r->rt && r->rt->hd.done) {
         r->rt->hd.done(r, r->rt->hd.ud, ok);
@@ -486,6 +585,9 @@ vg_httpd_start(struct vg_httpd *h, struct vg_err **err)
         return -1;
     }
     unsigned flags = MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (h->cfg.suspendable && !h->cfg.thread_per_connection) {
+        flags |= MHD_ALLOW_SUSPEND_RESUME;
+    }
     /* Thread per connection uses poll (select would fail past FD_SETSIZE descriptors); the
      * pool one epoll loop per worker. */
     flags |= h->cfg.thread_per_connection
@@ -578,7 +680,10 @@ static void
 stop_watchdog(struct vg_httpd *h)
 {
     if (h->watchdog_running) {
+        pthread_mutex_lock(&h->conn_lock);
         atomic_store(&h->stop_watchdog, true);
+        pthread_cond_signal(&h->wd_cv);
+        pthread_mutex_unlock(&h->conn_lock);
         pthread_join(h->watchdog, NULL);
         h->watchdog_running = false;
     }
@@ -601,6 +706,7 @@ vg_httpd_drain(struct vg_httpd *h, unsigned timeout_s)
     }
     unsigned left = atomic_load(&h->inflight);
     stop_watchdog(h);
+    resume_all(h); /* libmicrohttpd refuses to stop with suspended connections */
     MHD_stop_daemon(h->d);
     h->d = NULL;
     return left;
@@ -614,6 +720,7 @@ vg_httpd_free(struct vg_httpd *h)
     }
     stop_watchdog(h);
     if (h->d) {
+        resume_all(h);
         MHD_stop_daemon(h->d);
     }
     if (h->tls) {
@@ -626,6 +733,7 @@ vg_httpd_free(struct vg_httpd *h)
     }
     vg_httpd_stats_dispose(&h->st);
     pthread_mutex_destroy(&h->conn_lock);
+    pthread_cond_destroy(&h->wd_cv);
     pthread_mutex_destroy(&h->log_lock);
     free(h->addr);
     free(h->tls_cert);

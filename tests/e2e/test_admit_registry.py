@@ -12,8 +12,10 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -363,4 +365,112 @@ spec:
             served = hook.review("/validate?timeout=20s", rv)
             assert served == cli["response"], (kind, served, cli["response"])
     finally:
+        assert hook.stop() == 0
+
+
+class Hanging:
+    """A "registry" that accepts connections and never answers (until close_conns)."""
+
+    def __init__(self):
+        self.s = socket.socket()
+        self.s.bind(("127.0.0.1", 0))
+        self.s.listen(64)
+        self.s.settimeout(0.2)
+        self.conns = []
+        self.stop = threading.Event()
+        self.t = threading.Thread(target=self._accept, daemon=True)
+        self.t.start()
+        self.host = f"127.0.0.1:{self.s.getsockname()[1]}"
+
+    def _accept(self):
+        while not self.stop.is_set():
+            try:
+                c, _ = self.s.accept()
+                self.conns.append(c)
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop.set()
+        self.t.join()
+        for c in self.conns:
+            c.close()
+        self.s.close()
+
+
+def metrics_text(hook):
+    c = hook.conn()
+    c.request("GET", "/metrics")
+    text = c.getresponse().read().decode()
+    c.close()
+    return text
+
+
+def test_hung_registry_cold_reviews_bounded_cached_ones_answer(world):
+    """At most --max-cold reviews wait on registries at once; the others wait for a slot without
+    holding a server thread. With a registry that accepts and never answers, 10 concurrent cold
+    reviews (2 running, 8 waiting) leave every server thread free: cached reviews of the healthy
+    registry's signed image are answered while all 10 are still unanswered, and each cold one is
+    denied by its deadline (the 2 running: 'did not finish'; the 8: 'could not start')."""
+    h, srv = world["host"], world["srv"]
+    hang = Hanging()
+    d = world["dir"] / "coldbound"
+    d.mkdir()
+    pol = world["policy"].replace(f'["{h}/shop/**"]\n      keys', f'["{h}/shop/**", '
+                                  f'"{hang.host}/**"]\n      keys')
+    pol = pol.replace(f'match: {{images: ["{h}/shop/**"]}}\n  trustedImages: ["{h}/**"]',
+                      f'match: {{images: ["{h}/shop/**", "{hang.host}/**"]}}')
+    assert hang.host in pol
+    hook = Webhook(d, policy_text=pol, extra=("--insecure", "--max-cold", "2"))
+    try:
+        signed = f"{h}/shop/app:1@{registry_digest(srv, 'shop/app', '1')}"
+        assert hook.review("/validate?timeout=20s", review(signed))["response"]["allowed"]
+        cold, results = 10, {}
+
+        def one(i):
+            t0 = time.monotonic()
+            img = f"{hang.host}/app{i}@sha256:" + f"{i:x}" * 64
+            r = hook.review("/validate?timeout=6s", review(img, uid=f"c{i}"), timeout=30)
+            results[i] = (time.monotonic() - t0, r["response"])
+
+        ts = [threading.Thread(target=one, args=(i,)) for i in range(cold)]
+        for t in ts:
+            t.start()
+        # every cold review arrived: 2 running, 8 waiting (read through /metrics: the server
+        # threads are free to answer it)
+        until = time.monotonic() + 30
+        while time.monotonic() < until:
+            text = metrics_text(hook)
+            if re.search(r"^vigil_admit_cold_waiting 8$", text, re.M):
+                break
+        assert re.search(r"^vigil_admit_cold_running 2$", text, re.M), text
+        assert re.search(r"^vigil_admit_cold_waiting 8$", text, re.M), text
+        n = 0
+        for _ in range(5):  # sequential, then 8 at once, each on its own connection
+            assert hook.review("/validate?timeout=6s", review(signed))["response"]["allowed"]
+            n += 1
+        par = []
+        pt = [threading.Thread(target=lambda: par.append(
+            hook.review("/validate?timeout=6s", review(signed))["response"]["allowed"]))
+            for _ in range(8)]
+        for t in pt:
+            t.start()
+        for t in pt:
+            t.join()
+        assert par == [True] * 8
+        # ... all answered while no cold review had its answer yet
+        assert results == {}, results
+        for t in ts:
+            t.join()
+        assert len(results) == cold
+        late = [r for dt, r in results.values() if "did not finish" in r["status"]["message"]]
+        unstarted = [r for dt, r in results.values()
+                     if "could not start" in r["status"]["message"]]
+        assert all(r["allowed"] is False for _, r in results.values()), results
+        assert len(late) == 2 and len(unstarted) == 8, results
+        assert "--max-cold" in unstarted[0]["status"]["message"]
+        assert all(dt < 6.0 for dt, _ in results.values()), results
+        assert re.search(r"^vigil_admit_cold_unstarted_total 8$", metrics_text(hook), re.M)
+    finally:
+        hang.close()  # the stuck evaluations see EOF and end
         assert hook.stop() == 0
