@@ -85,3 +85,16 @@ vg_http_token_dispose(struct vg_http_token *t)
     vg_http_secret_free(t->refresh_token);
     memset(t, 0, sizeof(*t));
 }
+
+char *
+vg_http_token_refresh_form(const char *service, const char *scope, const char *refresh_token)
+{
+    vg_autofree char *esc_scope = vg_http_query_escape(scope);
+    vg_autofree char *esc_svc = vg_http_query_escape(service ? service : "");
+    char *esc_rt = vg_http_query_escape(refresh_token);
+    char *form = vg_fmt("grant_type=refresh_token&client_id=vigil&service=%s&scope=%s"
+                        "&refresh_token=%s",
+                        esc_svc, esc_scope, esc_rt);
+    vg_http_secret_free(esc_rt);
+    return form;
+}

@@ -218,6 +218,11 @@ struct vg_http_token {
 VG_NODISCARD int vg_http_token_parse(struct vg_http_token *out, const void *data, size_t len,
                                      struct vg_err **err);
 void vg_http_token_dispose(struct vg_http_token *t);
+/* The OAuth2 refresh-token grant's form (distribution's oauth.md; what docker sends for an
+ * identity token from `docker login`): "grant_type=refresh_token&client_id=vigil&service=...
+ * &scope=...&refresh_token=...", each value query-escaped (service NULL: empty). POST it to
+ * the realm as application/x-www-form-urlencoded. Free with vg_http_secret_free. */
+char *vg_http_token_refresh_form(const char *service, const char *scope, const char *refresh_token);
 
 /* Overwrites then frees a secret string (tokens, passwords, Authorization lines). */
 void vg_http_secret_free(char *s);

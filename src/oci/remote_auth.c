@@ -213,14 +213,7 @@ token_url(const struct vg_oci_remote_client *c, const char *scope, bool in_query
 static char *
 refresh_form(const struct vg_oci_remote_client *c, const char *scope)
 {
-    vg_autofree char *esc_scope = vg_http_query_escape(scope);
-    vg_autofree char *esc_svc = vg_http_query_escape(c->service ? c->service : "");
-    vg_autofree char *esc_rt = vg_http_query_escape(c->creds.identity_token);
-    char *form = vg_fmt("grant_type=refresh_token&client_id=vigil&service=%s&scope=%s"
-                        "&refresh_token=%s",
-                        esc_svc, esc_scope, esc_rt);
-    explicit_bzero(esc_rt, strlen(esc_rt));
-    return form;
+    return vg_http_token_refresh_form(c->service, scope, c->creds.identity_token);
 }
 
 static int

@@ -48,7 +48,8 @@ vg_sign_dct_ca(const char *server)
 }
 
 int
-vg_sign_dct_creds(void *payload, char **user, char **password, struct vg_err **err)
+vg_sign_dct_creds(void *payload, char **user, char **password, char **identity_token,
+                  struct vg_err **err)
 {
     const struct vg_sign_dct_creds_ctx *c = payload;
     struct vg_oci_remote_creds cr = {0};
@@ -60,6 +61,9 @@ vg_sign_dct_creds(void *payload, char **user, char **password, struct vg_err **e
     if (found && cr.username) {
         *user = vg_strdup(cr.username);
         *password = vg_strdup(cr.password ? cr.password : "");
+    }
+    if (found && cr.identity_token) {
+        *identity_token = vg_strdup(cr.identity_token);
     }
     vg_oci_remote_creds_dispose(&cr);
     return 0;

@@ -680,12 +680,14 @@ char *vg_sign_dct_server(const struct vg_oci_ref *ref);
  * exists; else NULL. Caller frees. */
 char *vg_sign_dct_ca(const char *server);
 /* The registry's docker credentials for its notary server (vg_tuf_notary_opts.creds; payload
- * a struct vg_sign_dct_creds_ctx): --creds, else config.json and its helpers. */
+ * a struct vg_sign_dct_creds_ctx): --creds, else config.json and its helpers; the entry's
+ * identity token (`identitytoken`) too. */
 struct vg_sign_dct_creds_ctx {
     const char *registry;
     const struct vg_oci_open_opts *open;
 };
-int vg_sign_dct_creds(void *payload, char **user, char **password, struct vg_err **err);
+int vg_sign_dct_creds(void *payload, char **user, char **password, char **identity_token,
+                      struct vg_err **err);
 
 struct vg_sign_dct_opts {
     const char *server;    /* NULL: vg_sign_dct_server */

@@ -4,12 +4,13 @@
  * `auth: {type: token}` (Docker Hub's notary is one) answers a request without a token with
  * 401 and `WWW-Authenticate: Bearer realm="...",service="...",scope="repository:<gun>:pull"`.
  * The client asks the realm for a token (GET realm?service=...&scope=..., with the registry's
- * Basic credentials when the caller has some, else anonymously), and repeats the request once
- * with `Authorization: Bearer <token>`. A server asking for Basic gets the credentials directly
- * (notary always speaks TLS). Credentials never go to a plain-http realm (unless the caller
- * allows it: --plain-http), tokens and passwords
- * are never logged or put into messages, and the header that worked is kept for the next
- * requests to the same server.
+ * Basic credentials when the caller has some, else anonymously; with an identity token from
+ * `docker login`, the OAuth2 refresh_token grant: POST realm with grant_type=refresh_token,
+ * service, scope, client_id and the token, as the registry client does), and repeats the
+ * request once with `Authorization: Bearer <token>`. A server asking for Basic gets the credentials
+ * directly (notary always speaks TLS). Credentials never go to a plain-http realm (unless the
+ * caller allows it: --plain-http), tokens and passwords are never logged or put into messages, and
+ * the header that worked is kept for the next requests to the same server.
  */
 #include "tuf_int.h"
 
@@ -31,14 +32,29 @@ clean(const char *s, size_t max)
     return true;
 }
 
-int
-vg_tuf_auth_token_url(char **url, bool *basic, bool *plain_realm, const char *const *values,
-                      size_t n, const char *default_scope, struct vg_err **err)
+/* A 401's usable challenge: the Bearer realm (validated), its service, the effective scope
+ * (the challenge's, else default_scope); or only Basic (*basic). */
+struct challenge {
+    char *realm, *service, *scope;
+    bool basic, plain_realm;
+};
+
+static void
+challenge_dispose(struct challenge *c)
 {
-    *url = NULL;
-    *basic = *plain_realm = false;
-    vg_autofree char *realm = NULL, *service = NULL, *scope = NULL, *seen = NULL;
-    for (size_t i = 0; i < n && !realm; i++) {
+    free(c->realm);
+    free(c->service);
+    free(c->scope);
+    memset(c, 0, sizeof(*c));
+}
+
+static int
+challenge_parse(struct challenge *out, const char *const *values, size_t n,
+                const char *default_scope, struct vg_err **err)
+{
+    memset(out, 0, sizeof(*out));
+    vg_autofree char *seen = NULL;
+    for (size_t i = 0; i < n && !out->realm; i++) {
         struct vg_http_challenge *ch = NULL;
         size_t nch = 0;
         if (vg_http_challenges_parse(&ch, &nch, values[i], strlen(values[i]), err) < 0) {
@@ -46,47 +62,72 @@ vg_tuf_auth_token_url(char **url, bool *basic, bool *plain_realm, const char *co
         }
         for (size_t k = 0; k < nch; k++) {
             const char *r = vg_http_challenge_param(&ch[k], "realm");
-            if (strcmp(ch[k].scheme, "bearer") == 0 && r && !realm) {
-                realm = vg_strdup(r);
+            if (strcmp(ch[k].scheme, "bearer") == 0 && r && !out->realm) {
+                out->realm = vg_strdup(r);
                 const char *sv = vg_http_challenge_param(&ch[k], "service");
                 const char *sc = vg_http_challenge_param(&ch[k], "scope");
-                service = sv ? vg_strdup(sv) : NULL;
-                scope = sc && *sc ? vg_strdup(sc) : NULL;
+                out->service = sv ? vg_strdup(sv) : NULL;
+                out->scope = sc && *sc ? vg_strdup(sc) : NULL;
             } else if (strcmp(ch[k].scheme, "basic") == 0) {
-                *basic = true;
+                out->basic = true;
             } else if (!seen) {
                 seen = vg_escape(ch[k].scheme, strlen(ch[k].scheme), 32);
             }
         }
         vg_http_challenges_free(ch, nch);
     }
-    if (!realm) {
-        if (*basic) {
+    if (!out->realm) {
+        if (out->basic) {
             return 0;
         }
         return vg_err_set(err, VG_E_AUTH,
                           "notary server asks for unsupported authentication \"%s\"",
                           seen ? seen : "(no challenge)");
     }
-    *basic = false;
-    *plain_realm = vg_cstr_startswith(realm, "http://");
-    if ((!*plain_realm && !vg_cstr_startswith(realm, "https://")) ||
-        !clean(realm, VG_TUF_AUTH_SCOPE_MAX)) {
-        vg_autofree char *e = vg_escape(realm, strlen(realm), 80);
+    out->basic = false;
+    out->plain_realm = vg_cstr_startswith(out->realm, "http://");
+    if ((!out->plain_realm && !vg_cstr_startswith(out->realm, "https://")) ||
+        !clean(out->realm, VG_TUF_AUTH_SCOPE_MAX)) {
+        vg_autofree char *e = vg_escape(out->realm, strlen(out->realm), 80);
         return vg_err_set(err, VG_E_AUTH, "notary server: token realm \"%s\" is not an http(s) URL",
                           e);
     }
-    const char *sc = scope ? scope : default_scope;
-    if (strlen(sc) > VG_TUF_AUTH_SCOPE_MAX ||
-        (service && strlen(service) > VG_TUF_AUTH_SCOPE_MAX)) {
+    if (!out->scope) {
+        out->scope = vg_strdup(default_scope);
+    }
+    if (strlen(out->scope) > VG_TUF_AUTH_SCOPE_MAX ||
+        (out->service && strlen(out->service) > VG_TUF_AUTH_SCOPE_MAX)) {
         return vg_err_set(err, VG_E_LIMIT, "notary server: token scope or service over %u bytes",
                           VG_TUF_AUTH_SCOPE_MAX);
     }
-    vg_autofree char *esc_scope = vg_http_query_escape(sc);
-    vg_autofree char *esc_svc = service ? vg_http_query_escape(service) : NULL;
-    *url = vg_fmt("%s%s%s%s%sscope=%s", realm, strchr(realm, '?') ? "&" : "?",
-                  esc_svc ? "service=" : "", esc_svc ? esc_svc : "", esc_svc ? "&" : "", esc_scope);
     return 0;
+}
+
+/* realm?service=...&scope=... (the Docker token flow's GET). */
+static char *
+challenge_url(const struct challenge *c)
+{
+    vg_autofree char *esc_scope = vg_http_query_escape(c->scope);
+    vg_autofree char *esc_svc = c->service ? vg_http_query_escape(c->service) : NULL;
+    return vg_fmt("%s%s%s%s%sscope=%s", c->realm, strchr(c->realm, '?') ? "&" : "?",
+                  esc_svc ? "service=" : "", esc_svc ? esc_svc : "", esc_svc ? "&" : "", esc_scope);
+}
+
+int
+vg_tuf_auth_token_url(char **url, bool *basic, bool *plain_realm, const char *const *values,
+                      size_t n, const char *default_scope, struct vg_err **err)
+{
+    *url = NULL;
+    *basic = *plain_realm = false;
+    struct challenge c;
+    int rc = challenge_parse(&c, values, n, default_scope, err);
+    if (rc == 0) {
+        *basic = c.basic;
+        *plain_realm = c.plain_realm;
+        *url = c.realm ? challenge_url(&c) : NULL;
+    }
+    challenge_dispose(&c);
+    return rc;
 }
 
 struct vg_tuf_auth *
@@ -111,6 +152,7 @@ vg_tuf__auth_free(struct vg_tuf_auth *a)
     }
     vg_http_secret_free(a->authz);
     vg_http_secret_free(a->basic);
+    vg_http_secret_free(a->refresh);
     free(a->gun);
     free(a);
 }
@@ -126,13 +168,20 @@ basic_line(const char *user, const char *pass)
     return line;
 }
 
-/* GET the token from url (Basic when basic_authz), into a->authz. */
+/* The token from url into a->authz: GET (Basic when basic_authz, else anonymous), or with
+ * form the OAuth2 POST (the refresh_token grant of an identity token). */
 static int
-fetch_token(struct vg_tuf_auth *a, const char *url, const char *basic_authz, struct vg_err **err)
+fetch_token(struct vg_tuf_auth *a, const char *url, const char *basic_authz, const char *form,
+            struct vg_err **err)
 {
-    const char *hdr[] = {basic_authz};
-    struct vg_http_req req = {
-        .url = url, .headers = hdr, .nheaders = basic_authz ? 1 : 0, .max_body = TOKEN_MAX_BODY};
+    const char *hdr[] = {form ? "Content-Type: application/x-www-form-urlencoded" : basic_authz};
+    struct vg_http_req req = {.method = form ? "POST" : "GET",
+                              .url = url,
+                              .headers = hdr,
+                              .nheaders = hdr[0] ? 1 : 0,
+                              .body = form,
+                              .body_len = form ? strlen(form) : 0,
+                              .max_body = TOKEN_MAX_BODY};
     struct vg_http_resp resp = {0};
     if (vg_http_do(a->http, &req, &resp, err) < 0) {
         return vg_err_wrap(err, "notary token");
@@ -141,7 +190,9 @@ fetch_token(struct vg_tuf_auth *a, const char *url, const char *basic_authz, str
     if (resp.status < 200 || resp.status > 299) {
         vg_autofree char *safe = vg_http_url_redact(url);
         rc = vg_err_set(err, VG_E_AUTH, "token service %s refused %s (HTTP %ld)", safe,
-                        basic_authz ? "the registry's credentials" : "an anonymous token",
+                        form          ? "the identity token (OAuth2 refresh_token grant)"
+                        : basic_authz ? "the registry's credentials"
+                                      : "an anonymous token",
                         resp.status);
     } else {
         struct vg_http_token t = {0};
@@ -155,8 +206,31 @@ fetch_token(struct vg_tuf_auth *a, const char *url, const char *basic_authz, str
         }
         vg_http_token_dispose(&t);
     }
+    explicit_bzero(resp.body.data, resp.body.len);
     vg_http_resp_dispose(&resp);
     return rc;
+}
+
+/* Asks the caller's credentials once: a->basic and a->refresh. */
+static int
+ask_creds(struct vg_tuf_auth *a, struct vg_err **err)
+{
+    if (!a->creds) {
+        return 0;
+    }
+    char *user = NULL, *pass = NULL, *idt = NULL;
+    int c = a->creds(a->creds_payload, &user, &pass, &idt, err);
+    a->creds = NULL; /* asked once */
+    if (c == 0 && user && *user) {
+        a->basic = basic_line(user, pass);
+    }
+    if (c == 0 && idt && *idt) {
+        a->refresh = vg_strdup(idt);
+    }
+    vg_http_secret_free(user);
+    vg_http_secret_free(pass);
+    vg_http_secret_free(idt);
+    return c < 0 ? vg_err_wrap(err, "credentials for the notary server") : 0;
 }
 
 /* The server said 401: get what it asks for into a->authz. */
@@ -170,26 +244,13 @@ answer(struct vg_tuf_auth *a, const struct vg_http_resp *resp, struct vg_err **e
         vals[n++] = v;
     }
     vg_autofree char *scope = vg_fmt("repository:%s:%s", a->gun, a->push ? "push,pull" : "pull");
-    vg_autofree char *url = NULL;
-    bool basic = false, plain = false;
-    if (vg_tuf_auth_token_url(&url, &basic, &plain, vals, n, scope, err) < 0) {
+    struct challenge ch;
+    if (challenge_parse(&ch, vals, n, scope, err) < 0 || ask_creds(a, err) < 0) {
+        challenge_dispose(&ch);
         return -1;
     }
-    if (a->creds) {
-        char *user = NULL, *pass = NULL;
-        int c = a->creds(a->creds_payload, &user, &pass, err);
-        a->creds = NULL; /* asked once */
-        if (c == 0 && user && *user) {
-            a->basic = basic_line(user, pass);
-        }
-        vg_http_secret_free(user);
-        vg_http_secret_free(pass);
-        if (c < 0) {
-            return vg_err_wrap(err, "credentials for the notary server");
-        }
-    }
     int rc = 0;
-    if (basic) {
+    if (ch.basic) {
         if (!a->basic) {
             rc = vg_err_set(err, VG_E_AUTH,
                             "the notary server asks for credentials (docker login to the "
@@ -198,15 +259,22 @@ answer(struct vg_tuf_auth *a, const struct vg_http_resp *resp, struct vg_err **e
             vg_http_secret_free(a->authz);
             a->authz = vg_strdup(a->basic);
         }
-    } else if (plain && a->basic && !a->plain_http) {
-        vg_autofree char *safe = vg_http_url_redact(url);
+    } else if (ch.plain_realm && (a->basic || a->refresh) && !a->plain_http) {
+        vg_autofree char *safe = vg_http_url_redact(ch.realm);
         rc = vg_err_set(err, VG_E_AUTH,
                         "refusing to send credentials to the plain-http token realm %s (use "
                         "--plain-http to allow)",
                         safe);
+    } else if (a->refresh) {
+        /* docker's order: an identity token is used in preference to a password */
+        char *form = vg_http_token_refresh_form(ch.service, ch.scope, a->refresh);
+        rc = fetch_token(a, ch.realm, NULL, form, err);
+        vg_http_secret_free(form);
     } else {
-        rc = fetch_token(a, url, a->basic, err);
+        vg_autofree char *url = challenge_url(&ch);
+        rc = fetch_token(a, url, a->basic, NULL, err);
     }
+    challenge_dispose(&ch);
     return rc;
 }
 

@@ -254,8 +254,9 @@ void vg_tuf_fetcher_http_free(struct vg_tuf_fetcher *f);
 /* ---------------------------------------------------------------- token authentication
  * (auth.c) A notary server configured with `auth: {type: token}` answers 401 with
  * `WWW-Authenticate: Bearer realm=...,service=...,scope=...`, as Docker Hub's does: the token
- * comes from the realm (Docker token flow, GET with Basic credentials or anonymous) and the
- * request is repeated once with it. */
+ * comes from the realm (Docker token flow, GET with Basic credentials or anonymous; with an
+ * identity token, the OAuth2 refresh_token grant, POST) and the request is repeated once with
+ * it. */
 
 #define VG_TUF_AUTH_SCOPE_MAX 1024u /* a challenge's scope (or the one made from the GUN) */
 
@@ -311,9 +312,13 @@ struct vg_tuf_notary_opts {
     int64_t now;           /* unix seconds for expiry; 0: the clock */
     /* Credentials for a server behind authentication (Docker Hub's notary answers 401 with a
      * Bearer challenge): called at most once, on the first 401, to get the registry's
-     * username and password (*user NULL: none, the token is then asked anonymously). NULL:
-     * anonymous. Both strings are the caller's allocations, wiped and freed by tuf. */
-    int (*creds)(void *payload, char **user, char **password, struct vg_err **err);
+     * username and password (*user NULL: none) and identity token (`identitytoken` of
+     * config.json, an OAuth2 refresh token; *identity_token NULL: none). An identity token is
+     * preferred: the token comes from the realm's OAuth2 refresh_token grant (POST); else
+     * Basic credentials or anonymously (GET). NULL: anonymous. The strings are the caller's
+     * allocations, wiped and freed by tuf. */
+    int (*creds)(void *payload, char **user, char **password, char **identity_token,
+                 struct vg_err **err);
     void *creds_payload;
     bool plain_http_realm; /* credentials may go to an http:// token realm (--plain-http) */
 };

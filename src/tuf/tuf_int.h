@@ -26,10 +26,12 @@ struct vg_tuf_auth {
     char *gun;
     bool push;       /* ask for "push,pull" (publishing) instead of "pull" */
     bool plain_http; /* credentials may go to an http:// realm */
-    int (*creds)(void *payload, char **user, char **password, struct vg_err **err);
+    int (*creds)(void *payload, char **user, char **password, char **identity_token,
+                 struct vg_err **err);
     void *creds_payload;
-    char *basic; /* "Authorization: Basic ..." from the credentials, or NULL */
-    char *authz; /* the "Authorization: ..." line that worked, or NULL */
+    char *basic;   /* "Authorization: Basic ..." from the credentials, or NULL */
+    char *refresh; /* the identity token (OAuth2 refresh token), or NULL; wiped on free */
+    char *authz;   /* the "Authorization: ..." line that worked, or NULL */
 };
 struct vg_tuf_auth *vg_tuf__auth_new(struct vg_http_client *http, const char *gun, bool push,
                                      const struct vg_tuf_notary_opts *o);

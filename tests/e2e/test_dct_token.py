@@ -170,6 +170,59 @@ def test_credentials_needed_and_guarded(tok, tmp_path):
     assert r.rc == 1 and "401" not in r.err, r
 
 
+def identity_token(t) -> str:
+    """What `docker login` keeps for a registry whose token service does OAuth2: the refresh
+    token of a password grant with access_type=offline (vigil's own POST /token)."""
+    import urllib.parse
+    import urllib.request
+    body = urllib.parse.urlencode({
+        "grant_type": "password", "username": "ci", "password": "ci-pw",
+        "service": t["service"], "client_id": "docker", "access_type": "offline",
+        "scope": ""}).encode()
+    req = urllib.request.Request(f"http://{t['service']}/token", data=body, method="POST",
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())["refresh_token"]
+
+
+def test_identity_token_uses_the_refresh_grant(tok, tmp_path):
+    """config.json with only an `identitytoken` for the registry: the notary's token comes
+    from the realm's OAuth2 refresh_token grant (POST /token), which vigil's token service
+    answers for the token's subject (ci): priv/app, closed to anonymous pulls, is reached,
+    and vigil publishes and verifies there with no password anywhere."""
+    rt = identity_token(tok)
+    gun = f"{tok['service']}/priv/app"
+    dc = docker_config(tok, tmp_path, None)
+    (dc / "config.json").write_text(json.dumps({"auths": {tok["service"]: {
+        "identitytoken": rt}}}))
+    access = Path(str(tok["reg"].log_path) + ".access")
+    before = access.read_text() if access.exists() else ""
+    e = env(tok, dc)
+    r = run_vigil("trust", "key", "generate", "idt", "--dir", tmp_path, env=e, input="")
+    assert r.rc == 0, r
+    r = run_vigil("trust", "signer", "add", "--key", tmp_path / "idt.pub", "idt", gun,
+                  "--plain-http", env=e, input="")
+    assert r.rc == 0, r
+    r = run_vigil("trust", "sign", f"{gun}:p1", "--plain-http", env=e, input="")
+    assert r.rc == 0, r
+    r = run_vigil("verify", "--dct", f"{gun}:p1", "--plain-http", env=e)
+    assert r.rc == 0, r
+    assert r.out.strip() == f"{gun}:p1@sha256:" + hashlib.sha256(
+        tok["manifests"]["p1"]).hexdigest()
+    # the token service saw POSTs (the refresh grant), and no GET with credentials
+    log = access.read_text()[len(before):]
+    posts = [ln for ln in log.splitlines() if '"/token"' in ln and '"POST"' in ln]
+    assert posts, log[-2000:]
+    assert rt not in log
+    # not to an http:// realm without --plain-http; a bad token is the service's refusal
+    r = run_vigil("verify", "--dct", f"{gun}:p1", env=e)
+    assert r.rc == 5 and "plain-http token realm" in r.err and rt not in r.err, r
+    (dc / "config.json").write_text(json.dumps({"auths": {tok["service"]: {
+        "identitytoken": rt[:-4] + "AAAA"}}}))
+    r = run_vigil("verify", "--dct", f"{gun}:p1", "--plain-http", env=e)
+    assert r.rc == 5 and "refused the identity token" in r.err and rt[:20] not in r.err, r
+
+
 # ------------------------------------------------------------------ hostile challenges
 
 class Challenger:

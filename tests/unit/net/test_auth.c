@@ -232,3 +232,17 @@ Test(net_auth, token_size_limit)
     vg_http_token_dispose(&t);
     free(big);
 }
+
+Test(net_auth, refresh_form_escapes_every_value)
+{
+    char *f = vg_http_token_refresh_form("reg.example:5000", "repository:reg.example:5000/a:pull",
+                                         "t+o/k=e&n ");
+    cr_assert_str_eq(f, "grant_type=refresh_token&client_id=vigil&service=reg.example%3A5000"
+                        "&scope=repository%3Areg.example%3A5000%2Fa%3Apull"
+                        "&refresh_token=t%2Bo%2Fk%3De%26n%20");
+    vg_http_secret_free(f);
+    f = vg_http_token_refresh_form(NULL, "s", "r");
+    cr_assert_str_eq(f,
+                     "grant_type=refresh_token&client_id=vigil&service=&scope=s&refresh_token=r");
+    vg_http_secret_free(f);
+}
