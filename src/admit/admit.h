@@ -138,6 +138,9 @@ struct vg_admit_opts {
     unsigned default_timeout_ms;  /* when the request has no ?timeout= (0: 10000) */
     unsigned margin_ms;           /* answer this long before the deadline (0: 300) */
     unsigned cache_ttl_s;         /* decision cache TTL (0: 300) */
+    /* "unknown" facts (a registry or scan that could not be asked) are cached this long so a
+     * storm of reviews does not hammer a registry that is down (0: 10; UINT_MAX: not cached) */
+    unsigned failure_ttl_s;
     /* Cold evaluations (those waiting on registries) running at once (0: 4). A review that
      * cannot start its evaluation before its deadline is denied (fail closed); waiting
      * reviews hold no server thread when the server is suspendable (httpd). */

@@ -13,10 +13,13 @@
 /* ---------------------------------------------------------------- cache.c */
 
 /* The decision cache: facts of digest-pinned images by key (question, policy generation,
- * image, key...), each kept for the TTL; at most VG_ADMIT_CACHE_MAX entries (when full, the
- * expired go, then the oldest half). Lookups are hashed; entries also sit on a list in store
- * order, which is expiry order (one TTL), so expired entries leave from its head. Thread-safe
- * (its own leaf lock). */
+ * image, key...), each kept for the TTL, or for the failure TTL when the fact is "unknown" (a
+ * registry that could not be asked: remembered briefly so that a storm of reviews does not
+ * hammer a registry that is down; the next answer after it expires replaces it); at most
+ * VG_ADMIT_CACHE_MAX entries (when full, the expired go, then the oldest half). Lookups are
+ * hashed; entries also sit on a list in store order, so expired entries leave from its head
+ * (a failure stored after a success may outlive its TTL there until evicted, never answered:
+ * every lookup checks its entry's expiry). Thread-safe (its own leaf lock). */
 #define VG_ADMIT_CACHE_MAX 4096u
 
 struct vg_admit_cache_val {
@@ -29,14 +32,14 @@ struct vg_admit_cache_val {
 struct vg_admit_cache_entry;
 struct vg_admit_cache {
     pthread_mutex_t mu;
-    uint64_t ttl_ns;
+    uint64_t ttl_ns, fail_ttl_ns;
     struct vg_admit_cache_entry **buckets; /* VG_ADMIT_CACHE_BUCKETS chains */
     struct vg_admit_cache_entry *oldest, *newest;
     size_t n;
     atomic_uint_fast64_t hits, misses;
 };
 
-void vg_admit_cache_init(struct vg_admit_cache *c, unsigned ttl_s);
+void vg_admit_cache_init(struct vg_admit_cache *c, unsigned ttl_s, unsigned fail_ttl_s);
 void vg_admit_cache_dispose(struct vg_admit_cache *c);
 /* A live entry's value copied into *out (its strings duplicated); counts a hit or a miss. */
 bool vg_admit_cache_get(struct vg_admit_cache *c, const char *key, struct vg_admit_cache_val *out);

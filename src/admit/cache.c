@@ -42,11 +42,12 @@ key_hash(const char *s)
 }
 
 void
-vg_admit_cache_init(struct vg_admit_cache *c, unsigned ttl_s)
+vg_admit_cache_init(struct vg_admit_cache *c, unsigned ttl_s, unsigned fail_ttl_s)
 {
     memset(c, 0, sizeof(*c));
     pthread_mutex_init(&c->mu, NULL);
     c->ttl_ns = (uint64_t)ttl_s * 1000000000ull;
+    c->fail_ttl_ns = (uint64_t)fail_ttl_s * 1000000000ull;
     c->buckets = vg_calloc(VG_ADMIT_CACHE_BUCKETS, sizeof(*c->buckets));
     atomic_init(&c->hits, 0);
     atomic_init(&c->misses, 0);
@@ -133,7 +134,7 @@ vg_admit_cache_put(struct vg_admit_cache *c, char *key, const struct vg_admit_ca
     struct vg_admit_cache_entry *e = vg_calloc(1, sizeof(*e));
     e->key = key;
     e->hash = key_hash(key);
-    e->expires_ns = now + c->ttl_ns;
+    e->expires_ns = now + (val->fact == VG_POLICY_FACT_UNKNOWN ? c->fail_ttl_ns : c->ttl_ns);
     e->val = *val;
     e->val.why = val->why ? vg_strdup(val->why) : NULL;
     e->val.user = val->user ? vg_strdup(val->user) : NULL;
@@ -142,7 +143,7 @@ vg_admit_cache_put(struct vg_admit_cache *c, char *key, const struct vg_admit_ca
     if (old) {
         drop(c, old);
     }
-    /* one TTL: the list is in expiry order */
+    /* store order: expiry order but for failures (shorter) stored after successes */
     while (c->oldest && c->oldest->expires_ns <= now) {
         drop(c, c->oldest);
     }

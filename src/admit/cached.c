@@ -2,7 +2,8 @@
  *
  * The decision cache's side of the facts (admit_int.h, struct vg_admit_cached_facts): every
  * policy input answered from the cache (cache.c) when it can be, else asked of policy/facts.h
- * and stored. Only digest-pinned images are cached; "unknown" verdicts are asked again.
+ * and stored. Only digest-pinned images are cached; "unknown" verdicts (the registry could not
+ * be asked) are cached too, for the cache's failure TTL (cache.c).
  */
 #include "admit_int.h"
 
@@ -53,7 +54,7 @@ cached_verify(void *ctx, const char *image, const char *key_pem, const struct vg
         return VG_POLICY_FACT_UNKNOWN;
     }
     v.fact = cf->inner.verify(cf->inner.ctx, image, key_pem, ann, nann, why);
-    if (key && v.fact != VG_POLICY_FACT_UNKNOWN) { /* transient failures are asked again */
+    if (key) { /* transient failures too, briefly (the failure TTL) */
         v.why = *why;
         vg_admit_cache_put(cf->cache, key, &v);
     } else {
@@ -99,11 +100,11 @@ cached_answer(struct vg_admit_cached_facts *cf, char **key, enum vg_policy_fact 
 }
 
 /* Stores a verdict under key (taken; NULL: not cached) as cached_verify does: transient
- * failures ("unknown") are asked again. */
+ * failures ("unknown") for the failure TTL only. */
 static enum vg_policy_fact
 cached_store(struct vg_admit_cached_facts *cf, char *key, enum vg_policy_fact fact, char *why)
 {
-    if (key && fact != VG_POLICY_FACT_UNKNOWN) {
+    if (key) {
         struct vg_admit_cache_val v = {.fact = fact, .why = why};
         vg_admit_cache_put(cf->cache, key, &v);
     } else {
@@ -191,7 +192,7 @@ cached_vulns(void *ctx, const char *image, struct vg_policy_vulns *out, char **w
         return VG_POLICY_FACT_UNKNOWN;
     }
     v.fact = cf->inner.vulns(cf->inner.ctx, image, out, why);
-    if (key && v.fact != VG_POLICY_FACT_UNKNOWN) {
+    if (key) {
         v.vulns = *out;
         v.why = *why;
         vg_admit_cache_put(cf->cache, key, &v);
@@ -218,7 +219,7 @@ cached_user(void *ctx, const char *image, char **user, char **why)
         return VG_POLICY_FACT_UNKNOWN;
     }
     v.fact = cf->inner.config_user(cf->inner.ctx, image, user, why);
-    if (key && v.fact != VG_POLICY_FACT_UNKNOWN) {
+    if (key) {
         v.user = *user;
         v.why = *why;
         vg_admit_cache_put(cf->cache, key, &v);

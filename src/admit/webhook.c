@@ -22,6 +22,7 @@
 #include "policy/facts.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -149,7 +150,11 @@ vg_admit_new(struct vg_admit **out, const struct vg_admit_opts *o, struct vg_err
         a->o.max_cold = 4;
     }
     pthread_mutex_init(&a->mu, NULL);
-    vg_admit_cache_init(&a->cache, a->o.cache_ttl_s);
+    if (!a->o.failure_ttl_s) {
+        a->o.failure_ttl_s = 10;
+    }
+    vg_admit_cache_init(&a->cache, a->o.cache_ttl_s,
+                        a->o.failure_ttl_s == UINT_MAX ? 0 : a->o.failure_ttl_s);
     a->keys = vg_policy_key_cache_new();
     vg_admit_pool_init(&a->pool_threads);
     if (vg_admit_reload(a, err) < 0) {

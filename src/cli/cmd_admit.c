@@ -14,6 +14,7 @@
 #include "policy/facts.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,8 @@ static const char usage_text[] =
     "                         the same from DIR/<namespace>/<name>.json Secret objects\n"
     "      --timeout DUR      deadline when a request has no ?timeout= (default 10s)\n"
     "      --cache-ttl DUR    how long facts of a digest are cached (default 5m)\n"
+    "      --failure-ttl DUR  how long a fact that could not be fetched (registry down) is\n"
+    "                         remembered before asking again (default 10s; 0: never)\n"
     "      --max-cold N       reviews checked against registries at once (default 4); the\n"
     "                         others wait, without delaying cached ones, and are denied\n"
     "                         when none finishes before their deadline\n"
@@ -89,6 +92,7 @@ enum {
     OPT_IN_CLUSTER,
     OPT_INSECURE_REGS,
     OPT_MAX_COLD,
+    OPT_FAIL_TTL,
 };
 
 static void
@@ -113,6 +117,19 @@ parse_ms(const char *what, const char *s, unsigned *out)
         return vg_cli_usage("admit serve", "%s: '%s' is not a duration like 10s or 500ms", what, s);
     }
     *out = (unsigned)ms;
+    return 0;
+}
+
+/* Whole seconds (rounded up); 0 is UINT_MAX: failures are not cached. */
+static int
+parse_fail_ttl(const char *s, unsigned *out)
+{
+    uint64_t ms = 0;
+    if (vg_config_parse_duration_ms((struct vg_str){s, strlen(s)}, 3600000u, &ms) < 0) {
+        return vg_cli_usage("admit serve", "--failure-ttl: '%s' is not a duration like 10s or 0",
+                            s);
+    }
+    *out = ms ? (unsigned)((ms + 999) / 1000) : UINT_MAX;
     return 0;
 }
 
@@ -205,6 +222,7 @@ parse_args(struct serve_args *sa, int argc, char **argv)
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"cache-ttl", required_argument, NULL, OPT_TTL},
         {"max-cold", required_argument, NULL, OPT_MAX_COLD},
+        {"failure-ttl", required_argument, NULL, OPT_FAIL_TTL},
         {"access-log", required_argument, NULL, OPT_LOG},
         {"insecure-plain-http-for-tests", no_argument, NULL, OPT_PLAIN},
         {"help", no_argument, NULL, 'h'},
@@ -262,6 +280,9 @@ parse_args(struct serve_args *sa, int argc, char **argv)
             break;
         case OPT_LOG:
             sa->log = optarg;
+            break;
+        case OPT_FAIL_TTL:
+            rc = parse_fail_ttl(optarg, &sa->ao.failure_ttl_s);
             break;
         case OPT_MAX_COLD:
             rc = parse_count("--max-cold", optarg, &sa->ao.max_cold);

@@ -474,3 +474,115 @@ def test_hung_registry_cold_reviews_bounded_cached_ones_answer(world):
     finally:
         hang.close()  # the stuck evaluations see EOF and end
         assert hook.stop() == 0
+
+
+class Proxy:
+    """A TCP proxy to the registry that counts the connections it accepts; while down it
+    closes each at once (the webhook sees a transport failure)."""
+
+    def __init__(self, port):
+        self.port = port
+        self.s = socket.socket()
+        self.s.bind(("127.0.0.1", 0))
+        self.s.listen(64)
+        self.s.settimeout(0.2)
+        self.host = f"127.0.0.1:{self.s.getsockname()[1]}"
+        self.down, self.accepted, self.socks = False, 0, []
+        self.stop = threading.Event()
+        self.t = threading.Thread(target=self._accept, daemon=True)
+        self.t.start()
+
+    def _pump(self, a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _accept(self):
+        while not self.stop.is_set():
+            try:
+                c, _ = self.s.accept()
+            except OSError:
+                continue
+            self.accepted += 1
+            if self.down:
+                c.close()
+                continue
+            u = socket.create_connection(("127.0.0.1", self.port))
+            self.socks += [c, u]
+            for a, b in ((c, u), (u, c)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def set_down(self):
+        self.down = True
+        for s in self.socks:  # open connections fail too
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop.set()
+        self.t.join()
+        self.set_down()
+        self.s.close()
+
+
+def test_registry_outage_failures_cached_briefly(world):
+    """A signature lookup that fails for transport reasons is remembered for --failure-ttl: a
+    storm of reviews of an image whose registry is down asks it once, not once per review; once
+    the TTL has passed and the registry is back, the next review asks again, is allowed, and its
+    success (cached for --cache-ttl) replaces the failure."""
+    h, srv, d = world["host"], world["srv"], world["dir"]
+    ok(run(["skopeo", "--insecure-policy", "copy", "-q", "--preserve-digests",
+            "--src-tls-verify=false", "--dest-tls-verify=false", f"docker://{h}/shop/app:1",
+            f"docker://{h}/shop/proxied:1"]))
+    digest = registry_digest(srv, "shop/proxied", "1")
+    px = Proxy(srv.port)
+    try:
+        ok(run([vigil_bin(), "sign", "--key", d / "a.key", "--insecure",
+                f"{px.host}/shop/proxied:1"], env=PW))
+        px.set_down()
+        hd = d / "outage"
+        hd.mkdir()
+        pol = world["policy"].replace(h, px.host)
+        hook = Webhook(hd, policy_text=pol, extra=("--insecure", "--failure-ttl", "5s"))
+        try:
+            img = f"{px.host}/shop/proxied:1@{digest}"
+            first = hook.review("/validate?timeout=25s", review(img))["response"]
+            t_first = time.monotonic()
+            assert first["allowed"] is False, first
+            n = px.accepted
+            assert n > 0, "the registry was never asked"
+            hits = metric(hook, "vigil_admit_cache_hits_total")
+            for _ in range(4):
+                r = hook.review("/validate?timeout=25s", review(img))["response"]
+                assert r == first
+            assert time.monotonic() - t_first < 5, "too slow to test within the failure TTL"
+            assert px.accepted == n, "a remembered failure asked the registry again"
+            assert metric(hook, "vigil_admit_cache_hits_total") >= hits + 4
+            # recovery: once the failure TTL has passed, asked again, allowed, then cached
+            px.down = False
+            time.sleep(max(0.0, 5.3 - (time.monotonic() - t_first)))
+            access = Path(str(srv.log_path) + ".access")
+            a0 = access.read_text().count("/v2/shop/proxied/")
+            r = hook.review("/validate?timeout=25s", review(img))["response"]
+            assert r["allowed"] is True, (px.accepted - n, access.read_text().count("/v2/shop/proxied/") - a0, r["status"]["message"][-300:])
+            a1 = access.read_text().count("/v2/shop/proxied/")
+            assert a1 > a0 and px.accepted > n
+            for _ in range(3):
+                assert hook.review("/validate?timeout=25s", review(img))["response"]["allowed"]
+            assert access.read_text().count("/v2/shop/proxied/") == a1
+        finally:
+            assert hook.stop() == 0
+    finally:
+        px.close()

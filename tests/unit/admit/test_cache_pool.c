@@ -20,7 +20,7 @@ put(struct vg_admit_cache *c, const char *key, enum vg_policy_fact f, const char
 Test(admit_cache, hit_copies_and_replace)
 {
     struct vg_admit_cache c;
-    vg_admit_cache_init(&c, 300);
+    vg_admit_cache_init(&c, 300, 10);
     struct vg_admit_cache_val v = {0};
     cr_expect_not(vg_admit_cache_get(&c, "verify\n1\nimg", &v));
     put(&c, "verify\n1\nimg", VG_POLICY_FACT_NO, "bad signature");
@@ -40,7 +40,7 @@ Test(admit_cache, hit_copies_and_replace)
 Test(admit_cache, ttl_zero_never_hits)
 {
     struct vg_admit_cache c;
-    vg_admit_cache_init(&c, 0);
+    vg_admit_cache_init(&c, 0, 0);
     put(&c, "k", VG_POLICY_FACT_YES, NULL);
     struct vg_admit_cache_val v = {0};
     cr_expect_not(vg_admit_cache_get(&c, "k", &v));
@@ -49,10 +49,37 @@ Test(admit_cache, ttl_zero_never_hits)
     vg_admit_cache_dispose(&c);
 }
 
+/* "unknown" (a registry that could not be asked) is kept for the failure TTL, the rest for the
+ * TTL; a later answer replaces a remembered failure. */
+Test(admit_cache, failures_have_their_own_ttl)
+{
+    struct vg_admit_cache c;
+    vg_admit_cache_init(&c, 300, 0);
+    put(&c, "verify\n1\ndown", VG_POLICY_FACT_UNKNOWN, "registry unreachable");
+    put(&c, "verify\n1\nup", VG_POLICY_FACT_NO, "no signature");
+    struct vg_admit_cache_val v = {0};
+    cr_expect_not(vg_admit_cache_get(&c, "verify\n1\ndown", &v), "failure TTL 0: not kept");
+    cr_assert(vg_admit_cache_get(&c, "verify\n1\nup", &v));
+    free(v.why);
+    vg_admit_cache_dispose(&c);
+
+    vg_admit_cache_init(&c, 0, 300);
+    put(&c, "verify\n1\ndown", VG_POLICY_FACT_UNKNOWN, "registry unreachable");
+    put(&c, "verify\n1\nup", VG_POLICY_FACT_YES, NULL);
+    cr_expect_not(vg_admit_cache_get(&c, "verify\n1\nup", &v), "TTL 0: answers not kept");
+    cr_assert(vg_admit_cache_get(&c, "verify\n1\ndown", &v), "the failure is remembered");
+    cr_expect_eq(v.fact, VG_POLICY_FACT_UNKNOWN);
+    cr_expect_str_eq(v.why, "registry unreachable");
+    free(v.why);
+    put(&c, "verify\n1\ndown", VG_POLICY_FACT_YES, NULL); /* recovered: replaces it */
+    cr_expect_not(vg_admit_cache_get(&c, "verify\n1\ndown", &v));
+    vg_admit_cache_dispose(&c);
+}
+
 Test(admit_cache, full_drops_the_oldest_half)
 {
     struct vg_admit_cache c;
-    vg_admit_cache_init(&c, 300);
+    vg_admit_cache_init(&c, 300, 10);
     char key[64];
     for (unsigned i = 0; i < VG_ADMIT_CACHE_MAX; i++) {
         snprintf(key, sizeof(key), "user\n1\nimg-%u", i);
