@@ -45,6 +45,7 @@ static const char usage_text[] =
     "      --trusted-root [NAME=]FILE\n"
     "                         Sigstore trusted_root.json for keyless authorities (repeatable;\n"
     "                         NAME=FILE: the root a policy names), as vigil policy check\n"
+    "                         (also the Rekor keys of Kyverno keys/certificates attestors)\n"
     "      --in-cluster       read the pods' imagePullSecrets through the Kubernetes API\n"
     "                         with the webhook's service account (needs get on secrets)\n"
     "      --kubeconfig FILE  the same through FILE's current context (token auth)\n"

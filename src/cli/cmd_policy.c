@@ -44,7 +44,11 @@ static const char usage_text[] =
     "                         Sigstore trusted_root.json for keyless authorities (repeatable):\n"
     "                         FILE is the default root, NAME=FILE the root a policy names\n"
     "                         (ClusterImagePolicy trustRootRef, ImagePolicy "
-    "trustedRoot)\n" VG_CLI_HELP_INSECURE_REGISTRIES VG_CLI_HELP_REGISTRY
+    "trustedRoot);\n"
+    "                         the default root's Rekor keys also verify the tlog entries\n"
+    "                         of Kyverno keys/certificates attestors without rekor.pubkey\n"
+    "                         (none: the public-good Rekor key shipped with "
+    "vigil)\n" VG_CLI_HELP_INSECURE_REGISTRIES VG_CLI_HELP_REGISTRY
     "  -h, --help             this help\n"
     "\n"
     "Exit status: 0 every image allowed (warnings allowed), 1 some image denied, 2 usage,\n"

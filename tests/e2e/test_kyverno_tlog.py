@@ -240,3 +240,23 @@ def test_cosign_interop(env):
     good = kyverno(env, pubkey_block(spki_pem(env["ss"].rekor_key)))
     assert check(env, good, ref).rc == 0
     assert check(env, kyverno(env), ref, "--trusted-root", env["root"]).rc == 0
+
+
+def test_admit_serve_default_root_and_cache(env):
+    """The webhook with --trusted-root: the default tlog verified by that root's Rekor key;
+    verdicts of pinned images cached (the same answer again)."""
+    from test_admit import Webhook
+    from test_policy_authorities import review
+    (env["d"] / "hook").mkdir(exist_ok=True)
+    hook = Webhook(env["d"] / "hook", policy_text=kyverno(env),
+                   extra=("--insecure", "--trusted-root", str(env["root"])))
+    try:
+        def validate(ref):
+            return hook.review("/validate?timeout=20s", review(ref))["response"]
+        for _ in range(2):
+            assert validate(env["refs"]["k/tlog"])["allowed"] is True
+            r = validate(env["refs"]["k/plain"])
+            assert r["allowed"] is False, r
+            assert "no Rekor bundle annotation" in r["status"]["message"], r
+    finally:
+        assert hook.stop() == 0
