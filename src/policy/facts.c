@@ -316,6 +316,10 @@ root_with_cas(struct vg_sigstore_root *out, struct vg_sigstore_ca *ca,
     return 0;
 }
 
+static int one_log_root(struct vg_sigstore_root *root, struct vg_sigstore_log *log,
+                        struct vg_crypto_key **key, const char *name, const char *pem, size_t len,
+                        char **why);
+
 static enum vg_policy_fact verify_keyless(struct vg_policy_facts *f, const char *image,
                                           const struct vg_policy_keyless *k,
                                           const struct vg_policy_kv *annotations, size_t nann,
@@ -354,7 +358,22 @@ verify_keyless(struct vg_policy_facts *f, const char *image, const struct vg_pol
         }
         root = &custom;
     }
+    /* Kyverno rekor.pubkey: that key instead of the root's Rekor keys */
+    struct vg_sigstore_root withlog, one;
+    struct vg_sigstore_log log;
+    struct vg_crypto_key *logkey = NULL;
     enum vg_policy_fact fact = VG_POLICY_FACT_YES;
+    if (k->rekor_pem) {
+        if (one_log_root(&one, &log, &logkey, "rekor.pubkey", k->rekor_pem, strlen(k->rekor_pem),
+                         why) < 0) {
+            fact = VG_POLICY_FACT_UNKNOWN;
+            goto out;
+        }
+        withlog = *root;
+        withlog.tlogs = one.tlogs;
+        withlog.ntlogs = 1;
+        root = &withlog;
+    }
     if (!e->target && !e->target_err &&
         vg_sign_target_open(&e->target, image, &f->o.open, NULL, &err) < 0) {
         e->target_err = vg_err_format(err);
@@ -410,6 +429,7 @@ verify_keyless(struct vg_policy_facts *f, const char *image, const struct vg_pol
     free(ann);
     free(ids);
 out:
+    vg_crypto_key_free(logkey);
     for (size_t i = 0; i < ca.ncerts; i++) {
         vg_x509_free(ca.certs[i]);
     }

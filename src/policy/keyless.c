@@ -212,6 +212,7 @@ vg_policy_keyless_question(const struct vg_policy_keyless *k,
     struct vg_buf b = VG_BUF_INIT(SIZE_MAX);
     q_field(&b, 'L', k->trust_root);
     q_field(&b, 'c', k->ca_pem);
+    q_field(&b, 'r', k->rekor_pem);
     q_field(&b, 'f', k->ignore_sct ? (k->ignore_tlog ? "st" : "s") : (k->ignore_tlog ? "t" : ""));
     for (size_t i = 0; i < k->nids; i++) {
         const struct vg_policy_identity *id = &k->ids[i];

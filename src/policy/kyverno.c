@@ -18,7 +18,7 @@
  *   - validationFailureAction / failureAction: Enforce denies, Audit reports.
  * Refused at load (never allowed): CEL, podSecurity, manifests, mutate and generate rules,
  * external context (API calls, ConfigMaps, image registries), nested attestor sets, inline
- * CT log keys and keyless Rekor keys, keyless additionalExtensions, attestations, JMESPath
+ * CT log keys, keyless additionalExtensions, attestations, JMESPath
  * functions and filters, user-info match clauses. keys and certificates attestors require
  * transparency-log evidence unless rekor.ignoreTlog (verified offline: the signature's Rekor
  * bundle, by rekor.pubkey or the default Rekor key).
@@ -371,10 +371,9 @@ check_rekor_pubkey(const struct vg_config_node *n, struct vg_err **err)
 }
 
 /* rekor {url, pubkey, ignoreTlog} and ctlog {ignoreSCT, pubkey, tsaCertChain} of attestors:
- * rekor.pubkey of keys and certificates is the key their signatures' Rekor entries are
- * verified with (docs/policy.md "Kyverno and the transparency log"); keyless attestors and
- * CT logs take their keys from vigil's trusted root, so those inline keys are refused rather
- * than ignored. */
+ * rekor.pubkey is the key their signatures' Rekor entries are verified with (docs/policy.md
+ * "Kyverno and the transparency log"); CT logs and TSAs come from vigil's trusted root, so
+ * those inline keys are refused rather than ignored. */
 static int
 check_logs(const struct vg_config_node *a, bool keyless, struct vg_err **err)
 {
@@ -393,11 +392,6 @@ check_logs(const struct vg_config_node *a, bool keyless, struct vg_err **err)
         return vg_config_err(err, rekor, VG_E_PARSE, "keyless.rekor: An URL is required");
     }
     const struct vg_config_node *pubkey = rekor ? vg_config_map_get(rekor, "pubkey") : NULL;
-    if (pubkey && keyless) {
-        return unsupported(err, pubkey,
-                           "keyless rekor.pubkey (vigil takes the Rekor keys of keyless "
-                           "attestors from its trusted root)");
-    }
     if (pubkey && check_rekor_pubkey(pubkey, err) < 0) {
         return -(int)VG_E_PARSE;
     }

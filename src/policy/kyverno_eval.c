@@ -491,7 +491,7 @@ fact_why(struct ev *e, char *r)
 }
 
 /* A keyless attestor: its identity (Kyverno wildcards), roots replacing the trusted root's
- * Fulcio CAs, rekor.ignoreTlog and ctlog.ignoreSCT. */
+ * Fulcio CAs, rekor.pubkey its Rekor keys, rekor.ignoreTlog and ctlog.ignoreSCT. */
 static bool
 entry_keyless(struct ev *e, const struct vg_config_node *kl, const char *image,
               const struct vg_policy_kv *kv, size_t nkv, const char **why)
@@ -511,6 +511,8 @@ entry_keyless(struct ev *e, const struct vg_config_node *kl, const char *image,
     struct vg_policy_keyless k = {.ids = &id,
                                   .nids = 1,
                                   .ca_pem = vg_policy_node_str(kl, "roots"),
+                                  .rekor_pem =
+                                      vg_policy_node_str(vg_config_map_get(kl, "rekor"), "pubkey"),
                                   .ignore_tlog = tlog && strcmp(tlog, "true") == 0,
                                   .ignore_sct = sct && strcmp(sct, "true") == 0};
     char *r = NULL;

@@ -148,6 +148,8 @@ struct vg_policy_keyless {
                              * vigil's trustedRoot); NULL: the caller's default root */
     const char *ca_pem;     /* PEM Fulcio CA certificates replacing the root's CAs (Kyverno
                              * `roots`, CIP `ca-cert.data`); NULL: the root's */
+    const char *rekor_pem;  /* a PEM Rekor public key replacing the root's Rekor keys (Kyverno
+                             * `rekor.pubkey`); NULL: the root's */
     bool ignore_sct, ignore_tlog;
 };
 

@@ -260,3 +260,19 @@ def test_admit_serve_default_root_and_cache(env):
             assert "no Rekor bundle annotation" in r["status"]["message"], r
     finally:
         assert hook.stop() == 0
+
+
+def test_keyless_rekor_pubkey(env):
+    """Keyless attestors: rekor.pubkey replaces the trusted root's Rekor keys."""
+    from test_keyless_images import ID, ISS, legacy
+    ref, _ = legacy(env, "kl/dev")
+
+    def keyless(pem):
+        return kyverno(env).split("        - keys:")[0] + (
+            f"        - keyless:\n            subject: \"{ID}\"\n            issuer: {ISS}\n"
+            "            rekor:\n              url: https://rekor.example\n"
+            "              pubkey: " + indent(pem, 16))
+    root = ("--trusted-root", env["root"])
+    assert check(env, keyless(spki_pem(env["ss"].rekor_key)), ref, *root).rc == 0
+    r = check(env, keyless(spki_pem(ec.generate_private_key(ec.SECP256R1()))), ref, *root)
+    assert r.rc == 1 and "not in the trusted root" in reasons(r), reasons(r)

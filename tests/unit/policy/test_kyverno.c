@@ -352,6 +352,16 @@ key_cb(void *ctx, const char *image, const char *key, const struct vg_policy_kv 
     return VG_POLICY_FACT_NO;
 }
 
+/* kl_cb, recording the Rekor key in s->key. */
+static enum vg_policy_fact
+kl_rekor_cb(void *ctx, const char *image, const struct vg_policy_keyless *k,
+            const struct vg_policy_kv *a, size_t n, char **why)
+{
+    struct seen *s = ctx;
+    snprintf(s->key, sizeof(s->key), "%s", k->rekor_pem ? k->rekor_pem : "");
+    return kl_cb(ctx, image, k, a, n, why);
+}
+
 static enum vg_policy_fact
 tlog_cb(void *ctx, const char *image, const char *key, const struct vg_policy_tlog *t,
         const struct vg_policy_kv *a, size_t n, char **why)
@@ -521,8 +531,7 @@ Test(kyverno, attestor_refusals)
         const char *type, *entry, *want;
     } cases[] = {
         {"", "        - keyless: {subject: x, issuer: y, rekor: {url: https://r, pubkey: k}}\n",
-         "k.yaml:13:76: Kyverno keyless rekor.pubkey (vigil takes the Rekor keys of keyless "
-         "attestors from its trusted root) is not evaluated"},
+         "k.yaml:13:76: rekor.pubkey: exactly one PEM public key block is required"},
         {"",
          "        - keyless: {subject: x, rekor: {url: https://r}, additionalExtensions: {a: b}}\n",
          "k.yaml:13:80: Kyverno keyless.additionalExtensions is not evaluated"},
@@ -629,6 +638,20 @@ Test(kyverno, rekor_pubkey)
     cr_assert_eq(outcome(s, POD("[{name: a, image: ghcr.io/acme/tlogsigned:1}]"), &in, &ok), 'P');
     cr_assert_eq(ts.n, 1);
     cr_assert_str_eq(ts.url, "https://rekor.sigstore.dev");
+    vg_policy_set_free(s);
+    free(yaml);
+    /* keyless attestors hand rekor.pubkey to verify_keyless in place of the root's keys */
+    yaml = vg_fmt("%s"
+                  "        - keyless:\n            subject: x\n            issuer: y\n"
+                  "            rekor:\n              url: https://rekor.example\n"
+                  "              pubkey: %s",
+                  POLICY("Enforce", VERIFY_HEAD("") "      - entries:\n"), ec);
+    s = load(yaml);
+    struct seen sn = {0};
+    struct vg_policy_inputs kin = {.ctx = &sn, .verify_keyless = kl_rekor_cb};
+    cr_assert_eq(outcome(s, POD("[{name: a, image: ghcr.io/acme/signed:1}]"), &kin, &ok), 'P');
+    cr_assert_eq(sn.nkeyless, 1);
+    cr_assert(strncmp(sn.key, "-----BEGIN PUBLIC KEY-----", 26) == 0, "%s", sn.key);
     vg_policy_set_free(s);
     free(yaml);
     free(leaf);
