@@ -276,3 +276,16 @@ def test_keyless_rekor_pubkey(env):
     assert check(env, keyless(spki_pem(env["ss"].rekor_key)), ref, *root).rc == 0
     r = check(env, keyless(spki_pem(ec.generate_private_key(ec.SECP256R1()))), ref, *root)
     assert r.rc == 1 and "not in the trusted root" in reasons(r), reasons(r)
+
+
+def test_key_bundle_without_tlog_entries(env):
+    """A cosign 3 bundle signed with the key (vigil sign --new-bundle-format: no tlog entry)
+    counts only with ignoreTlog: true."""
+    md, _ = push_image(env["srv"], "k/bundle", b"k/bundle")
+    ref = f"{env['host']}/k/bundle@{md}"
+    r = run_vigil("sign", "--plain-http", "--key", env["d"] / "k.key", "--new-bundle-format", ref,
+                  env=PW)
+    assert r.rc == 0, r
+    r = check(env, kyverno(env), ref, "--trusted-root", env["root"])
+    assert r.rc == 1 and "no transparency log entry" in reasons(r), reasons(r)
+    assert check(env, kyverno(env, "            rekor: {ignoreTlog: true}\n"), ref).rc == 0
