@@ -3,7 +3,8 @@
  * Fuzz harness for the keyless evidence of a legacy `.sig` layer (sign/keyless.c): the input is
  * split at NUL bytes into the certificate annotation (PEM or DER), the Rekor bundle annotation
  * (JSON with a base64 entry body) and the RFC 3161 annotation; any input converts into a
- * bundle or fails with an error, never crashes or leaks.
+ * bundle or fails with an error, never crashes or leaks; the same annotations also as a key
+ * signature's Rekor evidence (vg_sign_key_legacy_bundle).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,6 +41,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct vg_sigstore_bundle *b = NULL;
     if (vg_sign_keyless_legacy_bundle(&b, &e, (const uint8_t *)"{}", 2, NULL, &err) == 0) {
         if (b->ncerts != 1 || b->nentries > 1 || (b->nentries && !b->entries[0].body)) {
+            abort();
+        }
+        vg_sigstore_bundle_free(b);
+    }
+    vg_err_free(&err);
+    /* the same annotations as a key signature's Rekor evidence (certificate not read) */
+    b = NULL;
+    if (vg_sign_key_legacy_bundle(&b, &e, (const uint8_t *)"{}", 2, &err) == 0) {
+        if (!b->has_key || b->ncerts != 0 || b->nentries != 1 || !b->entries[0].body) {
             abort();
         }
         vg_sigstore_bundle_free(b);
