@@ -342,8 +342,8 @@ vg_tuf_key_id(char out[65], const struct vg_crypto_key *key, struct vg_err **err
 
 /* ---------------------------------------------------------------- the trust directory */
 
-static bool
-keyid_ok(const char *id)
+bool
+vg_tuf__keyid_ok(const char *id)
 {
     size_t n = strlen(id);
     if (n != 64) {
@@ -388,13 +388,8 @@ vg_tuf_keystore_put(char keyid[65], const char *trust_dir, const struct vg_crypt
 }
 
 int
-vg_tuf_keystore_read(struct vg_tuf_keyfile *out, const char *trust_dir, const char *keyid,
-                     struct vg_err **err)
+vg_tuf__keyfile_read_path(struct vg_tuf_keyfile *out, const char *path, struct vg_err **err)
 {
-    if (!keyid_ok(keyid)) {
-        return vg_err_set(err, VG_E_PARSE, "\"%.80s\" is not a key id", keyid);
-    }
-    vg_autofree char *path = vg_fmt("%s/private/%s.key", trust_dir, keyid);
     struct vg_buf b = VG_BUF_INIT(VG_TUF_KEYFILE_MAX_BYTES);
     int rc = vg_file_read(&b, path, VG_TUF_KEYFILE_MAX_BYTES, err);
     if (rc == 0) {
@@ -406,6 +401,51 @@ vg_tuf_keystore_read(struct vg_tuf_keyfile *out, const char *trust_dir, const ch
     vg_crypto_memzero(b.data, b.len);
     vg_buf_dispose(&b);
     return rc;
+}
+
+int
+vg_tuf_keystore_read(struct vg_tuf_keyfile *out, const char *trust_dir, const char *keyid,
+                     struct vg_err **err)
+{
+    if (!vg_tuf__keyid_ok(keyid)) {
+        return vg_err_set(err, VG_E_PARSE, "\"%.80s\" is not a key id", keyid);
+    }
+    vg_autofree char *path = vg_fmt("%s/private/%s.key", trust_dir, keyid);
+    int rc = vg_tuf__keyfile_read_path(out, path, err);
+    if (rc < 0 && vg_err_code(*err) == VG_E_NOTFOUND) {
+        /* docker < 1.11 / notary < 0.3 kept keys in root_keys/ and tuf_keys/<gun>/ */
+        struct vg_err *e2 = NULL;
+        bool found = false;
+        if (vg_tuf__keystore_legacy_read(out, &found, trust_dir, keyid, &e2) < 0 || found) {
+            vg_err_free(err);
+            *err = e2;
+            return found ? 0 : -1;
+        }
+    }
+    return rc;
+}
+
+bool
+vg_tuf_keystore_has(const char *trust_dir, const char *keyid)
+{
+    if (!vg_tuf__keyid_ok(keyid)) {
+        return false;
+    }
+    vg_autofree char *path = vg_fmt("%s/private/%s.key", trust_dir, keyid);
+    if (vg_path_exists(path)) {
+        return true;
+    }
+    struct vg_tuf_keyfile kf;
+    struct vg_err *e = NULL;
+    bool found = false;
+    if (vg_tuf__keystore_legacy_read(&kf, &found, trust_dir, keyid, &e) < 0) {
+        vg_err_free(&e);
+        return false;
+    }
+    if (found) {
+        vg_tuf_keyfile_dispose(&kf);
+    }
+    return found;
 }
 
 int
@@ -464,7 +504,7 @@ vg_tuf_keystore_list(char ***ids, size_t *n, const char *trust_dir, const char *
         id[64] = '\0';
         struct vg_tuf_keyfile kf;
         struct vg_err *ignored = NULL;
-        if (!keyid_ok(id) || vg_tuf_keystore_read(&kf, trust_dir, id, &ignored) < 0) {
+        if (!vg_tuf__keyid_ok(id) || vg_tuf_keystore_read(&kf, trust_dir, id, &ignored) < 0) {
             vg_err_free(&ignored); /* an unreadable file is not this role's key */
             continue;
         }
@@ -476,6 +516,12 @@ vg_tuf_keystore_list(char ***ids, size_t *n, const char *trust_dir, const char *
         }
     }
     closedir(d);
+    if (vg_tuf__keystore_legacy_list(ids, n, trust_dir, role, gun, err) < 0) {
+        vg_strv_free(*ids, *n);
+        *ids = NULL;
+        *n = 0;
+        return -1;
+    }
     vg_qsort(*ids, *n, sizeof(**ids), cmp_str);
     return 0;
 }

@@ -220,8 +220,7 @@ vg_tuf__pub_signing_key(struct vg_crypto_key **key, char sig_id[65], const struc
             }
             continue;
         }
-        vg_autofree char *path = vg_fmt("%s/private/%s.key", r->trust_dir, cid);
-        if (!vg_path_exists(path)) {
+        if (!vg_tuf_keystore_has(r->trust_dir, cid)) {
             continue;
         }
         if (vg_tuf_keystore_get(key, r->trust_dir, cid, r->pass, err) < 0) {
@@ -247,8 +246,7 @@ vg_tuf__pub_holds_key(const struct vg_tuf_repo *r, const json_t *keyids, const j
             vg_err_free(&e);
             continue;
         }
-        vg_autofree char *path = vg_fmt("%s/private/%s.key", r->trust_dir, cid);
-        if (vg_path_exists(path)) {
+        if (vg_tuf_keystore_has(r->trust_dir, cid)) {
             return true;
         }
     }

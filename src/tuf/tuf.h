@@ -338,7 +338,10 @@ VG_NODISCARD int vg_tuf_notary_tag(struct vg_tuf_notary *n, const char *tag,
 
 /* ---------------------------------------------------------------- trust directory keys
  * (keystore.c) docker's and notary's private key files: <trust dir>/private/<key id>.key, PEM
- * `ENCRYPTED PRIVATE KEY` (PKCS#8, PBES2) with `role` and `gun` headers. */
+ * `ENCRYPTED PRIVATE KEY` (PKCS#8, PBES2) with `role` and `gun` headers. Reading and listing
+ * also find the layouts of docker < 1.11 / notary < 0.3 (keystore_legacy.c):
+ * private/root_keys/<id>.key, private/tuf_keys/<gun>/<id>.key, private/tuf_keys/<id>.key and
+ * `<id>_<role>.key` names, role and GUN taken from the place when the headers lack them. */
 
 #define VG_TUF_KEYFILE_MAX_BYTES   (64u * 1024u) /* one key file */
 #define VG_TUF_KEYFILE_MAX_HEADERS 16u           /* PEM headers of one key file */
@@ -402,6 +405,9 @@ VG_NODISCARD int vg_tuf_keystore_put(char keyid[65], const char *trust_dir,
 /* Reads and parses <trust_dir>/private/<keyid>.key. Absent: VG_E_NOTFOUND. */
 VG_NODISCARD int vg_tuf_keystore_read(struct vg_tuf_keyfile *out, const char *trust_dir,
                                       const char *keyid, struct vg_err **err);
+/* Whether the trust directory holds the key: private/<keyid>.key exists, or a readable file
+ * of an old layout (below) has that id. */
+bool vg_tuf_keystore_has(const char *trust_dir, const char *keyid);
 /* vg_tuf_keystore_read, then vg_tuf_keyfile_key. */
 VG_NODISCARD int vg_tuf_keystore_get(struct vg_crypto_key **out, const char *trust_dir,
                                      const char *keyid, const struct vg_tuf_pass *pass,

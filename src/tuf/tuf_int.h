@@ -41,6 +41,20 @@ void vg_tuf__auth_free(struct vg_tuf_auth *a);
  * The final response is returned whatever its status, as vg_http_do. */
 VG_NODISCARD int vg_tuf__auth_do(struct vg_tuf_auth *a, const struct vg_http_req *req,
                                  struct vg_http_resp *resp, struct vg_err **err);
+/* keystore.c / keystore_legacy.c: a 64-hex-digit key id; one key file read and parsed (path
+ * in errors); the old layouts (private/root_keys/, private/tuf_keys/[<gun>/], `<id>_<role>.key`
+ * names) searched for keyid (*found false when absent) or listed for role (and gun), ids
+ * already in *ids skipped. */
+bool vg_tuf__keyid_ok(const char *id);
+VG_NODISCARD int vg_tuf__keyfile_read_path(struct vg_tuf_keyfile *out, const char *path,
+                                           struct vg_err **err);
+VG_NODISCARD int vg_tuf__keystore_legacy_read(struct vg_tuf_keyfile *out, bool *found,
+                                              const char *trust_dir, const char *keyid,
+                                              struct vg_err **err);
+VG_NODISCARD int vg_tuf__keystore_legacy_list(char ***ids, size_t *n, const char *trust_dir,
+                                              const char *role, const char *gun,
+                                              struct vg_err **err);
+
 /* Makes the HTTP fetcher send its requests through a (borrowed). */
 void vg_tuf__fetcher_http_auth(struct vg_tuf_fetcher *f, struct vg_tuf_auth *a);
 

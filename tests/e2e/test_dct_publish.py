@@ -251,3 +251,56 @@ def test_sign_initialises_a_repository_without_delegations(dct, tmp_path):
     assert any("role: root" in h and "gun:" not in h for h in heads), heads
     assert any(f"gun: {gun}\nrole: targets" in h for h in heads), heads
     assert vigil("trust", "sign", gun, env=env).rc == 2  # no tag
+
+
+def test_keys_in_the_old_trust_directory_layout_sign(dct, tmp_path):
+    """docker < 1.11 / notary < 0.3 kept keys in private/root_keys/ and private/tuf_keys/<gun>/
+    (delegation keys in private/tuf_keys/), the oldest as <id>_<role>.key without headers:
+    keys vigil wrote are moved there, and signing, adding a signer and signing as that signer
+    still find them (the files are generated here in that layout from real keys)."""
+    reg = dct["reg"]
+    raw = push_image(reg, "pub/legacy", "t1")
+    gun = f"{reg.host}/pub/legacy"
+    dc = docker_config(dct, tmp_path)
+    env = denv(dct, dc)
+    r = vigil("trust", "sign", f"{gun}:t1", env=env)  # creates the root and targets keys
+    assert r.rc == 0, r
+    priv = dc / "trust" / "private"
+    moved = {}
+    for f in sorted(priv.glob("*.key")):
+        head, _, body = f.read_text().partition("\n\n")
+        role = [ln.split(": ", 1)[1] for ln in head.splitlines() if ln.startswith("role: ")][0]
+        if role == "root":  # notary 0.2: root_keys/<id>.key with its headers
+            dst = priv / "root_keys" / f.name
+            text = f.read_text()
+        else:  # notary 0.1: tuf_keys/<gun>/<id>_<role>.key, no headers
+            dst = priv / "tuf_keys" / gun / f"{f.stem}_{role}.key"
+            text = head.splitlines()[0] + "\n" + body
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_text(text)
+        dst.chmod(0o600)
+        f.unlink()
+        moved[role] = dst
+    assert set(moved) == {"root", "targets"}, moved  # the server holds the snapshot key
+    assert not list(priv.glob("*.key"))
+    # the repository's targets key (tuf_keys/<gun>/<id>_targets.key) signs a new tag
+    raw2 = push_image(reg, "pub/legacy", "t2")
+    r = vigil("trust", "sign", f"{gun}:t2", env=env)
+    assert r.rc == 0, r
+    p = notary(dct, tmp_path / "fresh", "list", gun)
+    assert hashlib.sha256(raw2).hexdigest() in p.stdout, p.stdout
+    # a signer's key in tuf_keys/<id>.key (the old place of delegation keys)
+    assert vigil("trust", "key", "generate", "carol", "--dir", tmp_path, env=env).rc == 0
+    [ck] = priv.glob("*.key")
+    (priv / "tuf_keys" / ck.name).write_text(ck.read_text())
+    (priv / "tuf_keys" / ck.name).chmod(0o600)
+    ck.unlink()
+    r = vigil("trust", "signer", "add", "--key", tmp_path / "carol.pub", "carol", gun, env=env)
+    assert r.rc == 0, r
+    raw3 = push_image(reg, "pub/legacy", "t3")
+    r = vigil("trust", "sign", f"{gun}:t3", "--format", "json", env=env)
+    assert r.rc == 0, r
+    assert "targets/carol" in json.loads(r.out)["roles"], r.out
+    r = vigil("verify", "--dct", f"{gun}:t3", env=env)
+    assert r.rc == 0 and hashlib.sha256(raw3).hexdigest() in r.out, r
+    assert raw  # t1 signed before the move
