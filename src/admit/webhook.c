@@ -193,7 +193,10 @@ vg_admit_free(struct vg_admit *a)
     }
     unsigned left = a->jobs;
     pthread_mutex_unlock(&a->mu);
-    if (left || !vg_admit_pool_stop(&a->pool_threads, 1000)) {
+    /* No evaluation runs: the pool's threads are idle and leave as soon as they are scheduled
+     * (seconds on a loaded machine). Leaving one behind would run OpenSSL's per-thread cleanup
+     * while exit() runs the library's global one. */
+    if (left || !vg_admit_pool_stop(&a->pool_threads, 30000)) {
         VG_EVENT(VG_LOG_WARN, "admit", "evaluations still running at exit",
                  VG_KV_U64("running", left));
         return;

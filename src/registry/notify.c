@@ -45,6 +45,7 @@ struct ep {
     pthread_cond_t cv;              /* an event was queued, the settings changed, or stop */
     VG_VEC(char *) pending;         /* guarded by mu: accepted, not spooled yet */
     VG_VEC(uint64_t) spooled;       /* guarded by mu: spool sequence numbers, oldest first */
+    size_t writing;                 /* guarded by mu: taken from pending, being spooled */
     uint64_t next_seq;              /* the delivery thread's (and new()'s) only */
     uint64_t sent, failed, dropped; /* guarded by mu */
     bool stop;                      /* guarded by mu */
@@ -199,6 +200,26 @@ next_path(struct ep *e, uint64_t *seq)
                   (unsigned)getpid(), (unsigned)*seq);
 }
 
+/* Events accepted and not yet delivered (call with e->mu held): in memory, being written to
+ * the spool, or spooled. Both the queued gauge and the max-queued bound count all three. */
+static size_t
+queued_locked(const struct ep *e)
+{
+    return e->pending.n + e->writing + e->spooled.n;
+}
+
+/* Takes the events in memory for spool_write (call with e->mu held). */
+static char **
+take_pending_locked(struct ep *e, size_t *n)
+{
+    char **texts = e->pending.v;
+    *n = e->pending.n;
+    e->writing += *n;
+    e->pending.v = NULL;
+    e->pending.n = e->pending.cap = 0;
+    return texts;
+}
+
 /* Writes the events handed over (taken) to the spool; a write failure drops the event. */
 static void
 spool_write(struct ep *e, char **texts, size_t n)
@@ -209,6 +230,7 @@ spool_write(struct ep *e, char **texts, size_t n)
         struct vg_err *err = NULL;
         int rc = vg_file_write_atomic(path, texts[i], strlen(texts[i]), 0600, &err);
         pthread_mutex_lock(&e->mu);
+        e->writing--;
         if (rc < 0) {
             e->dropped++;
         } else if (!e->producer) {
@@ -248,7 +270,7 @@ inbox_take(struct ep *e)
     size_t taken = 0;
     for (size_t i = 0; i < n; i++) {
         pthread_mutex_lock(&e->mu);
-        bool full = e->pending.n + e->spooled.n >= e->cfg->c.max_queued;
+        bool full = queued_locked(e) >= e->cfg->c.max_queued;
         pthread_mutex_unlock(&e->mu);
         if (full) {
             break; /* stays in the inbox until there is room */
@@ -444,10 +466,8 @@ run(void *arg)
             failures = 0;
             retry_at = 0;
         }
-        char **texts = e->pending.v;
-        size_t ntexts = e->pending.n;
-        e->pending.v = NULL;
-        e->pending.n = e->pending.cap = 0;
+        size_t ntexts = 0;
+        char **texts = take_pending_locked(e, &ntexts);
         bool stop = e->stop;
         pthread_mutex_unlock(&e->mu);
         spool_write(e, texts, ntexts);
@@ -556,10 +576,10 @@ ep_free(struct ep *e)
     }
     ep_stop(e);
     if (e->dir && e->pending.n) {
-        char **texts = e->pending.v;
-        size_t nt = e->pending.n;
-        e->pending.v = NULL;
-        e->pending.n = e->pending.cap = 0;
+        size_t nt = 0;
+        pthread_mutex_lock(&e->mu);
+        char **texts = take_pending_locked(e, &nt);
+        pthread_mutex_unlock(&e->mu);
         spool_write(e, texts, nt);
     }
     vg_strv_free(e->pending.v, e->pending.n);
@@ -753,7 +773,7 @@ ep_queue(struct ep *e, char *text, const struct vg_registry_notify_event *ev)
 {
     pthread_mutex_lock(&e->mu);
     size_t max = e->cfg->c.max_queued;
-    bool full = e->pending.n + e->spooled.n >= max;
+    bool full = queued_locked(e) >= max;
     if (full) {
         e->dropped++;
     } else {
@@ -811,7 +831,7 @@ ep_stats(struct ep *e, struct vg_registry_notify_stats *out)
     out->sent = e->sent;
     out->failed = e->failed;
     out->dropped = e->dropped;
-    out->queued = e->pending.n + e->spooled.n;
+    out->queued = queued_locked(e);
     pthread_mutex_unlock(&e->mu);
 }
 

@@ -109,6 +109,8 @@ class Webhook:
             self.p.send_signal(signal.SIGTERM)
         rc = self.p.wait(timeout=60)
         self.t.join(timeout=5)
+        if rc != 0:  # shown with the failing test: what the webhook said last
+            print(f"webhook exited {rc}; its last stderr lines:\n" + "".join(self.lines[-30:]))
         return rc
 
 
