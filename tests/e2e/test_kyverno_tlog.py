@@ -8,7 +8,9 @@ loopback Rekor's key, and a wrong rekor.pubkey. As Kyverno decides offline: a si
 a Rekor bundle is denied (Kyverno would search Rekor online; the reason says so), a bundle whose
 SET is not by the expected Rekor key is denied, ignoreTlog: true accepts the key signature
 alone. The default Rekor key is the default --trusted-root's, else the public-good key shipped
-in data/."""
+in data/. Also: certificates attestors (a certificate of an imported key), keyless attestors
+with rekor.pubkey, a key-signed cosign 3 bundle without tlog entries, the webhook (admit serve)
+with --trusted-root, and cosign 2.5 both ways (when trixie-tools is unpacked)."""
 import hashlib
 import json
 import os
@@ -289,3 +291,45 @@ def test_key_bundle_without_tlog_entries(env):
     r = check(env, kyverno(env), ref, "--trusted-root", env["root"])
     assert r.rc == 1 and "no transparency log entry" in reasons(r), reasons(r)
     assert check(env, kyverno(env, "            rekor: {ignoreTlog: true}\n"), ref).rc == 0
+
+
+def test_certificates_attestor(env):
+    """A certificates attestor (type Cosign): the signature by the certificate's key, and by
+    default its Rekor entry too (the body names the key)."""
+    import datetime as dt
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+    d = env["d"]
+    key = ec.generate_private_key(ec.SECP256R1())
+    (d / "c.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption()))
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "signer")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(7)
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cpem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    r = run_vigil("import-key-pair", "--key", d / "c.pem", "--output-key-prefix", "c", env=PW,
+                  cwd=d)
+    assert r.rc == 0, r
+    refs = {}
+    for repo, tlog in (("c/tlog", True), ("c/plain", False)):
+        md, _ = push_image(env["srv"], repo, repo.encode())
+        refs[repo] = f"{env['host']}/{repo}@{md}"
+        extra = ["--tlog-upload", "--rekor-url", env["sim"].url] if tlog else []
+        r = run_vigil("sign", "--plain-http", "--key", d / "c.key", *extra, refs[repo], env=PW)
+        assert r.rc == 0, r
+
+    def certs(rekor=""):
+        return kyverno(env).split("        - keys:")[0] + \
+            "        - certificates:\n            cert: " + indent(cpem, 14) + rekor
+    root = ("--trusted-root", env["root"])
+    assert check(env, certs(), refs["c/tlog"], *root).rc == 0
+    r = check(env, certs(), refs["c/plain"], *root)
+    assert r.rc == 1 and "no Rekor bundle annotation" in reasons(r), reasons(r)
+    assert check(env, certs("            rekor: {ignoreTlog: true}\n"), refs["c/plain"]).rc == 0
+    # the key-signed images are not this certificate's
+    assert check(env, certs(), env["refs"]["k/tlog"], *root).rc == 1
