@@ -352,12 +352,28 @@ VG_NODISCARD int vg_cli_keyless_sign_dsse(struct vg_cli_keyless_signed *s,
                                           const struct vg_digest *subject, bool intoto,
                                           struct vg_err **err);
 void vg_cli_keyless_signed_dispose(struct vg_cli_keyless_signed *s);
-/* POST an RFC 3161 request for data to url; the checked DER response into *out. */
+/* POST an RFC 3161 request for data (SHA-`bits` imprint: 256, 384 or 512; 0 is 256) to url;
+ * the checked DER response into *out. */
 #define VG_TSA_RESPONSE_MAX (32u * 1024u)
 struct vg_http_client;
 VG_NODISCARD int vg_cli_tsa_timestamp(struct vg_buf *out, struct vg_http_client *http,
-                                      const char *url, const void *data, size_t len,
+                                      const char *url, const void *data, size_t len, unsigned bits,
                                       struct vg_err **err);
+/* The servers' Notation revocation switch (admit serve, registry serve; docs/notation.md):
+ * --notation-revocation check|skip (timeout false) and --notation-revocation-timeout DUR
+ * (timeout true) into c, for vg_notation_revocation_configure. 0 or a usage exit code. */
+#define VG_CLI_HELP_NOTATION_REVOCATION                                                            \
+    "  --notation-revocation check|skip\n"                                                         \
+    "                         check (default): the OCSP responders and CRLs of Notary\n"           \
+    "                         signatures' chains are asked where the policy's level wants it;\n"   \
+    "                         skip: nobody is asked, the check is reported skipped\n"              \
+    "  --notation-revocation-timeout DUR\n"                                                        \
+    "                         time per OCSP responder or CRL URL (default 2s OCSP, 5s CRL);\n"     \
+    "                         a responder that does not answer in time makes the status\n"         \
+    "                         unknown, which the decision names (strict then denies)\n"
+struct vg_notation_revocation_config;
+VG_NODISCARD int vg_cli_notation_revocation_opt(const char *cmd, bool timeout, const char *arg,
+                                                struct vg_notation_revocation_config *c);
 /* Keyless signing flags shared by sign, sign-blob and attest (cases of getopt's result). */
 enum {
     VG_CLI_OPT_FULCIO = 0x1200,

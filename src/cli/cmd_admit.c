@@ -12,6 +12,7 @@
 #include "crypto/crypto.h"
 #include "httpd/httpd.h"
 #include "policy/facts.h"
+#include "sign/notation.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -62,7 +63,7 @@ static const char usage_text[] =
     "      --insecure-plain-http-for-tests\n"
     "                         serve plain HTTP without TLS (tests only; the apiserver\n"
     "                         requires HTTPS)\n" VG_CLI_HELP_INSECURE_REGISTRIES
-        VG_CLI_HELP_REGISTRY "  -h, --help             this help\n"
+        VG_CLI_HELP_NOTATION_REVOCATION VG_CLI_HELP_REGISTRY "  -h, --help             this help\n"
     "\n"
     "Signals: SIGTERM/SIGINT drain and stop; SIGHUP reloads the policies (requests running\n"
     "keep the old set; a broken file keeps the old set and is logged), TLS and the access log.\n"
@@ -94,6 +95,8 @@ enum {
     OPT_INSECURE_REGS,
     OPT_MAX_COLD,
     OPT_FAIL_TTL,
+    OPT_NREV,
+    OPT_NREV_TIMEOUT,
 };
 
 static void
@@ -174,6 +177,7 @@ struct serve_args {
     const char *cert, *key, *addr, *log;
     bool plain;
     unsigned ttl_ms;
+    struct vg_notation_revocation_config nrev; /* memory cache only */
 };
 
 /* The combinations parse_args refuses once every option is read. */
@@ -203,6 +207,17 @@ check_serve_args(const struct serve_args *sa, int argc, char **argv)
     return rc;
 }
 
+/* --notation-revocation[-timeout]: true when c was one of them (*rc its verdict). */
+static bool
+nrev_opt(struct serve_args *sa, int c, const char *arg, int *rc)
+{
+    if (c != OPT_NREV && c != OPT_NREV_TIMEOUT) {
+        return false;
+    }
+    *rc = vg_cli_notation_revocation_opt("admit serve", c == OPT_NREV_TIMEOUT, arg, &sa->nrev);
+    return true;
+}
+
 /* 0, VG_EXIT_* for a usage error, or -1 after --help. */
 static int
 parse_args(struct serve_args *sa, int argc, char **argv)
@@ -226,6 +241,8 @@ parse_args(struct serve_args *sa, int argc, char **argv)
         {"failure-ttl", required_argument, NULL, OPT_FAIL_TTL},
         {"access-log", required_argument, NULL, OPT_LOG},
         {"insecure-plain-http-for-tests", no_argument, NULL, OPT_PLAIN},
+        {"notation-revocation", required_argument, NULL, OPT_NREV},
+        {"notation-revocation-timeout", required_argument, NULL, OPT_NREV_TIMEOUT},
         {"help", no_argument, NULL, 'h'},
         VG_CLI_INSECURE_REGISTRIES_LONGOPT(OPT_INSECURE_REGS),
         VG_CLI_REGISTRY_LONGOPTS,
@@ -233,7 +250,7 @@ parse_args(struct serve_args *sa, int argc, char **argv)
     int c, rc = 0;
     optind = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
-        if (vg_cli_image_opt(c, optarg, &sa->ao.open)) {
+        if (vg_cli_image_opt(c, optarg, &sa->ao.open) || nrev_opt(sa, c, optarg, &rc)) {
             continue;
         }
         switch (c) {
@@ -314,6 +331,7 @@ admit_serve(int argc, char **argv)
         vg_vec_dispose(&sa.roots);
         return rc < 0 ? VG_EXIT_OK : rc;
     }
+    vg_notation_revocation_configure(&sa.nrev);
     struct vg_admit_opts ao = sa.ao;
     const char *cert = sa.cert, *key = sa.key, *addr = sa.addr, *log = sa.log;
     unsigned ttl_ms = sa.ttl_ms;

@@ -11,11 +11,13 @@
 #include <getopt.h>
 #include <string.h>
 
+#include "net/net.h"
 #include "sign/notation.h"
 
 static const char notation_help[] =
     "Usage: vigil notation sign --key KEY --cert CHAIN.pem [--signature-format jws|cose]\n"
     "                           [--expiry DURATION] [--signing-scheme SCHEME]\n"
+    "                           [--timestamp-url URL --timestamp-root-cert FILE]\n"
     "                           [-m KEY=VALUE]... [--format text|json]\n"
     "                           " VG_CLI_USAGE_REGISTRY " IMAGE\n"
     "       vigil notation verify [--trust-policy FILE] [--trust-store DIR] [-m KEY=VALUE]...\n"
@@ -37,6 +39,12 @@ static const char notation_help[] =
     "  --expiry DURATION      signature expiry after signing, e.g. 24h, 720h (default: none)\n"
     "  --signing-scheme S     notary.x509 (default) or notary.x509.signingAuthority\n"
     "  -m, --user-metadata K=V  signed metadata (in the payload's annotations; repeatable)\n"
+    "  --timestamp-url URL    RFC 3161 time-stamping authority: its countersignature of the\n"
+    "                         signature value goes in the envelope's unprotected header\n"
+    "                         io.cncf.notary.timestampSignature (notary.x509 scheme only)\n"
+    "  --timestamp-root-cert FILE  PEM root certificate of that TSA: the timestamp must verify\n"
+    "                         under it (and the signing chain be valid at its time) before\n"
+    "                         anything is pushed; required with --timestamp-url\n"
     "\n"
     "verify options:\n"
     "  --trust-policy FILE    trustpolicy.json (default: $XDG_CONFIG_HOME/notation/\n"
@@ -56,12 +64,15 @@ static const char notation_help[] =
     "chain's certificates name, over http://; a status that cannot be had (offline, responder\n"
     "down, expired CRL) fails the check like a revocation: strict then fails, permissive and\n"
     "audit warn. Override \"revocation\": \"skip\" in the policy, or --no-revocation, to ask\n"
-    "nobody (docs/notation.md).\n"
+    "nobody (docs/notation.md). Responses are cached until their nextUpdate (a revocation for\n"
+    "good) under the cache directory's notation-revocation/.\n"
     "\n"
     "Examples:\n"
     "  vigil notation sign --key leaf.key --cert chain.pem registry.example.com/app:1.4\n"
     "  vigil notation sign --key leaf.key --cert chain.pem --signature-format cose \\\n"
     "      --expiry 720h -m buildId=123 registry.example.com/app@sha256:...\n"
+    "  vigil notation sign --key leaf.key --cert chain.pem --timestamp-url http://tsa.example/ \\\n"
+    "      --timestamp-root-cert tsa-root.pem registry.example.com/app:1.4\n"
     "  vigil notation verify registry.example.com/app:1.4\n"
     "  vigil notation verify --no-revocation registry.example.com/app:1.4   # air-gapped\n"
     "  vigil notation verify --trust-policy policy.json --trust-store ./truststore \\\n"
@@ -81,6 +92,8 @@ enum {
     OPT_STORE,
     OPT_OUTPUT,
     OPT_NO_REVOCATION,
+    OPT_TSA_URL,
+    OPT_TSA_ROOT,
     OPT_HELP,
 };
 
@@ -88,7 +101,7 @@ enum {
 
 struct notation_args {
     bool sign;
-    const char *key, *cert, *policy, *store;
+    const char *key, *cert, *policy, *store, *tsa_url, *tsa_root;
     enum vg_notation_format envelope;
     enum vg_notation_scheme scheme;
     uint64_t expiry_ms;
@@ -167,6 +180,15 @@ option(struct notation_args *a, int c, char *arg)
     case OPT_NO_REVOCATION:
         a->no_revocation = true;
         return 0;
+    case OPT_TSA_URL:
+        if (!vg_cstr_startswith(arg, "http://") && !vg_cstr_startswith(arg, "https://")) {
+            return usage("--timestamp-url wants an http:// or https:// URL, not '%s'", arg);
+        }
+        a->tsa_url = arg;
+        return 0;
+    case OPT_TSA_ROOT:
+        a->tsa_root = arg;
+        return 0;
     case 'm':
         return add_meta(a, arg);
     default:
@@ -189,6 +211,8 @@ parse_args(struct notation_args *a, int argc, char **argv)
         {"format", required_argument, NULL, OPT_OUTPUT},
         {"user-metadata", required_argument, NULL, 'm'},
         {"no-revocation", no_argument, NULL, OPT_NO_REVOCATION},
+        {"timestamp-url", required_argument, NULL, OPT_TSA_URL},
+        {"timestamp-root-cert", required_argument, NULL, OPT_TSA_ROOT},
         VG_CLI_REGISTRY_LONGOPTS,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
@@ -218,14 +242,21 @@ parse_args(struct notation_args *a, int argc, char **argv)
             return rc;
         }
     }
-    bool sign_only = a->key || a->cert || a->envelope || a->expiry_ms || a->scheme;
+    bool sign_only =
+        a->key || a->cert || a->envelope || a->expiry_ms || a->scheme || a->tsa_url || a->tsa_root;
     if (a->sign && (!a->key || !a->cert)) {
         return usage("sign needs --key and --cert%s", "");
     }
     if (!a->sign && sign_only) {
-        return usage("--key, --cert, --signature-format, --expiry and --signing-scheme are "
-                     "sign options%s",
+        return usage("--key, --cert, --signature-format, --expiry, --signing-scheme and "
+                     "--timestamp-* are sign options%s",
                      "");
+    }
+    if (!a->tsa_url != !a->tsa_root) {
+        return usage("--timestamp-url and --timestamp-root-cert go together%s", "");
+    }
+    if (a->tsa_url && a->scheme == VG_NOTATION_SIGNING_AUTHORITY) {
+        return usage("--timestamp-url is for the notary.x509 scheme%s", "");
     }
     if (a->sign && (a->policy || a->store)) {
         return usage("--trust-policy and --trust-store are verify options%s", "");
@@ -234,6 +265,29 @@ parse_args(struct notation_args *a, int argc, char **argv)
         return usage(optind == argc ? "missing IMAGE%s" : "one IMAGE at a time%s", "");
     }
     a->image = argv[optind];
+    return 0;
+}
+
+int
+vg_cli_notation_revocation_opt(const char *cmd, bool timeout, const char *arg,
+                               struct vg_notation_revocation_config *c)
+{
+    if (!timeout) {
+        if (strcmp(arg, "check") && strcmp(arg, "skip")) {
+            return vg_cli_usage(cmd, "--notation-revocation is check or skip, not '%s'", arg);
+        }
+        c->skip = strcmp(arg, "skip") == 0;
+        return 0;
+    }
+    uint64_t ms = 0;
+    vg_autoerr struct vg_err *e = NULL;
+    if (vg_cli_parse_duration(arg, &ms, &e) < 0 || ms < 100 || ms > 60000) {
+        return vg_cli_usage(cmd,
+                            "--notation-revocation-timeout wants a duration from 100ms to 60s, "
+                            "not '%s'",
+                            arg);
+    }
+    c->timeout_ms = (uint32_t)ms;
     return 0;
 }
 
@@ -256,6 +310,75 @@ load_key(struct vg_crypto_key **out, const char *path, struct vg_err **err)
     return rc < 0 ? vg_err_wrap(err, "key %s", path) : 0;
 }
 
+/* notation sign --timestamp-url: the TSA's token for the signature value, verified under
+ * --timestamp-root-cert, with the signing chain valid at its time, before anything is pushed
+ * (what notation 1.2 checks). */
+struct stamp {
+    const char *url;
+    struct vg_x509 **roots;
+    size_t nroots;
+    struct vg_x509 **chain;
+    size_t nchain;
+    int64_t gen;
+};
+
+static int
+stamp_chain_valid(const struct stamp *s, struct vg_err **err)
+{
+    for (size_t i = 0; i < s->nchain; i++) {
+        int64_t nb = 0, na = 0;
+        if (vg_x509_validity(s->chain[i], &nb, &na, err) < 0) {
+            return -1;
+        }
+        if (s->gen < nb || s->gen > na) {
+            char t[32];
+            vg_time_rfc3339(t, sizeof(t), s->gen);
+            vg_autofree char *subj = vg_x509_subject_string(s->chain[i]);
+            return vg_err_set(err, VG_E_VERIFY,
+                              "certificate %zu (%s) of the signing chain is not valid at the "
+                              "timestamp's time %s",
+                              i + 1, subj, t);
+        }
+    }
+    return 0;
+}
+
+static int
+stamp(void *ctx, struct vg_buf *tst, const uint8_t *sig, size_t siglen, enum vg_crypto_alg alg,
+      struct vg_err **err)
+{
+    struct stamp *s = ctx;
+    unsigned bits = alg == VG_CRYPTO_ALG_ES384 || alg == VG_CRYPTO_ALG_PS384   ? 384
+                    : alg == VG_CRYPTO_ALG_ES512 || alg == VG_CRYPTO_ALG_PS512 ? 512
+                                                                               : 256;
+    struct vg_http_client *http = NULL;
+    vg_autobuf struct vg_buf tsr = VG_BUF_INIT(VG_TSA_RESPONSE_MAX);
+    int rc = vg_http_client_new(&http, NULL, err);
+    if (rc == 0) {
+        rc = vg_cli_tsa_timestamp(&tsr, http, s->url, sig, siglen, bits, err);
+        vg_http_client_free(http);
+    }
+    if (rc < 0 || (rc = vg_tsa_response_token(tst, tsr.data, tsr.len, err)) < 0) {
+        return rc;
+    }
+    if (vg_x509_tst_verify(&s->gen, tst->data, tst->len, sig, siglen, s->roots, s->nroots, err) <
+        0) {
+        return vg_err_wrap(err, "the timestamp of %s under --timestamp-root-cert", s->url);
+    }
+    return stamp_chain_valid(s, err);
+}
+
+static int
+stamp_roots(struct stamp *s, const char *path, struct vg_err **err)
+{
+    vg_autobuf struct vg_buf pem = VG_BUF_INIT(VG_NOTATION_CERT_FILE_MAX);
+    if (vg_file_read(&pem, path, VG_NOTATION_CERT_FILE_MAX, err) < 0 ||
+        vg_x509_parse_all(&s->roots, &s->nroots, pem.data, pem.len, err) < 0) {
+        return vg_err_wrap(err, "--timestamp-root-cert %s", path);
+    }
+    return 0;
+}
+
 static int
 run_sign(const struct notation_args *a, struct vg_err **err)
 {
@@ -271,8 +394,11 @@ run_sign(const struct notation_args *a, struct vg_err **err)
         (rc = vg_x509_parse_all(&chain, &nchain, pem.data, pem.len, err)) < 0) {
         return vg_err_wrap(err, "certificate chain %s", a->cert);
     }
+    struct stamp st = {.url = a->tsa_url, .chain = chain, .nchain = nchain};
     struct vg_sign_target *t = NULL;
-    if ((rc = vg_sign_target_open(&t, a->image, &a->open, NULL, err)) < 0) {
+    if ((a->tsa_root && (rc = stamp_roots(&st, a->tsa_root, err)) < 0) ||
+        (rc = vg_sign_target_open(&t, a->image, &a->open, NULL, err)) < 0) {
+        vg_x509_list_free(st.roots, st.nroots);
         vg_x509_list_free(chain, nchain);
         return rc;
     }
@@ -286,6 +412,8 @@ run_sign(const struct notation_args *a, struct vg_err **err)
         .now = now,
         .expiry = a->expiry_ms ? now + (int64_t)(a->expiry_ms / 1000u) : 0,
         .agent = "vigil/" VG_VERSION,
+        .timestamp = a->tsa_url ? stamp : NULL,
+        .timestamp_ctx = &st,
     };
     struct vg_notation_push_result res;
     rc = vg_notation_target_sign(t, &o, a->meta, a->nmeta, &res, err);
@@ -298,6 +426,11 @@ run_sign(const struct notation_args *a, struct vg_err **err)
             vg_json_set_str(j, "signature", res.location);
             vg_json_set_str(j, "signatureFormat", fmt);
             vg_json_set_take(j, "referrersApi", json_boolean(!res.fallback));
+            if (a->tsa_url) {
+                char gt[32];
+                vg_time_rfc3339(gt, sizeof(gt), st.gen);
+                vg_json_set_str(j, "timestamp", gt);
+            }
             vg_autofree char *s = vg_json_dump(j, true);
             printf("%s\n", s);
         } else {
@@ -305,10 +438,16 @@ run_sign(const struct notation_args *a, struct vg_err **err)
             fprintf(stderr, "Pushed the %s signature to %s%s\n", fmt, res.location,
                     res.fallback ? " (registry has no referrers API: updated the fallback tag)"
                                  : "");
+            if (a->tsa_url) {
+                char gt[32];
+                vg_time_rfc3339(gt, sizeof(gt), st.gen);
+                fprintf(stderr, "Timestamped by %s at %s\n", a->tsa_url, gt);
+            }
         }
         vg_notation_push_result_dispose(&res);
     }
     vg_sign_target_free(t);
+    vg_x509_list_free(st.roots, st.nroots);
     vg_x509_list_free(chain, nchain);
     return rc;
 }

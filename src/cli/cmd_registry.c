@@ -18,6 +18,7 @@
 #include "registry/notify.h"
 #include "registry/registry.h"
 #include "registry/supply.h"
+#include "sign/notation.h"
 
 static const char registry_help[] = "Usage: vigil registry serve [OPTIONS]\n"
                                     "\n"
@@ -46,7 +47,8 @@ static const char serve_help[] =
     "                         flags override it\n"
     "  --access-log PATH      JSON access log: '-' stderr (default), 'off', or a file\n"
     "  --db-update-interval D run `vigil db update` on the scan DB every D (e.g. 12h; 0s: never)\n"
-    "                         and rescan what it changes (scan.db-update-interval)\n"
+    "                         and rescan what it changes "
+    "(scan.db-update-interval)\n" VG_CLI_HELP_NOTATION_REVOCATION
     "  -h, --help             show this help\n"
     "\n"
     "Examples:\n"
@@ -327,7 +329,9 @@ cmd_registry_serve(int argc, char **argv)
         OPT_CONFIG,
         OPT_ALOG,
         OPT_HTPASSWD,
-        OPT_DBU
+        OPT_DBU,
+        OPT_NREV,
+        OPT_NREV_TIMEOUT,
     };
     static const struct option opts[] = {
         {"addr", required_argument, NULL, OPT_ADDR},
@@ -338,11 +342,14 @@ cmd_registry_serve(int argc, char **argv)
         {"access-log", required_argument, NULL, OPT_ALOG},
         {"htpasswd", required_argument, NULL, OPT_HTPASSWD},
         {"db-update-interval", required_argument, NULL, OPT_DBU},
+        {"notation-revocation", required_argument, NULL, OPT_NREV},
+        {"notation-revocation-timeout", required_argument, NULL, OPT_NREV_TIMEOUT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct serve_opts o = {0};
-    int c;
+    struct vg_notation_revocation_config nrev = {0}; /* the gate's: memory cache only */
+    int c, rc;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -378,6 +385,13 @@ cmd_registry_serve(int argc, char **argv)
             }
             o.db_update_set = true;
             break;
+        case OPT_NREV:
+        case OPT_NREV_TIMEOUT:
+            if ((rc = vg_cli_notation_revocation_opt("registry serve", c == OPT_NREV_TIMEOUT,
+                                                     optarg, &nrev)) != 0) {
+                return rc;
+            }
+            break;
         case 'h':
             fputs(serve_help, stdout);
             return VG_EXIT_OK;
@@ -388,6 +402,7 @@ cmd_registry_serve(int argc, char **argv)
     if (optind < argc) {
         return vg_cli_usage("registry serve", "unexpected argument '%s'", argv[optind]);
     }
+    vg_notation_revocation_configure(&nrev);
     return serve(&o);
 }
 

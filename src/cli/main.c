@@ -9,6 +9,7 @@
 
 #include "crypto/crypto.h"
 #include "net/net.h"
+#include "sign/notation.h"
 
 #ifndef VG_VERSION
 #define VG_VERSION "0.0.0"
@@ -106,6 +107,8 @@ main(int argc, char **argv)
         vg_net_cleanup();
         return vg_cli_fail(&err, "initialise cryptography");
     }
+    /* CLI runs keep Notation revocation responses on disk; servers reconfigure (memory) */
+    vg_notation_revocation_configure(&(struct vg_notation_revocation_config){.disk = true});
     int rc;
     if (argc >= 3 && strcmp(argv[1], "help") == 0) {
         rc = help_command(argc - 2, argv + 2);
@@ -130,6 +133,7 @@ main(int argc, char **argv)
             rc = VG_EXIT_USAGE;
         }
     }
+    vg_notation_revocation_configure(NULL);
     vg_net_cleanup();
     return rc;
 }

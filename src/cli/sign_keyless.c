@@ -117,11 +117,11 @@ vg_cli_sign_keyless_wanted(const struct vg_cli_sign_keyless *o)
 
 int
 vg_cli_tsa_timestamp(struct vg_buf *out, struct vg_http_client *http, const char *url,
-                     const void *data, size_t len, struct vg_err **err)
+                     const void *data, size_t len, unsigned bits, struct vg_err **err)
 {
     vg_autobuf struct vg_buf body = VG_BUF_INIT(4096);
     uint64_t nonce = 0;
-    if (vg_tsa_request(&body, &nonce, data, len, err) < 0) {
+    if (vg_tsa_request_hash(&body, &nonce, data, len, bits ? bits : 256, err) < 0) {
         return -1;
     }
     static const char *const hdrs[] = {"Content-Type: application/timestamp-query",
@@ -274,7 +274,7 @@ timestamp(struct vg_cli_keyless_signed *s, struct vg_http_client *http,
         return 0;
     }
     vg_buf_init(&s->tsr, VG_TSA_RESPONSE_MAX);
-    return vg_cli_tsa_timestamp(&s->tsr, http, o->tsa_url, what, len, err);
+    return vg_cli_tsa_timestamp(&s->tsr, http, o->tsa_url, what, len, 0, err);
 }
 
 int

@@ -478,6 +478,14 @@ VG_NODISCARD int vg_x509_tst_verify(int64_t *gen_time, const uint8_t *tst, size_
  * positive *nonce, certReq true (what cosign's --timestamp-server-url sends). */
 VG_NODISCARD int vg_tsa_request(struct vg_buf *out, uint64_t *nonce, const void *data, size_t len,
                                 struct vg_err **err);
+/* The same with a SHA-`bits` imprint (256, 384 or 512; notation hashes with the signature
+ * algorithm's hash). */
+VG_NODISCARD int vg_tsa_request_hash(struct vg_buf *out, uint64_t *nonce, const void *data,
+                                     size_t len, unsigned bits, struct vg_err **err);
+/* The DER TimeStampToken (CMS SignedData) of a granted DER TimeStampResp, appended to out
+ * (what Notary envelopes carry). VG_E_PARSE malformed, VG_E_VERIFY not granted. */
+VG_NODISCARD int vg_tsa_response_token(struct vg_buf *out, const uint8_t *tsr, size_t len,
+                                       struct vg_err **err);
 /* The DER TimeStampResp (at most VG_X509_DER_MAX) is granted, holds a token, and the token's
  * imprint is SHA-256 of data and its nonce is nonce. The signer is not checked here
  * (vg_x509_tsr_verify under a trusted root). VG_E_PARSE malformed, VG_E_VERIFY otherwise. */
@@ -502,9 +510,10 @@ VG_NODISCARD int vg_x509_ocsp_request(uint8_t **der, size_t *len, const struct v
 enum vg_x509_revocation { VG_X509_REV_GOOD = 0, VG_X509_REV_REVOKED, VG_X509_REV_UNKNOWN };
 struct vg_x509_revocation_status {
     enum vg_x509_revocation state;
-    int reason;         /* CRLReason code, -1 when none is given */
-    int64_t revoked_at; /* unix seconds (REVOKED), 0 unreadable */
-    int64_t invalidity; /* invalidityDate (unix seconds), 0 when absent */
+    int reason;          /* CRLReason code, -1 when none is given */
+    int64_t revoked_at;  /* unix seconds (REVOKED), 0 unreadable */
+    int64_t invalidity;  /* invalidityDate (unix seconds), 0 when absent */
+    int64_t next_update; /* the response's nextUpdate (unix seconds), 0 when absent */
 };
 /* What a DER OCSPResponse says of c at unix time `now`: the response status must be
  * successful, the basic response signed by issuer or by a responder issuer certified with

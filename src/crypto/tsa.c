@@ -18,8 +18,23 @@ int
 vg_tsa_request(struct vg_buf *out, uint64_t *nonce, const void *data, size_t len,
                struct vg_err **err)
 {
-    uint8_t md[32];
-    vg_sha256_raw(md, data, len);
+    return vg_tsa_request_hash(out, nonce, data, len, 256, err);
+}
+
+int
+vg_tsa_request_hash(struct vg_buf *out, uint64_t *nonce, const void *data, size_t len,
+                    unsigned bits, struct vg_err **err)
+{
+    const EVP_MD *evp = bits == 384 ? EVP_sha384() : bits == 512 ? EVP_sha512() : EVP_sha256();
+    if (bits != 256 && bits != 384 && bits != 512) {
+        return vg_err_set(err, VG_E_USAGE, "timestamp request: SHA-%u is not offered", bits);
+    }
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (EVP_Digest(data, len, md, &mdlen, evp, NULL) != 1) {
+        ERR_clear_error();
+        return vg_err_set(err, VG_E_INTERNAL, "timestamp request: digest");
+    }
     if (RAND_bytes((unsigned char *)nonce, sizeof(*nonce)) != 1) {
         ERR_clear_error();
         return vg_err_set(err, VG_E_INTERNAL, "timestamp request: no random nonce");
@@ -31,8 +46,9 @@ vg_tsa_request(struct vg_buf *out, uint64_t *nonce, const void *data, size_t len
     ASN1_INTEGER *n = ASN1_INTEGER_new();
     unsigned char *der = NULL;
     int derlen = -1;
-    if (req && mi && alg && n && X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, NULL) &&
-        TS_MSG_IMPRINT_set_algo(mi, alg) && TS_MSG_IMPRINT_set_msg(mi, md, (int)sizeof(md)) &&
+    if (req && mi && alg && n &&
+        X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(evp)), V_ASN1_NULL, NULL) &&
+        TS_MSG_IMPRINT_set_algo(mi, alg) && TS_MSG_IMPRINT_set_msg(mi, md, (int)mdlen) &&
         TS_REQ_set_version(req, 1) && TS_REQ_set_msg_imprint(req, mi) &&
         ASN1_INTEGER_set_uint64(n, *nonce) && TS_REQ_set_nonce(req, n) &&
         TS_REQ_set_cert_req(req, 1)) {
@@ -107,6 +123,29 @@ vg_tsa_response_check(const uint8_t *tsr, size_t len, uint64_t nonce, const void
     }
     BIO_free(bio);
     TS_VERIFY_CTX_free(vctx);
+    TS_RESP_free(resp);
+    ERR_clear_error();
+    return rc;
+}
+
+int
+vg_tsa_response_token(struct vg_buf *out, const uint8_t *tsr, size_t len, struct vg_err **err)
+{
+    const unsigned char *p = tsr;
+    TS_RESP *resp = len > 0 && len <= VG_X509_DER_MAX ? d2i_TS_RESP(NULL, &p, (long)len) : NULL;
+    if (!resp || p != tsr + len) {
+        TS_RESP_free(resp);
+        ERR_clear_error();
+        return vg_err_set(err, VG_E_PARSE, "timestamp response: invalid DER (%zu bytes)", len);
+    }
+    int rc = granted(resp, err);
+    unsigned char *der = NULL;
+    int derlen = rc == 0 ? i2d_PKCS7(TS_RESP_get_token(resp), &der) : -1;
+    if (rc == 0) {
+        rc = derlen > 0 ? vg_buf_append(out, der, (size_t)derlen, err)
+                        : vg_err_set(err, VG_E_INTERNAL, "timestamp response: token encoding");
+    }
+    OPENSSL_free(der);
     TS_RESP_free(resp);
     ERR_clear_error();
     return rc;

@@ -215,7 +215,7 @@ ocsp_single(struct vg_x509_revocation_status *out, OCSP_BASICRESP *bs, X509 *x, 
         vg_time_rfc3339(t, sizeof(t), nu);
         return vg_err_set(err, VG_E_VERIFY, "OCSP response: expired (nextUpdate %s)", t);
     }
-    *out = (struct vg_x509_revocation_status){.reason = reason};
+    *out = (struct vg_x509_revocation_status){.reason = reason, .next_update = nextupd ? nu : 0};
     if (st == V_OCSP_CERTSTATUS_GOOD) {
         out->state = VG_X509_REV_GOOD;
     } else if (st == V_OCSP_CERTSTATUS_REVOKED) {
@@ -340,6 +340,7 @@ vg_x509_crl_check(struct vg_x509_revocation_status *out, const uint8_t *data, si
     } else {
         /* No nextUpdate: RFC 5280 requires one; a CRL without it cannot be known current. */
         rc = crl_entry(out, crl, x, !next || now > nu, next ? nu : tu, err);
+        out->next_update = next ? nu : 0;
     }
     X509_free(x);
     X509_free(ix);

@@ -318,7 +318,9 @@ severity_reason(const struct vg_registry_gate *g, const struct vg_registry_gate_
     return vg_buf_take(&b, NULL);
 }
 
-/* require-signature with a per-gate verdict: unsigned, unknown key, bad signature, threshold. */
+/* require-signature with a per-gate verdict: unsigned, unknown key, bad signature, threshold.
+ * The detail keeps 512 bytes: a Notation revocation failure names the signature manifest, the
+ * certificate's subject, the responder and why it gave no status. */
 static char *
 sig_reason(const struct vg_registry_gate_sigfact *sf)
 {

@@ -13,13 +13,15 @@
  * permissive, audit, skip, with per-check overrides) says which of the checks integrity,
  * authenticity, authentic timestamp, expiry and revocation are enforced or only logged. Trust
  * anchors come from notation's trust store layout DIR/x509/{ca,signingAuthority,tsa}/NAME/.
- * Revocation (OCSP/CRL) is not checked: vigil runs offline; the check reports "skipped".
+ * Revocation (OCSP/CRL) asks the responders and CRL distribution points the chain names, with
+ * a response cache (notation_rcache.c) shared by the whole process.
  *
  * Error codes a caller may branch on: VG_E_VERIFY (a signature or policy check failed),
  * VG_E_PARSE / VG_E_LIMIT (malformed or oversized envelope, policy or certificate),
  * VG_E_UNSUPPORTED (unknown critical attribute, algorithm, envelope type), VG_E_NOTFOUND (no
  * policy applies, missing trust store), VG_E_USAGE (bad signing input).
- * Thread safety: reentrant; objects belong to one thread at a time.
+ * Thread safety: reentrant; objects belong to one thread at a time. The revocation cache and
+ * settings are process-wide and guarded by their own mutex.
  */
 #ifndef VG_SIGN_NOTATION_H
 #define VG_SIGN_NOTATION_H
@@ -74,6 +76,13 @@ struct vg_notation_sign_opts {
     int64_t now;                    /* signing time (authentic signing time for SA) */
     int64_t expiry;                 /* 0: none */
     const char *agent;              /* io.cncf.notary.signingAgent; NULL: none */
+    /* RFC 3161 timestamping (notation sign --timestamp-url, notary.x509 only): called once the
+     * signature value is made, with that value and the signature algorithm (whose hash the
+     * request should use); appends the DER TimeStampToken to *tst, which the envelope carries
+     * in its unprotected header io.cncf.notary.timestampSignature. NULL: no timestamp. */
+    int (*timestamp)(void *ctx, struct vg_buf *tst, const uint8_t *sig, size_t siglen,
+                     enum vg_crypto_alg alg, struct vg_err **err);
+    void *timestamp_ctx;
 };
 
 /* Builds and signs an envelope over target. The key must match the leaf's public key and the
@@ -229,6 +238,27 @@ struct vg_notation_verify_opts {
     long ocsp_timeout_s;
     long crl_timeout_s;
 };
+
+/* Process-wide revocation settings (docs/notation.md "Revocation"), set once at start-up by
+ * the CLI and the servers (`--notation-revocation`, `--notation-revocation-timeout`); safe to
+ * call at any time (a mutex guards them), it also empties the response cache.
+ * skip: ask nobody, the revocation check is reported skipped (as o->no_revocation).
+ * timeout_ms: the time allowed per OCSP responder or CRL URL when the call's options give none
+ * (0: 2 s OCSP, 5 s CRL). cache_dir: where responses are kept on disk besides memory; disk
+ * without a cache_dir: vg_cache_dir()/notation-revocation, resolved at each use (the CLI);
+ * neither: memory only (the servers). max_entries / max_bytes bound each layer (0: 1024
+ * entries, 64 MiB). Nothing configured: memory only, 2 s / 5 s. */
+struct vg_notation_revocation_config {
+    bool skip;
+    uint32_t timeout_ms;
+    bool disk;
+    const char *cache_dir; /* copied */
+    size_t max_entries;
+    size_t max_bytes;
+};
+void vg_notation_revocation_configure(const struct vg_notation_revocation_config *c);
+/* Responses held in memory now (tests, metrics). */
+size_t vg_notation_revocation_cache_entries(void);
 
 /* Verifies one envelope blob. Never fails itself (0): the result is out->ok, with out->error
  * saying which enforced check failed and out->errors the logged ones. */

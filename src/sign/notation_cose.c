@@ -336,14 +336,17 @@ vg_notation__cose_sign(struct vg_buf *out, const struct vg_notation_sign_opts *o
     }
     vg_autofree uint8_t *sig = NULL;
     size_t siglen = 0;
+    vg_autobuf struct vg_buf tst = VG_BUF_INIT(VG_X509_DER_MAX);
     if (rc < 0 ||
-        (rc = vg_crypto_alg_sign(o->key, alg, tbs.data, tbs.len, &sig, &siglen, err)) < 0) {
+        (rc = vg_crypto_alg_sign(o->key, alg, tbs.data, tbs.len, &sig, &siglen, err)) < 0 ||
+        (rc = vg_notation__timestamp(&tst, o, alg, sig, siglen, err)) < 0) {
         return rc;
     }
     rc = vg_notation__cbor_put_head(out, CBOR_TAG, COSE_SIGN1_TAG, err);
     rc = rc ? rc : vg_notation__cbor_put_head(out, CBOR_ARRAY, 4, err);
     rc = rc ? rc : vg_notation__cbor_put_bytes(out, CBOR_BSTR, prot.data, prot.len, err);
-    rc = rc ? rc : vg_notation__cbor_put_head(out, CBOR_MAP, o->agent ? 2 : 1, err);
+    uint64_t nunprot = 1u + (o->agent ? 1u : 0u) + (tst.len ? 1u : 0u);
+    rc = rc ? rc : vg_notation__cbor_put_head(out, CBOR_MAP, nunprot, err);
     rc = rc ? rc : vg_notation__cbor_put_int(out, COSE_X5CHAIN, err);
     rc = rc ? rc : vg_notation__cbor_put_head(out, CBOR_ARRAY, o->nchain, err);
     for (size_t i = 0; rc == 0 && i < o->nchain; i++) {
@@ -354,6 +357,10 @@ vg_notation__cose_sign(struct vg_buf *out, const struct vg_notation_sign_opts *o
     if (o->agent) {
         rc = rc ? rc : vg_notation__cbor_put_text(out, NOTARY_HDR_AGENT, err);
         rc = rc ? rc : vg_notation__cbor_put_text(out, o->agent, err);
+    }
+    if (tst.len) {
+        rc = rc ? rc : vg_notation__cbor_put_text(out, NOTARY_HDR_TIMESTAMP, err);
+        rc = rc ? rc : vg_notation__cbor_put_bytes(out, CBOR_BSTR, tst.data, tst.len, err);
     }
     rc = rc ? rc : vg_notation__cbor_put_bytes(out, CBOR_BSTR, payload->data, payload->len, err);
     return rc ? rc : vg_notation__cbor_put_bytes(out, CBOR_BSTR, sig, siglen, err);

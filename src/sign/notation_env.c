@@ -222,6 +222,21 @@ vg_notation__signer_check(enum vg_crypto_alg *alg, const struct vg_notation_sign
 }
 
 int
+vg_notation__timestamp(struct vg_buf *tst, const struct vg_notation_sign_opts *o,
+                       enum vg_crypto_alg alg, const uint8_t *sig, size_t siglen,
+                       struct vg_err **err)
+{
+    if (!o->timestamp) {
+        return 0;
+    }
+    int rc = o->timestamp(o->timestamp_ctx, tst, sig, siglen, alg, err);
+    if (rc == 0 && tst->len == 0) {
+        rc = vg_err_set(err, VG_E_INTERNAL, "timestamp: no token");
+    }
+    return rc < 0 ? vg_err_wrap(err, "timestamp of the signature") : 0;
+}
+
+int
 vg_notation_envelope_sign(struct vg_buf *out, const char **media_type,
                           const struct vg_notation_sign_opts *o,
                           const struct vg_notation_target *target, struct vg_err **err)
@@ -233,6 +248,11 @@ vg_notation_envelope_sign(struct vg_buf *out, const char **media_type,
     }
     if (o->expiry && o->expiry <= o->now) {
         return vg_err_set(err, VG_E_USAGE, "expiry must be after the signing time");
+    }
+    if (o->timestamp && o->scheme == VG_NOTATION_SIGNING_AUTHORITY) {
+        return vg_err_set(err, VG_E_USAGE,
+                          "a timestamp is for the notary.x509 scheme (notary.x509."
+                          "signingAuthority signs its own authentic signing time)");
     }
     vg_autobuf struct vg_buf payload = VG_BUF_INIT(VG_NOTATION_PAYLOAD_MAX);
     if ((rc = vg_notation__payload_build(&payload, target, err)) < 0) {

@@ -45,6 +45,12 @@ VG_NODISCARD int vg_notation__signer_check(enum vg_crypto_alg *alg,
                                            const struct vg_notation_sign_opts *o,
                                            struct vg_err **err);
 
+/* The timestamp token of sig when o asks for one (o->timestamp), else nothing: 0 with tst
+ * empty. */
+VG_NODISCARD int vg_notation__timestamp(struct vg_buf *tst, const struct vg_notation_sign_opts *o,
+                                        enum vg_crypto_alg alg, const uint8_t *sig, size_t siglen,
+                                        struct vg_err **err);
+
 VG_NODISCARD int vg_notation__jws_sign(struct vg_buf *out, const struct vg_notation_sign_opts *o,
                                        enum vg_crypto_alg alg, const struct vg_buf *payload,
                                        struct vg_err **err);
@@ -63,6 +69,27 @@ VG_NODISCARD int vg_notation__cose_open(struct vg_notation_envelope *e, const vo
 VG_NODISCARD int vg_notation__revocation_check(const struct vg_notation_envelope *e,
                                                const struct vg_notation_verify_opts *o,
                                                int64_t authentic, struct vg_err **err);
+
+/* The revocation response cache (notation_rcache.c). */
+struct vg_notation__rcache_meta {
+    int64_t fetched; /* unix seconds */
+    int64_t expires; /* nextUpdate */
+    bool sticky;     /* a revocation: usable after expires, checked at fetched */
+};
+/* SHA-256 of (kind, url, OCSP request DER or nothing). */
+void vg_notation__rcache_key(uint8_t key[32], bool ocsp, const char *url, const void *req,
+                             size_t len);
+/* The cached response of key (memory, else disk) appended to out, its metadata in *m. */
+bool vg_notation__rcache_get(const uint8_t key[32], struct vg_buf *out,
+                             struct vg_notation__rcache_meta *m);
+void vg_notation__rcache_put(const uint8_t key[32], const void *data, size_t len,
+                             const struct vg_notation__rcache_meta *m);
+/* A disk entry's header (untrusted bytes): VG_E_PARSE. */
+VG_NODISCARD int vg_notation__rcache_decode(struct vg_notation__rcache_meta *m, const uint8_t **der,
+                                            size_t *derlen, const uint8_t *data, size_t len,
+                                            struct vg_err **err);
+/* The process-wide skip and timeout (vg_notation_revocation_configure). */
+void vg_notation__revocation_settings(bool *skip, uint32_t *timeout_ms);
 
 /* ---------------------------------------------------------------- CBOR (notation_cbor.c) */
 

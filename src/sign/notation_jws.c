@@ -250,8 +250,9 @@ vg_notation__jws_sign(struct vg_buf *out, const struct vg_notation_sign_opts *o,
     vg_autofree char *input = vg_fmt("%s.%s", h64, p64);
     vg_autofree uint8_t *sig = NULL;
     size_t siglen = 0;
+    vg_autobuf struct vg_buf tst = VG_BUF_INIT(VG_X509_DER_MAX);
     int rc = vg_crypto_alg_sign(o->key, alg, input, strlen(input), &sig, &siglen, err);
-    if (rc < 0) {
+    if (rc < 0 || (rc = vg_notation__timestamp(&tst, o, alg, sig, siglen, err)) < 0) {
         return rc;
     }
     vg_autojson json_t *env = json_object();
@@ -265,6 +266,10 @@ vg_notation__jws_sign(struct vg_buf *out, const struct vg_notation_sign_opts *o,
     }
     vg_json_set_take(unprot, "x5c", x5c);
     vg_json_set_str(unprot, NOTARY_HDR_AGENT, o->agent);
+    if (tst.len) {
+        vg_autofree char *t64 = vg_base64_encode(tst.data, tst.len);
+        vg_json_set_str(unprot, NOTARY_HDR_TIMESTAMP, t64);
+    }
     vg_json_set_str(env, "payload", p64);
     vg_json_set_str(env, "protected", h64);
     vg_json_set_take(env, "header", unprot);

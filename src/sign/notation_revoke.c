@@ -10,7 +10,8 @@
  *
  * Deliberately not done: the self-signed root is not checked (only taking it out of the trust
  * store revokes a root); delta CRLs and indirect CRLs; checking the OCSP responder's own
- * certificate by CRL when it lacks id-pkix-ocsp-nocheck; caching responses. The chain's
+ * certificate by CRL when it lacks id-pkix-ocsp-nocheck. Responses are cached until their
+ * nextUpdate (notation_rcache.c) and verified again on every use. The chain's
  * timestamp (TSA) certificates are not checked either. The parsing and signature checks are
  * OpenSSL's (crypto/x509_revoke.c); this file fetches and decides.
  */
@@ -36,13 +37,13 @@ reason_name(int r)
 
 /* One HTTP exchange bounded by its own deadline: the body of a 2xx answer in *body. */
 static int
-fetch(struct vg_buf *body, const char *url, const void *req, size_t reqlen, long timeout_s,
+fetch(struct vg_buf *body, const char *url, const void *req, size_t reqlen, long timeout_ms,
       size_t max, struct vg_err **err)
 {
     struct vg_http_client_opts ho = {
-        .connect_timeout_s = timeout_s,
-        .stall_timeout_s = timeout_s,
-        .deadline_ns = vg_now_ns() + (uint64_t)timeout_s * 1000000000ull,
+        .connect_timeout_s = (timeout_ms + 999) / 1000,
+        .stall_timeout_s = (timeout_ms + 999) / 1000,
+        .deadline_ns = vg_now_ns() + (uint64_t)timeout_ms * 1000000ull,
         .max_retries = -1,
     };
     struct vg_http_client *http = NULL;
@@ -71,7 +72,50 @@ fetch(struct vg_buf *body, const char *url, const void *req, size_t reqlen, long
     }
     vg_http_resp_dispose(&resp);
     vg_http_client_free(http);
+    if (rc < 0 && vg_now_ns() >= ho.deadline_ns - 1000000ull) {
+        return vg_err_wrap(err, "no answer within %ld ms", timeout_ms);
+    }
     return rc;
+}
+
+/* The time allowed to one location: the call's, else the process's, else the default. */
+static long
+timeout_ms(bool ocsp, const struct vg_notation_verify_opts *o)
+{
+    long per_call = ocsp ? o->ocsp_timeout_s : o->crl_timeout_s;
+    bool skip = false;
+    uint32_t process = 0;
+    vg_notation__revocation_settings(&skip, &process);
+    return per_call  ? per_call * 1000
+           : process ? (long)process
+                     : (ocsp ? OCSP_TIMEOUT_S : CRL_TIMEOUT_S) * 1000;
+}
+
+static int
+judge(struct vg_x509_revocation_status *st, bool ocsp, const struct vg_buf *b,
+      const struct vg_x509 *c, const struct vg_x509 *issuer, int64_t at, struct vg_err **err)
+{
+    return ocsp ? vg_x509_ocsp_check(st, b->data, b->len, c, issuer, at, err)
+                : vg_x509_crl_check(st, b->data, b->len, c, issuer, at, err);
+}
+
+/* A cached response that still tells: fresh (checked now), or a final revocation (checked at
+ * the time it was fetched). */
+static bool
+from_cache(struct vg_x509_revocation_status *st, bool ocsp, const uint8_t key[32],
+           const struct vg_x509 *c, const struct vg_x509 *issuer, int64_t now)
+{
+    vg_autobuf struct vg_buf b = VG_BUF_INIT(VG_X509_CRL_MAX);
+    struct vg_notation__rcache_meta m;
+    vg_autoerr struct vg_err *e = NULL;
+    if (!vg_notation__rcache_get(key, &b, &m)) {
+        return false;
+    }
+    if (now <= m.expires) {
+        return judge(st, ocsp, &b, c, issuer, now, &e) == 0;
+    }
+    return m.sticky && judge(st, ocsp, &b, c, issuer, m.fetched, &e) == 0 &&
+           st->state == VG_X509_REV_REVOKED && st->reason != 6 /* certificateHold */;
 }
 
 /* The status of c from one location; < 0 when that location gave none (err says why). */
@@ -84,14 +128,26 @@ ask(struct vg_x509_revocation_status *st, bool ocsp, const char *url, const stru
     if (ocsp && vg_x509_ocsp_request(&req, &reqlen, c, issuer, err) < 0) {
         return -1;
     }
-    long t = ocsp ? (o->ocsp_timeout_s ? o->ocsp_timeout_s : OCSP_TIMEOUT_S)
-                  : (o->crl_timeout_s ? o->crl_timeout_s : CRL_TIMEOUT_S);
+    uint8_t key[32];
+    vg_notation__rcache_key(key, ocsp, url, req, reqlen);
+    if (from_cache(st, ocsp, key, c, issuer, o->now)) {
+        return 0;
+    }
     struct vg_buf body = {0};
-    int rc =
-        fetch(&body, url, req, reqlen, t, ocsp ? VG_X509_OCSP_RESPONSE_MAX : VG_X509_CRL_MAX, err);
+    int rc = fetch(&body, url, req, reqlen, timeout_ms(ocsp, o),
+                   ocsp ? VG_X509_OCSP_RESPONSE_MAX : VG_X509_CRL_MAX, err);
     if (rc == 0) {
-        rc = ocsp ? vg_x509_ocsp_check(st, body.data, body.len, c, issuer, o->now, err)
-                  : vg_x509_crl_check(st, body.data, body.len, c, issuer, o->now, err);
+        rc = judge(st, ocsp, &body, c, issuer, o->now, err);
+    }
+    /* Only what verified and gave a status, and says until when (an OCSP response without
+     * nextUpdate says newer information is always available: not kept). */
+    if (rc == 0 && st->next_update > o->now) {
+        struct vg_notation__rcache_meta m = {
+            .fetched = o->now,
+            .expires = st->next_update,
+            .sticky = st->state == VG_X509_REV_REVOKED && st->reason != 6,
+        };
+        vg_notation__rcache_put(key, body.data, body.len, &m);
     }
     vg_buf_dispose(&body);
     return rc;

@@ -275,7 +275,10 @@ vg_notation_verify_envelope(struct vg_notation_outcome *out,
         check_timestamp(env, o, &authentic, &e) < 0 && fail(out, VG_NOTATION_CHECK_TIMESTAMP, &e)) {
         return;
     }
-    if (o->no_revocation) {
+    bool skip = false;
+    uint32_t timeout_ms = 0;
+    vg_notation__revocation_settings(&skip, &timeout_ms);
+    if (o->no_revocation || skip) {
         out->results[VG_NOTATION_CHECK_REVOCATION] = VG_NOTATION_SKIPPED;
     }
     if (out->results[VG_NOTATION_CHECK_REVOCATION] != VG_NOTATION_SKIPPED &&

@@ -7,13 +7,20 @@ certificate) and CRLs served over HTTP by this test. Cases: good, revoked leaf, 
 intermediate, responder down (strict fails, permissive warns, --no-revocation and the policy's
 "revocation": "skip" ask nobody), fallback from a dead responder to a CRL, a revoked entry in a
 CRL, a stale CRL, an expired CRL still proving a revocation, a response signed by the wrong
-responder."""
+responder. The response cache (docs/notation.md "Revocation cache"): a responder and a CRL
+server asked once across repeated verifications (separate vigil processes: the disk layer
+under VIGIL_CACHE_DIR), again once the cached entries expire, and a cached revocation still
+revoked after its nextUpdate without asking. The servers' switch (`--notation-revocation`,
+`--notation-revocation-timeout`): a responder that accepts and never answers costs the
+registry's pull gate and the admission webhook the timeout given, and their decision names
+it; `skip` asks nobody."""
 import datetime
 import http.server
 import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -136,10 +143,12 @@ class Responder:
 class CrlServer:
     def __init__(self):
         self.files = {}
-        files = self.files
+        self.hits = {}
+        files, hits = self.files, self.hits
 
         class H(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
+                hits[self.path] = hits.get(self.path, 0) + 1
                 body = files.get(self.path)
                 self.send_response(200 if body else 404)
                 self.send_header("Content-Type", "application/pkix-crl")
@@ -158,10 +167,36 @@ class CrlServer:
         return f"http://127.0.0.1:{self.port}{path}"
 
 
+class Hung:
+    """Accepts connections and never answers: a hung OCSP responder."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.conns = []
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     d = tmp_path_factory.mktemp("revocation")
     crls = CrlServer()
+    hung = Hung()
     dead = f"http://127.0.0.1:{free_port()}/"
     port_l, port_i, port_w = free_port(), free_port(), free_port()
     url = lambda p: f"http://127.0.0.1:{p}/"  # noqa: E731
@@ -185,13 +220,19 @@ def world(tmp_path_factory):
         "crl-stale": cert(SUBJECT, inter, crl=crls.url("/stale.crl")),
         "crl-expired-revoked": cert(SUBJECT, inter, crl=crls.url("/stale.crl")),
         "wrong-signer": cert(SUBJECT, inter, ocsp=url(port_w)),
+        "cached": cert(SUBJECT, inter, ocsp=url(port_l)),
+        "sticky": cert(SUBJECT, inter, ocsp=url(port_l)),
+        "crl-cached": cert(SUBJECT, inter, crl=crls.url("/cache.crl")),
+        "hung": cert(SUBJECT, inter, ocsp=hung.url),
     }
+    crls.files["/cache.crl"] = make_crl(inter, [])
     crls.files["/acme.crl"] = make_crl(inter, [leaves["crl-revoked"]])
     crls.files["/stale.crl"] = make_crl(inter, [leaves["crl-expired-revoked"]],
                                         last=NOW - datetime.timedelta(days=3),
                                         nxt=NOW - datetime.timedelta(days=1))
     leaf_entries = [(leaves["good"], False), (leaves["revoked"], True),
-                    (leaves["wrong-signer"], False)]
+                    (leaves["wrong-signer"], False), (leaves["cached"], False),
+                    (leaves["sticky"], True)]
     resp = []
     reg = None
     try:
@@ -204,19 +245,21 @@ def world(tmp_path_factory):
         store = d / "ts" / "x509" / "ca" / "acme"
         store.mkdir(parents=True)
         (store / "root.pem").write_bytes(root.pem)
-        yield World(d, reg, leaves, {"under-revoked-ca": bad_inter}, inter, root)
+        yield World(d, reg, leaves, {"under-revoked-ca": bad_inter}, inter, root, crls)
     finally:
         for r in resp:
             r.stop()
         crls.httpd.shutdown()
+        hung.close()
         if reg:
             reg.kill()
 
 
 class World:
-    def __init__(self, d, reg, leaves, cas, inter, root):
+    def __init__(self, d, reg, leaves, cas, inter, root, crls):
         self.dir, self.reg, self.leaves, self.cas = d, reg, leaves, cas
-        self.inter, self.root = inter, root
+        self.inter, self.root, self.crls = inter, root, crls
+        self.cache = d / "cache"  # VIGIL_CACHE_DIR of every verification here
         self.signed = set()
 
     def image(self, case):
@@ -245,7 +288,23 @@ class World:
         ref = self.image(case)
         p = policy(self.dir / f"policy-{case}-{level}.json", level=level, override=override)
         return vigil("notation", "verify", "--plain-http", "--trust-policy", p,
-                     "--trust-store", self.dir / "ts", "--format", "json", *args, ref)
+                     "--trust-store", self.dir / "ts", "--format", "json", *args, ref,
+                     env={"VIGIL_CACHE_DIR": str(self.cache)})
+
+    def asked(self, label):
+        """Requests the openssl responder `label` has received."""
+        return (self.dir / f"{label}.log").read_bytes().count(b"Received request")
+
+    def expire_cache(self):
+        """Moves every cached entry's fetch time and expiry 20 and 10 seconds into the past
+        (the documented file header), as if its nextUpdate had gone by."""
+        files = list((self.cache / "notation-revocation").glob("*.der"))
+        assert files
+        for f in files:
+            b = bytearray(f.read_bytes())
+            fetched, _ = struct.unpack_from("<qq", b, 8)
+            struct.pack_into("<qq", b, 8, fetched - 20, fetched - 10)
+            f.write_bytes(bytes(b))
 
 
 def revocation(r):
@@ -323,3 +382,126 @@ def test_response_signed_by_the_wrong_responder(world, vigil):
     assert r.rc == 1, r
     err = revocation(r)["error"]
     assert "is unknown" in err and "not signed by the issuer or a responder it authorized" in err, r
+
+
+def test_cache_asks_each_responder_once_until_expiry(world, vigil):
+    before = world.asked("leaves")
+    for _ in range(3):
+        r = world.verify(vigil, "cached")
+        assert r.rc == 0 and revocation(r)["result"] == "passed", r
+    assert world.asked("leaves") == before + 1
+    for _ in range(3):
+        r = world.verify(vigil, "crl-cached")
+        assert r.rc == 0 and revocation(r)["result"] == "passed", r
+    assert world.crls.hits["/cache.crl"] == 1
+    world.expire_cache()
+    r = world.verify(vigil, "cached")
+    assert r.rc == 0 and world.asked("leaves") == before + 2, r
+    r = world.verify(vigil, "crl-cached")
+    assert r.rc == 0 and world.crls.hits["/cache.crl"] == 2, r
+    # and cached again from there
+    assert world.verify(vigil, "cached").rc == 0 and world.asked("leaves") == before + 2
+
+
+def test_cached_revocation_stays_revoked_after_its_next_update(world, vigil):
+    r = world.verify(vigil, "sticky")
+    assert r.rc == 1 and "is revoked (OCSP" in revocation(r)["error"], r
+    asked = world.asked("leaves")
+    world.expire_cache()
+    r = world.verify(vigil, "sticky")
+    assert r.rc == 1 and "is revoked (OCSP" in revocation(r)["error"], r
+    assert world.asked("leaves") == asked  # not asked again: a revocation is final
+
+
+def test_tampered_cache_entry_is_refetched_not_trusted(world, vigil):
+    assert world.verify(vigil, "cached").rc == 0
+    asked = world.asked("leaves")
+    for f in (world.cache / "notation-revocation").glob("*.der"):
+        b = bytearray(f.read_bytes())
+        b[-5] ^= 0xFF  # a signature at the end: the responder certificate's or the CRL's
+        f.write_bytes(bytes(b))
+    r = world.verify(vigil, "cached")
+    assert r.rc == 0 and revocation(r)["result"] == "passed", r
+    assert world.asked("leaves") == asked + 1
+
+
+def copy_image(src, dst, repo, tag="v1"):
+    """team/<repo>:v1 and its referrers (the Notary signatures), byte for byte."""
+    def one(ref):
+        r = src.req("GET", f"/v2/{repo}/manifests/{ref}", headers={"Accept": MT})
+        assert r.status == 200, r
+        m = json.loads(r.body)
+        for desc in [m["config"], *m.get("layers", [])]:
+            dst.push_blob(repo, src.req("GET", f"/v2/{repo}/blobs/{desc['digest']}").body)
+        assert dst.put_manifest(repo, ref, r.body, MT).status == 201
+        return r.header("docker-content-digest") or \
+            "sha256:" + __import__("hashlib").sha256(r.body).hexdigest()
+    md = one(tag)
+    for desc in src.req("GET", f"/v2/{repo}/referrers/{md}").json()["manifests"]:
+        one(desc["digest"])
+    return md
+
+
+def gate(world, tmp_path, *args):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "root.pem").write_bytes(world.root.pem)
+    cfg = tmp_path / "registry.yaml"
+    cfg.write_text("gates:\n  - repos: [\"team/**\"]\n    require-signature:\n"
+                   f"      notation:\n        certificates: {tmp_path / 'root.pem'}\n")
+    return Serve(tmp_path / "root", tmp_path / "serve.log",
+                 args=["--config", str(cfg), *args]).start()
+
+
+def test_registry_gate_bounds_a_hung_responder_and_names_it(world, tmp_path):
+    world.image("hung")
+    srv = gate(world, tmp_path / "t", "--notation-revocation-timeout", "300ms")
+    try:
+        md = copy_image(world.reg, srv, "team/hung")
+        r = srv.req("GET", f"/v2/team/hung/manifests/{md}", headers={"Accept": MT})
+        assert r.status == 403, r
+        assert b"is unknown" in r.body and b"no answer within 300 ms" in r.body, r.body
+    finally:
+        srv.kill()
+    srv = gate(world, tmp_path / "s", "--notation-revocation", "skip")
+    try:
+        md = copy_image(world.reg, srv, "team/hung")
+        r = srv.req("GET", f"/v2/team/hung/manifests/{md}", headers={"Accept": MT})
+        assert r.status == 200, r
+    finally:
+        srv.kill()
+    from conftest import run_vigil  # a usage error names the option
+    r = run_vigil("registry", "serve", "--notation-revocation", "maybe", "--root", tmp_path / "x")
+    assert r.rc == 2 and "--notation-revocation is check or skip" in r.err, r
+    r = run_vigil("registry", "serve", "--notation-revocation-timeout", "5ms",
+                  "--root", tmp_path / "x")
+    assert r.rc == 2 and "100ms to 60s" in r.err, r
+
+
+def test_admission_webhook_bounds_a_hung_responder_and_names_it(world, tmp_path):
+    from test_admit import Webhook
+    ref = world.image("hung")
+    (tmp_path / "root.pem").write_bytes(world.root.pem)
+    pol = ("apiVersion: vigil.dev/v1\nkind: ImagePolicy\nmetadata: {name: notary}\nspec:\n"
+           "  signatures:\n    - images: [\"**\"]\n      notation:\n"
+           f"        certificates: {{file: {tmp_path / 'root.pem'}}}\n")
+
+    def review(image):
+        return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                "request": {"uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                            "namespace": "shop", "operation": "CREATE",
+                            "object": {"apiVersion": "v1", "kind": "Pod",
+                                       "metadata": {"name": "p", "namespace": "shop"},
+                                       "spec": {"containers": [{"name": "c", "image": image}]}}}}
+
+    for extra, allowed in ((("--notation-revocation-timeout", "300ms"), False),
+                           (("--notation-revocation", "skip"), True)):
+        (tmp_path / extra[0][2:]).mkdir()
+        hook = Webhook(tmp_path / extra[0][2:], policy_text=pol, extra=("--insecure", *extra))
+        try:
+            r = hook.review("/validate?timeout=20s", review(ref))["response"]
+            assert r["allowed"] is allowed, (extra, r)
+            if not allowed:
+                msg = r["status"]["message"]
+                assert "is unknown" in msg and "no answer within 300 ms" in msg, r
+        finally:
+            hook.stop()
