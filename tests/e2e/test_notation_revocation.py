@@ -10,7 +10,8 @@ CRL, a stale CRL, an expired CRL still proving a revocation, a response signed b
 responder. The response cache (docs/notation.md "Revocation cache"): a responder and a CRL
 server asked once across repeated verifications (separate vigil processes: the disk layer
 under VIGIL_CACHE_DIR), again once the cached entries expire, and a cached revocation still
-revoked after its nextUpdate without asking. The servers' switch (`--notation-revocation`,
+revoked after its nextUpdate without asking; the webhook's memory layer asking a shared
+intermediate's responder once for two images. The servers' switch (`--notation-revocation`,
 `--notation-revocation-timeout`): a responder that accepts and never answers costs the
 registry's pull gate and the admission webhook the timeout given, and their decision names
 it; `skip` asks nobody."""
@@ -477,21 +478,45 @@ def test_registry_gate_bounds_a_hung_responder_and_names_it(world, tmp_path):
     assert r.rc == 2 and "100ms to 60s" in r.err, r
 
 
+def notary_policy(world, tmp_path):
+    (tmp_path / "root.pem").write_bytes(world.root.pem)
+    return ("apiVersion: vigil.dev/v1\nkind: ImagePolicy\nmetadata: {name: notary}\nspec:\n"
+            "  signatures:\n    - images: [\"**\"]\n      notation:\n"
+            f"        certificates: {{file: {tmp_path / 'root.pem'}}}\n")
+
+
+def review(image):
+    return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                        "namespace": "shop", "operation": "CREATE",
+                        "object": {"apiVersion": "v1", "kind": "Pod",
+                                   "metadata": {"name": "p", "namespace": "shop"},
+                                   "spec": {"containers": [{"name": "c", "image": image}]}}}}
+
+
+def test_webhook_memory_cache_asks_for_a_shared_intermediate_once(world, tmp_path):
+    """Two images whose leaves share the intermediate: the webhook (memory cache only, its
+    verdicts are per digest so they do not hide it) asks the intermediate's responder once."""
+    from test_admit import Webhook
+    good, cached = world.image("good"), world.image("cached")
+    hook = Webhook(tmp_path, policy_text=notary_policy(world, tmp_path), extra=("--insecure",))
+    try:
+        cas, leaves = world.asked("cas"), world.asked("leaves")
+        r = hook.review("/validate?timeout=20s", review(good))["response"]
+        assert r["allowed"] is True, r
+        assert world.asked("cas") == cas + 1 and world.asked("leaves") == leaves + 1
+        r = hook.review("/validate?timeout=20s", review(cached))["response"]
+        assert r["allowed"] is True, r
+        assert world.asked("leaves") == leaves + 2  # its own leaf: asked
+        assert world.asked("cas") == cas + 1  # the intermediate: from memory
+    finally:
+        hook.stop()
+
+
 def test_admission_webhook_bounds_a_hung_responder_and_names_it(world, tmp_path):
     from test_admit import Webhook
     ref = world.image("hung")
-    (tmp_path / "root.pem").write_bytes(world.root.pem)
-    pol = ("apiVersion: vigil.dev/v1\nkind: ImagePolicy\nmetadata: {name: notary}\nspec:\n"
-           "  signatures:\n    - images: [\"**\"]\n      notation:\n"
-           f"        certificates: {{file: {tmp_path / 'root.pem'}}}\n")
-
-    def review(image):
-        return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
-                "request": {"uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"},
-                            "namespace": "shop", "operation": "CREATE",
-                            "object": {"apiVersion": "v1", "kind": "Pod",
-                                       "metadata": {"name": "p", "namespace": "shop"},
-                                       "spec": {"containers": [{"name": "c", "image": image}]}}}}
+    pol = notary_policy(world, tmp_path)
 
     for extra, allowed in ((("--notation-revocation-timeout", "300ms"), False),
                            (("--notation-revocation", "skip"), True)):
