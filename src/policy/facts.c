@@ -787,7 +787,9 @@ verify_notation(struct vg_policy_facts *f, const char *image, const struct vg_po
             .policy = &tp->entries[0], .now = vg_now_unix(), .anchors = certs, .nanchors = ncerts};
         struct vg_notation_result r;
         if (vg_notation_target_verify(e->target, tp, &o, &r, &err) < 0) {
-            bool negative = vg_err_root_code(err) == VG_E_VERIFY;
+            /* no revocation answer (responder down or slow) is "could not verify" */
+            bool negative =
+                vg_err_root_code(err) == VG_E_VERIFY && !vg_notation_result_unavailable(&r);
             vg_autofree char *m = notation_reason(&r, err);
             *why = vg_fmt("%s%s", negative ? "" : "unverifiable: ", m);
             vg_err_free(&err);

@@ -210,6 +210,9 @@ struct vg_notation_outcome {
     struct vg_err *error;                                /* the enforced failure, or NULL */
     struct vg_notation_envelope *env;                    /* NULL when integrity failed */
     char *signer;                                        /* leaf subject, for display */
+    /* The revocation check failed because no OCSP responder or CRL location answered (down,
+     * too slow, stale), not because of a revocation. */
+    bool revocation_unavailable;
 };
 void vg_notation_outcome_dispose(struct vg_notation_outcome *o);
 
@@ -296,6 +299,11 @@ struct vg_notation_result {
     bool ok;
 };
 void vg_notation_result_dispose(struct vg_notation_result *r);
+
+/* Every signature of a failed result failed only because its certificates' revocation status
+ * could not be had (o.revocation_unavailable, enforced): a possibly transient outcome that
+ * callers with verdict caches treat as "could not verify" rather than "not signed". */
+bool vg_notation_result_unavailable(const struct vg_notation_result *r);
 
 /* Verifies t's Notary signatures found through the referrers API (or its fallback tag):
  * success when the policy's level is skip or some signature passes (notation stops at the

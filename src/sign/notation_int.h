@@ -65,10 +65,12 @@ VG_NODISCARD int vg_notation__cose_open(struct vg_notation_envelope *e, const vo
 /* The revocation check (notation_revoke.c): every certificate of e's chain but the root, from
  * the root down, by OCSP then CRL. `authentic` is the verified signing time (0: none), which an
  * invalidityDate is compared with. VG_E_VERIFY names the certificate that is revoked or whose
- * status could not be had, and why. */
+ * status could not be had, and why; *unavailable says it was the latter because no OCSP
+ * responder or CRL location gave an answer (down, slow, stale: possibly transient). */
 VG_NODISCARD int vg_notation__revocation_check(const struct vg_notation_envelope *e,
                                                const struct vg_notation_verify_opts *o,
-                                               int64_t authentic, struct vg_err **err);
+                                               int64_t authentic, bool *unavailable,
+                                               struct vg_err **err);
 
 /* The revocation response cache (notation_rcache.c). */
 struct vg_notation__rcache_meta {

@@ -167,10 +167,11 @@ note(struct vg_buf *why, bool ocsp, const char *url, struct vg_err **e)
     vg_err_free(e);
 }
 
-/* One certificate: 0 good (or not revocable), < 0 revoked or unknown. */
+/* One certificate: 0 good (or not revocable), < 0 revoked or unknown (*unavailable: because
+ * no location gave an answer). */
 static int
 check_cert(const struct vg_notation_envelope *env, size_t i, int64_t authentic,
-           const struct vg_notation_verify_opts *o, struct vg_err **err)
+           const struct vg_notation_verify_opts *o, bool *unavailable, struct vg_err **err)
 {
     const struct vg_x509 *c = env->chain[i], *issuer = env->chain[i + 1];
     char **ocsp = NULL, **crl = NULL;
@@ -198,6 +199,7 @@ check_cert(const struct vg_notation_envelope *env, size_t i, int64_t authentic,
     if (nocsp + ncrl == 0) {
         rc = 0;
     } else if (!have) {
+        *unavailable = true;
         rc = vg_err_set(err, VG_E_VERIFY,
                         "the revocation status of certificate %zu (%s) is unknown: %s", i + 1, subj,
                         why.data ? (const char *)why.data : "no location answered");
@@ -227,11 +229,12 @@ check_cert(const struct vg_notation_envelope *env, size_t i, int64_t authentic,
 int
 vg_notation__revocation_check(const struct vg_notation_envelope *env,
                               const struct vg_notation_verify_opts *o, int64_t authentic,
-                              struct vg_err **err)
+                              bool *unavailable, struct vg_err **err)
 {
+    *unavailable = false;
     /* Root to leaf: a revoked CA says more than its leaf's status, and is found first. */
     for (size_t i = env->nchain; i-- > 1;) {
-        if (check_cert(env, i - 1, authentic, o, err) < 0) {
+        if (check_cert(env, i - 1, authentic, o, unavailable, err) < 0) {
             return -1;
         }
     }

@@ -282,7 +282,26 @@ vg_notation_verify_envelope(struct vg_notation_outcome *out,
         out->results[VG_NOTATION_CHECK_REVOCATION] = VG_NOTATION_SKIPPED;
     }
     if (out->results[VG_NOTATION_CHECK_REVOCATION] != VG_NOTATION_SKIPPED &&
-        vg_notation__revocation_check(env, o, authentic, &e) < 0) {
+        vg_notation__revocation_check(env, o, authentic, &out->revocation_unavailable, &e) < 0) {
         (void)fail(out, VG_NOTATION_CHECK_REVOCATION, &e); /* the last check: nothing follows */
     }
+}
+
+bool
+vg_notation_result_unavailable(const struct vg_notation_result *r)
+{
+    bool any = false;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct vg_notation_outcome *o = &r->items[i].outcome;
+        if (o->ok) {
+            return false;
+        }
+        /* revocation is the last check: when it is the enforced failure, all others passed */
+        if (!(o->revocation_unavailable && o->failed[VG_NOTATION_CHECK_REVOCATION] &&
+              o->results[VG_NOTATION_CHECK_REVOCATION] == VG_NOTATION_ENFORCE)) {
+            return false;
+        }
+        any = true;
+    }
+    return any;
 }

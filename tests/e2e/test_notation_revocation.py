@@ -246,7 +246,9 @@ def world(tmp_path_factory):
         store = d / "ts" / "x509" / "ca" / "acme"
         store.mkdir(parents=True)
         (store / "root.pem").write_bytes(root.pem)
-        yield World(d, reg, leaves, {"under-revoked-ca": bad_inter}, inter, root, crls)
+        w = World(d, reg, leaves, {"under-revoked-ca": bad_inter}, inter, root, crls)
+        w.hung = hung
+        yield w
     finally:
         for r in resp:
             r.stop()
@@ -521,12 +523,21 @@ def test_admission_webhook_bounds_a_hung_responder_and_names_it(world, tmp_path)
     for extra, allowed in ((("--notation-revocation-timeout", "300ms"), False),
                            (("--notation-revocation", "skip"), True)):
         (tmp_path / extra[0][2:]).mkdir()
-        hook = Webhook(tmp_path / extra[0][2:], policy_text=pol, extra=("--insecure", *extra))
+        hook = Webhook(tmp_path / extra[0][2:], policy_text=pol,
+                       extra=("--insecure", "--failure-ttl", "0", *extra))
         try:
-            r = hook.review("/validate?timeout=20s", review(ref))["response"]
-            assert r["allowed"] is allowed, (extra, r)
-            if not allowed:
-                msg = r["status"]["message"]
-                assert "is unknown" in msg and "no answer within 300 ms" in msg, r
+            conns = len(world.hung.conns)
+            for i in range(2):
+                r = hook.review("/validate?timeout=20s", review(ref))["response"]
+                assert r["allowed"] is allowed, (extra, r)
+                if not allowed:
+                    msg = r["status"]["message"]
+                    assert "unverifiable" in msg and "is unknown" in msg, r
+                    assert "no answer within 300 ms" in msg, r
+                    # no answer is not a verdict: with --failure-ttl 0 it is not cached, the
+                    # next review asks again (a "not signed" verdict is kept for --cache-ttl)
+                    assert len(world.hung.conns) == conns + i + 1, r
+            if allowed:
+                assert len(world.hung.conns) == conns  # skip: nobody asked
         finally:
             hook.stop()
