@@ -27,11 +27,14 @@ struct route {
     bool tree; /* prefix ends in '/': matches the bare prefix and everything below */
 };
 
-/* One open connection, for the header-deadline watchdog. */
+/* One open connection, for the header-deadline watchdog. fd, accepted_ns and the links are
+ * written under conn_lock (links) or before the connection is listed; first_request_seen is
+ * stored by the connection's thread without the lock (on_headers) and read by the watchdog under
+ * it, hence atomic. */
 struct conn {
     int fd;
     uint64_t accepted_ns;
-    bool first_request_seen;
+    atomic_bool first_request_seen;
     struct conn *prev, *next;
 };
 
@@ -93,9 +96,10 @@ struct vg_httpd {
     pthread_t watchdog;
     bool watchdog_running;
     atomic_bool stop_watchdog;
-    /* access log */
+    /* access log: log_fd and log_owned change under log_lock (open, SIGHUP reopen, close);
+     * log_fd is also read without it, to skip formatting a line while the log is off */
     pthread_mutex_t log_lock;
-    int log_fd; /* -1 = off */
+    atomic_int log_fd; /* -1 = off */
     bool log_owned;
     struct stats st;
 };

@@ -295,10 +295,10 @@ watchdog_main(void *arg)
         uint64_t next = now + 200000000ull;
         unsigned n = 0;
         for (struct conn *k = h->conns; k; k = k->next) {
-            if (!k->first_request_seen && k->fd >= 0 &&
+            if (!atomic_load(&k->first_request_seen) && k->fd >= 0 &&
                 now - k->accepted_ns > (uint64_t)h->cfg.header_timeout_s * 1000000000ull) {
                 shutdown(k->fd, SHUT_RDWR);
-                k->first_request_seen = true; /* once */
+                atomic_store(&k->first_request_seen, true); /* once */
                 n++;
             }
         }
@@ -416,7 +416,9 @@ on_headers(struct vg_httpd *h, struct vg_httpd_req *r, const char *method)
 {
     struct conn *k = conn_of(r->c);
     if (k) {
-        k->first_request_seen = true; /* read without the lock: a late store is harmless */
+        /* the watchdog reads it under conn_lock, which this thread does not take: atomic (a late
+         * store is harmless) */
+        atomic_store(&k->first_request_seen, true);
     }
     vg_httpd_req_headers_in(r, method);
     if (h->cfg.conn_memory > h->cfg.max_header_bytes &&

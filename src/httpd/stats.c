@@ -227,7 +227,8 @@ vg_httpd_log_close(struct vg_httpd *h)
 void
 vg_httpd_log_request(struct vg_httpd *h, const struct vg_httpd_req *r, double secs, bool completed)
 {
-    if (h->log_fd < 0) {
+    /* off: not worth formatting (a reopen may race with this; the check under the lock decides) */
+    if (atomic_load_explicit(&h->log_fd, memory_order_relaxed) < 0) {
         return;
     }
     char ts[32];
