@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -114,7 +115,7 @@ echo_end(struct vg_httpd_req *r, void *ud)
 struct upload {
     uint64_t got;
     unsigned calls;
-    int done_completed; /* -1 = done() not called */
+    atomic_int done_completed; /* -1 = done() not called; stored by the connection's thread */
 };
 static struct upload g_up = {0, 0, -1};
 
@@ -151,7 +152,7 @@ static void
 up_done(struct vg_httpd_req *r, void *ud, bool completed)
 {
     (void)r;
-    ((struct upload *)ud)->done_completed = completed;
+    atomic_store(&((struct upload *)ud)->done_completed, completed);
 }
 
 static char g_file[64];
@@ -407,10 +408,10 @@ Test(httpd, streamed_upload_reaches_the_sink)
     free(r);
     cr_expect_eq(g_up.got, 262144);
     cr_expect_gt(g_up.calls, 1, "the body arrives in pieces, never whole");
-    for (int i = 0; i < 100 && g_up.done_completed < 0; i++) {
+    for (int i = 0; i < 100 && atomic_load(&g_up.done_completed) < 0; i++) {
         usleep(10000);
     }
-    cr_expect_eq(g_up.done_completed, 1);
+    cr_expect_eq(atomic_load(&g_up.done_completed), 1);
 }
 
 Test(httpd, file_responses_and_head)
