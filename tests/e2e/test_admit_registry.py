@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -222,6 +223,59 @@ def test_cached_decisions_inline_same_answers_threads_reused(world):
         assert validate(world, f"{h}/shop/app:1")["allowed"] is True
     assert metric(hook, "vigil_admit_inline_decisions_total") == inline0 + 10
     assert metric(hook, "vigil_admit_eval_threads_started_total") <= threads0 + 1
+
+
+def test_concurrent_reviews_while_policies_reload(world):
+    """Reviews from 4 client threads at once (tags resolved at the registry, digests from the
+    decision cache, /validate and /mutate) while SIGHUP reloads the policy set five times: every
+    answer is the one a lone request gets. Each reload starts a new generation, so cached and
+    cold evaluations, the evaluation pool and the reference-counted policy sets all run side by
+    side; under ThreadSanitizer (make check-tsan TSAN_E2E=...) a race there makes the webhook
+    exit 66, which the world fixture checks."""
+    h, srv, hook = world["host"], world["srv"], world["hook"]
+    signed = f"{h}/shop/app:1@{registry_digest(srv, 'shop/app', '1')}"
+    cases = [(f"{h}/shop/app:1", True), (signed, True), (f"{h}/shop/unsigned:1", False)]
+    errors, stop = [], threading.Event()
+
+    def client(n):
+        try:
+            i = 0
+            while i < 6 or not stop.is_set():
+                image, allowed = cases[(n + i) % len(cases)]
+                path = "/mutate?timeout=20s" if i % 2 else "/validate?timeout=20s"
+                r = hook.review(path, review(image, uid=f"c{n}-{i}"))["response"]
+                assert r["uid"] == f"c{n}-{i}", r
+                # /mutate only pins (allowed); /validate decides on the signature
+                assert r["allowed"] is (allowed or path.startswith("/mutate")), (path, image, r)
+                i += 1
+        except Exception as e:  # noqa: BLE001 -- reported by the main thread
+            errors.append(e)
+
+    def reloads():
+        c = hook.conn()
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+        c.close()
+        return int(re.search(r'^vigil_admit_policy_reloads_total\{result="ok"\} (\d+)', text,
+                             re.M).group(1))
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(5):  # one at a time: signals sent together may merge into one
+            before = reloads()
+            hook.p.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 60
+            while reloads() == before:
+                assert time.monotonic() < deadline, "SIGHUP did not reload the policies"
+                time.sleep(0.05)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=300)
+    assert not errors, errors
+    assert hook.p.poll() is None
 
 
 def wait_scan(srv, repo, digest, timeout=120):
