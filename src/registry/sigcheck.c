@@ -523,7 +523,7 @@ struct others {
     bool failed;                       /* any failed */
     enum vg_registry_gate_sig verdict; /* the first failure's (a finding one first) */
     char *detail;                      /* the failures' reasons, joined */
-    bool uncacheable;                  /* an answer that must not be cached (notary unreachable) */
+    bool uncacheable; /* an answer that must not be cached (notary, OCSP or CRL unreachable) */
 };
 
 static void
@@ -555,15 +555,16 @@ others_run(const struct vg_registry_sigcheck *sc, const struct vg_registry_sigpo
            struct others *o, struct vg_err **err)
 {
     if (g->notation) {
-        bool ok = false, untrusted = false;
+        bool ok = false, untrusted = false, unavailable = false;
         size_t nsigs = 0;
         char *detail = NULL;
         struct vg_sign_store nst = *st;
         nst.referrers = st_notary_referrers;
         if (vg_registry__notation_check(g->notation, &nst, repo, d, &ok, &nsigs, &untrusted,
-                                        &detail, err) < 0) {
+                                        &unavailable, &detail, err) < 0) {
             return -1;
         }
+        o->uncacheable |= unavailable; /* no revocation answer: ask again next pull */
         if (ok) {
             free(detail);
             others_ok(o, "the Notary signature");

@@ -72,10 +72,13 @@ struct vg_sign_store;
 VG_NODISCARD int vg_registry__notation_parse(struct vg_registry_notation **out,
                                              const struct vg_config_node *n, struct vg_err **err);
 void vg_registry__notation_free(struct vg_registry_notation *n);
+/* *uncacheable: the verdict rests on revocation statuses nobody could give (a responder down
+ * or too slow), so it must not be kept in the verdict cache. */
 VG_NODISCARD int vg_registry__notation_check(const struct vg_registry_notation *p,
                                              const struct vg_sign_store *st, const char *repo,
                                              const struct vg_digest *d, bool *ok, size_t *nsigs,
-                                             bool *untrusted, char **detail, struct vg_err **err);
+                                             bool *untrusted, bool *uncacheable, char **detail,
+                                             struct vg_err **err);
 
 /* sigcheck_dct.c: the gate's `dct` authority (docs/registry.md), parsed at start, and its
  * verdict on repo[:tag]@d (VERIFIED, NO_TRUST_DATA, INVALID or UNVERIFIABLE with the reason in

@@ -106,7 +106,7 @@ vg_registry__notation_parse(struct vg_registry_notation **out, const struct vg_c
 int
 vg_registry__notation_check(const struct vg_registry_notation *p, const struct vg_sign_store *st,
                             const char *repo, const struct vg_digest *d, bool *ok, size_t *nsigs,
-                            bool *untrusted, char **detail, struct vg_err **err)
+                            bool *untrusted, bool *uncacheable, char **detail, struct vg_err **err)
 {
     struct vg_notation_verify_opts o = {.policy = &p->tp->entries[0],
                                         .now = vg_now_unix(),
@@ -118,6 +118,7 @@ vg_registry__notation_check(const struct vg_registry_notation *p, const struct v
     *ok = rc == 0;
     *nsigs = res.n;
     *untrusted = false;
+    *uncacheable = rc < 0 && vg_notation_result_unavailable(&res);
     *detail = NULL;
     if (rc < 0 && !vg_err_is(e, VG_E_VERIFY)) {
         vg_notation_result_dispose(&res);

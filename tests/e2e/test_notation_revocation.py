@@ -460,9 +460,13 @@ def test_registry_gate_bounds_a_hung_responder_and_names_it(world, tmp_path):
     srv = gate(world, tmp_path / "t", "--notation-revocation-timeout", "300ms")
     try:
         md = copy_image(world.reg, srv, "team/hung")
-        r = srv.req("GET", f"/v2/team/hung/manifests/{md}", headers={"Accept": MT})
-        assert r.status == 403, r
-        assert b"is unknown" in r.body and b"no answer within 300 ms" in r.body, r.body
+        conns = len(world.hung.conns)
+        for i in range(2):
+            r = srv.req("GET", f"/v2/team/hung/manifests/{md}", headers={"Accept": MT})
+            assert r.status == 403, r
+            assert b"is unknown" in r.body and b"no answer within 300 ms" in r.body, r.body
+            # not kept in the gate's verdict cache: the next pull asks again
+            assert len(world.hung.conns) == conns + i + 1
     finally:
         srv.kill()
     srv = gate(world, tmp_path / "s", "--notation-revocation", "skip")
