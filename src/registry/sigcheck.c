@@ -576,7 +576,7 @@ others_run(const struct vg_registry_sigcheck *sc, const struct vg_registry_sigpo
                         nsigs > 0, detail);
         }
     }
-    if (g->dct) {
+    if (g->dct && o->ok < g->threshold) { /* the notary is asked only when it can matter */
         enum vg_registry_gate_sig v;
         char *detail = NULL;
         bool cacheable = false;
