@@ -104,11 +104,30 @@ int vg_oci_remote_blob_upload(struct vg_oci_remote_client *c, const struct vg_di
 /* Whole blob into out (bounded by out->max: VG_E_LIMIT), verified against d (VG_E_VERIFY). */
 int vg_oci_remote_blob_get(struct vg_oci_remote_client *c, const struct vg_digest *d,
                            struct vg_buf *out, struct vg_err **err);
+/* A blob's bytes produced on demand: up to cap bytes into buf, *got = 0 at the end. */
+typedef int (*vg_oci_remote_read_fn)(void *ud, void *buf, size_t cap, size_t *got,
+                                     struct vg_err **err);
+/* Streamed monolithic upload (POST, then a PUT ?digest= whose body read produces) of blob d,
+ * checked against d's size and digest on the way. read is never asked for more than d->size
+ * bytes; once they arrived, the source must be at its end and the digest right before the last
+ * chunk is sent, so a short, long or wrong source aborts the PUT with its body incomplete
+ * (VG_E_VERIFY, or read's error) and the upload session is cancelled (DELETE): the registry
+ * never commits wrong content. Memory: a few transfer chunks whatever the size. Does not check
+ * whether the registry has the blob already. */
+int vg_oci_remote_blob_put_stream(struct vg_oci_remote_client *c, const struct vg_oci_desc *d,
+                                  vg_oci_remote_read_fn read, void *ud, struct vg_err **err);
+/* Streams blob d into fd (written from its current offset) without holding it, checked
+ * against d's size and digest on the way: a source sending more than d->size is cut off, and
+ * a short or wrong one fails at the end (VG_E_VERIFY). On failure fd holds a partial,
+ * unverified prefix: the caller writes to a temporary file and publishes it only on success.
+ * Write failures are VG_E_IO. */
+int vg_oci_remote_blob_fetch_fd(struct vg_oci_remote_client *c, const struct vg_oci_desc *d, int fd,
+                                struct vg_err **err);
 /* Copies blob d from src to dst without holding it: a streamed GET feeds a streamed monolithic
  * PUT (?digest=), the bytes checked against d's size and digest on the way; a mismatch, a
  * source sending more than d->size, or a source failure aborts the PUT (VG_E_VERIFY or the
- * source's error), so dst never commits wrong content. Memory: a few transfer chunks whatever
- * the size. A blob dst already has is not sent. */
+ * source's error) and cancels the session, so dst never commits wrong content. Memory: a few
+ * transfer chunks whatever the size. A blob dst already has is not sent. */
 int vg_oci_remote_blob_copy(struct vg_oci_remote_client *dst, struct vg_oci_remote_client *src,
                             const struct vg_oci_desc *d, struct vg_err **err);
 

@@ -29,9 +29,6 @@ enum {
     VG_SIGN_COPY_ALL = 0xfu,
 };
 
-/* Blobs are held in memory while they are copied; larger ones are refused (VG_E_LIMIT). */
-#define VG_SIGN_COPY_BLOB_MAX ((size_t)2u * 1024u * 1024u * 1024u)
-
 struct vg_sign_copy_opts {
     unsigned kinds; /* VG_SIGN_COPY_* (0: all) */
     bool only;      /* --only: attachments (and the manifests they belong to), no dst tag */
@@ -166,12 +163,17 @@ VG_NODISCARD int vg_sign_target_clean(const struct vg_sign_target *t, unsigned k
 /* `save IMAGE --dir DIR`: the image (every platform of an index) and its `.sig` and `.att`
  * images into the OCI layout DIR (created), index.json entries annotated kind
  * dev.cosignproject.cosign/image (or imageIndex), /sigs, /atts as cosign save writes them.
- * Blobs already in DIR are not fetched again. */
+ * Blobs already in DIR are not fetched again. Blobs are streamed (no size limit, a few chunks
+ * of memory) into temporary files renamed to their digest name only once verified and synced;
+ * an interrupted save leaves at most `blobs/sha256/.partial-*` files, never a wrong blob under
+ * a digest name. */
 VG_NODISCARD int vg_sign_save(const struct vg_sign_target *t, const char *dir, struct vg_err **err);
 /* `load --dir DIR IMAGE`: pushes the layout's image (kind image/imageIndex, or its only
  * entry) to image (a tag, or a digest that must match) with its sigs/atts entries at the
- * `sha256-<hex>.sig/.att` tags. Every file is checked against its digest first. *loaded (may
- * be NULL) gets the image digest. */
+ * `sha256-<hex>.sig/.att` tags. Manifests are checked against their digest before they are
+ * pushed; blobs are streamed, checked against their descriptor's size before and their digest
+ * during the upload (a mismatch cancels it: never committed). *loaded (may be NULL) gets the
+ * image digest. */
 VG_NODISCARD int vg_sign_load(const char *dir, const char *image, const struct vg_oci_open_opts *o,
                               struct vg_digest *loaded, struct vg_err **err);
 

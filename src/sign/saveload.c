@@ -4,12 +4,25 @@
  * signatures and attestations in an OCI image layout, laid out as cosign's save/load do:
  * index.json lists the image (annotation kind dev.cosignproject.cosign/image, or /imageIndex),
  * its `.sig` image (kind .../sigs) and its `.att` image (kind .../atts); every manifest and
- * blob is a file blobs/sha256/<hex>. Blobs read from the layout are checked against their
- * digest before they are uploaded; blobs are held in memory (VG_SIGN_COPY_BLOB_MAX).
+ * blob is a file blobs/sha256/<hex>.
+ *
+ * No blob is held in memory, whatever its size. save streams each blob from the registry into
+ * a temporary file blobs/sha256/.partial-<hex>-XXXXXX (never a digest name), checked against its
+ * descriptor's size and digest on the way, fsyncs it and only then renames it to its digest
+ * name: a failed or killed save leaves no wrong or partial blob under a digest name, and
+ * index.json (written last, atomically) names nothing missing. load streams each layout file
+ * into a monolithic PUT, verified on the way; a file of the wrong size is refused before the
+ * upload, and a wrong digest aborts the PUT before its last chunk and cancels the session
+ * (vg_oci_remote_blob_put_stream), so the registry never commits it. Manifests are small
+ * (VG_LIMIT_MANIFEST_BYTES) and read whole.
  */
 #include "cosign_ops.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "flow_int.h"
 
@@ -35,6 +48,54 @@ write_blob(const char *dir, const struct vg_digest *d, const void *data, size_t 
     return vg_path_exists(p) ? 0 : vg_file_write_atomic(p, data, len, 0644, err);
 }
 
+static void
+fsync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd); /* durability best effort: the blob itself is synced */
+        close(fd);
+    }
+}
+
+/* Blob d from c into dir, streamed through a temporary file published under its digest name
+ * only once complete, verified and synced. A blob already in dir is not fetched again. */
+static int
+save_blob(struct vg_oci_remote_client *c, const char *dir, const struct vg_oci_desc *d,
+          struct vg_err **err)
+{
+    if (d->digest.alg != VG_DIGEST_SHA256) {
+        return vg_err_set(err, VG_E_UNSUPPORTED, "%s: only sha256 blobs are saved", d->digest.text);
+    }
+    vg_autofree char *p = blob_path(dir, &d->digest);
+    if (vg_path_exists(p)) {
+        return 0;
+    }
+    vg_autofree char *blobs = vg_fmt("%s/blobs/sha256", dir);
+    vg_autofree char *tmp = vg_fmt("%s/.partial-%s-XXXXXX", blobs, vg_digest_hex(&d->digest));
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        return vg_err_sys(err, VG_E_IO, "blob %s: create a temporary file in %s", d->digest.text,
+                          blobs);
+    }
+    int rc = vg_oci_remote_blob_fetch_fd(c, d, fd, err);
+    if (rc == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0)) {
+        rc = vg_err_sys(err, VG_E_IO, "blob %s: sync %s", d->digest.text, tmp);
+    }
+    if (close(fd) < 0 && rc == 0) {
+        rc = vg_err_sys(err, VG_E_IO, "blob %s: close %s", d->digest.text, tmp);
+    }
+    if (rc == 0 && rename(tmp, p) < 0) {
+        rc = vg_err_sys(err, VG_E_IO, "blob %s: rename %s", d->digest.text, tmp);
+    }
+    if (rc < 0) {
+        unlink(tmp);
+        return rc;
+    }
+    fsync_dir(blobs);
+    return 0;
+}
+
 /* The manifest m (from c) and everything it references, into dir. */
 static int
 save_tree(struct vg_oci_remote_client *c, const char *dir, const struct vg_oci_remote_manifest *m,
@@ -57,19 +118,7 @@ save_tree(struct vg_oci_remote_client *c, const char *dir, const struct vg_oci_r
         vg_oci_remote_manifest_dispose(&child);
     }
     for (size_t i = 0; !pm->is_index && i <= pm->nlayers && rc == 0; i++) {
-        const struct vg_oci_desc *d = i == 0 ? &pm->config : &pm->layers[i - 1];
-        vg_autofree char *p = d->digest.alg == VG_DIGEST_SHA256 ? blob_path(dir, &d->digest) : NULL;
-        if (p && vg_path_exists(p)) {
-            continue;
-        }
-        if (d->size > VG_SIGN_COPY_BLOB_MAX) {
-            rc = vg_err_set(err, VG_E_LIMIT, "blob %s: too large to save", d->digest.text);
-            break;
-        }
-        vg_autobuf struct vg_buf b = VG_BUF_INIT((size_t)d->size);
-        if ((rc = vg_oci_remote_blob_get(c, &d->digest, &b, err)) == 0) {
-            rc = write_blob(dir, &d->digest, b.data, b.len, err);
-        }
+        rc = save_blob(c, dir, i == 0 ? &pm->config : &pm->layers[i - 1], err);
     }
     vg_oci_manifest_free(pm);
     return rc < 0 ? -1 : write_blob(dir, &m->digest, m->data, m->len, err);
@@ -167,6 +216,55 @@ read_blob(const char *dir, const struct vg_digest *d, uint64_t size, struct vg_b
 }
 
 static int
+file_read(void *ud, void *buf, size_t cap, size_t *got, struct vg_err **err)
+{
+    const int *fd = ud;
+    ssize_t n;
+    do {
+        n = read(*fd, buf, cap);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        return vg_err_sys(err, VG_E_IO, "read");
+    }
+    *got = (size_t)n;
+    return 0;
+}
+
+/* The layout file of blob d, streamed to c: its size must be d's, and its digest is checked
+ * before the upload's last chunk is sent (the session is cancelled on a mismatch). */
+static int
+load_blob(struct vg_oci_remote_client *c, const char *dir, const struct vg_oci_desc *d,
+          struct vg_err **err)
+{
+    if (d->digest.alg != VG_DIGEST_SHA256) {
+        return vg_err_set(err, VG_E_UNSUPPORTED, "%s: only sha256 blobs are loaded",
+                          d->digest.text);
+    }
+    vg_autofree char *p = blob_path(dir, &d->digest);
+    int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        return vg_err_sys(err, errno == ENOENT ? VG_E_NOTFOUND : VG_E_IO, "layout blob %s: open %s",
+                          d->digest.text, p);
+    }
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) < 0) {
+        rc = vg_err_sys(err, VG_E_IO, "layout blob %s: stat %s", d->digest.text, p);
+    } else if (!S_ISREG(st.st_mode)) {
+        rc = vg_err_set(err, VG_E_PARSE, "layout blob %s: %s is not a regular file", d->digest.text,
+                        p);
+    } else if ((uint64_t)st.st_size != d->size) {
+        rc = vg_err_set(err, VG_E_VERIFY,
+                        "layout blob %s: %s has %lld bytes, its descriptor says %llu",
+                        d->digest.text, p, (long long)st.st_size, (unsigned long long)d->size);
+    } else if ((rc = vg_oci_remote_blob_put_stream(c, d, file_read, &fd, err)) < 0) {
+        vg_err_wrap(err, "layout blob %s", d->digest.text);
+    }
+    close(fd);
+    return rc;
+}
+
+static int
 load_tree(struct vg_oci_remote_client *c, const char *dir, const struct vg_oci_desc *desc,
           unsigned depth, struct vg_err **err)
 {
@@ -192,14 +290,7 @@ load_tree(struct vg_oci_remote_client *c, const char *dir, const struct vg_oci_d
         if ((rc = vg_oci_remote_blob_exists(c, &d->digest, &exists, NULL, err)) < 0 || exists) {
             continue;
         }
-        if (d->size > VG_SIGN_COPY_BLOB_MAX) {
-            rc = vg_err_set(err, VG_E_LIMIT, "blob %s: too large to load", d->digest.text);
-            break;
-        }
-        vg_autobuf struct vg_buf b = VG_BUF_INIT((size_t)d->size);
-        if ((rc = read_blob(dir, &d->digest, d->size, &b, err)) == 0) {
-            rc = vg_oci_remote_blob_upload(c, &d->digest, b.data, b.len, NULL, err);
-        }
+        rc = load_blob(c, dir, d, err);
     }
     const char *mt = desc->media_type ? desc->media_type : pm->media_type;
     vg_oci_manifest_free(pm);
