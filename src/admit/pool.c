@@ -7,6 +7,7 @@
 #include "admit_int.h"
 
 #include "crypto/crypto.h"
+#include "net/net.h"
 
 #include <errno.h>
 #include <string.h>
@@ -80,6 +81,7 @@ pool_main(void *arg)
      * would free it runs after pool_main returns, possibly after the process has exited
      * (LeakSanitizer reported the error queue of such a thread at exit). */
     pthread_mutex_unlock(&p->mu);
+    vg_http_thread_stop(); /* its spare curl handle holds OpenSSL objects */
     vg_crypto_thread_stop();
     pthread_mutex_lock(&p->mu);
     p->threads--;

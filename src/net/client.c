@@ -106,3 +106,56 @@ vg_http_client_free(struct vg_http_client *c)
     free(c->user_agent);
     free(c);
 }
+
+/* ---------------------------------------------------------------- spare multi handles */
+
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static pthread_key_t spare_key;
+static bool spare_ok;
+
+static void
+spare_destroy(void *m)
+{
+    curl_multi_cleanup(m);
+}
+
+static void
+spare_init(void)
+{
+    spare_ok = pthread_key_create(&spare_key, spare_destroy) == 0;
+}
+
+CURLM *
+vg_http_multi_take(void)
+{
+    pthread_once(&spare_once, spare_init);
+    CURLM *m = spare_ok ? pthread_getspecific(spare_key) : NULL;
+    if (m) {
+        (void)pthread_setspecific(spare_key, NULL);
+        return m;
+    }
+    return curl_multi_init();
+}
+
+void
+vg_http_multi_give(CURLM *m)
+{
+    if (!m) {
+        return;
+    }
+    pthread_once(&spare_once, spare_init);
+    if (!spare_ok || pthread_getspecific(spare_key) || pthread_setspecific(spare_key, m) != 0) {
+        curl_multi_cleanup(m);
+    }
+}
+
+void
+vg_http_thread_stop(void)
+{
+    pthread_once(&spare_once, spare_init);
+    CURLM *m = spare_ok ? pthread_getspecific(spare_key) : NULL;
+    if (m) {
+        (void)pthread_setspecific(spare_key, NULL);
+        curl_multi_cleanup(m);
+    }
+}

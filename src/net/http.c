@@ -223,7 +223,7 @@ vg_http_xfer_free(struct vg_http_xfer *x)
         curl_easy_cleanup(x->easy);
     }
     if (x->multi && x->own_multi) {
-        curl_multi_cleanup(x->multi);
+        vg_http_multi_give(x->multi);
     }
     curl_slist_free_all(x->req_headers);
     free(x->method);
@@ -285,6 +285,10 @@ xfer_set_common(struct vg_http_xfer *x, struct vg_http_client *c)
     if (c->ca_file) {
         curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
     }
+    /* The CA bundle alone, without the hashed directory Debian's libcurl also defaults to:
+     * libcurl caches a parsed store only for a bundle file (no CApath, no blob); the directory
+     * holds the bundle's certificates (update-ca-certificates writes both). */
+    curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
     if (c->unix_socket) {
         curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, c->unix_socket);
     }
@@ -329,7 +333,7 @@ xfer_new(struct vg_http_xfer **out, struct vg_http_client *c, const struct vg_ht
     }
     x->easy = curl_easy_init();
     x->own_multi = !multi;
-    x->multi = multi ? multi : curl_multi_init();
+    x->multi = multi ? multi : vg_http_multi_take();
     if (!x->easy || !x->multi) {
         vg_http_xfer_free(x);
         return vg_err_set(err, VG_E_INTERNAL, "curl handle allocation failed");
@@ -767,7 +771,7 @@ vg_http_do_many(struct vg_http_client *c, const struct vg_http_req *reqs,
         memset(&resps[i], 0, sizeof(resps[i]));
         errs[i] = NULL;
     }
-    CURLM *m = n > 1 ? curl_multi_init() : NULL;
+    CURLM *m = n > 1 ? vg_http_multi_take() : NULL;
     struct vg_http_xfer **xs = vg_calloc(n ? n : 1, sizeof(*xs));
     if (m) {
         curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)VG_HTTP_PARALLEL);
@@ -804,9 +808,7 @@ vg_http_do_many(struct vg_http_client *c, const struct vg_http_req *reqs,
         vg_http_xfer_free(x);
     }
     free(xs);
-    if (m) {
-        curl_multi_cleanup(m);
-    }
+    vg_http_multi_give(m);
 }
 
 int

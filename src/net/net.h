@@ -95,6 +95,10 @@ struct vg_http_client;
 VG_NODISCARD int vg_http_client_new(struct vg_http_client **out,
                                     const struct vg_http_client_opts *opts, struct vg_err **err);
 void vg_http_client_free(struct vg_http_client *c);
+/* Frees the calling thread's spare curl handle (and the CA store cached in it); for threads
+ * that exit while the process goes on (their OpenSSL state must go before OPENSSL_thread_stop). A
+ * thread that never calls it keeps it until it exits. */
+void vg_http_thread_stop(void);
 
 /* Upload body produced on demand: returns bytes written into buf (0 at end) or -1 on error. */
 typedef long (*vg_http_read_fn)(void *ud, void *buf, size_t cap);

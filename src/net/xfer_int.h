@@ -115,4 +115,11 @@ bool vg_http_url_is_loopback(const char *url);
  * is not an https URL. Caller frees. */
 char *vg_http_url_to_plain(const char *url);
 
+/* A curl multi handle for one transfer or batch, and its return when empty again: each thread
+ * keeps one spare (client.c), so the CA store libcurl caches in a multi handle
+ * (CURLOPT_CA_CACHE_TIMEOUT, 24 h by default) survives from one connection to the next instead
+ * of the CA bundle being parsed for every new TLS connection. NULL when out of memory. */
+CURLM *vg_http_multi_take(void);
+void vg_http_multi_give(CURLM *m);
+
 #endif
