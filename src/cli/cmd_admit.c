@@ -72,6 +72,8 @@ static const char usage_text[] =
     "  vigil admit serve -p prod.yaml --tls-cert tls.crt --tls-key tls.key\n"
     "  vigil admit serve -p gatekeeper/ -p cip.yaml --addr 0.0.0.0:9443 \\\n"
     "      --tls-cert /tls/tls.crt --tls-key /tls/tls.key --timeout 5s\n"
+    "  vigil admit serve -p notary.yaml --tls-cert tls.crt --tls-key tls.key \\\n"
+    "      --notation-revocation-timeout 500ms      # or --notation-revocation skip\n"
     "  curl --cacert ca.crt -H 'Content-Type: application/json' --data @review.json \\\n"
     "      'https://127.0.0.1:8443/validate?timeout=10s'\n";
 

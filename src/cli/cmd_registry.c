@@ -56,6 +56,7 @@ static const char serve_help[] =
     "  vigil registry serve --addr 0.0.0.0:5443 --root /srv/registry \\\n"
     "      --tls-cert cert.pem --tls-key key.pem\n"
     "  vigil registry serve --config /etc/vigil/registry.yaml\n"
+    "  vigil registry serve --config registry.yaml --notation-revocation-timeout 500ms\n"
     "  skopeo copy --dest-tls-verify=false oci:img:latest docker://127.0.0.1:5000/app:1\n"
     "\n"
     "Signals: SIGTERM/SIGINT drain and stop; SIGHUP reloads TLS, reopens the access log and\n"
