@@ -27,8 +27,6 @@ level_of(const char *sev)
 static const char *
 security_severity(const char *sev, double cvss)
 {
-    static char buf[16];
-    (void)buf;
     if (cvss > 0) {
         return NULL; /* caller formats the score */
     }
