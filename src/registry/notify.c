@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <string.h>
@@ -19,13 +20,12 @@
 #include "crypto/crypto.h"
 #include "net/net.h"
 
-#define NOTIFY_EVENT_MAX_BYTES (4u * 1024u * 1024u) /* one spooled event */
-#define NOTIFY_FAST_RETRY_MS   100u                 /* before `threshold` failures in a row */
-#define NOTIFY_RESP_MAX_BYTES  (64u * 1024u)        /* a receiver's answer is read and dropped */
-#define NOTIFY_INBOX_POLL_MS   1000u                /* how often the inbox is looked at */
-#define NOTIFY_SPOOL_SUFFIX    ".json"
-#define NOTIFY_INBOX           "inbox"
-#define NOTIFY_INBOX_NAME_LEN  (16u + 1u + 8u + 1u + 8u) /* <ns>-<pid>-<n>, then the suffix */
+#define NOTIFY_FAST_RETRY_MS  100u          /* before `threshold` failures in a row */
+#define NOTIFY_RESP_MAX_BYTES (64u * 1024u) /* a receiver's answer is read and dropped */
+#define NOTIFY_INBOX_POLL_MS  1000u         /* how often the inbox is looked at */
+#define NOTIFY_SPOOL_SUFFIX   ".json"
+#define NOTIFY_INBOX          "inbox"
+#define NOTIFY_QUARANTINE     "quarantine"
 
 /* An endpoint's settings: a copy the notifier owns, swapped by a reload while the delivery
  * thread may be using the previous one (it holds a reference for each attempt). */
@@ -50,6 +50,7 @@ struct ep {
     uint64_t sent, failed, dropped; /* guarded by mu */
     bool stop;                      /* guarded by mu */
     bool started;
+    bool inbox_warned; /* the delivery thread's: the inbox's unreadability was logged */
     pthread_t th;
 };
 
@@ -100,44 +101,6 @@ spool_path(const struct ep *e, uint64_t seq)
     return vg_fmt("%s/%016" PRIx64 NOTIFY_SPOOL_SUFFIX, e->dir, seq);
 }
 
-static bool
-hex_digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* The sequence number of a spool file name ("<16 hex>.json"), or false. */
-static bool
-spool_name(const char *name, uint64_t *seq)
-{
-    if (strlen(name) != 16 + strlen(NOTIFY_SPOOL_SUFFIX) ||
-        strcmp(name + 16, NOTIFY_SPOOL_SUFFIX) != 0 || !hex_digits(name, 16)) {
-        return false;
-    }
-    uint64_t v = 0;
-    for (size_t i = 0; i < 16; i++) {
-        char c = name[i];
-        v = v << 4 | (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
-    }
-    *seq = v;
-    return true;
-}
-
-/* An inbox file name: "<16 hex ns>-<8 hex pid>-<8 hex n>.json" (so names sort by time). */
-static bool
-inbox_name(const char *name)
-{
-    return strlen(name) == NOTIFY_INBOX_NAME_LEN + strlen(NOTIFY_SPOOL_SUFFIX) &&
-           strcmp(name + NOTIFY_INBOX_NAME_LEN, NOTIFY_SPOOL_SUFFIX) == 0 && hex_digits(name, 16) &&
-           name[16] == '-' && hex_digits(name + 17, 8) && name[25] == '-' &&
-           hex_digits(name + 26, 8);
-}
-
 static int
 cmp_u64(const void *a, const void *b)
 {
@@ -167,19 +130,33 @@ spool_load(struct ep *e, struct vg_err **err)
         return vg_err_sys(err, VG_E_IO, "open notifications spool %s", e->dir);
     }
     struct dirent *de;
+    char **bad = NULL;
+    size_t nbad = 0;
     while ((de = readdir(d))) {
+        const char *nm = de->d_name;
         uint64_t seq;
-        if (spool_name(de->d_name, &seq)) {
+        if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0 || strcmp(nm, NOTIFY_INBOX) == 0 ||
+            strcmp(nm, NOTIFY_QUARANTINE) == 0) {
+            continue;
+        }
+        if (vg_registry_notify_spool_name(nm, &seq)) {
             vg_vec_push(&e->spooled, seq);
             if (seq >= e->next_seq) {
                 e->next_seq = seq + 1;
             }
-        } else if (strstr(de->d_name, NOTIFY_SPOOL_SUFFIX ".tmp.")) {
-            vg_autofree char *p = vg_fmt("%s/%s", e->dir, de->d_name);
+        } else if (vg_registry_notify_temp_name(nm)) {
+            vg_autofree char *p = vg_fmt("%s/%s", e->dir, nm);
             (void)unlink(p); /* a half-written event of a crashed run: never accepted */
+        } else {
+            vg_strv_push(&bad, &nbad, nm);
         }
     }
     closedir(d);
+    for (size_t i = 0; i < nbad; i++) {
+        vg_registry_notify_quarantine(e->dir, e->dir, bad[i], e->name,
+                                      "not a spool file name (<16 hex>.json)");
+    }
+    vg_strv_free(bad, nbad);
     vg_qsort(e->spooled.v, e->spooled.n, sizeof(*e->spooled.v), cmp_u64);
     return 0;
 }
@@ -248,25 +225,60 @@ spool_write(struct ep *e, char **texts, size_t n)
     free(texts);
 }
 
-/* Moves the inbox's events (oldest first) into the spool, as far as max-queued allows; the
- * rest wait there. A rename is atomic: each event is either still in the inbox or spooled. */
-static void
-inbox_take(struct ep *e)
+/* The inbox's entries: event files (sorted, oldest first) and entries that are not ours. An
+ * atomic write in progress is left alone. False when the inbox cannot be read as a directory
+ * of its own (a symlink put in its place is not followed). */
+static bool
+inbox_list(struct ep *e, char ***good, size_t *ngood, char ***bad, size_t *nbad)
 {
-    DIR *d = opendir(e->inbox);
+    int dfd = open(e->inbox, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
     if (!d) {
-        return;
+        int err = errno;
+        if (dfd >= 0) {
+            close(dfd);
+        }
+        if (!e->inbox_warned) {
+            e->inbox_warned = true;
+            VG_EVENT(VG_LOG_WARN, "registry", "notifications inbox unreadable",
+                     VG_KV_STR("endpoint", e->name), VG_KV_STR("dir", e->inbox),
+                     VG_KV_STR("error", strerror(err)));
+        }
+        return false;
     }
-    char **names = NULL;
-    size_t n = 0;
+    e->inbox_warned = false;
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (inbox_name(de->d_name)) {
-            vg_strv_push(&names, &n, de->d_name);
+        const char *nm = de->d_name;
+        if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0 || vg_registry_notify_temp_name(nm)) {
+            continue;
+        }
+        if (vg_registry_notify_inbox_name(nm)) {
+            vg_strv_push(good, ngood, nm);
+        } else {
+            vg_strv_push(bad, nbad, nm);
         }
     }
     closedir(d);
-    vg_qsort(names, n, sizeof(*names), cmp_str);
+    vg_qsort(*good, *ngood, sizeof(**good), cmp_str);
+    return true;
+}
+
+/* Moves the inbox's events (oldest first) into the spool, as far as max-queued allows; the
+ * rest wait there. A rename is atomic: each event is either still in the inbox or spooled.
+ * What is not an event file of ours (name, type, content) is quarantined, one line each. */
+static void
+inbox_take(struct ep *e)
+{
+    char **names = NULL, **bad = NULL;
+    size_t n = 0, nbad = 0;
+    if (!inbox_list(e, &names, &n, &bad, &nbad)) {
+        return;
+    }
+    for (size_t i = 0; i < nbad; i++) {
+        vg_registry_notify_quarantine(e->dir, e->inbox, bad[i], e->name,
+                                      "not an inbox file name (<16 hex>-<8 hex>-<8 hex>.json)");
+    }
     size_t taken = 0;
     for (size_t i = 0; i < n; i++) {
         pthread_mutex_lock(&e->mu);
@@ -275,6 +287,17 @@ inbox_take(struct ep *e)
         if (full) {
             break; /* stays in the inbox until there is room */
         }
+        char *text = NULL;
+        struct vg_err *err = NULL;
+        if (vg_registry_notify_spool_read(&text, e->inbox, names[i], &err) < 0) {
+            if (!vg_err_is(err, VG_E_NOTFOUND)) { /* else: vanished meanwhile */
+                vg_autofree char *m = vg_err_format(err);
+                vg_registry_notify_quarantine(e->dir, e->inbox, names[i], e->name, m);
+            }
+            vg_err_free(&err);
+            continue;
+        }
+        free(text); /* checked here so that it never enters the spool; read again to send */
         vg_autofree char *from = vg_fmt("%s/%s", e->inbox, names[i]);
         uint64_t seq = e->next_seq++;
         vg_autofree char *to = spool_path(e, seq);
@@ -291,6 +314,7 @@ inbox_take(struct ep *e)
                  VG_KV_STR("endpoint", e->name), VG_KV_U64("events", taken));
     }
     vg_strv_free(names, n);
+    vg_strv_free(bad, nbad);
 }
 
 /* ---------------------------------------------------------------- delivery */
@@ -384,27 +408,32 @@ deliver_one(struct ep *e, unsigned failures, uint64_t *delay_ms)
     c->refs++; /* a reload may replace e->cfg during the attempt */
     pthread_mutex_unlock(&e->mu);
     vg_autofree char *path = spool_path(e, seq);
-    struct vg_buf text = VG_BUF_INIT(NOTIFY_EVENT_MAX_BYTES);
+    vg_autofree char *name = vg_fmt("%016" PRIx64 NOTIFY_SPOOL_SUFFIX, seq);
+    char *text = NULL;
     struct vg_err *err = NULL;
-    int rc = vg_file_read(&text, path, NOTIFY_EVENT_MAX_BYTES, &err);
+    /* A file that is not an event of ours (shaped by someone with write access to the spool)
+     * is quarantined, one line, and the next event goes on. */
+    int rc = vg_registry_notify_spool_read(&text, e->dir, name, &err);
     bool unreadable = rc < 0;
-    if (rc == 0) {
-        rc = post(&c->c, (const char *)text.data, &err);
+    if (unreadable) {
+        vg_autofree char *m = vg_err_format(err);
+        vg_registry_notify_quarantine(e->dir, e->dir, name, e->name, m);
+        vg_err_free(&err);
+    } else {
+        rc = post(&c->c, text, &err);
+        free(text);
     }
-    vg_buf_dispose(&text);
-    if (rc < 0) {
+    if (rc < 0 && !unreadable) {
         vg_autofree char *m = vg_err_format(err);
         vg_autofree char *u = vg_http_url_redact(c->c.url);
-        VG_EVENT(VG_LOG_WARN, "registry",
-                 unreadable ? "notification dropped: spooled event unreadable"
-                            : "notification delivery failed",
+        VG_EVENT(VG_LOG_WARN, "registry", "notification delivery failed",
                  VG_KV_STR("endpoint", e->name), VG_KV_STR("url", u),
                  VG_KV_U64("failures", failures + 1u), VG_KV_STR("error", m));
         vg_err_free(&err);
     }
     *delay_ms = retry_delay_ms(&c->c, failures + 1u);
-    if (rc == 0 || unreadable) {
-        (void)unlink(path); /* sent, or an event that can never be sent: gone either way */
+    if (rc == 0) {
+        (void)unlink(path); /* sent */
     }
     pthread_mutex_lock(&e->mu);
     if (rc == 0 || unreadable) {

@@ -202,6 +202,36 @@ void vg_registry_notify_scan_event(struct vg_registry_notifier *n, struct vg_reg
                                    unsigned action, const char *scheme, const char *src,
                                    const char *repo, const struct vg_digest *d,
                                    const struct vg_registry_gate_finding *f, size_t nf);
+/* ---------------------------------------------------------------- spool files */
+
+/* The files the server reads back (spool_dir/<endpoint>/ and its inbox/) may have been shaped
+ * by anyone with write access there; notify_spool.c checks them before use and moves what fails
+ * to spool_dir/<endpoint>/quarantine/ with one log line, never blocking the good events. */
+#define VG_REGISTRY_NOTIFY_EVENT_MAX (4u * 1024u * 1024u) /* one spooled event */
+/* A spool file name, "<16 lowercase hex>.json", of a sequence number below 2^63 (*seq). */
+bool vg_registry_notify_spool_name(const char *name, uint64_t *seq);
+/* An inbox file name, "<16 hex ns>-<8 hex pid>-<8 hex n>.json". */
+bool vg_registry_notify_inbox_name(const char *name);
+/* The temporary file of an atomic write in progress: a spool or inbox name + ".tmp.<...>". */
+bool vg_registry_notify_temp_name(const char *name);
+/* One spooled event: a JSON object (duplicate keys, invalid UTF-8 and raw NUL bytes refused) with a
+ * non-empty "id" string and an "action" among the registry's, at most
+ * VG_REGISTRY_NOTIFY_EVENT_MAX bytes; *out gets its compact serialisation (what an envelope
+ * embeds, so the file cannot splice anything else into it). VG_E_PARSE or VG_E_LIMIT saying
+ * what is wrong. Caller frees *out. */
+VG_NODISCARD int vg_registry_notify_event_check(char **out, const void *data, size_t len,
+                                                struct vg_err **err);
+/* Reads dir/name and checks it as above: only a regular file with one link is read (a symlink
+ * is not followed, a FIFO or device not waited on, a hard link refused), not empty, not over
+ * the bound. VG_E_NOTFOUND when it is gone. */
+VG_NODISCARD int vg_registry_notify_spool_read(char **out, const char *dir, const char *name,
+                                               struct vg_err **err);
+/* Moves from_dir/name (the entry itself, never a symlink's target) into ep_dir/quarantine/
+ * (created 0700; an inbox file's name gets the prefix "inbox."), or removes it when it cannot
+ * be moved, and logs one warning naming the endpoint, the file and why. */
+void vg_registry_notify_quarantine(const char *ep_dir, const char *from_dir, const char *name,
+                                   const char *endpoint, const char *why);
+
 /* Spools what is still in memory (a producer: into the inboxes), stops the threads (an
  * attempt in flight ends within its timeout). NULL is a no-op. */
 void vg_registry_notifier_free(struct vg_registry_notifier *n);

@@ -515,3 +515,74 @@ Test(registry_notify, producer_events_go_through_the_inbox_to_the_server)
     free(inbox);
     cr_expect_eq(vg_remove_tree(tmp, NULL, &err), 0);
 }
+
+/* ---------------------------------------------------------------- spool files read back */
+
+Test(notify_spool, file_names)
+{
+    uint64_t seq = 0;
+    cr_assert(vg_registry_notify_spool_name("000000000000002a.json", &seq) && seq == 42);
+    cr_assert(vg_registry_notify_spool_name("7fffffffffffffff.json", &seq));
+    const char *bad_spool[] = {"ffffffffffffffff.json",
+                               "8000000000000000.json",
+                               "000000000000002A.json",
+                               "000000000000002a.JSON",
+                               "000000000000002a.json.tmp.1.abc",
+                               "00000000000002a.json",
+                               "../00000000000002a.json",
+                               "a/0000000000000000.json",
+                               "",
+                               ".",
+                               ".."};
+    for (size_t i = 0; i < VG_ARRAY_LEN(bad_spool); i++) {
+        cr_assert(!vg_registry_notify_spool_name(bad_spool[i], &seq), "%s", bad_spool[i]);
+    }
+    cr_assert(vg_registry_notify_inbox_name("0000018a2b3c4d5e-00001f40-00000000.json"));
+    const char *bad_inbox[] = {"0000018a2b3c4d5e-00001f40-00000000.jso",
+                               "0000018a2b3c4d5e_00001f40-00000000.json",
+                               "0000018a2b3c4d5e-00001f40-0000000g.json",
+                               "../18a2b3c4d5e-00001f40-00000000.json",
+                               "evil.json",
+                               "..json"};
+    for (size_t i = 0; i < VG_ARRAY_LEN(bad_inbox); i++) {
+        cr_assert(!vg_registry_notify_inbox_name(bad_inbox[i]), "%s", bad_inbox[i]);
+    }
+    cr_assert(vg_registry_notify_temp_name("000000000000002a.json.tmp.123.AbCdEf"));
+    cr_assert(vg_registry_notify_temp_name("0000018a2b3c4d5e-00001f40-00000000.json.tmp.9.x"));
+    cr_assert(!vg_registry_notify_temp_name("000000000000002a.json.tmp."));
+    cr_assert(!vg_registry_notify_temp_name("evil.json.tmp.1.x"));
+    cr_assert(!vg_registry_notify_temp_name("000000000000002a.json.tmp./../../x")); /* fuzz */
+    cr_assert(!vg_registry_notify_temp_name("000000000000002a.json"));
+}
+
+Test(notify_spool, event_check)
+{
+    char *out = NULL;
+    struct vg_err *err = NULL;
+    const char *ok = "{ \"id\": \"e1\", \"action\": \"push\", \"target\": {\"tag\": \"v1\"} }";
+    cr_assert_eq(vg_registry_notify_event_check(&out, ok, strlen(ok), NULL), 0);
+    cr_assert_str_eq(out, "{\"id\":\"e1\",\"action\":\"push\",\"target\":{\"tag\":\"v1\"}}");
+    free(out);
+    const char *bad[] = {"",
+                         "hello",
+                         "[1,2]",
+                         "{\"id\":\"a\",\"action\":\"push\"},{\"id\":\"b\",\"action\":\"push\"}",
+                         "{\"id\":\"a\",\"action\":\"push\"",
+                         "{\"id\":\"a\",\"id\":\"b\",\"action\":\"push\"}",
+                         "{\"id\":\"\",\"action\":\"push\"}",
+                         "{\"id\":1,\"action\":\"push\"}",
+                         "{\"id\":\"a\",\"action\":\"exfiltrate\"}",
+                         "{\"action\":\"push\"}"};
+    for (size_t i = 0; i < VG_ARRAY_LEN(bad); i++) {
+        cr_assert_lt(vg_registry_notify_event_check(&out, bad[i], strlen(bad[i]), &err), 0, "%s",
+                     bad[i]);
+        cr_assert_null(out);
+        cr_assert_not_null(err);
+        vg_err_free(&err);
+    }
+    /* A raw NUL byte (a C string reader would stop there) is not JSON. */
+    static const char nul[] = "{\"id\":\"a\",\"action\":\"push\"}\0{\"id\":\"b\"}";
+    cr_assert_lt(vg_registry_notify_event_check(&out, nul, sizeof(nul) - 1, &err), 0);
+    cr_assert_null(out);
+    vg_err_free(&err);
+}
