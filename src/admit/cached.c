@@ -174,27 +174,35 @@ uncached_verify_dct(void *ctx, const char *image, const struct vg_policy_dct *d,
     return cf->inner.verify_dct(cf->inner.ctx, image, d, why);
 }
 
+/* The ask -> miss -> inner -> put sequence of a per-image fact (vulnerabilities, config user),
+ * keyed by (generation, kind, image). `hit` hands a cached value to the caller's outputs
+ * (freeing what they do not take); `inner` asks the wrapped facts, filling the caller's outputs
+ * and *v, which is cached when the image is. After a miss of a speculative pass, UNKNOWN
+ * without asking. */
+struct fact_call {
+    const char *kind;
+    void (*hit)(struct vg_admit_cache_val *v, void *out);
+    enum vg_policy_fact (*inner)(struct vg_admit_cached_facts *cf, const char *image, void *out,
+                                 struct vg_admit_cache_val *v);
+};
+
 static enum vg_policy_fact
-cached_vulns(void *ctx, const char *image, struct vg_policy_vulns *out, char **why)
+cached_fact(struct vg_admit_cached_facts *cf, const struct fact_call *fc, const char *image,
+            void *out)
 {
-    struct vg_admit_cached_facts *cf = ctx;
-    char *key = cacheable(image) ? vg_admit_cache_key(cf->gen, "vulns", image) : NULL;
+    char *key = cacheable(image) ? vg_admit_cache_key(cf->gen, fc->kind, image) : NULL;
     struct vg_admit_cache_val v = {0};
     if (cache_ask(cf, key, &v)) {
         free(key);
-        *out = v.vulns;
-        *why = v.why;
-        free(v.user);
+        fc->hit(&v, out);
         return v.fact;
     }
     if (cf->missed) {
         free(key);
         return VG_POLICY_FACT_UNKNOWN;
     }
-    v.fact = cf->inner.vulns(cf->inner.ctx, image, out, why);
+    v.fact = fc->inner(cf, image, out, &v);
     if (key) {
-        v.vulns = *out;
-        v.why = *why;
         vg_admit_cache_put(cf->cache, key, &v);
     } else {
         free(key);
@@ -202,31 +210,68 @@ cached_vulns(void *ctx, const char *image, struct vg_policy_vulns *out, char **w
     return v.fact;
 }
 
+struct vulns_out {
+    struct vg_policy_vulns *vulns;
+    char **why;
+};
+
+static void
+vulns_hit(struct vg_admit_cache_val *v, void *out)
+{
+    struct vulns_out *o = out;
+    *o->vulns = v->vulns;
+    *o->why = v->why;
+    free(v->user);
+}
+
+static enum vg_policy_fact
+vulns_inner(struct vg_admit_cached_facts *cf, const char *image, void *out,
+            struct vg_admit_cache_val *v)
+{
+    struct vulns_out *o = out;
+    enum vg_policy_fact fact = cf->inner.vulns(cf->inner.ctx, image, o->vulns, o->why);
+    v->vulns = *o->vulns;
+    v->why = *o->why;
+    return fact;
+}
+
+static enum vg_policy_fact
+cached_vulns(void *ctx, const char *image, struct vg_policy_vulns *out, char **why)
+{
+    static const struct fact_call fc = {"vulns", vulns_hit, vulns_inner};
+    struct vulns_out o = {out, why};
+    return cached_fact(ctx, &fc, image, &o);
+}
+
+struct user_out {
+    char **user, **why;
+};
+
+static void
+user_hit(struct vg_admit_cache_val *v, void *out)
+{
+    struct user_out *o = out;
+    *o->user = v->user;
+    *o->why = v->why;
+}
+
+static enum vg_policy_fact
+user_inner(struct vg_admit_cached_facts *cf, const char *image, void *out,
+           struct vg_admit_cache_val *v)
+{
+    struct user_out *o = out;
+    enum vg_policy_fact fact = cf->inner.config_user(cf->inner.ctx, image, o->user, o->why);
+    v->user = *o->user;
+    v->why = *o->why;
+    return fact;
+}
+
 static enum vg_policy_fact
 cached_user(void *ctx, const char *image, char **user, char **why)
 {
-    struct vg_admit_cached_facts *cf = ctx;
-    char *key = cacheable(image) ? vg_admit_cache_key(cf->gen, "user", image) : NULL;
-    struct vg_admit_cache_val v = {0};
-    if (cache_ask(cf, key, &v)) {
-        free(key);
-        *user = v.user;
-        *why = v.why;
-        return v.fact;
-    }
-    if (cf->missed) {
-        free(key);
-        return VG_POLICY_FACT_UNKNOWN;
-    }
-    v.fact = cf->inner.config_user(cf->inner.ctx, image, user, why);
-    if (key) {
-        v.user = *user;
-        v.why = *why;
-        vg_admit_cache_put(cf->cache, key, &v);
-    } else {
-        free(key);
-    }
-    return v.fact;
+    static const struct fact_call fc = {"user", user_hit, user_inner};
+    struct user_out o = {user, why};
+    return cached_fact(ctx, &fc, image, &o);
 }
 
 void
