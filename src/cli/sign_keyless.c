@@ -277,11 +277,48 @@ timestamp(struct vg_cli_keyless_signed *s, struct vg_http_client *http,
     return vg_cli_tsa_timestamp(&s->tsr, http, o->tsa_url, what, len, 0, err);
 }
 
+/* The tail of both signing paths once the signature is made (rc 0): Sigstore's bundle (of
+ * the message signature, or of s->envelope when there is one), cosign's legacy Rekor bundle,
+ * and the self-verification of what was made (a, tsr_over: as self_verify). Frees http; on
+ * failure (rc < 0 on entry, or any of these steps) disposes s. */
+static int
+finish(struct vg_cli_keyless_signed *s, const struct vg_cli_sign_keyless *o,
+       struct vg_http_client *http, int rc, struct vg_sigstore_artifact *a, const char *tsr_over,
+       struct vg_err **err)
+{
+    if (rc == 0) {
+        vg_buf_init(&s->bundle, 4u * 1024u * 1024u);
+        vg_buf_init(&s->legacy_bundle, 4u * 1024u * 1024u);
+        struct vg_sigstore_render r = {.leaf = s->cert->certs[0],
+                                       .entry = &s->entry,
+                                       .tsr = s->tsr.data,
+                                       .tsrlen = s->tsr.len};
+        if (s->envelope) {
+            r.envelope_json = s->envelope;
+        } else {
+            r.sha256 = s->sha256;
+            r.sig = s->sig;
+            r.siglen = s->siglen;
+        }
+        if (vg_sigstore_bundle_render(&s->bundle, &r, err) < 0 ||
+            vg_rekor_legacy_bundle(&s->legacy_bundle, &s->entry, err) < 0 ||
+            self_verify(s, o, a, tsr_over, err) < 0) {
+            rc = -1;
+        }
+    }
+    vg_http_client_free(http);
+    if (rc < 0) {
+        vg_cli_keyless_signed_dispose(s);
+    }
+    return rc;
+}
+
 int
 vg_cli_keyless_sign(struct vg_cli_keyless_signed *s, const struct vg_cli_sign_keyless *o,
                     const void *data, size_t len, struct vg_err **err)
 {
     struct vg_http_client *http = NULL;
+    struct vg_sigstore_artifact a = {.data = data, .len = len};
     int rc = -1;
     if (begin(s, &http, o, err) < 0) {
         goto out;
@@ -291,28 +328,9 @@ vg_cli_keyless_sign(struct vg_cli_keyless_signed *s, const struct vg_cli_sign_ke
         log_signature(s, http, o, err) < 0 || timestamp(s, http, o, s->sig, s->siglen, err) < 0) {
         goto out;
     }
-    vg_buf_init(&s->bundle, 4u * 1024u * 1024u);
-    vg_buf_init(&s->legacy_bundle, 4u * 1024u * 1024u);
-    struct vg_sigstore_render r = {.leaf = s->cert->certs[0],
-                                   .entry = &s->entry,
-                                   .tsr = s->tsr.data,
-                                   .tsrlen = s->tsr.len,
-                                   .sha256 = s->sha256,
-                                   .sig = s->sig,
-                                   .siglen = s->siglen};
-    struct vg_sigstore_artifact a = {.data = data, .len = len};
-    if (vg_sigstore_bundle_render(&s->bundle, &r, err) < 0 ||
-        vg_rekor_legacy_bundle(&s->legacy_bundle, &s->entry, err) < 0 ||
-        self_verify(s, o, &a, NULL, err) < 0) {
-        goto out;
-    }
     rc = 0;
 out:
-    vg_http_client_free(http);
-    if (rc < 0) {
-        vg_cli_keyless_signed_dispose(s);
-    }
-    return rc;
+    return finish(s, o, http, rc, &a, NULL, err);
 }
 
 /* The DSSE envelope over statement with the ephemeral key (s->sig, s->envelope). */
@@ -391,25 +409,9 @@ vg_cli_keyless_sign_dsse(struct vg_cli_keyless_signed *s, const struct vg_cli_si
                 : timestamp(s, http, o, s->sig, s->siglen, err)) < 0) {
         goto out;
     }
-    vg_buf_init(&s->bundle, 4u * 1024u * 1024u);
-    vg_buf_init(&s->legacy_bundle, 4u * 1024u * 1024u);
-    struct vg_sigstore_render r = {.leaf = s->cert->certs[0],
-                                   .entry = &s->entry,
-                                   .tsr = s->tsr.data,
-                                   .tsrlen = s->tsr.len,
-                                   .envelope_json = s->envelope};
-    if (vg_sigstore_bundle_render(&s->bundle, &r, err) < 0 ||
-        vg_rekor_legacy_bundle(&s->legacy_bundle, &s->entry, err) < 0 ||
-        self_verify(s, o, &a, intoto ? s->envelope : NULL, err) < 0) {
-        goto out;
-    }
     rc = 0;
 out:
-    vg_http_client_free(http);
-    if (rc < 0) {
-        vg_cli_keyless_signed_dispose(s);
-    }
-    return rc;
+    return finish(s, o, http, rc, &a, rc == 0 && intoto ? s->envelope : NULL, err);
 }
 
 static void
