@@ -164,7 +164,10 @@ uint64_t vg_admit_generation(struct vg_admit *a);
  * names it: "allow", "warn", "deny", "invalid" or "error". */
 const char *vg_admit_decide(struct vg_admit *a, const struct vg_admit_review *rv, bool mutating,
                             struct vg_admit_answer *ans);
-/* Waits for running evaluations (for up to timeout_ms) and frees. */
-void vg_admit_free(struct vg_admit *a);
+/* Waits for running evaluations (a few seconds) and frees. Returns false when some still run
+ * (a registry that never answers): the webhook is then left to them, and the process must end
+ * with _exit(), not exit(), so that no library's global cleanup (OpenSSL's, libcurl's) runs
+ * under a thread still inside it. True when a was NULL or freed. */
+bool vg_admit_free(struct vg_admit *a);
 
 #endif

@@ -174,11 +174,11 @@ vg_admit_new(struct vg_admit **out, const struct vg_admit_opts *o, struct vg_err
     return 0;
 }
 
-void
+bool
 vg_admit_free(struct vg_admit *a)
 {
     if (!a) {
-        return;
+        return true;
     }
     /* Late workers hold the webhook: wait for them a while (a registry that never answers
      * can keep one stuck until its socket times out); if some remain, the webhook is left
@@ -199,7 +199,7 @@ vg_admit_free(struct vg_admit *a)
     if (left || !vg_admit_pool_stop(&a->pool_threads, 30000)) {
         VG_EVENT(VG_LOG_WARN, "admit", "evaluations still running at exit",
                  VG_KV_U64("running", left));
-        return;
+        return false;
     }
     pset_unref(a->cur);
     vg_admit_cache_dispose(&a->cache);
@@ -215,6 +215,7 @@ vg_admit_free(struct vg_admit *a)
     vg_kube_secrets_free(a->secrets);
     pthread_mutex_destroy(&a->mu);
     free(a);
+    return true;
 }
 
 /* ---------------------------------------------------------------- evaluation */

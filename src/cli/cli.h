@@ -34,6 +34,10 @@ enum vg_exit {
  * the root cause maps to. */
 int vg_cli_fail(struct vg_err **err, const char *context);
 int vg_cli_exit_for(const struct vg_err *err);
+/* Flushes stdout and stderr and ends the process with code through _exit(): no atexit
+ * handlers, so no library's global cleanup runs while a thread the command had to leave
+ * behind (an evaluation stuck on a registry) may still be inside that library. */
+_Noreturn void vg_cli_exit_now(int code);
 /* What a reserved error exit code (2..7) means ("usage errors", ...), NULL for any other code:
  * a `--exit-code N` naming one of them is allowed (as Trivy) but warned about. */
 const char *vg_cli_exit_meaning(long code);

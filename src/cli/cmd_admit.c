@@ -383,9 +383,11 @@ admit_serve(int argc, char **argv)
         }
     }
     vg_httpd_free(h);
-    vg_admit_free(a);
     vg_vec_dispose(&sa.policies);
     vg_vec_dispose(&sa.roots);
+    if (!vg_admit_free(a)) {
+        vg_cli_exit_now(code); /* evaluations still run: no library cleanup under them */
+    }
     return code;
 }
 
@@ -697,7 +699,9 @@ admit_check(int argc, char **argv)
     code = out.denied ? VG_EXIT_NEGATIVE : VG_EXIT_OK;
 done:
     json_decref(out.objects);
-    vg_admit_free(a);
+    if (!vg_admit_free(a)) {
+        vg_cli_exit_now(code);
+    }
     vg_vec_dispose(&ca.policies);
     vg_vec_dispose(&ca.manifests);
     return code;

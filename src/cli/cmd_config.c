@@ -467,7 +467,9 @@ cmd_config(int argc, char **argv)
         rc = (int)a.exit_code;
     }
 out:
-    vg_admit_free(run.admit);
+    if (!vg_admit_free(run.admit)) {
+        vg_cli_exit_now(rc);
+    }
     vg_secret_engine_free(secrets);
     vg_scan_report_free(r);
     vg_scan_filters_dispose(&loaded);

@@ -8,6 +8,7 @@
 #include "oci/oci.h"
 #include "scan/scan.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -393,4 +394,12 @@ vg_cli_cache_opt(int c, const char *arg, const char *cmd, struct vg_scan_cache_l
         lim->max_age_s = v ? (v + 999u) / 1000u : 0;
     }
     return 1;
+}
+
+void
+vg_cli_exit_now(int code)
+{
+    fflush(stdout);
+    fflush(stderr);
+    _exit(code);
 }
