@@ -67,7 +67,10 @@ struct vg_httpd {
     struct vg_httpd_config cfg; /* strings below are owned copies */
     char *addr, *tls_cert, *tls_key, *access_log;
     struct MHD_Daemon *d;
-    uint16_t port;
+    /* the bound port: the configured one before the daemon starts, the one it bound (port 0
+     * picks one) stored after its threads started, while handlers may read it
+     * (vg_httpd_port: the registry's notifications): atomic */
+    atomic_uint port;
     bool tls;
     struct route routes[HTTPD_MAX_ROUTES];
     size_t nroutes;

@@ -54,6 +54,7 @@ parse_addr(struct vg_httpd *h, struct sockaddr_storage *ss, struct vg_err **err)
     }
     memcpy(ss, res->ai_addr, res->ai_addrlen);
     freeaddrinfo(res);
+    atomic_store(&h->port, (unsigned)port);
     return 0;
 }
 
@@ -641,14 +642,16 @@ vg_httpd_start(struct vg_httpd *h, struct vg_err **err)
                           h->addr ? h->addr : "127.0.0.1:5000");
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-    h->port = di ? di->port : 0;
+    if (di) {
+        atomic_store(&h->port, di->port);
+    }
     return 0;
 }
 
 uint16_t
 vg_httpd_port(const struct vg_httpd *h)
 {
-    return h->port;
+    return (uint16_t)atomic_load(&((struct vg_httpd *)(uintptr_t)h)->port);
 }
 
 bool
