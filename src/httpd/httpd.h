@@ -19,8 +19,10 @@
  * A handler that returns < 0 without responding gets a 500 with the request id.
  *
  * Thread safety: handlers run concurrently on several threads; a request object is used by one
- * thread at a time. vg_httpd_set_ready, vg_httpd_reload_tls and vg_httpd_drain may be called
- * from any thread. See docs/internals/LOCKING.md.
+ * thread at a time. vg_httpd_set_ready, vg_httpd_reload_tls, vg_httpd_reopen_logs and
+ * vg_httpd_drain may be called from any thread while requests run; vg_httpd_port and
+ * vg_httpd_is_tls from handlers. Routes and hooks are added before vg_httpd_start, never after.
+ * See docs/internals/LOCKING.md.
  */
 #ifndef VG_HTTPD_H
 #define VG_HTTPD_H
