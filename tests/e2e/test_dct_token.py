@@ -156,7 +156,7 @@ def test_credentials_needed_and_guarded(tok, tmp_path):
     assert r.rc == 0, r
     r = run_vigil("trust", "signer", "add", "--key", tmp_path / "bob.pub", "bob", gun,
                   "--plain-http", env=env(tok, dc), input="")
-    assert r.rc == 5 and "401" in r.err, r
+    assert r.rc == 5 and "HTTP 401" in r.err, r
     # wrong password: the token service refuses it
     dc = docker_config(tok, tmp_path / "w", "ci:wrong")
     r = run_vigil("verify", "--dct", f"{gun}:p1", "--plain-http", env=env(tok, dc))
@@ -167,7 +167,7 @@ def test_credentials_needed_and_guarded(tok, tmp_path):
     assert r.rc == 5 and "plain-http token realm" in r.err and "ci-pw" not in r.err, r
     # with them: no trust data for priv/app yet is "not signed" (exit 1), past the auth
     r = run_vigil("verify", "--dct", f"{gun}:p1", "--plain-http", env=env(tok, dc))
-    assert r.rc == 1 and "401" not in r.err, r
+    assert r.rc == 1 and "HTTP 401" not in r.err, r
 
 
 def identity_token(t) -> str:
