@@ -81,9 +81,9 @@ granted(TS_RESP *resp, struct vg_err **err)
     return 0;
 }
 
-int
-vg_tsa_response_check(const uint8_t *tsr, size_t len, uint64_t nonce, const void *data, size_t dlen,
-                      struct vg_err **err)
+/* A whole DER TimeStampResp (nothing after it), bounded like every DER input. */
+static int
+parse_resp(TS_RESP **out, const uint8_t *tsr, size_t len, struct vg_err **err)
 {
     const unsigned char *p = tsr;
     TS_RESP *resp = len > 0 && len <= VG_X509_DER_MAX ? d2i_TS_RESP(NULL, &p, (long)len) : NULL;
@@ -91,6 +91,18 @@ vg_tsa_response_check(const uint8_t *tsr, size_t len, uint64_t nonce, const void
         TS_RESP_free(resp);
         ERR_clear_error();
         return vg_err_set(err, VG_E_PARSE, "timestamp response: invalid DER (%zu bytes)", len);
+    }
+    *out = resp;
+    return 0;
+}
+
+int
+vg_tsa_response_check(const uint8_t *tsr, size_t len, uint64_t nonce, const void *data, size_t dlen,
+                      struct vg_err **err)
+{
+    TS_RESP *resp = NULL;
+    if (parse_resp(&resp, tsr, len, err) < 0) {
+        return -1;
     }
     int rc = granted(resp, err);
     if (rc == 0) {
@@ -131,12 +143,9 @@ vg_tsa_response_check(const uint8_t *tsr, size_t len, uint64_t nonce, const void
 int
 vg_tsa_response_token(struct vg_buf *out, const uint8_t *tsr, size_t len, struct vg_err **err)
 {
-    const unsigned char *p = tsr;
-    TS_RESP *resp = len > 0 && len <= VG_X509_DER_MAX ? d2i_TS_RESP(NULL, &p, (long)len) : NULL;
-    if (!resp || p != tsr + len) {
-        TS_RESP_free(resp);
-        ERR_clear_error();
-        return vg_err_set(err, VG_E_PARSE, "timestamp response: invalid DER (%zu bytes)", len);
+    TS_RESP *resp = NULL;
+    if (parse_resp(&resp, tsr, len, err) < 0) {
+        return -1;
     }
     int rc = granted(resp, err);
     unsigned char *der = NULL;
