@@ -109,15 +109,8 @@ class NotaryServer:
 
 def push_image(reg, repo: str, tag: str, labels: dict | None = None) -> bytes:
     """An image (config only, no layers) pushed to reg as repo:tag; returns the manifest."""
-    cfg = json.dumps({"architecture": "amd64", "os": "linux",
-                      "rootfs": {"type": "layers", "diff_ids": []},
-                      "config": {"Labels": labels or {"repo": repo, "tag": tag}}}).encode()
-    cd = reg.push_blob(repo, cfg)
-    raw = json.dumps({"schemaVersion": 2, "mediaType": MT,
-                      "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                                 "digest": cd, "size": len(cfg)}, "layers": []}).encode()
-    assert reg.put_manifest(repo, tag, raw, MT).status == 201
-    return raw
+    return reg.push_config_image(repo, tag,
+                                 config={"Labels": labels or {"repo": repo, "tag": tag}})
 
 
 def notary_cli(server: str, d: Path, trust_dir: Path) -> list:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from conftest import vigil_bin
 
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
 LISTEN = re.compile(rb"registry listening on https?://[^:]+:(\d+)")
 
 
@@ -78,6 +80,19 @@ class Serve:
 
     def put_manifest(self, repo, ref, raw: bytes, mt: str):
         return self.req("PUT", f"/v2/{repo}/manifests/{ref}", raw, {"Content-Type": mt})
+
+    def push_config_image(self, repo: str, tag: str, **config) -> bytes:
+        """An OCI image with a config and no layers pushed as repo:tag; returns the manifest.
+        Keyword arguments go into the config (to tell images apart)."""
+        cfg = json.dumps({"architecture": "amd64", "os": "linux", **config,
+                          "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+        cd = self.push_blob(repo, cfg)
+        raw = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                          "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                     "digest": cd, "size": len(cfg)}, "layers": []}).encode()
+        r = self.put_manifest(repo, tag, raw, OCI_MANIFEST)
+        assert r.status == 201, r
+        return raw
 
 
 class Resp:

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from sigstore_fixtures import Sigstore  # noqa: E402
 from sigstore_server import SigstoreServer  # noqa: E402
 from test_keyless_images import push_image  # noqa: E402
+from test_policy_authorities import kyverno as authorities_kyverno  # noqa: E402
 
 PW = {"COSIGN_PASSWORD": "pw", "VIGIL_DATA_DIR": str(ROOT / "data")}
 
@@ -74,21 +75,7 @@ def indent(text, n):
 
 
 def kyverno(env, rekor=""):
-    return f"""apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata: {{name: ky}}
-spec:
-  validationFailureAction: Enforce
-  rules:
-  - name: verify
-    match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
-    verifyImages:
-    - imageReferences: ["{env['host']}/*"]
-      mutateDigest: false
-      attestors:
-      - entries:
-        - keys:
-            publicKeys: {indent(env['pub'], 14)}{rekor}"""
+    return authorities_kyverno(env, "keys:\n            publicKeys: " + indent(env["pub"], 14) + rekor)
 
 
 def pubkey_block(pem):

@@ -25,13 +25,7 @@ NOTARY = "application/vnd.cncf.notary.signature"
 def env(tmp_path, vigil):
     reg = Serve(tmp_path / "root", tmp_path / "serve.log").start()
     try:
-        cfg = json.dumps({"architecture": "amd64", "os": "linux",
-                          "rootfs": {"type": "layers", "diff_ids": []}}).encode()
-        cd = reg.push_blob("team/app", cfg)
-        raw = json.dumps({"schemaVersion": 2, "mediaType": MT,
-                          "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                                     "digest": cd, "size": len(cfg)}, "layers": []}).encode()
-        assert reg.put_manifest("team/app", "v1", raw, MT).status == 201
+        raw = reg.push_config_image("team/app", "v1")
         pki = Pki(tmp_path / "pki")
         store = pki.store(tmp_path / "ts", "ca", "acme", pki.root)
         pki.store(store, "ca", "wabbit", pki.other_root)
