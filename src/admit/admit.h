@@ -137,14 +137,17 @@ struct vg_admit_opts {
     bool offline;                 /* no registry access: facts unknown (deny), no resolution */
     unsigned default_timeout_ms;  /* when the request has no ?timeout= (0: 10000) */
     unsigned margin_ms;           /* answer this long before the deadline (0: 300) */
-    unsigned cache_ttl_s;         /* decision cache TTL (0: 300) */
+    unsigned cache_ttl_s;         /* decision cache TTL (0: 300; UINT_MAX: not cached) */
     /* "unknown" facts (a registry or scan that could not be asked) are cached this long so a
      * storm of reviews does not hammer a registry that is down (0: 10; UINT_MAX: not cached) */
     unsigned failure_ttl_s;
-    /* Cold evaluations (those waiting on registries) running at once (0: 4). A review that
-     * cannot start its evaluation before its deadline is denied (fail closed); waiting
-     * reviews hold no server thread when the server is suspendable (httpd). */
+    /* Cold evaluations (those waiting on registries) running at once per registry host
+     * (0: 4), and in all (max_cold_total, 0: 64 or max_cold if more): a review takes a slot
+     * on every registry its images name (admit_int.h, cold.c). A review that cannot start its
+     * evaluation before its deadline is denied (fail closed); waiting reviews hold no server
+     * thread when the server is suspendable (httpd). */
     unsigned max_cold;
+    unsigned max_cold_total;
     struct vg_kube_secrets_opts secrets; /* imagePullSecrets source (kube/); none set: not read */
     const char *const *trusted_roots;    /* keyless authorities' roots, policy/facts.h */
     size_t ntrusted_roots;

@@ -10,6 +10,8 @@
 
 #include "admit.h"
 
+struct vg_oci_remote_pool;
+
 /* ---------------------------------------------------------------- cache.c */
 
 /* The decision cache: facts of digest-pinned images by key (question, policy generation,
@@ -43,7 +45,8 @@ void vg_admit_cache_init(struct vg_admit_cache *c, unsigned ttl_s, unsigned fail
 void vg_admit_cache_dispose(struct vg_admit_cache *c);
 /* A live entry's value copied into *out (its strings duplicated); counts a hit or a miss. */
 bool vg_admit_cache_get(struct vg_admit_cache *c, const char *key, struct vg_admit_cache_val *out);
-/* Stores a copy of *val under key (taken, freed by the cache), replacing the key's entry. */
+/* Stores a copy of *val under key (taken, freed by the cache), replacing the key's entry; a
+ * TTL of 0 for its kind (success or "unknown") stores nothing. */
 void vg_admit_cache_put(struct vg_admit_cache *c, char *key, const struct vg_admit_cache_val *val);
 size_t vg_admit_cache_size(struct vg_admit_cache *c);
 
@@ -57,9 +60,21 @@ char *vg_admit_cache_key_verify(uint64_t gen, const char *image, const char *key
 
 /* ---------------------------------------------------------------- cached.c */
 
+/* A tag resolved during one review: image -> "IMAGE@DIGEST", or why it could not be. */
+struct vg_admit_resolved {
+    char *image, *pinned, *why;
+};
+
 /* The facts behind the decision cache. A speculative evaluation (on the request thread) has no
  * facts: the first question the cache cannot answer marks it missed, and it is redone on a pool
- * thread with the facts; its hits count only when it stands. */
+ * thread with the facts; its hits count only when it stands.
+ *
+ * Images named by tag: with a resolver (pool or own set, not speculating), the tag is resolved
+ * to its digest once per review (a HEAD; never remembered beyond the review: tags move) and the
+ * image's facts are asked and cached as "IMAGE@DIGEST", the image /mutate pins. A tag that
+ * cannot be resolved makes its facts "unknown" (not cached). Speculating, a tag is a miss (the
+ * request thread does no I/O). Without a resolver tags go to the facts uncached. One object per
+ * evaluation (one thread); vg_admit_cached_dispose frees what it resolved. */
 struct vg_admit_cached_facts {
     struct vg_admit_cache *cache;
     atomic_uint_fast64_t *misses; /* counted here; hits are counted by the caller (hits) */
@@ -68,9 +83,18 @@ struct vg_admit_cached_facts {
     struct vg_policy_inputs inner; /* the facts' callbacks (unset when speculating) */
     bool speculative, missed;
     uint64_t hits;
+    struct vg_oci_remote_pool *pool;    /* resolve with the shared clients, or */
+    const struct vg_oci_open_opts *own; /* with clients of their own (pull secrets) */
+    VG_VEC(struct vg_admit_resolved) resolved;
 };
 /* Fills in with callbacks over cf (in->ctx = cf): every input, through the cache. */
 void vg_admit_cached_inputs(struct vg_admit_cached_facts *cf, struct vg_policy_inputs *in);
+void vg_admit_cached_dispose(struct vg_admit_cached_facts *cf);
+/* The digest a tagged image names now (manifest HEAD), through a client of pool, or of its own
+ * made with own (pull secrets; own wins when set). */
+VG_NODISCARD int vg_admit_resolve_tag(struct vg_oci_remote_pool *pool,
+                                      const struct vg_oci_open_opts *own, const char *image,
+                                      struct vg_digest *dg, struct vg_err **err);
 
 /* ---------------------------------------------------------------- pool.c */
 
@@ -103,5 +127,62 @@ VG_NODISCARD int vg_admit_pool_submit(struct vg_admit_pool *p, struct vg_admit_p
  * false when some remain (a job still running): the pool must then not be freed. */
 bool vg_admit_pool_stop(struct vg_admit_pool *p, unsigned timeout_ms);
 void vg_admit_pool_dispose(struct vg_admit_pool *p);
+
+/* ---------------------------------------------------------------- cold.c */
+
+/* The bound on cold evaluations (those that wait on registries): at most per_host at once on
+ * each registry host, and at most total at once in all (the evaluation threads). A review
+ * takes a slot on every registry its images name, all of them at once or none, under one lock:
+ * nothing is held while waiting, so reviews naming several registries cannot deadlock. A
+ * review that cannot start waits in arrival order; whenever slots are freed, every waiting
+ * review whose registries all have a free slot starts, oldest first, so reviews stuck behind a
+ * hung registry never hold back those of other registries (a review naming several registries
+ * may be overtaken by ones naming fewer; its deadline bounds the wait). Host records exist only
+ * while a review running or waiting names them. Thread-safe: mu is a leaf lock. */
+enum vg_admit_cold_state {
+    VG_ADMIT_COLD_NEW = 0,
+    VG_ADMIT_COLD_WAITING,
+    VG_ADMIT_COLD_RUNNING,
+    VG_ADMIT_COLD_DONE,
+    VG_ADMIT_COLD_ABANDONED,
+};
+
+/* One review's claim; its fields but hosts and owner are the bound's (under its mu). */
+struct vg_admit_cold_req {
+    VG_VEC(char *) hosts; /* lowercase, unique: set before vg_admit_cold_enter */
+    void *owner;          /* the caller's */
+    enum vg_admit_cold_state state;
+    struct vg_admit_cold_req *qprev, *qnext; /* the waiting queue */
+    struct vg_admit_cold_req *ready;         /* the list vg_admit_cold_leave returns */
+};
+
+struct vg_admit_cold_host;
+struct vg_admit_cold {
+    pthread_mutex_t mu;
+    unsigned per_host, total;
+    unsigned running, waiting;
+    struct vg_admit_cold_host *hosts;
+    struct vg_admit_cold_req *head, *tail;
+    atomic_uint_fast64_t unstarted; /* reviews abandoned while waiting */
+};
+
+/* per_host 0 is 1; total is at least per_host. */
+void vg_admit_cold_init(struct vg_admit_cold *c, unsigned per_host, unsigned total);
+void vg_admit_cold_dispose(struct vg_admit_cold *c);
+void vg_admit_cold_req_add_host(struct vg_admit_cold_req *r, const char *host);
+void vg_admit_cold_req_dispose(struct vg_admit_cold_req *r);
+/* true: r runs now (its slots taken); false: r waits for them. */
+bool vg_admit_cold_enter(struct vg_admit_cold *c, struct vg_admit_cold_req *r);
+/* r (running) is finished: its slots are freed and given to waiting reviews, which are
+ * returned (linked by ->ready, now running) for the caller to start. */
+struct vg_admit_cold_req *vg_admit_cold_leave(struct vg_admit_cold *c, struct vg_admit_cold_req *r);
+/* A review that gives up (its deadline): true when r was waiting (it is dequeued and never
+ * runs; *why, owned, says what held it back; counted as unstarted); false when it runs or
+ * ran (its slots stay taken until vg_admit_cold_leave). */
+bool vg_admit_cold_abandon(struct vg_admit_cold *c, struct vg_admit_cold_req *r, char **why);
+unsigned vg_admit_cold_running(struct vg_admit_cold *c);
+/* The gauges and counter, Prometheus text. */
+VG_NODISCARD int vg_admit_cold_metrics(struct vg_admit_cold *c, struct vg_buf *out,
+                                       struct vg_err **err);
 
 #endif

@@ -131,10 +131,23 @@ void
 vg_admit_cache_put(struct vg_admit_cache *c, char *key, const struct vg_admit_cache_val *val)
 {
     uint64_t now = vg_now_ns();
+    uint64_t ttl = val->fact == VG_POLICY_FACT_UNKNOWN ? c->fail_ttl_ns : c->ttl_ns;
+    if (!ttl) { /* that kind of answer is not cached (--cache-ttl 0, --failure-ttl 0), but it
+                 * still replaces what the key held (a remembered failure) */
+        uint64_t h = key_hash(key);
+        pthread_mutex_lock(&c->mu);
+        struct vg_admit_cache_entry *old = find(c, key, h);
+        if (old) {
+            drop(c, old);
+        }
+        pthread_mutex_unlock(&c->mu);
+        free(key);
+        return;
+    }
     struct vg_admit_cache_entry *e = vg_calloc(1, sizeof(*e));
     e->key = key;
     e->hash = key_hash(key);
-    e->expires_ns = now + (val->fact == VG_POLICY_FACT_UNKNOWN ? c->fail_ttl_ns : c->ttl_ns);
+    e->expires_ns = now + ttl;
     e->val = *val;
     e->val.why = val->why ? vg_strdup(val->why) : NULL;
     e->val.user = val->user ? vg_strdup(val->user) : NULL;

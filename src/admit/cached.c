@@ -2,11 +2,14 @@
  *
  * The decision cache's side of the facts (admit_int.h, struct vg_admit_cached_facts): every
  * policy input answered from the cache (cache.c) when it can be, else asked of policy/facts.h
- * and stored. Only digest-pinned images are cached; "unknown" verdicts (the registry could not
- * be asked) are cached too, for the cache's failure TTL (cache.c).
+ * and stored. Digest-pinned images are cached as they are; an image named by tag is resolved to
+ * its digest once per review and cached as IMAGE@DIGEST (the tag itself never is: it moves).
+ * "Unknown" verdicts (the registry could not be asked) are cached too, for the cache's failure
+ * TTL (cache.c).
  */
 #include "admit_int.h"
 
+#include "oci/remote.h"
 #include "policy/facts.h"
 
 #include <string.h>
@@ -16,6 +19,85 @@ static bool
 cacheable(const char *image)
 {
     return strstr(image, "@sha256:") != NULL;
+}
+
+int
+vg_admit_resolve_tag(struct vg_oci_remote_pool *pool, const struct vg_oci_open_opts *own,
+                     const char *image, struct vg_digest *dg, struct vg_err **err)
+{
+    struct vg_oci_ref *ref = NULL;
+    struct vg_oci_remote_client *cl = NULL;
+    int rc = vg_oci_ref_parse(&ref, image, err);
+    if (rc == 0 && !(cl = own ? vg_oci_remote_client_new(ref, own, err)
+                              : vg_oci_remote_pool_get(pool, ref, err))) {
+        rc = -1;
+    }
+    if (rc == 0) {
+        rc = vg_oci_remote_manifest_head(cl, ref->tag, dg, NULL, err);
+    }
+    if (cl && own) {
+        vg_oci_remote_client_free(cl);
+    } else if (cl) {
+        vg_oci_remote_pool_put(pool, cl);
+    }
+    vg_oci_ref_free(ref);
+    return rc;
+}
+
+/* The image whose facts are asked and cached: image itself unless it is named by tag and cf
+ * can resolve tags; then "IMAGE@DIGEST", the tag resolved once per review. NULL when the tag
+ * cannot be resolved (*why set, owned by the caller: the fact is unknown) or, speculating,
+ * cannot be asked (cf->missed; *why untouched). */
+static const char *
+effective(struct vg_admit_cached_facts *cf, const char *image, char **why)
+{
+    if (strchr(image, '@')) {
+        return image;
+    }
+    if (cf->speculative) {
+        cf->missed = true;
+        return NULL;
+    }
+    if (!cf->pool && !cf->own) {
+        return image;
+    }
+    const struct vg_admit_resolved *r = NULL;
+    for (size_t i = 0; i < cf->resolved.n && !r; i++) {
+        if (strcmp(cf->resolved.v[i].image, image) == 0) {
+            r = &cf->resolved.v[i];
+        }
+    }
+    if (!r) {
+        struct vg_admit_resolved *n = vg_vec_push_zero(&cf->resolved);
+        n->image = vg_strdup(image);
+        struct vg_digest dg;
+        struct vg_err *err = NULL;
+        if (vg_admit_resolve_tag(cf->pool, cf->own, image, &dg, &err) == 0) {
+            n->pinned = vg_fmt("%s@%s", image, dg.text);
+        } else {
+            char *m = vg_err_format(err);
+            vg_err_free(&err);
+            vg_autofree char *img = vg_escape(image, strlen(image), 200);
+            n->why = vg_fmt("unverifiable: cannot resolve the tag of %s to a digest: %s", img, m);
+            free(m);
+        }
+        r = n;
+    }
+    if (!r->pinned) {
+        *why = vg_strdup(r->why);
+    }
+    return r->pinned;
+}
+
+void
+vg_admit_cached_dispose(struct vg_admit_cached_facts *cf)
+{
+    for (size_t i = 0; i < cf->resolved.n; i++) {
+        free(cf->resolved.v[i].image);
+        free(cf->resolved.v[i].pinned);
+        free(cf->resolved.v[i].why);
+    }
+    vg_vec_dispose(&cf->resolved);
 }
 
 /* A cached answer to key (taken): true with *v filled; false when the facts must be asked
@@ -40,6 +122,9 @@ cached_verify(void *ctx, const char *image, const char *key_pem, const struct vg
               size_t nann, char **why)
 {
     struct vg_admit_cached_facts *cf = ctx;
+    if (!(image = effective(cf, image, why))) {
+        return VG_POLICY_FACT_UNKNOWN;
+    }
     char *key =
         cacheable(image) ? vg_admit_cache_key_verify(cf->gen, image, key_pem, ann, nann) : NULL;
     struct vg_admit_cache_val v = {0};
@@ -120,6 +205,9 @@ cached_verify_keyless(void *ctx, const char *image, const struct vg_policy_keyle
                       const struct vg_policy_kv *ann, size_t nann, char **why)
 {
     struct vg_admit_cached_facts *cf = ctx;
+    if (!(image = effective(cf, image, why))) {
+        return VG_POLICY_FACT_UNKNOWN;
+    }
     char *key = question_key(cf, image, "keyless", vg_policy_keyless_question(k, ann, nann));
     enum vg_policy_fact fact;
     if (cached_answer(cf, &key, &fact, why)) {
@@ -137,6 +225,9 @@ cached_verify_tlog(void *ctx, const char *image, const char *key_pem,
                    char **why)
 {
     struct vg_admit_cached_facts *cf = ctx;
+    if (!(image = effective(cf, image, why))) {
+        return VG_POLICY_FACT_UNKNOWN;
+    }
     char *key = question_key(cf, image, "tlog", vg_policy_tlog_question(key_pem, t, ann, nann));
     enum vg_policy_fact fact;
     if (cached_answer(cf, &key, &fact, why)) {
@@ -152,6 +243,9 @@ static enum vg_policy_fact
 cached_verify_notation(void *ctx, const char *image, const struct vg_policy_notation *n, char **why)
 {
     struct vg_admit_cached_facts *cf = ctx;
+    if (!(image = effective(cf, image, why))) {
+        return VG_POLICY_FACT_UNKNOWN;
+    }
     char *key = question_key(cf, image, "notation", vg_policy_notation_question(n));
     enum vg_policy_fact fact;
     if (cached_answer(cf, &key, &fact, why)) {
@@ -181,6 +275,7 @@ uncached_verify_dct(void *ctx, const char *image, const struct vg_policy_dct *d,
  * without asking. */
 struct fact_call {
     const char *kind;
+    char **(*why)(void *out); /* where the caller's reason goes */
     void (*hit)(struct vg_admit_cache_val *v, void *out);
     enum vg_policy_fact (*inner)(struct vg_admit_cached_facts *cf, const char *image, void *out,
                                  struct vg_admit_cache_val *v);
@@ -190,6 +285,9 @@ static enum vg_policy_fact
 cached_fact(struct vg_admit_cached_facts *cf, const struct fact_call *fc, const char *image,
             void *out)
 {
+    if (!(image = effective(cf, image, fc->why(out)))) {
+        return VG_POLICY_FACT_UNKNOWN;
+    }
     char *key = cacheable(image) ? vg_admit_cache_key(cf->gen, fc->kind, image) : NULL;
     struct vg_admit_cache_val v = {0};
     if (cache_ask(cf, key, &v)) {
@@ -215,6 +313,12 @@ struct vulns_out {
     char **why;
 };
 
+static char **
+vulns_why(void *out)
+{
+    return ((struct vulns_out *)out)->why;
+}
+
 static void
 vulns_hit(struct vg_admit_cache_val *v, void *out)
 {
@@ -238,7 +342,7 @@ vulns_inner(struct vg_admit_cached_facts *cf, const char *image, void *out,
 static enum vg_policy_fact
 cached_vulns(void *ctx, const char *image, struct vg_policy_vulns *out, char **why)
 {
-    static const struct fact_call fc = {"vulns", vulns_hit, vulns_inner};
+    static const struct fact_call fc = {"vulns", vulns_why, vulns_hit, vulns_inner};
     struct vulns_out o = {out, why};
     return cached_fact(ctx, &fc, image, &o);
 }
@@ -246,6 +350,12 @@ cached_vulns(void *ctx, const char *image, struct vg_policy_vulns *out, char **w
 struct user_out {
     char **user, **why;
 };
+
+static char **
+user_why(void *out)
+{
+    return ((struct user_out *)out)->why;
+}
 
 static void
 user_hit(struct vg_admit_cache_val *v, void *out)
@@ -269,7 +379,7 @@ user_inner(struct vg_admit_cached_facts *cf, const char *image, void *out,
 static enum vg_policy_fact
 cached_user(void *ctx, const char *image, char **user, char **why)
 {
-    static const struct fact_call fc = {"user", user_hit, user_inner};
+    static const struct fact_call fc = {"user", user_why, user_hit, user_inner};
     struct user_out o = {user, why};
     return cached_fact(ctx, &fc, image, &o);
 }

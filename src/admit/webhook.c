@@ -41,20 +41,17 @@ static const char *const result_names[R_COUNT] = {"allow",   "warn",    "deny",
 struct vg_admit {
     struct vg_admit_opts o;
     VG_VEC(char *) policies;
-    pthread_mutex_t mu; /* cur, jobs, the waiting queue, job states; before a job's mu */
+    pthread_mutex_t mu; /* cur, next_gen */
     struct pset *cur;
     uint64_t next_gen;
     struct vg_admit_cache cache;
     struct vg_admit_pool pool_threads; /* evaluations that may wait on registries */
-    unsigned jobs;                     /* cold evaluations running (<= o.max_cold) */
-    struct job *wait_head, *wait_tail; /* reviews waiting for one to finish, in arrival order */
-    unsigned waiting;
+    struct vg_admit_cold cold;         /* their bound, per registry and in all */
     struct vg_oci_remote_pool *pool;
     struct vg_kube_secrets *secrets;         /* imagePullSecrets source, or NULL */
     struct vg_policy_key_cache *keys;        /* parsed policy keys, shared by requests */
     atomic_uint_fast64_t counts[2][R_COUNT]; /* [mutate][result] */
     atomic_uint_fast64_t cache_hits, cache_misses, inline_decisions, reloads, reload_errors;
-    atomic_uint_fast64_t cold_unstarted; /* denied: no evaluation started before the deadline */
 };
 
 static void
@@ -149,11 +146,15 @@ vg_admit_new(struct vg_admit **out, const struct vg_admit_opts *o, struct vg_err
     if (!a->o.max_cold) {
         a->o.max_cold = 4;
     }
+    if (!a->o.max_cold_total) {
+        a->o.max_cold_total = a->o.max_cold > 64 ? a->o.max_cold : 64;
+    }
+    vg_admit_cold_init(&a->cold, a->o.max_cold, a->o.max_cold_total);
     pthread_mutex_init(&a->mu, NULL);
     if (!a->o.failure_ttl_s) {
         a->o.failure_ttl_s = 10;
     }
-    vg_admit_cache_init(&a->cache, a->o.cache_ttl_s,
+    vg_admit_cache_init(&a->cache, a->o.cache_ttl_s == UINT_MAX ? 0 : a->o.cache_ttl_s,
                         a->o.failure_ttl_s == UINT_MAX ? 0 : a->o.failure_ttl_s);
     a->keys = vg_policy_key_cache_new();
     vg_admit_pool_init(&a->pool_threads);
@@ -184,15 +185,11 @@ vg_admit_free(struct vg_admit *a)
      * can keep one stuck until its socket times out); if some remain, the webhook is left
      * to them (the process is exiting). */
     uint64_t until = vg_now_ns() + 5000000000ull;
-    pthread_mutex_lock(&a->mu);
-    while (a->jobs && vg_now_ns() < until) {
-        pthread_mutex_unlock(&a->mu);
+    unsigned left;
+    while ((left = vg_admit_cold_running(&a->cold)) && vg_now_ns() < until) {
         struct timespec ts = {0, 50000000L};
         nanosleep(&ts, NULL);
-        pthread_mutex_lock(&a->mu);
     }
-    unsigned left = a->jobs;
-    pthread_mutex_unlock(&a->mu);
     /* No evaluation runs: the pool's threads are idle and leave as soon as they are scheduled
      * (seconds on a loaded machine). Leaving one behind would run OpenSSL's per-thread cleanup
      * while exit() runs the library's global one. */
@@ -205,6 +202,7 @@ vg_admit_free(struct vg_admit *a)
     vg_admit_cache_dispose(&a->cache);
     vg_policy_key_cache_free(a->keys);
     vg_admit_pool_dispose(&a->pool_threads);
+    vg_admit_cold_dispose(&a->cold);
     for (size_t i = 0; i < a->policies.n; i++) {
         free(a->policies.v[i]);
     }
@@ -220,19 +218,16 @@ vg_admit_free(struct vg_admit *a)
 
 /* ---------------------------------------------------------------- evaluation */
 
-/* A cold evaluation. Its state (a->mu): waiting on the queue for a free slot, running (on a
- * pool thread: the slot is its until it finishes, late or not), or abandoned while waiting
- * (never runs). done, the answer and req are under its own mu. */
-enum jstate { J_WAITING, J_RUNNING, J_ABANDONED };
-
+/* A cold evaluation. Its place in the bound (cold, the bound's lock): waiting for free slots,
+ * running (on a pool thread: the slots are its until it finishes, late or not), or abandoned
+ * while waiting (never runs). done, the answer and req are under its own mu. */
 struct job {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     unsigned refs; /* request side + worker */
     bool done;
     struct vg_httpd_req *req; /* suspended request to resume when done; NULL: none, or gone */
-    enum jstate state;        /* a->mu */
-    struct job *qnext;        /* a->mu: the waiting queue */
+    struct vg_admit_cold_req cold;
     bool mutate;
     struct vg_admit *a;
     struct pset *ps;
@@ -252,6 +247,7 @@ job_unref(struct job *j)
         return;
     }
     pset_unref(j->ps);
+    vg_admit_cold_req_dispose(&j->cold);
     vg_admit_review_dispose(&j->rv);
     vg_admit_answer_dispose(&j->ans);
     pthread_mutex_destroy(&j->mu);
@@ -322,6 +318,7 @@ validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
     struct vg_admit_cached_facts cf = {
         .cache = &a->cache, .misses = &a->cache_misses, .gen = ps->gen, .speculative = speculative};
     vg_autofree char *pull = NULL;
+    struct vg_oci_open_opts own = a->o.open; /* tags resolved with the pull secrets */
     if (!a->o.offline && !speculative) {
         struct vg_policy_facts_opts fo = {.open = a->o.open,
                                           .db = a->o.db,
@@ -335,6 +332,9 @@ validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
         fo.open.pool = a->pool; /* not used with pull secrets: clients of their own then */
         cf.facts = vg_policy_facts_new(&fo);
         vg_policy_facts_inputs(cf.facts, &cf.inner);
+        own.pull_secret_json = pull;
+        cf.pool = a->pool;
+        cf.own = pull ? &own : NULL;
     }
     if (!a->o.offline) { /* the same callbacks speculating (no facts behind them) or not */
         vg_admit_cached_inputs(&cf, &in);
@@ -342,6 +342,7 @@ validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
     struct vg_policy_decision d;
     struct vg_err *err = NULL;
     int erc = vg_policy_eval(ps->set, &rv->obj, &in, &d, &err);
+    vg_admit_cached_dispose(&cf);
     if (cf.missed) {
         if (erc == 0) {
             vg_policy_decision_dispose(&d);
@@ -389,16 +390,6 @@ validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
     return !ans->allowed ? R_DENY : ans->warnings.n ? R_WARN : R_ALLOW;
 }
 
-static void
-client_put(struct vg_admit *a, struct vg_oci_remote_client *cl, bool own)
-{
-    if (own) {
-        vg_oci_remote_client_free(cl);
-    } else {
-        vg_oci_remote_pool_put(a->pool, cl);
-    }
-}
-
 static enum result
 mutate(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit_answer *ans)
 {
@@ -422,13 +413,8 @@ mutate(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit_ans
             continue;
         }
         struct vg_err *err = NULL;
-        struct vg_oci_ref *ref = NULL;
-        struct vg_oci_remote_client *cl = NULL;
         struct vg_digest dg;
-        if (vg_oci_ref_parse(&ref, c->image, &err) < 0 ||
-            !(cl = pull ? vg_oci_remote_client_new(ref, &own, &err)
-                        : vg_oci_remote_pool_get(a->pool, ref, &err)) ||
-            vg_oci_remote_manifest_head(cl, ref->tag, &dg, NULL, &err) < 0) {
+        if (vg_admit_resolve_tag(a->pool, pull ? &own : NULL, c->image, &dg, &err) < 0) {
             char *m = vg_err_format(err);
             vg_err_free(&err);
             vg_autofree char *img = vg_escape(c->image, strlen(c->image), 200);
@@ -437,13 +423,9 @@ mutate(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit_ans
             ans->message = vg_fmt("vigil: image '%s' (%s): cannot resolve its tag to a digest: %s",
                                   img, c->path, m);
             free(m);
-            client_put(a, cl, pull != NULL);
-            vg_oci_ref_free(ref);
             json_decref(patch);
             return R_DENY;
         }
-        client_put(a, cl, pull != NULL);
-        vg_oci_ref_free(ref);
         vg_autofree char *ptr = vg_admit_json_pointer(c->path);
         vg_autofree char *pinned = vg_fmt("%s@%s", c->image, dg.text);
         vg_json_append_take(
@@ -461,7 +443,21 @@ mutate(struct vg_admit *a, const struct vg_admit_review *rv, struct vg_admit_ans
 
 static void job_start(struct vg_admit *a, struct job *j);
 
-/* Runs on a pool thread. Its slot goes to the first waiting review, if any. */
+/* j (running) is over: its slots go to the waiting reviews that can start now; drops the
+ * worker's reference. */
+static void
+job_release(struct vg_admit *a, struct job *j)
+{
+    struct vg_admit_cold_req *next = vg_admit_cold_leave(&a->cold, &j->cold);
+    job_unref(j);
+    while (next) {
+        struct vg_admit_cold_req *n = next->ready;
+        job_start(a, next->owner);
+        next = n;
+    }
+}
+
+/* Runs on a pool thread. Its slots go to the waiting reviews that can start, if any. */
 static void
 worker(void *arg)
 {
@@ -475,26 +471,10 @@ worker(void *arg)
         vg_httpd_resume(j->req);
     }
     pthread_mutex_unlock(&j->mu);
-    job_unref(j);
-    pthread_mutex_lock(&a->mu);
-    struct job *next = a->wait_head;
-    if (next) {
-        a->wait_head = next->qnext;
-        if (!a->wait_head) {
-            a->wait_tail = NULL;
-        }
-        a->waiting--;
-        next->state = J_RUNNING; /* the slot passes on: jobs unchanged */
-    } else {
-        a->jobs--;
-    }
-    pthread_mutex_unlock(&a->mu);
-    if (next) {
-        job_start(a, next);
-    }
+    job_release(a, j);
 }
 
-/* j is J_RUNNING and counted in a->jobs: onto a pool thread. */
+/* j holds its slots (running): onto a pool thread. */
 static void
 job_start(struct vg_admit *a, struct job *j)
 {
@@ -512,10 +492,7 @@ job_start(struct vg_admit *a, struct job *j)
         vg_httpd_resume(j->req);
     }
     pthread_mutex_unlock(&j->mu);
-    job_unref(j); /* the worker's reference */
-    pthread_mutex_lock(&a->mu);
-    a->jobs--;
-    pthread_mutex_unlock(&a->mu);
+    job_release(a, j); /* and the worker's reference */
 }
 
 /* Decides on the request thread what cannot wait on a registry: everything offline; with
@@ -612,6 +589,24 @@ answer(struct vg_httpd_req *r, const struct vg_admit_review *rv, const struct vg
     return rc;
 }
 
+/* The registries j's evaluation may ask: every image's for /validate (facts, tags), the tagged
+ * ones' for /mutate. An image that does not parse names none (its evaluation asks nothing). */
+static void
+job_hosts(struct job *j)
+{
+    for (size_t i = 0; i < j->rv.obj.ncontainers; i++) {
+        const char *image = j->rv.obj.containers[i].image;
+        struct vg_oci_ref *ref = NULL;
+        struct vg_err *err = NULL;
+        if ((j->mutate && strchr(image, '@')) || vg_oci_ref_parse(&ref, image, &err) < 0) {
+            vg_err_free(&err);
+            continue;
+        }
+        vg_admit_cold_req_add_host(&j->cold, ref->registry);
+        vg_oci_ref_free(ref);
+    }
+}
+
 /* A job for rv (moved into the job; rv keeps copies of what the answer and the audit need),
  * running, or waiting for a free slot; the caller holds one reference, the worker the other. */
 static struct job *
@@ -638,23 +633,9 @@ job_submit(struct vg_admit *a, struct pset *ps, struct vg_admit_review *rvp, boo
     rvp->operation = vg_strdup(j->rv.operation);
     rvp->version = j->rv.version;
     rvp->dry_run = j->rv.dry_run;
-    pthread_mutex_lock(&a->mu);
-    bool run = a->jobs < a->o.max_cold;
-    if (run) {
-        a->jobs++;
-        j->state = J_RUNNING;
-    } else {
-        j->state = J_WAITING;
-        if (a->wait_tail) {
-            a->wait_tail->qnext = j;
-        } else {
-            a->wait_head = j;
-        }
-        a->wait_tail = j;
-        a->waiting++;
-    }
-    pthread_mutex_unlock(&a->mu);
-    if (run) {
+    j->cold.owner = j;
+    job_hosts(j);
+    if (vg_admit_cold_enter(&a->cold, &j->cold)) {
         job_start(a, j);
     }
     return j;
@@ -681,23 +662,8 @@ job_wait(struct job *j, uint64_t deadline)
 static enum result
 job_conclude(struct vg_admit *a, struct job *j, struct vg_admit_answer *ansp, uint64_t budget_ms)
 {
-    pthread_mutex_lock(&a->mu);
-    bool never = j->state == J_WAITING;
-    unsigned running = a->jobs;
-    if (never) {
-        struct job **pp = &a->wait_head, *prev = NULL;
-        while (*pp != j) {
-            prev = *pp;
-            pp = &(*pp)->qnext;
-        }
-        *pp = j->qnext;
-        if (a->wait_tail == j) {
-            a->wait_tail = prev;
-        }
-        a->waiting--;
-        j->state = J_ABANDONED;
-    }
-    pthread_mutex_unlock(&a->mu);
+    vg_autofree char *held = NULL;
+    bool never = vg_admit_cold_abandon(&a->cold, &j->cold, &held);
     pthread_mutex_lock(&j->mu);
     j->req = NULL;
     bool done = j->done;
@@ -709,14 +675,12 @@ job_conclude(struct vg_admit *a, struct job *j, struct vg_admit_answer *ansp, ui
         memset(&j->ans, 0, sizeof(j->ans));
         res = j->result;
     } else if (never) {
-        atomic_fetch_add(&a->cold_unstarted, 1);
         ansp->allowed = false;
         ansp->code = 504;
-        ansp->message = vg_fmt(
-            "vigil: the image checks of %zu image(s) could not start within %llu ms: %u "
-            "registry checks running already (at most %u at once, --max-cold; registries slow "
-            "or unreachable); denied (fail closed)",
-            nimages, (unsigned long long)budget_ms, running, a->o.max_cold);
+        ansp->message = vg_fmt("vigil: the image checks of %zu image(s) could not start within "
+                               "%llu ms: %s (registries slow or unreachable); denied (fail "
+                               "closed)",
+                               nimages, (unsigned long long)budget_ms, held);
         job_unref(j); /* the worker's: it never runs */
     } else {
         ansp->allowed = false;
@@ -944,20 +908,8 @@ metrics(struct vg_buf *out, void *ud)
             (unsigned long long)atomic_load(&a->inline_decisions),
             (unsigned long long)atomic_load(&a->pool_threads.started));
     }
-    pthread_mutex_lock(&a->mu);
-    unsigned running = a->jobs, waiting = a->waiting;
-    pthread_mutex_unlock(&a->mu);
     if (rc == 0) {
-        rc = vg_buf_appendf(
-            out, &err,
-            "# HELP vigil_admit_cold_running Evaluations waiting on registries now (at most "
-            "--max-cold).\n# TYPE vigil_admit_cold_running gauge\nvigil_admit_cold_running %u\n"
-            "# HELP vigil_admit_cold_waiting Reviews waiting for one of them to finish.\n"
-            "# TYPE vigil_admit_cold_waiting gauge\nvigil_admit_cold_waiting %u\n"
-            "# HELP vigil_admit_cold_unstarted_total Reviews denied because no evaluation could "
-            "start before their deadline.\n# TYPE vigil_admit_cold_unstarted_total counter\n"
-            "vigil_admit_cold_unstarted_total %llu\n",
-            running, waiting, (unsigned long long)atomic_load(&a->cold_unstarted));
+        rc = vg_admit_cold_metrics(&a->cold, out, &err);
     }
     vg_err_free(&err);
 }

@@ -53,12 +53,18 @@ static const char usage_text[] =
     "      --pull-secrets-dir DIR\n"
     "                         the same from DIR/<namespace>/<name>.json Secret objects\n"
     "      --timeout DUR      deadline when a request has no ?timeout= (default 10s)\n"
-    "      --cache-ttl DUR    how long facts of a digest are cached (default 5m)\n"
+    "      --cache-ttl DUR    how long facts of a digest are cached (default 5m; 0: not\n"
+    "                         cached); images named by tag are cached under the digest\n"
+    "                         the tag names when reviewed (resolved on every review)\n"
     "      --failure-ttl DUR  how long a fact that could not be fetched (registry down) is\n"
     "                         remembered before asking again (default 10s; 0: never)\n"
-    "      --max-cold N       reviews checked against registries at once (default 4); the\n"
-    "                         others wait, without delaying cached ones, and are denied\n"
-    "                         when none finishes before their deadline\n"
+    "      --max-cold N       reviews checked against one registry at once (default 4); a\n"
+    "                         review takes a slot on each registry its images name; the\n"
+    "                         others wait, without delaying cached ones or other\n"
+    "                         registries' reviews, and are denied when no slot frees before\n"
+    "                         their deadline\n"
+    "      --max-cold-total N reviews checked against registries at once in all (default 64,\n"
+    "                         or --max-cold if more)\n"
     "      --access-log FILE  JSON access log (default stderr; 'off' for none)\n"
     "      --insecure-plain-http-for-tests\n"
     "                         serve plain HTTP without TLS (tests only; the apiserver\n"
@@ -74,6 +80,8 @@ static const char usage_text[] =
     "      --tls-cert /tls/tls.crt --tls-key /tls/tls.key --timeout 5s\n"
     "  vigil admit serve -p notary.yaml --tls-cert tls.crt --tls-key tls.key \\\n"
     "      --notation-revocation-timeout 500ms      # or --notation-revocation skip\n"
+    "  vigil admit serve -p prod.yaml --tls-cert tls.crt --tls-key tls.key \\\n"
+    "      --max-cold 8 --max-cold-total 32 --cache-ttl 10m --failure-ttl 5s\n"
     "  curl --cacert ca.crt -H 'Content-Type: application/json' --data @review.json \\\n"
     "      'https://127.0.0.1:8443/validate?timeout=10s'\n";
 
@@ -96,6 +104,7 @@ enum {
     OPT_IN_CLUSTER,
     OPT_INSECURE_REGS,
     OPT_MAX_COLD,
+    OPT_MAX_COLD_TOTAL,
     OPT_FAIL_TTL,
     OPT_NREV,
     OPT_NREV_TIMEOUT,
@@ -124,6 +133,17 @@ parse_ms(const char *what, const char *s, unsigned *out)
     }
     *out = (unsigned)ms;
     return 0;
+}
+
+/* --cache-ttl in ms; "0" is UINT_MAX: verdicts are not cached. */
+static int
+parse_ttl(const char *s, unsigned *out)
+{
+    if (strcmp(s, "0") == 0) {
+        *out = UINT_MAX;
+        return 0;
+    }
+    return parse_ms("--cache-ttl", s, out);
 }
 
 /* Whole seconds (rounded up); 0 is UINT_MAX: failures are not cached. */
@@ -240,6 +260,7 @@ parse_args(struct serve_args *sa, int argc, char **argv)
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"cache-ttl", required_argument, NULL, OPT_TTL},
         {"max-cold", required_argument, NULL, OPT_MAX_COLD},
+        {"max-cold-total", required_argument, NULL, OPT_MAX_COLD_TOTAL},
         {"failure-ttl", required_argument, NULL, OPT_FAIL_TTL},
         {"access-log", required_argument, NULL, OPT_LOG},
         {"insecure-plain-http-for-tests", no_argument, NULL, OPT_PLAIN},
@@ -296,7 +317,7 @@ parse_args(struct serve_args *sa, int argc, char **argv)
             rc = parse_ms("--timeout", optarg, &sa->ao.default_timeout_ms);
             break;
         case OPT_TTL:
-            rc = parse_ms("--cache-ttl", optarg, &sa->ttl_ms);
+            rc = parse_ttl(optarg, &sa->ttl_ms);
             break;
         case OPT_LOG:
             sa->log = optarg;
@@ -305,7 +326,9 @@ parse_args(struct serve_args *sa, int argc, char **argv)
             rc = parse_fail_ttl(optarg, &sa->ao.failure_ttl_s);
             break;
         case OPT_MAX_COLD:
-            rc = parse_count("--max-cold", optarg, &sa->ao.max_cold);
+        case OPT_MAX_COLD_TOTAL:
+            rc = parse_count(c == OPT_MAX_COLD ? "--max-cold" : "--max-cold-total", optarg,
+                             c == OPT_MAX_COLD ? &sa->ao.max_cold : &sa->ao.max_cold_total);
             break;
         case OPT_PLAIN:
             sa->plain = true;
@@ -341,7 +364,7 @@ admit_serve(int argc, char **argv)
     ao.npolicies = sa.policies.n;
     ao.trusted_roots = sa.roots.v;
     ao.ntrusted_roots = sa.roots.n;
-    ao.cache_ttl_s = ttl_ms ? (ttl_ms + 999) / 1000 : 0;
+    ao.cache_ttl_s = ttl_ms == UINT_MAX ? UINT_MAX : ttl_ms ? (ttl_ms + 999) / 1000 : 0;
     /* ":8443" listens on every address */
     vg_autofree char *listen = addr[0] == ':' ? vg_fmt("0.0.0.0%s", addr) : vg_strdup(addr);
     /* 32 KiB of request line and headers (the apiserver sends a few hundred bytes): it is also

@@ -129,6 +129,19 @@ def test_signed_admitted_unsigned_and_other_key_denied(world):
     assert "signature" in r["status"]["message"]
 
 
+def reload_policies(hook):
+    """SIGHUP, waited for on /metrics (signals sent together may merge into one)."""
+    def reloads():
+        return int(re.search(r'^vigil_admit_policy_reloads_total\{result="ok"\} (\d+)',
+                             metrics_text(hook), re.M).group(1))
+    before = reloads()
+    hook.p.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 60
+    while reloads() == before:
+        assert time.monotonic() < deadline, "SIGHUP did not reload the policies"
+        time.sleep(0.05)
+
+
 def test_cosign_signed_admitted(world):
     cosign = CACHE / "trixie-tools" / "usr" / "bin" / "cosign"
     if not cosign.exists():
@@ -141,6 +154,11 @@ def test_cosign_signed_admitted(world):
     ok(run([cosign, "sign", "--key", world["dir"] / "a.key", "--tlog-upload=false", "-y",
             "--allow-insecure-registry", "--allow-http-registry", f"{h}/shop/cosigned@{dg}"],
            env=PW))
+    # the refusal is cached under the digest the tag names (--cache-ttl): a policy reload
+    # (a new generation) makes the next review ask the registry again
+    r = validate(world, f"{h}/shop/cosigned:1")
+    assert r["allowed"] is False, r
+    reload_policies(world["hook"])
     r = validate(world, f"{h}/shop/cosigned:1")
     assert r["allowed"] is True, r
 
@@ -218,7 +236,8 @@ def test_cached_decisions_inline_same_answers_threads_reused(world):
             assert validate(world, im) == first[im]
     assert metric(hook, "vigil_admit_inline_decisions_total") == inline0 + 10
     assert metric(hook, "vigil_admit_eval_threads_started_total") == threads0
-    # tags are never cached: each request asks the registry, on a reused thread
+    # a tag is resolved on every review (never cached): each request asks the registry (one
+    # HEAD, the facts of its digest from the cache), on a reused thread
     for _ in range(6):
         assert validate(world, f"{h}/shop/app:1")["allowed"] is True
     assert metric(hook, "vigil_admit_inline_decisions_total") == inline0 + 10
@@ -339,17 +358,24 @@ def test_cold_path_reuses_connections_and_asks_once_per_image(world):
     verified once per review, not once per container."""
     h, srv = world["host"], world["srv"]
     access = Path(str(srv.log_path) + ".access")
-    rv = review(f"{h}/shop/app:1")  # a tag: never cached, the registry is asked each time
+    d = world["dir"] / "nocache"
+    d.mkdir()
+    # --cache-ttl 0: verdicts are not cached, the registry is asked on every review
+    hook = Webhook(d, policy_text=world["policy"], extra=("--insecure", "--cache-ttl", "0"))
+    rv = review(f"{h}/shop/app:1")
     spec = rv["request"]["object"]["spec"]
     spec["initContainers"] = [{"name": "i", "image": f"{h}/shop/app:1"}]
     spec["containers"].append({"name": "d", "image": f"{h}/shop/app:1"})
     seen = []
-    for i in range(4):
-        n0 = access.read_text().count(".sig\"")
-        r = world["hook"].review("/validate?timeout=20s", rv)["response"]
-        assert r["allowed"] is True, r
-        assert access.read_text().count(".sig\"") - n0 == 1  # was 3: one per container
-        seen.append(registry_conns(srv.port))
+    try:
+        for i in range(4):
+            n0 = access.read_text().count(".sig\"")
+            r = hook.review("/validate?timeout=20s", rv)["response"]
+            assert r["allowed"] is True, r
+            assert access.read_text().count(".sig\"") - n0 == 1  # was 3: one per container
+            seen.append(registry_conns(srv.port))
+    finally:
+        assert hook.stop() == 0
     assert seen[0], "no connection to the registry kept open after a decision"
     assert seen[0] & seen[-1], f"connections not reused across decisions: {seen}"
 
