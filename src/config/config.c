@@ -550,6 +550,10 @@ vg_config_doc_free(struct vg_config_doc *d)
     free(d->slab_nodes);
     free(d->slab_kids);
     free(d->slab_text);
+    for (struct vg_config_block *b = d->blocks, *nx; b; b = nx) {
+        nx = b->next;
+        free(b);
+    }
     free(d->roots);
     free(d->name);
     free(d);

@@ -22,6 +22,13 @@ struct vg_config_node {
     size_t height; /* 0 for a scalar, 1 + the tallest child for a collection */
 };
 
+/* vg_config_parse_json's nodes and kid arrays: blocks freed whole with the document */
+struct vg_config_block {
+    struct vg_config_block *next;
+    size_t cap, used; /* bytes of data */
+    max_align_t data[];
+};
+
 struct vg_config_doc {
     char *name;
     struct vg_config_node **all; /* every node, each exactly once (aliases share) */
@@ -32,6 +39,7 @@ struct vg_config_doc {
     struct vg_config_node *slab_nodes;
     struct vg_config_node **slab_kids;
     char *slab_text;
+    struct vg_config_block *blocks; /* vg_config_parse_json: nodes and kid arrays */
 };
 
 #endif

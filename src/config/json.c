@@ -354,34 +354,40 @@ vg_config_load_json(struct vg_config_doc **out, const char *name, const json_t *
 
 /* ---------------------------------------------------------------- from JSON text */
 
-#define JP_DEPTH_MAX 512u /* deeper is left to jansson (its own limit is 2048) */
-#define STR_PLAIN    0x80000000u
+/* One pass over the text: each value is checked and its node built as it is read. A string's
+ * or scalar's decoded text goes to the text block at the offset of its first byte in the input
+ * (a decoded string is never longer than its quoted form, and a number's or literal's NUL
+ * falls on the delimiter after it), so one block of len + 1 bytes holds every text. Nodes and
+ * kid arrays come from arena blocks of the document; a collection's kids wait on a stack until
+ * it closes, then are copied into an array of their final size. */
+
+#define JP_DEPTH_MAX   512u /* deeper is left to jansson (its own limit is 2048) */
+#define JP_STACK_LOCAL 256u /* kid slots on the C stack before the stack goes to the heap */
 
 struct jp {
-    const char *p, *end;
+    const char *start, *p, *end;
     size_t depth;
-    size_t max_depth; /* deepest nesting of the whole text (pass 1) */
-    bool fail;
-    /* pass 1 */
-    size_t nodes, kids, text;
-    VG_VEC(size_t) colls; /* kid slots of each collection, in document order */
-    VG_VEC(uint32_t)
-    strs; /* each string's length, STR_PLAIN when it is plain (jp_string's
-           *simple): pass 2 copies those without scanning them again */
-    /* pass 2 */
-    size_t coll_i, str_i;
+    size_t max_depth; /* deepest nesting so far */
+    struct vg_config_doc *doc;
+    /* kids of the collections being read, innermost last */
+    struct vg_config_node **stack;
+    size_t nstack, stack_cap;
+    struct vg_config_node *local[JP_STACK_LOCAL];
     /* the member path (keys from the root) whose value is positioned and limited as
      * vg_config_load_json positions and limits that value alone */
     const char *const *at;
-    size_t at_depth; /* path keys matched along the branch being built */
+    size_t at_depth; /* path keys matched along the branch being read */
     bool in_target;
     size_t tgt_base;  /* depth of the target value */
     size_t tgt_nodes; /* nodes built inside it */
 };
 
-static void
+static inline void
 skip_ws(struct jp *p)
 {
+    if (p->p < p->end && (unsigned char)*p->p > ' ') {
+        return; /* the common case: compact JSON */
+    }
     while (p->p < p->end && (*p->p == ' ' || *p->p == '\t' || *p->p == '\n' || *p->p == '\r')) {
         p->p++;
     }
@@ -440,6 +446,39 @@ static inline bool
 plain_byte(unsigned char c)
 {
     return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* Copies the plain bytes (plain_byte) from q to t and returns the first byte at or after q
+ * (before end) that is not one, eight bytes at a time where the byte order allows it: each
+ * step copies all eight (room for them is there: t's block is as long as the text, at the
+ * same offsets, and the extra bytes land where later values write their own text). In each
+ * test a byte can be flagged falsely only above a byte flagged rightly, so the lowest flag of
+ * all is the first byte that is not plain. */
+static inline const char *
+plain_copy(const char *q, const char *end, char *t)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    while (end - q >= 8) {
+        uint64_t x;
+        memcpy(&x, q, 8);
+        memcpy(t, &x, 8);
+        uint64_t qt = x ^ (ones * '"'), bs = x ^ (ones * '\\'), del = x ^ (ones * 0x7fu);
+        uint64_t m = ((x - ones * 0x20u) & ~x) /* below 0x20 */
+                     | ((qt - ones) & ~qt) | ((bs - ones) & ~bs) | ((del - ones) & ~del) |
+                     x; /* 0x80 and above */
+        m &= high;
+        if (m) {
+            return q + ((unsigned)__builtin_ctzll(m) >> 3);
+        }
+        q += 8;
+        t += 8;
+    }
+#endif
+    while (q < end && plain_byte((unsigned char)*q)) {
+        *t++ = *q++;
+    }
+    return q;
 }
 
 /* A string at p->p (its '"'), decoded into out (NULL: only measured) as jansson decodes it;
@@ -566,128 +605,6 @@ jp_number(struct jp *p)
     return 0;
 }
 
-/* Pass 1: the string at p->p checked and measured, its length recorded for pass 2. */
-static int
-jp_scan_str(struct jp *p, size_t *len)
-{
-    bool simple = false;
-    if (jp_string(p, NULL, len, &simple) < 0) {
-        return -1;
-    }
-    if (p->strs.n == p->strs.cap) {
-        vg_vec_reserve(&p->strs, p->strs.cap ? p->strs.cap : 256);
-    }
-    p->strs.v[p->strs.n++] = (uint32_t)(simple && *len < STR_PLAIN ? STR_PLAIN | *len : 0);
-    return 0;
-}
-
-static int jp_scan(struct jp *p);
-
-static int
-jp_scan_coll(struct jp *p, bool obj)
-{
-    if (++p->depth > JP_DEPTH_MAX) {
-        return -1;
-    }
-    if (p->depth > p->max_depth) {
-        p->max_depth = p->depth;
-    }
-    size_t idx = p->colls.n;
-    if (p->colls.n == p->colls.cap) {
-        vg_vec_reserve(&p->colls, p->colls.cap ? p->colls.cap : 64);
-    }
-    p->colls.v[p->colls.n++] = 0;
-    p->p++;
-    skip_ws(p);
-    size_t n = 0;
-    if (p->p < p->end && *p->p == (obj ? '}' : ']')) {
-        p->p++;
-        p->depth--;
-        return 0;
-    }
-    for (;;) {
-        if (obj) {
-            size_t len = 0;
-            if (p->p >= p->end || *p->p != '"' || jp_scan_str(p, &len) < 0) {
-                return -1;
-            }
-            p->nodes++;
-            p->text += len + 1;
-            skip_ws(p);
-            if (p->p >= p->end || *p->p != ':') {
-                return -1;
-            }
-            p->p++;
-        }
-        if (jp_scan(p) < 0) {
-            return -1;
-        }
-        n++;
-        skip_ws(p);
-        if (p->p < p->end && *p->p == ',') {
-            p->p++;
-            skip_ws(p);
-            continue;
-        }
-        if (p->p < p->end && *p->p == (obj ? '}' : ']')) {
-            p->p++;
-            break;
-        }
-        return -1;
-    }
-    p->kids += obj ? 2 * n : n;
-    p->colls.v[idx] = obj ? 2 * n : n;
-    p->depth--;
-    return 0;
-}
-
-/* Pass 1: checks the value at p->p and counts its nodes, kid slots and text bytes. */
-static int
-jp_scan(struct jp *p)
-{
-    skip_ws(p);
-    if (p->p >= p->end) {
-        return -1;
-    }
-    p->nodes++;
-    const char *s = p->p;
-    switch (*p->p) {
-    case '{':
-    case '[':
-        return jp_scan_coll(p, *p->p == '{');
-    case '"': {
-        size_t len = 0;
-        if (jp_scan_str(p, &len) < 0) {
-            return -1;
-        }
-        p->text += len + 1;
-        return 0;
-    }
-    case 't':
-    case 'f':
-    case 'n': {
-        static const char *const lits[] = {"true", "false", "null"};
-        for (size_t i = 0; i < 3; i++) {
-            size_t l = strlen(lits[i]);
-            if ((size_t)(p->end - p->p) >= l && memcmp(p->p, lits[i], l) == 0) {
-                p->p += l;
-                p->text += l + 1;
-                return 0;
-            }
-        }
-        return -1;
-    }
-    default:
-        if (jp_number(p) < 0) {
-            return -1;
-        }
-        p->text += (size_t)(p->p - s) + 1;
-        return 0;
-    }
-}
-
-static struct vg_config_node *jp_build(struct jp *p, struct jwalk *w);
-
 static int
 key_cmp(const void *pa, const void *pb)
 {
@@ -727,57 +644,115 @@ dup_keys(const struct vg_config_node *m)
     return false;
 }
 
-/* A new node: inside the target, counted against the node limit. */
-static struct vg_config_node *
+/* A new arena block with room for bytes. */
+static struct vg_config_block *
+arena_grow(struct jp *p, size_t bytes)
+{
+    struct vg_config_block *b = p->doc->blocks;
+    /* the first block fits the nodes of a Pod's review (about 7 bytes of node and kid slot per
+     * byte of its JSON), the next ones double, up to 4 MiB */
+    size_t cap = b ? (b->cap < (4u << 20) ? 2 * b->cap : b->cap)
+                   : vg_size_add_or_abort((size_t)(p->end - p->start) / 8 * 64, 1024);
+    if (!b && cap > (256u << 10)) {
+        cap = 256u << 10;
+    }
+    if (cap < bytes) {
+        cap = bytes;
+    }
+    b = vg_malloc(vg_size_add_or_abort(sizeof(*b), cap));
+    b->cap = cap;
+    b->used = 0;
+    b->next = p->doc->blocks;
+    p->doc->blocks = b;
+    return b;
+}
+
+/* Room for bytes (a multiple of 8) in the document's arena. */
+static inline void *
+arena_alloc(struct jp *p, size_t bytes)
+{
+    struct vg_config_block *b = p->doc->blocks;
+    if (!b || b->cap - b->used < bytes) {
+        b = arena_grow(p, bytes);
+    }
+    void *r = (unsigned char *)b->data + b->used;
+    b->used += bytes;
+    return r;
+}
+
+/* A new node: inside the target, counted against the node limit (NULL past it). */
+static inline struct vg_config_node *
 jp_node(struct jp *p, struct jwalk *w, enum vg_config_type type)
 {
     if (p->in_target && ++p->tgt_nodes > w->lim->max_nodes) {
-        p->fail = true;
+        return NULL;
     }
-    return node_at(w, type, w->col + 1);
+    struct vg_config_node *n = arena_alloc(p, sizeof(*n));
+    /* every field written here: the arena is not zeroed */
+    *n = (struct vg_config_node){
+        .type = type, .file = w->name, .line = 1, .col = (unsigned)(w->col + 1), .weight = 1};
+    return n;
 }
 
-/* A decoded string node (checked by pass 1); exotic text fails the parse. */
-static struct vg_config_node *
-jp_build_str(struct jp *p, struct jwalk *w)
+static void
+jp_stack_grow(struct jp *p)
 {
-    char *t = w->tslab + w->tused;
+    size_t cap = vg_size_add_or_abort(p->stack_cap, p->stack_cap);
+    struct vg_config_node **s =
+        vg_reallocarray(p->stack == p->local ? NULL : p->stack, cap, sizeof(*s));
+    if (p->stack == p->local) {
+        memcpy(s, p->local, sizeof(p->local));
+    }
+    p->stack = s;
+    p->stack_cap = cap;
+}
+
+static inline void
+jp_push(struct jp *p, struct vg_config_node *n)
+{
+    if (p->nstack == p->stack_cap) {
+        jp_stack_grow(p);
+    }
+    p->stack[p->nstack++] = n;
+}
+
+/* The string at p->p (its '"') as a node; NULL when jansson would refuse or read it otherwise,
+ * or YAML could not carry it raw. */
+static struct vg_config_node *
+jp_str(struct jp *p, struct jwalk *w)
+{
+    const char *q = p->p + 1;
+    char *t = w->tslab + (q - p->start);
+    const char *e = plain_copy(q, p->end, t);
     size_t len = 0, chars = 0, bytes = 0;
-    bool simple = false;
-    uint32_t known = p->str_i < p->strs.n ? p->strs.v[p->str_i] : 0;
-    p->str_i++;
-    if (known & STR_PLAIN) { /* plain bytes between the quotes, as pass 1 found */
-        len = known & ~STR_PLAIN;
-        memcpy(t, p->p + 1, len);
-        p->p += len + 2;
-        simple = true;
-    } else if (jp_string(p, t, &len, &simple) < 0) {
-        p->fail = true;
-        return NULL;
-    }
-    if (simple) {
+    if (e < p->end && *e == '"') { /* plain bytes only: its quoted width is its length + 2 */
+        len = (size_t)(e - q);
+        p->p = e + 1;
         chars = bytes = len + 2;
-    } else if (!str_width(t, len, &chars, &bytes)) {
-        p->fail = true;
+    } else {
+        bool simple = false;
+        if (jp_string(p, t, &len, &simple) < 0 || !str_width(t, len, &chars, &bytes)) {
+            return NULL;
+        }
+    }
+    t[len] = '\0';
+    struct vg_config_node *n = jp_node(p, w, VG_CONFIG_SCALAR);
+    if (!n) {
         return NULL;
     }
-    struct vg_config_node *n = jp_node(p, w, VG_CONFIG_SCALAR);
     n->text = t;
     n->len = len;
-    t[len] = '\0';
-    w->tused += len + 1;
     advance(w, chars, bytes);
     return n;
 }
 
+static struct vg_config_node *jp_value(struct jp *p, struct jwalk *w);
+
 /* The value of a member whose key continues the target path; the target itself starts the
  * column count again. */
 static struct vg_config_node *
-jp_build_member(struct jp *p, struct jwalk *w, bool on_path)
+jp_member(struct jp *p, struct jwalk *w)
 {
-    if (!on_path) {
-        return jp_build(p, w);
-    }
     p->at_depth++;
     bool target = p->at[p->at_depth] == NULL;
     if (target) {
@@ -785,112 +760,164 @@ jp_build_member(struct jp *p, struct jwalk *w, bool on_path)
         p->in_target = true;
         p->tgt_base = p->depth;
     }
-    struct vg_config_node *v = jp_build(p, w);
+    struct vg_config_node *v = jp_value(p, w);
     if (target) {
         p->in_target = false;
         if (w->bytes > w->lim->max_bytes) {
-            p->fail = true;
+            v = NULL;
         }
     }
     p->at_depth--;
     return v;
 }
 
+/* Whether key continues the target path at this depth. */
+static bool
+on_path(const struct jp *p, size_t depth, const struct vg_config_node *key)
+{
+    return p->at && p->at_depth == depth && p->at[depth] && strlen(p->at[depth]) == key->len &&
+           memcmp(p->at[depth], key->text, key->len) == 0;
+}
+
+/* The members or items up to the closing bracket, each pushed on the stack (keys too). */
+static bool
+jp_items(struct jp *p, struct jwalk *w, bool obj, size_t depth)
+{
+    const char close = obj ? '}' : ']';
+    skip_ws(p);
+    if (p->p < p->end && *p->p == close) {
+        p->p++;
+        return true;
+    }
+    for (size_t k = 0;; k++) {
+        if (k) {
+            advance(w, 1, 1); /* ',' */
+        }
+        bool path = false;
+        if (obj) {
+            struct vg_config_node *key = NULL;
+            if (p->p >= p->end || *p->p != '"' || !(key = jp_str(p, w))) {
+                return false;
+            }
+            jp_push(p, key);
+            path = on_path(p, depth, key);
+            skip_ws(p);
+            if (p->p >= p->end || *p->p != ':') {
+                return false;
+            }
+            p->p++;
+            advance(w, 1, 1);
+        }
+        struct vg_config_node *v = path ? jp_member(p, w) : jp_value(p, w);
+        if (!v) {
+            return false;
+        }
+        jp_push(p, v);
+        skip_ws(p);
+        if (p->p < p->end && *p->p == ',') {
+            p->p++;
+            skip_ws(p);
+            continue;
+        }
+        if (p->p < p->end && *p->p == close) {
+            p->p++;
+            return true;
+        }
+        return false;
+    }
+}
+
 static struct vg_config_node *
-jp_build_coll(struct jp *p, struct jwalk *w, bool obj)
+jp_coll(struct jp *p, struct jwalk *w, bool obj)
 {
     if (p->in_target && p->depth - p->tgt_base + 1 > w->lim->max_depth) {
-        p->fail = true;
+        return NULL;
     }
     size_t depth = p->depth++;
-    struct vg_config_node *n = jp_node(p, w, obj ? VG_CONFIG_MAP : VG_CONFIG_SEQ);
-    n->nkids = p->colls.v[p->coll_i++];
-    n->kids = w->kslab + w->kused;
-    w->kused += n->nkids;
-    advance(w, 1, 1);
-    p->p++; /* pass 1 checked the grammar: ws, members, ',' and the closing bracket */
-    for (size_t k = 0; k < n->nkids && !p->fail;) {
-        skip_ws(p);
-        if (k) {
-            p->p++; /* ',' */
-            skip_ws(p);
-            advance(w, 1, 1);
-        }
-        bool on_path = false;
-        if (obj) {
-            struct vg_config_node *key = jp_build_str(p, w);
-            if (!key) {
-                break;
-            }
-            n->kids[k++] = key;
-            on_path = p->at && p->at_depth == depth && p->at[depth] &&
-                      strlen(p->at[depth]) == key->len &&
-                      memcmp(p->at[depth], key->text, key->len) == 0;
-            skip_ws(p);
-            p->p++; /* ':' */
-            advance(w, 1, 1);
-        }
-        struct vg_config_node *v = jp_build_member(p, w, on_path);
-        if (!v) {
-            break;
-        }
-        n->kids[k++] = v;
-    }
-    if (p->fail) {
+    if (p->depth > JP_DEPTH_MAX) {
         return NULL;
     }
-    skip_ws(p);
+    if (p->depth > p->max_depth) {
+        p->max_depth = p->depth;
+    }
+    struct vg_config_node *n = jp_node(p, w, obj ? VG_CONFIG_MAP : VG_CONFIG_SEQ);
+    if (!n) {
+        return NULL;
+    }
+    advance(w, 1, 1);
     p->p++;
+    size_t base = p->nstack;
+    if (!jp_items(p, w, obj, depth)) {
+        return NULL;
+    }
     advance(w, 1, 1);
     p->depth--;
+    n->nkids = p->nstack - base;
+    n->kids = NULL;
+    if (n->nkids) {
+        n->kids = arena_alloc(p, n->nkids * sizeof(*n->kids));
+        memcpy(n->kids, p->stack + base, n->nkids * sizeof(*n->kids));
+    }
+    p->nstack = base;
     if (obj && dup_keys(n)) {
-        p->fail = true;
         return NULL;
     }
+    n->height = 1;
     for (size_t i = 0; i < n->nkids; i++) {
         n->weight += n->kids[i]->weight;
         if (n->kids[i]->height + 1 > n->height) {
             n->height = n->kids[i]->height + 1;
         }
     }
-    if (n->height == 0) {
-        n->height = 1;
+    return n;
+}
+
+/* A number, true, false or null at p->p. */
+static struct vg_config_node *
+jp_plain(struct jp *p, struct jwalk *w)
+{
+    static const char *const lits[] = {"true", "false", "null"};
+    const char *s = p->p;
+    char c = *s;
+    if (c == 't' || c == 'f' || c == 'n') {
+        const char *l = lits[c == 't' ? 0 : c == 'f' ? 1 : 2];
+        size_t ll = strlen(l);
+        if ((size_t)(p->end - s) < ll || memcmp(s, l, ll) != 0) {
+            return NULL;
+        }
+        p->p += ll;
+    } else if (jp_number(p) < 0) {
+        return NULL;
     }
-    if (n->nkids == 0) {
-        n->kids = NULL;
+    size_t len = (size_t)(p->p - s);
+    struct vg_config_node *n = jp_node(p, w, VG_CONFIG_SCALAR);
+    if (!n) {
+        return NULL;
     }
+    n->plain = true;
+    n->text = w->tslab + (s - p->start);
+    n->len = len;
+    memcpy(n->text, s, len);
+    n->text[len] = '\0';
+    advance(w, len, len);
     return n;
 }
 
 static struct vg_config_node *
-jp_build(struct jp *p, struct jwalk *w)
+jp_value(struct jp *p, struct jwalk *w)
 {
     skip_ws(p);
+    if (p->p >= p->end) {
+        return NULL;
+    }
     char c = *p->p;
     if (c == '{' || c == '[') {
-        return jp_build_coll(p, w, c == '{');
+        return jp_coll(p, w, c == '{');
     }
     if (c == '"') {
-        return jp_build_str(p, w);
+        return jp_str(p, w);
     }
-    const char *s = p->p;
-    if (c == 't' || c == 'n') {
-        p->p += 4;
-    } else if (c == 'f') {
-        p->p += 5;
-    } else {
-        (void)jp_number(p);
-    }
-    size_t len = (size_t)(p->p - s);
-    struct vg_config_node *n = jp_node(p, w, VG_CONFIG_SCALAR);
-    n->plain = true;
-    n->text = w->tslab + w->tused;
-    n->len = len;
-    memcpy(n->text, s, len);
-    n->text[len] = '\0';
-    w->tused += len + 1;
-    advance(w, len, len);
-    return n;
+    return jp_plain(p, w);
 }
 
 int
@@ -899,32 +926,28 @@ vg_config_parse_json(struct vg_config_doc **out, const char *name, const void *t
 {
     struct vg_config_limits defaults = VG_CONFIG_LIMITS_INIT;
     lim = lim ? lim : &defaults;
-    struct jp p = {.p = text, .end = (const char *)text + len, .at = at};
+    const char *s = text;
+    struct jp p = {.start = s, .p = s, .end = s + len, .at = at};
     skip_ws(&p);
-    if (p.p >= p.end || *p.p != '{' || jp_scan(&p) < 0) {
-        vg_vec_dispose(&p.colls);
-        vg_vec_dispose(&p.strs);
+    if (p.p >= p.end || *p.p != '{') {
         return -1;
     }
-    skip_ws(&p);
-    if (p.p != p.end) {
-        vg_vec_dispose(&p.colls);
-        vg_vec_dispose(&p.strs);
-        return -1;
-    }
+    p.stack = p.local;
+    p.stack_cap = JP_STACK_LOCAL;
     name = name ? name : "<json>";
     struct vg_config_doc *d = vg_calloc(1, sizeof(*d));
     d->name = vg_escape(name, strlen(name), VG_LIMIT_PATH_BYTES);
-    struct jwalk w = {.lim = lim, .name = d->name};
-    d->slab_nodes = w.nslab = vg_reallocarray(NULL, p.nodes ? p.nodes : 1, sizeof(*w.nslab));
-    d->slab_kids = w.kslab = vg_calloc(p.kids ? p.kids : 1, sizeof(*w.kslab));
-    d->slab_text = w.tslab = vg_malloc(p.text ? p.text : 1);
-    p.p = text;
-    p.depth = 0;
-    struct vg_config_node *root = jp_build(&p, &w);
-    vg_vec_dispose(&p.colls);
-    vg_vec_dispose(&p.strs);
-    if (!root || p.fail) {
+    d->slab_text = vg_malloc(vg_size_add_or_abort(len, 1));
+    p.doc = d;
+    struct jwalk w = {.lim = lim, .name = d->name, .tslab = d->slab_text};
+    struct vg_config_node *root = jp_value(&p, &w);
+    if (p.stack != p.local) {
+        free(p.stack);
+    }
+    if (root) {
+        skip_ws(&p);
+    }
+    if (!root || p.p != p.end) {
         vg_config_doc_free(d);
         return -1;
     }

@@ -192,3 +192,115 @@ Test(config_json, text_parser_leaves_to_jansson)
         same_text(cases[i], NULL);
     }
 }
+
+/* The one-pass text parser reads strings eight bytes at a time and copies each chunk whole
+ * (bytes past the string land where later values write their own text): every kind of byte
+ * that ends a plain run, at every offset of a chunk, in strings followed by numbers, literals
+ * and more strings, must give jansson's document, or be left to jansson. */
+Test(config_json, text_parser_chunk_boundaries)
+{
+    static const char *const stops[] = {
+        "\\\"",
+        "\\\\",
+        "\\n",
+        "\\u00e9",
+        "\\ud83d\\ude00",
+        "\xc3\xa9",
+        "\xe4\xb8\xad",
+        "\xf0\x9f\x98\x80",
+        /* refused (left to jansson): */
+        "\x01",
+        "\x7f",
+        "\xc3",
+        "\xff",
+        "\\u0000",
+        "\\x",
+    };
+    char text[256], str[64];
+    for (size_t s = 0; s < sizeof(stops) / sizeof(*stops); s++) {
+        for (size_t off = 0; off < 20; off++) {
+            for (size_t tail = 0; tail < 10; tail += 3) {
+                memset(str, 'a', off);
+                str[off] = '\0';
+                int n = snprintf(text, sizeof(text),
+                                 "{\"k%.*s\":[\"%s%s%.*s\",%zu,\"%.*s\",true,\"\",null,\"z\"],"
+                                 "\"a\":{\"x\":\"%s%s\"}}",
+                                 (int)tail, "bbbbbbbbbb", str, stops[s], (int)tail, "cccccccccc",
+                                 off, (int)off, "dddddddddddddddddddd", stops[s], str);
+                cr_assert(n > 0 && (size_t)n < sizeof(text));
+                same_text(text, NULL);
+                if (s < 8) {
+                    cr_expect(taken(text), "%s must be taken", text);
+                }
+            }
+        }
+    }
+}
+
+static void
+putn(struct vg_buf *b, const char *s, size_t n)
+{
+    cr_assert_eq(vg_buf_append(b, s, n, NULL), 0);
+}
+
+static void
+put(struct vg_buf *b, const char *s)
+{
+    putn(b, s, strlen(s));
+}
+
+/* Sizes past the parser's fixed parts: a kid stack past its 256 slots on the C stack (inside
+ * collections still open), nodes past the first arena block, a 1 MiB string, the duplicate
+ * key check past 24 keys (a sort), nesting at and over the 512 levels it takes. */
+Test(config_json, text_parser_big_inputs)
+{
+    struct vg_buf b = VG_BUF_INIT(64u << 20);
+    /* 3000 items in a list inside two open ones, then 20000 small nodes */
+    put(&b, "{\"a\":[[[");
+    for (size_t i = 0; i < 3000; i++) {
+        put(&b, i ? ",\"s\"" : "\"s\"");
+    }
+    put(&b, "],1],{\"k\":[");
+    for (size_t i = 0; i < 20000; i++) {
+        put(&b, i ? ",[0]" : "[0]");
+    }
+    put(&b, "]}]}");
+    const char *d = vg_config_text_diff((const char *)b.data, b.len, NULL);
+    cr_expect_null(d, "many nodes: %s", d ? d : "");
+    b.len = 0;
+    put(&b, "{\"a\":\"");
+    for (size_t i = 0; i < (1u << 20); i++) {
+        putn(&b, i % 1000 == 999 ? "\\n" : "x", i % 1000 == 999 ? 2 : 1);
+    }
+    put(&b, "\",\"b\":0}");
+    d = vg_config_text_diff((const char *)b.data, b.len, NULL);
+    cr_expect_null(d, "1 MiB string: %s", d ? d : "");
+    for (int dup = 0; dup < 2; dup++) {
+        b.len = 0;
+        put(&b, "{\"a\":{");
+        for (size_t i = 0; i < 40; i++) {
+            char k[32];
+            int n =
+                snprintf(k, sizeof(k), "%s\"k%zu\":%zu", i ? "," : "", dup && i == 39 ? 3 : i, i);
+            putn(&b, k, (size_t)n);
+        }
+        put(&b, "}}");
+        putn(&b, "", 1);
+        cr_expect(taken((const char *)b.data) == !dup, "40 keys, duplicate %d", dup);
+        same_text((const char *)b.data, NULL);
+    }
+    for (size_t depth = 510; depth <= 514; depth++) {
+        b.len = 0;
+        put(&b, "{\"a\":");
+        for (size_t i = 1; i < depth; i++) {
+            put(&b, "[");
+        }
+        for (size_t i = 1; i < depth; i++) {
+            put(&b, "]");
+        }
+        putn(&b, "}", 2);
+        cr_expect(taken((const char *)b.data) == (depth <= 512), "depth %zu", depth);
+        same_text((const char *)b.data, NULL);
+    }
+    vg_buf_dispose(&b);
+}
