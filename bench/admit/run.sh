@@ -9,9 +9,13 @@
 #               evaluation on the worker thread, response) without any fact to fetch
 #   cached      `vigil admit serve` with a signature requirement on a digest-pinned image whose
 #               signature fact is in the decision cache (verified once before the run)
-#   cold        the same webhook and policy on the image by TAG: tags are never cached, so
-#               every request resolves the tag and verifies the signature against a loopback
-#               `vigil registry serve` (cosign legacy layout, ECDSA P-256)
+#   tag         the same webhook and policy on the image by TAG: every request resolves the
+#               tag (one HEAD to the loopback registry); the signature fact of the digest it
+#               names comes from the decision cache
+#   cold        the same policy and review by tag on a webhook with --cache-ttl 0 (verdicts
+#               not cached): every request resolves the tag and looks up and verifies the
+#               signature against a loopback `vigil registry serve` (cosign legacy layout,
+#               ECDSA P-256)
 # Each: wrk -t2 -c16 over TLS with a realistic Pod AdmissionReview (3 containers, labels,
 # the apiserver's defaulted fields), DURATION seconds: requests/s, latency p50/p99, errors and
 # non-2xx, peak RSS of the server under load, CPU time per request of the server and of wrk
@@ -95,7 +99,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
     -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null
 RPORT=$(free_port)
-"$VIGIL" registry serve --addr "127.0.0.1:$RPORT" --root "$WORK/registry" --access-log off \
+"$VIGIL" registry serve --addr "127.0.0.1:$RPORT" --root "$WORK/registry" \
+    --access-log "$WORK/registry.access" \
     >"$WORK/registry.log" 2>&1 &
 PIDS+=($!)
 wait_up "http://127.0.0.1:$RPORT/v2/"
@@ -201,15 +206,17 @@ print(f"{rps:.1f} {pct(50):.3f} {pct(99):.3f} {err} {m.group(1) if m else 0}")
 EOF
 
 measure() { # NAME PID URL BODYFILE
-    local name=$1 pid=$2 url=$3 body=$4 sampler r c0 c1 n
+    local name=$1 pid=$2 url=$3 body=$4 sampler r c0 c1 a0 a1 n
     log "$name: wrk -t2 -c$CONNS -d${DURATION}s POST $url"
     (while kill -0 "$pid" 2>/dev/null; do rss_tree "$pid"; sleep 0.2; done) >"$WORK/rss.$name" &
     sampler=$!
     c0=$(cpu_tree "$pid")
+    a0=$(wc -l <"$WORK/registry.access")
     r=$(/usr/bin/time -f '%U %S' -o "$WORK/wrk.cpu" \
         wrk -t2 -c$CONNS -d"${DURATION}s" --timeout 30s --latency -s "$(lua "$body")" "$url" |
         tee -a "$WORK/wrk.log" | python3 "$WORK/parse_wrk.py")
     c1=$(cpu_tree "$pid")
+    a1=$(wc -l <"$WORK/registry.access")
     kill "$sampler" 2>/dev/null || true
     wait "$sampler" 2>/dev/null || true
     read -r rps p50 p99 err n <<<"$r"
@@ -219,6 +226,8 @@ measure() { # NAME PID URL BODYFILE
     # CPU time per request (microseconds), the server's and wrk's: what the request rate is
     # made of when the two share the CPUs, and much less sensitive to other load than req/s
     put "$name" cpu_us "$(awk -v a="$c0" -v b="$c1" -v n="$n" 'BEGIN {print n ? (b - a) * 1e6 / n : 0}')"
+    # registry requests per review (the loopback registry's access log)
+    put "$name" reg_req "$(awk -v a="$a0" -v b="$a1" -v n="$n" 'BEGIN {print n ? (b - a) / n : 0}')"
     put "$name" wrk_cpu_us "$(awk -v n="$n" '{print n ? ($1 + $2) * 1e6 / n : 0}' "$WORK/wrk.cpu")"
 }
 
@@ -287,12 +296,25 @@ echo "vigil $(tls_of "${HPORT%/validate}")" >>"$WORK/tls.txt"
 measure bare "$HPID" "$HURL" "$WORK/review-pinned.json"
 kill "$HPID"; wait "$HPID" 2>/dev/null || true
 
+metrics() { # NAME: the webhook's cache and decision counters after its rows
+    { echo "# $1"; curl -fsS --cacert "$WORK/tls.crt" "${HURL%/validate}/metrics" |
+        grep -E '^vigil_admit_(cache|decisions_total\{endpoint="validate",result="(allow|deny|timeout|error)")'; } >>"$WORK/metrics.txt" || true
+}
+: >"$WORK/metrics.txt"
 start_hook signed "$WORK/signed.yaml" --insecure --cache-ttl 1h
 check_answer "$HURL" "$WORK/review-pinned.json" true    # verifies once: the cache is warm
 check_answer "$HURL" "$WORK/review-tag.json" true
 measure cached "$HPID" "$HURL" "$WORK/review-pinned.json"
+measure tag "$HPID" "$HURL" "$WORK/review-tag.json"
+metrics "cached + tag (--cache-ttl 1h)"
+kill "$HPID"; wait "$HPID" 2>/dev/null || true
+
+# cold: nothing answered from the decision cache (--cache-ttl 0); connections, the parsed key
+# and the evaluation threads stay warm, as in a webhook that has been running
+start_hook cold "$WORK/signed.yaml" --insecure --cache-ttl 0
+check_answer "$HURL" "$WORK/review-tag.json" true
 measure cold "$HPID" "$HURL" "$WORK/review-tag.json"
-curl -fsS --cacert "$WORK/tls.crt" "${HURL%/validate}/metrics" | grep -E '^vigil_admit_(cache|decisions_total\{endpoint="validate",result="(allow|deny|timeout|error)")' >"$WORK/metrics.txt" || true
+metrics "cold (--cache-ttl 0)"
 kill "$HPID"; wait "$HPID" 2>/dev/null || true
 
 # ------------------------------------------------------------------ report
@@ -310,16 +332,16 @@ print("TLS negotiated: " + "; ".join(l.strip() for l in open(sys.argv[4])))
 print(f"load average {os.getloadavg()[0]:.1f} (other work on the machine moves req/s; CPU us per "
       "request much less)")
 print(f"{'':8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'peak RSS MB':>12} "
-      f"{'CPU us/req':>10} {'wrk us/req':>10}")
-for i in ("nginx", "bare", "cached", "cold"):
+      f"{'CPU us/req':>10} {'wrk us/req':>10} {'registry req/req':>16}")
+for i in ("nginx", "bare", "cached", "tag", "cold"):
     print(f"{i:8} {g(i,'rps'):9.0f} {g(i,'p50_ms'):8.2f} {g(i,'p99_ms'):8.2f} "
           f"{g(i,'errors'):7.0f} {g(i,'peak_rss_kb')/1024:12.1f} {g(i,'cpu_us'):10.1f} "
-          f"{g(i,'wrk_cpu_us'):10.1f}")
+          f"{g(i,'wrk_cpu_us'):10.1f} {g(i,'reg_req'):16.2f}")
 def ratio(a, b):
     return f"{a / b:.2f}" if b else "n/a"
 print()
 print("ratios (req/s)")
-for i in ("bare", "cached", "cold"):
+for i in ("bare", "cached", "tag", "cold"):
     print(f"  {i:6}/nginx {ratio(g(i,'rps'), g('nginx','rps')):>6}   "
           f"{i:6}/bare {ratio(g(i,'rps'), g('bare','rps')):>6}")
 print("ratios (CPU per request, server + wrk: the req/s ratio on an otherwise idle machine)")
@@ -328,7 +350,7 @@ for i in ("bare", "cached"):
     b = g(i, 'cpu_us') + g(i, 'wrk_cpu_us')
     print(f"  nginx/{i:6} {ratio(a, b):>6}   (server alone {ratio(g('nginx','cpu_us'), g(i,'cpu_us'))})")
 print("ratios (p99)")
-for i in ("bare", "cached", "cold"):
+for i in ("bare", "cached", "tag", "cold"):
     print(f"  {i:6}/nginx {ratio(g(i,'p99_ms'), g('nginx','p99_ms')):>6}   "
           f"{i:6}/bare {ratio(g(i,'p99_ms'), g('bare','p99_ms')):>6}")
 print()
@@ -340,7 +362,7 @@ print(f"  cached p99 {g('cached','p99_ms'):.2f} ms: {ok(g('cached','p99_ms') <= 
       f"{ratio(g('cached','rps'), g('nginx','rps'))}x nginx: "
       f"{ok(g('nginx','rps') and g('cached','rps') / g('nginx','rps') >= 0.5)}")
 print(f"  cold p99 {g('cold','p99_ms'):.2f} ms: {ok(g('cold','p99_ms') <= 50)}")
-peak = max(g(i, 'peak_rss_kb') for i in ('bare', 'cached', 'cold')) / 1024
+peak = max(g(i, 'peak_rss_kb') for i in ('bare', 'cached', 'tag', 'cold')) / 1024
 print(f"  peak RSS {peak:.1f} MB: {ok(peak <= 48)}")
 EOF
 echo "(raw wrk output: $WORK/wrk.log; webhook metrics after the run: $WORK/metrics.txt)"
