@@ -35,6 +35,7 @@ struct conn {
     int fd;
     uint64_t accepted_ns;
     atomic_bool first_request_seen;
+    bool tcp_uncorked; /* the connection's worker thread only (vg_httpd_tls_uncork) */
     struct conn *prev, *next;
 };
 
@@ -148,7 +149,12 @@ struct vg_httpd_req {
     struct MHD_Response *resp;
     unsigned status;
     uint64_t bytes_out;
+    bool small_body; /* the response is a buffer of at most HTTPD_CORK_MAX bytes */
+    bool tls_corked; /* its TLS records held back until the request completes */
 };
+
+/* A response up to this size leaves in one TLS record (vg_httpd_tls_cork). */
+#define HTTPD_CORK_MAX (4u * 1024u)
 
 /* req.c */
 struct vg_httpd_req *vg_httpd_req_new(struct vg_httpd *h, struct MHD_Connection *c,
@@ -189,5 +195,18 @@ void vg_httpd_mhd_log(void *cls, const char *fmt, va_list ap) VG_PRINTF(2, 0);
 int vg_httpd_tls_load(const char *cert, const char *key, struct vg_err **err);
 void *vg_httpd_tls_callback(void);
 void vg_httpd_tls_release(void);
+/* One TLS record for a small response's head and body (libmicrohttpd 0.9.75 sends them with
+ * two gnutls_record_send calls, two records, and a client then reads twice): the session is
+ * corked as the response is queued (GnuTLS buffers the plaintext) and uncorked, one record, in
+ * the request-completed callback, which libmicrohttpd calls on the connection's thread once it
+ * has handed the whole response over. Only when the socket's send queue is empty (SIOCOUTQ:
+ * the client has read and acknowledged what it was sent), so the record fits at once; else
+ * libmicrohttpd sends as it does, waiting for room. Uncorking also takes the TCP_CORK
+ * libmicrohttpd set on the socket off (once per connection, k may be NULL): libmicrohttpd
+ * pushes with TCP_NODELAY before the record is written, and a corked socket would hold it. A
+ * record that still finds no room waits for it up to a second, then the connection is shut
+ * down. Both calls on the connection's thread only. */
+void vg_httpd_tls_cork(struct vg_httpd_req *r);
+void vg_httpd_tls_uncork(struct vg_httpd_req *r, struct conn *k);
 
 #endif

@@ -428,6 +428,7 @@ vg_httpd_respond(struct vg_httpd_req *r, unsigned status, const char *ctype, con
     }
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+    r->small_body = len <= HTTPD_CORK_MAX;
     return finish(r, resp, status, ctype, len, err);
 }
 
@@ -452,6 +453,7 @@ vg_httpd_respond_fd(struct vg_httpd_req *r, unsigned status, const char *ctype, 
         close(fd);
         return err && *err ? -1 : vg_err_set(err, VG_E_USAGE, "bad file range");
     }
+    r->small_body = false;
     /* MHD owns and closes the fd once the response is destroyed. */
     struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(len, fd, off);
     if (!resp) {

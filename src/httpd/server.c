@@ -540,19 +540,24 @@ ahc(void *cls, struct MHD_Connection *c, const char *url, const char *method, co
     if (!r->resp) {
         return MHD_NO;
     }
+    if (h->tls && r->small_body && !r->tls_corked) {
+        vg_httpd_tls_cork(r);
+    }
     return MHD_queue_response(c, r->status, r->resp);
 }
 
 static void
 completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     struct vg_httpd *h = cls;
     struct vg_httpd_req *r = *con_cls;
     if (!r) {
         return;
     }
     bool ok = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+    if (r->tls_corked) {
+        vg_httpd_tls_uncork(r, conn_of(c));
+    }
     if (r->suspend_called) { /* never left on the list once gone (a stop while suspended) */
         pthread_mutex_lock(&h->conn_lock);
         resume_locked(h, r);

@@ -8,7 +8,14 @@
  */
 #include "httpd_int.h"
 
+#include <errno.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
@@ -142,5 +149,75 @@ vg_httpd_tls_release(void)
         struct tls_gen *o = g->older;
         gen_free(g);
         g = o;
+    }
+}
+
+/* ---------------------------------------------------------------- one record per response */
+
+#define UNCORK_WAIT_MS 1000 /* for room in a socket buffer an empty queue did not have */
+
+static gnutls_session_t
+session_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    return ci ? (gnutls_session_t)ci->tls_session : NULL;
+}
+
+static int
+fd_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return ci ? ci->connect_fd : -1;
+}
+
+void
+vg_httpd_tls_cork(struct vg_httpd_req *r)
+{
+    gnutls_session_t s = session_of(r->c);
+    int fd = fd_of(r->c), queued = -1;
+    /* Only on an empty send queue (nothing unsent or unacknowledged: a client that reads its
+     * answers), where a small record always fits; otherwise libmicrohttpd's own sends, which
+     * wait for the socket when it is full. */
+    if (!s || fd < 0 || ioctl(fd, SIOCOUTQ, &queued) != 0 || queued != 0) {
+        return;
+    }
+    gnutls_record_cork(s);
+    r->tls_corked = true;
+}
+
+void
+vg_httpd_tls_uncork(struct vg_httpd_req *r, struct conn *k)
+{
+    r->tls_corked = false;
+    gnutls_session_t s = session_of(r->c);
+    int fd = fd_of(r->c);
+    if (!s || fd < 0) {
+        return;
+    }
+    uint64_t until = vg_now_ns() + UNCORK_WAIT_MS * 1000000ull;
+    ssize_t rc;
+    for (;;) {
+        rc = gnutls_record_uncork(s, 0);
+        if (rc != GNUTLS_E_AGAIN && rc != GNUTLS_E_INTERRUPTED) {
+            break;
+        }
+        /* unexpected on an empty queue; the session stays corked with the record pending */
+        uint64_t now = vg_now_ns();
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        if (now >= until ||
+            (poll(&pfd, 1, (int)((until - now) / 1000000ull) + 1) < 0 && errno != EINTR)) {
+            break;
+        }
+    }
+    if (rc < 0) {
+        shutdown(fd, SHUT_RDWR); /* the answer cannot leave: libmicrohttpd then closes */
+        return;
+    }
+    if (k && !k->tcp_uncorked) {
+        int off = 0;
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+        k->tcp_uncorked = true;
     }
 }

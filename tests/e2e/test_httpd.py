@@ -133,6 +133,128 @@ def test_tls_refuses_plain_http(tmp_path):
         srv.stop()
 
 
+class RawTLS:
+    """A TLS client over ssl.MemoryBIO that sees the record layer: each response comes back
+    with the number of TLS records that carried its bytes (session tickets, which carry none,
+    are not counted)."""
+
+    def __init__(self, port, cafile):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        ctx = ssl.create_default_context(cafile=str(cafile))
+        self.tls = ctx.wrap_bio(self.inc, self.out, server_hostname="127.0.0.1")
+        self.raw = b""
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.flush()
+                self.inc.write(self.recv())
+        self.flush()
+
+    def flush(self):
+        data = self.out.read()
+        if data:
+            self.sock.sendall(data)
+
+    def recv(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionError("closed")
+        return data
+
+    def read_record(self):
+        """Decrypted bytes of the next whole record (b"" for one without application data)."""
+        while len(self.raw) < 5 or len(self.raw) < 5 + int.from_bytes(self.raw[3:5], "big"):
+            self.raw += self.recv()
+        n = 5 + int.from_bytes(self.raw[3:5], "big")
+        rec, self.raw = self.raw[:n], self.raw[n:]
+        self.inc.write(rec)
+        got = b""
+        while True:
+            try:
+                chunk = self.tls.read(65536)
+            except ssl.SSLWantReadError:
+                break
+            if not chunk:
+                break
+            got += chunk
+        return got
+
+    def exchange(self, request):
+        self.tls.write(request)
+        self.flush()
+        resp, records = b"", 0
+        while True:
+            head, sep, body = resp.partition(b"\r\n\r\n")
+            if sep:
+                length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length:"))
+                if len(body) >= length:
+                    return resp, records
+            got = self.read_record()
+            records += 1 if got else 0
+            resp += got
+
+
+def test_small_tls_response_is_one_record(tmp_path):
+    # httpd corks the TLS session while libmicrohttpd hands over the head and the body of a
+    # small response (two sends, two records otherwise) and uncorks it once: one record, one
+    # read for the client. Large responses and responses closing the connection arrive whole.
+    cert, key = make_cert(tmp_path, "one")
+    srv = Server([str(cert), str(key)], tmp_path)
+    try:
+        t = RawTLS(srv.port, cert)
+        for body in (b"first", b"x" * 3000, b""):
+            req = (b"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % len(body)
+                   + body)
+            resp, records = t.exchange(req)
+            assert resp.startswith(b"HTTP/1.1 200 ") and resp.endswith(b"\r\n\r\n" + body)
+            assert records == 1, (len(body), records)
+        big = b"y" * 40000
+        resp, records = t.exchange(b"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n"
+                                   % len(big) + big)
+        assert resp.endswith(b"\r\n\r\n" + big) and records >= 2
+        resp, records = t.exchange(b"GET /healthz HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+        assert resp.startswith(b"HTTP/1.1 200 ") and resp.endswith(b"ok\n") and records == 1
+        t.sock.close()
+        # pipelined requests answered in order, whole, while the client reads late
+        t = RawTLS(srv.port, cert)
+        bodies = [b"p%03d" % i * (1 + i % 7) for i in range(300)]
+        t.tls.write(b"".join(b"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n"
+                             % len(x) + x for x in bodies))
+        t.flush()
+        time.sleep(0.5)
+        got = b""
+        for x in bodies:
+            while got.count(b"\r\n\r\n") < 1 or not got.partition(b"\r\n\r\n")[2].startswith(x):
+                got += t.read_record()
+            got = got.partition(b"\r\n\r\n")[2][len(x):]
+        assert got == b""
+        t.sock.close()
+        # a client that sends requests and never reads: another is served meanwhile
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        ctx = ssl.create_default_context(cafile=str(cert))
+        with ctx.wrap_socket(s, server_hostname="127.0.0.1") as greedy:
+            greedy.setblocking(False)
+            req = b"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2000\r\n\r\n" + b"z" * 2000
+            deadline = time.time() + 1
+            while time.time() < deadline:
+                try:
+                    greedy.send(req)
+                except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError):
+                    time.sleep(0.01)
+            c = tls_conn(srv.port, cert)
+            c.request("POST", "/echo", body=b"still served")
+            r = c.getresponse()
+            assert r.status == 200 and r.read() == b"still served"
+            c.close()
+    finally:
+        rc, _ = srv.stop()
+    assert rc == 0
+
+
 def test_mismatched_key_is_a_clear_start_error(tmp_path):
     cert1, _ = make_cert(tmp_path, "one")
     _, key2 = make_cert(tmp_path, "two")
