@@ -202,3 +202,36 @@ Test(volumes, gatekeeper_kyverno_cip_look_at_containers_only)
     cr_expect_not(r.allowed);
     cr_expect_str_eq(r.paths, "spec.containers[0].image");
 }
+
+/* Container paths are spelled without printf (object.c item_path): multi-digit indexes, every
+ * container field, a controller's prefix. */
+Test(volumes, container_paths)
+{
+    struct vg_buf b = VG_BUF_INIT(1u << 20);
+    cr_assert_eq(vg_buf_append_str(&b,
+                                   "{kind: Deployment, spec: {template: {spec: {"
+                                   "initContainers: [{name: i, image: a}], containers: [",
+                                   NULL),
+                 0);
+    for (size_t i = 0; i < 12; i++) {
+        char c[64];
+        int n = snprintf(c, sizeof(c), "%s{name: c%zu, image: img%zu}", i ? ", " : "", i, i);
+        cr_assert_eq(vg_buf_append(&b, c, (size_t)n, NULL), 0);
+    }
+    cr_assert_eq(vg_buf_append_str(&b, "], volumes: [{name: v, image: {reference: r}}]}}}}", NULL),
+                 0);
+    struct vg_config_doc *doc = NULL;
+    struct vg_err *err = NULL;
+    cr_assert_eq(vg_config_load_buf(&doc, "o.yaml", b.data, b.len, NULL, &err), 0);
+    struct vg_policy_object o;
+    cr_assert_eq(vg_policy_object_init(&o, vg_config_doc_root(doc, 0), &err), 0);
+    cr_assert_eq(o.ncontainers, 14);
+    cr_expect_str_eq(o.containers[0].path, "spec.template.spec.initContainers[0].image");
+    cr_expect_str_eq(o.containers[1].path, "spec.template.spec.containers[0].image");
+    cr_expect_str_eq(o.containers[10].path, "spec.template.spec.containers[9].image");
+    cr_expect_str_eq(o.containers[12].path, "spec.template.spec.containers[11].image");
+    cr_expect_str_eq(o.containers[13].path, "spec.template.spec.volumes[0].image.reference");
+    vg_policy_object_dispose(&o);
+    vg_config_doc_free(doc);
+    vg_buf_dispose(&b);
+}
