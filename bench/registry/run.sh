@@ -12,7 +12,9 @@
 #   - manifest GET latency p50/p99 (wrk --latency, 16 connections; the OCI Accept header);
 #   - `skopeo copy` push time of a realistic image (scripts/debian-image.sh: debootstrap
 #     Debian 12, cached under $VIGIL_TEST_CACHE) into a freshly started, empty instance,
-#     best of $RUNS (not for nginx: it is no registry);
+#     best and median of $RUNS (not for nginx: it is no registry), and into
+#     bench/registry/null_registry.py, which discards the bytes: the client's own time, the
+#     floor no server goes below;
 #   - idle RSS (after start and the uploads, whole process tree) and peak RSS under the wrk
 #     load (sampled every 200 ms);
 # then prints a table with the ratios vigil/docker-registry and vigil/nginx (and
@@ -140,6 +142,16 @@ start_vigil() { # DIR PORT
     # Access log off, as for docker-registry above.
     "$VIGIL" registry serve --addr "127.0.0.1:$2" --root "$1/data" --access-log off \
         >"$1/log" 2>&1 &
+    SRV=$!
+    PIDS+=("$SRV")
+    wait_up "http://127.0.0.1:$2/v2/"
+}
+
+# The push floor: null_registry.py answers a push like a registry and throws the bytes away
+# (no digest, no file, no fsync), so `skopeo copy` into it takes the client's own time.
+start_null() { # DIR PORT
+    mkdir -p "$1"
+    /usr/bin/python3 "$ROOT/bench/registry/null_registry.py" "$2" >"$1/log" 2>&1 &
     SRV=$!
     PIDS+=("$SRV")
     wait_up "http://127.0.0.1:$2/v2/"
@@ -375,22 +387,24 @@ push_once() { # IMPL START_FN I -> "seconds server_cpu_seconds" on stdout
     python3 -c "print(f'{$t1 - $t0:.3f} {($c1 - $c0) / $(getconf CLK_TCK):.2f}')"
 }
 if want push; then
-    # The implementations alternate run by run (dr, vigil, dr, vigil, ...), each into a freshly
-    # started, empty instance, so a change in the machine's load hits both alike; the best and
-    # the median of each are kept.
+    # The implementations alternate run by run (dr, vigil, floor, dr, vigil, floor, ...), each
+    # into a freshly started, empty instance, so a change in the machine's load hits all alike;
+    # the best and the median of each are kept. "floor" is null_registry.py (start_null): the
+    # client's own time, which no server can go below.
     log "push of $LAYOUT ($IMG_MB MB of blobs), $RUNS runs each, alternating"
     : >"$WORK/push.times"
     for i in $(seq 1 "$RUNS"); do
-        for impl in docker-registry vigil; do
+        for impl in docker-registry vigil floor; do
             [ $impl = vigil ] && [ $HAVE_VIGIL = 0 ] && continue
             fn=start_docker_registry; [ $impl = vigil ] && fn=start_vigil
+            [ $impl = floor ] && fn=start_null
             read -r t c <<<"$(push_once $impl $fn "$i")"
             log "$impl: push $i: $t s (server CPU $c s; load average $(cut -d' ' -f1 /proc/loadavg))"
             echo "$impl $t" >>"$WORK/push.times"
             put "$impl" push_cpu_s "$c"
         done
     done
-    for impl in docker-registry vigil; do
+    for impl in docker-registry vigil floor; do
         grep -q "^$impl " "$WORK/push.times" || continue
         put "$impl" push_s "$(awk -v i=$impl '$1 == i {print $2}' "$WORK/push.times" | sort -n | head -n 1)"
         put "$impl" push_med_s "$(awk -v i=$impl '$1 == i {print $2}' "$WORK/push.times" | sort -n |
@@ -453,6 +467,14 @@ for label, k, sc, unit, target, check in rows:
 w = [max(len(r[i]) for r in out) for i in range(len(hdr))]
 for r in out:
     print("  ".join(c.ljust(w[i]) if i == 0 or i >= 7 else c.rjust(w[i]) for i, c in enumerate(r)))
+fb, fm = g("floor", "push_s"), g("floor", "push_med_s")
+if fb is not None:
+    print(f"push floor (null_registry.py, the client's own time): best {fb:.2f} s, median "
+          f"{fm:.2f} s, server CPU {g('floor', 'push_cpu_s'):.2f} s; above it (median): " +
+          ", ".join(f"{i} +{g(i, 'push_med_s') - fm:.2f} s" for i in ("docker-registry", "vigil")
+                    if g(i, "push_med_s") is not None) +
+          (f"; floor/dr {fm / g('docker-registry', 'push_med_s'):.2f}x (the best any server "
+           f"could reach)" if g("docker-registry", "push_med_s") else ""))
 errs = {i: sum(int(v[i].get(k, 0)) for k in ("blob1m_err", "blob100m_err", "manifest_err"))
         for i in v}
 if any(errs.values()):
