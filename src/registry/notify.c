@@ -114,6 +114,17 @@ cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Bounds quarantine/ with the endpoint's current settings (after a batch of moves into it). */
+static void
+quarantine_trim(struct ep *e)
+{
+    pthread_mutex_lock(&e->mu);
+    size_t files = e->cfg->c.quarantine_max_files;
+    uint64_t bytes = e->cfg->c.quarantine_max_bytes;
+    pthread_mutex_unlock(&e->mu);
+    vg_registry_notify_quarantine_trim(e->dir, e->name, files, bytes);
+}
+
 /* Creates the spool and inbox directories; unless a producer, lists what a previous run
  * spooled and removes temp files a crash left mid-write. */
 static int
@@ -155,6 +166,9 @@ spool_load(struct ep *e, struct vg_err **err)
     for (size_t i = 0; i < nbad; i++) {
         vg_registry_notify_quarantine(e->dir, e->dir, bad[i], e->name,
                                       "not a spool file name (<16 hex>.json)");
+    }
+    if (nbad) {
+        quarantine_trim(e);
     }
     vg_strv_free(bad, nbad);
     vg_qsort(e->spooled.v, e->spooled.n, sizeof(*e->spooled.v), cmp_u64);
@@ -279,7 +293,7 @@ inbox_take(struct ep *e)
         vg_registry_notify_quarantine(e->dir, e->inbox, bad[i], e->name,
                                       "not an inbox file name (<16 hex>-<8 hex>-<8 hex>.json)");
     }
-    size_t taken = 0;
+    size_t taken = 0, quarantined = nbad;
     for (size_t i = 0; i < n; i++) {
         pthread_mutex_lock(&e->mu);
         bool full = queued_locked(e) >= e->cfg->c.max_queued;
@@ -293,6 +307,7 @@ inbox_take(struct ep *e)
             if (!vg_err_is(err, VG_E_NOTFOUND)) { /* else: vanished meanwhile */
                 vg_autofree char *m = vg_err_format(err);
                 vg_registry_notify_quarantine(e->dir, e->inbox, names[i], e->name, m);
+                quarantined++;
             }
             vg_err_free(&err);
             continue;
@@ -312,6 +327,9 @@ inbox_take(struct ep *e)
     if (taken) {
         VG_EVENT(VG_LOG_INFO, "registry", "notifications taken from the inbox",
                  VG_KV_STR("endpoint", e->name), VG_KV_U64("events", taken));
+    }
+    if (quarantined) {
+        quarantine_trim(e);
     }
     vg_strv_free(names, n);
     vg_strv_free(bad, nbad);
@@ -418,6 +436,7 @@ deliver_one(struct ep *e, unsigned failures, uint64_t *delay_ms)
     if (unreadable) {
         vg_autofree char *m = vg_err_format(err);
         vg_registry_notify_quarantine(e->dir, e->dir, name, e->name, m);
+        quarantine_trim(e);
         vg_err_free(&err);
     } else {
         rc = post(&c->c, text, &err);

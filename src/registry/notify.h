@@ -77,6 +77,9 @@ struct vg_registry_notify_endpoint {
     char *secret;                         /* HMAC key or NULL; owned, wiped on dispose */
     char *ca_file;                        /* owned or NULL */
     size_t max_queued;
+    /* quarantine/ keeps at most this many entries and bytes (lstat sizes); the oldest go first */
+    size_t quarantine_max_files;
+    uint64_t quarantine_max_bytes;
     bool disabled;
 };
 
@@ -231,6 +234,13 @@ VG_NODISCARD int vg_registry_notify_spool_read(char **out, const char *dir, cons
  * be moved, and logs one warning naming the endpoint, the file and why. */
 void vg_registry_notify_quarantine(const char *ep_dir, const char *from_dir, const char *name,
                                    const char *endpoint, const char *why);
+/* Bounds ep_dir/quarantine/ to max_files entries and max_bytes bytes (each entry's lstat size;
+ * a directory counts as its own size): removes entries oldest first (by ctime, which the move
+ * into quarantine/ sets; then by name) until both hold, and logs one warning naming the
+ * endpoint, how many entries and bytes were removed and the bounds. Nothing to do: no line.
+ * Called after a batch of vg_registry_notify_quarantine calls (it reads the whole directory). */
+void vg_registry_notify_quarantine_trim(const char *ep_dir, const char *endpoint, size_t max_files,
+                                        uint64_t max_bytes);
 
 /* Spools what is still in memory (a producer: into the inboxes), stops the threads (an
  * attempt in flight ends within its timeout). NULL is a no-op. */

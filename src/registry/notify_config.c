@@ -15,6 +15,10 @@
 #define NOTIFY_TIMEOUT_MAX_MS (10u * 60u * 1000u)
 #define NOTIFY_BACKOFF_MAX_MS (24ull * 3600u * 1000u)
 #define NOTIFY_THRESHOLD_MAX  1000u
+#define NOTIFY_QUAR_FILES_DEF 1000u
+#define NOTIFY_QUAR_FILES_MAX 1000000u
+#define NOTIFY_QUAR_BYTES_DEF (64ull * 1024u * 1024u)
+#define NOTIFY_QUAR_BYTES_MAX (1ull << 40)
 
 static const char *const action_names[] = {"push", "pull", "delete", "scan", "rescan", "deny"};
 
@@ -183,11 +187,24 @@ static int
 endpoint_parse(struct vg_registry_notify_endpoint *ep, const struct vg_config_node *n,
                struct vg_err **err)
 {
-    static const char *const keys[] = {
-        "name",   "url",          "headers", "timeout", "threshold", "backoff",    "max-backoff",
-        "events", "min-severity", "ignore",  "secret",  "ca-file",   "max-queued", "disabled"};
+    static const char *const keys[] = {"name",
+                                       "url",
+                                       "headers",
+                                       "timeout",
+                                       "threshold",
+                                       "backoff",
+                                       "max-backoff",
+                                       "events",
+                                       "min-severity",
+                                       "ignore",
+                                       "secret",
+                                       "ca-file",
+                                       "max-queued",
+                                       "disabled",
+                                       "quarantine-max-files",
+                                       "quarantine-max-bytes"};
     const char *name, *url, *sev, *secret, *ca;
-    uint64_t threshold, queued;
+    uint64_t threshold, queued, qfiles;
     const struct vg_config_node *headers = NULL, *events = NULL, *ignore = NULL;
     if (vg_config_check_keys(n, "notifications.endpoints[]", keys, VG_ARRAY_LEN(keys), err) < 0 ||
         vg_config_get_str(n, "name", NULL, &name, err) < 0 ||
@@ -207,7 +224,11 @@ endpoint_parse(struct vg_registry_notify_endpoint *ep, const struct vg_config_no
         vg_config_get_str(n, "ca-file", NULL, &ca, err) < 0 ||
         vg_config_get_u64(n, "max-queued", NOTIFY_QUEUE_DEFAULT, NOTIFY_QUEUE_MAX, &queued, err) <
             0 ||
-        vg_config_get_bool(n, "disabled", false, &ep->disabled, err) < 0) {
+        vg_config_get_bool(n, "disabled", false, &ep->disabled, err) < 0 ||
+        vg_config_get_u64(n, "quarantine-max-files", NOTIFY_QUAR_FILES_DEF, NOTIFY_QUAR_FILES_MAX,
+                          &qfiles, err) < 0 ||
+        vg_config_get_size(n, "quarantine-max-bytes", NOTIFY_QUAR_BYTES_DEF, NOTIFY_QUAR_BYTES_MAX,
+                           &ep->quarantine_max_bytes, err) < 0) {
         return -1;
     }
     if (!name || !name_ok(name)) {
@@ -231,6 +252,7 @@ endpoint_parse(struct vg_registry_notify_endpoint *ep, const struct vg_config_no
     ep->url = vg_strdup(url);
     ep->threshold = (unsigned)threshold;
     ep->max_queued = (size_t)queued;
+    ep->quarantine_max_files = (size_t)qfiles;
     ep->actions = VG_NOTIFY_DEFAULT_ACTIONS;
     if (ep->max_backoff_ms < ep->backoff_ms) {
         ep->max_backoff_ms = ep->backoff_ms;
@@ -359,7 +381,8 @@ vg_registry_notify_endpoint_equal(const struct vg_registry_notify_endpoint *a,
                    b->nignore_mediatypes) &&
            a->min_severity == b->min_severity && str_eq(a->secret, b->secret) &&
            str_eq(a->ca_file, b->ca_file) && a->max_queued == b->max_queued &&
-           a->disabled == b->disabled;
+           a->quarantine_max_files == b->quarantine_max_files &&
+           a->quarantine_max_bytes == b->quarantine_max_bytes && a->disabled == b->disabled;
 }
 
 void

@@ -7,10 +7,12 @@
  * JSON that would splice extra events into an envelope. Every file is opened without following
  * a symlink and without waiting on a FIFO, must be a regular file with one link and a bounded,
  * non-zero size, and must hold one JSON event object, which is re-serialised (compact) before
- * it is embedded in an envelope. What fails goes to <endpoint>/quarantine/ with one log line.
+ * it is embedded in an envelope. What fails goes to <endpoint>/quarantine/ with one log line;
+ * quarantine/ itself is bounded (count and bytes, oldest removed first, one log line a trim).
  */
 #include "registry/notify.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -159,21 +161,130 @@ vg_registry_notify_spool_read(char **out, const char *dir, const char *name, str
     return rc;
 }
 
+/* ep_dir/quarantine/, opened without following a symlink (created 0700 when create and
+ * missing): a symlink planted in its place must lead no move and no removal elsewhere. -1
+ * when it is not a directory of its own. */
+static int
+quarantine_open(const char *ep_dir, bool create)
+{
+    vg_autofree char *qdir = vg_fmt("%s/" QUARANTINE, ep_dir);
+    if (create && mkdir(qdir, 0700) < 0 && errno != EEXIST) {
+        return -1;
+    }
+    return open(qdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 void
 vg_registry_notify_quarantine(const char *ep_dir, const char *from_dir, const char *name,
                               const char *endpoint, const char *why)
 {
-    vg_autofree char *qdir = vg_fmt("%s/" QUARANTINE, ep_dir);
     vg_autofree char *from = vg_fmt("%s/%s", from_dir, name);
     bool inbox = strcmp(from_dir, ep_dir) != 0;
-    vg_autofree char *to = vg_fmt("%s/%s%s", qdir, inbox ? "inbox." : "", name);
+    vg_autofree char *to = vg_fmt("%s%s", inbox ? "inbox." : "", name);
     const char *done = "quarantined";
-    if ((mkdir(qdir, 0700) < 0 && errno != EEXIST) || rename(from, to) < 0) {
+    int qfd = quarantine_open(ep_dir, true);
+    if (qfd < 0 || renameat(AT_FDCWD, from, qfd, to) < 0) {
         /* Kept nowhere rather than read again and again (a directory that cannot be removed
          * stays, and is skipped each time without another line: it is not renamed again). */
         done = unlink(from) == 0 || rmdir(from) == 0 ? "removed" : "left in place";
     }
+    if (qfd >= 0) {
+        close(qfd);
+    }
     VG_EVENT(VG_LOG_WARN, "registry", "notification spool file skipped",
              VG_KV_STR("endpoint", endpoint), VG_KV_STR("file", from), VG_KV_STR("reason", why),
              VG_KV_STR("action", done));
+}
+
+struct qent {
+    int64_t sec;
+    long nsec;
+    uint64_t size;
+    bool dir;
+    char *name;
+};
+
+static int
+qent_cmp(const void *a, const void *b)
+{
+    const struct qent *x = a, *y = b;
+    if (x->sec != y->sec) {
+        return x->sec < y->sec ? -1 : 1;
+    }
+    if (x->nsec != y->nsec) {
+        return x->nsec < y->nsec ? -1 : 1;
+    }
+    return strcmp(x->name, y->name);
+}
+
+/* Removes the entry q of the quarantine directory qfd without following a symlink (a
+ * directory through the open descriptor's /proc link, so that no path outside is taken). */
+static bool
+qent_remove(int qfd, const struct qent *q)
+{
+    if (!q->dir) {
+        return unlinkat(qfd, q->name, 0) == 0;
+    }
+    vg_autofree char *path = vg_fmt("/proc/self/fd/%d/%s", qfd, q->name);
+    struct vg_err *err = NULL;
+    if (vg_remove_tree(path, NULL, &err) < 0) {
+        vg_err_free(&err);
+        return false;
+    }
+    return true;
+}
+
+void
+vg_registry_notify_quarantine_trim(const char *ep_dir, const char *endpoint, size_t max_files,
+                                   uint64_t max_bytes)
+{
+    int qfd = quarantine_open(ep_dir, false);
+    DIR *d = qfd >= 0 ? fdopendir(qfd) : NULL;
+    if (!d) {
+        if (qfd >= 0) {
+            close(qfd);
+        }
+        return; /* none yet, or not a directory of its own: nothing to trim there */
+    }
+    VG_VEC(struct qent) v = VG_VEC_INIT;
+    uint64_t total = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        struct stat st;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            fstatat(qfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            continue;
+        }
+        uint64_t size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+        struct qent q = {st.st_ctim.tv_sec, st.st_ctim.tv_nsec, size, S_ISDIR(st.st_mode),
+                         vg_strdup(de->d_name)};
+        vg_vec_push(&v, q);
+        total += size;
+    }
+    size_t kept = v.n, removed = 0;
+    uint64_t removed_bytes = 0;
+    if (kept > max_files || total > max_bytes) {
+        vg_qsort(v.v, v.n, sizeof(*v.v), qent_cmp);
+        for (size_t i = 0; i < v.n && (kept > max_files || total > max_bytes); i++) {
+            if (!qent_remove(qfd, &v.v[i])) {
+                continue; /* stays, and counts; the next one goes instead */
+            }
+            kept--;
+            total -= v.v[i].size;
+            removed++;
+            removed_bytes += v.v[i].size;
+        }
+    }
+    closedir(d);
+    for (size_t i = 0; i < v.n; i++) {
+        free(v.v[i].name);
+    }
+    vg_vec_dispose(&v);
+    if (removed) {
+        VG_EVENT(VG_LOG_WARN, "registry", "notification quarantine trimmed",
+                 VG_KV_STR("endpoint", endpoint), VG_KV_U64("removed", removed),
+                 VG_KV_U64("removed_bytes", removed_bytes), VG_KV_U64("kept", kept),
+                 VG_KV_U64("kept_bytes", total), VG_KV_U64("max_files", max_files),
+                 VG_KV_U64("max_bytes", max_bytes));
+    }
 }

@@ -120,3 +120,69 @@ def test_hostile_spool_and_inbox_entries_are_quarantined(tmp_path):
     assert len(lines) == len(hostile), "\n".join(lines)
     for p in hostile:
         assert len([x for x in lines if f"/{p.name}" in x]) == 1, (p.name, lines)
+
+
+TRIMMED = "notification quarantine trimmed"
+
+
+def test_quarantine_is_bounded_oldest_first(tmp_path):
+    """quarantine/ keeps at most quarantine-max-files entries and quarantine-max-bytes bytes
+    (docs/registry.md, "Notifications"): entries left by earlier runs and two hostile files the
+    server moves in at start exceed both bounds; the oldest entries are removed first (a small
+    one too: age decides, not size), only as many as needed, with one log line for the trim."""
+    cfg = tmp_path / "registry.yaml"
+    cfg.write_text("notifications:\n" + endpoint_yaml(
+        "hook", free_port(), "      quarantine-max-files: 4\n      quarantine-max-bytes: 2KiB\n"))
+    root = tmp_path / "root"
+    spool = root / "notifications" / "hook"
+    quarantine = spool / "quarantine"
+    quarantine.mkdir(parents=True)
+    # Older entries: created now, before the server moves anything in (the move sets ctime).
+    for name, size in (("old-1", 10), ("old-2", 3000), ("old-3", 10)):
+        (quarantine / name).write_bytes(b"x" * size)
+    for name in ("z-a.txt", "z-b.txt"):  # not spool file names: quarantined at start
+        (spool / name).write_bytes(b"y" * 10)
+    srv = Serve(root, tmp_path / "serve.log", args=["--config", str(cfg)]).start()
+    try:
+        # 5 entries, 3,040 bytes: old-1 goes (count and bytes over), then old-2 (bytes still
+        # over); 3 entries and 30 bytes are within both, so old-3 stays.
+        assert sorted(os.listdir(quarantine)) == ["old-3", "z-a.txt", "z-b.txt"]
+        log = stop(srv)
+    finally:
+        srv.kill()
+    lines = [x for x in (tmp_path / "serve.log").read_text().splitlines() + log.splitlines()
+             if TRIMMED in x]
+    assert len(lines) == 1, lines
+    for kv in ("endpoint=hook", "removed=2", "removed_bytes=3010", "kept=3", "kept_bytes=30",
+               "max_files=4", "max_bytes=2048"):
+        assert kv in lines[0].split(), lines[0]
+
+
+def test_quarantine_replaced_by_a_symlink_leads_nowhere(tmp_path):
+    """quarantine/ replaced by a symlink to a directory outside the spool: nothing is moved into
+    it and nothing there is trimmed away, though it holds more than the bound; the hostile spool
+    file is removed instead, with its one log line."""
+    cfg = tmp_path / "registry.yaml"
+    cfg.write_text("notifications:\n" + endpoint_yaml(
+        "hook", free_port(), "      quarantine-max-files: 1\n"))
+    root = tmp_path / "root"
+    spool = root / "notifications" / "hook"
+    spool.mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (outside / name).write_text(name)
+    (spool / "quarantine").symlink_to(outside)
+    (spool / "z-a.txt").write_bytes(b"y" * 10)
+    srv = Serve(root, tmp_path / "serve.log", args=["--config", str(cfg)]).start()
+    try:
+        assert sorted(os.listdir(outside)) == ["a.txt", "b.txt", "c.txt"]
+        assert not (spool / "z-a.txt").exists()
+        assert (spool / "quarantine").is_symlink()
+        log = stop(srv)
+    finally:
+        srv.kill()
+    text = (tmp_path / "serve.log").read_text() + log
+    skipped = [x for x in text.splitlines() if SKIPPED in x]
+    assert len(skipped) == 1 and "action=removed" in skipped[0].split(), skipped
+    assert TRIMMED not in text

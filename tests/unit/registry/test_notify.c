@@ -56,12 +56,22 @@ Test(registry_notify, config_defaults_and_header_forms)
     cr_expect_eq(e->backoff_ms, 1000);
     cr_expect_eq(e->max_backoff_ms, 300000);
     cr_expect_eq(e->max_queued, 1000);
+    cr_expect_eq(e->quarantine_max_files, 1000);
+    cr_expect_eq(e->quarantine_max_bytes, 64u * 1024u * 1024u);
     cr_expect_eq(e->actions, VG_NOTIFY_DEFAULT_ACTIONS);
     cr_expect_eq(e->min_severity, VG_SEV_UNKNOWN);
     cr_assert_eq(e->nheaders, 3);
     cr_expect_str_eq(e->headers[0], "Authorization: Bearer t");
     cr_expect_str_eq(e->headers[1], "Authorization: Bearer u");
     cr_expect_str_eq(e->headers[2], "X-One: v");
+    vg_registry_notify_config_dispose(&c);
+    cr_assert_eq(parse(&c,
+                       "notifications:\n  endpoints:\n    - {name: a, url: http://x/h,"
+                       " quarantine-max-files: 0, quarantine-max-bytes: 3 MiB}\n",
+                       &err),
+                 0);
+    cr_expect_eq(c.endpoints[0].quarantine_max_files, 0);
+    cr_expect_eq(c.endpoints[0].quarantine_max_bytes, 3u * 1024u * 1024u);
     vg_registry_notify_config_dispose(&c);
     cr_assert_eq(parse(&c, "notifications:\n", &err), 0);
     cr_expect_eq(c.n, 0);
@@ -80,6 +90,8 @@ Test(registry_notify, config_refuses_bad_endpoints)
         {"- {name: a, url: http://x/, headers: {X-A: \"a\\nb\"}}", "control characters"},
         {"- {name: a, url: http://x/, min-severity: SEVERE}", "max-severity"},
         {"- {name: a, url: http://x/, max-queued: 0}", "max-queued"},
+        {"- {name: a, url: http://x/, quarantine-max-bytes: lots}", "quarantine-max-bytes"},
+        {"- {name: a, url: http://x/, quarantine-max-files: -1}", "quarantine-max-files"},
         {"- {name: a, url: http://x/, ignore: {kinds: [x]}}", "unknown key"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
