@@ -7,13 +7,11 @@ commit it."""
 import hashlib
 import json
 import os
-import re
-import shutil
-import subprocess
 
 import pytest
 
 from conftest import vigil_bin
+from peak_rss import require_time, run_peak_rss
 from registry_serve import Serve
 
 MT = "application/vnd.oci.image.manifest.v1+json"
@@ -23,8 +21,7 @@ RSS_MAX_KB = 48 * 1024  # well under BIG: the old copy held the whole blob (>= 9
 
 @pytest.fixture
 def regs(tmp_path):
-    if not shutil.which("/usr/bin/time"):
-        pytest.skip("/usr/bin/time measures the peak RSS")
+    require_time()
     a = Serve(tmp_path / "a", tmp_path / "a.log").start()
     b = Serve(tmp_path / "b", tmp_path / "b.log").start()
     try:
@@ -49,12 +46,8 @@ def image(reg, repo, layer: bytes, size=None):
 
 
 def timed_copy(src, dst):
-    p = subprocess.run(["/usr/bin/time", "-v", vigil_bin(), "copy", "--plain-http",
-                        "--format", "json", src, dst], capture_output=True, text=True,
-                       timeout=300, env={**os.environ, "XDG_CACHE_HOME": "/tmp/vigil-test-cache"})
-    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
-    assert m, p.stderr
-    return p, int(m.group(1))
+    return run_peak_rss([vigil_bin(), "copy", "--plain-http", "--format", "json", src, dst],
+                        env={**os.environ, "XDG_CACHE_HOME": "/tmp/vigil-test-cache"})
 
 
 def test_large_blob_is_streamed_with_bounded_memory(regs):

@@ -28,6 +28,7 @@ import time
 
 import pytest
 
+from hanging_server import HangingServer
 from registry_serve import Serve
 
 pytest.importorskip("cryptography", reason="python3-cryptography builds the test PKI")
@@ -168,36 +169,11 @@ class CrlServer:
         return f"http://127.0.0.1:{self.port}{path}"
 
 
-class Hung:
-    """Accepts connections and never answers: a hung OCSP responder."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.conns = []
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(c)
-
-    def close(self):
-        self.sock.close()
-        for c in self.conns:
-            c.close()
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     d = tmp_path_factory.mktemp("revocation")
     crls = CrlServer()
-    hung = Hung()
+    hung = HangingServer(backlog=64)  # accepts and never answers: a hung OCSP responder
     dead = f"http://127.0.0.1:{free_port()}/"
     port_l, port_i, port_w = free_port(), free_port(), free_port()
     url = lambda p: f"http://127.0.0.1:{p}/"  # noqa: E731

@@ -13,8 +13,6 @@ import hashlib
 import http.server
 import json
 import os
-import re
-import shutil
 import signal
 import subprocess
 import threading
@@ -24,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import vigil_bin
+from peak_rss import require_time, run_peak_rss
 from registry_serve import Serve
 
 MT = "application/vnd.oci.image.manifest.v1+json"
@@ -60,15 +59,8 @@ def push_image(reg, repo, layer: bytes):
 def vigil(*args, timed=False):
     cmd = [vigil_bin(), *[str(a) for a in args]]
     if timed:
-        cmd = ["/usr/bin/time", "-v", *cmd]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=ENV)
-    if not timed:
-        return p, 0
-    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
-    assert m, p.stderr
-    # time -v's report follows vigil's own stderr: keep only vigil's lines.
-    p.stderr = p.stderr[:p.stderr.find("\tCommand being timed")]
-    return p, int(m.group(1))
+        return run_peak_rss(cmd, env=ENV)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=ENV), 0
 
 
 @pytest.fixture
@@ -101,8 +93,7 @@ def wait_uploads_gone(reg):
 
 
 def test_big_layer_saved_and_loaded_with_bounded_memory(regs, tmp_path):
-    if not shutil.which("/usr/bin/time"):
-        pytest.skip("/usr/bin/time measures the peak RSS")
+    require_time()
     a, b = regs
     # Not all zeros: a compressible blob could hide buffering behind a small page footprint.
     layer = hashlib.sha256(b"seed").digest() * (BIG // 32)

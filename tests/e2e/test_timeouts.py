@@ -5,47 +5,21 @@ reads the request, sends a 200 status line, headers and one byte of the body, th
 with the connection open. The scan must fail with one clear line naming the URL, exit 7, within a
 bounded time, and without retrying the stalled request.
 """
-import socket
-import threading
 import time
 
 import pytest
 
+from hanging_server import HangingServer
 
-class StallServer:
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.requests = []
-        self.conns = []
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
 
-    def _run(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(c)
-            data = c.recv(65536)
-            self.requests.append(data.split(b"\r\n", 1)[0].decode(errors="replace"))
-            c.sendall(b"HTTP/1.1 200 OK\r\n"
-                      b"Content-Type: application/vnd.oci.image.manifest.v1+json\r\n"
-                      b"Content-Length: 500\r\n\r\n{")
-
-    def close(self):
-        self.sock.close()
-        for c in self.conns:
-            c.close()
+STALL_REPLY = (b"HTTP/1.1 200 OK\r\n"
+               b"Content-Type: application/vnd.oci.image.manifest.v1+json\r\n"
+               b"Content-Length: 500\r\n\r\n{")
 
 
 @pytest.fixture
 def stall():
-    s = StallServer()
+    s = HangingServer(reply=STALL_REPLY)
     yield s
     s.close()
 
