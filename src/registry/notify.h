@@ -238,7 +238,10 @@ void vg_registry_notify_quarantine(const char *ep_dir, const char *from_dir, con
  * a directory counts as its own size): removes entries oldest first (by ctime, which the move
  * into quarantine/ sets; then by name) until both hold, and logs one warning naming the
  * endpoint, how many entries and bytes were removed and the bounds. Nothing to do: no line.
- * Called after a batch of vg_registry_notify_quarantine calls (it reads the whole directory). */
+ * Called after a batch of vg_registry_notify_quarantine calls (it reads the whole directory),
+ * by the endpoint's delivery thread or while the endpoint is created (before that thread
+ * runs); two trims of one directory at once are harmless: an entry already gone counts as
+ * removed. */
 void vg_registry_notify_quarantine_trim(const char *ep_dir, const char *endpoint, size_t max_files,
                                         uint64_t max_bytes);
 

@@ -223,7 +223,7 @@ static bool
 qent_remove(int qfd, const struct qent *q)
 {
     if (!q->dir) {
-        return unlinkat(qfd, q->name, 0) == 0;
+        return unlinkat(qfd, q->name, 0) == 0 || errno == ENOENT; /* gone: as good as removed */
     }
     vg_autofree char *path = vg_fmt("/proc/self/fd/%d/%s", qfd, q->name);
     struct vg_err *err = NULL;
