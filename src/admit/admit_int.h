@@ -60,6 +60,19 @@ char *vg_admit_cache_key_verify(uint64_t gen, const char *image, const char *key
 
 /* ---------------------------------------------------------------- cached.c */
 
+struct vg_admit_asked {
+    char *image;
+    bool missed;
+};
+struct vg_admit_askedv {
+    struct vg_admit_asked *v;
+    size_t n, cap;
+};
+/* Whether a speculative pass settled image: asked about it, and every answer came from the
+ * cache (the pass's images as the policy named them; an image not asked is not settled). */
+bool vg_admit_asked_settled(const struct vg_admit_askedv *a, const char *image);
+void vg_admit_asked_dispose(struct vg_admit_askedv *a);
+
 /* A tag resolved during one review: image -> "IMAGE@DIGEST", or why it could not be. */
 struct vg_admit_resolved {
     char *image, *pinned, *why;
@@ -86,6 +99,11 @@ struct vg_admit_cached_facts {
     struct vg_oci_remote_pool *pool;    /* resolve with the shared clients, or */
     const struct vg_oci_open_opts *own; /* with clients of their own (pull secrets) */
     VG_VEC(struct vg_admit_resolved) resolved;
+    /* Speculating: the images asked about (as the policy named them), each with whether any
+     * of its questions missed the cache; `asking` is the image of the question in progress.
+     * An image asked and never missed is settled: its facts need no registry. */
+    struct vg_admit_askedv asked;
+    const char *asking;
 };
 /* Fills in with callbacks over cf (in->ctx = cf): every input, through the cache. */
 void vg_admit_cached_inputs(struct vg_admit_cached_facts *cf, struct vg_policy_inputs *in);

@@ -48,14 +48,52 @@ vg_admit_resolve_tag(struct vg_oci_remote_pool *pool, const struct vg_oci_open_o
  * can resolve tags; then "IMAGE@DIGEST", the tag resolved once per review. NULL when the tag
  * cannot be resolved (*why set, owned by the caller: the fact is unknown) or, speculating,
  * cannot be asked (cf->missed; *why untouched). */
+/* Speculating: notes that image was asked about, and whether that question missed. */
+static void
+note(struct vg_admit_cached_facts *cf, const char *image, bool missed)
+{
+    if (!cf->speculative || !image) {
+        return;
+    }
+    for (size_t i = 0; i < cf->asked.n; i++) {
+        if (strcmp(cf->asked.v[i].image, image) == 0) {
+            cf->asked.v[i].missed |= missed;
+            return;
+        }
+    }
+    vg_vec_push(&cf->asked, ((struct vg_admit_asked){vg_strdup(image), missed}));
+}
+
+bool
+vg_admit_asked_settled(const struct vg_admit_askedv *a, const char *image)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        if (strcmp(a->v[i].image, image) == 0) {
+            return !a->v[i].missed;
+        }
+    }
+    return false;
+}
+
+void
+vg_admit_asked_dispose(struct vg_admit_askedv *a)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        free(a->v[i].image);
+    }
+    vg_vec_dispose(a);
+}
+
 static const char *
 effective(struct vg_admit_cached_facts *cf, const char *image, char **why)
 {
+    cf->asking = image;
     if (strchr(image, '@')) {
         return image;
     }
     if (cf->speculative) {
         cf->missed = true;
+        note(cf, image, true);
         return NULL;
     }
     if (!cf->pool && !cf->own) {
@@ -98,6 +136,7 @@ vg_admit_cached_dispose(struct vg_admit_cached_facts *cf)
         free(cf->resolved.v[i].why);
     }
     vg_vec_dispose(&cf->resolved);
+    vg_admit_asked_dispose(&cf->asked);
 }
 
 /* A cached answer to key (taken): true with *v filled; false when the facts must be asked
@@ -107,10 +146,12 @@ cache_ask(struct vg_admit_cached_facts *cf, const char *key, struct vg_admit_cac
 {
     if (key && vg_admit_cache_get(cf->cache, key, v)) {
         cf->hits++;
+        note(cf, cf->asking, false);
         return true;
     }
     if (cf->speculative) {
         cf->missed = true;
+        note(cf, cf->asking, true);
     } else if (key) {
         atomic_fetch_add(cf->misses, 1);
     }
@@ -263,6 +304,7 @@ uncached_verify_dct(void *ctx, const char *image, const struct vg_policy_dct *d,
     struct vg_admit_cached_facts *cf = ctx;
     if (cf->speculative) {
         cf->missed = true;
+        note(cf, image, true);
         return VG_POLICY_FACT_UNKNOWN;
     }
     return cf->inner.verify_dct(cf->inner.ctx, image, d, why);

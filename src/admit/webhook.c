@@ -309,10 +309,10 @@ _Static_assert(sizeof(struct vg_policy_inputs) == 8 * sizeof(void *),
                "a new vg_policy_inputs callback must be wired into validate()");
 
 /* Speculative (see struct vg_admit_cached_facts): R_COUNT and ans untouched when a fact is not in
- * the cache. */
+ * the cache, with the images the pass settled in *settled (when not NULL). */
 static enum result
 validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
-         struct vg_admit_answer *ans, bool speculative)
+         struct vg_admit_answer *ans, bool speculative, struct vg_admit_askedv *settled)
 {
     struct vg_policy_inputs in = {0};
     struct vg_admit_cached_facts cf = {
@@ -342,6 +342,10 @@ validate(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv,
     struct vg_policy_decision d;
     struct vg_err *err = NULL;
     int erc = vg_policy_eval(ps->set, &rv->obj, &in, &d, &err);
+    if (cf.missed && settled) {
+        *settled = cf.asked;
+        cf.asked = (struct vg_admit_askedv){0};
+    }
     vg_admit_cached_dispose(&cf);
     if (cf.missed) {
         if (erc == 0) {
@@ -463,7 +467,8 @@ worker(void *arg)
 {
     struct job *j = arg;
     struct vg_admit *a = j->a;
-    j->result = j->mutate ? mutate(a, &j->rv, &j->ans) : validate(a, j->ps, &j->rv, &j->ans, false);
+    j->result =
+        j->mutate ? mutate(a, &j->rv, &j->ans) : validate(a, j->ps, &j->rv, &j->ans, false, NULL);
     pthread_mutex_lock(&j->mu);
     j->done = true;
     pthread_cond_signal(&j->cv);
@@ -500,7 +505,7 @@ job_start(struct vg_admit *a, struct job *j)
  * secrets are read here (their warnings belong to the answer). false: a pool thread must. */
 static bool
 decide_inline(struct vg_admit *a, struct pset *ps, const struct vg_admit_review *rv, bool mutating,
-              struct vg_admit_answer *ans, enum result *res)
+              struct vg_admit_answer *ans, enum result *res, struct vg_admit_askedv *settled)
 {
     if (mutating) {
         for (size_t i = 0; a->pool && i < rv->obj.ncontainers; i++) {
@@ -518,7 +523,7 @@ decide_inline(struct vg_admit *a, struct pset *ps, const struct vg_admit_review 
     if (!a->o.offline && pull_secrets(a, rv)) {
         return false;
     }
-    enum result r = validate(a, ps, rv, ans, !a->o.offline);
+    enum result r = validate(a, ps, rv, ans, !a->o.offline, settled);
     if (r == R_COUNT) {
         return false;
     }
@@ -589,16 +594,21 @@ answer(struct vg_httpd_req *r, const struct vg_admit_review *rv, const struct vg
     return rc;
 }
 
-/* The registries j's evaluation may ask: every image's for /validate (facts, tags), the tagged
- * ones' for /mutate. An image that does not parse names none (its evaluation asks nothing). */
+/* The registries j's evaluation may ask: for /validate every image's (facts, tags) but those
+ * the speculative pass settled (every question about them answered by the cache: the
+ * evaluation asks them again and gets the same answers, so a review of a cached image of a
+ * hung registry does not wait for that registry's slots); for /mutate the tagged ones'. An
+ * image that does not parse names none (its evaluation asks nothing). */
 static void
-job_hosts(struct job *j)
+job_hosts(struct job *j, const struct vg_admit_askedv *settled)
 {
     for (size_t i = 0; i < j->rv.obj.ncontainers; i++) {
         const char *image = j->rv.obj.containers[i].image;
         struct vg_oci_ref *ref = NULL;
         struct vg_err *err = NULL;
-        if ((j->mutate && strchr(image, '@')) || vg_oci_ref_parse(&ref, image, &err) < 0) {
+        if ((j->mutate && strchr(image, '@')) ||
+            (settled && vg_admit_asked_settled(settled, image)) ||
+            vg_oci_ref_parse(&ref, image, &err) < 0) {
             vg_err_free(&err);
             continue;
         }
@@ -610,7 +620,8 @@ job_hosts(struct job *j)
 /* A job for rv (moved into the job; rv keeps copies of what the answer and the audit need),
  * running, or waiting for a free slot; the caller holds one reference, the worker the other. */
 static struct job *
-job_submit(struct vg_admit *a, struct pset *ps, struct vg_admit_review *rvp, bool mutating)
+job_submit(struct vg_admit *a, struct pset *ps, struct vg_admit_review *rvp, bool mutating,
+           const struct vg_admit_askedv *settled)
 {
     struct job *j = vg_calloc(1, sizeof(*j));
     pthread_mutex_init(&j->mu, NULL);
@@ -634,7 +645,7 @@ job_submit(struct vg_admit *a, struct pset *ps, struct vg_admit_review *rvp, boo
     rvp->version = j->rv.version;
     rvp->dry_run = j->rv.dry_run;
     j->cold.owner = j;
-    job_hosts(j);
+    job_hosts(j, settled);
     if (vg_admit_cold_enter(&a->cold, &j->cold)) {
         job_start(a, j);
     }
@@ -728,7 +739,7 @@ vg_admit_decide(struct vg_admit *a, const struct vg_admit_review *rv, bool mutat
     enum result res = R_ALLOW;
     if (!precheck(rv, ans, &res)) {
         struct pset *ps = pset_get(a);
-        res = mutating ? mutate(a, rv, ans) : validate(a, ps, rv, ans, false);
+        res = mutating ? mutate(a, rv, ans) : validate(a, ps, rv, ans, false, NULL);
         pset_unref(ps);
     }
     atomic_fetch_add(&a->counts[mutating][res], 1);
@@ -799,7 +810,8 @@ handle(struct vg_httpd_req *r, struct vg_admit *a, bool mutating)
     struct vg_admit_answer ans = {.allowed = true};
     enum result res = R_ALLOW;
     struct pset *ps = pset_get(a);
-    if (!precheck(&rv, &ans, &res) && !decide_inline(a, ps, &rv, mutating, &ans, &res)) {
+    struct vg_admit_askedv settled = {0};
+    if (!precheck(&rv, &ans, &res) && !decide_inline(a, ps, &rv, mutating, &ans, &res, &settled)) {
         uint64_t tmo = timeout_ms(r);
         if (!tmo) {
             tmo = a->o.default_timeout_ms;
@@ -810,7 +822,8 @@ handle(struct vg_httpd_req *r, struct vg_admit *a, bool mutating)
         if (hd && hd < deadline) {
             deadline = hd;
         }
-        struct job *j = job_submit(a, ps, &rv, mutating);
+        struct job *j = job_submit(a, ps, &rv, mutating, &settled);
+        vg_admit_asked_dispose(&settled);
         /* Wait without holding the server thread (cached reviews on the same thread go on):
          * suspended until the worker resumes the request or the deadline. */
         pthread_mutex_lock(&j->mu);

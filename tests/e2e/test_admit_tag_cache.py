@@ -36,10 +36,12 @@ HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy
 
 class Counting:
     """An HTTP/1.1 proxy in front of the registry: records (method, path) of every request
-    before forwarding it; paths for which fail(path) is true get a 403 instead."""
+    before forwarding it; paths for which fail(path) is true get a 403 instead; while `gate`
+    is an unset Event, requests wait for it (a registry that hangs, then recovers)."""
 
     def __init__(self, port):
         self.port, self.seen, self.fail = port, [], (lambda path: False)
+        self.gate = None
         self.mu = threading.Lock()
         proxy = self
 
@@ -54,6 +56,9 @@ class Counting:
                     proxy.seen.append((self.command, self.path))
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n) if n else None
+                gate = proxy.gate
+                if gate is not None:
+                    gate.wait(120)
                 if proxy.fail(self.path):
                     msg = b'{"errors":[{"code":"DENIED","message":"injected"}]}'
                     self.send_response(403)
@@ -311,3 +316,61 @@ def test_hung_registry_does_not_hold_back_a_healthy_one(world):
             t.join(timeout=90)
         assert hook.stop() == 0
     assert len(results) == 4 and all(r["allowed"] is False for r in results.values()), results
+
+
+def test_cached_image_of_a_hung_registry_takes_no_slot(world):
+    """A review whose images of a hung registry are all answered by the decision cache does
+    not wait for that registry's slots: with --max-cold 1 and the one slot of registry B held
+    by a review stuck on B, a review of B's signed image (pinned, verdict cached) and a tag of
+    the healthy registry A is evaluated at once and allowed while the stuck one still waits."""
+    srv, h, d = world["srv"], world["host"], world["dir"]
+    b = Counting(srv.port)  # a second registry host over the same storage
+    hd = d / "settled"
+    hd.mkdir()
+    pol = world["policy"].replace(f'trustedImages: ["{h}/**"]',
+                                  f'trustedImages: ["{h}/**", "{b.host}/**"]')
+    pol = pol.replace(f'images: ["{h}/tc/**"]', f'images: ["{h}/tc/**", "{b.host}/tc/**"]')
+    assert pol.count(b.host) == 2
+    hook = Webhook(hd, policy_text=pol, extra=("--insecure", "--max-cold", "1"))
+    pinned = f"{b.host}/tc/app@{registry_digest(srv, 'tc/app', '1')}"
+    # signed under B's name too (the payload names the reference it was signed as)
+    ok(run([vigil_bin(), "sign", "--key", d / "a.key", "--insecure", pinned], env=PW))
+    events, stuck = [], {}
+    t = None
+    try:
+        r = validate(hook, [pinned])
+        assert r["allowed"] is True, r["status"]["message"]  # B answers; the verdict is cached
+        b.gate = threading.Event()  # B hangs from now on
+
+        def hang():
+            stuck["r"] = hook.review("/validate?timeout=30s",
+                                     review([f"{b.host}/tc/app:1"], uid="stuck"),
+                                     timeout=60)["response"]
+            events.append("stuck")
+
+        t = threading.Thread(target=hang)
+        t.start()
+        reg = re.escape(b.host)
+        until = time.monotonic() + 30
+        text = ""
+        while time.monotonic() < until:
+            text = metrics_text(hook)
+            if re.search(rf'^vigil_admit_cold_registry_running\{{registry="{reg}"\}} 1$', text,
+                         re.M):
+                break
+            time.sleep(0.02)
+        assert re.search(rf'^vigil_admit_cold_registry_running\{{registry="{reg}"\}} 1$', text,
+                         re.M), text
+        r = hook.review("/validate?timeout=30s",
+                        review([pinned, f"{h}/tc/app:1"], uid="mixed"), timeout=60)["response"]
+        events.append("mixed")
+        assert r["allowed"] is True, r
+        assert events == ["mixed"], events  # answered while the stuck review still waits
+    finally:
+        if b.gate is not None:
+            b.gate.set()
+        if t is not None:
+            t.join(timeout=90)
+        assert hook.stop() == 0
+        b.close()
+    assert stuck["r"]["allowed"] is True, stuck  # B recovered before its deadline
