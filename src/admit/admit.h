@@ -25,6 +25,9 @@ struct vg_httpd;
 
 #define VG_ADMIT_BODY_MAX  (10u * 1024u * 1024u) /* AdmissionReview bytes */
 #define VG_ADMIT_DEPTH_MAX 100u                  /* JSON nesting */
+/* JSON values in a whole AdmissionReview (its nodes cost about 140 bytes each: this bounds a
+ * review's memory near 40 MiB; a Pod has a few hundred to a few thousand) */
+#define VG_ADMIT_VALUES_MAX 300000u
 
 enum vg_admit_version {
     VG_ADMIT_V1 = 1,

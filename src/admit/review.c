@@ -18,12 +18,13 @@ vg_admit_version_name(enum vg_admit_version v)
     return v == VG_ADMIT_V1BETA1 ? "admission.k8s.io/v1beta1" : "admission.k8s.io/v1";
 }
 
-/* Nesting depth outside strings, and "\u0000" inside them (a NUL would cut the C strings
- * the policy engine sees short of what the kubelet would pull). */
+/* Nesting depth and the number of values (VG_ADMIT_VALUES_MAX, before jansson builds them)
+ * outside strings, and "\u0000" inside them (a NUL would cut the C strings the policy engine
+ * sees short of what the kubelet would pull). */
 static int
 prescan(const char *p, size_t n, struct vg_err **err)
 {
-    size_t depth = 0;
+    size_t depth = 0, values = 0; /* a container, its first value, one more per comma */
     bool in_str = false;
     for (size_t i = 0; i < n; i++) {
         char c = p[i];
@@ -41,8 +42,14 @@ prescan(const char *p, size_t n, struct vg_err **err)
         }
         if (c == '"') {
             in_str = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > VG_ADMIT_DEPTH_MAX) {
+        } else if (c == ',' || c == '{' || c == '[') {
+            values += c == ',' ? 1 : 2;
+            if (values > VG_ADMIT_VALUES_MAX) {
+                return vg_err_set(err, VG_E_LIMIT,
+                                  "AdmissionReview: more than %u JSON values at byte %zu",
+                                  VG_ADMIT_VALUES_MAX, i);
+            }
+            if (c != ',' && ++depth > VG_ADMIT_DEPTH_MAX) {
                 return vg_err_set(err, VG_E_PARSE,
                                   "AdmissionReview: nested deeper than %u levels at byte %zu",
                                   VG_ADMIT_DEPTH_MAX, i);
@@ -112,7 +119,8 @@ object_limits(void)
     struct vg_config_limits lim = VG_CONFIG_LIMITS_INIT;
     lim.max_bytes = VG_ADMIT_BODY_MAX;
     lim.max_depth = VG_ADMIT_DEPTH_MAX;
-    lim.max_nodes = 2000000u;
+    lim.max_nodes = VG_ADMIT_VALUES_MAX;
+    lim.max_text_nodes = VG_ADMIT_VALUES_MAX; /* the whole review's (vg_config_parse_json) */
     return lim;
 }
 

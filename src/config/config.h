@@ -28,17 +28,18 @@
 #include "core/core.h"
 
 struct vg_config_limits {
-    size_t max_bytes;     /* input size */
-    size_t max_depth;     /* nested sequences/mappings */
-    size_t max_nodes;     /* nodes in the stream, counting each alias as its whole subtree */
-    size_t max_anchors;   /* anchor definitions per document */
-    size_t max_aliases;   /* alias references per document */
-    size_t max_documents; /* documents in the stream */
+    size_t max_bytes;      /* input size */
+    size_t max_depth;      /* nested sequences/mappings */
+    size_t max_nodes;      /* nodes in the stream, counting each alias as its whole subtree */
+    size_t max_anchors;    /* anchor definitions per document */
+    size_t max_aliases;    /* alias references per document */
+    size_t max_documents;  /* documents in the stream */
+    size_t max_text_nodes; /* vg_config_parse_json: nodes in the whole text (0: no bound) */
 };
 #define VG_CONFIG_LIMITS_INIT                                                                      \
     ((struct vg_config_limits){VG_LIMIT_YAML_BYTES, VG_LIMIT_YAML_DEPTH, VG_LIMIT_YAML_NODES,      \
                                VG_LIMIT_YAML_ALIASES, VG_LIMIT_YAML_ALIASES,                       \
-                               VG_LIMIT_YAML_DOCUMENTS})
+                               VG_LIMIT_YAML_DOCUMENTS, 0})
 
 enum vg_config_type {
     VG_CONFIG_SCALAR = 1,
@@ -68,7 +69,9 @@ VG_NODISCARD int vg_config_load_json(struct vg_config_doc **out, const char *nam
  * NULL-terminated; NULL: none), whose subtree is positioned and limited (lim) as
  * vg_config_load_json positions and limits that member's value alone. -1 (no error: nothing to
  * show) for text it does not take: invalid JSON, duplicate keys, reals, "-0", a NUL or a
- * character YAML cannot carry raw in a string, a limit crossed under `at`, nesting over 512.
+ * character YAML cannot carry raw in a string, a limit crossed under `at`, more than
+ * lim->max_text_nodes nodes in the whole text (when set: what it builds stays bounded),
+ * nesting over 512.
  * The caller then parses with jansson and vg_config_load_json, which give the exact result or
  * error. *depth (may be NULL) is set to the deepest nesting of the whole text (the root
  * object is 1). */

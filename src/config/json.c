@@ -380,6 +380,7 @@ struct jp {
     bool in_target;
     size_t tgt_base;  /* depth of the target value */
     size_t tgt_nodes; /* nodes built inside it */
+    size_t all_nodes; /* nodes built in all (at most lim->max_text_nodes, when set) */
 };
 
 static inline void
@@ -684,7 +685,8 @@ arena_alloc(struct jp *p, size_t bytes)
 static inline struct vg_config_node *
 jp_node(struct jp *p, struct jwalk *w, enum vg_config_type type)
 {
-    if (p->in_target && ++p->tgt_nodes > w->lim->max_nodes) {
+    if ((p->in_target && ++p->tgt_nodes > w->lim->max_nodes) ||
+        (++p->all_nodes > w->lim->max_text_nodes && w->lim->max_text_nodes)) {
         return NULL;
     }
     struct vg_config_node *n = arena_alloc(p, sizeof(*n));

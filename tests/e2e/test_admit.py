@@ -230,6 +230,18 @@ def test_malformed_oversize_and_hostile_bodies(hook):
         assert st == 413 and b"limit" in data, (st, data)
     except (ConnectionError, ssl.SSLError):
         pass
+    # 10 MB of zeros in oldObject: refused by its number of values, in bounded memory (its
+    # parse took 466 MB before the bound)
+    zeros = b"[" + b",".join([b"0"] * 4_900_000) + b"]"
+    body = (b'{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"z",'
+            b'"operation":"UPDATE","kind":{"group":"","version":"v1","kind":"Pod"},"oldObject":'
+            + zeros + b'}}')
+    assert len(body) < 10 * 1024 * 1024
+    st, data = hook.post("/validate", body, timeout=120)
+    assert st == 413 and b"more than 300000 JSON values" in data, (st, data[:300])
+    with open(f"/proc/{hook.p.pid}/status") as f:
+        hwm = int(re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M).group(1))
+    assert hwm < 300 * 1024, f"peak RSS {hwm} kB"  # ASan builds included
     # the server is still up
     r = hook.review("/validate", pod_review([f"{TRUSTED}/app@sha256:" + "a" * 64]))
     assert r["response"]["allowed"] is True

@@ -91,7 +91,7 @@ static inline const char *
 vg_config_text_diff2(const char *text, size_t len, json_t *j, const struct vg_config_limits *lim)
 {
     static const char *const at[] = {"a", NULL};
-    struct vg_config_limits big = {SIZE_MAX / 4, 100000, SIZE_MAX / 4, 1024, 1024, 1024};
+    struct vg_config_limits big = {SIZE_MAX / 4, 100000, SIZE_MAX / 4, 1024, 1024, 1024, 0};
     struct vg_config_doc *d = NULL, *e = NULL;
     const char *diff = NULL;
     int rc = vg_config_parse_json(&d, "obj", text, len, NULL, NULL, NULL);

@@ -181,6 +181,50 @@ Test(review, hostile_bodies_refused)
     refused(" ", VG_ADMIT_BODY_MAX + 1u, "over the limit");
 }
 
+/* A review of n zeros in a list at request.<member> (caller frees). */
+static char *
+zeros_review(const char *member, size_t n)
+{
+    struct vg_buf b = VG_BUF_INIT(16u << 20);
+    int rc = vg_buf_appendf(&b, NULL,
+                            "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+                            "\"request\":{\"uid\":\"x\",\"kind\":{\"kind\":\"Pod\"},\"operation\":"
+                            "\"UPDATE\",\"%s\":[0",
+                            member);
+    for (size_t i = 1; i < n; i++) {
+        rc |= vg_buf_append(&b, ",0", 2, NULL);
+    }
+    rc |= vg_buf_appendf(&b, NULL, "]%s}}",
+                         strcmp(member, "object") == 0
+                             ? ""
+                             : ",\"object\":{\"kind\":\"Pod\",\"spec\":{\"containers\":[{"
+                               "\"name\":\"c\",\"image\":\"nginx\"}]}}");
+    cr_assert_eq(rc, 0);
+    char *r = vg_strdup(vg_buf_cstr(&b));
+    vg_buf_dispose(&b);
+    return r;
+}
+
+/* What a review's parse builds is bounded by its number of values, wherever they are (a 10 MB
+ * list of zeros in oldObject took 466 MB to parse before the bound). */
+Test(review, values_bounded)
+{
+    for (size_t k = 0; k < 2; k++) {
+        const char *member = k ? "oldObject" : "object";
+        char *body = zeros_review(member, VG_ADMIT_VALUES_MAX + 1u);
+        refused(body, 0, "more than 300000 JSON values");
+        free(body);
+    }
+    /* under the bound: parsed (a list where the object goes is invalid, not refused) */
+    char *body = zeros_review("oldObject", 100000);
+    struct vg_admit_review rv;
+    struct vg_err *err = NULL;
+    cr_assert_eq(vg_admit_review_parse(&rv, body, strlen(body), &err), 0);
+    cr_assert(rv.has_object && !rv.invalid);
+    vg_admit_review_dispose(&rv);
+    free(body);
+}
+
 static void
 denied(const char *object, const char *needle)
 {
