@@ -178,16 +178,19 @@ review "$REG/shop/app:1.4@$DIGEST" >"$WORK/review-pinned.json"
 review "$REG/shop/app:1.4" >"$WORK/review-tag.json"
 echo "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":\"705ab4f5-6393-11e8-b7cc-42010a800002\",\"allowed\":true}}" >"$WORK/answer.json"
 
-lua() { # BODYFILE -> lua script path
-    python3 - "$1" "$1.lua" <<'EOF'
+lua() { # BODYFILE [PACE_MS] -> lua script path (PACE_MS: each connection waits that long
+    #       after an answer before its next request: a paced load instead of as fast as it goes)
+    python3 - "$1" "$1.${2:-0}.lua" "${2:-0}" <<'EOF'
 import json, sys
 body = open(sys.argv[1]).read().strip()
+pace = float(sys.argv[3])
 open(sys.argv[2], "w").write(
     'wrk.method = "POST"\n'
     'wrk.headers["Content-Type"] = "application/json"\n'
-    f'wrk.body = {json.dumps(body)}\n')
+    f'wrk.body = {json.dumps(body)}\n'
+    + (f'function delay() return {pace} end\n' if pace else ''))
 EOF
-    echo "$1.lua"
+    echo "$1.${2:-0}.lua"
 }
 
 cat >"$WORK/parse_wrk.py" <<'EOF'
@@ -205,15 +208,15 @@ m = re.search(r"(\d+) requests in", out)
 print(f"{rps:.1f} {pct(50):.3f} {pct(99):.3f} {err} {m.group(1) if m else 0}")
 EOF
 
-measure() { # NAME PID URL BODYFILE
-    local name=$1 pid=$2 url=$3 body=$4 sampler r c0 c1 a0 a1 n
+measure() { # NAME PID URL BODYFILE [PACE_MS]
+    local name=$1 pid=$2 url=$3 body=$4 pace=${5:-0} sampler r c0 c1 a0 a1 n
     log "$name: wrk -t2 -c$CONNS -d${DURATION}s POST $url"
     (while kill -0 "$pid" 2>/dev/null; do rss_tree "$pid"; sleep 0.2; done) >"$WORK/rss.$name" &
     sampler=$!
     c0=$(cpu_tree "$pid")
     a0=$(wc -l <"$WORK/registry.access")
     r=$(/usr/bin/time -f '%U %S' -o "$WORK/wrk.cpu" \
-        wrk -t2 -c$CONNS -d"${DURATION}s" --timeout 30s --latency -s "$(lua "$body")" "$url" |
+        wrk -t2 -c$CONNS -d"${DURATION}s" --timeout 30s --latency -s "$(lua "$body" "$pace")" "$url" |
         tee -a "$WORK/wrk.log" | python3 "$WORK/parse_wrk.py")
     c1=$(cpu_tree "$pid")
     a1=$(wc -l <"$WORK/registry.access")
@@ -305,6 +308,9 @@ start_hook signed "$WORK/signed.yaml" --insecure --cache-ttl 1h
 check_answer "$HURL" "$WORK/review-pinned.json" true    # verifies once: the cache is warm
 check_answer "$HURL" "$WORK/review-tag.json" true
 measure cached "$HPID" "$HURL" "$WORK/review-pinned.json"
+# the same at a paced rate near the target's 3,000 req/s (16 connections, each waiting 4.8 ms
+# after an answer): the latency at that rate, not at saturation
+measure cached3k "$HPID" "$HURL" "$WORK/review-pinned.json" 4.8
 measure tag "$HPID" "$HURL" "$WORK/review-tag.json"
 metrics "cached + tag (--cache-ttl 1h)"
 kill "$HPID"; wait "$HPID" 2>/dev/null || true
@@ -333,7 +339,7 @@ print(f"load average {os.getloadavg()[0]:.1f} (other work on the machine moves r
       "request much less)")
 print(f"{'':8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'peak RSS MB':>12} "
       f"{'CPU us/req':>10} {'wrk us/req':>10} {'registry req/req':>16}")
-for i in ("nginx", "bare", "cached", "tag", "cold"):
+for i in ("nginx", "bare", "cached", "cached3k", "tag", "cold"):
     print(f"{i:8} {g(i,'rps'):9.0f} {g(i,'p50_ms'):8.2f} {g(i,'p99_ms'):8.2f} "
           f"{g(i,'errors'):7.0f} {g(i,'peak_rss_kb')/1024:12.1f} {g(i,'cpu_us'):10.1f} "
           f"{g(i,'wrk_cpu_us'):10.1f} {g(i,'reg_req'):16.2f}")
@@ -357,12 +363,14 @@ print()
 print("targets (#13): cached p99 <= 5 ms at >= 3000 req/s and >= 0.5x nginx; "
       "cold p99 <= 50 ms; RSS under load <= 48 MB")
 ok = lambda c: "met" if c else "NOT met"
-print(f"  cached p99 {g('cached','p99_ms'):.2f} ms: {ok(g('cached','p99_ms') <= 5)}; "
-      f"{g('cached','rps'):.0f} req/s: {ok(g('cached','rps') >= 3000)}; "
-      f"{ratio(g('cached','rps'), g('nginx','rps'))}x nginx: "
+print(f"  cached p99 at {g('cached3k','rps'):.0f} req/s (paced): {g('cached3k','p99_ms'):.2f} ms: "
+      f"{ok(g('cached3k','p99_ms') <= 5 and g('cached3k','rps') >= 3000)}")
+print(f"  cached at saturation: p99 {g('cached','p99_ms'):.2f} ms (<= 5 ms: "
+      f"{ok(g('cached','p99_ms') <= 5)}); {g('cached','rps'):.0f} req/s: "
+      f"{ok(g('cached','rps') >= 3000)}; {ratio(g('cached','rps'), g('nginx','rps'))}x nginx: "
       f"{ok(g('nginx','rps') and g('cached','rps') / g('nginx','rps') >= 0.5)}")
 print(f"  cold p99 {g('cold','p99_ms'):.2f} ms: {ok(g('cold','p99_ms') <= 50)}")
-peak = max(g(i, 'peak_rss_kb') for i in ('bare', 'cached', 'tag', 'cold')) / 1024
+peak = max(g(i, 'peak_rss_kb') for i in ('bare', 'cached', 'cached3k', 'tag', 'cold')) / 1024
 print(f"  peak RSS {peak:.1f} MB: {ok(peak <= 48)}")
 EOF
 echo "(raw wrk output: $WORK/wrk.log; webhook metrics after the run: $WORK/metrics.txt)"
