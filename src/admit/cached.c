@@ -44,10 +44,6 @@ vg_admit_resolve_tag(struct vg_oci_remote_pool *pool, const struct vg_oci_open_o
     return rc;
 }
 
-/* The image whose facts are asked and cached: image itself unless it is named by tag and cf
- * can resolve tags; then "IMAGE@DIGEST", the tag resolved once per review. NULL when the tag
- * cannot be resolved (*why set, owned by the caller: the fact is unknown) or, speculating,
- * cannot be asked (cf->missed; *why untouched). */
 /* Speculating: notes that image was asked about, and whether that question missed. */
 static void
 note(struct vg_admit_cached_facts *cf, const char *image, bool missed)
@@ -84,6 +80,11 @@ vg_admit_asked_dispose(struct vg_admit_askedv *a)
     vg_vec_dispose(a);
 }
 
+/* The image whose facts are asked and cached: image itself unless it is named by tag and cf
+ * can resolve tags; then "IMAGE@DIGEST", the tag resolved once per review. NULL when the tag
+ * cannot be resolved (*why set, owned by the caller: the fact is unknown) or, speculating,
+ * cannot be asked (cf->missed; *why untouched). image becomes the question in progress
+ * (cf->asking, which cache_ask notes). */
 static const char *
 effective(struct vg_admit_cached_facts *cf, const char *image, char **why)
 {
